@@ -1,0 +1,45 @@
+/** Every kind of audited act. Adding one here is the whole contract change; consumers switch over it. */
+export const AUDIT_EVENT_TYPES = [
+  'consent.created',
+  'consent.authorised',
+  'consent.rejected',
+  'consent.revoked',
+  'consent.expired',
+  'data.accessed',
+  'psu.login.succeeded',
+  'psu.login.failed',
+  'psu.locked',
+  'admin.login.succeeded',
+  'admin.login.failed',
+  'token.issued',
+  'token.revoked',
+  'tpp.registered',
+  'tpp.suspended',
+  'tpp.reinstated',
+  'audit.exported',
+  'audit.verified',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+export type AuditActorType = 'tpp' | 'psu' | 'admin' | 'system';
+
+/** One audited act, as stored in the outbox and, chained, in the audit log. Never holds a secret. */
+export interface AuditEvent {
+  /** UUID; the log is idempotent on it, so a second delivery writes nothing. */
+  eventId: string;
+  type: AuditEventType;
+  /** ISO 8601 instant of the act itself (not of its recording). */
+  occurredAt: string;
+  actor: { type: AuditActorType; id: string };
+  /** The TPP concerned, if any. */
+  clientId?: string;
+  psuId?: string;
+  consentId?: string;
+  /** The x-fapi-interaction-id of the request that caused the act. */
+  interactionId?: string;
+  /** Details of the act, redacted before storage. */
+  data: Record<string, unknown>;
+}
+
+export type AuditEventInput = Omit<AuditEvent, 'eventId' | 'occurredAt'> & { occurredAt?: Date };

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+
+import { AuditOutboxEntity, EntityManager } from '@consentry/database';
+import { redactForAudit } from '@consentry/redaction';
+
+import { AuditEvent, AuditEventInput } from './audit-event.js';
+
+/** Builds the stored form of an event: identified, timestamped and redacted. */
+export function buildAuditEvent(input: AuditEventInput): AuditEvent {
+  const { occurredAt, ...rest } = input;
+  return redactForAudit({
+    ...rest,
+    eventId: randomUUID(),
+    occurredAt: (occurredAt ?? new Date()).toISOString(),
+  });
+}
+
+/**
+ * Records audit events in the outbox through `manager`, so they commit or roll back with the change
+ * they describe (transactional outbox). The worker relays them to the chained log.
+ */
+export async function recordAuditEvents(manager: EntityManager, inputs: AuditEventInput[]): Promise<AuditEvent[]> {
+  if (inputs.length === 0) return [];
+  const events = inputs.map(buildAuditEvent);
+  await manager.query(
+    `INSERT INTO ${manager.connection.getMetadata(AuditOutboxEntity).tableName} (event_id, event)
+     SELECT * FROM unnest($1::uuid[], $2::jsonb[])`,
+    [events.map((e) => e.eventId), events.map((e) => JSON.stringify(e))],
+  );
+  return events;
+}
+
+export async function recordAuditEvent(manager: EntityManager, input: AuditEventInput): Promise<AuditEvent> {
+  const [event] = await recordAuditEvents(manager, [input]);
+  return event!;
+}

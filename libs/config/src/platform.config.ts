@@ -1,0 +1,48 @@
+import { ConfigError } from './config.error.js';
+import { EnvReader } from './env-reader.js';
+
+/** `sandbox` seeds demo data and prints credentials; `production` refuses both and requires real secrets. */
+export type PlatformMode = 'sandbox' | 'production';
+
+export interface PlatformConfig {
+  mode: PlatformMode;
+  databaseUrl: string;
+  redisUrl: string;
+  /** Prefix of every Redis key and BullMQ queue, so several platforms (or test suites) share one Redis. */
+  redisPrefix: string;
+  /** Where sandbox credentials, generated dev keys and embedded data live. */
+  dataDir: string;
+  /** AES-256-GCM key protecting customer secrets (TOTP seeds, card numbers) at rest. */
+  secretsKey: Buffer;
+  apiUrl: string;
+  authServerUrl: string;
+  workerHealthUrl: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+// Only for sandbox mode: a well-known development key so the sandbox starts without setup.
+// Production refuses to start without SECRETS_KEY.
+const SANDBOX_SECRETS_KEY = Buffer.alloc(32, 0x5a).toString('base64');
+
+export function loadPlatformConfig(env: Record<string, string | undefined> = process.env): PlatformConfig {
+  const read = new EnvReader(env);
+  const mode = read.oneOf('CONSENTRY_MODE', ['sandbox', 'production'] as const, 'sandbox');
+  if (mode === 'production' && read.raw('SECRETS_KEY') === undefined) {
+    throw new ConfigError('SECRETS_KEY', 'is required in production mode');
+  }
+  const apiPort = read.port('API_PORT', 3000);
+  const authPort = read.port('AUTH_SERVER_PORT', 3001);
+  const workerPort = read.port('WORKER_PORT', 3002);
+  return {
+    mode,
+    databaseUrl: read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
+    redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisPrefix: read.string('REDIS_PREFIX', 'consentry'),
+    dataDir: read.string('CONSENTRY_DATA_DIR', '.data'),
+    secretsKey: read.key('SECRETS_KEY', 32, mode === 'sandbox' ? SANDBOX_SECRETS_KEY : undefined),
+    apiUrl: read.url('API_URL', `http://localhost:${apiPort}`),
+    authServerUrl: read.url('AUTH_SERVER_URL', `http://localhost:${authPort}`),
+    workerHealthUrl: `http://localhost:${workerPort}/health`,
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const, 'info'),
+  };
+}

@@ -1,0 +1,20 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** Audit events written in the same transaction as the change they describe (transactional outbox). */
+@Entity({ name: 'audit_outbox' })
+@Index('audit_outbox_pending_idx', ['createdSeq'], { where: 'relayed_at IS NULL' })
+export class AuditOutboxEntity {
+  @PrimaryColumn({ name: 'event_id', type: 'uuid' })
+  eventId!: string;
+
+  /** Insertion order, so the relay moves events in the order they happened. */
+  @Column({ name: 'created_seq', type: 'bigint', generated: 'increment' })
+  createdSeq!: string;
+
+  /** The whole redacted event (see @consentry/audit AuditEvent). */
+  @Column({ type: 'jsonb' })
+  event!: Record<string, unknown>;
+
+  @Column({ name: 'relayed_at', type: 'timestamptz', nullable: true })
+  relayedAt!: Date | null;
+}
