@@ -3,3 +3,19 @@ export type { AuditActorType, AuditEvent, AuditEventInput, AuditEventType } from
 export { buildAuditEvent, recordAuditEvent, recordAuditEvents } from './audit-publisher.js';
 export { AUDIT_BATCH_JOB, AUDIT_QUEUE } from './audit-queue.js';
 export type { AuditBatchJobData } from './audit-queue.js';
+export {
+  AUDIT_GENESIS_HASH,
+  canonicalJson,
+  computeAuditEntryHash,
+  linkAuditEntries,
+  normaliseOccurredAt,
+  sha256Hex,
+  verifyAuditChain,
+} from './audit-chain.js';
+export type {
+  AuditChainContent,
+  AuditChainHead,
+  AuditChainVerification,
+  ChainedAuditEntry,
+  VerifyAuditChainOptions,
+} from './audit-chain.js';

@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+
+import { AuditLogEntity, DataSource } from '@consentry/database';
+
+import { AuditEvent } from './audit-event.js';
+
+/** The `prev_hash` of the first entry: there is no previous entry to point at. */
+export const AUDIT_GENESIS_HASH = '0'.repeat(64);
+
+/** What an entry's hash covers. `event` is the whole redacted event as stored in `audit_log.event`. */
+export interface AuditChainContent {
+  seq: bigint;
+  eventId: string;
+  type: string;
+  /** ISO 8601 instant with millisecond precision, as `Date.prototype.toISOString` writes it. */
+  occurredAt: string;
+  event: unknown;
+}
+
+/** One entry ready to be appended to `audit_log`. */
+export interface ChainedAuditEntry extends AuditChainContent {
+  event: AuditEvent;
+  prevHash: string;
+  hash: string;
+}
+
+/** The last entry of the log, or `null` while the log is empty. */
+export interface AuditChainHead {
+  seq: bigint;
+  hash: string;
+}
+
+function canonicalValue(value: unknown, path: string): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      // NaN and Infinity have no JSON form; JSON.stringify would silently turn them into null.
+      if (!Number.isFinite(value)) throw new TypeError(`cannot hash a non-finite number at ${path}`);
+      return JSON.stringify(value);
+    case 'bigint':
+      return value.toString();
+    case 'object': {
+      if (Array.isArray(value)) {
+        return `[${value.map((item, i) => (item === undefined ? 'null' : canonicalValue(item, `${path}[${i}]`))).join(',')}]`;
+      }
+      const prototype = Object.getPrototypeOf(value) as unknown;
+      if (prototype !== Object.prototype && prototype !== null) {
+        // A Date or class instance would hash as whatever its toJSON happens to say; refuse instead.
+        throw new TypeError(`cannot hash a non-plain object at ${path}`);
+      }
+      const record = value as Record<string, unknown>;
+      const members = Object.keys(record)
+        .filter((key) => record[key] !== undefined)
+        .sort()
+        .map((key) => `${JSON.stringify(key)}:${canonicalValue(record[key], `${path}.${key}`)}`);
+      return `{${members.join(',')}}`;
+    }
+    default:
+      throw new TypeError(`cannot hash a ${typeof value} at ${path}`);
+  }
+}
+
+/**
+ * Canonical JSON: object keys sorted by code unit, no whitespace, `undefined` members left out (as
+ * JSON.stringify does) and bigints written as plain numbers. The same value always gives the same text,
+ * whatever order PostgreSQL's jsonb hands the keys back in.
+ */
+export function canonicalJson(value: unknown): string {
+  return canonicalValue(value, '$');
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** `sha256hex(prevHash + '\n' + canonicalJson({ seq, eventId, type, occurredAt, event }))`. */
+export function computeAuditEntryHash(prevHash: string, content: AuditChainContent): string {
+  const { seq, eventId, type, occurredAt, event } = content;
+  return sha256Hex(`${prevHash}\n${canonicalJson({ seq, eventId, type, occurredAt, event })}`);
+}
+
+/** The instant as the chain hashes it; the `occurred_at` column stores it exactly (microsecond precision). */
+export function normaliseOccurredAt(occurredAt: string | Date): string {
+  const date = occurredAt instanceof Date ? occurredAt : new Date(occurredAt);
+  if (Number.isNaN(date.getTime())) throw new TypeError(`occurredAt is not an instant: ${String(occurredAt)}`);
+  return date.toISOString();
+}
+
+/**
+ * Links events after `head`: assigns consecutive seqs and computes each entry's hash over the previous
+ * one. Pure; the chain writer persists the result in one transaction.
+ */
+export function linkAuditEntries(head: AuditChainHead | null, events: readonly AuditEvent[]): ChainedAuditEntry[] {
+  let seq = head?.seq ?? 0n;
+  let prevHash = head?.hash ?? AUDIT_GENESIS_HASH;
+  return events.map((event) => {
+    seq += 1n;
+    const content = { seq, eventId: event.eventId, type: event.type, occurredAt: normaliseOccurredAt(event.occurredAt), event };
+    const entry: ChainedAuditEntry = { ...content, prevHash, hash: computeAuditEntryHash(prevHash, content) };
+    prevHash = entry.hash;
+    return entry;
+  });
+}
+
+export interface VerifyAuditChainOptions {
+  /** First seq to verify; the entry before it is trusted as the anchor. Default: the start of the log. */
+  fromSeq?: bigint | number;
+  /** Rows read per query. Default 1000. */
+  batchSize?: number;
+}
+
+export type AuditChainVerification =
+  | { ok: true; entries: number; headHash: string }
+  | { ok: false; entries: number; firstBrokenSeq: bigint; reason: string };
+
+interface AuditLogRow {
+  seq: string;
+  event_id: string;
+  event_type: string;
+  occurred_at: Date;
+  client_id: string | null;
+  psu_id: string | null;
+  consent_id: string | null;
+  event: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+/** Why a stored row is not the entry the chain expects, or `undefined` when it is. */
+function findBreak(row: AuditLogRow, expectedSeq: bigint, expectedPrevHash: string): string | undefined {
+  const seq = BigInt(row.seq);
+  if (seq !== expectedSeq) return `entry ${expectedSeq} is missing (the next entry is ${seq})`;
+  if (row.prev_hash !== expectedPrevHash) return `prev_hash does not match the hash of entry ${seq - 1n}`;
+  const content: AuditChainContent = {
+    seq,
+    eventId: row.event_id,
+    type: row.event_type,
+    occurredAt: row.occurred_at.toISOString(),
+    event: row.event,
+  };
+  if (computeAuditEntryHash(row.prev_hash, content) !== row.hash) return 'hash does not match the entry content';
+  // The lookup columns are not hashed themselves: they must repeat the hashed event, or a search by
+  // consent or TPP could be steered away from an entry without breaking a hash.
+  const event = row.event as Partial<AuditEvent>;
+  for (const [column, stored, hashed] of [
+    ['client_id', row.client_id, event.clientId],
+    ['psu_id', row.psu_id, event.psuId],
+    ['consent_id', row.consent_id, event.consentId],
+  ] as const) {
+    if ((stored ?? null) !== (hashed ?? null)) return `${column} does not match the hashed event`;
+  }
+  return undefined;
+}
+
+/**
+ * Recomputes the hash chain of `audit_log` in seq order, reading `batchSize` rows at a time (keyset
+ * pagination, so memory stays flat however long the log is). Stops at the first broken entry.
+ */
+export async function verifyAuditChain(
+  dataSource: DataSource,
+  options: VerifyAuditChainOptions = {},
+): Promise<AuditChainVerification> {
+  const table = dataSource.getMetadata(AuditLogEntity).tableName;
+  const batchSize = options.batchSize ?? 1000;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('batchSize must be a positive integer');
+  const fromSeq = BigInt(options.fromSeq ?? 1);
+  if (fromSeq < 1n) throw new RangeError('fromSeq must be at least 1');
+
+  let expectedPrevHash = AUDIT_GENESIS_HASH;
+  if (fromSeq > 1n) {
+    const anchor: { hash: string }[] = await dataSource.query(`SELECT hash FROM ${table} WHERE seq = $1`, [
+      (fromSeq - 1n).toString(),
+    ]);
+    if (anchor.length === 0) {
+      return { ok: false, entries: 0, firstBrokenSeq: fromSeq - 1n, reason: `entry ${fromSeq - 1n} is missing` };
+    }
+    expectedPrevHash = anchor[0]!.hash;
+  }
+
+  let expectedSeq = fromSeq;
+  let entries = 0;
+  for (;;) {
+    const rows: AuditLogRow[] = await dataSource.query(
+      `SELECT seq, event_id, event_type, occurred_at, client_id, psu_id, consent_id, event, prev_hash, hash
+       FROM ${table} WHERE seq >= $1 ORDER BY seq LIMIT $2`,
+      [expectedSeq.toString(), batchSize],
+    );
+    for (const row of rows) {
+      const reason = findBreak(row, expectedSeq, expectedPrevHash);
+      if (reason !== undefined) return { ok: false, entries, firstBrokenSeq: expectedSeq, reason };
+      expectedPrevHash = row.hash;
+      expectedSeq += 1n;
+      entries += 1;
+    }
+    if (rows.length < batchSize) return { ok: true, entries, headHash: expectedPrevHash };
+  }
+}

@@ -1,0 +1,86 @@
+import { recordAuditEvent } from '@consentry/audit';
+import { AccountAccessConsentEntity, ConsentAccountEntity, DataSource, EntityManager } from '@consentry/database';
+
+import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
+import { assertTransition } from './consent-status.js';
+
+export interface AuthoriseAccountAccessConsentCommand {
+  consentId: string;
+  /** The TPP the authorization request came from: it must own the consent. */
+  clientId: string;
+  psuId: string;
+  accountIds: string[];
+  /** The oidc-provider grant that will carry the consent's tokens. */
+  grantId: string;
+  interactionId?: string;
+}
+
+/** Locks a consent row the caller may act on; another TPP's consent is reported as not found. */
+export async function lockConsentOfClient(
+  manager: EntityManager,
+  consentId: string,
+  clientId: string | undefined,
+): Promise<AccountAccessConsentEntity> {
+  const consent = await manager.findOne(AccountAccessConsentEntity, {
+    where: { consentId },
+    lock: { mode: 'pessimistic_write' },
+  });
+  if (!consent || (clientId !== undefined && consent.clientId !== clientId)) {
+    throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+  }
+  return consent;
+}
+
+/**
+ * The PSU approved the consent after strong customer authentication: bind the accounts they picked
+ * (only their own) and the grant. A consent is authorised once; a second attempt finds it AUTH and fails.
+ */
+export class AuthoriseAccountAccessConsent {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async execute(command: AuthoriseAccountAccessConsentCommand): Promise<AccountAccessConsentEntity> {
+    const accountIds = [...new Set(command.accountIds)];
+    if (accountIds.length === 0) {
+      throw new ConsentException(ConsentExceptionCode.NoAccountSelected, 'select at least one account');
+    }
+    return this.dataSource.transaction(async (manager) => {
+      const consent = await lockConsentOfClient(manager, command.consentId, command.clientId);
+      assertTransition(consent.status, 'AUTH');
+      const now = new Date();
+      if (consent.expirationDateTime && consent.expirationDateTime <= now) {
+        throw new ConsentException(ConsentExceptionCode.Expired, 'the consent has expired');
+      }
+      const owned: { n: number }[] = await manager.query(
+        `SELECT count(*)::int AS n FROM account WHERE psu_id = $1 AND account_id = ANY($2::text[])`,
+        [command.psuId, accountIds],
+      );
+      if (owned[0]!.n !== accountIds.length) {
+        throw new ConsentException(ConsentExceptionCode.AccountNotOwned, 'an selected account is not the PSU’s');
+      }
+      consent.status = 'AUTH';
+      consent.psuId = command.psuId;
+      consent.grantId = command.grantId;
+      consent.authorisedAt = now;
+      consent.statusUpdateDateTime = now;
+      await manager.update(
+        AccountAccessConsentEntity,
+        { consentId: consent.consentId },
+        { status: 'AUTH', psuId: command.psuId, grantId: command.grantId, authorisedAt: now, statusUpdateDateTime: now },
+      );
+      await manager.insert(
+        ConsentAccountEntity,
+        accountIds.map((accountId) => ({ consentId: consent.consentId, accountId })),
+      );
+      await recordAuditEvent(manager, {
+        type: 'consent.authorised',
+        actor: { type: 'psu', id: command.psuId },
+        clientId: consent.clientId,
+        psuId: command.psuId,
+        consentId: consent.consentId,
+        interactionId: command.interactionId,
+        data: { accountIds, permissions: consent.permissions },
+      });
+      return consent;
+    });
+  }
+}

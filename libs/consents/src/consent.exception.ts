@@ -1,0 +1,26 @@
+export enum ConsentExceptionCode {
+  /** No such consent for this caller (also when it belongs to another TPP: never say which). */
+  NotFound = 'NotFound',
+  InvalidStatus = 'InvalidStatus',
+  InvalidPermissions = 'InvalidPermissions',
+  InvalidDate = 'InvalidDate',
+  /** An account that is not the authorising PSU's. */
+  AccountNotOwned = 'AccountNotOwned',
+  NoAccountSelected = 'NoAccountSelected',
+  Expired = 'Expired',
+}
+
+/** A consent rule broken by the caller. `path` names the offending field where there is one. */
+export class ConsentException extends Error {
+  override name = 'ConsentException';
+
+  constructor(
+    readonly code: ConsentExceptionCode,
+    message: string,
+    readonly path?: string,
+    /** OB error code the API reports for it (U001, U002, U003, ...), when the rule has one. */
+    readonly errorCode?: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,86 @@
+import { recordAuditEvent } from '@consentry/audit';
+import { AccountAccessConsentEntity, ConsentStatus, DataSource, EntityManager } from '@consentry/database';
+
+import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
+import { assertTransition } from './consent-status.js';
+import { lockConsentOfClient } from './authorise-account-access-consent.use-case.js';
+
+export type ConsentEndedBy =
+  | { type: 'psu'; psuId: string }
+  | { type: 'tpp'; clientId: string }
+  | { type: 'system'; id: string };
+
+export interface EndAccountAccessConsentCommand {
+  consentId: string;
+  by: ConsentEndedBy;
+  interactionId?: string;
+}
+
+/** Revokes every token and the grant behind a consent (oidc-provider storage shares the database). */
+export async function revokeConsentGrant(manager: EntityManager, grantId: string | null): Promise<number> {
+  if (!grantId) return 0;
+  const result: [unknown, number] = await manager.query(`DELETE FROM oidc_model WHERE grant_id = $1 OR (model = 'Grant' AND id = $1)`, [grantId]);
+  return result[1] ?? 0;
+}
+
+async function endConsent(
+  dataSource: DataSource,
+  command: EndAccountAccessConsentCommand,
+  to: ConsentStatus,
+  reason: string,
+  eventType: 'consent.revoked' | 'consent.rejected',
+): Promise<AccountAccessConsentEntity> {
+  return dataSource.transaction(async (manager) => {
+    const clientId = command.by.type === 'tpp' ? command.by.clientId : undefined;
+    const consent = await lockConsentOfClient(manager, command.consentId, clientId);
+    if (command.by.type === 'psu' && consent.psuId !== null && consent.psuId !== command.by.psuId) {
+      throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+    }
+    assertTransition(consent.status, to);
+    const now = new Date();
+    await manager.update(
+      AccountAccessConsentEntity,
+      { consentId: consent.consentId },
+      {
+        status: to,
+        statusReasonDescription: reason,
+        statusUpdateDateTime: now,
+        ...(command.by.type === 'psu' && consent.psuId === null ? { psuId: command.by.psuId } : {}),
+      },
+    );
+    const revokedTokens = await revokeConsentGrant(manager, consent.grantId);
+    const actor = command.by.type === 'psu' ? { type: 'psu' as const, id: command.by.psuId } : command.by.type === 'tpp' ? { type: 'tpp' as const, id: command.by.clientId } : { type: 'system' as const, id: command.by.id };
+    await recordAuditEvent(manager, {
+      type: eventType,
+      actor,
+      clientId: consent.clientId,
+      psuId: consent.psuId ?? (command.by.type === 'psu' ? command.by.psuId : undefined),
+      consentId: consent.consentId,
+      interactionId: command.interactionId,
+      data: { from: consent.status, to, reason, revokedTokens },
+    });
+    return Object.assign(consent, { status: to, statusReasonDescription: reason, statusUpdateDateTime: now });
+  });
+}
+
+/**
+ * Ends a live consent: the PSU revokes it (dashboard) or the TPP deletes it. Its grant and every token
+ * are revoked in the same transaction, and the API re-checks the status on every call.
+ */
+export class RevokeAccountAccessConsent {
+  constructor(private readonly dataSource: DataSource) {}
+
+  execute(command: EndAccountAccessConsentCommand): Promise<AccountAccessConsentEntity> {
+    const reason = command.by.type === 'psu' ? 'Revoked by the PSU' : command.by.type === 'tpp' ? 'Deleted by the TPP' : 'Revoked by the ASPSP';
+    return endConsent(this.dataSource, command, 'CANC', reason, 'consent.revoked');
+  }
+}
+
+/** The PSU denied the consent at the authorization server (or the journey failed before approval). */
+export class RejectAccountAccessConsent {
+  constructor(private readonly dataSource: DataSource) {}
+
+  execute(command: EndAccountAccessConsentCommand & { reason?: string }): Promise<AccountAccessConsentEntity> {
+    return endConsent(this.dataSource, command, 'RJCT', command.reason ?? 'Rejected by the PSU', 'consent.rejected');
+  }
+}

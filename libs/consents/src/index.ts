@@ -1,0 +1,14 @@
+export { AuthoriseAccountAccessConsent, lockConsentOfClient } from './authorise-account-access-consent.use-case.js';
+export type { AuthoriseAccountAccessConsentCommand } from './authorise-account-access-consent.use-case.js';
+export { findConsentAccess, findConsentOfClient, isConsentLive } from './consent-queries.js';
+export type { ConsentAccess } from './consent-queries.js';
+export { assertTransition, canTransition } from './consent-status.js';
+export { ConsentException, ConsentExceptionCode } from './consent.exception.js';
+export { CreateAccountAccessConsent } from './create-account-access-consent.use-case.js';
+export type { CreateAccountAccessConsentCommand } from './create-account-access-consent.use-case.js';
+export { RejectAccountAccessConsent, RevokeAccountAccessConsent, revokeConsentGrant } from './end-account-access-consent.use-case.js';
+export type { ConsentEndedBy, EndAccountAccessConsentCommand } from './end-account-access-consent.use-case.js';
+export { describePermissions } from './permission-descriptions.js';
+export type { PermissionGroup } from './permission-descriptions.js';
+export { checkPermissionCombination, isPermission, PERMISSIONS } from './permissions.js';
+export type { Permission, PermissionProblem } from './permissions.js';

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createTestDatabase, TestDatabase } from '@consentry/testing';
+
+import { CredentialAuthenticator, totpSecretContext } from './credential-authenticator.js';
+import { EnvironmentKeyManagement } from './key-management.js';
+import { hashPassword } from './password.js';
+import { currentTotpCode, generateTotpSecret } from './second-factor.js';
+
+const keys = new EnvironmentKeyManagement(Buffer.alloc(32, 7));
+
+describe('EnvironmentKeyManagement', () => {
+  it('round-trips and binds the ciphertext to its context', () => {
+    const sealed = keys.encrypt('JBSWY3DPEHPK3PXP', 'psu:1:totp');
+    expect(sealed).not.toContain('JBSWY3DPEHPK3PXP');
+    expect(keys.decrypt(sealed, 'psu:1:totp')).toBe('JBSWY3DPEHPK3PXP');
+    expect(() => keys.decrypt(sealed, 'psu:2:totp')).toThrow();
+  });
+});
+
+describe('CredentialAuthenticator', () => {
+  let db: TestDatabase;
+  let authenticator: CredentialAuthenticator;
+  let secret: string;
+  let psuId: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('identity');
+    secret = generateTotpSecret();
+    const [row] = await db.dataSource.query(
+      `INSERT INTO psu (username, display_name, password_hash, totp_secret_enc) VALUES ('alice', 'Alice', $1, 'pending') RETURNING psu_id`,
+      [await hashPassword('correct horse')],
+    );
+    psuId = row.psu_id;
+    await db.dataSource.query(`UPDATE psu SET totp_secret_enc = $2 WHERE psu_id = $1`, [
+      psuId,
+      keys.encrypt(secret, totpSecretContext('psu', psuId)),
+    ]);
+    authenticator = new CredentialAuthenticator(db.dataSource, keys, { maxFailures: 5, lockoutSeconds: 60 });
+  });
+  afterAll(async () => db?.drop());
+
+  it('accepts password and TOTP, and refuses the same code twice', async () => {
+    const otp = await currentTotpCode(secret);
+    await expect(authenticator.authenticatePsu({ username: 'alice', password: 'correct horse', otp })).resolves.toMatchObject({
+      ok: true,
+      subjectId: psuId,
+    });
+    await expect(authenticator.authenticatePsu({ username: 'alice', password: 'correct horse', otp })).resolves.toEqual({
+      ok: false,
+      reason: 'invalid_credentials',
+    });
+  });
+
+  it('locks the PSU on the 5th consecutive failure and refuses even the right credentials', async () => {
+    await db.dataSource.query(`UPDATE psu SET failed_login_count = 0, locked_until = NULL, last_totp_step = NULL`);
+    for (let i = 0; i < 4; i++) {
+      await expect(authenticator.authenticatePsu({ username: 'alice', password: 'wrong', otp: '000000' })).resolves.toEqual({
+        ok: false,
+        reason: 'invalid_credentials',
+      });
+    }
+    const fifth = await authenticator.authenticatePsu({ username: 'alice', password: 'wrong', otp: '000000' });
+    expect(fifth).toMatchObject({ ok: false, reason: 'locked' });
+    const otp = await currentTotpCode(secret);
+    await expect(authenticator.authenticatePsu({ username: 'alice', password: 'correct horse', otp })).resolves.toMatchObject({
+      ok: false,
+      reason: 'locked',
+    });
+    const events = await db.dataSource.query(`SELECT event FROM audit_outbox ORDER BY created_seq`);
+    const types = events.map((r: { event: { type: string } }) => r.event.type);
+    expect(types).toContain('psu.locked');
+    expect(JSON.stringify(events)).not.toContain('correct horse');
+    expect(JSON.stringify(events)).not.toContain(otp);
+  });
+
+  it('answers an unknown username exactly like a wrong password', async () => {
+    await expect(authenticator.authenticatePsu({ username: 'mallory', password: 'x', otp: '123456' })).resolves.toEqual({
+      ok: false,
+      reason: 'invalid_credentials',
+    });
+  });
+});

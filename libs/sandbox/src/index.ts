@@ -1,0 +1,19 @@
+export { SANDBOX_ASPSPS, SANDBOX_PSUS, SANDBOX_TPP } from './sandbox-data.js';
+export {
+  createSandboxTppKeys,
+  isSandboxSeeded,
+  panContext,
+  readSandboxCredentials,
+  registerTpp,
+  sandboxFiles,
+  seedSandbox,
+  writeSandboxCredentials,
+} from './seed-sandbox.js';
+export type {
+  SandboxAdminCredentials,
+  SandboxCredentials,
+  SandboxFiles,
+  SandboxPsuCredentials,
+  SandboxTppCredentials,
+  SeedOptions,
+} from './seed-sandbox.js';

@@ -1,0 +1,70 @@
+/** The demo banks, customers and accounts every sandbox starts with. */
+export interface SandboxAccountSeed {
+  aspspId: string;
+  accountTypeCode: 'CACC' | 'SVGS' | 'CARD';
+  nickname: string;
+  description: string;
+  currency: string;
+  openingBalance: number;
+}
+
+export interface SandboxPsuSeed {
+  username: string;
+  displayName: string;
+  accounts: SandboxAccountSeed[];
+}
+
+export const SANDBOX_ASPSPS = [
+  { aspspId: 'consentry-bank-north', name: 'Northwind Bank' },
+  { aspspId: 'consentry-bank-south', name: 'Southbridge Building Society' },
+] as const;
+
+export const SANDBOX_PSUS: SandboxPsuSeed[] = [
+  {
+    username: 'alice',
+    displayName: 'Alice Walker',
+    accounts: [
+      { aspspId: 'consentry-bank-north', accountTypeCode: 'CACC', nickname: 'Everyday', description: 'Current account', currency: 'GBP', openingBalance: 2450.12 },
+      { aspspId: 'consentry-bank-north', accountTypeCode: 'SVGS', nickname: 'Rainy day', description: 'Instant saver', currency: 'GBP', openingBalance: 8200 },
+      { aspspId: 'consentry-bank-south', accountTypeCode: 'CACC', nickname: 'Joint bills', description: 'Current account', currency: 'GBP', openingBalance: 910.4 },
+    ],
+  },
+  {
+    username: 'bob',
+    displayName: 'Bob Okafor',
+    accounts: [
+      { aspspId: 'consentry-bank-south', accountTypeCode: 'CACC', nickname: 'Main', description: 'Current account', currency: 'GBP', openingBalance: 1320.55 },
+      { aspspId: 'consentry-bank-north', accountTypeCode: 'CARD', nickname: 'Credit card', description: 'Credit card', currency: 'GBP', openingBalance: 0 },
+    ],
+  },
+  {
+    username: 'carol',
+    displayName: 'Carol Jensen',
+    accounts: [
+      { aspspId: 'consentry-bank-north', accountTypeCode: 'CACC', nickname: 'Salary', description: 'Current account', currency: 'GBP', openingBalance: 5100 },
+      { aspspId: 'consentry-bank-south', accountTypeCode: 'SVGS', nickname: 'House deposit', description: 'Fixed saver', currency: 'EUR', openingBalance: 15000 },
+    ],
+  },
+];
+
+export const SANDBOX_TPP = {
+  clientId: 'sandbox-tpp',
+  name: 'Sandbox Budgeting App',
+  roles: ['AISP'] as const,
+  redirectUri: 'https://sandbox-tpp.localhost/callback',
+};
+
+export const SANDBOX_ADMIN_USERNAME = 'admin';
+
+/** Merchants the generated transactions draw from (name, ISO 18245 MCC, direction). */
+export const SANDBOX_MERCHANTS: Array<[string, string, 'Debit' | 'Credit']> = [
+  ['Green Grocer', '5411', 'Debit'],
+  ['City Transport', '4111', 'Debit'],
+  ['Corner Cafe', '5814', 'Debit'],
+  ['Power & Light Co', '4900', 'Debit'],
+  ['Book Nook', '5942', 'Debit'],
+  ['Fuel Stop', '5541', 'Debit'],
+  ['Streamly', '4899', 'Debit'],
+  ['Acme Payroll', '0000', 'Credit'],
+  ['Refund Desk', '5311', 'Credit'],
+];

@@ -1,0 +1,301 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { DataSource, EntityManager } from '@consentry/database';
+import { generateTotpSecret, hashPassword, KeyManagement, totpSecretContext } from '@consentry/identity';
+import { exportJWK, generateKeyPair } from 'jose';
+
+import {
+  SANDBOX_ADMIN_USERNAME,
+  SANDBOX_ASPSPS,
+  SANDBOX_MERCHANTS,
+  SANDBOX_PSUS,
+  SANDBOX_TPP,
+  SandboxAccountSeed,
+} from './sandbox-data.js';
+
+export interface SandboxPsuCredentials {
+  username: string;
+  password: string;
+  totpSecret: string;
+  displayName: string;
+  accounts: Array<{ accountId: string; aspspId: string; nickname: string }>;
+}
+
+export interface SandboxTppCredentials {
+  client_id: string;
+  client_name: string;
+  redirect_uris: string[];
+  token_endpoint_auth_method: 'private_key_jwt';
+  token_endpoint_auth_signing_alg: 'ES256';
+  /** The TPP's private signing key set: only the sandbox TPP and the tests hold it. */
+  jwks: { keys: Array<Record<string, unknown>> };
+}
+
+export interface SandboxAdminCredentials {
+  username: string;
+  password: string;
+  totpSecret: string;
+}
+
+export interface SandboxCredentials {
+  tpp: SandboxTppCredentials;
+  psus: SandboxPsuCredentials[];
+  admin: SandboxAdminCredentials;
+}
+
+export interface SeedOptions {
+  keys: KeyManagement;
+  /** Transactions generated per account. */
+  transactionsPerAccount?: number;
+  /** Deterministic ledger for tests; random otherwise. */
+  seed?: number;
+}
+
+function password(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/** Small deterministic PRNG (mulberry32) so a seeded ledger looks the same every time. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function luhnComplete(partial: string): string {
+  let sum = 0;
+  for (let i = 0; i < partial.length; i++) {
+    let d = Number(partial[partial.length - 1 - i]);
+    if (i % 2 === 0) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return `${partial}${(10 - (sum % 10)) % 10}`;
+}
+
+/** Key-management context of a card account's PAN. */
+export function panContext(accountId: string): string {
+  return `account:${accountId}:pan`;
+}
+
+async function insertAccount(
+  manager: EntityManager,
+  keys: KeyManagement,
+  psuId: string,
+  holderName: string,
+  account: SandboxAccountSeed,
+  random: () => number,
+  transactionsPerAccount: number,
+): Promise<string> {
+  const accountId = randomUUID();
+  const digits = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 10)).join('');
+  const isCard = account.accountTypeCode === 'CARD';
+  const identification = isCard ? keys.encrypt(luhnComplete(`411111${digits(9)}`), panContext(accountId)) : `${digits(6)}${digits(8)}`;
+  await manager.query(
+    `INSERT INTO account (account_id, aspsp_id, psu_id, currency, account_category, account_type_code, description, nickname,
+                          opening_date, scheme_name, identification, holder_name)
+     VALUES ($1, $2, $3, $4, 'Personal', $5, $6, $7, $8, $9, $10, $11)`,
+    [
+      accountId,
+      account.aspspId,
+      psuId,
+      account.currency,
+      account.accountTypeCode,
+      account.description,
+      account.nickname,
+      '2019-03-01',
+      isCard ? 'UK.OBIE.PAN' : 'UK.OBIE.SortCodeAccountNumber',
+      identification,
+      holderName,
+    ],
+  );
+
+  let balance = account.openingBalance;
+  const now = Date.now();
+  const ids: string[] = [];
+  const rows: unknown[][] = [];
+  for (let i = 0; i < transactionsPerAccount; i++) {
+    const [merchant, mcc, direction] = SANDBOX_MERCHANTS[Math.floor(random() * SANDBOX_MERCHANTS.length)]!;
+    const amount = direction === 'Credit' ? Math.round(random() * 150000) / 100 + 50 : Math.round(random() * 9000) / 100 + 1;
+    balance += direction === 'Credit' ? amount : -amount;
+    const booked = new Date(now - (transactionsPerAccount - i) * 6 * 3600 * 1000 - Math.floor(random() * 3600 * 1000));
+    const transactionId = randomUUID();
+    ids.push(transactionId);
+    rows.push([
+      transactionId,
+      accountId,
+      `REF${digits(8)}`,
+      amount.toFixed(2),
+      account.currency,
+      direction,
+      'BOOK',
+      booked,
+      booked,
+      direction === 'Credit' ? `Payment from ${merchant}` : `Card payment to ${merchant}`,
+      direction === 'Credit' ? 'ReceivedCreditTransfer' : 'IssuedDirectDebits',
+      direction === 'Credit' ? 'DomesticCreditTransfer' : 'DirectDebitPayment',
+      merchant,
+      mcc,
+      balance.toFixed(2),
+    ]);
+  }
+  if (rows.length > 0) {
+    const columns = rows[0]!.length;
+    const placeholders = rows.map((_, r) => `(${Array.from({ length: columns }, (_, c) => `$${r * columns + c + 1}`).join(', ')})`);
+    await manager.query(
+      `INSERT INTO transaction (transaction_id, account_id, transaction_reference, amount, currency, credit_debit_indicator, status,
+                                booking_date_time, value_date_time, transaction_information, bank_transaction_code,
+                                bank_transaction_sub_code, merchant_name, merchant_category_code, balance_after_amount)
+       VALUES ${placeholders.join(', ')}`,
+      rows.flat(),
+    );
+  }
+  const indicator = balance >= 0 ? 'Credit' : 'Debit';
+  for (const type of ['InterimAvailable', 'InterimBooked']) {
+    await manager.query(
+      `INSERT INTO balance (account_id, type, amount, currency, credit_debit_indicator, date_time) VALUES ($1, $2, $3, $4, $5, now())`,
+      [accountId, type, Math.abs(balance).toFixed(2), account.currency, indicator],
+    );
+  }
+  return accountId;
+}
+
+/**
+ * Seeds the demo banks, PSUs (with accounts, balances and transactions), the sandbox TPP and an admin,
+ * and returns their credentials. Passwords and TOTP seeds are generated here and stored only hashed or
+ * encrypted; the TPP's private key is returned, never stored in the database.
+ */
+export async function seedSandbox(dataSource: DataSource, options: SeedOptions): Promise<SandboxCredentials> {
+  const random = prng(options.seed ?? Math.floor(Math.random() * 2 ** 31));
+  const perAccount = options.transactionsPerAccount ?? 120;
+  return dataSource.transaction(async (manager) => {
+    for (const aspsp of SANDBOX_ASPSPS) {
+      await manager.query(`INSERT INTO aspsp (aspsp_id, name) VALUES ($1, $2)`, [aspsp.aspspId, aspsp.name]);
+    }
+    const psus: SandboxPsuCredentials[] = [];
+    for (const seed of SANDBOX_PSUS) {
+      const credentials = { password: password(), totpSecret: generateTotpSecret() };
+      const [row] = await manager.query(
+        `INSERT INTO psu (username, display_name, password_hash, totp_secret_enc) VALUES ($1, $2, $3, 'pending') RETURNING psu_id`,
+        [seed.username, seed.displayName, await hashPassword(credentials.password)],
+      );
+      const psuId = row.psu_id as string;
+      await manager.query(`UPDATE psu SET totp_secret_enc = $2 WHERE psu_id = $1`, [
+        psuId,
+        options.keys.encrypt(credentials.totpSecret, totpSecretContext('psu', psuId)),
+      ]);
+      const accounts = [];
+      for (const account of seed.accounts) {
+        const accountId = await insertAccount(manager, options.keys, psuId, seed.displayName, account, random, perAccount);
+        accounts.push({ accountId, aspspId: account.aspspId, nickname: account.nickname });
+      }
+      psus.push({ username: seed.username, displayName: seed.displayName, ...credentials, accounts });
+    }
+
+    const admin = { username: SANDBOX_ADMIN_USERNAME, password: password(), totpSecret: generateTotpSecret() };
+    const [adminRow] = await manager.query(
+      `INSERT INTO admin_user (username, password_hash, totp_secret_enc) VALUES ($1, $2, 'pending') RETURNING admin_id`,
+      [admin.username, await hashPassword(admin.password)],
+    );
+    await manager.query(`UPDATE admin_user SET totp_secret_enc = $2 WHERE admin_id = $1`, [
+      adminRow.admin_id,
+      options.keys.encrypt(admin.totpSecret, totpSecretContext('admin', adminRow.admin_id)),
+    ]);
+
+    const tpp = await createSandboxTppKeys();
+    await registerTpp(manager, tpp, SANDBOX_TPP.roles);
+    return { tpp, psus, admin };
+  });
+}
+
+/** Generates a TPP's ES256 signing key pair and client metadata (private JWKS kept by the caller). */
+export async function createSandboxTppKeys(
+  clientId: string = SANDBOX_TPP.clientId,
+  name: string = SANDBOX_TPP.name,
+  redirectUri: string = SANDBOX_TPP.redirectUri,
+): Promise<SandboxTppCredentials> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return {
+    client_id: clientId,
+    client_name: name,
+    redirect_uris: [redirectUri],
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    jwks: { keys: [{ ...jwk, kid: `${clientId}-1`, alg: 'ES256', use: 'sig' }] },
+  };
+}
+
+/** Stores a TPP and its public client metadata (the private key parts are stripped here). */
+export async function registerTpp(
+  manager: EntityManager,
+  tpp: SandboxTppCredentials,
+  roles: readonly string[],
+): Promise<void> {
+  const publicKeys = tpp.jwks.keys.map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }) => pub);
+  const scopes = ['openid', ...(roles.includes('AISP') ? ['accounts'] : []), ...(roles.includes('PISP') ? ['payments'] : []), ...(roles.includes('CBPII') ? ['fundsconfirmations'] : [])];
+  const metadata = {
+    client_id: tpp.client_id,
+    client_name: tpp.client_name,
+    redirect_uris: tpp.redirect_uris,
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+    response_types: ['code'],
+    token_endpoint_auth_method: tpp.token_endpoint_auth_method,
+    token_endpoint_auth_signing_alg: tpp.token_endpoint_auth_signing_alg,
+    scope: scopes.join(' '),
+    jwks: { keys: publicKeys },
+  };
+  await manager.query(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ($1, $2, $3, $4)`, [
+    tpp.client_id,
+    tpp.client_name,
+    roles,
+    JSON.stringify(metadata),
+  ]);
+}
+
+export interface SandboxFiles {
+  dir: string;
+  tpp: string;
+  psus: string;
+  admin: string;
+}
+
+export function sandboxFiles(dataDir: string): SandboxFiles {
+  const dir = join(dataDir, 'sandbox');
+  return { dir, tpp: join(dir, 'tpp.json'), psus: join(dir, 'psus.json'), admin: join(dir, 'admin.json') };
+}
+
+export async function writeSandboxCredentials(dataDir: string, credentials: SandboxCredentials): Promise<SandboxFiles> {
+  const files = sandboxFiles(dataDir);
+  await mkdir(files.dir, { recursive: true, mode: 0o700 });
+  const write = (path: string, value: unknown) => writeFile(path, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  await write(files.tpp, credentials.tpp);
+  await write(files.psus, credentials.psus);
+  await write(files.admin, credentials.admin);
+  return files;
+}
+
+export async function readSandboxCredentials(dataDir: string): Promise<SandboxCredentials | null> {
+  const files = sandboxFiles(dataDir);
+  try {
+    const [tpp, psus, admin] = await Promise.all([files.tpp, files.psus, files.admin].map((f) => readFile(f, 'utf8')));
+    return { tpp: JSON.parse(tpp!), psus: JSON.parse(psus!), admin: JSON.parse(admin!) };
+  } catch {
+    return null;
+  }
+}
+
+/** Whether this database already holds the sandbox. */
+export async function isSandboxSeeded(dataSource: DataSource): Promise<boolean> {
+  const rows: unknown[] = await dataSource.query(`SELECT 1 FROM tpp WHERE client_id = $1`, [SANDBOX_TPP.clientId]);
+  return rows.length > 0;
+}
