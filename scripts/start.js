@@ -1,0 +1,66 @@
+// `npm start`: the whole platform on one machine. Without DATABASE_URL an embedded PostgreSQL runs
+// with its data under .data/; without REDIS_URL a local Redis is used or started. In sandbox mode the
+// demo data is seeded on first start and the credentials printed.
+import { ensureRedis, ensureSandbox, migrate, platformEnv, startApps, startEmbeddedPostgres } from './platform.js';
+
+const log = (line) => process.stdout.write(`${line}\n`);
+const env = platformEnv({ ...process.env });
+env.CONSENTRY_DATA_DIR ??= '.data';
+const stops = [];
+
+async function shutdown(code) {
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  process.exit(code);
+}
+
+async function main() {
+  if (!env.DATABASE_URL) {
+    const pg = await startEmbeddedPostgres(env.CONSENTRY_DATA_DIR, log);
+    stops.push(pg.stop);
+    env.DATABASE_URL = pg.url;
+  }
+  if (!env.REDIS_URL) {
+    const redis = await ensureRedis(env.CONSENTRY_DATA_DIR, log);
+    stops.push(redis.stop);
+    env.REDIS_URL = redis.url;
+  }
+  const applied = await migrate(env.DATABASE_URL);
+  if (applied.length > 0) log(`migrated: ${applied.join(', ')}`);
+
+  const sandboxMode = (env.CONSENTRY_MODE ?? 'sandbox') === 'sandbox';
+  const sandbox = sandboxMode ? await ensureSandbox(env) : undefined;
+
+  const apps = await startApps(env);
+  stops.push(apps.stop);
+  for (const child of apps.children) {
+    child.once('exit', (code, signal) => {
+      log(`an app stopped (${signal ?? `exit ${code}`}); stopping the platform`);
+      void shutdown(1);
+    });
+  }
+
+  log('');
+  log('Consentry is running');
+  log(`  API (UK Open Banking v4.0)  ${env.API_URL}/open-banking/v4.0/aisp`);
+  log(`  Authorization server        ${env.AUTH_SERVER_URL}/.well-known/openid-configuration`);
+  log(`  Worker health               http://localhost:${env.WORKER_PORT}/health`);
+  if (sandbox) {
+    const { psus, tpp, admin } = sandbox.credentials;
+    log('');
+    log(`Sandbox credentials (${sandbox.seeded ? 'just generated' : 'from'} ${env.CONSENTRY_DATA_DIR}/sandbox/):`);
+    for (const psu of psus) {
+      log(`  PSU ${psu.username.padEnd(6)} password ${psu.password}  TOTP secret ${psu.totpSecret}  (${psu.accounts.length} accounts)`);
+    }
+    log(`  Admin ${admin.username}  password ${admin.password}  TOTP secret ${admin.totpSecret}`);
+    log(`  TPP client_id ${tpp.client_id}  private key in ${env.CONSENTRY_DATA_DIR}/sandbox/tpp.json`);
+    log('');
+    log('Walk a consent journey against it: npm run demo');
+  }
+}
+
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+main().catch(async (error) => {
+  log(`consentry: ${error instanceof Error ? error.message : String(error)}`);
+  await shutdown(1);
+});
