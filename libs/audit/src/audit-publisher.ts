@@ -7,12 +7,14 @@ import { AuditEvent, AuditEventInput } from './audit-event.js';
 
 /** Builds the stored form of an event: identified, timestamped and redacted. */
 export function buildAuditEvent(input: AuditEventInput): AuditEvent {
-  const { occurredAt, ...rest } = input;
-  return redactForAudit({
-    ...rest,
+  const { occurredAt, data, ...identifiers } = input;
+  // Identifiers are ours (UUIDs, client ids) and stay searchable; what the act carried is redacted.
+  return {
+    ...identifiers,
     eventId: randomUUID(),
     occurredAt: (occurredAt ?? new Date()).toISOString(),
-  });
+    data: redactForAudit(data),
+  };
 }
 
 /**

@@ -39,6 +39,11 @@ describe('redactForAudit', () => {
     expect(out).toEqual({ note: `card 411111******1111 token ${REDACTED}` });
   });
 
+  it('leaves UUIDs whole even when a group is all digits', () => {
+    const id = '12345678-1234-4234-8234-123456789012';
+    expect(redactForAudit({ accountIds: [id], note: `consent for ${id}` })).toEqual({ accountIds: [id], note: `consent for ${id}` });
+  });
+
   it('never lets a long digit run through, whatever the text', () => {
     fc.assert(
       fc.property(fc.string(), fc.stringMatching(/^\d{8,19}$/), fc.string(), (before, digits, after) => {

@@ -8,9 +8,10 @@ const SECRET_KEY =
 // Keys whose values are account or card numbers: masked to the last four (PAN: first six, last four).
 const ACCOUNT_NUMBER_KEY = /identification|account_?number|iban|^pan$|card_?number|sort_?code/i;
 // Digit runs in free text that look like card numbers (13-19 digits, spaces or dashes allowed).
-const PAN_IN_TEXT = /\b(?:\d[ -]?){12,18}\d\b/g;
-// Eight or more digits in a row in free text: treated as an account number.
-const LONG_NUMBER_IN_TEXT = /\b\d{8,}\b/g;
+const PAN_IN_TEXT = /(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])/g;
+// Eight or more digits in a row in free text: treated as an account number. Not a group of a UUID or
+// another hyphenated identifier, which would corrupt ids without hiding anything.
+const LONG_NUMBER_IN_TEXT = /(?<![\w-])\d{8,}(?![\w-])/g;
 // A JWT or JWS anywhere in text.
 const JWT_IN_TEXT = /\beyJ[\w-]+\.[\w-]+\.[\w-]*\b/g;
 

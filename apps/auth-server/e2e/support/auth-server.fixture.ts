@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { loadAuthServerConfig } from '@consentry/config';
+import { CreateAccountAccessConsent, Permission } from '@consentry/consents';
+import { EnvironmentKeyManagement } from '@consentry/identity';
+import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
+import { createTestDatabase, TestDatabase } from '@consentry/testing';
+
+import { RunningAuthServer, startAuthServer } from '../../src/auth-server.bootstrap.js';
+
+export const API_URL = 'http://localhost:3000';
+
+export interface AuthServerFixture {
+  db: TestDatabase;
+  server: RunningAuthServer;
+  credentials: SandboxCredentials;
+  dataDir: string;
+  createConsent(clientId?: string, permissions?: Permission[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** A migrated database of the suite's own, seeded with the sandbox, and the auth server on a free port. */
+export async function startAuthServerFixture(label: string): Promise<AuthServerFixture> {
+  const db = await createTestDatabase(label);
+  const dataDir = await mkdtemp(join(tmpdir(), `consentry-auth-${label}-`));
+  const config = loadAuthServerConfig({
+    DATABASE_URL: db.url,
+    CONSENTRY_DATA_DIR: dataDir,
+    AUTH_SERVER_PORT: '0',
+    API_URL,
+    LOG_LEVEL: 'error',
+  });
+  const credentials = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(config.secretsKey), transactionsPerAccount: 1, seed: 7 });
+  const server = await startAuthServer(config);
+  return {
+    db,
+    server,
+    credentials,
+    dataDir,
+    async createConsent(clientId = 'sandbox-tpp', permissions = ['ReadAccountsDetail', 'ReadBalances'] as Permission[]) {
+      const consent = await new CreateAccountAccessConsent(db.dataSource).execute({
+        clientId,
+        permissions,
+        expirationDateTime: new Date(Date.now() + 90 * 24 * 3600 * 1000),
+      });
+      return consent.consentId;
+    },
+    async stop() {
+      await server.close();
+      await db.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import 'reflect-metadata';
+
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+import { AuthServerConfig } from '@consentry/config';
+import { connectDatabase, DataSource } from '@consentry/database';
+import helmet from '@fastify/helmet';
+import { LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+
+import { AuthServerModule } from './auth-server.module.js';
+import { FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf } from './fapi-interaction-id.js';
+import { OidcProviderRef } from './provider/oidc-provider.ref.js';
+import { createProvider } from './provider/provider.factory.js';
+import { loadServerSecrets } from './provider/server-secrets.js';
+import { loadSigningJwks } from './provider/signing-keys.js';
+
+export interface RunningAuthServer {
+  /** Base URL and issuer identifier, e.g. http://localhost:3001 (with the bound port when started on port 0). */
+  url: string;
+  port: number;
+  /** Stops accepting requests, then closes the database pool. */
+  close(): Promise<void>;
+}
+
+/** Paths Nest serves; everything else belongs to oidc-provider. */
+const NEST_PATH = /^\/(interaction\/|assets\/|health(\/|$|\?))/;
+
+const LOG_LEVELS: Record<AuthServerConfig['logLevel'], LogLevel[] | false> = {
+  silent: false,
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+/** The issuer: AUTH_SERVER_URL, with the port actually bound when any free port was asked for. */
+function issuerFor(config: AuthServerConfig, port: number): string {
+  if (config.port !== 0) return config.authServerUrl;
+  const url = new URL(config.authServerUrl);
+  url.port = String(port);
+  return url.toString().replace(/\/+$/, '');
+}
+
+/**
+ * Starts the authorization server: NestJS on Fastify for the PSU's pages, with oidc-provider mounted
+ * for every other path. Used by main.ts and by end-to-end tests that run all apps in one process.
+ */
+export async function startAuthServer(config: AuthServerConfig): Promise<RunningAuthServer> {
+  const dataSource: DataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-auth-server' });
+  try {
+    const [jwks, secrets] = await Promise.all([loadSigningJwks(config), loadServerSecrets(config)]);
+    const providerRef = new OidcProviderRef();
+    const app = await NestFactory.create<NestFastifyApplication>(
+      AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey }),
+      new FastifyAdapter({ trustProxy: config.trustProxy, bodyLimit: 64 * 1024 }),
+      { logger: LOG_LEVELS[config.logLevel], abortOnError: false },
+    );
+    const fastify = app.getHttpAdapter().getInstance();
+    fastify.addHook('onRequest', async (request, reply) => {
+      // On the raw response, so it is also sent when a reply is handed to oidc-provider.
+      reply.raw.setHeader(FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf(request.headers[FAPI_INTERACTION_ID_HEADER]));
+    });
+    await app.register(helmet, {
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'"],
+          baseUri: ["'none'"],
+          frameAncestors: ["'none'"],
+          // No form-action: it would block the redirect to the TPP after approve/deny (see PAGE_CSP).
+        },
+      },
+      strictTransportSecurity: config.authServerUrl.startsWith('https:'),
+    });
+
+    // middie runs in onRequest, before body parsing, so the provider reads its own form bodies (PAR,
+    // token). Its Koa app never calls next(): the Nest paths are filtered out before it.
+    app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+      if (NEST_PATH.test(req.url ?? '')) return next();
+      if (!providerRef.ready) {
+        res.writeHead(503, { 'retry-after': '1', 'cache-control': 'no-store', 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'starting up' }));
+        return;
+      }
+      providerRef.handle(req, res);
+    });
+
+    await app.listen({ port: config.port, host: config.mode === 'production' ? '0.0.0.0' : 'localhost' });
+    const port = (app.getHttpServer().address() as AddressInfo).port;
+    const issuer = issuerFor(config, port);
+    const provider = createProvider({ issuer, config, dataSource, jwks, secrets });
+    providerRef.set(provider);
+
+    return {
+      url: issuer,
+      port,
+      async close() {
+        await app.close();
+        if (dataSource.isInitialized) await dataSource.destroy();
+      },
+    };
+  } catch (error) {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    throw error;
+  }
+}

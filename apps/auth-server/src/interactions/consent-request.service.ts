@@ -1,0 +1,93 @@
+import { findConsentOfClient, Permission } from '@consentry/consents';
+import { AccountAccessConsentEntity, DataSource } from '@consentry/database';
+import { Inject, Injectable } from '@nestjs/common';
+import { errors } from 'oidc-provider';
+
+import { DATA_SOURCE } from '../auth-server.tokens.js';
+import { OPENBANKING_INTENT_ID, requestedIntentId } from '../provider/openbanking-intent.js';
+import { ConsentAccountView } from './interaction.views.js';
+
+/** The consent an authorization request asks the PSU to authorise, checked against the requesting TPP. */
+export interface ConsentRequest {
+  consentId: string;
+  clientId: string;
+  tppName: string;
+  consent: AccountAccessConsentEntity;
+  permissions: Permission[];
+}
+
+/**
+ * An authorization request that must not go on: returned to the TPP at its redirect_uri as an OAuth
+ * error (with state and iss), not shown to the PSU as a failure of theirs.
+ */
+export class AuthorizationRefusedException extends Error {
+  override name = 'AuthorizationRefusedException';
+
+  constructor(
+    readonly error: 'invalid_request' | 'access_denied',
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+@Injectable()
+export class ConsentRequestService {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  /**
+   * Resolves the ConsentId of the request's `claims` parameter and checks the consent exists, belongs
+   * to the requesting TPP (another TPP's consent is reported as unknown), awaits authorisation and has
+   * not expired.
+   */
+  async resolve(params: Record<string, unknown>): Promise<ConsentRequest> {
+    const clientId = String(params.client_id ?? '');
+    let consentId: string | undefined;
+    try {
+      consentId = requestedIntentId(typeof params.claims === 'string' ? params.claims : undefined);
+    } catch (error) {
+      throw new AuthorizationRefusedException('invalid_request', error instanceof errors.OIDCProviderError ? (error.error_description ?? error.message) : 'invalid claims parameter');
+    }
+    if (!consentId) {
+      throw new AuthorizationRefusedException('invalid_request', `the request names no consent: claims ${OPENBANKING_INTENT_ID} is required`);
+    }
+    const consent = await findConsentOfClient(this.dataSource, consentId, clientId);
+    if (!consent) throw new AuthorizationRefusedException('invalid_request', 'the requested consent does not exist');
+    if (consent.status !== 'AWAU') {
+      throw new AuthorizationRefusedException('invalid_request', 'the requested consent is not awaiting authorisation');
+    }
+    if (consent.expirationDateTime && consent.expirationDateTime <= new Date()) {
+      throw new AuthorizationRefusedException('invalid_request', 'the requested consent has expired');
+    }
+    return { consentId, clientId, tppName: await this.tppName(clientId), consent, permissions: consent.permissions as Permission[] };
+  }
+
+  async tppName(clientId: string): Promise<string> {
+    const rows: Array<{ name: string }> = await this.dataSource.query(`SELECT name FROM tpp WHERE client_id = $1`, [clientId]);
+    return rows[0]?.name ?? clientId;
+  }
+
+  async psuName(psuId: string): Promise<string> {
+    const rows: Array<{ display_name: string }> = await this.dataSource.query(`SELECT display_name FROM psu WHERE psu_id::text = $1`, [psuId]);
+    return rows[0]?.display_name ?? '';
+  }
+
+  /** The PSU's enabled accounts across every bank the platform aggregates, bank by bank. */
+  async accountsOf(psuId: string): Promise<ConsentAccountView[]> {
+    const rows: Array<Record<string, string | null>> = await this.dataSource.query(
+      `SELECT a.account_id, s.name AS aspsp_name, a.nickname, a.description, a.account_type_code, a.currency
+         FROM account a JOIN aspsp s ON s.aspsp_id = a.aspsp_id
+        WHERE a.psu_id::text = $1 AND a.status = 'Enabled'
+        ORDER BY s.name, a.created_at, a.account_id`,
+      [psuId],
+    );
+    return rows.map((row) => ({
+      accountId: row.account_id!,
+      aspspName: row.aspsp_name!,
+      nickname: row.nickname,
+      description: row.description,
+      accountTypeCode: row.account_type_code!,
+      currency: row.currency!,
+    }));
+  }
+}

@@ -1,0 +1,234 @@
+import { AuthoriseAccountAccessConsent, ConsentException, ConsentExceptionCode, describePermissions, RejectAccountAccessConsent } from '@consentry/consents';
+import { CredentialAuthenticator } from '@consentry/identity';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { Grant, Interaction, InteractionResults } from 'oidc-provider';
+
+import { FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf } from '../fapi-interaction-id.js';
+import { SCA_ACR } from '../provider/configuration.js';
+import { OidcProviderRef } from '../provider/oidc-provider.ref.js';
+import { OPENBANKING_INTENT_ID } from '../provider/openbanking-intent.js';
+import { AuthorizationRefusedException, ConsentRequest, ConsentRequestService } from './consent-request.service.js';
+import { InteractionCsrf } from './interaction-csrf.js';
+import { InteractionException, InteractionExceptionCode } from './interaction.exception.js';
+import { InteractionExceptionFilter } from './interaction.exception-filter.js';
+import { parseConsentForm, parseCsrfForm, parseLoginForm } from './interaction.forms.js';
+import { consentPage, loginPage } from './interaction.views.js';
+import { redirectAfterPost, sendPage } from './page-response.js';
+
+const GENERIC_LOGIN_FAILURE = 'The username, password or one-time code is not correct.';
+
+function lockedMessage(until: Date | undefined): string {
+  const time = until ? `${new Intl.DateTimeFormat('en-GB', { timeStyle: 'short', timeZone: 'UTC' }).format(until)} UTC` : 'later';
+  return `Too many failed attempts: signing in is locked until ${time}. Try again then.`;
+}
+
+/**
+ * The PSU's side of an authorization (node-oidc-provider `example/routes/express.js`): GET shows the
+ * step the provider asks for (login, then consent); each POST checks the CSRF token and the expected
+ * step, then ends with `interactionFinished`, which redirects back into the provider.
+ */
+@Controller('interaction')
+@UseFilters(InteractionExceptionFilter)
+export class InteractionController {
+  constructor(
+    private readonly oidc: OidcProviderRef,
+    private readonly csrf: InteractionCsrf,
+    private readonly consents: ConsentRequestService,
+    private readonly authenticator: CredentialAuthenticator,
+    private readonly authorise: AuthoriseAccountAccessConsent,
+    private readonly reject: RejectAccountAccessConsent,
+  ) {}
+
+  @Get(':uid')
+  async show(@Param('uid') uid: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const details = await this.details(uid, req, reply);
+    const request = await this.consentRequestOr(details, req, reply);
+    if (!request) return;
+    if (details.prompt.name === 'login') {
+      return sendPage(reply, 200, loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName }));
+    }
+    if (details.prompt.name === 'consent') {
+      return sendPage(reply, 200, await this.consentPage(details, request));
+    }
+    // Only login and consent are in the policy; anything else is a journey this server cannot serve.
+    return this.finish(req, reply, { error: 'invalid_request', error_description: 'unsupported interaction' });
+  }
+
+  @Post(':uid/login')
+  @HttpCode(200)
+  async login(@Param('uid') uid: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const form = parseLoginForm(body);
+    const details = await this.details(uid, req, reply);
+    this.assertCsrf(uid, form.csrf);
+    if (details.prompt.name !== 'login') return redirectAfterPost(reply, `/interaction/${uid}`);
+    const request = await this.consentRequestOr(details, req, reply);
+    if (!request) return;
+    const again = (error: string) => sendPage(reply, 200, loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName, username: form.username, error }));
+    if (!form.username || !form.password || !form.otp) return again('Enter your username, password and one-time code.');
+
+    const outcome = await this.authenticator.authenticatePsu({
+      username: form.username,
+      password: form.password,
+      otp: form.otp,
+      interactionId: this.interactionIdOf(reply),
+      ip: req.ip,
+    });
+    if (!outcome.ok) return again(outcome.reason === 'locked' ? lockedMessage(outcome.lockedUntil) : GENERIC_LOGIN_FAILURE);
+    // RFC 8176 amr values: password, one-time password, multiple factors. Not remembered: the session
+    // ends with the browser, and every authorization asks for SCA again anyway.
+    return this.finish(req, reply, { login: { accountId: outcome.subjectId, acr: SCA_ACR, amr: ['pwd', 'otp', 'mfa'], remember: false } });
+  }
+
+  @Post(':uid/confirm')
+  @HttpCode(200)
+  async confirm(@Param('uid') uid: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const form = parseConsentForm(body);
+    const details = await this.details(uid, req, reply);
+    this.assertCsrf(uid, form.csrf);
+    if (details.prompt.name !== 'consent') return redirectAfterPost(reply, `/interaction/${uid}`);
+    const psuId = this.psuOf(details);
+    const request = await this.consentRequestOr(details, req, reply);
+    if (!request) return;
+    if (form.accountIds.length === 0) {
+      return sendPage(reply, 200, await this.consentPage(details, request, { error: 'Choose at least one account to share, or deny the request.' }));
+    }
+
+    const grant = await this.saveGrant(details, psuId, request.clientId);
+    const grantId = grant.jti;
+    try {
+      await this.authorise.execute({
+        consentId: request.consentId,
+        clientId: request.clientId,
+        psuId,
+        accountIds: form.accountIds,
+        grantId,
+        interactionId: this.interactionIdOf(reply),
+      });
+    } catch (error) {
+      await grant.destroy();
+      if (!(error instanceof ConsentException)) throw error;
+      switch (error.code) {
+        case ConsentExceptionCode.AccountNotOwned:
+        case ConsentExceptionCode.NoAccountSelected:
+          return sendPage(reply, 400, await this.consentPage(details, request, { error: 'Choose accounts from the list below.', selected: [] }));
+        case ConsentExceptionCode.NotFound:
+        case ConsentExceptionCode.InvalidStatus:
+        case ConsentExceptionCode.Expired:
+        case ConsentExceptionCode.InvalidPermissions:
+        case ConsentExceptionCode.InvalidDate:
+          // E.g. authorised meanwhile through another journey: a consent is authorised once.
+          return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be authorised' });
+        default: {
+          const unhandled: never = error.code;
+          throw new Error(`unhandled consent exception ${String(unhandled)}`);
+        }
+      }
+    }
+    return this.finish(req, reply, { consent: { grantId } }, true);
+  }
+
+  /** The PSU denies the consent (or cancels the sign-in): the TPP gets access_denied at its redirect_uri. */
+  @Post(':uid/abort')
+  @HttpCode(200)
+  async abort(@Param('uid') uid: string, @Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const form = parseCsrfForm(body);
+    const details = await this.details(uid, req, reply);
+    this.assertCsrf(uid, form.csrf);
+    const psuId = details.session?.accountId;
+    if (details.prompt.name !== 'consent' || !psuId) {
+      // Before sign-in nobody has answered for the consent: it stays AWAU and the TPP may try again.
+      return this.finish(req, reply, { error: 'access_denied', error_description: 'the PSU cancelled the authorization' });
+    }
+    try {
+      const request = await this.consents.resolve(details.params);
+      await this.reject.execute({ consentId: request.consentId, by: { type: 'psu', psuId }, interactionId: this.interactionIdOf(reply) });
+    } catch (error) {
+      // A consent that is no longer AWAU keeps its status; the PSU still denied this request.
+      if (!(error instanceof AuthorizationRefusedException) && !(error instanceof ConsentException)) throw error;
+    }
+    return this.finish(req, reply, { error: 'access_denied', error_description: 'the PSU denied the consent' });
+  }
+
+  private async details(uid: string, req: FastifyRequest, reply: FastifyReply): Promise<Interaction> {
+    let details: Interaction;
+    try {
+      details = await this.oidc.provider.interactionDetails(req.raw, reply.raw);
+    } catch {
+      throw new InteractionException(InteractionExceptionCode.SessionNotFound, 'interaction not found or expired');
+    }
+    // The cookie names the interaction; a URL of another interaction is a confused or forged link.
+    if (details.uid !== uid) throw new InteractionException(InteractionExceptionCode.SessionNotFound, 'interaction mismatch');
+    return details;
+  }
+
+  /** The checked consent request, or undefined after sending the TPP its error. */
+  private async consentRequestOr(details: Interaction, req: FastifyRequest, reply: FastifyReply): Promise<ConsentRequest | undefined> {
+    try {
+      return await this.consents.resolve(details.params);
+    } catch (error) {
+      if (!(error instanceof AuthorizationRefusedException)) throw error;
+      await this.finish(req, reply, { error: error.error, error_description: error.description });
+      return undefined;
+    }
+  }
+
+  private async consentPage(details: Interaction, request: ConsentRequest, extra: { error?: string; selected?: string[] } = {}): Promise<string> {
+    const psuId = this.psuOf(details);
+    const [psuName, accounts] = await Promise.all([this.consents.psuName(psuId), this.consents.accountsOf(psuId)]);
+    return consentPage({
+      uid: details.uid,
+      csrf: this.csrf.tokenFor(details.uid),
+      tppName: request.tppName,
+      psuName,
+      permissions: describePermissions(request.permissions),
+      expirationDateTime: request.consent.expirationDateTime,
+      transactionFromDateTime: request.consent.transactionFromDateTime,
+      transactionToDateTime: request.consent.transactionToDateTime,
+      accounts,
+      ...extra,
+    });
+  }
+
+  /**
+   * A new grant per consent (never the session's earlier one), holding what the request asked for:
+   * OIDC scopes, the openbanking_intent_id claim, and the API's resource scopes.
+   */
+  private async saveGrant(details: Interaction, psuId: string, clientId: string): Promise<Grant> {
+    const grant = new this.oidc.provider.Grant({ accountId: psuId, clientId });
+    const missing = details.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    if (missing.missingOIDCScope?.length) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    grant.addOIDCClaims([...new Set([...(missing.missingOIDCClaims ?? []), OPENBANKING_INTENT_ID])]);
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    await grant.save();
+    return grant;
+  }
+
+  private psuOf(details: Interaction): string {
+    const psuId = details.session?.accountId;
+    if (!psuId) throw new InteractionException(InteractionExceptionCode.NotSignedIn, 'no signed-in PSU');
+    return psuId;
+  }
+
+  private assertCsrf(uid: string, token: string): void {
+    if (!this.csrf.verify(uid, token)) throw new InteractionException(InteractionExceptionCode.CsrfRejected, 'CSRF token missing or wrong');
+  }
+
+  /** The id the request's onRequest hook put on the response (the client's, or a new one). */
+  private interactionIdOf(reply: FastifyReply): string {
+    return fapiInteractionIdOf(reply.raw.getHeader(FAPI_INTERACTION_ID_HEADER) as string | undefined);
+  }
+
+  /** Hands the reply to oidc-provider, which redirects (303) back into the authorization endpoint. */
+  private async finish(req: FastifyRequest, reply: FastifyReply, result: InteractionResults, mergeWithLastSubmission = false): Promise<void> {
+    reply.hijack();
+    reply.raw.setHeader('cache-control', 'no-store');
+    await this.oidc.provider.interactionFinished(req.raw, reply.raw, result, { mergeWithLastSubmission });
+  }
+}

@@ -1,0 +1,176 @@
+import { PermissionGroup } from '@consentry/consents';
+
+/** Path of the pages' only stylesheet (served by AssetsController; no inline styles, no third parties). */
+export const STYLESHEET_PATH = '/assets/interaction.css';
+
+// Strict CSP for every page: nothing but our own stylesheet loads, nothing frames us (clickjacking on the
+// consent button), no script at all. `form-action` is left out on purpose: browsers apply it to the
+// redirects after a form post, and the approve/deny post ends in a redirect to the TPP's redirect_uri.
+export const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Escapes text for HTML element content and quoted attribute values. Everything shown goes through it. */
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+export function renderPage(page: { title: string; body: string }): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(page.title)} · Consentry</title>
+<link rel="stylesheet" href="${STYLESHEET_PATH}">
+</head>
+<body>
+<main>
+${page.body}
+</main>
+</body>
+</html>
+`;
+}
+
+function alert(message: string | undefined): string {
+  return message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : '';
+}
+
+function formatInstant(date: Date): string {
+  return `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(date)} UTC`;
+}
+
+function denyForm(uid: string, csrf: string, label: string): string {
+  return `<form method="post" action="/interaction/${escapeHtml(uid)}/abort" class="secondary-form">
+<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
+<button type="submit" class="secondary">${escapeHtml(label)}</button>
+</form>`;
+}
+
+export interface LoginView {
+  uid: string;
+  csrf: string;
+  tppName: string;
+  username?: string;
+  error?: string;
+}
+
+/** Username, password and one-time code in one step: PSD2 RTS Art. 4 (knowledge + possession). */
+export function loginPage(view: LoginView): string {
+  const uid = escapeHtml(view.uid);
+  return renderPage({
+    title: 'Sign in',
+    body: `<h1>Sign in to your bank</h1>
+<p><strong>${escapeHtml(view.tppName)}</strong> is asking to see information from your accounts. Sign in with your password and the 6-digit code from your authenticator app.</p>
+${alert(view.error)}
+<form method="post" action="/interaction/${uid}/login" autocomplete="off">
+<input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
+<label for="username">Username</label>
+<input id="username" name="username" type="text" autocomplete="username" required value="${escapeHtml(view.username ?? '')}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<label for="otp">One-time code</label>
+<input id="otp" name="otp" type="text" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" required>
+<button type="submit">Sign in</button>
+</form>
+${denyForm(view.uid, view.csrf, 'Cancel and return to the app')}`,
+  });
+}
+
+export interface ConsentAccountView {
+  accountId: string;
+  aspspName: string;
+  nickname: string | null;
+  description: string | null;
+  accountTypeCode: string;
+  currency: string;
+}
+
+export interface ConsentView {
+  uid: string;
+  csrf: string;
+  tppName: string;
+  psuName: string;
+  permissions: PermissionGroup[];
+  expirationDateTime: Date | null;
+  transactionFromDateTime: Date | null;
+  transactionToDateTime: Date | null;
+  accounts: ConsentAccountView[];
+  /** Accounts ticked when the page is shown again after a problem. */
+  selected?: string[];
+  error?: string;
+}
+
+export function consentPage(view: ConsentView): string {
+  const tpp = escapeHtml(view.tppName);
+  const selected = new Set(view.selected ?? []);
+  const period =
+    view.transactionFromDateTime || view.transactionToDateTime
+      ? `<p>Transactions ${view.transactionFromDateTime ? `from ${escapeHtml(formatInstant(view.transactionFromDateTime))}` : ''} ${view.transactionToDateTime ? `until ${escapeHtml(formatInstant(view.transactionToDateTime))}` : ''}.</p>`
+      : '';
+  const accounts = view.accounts
+    .map((account, i) => {
+      const name = account.nickname ?? account.description ?? account.accountTypeCode;
+      const detail = [account.description, account.currency].filter(Boolean).join(', ');
+      return `<div class="account">
+<input type="checkbox" id="account-${i}" name="accountIds" value="${escapeHtml(account.accountId)}"${selected.has(account.accountId) ? ' checked' : ''}>
+<label for="account-${i}"><strong>${escapeHtml(name)}</strong> · ${escapeHtml(account.aspspName)} <span class="muted">(${escapeHtml(detail)})</span></label>
+</div>`;
+    })
+    .join('\n');
+  return renderPage({
+    title: `Share your information with ${view.tppName}`,
+    body: `<h1>Share your account information with ${tpp}?</h1>
+<p class="muted">Signed in as ${escapeHtml(view.psuName)}</p>
+${alert(view.error)}
+<h2>What ${tpp} will see</h2>
+<ul class="permissions">
+${view.permissions.map((p) => `<li><strong>${escapeHtml(p.title)}</strong>: ${escapeHtml(p.description)}</li>`).join('\n')}
+</ul>
+<p>${view.expirationDateTime ? `Access ends on ${escapeHtml(formatInstant(view.expirationDateTime))}` : 'Access has no end date'}; you can withdraw it at any time.</p>
+${period}
+<form method="post" action="/interaction/${escapeHtml(view.uid)}/confirm">
+<input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
+<fieldset>
+<legend>Choose the accounts to share</legend>
+${accounts || '<p>You have no accounts to share.</p>'}
+</fieldset>
+<button type="submit">Approve</button>
+</form>
+${denyForm(view.uid, view.csrf, 'Deny')}`,
+  });
+}
+
+/** A dead end the PSU cannot fix here (expired journey, broken link): say what to do, show no detail. */
+export function problemPage(message: string): string {
+  return renderPage({
+    title: 'Something went wrong',
+    body: `<h1>Something went wrong</h1>
+<p>${escapeHtml(message)}</p>
+<p>Return to the app you came from and start again.</p>`,
+  });
+}
+
+export const INTERACTION_STYLESHEET = `*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;background:#f4f5f7}
+main{max-width:34rem;margin:2rem auto;padding:1.5rem 2rem;background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.15)}
+h1{font-size:1.4rem;margin:0 0 1rem}
+h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
+label{display:block;margin:.75rem 0 .25rem;font-weight:600}
+input[type=text],input[type=password]{width:100%;padding:.6rem;border:1px solid #8a9099;border-radius:4px;font:inherit}
+input:focus,button:focus{outline:3px solid #1d70b8;outline-offset:1px}
+fieldset{border:1px solid #d0d4da;border-radius:4px;margin:1rem 0;padding:.5rem 1rem}
+legend{font-weight:600;padding:0 .25rem}
+.account{display:flex;gap:.6rem;align-items:flex-start;margin:.5rem 0}
+.account input{margin-top:.35rem}
+.account label{display:inline;margin:0;font-weight:400}
+button{display:block;width:100%;margin-top:1rem;padding:.7rem;border:0;border-radius:4px;background:#00703c;color:#fff;font:inherit;font-weight:600;cursor:pointer}
+button.secondary{background:#f3f2f1;color:#1b1f24;border:1px solid #8a9099}
+.secondary-form{margin:0}
+.actions{display:flex;gap:1rem}
+.error{padding:.75rem;border-left:5px solid #d4351c;background:#fdf2f0}
+.muted{color:#505a5f}
+.permissions{padding-left:1.2rem}
+`;

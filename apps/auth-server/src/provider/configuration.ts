@@ -1,0 +1,214 @@
+import { AdapterFactory, Configuration, errors, FindAccount, interactionPolicy, JWKS, KoaContextWithOIDC } from 'oidc-provider';
+
+import { OPENBANKING_INTENT_ID, requestedIntentId } from './openbanking-intent.js';
+import { renderLogoutPage, renderLogoutSuccessPage, renderProviderError } from './provider-pages.js';
+
+/** The OB resource scopes, each served by the API (the only resource server). */
+export const RESOURCE_SCOPES = ['accounts', 'payments', 'fundsconfirmations'] as const;
+
+/** ACR of a two-factor login (UK OB Security Profile: `urn:openbanking:psd2:sca`). */
+export const SCA_ACR = 'urn:openbanking:psd2:sca';
+
+/** What the configuration needs from the environment; wired in bootstrap (issuer, keys, storage). */
+export interface ProviderSettings {
+  /** The API's base URL: the one resource indicator (RFC 8707) and the `aud` of every access token. */
+  apiUrl: string;
+  /** Lifetime of access tokens, in seconds. */
+  accessTokenTtl: number;
+  jwks: JWKS;
+  cookieKeys: string[];
+  dpopNonceSecret: Buffer;
+  adapter: AdapterFactory;
+  findAccount: FindAccount;
+}
+
+// FAPI 2.0 Security Profile 5.4.1 and 5.3.2.1: only PS256, ES256 (and EdDSA, not offered here).
+const FAPI_ALGS = ['PS256', 'ES256'] as const;
+
+const SECONDS_PER_DAY = 24 * 60 * 60;
+
+/**
+ * Every authorization needs a fresh strong customer authentication (PSD2 RTS Art. 4, Art. 10 does not
+ * exempt the first access to a consent): a session from an earlier journey does not skip the login.
+ */
+function interactionPolicyWithScaPerAuthorization(): interactionPolicy.Prompt[] {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login')!;
+  login.checks.add(
+    new interactionPolicy.Check('sca_per_authorization', 'strong customer authentication is required for each authorization', (ctx) =>
+      ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
+    ),
+  );
+  return policy;
+}
+
+/** The intent (ConsentId) of the code or refresh token being exchanged at the token endpoint. */
+function intentOfExchangedGrant(ctx: KoaContextWithOIDC): string | undefined {
+  const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+  return source ? requestedIntentId(source.claims) : undefined;
+}
+
+/**
+ * oidc-provider configuration: a plain object, each feature set explicitly. Issuer, keys, storage and
+ * `proxy` are environment wiring and come through `settings` / bootstrap.
+ */
+export function createConfiguration(settings: ProviderSettings): Configuration {
+  const resourceServer = {
+    scope: RESOURCE_SCOPES.join(' '),
+    audience: settings.apiUrl,
+    accessTokenTTL: settings.accessTokenTtl,
+    // JWT access tokens so the API verifies them offline (RFC 9068); PS256 per FAPI 2.0 5.4.1.
+    accessTokenFormat: 'jwt' as const,
+    jwt: { sign: { alg: 'PS256' as const } },
+  };
+
+  return {
+    adapter: settings.adapter,
+    jwks: settings.jwks,
+    findAccount: settings.findAccount,
+
+    acrValues: [SCA_ACR],
+    claims: {
+      openid: ['sub'],
+      // The ConsentId travels as a claim (UK OB): a scope of its own makes it grantable at consent.
+      [OPENBANKING_INTENT_ID]: [OPENBANKING_INTENT_ID],
+    },
+    scopes: ['openid', ...RESOURCE_SCOPES],
+    responseTypes: ['code'],
+    subjectTypes: ['public'],
+    // FAPI 2.0 5.3.2.1: confidential clients only, authenticated by private_key_jwt (or mTLS, later).
+    clientAuthMethods: ['private_key_jwt'],
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'PS256',
+      id_token_signed_response_alg: 'PS256',
+      // FAPI 2.0 5.3.2.1: sender-constrained access tokens; DPoP (RFC 9449) is the method offered.
+      dpop_bound_access_tokens: true,
+      require_pushed_authorization_requests: true,
+    },
+    // TPPs are server-side confidential clients: no browser calls the token or PAR endpoints.
+    clientBasedCORS: () => false,
+    clockTolerance: 5,
+    conformIdTokenClaims: true,
+    allowOmittingSingleRegisteredRedirectUri: false,
+    acceptQueryParamAccessTokens: false,
+    enableHttpPostMethods: false,
+    cookies: {
+      keys: settings.cookieKeys,
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    discovery: {
+      claim_types_supported: ['normal'],
+      service_documentation: 'https://github.com/consentry/consentry/blob/main/docs/auth-server.md',
+    },
+    enabledJWA: {
+      clientAuthSigningAlgValues: [...FAPI_ALGS],
+      idTokenSigningAlgValues: [...FAPI_ALGS],
+      requestObjectSigningAlgValues: [...FAPI_ALGS],
+      userinfoSigningAlgValues: [...FAPI_ALGS],
+      dPoPSigningAlgValues: [...FAPI_ALGS],
+      authorizationSigningAlgValues: [...FAPI_ALGS],
+      introspectionSigningAlgValues: [...FAPI_ALGS],
+    },
+    features: {
+      devInteractions: { enabled: false },
+      fapi: { enabled: true, profile: '2.0' },
+      // FAPI 2.0 5.3.1.2: PAR (RFC 9126) is the only way in; the authorization endpoint takes request_uri only.
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true, allowUnregisteredRedirectUris: false },
+      dPoP: {
+        enabled: true,
+        nonceSecret: settings.dpopNonceSecret,
+        // RFC 9449 section 8: server-provided nonces limit a stolen proof's lifetime to the nonce window.
+        requireNonce: () => true,
+        allowReplay: false,
+      },
+      resourceIndicators: {
+        enabled: true,
+        // No `resource` parameter means the API: it is the only resource server.
+        defaultResource: () => settings.apiUrl,
+        // A code or refresh token exchange gets the resource granted at authorization.
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resourceIndicator) => {
+          if (resourceIndicator !== settings.apiUrl) throw new errors.InvalidTarget();
+          return resourceServer;
+        },
+      },
+      claimsParameter: {
+        enabled: true,
+        // Refuse a malformed or contradictory openbanking_intent_id at PAR time, before any PSU sees a page.
+        assertClaimsParameter: (_ctx, claims) => {
+          requestedIntentId(claims);
+        },
+      },
+      clientCredentials: { enabled: true },
+      userinfo: { enabled: true },
+      jwtUserinfo: { enabled: false },
+      // The API verifies JWT access tokens itself and re-checks the consent on every call.
+      introspection: { enabled: false },
+      jwtIntrospection: { enabled: false },
+      // RFC 7009: a TPP can revoke its refresh token.
+      revocation: { enabled: true },
+      // Signed request objects (FAPI 2.0 Message Signing) come later; PAR's authenticated body suffices here.
+      requestObjects: { enabled: false },
+      registration: { enabled: false },
+      registrationManagement: { enabled: false },
+      rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage, postLogoutSuccessSource: renderLogoutSuccessPage },
+      backchannelLogout: { enabled: false },
+      deviceFlow: { enabled: false },
+      ciba: { enabled: false },
+      encryption: { enabled: false },
+      jwtResponseModes: { enabled: false },
+      webMessageResponseMode: { enabled: false },
+      mTLS: { enabled: false },
+      richAuthorizationRequests: { enabled: false },
+      rpMetadataChoices: { enabled: false },
+      externalSigningSupport: { enabled: false },
+      attestClientAuth: { enabled: false },
+      clientIdMetadataDocument: { enabled: false },
+    },
+    pkce: {
+      // FAPI 2.0 5.3.1.2: PKCE with S256 for every authorization request (oidc-provider 9 only knows S256).
+      required: () => true,
+    },
+    ttl: {
+      AccessToken: settings.accessTokenTtl,
+      ClientCredentials: settings.accessTokenTtl,
+      // FAPI 2.0 5.3.2.2: authorization codes live at most 60 s.
+      AuthorizationCode: 60,
+      IdToken: settings.accessTokenTtl,
+      // Ten minutes for the PSU to sign in and decide; the session is only that journey's.
+      Interaction: 10 * 60,
+      Session: 10 * 60,
+      // The consent, not the token, bounds access: the API checks its status and expiry on every call,
+      // and revoking or expiring it deletes the grant with every token.
+      RefreshToken: 365 * SECONDS_PER_DAY,
+      Grant: 365 * SECONDS_PER_DAY,
+    },
+    // FAPI 2.0 5.3.2.1 discourages refresh token rotation for sender-constrained tokens.
+    rotateRefreshToken: false,
+    // Tokens outlive the short login session: they belong to the consent.
+    expiresWithSession: () => false,
+    // AIS needs ongoing access without the PSU present; payments and funds checks are one-off.
+    issueRefreshToken: (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('accounts'),
+    extraTokenClaims: (ctx, token) => {
+      if (token.kind === 'ClientCredentials') return undefined;
+      const intent = intentOfExchangedGrant(ctx);
+      return intent ? { [OPENBANKING_INTENT_ID]: intent } : undefined;
+    },
+    // Each consent gets its own grant: never reuse the session's grant of an earlier consent, or
+    // revoking one consent would revoke another's tokens.
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId;
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+    interactions: {
+      policy: interactionPolicyWithScaPerAuthorization(),
+      // Nest serves exactly this path (the `_interaction` cookie is scoped to it).
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    renderError: renderProviderError,
+  };
+}

@@ -1,0 +1,58 @@
+import { AuthServerConfig } from '@consentry/config';
+import { DataSource } from '@consentry/database';
+import { Logger } from '@nestjs/common';
+import Provider, { JWKS, KoaContextWithOIDC } from 'oidc-provider';
+
+import { FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf } from '../fapi-interaction-id.js';
+import { createConfiguration } from './configuration.js';
+import { PostgresAdapter } from './postgres.adapter.js';
+import { createFindAccount } from './psu-account.js';
+import { ServerSecrets } from './server-secrets.js';
+import { SigningJwks } from './signing-keys.js';
+import { auditTokenIssuance } from './token-audit.listener.js';
+import { TppClientAdapter } from './tpp-client.adapter.js';
+
+export interface ProviderDependencies {
+  issuer: string;
+  config: Pick<AuthServerConfig, 'apiUrl' | 'accessTokenTtl' | 'trustProxy'>;
+  dataSource: DataSource;
+  jwks: SigningJwks;
+  secrets: ServerSecrets;
+}
+
+const logger = new Logger('OidcProvider');
+
+function logServerError(error: unknown, ctx: KoaContextWithOIDC): void {
+  // Logged once, with the interaction id; the client sees only a generic server_error.
+  const interactionId = ctx.response.get(FAPI_INTERACTION_ID_HEADER);
+  logger.error(`server error on ${ctx.method} ${ctx.path} [${FAPI_INTERACTION_ID_HEADER}=${interactionId}]`, error instanceof Error ? error.stack : String(error));
+}
+
+/** Builds the oidc-provider instance with its environment wiring: issuer, keys, storage, proxy, events. */
+export function createProvider(deps: ProviderDependencies): Provider {
+  const clients = new TppClientAdapter(deps.dataSource);
+  const provider = new Provider(
+    deps.issuer,
+    createConfiguration({
+      apiUrl: deps.config.apiUrl,
+      accessTokenTtl: deps.config.accessTokenTtl,
+      jwks: deps.jwks as JWKS,
+      cookieKeys: deps.secrets.cookieKeys,
+      dpopNonceSecret: deps.secrets.dpopNonceSecret,
+      adapter: (model: string) => (model === 'Client' ? clients : new PostgresAdapter(deps.dataSource, model)),
+      findAccount: createFindAccount(deps.dataSource),
+    }),
+  );
+  // Behind a TLS-terminating proxy, X-Forwarded-Proto makes cookies Secure and URLs https. The
+  // provider is its own Koa app: Fastify's trustProxy does not reach it.
+  provider.proxy = deps.config.trustProxy;
+
+  // Every OAuth response carries x-fapi-interaction-id, errors included (UK OB v4.0, FAPI 1.0 6.2.1.11).
+  provider.use(async (ctx, next) => {
+    ctx.set(FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf(ctx.get(FAPI_INTERACTION_ID_HEADER) || undefined));
+    await next();
+  });
+  auditTokenIssuance(provider, deps.dataSource, logServerError);
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => logServerError(error, ctx));
+  return provider;
+}

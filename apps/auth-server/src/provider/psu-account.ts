@@ -1,0 +1,31 @@
+import { DataSource } from '@consentry/database';
+import { Account, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
+
+import { OPENBANKING_INTENT_ID } from './openbanking-intent.js';
+
+/**
+ * oidc-provider's account lookup: the subject is the PSU id. The openbanking_intent_id claim is
+ * released only for a consent this PSU authorised under the grant being used, so a claim request can
+ * never make a token name someone else's consent.
+ */
+export function createFindAccount(dataSource: DataSource): FindAccount {
+  return async (ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> => {
+    const psus: unknown[] = await dataSource.query(`SELECT 1 FROM psu WHERE psu_id::text = $1`, [sub]);
+    if (psus.length === 0) return undefined;
+    return {
+      accountId: sub,
+      async claims(_use, _scope, claims) {
+        const requested = claims[OPENBANKING_INTENT_ID];
+        const consentId = requested && typeof requested.value === 'string' ? requested.value : undefined;
+        if (!consentId) return { sub };
+        const grantId = ctx.oidc.entities.Grant?.jti ?? null;
+        const bound: unknown[] = await dataSource.query(
+          `SELECT 1 FROM account_access_consent
+            WHERE consent_id = $1 AND psu_id::text = $2 AND status = 'AUTH' AND ($3::text IS NULL OR grant_id = $3)`,
+          [consentId, sub, grantId],
+        );
+        return bound.length > 0 ? { sub, [OPENBANKING_INTENT_ID]: consentId } : { sub };
+      },
+    };
+  };
+}
