@@ -21,6 +21,9 @@ export default [
             { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:shared', 'scope:api'] },
             { sourceTag: 'scope:auth', onlyDependOnLibsWithTags: ['scope:shared', 'scope:auth'] },
             { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['scope:shared', 'scope:worker'] },
+            // Whole-platform tests use libs (fixtures) and run the apps as processes, never import them.
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:shared'] },
           ],
         },
       ],
@@ -36,5 +39,24 @@ export default [
   {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/e2e/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
+    // The platform's end-to-end tests drive it with the same launcher and journey scripts as `npm start`
+    // and `npm run demo` (plain JS under scripts/, outside any project), and run the apps as processes:
+    // they may import libs but never an app.
+    files: ['apps/platform-e2e/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': 'off',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['@consentry/api', '@consentry/auth-server', '@consentry/worker'].map((name) => ({
+            name,
+            message: 'End-to-end tests run the apps as processes; they do not import them.',
+          })),
+          patterns: [{ group: ['@consentry/*/*'], message: "Import a lib through its index: '@consentry/<lib>'." }],
+        },
+      ],
+    },
   },
 ];

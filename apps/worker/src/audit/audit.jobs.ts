@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+
+import { JobsOptions } from 'bullmq';
+
+/** The custom backoff type of chain-batch jobs, computed by `auditBackoffDelay`. */
+export const AUDIT_BACKOFF_TYPE = 'audit-capped-exponential';
+
+const FIRST_RETRY_DELAY_MS = 1_000;
+const MAX_RETRY_DELAY_MS = 60_000;
+
+/**
+ * Options of every chain-batch job. A batch is the only copy of its events outside the outbox once the
+ * relay marked them relayed, so it is retried for about 16 hours (a long database outage) before it
+ * fails; finished jobs are kept only as long as de-duplication and diagnosis need them.
+ */
+export const AUDIT_BATCH_JOB_OPTIONS: JobsOptions = {
+  attempts: 1_000,
+  backoff: { type: AUDIT_BACKOFF_TYPE },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 30 * 24 * 3600, count: 10_000 },
+};
+
+/** 1 s, 2 s, 4 s ... capped at 60 s, so chaining resumes within a minute of the database coming back. */
+export function auditBackoffDelay(attemptsMade: number): number {
+  return Math.min(FIRST_RETRY_DELAY_MS * 2 ** Math.max(0, attemptsMade - 1), MAX_RETRY_DELAY_MS);
+}
+
+/**
+ * The job id of a batch: its first and last event ids, so re-adding the same batch (the relay's commit
+ * failed after the add) is dropped by BullMQ, plus a digest of every id in between, so a batch with the
+ * same ends but other members (a row that committed late) is never mistaken for it. BullMQ forbids ':'.
+ */
+export function auditBatchJobId(eventIds: readonly string[]): string {
+  if (eventIds.length === 0) throw new RangeError('a batch has at least one event');
+  const digest = createHash('sha256').update(eventIds.join(',')).digest('hex').slice(0, 16);
+  return `batch-${eventIds[0]}-${eventIds[eventIds.length - 1]}-${digest}`;
+}

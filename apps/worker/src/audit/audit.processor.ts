@@ -1,0 +1,126 @@
+import { AUDIT_QUEUE, AuditBatchJobData, AuditEvent } from '@consentry/audit';
+import type { WorkerConfig } from '@consentry/config';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+
+import { WorkerMetrics } from '../health/worker.metrics.js';
+import { CONSUMER_REDIS, WORKER_CONFIG } from '../worker.tokens.js';
+import { AuditChainWriter, ChainBatchResult } from './audit-chain.writer.js';
+import { AUDIT_BACKOFF_TYPE, auditBackoffDelay } from './audit.jobs.js';
+
+// How long shutdown waits for the batch in progress when Redis is down and BullMQ cannot close gracefully.
+const SHUTDOWN_GRACE_MS = 10_000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Checks the shape the chain depends on. The type is not checked against AUDIT_EVENT_TYPES: during a
+ * rolling deploy a newer API may record a type this worker does not know yet, and it must still be
+ * chained, not dropped.
+ */
+function assertChainable(data: unknown): asserts data is AuditBatchJobData {
+  const events = (data as Partial<AuditBatchJobData> | null)?.events;
+  if (!Array.isArray(events) || events.length === 0) throw new UnrecoverableError('job has no events');
+  events.forEach((item: unknown, i) => {
+    if (typeof item !== 'object' || item === null) throw new UnrecoverableError(`event ${i} is not an object`);
+    const event = item as Record<keyof AuditEvent, unknown>;
+    if (typeof event.eventId !== 'string' || !UUID.test(event.eventId)) {
+      throw new UnrecoverableError(`event ${i} has no UUID eventId`);
+    }
+    if (typeof event.type !== 'string' || event.type === '') throw new UnrecoverableError(`event ${event.eventId} has no type`);
+    if (typeof event.occurredAt !== 'string' || Number.isNaN(Date.parse(event.occurredAt))) {
+      throw new UnrecoverableError(`event ${event.eventId} has no readable occurredAt`);
+    }
+  });
+}
+
+/** The chain writer's BullMQ consumer of AUDIT_QUEUE: one batch job at a time per process. */
+@Injectable()
+export class AuditProcessor implements OnModuleDestroy {
+  private readonly logger = new Logger(AuditProcessor.name);
+  private worker?: Worker<AuditBatchJobData, ChainBatchResult>;
+  private redisFailing = false;
+  private inFlight?: Promise<unknown>;
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    @Inject(CONSUMER_REDIS) private readonly redis: Redis,
+    private readonly writer: AuditChainWriter,
+    private readonly metrics: WorkerMetrics,
+  ) {}
+
+  async start(): Promise<void> {
+    const worker = new Worker<AuditBatchJobData, ChainBatchResult>(AUDIT_QUEUE, (job) => this.process(job), {
+      connection: this.redis,
+      prefix: this.config.redisPrefix,
+      // The advisory lock serialises writers anyway; a second slot would only wait on it.
+      concurrency: 1,
+      // A batch whose worker died mid-transaction rolled back; running it again is safe, so allow
+      // more than BullMQ's default single stall before giving up on it.
+      maxStalledCount: 10,
+      settings: {
+        backoffStrategy: (attemptsMade, type) => (type === AUDIT_BACKOFF_TYPE ? auditBackoffDelay(attemptsMade) : 1_000),
+      },
+    });
+    worker.on('error', (error) => {
+      // BullMQ reconnects by itself; one line per outage, not one per retry.
+      if (!this.redisFailing) this.logger.warn(`queue connection failing, will retry: ${error.message}`);
+      this.redisFailing = true;
+    });
+    worker.on('ready', () => this.markQueueRestored());
+    this.worker = worker;
+    await worker.waitUntilReady();
+  }
+
+  process(job: Job<AuditBatchJobData, ChainBatchResult>): Promise<ChainBatchResult> {
+    const running = this.chain(job);
+    this.inFlight = running.catch(() => undefined);
+    return running;
+  }
+
+  private async chain(job: Job<AuditBatchJobData, ChainBatchResult>): Promise<ChainBatchResult> {
+    const context = { jobId: job.id, attempt: job.attemptsMade + 1, events: job.data?.events?.length ?? 0 };
+    this.logger.log('chain batch started', context);
+    const started = performance.now();
+    try {
+      assertChainable(job.data);
+      // A job in hand proves Redis answers again, whether or not BullMQ re-emitted 'ready'.
+      this.markQueueRestored();
+      const result = await this.writer.append(job.data.events);
+      this.metrics.recordChainBatch(result);
+      this.logger.log('chain batch finished', { ...context, ...result, ms: Math.round(performance.now() - started) });
+      return result;
+    } catch (error) {
+      this.metrics.recordChainBatchFailure();
+      this.logger.error('chain batch failed', {
+        ...context,
+        error: (error as Error).message,
+        retried: !(error instanceof UnrecoverableError),
+      });
+      throw error;
+    }
+  }
+
+  private markQueueRestored(): void {
+    if (this.redisFailing) this.logger.log('queue connection restored');
+    this.redisFailing = false;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    if (this.redis.status === 'ready') {
+      // Waits for the batch in progress, so its transaction commits before the connections close.
+      await worker.close();
+      return;
+    }
+    // A graceful close waits on Redis, which may never come back. Let the batch in progress reach its
+    // commit, then drop the queue connection: BullMQ redelivers the unacknowledged job as stalled and
+    // the chain writer skips whatever it already chained.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.inFlight, new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)))]);
+    clearTimeout(timer);
+    await worker.close(true);
+  }
+}

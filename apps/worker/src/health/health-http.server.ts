@@ -1,0 +1,90 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+import { StartupError } from '@consentry/config';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+
+import { WorkerHealthService } from './worker-health.service.js';
+
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/**
+ * The worker's only HTTP surface: `GET /health` and `GET /metrics`. A bare node:http server, because two
+ * read-only routes do not need a web framework in a process whose job is the queue.
+ */
+@Injectable()
+export class HealthHttpServer implements OnModuleDestroy {
+  private readonly logger = new Logger(HealthHttpServer.name);
+  private readonly server: Server;
+
+  constructor(private readonly health: WorkerHealthService) {
+    this.server = createServer((request, response) => {
+      this.handle(request, response).catch((error: unknown) => {
+        this.logger.error(`${request.method} ${request.url} failed: ${(error as Error).message}`);
+        if (!response.headersSent) this.send(response, 500, 'application/json', JSON.stringify({ error: 'internal_error' }));
+        else response.destroy();
+      });
+    });
+    // Scrapers and probes open short connections; do not let an idle one hold shutdown up.
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  /** The bound port; meaningful after `listen`. */
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async listen(port: number): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new StartupError(`port ${port} is already in use: stop what holds it or set WORKER_PORT`)
+            : error,
+        );
+      };
+      this.server.once('error', onError);
+      this.server.listen(port, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+    return this.port;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = new URL(request.url ?? '/', 'http://worker').pathname;
+    if (path !== '/health' && path !== '/metrics') {
+      this.send(response, 404, 'application/json', JSON.stringify({ error: 'not_found' }));
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('Allow', 'GET, HEAD');
+      this.send(response, 405, 'application/json', JSON.stringify({ error: 'method_not_allowed' }));
+      return;
+    }
+    if (path === '/health') {
+      const health = await this.health.check();
+      // 503 while degraded, so a readiness probe or monitor notices without parsing the body.
+      this.send(response, health.status === 'ok' ? 200 : 503, 'application/json', JSON.stringify(health));
+      return;
+    }
+    this.send(response, 200, PROMETHEUS_CONTENT_TYPE, await this.health.metricsText());
+  }
+
+  private send(response: ServerResponse, status: number, contentType: string, body: string): void {
+    response.writeHead(status, {
+      'Content-Type': contentType.includes('charset') ? contentType : `${contentType}; charset=utf-8`,
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+    });
+    response.end(response.req.method === 'HEAD' ? undefined : body);
+  }
+}

@@ -1,0 +1,94 @@
+import type { WorkerConfig } from '@consentry/config';
+import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
+import { ConsoleLogger, INestApplicationContext, Logger, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Redis } from 'ioredis';
+
+import { AuditOutboxRelay } from './audit/audit-outbox.relay.js';
+import { AuditProcessor } from './audit/audit.processor.js';
+import { HealthHttpServer } from './health/health-http.server.js';
+import { WorkerModule } from './worker.module.js';
+
+export interface RunningWorker {
+  /** The port /health and /metrics are served on (the bound one when the config asked for 0). */
+  port: number;
+  /** Stops relaying, lets the batch in progress commit, then closes the HTTP server and connections. */
+  close(): Promise<void>;
+}
+
+const NEST_LEVELS: Record<WorkerConfig['logLevel'], LogLevel[]> = {
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+  silent: [],
+};
+
+function createLogger(config: WorkerConfig): ConsoleLogger {
+  // JSON lines in production for the log pipeline; readable lines in the sandbox.
+  return new ConsoleLogger({ json: config.mode === 'production', logLevels: NEST_LEVELS[config.logLevel] });
+}
+
+async function closeQuietly(close: () => Promise<unknown>): Promise<void> {
+  try {
+    await close();
+  } catch {
+    // Shutting down: a connection that is already gone is as closed as it gets.
+  }
+}
+
+/** QUIT when Redis answers; otherwise drop the socket, since a queued QUIT would wait for Redis to return. */
+async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  await closeQuietly(() => redis.quit());
+}
+
+/**
+ * Starts the worker in this process: connects, relays the audit outbox, chains audit batches and
+ * serves /health and /metrics. `main.ts` calls it; so can a test that runs every app in one process.
+ */
+export async function startWorker(config: WorkerConfig): Promise<RunningWorker> {
+  let dataSource: DataSource | undefined;
+  let consumerRedis: Redis | undefined;
+  let producerRedis: Redis | undefined;
+  let app: INestApplicationContext | undefined;
+
+  const closeAll = async () => {
+    if (app) await app.close();
+    if (dataSource?.isInitialized) await closeQuietly(() => dataSource!.destroy());
+    if (consumerRedis) await closeRedis(consumerRedis);
+    if (producerRedis) await closeRedis(producerRedis);
+  };
+
+  try {
+    dataSource = await connectDatabase({ url: config.databaseUrl, poolSize: 5, applicationName: 'consentry-worker' });
+    consumerRedis = await connectRedis(config.redisUrl);
+    producerRedis = await connectRedis(config.redisUrl, {
+      enableOfflineQueue: false,
+      commandTimeout: 5_000,
+      maxRetriesPerRequest: 1,
+    });
+    app = await NestFactory.createApplicationContext(
+      WorkerModule.register(config, { dataSource, consumerRedis, producerRedis }),
+      { logger: config.logLevel === 'silent' ? false : createLogger(config), abortOnError: false },
+    );
+    // Started here rather than in lifecycle hooks, so a failure part way is cleaned up by closeAll.
+    await app.get(AuditProcessor).start();
+    app.get(AuditOutboxRelay).start();
+    const port = await app.get(HealthHttpServer).listen(config.port);
+    new Logger('Worker').log(`worker started: /health and /metrics on port ${port}, queue prefix "${config.redisPrefix}"`);
+
+    let closing: Promise<void> | undefined;
+    return {
+      port,
+      close: () => (closing ??= closeAll()),
+    };
+  } catch (error) {
+    await closeAll().catch(() => undefined);
+    throw error;
+  }
+}

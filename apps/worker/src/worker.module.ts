@@ -1,0 +1,40 @@
+import type { WorkerConfig } from '@consentry/config';
+import { DataSource } from '@consentry/database';
+import { DynamicModule, Module } from '@nestjs/common';
+import { Redis } from 'ioredis';
+
+import { AuditChainWriter } from './audit/audit-chain.writer.js';
+import { AuditOutboxRelay } from './audit/audit-outbox.relay.js';
+import { AuditProcessor } from './audit/audit.processor.js';
+import { HealthHttpServer } from './health/health-http.server.js';
+import { WorkerHealthService } from './health/worker-health.service.js';
+import { WorkerMetrics } from './health/worker.metrics.js';
+import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CONFIG } from './worker.tokens.js';
+
+/** Connections opened by the bootstrap, which also closes them after the module is destroyed. */
+export interface WorkerConnections {
+  dataSource: DataSource;
+  consumerRedis: Redis;
+  producerRedis: Redis;
+}
+
+@Module({})
+export class WorkerModule {
+  static register(config: WorkerConfig, connections: WorkerConnections): DynamicModule {
+    return {
+      module: WorkerModule,
+      providers: [
+        { provide: WORKER_CONFIG, useValue: config },
+        { provide: DataSource, useValue: connections.dataSource },
+        { provide: CONSUMER_REDIS, useValue: connections.consumerRedis },
+        { provide: PRODUCER_REDIS, useValue: connections.producerRedis },
+        WorkerMetrics,
+        WorkerHealthService,
+        HealthHttpServer,
+        AuditChainWriter,
+        AuditProcessor,
+        AuditOutboxRelay,
+      ],
+    };
+  }
+}

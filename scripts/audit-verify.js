@@ -1,0 +1,104 @@
+// `npm run audit:verify`: recomputes the audit log's hash chain and says whether it is intact.
+// Reads DATABASE_URL, or the embedded PostgreSQL of `npm start` when it is unset. Plain ESM over the
+// built libs (dist): run `npm run build` first. Exit code 0: intact; 1: broken; 2: could not verify.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+function fail(message) {
+  console.error(`audit:verify: ${message}`);
+  process.exit(2);
+}
+
+function positiveInteger(name, value) {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) fail(`--${name} must be a positive whole number (got "${value}")`);
+  return value;
+}
+
+async function databaseUrl() {
+  if (process.env.DATABASE_URL?.trim()) return { url: process.env.DATABASE_URL.trim(), embedded: false };
+  const stateFile = join(process.env.CONSENTRY_DATA_DIR ?? '.data', 'embedded-postgres.json');
+  let state;
+  try {
+    state = JSON.parse(await readFile(stateFile, 'utf8'));
+  } catch (error) {
+    if (error.code === 'ENOENT') {
+      fail(`DATABASE_URL is not set and ${stateFile} does not exist: set DATABASE_URL, or start the platform once with \`npm start\``);
+    }
+    fail(`cannot read ${stateFile}: ${error.message}`);
+  }
+  if (typeof state?.url !== 'string') fail(`${stateFile} holds no "url": start the platform with \`npm start\` to rewrite it`);
+  return { url: state.url, embedded: true };
+}
+
+function describeUrl(url) {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the configured database';
+  }
+}
+
+async function loadLibs() {
+  try {
+    const [{ verifyAuditChain }, { createDataSource }] = await Promise.all([
+      import('@consentry/audit'),
+      import('@consentry/database'),
+    ]);
+    return { verifyAuditChain, createDataSource };
+  } catch (error) {
+    if (error.code === 'ERR_MODULE_NOT_FOUND') fail('the libs are not built: run `npm run build` first');
+    throw error;
+  }
+}
+
+const { values } = parseArgs({
+  options: {
+    'from-seq': { type: 'string' },
+    'batch-size': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log('usage: npm run audit:verify -- [--from-seq N] [--batch-size N] [--json]');
+  process.exit(0);
+}
+const fromSeq = positiveInteger('from-seq', values['from-seq']);
+const batchSize = positiveInteger('batch-size', values['batch-size']);
+
+const { url, embedded } = await databaseUrl();
+const { verifyAuditChain, createDataSource } = await loadLibs();
+const dataSource = createDataSource({ url, poolSize: 1, applicationName: 'consentry-audit-verify' });
+try {
+  await dataSource.initialize();
+} catch (error) {
+  fail(
+    `cannot reach PostgreSQL at ${describeUrl(url)} (${error.message})${embedded ? ': the embedded one runs only while `npm start` does' : ''}`,
+  );
+}
+
+let result;
+try {
+  result = await verifyAuditChain(dataSource, {
+    fromSeq: fromSeq === undefined ? undefined : BigInt(fromSeq),
+    batchSize: batchSize === undefined ? undefined : Number(batchSize),
+  });
+} catch (error) {
+  await dataSource.destroy();
+  fail(`verification could not run: ${error.message}`);
+}
+await dataSource.destroy();
+
+if (values.json) {
+  console.log(JSON.stringify(result, (_, value) => (typeof value === 'bigint' ? value.toString() : value)));
+} else if (result.ok) {
+  const scope = fromSeq === undefined ? '' : ` from seq ${fromSeq}`;
+  console.log(`audit chain intact: ${result.entries} entries verified${scope}, head hash ${result.headHash}`);
+} else {
+  console.log(`audit chain BROKEN at seq ${result.firstBrokenSeq}: ${result.reason} (${result.entries} entries verified before it)`);
+}
+process.exit(result.ok ? 0 : 1);
