@@ -96,7 +96,7 @@ async function main() {
   let events = [];
   for (let i = 0; i < 30; i++) {
     const response = await fetch(`${env.API_URL}/admin/audit-events?consentId=${consentId}`, { headers: { authorization: `Bearer ${adminToken}` } });
-    events = (await response.json()).data ?? [];
+    events = (await response.json()).events ?? [];
     if (events.some((e) => e.type === 'consent.revoked')) break;
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -3,5 +3,5 @@ export type { LockoutPolicy, LoginAttempt, LoginFailure, LoginOutcome } from './
 export { EnvironmentKeyManagement } from './key-management.js';
 export type { KeyManagement } from './key-management.js';
 export { burnPasswordVerification, hashPassword, verifyPassword } from './password.js';
-export { currentTotpCode, generateTotpSecret, TotpFactor, totpUri } from './second-factor.js';
+export { currentTotpCode, generateTotpSecret, TotpFactor, totpCodeAt, totpUri } from './second-factor.js';
 export type { SecondFactor, SecondFactorResult, SecondFactorSubject } from './second-factor.js';

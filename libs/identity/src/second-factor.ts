@@ -48,3 +48,8 @@ export function totpUri(secret: string, label: string): string {
 export function currentTotpCode(secret: string): Promise<string> {
   return generate({ secret });
 }
+
+/** The code of the 30-second step containing `at` (an authenticator whose clock is ahead or behind). */
+export function totpCodeAt(secret: string, at: Date): Promise<string> {
+  return generate({ secret, epoch: Math.floor(at.getTime() / 1000) });
+}

@@ -1,2 +1,14 @@
 export { redactForAudit, REDACTED } from './audit-redaction.js';
 export { isLuhnValid, maskAccountNumber, maskPan } from './mask.js';
+export {
+  allowedDirections,
+  allowedFields,
+  DIRECTION_PERMISSIONS,
+  filterAccountByPermissions,
+  filterBalanceByPermissions,
+  filterTransactionByPermissions,
+  isDirectionAllowed,
+  PERMISSION_FIELDS,
+  READ_PAN,
+} from './permission-rules.js';
+export type { PermissionedResource } from './permission-rules.js';

@@ -2,7 +2,6 @@ export { SANDBOX_ASPSPS, SANDBOX_PSUS, SANDBOX_TPP } from './sandbox-data.js';
 export {
   createSandboxTppKeys,
   isSandboxSeeded,
-  panContext,
   readSandboxCredentials,
   registerTpp,
   sandboxFiles,

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialAuthenticator, currentTotpCode, EnvironmentKeyManagement } from '@consentry/identity';
 import { createTestDatabase, TestDatabase } from '@consentry/testing';
 
-import { isSandboxSeeded, panContext, seedSandbox, SandboxCredentials } from './seed-sandbox.js';
+import { panContext } from '@consentry/banking';
+
+import { isSandboxSeeded, seedSandbox, SandboxCredentials } from './seed-sandbox.js';
 
 const keys = new EnvironmentKeyManagement(Buffer.alloc(32, 3));
 

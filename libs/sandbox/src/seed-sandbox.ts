@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { panContext } from '@consentry/banking';
 import { DataSource, EntityManager } from '@consentry/database';
 import { generateTotpSecret, hashPassword, KeyManagement, totpSecretContext } from '@consentry/identity';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -82,10 +83,6 @@ function luhnComplete(partial: string): string {
   return `${partial}${(10 - (sum % 10)) % 10}`;
 }
 
-/** Key-management context of a card account's PAN. */
-export function panContext(accountId: string): string {
-  return `account:${accountId}:pan`;
-}
 
 async function insertAccount(
   manager: EntityManager,

@@ -1,0 +1,189 @@
+import { AuthoriseAccountAccessConsent, Permission } from '@consentry/consents';
+import { ApiConfig, loadApiConfig } from '@consentry/config';
+import { DataSource } from '@consentry/database';
+import { currentTotpCode, EnvironmentKeyManagement } from '@consentry/identity';
+import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
+import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
+
+import { RunningApi, startApi } from '../../src/api.bootstrap.js';
+import { DpopKey, ProofOptions } from './dpop-key.js';
+import { AccessTokenOptions, LocalIssuer } from './local-issuer.js';
+
+export const AISP = '/open-banking/v4.0/aisp';
+const SECRETS_KEY = Buffer.alloc(32, 0x33);
+
+export interface TppCallOptions {
+  token?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+  proof?: ProofOptions | false;
+  /** Send this exact proof (for replay tests). */
+  proofValue?: string;
+}
+
+/**
+ * A response body in test code. Every success body is validated against the official schema; the
+ * assertions then read it loosely rather than restating the OB types.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JsonBody = any;
+
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  body: JsonBody;
+  proof?: string;
+}
+
+/**
+ * One API under test: its own database (migrated, seeded sandbox), its own Redis prefix, a local token
+ * issuer and a DPoP key for the sandbox TPP.
+ */
+export class ApiHarness {
+  private readonly sessions = new Map<string, string>();
+
+  private constructor(
+    readonly db: TestDatabase,
+    readonly redis: TestRedis,
+    readonly issuer: LocalIssuer,
+    readonly api: RunningApi,
+    readonly config: ApiConfig,
+    readonly sandbox: SandboxCredentials,
+    readonly dpop: DpopKey,
+  ) {}
+
+  static async start(label: string, env: Record<string, string> = {}): Promise<ApiHarness> {
+    const db = await createTestDatabase(label);
+    const redis = createTestRedis(label);
+    const sandbox = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(SECRETS_KEY), seed: 7, transactionsPerAccount: 30 });
+    const issuer = await LocalIssuer.start();
+    const config = loadApiConfig({
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: redis.prefix,
+      SECRETS_KEY: SECRETS_KEY.toString('base64'),
+      API_PORT: '0',
+      API_URL: 'http://127.0.0.1:0',
+      AUTH_SERVER_URL: issuer.url,
+      LOG_LEVEL: process.env.API_TEST_LOG_LEVEL ?? 'silent',
+      SESSION_IDLE_SECONDS: '60',
+      ...env,
+    });
+    const api = await startApi(config);
+    return new ApiHarness(db, redis, issuer, api, config, sandbox, await DpopKey.generate());
+  }
+
+  get dataSource(): DataSource {
+    return this.db.dataSource;
+  }
+
+  get clientId(): string {
+    return this.sandbox.tpp.client_id;
+  }
+
+  async stop(): Promise<void> {
+    await this.api?.close();
+    await this.issuer?.close();
+    await this.redis?.cleanup();
+    await this.db?.drop();
+  }
+
+  /** A client-credentials token of the sandbox TPP (scope accounts, no consent). */
+  clientCredentialsToken(overrides: Partial<AccessTokenOptions> = {}): Promise<string> {
+    return this.issuer.mintAccessToken({ clientId: this.clientId, audience: this.api.publicUrl, jkt: this.dpop.jkt, ...overrides });
+  }
+
+  /** A token bound to an authorised consent, as after the authorization code flow. */
+  consentToken(consentId: string, overrides: Partial<AccessTokenOptions> = {}): Promise<string> {
+    return this.issuer.mintAccessToken({ clientId: this.clientId, audience: this.api.publicUrl, jkt: this.dpop.jkt, consentId, ...overrides });
+  }
+
+  /** A TPP call with DPoP: `Authorization: DPoP <token>` and a fresh proof for this method and URL. */
+  async tpp(method: string, path: string, options: TppCallOptions = {}): Promise<CallResult> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    let proof: string | undefined;
+    if (options.token) {
+      headers.authorization ??= `DPoP ${options.token}`;
+      if (options.proofValue) proof = options.proofValue;
+      else if (options.proof !== false) proof = await this.dpop.proof(method, `${this.api.publicUrl}${path}`, options.token, options.proof || {});
+      if (proof) headers.dpop = proof;
+    }
+    return { ...(await this.call(method, path, { ...options, headers })), proof };
+  }
+
+  /** A plain call (customer and admin APIs, or raw requests). */
+  async call(method: string, path: string, options: { body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<CallResult> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    let body: string | undefined;
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${this.api.url}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  }
+
+  async psuId(username: string): Promise<string> {
+    const [row] = await this.dataSource.query(`SELECT psu_id FROM psu WHERE username = $1`, [username]);
+    return row.psu_id as string;
+  }
+
+  psuAccounts(username: string): string[] {
+    return this.sandbox.psus.find((p) => p.username === username)!.accounts.map((a) => a.accountId);
+  }
+
+  /** Creates a consent through the API and authorises it for `username` as the consent page will. */
+  async authorisedConsent(permissions: Permission[], username = 'alice', accountIds?: string[], data: Record<string, string> = {}): Promise<string> {
+    const created = await this.tpp('POST', `${AISP}/account-access-consents`, {
+      token: await this.clientCredentialsToken(),
+      body: { Data: { Permissions: permissions, ...data }, Risk: {} },
+    });
+    if (created.status !== 201) throw new Error(`consent creation failed: ${created.status} ${JSON.stringify(created.body)}`);
+    const consentId = created.body.Data.ConsentId as string;
+    await new AuthoriseAccountAccessConsent(this.dataSource).execute({
+      consentId,
+      clientId: this.clientId,
+      psuId: await this.psuId(username),
+      accountIds: accountIds ?? this.psuAccounts(username),
+      grantId: `grant-${consentId}`,
+    });
+    return consentId;
+  }
+
+  /**
+   * Signs a PSU in on the customer API (password + current TOTP). Cached per PSU: a TOTP code is
+   * accepted once, so a second sign-in within the same 30 s step would be refused.
+   */
+  async customerSession(username = 'alice'): Promise<string> {
+    const cached = this.sessions.get(`customer:${username}`);
+    if (cached) return cached;
+    const psu = this.sandbox.psus.find((p) => p.username === username)!;
+    const result = await this.call('POST', '/customer/sessions', {
+      body: { username, password: psu.password, otp: await currentTotpCode(psu.totpSecret) },
+    });
+    if (result.status !== 201) throw new Error(`customer sign-in failed: ${result.status} ${JSON.stringify(result.body)}`);
+    this.sessions.set(`customer:${username}`, result.body.accessToken);
+    return result.body.accessToken as string;
+  }
+
+  async adminSession(): Promise<string> {
+    const cached = this.sessions.get('admin');
+    if (cached) return cached;
+    const { admin } = this.sandbox;
+    const result = await this.call('POST', '/admin/sessions', {
+      body: { username: admin.username, password: admin.password, otp: await currentTotpCode(admin.totpSecret) },
+    });
+    if (result.status !== 201) throw new Error(`admin sign-in failed: ${result.status} ${JSON.stringify(result.body)}`);
+    this.sessions.set('admin', result.body.accessToken);
+    return result.body.accessToken as string;
+  }
+}

@@ -1,0 +1,34 @@
+import { Body, Controller, Delete, Get, HttpCode, Ip, Post, Query, UseGuards } from '@nestjs/common';
+
+import { InteractionId } from '../security/tpp-principal.js';
+import { CreateSessionDto } from '../sessions/create-session.dto.js';
+import { SessionToken } from '../sessions/session-auth.guard.js';
+import { IssuedSession } from '../sessions/session.store.js';
+import { AdminAuthGuard } from './admin-auth.guard.js';
+import { AdminService, AuditEventsPage } from './admin.service.js';
+import { AuditEventsQueryDto } from './audit-events-query.dto.js';
+
+/** The bank's administration API: two-factor sign-in and the audit trail. */
+@Controller('admin')
+export class AdminController {
+  constructor(private readonly admin: AdminService) {}
+
+  @Post('sessions')
+  @HttpCode(201)
+  signIn(@Body() body: CreateSessionDto, @Ip() ip: string, @InteractionId() interactionId: string): Promise<IssuedSession> {
+    return this.admin.signIn(body, ip, interactionId);
+  }
+
+  @Delete('sessions/current')
+  @HttpCode(204)
+  @UseGuards(AdminAuthGuard)
+  signOut(@SessionToken() token: string): Promise<void> {
+    return this.admin.signOut(token);
+  }
+
+  @Get('audit-events')
+  @UseGuards(AdminAuthGuard)
+  auditEvents(@Query() query: AuditEventsQueryDto): Promise<AuditEventsPage> {
+    return this.admin.listAuditEvents(query);
+  }
+}

@@ -1,0 +1,100 @@
+import type { AddressInfo } from 'node:net';
+
+import type { ApiConfig } from '@consentry/config';
+import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
+import { EnvironmentKeyManagement } from '@consentry/identity';
+import { createValidationPipe } from '@consentry/validation';
+import { LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Redis } from 'ioredis';
+
+import { AppModule } from './app.module.js';
+import { registerContentTypeHook } from './http/content-type.hook.js';
+import { registerInteractionIdHook } from './http/interaction-id.hook.js';
+import { PublicUrl } from './http/public-url.js';
+import { RouteRegistry } from './http/route-registry.js';
+import { TransportExceptionFilter } from './http/transport-exception.filter.js';
+
+/** A started API: where it listens, and how to stop it (HTTP server, then Redis and PostgreSQL). */
+export interface RunningApi {
+  /** Where the server listens (http://127.0.0.1:<port> or the production bind address). */
+  url: string;
+  port: number;
+  /** The public base URL: token audience, DPoP htu and Links base. */
+  publicUrl: string;
+  close(): Promise<void>;
+}
+
+const LEVELS: Record<ApiConfig['logLevel'], LogLevel[] | false> = {
+  silent: false,
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+/**
+ * Starts the resource server, the customer API and the admin API on one port. Port 0 picks a free port;
+ * when API_URL itself names port 0 the public URL becomes the address actually bound.
+ */
+export async function startApi(config: ApiConfig): Promise<RunningApi> {
+  const dataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-api' });
+  let redis: Redis;
+  try {
+    redis = await connectRedis(config.redisUrl);
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
+  try {
+    return await startHttp(config, dataSource, redis);
+  } catch (error) {
+    redis.disconnect();
+    await dataSource.destroy();
+    throw error;
+  }
+}
+
+async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis): Promise<RunningApi> {
+  const publicUrl = new PublicUrl(config.apiUrl);
+  const keys = new EnvironmentKeyManagement(config.secretsKey);
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimit, logger: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl }), adapter, {
+    logger: LEVELS[config.logLevel],
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  const routes = new RouteRegistry();
+  // Before init: the registry must see every route Nest registers.
+  routes.attach(fastify);
+  registerInteractionIdHook(fastify);
+  registerContentTypeHook(fastify);
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new TransportExceptionFilter(routes));
+
+  // Sandbox binds to loopback only; production sits behind a proxy and binds every interface.
+  const host = config.mode === 'production' ? '0.0.0.0' : '127.0.0.1';
+  try {
+    await app.listen(config.port, host);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  const { port } = fastify.server.address() as AddressInfo;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const configured = new URL(config.apiUrl);
+  if (configured.port === '0') publicUrl.resolve(`${configured.protocol}//${configured.hostname}:${port}`);
+
+  return {
+    url,
+    port,
+    publicUrl: publicUrl.value,
+    async close() {
+      await app.close();
+      await redis.quit().catch(() => redis.disconnect());
+      if (dataSource.isInitialized) await dataSource.destroy();
+    },
+  };
+}

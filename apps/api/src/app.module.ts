@@ -1,0 +1,64 @@
+import { SandboxLedgerConnector } from '@consentry/banking';
+import type { ApiConfig } from '@consentry/config';
+import { DataSource } from '@consentry/database';
+import { CredentialAuthenticator, KeyManagement } from '@consentry/identity';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { Redis } from 'ioredis';
+
+import { AccountAccessConsentsModule } from './account-access-consents/account-access-consents.module.js';
+import { AccountsModule } from './accounts/accounts.module.js';
+import { AdminModule } from './admin/admin.module.js';
+import { API_CONFIG, BANK_CONNECTOR, KEY_MANAGEMENT } from './api.tokens.js';
+import { BalancesModule } from './balances/balances.module.js';
+import { CustomerModule } from './customer/customer.module.js';
+import { PublicUrl } from './http/public-url.js';
+import { OpenBankingModule } from './open-banking/open-banking.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
+import { TransactionsModule } from './transactions/transactions.module.js';
+
+/** What the bootstrap opens before Nest starts, so a missing dependency fails with one readable line. */
+export interface ApiDependencies {
+  config: ApiConfig;
+  dataSource: DataSource;
+  redis: Redis;
+  keys: KeyManagement;
+  publicUrl: PublicUrl;
+}
+
+@Global()
+@Module({})
+class InfrastructureModule {
+  static register(deps: ApiDependencies): DynamicModule {
+    const providers = [
+      { provide: API_CONFIG, useValue: deps.config },
+      { provide: DataSource, useValue: deps.dataSource },
+      { provide: Redis, useValue: deps.redis },
+      { provide: KEY_MANAGEMENT, useValue: deps.keys },
+      { provide: PublicUrl, useValue: deps.publicUrl },
+      // Every bank of the sandbox is served by the built-in ledger; another connector plugs in here.
+      { provide: BANK_CONNECTOR, useFactory: () => new SandboxLedgerConnector(deps.dataSource, deps.keys) },
+      { provide: CredentialAuthenticator, useFactory: () => new CredentialAuthenticator(deps.dataSource, deps.keys) },
+    ];
+    return { module: InfrastructureModule, providers, exports: providers.map((p) => p.provide) };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(deps: ApiDependencies): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        InfrastructureModule.register(deps),
+        OpenBankingModule,
+        SessionsModule,
+        AccountAccessConsentsModule,
+        AccountsModule,
+        BalancesModule,
+        TransactionsModule,
+        CustomerModule,
+        AdminModule,
+      ],
+    };
+  }
+}

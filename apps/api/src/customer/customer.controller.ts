@@ -1,0 +1,40 @@
+import { Body, Controller, Delete, Get, HttpCode, Ip, Param, Post, UseGuards } from '@nestjs/common';
+
+import { InteractionId } from '../security/tpp-principal.js';
+import { CreateSessionDto } from '../sessions/create-session.dto.js';
+import { SessionToken, SessionUser } from '../sessions/session-auth.guard.js';
+import { IssuedSession, SessionSubject } from '../sessions/session.store.js';
+import { CustomerAuthGuard } from './customer-auth.guard.js';
+import { CustomerConsentView, CustomerService } from './customer.service.js';
+
+/** The PSU's own API: sign in with password + TOTP, see and revoke the consents they gave. */
+@Controller('customer')
+export class CustomerController {
+  constructor(private readonly customer: CustomerService) {}
+
+  @Post('sessions')
+  @HttpCode(201)
+  signIn(@Body() body: CreateSessionDto, @Ip() ip: string, @InteractionId() interactionId: string): Promise<IssuedSession> {
+    return this.customer.signIn(body, ip, interactionId);
+  }
+
+  @Delete('sessions/current')
+  @HttpCode(204)
+  @UseGuards(CustomerAuthGuard)
+  signOut(@SessionToken() token: string): Promise<void> {
+    return this.customer.signOut(token);
+  }
+
+  @Get('consents')
+  @UseGuards(CustomerAuthGuard)
+  async consents(@SessionUser() psu: SessionSubject): Promise<{ consents: CustomerConsentView[] }> {
+    return { consents: await this.customer.listConsents(psu.subjectId) };
+  }
+
+  @Delete('consents/:ConsentId')
+  @HttpCode(204)
+  @UseGuards(CustomerAuthGuard)
+  revoke(@SessionUser() psu: SessionSubject, @Param('ConsentId') consentId: string, @InteractionId() interactionId: string): Promise<void> {
+    return this.customer.revokeConsent(psu.subjectId, consentId, interactionId);
+  }
+}

@@ -1,0 +1,97 @@
+import { ConsentException, ConsentExceptionCode, describePermissions, Permission, PermissionGroup, RevokeAccountAccessConsent } from '@consentry/consents';
+import { DataSource } from '@consentry/database';
+import { CredentialAuthenticator } from '@consentry/identity';
+import { Injectable } from '@nestjs/common';
+
+import { SessionException, SessionExceptionCode } from '../sessions/session.exception.js';
+import { IssuedSession, SessionStore } from '../sessions/session.store.js';
+import { CreateSessionDto } from '../sessions/create-session.dto.js';
+
+/** A consent as its PSU sees it on the dashboard. */
+export interface CustomerConsentView {
+  consentId: string;
+  tpp: { clientId: string; name: string };
+  status: string;
+  permissions: string[];
+  /** Plain-words description of what the TPP can see. */
+  permissionGroups: PermissionGroup[];
+  accounts: Array<{ accountId: string; nickname: string | null; description: string | null; currency: string }>;
+  creationDateTime: string;
+  authorisedDateTime: string | null;
+  statusUpdateDateTime: string;
+  expirationDateTime: string | null;
+  transactionFromDateTime: string | null;
+  transactionToDateTime: string | null;
+}
+
+type Row = Record<string, unknown>;
+
+function iso(value: unknown): string | null {
+  return value instanceof Date ? value.toISOString() : null;
+}
+
+@Injectable()
+export class CustomerService {
+  private readonly revoke: RevokeAccountAccessConsent;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly authenticator: CredentialAuthenticator,
+    private readonly sessions: SessionStore,
+  ) {
+    this.revoke = new RevokeAccountAccessConsent(dataSource);
+  }
+
+  async signIn(credentials: CreateSessionDto, ip: string, interactionId: string): Promise<IssuedSession> {
+    const outcome = await this.authenticator.authenticatePsu({ ...credentials, ip, interactionId });
+    if (!outcome.ok) {
+      if (outcome.reason === 'locked') throw new SessionException(SessionExceptionCode.Locked, 'Too many failed attempts; try again later');
+      throw new SessionException(SessionExceptionCode.InvalidCredentials, 'The username, password or code is not correct');
+    }
+    return this.sessions.issue('customer', { subjectId: outcome.subjectId, username: outcome.username, displayName: outcome.displayName });
+  }
+
+  signOut(token: string): Promise<void> {
+    return this.sessions.end('customer', token);
+  }
+
+  async listConsents(psuId: string): Promise<CustomerConsentView[]> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT c.consent_id, c.client_id, t.name AS tpp_name, c.status, c.permissions, c.creation_date_time, c.authorised_at,
+              c.status_update_date_time, c.expiration_date_time, c.transaction_from_date_time, c.transaction_to_date_time,
+              coalesce(json_agg(json_build_object('accountId', a.account_id, 'nickname', a.nickname, 'description', a.description,
+                                                  'currency', trim(a.currency)) ORDER BY a.account_id)
+                       FILTER (WHERE a.account_id IS NOT NULL), '[]') AS accounts
+         FROM account_access_consent c
+         JOIN tpp t ON t.client_id = c.client_id
+         LEFT JOIN consent_account ca ON ca.consent_id = c.consent_id
+         LEFT JOIN account a ON a.account_id = ca.account_id
+        WHERE c.psu_id = $1
+        GROUP BY c.consent_id, t.name
+        ORDER BY c.creation_date_time DESC`,
+      [psuId],
+    );
+    return rows.map((row) => ({
+      consentId: row.consent_id as string,
+      tpp: { clientId: row.client_id as string, name: row.tpp_name as string },
+      status: row.status as string,
+      permissions: row.permissions as string[],
+      permissionGroups: describePermissions(row.permissions as Permission[]),
+      accounts: row.accounts as CustomerConsentView['accounts'],
+      creationDateTime: iso(row.creation_date_time)!,
+      authorisedDateTime: iso(row.authorised_at),
+      statusUpdateDateTime: iso(row.status_update_date_time)!,
+      expirationDateTime: iso(row.expiration_date_time),
+      transactionFromDateTime: iso(row.transaction_from_date_time),
+      transactionToDateTime: iso(row.transaction_to_date_time),
+    }));
+  }
+
+  async revokeConsent(psuId: string, consentId: string, interactionId: string): Promise<void> {
+    // Only a consent this PSU authorised: the use case alone would let a PSU end a consent nobody has
+    // authorised yet (psu_id still null).
+    const owned: Row[] = await this.dataSource.query(`SELECT 1 FROM account_access_consent WHERE consent_id = $1 AND psu_id = $2`, [consentId, psuId]);
+    if (owned.length === 0) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+    await this.revoke.execute({ consentId, by: { type: 'psu', psuId }, interactionId });
+  }
+}

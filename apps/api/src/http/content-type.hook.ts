@@ -1,0 +1,24 @@
+import { UnsupportedMediaTypeException } from '@nestjs/common';
+import { FastifyInstance, FastifyRequest } from 'fastify';
+
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
+
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * Our write endpoints take JSON only. Fastify would also parse text/plain and Nest adds form bodies;
+ * refusing them before parsing gives one clear 415 instead of a confusing validation error.
+ */
+export function registerContentTypeHook(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', async (request) => {
+    if (!METHODS_WITH_BODY.has(request.method) || !hasBody(request)) return;
+    const contentType = request.headers['content-type'];
+    if (contentType === undefined || !JSON_TYPE.test(contentType)) {
+      throw new UnsupportedMediaTypeException('The request body must be application/json');
+    }
+  });
+}

@@ -1,0 +1,52 @@
+import { HttpException } from '@nestjs/common';
+import { FastifyRequest } from 'fastify';
+
+import { RouteRegistry } from './route-registry.js';
+
+/** What went wrong before any of our handlers ran: routing, body size, media type, JSON syntax. */
+export type FrameworkErrorKind =
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'malformed_body'
+  | 'not_acceptable'
+  | 'bad_request';
+
+export interface FrameworkError {
+  kind: FrameworkErrorKind;
+  status: number;
+  message: string;
+  /** Methods served at the path, for the Allow header of a 405. */
+  allow?: string[];
+}
+
+function fastifyCode(exception: HttpException): string | undefined {
+  const cause = exception.cause as { code?: unknown } | undefined;
+  return typeof cause?.code === 'string' ? cause.code : undefined;
+}
+
+/**
+ * Classifies the HttpExceptions Nest and Fastify raise themselves (ours are typed exceptions) without
+ * echoing their messages, which may quote the request.
+ */
+export function describeFrameworkError(exception: HttpException, request: FastifyRequest, routes: RouteRegistry): FrameworkError {
+  const status = exception.getStatus();
+  const code = fastifyCode(exception);
+  if (status === 404) {
+    const path = request.url.split('?')[0] ?? '/';
+    const allow = routes.allowedMethods(path);
+    if (allow.length > 0 && !allow.includes(request.method)) {
+      return { kind: 'method_not_allowed', status: 405, message: `${request.method} is not allowed here`, allow };
+    }
+    return { kind: 'not_found', status: 404, message: 'No such resource' };
+  }
+  if (status === 413) return { kind: 'payload_too_large', status, message: 'The request body is too large' };
+  if (status === 415) return { kind: 'unsupported_media_type', status, message: 'The request body must be application/json' };
+  if (status === 406) return { kind: 'not_acceptable', status, message: 'The API answers application/json only' };
+  if (status === 405) return { kind: 'method_not_allowed', status, message: `${request.method} is not allowed here` };
+  if (status === 400 && (code?.startsWith('FST_ERR_CTP') || exception.cause instanceof SyntaxError)) {
+    return { kind: 'malformed_body', status, message: 'The request body is not valid JSON' };
+  }
+  return { kind: 'bad_request', status: status >= 400 && status < 500 ? status : 400, message: 'The request could not be processed' };
+}

@@ -1,0 +1,88 @@
+import { ConsentException, ConsentExceptionCode } from '@consentry/consents';
+import { ObErrorException } from '@consentry/validation';
+import { ArgumentsHost, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+
+import { SessionException, SessionExceptionCode } from '../sessions/session.exception.js';
+import { describeFrameworkError } from './framework-error.js';
+import { RouteRegistry } from './route-registry.js';
+
+/** The plain problem body of the customer and admin APIs. */
+export interface ProblemBody {
+  error: string;
+  message: string;
+}
+
+interface ProblemAnswer {
+  status: number;
+  body: ProblemBody;
+  headers?: Record<string, string>;
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unhandled code ${String(value)}`);
+}
+
+function sessionAnswer(exception: SessionException): ProblemAnswer {
+  switch (exception.code) {
+    case SessionExceptionCode.InvalidCredentials:
+      return { status: 401, body: { error: 'invalid_credentials', message: exception.message } };
+    case SessionExceptionCode.Locked:
+      return { status: 423, body: { error: 'locked', message: exception.message } };
+    case SessionExceptionCode.Unauthenticated:
+      return { status: 401, body: { error: 'unauthenticated', message: exception.message }, headers: { 'www-authenticate': 'Bearer' } };
+    default:
+      return unreachable(exception.code);
+  }
+}
+
+function consentAnswer(exception: ConsentException): ProblemAnswer {
+  switch (exception.code) {
+    case ConsentExceptionCode.NotFound:
+      return { status: 404, body: { error: 'not_found', message: 'No such consent' } };
+    case ConsentExceptionCode.InvalidStatus:
+    case ConsentExceptionCode.Expired:
+      return { status: 409, body: { error: 'invalid_status', message: exception.message } };
+    case ConsentExceptionCode.InvalidPermissions:
+    case ConsentExceptionCode.InvalidDate:
+    case ConsentExceptionCode.AccountNotOwned:
+    case ConsentExceptionCode.NoAccountSelected:
+      return { status: 400, body: { error: 'invalid_request', message: exception.message } };
+    default:
+      return unreachable(exception.code);
+  }
+}
+
+/** Writes every error of the customer and admin APIs as `{ error, message }`. */
+export class ProblemExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('CustomerAdmin');
+
+  constructor(private readonly routes: RouteRegistry) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const answer = this.answer(exception, request);
+    void reply.status(answer.status).headers(answer.headers ?? {}).send(answer.body);
+  }
+
+  private answer(exception: unknown, request: FastifyRequest): ProblemAnswer {
+    if (exception instanceof SessionException) return sessionAnswer(exception);
+    if (exception instanceof ConsentException) return consentAnswer(exception);
+    if (exception instanceof ObErrorException) {
+      const first = exception.errors[0];
+      const where = first?.Path ? ` (${first.Path})` : '';
+      return { status: exception.status, body: { error: 'invalid_request', message: `${first?.Message ?? exception.message}${where}` } };
+    }
+    if (exception instanceof HttpException && exception.getStatus() < 500) {
+      const error = describeFrameworkError(exception, request, this.routes);
+      return { status: error.status, body: { error: error.kind, message: error.message }, headers: error.allow ? { allow: error.allow.join(', ') } : undefined };
+    }
+    this.logger.error(
+      `unexpected error on ${request.method} ${request.routeOptions.url ?? 'unknown route'} [${request.interactionId}]`,
+      exception instanceof Error ? exception.stack : String(exception),
+    );
+    return { status: 500, body: { error: 'server_error', message: 'An unexpected error occurred' } };
+  }
+}

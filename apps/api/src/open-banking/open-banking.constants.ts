@@ -1,0 +1,2 @@
+/** Base path of the UK OB v4.0 Account and Transaction API. */
+export const AISP_BASE_PATH = 'open-banking/v4.0/aisp';

@@ -1,0 +1,39 @@
+export enum SecurityExceptionCode {
+  /** No Authorization header, or not `DPoP <token>`. */
+  MissingAccessToken = 'MissingAccessToken',
+  /** Signature, issuer, audience, expiry, type or claims of the access token are wrong. */
+  InvalidAccessToken = 'InvalidAccessToken',
+  /** The request carries no DPoP header. */
+  MissingDpopProof = 'MissingDpopProof',
+  /** A DPoP proof that does not match the request, the token or its key. */
+  InvalidDpopProof = 'InvalidDpopProof',
+  /** A DPoP proof whose jti was already used (RFC 9449 11.1). */
+  ReplayedDpopProof = 'ReplayedDpopProof',
+  /** The token's client is unknown or suspended. */
+  TppNotActive = 'TppNotActive',
+  /** Discovery or JWKS of the authorization server could not be fetched. */
+  IssuerUnavailable = 'IssuerUnavailable',
+  /** The token lacks the scope the endpoint needs. */
+  InsufficientScope = 'InsufficientScope',
+  /** The endpoint needs a client-credentials token, and got a consent-bound one (or the reverse). */
+  WrongTokenKind = 'WrongTokenKind',
+  /** The token's consent is not authorised, has expired, was revoked, or belongs to another client. */
+  ConsentNotUsable = 'ConsentNotUsable',
+  PermissionNotGranted = 'PermissionNotGranted',
+  /** The account is not among the consent's accounts (or does not exist: same answer). */
+  AccountNotInConsent = 'AccountNotInConsent',
+}
+
+/** A request the resource server refuses on authentication or authorisation grounds. */
+export class SecurityException extends Error {
+  override name = 'SecurityException';
+
+  constructor(
+    readonly code: SecurityExceptionCode,
+    message: string,
+    /** The header at fault (Authorization or DPoP), reported as the OB error Path. */
+    readonly header?: 'Authorization' | 'DPoP',
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+
+import { AccessTokenVerifier } from './access-token.verifier.js';
+import { ClientCredentialsGuard } from './client-credentials.guard.js';
+import { ConsentAccountGuard } from './consent-account.guard.js';
+import { ConsentGuard } from './consent.guard.js';
+import { DpopReplayCache } from './dpop-replay.cache.js';
+import { PermissionGuard } from './permission.guard.js';
+import { TppAuthGuard } from './tpp-auth.guard.js';
+import { TppStrategy } from './tpp.strategy.js';
+
+const GUARDS = [TppAuthGuard, ClientCredentialsGuard, ConsentGuard, PermissionGuard, ConsentAccountGuard];
+
+@Module({
+  providers: [AccessTokenVerifier, DpopReplayCache, TppStrategy, ...GUARDS],
+  exports: GUARDS,
+})
+export class SecurityModule {}

@@ -1,0 +1,16 @@
+import { IsString, Length, Matches } from 'class-validator';
+
+/** Two-factor sign-in: password and a TOTP code. */
+export class CreateSessionDto {
+  @IsString()
+  @Length(1, 128)
+  username!: string;
+
+  @IsString()
+  @Length(1, 256)
+  password!: string;
+
+  @IsString()
+  @Matches(/^\d{6}$/, { message: 'otp must be a 6-digit code' })
+  otp!: string;
+}

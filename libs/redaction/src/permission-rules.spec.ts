@@ -1,0 +1,111 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+import {
+  allowedFields,
+  filterAccountByPermissions,
+  filterBalanceByPermissions,
+  filterTransactionByPermissions,
+  PERMISSION_FIELDS,
+} from './permission-rules.js';
+
+const PERMISSIONS = [
+  'ReadAccountsBasic',
+  'ReadAccountsDetail',
+  'ReadBalances',
+  'ReadPAN',
+  'ReadTransactionsBasic',
+  'ReadTransactionsDetail',
+  'ReadTransactionsCredits',
+  'ReadTransactionsDebits',
+  'ReadBeneficiariesBasic',
+  'ReadParty',
+];
+
+// Every field any rule knows, plus a few no rule grants, so the filter sees unknown ones too.
+const ACCOUNT_KEYS = [...new Set(Object.values(PERMISSION_FIELDS.account).flat()), 'Secret', 'InternalNote'];
+const TRANSACTION_KEYS = [...new Set(Object.values(PERMISSION_FIELDS.transaction).flat()), 'HolderAddress'];
+const BALANCE_KEYS = [...new Set(Object.values(PERMISSION_FIELDS.balance).flat()), 'Overdraft'];
+
+const pan = fc.stringMatching(/^4\d{15}$/);
+const permissionSet = fc.uniqueArray(fc.constantFrom(...PERMISSIONS));
+
+function record(keys: string[], overrides: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<Record<string, unknown>> {
+  return fc
+    .tuple(fc.subarray(keys), overrides)
+    .map(([chosen, extra]) => ({ ...Object.fromEntries(chosen.map((k) => [k, `value-of-${k}`])), ...extra }));
+}
+
+const account = record(
+  ACCOUNT_KEYS,
+  fc.record({ AccountId: fc.uuid(), Account: fc.array(fc.record({ SchemeName: fc.constant('UK.OBIE.PAN'), Identification: pan }), { maxLength: 2 }) }),
+);
+const transaction = record(
+  TRANSACTION_KEYS,
+  fc.record({ CreditDebitIndicator: fc.constantFrom('Credit', 'Debit'), CardInstrument: fc.record({ CardSchemeName: fc.constant('VISA'), Identification: pan }) }),
+);
+const balance = record(BALANCE_KEYS, fc.record({ AccountId: fc.uuid() }));
+
+function keysOf(value: Record<string, unknown> | null): string[] {
+  return value === null ? [] : Object.keys(value);
+}
+
+describe('permission rules', () => {
+  it('never lets an account field through that the permissions do not allow', () => {
+    fc.assert(
+      fc.property(account, permissionSet, (input, permissions) => {
+        const out = filterAccountByPermissions(input, permissions);
+        const allowed = allowedFields('account', permissions);
+        for (const key of keysOf(out)) expect(allowed.has(key)).toBe(true);
+        if (!permissions.includes('ReadAccountsDetail')) expect(out?.Account).toBeUndefined();
+      }),
+    );
+  });
+
+  it('shows a full PAN only under ReadPAN', () => {
+    fc.assert(
+      fc.property(account, permissionSet, (input, permissions) => {
+        const out = filterAccountByPermissions(input, permissions);
+        const entries = (out?.Account as Array<{ Identification: string }> | undefined) ?? [];
+        for (const entry of entries) {
+          if (permissions.includes('ReadPAN')) expect(entry.Identification).toMatch(/^\d{16}$/);
+          else expect(entry.Identification).toMatch(/^\d{6}\*{6}\d{4}$/);
+        }
+      }),
+    );
+  });
+
+  it('never lets a transaction field, direction or full card number through that the permissions do not allow', () => {
+    fc.assert(
+      fc.property(transaction, permissionSet, (input, permissions) => {
+        const out = filterTransactionByPermissions(input, permissions);
+        const allowed = allowedFields('transaction', permissions);
+        for (const key of keysOf(out)) expect(allowed.has(key)).toBe(true);
+        if (out !== null) {
+          const direction = input.CreditDebitIndicator === 'Credit' ? 'ReadTransactionsCredits' : 'ReadTransactionsDebits';
+          expect(permissions).toContain(direction);
+          if (!permissions.includes('ReadTransactionsDetail')) expect(out.TransactionInformation).toBeUndefined();
+          const card = out.CardInstrument as { Identification: string } | undefined;
+          if (card && !permissions.includes('ReadPAN')) expect(card.Identification).toMatch(/^\d{6}\*{6}\d{4}$/);
+        }
+      }),
+    );
+  });
+
+  it('never lets a balance through without ReadBalances, nor an unknown balance field', () => {
+    fc.assert(
+      fc.property(balance, permissionSet, (input, permissions) => {
+        const out = filterBalanceByPermissions(input, permissions);
+        if (!permissions.includes('ReadBalances')) expect(out).toBeNull();
+        const allowed = allowedFields('balance', permissions);
+        for (const key of keysOf(out)) expect(allowed.has(key)).toBe(true);
+      }),
+    );
+  });
+
+  it('keeps the account identification under ReadAccountsDetail and drops it under ReadAccountsBasic', () => {
+    const input = { AccountId: 'a1', Nickname: 'Main', Account: [{ SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400412345678' }] };
+    expect(filterAccountByPermissions(input, ['ReadAccountsBasic'])).toEqual({ AccountId: 'a1', Nickname: 'Main' });
+    expect(filterAccountByPermissions(input, ['ReadAccountsDetail'])).toEqual(input);
+  });
+});

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * The UK OB v4.0 error codes (OBExternalStatusReason1Code, U0xx) the platform answers with, named by
+ * the codeset's UK.OBIE.* names.
+ */
+export const ObErrorCode = {
+  UnexpectedError: 'U000',
+  FieldExpected: 'U001',
+  FieldInvalid: 'U002',
+  FieldInvalidDate: 'U003',
+  FieldMissing: 'U004',
+  FieldUnexpected: 'U005',
+  HeaderInvalid: 'U006',
+  HeaderMissing: 'U007',
+  ResourceInvalidConsentStatus: 'U009',
+  ResourceInvalidFormat: 'U010',
+  ResourceNotFound: 'U011',
+  OtherReason: 'U042',
+} as const;
+
+export type ObErrorCode = (typeof ObErrorCode)[keyof typeof ObErrorCode];
+
+/** OBError1: one problem, with the JSON path of the offending field where there is one. */
+export interface OBError1 {
+  ErrorCode: string;
+  Message: string;
+  Path?: string;
+  Url?: string;
+}
+
+/** OBErrorResponse1 as the v4.0 spec defines it. */
+export interface OBErrorResponse1 {
+  Code: string;
+  Id: string;
+  Message: string;
+  Errors: OBError1[];
+}
+
+// OBError1.Message and Path are at most 500 characters; OBErrorResponse1.Code at most 40.
+const MAX_TEXT = 500;
+
+function clip(text: string): string {
+  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
+}
+
+const REASON_PHRASES: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  406: 'NotAcceptable',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  429: 'TooManyRequests',
+  500: 'InternalServerError',
+};
+
+/** Builds the wire body of an OB error. `Id` identifies this error instance for support and audit. */
+export function buildObErrorResponse(status: number, message: string, errors: OBError1[], id: string = randomUUID()): OBErrorResponse1 {
+  return {
+    Code: `${status} ${REASON_PHRASES[status] ?? 'Error'}`,
+    Id: id,
+    Message: clip(message),
+    Errors: errors.map((error) => ({
+      ErrorCode: error.ErrorCode,
+      Message: clip(error.Message),
+      ...(error.Path ? { Path: clip(error.Path) } : {}),
+      ...(error.Url ? { Url: error.Url } : {}),
+    })),
+  };
+}

@@ -1,0 +1,128 @@
+import 'reflect-metadata';
+
+import { Type } from 'class-transformer';
+import { ArrayMinSize, IsArray, IsDefined, IsObject, IsOptional, ValidateNested } from 'class-validator';
+import { describe, expect, it } from 'vitest';
+
+import { buildObErrorResponse } from './ob-error-response.js';
+import { ObErrorException } from './ob-error.exception.js';
+import { IsObDateTime, IsObPermission, isObDateTime, parseObQueryDateTime } from './ob-validators.js';
+import { createValidationPipe } from './validation-pipe.factory.js';
+
+class SampleData {
+  @IsDefined()
+  @IsArray()
+  @ArrayMinSize(1)
+  @IsObPermission(['ReadAccountsBasic', 'ReadBalances'], { each: true })
+  Permissions!: string[];
+
+  @IsOptional()
+  @IsObDateTime()
+  ExpirationDateTime?: string;
+}
+
+class SampleRisk {}
+
+class SampleBody {
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SampleData)
+  Data!: SampleData;
+
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SampleRisk)
+  Risk!: SampleRisk;
+}
+
+async function refusal(value: unknown): Promise<ObErrorException> {
+  const pipe = createValidationPipe();
+  try {
+    await pipe.transform(value, { type: 'body', metatype: SampleBody });
+  } catch (error) {
+    if (error instanceof ObErrorException) return error;
+    throw error;
+  }
+  throw new Error('expected the pipe to refuse the body');
+}
+
+describe('createValidationPipe', () => {
+  it('accepts a valid body and returns a DTO instance', async () => {
+    const pipe = createValidationPipe();
+    const out = await pipe.transform({ Data: { Permissions: ['ReadBalances'] }, Risk: {} }, { type: 'body', metatype: SampleBody });
+    expect(out).toBeInstanceOf(SampleBody);
+  });
+
+  it('reports an unknown field as U005 with its path', async () => {
+    const error = await refusal({ Data: { Permissions: ['ReadBalances'], Extra: 1 }, Risk: {} });
+    expect(error.errors).toEqual([{ ErrorCode: 'U005', Message: 'Data.Extra is not a field of this resource', Path: 'Data.Extra' }]);
+  });
+
+  it('reports an unknown field inside Risk as U005', async () => {
+    const error = await refusal({ Data: { Permissions: ['ReadBalances'] }, Risk: { Foo: 'x' } });
+    expect(error.errors[0]).toMatchObject({ ErrorCode: 'U005', Path: 'Risk.Foo' });
+  });
+
+  it('reports a missing required field as U004', async () => {
+    const error = await refusal({ Data: {}, Risk: {} });
+    expect(error.errors).toEqual([expect.objectContaining({ ErrorCode: 'U004', Path: 'Data.Permissions' })]);
+  });
+
+  it('reports a wrong type as U002', async () => {
+    const error = await refusal({ Data: { Permissions: 'ReadBalances' }, Risk: {} });
+    expect(error.errors[0]).toMatchObject({ ErrorCode: 'U002', Path: 'Data.Permissions' });
+  });
+
+  it('reports an unknown permission code as U002 on the array', async () => {
+    const error = await refusal({ Data: { Permissions: ['ReadEverything'] }, Risk: {} });
+    expect(error.errors).toEqual([expect.objectContaining({ ErrorCode: 'U002', Path: 'Data.Permissions' })]);
+  });
+
+  it('reports a malformed date-time as U003', async () => {
+    const error = await refusal({ Data: { Permissions: ['ReadBalances'], ExpirationDateTime: '2030-01-01T00:00:00' }, Risk: {} });
+    expect(error.errors[0]).toMatchObject({ ErrorCode: 'U003', Path: 'Data.ExpirationDateTime' });
+  });
+
+  it('reports a body that is not an object as U010', async () => {
+    for (const body of [[], 'text', 42, null, undefined]) {
+      const error = await refusal(body);
+      expect(error.errors[0]?.ErrorCode).toBe('U010');
+    }
+  });
+});
+
+describe('isObDateTime', () => {
+  it.each(['2030-01-01T00:00:00Z', '2030-01-01T10:43:07+00:00', '2030-12-31T23:59:59.123-05:30'])('accepts %s', (value) => {
+    expect(isObDateTime(value)).toBe(true);
+  });
+
+  it.each(['2030-01-01', '2030-01-01T00:00:00', '2030-02-30T00:00:00Z', '2030-13-01T00:00:00Z', 'tomorrow', 20300101])('refuses %s', (value) => {
+    expect(isObDateTime(value)).toBe(false);
+  });
+});
+
+describe('buildObErrorResponse', () => {
+  it('builds OBErrorResponse1 and clips long messages to 500 characters', () => {
+    const body = buildObErrorResponse(400, 'x'.repeat(600), [{ ErrorCode: 'U002', Message: 'bad', Path: 'Data.Permissions' }], 'id-1');
+    expect(body.Code).toBe('400 BadRequest');
+    expect(body.Id).toBe('id-1');
+    expect(body.Message).toHaveLength(500);
+    expect(body.Errors).toEqual([{ ErrorCode: 'U002', Message: 'bad', Path: 'Data.Permissions' }]);
+  });
+});
+
+describe('parseObQueryDateTime', () => {
+  it('reads a date alone as midnight UTC', () => {
+    expect(parseObQueryDateTime('2030-01-02')?.toISOString()).toBe('2030-01-02T00:00:00.000Z');
+  });
+
+  it('ignores the timezone, as the OB spec requires', () => {
+    expect(parseObQueryDateTime('2030-01-02T10:30:00+05:00')?.toISOString()).toBe('2030-01-02T10:30:00.000Z');
+  });
+
+  it.each(['yesterday', '2030-02-30', '2030-01-02T25:00:00', 42])('refuses %s', (value) => {
+    expect(parseObQueryDateTime(value)).toBeNull();
+  });
+});
