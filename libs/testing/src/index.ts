@@ -2,3 +2,10 @@ export { createTestDatabase, TEST_DATABASE_SERVER_URL } from './test-database.js
 export type { TestDatabase } from './test-database.js';
 export { createTestRedis, TEST_REDIS_URL } from './test-redis.js';
 export type { TestRedis } from './test-redis.js';
+export { findFreePort } from './free-port.js';
+export { startPrivatePostgres } from './private-postgres.js';
+export type { PrivatePostgres, PrivatePostgresOptions } from './private-postgres.js';
+export { startPrivateRedis } from './private-redis.js';
+export type { PrivateRedis, PrivateRedisOptions } from './private-redis.js';
+export { expectObSchema, OB_SPECS_DIR, obSchema, obSchemaErrors } from './ob-spec.js';
+export type { ObSpecFile } from './ob-spec.js';
