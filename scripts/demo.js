@@ -3,9 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { currentTotpCode } from '@consentry/identity';
-
-import { authorizeAsPsu, TppClient } from './journey.js';
+import { authorizeAsPsu, freshTotpCode, LoginRejectedError, TppClient } from './journey.js';
 import { platformEnv } from './platform.js';
 
 const env = platformEnv({ ...process.env });
@@ -24,13 +22,16 @@ async function readJson(name) {
 }
 
 async function session(path, credentials) {
-  const response = await fetch(`${env.API_URL}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: credentials.username, password: credentials.password, otp: await currentTotpCode(credentials.totpSecret) }),
-  });
-  if (response.status !== 201) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
-  return (await response.json()).accessToken;
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(`${env.API_URL}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: credentials.username, password: credentials.password, otp: await freshTotpCode(credentials.totpSecret) }),
+    });
+    if (response.status === 201) return (await response.json()).accessToken;
+    // A TOTP code works once: an earlier run may have just used this one.
+    if (response.status !== 401 || attempt >= 3) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+  }
 }
 
 async function main() {
@@ -55,13 +56,22 @@ async function main() {
 
   const chosen = psu.accounts.slice(0, 2);
   step(`${psu.displayName} logs in with password and TOTP, and approves ${chosen.length} of ${psu.accounts.length} accounts`);
-  const outcome = await authorizeAsPsu({
-    authorizationUrl: request.url,
-    issuer: env.AUTH_SERVER_URL,
-    psu,
-    otp: () => currentTotpCode(psu.totpSecret),
-    accountIds: chosen.map((a) => a.accountId),
-  });
+  let outcome;
+  // A TOTP code works once: if an earlier run just used this one, take the next code, as a person would.
+  for (let attempt = 1; !outcome; attempt++) {
+    try {
+      outcome = await authorizeAsPsu({
+        authorizationUrl: attempt === 1 ? request.url : (await tpp.pushAuthorizationRequest(consentId).then((r) => Object.assign(request, r))).url,
+        issuer: env.AUTH_SERVER_URL,
+        psu,
+        otp: () => freshTotpCode(psu.totpSecret),
+        accountIds: chosen.map((a) => a.accountId),
+      });
+    } catch (error) {
+      if (!(error instanceof LoginRejectedError) || attempt >= 3) throw error;
+      show('login refused', `${error.message}; trying the next TOTP code`);
+    }
+  }
   if (!outcome.redirect) throw new Error('the PSU was not sent back to the TPP');
   show('approved accounts', chosen.map((a) => `${a.nickname} (${a.aspspId})`).join(', '));
   show('back at the TPP', `${outcome.redirect.origin}${outcome.redirect.pathname}?code=…&state=…&iss=${outcome.redirect.searchParams.get('iss')}`);
@@ -100,7 +110,7 @@ async function main() {
     if (events.some((e) => e.type === 'consent.revoked')) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  for (const event of events) show(`  #${event.seq}`, `${event.occurredAt} ${event.type} by ${event.actor?.type} ${event.actor?.id}`);
+  for (const event of events) show(`  #${event.seq}`, `${event.occurredAt} ${event.type.padEnd(18)} by ${event.event.actor.type} ${event.event.actor.id}`);
   console.log('\nDone.');
 }
 

@@ -1,8 +1,29 @@
 // The consent journey as its three actors play it: the TPP (openid-client, private_key_jwt, PAR, PKCE,
 // DPoP), the PSU (a browser-less user filling the auth server's HTML forms) and the TPP calling the API.
 // Shared by `npm run demo` and the end-to-end journey test, so both walk exactly the same path.
+import { totpCodeAt } from '@consentry/identity';
 import { importJWK } from 'jose';
 import * as oidc from 'openid-client';
+
+const TOTP_STEP_MS = 30_000;
+const usedTotpSteps = new Map();
+
+/**
+ * The PSU's authenticator app: a TOTP code not used before for this secret. Codes are single-use, so a
+ * second login within the same 30 s takes the next step's code (accepted within one step of clock
+ * drift) or waits for the next window.
+ */
+export async function freshTotpCode(secret) {
+  for (;;) {
+    const now = Math.floor(Date.now() / TOTP_STEP_MS);
+    const step = Math.max(now, (usedTotpSteps.get(secret) ?? -1) + 1);
+    if (step <= now + 1) {
+      usedTotpSteps.set(secret, step);
+      return totpCodeAt(secret, new Date(step * TOTP_STEP_MS + 1000));
+    }
+    await new Promise((r) => setTimeout(r, (now + 1) * TOTP_STEP_MS - Date.now() + 50));
+  }
+}
 
 /** A cookie jar and form filler: what a browser does for the PSU, over plain HTTP. */
 export class PsuAgent {
@@ -173,6 +194,15 @@ export class TppClient {
   }
 }
 
+/** The auth server showed the login form again: wrong credentials, a reused TOTP code, or a lockout. */
+export class LoginRejectedError extends Error {
+  constructor(page) {
+    const message = /<p[^>]*role="alert"[^>]*>([\s\S]*?)<\/p>/i.exec(page)?.[1]?.replace(/<[^>]+>/g, '').trim();
+    super(`the PSU's login was refused${message ? `: ${message}` : ''}`);
+    this.name = 'LoginRejectedError';
+  }
+}
+
 /** The PSU's side: log in with password and TOTP, then approve the chosen accounts (or deny). */
 export async function authorizeAsPsu({ authorizationUrl, issuer, psu, otp, accountIds, deny = false }) {
   const agent = new PsuAgent();
@@ -187,9 +217,12 @@ export async function authorizeAsPsu({ authorizationUrl, issuer, psu, otp, accou
   if (step.redirect) return { redirect: step.redirect, agent, loginPage };
   // A two-step login asks for the one-time code on its own page.
   const otpForm = parseForms(step.page).find((f) => f.inputs.some((i) => i.name === 'otp'));
-  if (otpForm) {
+  if (otpForm && !otpForm.inputs.some((i) => i.name === 'password')) {
     step = await agent.submit(otpForm, step.url, { otp: await otp() }, origin);
     if (step.redirect) return { redirect: step.redirect, agent, loginPage };
+  }
+  if (parseForms(step.page).some((f) => f.inputs.some((i) => i.name === 'password'))) {
+    throw new LoginRejectedError(step.page);
   }
   const consentPage = step.page;
   const forms = parseForms(consentPage);

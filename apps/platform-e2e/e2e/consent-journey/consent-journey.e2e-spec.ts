@@ -4,36 +4,14 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { EnvironmentKeyManagement, totpCodeAt } from '@consentry/identity';
+import { EnvironmentKeyManagement } from '@consentry/identity';
 import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, obSchemaErrors, TestDatabase, TestRedis } from '@consentry/testing';
 
-import { authorizeAsPsu, TppClient } from '../../../../scripts/journey.js';
+import { authorizeAsPsu, freshTotpCode as freshOtp, TppClient } from '../../../../scripts/journey.js';
 import { freePort, startApps } from '../../../../scripts/platform.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x4c);
-const STEP_MS = 30_000;
-const usedSteps = new Map<string, number>();
-
-/**
- * A TOTP code never used before for this secret: each code is single-use, so a second login in the
- * same 30 s takes the next step's code (accepted within the one-step clock drift), or waits.
- */
-async function freshOtp(secret: string): Promise<string> {
-  for (;;) {
-    const now = Math.floor(Date.now() / STEP_MS);
-    const last = usedSteps.get(secret) ?? -1;
-    const step = Math.max(now, last + 1);
-    if (step <= now + 1) {
-      usedSteps.set(secret, step);
-      return totpCodeAt(secret, new Date(step * STEP_MS + 1000));
-    }
-    await new Promise((r) => setTimeout(r, (now + 1) * STEP_MS - Date.now() + 50));
-  }
-}
-const DETAIL = ['ReadAccountsDetail', 'ReadBalances'];
-const BASIC = ['ReadAccountsBasic', 'ReadBalances'];
-
 /**
  * The foundation journey: a TPP obtains a consent, the PSU approves two of three accounts with SCA,
  * the TPP reads exactly those, the PSU revokes, and the admin finds every step in the audit trail.
