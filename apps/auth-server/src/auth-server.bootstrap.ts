@@ -9,13 +9,16 @@ import helmet from '@fastify/helmet';
 import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { JWKS } from 'oidc-provider';
 
 import { AuthServerModule } from './auth-server.module.js';
+import { AuthServerSettings, loadAuthServerSettings } from './auth-server.settings.js';
 import { FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf } from './fapi-interaction-id.js';
 import { OidcProviderRef } from './provider/oidc-provider.ref.js';
 import { createProvider } from './provider/provider.factory.js';
 import { loadServerSecrets } from './provider/server-secrets.js';
 import { loadSigningJwks } from './provider/signing-keys.js';
+import { loadTrustedDirectory, readPublicJwksFile } from './registration/trusted-directory.js';
 
 export interface RunningAuthServer {
   /** Base URL and issuer identifier, e.g. http://localhost:3001 (with the bound port when started on port 0). */
@@ -26,7 +29,7 @@ export interface RunningAuthServer {
 }
 
 /** Paths Nest serves; everything else belongs to oidc-provider. */
-const NEST_PATH = /^\/(interaction\/|assets\/|health(\/|$|\?))/;
+const NEST_PATH = /^\/(interaction\/|assets\/|(health|register)(\/|$|\?))/;
 
 const LOG_LEVELS: Record<AuthServerConfig['logLevel'], LogLevel[] | false> = {
   silent: false,
@@ -49,13 +52,18 @@ function issuerFor(config: AuthServerConfig, port: number): string {
  * Starts the authorization server: NestJS on Fastify for the PSU's pages, with oidc-provider mounted
  * for every other path. Used by main.ts and by end-to-end tests that run all apps in one process.
  */
-export async function startAuthServer(config: AuthServerConfig): Promise<RunningAuthServer> {
+export async function startAuthServer(config: AuthServerConfig, settings: AuthServerSettings = loadAuthServerSettings()): Promise<RunningAuthServer> {
   const dataSource: DataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-auth-server' });
   try {
-    const [jwks, secrets] = await Promise.all([loadSigningJwks(config), loadServerSecrets(config)]);
+    const [jwks, secrets, trustedDirectory, apiClientJwks] = await Promise.all([
+      loadSigningJwks(config),
+      loadServerSecrets(config),
+      loadTrustedDirectory(config, settings),
+      settings.apiClientJwksFile ? readPublicJwksFile(settings.apiClientJwksFile, 'API_CLIENT_JWKS_FILE') : undefined,
+    ]);
     const providerRef = new OidcProviderRef();
     const app = await NestFactory.create<NestFastifyApplication>(
-      AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey }),
+      AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey, settings, trustedDirectory }),
       new FastifyAdapter({ trustProxy: config.trustProxy, bodyLimit: 64 * 1024 }),
       { logger: LOG_LEVELS[config.logLevel], abortOnError: false },
     );
@@ -94,7 +102,15 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
     await app.listen({ port: config.port, host: config.mode === 'production' ? '0.0.0.0' : 'localhost' });
     const port = (app.getHttpServer().address() as AddressInfo).port;
     const issuer = issuerFor(config, port);
-    const provider = createProvider({ issuer, config, dataSource, jwks, secrets });
+    const provider = createProvider({
+      issuer,
+      config,
+      dataSource,
+      jwks,
+      secrets,
+      registration: trustedDirectory !== undefined,
+      apiClient: apiClientJwks ? { clientId: settings.apiClientId, jwks: apiClientJwks as JWKS } : undefined,
+    });
     providerRef.set(provider);
 
     return {

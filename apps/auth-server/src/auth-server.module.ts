@@ -4,29 +4,48 @@ import { DataSource } from '@consentry/database';
 import { CredentialAuthenticator, EnvironmentKeyManagement } from '@consentry/identity';
 import { DynamicModule, Module } from '@nestjs/common';
 
+import { AuthServerSettings } from './auth-server.settings.js';
 import { AUTH_SERVER_CONFIG, DATA_SOURCE } from './auth-server.tokens.js';
 import { HealthController } from './health/health.controller.js';
 import { AssetsController } from './interactions/assets.controller.js';
 import { ConsentRequestService } from './interactions/consent-request.service.js';
+import { InteractionActivity } from './interactions/interaction-activity.js';
 import { InteractionCsrf } from './interactions/interaction-csrf.js';
 import { InteractionController } from './interactions/interaction.controller.js';
+import { LoginThrottle } from './interactions/login-throttle.js';
 import { OidcProviderRef } from './provider/oidc-provider.ref.js';
+import { RegistrationController } from './registration/registration.controller.js';
+import { RegistrationService } from './registration/registration.service.js';
+import { SoftwareStatementVerifier, TrustedDirectory } from './registration/software-statement.verifier.js';
 
 export interface AuthServerModuleOptions {
   config: AuthServerConfig;
   dataSource: DataSource;
   providerRef: OidcProviderRef;
   interactionCsrfKey: Buffer;
+  settings: AuthServerSettings;
+  /** The directory trusted for software statements; without one, dynamic registration is off. */
+  trustedDirectory?: TrustedDirectory;
 }
 
-/** The Nest side of the authorization server: the PSU's pages (the provider itself is mounted raw). */
+/**
+ * The Nest side of the authorization server: the PSU's pages and TPP registration (the provider itself
+ * is mounted raw).
+ */
 @Module({})
 export class AuthServerModule {
   static register(options: AuthServerModuleOptions): DynamicModule {
+    const { settings, trustedDirectory } = options;
+    const registration = trustedDirectory
+      ? { controllers: [RegistrationController], providers: [{ provide: SoftwareStatementVerifier, useValue: new SoftwareStatementVerifier(trustedDirectory) }, RegistrationService] }
+      : { controllers: [], providers: [] };
     return {
       module: AuthServerModule,
-      controllers: [InteractionController, AssetsController, HealthController],
+      controllers: [InteractionController, AssetsController, HealthController, ...registration.controllers],
       providers: [
+        ...registration.providers,
+        { provide: InteractionActivity, useValue: new InteractionActivity(settings.interactionIdleSeconds) },
+        { provide: LoginThrottle, useValue: new LoginThrottle(options.dataSource, settings.loginIpMaxFailures, settings.loginIpWindowSeconds) },
         { provide: AUTH_SERVER_CONFIG, useValue: options.config },
         { provide: DATA_SOURCE, useValue: options.dataSource },
         { provide: OidcProviderRef, useValue: options.providerRef },

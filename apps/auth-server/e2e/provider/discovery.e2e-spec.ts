@@ -62,9 +62,40 @@ describe('discovery', () => {
     }
   });
 
-  it('keeps the API as the only resource indicator', () => {
+  it('advertises exactly the FAPI 2.0 protocol set of issue 4, and nothing else', () => {
+    const url = fixture.server.url;
+    expect(metadata).toEqual({
+      issuer: url,
+      authorization_endpoint: `${url}/auth`,
+      token_endpoint: `${url}/token`,
+      pushed_authorization_request_endpoint: `${url}/request`,
+      jwks_uri: `${url}/jwks`,
+      userinfo_endpoint: `${url}/me`,
+      introspection_endpoint: `${url}/token/introspection`,
+      revocation_endpoint: `${url}/token/revocation`,
+      registration_endpoint: `${url}/register`,
+      end_session_endpoint: `${url}/session/end`,
+      // Authorization code flow only, through PAR, PKCE S256, iss in the response (RFC 9207).
+      response_types_supported: ['code'],
+      response_modes_supported: ['form_post', 'fragment', 'query'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+      require_pushed_authorization_requests: true,
+      request_uri_parameter_supported: false,
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+      // private_key_jwt with PS256 / ES256 only, at every endpoint that authenticates clients.
+      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['PS256', 'ES256'],
+      id_token_signing_alg_values_supported: ['PS256', 'ES256'],
+      dpop_signing_alg_values_supported: ['PS256', 'ES256'],
+      scopes_supported: ['openid', 'accounts', 'payments', 'fundsconfirmations', 'openbanking_intent_id'],
+      claims_parameter_supported: true,
+      claims_supported: ['sub', 'openbanking_intent_id', 'acr', 'sid', 'auth_time', 'iss'],
+      claim_types_supported: ['normal'],
+      acr_values_supported: ['urn:openbanking:psd2:sca'],
+      subject_types_supported: ['public'],
+      service_documentation: 'https://github.com/consentry/consentry/blob/main/docs/auth-server.md',
+    });
     expect(API_URL).toBe('http://localhost:3000');
-    expect(metadata.introspection_endpoint).toBeUndefined();
-    expect(metadata.registration_endpoint).toBeUndefined();
   });
 });

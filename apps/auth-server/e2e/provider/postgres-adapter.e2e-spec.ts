@@ -130,8 +130,16 @@ describe('TppClientAdapter', () => {
   });
   afterAll(async () => db?.drop());
 
-  it('finds an active TPP by its client_id', async () => {
-    expect(await clients.find('tpp-a')).toEqual({ client_id: 'tpp-a', redirect_uris: ['https://a.example/cb'] });
+  it('finds an active TPP by its client_id, with the scope of its roles', async () => {
+    expect(await clients.find('tpp-a')).toEqual({ client_id: 'tpp-a', redirect_uris: ['https://a.example/cb'], scope: 'openid accounts' });
+  });
+
+  it('takes the scope from the roles, not from the stored metadata', async () => {
+    await db.dataSource.query(`UPDATE tpp SET roles = $2, client_metadata = client_metadata || '{"scope":"openid accounts payments"}' WHERE client_id = $1`, [
+      'tpp-a',
+      ['CBPII', 'AISP'],
+    ]);
+    expect((await clients.find('tpp-a'))?.scope).toBe('openid accounts fundsconfirmations');
   });
 
   it('does not find a suspended TPP or an unknown one', async () => {

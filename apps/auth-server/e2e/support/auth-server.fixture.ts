@@ -9,6 +9,7 @@ import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, TestDatabase } from '@consentry/testing';
 
 import { RunningAuthServer, startAuthServer } from '../../src/auth-server.bootstrap.js';
+import { AuthServerSettings, loadAuthServerSettings } from '../../src/auth-server.settings.js';
 
 export const API_URL = 'http://localhost:3000';
 
@@ -22,7 +23,7 @@ export interface AuthServerFixture {
 }
 
 /** A migrated database of the suite's own, seeded with the sandbox, and the auth server on a free port. */
-export async function startAuthServerFixture(label: string): Promise<AuthServerFixture> {
+export async function startAuthServerFixture(label: string, env: Record<string, string> = {}): Promise<AuthServerFixture> {
   const db = await createTestDatabase(label);
   const dataDir = await mkdtemp(join(tmpdir(), `consentry-auth-${label}-`));
   const config = loadAuthServerConfig({
@@ -32,8 +33,10 @@ export async function startAuthServerFixture(label: string): Promise<AuthServerF
     API_URL,
     LOG_LEVEL: 'error',
   });
+  // Only what the suite sets: the developer's environment must not change a test's limits.
+  const settings: AuthServerSettings = loadAuthServerSettings(env);
   const credentials = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(config.secretsKey), transactionsPerAccount: 1, seed: 7 });
-  const server = await startAuthServer(config);
+  const server = await startAuthServer(config, settings);
   return {
     db,
     server,

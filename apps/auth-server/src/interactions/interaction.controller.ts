@@ -9,18 +9,29 @@ import { SCA_ACR } from '../provider/configuration.js';
 import { OidcProviderRef } from '../provider/oidc-provider.ref.js';
 import { OPENBANKING_INTENT_ID } from '../provider/openbanking-intent.js';
 import { AuthorizationRefusedException, ConsentRequest, ConsentRequestService } from './consent-request.service.js';
+import { InteractionActivity } from './interaction-activity.js';
 import { InteractionCsrf } from './interaction-csrf.js';
 import { InteractionException, InteractionExceptionCode } from './interaction.exception.js';
 import { InteractionExceptionFilter } from './interaction.exception-filter.js';
 import { parseConsentForm, parseCsrfForm, parseLoginForm } from './interaction.forms.js';
 import { consentPage, loginPage } from './interaction.views.js';
+import { LoginThrottle } from './login-throttle.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
 
 const GENERIC_LOGIN_FAILURE = 'The username, password or one-time code is not correct.';
 
-function lockedMessage(until: Date | undefined): string {
-  const time = until ? `${new Intl.DateTimeFormat('en-GB', { timeStyle: 'short', timeZone: 'UTC' }).format(until)} UTC` : 'later';
-  return `Too many failed attempts: signing in is locked until ${time}. Try again then.`;
+const SECONDS_PER_DAY = 24 * 60 * 60;
+
+function throttledMessage(retryAfterSeconds: number): string {
+  const minutes = Math.ceil(retryAfterSeconds / 60);
+  return `Too many failed sign-in attempts from your network. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}, or cancel and return to the app.`;
+}
+
+/** Seconds until the consent expires (at most a year): the grant, and every token under it, ends then. */
+function grantLifetime(expirationDateTime: Date | null): number {
+  const cap = 365 * SECONDS_PER_DAY;
+  if (!expirationDateTime) return cap;
+  return Math.max(1, Math.min(cap, Math.ceil((expirationDateTime.getTime() - Date.now()) / 1000)));
 }
 
 /**
@@ -38,11 +49,14 @@ export class InteractionController {
     private readonly authenticator: CredentialAuthenticator,
     private readonly authorise: AuthoriseAccountAccessConsent,
     private readonly reject: RejectAccountAccessConsent,
+    private readonly activity: InteractionActivity,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   @Get(':uid')
   async show(@Param('uid') uid: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const details = await this.details(uid, req, reply);
+    if (!(await this.stillActive(details, req, reply))) return;
     const request = await this.consentRequestOr(details, req, reply);
     if (!request) return;
     if (details.prompt.name === 'login') {
@@ -61,12 +75,20 @@ export class InteractionController {
     const form = parseLoginForm(body);
     const details = await this.details(uid, req, reply);
     this.assertCsrf(uid, form.csrf);
+    if (!(await this.stillActive(details, req, reply))) return;
     if (details.prompt.name !== 'login') return redirectAfterPost(reply, `/interaction/${uid}`);
     const request = await this.consentRequestOr(details, req, reply);
     if (!request) return;
-    const again = (error: string) => sendPage(reply, 200, loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName, username: form.username, error }));
+    const again = (error: string, status = 200) =>
+      sendPage(reply, status, loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName, username: form.username, error }));
     if (!form.username || !form.password || !form.otp) return again('Enter your username, password and one-time code.');
 
+    // Checked before the credentials are: a throttled source never reaches a PSU's failure counter.
+    const throttle = await this.throttle.check(req.ip);
+    if (!throttle.allowed) {
+      reply.header('retry-after', String(throttle.retryAfterSeconds));
+      return again(throttledMessage(throttle.retryAfterSeconds), 429);
+    }
     const outcome = await this.authenticator.authenticatePsu({
       username: form.username,
       password: form.password,
@@ -74,7 +96,14 @@ export class InteractionController {
       interactionId: this.interactionIdOf(reply),
       ip: req.ip,
     });
-    if (!outcome.ok) return again(outcome.reason === 'locked' ? lockedMessage(outcome.lockedUntil) : GENERIC_LOGIN_FAILURE);
+    if (!outcome.ok) {
+      await this.throttle.recordFailure(req.ip);
+      // PSD2 RTS Art. 4(3)(b): locked after 5 failures. The journey ends at the TPP, never on a dead end.
+      if (outcome.reason === 'locked') {
+        return this.finish(req, reply, { error: 'access_denied', error_description: 'the PSU cannot sign in now: too many failed attempts' });
+      }
+      return again(GENERIC_LOGIN_FAILURE);
+    }
     // RFC 8176 amr values: password, one-time password, multiple factors. Not remembered: the session
     // ends with the browser, and every authorization asks for SCA again anyway.
     return this.finish(req, reply, { login: { accountId: outcome.subjectId, acr: SCA_ACR, amr: ['pwd', 'otp', 'mfa'], remember: false } });
@@ -86,6 +115,7 @@ export class InteractionController {
     const form = parseConsentForm(body);
     const details = await this.details(uid, req, reply);
     this.assertCsrf(uid, form.csrf);
+    if (!(await this.stillActive(details, req, reply))) return;
     if (details.prompt.name !== 'consent') return redirectAfterPost(reply, `/interaction/${uid}`);
     const psuId = this.psuOf(details);
     const request = await this.consentRequestOr(details, req, reply);
@@ -94,7 +124,7 @@ export class InteractionController {
       return sendPage(reply, 200, await this.consentPage(details, request, { error: 'Choose at least one account to share, or deny the request.' }));
     }
 
-    const grant = await this.saveGrant(details, psuId, request.clientId);
+    const grant = await this.saveGrant(details, psuId, request);
     const grantId = grant.jti;
     try {
       await this.authorise.execute({
@@ -162,6 +192,19 @@ export class InteractionController {
     return details;
   }
 
+  /**
+   * Whether the journey may go on: after the inactivity limit it ends at the TPP with login_required
+   * (the PSU did not complete authentication in time); otherwise the activity is recorded.
+   */
+  private async stillActive(details: Interaction, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    if (this.activity.isIdle(details)) {
+      await this.finish(req, reply, { error: 'login_required', error_description: 'the authorization timed out: the PSU was inactive too long' });
+      return false;
+    }
+    await this.activity.touch(details);
+    return true;
+  }
+
   /** The checked consent request, or undefined after sending the TPP its error. */
   private async consentRequestOr(details: Interaction, req: FastifyRequest, reply: FastifyReply): Promise<ConsentRequest | undefined> {
     try {
@@ -194,8 +237,13 @@ export class InteractionController {
    * A new grant per consent (never the session's earlier one), holding what the request asked for:
    * OIDC scopes, the openbanking_intent_id claim, and the API's resource scopes.
    */
-  private async saveGrant(details: Interaction, psuId: string, clientId: string): Promise<Grant> {
-    const grant = new this.oidc.provider.Grant({ accountId: psuId, clientId });
+  private async saveGrant(details: Interaction, psuId: string, request: ConsentRequest): Promise<Grant> {
+    const grant = new this.oidc.provider.Grant({
+      accountId: psuId,
+      clientId: request.clientId,
+      // The grant ends with the consent; the provider caps refresh and access tokens at it.
+      expiresIn: grantLifetime(request.consent.expirationDateTime),
+    } as ConstructorParameters<typeof Grant>[0]);
     const missing = details.prompt.details as {
       missingOIDCScope?: string[];
       missingOIDCClaims?: string[];

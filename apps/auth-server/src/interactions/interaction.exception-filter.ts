@@ -1,7 +1,8 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { FastifyReply } from 'fastify';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
 
 import { FAPI_INTERACTION_ID_HEADER } from '../fapi-interaction-id.js';
+import { OidcProviderRef } from '../provider/oidc-provider.ref.js';
 import { InteractionException, InteractionExceptionCode } from './interaction.exception.js';
 import { problemPage } from './interaction.views.js';
 import { sendPage } from './page-response.js';
@@ -24,15 +25,21 @@ function statusAndMessage(code: InteractionExceptionCode): [number, string] {
 }
 
 /**
- * Errors of the login and consent pages become a plain page for the PSU: what to do next, never a
- * stack trace or an internal message. Unexpected errors are logged once with the interaction id.
+ * Errors of the login and consent pages. A request the PSU can fix (a stale form, a broken link) gets a
+ * plain page saying what to do. An unexpected error is logged once with the interaction id and ends
+ * the journey at the TPP's redirect_uri with `server_error` (state and iss included), so the PSU is
+ * never stranded on our error page; only when the interaction itself cannot be found is a page shown.
  */
 @Catch()
+@Injectable()
 export class InteractionExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Interaction');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  constructor(private readonly oidc: OidcProviderRef) {}
+
+  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
     if (exception instanceof InteractionException) {
       const [status, message] = statusAndMessage(exception.code);
       return sendPage(reply, status, problemPage(message));
@@ -43,6 +50,24 @@ export class InteractionExceptionFilter implements ExceptionFilter {
     }
     const interactionId = reply.raw.getHeader(FAPI_INTERACTION_ID_HEADER);
     this.logger.error(`interaction failed [${FAPI_INTERACTION_ID_HEADER}=${String(interactionId)}]`, exception instanceof Error ? exception.stack : String(exception));
+    if (await this.returnToTpp(request, reply)) return;
     return sendPage(reply, 500, problemPage('Something went wrong on our side.'));
+  }
+
+  /** Ends the interaction with server_error, which the provider sends to the TPP's redirect_uri. */
+  private async returnToTpp(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    if (reply.raw.headersSent || !this.oidc.ready) return false;
+    try {
+      if (!reply.sent) reply.hijack();
+      reply.raw.setHeader('cache-control', 'no-store');
+      await this.oidc.provider.interactionFinished(request.raw, reply.raw, {
+        error: 'server_error',
+        error_description: 'the authorization server could not complete the request',
+      });
+      return true;
+    } catch (error) {
+      this.logger.error('could not return the PSU to the TPP after an error', error instanceof Error ? error.stack : String(error));
+      return false;
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { AdapterFactory, Configuration, errors, FindAccount, interactionPolicy, JWKS, KoaContextWithOIDC } from 'oidc-provider';
+import { AdapterFactory, ClientMetadata, Configuration, errors, FindAccount, interactionPolicy, JWKS, KoaContextWithOIDC } from 'oidc-provider';
 
 import { OPENBANKING_INTENT_ID, requestedIntentId } from './openbanking-intent.js';
 import { renderLogoutPage, renderLogoutSuccessPage, renderProviderError } from './provider-pages.js';
@@ -20,7 +20,18 @@ export interface ProviderSettings {
   dpopNonceSecret: Buffer;
   adapter: AdapterFactory;
   findAccount: FindAccount;
+  /** RFC 7591 endpoint served by Nest (`/register`), advertised in discovery; undefined when onboarding is off. */
+  registrationEndpoint?: string;
+  /** The API as a resource-server client: private_key_jwt, no grants, introspection only. */
+  apiClient?: { clientId: string; jwks: JWKS };
 }
+
+/**
+ * How long oidc-provider keeps an interaction (and the login session) stored. Longer than the PSU's
+ * inactivity limit on purpose: an idle journey must still be found, to send the PSU back to the TPP
+ * with an error instead of a dead end (see interactions/interaction-activity.ts).
+ */
+export const INTERACTION_STORAGE_TTL = 60 * 60;
 
 // FAPI 2.0 Security Profile 5.4.1 and 5.3.2.1: only PS256, ES256 (and EdDSA, not offered here).
 const FAPI_ALGS = ['PS256', 'ES256'] as const;
@@ -40,6 +51,35 @@ function interactionPolicyWithScaPerAuthorization(): interactionPolicy.Prompt[] 
     ),
   );
   return policy;
+}
+
+/**
+ * Seconds left of the grant behind the token being issued: a grant saved for a consent expires with the
+ * consent's ExpirationDateTime, and nothing issued under it may outlive it.
+ */
+function capAtGrant(ctx: KoaContextWithOIDC | undefined, ttl: number): number {
+  const grant = ctx?.oidc?.entities.Grant as { exp?: number } | undefined;
+  if (!grant?.exp) return ttl;
+  return Math.max(1, Math.min(ttl, grant.exp - Math.floor(Date.now() / 1000)));
+}
+
+/** Whether the token's client is still an Active TPP (a suspended TPP's tokens stop working at once). */
+async function clientIsActive(ctx: KoaContextWithOIDC, clientId: string): Promise<boolean> {
+  return (await ctx.oidc.provider.Client.find(clientId)) !== undefined;
+}
+
+function apiClientMetadata(apiClient: NonNullable<ProviderSettings['apiClient']>): ClientMetadata {
+  return {
+    client_id: apiClient.clientId,
+    client_name: 'Consentry API (resource server)',
+    // No grant at all: the API only introspects tokens presented to it.
+    grant_types: [],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'PS256',
+    jwks: apiClient.jwks,
+  };
 }
 
 /** The intent (ConsentId) of the code or refresh token being exchanged at the token endpoint. */
@@ -65,6 +105,7 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
   return {
     adapter: settings.adapter,
     jwks: settings.jwks,
+    clients: settings.apiClient ? [apiClientMetadata(settings.apiClient)] : [],
     findAccount: settings.findAccount,
 
     acrValues: [SCA_ACR],
@@ -103,6 +144,8 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
     discovery: {
       claim_types_supported: ['normal'],
       service_documentation: 'https://github.com/consentry/consentry/blob/main/docs/auth-server.md',
+      // RFC 7591 registration is served by Nest (software statements), not by oidc-provider.
+      ...(settings.registrationEndpoint ? { registration_endpoint: settings.registrationEndpoint } : {}),
     },
     enabledJWA: {
       clientAuthSigningAlgValues: [...FAPI_ALGS],
@@ -146,11 +189,22 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
       jwtUserinfo: { enabled: false },
-      // The API verifies JWT access tokens itself and re-checks the consent on every call.
-      introspection: { enabled: false },
+      // RFC 7662: a TPP introspects its own tokens, the API (resource server client) any token. JWT access
+      // tokens are answered by provider/jwt-introspection.ts (oidc-provider introspects opaque ones only).
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (ctx, client, token) =>
+          (token.clientId === client.clientId || client.clientId === settings.apiClient?.clientId) && (await clientIsActive(ctx, token.clientId!)),
+      },
       jwtIntrospection: { enabled: false },
-      // RFC 7009: a TPP can revoke its refresh token.
-      revocation: { enabled: true },
+      // RFC 7009: a TPP can revoke its own refresh tokens (and with them their grant's access).
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => {
+          if (token.clientId !== client.clientId) throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          return true;
+        },
+      },
       // Signed request objects (FAPI 2.0 Message Signing) come later; PAR's authenticated body suffices here.
       requestObjects: { enabled: false },
       registration: { enabled: false },
@@ -174,20 +228,22 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
       required: () => true,
     },
     ttl: {
-      AccessToken: settings.accessTokenTtl,
+      AccessToken: (ctx) => capAtGrant(ctx, settings.accessTokenTtl),
       ClientCredentials: settings.accessTokenTtl,
       // FAPI 2.0 5.3.2.2: authorization codes live at most 60 s.
       AuthorizationCode: 60,
       IdToken: settings.accessTokenTtl,
-      // Ten minutes for the PSU to sign in and decide; the session is only that journey's.
-      Interaction: 10 * 60,
-      Session: 10 * 60,
-      // The consent, not the token, bounds access: the API checks its status and expiry on every call,
-      // and revoking or expiring it deletes the grant with every token.
-      RefreshToken: 365 * SECONDS_PER_DAY,
+      // Storage lifetime only; the PSU's 5-minute inactivity limit is enforced by the pages.
+      Interaction: INTERACTION_STORAGE_TTL,
+      Session: INTERACTION_STORAGE_TTL,
+      // Capped at the grant, which a consent's approval saves with the consent's ExpirationDateTime:
+      // no refresh token outlives its consent. Revoking the consent deletes the grant with every token.
+      RefreshToken: (ctx) => capAtGrant(ctx, 365 * SECONDS_PER_DAY),
       Grant: 365 * SECONDS_PER_DAY,
     },
-    // FAPI 2.0 5.3.2.1 discourages refresh token rotation for sender-constrained tokens.
+    // FAPI 2.0 5.3.2.1: refresh tokens of confidential clients are bound to the client's authentication
+    // (sender-constrained), so they are not rotated. No rotation also makes concurrent refreshes of one
+    // token safe: each gets an access token and the refresh token stays valid (no lost rotation race).
     rotateRefreshToken: false,
     // Tokens outlive the short login session: they belong to the consent.
     expiresWithSession: () => false,

@@ -5,6 +5,7 @@ import Provider, { JWKS, KoaContextWithOIDC } from 'oidc-provider';
 
 import { FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf } from '../fapi-interaction-id.js';
 import { createConfiguration } from './configuration.js';
+import { introspectJwtAccessTokens } from './jwt-introspection.js';
 import { PostgresAdapter } from './postgres.adapter.js';
 import { createFindAccount } from './psu-account.js';
 import { ServerSecrets } from './server-secrets.js';
@@ -18,7 +19,14 @@ export interface ProviderDependencies {
   dataSource: DataSource;
   jwks: SigningJwks;
   secrets: ServerSecrets;
+  /** Whether RFC 7591 registration (Nest, `/register`) is on: advertised in discovery when it is. */
+  registration: boolean;
+  /** The API as an introspection-only client. */
+  apiClient?: { clientId: string; jwks: JWKS };
 }
+
+/** Path of the RFC 7591 registration endpoint, relative to the issuer. */
+export const REGISTRATION_PATH = '/register';
 
 const logger = new Logger('OidcProvider');
 
@@ -41,6 +49,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
       dpopNonceSecret: deps.secrets.dpopNonceSecret,
       adapter: (model: string) => (model === 'Client' ? clients : new PostgresAdapter(deps.dataSource, model)),
       findAccount: createFindAccount(deps.dataSource),
+      registrationEndpoint: deps.registration ? `${deps.issuer}${REGISTRATION_PATH}` : undefined,
+      apiClient: deps.apiClient,
     }),
   );
   // Behind a TLS-terminating proxy, X-Forwarded-Proto makes cookies Secure and URLs https. The
@@ -53,6 +63,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     await next();
   });
   auditTokenIssuance(provider, deps.dataSource, logServerError);
+  introspectJwtAccessTokens(provider, { dataSource: deps.dataSource, jwks: deps.jwks, apiClientId: deps.apiClient?.clientId });
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => logServerError(error, ctx));
   return provider;
 }

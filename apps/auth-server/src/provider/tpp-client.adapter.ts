@@ -1,23 +1,28 @@
 import { DataSource } from '@consentry/database';
 import { Adapter, AdapterPayload } from 'oidc-provider';
 
+import { scopeOfRoles } from './tpp-roles.js';
+
 /**
  * oidc-provider's `Client` model read from the `tpp` registry: a TPP's `client_metadata` while it is
  * Active. A suspended TPP's client is not found, so every endpoint refuses it at once (oidc-provider
  * re-reads the adapter on each request and caches only the parsed client by content hash).
- * TPPs are written by onboarding (seeding, later dynamic registration), never through this adapter.
+ * The allowed `scope` comes from the TPP's roles, never from its metadata: an AISP-only TPP cannot be
+ * granted `payments` whatever it registered. TPPs are written by onboarding (seeding, dynamic
+ * registration), never through this adapter.
  */
 export class TppClientAdapter implements Adapter {
   constructor(private readonly dataSource: DataSource) {}
 
   async find(clientId: string): Promise<AdapterPayload | undefined> {
-    const rows: Array<{ client_metadata: AdapterPayload }> = await this.dataSource.query(
-      `SELECT client_metadata FROM tpp WHERE client_id = $1 AND status = 'Active'`,
+    const rows: Array<{ client_metadata: AdapterPayload; roles: string[] }> = await this.dataSource.query(
+      `SELECT client_metadata, roles FROM tpp WHERE client_id = $1 AND status = 'Active'`,
       [clientId],
     );
-    const metadata = rows[0]?.client_metadata;
-    // The row's key is authoritative: metadata cannot name another client.
-    return metadata ? { ...metadata, client_id: clientId } : undefined;
+    const row = rows[0];
+    if (!row) return undefined;
+    // The row's key and roles are authoritative: metadata cannot name another client or widen its scope.
+    return { ...row.client_metadata, client_id: clientId, scope: scopeOfRoles(row.roles) };
   }
 
   upsert(): Promise<void> {

@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { SANDBOX_TPP } from '@consentry/sandbox';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import * as client from 'openid-client';
+
+import { AuthServerFixture, startAuthServerFixture } from '../support/auth-server.fixture.js';
+import { assertionParams, dpopNonce, dpopProof, newDPoPKey, postForm } from '../support/raw-oauth.js';
+import { intentClaims, tppConfiguration } from '../support/tpp-client.js';
+
+const INVALID_CLIENT = { error: 'invalid_client', error_description: 'client authentication failed' };
+
+describe('token endpoint: FAPI 2.0 refusals', () => {
+  let fixture: AuthServerFixture;
+  let issuer: string;
+  let tokenUrl: string;
+
+  beforeAll(async () => {
+    fixture = await startAuthServerFixture('token_refusals');
+    issuer = fixture.server.url;
+    tokenUrl = `${issuer}/token`;
+  });
+  afterAll(async () => fixture?.stop());
+
+  /** A client-credentials request with a valid DPoP proof (server nonce included). */
+  async function clientCredentials(auth: Record<string, string>, extra: Record<string, string> = {}, headers: Record<string, string> = {}) {
+    const key = await newDPoPKey();
+    const nonce = await dpopNonce(issuer, fixture.credentials.tpp);
+    return postForm(tokenUrl, { grant_type: 'client_credentials', scope: 'accounts', ...auth, ...extra }, { dpop: await dpopProof(key, 'POST', tokenUrl, nonce), ...headers });
+  }
+
+  it('issues a token to a correct private_key_jwt + DPoP request (the baseline the refusals differ from)', async () => {
+    const response = await clientCredentials(await assertionParams(fixture.credentials.tpp, issuer));
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ token_type: 'DPoP', scope: 'accounts', expires_in: 300 });
+  });
+
+  it('refuses client_secret_post', async () => {
+    const response = await clientCredentials({ client_id: SANDBOX_TPP.clientId, client_secret: 'a-shared-secret' });
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual(INVALID_CLIENT);
+  });
+
+  it('refuses client_secret_basic', async () => {
+    const basic = Buffer.from(`${SANDBOX_TPP.clientId}:a-shared-secret`).toString('base64');
+    const response = await clientCredentials({}, {}, { authorization: `Basic ${basic}` });
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual(INVALID_CLIENT);
+  });
+
+  it('refuses a client without authentication (none)', async () => {
+    const response = await clientCredentials({ client_id: SANDBOX_TPP.clientId });
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual(INVALID_CLIENT);
+  });
+
+  it('refuses an HS256 client assertion', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(SANDBOX_TPP.clientId)
+      .setSubject(SANDBOX_TPP.clientId)
+      .setAudience(issuer)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .sign(new TextEncoder().encode('a-shared-secret-of-at-least-32-bytes!'));
+    const response = await clientCredentials({
+      client_id: SANDBOX_TPP.clientId,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    });
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual(INVALID_CLIENT);
+  });
+
+  it('refuses an RS256 client assertion, even from a client whose key is RSA', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'rsa-1', use: 'sig' };
+    await fixture.db.dataSource.query(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ('rsa-tpp', 'RSA App', '{AISP}', $1)`, [
+      JSON.stringify({
+        client_id: 'rsa-tpp',
+        redirect_uris: ['https://rsa-tpp.localhost/cb'],
+        grant_types: ['client_credentials'],
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [jwk] },
+      }),
+    ]);
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
+      .setIssuer('rsa-tpp')
+      .setSubject('rsa-tpp')
+      .setAudience(issuer)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .sign(privateKey);
+    const response = await clientCredentials({
+      client_id: 'rsa-tpp',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    });
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual(INVALID_CLIENT);
+  });
+
+  it('refuses an expired client assertion', async () => {
+    const issuedAt = Math.floor(Date.now() / 1000) - 600;
+    const response = await clientCredentials(await assertionParams(fixture.credentials.tpp, issuer, { issuedAt, expiresIn: 300 }));
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual(INVALID_CLIENT);
+  });
+
+  it('refuses a replayed client assertion (its jti is single-use)', async () => {
+    const params = await assertionParams(fixture.credentials.tpp, issuer);
+    expect((await clientCredentials(params)).status).toBe(200);
+    const replay = await clientCredentials(params);
+    expect(replay.status).toBe(401);
+    expect(replay.body).toEqual(INVALID_CLIENT);
+  });
+
+  it('refuses a token request without a DPoP proof', async () => {
+    const response = await postForm(tokenUrl, { grant_type: 'client_credentials', scope: 'accounts', ...(await assertionParams(fixture.credentials.tpp, issuer)) });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'invalid_grant', error_description: 'grant request is invalid' });
+  });
+
+  it('asks for a server nonce when the DPoP proof has none', async () => {
+    const key = await newDPoPKey();
+    const response = await postForm(
+      tokenUrl,
+      { grant_type: 'client_credentials', scope: 'accounts', ...(await assertionParams(fixture.credentials.tpp, issuer)) },
+      { dpop: await dpopProof(key, 'POST', tokenUrl) },
+    );
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'use_dpop_nonce', error_description: 'nonce is required in the DPoP proof' });
+    expect(response.headers.get('dpop-nonce')).toEqual(expect.any(String));
+  });
+
+  it('refuses a DPoP proof made for another URL', async () => {
+    const key = await newDPoPKey();
+    const nonce = await dpopNonce(issuer, fixture.credentials.tpp);
+    const response = await postForm(
+      tokenUrl,
+      { grant_type: 'client_credentials', scope: 'accounts', ...(await assertionParams(fixture.credentials.tpp, issuer)) },
+      { dpop: await dpopProof(key, 'POST', `${issuer}/request`, nonce) },
+    );
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'invalid_dpop_proof', error_description: 'DPoP proof htu mismatch' });
+  });
+
+  it('refuses a DPoP proof replayed at the token endpoint', async () => {
+    const key = await newDPoPKey();
+    const nonce = await dpopNonce(issuer, fixture.credentials.tpp);
+    const proof = await dpopProof(key, 'POST', tokenUrl, nonce);
+    const first = await postForm(tokenUrl, { grant_type: 'client_credentials', scope: 'accounts', ...(await assertionParams(fixture.credentials.tpp, issuer)) }, { dpop: proof });
+    expect(first.status).toBe(200);
+    const replay = await postForm(tokenUrl, { grant_type: 'client_credentials', scope: 'accounts', ...(await assertionParams(fixture.credentials.tpp, issuer)) }, { dpop: proof });
+    // The replay check runs as part of the grant: oidc-provider answers invalid_grant with its generic
+    // description (the detail, "DPoP proof JWT Replay detected", stays server-side).
+    expect(replay.status).toBe(400);
+    expect(replay.body).toEqual({ error: 'invalid_grant', error_description: 'grant request is invalid' });
+  });
+
+  it('refuses `payments` to an AISP-only TPP at the token endpoint', async () => {
+    const response = await clientCredentials(await assertionParams(fixture.credentials.tpp, issuer), { scope: 'payments' });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'invalid_scope', error_description: 'requested scope is not allowed', scope: 'payments' });
+  });
+
+  it('refuses `payments` to an AISP-only TPP at the PAR endpoint', async () => {
+    const config = await tppConfiguration(issuer, fixture.credentials.tpp);
+    const consentId = await fixture.createConsent();
+    await expect(
+      client.buildAuthorizationUrlWithPAR(
+        config,
+        {
+          redirect_uri: SANDBOX_TPP.redirectUri,
+          scope: 'openid payments',
+          state: 'st',
+          code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+          code_challenge_method: 'S256',
+          claims: intentClaims(consentId),
+        },
+        { DPoP: client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256')) },
+      ),
+    ).rejects.toMatchObject({ status: 400, error: 'invalid_scope', error_description: 'requested scope is not allowed' });
+  });
+});

@@ -1,0 +1,98 @@
+import { findConsentAccess, isConsentLive } from '@consentry/consents';
+import { DataSource } from '@consentry/database';
+import { createLocalJWKSet, JWK, JWTPayload, jwtVerify } from 'jose';
+import Provider, { KoaContextWithOIDC } from 'oidc-provider';
+
+import { OPENBANKING_INTENT_ID } from './openbanking-intent.js';
+import { SigningJwks } from './signing-keys.js';
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/** The public half of a signing key set: what `/jwks` publishes. */
+export function publicJwks(jwks: SigningJwks): { keys: JWK[] } {
+  return {
+    keys: jwks.keys.map((key) => {
+      const copy: Record<string, unknown> = { ...key };
+      for (const member of PRIVATE_MEMBERS) delete copy[member];
+      return copy as JWK;
+    }),
+  };
+}
+
+interface AccessTokenClaims extends JWTPayload {
+  client_id?: string;
+  scope?: string;
+  cnf?: { jkt?: string };
+  [OPENBANKING_INTENT_ID]?: string;
+}
+
+const INACTIVE = { active: false } as const;
+
+async function grantOfConsentExists(dataSource: DataSource, consentId: string): Promise<boolean> {
+  const rows: unknown[] = await dataSource.query(
+    `SELECT 1 FROM account_access_consent c JOIN oidc_model g ON g.model = 'Grant' AND g.id = c.grant_id
+      WHERE c.consent_id = $1 AND (g.expires_at IS NULL OR g.expires_at > now())`,
+    [consentId],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * RFC 7662 for our JWT access tokens. oidc-provider introspects only the tokens it stores (refresh
+ * tokens, opaque tokens) and answers `unsupported_token_type` for structured ones; after its client
+ * authentication has run, this middleware answers those instead. A JWT is active when its signature
+ * (our published keys), issuer and expiry check out, the caller may see it (its own client, or the API),
+ * its client is still an Active TPP, and the consent it names is still authorised, unexpired and backed
+ * by its grant (revoking a consent, replaying its code or revoking its refresh token ends its tokens).
+ */
+export function introspectJwtAccessTokens(provider: Provider, deps: { dataSource: DataSource; jwks: SigningJwks; apiClientId?: string }): void {
+  const keys = createLocalJWKSet(publicJwks(deps.jwks));
+
+  async function introspect(ctx: KoaContextWithOIDC, callerId: string, token: string): Promise<Record<string, unknown>> {
+    let claims: AccessTokenClaims;
+    try {
+      ({ payload: claims } = await jwtVerify<AccessTokenClaims>(token, keys, {
+        issuer: provider.issuer,
+        typ: 'at+jwt',
+        algorithms: ['PS256', 'ES256'],
+      }));
+    } catch {
+      return INACTIVE;
+    }
+    const clientId = claims.client_id;
+    if (!clientId || (clientId !== callerId && callerId !== deps.apiClientId)) return INACTIVE;
+    if (!(await ctx.oidc.provider.Client.find(clientId))) return INACTIVE;
+    const consentId = claims[OPENBANKING_INTENT_ID];
+    if (consentId !== undefined) {
+      const consent = await findConsentAccess(deps.dataSource, consentId);
+      if (!consent || consent.clientId !== clientId || !isConsentLive(consent)) return INACTIVE;
+      // The grant must still exist too: a replayed code or a revoked refresh token deletes it.
+      if (!(await grantOfConsentExists(deps.dataSource, consentId))) return INACTIVE;
+    }
+    return {
+      active: true,
+      iss: claims.iss,
+      client_id: clientId,
+      sub: claims.sub,
+      aud: claims.aud,
+      scope: claims.scope,
+      exp: claims.exp,
+      iat: claims.iat,
+      jti: claims.jti,
+      token_type: claims.cnf?.jkt ? 'DPoP' : 'Bearer',
+      ...(claims.cnf ? { cnf: claims.cnf } : {}),
+      ...(consentId !== undefined ? { [OPENBANKING_INTENT_ID]: consentId } : {}),
+    };
+  }
+
+  provider.use(async (ctx, next) => {
+    await next();
+    const oidc = (ctx as KoaContextWithOIDC).oidc;
+    if (oidc?.route !== 'introspection' || ctx.status !== 400) return;
+    if ((ctx.body as { error?: string } | undefined)?.error !== 'unsupported_token_type') return;
+    const token = oidc.params?.token;
+    if (!oidc.client || typeof token !== 'string') return;
+    ctx.body = await introspect(ctx as KoaContextWithOIDC, oidc.client.clientId, token);
+    ctx.status = 200;
+  });
+}

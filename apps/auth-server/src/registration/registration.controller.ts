@@ -1,0 +1,56 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Res, UseFilters } from '@nestjs/common';
+import { FastifyReply } from 'fastify';
+
+import { FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf } from '../fapi-interaction-id.js';
+import { RegistrationExceptionFilter } from './registration.exception-filter.js';
+import { RegistrationResponse, RegistrationService } from './registration.service.js';
+
+function bearerOf(authorization: string | undefined): string | undefined {
+  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization ?? '');
+  return match?.[1];
+}
+
+/**
+ * RFC 7591 `POST /register` and RFC 7592 `GET|PUT|DELETE /register/:clientId`. JSON in, JSON out,
+ * never cached (RFC 7591 section 3.2.1).
+ */
+@Controller('register')
+@UseFilters(RegistrationExceptionFilter)
+export class RegistrationController {
+  constructor(private readonly registrations: RegistrationService) {}
+
+  @Post()
+  @HttpCode(201)
+  register(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<RegistrationResponse> {
+    reply.header('cache-control', 'no-store');
+    return this.registrations.register(body, this.interactionIdOf(reply));
+  }
+
+  @Get(':clientId')
+  read(@Param('clientId') clientId: string, @Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<RegistrationResponse> {
+    reply.header('cache-control', 'no-store');
+    return this.registrations.read(clientId, bearerOf(authorization));
+  }
+
+  @Put(':clientId')
+  update(
+    @Param('clientId') clientId: string,
+    @Headers('authorization') authorization: string | undefined,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RegistrationResponse> {
+    reply.header('cache-control', 'no-store');
+    return this.registrations.update(clientId, bearerOf(authorization), body, this.interactionIdOf(reply));
+  }
+
+  @Delete(':clientId')
+  @HttpCode(204)
+  async remove(@Param('clientId') clientId: string, @Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    reply.header('cache-control', 'no-store');
+    await this.registrations.remove(clientId, bearerOf(authorization), this.interactionIdOf(reply));
+  }
+
+  private interactionIdOf(reply: FastifyReply): string {
+    return fapiInteractionIdOf(reply.raw.getHeader(FAPI_INTERACTION_ID_HEADER) as string | undefined);
+  }
+}

@@ -1,0 +1,134 @@
+import { TppRole } from '@consentry/database';
+import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, JWK, JWTPayload, jwtVerify } from 'jose';
+
+import { isTppRole } from '../provider/tpp-roles.js';
+import { RegistrationException, RegistrationExceptionCode } from './registration.exception.js';
+
+/** A trusted software-statement directory: its public keys and, when pinned, its issuer. */
+export interface TrustedDirectory {
+  jwks: { keys: JWK[] };
+  issuer?: string;
+}
+
+/** What a verified software statement says about the TPP's software (UK OB SSA claim names). */
+export interface SoftwareStatement {
+  /** The statement itself, kept with the registration. */
+  jwt: string;
+  issuer: string;
+  softwareId: string;
+  clientName: string;
+  orgName?: string;
+  roles: TppRole[];
+  redirectUris: string[];
+  jwks?: { keys: JWK[] };
+  jwksUri?: string;
+}
+
+// FAPI 2.0 5.4.1: PS256 or ES256 signatures only; a directory is held to the same rule as a TPP.
+const STATEMENT_ALGS = ['PS256', 'ES256'];
+const SOFTWARE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+const CLOCK_TOLERANCE_SECONDS = 5;
+
+function invalid(description: string): RegistrationException {
+  return new RegistrationException(RegistrationExceptionCode.InvalidSoftwareStatement, description);
+}
+
+function stringArray(value: unknown, claim: string): string[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v): v is string => typeof v === 'string' && v.length > 0)) {
+    throw invalid(`${claim} must be a non-empty array of strings`);
+  }
+  return [...new Set(value)];
+}
+
+function httpsUrl(value: string, claim: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid(`${claim} holds a value that is not a URL`);
+  }
+  if (url.protocol !== 'https:' || url.hash) throw invalid(`${claim} must hold https URLs without a fragment`);
+  return value;
+}
+
+function publicKeySet(value: unknown): { keys: JWK[] } {
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'object' && k !== null && typeof (k as JWK).kty === 'string')) {
+    throw invalid('software_jwks must be a JSON Web Key Set');
+  }
+  if (keys.some((k) => PRIVATE_MEMBERS.some((member) => member in (k as object)))) {
+    throw invalid('software_jwks must hold public keys only');
+  }
+  return { keys: keys as JWK[] };
+}
+
+/**
+ * Verifies software statements (RFC 7591 section 2.3) against the trusted directory's keys: a JWS with
+ * PS256 or ES256, within its validity, naming the software, its roles, redirect URIs and keys. A bad
+ * signature or issuer is `unapproved_software_statement`; anything else wrong is
+ * `invalid_software_statement`.
+ */
+export class SoftwareStatementVerifier {
+  private readonly keys: ReturnType<typeof createLocalJWKSet>;
+
+  constructor(private readonly directory: TrustedDirectory) {
+    this.keys = createLocalJWKSet(directory.jwks);
+  }
+
+  async verify(statement: unknown): Promise<SoftwareStatement> {
+    if (typeof statement !== 'string' || statement.length === 0) throw invalid('software_statement is required');
+    let alg: string | undefined;
+    try {
+      alg = decodeProtectedHeader(statement).alg;
+    } catch {
+      throw invalid('software_statement is not a JWT');
+    }
+    if (!alg || !STATEMENT_ALGS.includes(alg)) throw invalid('software_statement must be signed with PS256 or ES256');
+
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await jwtVerify(statement, this.keys, {
+        algorithms: STATEMENT_ALGS,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['iss', 'iat'],
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) {
+        throw new RegistrationException(RegistrationExceptionCode.UnapprovedSoftwareStatement, 'software_statement is not signed by a trusted directory');
+      }
+      if (error instanceof joseErrors.JWTExpired) throw invalid('software_statement has expired');
+      if (error instanceof joseErrors.JWTClaimValidationFailed) throw invalid(`software_statement claim ${error.claim} is invalid`);
+      throw invalid('software_statement could not be verified');
+    }
+    if (this.directory.issuer !== undefined && claims.iss !== this.directory.issuer) {
+      throw new RegistrationException(RegistrationExceptionCode.UnapprovedSoftwareStatement, 'software_statement is issued by an untrusted directory');
+    }
+    if ((claims.iat ?? 0) > Math.floor(Date.now() / 1000) + CLOCK_TOLERANCE_SECONDS) throw invalid('software_statement is issued in the future');
+    return this.readClaims(statement, claims);
+  }
+
+  private readClaims(jwt: string, claims: JWTPayload): SoftwareStatement {
+    const softwareId = claims.software_id;
+    if (typeof softwareId !== 'string' || !SOFTWARE_ID.test(softwareId)) throw invalid('software_id must be 1-64 letters, digits, dots, dashes or underscores');
+    const clientName = claims.software_client_name;
+    if (typeof clientName !== 'string' || clientName.trim().length === 0 || clientName.length > 200) throw invalid('software_client_name is required');
+    const roles = stringArray(claims.software_roles, 'software_roles');
+    if (!roles.every(isTppRole)) throw invalid('software_roles may hold only AISP, PISP and CBPII');
+    const redirectUris = stringArray(claims.software_redirect_uris, 'software_redirect_uris').map((uri) => httpsUrl(uri, 'software_redirect_uris'));
+    const hasJwks = claims.software_jwks !== undefined;
+    const hasJwksUri = claims.software_jwks_uri !== undefined;
+    if (hasJwks === hasJwksUri) throw invalid('software_statement must carry exactly one of software_jwks and software_jwks_uri');
+    const orgName = typeof claims.org_name === 'string' ? claims.org_name : undefined;
+    return {
+      jwt,
+      issuer: claims.iss!,
+      softwareId,
+      clientName: clientName.trim(),
+      ...(orgName ? { orgName } : {}),
+      roles: roles as TppRole[],
+      redirectUris,
+      ...(hasJwks ? { jwks: publicKeySet(claims.software_jwks) } : { jwksUri: httpsUrl(String(claims.software_jwks_uri), 'software_jwks_uri') }),
+    };
+  }
+}

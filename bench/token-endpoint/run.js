@@ -1,0 +1,98 @@
+// Token endpoint throughput: Consentry's auth server against a bare oidc-provider with the same
+// settings (in-memory adapter), in one run. client_credentials + private_key_jwt (ES256) + DPoP
+// (with server nonce) + JWT access tokens. Every request's client assertion and DPoP proof is made
+// before the timed window (each is single-use), so the load generator spends no CPU signing.
+// Loopback only, bounded: REQUESTS per server (default 3000), 10 connections. Not run by CI.
+//   npx nx run-many -t build && node bench/token-endpoint/run.js
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+import autocannon from 'autocannon';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+
+const REQUESTS = Number(process.env.REQUESTS ?? 3000);
+const CONNECTIONS = 10;
+const TARGET_RATIO = 0.8;
+
+const child = fork(fileURLToPath(new URL('./servers.js', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const { ours, bare, tpp } = await new Promise((resolve, reject) => {
+  child.once('message', resolve);
+  child.once('exit', (code) => reject(new Error(`servers exited with ${code}`)));
+});
+
+const tppKey = await importJWK(tpp.jwks.keys[0], 'ES256');
+const dpop = await generateKeyPair('ES256');
+const dpopJwk = await exportJWK(dpop.publicKey);
+await calculateJwkThumbprint(dpopJwk);
+
+async function assertion(issuer) {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256', kid: tpp.jwks.keys[0].kid })
+    .setIssuer(tpp.client_id).setSubject(tpp.client_id).setAudience(issuer)
+    .setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 120)
+    .sign(tppKey);
+}
+
+async function proof(htu, nonce) {
+  return new SignJWT({ htm: 'POST', htu, ...(nonce ? { nonce } : {}) })
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: dpopJwk })
+    .setJti(randomUUID()).setIssuedAt()
+    .sign(dpop.privateKey);
+}
+
+async function body(issuer) {
+  return new URLSearchParams({
+    grant_type: 'client_credentials',
+    scope: 'accounts',
+    client_id: tpp.client_id,
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: await assertion(issuer),
+  }).toString();
+}
+
+async function nonceOf(issuer) {
+  const response = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: await proof(`${issuer}/token`) },
+    body: await body(issuer),
+  });
+  const nonce = response.headers.get('dpop-nonce');
+  if (!nonce) throw new Error(`${issuer}: no DPoP nonce (${response.status})`);
+  return nonce;
+}
+
+async function measure(label, issuer) {
+  const nonce = await nonceOf(issuer);
+  const prepared = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    prepared.push({ body: await body(issuer), headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: await proof(`${issuer}/token`, nonce) } });
+  }
+  // Warm-up outside the window with its own prepared requests.
+  for (let i = 0; i < 20; i++) {
+    await fetch(`${issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: await proof(`${issuer}/token`, nonce) }, body: await body(issuer) });
+  }
+  let next = 0;
+  const result = await autocannon({
+    url: `${issuer}/token`,
+    connections: CONNECTIONS,
+    amount: REQUESTS,
+    requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, ...prepared[next++ % prepared.length] }) }],
+  });
+  const ok = result['2xx'];
+  if (ok !== REQUESTS) throw new Error(`${label}: ${ok}/${REQUESTS} token responses were 2xx (non-2xx: ${result.non2xx}, errors: ${result.errors})`);
+  const rate = ok / (result.duration);
+  console.log(`${label.padEnd(34)} ${rate.toFixed(0).padStart(6)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   (${ok} tokens in ${result.duration.toFixed(2)} s)`);
+  return { rate, p99: result.latency.p99 };
+}
+
+try {
+  console.log(`token endpoint, client_credentials + private_key_jwt + DPoP + JWT access tokens, ${REQUESTS} requests, ${CONNECTIONS} connections`);
+  const bareResult = await measure('bare oidc-provider (memory)', bare);
+  const oursResult = await measure('Consentry auth server (PostgreSQL)', ours);
+  const ratio = oursResult.rate / bareResult.rate;
+  console.log(`ratio ${ratio.toFixed(2)}x of the bare provider (target >= ${TARGET_RATIO}x): ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'}`);
+} finally {
+  child.send('stop');
+}
