@@ -48,7 +48,7 @@ async function endConsent(
         ...(command.by.type === 'psu' && consent.psuId === null ? { psuId: command.by.psuId } : {}),
       },
     );
-    const revokedTokens = await revokeConsentGrant(manager, consent.grantId);
+    const revokedGrantRecords = await revokeConsentGrant(manager, consent.grantId);
     const actor = command.by.type === 'psu' ? { type: 'psu' as const, id: command.by.psuId } : command.by.type === 'tpp' ? { type: 'tpp' as const, id: command.by.clientId } : { type: 'system' as const, id: command.by.id };
     await recordAuditEvent(manager, {
       type: eventType,
@@ -57,7 +57,7 @@ async function endConsent(
       psuId: consent.psuId ?? (command.by.type === 'psu' ? command.by.psuId : undefined),
       consentId: consent.consentId,
       interactionId: command.interactionId,
-      data: { from: consent.status, to, reason, revokedTokens },
+      data: { from: consent.status, to, reason, revokedGrantRecords },
     });
     return Object.assign(consent, { status: to, statusReasonDescription: reason, statusUpdateDateTime: now });
   });

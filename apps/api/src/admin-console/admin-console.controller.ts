@@ -1,0 +1,118 @@
+import { Body, Controller, Get, Header, Ip, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+
+import { PageCsrf } from '../dashboard/page-csrf.js';
+import { isCompleteLogin, parseCsrfForm, parseLoginForm } from '../dashboard/page-forms.js';
+import { PAGE_SECURITY_HEADERS, redirectAfterPost, sendPage } from '../dashboard/page-response.js';
+import { CurrentPageSession, PageCookies, PageSession } from '../dashboard/page-session.js';
+import { PAGE_LOGIN_ERRORS } from '../dashboard/page-sign-in.js';
+import { PageExceptionFilter } from '../dashboard/page.exception-filter.js';
+import { PAGE_STYLESHEET } from '../dashboard/page.stylesheet.js';
+import { InteractionId } from '../security/tpp-principal.js';
+import { AdminConsoleSessionGuard } from './admin-console-session.guard.js';
+import { AdminConsoleService } from './admin-console.service.js';
+import { ADMIN_CONSOLE_REALM, adminConsoleLoginPage, auditEventsPage, chainVerificationPage, isAdminConsoleNotice } from './admin-console.views.js';
+import { AuditChainVerificationService } from './audit-chain-verification.service.js';
+import { AuditExportPageFilter } from './audit-export.page-filter.js';
+import { auditExportHeaders, AuditExportService } from './audit-export.service.js';
+import { parseAuditCursor, parseAuditExportForm, parseAuditFilterForm } from './audit-filter.form.js';
+import { AuditSearchService } from './audit-search.service.js';
+
+const REALM = ADMIN_CONSOLE_REALM;
+
+/**
+ * The bank administrators' audit console: two-factor sign-in (admin accounts only), search the chained
+ * audit log, page through it, export a search, verify the chain. Exports and verifications are audited.
+ */
+@Controller('admin-console')
+@UseFilters(new PageExceptionFilter(ADMIN_CONSOLE_REALM))
+export class AdminConsoleController {
+  constructor(
+    private readonly console: AdminConsoleService,
+    private readonly search: AuditSearchService,
+    private readonly exports: AuditExportService,
+    private readonly verification: AuditChainVerificationService,
+    private readonly cookies: PageCookies,
+    private readonly csrf: PageCsrf,
+  ) {}
+
+  @Get('assets/pages.css')
+  @Header('content-type', 'text/css; charset=utf-8')
+  @Header('cache-control', 'public, max-age=3600')
+  @Header('x-content-type-options', 'nosniff')
+  stylesheet(): string {
+    return PAGE_STYLESHEET;
+  }
+
+  @Get()
+  start(@Res() reply: FastifyReply): void {
+    redirectAfterPost(reply, `${REALM.basePath}/events`);
+  }
+
+  @Get('login')
+  showLogin(@Query('notice') notice: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    const nonce = this.cookies.loginNonce(request, reply, REALM);
+    sendPage(reply, 200, adminConsoleLoginPage({ csrf: this.csrf.forLogin(REALM.realm, nonce), notice: isAdminConsoleNotice(notice) ? notice : undefined }));
+  }
+
+  @Post('login')
+  async login(
+    @Body() body: unknown,
+    @Ip() ip: string,
+    @InteractionId() interactionId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const form = parseLoginForm(body);
+    const nonce = this.cookies.read(request, REALM, 'login');
+    this.csrf.assertForLogin(REALM.realm, nonce, form.csrf);
+    const outcome = isCompleteLogin(form) ? await this.console.signIn(form, ip, interactionId) : ({ ok: false, reason: 'incomplete' } as const);
+    if (!outcome.ok) {
+      const error = PAGE_LOGIN_ERRORS[outcome.reason];
+      return sendPage(reply, error.status, adminConsoleLoginPage({ csrf: this.csrf.forLogin(REALM.realm, nonce!), username: form.username, error: error.text }));
+    }
+    this.cookies.clear(reply, REALM, 'login');
+    this.cookies.write(reply, REALM, 'session', outcome.session.accessToken);
+    redirectAfterPost(reply, `${REALM.basePath}/events`);
+  }
+
+  @Post('logout')
+  @UseGuards(AdminConsoleSessionGuard)
+  async logout(@CurrentPageSession() session: PageSession, @Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+    this.csrf.assertForSession(REALM.realm, session.token, parseCsrfForm(body).csrf);
+    await this.console.signOut(session.token);
+    this.cookies.clear(reply, REALM, 'session');
+    redirectAfterPost(reply, `${REALM.basePath}/login?notice=signed_out`);
+  }
+
+  @Get('events')
+  @UseGuards(AdminConsoleSessionGuard)
+  async events(@CurrentPageSession() session: PageSession, @Query() query: Record<string, unknown>, @Res() reply: FastifyReply): Promise<void> {
+    const parsed = parseAuditFilterForm(query);
+    const valid = Object.keys(parsed.errors).length === 0;
+    const page = valid ? await this.search.search(parsed.filter, parseAuditCursor(query)) : null;
+    const csrf = this.csrf.forSession(REALM.realm, session.token);
+    sendPage(reply, valid ? 200 : 400, auditEventsPage({ username: session.subject.username, csrf, parsed, page }));
+  }
+
+  @Post('events/export')
+  @UseGuards(AdminConsoleSessionGuard)
+  @UseFilters(AuditExportPageFilter)
+  async export(@CurrentPageSession() session: PageSession, @Body() body: unknown, @InteractionId() interactionId: string, @Res() reply: FastifyReply): Promise<void> {
+    const form = parseAuditExportForm(body);
+    this.csrf.assertForSession(REALM.realm, session.token, form.csrf);
+    const exported = await this.exports.open({ filter: form.filter, format: form.format, adminId: session.subject.subjectId, interactionId, channel: 'console' });
+    void reply
+      .status(200)
+      .headers({ ...PAGE_SECURITY_HEADERS, ...auditExportHeaders(exported) })
+      .send(exported.body);
+  }
+
+  @Post('audit-chain/verify')
+  @UseGuards(AdminConsoleSessionGuard)
+  async verify(@CurrentPageSession() session: PageSession, @Body() body: unknown, @InteractionId() interactionId: string, @Res() reply: FastifyReply): Promise<void> {
+    this.csrf.assertForSession(REALM.realm, session.token, parseCsrfForm(body).csrf);
+    const result = await this.verification.verify(session.subject.subjectId, interactionId, 'console');
+    sendPage(reply, 200, chainVerificationPage(session.subject.username, this.csrf.forSession(REALM.realm, session.token), result));
+  }
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+
+import { PageException } from '../dashboard/page.exception.js';
+import { filterQuery, parseAuditCursor, parseAuditExportForm, parseAuditFilterForm } from './audit-filter.form.js';
+
+describe('audit filter form', () => {
+  it('reads every filter, taking date-times without an offset as UTC', () => {
+    const parsed = parseAuditFilterForm({
+      type: 'consent.revoked',
+      clientId: ' sandbox-tpp ',
+      psuId: 'p-1',
+      consentId: 'aac-1',
+      from: '2026-11-20T09:30',
+      to: '2026-11-20T10:00:15Z',
+    });
+    expect(parsed.errors).toEqual({});
+    expect(parsed.filter).toEqual({
+      type: 'consent.revoked',
+      clientId: 'sandbox-tpp',
+      psuId: 'p-1',
+      consentId: 'aac-1',
+      from: new Date('2026-11-20T09:30:00.000Z'),
+      to: new Date('2026-11-20T10:00:15.000Z'),
+    });
+  });
+
+  it('makes an upper bound typed to the minute cover that whole minute', () => {
+    expect(parseAuditFilterForm({ to: '2026-11-20T10:05' }).filter.to).toEqual(new Date('2026-11-20T10:05:59.999Z'));
+  });
+
+  it('names each field it cannot read and leaves it out of the filter', () => {
+    const parsed = parseAuditFilterForm({ type: 'drop.table', from: 'yesterday', consentId: 'x'.repeat(201), to: '2026-01-01T00:00' , psuId: ['a', 'b'] });
+    expect(Object.keys(parsed.errors).sort()).toEqual(['consentId', 'from', 'type']);
+    expect(parsed.filter).toEqual({ psuId: 'a', to: new Date('2026-01-01T00:00:59.999Z') });
+    expect(parseAuditFilterForm({ from: '2026-02-01T00:00Z', to: '2026-01-01T00:00Z' }).errors).toHaveProperty('to');
+  });
+
+  it('reads a keyset cursor and ignores anything that is not a sequence number', () => {
+    expect(parseAuditCursor({ before: '120' })).toEqual({ before: '120' });
+    expect(parseAuditCursor({ after: '7' })).toEqual({ after: '7' });
+    expect(parseAuditCursor({ before: '1 OR 1=1' })).toBeNull();
+    expect(filterQuery({ type: '', clientId: 'a b', psuId: '', consentId: '', from: '', to: '' }, { before: '5' })).toBe('clientId=a+b&before=5');
+  });
+
+  it('refuses an export form with an unknown format or a bad filter', () => {
+    expect(parseAuditExportForm({ csrf: 't', format: 'csv', consentId: 'aac-1' })).toEqual({ csrf: 't', format: 'csv', filter: { consentId: 'aac-1' } });
+    expect(() => parseAuditExportForm({ csrf: 't', format: 'xlsx' })).toThrow(PageException);
+    expect(() => parseAuditExportForm({ csrf: 't', format: 'csv', from: 'soon' })).toThrow(PageException);
+  });
+});

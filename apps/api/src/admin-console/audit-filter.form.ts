@@ -1,0 +1,112 @@
+import { PageException, PageExceptionCode } from '../dashboard/page.exception.js';
+import { AUDIT_EXPORT_FORMATS, AuditExportFormat } from './audit-export.format.js';
+import { AuditFilter, isAuditEventType } from './audit-filter.js';
+import { AuditPageCursor } from './audit-search.service.js';
+
+/** The search form's fields as typed, to fill the form again. */
+export interface AuditFilterValues {
+  type: string;
+  clientId: string;
+  psuId: string;
+  consentId: string;
+  from: string;
+  to: string;
+}
+
+export interface ParsedAuditFilter {
+  filter: AuditFilter;
+  values: AuditFilterValues;
+  /** One message per field that could not be read; the search does not run while there are any. */
+  errors: Partial<Record<keyof AuditFilterValues, string>>;
+}
+
+const MAX_ID = 200;
+const SEQ = /^\d{1,18}$/;
+// What a datetime-local field sends (minutes, optional seconds), or a full ISO 8601 instant.
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$/;
+
+function one(source: Record<string, unknown>, name: string): string {
+  const value = source[name];
+  // A repeated parameter arrives as an array: only the first counts.
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first.trim() : '';
+}
+
+/**
+ * A date-time typed in the form, in UTC when it names no offset. An upper bound typed to the minute
+ * covers that whole minute, so "to 10:05" includes an event at 10:05:30.
+ */
+function instant(text: string, bound: 'from' | 'to'): Date | null {
+  if (!DATE_TIME.test(text)) return null;
+  const hasOffset = /(Z|[+-]\d{2}:\d{2})$/.test(text);
+  const date = new Date(hasOffset ? text : `${text}Z`);
+  if (Number.isNaN(date.getTime())) return null;
+  const toTheMinute = /T\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})?$/.test(text);
+  return bound === 'to' && toTheMinute ? new Date(date.getTime() + 59_999) : date;
+}
+
+/** Reads the filter from the search form's query string (or the export form's body). */
+export function parseAuditFilterForm(source: Record<string, unknown>): ParsedAuditFilter {
+  const values: AuditFilterValues = {
+    type: one(source, 'type'),
+    clientId: one(source, 'clientId'),
+    psuId: one(source, 'psuId'),
+    consentId: one(source, 'consentId'),
+    from: one(source, 'from'),
+    to: one(source, 'to'),
+  };
+  const filter: AuditFilter = {};
+  const errors: ParsedAuditFilter['errors'] = {};
+  if (values.type) {
+    if (isAuditEventType(values.type)) filter.type = values.type;
+    else errors.type = 'Choose an event type from the list.';
+  }
+  for (const name of ['clientId', 'psuId', 'consentId'] as const) {
+    if (!values[name]) continue;
+    if (values[name].length > MAX_ID) errors[name] = `At most ${MAX_ID} characters.`;
+    else filter[name] = values[name];
+  }
+  for (const name of ['from', 'to'] as const) {
+    if (!values[name]) continue;
+    const date = instant(values[name], name);
+    if (date) filter[name] = date;
+    else errors[name] = 'Enter a date and time, for example 2026-11-20T09:30.';
+  }
+  if (filter.from && filter.to && filter.from > filter.to) errors.to = 'The end must not be before the start.';
+  return { filter, values, errors };
+}
+
+/** The page cursor of the query string: `before` (older page) or `after` (newer page). */
+export function parseAuditCursor(source: Record<string, unknown>): AuditPageCursor {
+  const before = one(source, 'before');
+  if (SEQ.test(before)) return { before };
+  const after = one(source, 'after');
+  if (SEQ.test(after)) return { after };
+  return null;
+}
+
+/** The filter's fields as query parameters (the form's own values), for pager links. */
+export function filterQuery(values: AuditFilterValues, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(values)) if (value) params.set(name, value);
+  for (const [name, value] of Object.entries(extra)) params.set(name, value);
+  return params.toString();
+}
+
+export interface AuditExportForm {
+  csrf: string;
+  format: AuditExportFormat;
+  filter: AuditFilter;
+}
+
+/** The export form: the search's filter (hidden fields), the button pressed, and the CSRF token. */
+export function parseAuditExportForm(body: unknown): AuditExportForm {
+  const form = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  const csrf = form.csrf;
+  const format = form.format;
+  const parsed = parseAuditFilterForm(form);
+  if (typeof csrf !== 'string' || csrf.length > 128) throw new PageException(PageExceptionCode.InvalidForm, 'csrf is not valid');
+  if (!(AUDIT_EXPORT_FORMATS as readonly unknown[]).includes(format)) throw new PageException(PageExceptionCode.InvalidForm, 'format is not valid');
+  if (Object.keys(parsed.errors).length > 0) throw new PageException(PageExceptionCode.InvalidForm, 'filter is not valid');
+  return { csrf, format: format as AuditExportFormat, filter: parsed.filter };
+}

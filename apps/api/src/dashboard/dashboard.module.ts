@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+
+import { CustomerService } from '../customer/customer.service.js';
+import { DashboardSessionGuard } from './dashboard-session.guard.js';
+import { DashboardController } from './dashboard.controller.js';
+import { DashboardService } from './dashboard.service.js';
+import { PageCsrf } from './page-csrf.js';
+import { PageCookies } from './page-session.js';
+
+/**
+ * The customer dashboard under /dashboard. It uses the customer API's service (sign-in, revocation)
+ * rather than a copy of it. Its page kit (page-*.ts) is shared with the admin console.
+ */
+@Module({
+  controllers: [DashboardController],
+  providers: [DashboardService, CustomerService, DashboardSessionGuard, PageCsrf, PageCookies],
+})
+export class DashboardModule {}

@@ -1,0 +1,121 @@
+import { ConsentException, describePermissions, isConsentLive, Permission, PermissionGroup } from '@consentry/consents';
+import { ConsentStatus, DataSource } from '@consentry/database';
+import { Injectable } from '@nestjs/common';
+
+import { CustomerService } from '../customer/customer.service.js';
+import { PageLoginForm } from './page-forms.js';
+import { PageSignIn, signInForPage } from './page-sign-in.js';
+
+/** An account as the dashboard names it: never its number, only what the PSU calls it and the bank. */
+export interface DashboardAccount {
+  name: string;
+  bank: string;
+  currency: string;
+}
+
+/** One consent as its PSU sees it on the dashboard. */
+export interface DashboardConsent {
+  consentId: string;
+  tppName: string;
+  status: ConsentStatus;
+  /** Usable by the TPP right now (authorised and not past its expiry): only these can be revoked. */
+  live: boolean;
+  permissions: PermissionGroup[];
+  accounts: DashboardAccount[];
+  requestedAt: Date;
+  grantedAt: Date | null;
+  expiresAt: Date | null;
+  /** When the status last changed (the revocation or expiry of an ended consent). */
+  statusChangedAt: Date;
+  /** The newest `data.accessed` event of the chained audit log for this consent. */
+  lastAccessedAt: Date | null;
+}
+
+export type DashboardRevocation = 'revoked' | 'not_revocable';
+
+interface ConsentRow {
+  consent_id: string;
+  tpp_name: string;
+  status: ConsentStatus;
+  permissions: Permission[];
+  creation_date_time: Date;
+  authorised_at: Date | null;
+  expiration_date_time: Date | null;
+  status_update_date_time: Date;
+  last_accessed_at: Date | null;
+  accounts: DashboardAccount[];
+}
+
+/**
+ * The customer dashboard's reads and acts. Sign-in, sign-out and revocation go through the customer
+ * API's own service, so a page and `DELETE /customer/consents/{id}` can never behave differently.
+ */
+@Injectable()
+export class DashboardService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly customer: CustomerService,
+  ) {}
+
+  signIn(form: PageLoginForm, ip: string, interactionId: string): Promise<PageSignIn> {
+    return signInForPage(() => this.customer.signIn({ username: form.username, password: form.password, otp: form.otp }, ip, interactionId));
+  }
+
+  signOut(sessionToken: string): Promise<void> {
+    return this.customer.signOut(sessionToken);
+  }
+
+  /**
+   * Every consent the PSU has answered, across TPPs and banks, newest first. Last access comes from the
+   * audit log (`data.accessed`, indexed by consent), the record a regulator reads too, so the dashboard
+   * shows what was actually recorded; an access still on its way through the outbox appears within
+   * about a second.
+   */
+  async listConsents(psuId: string): Promise<DashboardConsent[]> {
+    const rows: ConsentRow[] = await this.dataSource.query(
+      `SELECT c.consent_id, t.name AS tpp_name, c.status, c.permissions, c.creation_date_time, c.authorised_at,
+              c.expiration_date_time, c.status_update_date_time,
+              (SELECT max(l.occurred_at) FROM audit_log l
+                WHERE l.consent_id = c.consent_id AND l.event_type = 'data.accessed') AS last_accessed_at,
+              coalesce(json_agg(json_build_object('name', coalesce(a.nickname, a.description, a.account_type_code),
+                                                  'bank', b.name, 'currency', trim(a.currency))
+                                ORDER BY b.name, a.nickname, a.account_id)
+                       FILTER (WHERE a.account_id IS NOT NULL), '[]') AS accounts
+         FROM account_access_consent c
+         JOIN tpp t ON t.client_id = c.client_id
+         LEFT JOIN consent_account ca ON ca.consent_id = c.consent_id
+         LEFT JOIN account a ON a.account_id = ca.account_id
+         LEFT JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+        WHERE c.psu_id = $1
+        GROUP BY c.consent_id, t.name
+        ORDER BY c.creation_date_time DESC, c.consent_id`,
+      [psuId],
+    );
+    const now = new Date();
+    return rows.map((row) => ({
+      consentId: row.consent_id,
+      tppName: row.tpp_name,
+      status: row.status,
+      live: isConsentLive({ status: row.status, expirationDateTime: row.expiration_date_time }, now),
+      permissions: describePermissions(row.permissions),
+      accounts: row.accounts,
+      requestedAt: row.creation_date_time,
+      grantedAt: row.authorised_at,
+      expiresAt: row.expiration_date_time,
+      statusChangedAt: row.status_update_date_time,
+      lastAccessedAt: row.last_accessed_at,
+    }));
+  }
+
+  /** Revokes through the customer API's use case: the PSU's own consent only, grant and tokens with it. */
+  async revoke(psuId: string, consentId: string, interactionId: string): Promise<DashboardRevocation> {
+    try {
+      await this.customer.revokeConsent(psuId, consentId, interactionId);
+      return 'revoked';
+    } catch (error) {
+      // Not theirs, already ended, or expired meanwhile: the page says so rather than failing.
+      if (error instanceof ConsentException) return 'not_revocable';
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { PageException, PageExceptionCode } from './page.exception.js';
+
+export interface PageLoginForm {
+  csrf: string;
+  username: string;
+  password: string;
+  otp: string;
+}
+
+export interface PageCsrfForm {
+  csrf: string;
+}
+
+// Generous bounds that still stop oversized input before it reaches argon2 or the database.
+const LIMITS = { csrf: 128, username: 128, password: 256, otp: 16 } as const;
+
+function asRecord(body: unknown): Record<string, unknown> {
+  return body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+}
+
+function field(form: Record<string, unknown>, name: keyof typeof LIMITS): string {
+  const value = form[name];
+  if (value === undefined) return '';
+  // A repeated field arrives as an array: refused rather than guessed.
+  if (typeof value !== 'string' || value.length > LIMITS[name]) throw new PageException(PageExceptionCode.InvalidForm, `${name} is not valid`);
+  return value;
+}
+
+export function parseLoginForm(body: unknown): PageLoginForm {
+  const form = asRecord(body);
+  return {
+    csrf: field(form, 'csrf'),
+    username: field(form, 'username').trim(),
+    password: field(form, 'password'),
+    otp: field(form, 'otp').replace(/\s+/g, ''),
+  };
+}
+
+export function parseCsrfForm(body: unknown): PageCsrfForm {
+  return { csrf: field(asRecord(body), 'csrf') };
+}
+
+/** Whether the sign-in form is complete enough to try: the code must be six digits. */
+export function isCompleteLogin(form: PageLoginForm): boolean {
+  return form.username.length > 0 && form.password.length > 0 && /^\d{6}$/.test(form.otp);
+}

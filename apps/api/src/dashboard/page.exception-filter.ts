@@ -1,0 +1,66 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+
+import { problemBody, renderPage } from './page-html.js';
+import { loginPathOf, PageRealm, stylesheetOf } from './page-realm.js';
+import { redirectAfterPost, sendPage } from './page-response.js';
+import { PageException, PageExceptionCode } from './page.exception.js';
+
+function unreachable(value: never): never {
+  throw new Error(`unhandled code ${String(value)}`);
+}
+
+/**
+ * Answers every error of a realm's pages with a page (or, for a missing session, the way to the
+ * sign-in form): a browser user never sees a JSON body, a stack or their own input echoed back.
+ */
+@Catch()
+export class PageExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Pages');
+
+  constructor(private readonly realm: PageRealm) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    if (reply.sent) return;
+    if (exception instanceof PageException) return this.pageAnswer(exception, reply);
+    if (exception instanceof HttpException && exception.getStatus() < 500) {
+      return this.problem(reply, exception.getStatus(), 'This request could not be handled', 'Go back and try again.');
+    }
+    // Logged once, here, with the interaction id.
+    this.logger.error(
+      `unexpected error on ${request.method} ${request.routeOptions.url ?? 'unknown route'} [${request.interactionId}]`,
+      exception instanceof Error ? exception.stack : String(exception),
+    );
+    this.problem(reply, 500, 'Something went wrong', 'An unexpected error occurred. Try again in a moment.');
+  }
+
+  private pageAnswer(exception: PageException, reply: FastifyReply): void {
+    switch (exception.code) {
+      case PageExceptionCode.SignInRequired:
+        return redirectAfterPost(reply, loginPathOf(this.realm));
+      case PageExceptionCode.InvalidCsrf:
+        return this.problem(reply, 403, 'This form has expired', 'For your security the form could not be accepted. Go back, reload the page and try again.');
+      case PageExceptionCode.InvalidForm:
+        return this.problem(reply, 400, 'This form could not be read', 'Go back and check what you entered.');
+      default:
+        return unreachable(exception.code);
+    }
+  }
+
+  private problem(reply: FastifyReply, status: number, heading: string, message: string): void {
+    sendPage(
+      reply,
+      status,
+      renderPage({
+        title: heading,
+        narrow: true,
+        application: this.realm.application,
+        stylesheet: stylesheetOf(this.realm),
+        body: problemBody(heading, message, { href: this.realm.basePath, label: 'Back to the start' }),
+      }),
+    );
+  }
+}
