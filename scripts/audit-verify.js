@@ -1,6 +1,8 @@
-// `npm run audit:verify`: recomputes the audit log's hash chain and says whether it is intact.
+// `npm run audit:verify`: recomputes the audit log's hash chain and says whether it is intact, and
+// checks it against the worker's signed checkpoints, so a rewritten chain or a cut-off tail shows too.
 // Reads DATABASE_URL, or the embedded PostgreSQL of `npm start` when it is unset. Plain ESM over the
 // built libs (dist): run `npm run build` first. Exit code 0: intact; 1: broken; 2: could not verify.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -44,11 +46,11 @@ function describeUrl(url) {
 
 async function loadLibs() {
   try {
-    const [{ verifyAuditChain }, { createDataSource }] = await Promise.all([
+    const [{ verifyAuditChain, readAuditCheckpoints, verifyAuditExport }, { createDataSource }] = await Promise.all([
       import('@consentry/audit'),
       import('@consentry/database'),
     ]);
-    return { verifyAuditChain, createDataSource };
+    return { verifyAuditChain, readAuditCheckpoints, verifyAuditExport, createDataSource };
   } catch (error) {
     if (error.code === 'ERR_MODULE_NOT_FOUND') fail('the libs are not built: run `npm run build` first');
     throw error;
@@ -59,19 +61,70 @@ const { values } = parseArgs({
   options: {
     'from-seq': { type: 'string' },
     'batch-size': { type: 'string' },
+    checkpoints: { type: 'string' },
+    'checkpoint-key': { type: 'string' },
+    'no-checkpoints': { type: 'boolean', default: false },
+    'anchor-export': { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
-  console.log('usage: npm run audit:verify -- [--from-seq N] [--batch-size N] [--json]');
+  console.log(
+    [
+      'usage: npm run audit:verify -- [--from-seq N] [--batch-size N] [--json]',
+      '         [--checkpoints DIR --checkpoint-key PUBLIC_JWK_FILE] [--no-checkpoints] [--anchor-export FILE]',
+      '',
+      '  --checkpoints DIR        signed checkpoints to check the chain against (default AUDIT_CHECKPOINT_DIR,',
+      '                           else <data dir>/audit-checkpoints when it exists)',
+      '  --checkpoint-key FILE    the public JWK that verifies them; keep it where the database admins cannot',
+      '                           write (default AUDIT_CHECKPOINT_PUBLIC_KEY_FILE, else the sandbox key)',
+      '  --anchor-export FILE     the last retention export: the remaining log must chain onto its lastHash',
+    ].join('\n'),
+  );
   process.exit(0);
 }
+const dataDir = process.env.CONSENTRY_DATA_DIR ?? '.data';
+const checkpointDir = values['no-checkpoints']
+  ? undefined
+  : (values.checkpoints ?? process.env.AUDIT_CHECKPOINT_DIR ?? (existsSync(join(dataDir, 'audit-checkpoints')) ? join(dataDir, 'audit-checkpoints') : undefined));
+const checkpointKeyFile =
+  values['checkpoint-key'] ?? process.env.AUDIT_CHECKPOINT_PUBLIC_KEY_FILE ?? join(dataDir, 'audit-checkpoint-key.pub.json');
 const fromSeq = positiveInteger('from-seq', values['from-seq']);
 const batchSize = positiveInteger('batch-size', values['batch-size']);
 
 const { url, embedded } = await databaseUrl();
-const { verifyAuditChain, createDataSource } = await loadLibs();
+const { verifyAuditChain, readAuditCheckpoints, verifyAuditExport, createDataSource } = await loadLibs();
+
+let checkpoints;
+if (checkpointDir !== undefined) {
+  let publicKey;
+  try {
+    const { importJWK } = await import('jose');
+    const jwk = JSON.parse(await readFile(checkpointKeyFile, 'utf8'));
+    publicKey = await importJWK(jwk, jwk.alg ?? 'ES256');
+  } catch (error) {
+    fail(`cannot load the checkpoint public key ${checkpointKeyFile} (${error.message}): pass --checkpoint-key, or --no-checkpoints`);
+  }
+  try {
+    checkpoints = await readAuditCheckpoints(checkpointDir, publicKey);
+  } catch (error) {
+    if (error.code === 'ENOENT') fail(`checkpoint folder ${checkpointDir} does not exist`);
+    // A checkpoint that does not verify is evidence in itself: report it as a broken trail.
+    console.log(`audit trail BROKEN: ${error.message}`);
+    process.exit(1);
+  }
+}
+
+let anchor;
+if (values['anchor-export'] !== undefined) {
+  const exported = await verifyAuditExport(values['anchor-export']).catch((error) => fail(`cannot read ${values['anchor-export']}: ${error.message}`));
+  if (!exported.ok) {
+    console.log(`retention export BROKEN: ${exported.reason}`);
+    process.exit(1);
+  }
+  anchor = { seq: BigInt(exported.header.lastSeq), hash: exported.header.lastHash };
+}
 const dataSource = createDataSource({ url, poolSize: 1, applicationName: 'consentry-audit-verify' });
 try {
   await dataSource.initialize();
@@ -86,6 +139,8 @@ try {
   result = await verifyAuditChain(dataSource, {
     fromSeq: fromSeq === undefined ? undefined : BigInt(fromSeq),
     batchSize: batchSize === undefined ? undefined : Number(batchSize),
+    checkpoints,
+    anchor,
   });
 } catch (error) {
   await dataSource.destroy();
@@ -96,8 +151,10 @@ await dataSource.destroy();
 if (values.json) {
   console.log(JSON.stringify(result, (_, value) => (typeof value === 'bigint' ? value.toString() : value)));
 } else if (result.ok) {
-  const scope = fromSeq === undefined ? '' : ` from seq ${fromSeq}`;
-  console.log(`audit chain intact: ${result.entries} entries verified${scope}, head hash ${result.headHash}`);
+  const start = fromSeq ?? result.fromSeq;
+  const scope = start === undefined ? '' : ` from seq ${start}`;
+  const signed = checkpoints === undefined ? ', no signed checkpoints checked' : `, ${result.checkpoints} signed checkpoints matched`;
+  console.log(`audit chain intact: ${result.entries} entries verified${scope}${signed}, head hash ${result.headHash}`);
 } else {
   console.log(`audit chain BROKEN at seq ${result.firstBrokenSeq}: ${result.reason} (${result.entries} entries verified before it)`);
 }

@@ -1,15 +1,19 @@
 import type { AddressInfo } from 'node:net';
 
+import type { BankConnector } from '@consentry/banking';
 import type { ApiConfig } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { createValidationPipe } from '@consentry/validation';
+import fastifyCookie from '@fastify/cookie';
 import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 
 import { AppModule } from './app.module.js';
+import { httpBankConnectorsFromEnv } from './bank-connectors.js';
+import { serveApiDocs } from './http/api-docs.js';
 import { registerContentTypeHook } from './http/content-type.hook.js';
 import { registerInteractionIdHook } from './http/interaction-id.hook.js';
 import { PublicUrl } from './http/public-url.js';
@@ -35,11 +39,17 @@ const LEVELS: Record<ApiConfig['logLevel'], LogLevel[] | false> = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
 };
 
+export interface StartApiOptions {
+  /** Bank connectors besides the built-in ledger; by default those named in HTTP_BANK_CONNECTORS. */
+  connectors?: BankConnector[];
+}
+
 /**
  * Starts the resource server, the customer API and the admin API on one port. Port 0 picks a free port;
  * when API_URL itself names port 0 the public URL becomes the address actually bound.
  */
-export async function startApi(config: ApiConfig): Promise<RunningApi> {
+export async function startApi(config: ApiConfig, options: StartApiOptions = {}): Promise<RunningApi> {
+  const connectors = options.connectors ?? httpBankConnectorsFromEnv();
   const dataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-api' });
   let redis: Redis;
   try {
@@ -49,7 +59,7 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
     throw error;
   }
   try {
-    return await startHttp(config, dataSource, redis);
+    return await startHttp(config, dataSource, redis, connectors);
   } catch (error) {
     redis.disconnect();
     await dataSource.destroy();
@@ -57,11 +67,11 @@ export async function startApi(config: ApiConfig): Promise<RunningApi> {
   }
 }
 
-async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis): Promise<RunningApi> {
+async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis, connectors: BankConnector[]): Promise<RunningApi> {
   const publicUrl = new PublicUrl(config.apiUrl);
   const keys = new EnvironmentKeyManagement(config.secretsKey);
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimit, logger: false });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors }), adapter, {
     logger: LEVELS[config.logLevel],
     abortOnError: false,
   });
@@ -71,8 +81,12 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
   routes.attach(fastify);
   registerInteractionIdHook(fastify);
   registerContentTypeHook(fastify);
+  // Parses the Cookie header for the dashboard's and the admin console's session cookies.
+  await app.register(fastifyCookie);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new TransportExceptionFilter(routes));
+  // Read lazily: the servers list follows the public URL, known only after listening on port 0.
+  serveApiDocs(app, publicUrl);
 
   // Sandbox binds to loopback only; production sits behind a proxy and binds every interface.
   const host = config.mode === 'production' ? '0.0.0.0' : '127.0.0.1';

@@ -1,4 +1,3 @@
 /** Injection tokens of the app's infrastructure (classes such as DataSource and Redis are their own tokens). */
 export const API_CONFIG = Symbol('API_CONFIG');
 export const KEY_MANAGEMENT = Symbol('KEY_MANAGEMENT');
-export const BANK_CONNECTOR = Symbol('BANK_CONNECTOR');

@@ -1,4 +1,4 @@
-import { SandboxLedgerConnector } from '@consentry/banking';
+import { AggregatedBank, BankConnector, SandboxLedgerConnector } from '@consentry/banking';
 import type { ApiConfig } from '@consentry/config';
 import { DataSource } from '@consentry/database';
 import { CredentialAuthenticator, KeyManagement } from '@consentry/identity';
@@ -8,13 +8,17 @@ import { Redis } from 'ioredis';
 import { AccountAccessConsentsModule } from './account-access-consents/account-access-consents.module.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AdminModule } from './admin/admin.module.js';
-import { API_CONFIG, BANK_CONNECTOR, KEY_MANAGEMENT } from './api.tokens.js';
+import { AdminConsoleModule } from './admin-console/admin-console.module.js';
+import { API_CONFIG, KEY_MANAGEMENT } from './api.tokens.js';
 import { BalancesModule } from './balances/balances.module.js';
 import { CustomerModule } from './customer/customer.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { PublicUrl } from './http/public-url.js';
+import { AccountInformationModule } from './open-banking/account-information.module.js';
 import { OpenBankingModule } from './open-banking/open-banking.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { TransactionsModule } from './transactions/transactions.module.js';
+import { TppAdminModule } from './tpp-admin/tpp-admin.module.js';
 
 /** What the bootstrap opens before Nest starts, so a missing dependency fails with one readable line. */
 export interface ApiDependencies {
@@ -23,6 +27,8 @@ export interface ApiDependencies {
   redis: Redis;
   keys: KeyManagement;
   publicUrl: PublicUrl;
+  /** Connectors besides the built-in ledger (HTTP upstreams), chosen per `aspsp.connector`. */
+  connectors: BankConnector[];
 }
 
 @Global()
@@ -35,8 +41,8 @@ class InfrastructureModule {
       { provide: Redis, useValue: deps.redis },
       { provide: KEY_MANAGEMENT, useValue: deps.keys },
       { provide: PublicUrl, useValue: deps.publicUrl },
-      // Every bank of the sandbox is served by the built-in ledger; another connector plugs in here.
-      { provide: BANK_CONNECTOR, useFactory: () => new SandboxLedgerConnector(deps.dataSource, deps.keys) },
+      // Each bank is served by the connector its aspsp.connector names: the built-in ledger, or another kind.
+      { provide: AggregatedBank, useFactory: () => new AggregatedBank(deps.dataSource, [new SandboxLedgerConnector(deps.dataSource, deps.keys), ...deps.connectors]) },
       { provide: CredentialAuthenticator, useFactory: () => new CredentialAuthenticator(deps.dataSource, deps.keys) },
     ];
     return { module: InfrastructureModule, providers, exports: providers.map((p) => p.provide) };
@@ -56,8 +62,12 @@ export class AppModule {
         AccountsModule,
         BalancesModule,
         TransactionsModule,
+        AccountInformationModule,
         CustomerModule,
         AdminModule,
+        TppAdminModule,
+        DashboardModule,
+        AdminConsoleModule,
       ],
     };
   }

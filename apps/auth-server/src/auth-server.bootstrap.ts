@@ -4,27 +4,29 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
 import { AuthServerConfig } from '@consentry/config';
-import { connectDatabase, DataSource } from '@consentry/database';
+import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
 import helmet from '@fastify/helmet';
 import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Redis } from 'ioredis';
 import { JWKS } from 'oidc-provider';
 
 import { AuthServerModule } from './auth-server.module.js';
-import { AuthServerSettings, loadAuthServerSettings } from './auth-server.settings.js';
 import { FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf } from './fapi-interaction-id.js';
 import { OidcProviderRef } from './provider/oidc-provider.ref.js';
 import { createProvider } from './provider/provider.factory.js';
+import { RedisReplayMarkers } from './provider/replay-markers.js';
 import { loadServerSecrets } from './provider/server-secrets.js';
 import { loadSigningJwks } from './provider/signing-keys.js';
+import { TppChangeListener, TppClientCache } from './provider/tpp-client.cache.js';
 import { loadTrustedDirectory, readPublicJwksFile } from './registration/trusted-directory.js';
 
 export interface RunningAuthServer {
   /** Base URL and issuer identifier, e.g. http://localhost:3001 (with the bound port when started on port 0). */
   url: string;
   port: number;
-  /** Stops accepting requests, then closes the database pool. */
+  /** Stops accepting requests, then closes the database pool and Redis. */
   close(): Promise<void>;
 }
 
@@ -51,19 +53,32 @@ function issuerFor(config: AuthServerConfig, port: number): string {
 /**
  * Starts the authorization server: NestJS on Fastify for the PSU's pages, with oidc-provider mounted
  * for every other path. Used by main.ts and by end-to-end tests that run all apps in one process.
+ * PostgreSQL and Redis must answer, or it fails with one StartupError line.
  */
-export async function startAuthServer(config: AuthServerConfig, settings: AuthServerSettings = loadAuthServerSettings()): Promise<RunningAuthServer> {
+export async function startAuthServer(config: AuthServerConfig): Promise<RunningAuthServer> {
   const dataSource: DataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-auth-server' });
+  let redis: Redis | undefined;
+  const clientCache = new TppClientCache(config.tppCacheSeconds);
+  const tppChanges = new TppChangeListener(config.databaseUrl, clientCache);
+  const release = async () => {
+    await tppChanges.stop();
+    redis?.disconnect();
+    if (dataSource.isInitialized) await dataSource.destroy();
+  };
   try {
+    // Replay checks run on the request path: fail fast (server_error) rather than queue while Redis is
+    // away; concurrent requests' markers go out in one write (auto-pipelining).
+    redis = await connectRedis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, enableAutoPipelining: true });
     const [jwks, secrets, trustedDirectory, apiClientJwks] = await Promise.all([
       loadSigningJwks(config),
       loadServerSecrets(config),
-      loadTrustedDirectory(config, settings),
-      settings.apiClientJwksFile ? readPublicJwksFile(settings.apiClientJwksFile, 'API_CLIENT_JWKS_FILE') : undefined,
+      loadTrustedDirectory(config),
+      config.apiClientJwksFile ? readPublicJwksFile(config.apiClientJwksFile, 'API_CLIENT_JWKS_FILE') : undefined,
     ]);
+    if (config.tppCacheSeconds > 0) await tppChanges.start();
     const providerRef = new OidcProviderRef();
     const app = await NestFactory.create<NestFastifyApplication>(
-      AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey, settings, trustedDirectory }),
+      AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey, trustedDirectory }),
       new FastifyAdapter({ trustProxy: config.trustProxy, bodyLimit: 64 * 1024 }),
       { logger: LOG_LEVELS[config.logLevel], abortOnError: false },
     );
@@ -108,8 +123,10 @@ export async function startAuthServer(config: AuthServerConfig, settings: AuthSe
       dataSource,
       jwks,
       secrets,
+      replayMarkers: new RedisReplayMarkers(redis, config.redisPrefix),
+      clientCache,
       registration: trustedDirectory !== undefined,
-      apiClient: apiClientJwks ? { clientId: settings.apiClientId, jwks: apiClientJwks as JWKS } : undefined,
+      apiClient: apiClientJwks ? { clientId: config.apiClientId, jwks: apiClientJwks as JWKS } : undefined,
     });
     providerRef.set(provider);
 
@@ -118,11 +135,11 @@ export async function startAuthServer(config: AuthServerConfig, settings: AuthSe
       port,
       async close() {
         await app.close();
-        if (dataSource.isInitialized) await dataSource.destroy();
+        await release();
       },
     };
   } catch (error) {
-    if (dataSource.isInitialized) await dataSource.destroy();
+    await release();
     throw error;
   }
 }

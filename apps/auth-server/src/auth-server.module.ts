@@ -4,7 +4,6 @@ import { DataSource } from '@consentry/database';
 import { CredentialAuthenticator, EnvironmentKeyManagement } from '@consentry/identity';
 import { DynamicModule, Module } from '@nestjs/common';
 
-import { AuthServerSettings } from './auth-server.settings.js';
 import { AUTH_SERVER_CONFIG, DATA_SOURCE } from './auth-server.tokens.js';
 import { HealthController } from './health/health.controller.js';
 import { AssetsController } from './interactions/assets.controller.js';
@@ -23,7 +22,6 @@ export interface AuthServerModuleOptions {
   dataSource: DataSource;
   providerRef: OidcProviderRef;
   interactionCsrfKey: Buffer;
-  settings: AuthServerSettings;
   /** The directory trusted for software statements; without one, dynamic registration is off. */
   trustedDirectory?: TrustedDirectory;
 }
@@ -35,7 +33,7 @@ export interface AuthServerModuleOptions {
 @Module({})
 export class AuthServerModule {
   static register(options: AuthServerModuleOptions): DynamicModule {
-    const { settings, trustedDirectory } = options;
+    const { config, trustedDirectory } = options;
     const registration = trustedDirectory
       ? { controllers: [RegistrationController], providers: [{ provide: SoftwareStatementVerifier, useValue: new SoftwareStatementVerifier(trustedDirectory) }, RegistrationService] }
       : { controllers: [], providers: [] };
@@ -44,8 +42,8 @@ export class AuthServerModule {
       controllers: [InteractionController, AssetsController, HealthController, ...registration.controllers],
       providers: [
         ...registration.providers,
-        { provide: InteractionActivity, useValue: new InteractionActivity(settings.interactionIdleSeconds) },
-        { provide: LoginThrottle, useValue: new LoginThrottle(options.dataSource, settings.loginIpMaxFailures, settings.loginIpWindowSeconds) },
+        { provide: InteractionActivity, useValue: new InteractionActivity(config.interactionIdleSeconds) },
+        { provide: LoginThrottle, useValue: new LoginThrottle(options.dataSource, config.loginIpMaxFailures, config.loginIpWindowSeconds) },
         { provide: AUTH_SERVER_CONFIG, useValue: options.config },
         { provide: DATA_SOURCE, useValue: options.dataSource },
         { provide: OidcProviderRef, useValue: options.providerRef },

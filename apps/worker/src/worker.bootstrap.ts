@@ -4,9 +4,15 @@ import { ConsoleLogger, INestApplicationContext, Logger, LogLevel } from '@nestj
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 
+import { AuditCheckpointWriter } from './audit/audit-checkpoint.writer.js';
 import { AuditOutboxRelay } from './audit/audit-outbox.relay.js';
+import { AuditOutboxSweeper } from './audit/audit-outbox.sweeper.js';
 import { AuditProcessor } from './audit/audit.processor.js';
+import { ConsentExpiryProcessor } from './expiry/consent-expiry.processor.js';
+import { ConsentExpiryScheduler } from './expiry/consent-expiry.scheduler.js';
 import { HealthHttpServer } from './health/health-http.server.js';
+import { checkRedisPersistence } from './health/redis-persistence.check.js';
+import { AuditRetentionProcessor } from './retention/audit-retention.processor.js';
 import { WorkerModule } from './worker.module.js';
 
 export interface RunningWorker {
@@ -76,11 +82,19 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       WorkerModule.register(config, { dataSource, consumerRedis, producerRedis }),
       { logger: config.logLevel === 'silent' ? false : createLogger(config), abortOnError: false },
     );
+    const logger = new Logger('Worker');
+    const redisWarning = await checkRedisPersistence(producerRedis);
+    if (redisWarning) logger.warn(redisWarning);
     // Started here rather than in lifecycle hooks, so a failure part way is cleaned up by closeAll.
+    await app.get(AuditCheckpointWriter).start();
     await app.get(AuditProcessor).start();
+    await app.get(ConsentExpiryProcessor).start();
+    await app.get(ConsentExpiryScheduler).schedule();
+    await app.get(AuditRetentionProcessor).start();
     app.get(AuditOutboxRelay).start();
+    app.get(AuditOutboxSweeper).start();
     const port = await app.get(HealthHttpServer).listen(config.port);
-    new Logger('Worker').log(`worker started: /health and /metrics on port ${port}, queue prefix "${config.redisPrefix}"`);
+    logger.log(`worker started: /health and /metrics on port ${port}, queue prefix "${config.redisPrefix}"`);
 
     let closing: Promise<void> | undefined;
     return {

@@ -4,11 +4,16 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
 import { AuditChainWriter } from './audit/audit-chain.writer.js';
+import { AuditCheckpointWriter } from './audit/audit-checkpoint.writer.js';
 import { AuditOutboxRelay } from './audit/audit-outbox.relay.js';
+import { AuditOutboxSweeper } from './audit/audit-outbox.sweeper.js';
 import { AuditProcessor } from './audit/audit.processor.js';
+import { ConsentExpiryProcessor } from './expiry/consent-expiry.processor.js';
+import { ConsentExpiryScheduler } from './expiry/consent-expiry.scheduler.js';
 import { HealthHttpServer } from './health/health-http.server.js';
 import { WorkerHealthService } from './health/worker-health.service.js';
 import { WorkerMetrics } from './health/worker.metrics.js';
+import { AuditRetentionProcessor } from './retention/audit-retention.processor.js';
 import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CONFIG } from './worker.tokens.js';
 
 /** Connections opened by the bootstrap, which also closes them after the module is destroyed. */
@@ -34,6 +39,11 @@ export class WorkerModule {
         AuditChainWriter,
         AuditProcessor,
         AuditOutboxRelay,
+        AuditOutboxSweeper,
+        AuditCheckpointWriter,
+        ConsentExpiryProcessor,
+        ConsentExpiryScheduler,
+        AuditRetentionProcessor,
       ],
     };
   }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { AuditLogEntity, DataSource } from '@consentry/database';
 
+import type { AuditCheckpoint } from './audit-checkpoint.js';
 import { AuditEvent } from './audit-event.js';
 
 /** The `prev_hash` of the first entry: there is no previous entry to point at. */
@@ -106,14 +107,36 @@ export function linkAuditEntries(head: AuditChainHead | null, events: readonly A
 }
 
 export interface VerifyAuditChainOptions {
-  /** First seq to verify; the entry before it is trusted as the anchor. Default: the start of the log. */
+  /**
+   * First seq to verify; the entry before it is trusted as the anchor. Default: the start of the log,
+   * or after the last retention cut (see `anchor`).
+   */
   fromSeq?: bigint | number;
   /** Rows read per query. Default 1000. */
   batchSize?: number;
+  /**
+   * Signature-checked checkpoints (`readAuditCheckpoints`): each entry they name must carry their hash,
+   * and the log must reach the newest, so a rewritten chain or a truncated tail is caught.
+   */
+  checkpoints?: readonly AuditCheckpoint[];
+  /**
+   * The hash of entry `seq`, trusted, for a log whose entries up to `seq` were removed by retention:
+   * verification starts at `seq + 1`. Take it from the retention export (outside the database). When
+   * neither this nor `fromSeq` is given, the last cut recorded in `audit_retention_cut` is used.
+   */
+  anchor?: { seq: bigint; hash: string };
 }
 
 export type AuditChainVerification =
-  | { ok: true; entries: number; headHash: string }
+  | {
+      ok: true;
+      entries: number;
+      headHash: string;
+      /** Checkpoints matched, when checkpoints were given. */
+      checkpoints?: number;
+      /** Where verification started, when entries before it were removed by retention. */
+      fromSeq?: bigint;
+    }
   | { ok: false; entries: number; firstBrokenSeq: bigint; reason: string };
 
 interface AuditLogRow {
@@ -166,11 +189,25 @@ export async function verifyAuditChain(
   const table = dataSource.getMetadata(AuditLogEntity).tableName;
   const batchSize = options.batchSize ?? 1000;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('batchSize must be a positive integer');
-  const fromSeq = BigInt(options.fromSeq ?? 1);
-  if (fromSeq < 1n) throw new RangeError('fromSeq must be at least 1');
+  const requestedFromSeq = BigInt(options.fromSeq ?? 1);
+  if (requestedFromSeq < 1n) throw new RangeError('fromSeq must be at least 1');
+  const signed = new Map<bigint, string>();
+  for (const checkpoint of options.checkpoints ?? []) signed.set(checkpoint.seq, checkpoint.hash);
 
   let expectedPrevHash = AUDIT_GENESIS_HASH;
-  if (fromSeq > 1n) {
+  let fromSeq = requestedFromSeq;
+  let anchor = options.anchor;
+  if (anchor === undefined && options.fromSeq === undefined) {
+    // Retention removed a prefix: the first remaining entry chains onto the anchor recorded at the cut.
+    const [cut]: { before_seq: string; anchor_hash: string }[] = await dataSource.query(
+      `SELECT before_seq, anchor_hash FROM audit_retention_cut ORDER BY before_seq DESC LIMIT 1`,
+    );
+    if (cut) anchor = { seq: BigInt(cut.before_seq) - 1n, hash: cut.anchor_hash };
+  }
+  if (anchor !== undefined) {
+    fromSeq = anchor.seq + 1n;
+    expectedPrevHash = anchor.hash;
+  } else if (fromSeq > 1n) {
     const anchor: { hash: string }[] = await dataSource.query(`SELECT hash FROM ${table} WHERE seq = $1`, [
       (fromSeq - 1n).toString(),
     ]);
@@ -182,6 +219,7 @@ export async function verifyAuditChain(
 
   let expectedSeq = fromSeq;
   let entries = 0;
+  let matched = 0;
   for (;;) {
     const rows: AuditLogRow[] = await dataSource.query(
       `SELECT seq, event_id, event_type, occurred_at, client_id, psu_id, consent_id, event, prev_hash, hash
@@ -189,12 +227,35 @@ export async function verifyAuditChain(
       [expectedSeq.toString(), batchSize],
     );
     for (const row of rows) {
-      const reason = findBreak(row, expectedSeq, expectedPrevHash);
+      let reason = findBreak(row, expectedSeq, expectedPrevHash);
+      const signedHash = signed.get(expectedSeq);
+      if (reason === undefined && signedHash !== undefined && signedHash !== row.hash) {
+        // The chain links up, so it was rewritten from here or earlier; the checkpoint outside the
+        // database is what says so.
+        reason = `hash differs from the signed checkpoint of entry ${expectedSeq}`;
+      }
       if (reason !== undefined) return { ok: false, entries, firstBrokenSeq: expectedSeq, reason };
+      if (signedHash !== undefined) matched += 1;
       expectedPrevHash = row.hash;
       expectedSeq += 1n;
       entries += 1;
     }
-    if (rows.length < batchSize) return { ok: true, entries, headHash: expectedPrevHash };
+    if (rows.length < batchSize) break;
   }
+  const newestSigned = [...signed.keys()].reduce((max, seq) => (seq > max ? seq : max), 0n);
+  if (newestSigned >= expectedSeq) {
+    return {
+      ok: false,
+      entries,
+      firstBrokenSeq: expectedSeq,
+      reason: `entry ${expectedSeq} is missing: a signed checkpoint shows the log reached entry ${newestSigned}`,
+    };
+  }
+  return {
+    ok: true,
+    entries,
+    headHash: expectedPrevHash,
+    ...(options.checkpoints ? { checkpoints: matched } : {}),
+    ...(anchor !== undefined ? { fromSeq } : {}),
+  };
 }

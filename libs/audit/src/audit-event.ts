@@ -14,6 +14,8 @@ export const AUDIT_EVENT_TYPES = [
   'token.issued',
   'token.revoked',
   'tpp.registered',
+  'tpp.updated',
+  'tpp.deregistered',
   'tpp.suspended',
   'tpp.reinstated',
   'audit.exported',

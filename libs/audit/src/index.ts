@@ -19,3 +19,18 @@ export type {
   ChainedAuditEntry,
   VerifyAuditChainOptions,
 } from './audit-chain.js';
+export {
+  AUDIT_CHECKPOINT_TYP,
+  auditCheckpointFileName,
+  readAuditCheckpoints,
+  signAuditCheckpoint,
+  verifyAuditCheckpoint,
+} from './audit-checkpoint.js';
+export type { AuditCheckpoint } from './audit-checkpoint.js';
+export { exportAndPruneAuditLog, verifyAuditExport } from './audit-retention.js';
+export type {
+  AuditExportEntry,
+  AuditExportHeader,
+  AuditExportVerification,
+  AuditRetentionResult,
+} from './audit-retention.js';

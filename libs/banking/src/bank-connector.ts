@@ -75,16 +75,176 @@ export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';
 }
 
+/** A creditor account as the bank stores it; for scheme UK.OBIE.PAN the full card number (callers mask it). */
+export interface BankCreditorAccount {
+  schemeName: string;
+  identification: string;
+  name: string | null;
+}
+
+export interface BankBeneficiary {
+  accountId: string;
+  beneficiaryId: string;
+  beneficiaryType: 'Trusted' | 'Ordinary' | null;
+  reference: string | null;
+  creditorAgent: { schemeName: string; identification: string } | null;
+  creditorAccount: BankCreditorAccount;
+}
+
+export type MandateStatusCode = 'ACTV' | 'CANC' | 'EXPI' | 'SUSP';
+
+export interface BankDirectDebit {
+  accountId: string;
+  directDebitId: string;
+  statusCode: MandateStatusCode;
+  mandateIdentification: string;
+  /** OBFrequency6Code. */
+  frequency: string;
+  name: string;
+  previousPaymentDateTime: Date | null;
+  previousPaymentAmount: string | null;
+  currency: string;
+}
+
+export interface BankStandingOrder {
+  accountId: string;
+  standingOrderId: string;
+  statusCode: MandateStatusCode;
+  frequency: string;
+  reference: string | null;
+  numberOfPayments: number | null;
+  firstPaymentDateTime: Date;
+  nextPaymentDateTime: Date | null;
+  lastPaymentDateTime: Date | null;
+  finalPaymentDateTime: Date | null;
+  amount: string;
+  currency: string;
+  creditorAccount: BankCreditorAccount;
+}
+
+export interface BankScheduledPayment {
+  accountId: string;
+  scheduledPaymentId: string;
+  scheduledPaymentDateTime: Date;
+  scheduledType: 'Arrival' | 'Execution';
+  reference: string | null;
+  debtorReference: string | null;
+  amount: string;
+  currency: string;
+  creditorAccount: BankCreditorAccount;
+}
+
+export interface BankStatement {
+  accountId: string;
+  statementId: string;
+  statementReference: string | null;
+  type: 'AccountClosure' | 'AccountOpening' | 'Annual' | 'Interim' | 'RegularPeriodic';
+  startDateTime: Date;
+  endDateTime: Date;
+  creationDateTime: Date;
+  description: string | null;
+  /** Decimal strings, signed: a negative balance is in debit. */
+  openingBalance: string;
+  closingBalance: string;
+  totalCredits: string;
+  totalDebits: string;
+  currency: string;
+}
+
+export interface StatementQuery {
+  accountIds: readonly string[];
+  /** Statements ending at or after this instant. */
+  from?: Date;
+  /** Statements starting at or before this instant. */
+  to?: Date;
+  statementId?: string;
+}
+
+export interface BankParty {
+  partyId: string;
+  partyNumber: string | null;
+  partyType: 'Delegate' | 'Joint' | 'Sole';
+  name: string;
+  fullLegalName: string | null;
+  emailAddress: string | null;
+  phone: string | null;
+  mobile: string | null;
+  address: { streetName: string | null; buildingNumber: string | null; postCode: string | null; townName: string | null; country: string | null } | null;
+}
+
+/** A party as a holder of one account. */
+export interface BankAccountParty extends BankParty {
+  accountId: string;
+  /** OBInternalAccountRole1Code, e.g. UK.OBIE.Principal. */
+  accountRole: string;
+}
+
+export interface BankProduct {
+  accountId: string;
+  productId: string;
+  productName: string;
+  productType: 'BusinessCurrentAccount' | 'CommercialCreditCard' | 'Other' | 'PersonalCurrentAccount' | 'SMELoan';
+  secondaryProductId: string | null;
+  marketingStateId: string | null;
+}
+
+export interface BankOffer {
+  accountId: string;
+  offerId: string;
+  offerType: 'BalanceTransfer' | 'LimitIncrease' | 'MoneyTransfer' | 'Other' | 'PromotionalRate';
+  description: string;
+  startDateTime: Date | null;
+  endDateTime: Date | null;
+  rate: string | null;
+  term: string | null;
+  url: string | null;
+  amount: string | null;
+  fee: string | null;
+  currency: string;
+}
+
+/**
+ * The bank behind a connector cannot answer (network error, timeout, 5xx). The API reports the
+ * connector's accounts as unavailable and serves the rest of a bulk call.
+ */
+export class ConnectorUnavailableError extends Error {
+  override name = 'ConnectorUnavailableError';
+
+  constructor(
+    readonly connector: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Largest page a connector is ever asked for, whatever the configuration says. */
+export const MAX_PAGE_SIZE = 1000;
+
 /**
  * How the resource server reads a bank's ledger. The built-in implementation reads the sandbox ledger
- * in PostgreSQL; a connector to a real core banking system implements the same contract.
+ * in PostgreSQL; a connector to a real core banking system or an upstream bank API implements the same
+ * contract. Every list method takes account ids the caller is allowed to see and returns records in the
+ * order of `accountIds`, then by their own id; ids the connector does not know are left out. A bank that
+ * cannot be reached is a ConnectorUnavailableError, never an empty answer.
  */
 export interface BankConnector {
   /** The `aspsp.connector` value whose banks this connector serves. */
   readonly name: string;
   listAccountsOfPsu(psuId: string): Promise<BankAccount[]>;
-  /** The accounts among `accountIds` (unknown ids are left out), in the order of `accountIds`. */
   findAccounts(accountIds: readonly string[]): Promise<BankAccount[]>;
   listBalances(accountIds: readonly string[]): Promise<BankBalance[]>;
+  /** One account's transactions, keyset-paged. */
   listTransactions(query: TransactionQuery): Promise<TransactionPage>;
+  listBeneficiaries(accountIds: readonly string[]): Promise<BankBeneficiary[]>;
+  listDirectDebits(accountIds: readonly string[]): Promise<BankDirectDebit[]>;
+  listStandingOrders(accountIds: readonly string[]): Promise<BankStandingOrder[]>;
+  listScheduledPayments(accountIds: readonly string[]): Promise<BankScheduledPayment[]>;
+  listStatements(query: StatementQuery): Promise<BankStatement[]>;
+  listAccountParties(accountIds: readonly string[]): Promise<BankAccountParty[]>;
+  /** The party the PSU is at this bank, found through one of the PSU's accounts there. */
+  findPsuParty(psuId: string, accountIds: readonly string[]): Promise<BankParty | null>;
+  listProducts(accountIds: readonly string[]): Promise<BankProduct[]>;
+  listOffers(accountIds: readonly string[]): Promise<BankOffer[]>;
 }

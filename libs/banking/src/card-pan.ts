@@ -6,6 +6,11 @@ export function panContext(accountId: string): string {
   return `account:${accountId}:pan`;
 }
 
+/** Key-management context of a creditor's card number (a beneficiary, standing order or scheduled payment). */
+export function creditorPanContext(owner: string): string {
+  return `${owner}:creditor-pan`;
+}
+
 /** What the ledger needs from key management: decrypting a PAN (structurally @consentry/identity's KeyManagement). */
 export interface PanDecryptor {
   decrypt(ciphertext: string, context: string): string;

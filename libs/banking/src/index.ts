@@ -1,13 +1,31 @@
-export { InvalidCursorError } from './bank-connector.js';
+export { AggregatedBank } from './aggregated-bank.js';
+export type { Gathered } from './aggregated-bank.js';
+export { ConnectorUnavailableError, InvalidCursorError, MAX_PAGE_SIZE } from './bank-connector.js';
 export type {
   BalanceTypeCode,
   BankAccount,
+  BankAccountParty,
   BankBalance,
+  BankBeneficiary,
   BankConnector,
+  BankCreditorAccount,
+  BankDirectDebit,
+  BankOffer,
+  BankParty,
+  BankProduct,
+  BankScheduledPayment,
+  BankStandingOrder,
+  BankStatement,
   BankTransaction,
+  MandateStatusCode,
+  StatementQuery,
   TransactionPage,
   TransactionQuery,
 } from './bank-connector.js';
-export { PAN_SCHEME, panContext } from './card-pan.js';
+export { creditorPanContext, PAN_SCHEME, panContext } from './card-pan.js';
 export type { PanDecryptor } from './card-pan.js';
+export { HttpBankConnector } from './http-bank.connector.js';
+export type { HttpBankConnectorOptions } from './http-bank.connector.js';
+export { serveBankConnector } from './connector-server.js';
+export type { ConnectorServer } from './connector-server.js';
 export { formatAmount, SANDBOX_LEDGER_CONNECTOR, SandboxLedgerConnector } from './sandbox-ledger.connector.js';

@@ -3,14 +3,26 @@ import { DataSource } from '@consentry/database';
 import {
   BalanceTypeCode,
   BankAccount,
+  BankAccountParty,
   BankBalance,
+  BankBeneficiary,
   BankConnector,
+  BankCreditorAccount,
+  BankDirectDebit,
+  BankOffer,
+  BankParty,
+  BankProduct,
+  BankScheduledPayment,
+  BankStandingOrder,
+  BankStatement,
   BankTransaction,
   InvalidCursorError,
+  MAX_PAGE_SIZE,
+  StatementQuery,
   TransactionPage,
   TransactionQuery,
 } from './bank-connector.js';
-import { PAN_SCHEME, panContext, PanDecryptor } from './card-pan.js';
+import { creditorPanContext, PAN_SCHEME, panContext, PanDecryptor } from './card-pan.js';
 
 export const SANDBOX_LEDGER_CONNECTOR = 'sandbox-ledger';
 
@@ -56,16 +68,24 @@ function decodeCursor(cursor: string): Cursor {
 
 type Row = Record<string, unknown>;
 
+/** The ledger tables listed per account; the names are constants, never caller input. */
+type LedgerTable = 'beneficiary' | 'direct_debit' | 'standing_order' | 'scheduled_payment' | 'statement' | 'product' | 'offer';
+
+/** A signed amount ('-12.50000' -> '-12.50'); statement balances keep their sign until mapped to OB. */
+function signedAmount(value: string): string {
+  return `${value.startsWith('-') ? '-' : ''}${formatAmount(value)}`;
+}
+
 /**
  * The built-in ledger (tables account, balance, transaction) for banks whose `aspsp.connector` is
  * `sandbox-ledger`. Card numbers are stored encrypted and decrypted here, only when read.
  */
 export class SandboxLedgerConnector implements BankConnector {
-  readonly name = SANDBOX_LEDGER_CONNECTOR;
-
   constructor(
     private readonly dataSource: DataSource,
     private readonly keys: PanDecryptor,
+    /** The `aspsp.connector` value served; another name lets one ledger stand in for an upstream bank. */
+    readonly name: string = SANDBOX_LEDGER_CONNECTOR,
   ) {}
 
   async listAccountsOfPsu(psuId: string): Promise<BankAccount[]> {
@@ -121,11 +141,6 @@ export class SandboxLedgerConnector implements BankConnector {
       filters.push(`t.booking_date_time <= $${params.length}`);
     }
     const where = filters.join(' AND ');
-    const [summary]: Row[] = await this.dataSource.query(
-      `SELECT count(*)::int AS n, min(t.booking_date_time) AS first, max(t.booking_date_time) AS last
-         FROM transaction t WHERE ${where}`,
-      params,
-    );
     const pageParams = [...params];
     let keyset = '';
     if (query.after) {
@@ -134,21 +149,225 @@ export class SandboxLedgerConnector implements BankConnector {
       // Keyset paging on the (account_id, booking_date_time, transaction_id) index: stable under inserts.
       keyset = ` AND (t.booking_date_time, t.transaction_id) > ($${pageParams.length - 1}, $${pageParams.length})`;
     }
-    pageParams.push(query.pageSize + 1);
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT t.* FROM transaction t WHERE ${where}${keyset}
-        ORDER BY t.booking_date_time, t.transaction_id LIMIT $${pageParams.length}`,
-      pageParams,
-    );
-    const transactions = rows.slice(0, query.pageSize).map((row) => this.toTransaction(row));
-    const hasMore = rows.length > query.pageSize;
+    const pageSize = Math.min(Math.max(1, query.pageSize), MAX_PAGE_SIZE);
+    pageParams.push(pageSize + 1);
+    // The window's size and bounds (for TotalPages and Meta) and the page itself, side by side on two
+    // pooled connections: one round trip of latency, without repeating the summary on every row.
+    const [[summary], rows]: [Row[], Row[]] = await Promise.all([
+      this.dataSource.query(
+        `SELECT count(*)::int AS n, min(t.booking_date_time) AS first, max(t.booking_date_time) AS last FROM transaction t WHERE ${where}`,
+        params,
+      ),
+      this.dataSource.query(
+        `SELECT t.* FROM transaction t WHERE ${where}${keyset} ORDER BY t.booking_date_time, t.transaction_id LIMIT $${pageParams.length}`,
+        pageParams,
+      ),
+    ]);
+    const transactions = rows.slice(0, pageSize).map((row) => this.toTransaction(row));
+    const hasMore = rows.length > pageSize;
     const total = (summary?.n as number | undefined) ?? 0;
     return {
       transactions,
       nextCursor: hasMore ? encodeCursor(transactions[transactions.length - 1]!) : null,
-      totalPages: Math.ceil(total / query.pageSize),
+      totalPages: Math.ceil(total / pageSize),
       firstAvailableDateTime: (summary?.first as Date | null | undefined) ?? null,
       lastAvailableDateTime: (summary?.last as Date | null | undefined) ?? null,
+    };
+  }
+
+  async listBeneficiaries(accountIds: readonly string[]): Promise<BankBeneficiary[]> {
+    const rows = await this.rowsOf('beneficiary', 'beneficiary_id', accountIds);
+    return rows.map((row) => ({
+      accountId: row.account_id as string,
+      beneficiaryId: row.beneficiary_id as string,
+      beneficiaryType: (row.beneficiary_type as BankBeneficiary['beneficiaryType']) ?? null,
+      reference: (row.reference as string | null) ?? null,
+      creditorAgent:
+        row.creditor_agent_scheme_name && row.creditor_agent_identification
+          ? { schemeName: row.creditor_agent_scheme_name as string, identification: row.creditor_agent_identification as string }
+          : null,
+      creditorAccount: this.creditorOf(row, `beneficiary:${row.beneficiary_id as string}`),
+    }));
+  }
+
+  async listDirectDebits(accountIds: readonly string[]): Promise<BankDirectDebit[]> {
+    const rows = await this.rowsOf('direct_debit', 'direct_debit_id', accountIds);
+    return rows.map((row) => ({
+      accountId: row.account_id as string,
+      directDebitId: row.direct_debit_id as string,
+      statusCode: row.status_code as BankDirectDebit['statusCode'],
+      mandateIdentification: row.mandate_identification as string,
+      frequency: row.frequency as string,
+      name: row.name as string,
+      previousPaymentDateTime: (row.previous_payment_date_time as Date | null) ?? null,
+      previousPaymentAmount: row.previous_payment_amount === null ? null : formatAmount(row.previous_payment_amount as string),
+      currency: (row.currency as string).trim(),
+    }));
+  }
+
+  async listStandingOrders(accountIds: readonly string[]): Promise<BankStandingOrder[]> {
+    const rows = await this.rowsOf('standing_order', 'standing_order_id', accountIds);
+    return rows.map((row) => ({
+      accountId: row.account_id as string,
+      standingOrderId: row.standing_order_id as string,
+      statusCode: row.status_code as BankStandingOrder['statusCode'],
+      frequency: row.frequency as string,
+      reference: (row.reference as string | null) ?? null,
+      numberOfPayments: (row.number_of_payments as number | null) ?? null,
+      firstPaymentDateTime: row.first_payment_date_time as Date,
+      nextPaymentDateTime: (row.next_payment_date_time as Date | null) ?? null,
+      lastPaymentDateTime: (row.last_payment_date_time as Date | null) ?? null,
+      finalPaymentDateTime: (row.final_payment_date_time as Date | null) ?? null,
+      amount: formatAmount(row.amount as string),
+      currency: (row.currency as string).trim(),
+      creditorAccount: this.creditorOf(row, `standing-order:${row.standing_order_id as string}`),
+    }));
+  }
+
+  async listScheduledPayments(accountIds: readonly string[]): Promise<BankScheduledPayment[]> {
+    const rows = await this.rowsOf('scheduled_payment', 'scheduled_payment_id', accountIds);
+    return rows.map((row) => ({
+      accountId: row.account_id as string,
+      scheduledPaymentId: row.scheduled_payment_id as string,
+      scheduledPaymentDateTime: row.scheduled_payment_date_time as Date,
+      scheduledType: row.scheduled_type as BankScheduledPayment['scheduledType'],
+      reference: (row.reference as string | null) ?? null,
+      debtorReference: (row.debtor_reference as string | null) ?? null,
+      amount: formatAmount(row.amount as string),
+      currency: (row.currency as string).trim(),
+      creditorAccount: this.creditorOf(row, `scheduled-payment:${row.scheduled_payment_id as string}`),
+    }));
+  }
+
+  async listStatements(query: StatementQuery): Promise<BankStatement[]> {
+    const filters: string[] = [];
+    const params: unknown[] = [];
+    if (query.from) {
+      params.push(query.from);
+      filters.push(`r.end_date_time >= $${params.length + 2}`);
+    }
+    if (query.to) {
+      params.push(query.to);
+      filters.push(`r.start_date_time <= $${params.length + 2}`);
+    }
+    if (query.statementId) {
+      params.push(query.statementId);
+      filters.push(`r.statement_id = $${params.length + 2}`);
+    }
+    const rows = await this.rowsOf('statement', 'statement_id', query.accountIds, filters, params);
+    return rows.map((row) => ({
+      accountId: row.account_id as string,
+      statementId: row.statement_id as string,
+      statementReference: (row.statement_reference as string | null) ?? null,
+      type: row.type as BankStatement['type'],
+      startDateTime: row.start_date_time as Date,
+      endDateTime: row.end_date_time as Date,
+      creationDateTime: row.creation_date_time as Date,
+      description: (row.description as string | null) ?? null,
+      openingBalance: signedAmount(row.opening_balance as string),
+      closingBalance: signedAmount(row.closing_balance as string),
+      totalCredits: formatAmount(row.total_credits as string),
+      totalDebits: formatAmount(row.total_debits as string),
+      currency: (row.currency as string).trim(),
+    }));
+  }
+
+  async listAccountParties(accountIds: readonly string[]): Promise<BankAccountParty[]> {
+    if (accountIds.length === 0) return [];
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT p.*, ap.account_id, ap.account_role FROM account_party ap
+         JOIN party p ON p.party_id = ap.party_id
+         JOIN account a ON a.account_id = ap.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+        WHERE ap.account_id = ANY($1::text[]) AND b.connector = $2
+        ORDER BY array_position($1::text[], ap.account_id), p.party_id`,
+      [accountIds, this.name],
+    );
+    return rows.map((row) => ({ ...this.toParty(row), accountId: row.account_id as string, accountRole: row.account_role as string }));
+  }
+
+  async findPsuParty(psuId: string, accountIds: readonly string[]): Promise<BankParty | null> {
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT p.* FROM party p
+         JOIN account_party ap ON ap.party_id = p.party_id
+         JOIN account a ON a.account_id = ap.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+        WHERE p.psu_id = $1 AND ap.account_id = ANY($2::text[]) AND b.connector = $3
+        ORDER BY p.party_id LIMIT 1`,
+      [psuId, accountIds, this.name],
+    );
+    return rows[0] ? this.toParty(rows[0]) : null;
+  }
+
+  async listProducts(accountIds: readonly string[]): Promise<BankProduct[]> {
+    const rows = await this.rowsOf('product', 'product_id', accountIds);
+    return rows.map((row) => ({
+      accountId: row.account_id as string,
+      productId: row.product_id as string,
+      productName: row.product_name as string,
+      productType: row.product_type as BankProduct['productType'],
+      secondaryProductId: (row.secondary_product_id as string | null) ?? null,
+      marketingStateId: (row.marketing_state_id as string | null) ?? null,
+    }));
+  }
+
+  async listOffers(accountIds: readonly string[]): Promise<BankOffer[]> {
+    const rows = await this.rowsOf('offer', 'offer_id', accountIds);
+    return rows.map((row) => ({
+      accountId: row.account_id as string,
+      offerId: row.offer_id as string,
+      offerType: row.offer_type as BankOffer['offerType'],
+      description: row.description as string,
+      startDateTime: (row.start_date_time as Date | null) ?? null,
+      endDateTime: (row.end_date_time as Date | null) ?? null,
+      rate: (row.rate as string | null) ?? null,
+      term: (row.term as string | null) ?? null,
+      url: (row.url as string | null) ?? null,
+      amount: row.amount === null ? null : formatAmount(row.amount as string),
+      fee: row.fee === null ? null : formatAmount(row.fee as string),
+      currency: (row.currency as string).trim(),
+    }));
+  }
+
+  /** Rows of one ledger table for the given accounts of this connector's banks, in account order, then by id. */
+  private async rowsOf(table: LedgerTable, idColumn: string, accountIds: readonly string[], filters: string[] = [], extra: unknown[] = []): Promise<Row[]> {
+    if (accountIds.length === 0) return [];
+    const where = ['r.account_id = ANY($1::text[])', 'b.connector = $2', ...filters].join(' AND ');
+    return this.dataSource.query(
+      `SELECT r.* FROM ${table} r JOIN account a ON a.account_id = r.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+        WHERE ${where} ORDER BY array_position($1::text[], r.account_id), r.${idColumn}`,
+      [accountIds, this.name, ...extra],
+    );
+  }
+
+  private creditorOf(row: Row, owner: string): BankCreditorAccount {
+    const schemeName = row.creditor_scheme_name as string;
+    const stored = row.creditor_identification as string;
+    return {
+      schemeName,
+      identification: schemeName === PAN_SCHEME ? this.keys.decrypt(stored, creditorPanContext(owner)) : stored,
+      name: (row.creditor_name as string | null) ?? null,
+    };
+  }
+
+  private toParty(row: Row): BankParty {
+    const hasAddress = row.street_name || row.post_code || row.town_name;
+    return {
+      partyId: row.party_id as string,
+      partyNumber: (row.party_number as string | null) ?? null,
+      partyType: row.party_type as BankParty['partyType'],
+      name: row.name as string,
+      fullLegalName: (row.full_legal_name as string | null) ?? null,
+      emailAddress: (row.email_address as string | null) ?? null,
+      phone: (row.phone as string | null) ?? null,
+      mobile: (row.mobile as string | null) ?? null,
+      address: hasAddress
+        ? {
+            streetName: (row.street_name as string | null) ?? null,
+            buildingNumber: (row.building_number as string | null) ?? null,
+            postCode: (row.post_code as string | null) ?? null,
+            townName: (row.town_name as string | null) ?? null,
+            country: ((row.country as string | null) ?? null)?.trim() ?? null,
+          }
+        : null,
     };
   }
 

@@ -1,3 +1,4 @@
+import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
 import { loadPlatformConfig, PlatformConfig } from './platform.config.js';
 
@@ -21,6 +22,25 @@ export interface AuthServerConfig extends PlatformConfig {
   cookieKeys?: string[];
   /** Trust X-Forwarded-* from a TLS-terminating proxy. */
   trustProxy: boolean;
+  /** Public JWKS of the trusted software-statement directory (RFC 7591 section 2.3). */
+  softwareStatementJwksFile?: string;
+  /** The directory's `iss`; when set, statements from any other issuer are refused. Needs the JWKS file. */
+  softwareStatementIssuer?: string;
+  /** Public JWKS of the API's private_key_jwt key, making it an introspection-only client. */
+  apiClientJwksFile?: string;
+  /** client_id of the API as an introspection client. */
+  apiClientId: string;
+  /** Failed logins from one client IP within the window before that IP is refused further attempts. */
+  loginIpMaxFailures: number;
+  loginIpWindowSeconds: number;
+  /** Seconds a PSU journey may sit without activity before it is returned to the TPP (PSD2 RTS Art. 4(3)(d)). */
+  interactionIdleSeconds: number;
+  /**
+   * Seconds a TPP's client metadata may be served from memory. A change to the `tpp` row (suspension,
+   * deregistration, update) evicts it at once through a PostgreSQL NOTIFY; this bounds staleness should a
+   * notification be lost. 0 reads the row on every request.
+   */
+  tppCacheSeconds: number;
 }
 
 export interface WorkerConfig extends PlatformConfig {
@@ -29,6 +49,39 @@ export interface WorkerConfig extends PlatformConfig {
   relayIntervalMs: number;
   /** Largest number of audit events moved or chained in one batch. */
   auditBatchSize: number;
+  /**
+   * BullMQ lock of a chain batch: a batch whose worker died is redelivered (as stalled) after about
+   * this long. Shorter means faster recovery and more renewals.
+   */
+  auditJobLockMs: number;
+  /**
+   * How long an outbox row may stay relayed without being chained before it is relayed again (the job
+   * was lost by Redis, e.g. a restart without AOF). Longer than a normal retry backlog.
+   */
+  auditResweepGraceMs: number;
+  /** Milliseconds between sweeps for relayed-but-unchained outbox rows. */
+  auditResweepIntervalMs: number;
+  /** Milliseconds between signed checkpoints of the chain head; 0 switches checkpoints off. */
+  auditCheckpointIntervalMs: number;
+  /** Private JWK (JSON) signing checkpoints. Required in production; generated under dataDir in the sandbox. */
+  auditCheckpointKeyFile?: string;
+  /** Where signed checkpoints are written (one `<seq>.jws` file each); ship it off the database host. */
+  auditCheckpointDir: string;
+  /** Days audit entries are kept; older ones are exported and removed. 0 keeps them for ever. */
+  auditRetentionDays: number;
+  /** Where retention exports (NDJSON with the chain's anchor hashes) are written. */
+  auditExportDir: string;
+  /**
+   * Connection of the maintenance role that may EXECUTE audit_log_prune (the application role may not);
+   * default DATABASE_URL, which works only where that role has the grant (the sandbox).
+   */
+  auditMaintenanceDatabaseUrl?: string;
+  /** Milliseconds between consent expiry sweeps (a BullMQ job scheduler, one run at a time). */
+  consentExpiryIntervalMs: number;
+  /** Consents expired per transaction by the sweep. */
+  consentExpiryBatchSize: number;
+  /** Seconds a consent may wait for authorisation (AWAU) before it is expired. */
+  consentAwaitingMaxAgeSeconds: number;
 }
 
 export function loadApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
@@ -45,6 +98,16 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
 export function loadAuthServerConfig(env: Record<string, string | undefined> = process.env): AuthServerConfig {
   const read = new EnvReader(env);
   const cookieKeys = read.optionalString('COOKIE_KEYS');
+  const softwareStatementJwksFile = read.optionalString('SOFTWARE_STATEMENT_JWKS_FILE');
+  const softwareStatementIssuer = read.optionalString('SOFTWARE_STATEMENT_ISSUER');
+  if (softwareStatementIssuer !== undefined && softwareStatementJwksFile === undefined) {
+    // Pinning an issuer without its keys would silently trust the sandbox directory instead.
+    throw new ConfigError('SOFTWARE_STATEMENT_ISSUER', 'needs SOFTWARE_STATEMENT_JWKS_FILE (the directory\'s public keys)');
+  }
+  const apiClientId = read.string('API_CLIENT_ID', 'consentry-api');
+  if (!/^[A-Za-z0-9._~-]{1,200}$/.test(apiClientId)) {
+    throw new ConfigError('API_CLIENT_ID', 'must be 1-200 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-"');
+  }
   return {
     ...loadPlatformConfig(env),
     port: read.port('AUTH_SERVER_PORT', 3001),
@@ -52,15 +115,42 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
     signingJwksFile: read.optionalString('SIGNING_JWKS_FILE'),
     cookieKeys: cookieKeys?.split(',').map((k) => k.trim()).filter(Boolean),
     trustProxy: read.boolean('TRUST_PROXY', false),
+    softwareStatementJwksFile,
+    softwareStatementIssuer,
+    apiClientJwksFile: read.optionalString('API_CLIENT_JWKS_FILE'),
+    apiClientId,
+    loginIpMaxFailures: read.integer('LOGIN_IP_MAX_FAILURES', 20, { min: 1, max: 10_000 }),
+    loginIpWindowSeconds: read.integer('LOGIN_IP_WINDOW_SECONDS', 15 * 60, { min: 10, max: 24 * 3600 }),
+    // PSD2 RTS Art. 4(3)(d): at most 5 minutes without activity after authentication.
+    interactionIdleSeconds: read.integer('INTERACTION_IDLE_SECONDS', 300, { min: 5, max: 300 }),
+    tppCacheSeconds: read.integer('TPP_CACHE_SECONDS', 30, { min: 0, max: 300 }),
   };
 }
 
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
   const read = new EnvReader(env);
+  const platform = loadPlatformConfig(env);
+  if (platform.mode === 'production' && read.optionalString('AUDIT_CHECKPOINT_KEY_FILE') === undefined
+    && read.integer('AUDIT_CHECKPOINT_INTERVAL_MS', 60_000, { min: 0 }) > 0) {
+    // A key generated next to the data would be a key the database's administrators hold.
+    throw new ConfigError('AUDIT_CHECKPOINT_KEY_FILE', 'is required in production mode (or set AUDIT_CHECKPOINT_INTERVAL_MS=0)');
+  }
   return {
-    ...loadPlatformConfig(env),
+    ...platform,
     port: read.port('WORKER_PORT', 3002),
     relayIntervalMs: read.integer('AUDIT_RELAY_INTERVAL_MS', 200, { min: 10, max: 60_000 }),
     auditBatchSize: read.integer('AUDIT_BATCH_SIZE', 500, { min: 1, max: 10_000 }),
+    auditJobLockMs: read.integer('AUDIT_JOB_LOCK_MS', 30_000, { min: 1_000, max: 600_000 }),
+    auditResweepGraceMs: read.integer('AUDIT_RESWEEP_GRACE_MS', 5 * 60_000, { min: 1_000, max: 24 * 3600_000 }),
+    auditResweepIntervalMs: read.integer('AUDIT_RESWEEP_INTERVAL_MS', 30_000, { min: 100, max: 3600_000 }),
+    auditCheckpointIntervalMs: read.integer('AUDIT_CHECKPOINT_INTERVAL_MS', 60_000, { min: 0, max: 24 * 3600_000 }),
+    auditCheckpointKeyFile: read.optionalString('AUDIT_CHECKPOINT_KEY_FILE'),
+    auditCheckpointDir: read.string('AUDIT_CHECKPOINT_DIR', `${platform.dataDir}/audit-checkpoints`),
+    auditRetentionDays: read.integer('AUDIT_RETENTION_DAYS', 0, { min: 0, max: 100 * 366 }),
+    auditExportDir: read.string('AUDIT_EXPORT_DIR', `${platform.dataDir}/audit-exports`),
+    auditMaintenanceDatabaseUrl: read.optionalString('AUDIT_MAINTENANCE_DATABASE_URL'),
+    consentExpiryIntervalMs: read.integer('CONSENT_EXPIRY_INTERVAL_MS', 60_000, { min: 100, max: 24 * 3600_000 }),
+    consentExpiryBatchSize: read.integer('CONSENT_EXPIRY_BATCH_SIZE', 50_000, { min: 1, max: 1_000_000 }),
+    consentAwaitingMaxAgeSeconds: read.integer('CONSENT_AWAITING_MAX_AGE_SECONDS', 3600, { min: 60, max: 366 * 86_400 }),
   };
 }

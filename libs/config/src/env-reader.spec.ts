@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
-import { loadApiConfig } from './app.config.js';
+import { loadApiConfig, loadAuthServerConfig } from './app.config.js';
 
 describe('EnvReader', () => {
   it('names the variable when a port is not a number', () => {
@@ -34,6 +34,75 @@ describe('loadApiConfig', () => {
   it('requires SECRETS_KEY in production', () => {
     expect(() => loadApiConfig({ CONSENTRY_MODE: 'production', DATABASE_URL: 'postgres://h/x' })).toThrow(
       'SECRETS_KEY is required in production mode',
+    );
+  });
+});
+
+describe('loadAuthServerConfig', () => {
+  const base = { DATABASE_URL: 'postgres://localhost/x' };
+
+  it('reads the onboarding, introspection-client and login defaults', () => {
+    const config = loadAuthServerConfig(base);
+    expect(config).toMatchObject({
+      port: 3001,
+      accessTokenTtl: 300,
+      apiClientId: 'consentry-api',
+      loginIpMaxFailures: 20,
+      loginIpWindowSeconds: 900,
+      interactionIdleSeconds: 300,
+      tppCacheSeconds: 30,
+    });
+    expect(config.softwareStatementJwksFile).toBeUndefined();
+    expect(config.softwareStatementIssuer).toBeUndefined();
+    expect(config.apiClientJwksFile).toBeUndefined();
+  });
+
+  it('reads every auth-server variable when set', () => {
+    const config = loadAuthServerConfig({
+      ...base,
+      SOFTWARE_STATEMENT_JWKS_FILE: '/etc/consentry/directory.jwks.json',
+      SOFTWARE_STATEMENT_ISSUER: 'https://directory.example',
+      API_CLIENT_JWKS_FILE: '/etc/consentry/api-client.jwks.json',
+      API_CLIENT_ID: 'bank-api',
+      LOGIN_IP_MAX_FAILURES: '7',
+      LOGIN_IP_WINDOW_SECONDS: '60',
+      INTERACTION_IDLE_SECONDS: '120',
+      TPP_CACHE_SECONDS: '0',
+    });
+    expect(config).toMatchObject({
+      softwareStatementJwksFile: '/etc/consentry/directory.jwks.json',
+      softwareStatementIssuer: 'https://directory.example',
+      apiClientJwksFile: '/etc/consentry/api-client.jwks.json',
+      apiClientId: 'bank-api',
+      loginIpMaxFailures: 7,
+      loginIpWindowSeconds: 60,
+      interactionIdleSeconds: 120,
+      tppCacheSeconds: 0,
+    });
+  });
+
+  it('refuses an inactivity limit above the 5 minutes of PSD2 RTS Art. 4(3)(d)', () => {
+    expect(() => loadAuthServerConfig({ ...base, INTERACTION_IDLE_SECONDS: '301' })).toThrow(new ConfigError('INTERACTION_IDLE_SECONDS', 'must be at most 300'));
+  });
+
+  it('refuses a login limit that is not a positive whole number', () => {
+    expect(() => loadAuthServerConfig({ ...base, LOGIN_IP_MAX_FAILURES: '0' })).toThrow(new ConfigError('LOGIN_IP_MAX_FAILURES', 'must be at least 1'));
+    expect(() => loadAuthServerConfig({ ...base, LOGIN_IP_WINDOW_SECONDS: 'soon' })).toThrow(new ConfigError('LOGIN_IP_WINDOW_SECONDS', 'must be a whole number (got "soon")'));
+  });
+
+  it('refuses a TPP cache longer than 300 s', () => {
+    expect(() => loadAuthServerConfig({ ...base, TPP_CACHE_SECONDS: '301' })).toThrow(new ConfigError('TPP_CACHE_SECONDS', 'must be at most 300'));
+  });
+
+  it('refuses a pinned statement issuer without the directory keys', () => {
+    expect(() => loadAuthServerConfig({ ...base, SOFTWARE_STATEMENT_ISSUER: 'https://directory.example' })).toThrow(
+      new ConfigError('SOFTWARE_STATEMENT_ISSUER', "needs SOFTWARE_STATEMENT_JWKS_FILE (the directory's public keys)"),
+    );
+  });
+
+  it('refuses an API client id with characters a client_id cannot carry', () => {
+    expect(() => loadAuthServerConfig({ ...base, API_CLIENT_ID: 'bank api' })).toThrow(
+      new ConfigError('API_CLIENT_ID', 'must be 1-200 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-"'),
     );
   });
 });

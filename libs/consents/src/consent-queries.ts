@@ -1,4 +1,4 @@
-import { AccountAccessConsentEntity, ConsentStatus, DataSource } from '@consentry/database';
+import { AccountAccessConsentEntity, ConsentJurisdiction, ConsentStatus, DataSource } from '@consentry/database';
 
 import { Permission } from './permissions.js';
 
@@ -13,24 +13,22 @@ export interface ConsentAccess {
   expirationDateTime: Date | null;
   transactionFromDateTime: Date | null;
   transactionToDateTime: Date | null;
+  /** Which re-authentication period applies (EU 180 days, UK 90 days). */
+  jurisdiction: ConsentJurisdiction;
+  authorisedAt: Date | null;
+  reauthenticatedAt: Date | null;
 }
 
-export async function findConsentAccess(dataSource: DataSource, consentId: string): Promise<ConsentAccess | null> {
-  const rows: Array<Record<string, unknown>> = await dataSource.query(
-    `SELECT c.consent_id, c.client_id, c.psu_id, c.status, c.permissions, c.expiration_date_time,
-            c.transaction_from_date_time, c.transaction_to_date_time,
-            coalesce(array_agg(ca.account_id ORDER BY ca.account_id) FILTER (WHERE ca.account_id IS NOT NULL), '{}') AS account_ids
-       FROM account_access_consent c
-       LEFT JOIN consent_account ca ON ca.consent_id = c.consent_id
-      WHERE c.consent_id = $1
-      GROUP BY c.consent_id`,
-    [consentId],
-  );
-  const row = rows[0];
-  if (!row) return null;
+/** The columns every consent-access read selects (table alias `c`), in the order `consentAccessFromRow` reads them. */
+export const CONSENT_ACCESS_COLUMNS = `c.consent_id, c.client_id AS consent_client_id, c.psu_id, c.status, c.permissions, c.expiration_date_time,
+         c.transaction_from_date_time, c.transaction_to_date_time, c.jurisdiction, c.authorised_at, c.reauthenticated_at,
+         (SELECT coalesce(array_agg(ca.account_id ORDER BY ca.account_id), '{}') FROM consent_account ca WHERE ca.consent_id = c.consent_id) AS account_ids`;
+
+/** Maps a row selected with CONSENT_ACCESS_COLUMNS. */
+export function consentAccessFromRow(row: Record<string, unknown>): ConsentAccess {
   return {
     consentId: row.consent_id as string,
-    clientId: row.client_id as string,
+    clientId: row.consent_client_id as string,
     psuId: (row.psu_id as string | null) ?? null,
     status: row.status as ConsentStatus,
     permissions: row.permissions as Permission[],
@@ -38,7 +36,18 @@ export async function findConsentAccess(dataSource: DataSource, consentId: strin
     expirationDateTime: (row.expiration_date_time as Date | null) ?? null,
     transactionFromDateTime: (row.transaction_from_date_time as Date | null) ?? null,
     transactionToDateTime: (row.transaction_to_date_time as Date | null) ?? null,
+    jurisdiction: row.jurisdiction as ConsentJurisdiction,
+    authorisedAt: (row.authorised_at as Date | null) ?? null,
+    reauthenticatedAt: (row.reauthenticated_at as Date | null) ?? null,
   };
+}
+
+export async function findConsentAccess(dataSource: DataSource, consentId: string): Promise<ConsentAccess | null> {
+  const rows: Array<Record<string, unknown>> = await dataSource.query(
+    `SELECT ${CONSENT_ACCESS_COLUMNS} FROM account_access_consent c WHERE c.consent_id = $1`,
+    [consentId],
+  );
+  return rows[0] ? consentAccessFromRow(rows[0]) : null;
 }
 
 /** A TPP reads only its own consents; another TPP's consent is "not found". */

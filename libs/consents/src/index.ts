@@ -1,6 +1,6 @@
 export { AuthoriseAccountAccessConsent, lockConsentOfClient } from './authorise-account-access-consent.use-case.js';
 export type { AuthoriseAccountAccessConsentCommand } from './authorise-account-access-consent.use-case.js';
-export { findConsentAccess, findConsentOfClient, isConsentLive } from './consent-queries.js';
+export { CONSENT_ACCESS_COLUMNS, consentAccessFromRow, findConsentAccess, findConsentOfClient, isConsentLive } from './consent-queries.js';
 export type { ConsentAccess } from './consent-queries.js';
 export { assertTransition, canTransition } from './consent-status.js';
 export { ConsentException, ConsentExceptionCode } from './consent.exception.js';
@@ -12,3 +12,12 @@ export { describePermissions } from './permission-descriptions.js';
 export type { PermissionGroup } from './permission-descriptions.js';
 export { checkPermissionCombination, isPermission, PERMISSIONS } from './permissions.js';
 export type { Permission, PermissionProblem } from './permissions.js';
+export { CONSENT_EXPIRY_LOCK_KEY, expireConsents } from './expire-consents.js';
+export type { ExpireConsentsOptions, ExpireConsentsResult } from './expire-consents.js';
+export {
+  DEFAULT_REAUTHENTICATION_POLICY,
+  needsReauthentication,
+  REAUTHENTICATE_ERROR_CODE,
+  reauthenticationDueAt,
+} from './consent-reauthentication.js';
+export type { ReauthenticationPolicy, ReauthenticationSubject } from './consent-reauthentication.js';

@@ -1,6 +1,9 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 
 import { InitialSchema1764000000000 } from '../migrations/1764000000000-initial-schema.js';
+import { WorkerExpiryRetention1764200000000 } from '../migrations/1764200000000-worker-expiry-retention.js';
+import { AisResources1764300000000 } from '../migrations/1764300000000-ais-resources.js';
+import { TppDeregistered1764400000000 } from '../migrations/1764400000000-tpp-deregistered.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -13,6 +16,15 @@ import { OidcModelEntity } from './entities/oidc-model.entity.js';
 import { PsuEntity } from './entities/psu.entity.js';
 import { TppEntity } from './entities/tpp.entity.js';
 import { TransactionEntity } from './entities/transaction.entity.js';
+import { AccountPartyEntity } from './entities/account-party.entity.js';
+import { BeneficiaryEntity } from './entities/beneficiary.entity.js';
+import { DirectDebitEntity } from './entities/direct-debit.entity.js';
+import { OfferEntity } from './entities/offer.entity.js';
+import { PartyEntity } from './entities/party.entity.js';
+import { ProductEntity } from './entities/product.entity.js';
+import { ScheduledPaymentEntity } from './entities/scheduled-payment.entity.js';
+import { StandingOrderEntity } from './entities/standing-order.entity.js';
+import { StatementEntity } from './entities/statement.entity.js';
 
 export const ENTITIES = [
   AspspEntity,
@@ -27,10 +39,19 @@ export const ENTITIES = [
   OidcModelEntity,
   AuditOutboxEntity,
   AuditLogEntity,
+  BeneficiaryEntity,
+  DirectDebitEntity,
+  StandingOrderEntity,
+  ScheduledPaymentEntity,
+  StatementEntity,
+  PartyEntity,
+  AccountPartyEntity,
+  ProductEntity,
+  OfferEntity,
 ];
 
 /** Hand-reviewed migrations, in order. The schema never comes from `synchronize`. */
-export const MIGRATIONS = [InitialSchema1764000000000];
+export const MIGRATIONS = [InitialSchema1764000000000, WorkerExpiryRetention1764200000000, AisResources1764300000000, TppDeregistered1764400000000];
 
 export interface DatabaseOptions {
   url: string;

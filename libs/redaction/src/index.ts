@@ -6,6 +6,7 @@ export {
   DIRECTION_PERMISSIONS,
   filterAccountByPermissions,
   filterBalanceByPermissions,
+  filterByPermissions,
   filterTransactionByPermissions,
   isDirectionAllowed,
   PERMISSION_FIELDS,

@@ -5,8 +5,10 @@ import {
   allowedFields,
   filterAccountByPermissions,
   filterBalanceByPermissions,
+  filterByPermissions,
   filterTransactionByPermissions,
   PERMISSION_FIELDS,
+  PermissionedResource,
 } from './permission-rules.js';
 
 const PERMISSIONS = [
@@ -19,7 +21,31 @@ const PERMISSIONS = [
   'ReadTransactionsCredits',
   'ReadTransactionsDebits',
   'ReadBeneficiariesBasic',
+  'ReadBeneficiariesDetail',
+  'ReadDirectDebits',
+  'ReadOffers',
   'ReadParty',
+  'ReadPartyPSU',
+  'ReadProducts',
+  'ReadScheduledPaymentsBasic',
+  'ReadScheduledPaymentsDetail',
+  'ReadStandingOrdersBasic',
+  'ReadStandingOrdersDetail',
+  'ReadStatementsBasic',
+  'ReadStatementsDetail',
+];
+
+// Resources whose rules are only field lists (plus the creditor PAN), checked by one property.
+const LISTED_RESOURCES: PermissionedResource[] = [
+  'beneficiary',
+  'directDebit',
+  'standingOrder',
+  'scheduledPayment',
+  'statement',
+  'party',
+  'psuParty',
+  'product',
+  'offer',
 ];
 
 // Every field any rule knows, plus a few no rule grants, so the filter sees unknown ones too.
@@ -99,6 +125,27 @@ describe('permission rules', () => {
         if (!permissions.includes('ReadBalances')) expect(out).toBeNull();
         const allowed = allowedFields('balance', permissions);
         for (const key of keysOf(out)) expect(allowed.has(key)).toBe(true);
+      }),
+    );
+  });
+
+  it('never lets a field of any other resource through that the permissions do not allow, nor a full creditor card number', () => {
+    const listed = fc.constantFrom(...LISTED_RESOURCES).chain((resource) => {
+      const keys = [...new Set(Object.values(PERMISSION_FIELDS[resource]).flat()), 'InternalRiskScore', 'PsuPassword'];
+      const creditor = fc.record({ SchemeName: fc.constantFrom('UK.OBIE.PAN', 'UK.OBIE.SortCodeAccountNumber'), Identification: pan });
+      return fc.tuple(fc.constant(resource), record(keys, fc.record({ AccountId: fc.uuid(), CreditorAccount: creditor })));
+    });
+    fc.assert(
+      fc.property(listed, permissionSet, ([resource, input], permissions) => {
+        const out = filterByPermissions(resource, input, permissions);
+        const allowed = allowedFields(resource, permissions);
+        if (allowed.size === 0) expect(out).toBeNull();
+        for (const key of keysOf(out)) expect(allowed.has(key)).toBe(true);
+        const creditor = out?.CreditorAccount as { SchemeName: string; Identification: string } | undefined;
+        if (creditor?.SchemeName === 'UK.OBIE.PAN' && !permissions.includes('ReadPAN')) expect(creditor.Identification).toMatch(/^\d{6}\*{6}\d{4}$/);
+        const detailOnly = ['CreditorAccount', 'CreditorAgent', 'StatementAmount'];
+        const details = ['ReadBeneficiariesDetail', 'ReadStandingOrdersDetail', 'ReadScheduledPaymentsDetail', 'ReadStatementsDetail'];
+        if (!permissions.some((p) => details.includes(p))) for (const key of detailOnly) expect(out?.[key]).toBeUndefined();
       }),
     );
   });

@@ -1,7 +1,19 @@
 import { maskPan } from './mask.js';
 
 /** The OB resources whose fields depend on the consent's permissions. */
-export type PermissionedResource = 'account' | 'balance' | 'transaction';
+export type PermissionedResource =
+  | 'account'
+  | 'balance'
+  | 'transaction'
+  | 'beneficiary'
+  | 'directDebit'
+  | 'standingOrder'
+  | 'scheduledPayment'
+  | 'statement'
+  | 'party'
+  | 'psuParty'
+  | 'product'
+  | 'offer';
 
 type FieldRule = Readonly<Record<string, readonly string[]>>;
 
@@ -42,6 +54,71 @@ const TRANSACTION_BASIC_FIELDS = [
   'PaymentPurposeCode',
 ] as const;
 
+const BENEFICIARY_BASIC_FIELDS = ['AccountId', 'BeneficiaryId', 'BeneficiaryType', 'Reference', 'SupplementaryData'] as const;
+
+const STANDING_ORDER_BASIC_FIELDS = [
+  'AccountId',
+  'StandingOrderId',
+  'NextPaymentDateTime',
+  'LastPaymentDateTime',
+  'NumberOfPayments',
+  'StandingOrderStatusCode',
+  'FirstPaymentAmount',
+  'NextPaymentAmount',
+  'LastPaymentAmount',
+  'FinalPaymentAmount',
+  'SupplementaryData',
+  'MandateRelatedInformation',
+  'RemittanceInformation',
+] as const;
+
+const SCHEDULED_PAYMENT_BASIC_FIELDS = [
+  'AccountId',
+  'ScheduledPaymentId',
+  'ScheduledPaymentDateTime',
+  'ScheduledType',
+  'Reference',
+  'DebtorReference',
+  'InstructedAmount',
+] as const;
+
+const STATEMENT_BASIC_FIELDS = [
+  'AccountId',
+  'StatementId',
+  'StatementReference',
+  'Type',
+  'StartDateTime',
+  'EndDateTime',
+  'CreationDateTime',
+  'StatementDescription',
+  'StatementBenefit',
+  'StatementFee',
+  'StatementInterest',
+  'StatementDateTime',
+  'StatementRate',
+  'StatementValue',
+] as const;
+
+const PARTY_FIELDS = [
+  'PartyId',
+  'PartyNumber',
+  'PartyType',
+  'Name',
+  'FullLegalName',
+  'LegalStructure',
+  'LEI',
+  'BeneficialOwnership',
+  'AccountRole',
+  'EmailAddress',
+  'Phone',
+  'Mobile',
+  'Relationships',
+  'Address',
+] as const;
+
+/** Where a creditor's account identification sits in each resource: masked to six and four without ReadPAN. */
+const CREDITOR_ACCOUNT = 'CreditorAccount';
+
 /**
  * The one table of what each permission shows, field by field, following the v4.0 schemas:
  * OBAccount6Basic vs OBAccount6Detail (Detail adds the `Account` identification, statement frequency and
@@ -71,6 +148,35 @@ export const PERMISSION_FIELDS: Readonly<Record<PermissionedResource, FieldRule>
       'UltimateDebtor',
     ],
   },
+  // Basic leaves out whom the money goes to (creditor agent and account); Detail shows it.
+  beneficiary: {
+    ReadBeneficiariesBasic: BENEFICIARY_BASIC_FIELDS,
+    ReadBeneficiariesDetail: [...BENEFICIARY_BASIC_FIELDS, 'CreditorAgent', 'CreditorAccount'],
+  },
+  directDebit: {
+    ReadDirectDebits: ['AccountId', 'DirectDebitId', 'DirectDebitStatusCode', 'MandateRelatedInformation', 'Name', 'PreviousPaymentDateTime', 'PreviousPaymentAmount'],
+  },
+  standingOrder: {
+    ReadStandingOrdersBasic: STANDING_ORDER_BASIC_FIELDS,
+    ReadStandingOrdersDetail: [...STANDING_ORDER_BASIC_FIELDS, 'CreditorAgent', 'CreditorAccount'],
+  },
+  scheduledPayment: {
+    ReadScheduledPaymentsBasic: SCHEDULED_PAYMENT_BASIC_FIELDS,
+    ReadScheduledPaymentsDetail: [...SCHEDULED_PAYMENT_BASIC_FIELDS, 'CreditorAgent', 'CreditorAccount'],
+  },
+  // Basic leaves out the statement's amounts (balances, totals); Detail shows them.
+  statement: {
+    ReadStatementsBasic: STATEMENT_BASIC_FIELDS,
+    ReadStatementsDetail: [...STATEMENT_BASIC_FIELDS, 'StatementAmount', 'TotalValue'],
+  },
+  party: { ReadParty: PARTY_FIELDS },
+  psuParty: { ReadPartyPSU: PARTY_FIELDS },
+  product: {
+    ReadProducts: ['AccountId', 'ProductId', 'ProductName', 'ProductType', 'SecondaryProductId', 'MarketingStateId', 'OtherProductType'],
+  },
+  offer: {
+    ReadOffers: ['AccountId', 'OfferId', 'OfferType', 'Description', 'StartDateTime', 'EndDateTime', 'Rate', 'Value', 'Term', 'URL', 'Amount', 'Fee'],
+  },
 };
 
 /** Permissions that decide which transaction directions are visible. */
@@ -82,15 +188,34 @@ const PAN_SCHEME = 'UK.OBIE.PAN';
 
 /** The fields of `resource` that `permissions` allow (empty: the resource may not be shown at all). */
 export function allowedFields(resource: PermissionedResource, permissions: readonly string[]): Set<string> {
+  // A response filters every record with the same permissions array: work the set out once per array.
+  let byResource = fieldCache.get(permissions);
+  if (!byResource) {
+    byResource = new Map();
+    fieldCache.set(permissions, byResource);
+  }
+  const cached = byResource.get(resource);
+  if (cached) return new Set(cached);
   const rules = PERMISSION_FIELDS[resource];
   const fields = new Set<string>();
   for (const permission of permissions) {
     for (const field of rules[permission] ?? []) fields.add(field);
   }
-  return fields;
+  byResource.set(resource, fields);
+  return new Set(fields);
 }
 
-function pick(source: Record<string, unknown>, fields: Set<string>): Record<string, unknown> {
+/** Read-only use of the cached set (the filters below never change it). */
+function allowedFieldsView(resource: PermissionedResource, permissions: readonly string[]): ReadonlySet<string> {
+  const cached = fieldCache.get(permissions)?.get(resource);
+  if (cached) return cached;
+  allowedFields(resource, permissions);
+  return fieldCache.get(permissions)!.get(resource)!;
+}
+
+const fieldCache = new WeakMap<readonly string[], Map<PermissionedResource, Set<string>>>();
+
+function pick(source: Record<string, unknown>, fields: ReadonlySet<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(source)) {
     if (fields.has(key) && value !== undefined) out[key] = value;
@@ -110,7 +235,7 @@ function maskPanIdentification(entry: unknown, showPan: boolean): unknown {
  * Card numbers (scheme UK.OBIE.PAN) are masked unless the consent holds ReadPAN.
  */
 export function filterAccountByPermissions(account: Record<string, unknown>, permissions: readonly string[]): Record<string, unknown> | null {
-  const fields = allowedFields('account', permissions);
+  const fields = allowedFieldsView('account', permissions);
   if (fields.size === 0) return null;
   const out = pick(account, fields);
   if (Array.isArray(out.Account)) {
@@ -122,7 +247,7 @@ export function filterAccountByPermissions(account: Record<string, unknown>, per
 
 /** An OB balance reduced to what `permissions` allow, or null without ReadBalances. */
 export function filterBalanceByPermissions(balance: Record<string, unknown>, permissions: readonly string[]): Record<string, unknown> | null {
-  const fields = allowedFields('balance', permissions);
+  const fields = allowedFieldsView('balance', permissions);
   return fields.size === 0 ? null : pick(balance, fields);
 }
 
@@ -143,7 +268,7 @@ export function allowedDirections(permissions: readonly string[]): Array<'Credit
  * CardInstrument, CreditorAccount or DebtorAccount is masked without ReadPAN.
  */
 export function filterTransactionByPermissions(transaction: Record<string, unknown>, permissions: readonly string[]): Record<string, unknown> | null {
-  const fields = allowedFields('transaction', permissions);
+  const fields = allowedFieldsView('transaction', permissions);
   if (fields.size === 0 || !isDirectionAllowed(transaction.CreditDebitIndicator, permissions)) return null;
   const out = pick(transaction, fields);
   const showPan = permissions.includes(READ_PAN);
@@ -157,5 +282,20 @@ export function filterTransactionByPermissions(transaction: Record<string, unkno
       out.CardInstrument = { ...(card as Record<string, unknown>), Identification: maskPan(identification) };
     }
   }
+  return out;
+}
+
+/**
+ * Any OB record reduced to what `permissions` allow for its resource, or null when they allow none of
+ * it. A creditor account of scheme UK.OBIE.PAN is masked unless the consent holds ReadPAN.
+ */
+export function filterByPermissions(resource: PermissionedResource, record: Record<string, unknown>, permissions: readonly string[]): Record<string, unknown> | null {
+  if (resource === 'account') return filterAccountByPermissions(record, permissions);
+  if (resource === 'balance') return filterBalanceByPermissions(record, permissions);
+  if (resource === 'transaction') return filterTransactionByPermissions(record, permissions);
+  const fields = allowedFieldsView(resource, permissions);
+  if (fields.size === 0) return null;
+  const out = pick(record, fields);
+  if (out[CREDITOR_ACCOUNT] !== undefined) out[CREDITOR_ACCOUNT] = maskPanIdentification(out[CREDITOR_ACCOUNT], permissions.includes(READ_PAN));
   return out;
 }

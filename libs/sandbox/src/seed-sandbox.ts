@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { panContext } from '@consentry/banking';
+import { creditorPanContext, panContext } from '@consentry/banking';
 import { DataSource, EntityManager } from '@consentry/database';
 import { generateTotpSecret, hashPassword, KeyManagement, totpSecretContext } from '@consentry/identity';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -92,6 +92,7 @@ async function insertAccount(
   account: SandboxAccountSeed,
   random: () => number,
   transactionsPerAccount: number,
+  partyId: string,
 ): Promise<string> {
   const accountId = randomUUID();
   const digits = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 10)).join('');
@@ -120,6 +121,8 @@ async function insertAccount(
   const now = Date.now();
   const ids: string[] = [];
   const rows: unknown[][] = [];
+  // Running balance and totals by booking, for the statements below.
+  const ledger: Array<{ booked: Date; balance: number; amount: number; direction: 'Credit' | 'Debit' }> = [];
   for (let i = 0; i < transactionsPerAccount; i++) {
     const [merchant, mcc, direction] = SANDBOX_MERCHANTS[Math.floor(random() * SANDBOX_MERCHANTS.length)]!;
     const amount = direction === 'Credit' ? Math.round(random() * 150000) / 100 + 50 : Math.round(random() * 9000) / 100 + 1;
@@ -127,6 +130,7 @@ async function insertAccount(
     const booked = new Date(now - (transactionsPerAccount - i) * 6 * 3600 * 1000 - Math.floor(random() * 3600 * 1000));
     const transactionId = randomUUID();
     ids.push(transactionId);
+    ledger.push({ booked, balance, amount, direction });
     rows.push([
       transactionId,
       accountId,
@@ -163,7 +167,94 @@ async function insertAccount(
       [accountId, type, Math.abs(balance).toFixed(2), account.currency, indicator],
     );
   }
+  await manager.query(`INSERT INTO account_party (account_id, party_id, account_role) VALUES ($1, $2, 'UK.OBIE.Principal')`, [accountId, partyId]);
+  await insertStandingData(manager, keys, accountId, account, random, now);
+  await insertStatements(manager, accountId, account, ledger, now);
   return accountId;
+}
+
+/** Payees, mandates, standing orders, a scheduled payment, the product and an offer of one account. */
+async function insertStandingData(
+  manager: EntityManager,
+  keys: KeyManagement,
+  accountId: string,
+  account: SandboxAccountSeed,
+  random: () => number,
+  now: number,
+): Promise<void> {
+  const digits = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 10)).join('');
+  const day = 24 * 3600 * 1000;
+  const cardBeneficiaryId = randomUUID();
+  await manager.query(
+    `INSERT INTO beneficiary (beneficiary_id, account_id, beneficiary_type, reference, creditor_agent_scheme_name, creditor_agent_identification,
+                              creditor_scheme_name, creditor_identification, creditor_name)
+     VALUES ($1, $2, 'Trusted', 'RENT', 'UK.OBIE.BICFI', 'NWBKGB2L', 'UK.OBIE.SortCodeAccountNumber', $3, 'Harbour Lettings'),
+            ($4, $2, 'Ordinary', 'CARD REPAY', NULL, NULL, 'UK.OBIE.PAN', $5, 'Card repayment')`,
+    [randomUUID(), accountId, `${digits(6)}${digits(8)}`, cardBeneficiaryId, keys.encrypt(luhnComplete(`545454${digits(9)}`), creditorPanContext(`beneficiary:${cardBeneficiaryId}`))],
+  );
+  if (account.accountTypeCode !== 'CARD') {
+    await manager.query(
+      `INSERT INTO direct_debit (direct_debit_id, account_id, status_code, mandate_identification, frequency, name, previous_payment_date_time,
+                                 previous_payment_amount, currency)
+       VALUES ($1, $2, 'ACTV', $3, 'MNTH', 'Power & Light Co', $4, $5, $6), ($7, $2, 'CANC', $8, 'YEAR', 'Streamly', NULL, NULL, $6)`,
+      [randomUUID(), accountId, `DD${digits(8)}`, new Date(now - 12 * day), (Math.round(random() * 9000) / 100 + 20).toFixed(2), account.currency, randomUUID(), `DD${digits(8)}`],
+    );
+    await manager.query(
+      `INSERT INTO standing_order (standing_order_id, account_id, status_code, frequency, reference, number_of_payments, first_payment_date_time,
+                                   next_payment_date_time, last_payment_date_time, amount, currency, creditor_scheme_name, creditor_identification, creditor_name)
+       VALUES ($1, $2, 'ACTV', 'MNTH', 'SAVINGS', NULL, $3, $4, $5, $6, $7, 'UK.OBIE.SortCodeAccountNumber', $8, 'Self savings')`,
+      [randomUUID(), accountId, new Date(now - 200 * day), new Date(now + 18 * day), new Date(now - 12 * day), '150.00', account.currency, `${digits(6)}${digits(8)}`],
+    );
+    await manager.query(
+      `INSERT INTO scheduled_payment (scheduled_payment_id, account_id, scheduled_payment_date_time, scheduled_type, reference, debtor_reference,
+                                      amount, currency, creditor_scheme_name, creditor_identification, creditor_name)
+       VALUES ($1, $2, $3, 'Execution', 'INVOICE 77', 'GARDEN', $4, $5, 'UK.OBIE.SortCodeAccountNumber', $6, 'Green Gardens Ltd')`,
+      [randomUUID(), accountId, new Date(now + 9 * day), (Math.round(random() * 40000) / 100 + 10).toFixed(2), account.currency, `${digits(6)}${digits(8)}`],
+    );
+  }
+  const productType = account.accountTypeCode === 'CACC' ? 'PersonalCurrentAccount' : 'Other';
+  await manager.query(
+    `INSERT INTO product (product_id, account_id, product_name, product_type, secondary_product_id, marketing_state_id) VALUES ($1, $2, $3, $4, NULL, $5)`,
+    [randomUUID(), accountId, account.description, productType, 'Regular'],
+  );
+  await manager.query(
+    `INSERT INTO offer (offer_id, account_id, offer_type, description, start_date_time, end_date_time, rate, term, url, amount, fee, currency)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'https://sandbox.consentry.localhost/offers', $9, $10, $11)`,
+    account.accountTypeCode === 'CARD'
+      ? [randomUUID(), accountId, 'BalanceTransfer', '0% on balance transfers for 18 months', new Date(now - 5 * day), new Date(now + 60 * day), '0.0000', '18 months', '3000.00', '30.00', account.currency]
+      : [randomUUID(), accountId, 'LimitIncrease', 'Arranged overdraft up to 500', new Date(now - 5 * day), new Date(now + 60 * day), '0.3990', 'Until withdrawn', '500.00', null, account.currency],
+  );
+}
+
+/** Two statements splitting the generated bookings, with balances and totals that add up. */
+async function insertStatements(
+  manager: EntityManager,
+  accountId: string,
+  account: SandboxAccountSeed,
+  ledger: Array<{ booked: Date; balance: number; amount: number; direction: 'Credit' | 'Debit' }>,
+  now: number,
+): Promise<void> {
+  if (ledger.length === 0) return;
+  const middle = Math.ceil(ledger.length / 2);
+  const periods = [ledger.slice(0, middle), ledger.slice(middle)].filter((p) => p.length > 0);
+  let opening = account.openingBalance;
+  let start = new Date(ledger[0]!.booked.getTime() - 3600 * 1000);
+  for (const [index, period] of periods.entries()) {
+    const last = period[period.length - 1]!;
+    const next = index + 1 < periods.length ? periods[index + 1]![0]!.booked : new Date(now);
+    // A period ends just before the next one's first booking, so each booking lies in exactly one statement.
+    const end = new Date(Math.max(last.booked.getTime(), next.getTime() - 1000));
+    const credits = period.filter((p) => p.direction === 'Credit').reduce((sum, p) => sum + p.amount, 0);
+    const debits = period.filter((p) => p.direction === 'Debit').reduce((sum, p) => sum + p.amount, 0);
+    await manager.query(
+      `INSERT INTO statement (statement_id, account_id, statement_reference, type, start_date_time, end_date_time, creation_date_time, description,
+                              opening_balance, closing_balance, total_credits, total_debits, currency)
+       VALUES ($1, $2, $3, 'RegularPeriodic', $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [randomUUID(), accountId, `STMT-${index + 1}`, start, end, end, `Statement ${index + 1}`, opening.toFixed(2), last.balance.toFixed(2), credits.toFixed(2), debits.toFixed(2), account.currency],
+    );
+    opening = last.balance;
+    start = new Date(end.getTime() + 1);
+  }
 }
 
 /**
@@ -190,9 +281,15 @@ export async function seedSandbox(dataSource: DataSource, options: SeedOptions):
         psuId,
         options.keys.encrypt(credentials.totpSecret, totpSecretContext('psu', psuId)),
       ]);
+      const partyId = randomUUID();
+      await manager.query(
+        `INSERT INTO party (party_id, psu_id, party_number, party_type, name, full_legal_name, email_address, mobile, street_name, building_number, post_code, town_name, country)
+         VALUES ($1, $2, $3, 'Sole', $4, $4, $5, '+44-7700900123', 'High Street', '12', 'SW1A 1AA', 'London', 'GB')`,
+        [partyId, psuId, `P${Math.floor(random() * 1e8)}`, seed.displayName, `${seed.username}@sandbox.consentry.localhost`],
+      );
       const accounts = [];
       for (const account of seed.accounts) {
-        const accountId = await insertAccount(manager, options.keys, psuId, seed.displayName, account, random, perAccount);
+        const accountId = await insertAccount(manager, options.keys, psuId, seed.displayName, account, random, perAccount, partyId);
         accounts.push({ accountId, aspspId: account.aspspId, nickname: account.nickname });
       }
       psus.push({ username: seed.username, displayName: seed.displayName, ...credentials, accounts });

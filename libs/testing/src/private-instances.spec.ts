@@ -19,9 +19,10 @@ async function countRows(url: string): Promise<number> {
 describe('startPrivatePostgres', () => {
   let server: PrivatePostgres;
 
+  // initdb and a cold start take seconds on a busy machine: more than the unit project's 5 s default.
   beforeAll(async () => {
     server = await startPrivatePostgres();
-  });
+  }, 60_000);
   afterAll(async () => server?.destroy());
 
   it('keeps committed rows through a stop, a kill -9 and restarts, on the same port', async () => {
@@ -41,7 +42,7 @@ describe('startPrivatePostgres', () => {
     await expect(countRows(server.url)).rejects.toThrow();
     await server.start();
     expect(await countRows(server.url)).toBe(3);
-  });
+  }, 60_000);
 });
 
 describe('startPrivateRedis', () => {
@@ -50,7 +51,7 @@ describe('startPrivateRedis', () => {
 
   beforeAll(async () => {
     [server, volatile] = await Promise.all([startPrivateRedis(), startPrivateRedis({ appendOnly: false })]);
-  });
+  }, 60_000);
   afterAll(async () => Promise.all([server?.destroy(), volatile?.destroy()]));
 
   async function roundTrip(target: PrivateRedis, restart: () => Promise<void>): Promise<string | null> {
@@ -73,9 +74,9 @@ describe('startPrivateRedis', () => {
     const client = new Redis(server.url, { maxRetriesPerRequest: 0 });
     expect(await client.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
     client.disconnect();
-  });
+  }, 30_000);
 
   it('loses keys on a kill -9 without persistence', async () => {
     expect(await roundTrip(volatile, () => volatile.kill())).toBeNull();
-  });
+  }, 30_000);
 });

@@ -22,8 +22,10 @@ export interface PrivateRedis {
 }
 
 export interface PrivateRedisOptions {
-  /** Append-only file with fsync every write, as production runs it. Default true. */
+  /** Append-only file, as production runs it. Default true. */
   appendOnly?: boolean;
+  /** Default `always` (nothing acknowledged is lost); `everysec` is the usual production trade-off. */
+  appendFsync?: 'always' | 'everysec';
   /** Default `noeviction`, as production runs it. */
   maxmemoryPolicy?: string;
 }
@@ -46,7 +48,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       'redis-server',
       [
         '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-        '--appendonly', options.appendOnly === false ? 'no' : 'yes', '--appendfsync', 'always',
+        '--appendonly', options.appendOnly === false ? 'no' : 'yes', '--appendfsync', options.appendFsync ?? 'always',
         '--maxmemory-policy', options.maxmemoryPolicy ?? 'noeviction', '--logfile', join(dir, 'redis.log'),
       ],
       { stdio: 'ignore' },

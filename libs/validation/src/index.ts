@@ -13,3 +13,5 @@ export {
 } from './ob-validators.js';
 export { mapValidationErrors } from './validation-error.mapper.js';
 export { createValidationPipe } from './validation-pipe.factory.js';
+export { invalidIdError, isObId, ObIdPipe } from './ob-id.pipe.js';
+export { isFapiAuthDate, isCustomerIpAddress } from './fapi-headers.js';

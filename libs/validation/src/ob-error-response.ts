@@ -16,6 +16,7 @@ export const ObErrorCode = {
   ResourceInvalidConsentStatus: 'U009',
   ResourceInvalidFormat: 'U010',
   ResourceNotFound: 'U011',
+  Reauthenticate: 'U028',
   OtherReason: 'U042',
 } as const;
 

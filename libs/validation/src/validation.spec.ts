@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 
 import { buildObErrorResponse } from './ob-error-response.js';
 import { ObErrorException } from './ob-error.exception.js';
+import { isCustomerIpAddress, isFapiAuthDate } from './fapi-headers.js';
+import { isObId } from './ob-id.pipe.js';
 import { IsObDateTime, IsObPermission, isObDateTime, parseObQueryDateTime } from './ob-validators.js';
 import { createValidationPipe } from './validation-pipe.factory.js';
 
@@ -124,5 +126,32 @@ describe('parseObQueryDateTime', () => {
 
   it.each(['yesterday', '2030-02-30', '2030-01-02T25:00:00', 42])('refuses %s', (value) => {
     expect(parseObQueryDateTime(value)).toBeNull();
+  });
+});
+
+describe('isObId', () => {
+  it.each(['aac-6f1c2d7e-8a3b-4c5d-9e0f-112233445566', 'acc-1', 'no-such-account', '5f2a'])('accepts %s', (value) => {
+    expect(isObId(value, 64)).toBe(true);
+  });
+
+  it.each(['', '../etc', 'a b', 'x'.repeat(41), '-leading', 'semi;colon', 42])('refuses %s', (value) => {
+    expect(isObId(value)).toBe(false);
+  });
+});
+
+describe('FAPI headers', () => {
+  it('accepts an RFC 7231 date with GMT or UTC and refuses malformed or impossible ones', () => {
+    expect(isFapiAuthDate('Sun, 10 Sep 2017 19:43:31 UTC')).toBe(true);
+    expect(isFapiAuthDate('Sun, 10 Sep 2017 19:43:31 GMT')).toBe(true);
+    expect(isFapiAuthDate('Mon, 10 Sep 2017 19:43:31 GMT')).toBe(false);
+    expect(isFapiAuthDate('Fri, 31 Feb 2017 19:43:31 GMT')).toBe(false);
+    expect(isFapiAuthDate('2017-09-10T19:43:31Z')).toBe(false);
+  });
+
+  it('accepts IPv4 and IPv6 customer addresses only', () => {
+    expect(isCustomerIpAddress('203.0.113.7')).toBe(true);
+    expect(isCustomerIpAddress('2001:db8::1')).toBe(true);
+    expect(isCustomerIpAddress('203.0.113.300')).toBe(false);
+    expect(isCustomerIpAddress('localhost')).toBe(false);
   });
 });

@@ -5,7 +5,7 @@ import { currentTotpCode, EnvironmentKeyManagement } from '@consentry/identity';
 import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 
-import { RunningApi, startApi } from '../../src/api.bootstrap.js';
+import { RunningApi, startApi, StartApiOptions } from '../../src/api.bootstrap.js';
 import { DpopKey, ProofOptions } from './dpop-key.js';
 import { AccessTokenOptions, LocalIssuer } from './local-issuer.js';
 
@@ -20,7 +20,15 @@ export interface TppCallOptions {
   proof?: ProofOptions | false;
   /** Send this exact proof (for replay tests). */
   proofValue?: string;
+  /**
+   * Whether the PSU is present: true (the default) sends x-fapi-customer-ip-address, so the unattended
+   * limit of PSD2 RTS Art. 36(5) does not apply; false leaves it out.
+   */
+  attended?: boolean;
 }
+
+/** The PSU's address the harness reports on attended calls (TEST-NET-2). */
+export const CUSTOMER_IP = '198.51.100.7';
 
 /**
  * A response body in test code. Every success body is validated against the official schema; the
@@ -53,7 +61,7 @@ export class ApiHarness {
     readonly dpop: DpopKey,
   ) {}
 
-  static async start(label: string, env: Record<string, string> = {}): Promise<ApiHarness> {
+  static async start(label: string, env: Record<string, string> = {}, options: StartApiOptions = {}): Promise<ApiHarness> {
     const db = await createTestDatabase(label);
     const redis = createTestRedis(label);
     const sandbox = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(SECRETS_KEY), seed: 7, transactionsPerAccount: 30 });
@@ -70,7 +78,7 @@ export class ApiHarness {
       SESSION_IDLE_SECONDS: '60',
       ...env,
     });
-    const api = await startApi(config);
+    const api = await startApi(config, { connectors: [], ...options });
     return new ApiHarness(db, redis, issuer, api, config, sandbox, await DpopKey.generate());
   }
 
@@ -101,7 +109,7 @@ export class ApiHarness {
 
   /** A TPP call with DPoP: `Authorization: DPoP <token>` and a fresh proof for this method and URL. */
   async tpp(method: string, path: string, options: TppCallOptions = {}): Promise<CallResult> {
-    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    const headers: Record<string, string> = { ...(options.attended === false ? {} : { 'x-fapi-customer-ip-address': CUSTOMER_IP }), ...(options.headers ?? {}) };
     let proof: string | undefined;
     if (options.token) {
       headers.authorization ??= `DPoP ${options.token}`;

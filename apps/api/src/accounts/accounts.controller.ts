@@ -1,35 +1,32 @@
-import type { ConsentAccess } from '@consentry/consents';
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 
-import { RequestPath } from '../open-banking/ob-response.js';
+import { ObReadRequest } from '../open-banking/ob-list.responder.js';
+import { ObRead } from '../open-banking/ob-read-request.decorator.js';
 import { AISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
+import { PageQueryDto } from '../open-banking/page-query.dto.js';
 import { ConsentProtected } from '../security/security.decorators.js';
-import { Consent, InteractionId, Tpp, TppPrincipal } from '../security/tpp-principal.js';
 import { AccountsService, OBReadAccount6 } from './accounts.service.js';
 
+
+@ApiTags('Accounts')
 @Controller(`${AISP_BASE_PATH}/accounts`)
 @ConsentProtected('ReadAccountsBasic', 'ReadAccountsDetail')
 export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 
   @Get()
-  list(
-    @Tpp() principal: TppPrincipal,
-    @Consent() consent: ConsentAccess,
-    @RequestPath() requestPath: string,
-    @InteractionId() interactionId: string,
-  ): Promise<OBReadAccount6> {
-    return this.accounts.readAccounts({ principal, consent, requestPath, interactionId });
+  @ApiOperation({ operationId: 'GetAccounts', summary: 'Accounts of the consent (OBReadAccount6)' })
+  @ApiOkResponse({ description: 'OBReadAccount6' })
+  list(@ObRead() request: ObReadRequest, @Query() _query: PageQueryDto): Promise<OBReadAccount6> {
+    return this.accounts.readAccounts(request);
   }
 
   @Get(':AccountId')
-  get(
-    @Param('AccountId') accountId: string,
-    @Tpp() principal: TppPrincipal,
-    @Consent() consent: ConsentAccess,
-    @RequestPath() requestPath: string,
-    @InteractionId() interactionId: string,
-  ): Promise<OBReadAccount6> {
-    return this.accounts.readAccounts({ principal, consent, accountId, requestPath, interactionId });
+  @ApiOperation({ operationId: 'GetAccountsAccountId', summary: 'One account of the consent (OBReadAccount6)' })
+  @ApiParam({ name: 'AccountId' })
+  @ApiOkResponse({ description: 'OBReadAccount6' })
+  get(@ObRead() request: ObReadRequest, @Query() _query: PageQueryDto): Promise<OBReadAccount6> {
+    return this.accounts.readAccounts(request);
   }
 }

@@ -1,20 +1,11 @@
-import type { BankAccount, BankConnector } from '@consentry/banking';
-import type { ConsentAccess } from '@consentry/consents';
-import { filterAccountByPermissions } from '@consentry/redaction';
-import { Inject, Injectable } from '@nestjs/common';
+import { AggregatedBank, BankAccount } from '@consentry/banking';
+import { Injectable } from '@nestjs/common';
 
-import { BANK_CONNECTOR } from '../api.tokens.js';
-import { PublicUrl } from '../http/public-url.js';
-import { DataAccessAuditor } from '../open-banking/data-access.auditor.js';
-import { ObLinks, ObMeta } from '../open-banking/ob-response.js';
-import { TppPrincipal } from '../security/tpp-principal.js';
+import { ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
+import { ObReadResponse } from '../open-banking/ob-response.js';
 
 /** OBReadAccount6 */
-export interface OBReadAccount6 {
-  Data: { Account: Array<Record<string, unknown>> };
-  Links: ObLinks;
-  Meta: ObMeta;
-}
+export type OBReadAccount6 = ObReadResponse<'Account'>;
 
 /** The full OBAccount6 of an account; the permission rules then cut it down to what the consent allows. */
 export function toObAccount(account: BankAccount): Record<string, unknown> {
@@ -32,35 +23,22 @@ export function toObAccount(account: BankAccount): Record<string, unknown> {
   };
 }
 
-export interface AccountsRequest {
-  principal: TppPrincipal;
-  consent: ConsentAccess;
-  /** One account, or every account of the consent when absent. */
-  accountId?: string;
-  requestPath: string;
-  interactionId: string;
-}
-
 @Injectable()
 export class AccountsService {
   constructor(
-    @Inject(BANK_CONNECTOR) private readonly bank: BankConnector,
-    private readonly auditor: DataAccessAuditor,
-    private readonly publicUrl: PublicUrl,
+    private readonly bank: AggregatedBank,
+    private readonly responder: ObListResponder,
   ) {}
 
-  async readAccounts(request: AccountsRequest): Promise<OBReadAccount6> {
-    const ids = request.accountId ? [request.accountId] : request.consent.accountIds;
-    const accounts = await this.bank.findAccounts(ids);
-    const shown = accounts.flatMap<Record<string, unknown>>((account) => filterAccountByPermissions(toObAccount(account), request.consent.permissions) ?? []);
-    await this.auditor.record({
+  async readAccounts(request: ObReadRequest): Promise<OBReadAccount6> {
+    const gathered = await this.bank.findAccounts(request.accountId ? [request.accountId] : request.consent.accountIds);
+    return this.responder.respond(request, {
       resource: 'accounts',
-      principal: request.principal,
-      consent: request.consent,
-      accountIds: accounts.map((a) => a.accountId),
-      count: shown.length,
-      interactionId: request.interactionId,
+      rule: 'account',
+      dataKey: 'Account',
+      gathered,
+      idOf: (account) => account.accountId,
+      toOb: toObAccount,
     });
-    return { Data: { Account: shown }, Links: { Self: this.publicUrl.of(request.requestPath) }, Meta: { TotalPages: 1 } };
   }
 }

@@ -1,20 +1,11 @@
-import type { BankBalance, BankConnector } from '@consentry/banking';
-import type { ConsentAccess } from '@consentry/consents';
-import { filterBalanceByPermissions } from '@consentry/redaction';
-import { Inject, Injectable } from '@nestjs/common';
+import { AggregatedBank, BankBalance } from '@consentry/banking';
+import { Injectable } from '@nestjs/common';
 
-import { BANK_CONNECTOR } from '../api.tokens.js';
-import { PublicUrl } from '../http/public-url.js';
-import { DataAccessAuditor } from '../open-banking/data-access.auditor.js';
-import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
-import { TppPrincipal } from '../security/tpp-principal.js';
+import { accountsOf, ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
+import { obAmount, obDateTime, ObReadResponse } from '../open-banking/ob-response.js';
 
 /** OBReadBalance1 */
-export interface OBReadBalance1 {
-  Data: { Balance: Array<Record<string, unknown>> };
-  Links: ObLinks;
-  Meta: ObMeta;
-}
+export type OBReadBalance1 = ObReadResponse<'Balance'>;
 
 function toObBalance(balance: BankBalance): Record<string, unknown> {
   return {
@@ -22,38 +13,19 @@ function toObBalance(balance: BankBalance): Record<string, unknown> {
     CreditDebitIndicator: balance.creditDebitIndicator,
     Type: balance.type,
     DateTime: obDateTime(balance.dateTime),
-    Amount: { Amount: balance.amount, Currency: balance.currency },
+    Amount: obAmount(balance.amount, balance.currency),
   };
-}
-
-export interface BalancesRequest {
-  principal: TppPrincipal;
-  consent: ConsentAccess;
-  accountId?: string;
-  requestPath: string;
-  interactionId: string;
 }
 
 @Injectable()
 export class BalancesService {
   constructor(
-    @Inject(BANK_CONNECTOR) private readonly bank: BankConnector,
-    private readonly auditor: DataAccessAuditor,
-    private readonly publicUrl: PublicUrl,
+    private readonly bank: AggregatedBank,
+    private readonly responder: ObListResponder,
   ) {}
 
-  async readBalances(request: BalancesRequest): Promise<OBReadBalance1> {
-    const ids = request.accountId ? [request.accountId] : request.consent.accountIds;
-    const balances = await this.bank.listBalances(ids);
-    const shown = balances.flatMap<Record<string, unknown>>((balance) => filterBalanceByPermissions(toObBalance(balance), request.consent.permissions) ?? []);
-    await this.auditor.record({
-      resource: 'balances',
-      principal: request.principal,
-      consent: request.consent,
-      accountIds: [...new Set(balances.map((b) => b.accountId))],
-      count: shown.length,
-      interactionId: request.interactionId,
-    });
-    return { Data: { Balance: shown }, Links: { Self: this.publicUrl.of(request.requestPath) }, Meta: { TotalPages: 1 } };
+  async readBalances(request: ObReadRequest): Promise<OBReadBalance1> {
+    const gathered = await this.bank.listBalances(accountsOf(request));
+    return this.responder.respond(request, { resource: 'balances', rule: 'balance', dataKey: 'Balance', gathered, idOf: (b) => b.type, toOb: toObBalance });
   }
 }

@@ -3,6 +3,9 @@ import { FastifyInstance, FastifyRequest } from 'fastify';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
+// The server-rendered pages (dashboard, admin console) post HTML forms, and forms only.
+const FORM_PAGE_PREFIXES = ['/dashboard/', '/admin-console/'];
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;\s*charset=utf-8\s*)?$/i;
 
 function hasBody(request: FastifyRequest): boolean {
   const length = request.headers['content-length'];
@@ -17,7 +20,8 @@ export function registerContentTypeHook(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', async (request) => {
     if (!METHODS_WITH_BODY.has(request.method) || !hasBody(request)) return;
     const contentType = request.headers['content-type'];
-    if (contentType === undefined || !JSON_TYPE.test(contentType)) {
+    const accepted = FORM_PAGE_PREFIXES.some((prefix) => request.url.startsWith(prefix)) ? FORM_TYPE : JSON_TYPE;
+    if (contentType === undefined || !accepted.test(contentType)) {
       throw new UnsupportedMediaTypeException('The request body must be application/json');
     }
   });

@@ -1,10 +1,11 @@
 import { ConsentException, ConsentExceptionCode } from '@consentry/consents';
-import { InvalidCursorError } from '@consentry/banking';
+import { ConnectorUnavailableError, InvalidCursorError } from '@consentry/banking';
 import { buildObErrorResponse, ObErrorCode, OBError1, ObErrorException } from '@consentry/validation';
 import { ArgumentsHost, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
 import { SecurityException, SecurityExceptionCode } from '../security/security.exception.js';
+import { StatementException } from '../statements/statement.exception.js';
 import { describeFrameworkError, FrameworkErrorKind } from './framework-error.js';
 import { RouteRegistry } from './route-registry.js';
 
@@ -51,10 +52,16 @@ function securityAnswer(exception: SecurityException): ObAnswer {
       return one(403, ObErrorCode.OtherReason, exception.message);
     case SecurityExceptionCode.ConsentNotUsable:
       return one(403, ObErrorCode.ResourceInvalidConsentStatus, exception.message);
+    case SecurityExceptionCode.ReauthenticationRequired:
+      return one(403, ObErrorCode.Reauthenticate, exception.message);
     case SecurityExceptionCode.PermissionNotGranted:
       return one(403, ObErrorCode.OtherReason, exception.message);
     case SecurityExceptionCode.AccountNotInConsent:
       return one(403, ObErrorCode.ResourceNotFound, exception.message, 'AccountId');
+    case SecurityExceptionCode.FapiHeaderInvalid:
+      return one(400, ObErrorCode.HeaderInvalid, exception.message, header);
+    case SecurityExceptionCode.UnattendedLimitReached:
+      return one(429, ObErrorCode.OtherReason, exception.message, undefined, { 'retry-after': String(exception.retryAfterSeconds ?? 60) });
     case SecurityExceptionCode.IssuerUnavailable:
       return one(503, ObErrorCode.UnexpectedError, 'The authorization server cannot be reached; try again later');
     default:
@@ -123,6 +130,12 @@ export class OpenBankingExceptionFilter implements ExceptionFilter {
     if (exception instanceof SecurityException) return securityAnswer(exception);
     if (exception instanceof ConsentException) return consentAnswer(exception);
     if (exception instanceof InvalidCursorError) return one(400, ObErrorCode.FieldInvalid, 'The page cursor is not valid', 'page');
+    if (exception instanceof StatementException) return one(404, ObErrorCode.ResourceNotFound, exception.message, 'StatementId');
+    if (exception instanceof ConnectorUnavailableError) {
+      // The spec's answer for a bank we cannot reach: 500 UK.OBIE.UnexpectedError, logged without detail.
+      this.logger.warn(`bank unavailable on ${request.method} ${request.routeOptions.url ?? 'unknown route'} [${request.interactionId}]: ${exception.message}`);
+      return one(500, ObErrorCode.UnexpectedError, 'The bank holding the account cannot be reached; try again later', 'AccountId');
+    }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       const error = describeFrameworkError(exception, request, this.routes);
       return frameworkAnswer(error.kind, error.status, error.message, error.allow);

@@ -1,11 +1,24 @@
-import { recordAuditEvent } from '@consentry/audit';
+import { AuditEventInput, recordAuditEvents } from '@consentry/audit';
 import type { ConsentAccess } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { Injectable } from '@nestjs/common';
 
 import { TppPrincipal } from '../security/tpp-principal.js';
 
-export type AccessedResource = 'accounts' | 'balances' | 'transactions';
+export type AccessedResource =
+  | 'accounts'
+  | 'balances'
+  | 'transactions'
+  | 'beneficiaries'
+  | 'direct-debits'
+  | 'standing-orders'
+  | 'scheduled-payments'
+  | 'statements'
+  | 'statement-transactions'
+  | 'parties'
+  | 'party'
+  | 'products'
+  | 'offers';
 
 export interface DataAccess {
   resource: AccessedResource;
@@ -18,16 +31,32 @@ export interface DataAccess {
   interactionId: string;
 }
 
+interface Pending {
+  input: AuditEventInput;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+// A batch never grows past this; one INSERT ... unnest of a few hundred rows is still one short statement.
+const MAX_BATCH = 500;
+
 /**
  * Records each read of account data as a `data.accessed` audit event in the outbox (PSD2 RTS Art. 29:
- * traceability). Written before the data leaves, so no data goes out unaudited.
+ * traceability). Written and committed before the data leaves, so no data goes out unaudited.
+ *
+ * Group commit: each commit waits for a WAL flush, and one flush per read would bound the API by the
+ * disk. Events that arrive while a batch is being written wait for the next one, which then commits
+ * them all with one flush; a lone event is written at once. Every caller still waits for its own commit.
  */
 @Injectable()
 export class DataAccessAuditor {
+  private queue: Pending[] = [];
+  private flushing = false;
+
   constructor(private readonly dataSource: DataSource) {}
 
-  async record(access: DataAccess): Promise<void> {
-    await recordAuditEvent(this.dataSource.manager, {
+  record(access: DataAccess): Promise<void> {
+    const input: AuditEventInput = {
       type: 'data.accessed',
       actor: { type: 'tpp', id: access.principal.clientId },
       clientId: access.principal.clientId,
@@ -35,6 +64,28 @@ export class DataAccessAuditor {
       consentId: access.consent.consentId,
       interactionId: access.interactionId,
       data: { resource: access.resource, accountIds: access.accountIds, count: access.count },
+    };
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      if (!this.flushing) void this.flush();
     });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          await recordAuditEvents(this.dataSource.manager, batch.map((p) => p.input));
+          for (const pending of batch) pending.resolve();
+        } catch (error) {
+          // The whole batch failed together: none of its reads may be answered with data.
+          for (const pending of batch) pending.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 }

@@ -5,7 +5,6 @@ import * as oauth from 'oauth4webapi';
 
 import { API_CONFIG } from '../api.tokens.js';
 import { PublicUrl } from '../http/public-url.js';
-import { DpopReplayCache } from './dpop-replay.cache.js';
 import { SecurityException, SecurityExceptionCode } from './security.exception.js';
 
 /** Claims of a validated access token that the API relies on. */
@@ -14,6 +13,8 @@ export interface AccessTokenClaims {
   scopes: string[];
   consentId: string | null;
   jkt: string;
+  /** The request's DPoP proof, validated; its jti still has to be claimed against replay. */
+  proof: string;
 }
 
 // FAPI 2.0 Security Profile 5.4: PS256, ES256 or EdDSA only, for tokens and DPoP proofs alike.
@@ -33,7 +34,7 @@ function isFetchFailure(error: unknown): boolean {
 /**
  * Validates `Authorization: DPoP <jwt>` with its DPoP proof against the authorization server's
  * discovery and JWKS (oauth4webapi validateJwtAccessToken: signature, iss, aud, exp, typ at+jwt, and the
- * proof's htm, htu, iat, ath and cnf.jkt binding), then refuses a replayed proof.
+ * proof's htm, htu, iat, ath and cnf.jkt binding). The caller claims the proof's jti against replay.
  */
 @Injectable()
 export class AccessTokenVerifier {
@@ -45,7 +46,6 @@ export class AccessTokenVerifier {
   constructor(
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly publicUrl: PublicUrl,
-    private readonly replay: DpopReplayCache,
   ) {
     // Plain http to the authorization server only outside production (local sandbox, tests).
     this.insecure = config.mode !== 'production' && new URL(config.authServerUrl).protocol === 'http:';
@@ -76,15 +76,13 @@ export class AccessTokenVerifier {
     }
     const jkt = (claims.cnf as { jkt?: unknown } | undefined)?.jkt;
     if (typeof jkt !== 'string') throw new SecurityException(SecurityExceptionCode.InvalidAccessToken, 'The access token is not DPoP-bound', 'Authorization');
-    if (!(await this.replay.claim(proof, jkt))) {
-      throw new SecurityException(SecurityExceptionCode.ReplayedDpopProof, 'This DPoP proof was already used; send a fresh proof with every request', 'DPoP');
-    }
     const intent = claims.openbanking_intent_id;
     return {
       clientId: claims.client_id,
       scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [],
       consentId: typeof intent === 'string' && intent.length > 0 ? intent : null,
       jkt,
+      proof,
     };
   }
 

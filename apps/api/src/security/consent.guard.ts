@@ -1,4 +1,4 @@
-import { findConsentAccess, isConsentLive } from '@consentry/consents';
+import { findConsentAccess, isConsentLive, needsReauthentication } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
@@ -24,10 +24,15 @@ export class ConsentGuard implements CanActivate {
     if (principal.consentId === null) {
       throw new SecurityException(SecurityExceptionCode.WrongTokenKind, 'Account data needs a token issued for an authorised consent');
     }
-    const consent = await findConsentAccess(this.dataSource, principal.consentId);
+    // TppAuthGuard read it along with the TPP, in this request; read it here only when it did not.
+    const consent = request.consentRead !== undefined ? request.consentRead : await findConsentAccess(this.dataSource, principal.consentId);
     // Another client's consent is reported like an unusable one: never confirm it exists.
     if (!consent || consent.clientId !== principal.clientId || !isConsentLive(consent)) {
       throw new SecurityException(SecurityExceptionCode.ConsentNotUsable, 'The consent is not authorised, has expired or was revoked');
+    }
+    // PSD2 RTS Art. 10a (EU, 180 days) / FCA SCA-RTS Art. 10A (UK, 90 days): no data until the PSU re-confirms.
+    if (needsReauthentication(consent)) {
+      throw new SecurityException(SecurityExceptionCode.ReauthenticationRequired, 'The PSU must re-authenticate this consent before its data can be read');
     }
     request.consent = consent;
     return true;

@@ -19,9 +19,15 @@ export enum SecurityExceptionCode {
   WrongTokenKind = 'WrongTokenKind',
   /** The token's consent is not authorised, has expired, was revoked, or belongs to another client. */
   ConsentNotUsable = 'ConsentNotUsable',
+  /** The consent's re-authentication period has passed (U028 UK.OBIE.Reauthenticate). */
+  ReauthenticationRequired = 'ReauthenticationRequired',
   PermissionNotGranted = 'PermissionNotGranted',
   /** The account is not among the consent's accounts (or does not exist: same answer). */
   AccountNotInConsent = 'AccountNotInConsent',
+  /** x-fapi-auth-date or x-fapi-customer-ip-address is malformed. */
+  FapiHeaderInvalid = 'FapiHeaderInvalid',
+  /** PSD2 RTS Art. 36(5): a fifth unattended call today for this consent and account. */
+  UnattendedLimitReached = 'UnattendedLimitReached',
 }
 
 /** A request the resource server refuses on authentication or authorisation grounds. */
@@ -32,7 +38,9 @@ export class SecurityException extends Error {
     readonly code: SecurityExceptionCode,
     message: string,
     /** The header at fault (Authorization or DPoP), reported as the OB error Path. */
-    readonly header?: 'Authorization' | 'DPoP',
+    readonly header?: 'Authorization' | 'DPoP' | 'x-fapi-auth-date' | 'x-fapi-customer-ip-address',
+    /** Seconds until the refused call may be retried (429). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

@@ -5,14 +5,16 @@ import { ClientCredentialsGuard } from './client-credentials.guard.js';
 import { ConsentAccountGuard } from './consent-account.guard.js';
 import { ConsentGuard } from './consent.guard.js';
 import { DpopReplayCache } from './dpop-replay.cache.js';
+import { FapiHeadersGuard } from './fapi-headers.guard.js';
 import { PermissionGuard } from './permission.guard.js';
 import { TppAuthGuard } from './tpp-auth.guard.js';
 import { TppStrategy } from './tpp.strategy.js';
+import { UnattendedAccessGuard } from './unattended-access.guard.js';
 
-const GUARDS = [TppAuthGuard, ClientCredentialsGuard, ConsentGuard, PermissionGuard, ConsentAccountGuard];
+const GUARDS = [FapiHeadersGuard, TppAuthGuard, ClientCredentialsGuard, ConsentGuard, PermissionGuard, ConsentAccountGuard, UnattendedAccessGuard];
 
 @Module({
   providers: [AccessTokenVerifier, DpopReplayCache, TppStrategy, ...GUARDS],
-  exports: GUARDS,
+  exports: [AccessTokenVerifier, DpopReplayCache, ...GUARDS],
 })
 export class SecurityModule {}

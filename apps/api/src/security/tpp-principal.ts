@@ -18,6 +18,8 @@ declare module 'fastify' {
     user?: TppPrincipal | unknown;
     /** Set by ConsentGuard: the consent as read for this very request. */
     consent?: ConsentAccess;
+    /** Set by TppAuthGuard for a consent-bound token: the consent read with the TPP (null: no such consent). */
+    consentRead?: ConsentAccess | null;
   }
 }
 

@@ -1,20 +1,27 @@
-import { DataSource, TppEntity } from '@consentry/database';
+import { DataSource } from '@consentry/database';
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { FastifyRequest } from 'fastify';
 import CustomStrategy from 'passport-custom';
 
 import { AccessTokenVerifier } from './access-token.verifier.js';
+import { readCaller } from './caller.query.js';
+import { DpopReplayCache } from './dpop-replay.cache.js';
 import { SecurityException, SecurityExceptionCode } from './security.exception.js';
 import { TppPrincipal } from './tpp-principal.js';
 
 export const TPP_STRATEGY = 'tpp';
 
-/** Authenticates a TPP by its DPoP-bound access token; the TPP must still be Active (not suspended). */
+/**
+ * Authenticates a TPP on every OB call: a valid DPoP-bound token (signature, issuer, audience, expiry,
+ * proof) whose proof was not seen before, of a TPP that is still Active. The replay check and the read
+ * of the TPP (with the token's consent) run side by side: one Redis and one SQL round trip.
+ */
 @Injectable()
 export class TppStrategy extends PassportStrategy(CustomStrategy, TPP_STRATEGY) {
   constructor(
     private readonly verifier: AccessTokenVerifier,
+    private readonly replay: DpopReplayCache,
     private readonly dataSource: DataSource,
   ) {
     super();
@@ -22,11 +29,15 @@ export class TppStrategy extends PassportStrategy(CustomStrategy, TPP_STRATEGY) 
 
   async validate(request: FastifyRequest): Promise<TppPrincipal> {
     const claims = await this.verifier.verify(request);
+    const [fresh, caller] = await Promise.all([this.replay.claim(claims.proof, claims.jkt), readCaller(this.dataSource, claims.clientId, claims.consentId)]);
+    if (!fresh) {
+      throw new SecurityException(SecurityExceptionCode.ReplayedDpopProof, 'This DPoP proof was already used; send a fresh proof with every request', 'DPoP');
+    }
     // Read on every request: a suspension takes effect at once, whatever tokens the TPP still holds.
-    const tpp = await this.dataSource.getRepository(TppEntity).findOne({ where: { clientId: claims.clientId }, select: { clientId: true, name: true, status: true } });
-    if (!tpp || tpp.status !== 'Active') {
+    if (!caller.tpp || caller.tpp.status !== 'Active') {
       throw new SecurityException(SecurityExceptionCode.TppNotActive, 'The client is not an active TPP', 'Authorization');
     }
-    return { clientId: tpp.clientId, tppName: tpp.name, scopes: claims.scopes, consentId: claims.consentId, jkt: claims.jkt };
+    if (caller.consent !== undefined) request.consentRead = caller.consent;
+    return { clientId: caller.tpp.clientId, tppName: caller.tpp.name, scopes: claims.scopes, consentId: claims.consentId, jkt: claims.jkt };
   }
 }

@@ -1,27 +1,17 @@
-import type { BankConnector, BankTransaction } from '@consentry/banking';
-import type { ApiConfig } from '@consentry/config';
+import { AggregatedBank, BankTransaction, ConnectorUnavailableError, InvalidCursorError, TransactionPage } from '@consentry/banking';
 import type { ConsentAccess } from '@consentry/consents';
 import { allowedDirections, filterTransactionByPermissions } from '@consentry/redaction';
 import { parseObQueryDateTime } from '@consentry/validation';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 
-import { API_CONFIG, BANK_CONNECTOR } from '../api.tokens.js';
-import { PublicUrl } from '../http/public-url.js';
-import { DataAccessAuditor } from '../open-banking/data-access.auditor.js';
-import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
-import { AISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
-import { TppPrincipal } from '../security/tpp-principal.js';
-import { TransactionsQueryDto } from './transactions-query.dto.js';
+import { ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
+import { markUnavailable, obAmount, obDateTime, ObMeta, ObReadResponse } from '../open-banking/ob-response.js';
 
 /** OBReadTransaction6 */
-export interface OBReadTransaction6 {
-  Data: { Transaction: Array<Record<string, unknown>> };
-  Links: ObLinks;
-  Meta: ObMeta;
-}
+export type OBReadTransaction6 = ObReadResponse<'Transaction'>;
 
 /** The full OBTransaction6 (Detail); the permission rules cut it down to Basic where needed. */
-function toObTransaction(transaction: BankTransaction): Record<string, unknown> {
+export function toObTransaction(transaction: BankTransaction): Record<string, unknown> {
   return {
     AccountId: transaction.accountId,
     TransactionId: transaction.transactionId,
@@ -31,7 +21,7 @@ function toObTransaction(transaction: BankTransaction): Record<string, unknown> 
     BookingDateTime: obDateTime(transaction.bookingDateTime),
     ...(transaction.valueDateTime ? { ValueDateTime: obDateTime(transaction.valueDateTime) } : {}),
     ...(transaction.transactionInformation ? { TransactionInformation: transaction.transactionInformation } : {}),
-    Amount: { Amount: transaction.amount, Currency: transaction.currency },
+    Amount: obAmount(transaction.amount, transaction.currency),
     ...(transaction.bankTransactionCode
       ? { BankTransactionCode: { Code: transaction.bankTransactionCode.code, SubCode: transaction.bankTransactionCode.subCode } }
       : {}),
@@ -40,7 +30,7 @@ function toObTransaction(transaction: BankTransaction): Record<string, unknown> 
           Balance: {
             CreditDebitIndicator: transaction.balanceAfter.creditDebitIndicator,
             Type: 'ITBD',
-            Amount: { Amount: transaction.balanceAfter.amount, Currency: transaction.currency },
+            Amount: obAmount(transaction.balanceAfter.amount, transaction.currency),
           },
         }
       : {}),
@@ -55,73 +45,147 @@ function toObTransaction(transaction: BankTransaction): Record<string, unknown> 
   };
 }
 
-function later(a: Date | undefined, b: Date | null): Date | undefined {
+function later(a: Date | undefined, b: Date | null | undefined): Date | undefined {
   if (!b) return a;
   return !a || b > a ? b : a;
 }
 
-function earlier(a: Date | undefined, b: Date | null): Date | undefined {
+function earlier(a: Date | undefined, b: Date | null | undefined): Date | undefined {
   if (!b) return a;
   return !a || b < a ? b : a;
 }
 
-export interface TransactionsRequest {
-  principal: TppPrincipal;
-  consent: ConsentAccess;
-  accountId: string;
-  query: TransactionsQueryDto;
-  requestPath: string;
-  interactionId: string;
+/** The booking window a read may see: the request's filter, clipped to the consent's Transaction From/To. */
+export interface BookingWindow {
+  from?: Date;
+  to?: Date;
+}
+
+export function clipToConsent(consent: ConsentAccess, requested: BookingWindow): BookingWindow {
+  return { from: later(requested.from, consent.transactionFromDateTime), to: earlier(requested.to, consent.transactionToDateTime) };
+}
+
+export interface TransactionsRead extends ObReadRequest {
+  fromBookingDateTime?: string;
+  toBookingDateTime?: string;
+}
+
+const EMPTY_PAGE: TransactionPage = { transactions: [], nextCursor: null, totalPages: 0, firstAvailableDateTime: null, lastAvailableDateTime: null };
+
+interface BulkCursor {
+  a: string;
+  c: string | null;
+}
+
+function encodeBulkCursor(cursor: BulkCursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeBulkCursor(value: string): BulkCursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Partial<BulkCursor>;
+    if (typeof parsed.a === 'string' && (parsed.c === null || typeof parsed.c === 'string')) return { a: parsed.a, c: parsed.c };
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError('unrecognised page cursor');
 }
 
 @Injectable()
 export class TransactionsService {
   constructor(
-    @Inject(BANK_CONNECTOR) private readonly bank: BankConnector,
-    @Inject(API_CONFIG) private readonly config: ApiConfig,
-    private readonly auditor: DataAccessAuditor,
-    private readonly publicUrl: PublicUrl,
+    private readonly bank: AggregatedBank,
+    private readonly responder: ObListResponder,
   ) {}
 
-  async readTransactions(request: TransactionsRequest): Promise<OBReadTransaction6> {
-    const { consent, query } = request;
-    // The consent's TransactionFrom/ToDateTime bound what any query may see: the request can only narrow it.
-    const from = later(parseObQueryDateTime(query.fromBookingDateTime) ?? undefined, consent.transactionFromDateTime);
-    const to = earlier(parseObQueryDateTime(query.toBookingDateTime) ?? undefined, consent.transactionToDateTime);
-    const directions = allowedDirections(consent.permissions);
-    const page =
-      from && to && from > to
-        ? { transactions: [], nextCursor: null, totalPages: 0, firstAvailableDateTime: null, lastAvailableDateTime: null }
-        : await this.bank.listTransactions({
-            accountId: request.accountId,
-            from,
-            to,
-            creditDebitIndicators: directions,
-            pageSize: this.config.pageSize,
-            after: query.page,
-          });
-    const shown = page.transactions.flatMap<Record<string, unknown>>((transaction) => filterTransactionByPermissions(toObTransaction(transaction), consent.permissions) ?? []);
-    await this.auditor.record({
-      resource: 'transactions',
-      principal: request.principal,
-      consent,
-      accountIds: [request.accountId],
-      count: shown.length,
-      interactionId: request.interactionId,
+  /** One account's transactions (path AccountId), or, with `window`, those of one statement period. */
+  async readAccountTransactions(request: TransactionsRead, statementWindow?: BookingWindow): Promise<OBReadTransaction6> {
+    const accountId = request.accountId!;
+    const window = this.window(request, statementWindow);
+    const page = window ? await this.page(request.consent, accountId, window, request.page) : EMPTY_PAGE;
+    return this.answer(request, statementWindow ? 'statement-transactions' : 'transactions', page.transactions, [accountId], {
+      next: page.nextCursor,
+      totalPages: page.totalPages,
+      first: page.firstAvailableDateTime,
+      last: page.lastAvailableDateTime,
     });
-    const links: ObLinks = { Self: this.publicUrl.of(request.requestPath) };
-    if (page.nextCursor) links.Next = this.publicUrl.of(this.nextPath(request, page.nextCursor));
-    const meta: ObMeta = { TotalPages: page.totalPages };
-    if (page.firstAvailableDateTime) meta.FirstAvailableDateTime = obDateTime(page.firstAvailableDateTime);
-    if (page.lastAvailableDateTime) meta.LastAvailableDateTime = obDateTime(page.lastAvailableDateTime);
-    return { Data: { Transaction: shown }, Links: links, Meta: meta };
   }
 
-  private nextPath(request: TransactionsRequest, cursor: string): string {
-    const params = new URLSearchParams();
-    if (request.query.fromBookingDateTime) params.set('fromBookingDateTime', request.query.fromBookingDateTime);
-    if (request.query.toBookingDateTime) params.set('toBookingDateTime', request.query.toBookingDateTime);
-    params.set('page', cursor);
-    return `/${AISP_BASE_PATH}/accounts/${encodeURIComponent(request.accountId)}/transactions?${params.toString()}`;
+  /**
+   * Every consented account's transactions, one account after another: a page never mixes accounts, so
+   * each account's own keyset cursor carries over and Meta.TotalPages is the sum of theirs.
+   */
+  async readBulkTransactions(request: TransactionsRead): Promise<OBReadTransaction6> {
+    const accounts = request.consent.accountIds;
+    const window = this.window(request);
+    const cursor = request.page ? decodeBulkCursor(request.page) : null;
+    const startAt = cursor ? accounts.indexOf(cursor.a) : 0;
+    if (startAt < 0) throw new InvalidCursorError('unrecognised page cursor');
+    const unavailable: string[] = [];
+    const pages = window
+      ? await Promise.all(
+          accounts.map(async (accountId, index) => {
+            try {
+              return await this.page(request.consent, accountId, window, index === startAt ? (cursor?.c ?? undefined) : undefined);
+            } catch (error) {
+              if (!(error instanceof ConnectorUnavailableError)) throw error;
+              unavailable.push(accountId);
+              return EMPTY_PAGE;
+            }
+          }),
+        )
+      : accounts.map(() => EMPTY_PAGE);
+    this.responder.assertAvailable(request, unavailable);
+    // Accounts before the cursor's are done; take the first account from there that has rows.
+    let current = startAt;
+    while (current < accounts.length - 1 && pages[current]!.transactions.length === 0) current++;
+    const page = pages[current] ?? EMPTY_PAGE;
+    const following = pages.findIndex((p, index) => index > current && p.totalPages > 0);
+    const next = page.nextCursor
+      ? encodeBulkCursor({ a: accounts[current]!, c: page.nextCursor })
+      : following >= 0
+        ? encodeBulkCursor({ a: accounts[following]!, c: null })
+        : null;
+    const firsts = pages.flatMap((p) => p.firstAvailableDateTime ?? []);
+    const lasts = pages.flatMap((p) => p.lastAvailableDateTime ?? []);
+    const body = await this.answer(request, 'transactions', page.transactions, page.transactions.length > 0 ? [accounts[current]!] : [], {
+      next,
+      totalPages: pages.reduce((sum, p) => sum + p.totalPages, 0),
+      first: firsts.length > 0 ? new Date(Math.min(...firsts.map((d) => d.getTime()))) : null,
+      last: lasts.length > 0 ? new Date(Math.max(...lasts.map((d) => d.getTime()))) : null,
+    });
+    return markUnavailable(body, unavailable);
+  }
+
+  /** The clipped window, or null when it is empty (from after to): nothing to read. */
+  private window(request: TransactionsRead, statementWindow?: BookingWindow): BookingWindow | null {
+    const requested = {
+      from: later(parseObQueryDateTime(request.fromBookingDateTime) ?? undefined, statementWindow?.from),
+      to: earlier(parseObQueryDateTime(request.toBookingDateTime) ?? undefined, statementWindow?.to),
+    };
+    const window = clipToConsent(request.consent, requested);
+    return window.from && window.to && window.from > window.to ? null : window;
+  }
+
+  private page(consent: ConsentAccess, accountId: string, window: BookingWindow, after?: string): Promise<TransactionPage> {
+    const directions = allowedDirections(consent.permissions);
+    return this.bank.listTransactions({ accountId, from: window.from, to: window.to, creditDebitIndicators: directions, pageSize: this.responder.size, after });
+  }
+
+  private async answer(
+    request: TransactionsRead,
+    resource: 'transactions' | 'statement-transactions',
+    transactions: BankTransaction[],
+    accountIds: string[],
+    paging: { next: string | null; totalPages: number; first: Date | null; last: Date | null },
+  ): Promise<OBReadTransaction6> {
+    const { permissions } = request.consent;
+    const shown = transactions.flatMap<Record<string, unknown>>((t) => filterTransactionByPermissions(toObTransaction(t), permissions) ?? []);
+    await this.responder.audit(request, resource, accountIds, shown.length);
+    const meta: ObMeta = { TotalPages: paging.totalPages };
+    if (paging.first) meta.FirstAvailableDateTime = obDateTime(paging.first);
+    if (paging.last) meta.LastAvailableDateTime = obDateTime(paging.last);
+    return { Data: { Transaction: shown }, Links: this.responder.links(request.requestPath, paging.next, paging.totalPages), Meta: meta };
   }
 }
+

@@ -39,6 +39,14 @@ describe('authorization codes, refresh tokens, introspection and revocation', ()
     await rm(keyDir, { recursive: true, force: true });
   });
 
+  async function revokedEvents(consentId: string): Promise<Array<Record<string, unknown>>> {
+    const rows: Array<{ event: Record<string, unknown> }> = await fixture.db.dataSource.query(
+      `SELECT event FROM audit_outbox WHERE event->>'type' = 'token.revoked' AND event->>'consentId' = $1 ORDER BY event->>'occurredAt'`,
+      [consentId],
+    );
+    return rows.map((row) => row.event);
+  }
+
   async function consentExpiringIn(seconds: number): Promise<string> {
     const consent = await new CreateAccountAccessConsent(fixture.db.dataSource).execute({
       clientId: SANDBOX_TPP.clientId,
@@ -97,6 +105,24 @@ describe('authorization codes, refresh tokens, introspection and revocation', ()
         ),
       ).rejects.toMatchObject({ status: 400, error: 'invalid_request', error_description: "redirect_uri did not match any of the client's registered redirect_uris" });
     });
+
+    it.each(['form_post', 'fragment'])('refuses response_mode=%s: responses go in the query only', async (mode) => {
+      await expect(
+        client.buildAuthorizationUrlWithPAR(
+          config,
+          {
+            redirect_uri: SANDBOX_TPP.redirectUri,
+            response_mode: mode,
+            scope: 'openid accounts',
+            state: 's',
+            code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+            code_challenge_method: 'S256',
+            claims: intentClaims(await consentExpiringIn(3600)),
+          },
+          { DPoP: client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256')) },
+        ),
+      ).rejects.toMatchObject({ status: 400, error: 'invalid_request', error_description: 'requested response_mode is not allowed for this client or request' });
+    });
   });
 
   describe('a code replayed after its exchange', () => {
@@ -133,6 +159,21 @@ describe('authorization codes, refresh tokens, introspection and revocation', ()
 
     it('makes the access token it issued inactive at introspection', async () => {
       expect(await client.tokenIntrospection(api, first.access_token)).toEqual({ active: false });
+    });
+
+    it('audits the revocation as token.revoked for the consent, with no token value', async () => {
+      const events = await revokedEvents(consentId);
+      expect(events).toEqual([
+        expect.objectContaining({
+          type: 'token.revoked',
+          actor: { type: 'tpp', id: SANDBOX_TPP.clientId },
+          clientId: SANDBOX_TPP.clientId,
+          consentId,
+          psuId: expect.any(String),
+          data: { trigger: 'authorization_code_replayed', grantRevoked: true },
+        }),
+      ]);
+      for (const value of [first.access_token, first.refresh_token!]) expect(JSON.stringify(events)).not.toContain(value);
     });
   });
 
@@ -205,6 +246,16 @@ describe('authorization codes, refresh tokens, introspection and revocation', ()
         error: 'invalid_grant',
       });
       expect(await client.tokenIntrospection(config, tokens.refresh_token!)).toEqual({ active: false });
+      const events = await revokedEvents(consentId);
+      expect(events).toEqual([
+        expect.objectContaining({
+          type: 'token.revoked',
+          actor: { type: 'tpp', id: SANDBOX_TPP.clientId },
+          consentId,
+          data: { trigger: 'revocation_endpoint', kind: 'RefreshToken', grantRevoked: true },
+        }),
+      ]);
+      expect(JSON.stringify(events)).not.toContain(tokens.refresh_token!);
     });
   });
 

@@ -77,7 +77,8 @@ describe('discovery', () => {
       end_session_endpoint: `${url}/session/end`,
       // Authorization code flow only, through PAR, PKCE S256, iss in the response (RFC 9207).
       response_types_supported: ['code'],
-      response_modes_supported: ['form_post', 'fragment', 'query'],
+      // RFC 6749 query responses only: no form_post, no fragment (no JARM either).
+      response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
       require_pushed_authorization_requests: true,
       request_uri_parameter_supported: false,
@@ -88,9 +89,10 @@ describe('discovery', () => {
       token_endpoint_auth_signing_alg_values_supported: ['PS256', 'ES256'],
       id_token_signing_alg_values_supported: ['PS256', 'ES256'],
       dpop_signing_alg_values_supported: ['PS256', 'ES256'],
-      scopes_supported: ['openid', 'accounts', 'payments', 'fundsconfirmations', 'openbanking_intent_id'],
+      // openbanking_intent_id is a claim (requested through the claims parameter), never a scope.
+      scopes_supported: ['openid', 'accounts', 'payments', 'fundsconfirmations'],
       claims_parameter_supported: true,
-      claims_supported: ['sub', 'openbanking_intent_id', 'acr', 'sid', 'auth_time', 'iss'],
+      claims_supported: ['sub', 'acr', 'sid', 'auth_time', 'iss', 'openbanking_intent_id'],
       claim_types_supported: ['normal'],
       acr_values_supported: ['urn:openbanking:psd2:sca'],
       subject_types_supported: ['public'],

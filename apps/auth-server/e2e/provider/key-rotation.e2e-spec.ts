@@ -7,12 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAuthServerConfig } from '@consentry/config';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
-import { createTestDatabase, TestDatabase } from '@consentry/testing';
+import { createTestDatabase, createTestRedis, TestDatabase } from '@consentry/testing';
 import { calculateJwkThumbprint, createRemoteJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, JWK, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 
 import { RunningAuthServer, startAuthServer } from '../../src/auth-server.bootstrap.js';
-import { loadAuthServerSettings } from '../../src/auth-server.settings.js';
 import { tppConfiguration } from '../support/tpp-client.js';
 
 async function signingKey(): Promise<JWK> {
@@ -26,12 +25,21 @@ describe('signing key rotation without downtime', () => {
   let dir: string;
   let credentials: SandboxCredentials;
   let server: RunningAuthServer | undefined;
+  const redis = createTestRedis('key_rotation');
   const jwksFile = () => join(dir, 'signing.jwks.json');
 
   async function start(keys: JWK[]): Promise<RunningAuthServer> {
     await writeFile(jwksFile(), JSON.stringify({ keys }), { mode: 0o600 });
-    const config = loadAuthServerConfig({ DATABASE_URL: db.url, CONSENTRY_DATA_DIR: dir, AUTH_SERVER_PORT: '0', LOG_LEVEL: 'error', SIGNING_JWKS_FILE: jwksFile() });
-    return startAuthServer(config, loadAuthServerSettings({}));
+    const config = loadAuthServerConfig({
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: redis.prefix,
+      CONSENTRY_DATA_DIR: dir,
+      AUTH_SERVER_PORT: '0',
+      LOG_LEVEL: 'error',
+      SIGNING_JWKS_FILE: jwksFile(),
+    });
+    return startAuthServer(config);
   }
 
   async function accessToken(issuer: string): Promise<string> {
@@ -47,6 +55,7 @@ describe('signing key rotation without downtime', () => {
   });
   afterAll(async () => {
     await server?.close();
+    await redis.cleanup();
     await db?.drop();
     await rm(dir, { recursive: true, force: true });
   });

@@ -131,7 +131,7 @@ describe('TppClientAdapter', () => {
   afterAll(async () => db?.drop());
 
   it('finds an active TPP by its client_id, with the scope of its roles', async () => {
-    expect(await clients.find('tpp-a')).toEqual({ client_id: 'tpp-a', redirect_uris: ['https://a.example/cb'], scope: 'openid accounts' });
+    expect(await clients.find('tpp-a')).toEqual({ client_id: 'tpp-a', redirect_uris: ['https://a.example/cb'], scope: 'openid accounts', response_modes: ['query'] });
   });
 
   it('takes the scope from the roles, not from the stored metadata', async () => {
@@ -142,7 +142,14 @@ describe('TppClientAdapter', () => {
     expect((await clients.find('tpp-a'))?.scope).toBe('openid accounts fundsconfirmations');
   });
 
-  it('does not find a suspended TPP or an unknown one', async () => {
+  it('holds every TPP to the query response mode, whatever its metadata says', async () => {
+    await db.dataSource.query(`UPDATE tpp SET client_metadata = client_metadata || '{"response_modes":["form_post","fragment"]}' WHERE client_id = 'tpp-a'`);
+    expect((await clients.find('tpp-a'))?.response_modes).toEqual(['query']);
+  });
+
+  it('does not find a suspended TPP, a deregistered one or an unknown one', async () => {
+    await db.dataSource.query(`INSERT INTO tpp (client_id, name, roles, status, client_metadata) VALUES ('tpp-c', 'TPP C', '{AISP}', 'Deregistered', '{}')`);
+    expect(await clients.find('tpp-c')).toBeUndefined();
     expect(await clients.find('tpp-b')).toBeUndefined();
     expect(await clients.find('nobody')).toBeUndefined();
   });

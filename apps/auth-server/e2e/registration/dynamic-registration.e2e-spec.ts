@@ -147,6 +147,31 @@ describe('TPP onboarding: dynamic client registration with a software statement 
         client.clientCredentialsGrant(config, { scope: 'payments' }, { DPoP: client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256')) }),
       ).rejects.toMatchObject({ status: 401, error: 'invalid_client' });
     });
+
+    it('keeps a TPP holding consents as Deregistered (not Suspended), refused everything, and audits it', async () => {
+      const holder = await registerSandboxTpp(sandbox(), { name: 'Consent Holder', roles: ['AISP'], redirectUris: [REDIRECT] });
+      const consentId = await fixture.createConsent(holder.client_id);
+      const response = await fetch(holder.registration_client_uri, { method: 'DELETE', headers: { authorization: `Bearer ${holder.registration_access_token}` } });
+      expect(response.status).toBe(204);
+      const [row] = await fixture.db.dataSource.query(`SELECT status FROM tpp WHERE client_id = $1`, [holder.client_id]);
+      expect(row).toEqual({ status: 'Deregistered' });
+      expect(await fixture.db.dataSource.query(`SELECT 1 FROM account_access_consent WHERE consent_id = $1`, [consentId])).toHaveLength(1);
+      const config = await tppConfiguration(fixture.server.url, holder as never);
+      await expect(
+        client.clientCredentialsGrant(config, { scope: 'accounts' }, { DPoP: client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256')) }),
+      ).rejects.toMatchObject({ status: 401, error: 'invalid_client' });
+      const events: Array<{ event: Record<string, unknown> }> = await fixture.db.dataSource.query(
+        `SELECT event FROM audit_outbox WHERE event->>'clientId' = $1 AND event->>'type' IN ('tpp.registered', 'tpp.deregistered', 'tpp.suspended', 'token.revoked') ORDER BY created_seq`,
+        [holder.client_id],
+      );
+      expect(events.map((e) => [e.event.type, (e.event.data as { action?: string; trigger?: string }).action ?? (e.event.data as { trigger?: string }).trigger])).toEqual([
+        ['tpp.registered', 'registered'],
+        ['tpp.deregistered', 'deregistered'],
+        ['token.revoked', 'deregistered'],
+      ]);
+      expect(events[2]!.event.data).toEqual({ trigger: 'deregistered', revokedCount: expect.any(Number) });
+      expect(JSON.stringify(events)).not.toContain(holder.registration_access_token);
+    });
   });
 
   it('has no sandbox directory in production mode', async () => {

@@ -24,6 +24,8 @@ export interface ProviderSettings {
   registrationEndpoint?: string;
   /** The API as a resource-server client: private_key_jwt, no grants, introspection only. */
   apiClient?: { clientId: string; jwks: JWKS };
+  /** Whether a TPP is Active right now, read from its row (introspection must not trust a cache). */
+  isClientActive: (clientId: string) => Promise<boolean>;
 }
 
 /**
@@ -61,11 +63,6 @@ function capAtGrant(ctx: KoaContextWithOIDC | undefined, ttl: number): number {
   const grant = ctx?.oidc?.entities.Grant as { exp?: number } | undefined;
   if (!grant?.exp) return ttl;
   return Math.max(1, Math.min(ttl, grant.exp - Math.floor(Date.now() / 1000)));
-}
-
-/** Whether the token's client is still an Active TPP (a suspended TPP's tokens stop working at once). */
-async function clientIsActive(ctx: KoaContextWithOIDC, clientId: string): Promise<boolean> {
-  return (await ctx.oidc.provider.Client.find(clientId)) !== undefined;
 }
 
 function apiClientMetadata(apiClient: NonNullable<ProviderSettings['apiClient']>): ClientMetadata {
@@ -111,8 +108,9 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
     acrValues: [SCA_ACR],
     claims: {
       openid: ['sub'],
-      // The ConsentId travels as a claim (UK OB): a scope of its own makes it grantable at consent.
-      [OPENBANKING_INTENT_ID]: [OPENBANKING_INTENT_ID],
+      // The ConsentId travels as a claim (UK OB), requested through the claims parameter. `null` makes it
+      // a standalone claim: an array would also make `openbanking_intent_id` a scope.
+      [OPENBANKING_INTENT_ID]: null,
     },
     scopes: ['openid', ...RESOURCE_SCOPES],
     responseTypes: ['code'],
@@ -128,6 +126,8 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
       // FAPI 2.0 5.3.2.1: sender-constrained access tokens; DPoP (RFC 9449) is the method offered.
       dpop_bound_access_tokens: true,
       require_pushed_authorization_requests: true,
+      // RFC 6749 query responses only: no form_post or fragment (tpp-client.adapter.ts enforces it per TPP).
+      response_modes: ['query'],
     },
     // TPPs are server-side confidential clients: no browser calls the token or PAR endpoints.
     clientBasedCORS: () => false,
@@ -193,8 +193,9 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
       // tokens are answered by provider/jwt-introspection.ts (oidc-provider introspects opaque ones only).
       introspection: {
         enabled: true,
-        allowedPolicy: async (ctx, client, token) =>
-          (token.clientId === client.clientId || client.clientId === settings.apiClient?.clientId) && (await clientIsActive(ctx, token.clientId!)),
+        // A suspended TPP's tokens stop working at once: read from the row, not from the client cache.
+        allowedPolicy: async (_ctx, client, token) =>
+          (token.clientId === client.clientId || client.clientId === settings.apiClient?.clientId) && (await settings.isClientActive(token.clientId!)),
       },
       jwtIntrospection: { enabled: false },
       // RFC 7009: a TPP can revoke its own refresh tokens (and with them their grant's access).

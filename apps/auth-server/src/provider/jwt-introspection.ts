@@ -5,6 +5,7 @@ import Provider, { KoaContextWithOIDC } from 'oidc-provider';
 
 import { OPENBANKING_INTENT_ID } from './openbanking-intent.js';
 import { SigningJwks } from './signing-keys.js';
+import { tppIsActive } from './tpp-client.adapter.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
@@ -48,7 +49,7 @@ async function grantOfConsentExists(dataSource: DataSource, consentId: string): 
 export function introspectJwtAccessTokens(provider: Provider, deps: { dataSource: DataSource; jwks: SigningJwks; apiClientId?: string }): void {
   const keys = createLocalJWKSet(publicJwks(deps.jwks));
 
-  async function introspect(ctx: KoaContextWithOIDC, callerId: string, token: string): Promise<Record<string, unknown>> {
+  async function introspect(callerId: string, token: string): Promise<Record<string, unknown>> {
     let claims: AccessTokenClaims;
     try {
       ({ payload: claims } = await jwtVerify<AccessTokenClaims>(token, keys, {
@@ -61,7 +62,8 @@ export function introspectJwtAccessTokens(provider: Provider, deps: { dataSource
     }
     const clientId = claims.client_id;
     if (!clientId || (clientId !== callerId && callerId !== deps.apiClientId)) return INACTIVE;
-    if (!(await ctx.oidc.provider.Client.find(clientId))) return INACTIVE;
+    // From the row, not the client cache: a suspended TPP's tokens stop working at once.
+    if (!(await tppIsActive(deps.dataSource, clientId))) return INACTIVE;
     const consentId = claims[OPENBANKING_INTENT_ID];
     if (consentId !== undefined) {
       const consent = await findConsentAccess(deps.dataSource, consentId);
@@ -92,7 +94,7 @@ export function introspectJwtAccessTokens(provider: Provider, deps: { dataSource
     if ((ctx.body as { error?: string } | undefined)?.error !== 'unsupported_token_type') return;
     const token = oidc.params?.token;
     if (!oidc.client || typeof token !== 'string') return;
-    ctx.body = await introspect(ctx as KoaContextWithOIDC, oidc.client.clientId, token);
+    ctx.body = await introspect(oidc.client.clientId, token);
     ctx.status = 200;
   });
 }

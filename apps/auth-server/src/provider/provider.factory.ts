@@ -8,10 +8,12 @@ import { createConfiguration } from './configuration.js';
 import { introspectJwtAccessTokens } from './jwt-introspection.js';
 import { PostgresAdapter } from './postgres.adapter.js';
 import { createFindAccount } from './psu-account.js';
+import { RedisReplayMarkers, useReplayMarkers } from './replay-markers.js';
 import { ServerSecrets } from './server-secrets.js';
 import { SigningJwks } from './signing-keys.js';
-import { auditTokenIssuance } from './token-audit.listener.js';
-import { TppClientAdapter } from './tpp-client.adapter.js';
+import { auditTokenEvents } from './token-audit.listener.js';
+import { TppClientAdapter, tppIsActive } from './tpp-client.adapter.js';
+import { TppClientCache } from './tpp-client.cache.js';
 
 export interface ProviderDependencies {
   issuer: string;
@@ -19,6 +21,10 @@ export interface ProviderDependencies {
   dataSource: DataSource;
   jwks: SigningJwks;
   secrets: ServerSecrets;
+  /** Single-use markers of client assertion and DPoP proof `jti`s (Redis). */
+  replayMarkers: RedisReplayMarkers;
+  /** Active TPPs' client metadata in memory, evicted on every change of their row. */
+  clientCache?: TppClientCache;
   /** Whether RFC 7591 registration (Nest, `/register`) is on: advertised in discovery when it is. */
   registration: boolean;
   /** The API as an introspection-only client. */
@@ -27,6 +33,9 @@ export interface ProviderDependencies {
 
 /** Path of the RFC 7591 registration endpoint, relative to the issuer. */
 export const REGISTRATION_PATH = '/register';
+
+/** The response modes every client is held to (RFC 6749 query); discovery advertises exactly these. */
+const RESPONSE_MODES = ['query'];
 
 const logger = new Logger('OidcProvider');
 
@@ -38,7 +47,7 @@ function logServerError(error: unknown, ctx: KoaContextWithOIDC): void {
 
 /** Builds the oidc-provider instance with its environment wiring: issuer, keys, storage, proxy, events. */
 export function createProvider(deps: ProviderDependencies): Provider {
-  const clients = new TppClientAdapter(deps.dataSource);
+  const clients = new TppClientAdapter(deps.dataSource, deps.clientCache);
   const provider = new Provider(
     deps.issuer,
     createConfiguration({
@@ -51,18 +60,24 @@ export function createProvider(deps: ProviderDependencies): Provider {
       findAccount: createFindAccount(deps.dataSource),
       registrationEndpoint: deps.registration ? `${deps.issuer}${REGISTRATION_PATH}` : undefined,
       apiClient: deps.apiClient,
+      isClientActive: (clientId) => tppIsActive(deps.dataSource, clientId),
     }),
   );
   // Behind a TLS-terminating proxy, X-Forwarded-Proto makes cookies Secure and URLs https. The
   // provider is its own Koa app: Fastify's trustProxy does not reach it.
   provider.proxy = deps.config.trustProxy;
+  useReplayMarkers(provider, deps.replayMarkers);
 
   // Every OAuth response carries x-fapi-interaction-id, errors included (UK OB v4.0, FAPI 1.0 6.2.1.11).
   provider.use(async (ctx, next) => {
     ctx.set(FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf(ctx.get(FAPI_INTERACTION_ID_HEADER) || undefined));
     await next();
+    // oidc-provider always lists form_post and fragment, which no client here may use.
+    if ((ctx as KoaContextWithOIDC).oidc?.route === 'discovery' && ctx.status === 200 && ctx.body) {
+      (ctx.body as { response_modes_supported?: string[] }).response_modes_supported = [...RESPONSE_MODES];
+    }
   });
-  auditTokenIssuance(provider, deps.dataSource, logServerError);
+  auditTokenEvents(provider, deps.dataSource, logServerError);
   introspectJwtAccessTokens(provider, { dataSource: deps.dataSource, jwks: deps.jwks, apiClientId: deps.apiClient?.clientId });
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => logServerError(error, ctx));
   return provider;

@@ -1,63 +1,189 @@
-import { recordAuditEvent } from '@consentry/audit';
-import { DataSource } from '@consentry/database';
+import { AuditEvent, AuditEventInput, buildAuditEvent, recordAuditEvents } from '@consentry/audit';
+import { AuditOutboxEntity, DataSource } from '@consentry/database';
 import Provider, { KoaContextWithOIDC } from 'oidc-provider';
 
 import { FAPI_INTERACTION_ID_HEADER } from '../fapi-interaction-id.js';
 import { requestedIntentId } from './openbanking-intent.js';
 
 const PENDING_AUDIT = Symbol('pendingTokenAudit');
+const REVOKED_GRANTS = Symbol('revokedGrants');
 
-type AuditedContext = KoaContextWithOIDC & { [PENDING_AUDIT]?: Promise<void> };
+type AuditedContext = KoaContextWithOIDC & { [PENDING_AUDIT]?: Promise<boolean>; [REVOKED_GRANTS]?: string[] };
 
-function recordTokenIssued(dataSource: DataSource, ctx: KoaContextWithOIDC): Promise<void> {
+/** Token kinds the revocation endpoint destroys (RFC 7009); their values never reach the audit log. */
+const REVOCABLE_KINDS = ['RefreshToken', 'AccessToken', 'ClientCredentials'] as const;
+
+function interactionIdOf(ctx: KoaContextWithOIDC): string | undefined {
+  return ctx.response.get(FAPI_INTERACTION_ID_HEADER) || undefined;
+}
+
+function tokenIssuedEvent(ctx: KoaContextWithOIDC): AuditEventInput {
   const { entities, params, client } = ctx.oidc;
   const accessToken = entities.AccessToken ?? entities.ClientCredentials;
   const source = entities.AuthorizationCode ?? entities.RotatedRefreshToken ?? entities.RefreshToken;
   const consentId = source ? requestedIntentId(source.claims) : undefined;
   const psuId = entities.Account?.accountId;
-  const issued = ['access_token', ...(entities.RefreshToken && entities.RefreshToken !== source ? ['refresh_token'] : []), ...(String(params?.scope ?? source?.scope ?? '').split(' ').includes('openid') ? ['id_token'] : [])];
-  return dataSource.transaction(async (manager) => {
-    await recordAuditEvent(manager, {
-      type: 'token.issued',
-      actor: { type: 'tpp', id: client!.clientId },
-      clientId: client!.clientId,
-      ...(psuId ? { psuId } : {}),
-      ...(consentId ? { consentId } : {}),
-      interactionId: ctx.response.get(FAPI_INTERACTION_ID_HEADER) || undefined,
-      // What was issued, never a token value.
-      data: {
-        grantType: params?.grant_type,
-        issued,
-        scope: accessToken?.scope ?? null,
-        audience: accessToken?.aud ?? null,
-        senderConstraint: accessToken?.jkt ? 'dpop' : null,
-      },
+  const issued = [
+    'access_token',
+    ...(entities.RefreshToken && entities.RefreshToken !== source ? ['refresh_token'] : []),
+    ...(String(params?.scope ?? source?.scope ?? '').split(' ').includes('openid') ? ['id_token'] : []),
+  ];
+  return {
+    type: 'token.issued',
+    actor: { type: 'tpp', id: client!.clientId },
+    clientId: client!.clientId,
+    ...(psuId ? { psuId } : {}),
+    ...(consentId ? { consentId } : {}),
+    interactionId: interactionIdOf(ctx),
+    // What was issued, never a token value.
+    data: {
+      grantType: params?.grant_type,
+      issued,
+      scope: accessToken?.scope ?? null,
+      audience: accessToken?.aud ?? null,
+      senderConstraint: accessToken?.jkt ? 'dpop' : null,
+    },
+  };
+}
+
+const MAX_ISSUANCE_BATCH = 200;
+
+/**
+ * Writes `token.issued` events in autocommitted statements that also re-check each TPP: an event is
+ * inserted only while its TPP is Active. The client metadata may come from memory (tpp-client.cache.ts);
+ * this is the authoritative check, at the last moment before any token leaves. Events of concurrent
+ * token requests share a statement (one commit, one WAL flush): while one insert is in flight, the next
+ * events queue for the following one, so a lone request waits for nobody.
+ */
+class TokenIssuanceRecorder {
+  private queue: Array<{ event: AuditEvent; settle: (recorded: boolean) => void; fail: (error: unknown) => void }> = [];
+  private flushing = false;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Resolves false when the TPP is no longer Active: nothing was recorded, and nothing must be sent. */
+  record(ctx: KoaContextWithOIDC): Promise<boolean> {
+    const event = buildAuditEvent(tokenIssuedEvent(ctx));
+    return new Promise((settle, fail) => {
+      this.queue.push({ event, settle, fail });
+      if (!this.flushing) void this.flush();
     });
-  });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_ISSUANCE_BATCH);
+      try {
+        const outbox = this.dataSource.getMetadata(AuditOutboxEntity).tableName;
+        const rows: Array<{ event_id: string }> = await this.dataSource.query(
+          `INSERT INTO ${outbox} (event_id, event)
+           SELECT e.event_id, e.event FROM unnest($1::uuid[], $2::jsonb[], $3::text[]) AS e(event_id, event, client_id)
+            WHERE EXISTS (SELECT 1 FROM tpp WHERE tpp.client_id = e.client_id AND tpp.status = 'Active')
+           RETURNING event_id`,
+          [batch.map((b) => b.event.eventId), batch.map((b) => JSON.stringify(b.event)), batch.map((b) => b.event.clientId)],
+        );
+        const recorded = new Set(rows.map((row) => row.event_id));
+        for (const item of batch) item.settle(recorded.has(item.event.eventId));
+      } catch (error) {
+        for (const item of batch) item.fail(error);
+      }
+    }
+    this.flushing = false;
+  }
+}
+
+function revocationTrigger(ctx: KoaContextWithOIDC): string {
+  const { route, params } = ctx.oidc;
+  if (route === 'revocation') return 'revocation_endpoint';
+  if (route === 'token' && params?.grant_type === 'authorization_code') return 'authorization_code_replayed';
+  if (route === 'token' && params?.grant_type === 'refresh_token') return 'refresh_token_replayed';
+  return route;
 }
 
 /**
- * Audits every token response (`token.issued`: grant type, client, PSU, consent) from oidc-provider's
- * `grant.success` event, in its own transaction. The write is awaited before the response leaves, so
- * no token reaches a TPP without its audit record; if the write fails, the TPP gets a server_error.
+ * `token.revoked` for what this request revoked: the token a client revoked at the revocation endpoint,
+ * and every grant oidc-provider revoked (a replayed code or refresh token revokes all it issued). The
+ * consent and PSU come from the consent the grant was saved for. Never a token value or `jti`.
  */
-export function auditTokenIssuance(provider: Provider, dataSource: DataSource, onError: (error: unknown, ctx: KoaContextWithOIDC) => void): void {
+async function recordTokensRevoked(dataSource: DataSource, ctx: KoaContextWithOIDC, grantIds: string[]): Promise<void> {
+  const { client, entities } = ctx.oidc;
+  const clientId = client?.clientId;
+  const actor = clientId ? { type: 'tpp' as const, id: clientId } : { type: 'system' as const, id: 'auth-server' };
+  const trigger = revocationTrigger(ctx);
+  const kind = REVOCABLE_KINDS.find((k) => entities[k] !== undefined);
+  const consents: Array<{ grant_id: string; consent_id: string; psu_id: string | null }> = grantIds.length
+    ? await dataSource.query(`SELECT grant_id, consent_id, psu_id FROM account_access_consent WHERE grant_id = ANY($1)`, [grantIds])
+    : [];
+  const base = { type: 'token.revoked' as const, actor, ...(clientId ? { clientId } : {}), interactionId: interactionIdOf(ctx) };
+  const events: AuditEventInput[] = grantIds.map((grantId) => {
+    const consent = consents.find((c) => c.grant_id === grantId);
+    return {
+      ...base,
+      ...(consent ? { consentId: consent.consent_id, ...(consent.psu_id ? { psuId: consent.psu_id } : {}) } : {}),
+      data: { trigger, ...(kind ? { kind } : {}), grantRevoked: true },
+    };
+  });
+  if (events.length === 0 && kind) {
+    // An access token revoked on its own (its grant stays): name the consent from its claims if it has one.
+    const token = entities[kind] as { claims?: unknown } | undefined;
+    const consentId = token?.claims ? requestedIntentId(token.claims as never) : undefined;
+    events.push({ ...base, ...(consentId ? { consentId } : {}), data: { trigger, kind, grantRevoked: false } });
+  }
+  await recordAuditEvents(dataSource.manager, events);
+}
+
+/**
+ * Audits token responses and revocations from oidc-provider's events.
+ *
+ * `token.issued` (grant type, client, PSU, consent; never a token value) on `grant.success`: the write is
+ * awaited before the response leaves, so no token reaches a TPP without its audit record; if the write
+ * fails the TPP gets server_error, and if the TPP was suspended meanwhile it gets invalid_client.
+ *
+ * `token.revoked` after a successful RFC 7009 revocation and whenever a grant is revoked (`grant.revoked`).
+ * A failure to record a revocation is logged as a server error; the revocation itself stands.
+ */
+export function auditTokenEvents(provider: Provider, dataSource: DataSource, onError: (error: unknown, ctx: KoaContextWithOIDC) => void): void {
+  const issuance = new TokenIssuanceRecorder(dataSource);
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
-    const pending = recordTokenIssued(dataSource, ctx);
+    const pending = issuance.record(ctx);
     pending.catch(() => undefined); // awaited (and its failure handled) by the middleware below
     (ctx as AuditedContext)[PENDING_AUDIT] = pending;
   });
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    const audited = ctx as AuditedContext;
+    (audited[REVOKED_GRANTS] ??= []).push(grantId);
+  });
   provider.use(async (ctx, next) => {
     await next();
-    const pending = (ctx as AuditedContext)[PENDING_AUDIT];
-    if (!pending) return;
+    const audited = ctx as AuditedContext;
+    const pending = audited[PENDING_AUDIT];
+    if (pending) {
+      let recorded: boolean;
+      try {
+        recorded = await pending;
+      } catch (error) {
+        onError(error, audited);
+        ctx.status = 500;
+        ctx.set('cache-control', 'no-store');
+        ctx.body = { error: 'server_error', error_description: 'the tokens could not be issued' };
+        return;
+      }
+      if (!recorded) {
+        // Suspended or deregistered between client authentication and issuance: as if it were unknown.
+        ctx.status = 401;
+        ctx.set('cache-control', 'no-store');
+        ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
+        return;
+      }
+    }
+    const grantIds = audited[REVOKED_GRANTS] ?? [];
+    const revokedAtEndpoint = audited.oidc?.route === 'revocation' && ctx.status === 200 && REVOCABLE_KINDS.some((k) => audited.oidc.entities[k]);
+    if (grantIds.length === 0 && !revokedAtEndpoint) return;
     try {
-      await pending;
+      await recordTokensRevoked(dataSource, audited, grantIds);
     } catch (error) {
-      onError(error, ctx as KoaContextWithOIDC);
-      ctx.status = 500;
-      ctx.set('cache-control', 'no-store');
-      ctx.body = { error: 'server_error', error_description: 'the tokens could not be issued' };
+      onError(error, audited);
     }
   });
 }

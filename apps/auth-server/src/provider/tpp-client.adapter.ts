@@ -1,28 +1,44 @@
 import { DataSource } from '@consentry/database';
 import { Adapter, AdapterPayload } from 'oidc-provider';
 
+import { TppClientCache } from './tpp-client.cache.js';
 import { scopeOfRoles } from './tpp-roles.js';
 
 /**
+ * A TPP's client as oidc-provider sees it. The row's key and roles are authoritative: stored metadata
+ * cannot name another client, widen its scope, or pick a response mode other than `query`.
+ */
+export function tppClientMetadata(clientId: string, metadata: AdapterPayload, roles: readonly string[]): AdapterPayload {
+  return { ...metadata, client_id: clientId, scope: scopeOfRoles(roles), response_modes: ['query'] };
+}
+
+/**
  * oidc-provider's `Client` model read from the `tpp` registry: a TPP's `client_metadata` while it is
- * Active. A suspended TPP's client is not found, so every endpoint refuses it at once (oidc-provider
- * re-reads the adapter on each request and caches only the parsed client by content hash).
- * The allowed `scope` comes from the TPP's roles, never from its metadata: an AISP-only TPP cannot be
- * granted `payments` whatever it registered. TPPs are written by onboarding (seeding, dynamic
- * registration), never through this adapter.
+ * Active. A suspended or deregistered TPP's client is not found, so every endpoint refuses it.
+ * The metadata of Active TPPs may be served from `cache`, which a change of the row evicts at once
+ * (tpp-client.cache.ts); the token endpoint re-checks the status in the statement that audits the
+ * issuance (token-audit.listener.ts), so no token is issued to a TPP suspended a moment before.
+ * TPPs are written by onboarding (seeding, dynamic registration), never through this adapter.
  */
 export class TppClientAdapter implements Adapter {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly cache?: TppClientCache,
+  ) {}
 
   async find(clientId: string): Promise<AdapterPayload | undefined> {
+    const cached = this.cache?.get(clientId);
+    if (cached) return cached;
+    const generation = this.cache?.snapshot() ?? 0;
     const rows: Array<{ client_metadata: AdapterPayload; roles: string[] }> = await this.dataSource.query(
       `SELECT client_metadata, roles FROM tpp WHERE client_id = $1 AND status = 'Active'`,
       [clientId],
     );
     const row = rows[0];
     if (!row) return undefined;
-    // The row's key and roles are authoritative: metadata cannot name another client or widen its scope.
-    return { ...row.client_metadata, client_id: clientId, scope: scopeOfRoles(row.roles) };
+    const payload = tppClientMetadata(clientId, row.client_metadata, row.roles);
+    this.cache?.set(clientId, payload, generation);
+    return payload;
   }
 
   upsert(): Promise<void> {
@@ -48,4 +64,10 @@ export class TppClientAdapter implements Adapter {
   revokeByGrantId(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/** Whether `clientId` is an Active TPP right now, read from the row (never from the cache). */
+export async function tppIsActive(dataSource: DataSource, clientId: string): Promise<boolean> {
+  const rows: unknown[] = await dataSource.query(`SELECT 1 FROM tpp WHERE client_id = $1 AND status = 'Active'`, [clientId]);
+  return rows.length > 0;
 }

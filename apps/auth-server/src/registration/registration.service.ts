@@ -121,26 +121,35 @@ export class RegistrationService {
         statement.roles,
         JSON.stringify(metadata),
       ]);
-      await this.audit(manager, 'tpp.registered', clientId, interactionId, { action: 'updated', statement });
+      await this.audit(manager, 'tpp.updated', clientId, interactionId, { action: 'updated', statement });
     });
     return this.response(metadata, statement.roles);
   }
 
   /**
-   * RFC 7592 section 2.3: deprovisions the client. Its grants and tokens go at once. A TPP that holds
-   * consents keeps its row, Suspended, because consents and the audit trail refer to it.
+   * RFC 7592 section 2.3: deprovisions the client. Its grants and tokens go at once (audited as
+   * `token.revoked`). A TPP that holds consents keeps its row as `Deregistered` (not `Suspended`: that is
+   * an administrator's reversible decision), because consents and the audit trail refer to it.
    */
   async remove(clientId: string, bearer: string | undefined, interactionId: string): Promise<void> {
     await this.authorise(clientId, bearer);
     await this.dataSource.transaction(async (manager) => {
-      await manager.query(`DELETE FROM oidc_model WHERE payload->>'clientId' = $1`, [clientId]);
+      const [, revokedTokens]: [unknown, number] = await manager.query(`DELETE FROM oidc_model WHERE payload->>'clientId' = $1`, [clientId]);
       const consents: unknown[] = await manager.query(`SELECT 1 FROM account_access_consent WHERE client_id = $1 LIMIT 1`, [clientId]);
       if (consents.length > 0) {
-        await manager.query(`UPDATE tpp SET status = 'Suspended' WHERE client_id = $1`, [clientId]);
+        await manager.query(`UPDATE tpp SET status = 'Deregistered' WHERE client_id = $1`, [clientId]);
       } else {
         await manager.query(`DELETE FROM tpp WHERE client_id = $1`, [clientId]);
       }
-      await this.audit(manager, 'tpp.suspended', clientId, interactionId, { action: 'deregistered', keptForConsents: consents.length > 0 });
+      await this.audit(manager, 'tpp.deregistered', clientId, interactionId, { action: 'deregistered', keptForConsents: consents.length > 0 });
+      // What was revoked, counted; never a token value.
+      await recordAuditEvent(manager, {
+        type: 'token.revoked',
+        actor: { type: 'tpp', id: clientId },
+        clientId,
+        interactionId,
+        data: { trigger: 'deregistered', revokedCount: revokedTokens ?? 0 },
+      });
     });
   }
 
@@ -213,7 +222,7 @@ export class RegistrationService {
 
   private audit(
     manager: EntityManager,
-    type: 'tpp.registered' | 'tpp.suspended',
+    type: 'tpp.registered' | 'tpp.updated' | 'tpp.deregistered',
     clientId: string,
     interactionId: string,
     details: { action: string; statement?: SoftwareStatement; keptForConsents?: boolean },

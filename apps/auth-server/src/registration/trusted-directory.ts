@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { AuthServerConfig, StartupError } from '@consentry/config';
 import { JWK } from 'jose';
 
-import { AuthServerSettings } from '../auth-server.settings.js';
 import { SandboxDirectory } from './sandbox-directory.js';
 import { TrustedDirectory } from './software-statement.verifier.js';
 
@@ -29,12 +28,11 @@ export async function readPublicJwksFile(path: string, variable: string): Promis
  * production without the file there is none, and dynamic registration is off.
  */
 export async function loadTrustedDirectory(
-  config: Pick<AuthServerConfig, 'mode' | 'dataDir'>,
-  settings: Pick<AuthServerSettings, 'softwareStatementJwksFile' | 'softwareStatementIssuer'>,
+  config: Pick<AuthServerConfig, 'mode' | 'dataDir' | 'softwareStatementJwksFile' | 'softwareStatementIssuer'>,
 ): Promise<TrustedDirectory | undefined> {
-  if (settings.softwareStatementJwksFile) {
-    const jwks = await readPublicJwksFile(settings.softwareStatementJwksFile, 'SOFTWARE_STATEMENT_JWKS_FILE');
-    return { jwks, ...(settings.softwareStatementIssuer ? { issuer: settings.softwareStatementIssuer } : {}) };
+  if (config.softwareStatementJwksFile) {
+    const jwks = await readPublicJwksFile(config.softwareStatementJwksFile, 'SOFTWARE_STATEMENT_JWKS_FILE');
+    return { jwks, ...(config.softwareStatementIssuer ? { issuer: config.softwareStatementIssuer } : {}) };
   }
   if (config.mode !== 'sandbox') return undefined;
   return (await SandboxDirectory.open(config)).trusted;

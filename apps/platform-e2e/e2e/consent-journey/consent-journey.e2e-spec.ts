@@ -12,6 +12,9 @@ import { authorizeAsPsu, freshTotpCode as freshOtp, TppClient } from '../../../.
 import { freePort, startApps } from '../../../../scripts/platform.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x4c);
+const DETAIL = ['ReadAccountsDetail', 'ReadBalances'];
+const BASIC = ['ReadAccountsBasic', 'ReadBalances'];
+
 /**
  * The foundation journey: a TPP obtains a consent, the PSU approves two of three accounts with SCA,
  * the TPP reads exactly those, the PSU revokes, and the admin finds every step in the audit trail.

@@ -8,10 +8,9 @@ import pg from 'pg';
 
 import { freePort, ROOT } from '../../../../scripts/platform.js';
 
-// The auth server keeps all its state in PostgreSQL (oidc-provider's models included) and needs no Redis.
 const APPS = [
   ['api', 'apps/api/dist/main.js', { usesRedis: true }],
-  ['auth-server', 'apps/auth-server/dist/main.js', { usesRedis: false }],
+  ['auth-server', 'apps/auth-server/dist/main.js', { usesRedis: true }],
   ['worker', 'apps/worker/dist/main.js', { usesRedis: true }],
 ] as const;
 

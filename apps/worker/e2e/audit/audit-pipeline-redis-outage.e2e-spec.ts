@@ -84,6 +84,7 @@ describe('audit pipeline through a Redis outage', () => {
         WORKER_PORT: '0',
         AUDIT_RELAY_INTERVAL_MS: '20',
         LOG_LEVEL: 'silent',
+        AUDIT_CHECKPOINT_INTERVAL_MS: '0',
       }),
     );
   });

@@ -63,6 +63,7 @@ describe('audit pipeline: outbox -> relay -> queue -> chain writer', () => {
       // Small batches, so 25 events take several full batches and one partial one.
       AUDIT_BATCH_SIZE: '7',
       LOG_LEVEL: 'warn',
+      AUDIT_CHECKPOINT_INTERVAL_MS: '0',
     });
 
     await record(25, 5);

@@ -1,5 +1,5 @@
 import { AuditEvent, linkAuditEntries } from '@consentry/audit';
-import { AuditLogEntity, DataSource } from '@consentry/database';
+import { AuditLogEntity, AuditOutboxEntity, DataSource } from '@consentry/database';
 import { Injectable } from '@nestjs/common';
 
 /**
@@ -31,6 +31,7 @@ export class AuditChainWriter {
 
   async append(events: readonly AuditEvent[]): Promise<ChainBatchResult> {
     const table = this.dataSource.getMetadata(AuditLogEntity).tableName;
+    const outbox = this.dataSource.getMetadata(AuditOutboxEntity).tableName;
     return this.dataSource.transaction(async (manager) => {
       // Held until commit or rollback; a second writer waits here, then sees the first one's entries.
       await manager.query('SELECT pg_advisory_xact_lock($1::bigint)', [AUDIT_CHAIN_LOCK_KEY]);
@@ -44,6 +45,9 @@ export class AuditChainWriter {
         `SELECT event_id FROM ${table} WHERE event_id = ANY($1::uuid[])`,
         [[...unique.keys()]],
       );
+      // Chained (now or before) means done: the outbox row goes in the same transaction, so a relayed
+      // row that is still there after a grace period is one whose job was lost (see AuditOutboxSweeper).
+      await manager.query(`DELETE FROM ${outbox} WHERE event_id = ANY($1::uuid[])`, [[...unique.keys()]]);
       for (const row of present) unique.delete(row.event_id);
       const fresh = [...unique.values()];
       const duplicates = events.length - fresh.length;

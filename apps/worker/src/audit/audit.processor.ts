@@ -59,6 +59,8 @@ export class AuditProcessor implements OnModuleDestroy {
       // A batch whose worker died mid-transaction rolled back; running it again is safe, so allow
       // more than BullMQ's default single stall before giving up on it.
       maxStalledCount: 10,
+      lockDuration: this.config.auditJobLockMs,
+      stalledInterval: Math.max(500, Math.floor(this.config.auditJobLockMs / 2)),
       settings: {
         backoffStrategy: (attemptsMade, type) => (type === AUDIT_BACKOFF_TYPE ? auditBackoffDelay(attemptsMade) : 1_000),
       },

@@ -35,6 +35,9 @@ export class WorkerMetrics {
   private duplicatesSkipped = 0;
   private chainBatchesCompleted = 0;
   private chainBatchesFailed = 0;
+  private eventsReRelayed = 0;
+  private checkpointsSigned = 0;
+  private consentsExpired = 0;
 
   recordRelayBatch(events: number): void {
     this.relayBatches += 1;
@@ -53,6 +56,18 @@ export class WorkerMetrics {
 
   recordChainBatchFailure(): void {
     this.chainBatchesFailed += 1;
+  }
+
+  recordReRelayed(events: number): void {
+    this.eventsReRelayed += events;
+  }
+
+  recordCheckpoint(): void {
+    this.checkpointsSigned += 1;
+  }
+
+  recordConsentsExpired(consents: number): void {
+    this.consentsExpired += consents;
   }
 
   render(gauges: WorkerGauges): string {
@@ -101,6 +116,24 @@ export class WorkerMetrics {
           { labels: { result: 'completed' }, value: this.chainBatchesCompleted },
           { labels: { result: 'failed' }, value: this.chainBatchesFailed },
         ],
+      },
+      {
+        name: 'consentry_audit_events_rerelayed_total',
+        help: 'Relayed audit events never chained within the grace period (the queue lost them), relayed again.',
+        type: 'counter',
+        values: [{ value: this.eventsReRelayed }],
+      },
+      {
+        name: 'consentry_audit_checkpoints_signed_total',
+        help: 'Signed checkpoints of the chain head written by this process.',
+        type: 'counter',
+        values: [{ value: this.checkpointsSigned }],
+      },
+      {
+        name: 'consentry_consents_expired_total',
+        help: 'Consents expired by the sweeps this process ran.',
+        type: 'counter',
+        values: [{ value: this.consentsExpired }],
       },
       {
         name: 'consentry_worker_database_up',

@@ -2,10 +2,17 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 export type ConsentStatus = 'AWAU' | 'AUTH' | 'RJCT' | 'CANC' | 'EXPD';
 
+/** Whose re-authentication rule applies to a consent: the UK's 90-day reconfirmation or PSD2 RTS Art. 10a. */
+export type ConsentJurisdiction = 'UK' | 'EU';
+
 /** A TPP's request to read a PSU's account information, and the PSU's answer to it. */
 @Entity({ name: 'account_access_consent' })
 @Index('account_access_consent_client_idx', ['clientId', 'creationDateTime'])
 @Index('account_access_consent_psu_idx', ['psuId'])
+@Index('account_access_consent_expiry_due_idx', ['expirationDateTime'], {
+  where: `status IN ('AWAU', 'AUTH') AND expiration_date_time IS NOT NULL`,
+})
+@Index('account_access_consent_awaiting_idx', ['creationDateTime'], { where: `status = 'AWAU'` })
 export class AccountAccessConsentEntity {
   @PrimaryColumn({ name: 'consent_id', type: 'text' })
   consentId!: string;
@@ -51,4 +58,12 @@ export class AccountAccessConsentEntity {
 
   @Column({ name: 'authorised_at', type: 'timestamptz', nullable: true })
   authorisedAt!: Date | null;
+
+  /** Selects the re-authentication period (see @consentry/consents needsReauthentication). */
+  @Column({ type: 'text', default: 'UK' })
+  jurisdiction!: ConsentJurisdiction;
+
+  /** When the PSU last re-authenticated (or the TPP reconfirmed); null until the first time. */
+  @Column({ name: 'reauthenticated_at', type: 'timestamptz', nullable: true })
+  reauthenticatedAt!: Date | null;
 }

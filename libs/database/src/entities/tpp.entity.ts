@@ -1,7 +1,12 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
 export type TppRole = 'AISP' | 'PISP' | 'CBPII';
-export type TppStatus = 'Active' | 'Suspended';
+/**
+ * `Suspended`: an administrator's decision, reversible (reinstate). `Deregistered`: the TPP deleted its
+ * registration (RFC 7592) while holding consents, so the row stays for them; final. Only `Active` gets
+ * anything from the auth server or the API.
+ */
+export type TppStatus = 'Active' | 'Suspended' | 'Deregistered';
 
 /** A third-party provider registered as an OAuth client. `clientMetadata` is what oidc-provider reads. */
 @Entity({ name: 'tpp' })

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+
+import { OB_SPECS_DIR } from '@consentry/testing';
+import yaml from 'js-yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
+
+// The one official AIS path we do not serve yet: the statement file (a PDF or similar, no JSON schema).
+const NOT_IMPLEMENTED = new Set(['/accounts/{AccountId}/statements/{StatementId}/file']);
+
+describe('OpenAPI document of our own API', () => {
+  let h: ApiHarness;
+  let document: JsonBody;
+
+  beforeAll(async () => {
+    h = await ApiHarness.start('docs');
+    const result = await h.call('GET', '/docs-json');
+    expect(result.status).toBe(200);
+    document = result.body;
+  });
+  afterAll(async () => h?.stop());
+
+  it('is an OpenAPI 3 document whose server is the public URL', () => {
+    expect(document.openapi).toMatch(/^3\./);
+    expect(document.info.title).toBe('Consentry API');
+    expect(document.servers).toEqual([{ url: h.api.publicUrl }]);
+  });
+
+  it('lists every AIS path of the official v4.0 file that we implement, with its operations', () => {
+    const official = yaml.load(readFileSync(`${OB_SPECS_DIR}/uk-open-banking-v4.0/account-info-openapi.yaml`, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    for (const [path, operations] of Object.entries(official.paths)) {
+      if (NOT_IMPLEMENTED.has(path)) continue;
+      const ours = document.paths[`/${AISP.slice(1)}${path}`];
+      expect(ours, `${path} missing from /docs-json`).toBeDefined();
+      for (const method of Object.keys(operations)) expect(ours[method], `${method.toUpperCase()} ${path}`).toBeDefined();
+    }
+  });
+
+  it('lists only OB routes the server really answers', async () => {
+    const listed = Object.entries(document.paths as Record<string, Record<string, unknown>>).filter(([path]) => path.startsWith('/open-banking/'));
+    // The 28 official AIS paths but the statement file.
+    expect(listed.length).toBe(27);
+    for (const [path, operations] of listed) {
+      for (const method of Object.keys(operations)) {
+        // Without credentials a served route refuses with 401; an unserved one would be 404 or 405.
+        const result = await h.call(method.toUpperCase(), path.replace(/\{[^}]+\}/g, 'some-id'));
+        expect(result.status, `${method} ${path}`).toBe(401);
+      }
+    }
+  });
+
+  it('documents the query parameters each list accepts', () => {
+    const transactions = document.paths[`/${AISP.slice(1)}/accounts/{AccountId}/transactions`].get;
+    const names = transactions.parameters.map((p: JsonBody) => p.name).sort();
+    expect(names).toEqual(['AccountId', 'fromBookingDateTime', 'page', 'toBookingDateTime']);
+  });
+
+  it('serves Swagger UI at /docs', async () => {
+    const result = await h.call('GET', '/docs');
+    expect(result.status).toBe(200);
+    expect(String(result.body)).toContain('swagger-ui');
+  });
+});

@@ -1,0 +1,105 @@
+import { ConnectorUnavailableError, Gathered, MAX_PAGE_SIZE } from '@consentry/banking';
+import type { ApiConfig } from '@consentry/config';
+import type { ConsentAccess } from '@consentry/consents';
+import { filterByPermissions, PermissionedResource } from '@consentry/redaction';
+import { Inject, Injectable } from '@nestjs/common';
+
+import { API_CONFIG } from '../api.tokens.js';
+import { PublicUrl } from '../http/public-url.js';
+import { TppPrincipal } from '../security/tpp-principal.js';
+import { AccessedResource, DataAccessAuditor } from './data-access.auditor.js';
+import { pageByKey } from './ob-page.js';
+import { markUnavailable, ObLinks, ObReadResponse } from './ob-response.js';
+
+/** Who asks for which accounts' data, as every OB read knows it after the guards. */
+export interface ObReadRequest {
+  principal: TppPrincipal;
+  consent: ConsentAccess;
+  /** One account (path parameter), or every account of the consent when absent. */
+  accountId?: string;
+  requestPath: string;
+  interactionId: string;
+  /** Keyset cursor from Links.Next. */
+  page?: string;
+}
+
+export interface ObListSpec<K extends string, T extends { accountId: string }> {
+  /** Name in the data-access audit event. */
+  resource: AccessedResource;
+  /** Row of the permission table that filters each record. */
+  rule: PermissionedResource;
+  /** Property of `Data` holding the records (Beneficiary, StandingOrder, ...). */
+  dataKey: K;
+  gathered: Gathered<T>;
+  idOf(item: T): string;
+  toOb(item: T): Record<string, unknown>;
+}
+
+/** The accounts a read covers: the path's one, or the consent's. */
+export function accountsOf(request: ObReadRequest): string[] {
+  return request.accountId ? [request.accountId] : request.consent.accountIds;
+}
+
+/**
+ * Turns what the banks returned into an OB list response: bank outages handled, each record cut to the
+ * consent's permissions, keyset-paged, Links and Meta.TotalPages set, and the access audited before
+ * the data leaves.
+ */
+@Injectable()
+export class ObListResponder {
+  private readonly pageSize: number;
+
+  constructor(
+    @Inject(API_CONFIG) config: ApiConfig,
+    private readonly auditor: DataAccessAuditor,
+    private readonly publicUrl: PublicUrl,
+  ) {
+    this.pageSize = Math.min(config.pageSize, MAX_PAGE_SIZE);
+  }
+
+  get size(): number {
+    return this.pageSize;
+  }
+
+  /** A single-account read whose bank is down, or a bulk read where every bank is down, fails as a whole. */
+  assertAvailable(request: ObReadRequest, unavailable: readonly string[]): void {
+    const asked = accountsOf(request);
+    if (unavailable.length > 0 && unavailable.length >= asked.length) {
+      throw new ConnectorUnavailableError('aggregate', 'The bank holding the account cannot be reached');
+    }
+  }
+
+  async respond<K extends string, T extends { accountId: string }>(request: ObReadRequest, spec: ObListSpec<K, T>): Promise<ObReadResponse<K>> {
+    this.assertAvailable(request, spec.gathered.unavailable);
+    const page = pageByKey(spec.gathered.items, (item) => ({ accountId: item.accountId, id: spec.idOf(item) }), this.pageSize, request.page);
+    const shown = page.items.flatMap((item) => filterByPermissions(spec.rule, spec.toOb(item), request.consent.permissions) ?? []);
+    await this.audit(request, spec.resource, [...new Set(page.items.map((item) => item.accountId))], shown.length);
+    const body = {
+      Data: { [spec.dataKey]: shown } as Record<K, Array<Record<string, unknown>>>,
+      Links: this.links(request.requestPath, page.next, page.totalPages),
+      Meta: { TotalPages: page.totalPages },
+    };
+    return markUnavailable(body, spec.gathered.unavailable);
+  }
+
+  audit(request: ObReadRequest, resource: AccessedResource, accountIds: string[], count: number): Promise<void> {
+    return this.auditor.record({ resource, principal: request.principal, consent: request.consent, accountIds, count, interactionId: request.interactionId });
+  }
+
+  /** Self as called; First (no cursor) and Next (this page's last key) when the result spans pages. */
+  links(requestPath: string, next: string | null, totalPages: number): ObLinks {
+    const links: ObLinks = { Self: this.publicUrl.of(requestPath) };
+    if (totalPages > 1) links.First = this.publicUrl.of(withPage(requestPath, null));
+    if (next) links.Next = this.publicUrl.of(withPage(requestPath, next));
+    return links;
+  }
+}
+
+/** The request path with its `page` parameter set to `cursor` (or removed), other parameters kept. */
+export function withPage(requestPath: string, cursor: string | null): string {
+  const url = new URL(requestPath, 'http://placeholder');
+  if (cursor) url.searchParams.set('page', cursor);
+  else url.searchParams.delete('page');
+  const query = url.searchParams.toString();
+  return `${url.pathname}${query ? `?${query}` : ''}`;
+}

@@ -1,0 +1,46 @@
+import { AggregatedBank, BankStandingOrder } from '@consentry/banking';
+import { Injectable } from '@nestjs/common';
+
+import { accountsOf, ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
+import { obCreditorAccount } from '../open-banking/ob-mappers.js';
+import { obAmount, obDateTime, ObReadResponse } from '../open-banking/ob-response.js';
+
+/** OBReadStandingOrder6 */
+export type OBReadStandingOrder6 = ObReadResponse<'StandingOrder'>;
+
+/** The full OBStandingOrder6 (Detail); Basic drops the creditor agent and account. */
+function toObStandingOrder(order: BankStandingOrder): Record<string, unknown> {
+  const amount = obAmount(order.amount, order.currency);
+  return {
+    AccountId: order.accountId,
+    StandingOrderId: order.standingOrderId,
+    ...(order.nextPaymentDateTime ? { NextPaymentDateTime: obDateTime(order.nextPaymentDateTime) } : {}),
+    ...(order.lastPaymentDateTime ? { LastPaymentDateTime: obDateTime(order.lastPaymentDateTime) } : {}),
+    ...(order.numberOfPayments !== null ? { NumberOfPayments: String(order.numberOfPayments) } : {}),
+    StandingOrderStatusCode: order.statusCode,
+    FirstPaymentAmount: amount,
+    ...(order.nextPaymentDateTime ? { NextPaymentAmount: amount } : {}),
+    ...(order.lastPaymentDateTime ? { LastPaymentAmount: amount } : {}),
+    ...(order.finalPaymentDateTime ? { FinalPaymentAmount: amount } : {}),
+    CreditorAccount: obCreditorAccount(order.creditorAccount),
+    MandateRelatedInformation: {
+      FirstPaymentDateTime: obDateTime(order.firstPaymentDateTime),
+      ...(order.finalPaymentDateTime ? { FinalPaymentDateTime: obDateTime(order.finalPaymentDateTime) } : {}),
+      Frequency: { Type: order.frequency },
+    },
+    ...(order.reference ? { RemittanceInformation: { Unstructured: [order.reference] } } : {}),
+  };
+}
+
+@Injectable()
+export class StandingOrdersService {
+  constructor(
+    private readonly bank: AggregatedBank,
+    private readonly responder: ObListResponder,
+  ) {}
+
+  async read(request: ObReadRequest): Promise<OBReadStandingOrder6> {
+    const gathered = await this.bank.listStandingOrders(accountsOf(request));
+    return this.responder.respond(request, { resource: 'standing-orders', rule: 'standingOrder', dataKey: 'StandingOrder', gathered, idOf: (s) => s.standingOrderId, toOb: toObStandingOrder });
+  }
+}

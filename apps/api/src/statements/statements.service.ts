@@ -1,0 +1,67 @@
+import { AggregatedBank, BankStatement } from '@consentry/banking';
+import { parseObQueryDateTime } from '@consentry/validation';
+import { Injectable } from '@nestjs/common';
+
+import { accountsOf, ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
+import { obAmount, obDateTime, ObReadResponse } from '../open-banking/ob-response.js';
+import { OBReadTransaction6, TransactionsService } from '../transactions/transactions.service.js';
+import { StatementException } from './statement.exception.js';
+import { StatementsQueryDto } from './statements-query.dto.js';
+
+/** OBReadStatement2 */
+export type OBReadStatement2 = ObReadResponse<'Statement'>;
+
+function signedAmount(value: string, currency: string, type: string): Record<string, unknown> {
+  return { CreditDebitIndicator: value.startsWith('-') ? 'Debit' : 'Credit', Type: type, Amount: obAmount(value, currency) };
+}
+
+/** The full OBStatement2 (Detail); Basic drops StatementAmount. */
+function toObStatement(statement: BankStatement): Record<string, unknown> {
+  const { currency } = statement;
+  return {
+    AccountId: statement.accountId,
+    StatementId: statement.statementId,
+    ...(statement.statementReference ? { StatementReference: statement.statementReference } : {}),
+    Type: statement.type,
+    StartDateTime: obDateTime(statement.startDateTime),
+    EndDateTime: obDateTime(statement.endDateTime),
+    CreationDateTime: obDateTime(statement.creationDateTime),
+    ...(statement.description ? { StatementDescription: [statement.description] } : {}),
+    StatementAmount: [
+      signedAmount(statement.openingBalance, currency, 'UK.OBIE.PreviousClosingBalance'),
+      signedAmount(statement.closingBalance, currency, 'UK.OBIE.ClosingBalance'),
+      { CreditDebitIndicator: 'Credit', Type: 'UK.OBIE.TotalCredits', Amount: obAmount(statement.totalCredits, currency) },
+      { CreditDebitIndicator: 'Debit', Type: 'UK.OBIE.TotalDebits', Amount: obAmount(statement.totalDebits, currency) },
+    ],
+  };
+}
+
+@Injectable()
+export class StatementsService {
+  constructor(
+    private readonly bank: AggregatedBank,
+    private readonly responder: ObListResponder,
+    private readonly transactions: TransactionsService,
+  ) {}
+
+  async read(request: ObReadRequest, query: StatementsQueryDto, statementId?: string): Promise<OBReadStatement2> {
+    const gathered = await this.bank.listStatements({
+      accountIds: accountsOf(request),
+      from: parseObQueryDateTime(query.fromStatementDateTime) ?? undefined,
+      to: parseObQueryDateTime(query.toStatementDateTime) ?? undefined,
+      statementId,
+    });
+    this.responder.assertAvailable(request, gathered.unavailable);
+    if (statementId && gathered.items.length === 0) throw new StatementException('No such statement for this account');
+    return this.responder.respond(request, { resource: 'statements', rule: 'statement', dataKey: 'Statement', gathered, idOf: (s) => s.statementId, toOb: toObStatement });
+  }
+
+  /** The transactions booked within the statement's period (and the consent's transaction window). */
+  async readTransactions(request: ObReadRequest, statementId: string): Promise<OBReadTransaction6> {
+    const gathered = await this.bank.listStatements({ accountIds: accountsOf(request), statementId });
+    this.responder.assertAvailable(request, gathered.unavailable);
+    const [statement] = gathered.items;
+    if (!statement) throw new StatementException('No such statement for this account');
+    return this.transactions.readAccountTransactions(request, { from: statement.startDateTime, to: statement.endDateTime });
+  }
+}

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { AUDIT_GENESIS_HASH, AuditEvent, exportAndPruneAuditLog, linkAuditEntries, verifyAuditChain, verifyAuditExport } from '@consentry/audit';
+import { loadWorkerConfig } from '@consentry/config';
+import { createTestDatabase, TestDatabase } from '@consentry/testing';
+import { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { AuditChainWriter } from '../../src/audit/audit-chain.writer.js';
+import { AuditRetentionProcessor } from '../../src/retention/audit-retention.processor.js';
+
+function auditEvent(n: number): AuditEvent {
+  return {
+    eventId: randomUUID(),
+    type: 'data.accessed',
+    occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+    actor: { type: 'tpp', id: 'tpp-1' },
+    clientId: 'tpp-1',
+    data: { n },
+  };
+}
+
+describe('audit retention: export, then remove a prefix of the log', () => {
+  let db: TestDatabase;
+  let exportDir: string;
+  let exportFile: string;
+  let cutoff: Date;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('audit_retention');
+    exportDir = await mkdtemp(join(tmpdir(), 'consentry-retention-'));
+    const writer = new AuditChainWriter(db.dataSource);
+    await writer.append([1, 2, 3].map(auditEvent));
+    await writer.append([4, 5, 6].map(auditEvent));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    cutoff = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await writer.append([7, 8, 9, 10].map(auditEvent));
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+    await rm(exportDir, { recursive: true, force: true });
+  });
+
+  it('refuses a plain DELETE, even of old entries', async () => {
+    await expect(db.dataSource.query(`DELETE FROM audit_log WHERE seq = 1`)).rejects.toThrow('audit_log is append-only: DELETE refused');
+  });
+
+  it('exports the entries chained before the cut-off with their anchors, then removes exactly them', async () => {
+    const [anchor] = await db.dataSource.query(`SELECT hash FROM audit_log WHERE seq = 6`);
+    const result = await exportAndPruneAuditLog(db.dataSource, { olderThan: cutoff, exportDir, batchSize: 4 });
+    expect(result).toEqual({ removed: 6, file: expect.stringMatching(/audit-0+1-0+6\.ndjson$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), anchor: { seq: 6n, hash: anchor.hash } });
+    exportFile = result.file!;
+
+    const lines = (await readFile(exportFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(7);
+    expect(lines[0]).toMatchObject({ kind: 'consentry.audit-export', firstSeq: '1', lastSeq: '6', prevHash: AUDIT_GENESIS_HASH, lastHash: anchor.hash, entries: 6 });
+    expect(lines.slice(1).map((entry) => entry.seq)).toEqual(['1', '2', '3', '4', '5', '6']);
+
+    const [remaining] = await db.dataSource.query(`SELECT min(seq)::int AS first, max(seq)::int AS last, count(*)::int AS n FROM audit_log`);
+    expect(remaining).toEqual({ first: 7, last: 10, n: 4 });
+    const [cut] = await db.dataSource.query(`SELECT before_seq::int, anchor_hash, entries::int, export_sha256 FROM audit_retention_cut`);
+    expect(cut).toEqual({ before_seq: 7, anchor_hash: anchor.hash, entries: 6, export_sha256: result.sha256 });
+  });
+
+  it('verifies the export on its own and what remains against its anchor', async () => {
+    const exported = await verifyAuditExport(exportFile);
+    expect(exported).toMatchObject({ ok: true, entries: 6 });
+    await expect(verifyAuditChain(db.dataSource)).resolves.toMatchObject({ ok: true, entries: 4, fromSeq: 7n });
+    // With the anchor taken from the export file rather than from the database:
+    const header = exported.ok ? exported.header : undefined;
+    await expect(verifyAuditChain(db.dataSource, { anchor: { seq: BigInt(header!.lastSeq), hash: header!.lastHash } })).resolves.toMatchObject({
+      ok: true,
+      entries: 4,
+    });
+    await expect(verifyAuditChain(db.dataSource, { anchor: { seq: 6n, hash: '1'.repeat(64) } })).resolves.toMatchObject({
+      ok: false,
+      firstBrokenSeq: 7n,
+      reason: 'prev_hash does not match the hash of entry 6',
+    });
+  });
+
+  it('finds an edited line in an export', async () => {
+    const forged = join(exportDir, 'forged.ndjson');
+    await writeFile(forged, (await readFile(exportFile, 'utf8')).replace('"n":3', '"n":33'));
+    await expect(verifyAuditExport(forged)).resolves.toEqual({ ok: false, entries: 2, reason: 'entry 3 hash does not match the entry content' });
+  });
+
+  it('lets the prune function remove nothing but a prefix', async () => {
+    await expect(db.dataSource.query(`SELECT audit_log_prune(9, $1, 'x', 'y')`, ['0'.repeat(64)])).rejects.toThrow('anchor hash does not match entry 8');
+    await expect(
+      db.dataSource.transaction(async (manager) => {
+        await manager.query(`SELECT set_config('consentry.audit_prune_before', '8', true)`);
+        await manager.query(`DELETE FROM audit_log WHERE seq = 9`);
+      }),
+    ).rejects.toThrow('audit_log retention removes only entries before seq 8');
+    const [count] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_log`);
+    expect(count.n).toBe(4);
+  });
+
+  it('removes nothing when no entry is old enough', async () => {
+    await expect(exportAndPruneAuditLog(db.dataSource, { olderThan: new Date(0), exportDir })).resolves.toEqual({
+      removed: 0,
+      file: null,
+      sha256: null,
+      anchor: null,
+    });
+  });
+});
+
+describe('the worker\'s retention job', () => {
+  let db: TestDatabase;
+  let exportDir: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('audit_retention_job');
+    exportDir = await mkdtemp(join(tmpdir(), 'consentry-retention-job-'));
+    // Five entries chained ten days ago and three today, inserted as the chain writer would.
+    const entries = linkAuditEntries(null, [1, 2, 3, 4, 5, 6, 7, 8].map(auditEvent));
+    for (const entry of entries) {
+      await db.dataSource.query(
+        `INSERT INTO audit_log (seq, event_id, event_type, occurred_at, recorded_at, client_id, event, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, now() - ($5 || ' days')::interval, $6, $7, $8, $9)`,
+        [entry.seq.toString(), entry.eventId, entry.type, entry.occurredAt, entry.seq <= 5n ? '10' : '0', entry.event.clientId,
+          JSON.stringify(entry.event), entry.prevHash, entry.hash],
+      );
+    }
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+    await rm(exportDir, { recursive: true, force: true });
+  });
+
+  it('exports and removes the entries older than AUDIT_RETENTION_DAYS, and only those', async () => {
+    const config = loadWorkerConfig({ DATABASE_URL: db.url, AUDIT_RETENTION_DAYS: '7', AUDIT_EXPORT_DIR: exportDir, LOG_LEVEL: 'silent' });
+    const processor = new AuditRetentionProcessor(config, {} as Redis, {} as Redis);
+    try {
+      const result = await processor.process({ id: 'retention-1' } as Job);
+      expect(result).toMatchObject({ removed: 5, anchor: { seq: 5n } });
+    } finally {
+      await processor.onModuleDestroy();
+    }
+    await expect(verifyAuditChain(db.dataSource)).resolves.toMatchObject({ ok: true, entries: 3, fromSeq: 6n });
+  });
+});

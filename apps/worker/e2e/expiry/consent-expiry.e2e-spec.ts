@@ -1,0 +1,85 @@
+import { verifyAuditChain } from '@consentry/audit';
+import { loadWorkerConfig } from '@consentry/config';
+import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { CONSENT_EXPIRY_QUEUE, CONSENT_EXPIRY_SCHEDULER_ID } from '../../src/expiry/consent-expiry.jobs.js';
+import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+
+const WAIT = { timeout: 20_000, interval: 50 };
+
+describe('consent expiry: a job scheduler shared by two workers', () => {
+  let db: TestDatabase;
+  let redis: TestRedis;
+  const workers: RunningWorker[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('consent_expiry');
+    redis = createTestRedis('consent-expiry');
+    const q = (sql: string, params: unknown[] = []) => db.dataSource.query(sql, params);
+    await q(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ('tpp-e', 'TPP E', '{AISP}', '{}')`);
+    for (let n = 0; n < 30; n += 1) {
+      // 20 due (10 past ExpirationDateTime, 10 left AWAU for two hours), 10 live.
+      const status = n < 10 ? 'AUTH' : 'AWAU';
+      const expires = n < 10 ? `now() - interval '1 minute'` : n < 20 ? 'NULL' : `now() + interval '1 day'`;
+      const created = n < 20 ? `now() - interval '2 hours'` : 'now()';
+      await q(
+        `INSERT INTO account_access_consent (consent_id, client_id, status, permissions, expiration_date_time,
+           creation_date_time, status_update_date_time, grant_id)
+         VALUES ($1, 'tpp-e', '${status}', '{ReadAccountsBasic}', ${expires}, ${created}, now(), $2)`,
+        [`aac-${n}`, n < 10 ? `grant-${n}` : null],
+      );
+      if (n < 10) await q(`INSERT INTO oidc_model (model, id, payload, grant_id) VALUES ('AccessToken', $1, '{}', $2)`, [`at-${n}`, `grant-${n}`]);
+    }
+    const config = loadWorkerConfig({
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: redis.prefix,
+      WORKER_PORT: '0',
+      AUDIT_RELAY_INTERVAL_MS: '20',
+      AUDIT_CHECKPOINT_INTERVAL_MS: '0',
+      CONSENT_EXPIRY_INTERVAL_MS: '200',
+      CONSENT_AWAITING_MAX_AGE_SECONDS: '3600',
+      LOG_LEVEL: 'warn',
+    });
+    workers.push(await startWorker(config), await startWorker(config));
+  });
+
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.close()));
+    await db?.drop();
+    await redis?.cleanup();
+  });
+
+  it('expires due consents once, revokes their tokens and chains one consent.expired each', async () => {
+    await vi.waitFor(async () => {
+      const [row] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE event_type = 'consent.expired'`);
+      expect(row.n).toBe(20);
+    }, WAIT);
+    // Several more ticks of the schedule on two workers: still exactly one event per consent.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const [counts] = await db.dataSource.query(
+      `SELECT (SELECT count(*)::int FROM account_access_consent WHERE status = 'EXPD') AS expired,
+              (SELECT count(*)::int FROM account_access_consent WHERE status IN ('AUTH', 'AWAU')) AS live,
+              (SELECT count(*)::int FROM oidc_model) AS tokens,
+              (SELECT count(DISTINCT consent_id)::int FROM audit_log WHERE event_type = 'consent.expired') AS audited_consents,
+              (SELECT count(*)::int FROM audit_log) AS entries`,
+    );
+    expect(counts).toEqual({ expired: 20, live: 10, tokens: 0, audited_consents: 20, entries: 20 });
+    await expect(verifyAuditChain(db.dataSource)).resolves.toMatchObject({ ok: true, entries: 20 });
+  });
+
+  it('keeps one schedule however many workers upserted it', async () => {
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(CONSENT_EXPIRY_QUEUE, { connection, prefix: redis.prefix });
+    try {
+      const schedulers = await queue.getJobSchedulers();
+      expect(schedulers.map((scheduler) => [scheduler.key, scheduler.every])).toEqual([[CONSENT_EXPIRY_SCHEDULER_ID, 200]]);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+});

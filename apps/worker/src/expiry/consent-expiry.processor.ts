@@ -1,0 +1,64 @@
+import type { WorkerConfig } from '@consentry/config';
+import { expireConsents, ExpireConsentsResult } from '@consentry/consents';
+import { DataSource } from '@consentry/database';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Job, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+
+import { WorkerMetrics } from '../health/worker.metrics.js';
+import { CONSUMER_REDIS, WORKER_CONFIG } from '../worker.tokens.js';
+import { CONSENT_EXPIRY_QUEUE } from './consent-expiry.jobs.js';
+
+/** Runs the expiry sweep for each scheduled job. The sweep's advisory lock keeps runs from overlapping. */
+@Injectable()
+export class ConsentExpiryProcessor implements OnModuleDestroy {
+  private readonly logger = new Logger(ConsentExpiryProcessor.name);
+  private worker?: Worker<unknown, ExpireConsentsResult>;
+  private connection?: Redis;
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    @Inject(CONSUMER_REDIS) private readonly redis: Redis,
+    private readonly dataSource: DataSource,
+    private readonly metrics: WorkerMetrics,
+  ) {}
+
+  async start(): Promise<void> {
+    // A connection of its own: the audit Worker blocks on its connection waiting for jobs.
+    this.connection = this.redis.duplicate();
+    this.connection.on('error', () => undefined);
+    const worker = new Worker<unknown, ExpireConsentsResult>(CONSENT_EXPIRY_QUEUE, (job) => this.process(job), {
+      connection: this.connection,
+      prefix: this.config.redisPrefix,
+      concurrency: 1,
+    });
+    worker.on('error', () => undefined); // the audit processor already reports Redis outages
+    this.worker = worker;
+    await worker.waitUntilReady();
+  }
+
+  async process(job: Job<unknown, ExpireConsentsResult>): Promise<ExpireConsentsResult> {
+    const context = { jobId: job.id };
+    this.logger.log('consent expiry sweep started', context);
+    const started = performance.now();
+    try {
+      const result = await expireConsents(this.dataSource, {
+        awaitingMaxAgeSeconds: this.config.consentAwaitingMaxAgeSeconds,
+        batchSize: this.config.consentExpiryBatchSize,
+      });
+      this.metrics.recordConsentsExpired(result.pastExpiration + result.awaitingTooLong);
+      this.logger.log('consent expiry sweep finished', { ...context, ...result, ms: Math.round(performance.now() - started) });
+      return result;
+    } catch (error) {
+      this.logger.error('consent expiry sweep failed', { ...context, error: (error as Error).message });
+      throw error;
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await worker.close(this.redis.status !== 'ready');
+    this.connection?.disconnect();
+  }
+}

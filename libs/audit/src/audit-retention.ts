@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+import { AuditLogEntity, DataSource } from '@consentry/database';
+
+import { AUDIT_GENESIS_HASH, computeAuditEntryHash } from './audit-chain.js';
+
+/** First line of a retention export: where the exported segment sits in the chain. */
+export interface AuditExportHeader {
+  kind: 'consentry.audit-export';
+  version: 1;
+  firstSeq: string;
+  lastSeq: string;
+  /** prev_hash of the first exported entry (the genesis hash, or the previous export's lastHash). */
+  prevHash: string;
+  /** Hash of the last exported entry: the anchor the first remaining entry chains onto. */
+  lastHash: string;
+  entries: number;
+  exportedAt: string;
+}
+
+/** One exported entry: the stored row, enough to recompute its hash. */
+export interface AuditExportEntry {
+  seq: string;
+  eventId: string;
+  type: string;
+  occurredAt: string;
+  recordedAt: string;
+  event: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditRetentionResult {
+  /** Entries exported and removed; 0 when nothing was old enough. */
+  removed: number;
+  file: string | null;
+  sha256: string | null;
+  /** The anchor the remaining log now starts from. */
+  anchor: { seq: bigint; hash: string } | null;
+}
+
+interface Row {
+  seq: string;
+  event_id: string;
+  event_type: string;
+  occurred_at: Date;
+  recorded_at: Date;
+  event: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+/**
+ * Retention: exports the prefix of the log chained before `olderThan` to NDJSON (a header with the
+ * anchor hashes, then one entry a line), checks the exported segment links up, fsyncs the file, then
+ * removes exactly that prefix through `audit_log_prune` (the only way past the append-only trigger).
+ * The connection needs EXECUTE on audit_log_prune: run it with the maintenance role.
+ */
+export async function exportAndPruneAuditLog(
+  dataSource: DataSource,
+  options: { olderThan: Date; exportDir: string; batchSize?: number },
+): Promise<AuditRetentionResult> {
+  const table = dataSource.getMetadata(AuditLogEntity).tableName;
+  const batchSize = options.batchSize ?? 5_000;
+  const [bounds]: { first: string | null; before: string | null; last: string | null }[] = await dataSource.query(
+    `SELECT (SELECT min(seq) FROM ${table}) AS first,
+            (SELECT seq FROM ${table} WHERE recorded_at >= $1 ORDER BY seq LIMIT 1) AS before,
+            (SELECT max(seq) FROM ${table}) AS last`,
+    [options.olderThan],
+  );
+  if (!bounds?.first) return { removed: 0, file: null, sha256: null, anchor: null };
+  // Keep at least the head: the chain continues from it, and a checkpoint names it.
+  const beforeSeq = bounds.before ? BigInt(bounds.before) : BigInt(bounds.last!);
+  const firstSeq = BigInt(bounds.first);
+  if (beforeSeq <= firstSeq) return { removed: 0, file: null, sha256: null, anchor: null };
+  const lastSeq = beforeSeq - 1n;
+
+  const [edges]: { prev_hash: string; last_hash: string }[] = await dataSource.query(
+    `SELECT (SELECT prev_hash FROM ${table} WHERE seq = $1) AS prev_hash, (SELECT hash FROM ${table} WHERE seq = $2) AS last_hash`,
+    [firstSeq.toString(), lastSeq.toString()],
+  );
+  await mkdir(options.exportDir, { recursive: true });
+  const name = `audit-${firstSeq.toString().padStart(20, '0')}-${lastSeq.toString().padStart(20, '0')}.ndjson`;
+  const file = join(options.exportDir, name);
+  const partial = `${file}.partial`;
+  const digest = createHash('sha256');
+  const handle = await open(partial, 'w');
+  try {
+    const header: AuditExportHeader = {
+      kind: 'consentry.audit-export',
+      version: 1,
+      firstSeq: firstSeq.toString(),
+      lastSeq: lastSeq.toString(),
+      prevHash: edges!.prev_hash,
+      lastHash: edges!.last_hash,
+      entries: Number(lastSeq - firstSeq + 1n),
+      exportedAt: new Date().toISOString(),
+    };
+    const write = async (value: unknown) => {
+      const line = `${JSON.stringify(value)}\n`;
+      digest.update(line);
+      await handle.write(line);
+    };
+    await write(header);
+    let expectedSeq = firstSeq;
+    let prevHash = edges!.prev_hash;
+    while (expectedSeq <= lastSeq) {
+      const rows: Row[] = await dataSource.query(
+        `SELECT seq, event_id, event_type, occurred_at, recorded_at, event, prev_hash, hash
+         FROM ${table} WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
+        [expectedSeq.toString(), lastSeq.toString(), batchSize],
+      );
+      if (rows.length === 0) break;
+      const lines: string[] = [];
+      for (const row of rows) {
+        const entry = toExportEntry(row);
+        // Never destroy evidence of tampering: a segment that does not link up is not removed.
+        const reason = checkEntry(entry, expectedSeq, prevHash);
+        if (reason) throw new Error(`refusing to remove entries: entry ${expectedSeq} ${reason}`);
+        prevHash = entry.hash;
+        expectedSeq += 1n;
+        lines.push(`${JSON.stringify(entry)}\n`);
+      }
+      const chunk = lines.join('');
+      digest.update(chunk);
+      await handle.write(chunk);
+    }
+    if (expectedSeq !== lastSeq + 1n) throw new Error(`refusing to remove entries: entry ${expectedSeq} is missing`);
+    if (prevHash !== edges!.last_hash) throw new Error('refusing to remove entries: the segment does not end on its anchor');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(partial, file);
+  const sha256 = digest.digest('hex');
+  const [result]: { removed: string }[] = await dataSource.query(`SELECT audit_log_prune($1, $2, $3, $4) AS removed`, [
+    beforeSeq.toString(),
+    edges!.last_hash,
+    name,
+    sha256,
+  ]);
+  return { removed: Number(result!.removed), file, sha256, anchor: { seq: lastSeq, hash: edges!.last_hash } };
+}
+
+function toExportEntry(row: Row): AuditExportEntry {
+  return {
+    seq: row.seq,
+    eventId: row.event_id,
+    type: row.event_type,
+    occurredAt: row.occurred_at.toISOString(),
+    recordedAt: row.recorded_at.toISOString(),
+    event: row.event,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+function checkEntry(entry: AuditExportEntry, expectedSeq: bigint, expectedPrevHash: string): string | undefined {
+  if (BigInt(entry.seq) !== expectedSeq) return `is missing (the next entry is ${entry.seq})`;
+  if (entry.prevHash !== expectedPrevHash) return 'prev_hash does not match the previous hash';
+  const hash = computeAuditEntryHash(entry.prevHash, {
+    seq: expectedSeq,
+    eventId: entry.eventId,
+    type: entry.type,
+    occurredAt: entry.occurredAt,
+    event: entry.event,
+  });
+  return hash === entry.hash ? undefined : 'hash does not match the entry content';
+}
+
+export type AuditExportVerification =
+  | { ok: true; header: AuditExportHeader; entries: number }
+  | { ok: false; entries: number; reason: string };
+
+/**
+ * Recomputes the chain inside a retention export. `expectedPrevHash` is the previous export's
+ * `lastHash` (or omit it for the first export, which must start on the genesis hash when it starts at 1).
+ */
+export async function verifyAuditExport(file: string, expectedPrevHash?: string): Promise<AuditExportVerification> {
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let header: AuditExportHeader | undefined;
+  let expectedSeq = 0n;
+  let prevHash = '';
+  let entries = 0;
+  for await (const line of lines) {
+    if (line === '') continue;
+    if (!header) {
+      header = JSON.parse(line) as AuditExportHeader;
+      if (header.kind !== 'consentry.audit-export') return { ok: false, entries, reason: 'not an audit export' };
+      expectedSeq = BigInt(header.firstSeq);
+      prevHash = header.prevHash;
+      if (expectedPrevHash !== undefined && prevHash !== expectedPrevHash) {
+        return { ok: false, entries, reason: 'does not continue the previous export' };
+      }
+      if (expectedSeq === 1n && prevHash !== AUDIT_GENESIS_HASH) return { ok: false, entries, reason: 'entry 1 must follow the genesis hash' };
+      continue;
+    }
+    const entry = JSON.parse(line) as AuditExportEntry;
+    const reason = checkEntry(entry, expectedSeq, prevHash);
+    if (reason) return { ok: false, entries, reason: `entry ${expectedSeq} ${reason}` };
+    prevHash = entry.hash;
+    expectedSeq += 1n;
+    entries += 1;
+  }
+  if (!header) return { ok: false, entries, reason: 'the file is empty' };
+  if (entries !== header.entries || prevHash !== header.lastHash) {
+    return { ok: false, entries, reason: `the export ends early: ${entries} of ${header.entries} entries` };
+  }
+  return { ok: true, header, entries };
+}

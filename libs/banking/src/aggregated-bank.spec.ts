@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { EnvironmentKeyManagement } from '@consentry/identity';
+import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
+import { createTestDatabase, findFreePort, TestDatabase } from '@consentry/testing';
+
+import { AggregatedBank } from './aggregated-bank.js';
+import { ConnectorUnavailableError, InvalidCursorError } from './bank-connector.js';
+import { ConnectorServer, serveBankConnector } from './connector-server.js';
+import { HttpBankConnector } from './http-bank.connector.js';
+import { SandboxLedgerConnector } from './sandbox-ledger.connector.js';
+
+const TOKEN = 'a-token-of-sixteen-plus';
+
+describe('AggregatedBank over the ledger and an HTTP connector', () => {
+  let db: TestDatabase;
+  let sandbox: SandboxCredentials;
+  let server: ConnectorServer | null;
+  let port: number;
+  let http: HttpBankConnector;
+  let bank: AggregatedBank;
+  let remote: SandboxLedgerConnector;
+  const keys = new EnvironmentKeyManagement(Buffer.alloc(32, 9));
+
+  beforeAll(async () => {
+    db = await createTestDatabase('aggregated_bank');
+    sandbox = await seedSandbox(db.dataSource, { keys, seed: 3, transactionsPerAccount: 12 });
+    // The south bank moves behind HTTP; its ledger rows stay, served by a ledger named like the connector.
+    await db.dataSource.query(`UPDATE aspsp SET connector = 'remote' WHERE aspsp_id = 'consentry-bank-south'`);
+    remote = new SandboxLedgerConnector(db.dataSource, keys, 'remote');
+    port = await findFreePort();
+    server = await serveBankConnector(remote, { token: TOKEN, port });
+    http = new HttpBankConnector({ name: 'remote', baseUrl: `http://127.0.0.1:${port}`, token: TOKEN, timeoutMs: 1000 });
+    bank = new AggregatedBank(db.dataSource, [new SandboxLedgerConnector(db.dataSource, keys), http]);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.drop();
+  });
+
+  const aliceAccounts = () => sandbox.psus[0]!.accounts.map((a) => a.accountId);
+
+  it('answers through HTTP exactly what the upstream ledger answers, dates included', async () => {
+    const southAccount = sandbox.psus[0]!.accounts.find((a) => a.aspspId === 'consentry-bank-south')!.accountId;
+    expect(await http.findAccounts([southAccount])).toEqual(await remote.findAccounts([southAccount]));
+    expect(await http.listStandingOrders([southAccount])).toEqual(await remote.listStandingOrders([southAccount]));
+    const first = await http.listTransactions({ accountId: southAccount, creditDebitIndicators: ['Credit', 'Debit'], pageSize: 5 });
+    expect(first.transactions[0]!.bookingDateTime).toBeInstanceOf(Date);
+    const second = await http.listTransactions({ accountId: southAccount, creditDebitIndicators: ['Credit', 'Debit'], pageSize: 5, after: first.nextCursor! });
+    expect(second.transactions.map((t) => t.transactionId)).not.toContain(first.transactions[4]!.transactionId);
+    await expect(http.listTransactions({ accountId: southAccount, creditDebitIndicators: ['Debit'], pageSize: 5, after: 'bogus' })).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it('refuses a caller without the upstream’s token as a defect, not an outage', async () => {
+    const stranger = new HttpBankConnector({ name: 'remote', baseUrl: `http://127.0.0.1:${port}`, token: 'wrong-token-wrong-token' });
+    await expect(stranger.findAccounts(aliceAccounts())).rejects.toThrow('upstream refused findAccounts with 401');
+  });
+
+  it('merges both banks in the order asked', async () => {
+    const ids = aliceAccounts();
+    const { items, unavailable } = await bank.listBalances(ids);
+    expect(unavailable).toEqual([]);
+    expect([...new Set(items.map((b) => b.accountId))]).toEqual(ids);
+    const statements = await bank.listStatements({ accountIds: ids });
+    expect(statements.items).toHaveLength(6);
+  });
+
+  it('reports the down bank’s accounts as unavailable and serves the others', async () => {
+    await server!.close();
+    server = null;
+    try {
+      const ids = aliceAccounts();
+      const south = sandbox.psus[0]!.accounts.filter((a) => a.aspspId === 'consentry-bank-south').map((a) => a.accountId);
+      const { items, unavailable } = await bank.listBeneficiaries(ids);
+      expect(unavailable).toEqual(south);
+      expect(items.every((b) => !south.includes(b.accountId))).toBe(true);
+      expect(items.length).toBeGreaterThan(0);
+      await expect(bank.listTransactions({ accountId: south[0]!, creditDebitIndicators: ['Credit'], pageSize: 5 })).rejects.toBeInstanceOf(ConnectorUnavailableError);
+    } finally {
+      server = await serveBankConnector(remote, { token: TOKEN, port });
+    }
+  });
+
+  it('finds the PSU’s party at the first bank that knows them', async () => {
+    const psuId = (await db.dataSource.query(`SELECT psu_id FROM psu WHERE username = 'alice'`))[0].psu_id as string;
+    const party = await bank.findPsuParty(psuId, aliceAccounts());
+    expect(party).toMatchObject({ name: 'Alice Walker', partyType: 'Sole' });
+  });
+});

@@ -1,0 +1,76 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+import { BankConnector, InvalidCursorError } from './bank-connector.js';
+import { CONNECTOR_PROTOCOL_PATH, ConnectorErrorBody, isConnectorOperation, reviveDates } from './connector-protocol.js';
+
+export interface ConnectorServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 64 * 1024;
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+async function readBody(request: IncomingMessage): Promise<string | null> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Serves a BankConnector over the connector protocol: the bank side of HttpBankConnector. A bank (or an
+ * adapter in front of its core system) runs this; tests use it as the upstream they start and stop.
+ */
+export async function serveBankConnector(connector: BankConnector, options: { token: string; port?: number; host?: string }): Promise<ConnectorServer> {
+  const expected = digest(`Bearer ${options.token}`);
+  const send = (response: ServerResponse, status: number, body: unknown) => {
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body));
+  };
+  const server = createServer((request, response) => {
+    void (async () => {
+      const prefix = `${CONNECTOR_PROTOCOL_PATH}/`;
+      const operation = request.url?.startsWith(prefix) ? request.url.slice(prefix.length) : '';
+      if (request.method !== 'POST' || !isConnectorOperation(operation)) return send(response, 404, { error: 'invalid_request' } satisfies ConnectorErrorBody);
+      if (!timingSafeEqual(digest(request.headers.authorization ?? ''), expected)) {
+        return send(response, 401, { error: 'unauthorized' } satisfies ConnectorErrorBody);
+      }
+      const text = await readBody(request);
+      let args: unknown[];
+      try {
+        const parsed = JSON.parse(text ?? '', reviveDates) as { args?: unknown };
+        if (!Array.isArray(parsed.args)) throw new Error('args');
+        args = parsed.args;
+      } catch {
+        return send(response, 400, { error: 'invalid_request' } satisfies ConnectorErrorBody);
+      }
+      try {
+        const method = connector[operation] as (...a: unknown[]) => Promise<unknown>;
+        send(response, 200, { result: await method.apply(connector, args) });
+      } catch (error) {
+        if (error instanceof InvalidCursorError) return send(response, 400, { error: 'invalid_cursor' } satisfies ConnectorErrorBody);
+        send(response, 500, { error: 'server_error' } satisfies ConnectorErrorBody);
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

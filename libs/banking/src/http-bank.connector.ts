@@ -1,0 +1,129 @@
+import {
+  BankAccount,
+  BankAccountParty,
+  BankBalance,
+  BankBeneficiary,
+  BankConnector,
+  BankDirectDebit,
+  BankOffer,
+  BankParty,
+  BankProduct,
+  BankScheduledPayment,
+  BankStandingOrder,
+  BankStatement,
+  ConnectorUnavailableError,
+  InvalidCursorError,
+  StatementQuery,
+  TransactionPage,
+  TransactionQuery,
+} from './bank-connector.js';
+import { CONNECTOR_PROTOCOL_PATH, ConnectorErrorBody, ConnectorOperation, reviveDates } from './connector-protocol.js';
+
+export interface HttpBankConnectorOptions {
+  /** The `aspsp.connector` value this connector serves. */
+  name: string;
+  /** Base URL of the upstream (https in production). */
+  baseUrl: string;
+  /** Bearer credential the upstream expects from the platform. */
+  token: string;
+  /** Per call; a bank slower than this counts as down for the call. */
+  timeoutMs?: number;
+}
+
+/**
+ * A bank reached over HTTP with the connector protocol (connector-protocol.ts). Network failures,
+ * timeouts and 5xx answers are ConnectorUnavailableError, so the API serves the other banks' accounts.
+ */
+export class HttpBankConnector implements BankConnector {
+  readonly name: string;
+  private readonly base: string;
+
+  constructor(private readonly options: HttpBankConnectorOptions) {
+    this.name = options.name;
+    this.base = `${options.baseUrl.replace(/\/+$/, '')}${CONNECTOR_PROTOCOL_PATH}`;
+  }
+
+  private async call<T>(operation: ConnectorOperation, ...args: unknown[]): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}/${operation}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.token}` },
+        body: JSON.stringify({ args }),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
+      });
+    } catch (error) {
+      throw new ConnectorUnavailableError(this.name, `${this.name}: upstream unreachable`, { cause: error });
+    }
+    const text = await response.text().catch(() => '');
+    if (response.status >= 500) throw new ConnectorUnavailableError(this.name, `${this.name}: upstream answered ${response.status}`);
+    if (!response.ok) {
+      const body = safeParse(text) as Partial<ConnectorErrorBody> | undefined;
+      if (response.status === 400 && body?.error === 'invalid_cursor') throw new InvalidCursorError('unrecognised page cursor');
+      // A 401/403/400 from the upstream is our misconfiguration, not the TPP's: a defect to surface.
+      throw new Error(`${this.name}: upstream refused ${operation} with ${response.status}`);
+    }
+    const body = JSON.parse(text, reviveDates) as { result: T };
+    return body.result;
+  }
+
+  listAccountsOfPsu(psuId: string): Promise<BankAccount[]> {
+    return this.call('listAccountsOfPsu', psuId);
+  }
+
+  findAccounts(accountIds: readonly string[]): Promise<BankAccount[]> {
+    return this.call('findAccounts', accountIds);
+  }
+
+  listBalances(accountIds: readonly string[]): Promise<BankBalance[]> {
+    return this.call('listBalances', accountIds);
+  }
+
+  listTransactions(query: TransactionQuery): Promise<TransactionPage> {
+    return this.call('listTransactions', query);
+  }
+
+  listBeneficiaries(accountIds: readonly string[]): Promise<BankBeneficiary[]> {
+    return this.call('listBeneficiaries', accountIds);
+  }
+
+  listDirectDebits(accountIds: readonly string[]): Promise<BankDirectDebit[]> {
+    return this.call('listDirectDebits', accountIds);
+  }
+
+  listStandingOrders(accountIds: readonly string[]): Promise<BankStandingOrder[]> {
+    return this.call('listStandingOrders', accountIds);
+  }
+
+  listScheduledPayments(accountIds: readonly string[]): Promise<BankScheduledPayment[]> {
+    return this.call('listScheduledPayments', accountIds);
+  }
+
+  listStatements(query: StatementQuery): Promise<BankStatement[]> {
+    return this.call('listStatements', query);
+  }
+
+  listAccountParties(accountIds: readonly string[]): Promise<BankAccountParty[]> {
+    return this.call('listAccountParties', accountIds);
+  }
+
+  findPsuParty(psuId: string, accountIds: readonly string[]): Promise<BankParty | null> {
+    return this.call('findPsuParty', psuId, accountIds);
+  }
+
+  listProducts(accountIds: readonly string[]): Promise<BankProduct[]> {
+    return this.call('listProducts', accountIds);
+  }
+
+  listOffers(accountIds: readonly string[]): Promise<BankOffer[]> {
+    return this.call('listOffers', accountIds);
+  }
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
