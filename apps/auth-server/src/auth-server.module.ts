@@ -50,7 +50,10 @@ export class AuthServerModule {
         { provide: InteractionCsrf, useValue: new InteractionCsrf(options.interactionCsrfKey) },
         {
           provide: CredentialAuthenticator,
-          useFactory: () => new CredentialAuthenticator(options.dataSource, new EnvironmentKeyManagement(options.config.secretsKey)),
+          useFactory: () => new CredentialAuthenticator(options.dataSource, new EnvironmentKeyManagement(options.config.secretsKey), {
+              maxFailures: options.config.loginMaxFailures,
+              lockoutSeconds: options.config.loginLockoutSeconds,
+            }),
         },
         { provide: AuthoriseAccountAccessConsent, useFactory: () => new AuthoriseAccountAccessConsent(options.dataSource) },
         { provide: RejectAccountAccessConsent, useFactory: () => new RejectAccountAccessConsent(options.dataSource) },

@@ -27,6 +27,11 @@ describe('loadApiConfig', () => {
     expect(config).toMatchObject({ mode: 'sandbox', port: 3000, bodyLimit: 1048576, redisUrl: 'redis://127.0.0.1:6379' });
   });
 
+  it('never allows more than 5 failed logins before a lockout (PSD2 RTS Art. 4(3)(b))', () => {
+    expect(() => loadApiConfig({ DATABASE_URL: 'postgres://h/x', LOGIN_MAX_FAILURES: '6' })).toThrow('LOGIN_MAX_FAILURES must be at most 5');
+    expect(loadApiConfig({ DATABASE_URL: 'postgres://h/x', LOGIN_LOCKOUT_SECONDS: '600' })).toMatchObject({ loginMaxFailures: 5, loginLockoutSeconds: 600 });
+  });
+
   it('requires DATABASE_URL', () => {
     expect(() => loadApiConfig({})).toThrow('DATABASE_URL is required but not set');
   });

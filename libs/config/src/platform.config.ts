@@ -18,6 +18,10 @@ export interface PlatformConfig {
   authServerUrl: string;
   workerHealthUrl: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** PSD2 RTS Art. 4(3)(b): consecutive failed logins (at most 5) before a PSU or admin is locked. */
+  loginMaxFailures: number;
+  /** How long a lockout lasts, in seconds. */
+  loginLockoutSeconds: number;
 }
 
 // Only for sandbox mode: a well-known development key so the sandbox starts without setup.
@@ -44,5 +48,7 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
     authServerUrl: read.url('AUTH_SERVER_URL', `http://localhost:${authPort}`),
     workerHealthUrl: `http://localhost:${workerPort}/health`,
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const, 'info'),
+    loginMaxFailures: read.integer('LOGIN_MAX_FAILURES', 5, { min: 1, max: 5 }),
+    loginLockoutSeconds: read.integer('LOGIN_LOCKOUT_SECONDS', 15 * 60, { min: 60, max: 7 * 86_400 }),
   };
 }
