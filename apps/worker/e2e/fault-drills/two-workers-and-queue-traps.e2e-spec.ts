@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { AUDIT_BATCH_JOB, AUDIT_QUEUE, AuditBatchJobData, AuditEvent, readAuditCheckpoints, verifyAuditChain } from '@consentry/audit';
+import { AUDIT_BATCH_JOB, AUDIT_QUEUE, AuditBatchJobData, AuditEvent, buildAuditEvent, readAuditCheckpoints, verifyAuditChain } from '@consentry/audit';
 import { createTestDatabase, PrivatePostgres, PrivateRedis, startPrivatePostgres, startPrivateRedis, TestDatabase } from '@consentry/testing';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -118,11 +118,11 @@ describe('fault drills: two worker processes and the BullMQ traps', () => {
     });
   });
 
-  /** An event committed to the outbox and then taken out of the relay's way, so the test delivers it. */
+  /**
+   * An audited act delivered by hand: built like the outbox's events but never written there, so the
+   * relay cannot race the test with a job of the same id.
+   */
   async function recordActionsWithoutRelay(): Promise<AuditEvent[]> {
-    const [event] = await recordActions(db.dataSource, 1, 1, 'dedupe');
-    // Delivered by hand below; whichever gets there first, the log holds it once.
-    await db.dataSource.query(`DELETE FROM audit_outbox WHERE event_id = $1`, [event!.eventId]);
-    return [event!];
+    return [buildAuditEvent({ type: 'consent.created', actor: { type: 'tpp', id: 'drill-tpp' }, clientId: 'drill-tpp', data: { drill: 'dedupe' } })];
   }
 });
