@@ -48,6 +48,9 @@ describe('AggregatedBank over the ledger and an HTTP connector', () => {
     expect(first.transactions[0]!.bookingDateTime).toBeInstanceOf(Date);
     const second = await http.listTransactions({ accountId: southAccount, creditDebitIndicators: ['Credit', 'Debit'], pageSize: 5, after: first.nextCursor! });
     expect(second.transactions.map((t) => t.transactionId)).not.toContain(first.transactions[4]!.transactionId);
+    // Prev and Last cursors cross the protocol too: back from the second page is exactly the first.
+    expect(await http.listTransactions({ accountId: southAccount, creditDebitIndicators: ['Credit', 'Debit'], pageSize: 5, after: second.prevCursor! })).toEqual(first);
+    expect(second.lastCursor).toBe(first.lastCursor);
     await expect(http.listTransactions({ accountId: southAccount, creditDebitIndicators: ['Debit'], pageSize: 5, after: 'bogus' })).rejects.toBeInstanceOf(InvalidCursorError);
   });
 

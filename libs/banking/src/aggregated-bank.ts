@@ -14,6 +14,7 @@ import {
   BankStandingOrder,
   BankStatement,
   ConnectorUnavailableError,
+  EMPTY_TRANSACTION_PAGE,
   StatementQuery,
   TransactionPage,
   TransactionQuery,
@@ -173,7 +174,7 @@ export class AggregatedBank {
   /** One account's transactions; throws ConnectorUnavailableError when its bank is down. */
   async listTransactions(query: TransactionQuery): Promise<TransactionPage> {
     const connector = await this.connectorOf(query.accountId);
-    if (!connector) return { transactions: [], nextCursor: null, totalPages: 0, firstAvailableDateTime: null, lastAvailableDateTime: null };
+    if (!connector) return EMPTY_TRANSACTION_PAGE;
     return connector.listTransactions(query);
   }
 

@@ -56,7 +56,7 @@ export interface TransactionQuery {
   /** Directions the caller may see; filtering here keeps pages full. */
   creditDebitIndicators: ReadonlyArray<'Credit' | 'Debit'>;
   pageSize: number;
-  /** Opaque cursor from a previous page's `nextCursor`. */
+  /** Opaque cursor from a previous page's `nextCursor`, `prevCursor` or `lastCursor`; absent: the first page. */
   after?: string;
 }
 
@@ -64,11 +64,26 @@ export interface TransactionPage {
   transactions: BankTransaction[];
   /** Cursor of the next page, when there is one. */
   nextCursor: string | null;
+  /** Cursor of the page just before this one (exactly the page whose `nextCursor` led here), when there is one. */
+  prevCursor: string | null;
+  /** Cursor of the final page (what is left after whole pages from the start), when there is more than one page. */
+  lastCursor: string | null;
   /** Pages the whole (filtered) result spans. */
   totalPages: number;
   firstAvailableDateTime: Date | null;
   lastAvailableDateTime: Date | null;
 }
+
+/** The page of a result with no transactions. */
+export const EMPTY_TRANSACTION_PAGE: TransactionPage = Object.freeze({
+  transactions: [],
+  nextCursor: null,
+  prevCursor: null,
+  lastCursor: null,
+  totalPages: 0,
+  firstAvailableDateTime: null,
+  lastAvailableDateTime: null,
+}) as TransactionPage;
 
 /** A cursor that is not one this connector issued (tampered or from another query). */
 export class InvalidCursorError extends Error {

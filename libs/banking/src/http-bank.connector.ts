@@ -79,8 +79,10 @@ export class HttpBankConnector implements BankConnector {
     return this.call('listBalances', accountIds);
   }
 
-  listTransactions(query: TransactionQuery): Promise<TransactionPage> {
-    return this.call('listTransactions', query);
+  async listTransactions(query: TransactionQuery): Promise<TransactionPage> {
+    const page = await this.call<TransactionPage>('listTransactions', query);
+    // An upstream that predates Prev/Last paging leaves them out: no such links rather than `undefined`.
+    return { ...page, prevCursor: page.prevCursor ?? null, lastCursor: page.lastCursor ?? null };
   }
 
   listBeneficiaries(accountIds: readonly string[]): Promise<BankBeneficiary[]> {

@@ -66,6 +66,42 @@ describe('SandboxLedgerConnector', () => {
     expect(new Set(seen).size).toBe(25);
   });
 
+  it('pages back from the last page through the same pages with prevCursor', async () => {
+    const accountId = sandbox.psus[0]!.accounts[0]!.accountId;
+    const query = { accountId, creditDebitIndicators: ['Credit', 'Debit'] as const, pageSize: 10 };
+    const forward: string[][] = [];
+    let after: string | undefined;
+    let lastCursor: string | null = null;
+    do {
+      const page = await connector.listTransactions({ ...query, after });
+      expect(page.prevCursor === null).toBe(forward.length === 0);
+      forward.push(page.transactions.map((t) => t.transactionId));
+      lastCursor = page.lastCursor;
+      after = page.nextCursor ?? undefined;
+    } while (after);
+    expect(forward.map((ids) => ids.length)).toEqual([10, 10, 5]);
+    const backward: string[][] = [];
+    let before: string | null = lastCursor;
+    while (before) {
+      const page = await connector.listTransactions({ ...query, after: before });
+      expect(page.lastCursor).toBe(lastCursor);
+      expect(page.nextCursor === null).toBe(backward.length === 0);
+      backward.push(page.transactions.map((t) => t.transactionId));
+      before = page.prevCursor;
+    }
+    expect(backward.reverse()).toEqual(forward);
+  });
+
+  it('still reads a next-page cursor issued before Prev and Last existed', async () => {
+    const accountId = sandbox.psus[0]!.accounts[0]!.accountId;
+    const query = { accountId, creditDebitIndicators: ['Credit', 'Debit'] as const, pageSize: 10 };
+    const first = await connector.listTransactions(query);
+    const tenth = first.transactions[9]!;
+    const legacy = Buffer.from(JSON.stringify({ b: tenth.bookingDateTime.toISOString(), t: tenth.transactionId })).toString('base64url');
+    const second = await connector.listTransactions({ ...query, after: legacy });
+    expect(second.transactions).toEqual((await connector.listTransactions({ ...query, after: first.nextCursor! })).transactions);
+  });
+
   it('returns only the directions asked for', async () => {
     const accountId = sandbox.psus[0]!.accounts[0]!.accountId;
     const page = await connector.listTransactions({ accountId, creditDebitIndicators: ['Credit'], pageSize: 100 });

@@ -16,6 +16,7 @@ import {
   BankStandingOrder,
   BankStatement,
   BankTransaction,
+  EMPTY_TRANSACTION_PAGE,
   InvalidCursorError,
   MAX_PAGE_SIZE,
   StatementQuery,
@@ -47,19 +48,28 @@ export function formatAmount(value: string): string {
   return `${whole}.${trimmed}`;
 }
 
-interface Cursor {
-  b: string;
-  t: string;
+/** Where a page cursor points: after a transaction (Next), before one (Prev), or at the final page (Last). */
+type Cursor = { d: 'n' | 'p'; b: string; t: string } | { d: 'l' };
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-function encodeCursor(transaction: BankTransaction): string {
-  return Buffer.from(JSON.stringify({ b: transaction.bookingDateTime.toISOString(), t: transaction.transactionId } satisfies Cursor)).toString('base64url');
+function keyOf(d: 'n' | 'p', transaction: BankTransaction): string {
+  return encodeCursor({ d, b: transaction.bookingDateTime.toISOString(), t: transaction.transactionId });
 }
+
+const LAST_CURSOR = encodeCursor({ d: 'l' });
 
 function decodeCursor(cursor: string): Cursor {
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
-    if (typeof parsed.b === 'string' && typeof parsed.t === 'string' && !Number.isNaN(Date.parse(parsed.b))) return { b: parsed.b, t: parsed.t };
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { d?: unknown; b?: unknown; t?: unknown };
+    if (parsed.d === 'l') return { d: 'l' };
+    // A cursor without `d` is a Next cursor issued before Prev and Last existed.
+    const d = parsed.d === undefined ? 'n' : parsed.d;
+    if ((d === 'n' || d === 'p') && typeof parsed.b === 'string' && typeof parsed.t === 'string' && !Number.isNaN(Date.parse(parsed.b))) {
+      return { d, b: parsed.b, t: parsed.t };
+    }
   } catch {
     // fall through
   }
@@ -127,9 +137,7 @@ export class SandboxLedgerConnector implements BankConnector {
   }
 
   async listTransactions(query: TransactionQuery): Promise<TransactionPage> {
-    if (query.creditDebitIndicators.length === 0) {
-      return { transactions: [], nextCursor: null, totalPages: 0, firstAvailableDateTime: null, lastAvailableDateTime: null };
-    }
+    if (query.creditDebitIndicators.length === 0) return EMPTY_TRANSACTION_PAGE;
     const filters = ['t.account_id = $1', 't.credit_debit_indicator = ANY($2::text[])'];
     const params: unknown[] = [query.accountId, [...query.creditDebitIndicators]];
     if (query.from) {
@@ -141,35 +149,71 @@ export class SandboxLedgerConnector implements BankConnector {
       filters.push(`t.booking_date_time <= $${params.length}`);
     }
     const where = filters.join(' AND ');
-    const pageParams = [...params];
-    let keyset = '';
-    if (query.after) {
-      const cursor = decodeCursor(query.after);
-      pageParams.push(new Date(cursor.b), cursor.t);
-      // Keyset paging on the (account_id, booking_date_time, transaction_id) index: stable under inserts.
-      keyset = ` AND (t.booking_date_time, t.transaction_id) > ($${pageParams.length - 1}, $${pageParams.length})`;
-    }
+    const cursor = query.after ? decodeCursor(query.after) : null;
     const pageSize = Math.min(Math.max(1, query.pageSize), MAX_PAGE_SIZE);
-    pageParams.push(pageSize + 1);
+    const pageParams = [...params];
+    const summaryParams = [...params];
+    // Keyset paging on the (account_id, booking_date_time, transaction_id) index, in either direction:
+    // stable under inserts. Forwards reads ascending after the key; backwards reads descending before it.
+    let keyset = '';
+    let order = 'ASC';
+    let limit = pageSize + 1;
+    // Whether anything lies on the far side of the cursor (before a Next page, after a Prev page).
+    let beyond = 'false';
+    if (cursor && cursor.d !== 'l') {
+      const op = cursor.d === 'n' ? '>' : '<';
+      pageParams.push(new Date(cursor.b), cursor.t);
+      keyset = ` AND (t.booking_date_time, t.transaction_id) ${op} ($${pageParams.length - 1}, $${pageParams.length})`;
+      summaryParams.push(new Date(cursor.b), cursor.t);
+      beyond = `coalesce(bool_or((t.booking_date_time, t.transaction_id) ${cursor.d === 'n' ? '<=' : '>='} ($${summaryParams.length - 1}, $${summaryParams.length})), false)`;
+      if (cursor.d === 'p') order = 'DESC';
+    } else if (cursor?.d === 'l') {
+      // The final page is what is left after whole pages from the start: at most a page, cut below once counted.
+      order = 'DESC';
+      limit = pageSize;
+    }
+    pageParams.push(limit);
     // The window's size and bounds (for TotalPages and Meta) and the page itself, side by side on two
     // pooled connections: one round trip of latency, without repeating the summary on every row.
     const [[summary], rows]: [Row[], Row[]] = await Promise.all([
       this.dataSource.query(
-        `SELECT count(*)::int AS n, min(t.booking_date_time) AS first, max(t.booking_date_time) AS last FROM transaction t WHERE ${where}`,
-        params,
+        `SELECT count(*)::int AS n, min(t.booking_date_time) AS first, max(t.booking_date_time) AS last, ${beyond} AS beyond FROM transaction t WHERE ${where}`,
+        summaryParams,
       ),
       this.dataSource.query(
-        `SELECT t.* FROM transaction t WHERE ${where}${keyset} ORDER BY t.booking_date_time, t.transaction_id LIMIT $${pageParams.length}`,
+        `SELECT t.* FROM transaction t WHERE ${where}${keyset}
+          ORDER BY t.booking_date_time ${order}, t.transaction_id ${order} LIMIT $${pageParams.length}`,
         pageParams,
       ),
     ]);
-    const transactions = rows.slice(0, pageSize).map((row) => this.toTransaction(row));
-    const hasMore = rows.length > pageSize;
     const total = (summary?.n as number | undefined) ?? 0;
+    const beyondCursor = (summary?.beyond as boolean | undefined) ?? false;
+    let transactions: BankTransaction[];
+    let hasNext: boolean;
+    let hasPrev: boolean;
+    if (cursor?.d === 'l') {
+      const leftOver = total === 0 ? 0 : ((total - 1) % pageSize) + 1;
+      transactions = rows.slice(0, leftOver).reverse().map((row) => this.toTransaction(row));
+      hasNext = false;
+      hasPrev = total > leftOver;
+    } else if (cursor?.d === 'p') {
+      transactions = rows.slice(0, pageSize).reverse().map((row) => this.toTransaction(row));
+      hasPrev = rows.length > pageSize;
+      hasNext = beyondCursor;
+    } else {
+      transactions = rows.slice(0, pageSize).map((row) => this.toTransaction(row));
+      hasNext = rows.length > pageSize;
+      hasPrev = beyondCursor;
+    }
+    const firstShown = transactions[0];
+    const lastShown = transactions[transactions.length - 1];
+    const totalPages = Math.ceil(total / pageSize);
     return {
       transactions,
-      nextCursor: hasMore ? encodeCursor(transactions[transactions.length - 1]!) : null,
-      totalPages: Math.ceil(total / pageSize),
+      nextCursor: hasNext && lastShown ? keyOf('n', lastShown) : null,
+      prevCursor: hasPrev && firstShown ? keyOf('p', firstShown) : null,
+      lastCursor: totalPages > 1 ? LAST_CURSOR : null,
+      totalPages,
       firstAvailableDateTime: (summary?.first as Date | null | undefined) ?? null,
       lastAvailableDateTime: (summary?.last as Date | null | undefined) ?? null,
     };

@@ -19,7 +19,7 @@ export interface ObReadRequest {
   accountId?: string;
   requestPath: string;
   interactionId: string;
-  /** Keyset cursor from Links.Next. */
+  /** Keyset cursor from Links.Next, Prev or Last. */
   page?: string;
 }
 
@@ -76,7 +76,7 @@ export class ObListResponder {
     await this.audit(request, spec.resource, [...new Set(page.items.map((item) => item.accountId))], shown.length);
     const body = {
       Data: { [spec.dataKey]: shown } as Record<K, Array<Record<string, unknown>>>,
-      Links: this.links(request.requestPath, page.next, page.totalPages),
+      Links: this.links(request.requestPath, page.next, page.totalPages, { prev: page.prev, last: page.last }),
       Meta: { TotalPages: page.totalPages },
     };
     return markUnavailable(body, spec.gathered.unavailable);
@@ -86,11 +86,16 @@ export class ObListResponder {
     return this.auditor.record({ resource, principal: request.principal, consent: request.consent, accountIds, count, interactionId: request.interactionId });
   }
 
-  /** Self as called; First (no cursor) and Next (this page's last key) when the result spans pages. */
-  links(requestPath: string, next: string | null, totalPages: number): ObLinks {
+  /**
+   * Self as called; when the result spans pages, First (no cursor) and Last, and Prev (before this page's
+   * first key) and Next (after its last key) where there is such a page.
+   */
+  links(requestPath: string, next: string | null, totalPages: number, around: { prev?: string | null; last?: string | null } = {}): ObLinks {
     const links: ObLinks = { Self: this.publicUrl.of(requestPath) };
     if (totalPages > 1) links.First = this.publicUrl.of(withPage(requestPath, null));
+    if (around.prev) links.Prev = this.publicUrl.of(withPage(requestPath, around.prev));
     if (next) links.Next = this.publicUrl.of(withPage(requestPath, next));
+    if (totalPages > 1 && around.last) links.Last = this.publicUrl.of(withPage(requestPath, around.last));
     return links;
   }
 }

@@ -1,5 +1,6 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
 
 import { ObReadRequest } from '../open-banking/ob-list.responder.js';
 import { ObRead } from '../open-banking/ob-read-request.decorator.js';
@@ -9,7 +10,7 @@ import { AlsoRequiresAnyPermission } from '../security/permission.guard.js';
 import { ConsentProtected } from '../security/security.decorators.js';
 import { OBReadTransaction6 } from '../transactions/transactions.service.js';
 import { StatementsQueryDto } from './statements-query.dto.js';
-import { OBReadStatement2, StatementsService } from './statements.service.js';
+import { OBReadStatement2, StatementFile, StatementsService } from './statements.service.js';
 
 @ApiTags('Statements')
 @Controller(AISP_BASE_PATH)
@@ -39,6 +40,25 @@ export class StatementsController {
   @ApiOkResponse({ description: 'OBReadStatement2' })
   get(@ObRead() request: ObReadRequest, @Param('StatementId') statementId: string, @Query() _query: NoQueryDto): Promise<OBReadStatement2> {
     return this.statements.read(request, {}, statementId);
+  }
+
+  @Get('accounts/:AccountId/statements/:StatementId/file')
+  // OB Permissions: downloading the statement file needs ReadStatementsDetail; Basic is not enough.
+  @AlsoRequiresAnyPermission('ReadStatementsDetail')
+  @ApiOperation({ operationId: 'GetAccountsAccountIdStatementsStatementIdFile', summary: 'One statement as a file (File, application/json)' })
+  @ApiParam({ name: 'AccountId' })
+  @ApiParam({ name: 'StatementId' })
+  @ApiOkResponse({ description: 'File: the statement as a JSON document' })
+  async file(
+    @ObRead() request: ObReadRequest,
+    @Param('StatementId') statementId: string,
+    @Query() _query: NoQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StatementFile> {
+    const file = await this.statements.readFile(request, statementId);
+    // The spec's media types for File are JSON (or JWE); a download still gets a file name.
+    void reply.header('content-disposition', `attachment; filename="statement-${statementId}.json"`);
+    return file;
   }
 
   @Get('accounts/:AccountId/statements/:StatementId/transactions')

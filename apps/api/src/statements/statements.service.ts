@@ -1,4 +1,5 @@
 import { AggregatedBank, BankStatement } from '@consentry/banking';
+import { filterByPermissions } from '@consentry/redaction';
 import { parseObQueryDateTime } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
 
@@ -10,6 +11,14 @@ import { StatementsQueryDto } from './statements-query.dto.js';
 
 /** OBReadStatement2 */
 export type OBReadStatement2 = ObReadResponse<'Statement'>;
+
+/**
+ * The statement file (the spec's `File`, an open object served as application/json): the statement as a
+ * document, in the OBStatement2 Detail shape so a TPP reads it with the types it already has.
+ */
+export interface StatementFile {
+  Statement: Record<string, unknown>;
+}
 
 function signedAmount(value: string, currency: string, type: string): Record<string, unknown> {
   return { CreditDebitIndicator: value.startsWith('-') ? 'Debit' : 'Credit', Type: type, Amount: obAmount(value, currency) };
@@ -56,12 +65,28 @@ export class StatementsService {
     return this.responder.respond(request, { resource: 'statements', rule: 'statement', dataKey: 'Statement', gathered, idOf: (s) => s.statementId, toOb: toObStatement });
   }
 
+  /** The statement as a file: one account's statement, audited as a read of statements. */
+  async readFile(request: ObReadRequest, statementId: string): Promise<StatementFile> {
+    const statement = await this.one(request, statementId);
+    // The route requires ReadStatementsDetail, so the filter keeps the amounts; it stays the one gate.
+    const document = filterByPermissions('statement', toObStatement(statement), request.consent.permissions);
+    if (!document) throw new StatementException('No such statement for this account');
+    await this.responder.audit(request, 'statements', [statement.accountId], 1);
+    return { Statement: document };
+  }
+
   /** The transactions booked within the statement's period (and the consent's transaction window). */
   async readTransactions(request: ObReadRequest, statementId: string): Promise<OBReadTransaction6> {
+    const statement = await this.one(request, statementId);
+    return this.transactions.readAccountTransactions(request, { from: statement.startDateTime, to: statement.endDateTime });
+  }
+
+  /** The path account's statement; another account's, or none, is the same 404. */
+  private async one(request: ObReadRequest, statementId: string): Promise<BankStatement> {
     const gathered = await this.bank.listStatements({ accountIds: accountsOf(request), statementId });
     this.responder.assertAvailable(request, gathered.unavailable);
     const [statement] = gathered.items;
     if (!statement) throw new StatementException('No such statement for this account');
-    return this.transactions.readAccountTransactions(request, { from: statement.startDateTime, to: statement.endDateTime });
+    return statement;
   }
 }

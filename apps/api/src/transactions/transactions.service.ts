@@ -1,4 +1,4 @@
-import { AggregatedBank, BankTransaction, ConnectorUnavailableError, InvalidCursorError, TransactionPage } from '@consentry/banking';
+import { AggregatedBank, BankTransaction, ConnectorUnavailableError, EMPTY_TRANSACTION_PAGE, InvalidCursorError, TransactionPage } from '@consentry/banking';
 import type { ConsentAccess } from '@consentry/consents';
 import { allowedDirections, filterTransactionByPermissions } from '@consentry/redaction';
 import { parseObQueryDateTime } from '@consentry/validation';
@@ -70,11 +70,20 @@ export interface TransactionsRead extends ObReadRequest {
   toBookingDateTime?: string;
 }
 
-const EMPTY_PAGE: TransactionPage = { transactions: [], nextCursor: null, totalPages: 0, firstAvailableDateTime: null, lastAvailableDateTime: null };
-
+/** A bulk page: an account, and that account's own cursor (null: its first page). */
 interface BulkCursor {
   a: string;
   c: string | null;
+}
+
+/** Where a page's links lead. */
+interface Paging {
+  next: string | null;
+  prev: string | null;
+  lastPage: string | null;
+  totalPages: number;
+  firstAvailable: Date | null;
+  lastAvailable: Date | null;
 }
 
 function encodeBulkCursor(cursor: BulkCursor): string {
@@ -102,18 +111,22 @@ export class TransactionsService {
   async readAccountTransactions(request: TransactionsRead, statementWindow?: BookingWindow): Promise<OBReadTransaction6> {
     const accountId = request.accountId!;
     const window = this.window(request, statementWindow);
-    const page = window ? await this.page(request.consent, accountId, window, request.page) : EMPTY_PAGE;
+    const page = window ? await this.page(request.consent, accountId, window, request.page) : EMPTY_TRANSACTION_PAGE;
     return this.answer(request, statementWindow ? 'statement-transactions' : 'transactions', page.transactions, [accountId], {
       next: page.nextCursor,
+      prev: page.prevCursor,
+      lastPage: page.lastCursor,
       totalPages: page.totalPages,
-      first: page.firstAvailableDateTime,
-      last: page.lastAvailableDateTime,
+      firstAvailable: page.firstAvailableDateTime,
+      lastAvailable: page.lastAvailableDateTime,
     });
   }
 
   /**
    * Every consented account's transactions, one account after another: a page never mixes accounts, so
-   * each account's own keyset cursor carries over and Meta.TotalPages is the sum of theirs.
+   * each account's own keyset cursor carries over and Meta.TotalPages is the sum of theirs. Prev steps
+   * back within the account, then to the last page of the previous account with rows; Last is the last
+   * page of the last account with rows.
    */
   async readBulkTransactions(request: TransactionsRead): Promise<OBReadTransaction6> {
     const accounts = request.consent.accountIds;
@@ -130,29 +143,39 @@ export class TransactionsService {
             } catch (error) {
               if (!(error instanceof ConnectorUnavailableError)) throw error;
               unavailable.push(accountId);
-              return EMPTY_PAGE;
+              return EMPTY_TRANSACTION_PAGE;
             }
           }),
         )
-      : accounts.map(() => EMPTY_PAGE);
+      : accounts.map(() => EMPTY_TRANSACTION_PAGE);
     this.responder.assertAvailable(request, unavailable);
     // Accounts before the cursor's are done; take the first account from there that has rows.
     let current = startAt;
     while (current < accounts.length - 1 && pages[current]!.transactions.length === 0) current++;
-    const page = pages[current] ?? EMPTY_PAGE;
+    const page = pages[current] ?? EMPTY_TRANSACTION_PAGE;
     const following = pages.findIndex((p, index) => index > current && p.totalPages > 0);
     const next = page.nextCursor
       ? encodeBulkCursor({ a: accounts[current]!, c: page.nextCursor })
       : following >= 0
         ? encodeBulkCursor({ a: accounts[following]!, c: null })
         : null;
+    const preceding = pages.findLastIndex((p, index) => index < current && p.totalPages > 0);
+    const prev = page.prevCursor
+      ? encodeBulkCursor({ a: accounts[current]!, c: page.prevCursor })
+      : page.transactions.length > 0 && preceding >= 0
+        ? encodeBulkCursor({ a: accounts[preceding]!, c: pages[preceding]!.lastCursor })
+        : null;
+    const final = pages.findLastIndex((p) => p.totalPages > 0);
+    const lastPage = final >= 0 ? encodeBulkCursor({ a: accounts[final]!, c: pages[final]!.lastCursor }) : null;
     const firsts = pages.flatMap((p) => p.firstAvailableDateTime ?? []);
     const lasts = pages.flatMap((p) => p.lastAvailableDateTime ?? []);
     const body = await this.answer(request, 'transactions', page.transactions, page.transactions.length > 0 ? [accounts[current]!] : [], {
       next,
+      prev,
+      lastPage,
       totalPages: pages.reduce((sum, p) => sum + p.totalPages, 0),
-      first: firsts.length > 0 ? new Date(Math.min(...firsts.map((d) => d.getTime()))) : null,
-      last: lasts.length > 0 ? new Date(Math.max(...lasts.map((d) => d.getTime()))) : null,
+      firstAvailable: firsts.length > 0 ? new Date(Math.min(...firsts.map((d) => d.getTime()))) : null,
+      lastAvailable: lasts.length > 0 ? new Date(Math.max(...lasts.map((d) => d.getTime()))) : null,
     });
     return markUnavailable(body, unavailable);
   }
@@ -167,9 +190,9 @@ export class TransactionsService {
     return window.from && window.to && window.from > window.to ? null : window;
   }
 
-  private page(consent: ConsentAccess, accountId: string, window: BookingWindow, after?: string): Promise<TransactionPage> {
+  private page(consent: ConsentAccess, accountId: string, window: BookingWindow, cursor?: string): Promise<TransactionPage> {
     const directions = allowedDirections(consent.permissions);
-    return this.bank.listTransactions({ accountId, from: window.from, to: window.to, creditDebitIndicators: directions, pageSize: this.responder.size, after });
+    return this.bank.listTransactions({ accountId, from: window.from, to: window.to, creditDebitIndicators: directions, pageSize: this.responder.size, after: cursor });
   }
 
   private async answer(
@@ -177,15 +200,16 @@ export class TransactionsService {
     resource: 'transactions' | 'statement-transactions',
     transactions: BankTransaction[],
     accountIds: string[],
-    paging: { next: string | null; totalPages: number; first: Date | null; last: Date | null },
+    paging: Paging,
   ): Promise<OBReadTransaction6> {
     const { permissions } = request.consent;
     const shown = transactions.flatMap<Record<string, unknown>>((t) => filterTransactionByPermissions(toObTransaction(t), permissions) ?? []);
     await this.responder.audit(request, resource, accountIds, shown.length);
     const meta: ObMeta = { TotalPages: paging.totalPages };
-    if (paging.first) meta.FirstAvailableDateTime = obDateTime(paging.first);
-    if (paging.last) meta.LastAvailableDateTime = obDateTime(paging.last);
-    return { Data: { Transaction: shown }, Links: this.responder.links(request.requestPath, paging.next, paging.totalPages), Meta: meta };
+    if (paging.firstAvailable) meta.FirstAvailableDateTime = obDateTime(paging.firstAvailable);
+    if (paging.lastAvailable) meta.LastAvailableDateTime = obDateTime(paging.lastAvailable);
+    const links = this.responder.links(request.requestPath, paging.next, paging.totalPages, { prev: paging.prev, last: paging.lastPage });
+    return { Data: { Transaction: shown }, Links: links, Meta: meta };
   }
 }
 
