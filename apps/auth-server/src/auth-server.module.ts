@@ -1,5 +1,5 @@
 import { AuthServerConfig } from '@consentry/config';
-import { AuthoriseAccountAccessConsent, RejectAccountAccessConsent } from '@consentry/consents';
+import { AuthoriseAccountAccessConsent, ReauthenticateAccountAccessConsent, RejectAccountAccessConsent } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { CredentialAuthenticator, EnvironmentKeyManagement } from '@consentry/identity';
 import { DynamicModule, Module } from '@nestjs/common';
@@ -56,6 +56,7 @@ export class AuthServerModule {
             }),
         },
         { provide: AuthoriseAccountAccessConsent, useFactory: () => new AuthoriseAccountAccessConsent(options.dataSource) },
+        { provide: ReauthenticateAccountAccessConsent, useFactory: () => new ReauthenticateAccountAccessConsent(options.dataSource) },
         { provide: RejectAccountAccessConsent, useFactory: () => new RejectAccountAccessConsent(options.dataSource) },
         ConsentRequestService,
       ],

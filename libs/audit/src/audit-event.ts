@@ -2,6 +2,7 @@
 export const AUDIT_EVENT_TYPES = [
   'consent.created',
   'consent.authorised',
+  'consent.reauthenticated',
   'consent.rejected',
   'consent.revoked',
   'consent.expired',

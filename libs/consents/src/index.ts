@@ -6,6 +6,8 @@ export { assertTransition, canTransition } from './consent-status.js';
 export { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 export { CreateAccountAccessConsent } from './create-account-access-consent.use-case.js';
 export type { CreateAccountAccessConsentCommand } from './create-account-access-consent.use-case.js';
+export { ReauthenticateAccountAccessConsent } from './reauthenticate-account-access-consent.use-case.js';
+export type { ReauthenticateAccountAccessConsentCommand } from './reauthenticate-account-access-consent.use-case.js';
 export { RejectAccountAccessConsent, RevokeAccountAccessConsent, revokeConsentGrant } from './end-account-access-consent.use-case.js';
 export type { ConsentEndedBy, EndAccountAccessConsentCommand } from './end-account-access-consent.use-case.js';
 export { describePermissions } from './permission-descriptions.js';

@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
-/** OB `Links`: Self is required; First and Next when the result spans pages. Absolute URIs (format: uri). */
+/** OB `Links`: Self is required; First, Prev, Next and Last when the result spans pages. Absolute URIs (format: uri). */
 export interface ObLinks {
   Self: string;
   First?: string;

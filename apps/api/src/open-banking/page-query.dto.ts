@@ -4,9 +4,9 @@ import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 /** A query with no parameters: any parameter sent is refused (400 U005) by the global pipe. */
 export class NoQueryDto {}
 
-/** The query of every paged OB list: only our opaque keyset cursor from `Links.Next`. */
+/** The query of every paged OB list: only our opaque keyset cursor from `Links.Next`, `Links.Prev` or `Links.Last`. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ description: 'Opaque keyset cursor taken from Links.Next', maxLength: 512 })
+  @ApiPropertyOptional({ description: 'Opaque keyset cursor taken from Links.Next, Links.Prev or Links.Last', maxLength: 512 })
   @IsOptional()
   @IsString()
   @MaxLength(512)

@@ -1,4 +1,4 @@
-import { findConsentOfClient, Permission } from '@consentry/consents';
+import { findConsentOfClient, needsReauthentication, Permission } from '@consentry/consents';
 import { AccountAccessConsentEntity, DataSource } from '@consentry/database';
 import { Inject, Injectable } from '@nestjs/common';
 import { errors } from 'oidc-provider';
@@ -7,8 +7,15 @@ import { DATA_SOURCE } from '../auth-server.tokens.js';
 import { OPENBANKING_INTENT_ID, requestedIntentId } from '../provider/openbanking-intent.js';
 import { ConsentAccountView } from './interaction.views.js';
 
+/**
+ * What the PSU is asked: to authorise an AWAU consent (and pick its accounts), or to re-confirm an AUTH
+ * consent whose periodic re-authentication is due (PSD2 RTS Art. 10a, FCA SCA-RTS Art. 10A).
+ */
+export type ConsentRequestPurpose = 'authorise' | 'reauthenticate';
+
 /** The consent an authorization request asks the PSU to authorise, checked against the requesting TPP. */
 export interface ConsentRequest {
+  purpose: ConsentRequestPurpose;
   consentId: string;
   clientId: string;
   tppName: string;
@@ -37,8 +44,9 @@ export class ConsentRequestService {
 
   /**
    * Resolves the ConsentId of the request's `claims` parameter and checks the consent exists, belongs
-   * to the requesting TPP (another TPP's consent is reported as unknown), awaits authorisation and has
-   * not expired.
+   * to the requesting TPP (another TPP's consent is reported as unknown), has not expired, and either
+   * awaits authorisation or is authorised and due for re-authentication. An authorised consent that is
+   * not due is refused as before: a consent is authorised once.
    */
   async resolve(params: Record<string, unknown>): Promise<ConsentRequest> {
     const clientId = String(params.client_id ?? '');
@@ -53,13 +61,16 @@ export class ConsentRequestService {
     }
     const consent = await findConsentOfClient(this.dataSource, consentId, clientId);
     if (!consent) throw new AuthorizationRefusedException('invalid_request', 'the requested consent does not exist');
-    if (consent.status !== 'AWAU') {
+    const now = new Date();
+    const purpose: ConsentRequestPurpose | undefined =
+      consent.status === 'AWAU' ? 'authorise' : consent.status === 'AUTH' && needsReauthentication(consent, undefined, now) ? 'reauthenticate' : undefined;
+    if (!purpose) {
       throw new AuthorizationRefusedException('invalid_request', 'the requested consent is not awaiting authorisation');
     }
-    if (consent.expirationDateTime && consent.expirationDateTime <= new Date()) {
+    if (consent.expirationDateTime && consent.expirationDateTime <= now) {
       throw new AuthorizationRefusedException('invalid_request', 'the requested consent has expired');
     }
-    return { consentId, clientId, tppName: await this.tppName(clientId), consent, permissions: consent.permissions as Permission[] };
+    return { purpose, consentId, clientId, tppName: await this.tppName(clientId), consent, permissions: consent.permissions as Permission[] };
   }
 
   async tppName(clientId: string): Promise<string> {
@@ -72,6 +83,18 @@ export class ConsentRequestService {
     return rows[0]?.display_name ?? '';
   }
 
+  /** The accounts already bound to the consent, bank by bank: what a re-confirmation keeps sharing. */
+  async boundAccountsOf(consentId: string): Promise<ConsentAccountView[]> {
+    const rows: Array<Record<string, string | null>> = await this.dataSource.query(
+      `SELECT a.account_id, s.name AS aspsp_name, a.nickname, a.description, a.account_type_code, a.currency
+         FROM consent_account ca JOIN account a ON a.account_id = ca.account_id JOIN aspsp s ON s.aspsp_id = a.aspsp_id
+        WHERE ca.consent_id = $1
+        ORDER BY s.name, a.created_at, a.account_id`,
+      [consentId],
+    );
+    return rows.map(accountView);
+  }
+
   /** The PSU's enabled accounts across every bank the platform aggregates, bank by bank. */
   async accountsOf(psuId: string): Promise<ConsentAccountView[]> {
     const rows: Array<Record<string, string | null>> = await this.dataSource.query(
@@ -81,13 +104,17 @@ export class ConsentRequestService {
         ORDER BY s.name, a.created_at, a.account_id`,
       [psuId],
     );
-    return rows.map((row) => ({
-      accountId: row.account_id!,
-      aspspName: row.aspsp_name!,
-      nickname: row.nickname,
-      description: row.description,
-      accountTypeCode: row.account_type_code!,
-      currency: row.currency!,
-    }));
+    return rows.map(accountView);
   }
+}
+
+function accountView(row: Record<string, string | null>): ConsentAccountView {
+  return {
+    accountId: row.account_id!,
+    aspspName: row.aspsp_name!,
+    nickname: row.nickname,
+    description: row.description,
+    accountTypeCode: row.account_type_code!,
+    currency: row.currency!,
+  };
 }

@@ -1,4 +1,11 @@
-import { AuthoriseAccountAccessConsent, ConsentException, ConsentExceptionCode, describePermissions, RejectAccountAccessConsent } from '@consentry/consents';
+import {
+  AuthoriseAccountAccessConsent,
+  ConsentException,
+  ConsentExceptionCode,
+  describePermissions,
+  ReauthenticateAccountAccessConsent,
+  RejectAccountAccessConsent,
+} from '@consentry/consents';
 import { CredentialAuthenticator } from '@consentry/identity';
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
@@ -14,7 +21,7 @@ import { InteractionCsrf } from './interaction-csrf.js';
 import { InteractionException, InteractionExceptionCode } from './interaction.exception.js';
 import { InteractionExceptionFilter } from './interaction.exception-filter.js';
 import { parseConsentForm, parseCsrfForm, parseLoginForm } from './interaction.forms.js';
-import { consentPage, loginPage } from './interaction.views.js';
+import { consentPage, loginPage, reconfirmPage } from './interaction.views.js';
 import { LoginThrottle } from './login-throttle.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
 
@@ -49,6 +56,7 @@ export class InteractionController {
     private readonly authenticator: CredentialAuthenticator,
     private readonly authorise: AuthoriseAccountAccessConsent,
     private readonly reject: RejectAccountAccessConsent,
+    private readonly reauthenticate: ReauthenticateAccountAccessConsent,
     private readonly activity: InteractionActivity,
     private readonly throttle: LoginThrottle,
   ) {}
@@ -120,6 +128,7 @@ export class InteractionController {
     const psuId = this.psuOf(details);
     const request = await this.consentRequestOr(details, req, reply);
     if (!request) return;
+    if (request.purpose === 'reauthenticate') return this.confirmReauthentication(details, psuId, request, req, reply);
     if (form.accountIds.length === 0) {
       return sendPage(reply, 200, await this.consentPage(details, request, { error: 'Choose at least one account to share, or deny the request.' }));
     }
@@ -158,6 +167,45 @@ export class InteractionController {
     return this.finish(req, reply, { consent: { grantId } }, true);
   }
 
+  /**
+   * Approve on the re-confirmation page: a new grant (the TPP gets fresh tokens through the code) and
+   * ReauthenticateAccountAccessConsent, which restarts the period and keeps the bound accounts as they
+   * are. Account ids in the form are ignored: a re-confirmation adds none.
+   */
+  private async confirmReauthentication(details: Interaction, psuId: string, request: ConsentRequest, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const grant = await this.saveGrant(details, psuId, request);
+    const grantId = grant.jti;
+    try {
+      await this.reauthenticate.execute({
+        consentId: request.consentId,
+        clientId: request.clientId,
+        psuId,
+        grantId,
+        interactionId: this.interactionIdOf(reply),
+      });
+    } catch (error) {
+      await grant.destroy();
+      if (!(error instanceof ConsentException)) throw error;
+      switch (error.code) {
+        case ConsentExceptionCode.NotFound:
+          return this.finish(req, reply, { error: 'access_denied', error_description: 'the signed-in PSU cannot re-confirm this consent' });
+        case ConsentExceptionCode.InvalidStatus:
+        case ConsentExceptionCode.Expired:
+        case ConsentExceptionCode.AccountNotOwned:
+        case ConsentExceptionCode.NoAccountSelected:
+        case ConsentExceptionCode.InvalidPermissions:
+        case ConsentExceptionCode.InvalidDate:
+          // E.g. revoked or expired while the page was open.
+          return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be re-authenticated' });
+        default: {
+          const unhandled: never = error.code;
+          throw new Error(`unhandled consent exception ${String(unhandled)}`);
+        }
+      }
+    }
+    return this.finish(req, reply, { consent: { grantId } }, true);
+  }
+
   /** The PSU denies the consent (or cancels the sign-in): the TPP gets access_denied at its redirect_uri. */
   @Post(':uid/abort')
   @HttpCode(200)
@@ -172,6 +220,11 @@ export class InteractionController {
     }
     try {
       const request = await this.consents.resolve(details.params);
+      // Not re-confirming is not a withdrawal: the consent stays AUTH (data access waits, U028) and the
+      // PSU revokes it, if they want to, from the dashboard.
+      if (request.purpose === 'reauthenticate') {
+        return this.finish(req, reply, { error: 'access_denied', error_description: 'the PSU did not re-confirm the consent' });
+      }
       await this.reject.execute({ consentId: request.consentId, by: { type: 'psu', psuId }, interactionId: this.interactionIdOf(reply) });
     } catch (error) {
       // A consent that is no longer AWAU keeps its status; the PSU still denied this request.
@@ -205,10 +258,20 @@ export class InteractionController {
     return true;
   }
 
-  /** The checked consent request, or undefined after sending the TPP its error. */
+  /**
+   * The checked consent request, or undefined after sending the TPP its error. A re-authentication is
+   * the consent's own PSU's alone: once someone else has signed in, the journey ends with access_denied
+   * and the consent is left as it was.
+   */
   private async consentRequestOr(details: Interaction, req: FastifyRequest, reply: FastifyReply): Promise<ConsentRequest | undefined> {
     try {
-      return await this.consents.resolve(details.params);
+      const request = await this.consents.resolve(details.params);
+      const psuId = details.session?.accountId;
+      if (request.purpose === 'reauthenticate' && psuId !== undefined && psuId !== request.consent.psuId) {
+        await this.finish(req, reply, { error: 'access_denied', error_description: 'the signed-in PSU cannot re-confirm this consent' });
+        return undefined;
+      }
+      return request;
     } catch (error) {
       if (!(error instanceof AuthorizationRefusedException)) throw error;
       await this.finish(req, reply, { error: error.error, error_description: error.description });
@@ -218,6 +281,20 @@ export class InteractionController {
 
   private async consentPage(details: Interaction, request: ConsentRequest, extra: { error?: string; selected?: string[] } = {}): Promise<string> {
     const psuId = this.psuOf(details);
+    if (request.purpose === 'reauthenticate') {
+      const [psuName, accounts] = await Promise.all([this.consents.psuName(psuId), this.consents.boundAccountsOf(request.consentId)]);
+      return reconfirmPage({
+        uid: details.uid,
+        csrf: this.csrf.tokenFor(details.uid),
+        tppName: request.tppName,
+        psuName,
+        permissions: describePermissions(request.permissions),
+        expirationDateTime: request.consent.expirationDateTime,
+        lastConfirmedAt: request.consent.reauthenticatedAt ?? request.consent.authorisedAt,
+        accounts,
+        error: extra.error,
+      });
+    }
     const [psuName, accounts] = await Promise.all([this.consents.psuName(psuId), this.consents.accountsOf(psuId)]);
     return consentPage({
       uid: details.uid,

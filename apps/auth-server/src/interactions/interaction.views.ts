@@ -143,6 +143,56 @@ ${denyForm(view.uid, view.csrf, 'Deny')}`,
   });
 }
 
+export interface ReconfirmView {
+  uid: string;
+  csrf: string;
+  tppName: string;
+  psuName: string;
+  permissions: PermissionGroup[];
+  expirationDateTime: Date | null;
+  /** When the PSU last authenticated for this consent (authorised or re-confirmed). */
+  lastConfirmedAt: Date | null;
+  /** The accounts already bound: shown, never chosen again (a re-confirmation adds none). */
+  accounts: ConsentAccountView[];
+  error?: string;
+}
+
+/**
+ * The periodic re-confirmation of an authorised consent (PSD2 RTS Art. 10a, FCA SCA-RTS Art. 10A): the
+ * same access, the same accounts, no checkboxes. Not confirming does not withdraw the access.
+ */
+export function reconfirmPage(view: ReconfirmView): string {
+  const tpp = escapeHtml(view.tppName);
+  const accounts = view.accounts
+    .map((account) => {
+      const name = account.nickname ?? account.description ?? account.accountTypeCode;
+      const detail = [account.description, account.currency].filter(Boolean).join(', ');
+      return `<li data-account-id="${escapeHtml(account.accountId)}"><strong>${escapeHtml(name)}</strong> · ${escapeHtml(account.aspspName)} <span class="muted">(${escapeHtml(detail)})</span></li>`;
+    })
+    .join('\n');
+  return renderPage({
+    title: `Confirm you still share your information with ${view.tppName}`,
+    body: `<h1>Keep sharing your account information with ${tpp}?</h1>
+<p class="muted">Signed in as ${escapeHtml(view.psuName)}</p>
+${alert(view.error)}
+<p>This is a re-confirmation of access you already gave${view.lastConfirmedAt ? ` (last confirmed on ${escapeHtml(formatInstant(view.lastConfirmedAt))})` : ''}. The rules for account information services ask you to confirm it from time to time; nothing about the access changes.</p>
+<h2>What ${tpp} sees</h2>
+<ul class="permissions">
+${view.permissions.map((p) => `<li><strong>${escapeHtml(p.title)}</strong>: ${escapeHtml(p.description)}</li>`).join('\n')}
+</ul>
+<h2>The accounts you share</h2>
+<ul class="accounts">
+${accounts || '<li>No accounts.</li>'}
+</ul>
+<p>${view.expirationDateTime ? `Access ends on ${escapeHtml(formatInstant(view.expirationDateTime))}` : 'Access has no end date'}; you can withdraw it at any time from your bank's dashboard.</p>
+<form method="post" action="/interaction/${escapeHtml(view.uid)}/confirm">
+<input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
+<button type="submit">Confirm</button>
+</form>
+${denyForm(view.uid, view.csrf, 'Not now')}`,
+  });
+}
+
 /** A dead end the PSU cannot fix here (expired journey, broken link): say what to do, show no detail. */
 export function problemPage(message: string): string {
   return renderPage({
