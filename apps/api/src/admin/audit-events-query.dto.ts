@@ -6,8 +6,8 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 
 export const AUDIT_EVENTS_MAX_LIMIT = 500;
 export const AUDIT_EVENTS_DEFAULT_LIMIT = 100;
 
-/** Filters of GET /admin/audit-events; `after` is the last `seq` of the previous page. */
-export class AuditEventsQueryDto {
+/** The audit-log filters shared by the admin's listing and export. */
+export class AuditFilterQueryDto {
   @IsOptional()
   @IsIn(AUDIT_EVENT_TYPES)
   type?: string;
@@ -34,7 +34,10 @@ export class AuditEventsQueryDto {
   @IsOptional()
   @IsObDateTime()
   to?: string;
+}
 
+/** Filters of GET /admin/audit-events; `after` is the last `seq` of the previous page. */
+export class AuditEventsQueryDto extends AuditFilterQueryDto {
   @IsOptional()
   @Matches(/^\d{1,18}$/, { message: 'after must be a sequence number' })
   after?: string;
