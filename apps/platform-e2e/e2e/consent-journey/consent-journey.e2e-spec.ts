@@ -1,15 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { EnvironmentKeyManagement } from '@consentry/identity';
-import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
-import { createTestDatabase, createTestRedis, obSchemaErrors, TestDatabase, TestRedis } from '@consentry/testing';
+import { SandboxCredentials } from '@consentry/sandbox';
+import { obSchemaErrors, TestDatabase } from '@consentry/testing';
 
 import { authorizeAsPsu, freshTotpCode as freshOtp, TppClient } from '../../../../scripts/journey.js';
-import { freePort, startApps } from '../../../../scripts/platform.js';
+import { startTestPlatform, TestPlatform } from '../support/test-platform.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x4c);
 const DETAIL = ['ReadAccountsDetail', 'ReadBalances'];
@@ -21,46 +16,20 @@ const BASIC = ['ReadAccountsBasic', 'ReadBalances'];
  * The three apps run as real processes from their builds, as `npm start` runs them.
  */
 describe('consent journey', () => {
+  let platform: TestPlatform;
   let db: TestDatabase;
-  let redis: TestRedis;
-  let dataDir: string;
-  let apps: Awaited<ReturnType<typeof startApps>>;
+  let apps: TestPlatform['apps'];
   let sandbox: SandboxCredentials;
   let env: Record<string, string>;
   let tpp: TppClient;
-  const output: string[] = [];
+  let output: string[];
 
   beforeAll(async () => {
-    db = await createTestDatabase('journey');
-    redis = createTestRedis('journey');
-    dataDir = await mkdtemp(join(tmpdir(), 'consentry-journey-'));
-    sandbox = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(SECRETS_KEY), transactionsPerAccount: 50, seed: 7 });
-    const [apiPort, authPort, workerPort] = [await freePort(), await freePort(), await freePort()];
-    env = {
-      ...(process.env as Record<string, string>),
-      CONSENTRY_MODE: 'sandbox',
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      CONSENTRY_DATA_DIR: dataDir,
-      SECRETS_KEY: SECRETS_KEY.toString('base64'),
-      API_PORT: String(apiPort),
-      AUTH_SERVER_PORT: String(authPort),
-      WORKER_PORT: String(workerPort),
-      API_URL: `http://localhost:${apiPort}`,
-      AUTH_SERVER_URL: `http://localhost:${authPort}`,
-      LOG_LEVEL: 'warn',
-    };
-    apps = await startApps(env, { onOutput: (app, line) => output.push(`[${app}] ${line}`) });
-    tpp = await TppClient.create({ issuer: env.AUTH_SERVER_URL!, apiUrl: env.API_URL!, tpp: sandbox.tpp });
+    platform = await startTestPlatform('journey', { secretsKey: SECRETS_KEY, transactionsPerAccount: 50, seed: 7 });
+    ({ db, apps, sandbox, env, tpp, output } = platform);
   });
 
-  afterAll(async () => {
-    await apps?.stop();
-    await redis?.cleanup();
-    await db?.drop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => platform?.stop());
 
   async function createConsent(permissions: string[]) {
     const cc = await tpp.clientCredentialsToken();

@@ -6,34 +6,15 @@ import { BrowserContext, chromium, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { computeAuditEntryHash } from '@consentry/audit';
-import { EnvironmentKeyManagement, totpCodeAt } from '@consentry/identity';
-import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
-import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
+import { SandboxCredentials } from '@consentry/sandbox';
+import { TestDatabase } from '@consentry/testing';
 
-import { TppClient } from '../../../../scripts/journey.js';
-import { freePort, ROOT, startApps } from '../../../../scripts/platform.js';
+import { freshTotpCode as freshOtp, TppClient } from '../../../../scripts/journey.js';
+import { ROOT } from '../../../../scripts/platform.js';
+import { startTestPlatform, TestPlatform } from '../support/test-platform.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x50);
-const STEP_MS = 30_000;
-const usedSteps = new Map<string, number>();
 const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
-
-/**
- * A TOTP code never used before for this secret: each code is single-use, so a second login in the
- * same 30 s takes the next step's code (accepted within the one-step clock drift), or waits.
- */
-async function freshOtp(secret: string): Promise<string> {
-  for (;;) {
-    const now = Math.floor(Date.now() / STEP_MS);
-    const last = usedSteps.get(secret) ?? -1;
-    const step = Math.max(now, last + 1);
-    if (step <= now + 1) {
-      usedSteps.set(secret, step);
-      return totpCodeAt(secret, new Date(step * STEP_MS + 1000));
-    }
-    await new Promise((r) => setTimeout(r, (now + 1) * STEP_MS - Date.now() + 50));
-  }
-}
 
 const PERMISSIONS = ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsBasic', 'ReadTransactionsCredits', 'ReadTransactionsDebits'];
 // More data reads than one page of the console holds (50), so paging has somewhere to go.
@@ -57,17 +38,16 @@ interface Entry {
  * builds, as `npm start` runs them.
  */
 describe('people pages', () => {
+  let platform: TestPlatform;
   let db: TestDatabase;
-  let redis: TestRedis;
-  let dataDir: string;
   let profileDir: string;
-  let apps: Awaited<ReturnType<typeof startApps>>;
+  let apps: TestPlatform['apps'];
   let sandbox: SandboxCredentials;
   let env: Record<string, string>;
   let tpp: TppClient;
   let browser: BrowserContext;
   let page: Page;
-  const output: string[] = [];
+  let output: string[];
 
   let consentId: string;
   let accessToken: string;
@@ -79,30 +59,10 @@ describe('people pages', () => {
   const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    db = await createTestDatabase('pages');
-    redis = createTestRedis('pages');
-    dataDir = await mkdtemp(join(tmpdir(), 'consentry-pages-'));
     profileDir = await mkdtemp(join(tmpdir(), 'consentry-chromium-'));
     await mkdir(SCREENSHOTS, { recursive: true });
-    sandbox = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(SECRETS_KEY), transactionsPerAccount: 10, seed: 11 });
-    const [apiPort, authPort, workerPort] = [await freePort(), await freePort(), await freePort()];
-    env = {
-      ...(process.env as Record<string, string>),
-      CONSENTRY_MODE: 'sandbox',
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      CONSENTRY_DATA_DIR: dataDir,
-      SECRETS_KEY: SECRETS_KEY.toString('base64'),
-      API_PORT: String(apiPort),
-      AUTH_SERVER_PORT: String(authPort),
-      WORKER_PORT: String(workerPort),
-      API_URL: `http://localhost:${apiPort}`,
-      AUTH_SERVER_URL: `http://localhost:${authPort}`,
-      LOG_LEVEL: 'warn',
-    };
     const [started, context] = await Promise.all([
-      startApps(env, { onOutput: (app, line) => output.push(`[${app}] ${line}`) }),
+      startTestPlatform('pages', { secretsKey: SECRETS_KEY, transactionsPerAccount: 10, seed: 11 }),
       // Debian's chromium, a fresh profile, nothing phoning home (playwright adds --headless).
       chromium.launchPersistentContext(profileDir, {
         executablePath: '/usr/bin/chromium',
@@ -111,19 +71,16 @@ describe('people pages', () => {
         args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       }),
     ]);
-    apps = started;
+    platform = started;
+    ({ db, apps, sandbox, env, tpp, output } = platform);
     browser = context;
     page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(10_000);
-    tpp = await TppClient.create({ issuer: env.AUTH_SERVER_URL!, apiUrl: env.API_URL!, tpp: sandbox.tpp });
   });
 
   afterAll(async () => {
     await browser?.close();
-    await apps?.stop();
-    await redis?.cleanup();
-    await db?.drop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await platform?.stop();
     if (profileDir) await rm(profileDir, { recursive: true, force: true });
   });
 

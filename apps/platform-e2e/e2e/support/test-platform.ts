@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { EnvironmentKeyManagement } from '@consentry/identity';
+import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
+import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
+
+import { TppClient } from '../../../../scripts/journey.js';
+import { freePort, startApps } from '../../../../scripts/platform.js';
+
+export interface TestPlatform {
+  db: TestDatabase;
+  redis: TestRedis;
+  sandbox: SandboxCredentials;
+  /** The environment the three apps run with (URLs, ports, database, Redis prefix). */
+  env: Record<string, string>;
+  apps: Awaited<ReturnType<typeof startApps>>;
+  /** Every line the apps printed, prefixed with the app's name. */
+  output: string[];
+  /** The sandbox TPP, ready to call the auth server and the API. */
+  tpp: TppClient;
+  stop(): Promise<void>;
+}
+
+export interface TestPlatformOptions {
+  secretsKey: Buffer;
+  transactionsPerAccount: number;
+  seed: number;
+}
+
+/**
+ * The whole platform for one suite: its own database (seeded sandbox) and Redis prefix, and the three
+ * apps as processes from their builds on free ports, as `npm start` runs them.
+ */
+export async function startTestPlatform(label: string, options: TestPlatformOptions): Promise<TestPlatform> {
+  const db = await createTestDatabase(label);
+  const redis = createTestRedis(label);
+  const dataDir = await mkdtemp(join(tmpdir(), `consentry-${label}-`));
+  const cleanup = async () => {
+    await redis.cleanup();
+    await db.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const sandbox = await seedSandbox(db.dataSource, {
+      keys: new EnvironmentKeyManagement(options.secretsKey),
+      transactionsPerAccount: options.transactionsPerAccount,
+      seed: options.seed,
+    });
+    const [apiPort, authPort, workerPort] = [await freePort(), await freePort(), await freePort()];
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      CONSENTRY_MODE: 'sandbox',
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: redis.prefix,
+      CONSENTRY_DATA_DIR: dataDir,
+      SECRETS_KEY: options.secretsKey.toString('base64'),
+      API_PORT: String(apiPort),
+      AUTH_SERVER_PORT: String(authPort),
+      WORKER_PORT: String(workerPort),
+      API_URL: `http://localhost:${apiPort}`,
+      AUTH_SERVER_URL: `http://localhost:${authPort}`,
+      LOG_LEVEL: 'warn',
+    };
+    const output: string[] = [];
+    const apps = await startApps(env, { onOutput: (app, line) => output.push(`[${app}] ${line}`) });
+    try {
+      const tpp = await TppClient.create({ issuer: env.AUTH_SERVER_URL!, apiUrl: env.API_URL!, tpp: sandbox.tpp });
+      return {
+        db,
+        redis,
+        sandbox,
+        env,
+        apps,
+        output,
+        tpp,
+        async stop() {
+          await apps.stop();
+          await cleanup();
+        },
+      };
+    } catch (error) {
+      await apps.stop();
+      throw error;
+    }
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
