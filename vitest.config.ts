@@ -38,11 +38,29 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['apps/*/e2e/**/*.e2e-spec.ts'],
+          exclude: ['apps/*/e2e/fault-drills/**'],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 120_000,
           pool: 'forks',
           fileParallelism: true,
+        },
+      },
+      {
+        plugins,
+        resolve,
+        ssr,
+        test: {
+          // Fault drills kill and restart servers on timers: they run last and one at a time, so the
+          // rest of the suite does not starve the processes they are timing.
+          name: 'fault-drills',
+          include: ['apps/*/e2e/fault-drills/**/*.e2e-spec.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 import { findFreePort } from './free-port.js';
+import { waitForExit, waitUntilAnswering } from './server-process.js';
 
 /** A PostgreSQL server of the test's own, for fault drills: it may be stopped, killed and restarted. */
 export interface PrivatePostgres {
@@ -62,11 +63,6 @@ function childPids(pid: number): number[] {
   return children;
 }
 
-function waitForExit(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
 /**
  * Starts a throwaway PostgreSQL (initdb in a temp dir, the server on a free loopback port) that keeps
  * every commit through a crash of its own process, though not through a crash of the machine.
@@ -103,22 +99,23 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
       { stdio: ['ignore', log.fd, log.fd], ...(user ?? {}) },
     );
     server.once('exit', () => void log.close().catch(() => undefined));
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
-      try {
-        await client.connect();
-        await client.query('SELECT 1');
-        await client.end();
-        return;
-      } catch (error) {
-        await client.end().catch(() => undefined);
-        if (server.exitCode !== null || Date.now() > deadline) {
-          throw new Error(`private PostgreSQL did not start on port ${port}: ${(error as Error).message} (see ${root}/server.log)`);
+    await waitUntilAnswering(
+      server,
+      async () => {
+        const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+        } finally {
+          await client.end().catch(() => undefined);
         }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
+      },
+      {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+        describeFailure: (error) => `private PostgreSQL did not start on port ${port}: ${error.message} (see ${root}/server.log)`,
+      },
+    );
   };
 
   const stop = async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
 import { findFreePort } from './free-port.js';
+import { waitForExit, waitUntilAnswering } from './server-process.js';
 
 /** A Redis server of the test's own, for fault drills: it may be stopped, killed and restarted. */
 export interface PrivateRedis {
@@ -30,11 +31,6 @@ export interface PrivateRedisOptions {
   maxmemoryPolicy?: string;
 }
 
-function waitForExit(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
 /** Starts `redis-server` (from PATH) on a free loopback port in a temp dir. */
 export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'consentry-redis-'));
@@ -53,23 +49,24 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       ],
       { stdio: 'ignore' },
     );
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        await client.ping();
-        client.disconnect();
-        return;
-      } catch (error) {
-        client.disconnect();
-        if (server.exitCode !== null || Date.now() > deadline) {
-          throw new Error(`private Redis did not start on port ${port}: ${(error as Error).message} (see ${dir}/redis.log)`);
+    await waitUntilAnswering(
+      server,
+      async () => {
+        const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          await client.ping();
+        } finally {
+          client.disconnect();
         }
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    }
+      },
+      {
+        timeoutMs: 10_000,
+        intervalMs: 25,
+        describeFailure: (error) => `private Redis did not start on port ${port}: ${error.message} (see ${dir}/redis.log)`,
+      },
+    );
   };
 
   const stop = async () => {
