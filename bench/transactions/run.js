@@ -48,24 +48,53 @@ async function prepare(target, count) {
   return headers;
 }
 
+// Resolves to autocannon's result and the seconds from the first request sent to the last response
+// read: autocannon's own duration (and its end) moves in whole one-second ticks, too coarse here.
 async function fire(target, prepared) {
   let next = 0;
-  const result = await autocannon({
+  let first;
+  let last;
+  const instance = autocannon({
     url: `${target.url}${PATH(accountId)}`,
     connections: CONNECTIONS,
     amount: prepared.length,
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...prepared[next++] } }) }],
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (request) => {
+          first ??= performance.now();
+          return { ...request, headers: { ...request.headers, ...prepared[next++] } };
+        },
+      },
+    ],
   });
+  instance.on('response', () => {
+    last = performance.now();
+  });
+  const result = await instance;
   if (result['2xx'] !== prepared.length) throw new Error(`${target.url}: ${result['2xx']}/${prepared.length} were 2xx (non-2xx ${result.non2xx}, errors ${result.errors})`);
-  return result;
+  return { result, seconds: (last - first) / 1000 };
+}
+
+// The servers' process CPU time (user + system, ms): the CPU one request costs, whatever else loads the machine.
+function serverCpu() {
+  return new Promise((resolve) => {
+    child.once('message', (usage) => resolve((usage.user + usage.system) / 1000));
+    child.send('cpu');
+  });
 }
 
 async function measure(label, target) {
   await fire(target, await prepare(target, WARMUP));
-  const result = await fire(target, await prepare(target, REQUESTS));
-  const rate = REQUESTS / result.duration;
-  console.log(`${label.padEnd(40)} ${rate.toFixed(0).padStart(6)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms`);
-  return { rate, p99: result.latency.p99 };
+  const prepared = await prepare(target, REQUESTS);
+  const cpuBefore = await serverCpu();
+  const { result, seconds } = await fire(target, prepared);
+  const rate = REQUESTS / seconds;
+  const cpuPerRequest = ((await serverCpu()) - cpuBefore) / REQUESTS;
+  console.log(
+    `${label.padEnd(40)} ${rate.toFixed(0).padStart(6)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   server CPU ${cpuPerRequest.toFixed(2)} ms/request`,
+  );
+  return { rate, p99: result.latency.p99, cpu: cpuPerRequest };
 }
 
 main: try {
@@ -93,6 +122,8 @@ main: try {
   const vsB = api.rate / b.rate;
   const vsA = api.rate / a.rate;
   console.log(`best: (a) ${a.rate.toFixed(0)} req/s p99 ${a.p99} ms; (b) ${b.rate.toFixed(0)} req/s p99 ${b.p99} ms; API ${api.rate.toFixed(0)} req/s p99 ${api.p99} ms`);
+  const leastCpu = (list) => Math.min(...list.map((r) => r.cpu)).toFixed(2);
+  console.log(`server CPU per request (least of the rounds): (a) ${leastCpu(results.a)} ms; (b) ${leastCpu(results.b)} ms; API ${leastCpu(results.api)} ms`);
   console.log(`API/(b) ${vsB.toFixed(2)}x (target >= 0.9x): ${vsB >= 0.9 ? 'met' : 'NOT met'}`);
   console.log(`API/(a) ${vsA.toFixed(2)}x (target >= 0.45x): ${vsA >= 0.45 ? 'met' : 'NOT met'}`);
   console.log(`p99 API - (b) ${(api.p99 - b.p99).toFixed(1)} ms (target <= 10 ms): ${api.p99 - b.p99 <= 10 ? 'met' : 'NOT met'}`);

@@ -87,6 +87,7 @@ process.send({
 });
 
 process.on('message', async (message) => {
+  if (message === 'cpu') return process.send(process.cpuUsage());
   if (message !== 'stop') return;
   await api.close();
   await baselines.close();

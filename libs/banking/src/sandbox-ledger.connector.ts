@@ -1,4 +1,4 @@
-import { DataSource } from '@consentry/database';
+import { DataSource, queryPrepared } from '@consentry/database';
 
 import {
   BalanceTypeCode,
@@ -47,6 +47,11 @@ export function formatAmount(value: string): string {
   const trimmed = fraction.replace(/0+$/, '').padEnd(2, '0');
   return `${whole}.${trimmed}`;
 }
+
+// The columns toTransaction reads, named: the page query is a prepared statement (see queryPrepared).
+const TRANSACTION_COLUMNS = `t.transaction_id, t.account_id, t.transaction_reference, t.amount, t.currency, t.credit_debit_indicator,
+  t.status, t.booking_date_time, t.value_date_time, t.transaction_information, t.bank_transaction_code,
+  t.bank_transaction_sub_code, t.merchant_name, t.merchant_category_code, t.balance_after_amount`;
 
 /** Where a page cursor points: after a transaction (Next), before one (Prev), or at the final page (Last). */
 type Cursor = { d: 'n' | 'p'; b: string; t: string } | { d: 'l' };
@@ -151,8 +156,6 @@ export class SandboxLedgerConnector implements BankConnector {
     const where = filters.join(' AND ');
     const cursor = query.after ? decodeCursor(query.after) : null;
     const pageSize = Math.min(Math.max(1, query.pageSize), MAX_PAGE_SIZE);
-    const pageParams = [...params];
-    const summaryParams = [...params];
     // Keyset paging on the (account_id, booking_date_time, transaction_id) index, in either direction:
     // stable under inserts. Forwards reads ascending after the key; backwards reads descending before it.
     let keyset = '';
@@ -162,32 +165,37 @@ export class SandboxLedgerConnector implements BankConnector {
     let beyond = 'false';
     if (cursor && cursor.d !== 'l') {
       const op = cursor.d === 'n' ? '>' : '<';
-      pageParams.push(new Date(cursor.b), cursor.t);
-      keyset = ` AND (t.booking_date_time, t.transaction_id) ${op} ($${pageParams.length - 1}, $${pageParams.length})`;
-      summaryParams.push(new Date(cursor.b), cursor.t);
-      beyond = `coalesce(bool_or((t.booking_date_time, t.transaction_id) ${cursor.d === 'n' ? '<=' : '>='} ($${summaryParams.length - 1}, $${summaryParams.length})), false)`;
+      params.push(new Date(cursor.b), cursor.t);
+      const key = `($${params.length - 1}::timestamptz, $${params.length}::text)`;
+      keyset = ` AND (t.booking_date_time, t.transaction_id) ${op} ${key}`;
+      beyond = `coalesce(bool_or((t.booking_date_time, t.transaction_id) ${cursor.d === 'n' ? '<=' : '>='} ${key}), false)`;
       if (cursor.d === 'p') order = 'DESC';
     } else if (cursor?.d === 'l') {
       // The final page is what is left after whole pages from the start: at most a page, cut below once counted.
       order = 'DESC';
       limit = pageSize;
     }
-    pageParams.push(limit);
-    // The window's size and bounds (for TotalPages and Meta) and the page itself, side by side on two
-    // pooled connections: one round trip of latency, without repeating the summary on every row.
-    const [[summary], rows]: [Row[], Row[]] = await Promise.all([
-      this.dataSource.query(
-        `SELECT count(*)::int AS n, min(t.booking_date_time) AS first, max(t.booking_date_time) AS last, ${beyond} AS beyond FROM transaction t WHERE ${where}`,
-        summaryParams,
-      ),
-      this.dataSource.query(
-        `SELECT t.* FROM transaction t WHERE ${where}${keyset}
-          ORDER BY t.booking_date_time ${order}, t.transaction_id ${order} LIMIT $${pageParams.length}`,
-        pageParams,
-      ),
-    ]);
-    const total = (summary?.n as number | undefined) ?? 0;
-    const beyondCursor = (summary?.beyond as boolean | undefined) ?? false;
+    params.push(limit);
+    // One statement: the window's size and bounds (for TotalPages and Meta) joined to the page itself.
+    // The summary repeats on each row as plain numbers (epoch milliseconds), cheap to read; with no rows
+    // in the page the LEFT JOIN still yields the summary.
+    const rows: Row[] = await queryPrepared(
+      this.dataSource,
+      `SELECT s.n AS summary_n, s.first_ms AS summary_first_ms, s.last_ms AS summary_last_ms, s.beyond AS summary_beyond, p.*
+         FROM (SELECT count(*)::int AS n,
+                      floor(extract(epoch FROM min(t.booking_date_time)) * 1000)::float8 AS first_ms,
+                      floor(extract(epoch FROM max(t.booking_date_time)) * 1000)::float8 AS last_ms,
+                      ${beyond} AS beyond
+                 FROM transaction t WHERE ${where}) s
+         LEFT JOIN LATERAL (
+           SELECT ${TRANSACTION_COLUMNS} FROM transaction t WHERE ${where}${keyset}
+            ORDER BY t.booking_date_time ${order}, t.transaction_id ${order} LIMIT $${params.length}) p ON true`,
+      params,
+    );
+    const summary = rows[0];
+    if (summary && summary.transaction_id === null) rows.length = 0;
+    const total = (summary?.summary_n as number | undefined) ?? 0;
+    const beyondCursor = (summary?.summary_beyond as boolean | undefined) ?? false;
     let transactions: BankTransaction[];
     let hasNext: boolean;
     let hasPrev: boolean;
@@ -214,8 +222,8 @@ export class SandboxLedgerConnector implements BankConnector {
       prevCursor: hasPrev && firstShown ? keyOf('p', firstShown) : null,
       lastCursor: totalPages > 1 ? LAST_CURSOR : null,
       totalPages,
-      firstAvailableDateTime: (summary?.first as Date | null | undefined) ?? null,
-      lastAvailableDateTime: (summary?.last as Date | null | undefined) ?? null,
+      firstAvailableDateTime: typeof summary?.summary_first_ms === 'number' ? new Date(summary.summary_first_ms) : null,
+      lastAvailableDateTime: typeof summary?.summary_last_ms === 'number' ? new Date(summary.summary_last_ms) : null,
     };
   }
 

@@ -1,5 +1,7 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 
+import { installTimestampParsing } from './timestamp-parsing.js';
+
 import { InitialSchema1764000000000 } from '../migrations/1764000000000-initial-schema.js';
 import { WorkerExpiryRetention1764200000000 } from '../migrations/1764200000000-worker-expiry-retention.js';
 import { AisResources1764300000000 } from '../migrations/1764300000000-ais-resources.js';
@@ -75,11 +77,14 @@ export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
       application_name: options.applicationName ?? 'consentry',
       // A stuck statement must not hold a request forever.
       statement_timeout: 15_000,
+      // Timestamps print in UTC, the form parseTimestamptz reads fastest (the instants are the same in any zone).
+      options: '-c TimeZone=UTC',
       connectionTimeoutMillis: 5_000,
     },
   };
 }
 
 export function createDataSource(options: DatabaseOptions): DataSource {
+  installTimestampParsing();
   return new DataSource(dataSourceOptions(options));
 }

@@ -217,8 +217,10 @@ const fieldCache = new WeakMap<readonly string[], Map<PermissionedResource, Set<
 
 function pick(source: Record<string, unknown>, fields: ReadonlySet<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(source)) {
-    if (fields.has(key) && value !== undefined) out[key] = value;
+  // Records are plain objects built by the mappers: own enumerable keys only. (for...in allocates no entry pairs.)
+  for (const key in source) {
+    const value = source[key];
+    if (value !== undefined && fields.has(key)) out[key] = value;
   }
   return out;
 }

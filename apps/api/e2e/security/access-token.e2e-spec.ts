@@ -1,3 +1,6 @@
+import { createHash, randomUUID } from 'node:crypto';
+
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
@@ -82,6 +85,34 @@ describe('access token and DPoP', () => {
 
   it('refuses a token signed with a key the issuer does not publish', async () => {
     expectRefused(await h.tpp('GET', ACCOUNTS, { token: await h.consentToken(consentId, { foreignKey: true }) }), 'U006', 'Authorization');
+  });
+
+  it('refuses a proof that carries its private key, or is signed by another key than its jwk', async () => {
+    const token = await h.consentToken(consentId);
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const url = `${h.api.publicUrl}${ACCOUNTS}`;
+    const claims = { htm: 'GET', htu: url, ath: createHash('sha256').update(token).digest('base64url') };
+    const withPrivate = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(privateKey) })
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .sign(privateKey);
+    expectRefused(await h.tpp('GET', ACCOUNTS, { token, proofValue: withPrivate }), 'U006', 'DPoP');
+    // The token's bound key in the header, the signature by another key.
+    const boundJwk = JSON.parse(Buffer.from((await h.dpop.proof('GET', url, token)).split('.')[0]!, 'base64url').toString()).jwk;
+    const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: boundJwk }).setJti(randomUUID()).setIssuedAt().sign(privateKey);
+    const result = await h.tpp('GET', ACCOUNTS, { token, proofValue: forged });
+    expectRefused(result, 'U006', 'DPoP');
+    expect(result.body.Errors[0].Message).toMatch(/signature/);
+  });
+
+  it('refuses a token that is not typed at+jwt or whose alg is none', async () => {
+    const token = await h.consentToken(consentId);
+    const [, payload] = token.split('.');
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${payload}.`;
+    expectRefused(await h.tpp('GET', ACCOUNTS, { token: unsigned }), 'U006', 'Authorization');
+    const retyped = `${Buffer.from(JSON.stringify({ alg: 'PS256', typ: 'JWT', kid: h.issuer.kid })).toString('base64url')}.${payload}.${token.split('.')[2]}`;
+    expectRefused(await h.tpp('GET', ACCOUNTS, { token: retyped }), 'U006', 'Authorization');
   });
 
   it('caches discovery and JWKS across requests', async () => {

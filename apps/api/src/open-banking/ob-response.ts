@@ -36,7 +36,7 @@ export function obDateTime(value: Date): string {
 
 /** An OB amount (OBActiveOrHistoricCurrencyAndAmount): a decimal string and its currency. */
 export function obAmount(amount: string, currency: string): { Amount: string; Currency: string } {
-  return { Amount: amount.replace(/^-/, ''), Currency: currency };
+  return { Amount: amount.startsWith('-') ? amount.slice(1) : amount, Currency: currency };
 }
 
 /** Header naming the consented accounts whose bank could not be reached during a bulk read. */

@@ -1,3 +1,5 @@
+import { createHash, KeyObject } from 'node:crypto';
+
 import type { ApiConfig } from '@consentry/config';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
@@ -5,43 +7,75 @@ import * as oauth from 'oauth4webapi';
 
 import { API_CONFIG } from '../api.tokens.js';
 import { PublicUrl } from '../http/public-url.js';
+import { hasPrivateMembers, jwkThumbprint, JwsError, ParsedJws, parseCompactJws, publicKeyFromJwk, verifyJwsSignature } from './compact-jws.js';
+import { IssuerKeySet, JwksUnavailableError } from './issuer-key-set.js';
 import { SecurityException, SecurityExceptionCode } from './security.exception.js';
 
-/** Claims of a validated access token that the API relies on. */
+/** Claims of a validated access token and DPoP proof that the API relies on. */
 export interface AccessTokenClaims {
   clientId: string;
   scopes: string[];
   consentId: string | null;
   jkt: string;
-  /** The request's DPoP proof, validated; its jti still has to be claimed against replay. */
-  proof: string;
+  /** The validated proof's jti and iat: the jti still has to be claimed against replay. */
+  proofJti: string;
+  proofIssuedAt: number;
 }
 
-// FAPI 2.0 Security Profile 5.4: PS256, ES256 or EdDSA only, for tokens and DPoP proofs alike.
-const SIGNING_ALGORITHMS = ['PS256', 'ES256', 'EdDSA'];
-// Discovery rarely changes; JWKS rotation is handled by oauth4webapi (refetch on unknown kid).
+// Discovery rarely changes; keys are refetched on an unknown kid (rotation) by the IssuerKeySet.
 const DISCOVERY_MAX_AGE_MS = 60 * 60 * 1000;
+/** Leeway for exp and nbf of access tokens (seconds), as oauth4webapi allows. */
+const CLOCK_TOLERANCE_SECONDS = 30;
+/** How far a proof's iat may lie from now (seconds), in either direction. */
+export const DPOP_PROOF_WINDOW_SECONDS = 300;
+const ACCESS_TOKEN_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'iat', 'jti', 'client_id', 'cnf'] as const;
+const PROOF_CLAIMS = ['iat', 'jti', 'ath', 'htm', 'htu'] as const;
+// DPoP public keys seen recently, by thumbprint: a TPP signs every proof with the same key.
+const PROOF_KEY_CACHE_SIZE = 10_000;
 
-function isFetchFailure(error: unknown): boolean {
-  if (error instanceof TypeError && /fetch failed/i.test(error.message)) return true;
-  if (error instanceof oauth.ResponseBodyError) return true;
-  if (error instanceof oauth.OperationProcessingError) {
-    return error.code === oauth.RESPONSE_IS_NOT_CONFORM || error.code === oauth.RESPONSE_IS_NOT_JSON;
+interface Issuer {
+  issuer: string;
+  keys: IssuerKeySet;
+}
+
+function invalidToken(reason: string): SecurityException {
+  return new SecurityException(SecurityExceptionCode.InvalidAccessToken, `The access token is not valid (${reason})`, 'Authorization');
+}
+
+function invalidProof(reason: string): SecurityException {
+  return new SecurityException(SecurityExceptionCode.InvalidDpopProof, `The DPoP proof is not valid (${reason})`, 'DPoP');
+}
+
+function normalizeHtu(value: string): string | null {
+  try {
+    const url = new URL(value);
+    url.search = '';
+    url.hash = '';
+    return url.href;
+  } catch {
+    return null;
   }
-  return false;
+}
+
+function missing(claims: Record<string, unknown>, names: readonly string[]): string | undefined {
+  return names.find((name) => claims[name] === undefined);
 }
 
 /**
- * Validates `Authorization: DPoP <jwt>` with its DPoP proof against the authorization server's
- * discovery and JWKS (oauth4webapi validateJwtAccessToken: signature, iss, aud, exp, typ at+jwt, and the
- * proof's htm, htu, iat, ath and cnf.jkt binding). The caller claims the proof's jti against replay.
+ * Validates `Authorization: DPoP <jwt>` and its DPoP proof (RFC 9068, RFC 9449) against the authorization
+ * server's discovery and JWKS: for the token its signature (PS256, ES256 or EdDSA: FAPI 2.0), typ
+ * at+jwt, iss, aud (this API), exp, nbf and the claims we rely on; for the proof its signature with
+ * its own public jwk, typ dpop+jwt, iat within 300 s, htm, htu, ath and the token's cnf.jkt binding.
+ * Signatures are checked synchronously with node key objects; the caller claims the proof's jti.
  */
 @Injectable()
 export class AccessTokenVerifier {
   private readonly logger = new Logger(AccessTokenVerifier.name);
-  private discovered: { server: oauth.AuthorizationServer; at: number } | null = null;
-  private inflight: Promise<oauth.AuthorizationServer> | null = null;
+  private discovered: { issuer: Issuer; at: number } | null = null;
+  private inflight: Promise<Issuer> | null = null;
   private readonly insecure: boolean;
+  private readonly proofKeys = new Map<string, KeyObject>();
+  private discoveredJwksUri: string | null = null;
 
   constructor(
     @Inject(API_CONFIG) private readonly config: ApiConfig,
@@ -61,47 +95,108 @@ export class AccessTokenVerifier {
     if (typeof proof !== 'string' || proof.length === 0) {
       throw new SecurityException(SecurityExceptionCode.MissingDpopProof, 'A DPoP proof header is required', 'DPoP');
     }
-    const server = await this.authorizationServer();
-    // htu is compared with the public URL the TPP called, not the address we listen on behind a proxy.
-    const fetchRequest = new Request(this.publicUrl.of(request.url), { method: request.method, headers: { authorization, dpop: proof } });
-    let claims: oauth.JWTAccessTokenClaims;
-    try {
-      claims = await oauth.validateJwtAccessToken(server, fetchRequest, this.publicUrl.value, {
-        requireDPoP: true,
-        signingAlgorithms: SIGNING_ALGORITHMS,
-        [oauth.allowInsecureRequests]: this.insecure,
-      });
-    } catch (error) {
-      throw this.translate(error);
-    }
-    const jkt = (claims.cnf as { jkt?: unknown } | undefined)?.jkt;
-    if (typeof jkt !== 'string') throw new SecurityException(SecurityExceptionCode.InvalidAccessToken, 'The access token is not DPoP-bound', 'Authorization');
+    const issuer = await this.issuer();
+    const token = authorization.slice('DPoP '.length);
+    const now = Math.floor(Date.now() / 1000);
+    const claims = await this.verifyAccessToken(issuer, token, now);
+    const jkt = (claims.cnf as { jkt: string }).jkt;
+    const dpop = this.verifyProof(proof, request, token, jkt, now);
     const intent = claims.openbanking_intent_id;
     return {
-      clientId: claims.client_id,
+      clientId: claims.client_id as string,
       scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [],
       consentId: typeof intent === 'string' && intent.length > 0 ? intent : null,
       jkt,
-      proof,
+      proofJti: dpop.jti as string,
+      proofIssuedAt: dpop.iat as number,
     };
   }
 
-  private translate(error: unknown): SecurityException {
-    if (isFetchFailure(error)) {
+  private async verifyAccessToken(issuer: Issuer, token: string, now: number): Promise<Record<string, unknown>> {
+    let jws: ParsedJws;
+    try {
+      jws = parseCompactJws(token);
+    } catch (error) {
+      throw invalidToken(error instanceof JwsError ? error.message : 'malformed');
+    }
+    const typ = jws.header.typ;
+    if (typeof typ !== 'string' || !/^(application\/)?at\+jwt$/i.test(typ)) throw invalidToken('typ must be at+jwt');
+    const claims = jws.claims;
+    const absent = missing(claims, ACCESS_TOKEN_CLAIMS);
+    if (absent) throw invalidToken(`no ${absent} claim`);
+    if (claims.iss !== issuer.issuer) throw invalidToken('iss is not the authorization server');
+    const audience = this.publicUrl.value;
+    if (!(claims.aud === audience || (Array.isArray(claims.aud) && claims.aud.includes(audience)))) throw invalidToken('aud is not this API');
+    if (typeof claims.exp !== 'number' || claims.exp <= now - CLOCK_TOLERANCE_SECONDS) throw invalidToken('expired');
+    if (typeof claims.iat !== 'number') throw invalidToken('iat is not a number');
+    if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > now + CLOCK_TOLERANCE_SECONDS)) throw invalidToken('not yet valid');
+    for (const name of ['client_id', 'jti', 'sub'] as const) if (typeof claims[name] !== 'string') throw invalidToken(`${name} is not a string`);
+    const cnf = claims.cnf as Record<string, unknown> | null;
+    if (typeof cnf !== 'object' || cnf === null || Object.keys(cnf).length !== 1 || typeof cnf.jkt !== 'string') {
+      throw invalidToken('the token is not DPoP-bound (cnf.jkt)');
+    }
+    let key: KeyObject | null;
+    try {
+      key = await issuer.keys.keyFor(jws.header.kid, jws.alg);
+    } catch (error) {
       this.logger.warn(`cannot fetch the authorization server's keys: ${error instanceof Error ? error.message : String(error)}`);
-      return new SecurityException(SecurityExceptionCode.IssuerUnavailable, 'The authorization server cannot be reached');
+      throw new SecurityException(SecurityExceptionCode.IssuerUnavailable, 'The authorization server cannot be reached');
     }
-    const reason = error instanceof Error ? error.message : 'invalid';
-    // oauth4webapi names the failing part in its message; the proof's failures mention DPoP or the key binding.
-    if (/dpop|confirmation/i.test(reason)) {
-      return new SecurityException(SecurityExceptionCode.InvalidDpopProof, `The DPoP proof is not valid (${reason})`, 'DPoP');
+    if (!key) throw invalidToken('no key of the authorization server matches');
+    try {
+      verifyJwsSignature(jws, key);
+    } catch (error) {
+      throw invalidToken(error instanceof JwsError ? error.message : 'signature');
     }
-    return new SecurityException(SecurityExceptionCode.InvalidAccessToken, `The access token is not valid (${reason})`, 'Authorization');
+    return claims;
   }
 
-  private async authorizationServer(): Promise<oauth.AuthorizationServer> {
+  private verifyProof(proof: string, request: FastifyRequest, token: string, jkt: string, now: number): Record<string, unknown> {
+    let jws: ParsedJws;
+    try {
+      jws = parseCompactJws(proof);
+    } catch (error) {
+      throw invalidProof(error instanceof JwsError ? error.message : 'malformed');
+    }
+    if (jws.header.typ !== 'dpop+jwt') throw invalidProof('typ must be dpop+jwt');
+    const claims = jws.claims;
+    const absent = missing(claims, PROOF_CLAIMS);
+    if (absent) throw invalidProof(`no ${absent} claim`);
+    if (typeof claims.jti !== 'string' || claims.jti.length === 0 || claims.jti.length > 256) throw invalidProof('jti is not a string');
+    if (typeof claims.iat !== 'number' || Math.abs(now - claims.iat) > DPOP_PROOF_WINDOW_SECONDS) throw invalidProof('iat is not recent enough');
+    if (claims.htm !== request.method) throw invalidProof('htm is not the request method');
+    // htu is compared with the public URL the TPP called, not the address we listen on behind a proxy.
+    const expectedHtu = normalizeHtu(this.publicUrl.of(request.url));
+    if (typeof claims.htu !== 'string' || normalizeHtu(claims.htu) !== expectedHtu) throw invalidProof('htu is not the request URL');
+    if (claims.ath !== createHash('sha256').update(token).digest('base64url')) throw invalidProof('ath is not the hash of the access token');
+    const jwk = jws.header.jwk;
+    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalidProof('no jwk header');
+    try {
+      const thumbprint = jwkThumbprint(jwk as Record<string, unknown>);
+      if (thumbprint !== jkt) throw invalidProof('the proof key is not the key the token is bound to (cnf.jkt)');
+      verifyJwsSignature(jws, this.proofKey(thumbprint, jwk as Record<string, unknown>));
+    } catch (error) {
+      if (error instanceof SecurityException) throw error;
+      throw invalidProof(error instanceof JwsError ? error.message : 'signature');
+    }
+    return claims;
+  }
+
+  private proofKey(thumbprint: string, jwk: Record<string, unknown>): KeyObject {
+    // The thumbprint covers every member that makes the public key, so it names the key; a jwk with
+    // private members is refused whether or not its public part is cached.
+    if (hasPrivateMembers(jwk)) throw new JwsError('the jwk must hold a public key only');
+    const cached = this.proofKeys.get(thumbprint);
+    if (cached) return cached;
+    const key = publicKeyFromJwk(jwk);
+    if (this.proofKeys.size >= PROOF_KEY_CACHE_SIZE) this.proofKeys.clear();
+    this.proofKeys.set(thumbprint, key);
+    return key;
+  }
+
+  private async issuer(): Promise<Issuer> {
     const fresh = this.discovered && Date.now() - this.discovered.at < DISCOVERY_MAX_AGE_MS;
-    if (fresh) return this.discovered!.server;
+    if (fresh) return this.discovered!.issuer;
     this.inflight ??= this.discover().finally(() => {
       this.inflight = null;
     });
@@ -109,17 +204,24 @@ export class AccessTokenVerifier {
       return await this.inflight;
     } catch (error) {
       // A stale discovery document beats refusing every request while the authorization server blips.
-      if (this.discovered) return this.discovered.server;
+      if (this.discovered) return this.discovered.issuer;
       this.logger.warn(`discovery of ${this.config.authServerUrl} failed: ${error instanceof Error ? error.message : String(error)}`);
       throw new SecurityException(SecurityExceptionCode.IssuerUnavailable, 'The authorization server cannot be reached');
     }
   }
 
-  private async discover(): Promise<oauth.AuthorizationServer> {
-    const issuer = new URL(this.config.authServerUrl);
-    const response = await oauth.discoveryRequest(issuer, { [oauth.allowInsecureRequests]: this.insecure, signal: AbortSignal.timeout(5000) });
-    const server = await oauth.processDiscoveryResponse(issuer, response);
-    this.discovered = { server, at: Date.now() };
-    return server;
+  private async discover(): Promise<Issuer> {
+    const url = new URL(this.config.authServerUrl);
+    const response = await oauth.discoveryRequest(url, { [oauth.allowInsecureRequests]: this.insecure, signal: AbortSignal.timeout(5000) });
+    const server = await oauth.processDiscoveryResponse(url, response);
+    if (!server.jwks_uri) throw new JwksUnavailableError('the discovery document names no jwks_uri');
+    if (!this.insecure && new URL(server.jwks_uri).protocol !== 'https:') throw new JwksUnavailableError('the jwks_uri must use https');
+    // Keys of the previous discovery carry over when the jwks_uri stays the same.
+    const previous = this.discovered?.issuer;
+    const keys = previous && this.discoveredJwksUri === server.jwks_uri ? previous.keys : new IssuerKeySet(server.jwks_uri);
+    this.discoveredJwksUri = server.jwks_uri;
+    const issuer = { issuer: server.issuer, keys };
+    this.discovered = { issuer, at: Date.now() };
+    return issuer;
   }
 }

@@ -1,5 +1,5 @@
 import { CONSENT_ACCESS_COLUMNS, ConsentAccess, consentAccessFromRow } from '@consentry/consents';
-import { DataSource } from '@consentry/database';
+import { DataSource, queryPrepared } from '@consentry/database';
 
 /** The calling TPP as stored, and (for a consent-bound token) its consent, read together. */
 export interface CallerRead {
@@ -19,7 +19,8 @@ const CALLER_AND_CONSENT = `
 const CALLER = `SELECT client_id, name, status AS tpp_status FROM tpp WHERE client_id = $1`;
 
 export async function readCaller(dataSource: DataSource, clientId: string, consentId: string | null): Promise<CallerRead> {
-  const rows: Array<Record<string, unknown>> = await dataSource.query(consentId ? CALLER_AND_CONSENT : CALLER, consentId ? [clientId, consentId] : [clientId]);
+  // Prepared: it runs on every TPP call.
+  const rows = await queryPrepared(dataSource, consentId ? CALLER_AND_CONSENT : CALLER, consentId ? [clientId, consentId] : [clientId]);
   const row = rows[0];
   if (!row) return { tpp: null, consent: consentId ? null : undefined };
   const tpp = { clientId: row.client_id as string, name: row.name as string, status: row.tpp_status as string };

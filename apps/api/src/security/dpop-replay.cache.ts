@@ -3,16 +3,13 @@ import { createHash } from 'node:crypto';
 import type { ApiConfig } from '@consentry/config';
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { decodeJwt } from 'jose';
 
 import { API_CONFIG } from '../api.tokens.js';
-
-/** How far a proof's iat may lie from now: oauth4webapi's validateJwtAccessToken accepts ±300 s. */
-export const DPOP_PROOF_WINDOW_SECONDS = 300;
+import { DPOP_PROOF_WINDOW_SECONDS } from './access-token.verifier.js';
 
 /**
  * Remembers the jti of every accepted DPoP proof for as long as the proof could still be accepted, so a
- * captured proof cannot be replayed (RFC 9449 11.1; oauth4webapi leaves this to the resource server).
+ * captured proof cannot be replayed (RFC 9449 11.1).
  */
 @Injectable()
 export class DpopReplayCache {
@@ -21,10 +18,8 @@ export class DpopReplayCache {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
-  /** Records the proof's jti; false when it was already used. The proof must be validated already. */
-  async claim(proof: string, jkt: string): Promise<boolean> {
-    const { jti, iat } = decodeJwt(proof);
-    if (typeof jti !== 'string' || typeof iat !== 'number') return false;
+  /** Records a validated proof's jti (with its iat and key); false when it was already used. */
+  async claim(jti: string, iat: number, jkt: string): Promise<boolean> {
     const now = Math.floor(Date.now() / 1000);
     // Kept until iat + window has passed: after that the proof is refused as too old anyway.
     const ttl = Math.max(1, iat + DPOP_PROOF_WINDOW_SECONDS - now + 1);

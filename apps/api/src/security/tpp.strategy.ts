@@ -29,7 +29,7 @@ export class TppStrategy extends PassportStrategy(CustomStrategy, TPP_STRATEGY) 
 
   async validate(request: FastifyRequest): Promise<TppPrincipal> {
     const claims = await this.verifier.verify(request);
-    const [fresh, caller] = await Promise.all([this.replay.claim(claims.proof, claims.jkt), readCaller(this.dataSource, claims.clientId, claims.consentId)]);
+    const [fresh, caller] = await Promise.all([this.replay.claim(claims.proofJti, claims.proofIssuedAt, claims.jkt), readCaller(this.dataSource, claims.clientId, claims.consentId)]);
     if (!fresh) {
       throw new SecurityException(SecurityExceptionCode.ReplayedDpopProof, 'This DPoP proof was already used; send a fresh proof with every request', 'DPoP');
     }

@@ -10,39 +10,31 @@ import { markUnavailable, obAmount, obDateTime, ObMeta, ObReadResponse } from '.
 /** OBReadTransaction6 */
 export type OBReadTransaction6 = ObReadResponse<'Transaction'>;
 
-/** The full OBTransaction6 (Detail); the permission rules cut it down to Basic where needed. */
+/** The full OBTransaction6 (Detail); the permission rules cut it down to Basic where needed. Fields in schema order. */
 export function toObTransaction(transaction: BankTransaction): Record<string, unknown> {
-  return {
-    AccountId: transaction.accountId,
-    TransactionId: transaction.transactionId,
-    ...(transaction.transactionReference ? { TransactionReference: transaction.transactionReference } : {}),
-    CreditDebitIndicator: transaction.creditDebitIndicator,
-    Status: transaction.status,
-    BookingDateTime: obDateTime(transaction.bookingDateTime),
-    ...(transaction.valueDateTime ? { ValueDateTime: obDateTime(transaction.valueDateTime) } : {}),
-    ...(transaction.transactionInformation ? { TransactionInformation: transaction.transactionInformation } : {}),
-    Amount: obAmount(transaction.amount, transaction.currency),
-    ...(transaction.bankTransactionCode
-      ? { BankTransactionCode: { Code: transaction.bankTransactionCode.code, SubCode: transaction.bankTransactionCode.subCode } }
-      : {}),
-    ...(transaction.balanceAfter
-      ? {
-          Balance: {
-            CreditDebitIndicator: transaction.balanceAfter.creditDebitIndicator,
-            Type: 'ITBD',
-            Amount: obAmount(transaction.balanceAfter.amount, transaction.currency),
-          },
-        }
-      : {}),
-    ...(transaction.merchantName || transaction.merchantCategoryCode
-      ? {
-          MerchantDetails: {
-            ...(transaction.merchantName ? { MerchantName: transaction.merchantName } : {}),
-            ...(transaction.merchantCategoryCode ? { MerchantCategoryCode: transaction.merchantCategoryCode } : {}),
-          },
-        }
-      : {}),
-  };
+  const ob: Record<string, unknown> = { AccountId: transaction.accountId, TransactionId: transaction.transactionId };
+  if (transaction.transactionReference) ob.TransactionReference = transaction.transactionReference;
+  ob.CreditDebitIndicator = transaction.creditDebitIndicator;
+  ob.Status = transaction.status;
+  ob.BookingDateTime = obDateTime(transaction.bookingDateTime);
+  if (transaction.valueDateTime) ob.ValueDateTime = obDateTime(transaction.valueDateTime);
+  if (transaction.transactionInformation) ob.TransactionInformation = transaction.transactionInformation;
+  ob.Amount = obAmount(transaction.amount, transaction.currency);
+  if (transaction.bankTransactionCode) ob.BankTransactionCode = { Code: transaction.bankTransactionCode.code, SubCode: transaction.bankTransactionCode.subCode };
+  if (transaction.balanceAfter) {
+    ob.Balance = {
+      CreditDebitIndicator: transaction.balanceAfter.creditDebitIndicator,
+      Type: 'ITBD',
+      Amount: obAmount(transaction.balanceAfter.amount, transaction.currency),
+    };
+  }
+  if (transaction.merchantName || transaction.merchantCategoryCode) {
+    const merchant: Record<string, string> = {};
+    if (transaction.merchantName) merchant.MerchantName = transaction.merchantName;
+    if (transaction.merchantCategoryCode) merchant.MerchantCategoryCode = transaction.merchantCategoryCode;
+    ob.MerchantDetails = merchant;
+  }
+  return ob;
 }
 
 function later(a: Date | undefined, b: Date | null | undefined): Date | undefined {

@@ -1,0 +1,68 @@
+import { constants, generateKeyPairSync, sign } from 'node:crypto';
+
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+
+import { hasPrivateMembers, jwkThumbprint, JwsError, parseCompactJws, publicKeyFromJwk, verifyJwsSignature } from './compact-jws.js';
+
+const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+async function signed(alg: 'PS256' | 'ES256' | 'EdDSA', header: Record<string, unknown> = {}) {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const jwt = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg, ...header }).sign(privateKey);
+  return { jwt, jwk: await exportJWK(publicKey), privateJwk: await exportJWK(privateKey) };
+}
+
+describe('compact JWS checks', () => {
+  it('verifies PS256, ES256 and EdDSA signatures made by jose', async () => {
+    for (const alg of ['PS256', 'ES256', 'EdDSA'] as const) {
+      const { jwt, jwk } = await signed(alg);
+      const jws = parseCompactJws(jwt);
+      expect(jws.claims.sub).toBe('x');
+      expect(() => verifyJwsSignature(jws, publicKeyFromJwk(jwk as Record<string, unknown>))).not.toThrow();
+    }
+  });
+
+  it('refuses a changed payload or signature', async () => {
+    const { jwt, jwk } = await signed('ES256');
+    const key = publicKeyFromJwk(jwk as Record<string, unknown>);
+    const [header, , signature] = jwt.split('.');
+    expect(() => verifyJwsSignature(parseCompactJws(`${header}.${encode({ sub: 'y' })}.${signature}`), key)).toThrow(JwsError);
+    const flipped = Buffer.from(signature!, 'base64url');
+    flipped[0]! ^= 1;
+    expect(() => verifyJwsSignature(parseCompactJws(`${header}.${jwt.split('.')[1]}.${flipped.toString('base64url')}`), key)).toThrow(/does not verify/);
+  });
+
+  it('refuses none, HMAC and RS256, crit, and anything but three base64url parts', async () => {
+    for (const alg of ['none', 'HS256', 'RS256', 'ES384']) {
+      expect(() => parseCompactJws(`${encode({ alg })}.${encode({})}.c2ln`), alg).toThrow(/alg is not allowed/);
+    }
+    expect(() => parseCompactJws(`${encode({ alg: 'ES256', crit: ['b64'], b64: false })}.${encode({})}.c2ln`)).toThrow(/crit/);
+    expect(() => parseCompactJws('a.b')).toThrow(JwsError);
+    expect(() => parseCompactJws('a.b.c.d.e')).toThrow(JwsError);
+    expect(() => parseCompactJws(`${encode({ alg: 'ES256' })}.${encode({})}.`)).toThrow(/signature is not base64url/);
+    expect(() => parseCompactJws(`${encode({ alg: 'ES256' })}.${encode([1])}.c2ln`)).toThrow(/not a JSON object/);
+    expect(() => parseCompactJws(`${encode({ alg: 'ES256' })}.e30=.c2ln`)).toThrow(/not base64url/);
+  });
+
+  it('refuses a key of the wrong kind for the alg, and RSA keys under 2048 bits', async () => {
+    const { jwt } = await signed('ES256');
+    const rsa = await signed('PS256');
+    expect(() => verifyJwsSignature(parseCompactJws(jwt), publicKeyFromJwk(rsa.jwk as Record<string, unknown>))).toThrow(/does not fit ES256/);
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const input = `${encode({ alg: 'PS256' })}.${encode({})}`;
+    const signature = sign('sha256', Buffer.from(input), { key: small.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+    expect(() => verifyJwsSignature(parseCompactJws(`${input}.${signature.toString('base64url')}`), small.publicKey)).toThrow(/does not fit PS256/);
+  });
+
+  it('computes RFC 7638 thumbprints as jose does, and refuses private or symmetric JWKs', async () => {
+    for (const alg of ['PS256', 'ES256', 'EdDSA'] as const) {
+      const { jwk, privateJwk } = await signed(alg);
+      expect(jwkThumbprint(jwk as Record<string, unknown>)).toBe(await calculateJwkThumbprint(jwk));
+      expect(hasPrivateMembers(privateJwk as Record<string, unknown>)).toBe(true);
+      expect(() => publicKeyFromJwk(privateJwk as Record<string, unknown>)).toThrow(/public key only/);
+    }
+    expect(() => publicKeyFromJwk({ kty: 'oct', k: 'c2VjcmV0' })).toThrow(/public key only/);
+    expect(() => jwkThumbprint({ kty: 'EC', crv: 'P-256', x: 'abc' })).toThrow(/lacks y/);
+  });
+});

@@ -1,0 +1,124 @@
+import { constants, createHash, createPublicKey, KeyObject, verify } from 'node:crypto';
+
+/**
+ * Compact JWS (RFC 7515) checks for the resource server's hot path, on node:crypto key objects and
+ * synchronous verification: no WebCrypto job per signature, no key import per request for keys seen
+ * before. Only the algorithms FAPI 2.0 allows (PS256, ES256, EdDSA); no `crit`, no JWE, no `none`.
+ */
+
+export type JwsAlgorithm = 'PS256' | 'ES256' | 'EdDSA';
+
+export const JWS_ALGORITHMS: readonly JwsAlgorithm[] = ['PS256', 'ES256', 'EdDSA'];
+
+/** Why a JWS was refused; the message names the part at fault and never echoes the token. */
+export class JwsError extends Error {
+  override name = 'JwsError';
+}
+
+export interface ParsedJws {
+  header: Record<string, unknown>;
+  claims: Record<string, unknown>;
+  alg: JwsAlgorithm;
+  /** ASCII(BASE64URL(header) || '.' || BASE64URL(payload)): what the signature covers. */
+  signingInput: string;
+  signature: Buffer;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+function decodeJsonPart(part: string, name: string): Record<string, unknown> {
+  if (!BASE64URL.test(part)) throw new JwsError(`the ${name} is not base64url`);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  } catch {
+    throw new JwsError(`the ${name} is not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JwsError(`the ${name} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+/** Splits and decodes a compact JWS, refusing anything but three parts, an allowed alg and no `crit`. */
+export function parseCompactJws(value: string): ParsedJws {
+  const first = value.indexOf('.');
+  const second = first < 0 ? -1 : value.indexOf('.', first + 1);
+  if (first < 0 || second < 0 || value.indexOf('.', second + 1) >= 0) throw new JwsError('not a compact JWS');
+  const encodedSignature = value.slice(second + 1);
+  if (!BASE64URL.test(encodedSignature)) throw new JwsError('the signature is not base64url');
+  const header = decodeJsonPart(value.slice(0, first), 'header');
+  const claims = decodeJsonPart(value.slice(first + 1, second), 'payload');
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !(JWS_ALGORITHMS as readonly string[]).includes(alg)) throw new JwsError('the alg is not allowed');
+  if (header.crit !== undefined) throw new JwsError('no crit header parameter is supported');
+  return { header, claims, alg: alg as JwsAlgorithm, signingInput: value.slice(0, second), signature: Buffer.from(encodedSignature, 'base64url') };
+}
+
+/** Whether `key` is a public key of the kind `alg` needs (RSA of at least 2048 bits, P-256, Ed25519). */
+export function keyFitsAlgorithm(key: KeyObject, alg: JwsAlgorithm): boolean {
+  if (key.type !== 'public') return false;
+  const details = key.asymmetricKeyDetails;
+  switch (alg) {
+    case 'PS256':
+      return (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') && (details?.modulusLength ?? 0) >= 2048;
+    case 'ES256':
+      return key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1';
+    case 'EdDSA':
+      return key.asymmetricKeyType === 'ed25519';
+  }
+}
+
+/** Verifies the signature of a parsed JWS with `key`; throws when the key does not fit or the signature is wrong. */
+export function verifyJwsSignature(jws: ParsedJws, key: KeyObject): void {
+  if (!keyFitsAlgorithm(key, jws.alg)) throw new JwsError(`the key does not fit ${jws.alg}`);
+  const input = Buffer.from(jws.signingInput, 'ascii');
+  let valid: boolean;
+  switch (jws.alg) {
+    case 'PS256':
+      valid = verify('sha256', input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, jws.signature);
+      break;
+    case 'ES256':
+      valid = jws.signature.length === 64 && verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, jws.signature);
+      break;
+    case 'EdDSA':
+      valid = verify(null, input, key, jws.signature);
+      break;
+  }
+  if (!valid) throw new JwsError('the signature does not verify');
+}
+
+// RFC 7638: the required members of each key type, in lexicographic order.
+const THUMBPRINT_MEMBERS: Record<string, readonly string[]> = {
+  EC: ['crv', 'kty', 'x', 'y'],
+  OKP: ['crv', 'kty', 'x'],
+  RSA: ['e', 'kty', 'n'],
+};
+// Members that only a private (or symmetric) key has: a DPoP proof must carry a public key only.
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/** The RFC 7638 SHA-256 thumbprint of a public JWK (what `cnf.jkt` holds). */
+export function jwkThumbprint(jwk: Record<string, unknown>): string {
+  const members = THUMBPRINT_MEMBERS[jwk.kty as string];
+  if (!members) throw new JwsError('the jwk kty is not supported');
+  const canonical: Record<string, unknown> = {};
+  for (const member of members) {
+    if (typeof jwk[member] !== 'string') throw new JwsError(`the jwk lacks ${member}`);
+    canonical[member] = jwk[member];
+  }
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
+}
+
+/** Whether a JWK carries private or symmetric key material. */
+export function hasPrivateMembers(jwk: Record<string, unknown>): boolean {
+  return PRIVATE_MEMBERS.some((member) => jwk[member] !== undefined);
+}
+
+/** A public key object from a JWK that holds no private part; throws on anything else. */
+export function publicKeyFromJwk(jwk: Record<string, unknown>): KeyObject {
+  if (hasPrivateMembers(jwk)) throw new JwsError('the jwk must hold a public key only');
+  if (!THUMBPRINT_MEMBERS[jwk.kty as string]) throw new JwsError('the jwk kty is not supported');
+  try {
+    return createPublicKey({ key: jwk as never, format: 'jwk' });
+  } catch {
+    throw new JwsError('the jwk is not a valid key');
+  }
+}

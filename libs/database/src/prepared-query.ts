@@ -1,0 +1,31 @@
+import type { Pool, QueryResultRow } from 'pg';
+import { DataSource } from 'typeorm';
+
+// Statement text -> prepared statement name, process-wide: the same text is the same statement on
+// every connection of every pool (pg prepares a name once per connection, on first use).
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `consentry_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * Runs one statement of the hot read path as a named prepared statement on the pg pool the DataSource
+ * holds: no TypeORM QueryRunner per call, and PostgreSQL parses and plans each text once per
+ * connection. For fixed texts only (a few variants each), never for ad-hoc SQL; name the columns
+ * rather than `*`, so that a column added by a later migration cannot change a prepared result type.
+ */
+export async function queryPrepared<Row extends QueryResultRow = Record<string, unknown>>(
+  dataSource: DataSource,
+  text: string,
+  values: unknown[],
+): Promise<Row[]> {
+  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  const result = await pool.query<Row>({ name: statementName(text), text, values });
+  return result.rows;
+}
