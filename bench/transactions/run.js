@@ -79,7 +79,7 @@ async function fire(target, prepared) {
 // The servers' process CPU time (user + system, ms): the CPU one request costs, whatever else loads the machine.
 function serverCpu() {
   return new Promise((resolve) => {
-    child.once('message', (usage) => resolve((usage.user + usage.system) / 1000));
+    child.once('message', (usage) => resolve({ total: (usage.user + usage.system) / 1000, system: usage.system / 1000 }));
     child.send('cpu');
   });
 }
@@ -90,9 +90,11 @@ async function measure(label, target) {
   const cpuBefore = await serverCpu();
   const { result, seconds } = await fire(target, prepared);
   const rate = REQUESTS / seconds;
-  const cpuPerRequest = ((await serverCpu()) - cpuBefore) / REQUESTS;
+  const cpuAfter = await serverCpu();
+  const cpuPerRequest = (cpuAfter.total - cpuBefore.total) / REQUESTS;
+  const systemPerRequest = (cpuAfter.system - cpuBefore.system) / REQUESTS;
   console.log(
-    `${label.padEnd(40)} ${rate.toFixed(0).padStart(6)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   server CPU ${cpuPerRequest.toFixed(2)} ms/request`,
+    `${label.padEnd(40)} ${rate.toFixed(0).padStart(6)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   server CPU ${cpuPerRequest.toFixed(2)} ms/request (system ${systemPerRequest.toFixed(2)})`,
   );
   return { rate, p99: result.latency.p99, cpu: cpuPerRequest };
 }

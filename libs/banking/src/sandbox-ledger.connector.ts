@@ -43,9 +43,14 @@ const BALANCE_TYPES: Record<string, BalanceTypeCode> = {
 
 /** numeric(18,5) comes back as '12.50000'; OB amounts are plain decimals without trailing zeros past cents. */
 export function formatAmount(value: string): string {
-  const [whole, fraction = ''] = value.replace(/^-/, '').split('.');
-  const trimmed = fraction.replace(/0+$/, '').padEnd(2, '0');
-  return `${whole}.${trimmed}`;
+  const start = value.startsWith('-') ? 1 : 0;
+  const dot = value.indexOf('.');
+  if (dot < 0) return `${value.slice(start)}.00`;
+  // Trailing zeros go, down to two decimals (runs on every amount of every page: no regex, no split).
+  let end = value.length;
+  while (end > dot + 3 && value.charCodeAt(end - 1) === 48) end--;
+  const decimals = end - dot - 1;
+  return decimals >= 2 ? value.slice(start, end) : value.slice(start, end) + '0'.repeat(2 - decimals);
 }
 
 // The columns toTransaction reads, named: the page query is a prepared statement (see queryPrepared).

@@ -118,6 +118,15 @@ describe('permission rules', () => {
     );
   });
 
+  it('masks a card number on a copy: the input transaction is left as it was', () => {
+    const card = { Identification: '4000123412341234', Name: 'J Smith' };
+    const input = { TransactionId: 't1', CreditDebitIndicator: 'Debit', CardInstrument: card };
+    const out = filterTransactionByPermissions(input, ['ReadTransactionsDetail', 'ReadTransactionsDebits']);
+    expect((out!.CardInstrument as { Identification: string }).Identification).toBe('400012******1234');
+    expect(input.CardInstrument).toBe(card);
+    expect(card.Identification).toBe('4000123412341234');
+  });
+
   it('never lets a balance through without ReadBalances, nor an unknown balance field', () => {
     fc.assert(
       fc.property(balance, permissionSet, (input, permissions) => {

@@ -225,6 +225,14 @@ function pick(source: Record<string, unknown>, fields: ReadonlySet<string>): Rec
   return out;
 }
 
+/** Whether every field of `source` is allowed and set: what pick would copy unchanged. */
+function onlyAllowed(source: Record<string, unknown>, fields: ReadonlySet<string>): boolean {
+  for (const key in source) {
+    if (source[key] === undefined || !fields.has(key)) return false;
+  }
+  return true;
+}
+
 function maskPanIdentification(entry: unknown, showPan: boolean): unknown {
   if (showPan || typeof entry !== 'object' || entry === null) return entry;
   const identification = entry as Record<string, unknown>;
@@ -272,9 +280,11 @@ export function allowedDirections(permissions: readonly string[]): Array<'Credit
 export function filterTransactionByPermissions(transaction: Record<string, unknown>, permissions: readonly string[]): Record<string, unknown> | null {
   const fields = allowedFieldsView('transaction', permissions);
   if (fields.size === 0 || !isDirectionAllowed(transaction.CreditDebitIndicator, permissions)) return null;
-  const out = pick(transaction, fields);
+  // Under Detail a mapped transaction usually has only allowed fields: then it is returned as it is.
+  let out = onlyAllowed(transaction, fields) ? transaction : pick(transaction, fields);
   const showPan = permissions.includes(READ_PAN);
-  if (!showPan) {
+  if (!showPan && (out.CreditorAccount !== undefined || out.DebtorAccount !== undefined || out.CardInstrument !== undefined)) {
+    if (out === transaction) out = { ...transaction };
     for (const key of ['CreditorAccount', 'DebtorAccount']) {
       if (out[key] !== undefined) out[key] = maskPanIdentification(out[key], false);
     }

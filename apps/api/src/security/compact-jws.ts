@@ -53,18 +53,33 @@ export function parseCompactJws(value: string): ParsedJws {
   return { header, claims, alg: alg as JwsAlgorithm, signingInput: value.slice(0, second), signature: Buffer.from(encodedSignature, 'base64url') };
 }
 
+// What each key object can verify, worked out once per key (reading a key's details allocates).
+const keyAlgorithms = new WeakMap<KeyObject, JwsAlgorithm | null>();
+
+function algorithmOf(key: KeyObject): JwsAlgorithm | null {
+  if (key.type !== 'public') return null;
+  const details = key.asymmetricKeyDetails;
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+    case 'rsa-pss':
+      return (details?.modulusLength ?? 0) >= 2048 ? 'PS256' : null;
+    case 'ec':
+      return details?.namedCurve === 'prime256v1' ? 'ES256' : null;
+    case 'ed25519':
+      return 'EdDSA';
+    default:
+      return null;
+  }
+}
+
 /** Whether `key` is a public key of the kind `alg` needs (RSA of at least 2048 bits, P-256, Ed25519). */
 export function keyFitsAlgorithm(key: KeyObject, alg: JwsAlgorithm): boolean {
-  if (key.type !== 'public') return false;
-  const details = key.asymmetricKeyDetails;
-  switch (alg) {
-    case 'PS256':
-      return (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') && (details?.modulusLength ?? 0) >= 2048;
-    case 'ES256':
-      return key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1';
-    case 'EdDSA':
-      return key.asymmetricKeyType === 'ed25519';
+  let fits = keyAlgorithms.get(key);
+  if (fits === undefined) {
+    fits = algorithmOf(key);
+    keyAlgorithms.set(key, fits);
   }
+  return fits === alg;
 }
 
 /** Verifies the signature of a parsed JWS with `key`; throws when the key does not fit or the signature is wrong. */
