@@ -39,19 +39,23 @@ interface Pending {
 
 // A batch never grows past this; one INSERT ... unnest of a few hundred rows is still one short statement.
 const MAX_BATCH = 500;
+// Batches being committed at once. One would tie throughput to a single commit's latency (a slow
+// fsync would stall every read); a few keep reads flowing while PostgreSQL merges their WAL flushes.
+const MAX_BATCHES_IN_FLIGHT = 2;
 
 /**
  * Records each read of account data as a `data.accessed` audit event in the outbox (PSD2 RTS Art. 29:
  * traceability). Written and committed before the data leaves, so no data goes out unaudited.
  *
  * Group commit: each commit waits for a WAL flush, and one flush per read would bound the API by the
- * disk. Events that arrive while a batch is being written wait for the next one, which then commits
- * them all with one flush; a lone event is written at once. Every caller still waits for its own commit.
+ * disk. A lone event is written at once; events that arrive while the batches in flight are being
+ * written wait for the next one, which commits them all with one flush. Every caller still waits for
+ * its own commit.
  */
 @Injectable()
 export class DataAccessAuditor {
   private queue: Pending[] = [];
-  private flushing = false;
+  private inFlight = 0;
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -67,12 +71,12 @@ export class DataAccessAuditor {
     };
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      if (!this.flushing) void this.flush();
+      if (this.inFlight < MAX_BATCHES_IN_FLIGHT) void this.flush();
     });
   }
 
   private async flush(): Promise<void> {
-    this.flushing = true;
+    this.inFlight++;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
@@ -85,7 +89,7 @@ export class DataAccessAuditor {
         }
       }
     } finally {
-      this.flushing = false;
+      this.inFlight--;
     }
   }
 }
