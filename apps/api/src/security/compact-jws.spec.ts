@@ -1,9 +1,9 @@
-import { constants, generateKeyPairSync, sign } from 'node:crypto';
+import { constants, generateKeyPairSync, sign, verify } from 'node:crypto';
 
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 
-import { hasPrivateMembers, jwkThumbprint, JwsError, parseCompactJws, publicKeyFromJwk, verifyJwsSignature } from './compact-jws.js';
+import { hasPrivateMembers, jwkThumbprint, JwsError, p1363ToDer, parseCompactJws, publicKeyFromJwk, verifyJwsSignature } from './compact-jws.js';
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -21,6 +21,18 @@ describe('compact JWS checks', () => {
       expect(jws.claims.sub).toBe('x');
       expect(() => verifyJwsSignature(jws, publicKeyFromJwk(jwk as Record<string, unknown>))).not.toThrow();
     }
+  });
+
+  it('turns JWS ECDSA signatures into the DER node signs, whatever their leading bytes', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    // 500 signatures: some r or s with a leading zero byte or a high bit, each of which DER spells differently.
+    for (let i = 0; i < 500; i++) {
+      const data = Buffer.from(`message ${i}`);
+      const der = p1363ToDer(sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
+      expect(verify('sha256', data, publicKey, der)).toBe(true);
+    }
+    const fixed = Buffer.concat([Buffer.alloc(31, 0), Buffer.from([0x01]), Buffer.from([0x80]), Buffer.alloc(31, 0xff)]);
+    expect(p1363ToDer(fixed).toString('hex')).toBe(`3026020101022100${'80'}${'ff'.repeat(31)}`);
   });
 
   it('refuses a changed payload or signature', async () => {
