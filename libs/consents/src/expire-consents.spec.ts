@@ -46,7 +46,7 @@ describe('expireConsents', () => {
   afterAll(async () => db?.drop());
 
   it('expires due and stale consents with their grants, tokens and audit events, in small batches', async () => {
-    const result = await expireConsents(db.dataSource, { now: NOW, awaitingMaxAgeSeconds: 3600, batchSize: 1 });
+    const result = await expireConsents(db.dataSource, { now: NOW, awaitingMaxAgeSeconds: 3600, batchSize: 1, concurrency: 1 });
     expect(result).toEqual({ skipped: false, pastExpiration: 2, awaitingTooLong: 1, revokedTokens: 3, auditEvents: 3, batches: 5 });
 
     const statuses: { consent_id: string; status: string }[] = await db.dataSource.query(
@@ -86,7 +86,7 @@ describe('expireConsents', () => {
   });
 
   it('finds nothing more on a second run', async () => {
-    await expect(expireConsents(db.dataSource, { now: NOW, awaitingMaxAgeSeconds: 3600 })).resolves.toEqual({
+    await expect(expireConsents(db.dataSource, { now: NOW, awaitingMaxAgeSeconds: 3600, concurrency: 1 })).resolves.toEqual({
       skipped: false,
       pastExpiration: 0,
       awaitingTooLong: 0,
@@ -111,5 +111,59 @@ describe('expireConsents', () => {
       await holder.query('SELECT pg_advisory_unlock($1::bigint)', [CONSENT_EXPIRY_LOCK_KEY]);
       await holder.release();
     }
+  });
+
+  it('writes what the TPP named verbatim in the event, escaped as JSON', async () => {
+    const clientId = 'tpp-"quoted"\\back\\slash-é-\u0001';
+    await db.dataSource.query(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ($1, 'TPP Q', '{AISP}', '{}')`, [clientId]);
+    await db.dataSource.query(
+      `INSERT INTO account_access_consent (consent_id, client_id, psu_id, status, permissions, expiration_date_time,
+         creation_date_time, status_update_date_time, authorised_at)
+       VALUES ('aac-"odd"\\id', $1, $2, 'AUTH', '{ReadAccountsBasic}', '2026-11-25T11:00:00Z',
+               '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')`,
+      [clientId, PSU],
+    );
+    await expect(expireConsents(db.dataSource, { now: NOW, awaitingMaxAgeSeconds: 3600, concurrency: 1 })).resolves.toMatchObject({
+      pastExpiration: 1,
+      auditEvents: 1,
+    });
+    const [row]: { event: Record<string, unknown> }[] = await db.dataSource.query(
+      `SELECT event FROM audit_outbox WHERE event->>'consentId' = 'aac-"odd"\\id'`,
+    );
+    expect(row!.event).toMatchObject({ clientId, psuId: PSU, consentId: 'aac-"odd"\\id', data: { from: 'AUTH', revokedTokens: 0 } });
+  });
+
+  it('expires a backlog across several connections, each consent once', async () => {
+    const q = (sql: string, params: unknown[] = []) => db.dataSource.query(sql, params);
+    await q(
+      `INSERT INTO account_access_consent (consent_id, client_id, status, permissions, expiration_date_time,
+         creation_date_time, status_update_date_time, grant_id)
+       SELECT 'aac-backlog-' || n, 'tpp-x', 'AUTH', '{ReadAccountsBasic}', '2026-11-25T11:00:00Z', '2026-11-01T00:00:00Z',
+              '2026-11-01T00:00:00Z', 'grant-backlog-' || n
+       FROM generate_series(1, 60) n`,
+    );
+    await q(
+      `INSERT INTO oidc_model (model, id, payload, grant_id)
+       SELECT m, CASE WHEN m = 'Grant' THEN 'grant-backlog-' || n ELSE m || '-backlog-' || n END, '{}',
+              CASE WHEN m = 'Grant' THEN NULL ELSE 'grant-backlog-' || n END
+       FROM generate_series(1, 60) n, unnest(ARRAY['Grant', 'AccessToken', 'RefreshToken']) m`,
+    );
+    const result = await expireConsents(db.dataSource, { now: NOW, awaitingMaxAgeSeconds: 3600, batchSize: 7, concurrency: 3 });
+    expect(result).toMatchObject({ skipped: false, pastExpiration: 60, awaitingTooLong: 0, revokedTokens: 180, auditEvents: 60 });
+
+    const [counts] = await q(
+      `SELECT (SELECT count(*)::int FROM account_access_consent WHERE consent_id LIKE 'aac-backlog-%' AND status = 'EXPD') AS expired,
+              (SELECT count(*)::int FROM oidc_model WHERE id LIKE '%-backlog-%') AS tokens,
+              (SELECT count(*)::int FROM audit_outbox WHERE event->>'consentId' LIKE 'aac-backlog-%') AS events,
+              (SELECT count(DISTINCT event->>'consentId')::int FROM audit_outbox
+                 WHERE event->>'consentId' LIKE 'aac-backlog-%') AS consents,
+              (SELECT count(DISTINCT event_id)::int FROM audit_outbox WHERE event->>'consentId' LIKE 'aac-backlog-%') AS ids,
+              (SELECT count(*)::int FROM audit_outbox WHERE event->>'eventId' <> event_id::text) AS mismatched_ids,
+              (SELECT count(*)::int FROM audit_outbox WHERE event_id::text !~ '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab]'
+                 AND event->>'consentId' LIKE 'aac-backlog-%') AS not_v7,
+              (SELECT count(*)::int FROM audit_outbox WHERE (event->'data'->>'revokedTokens')::int <> 3
+                 AND event->>'consentId' LIKE 'aac-backlog-%') AS wrong_counts`,
+    );
+    expect(counts).toEqual({ expired: 60, tokens: 0, events: 60, consents: 60, ids: 60, mismatched_ids: 0, not_v7: 0, wrong_counts: 0 });
   });
 });

@@ -5,6 +5,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Index('oidc_model_grant_idx', ['grantId'])
 @Index('oidc_model_uid_idx', ['uid'])
 @Index('oidc_model_expires_idx', ['expiresAt'])
+// Expression index of migration 1764500000000 (a grant and its tokens by coalesce(grant_id, id)): declared, never synchronised.
+@Index('oidc_model_grant_family_idx', { synchronize: false })
 export class OidcModelEntity {
   @PrimaryColumn({ type: 'text' })
   model!: string;
