@@ -15,7 +15,7 @@
 //      and processed into a bare chain table (hash + unnest INSERT, one transaction per batch).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -244,9 +244,12 @@ try {
     `audit pipeline bench: drain ${DRAIN_EVENTS} events, then ${RATE}/s for ${SECONDS} s; ${EVENTS_PER_TX} events per producer transaction, ` +
       `AUDIT_BATCH_SIZE ${BATCH_SIZE}`,
   );
+  // The machine may be shared: the 1-minute load average before and after says how far to trust a run.
+  const loadBefore = loadavg()[0];
   const ours = await pipelineBench(db, redis, dataDir);
   const baseline = await baselineBench(db, redis, DRAIN_EVENTS);
-  const report = { ours, baseline, ratio: ours.drain.perSecond / baseline.perSecond };
+  const load = { before: loadBefore, after: loadavg()[0] };
+  const report = { ours, baseline, ratio: ours.drain.perSecond / baseline.perSecond, load };
   console.log(JSON.stringify(report, null, 2));
   const targetMet = ours.sustained.chainedPerSecond >= 10_000 * 0.98 && ours.sustained.lagMs.p99 <= 2_000 && ours.lost === 0 && ours.duplicates === 0 && ours.verification.ok;
   console.log(
@@ -256,6 +259,7 @@ try {
       `(${ours.verification.entries} entries in ${ours.verification.seconds.toFixed(1)} s)`,
   );
   console.log(`bare BullMQ -> hash chain -> PostgreSQL: ${Math.round(baseline.perSecond)} events/s (ratio ${report.ratio.toFixed(2)})`);
+  console.log(`load average (1 min): ${load.before.toFixed(2)} before, ${load.after.toFixed(2)} after`);
   console.log(`target (>= 10,000/s sustained, p99 <= 2 s, nothing lost): ${targetMet ? 'met' : 'MISSED'}`);
   process.exitCode = targetMet ? 0 : 1;
 } finally {

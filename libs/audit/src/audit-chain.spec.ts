@@ -5,6 +5,8 @@ import {
   canonicalJson,
   computeAuditEntryHash,
   linkAuditEntries,
+  linkPreparedAuditEntries,
+  prepareAuditEntries,
   sha256Hex,
 } from './audit-chain.js';
 import { AuditEvent } from './audit-event.js';
@@ -63,6 +65,28 @@ describe('computeAuditEntryHash', () => {
     expect(expected).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('hashes exactly the canonical JSON of the content, whatever order the event keys come in', () => {
+    const e = event(1, { data: { z: [1, { b: 'x', a: null }], 'k"ey': 'é\n', y: undefined } });
+    const reordered = JSON.parse(JSON.stringify({ data: e.data, type: e.type, eventId: e.eventId, ...e })) as AuditEvent;
+    const content = { seq: 7n, eventId: e.eventId, type: e.type, occurredAt: e.occurredAt };
+    const expected = sha256Hex(`${'1'.repeat(64)}\n${canonicalJson({ ...content, event: e })}`);
+    expect(computeAuditEntryHash('1'.repeat(64), { ...content, event: e })).toBe(expected);
+    expect(computeAuditEntryHash('1'.repeat(64), { ...content, event: reordered })).toBe(expected);
+  });
+
+  it('leaves out an undefined member of the content as canonicalJson does', () => {
+    const e = event(1);
+    const content = { seq: 3n, eventId: e.eventId, type: undefined as unknown as string, occurredAt: e.occurredAt, event: e };
+    expect(computeAuditEntryHash(AUDIT_GENESIS_HASH, content)).toBe(sha256Hex(`${AUDIT_GENESIS_HASH}\n${canonicalJson(content)}`));
+  });
+
+  it('names the place inside the event of a value it cannot hash', () => {
+    const e = event(1, { data: { amounts: [1, Number.POSITIVE_INFINITY] } });
+    expect(() => computeAuditEntryHash(AUDIT_GENESIS_HASH, { seq: 1n, eventId: e.eventId, type: e.type, occurredAt: e.occurredAt, event: e })).toThrow(
+      'cannot hash a non-finite number at $.event.data.amounts[1]',
+    );
+  });
+
   it('changes when any hashed field or the previous hash changes', () => {
     const e = event(1);
     const base = { seq: 1n, eventId: e.eventId, type: e.type, occurredAt: e.occurredAt, event: e };
@@ -94,6 +118,14 @@ describe('linkAuditEntries', () => {
   it('normalises the instant to millisecond ISO form, as the occurred_at column gives it back', () => {
     const [entry] = linkAuditEntries(null, [event(1, { occurredAt: '2026-11-20T11:00:00+01:00' })]);
     expect(entry!.occurredAt).toBe('2026-11-20T10:00:00.000Z');
+  });
+
+  it('gives the same entries when the events were prepared before the head was known', () => {
+    const events = [event(1), event(2), event(3)];
+    const prepared = prepareAuditEntries(events);
+    const head = { seq: 41n, hash: 'a'.repeat(64) };
+    expect(linkPreparedAuditEntries(head, prepared)).toEqual(linkAuditEntries(head, events));
+    expect(linkPreparedAuditEntries(null, prepared)).toEqual(linkAuditEntries(null, events));
   });
 
   it('refuses an event whose instant cannot be read', () => {

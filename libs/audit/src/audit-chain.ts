@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 import { AuditLogEntity, DataSource } from '@consentry/database';
 
@@ -31,36 +31,70 @@ export interface AuditChainHead {
   hash: string;
 }
 
-function canonicalValue(value: unknown, path: string): string {
-  if (value === null) return 'null';
+/** `$`, `$.data`, `$.data.accounts[0]`: where in a value `canonicalJson` found what it cannot hash. */
+function describePath(path: readonly (string | number)[]): string {
+  return `$${path.map((step) => (typeof step === 'number' ? `[${step}]` : `.${step}`)).join('')}`;
+}
+
+// Object keys recur in every event: their JSON form is kept rather than escaped anew each time.
+const quotedKeys = new Map<string, string>();
+const MAX_QUOTED_KEYS = 10_000;
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(key)}:`;
+    if (quotedKeys.size < MAX_QUOTED_KEYS) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
+// `path` is a stack of the keys above `value`, read only to name the place of an error: building a path
+// string for every member would cost more than the serialisation itself.
+function canonicalValue(value: unknown, path: (string | number)[]): string {
   switch (typeof value) {
     case 'string':
-    case 'boolean':
       return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
     case 'number':
       // NaN and Infinity have no JSON form; JSON.stringify would silently turn them into null.
-      if (!Number.isFinite(value)) throw new TypeError(`cannot hash a non-finite number at ${path}`);
+      if (!Number.isFinite(value)) throw new TypeError(`cannot hash a non-finite number at ${describePath(path)}`);
       return JSON.stringify(value);
     case 'bigint':
       return value.toString();
     case 'object': {
+      if (value === null) return 'null';
       if (Array.isArray(value)) {
-        return `[${value.map((item, i) => (item === undefined ? 'null' : canonicalValue(item, `${path}[${i}]`))).join(',')}]`;
+        let out = '[';
+        for (let i = 0; i < value.length; i += 1) {
+          const item: unknown = value[i];
+          if (i > 0) out += ',';
+          path.push(i);
+          out += item === undefined ? 'null' : canonicalValue(item, path);
+          path.pop();
+        }
+        return `${out}]`;
       }
       const prototype = Object.getPrototypeOf(value) as unknown;
       if (prototype !== Object.prototype && prototype !== null) {
         // A Date or class instance would hash as whatever its toJSON happens to say; refuse instead.
-        throw new TypeError(`cannot hash a non-plain object at ${path}`);
+        throw new TypeError(`cannot hash a non-plain object at ${describePath(path)}`);
       }
       const record = value as Record<string, unknown>;
-      const members = Object.keys(record)
-        .filter((key) => record[key] !== undefined)
-        .sort()
-        .map((key) => `${JSON.stringify(key)}:${canonicalValue(record[key], `${path}.${key}`)}`);
-      return `{${members.join(',')}}`;
+      let out = '{';
+      for (const key of Object.keys(record).sort()) {
+        const member = record[key];
+        if (member === undefined) continue;
+        if (out.length > 1) out += ',';
+        path.push(key);
+        out += quotedKey(key) + canonicalValue(member, path);
+        path.pop();
+      }
+      return `${out}}`;
     }
     default:
-      throw new TypeError(`cannot hash a ${typeof value} at ${path}`);
+      throw new TypeError(`cannot hash a ${typeof value} at ${describePath(path)}`);
   }
 }
 
@@ -70,17 +104,46 @@ function canonicalValue(value: unknown, path: string): string {
  * whatever order PostgreSQL's jsonb hands the keys back in.
  */
 export function canonicalJson(value: unknown): string {
-  return canonicalValue(value, '$');
+  return canonicalValue(value, []);
 }
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash('sha256', text, 'hex');
+}
+
+/** `"key":<canonical JSON of value>`, or nothing for an undefined value, as canonicalJson leaves it out. */
+function canonicalMember(key: string, value: unknown): string[] {
+  return value === undefined ? [] : [quotedKey(key) + canonicalValue(value, [key])];
+}
+
+/**
+ * An entry's canonical content cut where its seq goes: `canonicalJson({ seq, eventId, type, occurredAt,
+ * event })` is `beforeSeq + seq + afterSeq`, since `event`, `eventId` and `occurredAt` sort before `seq`
+ * and `type` after it. The cut lets the costly part, the event's canonical JSON, be written before the
+ * entry's place in the chain is known.
+ */
+export interface AuditContentAroundSeq {
+  beforeSeq: string;
+  afterSeq: string;
+}
+
+function contentAroundSeq(content: Omit<AuditChainContent, 'seq'>): AuditContentAroundSeq {
+  const before = [
+    ...canonicalMember('event', content.event),
+    ...canonicalMember('eventId', content.eventId),
+    ...canonicalMember('occurredAt', content.occurredAt),
+  ];
+  const after = canonicalMember('type', content.type);
+  return { beforeSeq: `{${before.map((member) => `${member},`).join('')}"seq":`, afterSeq: `${after.map((member) => `,${member}`).join('')}}` };
+}
+
+function hashAroundSeq(prevHash: string, content: AuditContentAroundSeq, seq: bigint): string {
+  return sha256Hex(`${prevHash}\n${content.beforeSeq}${canonicalValue(seq, ['seq'])}${content.afterSeq}`);
 }
 
 /** `sha256hex(prevHash + '\n' + canonicalJson({ seq, eventId, type, occurredAt, event }))`. */
 export function computeAuditEntryHash(prevHash: string, content: AuditChainContent): string {
-  const { seq, eventId, type, occurredAt, event } = content;
-  return sha256Hex(`${prevHash}\n${canonicalJson({ seq, eventId, type, occurredAt, event })}`);
+  return hashAroundSeq(prevHash, contentAroundSeq(content), content.seq);
 }
 
 /** The instant as the chain hashes it; the `occurred_at` column stores it exactly (microsecond precision). */
@@ -90,20 +153,42 @@ export function normaliseOccurredAt(occurredAt: string | Date): string {
   return date.toISOString();
 }
 
+/** An event made ready to be linked: everything of its entry but the seq, the previous hash and its hash. */
+export interface PreparedAuditEntry extends Omit<AuditChainContent, 'seq'> {
+  event: AuditEvent;
+  /** The entry's canonical content around its seq, for the hash. */
+  content: AuditContentAroundSeq;
+}
+
+/**
+ * Does the costly half of linking `events` (their canonical JSON), which needs neither the head of the
+ * log nor the chain lock: a writer can prepare one batch while the one before it commits.
+ */
+export function prepareAuditEntries(events: readonly AuditEvent[]): PreparedAuditEntry[] {
+  return events.map((event) => {
+    const fields = { eventId: event.eventId, type: event.type, occurredAt: normaliseOccurredAt(event.occurredAt), event };
+    return { ...fields, content: contentAroundSeq(fields) };
+  });
+}
+
+/** Links prepared entries after `head`: consecutive seqs, each hash over the previous one. Pure. */
+export function linkPreparedAuditEntries(head: AuditChainHead | null, prepared: readonly PreparedAuditEntry[]): ChainedAuditEntry[] {
+  let seq = head?.seq ?? 0n;
+  let prevHash = head?.hash ?? AUDIT_GENESIS_HASH;
+  return prepared.map(({ content, ...fields }) => {
+    seq += 1n;
+    const entry: ChainedAuditEntry = { ...fields, seq, prevHash, hash: hashAroundSeq(prevHash, content, seq) };
+    prevHash = entry.hash;
+    return entry;
+  });
+}
+
 /**
  * Links events after `head`: assigns consecutive seqs and computes each entry's hash over the previous
  * one. Pure; the chain writer persists the result in one transaction.
  */
 export function linkAuditEntries(head: AuditChainHead | null, events: readonly AuditEvent[]): ChainedAuditEntry[] {
-  let seq = head?.seq ?? 0n;
-  let prevHash = head?.hash ?? AUDIT_GENESIS_HASH;
-  return events.map((event) => {
-    seq += 1n;
-    const content = { seq, eventId: event.eventId, type: event.type, occurredAt: normaliseOccurredAt(event.occurredAt), event };
-    const entry: ChainedAuditEntry = { ...content, prevHash, hash: computeAuditEntryHash(prevHash, content) };
-    prevHash = entry.hash;
-    return entry;
-  });
+  return linkPreparedAuditEntries(head, prepareAuditEntries(events));
 }
 
 export interface VerifyAuditChainOptions {

@@ -24,10 +24,12 @@ export function buildAuditEvent(input: AuditEventInput): AuditEvent {
 export async function recordAuditEvents(manager: EntityManager, inputs: AuditEventInput[]): Promise<AuditEvent[]> {
   if (inputs.length === 0) return [];
   const events = inputs.map(buildAuditEvent);
+  // The batch as one JSON array: one native JSON.stringify, where a jsonb[] parameter has node-pg escape
+  // every event again as an array element (this runs inside the caller's transaction, on every request).
   await manager.query(
     `INSERT INTO ${manager.connection.getMetadata(AuditOutboxEntity).tableName} (event_id, event)
-     SELECT * FROM unnest($1::uuid[], $2::jsonb[])`,
-    [events.map((e) => e.eventId), events.map((e) => JSON.stringify(e))],
+     SELECT (e->>'eventId')::uuid, e FROM jsonb_array_elements($1::jsonb) AS e`,
+    [JSON.stringify(events)],
   );
   return events;
 }

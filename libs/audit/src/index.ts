@@ -8,7 +8,9 @@ export {
   canonicalJson,
   computeAuditEntryHash,
   linkAuditEntries,
+  linkPreparedAuditEntries,
   normaliseOccurredAt,
+  prepareAuditEntries,
   sha256Hex,
   verifyAuditChain,
 } from './audit-chain.js';
@@ -16,7 +18,9 @@ export type {
   AuditChainContent,
   AuditChainHead,
   AuditChainVerification,
+  AuditContentAroundSeq,
   ChainedAuditEntry,
+  PreparedAuditEntry,
   VerifyAuditChainOptions,
 } from './audit-chain.js';
 export {

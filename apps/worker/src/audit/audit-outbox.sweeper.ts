@@ -13,11 +13,11 @@ export interface OutboxSweepResult {
 }
 
 /**
- * Closes the outbox's one gap: once the relay committed `relayed_at`, the BullMQ job is the only copy
- * outside the outbox, and Redis can lose it (a restart without AOF, a failover to a stale replica, an
- * eviction). The chain writer deletes each row it chains, so a row still relayed after the grace
- * period is one the log never got; it is made pending again. A second delivery is harmless: the writer
- * skips event ids already in the log.
+ * Closes the outbox's one gap: once the relay committed `relayed_at`, only the BullMQ job (the batch's
+ * event ids) will get those rows chained, and Redis can lose it (a restart without AOF, a failover to a
+ * stale replica, an eviction). The chain writer deletes each row it chains, so a row still relayed
+ * after the grace period is one the log never got; it is made pending again. A second delivery is
+ * harmless: the writer skips ids whose rows are gone and events already in the log.
  */
 @Injectable()
 export class AuditOutboxSweeper implements OnModuleDestroy {

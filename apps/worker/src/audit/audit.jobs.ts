@@ -9,14 +9,16 @@ const FIRST_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 60_000;
 
 /**
- * Options of every chain-batch job. A batch is the only copy of its events outside the outbox once the
- * relay marked them relayed, so it is retried for about 16 hours (a long database outage) before it
- * fails; finished jobs are kept only as long as de-duplication and diagnosis need them.
+ * Options of every chain-batch job. Once the relay marked its rows relayed, a batch is what gets them
+ * chained (short of the sweep's re-relay after its grace period), so it is retried for about 16 hours
+ * (a long database outage) before it fails. Finished jobs are kept only as long as de-duplication (a
+ * relay commit that failed after the add, seconds later) and diagnosis need them: the last thousand,
+ * for at most a day.
  */
 export const AUDIT_BATCH_JOB_OPTIONS: JobsOptions = {
   attempts: 1_000,
   backoff: { type: AUDIT_BACKOFF_TYPE },
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnComplete: { age: 24 * 3600, count: 1_000 },
   removeOnFail: { age: 30 * 24 * 3600, count: 10_000 },
 };
 

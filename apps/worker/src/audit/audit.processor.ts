@@ -9,10 +9,14 @@ import { CONSUMER_REDIS, WORKER_CONFIG } from '../worker.tokens.js';
 import { AuditChainWriter, ChainBatchResult } from './audit-chain.writer.js';
 import { AUDIT_BACKOFF_TYPE, auditBackoffDelay } from './audit.jobs.js';
 
-// How long shutdown waits for the batch in progress when Redis is down and BullMQ cannot close gracefully.
+// How long shutdown waits for the batches in progress when Redis is down and BullMQ cannot close gracefully.
 const SHUTDOWN_GRACE_MS = 10_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function assertUuid(value: unknown, what: string): asserts value is string {
+  if (typeof value !== 'string' || !UUID.test(value)) throw new UnrecoverableError(`${what} has no UUID eventId`);
+}
 
 /**
  * Checks the shape the chain depends on. The type is not checked against AUDIT_EVENT_TYPES: during a
@@ -20,14 +24,18 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * chained, not dropped.
  */
 function assertChainable(data: unknown): asserts data is AuditBatchJobData {
-  const events = (data as Partial<AuditBatchJobData> | null)?.events;
+  const batch = data as { eventIds?: unknown; events?: unknown } | null | undefined;
+  if (batch?.eventIds !== undefined) {
+    if (!Array.isArray(batch.eventIds) || batch.eventIds.length === 0) throw new UnrecoverableError('job has no events');
+    batch.eventIds.forEach((id: unknown, i) => assertUuid(id, `event ${i}`));
+    return;
+  }
+  const events = batch?.events;
   if (!Array.isArray(events) || events.length === 0) throw new UnrecoverableError('job has no events');
   events.forEach((item: unknown, i) => {
     if (typeof item !== 'object' || item === null) throw new UnrecoverableError(`event ${i} is not an object`);
     const event = item as Record<keyof AuditEvent, unknown>;
-    if (typeof event.eventId !== 'string' || !UUID.test(event.eventId)) {
-      throw new UnrecoverableError(`event ${i} has no UUID eventId`);
-    }
+    assertUuid(event.eventId, `event ${i}`);
     if (typeof event.type !== 'string' || event.type === '') throw new UnrecoverableError(`event ${event.eventId} has no type`);
     if (typeof event.occurredAt !== 'string' || Number.isNaN(Date.parse(event.occurredAt))) {
       throw new UnrecoverableError(`event ${event.eventId} has no readable occurredAt`);
@@ -35,13 +43,18 @@ function assertChainable(data: unknown): asserts data is AuditBatchJobData {
   });
 }
 
-/** The chain writer's BullMQ consumer of AUDIT_QUEUE: one batch job at a time per process. */
+function batchSize(data: unknown): number {
+  const batch = data as { eventIds?: unknown[]; events?: unknown[] } | null | undefined;
+  return batch?.eventIds?.length ?? batch?.events?.length ?? 0;
+}
+
+/** The chain writer's BullMQ consumer of AUDIT_QUEUE: one batch committing and the next being prepared per process. */
 @Injectable()
 export class AuditProcessor implements OnModuleDestroy {
   private readonly logger = new Logger(AuditProcessor.name);
   private worker?: Worker<AuditBatchJobData, ChainBatchResult>;
   private redisFailing = false;
-  private inFlight?: Promise<unknown>;
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -54,8 +67,9 @@ export class AuditProcessor implements OnModuleDestroy {
     const worker = new Worker<AuditBatchJobData, ChainBatchResult>(AUDIT_QUEUE, (job) => this.process(job), {
       connection: this.redis,
       prefix: this.config.redisPrefix,
-      // The advisory lock serialises writers anyway; a second slot would only wait on it.
-      concurrency: 1,
+      // Two slots: while one batch commits under the chain lock, the next is read and hashed as far as
+      // it can be without it (AuditChainWriter commits them one at a time, in order). More would only wait.
+      concurrency: 2,
       // A batch whose worker died mid-transaction rolled back; running it again is safe, so allow
       // more than BullMQ's default single stall before giving up on it.
       maxStalledCount: 10,
@@ -77,19 +91,22 @@ export class AuditProcessor implements OnModuleDestroy {
 
   process(job: Job<AuditBatchJobData, ChainBatchResult>): Promise<ChainBatchResult> {
     const running = this.chain(job);
-    this.inFlight = running.catch(() => undefined);
+    const settled = running.catch(() => undefined);
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
     return running;
   }
 
   private async chain(job: Job<AuditBatchJobData, ChainBatchResult>): Promise<ChainBatchResult> {
-    const context = { jobId: job.id, attempt: job.attemptsMade + 1, events: job.data?.events?.length ?? 0 };
+    const context = { jobId: job.id, attempt: job.attemptsMade + 1, events: batchSize(job.data) };
     this.logger.log('chain batch started', context);
     const started = performance.now();
     try {
       assertChainable(job.data);
       // A job in hand proves Redis answers again, whether or not BullMQ re-emitted 'ready'.
       this.markQueueRestored();
-      const result = await this.writer.append(job.data.events);
+      const data = job.data;
+      const result = 'eventIds' in data ? await this.writer.appendFromOutbox(data.eventIds) : await this.writer.append(data.events);
       this.metrics.recordChainBatch(result);
       this.logger.log('chain batch finished', { ...context, ...result, ms: Math.round(performance.now() - started) });
       return result;
@@ -113,15 +130,15 @@ export class AuditProcessor implements OnModuleDestroy {
     const worker = this.worker;
     if (!worker) return;
     if (this.redis.status === 'ready') {
-      // Waits for the batch in progress, so its transaction commits before the connections close.
+      // Waits for the batches in progress, so their transactions commit before the connections close.
       await worker.close();
       return;
     }
-    // A graceful close waits on Redis, which may never come back. Let the batch in progress reach its
-    // commit, then drop the queue connection: BullMQ redelivers the unacknowledged job as stalled and
+    // A graceful close waits on Redis, which may never come back. Let the batches in progress reach their
+    // commits, then drop the queue connection: BullMQ redelivers unacknowledged jobs as stalled and
     // the chain writer skips whatever it already chained.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.inFlight, new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)))]);
+    await Promise.race([Promise.all(this.inFlight), new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)))]);
     clearTimeout(timer);
     await worker.close(true);
   }
