@@ -2,10 +2,10 @@ import { Body, Controller, Get, Header, Ip, Post, Query, Req, Res, UseFilters, U
 import { FastifyReply, FastifyRequest } from 'fastify';
 
 import { PageCsrf } from '../dashboard/page-csrf.js';
-import { isCompleteLogin, parseCsrfForm, parseLoginForm } from '../dashboard/page-forms.js';
+import { parseCsrfForm } from '../dashboard/page-forms.js';
 import { PAGE_SECURITY_HEADERS, redirectAfterPost, sendPage } from '../dashboard/page-response.js';
 import { CurrentPageSession, PageCookies, PageSession } from '../dashboard/page-session.js';
-import { PAGE_LOGIN_ERRORS } from '../dashboard/page-sign-in.js';
+import { answerLoginForm } from '../dashboard/page-sign-in.js';
 import { PageExceptionFilter } from '../dashboard/page.exception-filter.js';
 import { PAGE_STYLESHEET } from '../dashboard/page.stylesheet.js';
 import { InteractionId } from '../security/tpp-principal.js';
@@ -63,17 +63,19 @@ export class AdminConsoleController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const form = parseLoginForm(body);
-    const nonce = this.cookies.read(request, REALM, 'login');
-    this.csrf.assertForLogin(REALM.realm, nonce, form.csrf);
-    const outcome = isCompleteLogin(form) ? await this.console.signIn(form, ip, interactionId) : ({ ok: false, reason: 'incomplete' } as const);
-    if (!outcome.ok) {
-      const error = PAGE_LOGIN_ERRORS[outcome.reason];
-      return sendPage(reply, error.status, adminConsoleLoginPage({ csrf: this.csrf.forLogin(REALM.realm, nonce!), username: form.username, error: error.text }));
-    }
-    this.cookies.clear(reply, REALM, 'login');
-    this.cookies.write(reply, REALM, 'session', outcome.session.accessToken);
-    redirectAfterPost(reply, `${REALM.basePath}/events`);
+    return answerLoginForm(
+      {
+        realm: REALM,
+        cookies: this.cookies,
+        csrf: this.csrf,
+        signIn: (form) => this.console.signIn(form, ip, interactionId),
+        loginPage: adminConsoleLoginPage,
+        landingPath: `${REALM.basePath}/events`,
+      },
+      body,
+      request,
+      reply,
+    );
   }
 
   @Post('logout')

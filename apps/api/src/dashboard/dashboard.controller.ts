@@ -6,10 +6,10 @@ import { DashboardSessionGuard } from './dashboard-session.guard.js';
 import { DashboardService } from './dashboard.service.js';
 import { DASHBOARD_REALM, dashboardLoginPage, dashboardPage, isDashboardNotice } from './dashboard.views.js';
 import { PageCsrf } from './page-csrf.js';
-import { isCompleteLogin, parseCsrfForm, parseLoginForm } from './page-forms.js';
+import { parseCsrfForm } from './page-forms.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
 import { CurrentPageSession, PageCookies, PageSession } from './page-session.js';
-import { PAGE_LOGIN_ERRORS } from './page-sign-in.js';
+import { answerLoginForm } from './page-sign-in.js';
 import { PageExceptionFilter } from './page.exception-filter.js';
 import { PAGE_STYLESHEET } from './page.stylesheet.js';
 
@@ -50,17 +50,19 @@ export class DashboardController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const form = parseLoginForm(body);
-    const nonce = this.cookies.read(request, REALM, 'login');
-    this.csrf.assertForLogin(REALM.realm, nonce, form.csrf);
-    const outcome = isCompleteLogin(form) ? await this.dashboard.signIn(form, ip, interactionId) : ({ ok: false, reason: 'incomplete' } as const);
-    if (!outcome.ok) {
-      const error = PAGE_LOGIN_ERRORS[outcome.reason];
-      return sendPage(reply, error.status, dashboardLoginPage({ csrf: this.csrf.forLogin(REALM.realm, nonce!), username: form.username, error: error.text }));
-    }
-    this.cookies.clear(reply, REALM, 'login');
-    this.cookies.write(reply, REALM, 'session', outcome.session.accessToken);
-    redirectAfterPost(reply, REALM.basePath);
+    return answerLoginForm(
+      {
+        realm: REALM,
+        cookies: this.cookies,
+        csrf: this.csrf,
+        signIn: (form) => this.dashboard.signIn(form, ip, interactionId),
+        loginPage: dashboardLoginPage,
+        landingPath: REALM.basePath,
+      },
+      body,
+      request,
+      reply,
+    );
   }
 
   @Get()
