@@ -2,24 +2,14 @@ import { AuditLogEntity, DataSource } from '@consentry/database';
 import { CredentialAuthenticator } from '@consentry/identity';
 import { Injectable } from '@nestjs/common';
 
+import type { AuditLogEntryView } from '../admin-console/audit-log.rows.js';
 import { CreateSessionDto } from '../sessions/create-session.dto.js';
 import { SessionException, SessionExceptionCode } from '../sessions/session.exception.js';
 import { IssuedSession, SessionStore } from '../sessions/session.store.js';
 import { AUDIT_EVENTS_DEFAULT_LIMIT, AuditEventsQueryDto } from './audit-events-query.dto.js';
 
-export interface AuditEventView {
-  seq: string;
-  eventId: string;
-  type: string;
-  occurredAt: string;
-  recordedAt: string;
-  clientId: string | null;
-  psuId: string | null;
-  consentId: string | null;
-  event: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
+/** An audit-log entry as the admin API lists it: the same view the admin console shows. */
+export type AuditEventView = AuditLogEntryView;
 
 export interface AuditEventsPage {
   events: AuditEventView[];
