@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { AuditOutboxEntity, EntityManager } from '@consentry/database';
+import { AUDIT_OUTBOX_TABLE, EntityManager, queryPrepared } from '@consentry/database';
 import { redactForAudit } from '@consentry/redaction';
 
 import { AuditEvent, AuditEventInput } from './audit-event.js';
@@ -17,20 +17,23 @@ export function buildAuditEvent(input: AuditEventInput): AuditEvent {
   };
 }
 
+// The batch as one JSON array: one native JSON.stringify, where a jsonb[] parameter has node-pg escape
+// every event again as an array element.
+const INSERT_OUTBOX_EVENTS = `INSERT INTO ${AUDIT_OUTBOX_TABLE} (event_id, event)
+  SELECT (e->>'eventId')::uuid, e FROM jsonb_array_elements($1::jsonb) AS e`;
+
 /**
  * Records audit events in the outbox through `manager`, so they commit or roll back with the change
- * they describe (transactional outbox). The worker relays them to the chained log.
+ * they describe (transactional outbox). The worker relays them to the chained log. Outside a
+ * transaction (a read's data-access event, say) the insert is its own prepared statement on the pool:
+ * it runs on every audited request, and a TypeORM query runner per call costs more than the insert.
  */
 export async function recordAuditEvents(manager: EntityManager, inputs: AuditEventInput[]): Promise<AuditEvent[]> {
   if (inputs.length === 0) return [];
   const events = inputs.map(buildAuditEvent);
-  // The batch as one JSON array: one native JSON.stringify, where a jsonb[] parameter has node-pg escape
-  // every event again as an array element (this runs inside the caller's transaction, on every request).
-  await manager.query(
-    `INSERT INTO ${manager.connection.getMetadata(AuditOutboxEntity).tableName} (event_id, event)
-     SELECT (e->>'eventId')::uuid, e FROM jsonb_array_elements($1::jsonb) AS e`,
-    [JSON.stringify(events)],
-  );
+  const json = JSON.stringify(events);
+  if (manager.queryRunner === undefined) await queryPrepared(manager.connection, INSERT_OUTBOX_EVENTS, [json]);
+  else await manager.query(INSERT_OUTBOX_EVENTS, [json]);
   return events;
 }
 

@@ -7,7 +7,7 @@ export { AccountEntity } from './entities/account.entity.js';
 export { AdminUserEntity } from './entities/admin-user.entity.js';
 export { AspspEntity } from './entities/aspsp.entity.js';
 export { AuditLogEntity } from './entities/audit-log.entity.js';
-export { AuditOutboxEntity } from './entities/audit-outbox.entity.js';
+export { AUDIT_OUTBOX_TABLE, AuditOutboxEntity } from './entities/audit-outbox.entity.js';
 export { BalanceEntity } from './entities/balance.entity.js';
 export { ConsentAccountEntity } from './entities/consent-account.entity.js';
 export { OidcModelEntity } from './entities/oidc-model.entity.js';

@@ -9,12 +9,44 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function sameOwnValues(a: object, b: object): boolean {
+  const keysA = Object.keys(a);
+  const keysB = Object.keys(b);
+  return keysA.length === keysB.length && keysA.every((key) => Object.is((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+}
+
+function isEmptyQuery(value: Record<string, unknown>): boolean {
+  for (const _ in value) return false;
+  return true;
+}
+
+type Constructor = new () => object;
+
+// Query DTO class -> whether the pipe's answer for an empty query is just `new Class()` (a promise
+// while the first such query is being checked).
+const emptyQueryAnswer = new WeakMap<Constructor, Promise<boolean>>();
+
 /**
  * The global pipe: unknown fields are refused (not silently dropped, so a TPP learns its payload is
  * wrong), values are transformed to DTO instances, and every failure becomes an ObErrorException.
  */
 class ObValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // Most reads send no query at all (a first page). The pipe's answer for `{}` depends only on the
+    // DTO class, so it is worked out once per class: when every parameter is optional it is a new
+    // instance, and class-validator would spend more on `{}` than the whole guard chain.
+    if (metadata.type === 'query' && isPlainObject(value) && isEmptyQuery(value) && typeof metadata.metatype === 'function' && metadata.metatype !== Object) {
+      const metatype = metadata.metatype as Constructor;
+      let answerIsNew = emptyQueryAnswer.get(metatype);
+      if (answerIsNew === undefined) {
+        answerIsNew = super.transform({}, metadata).then(
+          (answer: unknown) => answer instanceof metatype && sameOwnValues(answer, new metatype()),
+          () => false,
+        );
+        emptyQueryAnswer.set(metatype, answerIsNew);
+      }
+      if (await answerIsNew) return new metatype();
+    }
     // A body that is not a JSON object cannot be read as any of our resources (U010), whatever its fields.
     if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object && !isPlainObject(value)) {
       throw ObErrorException.badRequest(ObErrorCode.ResourceInvalidFormat, 'The request body must be a JSON object of the documented schema');

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsDefined, IsObject, IsOptional, ValidateNested } from 'class-validator';
+import { ArrayMinSize, IsArray, IsDefined, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 
 import { buildObErrorResponse } from './ob-error-response.js';
@@ -39,6 +39,24 @@ class SampleBody {
   Risk!: SampleRisk;
 }
 
+class OptionalQuery {
+  @IsOptional()
+  @IsString()
+  page?: string;
+}
+
+class RequiredQuery {
+  @IsDefined()
+  @IsString()
+  status!: string;
+}
+
+class DefaultedQuery {
+  @IsOptional()
+  @IsString()
+  order?: string = 'asc';
+}
+
 async function refusal(value: unknown): Promise<ObErrorException> {
   const pipe = createValidationPipe();
   try {
@@ -51,6 +69,42 @@ async function refusal(value: unknown): Promise<ObErrorException> {
 }
 
 describe('createValidationPipe', () => {
+  describe('an empty query', () => {
+    it('gives a new instance when every parameter is optional', async () => {
+      const pipe = createValidationPipe();
+      for (let i = 0; i < 2; i++) {
+        const out = await pipe.transform({}, { type: 'query', metatype: OptionalQuery });
+        expect(out).toBeInstanceOf(OptionalQuery);
+        expect((out as OptionalQuery).page).toBeUndefined();
+      }
+    });
+
+    it('is still refused, every time, when a parameter is required', async () => {
+      const pipe = createValidationPipe();
+      for (let i = 0; i < 2; i++) {
+        const error = await pipe.transform({}, { type: 'query', metatype: RequiredQuery }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ObErrorException);
+        expect((error as ObErrorException).status).toBe(400);
+      }
+    });
+
+    it('keeps the defaults a DTO declares', async () => {
+      const pipe = createValidationPipe();
+      for (let i = 0; i < 2; i++) {
+        expect(await pipe.transform({}, { type: 'query', metatype: DefaultedQuery })).toEqual(Object.assign(new DefaultedQuery(), { order: 'asc' }));
+      }
+    });
+
+    it('does not let a non-empty query skip validation', async () => {
+      const pipe = createValidationPipe();
+      await pipe.transform({}, { type: 'query', metatype: OptionalQuery });
+      const unknown = await pipe.transform({ sort: 'x' }, { type: 'query', metatype: OptionalQuery }).catch((e: unknown) => e);
+      expect(unknown).toBeInstanceOf(ObErrorException);
+      const wrongType = await pipe.transform({ page: ['a', 'b'] }, { type: 'query', metatype: OptionalQuery }).catch((e: unknown) => e);
+      expect(wrongType).toBeInstanceOf(ObErrorException);
+    });
+  });
+
   it('accepts a valid body and returns a DTO instance', async () => {
     const pipe = createValidationPipe();
     const out = await pipe.transform({ Data: { Permissions: ['ReadBalances'] }, Risk: {} }, { type: 'body', metatype: SampleBody });

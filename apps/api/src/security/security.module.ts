@@ -8,13 +8,13 @@ import { DpopReplayCache } from './dpop-replay.cache.js';
 import { FapiHeadersGuard } from './fapi-headers.guard.js';
 import { PermissionGuard } from './permission.guard.js';
 import { TppAuthGuard } from './tpp-auth.guard.js';
-import { TppStrategy } from './tpp.strategy.js';
+import { TppAuthenticator } from './tpp-authenticator.js';
 import { UnattendedAccessGuard } from './unattended-access.guard.js';
 
 const GUARDS = [FapiHeadersGuard, TppAuthGuard, ClientCredentialsGuard, ConsentGuard, PermissionGuard, ConsentAccountGuard, UnattendedAccessGuard];
 
 @Module({
-  providers: [AccessTokenVerifier, DpopReplayCache, TppStrategy, ...GUARDS],
-  exports: [AccessTokenVerifier, DpopReplayCache, ...GUARDS],
+  providers: [AccessTokenVerifier, DpopReplayCache, TppAuthenticator, ...GUARDS],
+  exports: [AccessTokenVerifier, DpopReplayCache, TppAuthenticator, ...GUARDS],
 })
 export class SecurityModule {}

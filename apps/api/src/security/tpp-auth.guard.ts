@@ -1,15 +1,16 @@
-import { Injectable } from '@nestjs/common';
-import { AuthGuard } from '@nestjs/passport';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { FastifyRequest } from 'fastify';
 
-import { SecurityException, SecurityExceptionCode } from './security.exception.js';
-import { TPP_STRATEGY } from './tpp.strategy.js';
+import { TppAuthenticator } from './tpp-authenticator.js';
 
-/** First authentication guard of every OB route (the `tpp` passport strategy), keeping its typed errors. */
+/** First authentication guard of every OB route: the TPP's DPoP-bound token, checked by TppAuthenticator. */
 @Injectable()
-export class TppAuthGuard extends AuthGuard(TPP_STRATEGY) {
-  override handleRequest<TUser>(error: unknown, user: unknown): TUser {
-    if (error) throw error;
-    if (!user) throw new SecurityException(SecurityExceptionCode.MissingAccessToken, 'Send the access token as Authorization: DPoP <token>', 'Authorization');
-    return user as TUser;
+export class TppAuthGuard implements CanActivate {
+  constructor(private readonly authenticator: TppAuthenticator) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    request.user = await this.authenticator.authenticate(request);
+    return true;
   }
 }

@@ -1,7 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+/** The outbox table's name, for the prepared statements that write it without a query runner. */
+export const AUDIT_OUTBOX_TABLE = 'audit_outbox';
+
 /** Audit events written in the same transaction as the change they describe (transactional outbox). */
-@Entity({ name: 'audit_outbox' })
+@Entity({ name: AUDIT_OUTBOX_TABLE })
 @Index('audit_outbox_pending_idx', ['createdSeq'], { where: 'relayed_at IS NULL' })
 export class AuditOutboxEntity {
   @PrimaryColumn({ name: 'event_id', type: 'uuid' })

@@ -1,8 +1,6 @@
 import { DataSource } from '@consentry/database';
 import { Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
 import { FastifyRequest } from 'fastify';
-import CustomStrategy from 'passport-custom';
 
 import { AccessTokenVerifier } from './access-token.verifier.js';
 import { readCaller } from './caller.query.js';
@@ -10,24 +8,22 @@ import { DpopReplayCache } from './dpop-replay.cache.js';
 import { SecurityException, SecurityExceptionCode } from './security.exception.js';
 import { TppPrincipal } from './tpp-principal.js';
 
-export const TPP_STRATEGY = 'tpp';
-
 /**
  * Authenticates a TPP on every OB call: a valid DPoP-bound token (signature, issuer, audience, expiry,
  * proof) whose proof was not seen before, of a TPP that is still Active. The replay check and the read
- * of the TPP (with the token's consent) run side by side: one Redis and one SQL round trip.
+ * of the TPP (with the token's consent) run side by side: one Redis and one SQL round trip. A plain
+ * service called by TppAuthGuard: this runs on every request, where a passport strategy would add its
+ * per-request wrapping without anything to choose between.
  */
 @Injectable()
-export class TppStrategy extends PassportStrategy(CustomStrategy, TPP_STRATEGY) {
+export class TppAuthenticator {
   constructor(
     private readonly verifier: AccessTokenVerifier,
     private readonly replay: DpopReplayCache,
     private readonly dataSource: DataSource,
-  ) {
-    super();
-  }
+  ) {}
 
-  async validate(request: FastifyRequest): Promise<TppPrincipal> {
+  async authenticate(request: FastifyRequest): Promise<TppPrincipal> {
     const claims = await this.verifier.verify(request);
     const [fresh, caller] = await Promise.all([this.replay.claim(claims.proofJti, claims.proofIssuedAt, claims.jkt), readCaller(this.dataSource, claims.clientId, claims.consentId)]);
     if (!fresh) {
