@@ -1,6 +1,7 @@
 // Child process of run.js: a database and Redis prefix of its own, the sandbox seeded with enough rows
 // for full pages, a local PS256 issuer (discovery + JWKS), the Consentry API (every check, audited) and
 // the two bare baselines of baselines.js. Sends run.js what it needs to build requests, then waits.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 import { loadApiConfig } from '@consentry/config';
@@ -86,8 +87,19 @@ process.send({
   dpopJwk,
 });
 
+// CPU time of the main thread alone (ms; Linux /proc, in clock ticks of 10 ms), or null elsewhere: the
+// event loop's own cost, without the thread pool and the GC helpers, and without time spent descheduled.
+function mainThreadCpuMs() {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 process.on('message', async (message) => {
-  if (message === 'cpu') return process.send(process.cpuUsage());
+  if (message === 'cpu') return process.send({ ...process.cpuUsage(), mainThread: mainThreadCpuMs(), elu: performance.eventLoopUtilization() });
   if (message !== 'stop') return;
   await api.close();
   await baselines.close();

@@ -19,6 +19,7 @@ import { registerInteractionIdHook } from './http/interaction-id.hook.js';
 import { PublicUrl } from './http/public-url.js';
 import { RouteRegistry } from './http/route-registry.js';
 import { TransportExceptionFilter } from './http/transport-exception.filter.js';
+import { registerUnavailableAccountsHook } from './open-banking/unavailable-accounts.hook.js';
 
 /** A started API: where it listens, and how to stop it (HTTP server, then Redis and PostgreSQL). */
 export interface RunningApi {
@@ -81,6 +82,7 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
   routes.attach(fastify);
   registerInteractionIdHook(fastify);
   registerContentTypeHook(fastify);
+  registerUnavailableAccountsHook(fastify);
   // Parses the Cookie header for the dashboard's and the admin console's session cookies.
   await app.register(fastifyCookie);
   app.useGlobalPipes(createValidationPipe());

@@ -1,4 +1,4 @@
-import { DataSource, queryPrepared } from '@consentry/database';
+import { DataSource, queryPreparedArrays } from '@consentry/database';
 
 import {
   BalanceTypeCode,
@@ -53,10 +53,30 @@ export function formatAmount(value: string): string {
   return decimals >= 2 ? value.slice(start, end) : value.slice(start, end) + '0'.repeat(2 - decimals);
 }
 
-// The columns toTransaction reads, named: the page query is a prepared statement (see queryPrepared).
-const TRANSACTION_COLUMNS = `t.transaction_id, t.account_id, t.transaction_reference, t.amount, t.currency, t.credit_debit_indicator,
-  t.status, t.booking_date_time, t.value_date_time, t.transaction_information, t.bank_transaction_code,
-  t.bank_transaction_sub_code, t.merchant_name, t.merchant_category_code, t.balance_after_amount`;
+// The columns toTransaction reads, named: the page query is a prepared statement (see queryPreparedArrays).
+const TRANSACTION_COLUMNS = [
+  'transaction_id',
+  'account_id',
+  'transaction_reference',
+  'amount',
+  'currency',
+  'credit_debit_indicator',
+  'status',
+  'booking_date_time',
+  'value_date_time',
+  'transaction_information',
+  'bank_transaction_code',
+  'bank_transaction_sub_code',
+  'merchant_name',
+  'merchant_category_code',
+  'balance_after_amount',
+] as const;
+
+// A page row, read as an array (no object per row): the window's summary, then the transaction's columns.
+const PAGE_COLUMNS = ['summary_n', 'summary_first_ms', 'summary_last_ms', 'summary_beyond', ...TRANSACTION_COLUMNS] as const;
+type PageColumn = (typeof PAGE_COLUMNS)[number];
+type PageRow = unknown[];
+const AT = Object.fromEntries(PAGE_COLUMNS.map((name, index) => [name, index])) as Record<PageColumn, number>;
 
 /** Where a page cursor points: after a transaction (Next), before one (Prev), or at the final page (Last). */
 type Cursor = { d: 'n' | 'p'; b: string; t: string } | { d: 'l' };
@@ -184,23 +204,23 @@ export class SandboxLedgerConnector implements BankConnector {
     // One statement: the window's size and bounds (for TotalPages and Meta) joined to the page itself.
     // The summary repeats on each row as plain numbers (epoch milliseconds), cheap to read; with no rows
     // in the page the LEFT JOIN still yields the summary.
-    const rows: Row[] = await queryPrepared(
+    const rows: PageRow[] = await queryPreparedArrays(
       this.dataSource,
-      `SELECT s.n AS summary_n, s.first_ms AS summary_first_ms, s.last_ms AS summary_last_ms, s.beyond AS summary_beyond, p.*
+      `SELECT s.n, s.first_ms, s.last_ms, s.beyond, ${TRANSACTION_COLUMNS.map((column) => `p.${column}`).join(', ')}
          FROM (SELECT count(*)::int AS n,
                       floor(extract(epoch FROM min(t.booking_date_time)) * 1000)::float8 AS first_ms,
                       floor(extract(epoch FROM max(t.booking_date_time)) * 1000)::float8 AS last_ms,
                       ${beyond} AS beyond
                  FROM transaction t WHERE ${where}) s
          LEFT JOIN LATERAL (
-           SELECT ${TRANSACTION_COLUMNS} FROM transaction t WHERE ${where}${keyset}
+           SELECT ${TRANSACTION_COLUMNS.map((column) => `t.${column}`).join(', ')} FROM transaction t WHERE ${where}${keyset}
             ORDER BY t.booking_date_time ${order}, t.transaction_id ${order} LIMIT $${params.length}) p ON true`,
       params,
     );
     const summary = rows[0];
-    if (summary && summary.transaction_id === null) rows.length = 0;
-    const total = (summary?.summary_n as number | undefined) ?? 0;
-    const beyondCursor = (summary?.summary_beyond as boolean | undefined) ?? false;
+    if (summary && summary[AT.transaction_id] === null) rows.length = 0;
+    const total = (summary?.[AT.summary_n] as number | undefined) ?? 0;
+    const beyondCursor = (summary?.[AT.summary_beyond] as boolean | undefined) ?? false;
     let transactions: BankTransaction[];
     let hasNext: boolean;
     let hasPrev: boolean;
@@ -227,8 +247,8 @@ export class SandboxLedgerConnector implements BankConnector {
       prevCursor: hasPrev && firstShown ? keyOf('p', firstShown) : null,
       lastCursor: totalPages > 1 ? LAST_CURSOR : null,
       totalPages,
-      firstAvailableDateTime: typeof summary?.summary_first_ms === 'number' ? new Date(summary.summary_first_ms) : null,
-      lastAvailableDateTime: typeof summary?.summary_last_ms === 'number' ? new Date(summary.summary_last_ms) : null,
+      firstAvailableDateTime: typeof summary?.[AT.summary_first_ms] === 'number' ? new Date(summary[AT.summary_first_ms] as number) : null,
+      lastAvailableDateTime: typeof summary?.[AT.summary_last_ms] === 'number' ? new Date(summary[AT.summary_last_ms] as number) : null,
     };
   }
 
@@ -458,24 +478,24 @@ export class SandboxLedgerConnector implements BankConnector {
     return String(value).slice(0, 10);
   }
 
-  private toTransaction(row: Row): BankTransaction {
-    const balanceAfter = row.balance_after_amount as string | null;
-    const code = row.bank_transaction_code as string | null;
-    const subCode = row.bank_transaction_sub_code as string | null;
+  private toTransaction(row: PageRow): BankTransaction {
+    const balanceAfter = row[AT.balance_after_amount] as string | null;
+    const code = row[AT.bank_transaction_code] as string | null;
+    const subCode = row[AT.bank_transaction_sub_code] as string | null;
     return {
-      transactionId: row.transaction_id as string,
-      accountId: row.account_id as string,
-      transactionReference: (row.transaction_reference as string | null) ?? null,
-      amount: formatAmount(row.amount as string),
-      currency: (row.currency as string).trim(),
-      creditDebitIndicator: row.credit_debit_indicator as 'Credit' | 'Debit',
-      status: row.status as BankTransaction['status'],
-      bookingDateTime: row.booking_date_time as Date,
-      valueDateTime: (row.value_date_time as Date | null) ?? null,
-      transactionInformation: (row.transaction_information as string | null) ?? null,
+      transactionId: row[AT.transaction_id] as string,
+      accountId: row[AT.account_id] as string,
+      transactionReference: (row[AT.transaction_reference] as string | null) ?? null,
+      amount: formatAmount(row[AT.amount] as string),
+      currency: (row[AT.currency] as string).trim(),
+      creditDebitIndicator: row[AT.credit_debit_indicator] as 'Credit' | 'Debit',
+      status: row[AT.status] as BankTransaction['status'],
+      bookingDateTime: row[AT.booking_date_time] as Date,
+      valueDateTime: (row[AT.value_date_time] as Date | null) ?? null,
+      transactionInformation: (row[AT.transaction_information] as string | null) ?? null,
       bankTransactionCode: code && subCode ? { code, subCode } : null,
-      merchantName: (row.merchant_name as string | null) ?? null,
-      merchantCategoryCode: (row.merchant_category_code as string | null) ?? null,
+      merchantName: (row[AT.merchant_name] as string | null) ?? null,
+      merchantCategoryCode: (row[AT.merchant_category_code] as string | null) ?? null,
       balanceAfter:
         balanceAfter === null
           ? null

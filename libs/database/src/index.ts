@@ -26,4 +26,4 @@ export { StandingOrderEntity } from './entities/standing-order.entity.js';
 export { StatementEntity } from './entities/statement.entity.js';
 export { DataSource, EntityManager } from 'typeorm';
 export { connectDatabase, connectRedis } from './connect.js';
-export { queryPrepared } from './prepared-query.js';
+export { queryPrepared, queryPreparedArrays } from './prepared-query.js';

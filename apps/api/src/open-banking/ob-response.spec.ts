@@ -14,5 +14,6 @@ describe('obDateTime', () => {
     for (const edge of [Date.UTC(999, 11, 31, 23, 59, 59, 999), Date.UTC(1000, 0, 1), Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(10000, 0, 1), 0]) {
       expect(obDateTime(new Date(edge))).toBe(new Date(edge).toISOString());
     }
+    expect(() => obDateTime(new Date(Number.NaN))).toThrow(RangeError);
   });
 });

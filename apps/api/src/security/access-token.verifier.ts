@@ -57,6 +57,17 @@ function normalizeHtu(value: string): string | null {
   }
 }
 
+/** A JWS whose claims passed their checks, with its signature check under way (rejects with a JwsError). */
+interface CheckedJws {
+  claims: Record<string, unknown>;
+  signature: Promise<void>;
+}
+
+/** A JwsError's message names the part at fault; anything else is reported as the signature. */
+function refusalReason(error: unknown): string {
+  return error instanceof JwsError ? error.message : 'signature';
+}
+
 function missing(claims: Record<string, unknown>, names: readonly string[]): string | undefined {
   return names.find((name) => claims[name] === undefined);
 }
@@ -66,7 +77,7 @@ function missing(claims: Record<string, unknown>, names: readonly string[]): str
  * server's discovery and JWKS: for the token its signature (PS256, ES256 or EdDSA: FAPI 2.0), typ
  * at+jwt, iss, aud (this API), exp, nbf and the claims we rely on; for the proof its signature with
  * its own public jwk, typ dpop+jwt, iat within 300 s, htm, htu, ath and the token's cnf.jkt binding.
- * Signatures are checked synchronously with node key objects; the caller claims the proof's jti.
+ * Signatures are checked with node key objects on libuv's thread pool; the caller claims the proof's jti.
  */
 @Injectable()
 export class AccessTokenVerifier {
@@ -98,9 +109,23 @@ export class AccessTokenVerifier {
     const issuer = await this.issuer();
     const token = authorization.slice('DPoP '.length);
     const now = Math.floor(Date.now() / 1000);
-    const claims = await this.verifyAccessToken(issuer, token, now);
+    const checkedToken = await this.checkAccessToken(issuer, token, now);
+    const claims = checkedToken.claims;
     const jkt = (claims.cnf as { jkt: string }).jkt;
-    const dpop = this.verifyProof(proof, request, token, jkt, now);
+    // Both signatures are checked side by side on the thread pool; a token at fault is still reported
+    // before anything wrong with its proof, as when they were checked one after the other.
+    let checkedProof: CheckedJws | undefined;
+    let proofRefusal: unknown;
+    try {
+      checkedProof = this.checkProof(proof, request, token, jkt, now);
+    } catch (error) {
+      proofRefusal = error;
+    }
+    const [tokenSignature, proofSignature] = await Promise.allSettled([checkedToken.signature, checkedProof?.signature]);
+    if (tokenSignature.status === 'rejected') throw invalidToken(refusalReason(tokenSignature.reason));
+    if (proofRefusal !== undefined) throw proofRefusal;
+    if (proofSignature.status === 'rejected') throw invalidProof(refusalReason(proofSignature.reason));
+    const dpop = checkedProof!.claims;
     const intent = claims.openbanking_intent_id;
     return {
       clientId: claims.client_id as string,
@@ -112,7 +137,8 @@ export class AccessTokenVerifier {
     };
   }
 
-  private async verifyAccessToken(issuer: Issuer, token: string, now: number): Promise<Record<string, unknown>> {
+  /** The token's claims checked, and its signature check started. */
+  private async checkAccessToken(issuer: Issuer, token: string, now: number): Promise<CheckedJws> {
     let jws: ParsedJws;
     try {
       jws = parseCompactJws(token);
@@ -143,15 +169,11 @@ export class AccessTokenVerifier {
       throw new SecurityException(SecurityExceptionCode.IssuerUnavailable, 'The authorization server cannot be reached');
     }
     if (!key) throw invalidToken('no key of the authorization server matches');
-    try {
-      verifyJwsSignature(jws, key);
-    } catch (error) {
-      throw invalidToken(error instanceof JwsError ? error.message : 'signature');
-    }
-    return claims;
+    return { claims, signature: verifyJwsSignature(jws, key) };
   }
 
-  private verifyProof(proof: string, request: FastifyRequest, token: string, jkt: string, now: number): Record<string, unknown> {
+  /** The proof's claims and key checked against the request and the token, and its signature check started. */
+  private checkProof(proof: string, request: FastifyRequest, token: string, jkt: string, now: number): CheckedJws {
     let jws: ParsedJws;
     try {
       jws = parseCompactJws(proof);
@@ -174,12 +196,11 @@ export class AccessTokenVerifier {
     try {
       const thumbprint = jwkThumbprint(jwk as Record<string, unknown>);
       if (thumbprint !== jkt) throw invalidProof('the proof key is not the key the token is bound to (cnf.jkt)');
-      verifyJwsSignature(jws, this.proofKey(thumbprint, jwk as Record<string, unknown>));
+      return { claims, signature: verifyJwsSignature(jws, this.proofKey(thumbprint, jwk as Record<string, unknown>)) };
     } catch (error) {
       if (error instanceof SecurityException) throw error;
-      throw invalidProof(error instanceof JwsError ? error.message : 'signature');
+      throw invalidProof(refusalReason(error));
     }
-    return claims;
   }
 
   private proofKey(thumbprint: string, jwk: Record<string, unknown>): KeyObject {

@@ -1,9 +1,10 @@
 import { constants, createHash, createPublicKey, KeyObject, verify } from 'node:crypto';
 
 /**
- * Compact JWS (RFC 7515) checks for the resource server's hot path, on node:crypto key objects and
- * synchronous verification: no WebCrypto job per signature, no key import per request for keys seen
- * before. Only the algorithms FAPI 2.0 allows (PS256, ES256, EdDSA); no `crit`, no JWE, no `none`.
+ * Compact JWS (RFC 7515) checks for the resource server's hot path, on node:crypto key objects: parsing
+ * and key fitness on the event loop, the signature arithmetic on libuv's thread pool (node:crypto's
+ * callback form), no key import per request for keys seen before. Only the algorithms FAPI 2.0 allows
+ * (PS256, ES256, EdDSA); no `crit`, no JWE, no `none`.
  */
 
 export type JwsAlgorithm = 'PS256' | 'ES256' | 'EdDSA';
@@ -85,13 +86,14 @@ export function keyFitsAlgorithm(key: KeyObject, alg: JwsAlgorithm): boolean {
 /**
  * node:crypto reads a key given with options ({ key, padding }) by probing it as a KeyObject and as a
  * CryptoKey, and each failed probe builds a TypeError with a stack trace that is then discarded: a third
- * of the cost of a PS256 check. The probe's error never leaves node, so its stack is not captured.
+ * of the cost of a PS256 check. The probe runs when the check is started and its error never leaves
+ * node, so its stack is not captured.
  */
-function verifyWithOptions(check: () => boolean): boolean {
+function withoutProbeStacks(start: () => void): void {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    return check();
+    start();
   } finally {
     Error.stackTraceLimit = limit;
   }
@@ -111,24 +113,31 @@ export function p1363ToDer(signature: Buffer): Buffer {
   return Buffer.concat([Buffer.from([0x30, body.length]), body]);
 }
 
-/** Verifies the signature of a parsed JWS with `key`; throws when the key does not fit or the signature is wrong. */
-export function verifyJwsSignature(jws: ParsedJws, key: KeyObject): void {
-  if (!keyFitsAlgorithm(key, jws.alg)) throw new JwsError(`the key does not fit ${jws.alg}`);
+/**
+ * Verifies the signature of a parsed JWS with `key`; rejects with a JwsError when the key does not fit or
+ * the signature is wrong. The arithmetic (RSA-PSS, ECDSA, Ed25519) runs on libuv's thread pool, so the
+ * event loop serves other requests meanwhile, and a token and its proof can be checked side by side.
+ */
+export function verifyJwsSignature(jws: ParsedJws, key: KeyObject): Promise<void> {
+  if (!keyFitsAlgorithm(key, jws.alg)) return Promise.reject(new JwsError(`the key does not fit ${jws.alg}`));
+  // The JWS form of an ES256 signature (r || s) is 64 bytes; anything else cannot verify.
+  if (jws.alg === 'ES256' && jws.signature.length !== 64) return Promise.reject(new JwsError('the signature does not verify'));
   const input = Buffer.from(jws.signingInput, 'ascii');
-  let valid: boolean;
-  switch (jws.alg) {
-    case 'PS256':
-      valid = verifyWithOptions(() => verify('sha256', input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, jws.signature));
-      break;
-    case 'ES256':
-      // The JWS form (r || s) as DER, so the key object goes in bare (see verifyWithOptions).
-      valid = jws.signature.length === 64 && verify('sha256', input, key, p1363ToDer(jws.signature));
-      break;
-    case 'EdDSA':
-      valid = verify(null, input, key, jws.signature);
-      break;
-  }
-  if (!valid) throw new JwsError('the signature does not verify');
+  return new Promise<void>((resolve, reject) => {
+    const done = (error: Error | null, valid: boolean) => (!error && valid ? resolve() : reject(new JwsError('the signature does not verify')));
+    switch (jws.alg) {
+      case 'PS256':
+        withoutProbeStacks(() => verify('sha256', input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, jws.signature, done));
+        break;
+      case 'ES256':
+        // As DER, so the key object goes in bare (see withoutProbeStacks).
+        verify('sha256', input, key, p1363ToDer(jws.signature), done);
+        break;
+      case 'EdDSA':
+        verify(null, input, key, jws.signature, done);
+        break;
+    }
+  });
 }
 
 // RFC 7638: the required members of each key type, in lexicographic order.
