@@ -11,5 +11,6 @@ export {
   isDirectionAllowed,
   PERMISSION_FIELDS,
   READ_PAN,
+  transactionFilterFor,
 } from './permission-rules.js';
-export type { PermissionedResource } from './permission-rules.js';
+export type { PermissionedResource, TransactionFilter } from './permission-rules.js';

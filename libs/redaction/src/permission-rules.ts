@@ -272,29 +272,57 @@ export function allowedDirections(permissions: readonly string[]): Array<'Credit
   return (['Credit', 'Debit'] as const).filter((direction) => permissions.includes(DIRECTION_PERMISSIONS[direction]));
 }
 
+/** A transaction filter for one permissions array: what filterTransactionByPermissions does, worked out once. */
+export type TransactionFilter = (transaction: Record<string, unknown>) => Record<string, unknown> | null;
+
+const transactionFilters = new WeakMap<readonly string[], TransactionFilter>();
+
+/**
+ * The filter filterTransactionByPermissions applies under `permissions`, with the field set, the allowed
+ * directions and ReadPAN looked up once: a page applies it to every transaction. Cached per array.
+ */
+export function transactionFilterFor(permissions: readonly string[]): TransactionFilter {
+  let filter = transactionFilters.get(permissions);
+  if (filter === undefined) {
+    filter = compileTransactionFilter(permissions);
+    transactionFilters.set(permissions, filter);
+  }
+  return filter;
+}
+
+function compileTransactionFilter(permissions: readonly string[]): TransactionFilter {
+  const fields = allowedFieldsView('transaction', permissions);
+  if (fields.size === 0) return () => null;
+  const credits = isDirectionAllowed('Credit', permissions);
+  const debits = isDirectionAllowed('Debit', permissions);
+  const showPan = permissions.includes(READ_PAN);
+  return (transaction) => {
+    const direction = transaction.CreditDebitIndicator;
+    if (!(direction === 'Credit' ? credits : direction === 'Debit' && debits)) return null;
+    // Under Detail a mapped transaction usually has only allowed fields: then it is returned as it is.
+    let out = onlyAllowed(transaction, fields) ? transaction : pick(transaction, fields);
+    if (!showPan && (out.CreditorAccount !== undefined || out.DebtorAccount !== undefined || out.CardInstrument !== undefined)) {
+      if (out === transaction) out = { ...transaction };
+      for (const key of ['CreditorAccount', 'DebtorAccount']) {
+        if (out[key] !== undefined) out[key] = maskPanIdentification(out[key], false);
+      }
+      const card = out.CardInstrument;
+      if (typeof card === 'object' && card !== null && typeof (card as Record<string, unknown>).Identification === 'string') {
+        const identification = (card as Record<string, unknown>).Identification as string;
+        out.CardInstrument = { ...(card as Record<string, unknown>), Identification: maskPan(identification) };
+      }
+    }
+    return out;
+  };
+}
+
 /**
  * An OB transaction (OBTransaction6) reduced to what `permissions` allow: null when its direction is not
  * consented or no transaction permission is held; Basic drops the Detail-only fields; a card number in
  * CardInstrument, CreditorAccount or DebtorAccount is masked without ReadPAN.
  */
 export function filterTransactionByPermissions(transaction: Record<string, unknown>, permissions: readonly string[]): Record<string, unknown> | null {
-  const fields = allowedFieldsView('transaction', permissions);
-  if (fields.size === 0 || !isDirectionAllowed(transaction.CreditDebitIndicator, permissions)) return null;
-  // Under Detail a mapped transaction usually has only allowed fields: then it is returned as it is.
-  let out = onlyAllowed(transaction, fields) ? transaction : pick(transaction, fields);
-  const showPan = permissions.includes(READ_PAN);
-  if (!showPan && (out.CreditorAccount !== undefined || out.DebtorAccount !== undefined || out.CardInstrument !== undefined)) {
-    if (out === transaction) out = { ...transaction };
-    for (const key of ['CreditorAccount', 'DebtorAccount']) {
-      if (out[key] !== undefined) out[key] = maskPanIdentification(out[key], false);
-    }
-    const card = out.CardInstrument;
-    if (typeof card === 'object' && card !== null && typeof (card as Record<string, unknown>).Identification === 'string') {
-      const identification = (card as Record<string, unknown>).Identification as string;
-      out.CardInstrument = { ...(card as Record<string, unknown>), Identification: maskPan(identification) };
-    }
-  }
-  return out;
+  return transactionFilterFor(permissions)(transaction);
 }
 
 /**

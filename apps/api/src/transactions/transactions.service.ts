@@ -1,6 +1,6 @@
 import { AggregatedBank, BankTransaction, ConnectorUnavailableError, EMPTY_TRANSACTION_PAGE, InvalidCursorError, TransactionPage } from '@consentry/banking';
 import type { ConsentAccess } from '@consentry/consents';
-import { allowedDirections, filterTransactionByPermissions } from '@consentry/redaction';
+import { allowedDirections, transactionFilterFor } from '@consentry/redaction';
 import { parseObQueryDateTime } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
 
@@ -194,8 +194,12 @@ export class TransactionsService {
     accountIds: string[],
     paging: Paging,
   ): Promise<OBReadTransaction6> {
-    const { permissions } = request.consent;
-    const shown = transactions.flatMap<Record<string, unknown>>((t) => filterTransactionByPermissions(toObTransaction(t), permissions) ?? []);
+    const filter = transactionFilterFor(request.consent.permissions);
+    const shown: Array<Record<string, unknown>> = [];
+    for (const transaction of transactions) {
+      const ob = filter(toObTransaction(transaction));
+      if (ob !== null) shown.push(ob);
+    }
     await this.responder.audit(request, resource, accountIds, shown.length);
     const meta: ObMeta = { TotalPages: paging.totalPages };
     if (paging.firstAvailable) meta.FirstAvailableDateTime = obDateTime(paging.firstAvailable);
