@@ -9,6 +9,7 @@
 //   npx nx run-many -t build && npx node bench/transactions/run.js
 import { fork } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
@@ -84,20 +85,35 @@ function serverCpu() {
   });
 }
 
+// Busy CPU time of the whole machine (ms; Linux /proc/stat, 10 ms ticks), or null elsewhere: the server,
+// PostgreSQL, Redis and autocannon together, which share the cores.
+function machineBusyMs() {
+  try {
+    // cpu  user nice system idle iowait irq softirq steal ...: everything but idle and iowait.
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq + steal) * 10;
+  } catch {
+    return null;
+  }
+}
+
 async function measure(label, target) {
   await fire(target, await prepare(target, WARMUP));
   const prepared = await prepare(target, REQUESTS);
   const cpuBefore = await serverCpu();
+  const machineBefore = machineBusyMs();
   const { result, seconds } = await fire(target, prepared);
+  const machineAfter = machineBusyMs();
   const rate = REQUESTS / seconds;
   const cpuAfter = await serverCpu();
   const cpuPerRequest = (cpuAfter.total - cpuBefore.total) / REQUESTS;
   const systemPerRequest = (cpuAfter.system - cpuBefore.system) / REQUESTS;
+  const machinePerRequest = machineBefore === null ? null : (machineAfter - machineBefore) / REQUESTS;
   const mainThreadPerRequest = cpuAfter.mainThread === null ? null : (cpuAfter.mainThread - cpuBefore.mainThread) / REQUESTS;
   // How busy the servers' event loop was: near 100 %, the one thread is what limits the rate.
   const loopBusy = (cpuAfter.elu.active - cpuBefore.elu.active) / (cpuAfter.elu.active + cpuAfter.elu.idle - cpuBefore.elu.active - cpuBefore.elu.idle);
   console.log(
-    `${label.padEnd(40)} ${rate.toFixed(0).padStart(6)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   server CPU ${cpuPerRequest.toFixed(2)} ms/request (system ${systemPerRequest.toFixed(2)}, main thread ${mainThreadPerRequest?.toFixed(2) ?? '?'})   event loop ${(100 * loopBusy).toFixed(0)} % busy`,
+    `${label.padEnd(40)} ${rate.toFixed(0).padStart(6)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   server CPU ${cpuPerRequest.toFixed(2)} ms/request (system ${systemPerRequest.toFixed(2)}, main thread ${mainThreadPerRequest?.toFixed(2) ?? '?'})   event loop ${(100 * loopBusy).toFixed(0)} % busy   machine ${machinePerRequest?.toFixed(2) ?? '?'} ms/request`,
   );
   return { rate, p99: result.latency.p99, cpu: cpuPerRequest };
 }

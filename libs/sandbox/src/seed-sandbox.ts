@@ -265,7 +265,7 @@ async function insertStatements(
 export async function seedSandbox(dataSource: DataSource, options: SeedOptions): Promise<SandboxCredentials> {
   const random = prng(options.seed ?? Math.floor(Math.random() * 2 ** 31));
   const perAccount = options.transactionsPerAccount ?? 120;
-  return dataSource.transaction(async (manager) => {
+  const credentials = await dataSource.transaction(async (manager) => {
     for (const aspsp of SANDBOX_ASPSPS) {
       await manager.query(`INSERT INTO aspsp (aspsp_id, name) VALUES ($1, $2)`, [aspsp.aspspId, aspsp.name]);
     }
@@ -309,6 +309,10 @@ export async function seedSandbox(dataSource: DataSource, options: SeedOptions):
     await registerTpp(manager, tpp, SANDBOX_TPP.roles);
     return { tpp, psus, admin };
   });
+  // Statistics for the rows just loaded, as after any bulk load: until autovacuum gets to them the planner
+  // would guess a handful of rows per account and sort whole histories to serve a page.
+  await dataSource.query('ANALYZE account, balance, transaction, consent_account, account_access_consent, tpp');
+  return credentials;
 }
 
 /** Generates a TPP's ES256 signing key pair and client metadata (private JWKS kept by the caller). */
