@@ -80,7 +80,7 @@ async function fire(target, prepared) {
 // The servers' process CPU time (user + system, ms): the CPU one request costs, whatever else loads the machine.
 function serverCpu() {
   return new Promise((resolve) => {
-    child.once('message', (usage) => resolve({ total: (usage.user + usage.system) / 1000, system: usage.system / 1000, mainThread: usage.mainThread, elu: usage.elu }));
+    child.once('message', (usage) => resolve({ total: (usage.user + usage.system) / 1000, system: usage.system / 1000, mainThread: usage.mainThread, elu: usage.elu, gc: usage.gc }));
     child.send('cpu');
   });
 }
@@ -113,7 +113,7 @@ async function measure(label, target) {
   // How busy the servers' event loop was: near 100 %, the one thread is what limits the rate.
   const loopBusy = (cpuAfter.elu.active - cpuBefore.elu.active) / (cpuAfter.elu.active + cpuAfter.elu.idle - cpuBefore.elu.active - cpuBefore.elu.idle);
   console.log(
-    `${label.padEnd(40)} ${rate.toFixed(0).padStart(6)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   server CPU ${cpuPerRequest.toFixed(2)} ms/request (system ${systemPerRequest.toFixed(2)}, main thread ${mainThreadPerRequest?.toFixed(2) ?? '?'})   event loop ${(100 * loopBusy).toFixed(0)} % busy   machine ${machinePerRequest?.toFixed(2) ?? '?'} ms/request`,
+    `${label.padEnd(40)} ${rate.toFixed(0).padStart(6)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   server CPU ${cpuPerRequest.toFixed(2)} ms/request (system ${systemPerRequest.toFixed(2)}, main thread ${mainThreadPerRequest?.toFixed(2) ?? '?'})   event loop ${(100 * loopBusy).toFixed(0)} % busy   machine ${machinePerRequest?.toFixed(2) ?? '?'} ms/request   GC ${(cpuAfter.gc.totalMs - cpuBefore.gc.totalMs).toFixed(0)} ms in ${cpuAfter.gc.count - cpuBefore.gc.count} pauses, longest ${cpuAfter.gc.maxMs.toFixed(1)} ms`,
   );
   return { rate, p99: result.latency.p99, cpu: cpuPerRequest };
 }

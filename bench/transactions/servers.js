@@ -3,6 +3,7 @@
 // the two bare baselines of baselines.js. Sends run.js what it needs to build requests, then waits.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 import { loadApiConfig } from '@consentry/config';
 import { AuthoriseAccountAccessConsent, CreateAccountAccessConsent } from '@consentry/consents';
@@ -98,8 +99,23 @@ function mainThreadCpuMs() {
   }
 }
 
+// Garbage-collection pauses of this process (all three servers share its heap), for the tail latency.
+const gc = { count: 0, totalMs: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.count++;
+    gc.totalMs += entry.duration;
+    gc.maxMs = Math.max(gc.maxMs, entry.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
+
 process.on('message', async (message) => {
-  if (message === 'cpu') return process.send({ ...process.cpuUsage(), mainThread: mainThreadCpuMs(), elu: performance.eventLoopUtilization() });
+  if (message === 'cpu') {
+    process.send({ ...process.cpuUsage(), mainThread: mainThreadCpuMs(), elu: performance.eventLoopUtilization(), gc: { ...gc } });
+    // The longest pause is reported per interval between two readings (one round).
+    gc.maxMs = 0;
+    return;
+  }
   if (message !== 'stop') return;
   await api.close();
   await baselines.close();
