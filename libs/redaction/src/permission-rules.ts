@@ -186,34 +186,56 @@ export const DIRECTION_PERMISSIONS = { Credit: 'ReadTransactionsCredits', Debit:
 export const READ_PAN = 'ReadPAN';
 const PAN_SCHEME = 'UK.OBIE.PAN';
 
+// Caches keyed by the permission set's text, not by the array: each request reads its consent (and so a
+// new permissions array) afresh, and a WeakMap keyed by those arrays would gain an entry per request,
+// ephemerons the garbage collector has to trace until a full collection drops them.
+const MAX_CACHED_PERMISSION_SETS = 1024;
+
+/** A small cache of what is worked out per permission set; the last array asked about is answered at once. */
+class PermissionSetCache<T> {
+  private readonly byKey = new Map<string, T>();
+  private lastPermissions: readonly string[] | null = null;
+  private lastValue: T | undefined;
+
+  constructor(private readonly compute: (permissions: readonly string[]) => T) {}
+
+  get(permissions: readonly string[]): T {
+    if (permissions === this.lastPermissions) return this.lastValue!;
+    const key = permissions.join(',');
+    let value = this.byKey.get(key);
+    if (value === undefined) {
+      if (this.byKey.size >= MAX_CACHED_PERMISSION_SETS) this.byKey.clear();
+      value = this.compute(permissions);
+      this.byKey.set(key, value);
+    }
+    this.lastPermissions = permissions;
+    this.lastValue = value;
+    return value;
+  }
+}
+
+const fieldCache = new PermissionSetCache<Map<PermissionedResource, Set<string>>>(() => new Map());
+
 /** The fields of `resource` that `permissions` allow (empty: the resource may not be shown at all). */
 export function allowedFields(resource: PermissionedResource, permissions: readonly string[]): Set<string> {
-  // A response filters every record with the same permissions array: work the set out once per array.
-  let byResource = fieldCache.get(permissions);
-  if (!byResource) {
-    byResource = new Map();
-    fieldCache.set(permissions, byResource);
-  }
-  const cached = byResource.get(resource);
-  if (cached) return new Set(cached);
-  const rules = PERMISSION_FIELDS[resource];
-  const fields = new Set<string>();
-  for (const permission of permissions) {
-    for (const field of rules[permission] ?? []) fields.add(field);
-  }
-  byResource.set(resource, fields);
-  return new Set(fields);
+  return new Set(allowedFieldsView(resource, permissions));
 }
 
 /** Read-only use of the cached set (the filters below never change it). */
 function allowedFieldsView(resource: PermissionedResource, permissions: readonly string[]): ReadonlySet<string> {
-  const cached = fieldCache.get(permissions)?.get(resource);
-  if (cached) return cached;
-  allowedFields(resource, permissions);
-  return fieldCache.get(permissions)!.get(resource)!;
+  // A response filters every record with the same permissions: the set is worked out once per permission set.
+  const byResource = fieldCache.get(permissions);
+  let fields = byResource.get(resource);
+  if (!fields) {
+    const rules = PERMISSION_FIELDS[resource];
+    fields = new Set<string>();
+    for (const permission of permissions) {
+      for (const field of rules[permission] ?? []) fields.add(field);
+    }
+    byResource.set(resource, fields);
+  }
+  return fields;
 }
-
-const fieldCache = new WeakMap<readonly string[], Map<PermissionedResource, Set<string>>>();
 
 function pick(source: Record<string, unknown>, fields: ReadonlySet<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -275,19 +297,14 @@ export function allowedDirections(permissions: readonly string[]): Array<'Credit
 /** A transaction filter for one permissions array: what filterTransactionByPermissions does, worked out once. */
 export type TransactionFilter = (transaction: Record<string, unknown>) => Record<string, unknown> | null;
 
-const transactionFilters = new WeakMap<readonly string[], TransactionFilter>();
+const transactionFilters = new PermissionSetCache<TransactionFilter>((permissions) => compileTransactionFilter(permissions));
 
 /**
  * The filter filterTransactionByPermissions applies under `permissions`, with the field set, the allowed
- * directions and ReadPAN looked up once: a page applies it to every transaction. Cached per array.
+ * directions and ReadPAN looked up once: a page applies it to every transaction. Cached per permission set.
  */
 export function transactionFilterFor(permissions: readonly string[]): TransactionFilter {
-  let filter = transactionFilters.get(permissions);
-  if (filter === undefined) {
-    filter = compileTransactionFilter(permissions);
-    transactionFilters.set(permissions, filter);
-  }
-  return filter;
+  return transactionFilters.get(permissions);
 }
 
 function compileTransactionFilter(permissions: readonly string[]): TransactionFilter {
