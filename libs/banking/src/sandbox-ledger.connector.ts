@@ -77,6 +77,9 @@ const PAGE_COLUMNS = ['summary_n', 'summary_first_ms', 'summary_last_ms', 'summa
 type PageColumn = (typeof PAGE_COLUMNS)[number];
 type PageRow = unknown[];
 const AT = Object.fromEntries(PAGE_COLUMNS.map((name, index) => [name, index])) as Record<PageColumn, number>;
+// The select lists of the page query's two halves, written out once rather than on every read.
+const PAGE_SELECT = TRANSACTION_COLUMNS.map((column) => `p.${column}`).join(', ');
+const TRANSACTION_SELECT = TRANSACTION_COLUMNS.map((column) => `t.${column}`).join(', ');
 
 /** Where a page cursor points: after a transaction (Next), before one (Prev), or at the final page (Last). */
 type Cursor = { d: 'n' | 'p'; b: string; t: string } | { d: 'l' };
@@ -206,14 +209,14 @@ export class SandboxLedgerConnector implements BankConnector {
     // in the page the LEFT JOIN still yields the summary.
     const rows: PageRow[] = await queryPreparedArrays(
       this.dataSource,
-      `SELECT s.n, s.first_ms, s.last_ms, s.beyond, ${TRANSACTION_COLUMNS.map((column) => `p.${column}`).join(', ')}
+      `SELECT s.n, s.first_ms, s.last_ms, s.beyond, ${PAGE_SELECT}
          FROM (SELECT count(*)::int AS n,
                       floor(extract(epoch FROM min(t.booking_date_time)) * 1000)::float8 AS first_ms,
                       floor(extract(epoch FROM max(t.booking_date_time)) * 1000)::float8 AS last_ms,
                       ${beyond} AS beyond
                  FROM transaction t WHERE ${where}) s
          LEFT JOIN LATERAL (
-           SELECT ${TRANSACTION_COLUMNS.map((column) => `t.${column}`).join(', ')} FROM transaction t WHERE ${where}${keyset}
+           SELECT ${TRANSACTION_SELECT} FROM transaction t WHERE ${where}${keyset}
             ORDER BY t.booking_date_time ${order}, t.transaction_id ${order} LIMIT $${params.length}) p ON true`,
       params,
     );

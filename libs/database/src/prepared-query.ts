@@ -14,6 +14,11 @@ function statementName(text: string): string {
   return name;
 }
 
+/** The pg pool TypeORM's PostgreSQL driver holds. */
+function poolOf(dataSource: DataSource): Pool {
+  return (dataSource.driver as unknown as { master: Pool }).master;
+}
+
 /**
  * Runs one statement of the hot read path as a named prepared statement on the pg pool the DataSource
  * holds: no TypeORM QueryRunner per call, and PostgreSQL parses and plans each text once per
@@ -25,8 +30,7 @@ export async function queryPrepared<Row extends QueryResultRow = Record<string, 
   text: string,
   values: unknown[],
 ): Promise<Row[]> {
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
-  const result = await pool.query<Row>({ name: statementName(text), text, values });
+  const result = await poolOf(dataSource).query<Row>({ name: statementName(text), text, values });
   return result.rows;
 }
 
@@ -35,7 +39,6 @@ export async function queryPrepared<Row extends QueryResultRow = Record<string, 
  * object per row, for a page of a hundred rows on every read. The caller reads columns by position.
  */
 export async function queryPreparedArrays(dataSource: DataSource, text: string, values: unknown[]): Promise<unknown[][]> {
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
-  const result = await pool.query<unknown[]>({ name: statementName(text), text, values, rowMode: 'array' });
+  const result = await poolOf(dataSource).query<unknown[]>({ name: statementName(text), text, values, rowMode: 'array' });
   return result.rows;
 }
