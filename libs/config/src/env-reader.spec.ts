@@ -56,6 +56,7 @@ describe('loadAuthServerConfig', () => {
       loginIpWindowSeconds: 900,
       interactionIdleSeconds: 300,
       tppCacheSeconds: 30,
+      ssaMaxAgeDays: 30,
     });
     expect(config.softwareStatementJwksFile).toBeUndefined();
     expect(config.softwareStatementIssuer).toBeUndefined();
@@ -73,6 +74,7 @@ describe('loadAuthServerConfig', () => {
       LOGIN_IP_WINDOW_SECONDS: '60',
       INTERACTION_IDLE_SECONDS: '120',
       TPP_CACHE_SECONDS: '0',
+      SSA_MAX_AGE_DAYS: '7',
     });
     expect(config).toMatchObject({
       softwareStatementJwksFile: '/etc/consentry/directory.jwks.json',
@@ -83,6 +85,7 @@ describe('loadAuthServerConfig', () => {
       loginIpWindowSeconds: 60,
       interactionIdleSeconds: 120,
       tppCacheSeconds: 0,
+      ssaMaxAgeDays: 7,
     });
   });
 
@@ -93,6 +96,11 @@ describe('loadAuthServerConfig', () => {
   it('refuses a login limit that is not a positive whole number', () => {
     expect(() => loadAuthServerConfig({ ...base, LOGIN_IP_MAX_FAILURES: '0' })).toThrow(new ConfigError('LOGIN_IP_MAX_FAILURES', 'must be at least 1'));
     expect(() => loadAuthServerConfig({ ...base, LOGIN_IP_WINDOW_SECONDS: 'soon' })).toThrow(new ConfigError('LOGIN_IP_WINDOW_SECONDS', 'must be a whole number (got "soon")'));
+  });
+
+  it('refuses a software statement age that is not 1-365 days', () => {
+    expect(() => loadAuthServerConfig({ ...base, SSA_MAX_AGE_DAYS: '0' })).toThrow(new ConfigError('SSA_MAX_AGE_DAYS', 'must be at least 1'));
+    expect(() => loadAuthServerConfig({ ...base, SSA_MAX_AGE_DAYS: '366' })).toThrow(new ConfigError('SSA_MAX_AGE_DAYS', 'must be at most 365'));
   });
 
   it('refuses a TPP cache longer than 300 s', () => {
