@@ -156,6 +156,31 @@ describe('TPP onboarding: dynamic client registration with a software statement 
     expect(response.body).toEqual({ error: 'invalid_software_statement', error_description: 'software_statement is older than 30 days' });
   });
 
+  it('refuses a statement carrying its keys twice (software_jwks and software_jwks_endpoint)', async () => {
+    const who = await applicant();
+    const now = Math.floor(Date.now() / 1000);
+    const statement = await directoryStatement({
+      iss: SANDBOX_DIRECTORY_ISSUER, iat: now, exp: now + 600, software_id: who.softwareId, software_client_name: 'Twice', software_roles: ['AISP'], software_redirect_uris: [REDIRECT], software_jwks: who.jwks, software_jwks_endpoint: 'https://keys.localhost/jwks',
+    });
+    const response = await register(await requestOf({ ...who, statement }));
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'invalid_software_statement', error_description: 'software_statement must carry exactly one of software_jwks, software_jwks_endpoint and software_jwks_uri' });
+  });
+
+  it('refuses, cleanly and writing nothing, a request whose statement names a JWKS endpoint that cannot be read', async () => {
+    const who = await applicant();
+    const now = Math.floor(Date.now() / 1000);
+    // Port 9 on loopback: nothing listens, the fetch is refused at once.
+    const statement = await directoryStatement({
+      iss: SANDBOX_DIRECTORY_ISSUER, iat: now, exp: now + 600, software_id: who.softwareId, software_client_name: 'Remote', software_roles: ['AISP'], software_redirect_uris: [REDIRECT], software_jwks_endpoint: 'https://127.0.0.1:9/jwks',
+    });
+    const before = await written();
+    const response = await register(await requestOf({ ...who, statement }));
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'invalid_client_metadata', error_description: "the software statement's JWKS could not be read" });
+    expect(await written()).toEqual(before);
+  });
+
   it('refuses a redirect_uri the statement does not list', async () => {
     const response = await register(await requestOf(await applicant(), { redirect_uris: ['https://elsewhere.localhost/cb'] }));
     expect(response.status).toBe(400);

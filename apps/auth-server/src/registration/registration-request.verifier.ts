@@ -69,7 +69,10 @@ export class RegistrationRequestVerifier {
       if (error instanceof joseErrors.JWTClaimValidationFailed) {
         throw invalidRequest(error.reason === 'missing' ? `the registration request claim ${error.claim} is required` : `the registration request claim ${error.claim} is invalid`);
       }
-      if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) throw invalidRequest('the software statement\'s JWKS could not be read');
+      // A remote key set that cannot be fetched (refused, timed out, not a JWKS): the TPP's to fix.
+      if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || (statement.jwksUri !== undefined && !(error instanceof joseErrors.JOSEError))) {
+        throw invalidRequest('the software statement\'s JWKS could not be read');
+      }
       throw invalidRequest('the registration request could not be verified');
     }
     const now = Math.floor(Date.now() / 1000);
