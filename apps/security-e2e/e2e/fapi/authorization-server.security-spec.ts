@@ -6,7 +6,7 @@ import { SandboxTppCredentials } from '@consentry/sandbox';
 import { importJWK, JWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 
-import { authorizeAsPsu, freshTotpCode, PsuAgent, TppClient } from '../../../../scripts/journey.js';
+import { authorizeAsPsu, freshTotpCode, TppClient } from '../../../../scripts/journey.js';
 import {
   ALL_READ_PERMISSIONS,
   attackerKey,
