@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SandboxPsuCredentials } from '@consentry/sandbox';
 
-import { authorizeAsPsu, freshTotpCode } from '../../../../scripts/journey.js';
+import { authorizeAsPsu, freshTotpCode, PsuAgent } from '../../../../scripts/journey.js';
 import {
   AISP,
   ALL_READ_PERMISSIONS,
@@ -203,6 +203,39 @@ describe('PSD2 RTS Art. 10a and 36: account data only within a live consent', ()
     expect(Number(fifth.headers.get('retry-after'))).toBeGreaterThan(0);
     // With the PSU present the same account is still served.
     expect((await read(main, path)).status).toBe(200);
+  });
+
+  /** The PSU opens the TPP's authorization request for `consentId`: where the journey lands at once. */
+  async function openAuthorization(consentId: string): Promise<{ redirect?: URL; state: string }> {
+    const request = await tpp.client.pushAuthorizationRequest(consentId);
+    const step = await expectNothingWritten(platform, () => new PsuAgent().follow(request.url.toString(), new URL(platform.env.AUTH_SERVER_URL!).origin), {
+      ignoreModels: ['Interaction'],
+    });
+    return { redirect: step.redirect, state: request.state };
+  }
+
+  it('refuses a second authorisation of an authorised consent: no account is added to it later', async () => {
+    const opened = await openAuthorization(main.consentId);
+    expect(Object.fromEntries(opened.redirect!.searchParams)).toEqual({
+      error: 'invalid_request',
+      error_description: 'the requested consent is not awaiting authorisation',
+      state: opened.state,
+      iss: platform.env.AUTH_SERVER_URL!,
+    });
+  });
+
+  it('refuses to authorise a consent whose ExpirationDateTime has passed while it awaited authorisation', async () => {
+    const cc = await clientCredentials(platform, tpp.client);
+    const created = await tpp.client.createConsent(cc, ['ReadAccountsBasic'], new Date(Date.now() + 86_400_000).toISOString());
+    expect(created.status).toBe(201);
+    await platform.db.dataSource.query(`UPDATE account_access_consent SET expiration_date_time = now() - interval '1 second' WHERE consent_id = $1`, [created.body.Data.ConsentId]);
+    const opened = await openAuthorization(created.body.Data.ConsentId as string);
+    expect(Object.fromEntries(opened.redirect!.searchParams)).toEqual({
+      error: 'invalid_request',
+      error_description: 'the requested consent has expired',
+      state: opened.state,
+      iss: platform.env.AUTH_SERVER_URL!,
+    });
   });
 
   it('writes no secret to any log line', () => {
