@@ -168,20 +168,24 @@ describe('FAPI 2.0 attacker model: the authorization server (A1, A2, A3a, A3b)',
 
     it('refuses a redirect_uri the TPP did not register (A2)', async () => {
       const consentId = await newConsent();
-      for (const redirectUri of ['https://attacker.example/callback', `${tppA.redirect_uris[0]}/../evil`, `${tppA.redirect_uris[0]}?next=https://attacker.example`, tppB.redirect_uris[0]!]) {
-        const result = await expectNothingWritten(platform, async () => pushByHand(await parParams(consentId, { redirect_uri: redirectUri })));
-        expect(result.status).toBe(400);
-        expect(result.body).toEqual({ error: 'invalid_request', error_description: "redirect_uri did not match any of the client's registered redirect_uris" });
-      }
+      await expectNothingWritten(platform, async () => {
+        for (const redirectUri of ['https://attacker.example/callback', `${tppA.redirect_uris[0]}/../evil`, `${tppA.redirect_uris[0]}?next=https://attacker.example`, tppB.redirect_uris[0]!]) {
+          const result = await pushByHand(await parParams(consentId, { redirect_uri: redirectUri }));
+          expect(result.status).toBe(400);
+          expect(result.body).toEqual({ error: 'invalid_request', error_description: "redirect_uri did not match any of the client's registered redirect_uris" });
+        }
+      });
     });
 
     it('refuses response_mode fragment and form_post: responses go in the query only (A3b)', async () => {
       const consentId = await newConsent();
-      for (const mode of ['fragment', 'form_post']) {
-        const result = await expectNothingWritten(platform, async () => pushByHand(await parParams(consentId, { response_mode: mode })));
-        expect(result.status).toBe(400);
-        expect(result.body).toEqual({ error: 'invalid_request', error_description: 'requested response_mode is not allowed for this client or request' });
-      }
+      await expectNothingWritten(platform, async () => {
+        for (const mode of ['fragment', 'form_post']) {
+          const result = await pushByHand(await parParams(consentId, { response_mode: mode }));
+          expect(result.status).toBe(400);
+          expect(result.body).toEqual({ error: 'invalid_request', error_description: 'requested response_mode is not allowed for this client or request' });
+        }
+      });
     });
 
     it('refuses a request_uri used again after its authorization completed (A3a)', async () => {
@@ -237,11 +241,13 @@ describe('FAPI 2.0 attacker model: the authorization server (A1, A2, A3a, A3b)',
     });
 
     it('refuses a token request without a DPoP proof from a DPoP client: code and client-credentials grants', async () => {
-      for (const form of [codeForm(), { grant_type: 'client_credentials', scope: 'accounts' }]) {
-        const result = await expectNothingWritten(platform, async () => postForm(tokenUrl, { ...form, ...(await clientAuth(tppA)) }));
-        expect(result.status).toBe(400);
-        expect(result.body).toEqual(INVALID_GRANT);
-      }
+      await expectNothingWritten(platform, async () => {
+        for (const form of [codeForm(), { grant_type: 'client_credentials', scope: 'accounts' }]) {
+          const result = await postForm(tokenUrl, { ...form, ...(await clientAuth(tppA)) });
+          expect(result.status).toBe(400);
+          expect(result.body).toEqual(INVALID_GRANT);
+        }
+      });
     });
 
     it('refuses a code exchanged a second time (A3b)', async () => {
@@ -286,11 +292,13 @@ describe('FAPI 2.0 attacker model: the authorization server (A1, A2, A3a, A3b)',
         [{ client_id: tppA.client_id, client_secret: 'a-guessed-secret' }, {}],
         [{ client_id: tppA.client_id }, {}],
       ];
-      for (const [form, headers] of attempts) {
-        const result = await expectNothingWritten(platform, async () => tokenRequest({ ...grant, ...form }, await attackerKey(), headers));
-        expect(result.status).toBe(401);
-        expect(result.body).toEqual(INVALID_CLIENT);
-      }
+      await expectNothingWritten(platform, async () => {
+        for (const [form, headers] of attempts) {
+          const result = await tokenRequest({ ...grant, ...form }, await attackerKey(), headers);
+          expect(result.status).toBe(401);
+          expect(result.body).toEqual(INVALID_CLIENT);
+        }
+      });
     });
 
     it('refuses a replayed client assertion: its jti is single-use (A1a)', async () => {
@@ -304,11 +312,13 @@ describe('FAPI 2.0 attacker model: the authorization server (A1, A2, A3a, A3b)',
     });
 
     it('refuses a client assertion made for another audience (A1a)', async () => {
-      for (const audience of [platform.env.API_URL!, 'https://as.attacker.example']) {
-        const result = await expectNothingWritten(platform, async () => tokenRequest({ ...grant, ...(await clientAuth(tppA, { audience })) }, await attackerKey()));
-        expect(result.status).toBe(401);
-        expect(result.body).toEqual(INVALID_CLIENT);
-      }
+      await expectNothingWritten(platform, async () => {
+        for (const audience of [platform.env.API_URL!, 'https://as.attacker.example']) {
+          const result = await tokenRequest({ ...grant, ...(await clientAuth(tppA, { audience })) }, await attackerKey());
+          expect(result.status).toBe(401);
+          expect(result.body).toEqual(INVALID_CLIENT);
+        }
+      });
     });
 
     it("refuses TPP B's key signing an assertion that claims to be TPP A (A1)", async () => {

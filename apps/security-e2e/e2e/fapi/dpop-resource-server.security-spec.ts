@@ -72,11 +72,13 @@ describe('FAPI 2.0 attacker model: leaked access tokens and DPoP proofs at the r
   });
 
   it('refuses the DPoP-bound token sent as a Bearer token, with or without a proof (A5)', async () => {
-    for (const proof of [undefined, await dpopProof(tpp.key, { htm: 'GET', htu: balancesUrl, accessToken: consent.accessToken })]) {
-      const result = await expectNothingWritten(platform, () => readBalances(proof, `Bearer ${consent.accessToken}`));
-      expect(result.status).toBe(401);
-      expect(errorsOf(result)).toEqual([{ ErrorCode: 'U006', Message: 'Authorization must be "DPoP <access token>"', Path: 'Authorization' }]);
-    }
+    await expectNothingWritten(platform, async () => {
+      for (const proof of [undefined, await dpopProof(tpp.key, { htm: 'GET', htu: balancesUrl, accessToken: consent.accessToken })]) {
+        const result = await readBalances(proof, `Bearer ${consent.accessToken}`);
+        expect(result.status).toBe(401);
+        expect(errorsOf(result)).toEqual([{ ErrorCode: 'U006', Message: 'Authorization must be "DPoP <access token>"', Path: 'Authorization' }]);
+      }
+    });
   });
 
   it("refuses a stolen access token used with the attacker's own DPoP key (A5)", async () => {
@@ -98,10 +100,12 @@ describe('FAPI 2.0 attacker model: leaked access tokens and DPoP proofs at the r
 
   it('refuses a proof made for another URL (htu): another resource, another host (A1a)', async () => {
     const elsewhere = [`${platform.env.API_URL!}${AISP}/accounts`, balancesUrl.replace('localhost', '127.0.0.1'), `https://rs.attacker.example${balancesPath}`];
-    for (const htu of elsewhere) {
-      const proof = await dpopProof(tpp.key, { htm: 'GET', htu, accessToken: consent.accessToken });
-      expectProofRefused(await expectNothingWritten(platform, () => readBalances(proof)), 'htu is not the request URL');
-    }
+    await expectNothingWritten(platform, async () => {
+      for (const htu of elsewhere) {
+        const proof = await dpopProof(tpp.key, { htm: 'GET', htu, accessToken: consent.accessToken });
+        expectProofRefused(await readBalances(proof), 'htu is not the request URL');
+      }
+    });
   });
 
   it('refuses a proof without ath, the hash of the token it goes with (A1a)', async () => {
@@ -126,10 +130,12 @@ describe('FAPI 2.0 attacker model: leaked access tokens and DPoP proofs at the r
   });
 
   it('refuses a proof typed jwt instead of dpop+jwt', async () => {
-    for (const typ of ['jwt', 'JWT', 'at+jwt']) {
-      const proof = await dpopProof(tpp.key, { htm: 'GET', htu: balancesUrl, accessToken: consent.accessToken, typ });
-      expectProofRefused(await expectNothingWritten(platform, () => readBalances(proof)), 'typ must be dpop+jwt');
-    }
+    await expectNothingWritten(platform, async () => {
+      for (const typ of ['jwt', 'JWT', 'at+jwt']) {
+        const proof = await dpopProof(tpp.key, { htm: 'GET', htu: balancesUrl, accessToken: consent.accessToken, typ });
+        expectProofRefused(await readBalances(proof), 'typ must be dpop+jwt');
+      }
+    });
   });
 
   it('refuses a proof that carries a private key in its jwk header', async () => {

@@ -120,11 +120,13 @@ describe('PSD2 RTS Art. 10a and 36: account data only within a live consent', ()
   });
 
   it("refuses an account the PSU did not select for the consent, or one that does not exist, with the same answer", async () => {
-    for (const accountId of [alice.accounts[1]!.accountId, alice.accounts[2]!.accountId, 'acc-00000000-0000-4000-8000-000000000000']) {
-      const result = await expectNothingWritten(platform, () => read(main, `${AISP}/accounts/${accountId}/balances`));
-      expect(result.status).toBe(403);
-      expect(result.body.Errors).toEqual([{ ErrorCode: 'U011', Message: 'The account is not covered by the consent', Path: 'AccountId' }]);
-    }
+    await expectNothingWritten(platform, async () => {
+      for (const accountId of [alice.accounts[1]!.accountId, alice.accounts[2]!.accountId, 'acc-00000000-0000-4000-8000-000000000000']) {
+        const result = await read(main, `${AISP}/accounts/${accountId}/balances`);
+        expect(result.status).toBe(403);
+        expect(result.body.Errors).toEqual([{ ErrorCode: 'U011', Message: 'The account is not covered by the consent', Path: 'AccountId' }]);
+      }
+    });
   });
 
   it('lists only the accounts the PSU selected (bulk accounts, balances, transactions)', async () => {
@@ -152,11 +154,13 @@ describe('PSD2 RTS Art. 10a and 36: account data only within a live consent', ()
       ['offers', 'ReadOffers'],
       ['product', 'ReadProducts'],
     ];
-    for (const [resource, permissions] of refusals) {
-      const result = await expectNothingWritten(platform, () => read(basic, accountPath(basic, resource)));
-      expect(result.status, resource).toBe(403);
-      expect(result.body.Errors).toEqual([{ ErrorCode: 'U042', Message: `The consent does not grant ${permissions}` }]);
-    }
+    await expectNothingWritten(platform, async () => {
+      for (const [resource, permissions] of refusals) {
+        const result = await read(basic, accountPath(basic, resource));
+        expect(result.status, resource).toBe(403);
+        expect(result.body.Errors).toEqual([{ ErrorCode: 'U042', Message: `The consent does not grant ${permissions}` }]);
+      }
+    });
   });
 
   it("serves no transaction booked outside the consent's TransactionFromDateTime / TransactionToDateTime, whatever the query asks", async () => {
@@ -185,13 +189,15 @@ describe('PSD2 RTS Art. 10a and 36: account data only within a live consent', ()
     const windowed: AuthorisedConsent = { consentId: created.body.Data.ConsentId as string, accessToken: tokens.access_token, accountIds: [account], psu: carol };
 
     const wide = `?fromBookingDateTime=2000-01-01T00:00:00&toBookingDateTime=2099-12-31T23:59:59`;
-    for (const path of [`${AISP}/accounts/${account}/transactions${wide}`, `${AISP}/transactions${wide}`]) {
-      const result = await expectNothingWritten(platform, () => read(windowed, path), { audit: ['data.accessed'] });
-      expect(result.status).toBe(200);
-      const booked = (result.body.Data!.Transaction as Array<{ BookingDateTime: string }>).map((t) => new Date(t.BookingDateTime));
-      expect(booked).toHaveLength(inside);
-      for (const date of booked) expect(date >= from && date <= to, date.toISOString()).toBe(true);
-    }
+    await expectNothingWritten(platform, async () => {
+      for (const path of [`${AISP}/accounts/${account}/transactions${wide}`, `${AISP}/transactions${wide}`]) {
+        const result = await read(windowed, path);
+        expect(result.status).toBe(200);
+        const booked = (result.body.Data!.Transaction as Array<{ BookingDateTime: string }>).map((t) => new Date(t.BookingDateTime));
+        expect(booked).toHaveLength(inside);
+        for (const date of booked) expect(date >= from && date <= to, date.toISOString()).toBe(true);
+      }
+    }, { audit: ['data.accessed', 'data.accessed'] });
   });
 
   it('refuses the fifth unattended read of an account in a day with 429 and Retry-After (Art. 36(5)(b))', async () => {

@@ -122,11 +122,13 @@ describe('PSD2 RTS Art. 4 strong customer authentication of the PSU', () => {
     const journey = await openJourney();
     const other = await openJourney();
     const otherCsrf = other.loginForm.fields.find(([name]) => name === 'csrf')![1];
-    for (const csrf of ['', otherCsrf]) {
-      const step = await expectNothingWritten(platform, () => signIn(journey, { username: alice.username, password: alice.password, otp: currentCode(alice), csrf }));
-      expect(step.response.status).toBe(403);
-      expect(step.page).toContain('This form is no longer valid. Go back, reload the page and try again.');
-    }
+    await expectNothingWritten(platform, async () => {
+      for (const csrf of ['', otherCsrf]) {
+        const step = await signIn(journey, { username: alice.username, password: alice.password, otp: currentCode(alice), csrf });
+        expect(step.response.status).toBe(403);
+        expect(step.page).toContain('This form is no longer valid. Go back, reload the page and try again.');
+      }
+    });
   });
 
   it('does not show the consent page before sign-in, and refuses an approval posted before it', async () => {
