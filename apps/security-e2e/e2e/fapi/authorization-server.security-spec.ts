@@ -257,7 +257,7 @@ describe('FAPI 2.0 attacker model: the authorization server (A1, A2, A3a, A3b)',
       // The replay revokes the grant the first exchange created (RFC 6749 4.1.2): that, and only that, is written.
       const replay = await expectNothingWritten(platform, async () => tokenRequest({ ...codeForm(), ...(await clientAuth(tppA)) }, await attackerKey()), {
         audit: ['token.revoked'],
-        ignoreModels: ['Grant', 'AuthorizationCode', 'RefreshToken', 'AccessToken'],
+        ignoreModels: ['Grant', 'AuthorizationCode', 'RefreshToken'],
       });
       expect(replay.status).toBe(400);
       expect(replay.body).toEqual(INVALID_GRANT);
