@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 
 import type { BankConnector } from '@consentry/banking';
-import type { ApiConfig } from '@consentry/config';
+import { type ApiConfig, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { createValidationPipe } from '@consentry/validation';
@@ -13,10 +13,12 @@ import { Redis } from 'ioredis';
 
 import { AppModule } from './app.module.js';
 import { httpBankConnectorsFromEnv } from './bank-connectors.js';
+import { registerAdminNetworkHook } from './http/admin-network.hook.js';
 import { serveApiDocs } from './http/api-docs.js';
 import { registerContentTypeHook } from './http/content-type.hook.js';
 import { registerInteractionIdHook } from './http/interaction-id.hook.js';
 import { PublicUrl } from './http/public-url.js';
+import { registerResponseSecurityHook } from './http/response-security.hook.js';
 import { RouteRegistry } from './http/route-registry.js';
 import { TransportExceptionFilter } from './http/transport-exception.filter.js';
 import { registerUnavailableAccountsHook } from './open-banking/unavailable-accounts.hook.js';
@@ -71,7 +73,8 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
 async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis, connectors: BankConnector[]): Promise<RunningApi> {
   const publicUrl = new PublicUrl(config.apiUrl);
   const keys = new EnvironmentKeyManagement(config.secretsKey);
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimit, logger: false });
+  // request.ip follows X-Forwarded-For only through the proxies TRUST_PROXY names.
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimit, logger: false, trustProxy: trustedProxyPredicate(config.trustProxy) ?? false });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors }), adapter, {
     logger: LEVELS[config.logLevel],
     abortOnError: false,
@@ -83,12 +86,14 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
   registerInteractionIdHook(fastify);
   registerContentTypeHook(fastify);
   registerUnavailableAccountsHook(fastify);
+  registerAdminNetworkHook(fastify, config.adminAllowedCidrs);
+  registerResponseSecurityHook(fastify, { https: new URL(config.apiUrl).protocol === 'https:' });
   // Parses the Cookie header for the dashboard's and the admin console's session cookies.
   await app.register(fastifyCookie);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new TransportExceptionFilter(routes));
   // Read lazily: the servers list follows the public URL, known only after listening on port 0.
-  serveApiDocs(app, publicUrl);
+  if (config.docsEnabled) serveApiDocs(app, publicUrl);
 
   // Sandbox binds to loopback only; production sits behind a proxy and binds every interface.
   const host = config.mode === 'production' ? '0.0.0.0' : '127.0.0.1';

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
-import { AuthServerConfig } from '@consentry/config';
+import { AuthServerConfig, clientAddress, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
 import helmet from '@fastify/helmet';
 import { LogLevel } from '@nestjs/common';
@@ -43,6 +43,27 @@ const LOG_LEVELS: Record<AuthServerConfig['logLevel'], LogLevel[] | false> = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
 };
 
+/**
+ * oidc-provider is a Koa app with its own idea of X-Forwarded-* (`proxy` on or off, whoever the peer is).
+ * It is handed what Fastify would conclude: X-Forwarded-For reduced to the client address the trusted
+ * proxy chain gives, and X-Forwarded-Proto/-Host kept only when the socket's peer is a trusted proxy.
+ */
+function forwardOnlyTrustedHeaders(req: IncomingMessage, trusted: ((address: string, hop: number) => boolean) | undefined): void {
+  const peer = req.socket.remoteAddress ?? '';
+  if (trusted && trusted(peer, 0)) {
+    req.headers['x-forwarded-for'] = clientAddress(peer, req.headers['x-forwarded-for'], trusted);
+    // Koa reads the first entry; the one the nearest proxy appended is the last.
+    for (const name of ['x-forwarded-proto', 'x-forwarded-host'] as const) {
+      const value = req.headers[name];
+      if (typeof value === 'string') req.headers[name] = value.split(',').pop()!.trim();
+    }
+    return;
+  }
+  delete req.headers['x-forwarded-for'];
+  delete req.headers['x-forwarded-proto'];
+  delete req.headers['x-forwarded-host'];
+}
+
 /** The issuer: AUTH_SERVER_URL, with the port actually bound when any free port was asked for. */
 function issuerFor(config: AuthServerConfig, port: number): string {
   if (config.port !== 0) return config.authServerUrl;
@@ -78,10 +99,12 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
     ]);
     if (config.tppCacheSeconds > 0) await tppChanges.start();
     const providerRef = new OidcProviderRef();
+    // request.ip (and the provider's ctx.ip) follow X-Forwarded-* only through the proxies TRUST_PROXY names.
+    const trustedProxy = trustedProxyPredicate(config.trustProxy);
     const replayMarkers = new RedisReplayMarkers(redis, config.redisPrefix);
     const app = await NestFactory.create<NestFastifyApplication>(
       AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey, trustedDirectory, replayMarkers }),
-      new FastifyAdapter({ trustProxy: config.trustProxy, bodyLimit: 64 * 1024 }),
+      new FastifyAdapter({ trustProxy: trustedProxy ?? false, bodyLimit: 64 * 1024 }),
       { logger: LOG_LEVELS[config.logLevel], abortOnError: false },
     );
     const fastify = app.getHttpAdapter().getInstance();
@@ -114,6 +137,7 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
         res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'starting up' }));
         return;
       }
+      forwardOnlyTrustedHeaders(req, trustedProxy);
       providerRef.handle(req, res);
     });
 

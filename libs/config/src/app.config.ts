@@ -1,5 +1,6 @@
 import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
+import { parseAddressRanges } from './network-trust.js';
 import { loadPlatformConfig, PlatformConfig } from './platform.config.js';
 
 export interface ApiConfig extends PlatformConfig {
@@ -10,7 +11,14 @@ export interface ApiConfig extends PlatformConfig {
   pageSize: number;
   /** Seconds a customer or admin session lives without activity. */
   sessionIdleSeconds: number;
+  /** Client addresses (CIDR ranges) the admin API and the admin console answer; others get 404. */
+  adminAllowedCidrs: string[];
+  /** Whether /docs serves the OpenAPI document and Swagger UI (off in production unless DOCS_ENABLED). */
+  docsEnabled: boolean;
 }
+
+// The sandbox's admin surfaces answer loopback and private networks; production names its own.
+const SANDBOX_ADMIN_CIDRS = '127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7';
 
 export interface AuthServerConfig extends PlatformConfig {
   port: number;
@@ -20,8 +28,6 @@ export interface AuthServerConfig extends PlatformConfig {
   signingJwksFile?: string;
   /** Keys for signing cookies; comma separated. Generated per data dir in sandbox mode. */
   cookieKeys?: string[];
-  /** Trust X-Forwarded-* from a TLS-terminating proxy. */
-  trustProxy: boolean;
   /** Public JWKS of the trusted software-statement directory (RFC 7591 section 2.3). */
   softwareStatementJwksFile?: string;
   /** The directory's `iss`; when set, statements from any other issuer are refused. Needs the JWKS file. */
@@ -88,8 +94,16 @@ export interface WorkerConfig extends PlatformConfig {
 
 export function loadApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
   const read = new EnvReader(env);
+  const platform = loadPlatformConfig(env);
+  const adminCidrs = read.raw('ADMIN_ALLOWED_CIDRS') ?? (platform.mode === 'sandbox' ? SANDBOX_ADMIN_CIDRS : undefined);
+  if (adminCidrs === undefined) {
+    // The admin API reads every customer's audit trail: production says who may reach it.
+    throw new ConfigError('ADMIN_ALLOWED_CIDRS', 'is required in production mode (the networks the admin API and console answer)');
+  }
   return {
-    ...loadPlatformConfig(env),
+    ...platform,
+    adminAllowedCidrs: parseAddressRanges('ADMIN_ALLOWED_CIDRS', adminCidrs).cidrs,
+    docsEnabled: read.boolean('DOCS_ENABLED', platform.mode === 'sandbox'),
     port: read.port('API_PORT', 3000),
     bodyLimit: read.integer('API_BODY_LIMIT', 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
     pageSize: read.integer('API_PAGE_SIZE', 100, { min: 1, max: 1000 }),
@@ -116,7 +130,6 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
     accessTokenTtl: read.integer('ACCESS_TOKEN_TTL', 300, { min: 30, max: 3600 }),
     signingJwksFile: read.optionalString('SIGNING_JWKS_FILE'),
     cookieKeys: cookieKeys?.split(',').map((k) => k.trim()).filter(Boolean),
-    trustProxy: read.boolean('TRUST_PROXY', false),
     softwareStatementJwksFile,
     softwareStatementIssuer,
     apiClientJwksFile: read.optionalString('API_CLIENT_JWKS_FILE'),

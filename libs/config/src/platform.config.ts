@@ -1,5 +1,6 @@
 import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
+import { parseTrustProxy, TrustProxy } from './network-trust.js';
 
 /** `sandbox` seeds demo data and prints credentials; `production` refuses both and requires real secrets. */
 export type PlatformMode = 'sandbox' | 'production';
@@ -22,6 +23,8 @@ export interface PlatformConfig {
   loginMaxFailures: number;
   /** How long a lockout lasts, in seconds. */
   loginLockoutSeconds: number;
+  /** Which peers may speak for the client through X-Forwarded-* (client IP, scheme); none by default. */
+  trustProxy: TrustProxy;
 }
 
 // Only for sandbox mode: a well-known development key so the sandbox starts without setup.
@@ -50,5 +53,6 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const, 'info'),
     loginMaxFailures: read.integer('LOGIN_MAX_FAILURES', 5, { min: 1, max: 5 }),
     loginLockoutSeconds: read.integer('LOGIN_LOCKOUT_SECONDS', 15 * 60, { min: 60, max: 7 * 86_400 }),
+    trustProxy: parseTrustProxy('TRUST_PROXY', read.raw('TRUST_PROXY')),
   };
 }
