@@ -43,6 +43,8 @@ const LEVELS: Record<ApiConfig['logLevel'], LogLevel[] | false> = {
 export interface StartApiOptions {
   /** Bank connectors besides the built-in ledger; by default those named in HTTP_BANK_CONNECTORS. */
   connectors?: BankConnector[];
+  /** The clock of the TPP rate limit and the unattended-access window (tests move it; default Date.now). */
+  limitClock?: () => number;
 }
 
 /**
@@ -60,7 +62,7 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
     throw error;
   }
   try {
-    return await startHttp(config, dataSource, redis, connectors);
+    return await startHttp(config, dataSource, redis, connectors, options.limitClock ?? Date.now);
   } catch (error) {
     redis.disconnect();
     await dataSource.destroy();
@@ -68,11 +70,11 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
   }
 }
 
-async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis, connectors: BankConnector[]): Promise<RunningApi> {
+async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis, connectors: BankConnector[], limitClock: () => number): Promise<RunningApi> {
   const publicUrl = new PublicUrl(config.apiUrl);
   const keys = new EnvironmentKeyManagement(config.secretsKey);
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimit, logger: false });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors, limitClock }), adapter, {
     logger: LEVELS[config.logLevel],
     abortOnError: false,
   });

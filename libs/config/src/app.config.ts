@@ -10,6 +10,8 @@ export interface ApiConfig extends PlatformConfig {
   pageSize: number;
   /** Seconds a customer or admin session lives without activity. */
   sessionIdleSeconds: number;
+  /** OB calls a TPP may make per minute, PSU present or not (a burst of this many, then a steady rate). */
+  tppRateLimitPerMinute: number;
 }
 
 export interface AuthServerConfig extends PlatformConfig {
@@ -92,6 +94,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     bodyLimit: read.integer('API_BODY_LIMIT', 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
     pageSize: read.integer('API_PAGE_SIZE', 100, { min: 1, max: 1000 }),
     sessionIdleSeconds: read.integer('SESSION_IDLE_SECONDS', 300, { min: 30, max: 3600 }),
+    tppRateLimitPerMinute: read.integer('TPP_RATE_LIMIT_PER_MINUTE', 1200, { min: 1, max: 10_000_000 }),
   };
 }
 
