@@ -72,7 +72,7 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
 
 async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis, connectors: BankConnector[], limitClock: () => number): Promise<RunningApi> {
   const publicUrl = new PublicUrl(config.apiUrl);
-  const keys = new EnvironmentKeyManagement(config.secretsKey);
+  const keys = new EnvironmentKeyManagement(config.secretsKeys);
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimit, logger: false });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors, limitClock }), adapter, {
     logger: LEVELS[config.logLevel],
