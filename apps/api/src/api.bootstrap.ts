@@ -20,6 +20,7 @@ import { PublicUrl } from './http/public-url.js';
 import { RouteRegistry } from './http/route-registry.js';
 import { TransportExceptionFilter } from './http/transport-exception.filter.js';
 import { registerUnavailableAccountsHook } from './open-banking/unavailable-accounts.hook.js';
+import { registerUnattendedAccessHook } from './security/unattended-access.guard.js';
 
 /** A started API: where it listens, and how to stop it (HTTP server, then Redis and PostgreSQL). */
 export interface RunningApi {
@@ -85,6 +86,7 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
   registerInteractionIdHook(fastify);
   registerContentTypeHook(fastify);
   registerUnavailableAccountsHook(fastify);
+  registerUnattendedAccessHook(fastify, redis);
   // Parses the Cookie header for the dashboard's and the admin console's session cookies.
   await app.register(fastifyCookie);
   app.useGlobalPipes(createValidationPipe());

@@ -10,12 +10,12 @@ import { PermissionGuard } from './permission.guard.js';
 import { TppAuthGuard } from './tpp-auth.guard.js';
 import { TppAuthenticator } from './tpp-authenticator.js';
 import { TppRateLimit } from './tpp-rate-limit.js';
-import { UnattendedAccessInterceptor } from './unattended-access.interceptor.js';
+import { UnattendedAccessGuard } from './unattended-access.guard.js';
 
-const GUARDS = [FapiHeadersGuard, TppAuthGuard, ClientCredentialsGuard, ConsentGuard, PermissionGuard, ConsentAccountGuard];
+const GUARDS = [FapiHeadersGuard, TppAuthGuard, ClientCredentialsGuard, ConsentGuard, PermissionGuard, ConsentAccountGuard, UnattendedAccessGuard];
 
 @Module({
-  providers: [AccessTokenVerifier, DpopReplayCache, TppRateLimit, TppAuthenticator, UnattendedAccessInterceptor, ...GUARDS],
-  exports: [AccessTokenVerifier, DpopReplayCache, TppRateLimit, TppAuthenticator, UnattendedAccessInterceptor, ...GUARDS],
+  providers: [AccessTokenVerifier, DpopReplayCache, TppRateLimit, TppAuthenticator, ...GUARDS],
+  exports: [AccessTokenVerifier, DpopReplayCache, TppRateLimit, TppAuthenticator, ...GUARDS],
 })
 export class SecurityModule {}

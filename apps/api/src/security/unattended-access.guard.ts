@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
 import type { ApiConfig } from '@consentry/config';
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
-import { FastifyRequest } from 'fastify';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { FastifyInstance, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
-import { catchError, from, mergeMap, Observable, throwError } from 'rxjs';
 
 import { API_CONFIG, LIMIT_CLOCK, LimitClock } from '../api.tokens.js';
 import { CUSTOMER_IP_HEADER } from './fapi-headers.guard.js';
@@ -44,35 +43,47 @@ const RELEASE = new RedisScript(`
 for _, key in ipairs(KEYS) do redis.call('ZREM', key, ARGV[1]) end
 return 0`);
 
+interface UnattendedReservation {
+  keys: string[];
+  member: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by UnattendedAccessGuard: this call's place in the unattended window, until it is answered. */
+    unattendedReservation?: UnattendedReservation;
+  }
+}
+
 /**
  * Calls without x-fapi-customer-ip-address are the TPP reading on its own (unattended). Each counts
  * against every account it reads (the path account, or all the consent's on a bulk call), per TPP, in a
  * rolling 24-hour window (not a calendar day: four calls at 23:59 and four at 00:00 would be eight in two
  * minutes); the fifth gets 429 with Retry-After = when the oldest counted call leaves the window.
  *
- * An interceptor, not a guard, because only calls that pass validation count: Nest runs guards before
- * pipes, and interceptors around them. The call's place is reserved before the pipes run and released
- * when the call fails (a 400 for a bad query, a 404, an unavailable bank), so only answered reads count.
- * A reservation held by a call that will fail can make a concurrent fifth call wait: the limit is never
- * exceeded, in either direction of the race.
+ * Only calls that are answered count. Guards run before validation (Nest's pipes), so the guard reserves
+ * the call's place and registerUnattendedAccessHook releases it when the answer is an error (a 400 for a
+ * bad query, a 404, an unavailable bank), before that answer is sent. A reservation held by a call that
+ * then fails can make a concurrent call wait: the limit is never exceeded, whichever way the race goes.
  */
 @Injectable()
-export class UnattendedAccessInterceptor implements NestInterceptor {
+export class UnattendedAccessGuard implements CanActivate {
   constructor(
     private readonly redis: Redis,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     @Inject(LIMIT_CLOCK) private readonly clock: LimitClock,
   ) {}
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (request.headers[CUSTOMER_IP_HEADER] !== undefined) return next.handle();
+    if (request.headers[CUSTOMER_IP_HEADER] !== undefined) return true;
     const consent = request.consent;
-    if (!consent) throw new Error('UnattendedAccessInterceptor runs after ConsentGuard');
+    if (!consent) throw new Error('UnattendedAccessGuard runs after ConsentGuard');
     const accountId = (request.params as Record<string, string | undefined>).AccountId;
     const accounts = accountId ? [accountId] : consent.accountIds;
-    if (accounts.length === 0) return next.handle();
-    // ConsentGuard has checked the consent is the caller's. One hash tag per TPP keeps the keys of one call in one cluster slot.
+    if (accounts.length === 0) return true;
+    // ConsentGuard has checked the consent is the caller's. One hash tag per TPP keeps the keys of one
+    // call in one cluster slot.
     const keys = accounts.map((id) => `${this.config.redisPrefix}:unattended:{${consent.clientId}}:${id}`);
     const member = randomUUID();
     const waitMs = Number(await RESERVE.run(this.redis, keys, [this.clock(), UNATTENDED_WINDOW_MS, UNATTENDED_CALLS_PER_WINDOW, member]));
@@ -84,6 +95,24 @@ export class UnattendedAccessInterceptor implements NestInterceptor {
         Math.max(1, Math.ceil(waitMs / 1000)),
       );
     }
-    return next.handle().pipe(catchError((error: unknown) => from(RELEASE.run(this.redis, keys, [member])).pipe(mergeMap(() => throwError(() => error)))));
+    request.unattendedReservation = { keys, member };
+    return true;
   }
+}
+
+/**
+ * Releases an unattended call's reservation when its answer is an error, before the answer is sent: a
+ * Fastify onSend hook, which costs one property check on every other response (where a Nest interceptor
+ * would wrap each OB call in an observable chain).
+ */
+export function registerUnattendedAccessHook(fastify: FastifyInstance, redis: Redis): void {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const reservation = request.unattendedReservation;
+    if (reservation === undefined || reply.statusCode < 400) return done(null, payload);
+    request.unattendedReservation = undefined;
+    RELEASE.run(redis, reservation.keys, [reservation.member]).then(
+      () => done(null, payload),
+      (error: unknown) => done(error as Error),
+    );
+  });
 }
