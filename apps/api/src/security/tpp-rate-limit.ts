@@ -8,21 +8,24 @@ import { RedisScript } from './redis-script.js';
 /**
  * GCRA (generic cell rate algorithm) over one key per TPP: the key holds the TPP's theoretical arrival
  * time (TAT) in milliseconds. A TPP may send `limit` calls back to back, then one per 60000 / limit ms.
- * KEYS[1] the TPP's key; ARGV[1] now (ms), ARGV[2] emission interval (ms), ARGV[3] burst tolerance (ms).
- * Returns 0 when the call is admitted (and counted), else the milliseconds until it would be.
- * Written as a fragment the DPoP replay script can inline, so both stay one round trip.
+ * A Lua function, so the DPoP replay script can define it and call it with its own KEYS and ARGV, and
+ * both stay one EVALSHA: `tpp_rate_limit(key, now_ms, interval_ms, tolerance_ms)` returns 0 when the
+ * call is admitted (and counted), else the milliseconds until it would be.
  */
-export const TPP_RATE_LIMIT_LUA = `
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local tolerance = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-if tat - now > tolerance then return math.ceil(tat - now - tolerance) end
-tat = tat + interval
--- %.17g keeps every bit of the fractional TAT (tostring would round it to 14 digits).
-redis.call('SET', KEYS[1], string.format('%.17g', tat), 'PX', math.ceil(tat - now) + 1)
-return 0`;
+export const TPP_RATE_LIMIT_LUA_FUNCTION = `
+local function tpp_rate_limit(key, now, interval, tolerance)
+  local tat = tonumber(redis.call('GET', key) or '0')
+  if tat < now then tat = now end
+  if tat - now > tolerance then return math.ceil(tat - now - tolerance) end
+  tat = tat + interval
+  -- %.17g keeps every bit of the fractional TAT (tostring would round it to 14 digits).
+  redis.call('SET', key, string.format('%.17g', tat), 'PX', math.ceil(tat - now) + 1)
+  return 0
+end`;
+
+/** The rate limit alone: KEYS[1] the TPP's key; ARGV now, emission interval, burst tolerance (ms). */
+export const TPP_RATE_LIMIT_LUA = `${TPP_RATE_LIMIT_LUA_FUNCTION}
+return tpp_rate_limit(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))`;
 
 const SCRIPT = new RedisScript(TPP_RATE_LIMIT_LUA);
 
