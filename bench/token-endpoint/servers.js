@@ -33,7 +33,7 @@ const config = loadAuthServerConfig({
   API_URL,
   LOG_LEVEL: 'silent',
 });
-const credentials = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(config.secretsKey), transactionsPerAccount: 0, seed: 1 });
+const credentials = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(config.secretsKeys), transactionsPerAccount: 0, seed: 1 });
 const ours = await startAuthServer(config);
 
 const [row] = await db.dataSource.query(`SELECT client_metadata, roles FROM tpp WHERE client_id = $1`, [credentials.tpp.client_id]);

@@ -22,6 +22,7 @@ import { registerResponseSecurityHook } from './http/response-security.hook.js';
 import { RouteRegistry } from './http/route-registry.js';
 import { TransportExceptionFilter } from './http/transport-exception.filter.js';
 import { registerUnavailableAccountsHook } from './open-banking/unavailable-accounts.hook.js';
+import { registerUnattendedAccessHook } from './security/unattended-access.guard.js';
 
 /** A started API: where it listens, and how to stop it (HTTP server, then Redis and PostgreSQL). */
 export interface RunningApi {
@@ -45,6 +46,8 @@ const LEVELS: Record<ApiConfig['logLevel'], LogLevel[] | false> = {
 export interface StartApiOptions {
   /** Bank connectors besides the built-in ledger; by default those named in HTTP_BANK_CONNECTORS. */
   connectors?: BankConnector[];
+  /** The clock of the TPP rate limit and the unattended-access window (tests move it; default Date.now). */
+  limitClock?: () => number;
 }
 
 /**
@@ -62,7 +65,7 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
     throw error;
   }
   try {
-    return await startHttp(config, dataSource, redis, connectors);
+    return await startHttp(config, dataSource, redis, connectors, options.limitClock ?? Date.now);
   } catch (error) {
     redis.disconnect();
     await dataSource.destroy();
@@ -70,12 +73,12 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
   }
 }
 
-async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis, connectors: BankConnector[]): Promise<RunningApi> {
+async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis, connectors: BankConnector[], limitClock: () => number): Promise<RunningApi> {
   const publicUrl = new PublicUrl(config.apiUrl);
-  const keys = new EnvironmentKeyManagement(config.secretsKey);
+  const keys = new EnvironmentKeyManagement(config.secretsKeys);
   // request.ip follows X-Forwarded-For only through the proxies TRUST_PROXY names.
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimit, logger: false, trustProxy: trustedProxyPredicate(config.trustProxy) ?? false });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors, limitClock }), adapter, {
     logger: LEVELS[config.logLevel],
     abortOnError: false,
   });
@@ -88,6 +91,7 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
   registerUnavailableAccountsHook(fastify);
   registerAdminNetworkHook(fastify, config.adminAllowedCidrs);
   registerResponseSecurityHook(fastify, { https: new URL(config.apiUrl).protocol === 'https:' });
+  registerUnattendedAccessHook(fastify, redis);
   // Parses the Cookie header for the dashboard's and the admin console's session cookies.
   await app.register(fastifyCookie);
   app.useGlobalPipes(createValidationPipe());

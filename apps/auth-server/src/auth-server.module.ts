@@ -63,7 +63,7 @@ export class AuthServerModule {
         { provide: InteractionCsrf, useValue: new InteractionCsrf(options.interactionCsrfKey) },
         {
           provide: CredentialAuthenticator,
-          useFactory: () => new CredentialAuthenticator(options.dataSource, new EnvironmentKeyManagement(options.config.secretsKey), {
+          useFactory: () => new CredentialAuthenticator(options.dataSource, new EnvironmentKeyManagement(options.config.secretsKeys), {
               maxFailures: options.config.loginMaxFailures,
               lockoutSeconds: options.config.loginLockoutSeconds,
             }),

@@ -15,6 +15,8 @@ export interface ApiConfig extends PlatformConfig {
   adminAllowedCidrs: string[];
   /** Whether /docs serves the OpenAPI document and Swagger UI (off in production unless DOCS_ENABLED). */
   docsEnabled: boolean;
+  /** OB calls a TPP may make per minute, PSU present or not (a burst of this many, then a steady rate). */
+  tppRateLimitPerMinute: number;
 }
 
 // The sandbox's admin surfaces answer loopback and private networks; production names its own.
@@ -108,6 +110,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     bodyLimit: read.integer('API_BODY_LIMIT', 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
     pageSize: read.integer('API_PAGE_SIZE', 100, { min: 1, max: 1000 }),
     sessionIdleSeconds: read.integer('SESSION_IDLE_SECONDS', 300, { min: 30, max: 3600 }),
+    tppRateLimitPerMinute: read.integer('TPP_RATE_LIMIT_PER_MINUTE', 1200, { min: 1, max: 10_000_000 }),
   };
 }
 

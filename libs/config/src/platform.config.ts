@@ -1,6 +1,6 @@
-import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
 import { parseTrustProxy, TrustProxy } from './network-trust.js';
+import { readSecretsKeys, SecretsKey } from './secrets-keys.js';
 
 /** `sandbox` seeds demo data and prints credentials; `production` refuses both and requires real secrets. */
 export type PlatformMode = 'sandbox' | 'production';
@@ -13,7 +13,12 @@ export interface PlatformConfig {
   redisPrefix: string;
   /** Where sandbox credentials, generated dev keys and embedded data live. */
   dataDir: string;
-  /** AES-256-GCM key protecting customer secrets (TOTP seeds, card numbers) at rest. */
+  /**
+   * AES-256-GCM keys protecting customer secrets (TOTP seeds, card numbers) at rest, each with its id:
+   * the first encrypts, every one decrypts (SECRETS_KEYS, or SECRETS_KEY alone as id `default`).
+   */
+  secretsKeys: SecretsKey[];
+  /** The first of secretsKeys: the one that encrypts, and the root of keys derived for other uses. */
   secretsKey: Buffer;
   apiUrl: string;
   authServerUrl: string;
@@ -27,16 +32,10 @@ export interface PlatformConfig {
   trustProxy: TrustProxy;
 }
 
-// Only for sandbox mode: a well-known development key so the sandbox starts without setup.
-// Production refuses to start without SECRETS_KEY.
-const SANDBOX_SECRETS_KEY = Buffer.alloc(32, 0x5a).toString('base64');
-
 export function loadPlatformConfig(env: Record<string, string | undefined> = process.env): PlatformConfig {
   const read = new EnvReader(env);
   const mode = read.oneOf('CONSENTRY_MODE', ['sandbox', 'production'] as const, 'sandbox');
-  if (mode === 'production' && read.raw('SECRETS_KEY') === undefined) {
-    throw new ConfigError('SECRETS_KEY', 'is required in production mode');
-  }
+  const secretsKeys = readSecretsKeys(read, mode);
   const apiPort = read.port('API_PORT', 3000);
   const authPort = read.port('AUTH_SERVER_PORT', 3001);
   const workerPort = read.port('WORKER_PORT', 3002);
@@ -46,7 +45,8 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
     redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     redisPrefix: read.string('REDIS_PREFIX', 'consentry'),
     dataDir: read.string('CONSENTRY_DATA_DIR', '.data'),
-    secretsKey: read.key('SECRETS_KEY', 32, mode === 'sandbox' ? SANDBOX_SECRETS_KEY : undefined),
+    secretsKeys,
+    secretsKey: secretsKeys[0]!.key,
     apiUrl: read.url('API_URL', `http://localhost:${apiPort}`),
     authServerUrl: read.url('AUTH_SERVER_URL', `http://localhost:${authPort}`),
     workerHealthUrl: `http://localhost:${workerPort}/health`,

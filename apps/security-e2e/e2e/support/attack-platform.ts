@@ -24,13 +24,13 @@ export interface AttackPlatform extends TestPlatform {
 export const AISP = '/open-banking/v4.0/aisp';
 export const ALL_READ_PERMISSIONS = ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'];
 
-export async function startAttackPlatform(label: string, options: { transactionsPerAccount?: number } = {}): Promise<AttackPlatform> {
+export async function startAttackPlatform(label: string, options: { transactionsPerAccount?: number; env?: Record<string, string> } = {}): Promise<AttackPlatform> {
   const platform = await startTestPlatform(`attack_${label}`, {
     secretsKey: Buffer.alloc(32, 0x61),
     transactionsPerAccount: options.transactionsPerAccount ?? 8,
     seed: 11,
     // Everything the apps log, so the log scan has every line to search.
-    env: { LOG_LEVEL: 'debug' },
+    env: { LOG_LEVEL: 'debug', ...options.env },
   });
   try {
     const tppBCredentials = await createSandboxTppKeys(`attack-tpp-b-${label}`, 'Attack TPP B', 'https://tpp-b.localhost/callback');
