@@ -5,6 +5,7 @@ import { AddressInfo } from 'node:net';
 
 import { AuthServerConfig } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
+import { capPasswordHashing } from '@consentry/identity';
 import helmet from '@fastify/helmet';
 import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -56,6 +57,7 @@ function issuerFor(config: AuthServerConfig, port: number): string {
  * PostgreSQL and Redis must answer, or it fails with one StartupError line.
  */
 export async function startAuthServer(config: AuthServerConfig): Promise<RunningAuthServer> {
+  capPasswordHashing(config.passwordHashConcurrency);
   const dataSource: DataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-auth-server' });
   let redis: Redis | undefined;
   const clientCache = new TppClientCache(config.tppCacheSeconds);
