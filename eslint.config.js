@@ -44,7 +44,7 @@ export default [
     // The platform's end-to-end tests drive it with the same launcher and journey scripts as `npm start`
     // and `npm run demo` (plain JS under scripts/, outside any project), and run the apps as processes:
     // they may import libs but never an app.
-    files: ['apps/platform-e2e/**/*.ts'],
+    files: ['apps/platform-e2e/**/*.ts', 'apps/security-e2e/**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': 'off',
       'no-restricted-imports': [

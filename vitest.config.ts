@@ -51,6 +51,21 @@ export default defineConfig({
         resolve,
         ssr,
         test: {
+          // The attack suite (npm run test:security): the built apps as processes, attacked case by case.
+          name: 'security',
+          include: ['apps/security-e2e/e2e/**/*.security-spec.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          fileParallelism: true,
+        },
+      },
+      {
+        plugins,
+        resolve,
+        ssr,
+        test: {
           // Fault drills kill and restart servers on timers: they run last and one at a time, so the
           // rest of the suite does not starve the processes they are timing.
           name: 'fault-drills',

@@ -27,6 +27,8 @@ export interface TestPlatformOptions {
   secretsKey: Buffer;
   transactionsPerAccount: number;
   seed: number;
+  /** Variables that override the platform's defaults (e.g. LOG_LEVEL). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function startTestPlatform(label: string, options: TestPlatformOpti
       API_URL: `http://localhost:${apiPort}`,
       AUTH_SERVER_URL: `http://localhost:${authPort}`,
       LOG_LEVEL: 'warn',
+      ...options.env,
     };
     const output: string[] = [];
     const apps = await startApps(env, { onOutput: (app, line) => output.push(`[${app}] ${line}`) });

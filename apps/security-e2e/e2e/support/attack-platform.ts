@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto';
+
+import { createSandboxTppKeys, registerTpp, SandboxPsuCredentials, SandboxTppCredentials } from '@consentry/sandbox';
+import { TestDatabase } from '@consentry/testing';
+import { calculateJwkThumbprint, CryptoKey, exportJWK, generateKeyPair, JWK, SignJWT } from 'jose';
+import { expect } from 'vitest';
+
+import { authorizeAsPsu, freshTotpCode, TppClient } from '../../../../scripts/journey.js';
+import { startTestPlatform, TestPlatform } from '../../../platform-e2e/e2e/support/test-platform.js';
+
+/**
+ * The attack suite's platform: the three apps as processes from their builds (as `npm start` runs
+ * them), on a database and Redis prefix of their own, with two TPPs (the sandbox TPP "A" and a second
+ * TPP "B") so cross-tenant cases have a victim and an attacker.
+ */
+export interface AttackPlatform extends TestPlatform {
+  tppB: TppClient;
+  tppBCredentials: SandboxTppCredentials;
+  /** Every secret the run created or was handed (passwords, seeds, private keys, tokens): the log scan looks for each. */
+  secrets: Set<string>;
+}
+
+export const AISP = '/open-banking/v4.0/aisp';
+export const ALL_READ_PERMISSIONS = ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'];
+
+export async function startAttackPlatform(label: string, options: { transactionsPerAccount?: number } = {}): Promise<AttackPlatform> {
+  const platform = await startTestPlatform(`attack_${label}`, {
+    secretsKey: Buffer.alloc(32, 0x61),
+    transactionsPerAccount: options.transactionsPerAccount ?? 8,
+    seed: 11,
+    // Everything the apps log, so the log scan has every line to search.
+    env: { LOG_LEVEL: 'debug' },
+  });
+  try {
+    const tppBCredentials = await createSandboxTppKeys(`attack-tpp-b-${label}`, 'Attack TPP B', 'https://tpp-b.localhost/callback');
+    await platform.db.dataSource.transaction((manager) => registerTpp(manager, tppBCredentials, ['AISP', 'PISP', 'CBPII']));
+    const tppB = await TppClient.create({ issuer: platform.env.AUTH_SERVER_URL!, apiUrl: platform.env.API_URL!, tpp: tppBCredentials });
+    const secrets = new Set<string>();
+    for (const psu of platform.sandbox.psus) secrets.add(psu.password).add(psu.totpSecret);
+    secrets.add(platform.sandbox.admin.password).add(platform.sandbox.admin.totpSecret);
+    for (const creds of [platform.sandbox.tpp, tppBCredentials]) {
+      for (const key of creds.jwks.keys) if (typeof key.d === 'string') secrets.add(key.d);
+    }
+    return { ...platform, tppB, tppBCredentials, secrets };
+  } catch (error) {
+    await platform.stop();
+    throw error;
+  }
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON when the body is JSON, else the text ('' when empty). */
+  body: JsonValue;
+  text: string;
+}
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A plain HTTP request with nothing added: what an attacker's own client sends. */
+export async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpResult> {
+  const response = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body, redirect: 'manual' });
+  const text = await response.text();
+  let body: JsonValue = text;
+  if ((response.headers.get('content-type') ?? '').includes('json') && text !== '') {
+    try {
+      body = JSON.parse(text) as JsonValue;
+    } catch {
+      body = text;
+    }
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+/** The OB error code of the first error in an OBErrorResponse1 body. */
+export function obErrorCode(result: HttpResult): string | undefined {
+  const body = result.body as { Errors?: Array<{ ErrorCode?: string }> } | string;
+  return typeof body === 'object' && body !== null ? body.Errors?.[0]?.ErrorCode : undefined;
+}
+
+/** The OAuth `error` of an oidc-provider answer. */
+export function oauthError(result: HttpResult): string | undefined {
+  const body = result.body as { error?: string } | string;
+  return typeof body === 'object' && body !== null ? body.error : undefined;
+}
+
+/** A DPoP key pair the attacker holds, with its public JWK and RFC 7638 thumbprint. */
+export interface AttackerKey {
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+  jkt: string;
+  alg: 'ES256' | 'PS256';
+}
+
+export async function attackerKey(alg: 'ES256' | 'PS256' = 'ES256'): Promise<AttackerKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  return { privateKey, publicJwk, jkt: await calculateJwkThumbprint(publicJwk), alg };
+}
+
+export interface ProofOptions {
+  htm: string;
+  htu: string;
+  accessToken?: string;
+  iat?: number;
+  jti?: string;
+  typ?: string;
+  /** A different public JWK in the header than the signing key's. */
+  jwk?: JWK;
+  extraClaims?: Record<string, unknown>;
+}
+
+/** A DPoP proof (RFC 9449) signed by `key`, with any part overridable to build a bad one. */
+export async function dpopProof(key: AttackerKey, options: ProofOptions): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  const claims: Record<string, unknown> = {
+    htm: options.htm,
+    htu: options.htu,
+    ...(options.accessToken ? { ath: createHash('sha256').update(options.accessToken).digest('base64url') } : {}),
+    ...options.extraClaims,
+  };
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: key.alg, typ: options.typ ?? 'dpop+jwt', jwk: options.jwk ?? key.publicJwk })
+    .setIssuedAt(options.iat ?? Math.floor(Date.now() / 1000))
+    .setJti(options.jti ?? randomUUID())
+    .sign(key.privateKey);
+}
+
+/** Base64url of a JSON value: for hand-built tokens (alg none, tampered claims). */
+export function b64json(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** The decoded payload of a compact JWS. */
+export function claimsOf(jwt: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+}
+
+export interface AuthorisedConsent {
+  consentId: string;
+  accessToken: string;
+  refreshToken?: string;
+  accountIds: string[];
+  psu: SandboxPsuCredentials;
+}
+
+/** A consent created by `tpp` and approved by `psu` with SCA for `accountIds` (default: the PSU's first account). */
+export async function authorisedConsent(
+  platform: AttackPlatform,
+  tpp: TppClient,
+  options: { permissions?: string[]; psu?: SandboxPsuCredentials; accountIds?: string[] } = {},
+): Promise<AuthorisedConsent> {
+  const psu = options.psu ?? platform.sandbox.psus[0]!;
+  const accountIds = options.accountIds ?? [psu.accounts[0]!.accountId];
+  const cc = await tpp.clientCredentialsToken();
+  const created = await tpp.createConsent(cc.access_token, options.permissions ?? ALL_READ_PERMISSIONS, new Date(Date.now() + 86_400_000).toISOString());
+  expect(created.status).toBe(201);
+  const consentId = created.body.Data.ConsentId as string;
+  const request = await tpp.pushAuthorizationRequest(consentId);
+  const outcome = await authorizeAsPsu({
+    authorizationUrl: request.url,
+    issuer: platform.env.AUTH_SERVER_URL!,
+    psu,
+    otp: () => freshTotpCode(psu.totpSecret),
+    accountIds,
+  });
+  expect(outcome.redirect?.searchParams.get('error')).toBeNull();
+  const tokens = await tpp.exchangeCode(outcome.redirect!, request);
+  platform.secrets.add(tokens.access_token);
+  if (tokens.refresh_token) platform.secrets.add(tokens.refresh_token);
+  return { consentId, accessToken: tokens.access_token, refreshToken: tokens.refresh_token, accountIds, psu };
+}
+
+/** A client-credentials token of `tpp`, remembered as a secret for the log scan. */
+export async function clientCredentials(platform: AttackPlatform, tpp: TppClient, scope = 'accounts'): Promise<string> {
+  const token = (await tpp.clientCredentialsToken(scope)).access_token as string;
+  platform.secrets.add(token);
+  return token;
+}
+
+// Tables no endpoint writes as a side effect of a refusal we assert on; the audit tables are compared
+// by event (below), and oidc_model by its models (the login throttle's counters are expected writes).
+const NOT_FINGERPRINTED = new Set(['audit_outbox', 'audit_log', 'audit_retention_cut', 'audit_checkpoint', 'migrations', 'typeorm_metadata']);
+
+export interface WriteExpectation {
+  /** Audit event types the refusal itself records (e.g. a failed sign-in): exactly these, no others. */
+  audit?: string[];
+  /** Tables allowed to change (e.g. a counter the refusal is meant to bump). */
+  ignoreTables?: string[];
+  /** oidc_model models allowed to change. */
+  ignoreModels?: string[];
+}
+
+interface Snapshot {
+  tables: Map<string, string>;
+  eventIds: Set<string>;
+}
+
+async function snapshot(db: TestDatabase, expectation: WriteExpectation): Promise<Snapshot> {
+  const ignoredTables = new Set([...NOT_FINGERPRINTED, ...(expectation.ignoreTables ?? [])]);
+  const ignoredModels = ['LoginThrottle', ...(expectation.ignoreModels ?? [])];
+  const names: Array<{ table_name: string }> = await db.dataSource.query(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
+  );
+  const tables = new Map<string, string>();
+  for (const { table_name: table } of names) {
+    if (ignoredTables.has(table)) continue;
+    const where = table === 'oidc_model' ? `WHERE NOT (model = ANY($1))` : '';
+    const rows: Array<{ fingerprint: string }> = await db.dataSource.query(
+      `SELECT count(*) || ':' || coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))), '') AS fingerprint FROM "${table}" t ${where}`,
+      table === 'oidc_model' ? [ignoredModels] : [],
+    );
+    tables.set(table, rows[0]!.fingerprint);
+  }
+  const events: Array<{ event_id: string }> = await db.dataSource.query(`SELECT event_id FROM audit_outbox UNION SELECT event_id FROM audit_log`);
+  return { tables, eventIds: new Set(events.map((e) => e.event_id)) };
+}
+
+async function auditTypes(db: TestDatabase, eventIds: string[]): Promise<string[]> {
+  if (eventIds.length === 0) return [];
+  const rows: Array<{ type: string }> = await db.dataSource.query(
+    `SELECT event->>'type' AS type FROM audit_outbox WHERE event_id = ANY($1::uuid[])
+     UNION ALL SELECT event_type FROM audit_log WHERE event_id = ANY($1::uuid[]) AND event_id NOT IN (SELECT event_id FROM audit_outbox WHERE event_id = ANY($1::uuid[]))`,
+    [eventIds],
+  );
+  return rows.map((r) => r.type).sort();
+}
+
+// Audit events are written after the response on some paths (group commits): a refusal that wrongly
+// wrote one would show it within this grace.
+const SETTLE_MS = 300;
+
+/**
+ * Runs `action` and asserts that it wrote nothing: every application table's rows are unchanged and no
+ * audit event appeared, except the audit event types (and tables) the expectation names.
+ */
+export async function expectNothingWritten<T>(platform: AttackPlatform, action: () => Promise<T>, expectation: WriteExpectation = {}): Promise<T> {
+  const before = await snapshot(platform.db, expectation);
+  const result = await action();
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  const after = await snapshot(platform.db, expectation);
+  const changed = [...after.tables].filter(([table, fingerprint]) => before.tables.get(table) !== fingerprint).map(([table]) => table);
+  expect(changed, 'tables written by a refused request').toEqual([]);
+  const added = [...after.eventIds].filter((id) => !before.eventIds.has(id));
+  expect(await auditTypes(platform.db, added), 'audit events recorded by a refused request').toEqual([...(expectation.audit ?? [])].sort());
+  return result;
+}
+
+/** Every secret the run knows of that appears in any app's output, masked for the failure message. */
+export function secretsInLogs(platform: AttackPlatform): string[] {
+  const found: string[] = [];
+  const output = platform.output.join('\n');
+  for (const secret of platform.secrets) {
+    if (secret.length >= 6 && output.includes(secret)) found.push(`${secret.slice(0, 3)}…(${secret.length} chars)`);
+  }
+  return found;
+}
