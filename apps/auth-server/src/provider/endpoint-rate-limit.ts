@@ -9,8 +9,6 @@ export interface EndpointRateLimits {
   perIp: number;
 }
 
-type Verdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
-
 const WINDOW_SECONDS = 60;
 // oidc-provider's own limit for the form bodies it reads.
 const FORM_LIMIT = 56 * 1024;
