@@ -81,7 +81,15 @@ describe('rate limits of /token, /request and /register per client IP', () => {
     expect(register.status).toBe(429);
     expect(await register.json()).toEqual({ error: TOO_MANY, error_description: 'too many requests from this address' });
     expect(Number(register.headers.get('retry-after'))).toBeGreaterThan(0);
-    // Other endpoints are not limited: discovery still answers.
+    // Other endpoints are not limited: discovery still answers, and introspection and revocation (under
+    // /token/) reach the provider, which asks for client authentication.
     expect((await fetch(`${issuer}/.well-known/openid-configuration`)).status).toBe(200);
+    for (const path of ['/token/introspection', '/token/revocation']) {
+      const answer = await postForm(`${issuer}${path}`, { token: 'not-a-token' });
+      expect({ status: answer.status, body: answer.body }).toEqual({
+        status: 400,
+        body: { error: 'invalid_request', error_description: 'no client authentication mechanism provided' },
+      });
+    }
   });
 });

@@ -12,11 +12,28 @@ export interface EndpointRateLimits {
 const WINDOW_SECONDS = 60;
 // oidc-provider's own limit for the form bodies it reads.
 const FORM_LIMIT = 56 * 1024;
-const LIMITED = /^\/(token|request|register)(\/|\?|$)/;
 
-// One round trip, atomic: count the hit, start the window on the first one, answer the seconds left.
-const HIT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return {n, redis.call('TTL', KEYS[1])}`;
-const PEEK = `return {tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('TTL', KEYS[1])}`;
+// One round trip, atomic: count the address's request (starting its window on the first), then count
+// (ARGV[2] = 1) or only read the client's window; answer both counts and the seconds left of each.
+const CHECK = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('TTL', KEYS[1])
+if #KEYS < 2 then return {n, ttl, 0, 0} end
+local c
+if ARGV[2] == '1' then
+  c = redis.call('INCR', KEYS[2])
+  if c == 1 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end
+else
+  c = tonumber(redis.call('GET', KEYS[2]) or '0')
+end
+return {n, ttl, c, redis.call('TTL', KEYS[2])}`;
+const HIT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n`;
+
+interface RateCommands {
+  consentryRateCheck(numberOfKeys: number, ...args: Array<string | number>): Promise<number[]>;
+  consentryRateHit(key: string, windowSeconds: number): Promise<number>;
+}
 
 /**
  * Rate limits of `/token`, `/request` (PAR) and `/register`, per client IP and per client, in fixed
@@ -29,18 +46,25 @@ const PEEK = `return {tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('T
  * allowance by naming it; every request is checked against the window of the client it names.
  */
 export class EndpointRateLimit {
+  private readonly commands: RateCommands;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix: string,
     private readonly limits: EndpointRateLimits,
-  ) {}
+  ) {
+    // Sent once, then run by its SHA (EVALSHA).
+    redis.defineCommand('consentryRateCheck', { lua: CHECK });
+    redis.defineCommand('consentryRateHit', { lua: HIT, numberOfKeys: 1 });
+    this.commands = redis as unknown as RateCommands;
+  }
 
   /** Counts authenticated clients' requests from the provider's events. */
   watch(provider: Provider): void {
     const count = (ctx: { oidc?: { client?: { clientId: string } } }, error?: { error?: string }) => {
       const clientId = ctx.oidc?.client?.clientId;
       // The client is known before its authentication is checked: a failed one is not that client's request.
-      if (clientId && error?.error !== 'invalid_client') void this.hit(`client:${clientId}`).catch(() => undefined);
+      if (clientId && error?.error !== 'invalid_client') void this.commands.consentryRateHit(this.key(`client:${clientId}`), WINDOW_SECONDS).catch(() => undefined);
     };
     provider.on('grant.success', (ctx) => count(ctx));
     provider.on('grant.error', (ctx, error) => count(ctx, error));
@@ -64,42 +88,36 @@ export class EndpointRateLimit {
   /** true: refused; false: serve as it is; a Buffer: serve, the form having been read. */
   private async refuse(req: IncomingMessage & { ip?: string }, res: ServerResponse): Promise<boolean | Buffer> {
     const url = req.url ?? '';
-    const endpoint = LIMITED.exec(url)?.[1];
+    const endpoint = limitedEndpoint(url);
     if (!endpoint) return false;
-    const byIp = await this.hit(`ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`);
-    if (byIp.count > this.limits.perIp) return this.tooMany(res, byIp.ttl, 'too many requests from this address');
-
-    let clientId: string | undefined;
+    let body: Buffer | undefined;
+    let clientKey: string | undefined;
+    let countClient = false;
     if (endpoint === 'register') {
-      // Registration management names the client in the path (the token is checked by the controller).
-      clientId = /^\/register\/([^/?]+)/.exec(url)?.[1];
-      if (clientId) {
-        const byClient = await this.hit(`register:${decodeURIComponent(clientId)}`);
-        if (byClient.count > this.limits.perClient) return this.tooMany(res, byClient.ttl, 'too many requests for this client');
+      // Registration management names the client in the path (the token is checked by the controller),
+      // in a window of its own: a request there cannot spend the client's token allowance.
+      const named = /^\/register\/([^/?]+)/.exec(url)?.[1];
+      if (named) {
+        clientKey = `register:${decodeURIComponent(named)}`;
+        countClient = true;
       }
-      return false;
+    } else if (req.method === 'POST' && (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      body = await readForm(req);
+      if (body === undefined) {
+        sendOAuthError(res, 400, { error: 'invalid_request', error_description: 'failed to parse the request body' });
+        return true;
+      }
+      const claimed = claimedClientId(new URLSearchParams(body.toString('utf8')));
+      if (claimed) clientKey = `client:${claimed}`;
     }
-    if (req.method !== 'POST' || !(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return false;
-    const body = await readForm(req);
-    if (body === undefined) {
-      sendOAuthError(res, 400, { error: 'invalid_request', error_description: 'failed to parse the request body' });
-      return true;
-    }
-    clientId = claimedClientId(new URLSearchParams(body.toString('utf8')));
-    if (!clientId) return body;
-    const byClient = await this.peek(`client:${clientId}`);
-    if (byClient.count >= this.limits.perClient) return this.tooMany(res, byClient.ttl, 'too many requests from this client');
-    return body;
-  }
-
-  private async hit(key: string): Promise<{ count: number; ttl: number }> {
-    const [count, ttl] = (await this.redis.eval(HIT, 1, this.key(key), WINDOW_SECONDS)) as [number, number];
-    return { count, ttl };
-  }
-
-  private async peek(key: string): Promise<{ count: number; ttl: number }> {
-    const [count, ttl] = (await this.redis.eval(PEEK, 1, this.key(key))) as [number, number];
-    return { count, ttl };
+    const address = this.key(`ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`);
+    const [byIp, ipTtl, byClient, clientTtl] = clientKey
+      ? await this.commands.consentryRateCheck(2, address, this.key(clientKey), WINDOW_SECONDS, countClient ? '1' : '0')
+      : await this.commands.consentryRateCheck(1, address, WINDOW_SECONDS, '0');
+    if (byIp! > this.limits.perIp) return this.tooMany(res, ipTtl!, 'too many requests from this address');
+    // A counted request is over the limit past it; a peeked window is full at it.
+    if (clientKey && byClient! > this.limits.perClient - (countClient ? 0 : 1)) return this.tooMany(res, clientTtl!, 'too many requests from this client');
+    return body ?? false;
   }
 
   private key(key: string): string {
@@ -110,6 +128,14 @@ export class EndpointRateLimit {
     sendOAuthError(res, 429, { error: 'temporarily_unavailable', error_description: description }, Math.max(1, ttl));
     return true;
   }
+}
+
+/** `/token` and `/request` exactly (introspection and revocation live under /token/ and are not limited), `/register` and below. */
+function limitedEndpoint(url: string): 'token' | 'register' | undefined {
+  const path = url.split('?', 1)[0];
+  if (path === '/token' || path === '/request') return 'token';
+  if (path === '/register' || path?.startsWith('/register/')) return 'register';
+  return undefined;
 }
 
 /** The client a token or PAR request names: `client_id`, or the client assertion's `sub` (not yet verified). */
