@@ -100,6 +100,16 @@ describe('the sign-in throttle', () => {
     await expect(authenticator.authenticatePsu(attempt('user-8', 'wrong'))).resolves.toMatchObject({ ok: false, reason: 'throttled' });
   });
 
+  it('removes expired counters as failures come, so spraying usernames does not grow the table without end', async () => {
+    await db.dataSource.query(
+      `INSERT INTO login_throttle (key, failures, expires_at) SELECT 'psu:old-' || i, 1, now() - interval '1 minute' FROM generate_series(1, 30) i`,
+    );
+    await authenticator.authenticatePsu(attempt('nobody-here', 'wrong'));
+    await authenticator.authenticatePsu(attempt('nobody-here', 'wrong'));
+    const [{ expired }] = await db.dataSource.query(`SELECT count(*)::int AS expired FROM login_throttle WHERE expires_at <= now()`);
+    expect(expired).toBe(0);
+  });
+
   it('keeps no username in clear', async () => {
     await authenticator.authenticatePsu(attempt('typed-my-password-here', 'wrong'));
     const rows: Array<{ key: string }> = await db.dataSource.query(`SELECT key FROM login_throttle`);
