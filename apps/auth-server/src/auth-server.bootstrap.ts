@@ -22,6 +22,7 @@ import { RedisReplayMarkers } from './provider/replay-markers.js';
 import { loadServerSecrets } from './provider/server-secrets.js';
 import { loadSigningJwks } from './provider/signing-keys.js';
 import { TppChangeListener, TppClientCache } from './provider/tpp-client.cache.js';
+import { addRegistrationRequestParser } from './registration/registration-request.parser.js';
 import { loadTrustedDirectory, readPublicJwksFile } from './registration/trusted-directory.js';
 
 export interface RunningAuthServer {
@@ -80,12 +81,14 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
     ]);
     if (config.tppCacheSeconds > 0) await tppChanges.start();
     const providerRef = new OidcProviderRef();
+    const replayMarkers = new RedisReplayMarkers(redis, config.redisPrefix);
     const app = await NestFactory.create<NestFastifyApplication>(
-      AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey, trustedDirectory }),
+      AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey, trustedDirectory, replayMarkers }),
       new FastifyAdapter({ trustProxy: config.trustProxy, bodyLimit: 64 * 1024 }),
       { logger: LOG_LEVELS[config.logLevel], abortOnError: false },
     );
     const fastify = app.getHttpAdapter().getInstance();
+    addRegistrationRequestParser(fastify);
     fastify.addHook('onRequest', async (request, reply) => {
       // On the raw response, so it is also sent when a reply is handed to oidc-provider.
       reply.raw.setHeader(FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf(request.headers[FAPI_INTERACTION_ID_HEADER]));
@@ -140,7 +143,7 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
       dataSource,
       jwks,
       secrets,
-      replayMarkers: new RedisReplayMarkers(redis, config.redisPrefix),
+      replayMarkers,
       clientCache,
       registration: trustedDirectory !== undefined,
       apiClient: apiClientJwks ? { clientId: config.apiClientId, jwks: apiClientJwks as JWKS } : undefined,

@@ -12,6 +12,8 @@ import { InteractionActivity } from './interactions/interaction-activity.js';
 import { InteractionCsrf } from './interactions/interaction-csrf.js';
 import { InteractionController } from './interactions/interaction.controller.js';
 import { OidcProviderRef } from './provider/oidc-provider.ref.js';
+import { RedisReplayMarkers } from './provider/replay-markers.js';
+import { RegistrationRequestVerifier } from './registration/registration-request.verifier.js';
 import { RegistrationController } from './registration/registration.controller.js';
 import { RegistrationService } from './registration/registration.service.js';
 import { SoftwareStatementVerifier, TrustedDirectory } from './registration/software-statement.verifier.js';
@@ -23,6 +25,8 @@ export interface AuthServerModuleOptions {
   interactionCsrfKey: Buffer;
   /** The directory trusted for software statements; without one, dynamic registration is off. */
   trustedDirectory?: TrustedDirectory;
+  /** Single-use markers (Redis), here for the registration requests' `jti`s. */
+  replayMarkers: RedisReplayMarkers;
 }
 
 /**
@@ -34,7 +38,16 @@ export class AuthServerModule {
   static register(options: AuthServerModuleOptions): DynamicModule {
     const { config, trustedDirectory } = options;
     const registration = trustedDirectory
-      ? { controllers: [RegistrationController], providers: [{ provide: SoftwareStatementVerifier, useValue: new SoftwareStatementVerifier(trustedDirectory) }, RegistrationService] }
+      ? {
+          controllers: [RegistrationController],
+          providers: [
+            {
+              provide: RegistrationRequestVerifier,
+              useValue: new RegistrationRequestVerifier(new SoftwareStatementVerifier(trustedDirectory, config.ssaMaxAgeDays), options.replayMarkers),
+            },
+            RegistrationService,
+          ],
+        }
       : { controllers: [], providers: [] };
     return {
       module: AuthServerModule,

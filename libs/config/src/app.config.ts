@@ -42,6 +42,8 @@ export interface AuthServerConfig extends PlatformConfig {
    * notification be lost. 0 reads the row on every request.
    */
   tppCacheSeconds: number;
+  /** Days a software statement stays usable for registration after its `iat`, whatever its own `exp`. */
+  ssaMaxAgeDays: number;
 }
 
 export interface WorkerConfig extends PlatformConfig {
@@ -125,6 +127,7 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
     // PSD2 RTS Art. 4(3)(d): at most 5 minutes without activity after authentication.
     interactionIdleSeconds: read.integer('INTERACTION_IDLE_SECONDS', 300, { min: 5, max: 300 }),
     tppCacheSeconds: read.integer('TPP_CACHE_SECONDS', 30, { min: 0, max: 300 }),
+    ssaMaxAgeDays: read.integer('SSA_MAX_AGE_DAYS', 30, { min: 1, max: 365 }),
   };
 }
 

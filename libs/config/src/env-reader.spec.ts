@@ -69,6 +69,7 @@ describe('loadAuthServerConfig', () => {
       tppCacheSeconds: 30,
       oauthRateLimitPerClient: 600,
       oauthRateLimitPerIp: 1200,
+      ssaMaxAgeDays: 30,
     });
     expect(config.softwareStatementJwksFile).toBeUndefined();
     expect(config.softwareStatementIssuer).toBeUndefined();
@@ -88,6 +89,7 @@ describe('loadAuthServerConfig', () => {
       TPP_CACHE_SECONDS: '0',
       OAUTH_RATE_LIMIT_PER_CLIENT: '60',
       OAUTH_RATE_LIMIT_PER_IP: '120',
+      SSA_MAX_AGE_DAYS: '7',
     });
     expect(config).toMatchObject({
       softwareStatementJwksFile: '/etc/consentry/directory.jwks.json',
@@ -100,6 +102,7 @@ describe('loadAuthServerConfig', () => {
       tppCacheSeconds: 0,
       oauthRateLimitPerClient: 60,
       oauthRateLimitPerIp: 120,
+      ssaMaxAgeDays: 7,
     });
   });
 
@@ -110,6 +113,11 @@ describe('loadAuthServerConfig', () => {
   it('refuses a login limit that is not a positive whole number', () => {
     expect(() => loadAuthServerConfig({ ...base, LOGIN_IP_MAX_FAILURES: '0' })).toThrow(new ConfigError('LOGIN_IP_MAX_FAILURES', 'must be at least 1'));
     expect(() => loadAuthServerConfig({ ...base, LOGIN_IP_WINDOW_SECONDS: 'soon' })).toThrow(new ConfigError('LOGIN_IP_WINDOW_SECONDS', 'must be a whole number (got "soon")'));
+  });
+
+  it('refuses a software statement age that is not 1-365 days', () => {
+    expect(() => loadAuthServerConfig({ ...base, SSA_MAX_AGE_DAYS: '0' })).toThrow(new ConfigError('SSA_MAX_AGE_DAYS', 'must be at least 1'));
+    expect(() => loadAuthServerConfig({ ...base, SSA_MAX_AGE_DAYS: '366' })).toThrow(new ConfigError('SSA_MAX_AGE_DAYS', 'must be at most 365'));
   });
 
   it('refuses a TPP cache longer than 300 s', () => {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createSandboxTppKeys, registerTpp, SandboxPsuCredentials, SandboxTppCredentials } from '@consentry/sandbox';
 import { TestDatabase } from '@consentry/testing';
 import { calculateJwkThumbprint, CryptoKey, exportJWK, generateKeyPair, JWK, SignJWT } from 'jose';
+import { getDPoPHandle } from 'openid-client';
 import { expect } from 'vitest';
 
 import { authorizeAsPsu, freshTotpCode, TppClient } from '../../../../scripts/journey.js';
@@ -255,4 +256,43 @@ export function secretsInLogs(platform: AttackPlatform): string[] {
     if (secret.length >= 6 && output.includes(secret)) found.push(`${secret.slice(0, 3)}…(${secret.length} chars)`);
   }
   return found;
+}
+
+/** A TPP client whose DPoP key the test holds: its tokens are bound to `key`, so proofs for them can be built by hand (bad ones too). */
+export interface KeyedTppClient {
+  client: TppClient;
+  key: AttackerKey;
+  /** The same key as a private JWK (for a proof that wrongly carries it in its header). */
+  privateJwk: JWK;
+}
+
+export async function tppWithKnownDpopKey(platform: AttackPlatform, credentials: SandboxTppCredentials): Promise<KeyedTppClient> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const privateJwk = await exportJWK(privateKey);
+  platform.secrets.add(privateJwk.d!);
+  const base = await TppClient.create({ issuer: platform.env.AUTH_SERVER_URL!, apiUrl: platform.env.API_URL!, tpp: credentials });
+  const client = new TppClient(base.config, platform.env.API_URL!, credentials, getDPoPHandle(base.config, { privateKey, publicKey }));
+  return { client, key: { privateKey, publicJwk, jkt: await calculateJwkThumbprint(publicJwk), alg: 'ES256' }, privateJwk };
+}
+
+/**
+ * An API call with exactly the Authorization and DPoP headers given (nothing added), as a thief or a
+ * TPP reading on its own sends it: without x-fapi-customer-ip-address unless `headers` has it.
+ */
+export function apiCall(
+  platform: AttackPlatform,
+  method: string,
+  path: string,
+  options: { authorization?: string; dpop?: string; headers?: Record<string, string> } = {},
+): Promise<HttpResult> {
+  return send(`${platform.env.API_URL!}${path}`, {
+    method,
+    headers: {
+      accept: 'application/json',
+      ...(options.authorization ? { authorization: options.authorization } : {}),
+      ...(options.dpop ? { dpop: options.dpop } : {}),
+      ...options.headers,
+    },
+  });
 }
