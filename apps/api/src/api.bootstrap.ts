@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { BankConnector } from '@consentry/banking';
 import { type ApiConfig, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
-import { EnvironmentKeyManagement } from '@consentry/identity';
+import { capPasswordHashing, EnvironmentKeyManagement } from '@consentry/identity';
 import { createValidationPipe } from '@consentry/validation';
 import fastifyCookie from '@fastify/cookie';
 import { LogLevel } from '@nestjs/common';
@@ -56,6 +56,7 @@ export interface StartApiOptions {
  */
 export async function startApi(config: ApiConfig, options: StartApiOptions = {}): Promise<RunningApi> {
   const connectors = options.connectors ?? httpBankConnectorsFromEnv();
+  capPasswordHashing(config.passwordHashConcurrency);
   const dataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-api' });
   let redis: Redis;
   try {

@@ -46,7 +46,16 @@ class InfrastructureModule {
       { provide: PublicUrl, useValue: deps.publicUrl },
       // Each bank is served by the connector its aspsp.connector names: the built-in ledger, or another kind.
       { provide: AggregatedBank, useFactory: () => new AggregatedBank(deps.dataSource, [new SandboxLedgerConnector(deps.dataSource, deps.keys), ...deps.connectors]) },
-      { provide: CredentialAuthenticator, useFactory: () => new CredentialAuthenticator(deps.dataSource, deps.keys, { maxFailures: deps.config.loginMaxFailures, lockoutSeconds: deps.config.loginLockoutSeconds }) },
+      {
+        provide: CredentialAuthenticator,
+        useFactory: () =>
+          new CredentialAuthenticator(deps.dataSource, deps.keys, {
+            maxFailures: deps.config.loginMaxFailures,
+            lockoutSeconds: deps.config.loginLockoutSeconds,
+            ipMaxFailures: deps.config.loginIpMaxFailures,
+            ipWindowSeconds: deps.config.loginIpWindowSeconds,
+          }),
+      },
     ];
     return { module: InfrastructureModule, providers, exports: providers.map((p) => p.provide) };
   }

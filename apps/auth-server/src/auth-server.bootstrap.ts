@@ -5,6 +5,7 @@ import { AddressInfo } from 'node:net';
 
 import { AuthServerConfig, clientAddress, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
+import { capPasswordHashing } from '@consentry/identity';
 import helmet from '@fastify/helmet';
 import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -15,6 +16,7 @@ import { JWKS } from 'oidc-provider';
 import { AuthServerModule } from './auth-server.module.js';
 import { FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf } from './fapi-interaction-id.js';
 import { OidcProviderRef } from './provider/oidc-provider.ref.js';
+import { EndpointRateLimit } from './provider/endpoint-rate-limit.js';
 import { createProvider } from './provider/provider.factory.js';
 import { RedisReplayMarkers } from './provider/replay-markers.js';
 import { loadServerSecrets } from './provider/server-secrets.js';
@@ -78,6 +80,7 @@ function issuerFor(config: AuthServerConfig, port: number): string {
  * PostgreSQL and Redis must answer, or it fails with one StartupError line.
  */
 export async function startAuthServer(config: AuthServerConfig): Promise<RunningAuthServer> {
+  capPasswordHashing(config.passwordHashConcurrency);
   const dataSource: DataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-auth-server' });
   let redis: Redis | undefined;
   const clientCache = new TppClientCache(config.tppCacheSeconds);
@@ -129,8 +132,10 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
     });
 
     // middie runs in onRequest, before body parsing, so the provider reads its own form bodies (PAR,
-    // token). Its Koa app never calls next(): the Nest paths are filtered out before it.
-    app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    // token). Its Koa app never calls next(): the Nest paths are filtered out before it. The rate limits
+    // of /token, /request and /register come first (a token or PAR form they read is replayed).
+    const rateLimit = new EndpointRateLimit(redis, config.redisPrefix, { perClient: config.oauthRateLimitPerClient, perIp: config.oauthRateLimitPerIp });
+    const serve = (req: IncomingMessage, res: ServerResponse, next: () => void) => {
       if (NEST_PATH.test(req.url ?? '')) return next();
       if (!providerRef.ready) {
         res.writeHead(503, { 'retry-after': '1', 'cache-control': 'no-store', 'content-type': 'application/json' });
@@ -139,6 +144,18 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
       }
       forwardOnlyTrustedHeaders(req, trustedProxy);
       providerRef.handle(req, res);
+    };
+    app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+      rateLimit.admit(req, res).then(
+        (admitted) => {
+          if (admitted !== 'refused') serve(admitted, res, next);
+        },
+        () => {
+          // Redis unreachable: refuse rather than serve unlimited (as the replay checks do).
+          res.writeHead(503, { 'retry-after': '1', 'cache-control': 'no-store', 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'try again later' }));
+        },
+      );
     });
 
     await app.listen({ port: config.port, host: config.mode === 'production' ? '0.0.0.0' : 'localhost' });
@@ -155,6 +172,7 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
       registration: trustedDirectory !== undefined,
       apiClient: apiClientJwks ? { clientId: config.apiClientId, jwks: apiClientJwks as JWKS } : undefined,
     });
+    rateLimit.watch(provider);
     providerRef.set(provider);
 
     return {

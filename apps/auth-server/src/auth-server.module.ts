@@ -11,7 +11,6 @@ import { ConsentRequestService } from './interactions/consent-request.service.js
 import { InteractionActivity } from './interactions/interaction-activity.js';
 import { InteractionCsrf } from './interactions/interaction-csrf.js';
 import { InteractionController } from './interactions/interaction.controller.js';
-import { LoginThrottle } from './interactions/login-throttle.js';
 import { OidcProviderRef } from './provider/oidc-provider.ref.js';
 import { RedisReplayMarkers } from './provider/replay-markers.js';
 import { RegistrationRequestVerifier } from './registration/registration-request.verifier.js';
@@ -56,7 +55,6 @@ export class AuthServerModule {
       providers: [
         ...registration.providers,
         { provide: InteractionActivity, useValue: new InteractionActivity(config.interactionIdleSeconds) },
-        { provide: LoginThrottle, useValue: new LoginThrottle(options.dataSource, config.loginIpMaxFailures, config.loginIpWindowSeconds) },
         { provide: AUTH_SERVER_CONFIG, useValue: options.config },
         { provide: DATA_SOURCE, useValue: options.dataSource },
         { provide: OidcProviderRef, useValue: options.providerRef },
@@ -64,8 +62,10 @@ export class AuthServerModule {
         {
           provide: CredentialAuthenticator,
           useFactory: () => new CredentialAuthenticator(options.dataSource, new EnvironmentKeyManagement(options.config.secretsKeys), {
-              maxFailures: options.config.loginMaxFailures,
-              lockoutSeconds: options.config.loginLockoutSeconds,
+              maxFailures: config.loginMaxFailures,
+              lockoutSeconds: config.loginLockoutSeconds,
+              ipMaxFailures: config.loginIpMaxFailures,
+              ipWindowSeconds: config.loginIpWindowSeconds,
             }),
         },
         { provide: AuthoriseAccountAccessConsent, useFactory: () => new AuthoriseAccountAccessConsent(options.dataSource) },

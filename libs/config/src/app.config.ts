@@ -38,9 +38,10 @@ export interface AuthServerConfig extends PlatformConfig {
   apiClientJwksFile?: string;
   /** client_id of the API as an introspection client. */
   apiClientId: string;
-  /** Failed logins from one client IP within the window before that IP is refused further attempts. */
-  loginIpMaxFailures: number;
-  loginIpWindowSeconds: number;
+  /** Requests per minute to /token, /request (PAR) and /register from one client, then 429. */
+  oauthRateLimitPerClient: number;
+  /** Requests per minute to /token, /request (PAR) and /register from one client IP, then 429. */
+  oauthRateLimitPerIp: number;
   /** Seconds a PSU journey may sit without activity before it is returned to the TPP (PSD2 RTS Art. 4(3)(d)). */
   interactionIdleSeconds: number;
   /**
@@ -137,8 +138,8 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
     softwareStatementIssuer,
     apiClientJwksFile: read.optionalString('API_CLIENT_JWKS_FILE'),
     apiClientId,
-    loginIpMaxFailures: read.integer('LOGIN_IP_MAX_FAILURES', 20, { min: 1, max: 10_000 }),
-    loginIpWindowSeconds: read.integer('LOGIN_IP_WINDOW_SECONDS', 15 * 60, { min: 10, max: 24 * 3600 }),
+    oauthRateLimitPerClient: read.integer('OAUTH_RATE_LIMIT_PER_CLIENT', 600, { min: 1, max: 10_000_000 }),
+    oauthRateLimitPerIp: read.integer('OAUTH_RATE_LIMIT_PER_IP', 1200, { min: 1, max: 10_000_000 }),
     // PSD2 RTS Art. 4(3)(d): at most 5 minutes without activity after authentication.
     interactionIdleSeconds: read.integer('INTERACTION_IDLE_SECONDS', 300, { min: 5, max: 300 }),
     tppCacheSeconds: read.integer('TPP_CACHE_SECONDS', 30, { min: 0, max: 300 }),

@@ -26,10 +26,18 @@ export interface PlatformConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** PSD2 RTS Art. 4(3)(b): consecutive failed logins (at most 5) before a PSU or admin is locked. */
   loginMaxFailures: number;
-  /** How long a lockout lasts, in seconds. */
+  /** How long a lockout lasts, in seconds (PCI DSS 8.3.4: at least 30 minutes). */
   loginLockoutSeconds: number;
   /** Which peers may speak for the client through X-Forwarded-* (client IP, scheme); none by default. */
   trustProxy: TrustProxy;
+  /** Failed sign-ins from one client IP within the window before that IP gets 429 (every sign-in, both apps). */
+  loginIpMaxFailures: number;
+  loginIpWindowSeconds: number;
+  /**
+   * Password hashes (argon2) running at once in one process: libuv's thread pool size minus 2, at least 1,
+   * so a flood of sign-ins always leaves threads to the signature checks that share the pool.
+   */
+  passwordHashConcurrency: number;
 }
 
 export function loadPlatformConfig(env: Record<string, string | undefined> = process.env): PlatformConfig {
@@ -52,7 +60,12 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
     workerHealthUrl: `http://localhost:${workerPort}/health`,
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const, 'info'),
     loginMaxFailures: read.integer('LOGIN_MAX_FAILURES', 5, { min: 1, max: 5 }),
-    loginLockoutSeconds: read.integer('LOGIN_LOCKOUT_SECONDS', 15 * 60, { min: 60, max: 7 * 86_400 }),
+    // PCI DSS 8.3.4: a lockout lasts at least 30 minutes.
+    loginLockoutSeconds: read.integer('LOGIN_LOCKOUT_SECONDS', 30 * 60, { min: 30 * 60, max: 7 * 86_400 }),
+    loginIpMaxFailures: read.integer('LOGIN_IP_MAX_FAILURES', 20, { min: 1, max: 10_000 }),
+    loginIpWindowSeconds: read.integer('LOGIN_IP_WINDOW_SECONDS', 15 * 60, { min: 10, max: 24 * 3600 }),
+    // Node's own variable (read by libuv at start-up); 4 when unset.
+    passwordHashConcurrency: Math.max(1, read.integer('UV_THREADPOOL_SIZE', 4, { min: 1, max: 1024 }) - 2),
     trustProxy: parseTrustProxy('TRUST_PROXY', read.raw('TRUST_PROXY')),
   };
 }

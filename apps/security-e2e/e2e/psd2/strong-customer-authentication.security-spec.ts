@@ -85,8 +85,9 @@ describe('PSD2 RTS Art. 4 strong customer authentication of the PSU', () => {
     expect(parseForms(step.page!).some((f) => f.inputs.some((i) => i.name === 'password'))).toBe(true);
   }
 
-  // A failed sign-in is meant to write: the PSU's failure counter and psu.login.failed (RTS Art. 4(3)(b)).
-  const FAILED_SIGN_IN = { audit: ['psu.login.failed'], ignoreTables: ['psu'], ignoreModels: ['Interaction'] };
+  // A failed sign-in is meant to write: the throttle's counters (login_throttle, and the PSU row's copy) and
+  // psu.login.failed (RTS Art. 4(3)(b)).
+  const FAILED_SIGN_IN = { audit: ['psu.login.failed'], ignoreTables: ['psu', 'login_throttle'], ignoreModels: ['Interaction'] };
 
   it('refuses a wrong password with a valid one-time code, without saying which element failed', async () => {
     const journey = await openJourney();
@@ -218,7 +219,7 @@ describe('PSD2 RTS Art. 4 strong customer authentication of the PSU', () => {
     // Bob's sign-in itself succeeds (and is recorded); what follows must write nothing.
     const step = await expectNothingWritten(platform, () => signIn(journey, { username: bob.username, password: bob.password, otp }), {
       audit: ['psu.login.succeeded'],
-      ignoreTables: ['psu'],
+      ignoreTables: ['psu', 'login_throttle'],
       ignoreModels: ['Interaction', 'Session'],
     });
     expect(Object.fromEntries(step.redirect!.searchParams)).toEqual({
