@@ -70,7 +70,7 @@ const jkt = await calculateJwkThumbprint(await exportJWK(dpop.publicKey));
 
 async function token(audience) {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ client_id: sandbox.tpp.client_id, scope: 'accounts', cnf: { jkt }, openbanking_intent_id: consent.consentId })
+  return new SignJWT({ client_id: sandbox.tpp.client_id, scope: 'accounts', cnf: { jkt }, openbanking_intent_id: consent.consentId, grant_id: `grant-${consent.consentId}` })
     .setProtectedHeader({ alg: 'PS256', typ: 'at+jwt', kid: 'bench-1' })
     .setIssuer(issuer)
     .setAudience(audience)

@@ -19,6 +19,7 @@ import { OidcProviderRef } from './provider/oidc-provider.ref.js';
 import { EndpointRateLimit } from './provider/endpoint-rate-limit.js';
 import { createProvider } from './provider/provider.factory.js';
 import { RedisReplayMarkers } from './provider/replay-markers.js';
+import { RevokedAccessTokens } from './provider/revoked-access-tokens.js';
 import { loadServerSecrets } from './provider/server-secrets.js';
 import { loadSigningJwks } from './provider/signing-keys.js';
 import { TppChangeListener, TppClientCache } from './provider/tpp-client.cache.js';
@@ -168,6 +169,7 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
       jwks,
       secrets,
       replayMarkers,
+      revokedAccessTokens: new RevokedAccessTokens(redis, config.redisPrefix),
       clientCache,
       registration: trustedDirectory !== undefined,
       apiClient: apiClientJwks ? { clientId: config.apiClientId, jwks: apiClientJwks as JWKS } : undefined,

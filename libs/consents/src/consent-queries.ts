@@ -17,11 +17,13 @@ export interface ConsentAccess {
   jurisdiction: ConsentJurisdiction;
   authorisedAt: Date | null;
   reauthenticatedAt: Date | null;
+  /** The oidc-provider grant whose tokens may use the consent now (null before authorisation). */
+  grantId: string | null;
 }
 
 /** The columns every consent-access read selects (table alias `c`), in the order `consentAccessFromRow` reads them. */
 export const CONSENT_ACCESS_COLUMNS = `c.consent_id, c.client_id AS consent_client_id, c.psu_id, c.status, c.permissions, c.expiration_date_time,
-         c.transaction_from_date_time, c.transaction_to_date_time, c.jurisdiction, c.authorised_at, c.reauthenticated_at,
+         c.transaction_from_date_time, c.transaction_to_date_time, c.jurisdiction, c.authorised_at, c.reauthenticated_at, c.grant_id,
          (SELECT coalesce(array_agg(ca.account_id ORDER BY ca.account_id), '{}') FROM consent_account ca WHERE ca.consent_id = c.consent_id) AS account_ids`;
 
 /** Maps a row selected with CONSENT_ACCESS_COLUMNS. */
@@ -39,6 +41,7 @@ export function consentAccessFromRow(row: Record<string, unknown>): ConsentAcces
     jurisdiction: row.jurisdiction as ConsentJurisdiction,
     authorisedAt: (row.authorised_at as Date | null) ?? null,
     reauthenticatedAt: (row.reauthenticated_at as Date | null) ?? null,
+    grantId: (row.grant_id as string | null) ?? null,
   };
 }
 

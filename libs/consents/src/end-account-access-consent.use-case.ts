@@ -16,6 +16,16 @@ export interface EndAccountAccessConsentCommand {
   interactionId?: string;
 }
 
+/** Why the authorization server revoked a consent's grant (RFC 7009 revocation, or a replayed code). */
+export type GrantRevocationTrigger = 'refresh_token_revoked' | 'access_token_revoked' | 'authorization_code_replayed' | 'refresh_token_replayed';
+
+const GRANT_REVOCATION_REASONS: Record<GrantRevocationTrigger, string> = {
+  refresh_token_revoked: 'Refresh token revoked by the TPP',
+  access_token_revoked: 'Access token revoked by the TPP',
+  authorization_code_replayed: 'Authorisation code replayed',
+  refresh_token_replayed: 'Refresh token replayed',
+};
+
 /** Revokes every token and the grant behind a consent (oidc-provider storage shares the database). */
 export async function revokeConsentGrant(manager: EntityManager, grantId: string | null): Promise<number> {
   if (!grantId) return 0;
@@ -29,6 +39,7 @@ async function endConsent(
   to: ConsentStatus,
   reason: string,
   eventType: 'consent.revoked' | 'consent.rejected',
+  options: { grantRevoked?: GrantRevocationTrigger } = {},
 ): Promise<AccountAccessConsentEntity> {
   return dataSource.transaction(async (manager) => {
     const clientId = command.by.type === 'tpp' ? command.by.clientId : undefined;
@@ -46,6 +57,8 @@ async function endConsent(
         statusReasonDescription: reason,
         statusUpdateDateTime: now,
         ...(command.by.type === 'psu' && consent.psuId === null ? { psuId: command.by.psuId } : {}),
+        // The grant is gone: no token of it may pass the API's grant check any more.
+        ...(options.grantRevoked ? { grantId: null } : {}),
       },
     );
     const revokedGrantRecords = await revokeConsentGrant(manager, consent.grantId);
@@ -57,7 +70,7 @@ async function endConsent(
       psuId: consent.psuId ?? (command.by.type === 'psu' ? command.by.psuId : undefined),
       consentId: consent.consentId,
       interactionId: command.interactionId,
-      data: { from: consent.status, to, reason, revokedGrantRecords },
+      data: { from: consent.status, to, reason, revokedGrantRecords, ...(options.grantRevoked ? { trigger: options.grantRevoked } : {}) },
     });
     return Object.assign(consent, { status: to, statusReasonDescription: reason, statusUpdateDateTime: now });
   });
@@ -73,6 +86,36 @@ export class RevokeAccountAccessConsent {
   execute(command: EndAccountAccessConsentCommand): Promise<AccountAccessConsentEntity> {
     const reason = command.by.type === 'psu' ? 'Revoked by the PSU' : command.by.type === 'tpp' ? 'Deleted by the TPP' : 'Revoked by the ASPSP';
     return endConsent(this.dataSource, command, 'CANC', reason, 'consent.revoked');
+  }
+}
+
+/**
+ * The authorization server revoked the grant behind an authorised consent: the TPP revoked its refresh
+ * token (RFC 7009), or a code or refresh token was replayed (RFC 6749 4.1.2). Tokens are not enough to
+ * keep: the consent ends (CANC) with the reason, `consent.revoked` is recorded, and the consent no
+ * longer names a grant. A consent that is not AUTH (already ended) is left as it is.
+ */
+export class EndConsentOfRevokedGrant {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async execute(command: { grantId: string; trigger: GrantRevocationTrigger; clientId?: string; interactionId?: string }): Promise<string | null> {
+    const rows: Array<{ consent_id: string }> = await this.dataSource.query(
+      `SELECT consent_id FROM account_access_consent WHERE grant_id = $1 AND status = 'AUTH'`,
+      [command.grantId],
+    );
+    const consentId = rows[0]?.consent_id;
+    if (!consentId) return null;
+    const by: ConsentEndedBy = command.clientId ? { type: 'tpp', clientId: command.clientId } : { type: 'system', id: 'auth-server' };
+    try {
+      await endConsent(this.dataSource, { consentId, by, interactionId: command.interactionId }, 'CANC', GRANT_REVOCATION_REASONS[command.trigger], 'consent.revoked', {
+        grantRevoked: command.trigger,
+      });
+    } catch (error) {
+      // Ended meanwhile by someone else (a concurrent revocation): nothing left to do.
+      if (error instanceof ConsentException) return null;
+      throw error;
+    }
+    return consentId;
   }
 }
 

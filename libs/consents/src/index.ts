@@ -8,8 +8,8 @@ export { CreateAccountAccessConsent } from './create-account-access-consent.use-
 export type { CreateAccountAccessConsentCommand } from './create-account-access-consent.use-case.js';
 export { ReauthenticateAccountAccessConsent } from './reauthenticate-account-access-consent.use-case.js';
 export type { ReauthenticateAccountAccessConsentCommand } from './reauthenticate-account-access-consent.use-case.js';
-export { RejectAccountAccessConsent, RevokeAccountAccessConsent, revokeConsentGrant } from './end-account-access-consent.use-case.js';
-export type { ConsentEndedBy, EndAccountAccessConsentCommand } from './end-account-access-consent.use-case.js';
+export { EndConsentOfRevokedGrant, RejectAccountAccessConsent, RevokeAccountAccessConsent, revokeConsentGrant } from './end-account-access-consent.use-case.js';
+export type { ConsentEndedBy, EndAccountAccessConsentCommand, GrantRevocationTrigger } from './end-account-access-consent.use-case.js';
 export { describePermissions } from './permission-descriptions.js';
 export type { PermissionGroup } from './permission-descriptions.js';
 export { checkPermissionCombination, isPermission, PERMISSIONS } from './permissions.js';
@@ -23,3 +23,4 @@ export {
   reauthenticationDueAt,
 } from './consent-reauthentication.js';
 export type { ReauthenticationPolicy, ReauthenticationSubject } from './consent-reauthentication.js';
+export { ACCESS_TOKEN_GRANT_CLAIM, dpopProofKey, revocationMarkSeconds, revokedAccessTokenKey } from './access-token-revocation.js';

@@ -104,7 +104,8 @@ export class ApiHarness {
 
   /** A token bound to an authorised consent, as after the authorization code flow. */
   consentToken(consentId: string, overrides: Partial<AccessTokenOptions> = {}): Promise<string> {
-    return this.issuer.mintAccessToken({ clientId: this.clientId, audience: this.api.publicUrl, jkt: this.dpop.jkt, consentId, ...overrides });
+    // authorisedConsent saves the consent with this grant, as the authorization server's consent step does.
+    return this.issuer.mintAccessToken({ clientId: this.clientId, audience: this.api.publicUrl, jkt: this.dpop.jkt, consentId, grantId: `grant-${consentId}`, ...overrides });
   }
 
   /** A TPP call with DPoP: `Authorization: DPoP <token>` and a fresh proof for this method and URL. */

@@ -10,6 +10,8 @@ export interface AccessTokenOptions {
   jkt: string;
   scope?: string;
   consentId?: string;
+  /** The grant the token names (consent-bound tokens); the API compares it with the consent's. */
+  grantId?: string;
   /** Seconds from now; negative for an expired token. */
   expiresIn?: number;
   /** Sign with a key the issuer does not publish. */
@@ -75,6 +77,7 @@ export class LocalIssuer {
       cnf: { jkt: options.jkt },
     };
     if (options.consentId) claims.openbanking_intent_id = options.consentId;
+    if (options.grantId) claims.grant_id = options.grantId;
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'PS256', typ: 'at+jwt', kid: this.kid })
       .setIssuer(this.url)

@@ -1,6 +1,7 @@
 import { createHash, KeyObject } from 'node:crypto';
 
 import type { ApiConfig } from '@consentry/config';
+import { ACCESS_TOKEN_GRANT_CLAIM } from '@consentry/consents';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import * as oauth from 'oauth4webapi';
@@ -17,6 +18,10 @@ export interface AccessTokenClaims {
   scopes: string[];
   consentId: string | null;
   jkt: string;
+  /** The token's own jti (a revoked token is marked by it). */
+  tokenJti: string;
+  /** The grant the token was issued under (consent-bound tokens), compared with the consent's live grant. */
+  grantId: string | null;
   /** The validated proof's jti and iat: the jti still has to be claimed against replay. */
   proofJti: string;
   proofIssuedAt: number;
@@ -131,6 +136,8 @@ export class AccessTokenVerifier {
       clientId: claims.client_id as string,
       scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [],
       consentId: typeof intent === 'string' && intent.length > 0 ? intent : null,
+      tokenJti: claims.jti as string,
+      grantId: typeof claims[ACCESS_TOKEN_GRANT_CLAIM] === 'string' ? (claims[ACCESS_TOKEN_GRANT_CLAIM] as string) : null,
       jkt,
       proofJti: dpop.jti as string,
       proofIssuedAt: dpop.iat as number,

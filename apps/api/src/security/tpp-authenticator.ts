@@ -30,11 +30,12 @@ export class TppAuthenticator {
     const claims = await this.verifier.verify(request);
     // Both Redis commands are written in this same tick, so they travel pipelined: one round trip.
     const [fresh, retryAfter, caller] = await Promise.all([
-      this.replay.claim(claims.proofJti, claims.proofIssuedAt, claims.jkt),
+      this.replay.claim(claims.clientId, claims.tokenJti, { jti: claims.proofJti, iat: claims.proofIssuedAt, jkt: claims.jkt }),
       this.rateLimit.take(claims.clientId),
       readCaller(this.dataSource, claims.clientId, claims.consentId),
     ]);
-    if (!fresh) {
+    if (fresh === 'revoked') throw new SecurityException(SecurityExceptionCode.InvalidAccessToken, 'The access token was revoked', 'Authorization');
+    if (fresh === 'replayed') {
       throw new SecurityException(SecurityExceptionCode.ReplayedDpopProof, 'This DPoP proof was already used; send a fresh proof with every request', 'DPoP');
     }
     // Read on every request: a suspension takes effect at once, whatever tokens the TPP still holds.
@@ -48,6 +49,13 @@ export class TppAuthenticator {
         undefined,
         retryAfter,
       );
+    }
+    // A revoked refresh token or a replayed code ends the consent's grant (and clears it from the row), a
+    // re-authentication replaces it: tokens of any grant but the consent's live one are refused, from the
+    // row this request already read.
+    const consent = caller.consent;
+    if (consent && consent.clientId === claims.clientId && consent.authorisedAt !== null && consent.grantId !== claims.grantId) {
+      throw new SecurityException(SecurityExceptionCode.InvalidAccessToken, 'The access token was revoked (its grant is no longer the consent\'s)', 'Authorization');
     }
     if (caller.consent !== undefined) request.consentRead = caller.consent;
     return { clientId: caller.tpp.clientId, tppName: caller.tpp.name, scopes: claims.scopes, consentId: claims.consentId, jkt: claims.jkt };

@@ -1,3 +1,4 @@
+import { ACCESS_TOKEN_GRANT_CLAIM } from '@consentry/consents';
 import { AdapterFactory, ClientMetadata, Configuration, errors, FindAccount, interactionPolicy, JWKS, KoaContextWithOIDC } from 'oidc-provider';
 
 import { OPENBANKING_INTENT_ID, requestedIntentId } from './openbanking-intent.js';
@@ -198,7 +199,8 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
           (token.clientId === client.clientId || client.clientId === settings.apiClient?.clientId) && (await settings.isClientActive(token.clientId!)),
       },
       jwtIntrospection: { enabled: false },
-      // RFC 7009: a TPP can revoke its own refresh tokens (and with them their grant's access).
+      // RFC 7009: a TPP revokes its own refresh tokens (which ends the grant, and so the consent) and its
+      // JWT access tokens one by one (provider/jwt-introspection.ts marks their jti).
       revocation: {
         enabled: true,
         allowedPolicy: (_ctx, client, token) => {
@@ -253,7 +255,8 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
     extraTokenClaims: (ctx, token) => {
       if (token.kind === 'ClientCredentials') return undefined;
       const intent = intentOfExchangedGrant(ctx);
-      return intent ? { [OPENBANKING_INTENT_ID]: intent } : undefined;
+      // The grant travels with the token: the API refuses it once the consent's grant is another (or none).
+      return intent ? { [OPENBANKING_INTENT_ID]: intent, [ACCESS_TOKEN_GRANT_CLAIM]: token.grantId } : undefined;
     },
     // Each consent gets its own grant: never reuse the session's grant of an earlier consent, or
     // revoking one consent would revoke another's tokens.

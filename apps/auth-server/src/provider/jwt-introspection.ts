@@ -4,7 +4,9 @@ import { createLocalJWKSet, JWK, JWTPayload, jwtVerify } from 'jose';
 import Provider, { KoaContextWithOIDC } from 'oidc-provider';
 
 import { OPENBANKING_INTENT_ID } from './openbanking-intent.js';
+import { RevokedAccessTokens } from './revoked-access-tokens.js';
 import { SigningJwks } from './signing-keys.js';
+import { noteAccessTokenRevoked } from './token-audit.listener.js';
 import { tppIsActive } from './tpp-client.adapter.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
@@ -46,22 +48,28 @@ async function grantOfConsentExists(dataSource: DataSource, consentId: string): 
  * its client is still an Active TPP, and the consent it names is still authorised, unexpired and backed
  * by its grant (revoking a consent, replaying its code or revoking its refresh token ends its tokens).
  */
-export function introspectJwtAccessTokens(provider: Provider, deps: { dataSource: DataSource; jwks: SigningJwks; apiClientId?: string }): void {
+export function introspectJwtAccessTokens(
+  provider: Provider,
+  deps: { dataSource: DataSource; jwks: SigningJwks; apiClientId?: string; revokedAccessTokens: RevokedAccessTokens },
+): void {
   const keys = createLocalJWKSet(publicJwks(deps.jwks));
 
-  async function introspect(callerId: string, token: string): Promise<Record<string, unknown>> {
-    let claims: AccessTokenClaims;
+  /** The claims of one of our JWT access tokens, or null when it is not one (signature, issuer, type, expiry). */
+  async function verified(token: string): Promise<AccessTokenClaims | null> {
     try {
-      ({ payload: claims } = await jwtVerify<AccessTokenClaims>(token, keys, {
-        issuer: provider.issuer,
-        typ: 'at+jwt',
-        algorithms: ['PS256', 'ES256'],
-      }));
+      const { payload } = await jwtVerify<AccessTokenClaims>(token, keys, { issuer: provider.issuer, typ: 'at+jwt', algorithms: ['PS256', 'ES256'] });
+      return payload;
     } catch {
-      return INACTIVE;
+      return null;
     }
+  }
+
+  async function introspect(callerId: string, token: string): Promise<Record<string, unknown>> {
+    const claims = await verified(token);
+    if (!claims) return INACTIVE;
     const clientId = claims.client_id;
     if (!clientId || (clientId !== callerId && callerId !== deps.apiClientId)) return INACTIVE;
+    if (typeof claims.jti !== 'string' || (await deps.revokedAccessTokens.isRevoked(clientId, claims.jti))) return INACTIVE;
     // From the row, not the client cache: a suspended TPP's tokens stop working at once.
     if (!(await tppIsActive(deps.dataSource, clientId))) return INACTIVE;
     const consentId = claims[OPENBANKING_INTENT_ID];
@@ -87,13 +95,35 @@ export function introspectJwtAccessTokens(provider: Provider, deps: { dataSource
     };
   }
 
+  /**
+   * RFC 7009 for a JWT access token: oidc-provider refuses structured tokens; this ends exactly that
+   * token (its jti), not its grant. A token that is not ours, or expired, is answered 200 with nothing
+   * to do (RFC 7009 2.2); another client's token is refused as oidc-provider refuses it.
+   */
+  async function revoke(ctx: KoaContextWithOIDC, callerId: string, token: string): Promise<void> {
+    const claims = await verified(token);
+    ctx.set('cache-control', 'no-store');
+    if (claims && claims.client_id !== callerId) {
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_request', error_description: 'client is not authorized to revoke the presented token' };
+      return;
+    }
+    if (claims && typeof claims.jti === 'string' && typeof claims.exp === 'number') {
+      await deps.revokedAccessTokens.revoke(callerId, claims.jti, claims.exp);
+      noteAccessTokenRevoked(ctx, claims[OPENBANKING_INTENT_ID]);
+    }
+    ctx.status = 200;
+    ctx.body = '';
+  }
+
   provider.use(async (ctx, next) => {
     await next();
     const oidc = (ctx as KoaContextWithOIDC).oidc;
-    if (oidc?.route !== 'introspection' || ctx.status !== 400) return;
+    if ((oidc?.route !== 'introspection' && oidc?.route !== 'revocation') || ctx.status !== 400) return;
     if ((ctx.body as { error?: string } | undefined)?.error !== 'unsupported_token_type') return;
     const token = oidc.params?.token;
     if (!oidc.client || typeof token !== 'string') return;
+    if (oidc.route === 'revocation') return revoke(ctx as KoaContextWithOIDC, oidc.client.clientId, token);
     ctx.body = await introspect(oidc.client.clientId, token);
     ctx.status = 200;
   });

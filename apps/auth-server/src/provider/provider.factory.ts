@@ -9,6 +9,7 @@ import { introspectJwtAccessTokens } from './jwt-introspection.js';
 import { PostgresAdapter } from './postgres.adapter.js';
 import { createFindAccount } from './psu-account.js';
 import { RedisReplayMarkers, useReplayMarkers } from './replay-markers.js';
+import { RevokedAccessTokens } from './revoked-access-tokens.js';
 import { ServerSecrets } from './server-secrets.js';
 import { SigningJwks } from './signing-keys.js';
 import { auditTokenEvents } from './token-audit.listener.js';
@@ -23,6 +24,8 @@ export interface ProviderDependencies {
   secrets: ServerSecrets;
   /** Single-use markers of client assertion and DPoP proof `jti`s (Redis). */
   replayMarkers: RedisReplayMarkers;
+  /** Revocation marks of single JWT access tokens, read by the API. */
+  revokedAccessTokens: RevokedAccessTokens;
   /** Active TPPs' client metadata in memory, evicted on every change of their row. */
   clientCache?: TppClientCache;
   /** Whether RFC 7591 registration (Nest, `/register`) is on: advertised in discovery when it is. */
@@ -80,7 +83,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     }
   });
   auditTokenEvents(provider, deps.dataSource, logServerError);
-  introspectJwtAccessTokens(provider, { dataSource: deps.dataSource, jwks: deps.jwks, apiClientId: deps.apiClient?.clientId });
+  introspectJwtAccessTokens(provider, { dataSource: deps.dataSource, jwks: deps.jwks, apiClientId: deps.apiClient?.clientId, revokedAccessTokens: deps.revokedAccessTokens });
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => logServerError(error, ctx));
   return provider;
 }

@@ -1,4 +1,5 @@
 import { AuditEvent, AuditEventInput, buildAuditEvent, recordAuditEvents } from '@consentry/audit';
+import { EndConsentOfRevokedGrant, GrantRevocationTrigger } from '@consentry/consents';
 import { AuditOutboxEntity, DataSource } from '@consentry/database';
 import Provider, { KoaContextWithOIDC } from 'oidc-provider';
 
@@ -7,8 +8,18 @@ import { requestedIntentId } from './openbanking-intent.js';
 
 const PENDING_AUDIT = Symbol('pendingTokenAudit');
 const REVOKED_GRANTS = Symbol('revokedGrants');
+const REVOKED_JWT = Symbol('revokedJwtAccessToken');
 
-type AuditedContext = KoaContextWithOIDC & { [PENDING_AUDIT]?: Promise<boolean>; [REVOKED_GRANTS]?: string[] };
+type AuditedContext = KoaContextWithOIDC & {
+  [PENDING_AUDIT]?: Promise<boolean>;
+  [REVOKED_GRANTS]?: string[];
+  [REVOKED_JWT]?: { consentId?: string };
+};
+
+/** A JWT access token was revoked on its own (its jti): audited as `token.revoked` with its consent. */
+export function noteAccessTokenRevoked(ctx: KoaContextWithOIDC, consentId: string | undefined): void {
+  (ctx as AuditedContext)[REVOKED_JWT] = { ...(consentId ? { consentId } : {}) };
+}
 
 /** Token kinds the revocation endpoint destroys (RFC 7009); their values never reach the audit log. */
 const REVOCABLE_KINDS = ['RefreshToken', 'AccessToken', 'ClientCredentials'] as const;
@@ -93,6 +104,13 @@ class TokenIssuanceRecorder {
   }
 }
 
+function grantRevocationTrigger(ctx: KoaContextWithOIDC): GrantRevocationTrigger {
+  const { route, params, entities } = ctx.oidc;
+  if (route === 'token' && params?.grant_type === 'authorization_code') return 'authorization_code_replayed';
+  if (route === 'token' && params?.grant_type === 'refresh_token') return 'refresh_token_replayed';
+  return entities.RefreshToken ? 'refresh_token_revoked' : 'access_token_revoked';
+}
+
 function revocationTrigger(ctx: KoaContextWithOIDC): string {
   const { route, params } = ctx.oidc;
   if (route === 'revocation') return 'revocation_endpoint';
@@ -124,7 +142,10 @@ async function recordTokensRevoked(dataSource: DataSource, ctx: KoaContextWithOI
       data: { trigger, ...(kind ? { kind } : {}), grantRevoked: true },
     };
   });
-  if (events.length === 0 && kind) {
+  const revokedJwt = (ctx as AuditedContext)[REVOKED_JWT];
+  if (events.length === 0 && revokedJwt) {
+    events.push({ ...base, ...(revokedJwt.consentId ? { consentId: revokedJwt.consentId } : {}), data: { trigger, kind: 'AccessToken', grantRevoked: false } });
+  } else if (events.length === 0 && kind) {
     // An access token revoked on its own (its grant stays): name the consent from its claims if it has one.
     const token = entities[kind] as { claims?: unknown } | undefined;
     const consentId = token?.claims ? requestedIntentId(token.claims as never) : undefined;
@@ -145,6 +166,7 @@ async function recordTokensRevoked(dataSource: DataSource, ctx: KoaContextWithOI
  */
 export function auditTokenEvents(provider: Provider, dataSource: DataSource, onError: (error: unknown, ctx: KoaContextWithOIDC) => void): void {
   const issuance = new TokenIssuanceRecorder(dataSource);
+  const endConsent = new EndConsentOfRevokedGrant(dataSource);
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const pending = issuance.record(ctx);
     pending.catch(() => undefined); // awaited (and its failure handled) by the middleware below
@@ -178,10 +200,17 @@ export function auditTokenEvents(provider: Provider, dataSource: DataSource, onE
       }
     }
     const grantIds = audited[REVOKED_GRANTS] ?? [];
-    const revokedAtEndpoint = audited.oidc?.route === 'revocation' && ctx.status === 200 && REVOCABLE_KINDS.some((k) => audited.oidc.entities[k]);
+    const revokedAtEndpoint =
+      audited.oidc?.route === 'revocation' && ctx.status === 200 && (REVOCABLE_KINDS.some((k) => audited.oidc.entities[k]) || audited[REVOKED_JWT] !== undefined);
     if (grantIds.length === 0 && !revokedAtEndpoint) return;
     try {
       await recordTokensRevoked(dataSource, audited, grantIds);
+      // A grant revoked under a consent ends the consent: the PSU's dashboard, introspection and the
+      // API then agree that it is over.
+      const trigger = grantRevocationTrigger(audited);
+      for (const grantId of grantIds) {
+        await endConsent.execute({ grantId, trigger, clientId: audited.oidc?.client?.clientId, interactionId: interactionIdOf(audited) });
+      }
     } catch (error) {
       onError(error, audited);
     }
