@@ -142,7 +142,7 @@ export async function ensureSandbox(env) {
       if (existing) return { credentials: existing, seeded: false };
       throw new Error(`the database holds a sandbox but ${config.dataDir}/sandbox/ is missing: drop the database (or delete .data/) to reseed`);
     }
-    const credentials = await sandbox.seedSandbox(dataSource, { keys: new EnvironmentKeyManagement(config.secretsKey) });
+    const credentials = await sandbox.seedSandbox(dataSource, { keys: new EnvironmentKeyManagement(config.secretsKeys) });
     await sandbox.writeSandboxCredentials(config.dataDir, credentials);
     return { credentials, seeded: true };
   } finally {

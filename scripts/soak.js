@@ -109,6 +109,8 @@ try {
     AUTH_SERVER_PORT: String(await freePort()),
     WORKER_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
+    // The soak's clients are one TPP sending as fast as they can: lift the per-TPP rate limit.
+    TPP_RATE_LIMIT_PER_MINUTE: process.env.TPP_RATE_LIMIT_PER_MINUTE ?? '10000000',
     // Loopback only, a port of the kernel's choosing, for the apps' lifetime: how the script collects.
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:0`.trim(),
   });

@@ -32,8 +32,11 @@ const config = loadAuthServerConfig({
   AUTH_SERVER_PORT: '0',
   API_URL,
   LOG_LEVEL: 'silent',
+  // One client from one address at full speed: the per-minute limits are what is not measured here.
+  OAUTH_RATE_LIMIT_PER_CLIENT: '10000000',
+  OAUTH_RATE_LIMIT_PER_IP: '10000000',
 });
-const credentials = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(config.secretsKey), transactionsPerAccount: 0, seed: 1 });
+const credentials = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(config.secretsKeys), transactionsPerAccount: 0, seed: 1 });
 const ours = await startAuthServer(config);
 
 const [row] = await db.dataSource.query(`SELECT client_metadata, roles FROM tpp WHERE client_id = $1`, [credentials.tpp.client_id]);

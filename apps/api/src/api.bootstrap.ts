@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 
 import type { BankConnector } from '@consentry/banking';
-import type { ApiConfig } from '@consentry/config';
+import { type ApiConfig, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
-import { EnvironmentKeyManagement } from '@consentry/identity';
+import { capPasswordHashing, EnvironmentKeyManagement } from '@consentry/identity';
 import { createValidationPipe } from '@consentry/validation';
 import fastifyCookie from '@fastify/cookie';
 import { LogLevel } from '@nestjs/common';
@@ -13,13 +13,16 @@ import { Redis } from 'ioredis';
 
 import { AppModule } from './app.module.js';
 import { httpBankConnectorsFromEnv } from './bank-connectors.js';
+import { registerAdminNetworkHook } from './http/admin-network.hook.js';
 import { serveApiDocs } from './http/api-docs.js';
 import { registerContentTypeHook } from './http/content-type.hook.js';
 import { registerInteractionIdHook } from './http/interaction-id.hook.js';
 import { PublicUrl } from './http/public-url.js';
+import { registerResponseSecurityHook } from './http/response-security.hook.js';
 import { RouteRegistry } from './http/route-registry.js';
 import { TransportExceptionFilter } from './http/transport-exception.filter.js';
 import { registerUnavailableAccountsHook } from './open-banking/unavailable-accounts.hook.js';
+import { registerUnattendedAccessHook } from './security/unattended-access.guard.js';
 
 /** A started API: where it listens, and how to stop it (HTTP server, then Redis and PostgreSQL). */
 export interface RunningApi {
@@ -43,6 +46,8 @@ const LEVELS: Record<ApiConfig['logLevel'], LogLevel[] | false> = {
 export interface StartApiOptions {
   /** Bank connectors besides the built-in ledger; by default those named in HTTP_BANK_CONNECTORS. */
   connectors?: BankConnector[];
+  /** The clock of the TPP rate limit and the unattended-access window (tests move it; default Date.now). */
+  limitClock?: () => number;
 }
 
 /**
@@ -51,6 +56,7 @@ export interface StartApiOptions {
  */
 export async function startApi(config: ApiConfig, options: StartApiOptions = {}): Promise<RunningApi> {
   const connectors = options.connectors ?? httpBankConnectorsFromEnv();
+  capPasswordHashing(config.passwordHashConcurrency);
   const dataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-api' });
   let redis: Redis;
   try {
@@ -60,7 +66,7 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
     throw error;
   }
   try {
-    return await startHttp(config, dataSource, redis, connectors);
+    return await startHttp(config, dataSource, redis, connectors, options.limitClock ?? Date.now);
   } catch (error) {
     redis.disconnect();
     await dataSource.destroy();
@@ -68,11 +74,12 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
   }
 }
 
-async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis, connectors: BankConnector[]): Promise<RunningApi> {
+async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis, connectors: BankConnector[], limitClock: () => number): Promise<RunningApi> {
   const publicUrl = new PublicUrl(config.apiUrl);
-  const keys = new EnvironmentKeyManagement(config.secretsKey);
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimit, logger: false });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors }), adapter, {
+  const keys = new EnvironmentKeyManagement(config.secretsKeys);
+  // request.ip follows X-Forwarded-For only through the proxies TRUST_PROXY names.
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimit, logger: false, trustProxy: trustedProxyPredicate(config.trustProxy) ?? false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors, limitClock }), adapter, {
     logger: LEVELS[config.logLevel],
     abortOnError: false,
   });
@@ -83,12 +90,15 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
   registerInteractionIdHook(fastify);
   registerContentTypeHook(fastify);
   registerUnavailableAccountsHook(fastify);
+  registerAdminNetworkHook(fastify, config.adminAllowedCidrs);
+  registerResponseSecurityHook(fastify, { https: new URL(config.apiUrl).protocol === 'https:' });
+  registerUnattendedAccessHook(fastify, redis);
   // Parses the Cookie header for the dashboard's and the admin console's session cookies.
   await app.register(fastifyCookie);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new TransportExceptionFilter(routes));
   // Read lazily: the servers list follows the public URL, known only after listening on port 0.
-  serveApiDocs(app, publicUrl);
+  if (config.docsEnabled) serveApiDocs(app, publicUrl);
 
   // Sandbox binds to loopback only; production sits behind a proxy and binds every interface.
   const host = config.mode === 'production' ? '0.0.0.0' : '127.0.0.1';

@@ -9,7 +9,7 @@ import { AccountAccessConsentsModule } from './account-access-consents/account-a
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { AdminConsoleModule } from './admin-console/admin-console.module.js';
-import { API_CONFIG, KEY_MANAGEMENT } from './api.tokens.js';
+import { API_CONFIG, KEY_MANAGEMENT, LIMIT_CLOCK, LimitClock } from './api.tokens.js';
 import { BalancesModule } from './balances/balances.module.js';
 import { CustomerModule } from './customer/customer.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
@@ -29,6 +29,8 @@ export interface ApiDependencies {
   publicUrl: PublicUrl;
   /** Connectors besides the built-in ledger (HTTP upstreams), chosen per `aspsp.connector`. */
   connectors: BankConnector[];
+  /** What time the rate limits count by (epoch ms): Date.now, or a test's clock. */
+  limitClock: LimitClock;
 }
 
 @Global()
@@ -40,10 +42,20 @@ class InfrastructureModule {
       { provide: DataSource, useValue: deps.dataSource },
       { provide: Redis, useValue: deps.redis },
       { provide: KEY_MANAGEMENT, useValue: deps.keys },
+      { provide: LIMIT_CLOCK, useValue: deps.limitClock },
       { provide: PublicUrl, useValue: deps.publicUrl },
       // Each bank is served by the connector its aspsp.connector names: the built-in ledger, or another kind.
       { provide: AggregatedBank, useFactory: () => new AggregatedBank(deps.dataSource, [new SandboxLedgerConnector(deps.dataSource, deps.keys), ...deps.connectors]) },
-      { provide: CredentialAuthenticator, useFactory: () => new CredentialAuthenticator(deps.dataSource, deps.keys, { maxFailures: deps.config.loginMaxFailures, lockoutSeconds: deps.config.loginLockoutSeconds }) },
+      {
+        provide: CredentialAuthenticator,
+        useFactory: () =>
+          new CredentialAuthenticator(deps.dataSource, deps.keys, {
+            maxFailures: deps.config.loginMaxFailures,
+            lockoutSeconds: deps.config.loginLockoutSeconds,
+            ipMaxFailures: deps.config.loginIpMaxFailures,
+            ipWindowSeconds: deps.config.loginIpWindowSeconds,
+          }),
+      },
     ];
     return { module: InfrastructureModule, providers, exports: providers.map((p) => p.provide) };
   }

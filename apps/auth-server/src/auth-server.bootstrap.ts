@@ -3,8 +3,9 @@ import 'reflect-metadata';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
-import { AuthServerConfig } from '@consentry/config';
+import { AuthServerConfig, clientAddress, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
+import { capPasswordHashing } from '@consentry/identity';
 import helmet from '@fastify/helmet';
 import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -15,11 +16,13 @@ import { JWKS } from 'oidc-provider';
 import { AuthServerModule } from './auth-server.module.js';
 import { FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf } from './fapi-interaction-id.js';
 import { OidcProviderRef } from './provider/oidc-provider.ref.js';
+import { EndpointRateLimit } from './provider/endpoint-rate-limit.js';
 import { createProvider } from './provider/provider.factory.js';
 import { RedisReplayMarkers } from './provider/replay-markers.js';
 import { loadServerSecrets } from './provider/server-secrets.js';
 import { loadSigningJwks } from './provider/signing-keys.js';
 import { TppChangeListener, TppClientCache } from './provider/tpp-client.cache.js';
+import { addRegistrationRequestParser } from './registration/registration-request.parser.js';
 import { loadTrustedDirectory, readPublicJwksFile } from './registration/trusted-directory.js';
 
 export interface RunningAuthServer {
@@ -42,6 +45,27 @@ const LOG_LEVELS: Record<AuthServerConfig['logLevel'], LogLevel[] | false> = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
 };
 
+/**
+ * oidc-provider is a Koa app with its own idea of X-Forwarded-* (`proxy` on or off, whoever the peer is).
+ * It is handed what Fastify would conclude: X-Forwarded-For reduced to the client address the trusted
+ * proxy chain gives, and X-Forwarded-Proto/-Host kept only when the socket's peer is a trusted proxy.
+ */
+function forwardOnlyTrustedHeaders(req: IncomingMessage, trusted: ((address: string, hop: number) => boolean) | undefined): void {
+  const peer = req.socket.remoteAddress ?? '';
+  if (trusted && trusted(peer, 0)) {
+    req.headers['x-forwarded-for'] = clientAddress(peer, req.headers['x-forwarded-for'], trusted);
+    // Koa reads the first entry; the one the nearest proxy appended is the last.
+    for (const name of ['x-forwarded-proto', 'x-forwarded-host'] as const) {
+      const value = req.headers[name];
+      if (typeof value === 'string') req.headers[name] = value.split(',').pop()!.trim();
+    }
+    return;
+  }
+  delete req.headers['x-forwarded-for'];
+  delete req.headers['x-forwarded-proto'];
+  delete req.headers['x-forwarded-host'];
+}
+
 /** The issuer: AUTH_SERVER_URL, with the port actually bound when any free port was asked for. */
 function issuerFor(config: AuthServerConfig, port: number): string {
   if (config.port !== 0) return config.authServerUrl;
@@ -56,6 +80,7 @@ function issuerFor(config: AuthServerConfig, port: number): string {
  * PostgreSQL and Redis must answer, or it fails with one StartupError line.
  */
 export async function startAuthServer(config: AuthServerConfig): Promise<RunningAuthServer> {
+  capPasswordHashing(config.passwordHashConcurrency);
   const dataSource: DataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-auth-server' });
   let redis: Redis | undefined;
   const clientCache = new TppClientCache(config.tppCacheSeconds);
@@ -77,12 +102,16 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
     ]);
     if (config.tppCacheSeconds > 0) await tppChanges.start();
     const providerRef = new OidcProviderRef();
+    // request.ip (and the provider's ctx.ip) follow X-Forwarded-* only through the proxies TRUST_PROXY names.
+    const trustedProxy = trustedProxyPredicate(config.trustProxy);
+    const replayMarkers = new RedisReplayMarkers(redis, config.redisPrefix);
     const app = await NestFactory.create<NestFastifyApplication>(
-      AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey, trustedDirectory }),
-      new FastifyAdapter({ trustProxy: config.trustProxy, bodyLimit: 64 * 1024 }),
+      AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey, trustedDirectory, replayMarkers }),
+      new FastifyAdapter({ trustProxy: trustedProxy ?? false, bodyLimit: 64 * 1024 }),
       { logger: LOG_LEVELS[config.logLevel], abortOnError: false },
     );
     const fastify = app.getHttpAdapter().getInstance();
+    addRegistrationRequestParser(fastify);
     fastify.addHook('onRequest', async (request, reply) => {
       // On the raw response, so it is also sent when a reply is handed to oidc-provider.
       reply.raw.setHeader(FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf(request.headers[FAPI_INTERACTION_ID_HEADER]));
@@ -103,15 +132,30 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
     });
 
     // middie runs in onRequest, before body parsing, so the provider reads its own form bodies (PAR,
-    // token). Its Koa app never calls next(): the Nest paths are filtered out before it.
-    app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    // token). Its Koa app never calls next(): the Nest paths are filtered out before it. The rate limits
+    // of /token, /request and /register come first (a token or PAR form they read is replayed).
+    const rateLimit = new EndpointRateLimit(redis, config.redisPrefix, { perClient: config.oauthRateLimitPerClient, perIp: config.oauthRateLimitPerIp });
+    const serve = (req: IncomingMessage, res: ServerResponse, next: () => void) => {
       if (NEST_PATH.test(req.url ?? '')) return next();
       if (!providerRef.ready) {
         res.writeHead(503, { 'retry-after': '1', 'cache-control': 'no-store', 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'starting up' }));
         return;
       }
+      forwardOnlyTrustedHeaders(req, trustedProxy);
       providerRef.handle(req, res);
+    };
+    app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+      rateLimit.admit(req, res).then(
+        (admitted) => {
+          if (admitted !== 'refused') serve(admitted, res, next);
+        },
+        () => {
+          // Redis unreachable: refuse rather than serve unlimited (as the replay checks do).
+          res.writeHead(503, { 'retry-after': '1', 'cache-control': 'no-store', 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'try again later' }));
+        },
+      );
     });
 
     await app.listen({ port: config.port, host: config.mode === 'production' ? '0.0.0.0' : 'localhost' });
@@ -123,11 +167,12 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
       dataSource,
       jwks,
       secrets,
-      replayMarkers: new RedisReplayMarkers(redis, config.redisPrefix),
+      replayMarkers,
       clientCache,
       registration: trustedDirectory !== undefined,
       apiClient: apiClientJwks ? { clientId: config.apiClientId, jwks: apiClientJwks as JWKS } : undefined,
     });
+    rateLimit.watch(provider);
     providerRef.set(provider);
 
     return {

@@ -11,8 +11,9 @@ import { ConsentRequestService } from './interactions/consent-request.service.js
 import { InteractionActivity } from './interactions/interaction-activity.js';
 import { InteractionCsrf } from './interactions/interaction-csrf.js';
 import { InteractionController } from './interactions/interaction.controller.js';
-import { LoginThrottle } from './interactions/login-throttle.js';
 import { OidcProviderRef } from './provider/oidc-provider.ref.js';
+import { RedisReplayMarkers } from './provider/replay-markers.js';
+import { RegistrationRequestVerifier } from './registration/registration-request.verifier.js';
 import { RegistrationController } from './registration/registration.controller.js';
 import { RegistrationService } from './registration/registration.service.js';
 import { SoftwareStatementVerifier, TrustedDirectory } from './registration/software-statement.verifier.js';
@@ -24,6 +25,8 @@ export interface AuthServerModuleOptions {
   interactionCsrfKey: Buffer;
   /** The directory trusted for software statements; without one, dynamic registration is off. */
   trustedDirectory?: TrustedDirectory;
+  /** Single-use markers (Redis), here for the registration requests' `jti`s. */
+  replayMarkers: RedisReplayMarkers;
 }
 
 /**
@@ -35,7 +38,16 @@ export class AuthServerModule {
   static register(options: AuthServerModuleOptions): DynamicModule {
     const { config, trustedDirectory } = options;
     const registration = trustedDirectory
-      ? { controllers: [RegistrationController], providers: [{ provide: SoftwareStatementVerifier, useValue: new SoftwareStatementVerifier(trustedDirectory) }, RegistrationService] }
+      ? {
+          controllers: [RegistrationController],
+          providers: [
+            {
+              provide: RegistrationRequestVerifier,
+              useValue: new RegistrationRequestVerifier(new SoftwareStatementVerifier(trustedDirectory, config.ssaMaxAgeDays), options.replayMarkers),
+            },
+            RegistrationService,
+          ],
+        }
       : { controllers: [], providers: [] };
     return {
       module: AuthServerModule,
@@ -43,16 +55,17 @@ export class AuthServerModule {
       providers: [
         ...registration.providers,
         { provide: InteractionActivity, useValue: new InteractionActivity(config.interactionIdleSeconds) },
-        { provide: LoginThrottle, useValue: new LoginThrottle(options.dataSource, config.loginIpMaxFailures, config.loginIpWindowSeconds) },
         { provide: AUTH_SERVER_CONFIG, useValue: options.config },
         { provide: DATA_SOURCE, useValue: options.dataSource },
         { provide: OidcProviderRef, useValue: options.providerRef },
         { provide: InteractionCsrf, useValue: new InteractionCsrf(options.interactionCsrfKey) },
         {
           provide: CredentialAuthenticator,
-          useFactory: () => new CredentialAuthenticator(options.dataSource, new EnvironmentKeyManagement(options.config.secretsKey), {
-              maxFailures: options.config.loginMaxFailures,
-              lockoutSeconds: options.config.loginLockoutSeconds,
+          useFactory: () => new CredentialAuthenticator(options.dataSource, new EnvironmentKeyManagement(options.config.secretsKeys), {
+              maxFailures: config.loginMaxFailures,
+              lockoutSeconds: config.loginLockoutSeconds,
+              ipMaxFailures: config.loginIpMaxFailures,
+              ipWindowSeconds: config.loginIpWindowSeconds,
             }),
         },
         { provide: AuthoriseAccountAccessConsent, useFactory: () => new AuthoriseAccountAccessConsent(options.dataSource) },

@@ -21,6 +21,7 @@ export const AUDIT_EVENT_TYPES = [
   'tpp.reinstated',
   'audit.exported',
   'audit.verified',
+  'secrets.rotated',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -22,7 +22,7 @@ export type {
   TransactionPage,
   TransactionQuery,
 } from './bank-connector.js';
-export { creditorPanContext, PAN_SCHEME, panContext } from './card-pan.js';
+export { creditorPanContext, LEDGER_CIPHERTEXT_COLUMNS, PAN_SCHEME, panContext } from './card-pan.js';
 export type { PanDecryptor } from './card-pan.js';
 export { HttpBankConnector } from './http-bank.connector.js';
 export type { HttpBankConnectorOptions } from './http-bank.connector.js';

@@ -1,5 +1,6 @@
 import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
+import { parseAddressRanges } from './network-trust.js';
 import { loadPlatformConfig, PlatformConfig } from './platform.config.js';
 
 export interface ApiConfig extends PlatformConfig {
@@ -10,7 +11,16 @@ export interface ApiConfig extends PlatformConfig {
   pageSize: number;
   /** Seconds a customer or admin session lives without activity. */
   sessionIdleSeconds: number;
+  /** Client addresses (CIDR ranges) the admin API and the admin console answer; others get 404. */
+  adminAllowedCidrs: string[];
+  /** Whether /docs serves the OpenAPI document and Swagger UI (off in production unless DOCS_ENABLED). */
+  docsEnabled: boolean;
+  /** OB calls a TPP may make per minute, PSU present or not (a burst of this many, then a steady rate). */
+  tppRateLimitPerMinute: number;
 }
+
+// The sandbox's admin surfaces answer loopback and private networks; production names its own.
+const SANDBOX_ADMIN_CIDRS = '127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7';
 
 export interface AuthServerConfig extends PlatformConfig {
   port: number;
@@ -20,8 +30,6 @@ export interface AuthServerConfig extends PlatformConfig {
   signingJwksFile?: string;
   /** Keys for signing cookies; comma separated. Generated per data dir in sandbox mode. */
   cookieKeys?: string[];
-  /** Trust X-Forwarded-* from a TLS-terminating proxy. */
-  trustProxy: boolean;
   /** Public JWKS of the trusted software-statement directory (RFC 7591 section 2.3). */
   softwareStatementJwksFile?: string;
   /** The directory's `iss`; when set, statements from any other issuer are refused. Needs the JWKS file. */
@@ -30,9 +38,10 @@ export interface AuthServerConfig extends PlatformConfig {
   apiClientJwksFile?: string;
   /** client_id of the API as an introspection client. */
   apiClientId: string;
-  /** Failed logins from one client IP within the window before that IP is refused further attempts. */
-  loginIpMaxFailures: number;
-  loginIpWindowSeconds: number;
+  /** Requests per minute to /token, /request (PAR) and /register from one client, then 429. */
+  oauthRateLimitPerClient: number;
+  /** Requests per minute to /token, /request (PAR) and /register from one client IP, then 429. */
+  oauthRateLimitPerIp: number;
   /** Seconds a PSU journey may sit without activity before it is returned to the TPP (PSD2 RTS Art. 4(3)(d)). */
   interactionIdleSeconds: number;
   /**
@@ -41,6 +50,8 @@ export interface AuthServerConfig extends PlatformConfig {
    * notification be lost. 0 reads the row on every request.
    */
   tppCacheSeconds: number;
+  /** Days a software statement stays usable for registration after its `iat`, whatever its own `exp`. */
+  ssaMaxAgeDays: number;
 }
 
 export interface WorkerConfig extends PlatformConfig {
@@ -86,12 +97,21 @@ export interface WorkerConfig extends PlatformConfig {
 
 export function loadApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
   const read = new EnvReader(env);
+  const platform = loadPlatformConfig(env);
+  const adminCidrs = read.raw('ADMIN_ALLOWED_CIDRS') ?? (platform.mode === 'sandbox' ? SANDBOX_ADMIN_CIDRS : undefined);
+  if (adminCidrs === undefined) {
+    // The admin API reads every customer's audit trail: production says who may reach it.
+    throw new ConfigError('ADMIN_ALLOWED_CIDRS', 'is required in production mode (the networks the admin API and console answer)');
+  }
   return {
-    ...loadPlatformConfig(env),
+    ...platform,
+    adminAllowedCidrs: parseAddressRanges('ADMIN_ALLOWED_CIDRS', adminCidrs).cidrs,
+    docsEnabled: read.boolean('DOCS_ENABLED', platform.mode === 'sandbox'),
     port: read.port('API_PORT', 3000),
     bodyLimit: read.integer('API_BODY_LIMIT', 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
     pageSize: read.integer('API_PAGE_SIZE', 100, { min: 1, max: 1000 }),
     sessionIdleSeconds: read.integer('SESSION_IDLE_SECONDS', 300, { min: 30, max: 3600 }),
+    tppRateLimitPerMinute: read.integer('TPP_RATE_LIMIT_PER_MINUTE', 1200, { min: 1, max: 10_000_000 }),
   };
 }
 
@@ -114,16 +134,16 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
     accessTokenTtl: read.integer('ACCESS_TOKEN_TTL', 300, { min: 30, max: 3600 }),
     signingJwksFile: read.optionalString('SIGNING_JWKS_FILE'),
     cookieKeys: cookieKeys?.split(',').map((k) => k.trim()).filter(Boolean),
-    trustProxy: read.boolean('TRUST_PROXY', false),
     softwareStatementJwksFile,
     softwareStatementIssuer,
     apiClientJwksFile: read.optionalString('API_CLIENT_JWKS_FILE'),
     apiClientId,
-    loginIpMaxFailures: read.integer('LOGIN_IP_MAX_FAILURES', 20, { min: 1, max: 10_000 }),
-    loginIpWindowSeconds: read.integer('LOGIN_IP_WINDOW_SECONDS', 15 * 60, { min: 10, max: 24 * 3600 }),
+    oauthRateLimitPerClient: read.integer('OAUTH_RATE_LIMIT_PER_CLIENT', 600, { min: 1, max: 10_000_000 }),
+    oauthRateLimitPerIp: read.integer('OAUTH_RATE_LIMIT_PER_IP', 1200, { min: 1, max: 10_000_000 }),
     // PSD2 RTS Art. 4(3)(d): at most 5 minutes without activity after authentication.
     interactionIdleSeconds: read.integer('INTERACTION_IDLE_SECONDS', 300, { min: 5, max: 300 }),
     tppCacheSeconds: read.integer('TPP_CACHE_SECONDS', 30, { min: 0, max: 300 }),
+    ssaMaxAgeDays: read.integer('SSA_MAX_AGE_DAYS', 30, { min: 1, max: 365 }),
   };
 }
 

@@ -29,7 +29,18 @@ describe('loadApiConfig', () => {
 
   it('never allows more than 5 failed logins before a lockout (PSD2 RTS Art. 4(3)(b))', () => {
     expect(() => loadApiConfig({ DATABASE_URL: 'postgres://h/x', LOGIN_MAX_FAILURES: '6' })).toThrow('LOGIN_MAX_FAILURES must be at most 5');
-    expect(loadApiConfig({ DATABASE_URL: 'postgres://h/x', LOGIN_LOCKOUT_SECONDS: '600' })).toMatchObject({ loginMaxFailures: 5, loginLockoutSeconds: 600 });
+    expect(loadApiConfig({ DATABASE_URL: 'postgres://h/x', LOGIN_LOCKOUT_SECONDS: '3600' })).toMatchObject({ loginMaxFailures: 5, loginLockoutSeconds: 3600 });
+  });
+
+  it('locks for 30 minutes by default and never for less (PCI DSS 8.3.4)', () => {
+    expect(loadApiConfig({ DATABASE_URL: 'postgres://h/x' })).toMatchObject({ loginLockoutSeconds: 1800, loginIpMaxFailures: 20, loginIpWindowSeconds: 900 });
+    expect(() => loadApiConfig({ DATABASE_URL: 'postgres://h/x', LOGIN_LOCKOUT_SECONDS: '1799' })).toThrow('LOGIN_LOCKOUT_SECONDS must be at least 1800');
+  });
+
+  it('caps concurrent password hashes at the thread pool size minus 2, at least 1', () => {
+    expect(loadApiConfig({ DATABASE_URL: 'postgres://h/x' }).passwordHashConcurrency).toBe(2);
+    expect(loadApiConfig({ DATABASE_URL: 'postgres://h/x', UV_THREADPOOL_SIZE: '16' }).passwordHashConcurrency).toBe(14);
+    expect(loadApiConfig({ DATABASE_URL: 'postgres://h/x', UV_THREADPOOL_SIZE: '2' }).passwordHashConcurrency).toBe(1);
   });
 
   it('requires DATABASE_URL', () => {
@@ -56,6 +67,9 @@ describe('loadAuthServerConfig', () => {
       loginIpWindowSeconds: 900,
       interactionIdleSeconds: 300,
       tppCacheSeconds: 30,
+      oauthRateLimitPerClient: 600,
+      oauthRateLimitPerIp: 1200,
+      ssaMaxAgeDays: 30,
     });
     expect(config.softwareStatementJwksFile).toBeUndefined();
     expect(config.softwareStatementIssuer).toBeUndefined();
@@ -73,6 +87,9 @@ describe('loadAuthServerConfig', () => {
       LOGIN_IP_WINDOW_SECONDS: '60',
       INTERACTION_IDLE_SECONDS: '120',
       TPP_CACHE_SECONDS: '0',
+      OAUTH_RATE_LIMIT_PER_CLIENT: '60',
+      OAUTH_RATE_LIMIT_PER_IP: '120',
+      SSA_MAX_AGE_DAYS: '7',
     });
     expect(config).toMatchObject({
       softwareStatementJwksFile: '/etc/consentry/directory.jwks.json',
@@ -83,6 +100,9 @@ describe('loadAuthServerConfig', () => {
       loginIpWindowSeconds: 60,
       interactionIdleSeconds: 120,
       tppCacheSeconds: 0,
+      oauthRateLimitPerClient: 60,
+      oauthRateLimitPerIp: 120,
+      ssaMaxAgeDays: 7,
     });
   });
 
@@ -93,6 +113,11 @@ describe('loadAuthServerConfig', () => {
   it('refuses a login limit that is not a positive whole number', () => {
     expect(() => loadAuthServerConfig({ ...base, LOGIN_IP_MAX_FAILURES: '0' })).toThrow(new ConfigError('LOGIN_IP_MAX_FAILURES', 'must be at least 1'));
     expect(() => loadAuthServerConfig({ ...base, LOGIN_IP_WINDOW_SECONDS: 'soon' })).toThrow(new ConfigError('LOGIN_IP_WINDOW_SECONDS', 'must be a whole number (got "soon")'));
+  });
+
+  it('refuses a software statement age that is not 1-365 days', () => {
+    expect(() => loadAuthServerConfig({ ...base, SSA_MAX_AGE_DAYS: '0' })).toThrow(new ConfigError('SSA_MAX_AGE_DAYS', 'must be at least 1'));
+    expect(() => loadAuthServerConfig({ ...base, SSA_MAX_AGE_DAYS: '366' })).toThrow(new ConfigError('SSA_MAX_AGE_DAYS', 'must be at most 365'));
   });
 
   it('refuses a TPP cache longer than 300 s', () => {

@@ -1,5 +1,6 @@
-import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
+import { parseTrustProxy, TrustProxy } from './network-trust.js';
+import { readSecretsKeys, SecretsKey } from './secrets-keys.js';
 
 /** `sandbox` seeds demo data and prints credentials; `production` refuses both and requires real secrets. */
 export type PlatformMode = 'sandbox' | 'production';
@@ -12,7 +13,12 @@ export interface PlatformConfig {
   redisPrefix: string;
   /** Where sandbox credentials, generated dev keys and embedded data live. */
   dataDir: string;
-  /** AES-256-GCM key protecting customer secrets (TOTP seeds, card numbers) at rest. */
+  /**
+   * AES-256-GCM keys protecting customer secrets (TOTP seeds, card numbers) at rest, each with its id:
+   * the first encrypts, every one decrypts (SECRETS_KEYS, or SECRETS_KEY alone as id `default`).
+   */
+  secretsKeys: SecretsKey[];
+  /** The first of secretsKeys: the one that encrypts, and the root of keys derived for other uses. */
   secretsKey: Buffer;
   apiUrl: string;
   authServerUrl: string;
@@ -20,20 +26,24 @@ export interface PlatformConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** PSD2 RTS Art. 4(3)(b): consecutive failed logins (at most 5) before a PSU or admin is locked. */
   loginMaxFailures: number;
-  /** How long a lockout lasts, in seconds. */
+  /** How long a lockout lasts, in seconds (PCI DSS 8.3.4: at least 30 minutes). */
   loginLockoutSeconds: number;
+  /** Which peers may speak for the client through X-Forwarded-* (client IP, scheme); none by default. */
+  trustProxy: TrustProxy;
+  /** Failed sign-ins from one client IP within the window before that IP gets 429 (every sign-in, both apps). */
+  loginIpMaxFailures: number;
+  loginIpWindowSeconds: number;
+  /**
+   * Password hashes (argon2) running at once in one process: libuv's thread pool size minus 2, at least 1,
+   * so a flood of sign-ins always leaves threads to the signature checks that share the pool.
+   */
+  passwordHashConcurrency: number;
 }
-
-// Only for sandbox mode: a well-known development key so the sandbox starts without setup.
-// Production refuses to start without SECRETS_KEY.
-const SANDBOX_SECRETS_KEY = Buffer.alloc(32, 0x5a).toString('base64');
 
 export function loadPlatformConfig(env: Record<string, string | undefined> = process.env): PlatformConfig {
   const read = new EnvReader(env);
   const mode = read.oneOf('CONSENTRY_MODE', ['sandbox', 'production'] as const, 'sandbox');
-  if (mode === 'production' && read.raw('SECRETS_KEY') === undefined) {
-    throw new ConfigError('SECRETS_KEY', 'is required in production mode');
-  }
+  const secretsKeys = readSecretsKeys(read, mode);
   const apiPort = read.port('API_PORT', 3000);
   const authPort = read.port('AUTH_SERVER_PORT', 3001);
   const workerPort = read.port('WORKER_PORT', 3002);
@@ -43,12 +53,19 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
     redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     redisPrefix: read.string('REDIS_PREFIX', 'consentry'),
     dataDir: read.string('CONSENTRY_DATA_DIR', '.data'),
-    secretsKey: read.key('SECRETS_KEY', 32, mode === 'sandbox' ? SANDBOX_SECRETS_KEY : undefined),
+    secretsKeys,
+    secretsKey: secretsKeys[0]!.key,
     apiUrl: read.url('API_URL', `http://localhost:${apiPort}`),
     authServerUrl: read.url('AUTH_SERVER_URL', `http://localhost:${authPort}`),
     workerHealthUrl: `http://localhost:${workerPort}/health`,
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const, 'info'),
     loginMaxFailures: read.integer('LOGIN_MAX_FAILURES', 5, { min: 1, max: 5 }),
-    loginLockoutSeconds: read.integer('LOGIN_LOCKOUT_SECONDS', 15 * 60, { min: 60, max: 7 * 86_400 }),
+    // PCI DSS 8.3.4: a lockout lasts at least 30 minutes.
+    loginLockoutSeconds: read.integer('LOGIN_LOCKOUT_SECONDS', 30 * 60, { min: 30 * 60, max: 7 * 86_400 }),
+    loginIpMaxFailures: read.integer('LOGIN_IP_MAX_FAILURES', 20, { min: 1, max: 10_000 }),
+    loginIpWindowSeconds: read.integer('LOGIN_IP_WINDOW_SECONDS', 15 * 60, { min: 10, max: 24 * 3600 }),
+    // Node's own variable (read by libuv at start-up); 4 when unset.
+    passwordHashConcurrency: Math.max(1, read.integer('UV_THREADPOOL_SIZE', 4, { min: 1, max: 1024 }) - 2),
+    trustProxy: parseTrustProxy('TRUST_PROXY', read.raw('TRUST_PROXY')),
   };
 }

@@ -7,6 +7,8 @@ import { WorkerExpiryRetention1764200000000 } from '../migrations/1764200000000-
 import { AisResources1764300000000 } from '../migrations/1764300000000-ais-resources.js';
 import { TppDeregistered1764400000000 } from '../migrations/1764400000000-tpp-deregistered.js';
 import { OidcGrantFamilyIndex1764500000000 } from '../migrations/1764500000000-oidc-grant-family-index.js';
+import { LoginThrottle1764620000000 } from '../migrations/1764620000000-login-throttle.js';
+import { TppSoftwareIdUnique1764650000000 } from '../migrations/1764650000000-tpp-software-id-unique.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -54,7 +56,15 @@ export const ENTITIES = [
 ];
 
 /** Hand-reviewed migrations, in order. The schema never comes from `synchronize`. */
-export const MIGRATIONS = [InitialSchema1764000000000, WorkerExpiryRetention1764200000000, AisResources1764300000000, TppDeregistered1764400000000, OidcGrantFamilyIndex1764500000000];
+export const MIGRATIONS = [
+  InitialSchema1764000000000,
+  WorkerExpiryRetention1764200000000,
+  AisResources1764300000000,
+  TppDeregistered1764400000000,
+  OidcGrantFamilyIndex1764500000000,
+  LoginThrottle1764620000000,
+  TppSoftwareIdUnique1764650000000,
+];
 
 export interface DatabaseOptions {
   url: string;

@@ -2,6 +2,7 @@ import { recordAuditEvent } from '@consentry/audit';
 import { AdminUserEntity, DataSource, EntityManager, PsuEntity } from '@consentry/database';
 
 import { KeyManagement } from './key-management.js';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, LoginThrottlePolicy } from './login-throttle.js';
 import { burnPasswordVerification, verifyPassword } from './password.js';
 import { SecondFactor, TotpFactor } from './second-factor.js';
 
@@ -11,23 +12,21 @@ export interface LoginAttempt {
   /** The second factor's response (a TOTP code). */
   otp: string;
   interactionId?: string;
-  /** Client IP, recorded in the audit event. */
-  ip?: string;
+  /** Client IP (the framework's request.ip, from the trusted proxy chain): throttled, and recorded in the audit event. */
+  ip: string;
 }
 
-export type LoginFailure = 'invalid_credentials' | 'locked';
+/**
+ * Why a sign-in was refused. `invalid_credentials` and `locked` must reach the user as one answer (the
+ * API's 401 invalid_credentials, the auth server's same page): only a PSU journey tells them apart, to
+ * end at the TPP once the username is locked, known or not. `throttled` is the client IP's limit (429).
+ */
+export type LoginFailure = 'invalid_credentials' | 'locked' | 'throttled';
 
 export type LoginOutcome =
   | { ok: true; subjectId: string; displayName: string; username: string }
-  | { ok: false; reason: LoginFailure; lockedUntil?: Date };
-
-export interface LockoutPolicy {
-  /** Consecutive failures that lock the subject (PSD2 RTS Art. 4(3)(b): at most 5). */
-  maxFailures: number;
-  lockoutSeconds: number;
-}
-
-export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 5, lockoutSeconds: 15 * 60 };
+  | { ok: false; reason: 'invalid_credentials' | 'locked'; lockedUntil?: Date }
+  | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 type SubjectKind = 'psu' | 'admin';
 
@@ -36,7 +35,6 @@ interface SubjectRow {
   displayName: string;
   passwordHash: string;
   totpSecretEnc: string;
-  failedLoginCount: number;
   lockedUntil: Date | null;
   lastTotpStep: string | null;
 }
@@ -46,17 +44,30 @@ export function totpSecretContext(kind: SubjectKind, id: string): string {
   return `${kind}:${id}:totp`;
 }
 
+function laterOf(a: Date | null, b: Date | null): Date | null {
+  const now = Date.now();
+  const live = [a, b].filter((d): d is Date => d !== null && d.getTime() > now);
+  return live.length === 0 ? null : new Date(Math.max(...live.map((d) => d.getTime())));
+}
+
 /**
- * Two-factor login (knowledge + possession) with lockout after consecutive failures. The counter
- * update and the audit event commit together; the row lock serialises concurrent attempts.
+ * Two-factor login (knowledge + possession) behind the one sign-in throttle (LoginThrottle): per client
+ * IP, and per username whether or not it exists. Every attempt that reaches the credentials runs exactly
+ * one password hash (the subject's, or the dummy one for an unknown username), locked or not, so neither
+ * the answer nor its cost tells which usernames exist. The counters, the subject row and the audit event
+ * commit together; the subject's row lock serialises concurrent attempts on one account.
  */
 export class CredentialAuthenticator {
+  private readonly throttle: LoginThrottle;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly keys: KeyManagement,
-    private readonly lockout: LockoutPolicy = DEFAULT_LOCKOUT,
+    policy: LoginThrottlePolicy = DEFAULT_LOGIN_THROTTLE,
     private readonly factor: SecondFactor = new TotpFactor(),
-  ) {}
+  ) {
+    this.throttle = new LoginThrottle(dataSource, policy);
+  }
 
   authenticatePsu(attempt: LoginAttempt): Promise<LoginOutcome> {
     return this.authenticate('psu', attempt);
@@ -67,42 +78,46 @@ export class CredentialAuthenticator {
   }
 
   private async authenticate(kind: SubjectKind, attempt: LoginAttempt): Promise<LoginOutcome> {
-    return this.dataSource.transaction(async (manager) => {
-      const subject = await this.findForUpdate(manager, kind, attempt.username);
-      const eventBase = { interactionId: attempt.interactionId };
-      if (!subject) {
-        await burnPasswordVerification(attempt.password);
-        await recordAuditEvent(manager, {
-          ...eventBase,
-          type: kind === 'psu' ? 'psu.login.failed' : 'admin.login.failed',
-          actor: { type: 'system', id: 'login' },
-          data: { reason: 'unknown_user', ip: attempt.ip },
-        });
-        return { ok: false, reason: 'invalid_credentials' };
-      }
-      const actor = { type: kind, id: subject.id } as const;
-      const subjectIds = kind === 'psu' ? { psuId: subject.id } : {};
-      if (subject.lockedUntil && subject.lockedUntil > new Date()) {
-        await recordAuditEvent(manager, {
-          ...eventBase,
-          ...subjectIds,
-          type: kind === 'psu' ? 'psu.login.failed' : 'admin.login.failed',
-          actor,
-          data: { reason: 'locked', lockedUntil: subject.lockedUntil.toISOString(), ip: attempt.ip },
-        });
-        return { ok: false, reason: 'locked', lockedUntil: subject.lockedUntil };
-      }
+    // Before the credentials: a throttled source costs no hash and never reaches a username's counter.
+    const admission = await this.throttle.admitIp(attempt.ip);
+    if (!admission.allowed) return { ok: false, reason: 'throttled', retryAfterSeconds: admission.retryAfterSeconds };
+    const outcome = await this.dataSource.transaction((manager) => this.check(manager, kind, attempt));
+    if (outcome.ok) await this.throttle.releaseIp(attempt.ip);
+    return outcome;
+  }
 
-      const passwordOk = await verifyPassword(subject.passwordHash, attempt.password);
+  private async check(manager: EntityManager, kind: SubjectKind, attempt: LoginAttempt): Promise<LoginOutcome> {
+    const subject = await this.findForUpdate(manager, kind, attempt.username);
+    const standing = await this.throttle.usernameState(manager, kind, attempt.username);
+    // Exactly one hash, whatever comes next (locked or not, known or not).
+    const passwordOk = subject ? await verifyPassword(subject.passwordHash, attempt.password) : await burnPasswordVerification(attempt.password).then(() => false);
+
+    const failedType = kind === 'psu' ? 'psu.login.failed' : 'admin.login.failed';
+    const eventBase = { interactionId: attempt.interactionId };
+    const actor = subject ? ({ type: kind, id: subject.id } as const) : ({ type: 'system', id: 'login' } as const);
+    const subjectIds = subject && kind === 'psu' ? { psuId: subject.id } : {};
+    const lockedUntil = laterOf(standing.lockedUntil, subject?.lockedUntil ?? null);
+    if (lockedUntil) {
+      await recordAuditEvent(manager, {
+        ...eventBase,
+        ...subjectIds,
+        type: failedType,
+        actor,
+        data: { reason: 'locked', known: subject !== null, lockedUntil: lockedUntil.toISOString(), ip: attempt.ip },
+      });
+      return { ok: false, reason: 'locked', lockedUntil };
+    }
+
+    const table = kind === 'psu' ? 'psu' : 'admin_user';
+    const idColumn = kind === 'psu' ? 'psu_id' : 'admin_id';
+    if (subject && passwordOk) {
       const secret = this.keys.decrypt(subject.totpSecretEnc, totpSecretContext(kind, subject.id));
       const factor = await this.factor.verify(
         { secret, lastStep: subject.lastTotpStep === null ? null : Number(subject.lastTotpStep) },
         attempt.otp,
       );
-
-      const table = kind === 'psu' ? 'psu' : 'admin_user';
-      const idColumn = kind === 'psu' ? 'psu_id' : 'admin_id';
-      if (passwordOk && factor.valid) {
+      if (factor.valid) {
+        await this.throttle.clearUsername(manager, kind, attempt.username);
         await manager.query(
           `UPDATE ${table} SET failed_login_count = 0, locked_until = NULL, last_totp_step = $2 WHERE ${idColumn} = $1`,
           [subject.id, factor.step],
@@ -116,34 +131,36 @@ export class CredentialAuthenticator {
         });
         return { ok: true, subjectId: subject.id, displayName: subject.displayName, username: attempt.username };
       }
+    }
 
-      const failures = subject.failedLoginCount + 1;
-      const locks = failures >= this.lockout.maxFailures;
-      const lockedUntil = locks ? new Date(Date.now() + this.lockout.lockoutSeconds * 1000) : null;
-      await manager.query(
-        `UPDATE ${table} SET failed_login_count = $2, locked_until = $3 WHERE ${idColumn} = $1`,
-        [subject.id, locks ? 0 : failures, lockedUntil],
-      );
+    const failure = await this.throttle.recordUsernameFailure(manager, kind, attempt.username);
+    if (subject) {
+      // A copy on the subject's row, for the consoles and the session checks that read it.
+      await manager.query(`UPDATE ${table} SET failed_login_count = $2, locked_until = $3 WHERE ${idColumn} = $1`, [
+        subject.id,
+        failure.lockedUntil ? 0 : failure.failures,
+        failure.lockedUntil,
+      ]);
+    }
+    await recordAuditEvent(manager, {
+      ...eventBase,
+      ...subjectIds,
+      type: failedType,
+      actor,
+      // Which factor failed is not recorded: it would tell an attacker holding the log which half they have.
+      data: { reason: subject ? 'invalid_credentials' : 'unknown_user', consecutiveFailures: failure.failures, ip: attempt.ip },
+    });
+    if (failure.lockedUntil) {
       await recordAuditEvent(manager, {
         ...eventBase,
         ...subjectIds,
-        type: kind === 'psu' ? 'psu.login.failed' : 'admin.login.failed',
+        type: kind === 'psu' ? 'psu.locked' : 'admin.login.failed',
         actor,
-        // Which factor failed is not recorded: it would tell an attacker holding the log which half they have.
-        data: { reason: 'invalid_credentials', consecutiveFailures: failures, ip: attempt.ip },
+        data: { lockedUntil: failure.lockedUntil.toISOString(), afterFailures: failure.failures, known: subject !== null },
       });
-      if (locks) {
-        await recordAuditEvent(manager, {
-          ...eventBase,
-          ...subjectIds,
-          type: kind === 'psu' ? 'psu.locked' : 'admin.login.failed',
-          actor,
-          data: { lockedUntil: lockedUntil!.toISOString(), afterFailures: failures },
-        });
-        return { ok: false, reason: 'locked', lockedUntil: lockedUntil! };
-      }
-      return { ok: false, reason: 'invalid_credentials' };
-    });
+      return { ok: false, reason: 'locked', lockedUntil: failure.lockedUntil };
+    }
+    return { ok: false, reason: 'invalid_credentials' };
   }
 
   private async findForUpdate(manager: EntityManager, kind: SubjectKind, username: string): Promise<SubjectRow | null> {

@@ -36,17 +36,17 @@ describe('CredentialAuthenticator', () => {
       psuId,
       keys.encrypt(secret, totpSecretContext('psu', psuId)),
     ]);
-    authenticator = new CredentialAuthenticator(db.dataSource, keys, { maxFailures: 5, lockoutSeconds: 60 });
+    authenticator = new CredentialAuthenticator(db.dataSource, keys, { maxFailures: 5, lockoutSeconds: 1800, ipMaxFailures: 1000, ipWindowSeconds: 900 });
   });
   afterAll(async () => db?.drop());
 
   it('accepts password and TOTP, and refuses the same code twice', async () => {
     const otp = await currentTotpCode(secret);
-    await expect(authenticator.authenticatePsu({ username: 'alice', password: 'correct horse', otp })).resolves.toMatchObject({
+    await expect(authenticator.authenticatePsu({ username: 'alice', password: 'correct horse', otp, ip: '127.0.0.1' })).resolves.toMatchObject({
       ok: true,
       subjectId: psuId,
     });
-    await expect(authenticator.authenticatePsu({ username: 'alice', password: 'correct horse', otp })).resolves.toEqual({
+    await expect(authenticator.authenticatePsu({ username: 'alice', password: 'correct horse', otp, ip: '127.0.0.1' })).resolves.toEqual({
       ok: false,
       reason: 'invalid_credentials',
     });
@@ -54,16 +54,17 @@ describe('CredentialAuthenticator', () => {
 
   it('locks the PSU on the 5th consecutive failure and refuses even the right credentials', async () => {
     await db.dataSource.query(`UPDATE psu SET failed_login_count = 0, locked_until = NULL, last_totp_step = NULL`);
+    await db.dataSource.query(`DELETE FROM login_throttle`);
     for (let i = 0; i < 4; i++) {
-      await expect(authenticator.authenticatePsu({ username: 'alice', password: 'wrong', otp: '000000' })).resolves.toEqual({
+      await expect(authenticator.authenticatePsu({ username: 'alice', password: 'wrong', otp: '000000', ip: '127.0.0.1' })).resolves.toEqual({
         ok: false,
         reason: 'invalid_credentials',
       });
     }
-    const fifth = await authenticator.authenticatePsu({ username: 'alice', password: 'wrong', otp: '000000' });
+    const fifth = await authenticator.authenticatePsu({ username: 'alice', password: 'wrong', otp: '000000', ip: '127.0.0.1' });
     expect(fifth).toMatchObject({ ok: false, reason: 'locked' });
     const otp = await currentTotpCode(secret);
-    await expect(authenticator.authenticatePsu({ username: 'alice', password: 'correct horse', otp })).resolves.toMatchObject({
+    await expect(authenticator.authenticatePsu({ username: 'alice', password: 'correct horse', otp, ip: '127.0.0.1' })).resolves.toMatchObject({
       ok: false,
       reason: 'locked',
     });
@@ -75,7 +76,7 @@ describe('CredentialAuthenticator', () => {
   });
 
   it('answers an unknown username exactly like a wrong password', async () => {
-    await expect(authenticator.authenticatePsu({ username: 'mallory', password: 'x', otp: '123456' })).resolves.toEqual({
+    await expect(authenticator.authenticatePsu({ username: 'mallory', password: 'x', otp: '123456', ip: '127.0.0.1' })).resolves.toEqual({
       ok: false,
       reason: 'invalid_credentials',
     });

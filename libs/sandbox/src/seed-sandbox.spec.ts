@@ -30,7 +30,7 @@ describe('seedSandbox', () => {
   it('issues credentials that pass two-factor login', async () => {
     const alice = credentials.psus[0]!;
     const authenticator = new CredentialAuthenticator(db.dataSource, keys);
-    const outcome = await authenticator.authenticatePsu({ username: alice.username, password: alice.password, otp: await currentTotpCode(alice.totpSecret) });
+    const outcome = await authenticator.authenticatePsu({ username: alice.username, password: alice.password, otp: await currentTotpCode(alice.totpSecret), ip: '127.0.0.1' });
     expect(outcome.ok).toBe(true);
   });
 

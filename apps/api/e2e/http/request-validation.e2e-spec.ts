@@ -1,10 +1,9 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
 
-describe('FAPI headers, unattended access and parameter validation', () => {
+describe('FAPI headers and parameter validation', () => {
   let h: ApiHarness;
   let alice: string[];
 
@@ -40,51 +39,6 @@ describe('FAPI headers, unattended access and parameter validation', () => {
       const consentId = await h.authorisedConsent(['ReadBalances']);
       const result = await h.tpp('GET', `${AISP}/balances`, { token: await h.consentToken(consentId), headers: { [header]: value } });
       expectRefused(result, 400, [{ ErrorCode: 'U006', Message: message, Path: header }]);
-    });
-  });
-
-  describe('unattended access (PSD2 RTS Art. 36(5))', () => {
-    it('allows four calls a day per consent and account without the PSU, then 429 with Retry-After', async () => {
-      const consentId = await h.authorisedConsent(['ReadBalances']);
-      const token = await h.consentToken(consentId);
-      const path = `${AISP}/accounts/${alice[0]}/balances`;
-      for (let i = 0; i < 4; i++) expect((await h.tpp('GET', path, { token, attended: false })).status).toBe(200);
-      const refused = await h.tpp('GET', path, { token, attended: false });
-      expect(refused.status).toBe(429);
-      expectObSchema('OBErrorResponse1', refused.body);
-      expect(refused.body.Errors).toEqual([
-        {
-          ErrorCode: 'U042',
-          Message: 'Without the PSU present an account may be read 4 times a day under one consent; send x-fapi-customer-ip-address when the PSU is present',
-        },
-      ]);
-      const retryAfter = Number(refused.headers.get('retry-after'));
-      expect(retryAfter).toBeGreaterThan(0);
-      expect(retryAfter).toBeLessThanOrEqual(24 * 3600);
-      // The PSU present is not limited; another account of the same consent has its own allowance.
-      expect((await h.tpp('GET', path, { token })).status).toBe(200);
-      expect((await h.tpp('GET', `${AISP}/accounts/${alice[1]}/balances`, { token, attended: false })).status).toBe(200);
-      // A bulk call reads every account, the exhausted one included.
-      expect((await h.tpp('GET', `${AISP}/balances`, { token, attended: false })).status).toBe(429);
-      // The counters live in Redis under the configured prefix, one per consent, account and UTC day.
-      const redis = new Redis(h.redis.url);
-      try {
-        const day = new Date().toISOString().slice(0, 10);
-        expect(await redis.get(`${h.redis.prefix}:unattended:{${consentId}}:${alice[0]}:${day}`)).toBe('4');
-        expect(await redis.ttl(`${h.redis.prefix}:unattended:{${consentId}}:${alice[0]}:${day}`)).toBeGreaterThan(24 * 3600);
-      } finally {
-        redis.disconnect();
-      }
-    });
-
-    it('counts per consent: another consent on the same account starts afresh', async () => {
-      const first = await h.authorisedConsent(['ReadBalances']);
-      const second = await h.authorisedConsent(['ReadBalances']);
-      const path = `${AISP}/accounts/${alice[2]}/balances`;
-      const firstToken = await h.consentToken(first);
-      for (let i = 0; i < 4; i++) await h.tpp('GET', path, { token: firstToken, attended: false });
-      expect((await h.tpp('GET', path, { token: firstToken, attended: false })).status).toBe(429);
-      expect((await h.tpp('GET', path, { token: await h.consentToken(second), attended: false })).status).toBe(200);
     });
   });
 

@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 
 import type { AuditLogEntryView } from '../admin-console/audit-log.rows.js';
 import { CreateSessionDto } from '../sessions/create-session.dto.js';
-import { SessionException, SessionExceptionCode } from '../sessions/session.exception.js';
+import { signInRefusal } from '../sessions/session.exception.js';
 import { IssuedSession, SessionStore } from '../sessions/session.store.js';
 import { AUDIT_EVENTS_DEFAULT_LIMIT, AuditEventsQueryDto } from './audit-events-query.dto.js';
 
@@ -27,10 +27,7 @@ export class AdminService {
 
   async signIn(credentials: CreateSessionDto, ip: string, interactionId: string): Promise<IssuedSession> {
     const outcome = await this.authenticator.authenticateAdmin({ ...credentials, ip, interactionId });
-    if (!outcome.ok) {
-      if (outcome.reason === 'locked') throw new SessionException(SessionExceptionCode.Locked, 'Too many failed attempts; try again later');
-      throw new SessionException(SessionExceptionCode.InvalidCredentials, 'The username, password or code is not correct');
-    }
+    if (!outcome.ok) throw signInRefusal(outcome);
     return this.sessions.issue('admin', { subjectId: outcome.subjectId, username: outcome.username, displayName: outcome.displayName });
   }
 

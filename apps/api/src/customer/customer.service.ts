@@ -3,7 +3,7 @@ import { DataSource } from '@consentry/database';
 import { CredentialAuthenticator } from '@consentry/identity';
 import { Injectable } from '@nestjs/common';
 
-import { SessionException, SessionExceptionCode } from '../sessions/session.exception.js';
+import { signInRefusal } from '../sessions/session.exception.js';
 import { IssuedSession, SessionStore } from '../sessions/session.store.js';
 import { CreateSessionDto } from '../sessions/create-session.dto.js';
 
@@ -44,10 +44,7 @@ export class CustomerService {
 
   async signIn(credentials: CreateSessionDto, ip: string, interactionId: string): Promise<IssuedSession> {
     const outcome = await this.authenticator.authenticatePsu({ ...credentials, ip, interactionId });
-    if (!outcome.ok) {
-      if (outcome.reason === 'locked') throw new SessionException(SessionExceptionCode.Locked, 'Too many failed attempts; try again later');
-      throw new SessionException(SessionExceptionCode.InvalidCredentials, 'The username, password or code is not correct');
-    }
+    if (!outcome.ok) throw signInRefusal(outcome);
     return this.sessions.issue('customer', { subjectId: outcome.subjectId, username: outcome.username, displayName: outcome.displayName });
   }
 

@@ -8,7 +8,10 @@ import { PageRealm } from './page-realm.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
 import { PageCookies } from './page-session.js';
 
-export type PageSignIn = { ok: true; session: IssuedSession } | { ok: false; reason: 'invalid_credentials' | 'locked' };
+export type PageSignIn =
+  | { ok: true; session: IssuedSession }
+  | { ok: false; reason: 'invalid_credentials' }
+  | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 /**
  * Runs a sign-in of the customer or admin API's service for a page: a refusal becomes an outcome the
@@ -20,8 +23,8 @@ export async function signInForPage(attempt: () => Promise<IssuedSession>): Prom
   } catch (error) {
     if (!(error instanceof SessionException)) throw error;
     switch (error.code) {
-      case SessionExceptionCode.Locked:
-        return { ok: false, reason: 'locked' };
+      case SessionExceptionCode.Throttled:
+        return { ok: false, reason: 'throttled', retryAfterSeconds: error.retryAfterSeconds ?? 60 };
       case SessionExceptionCode.InvalidCredentials:
       case SessionExceptionCode.Unauthenticated:
         return { ok: false, reason: 'invalid_credentials' };
@@ -37,7 +40,8 @@ export async function signInForPage(attempt: () => Promise<IssuedSession>): Prom
 export const PAGE_LOGIN_ERRORS = {
   incomplete: { status: 400, text: 'Enter your username, your password and the 6-digit code from your authenticator app.' },
   invalid_credentials: { status: 401, text: 'The username, password or one-time code is not correct.' },
-  locked: { status: 423, text: 'Too many failed attempts: signing in is paused for a while. Try again later.' },
+  // A locked username is answered as invalid_credentials (libs/identity): only the client IP's limit differs.
+  throttled: { status: 429, text: 'Too many failed sign-in attempts from your network. Try again later.' },
 } as const;
 
 /** A page's sign-in form: its realm, how to sign in, how the form is drawn again, and where a session starts. */
@@ -62,6 +66,7 @@ export async function answerLoginForm(flow: PageLoginFlow, body: unknown, reques
   const outcome = isCompleteLogin(form) ? await flow.signIn(form) : ({ ok: false, reason: 'incomplete' } as const);
   if (!outcome.ok) {
     const error = PAGE_LOGIN_ERRORS[outcome.reason];
+    if (outcome.reason === 'throttled') void reply.header('retry-after', String(outcome.retryAfterSeconds));
     return sendPage(reply, error.status, flow.loginPage({ csrf: flow.csrf.forLogin(flow.realm.realm, nonce!), username: form.username, error: error.text }));
   }
   flow.cookies.clear(reply, flow.realm, 'login');

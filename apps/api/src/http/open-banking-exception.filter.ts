@@ -61,6 +61,7 @@ function securityAnswer(exception: SecurityException): ObAnswer {
     case SecurityExceptionCode.FapiHeaderInvalid:
       return one(400, ObErrorCode.HeaderInvalid, exception.message, header);
     case SecurityExceptionCode.UnattendedLimitReached:
+    case SecurityExceptionCode.TppRateLimited:
       return one(429, ObErrorCode.OtherReason, exception.message, undefined, { 'retry-after': String(exception.retryAfterSeconds ?? 60) });
     case SecurityExceptionCode.IssuerUnavailable:
       return one(503, ObErrorCode.UnexpectedError, 'The authorization server cannot be reached; try again later');

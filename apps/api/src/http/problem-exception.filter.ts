@@ -27,8 +27,12 @@ function sessionAnswer(exception: SessionException): ProblemAnswer {
   switch (exception.code) {
     case SessionExceptionCode.InvalidCredentials:
       return { status: 401, body: { error: 'invalid_credentials', message: exception.message } };
-    case SessionExceptionCode.Locked:
-      return { status: 423, body: { error: 'locked', message: exception.message } };
+    case SessionExceptionCode.Throttled:
+      return {
+        status: 429,
+        body: { error: 'too_many_requests', message: exception.message },
+        headers: { 'retry-after': String(exception.retryAfterSeconds ?? 60) },
+      };
     case SessionExceptionCode.Unauthenticated:
       return { status: 401, body: { error: 'unauthenticated', message: exception.message }, headers: { 'www-authenticate': 'Bearer' } };
     default:

@@ -15,7 +15,8 @@ export const ClientCredentialsProtected = () => applyDecorators(UseGuards(FapiHe
 /**
  * An account-information resource, guarded in order: FAPI headers -> access token + DPoP -> live
  * consent of this client -> one of `permissions` -> path ids well formed and the account within the
- * consent -> the unattended-access allowance (PSD2 RTS Art. 36(5)).
+ * consent -> the unattended-access allowance (PSD2 RTS Art. 36(5)), reserved here and released if the
+ * call then fails (validation included), so that only answered calls count.
  */
 export const ConsentProtected = (...permissions: Permission[]) =>
   applyDecorators(

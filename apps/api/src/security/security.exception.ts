@@ -26,8 +26,10 @@ export enum SecurityExceptionCode {
   AccountNotInConsent = 'AccountNotInConsent',
   /** x-fapi-auth-date or x-fapi-customer-ip-address is malformed. */
   FapiHeaderInvalid = 'FapiHeaderInvalid',
-  /** PSD2 RTS Art. 36(5): a fifth unattended call today for this consent and account. */
+  /** PSD2 RTS Art. 36(5)(b): a fifth unattended call within 24 hours for this TPP and account. */
   UnattendedLimitReached = 'UnattendedLimitReached',
+  /** The TPP sent more calls than TPP_RATE_LIMIT_PER_MINUTE allows. */
+  TppRateLimited = 'TppRateLimited',
 }
 
 /** A request the resource server refuses on authentication or authorisation grounds. */

@@ -9,12 +9,13 @@ import { FapiHeadersGuard } from './fapi-headers.guard.js';
 import { PermissionGuard } from './permission.guard.js';
 import { TppAuthGuard } from './tpp-auth.guard.js';
 import { TppAuthenticator } from './tpp-authenticator.js';
+import { TppRateLimit } from './tpp-rate-limit.js';
 import { UnattendedAccessGuard } from './unattended-access.guard.js';
 
 const GUARDS = [FapiHeadersGuard, TppAuthGuard, ClientCredentialsGuard, ConsentGuard, PermissionGuard, ConsentAccountGuard, UnattendedAccessGuard];
 
 @Module({
-  providers: [AccessTokenVerifier, DpopReplayCache, TppAuthenticator, ...GUARDS],
-  exports: [AccessTokenVerifier, DpopReplayCache, TppAuthenticator, ...GUARDS],
+  providers: [AccessTokenVerifier, DpopReplayCache, TppRateLimit, TppAuthenticator, ...GUARDS],
+  exports: [AccessTokenVerifier, DpopReplayCache, TppRateLimit, TppAuthenticator, ...GUARDS],
 })
 export class SecurityModule {}

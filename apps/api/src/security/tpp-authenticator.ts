@@ -7,11 +7,13 @@ import { readCaller } from './caller.query.js';
 import { DpopReplayCache } from './dpop-replay.cache.js';
 import { SecurityException, SecurityExceptionCode } from './security.exception.js';
 import { TppPrincipal } from './tpp-principal.js';
+import { TppRateLimit } from './tpp-rate-limit.js';
 
 /**
  * Authenticates a TPP on every OB call: a valid DPoP-bound token (signature, issuer, audience, expiry,
- * proof) whose proof was not seen before, of a TPP that is still Active. The replay check and the read
- * of the TPP (with the token's consent) run side by side: one Redis and one SQL round trip. A plain
+ * proof) whose proof was not seen before, of a TPP that is still Active and within its rate limit. The
+ * replay check and the rate limit (one Redis round trip) and the read of the TPP (with the token's
+ * consent) run side by side: one Redis and one SQL round trip. A plain
  * service called by TppAuthGuard: this runs on every request, where a passport strategy would add its
  * per-request wrapping without anything to choose between.
  */
@@ -20,18 +22,32 @@ export class TppAuthenticator {
   constructor(
     private readonly verifier: AccessTokenVerifier,
     private readonly replay: DpopReplayCache,
+    private readonly rateLimit: TppRateLimit,
     private readonly dataSource: DataSource,
   ) {}
 
   async authenticate(request: FastifyRequest): Promise<TppPrincipal> {
     const claims = await this.verifier.verify(request);
-    const [fresh, caller] = await Promise.all([this.replay.claim(claims.proofJti, claims.proofIssuedAt, claims.jkt), readCaller(this.dataSource, claims.clientId, claims.consentId)]);
+    // Both Redis commands are written in this same tick, so they travel pipelined: one round trip.
+    const [fresh, retryAfter, caller] = await Promise.all([
+      this.replay.claim(claims.proofJti, claims.proofIssuedAt, claims.jkt),
+      this.rateLimit.take(claims.clientId),
+      readCaller(this.dataSource, claims.clientId, claims.consentId),
+    ]);
     if (!fresh) {
       throw new SecurityException(SecurityExceptionCode.ReplayedDpopProof, 'This DPoP proof was already used; send a fresh proof with every request', 'DPoP');
     }
     // Read on every request: a suspension takes effect at once, whatever tokens the TPP still holds.
     if (!caller.tpp || caller.tpp.status !== 'Active') {
       throw new SecurityException(SecurityExceptionCode.TppNotActive, 'The client is not an active TPP', 'Authorization');
+    }
+    if (retryAfter > 0) {
+      throw new SecurityException(
+        SecurityExceptionCode.TppRateLimited,
+        `This client may make ${this.rateLimit.perMinute} calls a minute; retry after ${retryAfter} s`,
+        undefined,
+        retryAfter,
+      );
     }
     if (caller.consent !== undefined) request.consentRead = caller.consent;
     return { clientId: caller.tpp.clientId, tppName: caller.tpp.name, scopes: claims.scopes, consentId: claims.consentId, jkt: claims.jkt };

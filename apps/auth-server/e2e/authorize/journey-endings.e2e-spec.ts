@@ -81,8 +81,9 @@ describe('every journey that ends without approval returns the PSU to the TPP', 
       state: request.state,
       iss: fixture.server.url,
     });
+    // PCI DSS 8.3.4: locked for at least 30 minutes (LOGIN_LOCKOUT_SECONDS, 1800 by default).
     const [row] = await fixture.db.dataSource.query(`SELECT locked_until FROM psu WHERE username = 'bob'`);
-    expect((row.locked_until as Date).getTime()).toBeGreaterThan(Date.now() + 14 * 60_000);
+    expect((row.locked_until as Date).getTime()).toBeGreaterThan(Date.now() + 29 * 60_000);
 
     // The 6th attempt, with the right password and code, is refused while locked.
     const next = await start();
@@ -108,7 +109,31 @@ describe('every journey that ends without approval returns the PSU to the TPP', 
     expect(throttled.body).toContain('Too many failed sign-in attempts from your network.');
     const [carol] = await fixture.db.dataSource.query(`SELECT failed_login_count FROM psu WHERE username = 'carol'`);
     expect(carol.failed_login_count).toBe(1);
-    await fixture.db.dataSource.query(`DELETE FROM oidc_model WHERE model = 'LoginThrottle'`);
+    await fixture.db.dataSource.query(`DELETE FROM login_throttle`);
+  });
+
+  it('an unknown username gets the same pages, and after as many failures the same access_denied at the TPP', async () => {
+    const nobody: SandboxPsuCredentials = { ...psu('alice'), username: 'nobody-by-this-name' };
+    const bobs = await start();
+    const nobodys = await start();
+    let nobodyPage = nobodys.loginPage;
+    // bob is still locked from the test above: his journey ends at once; nobody's after 5 failures.
+    const bobEnds = await failSignIn(bobs.browser, bobs.loginPage, psu('bob'));
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      nobodyPage = await failSignIn(nobodys.browser, nobodyPage, nobody);
+      expect(nobodyPage.status).toBe(200);
+      expect(nobodyPage.body).toContain('The username, password or one-time code is not correct.');
+    }
+    const nobodyEnds = await failSignIn(nobodys.browser, nobodyPage, nobody);
+    const ending = { error: 'access_denied', error_description: 'the PSU cannot sign in now: too many failed attempts', iss: fixture.server.url };
+    expect(backAtTpp(bobEnds)).toEqual({ ...ending, state: bobs.request.state });
+    expect(backAtTpp(nobodyEnds)).toEqual({ ...ending, state: nobodys.request.state });
+
+    // The next journey of the unknown username ends the same way as a locked PSU's.
+    const again = await start();
+    const refused = await failSignIn(again.browser, again.loginPage, nobody);
+    expect(backAtTpp(refused)).toEqual({ ...ending, state: again.request.state });
+    await fixture.db.dataSource.query(`DELETE FROM login_throttle`);
   });
 
   it('a server error mid-journey: server_error, never a captive error page', async () => {

@@ -1,12 +1,12 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, JWK, JWTPayload, SignJWT } from 'jose';
 import * as client from 'openid-client';
 
-import { SandboxDirectory } from '../../src/registration/sandbox-directory.js';
-import { RegisteredSandboxTpp, registerSandboxTpp } from '../../src/registration/sandbox-registration.js';
+import { SANDBOX_DIRECTORY_ISSUER, SandboxDirectory, sandboxDirectoryKeyPath } from '../../src/registration/sandbox-directory.js';
+import { RegisteredSandboxTpp, registerSandboxTpp, signRegistrationRequest } from '../../src/registration/sandbox-registration.js';
 import { AuthServerFixture, startAuthServerFixture } from '../support/auth-server.fixture.js';
 import { tppConfiguration } from '../support/tpp-client.js';
 
@@ -25,25 +25,61 @@ describe('TPP onboarding: dynamic client registration with a software statement 
   });
   afterAll(async () => fixture?.stop());
 
-  async function publicJwks() {
-    const { publicKey } = await generateKeyPair('ES256');
+  /** A TPP's own signing key: the private JWK it signs requests with, and the public set its statement carries. */
+  interface TppKey {
+    privateJwk: JWK;
+    jwks: { keys: JWK[] };
+  }
+
+  async function tppKey(): Promise<TppKey> {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const jwk = await exportJWK(publicKey);
-    return { keys: [{ ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'ES256', use: 'sig' }] };
+    const kid = await calculateJwkThumbprint(jwk);
+    return { privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' }, jwks: { keys: [{ ...jwk, kid, alg: 'ES256', use: 'sig' }] } };
   }
 
-  async function statement(overrides: Partial<{ softwareId: string; roles: string[]; redirectUris: string[] }> = {}): Promise<string> {
-    return directory.sign({
-      softwareId: overrides.softwareId ?? crypto.randomUUID(),
-      clientName: 'Statement App',
-      roles: overrides.roles ?? ['AISP'],
-      redirectUris: overrides.redirectUris ?? [REDIRECT],
-      jwks: await publicJwks(),
-    });
+  /** A TPP about to register: its key, and a statement of its software by the sandbox directory. */
+  interface Applicant extends TppKey {
+    softwareId: string;
+    statement: string;
   }
 
-  async function register(body: unknown): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
-    const response = await fetch(`${fixture.server.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  async function applicant(overrides: Partial<{ softwareId: string; roles: string[]; redirectUris: string[] }> = {}): Promise<Applicant> {
+    const key = await tppKey();
+    const softwareId = overrides.softwareId ?? crypto.randomUUID();
+    const statement = await directory.sign({ softwareId, clientName: 'Statement App', roles: overrides.roles ?? ['AISP'], redirectUris: overrides.redirectUris ?? [REDIRECT], jwks: key.jwks });
+    return { ...key, softwareId, statement };
+  }
+
+  function requestOf(who: Applicant, metadata: Record<string, unknown> = {}): Promise<string> {
+    return signRegistrationRequest(who.privateJwk, { issuer: fixture.server.url, softwareId: who.softwareId, softwareStatement: who.statement, metadata });
+  }
+
+  /** A registration request with every claim set by hand, signed by `key` (default: the applicant's). */
+  async function handMadeRequest(who: Applicant, claims: JWTPayload, key: JWK = who.privateJwk, alg = 'ES256'): Promise<string> {
+    return new SignJWT(claims).setProtectedHeader({ alg, kid: key.kid! }).sign(await importJWK(key, alg));
+  }
+
+  function validClaims(who: Applicant): JWTPayload {
+    const now = Math.floor(Date.now() / 1000);
+    return { iss: who.softwareId, aud: fixture.server.url, iat: now, exp: now + 60, jti: crypto.randomUUID(), software_statement: who.statement };
+  }
+
+  /** A statement signed with the sandbox directory's own key, with claims set by hand. */
+  async function directoryStatement(claims: JWTPayload): Promise<string> {
+    const { keys } = JSON.parse(await readFile(sandboxDirectoryKeyPath(fixture.dataDir), 'utf8')) as { keys: JWK[] };
+    return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: keys[0]!.kid! }).sign(await importJWK(keys[0]!, 'ES256'));
+  }
+
+  async function register(body: string, contentType = 'application/jwt'): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+    const response = await fetch(`${fixture.server.url}/register`, { method: 'POST', headers: { 'content-type': contentType }, body });
     return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  /** What a registration writes: TPP rows and audit outbox rows, counted. */
+  async function written(): Promise<{ tpps: number; outbox: number }> {
+    const [row] = await fixture.db.dataSource.query(`SELECT (SELECT count(*)::int FROM tpp) AS tpps, (SELECT count(*)::int FROM audit_outbox) AS outbox`);
+    return row;
   }
 
   it('registers a TPP in one call from the sandbox directory, stored Active with the statement’s roles', async () => {
@@ -67,54 +103,209 @@ describe('TPP onboarding: dynamic client registration with a software statement 
   });
 
   it('refuses a registration without a software statement', async () => {
-    const response = await register({ redirect_uris: [REDIRECT] });
+    const who = await applicant();
+    const { software_statement: _omitted, ...claims } = validClaims(who);
+    const response = await register(await handMadeRequest(who, claims));
     expect(response.status).toBe(400);
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.body).toEqual({ error: 'invalid_software_statement', error_description: 'software_statement is required' });
   });
 
   it('refuses a statement signed by an untrusted directory', async () => {
+    const who = await applicant();
     const { privateKey } = await generateKeyPair('ES256');
-    const forged = await new SignJWT({ software_id: 'forged', software_client_name: 'Forged', software_roles: ['AISP', 'PISP'], software_redirect_uris: [REDIRECT], software_jwks: await publicJwks() })
+    const forged = await new SignJWT({ software_id: who.softwareId, software_client_name: 'Forged', software_roles: ['AISP', 'PISP'], software_redirect_uris: [REDIRECT], software_jwks: who.jwks })
       .setProtectedHeader({ alg: 'ES256', kid: 'unknown' })
-      .setIssuer('consentry-sandbox-directory')
+      .setIssuer(SANDBOX_DIRECTORY_ISSUER)
       .setIssuedAt()
+      .setExpirationTime('10m')
       .sign(privateKey);
-    expect((await register({ software_statement: forged })).body).toEqual({ error: 'unapproved_software_statement', error_description: 'software_statement is not signed by a trusted directory' });
+    const response = await register(await requestOf({ ...who, statement: forged }));
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'unapproved_software_statement', error_description: 'software_statement is not signed by a trusted directory' });
   });
 
   it('refuses an HS256 statement', async () => {
+    const who = await applicant();
     const hs = await new SignJWT({ software_id: 'hs' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().sign(new TextEncoder().encode('x'.repeat(32)));
-    const response = await register({ software_statement: hs });
+    const response = await register(await requestOf({ ...who, statement: hs }));
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: 'invalid_software_statement', error_description: 'software_statement must be signed with PS256 or ES256' });
   });
 
+  it('refuses a statement without exp', async () => {
+    const who = await applicant();
+    const statement = await directoryStatement({
+      iss: SANDBOX_DIRECTORY_ISSUER, iat: Math.floor(Date.now() / 1000), software_id: who.softwareId, software_client_name: 'No Exp', software_roles: ['AISP'], software_redirect_uris: [REDIRECT], software_jwks: who.jwks,
+    });
+    const before = await written();
+    const response = await register(await requestOf({ ...who, statement }));
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'invalid_software_statement', error_description: 'software_statement claim exp is required' });
+    expect(await written()).toEqual(before);
+  });
+
+  it('refuses a statement issued more than SSA_MAX_AGE_DAYS (30) ago, though not expired', async () => {
+    const who = await applicant();
+    const now = Math.floor(Date.now() / 1000);
+    const statement = await directoryStatement({
+      iss: SANDBOX_DIRECTORY_ISSUER, iat: now - 31 * 24 * 3600, exp: now + 3600, software_id: who.softwareId, software_client_name: 'Old', software_roles: ['AISP'], software_redirect_uris: [REDIRECT], software_jwks: who.jwks,
+    });
+    const response = await register(await requestOf({ ...who, statement }));
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'invalid_software_statement', error_description: 'software_statement is older than 30 days' });
+  });
+
+  it('refuses a statement carrying its keys twice (software_jwks and software_jwks_endpoint)', async () => {
+    const who = await applicant();
+    const now = Math.floor(Date.now() / 1000);
+    const statement = await directoryStatement({
+      iss: SANDBOX_DIRECTORY_ISSUER, iat: now, exp: now + 600, software_id: who.softwareId, software_client_name: 'Twice', software_roles: ['AISP'], software_redirect_uris: [REDIRECT], software_jwks: who.jwks, software_jwks_endpoint: 'https://keys.localhost/jwks',
+    });
+    const response = await register(await requestOf({ ...who, statement }));
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'invalid_software_statement', error_description: 'software_statement must carry exactly one of software_jwks, software_jwks_endpoint and software_jwks_uri' });
+  });
+
+  it('refuses, cleanly and writing nothing, a request whose statement names a JWKS endpoint that cannot be read', async () => {
+    const who = await applicant();
+    const now = Math.floor(Date.now() / 1000);
+    // Port 9 on loopback: nothing listens, the fetch is refused at once.
+    const statement = await directoryStatement({
+      iss: SANDBOX_DIRECTORY_ISSUER, iat: now, exp: now + 600, software_id: who.softwareId, software_client_name: 'Remote', software_roles: ['AISP'], software_redirect_uris: [REDIRECT], software_jwks_endpoint: 'https://127.0.0.1:9/jwks',
+    });
+    const before = await written();
+    const response = await register(await requestOf({ ...who, statement }));
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: 'invalid_client_metadata', error_description: "the software statement's JWKS could not be read" });
+    expect(await written()).toEqual(before);
+  });
+
   it('refuses a redirect_uri the statement does not list', async () => {
-    const response = await register({ software_statement: await statement(), redirect_uris: ['https://elsewhere.localhost/cb'] });
+    const response = await register(await requestOf(await applicant(), { redirect_uris: ['https://elsewhere.localhost/cb'] }));
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: 'invalid_redirect_uri', error_description: 'redirect_uris must be listed in the software statement' });
   });
 
   it('refuses client_secret authentication', async () => {
-    const response = await register({ software_statement: await statement(), token_endpoint_auth_method: 'client_secret_basic' });
+    const response = await register(await requestOf(await applicant(), { token_endpoint_auth_method: 'client_secret_basic' }));
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: 'invalid_client_metadata', error_description: 'token_endpoint_auth_method must be one of private_key_jwt' });
   });
 
   it('refuses the same software twice', async () => {
-    const response = await register({ software_statement: await statement({ softwareId: registered.software_id }) });
+    const response = await register(await requestOf(await applicant({ softwareId: registered.software_id })));
     expect(response.status).toBe(400);
-    expect(response.body).toEqual({ error: 'invalid_client_metadata', error_description: 'this software is already registered' });
+    expect(response.body).toEqual({ error: 'invalid_software_statement', error_description: 'this software is already registered' });
+  });
+
+  describe('the registration request (UK OB DCR: a JWT signed by a key of the statement)', () => {
+    it('accepts application/jose as well as application/jwt', async () => {
+      const who = await applicant();
+      const response = await register(await requestOf(who), 'application/jose');
+      expect(response.status).toBe(201);
+      expect(response.body).toMatchObject({ software_id: who.softwareId, client_name: 'Statement App' });
+    });
+
+    it('refuses the JSON body of plain RFC 7591, which anyone holding a copy of the statement could send', async () => {
+      const who = await applicant();
+      const before = await written();
+      const response = await register(JSON.stringify({ software_statement: who.statement }), 'application/json');
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ error: 'invalid_client_metadata', error_description: 'the request body must be a signed JWT (Content-Type: application/jwt)' });
+      expect(await written()).toEqual(before);
+    });
+
+    it('refuses a copy of the statement in a request signed by another key, and writes nothing', async () => {
+      const who = await applicant();
+      const thief = await tppKey();
+      const before = await written();
+      const response = await register(await handMadeRequest(who, validClaims(who), { ...thief.privateJwk, kid: who.privateJwk.kid! }));
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ error: 'invalid_client_metadata', error_description: 'the registration request is not signed by a key of the software statement' });
+      expect(await written()).toEqual(before);
+      expect(await fixture.db.dataSource.query(`SELECT 1 FROM tpp WHERE client_metadata->>'software_id' = $1`, [who.softwareId])).toEqual([]);
+    });
+
+    it('refuses an unsigned request (alg none) and one signed HS256 with the statement key as secret, and writes nothing', async () => {
+      const who = await applicant();
+      const before = await written();
+      const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const unsigned = `${encode({ alg: 'none', typ: 'JWT' })}.${encode(validClaims(who))}.`;
+      const hs256 = await new SignJWT(validClaims(who)).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(JSON.stringify(who.jwks.keys[0])));
+      for (const body of [unsigned, hs256]) {
+        const response = await register(body);
+        expect(response.status).toBe(400);
+        expect(response.body).toEqual({ error: 'invalid_client_metadata', error_description: 'the registration request must be signed with PS256 or ES256' });
+      }
+      expect(await written()).toEqual(before);
+    });
+
+    it('refuses a request that is not a JWT', async () => {
+      const response = await register('not.a-jwt');
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ error: 'invalid_client_metadata', error_description: 'the request body is not a JWT' });
+    });
+
+    it.each([
+      ['iss is not the software id', (c: JWTPayload) => ({ ...c, iss: 'another-software' }), 'the registration request claim iss is invalid'],
+      ['aud is another server', (c: JWTPayload) => ({ ...c, aud: 'https://other-bank.example' }), 'the registration request claim aud is invalid'],
+      ['jti is missing', ({ jti: _jti, ...c }: JWTPayload) => c, 'the registration request claim jti is required'],
+      ['exp is missing', ({ exp: _exp, ...c }: JWTPayload) => c, 'the registration request claim exp is required'],
+      ['iat is missing', ({ iat: _iat, ...c }: JWTPayload) => c, 'the registration request claim iat is required'],
+      ['it has expired', (c: JWTPayload) => ({ ...c, exp: Math.floor(Date.now() / 1000) - 60 }), 'the registration request has expired'],
+      ['it lives longer than an hour', (c: JWTPayload) => ({ ...c, exp: Math.floor(Date.now() / 1000) + 7200 }), 'the registration request must expire within 3600 seconds'],
+      ['it is issued in the future', (c: JWTPayload) => ({ ...c, iat: Math.floor(Date.now() / 1000) + 120 }), 'the registration request is issued in the future'],
+    ])('refuses a request whose %s, and writes nothing', async (_case, mutate, description) => {
+      const who = await applicant();
+      const before = await written();
+      const response = await register(await handMadeRequest(who, mutate(validClaims(who))));
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ error: 'invalid_client_metadata', error_description: description });
+      expect(await written()).toEqual(before);
+    });
+
+    it('refuses a replayed request (its jti is single-use), even once the first registration is gone', async () => {
+      const who = await applicant();
+      const request = await requestOf(who);
+      const first = await register(request);
+      expect(first.status).toBe(201);
+      expect((await fetch(String(first.body.registration_client_uri), { method: 'DELETE', headers: { authorization: `Bearer ${String(first.body.registration_access_token)}` } })).status).toBe(204);
+      const before = await written();
+      const replay = await register(request);
+      expect(replay.status).toBe(400);
+      expect(replay.body).toEqual({ error: 'invalid_client_metadata', error_description: 'the registration request has already been used (jti)' });
+      expect(await written()).toEqual(before);
+    });
+
+    it('registers one statement once when two requests for it arrive together: the other is refused', async () => {
+      const who = await applicant();
+      const [one, other] = [await requestOf(who), await requestOf(who)];
+      const responses = await Promise.all([register(one), register(other)]);
+      expect(responses.map((r) => r.status).sort()).toEqual([201, 400]);
+      expect(responses.find((r) => r.status === 400)!.body).toEqual({ error: 'invalid_software_statement', error_description: 'this software is already registered' });
+      const rows = await fixture.db.dataSource.query(`SELECT client_id FROM tpp WHERE client_metadata->>'software_id' = $1`, [who.softwareId]);
+      expect(rows).toEqual([{ client_id: responses.find((r) => r.status === 201)!.body.client_id }]);
+      const events = await fixture.db.dataSource.query(`SELECT 1 FROM audit_outbox WHERE event->>'type' = 'tpp.registered' AND event->'data'->>'softwareId' = $1`, [who.softwareId]);
+      expect(events).toHaveLength(1);
+    });
+
+    it('refuses a body larger than 32 KiB', async () => {
+      const who = await applicant();
+      const response = await register(await requestOf(who, { client_name_padding: 'x'.repeat(40 * 1024) }));
+      expect(response.status).toBe(413);
+      expect(response.body).toEqual({ error: 'invalid_client_metadata', error_description: 'the request body must not exceed 32768 bytes' });
+    });
   });
 
   describe('management (RFC 7592)', () => {
-    const manage = (method: string, token: string | undefined, body?: unknown) =>
-      fetch(registered.registration_client_uri, {
+    const manage = (method: string, token: string | undefined, body?: string, uri = registered.registration_client_uri) =>
+      fetch(uri, {
         method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/jwt' } : {}) },
+        body,
       });
+    const setStatus = (clientId: string, status: string) => fixture.db.dataSource.query(`UPDATE tpp SET status = $2 WHERE client_id = $1`, [clientId, status]);
 
     it('reads the registration with its access token', async () => {
       const response = await manage('GET', registered.registration_access_token);
@@ -129,9 +320,57 @@ describe('TPP onboarding: dynamic client registration with a software statement 
       expect(await response.json()).toEqual({ error: 'invalid_token', error_description: 'the registration access token is not valid for this client' });
     });
 
+    it('keeps the management token of a suspended TPP: refused while suspended, served again once reinstated', async () => {
+      const suspended = await registerSandboxTpp(sandbox(), { name: 'Suspended For A While', roles: ['AISP'], redirectUris: [REDIRECT] });
+      const read = () => manage('GET', suspended.registration_access_token, undefined, suspended.registration_client_uri);
+      await setStatus(suspended.client_id, 'Suspended');
+      const refused = await read();
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toEqual({ error: 'invalid_token', error_description: 'the client is suspended' });
+      expect((await read()).status).toBe(401);
+      await setStatus(suspended.client_id, 'Active');
+      const served = await read();
+      expect(served.status).toBe(200);
+      expect(await served.json()).toMatchObject({ client_id: suspended.client_id, client_name: 'Suspended For A While' });
+    });
+
+    const freshStatement = () =>
+      directory.sign({ softwareId: registered.software_id, clientName: 'Newcomer Pay', roles: ['PISP', 'CBPII'], redirectUris: [REDIRECT], jwks: { keys: registered.jwks.keys.map(({ d: _d, ...pub }) => pub) } });
+
+    it('refuses an update whose request is not signed by a key of the statement, and changes nothing', async () => {
+      const statement = await freshStatement();
+      const thief = await tppKey();
+      const forged = await signRegistrationRequest(
+        { ...thief.privateJwk, kid: registered.jwks.keys[0]!.kid! },
+        { issuer: fixture.server.url, softwareId: registered.software_id, softwareStatement: statement, metadata: { client_id: registered.client_id } },
+      );
+      const before = await written();
+      const response = await manage('PUT', registered.registration_access_token, forged);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: 'invalid_client_metadata', error_description: 'the registration request is not signed by a key of the software statement' });
+      expect(await written()).toEqual(before);
+      const [row] = await fixture.db.dataSource.query(`SELECT name, roles FROM tpp WHERE client_id = $1`, [registered.client_id]);
+      expect(row).toEqual({ name: 'Newcomer Payments', roles: ['PISP'] });
+    });
+
+    it('refuses an update sent as plain JSON', async () => {
+      const response = await fetch(registered.registration_client_uri, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${registered.registration_access_token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: registered.client_id, software_statement: await freshStatement() }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: 'invalid_client_metadata', error_description: 'the request body must be a signed JWT (Content-Type: application/jwt)' });
+    });
+
     it('updates the registration from a fresh statement of the same software', async () => {
-      const fresh = await directory.sign({ softwareId: registered.software_id, clientName: 'Newcomer Pay', roles: ['PISP', 'CBPII'], redirectUris: [REDIRECT], jwks: { keys: registered.jwks.keys.map(({ d: _d, ...pub }) => pub) } });
-      const response = await manage('PUT', registered.registration_access_token, { client_id: registered.client_id, software_statement: fresh, token_endpoint_auth_signing_alg: 'ES256' });
+      const request = await signRegistrationRequest(registered.jwks.keys[0]!, {
+        issuer: fixture.server.url,
+        softwareId: registered.software_id,
+        softwareStatement: await freshStatement(),
+        metadata: { client_id: registered.client_id, token_endpoint_auth_signing_alg: 'ES256' },
+      });
+      const response = await manage('PUT', registered.registration_access_token, request);
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ client_name: 'Newcomer Pay', software_roles: ['PISP', 'CBPII'], scope: 'openid payments fundsconfirmations' });
       const [row] = await fixture.db.dataSource.query(`SELECT name, roles FROM tpp WHERE client_id = $1`, [registered.client_id]);
@@ -171,6 +410,15 @@ describe('TPP onboarding: dynamic client registration with a software statement 
       ]);
       expect(events[2]!.event.data).toEqual({ trigger: 'deregistered', revokedCount: expect.any(Number) });
       expect(JSON.stringify(events)).not.toContain(holder.registration_access_token);
+    });
+
+    it('lets a Deregistered software register again: only live registrations hold a software_id', async () => {
+      const holder = await registerSandboxTpp(sandbox(), { name: 'Comes Back', roles: ['AISP'], redirectUris: [REDIRECT] });
+      await fixture.createConsent(holder.client_id);
+      expect((await manage('DELETE', holder.registration_access_token, undefined, holder.registration_client_uri)).status).toBe(204);
+      const again = await registerSandboxTpp(sandbox(), { name: 'Comes Back', roles: ['AISP'], redirectUris: [REDIRECT], softwareId: holder.software_id });
+      const rows = await fixture.db.dataSource.query(`SELECT client_id, status FROM tpp WHERE client_metadata->>'software_id' = $1 ORDER BY status`, [holder.software_id]);
+      expect(rows).toEqual([{ client_id: again.client_id, status: 'Active' }, { client_id: holder.client_id, status: 'Deregistered' }]);
     });
   });
 

@@ -22,7 +22,6 @@ import { InteractionException, InteractionExceptionCode } from './interaction.ex
 import { InteractionExceptionFilter } from './interaction.exception-filter.js';
 import { parseConsentForm, parseCsrfForm, parseLoginForm } from './interaction.forms.js';
 import { consentPage, loginPage, reconfirmPage } from './interaction.views.js';
-import { LoginThrottle } from './login-throttle.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
 
 const GENERIC_LOGIN_FAILURE = 'The username, password or one-time code is not correct.';
@@ -58,7 +57,6 @@ export class InteractionController {
     private readonly reject: RejectAccountAccessConsent,
     private readonly reauthenticate: ReauthenticateAccountAccessConsent,
     private readonly activity: InteractionActivity,
-    private readonly throttle: LoginThrottle,
   ) {}
 
   @Get(':uid')
@@ -91,12 +89,6 @@ export class InteractionController {
       sendPage(reply, status, loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName, username: form.username, error }));
     if (!form.username || !form.password || !form.otp) return again('Enter your username, password and one-time code.');
 
-    // Checked before the credentials are: a throttled source never reaches a PSU's failure counter.
-    const throttle = await this.throttle.check(req.ip);
-    if (!throttle.allowed) {
-      reply.header('retry-after', String(throttle.retryAfterSeconds));
-      return again(throttledMessage(throttle.retryAfterSeconds), 429);
-    }
     const outcome = await this.authenticator.authenticatePsu({
       username: form.username,
       password: form.password,
@@ -105,12 +97,21 @@ export class InteractionController {
       ip: req.ip,
     });
     if (!outcome.ok) {
-      await this.throttle.recordFailure(req.ip);
-      // PSD2 RTS Art. 4(3)(b): locked after 5 failures. The journey ends at the TPP, never on a dead end.
-      if (outcome.reason === 'locked') {
-        return this.finish(req, reply, { error: 'access_denied', error_description: 'the PSU cannot sign in now: too many failed attempts' });
+      switch (outcome.reason) {
+        case 'throttled':
+          reply.header('retry-after', String(outcome.retryAfterSeconds));
+          return again(throttledMessage(outcome.retryAfterSeconds), 429);
+        case 'locked':
+          // PSD2 RTS Art. 4(3)(b): locked after 5 failures. The journey ends at the TPP, never on a dead
+          // end; an unknown username locks after as many failures, so this tells nothing either.
+          return this.finish(req, reply, { error: 'access_denied', error_description: 'the PSU cannot sign in now: too many failed attempts' });
+        case 'invalid_credentials':
+          return again(GENERIC_LOGIN_FAILURE);
+        default: {
+          const unhandled: never = outcome;
+          throw new Error(`unhandled sign-in outcome ${String(unhandled)}`);
+        }
       }
-      return again(GENERIC_LOGIN_FAILURE);
     }
     // RFC 8176 amr values: password, one-time password, multiple factors. Not remembered: the session
     // ends with the browser, and every authorization asks for SCA again anyway.

@@ -64,8 +64,10 @@ export function createProvider(deps: ProviderDependencies): Provider {
     }),
   );
   // Behind a TLS-terminating proxy, X-Forwarded-Proto makes cookies Secure and URLs https. The
-  // provider is its own Koa app: Fastify's trustProxy does not reach it.
-  provider.proxy = deps.config.trustProxy;
+  // provider is its own Koa app: Fastify's trustProxy does not reach it. The bootstrap strips the
+  // headers of untrusted peers and reduces X-Forwarded-For to the client, so Koa may read them.
+  const trust = deps.config.trustProxy;
+  provider.proxy = trust.kind === 'cidrs' || trust.hops > 0;
   useReplayMarkers(provider, deps.replayMarkers);
 
   // Every OAuth response carries x-fapi-interaction-id, errors included (UK OB v4.0, FAPI 1.0 6.2.1.11).

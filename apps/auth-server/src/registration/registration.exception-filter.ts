@@ -7,11 +7,12 @@ import { RegistrationException, RegistrationExceptionCode } from './registration
 function wireError(code: RegistrationExceptionCode): [status: number, error: string] {
   switch (code) {
     case RegistrationExceptionCode.InvalidSoftwareStatement:
+    // RFC 7591 has no conflict error: the statement is the one thing wrong with a second registration.
+    case RegistrationExceptionCode.AlreadyRegistered:
       return [400, 'invalid_software_statement'];
     case RegistrationExceptionCode.UnapprovedSoftwareStatement:
       return [400, 'unapproved_software_statement'];
     case RegistrationExceptionCode.InvalidClientMetadata:
-    case RegistrationExceptionCode.AlreadyRegistered:
       return [400, 'invalid_client_metadata'];
     case RegistrationExceptionCode.InvalidRedirectUri:
       return [400, 'invalid_redirect_uri'];

@@ -4,11 +4,14 @@ export enum RegistrationExceptionCode {
   InvalidSoftwareStatement = 'InvalidSoftwareStatement',
   /** The statement is not signed by a trusted directory (or names another issuer). */
   UnapprovedSoftwareStatement = 'UnapprovedSoftwareStatement',
-  /** A metadata value is invalid or contradicts the FAPI 2.0 profile or the statement. */
+  /**
+   * A metadata value is invalid or contradicts the FAPI 2.0 profile or the statement; or the request JWT
+   * itself is unusable (not signed by the statement's keys, wrong claims, replayed).
+   */
   InvalidClientMetadata = 'InvalidClientMetadata',
   /** A redirect URI the statement does not list, or one the provider refuses. */
   InvalidRedirectUri = 'InvalidRedirectUri',
-  /** The software is already registered here. */
+  /** The software is already registered here (and not Deregistered). */
   AlreadyRegistered = 'AlreadyRegistered',
   /** No, or a wrong, registration access token; or the client no longer exists (RFC 7592 section 2). */
   InvalidToken = 'InvalidToken',

@@ -9,8 +9,9 @@ import { DATA_SOURCE } from '../auth-server.tokens.js';
 import { OidcProviderRef } from '../provider/oidc-provider.ref.js';
 import { REGISTRATION_PATH } from '../provider/provider.factory.js';
 import { scopeOfRoles } from '../provider/tpp-roles.js';
+import { RegistrationRequestVerifier } from './registration-request.verifier.js';
 import { RegistrationException, RegistrationExceptionCode } from './registration.exception.js';
-import { SoftwareStatement, SoftwareStatementVerifier } from './software-statement.verifier.js';
+import { SoftwareStatement } from './software-statement.verifier.js';
 
 /** A registered client as RFC 7591 section 3.2.1 returns it. */
 export type RegistrationResponse = ClientMetadata & {
@@ -38,9 +39,12 @@ function metadataError(description: string): RegistrationException {
   return new RegistrationException(RegistrationExceptionCode.InvalidClientMetadata, description);
 }
 
-function asObject(body: unknown): Record<string, unknown> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw metadataError('the request body must be a JSON object');
-  return body as Record<string, unknown>;
+/** The unique index of migration 1764650000000: one live registration per software_id. */
+const SOFTWARE_ID_INDEX = 'tpp_software_id_live_uq';
+
+function isSoftwareIdConflict(error: unknown): boolean {
+  const driverError = (error as { driverError?: { code?: string; constraint?: string } } | null)?.driverError;
+  return driverError?.code === '23505' && driverError.constraint === SOFTWARE_ID_INDEX;
 }
 
 function optionalStrings(body: Record<string, unknown>, field: string): string[] | undefined {
@@ -61,19 +65,19 @@ function oneOf(body: Record<string, unknown>, field: string, allowed: string[], 
  * is the credential: the trusted directory vouches for the software's name, roles, redirect URIs and
  * keys, and its values win over the request's (RFC 7591 section 2.3). The rest of the metadata is held
  * to the FAPI 2.0 profile and validated by oidc-provider's own client schema before it is stored in the
- * `tpp` table (status Active). Management requests carry the registration access token issued here.
+ * `tpp` table (status Active). The request is a JWT signed with a key of the statement itself
+ * (RegistrationRequestVerifier). Management requests carry the registration access token issued here.
  */
 @Injectable()
 export class RegistrationService {
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly oidc: OidcProviderRef,
-    private readonly verifier: SoftwareStatementVerifier,
+    private readonly requests: RegistrationRequestVerifier,
   ) {}
 
   async register(body: unknown, interactionId: string): Promise<RegistrationResponse> {
-    const request = asObject(body);
-    const statement = await this.verifier.verify(request.software_statement);
+    const { metadata: request, statement } = await this.requests.verify(body, this.oidc.provider.issuer);
     const clientId = randomUUID();
     const issuedAt = Math.floor(Date.now() / 1000);
     const metadata = await this.clientMetadata(clientId, issuedAt, request, statement);
@@ -81,9 +85,7 @@ export class RegistrationService {
     const RegistrationAccessToken = this.oidc.provider.RegistrationAccessToken as unknown as new (payload: { clientId: string }) => InstanceType<typeof this.oidc.provider.RegistrationAccessToken>;
     const token = new RegistrationAccessToken({ clientId });
     const registrationAccessToken = await this.dataSource.transaction(async (manager) => {
-      // One registration per software here: a second is refused, not silently duplicated.
-      const existing: unknown[] = await manager.query(`SELECT 1 FROM tpp WHERE client_metadata->>'software_id' = $1 FOR UPDATE`, [statement.softwareId]);
-      if (existing.length > 0) throw new RegistrationException(RegistrationExceptionCode.AlreadyRegistered, 'this software is already registered');
+      // One live registration per software: the unique index refuses a second, concurrent or not (below).
       await manager.query(`INSERT INTO tpp (client_id, name, roles, status, client_metadata) VALUES ($1, $2, $3, 'Active', $4)`, [
         clientId,
         statement.clientName,
@@ -94,6 +96,9 @@ export class RegistrationService {
       // Saved before the commit: a registration never exists without its management token (an orphan
       // token of a failed commit names no client and opens nothing).
       return token.save();
+    }).catch((error: unknown) => {
+      if (isSoftwareIdConflict(error)) throw new RegistrationException(RegistrationExceptionCode.AlreadyRegistered, 'this software is already registered');
+      throw error;
     });
     return this.response(metadata, statement.roles, registrationAccessToken);
   }
@@ -106,12 +111,11 @@ export class RegistrationService {
   /** RFC 7592 section 2.2: the request replaces the registration; a fresh software statement is required. */
   async update(clientId: string, bearer: string | undefined, body: unknown, interactionId: string): Promise<RegistrationResponse> {
     const tpp = await this.authorise(clientId, bearer);
-    const request = asObject(body);
+    const { metadata: request, statement } = await this.requests.verify(body, this.oidc.provider.issuer);
     if (request.client_id !== clientId) throw metadataError('client_id must be the registered client_id');
     for (const field of ['registration_access_token', 'registration_client_uri', 'client_id_issued_at', 'client_secret']) {
       if (request[field] !== undefined) throw metadataError(`the request must not include ${field}`);
     }
-    const statement = await this.verifier.verify(request.software_statement);
     if (statement.softwareId !== tpp.client_metadata.software_id) throw new RegistrationException(RegistrationExceptionCode.InvalidSoftwareStatement, 'software_statement names other software');
     const metadata = await this.clientMetadata(clientId, tpp.client_metadata.client_id_issued_at ?? Math.floor(Date.now() / 1000), request, statement);
     await this.dataSource.transaction(async (manager) => {
@@ -153,19 +157,24 @@ export class RegistrationService {
     });
   }
 
-  /** The Active TPP the registration access token was issued for; anything else is invalid_token. */
+  /**
+   * The Active TPP the registration access token was issued for; anything else is invalid_token. Only a
+   * client that no longer exists loses its token: a Suspended TPP is refused but keeps it, so it can
+   * manage its registration again once an administrator reinstates it.
+   */
   private async authorise(clientId: string, bearer: string | undefined): Promise<TppRow> {
     const invalidToken = (description: string) => new RegistrationException(RegistrationExceptionCode.InvalidToken, description);
     if (!bearer) throw invalidToken('a registration access token is required');
     const token = await this.oidc.provider.RegistrationAccessToken.find(bearer);
     if (!token || token.clientId !== clientId) throw invalidToken('the registration access token is not valid for this client');
-    const rows: TppRow[] = await this.dataSource.query(`SELECT client_id, name, roles, status, client_metadata FROM tpp WHERE client_id = $1 AND status = 'Active'`, [clientId]);
+    const rows: TppRow[] = await this.dataSource.query(`SELECT client_id, name, roles, status, client_metadata FROM tpp WHERE client_id = $1`, [clientId]);
     const tpp = rows[0];
-    if (!tpp) {
+    if (!tpp || tpp.status === 'Deregistered') {
       // RFC 7592 section 2: a client that no longer exists answers 401 and its token is revoked.
       await token.destroy();
       throw invalidToken('the client is not registered');
     }
+    if (tpp.status !== 'Active') throw invalidToken('the client is suspended');
     return tpp;
   }
 

@@ -3,9 +3,40 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { AuthServerConfig } from '@consentry/config';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, JWK, SignJWT } from 'jose';
 
+import { REGISTRATION_REQUEST_TYPES } from './registration-request.parser.js';
 import { SandboxDirectory } from './sandbox-directory.js';
+
+/** Lifetime of a registration request: it is sent at once. */
+const REQUEST_TTL_SECONDS = 60;
+
+/** What a TPP puts in its registration request (UK OB DCR): its metadata and the directory's statement. */
+export interface RegistrationRequestClaims {
+  /** The authorization server's issuer identifier: the request's `aud`. */
+  issuer: string;
+  softwareId: string;
+  softwareStatement: string;
+  /** Further client metadata (RFC 7591 section 2), e.g. `token_endpoint_auth_signing_alg`. */
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Signs a registration request as a TPP does: a JWT with `iss` = the software id, `aud` = the issuer,
+ * `iat`, `exp`, a fresh `jti` and the statement, signed with the TPP's private key (one whose public half
+ * the statement's `software_jwks` holds; `kid` and `alg` are read from the JWK).
+ */
+export async function signRegistrationRequest(privateJwk: JWK, claims: RegistrationRequestClaims): Promise<string> {
+  const alg = privateJwk.alg ?? 'ES256';
+  return new SignJWT({ ...claims.metadata, software_statement: claims.softwareStatement })
+    .setProtectedHeader({ alg, typ: 'JWT', ...(privateJwk.kid ? { kid: privateJwk.kid } : {}) })
+    .setIssuer(claims.softwareId)
+    .setAudience(claims.issuer)
+    .setIssuedAt()
+    .setExpirationTime(`${REQUEST_TTL_SECONDS}s`)
+    .setJti(randomUUID())
+    .sign(await importJWK(privateJwk, alg));
+}
 
 export interface SandboxRegistrationRequest {
   name: string;
@@ -33,8 +64,8 @@ export interface RegisteredSandboxTpp {
 
 /**
  * Registers a developer's TPP in one step, in sandbox mode: a fresh ES256 key, a software statement
- * signed by the sandbox directory, RFC 7591 registration at the running auth server, and the
- * credentials written to `<dataDir>/sandbox/tpps/<client_id>.json`.
+ * signed by the sandbox directory, RFC 7591 registration at the running auth server with a request
+ * signed by that fresh key, and the credentials written to `<dataDir>/sandbox/tpps/<client_id>.json`.
  */
 export async function registerSandboxTpp(
   config: Pick<AuthServerConfig, 'mode' | 'dataDir' | 'authServerUrl'>,
@@ -53,10 +84,17 @@ export async function registerSandboxTpp(
     jwks: { keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }] },
   });
 
-  const response = await fetch(`${config.authServerUrl}/register`, {
+  const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' };
+
+  // The issuer (the request's audience) and the endpoint as the server advertises them.
+  const discovery = await fetch(`${config.authServerUrl.replace(/\/+$/, '')}/.well-known/openid-configuration`);
+  if (discovery.status !== 200) throw new Error(`the auth server at ${config.authServerUrl} did not answer discovery (${discovery.status})`);
+  const { issuer, registration_endpoint: registrationEndpoint } = (await discovery.json()) as { issuer: string; registration_endpoint?: string };
+  if (!registrationEndpoint) throw new Error(`the auth server at ${config.authServerUrl} has no registration endpoint`);
+  const response = await fetch(registrationEndpoint, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ software_statement: statement, token_endpoint_auth_signing_alg: 'ES256' }),
+    headers: { 'content-type': REGISTRATION_REQUEST_TYPES[0]! },
+    body: await signRegistrationRequest(privateJwk, { issuer, softwareId, softwareStatement: statement, metadata: { token_endpoint_auth_signing_alg: 'ES256' } }),
   });
   const body = (await response.json()) as Record<string, unknown>;
   if (response.status !== 201) {
@@ -75,7 +113,7 @@ export async function registerSandboxTpp(
     token_endpoint_auth_signing_alg: 'ES256',
     registration_access_token: String(body.registration_access_token),
     registration_client_uri: String(body.registration_client_uri),
-    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' }] },
+    jwks: { keys: [privateJwk] },
     file,
   };
   await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -21,6 +21,7 @@ export interface SoftwareStatement {
   roles: TppRole[];
   redirectUris: string[];
   jwks?: { keys: JWK[] };
+  /** `software_jwks_endpoint` (UK OB) or `software_jwks_uri`: where the TPP publishes its keys. */
   jwksUri?: string;
 }
 
@@ -29,6 +30,7 @@ const STATEMENT_ALGS = ['PS256', 'ES256'];
 const SOFTWARE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 const CLOCK_TOLERANCE_SECONDS = 5;
+const DAY_SECONDS = 24 * 3600;
 
 function invalid(description: string): RegistrationException {
   return new RegistrationException(RegistrationExceptionCode.InvalidSoftwareStatement, description);
@@ -65,14 +67,19 @@ function publicKeySet(value: unknown): { keys: JWK[] } {
 
 /**
  * Verifies software statements (RFC 7591 section 2.3) against the trusted directory's keys: a JWS with
- * PS256 or ES256, within its validity, naming the software, its roles, redirect URIs and keys. A bad
+ * PS256 or ES256, within its validity (`exp` required, `iat` at most SSA_MAX_AGE_DAYS ago), naming the
+ * software, its roles, redirect URIs and keys. A bad
  * signature or issuer is `unapproved_software_statement`; anything else wrong is
  * `invalid_software_statement`.
  */
 export class SoftwareStatementVerifier {
   private readonly keys: ReturnType<typeof createLocalJWKSet>;
 
-  constructor(private readonly directory: TrustedDirectory) {
+  /** @param maxAgeDays SSA_MAX_AGE_DAYS: a statement older than this (by its `iat`) is refused, even before its `exp`. */
+  constructor(
+    private readonly directory: TrustedDirectory,
+    private readonly maxAgeDays: number,
+  ) {
     this.keys = createLocalJWKSet(directory.jwks);
   }
 
@@ -91,20 +98,25 @@ export class SoftwareStatementVerifier {
       ({ payload: claims } = await jwtVerify(statement, this.keys, {
         algorithms: STATEMENT_ALGS,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        requiredClaims: ['iss', 'iat'],
+        // A statement without exp would be a credential for ever.
+        requiredClaims: ['iss', 'iat', 'exp'],
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) {
         throw new RegistrationException(RegistrationExceptionCode.UnapprovedSoftwareStatement, 'software_statement is not signed by a trusted directory');
       }
       if (error instanceof joseErrors.JWTExpired) throw invalid('software_statement has expired');
-      if (error instanceof joseErrors.JWTClaimValidationFailed) throw invalid(`software_statement claim ${error.claim} is invalid`);
+      if (error instanceof joseErrors.JWTClaimValidationFailed) {
+        throw invalid(error.reason === 'missing' ? `software_statement claim ${error.claim} is required` : `software_statement claim ${error.claim} is invalid`);
+      }
       throw invalid('software_statement could not be verified');
     }
     if (this.directory.issuer !== undefined && claims.iss !== this.directory.issuer) {
       throw new RegistrationException(RegistrationExceptionCode.UnapprovedSoftwareStatement, 'software_statement is issued by an untrusted directory');
     }
-    if ((claims.iat ?? 0) > Math.floor(Date.now() / 1000) + CLOCK_TOLERANCE_SECONDS) throw invalid('software_statement is issued in the future');
+    const now = Math.floor(Date.now() / 1000);
+    if (claims.iat! > now + CLOCK_TOLERANCE_SECONDS) throw invalid('software_statement is issued in the future');
+    if (claims.iat! < now - this.maxAgeDays * DAY_SECONDS) throw invalid(`software_statement is older than ${this.maxAgeDays} days`);
     return this.readClaims(statement, claims);
   }
 
@@ -116,9 +128,10 @@ export class SoftwareStatementVerifier {
     const roles = stringArray(claims.software_roles, 'software_roles');
     if (!roles.every(isTppRole)) throw invalid('software_roles may hold only AISP, PISP and CBPII');
     const redirectUris = stringArray(claims.software_redirect_uris, 'software_redirect_uris').map((uri) => httpsUrl(uri, 'software_redirect_uris'));
+    const jwksUri = claims.software_jwks_endpoint ?? claims.software_jwks_uri;
     const hasJwks = claims.software_jwks !== undefined;
-    const hasJwksUri = claims.software_jwks_uri !== undefined;
-    if (hasJwks === hasJwksUri) throw invalid('software_statement must carry exactly one of software_jwks and software_jwks_uri');
+    const keySources = [claims.software_jwks, claims.software_jwks_endpoint, claims.software_jwks_uri].filter((v) => v !== undefined).length;
+    if (keySources !== 1) throw invalid('software_statement must carry exactly one of software_jwks, software_jwks_endpoint and software_jwks_uri');
     const orgName = typeof claims.org_name === 'string' ? claims.org_name : undefined;
     return {
       jwt,
@@ -128,7 +141,7 @@ export class SoftwareStatementVerifier {
       ...(orgName ? { orgName } : {}),
       roles: roles as TppRole[],
       redirectUris,
-      ...(hasJwks ? { jwks: publicKeySet(claims.software_jwks) } : { jwksUri: httpsUrl(String(claims.software_jwks_uri), 'software_jwks_uri') }),
+      ...(hasJwks ? { jwks: publicKeySet(claims.software_jwks) } : { jwksUri: httpsUrl(String(jwksUri), 'software_jwks_endpoint') }),
     };
   }
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createSandboxTppKeys, registerTpp, SandboxPsuCredentials, SandboxTppCredentials } from '@consentry/sandbox';
 import { TestDatabase } from '@consentry/testing';
 import { calculateJwkThumbprint, CryptoKey, exportJWK, generateKeyPair, JWK, SignJWT } from 'jose';
+import { getDPoPHandle } from 'openid-client';
 import { expect } from 'vitest';
 
 import { authorizeAsPsu, freshTotpCode, TppClient } from '../../../../scripts/journey.js';
@@ -23,13 +24,13 @@ export interface AttackPlatform extends TestPlatform {
 export const AISP = '/open-banking/v4.0/aisp';
 export const ALL_READ_PERMISSIONS = ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'];
 
-export async function startAttackPlatform(label: string, options: { transactionsPerAccount?: number } = {}): Promise<AttackPlatform> {
+export async function startAttackPlatform(label: string, options: { transactionsPerAccount?: number; env?: Record<string, string> } = {}): Promise<AttackPlatform> {
   const platform = await startTestPlatform(`attack_${label}`, {
     secretsKey: Buffer.alloc(32, 0x61),
     transactionsPerAccount: options.transactionsPerAccount ?? 8,
     seed: 11,
     // Everything the apps log, so the log scan has every line to search.
-    env: { LOG_LEVEL: 'debug' },
+    env: { LOG_LEVEL: 'debug', ...options.env },
   });
   try {
     const tppBCredentials = await createSandboxTppKeys(`attack-tpp-b-${label}`, 'Attack TPP B', 'https://tpp-b.localhost/callback');
@@ -180,7 +181,7 @@ export async function clientCredentials(platform: AttackPlatform, tpp: TppClient
 }
 
 // Tables no endpoint writes as a side effect of a refusal we assert on; the audit tables are compared
-// by event (below), and oidc_model by its models (the login throttle's counters are expected writes).
+// by event (below); a case names the tables and oidc_model models its refusal is meant to write.
 const NOT_FINGERPRINTED = new Set(['audit_outbox', 'audit_log', 'audit_retention_cut', 'audit_checkpoint', 'migrations', 'typeorm_metadata']);
 
 export interface WriteExpectation {
@@ -199,7 +200,7 @@ interface Snapshot {
 
 async function snapshot(db: TestDatabase, expectation: WriteExpectation): Promise<Snapshot> {
   const ignoredTables = new Set([...NOT_FINGERPRINTED, ...(expectation.ignoreTables ?? [])]);
-  const ignoredModels = ['LoginThrottle', ...(expectation.ignoreModels ?? [])];
+  const ignoredModels = expectation.ignoreModels ?? [];
   const names: Array<{ table_name: string }> = await db.dataSource.query(
     `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
   );
@@ -307,4 +308,43 @@ export async function callWithToken(platform: AttackPlatform, key: AttackerKey, 
   const url = `${platform.env.API_URL}${path}`;
   const proof = await dpopProof(key, { htm: method, htu: url.split('?')[0]!, accessToken: token });
   return send(url, { method, headers: { authorization: `DPoP ${token}`, dpop: proof, accept: 'application/json', 'x-fapi-customer-ip-address': '203.0.113.7', ...extraHeaders } });
+}
+
+/** A TPP client whose DPoP key the test holds: its tokens are bound to `key`, so proofs for them can be built by hand (bad ones too). */
+export interface KeyedTppClient {
+  client: TppClient;
+  key: AttackerKey;
+  /** The same key as a private JWK (for a proof that wrongly carries it in its header). */
+  privateJwk: JWK;
+}
+
+export async function tppWithKnownDpopKey(platform: AttackPlatform, credentials: SandboxTppCredentials): Promise<KeyedTppClient> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const privateJwk = await exportJWK(privateKey);
+  platform.secrets.add(privateJwk.d!);
+  const base = await TppClient.create({ issuer: platform.env.AUTH_SERVER_URL!, apiUrl: platform.env.API_URL!, tpp: credentials });
+  const client = new TppClient(base.config, platform.env.API_URL!, credentials, getDPoPHandle(base.config, { privateKey, publicKey }));
+  return { client, key: { privateKey, publicJwk, jkt: await calculateJwkThumbprint(publicJwk), alg: 'ES256' }, privateJwk };
+}
+
+/**
+ * An API call with exactly the Authorization and DPoP headers given (nothing added), as a thief or a
+ * TPP reading on its own sends it: without x-fapi-customer-ip-address unless `headers` has it.
+ */
+export function apiCall(
+  platform: AttackPlatform,
+  method: string,
+  path: string,
+  options: { authorization?: string; dpop?: string; headers?: Record<string, string> } = {},
+): Promise<HttpResult> {
+  return send(`${platform.env.API_URL!}${path}`, {
+    method,
+    headers: {
+      accept: 'application/json',
+      ...(options.authorization ? { authorization: options.authorization } : {}),
+      ...(options.dpop ? { dpop: options.dpop } : {}),
+      ...options.headers,
+    },
+  });
 }

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
 export type TppRole = 'AISP' | 'PISP' | 'CBPII';
 /**
@@ -10,6 +10,8 @@ export type TppStatus = 'Active' | 'Suspended' | 'Deregistered';
 
 /** A third-party provider registered as an OAuth client. `clientMetadata` is what oidc-provider reads. */
 @Entity({ name: 'tpp' })
+// Partial unique expression index of migration 1764650000000 (one live registration per software_id): declared, never synchronised.
+@Index('tpp_software_id_live_uq', { synchronize: false })
 export class TppEntity {
   @PrimaryColumn({ name: 'client_id', type: 'text' })
   clientId!: string;

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { AISP, ApiHarness } from '../support/api-harness.js';
+
+const PRODUCTION = { CONSENTRY_MODE: 'production', ADMIN_ALLOWED_CIDRS: '127.0.0.0/8', API_URL: 'https://127.0.0.1:0' };
+
+/**
+ * Who the API believes the client is (TRUST_PROXY), who reaches the admin surfaces
+ * (ADMIN_ALLOWED_CIDRS), and the headers every answer carries.
+ */
+describe('network trust and response headers', () => {
+  // The admin surfaces answer only 10.0.0.0/8 here: a request from 127.0.0.1 gets in only as a
+  // forwarded 10.x client, and only through a proxy TRUST_PROXY names.
+  const harnesses: Record<string, ApiHarness> = {};
+  const setups: Record<string, Record<string, string>> = {
+    untrusted: { ADMIN_ALLOWED_CIDRS: '10.0.0.0/8' },
+    loopbackProxy: { ADMIN_ALLOWED_CIDRS: '10.0.0.0/8', TRUST_PROXY: '127.0.0.1/32' },
+    oneHop: { ADMIN_ALLOWED_CIDRS: '10.0.0.0/8', TRUST_PROXY: '1' },
+    otherProxy: { ADMIN_ALLOWED_CIDRS: '10.0.0.0/8', TRUST_PROXY: '192.168.0.0/16' },
+    sandbox: {},
+    production: PRODUCTION,
+    productionDocs: { ...PRODUCTION, DOCS_ENABLED: 'true' },
+  };
+
+  beforeAll(async () => {
+    await Promise.all(Object.entries(setups).map(async ([name, env]) => (harnesses[name] = await ApiHarness.start(`net_${name}`, env))));
+  });
+  afterAll(async () => Promise.all(Object.values(harnesses).map((h) => h.stop())));
+
+  const adminAs = (name: string, forwardedFor?: string) =>
+    harnesses[name]!.call('GET', '/admin/audit-events', { headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} });
+
+  it('answers an admin path outside ADMIN_ALLOWED_CIDRS as a route that does not exist', async () => {
+    const refused = await adminAs('untrusted');
+    expect(refused.status).toBe(404);
+    expect((await harnesses.untrusted!.call('GET', '/admin-console')).status).toBe(404);
+    const unknown = await harnesses.sandbox!.call('GET', '/admin/no-such-route');
+    expect(unknown.status).toBe(404);
+    expect(refused.body).toEqual(unknown.body);
+    // The same request inside the ranges reaches the admin API (and its sign-in check).
+    expect((await adminAs('sandbox')).status).toBe(401);
+  });
+
+  it('ignores a forged X-Forwarded-For from a peer TRUST_PROXY does not name', async () => {
+    expect((await adminAs('untrusted', '10.1.2.3')).status).toBe(404);
+    expect((await adminAs('otherProxy', '10.1.2.3')).status).toBe(404);
+  });
+
+  it('takes the client address from a trusted proxy, by CIDR or by hop count', async () => {
+    expect((await adminAs('loopbackProxy', '10.1.2.3')).status).toBe(401);
+    expect((await adminAs('oneHop', '10.1.2.3')).status).toBe(401);
+  });
+
+  it('reads only the hops it trusts: an address the client put in front of the proxy is not the client', async () => {
+    expect((await adminAs('oneHop', '10.1.2.3, 203.0.113.9')).status).toBe(404);
+    expect((await adminAs('loopbackProxy', '10.1.2.3, 203.0.113.9')).status).toBe(404);
+  });
+
+  it('sends Cache-Control: no-store on OB data, sessions, consents and admin answers', async () => {
+    const h = harnesses.sandbox!;
+    const consentId = await h.authorisedConsent(['ReadAccountsDetail', 'ReadBalances']);
+    const data = await h.tpp('GET', `${AISP}/accounts`, { token: await h.consentToken(consentId) });
+    expect(data.status).toBe(200);
+    const session = await h.customerSession();
+    const answers = [
+      data,
+      await h.call('POST', '/customer/sessions', { body: { username: 'alice', password: 'wrong-password', otp: '000000' } }),
+      await h.call('GET', '/customer/consents', { headers: { authorization: `Bearer ${session}` } }),
+      await h.call('GET', '/admin/audit-events'),
+      await h.tpp('GET', `${AISP}/accounts`, { token: 'not-a-token' }),
+    ];
+    for (const answer of answers) expect(answer.headers.get('cache-control')).toBe('no-store');
+    expect(data.headers.get('strict-transport-security')).toBeNull();
+  });
+
+  it('sends HSTS when served over https', async () => {
+    const answer = await harnesses.production!.call('GET', '/admin/audit-events');
+    expect(answer.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+  });
+
+  it('keeps /docs off in production unless DOCS_ENABLED', async () => {
+    expect((await harnesses.production!.call('GET', '/docs-json')).status).toBe(404);
+    expect((await harnesses.production!.call('GET', '/docs')).status).toBe(404);
+    expect((await harnesses.productionDocs!.call('GET', '/docs-json')).status).toBe(200);
+    expect((await harnesses.sandbox!.call('GET', '/docs-json')).status).toBe(200);
+  });
+});

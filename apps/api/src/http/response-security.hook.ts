@@ -1,0 +1,17 @@
+import { FastifyInstance } from 'fastify';
+
+// A year, subdomains included: what HSTS preload lists ask for.
+const HSTS = 'max-age=31536000; includeSubDomains';
+
+/**
+ * Headers every API answer carries: `Cache-Control: no-store` (OB data, sessions, consents and admin
+ * answers must never sit in a shared or browser cache; a route that sets its own policy keeps it), and
+ * HSTS when the API is served over https.
+ */
+export function registerResponseSecurityHook(fastify: FastifyInstance, options: { https: boolean }): void {
+  fastify.addHook('onSend', async (_request, reply, payload) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    if (options.https) reply.header('strict-transport-security', HSTS);
+    return payload;
+  });
+}

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { exportJWK, generateKeyPair } from 'jose';
+
+import { AuthServerFixture, startAuthServerFixture } from '../support/auth-server.fixture.js';
+import { assertionParams, clientAssertion, OAuthResponse, postForm } from '../support/raw-oauth.js';
+
+const TOO_MANY = 'temporarily_unavailable';
+
+function expectTooMany(response: OAuthResponse, description: string): void {
+  expect(response.status).toBe(429);
+  expect(response.body).toEqual({ error: TOO_MANY, error_description: description });
+  const wait = Number(response.headers.get('retry-after'));
+  expect(wait).toBeGreaterThan(0);
+  expect(wait).toBeLessThanOrEqual(60);
+  expect(response.headers.get('cache-control')).toBe('no-store');
+}
+
+describe('rate limits of /token and /request per client', () => {
+  let fixture: AuthServerFixture;
+  let issuer: string;
+
+  beforeAll(async () => {
+    fixture = await startAuthServerFixture('rate_per_client', { OAUTH_RATE_LIMIT_PER_CLIENT: '4', OAUTH_RATE_LIMIT_PER_IP: '1000' });
+    issuer = fixture.server.url;
+  });
+  afterAll(async () => fixture?.stop());
+
+  it('counts only requests that passed the client’s authentication, and refuses those past its limit on /token and /request with 429', async () => {
+    // Someone naming the client without its key spends nothing of its allowance.
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const forger = { client_id: fixture.credentials.tpp.client_id, jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'forged' }] } };
+    for (let i = 0; i < 6; i++) {
+      const forged = await postForm(`${issuer}/token`, {
+        grant_type: 'client_credentials',
+        scope: 'accounts',
+        client_id: forger.client_id,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await clientAssertion(forger, issuer),
+      });
+      expect(forged.status).toBe(401);
+    }
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      // No DPoP proof: refused after the client authenticated, so each one counts.
+      statuses.push((await postForm(`${issuer}/token`, { grant_type: 'client_credentials', scope: 'accounts', ...(await assertionParams(fixture.credentials.tpp, issuer)) })).status);
+      statuses.push((await postForm(`${issuer}/request`, { response_type: 'code', ...(await assertionParams(fixture.credentials.tpp, issuer)) })).status);
+    }
+    expect(statuses.every((s) => s === 400)).toBe(true);
+    expectTooMany(
+      await postForm(`${issuer}/token`, { grant_type: 'client_credentials', scope: 'accounts', ...(await assertionParams(fixture.credentials.tpp, issuer)) }),
+      'too many requests from this client',
+    );
+    // Named by the assertion's sub alone, the same client is refused too.
+    const { client_id: _named, ...unnamed } = await assertionParams(fixture.credentials.tpp, issuer);
+    expectTooMany(await postForm(`${issuer}/request`, { response_type: 'code', ...unnamed }), 'too many requests from this client');
+  });
+});
+
+describe('rate limits of /token, /request and /register per client IP', () => {
+  let fixture: AuthServerFixture;
+  let issuer: string;
+
+  beforeAll(async () => {
+    fixture = await startAuthServerFixture('rate_per_ip', { OAUTH_RATE_LIMIT_PER_CLIENT: '1000', OAUTH_RATE_LIMIT_PER_IP: '6' });
+    issuer = fixture.server.url;
+  });
+  afterAll(async () => fixture?.stop());
+
+  it('counts every request of an address to the three endpoints, and refuses the one past the limit', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      statuses.push((await postForm(`${issuer}/token`, { grant_type: 'client_credentials' })).status);
+      statuses.push((await postForm(`${issuer}/request`, { response_type: 'code' })).status);
+      statuses.push((await fetch(`${issuer}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status);
+    }
+    expect(statuses.some((s) => s === 429)).toBe(false);
+    expectTooMany(await postForm(`${issuer}/token`, { grant_type: 'client_credentials' }), 'too many requests from this address');
+    const register = await fetch(`${issuer}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(register.status).toBe(429);
+    expect(await register.json()).toEqual({ error: TOO_MANY, error_description: 'too many requests from this address' });
+    expect(Number(register.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Other endpoints are not limited: discovery still answers, and introspection and revocation (under
+    // /token/) reach the provider, which asks for client authentication.
+    expect((await fetch(`${issuer}/.well-known/openid-configuration`)).status).toBe(200);
+    for (const path of ['/token/introspection', '/token/revocation']) {
+      const answer = await postForm(`${issuer}${path}`, { token: 'not-a-token' });
+      expect({ status: answer.status, body: answer.body }).toEqual({
+        status: 400,
+        body: { error: 'invalid_request', error_description: 'no client authentication mechanism provided' },
+      });
+    }
+  });
+});
