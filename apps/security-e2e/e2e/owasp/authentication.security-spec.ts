@@ -126,43 +126,20 @@ describe('OWASP API2:2023 broken authentication', () => {
     }
   });
 
-  it('refuses a request without an access token, or with one in another scheme or in the query', async () => {
+  it('refuses an access token sent in the query string (or as a form field)', async () => {
     const url = `${platform.env.API_URL}${accountPath}`;
-    const missing = await expectNothingWritten(platform, () => send(url, { headers: { accept: 'application/json' } }));
-    expect(missing.status).toBe(401);
-    expect(obErrorCode(missing)).toBe('U007');
-    const bearer = await expectNothingWritten(platform, () => send(url, { headers: { authorization: `Bearer ${alice.accessToken}`, accept: 'application/json' } }));
-    expectInvalidToken(bearer, /must be "DPoP <access token>"/);
     const query = await expectNothingWritten(platform, () => send(`${url}?access_token=${alice.accessToken}`, { headers: { accept: 'application/json' } }));
     expect(query.status).toBe(401);
-    expect(obErrorCode(query)).toBe('U007');
-  });
-
-  it('refuses a stolen token presented with the thief\'s own DPoP key', async () => {
-    const result = await expectNothingWritten(platform, () => callWithToken(platform, attacker, alice.accessToken, 'GET', accountPath));
-    expect(result.status).toBe(401);
-    expect(obErrorCode(result)).toBe('U006');
-    expect(result.headers.get('www-authenticate')).toMatch(/^DPoP error="invalid_dpop_proof"/);
-  });
-});
-
-/**
- * OWASP API5:2023 broken function level authorization: each function takes one kind of credential,
- * and every other kind is refused as if absent.
- */
-describe('OWASP API5:2023 broken function level authorization', () => {
-  it('refuses a TPP access token on the admin API', async () => {
-    const token = await clientCredentials(platform, platform.tpp);
-    for (const [method, path] of [
-      ['GET', '/admin/audit-events'],
-      ['GET', '/admin/tpps'],
-      ['POST', `/admin/tpps/${platform.tppBCredentials.client_id}/suspend`],
-      ['GET', '/admin/audit-events/export'],
-      ['POST', '/admin/audit-chain/verify'],
-    ] as const) {
-      const result = await expectNothingWritten(platform, () => callWithToken(platform, attacker, token, method, path));
-      expectUnauthenticated(result, 'admin');
-    }
+    expect(query.body).toMatchObject({ Errors: [{ ErrorCode: 'U007', Path: 'Authorization' }] });
+    const form = await expectNothingWritten(platform, () =>
+      send(`${platform.env.API_URL}${AISP}/account-access-consents`, {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
+        body: `access_token=${alice.accessToken}`,
+      }),
+    );
+    expect(form.status).toBe(415);
+    expect(obErrorCode(form)).toBe('U010');
   });
 
   it("refuses a customer's session on the admin API", async () => {
@@ -189,15 +166,6 @@ describe('OWASP API5:2023 broken function level authorization', () => {
     }
   });
 
-  it('refuses a client-credentials token on account data', async () => {
-    const token = await clientCredentials(platform, platform.tpp);
-    for (const path of [`${AISP}/accounts`, accountPath, `${AISP}/transactions`]) {
-      const result = await expectNothingWritten(platform, () => platform.tpp.api(token, 'GET', path));
-      expect(result.status).toBe(403);
-      expect(result.body.Errors[0]).toEqual({ ErrorCode: 'U042', Message: 'Account data needs a token issued for an authorised consent' });
-    }
-  });
-
   it('refuses a consent-bound token on consent creation, reading and deletion', async () => {
     const calls: Array<[string, string, unknown]> = [
       ['POST', `${AISP}/account-access-consents`, { Data: { Permissions: ['ReadAccountsBasic'] }, Risk: {} }],
@@ -209,11 +177,6 @@ describe('OWASP API5:2023 broken function level authorization', () => {
       expect(result.status).toBe(403);
       expect(result.body.Errors[0]).toEqual({ ErrorCode: 'U042', Message: 'Account-access consents are managed with a client-credentials token' });
     }
-  });
-
-  it('refuses a TPP a scope its PSD2 roles do not give (an AISP asking for payments)', async () => {
-    const failure = await expectNothingWritten(platform, () => platform.tpp.clientCredentialsToken('payments').then(() => undefined, (error: unknown) => error));
-    expect(failure).toMatchObject({ error: 'invalid_scope' });
   });
 
 });
