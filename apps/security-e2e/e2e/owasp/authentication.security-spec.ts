@@ -141,6 +141,26 @@ describe('OWASP API2:2023 broken authentication', () => {
     expect(form.status).toBe(415);
     expect(obErrorCode(form)).toBe('U010');
   });
+});
+
+/**
+ * OWASP API5:2023 broken function level authorization: each function takes one kind of credential,
+ * and every other kind is refused as if absent.
+ */
+describe('OWASP API5:2023 broken function level authorization', () => {
+  it('refuses a TPP access token on the admin API', async () => {
+    const token = await clientCredentials(platform, platform.tpp);
+    for (const [method, path] of [
+      ['GET', '/admin/audit-events'],
+      ['GET', '/admin/tpps'],
+      ['POST', `/admin/tpps/${platform.tppBCredentials.client_id}/suspend`],
+      ['GET', '/admin/audit-events/export'],
+      ['POST', '/admin/audit-chain/verify'],
+    ] as const) {
+      const result = await expectNothingWritten(platform, () => callWithToken(platform, attacker, token, method, path));
+      expectUnauthenticated(result, 'admin');
+    }
+  });
 
   it("refuses a customer's session on the admin API", async () => {
     const session = await signIn(platform, 'customer', platform.sandbox.psus[2]!);
@@ -178,7 +198,6 @@ describe('OWASP API2:2023 broken authentication', () => {
       expect(result.body.Errors[0]).toEqual({ ErrorCode: 'U042', Message: 'Account-access consents are managed with a client-credentials token' });
     }
   });
-
 });
 
 describe('logs after the attacks', () => {
