@@ -130,6 +130,21 @@ describe('PCI DSS requirement 8: identification and authentication', () => {
     }
   });
 
+  it('refuses a session token in the query string, and never echoes a refused token', async () => {
+    const forged = 'Zm9yZ2VkLXNlc3Npb24tdG9rZW4tdGhhdC1kb2VzLW5vdC1leGlzdA';
+    for (const request of [
+      () => send(`${api}/customer/consents?access_token=${aliceSession}`),
+      () => send(`${api}/customer/consents`, { headers: { authorization: `Bearer ${forged}` } }),
+      () => send(`${api}/customer/consents`, { headers: { authorization: `Basic ${Buffer.from(`alice:${aliceSession}`).toString('base64')}` } }),
+    ]) {
+      const result = await expectNothingWritten(platform, request);
+      expect(result.status).toBe(401);
+      expect(result.body).toEqual({ error: 'unauthenticated', message: 'Sign in to the customer API first' });
+      expect(result.text).not.toContain(forged);
+      expect(result.text).not.toContain(aliceSession);
+    }
+  });
+
   it('refuses a customer session token on the admin API', async () => {
     const result = await expectNothingWritten(platform, () => send(`${api}/admin/audit-events/export?format=ndjson`, { headers: { authorization: `Bearer ${aliceSession}` } }));
     expect(result.status).toBe(401);
@@ -194,6 +209,23 @@ describe('PCI DSS requirement 10: audit logs', () => {
     } finally {
       await client.end();
     }
+  });
+
+  it("records each read of card data as data.accessed with the TPP, the consent and the account (no data)", async () => {
+    const result = await expectNothingWritten(platform, () => platform.tpp.api(bobMasked.accessToken, 'GET', `${AISP}/accounts/${cardAccountId}`), { audit: ['data.accessed'] });
+    expect(result.status).toBe(200);
+    const rows: Array<{ event: { actor: unknown; clientId: string; consentId: string; data: Record<string, unknown> } }> = await platform.db.dataSource.query(
+      `SELECT event FROM (SELECT event, created_seq AS n FROM audit_outbox WHERE event->>'type' = 'data.accessed'
+         UNION ALL SELECT event, seq FROM audit_log WHERE event_type = 'data.accessed') e
+        WHERE event->>'consentId' = $1 ORDER BY n DESC LIMIT 1`,
+      [bobMasked.consentId],
+    );
+    expect(rows[0]?.event).toMatchObject({
+      actor: { type: 'tpp', id: platform.tpp.tpp.client_id },
+      clientId: platform.tpp.tpp.client_id,
+      consentId: bobMasked.consentId,
+      data: { resource: 'accounts', accountIds: [cardAccountId], count: 1 },
+    });
   });
 
   it('keeps every secret of the run out of the audit events', async () => {
@@ -279,6 +311,26 @@ describe('PCI DSS requirement 3: stored account data', () => {
     expect(result.body).toEqual(INVALID_CREDENTIALS);
     expect(result.text).not.toContain(password);
     expect(result.text).not.toContain('135791');
+  });
+});
+
+/**
+ * PCI DSS v4.0 10.3.4: a change to the audit log made behind the application's back (a superuser
+ * switching the append-only trigger off) is detected by the chain verification. Last: it breaks the chain.
+ */
+describe('PCI DSS requirement 10.3.4: audit log change detection', () => {
+  it('detects an audit_log entry edited with the append-only trigger bypassed', async () => {
+    const rows: Array<{ seq: string }> = await platform.db.dataSource.query(`SELECT seq FROM audit_log ORDER BY seq LIMIT 1 OFFSET 1`);
+    const seq = rows[0]!.seq;
+    await platform.db.dataSource.transaction(async (manager) => {
+      await manager.query(`SET LOCAL session_replication_role = replica`);
+      await manager.query(`UPDATE audit_log SET event = jsonb_set(event, '{data,tampered}', 'true') WHERE seq = $1`, [seq]);
+    });
+    const verified = await expectNothingWritten(platform, () => send(`${api}/admin/audit-chain/verify`, { method: 'POST', headers: { authorization: `Bearer ${adminSession}` } }), {
+      audit: ['audit.verified'],
+    });
+    expect(verified.status).toBe(200);
+    expect(verified.body).toMatchObject({ intact: false, firstBrokenSeq: seq });
   });
 });
 
