@@ -8,6 +8,8 @@ import {
   clientCredentials,
   expectNothingWritten,
   secretsInLogs,
+  send,
+  signIn,
   startAttackPlatform,
 } from '../support/attack-platform.js';
 
@@ -54,6 +56,33 @@ describe('OWASP API1:2023 broken object level authorization', () => {
     const result = await expectNothingWritten(platform, () => platform.tpp.api(bobAtA.accessToken, 'GET', `${AISP}/accounts/${aliceAccount}/balances`));
     expect(result.status).toBe(403);
     expect(result.body.Errors[0].ErrorCode).toBe('U011');
+  });
+
+  it("refuses TPP B reading TPP A's accounts with TPP B's own consent", async () => {
+    const carolAtB = await authorisedConsent(platform, platform.tppB, { psu: platform.sandbox.psus[2]! });
+    for (const path of [`${AISP}/accounts/${aliceAtA.accountIds[0]}`, `${AISP}/accounts/${aliceAtA.accountIds[0]}/transactions`]) {
+      const result = await expectNothingWritten(platform, () => platform.tppB.api(carolAtB.accessToken, 'GET', path));
+      expect(result.status).toBe(403);
+      expect(result.body.Errors[0]).toMatchObject({ ErrorCode: 'U011', Path: 'AccountId' });
+    }
+  });
+
+  it("refuses PSU Alice's account and transactions through PSU Bob's consent (every resource his permissions name)", async () => {
+    const account = aliceAtA.accountIds[0]!;
+    for (const resource of ['', '/transactions']) {
+      const result = await expectNothingWritten(platform, () => platform.tpp.api(bobAtA.accessToken, 'GET', `${AISP}/accounts/${account}${resource}`));
+      expect(result.status, resource).toBe(403);
+      expect(result.body.Errors[0], resource).toMatchObject({ ErrorCode: 'U011', Path: 'AccountId' });
+    }
+  });
+
+  it("refuses PSU Bob revoking PSU Alice's consent through the customer API", async () => {
+    const session = await signIn(platform, 'customer', platform.sandbox.psus[1]!);
+    const result = await expectNothingWritten(platform, () =>
+      send(`${platform.env.API_URL}/customer/consents/${aliceAtA.consentId}`, { method: 'DELETE', headers: { authorization: `Bearer ${session}` } }),
+    );
+    expect(result.status).toBe(404);
+    expect(result.body).toEqual({ error: 'not_found', message: 'No such consent' });
   });
 
   it('writes no secret to any log line', () => {

@@ -258,6 +258,58 @@ export function secretsInLogs(platform: AttackPlatform): string[] {
   return found;
 }
 
+/** The realm of a customer or admin API session (`POST /customer/sessions`, `POST /admin/sessions`). */
+export type SessionRealm = 'customer' | 'admin';
+
+/** Signs in to the customer or admin API with password and a fresh TOTP code; the token is remembered as a secret. */
+export async function signIn(platform: AttackPlatform, realm: SessionRealm, user: { username: string; password: string; totpSecret: string }): Promise<string> {
+  const result = await send(`${platform.env.API_URL}/${realm}/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: user.username, password: user.password, otp: await freshTotpCode(user.totpSecret) }),
+  });
+  expect(result.status, `sign-in to ${realm}: ${result.text}`).toBe(201);
+  const token = (result.body as { accessToken: string }).accessToken;
+  platform.secrets.add(token);
+  return token;
+}
+
+/** A listener that records every request it receives: the target an SSRF attempt would make the platform call. */
+export interface RecordingServer {
+  url: string;
+  /** `METHOD path` of every request received. */
+  hits: string[];
+  close(): Promise<void>;
+}
+
+export async function startRecordingServer(): Promise<RecordingServer> {
+  const { createServer } = await import('node:http');
+  const hits: string[] = [];
+  const server = createServer((request, response) => {
+    hits.push(`${request.method} ${request.url}`);
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":[]}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    hits,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A compact JWS built by hand from a header, claims and a signature part (alg none, reused signatures). */
+export function compactJws(header: Record<string, unknown>, claims: Record<string, unknown>, signature = ''): string {
+  return `${b64json(header)}.${b64json(claims)}.${signature}`;
+}
+
+/** Calls the API with `token` as a DPoP-bound access token and a valid proof of `key` for it (the token is what is attacked). */
+export async function callWithToken(platform: AttackPlatform, key: AttackerKey, token: string, method: string, path: string, extraHeaders: Record<string, string> = {}): Promise<HttpResult> {
+  const url = `${platform.env.API_URL}${path}`;
+  const proof = await dpopProof(key, { htm: method, htu: url.split('?')[0]!, accessToken: token });
+  return send(url, { method, headers: { authorization: `DPoP ${token}`, dpop: proof, accept: 'application/json', 'x-fapi-customer-ip-address': '203.0.113.7', ...extraHeaders } });
+}
+
 /** A TPP client whose DPoP key the test holds: its tokens are bound to `key`, so proofs for them can be built by hand (bad ones too). */
 export interface KeyedTppClient {
   client: TppClient;
