@@ -17,6 +17,8 @@ import { registerAdminNetworkHook } from './http/admin-network.hook.js';
 import { serveApiDocs } from './http/api-docs.js';
 import { registerContentTypeHook } from './http/content-type.hook.js';
 import { registerInteractionIdHook } from './http/interaction-id.hook.js';
+import { answerRouterError } from './http/router-error.js';
+import { registerJsonDepthHook } from './http/json-depth.hook.js';
 import { PublicUrl } from './http/public-url.js';
 import { registerResponseSecurityHook } from './http/response-security.hook.js';
 import { RouteRegistry } from './http/route-registry.js';
@@ -78,7 +80,14 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
   const publicUrl = new PublicUrl(config.apiUrl);
   const keys = new EnvironmentKeyManagement(config.secretsKeys);
   // request.ip follows X-Forwarded-For only through the proxies TRUST_PROXY names.
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimit, logger: false, trustProxy: trustedProxyPredicate(config.trustProxy) ?? false });
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimit,
+    logger: false,
+    trustProxy: trustedProxyPredicate(config.trustProxy) ?? false,
+    // Errors the router raises before any hook (a path parameter over 100 characters, a malformed URL):
+    // the OB error shape, never Fastify's default body, which quotes the path.
+    frameworkErrors: answerRouterError,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors, limitClock }), adapter, {
     logger: LEVELS[config.logLevel],
     abortOnError: false,
@@ -89,6 +98,7 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
   routes.attach(fastify);
   registerInteractionIdHook(fastify);
   registerContentTypeHook(fastify);
+  registerJsonDepthHook(fastify);
   registerUnavailableAccountsHook(fastify);
   registerAdminNetworkHook(fastify, config.adminAllowedCidrs);
   registerResponseSecurityHook(fastify, { https: new URL(config.apiUrl).protocol === 'https:' });

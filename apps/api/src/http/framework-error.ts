@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
+import { JSON_TOO_DEEP, MAX_JSON_DEPTH } from './json-depth.hook.js';
 import { RouteRegistry } from './route-registry.js';
 
 /** What went wrong before any of our handlers ran: routing, body size, media type, JSON syntax. */
@@ -45,6 +46,9 @@ export function describeFrameworkError(exception: HttpException, request: Fastif
   if (status === 415) return { kind: 'unsupported_media_type', status, message: 'The request body must be application/json' };
   if (status === 406) return { kind: 'not_acceptable', status, message: 'The API answers application/json only' };
   if (status === 405) return { kind: 'method_not_allowed', status, message: `${request.method} is not allowed here` };
+  if (status === 400 && code === JSON_TOO_DEEP) {
+    return { kind: 'malformed_body', status, message: `The request body nests deeper than ${MAX_JSON_DEPTH} levels` };
+  }
   if (status === 400 && (code?.startsWith('FST_ERR_CTP') || exception.cause instanceof SyntaxError)) {
     return { kind: 'malformed_body', status, message: 'The request body is not valid JSON' };
   }

@@ -6,11 +6,13 @@ const HSTS = 'max-age=31536000; includeSubDomains';
 /**
  * Headers every API answer carries: `Cache-Control: no-store` (OB data, sessions, consents and admin
  * answers must never sit in a shared or browser cache; a route that sets its own policy keeps it), and
- * HSTS when the API is served over https.
+ * `X-Content-Type-Options: nosniff`, and HSTS when the API is served over https.
  */
 export function registerResponseSecurityHook(fastify: FastifyInstance, options: { https: boolean }): void {
   fastify.addHook('onSend', async (_request, reply, payload) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    // A JSON answer is never to be sniffed into something a browser would run.
+    if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
     if (options.https) reply.header('strict-transport-security', HSTS);
     return payload;
   });

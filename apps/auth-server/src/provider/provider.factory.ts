@@ -77,6 +77,9 @@ export function createProvider(deps: ProviderDependencies): Provider {
   provider.use(async (ctx, next) => {
     ctx.set(FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf(ctx.get(FAPI_INTERACTION_ID_HEADER) || undefined));
     await next();
+    // The provider writes its answers itself, past Fastify's helmet: the same baseline headers here.
+    ctx.set('x-content-type-options', 'nosniff');
+    if (!ctx.response.get('content-security-policy')) ctx.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
     // oidc-provider always lists form_post and fragment, which no client here may use.
     if ((ctx as KoaContextWithOIDC).oidc?.route === 'discovery' && ctx.status === 200 && ctx.body) {
       (ctx.body as { response_modes_supported?: string[] }).response_modes_supported = [...RESPONSE_MODES];

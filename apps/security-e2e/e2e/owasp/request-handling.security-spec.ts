@@ -155,6 +155,41 @@ describe('OWASP API4:2023 unrestricted resource consumption', () => {
     expect(page.body.Errors[0]).toMatchObject({ ErrorCode: 'U002', Path: 'page' });
   });
 
+  it('refuses JSON nested thousands of levels deep with 400, before validation walks it (no 500)', async () => {
+    const token = await clientCredentials(platform, platform.tpp);
+    for (const depth of [33, 2_000, 5_000]) {
+      const nested = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+      const signIn = await expectNothingWritten(platform, () =>
+        send(`${api}/customer/sessions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: `{"username":${nested},"password":"x","otp":"123456"}`,
+        }),
+      );
+      expect(signIn.status, `depth ${depth}`).toBe(400);
+      const consent = await expectNothingWritten(platform, () =>
+        send(`${api}${CONSENTS}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `DPoP ${token}` },
+          body: `{"Data":{"Permissions":${nested}},"Risk":{}}`,
+        }),
+      );
+      // Refused before the token is even looked at: the body's shape is checked first.
+      expect(consent.status, `depth ${depth}`).toBe(400);
+      expect((consent.body as { Errors: unknown[] }).Errors).toEqual([{ ErrorCode: 'U010', Message: 'The request body nests deeper than 32 levels' }]);
+      expect(JSON.stringify(signIn.body)).toContain('nests deeper than 32 levels');
+    }
+  });
+
+  it('answers a path parameter over the router\'s limit with 414 in the OB error shape, without echoing it', async () => {
+    const token = await clientCredentials(platform, platform.tpp);
+    const id = `aac-${'z'.repeat(300)}`;
+    const result = await expectNothingWritten(platform, () => send(`${api}${CONSENTS}/${id}`, { headers: { authorization: `DPoP ${token}` } }));
+    expect(result.status).toBe(414);
+    expect((result.body as { Errors: unknown[] }).Errors).toEqual([{ ErrorCode: 'U002', Message: 'A path parameter is longer than 100 characters' }]);
+    expect(result.text).not.toContain('zzzzzzzzzz');
+  });
+
   it('refuses a page length outside its bounds on the admin audit listing', async () => {
     const session = await signIn(platform, 'admin', platform.sandbox.admin);
     for (const limit of ['0', '501', '-1', '1e9', 'all']) {
@@ -284,6 +319,19 @@ describe('OWASP API8:2023 security misconfiguration', () => {
       expect(result.headers.get('x-content-type-options'), path).toBe('nosniff');
       expect(result.headers.get('content-security-policy'), path).toContain("frame-ancestors 'none'");
       expect(result.headers.get('x-powered-by'), path).toBeNull();
+    }
+  });
+
+  it('sends nosniff and no-store on the API\'s JSON answers, and nosniff and a CSP on the provider\'s own JSON routes', async () => {
+    const token = await clientCredentials(platform, platform.tpp);
+    for (const result of [await send(`${api}${AISP}/accounts`), await platform.tpp.api(token, 'GET', CONSENTS + '/aac-unknown')]) {
+      expect(result.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(result.headers.get('cache-control')).toBe('no-store');
+    }
+    for (const path of ['/.well-known/openid-configuration', '/jwks', '/token', '/request', '/no-such-route']) {
+      const result = await expectNothingWritten(platform, () => send(`${auth}${path}`, path === '/token' || path === '/request' ? { method: 'POST' } : {}));
+      expect(result.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(result.headers.get('content-security-policy'), path).toContain("default-src 'none'");
     }
   });
 
