@@ -1,9 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { dpopKeyImport } from '../../src/security/access-token.verifier.js';
 
 import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
+import { DpopKey } from '../support/dpop-key.js';
 import { expectObSchema } from '../support/ob-schema.js';
 
 const ACCOUNTS = `${AISP}/accounts`;
@@ -66,6 +69,101 @@ describe('access token and DPoP', () => {
     const replay = await h.tpp('GET', ACCOUNTS, { token, proofValue: first.proof });
     expectRefused(replay, 'U006', 'DPoP');
     expect(replay.body.Errors[0].Message).toMatch(/already used/);
+  });
+
+  it('accepts a proof dated 50 s ago or 4 s ahead, refuses one 90 s old or 10 s ahead', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const iat of [now - 50, now + 4]) {
+      expect((await h.tpp('GET', ACCOUNTS, { token: await h.consentToken(consentId), proof: { iat } })).status, `iat ${iat - now}`).toBe(200);
+    }
+    for (const iat of [now - 90, now + 10]) {
+      const result = await h.tpp('GET', ACCOUNTS, { token: await h.consentToken(consentId), proof: { iat } });
+      expectRefused(result, 'U006', 'DPoP');
+      expect(result.body.Errors[0].Message).toBe('The DPoP proof is not valid (iat is not recent enough)');
+    }
+  });
+
+  it('refuses proof keys other than P-256 or RSA 2048 to 4096 bits with e = 65537, before importing them', async () => {
+    const url = `${h.api.publicUrl}${ACCOUNTS}`;
+    const imports = vi.spyOn(dpopKeyImport, 'importKey');
+    try {
+      const cases: Array<[string, DpopKey]> = [
+        ['RSA 1024', await DpopKey.generateRsa(1024)],
+        ['RSA 2048, e = 3', await DpopKey.generateRsa(2048, 3)],
+      ];
+      for (const [name, key] of cases) {
+        const token = await h.consentToken(consentId, { jkt: key.jkt });
+        const result = await h.tpp('GET', ACCOUNTS, { token, proofValue: await key.proof('GET', url, token) });
+        expectRefused(result, 'U006', 'DPoP');
+        expect(result.body.Errors[0].Message, name).toBe('The DPoP proof is not valid (the key must be EC P-256, or RSA of 2048 to 4096 bits with e = 65537)');
+      }
+      // A P-384 key under ES256, and an 8192-bit modulus: refused from the jwk alone (the signature is never looked at).
+      const p384 = await DpopKey.generate('ES384');
+      const p384Token = await h.consentToken(consentId, { jkt: p384.jkt });
+      const p384Proof = (await p384.proof('GET', url, p384Token)).split('.');
+      const p384Jwk = JSON.parse(Buffer.from(p384Proof[0]!, 'base64url').toString()).jwk;
+      const asEs256 = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'dpop+jwt', jwk: p384Jwk })).toString('base64url');
+      const token = await h.consentToken(consentId);
+      const proof = (await h.dpop.proof('GET', url, token)).split('.');
+      const n = Buffer.alloc(1024, 0xff).toString('base64url');
+      const rsa8192 = Buffer.from(JSON.stringify({ alg: 'PS256', typ: 'dpop+jwt', jwk: { kty: 'RSA', n, e: 'AQAB' } })).toString('base64url');
+      for (const [bound, value] of [[p384Token, `${asEs256}.${p384Proof[1]}.${p384Proof[2]}`], [token, `${rsa8192}.${proof[1]}.${proof[2]}`]] as const) {
+        const result = await h.tpp('GET', ACCOUNTS, { token: bound, proofValue: value });
+        expectRefused(result, 'U006', 'DPoP');
+        expect(result.body.Errors[0].Message).toBe('The DPoP proof is not valid (the key must be EC P-256, or RSA of 2048 to 4096 bits with e = 65537)');
+      }
+      // P-384 signed as ES384: the alg itself is refused.
+      const es384 = await h.tpp('GET', ACCOUNTS, { token: p384Token, proofValue: p384Proof.join('.') });
+      expect(es384.body.Errors[0].Message).toBe('The DPoP proof is not valid (the alg is not allowed)');
+      expect(imports).not.toHaveBeenCalled();
+      // A fit RSA key (3072 bits) is imported and accepted.
+      const rsa = await DpopKey.generateRsa(3072);
+      const rsaToken = await h.consentToken(consentId, { jkt: rsa.jkt });
+      expect((await h.tpp('GET', ACCOUNTS, { token: rsaToken, proofValue: await rsa.proof('GET', url, rsaToken) })).status).toBe(200);
+      expect(imports).toHaveBeenCalledTimes(1);
+    } finally {
+      imports.mockRestore();
+    }
+  });
+
+  it('never imports the proof key of a token whose signature fails, and reports the token first', async () => {
+    const url = `${h.api.publicUrl}${ACCOUNTS}`;
+    const imports = vi.spyOn(dpopKeyImport, 'importKey');
+    try {
+      // A key the API has never seen, so its import cannot come from the cache.
+      const fresh = await DpopKey.generate();
+      const forged = await h.consentToken(consentId, { jkt: fresh.jkt, foreignKey: true });
+      const result = await h.tpp('GET', ACCOUNTS, { token: forged, proofValue: await fresh.proof('GET', url, forged) });
+      expectRefused(result, 'U006', 'Authorization');
+      expect(result.body.Errors[0].Message).toBe('The access token is not valid (the signature does not verify)');
+      expect(imports).not.toHaveBeenCalled();
+      // A proof at fault too: the token's fault is still the one reported.
+      const both = await h.tpp('GET', ACCOUNTS, { token: forged, proofValue: await fresh.proof('GET', url, forged, { htm: 'POST' }) });
+      expect(both.body.Errors[0].Message).toBe('The access token is not valid (the signature does not verify)');
+      // The same key with a good token: imported once, accepted.
+      const good = await h.consentToken(consentId, { jkt: fresh.jkt });
+      expect((await h.tpp('GET', ACCOUNTS, { token: good, proofValue: await fresh.proof('GET', url, good) })).status).toBe(200);
+      expect(imports).toHaveBeenCalledTimes(1);
+    } finally {
+      imports.mockRestore();
+    }
+  });
+
+  it('refuses EdDSA proofs and EdDSA tokens, which the authorization server does not advertise', async () => {
+    const url = `${h.api.publicUrl}${ACCOUNTS}`;
+    const ed = await DpopKey.generate('EdDSA');
+    const token = await h.consentToken(consentId, { jkt: ed.jkt });
+    const result = await h.tpp('GET', ACCOUNTS, { token, proofValue: await ed.proof('GET', url, token) });
+    expectRefused(result, 'U006', 'DPoP');
+    expect(result.body.Errors[0].Message).toBe('The DPoP proof is not valid (the alg is not allowed)');
+    const { privateKey } = await generateKeyPair('EdDSA');
+    const [, payload] = (await h.consentToken(consentId)).split('.');
+    const edToken = await new SignJWT(JSON.parse(Buffer.from(payload!, 'base64url').toString()))
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: h.issuer.kid })
+      .sign(privateKey);
+    const refused = await h.tpp('GET', ACCOUNTS, { token: edToken });
+    expectRefused(refused, 'U006', 'Authorization');
+    expect(refused.body.Errors[0].Message).toBe('The access token is not valid (the alg is not allowed)');
   });
 
   it('refuses a stale proof', async () => {

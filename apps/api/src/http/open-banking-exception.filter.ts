@@ -16,7 +16,7 @@ interface ObAnswer {
 }
 
 // FAPI 2.0 / RFC 9449 7.1: a DPoP-protected resource challenges with the DPoP scheme and its algorithms.
-const DPOP_ALGS = 'algs="PS256 ES256 EdDSA"';
+const DPOP_ALGS = 'algs="PS256 ES256"';
 
 function unreachable(value: never): never {
   throw new Error(`unhandled code ${String(value)}`);

@@ -8,7 +8,19 @@ import * as oauth from 'oauth4webapi';
 
 import { API_CONFIG } from '../api.tokens.js';
 import { PublicUrl } from '../http/public-url.js';
-import { hasPrivateMembers, jwkThumbprint, JwsError, ParsedJws, parseCompactJws, publicKeyFromJwk, verifyJwsSignature } from './compact-jws.js';
+import {
+  hasPrivateMembers,
+  jwkAlgorithm,
+  jwkThumbprint,
+  JwsAlgorithm,
+  JwsError,
+  JWS_ALGORITHMS,
+  KEY_FITNESS_RULE,
+  ParsedJws,
+  parseCompactJws,
+  publicKeyFromJwk,
+  verifyJwsSignature,
+} from './compact-jws.js';
 import { IssuerKeySet, JwksUnavailableError } from './issuer-key-set.js';
 import { SecurityException, SecurityExceptionCode } from './security.exception.js';
 
@@ -27,12 +39,26 @@ export interface AccessTokenClaims {
   proofIssuedAt: number;
 }
 
+/**
+ * Where a DPoP proof's public key is imported. Exported so a test can count the imports: a proof's key
+ * must never be imported (nor its signature started) for a token whose signature has not verified.
+ */
+export const dpopKeyImport = {
+  importKey(jwk: Record<string, unknown>): KeyObject {
+    return publicKeyFromJwk(jwk);
+  },
+};
+
 // Discovery rarely changes; keys are refetched on an unknown kid (rotation) by the IssuerKeySet.
 const DISCOVERY_MAX_AGE_MS = 60 * 60 * 1000;
 /** Leeway for exp and nbf of access tokens (seconds), as oauth4webapi allows. */
 const CLOCK_TOLERANCE_SECONDS = 30;
-/** How far a proof's iat may lie from now (seconds), in either direction. */
-export const DPOP_PROOF_WINDOW_SECONDS = 300;
+/** How old a proof's iat may be (seconds); the replay cache keeps a jti this long past its iat. */
+export const DPOP_PROOF_WINDOW_SECONDS = 60;
+/** How far ahead of now a proof's iat may lie (seconds): clock skew only. The API issues no DPoP nonces. */
+export const DPOP_PROOF_MAX_FUTURE_SECONDS = 5;
+/** The algorithms the authorization server signs access tokens with (its FAPI_ALGS), as this verifier supports them. */
+const ACCESS_TOKEN_ALGORITHMS: readonly JwsAlgorithm[] = JWS_ALGORITHMS;
 const ACCESS_TOKEN_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'iat', 'jti', 'client_id', 'cnf'] as const;
 const PROOF_CLAIMS = ['iat', 'jti', 'ath', 'htm', 'htu'] as const;
 // DPoP public keys seen recently, by thumbprint: a TPP signs every proof with the same key.
@@ -41,6 +67,8 @@ const PROOF_KEY_CACHE_SIZE = 10_000;
 interface Issuer {
   issuer: string;
   keys: IssuerKeySet;
+  /** dpop_signing_alg_values_supported, intersected with what this verifier supports. */
+  proofAlgorithms: readonly JwsAlgorithm[];
 }
 
 function invalidToken(reason: string): SecurityException {
@@ -79,10 +107,12 @@ function missing(claims: Record<string, unknown>, names: readonly string[]): str
 
 /**
  * Validates `Authorization: DPoP <jwt>` and its DPoP proof (RFC 9068, RFC 9449) against the authorization
- * server's discovery and JWKS: for the token its signature (PS256, ES256 or EdDSA: FAPI 2.0), typ
- * at+jwt, iss, aud (this API), exp, nbf and the claims we rely on; for the proof its signature with
- * its own public jwk, typ dpop+jwt, iat within 300 s, htm, htu, ath and the token's cnf.jkt binding.
- * Signatures are checked with node key objects on libuv's thread pool; the caller claims the proof's jti.
+ * server's discovery and JWKS: for the token its signature (PS256 or ES256, the algorithms the server
+ * signs with), typ at+jwt, iss, aud (this API), exp, nbf and the claims we rely on; then, only once the
+ * token's signature has verified, the proof: an advertised alg (dpop_signing_alg_values_supported), a fit
+ * public jwk (P-256, or RSA 2048 to 4096 bits with e = 65537), typ dpop+jwt, now - 60 s <= iat <= now + 5 s,
+ * htm, htu, ath, the token's cnf.jkt binding, and its signature. Signatures are checked with node key
+ * objects on libuv's thread pool; the caller claims the proof's jti.
  */
 @Injectable()
 export class AccessTokenVerifier {
@@ -117,20 +147,20 @@ export class AccessTokenVerifier {
     const checkedToken = await this.checkAccessToken(issuer, token, now);
     const claims = checkedToken.claims;
     const jkt = (claims.cnf as { jkt: string }).jkt;
-    // Both signatures are checked side by side on the thread pool; a token at fault is still reported
-    // before anything wrong with its proof, as when they were checked one after the other.
-    let checkedProof: CheckedJws | undefined;
-    let proofRefusal: unknown;
+    // The token's signature first: no proof key is imported and no proof signature started for a token
+    // that has not verified (a forged token must not buy an attacker the cost of a proof check).
     try {
-      checkedProof = this.checkProof(proof, request, token, jkt, now);
+      await checkedToken.signature;
     } catch (error) {
-      proofRefusal = error;
+      throw invalidToken(refusalReason(error));
     }
-    const [tokenSignature, proofSignature] = await Promise.allSettled([checkedToken.signature, checkedProof?.signature]);
-    if (tokenSignature.status === 'rejected') throw invalidToken(refusalReason(tokenSignature.reason));
-    if (proofRefusal !== undefined) throw proofRefusal;
-    if (proofSignature.status === 'rejected') throw invalidProof(refusalReason(proofSignature.reason));
-    const dpop = checkedProof!.claims;
+    const checkedProof = this.checkProof(issuer, proof, request, token, jkt, now);
+    try {
+      await checkedProof.signature;
+    } catch (error) {
+      throw invalidProof(refusalReason(error));
+    }
+    const dpop = checkedProof.claims;
     const intent = claims.openbanking_intent_id;
     return {
       clientId: claims.client_id as string,
@@ -152,6 +182,7 @@ export class AccessTokenVerifier {
     } catch (error) {
       throw invalidToken(error instanceof JwsError ? error.message : 'malformed');
     }
+    if (!ACCESS_TOKEN_ALGORITHMS.includes(jws.alg)) throw invalidToken('the alg is not allowed');
     const typ = jws.header.typ;
     if (typeof typ !== 'string' || !/^(application\/)?at\+jwt$/i.test(typ)) throw invalidToken('typ must be at+jwt');
     const claims = jws.claims;
@@ -180,19 +211,22 @@ export class AccessTokenVerifier {
   }
 
   /** The proof's claims and key checked against the request and the token, and its signature check started. */
-  private checkProof(proof: string, request: FastifyRequest, token: string, jkt: string, now: number): CheckedJws {
+  private checkProof(issuer: Issuer, proof: string, request: FastifyRequest, token: string, jkt: string, now: number): CheckedJws {
     let jws: ParsedJws;
     try {
       jws = parseCompactJws(proof);
     } catch (error) {
       throw invalidProof(error instanceof JwsError ? error.message : 'malformed');
     }
+    if (!issuer.proofAlgorithms.includes(jws.alg)) throw invalidProof('the alg is not allowed');
     if (jws.header.typ !== 'dpop+jwt') throw invalidProof('typ must be dpop+jwt');
     const claims = jws.claims;
     const absent = missing(claims, PROOF_CLAIMS);
     if (absent) throw invalidProof(`no ${absent} claim`);
     if (typeof claims.jti !== 'string' || claims.jti.length === 0 || claims.jti.length > 256) throw invalidProof('jti is not a string');
-    if (typeof claims.iat !== 'number' || Math.abs(now - claims.iat) > DPOP_PROOF_WINDOW_SECONDS) throw invalidProof('iat is not recent enough');
+    if (typeof claims.iat !== 'number' || claims.iat < now - DPOP_PROOF_WINDOW_SECONDS || claims.iat > now + DPOP_PROOF_MAX_FUTURE_SECONDS) {
+      throw invalidProof('iat is not recent enough');
+    }
     if (claims.htm !== request.method) throw invalidProof('htm is not the request method');
     // htu is compared with the public URL the TPP called, not the address we listen on behind a proxy.
     const expectedHtu = normalizeHtu(this.publicUrl.of(request.url));
@@ -200,6 +234,10 @@ export class AccessTokenVerifier {
     if (claims.ath !== createHash('sha256').update(token).digest('base64url')) throw invalidProof('ath is not the hash of the access token');
     const jwk = jws.header.jwk;
     if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalidProof('no jwk header');
+    // Key fitness from the jwk's members alone, before any thumbprint, import or signature work.
+    const fitFor = jwkAlgorithm(jwk as Record<string, unknown>);
+    if (!fitFor) throw invalidProof(KEY_FITNESS_RULE);
+    if (fitFor !== jws.alg) throw invalidProof(`the key does not fit ${jws.alg}`);
     try {
       const thumbprint = jwkThumbprint(jwk as Record<string, unknown>);
       if (thumbprint !== jkt) throw invalidProof('the proof key is not the key the token is bound to (cnf.jkt)');
@@ -216,7 +254,7 @@ export class AccessTokenVerifier {
     if (hasPrivateMembers(jwk)) throw new JwsError('the jwk must hold a public key only');
     const cached = this.proofKeys.get(thumbprint);
     if (cached) return cached;
-    const key = publicKeyFromJwk(jwk);
+    const key = dpopKeyImport.importKey(jwk);
     if (this.proofKeys.size >= PROOF_KEY_CACHE_SIZE) this.proofKeys.clear();
     this.proofKeys.set(thumbprint, key);
     return key;
@@ -248,7 +286,9 @@ export class AccessTokenVerifier {
     const previous = this.discovered?.issuer;
     const keys = previous && this.discoveredJwksUri === server.jwks_uri ? previous.keys : new IssuerKeySet(server.jwks_uri);
     this.discoveredJwksUri = server.jwks_uri;
-    const issuer = { issuer: server.issuer, keys };
+    const advertised = Array.isArray(server.dpop_signing_alg_values_supported) ? server.dpop_signing_alg_values_supported : [];
+    const proofAlgorithms = JWS_ALGORITHMS.filter((alg) => advertised.includes(alg));
+    const issuer = { issuer: server.issuer, keys, proofAlgorithms };
     this.discovered = { issuer, at: Date.now() };
     return issuer;
   }

@@ -3,13 +3,21 @@ import { constants, createHash, createPublicKey, KeyObject, verify } from 'node:
 /**
  * Compact JWS (RFC 7515) checks for the resource server's hot path, on node:crypto key objects: parsing
  * and key fitness on the event loop, the signature arithmetic on libuv's thread pool (node:crypto's
- * callback form), no key import per request for keys seen before. Only the algorithms FAPI 2.0 allows
- * (PS256, ES256, EdDSA); no `crit`, no JWE, no `none`.
+ * callback form), no key import per request for keys seen before. Only the algorithms the authorization
+ * server signs with (PS256, ES256: its FAPI_ALGS); no EdDSA, no `crit`, no JWE, no `none`.
  */
 
-export type JwsAlgorithm = 'PS256' | 'ES256' | 'EdDSA';
+export type JwsAlgorithm = 'PS256' | 'ES256';
 
-export const JWS_ALGORITHMS: readonly JwsAlgorithm[] = ['PS256', 'ES256', 'EdDSA'];
+export const JWS_ALGORITHMS: readonly JwsAlgorithm[] = ['PS256', 'ES256'];
+
+// A key costs what its size and exponent make it cost: RSA above 4096 bits or with a large e multiplies
+// the verify time on the thread pool every request shares. RSA 2048 to 4096 bits with e = 65537, or P-256.
+const RSA_MIN_BITS = 2048;
+const RSA_MAX_BITS = 4096;
+const RSA_EXPONENT = 'AQAB'; // 65537, base64url, minimal octets (RFC 7518 6.3.1.2)
+/** What a refused key is told: the fitness rule in words. */
+export const KEY_FITNESS_RULE = 'the key must be EC P-256, or RSA of 2048 to 4096 bits with e = 65537';
 
 /** Why a JWS was refused; the message names the part at fault and never echoes the token. */
 export class JwsError extends Error {
@@ -62,18 +70,18 @@ function algorithmOf(key: KeyObject): JwsAlgorithm | null {
   const details = key.asymmetricKeyDetails;
   switch (key.asymmetricKeyType) {
     case 'rsa':
-    case 'rsa-pss':
-      return (details?.modulusLength ?? 0) >= 2048 ? 'PS256' : null;
+    case 'rsa-pss': {
+      const bits = details?.modulusLength ?? 0;
+      return bits >= RSA_MIN_BITS && bits <= RSA_MAX_BITS && details?.publicExponent === 65537n ? 'PS256' : null;
+    }
     case 'ec':
       return details?.namedCurve === 'prime256v1' ? 'ES256' : null;
-    case 'ed25519':
-      return 'EdDSA';
     default:
       return null;
   }
 }
 
-/** Whether `key` is a public key of the kind `alg` needs (RSA of at least 2048 bits, P-256, Ed25519). */
+/** Whether `key` is a public key of the kind `alg` needs (RSA 2048 to 4096 bits with e = 65537, P-256). */
 export function keyFitsAlgorithm(key: KeyObject, alg: JwsAlgorithm): boolean {
   let fits = keyAlgorithms.get(key);
   if (fits === undefined) {
@@ -115,8 +123,8 @@ export function p1363ToDer(signature: Buffer): Buffer {
 
 /**
  * Verifies the signature of a parsed JWS with `key`; rejects with a JwsError when the key does not fit or
- * the signature is wrong. The arithmetic (RSA-PSS, ECDSA, Ed25519) runs on libuv's thread pool, so the
- * event loop serves other requests meanwhile, and a token and its proof can be checked side by side.
+ * the signature is wrong. The arithmetic (RSA-PSS, ECDSA) runs on libuv's thread pool, so the event loop
+ * serves other requests meanwhile.
  */
 export function verifyJwsSignature(jws: ParsedJws, key: KeyObject): Promise<void> {
   if (!keyFitsAlgorithm(key, jws.alg)) return Promise.reject(new JwsError(`the key does not fit ${jws.alg}`));
@@ -132,9 +140,6 @@ export function verifyJwsSignature(jws: ParsedJws, key: KeyObject): Promise<void
       case 'ES256':
         // As DER, so the key object goes in bare (see withoutProbeStacks).
         verify('sha256', input, key, p1363ToDer(jws.signature), done);
-        break;
-      case 'EdDSA':
-        verify(null, input, key, jws.signature, done);
         break;
     }
   });
@@ -166,10 +171,37 @@ export function hasPrivateMembers(jwk: Record<string, unknown>): boolean {
   return PRIVATE_MEMBERS.some((member) => jwk[member] !== undefined);
 }
 
-/** A public key object from a JWK that holds no private part; throws on anything else. */
+function base64urlOctets(value: unknown): Buffer | null {
+  return typeof value === 'string' && BASE64URL.test(value) ? Buffer.from(value, 'base64url') : null;
+}
+
+/**
+ * The algorithm a public JWK may verify, read from its members alone (no import, no arithmetic): ES256 for
+ * EC P-256, PS256 for RSA of 2048 to 4096 bits with e = 65537; null for anything else (OKP, other curves,
+ * other sizes or exponents).
+ */
+export function jwkAlgorithm(jwk: Record<string, unknown>): JwsAlgorithm | null {
+  if (jwk.kty === 'EC') {
+    const x = base64urlOctets(jwk.x);
+    const y = base64urlOctets(jwk.y);
+    return jwk.crv === 'P-256' && x?.length === 32 && y?.length === 32 ? 'ES256' : null;
+  }
+  if (jwk.kty === 'RSA') {
+    if (jwk.e !== RSA_EXPONENT) return null;
+    const n = base64urlOctets(jwk.n);
+    // Minimal octets: a leading zero octet would hide the real size.
+    if (!n || n.length === 0 || n[0] === 0) return null;
+    const bits = (n.length - 1) * 8 + (32 - Math.clz32(n[0]!));
+    return bits >= RSA_MIN_BITS && bits <= RSA_MAX_BITS ? 'PS256' : null;
+  }
+  return null;
+}
+
+/** A public key object from a fit JWK (see jwkAlgorithm) that holds no private part; throws on anything else. */
 export function publicKeyFromJwk(jwk: Record<string, unknown>): KeyObject {
   if (hasPrivateMembers(jwk)) throw new JwsError('the jwk must hold a public key only');
   if (!THUMBPRINT_MEMBERS[jwk.kty as string]) throw new JwsError('the jwk kty is not supported');
+  if (!jwkAlgorithm(jwk)) throw new JwsError(KEY_FITNESS_RULE);
   try {
     return createPublicKey({ key: jwk as never, format: 'jwk' });
   } catch {

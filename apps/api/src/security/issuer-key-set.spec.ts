@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 
@@ -62,6 +63,17 @@ describe('IssuerKeySet', () => {
     expect(await set.keyFor('ec', 'ES256')).not.toBeNull();
     expect(await set.keyFor('enc', 'PS256')).toBeNull();
     expect(await set.keyFor('priv', 'ES256')).toBeNull();
+  });
+
+  it('never hands out an unfit issuer key: RSA with e other than 65537, P-384, Ed25519', async () => {
+    const e3 = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 }).publicKey.export({ format: 'jwk' });
+    const p384 = await exportJWK((await generateKeyPair('ES384', { extractable: true })).publicKey);
+    const ed = await exportJWK((await generateKeyPair('EdDSA', { extractable: true })).publicKey);
+    keys = [{ ...e3, kid: 'e3', use: 'sig' } as JWK, { ...p384, kid: 'p384', use: 'sig' }, { ...ed, kid: 'ed', use: 'sig' }];
+    const set = new IssuerKeySet(url);
+    expect(await set.keyFor('e3', 'PS256')).toBeNull();
+    expect(await set.keyFor('p384', 'ES256')).toBeNull();
+    expect(await set.keyFor('ed', 'ES256')).toBeNull();
   });
 
   it('keeps the keys it has when a refetch fails, and says so when it never had any', async () => {
