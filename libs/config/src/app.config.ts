@@ -70,6 +70,8 @@ export interface WorkerConfig extends PlatformConfig {
    * was lost by Redis, e.g. a restart without AOF). Longer than a normal retry backlog.
    */
   auditResweepGraceMs: number;
+  /** Cap of a chain batch's exponential retry delay: how long the log may lag a recovered database. */
+  auditRetryMaxDelayMs: number;
   /** Milliseconds between sweeps for relayed-but-unchained outbox rows. */
   auditResweepIntervalMs: number;
   /** Milliseconds between signed checkpoints of the chain head; 0 switches checkpoints off. */
@@ -162,6 +164,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     auditBatchSize: read.integer('AUDIT_BATCH_SIZE', 500, { min: 1, max: 10_000 }),
     auditJobLockMs: read.integer('AUDIT_JOB_LOCK_MS', 30_000, { min: 1_000, max: 600_000 }),
     auditResweepGraceMs: read.integer('AUDIT_RESWEEP_GRACE_MS', 5 * 60_000, { min: 1_000, max: 24 * 3600_000 }),
+    auditRetryMaxDelayMs: read.integer('AUDIT_RETRY_MAX_DELAY_MS', 60_000, { min: 1_000, max: 600_000 }),
     auditResweepIntervalMs: read.integer('AUDIT_RESWEEP_INTERVAL_MS', 30_000, { min: 100, max: 3600_000 }),
     auditCheckpointIntervalMs: read.integer('AUDIT_CHECKPOINT_INTERVAL_MS', 60_000, { min: 0, max: 24 * 3600_000 }),
     auditCheckpointKeyFile: read.optionalString('AUDIT_CHECKPOINT_KEY_FILE'),

@@ -28,6 +28,7 @@ describe('auditBatchJobId', () => {
 
 describe('auditBackoffDelay', () => {
   it('doubles from one second and stops at one minute', () => {
-    expect([1, 2, 3, 7, 8, 50].map(auditBackoffDelay)).toEqual([1_000, 2_000, 4_000, 60_000, 60_000, 60_000]);
+    expect([1, 2, 3, 7, 8, 50].map((n) => auditBackoffDelay(n))).toEqual([1_000, 2_000, 4_000, 60_000, 60_000, 60_000]);
+    expect([1, 3, 4, 50].map((n) => auditBackoffDelay(n, 5_000))).toEqual([1_000, 4_000, 5_000, 5_000]);
   });
 });

@@ -6,7 +6,8 @@ import { JobsOptions } from 'bullmq';
 export const AUDIT_BACKOFF_TYPE = 'audit-capped-exponential';
 
 const FIRST_RETRY_DELAY_MS = 1_000;
-const MAX_RETRY_DELAY_MS = 60_000;
+/** The default cap of a chain batch's retry delay (AUDIT_RETRY_MAX_DELAY_MS). */
+export const DEFAULT_AUDIT_RETRY_MAX_DELAY_MS = 60_000;
 
 /**
  * Options of every chain-batch job. Once the relay marked its rows relayed, a batch is what gets them
@@ -22,9 +23,12 @@ export const AUDIT_BATCH_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 30 * 24 * 3600, count: 10_000 },
 };
 
-/** 1 s, 2 s, 4 s ... capped at 60 s, so chaining resumes within a minute of the database coming back. */
-export function auditBackoffDelay(attemptsMade: number): number {
-  return Math.min(FIRST_RETRY_DELAY_MS * 2 ** Math.max(0, attemptsMade - 1), MAX_RETRY_DELAY_MS);
+/**
+ * 1 s, 2 s, 4 s ... capped at `maxDelayMs` (60 s by default), so chaining resumes within that long of the
+ * database coming back: the cap is how long the log may lag behind a recovered database.
+ */
+export function auditBackoffDelay(attemptsMade: number, maxDelayMs = DEFAULT_AUDIT_RETRY_MAX_DELAY_MS): number {
+  return Math.min(FIRST_RETRY_DELAY_MS * 2 ** Math.max(0, attemptsMade - 1), maxDelayMs);
 }
 
 /**

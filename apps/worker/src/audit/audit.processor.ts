@@ -76,7 +76,7 @@ export class AuditProcessor implements OnModuleDestroy {
       lockDuration: this.config.auditJobLockMs,
       stalledInterval: Math.max(500, Math.floor(this.config.auditJobLockMs / 2)),
       settings: {
-        backoffStrategy: (attemptsMade, type) => (type === AUDIT_BACKOFF_TYPE ? auditBackoffDelay(attemptsMade) : 1_000),
+        backoffStrategy: (attemptsMade, type) => (type === AUDIT_BACKOFF_TYPE ? auditBackoffDelay(attemptsMade, this.config.auditRetryMaxDelayMs) : 1_000),
       },
     });
     worker.on('error', (error) => {
