@@ -91,6 +91,8 @@ export interface WorkerConfig extends PlatformConfig {
   auditMaintenanceDatabaseUrl?: string;
   /** Milliseconds between consent expiry sweeps (a BullMQ job scheduler, one run at a time). */
   consentExpiryIntervalMs: number;
+  /** Milliseconds between purges of expired oidc-provider rows (oidc_model). */
+  oidcPurgeIntervalMs: number;
   /** Consents expired per transaction by the sweep. */
   consentExpiryBatchSize: number;
   /** Seconds a consent may wait for authorisation (AWAU) before it is expired. */
@@ -173,6 +175,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     auditExportDir: read.string('AUDIT_EXPORT_DIR', `${platform.dataDir}/audit-exports`),
     auditMaintenanceDatabaseUrl: read.optionalString('AUDIT_MAINTENANCE_DATABASE_URL'),
     consentExpiryIntervalMs: read.integer('CONSENT_EXPIRY_INTERVAL_MS', 60_000, { min: 100, max: 24 * 3600_000 }),
+    oidcPurgeIntervalMs: read.integer('OIDC_PURGE_INTERVAL_MS', 10 * 60_000, { min: 100, max: 24 * 3600_000 }),
     consentExpiryBatchSize: read.integer('CONSENT_EXPIRY_BATCH_SIZE', 50_000, { min: 1, max: 1_000_000 }),
     consentAwaitingMaxAgeSeconds: read.integer('CONSENT_AWAITING_MAX_AGE_SECONDS', 3600, { min: 60, max: 366 * 86_400 }),
   };

@@ -27,3 +27,4 @@ export { StatementEntity } from './entities/statement.entity.js';
 export { DataSource, EntityManager } from 'typeorm';
 export { connectDatabase, connectRedis } from './connect.js';
 export { queryPrepared, queryPreparedArrays } from './prepared-query.js';
+export { purgeExpiredOidcRows } from './oidc-model-purge.js';

@@ -1,4 +1,4 @@
-import { DataSource } from '@consentry/database';
+import { DataSource, purgeExpiredOidcRows } from '@consentry/database';
 import { Adapter, AdapterPayload, errors } from 'oidc-provider';
 
 interface ModelRow {
@@ -76,9 +76,9 @@ export class PostgresAdapter implements Adapter {
   }
 
   /** Deletes expired rows of every model; a maintenance job may call it, lookups already skip them. */
-  static async purgeExpired(dataSource: DataSource): Promise<number> {
-    const result: [unknown, number] = await dataSource.query(`DELETE FROM oidc_model WHERE expires_at <= now()`);
-    return result[1] ?? 0;
+  static purgeExpired(dataSource: DataSource): Promise<number> {
+    // The worker runs the same purge on a schedule (apps/worker/src/expiry).
+    return purgeExpiredOidcRows(dataSource);
   }
 
   private async findWhere(condition: string, value: string): Promise<AdapterPayload | undefined> {

@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { CONSENT_EXPIRY_QUEUE, CONSENT_EXPIRY_SCHEDULER_ID } from '../../src/expiry/consent-expiry.jobs.js';
+import { CONSENT_EXPIRY_QUEUE, CONSENT_EXPIRY_SCHEDULER_ID, OIDC_PURGE_SCHEDULER_ID } from '../../src/expiry/consent-expiry.jobs.js';
 import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
 
 const WAIT = { timeout: 20_000, interval: 50 };
@@ -33,6 +33,11 @@ describe('consent expiry: a job scheduler shared by two workers', () => {
       );
       if (n < 10) await q(`INSERT INTO oidc_model (model, id, payload, grant_id) VALUES ('AccessToken', $1, '{}', $2)`, [`at-${n}`, `grant-${n}`]);
     }
+    // oidc-provider rows: three past their expiry, one live, one without expiry (the purge keeps both).
+    for (const [id, expires] of [['s-old-1', `now() - interval '1 minute'`], ['s-old-2', `now() - interval '1 day'`], ['s-old-3', `now() - interval '1 second'`], ['s-live', `now() + interval '1 hour'`]]) {
+      await q(`INSERT INTO oidc_model (model, id, payload, expires_at) VALUES ('Session', $1, '{}', ${expires})`, [id]);
+    }
+    await q(`INSERT INTO oidc_model (model, id, payload) VALUES ('Session', 's-forever', '{}')`);
     const config = loadWorkerConfig({
       DATABASE_URL: db.url,
       REDIS_URL: redis.url,
@@ -41,6 +46,7 @@ describe('consent expiry: a job scheduler shared by two workers', () => {
       AUDIT_RELAY_INTERVAL_MS: '20',
       AUDIT_CHECKPOINT_INTERVAL_MS: '0',
       CONSENT_EXPIRY_INTERVAL_MS: '200',
+      OIDC_PURGE_INTERVAL_MS: '200',
       CONSENT_AWAITING_MAX_AGE_SECONDS: '3600',
       LOG_LEVEL: 'warn',
     });
@@ -53,6 +59,13 @@ describe('consent expiry: a job scheduler shared by two workers', () => {
     await redis?.cleanup();
   });
 
+  it('purges expired oidc-provider rows on its schedule and keeps live ones', async () => {
+    await vi.waitFor(async () => {
+      const rows: Array<{ id: string }> = await db.dataSource.query(`SELECT id FROM oidc_model WHERE model = 'Session' ORDER BY id`);
+      expect(rows.map((r) => r.id)).toEqual(['s-forever', 's-live']);
+    }, WAIT);
+  });
+
   it('expires due consents once, revokes their tokens and chains one consent.expired each', async () => {
     await vi.waitFor(async () => {
       const [row] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE event_type = 'consent.expired'`);
@@ -63,7 +76,7 @@ describe('consent expiry: a job scheduler shared by two workers', () => {
     const [counts] = await db.dataSource.query(
       `SELECT (SELECT count(*)::int FROM account_access_consent WHERE status = 'EXPD') AS expired,
               (SELECT count(*)::int FROM account_access_consent WHERE status IN ('AUTH', 'AWAU')) AS live,
-              (SELECT count(*)::int FROM oidc_model) AS tokens,
+              (SELECT count(*)::int FROM oidc_model WHERE model <> 'Session') AS tokens,
               (SELECT count(DISTINCT consent_id)::int FROM audit_log WHERE event_type = 'consent.expired') AS audited_consents,
               (SELECT count(*)::int FROM audit_log) AS entries`,
     );
@@ -71,12 +84,13 @@ describe('consent expiry: a job scheduler shared by two workers', () => {
     await expect(verifyAuditChain(db.dataSource)).resolves.toMatchObject({ ok: true, entries: 20 });
   });
 
-  it('keeps one schedule however many workers upserted it', async () => {
+  it('keeps one schedule of each job however many workers upserted them', async () => {
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
     const queue = new Queue(CONSENT_EXPIRY_QUEUE, { connection, prefix: redis.prefix });
     try {
       const schedulers = await queue.getJobSchedulers();
-      expect(schedulers.map((scheduler) => [scheduler.key, scheduler.every])).toEqual([[CONSENT_EXPIRY_SCHEDULER_ID, 200]]);
+      const keys = schedulers.map((scheduler) => [scheduler.key, scheduler.every]).sort();
+      expect(keys).toEqual([[CONSENT_EXPIRY_SCHEDULER_ID, 200], [OIDC_PURGE_SCHEDULER_ID, 200]]);
     } finally {
       await queue.close();
       connection.disconnect();

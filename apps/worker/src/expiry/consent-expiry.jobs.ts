@@ -17,3 +17,7 @@ export const CONSENT_EXPIRY_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: { count: 100 },
   removeOnFail: { count: 1_000 },
 };
+
+/** The second job of this queue: expired oidc-provider rows deleted in batches (the provider never deletes them). */
+export const OIDC_PURGE_SCHEDULER_ID = 'oidc-model-purge';
+export const OIDC_PURGE_JOB = 'purge-expired-oidc-rows';

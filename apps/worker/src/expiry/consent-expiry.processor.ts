@@ -1,19 +1,19 @@
 import type { WorkerConfig } from '@consentry/config';
 import { expireConsents, ExpireConsentsResult } from '@consentry/consents';
-import { DataSource } from '@consentry/database';
+import { DataSource, purgeExpiredOidcRows } from '@consentry/database';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
 import { WorkerMetrics } from '../health/worker.metrics.js';
 import { CONSUMER_REDIS, WORKER_CONFIG } from '../worker.tokens.js';
-import { CONSENT_EXPIRY_QUEUE } from './consent-expiry.jobs.js';
+import { CONSENT_EXPIRY_QUEUE, OIDC_PURGE_JOB } from './consent-expiry.jobs.js';
 
 /** Runs the expiry sweep for each scheduled job. The sweep's advisory lock keeps runs from overlapping. */
 @Injectable()
 export class ConsentExpiryProcessor implements OnModuleDestroy {
   private readonly logger = new Logger(ConsentExpiryProcessor.name);
-  private worker?: Worker<unknown, ExpireConsentsResult>;
+  private worker?: Worker<unknown, ExpireConsentsResult | { purged: number }>;
   private connection?: Redis;
 
   constructor(
@@ -27,7 +27,7 @@ export class ConsentExpiryProcessor implements OnModuleDestroy {
     // A connection of its own: the audit Worker blocks on its connection waiting for jobs.
     this.connection = this.redis.duplicate();
     this.connection.on('error', () => undefined);
-    const worker = new Worker<unknown, ExpireConsentsResult>(CONSENT_EXPIRY_QUEUE, (job) => this.process(job), {
+    const worker = new Worker<unknown, ExpireConsentsResult | { purged: number }>(CONSENT_EXPIRY_QUEUE, (job) => this.process(job), {
       connection: this.connection,
       prefix: this.config.redisPrefix,
       concurrency: 1,
@@ -37,7 +37,19 @@ export class ConsentExpiryProcessor implements OnModuleDestroy {
     await worker.waitUntilReady();
   }
 
-  async process(job: Job<unknown, ExpireConsentsResult>): Promise<ExpireConsentsResult> {
+  process(job: Job<unknown, ExpireConsentsResult | { purged: number }>): Promise<ExpireConsentsResult | { purged: number }> {
+    return job.name === OIDC_PURGE_JOB ? this.purgeOidcRows(job) : this.expire(job);
+  }
+
+  /** Expired oidc-provider rows (tokens, codes, sessions, grants, throttle windows) deleted in batches. */
+  async purgeOidcRows(job: Job<unknown, unknown>): Promise<{ purged: number }> {
+    const context = { jobId: job.id };
+    const purged = await purgeExpiredOidcRows(this.dataSource);
+    this.logger.log('expired oidc rows purged', { ...context, purged });
+    return { purged };
+  }
+
+  async expire(job: Job<unknown, unknown>): Promise<ExpireConsentsResult> {
     const context = { jobId: job.id };
     this.logger.log('consent expiry sweep started', context);
     const started = performance.now();

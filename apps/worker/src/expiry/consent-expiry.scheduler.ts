@@ -9,9 +9,11 @@ import {
   CONSENT_EXPIRY_JOB_OPTIONS,
   CONSENT_EXPIRY_QUEUE,
   CONSENT_EXPIRY_SCHEDULER_ID,
+  OIDC_PURGE_JOB,
+  OIDC_PURGE_SCHEDULER_ID,
 } from './consent-expiry.jobs.js';
 
-/** Upserts the expiry sweep's BullMQ job scheduler: idempotent, so every worker may do it at start. */
+/** Upserts the expiry sweep's and the oidc_model purge's BullMQ job schedulers: idempotent, so every worker may do it at start. */
 @Injectable()
 export class ConsentExpiryScheduler implements OnModuleDestroy {
   private readonly queue: Queue;
@@ -26,6 +28,11 @@ export class ConsentExpiryScheduler implements OnModuleDestroy {
       CONSENT_EXPIRY_SCHEDULER_ID,
       { every: this.config.consentExpiryIntervalMs },
       { name: CONSENT_EXPIRY_JOB, opts: CONSENT_EXPIRY_JOB_OPTIONS },
+    );
+    await this.queue.upsertJobScheduler(
+      OIDC_PURGE_SCHEDULER_ID,
+      { every: this.config.oidcPurgeIntervalMs },
+      { name: OIDC_PURGE_JOB, opts: CONSENT_EXPIRY_JOB_OPTIONS },
     );
   }
 
