@@ -21,6 +21,7 @@ export const AUDIT_EVENT_TYPES = [
   'tpp.reinstated',
   'audit.exported',
   'audit.verified',
+  'audit.searched',
   'secrets.rotated',
 ] as const;
 

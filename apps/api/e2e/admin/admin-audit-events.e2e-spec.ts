@@ -27,6 +27,24 @@ describe('admin API', () => {
     expect(onCustomer.status).toBe(401);
   });
 
+  it('audits every search of the audit log with its filter (PCI DSS 10.2.1.3), and a refused one not at all', async () => {
+    const token = await h.adminSession();
+    const auth = { authorization: `Bearer ${token}` };
+    const searched = async (): Promise<Array<{ actor: { type: string }; data: { channel: string; filter: Record<string, string>; results: number } }>> =>
+      (await h.dataSource.query(`SELECT event FROM audit_outbox WHERE event->>'type' = 'audit.searched' ORDER BY created_seq`)).map((row: { event: never }) => row.event);
+    const before = (await searched()).length;
+    const result = await h.call('GET', `/admin/audit-events?type=data.accessed&consentId=${consentId}&limit=5`, { headers: auth });
+    expect(result.status).toBe(200);
+    const events = await searched();
+    expect(events).toHaveLength(before + 1);
+    expect(events.at(-1)).toMatchObject({
+      actor: { type: 'admin' },
+      data: { channel: 'api', filter: { type: 'data.accessed', consentId, limit: '5' }, results: result.body.events.length },
+    });
+    expect((await h.call('GET', '/admin/audit-events?limit=0', { headers: auth })).status).toBe(400);
+    expect(await searched()).toHaveLength(before + 1);
+  });
+
   it('lists audit events in seq order with a Next cursor', async () => {
     const token = await h.adminSession();
     const auth = { authorization: `Bearer ${token}` };

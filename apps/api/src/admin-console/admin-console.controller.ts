@@ -89,10 +89,15 @@ export class AdminConsoleController {
 
   @Get('events')
   @UseGuards(AdminConsoleSessionGuard)
-  async events(@CurrentPageSession() session: PageSession, @Query() query: Record<string, unknown>, @Res() reply: FastifyReply): Promise<void> {
+  async events(
+    @CurrentPageSession() session: PageSession,
+    @Query() query: Record<string, unknown>,
+    @InteractionId() interactionId: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const parsed = parseAuditFilterForm(query);
     const valid = Object.keys(parsed.errors).length === 0;
-    const page = valid ? await this.search.search(parsed.filter, parseAuditCursor(query)) : null;
+    const page = valid ? await this.search.searchAsAdmin(parsed.filter, parseAuditCursor(query), { adminId: session.subject.subjectId, interactionId }) : null;
     const csrf = this.csrf.forSession(REALM.realm, session.token);
     sendPage(reply, valid ? 200 : 400, auditEventsPage({ username: session.subject.username, csrf, parsed, page }));
   }

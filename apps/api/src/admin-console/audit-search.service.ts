@@ -1,7 +1,8 @@
 import { DataSource } from '@consentry/database';
 import { Injectable } from '@nestjs/common';
 
-import { AuditFilter, auditFilterSql } from './audit-filter.js';
+import { recordAuditSearch } from './audit-search.audit.js';
+import { AuditFilter, describeAuditFilter, auditFilterSql } from './audit-filter.js';
 import { AUDIT_LOG_COLUMNS, AuditLogEntryView, auditLogTable, AuditLogRow, toEntryView } from './audit-log.rows.js';
 
 export const AUDIT_SEARCH_PAGE_SIZE = 50;
@@ -25,6 +26,13 @@ export interface AuditSearchPage {
 @Injectable()
 export class AuditSearchService {
   constructor(private readonly dataSource: DataSource) {}
+
+  /** A page of the console's search, recorded as `audit.searched` with its filter (PCI DSS 10.2.1.3). */
+  async searchAsAdmin(filter: AuditFilter, cursor: AuditPageCursor, by: { adminId: string; interactionId?: string }): Promise<AuditSearchPage> {
+    const page = await this.search(filter, cursor);
+    await recordAuditSearch(this.dataSource, { ...by, channel: 'console', filter: describeAuditFilter(filter), results: page.entries.length });
+    return page;
+  }
 
   async search(filter: AuditFilter, cursor: AuditPageCursor, pageSize = AUDIT_SEARCH_PAGE_SIZE): Promise<AuditSearchPage> {
     const towardsNewer = cursor !== null && 'after' in cursor;

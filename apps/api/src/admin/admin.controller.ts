@@ -2,8 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Ip, Post, Query, UseGuards } f
 
 import { InteractionId } from '../security/tpp-principal.js';
 import { CreateSessionDto } from '../sessions/create-session.dto.js';
-import { SessionToken } from '../sessions/session-auth.guard.js';
-import { IssuedSession } from '../sessions/session.store.js';
+import { SessionToken, SessionUser } from '../sessions/session-auth.guard.js';
+import { IssuedSession, SessionSubject } from '../sessions/session.store.js';
 import { AdminAuthGuard } from './admin-auth.guard.js';
 import { AdminService, AuditEventsPage } from './admin.service.js';
 import { AuditEventsQueryDto } from './audit-events-query.dto.js';
@@ -28,7 +28,7 @@ export class AdminController {
 
   @Get('audit-events')
   @UseGuards(AdminAuthGuard)
-  auditEvents(@Query() query: AuditEventsQueryDto): Promise<AuditEventsPage> {
-    return this.admin.listAuditEvents(query);
+  auditEvents(@Query() query: AuditEventsQueryDto, @SessionUser() admin: SessionSubject, @InteractionId() interactionId: string): Promise<AuditEventsPage> {
+    return this.admin.listAuditEvents(query, admin.subjectId, interactionId);
   }
 }

@@ -2,6 +2,7 @@ import { AuditLogEntity, DataSource } from '@consentry/database';
 import { CredentialAuthenticator } from '@consentry/identity';
 import { Injectable } from '@nestjs/common';
 
+import { recordAuditSearch } from '../admin-console/audit-search.audit.js';
 import type { AuditLogEntryView } from '../admin-console/audit-log.rows.js';
 import { CreateSessionDto } from '../sessions/create-session.dto.js';
 import { signInRefusal } from '../sessions/session.exception.js';
@@ -36,7 +37,7 @@ export class AdminService {
   }
 
   /** The chained audit log in `seq` order, filtered, keyset-paged by `seq`. */
-  async listAuditEvents(query: AuditEventsQueryDto): Promise<AuditEventsPage> {
+  async listAuditEvents(query: AuditEventsQueryDto, adminId: string, interactionId?: string): Promise<AuditEventsPage> {
     const limit = query.limit ?? AUDIT_EVENTS_DEFAULT_LIMIT;
     const builder = this.dataSource.getRepository(AuditLogEntity).createQueryBuilder('log').orderBy('log.seq', 'ASC').limit(limit + 1);
     if (query.type) builder.andWhere('log.eventType = :type', { type: query.type });
@@ -48,6 +49,11 @@ export class AdminService {
     if (query.after) builder.andWhere('log.seq > :after', { after: query.after });
     const rows = await builder.getMany();
     const page = rows.slice(0, limit);
+    const filter: Record<string, string> = {};
+    for (const name of ['type', 'clientId', 'psuId', 'consentId', 'from', 'to', 'after', 'limit'] as const) {
+      if (query[name] !== undefined) filter[name] = String(query[name]);
+    }
+    await recordAuditSearch(this.dataSource, { adminId, interactionId, channel: 'api', filter, results: page.length });
     return {
       events: page.map((row) => ({
         seq: String(row.seq),
