@@ -11,6 +11,8 @@ export interface ApiConfig extends PlatformConfig {
   pageSize: number;
   /** Seconds a customer or admin session lives without activity. */
   sessionIdleSeconds: number;
+  /** Seconds a customer or admin session lives at most, however active. */
+  sessionAbsoluteSeconds: number;
   /** Client addresses (CIDR ranges) the admin API and the admin console answer; others get 404. */
   adminAllowedCidrs: string[];
   /** Whether /docs serves the OpenAPI document and Swagger UI (off in production unless DOCS_ENABLED). */
@@ -115,6 +117,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     bodyLimit: read.integer('API_BODY_LIMIT', 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
     pageSize: read.integer('API_PAGE_SIZE', 100, { min: 1, max: 1000 }),
     sessionIdleSeconds: read.integer('SESSION_IDLE_SECONDS', 300, { min: 30, max: 3600 }),
+    sessionAbsoluteSeconds: read.integer('SESSION_ABSOLUTE_SECONDS', 8 * 3600, { min: 60, max: 24 * 3600 }),
     tppRateLimitPerMinute: read.integer('TPP_RATE_LIMIT_PER_MINUTE', 1200, { min: 1, max: 10_000_000 }),
   };
 }

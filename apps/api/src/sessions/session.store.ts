@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 import type { ApiConfig } from '@consentry/config';
+import { DataSource } from '@consentry/database';
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
@@ -25,27 +26,51 @@ function digest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** A stored session: its subject and when it was issued (for the absolute lifetime). */
+interface StoredSession extends SessionSubject {
+  issuedAt: number;
+}
+
+// The subject's row as it is now: a session ends as soon as its PSU or admin is locked or removed.
+const SUBJECT_STILL_ALLOWED: Record<SessionRealm, string> = {
+  customer: `SELECT 1 FROM psu WHERE psu_id = $1 AND (locked_until IS NULL OR locked_until <= now())`,
+  admin: `SELECT 1 FROM admin_user WHERE admin_id = $1 AND (locked_until IS NULL OR locked_until <= now())`,
+};
+
 /**
  * Opaque bearer sessions in Redis. Only the token's SHA-256 is stored, so a Redis dump holds no usable
- * token; each use renews the idle timeout (PSD2 RTS Art. 4(3)(d): at most 5 minutes of inactivity).
+ * token; each use renews the idle timeout (PSD2 RTS Art. 4(3)(d): at most 5 minutes of inactivity), no
+ * use outlives the absolute lifetime (SESSION_ABSOLUTE_SECONDS), and each re-reads the subject, so a
+ * PSU or admin who is locked or removed is out at the next request.
  */
 @Injectable()
 export class SessionStore {
   constructor(
     private readonly redis: Redis,
+    private readonly dataSource: DataSource,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   async issue(realm: SessionRealm, subject: SessionSubject): Promise<IssuedSession> {
     const accessToken = randomBytes(32).toString('base64url');
-    await this.redis.set(this.key(realm, accessToken), JSON.stringify(subject), 'EX', this.config.sessionIdleSeconds);
+    const stored: StoredSession = { ...subject, issuedAt: Date.now() };
+    await this.redis.set(this.key(realm, accessToken), JSON.stringify(stored), 'EX', this.config.sessionIdleSeconds);
     return { accessToken, expiresIn: this.config.sessionIdleSeconds };
   }
 
-  /** The session's subject, renewing its idle timeout; null for an unknown or expired token. */
+  /** The session's subject, renewing its idle timeout; null for an unknown, idle, too old or no longer allowed one. */
   async touch(realm: SessionRealm, accessToken: string): Promise<SessionSubject | null> {
-    const stored = await this.redis.getex(this.key(realm, accessToken), 'EX', this.config.sessionIdleSeconds);
-    return stored === null ? null : (JSON.parse(stored) as SessionSubject);
+    const key = this.key(realm, accessToken);
+    const raw = await this.redis.getex(key, 'EX', this.config.sessionIdleSeconds);
+    if (raw === null) return null;
+    const { issuedAt, ...subject } = JSON.parse(raw) as StoredSession;
+    const tooOld = typeof issuedAt !== 'number' || Date.now() - issuedAt > this.config.sessionAbsoluteSeconds * 1000;
+    const allowed = !tooOld && (await this.dataSource.query(SUBJECT_STILL_ALLOWED[realm], [subject.subjectId])).length > 0;
+    if (!allowed) {
+      await this.redis.del(key);
+      return null;
+    }
+    return subject;
   }
 
   async end(realm: SessionRealm, accessToken: string): Promise<void> {
