@@ -78,6 +78,16 @@ describe('network trust and response headers', () => {
     expect(answer.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
   });
 
+  it('names the pages\' cookies __Host- with Path=/ over https, one name per realm', async () => {
+    for (const [realm, cookie] of [['/dashboard/login', 'consentry-dashboard-login'], ['/admin-console/login', 'consentry-admin-console-login']] as const) {
+      const secure = (await harnesses.production!.call('GET', realm)).headers.getSetCookie();
+      expect(secure).toHaveLength(1);
+      expect(secure[0]).toMatch(new RegExp(`^__Host-${cookie}=[A-Za-z0-9_-]+; Path=/; HttpOnly; Secure; SameSite=Strict$`));
+      const plain = (await harnesses.sandbox!.call('GET', realm)).headers.getSetCookie();
+      expect(plain[0]).toMatch(new RegExp(`^${cookie}=[A-Za-z0-9_-]+; Path=/; HttpOnly; SameSite=Strict$`));
+    }
+  });
+
   it('keeps /docs off in production unless DOCS_ENABLED', async () => {
     expect((await harnesses.production!.call('GET', '/docs-json')).status).toBe(404);
     expect((await harnesses.production!.call('GET', '/docs')).status).toBe(404);

@@ -29,8 +29,11 @@ type CookieKind = 'session' | 'login';
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{16,128}$/;
 
 /**
- * The pages' cookies (parsed by @fastify/cookie, registered at bootstrap): HttpOnly, SameSite=Strict, scoped to the realm's path, Secure (with the
- * `__Secure-` prefix) whenever the API is served over https. The session cookie holds the same opaque
+ * The pages' cookies (parsed by @fastify/cookie, registered at bootstrap): HttpOnly, SameSite=Strict,
+ * `Path=/` with a distinct name per realm (the dashboard and the admin console never read each other's),
+ * and over https `Secure` with the `__Host-` prefix, which the browser accepts only from this host, over
+ * TLS, for the whole origin and without a Domain: no sibling host or path can plant or shadow it. (Over
+ * plain http, the sandbox on localhost, the prefix cannot be used.) The session cookie holds the same opaque
  * token the customer or admin API issues; it has no Max-Age, so it ends with the browser, and the
  * server ends it after the idle timeout anyway.
  */
@@ -48,11 +51,11 @@ export class PageCookies {
   }
 
   write(reply: FastifyReply, realm: PageRealm, kind: CookieKind, value: string): void {
-    void reply.setCookie(this.name(realm, kind), value, this.options(realm));
+    void reply.setCookie(this.name(realm, kind), value, this.options());
   }
 
   clear(reply: FastifyReply, realm: PageRealm, kind: CookieKind): void {
-    void reply.clearCookie(this.name(realm, kind), this.options(realm));
+    void reply.clearCookie(this.name(realm, kind), this.options());
   }
 
   /** The sign-in form's nonce: the one in the request, or a new one set on the reply. */
@@ -65,11 +68,11 @@ export class PageCookies {
   }
 
   private name(realm: PageRealm, kind: CookieKind): string {
-    return `${this.secure ? '__Secure-' : ''}${realm.cookieName}${kind === 'login' ? '-login' : ''}`;
+    return `${this.secure ? '__Host-' : ''}${realm.cookieName}${kind === 'login' ? '-login' : ''}`;
   }
 
-  private options(realm: PageRealm): CookieSerializeOptions {
-    return { path: realm.basePath, httpOnly: true, sameSite: 'strict', secure: this.secure };
+  private options(): CookieSerializeOptions {
+    return { path: '/', httpOnly: true, sameSite: 'strict', secure: this.secure };
   }
 }
 
