@@ -167,7 +167,7 @@ describe('people pages', () => {
 
     const cookies = await browser.cookies(api('/dashboard'));
     const session = cookies.find((c) => c.name === 'consentry-dashboard');
-    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/dashboard' });
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
     psuSessionToken = session!.value;
   });
 
@@ -205,7 +205,7 @@ describe('people pages', () => {
     expect(await page.getByRole('alert').innerText()).toBe('The username, password or one-time code is not correct.');
 
     // The PSU's live session token, planted in the console's cookie, opens nothing.
-    await browser.addCookies([{ name: 'consentry-admin-console', value: psuSessionToken, domain: 'localhost', path: '/admin-console', httpOnly: true, sameSite: 'Strict' }]);
+    await browser.addCookies([{ name: 'consentry-admin-console', value: psuSessionToken, domain: 'localhost', path: '/', httpOnly: true, sameSite: 'Strict' }]);
     await page.goto(api('/admin-console/events'));
     expect(page.url()).toBe(api('/admin-console/login'));
     await browser.clearCookies({ name: 'consentry-admin-console' });
@@ -309,11 +309,21 @@ describe('people pages', () => {
     await shot('09-admin-console-verification');
   });
 
-  it('audits the admin actions: sign-in, both exports and the verification', async () => {
+  it('audits the admin actions: sign-in, every search, both exports and the verification', async () => {
     const [admin] = await db.dataSource.query(`SELECT admin_id FROM admin_user WHERE username = $1`, [sandbox.admin.username]);
     await expect
-      .poll(() => auditTypes(`event->'actor'->>'id' = $1 AND event_type LIKE 'audit.%'`, [admin.admin_id]), { timeout: 15_000 })
+      .poll(async () => (await auditTypes(`event->'actor'->>'id' = $1 AND event_type LIKE 'audit.%'`, [admin.admin_id])).filter((type) => type !== 'audit.searched'), {
+        timeout: 15_000,
+      })
       .toEqual(['audit.exported', 'audit.exported', 'audit.verified']);
+    // PCI DSS 10.2.1.3: each page of the console's search is audited with its filter.
+    const searches: Array<{ event: { data: { channel: string; filter: Record<string, string>; results: number } } }> = await db.dataSource.query(
+      `SELECT event FROM audit_log WHERE event_type = 'audit.searched' AND event->'actor'->>'id' = $1 ORDER BY seq`,
+      [admin.admin_id],
+    );
+    expect(searches.length).toBeGreaterThan(0);
+    expect(searches.every((row) => row.event.data.channel === 'console')).toBe(true);
+    expect(searches.some((row) => row.event.data.filter.consentId === consentId && row.event.data.results > 0)).toBe(true);
     const rows: Array<{ event: { data: Record<string, unknown> } }> = await db.dataSource.query(
       `SELECT event FROM audit_log WHERE event_type = 'audit.exported' ORDER BY seq`,
     );
