@@ -88,6 +88,11 @@ export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
       application_name: options.applicationName ?? 'consentry',
       // A stuck statement must not hold a request forever.
       statement_timeout: 15_000,
+      // The server's timeout cannot end a query whose server died with it (killed, host gone): the client
+      // gives up after twice as long, so a job or request fails and is retried instead of hanging, and TCP
+      // keepalive notices a dead peer on an idle connection.
+      query_timeout: 30_000,
+      keepAlive: true,
       // Timestamps print in UTC, the form parseTimestamptz reads fastest (the instants are the same in any zone).
       options: '-c TimeZone=UTC',
       connectionTimeoutMillis: 5_000,

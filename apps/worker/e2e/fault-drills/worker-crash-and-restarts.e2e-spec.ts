@@ -44,6 +44,19 @@ describe('fault drills: a worker process through crashes and restarts', () => {
     };
   }
 
+  /** expectExactlyChained, with what the workers printed and the outbox's state when it fails. */
+  async function expectChained(): Promise<void> {
+    try {
+      await expectExactlyChained(db.dataSource, expected);
+    } catch (error) {
+      const [outbox] = await db.dataSource.query(
+        `SELECT count(*)::int AS rows, count(*) FILTER (WHERE relayed_at IS NULL)::int AS pending FROM audit_outbox`,
+      );
+      const output = running.map((worker) => worker.output().slice(-3000)).join('\n---\n');
+      throw new Error(`${(error as Error).message}\noutbox: ${JSON.stringify(outbox)}\nworkers:\n${output}`, { cause: error });
+    }
+  }
+
   async function startWorker(redisUrl?: string): Promise<WorkerProcess> {
     const worker = await startWorkerProcess(workerEnv(redisUrl));
     running.push(worker);
@@ -127,12 +140,12 @@ describe('fault drills: a worker process through crashes and restarts', () => {
     await postgres.stop();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await postgres.start();
-    await expectExactlyChained(db.dataSource, expected);
+    await expectChained();
 
     expected.push(...(await recordActions(db.dataSource, 300, 10, 'before-pg-crash')));
     await postgres.kill();
     await new Promise((resolve) => setTimeout(resolve, 500));
     await postgres.start();
-    await expectExactlyChained(db.dataSource, expected);
+    await expectChained();
   });
 });
