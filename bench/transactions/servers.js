@@ -25,7 +25,7 @@ const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'P
 const issuerServer = createServer((request, response) => {
   response.writeHead(200, { 'content-type': 'application/json' });
   if (request.url === '/jwks') return response.end(JSON.stringify(jwks));
-  response.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token` }));
+  response.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token`, dpop_signing_alg_values_supported: ['PS256', 'ES256'] }));
 });
 await new Promise((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${issuerServer.address().port}`;
