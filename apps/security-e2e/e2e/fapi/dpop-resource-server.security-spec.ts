@@ -11,6 +11,7 @@ import {
   AuthorisedConsent,
   clientCredentials,
   dpopProof,
+  errorsOf,
   expectNothingWritten,
   HttpResult,
   KeyedTppClient,
@@ -20,10 +21,6 @@ import {
 } from '../support/attack-platform.js';
 
 /** The OB error list of a refusal. */
-function errorsOf(result: HttpResult): unknown {
-  return (result.body as { Errors?: unknown }).Errors;
-}
-
 /**
  * FAPI 2.0 attacker model at the resource server: A1a (a network attacker who reads what reaches the
  * resource server, or a resource server that leaks tokens) and A5 (an attacker holding a leaked access

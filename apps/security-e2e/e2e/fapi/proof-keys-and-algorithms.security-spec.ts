@@ -12,6 +12,7 @@ import {
   b64json,
   claimsOf,
   dpopProof,
+  errorsOf,
   expectNothingWritten,
   HttpResult,
   KeyedTppClient,
@@ -21,10 +22,6 @@ import {
 } from '../support/attack-platform.js';
 
 const UNFIT_KEY = 'the key must be EC P-256, or RSA of 2048 to 4096 bits with e = 65537';
-
-function errorsOf(result: HttpResult): unknown {
-  return (result.body as { Errors?: unknown }).Errors;
-}
 
 /**
  * FAPI 2.0 attacker model at the resource server, denial of service through the verifier: a proof key

@@ -80,6 +80,11 @@ export function obErrorCode(result: HttpResult): string | undefined {
   return typeof body === 'object' && body !== null ? body.Errors?.[0]?.ErrorCode : undefined;
 }
 
+/** The `Errors` array of an OBErrorResponse1 body. */
+export function errorsOf(result: HttpResult): unknown {
+  return (result.body as { Errors?: unknown }).Errors;
+}
+
 /** The OAuth `error` of an oidc-provider answer. */
 export function oauthError(result: HttpResult): string | undefined {
   const body = result.body as { error?: string } | string;
