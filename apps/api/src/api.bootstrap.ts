@@ -97,10 +97,12 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
   // Before init: the registry must see every route Nest registers.
   routes.attach(fastify);
   registerInteractionIdHook(fastify);
+  // First after the interaction id: an outsider's admin request is refused before any other check
+  // can answer differently for paths that exist.
+  registerAdminNetworkHook(fastify, config.adminAllowedCidrs);
   registerContentTypeHook(fastify);
   registerJsonDepthHook(fastify);
   registerUnavailableAccountsHook(fastify);
-  registerAdminNetworkHook(fastify, config.adminAllowedCidrs);
   registerResponseSecurityHook(fastify, { https: new URL(config.apiUrl).protocol === 'https:' });
   registerUnattendedAccessHook(fastify, redis);
   // Parses the Cookie header for the dashboard's and the admin console's session cookies.

@@ -41,6 +41,37 @@ describe('network trust and response headers', () => {
     expect((await adminAs('sandbox')).status).toBe(401);
   });
 
+  it('hides the admin surfaces however the path is escaped, for every method, with one identical 404', async () => {
+    const outsider = harnesses.untrusted!;
+    // The answer's Id is the request's own interaction id; everything else must be the same bytes.
+    const shape = (body: unknown) => JSON.stringify(body, (key, value: unknown) => (key === 'Id' ? undefined : value));
+    const references = {
+      api: shape((await outsider.call('GET', '/admin/no-such-route')).body),
+      console: shape((await outsider.call('GET', '/admin-console/no-such-page')).body),
+    };
+    const spellings: [string, keyof typeof references][] = [
+      ['/admin/audit-events', 'api'],
+      ['/%61dmin/audit-events', 'api'],
+      ['/%61%64%6d%69%6e/audit-events', 'api'],
+      ['/admin/%61udit-events', 'api'],
+      ['/admin/audit-events?limit=1', 'api'],
+      ['/%61dmin-console/login', 'console'],
+      ['/admin-console/%6cogin', 'console'],
+      ['/%61dmin-console', 'console'],
+    ];
+    for (const [path, surface] of spellings) {
+      for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH']) {
+        const answer = await outsider.call(method, path, method === 'GET' || method === 'DELETE' ? {} : { rawBody: 'x', headers: { 'content-type': 'text/plain' } });
+        expect({ path, method, status: answer.status, body: shape(answer.body) }).toEqual({ path, method, status: 404, body: references[surface] });
+        expect(answer.headers.get('allow')).toBeNull();
+      }
+    }
+    // Inside the ranges the router decodes the same escapes and reaches the route: the spellings are one path.
+    expect((await harnesses.sandbox!.call('GET', '/%61dmin/audit-events')).status).toBe(401);
+    expect((await harnesses.sandbox!.call('GET', '/%61dmin-console/login')).status).toBe(200);
+    expect((await harnesses.sandbox!.call('DELETE', '/%61dmin/audit-events')).status).toBe(405);
+  });
+
   it('ignores a forged X-Forwarded-For from a peer TRUST_PROXY does not name', async () => {
     expect((await adminAs('untrusted', '10.1.2.3')).status).toBe(404);
     expect((await adminAs('otherProxy', '10.1.2.3')).status).toBe(404);

@@ -1,6 +1,8 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import { FastifyInstance, FastifyRequest } from 'fastify';
 
+import { routedPath } from './routed-path.js';
+
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
 // The server-rendered pages (dashboard, admin console) post HTML forms, and forms only.
@@ -20,7 +22,7 @@ export function registerContentTypeHook(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', async (request) => {
     if (!METHODS_WITH_BODY.has(request.method) || !hasBody(request)) return;
     const contentType = request.headers['content-type'];
-    const accepted = FORM_PAGE_PREFIXES.some((prefix) => request.url.startsWith(prefix)) ? FORM_TYPE : JSON_TYPE;
+    const accepted = FORM_PAGE_PREFIXES.some((prefix) => routedPath(request).startsWith(prefix)) ? FORM_TYPE : JSON_TYPE;
     if (contentType === undefined || !accepted.test(contentType)) {
       throw new UnsupportedMediaTypeException('The request body must be application/json');
     }

@@ -1,8 +1,10 @@
 import { HttpException } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
+import { ADMIN_PATH_HIDDEN } from './admin-network.hook.js';
 import { JSON_TOO_DEEP, MAX_JSON_DEPTH } from './json-depth.hook.js';
 import { RouteRegistry } from './route-registry.js';
+import { routedPath } from './routed-path.js';
 
 /** What went wrong before any of our handlers ran: routing, body size, media type, JSON syntax. */
 export type FrameworkErrorKind =
@@ -35,8 +37,7 @@ export function describeFrameworkError(exception: HttpException, request: Fastif
   const status = exception.getStatus();
   const code = fastifyCode(exception);
   if (status === 404) {
-    const path = request.url.split('?')[0] ?? '/';
-    const allow = routes.allowedMethods(path);
+    const allow = code === ADMIN_PATH_HIDDEN ? [] : routes.allowedMethods(routedPath(request));
     if (allow.length > 0 && !allow.includes(request.method)) {
       return { kind: 'method_not_allowed', status: 405, message: `${request.method} is not allowed here`, allow };
     }

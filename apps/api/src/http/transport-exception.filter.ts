@@ -4,6 +4,7 @@ import { FastifyRequest } from 'fastify';
 import { OpenBankingExceptionFilter } from './open-banking-exception.filter.js';
 import { ProblemExceptionFilter } from './problem-exception.filter.js';
 import { RouteRegistry } from './route-registry.js';
+import { routedPath } from './routed-path.js';
 
 const PROBLEM_PREFIXES = ['/customer', '/admin'];
 
@@ -23,7 +24,7 @@ export class TransportExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
-    const path = request.url.split('?')[0] ?? '';
+    const path = routedPath(request);
     const isProblemTransport = PROBLEM_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
     (isProblemTransport ? this.problem : this.openBanking).catch(exception, host);
   }
