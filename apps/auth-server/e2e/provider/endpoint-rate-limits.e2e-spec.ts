@@ -1,3 +1,5 @@
+import { request } from 'node:http';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { exportJWK, generateKeyPair } from 'jose';
@@ -91,5 +93,43 @@ describe('rate limits of /token, /request and /register per client IP', () => {
         body: { error: 'invalid_request', error_description: 'no client authentication mechanism provided' },
       });
     }
+  });
+});
+
+/** A POST whose request line carries `target` as it is (an absolute-form URL, say), which fetch never sends. */
+function postRaw(issuer: string, target: string, form: Record<string, string>): Promise<number> {
+  const { hostname, port } = new URL(issuer);
+  const body = new URLSearchParams(form).toString();
+  return new Promise((resolve, reject) => {
+    const sent = request({ hostname, port, method: 'POST', path: target, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (answer) => {
+      answer.resume();
+      answer.on('end', () => resolve(answer.statusCode ?? 0));
+    });
+    sent.on('error', reject);
+    sent.end(body);
+  });
+}
+
+describe('rate limits of /token and /request under every spelling oidc-provider serves', () => {
+  let fixture: AuthServerFixture;
+  let issuer: string;
+
+  beforeAll(async () => {
+    fixture = await startAuthServerFixture('rate_spellings', { OAUTH_RATE_LIMIT_PER_CLIENT: '5', OAUTH_RATE_LIMIT_PER_IP: '1000' });
+    issuer = fixture.server.url;
+  });
+  afterAll(async () => fixture?.stop());
+
+  it('counts /TOKEN, /token/, /Request/, an absolute-form target and a fragment against the same allowance', async () => {
+    const grant = async () => ({ grant_type: 'client_credentials', scope: 'accounts', ...(await assertionParams(fixture.credentials.tpp, issuer)) });
+    const par = async () => ({ response_type: 'code', ...(await assertionParams(fixture.credentials.tpp, issuer)) });
+    // Each is served by the provider (400: no DPoP proof, after the client authenticated), so each counts.
+    expect((await postForm(`${issuer}/TOKEN`, await grant())).status).toBe(400);
+    expect((await postForm(`${issuer}/token/`, await grant())).status).toBe(400);
+    expect((await postForm(`${issuer}/Request/`, await par())).status).toBe(400);
+    expect(await postRaw(issuer, `${issuer}/token`, await grant())).toBe(400);
+    expect(await postRaw(issuer, '/token#fragment', await grant())).toBe(400);
+    expectTooMany(await postForm(`${issuer}/ToKeN/`, await grant()), 'too many requests from this client');
+    expect(await postRaw(issuer, `${issuer}/REQUEST`, await par())).toBe(429);
   });
 });

@@ -2,6 +2,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 
 import { Redis } from 'ioredis';
 import Provider from 'oidc-provider';
+import parseUrl from 'parseurl';
 
 /** Requests per minute to the TPP-facing endpoints, from libs/config. */
 export interface EndpointRateLimits {
@@ -130,11 +131,24 @@ export class EndpointRateLimit {
   }
 }
 
-/** `/token` and `/request` exactly (introspection and revocation live under /token/ and are not limited), `/register` and below. */
-function limitedEndpoint(url: string): 'token' | 'register' | undefined {
-  const path = url.split('?', 1)[0];
-  if (path === '/token' || path === '/request') return 'token';
-  if (path === '/register' || path?.startsWith('/register/')) return 'register';
+/**
+ * The limited endpoint a request reaches, decided as the routers that serve them decide:
+ * - `/token` and `/request` (PAR) as oidc-provider routes them. Its Koa app reads the path with
+ *   parseurl (so an absolute-form target, a fragment or trailing whitespace is cut off) and matches
+ *   ASCII letters in any case, undecoded, with one trailing slash ignored: `/TOKEN`, `/request/` and
+ *   `http://host/token` are limited too. Introspection and revocation (`/token/...`) are other routes.
+ * - `/register` and below, the spellings the bootstrap's NEST_PATH hands to the registration routes
+ *   (any other spelling reaches oidc-provider, which has no registration route).
+ */
+export function limitedEndpoint(url: string): 'token' | 'register' | undefined {
+  if (/^\/register(\/|\?|$)/.test(url)) return 'register';
+  const path = parseUrl({ url } as IncomingMessage)?.pathname ?? '';
+  const routed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  // oidc-provider folds case with toUpperCase but never maps a non-ASCII character onto ASCII, so only
+  // ASCII spellings can reach these routes.
+  if (!/^[\x20-\x7e]*$/.test(routed)) return undefined;
+  const folded = routed.toUpperCase();
+  if (folded === '/TOKEN' || folded === '/REQUEST') return 'token';
   return undefined;
 }
 

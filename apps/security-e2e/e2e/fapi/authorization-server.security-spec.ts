@@ -1,9 +1,6 @@
-import { randomUUID } from 'node:crypto';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SandboxTppCredentials } from '@consentry/sandbox';
-import { importJWK, JWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 
 import { authorizeAsPsu, freshTotpCode, TppClient } from '../../../../scripts/journey.js';
@@ -11,18 +8,20 @@ import {
   ALL_READ_PERMISSIONS,
   attackerKey,
   AttackerKey,
+  AssertionOptions,
   AttackPlatform,
   authorisedConsent,
+  clientAuthFields,
   clientCredentials,
   dpopProof,
   expectNothingWritten,
   HttpResult,
+  postForm,
   send,
   secretsInLogs,
   startAttackPlatform,
 } from '../support/attack-platform.js';
 
-const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const INVALID_CLIENT = { error: 'invalid_client', error_description: 'client authentication failed' };
 const INVALID_GRANT = { error: 'invalid_grant', error_description: 'grant request is invalid' };
 
@@ -57,30 +56,7 @@ describe('FAPI 2.0 attacker model: the authorization server (A1, A2, A3a, A3b)',
 
   afterAll(async () => platform?.stop());
 
-  /** A private_key_jwt client assertion (RFC 7523) of `signer`'s key, claiming to be `clientId`. */
-  async function assertion(signer: SandboxTppCredentials, options: { clientId?: string; audience?: string; jti?: string } = {}): Promise<string> {
-    const jwk = signer.jwks.keys[0] as JWK;
-    const alg = typeof jwk.alg === 'string' ? jwk.alg : 'ES256';
-    const clientId = options.clientId ?? signer.client_id;
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({})
-      .setProtectedHeader({ alg, kid: jwk.kid! })
-      .setIssuer(clientId)
-      .setSubject(clientId)
-      .setAudience(options.audience ?? issuer)
-      .setJti(options.jti ?? randomUUID())
-      .setIssuedAt(now)
-      .setExpirationTime(now + 60)
-      .sign(await importJWK(jwk, alg));
-  }
-
-  async function clientAuth(signer: SandboxTppCredentials, options?: Parameters<typeof assertion>[1]): Promise<Record<string, string>> {
-    return { client_id: options?.clientId ?? signer.client_id, client_assertion_type: JWT_BEARER, client_assertion: await assertion(signer, options) };
-  }
-
-  function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<HttpResult> {
-    return send(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form).toString() });
-  }
+  const clientAuth = (signer: SandboxTppCredentials, options?: AssertionOptions) => clientAuthFields(signer, issuer, options);
 
   /** The server's current DPoP nonce (RFC 9449 section 8): its answer to a proof without one. */
   async function dpopNonce(): Promise<string> {

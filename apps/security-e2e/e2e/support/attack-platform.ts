@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { createSandboxTppKeys, registerTpp, SandboxPsuCredentials, SandboxTppCredentials } from '@consentry/sandbox';
 import { TestDatabase } from '@consentry/testing';
-import { calculateJwkThumbprint, CryptoKey, exportJWK, generateKeyPair, JWK, SignJWT } from 'jose';
+import { calculateJwkThumbprint, CryptoKey, exportJWK, generateKeyPair, importJWK, JWK, SignJWT } from 'jose';
 import { getDPoPHandle } from 'openid-client';
 import { expect } from 'vitest';
 
@@ -72,6 +72,41 @@ export async function send(url: string, init: { method?: string; headers?: Recor
     }
   }
   return { status: response.status, headers: response.headers, body, text };
+}
+
+/** A form POST, as OAuth clients send to the token and PAR endpoints. */
+export function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<HttpResult> {
+  return send(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form).toString() });
+}
+
+export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+export interface AssertionOptions {
+  clientId?: string;
+  audience?: string;
+  jti?: string;
+}
+
+/** A private_key_jwt client assertion (RFC 7523) signed with `signer`'s key, claiming to be `clientId`, for `issuer`. */
+export async function clientAssertion(signer: SandboxTppCredentials, issuer: string, options: AssertionOptions = {}): Promise<string> {
+  const jwk = signer.jwks.keys[0] as JWK;
+  const alg = typeof jwk.alg === 'string' ? jwk.alg : 'ES256';
+  const clientId = options.clientId ?? signer.client_id;
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg, kid: jwk.kid! })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(options.audience ?? issuer)
+    .setJti(options.jti ?? randomUUID())
+    .setIssuedAt(now)
+    .setExpirationTime(now + 60)
+    .sign(await importJWK(jwk, alg));
+}
+
+/** The client-authentication form fields of a private_key_jwt request. */
+export async function clientAuthFields(signer: SandboxTppCredentials, issuer: string, options: AssertionOptions = {}): Promise<Record<string, string>> {
+  return { client_id: options.clientId ?? signer.client_id, client_assertion_type: JWT_BEARER, client_assertion: await clientAssertion(signer, issuer, options) };
 }
 
 /** The OB error code of the first error in an OBErrorResponse1 body. */
