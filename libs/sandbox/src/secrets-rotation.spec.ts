@@ -111,9 +111,9 @@ describe('secrets rotation on seeded sandbox data', () => {
     // A PSU and the admin still sign in, with the key B alone.
     const authenticator = new CredentialAuthenticator(db.dataSource, onlyB);
     const alice = credentials.psus[0]!;
-    await expect(authenticator.authenticatePsu({ username: alice.username, password: alice.password, otp: await currentTotpCode(alice.totpSecret) })).resolves.toMatchObject({ ok: true });
+    await expect(authenticator.authenticatePsu({ username: alice.username, password: alice.password, otp: await currentTotpCode(alice.totpSecret), ip: '192.0.2.10' })).resolves.toMatchObject({ ok: true });
     const { admin } = credentials;
-    await expect(authenticator.authenticateAdmin({ username: admin.username, password: admin.password, otp: await currentTotpCode(admin.totpSecret) })).resolves.toMatchObject({ ok: true });
+    await expect(authenticator.authenticateAdmin({ username: admin.username, password: admin.password, otp: await currentTotpCode(admin.totpSecret), ip: '192.0.2.10' })).resolves.toMatchObject({ ok: true });
 
     // Audited with its counts, and no secret.
     const [event] = await db.dataSource.query(`SELECT event FROM audit_outbox WHERE event->>'type' = 'secrets.rotated'`);

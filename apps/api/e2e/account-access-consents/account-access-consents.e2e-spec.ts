@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AISP, ApiHarness } from '../support/api-harness.js';
+import { AISP, ApiHarness, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
 
 const CONSENTS = `${AISP}/account-access-consents`;
@@ -43,7 +43,7 @@ describe('account-access-consents', () => {
 
   it('reads its own consent and answers 404 for a missing or another TPP’s consent alike', async () => {
     const created = await h.tpp('POST', CONSENTS, { token, body: { Data: { Permissions: ['ReadBalances'] }, Risk: {} } });
-    const id = created.body.Data.ConsentId as string;
+    const id = jsonString(created.body.Data.ConsentId);
     const read = await h.tpp('GET', `${CONSENTS}/${id}`, { token });
     expect(read.status).toBe(200);
     expectObSchema('OBReadConsentResponse1', read.body);
@@ -63,7 +63,7 @@ describe('account-access-consents', () => {
 
   it('deletes a consent with 204 and it reads back as CANC', async () => {
     const created = await h.tpp('POST', CONSENTS, { token, body: { Data: { Permissions: ['ReadBalances'] }, Risk: {} } });
-    const id = created.body.Data.ConsentId as string;
+    const id = jsonString(created.body.Data.ConsentId);
     const deleted = await h.tpp('DELETE', `${CONSENTS}/${id}`, { token });
     expect(deleted.status).toBe(204);
     expect(deleted.headers.get('x-fapi-interaction-id')).toBeTruthy();

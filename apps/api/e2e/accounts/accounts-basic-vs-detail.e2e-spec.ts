@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
+import { AISP, ApiHarness, JsonBody, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
 
 describe('accounts under ReadAccountsBasic and ReadAccountsDetail', () => {
@@ -42,7 +42,7 @@ describe('accounts under ReadAccountsBasic and ReadAccountsDetail', () => {
     const card = async (consentId: string) => {
       const result = await h.tpp('GET', `${AISP}/accounts`, { token: await h.consentToken(consentId) });
       expectObSchema('OBReadAccount6', result.body);
-      return result.body.Data.Account.find((a: JsonBody) => a.AccountTypeCode === 'CARD').Account[0].Identification as string;
+      return jsonString(result.body.Data.Account.find((a: JsonBody) => String(a.AccountTypeCode) === 'CARD')?.Account[0].Identification);
     };
     expect(await card(masked)).toMatch(/^411111\*{6}\d{4}$/);
     expect(await card(full)).toMatch(/^411111\d{10}$/);
@@ -74,7 +74,7 @@ describe('accounts under ReadAccountsBasic and ReadAccountsDetail', () => {
       token: await h.clientCredentialsToken(),
       body: { Data: { Permissions: ['ReadAccountsBasic'] }, Risk: {} },
     });
-    const result = await h.tpp('GET', `${AISP}/accounts`, { token: await h.consentToken(created.body.Data.ConsentId) });
+    const result = await h.tpp('GET', `${AISP}/accounts`, { token: await h.consentToken(jsonString(created.body.Data.ConsentId)) });
     expect(result.status).toBe(403);
     expect(result.body.Errors[0].ErrorCode).toBe('U009');
   });
@@ -107,9 +107,9 @@ describe('accounts under ReadAccountsBasic and ReadAccountsDetail', () => {
       for (const t of result.body.Data.Transaction) {
         expect(t.TransactionInformation).toBeUndefined();
         expect(t.MerchantDetails).toBeUndefined();
-        seen.add(t.TransactionId);
+        seen.add(jsonString(t.TransactionId));
       }
-      path = result.body.Links.Next ? result.body.Links.Next.slice(h.api.publicUrl.length) : null;
+      path = result.body.Links.Next ? jsonString(result.body.Links.Next).slice(h.api.publicUrl.length) : null;
       pages++;
     }
     expect(pages).toBe(3);
@@ -141,7 +141,7 @@ describe('accounts under ReadAccountsBasic and ReadAccountsDetail', () => {
     expect(result.status).toBe(200);
     expectObSchema('OBReadTransaction6', result.body);
     expect(result.body.Data.Transaction.length).toBeGreaterThan(0);
-    for (const t of result.body.Data.Transaction) expect(Date.parse(t.BookingDateTime)).toBeGreaterThanOrEqual(Date.parse(from));
+    for (const t of result.body.Data.Transaction) expect(Date.parse(jsonString(t.BookingDateTime))).toBeGreaterThanOrEqual(Date.parse(from));
   });
 
   it('refuses a malformed booking date with 400 U003', async () => {
@@ -157,7 +157,7 @@ describe('accounts under ReadAccountsBasic and ReadAccountsDetail', () => {
     const token = await h.consentToken(consentId);
     const interactionId = '0b6a4c38-1f4c-4a8e-9a55-5d0b7b0c7e11';
     const result = await h.tpp('GET', `${AISP}/accounts`, { token, headers: { 'x-fapi-interaction-id': interactionId } });
-    const numbers = result.body.Data.Account.map((a: JsonBody) => a.Account[0].Identification as string);
+    const numbers = result.body.Data.Account.map((a: JsonBody) => jsonString(a.Account[0].Identification));
     const rows = await h.dataSource.query(`SELECT event FROM audit_outbox WHERE event->>'type' = 'data.accessed' AND event->>'interactionId' = $1`, [interactionId]);
     expect(rows).toHaveLength(1);
     const event = rows[0].event;

@@ -3,7 +3,7 @@ import { EnvironmentKeyManagement } from '@consentry/identity';
 import { findFreePort } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
+import { AISP, ApiHarness, JsonBody, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
 
 const UPSTREAM = 'upstream-http';
@@ -60,8 +60,8 @@ describe('aggregation across connectors, with one bank down', () => {
       const page = await h.tpp('GET', path, { token });
       expect(page.status).toBe(200);
       expectObSchema('OBReadTransaction6', page.body);
-      for (const t of page.body.Data.Transaction) seen.add(t.TransactionId);
-      path = page.body.Links.Next ? page.body.Links.Next.slice(h.api.publicUrl.length) : null;
+      for (const t of page.body.Data.Transaction) seen.add(jsonString(t.TransactionId));
+      path = page.body.Links.Next ? jsonString(page.body.Links.Next).slice(h.api.publicUrl.length) : null;
     }
     expect(seen.size).toBe(30);
   });

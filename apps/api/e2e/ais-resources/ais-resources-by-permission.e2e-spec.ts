@@ -1,7 +1,7 @@
 import { Permission } from '@consentry/consents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
+import { AISP, ApiHarness, JsonBody, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
 
 interface ResourceCase {
@@ -104,7 +104,7 @@ describe('AIS resources under each permission set', () => {
       expectObSchema(schema, result.body);
       records.push(...result.body.Data[dataKey]);
       expect(result.body.Meta.TotalPages).toBeGreaterThanOrEqual(1);
-      next = result.body.Links.Next ? result.body.Links.Next.slice(h.api.publicUrl.length) : null;
+      next = result.body.Links.Next ? jsonString(result.body.Links.Next).slice(h.api.publicUrl.length) : null;
       pages++;
       if (pages > 50) throw new Error('paging does not end');
     }
@@ -154,7 +154,7 @@ describe('AIS resources under each permission set', () => {
     const card = async (consentId: string) => {
       const result = await read(consentId, `${AISP}/accounts/${alice[0]}/beneficiaries`);
       expectObSchema('OBReadBeneficiary5', result.body);
-      return result.body.Data.Beneficiary.find((b: JsonBody) => b.CreditorAccount.SchemeName === 'UK.OBIE.PAN').CreditorAccount.Identification as string;
+      return jsonString(result.body.Data.Beneficiary.find((b: JsonBody) => String(b.CreditorAccount.SchemeName) === 'UK.OBIE.PAN')?.CreditorAccount.Identification);
     };
     expect(await card(masked)).toMatch(/^545454\*{6}\d{4}$/);
     expect(await card(full)).toMatch(/^545454\d{10}$/);
@@ -171,8 +171,8 @@ describe('AIS resources under each permission set', () => {
     const transactions = await readAll(consentId, `${AISP}/accounts/${alice[0]}/statements/${statement.StatementId}/transactions`, 'OBReadTransaction6', 'Transaction');
     expect(transactions.length).toBe(15);
     for (const t of transactions) {
-      expect(Date.parse(t.BookingDateTime)).toBeGreaterThanOrEqual(Date.parse(statement.StartDateTime));
-      expect(Date.parse(t.BookingDateTime)).toBeLessThanOrEqual(Date.parse(statement.EndDateTime));
+      expect(Date.parse(jsonString(t.BookingDateTime))).toBeGreaterThanOrEqual(Date.parse(jsonString(statement.StartDateTime)));
+      expect(Date.parse(jsonString(t.BookingDateTime))).toBeLessThanOrEqual(Date.parse(jsonString(statement.EndDateTime)));
     }
   });
 
@@ -193,9 +193,9 @@ describe('AIS resources under each permission set', () => {
 
   it('filters statements by fromStatementDateTime and toStatementDateTime', async () => {
     const consentId = await h.authorisedConsent(['ReadStatementsBasic']);
-    const all = (await read(consentId, `${AISP}/accounts/${alice[0]}/statements`)).body.Data.Statement as JsonBody[];
-    const later = all.reduce((a, b) => (Date.parse(a.StartDateTime) > Date.parse(b.StartDateTime) ? a : b));
-    const from = new Date(Date.parse(later.StartDateTime) + 1000).toISOString();
+    const all = (await read(consentId, `${AISP}/accounts/${alice[0]}/statements`)).body.Data.Statement;
+    const later = all.reduce((a, b) => (Date.parse(jsonString(a.StartDateTime)) > Date.parse(jsonString(b.StartDateTime)) ? a : b));
+    const from = new Date(Date.parse(jsonString(later.StartDateTime)) + 1000).toISOString();
     const result = await read(consentId, `${AISP}/accounts/${alice[0]}/statements?fromStatementDateTime=${from}`);
     expect(result.status).toBe(200);
     expectObSchema('OBReadStatement2', result.body);
@@ -244,28 +244,28 @@ describe('AIS resources under each permission set', () => {
     const token = await h.consentToken(consentId);
     const first = await h.tpp('GET', `${AISP}/beneficiaries`, { token });
     expect(first.body.Meta.TotalPages).toBe(2);
-    const seen = first.body.Data.Beneficiary.map((b: JsonBody) => b.BeneficiaryId);
+    const seen = first.body.Data.Beneficiary.map((b: JsonBody) => jsonString(b.BeneficiaryId));
     // A new payee that sorts before everything already read must not push a record into page 2 twice.
     await h.dataSource.query(
       `INSERT INTO beneficiary (beneficiary_id, account_id, creditor_scheme_name, creditor_identification) VALUES ('00000000-early', $1, 'UK.OBIE.SortCodeAccountNumber', '40400400000001')`,
       [[...alice].sort()[0]],
     );
-    const second = await h.tpp('GET', first.body.Links.Next.slice(h.api.publicUrl.length), { token });
+    const second = await h.tpp('GET', jsonString(first.body.Links.Next).slice(h.api.publicUrl.length), { token });
     expectObSchema('OBReadBeneficiary5', second.body);
-    const rest = second.body.Data.Beneficiary.map((b: JsonBody) => b.BeneficiaryId);
+    const rest = second.body.Data.Beneficiary.map((b: JsonBody) => jsonString(b.BeneficiaryId));
     expect(rest.filter((id: string) => seen.includes(id))).toEqual([]);
     expect(seen.length + rest.length).toBe(6);
 
     const page1 = await h.tpp('GET', `${AISP}/accounts/${alice[0]}/transactions`, { token });
-    const before = page1.body.Data.Transaction.map((t: JsonBody) => t.TransactionId);
+    const before = page1.body.Data.Transaction.map((t: JsonBody) => jsonString(t.TransactionId));
     await h.dataSource.query(
       `INSERT INTO transaction (transaction_id, account_id, amount, currency, credit_debit_indicator, status, booking_date_time)
        VALUES ('inserted-early', $1, 1, 'GBP', 'Debit', 'BOOK', now() - interval '400 days')`,
       [alice[0]],
     );
-    const page2 = await h.tpp('GET', page1.body.Links.Next.slice(h.api.publicUrl.length), { token });
+    const page2 = await h.tpp('GET', jsonString(page1.body.Links.Next).slice(h.api.publicUrl.length), { token });
     expectObSchema('OBReadTransaction6', page2.body);
-    const after = page2.body.Data.Transaction.map((t: JsonBody) => t.TransactionId);
+    const after = page2.body.Data.Transaction.map((t: JsonBody) => jsonString(t.TransactionId));
     expect(after.filter((id: string) => before.includes(id) || id === 'inserted-early')).toEqual([]);
     expect(after).toHaveLength(4);
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
+import { AISP, ApiHarness, JsonBody, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
 
 interface ListCase {
@@ -60,9 +60,10 @@ describe('keyset paging forwards and backwards with Links.Prev and Links.Last', 
   });
   afterAll(async () => h?.stop());
 
-  const local = (link: string) => {
-    expect(link.startsWith(h.api.publicUrl)).toBe(true);
-    return link.slice(h.api.publicUrl.length);
+  const local = (link: JsonBody) => {
+    const url = jsonString(link);
+    expect(url.startsWith(h.api.publicUrl)).toBe(true);
+    return url.slice(h.api.publicUrl.length);
   };
 
   async function page(token: string, path: string, c: ListCase): Promise<{ ids: string[]; links: JsonBody; meta: JsonBody }> {
@@ -70,7 +71,7 @@ describe('keyset paging forwards and backwards with Links.Prev and Links.Last', 
     expect(result.status).toBe(200);
     expectObSchema(c.schema, result.body);
     expect(result.body.Links.Self).toBe(`${h.api.publicUrl}${path}`);
-    return { ids: result.body.Data[c.dataKey].map((r: JsonBody) => r[c.idKey] as string), links: result.body.Links, meta: result.body.Meta };
+    return { ids: result.body.Data[c.dataKey].map((r: JsonBody) => jsonString(r[c.idKey])), links: result.body.Links, meta: result.body.Meta };
   }
 
   /** Follows `rel` from `start` until it is absent; the pages in the order read. */

@@ -17,7 +17,7 @@ describe('GET /accounts/{AccountId}/statements/{StatementId}/file', () => {
     return h.tpp('GET', path, { token: await h.consentToken(consentId), headers });
   }
 
-  async function statementsOf(consentId: string, accountId: string): Promise<JsonBody[]> {
+  async function statementsOf(consentId: string, accountId: string): Promise<readonly JsonBody[]> {
     const list = await read(consentId, `${AISP}/accounts/${accountId}/statements`);
     expect(list.status).toBe(200);
     return list.body.Data.Statement;

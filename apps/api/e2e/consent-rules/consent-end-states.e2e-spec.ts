@@ -1,7 +1,7 @@
 import { RejectAccountAccessConsent } from '@consentry/consents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
+import { AISP, ApiHarness, JsonBody, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
 
 const CONSENTS = `${AISP}/account-access-consents`;
@@ -26,7 +26,7 @@ describe('consent rules: statuses, windows, ownership and the end of access', ()
   it('reads back a rejected consent as RJCT with its StatusReason', async () => {
     const token = await h.clientCredentialsToken();
     const created = await h.tpp('POST', CONSENTS, { token, body: { Data: { Permissions: ['ReadAccountsBasic'] }, Risk: {} } });
-    const consentId = created.body.Data.ConsentId as string;
+    const consentId = jsonString(created.body.Data.ConsentId);
     await new RejectAccountAccessConsent(h.dataSource).execute({ consentId, by: { type: 'psu', psuId: await h.psuId('alice') } });
     const read = await h.tpp('GET', `${CONSENTS}/${consentId}`, { token });
     expect(read.status).toBe(200);
@@ -39,7 +39,7 @@ describe('consent rules: statuses, windows, ownership and the end of access', ()
   it('stops data at once with 403 U009 for a rejected consent', async () => {
     const token = await h.clientCredentialsToken();
     const created = await h.tpp('POST', CONSENTS, { token, body: { Data: { Permissions: ['ReadAccountsBasic'] }, Risk: {} } });
-    const consentId = created.body.Data.ConsentId as string;
+    const consentId = jsonString(created.body.Data.ConsentId);
     await new RejectAccountAccessConsent(h.dataSource).execute({ consentId, by: { type: 'psu', psuId: await h.psuId('alice') } });
     expectRefused(await h.tpp('GET', `${AISP}/accounts`, { token: await h.consentToken(consentId) }), 403, NOT_USABLE);
   });
@@ -123,8 +123,8 @@ describe('consent rules: statuses, windows, ownership and the end of access', ()
     expectObSchema('OBReadTransaction6', widened.body);
     expect(widened.body.Data.Transaction.length).toBeGreaterThan(0);
     for (const t of widened.body.Data.Transaction) {
-      expect(Date.parse(t.BookingDateTime)).toBeGreaterThanOrEqual(Date.parse(from));
-      expect(Date.parse(t.BookingDateTime)).toBeLessThanOrEqual(Date.parse(to));
+      expect(Date.parse(jsonString(t.BookingDateTime))).toBeGreaterThanOrEqual(Date.parse(from));
+      expect(Date.parse(jsonString(t.BookingDateTime))).toBeLessThanOrEqual(Date.parse(to));
     }
     const [{ n }] = await h.dataSource.query(
       `SELECT count(*)::int AS n FROM transaction WHERE account_id = $1 AND booking_date_time BETWEEN $2 AND $3`,

@@ -1,7 +1,7 @@
 import { currentTotpCode } from '@consentry/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
+import { AISP, ApiHarness, JsonBody, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
 
 describe('customer API', () => {
@@ -58,14 +58,14 @@ describe('customer API', () => {
     const token = await h.customerSession('alice');
     const result = await h.call('GET', '/customer/consents', { headers: { authorization: `Bearer ${token}` } });
     expect(result.status).toBe(200);
-    const consent = result.body.consents.find((c: JsonBody) => c.consentId === consentId);
+    const consent = result.body.consents.find((c: JsonBody) => String(c.consentId) === consentId);
     expect(consent).toMatchObject({
       tpp: { clientId: h.clientId, name: 'Sandbox Budgeting App' },
       status: 'AUTH',
       permissions: ['ReadAccountsBasic', 'ReadBalances'],
     });
-    expect(consent.accounts).toHaveLength(3);
-    expect(result.body.consents.every((c: JsonBody) => c.accounts.every((a: JsonBody) => h.psuAccounts('alice').includes(a.accountId)))).toBe(true);
+    expect(consent?.accounts).toHaveLength(3);
+    expect(result.body.consents.every((c: JsonBody) => c.accounts.every((a: JsonBody) => h.psuAccounts('alice').includes(jsonString(a.accountId))))).toBe(true);
   });
 
   it('revokes a consent and the TPP’s very next call is refused', async () => {

@@ -60,7 +60,7 @@ describe('unattended access: a rolling 24-hour window per TPP and account', () =
     const redis = new Redis(h.redis.url);
     try {
       const key = `${h.redis.prefix}:unattended:{${h.clientId}}:${alice[1]}`;
-      expect(await redis.zrange(key, 0, -1, 'WITHSCORES')).toEqual([expect.any(String), String(t + DAY + 1000)]);
+      expect(await redis.zrange(key, 0, '-1', 'WITHSCORES')).toEqual([expect.any(String), String(t + DAY + 1000)]);
       expect(await redis.pttl(key)).toBeGreaterThan(DAY - HOUR);
       expect(await redis.pttl(key)).toBeLessThanOrEqual(DAY);
     } finally {

@@ -32,10 +32,22 @@ export const CUSTOMER_IP = '198.51.100.7';
 
 /**
  * A response body in test code. Every success body is validated against the official schema; the
- * assertions then read it loosely rather than restating the OB types.
+ * assertions then read it as a JSON tree rather than restating the OB types: each member or item is
+ * another JsonBody, and an array's own members (length, map, find...) keep their types. It is not `any`:
+ * a value must be narrowed (`String(...)`, `typeof`) before it is passed where a string or number is
+ * required, and nothing can be assigned through it.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type JsonBody = any;
+export type JsonBody = JsonObject & JsonArray;
+interface JsonObject {
+  readonly [member: string]: JsonBody;
+}
+type JsonArray = readonly JsonBody[];
+
+/** A member of a body that must be a JSON string: the test fails here if it is anything else. */
+export function jsonString(value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`expected a JSON string, got ${JSON.stringify(value)}`);
+  return value;
+}
 
 export interface CallResult {
   status: number;
@@ -138,7 +150,7 @@ export class ApiHarness {
     } catch {
       // not JSON: keep the text
     }
-    return { status: response.status, headers: response.headers, body: parsed };
+    return { status: response.status, headers: response.headers, body: parsed as JsonBody };
   }
 
   async psuId(username: string): Promise<string> {
@@ -157,7 +169,7 @@ export class ApiHarness {
       body: { Data: { Permissions: permissions, ...data }, Risk: {} },
     });
     if (created.status !== 201) throw new Error(`consent creation failed: ${created.status} ${JSON.stringify(created.body)}`);
-    const consentId = created.body.Data.ConsentId as string;
+    const consentId = jsonString(created.body.Data.ConsentId);
     await new AuthoriseAccountAccessConsent(this.dataSource).execute({
       consentId,
       clientId: this.clientId,
@@ -180,8 +192,9 @@ export class ApiHarness {
       body: { username, password: psu.password, otp: await currentTotpCode(psu.totpSecret) },
     });
     if (result.status !== 201) throw new Error(`customer sign-in failed: ${result.status} ${JSON.stringify(result.body)}`);
-    this.sessions.set(`customer:${username}`, result.body.accessToken);
-    return result.body.accessToken as string;
+    const token = jsonString(result.body.accessToken);
+    this.sessions.set(`customer:${username}`, token);
+    return token;
   }
 
   async adminSession(): Promise<string> {
@@ -192,7 +205,8 @@ export class ApiHarness {
       body: { username: admin.username, password: admin.password, otp: await currentTotpCode(admin.totpSecret) },
     });
     if (result.status !== 201) throw new Error(`admin sign-in failed: ${result.status} ${JSON.stringify(result.body)}`);
-    this.sessions.set('admin', result.body.accessToken);
-    return result.body.accessToken as string;
+    const token = jsonString(result.body.accessToken);
+    this.sessions.set('admin', token);
+    return token;
   }
 }

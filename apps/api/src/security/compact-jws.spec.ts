@@ -7,7 +7,7 @@ import { hasPrivateMembers, jwkAlgorithm, jwkThumbprint, JwsError, p1363ToDer, p
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-async function signed(alg: 'PS256' | 'ES256' | 'EdDSA', header: Record<string, unknown> = {}) {
+async function signed(alg: 'PS256' | 'ES256' | 'ES384' | 'EdDSA', header: Record<string, unknown> = {}) {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const jwt = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg, ...header }).sign(privateKey);
   return { jwt, jwk: await exportJWK(publicKey), privateJwk: await exportJWK(privateKey) };

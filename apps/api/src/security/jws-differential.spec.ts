@@ -1,4 +1,4 @@
-import { constants, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
+import { constants, generateKeyPairSync, KeyObject, sign, webcrypto } from 'node:crypto';
 
 import fc from 'fast-check';
 import { compactVerify, decodeProtectedHeader, importJWK, JWK } from 'jose';
@@ -69,7 +69,7 @@ async function joseAccepts(jwt: string, jwk: Record<string, unknown>): Promise<b
     const imported = await importJWK(jwk as JWK, alg);
     if (!(imported instanceof CryptoKey)) return false;
     if (jwk.kty === 'RSA') {
-      const algorithm = imported.algorithm as RsaHashedKeyAlgorithm;
+      const algorithm = imported.algorithm as webcrypto.RsaHashedKeyAlgorithm;
       const exponent = Buffer.from(algorithm.publicExponent).toString('hex').replace(/^0+/, '');
       if (algorithm.modulusLength < 2048 || algorithm.modulusLength > 4096 || exponent !== '10001') return false;
     }

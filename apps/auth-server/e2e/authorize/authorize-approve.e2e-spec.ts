@@ -6,7 +6,7 @@ import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK } f
 import * as client from 'openid-client';
 
 import { API_URL, AuthServerFixture, startAuthServerFixture } from '../support/auth-server.fixture.js';
-import { accountCheckboxes, PsuBrowser } from '../support/psu-browser.js';
+import { accountCheckboxes, PageResponse, PsuBrowser } from '../support/psu-browser.js';
 import { approve, signIn } from '../support/psu-journey.js';
 import { pushAuthorization, tppConfiguration } from '../support/tpp-client.js';
 
@@ -156,7 +156,7 @@ describe('authorization journey: the PSU approves an account-access consent', ()
         return { browser, request, page: await browser.open(request.url) };
       }),
     );
-    const consentPages = [];
+    const consentPages: PageResponse[] = [];
     for (const journey of journeys) consentPages.push(await signIn(journey.browser, journey.page, bob));
     const outcomes = await Promise.all(journeys.map(async (journey, i) => new URL((await approve(journey.browser, consentPages[i]!, [bob.accounts[0]!.accountId])).url)));
     const codes = outcomes.filter((url) => url.searchParams.has('code'));

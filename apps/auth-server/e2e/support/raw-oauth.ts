@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { SandboxTppCredentials } from '@consentry/sandbox';
-import { base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, JWK, SignJWT } from 'jose';
+import { base64url, calculateJwkThumbprint, CryptoKey, exportJWK, generateKeyPair, importJWK, JWK, SignJWT } from 'jose';
 
 /** A private_key_jwt client assertion (RFC 7523) of the TPP, with knobs for the refusal tests. */
 export async function clientAssertion(

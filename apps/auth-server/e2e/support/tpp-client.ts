@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { importJWK, JWK } from 'jose';
+import { CryptoKey, importJWK, JWK } from 'jose';
 
 import { SandboxTppCredentials } from '@consentry/sandbox';
 

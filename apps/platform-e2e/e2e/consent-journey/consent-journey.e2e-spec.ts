@@ -151,7 +151,7 @@ describe('consent journey', () => {
     const proofFor = async (url: string) => {
       let proof = '';
       const original = globalThis.fetch;
-      globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
         proof = new Headers(init?.headers).get('dpop') ?? '';
         return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
       }) as typeof fetch;

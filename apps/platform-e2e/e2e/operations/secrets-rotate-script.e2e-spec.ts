@@ -59,7 +59,7 @@ describe('npm run secrets:rotate', () => {
     }
     const alice = credentials.psus[0]!;
     await expect(
-      new CredentialAuthenticator(db.dataSource, onlyB).authenticatePsu({ username: alice.username, password: alice.password, otp: await currentTotpCode(alice.totpSecret) }),
+      new CredentialAuthenticator(db.dataSource, onlyB).authenticatePsu({ username: alice.username, password: alice.password, otp: await currentTotpCode(alice.totpSecret), ip: '192.0.2.10' }),
     ).resolves.toMatchObject({ ok: true });
   });
 

@@ -68,7 +68,7 @@ export async function startTestPlatform(label: string, options: TestPlatformOpti
       ...options.env,
     };
     const output: string[] = [];
-    const apps = await startApps(env, { onOutput: (app, line) => output.push(`[${app}] ${line}`) });
+    const apps = await startApps(env, { onOutput: (app: string, line: string) => output.push(`[${app}] ${line}`) });
     try {
       const tpp = await TppClient.create({ issuer: env.AUTH_SERVER_URL!, apiUrl: env.API_URL!, tpp: sandbox.tpp });
       return {

@@ -31,7 +31,7 @@ describe('FAPI 2.0 attacker model: revoked tokens at the resource server', () =>
       return await platform.tpp.api(token, 'GET', path);
     } catch (error) {
       if (!(error instanceof oidc.WWWAuthenticateChallengeError)) throw error;
-      return { status: error.response!.status, body: await error.response!.json() };
+      return { status: error.response!.status, body: (await error.response!.json()) as { Errors: Array<Record<string, string>> } & Record<string, never> };
     }
   }
 

@@ -119,7 +119,9 @@ describe('OWASP API2:2023 broken authentication', () => {
   it('refuses a token signed by a key the authorization server does not hold, even one it names itself (jwk, kid)', async () => {
     const { header, claims } = stolenParts();
     const forger = await attackerKey('PS256');
-    for (const extra of [{ kid: header.kid }, { kid: 'attacker' }, { jwk: forger.publicJwk }]) {
+    const { kid } = header;
+    if (typeof kid !== 'string') throw new Error('the stolen token names no kid');
+    for (const extra of [{ kid }, { kid: 'attacker' }, { jwk: forger.publicJwk }]) {
       const token = await new SignJWT(claims).setProtectedHeader({ alg: 'PS256', typ: 'at+jwt', ...extra }).sign(forger.privateKey);
       const result = await expectNothingWritten(platform, () => callWithToken(platform, attacker, token, 'GET', accountPath));
       expectInvalidToken(result, /not valid/);

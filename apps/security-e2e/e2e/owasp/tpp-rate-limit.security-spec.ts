@@ -5,7 +5,7 @@ import { AISP, AttackPlatform, authorisedConsent, AuthorisedConsent, clientCrede
 // Low, so a case can reach it: a burst of 6 calls, then one every 10 s.
 const PER_MINUTE = 6;
 
-function expectRateLimited(result: HttpResult): void {
+function expectRateLimited(result: Pick<HttpResult, 'status' | 'headers' | 'body'>): void {
   expect(result.status).toBe(429);
   const retryAfter = Number(result.headers.get('retry-after'));
   expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60 / PER_MINUTE).toBe(true);

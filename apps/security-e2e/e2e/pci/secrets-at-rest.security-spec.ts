@@ -64,7 +64,7 @@ describe('PCI DSS 3 stored account data and keys', () => {
   });
 
   it('refuses to start any app in production mode with the well-known sandbox key, under SECRETS_KEY or in SECRETS_KEYS', async () => {
-    const base = { ...(process.env as Record<string, string>), ...platform.env, CONSENTRY_MODE: 'production', LOG_LEVEL: 'silent' };
+    const base: Record<string, string | undefined> = { ...(process.env as Record<string, string>), ...platform.env, CONSENTRY_MODE: 'production', LOG_LEVEL: 'silent' };
     delete base.SECRETS_KEY;
     delete base.SECRETS_KEYS;
     for (const app of ['api', 'auth-server', 'worker'] as const) {

@@ -73,7 +73,7 @@ describe('PSD2 RTS Art. 4 strong customer authentication of the PSU', () => {
   }
 
   /** A valid code of the PSU's authenticator now, without taking it from the journey helper's supply. */
-  function currentCode(psu: SandboxPsuCredentials): string {
+  function currentCode(psu: SandboxPsuCredentials): Promise<string> {
     return totpCodeAt(psu.totpSecret, new Date());
   }
 
@@ -91,14 +91,14 @@ describe('PSD2 RTS Art. 4 strong customer authentication of the PSU', () => {
 
   it('refuses a wrong password with a valid one-time code, without saying which element failed', async () => {
     const journey = await openJourney();
-    const step = await expectNothingWritten(platform, () => signIn(journey, { username: alice.username, password: `${alice.password}x`, otp: currentCode(alice) }), FAILED_SIGN_IN);
+    const step = await expectNothingWritten(platform, async () => signIn(journey, { username: alice.username, password: `${alice.password}x`, otp: await currentCode(alice) }), FAILED_SIGN_IN);
     expectLoginRefused(step);
     expect(await consentStatus(journey.consentId)).toBe('AWAU');
   });
 
   it('refuses a wrong one-time code with the right password', async () => {
     const journey = await openJourney();
-    const wrong = totpCodeAt(bob.totpSecret, new Date(Date.now() + 10 * 60_000));
+    const wrong = await totpCodeAt(bob.totpSecret, new Date(Date.now() + 10 * 60_000));
     const step = await expectNothingWritten(platform, () => signIn(journey, { username: bob.username, password: bob.password, otp: wrong }), FAILED_SIGN_IN);
     expectLoginRefused(step);
   });
@@ -125,7 +125,7 @@ describe('PSD2 RTS Art. 4 strong customer authentication of the PSU', () => {
     const otherCsrf = other.loginForm.fields.find(([name]) => name === 'csrf')![1];
     await expectNothingWritten(platform, async () => {
       for (const csrf of ['', otherCsrf]) {
-        const step = await signIn(journey, { username: alice.username, password: alice.password, otp: currentCode(alice), csrf });
+        const step = await signIn(journey, { username: alice.username, password: alice.password, otp: await currentCode(alice), csrf });
         expect(step.response.status).toBe(403);
         expect(step.page).toContain('This form is no longer valid. Go back, reload the page and try again.');
       }
@@ -183,7 +183,7 @@ describe('PSD2 RTS Art. 4 strong customer authentication of the PSU', () => {
       `UPDATE oidc_model SET payload = jsonb_set(payload, '{exp}', to_jsonb(floor(extract(epoch FROM now()))::bigint + 3600 - 301)) WHERE model = 'Interaction' AND id = $1`,
       [journey.uid],
     );
-    const step = await expectNothingWritten(platform, () => signIn(journey, { username: alice.username, password: alice.password, otp: currentCode(alice) }), { ignoreModels: ['Interaction'] });
+    const step = await expectNothingWritten(platform, async () => signIn(journey, { username: alice.username, password: alice.password, otp: await currentCode(alice) }), { ignoreModels: ['Interaction'] });
     expect(step.redirect).toBeDefined();
     expect(step.redirect!.origin + step.redirect!.pathname).toBe(platform.sandbox.tpp.redirect_uris[0]);
     expect(Object.fromEntries(step.redirect!.searchParams)).toEqual({

@@ -6,7 +6,7 @@ import { AUDIT_BATCH_JOB, AUDIT_QUEUE, AuditBatchJobData, AuditEvent, buildAudit
 import { createTestDatabase, PrivatePostgres, PrivateRedis, startPrivatePostgres, startPrivateRedis, TestDatabase } from '@consentry/testing';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { importJWK, JWK } from 'jose';
+import { CryptoKey, importJWK, JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { AUDIT_BATCH_JOB_OPTIONS, auditBatchJobId } from '../../src/audit/audit.jobs.js';

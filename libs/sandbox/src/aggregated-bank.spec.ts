@@ -1,14 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import {
+  AggregatedBank,
+  ConnectorServer,
+  ConnectorUnavailableError,
+  HttpBankConnector,
+  InvalidCursorError,
+  SandboxLedgerConnector,
+  serveBankConnector,
+} from '@consentry/banking';
 import { EnvironmentKeyManagement } from '@consentry/identity';
-import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, findFreePort, TestDatabase } from '@consentry/testing';
 
-import { AggregatedBank } from './aggregated-bank.js';
-import { ConnectorUnavailableError, InvalidCursorError } from './bank-connector.js';
-import { ConnectorServer, serveBankConnector } from './connector-server.js';
-import { HttpBankConnector } from './http-bank.connector.js';
-import { SandboxLedgerConnector } from './sandbox-ledger.connector.js';
+import { SandboxCredentials, seedSandbox } from './seed-sandbox.js';
 
 const TOKEN = 'a-token-of-sixteen-plus';
 
