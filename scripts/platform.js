@@ -12,9 +12,9 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const EMBEDDED_POSTGRES_FILE = '.data/embedded-postgres.json';
 
 const APPS = [
-  { name: 'api', main: 'apps/api/dist/main.js', portVar: 'API_PORT', health: (env) => `${env.API_URL}/health` },
-  { name: 'auth-server', main: 'apps/auth-server/dist/main.js', portVar: 'AUTH_SERVER_PORT', health: (env) => `${env.AUTH_SERVER_URL}/.well-known/openid-configuration` },
-  { name: 'worker', main: 'apps/worker/dist/main.js', portVar: 'WORKER_PORT', health: (env) => `http://localhost:${env.WORKER_PORT}/health` },
+  { name: 'api', main: 'apps/api/dist/main.js', portVar: 'API_PORT', health: (env) => `http://localhost:${env.API_PORT}/health/ready` },
+  { name: 'auth-server', main: 'apps/auth-server/dist/main.js', portVar: 'AUTH_SERVER_PORT', health: (env) => `http://localhost:${env.AUTH_SERVER_PORT}/health/ready` },
+  { name: 'worker', main: 'apps/worker/dist/main.js', portVar: 'WORKER_PORT', health: (env) => `http://localhost:${env.WORKER_PORT}/health/ready` },
 ];
 
 export function freePort() {
@@ -155,8 +155,9 @@ async function waitForHealth(url, child, name, timeoutMs = 30_000) {
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (response.status < 500) return;
+      // /health/ready: 200 once the app's database, Redis and migrations are all there (503 before).
+      const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      if (response.status === 200) return;
     } catch {
       // not listening yet
     }

@@ -7,7 +7,7 @@ import { startApi } from './api.bootstrap.js';
 await runOrExit('api', async () => {
   const config = loadApiConfig();
   const api = await startApi(config);
-  process.stdout.write(`api: listening on ${api.url} (public URL ${api.publicUrl}, ${config.mode} mode)\n`);
+  api.logger.info(`listening on ${api.url} (public URL ${api.publicUrl}, ${config.mode} mode)`);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

@@ -4,7 +4,7 @@ import { startAuthServer } from './auth-server.bootstrap.js';
 
 await runOrExit('auth-server', async () => {
   const server = await startAuthServer(loadAuthServerConfig());
-  process.stdout.write(`auth-server: listening on ${server.url} (issuer ${server.url})\n`);
+  server.logger.info(`listening on ${server.url} (issuer ${server.url})`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void server.close().finally(() => process.exit(0));

@@ -1,6 +1,7 @@
 import type { WorkerConfig } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
-import { ConsoleLogger, INestApplicationContext, Logger, LogLevel } from '@nestjs/common';
+import { createAppLogger, createNestLogger } from '@consentry/observability';
+import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 
@@ -20,20 +21,6 @@ export interface RunningWorker {
   port: number;
   /** Stops relaying, lets the batch in progress commit, then closes the HTTP server and connections. */
   close(): Promise<void>;
-}
-
-const NEST_LEVELS: Record<WorkerConfig['logLevel'], LogLevel[]> = {
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-  silent: [],
-};
-
-function createLogger(config: WorkerConfig): ConsoleLogger {
-  // JSON lines in production for the log pipeline; readable lines in the sandbox.
-  return new ConsoleLogger({ json: config.mode === 'production', logLevels: NEST_LEVELS[config.logLevel] });
 }
 
 async function closeQuietly(close: () => Promise<unknown>): Promise<void> {
@@ -80,7 +67,10 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     });
     app = await NestFactory.createApplicationContext(
       WorkerModule.register(config, { dataSource, consumerRedis, producerRedis }),
-      { logger: config.logLevel === 'silent' ? false : createLogger(config), abortOnError: false },
+      {
+        logger: createNestLogger(createAppLogger({ app: 'worker', level: config.logLevel, format: config.logFormat })),
+        abortOnError: false,
+      },
     );
     const logger = new Logger('Worker');
     const redisWarning = await checkRedisPersistence(producerRedis);
@@ -94,7 +84,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     app.get(AuditOutboxRelay).start();
     app.get(AuditOutboxSweeper).start();
     const port = await app.get(HealthHttpServer).listen(config.port);
-    logger.log(`worker started: /health and /metrics on port ${port}, queue prefix "${config.redisPrefix}"`);
+    logger.log(`worker started: /health/live, /health/ready and /metrics on port ${port}, queue prefix "${config.redisPrefix}"`);
 
     let closing: Promise<void> | undefined;
     return {

@@ -1,0 +1,71 @@
+import { redactForAudit } from '@consentry/redaction';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
+
+export type LogFormat = 'json' | 'pretty';
+export type LogLevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+
+export interface AppLoggerOptions {
+  /** The app's name, on every line (`api`, `auth-server`, `worker`). */
+  app: string;
+  level: LogLevelName;
+  format: LogFormat;
+  /** Where lines go; stdout by default (tests pass a stream to read them back). */
+  destination?: DestinationStream;
+}
+
+// Nest's start-up chatter (modules loaded, every route mapped): useful when debugging start-up, noise
+// otherwise, so it is written at debug level.
+const BOOTSTRAP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+
+const INFO = 30;
+
+function isBootstrapChatter(args: unknown[]): boolean {
+  const first = args[0];
+  return typeof first === 'object' && first !== null && BOOTSTRAP_CONTEXTS.has(String((first as { context?: unknown }).context));
+}
+
+/**
+ * The app's root logger. Every line's fields and message pass through `redactForAudit`, the function the
+ * audit log uses: one masking rule for both (secrets dropped, account numbers to their last four, card
+ * numbers to six and four, JWTs removed from text).
+ */
+export function createAppLogger(options: AppLoggerOptions): Logger {
+  const settings: LoggerOptions = {
+    level: options.level,
+    base: { app: options.app },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    messageKey: 'msg',
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: (object) => redactForAudit(object),
+      bindings: (bindings) => redactForAudit(bindings),
+    },
+    hooks: {
+      logMethod(args, method, level) {
+        if (level === INFO && isBootstrapChatter(args)) {
+          this.debug(...(args as [object, string]));
+          return;
+        }
+        // Messages and their interpolation values: free text, scanned for tokens and numbers.
+        const redacted = args.map((arg) => (typeof arg === 'string' ? redactForAudit(arg) : arg));
+        method.apply(this, redacted as Parameters<typeof method>);
+      },
+    },
+  };
+  // Synchronous writes: a line logged just before process.exit is not lost.
+  const destination =
+    options.format === 'pretty'
+      ? pretty({
+          destination: options.destination ?? 1,
+          sync: true,
+          colorize: options.destination === undefined && Boolean(process.stdout.isTTY),
+          singleLine: true,
+          translateTime: 'SYS:HH:MM:ss',
+          // The app's name is left to whoever runs several (npm start prefixes each line with it).
+          ignore: 'pid,hostname,app,context',
+          messageFormat: '{if context}[{context}] {end}{msg}',
+        })
+      : (options.destination ?? pino.destination({ dest: 1, sync: true }));
+  return pino(settings, destination);
+}
