@@ -2,6 +2,7 @@ import type { WorkerConfig } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
 import { createAppLogger, createNestLogger } from '@consentry/observability';
 import { INestApplicationContext, Logger } from '@nestjs/common';
+import type { Logger as Pino } from 'pino';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 
@@ -19,6 +20,8 @@ import { WorkerModule } from './worker.module.js';
 export interface RunningWorker {
   /** The port /health and /metrics are served on (the bound one when the config asked for 0). */
   port: number;
+  /** The worker's root logger (JSON or pretty lines on stdout, as LOG_FORMAT says). */
+  logger: Pino;
   /** Stops relaying, lets the batch in progress commit, then closes the HTTP server and connections. */
   close(): Promise<void>;
 }
@@ -65,10 +68,11 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       commandTimeout: 5_000,
       maxRetriesPerRequest: 1,
     });
+    const rootLogger = createAppLogger({ app: 'worker', level: config.logLevel, format: config.logFormat });
     app = await NestFactory.createApplicationContext(
       WorkerModule.register(config, { dataSource, consumerRedis, producerRedis }),
       {
-        logger: createNestLogger(createAppLogger({ app: 'worker', level: config.logLevel, format: config.logFormat })),
+        logger: createNestLogger(rootLogger),
         abortOnError: false,
       },
     );
@@ -89,6 +93,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     let closing: Promise<void> | undefined;
     return {
       port,
+      logger: rootLogger,
       close: () => (closing ??= closeAll()),
     };
   } catch (error) {

@@ -10,3 +10,4 @@ export type { Readiness, ReadinessDatabase } from './readiness.js';
 export { annotateRequest, requestAnnotations } from './request-annotations.js';
 export type { RequestAnnotations } from './request-annotations.js';
 export { createNestLogger } from './nest-logger.js';
+export { routeConsoleTo } from './console-capture.js';
