@@ -150,7 +150,7 @@ export async function ensureSandbox(env) {
   }
 }
 
-async function waitForHealth(url, child, name, timeoutMs = 30_000) {
+async function waitForHealth(url, child, name, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);

@@ -20,6 +20,19 @@ const BOOTSTRAP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterE
 
 const INFO = 30;
 
+/** Errors as plain objects (type, message, stack, cause) before redaction, which sees only enumerable fields. */
+function withSerializedErrors(object: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) out[key] = value instanceof Error ? pino.stdSerializers.err(value) : value;
+  return out;
+}
+
+function errorOf(value: unknown): Error | undefined {
+  if (value instanceof Error) return value;
+  const nested = typeof value === 'object' && value !== null ? (value as { err?: unknown }).err : undefined;
+  return nested instanceof Error ? nested : undefined;
+}
+
 function isBootstrapChatter(args: unknown[]): boolean {
   const first = args[0];
   return typeof first === 'object' && first !== null && BOOTSTRAP_CONTEXTS.has(String((first as { context?: unknown }).context));
@@ -38,7 +51,7 @@ export function createAppLogger(options: AppLoggerOptions): Logger {
     messageKey: 'msg',
     formatters: {
       level: (label) => ({ level: label }),
-      log: (object) => redactForAudit(object),
+      log: (object) => redactForAudit(withSerializedErrors(object)),
       bindings: (bindings) => redactForAudit(bindings),
     },
     hooks: {
@@ -49,6 +62,9 @@ export function createAppLogger(options: AppLoggerOptions): Logger {
         }
         // Messages and their interpolation values: free text, scanned for tokens and numbers.
         const redacted = args.map((arg) => (typeof arg === 'string' ? redactForAudit(arg) : arg));
+        // Without a message pino takes the error's own, past every formatter: give it the masked one.
+        const error = errorOf(args[0]);
+        if (error && redacted.length === 1) redacted.push(redactForAudit(error.message));
         method.apply(this, redacted as Parameters<typeof method>);
       },
     },
