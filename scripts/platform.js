@@ -152,18 +152,21 @@ export async function ensureSandbox(env) {
 
 async function waitForHealth(url, child, name, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
     try {
       // /health/ready: 200 once the app's database, Redis and migrations are all there (503 before).
-      const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
       if (response.status === 200) return;
-    } catch {
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
       // not listening yet
+      last = error instanceof Error ? error.message : String(error);
     }
     await new Promise((r) => setTimeout(r, 150));
   }
-  throw new Error(`${name} did not answer at ${url} within ${timeoutMs / 1000} s`);
+  throw new Error(`${name} did not answer 200 at ${url} within ${timeoutMs / 1000} s (last: ${last})`);
 }
 
 /** The environment the three apps share, with every URL derived from the ports. */

@@ -1,6 +1,11 @@
+import { createRequire } from 'node:module';
+
 import { redactForAudit } from '@consentry/redaction';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+// Loaded only for LOG_FORMAT=pretty: production processes never pay for it.
+const requirePretty = () => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 export type LogFormat = 'json' | 'pretty';
 export type LogLevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -72,7 +77,7 @@ export function createAppLogger(options: AppLoggerOptions): Logger {
   // Synchronous writes: a line logged just before process.exit is not lost.
   const destination =
     options.format === 'pretty'
-      ? pretty({
+      ? requirePretty()({
           destination: options.destination ?? 1,
           sync: true,
           colorize: options.destination === undefined && Boolean(process.stdout.isTTY),
