@@ -51,7 +51,8 @@ export function operationsAnswerer(endpoints: OperationsEndpoints): (path: strin
 
 /**
  * Serves the operations paths from a Fastify app (the client address is Fastify's `request.ip`, which
- * follows X-Forwarded-For only through the proxies TRUST_PROXY names), and labels every request the app
+ * follows X-Forwarded-For only through the proxies TRUST_PROXY names; a refused /metrics is answered as
+ * an unknown path), and labels every request the app
  * routes with its route pattern for the request metrics and log lines.
  */
 export function registerOperationsRoutes(fastify: FastifyInstance, endpoints: OperationsEndpoints): void {
@@ -62,6 +63,8 @@ export function registerOperationsRoutes(fastify: FastifyInstance, endpoints: Op
   for (const path of [HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH]) {
     fastify.get(path, async (request, reply) => {
       const result = (await answer(path, request.ip))!;
+      // A refused scrape gets the app's own 404, the answer to any path it does not serve.
+      if (result.status === 404) return reply.callNotFound();
       return reply.code(result.status).header('content-type', result.contentType).header('cache-control', 'no-store').send(result.body);
     });
   }

@@ -45,8 +45,9 @@ export async function startAttackPlatform(label: string, options: { transactions
     secretsKey: SECRETS_KEY,
     transactionsPerAccount: options.transactionsPerAccount ?? 8,
     seed: 11,
-    // Everything the apps log, as production writes it, so the log scan has every line to search.
-    env: { LOG_LEVEL: 'debug', LOG_FORMAT: 'json', ...options.env },
+    // Everything the apps log, as production writes it, so the log scan has every line to search; the
+    // attacker is not on the scrapers' network (documentation range), as in production.
+    env: { LOG_LEVEL: 'debug', LOG_FORMAT: 'json', METRICS_ALLOWED_CIDRS: '192.0.2.0/24', ...options.env },
   });
   try {
     const tppBCredentials = await createSandboxTppKeys(`attack-tpp-b-${label}`, 'Attack TPP B', 'https://tpp-b.localhost/callback');
