@@ -58,12 +58,29 @@ describe('createAppLogger', () => {
 
   it('logs Nest errors with their context and stack, masked', () => {
     const { logger, lines } = capture();
-    createNestLogger(logger).error(`introspection failed for ${JWT}`, 'Error: boom\n    at x', 'AccessTokenVerifier');
-    const entry = JSON.parse(lines[0]!) as { level: string; context: string; err: { message: string; stack: string } };
-    expect(entry.level).toBe('error');
-    expect(entry.context).toBe('AccessTokenVerifier');
-    expect(entry.err.message).toBe('introspection failed for [REDACTED]');
+    createNestLogger(logger).error(`introspection failed for ${JWT}`, `Error: bad token ${JWT}\n    at verify (verifier.js:1:2)`, 'AccessTokenVerifier');
+    expect(JSON.parse(lines[0]!)).toEqual(expect.objectContaining({
+      level: 'error',
+      context: 'AccessTokenVerifier',
+      msg: 'introspection failed for [REDACTED]',
+      stack: 'Error: bad token [REDACTED]\n    at verify (verifier.js:1:2)',
+    }));
     expect(lines[0]).not.toContain(JWT);
+  });
+
+  it('masks the message pino takes from an error logged on its own', () => {
+    const { logger, lines } = capture();
+    logger.error(new Error(`refused ${JWT}`));
+    const entry = JSON.parse(lines[0]!) as { msg: string; err: { message: string; type: string } };
+    expect(entry.msg).toBe('refused [REDACTED]');
+    expect(entry.err).toMatchObject({ type: 'Error', message: 'refused [REDACTED]' });
+    expect(lines[0]).not.toContain(JWT);
+  });
+
+  it("puts the fields of a Nest call's object on the line, masked", () => {
+    const { logger, lines } = capture();
+    createNestLogger(logger).error('chain batch failed', { jobId: '42', error: `token ${JWT} expired`, retried: true }, 'AuditProcessor');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', context: 'AuditProcessor', msg: 'chain batch failed', jobId: '42', error: 'token [REDACTED] expired', retried: true });
   });
 
   it('writes a readable line, masked the same way, when LOG_FORMAT is pretty', () => {

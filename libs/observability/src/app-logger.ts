@@ -54,6 +54,8 @@ export function createAppLogger(options: AppLoggerOptions): Logger {
     base: { app: options.app },
     timestamp: pino.stdTimeFunctions.isoTime,
     messageKey: 'msg',
+    // Errors are serialized before redaction (formatters.log); pino's own err serializer would redo it.
+    serializers: { err: (value: unknown) => value },
     formatters: {
       level: (label) => ({ level: label }),
       log: (object) => redactForAudit(withSerializedErrors(object)),

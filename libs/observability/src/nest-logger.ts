@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { Logger, PinoLogger } from 'nestjs-pino';
+import { NativeLogger, PinoLogger } from 'nestjs-pino';
 import type { Logger as Pino } from 'pino';
 
 /**
@@ -16,7 +16,11 @@ class AppPinoLogger extends PinoLogger {
   }
 }
 
-/** Nest's logger for an app, writing through nestjs-pino to the app's root logger (`createAppLogger`). */
+/**
+ * Nest's logger for an app, writing through nestjs-pino to the app's root logger (`createAppLogger`).
+ * It takes Nest's ConsoleLogger calls as they are written: `logger.error('chain batch failed', { jobId })`
+ * puts `jobId` on the line, a stack trace goes to `err`.
+ */
 export function createNestLogger(root: Pino): LoggerService {
-  return new Logger(new AppPinoLogger(root), {});
+  return new NativeLogger(new AppPinoLogger(root), { nativeLogger: { structuredParams: true, flattenParams: true } });
 }
