@@ -87,9 +87,9 @@ describe('PCI DSS 10.2 and 3.3 the log output of a whole journey', () => {
     });
   });
 
-  it("names the TPP and the consent on the auth server's token and authorization lines", () => {
+  it("names the TPP and the consent on the auth server's PAR, authorization, sign-in and token lines", () => {
     const auth = parseLines(platform.output).flatMap(({ source, entry }) => (source === 'auth-server' && entry ? [entry] : []));
-    for (const route of ['oidc:pushed_authorization_request', 'oidc:authorization', 'oidc:token']) {
+    for (const route of ['oidc:pushed_authorization_request', 'oidc:authorization', '/interaction/:uid', '/interaction/:uid/login', 'oidc:token']) {
       const withConsent = auth.filter((entry) => entry.route === route && entry.consentId === consent.consentId);
       expect(withConsent.length, route).toBeGreaterThan(0);
       for (const entry of withConsent) {
