@@ -12,9 +12,9 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const EMBEDDED_POSTGRES_FILE = '.data/embedded-postgres.json';
 
 const APPS = [
-  { name: 'api', main: 'apps/api/dist/main.js', portVar: 'API_PORT', health: (env) => `${env.API_URL}/health` },
-  { name: 'auth-server', main: 'apps/auth-server/dist/main.js', portVar: 'AUTH_SERVER_PORT', health: (env) => `${env.AUTH_SERVER_URL}/.well-known/openid-configuration` },
-  { name: 'worker', main: 'apps/worker/dist/main.js', portVar: 'WORKER_PORT', health: (env) => `http://localhost:${env.WORKER_PORT}/health` },
+  { name: 'api', main: 'apps/api/dist/main.js', portVar: 'API_PORT', health: (env) => `http://localhost:${env.API_PORT}/health/ready` },
+  { name: 'auth-server', main: 'apps/auth-server/dist/main.js', portVar: 'AUTH_SERVER_PORT', health: (env) => `http://localhost:${env.AUTH_SERVER_PORT}/health/ready` },
+  { name: 'worker', main: 'apps/worker/dist/main.js', portVar: 'WORKER_PORT', health: (env) => `http://localhost:${env.WORKER_PORT}/health/ready` },
 ];
 
 export function freePort() {
@@ -150,19 +150,23 @@ export async function ensureSandbox(env) {
   }
 }
 
-async function waitForHealth(url, child, name, timeoutMs = 30_000) {
+async function waitForHealth(url, child, name, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (response.status < 500) return;
-    } catch {
+      // /health/ready: 200 once the app's database, Redis and migrations are all there (503 before).
+      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (response.status === 200) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
       // not listening yet
+      last = error instanceof Error ? error.message : String(error);
     }
     await new Promise((r) => setTimeout(r, 150));
   }
-  throw new Error(`${name} did not answer at ${url} within ${timeoutMs / 1000} s`);
+  throw new Error(`${name} did not answer 200 at ${url} within ${timeoutMs / 1000} s (last: ${last})`);
 }
 
 /** The environment the three apps share, with every URL derived from the ports. */

@@ -6,6 +6,8 @@ import { ensureRedis, ensureSandbox, migrate, platformEnv, startApps, startEmbed
 const log = (line) => process.stdout.write(`${line}\n`);
 const env = platformEnv({ ...process.env });
 env.CONSENTRY_DATA_DIR ??= '.data';
+// For a person at a terminal: readable lines (set LOG_FORMAT=json to see what production writes).
+env.LOG_FORMAT ??= 'pretty';
 const stops = [];
 
 async function shutdown(code) {
@@ -43,7 +45,7 @@ async function main() {
   log('Consentry is running');
   log(`  API (UK Open Banking v4.0)  ${env.API_URL}/open-banking/v4.0/aisp`);
   log(`  Authorization server        ${env.AUTH_SERVER_URL}/.well-known/openid-configuration`);
-  log(`  Worker health               http://localhost:${env.WORKER_PORT}/health`);
+  log(`  Health and metrics          /health/ready and /metrics on each app's port (worker: http://localhost:${env.WORKER_PORT})`);
   if (sandbox) {
     const { psus, tpp, admin } = sandbox.credentials;
     log('');

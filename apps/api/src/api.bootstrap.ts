@@ -4,12 +4,13 @@ import type { BankConnector } from '@consentry/banking';
 import { type ApiConfig, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
 import { capPasswordHashing, EnvironmentKeyManagement } from '@consentry/identity';
+import { AppMetrics, checkReadiness, createAppLogger, createNestLogger, observeHttpServer, registerOperationsRoutes } from '@consentry/observability';
 import { createValidationPipe } from '@consentry/validation';
 import fastifyCookie from '@fastify/cookie';
-import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 
 import { AppModule } from './app.module.js';
 import { httpBankConnectorsFromEnv } from './bank-connectors.js';
@@ -20,6 +21,7 @@ import { registerInteractionIdHook } from './http/interaction-id.hook.js';
 import { answerRouterError } from './http/router-error.js';
 import { registerJsonDepthHook } from './http/json-depth.hook.js';
 import { PublicUrl } from './http/public-url.js';
+import { registerRequestLogContextHook } from './http/request-log-context.hook.js';
 import { registerResponseSecurityHook } from './http/response-security.hook.js';
 import { RouteRegistry } from './http/route-registry.js';
 import { TransportExceptionFilter } from './http/transport-exception.filter.js';
@@ -33,17 +35,10 @@ export interface RunningApi {
   port: number;
   /** The public base URL: token audience, DPoP htu and Links base. */
   publicUrl: string;
+  /** The app's root logger (JSON or pretty lines on stdout, as LOG_FORMAT says). */
+  logger: Logger;
   close(): Promise<void>;
 }
-
-const LEVELS: Record<ApiConfig['logLevel'], LogLevel[] | false> = {
-  silent: false,
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
 
 export interface StartApiOptions {
   /** Bank connectors besides the built-in ledger; by default those named in HTTP_BANK_CONNECTORS. */
@@ -88,14 +83,24 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
     // the OB error shape, never Fastify's default body, which quotes the path.
     frameworkErrors: answerRouterError,
   });
+  const logger = createAppLogger({ app: 'api', level: config.logLevel, format: config.logFormat });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors, limitClock }), adapter, {
-    logger: LEVELS[config.logLevel],
+    logger: createNestLogger(logger),
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  const metrics = new AppMetrics();
+  metrics.watchDatabasePool(dataSource);
+  observeHttpServer(fastify.server, { logger, metrics });
   const routes = new RouteRegistry();
   // Before init: the registry must see every route Nest registers.
   routes.attach(fastify);
+  registerOperationsRoutes(fastify, {
+    metrics,
+    readiness: () => checkReadiness(dataSource, redis),
+    metricsAllowedCidrs: config.metricsAllowedCidrs,
+  });
+  registerRequestLogContextHook(fastify);
   registerInteractionIdHook(fastify);
   // First after the interaction id: an outsider's admin request is refused before any other check
   // can answer differently for paths that exist.
@@ -129,6 +134,7 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
     url,
     port,
     publicUrl: publicUrl.value,
+    logger,
     async close() {
       await app.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -1,13 +1,15 @@
 import 'reflect-metadata';
 
 import { loadApiConfig, runOrExit } from '@consentry/config';
+import { routeConsoleTo } from '@consentry/observability';
 
 import { startApi } from './api.bootstrap.js';
 
 await runOrExit('api', async () => {
   const config = loadApiConfig();
   const api = await startApi(config);
-  process.stdout.write(`api: listening on ${api.url} (public URL ${api.publicUrl}, ${config.mode} mode)\n`);
+  routeConsoleTo(api.logger);
+  api.logger.info(`listening on ${api.url} (public URL ${api.publicUrl}, ${config.mode} mode)`);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

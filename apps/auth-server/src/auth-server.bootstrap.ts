@@ -6,18 +6,20 @@ import { AddressInfo } from 'node:net';
 import { AuthServerConfig, clientAddress, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
 import { capPasswordHashing } from '@consentry/identity';
+import { AppMetrics, checkReadiness, createAppLogger, createNestLogger, observeHttpServer, registerOperationsRoutes } from '@consentry/observability';
 import helmet from '@fastify/helmet';
-import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import { JWKS } from 'oidc-provider';
+import type { Logger } from 'pino';
 
 import { AuthServerModule } from './auth-server.module.js';
 import { FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf } from './fapi-interaction-id.js';
 import { OidcProviderRef } from './provider/oidc-provider.ref.js';
 import { EndpointRateLimit } from './provider/endpoint-rate-limit.js';
 import { createProvider } from './provider/provider.factory.js';
+import { observeProvider } from './provider/provider-observability.js';
 import { RedisReplayMarkers } from './provider/replay-markers.js';
 import { RevokedAccessTokens } from './provider/revoked-access-tokens.js';
 import { loadServerSecrets } from './provider/server-secrets.js';
@@ -30,21 +32,14 @@ export interface RunningAuthServer {
   /** Base URL and issuer identifier, e.g. http://localhost:3001 (with the bound port when started on port 0). */
   url: string;
   port: number;
+  /** The app's root logger (JSON or pretty lines on stdout, as LOG_FORMAT says). */
+  logger: Logger;
   /** Stops accepting requests, then closes the database pool and Redis. */
   close(): Promise<void>;
 }
 
-/** Paths Nest serves; everything else belongs to oidc-provider. */
-const NEST_PATH = /^\/(interaction\/|assets\/|(health|register)(\/|$|\?))/;
-
-const LOG_LEVELS: Record<AuthServerConfig['logLevel'], LogLevel[] | false> = {
-  silent: false,
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
+/** Paths Nest (or Fastify itself) serves; everything else belongs to oidc-provider. */
+const NEST_PATH = /^\/(interaction\/|assets\/|(health|register|metrics)(\/|$|\?))/;
 
 /**
  * oidc-provider is a Koa app with its own idea of X-Forwarded-* (`proxy` on or off, whoever the peer is).
@@ -106,12 +101,27 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
     // request.ip (and the provider's ctx.ip) follow X-Forwarded-* only through the proxies TRUST_PROXY names.
     const trustedProxy = trustedProxyPredicate(config.trustProxy);
     const replayMarkers = new RedisReplayMarkers(redis, config.redisPrefix);
+    const logger = createAppLogger({ app: 'auth-server', level: config.logLevel, format: config.logFormat });
     const app = await NestFactory.create<NestFastifyApplication>(
       AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey, trustedDirectory, replayMarkers }),
       new FastifyAdapter({ trustProxy: trustedProxy ?? false, bodyLimit: 64 * 1024 }),
-      { logger: LOG_LEVELS[config.logLevel], abortOnError: false },
+      { logger: createNestLogger(logger), abortOnError: false },
     );
     const fastify = app.getHttpAdapter().getInstance();
+    const metrics = new AppMetrics();
+    metrics.watchDatabasePool(dataSource);
+    // Before the provider is mounted: its requests never reach Fastify's routing or hooks.
+    observeHttpServer(fastify.server, { logger, metrics });
+    const readyRedis = redis;
+    registerOperationsRoutes(fastify, {
+      metrics,
+      // Not ready until the provider is mounted (it answers 503 "starting up" until then).
+      readiness: async () => {
+        const readiness = await checkReadiness(dataSource, readyRedis);
+        return providerRef.ready ? readiness : { ...readiness, status: 'unavailable' };
+      },
+      metricsAllowedCidrs: config.metricsAllowedCidrs,
+    });
     addRegistrationRequestParser(fastify);
     fastify.addHook('onRequest', async (request, reply) => {
       // On the raw response, so it is also sent when a reply is handed to oidc-provider.
@@ -175,11 +185,13 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
       apiClient: apiClientJwks ? { clientId: config.apiClientId, jwks: apiClientJwks as JWKS } : undefined,
     });
     rateLimit.watch(provider);
+    observeProvider(provider, metrics);
     providerRef.set(provider);
 
     return {
       url: issuer,
       port,
+      logger,
       async close() {
         await app.close();
         await release();

@@ -1,4 +1,5 @@
 import { loadWorkerConfig, runOrExit } from '@consentry/config';
+import { routeConsoleTo } from '@consentry/observability';
 
 import { startWorker } from './worker.bootstrap.js';
 
@@ -8,6 +9,7 @@ const SHUTDOWN_DEADLINE_MS = 20_000;
 async function bootstrap(): Promise<void> {
   const config = loadWorkerConfig();
   const worker = await startWorker(config);
+  routeConsoleTo(worker.logger);
 
   const shutdown = (signal: NodeJS.Signals) => {
     process.stderr.write(`worker: ${signal} received, shutting down\n`);

@@ -1,6 +1,8 @@
 import type { WorkerConfig } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
-import { ConsoleLogger, INestApplicationContext, Logger, LogLevel } from '@nestjs/common';
+import { createAppLogger, createNestLogger } from '@consentry/observability';
+import { INestApplicationContext, Logger } from '@nestjs/common';
+import type { Logger as Pino } from 'pino';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 
@@ -18,22 +20,10 @@ import { WorkerModule } from './worker.module.js';
 export interface RunningWorker {
   /** The port /health and /metrics are served on (the bound one when the config asked for 0). */
   port: number;
+  /** The worker's root logger (JSON or pretty lines on stdout, as LOG_FORMAT says). */
+  logger: Pino;
   /** Stops relaying, lets the batch in progress commit, then closes the HTTP server and connections. */
   close(): Promise<void>;
-}
-
-const NEST_LEVELS: Record<WorkerConfig['logLevel'], LogLevel[]> = {
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-  silent: [],
-};
-
-function createLogger(config: WorkerConfig): ConsoleLogger {
-  // JSON lines in production for the log pipeline; readable lines in the sandbox.
-  return new ConsoleLogger({ json: config.mode === 'production', logLevels: NEST_LEVELS[config.logLevel] });
 }
 
 async function closeQuietly(close: () => Promise<unknown>): Promise<void> {
@@ -78,9 +68,13 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
       commandTimeout: 5_000,
       maxRetriesPerRequest: 1,
     });
+    const rootLogger = createAppLogger({ app: 'worker', level: config.logLevel, format: config.logFormat });
     app = await NestFactory.createApplicationContext(
       WorkerModule.register(config, { dataSource, consumerRedis, producerRedis }),
-      { logger: config.logLevel === 'silent' ? false : createLogger(config), abortOnError: false },
+      {
+        logger: createNestLogger(rootLogger),
+        abortOnError: false,
+      },
     );
     const logger = new Logger('Worker');
     const redisWarning = await checkRedisPersistence(producerRedis);
@@ -94,11 +88,12 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     app.get(AuditOutboxRelay).start();
     app.get(AuditOutboxSweeper).start();
     const port = await app.get(HealthHttpServer).listen(config.port);
-    logger.log(`worker started: /health and /metrics on port ${port}, queue prefix "${config.redisPrefix}"`);
+    logger.log(`worker started: /health/live, /health/ready and /metrics on port ${port}, queue prefix "${config.redisPrefix}"`);
 
     let closing: Promise<void> | undefined;
     return {
       port,
+      logger: rootLogger,
       close: () => (closing ??= closeAll()),
     };
   } catch (error) {

@@ -1,5 +1,6 @@
 import type { WorkerConfig } from '@consentry/config';
 import { DataSource } from '@consentry/database';
+import { AppMetrics } from '@consentry/observability';
 import { DynamicModule, Module } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
@@ -12,6 +13,7 @@ import { ConsentExpiryProcessor } from './expiry/consent-expiry.processor.js';
 import { ConsentExpiryScheduler } from './expiry/consent-expiry.scheduler.js';
 import { HealthHttpServer } from './health/health-http.server.js';
 import { WorkerHealthService } from './health/worker-health.service.js';
+import { QueueMetrics } from './health/queue.metrics.js';
 import { WorkerMetrics } from './health/worker.metrics.js';
 import { AuditRetentionProcessor } from './retention/audit-retention.processor.js';
 import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CONFIG } from './worker.tokens.js';
@@ -34,6 +36,15 @@ export class WorkerModule {
         { provide: CONSUMER_REDIS, useValue: connections.consumerRedis },
         { provide: PRODUCER_REDIS, useValue: connections.producerRedis },
         WorkerMetrics,
+        {
+          provide: AppMetrics,
+          useFactory: () => {
+            const metrics = new AppMetrics();
+            metrics.watchDatabasePool(connections.dataSource);
+            return metrics;
+          },
+        },
+        QueueMetrics,
         WorkerHealthService,
         HealthHttpServer,
         AuditChainWriter,

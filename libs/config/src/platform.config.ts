@@ -1,5 +1,5 @@
 import { EnvReader } from './env-reader.js';
-import { parseTrustProxy, TrustProxy } from './network-trust.js';
+import { parseAddressRanges, parseTrustProxy, TrustProxy } from './network-trust.js';
 import { readSecretsKeys, SecretsKey } from './secrets-keys.js';
 
 /** `sandbox` seeds demo data and prints credentials; `production` refuses both and requires real secrets. */
@@ -24,6 +24,10 @@ export interface PlatformConfig {
   authServerUrl: string;
   workerHealthUrl: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** `json`: one JSON object a line, for a log pipeline (the default); `pretty`: readable lines for people. */
+  logFormat: 'json' | 'pretty';
+  /** Client addresses (CIDR ranges) each app's `/metrics` answers; others get 404. Loopback by default. */
+  metricsAllowedCidrs: string[];
   /** PSD2 RTS Art. 4(3)(b): consecutive failed logins (at most 5) before a PSU or admin is locked. */
   loginMaxFailures: number;
   /** How long a lockout lasts, in seconds (PCI DSS 8.3.4: at least 30 minutes). */
@@ -39,6 +43,9 @@ export interface PlatformConfig {
    */
   passwordHashConcurrency: number;
 }
+
+// Metrics describe the platform's traffic: only the host itself, unless METRICS_ALLOWED_CIDRS names the scrapers.
+const LOOPBACK_CIDRS = '127.0.0.0/8,::1/128';
 
 export function loadPlatformConfig(env: Record<string, string | undefined> = process.env): PlatformConfig {
   const read = new EnvReader(env);
@@ -59,6 +66,8 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
     authServerUrl: read.url('AUTH_SERVER_URL', `http://localhost:${authPort}`),
     workerHealthUrl: `http://localhost:${workerPort}/health`,
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const, 'info'),
+    logFormat: read.oneOf('LOG_FORMAT', ['json', 'pretty'] as const, 'json'),
+    metricsAllowedCidrs: parseAddressRanges('METRICS_ALLOWED_CIDRS', read.raw('METRICS_ALLOWED_CIDRS') ?? LOOPBACK_CIDRS).cidrs,
     loginMaxFailures: read.integer('LOGIN_MAX_FAILURES', 5, { min: 1, max: 5 }),
     // PCI DSS 8.3.4: a lockout lasts at least 30 minutes.
     loginLockoutSeconds: read.integer('LOGIN_LOCKOUT_SECONDS', 30 * 60, { min: 30 * 60, max: 7 * 86_400 }),

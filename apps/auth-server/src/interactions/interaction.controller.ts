@@ -7,6 +7,7 @@ import {
   RejectAccountAccessConsent,
 } from '@consentry/consents';
 import { CredentialAuthenticator } from '@consentry/identity';
+import { annotateRequest } from '@consentry/observability';
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { Grant, Interaction, InteractionResults } from 'oidc-provider';
@@ -14,7 +15,7 @@ import { Grant, Interaction, InteractionResults } from 'oidc-provider';
 import { FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf } from '../fapi-interaction-id.js';
 import { SCA_ACR } from '../provider/configuration.js';
 import { OidcProviderRef } from '../provider/oidc-provider.ref.js';
-import { OPENBANKING_INTENT_ID } from '../provider/openbanking-intent.js';
+import { OPENBANKING_INTENT_ID, requestedIntentId } from '../provider/openbanking-intent.js';
 import { AuthorizationRefusedException, ConsentRequest, ConsentRequestService } from './consent-request.service.js';
 import { InteractionActivity } from './interaction-activity.js';
 import { InteractionCsrf } from './interaction-csrf.js';
@@ -243,6 +244,8 @@ export class InteractionController {
     }
     // The cookie names the interaction; a URL of another interaction is a confused or forged link.
     if (details.uid !== uid) throw new InteractionException(InteractionExceptionCode.SessionNotFound, 'interaction mismatch');
+    // The request line names the TPP and the consent the PSU is deciding on.
+    annotateRequest(req.raw, { clientId: String(details.params.client_id ?? ''), consentId: intentIdOf(details) });
     return details;
   }
 
@@ -356,5 +359,14 @@ export class InteractionController {
     reply.hijack();
     reply.raw.setHeader('cache-control', 'no-store');
     await this.oidc.provider.interactionFinished(req.raw, reply.raw, result, { mergeWithLastSubmission });
+  }
+}
+
+/** The consent an interaction is for; undefined when its claims name none (the provider refused them already). */
+function intentIdOf(details: Interaction): string | undefined {
+  try {
+    return requestedIntentId(details.params.claims as string | undefined);
+  } catch {
+    return undefined;
   }
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
+import { PAN_SCHEME, panContext } from '@consentry/banking';
+import { EnvironmentKeyManagement } from '@consentry/identity';
 import { createSandboxTppKeys, registerTpp, SandboxPsuCredentials, SandboxTppCredentials } from '@consentry/sandbox';
 import { TestDatabase } from '@consentry/testing';
 import { calculateJwkThumbprint, CryptoKey, exportJWK, generateKeyPair, importJWK, JWK, SignJWT } from 'jose';
@@ -17,20 +19,35 @@ import { startTestPlatform, TestPlatform } from '../../../platform-e2e/e2e/suppo
 export interface AttackPlatform extends TestPlatform {
   tppB: TppClient;
   tppBCredentials: SandboxTppCredentials;
-  /** Every secret the run created or was handed (passwords, seeds, private keys, tokens): the log scan looks for each. */
+  /**
+   * Every secret the run created or was handed (passwords, TOTP seeds, private keys' `d`, issued tokens,
+   * full account and card numbers): the log scan looks for each.
+   */
   secrets: Set<string>;
 }
 
 export const AISP = '/open-banking/v4.0/aisp';
 export const ALL_READ_PERMISSIONS = ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'];
 
+const SECRETS_KEY = Buffer.alloc(32, 0x61);
+
+/** The full number of every account in the ledger (card numbers decrypted): a log line may show only their last four. */
+async function fullAccountNumbers(platform: TestPlatform): Promise<string[]> {
+  const keys = new EnvironmentKeyManagement(SECRETS_KEY);
+  const rows: Array<{ account_id: string; scheme_name: string; identification: string }> = await platform.db.dataSource.query(
+    'SELECT account_id, scheme_name, identification FROM account',
+  );
+  return rows.map((row) => (row.scheme_name === PAN_SCHEME ? keys.decrypt(row.identification, panContext(row.account_id)) : row.identification));
+}
+
 export async function startAttackPlatform(label: string, options: { transactionsPerAccount?: number; env?: Record<string, string> } = {}): Promise<AttackPlatform> {
   const platform = await startTestPlatform(`attack_${label}`, {
-    secretsKey: Buffer.alloc(32, 0x61),
+    secretsKey: SECRETS_KEY,
     transactionsPerAccount: options.transactionsPerAccount ?? 8,
     seed: 11,
-    // Everything the apps log, so the log scan has every line to search.
-    env: { LOG_LEVEL: 'debug', ...options.env },
+    // Everything the apps log, as production writes it, so the log scan has every line to search; the
+    // attacker is not on the scrapers' network (documentation range), as in production.
+    env: { LOG_LEVEL: 'debug', LOG_FORMAT: 'json', METRICS_ALLOWED_CIDRS: '192.0.2.0/24', ...options.env },
   });
   try {
     const tppBCredentials = await createSandboxTppKeys(`attack-tpp-b-${label}`, 'Attack TPP B', 'https://tpp-b.localhost/callback');
@@ -42,6 +59,7 @@ export async function startAttackPlatform(label: string, options: { transactions
     for (const creds of [platform.sandbox.tpp, tppBCredentials]) {
       for (const key of creds.jwks.keys) if (typeof key.d === 'string') secrets.add(key.d);
     }
+    for (const number of await fullAccountNumbers(platform)) secrets.add(number);
     return { ...platform, tppB, tppBCredentials, secrets };
   } catch (error) {
     await platform.stop();

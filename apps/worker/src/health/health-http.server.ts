@@ -1,23 +1,50 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
-import { StartupError } from '@consentry/config';
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { clientAddress, StartupError, trustedProxyPredicate, type WorkerConfig } from '@consentry/config';
+import { DataSource } from '@consentry/database';
+import { AppMetrics, checkReadiness, HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH, operationsAnswerer, OperationsAnswer } from '@consentry/observability';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Redis } from 'ioredis';
 
+import { PRODUCER_REDIS, WORKER_CONFIG } from '../worker.tokens.js';
 import { WorkerHealthService } from './worker-health.service.js';
 
-const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+// The status summary kept from before /health/live and /health/ready (scripts and monitors poll it).
+const HEALTH_PATH = '/health';
+const PATHS = new Set([HEALTH_PATH, HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH]);
 
 /**
- * The worker's only HTTP surface: `GET /health` and `GET /metrics`. A bare node:http server, because two
- * read-only routes do not need a web framework in a process whose job is the queue.
+ * The worker's only HTTP surface: `GET /health/live`, `/health/ready`, `/health` and `/metrics`. A bare
+ * node:http server, because a few read-only routes do not need a web framework in a process whose job
+ * is the queue.
  */
 @Injectable()
 export class HealthHttpServer implements OnModuleDestroy {
   private readonly logger = new Logger(HealthHttpServer.name);
   private readonly server: Server;
+  private readonly answer: (path: string, clientAddress: string) => Promise<OperationsAnswer | undefined>;
+  private readonly trustedProxy: ((address: string, hop: number) => boolean) | undefined;
 
-  constructor(private readonly health: WorkerHealthService) {
+  constructor(
+    private readonly health: WorkerHealthService,
+    @Inject(WORKER_CONFIG) config: WorkerConfig,
+    dataSource: DataSource,
+    @Inject(PRODUCER_REDIS) redis: Redis,
+    metrics: AppMetrics,
+  ) {
+    this.trustedProxy = trustedProxyPredicate(config.trustProxy);
+    this.answer = operationsAnswerer({
+      // The worker's own counters, then the shared registry's (queues, pool, process).
+      metrics: {
+        render: async () => {
+          const [own, shared] = await Promise.all([this.health.metricsText(), metrics.render()]);
+          return { contentType: shared.contentType, body: `${own}${shared.body}` };
+        },
+      },
+      readiness: () => checkReadiness(dataSource, redis),
+      metricsAllowedCidrs: config.metricsAllowedCidrs,
+    });
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         this.logger.error(`${request.method} ${request.url} failed: ${(error as Error).message}`);
@@ -61,7 +88,7 @@ export class HealthHttpServer implements OnModuleDestroy {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://worker').pathname;
-    if (path !== '/health' && path !== '/metrics') {
+    if (!PATHS.has(path)) {
       this.send(response, 404, 'application/json', JSON.stringify({ error: 'not_found' }));
       return;
     }
@@ -70,13 +97,15 @@ export class HealthHttpServer implements OnModuleDestroy {
       this.send(response, 405, 'application/json', JSON.stringify({ error: 'method_not_allowed' }));
       return;
     }
-    if (path === '/health') {
+    if (path === HEALTH_PATH) {
       const health = await this.health.check();
       // 503 while degraded, so a readiness probe or monitor notices without parsing the body.
       this.send(response, health.status === 'ok' ? 200 : 503, 'application/json', JSON.stringify(health));
       return;
     }
-    this.send(response, 200, PROMETHEUS_CONTENT_TYPE, await this.health.metricsText());
+    const client = clientAddress(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for'], this.trustedProxy);
+    const answer = (await this.answer(path, client))!;
+    this.send(response, answer.status, answer.contentType, answer.body);
   }
 
   private send(response: ServerResponse, status: number, contentType: string, body: string): void {

@@ -1,0 +1,92 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { freePort, ROOT } from '../../../../scripts/platform.js';
+
+const LAST_LINE = 'Walk a consent journey against it: npm run demo';
+
+/** Runs `node scripts/start.js` (what `npm start` runs after the build) and collects its lines until it has started. */
+function startPlatform(env: Record<string, string | undefined>): { child: ChildProcess; started: Promise<string[]> } {
+  const child = spawn(process.execPath, [join(ROOT, 'scripts/start.js')], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const started = new Promise<string[]>((resolve, reject) => {
+    let pending = '';
+    const onData = (chunk: Buffer) => {
+      pending += chunk.toString();
+      const complete = pending.split('\n');
+      pending = complete.pop()!;
+      lines.push(...complete);
+      if (complete.includes(LAST_LINE)) resolve(lines);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`npm start ended (${code}) before it started:\n${lines.join('\n')}${pending}`)));
+  });
+  return { child, started };
+}
+
+/** `npm start` for a newcomer: what they need (URLs, credentials) comes first, not the framework's chatter. */
+describe('npm start output', () => {
+  let db: TestDatabase;
+  let redis: TestRedis;
+  let dataDir: string;
+  let child: ChildProcess | undefined;
+  let lines: string[];
+  let ports: number[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('start_output');
+    redis = createTestRedis('start_output');
+    dataDir = await mkdtemp(join(tmpdir(), 'consentry-start-output-'));
+    ports = [await freePort(), await freePort(), await freePort()];
+    const started = startPlatform({
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: redis.prefix,
+      CONSENTRY_DATA_DIR: dataDir,
+      API_PORT: String(ports[0]),
+      AUTH_SERVER_PORT: String(ports[1]),
+      WORKER_PORT: String(ports[2]),
+    });
+    child = started.child;
+    lines = await started.started;
+  });
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await redis?.cleanup();
+    await db?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints the URLs and every sandbox credential within its first 30 lines', () => {
+    const first = lines.slice(0, 30);
+    expect(first).toContain('Consentry is running');
+    expect(first).toContain(`  API (UK Open Banking v4.0)  http://localhost:${ports[0]}/open-banking/v4.0/aisp`);
+    expect(first).toContain(`  Authorization server        http://localhost:${ports[1]}/.well-known/openid-configuration`);
+    for (const name of ['alice', 'bob', 'carol']) {
+      expect(first.some((line) => new RegExp(`^  PSU ${name} +password \\S+  TOTP secret [A-Z2-7]+  \\(\\d accounts\\)$`).test(line)), name).toBe(true);
+    }
+    expect(first.some((line) => /^ {2}Admin admin {2}password \S+ {2}TOTP secret [A-Z2-7]+$/.test(line))).toBe(true);
+    expect(first).toContain(`  TPP client_id sandbox-tpp  private key in ${dataDir}/sandbox/tpp.json`);
+    expect(first).toContain(LAST_LINE);
+  });
+
+  it("writes the apps' lines readable (pretty), without Nest's route mappings", () => {
+    const appLines = lines.filter((line) => /^\[(api|auth-server|worker)\] /.test(line));
+    expect(appLines.length).toBeGreaterThan(0);
+    for (const line of appLines) expect(line).toMatch(/^\[(api|auth-server|worker)\] \[\d\d:\d\d:\d\d\] (INFO|WARN|ERROR): /);
+    expect(lines.filter((line) => line.includes('Mapped {'))).toEqual([]);
+  });
+});

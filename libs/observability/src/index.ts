@@ -1,0 +1,13 @@
+export { createAppLogger } from './app-logger.js';
+export type { AppLoggerOptions, LogFormat, LogLevelName } from './app-logger.js';
+export { AppMetrics, UNMATCHED_ROUTE } from './app-metrics.js';
+export type { PooledDataSource } from './app-metrics.js';
+export { observeHttpServer } from './http-observer.js';
+export { HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH, operationsAnswerer, registerOperationsRoutes } from './operations-endpoints.js';
+export type { OperationsAnswer, OperationsEndpoints } from './operations-endpoints.js';
+export { checkReadiness } from './readiness.js';
+export type { Readiness, ReadinessDatabase } from './readiness.js';
+export { annotateRequest, requestAnnotations } from './request-annotations.js';
+export type { RequestAnnotations } from './request-annotations.js';
+export { createNestLogger } from './nest-logger.js';
+export { routeConsoleTo } from './console-capture.js';
