@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const EMBEDDED_POSTGRES_FILE = '.data/embedded-postgres.json';
+/** Every app starts with `node --import` of this (OpenTelemetry, see docs/operations.md). */
+export const TELEMETRY_REGISTER = '@consentry/telemetry/register';
 
 const APPS = [
   { name: 'api', main: 'apps/api/dist/main.js', portVar: 'API_PORT', health: (env) => `${env.API_URL}/health` },
@@ -197,7 +199,8 @@ export async function startApps(env, { onOutput } = {}) {
   };
   try {
     for (const app of APPS) {
-      const child = spawn(process.execPath, [join(ROOT, app.main)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Tracing starts only when OTEL_EXPORTER_OTLP_ENDPOINT is set; the --import is a no-op otherwise.
+      const child = spawn(process.execPath, ['--import', TELEMETRY_REGISTER, join(ROOT, app.main)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       for (const stream of [child.stdout, child.stderr]) {
         stream.setEncoding('utf8');

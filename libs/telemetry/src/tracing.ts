@@ -1,0 +1,81 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { register } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { createAddHookMessageChannel } from 'import-in-the-middle';
+
+// Query parameters that carry credentials in OAuth and FAPI flows; recorded as REDACTED in URLs.
+const SECRET_QUERY_PARAMS = [
+  'code',
+  'code_verifier',
+  'access_token',
+  'id_token',
+  'refresh_token',
+  'client_secret',
+  'client_assertion',
+  'token',
+  'request',
+  'request_uri',
+  'response',
+  'state',
+  'sig',
+  'Signature',
+];
+
+/**
+ * The app's service name: OTEL_SERVICE_NAME, else the name of the package whose entry is running
+ * (`@consentry/api` → `api`), so `node --import … apps/<app>/dist/main.js` needs no more set-up.
+ */
+export function serviceNameOf(entry: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (env['OTEL_SERVICE_NAME']) return env['OTEL_SERVICE_NAME'];
+  let dir = entry ? dirname(resolve(entry)) : process.cwd();
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const { name } = JSON.parse(readFileSync(file, 'utf8')) as { name?: string };
+      if (name) return name.replace(/^@consentry\//, '');
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'consentry';
+    dir = parent;
+  }
+}
+
+/**
+ * Starts the OpenTelemetry Node SDK: spans of incoming and outgoing HTTP (node:http, undici/fetch),
+ * PostgreSQL (pg) and Redis (ioredis), exported over OTLP/HTTP (JSON) to OTEL_EXPORTER_OTLP_ENDPOINT.
+ *
+ * The apps are ESM and import these CommonJS clients with `import`, which require-in-the-middle does not
+ * see: import-in-the-middle's loader hook is registered first, limited to the modules the
+ * instrumentations hook, and the app's imports wait until it has them.
+ *
+ * Nothing secret is recorded: no SQL parameter values (pg's enhancedDatabaseReporting stays off), no
+ * Redis arguments (the command name only), no headers (none are listed for capture), and OAuth query
+ * parameters are redacted from URLs.
+ */
+export async function startTracing(): Promise<NodeSDK> {
+  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+  register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
+
+  const sdk = new NodeSDK({
+    serviceName: serviceNameOf(process.argv[1]),
+    traceExporter: new OTLPTraceExporter(),
+    instrumentations: [
+      new HttpInstrumentation({ redactedQueryParams: SECRET_QUERY_PARAMS, redactedQueryParamsServer: SECRET_QUERY_PARAMS }),
+      new UndiciInstrumentation(),
+      // Background polls (outbox relay, expiry sweep, BullMQ's blocking reads) run outside any span:
+      // recording them would be a trace per poll. Their work is traced where it serves a request.
+      new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
+    ],
+  });
+  sdk.start();
+  await waitForAllMessagesAcknowledged();
+  return sdk;
+}
