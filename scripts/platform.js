@@ -180,9 +180,10 @@ export function platformEnv(base) {
 
 /**
  * Starts api, auth-server and worker from their builds and waits until each answers. Each app's
- * output is prefixed with its name (or passed to `onOutput`).
+ * output is prefixed with its name (or passed to `onOutput`). `healthTimeoutMs` (30 s by default) is how long
+ * each may take to answer.
  */
-export async function startApps(env, { onOutput } = {}) {
+export async function startApps(env, { onOutput, healthTimeoutMs } = {}) {
   const children = [];
   const stopAll = async () => {
     await Promise.all(
@@ -213,7 +214,7 @@ export async function startApps(env, { onOutput } = {}) {
         });
       }
     }
-    await Promise.all(APPS.map((app, i) => waitForHealth(app.health(env), children[i], app.name)));
+    await Promise.all(APPS.map((app, i) => waitForHealth(app.health(env), children[i], app.name, healthTimeoutMs)));
   } catch (error) {
     await stopAll();
     throw error;
