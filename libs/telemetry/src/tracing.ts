@@ -28,6 +28,9 @@ const SECRET_QUERY_PARAMS = [
   'Signature',
 ];
 
+// Health probes and Prometheus scrapes: /health, /health/live, /health/ready, /metrics (with a query or not).
+const PROBE_PATHS = /^\/(health(\/[a-z]+)?|metrics)(\?|$)/;
+
 /**
  * The app's service name: OTEL_SERVICE_NAME, else the name of the package whose entry is running
  * (`@consentry/api` → `api`), so `node --import … apps/<app>/dist/main.js` needs no more set-up.
@@ -67,7 +70,12 @@ export async function startTracing(): Promise<NodeSDK> {
     serviceName: serviceNameOf(process.argv[1]),
     traceExporter: new OTLPTraceExporter(),
     instrumentations: [
-      new HttpInstrumentation({ redactedQueryParams: SECRET_QUERY_PARAMS, redactedQueryParamsServer: SECRET_QUERY_PARAMS }),
+      new HttpInstrumentation({
+        redactedQueryParams: SECRET_QUERY_PARAMS,
+        redactedQueryParamsServer: SECRET_QUERY_PARAMS,
+        // Probes and scrapes would be a trace every few seconds.
+        ignoreIncomingRequestHook: (request) => PROBE_PATHS.test(request.url ?? ''),
+      }),
       new UndiciInstrumentation(),
       // Background polls (outbox relay, expiry sweep, BullMQ's blocking reads) run outside any span:
       // recording them would be a trace per poll. Their work is traced where it serves a request.

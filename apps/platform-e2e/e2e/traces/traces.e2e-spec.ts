@@ -173,7 +173,7 @@ describe('traces', () => {
     });
   });
 
-  it('exports no secret of the run: no token, password, TOTP seed, key or SQL parameter value', async () => {
+  it('exports no secret of the run (no token, password, TOTP seed, key or SQL parameter value) and no probe', async () => {
     expect(secrets.length).toBeGreaterThanOrEqual(6);
     expect(collector.bodies.length).toBeGreaterThan(0);
     const exported = collector.bodies.join('\n');
@@ -181,6 +181,8 @@ describe('traces', () => {
     // The consent id is a parameter of the API's queries and never a literal in their text.
     const statements = collector.spans.map((s) => String(s.attributes['db.statement'] ?? s.attributes['db.query.text'] ?? ''));
     expect(statements.some((text) => text.includes(consentId))).toBe(false);
+    // Health probes (the platform polled /health while starting) are not traced.
+    expect(collector.spans.filter((s) => s.kind === SPAN_KIND_SERVER && /^\/(health|metrics)/.test(pathOf(s)))).toEqual([]);
     // No header is captured, so neither Authorization nor DPoP.
     expect(collector.spans.filter((s) => Object.keys(s.attributes).some((key) => key.startsWith('http.request.header.')))).toEqual([]);
   });
