@@ -1,6 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { register } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
 
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -9,6 +7,8 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
+
+import { serviceNameOf } from './service-name.js';
 
 // Query parameters that carry credentials in OAuth and FAPI flows; recorded as REDACTED in URLs.
 const SECRET_QUERY_PARAMS = [
@@ -30,25 +30,6 @@ const SECRET_QUERY_PARAMS = [
 
 // Health probes and Prometheus scrapes: /health, /health/live, /health/ready, /metrics (with a query or not).
 const PROBE_PATHS = /^\/(health(\/[a-z]+)?|metrics)(\?|$)/;
-
-/**
- * The app's service name: OTEL_SERVICE_NAME, else the name of the package whose entry is running
- * (`@consentry/api` → `api`), so `node --import … apps/<app>/dist/main.js` needs no more set-up.
- */
-export function serviceNameOf(entry: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (env['OTEL_SERVICE_NAME']) return env['OTEL_SERVICE_NAME'];
-  let dir = entry ? dirname(resolve(entry)) : process.cwd();
-  for (;;) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const { name } = JSON.parse(readFileSync(file, 'utf8')) as { name?: string };
-      if (name) return name.replace(/^@consentry\//, '');
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return 'consentry';
-    dir = parent;
-  }
-}
 
 /**
  * Starts the OpenTelemetry Node SDK: spans of incoming and outgoing HTTP (node:http, undici/fetch),
