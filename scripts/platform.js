@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const EMBEDDED_POSTGRES_FILE = '.data/embedded-postgres.json';
+/** Every app starts with `node --import` of this (OpenTelemetry, see docs/operations.md). */
+export const TELEMETRY_REGISTER = '@consentry/telemetry/register';
 
 const APPS = [
   { name: 'api', main: 'apps/api/dist/main.js', portVar: 'API_PORT', health: (env) => `http://localhost:${env.API_PORT}/health/ready` },
@@ -182,9 +184,10 @@ export function platformEnv(base) {
 
 /**
  * Starts api, auth-server and worker from their builds and waits until each answers. Each app's
- * output is prefixed with its name (or passed to `onOutput`).
+ * output is prefixed with its name (or passed to `onOutput`). `healthTimeoutMs` (30 s by default) is how long
+ * each may take to answer.
  */
-export async function startApps(env, { onOutput } = {}) {
+export async function startApps(env, { onOutput, healthTimeoutMs } = {}) {
   const children = [];
   const stopAll = async () => {
     await Promise.all(
@@ -201,7 +204,8 @@ export async function startApps(env, { onOutput } = {}) {
   };
   try {
     for (const app of APPS) {
-      const child = spawn(process.execPath, [join(ROOT, app.main)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Tracing starts only when OTEL_EXPORTER_OTLP_ENDPOINT is set; the --import is a no-op otherwise.
+      const child = spawn(process.execPath, ['--import', TELEMETRY_REGISTER, join(ROOT, app.main)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       for (const stream of [child.stdout, child.stderr]) {
         stream.setEncoding('utf8');
@@ -214,7 +218,7 @@ export async function startApps(env, { onOutput } = {}) {
         });
       }
     }
-    await Promise.all(APPS.map((app, i) => waitForHealth(app.health(env), children[i], app.name)));
+    await Promise.all(APPS.map((app, i) => waitForHealth(app.health(env), children[i], app.name, healthTimeoutMs)));
   } catch (error) {
     await stopAll();
     throw error;

@@ -24,6 +24,8 @@ import { createTestDatabase, findFreePort, startPrivateRedis } from '@consentry/
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
+import { ROOT, TELEMETRY_REGISTER } from '../../scripts/platform.js';
+
 const DRAIN_EVENTS = Number(process.env.DRAIN_EVENTS ?? 100_000);
 const RATE = Number(process.env.RATE ?? 10_000);
 const SECONDS = Number(process.env.SECONDS ?? 20);
@@ -64,7 +66,8 @@ async function waitFor(check, timeoutMs, what) {
 }
 
 function startWorkerProcess(env) {
-  const child = spawn(process.execPath, [WORKER_MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // As every app starts (scripts/platform.js): tracing only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const child = spawn(process.execPath, ['--import', TELEMETRY_REGISTER, WORKER_MAIN], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { AUDIT_OUTBOX_TABLE, EntityManager, queryPrepared } from '@consentry/database';
 import { redactForAudit } from '@consentry/redaction';
+import { currentTraceparent } from '@consentry/telemetry';
 
 import { AuditEvent, AuditEventInput } from './audit-event.js';
 
@@ -18,9 +19,10 @@ export function buildAuditEvent(input: AuditEventInput): AuditEvent {
 }
 
 // The batch as one JSON array: one native JSON.stringify, where a jsonb[] parameter has node-pg escape
-// every event again as an array element.
-const INSERT_OUTBOX_EVENTS = `INSERT INTO ${AUDIT_OUTBOX_TABLE} (event_id, event)
-  SELECT (e->>'eventId')::uuid, e FROM jsonb_array_elements($1::jsonb) AS e`;
+// every event again as an array element. The request's trace context (null when untraced) rides beside
+// the event, outside its hashed content, so the worker's chain write joins the request's trace.
+const INSERT_OUTBOX_EVENTS = `INSERT INTO ${AUDIT_OUTBOX_TABLE} (event_id, event, traceparent)
+  SELECT (e->>'eventId')::uuid, e, $2::text FROM jsonb_array_elements($1::jsonb) AS e`;
 
 /**
  * Records audit events in the outbox through `manager`, so they commit or roll back with the change
@@ -31,9 +33,9 @@ const INSERT_OUTBOX_EVENTS = `INSERT INTO ${AUDIT_OUTBOX_TABLE} (event_id, event
 export async function recordAuditEvents(manager: EntityManager, inputs: AuditEventInput[]): Promise<AuditEvent[]> {
   if (inputs.length === 0) return [];
   const events = inputs.map(buildAuditEvent);
-  const json = JSON.stringify(events);
-  if (manager.queryRunner === undefined) await queryPrepared(manager.connection, INSERT_OUTBOX_EVENTS, [json]);
-  else await manager.query(INSERT_OUTBOX_EVENTS, [json]);
+  const parameters = [JSON.stringify(events), currentTraceparent()];
+  if (manager.queryRunner === undefined) await queryPrepared(manager.connection, INSERT_OUTBOX_EVENTS, parameters);
+  else await manager.query(INSERT_OUTBOX_EVENTS, parameters);
   return events;
 }
 

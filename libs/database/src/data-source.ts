@@ -9,6 +9,7 @@ import { TppDeregistered1764400000000 } from '../migrations/1764400000000-tpp-de
 import { OidcGrantFamilyIndex1764500000000 } from '../migrations/1764500000000-oidc-grant-family-index.js';
 import { LoginThrottle1764620000000 } from '../migrations/1764620000000-login-throttle.js';
 import { TppSoftwareIdUnique1764650000000 } from '../migrations/1764650000000-tpp-software-id-unique.js';
+import { AuditOutboxTraceparent1764680000000 } from '../migrations/1764680000000-audit-outbox-traceparent.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -64,6 +65,7 @@ export const MIGRATIONS = [
   OidcGrantFamilyIndex1764500000000,
   LoginThrottle1764620000000,
   TppSoftwareIdUnique1764650000000,
+  AuditOutboxTraceparent1764680000000,
 ];
 
 export interface DatabaseOptions {

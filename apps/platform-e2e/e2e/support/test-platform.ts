@@ -29,6 +29,8 @@ export interface TestPlatformOptions {
   seed: number;
   /** Variables that override the platform's defaults (e.g. LOG_LEVEL). */
   env?: Record<string, string>;
+  /** How long each app may take to answer after it is spawned (startApps' default when unset). */
+  healthTimeoutMs?: number;
 }
 
 /**
@@ -68,7 +70,7 @@ export async function startTestPlatform(label: string, options: TestPlatformOpti
       ...options.env,
     };
     const output: string[] = [];
-    const apps = await startApps(env, { onOutput: (app: string, line: string) => output.push(`[${app}] ${line}`) });
+    const apps = await startApps(env, { onOutput: (app: string, line: string) => output.push(`[${app}] ${line}`), healthTimeoutMs: options.healthTimeoutMs });
     try {
       const tpp = await TppClient.create({ issuer: env.AUTH_SERVER_URL!, apiUrl: env.API_URL!, tpp: sandbox.tpp });
       return {

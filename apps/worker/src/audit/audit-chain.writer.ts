@@ -2,6 +2,8 @@ import { AuditEvent, linkPreparedAuditEntries, prepareAuditEntries, PreparedAudi
 import { AuditLogEntity, AuditOutboxEntity, DataSource, EntityManager } from '@consentry/database';
 import { Injectable } from '@nestjs/common';
 
+import { traceChainWrite, TracedAuditEvent } from './audit-chain.tracing.js';
+
 /**
  * Key of the PostgreSQL advisory lock that makes the chain writer a single writer across every worker
  * process: reading the head and appending after it must not interleave, or two entries would share a
@@ -25,6 +27,8 @@ interface PreparedBatch {
   /** Events the job named, duplicates included, for the result's count. */
   delivered: number;
   entries: PreparedAuditEntry[];
+  /** The events with the trace context of the request that recorded each (null when untraced). */
+  traced: TracedAuditEvent[];
 }
 
 interface HeadRow {
@@ -61,7 +65,7 @@ export class AuditChainWriter {
     const prepared = this.prepare(this.dataSource.manager, ids, eventIds.length);
     return this.inTurn(async () => {
       const batch = await prepared;
-      return this.dataSource.transaction((manager) => this.commit(manager, batch));
+      return traceChainWrite(batch.traced, () => this.dataSource.transaction((manager) => this.commit(manager, batch)));
     });
   }
 
@@ -98,13 +102,18 @@ export class AuditChainWriter {
   }
 
   private async prepare(manager: EntityManager, ids: string[], delivered: number): Promise<PreparedBatch> {
-    const rows: { event: AuditEvent }[] = await manager.query(
-      `SELECT o.event FROM unnest($1::uuid[]) WITH ORDINALITY AS b(event_id, position)
+    const rows: { event: AuditEvent; traceparent: string | null }[] = await manager.query(
+      `SELECT o.event, o.traceparent FROM unnest($1::uuid[]) WITH ORDINALITY AS b(event_id, position)
        JOIN ${this.outboxTable} o ON o.event_id = b.event_id
        ORDER BY b.position`,
       [ids],
     );
-    return { ids, delivered, entries: prepareAuditEntries(rows.map((row) => row.event)) };
+    return {
+      ids,
+      delivered,
+      entries: prepareAuditEntries(rows.map((row) => row.event)),
+      traced: rows.map((row) => ({ eventId: row.event.eventId, type: row.event.type, traceparent: row.traceparent })),
+    };
   }
 
   private async commit(manager: EntityManager, batch: PreparedBatch): Promise<ChainBatchResult> {

@@ -20,4 +20,8 @@ export class AuditOutboxEntity {
 
   @Column({ name: 'relayed_at', type: 'timestamptz', nullable: true })
   relayedAt!: Date | null;
+
+  /** The W3C traceparent of the request that recorded the event, when traced; not part of the event. */
+  @Column({ type: 'text', nullable: true })
+  traceparent!: string | null;
 }
