@@ -1,27 +1,20 @@
+import { TppStatusCommand, TppView } from '@consentry/tpps';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
 
 import { AdminAuthGuard } from '../admin/admin-auth.guard.js';
 import { InteractionId } from '../security/tpp-principal.js';
 import { SessionUser } from '../sessions/session-auth.guard.js';
 import { SessionSubject } from '../sessions/session.store.js';
-import { ReinstateTpp } from './reinstate-tpp.use-case.js';
-import { SuspendTpp } from './suspend-tpp.use-case.js';
 import { ListTppsQueryDto, ReinstateTppDto, SuspendTppDto } from './tpp-admin.dto.js';
 import { TppAdminExceptionFilter } from './tpp-admin.exception-filter.js';
 import { TppAdminService } from './tpp-admin.service.js';
-import { TppStatusCommand } from './tpp-status.command.js';
-import { TppView } from './tpp-status.transition.js';
 
 /** The bank's administration of TPPs: list, suspend, reinstate. Admin session required. */
 @Controller('admin/tpps')
 @UseGuards(AdminAuthGuard)
 @UseFilters(TppAdminExceptionFilter)
 export class TppAdminController {
-  constructor(
-    private readonly tpps: TppAdminService,
-    private readonly suspendTpp: SuspendTpp,
-    private readonly reinstateTpp: ReinstateTpp,
-  ) {}
+  constructor(private readonly tpps: TppAdminService) {}
 
   @Get()
   list(@Query() query: ListTppsQueryDto): Promise<{ tpps: TppView[] }> {
@@ -31,12 +24,12 @@ export class TppAdminController {
   @Post(':clientId/suspend')
   @HttpCode(200)
   suspend(@Param('clientId') clientId: string, @Body() body: SuspendTppDto, @SessionUser() admin: SessionSubject, @InteractionId() interactionId: string): Promise<TppView> {
-    return this.suspendTpp.execute(new TppStatusCommand({ clientId, adminId: admin.subjectId, interactionId, reason: body.reason }));
+    return this.tpps.suspend(new TppStatusCommand({ clientId, adminId: admin.subjectId, interactionId, reason: body.reason }));
   }
 
   @Post(':clientId/reinstate')
   @HttpCode(200)
   reinstate(@Param('clientId') clientId: string, @Body() body: ReinstateTppDto, @SessionUser() admin: SessionSubject, @InteractionId() interactionId: string): Promise<TppView> {
-    return this.reinstateTpp.execute(new TppStatusCommand({ clientId, adminId: admin.subjectId, interactionId, reason: body.reason }));
+    return this.tpps.reinstate(new TppStatusCommand({ clientId, adminId: admin.subjectId, interactionId, reason: body.reason }));
   }
 }

@@ -2,8 +2,6 @@ import { Module } from '@nestjs/common';
 
 import { AdminAuthGuard } from '../admin/admin-auth.guard.js';
 import { AdminSessionStrategy } from '../admin/admin-session.strategy.js';
-import { ReinstateTpp } from './reinstate-tpp.use-case.js';
-import { SuspendTpp } from './suspend-tpp.use-case.js';
 import { TppAdminController } from './tpp-admin.controller.js';
 import { TppAdminService } from './tpp-admin.service.js';
 
@@ -11,5 +9,5 @@ import { TppAdminService } from './tpp-admin.service.js';
  * TPP administration on the admin API. Authenticated exactly as the rest of it: the admin module's guard
  * and session strategy (provided here too, so the module stands on its own).
  */
-@Module({ controllers: [TppAdminController], providers: [TppAdminService, SuspendTpp, ReinstateTpp, AdminSessionStrategy, AdminAuthGuard] })
+@Module({ controllers: [TppAdminController], providers: [TppAdminService, AdminSessionStrategy, AdminAuthGuard] })
 export class TppAdminModule {}

@@ -1,12 +1,19 @@
 import { DataSource } from '@consentry/database';
+import { ReinstateTpp, SuspendTpp, TppStatusCommand, tppView, TppView } from '@consentry/tpps';
 import { Injectable } from '@nestjs/common';
 
 import { ListTppsQueryDto } from './tpp-admin.dto.js';
-import { tppView, TppView } from './tpp-status.transition.js';
 
+/** The admin API's side of the TPP lifecycle (libs/tpps): list, suspend, reinstate. */
 @Injectable()
 export class TppAdminService {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly suspendTpp: SuspendTpp;
+  private readonly reinstateTpp: ReinstateTpp;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.suspendTpp = new SuspendTpp(dataSource);
+    this.reinstateTpp = new ReinstateTpp(dataSource);
+  }
 
   /** Every registered TPP (optionally of one status), by name. */
   async list(query: ListTppsQueryDto): Promise<{ tpps: TppView[] }> {
@@ -15,5 +22,13 @@ export class TppAdminService {
       [query.status ?? null],
     );
     return { tpps: rows.map(tppView) };
+  }
+
+  suspend(command: TppStatusCommand): Promise<TppView> {
+    return this.suspendTpp.execute(command);
+  }
+
+  reinstate(command: TppStatusCommand): Promise<TppView> {
+    return this.reinstateTpp.execute(command);
   }
 }

@@ -1,0 +1,21 @@
+/** Why a change to a TPP's lifecycle is refused. */
+export enum TppExceptionCode {
+  /** No TPP has this client_id. */
+  NotFound = 'NotFound',
+  /** The TPP's status does not allow the change (e.g. reinstating an Active or a Deregistered TPP). */
+  InvalidStatus = 'InvalidStatus',
+  /** The command itself is malformed. */
+  InvalidRequest = 'InvalidRequest',
+}
+
+/** A refused change to a TPP; each transport's filter maps the code to its wire format. */
+export class TppException extends Error {
+  override name = 'TppException';
+
+  constructor(
+    readonly code: TppExceptionCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
