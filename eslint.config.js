@@ -38,7 +38,14 @@ export default [
   },
   {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/e2e/**/*.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      // Tests may also use a lib's test-only entry (`@consentry/banking/test-support`); production code may not.
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@consentry/*/*', '!@consentry/*/test-support'], message: "Import a lib through its index: '@consentry/<lib>'." }] },
+      ],
+    },
   },
   {
     // The platform's end-to-end tests drive it with the same launcher and journey scripts as `npm start`

@@ -6,7 +6,7 @@ import { createTestDatabase, findFreePort, TestDatabase } from '@consentry/testi
 
 import { AggregatedBank } from './aggregated-bank.js';
 import { ConnectorUnavailableError, InvalidCursorError } from './bank-connector.js';
-import { ConnectorServer, serveBankConnector } from './connector-server.js';
+import { ConnectorServer, serveBankConnector } from '../test-support/index.js';
 import { HttpBankConnector } from './http-bank.connector.js';
 import { SandboxLedgerConnector } from './sandbox-ledger.connector.js';
 

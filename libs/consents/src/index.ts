@@ -2,7 +2,7 @@ export { AuthoriseAccountAccessConsent, lockConsentOfClient } from './authorise-
 export type { AuthoriseAccountAccessConsentCommand } from './authorise-account-access-consent.use-case.js';
 export { CONSENT_ACCESS_COLUMNS, consentAccessFromRow, findConsentAccess, findConsentOfClient, isConsentLive } from './consent-queries.js';
 export type { ConsentAccess } from './consent-queries.js';
-export { assertTransition, canTransition, statusesThatMayBecome } from './consent-status.js';
+export { assertTransition, canTransition } from './consent-status.js';
 export { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 export { CreateAccountAccessConsent } from './create-account-access-consent.use-case.js';
 export type { CreateAccountAccessConsentCommand } from './create-account-access-consent.use-case.js';
