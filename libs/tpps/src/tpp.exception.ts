@@ -1,3 +1,5 @@
+import { CodedException } from '@consentry/validation';
+
 /** Why a change to a TPP's lifecycle is refused. */
 export enum TppExceptionCode {
   /** No TPP has this client_id. */
@@ -9,13 +11,4 @@ export enum TppExceptionCode {
 }
 
 /** A refused change to a TPP; each transport's filter maps the code to its wire format. */
-export class TppException extends Error {
-  override name = 'TppException';
-
-  constructor(
-    readonly code: TppExceptionCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class TppException extends CodedException<TppExceptionCode> {}

@@ -10,3 +10,4 @@ export {
 export { createValidationPipe } from './validation-pipe.factory.js';
 export { invalidIdError, isObId, ObIdPipe } from './ob-id.pipe.js';
 export { isFapiAuthDate, isCustomerIpAddress } from './fapi-headers.js';
+export { CodedException, unreachable } from './coded.exception.js';

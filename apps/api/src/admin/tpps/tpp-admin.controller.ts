@@ -1,18 +1,16 @@
 import { TppStatusCommand, TppView } from '@consentry/tpps';
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 
-import { AdminAuthGuard } from '../admin/admin-auth.guard.js';
-import { InteractionId } from '../security/tpp-principal.js';
-import { SessionUser } from '../sessions/session-auth.guard.js';
-import { SessionSubject } from '../sessions/session.store.js';
+import { AdminAuthGuard } from '../admin-auth.guard.js';
+import { InteractionId } from '../../security/tpp-principal.js';
+import { SessionUser } from '../../sessions/session-auth.guard.js';
+import { SessionSubject } from '../../sessions/session.store.js';
 import { ListTppsQueryDto, ReinstateTppDto, SuspendTppDto } from './tpp-admin.dto.js';
-import { TppAdminExceptionFilter } from './tpp-admin.exception-filter.js';
 import { TppAdminService } from './tpp-admin.service.js';
 
 /** The bank's administration of TPPs: list, suspend, reinstate. Admin session required. */
 @Controller('admin/tpps')
 @UseGuards(AdminAuthGuard)
-@UseFilters(TppAdminExceptionFilter)
 export class TppAdminController {
   constructor(private readonly tpps: TppAdminService) {}
 

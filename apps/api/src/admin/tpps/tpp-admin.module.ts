@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 
-import { AdminAuthGuard } from '../admin/admin-auth.guard.js';
-import { AdminSessionStrategy } from '../admin/admin-session.strategy.js';
+import { AdminAuthGuard } from '../admin-auth.guard.js';
+import { AdminSessionStrategy } from '../admin-session.strategy.js';
 import { TppAdminController } from './tpp-admin.controller.js';
 import { TppAdminService } from './tpp-admin.service.js';
 
