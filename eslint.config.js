@@ -67,6 +67,11 @@ export default [
       '@nx/enforce-module-boundaries': moduleBoundaries(testConstraints),
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // Tests may also use a lib's test-only entry (`@consentry/banking/test-support`); production code may not.
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@consentry/*/*', '!@consentry/*/test-support'], message: "Import a lib through its index: '@consentry/<lib>'." }] },
+      ],
     },
   },
   {

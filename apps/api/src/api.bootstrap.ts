@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 
-import type { BankConnector } from '@consentry/banking';
+import { type BankConnector, HttpBankConnector } from '@consentry/banking';
 import { type ApiConfig, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
 import { capPasswordHashing, EnvironmentKeyManagement } from '@consentry/identity';
@@ -13,7 +13,6 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import { AppModule } from './app.module.js';
-import { httpBankConnectorsFromEnv } from './bank-connectors.js';
 import { registerAdminNetworkHook } from './http/admin-network.hook.js';
 import { serveApiDocs } from './http/api-docs.js';
 import { registerContentTypeHook } from './http/content-type.hook.js';
@@ -41,7 +40,7 @@ export interface RunningApi {
 }
 
 export interface StartApiOptions {
-  /** Bank connectors besides the built-in ledger; by default those named in HTTP_BANK_CONNECTORS. */
+  /** Bank connectors besides the built-in ledger; by default those of the config (HTTP_BANK_CONNECTORS). */
   connectors?: BankConnector[];
   /** The clock of the TPP rate limit and the unattended-access window (tests move it; default Date.now). */
   limitClock?: () => number;
@@ -52,7 +51,7 @@ export interface StartApiOptions {
  * when API_URL itself names port 0 the public URL becomes the address actually bound.
  */
 export async function startApi(config: ApiConfig, options: StartApiOptions = {}): Promise<RunningApi> {
-  const connectors = options.connectors ?? httpBankConnectorsFromEnv();
+  const connectors = options.connectors ?? config.httpBankConnectors.map((connector) => new HttpBankConnector(connector));
   capPasswordHashing(config.passwordHashConcurrency);
   const dataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-api' });
   let redis: Redis;

@@ -18,7 +18,7 @@ import { AccountInformationModule } from './open-banking/account-information.mod
 import { OpenBankingModule } from './open-banking/open-banking.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { TransactionsModule } from './transactions/transactions.module.js';
-import { TppAdminModule } from './tpp-admin/tpp-admin.module.js';
+import { TppAdminModule } from './admin/tpps/tpp-admin.module.js';
 
 /** What the bootstrap opens before Nest starts, so a missing dependency fails with one readable line. */
 export interface ApiDependencies {

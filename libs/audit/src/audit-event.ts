@@ -47,4 +47,8 @@ export interface AuditEvent {
   data: Record<string, unknown>;
 }
 
-export type AuditEventInput = Omit<AuditEvent, 'eventId' | 'occurredAt'> & { occurredAt?: Date };
+export type AuditEventInput = Omit<AuditEvent, 'eventId' | 'occurredAt'> & {
+  occurredAt?: Date;
+  /** A UUID chosen by the caller (ascending UUIDv7 for a bulk insert, say); default a random one. */
+  eventId?: string;
+};

@@ -8,11 +8,11 @@ import { AuditEvent, AuditEventInput } from './audit-event.js';
 
 /** Builds the stored form of an event: identified, timestamped and redacted. */
 export function buildAuditEvent(input: AuditEventInput): AuditEvent {
-  const { occurredAt, data, ...identifiers } = input;
+  const { occurredAt, data, eventId, ...identifiers } = input;
   // Identifiers are ours (UUIDs, client ids) and stay searchable; what the act carried is redacted.
   return {
     ...identifiers,
-    eventId: randomUUID(),
+    eventId: eventId ?? randomUUID(),
     occurredAt: (occurredAt ?? new Date()).toISOString(),
     data: redactForAudit(data),
   };

@@ -9,9 +9,7 @@ export {
   computeAuditEntryHash,
   linkAuditEntries,
   linkPreparedAuditEntries,
-  normaliseOccurredAt,
   prepareAuditEntries,
-  sha256Hex,
   verifyAuditChain,
 } from './audit-chain.js';
 export type {
@@ -24,11 +22,9 @@ export type {
   VerifyAuditChainOptions,
 } from './audit-chain.js';
 export {
-  AUDIT_CHECKPOINT_TYP,
   auditCheckpointFileName,
   readAuditCheckpoints,
   signAuditCheckpoint,
-  verifyAuditCheckpoint,
 } from './audit-checkpoint.js';
 export type { AuditCheckpoint } from './audit-checkpoint.js';
 export { exportAndPruneAuditLog, verifyAuditExport } from './audit-retention.js';

@@ -26,6 +26,4 @@ export { creditorPanContext, LEDGER_CIPHERTEXT_COLUMNS, PAN_SCHEME, panContext }
 export type { PanDecryptor } from './card-pan.js';
 export { HttpBankConnector } from './http-bank.connector.js';
 export type { HttpBankConnectorOptions } from './http-bank.connector.js';
-export { serveBankConnector } from './connector-server.js';
-export type { ConnectorServer } from './connector-server.js';
-export { formatAmount, SANDBOX_LEDGER_CONNECTOR, SandboxLedgerConnector } from './sandbox-ledger.connector.js';
+export { SandboxLedgerConnector } from './sandbox-ledger.connector.js';

@@ -19,6 +19,29 @@ export interface ApiConfig extends PlatformConfig {
   docsEnabled: boolean;
   /** OB calls a TPP may make per minute, PSU present or not (a burst of this many, then a steady rate). */
   tppRateLimitPerMinute: number;
+  /** Banks reached over HTTP besides the built-in ledger (HTTP_BANK_CONNECTORS, docs/connectors.md). */
+  httpBankConnectors: HttpBankConnectorConfig[];
+}
+
+/** One HTTP bank connector: the `aspsp.connector` name it serves, its base URL and its bearer token. */
+export interface HttpBankConnectorConfig {
+  name: string;
+  baseUrl: string;
+  token: string;
+}
+
+/**
+ * HTTP_BANK_CONNECTORS: `name=https://bank.example/adapter#token` entries, comma separated. `name` is the
+ * `aspsp.connector` value of the banks it serves. The token is a credential: errors never quote it.
+ */
+function parseHttpBankConnectors(raw: string | undefined): HttpBankConnectorConfig[] {
+  if (!raw?.trim()) return [];
+  return raw.trim().split(',').map((entry) => {
+    const match = /^([a-z0-9][a-z0-9-]{0,62})=(https?:\/\/[^#\s]+)#(\S{16,})$/.exec(entry.trim());
+    if (!match) throw new ConfigError('HTTP_BANK_CONNECTORS', 'entries must look like name=https://host/path#token (token of at least 16 characters)');
+    const [, name, baseUrl, token] = match;
+    return { name: name!, baseUrl: baseUrl!, token: token! };
+  });
 }
 
 // The sandbox's admin surfaces answer loopback and private networks; production names its own.
@@ -119,6 +142,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     sessionIdleSeconds: read.integer('SESSION_IDLE_SECONDS', 300, { min: 30, max: 3600 }),
     sessionAbsoluteSeconds: read.integer('SESSION_ABSOLUTE_SECONDS', 8 * 3600, { min: 60, max: 24 * 3600 }),
     tppRateLimitPerMinute: read.integer('TPP_RATE_LIMIT_PER_MINUTE', 1200, { min: 1, max: 10_000_000 }),
+    httpBankConnectors: parseHttpBankConnectors(read.raw('HTTP_BANK_CONNECTORS')),
   };
 }
 

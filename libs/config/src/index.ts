@@ -1,11 +1,8 @@
-export { ConfigError } from './config.error.js';
-export { EnvReader } from './env-reader.js';
 export { loadPlatformConfig } from './platform.config.js';
 export type { PlatformConfig, PlatformMode } from './platform.config.js';
-export { SINGLE_SECRETS_KEY_ID } from './secrets-keys.js';
 export type { SecretsKey } from './secrets-keys.js';
 export { loadApiConfig, loadAuthServerConfig, loadWorkerConfig } from './app.config.js';
-export type { ApiConfig, AuthServerConfig, WorkerConfig } from './app.config.js';
+export type { ApiConfig, AuthServerConfig, HttpBankConnectorConfig, WorkerConfig } from './app.config.js';
 export { runOrExit, StartupError } from './run-or-exit.js';
-export { clientAddress, parseAddressRanges, parseTrustProxy, trustedProxyPredicate } from './network-trust.js';
+export { clientAddress, parseAddressRanges, trustedProxyPredicate } from './network-trust.js';
 export type { AddressRanges, TrustProxy } from './network-trust.js';

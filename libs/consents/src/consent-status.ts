@@ -20,3 +20,8 @@ export function assertTransition(from: ConsentStatus, to: ConsentStatus): void {
     throw new ConsentException(ConsentExceptionCode.InvalidStatus, `a consent in status ${from} cannot become ${to}`);
   }
 }
+
+/** The statuses a consent may leave for `to`, in the lifecycle's order: what a sweep to `to` may select. */
+export function statusesThatMayBecome(to: ConsentStatus): ConsentStatus[] {
+  return (Object.keys(TRANSITIONS) as ConsentStatus[]).filter((from) => TRANSITIONS[from].includes(to));
+}

@@ -1,3 +1,5 @@
+import { CodedException } from '@consentry/validation';
+
 export enum ConsentExceptionCode {
   /** No such consent for this caller (also when it belongs to another TPP: never say which). */
   NotFound = 'NotFound',
@@ -11,16 +13,14 @@ export enum ConsentExceptionCode {
 }
 
 /** A consent rule broken by the caller. `path` names the offending field where there is one. */
-export class ConsentException extends Error {
-  override name = 'ConsentException';
-
+export class ConsentException extends CodedException<ConsentExceptionCode> {
   constructor(
-    readonly code: ConsentExceptionCode,
+    code: ConsentExceptionCode,
     message: string,
     readonly path?: string,
     /** OB error code the API reports for it (U001, U002, U003, ...), when the rule has one. */
     readonly errorCode?: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }

@@ -1,4 +1,4 @@
-import { verifyAuditChain } from '@consentry/audit';
+import { AuditEvent, buildAuditEvent, canonicalJson, verifyAuditChain } from '@consentry/audit';
 import { createTestDatabase, TestDatabase } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -76,13 +76,37 @@ describe('expireConsents', () => {
         clientId: 'tpp-x',
         psuId: PSU,
         consentId: 'aac-due-auth',
-        data: { from: 'AUTH', to: 'EXPD', reason: 'Expired: ExpirationDateTime has passed', revokedTokens: 3 },
+        data: { from: 'AUTH', to: 'EXPD', reason: 'Expired: ExpirationDateTime has passed', revokedGrantRecords: 3 },
       },
-      expect.objectContaining({ consentId: 'aac-due-awau', data: expect.objectContaining({ from: 'AWAU', revokedTokens: 0 }) }),
+      expect.objectContaining({ consentId: 'aac-due-awau', data: expect.objectContaining({ from: 'AWAU', revokedGrantRecords: 0 }) }),
       expect.objectContaining({ consentId: 'aac-stale-awau', data: expect.objectContaining({ reason: 'Expired: not authorised in time' }) }),
     ]);
     expect(events[1]!.event).not.toHaveProperty('psuId');
     await expect(verifyAuditChain(db.dataSource)).resolves.toMatchObject({ ok: true, entries: 0 });
+  });
+
+  it('stores each event exactly as buildAuditEvent builds it, as the chain will hash it', async () => {
+    const rows: { event_id: string; event: AuditEvent }[] = await db.dataSource.query(
+      `SELECT event_id, event FROM audit_outbox ORDER BY event->>'consentId'`,
+    );
+    const built = (eventId: string, consentId: string, psuId: string | undefined, from: string, reason: string, revokedGrantRecords: number) =>
+      buildAuditEvent({
+        eventId,
+        type: 'consent.expired',
+        occurredAt: NOW,
+        actor: { type: 'system', id: 'consent-expiry' },
+        clientId: 'tpp-x',
+        ...(psuId === undefined ? {} : { psuId }),
+        consentId,
+        data: { from, to: 'EXPD', reason, revokedGrantRecords },
+      });
+    const expected = [
+      built(rows[0]!.event_id, 'aac-due-auth', PSU, 'AUTH', 'Expired: ExpirationDateTime has passed', 3),
+      built(rows[1]!.event_id, 'aac-due-awau', undefined, 'AWAU', 'Expired: ExpirationDateTime has passed', 0),
+      built(rows[2]!.event_id, 'aac-stale-awau', undefined, 'AWAU', 'Expired: not authorised in time', 0),
+    ];
+    // jsonb keeps no key order, so "the same bytes" is the canonical JSON the chain hashes.
+    expect(rows.map((row) => canonicalJson(row.event))).toEqual(expected.map((event) => canonicalJson(event)));
   });
 
   it('finds nothing more on a second run', async () => {
@@ -130,7 +154,7 @@ describe('expireConsents', () => {
     const [row]: { event: Record<string, unknown> }[] = await db.dataSource.query(
       `SELECT event FROM audit_outbox WHERE event->>'consentId' = 'aac-"odd"\\id'`,
     );
-    expect(row!.event).toMatchObject({ clientId, psuId: PSU, consentId: 'aac-"odd"\\id', data: { from: 'AUTH', revokedTokens: 0 } });
+    expect(row!.event).toMatchObject({ clientId, psuId: PSU, consentId: 'aac-"odd"\\id', data: { from: 'AUTH', revokedGrantRecords: 0 } });
   });
 
   it('expires a backlog across several connections, each consent once', async () => {
@@ -161,7 +185,7 @@ describe('expireConsents', () => {
               (SELECT count(*)::int FROM audit_outbox WHERE event->>'eventId' <> event_id::text) AS mismatched_ids,
               (SELECT count(*)::int FROM audit_outbox WHERE event_id::text !~ '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab]'
                  AND event->>'consentId' LIKE 'aac-backlog-%') AS not_v7,
-              (SELECT count(*)::int FROM audit_outbox WHERE (event->'data'->>'revokedTokens')::int <> 3
+              (SELECT count(*)::int FROM audit_outbox WHERE (event->'data'->>'revokedGrantRecords')::int <> 3
                  AND event->>'consentId' LIKE 'aac-backlog-%') AS wrong_counts`,
     );
     expect(counts).toEqual({ expired: 60, tokens: 0, events: 60, consents: 60, ids: 60, mismatched_ids: 0, not_v7: 0, wrong_counts: 0 });

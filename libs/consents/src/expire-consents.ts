@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
-import { AccountAccessConsentEntity, AuditOutboxEntity, DataSource, OidcModelEntity } from '@consentry/database';
+import { AuditEventInput, recordAuditEvents } from '@consentry/audit';
+import { AccountAccessConsentEntity, ConsentStatus, DataSource, OidcModelEntity } from '@consentry/database';
+
+import { assertTransition, statusesThatMayBecome } from './consent-status.js';
 
 /**
  * Advisory lock key of the expiry sweep: however many workers run, one sweep at a time. A session lock,
@@ -38,19 +41,40 @@ export interface ExpireConsentsResult {
 
 type DueReason = 'pastExpiration' | 'awaitingTooLong';
 
+const EXPIRED: ConsentStatus = 'EXPD';
+/** The live statuses the state machine lets become EXPD (AWAU, AUTH). */
+const EXPIRABLE = statusesThatMayBecome(EXPIRED);
+/** An AWAU consent not authorised in time: only the awaiting status can be too old to be authorised. */
+const AWAITING: ConsentStatus = 'AWAU';
+assertTransition(AWAITING, EXPIRED);
+
+const sqlStatusList = (statuses: readonly ConsentStatus[]) => statuses.map((status) => `'${status}'`).join(', ');
+
 // The predicate of each reason matches a partial index of the 1764200000000 migration exactly, so the
 // planner scans only live consents; LIMIT bounds the batch and makes the estimate the batch size, which
-// keeps the join to the consent table on primary-key lookups.
+// keeps the join to the consent table on primary-key lookups. The statuses come from the state machine:
+// a change there that the index does not follow costs speed, never correctness.
 const DUE: Record<DueReason, { where: string; description: string }> = {
   pastExpiration: {
-    where: `status IN ('AWAU', 'AUTH') AND expiration_date_time IS NOT NULL AND expiration_date_time <= $1`,
+    where: `status IN (${sqlStatusList(EXPIRABLE)}) AND expiration_date_time IS NOT NULL AND expiration_date_time <= $1`,
     description: 'Expired: ExpirationDateTime has passed',
   },
   awaitingTooLong: {
-    where: `status = 'AWAU' AND creation_date_time <= $1`,
+    where: `status = '${AWAITING}' AND creation_date_time <= $1`,
     description: 'Expired: not authorised in time',
   },
 };
+
+/** A consent the batch expired, as its statement returns it. */
+interface ExpiredConsentRow {
+  consent_id: string;
+  client_id: string;
+  psu_id: string | null;
+  from_status: ConsentStatus;
+  revoked_tokens: number;
+  /** Tokens the whole batch deleted (the same on every row). */
+  batch_tokens: number;
+}
 
 interface BatchCounts {
   expired: number;
@@ -58,19 +82,29 @@ interface BatchCounts {
   audited: number;
 }
 
-/** The members every consent.expired event of a pass shares, as JSON text without the braces. */
-function sharedEventMembers(reason: DueReason, now: Date): { event: string; data: string } {
-  const members = (value: object) => JSON.stringify(value).slice(1, -1);
+/** The consent.expired event of one consent, as buildAuditEvent takes it. */
+function consentExpiredEvent(
+  row: Pick<ExpiredConsentRow, 'consent_id' | 'client_id' | 'psu_id' | 'from_status' | 'revoked_tokens'>,
+  reason: DueReason,
+  now: Date,
+  eventId?: string,
+): AuditEventInput {
   return {
-    event: members({ type: 'consent.expired', occurredAt: now.toISOString(), actor: { type: 'system', id: 'consent-expiry' } }),
-    data: members({ to: 'EXPD', reason: DUE[reason].description }),
+    ...(eventId === undefined ? {} : { eventId }),
+    type: 'consent.expired',
+    occurredAt: now,
+    actor: { type: 'system', id: 'consent-expiry' },
+    clientId: row.client_id,
+    ...(row.psu_id === null ? {} : { psuId: row.psu_id }),
+    consentId: row.consent_id,
+    data: { from: row.from_status, to: EXPIRED, reason: DUE[reason].description, revokedGrantRecords: row.revoked_tokens },
   };
 }
 
 /**
  * The first 24 hex digits of a batch's event ids: a UUIDv7 (RFC 9562 section 5.7) whose last 32 bits
- * the statement fills with a counter (section 6.2, method 1). Its time and 42 random bits set the batch
- * apart; within the batch the ids ascend.
+ * are a counter (section 6.2, method 1). Its time and 42 random bits set the batch apart; within the
+ * batch the ids ascend, so the outbox's primary key grows at its right edge.
  */
 function eventIdPrefix(): string {
   const time = Date.now().toString(16).padStart(12, '0');
@@ -80,8 +114,8 @@ function eventIdPrefix(): string {
   return `${time.slice(0, 8)}-${time.slice(8)}-7${hex.slice(0, 3)}-${variant}${hex.slice(3, 6)}-${hex.slice(6, 10)}`;
 }
 
-function batchSql(reason: DueReason, tables: { consent: string; oidc: string; outbox: string }): string {
-  const { consent, oidc, outbox } = tables;
+function batchSql(reason: DueReason, tables: { consent: string; oidc: string }): string {
+  const { consent, oidc } = tables;
   // Every step reaches its rows by index or TID probes sized by the batch, never by a join the planner
   // could turn into a hash of a whole table (UPDATE ... FROM due, DELETE ... USING expired did: 3.4 s of
   // an 8.3 s batch of 100k): each one takes the batch as an array (= ANY). Joins stay between the
@@ -96,8 +130,8 @@ function batchSql(reason: DueReason, tables: { consent: string; oidc: string; ou
       -- descent per consent. A version another transaction wrote after this statement began is not
       -- visible here and waits for the next sweep.
       UPDATE ${consent} c
-         SET status = 'EXPD', status_update_date_time = $3, status_reason_description = $4
-       WHERE c.ctid = ANY (ARRAY(SELECT row_id FROM due)) AND c.status IN ('AWAU', 'AUTH')
+         SET status = '${EXPIRED}', status_update_date_time = $3, status_reason_description = $4
+       WHERE c.ctid = ANY (ARRAY(SELECT row_id FROM due)) AND c.status IN (${sqlStatusList(EXPIRABLE)})
       RETURNING c.consent_id, c.client_id, c.psu_id, c.grant_id
     ), revoked AS (
       -- A grant's tokens and codes carry its id in grant_id and the Grant row is that id: one probe of
@@ -108,46 +142,37 @@ function batchSql(reason: DueReason, tables: { consent: string; oidc: string; ou
       RETURNING coalesce(m.grant_id, m.id) AS grant_id
     ), revoked_per_grant AS (
       SELECT grant_id, count(*)::int AS n FROM revoked GROUP BY grant_id
-    ), events AS (
-      -- Ids ascend in insertion order, so the outbox's primary key grows at its right edge.
-      SELECT ($6 || lpad(to_hex(row_number() OVER ()), 8, '0'))::uuid AS event_id,
-             e.consent_id, e.client_id, e.psu_id, d.status AS from_status, coalesce(r.n, 0) AS revoked_tokens
+    )
+    -- The rows go back to the sweep, which builds their events with buildAuditEvent and inserts them
+    -- in one more statement of the same transaction.
+    SELECT e.consent_id, e.client_id, e.psu_id, d.status AS from_status, coalesce(r.n, 0) AS revoked_tokens,
+           (SELECT coalesce(sum(n), 0)::int FROM revoked_per_grant) AS batch_tokens
       FROM expired e
       JOIN due d USING (consent_id)
-      LEFT JOIN revoked_per_grant r ON r.grant_id = e.grant_id
-    ), audited AS (
-      -- The consent.expired event as buildAuditEvent would shape it (its data holds status codes and a
-      -- count only, nothing redaction would change), written as JSON text and parsed once: about half
-      -- the cost of jsonb_build_object. $5 and $7 are the members common to the pass, serialised by
-      -- JSON.stringify; psuId is left out when null, as JSON.stringify leaves out undefined.
-      INSERT INTO ${outbox} (event_id, event)
-      SELECT event_id,
-             ('{"eventId":"' || event_id::text || '",' || $5
-               || ',"clientId":' || to_json(client_id)::text
-               || coalesce(',"psuId":' || to_json(psu_id)::text, '')
-               || ',"consentId":' || to_json(consent_id)::text
-               || ',"data":{"from":' || to_json(from_status)::text || ',' || $7
-               || ',"revokedTokens":' || revoked_tokens::text || '}}')::jsonb
-      FROM events
-      RETURNING 1
-    )
-    SELECT (SELECT count(*)::int FROM expired) AS expired,
-           (SELECT coalesce(sum(n), 0)::int FROM revoked_per_grant) AS tokens,
-           (SELECT count(*)::int FROM audited) AS audited`;
+      LEFT JOIN revoked_per_grant r ON r.grant_id = e.grant_id`;
 }
 
 type QueryRunner = ReturnType<DataSource['createQueryRunner']>;
 
-/** Runs one batch in its own transaction; returns what it did. */
-async function runBatch(runner: QueryRunner, sql: string, params: unknown[]): Promise<BatchCounts> {
+/**
+ * Runs one batch in its own transaction: the set-based expiry statement, then one insert of its
+ * consent.expired events into the audit outbox (recordAuditEvents, so buildAuditEvent and redaction
+ * shape them as every other event). Returns what it did.
+ */
+async function runBatch(runner: QueryRunner, sql: string, params: unknown[], reason: DueReason, now: Date): Promise<BatchCounts> {
   await runner.startTransaction();
   try {
     // JIT compiling this plan costs seconds and saves nothing on a statement run once a minute;
     // the hash joins over a batch spill to disk at the default work_mem.
     await runner.query(`SET LOCAL jit = off; SET LOCAL work_mem = '64MB'`);
-    const [counts] = (await runner.query(sql, params)) as [BatchCounts];
+    const rows = (await runner.query(sql, params)) as ExpiredConsentRow[];
+    const prefix = eventIdPrefix();
+    const inputs = rows.map((row, index) =>
+      consentExpiredEvent(row, reason, now, `${prefix}${(index + 1).toString(16).padStart(8, '0')}`),
+    );
+    const events = await recordAuditEvents(runner.manager, inputs);
     await runner.commitTransaction();
-    return counts;
+    return { expired: rows.length, tokens: rows[0]?.batch_tokens ?? 0, audited: events.length };
   } catch (error) {
     await runner.rollbackTransaction();
     throw error;
@@ -170,7 +195,6 @@ export async function expireConsents(dataSource: DataSource, options: ExpireCons
   const tables = {
     consent: dataSource.getMetadata(AccountAccessConsentEntity).tableName,
     oidc: dataSource.getMetadata(OidcModelEntity).tableName,
-    outbox: dataSource.getMetadata(AuditOutboxEntity).tableName,
   };
   const result: ExpireConsentsResult = {
     skipped: false,
@@ -200,14 +224,13 @@ export async function expireConsents(dataSource: DataSource, options: ExpireCons
       };
       for (const reason of ['pastExpiration', 'awaitingTooLong'] as const) {
         const sql = batchSql(reason, tables);
-        const shared = sharedEventMembers(reason, now);
         // Each connection takes batches until one comes back short: the due consents are gone or
         // locked by a batch in flight (SKIP LOCKED keeps the batches apart).
         const drained = await Promise.allSettled(
           runners.map(async (runner) => {
             for (;;) {
-              const params = [cutoffs[reason], batchSize, now, DUE[reason].description, shared.event, eventIdPrefix(), shared.data];
-              const counts = await runBatch(runner, sql, params);
+              const params = [cutoffs[reason], batchSize, now, DUE[reason].description];
+              const counts = await runBatch(runner, sql, params, reason, now);
               result.batches += 1;
               result[reason] += counts.expired;
               result.revokedTokens += counts.tokens;

@@ -1,12 +1,11 @@
 export { CredentialAuthenticator, totpSecretContext } from './credential-authenticator.js';
 export type { LoginAttempt, LoginFailure, LoginOutcome } from './credential-authenticator.js';
-export { DEFAULT_LOGIN_THROTTLE } from './login-throttle.js';
 export type { LoginThrottlePolicy } from './login-throttle.js';
 export { EnvironmentKeyManagement } from './key-management.js';
 export type { KeyManagement, KeyringEntry } from './key-management.js';
 export { IDENTITY_CIPHERTEXT_COLUMNS, rotateSecrets, SecretsRotationError } from './secrets-rotation.js';
 export type { CiphertextColumn, SecretsRotationOptions, SecretsRotationResult } from './secrets-rotation.js';
-export { burnPasswordVerification, capPasswordHashing, hashPassword, passwordHashingStats, verifyPassword } from './password.js';
+export { capPasswordHashing, hashPassword, passwordHashingStats } from './password.js';
 export type { PasswordHashingStats } from './password.js';
-export { currentTotpCode, generateTotpSecret, TotpFactor, totpCodeAt, totpUri } from './second-factor.js';
+export { currentTotpCode, generateTotpSecret, TotpFactor, totpCodeAt } from './second-factor.js';
 export type { SecondFactor, SecondFactorResult, SecondFactorSubject } from './second-factor.js';

@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   AggregatedBank,
-  ConnectorServer,
   ConnectorUnavailableError,
   HttpBankConnector,
   InvalidCursorError,
   SandboxLedgerConnector,
-  serveBankConnector,
 } from '@consentry/banking';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { createTestDatabase, findFreePort, TestDatabase } from '@consentry/testing';
+
+import { ConnectorServer, serveBankConnector } from '@consentry/banking/test-support';
 
 import { SandboxCredentials, seedSandbox } from './seed-sandbox.js';
 

@@ -1,10 +1,9 @@
-export { SANDBOX_ASPSPS, SANDBOX_PSUS, SANDBOX_TPP } from './sandbox-data.js';
+export { SANDBOX_TPP } from './sandbox-data.js';
 export {
   createSandboxTppKeys,
   isSandboxSeeded,
   readSandboxCredentials,
   registerTpp,
-  sandboxFiles,
   seedSandbox,
   writeSandboxCredentials,
 } from './seed-sandbox.js';

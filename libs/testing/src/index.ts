@@ -1,6 +1,6 @@
 export { createTestDatabase, TEST_DATABASE_SERVER_URL } from './test-database.js';
 export type { TestDatabase } from './test-database.js';
-export { createTestRedis, TEST_REDIS_URL } from './test-redis.js';
+export { createTestRedis } from './test-redis.js';
 export type { TestRedis } from './test-redis.js';
 export { findFreePort } from './free-port.js';
 export { startPrivatePostgres } from './private-postgres.js';

@@ -1,4 +1,5 @@
-import { ConnectorServer, HttpBankConnector, SandboxLedgerConnector, serveBankConnector } from '@consentry/banking';
+import { HttpBankConnector, SandboxLedgerConnector } from '@consentry/banking';
+import { ConnectorServer, serveBankConnector } from '@consentry/banking/test-support';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { findFreePort } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -40,6 +40,46 @@ describe('HTTP errors', () => {
     expectInteractionId(result.headers);
   });
 
+  it('lets a client still sending a body far over the limit read its 413 (node fetch, no EPIPE)', async () => {
+    // 8 MB against a 2 KB limit: the client is still writing when the answer is ready. Closing the socket
+    // then made node's fetch fail with EPIPE / "other side closed" instead of showing the 413.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const response = await fetch(`${h.api.url}${CONSENTS}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ Data: { Pad: 'x'.repeat(8 * 1024 * 1024) } }),
+      });
+      expect(response.status).toBe(413);
+      const body: unknown = await response.json();
+      expectObSchema('OBErrorResponse1', body);
+      expectInteractionId(response.headers);
+    }
+  });
+
+  it('lets a client streaming a chunked body (no Content-Length) past the limit read its 413', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 8 * 1024 * 1024) return controller.close();
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    // `duplex` is required by node's fetch for a stream body; lib.dom's RequestInit does not name it yet.
+    const init: RequestInit & { duplex: 'half' } = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+      duplex: 'half',
+    };
+    const response = await fetch(`${h.api.url}${CONSENTS}`, init);
+    expect(response.status).toBe(413);
+    const answer: unknown = await response.json();
+    expectObSchema('OBErrorResponse1', answer);
+    expectInteractionId(response.headers);
+  });
+
   it('answers a body that is not JSON with 415', async () => {
     for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'application/jose+jwe']) {
       const result = await h.tpp('POST', CONSENTS, { token, rawBody: 'Data=1', headers: { 'content-type': contentType } });

@@ -12,11 +12,10 @@ import { InteractionId } from '../security/tpp-principal.js';
 import { AdminConsoleSessionGuard } from './admin-console-session.guard.js';
 import { AdminConsoleService } from './admin-console.service.js';
 import { ADMIN_CONSOLE_REALM, adminConsoleLoginPage, auditEventsPage, chainVerificationPage, isAdminConsoleNotice } from './admin-console.views.js';
-import { AuditChainVerificationService } from './audit-chain-verification.service.js';
-import { AuditExportPageFilter } from './audit-export.page-filter.js';
-import { auditExportHeaders, AuditExportService } from './audit-export.service.js';
+import { AuditChainVerificationService } from '../admin/audit/audit-chain-verification.service.js';
+import { auditExportHeaders, AuditExportService } from '../admin/audit/audit-export.service.js';
 import { parseAuditCursor, parseAuditExportForm, parseAuditFilterForm } from './audit-filter.form.js';
-import { AuditSearchService } from './audit-search.service.js';
+import { AuditSearchService } from '../admin/audit/audit-search.service.js';
 
 const REALM = ADMIN_CONSOLE_REALM;
 
@@ -104,7 +103,6 @@ export class AdminConsoleController {
 
   @Post('events/export')
   @UseGuards(AdminConsoleSessionGuard)
-  @UseFilters(AuditExportPageFilter)
   async export(@CurrentPageSession() session: PageSession, @Body() body: unknown, @InteractionId() interactionId: string, @Res() reply: FastifyReply): Promise<void> {
     const form = parseAuditExportForm(body);
     this.csrf.assertForSession(REALM.realm, session.token, form.csrf);

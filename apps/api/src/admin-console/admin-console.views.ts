@@ -2,10 +2,10 @@ import { AUDIT_EVENT_TYPES } from '@consentry/audit';
 
 import { alertBox, escapeHtml, formatInstant, loginForm, postButton, renderPage } from '../dashboard/page-html.js';
 import { PageRealm, stylesheetOf } from '../dashboard/page-realm.js';
-import { AuditChainVerificationResult } from './audit-chain-verification.service.js';
+import { AuditChainVerificationResult } from '../admin/audit/audit-chain-verification.service.js';
 import { AuditFilterValues, filterQuery, ParsedAuditFilter } from './audit-filter.form.js';
-import { AuditLogEntryView } from './audit-log.rows.js';
-import { AuditSearchPage } from './audit-search.service.js';
+import { AuditLogEntryView } from '../admin/audit/audit-log.rows.js';
+import { AuditSearchPage } from '../admin/audit/audit-search.service.js';
 
 export const ADMIN_CONSOLE_REALM: PageRealm = {
   realm: 'admin',
@@ -203,13 +203,3 @@ ${details}
   );
 }
 
-export function exportRefusedPage(message: string): string {
-  return layout(
-    'Export refused',
-    `<h1>Export refused</h1>
-${alertBox(message)}
-<p><a href="${BASE}/events">Back to the audit trail</a></p>`,
-    undefined,
-    true,
-  );
-}

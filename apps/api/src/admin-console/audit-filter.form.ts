@@ -1,7 +1,7 @@
 import { PageException, PageExceptionCode } from '../dashboard/page.exception.js';
-import { AUDIT_EXPORT_FORMATS, AuditExportFormat } from './audit-export.format.js';
-import { AuditFilter, isAuditEventType } from './audit-filter.js';
-import { AuditPageCursor } from './audit-search.service.js';
+import { AUDIT_EXPORT_FORMATS, AuditExportFormat } from '../admin/audit/audit-export.format.js';
+import { AuditFilter, isAuditEventType } from '../admin/audit/audit-filter.js';
+import { AuditPageCursor } from '../admin/audit/audit-search.service.js';
 
 /** The search form's fields as typed, to fill the form again. */
 export interface AuditFilterValues {

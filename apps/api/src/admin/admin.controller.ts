@@ -6,7 +6,7 @@ import { SessionToken, SessionUser } from '../sessions/session-auth.guard.js';
 import { IssuedSession, SessionSubject } from '../sessions/session.store.js';
 import { AdminAuthGuard } from './admin-auth.guard.js';
 import { AdminService, AuditEventsPage } from './admin.service.js';
-import { AuditEventsQueryDto } from './audit-events-query.dto.js';
+import { AuditEventsQueryDto } from './audit/audit-events-query.dto.js';
 
 /** The bank's administration API: two-factor sign-in and the audit trail. */
 @Controller('admin')

@@ -2,12 +2,12 @@ import { AuditLogEntity, DataSource } from '@consentry/database';
 import { CredentialAuthenticator } from '@consentry/identity';
 import { Injectable } from '@nestjs/common';
 
-import { recordAuditSearch } from '../admin-console/audit-search.audit.js';
-import type { AuditLogEntryView } from '../admin-console/audit-log.rows.js';
+import { recordAuditSearch } from './audit/audit-search.audit.js';
+import type { AuditLogEntryView } from './audit/audit-log.rows.js';
 import { CreateSessionDto } from '../sessions/create-session.dto.js';
 import { signInRefusal } from '../sessions/session.exception.js';
 import { IssuedSession, SessionStore } from '../sessions/session.store.js';
-import { AUDIT_EVENTS_DEFAULT_LIMIT, AuditEventsQueryDto } from './audit-events-query.dto.js';
+import { AUDIT_EVENTS_DEFAULT_LIMIT, AuditEventsQueryDto } from './audit/audit-events-query.dto.js';
 
 /** An audit-log entry as the admin API lists it: the same view the admin console shows. */
 export type AuditEventView = AuditLogEntryView;

@@ -1,16 +1,15 @@
+import { unreachable } from '@consentry/validation';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
+import { AuditExportException, AuditExportExceptionCode } from '../admin/audit/audit-export.exception.js';
 import { problemBody, renderPage } from './page-html.js';
 import { loginPathOf, PageRealm, stylesheetOf } from './page-realm.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
 import { PageException, PageExceptionCode } from './page.exception.js';
 
-function unreachable(value: never): never {
-  throw new Error(`unhandled code ${String(value)}`);
-}
-
 /**
+ * The one filter of the pages' transport (the dashboard and the admin console, each with its realm).
  * Answers every error of a realm's pages with a page (or, for a missing session, the way to the
  * sign-in form): a browser user never sees a JSON body, a stack or their own input echoed back.
  */
@@ -26,6 +25,7 @@ export class PageExceptionFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     if (reply.sent) return;
     if (exception instanceof PageException) return this.pageAnswer(exception, reply);
+    if (exception instanceof AuditExportException) return this.auditExportAnswer(exception, reply);
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       return this.problem(reply, exception.getStatus(), 'This request could not be handled', 'Go back and try again.');
     }
@@ -45,6 +45,15 @@ export class PageExceptionFilter implements ExceptionFilter {
         return this.problem(reply, 403, 'This form has expired', 'For your security the form could not be accepted. Go back, reload the page and try again.');
       case PageExceptionCode.InvalidForm:
         return this.problem(reply, 400, 'This form could not be read', 'Go back and check what you entered.');
+      default:
+        return unreachable(exception.code);
+    }
+  }
+
+  private auditExportAnswer(exception: AuditExportException, reply: FastifyReply): void {
+    switch (exception.code) {
+      case AuditExportExceptionCode.TooLarge:
+        return this.problem(reply, 422, 'Export refused', `${exception.message}. Narrow the search (a shorter period, one TPP or one consent) and export again.`);
       default:
         return unreachable(exception.code);
     }

@@ -1,3 +1,5 @@
+import { CodedException } from '@consentry/validation';
+
 export enum PageExceptionCode {
   /** No session cookie, or one whose session ended (idle timeout, sign-out, other realm's token). */
   SignInRequired = 'SignInRequired',
@@ -8,13 +10,4 @@ export enum PageExceptionCode {
 }
 
 /** A refused request of the dashboard or the admin console, answered with a page, never JSON. */
-export class PageException extends Error {
-  override name = 'PageException';
-
-  constructor(
-    readonly code: PageExceptionCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class PageException extends CodedException<PageExceptionCode> {}

@@ -1,6 +1,6 @@
 import { ConsentException, ConsentExceptionCode } from '@consentry/consents';
 import { ConnectorUnavailableError, InvalidCursorError } from '@consentry/banking';
-import { buildObErrorResponse, ObErrorCode, OBError1, ObErrorException } from '@consentry/validation';
+import { buildObErrorResponse, ObErrorCode, OBError1, ObErrorException, unreachable } from '@consentry/validation';
 import { ArgumentsHost, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -17,10 +17,6 @@ interface ObAnswer {
 
 // FAPI 2.0 / RFC 9449 7.1: a DPoP-protected resource challenges with the DPoP scheme and its algorithms.
 const DPOP_ALGS = 'algs="PS256 ES256"';
-
-function unreachable(value: never): never {
-  throw new Error(`unhandled code ${String(value)}`);
-}
 
 function challenge(error: 'invalid_token' | 'invalid_dpop_proof' | 'insufficient_scope' | null, description: string): Record<string, string> {
   const params = error ? `error="${error}", error_description="${description}", ${DPOP_ALGS}` : DPOP_ALGS;

@@ -1,8 +1,10 @@
 import { ConsentException, ConsentExceptionCode } from '@consentry/consents';
-import { ObErrorException } from '@consentry/validation';
+import { TppException, TppExceptionCode } from '@consentry/tpps';
+import { ObErrorException, unreachable } from '@consentry/validation';
 import { ArgumentsHost, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
+import { AuditExportException, AuditExportExceptionCode } from '../admin/audit/audit-export.exception.js';
 import { SessionException, SessionExceptionCode } from '../sessions/session.exception.js';
 import { describeFrameworkError } from './framework-error.js';
 import { RouteRegistry } from './route-registry.js';
@@ -17,10 +19,6 @@ interface ProblemAnswer {
   status: number;
   body: ProblemBody;
   headers?: Record<string, string>;
-}
-
-function unreachable(value: never): never {
-  throw new Error(`unhandled code ${String(value)}`);
 }
 
 function sessionAnswer(exception: SessionException): ProblemAnswer {
@@ -57,7 +55,32 @@ function consentAnswer(exception: ConsentException): ProblemAnswer {
   }
 }
 
-/** Writes every error of the customer and admin APIs as `{ error, message }`. */
+function tppAnswer(exception: TppException): ProblemAnswer {
+  switch (exception.code) {
+    case TppExceptionCode.NotFound:
+      return { status: 404, body: { error: 'not_found', message: exception.message } };
+    case TppExceptionCode.InvalidStatus:
+      return { status: 409, body: { error: 'invalid_status', message: exception.message } };
+    case TppExceptionCode.InvalidRequest:
+      return { status: 400, body: { error: 'invalid_request', message: exception.message } };
+    default:
+      return unreachable(exception.code);
+  }
+}
+
+function auditExportAnswer(exception: AuditExportException): ProblemAnswer {
+  switch (exception.code) {
+    case AuditExportExceptionCode.TooLarge:
+      return { status: 422, body: { error: 'export_too_large', message: exception.message } };
+    default:
+      return unreachable(exception.code);
+  }
+}
+
+/**
+ * The one filter of the customer and admin APIs' transport: every error as `{ error, message }`, each
+ * feature's coded exception mapped here.
+ */
 export class ProblemExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('CustomerAdmin');
 
@@ -74,6 +97,8 @@ export class ProblemExceptionFilter implements ExceptionFilter {
   private answer(exception: unknown, request: FastifyRequest): ProblemAnswer {
     if (exception instanceof SessionException) return sessionAnswer(exception);
     if (exception instanceof ConsentException) return consentAnswer(exception);
+    if (exception instanceof TppException) return tppAnswer(exception);
+    if (exception instanceof AuditExportException) return auditExportAnswer(exception);
     if (exception instanceof ObErrorException) {
       const first = exception.errors[0];
       const where = first?.Path ? ` (${first.Path})` : '';

@@ -1,3 +1,5 @@
+import { CodedException } from '@consentry/validation';
+
 export enum SecurityExceptionCode {
   /** No Authorization header, or not `DPoP <token>`. */
   MissingAccessToken = 'MissingAccessToken',
@@ -33,17 +35,15 @@ export enum SecurityExceptionCode {
 }
 
 /** A request the resource server refuses on authentication or authorisation grounds. */
-export class SecurityException extends Error {
-  override name = 'SecurityException';
-
+export class SecurityException extends CodedException<SecurityExceptionCode> {
   constructor(
-    readonly code: SecurityExceptionCode,
+    code: SecurityExceptionCode,
     message: string,
     /** The header at fault (Authorization or DPoP), reported as the OB error Path. */
     readonly header?: 'Authorization' | 'DPoP' | 'x-fapi-auth-date' | 'x-fapi-customer-ip-address',
     /** Seconds until the refused call may be retried (429). */
     readonly retryAfterSeconds?: number,
   ) {
-    super(message);
+    super(code, message);
   }
 }

@@ -1,3 +1,5 @@
+import { CodedException } from '@consentry/validation';
+
 export enum SessionExceptionCode {
   /** A wrong password or code, an unknown username and a locked one alike: one answer for all three. */
   InvalidCredentials = 'InvalidCredentials',
@@ -8,16 +10,14 @@ export enum SessionExceptionCode {
 }
 
 /** A refused customer or admin sign-in or session. */
-export class SessionException extends Error {
-  override name = 'SessionException';
-
+export class SessionException extends CodedException<SessionExceptionCode> {
   constructor(
-    readonly code: SessionExceptionCode,
+    code: SessionExceptionCode,
     message: string,
     /** Seconds until a throttled client may try again (Throttled only). */
     readonly retryAfterSeconds?: number,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

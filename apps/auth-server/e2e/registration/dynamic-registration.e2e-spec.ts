@@ -290,6 +290,19 @@ describe('TPP onboarding: dynamic client registration with a software statement 
       expect(events).toHaveLength(1);
     });
 
+    it('lets a client still sending a body far over the limit read its 413 (node fetch, no EPIPE)', async () => {
+      // 8 MB against 32 KiB: the answer is ready long before the client has sent its body.
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const response = await fetch(`${fixture.server.url}/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/jwt' },
+          body: 'x'.repeat(8 * 1024 * 1024),
+        });
+        expect(response.status).toBe(413);
+        expect(await response.json()).toEqual({ error: 'invalid_client_metadata', error_description: 'the request body must not exceed 32768 bytes' });
+      }
+    });
+
     it('refuses a body larger than 32 KiB', async () => {
       const who = await applicant();
       const response = await register(await requestOf(who, { client_name_padding: 'x'.repeat(40 * 1024) }));

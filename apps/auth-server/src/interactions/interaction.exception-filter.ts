@@ -1,3 +1,4 @@
+import { unreachable } from '@consentry/validation';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -17,10 +18,8 @@ function statusAndMessage(code: InteractionExceptionCode): [number, string] {
       return [400, 'You are not signed in for this request.'];
     case InteractionExceptionCode.InvalidForm:
       return [400, 'The form was not filled in correctly.'];
-    default: {
-      const unhandled: never = code;
-      throw new Error(`unhandled interaction exception ${String(unhandled)}`);
-    }
+    default:
+      return unreachable(code);
   }
 }
 

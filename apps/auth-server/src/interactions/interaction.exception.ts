@@ -1,3 +1,5 @@
+import { CodedException } from '@consentry/validation';
+
 export enum InteractionExceptionCode {
   /** No interaction cookie, an expired interaction, or a cookie of another interaction than the URL's. */
   SessionNotFound = 'SessionNotFound',
@@ -10,13 +12,4 @@ export enum InteractionExceptionCode {
 }
 
 /** A login or consent page request that cannot go on; the filter turns it into a plain HTML page. */
-export class InteractionException extends Error {
-  override name = 'InteractionException';
-
-  constructor(
-    readonly code: InteractionExceptionCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class InteractionException extends CodedException<InteractionExceptionCode> {}

@@ -1,3 +1,4 @@
+import { unreachable } from '@consentry/validation';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 
@@ -18,10 +19,8 @@ function wireError(code: RegistrationExceptionCode): [status: number, error: str
       return [400, 'invalid_redirect_uri'];
     case RegistrationExceptionCode.InvalidToken:
       return [401, 'invalid_token'];
-    default: {
-      const unhandled: never = code;
-      throw new Error(`unhandled registration exception ${String(unhandled)}`);
-    }
+    default:
+      return unreachable(code);
   }
 }
 

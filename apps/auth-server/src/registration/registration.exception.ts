@@ -1,3 +1,5 @@
+import { CodedException } from '@consentry/validation';
+
 /** Why a registration request (RFC 7591) or a management request (RFC 7592) is refused. */
 export enum RegistrationExceptionCode {
   /** The software statement is missing, malformed, expired, or its claims are unusable. */
@@ -18,13 +20,11 @@ export enum RegistrationExceptionCode {
 }
 
 /** A refused registration; the filter answers it as `{ error, error_description }` (RFC 7591 section 3.2.2). */
-export class RegistrationException extends Error {
-  override name = 'RegistrationException';
-
+export class RegistrationException extends CodedException<RegistrationExceptionCode> {
   constructor(
-    readonly code: RegistrationExceptionCode,
+    code: RegistrationExceptionCode,
     readonly description: string,
   ) {
-    super(description);
+    super(code, description);
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { recordAuditEvent } from '@consentry/audit';
 import { DataSource, EntityManager, TppRole } from '@consentry/database';
+import { DeregisterTpp, DeregisterTppCommand, TppException } from '@consentry/tpps';
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientMetadata, errors, SigningAlgorithm } from 'oidc-provider';
 
@@ -70,11 +71,15 @@ function oneOf(body: Record<string, unknown>, field: string, allowed: string[], 
  */
 @Injectable()
 export class RegistrationService {
+  private readonly deregisterTpp: DeregisterTpp;
+
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly oidc: OidcProviderRef,
     private readonly requests: RegistrationRequestVerifier,
-  ) {}
+  ) {
+    this.deregisterTpp = new DeregisterTpp(dataSource);
+  }
 
   async register(body: unknown, interactionId: string): Promise<RegistrationResponse> {
     const { metadata: request, statement } = await this.requests.verify(body, this.oidc.provider.issuer);
@@ -131,30 +136,18 @@ export class RegistrationService {
   }
 
   /**
-   * RFC 7592 section 2.3: deprovisions the client. Its grants and tokens go at once (audited as
-   * `token.revoked`). A TPP that holds consents keeps its row as `Deregistered` (not `Suspended`: that is
-   * an administrator's reversible decision), because consents and the audit trail refer to it.
+   * RFC 7592 section 2.3: deprovisions the client through the TPP lifecycle (libs/tpps `DeregisterTpp`):
+   * its grants and tokens go at once; a TPP that holds consents keeps its row as `Deregistered`.
    */
   async remove(clientId: string, bearer: string | undefined, interactionId: string): Promise<void> {
     await this.authorise(clientId, bearer);
-    await this.dataSource.transaction(async (manager) => {
-      const [, revokedTokens]: [unknown, number] = await manager.query(`DELETE FROM oidc_model WHERE payload->>'clientId' = $1`, [clientId]);
-      const consents: unknown[] = await manager.query(`SELECT 1 FROM account_access_consent WHERE client_id = $1 LIMIT 1`, [clientId]);
-      if (consents.length > 0) {
-        await manager.query(`UPDATE tpp SET status = 'Deregistered' WHERE client_id = $1`, [clientId]);
-      } else {
-        await manager.query(`DELETE FROM tpp WHERE client_id = $1`, [clientId]);
-      }
-      await this.audit(manager, 'tpp.deregistered', clientId, interactionId, { action: 'deregistered', keptForConsents: consents.length > 0 });
-      // What was revoked, counted; never a token value.
-      await recordAuditEvent(manager, {
-        type: 'token.revoked',
-        actor: { type: 'tpp', id: clientId },
-        clientId,
-        interactionId,
-        data: { trigger: 'deregistered', revokedCount: revokedTokens ?? 0 },
-      });
-    });
+    try {
+      await this.deregisterTpp.execute(new DeregisterTppCommand({ clientId, interactionId }));
+    } catch (error) {
+      // Suspended or deregistered between the token check and the lock: as the check itself would say.
+      if (error instanceof TppException) throw new RegistrationException(RegistrationExceptionCode.InvalidToken, 'the client is not registered or is suspended');
+      throw error;
+    }
   }
 
   /**
@@ -231,10 +224,10 @@ export class RegistrationService {
 
   private audit(
     manager: EntityManager,
-    type: 'tpp.registered' | 'tpp.updated' | 'tpp.deregistered',
+    type: 'tpp.registered' | 'tpp.updated',
     clientId: string,
     interactionId: string,
-    details: { action: string; statement?: SoftwareStatement; keptForConsents?: boolean },
+    details: { action: string; statement?: SoftwareStatement },
   ): Promise<unknown> {
     const { statement, ...rest } = details;
     return recordAuditEvent(manager, {

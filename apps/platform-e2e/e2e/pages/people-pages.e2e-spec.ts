@@ -65,7 +65,7 @@ describe('people pages', () => {
       startTestPlatform('pages', { secretsKey: SECRETS_KEY, transactionsPerAccount: 10, seed: 11 }),
       // Debian's chromium, a fresh profile, nothing phoning home (playwright adds --headless).
       chromium.launchPersistentContext(profileDir, {
-        executablePath: '/usr/bin/chromium',
+        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
         headless: true,
         acceptDownloads: true,
         args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

@@ -80,7 +80,7 @@ describe('traces', () => {
     });
     // The TPP traces its own calls: every request it sends carries its span as the parent.
     const traceparent = `00-${traceId}-${tppSpanId}-01`;
-    platform.tpp.config[oidc.customFetch] = (url: string, options: oidc.CustomFetchOptions<string, unknown>) =>
+    platform.tpp.config[oidc.customFetch] = (url: string, options: oidc.CustomFetchOptions) =>
       fetch(url, { ...options, headers: { ...options.headers, traceparent } } as RequestInit);
   }, 300_000);
 

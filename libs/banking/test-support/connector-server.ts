@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
-import { BankConnector, InvalidCursorError } from './bank-connector.js';
-import { CONNECTOR_PROTOCOL_PATH, ConnectorErrorBody, isConnectorOperation, reviveDates } from './connector-protocol.js';
+import { BankConnector, InvalidCursorError } from '../src/bank-connector.js';
+import { CONNECTOR_PROTOCOL_PATH, ConnectorErrorBody, isConnectorOperation, reviveDates } from '../src/connector-protocol.js';
 
 export interface ConnectorServer {
   url: string;
@@ -28,8 +28,9 @@ async function readBody(request: IncomingMessage): Promise<string | null> {
 }
 
 /**
- * Serves a BankConnector over the connector protocol: the bank side of HttpBankConnector. A bank (or an
- * adapter in front of its core system) runs this; tests use it as the upstream they start and stop.
+ * Serves a BankConnector over the connector protocol: the bank side of HttpBankConnector, as tests start
+ * and stop it. Test-only (`@consentry/banking/test-support`, never built or shipped): a bank implements
+ * the protocol (docs/connectors.md) in front of its own core system, and this is the reference for it.
  */
 export async function serveBankConnector(connector: BankConnector, options: { token: string; port?: number; host?: string }): Promise<ConnectorServer> {
   const expected = digest(`Bearer ${options.token}`);

@@ -1,19 +1,17 @@
-import { Controller, Get, HttpCode, Post, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 
-import { AdminAuthGuard } from '../admin/admin-auth.guard.js';
+import { AdminAuthGuard } from './admin-auth.guard.js';
 import { InteractionId } from '../security/tpp-principal.js';
 import { SessionUser } from '../sessions/session-auth.guard.js';
 import { SessionSubject } from '../sessions/session.store.js';
-import { AuditChainVerificationResult, AuditChainVerificationService } from './audit-chain-verification.service.js';
-import { AuditExportProblemFilter } from './audit-export.exception-filter.js';
-import { AuditExportQueryDto, exportFilterOf } from './audit-export-query.dto.js';
-import { auditExportHeaders, AuditExportService } from './audit-export.service.js';
+import { AuditChainVerificationResult, AuditChainVerificationService } from './audit/audit-chain-verification.service.js';
+import { AuditExportQueryDto, exportFilterOf } from './audit/audit-export-query.dto.js';
+import { auditExportHeaders, AuditExportService } from './audit/audit-export.service.js';
 
 /** The admin API's audit tools beside GET /admin/audit-events: export and chain verification. */
 @Controller('admin')
 @UseGuards(AdminAuthGuard)
-@UseFilters(AuditExportProblemFilter)
 export class AuditAdminController {
   constructor(
     private readonly exports: AuditExportService,

@@ -1,7 +1,7 @@
 import { AuditEventType } from '@consentry/audit';
 import { IsIn } from 'class-validator';
 
-import { AuditFilterQueryDto } from '../admin/audit-events-query.dto.js';
+import { AuditFilterQueryDto } from './audit-events-query.dto.js';
 import { AUDIT_EXPORT_FORMATS, AuditExportFormat } from './audit-export.format.js';
 import { AuditFilter } from './audit-filter.js';
 

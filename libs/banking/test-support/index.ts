@@ -1,0 +1,4 @@
+// Test-only entry of @consentry/banking (package.json `exports["./test-support"]`, source only): outside
+// src/, so the lib's build never compiles or ships it.
+export { serveBankConnector } from './connector-server.js';
+export type { ConnectorServer } from './connector-server.js';
