@@ -19,7 +19,19 @@ export interface ApiConfig extends PlatformConfig {
   docsEnabled: boolean;
   /** OB calls a TPP may make per minute, PSU present or not (a burst of this many, then a steady rate). */
   tppRateLimitPerMinute: number;
+  /**
+   * Private JWKS (PS256) the bank signs PIS, VRP and CoF responses with (`x-jws-signature`); never the
+   * token-signing keys. Required in production; generated under dataDir in the sandbox.
+   */
+  messageSigningJwksFile?: string;
+  /** The bank's `http://openbanking.org.uk/iss` on response signatures (its directory organisation id). */
+  messageSigningIssuer: string;
+  /** The trust anchor (`http://openbanking.org.uk/tan`) signatures name: ours on responses, the one TPP requests must name. */
+  messageSigningTrustAnchor: string;
 }
+
+// The sandbox's trust anchor: what the sandbox TPPs name in `tan` and the sandbox bank signs with.
+const SANDBOX_TRUST_ANCHOR = 'sandbox.consentry.local';
 
 // The sandbox's admin surfaces answer loopback and private networks; production names its own.
 const SANDBOX_ADMIN_CIDRS = '127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7';
@@ -119,6 +131,23 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     sessionIdleSeconds: read.integer('SESSION_IDLE_SECONDS', 300, { min: 30, max: 3600 }),
     sessionAbsoluteSeconds: read.integer('SESSION_ABSOLUTE_SECONDS', 8 * 3600, { min: 60, max: 24 * 3600 }),
     tppRateLimitPerMinute: read.integer('TPP_RATE_LIMIT_PER_MINUTE', 1200, { min: 1, max: 10_000_000 }),
+    ...messageSigning(read, platform.mode),
+  };
+}
+
+function messageSigning(read: EnvReader, mode: PlatformConfig['mode']): Pick<ApiConfig, 'messageSigningJwksFile' | 'messageSigningIssuer' | 'messageSigningTrustAnchor'> {
+  const file = read.optionalString('MESSAGE_SIGNING_JWKS_FILE');
+  if (mode === 'production') {
+    // Every instance signs with the same managed keys, and production names its own identity and anchor.
+    if (!file) throw new ConfigError('MESSAGE_SIGNING_JWKS_FILE', 'is required in production mode (the keys PIS, VRP and CoF responses are signed with)');
+    const issuer = read.optionalString('MESSAGE_SIGNING_ISS');
+    if (!issuer) throw new ConfigError('MESSAGE_SIGNING_ISS', 'is required in production mode (the bank\'s organisation id in its response signatures)');
+    return { messageSigningJwksFile: file, messageSigningIssuer: issuer, messageSigningTrustAnchor: read.string('MESSAGE_SIGNING_TAN', 'openbanking.org.uk') };
+  }
+  return {
+    ...(file ? { messageSigningJwksFile: file } : {}),
+    messageSigningIssuer: read.string('MESSAGE_SIGNING_ISS', 'consentry-sandbox-aspsp'),
+    messageSigningTrustAnchor: read.string('MESSAGE_SIGNING_TAN', SANDBOX_TRUST_ANCHOR),
   };
 }
 

@@ -7,5 +7,6 @@ export type { SecretsKey } from './secrets-keys.js';
 export { loadApiConfig, loadAuthServerConfig, loadWorkerConfig } from './app.config.js';
 export type { ApiConfig, AuthServerConfig, WorkerConfig } from './app.config.js';
 export { runOrExit, StartupError } from './run-or-exit.js';
+export { readOrCreateKeyFile } from './dev-key-file.js';
 export { clientAddress, parseAddressRanges, parseTrustProxy, trustedProxyPredicate } from './network-trust.js';
 export type { AddressRanges, TrustProxy } from './network-trust.js';

@@ -9,6 +9,7 @@ import { TppDeregistered1764400000000 } from '../migrations/1764400000000-tpp-de
 import { OidcGrantFamilyIndex1764500000000 } from '../migrations/1764500000000-oidc-grant-family-index.js';
 import { LoginThrottle1764620000000 } from '../migrations/1764620000000-login-throttle.js';
 import { TppSoftwareIdUnique1764650000000 } from '../migrations/1764650000000-tpp-software-id-unique.js';
+import { IdempotencyKeys1764720000000 } from '../migrations/1764720000000-idempotency-keys.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -17,6 +18,7 @@ import { AuditLogEntity } from './entities/audit-log.entity.js';
 import { AuditOutboxEntity } from './entities/audit-outbox.entity.js';
 import { BalanceEntity } from './entities/balance.entity.js';
 import { ConsentAccountEntity } from './entities/consent-account.entity.js';
+import { IdempotencyKeyEntity } from './entities/idempotency-key.entity.js';
 import { OidcModelEntity } from './entities/oidc-model.entity.js';
 import { PsuEntity } from './entities/psu.entity.js';
 import { TppEntity } from './entities/tpp.entity.js';
@@ -53,6 +55,7 @@ export const ENTITIES = [
   AccountPartyEntity,
   ProductEntity,
   OfferEntity,
+  IdempotencyKeyEntity,
 ];
 
 /** Hand-reviewed migrations, in order. The schema never comes from `synchronize`. */
@@ -64,6 +67,7 @@ export const MIGRATIONS = [
   OidcGrantFamilyIndex1764500000000,
   LoginThrottle1764620000000,
   TppSoftwareIdUnique1764650000000,
+  IdempotencyKeys1764720000000,
 ];
 
 export interface DatabaseOptions {

@@ -10,6 +10,7 @@ export { AuditLogEntity } from './entities/audit-log.entity.js';
 export { AUDIT_OUTBOX_TABLE, AuditOutboxEntity } from './entities/audit-outbox.entity.js';
 export { BalanceEntity } from './entities/balance.entity.js';
 export { ConsentAccountEntity } from './entities/consent-account.entity.js';
+export { IdempotencyKeyEntity } from './entities/idempotency-key.entity.js';
 export { OidcModelEntity } from './entities/oidc-model.entity.js';
 export { PsuEntity } from './entities/psu.entity.js';
 export { TppEntity } from './entities/tpp.entity.js';

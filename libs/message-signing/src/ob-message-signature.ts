@@ -63,7 +63,7 @@ export interface MessageSigner {
 }
 
 /** The protected header of a UK OB message signature. */
-export interface MessageSignatureHeader {
+export type MessageSignatureHeader = {
   alg: typeof MESSAGE_SIGNING_ALG;
   kid: string;
   typ: 'JOSE';
@@ -72,7 +72,7 @@ export interface MessageSignatureHeader {
   [OB_ISS]: string;
   [OB_TAN]: string;
   crit: string[];
-}
+};
 
 /** The OB header for `signer` at `iat` (seconds). */
 export function messageSignatureHeader(signer: Pick<MessageSigner, 'kid' | 'iss' | 'tan'>, iat: number): MessageSignatureHeader {

@@ -6,6 +6,7 @@ export {
   registerTpp,
   sandboxFiles,
   seedSandbox,
+  upgradeSandboxTpp,
   writeSandboxCredentials,
 } from './seed-sandbox.js';
 export type {

@@ -50,8 +50,10 @@ export const SANDBOX_PSUS: SandboxPsuSeed[] = [
 export const SANDBOX_TPP = {
   clientId: 'sandbox-tpp',
   name: 'Sandbox Budgeting App',
-  roles: ['AISP'] as const,
+  roles: ['AISP', 'PISP', 'CBPII'] as const,
   redirectUri: 'https://sandbox-tpp.localhost/callback',
+  /** Its organisation in the sandbox directory: with the software id, the `iss` of its message signatures. */
+  organisationId: 'consentry-sandbox-org',
 };
 
 export const SANDBOX_ADMIN_USERNAME = 'admin';

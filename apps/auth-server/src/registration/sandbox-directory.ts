@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 
-import { AuthServerConfig, StartupError } from '@consentry/config';
+import { AuthServerConfig, readOrCreateKeyFile, StartupError } from '@consentry/config';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, JWK, SignJWT } from 'jose';
 
-import { readOrCreateKeyFile } from '../provider/dev-key-file.js';
 import { publicJwks } from '../provider/jwt-introspection.js';
 import { TrustedDirectory } from './software-statement.verifier.js';
 

@@ -1,0 +1,27 @@
+import { MESSAGE_SIGNATURE_HEADER, signMessage } from '@consentry/message-signing';
+import { FastifyInstance } from 'fastify';
+
+import { BankSigningKeys } from './bank-signing-keys.js';
+
+/** UK OB: every answer of these APIs is signed by the bank, GETs and errors included. */
+export const SIGNED_RESPONSE_PREFIXES = ['/open-banking/v4.0/pisp/', '/open-banking/v4.0/cbpii/'] as const;
+
+export function isSignedResponsePath(url: string): boolean {
+  const path = url.split('?')[0] ?? '';
+  return SIGNED_RESPONSE_PREFIXES.some((prefix) => path.startsWith(prefix) || `${path}/` === prefix);
+}
+
+/**
+ * Signs the exact bytes of every PIS, VRP and CoF answer (`x-jws-signature`, detached, PS256) with the
+ * bank's message-signing key. It runs in onSend, after serialisation, so what is signed is what is sent;
+ * an answer without a body (204) carries no signature, as there is nothing to sign.
+ */
+export function registerResponseSigningHook(fastify: FastifyInstance, keys: BankSigningKeys): void {
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (!isSignedResponsePath(request.url)) return payload;
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+    if (payload.length === 0) return payload;
+    reply.header(MESSAGE_SIGNATURE_HEADER, await signMessage(typeof payload === 'string' ? payload : new Uint8Array(payload), keys.signer));
+    return payload;
+  });
+}
