@@ -40,11 +40,25 @@ class PaymentWriteProbeController {
   @Post()
   @SignedRequest({ idempotent: true })
   @UseGuards(FapiHeadersGuard, TppAuthGuard)
-  async create(@Body() body: ProbeWriteDto, @Idempotency() request: IdempotentRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  create(@Body() body: ProbeWriteDto, @Idempotency() request: IdempotentRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.write(body, request, reply);
+  }
+
+  // A second path: idempotency keys are scoped per client and path.
+  @Post('alternate')
+  @SignedRequest({ idempotent: true })
+  @UseGuards(FapiHeadersGuard, TppAuthGuard)
+  createAlternate(@Body() body: ProbeWriteDto, @Idempotency() request: IdempotentRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.write(body, request, reply);
+  }
+
+  private async write(body: ProbeWriteDto, request: IdempotentRequest, reply: FastifyReply) {
     const outcome = await this.idempotency.execute(request, async (manager) => {
       // A short pause inside the transaction, so concurrent requests overlap for certain.
       await manager.query(`SELECT pg_sleep(0.05)`);
       const [row] = (await manager.query(`INSERT INTO signing_probe (amount) VALUES ($1) RETURNING probe_id`, [body.Amount])) as Array<{ probe_id: string }>;
+      // A refusal after a write (as U009 or U014 would be): the write and the key roll back with it.
+      if (body.Amount === '0.00') throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, 'A zero amount is refused', 'Amount');
       return { status: 201, body: { Data: { ProbeId: row!.probe_id, Amount: body.Amount } } };
     });
     reply.status(outcome.status);
