@@ -30,8 +30,6 @@ export interface ApiConfig extends PlatformConfig {
   messageSigningTrustAnchor: string;
 }
 
-// The sandbox's trust anchor: what the sandbox TPPs name in `tan` and the sandbox bank signs with.
-const SANDBOX_TRUST_ANCHOR = 'sandbox.consentry.local';
 
 // The sandbox's admin surfaces answer loopback and private networks; production names its own.
 const SANDBOX_ADMIN_CIDRS = '127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7';
@@ -134,6 +132,9 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     ...messageSigning(read, platform.mode),
   };
 }
+
+/** The trust anchor (`tan`) the sandbox TPPs and the sandbox bank sign with: MESSAGE_SIGNING_TAN's sandbox default. */
+export const SANDBOX_TRUST_ANCHOR = 'sandbox.consentry.local';
 
 function messageSigning(read: EnvReader, mode: PlatformConfig['mode']): Pick<ApiConfig, 'messageSigningJwksFile' | 'messageSigningIssuer' | 'messageSigningTrustAnchor'> {
   const file = read.optionalString('MESSAGE_SIGNING_JWKS_FILE');

@@ -4,7 +4,7 @@ export { loadPlatformConfig } from './platform.config.js';
 export type { PlatformConfig, PlatformMode } from './platform.config.js';
 export { SINGLE_SECRETS_KEY_ID } from './secrets-keys.js';
 export type { SecretsKey } from './secrets-keys.js';
-export { loadApiConfig, loadAuthServerConfig, loadWorkerConfig } from './app.config.js';
+export { loadApiConfig, loadAuthServerConfig, loadWorkerConfig, SANDBOX_TRUST_ANCHOR } from './app.config.js';
 export type { ApiConfig, AuthServerConfig, WorkerConfig } from './app.config.js';
 export { runOrExit, StartupError } from './run-or-exit.js';
 export { readOrCreateKeyFile } from './dev-key-file.js';

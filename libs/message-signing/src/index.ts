@@ -9,7 +9,7 @@ export {
   OB_IAT,
   OB_ISS,
   OB_TAN,
-  SANDBOX_TRUST_ANCHOR,
+  SANDBOX_ORGANISATION_ID,
   signMessage,
   verifyMessageSignature,
 } from './ob-message-signature.js';

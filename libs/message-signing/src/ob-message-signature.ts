@@ -9,8 +9,8 @@ export const OB_CRITICAL_CLAIMS = [OB_IAT, OB_ISS, OB_TAN] as const;
 /** The HTTP header that carries a message signature, on requests and on responses. */
 export const MESSAGE_SIGNATURE_HEADER = 'x-jws-signature';
 
-/** The trust anchor the sandbox TPPs and the sandbox bank name in `tan`. */
-export const SANDBOX_TRUST_ANCHOR = 'sandbox.consentry.local';
+/** The organisation the sandbox directory registers its TPPs under (the `{organisation_id}` of their `iss`). */
+export const SANDBOX_ORGANISATION_ID = 'consentry-sandbox-org';
 
 /** UK OB: message signatures are PS256, and nothing else. */
 export const MESSAGE_SIGNING_ALG = 'PS256';

@@ -1,3 +1,5 @@
+import { SANDBOX_ORGANISATION_ID } from '@consentry/message-signing';
+
 /** The demo banks, customers and accounts every sandbox starts with. */
 export interface SandboxAccountSeed {
   aspspId: string;
@@ -53,7 +55,7 @@ export const SANDBOX_TPP = {
   roles: ['AISP', 'PISP', 'CBPII'] as const,
   redirectUri: 'https://sandbox-tpp.localhost/callback',
   /** Its organisation in the sandbox directory: with the software id, the `iss` of its message signatures. */
-  organisationId: 'consentry-sandbox-org',
+  organisationId: SANDBOX_ORGANISATION_ID,
 };
 
 export const SANDBOX_ADMIN_USERNAME = 'admin';

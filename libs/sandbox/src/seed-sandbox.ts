@@ -3,9 +3,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { creditorPanContext, panContext } from '@consentry/banking';
+import { SANDBOX_TRUST_ANCHOR } from '@consentry/config';
 import { DataSource, EntityManager } from '@consentry/database';
 import { generateTotpSecret, hashPassword, KeyManagement, totpSecretContext } from '@consentry/identity';
-import { generateMessageSigningJwk, publicJwkOf, SANDBOX_TRUST_ANCHOR, tppMessageIssuer, TppSigningProfile } from '@consentry/message-signing';
+import { generateMessageSigningJwk, publicJwkOf, tppMessageIssuer, TppSigningProfile } from '@consentry/message-signing';
 import { exportJWK, generateKeyPair, JWK } from 'jose';
 
 import {
