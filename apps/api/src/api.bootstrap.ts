@@ -17,7 +17,7 @@ import { registerAdminNetworkHook } from './http/admin-network.hook.js';
 import { serveApiDocs } from './http/api-docs.js';
 import { registerContentTypeHook } from './http/content-type.hook.js';
 import { registerInteractionIdHook } from './http/interaction-id.hook.js';
-import { answerRouterError } from './http/router-error.js';
+import { routerErrorAnswerer } from './http/router-error.js';
 import { registerJsonDepthHook } from './http/json-depth.hook.js';
 import { PublicUrl } from './http/public-url.js';
 import { registerResponseSecurityHook } from './http/response-security.hook.js';
@@ -92,7 +92,7 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
     trustProxy: trustedProxyPredicate(config.trustProxy) ?? false,
     // Errors the router raises before any hook (a path parameter over 100 characters, a malformed URL):
     // the OB error shape, never Fastify's default body, which quotes the path.
-    frameworkErrors: answerRouterError,
+    frameworkErrors: routerErrorAnswerer(signingKeys),
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors, limitClock, signingKeys }, options.modules ?? []),

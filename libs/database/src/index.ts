@@ -29,3 +29,4 @@ export { DataSource, EntityManager } from 'typeorm';
 export { connectDatabase, connectRedis } from './connect.js';
 export { queryPrepared, queryPreparedArrays } from './prepared-query.js';
 export { purgeExpiredOidcRows } from './oidc-model-purge.js';
+export { IDEMPOTENCY_KEY_LIFETIME, purgeExpiredIdempotencyKeys } from './idempotency-key-purge.js';

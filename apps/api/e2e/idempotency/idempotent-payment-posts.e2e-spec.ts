@@ -1,3 +1,4 @@
+import { purgeExpiredIdempotencyKeys } from '@consentry/database';
 import { createSandboxTppKeys, registerTpp, SandboxTppCredentials } from '@consentry/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -84,6 +85,15 @@ describe('idempotent payment POSTs (x-idempotency-key) on real PostgreSQL', () =
     expect(later.status).toBe(201);
     expect(later.body.Data.ProbeId).not.toBe(first.body.Data.ProbeId);
     expect((await post('aged-1', '{"Amount":"24.00"}')).status).toBe(409);
+  });
+
+  it('purges keys past their 24 hours and keeps the live ones', async () => {
+    await post('purge-old', '{"Amount":"24.60"}');
+    await post('purge-live', '{"Amount":"24.70"}');
+    await h.dataSource.query(`UPDATE idempotency_key SET created_at = now() - interval '25 hours' WHERE key = 'purge-old'`);
+    expect(await purgeExpiredIdempotencyKeys(h.dataSource, 1)).toBeGreaterThanOrEqual(1);
+    const keys = (await h.dataSource.query(`SELECT key FROM idempotency_key WHERE key LIKE 'purge-%'`)) as Array<{ key: string }>;
+    expect(keys.map((k) => k.key)).toEqual(['purge-live']);
   });
 
   it('keeps no key for a request refused after its write: the write and the key roll back together', async () => {

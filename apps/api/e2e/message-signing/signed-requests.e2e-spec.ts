@@ -94,6 +94,12 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
     expect(ais.headers.get('x-jws-signature')).toBeNull();
   });
 
+  it('signs the router\'s own refusals under the PIS path too', async () => {
+    const tooLong = await h.call('GET', `${PROBE_PATH}/${'9'.repeat(101)}`);
+    expect(tooLong.status).toBe(414);
+    await verifyAnswer(tooLong, JSON.stringify(tooLong.body));
+  });
+
   it('refuses a request without x-jws-signature: 400 U019, nothing written', async () => {
     const before = await probes();
     expect(errorOf(await post('{"Amount":"1.00"}', {}))).toEqual({ status: 400, errors: [['U019', 'x-jws-signature']] });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { DataSource, EntityManager } from '@consentry/database';
+import { DataSource, EntityManager, IDEMPOTENCY_KEY_LIFETIME } from '@consentry/database';
 import { createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
@@ -27,9 +27,6 @@ export interface IdempotentOutcome<T> extends IdempotentAnswer<T> {
   replayed: boolean;
 }
 
-// UK OB: an idempotency key is valid for 24 hours.
-const KEY_LIFETIME = '24 hours';
-
 // Claims the key in the caller's transaction. A live row of another transaction makes this statement
 // wait until that one commits (then the row is live: nothing returned) or rolls back (then this claims).
 // A row past its 24 hours is taken over (DO UPDATE); a live one is left alone (its WHERE is false).
@@ -38,7 +35,7 @@ const CLAIM = `
   VALUES ($1, $2, $3, $4, 0, '')
   ON CONFLICT (client_id, path, key) DO UPDATE
      SET request_hash = EXCLUDED.request_hash, response_status = 0, response_body = '', created_at = now()
-   WHERE k.created_at < now() - interval '${KEY_LIFETIME}'
+   WHERE k.created_at < now() - interval '${IDEMPOTENCY_KEY_LIFETIME}'
   RETURNING 1`;
 
 const STORED = `SELECT request_hash, response_status, response_body FROM idempotency_key WHERE client_id = $1 AND path = $2 AND key = $3`;

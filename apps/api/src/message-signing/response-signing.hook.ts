@@ -18,10 +18,19 @@ export function isSignedResponsePath(url: string): boolean {
  */
 export function registerResponseSigningHook(fastify: FastifyInstance, keys: BankSigningKeys): void {
   fastify.addHook('onSend', async (request, reply, payload) => {
-    if (!isSignedResponsePath(request.url)) return payload;
-    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
-    if (payload.length === 0) return payload;
-    reply.header(MESSAGE_SIGNATURE_HEADER, await signMessage(typeof payload === 'string' ? payload : new Uint8Array(payload), keys.signer));
+    const signature = await responseSignature(request.url, payload, keys);
+    if (signature) reply.header(MESSAGE_SIGNATURE_HEADER, signature);
     return payload;
   });
+}
+
+/**
+ * The x-jws-signature of an answer with body `payload` to `url`, or undefined when it carries none (not
+ * a signed path, no body, a stream). Also used for the router's own refusals, which skip onSend.
+ */
+export async function responseSignature(url: string, payload: unknown, keys: BankSigningKeys): Promise<string | undefined> {
+  if (!isSignedResponsePath(url)) return undefined;
+  if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return undefined;
+  if (payload.length === 0) return undefined;
+  return signMessage(typeof payload === 'string' ? payload : new Uint8Array(payload), keys.signer);
 }
