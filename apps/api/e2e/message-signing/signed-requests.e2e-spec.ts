@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 
-import { OB_IAT, OB_ISS, OB_TAN, tppMessageIssuer } from '@consentry/message-signing';
+import { generateMessageSigningJwk, OB_IAT, OB_ISS, OB_TAN, publicJwkOf, tppMessageIssuer } from '@consentry/message-signing';
 import { base64url, createLocalJWKSet, CryptoKey, decodeProtectedHeader, flattenedVerify, generateKeyPair, importJWK, JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -172,6 +174,39 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
     expect(result.body).toEqual({ Data: { Amount: '4.00', FundsAvailable: true } });
     const unsigned = await post(body, { 'x-idempotency-key': undefined }, `${PROBE_PATH}/funds-confirmation`);
     expect(errorOf(unsigned)).toEqual({ status: 400, errors: [['U019', 'x-jws-signature']] });
+  });
+
+  it('verifies against keys a TPP publishes at its jwks_uri', async () => {
+    const remoteJwk = await generateMessageSigningJwk();
+    const server = createServer((request, response) => {
+      response.writeHead(request.url === '/jwks' ? 200 : 404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ keys: [publicJwkOf(remoteJwk)] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+      await h.dataSource.query(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ('remote-keys-tpp', 'Remote Keys', '{PISP}', $1)`, [
+        JSON.stringify({ client_id: 'remote-keys-tpp', jwks_uri: jwksUri, org_id: 'remote-org', software_id: 'remote-keys-tpp' }),
+      ]);
+      const remote = await TppMessageSigner.of({
+        ...h.sandbox.tpp,
+        jwks: { keys: [remoteJwk as Record<string, unknown>] },
+        signing: { kid: remoteJwk.kid!, iss: tppMessageIssuer('remote-org', 'remote-keys-tpp'), tan: 'sandbox.consentry.local' },
+      });
+      const body = '{"Amount":"5.00"}';
+      const as = async (signature: string) =>
+        h.tpp('POST', PROBE_PATH, {
+          token: await h.issuer.mintAccessToken({ clientId: 'remote-keys-tpp', audience: h.api.publicUrl, jkt: h.dpop.jkt }),
+          rawBody: body,
+          headers: { 'content-type': 'application/json', 'x-idempotency-key': `remote-${++key}`, 'x-jws-signature': signature },
+        });
+      expect((await as(await remote.sign(body))).status).toBe(201);
+      expect(errorOf(await as(await remote.sign(body, { kid: 'not-published' })))).toEqual({ status: 400, errors: [['U016', 'kid']] });
+      // The sandbox TPP's key is not this TPP's, whatever iss it claims.
+      expect(errorOf(await as(await signer.sign(body, { [OB_ISS]: tppMessageIssuer('remote-org', 'remote-keys-tpp') })))).toEqual({ status: 400, errors: [['U016', 'kid']] });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('publishes public message-signing keys only, none of them a token-signing key', async () => {

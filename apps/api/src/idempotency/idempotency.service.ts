@@ -53,7 +53,9 @@ const COMPLETE = `UPDATE idempotency_key SET response_status = $4, response_body
  * - identical requests at the same instant: the second waits on the first's row, then replays its
  *   answer (or, if the first failed and rolled back, runs itself).
  * The work throwing (a refusal such as U009, or a fault) rolls everything back, the key included: a
- * retry with the same key is checked afresh.
+ * retry with the same key is checked afresh. The transaction is READ COMMITTED (the default): the work
+ * locks what it changes (SELECT ... FOR UPDATE, conditional UPDATEs), and the claim's wait on a
+ * concurrent insert ends in a replay rather than a serialisation failure.
  */
 @Injectable()
 export class IdempotencyService {
@@ -69,11 +71,12 @@ export class IdempotencyService {
         if (!stored.request_hash.equals(request.bodyHash)) {
           throw new IdempotencyException(IdempotencyExceptionCode.KeyReused, 'This x-idempotency-key was already used with another request body');
         }
-        return { status: stored.response_status, body: JSON.parse(stored.response_body) as T, replayed: true };
+        // '' is an answer without a body (see below).
+        return { status: stored.response_status, body: (stored.response_body === '' ? undefined : JSON.parse(stored.response_body)) as T, replayed: true };
       }
       const answer = await work(manager);
       // Stored as the JSON text that is sent, so a replay answers the very same bytes.
-      await manager.query(COMPLETE, [...ids, answer.status, JSON.stringify(answer.body)]);
+      await manager.query(COMPLETE, [...ids, answer.status, answer.body === undefined ? '' : JSON.stringify(answer.body)]);
       return { ...answer, replayed: false };
     });
   }

@@ -1,4 +1,5 @@
 import { applyDecorators, UseGuards } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
 
 import { IdempotencyKeyGuard } from '../idempotency/idempotency-key.guard.js';
 import { MessageSignatureGuard } from './message-signature.guard.js';
@@ -16,4 +17,12 @@ export interface SignedRequestOptions {
  * 401/403, U007, U019-U015, then the body (pipes), then idempotency (IdempotencyService in the handler).
  */
 export const SignedRequest = (options: SignedRequestOptions) =>
-  applyDecorators(options.idempotent ? UseGuards(IdempotencyKeyGuard, MessageSignatureGuard) : UseGuards(MessageSignatureGuard));
+  applyDecorators(
+    ...(options.idempotent
+      ? [
+          ApiHeader({ name: 'x-idempotency-key', required: true, description: 'At most 40 characters; the same key and body within 24 hours get the first answer', schema: { type: 'string', maxLength: 40 } }),
+          UseGuards(IdempotencyKeyGuard, MessageSignatureGuard),
+        ]
+      : [UseGuards(MessageSignatureGuard)]),
+    ApiHeader({ name: 'x-jws-signature', required: true, description: 'A detached JWS (PS256) of the body, UK OB message signing (see docs/payments.md)' }),
+  );
