@@ -4,9 +4,9 @@ import { MESSAGE_SIGNING_ALG } from './ob-message-signature.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
-/** A fresh PS256 message-signing key (RSA 3072) as a private JWK with `kid` = its RFC 7638 thumbprint. */
+/** A fresh PS256 message-signing key (RSA 2048, as OB Directory signing keys are) as a private JWK with `kid` = its RFC 7638 thumbprint. */
 export async function generateMessageSigningJwk(): Promise<JWK> {
-  const { privateKey } = await generateKeyPair(MESSAGE_SIGNING_ALG, { extractable: true, modulusLength: 3072 });
+  const { privateKey } = await generateKeyPair(MESSAGE_SIGNING_ALG, { extractable: true, modulusLength: 2048 });
   const jwk = await exportJWK(privateKey);
   return { ...jwk, alg: MESSAGE_SIGNING_ALG, use: 'sig', kid: await calculateJwkThumbprint(jwk) };
 }
