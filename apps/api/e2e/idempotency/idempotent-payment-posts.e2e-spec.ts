@@ -76,6 +76,10 @@ describe('idempotent payment POSTs (x-idempotency-key) on real PostgreSQL', () =
     expect([mine.status, theirs.status, elsewhere.status]).toEqual([201, 201, 201]);
     expect(new Set([mine.body.Data.ProbeId, theirs.body.Data.ProbeId, elsewhere.body.Data.ProbeId]).size).toBe(3);
     expect(await probes()).toBe(before + 3);
+    // The path as the router serves it: an escaped spelling is the same path, and the same key.
+    const escaped = await post('scoped-1', '{"Amount":"23.00"}', { path: PROBE_PATH.replace('/pisp/', '/%70isp/') });
+    expect(escaped.body).toEqual(mine.body);
+    expect(await probes()).toBe(before + 3);
   });
 
   it('forgets a key after 24 hours', async () => {

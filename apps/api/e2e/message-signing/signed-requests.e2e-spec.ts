@@ -92,6 +92,10 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
     const unknownRoute = await h.tpp('GET', '/open-banking/v4.0/cbpii/no-such-resource', { token: await h.clientCredentialsToken() });
     expect(unknownRoute.status).toBe(404);
     await verifyAnswer(unknownRoute, JSON.stringify(unknownRoute.body));
+    // The path the router serves decides, however the request spells it.
+    const escaped = await h.tpp('GET', `${PROBE_PATH.replace('/pisp/', '/%70isp/')}/${created.body.Data.ProbeId}`, { token: await h.clientCredentialsToken() });
+    expect(escaped.status).toBe(200);
+    await verifyAnswer(escaped, JSON.stringify(escaped.body));
     const ais = await h.tpp('GET', `${AISP}/accounts`, { token: await h.clientCredentialsToken() });
     expect(ais.headers.get('x-jws-signature')).toBeNull();
   });

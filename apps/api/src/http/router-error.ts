@@ -15,7 +15,7 @@ import { INTERACTION_ID_HEADER, isInteractionId } from './interaction-id.hook.js
 export function routerErrorAnswerer(keys: BankSigningKeys) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const body = routerErrorBody(error);
-    void responseSignature(request.url, body.text, keys).then(
+    void responseSignature(request, body.text, keys).then(
       (signature) => answer(request, reply, body, signature),
       () => answer(request, reply, body, undefined),
     );

@@ -4,13 +4,14 @@ import { DataSource, EntityManager, IDEMPOTENCY_KEY_LIFETIME } from '@consentry/
 import { createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
+import { routedPath } from '../http/routed-path.js';
 import { TppPrincipal } from '../security/tpp-principal.js';
 import { IdempotencyException, IdempotencyExceptionCode } from './idempotency.exception.js';
 
 /** One idempotent POST: whose, where, under which key, and the SHA-256 of its body's exact bytes. */
 export interface IdempotentRequest {
   clientId: string;
-  /** The request path without its query: keys are scoped per client and path. */
+  /** The path the router serves (no query, escapes decoded): keys are scoped per client and path. */
   path: string;
   key: string;
   bodyHash: Buffer;
@@ -95,5 +96,5 @@ export const Idempotency = createParamDecorator((_: unknown, context: ExecutionC
   const request = context.switchToHttp().getRequest<FastifyRequest>();
   const principal = request.user as TppPrincipal | undefined;
   if (!principal?.clientId || request.idempotencyKey === undefined) throw new Error('Idempotency used on a route without TppAuthGuard and IdempotencyKeyGuard');
-  return { clientId: principal.clientId, path: request.url.split('?')[0] ?? '', key: request.idempotencyKey, bodyHash: bodyHashOf(request.rawBody) };
+  return { clientId: principal.clientId, path: routedPath(request), key: request.idempotencyKey, bodyHash: bodyHashOf(request.rawBody) };
 });
