@@ -141,7 +141,11 @@ export async function ensureSandbox(env) {
   try {
     if (await sandbox.isSandboxSeeded(dataSource)) {
       const existing = await sandbox.readSandboxCredentials(config.dataDir);
-      if (existing) return { credentials: existing, seeded: false };
+      if (existing) {
+        // A .data from before payments: the sandbox TPP gains its roles and message-signing key in place.
+        const { tpp } = await sandbox.upgradeSandboxTpp(dataSource, config.dataDir, existing.tpp);
+        return { credentials: { ...existing, tpp }, seeded: false };
+      }
       throw new Error(`the database holds a sandbox but ${config.dataDir}/sandbox/ is missing: drop the database (or delete .data/) to reseed`);
     }
     const credentials = await sandbox.seedSandbox(dataSource, { keys: new EnvironmentKeyManagement(config.secretsKeys) });

@@ -54,7 +54,7 @@ async function main() {
       log(`  PSU ${psu.username.padEnd(6)} password ${psu.password}  TOTP secret ${psu.totpSecret}  (${psu.accounts.length} accounts)`);
     }
     log(`  Admin ${admin.username}  password ${admin.password}  TOTP secret ${admin.totpSecret}`);
-    log(`  TPP client_id ${tpp.client_id}  private key in ${env.CONSENTRY_DATA_DIR}/sandbox/tpp.json`);
+    log(`  TPP client_id ${tpp.client_id}  private keys (client authentication, message signing ${tpp.signing?.kid ?? ''}) in ${env.CONSENTRY_DATA_DIR}/sandbox/tpp.json`);
     log('');
     log('Walk a consent journey against it: npm run demo');
   }

@@ -7,6 +7,7 @@ import { capPasswordHashing, EnvironmentKeyManagement } from '@consentry/identit
 import { AppMetrics, checkReadiness, createAppLogger, createNestLogger, observeHttpServer, registerOperationsRoutes } from '@consentry/observability';
 import { createValidationPipe } from '@consentry/validation';
 import fastifyCookie from '@fastify/cookie';
+import { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
@@ -17,13 +18,15 @@ import { registerAdminNetworkHook } from './http/admin-network.hook.js';
 import { serveApiDocs } from './http/api-docs.js';
 import { registerContentTypeHook } from './http/content-type.hook.js';
 import { registerInteractionIdHook } from './http/interaction-id.hook.js';
-import { answerRouterError } from './http/router-error.js';
+import { routerErrorAnswerer } from './http/router-error.js';
 import { registerJsonDepthHook } from './http/json-depth.hook.js';
 import { PublicUrl } from './http/public-url.js';
 import { registerRequestLogContextHook } from './http/request-log-context.hook.js';
 import { registerResponseSecurityHook } from './http/response-security.hook.js';
 import { RouteRegistry } from './http/route-registry.js';
 import { TransportExceptionFilter } from './http/transport-exception.filter.js';
+import { BankSigningKeys } from './message-signing/bank-signing-keys.js';
+import { registerResponseSigningHook } from './message-signing/response-signing.hook.js';
 import { registerUnavailableAccountsHook } from './open-banking/unavailable-accounts.hook.js';
 import { registerUnattendedAccessHook } from './security/unattended-access.guard.js';
 
@@ -44,6 +47,8 @@ export interface StartApiOptions {
   connectors?: BankConnector[];
   /** The clock of the TPP rate limit and the unattended-access window (tests move it; default Date.now). */
   limitClock?: () => number;
+  /** Modules mounted beside the app's own: test-only routes that exercise its guards and services. */
+  modules?: Type[];
 }
 
 /**
@@ -62,7 +67,7 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
     throw error;
   }
   try {
-    return await startHttp(config, dataSource, redis, connectors, options.limitClock ?? Date.now);
+    return await startHttp(config, dataSource, redis, connectors, options);
   } catch (error) {
     redis.disconnect();
     await dataSource.destroy();
@@ -70,9 +75,11 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
   }
 }
 
-async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis, connectors: BankConnector[], limitClock: () => number): Promise<RunningApi> {
+async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis, connectors: BankConnector[], options: StartApiOptions): Promise<RunningApi> {
   const publicUrl = new PublicUrl(config.apiUrl);
   const keys = new EnvironmentKeyManagement(config.secretsKeys);
+  const signingKeys = await BankSigningKeys.load(config);
+  const limitClock = options.limitClock ?? Date.now;
   // request.ip follows X-Forwarded-For only through the proxies TRUST_PROXY names.
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimit,
@@ -80,13 +87,20 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
     trustProxy: trustedProxyPredicate(config.trustProxy) ?? false,
     // Errors the router raises before any hook (a path parameter over 100 characters, a malformed URL):
     // the OB error shape, never Fastify's default body, which quotes the path.
-    frameworkErrors: answerRouterError,
+    frameworkErrors: routerErrorAnswerer(signingKeys),
   });
   const logger = createAppLogger({ app: 'api', level: config.logLevel, format: config.logFormat });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors, limitClock }), adapter, {
-    logger: createNestLogger(logger),
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors, limitClock, signingKeys }, options.modules ?? []),
+    adapter,
+    {
+      logger: createNestLogger(logger),
+      abortOnError: false,
+      // The JSON parser keeps each body's exact bytes (request.rawBody) beside the parsed value: request
+      // signatures and idempotency are over the bytes sent, never over re-serialised JSON.
+      rawBody: true,
+    },
+  );
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = new AppMetrics();
   metrics.watchDatabasePool(dataSource);
@@ -108,6 +122,7 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
   registerJsonDepthHook(fastify);
   registerUnavailableAccountsHook(fastify);
   registerResponseSecurityHook(fastify, { https: new URL(config.apiUrl).protocol === 'https:' });
+  registerResponseSigningHook(fastify, signingKeys);
   registerUnattendedAccessHook(fastify, redis);
   // Parses the Cookie header for the dashboard's and the admin console's session cookies.
   await app.register(fastifyCookie);

@@ -2,7 +2,7 @@ import { AggregatedBank, BankConnector, SandboxLedgerConnector } from '@consentr
 import type { ApiConfig } from '@consentry/config';
 import { DataSource } from '@consentry/database';
 import { CredentialAuthenticator, KeyManagement } from '@consentry/identity';
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module, Type } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
 import { AccountAccessConsentsModule } from './account-access-consents/account-access-consents.module.js';
@@ -14,6 +14,9 @@ import { BalancesModule } from './balances/balances.module.js';
 import { CustomerModule } from './customer/customer.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { PublicUrl } from './http/public-url.js';
+import { IdempotencyModule } from './idempotency/idempotency.module.js';
+import { BankSigningKeys } from './message-signing/bank-signing-keys.js';
+import { MessageSigningModule } from './message-signing/message-signing.module.js';
 import { AccountInformationModule } from './open-banking/account-information.module.js';
 import { OpenBankingModule } from './open-banking/open-banking.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
@@ -31,6 +34,8 @@ export interface ApiDependencies {
   connectors: BankConnector[];
   /** What time the rate limits count by (epoch ms): Date.now, or a test's clock. */
   limitClock: LimitClock;
+  /** The bank's message-signing keys (responses' x-jws-signature, the published JWKS). */
+  signingKeys: BankSigningKeys;
 }
 
 @Global()
@@ -44,6 +49,7 @@ class InfrastructureModule {
       { provide: KEY_MANAGEMENT, useValue: deps.keys },
       { provide: LIMIT_CLOCK, useValue: deps.limitClock },
       { provide: PublicUrl, useValue: deps.publicUrl },
+      { provide: BankSigningKeys, useValue: deps.signingKeys },
       // Each bank is served by the connector its aspsp.connector names: the built-in ledger, or another kind.
       { provide: AggregatedBank, useFactory: () => new AggregatedBank(deps.dataSource, [new SandboxLedgerConnector(deps.dataSource, deps.keys), ...deps.connectors]) },
       {
@@ -63,7 +69,8 @@ class InfrastructureModule {
 
 @Module({})
 export class AppModule {
-  static forRoot(deps: ApiDependencies): DynamicModule {
+  /** @param extra modules mounted beside the app's own (test-only routes; production passes none) */
+  static forRoot(deps: ApiDependencies, extra: Type[] = []): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -80,6 +87,9 @@ export class AppModule {
         TppAdminModule,
         DashboardModule,
         AdminConsoleModule,
+        MessageSigningModule,
+        IdempotencyModule,
+        ...extra,
       ],
     };
   }

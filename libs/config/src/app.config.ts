@@ -21,6 +21,15 @@ export interface ApiConfig extends PlatformConfig {
   tppRateLimitPerMinute: number;
   /** Banks reached over HTTP besides the built-in ledger (HTTP_BANK_CONNECTORS, docs/connectors.md). */
   httpBankConnectors: HttpBankConnectorConfig[];
+  /**
+   * Private JWKS (PS256) the bank signs PIS, VRP and CoF responses with (`x-jws-signature`); never the
+   * token-signing keys. Required in production; generated under dataDir in the sandbox.
+   */
+  messageSigningJwksFile?: string;
+  /** The bank's `http://openbanking.org.uk/iss` on response signatures (its directory organisation id). */
+  messageSigningIssuer: string;
+  /** The trust anchor (`http://openbanking.org.uk/tan`) signatures name: ours on responses, the one TPP requests must name. */
+  messageSigningTrustAnchor: string;
 }
 
 /** One HTTP bank connector: the `aspsp.connector` name it serves, its base URL and its bearer token. */
@@ -43,6 +52,7 @@ function parseHttpBankConnectors(raw: string | undefined): HttpBankConnectorConf
     return { name: name!, baseUrl: baseUrl!, token: token! };
   });
 }
+
 
 // The sandbox's admin surfaces answer loopback and private networks; production names its own.
 const SANDBOX_ADMIN_CIDRS = '127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7';
@@ -143,6 +153,26 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     sessionAbsoluteSeconds: read.integer('SESSION_ABSOLUTE_SECONDS', 8 * 3600, { min: 60, max: 24 * 3600 }),
     tppRateLimitPerMinute: read.integer('TPP_RATE_LIMIT_PER_MINUTE', 1200, { min: 1, max: 10_000_000 }),
     httpBankConnectors: parseHttpBankConnectors(read.raw('HTTP_BANK_CONNECTORS')),
+    ...messageSigning(read, platform.mode),
+  };
+}
+
+/** The trust anchor (`tan`) the sandbox TPPs and the sandbox bank sign with: MESSAGE_SIGNING_TAN's sandbox default. */
+export const SANDBOX_TRUST_ANCHOR = 'sandbox.consentry.local';
+
+function messageSigning(read: EnvReader, mode: PlatformConfig['mode']): Pick<ApiConfig, 'messageSigningJwksFile' | 'messageSigningIssuer' | 'messageSigningTrustAnchor'> {
+  const file = read.optionalString('MESSAGE_SIGNING_JWKS_FILE');
+  if (mode === 'production') {
+    // Every instance signs with the same managed keys, and production names its own identity and anchor.
+    if (!file) throw new ConfigError('MESSAGE_SIGNING_JWKS_FILE', 'is required in production mode (the keys PIS, VRP and CoF responses are signed with)');
+    const issuer = read.optionalString('MESSAGE_SIGNING_ISS');
+    if (!issuer) throw new ConfigError('MESSAGE_SIGNING_ISS', 'is required in production mode (the bank\'s organisation id in its response signatures)');
+    return { messageSigningJwksFile: file, messageSigningIssuer: issuer, messageSigningTrustAnchor: read.string('MESSAGE_SIGNING_TAN', 'openbanking.org.uk') };
+  }
+  return {
+    ...(file ? { messageSigningJwksFile: file } : {}),
+    messageSigningIssuer: read.string('MESSAGE_SIGNING_ISS', 'consentry-sandbox-aspsp'),
+    messageSigningTrustAnchor: read.string('MESSAGE_SIGNING_TAN', SANDBOX_TRUST_ANCHOR),
   };
 }
 

@@ -47,6 +47,19 @@ describe('loadApiConfig', () => {
     expect(() => loadApiConfig({})).toThrow('DATABASE_URL is required but not set');
   });
 
+  it('signs messages with generated keys and the sandbox trust anchor in the sandbox, managed ones in production', () => {
+    expect(loadApiConfig({ DATABASE_URL: 'postgres://h/x' })).toMatchObject({ messageSigningIssuer: 'consentry-sandbox-aspsp', messageSigningTrustAnchor: 'sandbox.consentry.local' });
+    expect(loadApiConfig({ DATABASE_URL: 'postgres://h/x' }).messageSigningJwksFile).toBeUndefined();
+    const production = { CONSENTRY_MODE: 'production', DATABASE_URL: 'postgres://h/x', SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'), ADMIN_ALLOWED_CIDRS: '10.0.0.0/8' };
+    expect(() => loadApiConfig(production)).toThrow('MESSAGE_SIGNING_JWKS_FILE is required in production mode');
+    expect(() => loadApiConfig({ ...production, MESSAGE_SIGNING_JWKS_FILE: '/keys.json' })).toThrow('MESSAGE_SIGNING_ISS is required in production mode');
+    expect(loadApiConfig({ ...production, MESSAGE_SIGNING_JWKS_FILE: '/keys.json', MESSAGE_SIGNING_ISS: 'bank-org' })).toMatchObject({
+      messageSigningJwksFile: '/keys.json',
+      messageSigningIssuer: 'bank-org',
+      messageSigningTrustAnchor: 'openbanking.org.uk',
+    });
+  });
+
   it('requires SECRETS_KEY in production', () => {
     expect(() => loadApiConfig({ CONSENTRY_MODE: 'production', DATABASE_URL: 'postgres://h/x' })).toThrow(
       'SECRETS_KEY is required in production mode',

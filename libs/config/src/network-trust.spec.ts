@@ -45,7 +45,7 @@ describe('ADMIN_ALLOWED_CIDRS', () => {
   });
 
   it('keeps the docs off in production unless DOCS_ENABLED', () => {
-    const production = { ...BASE, CONSENTRY_MODE: 'production', SECRETS_KEY: Buffer.alloc(32, 1).toString('base64'), ADMIN_ALLOWED_CIDRS: '10.0.0.0/8' };
+    const production = { ...BASE, CONSENTRY_MODE: 'production', SECRETS_KEY: Buffer.alloc(32, 1).toString('base64'), ADMIN_ALLOWED_CIDRS: '10.0.0.0/8', MESSAGE_SIGNING_JWKS_FILE: '/etc/consentry/message-signing.json', MESSAGE_SIGNING_ISS: 'bank-org' };
     expect(loadApiConfig(production).docsEnabled).toBe(false);
     expect(loadApiConfig({ ...production, DOCS_ENABLED: 'true' }).docsEnabled).toBe(true);
     expect(loadApiConfig(BASE).docsEnabled).toBe(true);

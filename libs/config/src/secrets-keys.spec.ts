@@ -46,7 +46,7 @@ describe('secrets keys (SECRETS_KEYS, SECRETS_KEY)', () => {
   });
 
   describe('production mode', () => {
-    const production = { ...base, CONSENTRY_MODE: 'production', ADMIN_ALLOWED_CIDRS: '10.0.0.0/8' };
+    const production = { ...base, CONSENTRY_MODE: 'production', ADMIN_ALLOWED_CIDRS: '10.0.0.0/8', MESSAGE_SIGNING_JWKS_FILE: '/etc/consentry/message-signing.json', MESSAGE_SIGNING_ISS: 'bank-org' };
 
     it('requires a key', () => {
       expect(() => loadApiConfig(production)).toThrow('SECRETS_KEY is required in production mode (or SECRETS_KEYS)');

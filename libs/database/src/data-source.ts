@@ -10,6 +10,7 @@ import { OidcGrantFamilyIndex1764500000000 } from '../migrations/1764500000000-o
 import { LoginThrottle1764620000000 } from '../migrations/1764620000000-login-throttle.js';
 import { TppSoftwareIdUnique1764650000000 } from '../migrations/1764650000000-tpp-software-id-unique.js';
 import { AuditOutboxTraceparent1764680000000 } from '../migrations/1764680000000-audit-outbox-traceparent.js';
+import { IdempotencyKeys1764740000000 } from '../migrations/1764740000000-idempotency-keys.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -18,6 +19,7 @@ import { AuditLogEntity } from './entities/audit-log.entity.js';
 import { AuditOutboxEntity } from './entities/audit-outbox.entity.js';
 import { BalanceEntity } from './entities/balance.entity.js';
 import { ConsentAccountEntity } from './entities/consent-account.entity.js';
+import { IdempotencyKeyEntity } from './entities/idempotency-key.entity.js';
 import { OidcModelEntity } from './entities/oidc-model.entity.js';
 import { PsuEntity } from './entities/psu.entity.js';
 import { TppEntity } from './entities/tpp.entity.js';
@@ -54,6 +56,7 @@ export const ENTITIES = [
   AccountPartyEntity,
   ProductEntity,
   OfferEntity,
+  IdempotencyKeyEntity,
 ];
 
 /** Hand-reviewed migrations, in order. The schema never comes from `synchronize`. */
@@ -66,6 +69,7 @@ export const MIGRATIONS = [
   LoginThrottle1764620000000,
   TppSoftwareIdUnique1764650000000,
   AuditOutboxTraceparent1764680000000,
+  IdempotencyKeys1764740000000,
 ];
 
 export interface DatabaseOptions {

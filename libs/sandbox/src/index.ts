@@ -5,6 +5,7 @@ export {
   readSandboxCredentials,
   registerTpp,
   seedSandbox,
+  upgradeSandboxTpp,
   writeSandboxCredentials,
 } from './seed-sandbox.js';
 export type {

@@ -1,3 +1,5 @@
+import { SANDBOX_ORGANISATION_ID } from '@consentry/message-signing';
+
 /** The demo banks, customers and accounts every sandbox starts with. */
 export interface SandboxAccountSeed {
   aspspId: string;
@@ -50,8 +52,10 @@ export const SANDBOX_PSUS: SandboxPsuSeed[] = [
 export const SANDBOX_TPP = {
   clientId: 'sandbox-tpp',
   name: 'Sandbox Budgeting App',
-  roles: ['AISP'] as const,
+  roles: ['AISP', 'PISP', 'CBPII'] as const,
   redirectUri: 'https://sandbox-tpp.localhost/callback',
+  /** Its organisation in the sandbox directory: with the software id, the `iss` of its message signatures. */
+  organisationId: SANDBOX_ORGANISATION_ID,
 };
 
 export const SANDBOX_ADMIN_USERNAME = 'admin';

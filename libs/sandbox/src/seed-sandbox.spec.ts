@@ -40,7 +40,8 @@ describe('seedSandbox', () => {
       expect(dump).not.toContain(psu.password);
       expect(dump).not.toContain(psu.totpSecret);
     }
-    expect(dump).not.toContain(String(credentials.tpp.jwks.keys[0]!.d));
+    for (const key of credentials.tpp.jwks.keys) expect(dump).not.toContain(String(key.d));
+    expect(credentials.tpp.jwks.keys.map((key) => key.alg)).toEqual(['ES256', 'PS256']);
   });
 
   it('stores card numbers encrypted', async () => {

@@ -3,9 +3,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { creditorPanContext, panContext } from '@consentry/banking';
+import { SANDBOX_TRUST_ANCHOR } from '@consentry/config';
 import { DataSource, EntityManager } from '@consentry/database';
 import { generateTotpSecret, hashPassword, KeyManagement, totpSecretContext } from '@consentry/identity';
-import { exportJWK, generateKeyPair } from 'jose';
+import { generateMessageSigningJwk, publicJwkOf, tppMessageIssuer, TppSigningProfile } from '@consentry/message-signing';
+import { exportJWK, generateKeyPair, JWK } from 'jose';
 
 import {
   SANDBOX_ADMIN_USERNAME,
@@ -28,10 +30,20 @@ export interface SandboxTppCredentials {
   client_id: string;
   client_name: string;
   redirect_uris: string[];
+  /** The PSD2 roles the TPP is registered with. */
+  roles: string[];
+  /** Its directory identity: `iss` of its message signatures is `{org_id}/{software_id}`. */
+  org_id: string;
+  software_id: string;
   token_endpoint_auth_method: 'private_key_jwt';
   token_endpoint_auth_signing_alg: 'ES256';
-  /** The TPP's private signing key set: only the sandbox TPP and the tests hold it. */
+  /**
+   * The TPP's private key set: only the sandbox TPP and the tests hold it. The first key (ES256)
+   * authenticates the client (private_key_jwt); the key named by `signing.kid` (PS256) signs requests.
+   */
   jwks: { keys: Array<Record<string, unknown>> };
+  /** The JOSE header values of its request signatures (x-jws-signature). */
+  signing: TppSigningProfile;
 }
 
 export interface SandboxAdminCredentials {
@@ -306,7 +318,7 @@ export async function seedSandbox(dataSource: DataSource, options: SeedOptions):
     ]);
 
     const tpp = await createSandboxTppKeys();
-    await registerTpp(manager, tpp, SANDBOX_TPP.roles);
+    await registerTpp(manager, tpp);
     return { tpp, psus, admin };
   });
   // Statistics for the rows just loaded, as after any bulk load: until autovacuum gets to them the planner
@@ -315,33 +327,44 @@ export async function seedSandbox(dataSource: DataSource, options: SeedOptions):
   return credentials;
 }
 
-/** Generates a TPP's ES256 signing key pair and client metadata (private JWKS kept by the caller). */
+/** A fresh PS256 message-signing key and the JOSE header values a TPP of this identity signs with. */
+async function messageSigningKey(orgId: string, softwareId: string): Promise<{ jwk: JWK; signing: TppSigningProfile }> {
+  const jwk = await generateMessageSigningJwk();
+  return { jwk, signing: { kid: jwk.kid!, iss: tppMessageIssuer(orgId, softwareId), tan: SANDBOX_TRUST_ANCHOR } };
+}
+
+/**
+ * Generates a sandbox TPP's keys and client metadata (private JWKS kept by the caller): an ES256 key
+ * for client authentication and a PS256 key for message signing. Its software id is its client id.
+ */
 export async function createSandboxTppKeys(
   clientId: string = SANDBOX_TPP.clientId,
   name: string = SANDBOX_TPP.name,
   redirectUri: string = SANDBOX_TPP.redirectUri,
+  roles: readonly string[] = SANDBOX_TPP.roles,
 ): Promise<SandboxTppCredentials> {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = await exportJWK(privateKey);
+  const { jwk: signingJwk, signing } = await messageSigningKey(SANDBOX_TPP.organisationId, clientId);
   return {
     client_id: clientId,
     client_name: name,
     redirect_uris: [redirectUri],
+    roles: [...roles],
+    org_id: SANDBOX_TPP.organisationId,
+    software_id: clientId,
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: 'ES256',
-    jwks: { keys: [{ ...jwk, kid: `${clientId}-1`, alg: 'ES256', use: 'sig' }] },
+    jwks: { keys: [{ ...jwk, kid: `${clientId}-1`, alg: 'ES256', use: 'sig' }, { ...signingJwk }] },
+    signing,
   };
 }
 
-/** Stores a TPP and its public client metadata (the private key parts are stripped here). */
-export async function registerTpp(
-  manager: EntityManager,
-  tpp: SandboxTppCredentials,
-  roles: readonly string[],
-): Promise<void> {
-  const publicKeys = tpp.jwks.keys.map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }) => pub);
+/** The public client metadata of a sandbox TPP, as the tpp row holds it (no private key part). */
+function clientMetadataOf(tpp: SandboxTppCredentials): Record<string, unknown> {
+  const roles = tpp.roles;
   const scopes = ['openid', ...(roles.includes('AISP') ? ['accounts'] : []), ...(roles.includes('PISP') ? ['payments'] : []), ...(roles.includes('CBPII') ? ['fundsconfirmations'] : [])];
-  const metadata = {
+  return {
     client_id: tpp.client_id,
     client_name: tpp.client_name,
     redirect_uris: tpp.redirect_uris,
@@ -350,14 +373,53 @@ export async function registerTpp(
     token_endpoint_auth_method: tpp.token_endpoint_auth_method,
     token_endpoint_auth_signing_alg: tpp.token_endpoint_auth_signing_alg,
     scope: scopes.join(' '),
-    jwks: { keys: publicKeys },
+    jwks: { keys: tpp.jwks.keys.map((key) => publicJwkOf(key as JWK)) },
+    software_id: tpp.software_id,
+    org_id: tpp.org_id,
   };
+}
+
+/**
+ * Stores a TPP and its public client metadata (the private key parts are stripped here), with its own
+ * roles or those given.
+ */
+export async function registerTpp(manager: EntityManager, tpp: SandboxTppCredentials, roles: readonly string[] = tpp.roles): Promise<void> {
+  const registered = { ...tpp, roles: [...roles] };
   await manager.query(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ($1, $2, $3, $4)`, [
-    tpp.client_id,
-    tpp.client_name,
-    roles,
-    JSON.stringify(metadata),
+    registered.client_id,
+    registered.client_name,
+    registered.roles,
+    JSON.stringify(clientMetadataOf(registered)),
   ]);
+}
+
+/**
+ * Brings the sandbox TPP of an existing `.data` up to date in place, without reseeding: the roles AISP,
+ * PISP and CBPII, its directory identity, and a PS256 message-signing key with its `signing` values,
+ * written to the credentials file and (public half) to its row. Returns whether anything changed; a
+ * TPP already up to date is left exactly as it is.
+ */
+export async function upgradeSandboxTpp(dataSource: DataSource, dataDir: string, tpp: SandboxTppCredentials): Promise<{ tpp: SandboxTppCredentials; upgraded: boolean }> {
+  const stored = tpp as Partial<SandboxTppCredentials> & Pick<SandboxTppCredentials, 'client_id' | 'client_name' | 'redirect_uris' | 'jwks' | 'token_endpoint_auth_method' | 'token_endpoint_auth_signing_alg'>;
+  const roles = [...new Set([...(stored.roles ?? []), ...SANDBOX_TPP.roles])];
+  const hasSigningKey = stored.signing !== undefined && stored.jwks.keys.some((key) => key.kid === stored.signing!.kid);
+  if (hasSigningKey && stored.org_id && stored.software_id && roles.length === stored.roles?.length) return { tpp, upgraded: false };
+  const orgId = stored.org_id ?? SANDBOX_TPP.organisationId;
+  const softwareId = stored.software_id ?? stored.client_id;
+  const upgraded: SandboxTppCredentials = { ...stored, roles, org_id: orgId, software_id: softwareId, jwks: stored.jwks, signing: stored.signing! };
+  if (!hasSigningKey) {
+    const { jwk, signing } = await messageSigningKey(orgId, softwareId);
+    upgraded.jwks = { keys: [...stored.jwks.keys, { ...jwk }] };
+    upgraded.signing = signing;
+  }
+  // The row first: a failure leaves the file as it was, and the next start tries again.
+  await dataSource.query(`UPDATE tpp SET roles = $2, client_metadata = client_metadata || $3::jsonb WHERE client_id = $1`, [
+    upgraded.client_id,
+    roles,
+    JSON.stringify(clientMetadataOf(upgraded)),
+  ]);
+  await writeFile(sandboxFiles(dataDir).tpp, `${JSON.stringify(upgraded, null, 2)}\n`, { mode: 0o600 });
+  return { tpp: upgraded, upgraded: true };
 }
 
 export interface SandboxFiles {

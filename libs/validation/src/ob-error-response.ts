@@ -16,7 +16,13 @@ export const ObErrorCode = {
   ResourceInvalidConsentStatus: 'U009',
   ResourceInvalidFormat: 'U010',
   ResourceNotFound: 'U011',
+  SignatureInvalid: 'U015',
+  SignatureInvalidClaim: 'U016',
+  SignatureMissingClaim: 'U017',
+  SignatureMalformed: 'U018',
+  SignatureMissing: 'U019',
   Reauthenticate: 'U028',
+  ResourceAlreadyExists: 'U029',
   OtherReason: 'U042',
 } as const;
 
@@ -52,6 +58,7 @@ const REASON_PHRASES: Record<number, string> = {
   404: 'NotFound',
   405: 'MethodNotAllowed',
   406: 'NotAcceptable',
+  409: 'Conflict',
   413: 'PayloadTooLarge',
   415: 'UnsupportedMediaType',
   429: 'TooManyRequests',

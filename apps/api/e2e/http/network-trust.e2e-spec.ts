@@ -1,8 +1,16 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { generateMessageSigningJwk } from '@consentry/message-signing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AISP, ApiHarness } from '../support/api-harness.js';
 
-const PRODUCTION = { CONSENTRY_MODE: 'production', ADMIN_ALLOWED_CIDRS: '127.0.0.0/8', API_URL: 'https://127.0.0.1:0' };
+// Production takes its message-signing keys from a file (written in beforeAll) and names its issuer.
+const keysDir = await mkdtemp(join(tmpdir(), 'consentry-net-keys-'));
+const MESSAGE_SIGNING_JWKS_FILE = join(keysDir, 'message-signing.json');
+const PRODUCTION = { CONSENTRY_MODE: 'production', ADMIN_ALLOWED_CIDRS: '127.0.0.0/8', API_URL: 'https://127.0.0.1:0', MESSAGE_SIGNING_JWKS_FILE, MESSAGE_SIGNING_ISS: 'net-test-bank' };
 
 /**
  * Who the API believes the client is (TRUST_PROXY), who reaches the admin surfaces
@@ -23,9 +31,13 @@ describe('network trust and response headers', () => {
   };
 
   beforeAll(async () => {
+    await writeFile(MESSAGE_SIGNING_JWKS_FILE, JSON.stringify({ keys: [await generateMessageSigningJwk()] }), { mode: 0o600 });
     await Promise.all(Object.entries(setups).map(async ([name, env]) => (harnesses[name] = await ApiHarness.start(`net_${name}`, env))));
   });
-  afterAll(async () => Promise.all(Object.values(harnesses).map((h) => h.stop())));
+  afterAll(async () => {
+    await Promise.all(Object.values(harnesses).map((h) => h.stop()));
+    await rm(keysDir, { recursive: true, force: true });
+  });
 
   const adminAs = (name: string, forwardedFor?: string) =>
     harnesses[name]!.call('GET', '/admin/audit-events', { headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} });

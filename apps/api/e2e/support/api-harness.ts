@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { AuthoriseAccountAccessConsent, Permission } from '@consentry/consents';
 import { ApiConfig, loadApiConfig } from '@consentry/config';
 import { DataSource } from '@consentry/database';
@@ -78,6 +82,8 @@ export class ApiHarness {
     const redis = createTestRedis(label);
     const sandbox = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(SECRETS_KEY), seed: 7, transactionsPerAccount: 30 });
     const issuer = await LocalIssuer.start();
+    // The API's generated sandbox keys (message signing) go to a directory of the suite's own.
+    const dataDir = await mkdtemp(join(tmpdir(), `consentry-api-${label}-`));
     const config = loadApiConfig({
       DATABASE_URL: db.url,
       REDIS_URL: redis.url,
@@ -89,6 +95,7 @@ export class ApiHarness {
       LOG_LEVEL: process.env.API_TEST_LOG_LEVEL ?? 'silent',
       SESSION_IDLE_SECONDS: '60',
       ...env,
+      CONSENTRY_DATA_DIR: dataDir,
     });
     const api = await startApi(config, { connectors: [], ...options });
     return new ApiHarness(db, redis, issuer, api, config, sandbox, await DpopKey.generate());
@@ -107,6 +114,7 @@ export class ApiHarness {
     await this.issuer?.close();
     await this.redis?.cleanup();
     await this.db?.drop();
+    await rm(this.config.dataDir, { recursive: true, force: true });
   }
 
   /** A client-credentials token of the sandbox TPP (scope accounts, no consent). */

@@ -16,6 +16,8 @@ export interface AccessTokenOptions {
   expiresIn?: number;
   /** Sign with a key the issuer does not publish. */
   foreignKey?: boolean;
+  /** Sign with this key under this kid (one the issuer does not publish, e.g. the API's message-signing key). */
+  signWith?: { key: CryptoKey; kid: string };
 }
 
 /**
@@ -79,14 +81,14 @@ export class LocalIssuer {
     if (options.consentId) claims.openbanking_intent_id = options.consentId;
     if (options.grantId) claims.grant_id = options.grantId;
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'PS256', typ: 'at+jwt', kid: this.kid })
+      .setProtectedHeader({ alg: 'PS256', typ: 'at+jwt', kid: options.signWith?.kid ?? this.kid })
       .setIssuer(this.url)
       .setAudience(options.audience)
       .setSubject(options.consentId ? `psu-of-${options.consentId}` : options.clientId)
       .setJti(randomUUID())
       .setIssuedAt(now)
       .setExpirationTime(now + (options.expiresIn ?? 300))
-      .sign(options.foreignKey ? this.foreignKey : this.privateKey);
+      .sign(options.signWith?.key ?? (options.foreignKey ? this.foreignKey : this.privateKey));
   }
 
   async close(): Promise<void> {

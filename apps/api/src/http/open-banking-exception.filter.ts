@@ -1,9 +1,12 @@
 import { ConsentException, ConsentExceptionCode } from '@consentry/consents';
 import { ConnectorUnavailableError, InvalidCursorError } from '@consentry/banking';
+import { MESSAGE_SIGNATURE_HEADER, MessageSignatureError, MessageSignatureErrorCode } from '@consentry/message-signing';
 import { buildObErrorResponse, ObErrorCode, OBError1, ObErrorException, unreachable } from '@consentry/validation';
 import { ArgumentsHost, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
+import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency-key.guard.js';
+import { IdempotencyException, IdempotencyExceptionCode } from '../idempotency/idempotency.exception.js';
 import { SecurityException, SecurityExceptionCode } from '../security/security.exception.js';
 import { StatementException } from '../statements/statement.exception.js';
 import { describeFrameworkError, FrameworkErrorKind } from './framework-error.js';
@@ -86,6 +89,37 @@ function consentAnswer(exception: ConsentException): ObAnswer {
   }
 }
 
+// UK OB: Path names the JOSE header claim at fault (U016, U017), else the header itself.
+function messageSignatureAnswer(error: MessageSignatureError): ObAnswer {
+  switch (error.code) {
+    case MessageSignatureErrorCode.Missing:
+      return one(400, ObErrorCode.SignatureMissing, error.message, MESSAGE_SIGNATURE_HEADER);
+    case MessageSignatureErrorCode.Malformed:
+      return one(400, ObErrorCode.SignatureMalformed, error.message, MESSAGE_SIGNATURE_HEADER);
+    case MessageSignatureErrorCode.MissingClaim:
+      return one(400, ObErrorCode.SignatureMissingClaim, error.message, error.claim ?? MESSAGE_SIGNATURE_HEADER);
+    case MessageSignatureErrorCode.InvalidClaim:
+      return one(400, ObErrorCode.SignatureInvalidClaim, error.message, error.claim ?? MESSAGE_SIGNATURE_HEADER);
+    case MessageSignatureErrorCode.InvalidSignature:
+      return one(400, ObErrorCode.SignatureInvalid, error.message, MESSAGE_SIGNATURE_HEADER);
+    default:
+      return unreachable(error.code);
+  }
+}
+
+function idempotencyAnswer(exception: IdempotencyException): ObAnswer {
+  switch (exception.code) {
+    case IdempotencyExceptionCode.KeyMissing:
+      return one(400, ObErrorCode.HeaderMissing, exception.message, IDEMPOTENCY_KEY_HEADER);
+    case IdempotencyExceptionCode.KeyInvalid:
+      return one(400, ObErrorCode.HeaderInvalid, exception.message, IDEMPOTENCY_KEY_HEADER);
+    case IdempotencyExceptionCode.KeyReused:
+      return one(409, ObErrorCode.ResourceAlreadyExists, exception.message, IDEMPOTENCY_KEY_HEADER);
+    default:
+      return unreachable(exception.code);
+  }
+}
+
 function frameworkAnswer(kind: FrameworkErrorKind, status: number, message: string, allow?: string[]): ObAnswer {
   switch (kind) {
     case 'not_found':
@@ -126,6 +160,8 @@ export class OpenBankingExceptionFilter implements ExceptionFilter {
     if (exception instanceof ObErrorException) return { status: exception.status, errors: exception.errors };
     if (exception instanceof SecurityException) return securityAnswer(exception);
     if (exception instanceof ConsentException) return consentAnswer(exception);
+    if (exception instanceof MessageSignatureError) return messageSignatureAnswer(exception);
+    if (exception instanceof IdempotencyException) return idempotencyAnswer(exception);
     if (exception instanceof InvalidCursorError) return one(400, ObErrorCode.FieldInvalid, 'The page cursor is not valid', 'page');
     if (exception instanceof StatementException) return one(404, ObErrorCode.ResourceNotFound, exception.message, 'StatementId');
     if (exception instanceof ConnectorUnavailableError) {

@@ -1,24 +1,43 @@
+import { MESSAGE_SIGNATURE_HEADER } from '@consentry/message-signing';
 import { buildObErrorResponse, ObErrorCode } from '@consentry/validation';
 import { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
+import { BankSigningKeys } from '../message-signing/bank-signing-keys.js';
+import { responseSignature } from '../message-signing/response-signing.hook.js';
 import { INTERACTION_ID_HEADER, isInteractionId } from './interaction-id.hook.js';
 
 /**
  * Fastify's `frameworkErrors`: what its router refuses before any route or hook runs (a path parameter
  * over the router's 100 characters, a URL it cannot decode). Answered in the OB error shape, without
- * echoing the path.
+ * echoing the path, and signed under the PIS and CBPII paths as every answer there is (no onSend hook
+ * runs for these).
  */
-export function answerRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+export function routerErrorAnswerer(keys: BankSigningKeys) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    const body = routerErrorBody(error);
+    void responseSignature(request, body.text, keys).then(
+      (signature) => answer(request, reply, body, signature),
+      () => answer(request, reply, body, undefined),
+    );
+  };
+}
+
+function answer(request: FastifyRequest, reply: FastifyReply, body: { status: number; id: string; text: string }, signature: string | undefined): void {
   const incoming = request.headers[INTERACTION_ID_HEADER];
+  if (signature) reply.header(MESSAGE_SIGNATURE_HEADER, signature);
+  void reply
+    .code(body.status)
+    .header(INTERACTION_ID_HEADER, isInteractionId(incoming) ? incoming : body.id)
+    .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff')
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(body.text);
+}
+
+function routerErrorBody(error: FastifyError): { status: number; id: string; text: string } {
   const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
   const status = tooLong ? 414 : 400;
   const message = tooLong ? 'A path parameter is longer than 100 characters' : 'The request URL is not valid';
   const body = buildObErrorResponse(status, message, [{ ErrorCode: ObErrorCode.FieldInvalid, Message: message }]);
-  void reply
-    .code(status)
-    .header(INTERACTION_ID_HEADER, isInteractionId(incoming) ? incoming : body.Id)
-    .header('cache-control', 'no-store')
-    .header('x-content-type-options', 'nosniff')
-    .header('content-type', 'application/json; charset=utf-8')
-    .send(JSON.stringify(body));
+  return { status, id: body.Id, text: JSON.stringify(body) };
 }

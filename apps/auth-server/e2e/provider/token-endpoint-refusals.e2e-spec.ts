@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { SANDBOX_TPP } from '@consentry/sandbox';
+import { createSandboxTppKeys, registerTpp, SANDBOX_TPP, SandboxTppCredentials } from '@consentry/sandbox';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as client from 'openid-client';
 
@@ -16,11 +16,15 @@ describe('token endpoint: FAPI 2.0 refusals', () => {
   let fixture: AuthServerFixture;
   let issuer: string;
   let tokenUrl: string;
+  // The sandbox TPP holds every role: the scope refusals need a TPP that is an AISP only.
+  let aispOnly: SandboxTppCredentials;
 
   beforeAll(async () => {
     fixture = await startAuthServerFixture('token_refusals');
     issuer = fixture.server.url;
     tokenUrl = `${issuer}/token`;
+    aispOnly = await createSandboxTppKeys('aisp-only-tpp', 'AISP Only', SANDBOX_TPP.redirectUri, ['AISP']);
+    await fixture.db.dataSource.transaction((manager) => registerTpp(manager, aispOnly));
   });
   afterAll(async () => fixture?.stop());
 
@@ -166,13 +170,13 @@ describe('token endpoint: FAPI 2.0 refusals', () => {
   });
 
   it('refuses `payments` to an AISP-only TPP at the token endpoint', async () => {
-    const response = await clientCredentials(await assertionParams(fixture.credentials.tpp, issuer), { scope: 'payments' });
+    const response = await clientCredentials(await assertionParams(aispOnly, issuer), { scope: 'payments' });
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: 'invalid_scope', error_description: 'requested scope is not allowed', scope: 'payments' });
   });
 
   it('refuses `payments` to an AISP-only TPP at the PAR endpoint', async () => {
-    const config = await tppConfiguration(issuer, fixture.credentials.tpp);
+    const config = await tppConfiguration(issuer, aispOnly);
     const consentId = await fixture.createConsent();
     await expect(
       client.buildAuthorizationUrlWithPAR(

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 
+import { publicJwkOf } from '@consentry/message-signing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, JWK, JWTPayload, SignJWT } from 'jose';
@@ -93,6 +94,18 @@ describe('TPP onboarding: dynamic client registration with a software statement 
     const events = await fixture.db.dataSource.query(`SELECT event FROM audit_outbox WHERE event->>'type' = 'tpp.registered' AND event->>'clientId' = $1`, [registered.client_id]);
     expect(events[0].event.data).toMatchObject({ action: 'registered', softwareId: registered.software_id, roles: ['PISP'] });
     expect(JSON.stringify(events)).not.toContain(registered.registration_access_token);
+  });
+
+  it('issues the TPP a PS256 message-signing key: registered with its organisation, and its signing values written beside it', async () => {
+    const signingKey = registered.jwks.keys.find((key) => key.kid === registered.signing.kid)!;
+    expect(signingKey).toMatchObject({ kty: 'RSA', alg: 'PS256', use: 'sig', d: expect.any(String) });
+    expect(registered.signing).toEqual({ kid: signingKey.kid, iss: `consentry-sandbox-org/${registered.software_id}`, tan: 'sandbox.consentry.local' });
+    expect(registered.jwks.keys[0]).toMatchObject({ kty: 'EC', alg: 'ES256' });
+    const [row] = await fixture.db.dataSource.query(`SELECT client_metadata FROM tpp WHERE client_id = $1`, [registered.client_id]);
+    expect(row.client_metadata).toMatchObject({ org_id: 'consentry-sandbox-org', software_id: registered.software_id });
+    const registeredKey = (row.client_metadata.jwks.keys as JWK[]).find((key) => key.kid === registered.signing.kid)!;
+    expect(registeredKey).toEqual({ kty: 'RSA', n: signingKey.n, e: signingKey.e, alg: 'PS256', use: 'sig', kid: signingKey.kid });
+    expect(JSON.parse(await readFile(registered.file, 'utf8')).signing).toEqual(registered.signing);
   });
 
   it('lets the registered TPP get tokens for its role’s scope only', async () => {
@@ -348,7 +361,7 @@ describe('TPP onboarding: dynamic client registration with a software statement 
     });
 
     const freshStatement = () =>
-      directory.sign({ softwareId: registered.software_id, clientName: 'Newcomer Pay', roles: ['PISP', 'CBPII'], redirectUris: [REDIRECT], jwks: { keys: registered.jwks.keys.map(({ d: _d, ...pub }) => pub) } });
+      directory.sign({ softwareId: registered.software_id, clientName: 'Newcomer Pay', roles: ['PISP', 'CBPII'], redirectUris: [REDIRECT], jwks: { keys: registered.jwks.keys.map(publicJwkOf) } });
 
     it('refuses an update whose request is not signed by a key of the statement, and changes nothing', async () => {
       const statement = await freshStatement();

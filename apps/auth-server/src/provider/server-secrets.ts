@@ -1,9 +1,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
-import { AuthServerConfig, StartupError } from '@consentry/config';
-
-import { readOrCreateKeyFile } from './dev-key-file.js';
+import { AuthServerConfig, readOrCreateKeyFile, StartupError } from '@consentry/config';
 
 /** Symmetric secrets of the authorization server, all rooted in the cookie keys. */
 export interface ServerSecrets {

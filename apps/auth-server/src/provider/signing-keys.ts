@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { AuthServerConfig, StartupError } from '@consentry/config';
+import { AuthServerConfig, readOrCreateKeyFile, StartupError } from '@consentry/config';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, JWK } from 'jose';
-
-import { readOrCreateKeyFile } from './dev-key-file.js';
 
 /** A private JSON Web Key Set as oidc-provider takes it (`jwks` configuration). */
 export interface SigningJwks {

@@ -196,6 +196,8 @@ export class RegistrationService {
       scope: scopeOfRoles(statement.roles),
       ...(statement.jwks ? { jwks: statement.jwks } : { jwks_uri: statement.jwksUri }),
       software_id: statement.softwareId,
+      // With software_id, the `iss` the TPP's message signatures must carry (UK OB: {org_id}/{software_id}).
+      ...(statement.orgId ? { org_id: statement.orgId } : {}),
       software_statement: statement.jwt,
       software_roles: statement.roles,
     };

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 
-import { AuthServerConfig, StartupError } from '@consentry/config';
+import { AuthServerConfig, readOrCreateKeyFile, StartupError } from '@consentry/config';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, JWK, SignJWT } from 'jose';
 
-import { readOrCreateKeyFile } from '../provider/dev-key-file.js';
 import { publicJwks } from '../provider/jwt-introspection.js';
 import { TrustedDirectory } from './software-statement.verifier.js';
 
@@ -22,6 +21,8 @@ export interface SandboxStatementRequest {
   softwareId: string;
   clientName: string;
   orgName?: string;
+  /** The organisation in the directory (`org_id`). */
+  orgId?: string;
   roles: string[];
   redirectUris: string[];
   jwks: { keys: JWK[] };
@@ -70,6 +71,7 @@ export class SandboxDirectory {
       software_id: request.softwareId,
       software_client_name: request.clientName,
       ...(request.orgName ? { org_name: request.orgName } : {}),
+      ...(request.orgId ? { org_id: request.orgId } : {}),
       software_roles: request.roles,
       software_redirect_uris: request.redirectUris,
       software_jwks: request.jwks,

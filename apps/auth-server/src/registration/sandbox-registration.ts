@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { AuthServerConfig } from '@consentry/config';
+import { AuthServerConfig, SANDBOX_TRUST_ANCHOR } from '@consentry/config';
+import { generateMessageSigningJwk, publicJwkOf, SANDBOX_ORGANISATION_ID, tppMessageIssuer, TppSigningProfile } from '@consentry/message-signing';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, JWK, SignJWT } from 'jose';
 
 import { REGISTRATION_REQUEST_TYPES } from './registration-request.parser.js';
@@ -51,19 +52,27 @@ export interface RegisteredSandboxTpp {
   client_name: string;
   redirect_uris: string[];
   software_id: string;
+  /** The organisation the sandbox directory registered it under. */
+  org_id: string;
   software_roles: string[];
   token_endpoint_auth_method: 'private_key_jwt';
   token_endpoint_auth_signing_alg: 'ES256';
   registration_access_token: string;
   registration_client_uri: string;
-  /** The TPP's private signing key set: written to the credentials file only. */
+  /**
+   * The TPP's private key set, written to the credentials file only: the ES256 key (first) authenticates
+   * the client, the PS256 key named by `signing.kid` signs its requests (x-jws-signature).
+   */
   jwks: { keys: JWK[] };
+  /** The JOSE header values of its request signatures. */
+  signing: TppSigningProfile;
   /** Where the credentials were written (mode 0600). */
   file: string;
 }
 
 /**
- * Registers a developer's TPP in one step, in sandbox mode: a fresh ES256 key, a software statement
+ * Registers a developer's TPP in one step, in sandbox mode: a fresh ES256 key (client authentication)
+ * and a fresh PS256 key (message signing), a software statement
  * signed by the sandbox directory, RFC 7591 registration at the running auth server with a request
  * signed by that fresh key, and the credentials written to `<dataDir>/sandbox/tpps/<client_id>.json`.
  */
@@ -76,12 +85,14 @@ export async function registerSandboxTpp(
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
   const softwareId = request.softwareId ?? randomUUID();
+  const signingJwk = await generateMessageSigningJwk();
   const statement = await directory.sign({
     softwareId,
     clientName: request.name,
+    orgId: SANDBOX_ORGANISATION_ID,
     roles: request.roles,
     redirectUris: request.redirectUris,
-    jwks: { keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }] },
+    jwks: { keys: [{ ...publicJwk, kid, alg: 'ES256', use: 'sig' }, publicJwkOf(signingJwk)] },
   });
 
   const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' };
@@ -108,12 +119,14 @@ export async function registerSandboxTpp(
     client_name: String(body.client_name),
     redirect_uris: body.redirect_uris as string[],
     software_id: softwareId,
+    org_id: SANDBOX_ORGANISATION_ID,
     software_roles: body.software_roles as string[],
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: 'ES256',
     registration_access_token: String(body.registration_access_token),
     registration_client_uri: String(body.registration_client_uri),
-    jwks: { keys: [privateJwk] },
+    jwks: { keys: [privateJwk, signingJwk] },
+    signing: { kid: signingJwk.kid!, iss: tppMessageIssuer(SANDBOX_ORGANISATION_ID, softwareId), tan: SANDBOX_TRUST_ANCHOR },
     file,
   };
   await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -18,6 +18,8 @@ export interface SoftwareStatement {
   softwareId: string;
   clientName: string;
   orgName?: string;
+  /** `org_id`: the organisation in the directory; with the software id, the `iss` of its message signatures. */
+  orgId?: string;
   roles: TppRole[];
   redirectUris: string[];
   jwks?: { keys: JWK[] };
@@ -133,12 +135,17 @@ export class SoftwareStatementVerifier {
     const keySources = [claims.software_jwks, claims.software_jwks_endpoint, claims.software_jwks_uri].filter((v) => v !== undefined).length;
     if (keySources !== 1) throw invalid('software_statement must carry exactly one of software_jwks, software_jwks_endpoint and software_jwks_uri');
     const orgName = typeof claims.org_name === 'string' ? claims.org_name : undefined;
+    if (claims.org_id !== undefined && (typeof claims.org_id !== 'string' || !SOFTWARE_ID.test(claims.org_id))) {
+      throw invalid('org_id must be 1-64 letters, digits, dots, dashes or underscores');
+    }
+    const orgId = claims.org_id as string | undefined;
     return {
       jwt,
       issuer: claims.iss!,
       softwareId,
       clientName: clientName.trim(),
       ...(orgName ? { orgName } : {}),
+      ...(orgId ? { orgId } : {}),
       roles: roles as TppRole[],
       redirectUris,
       ...(hasJwks ? { jwks: publicKeySet(claims.software_jwks) } : { jwksUri: httpsUrl(String(jwksUri), 'software_jwks_endpoint') }),

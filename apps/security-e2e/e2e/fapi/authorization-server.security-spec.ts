@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { SandboxTppCredentials } from '@consentry/sandbox';
+import { createSandboxTppKeys, registerTpp, SandboxTppCredentials } from '@consentry/sandbox';
 import * as oidc from 'openid-client';
 
 import { authorizeAsPsu, freshTotpCode, TppClient } from '../../../../scripts/journey.js';
@@ -186,8 +186,11 @@ describe('FAPI 2.0 attacker model: the authorization server (A1, A2, A3a, A3b)',
     });
 
     it('refuses a scope beyond the TPP’s roles (payments for an AISP-only TPP) (A1)', async () => {
+      // The sandbox TPP holds every role: an AISP-only TPP of the test's own asks for payments.
+      const aispOnly = await createSandboxTppKeys('attack-aisp-only', 'AISP Only', tppA.redirect_uris[0], ['AISP']);
+      await platform.db.dataSource.transaction((manager) => registerTpp(manager, aispOnly));
       const params = await parParams(await newConsent(), { scope: 'openid payments' });
-      const result = await expectNothingWritten(platform, () => pushByHand(params));
+      const result = await expectNothingWritten(platform, async () => postForm(parUrl, { ...params, ...(await clientAuth(aispOnly)) }));
       expect(result.status).toBe(400);
       expect(result.body).toEqual({ error: 'invalid_scope', error_description: 'requested scope is not allowed', scope: 'payments' });
     });

@@ -1,6 +1,6 @@
 import type { WorkerConfig } from '@consentry/config';
 import { expireConsents, ExpireConsentsResult } from '@consentry/consents';
-import { DataSource, purgeExpiredOidcRows } from '@consentry/database';
+import { DataSource, purgeExpiredIdempotencyKeys, purgeExpiredOidcRows } from '@consentry/database';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -41,11 +41,15 @@ export class ConsentExpiryProcessor implements OnModuleDestroy {
     return job.name === OIDC_PURGE_JOB ? this.purgeOidcRows(job) : this.expire(job);
   }
 
-  /** Expired oidc-provider rows (tokens, codes, sessions, grants, throttle windows) deleted in batches. */
+  /**
+   * Expired oidc-provider rows (tokens, codes, sessions, grants, throttle windows) deleted in batches, and
+   * idempotency keys past their 24 hours on the same schedule.
+   */
   async purgeOidcRows(job: Job<unknown, unknown>): Promise<{ purged: number }> {
     const context = { jobId: job.id };
     const purged = await purgeExpiredOidcRows(this.dataSource);
-    this.logger.log('expired oidc rows purged', { ...context, purged });
+    const idempotencyKeys = await purgeExpiredIdempotencyKeys(this.dataSource);
+    this.logger.log('expired oidc rows and idempotency keys purged', { ...context, purged, idempotencyKeys });
     return { purged };
   }
 

@@ -1,0 +1,240 @@
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+import { generateMessageSigningJwk, OB_IAT, OB_ISS, OB_TAN, publicJwkOf, tppMessageIssuer } from '@consentry/message-signing';
+import { base64url, createLocalJWKSet, CryptoKey, decodeProtectedHeader, flattenedVerify, generateKeyPair, importJWK, JWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { devMessageSigningJwksPath } from '../../src/message-signing/bank-signing-keys.js';
+import { AISP, ApiHarness, CallResult } from '../support/api-harness.js';
+import { PaymentWriteProbeModule, PROBE_PATH, PROBE_TABLE_DDL } from '../support/payment-write-probe.js';
+import { TppMessageSigner } from '../support/tpp-message-signer.js';
+
+const JWKS_PATH = '/.well-known/message-signing-jwks.json';
+const CRIT = { [OB_IAT]: true, [OB_ISS]: true, [OB_TAN]: true };
+
+describe('UK OB message signing: signed payment requests and signed answers', () => {
+  let h: ApiHarness;
+  let signer: TppMessageSigner;
+  let bankKeys: ReturnType<typeof createLocalJWKSet>;
+  let published: { keys: JWK[] };
+  let key = 0;
+
+  beforeAll(async () => {
+    h = await ApiHarness.start('msg_signing', {}, { modules: [PaymentWriteProbeModule] });
+    await h.dataSource.query(PROBE_TABLE_DDL);
+    signer = await TppMessageSigner.of(h.sandbox.tpp);
+    published = (await h.call('GET', JWKS_PATH)).body as unknown as { keys: JWK[] };
+    bankKeys = createLocalJWKSet(published);
+  });
+  afterAll(async () => h?.stop());
+
+  const probes = async () => ((await h.dataSource.query(`SELECT count(*)::int AS n FROM signing_probe`)) as Array<{ n: number }>)[0]!.n;
+
+  /** A POST of `body` (exact text) with a signature and a fresh idempotency key unless given. */
+  async function post(body: string, headers: Record<string, string | undefined>, path = PROBE_PATH): Promise<CallResult> {
+    const sent: Record<string, string> = { 'content-type': 'application/json', 'x-idempotency-key': `key-${++key}` };
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined) delete sent[name];
+      else sent[name] = value;
+    }
+    return h.tpp('POST', path, { token: await h.clientCredentialsToken(), rawBody: body, headers: sent });
+  }
+
+  async function signed(body: string, overrides: Record<string, unknown> = {}): Promise<CallResult> {
+    return post(body, { 'x-jws-signature': await signer.sign(body, overrides) });
+  }
+
+  /** Verifies an answer's x-jws-signature over its exact bytes with the published JWKS (jose only). */
+  async function verifyAnswer(response: Response | CallResult, text: string) {
+    const header = response.headers.get('x-jws-signature');
+    expect(header).toBeTruthy();
+    const [protectedHeader, payload, signature] = header!.split('.');
+    expect(payload).toBe('');
+    return flattenedVerify({ protected: protectedHeader, payload: base64url.encode(text), signature: signature! }, bankKeys, { algorithms: ['PS256'], crit: CRIT });
+  }
+
+  const errorOf = (result: CallResult) => ({
+    status: result.status,
+    errors: (result.body as unknown as { Errors: Array<{ ErrorCode: string; Path?: string }> }).Errors.map((e) => [e.ErrorCode, e.Path]),
+  });
+
+  it('accepts a request signed over its exact bytes and answers with a signature verifiable against the published JWKS', async () => {
+    const body = '{"Amount":"10.00"}';
+    const result = await signed(body);
+    expect(result.status).toBe(201);
+    expect(result.body).toEqual({ Data: { ProbeId: expect.any(String), Amount: '10.00' } });
+    const verified = await verifyAnswer(result, JSON.stringify(result.body));
+    expect(verified.protectedHeader).toMatchObject({ alg: 'PS256', typ: 'JOSE', cty: 'application/json', kid: published.keys[0]!.kid, [OB_ISS]: h.config.messageSigningIssuer, [OB_TAN]: 'sandbox.consentry.local' });
+    expect(verified.protectedHeader?.crit).toEqual([OB_IAT, OB_ISS, OB_TAN]);
+    expect(verified.protectedHeader?.b64).toBeUndefined();
+  });
+
+  it('signs the very bytes sent, which a TPP verifies before parsing them', async () => {
+    const result = await signed('{"Amount":"11.00"}');
+    const response = await fetch(`${h.api.url}${PROBE_PATH}/${result.body.Data.ProbeId}`, {
+      headers: { authorization: `DPoP ${await h.clientCredentialsToken()}`, dpop: await h.dpop.proof('GET', `${h.api.publicUrl}${PROBE_PATH}/${result.body.Data.ProbeId}`, await h.clientCredentialsToken()) },
+    });
+    // A proof for one token sent with another is refused: that refusal, a 401, is signed like any answer.
+    const text = await response.text();
+    expect(response.status).toBe(401);
+    await expect(verifyAnswer(response, text)).resolves.toBeDefined();
+    await expect(verifyAnswer(response, `${text} `)).rejects.toThrow();
+  });
+
+  it('signs GETs and their 4xx answers under the PIS path, and nothing under the AIS path', async () => {
+    const token = await h.clientCredentialsToken();
+    const created = await signed('{"Amount":"12.00"}');
+    const read = await h.tpp('GET', `${PROBE_PATH}/${created.body.Data.ProbeId}`, { token });
+    expect(read.status).toBe(200);
+    await verifyAnswer(read, JSON.stringify(read.body));
+    const missing = await h.tpp('GET', `${PROBE_PATH}/999999`, { token: await h.clientCredentialsToken() });
+    expect(missing.status).toBe(400);
+    await verifyAnswer(missing, JSON.stringify(missing.body));
+    const unknownRoute = await h.tpp('GET', '/open-banking/v4.0/cbpii/no-such-resource', { token: await h.clientCredentialsToken() });
+    expect(unknownRoute.status).toBe(404);
+    await verifyAnswer(unknownRoute, JSON.stringify(unknownRoute.body));
+    // The path the router serves decides, however the request spells it.
+    const escaped = await h.tpp('GET', `${PROBE_PATH.replace('/pisp/', '/%70isp/')}/${created.body.Data.ProbeId}`, { token: await h.clientCredentialsToken() });
+    expect(escaped.status).toBe(200);
+    await verifyAnswer(escaped, JSON.stringify(escaped.body));
+    const ais = await h.tpp('GET', `${AISP}/accounts`, { token: await h.clientCredentialsToken() });
+    expect(ais.headers.get('x-jws-signature')).toBeNull();
+  });
+
+  it('signs the router\'s own refusals under the PIS path too', async () => {
+    const tooLong = await h.call('GET', `${PROBE_PATH}/${'9'.repeat(101)}`);
+    expect(tooLong.status).toBe(414);
+    await verifyAnswer(tooLong, JSON.stringify(tooLong.body));
+  });
+
+  it('refuses a request without x-jws-signature: 400 U019, nothing written', async () => {
+    const before = await probes();
+    expect(errorOf(await post('{"Amount":"1.00"}', {}))).toEqual({ status: 400, errors: [['U019', 'x-jws-signature']] });
+    expect(await probes()).toBe(before);
+  });
+
+  it.each([
+    ['a compact JWS with its payload attached', (s: string) => s.replace('..', `.${base64url.encode('{"Amount":"1.00"}')}.`)],
+    ['a header that is not base64url JSON', () => `${base64url.encode('not json')}..c2ln`],
+    ['two parts', (s: string) => s.split('..')[0]!],
+  ])('refuses %s: 400 U018', async (_case, mangle) => {
+    const body = '{"Amount":"1.00"}';
+    const result = await post(body, { 'x-jws-signature': mangle(await signer.sign(body)) });
+    expect(errorOf(result)).toEqual({ status: 400, errors: [['U018', 'x-jws-signature']] });
+  });
+
+  it.each([OB_TAN, OB_ISS, OB_IAT, 'kid'])('refuses a signature without %s: 400 U017 naming it', async (claim) => {
+    const crit = [OB_IAT, OB_ISS, OB_TAN].filter((c) => c !== claim);
+    const result = await signed('{"Amount":"1.00"}', { [claim]: undefined, crit });
+    expect(errorOf(result)).toEqual({ status: 400, errors: [['U017', claim]] });
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    [OB_ISS, { [OB_ISS]: tppMessageIssuer('another-org', 'sandbox-tpp') }],
+    [OB_TAN, { [OB_TAN]: 'openbanking.org.uk' }],
+    [OB_IAT, { [OB_IAT]: Math.floor(Date.now() / 1000) + 3600 }],
+    ['typ', { typ: 'JWT' }],
+    ['cty', { cty: 'application/jose' }],
+    ['kid', { kid: 'no-such-kid' }],
+  ])('refuses a wrong %s: 400 U016 naming it', async (claim, overrides) => {
+    const result = await signed('{"Amount":"1.00"}', overrides);
+    expect(errorOf(result)).toEqual({ status: 400, errors: [['U016', claim]] });
+  });
+
+  it('refuses the TPP\'s client-authentication key (ES256) as U016 on kid', async () => {
+    const clientKid = String(h.sandbox.tpp.jwks.keys[0]!.kid);
+    const result = await signed('{"Amount":"1.00"}', { kid: clientKid });
+    expect(errorOf(result)).toEqual({ status: 400, errors: [['U016', 'kid']] });
+  });
+
+  it('refuses a body changed after signing, even by one space: 400 U015, nothing written', async () => {
+    const before = await probes();
+    const signature = await signer.sign('{"Amount":"2.00"}');
+    expect(errorOf(await post('{ "Amount":"2.00"}', { 'x-jws-signature': signature }))).toEqual({ status: 400, errors: [['U015', 'x-jws-signature']] });
+    expect(await probes()).toBe(before);
+  });
+
+  it('refuses a signature by a key the TPP did not register, under its registered kid: 400 U015', async () => {
+    const { privateKey } = await generateKeyPair('PS256', { modulusLength: 2048 });
+    const body = '{"Amount":"3.00"}';
+    const result = await post(body, { 'x-jws-signature': await signer.sign(body, {}, privateKey) });
+    expect(errorOf(result)).toEqual({ status: 400, errors: [['U015', 'x-jws-signature']] });
+  });
+
+  it('checks the token first, then x-idempotency-key, then the signature, then the body', async () => {
+    const noToken = await h.call('POST', PROBE_PATH, { rawBody: '{"Amount":"1.00"}', headers: { 'content-type': 'application/json' } });
+    expect(noToken.status).toBe(401);
+    expect(errorOf(await post('{"Amount":"1.00"}', { 'x-idempotency-key': undefined, 'x-jws-signature': 'garbage' }))).toEqual({ status: 400, errors: [['U007', 'x-idempotency-key']] });
+    expect(errorOf(await post('{"Amount":"1.00"}', { 'x-idempotency-key': 'k'.repeat(41) }))).toEqual({ status: 400, errors: [['U006', 'x-idempotency-key']] });
+    expect(errorOf(await post('{"Amount":"x"}', { 'x-jws-signature': await signer.sign('{"Amount":"1.00"}') }))).toEqual({ status: 400, errors: [['U015', 'x-jws-signature']] });
+    const invalidBody = await signed('{"Amount":"x"}');
+    expect(invalidBody.status).toBe(400);
+    expect(invalidBody.body.Errors[0]).toMatchObject({ ErrorCode: 'U002', Path: 'Amount' });
+  });
+
+  it('verifies signed POSTs without an idempotency key where the route takes none', async () => {
+    const body = '{"Amount":"4.00"}';
+    const result = await post(body, { 'x-idempotency-key': undefined, 'x-jws-signature': await signer.sign(body) }, `${PROBE_PATH}/funds-confirmation`);
+    expect(result.status).toBe(200);
+    expect(result.body).toEqual({ Data: { Amount: '4.00', FundsAvailable: true } });
+    const unsigned = await post(body, { 'x-idempotency-key': undefined }, `${PROBE_PATH}/funds-confirmation`);
+    expect(errorOf(unsigned)).toEqual({ status: 400, errors: [['U019', 'x-jws-signature']] });
+  });
+
+  it('verifies against keys a TPP publishes at its jwks_uri', async () => {
+    const remoteJwk = await generateMessageSigningJwk();
+    const server = createServer((request, response) => {
+      response.writeHead(request.url === '/jwks' ? 200 : 404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ keys: [publicJwkOf(remoteJwk)] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+      await h.dataSource.query(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ('remote-keys-tpp', 'Remote Keys', '{PISP}', $1)`, [
+        JSON.stringify({ client_id: 'remote-keys-tpp', jwks_uri: jwksUri, org_id: 'remote-org', software_id: 'remote-keys-tpp' }),
+      ]);
+      const remote = await TppMessageSigner.of({
+        ...h.sandbox.tpp,
+        jwks: { keys: [remoteJwk as Record<string, unknown>] },
+        signing: { kid: remoteJwk.kid!, iss: tppMessageIssuer('remote-org', 'remote-keys-tpp'), tan: 'sandbox.consentry.local' },
+      });
+      const body = '{"Amount":"5.00"}';
+      const as = async (signature: string) =>
+        h.tpp('POST', PROBE_PATH, {
+          token: await h.issuer.mintAccessToken({ clientId: 'remote-keys-tpp', audience: h.api.publicUrl, jkt: h.dpop.jkt }),
+          rawBody: body,
+          headers: { 'content-type': 'application/json', 'x-idempotency-key': `remote-${++key}`, 'x-jws-signature': signature },
+        });
+      expect((await as(await remote.sign(body))).status).toBe(201);
+      expect(errorOf(await as(await remote.sign(body, { kid: 'not-published' })))).toEqual({ status: 400, errors: [['U016', 'kid']] });
+      // The sandbox TPP's key is not this TPP's, whatever iss it claims.
+      expect(errorOf(await as(await signer.sign(body, { [OB_ISS]: tppMessageIssuer('remote-org', 'remote-keys-tpp') })))).toEqual({ status: 400, errors: [['U016', 'kid']] });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('publishes public message-signing keys only, none of them a token-signing key', async () => {
+    const response = await h.call('GET', JWKS_PATH);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=300');
+    const { keys } = response.body as unknown as { keys: JWK[] };
+    expect(keys).toHaveLength(1);
+    expect(Object.keys(keys[0]!).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+    expect(keys[0]).toMatchObject({ kty: 'RSA', alg: 'PS256', use: 'sig' });
+    const issuerJwks = (await (await fetch(`${h.issuer.url}/jwks`)).json()) as { keys: JWK[] };
+    expect(issuerJwks.keys.map((k) => k.kid)).not.toContain(keys[0]!.kid);
+  });
+
+  it('refuses an access token signed with the bank\'s message-signing key: tokens verify with token-signing keys only', async () => {
+    const stored = JSON.parse(await readFile(devMessageSigningJwksPath(h.config.dataDir), 'utf8')) as { keys: JWK[] };
+    const messageKey = (await importJWK(stored.keys[0]!, 'PS256')) as CryptoKey;
+    const token = await h.clientCredentialsToken({ signWith: { key: messageKey, kid: stored.keys[0]!.kid! } });
+    expect(decodeProtectedHeader(token).kid).toBe(published.keys[0]!.kid);
+    const result = await h.tpp('GET', `${AISP}/accounts`, { token });
+    expect(result.status).toBe(401);
+    expect(result.body.Errors[0]).toMatchObject({ ErrorCode: 'U006', Path: 'Authorization' });
+  });
+});

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+
+import { DataSource, EntityManager, IDEMPOTENCY_KEY_LIFETIME } from '@consentry/database';
+import { createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
+import { FastifyRequest } from 'fastify';
+
+import { routedPath } from '../http/routed-path.js';
+import { TppPrincipal } from '../security/tpp-principal.js';
+import { IdempotencyException, IdempotencyExceptionCode } from './idempotency.exception.js';
+
+/** One idempotent POST: whose, where, under which key, and the SHA-256 of its body's exact bytes. */
+export interface IdempotentRequest {
+  clientId: string;
+  /** The path the router serves (no query, escapes decoded): keys are scoped per client and path. */
+  path: string;
+  key: string;
+  bodyHash: Buffer;
+}
+
+/** What the handler answers: stored as the first answer, and replayed as it is. */
+export interface IdempotentAnswer<T> {
+  status: number;
+  body: T;
+}
+
+export interface IdempotentOutcome<T> extends IdempotentAnswer<T> {
+  /** True when this is the stored answer of an earlier request, and nothing was done now. */
+  replayed: boolean;
+}
+
+// Claims the key in the caller's transaction. A live row of another transaction makes this statement
+// wait until that one commits (then the row is live: nothing returned) or rolls back (then this claims).
+// A row past its 24 hours is taken over (DO UPDATE); a live one is left alone (its WHERE is false).
+const CLAIM = `
+  INSERT INTO idempotency_key AS k (client_id, path, key, request_hash, response_status, response_body)
+  VALUES ($1, $2, $3, $4, 0, '')
+  ON CONFLICT (client_id, path, key) DO UPDATE
+     SET request_hash = EXCLUDED.request_hash, response_status = 0, response_body = '', created_at = now()
+   WHERE k.created_at < now() - interval '${IDEMPOTENCY_KEY_LIFETIME}'
+  RETURNING 1`;
+
+const STORED = `SELECT request_hash, response_status, response_body FROM idempotency_key WHERE client_id = $1 AND path = $2 AND key = $3`;
+
+const COMPLETE = `UPDATE idempotency_key SET response_status = $4, response_body = $5 WHERE client_id = $1 AND path = $2 AND key = $3`;
+
+/**
+ * UK OB idempotency of payment POSTs (`x-idempotency-key`, 24 hours, per client and path). `execute`
+ * runs the handler's work in one transaction that first claims the key and last stores the answer, so
+ * the payment and its stored answer commit together or not at all:
+ * - a new key: the work runs, its answer is stored and returned;
+ * - the same key and the same body bytes: the first answer (status and body) is returned and the work
+ *   does not run, so nothing is created twice;
+ * - the same key with another body: 409 U029;
+ * - identical requests at the same instant: the second waits on the first's row, then replays its
+ *   answer (or, if the first failed and rolled back, runs itself).
+ * The work throwing (a refusal such as U009, or a fault) rolls everything back, the key included: a
+ * retry with the same key is checked afresh. The transaction is READ COMMITTED (the default): the work
+ * locks what it changes (SELECT ... FOR UPDATE, conditional UPDATEs), and the claim's wait on a
+ * concurrent insert ends in a replay rather than a serialisation failure.
+ */
+@Injectable()
+export class IdempotencyService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async execute<T>(request: IdempotentRequest, work: (manager: EntityManager) => Promise<IdempotentAnswer<T>>): Promise<IdempotentOutcome<T>> {
+    const ids = [request.clientId, request.path, request.key];
+    return this.dataSource.transaction(async (manager) => {
+      const claimed: unknown[] = await manager.query(CLAIM, [...ids, request.bodyHash]);
+      if (claimed.length === 0) {
+        const [stored] = (await manager.query(STORED, ids)) as Array<{ request_hash: Buffer; response_status: number; response_body: string }>;
+        if (!stored) throw new Error('idempotency key neither claimed nor stored');
+        if (!stored.request_hash.equals(request.bodyHash)) {
+          throw new IdempotencyException(IdempotencyExceptionCode.KeyReused, 'This x-idempotency-key was already used with another request body');
+        }
+        // '' is an answer without a body (see below).
+        return { status: stored.response_status, body: (stored.response_body === '' ? undefined : JSON.parse(stored.response_body)) as T, replayed: true };
+      }
+      const answer = await work(manager);
+      // Stored as the JSON text that is sent, so a replay answers the very same bytes.
+      await manager.query(COMPLETE, [...ids, answer.status, answer.body === undefined ? '' : JSON.stringify(answer.body)]);
+      return { ...answer, replayed: false };
+    });
+  }
+}
+
+/** The SHA-256 of a body's bytes (an absent body hashes as empty). */
+export function bodyHashOf(body: Buffer | undefined): Buffer {
+  return createHash('sha256').update(body ?? Buffer.alloc(0)).digest();
+}
+
+/**
+ * The request's IdempotentRequest, on a route guarded by TppAuthGuard and IdempotencyKeyGuard (with
+ * @SignedRequest({ idempotent: true })): the TPP, the path, the checked key and the body's hash.
+ */
+export const Idempotency = createParamDecorator((_: unknown, context: ExecutionContext): IdempotentRequest => {
+  const request = context.switchToHttp().getRequest<FastifyRequest>();
+  const principal = request.user as TppPrincipal | undefined;
+  if (!principal?.clientId || request.idempotencyKey === undefined) throw new Error('Idempotency used on a route without TppAuthGuard and IdempotencyKeyGuard');
+  return { clientId: principal.clientId, path: routedPath(request), key: request.idempotencyKey, bodyHash: bodyHashOf(request.rawBody) };
+});

@@ -1,0 +1,36 @@
+import { MESSAGE_SIGNATURE_HEADER, verifyMessageSignature } from '@consentry/message-signing';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { FastifyRequest } from 'fastify';
+
+import { TppPrincipal } from '../security/tpp-principal.js';
+import { TppSigningKeys } from './tpp-signing-keys.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The exact bytes of a JSON body, kept by the parser (the app's `rawBody` option). */
+    rawBody?: Buffer;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * UK OB message signing of a request: `x-jws-signature` must be a detached PS256 JWS over the body's
+ * exact bytes by one of the calling TPP's registered keys, naming the TPP (`iss`) and our trust anchor
+ * (`tan`). Runs after the token, scope and role checks (it needs the TPP they authenticated) and before
+ * the body is validated. A refusal is a MessageSignatureError, answered U019/U018/U017/U016/U015.
+ */
+@Injectable()
+export class MessageSignatureGuard implements CanActivate {
+  constructor(private readonly keys: TppSigningKeys) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const principal = request.user as TppPrincipal | undefined;
+    // A route that lists this guard before TppAuthGuard is a programming error, not a TPP's.
+    if (!principal?.clientId) throw new Error('MessageSignatureGuard must run after TppAuthGuard');
+    const body = request.rawBody ? new Uint8Array(request.rawBody.buffer, request.rawBody.byteOffset, request.rawBody.byteLength) : EMPTY;
+    await verifyMessageSignature(request.headers[MESSAGE_SIGNATURE_HEADER], body, await this.keys.expectationsFor(principal.clientId));
+    return true;
+  }
+}

@@ -1,0 +1,78 @@
+import { ApiConfig } from '@consentry/config';
+import { DataSource, queryPrepared } from '@consentry/database';
+import { isMessageSigningJwk, MessageSignatureExpectations, tppMessageIssuer } from '@consentry/message-signing';
+import { Inject, Injectable } from '@nestjs/common';
+import { createRemoteJWKSet, importJWK, JWK, type CryptoKey } from 'jose';
+
+import { API_CONFIG } from '../api.tokens.js';
+
+// The registration as DCR (and the sandbox seed) stored it: public keys inline or at a URL, and the
+// directory's organisation and software ids that make up the TPP's `iss`.
+const TPP_SIGNING = `
+  SELECT client_metadata->'jwks' AS jwks, client_metadata->>'jwks_uri' AS jwks_uri,
+         client_metadata->>'org_id' AS org_id, client_metadata->>'software_id' AS software_id
+    FROM tpp WHERE client_id = $1 AND status = 'Active'`;
+
+// Imported keys, by client, kid and the key itself: a re-registration with a new key under an old kid
+// is a new entry, so a replaced key is never used again.
+const MAX_CACHED_KEYS = 10_000;
+
+/**
+ * What a TPP's request signatures must say and which keys they may be made with: the TPP's registered
+ * keys (its row's JWKS, or its jwks_uri), `iss` = `{org_id}/{software_id}` of its registration, and the
+ * trust anchor this deployment accepts. The row is read on every request, so a key removed by a
+ * re-registration stops at once.
+ */
+@Injectable()
+export class TppSigningKeys {
+  private readonly imported = new Map<string, Promise<CryptoKey>>();
+  private readonly remote = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  async expectationsFor(clientId: string): Promise<MessageSignatureExpectations> {
+    const [row] = await queryPrepared(this.dataSource, TPP_SIGNING, [clientId]);
+    const orgId = typeof row?.org_id === 'string' ? row.org_id : undefined;
+    const softwareId = typeof row?.software_id === 'string' ? row.software_id : undefined;
+    // A registration without both ids cannot be named by any iss: every signature is refused on iss.
+    const iss = orgId && softwareId ? tppMessageIssuer(orgId, softwareId) : `unregistered:${clientId}`;
+    const jwks = (row?.jwks as { keys?: unknown } | null | undefined)?.keys;
+    const jwksUri = typeof row?.jwks_uri === 'string' ? row.jwks_uri : undefined;
+    return {
+      iss,
+      tan: this.config.messageSigningTrustAnchor,
+      key: (kid) => (Array.isArray(jwks) ? this.inlineKey(clientId, jwks as JWK[], kid) : jwksUri ? this.remoteKey(jwksUri, kid) : Promise.resolve(undefined)),
+    };
+  }
+
+  private inlineKey(clientId: string, keys: JWK[], kid: string): Promise<CryptoKey | undefined> {
+    const jwk = keys.find((key) => key.kid === kid);
+    if (!jwk || !isMessageSigningJwk(jwk)) return Promise.resolve(undefined);
+    const cacheKey = `${clientId}\u0000${kid}\u0000${jwk.n}\u0000${jwk.e}`;
+    let key = this.imported.get(cacheKey);
+    if (!key) {
+      if (this.imported.size >= MAX_CACHED_KEYS) this.imported.clear();
+      key = importJWK({ kty: 'RSA', n: jwk.n, e: jwk.e }, 'PS256') as Promise<CryptoKey>;
+      this.imported.set(cacheKey, key);
+      key.catch(() => this.imported.delete(cacheKey));
+    }
+    return key;
+  }
+
+  private async remoteKey(uri: string, kid: string): Promise<CryptoKey | undefined> {
+    let set = this.remote.get(uri);
+    if (!set) {
+      set = createRemoteJWKSet(new URL(uri), { cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
+      this.remote.set(uri, set);
+    }
+    try {
+      return (await set({ alg: 'PS256', kid })) as CryptoKey;
+    } catch {
+      // No such kid at the TPP's endpoint (or it cannot be reached): the kid names no key we can use.
+      return undefined;
+    }
+  }
+}
