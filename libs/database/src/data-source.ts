@@ -9,6 +9,7 @@ import { TppDeregistered1764400000000 } from '../migrations/1764400000000-tpp-de
 import { OidcGrantFamilyIndex1764500000000 } from '../migrations/1764500000000-oidc-grant-family-index.js';
 import { LoginThrottle1764620000000 } from '../migrations/1764620000000-login-throttle.js';
 import { TppSoftwareIdUnique1764650000000 } from '../migrations/1764650000000-tpp-software-id-unique.js';
+import { PaymentConsents1764700000000 } from '../migrations/1764700000000-payment-consents.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -30,6 +31,8 @@ import { ProductEntity } from './entities/product.entity.js';
 import { ScheduledPaymentEntity } from './entities/scheduled-payment.entity.js';
 import { StandingOrderEntity } from './entities/standing-order.entity.js';
 import { StatementEntity } from './entities/statement.entity.js';
+import { PaymentConsentEntity } from './entities/payment-consent.entity.js';
+import { DomesticPaymentEntity } from './entities/domestic-payment.entity.js';
 
 export const ENTITIES = [
   AspspEntity,
@@ -53,6 +56,8 @@ export const ENTITIES = [
   AccountPartyEntity,
   ProductEntity,
   OfferEntity,
+  PaymentConsentEntity,
+  DomesticPaymentEntity,
 ];
 
 /** Hand-reviewed migrations, in order. The schema never comes from `synchronize`. */
@@ -64,6 +69,7 @@ export const MIGRATIONS = [
   OidcGrantFamilyIndex1764500000000,
   LoginThrottle1764620000000,
   TppSoftwareIdUnique1764650000000,
+  PaymentConsents1764700000000,
 ];
 
 export interface DatabaseOptions {

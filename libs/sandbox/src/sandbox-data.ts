@@ -50,7 +50,7 @@ export const SANDBOX_PSUS: SandboxPsuSeed[] = [
 export const SANDBOX_TPP = {
   clientId: 'sandbox-tpp',
   name: 'Sandbox Budgeting App',
-  roles: ['AISP'] as const,
+  roles: ['AISP', 'PISP', 'CBPII'] as const,
   redirectUri: 'https://sandbox-tpp.localhost/callback',
 };
 

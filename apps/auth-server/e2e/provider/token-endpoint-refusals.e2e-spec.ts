@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { SANDBOX_TPP } from '@consentry/sandbox';
+import { createSandboxTppKeys, registerTpp, SANDBOX_TPP, SandboxTppCredentials } from '@consentry/sandbox';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as client from 'openid-client';
 
@@ -16,11 +16,15 @@ describe('token endpoint: FAPI 2.0 refusals', () => {
   let fixture: AuthServerFixture;
   let issuer: string;
   let tokenUrl: string;
+  /** A TPP registered for account information only (the sandbox TPP holds every role). */
+  let aispOnly: SandboxTppCredentials;
 
   beforeAll(async () => {
     fixture = await startAuthServerFixture('token_refusals');
     issuer = fixture.server.url;
     tokenUrl = `${issuer}/token`;
+    aispOnly = await createSandboxTppKeys('aisp-only-tpp', 'AISP-only App');
+    await registerTpp(fixture.db.dataSource.manager, aispOnly, ['AISP']);
   });
   afterAll(async () => fixture?.stop());
 
@@ -166,14 +170,14 @@ describe('token endpoint: FAPI 2.0 refusals', () => {
   });
 
   it('refuses `payments` to an AISP-only TPP at the token endpoint', async () => {
-    const response = await clientCredentials(await assertionParams(fixture.credentials.tpp, issuer), { scope: 'payments' });
+    const response = await clientCredentials(await assertionParams(aispOnly, issuer), { scope: 'payments' });
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: 'invalid_scope', error_description: 'requested scope is not allowed', scope: 'payments' });
   });
 
   it('refuses `payments` to an AISP-only TPP at the PAR endpoint', async () => {
-    const config = await tppConfiguration(issuer, fixture.credentials.tpp);
-    const consentId = await fixture.createConsent();
+    const config = await tppConfiguration(issuer, aispOnly);
+    const consentId = await fixture.createConsent(aispOnly.client_id);
     await expect(
       client.buildAuthorizationUrlWithPAR(
         config,

@@ -157,6 +157,8 @@ export class InteractionController {
         case ConsentExceptionCode.Expired:
         case ConsentExceptionCode.InvalidPermissions:
         case ConsentExceptionCode.InvalidDate:
+        case ConsentExceptionCode.ConsentMismatch:
+        case ConsentExceptionCode.DebtorAccountUnfit:
           // E.g. authorised meanwhile through another journey: a consent is authorised once.
           return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be authorised' });
         default: {
@@ -196,6 +198,8 @@ export class InteractionController {
         case ConsentExceptionCode.NoAccountSelected:
         case ConsentExceptionCode.InvalidPermissions:
         case ConsentExceptionCode.InvalidDate:
+        case ConsentExceptionCode.ConsentMismatch:
+        case ConsentExceptionCode.DebtorAccountUnfit:
           // E.g. revoked or expired while the page was open.
           return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be re-authenticated' });
         default: {
