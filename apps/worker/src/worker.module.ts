@@ -14,6 +14,7 @@ import { HealthHttpServer } from './health/health-http.server.js';
 import { WorkerHealthService } from './health/worker-health.service.js';
 import { WorkerMetrics } from './health/worker.metrics.js';
 import { AuditRetentionProcessor } from './retention/audit-retention.processor.js';
+import { PaymentSettlementProcessor } from './settlement/payment-settlement.processor.js';
 import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CONFIG } from './worker.tokens.js';
 
 /** Connections opened by the bootstrap, which also closes them after the module is destroyed. */
@@ -44,6 +45,7 @@ export class WorkerModule {
         ConsentExpiryProcessor,
         ConsentExpiryScheduler,
         AuditRetentionProcessor,
+        PaymentSettlementProcessor,
       ],
     };
   }
