@@ -159,6 +159,28 @@ describe('domestic payments', () => {
     expect(n).toBe(1);
   });
 
+  it('pays a consent once when its orders arrive at the same instant', async () => {
+    await setBalance(debtor, '500.00');
+    const { consentId } = await authorisedConsent();
+    const tokens = await Promise.all(Array.from({ length: 6 }, () => h.consentToken(consentId, { scope: 'payments' })));
+    const results = await Promise.all(tokens.map((token) => pay(token, consentId)));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 400, 400, 400, 400, 400]);
+    for (const refused of results.filter((r) => r.status === 400)) expect(refused.body.Errors[0].ErrorCode).toBe('U009');
+    const [{ amount }] = await h.dataSource.query(`SELECT amount::text FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [debtor]);
+    expect(amount).toBe('475.00000');
+  });
+
+  it('never overdraws the account under concurrent payments of different consents', async () => {
+    await setBalance(debtor, '100.00');
+    const consents = await Promise.all(Array.from({ length: 8 }, (_, n) => authorisedConsent(initiation('30.00', `RACE-${n}`))));
+    const results = await Promise.all(consents.map(({ consentId, psuToken }, n) => pay(psuToken, consentId, initiation('30.00', `RACE-${n}`))));
+    const statuses = results.map((r) => r.body.Data.Status as string);
+    expect(statuses.filter((s) => s === 'ACSP')).toHaveLength(3);
+    expect(statuses.filter((s) => s === 'RJCT')).toHaveLength(5);
+    const [{ amount }] = await h.dataSource.query(`SELECT amount::text FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [debtor]);
+    expect(amount).toBe('10.00000');
+  });
+
   it('refuses an order whose Initiation differs from the consent’s with 400 U008 and keeps the consent usable', async () => {
     await setBalance(debtor, '500.00');
     const { consentId, psuToken } = await authorisedConsent();

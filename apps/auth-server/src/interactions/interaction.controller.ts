@@ -98,7 +98,7 @@ export class InteractionController {
     const request = await this.consentRequestOr(details, req, reply);
     if (!request) return;
     if (details.prompt.name === 'login') {
-      return sendPage(reply, 200, loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName }));
+      return sendPage(reply, 200, loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName, asks: request.kind === 'payment' ? 'payment' : 'information' }));
     }
     if (details.prompt.name === 'consent') {
       return sendPage(reply, 200, await this.consentPage(details, request));
@@ -118,7 +118,11 @@ export class InteractionController {
     const request = await this.consentRequestOr(details, req, reply);
     if (!request) return;
     const again = (error: string, status = 200) =>
-      sendPage(reply, status, loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName, username: form.username, error }));
+      sendPage(
+        reply,
+        status,
+        loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName, asks: request.kind === 'payment' ? 'payment' : 'information', username: form.username, error }),
+      );
     if (!form.username || !form.password || !form.otp) return again('Enter your username, password and one-time code.');
 
     const outcome = await this.authenticator.authenticatePsu({

@@ -53,6 +53,8 @@ export interface LoginView {
   uid: string;
   csrf: string;
   tppName: string;
+  /** What the TPP asks for: to read account information (the default) or to make a payment. */
+  asks?: 'information' | 'payment';
   username?: string;
   error?: string;
 }
@@ -63,7 +65,7 @@ export function loginPage(view: LoginView): string {
   return renderPage({
     title: 'Sign in',
     body: `<h1>Sign in to your bank</h1>
-<p><strong>${escapeHtml(view.tppName)}</strong> is asking to see information from your accounts. Sign in with your password and the 6-digit code from your authenticator app.</p>
+<p><strong>${escapeHtml(view.tppName)}</strong> ${view.asks === 'payment' ? 'is asking you to approve a payment' : 'is asking to see information from your accounts'}. Sign in with your password and the 6-digit code from your authenticator app.</p>
 ${alert(view.error)}
 <form method="post" action="/interaction/${uid}/login" autocomplete="off">
 <input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import * as oidc from 'openid-client';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -86,6 +87,7 @@ describe('domestic payment journey', () => {
   async function signIn(url: URL): Promise<void> {
     redirected = undefined;
     await page.goto(url.toString());
+    expect(await page.locator('main p').first().innerText()).toContain('is asking you to approve a payment');
     await page.getByLabel('Username').fill(alice().username);
     await page.getByLabel('Password').fill(alice().password);
     await page.getByLabel('One-time code').fill(await freshOtp(alice().totpSecret));
@@ -126,6 +128,9 @@ describe('domestic payment journey', () => {
     expect(consent).toMatchObject({ status: 'AUTH', debtor_account_id: debtor });
     expect(consent.initiation_hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
+    // Introspection knows payment consents: active while the consent is AUTH, with its intent id.
+    expect(await oidc.tokenIntrospection(tpp.config, tokens.access_token)).toMatchObject({ active: true, openbanking_intent_id: consentId, scope: 'payments' });
+
     const funds = await tpp.api(tokens.access_token, 'GET', `${PISP}/domestic-payment-consents/${consentId}/funds-confirmation`);
     expect(funds.status).toBe(200);
     expect(funds.body.Data.FundsAvailableResult.FundsAvailable).toBe(true);
@@ -141,6 +146,8 @@ describe('domestic payment journey', () => {
     const again = await tpp.api(tokens.access_token, 'POST', `${PISP}/domestic-payments`, order);
     expect(again.status).toBe(400);
     expect(again.body.Errors[0].ErrorCode).toBe('U009');
+    // Consumed (COND): the token has nothing left to do.
+    expect(await oidc.tokenIntrospection(tpp.config, tokens.access_token)).toEqual({ active: false });
   });
 
   it('ends a denied payment consent RJCT and sends the TPP access_denied', async () => {
@@ -157,8 +164,15 @@ describe('domestic payment journey', () => {
   it('refuses to start the approval of a payment consent asked for with the accounts scope', async () => {
     const consentId = await stagePayment('JOURNEY-3');
     const request = await tpp.pushAuthorizationRequest(consentId, 'openid accounts');
-    redirected = undefined;
-    await page.goto(request.url.toString());
-    await expect.poll(() => redirected?.searchParams.get('error') ?? null, { timeout: 10_000 }).toBe('invalid_request');
+    // The whole journey is one navigation of redirects, whose last hop (the TPP's redirect_uri) the route
+    // above does not see: the request event does, and the navigation itself fails (no such site).
+    let callback: URL | undefined;
+    const origin = new URL(sandbox.tpp.redirect_uris[0]!).origin;
+    page.on('request', (r) => {
+      if (r.url().startsWith(origin)) callback = new URL(r.url());
+    });
+    await page.goto(request.url.toString()).catch(() => undefined);
+    await expect.poll(() => callback?.searchParams.get('error') ?? null, { timeout: 10_000 }).toBe('invalid_request');
+    expect(callback!.searchParams.get('error_description')).toBe('a payment consent is authorised with the payments scope');
   });
 });
