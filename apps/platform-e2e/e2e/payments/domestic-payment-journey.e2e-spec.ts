@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,10 +10,12 @@ import { SandboxCredentials } from '@consentry/sandbox';
 import { obSchemaErrors, TestDatabase } from '@consentry/testing';
 
 import { freshTotpCode as freshOtp, TppClient } from '../../../../scripts/journey.js';
+import { ROOT } from '../../../../scripts/platform.js';
 import { startTestPlatform, TestPlatform } from '../support/test-platform.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x5d);
 const PISP = '/open-banking/v4.0/pisp';
+const SCREENSHOTS = join(ROOT, 'test-output', 'screenshots');
 
 /**
  * A domestic payment end to end, with the three apps running from their builds: the TPP (openid-client)
@@ -36,6 +38,7 @@ describe('domestic payment journey', () => {
 
   beforeAll(async () => {
     profileDir = await mkdtemp(join(tmpdir(), 'consentry-chromium-'));
+    await mkdir(SCREENSHOTS, { recursive: true });
     const [started, context] = await Promise.all([
       startTestPlatform('payments', { secretsKey: SECRETS_KEY, transactionsPerAccount: 5, seed: 13 }),
       chromium.launchPersistentContext(profileDir, {
@@ -116,6 +119,7 @@ describe('domestic payment journey', () => {
     const debtor = offered[0]!;
     await db.dataSource.query(`UPDATE balance SET amount = 5000, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [debtor]);
     await page.locator(`input[name="accountIds"][value="${debtor}"]`).check();
+    await page.screenshot({ path: join(SCREENSHOTS, 'payment-approval.png'), fullPage: true });
     await page.getByRole('button', { name: 'Approve payment' }).click();
     await expect.poll(() => redirected?.searchParams.has('code') ?? false, { timeout: 10_000 }).toBe(true);
 

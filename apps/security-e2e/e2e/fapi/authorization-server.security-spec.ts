@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { SandboxTppCredentials } from '@consentry/sandbox';
+import { createSandboxTppKeys, registerTpp, SandboxTppCredentials } from '@consentry/sandbox';
 import { importJWK, JWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 
@@ -210,8 +210,11 @@ describe('FAPI 2.0 attacker model: the authorization server (A1, A2, A3a, A3b)',
     });
 
     it('refuses a scope beyond the TPP’s roles (payments for an AISP-only TPP) (A1)', async () => {
-      const params = await parParams(await newConsent(), { scope: 'openid payments' });
-      const result = await expectNothingWritten(platform, () => pushByHand(params));
+      // The sandbox TPPs hold every role: this one is registered for account information only.
+      const aispOnly = await createSandboxTppKeys('attack-aisp-only', 'AISP-only App');
+      await platform.db.dataSource.transaction((manager) => registerTpp(manager, aispOnly, ['AISP']));
+      const params = await parParams(await newConsent(), { scope: 'openid payments', redirect_uri: aispOnly.redirect_uris[0] });
+      const result = await expectNothingWritten(platform, async () => postForm(parUrl, { ...params, ...(await clientAuth(aispOnly)) }));
       expect(result.status).toBe(400);
       expect(result.body).toEqual({ error: 'invalid_scope', error_description: 'requested scope is not allowed', scope: 'payments' });
     });
