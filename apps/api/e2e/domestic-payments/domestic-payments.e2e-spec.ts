@@ -221,6 +221,8 @@ describe('domestic payments', () => {
     expectError(await pay(await h.consentToken(first.consentId, { scope: 'accounts' }), first.consentId), 403, 'U042');
     // The consent's token cannot read the payment resources (client credentials only).
     expectError(await h.tpp('GET', `${CONSENTS}/${first.consentId}`, { token: first.psuToken }), 403, 'U042');
+    // Nor account information: a payment token is not an account-access token.
+    expectError(await h.tpp('GET', `${AISP}/accounts`, { token: await h.consentToken(first.consentId, { scope: 'payments' }) }), 403, 'U042');
   });
 
   it('refuses an AWAU consent’s token (never authorised) and answers consent creation only for the payments scope and the PISP role', async () => {
