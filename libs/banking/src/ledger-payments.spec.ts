@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { EnvironmentKeyManagement } from '@consentry/identity';
@@ -21,6 +22,15 @@ async function ledgerOf(db: TestDatabase, accountId: string): Promise<{ availabl
   );
   const of = (type: string) => Number(rows.find((r) => r.type === type)!.signed);
   return { available: of('InterimAvailable'), booked: of('InterimBooked') };
+}
+
+/** The signed sum of the account's ledger transactions. */
+async function transactionSum(db: TestDatabase, accountId: string): Promise<number> {
+  const [row]: Array<{ sum: string | null }> = await db.dataSource.query(
+    `SELECT sum(CASE credit_debit_indicator WHEN 'Credit' THEN amount ELSE -amount END)::text AS sum FROM transaction WHERE account_id = $1`,
+    [accountId],
+  );
+  return Number(row?.sum ?? 0);
 }
 
 async function setAvailable(db: TestDatabase, accountId: string, amount: string, overdraft = '0'): Promise<void> {
@@ -130,6 +140,33 @@ describe.each([
     expect(await connector.confirmFunds(debtor, '15.00', 'GBP')).toBe(true);
     expect(await connector.confirmFunds(debtor, '15.01', 'GBP')).toBe(false);
     expect(await connector.confirmFunds(debtor, '1.00', 'EUR')).toBe(false);
+  });
+
+  it('never overdraws, whatever the balance, the overdraft and the orders racing (property)', async () => {
+    const cents = (n: number) => (n / 100).toFixed(2);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 50_000 }),
+        fc.integer({ min: 0, max: 20_000 }),
+        fc.array(fc.integer({ min: 1, max: 30_000 }), { minLength: 1, maxLength: 12 }),
+        async (start, overdraft, amounts) => {
+          await setAvailable(db, debtor, cents(start), cents(overdraft));
+          const sumBefore = await transactionSum(db, debtor);
+          const orders = await Promise.all(amounts.map((amount) => order(cents(amount))));
+          const results = await Promise.all(orders.map((o) => connector.initiatePayment(o)));
+          const accepted = amounts.filter((_, i) => results[i]!.outcome === 'Accepted');
+          const rejected = amounts.filter((_, i) => results[i]!.outcome === 'Rejected');
+          const finalCents = Math.round((await ledgerOf(db, debtor)).available * 100);
+          // Never below the overdraft limit, exactly what was accepted taken, and the ledger agrees.
+          expect(finalCents).toBeGreaterThanOrEqual(-overdraft);
+          expect(finalCents).toBe(start - accepted.reduce((a, b) => a + b, 0));
+          expect(Math.round((sumBefore - (await transactionSum(db, debtor))) * 100)).toBe(start - finalCents);
+          // Balances only fall: an order refused for funds would not fit at the end either.
+          for (const amount of rejected) expect(amount).toBeGreaterThan(finalCents + overdraft);
+        },
+      ),
+      { numRuns: 15 },
+    );
   });
 
   it('never overdraws under concurrent payments, and the ledger sums match the balance', async () => {
