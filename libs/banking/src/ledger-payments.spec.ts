@@ -70,7 +70,7 @@ describe.each([
     const bob = sandbox.psus.find((p) => p.username === 'bob')!;
     debtor = alice.accounts.find((a) => a.accountTypeCode !== 'CARD')!.accountId;
     creditor = bob.accounts.find((a) => a.accountTypeCode !== 'CARD')!.accountId;
-  });
+  }, 120_000);
   afterAll(async () => {
     await close();
     await db?.drop();

@@ -51,7 +51,7 @@ describe('payment consent lifecycle', () => {
     await account('acc-gbp', PSU, 'GBP', 'UK.OBIE.SortCodeAccountNumber', '11111111111111');
     await account('acc-eur', PSU, 'EUR', 'UK.OBIE.IBAN', 'GB00TEST11111111111111');
     await account('acc-other', OTHER_PSU, 'GBP', 'UK.OBIE.SortCodeAccountNumber', '22222222222222');
-  });
+  }, 120_000);
   afterAll(async () => db?.drop());
 
   async function created(body: JsonObject = initiation): Promise<string> {
