@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
@@ -30,6 +31,18 @@ const PAYMENT_CONTEXT_CODES = [
   'TransferToSelf',
   'TransferToThirdParty',
 ] as const;
+
+type DtoClass = new () => object;
+
+/** A required member holding an object of the OB schema `type`, validated in depth. */
+function RequiredNested(type: () => DtoClass): PropertyDecorator {
+  return applyDecorators(ApiProperty({ type }), IsDefined(), IsObject(), ValidateNested(), Type(type));
+}
+
+/** An optional member holding an object of the OB schema `type`, validated in depth when present. */
+function OptionalNested(type: () => DtoClass): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional({ type }), IsOptional(), IsObject(), ValidateNested(), Type(type));
+}
 
 export class InstructedAmountDto {
   @ApiProperty({ pattern: AMOUNT.source, example: '10.50' })
@@ -113,32 +126,16 @@ export class DomesticInitiationDto {
   @IsIn(LOCAL_INSTRUMENTS)
   LocalInstrument?: string;
 
-  @ApiProperty({ type: () => InstructedAmountDto })
-  @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => InstructedAmountDto)
+  @RequiredNested(() => InstructedAmountDto)
   InstructedAmount!: InstructedAmountDto;
 
-  @ApiPropertyOptional({ type: () => DebtorAccountDto })
-  @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => DebtorAccountDto)
+  @OptionalNested(() => DebtorAccountDto)
   DebtorAccount?: DebtorAccountDto;
 
-  @ApiProperty({ type: () => CreditorAccountDto })
-  @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => CreditorAccountDto)
+  @RequiredNested(() => CreditorAccountDto)
   CreditorAccount!: CreditorAccountDto;
 
-  @ApiPropertyOptional({ type: () => RemittanceInformationDto })
-  @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => RemittanceInformationDto)
+  @OptionalNested(() => RemittanceInformationDto)
   RemittanceInformation?: RemittanceInformationDto;
 }
 
@@ -179,28 +176,16 @@ export class DomesticConsentDataDto {
   @IsIn(['No', 'Yes'])
   ReadRefundAccount?: 'No' | 'Yes';
 
-  @ApiProperty({ type: () => DomesticInitiationDto })
-  @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => DomesticInitiationDto)
+  @RequiredNested(() => DomesticInitiationDto)
   Initiation!: DomesticInitiationDto;
 }
 
 /** OBWriteDomesticConsent4: the body of POST /domestic-payment-consents. */
 export class OBWriteDomesticConsent4Dto {
-  @ApiProperty({ type: () => DomesticConsentDataDto })
-  @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => DomesticConsentDataDto)
+  @RequiredNested(() => DomesticConsentDataDto)
   Data!: DomesticConsentDataDto;
 
-  @ApiProperty({ type: () => OBRisk1Dto })
-  @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => OBRisk1Dto)
+  @RequiredNested(() => OBRisk1Dto)
   Risk!: OBRisk1Dto;
 }
 
@@ -212,27 +197,15 @@ export class DomesticPaymentDataDto {
   @Length(1, 128)
   ConsentId!: string;
 
-  @ApiProperty({ type: () => DomesticInitiationDto })
-  @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => DomesticInitiationDto)
+  @RequiredNested(() => DomesticInitiationDto)
   Initiation!: DomesticInitiationDto;
 }
 
 /** OBWriteDomestic2: the body of POST /domestic-payments. */
 export class OBWriteDomestic2Dto {
-  @ApiProperty({ type: () => DomesticPaymentDataDto })
-  @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => DomesticPaymentDataDto)
+  @RequiredNested(() => DomesticPaymentDataDto)
   Data!: DomesticPaymentDataDto;
 
-  @ApiProperty({ type: () => OBRisk1Dto })
-  @IsDefined()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => OBRisk1Dto)
+  @RequiredNested(() => OBRisk1Dto)
   Risk!: OBRisk1Dto;
 }
