@@ -6,6 +6,7 @@ import { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js
 import { ConsentExceptionCode } from './consent.exception.js';
 import { consumePaymentConsent } from './consume-payment-consent.js';
 import { CreatePaymentConsent } from './create-payment-consent.use-case.js';
+import { EndConsentOfRevokedGrant } from './end-account-access-consent.use-case.js';
 import { RejectPaymentConsent, rejectStalePaymentConsents } from './reject-payment-consent.use-case.js';
 
 const PSU = '00000000-0000-4000-8000-0000000000c1';
@@ -105,6 +106,15 @@ describe('payment consent lifecycle', () => {
       code: ConsentExceptionCode.DebtorAccountUnfit,
     });
     expect(await statusOf(consentId)).toBe('AWAU');
+  });
+
+  it('detaches the grant of a payment consent whose code was replayed, so none of its tokens pass', async () => {
+    const consentId = await authorised();
+    const ended = await new EndConsentOfRevokedGrant(db.dataSource).execute({ grantId: `grant-${consentId}`, trigger: 'authorization_code_replayed' });
+    expect(ended).toBe(consentId);
+    const [row] = await q(`SELECT status, grant_id FROM payment_consent WHERE consent_id = $1`, [consentId]);
+    // A domestic consent has no CANC: it stays AUTH, bound to no grant.
+    expect(row).toEqual({ status: 'AUTH', grant_id: null });
   });
 
   it('is rejected by the PSU (RJCT) and cannot be authorised afterwards', async () => {
