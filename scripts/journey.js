@@ -158,8 +158,8 @@ export class TppClient {
     });
   }
 
-  /** Pushes the authorization request (PAR) naming the consent in the `claims` parameter. */
-  async pushAuthorizationRequest(consentId) {
+  /** Pushes the authorization request (PAR) naming the consent in the `claims` parameter; `scope` 'openid payments' for a payment consent. */
+  async pushAuthorizationRequest(consentId, scope = 'openid accounts') {
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
@@ -168,7 +168,7 @@ export class TppClient {
       this.config,
       {
         redirect_uri: this.tpp.redirect_uris[0],
-        scope: 'openid accounts',
+        scope,
         response_type: 'code',
         code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
         code_challenge_method: 'S256',

@@ -13,6 +13,7 @@ import { API_CONFIG, KEY_MANAGEMENT, LIMIT_CLOCK, LimitClock } from './api.token
 import { BalancesModule } from './balances/balances.module.js';
 import { CustomerModule } from './customer/customer.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
+import { DomesticPaymentsModule } from './domestic-payments/domestic-payments.module.js';
 import { PublicUrl } from './http/public-url.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { BankSigningKeys } from './message-signing/bank-signing-keys.js';
@@ -82,6 +83,7 @@ export class AppModule {
         BalancesModule,
         TransactionsModule,
         AccountInformationModule,
+        DomesticPaymentsModule,
         CustomerModule,
         AdminModule,
         TppAdminModule,

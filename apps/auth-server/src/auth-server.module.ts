@@ -1,5 +1,11 @@
 import { AuthServerConfig } from '@consentry/config';
-import { AuthoriseAccountAccessConsent, ReauthenticateAccountAccessConsent, RejectAccountAccessConsent } from '@consentry/consents';
+import {
+  AuthoriseAccountAccessConsent,
+  AuthorisePaymentConsent,
+  ReauthenticateAccountAccessConsent,
+  RejectAccountAccessConsent,
+  RejectPaymentConsent,
+} from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { CredentialAuthenticator, EnvironmentKeyManagement } from '@consentry/identity';
 import { DynamicModule, Module } from '@nestjs/common';
@@ -71,6 +77,8 @@ export class AuthServerModule {
         { provide: AuthoriseAccountAccessConsent, useFactory: () => new AuthoriseAccountAccessConsent(options.dataSource) },
         { provide: ReauthenticateAccountAccessConsent, useFactory: () => new ReauthenticateAccountAccessConsent(options.dataSource) },
         { provide: RejectAccountAccessConsent, useFactory: () => new RejectAccountAccessConsent(options.dataSource) },
+        { provide: AuthorisePaymentConsent, useFactory: () => new AuthorisePaymentConsent(options.dataSource) },
+        { provide: RejectPaymentConsent, useFactory: () => new RejectPaymentConsent(options.dataSource) },
         ConsentRequestService,
       ],
     };

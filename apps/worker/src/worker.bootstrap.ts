@@ -15,6 +15,7 @@ import { ConsentExpiryScheduler } from './expiry/consent-expiry.scheduler.js';
 import { HealthHttpServer } from './health/health-http.server.js';
 import { checkRedisPersistence } from './health/redis-persistence.check.js';
 import { AuditRetentionProcessor } from './retention/audit-retention.processor.js';
+import { PaymentSettlementProcessor } from './settlement/payment-settlement.processor.js';
 import { WorkerModule } from './worker.module.js';
 
 export interface RunningWorker {
@@ -85,6 +86,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     await app.get(ConsentExpiryProcessor).start();
     await app.get(ConsentExpiryScheduler).schedule();
     await app.get(AuditRetentionProcessor).start();
+    await app.get(PaymentSettlementProcessor).start();
     app.get(AuditOutboxRelay).start();
     app.get(AuditOutboxSweeper).start();
     const port = await app.get(HealthHttpServer).listen(config.port);

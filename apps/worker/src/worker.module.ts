@@ -16,6 +16,7 @@ import { WorkerHealthService } from './health/worker-health.service.js';
 import { QueueMetrics } from './health/queue.metrics.js';
 import { WorkerMetrics } from './health/worker.metrics.js';
 import { AuditRetentionProcessor } from './retention/audit-retention.processor.js';
+import { PaymentSettlementProcessor } from './settlement/payment-settlement.processor.js';
 import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CONFIG } from './worker.tokens.js';
 
 /** Connections opened by the bootstrap, which also closes them after the module is destroyed. */
@@ -55,6 +56,7 @@ export class WorkerModule {
         ConsentExpiryProcessor,
         ConsentExpiryScheduler,
         AuditRetentionProcessor,
+        PaymentSettlementProcessor,
       ],
     };
   }

@@ -6,6 +6,12 @@ export const AUDIT_EVENT_TYPES = [
   'consent.rejected',
   'consent.revoked',
   'consent.expired',
+  /** A payment consent used by its payment order (AUTH -> COND). */
+  'consent.consumed',
+  /** A payment order accepted for execution, with its first status. */
+  'payment.submitted',
+  /** A payment order's status moved on (executed, rejected, settled). */
+  'payment.status-changed',
   'data.accessed',
   'psu.login.succeeded',
   'psu.login.failed',

@@ -8,6 +8,8 @@ import {
   BankConnector,
   BankDirectDebit,
   BankOffer,
+  BankPaymentOrder,
+  BankPaymentResult,
   BankParty,
   BankProduct,
   BankScheduledPayment,
@@ -176,6 +178,23 @@ export class AggregatedBank {
     const connector = await this.connectorOf(query.accountId);
     if (!connector) return EMPTY_TRANSACTION_PAGE;
     return connector.listTransactions(query);
+  }
+
+  /**
+   * Executes a payment order at the debtor account's bank (see BankConnector.initiatePayment). An
+   * account no connector here serves is rejected as blocked (AC06); a bank that is down throws
+   * ConnectorUnavailableError, and the order may be sent again with the same paymentId.
+   */
+  async initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult> {
+    const connector = await this.connectorOf(order.debtorAccountId);
+    if (!connector) return { outcome: 'Rejected', reason: 'AC06' };
+    return connector.initiatePayment(order);
+  }
+
+  /** Whether the account's bank confirms the funds now; false for an account no connector here serves. */
+  async confirmFunds(accountId: string, amount: string, currency: string): Promise<boolean> {
+    const connector = await this.connectorOf(accountId);
+    return connector ? connector.confirmFunds(accountId, amount, currency) : false;
   }
 
   /**

@@ -234,6 +234,37 @@ export class ConnectorUnavailableError extends Error {
   }
 }
 
+/**
+ * A payment order the bank executes at once: the debtor's available balance (plus its overdraft
+ * limit) is checked and debited in one atomic step, so concurrent orders can never overdraw it. The
+ * `paymentId` makes it idempotent: the same id debits at most once, however often it is sent.
+ */
+export interface BankPaymentOrder {
+  paymentId: string;
+  debtorAccountId: string;
+  /** Decimal string, positive (OB ActiveCurrencyAndAmount). */
+  amount: string;
+  currency: string;
+  creditorAccount: { schemeName: string; identification: string; name: string };
+  /** Shown to both parties as the transaction's reference (the EndToEndIdentification). */
+  reference: string;
+  /** Free text for the transaction (the remittance information), when there is one. */
+  information: string | null;
+}
+
+/** ISO 20022 status reasons a payment order can be rejected with. */
+export type BankPaymentRejection =
+  /** AM04 InsufficientFunds: the available balance plus the overdraft limit does not cover it. */
+  | 'AM04'
+  /** AC04 ClosedAccountNumber / AC06 BlockedAccount: the debtor account cannot be debited. */
+  | 'AC06'
+  /** AM03 NotAllowedCurrency: the order's currency is not the debtor account's. */
+  | 'AM03';
+
+export type BankPaymentResult =
+  | { outcome: 'Accepted'; transactionId: string; bookingDateTime: Date }
+  | { outcome: 'Rejected'; reason: BankPaymentRejection };
+
 /** Largest page a connector is ever asked for, whatever the configuration says. */
 export const MAX_PAGE_SIZE = 1000;
 
@@ -262,4 +293,8 @@ export interface BankConnector {
   findPsuParty(psuId: string, accountIds: readonly string[]): Promise<BankParty | null>;
   listProducts(accountIds: readonly string[]): Promise<BankProduct[]>;
   listOffers(accountIds: readonly string[]): Promise<BankOffer[]>;
+  /** Executes a payment order (see BankPaymentOrder): one atomic conditional debit, idempotent on paymentId. */
+  initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult>;
+  /** Whether the account's available balance plus overdraft covers `amount` now; never the balance itself. */
+  confirmFunds(accountId: string, amount: string, currency: string): Promise<boolean>;
 }

@@ -21,6 +21,8 @@ export const CONNECTOR_OPERATIONS = [
   'findPsuParty',
   'listProducts',
   'listOffers',
+  'initiatePayment',
+  'confirmFunds',
 ] as const satisfies ReadonlyArray<Exclude<keyof BankConnector, 'name'>>;
 
 export type ConnectorOperation = (typeof CONNECTOR_OPERATIONS)[number];

@@ -6,6 +6,8 @@ import {
   BankConnector,
   BankDirectDebit,
   BankOffer,
+  BankPaymentOrder,
+  BankPaymentResult,
   BankParty,
   BankProduct,
   BankScheduledPayment,
@@ -119,6 +121,18 @@ export class HttpBankConnector implements BankConnector {
 
   listOffers(accountIds: readonly string[]): Promise<BankOffer[]> {
     return this.call('listOffers', accountIds);
+  }
+
+  /**
+   * Safe to retry after a timeout: the upstream debits a paymentId at most once. The answer to a retry
+   * is the first execution's outcome.
+   */
+  initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult> {
+    return this.call('initiatePayment', order);
+  }
+
+  confirmFunds(accountId: string, amount: string, currency: string): Promise<boolean> {
+    return this.call('confirmFunds', accountId, amount, currency);
   }
 }
 

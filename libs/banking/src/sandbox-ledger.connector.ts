@@ -10,6 +10,8 @@ import {
   BankCreditorAccount,
   BankDirectDebit,
   BankOffer,
+  BankPaymentOrder,
+  BankPaymentResult,
   BankParty,
   BankProduct,
   BankScheduledPayment,
@@ -119,6 +121,36 @@ function signedAmount(value: string): string {
   return `${value.startsWith('-') ? '-' : ''}${formatAmount(value)}`;
 }
 
+// A balance row's signed value: the ledger keeps amounts non-negative with their direction beside them.
+const SIGNED = `(CASE credit_debit_indicator WHEN 'Credit' THEN amount ELSE -amount END)`;
+
+// The payment debit: both interim balances move by the amount, but only if the available balance less the
+// amount stays at or above minus the overdraft limit. One statement, run while the balance rows are locked.
+const CONDITIONAL_DEBIT = `
+  UPDATE balance SET amount = abs(${SIGNED} - $2::numeric),
+         credit_debit_indicator = CASE WHEN ${SIGNED} - $2::numeric >= 0 THEN 'Credit' ELSE 'Debit' END,
+         date_time = $4
+   WHERE account_id = $1 AND type IN ('InterimAvailable', 'InterimBooked')
+     AND (SELECT ${SIGNED} FROM balance WHERE account_id = $1 AND type = 'InterimAvailable') - $2::numeric >= -$3::numeric
+  RETURNING type, (CASE credit_debit_indicator WHEN 'Credit' THEN amount ELSE -amount END)::text AS after`;
+
+const CREDIT = `
+  UPDATE balance SET amount = abs(${SIGNED} + $2::numeric),
+         credit_debit_indicator = CASE WHEN ${SIGNED} + $2::numeric >= 0 THEN 'Credit' ELSE 'Debit' END,
+         date_time = $3
+   WHERE account_id = $1 AND type IN ('InterimAvailable', 'InterimBooked')
+  RETURNING type, (CASE credit_debit_indicator WHEN 'Credit' THEN amount ELSE -amount END)::text AS after`;
+
+const INSERT_PAYMENT_TRANSACTION = `
+  INSERT INTO transaction (transaction_id, account_id, transaction_reference, amount, currency, credit_debit_indicator, status,
+                           booking_date_time, value_date_time, transaction_information, bank_transaction_code,
+                           bank_transaction_sub_code, balance_after_amount)
+  VALUES ($1, $2, $3, $4::numeric, $5, $6, 'BOOK', $7, $7, $8, $9, 'DomesticCreditTransfer', $10::numeric)`;
+
+function bookedAfter(rows: Array<{ type: string; after: string }>): string | null {
+  return rows.find((row) => row.type === 'InterimBooked')?.after ?? rows[0]?.after ?? null;
+}
+
 /**
  * The built-in ledger (tables account, balance, transaction) for banks whose `aspsp.connector` is
  * `sandbox-ledger`. Card numbers are stored encrypted and decrypted here, only when read.
@@ -130,6 +162,88 @@ export class SandboxLedgerConnector implements BankConnector {
     /** The `aspsp.connector` value served; another name lets one ledger stand in for an upstream bank. */
     readonly name: string = SANDBOX_LEDGER_CONNECTOR,
   ) {}
+
+  /**
+   * One database transaction: lock the debtor's (and a sandbox creditor's) balance rows in account-id
+   * order, so payments crossing in opposite directions cannot deadlock; debit with CONDITIONAL_DEBIT,
+   * whose WHERE holds the funds check; book the debit, and the credit when the creditor account is one of
+   * this ledger's. The debit's transaction id is the paymentId: a second execution finds it and debits
+   * nothing. A rejected order writes nothing.
+   */
+  async initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult> {
+    return this.dataSource.transaction(async (manager) => {
+      const done: Row[] = await manager.query(`SELECT booking_date_time FROM transaction WHERE transaction_id = $1`, [order.paymentId]);
+      if (done[0]) return { outcome: 'Accepted', transactionId: order.paymentId, bookingDateTime: done[0].booking_date_time as Date };
+      const [debtor]: Row[] = await manager.query(
+        `SELECT a.account_id, a.currency, a.status, a.overdraft_limit::text AS overdraft_limit
+           FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id WHERE a.account_id = $1 AND b.connector = $2`,
+        [order.debtorAccountId, this.name],
+      );
+      if (!debtor || debtor.status !== 'Enabled') return { outcome: 'Rejected', reason: 'AC06' };
+      if ((debtor.currency as string).trim() !== order.currency) return { outcome: 'Rejected', reason: 'AM03' };
+      // Card numbers are stored encrypted: a PAN creditor is never one of ours to credit here.
+      const creditors: Row[] =
+        order.creditorAccount.schemeName === PAN_SCHEME
+          ? []
+          : await manager.query(
+              `SELECT a.account_id FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+                WHERE a.scheme_name = $1 AND a.identification = $2 AND a.currency = $3 AND a.status = 'Enabled'
+                  AND b.connector = $4 AND a.account_id <> $5
+                ORDER BY a.account_id LIMIT 1`,
+              [order.creditorAccount.schemeName, order.creditorAccount.identification, order.currency, this.name, order.debtorAccountId],
+            );
+      const creditorId = (creditors[0]?.account_id as string | undefined) ?? null;
+      await manager.query(`SELECT 1 FROM balance WHERE account_id = ANY($1::text[]) ORDER BY account_id, type FOR UPDATE`, [
+        creditorId ? [order.debtorAccountId, creditorId] : [order.debtorAccountId],
+      ]);
+      const now = new Date();
+      const [debited]: [Array<{ type: string; after: string }>, number] = await manager.query(CONDITIONAL_DEBIT, [
+        order.debtorAccountId,
+        order.amount,
+        debtor.overdraft_limit,
+        now,
+      ]);
+      if (debited.length === 0) return { outcome: 'Rejected', reason: 'AM04' };
+      await manager.query(INSERT_PAYMENT_TRANSACTION, [
+        order.paymentId,
+        order.debtorAccountId,
+        order.reference,
+        order.amount,
+        order.currency,
+        'Debit',
+        now,
+        order.information ?? `Payment to ${order.creditorAccount.name}`,
+        'IssuedCreditTransfers',
+        bookedAfter(debited),
+      ]);
+      if (creditorId) {
+        const [credited]: [Array<{ type: string; after: string }>, number] = await manager.query(CREDIT, [creditorId, order.amount, now]);
+        await manager.query(INSERT_PAYMENT_TRANSACTION, [
+          `${order.paymentId}-credit`,
+          creditorId,
+          order.reference,
+          order.amount,
+          order.currency,
+          'Credit',
+          now,
+          order.information ?? 'Payment received',
+          'ReceivedCreditTransfers',
+          bookedAfter(credited),
+        ]);
+      }
+      return { outcome: 'Accepted', transactionId: order.paymentId, bookingDateTime: now };
+    });
+  }
+
+  async confirmFunds(accountId: string, amount: string, currency: string): Promise<boolean> {
+    const rows: Array<{ covered: boolean }> = await this.dataSource.query(
+      `SELECT ${SIGNED} - $2::numeric >= -a.overdraft_limit AS covered
+         FROM balance bal JOIN account a ON a.account_id = bal.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+        WHERE bal.account_id = $1 AND bal.type = 'InterimAvailable' AND a.currency = $3 AND a.status = 'Enabled' AND b.connector = $4`,
+      [accountId, amount, currency, this.name],
+    );
+    return rows[0]?.covered === true;
+  }
 
   async listAccountsOfPsu(psuId: string): Promise<BankAccount[]> {
     const rows: Row[] = await this.dataSource.query(

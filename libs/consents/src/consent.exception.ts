@@ -10,6 +10,10 @@ export enum ConsentExceptionCode {
   AccountNotOwned = 'AccountNotOwned',
   NoAccountSelected = 'NoAccountSelected',
   Expired = 'Expired',
+  /** A payment order whose Initiation is not its consent's, or a consent changed since the PSU approved it (U008). */
+  ConsentMismatch = 'ConsentMismatch',
+  /** The debtor account cannot pay this consent (another currency, a card, not the one the TPP named). */
+  DebtorAccountUnfit = 'DebtorAccountUnfit',
 }
 
 /** A consent rule broken by the caller. `path` names the offending field where there is one. */

@@ -104,7 +104,7 @@ export class EndConsentOfRevokedGrant {
       [command.grantId],
     );
     const consentId = rows[0]?.consent_id;
-    if (!consentId) return null;
+    if (!consentId) return this.detachFromPaymentConsent(command.grantId);
     const by: ConsentEndedBy = command.clientId ? { type: 'tpp', clientId: command.clientId } : { type: 'system', id: 'auth-server' };
     try {
       await endConsent(this.dataSource, { consentId, by, interactionId: command.interactionId }, 'CANC', GRANT_REVOCATION_REASONS[command.trigger], 'consent.revoked', {
@@ -116,6 +116,18 @@ export class EndConsentOfRevokedGrant {
       throw error;
     }
     return consentId;
+  }
+
+  /**
+   * A payment consent has no CANC: its grant is only detached, so the API refuses every token of it
+   * (their grant is no longer the consent's) and the consent cannot be paid without a new approval.
+   */
+  private async detachFromPaymentConsent(grantId: string): Promise<string | null> {
+    const [rows]: [Array<{ consent_id: string }>, number] = await this.dataSource.query(
+      `UPDATE payment_consent SET grant_id = NULL WHERE grant_id = $1 AND status = 'AUTH' RETURNING consent_id`,
+      [grantId],
+    );
+    return rows[0]?.consent_id ?? null;
   }
 }
 

@@ -2,7 +2,34 @@ export { AuthoriseAccountAccessConsent, lockConsentOfClient } from './authorise-
 export type { AuthoriseAccountAccessConsentCommand } from './authorise-account-access-consent.use-case.js';
 export { CONSENT_ACCESS_COLUMNS, consentAccessFromRow, findConsentAccess, findConsentOfClient, isConsentLive } from './consent-queries.js';
 export type { ConsentAccess } from './consent-queries.js';
-export { assertTransition, canTransition } from './consent-status.js';
+export {
+  assertPaymentConsentTransition,
+  assertTransition,
+  canPaymentConsentTransition,
+  canTransition,
+  STALE_AWAITING_STATUS,
+} from './consent-status.js';
+export { CreatePaymentConsent } from './create-payment-consent.use-case.js';
+export type { CreatePaymentConsentCommand } from './create-payment-consent.use-case.js';
+export { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js';
+export type { AuthorisePaymentConsentCommand } from './authorise-payment-consent.use-case.js';
+export { RejectPaymentConsent, rejectStalePaymentConsents } from './reject-payment-consent.use-case.js';
+export type { RejectPaymentConsentCommand } from './reject-payment-consent.use-case.js';
+export { consumePaymentConsent } from './consume-payment-consent.js';
+export type { ConsumePaymentConsentCommand } from './consume-payment-consent.js';
+export {
+  findPaymentConsentAccess,
+  findPaymentConsentOfClient,
+  isPaymentConsentId,
+  isPaymentConsentLive,
+  lockPaymentConsentOfClient,
+  PAYMENT_CONSENT_ACCESS_COLUMNS,
+  PAYMENT_CONSENT_ID_PREFIX,
+  paymentConsentAccessFromRow,
+} from './payment-consent-queries.js';
+export type { PaymentConsentAccess } from './payment-consent-queries.js';
+export { approvedInitiationHash, canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
+export type { InitiationSummary } from './payment-initiation.js';
 export { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 export { CreateAccountAccessConsent } from './create-account-access-consent.use-case.js';
 export type { CreateAccountAccessConsentCommand } from './create-account-access-consent.use-case.js';

@@ -10,6 +10,7 @@ import { OidcGrantFamilyIndex1764500000000 } from '../migrations/1764500000000-o
 import { LoginThrottle1764620000000 } from '../migrations/1764620000000-login-throttle.js';
 import { TppSoftwareIdUnique1764650000000 } from '../migrations/1764650000000-tpp-software-id-unique.js';
 import { AuditOutboxTraceparent1764680000000 } from '../migrations/1764680000000-audit-outbox-traceparent.js';
+import { PaymentConsents1764700000000 } from '../migrations/1764700000000-payment-consents.js';
 import { IdempotencyKeys1764740000000 } from '../migrations/1764740000000-idempotency-keys.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
@@ -33,6 +34,8 @@ import { ProductEntity } from './entities/product.entity.js';
 import { ScheduledPaymentEntity } from './entities/scheduled-payment.entity.js';
 import { StandingOrderEntity } from './entities/standing-order.entity.js';
 import { StatementEntity } from './entities/statement.entity.js';
+import { PaymentConsentEntity } from './entities/payment-consent.entity.js';
+import { DomesticPaymentEntity } from './entities/domestic-payment.entity.js';
 
 export const ENTITIES = [
   AspspEntity,
@@ -57,6 +60,8 @@ export const ENTITIES = [
   ProductEntity,
   OfferEntity,
   IdempotencyKeyEntity,
+  PaymentConsentEntity,
+  DomesticPaymentEntity,
 ];
 
 /** Hand-reviewed migrations, in order. The schema never comes from `synchronize`. */
@@ -69,6 +74,7 @@ export const MIGRATIONS = [
   LoginThrottle1764620000000,
   TppSoftwareIdUnique1764650000000,
   AuditOutboxTraceparent1764680000000,
+  PaymentConsents1764700000000,
   IdempotencyKeys1764740000000,
 ];
 

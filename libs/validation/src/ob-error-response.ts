@@ -13,6 +13,7 @@ export const ObErrorCode = {
   FieldUnexpected: 'U005',
   HeaderInvalid: 'U006',
   HeaderMissing: 'U007',
+  ResourceConsentMismatch: 'U008',
   ResourceInvalidConsentStatus: 'U009',
   ResourceInvalidFormat: 'U010',
   ResourceNotFound: 'U011',

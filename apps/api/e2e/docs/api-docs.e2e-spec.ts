@@ -33,10 +33,21 @@ describe('OpenAPI document of our own API', () => {
     }
   });
 
+  it('lists the official v4.0 domestic payment paths, with their operations', () => {
+    const official = yaml.load(readFileSync(`${OB_SPECS_DIR}/uk-open-banking-v4.0/payment-initiation-openapi.yaml`, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    const domestic = Object.entries(official.paths).filter(([path]) => /^\/domestic-payment(s|-consents)/.test(path));
+    expect(domestic).toHaveLength(6);
+    for (const [path, operations] of domestic) {
+      const ours = document.paths[`/open-banking/v4.0/pisp${path}`];
+      expect(ours, `${path} missing from /docs-json`).toBeDefined();
+      for (const method of Object.keys(operations)) expect(ours[method], `${method.toUpperCase()} ${path}`).toBeDefined();
+    }
+  });
+
   it('lists only OB routes the server really answers', async () => {
     const listed = Object.entries(document.paths as Record<string, Record<string, unknown>>).filter(([path]) => path.startsWith('/open-banking/'));
-    // The 28 official AIS paths, and no other.
-    expect(listed.length).toBe(28);
+    // The 28 official AIS paths and the 6 domestic payment paths, and no other.
+    expect(listed.length).toBe(34);
     for (const [path, operations] of listed) {
       for (const method of Object.keys(operations)) {
         // Without credentials a served route refuses with 401; an unserved one would be 404 or 405.

@@ -46,8 +46,10 @@ function securityAnswer(exception: SecurityException): ObAnswer {
     case SecurityExceptionCode.ReplayedDpopProof:
       return one(401, ObErrorCode.HeaderInvalid, exception.message, 'DPoP', challenge('invalid_dpop_proof', 'The DPoP proof was already used'));
     case SecurityExceptionCode.InsufficientScope:
-      return one(403, ObErrorCode.OtherReason, exception.message, undefined, challenge('insufficient_scope', 'The token lacks the accounts scope'));
+      return one(403, ObErrorCode.OtherReason, exception.message, undefined, challenge('insufficient_scope', 'The token lacks the scope this resource needs'));
     case SecurityExceptionCode.WrongTokenKind:
+    case SecurityExceptionCode.RoleNotHeld:
+    case SecurityExceptionCode.ConsentNotOfToken:
       return one(403, ObErrorCode.OtherReason, exception.message);
     case SecurityExceptionCode.ConsentNotUsable:
       return one(403, ObErrorCode.ResourceInvalidConsentStatus, exception.message);
@@ -83,7 +85,10 @@ function consentAnswer(exception: ConsentException): ObAnswer {
       return one(400, ObErrorCode.ResourceInvalidConsentStatus, exception.message);
     case ConsentExceptionCode.AccountNotOwned:
     case ConsentExceptionCode.NoAccountSelected:
+    case ConsentExceptionCode.DebtorAccountUnfit:
       return one(400, exception.errorCode ?? ObErrorCode.FieldInvalid, exception.message, exception.path);
+    case ConsentExceptionCode.ConsentMismatch:
+      return one(400, ObErrorCode.ResourceConsentMismatch, exception.message, exception.path);
     default:
       return unreachable(exception.code);
   }

@@ -49,6 +49,8 @@ function consentAnswer(exception: ConsentException): ProblemAnswer {
     case ConsentExceptionCode.InvalidDate:
     case ConsentExceptionCode.AccountNotOwned:
     case ConsentExceptionCode.NoAccountSelected:
+    case ConsentExceptionCode.ConsentMismatch:
+    case ConsentExceptionCode.DebtorAccountUnfit:
       return { status: 400, body: { error: 'invalid_request', message: exception.message } };
     default:
       return unreachable(exception.code);

@@ -19,6 +19,10 @@ export enum SecurityExceptionCode {
   InsufficientScope = 'InsufficientScope',
   /** The endpoint needs a client-credentials token, and got a consent-bound one (or the reverse). */
   WrongTokenKind = 'WrongTokenKind',
+  /** The TPP does not hold the PSD2 role the endpoint's scope needs (PISP for payments, ...). */
+  RoleNotHeld = 'RoleNotHeld',
+  /** A consent-bound token used for a consent other than the one the request names. */
+  ConsentNotOfToken = 'ConsentNotOfToken',
   /** The token's consent is not authorised, has expired, was revoked, or belongs to another client. */
   ConsentNotUsable = 'ConsentNotUsable',
   /** The consent's re-authentication period has passed (U028 UK.OBIE.Reauthenticate). */

@@ -6,16 +6,18 @@ import { ConsentAccountGuard } from './consent-account.guard.js';
 import { ConsentGuard } from './consent.guard.js';
 import { DpopReplayCache } from './dpop-replay.cache.js';
 import { FapiHeadersGuard } from './fapi-headers.guard.js';
+import { PaymentConsentGuard } from './payment-consent.guard.js';
+import { PAYMENT_REQUEST_GUARDS, PaymentWritePipeline } from './payment-write.pipeline.js';
 import { PermissionGuard } from './permission.guard.js';
 import { TppAuthGuard } from './tpp-auth.guard.js';
 import { TppAuthenticator } from './tpp-authenticator.js';
 import { TppRateLimit } from './tpp-rate-limit.js';
 import { UnattendedAccessGuard } from './unattended-access.guard.js';
 
-const GUARDS = [FapiHeadersGuard, TppAuthGuard, ClientCredentialsGuard, ConsentGuard, PermissionGuard, ConsentAccountGuard, UnattendedAccessGuard];
+const GUARDS = [FapiHeadersGuard, TppAuthGuard, ClientCredentialsGuard, ConsentGuard, PermissionGuard, ConsentAccountGuard, UnattendedAccessGuard, PaymentConsentGuard, ...PAYMENT_REQUEST_GUARDS];
 
 @Module({
-  providers: [AccessTokenVerifier, DpopReplayCache, TppRateLimit, TppAuthenticator, ...GUARDS],
-  exports: [AccessTokenVerifier, DpopReplayCache, TppRateLimit, TppAuthenticator, ...GUARDS],
+  providers: [AccessTokenVerifier, DpopReplayCache, TppRateLimit, TppAuthenticator, PaymentWritePipeline, ...GUARDS],
+  exports: [AccessTokenVerifier, DpopReplayCache, TppRateLimit, TppAuthenticator, PaymentWritePipeline, ...GUARDS],
 })
 export class SecurityModule {}

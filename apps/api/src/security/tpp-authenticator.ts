@@ -53,11 +53,20 @@ export class TppAuthenticator {
     // A revoked refresh token or a replayed code ends the consent's grant (and clears it from the row), a
     // re-authentication replaces it: tokens of any grant but the consent's live one are refused, from the
     // row this request already read.
-    const consent = caller.consent;
+    // Account-access and payment consents alike.
+    const consent = caller.consent ?? caller.paymentConsent;
     if (consent && consent.clientId === claims.clientId && consent.authorisedAt !== null && consent.grantId !== claims.grantId) {
       throw new SecurityException(SecurityExceptionCode.InvalidAccessToken, 'The access token was revoked (its grant is no longer the consent\'s)', 'Authorization');
     }
     if (caller.consent !== undefined) request.consentRead = caller.consent;
-    return { clientId: caller.tpp.clientId, tppName: caller.tpp.name, scopes: claims.scopes, consentId: claims.consentId, jkt: claims.jkt };
+    if (caller.paymentConsent !== undefined) request.paymentConsentRead = caller.paymentConsent;
+    return {
+      clientId: caller.tpp.clientId,
+      tppName: caller.tpp.name,
+      roles: caller.tpp.roles,
+      scopes: claims.scopes,
+      consentId: claims.consentId,
+      jkt: claims.jkt,
+    };
   }
 }

@@ -1,4 +1,5 @@
-import type { ConsentAccess } from '@consentry/consents';
+import type { ConsentAccess, PaymentConsentAccess } from '@consentry/consents';
+import type { TppRole } from '@consentry/database';
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
@@ -6,6 +7,8 @@ import { FastifyRequest } from 'fastify';
 export interface TppPrincipal {
   clientId: string;
   tppName: string;
+  /** The PSD2 roles the TPP holds now (read with it on every request). */
+  roles: TppRole[];
   scopes: string[];
   /** The consent the token was issued for; null on client-credentials tokens. */
   consentId: string | null;
@@ -20,6 +23,8 @@ declare module 'fastify' {
     consent?: ConsentAccess;
     /** Set by TppAuthGuard for a consent-bound token: the consent read with the TPP (null: no such consent). */
     consentRead?: ConsentAccess | null;
+    /** Set by TppAuthGuard for a payment consent's token: the consent read with the TPP (null: no such consent). */
+    paymentConsentRead?: PaymentConsentAccess | null;
   }
 }
 

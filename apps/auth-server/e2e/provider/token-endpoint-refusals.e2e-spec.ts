@@ -177,7 +177,7 @@ describe('token endpoint: FAPI 2.0 refusals', () => {
 
   it('refuses `payments` to an AISP-only TPP at the PAR endpoint', async () => {
     const config = await tppConfiguration(issuer, aispOnly);
-    const consentId = await fixture.createConsent();
+    const consentId = await fixture.createConsent(aispOnly.client_id);
     await expect(
       client.buildAuthorizationUrlWithPAR(
         config,

@@ -1,11 +1,11 @@
-import { findConsentOfClient, needsReauthentication, Permission } from '@consentry/consents';
-import { AccountAccessConsentEntity, DataSource } from '@consentry/database';
+import { findConsentOfClient, findPaymentConsentOfClient, isPaymentConsentId, needsReauthentication, Permission, summariseInitiation } from '@consentry/consents';
+import { AccountAccessConsentEntity, DataSource, PaymentConsentEntity } from '@consentry/database';
 import { Inject, Injectable } from '@nestjs/common';
 import { errors } from 'oidc-provider';
 
 import { DATA_SOURCE } from '../auth-server.tokens.js';
 import { OPENBANKING_INTENT_ID, requestedIntentId } from '../provider/openbanking-intent.js';
-import { ConsentAccountView } from './interaction.views.js';
+import { ConsentAccountView, PaymentAccountView } from './interaction.views.js';
 
 /**
  * What the PSU is asked: to authorise an AWAU consent (and pick its accounts), or to re-confirm an AUTH
@@ -15,6 +15,7 @@ export type ConsentRequestPurpose = 'authorise' | 'reauthenticate';
 
 /** The consent an authorization request asks the PSU to authorise, checked against the requesting TPP. */
 export interface ConsentRequest {
+  kind: 'account-access';
   purpose: ConsentRequestPurpose;
   consentId: string;
   clientId: string;
@@ -22,6 +23,21 @@ export interface ConsentRequest {
   consent: AccountAccessConsentEntity;
   permissions: Permission[];
 }
+
+/** A payment consent the PSU is asked to approve (PSD2 Art. 66; amount and payee shown: RTS Art. 5). */
+export interface PaymentConsentRequest {
+  kind: 'payment';
+  purpose: 'authorise';
+  consentId: string;
+  clientId: string;
+  tppName: string;
+  consent: PaymentConsentEntity;
+}
+
+export type AnyConsentRequest = ConsentRequest | PaymentConsentRequest;
+
+/** The scope a payment consent is authorised with. */
+const PAYMENTS_SCOPE = 'payments';
 
 /**
  * An authorization request that must not go on: returned to the TPP at its redirect_uri as an OAuth
@@ -48,7 +64,7 @@ export class ConsentRequestService {
    * awaits authorisation or is authorised and due for re-authentication. An authorised consent that is
    * not due is refused as before: a consent is authorised once.
    */
-  async resolve(params: Record<string, unknown>): Promise<ConsentRequest> {
+  async resolve(params: Record<string, unknown>): Promise<AnyConsentRequest> {
     const clientId = String(params.client_id ?? '');
     let consentId: string | undefined;
     try {
@@ -59,6 +75,7 @@ export class ConsentRequestService {
     if (!consentId) {
       throw new AuthorizationRefusedException('invalid_request', `the request names no consent: claims ${OPENBANKING_INTENT_ID} is required`);
     }
+    if (isPaymentConsentId(consentId)) return this.resolvePayment(consentId, clientId, params);
     const consent = await findConsentOfClient(this.dataSource, consentId, clientId);
     if (!consent) throw new AuthorizationRefusedException('invalid_request', 'the requested consent does not exist');
     const now = new Date();
@@ -70,7 +87,35 @@ export class ConsentRequestService {
     if (consent.expirationDateTime && consent.expirationDateTime <= now) {
       throw new AuthorizationRefusedException('invalid_request', 'the requested consent has expired');
     }
-    return { purpose, consentId, clientId, tppName: await this.tppName(clientId), consent, permissions: consent.permissions as Permission[] };
+    return { kind: 'account-access', purpose, consentId, clientId, tppName: await this.tppName(clientId), consent, permissions: consent.permissions as Permission[] };
+  }
+
+  /** A payment consent: the TPP's own, AWAU (a payment consent is approved once), asked with the payments scope. */
+  private async resolvePayment(consentId: string, clientId: string, params: Record<string, unknown>): Promise<PaymentConsentRequest> {
+    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-payment');
+    if (!consent) throw new AuthorizationRefusedException('invalid_request', 'the requested consent does not exist');
+    if (consent.status !== 'AWAU') throw new AuthorizationRefusedException('invalid_request', 'the requested consent is not awaiting authorisation');
+    if (!String(params.scope ?? '').split(' ').includes(PAYMENTS_SCOPE)) {
+      throw new AuthorizationRefusedException('invalid_request', 'a payment consent is authorised with the payments scope');
+    }
+    return { kind: 'payment', purpose: 'authorise', consentId, clientId, tppName: await this.tppName(clientId), consent };
+  }
+
+  /**
+   * The PSU's accounts that can make this payment: enabled, in its currency, not a card, and the one the
+   * TPP named if it named one. Account numbers are shown by their last four digits only.
+   */
+  async paymentAccountsOf(psuId: string, consent: PaymentConsentEntity): Promise<PaymentAccountView[]> {
+    const summary = summariseInitiation(consent.initiation);
+    const rows: Array<Record<string, string | null>> = await this.dataSource.query(
+      `SELECT a.account_id, s.name AS aspsp_name, a.nickname, a.description, a.account_type_code, a.currency, right(a.identification, 4) AS last_digits
+         FROM account a JOIN aspsp s ON s.aspsp_id = a.aspsp_id
+        WHERE a.psu_id::text = $1 AND a.status = 'Enabled' AND a.currency = $2 AND a.scheme_name <> 'UK.OBIE.PAN'
+          AND ($3::text IS NULL OR (a.scheme_name = $3 AND a.identification = $4))
+        ORDER BY s.name, a.created_at, a.account_id`,
+      [psuId, summary.currency, summary.debtorAccount?.schemeName ?? null, summary.debtorAccount?.identification ?? null],
+    );
+    return rows.map((row) => ({ ...accountView(row), lastDigits: row.last_digits ?? '' }));
   }
 
   async tppName(clientId: string): Promise<string> {

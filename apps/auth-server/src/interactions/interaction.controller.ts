@@ -1,10 +1,13 @@
 import {
   AuthoriseAccountAccessConsent,
+  AuthorisePaymentConsent,
   ConsentException,
   ConsentExceptionCode,
   describePermissions,
   ReauthenticateAccountAccessConsent,
   RejectAccountAccessConsent,
+  RejectPaymentConsent,
+  summariseInitiation,
 } from '@consentry/consents';
 import { CredentialAuthenticator } from '@consentry/identity';
 import { annotateRequest } from '@consentry/observability';
@@ -16,18 +19,21 @@ import { FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf } from '../fapi-interac
 import { SCA_ACR } from '../provider/configuration.js';
 import { OidcProviderRef } from '../provider/oidc-provider.ref.js';
 import { OPENBANKING_INTENT_ID, requestedIntentId } from '../provider/openbanking-intent.js';
-import { AuthorizationRefusedException, ConsentRequest, ConsentRequestService } from './consent-request.service.js';
+import { AnyConsentRequest, AuthorizationRefusedException, ConsentRequest, ConsentRequestService, PaymentConsentRequest } from './consent-request.service.js';
 import { InteractionActivity } from './interaction-activity.js';
 import { InteractionCsrf } from './interaction-csrf.js';
 import { InteractionException, InteractionExceptionCode } from './interaction.exception.js';
 import { InteractionExceptionFilter } from './interaction.exception-filter.js';
 import { parseConsentForm, parseCsrfForm, parseLoginForm } from './interaction.forms.js';
-import { consentPage, loginPage, reconfirmPage } from './interaction.views.js';
+import { consentPage, loginPage, paymentPage, reconfirmPage } from './interaction.views.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
 
 const GENERIC_LOGIN_FAILURE = 'The username, password or one-time code is not correct.';
 
 const SECONDS_PER_DAY = 24 * 60 * 60;
+
+// A domestic payment grant is used once, right away (no refresh token): an hour bounds it.
+const PAYMENT_GRANT_SECONDS = 60 * 60;
 
 function throttledMessage(retryAfterSeconds: number): string {
   const minutes = Math.ceil(retryAfterSeconds / 60);
@@ -39,6 +45,30 @@ function grantLifetime(expirationDateTime: Date | null): number {
   const cap = 365 * SECONDS_PER_DAY;
   if (!expirationDateTime) return cap;
   return Math.max(1, Math.min(cap, Math.ceil((expirationDateTime.getTime() - Date.now()) / 1000)));
+}
+
+/**
+ * What a refused approval means for the journey: the PSU picked accounts they cannot use and chooses
+ * again, or the consent cannot be authorised any more and the journey ends at the TPP.
+ */
+function approvalFailure(code: ConsentExceptionCode): 'choose-again' | 'ended' {
+  switch (code) {
+    case ConsentExceptionCode.AccountNotOwned:
+    case ConsentExceptionCode.NoAccountSelected:
+    case ConsentExceptionCode.DebtorAccountUnfit:
+      return 'choose-again';
+    case ConsentExceptionCode.NotFound:
+    case ConsentExceptionCode.InvalidStatus:
+    case ConsentExceptionCode.Expired:
+    case ConsentExceptionCode.InvalidPermissions:
+    case ConsentExceptionCode.InvalidDate:
+    case ConsentExceptionCode.ConsentMismatch:
+      return 'ended';
+    default: {
+      const unhandled: never = code;
+      throw new Error(`unhandled consent exception ${String(unhandled)}`);
+    }
+  }
 }
 
 /**
@@ -58,6 +88,8 @@ export class InteractionController {
     private readonly reject: RejectAccountAccessConsent,
     private readonly reauthenticate: ReauthenticateAccountAccessConsent,
     private readonly activity: InteractionActivity,
+    private readonly authorisePayment: AuthorisePaymentConsent,
+    private readonly rejectPayment: RejectPaymentConsent,
   ) {}
 
   @Get(':uid')
@@ -67,7 +99,7 @@ export class InteractionController {
     const request = await this.consentRequestOr(details, req, reply);
     if (!request) return;
     if (details.prompt.name === 'login') {
-      return sendPage(reply, 200, loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName }));
+      return sendPage(reply, 200, loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName, asks: request.kind === 'payment' ? 'payment' : 'information' }));
     }
     if (details.prompt.name === 'consent') {
       return sendPage(reply, 200, await this.consentPage(details, request));
@@ -87,7 +119,11 @@ export class InteractionController {
     const request = await this.consentRequestOr(details, req, reply);
     if (!request) return;
     const again = (error: string, status = 200) =>
-      sendPage(reply, status, loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName, username: form.username, error }));
+      sendPage(
+        reply,
+        status,
+        loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName, asks: request.kind === 'payment' ? 'payment' : 'information', username: form.username, error }),
+      );
     if (!form.username || !form.password || !form.otp) return again('Enter your username, password and one-time code.');
 
     const outcome = await this.authenticator.authenticatePsu({
@@ -130,6 +166,7 @@ export class InteractionController {
     const psuId = this.psuOf(details);
     const request = await this.consentRequestOr(details, req, reply);
     if (!request) return;
+    if (request.kind === 'payment') return this.confirmPayment(details, psuId, request, form.accountIds, req, reply);
     if (request.purpose === 'reauthenticate') return this.confirmReauthentication(details, psuId, request, req, reply);
     if (form.accountIds.length === 0) {
       return sendPage(reply, 200, await this.consentPage(details, request, { error: 'Choose at least one account to share, or deny the request.' }));
@@ -149,22 +186,48 @@ export class InteractionController {
     } catch (error) {
       await grant.destroy();
       if (!(error instanceof ConsentException)) throw error;
-      switch (error.code) {
-        case ConsentExceptionCode.AccountNotOwned:
-        case ConsentExceptionCode.NoAccountSelected:
-          return sendPage(reply, 400, await this.consentPage(details, request, { error: 'Choose accounts from the list below.', selected: [] }));
-        case ConsentExceptionCode.NotFound:
-        case ConsentExceptionCode.InvalidStatus:
-        case ConsentExceptionCode.Expired:
-        case ConsentExceptionCode.InvalidPermissions:
-        case ConsentExceptionCode.InvalidDate:
-          // E.g. authorised meanwhile through another journey: a consent is authorised once.
-          return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be authorised' });
-        default: {
-          const unhandled: never = error.code;
-          throw new Error(`unhandled consent exception ${String(unhandled)}`);
-        }
+      if (approvalFailure(error.code) === 'choose-again') {
+        return sendPage(reply, 400, await this.consentPage(details, request, { error: 'Choose accounts from the list below.', selected: [] }));
       }
+      // E.g. authorised meanwhile through another journey: a consent is authorised once.
+      return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be authorised' });
+    }
+    return this.finish(req, reply, { consent: { grantId } }, true);
+  }
+
+  /**
+   * Approve on the payment page: exactly one debtor account (radio), a new grant, and
+   * AuthorisePaymentConsent, which records the hash of what the page showed (PSD2 RTS Art. 5).
+   */
+  private async confirmPayment(
+    details: Interaction,
+    psuId: string,
+    request: PaymentConsentRequest,
+    accountIds: string[],
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
+    if (accountIds.length !== 1) {
+      return sendPage(reply, 200, await this.consentPage(details, request, { error: 'Choose the account to pay from, or deny the payment.' }));
+    }
+    const grant = await this.saveGrant(details, psuId, request);
+    const grantId = grant.jti;
+    try {
+      await this.authorisePayment.execute({
+        consentId: request.consentId,
+        clientId: request.clientId,
+        psuId,
+        debtorAccountId: accountIds[0]!,
+        grantId,
+        interactionId: this.interactionIdOf(reply),
+      });
+    } catch (error) {
+      await grant.destroy();
+      if (!(error instanceof ConsentException)) throw error;
+      if (approvalFailure(error.code) === 'choose-again') {
+        return sendPage(reply, 400, await this.consentPage(details, request, { error: 'Choose an account from the list below.' }));
+      }
+      return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be authorised' });
     }
     return this.finish(req, reply, { consent: { grantId } }, true);
   }
@@ -197,6 +260,8 @@ export class InteractionController {
         case ConsentExceptionCode.NoAccountSelected:
         case ConsentExceptionCode.InvalidPermissions:
         case ConsentExceptionCode.InvalidDate:
+        case ConsentExceptionCode.ConsentMismatch:
+        case ConsentExceptionCode.DebtorAccountUnfit:
           // E.g. revoked or expired while the page was open.
           return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be re-authenticated' });
         default: {
@@ -227,7 +292,11 @@ export class InteractionController {
       if (request.purpose === 'reauthenticate') {
         return this.finish(req, reply, { error: 'access_denied', error_description: 'the PSU did not re-confirm the consent' });
       }
-      await this.reject.execute({ consentId: request.consentId, by: { type: 'psu', psuId }, interactionId: this.interactionIdOf(reply) });
+      if (request.kind === 'payment') {
+        await this.rejectPayment.execute({ consentId: request.consentId, psuId, interactionId: this.interactionIdOf(reply) });
+      } else {
+        await this.reject.execute({ consentId: request.consentId, by: { type: 'psu', psuId }, interactionId: this.interactionIdOf(reply) });
+      }
     } catch (error) {
       // A consent that is no longer AWAU keeps its status; the PSU still denied this request.
       if (!(error instanceof AuthorizationRefusedException) && !(error instanceof ConsentException)) throw error;
@@ -267,7 +336,7 @@ export class InteractionController {
    * the consent's own PSU's alone: once someone else has signed in, the journey ends with access_denied
    * and the consent is left as it was.
    */
-  private async consentRequestOr(details: Interaction, req: FastifyRequest, reply: FastifyReply): Promise<ConsentRequest | undefined> {
+  private async consentRequestOr(details: Interaction, req: FastifyRequest, reply: FastifyReply): Promise<AnyConsentRequest | undefined> {
     try {
       const request = await this.consents.resolve(details.params);
       const psuId = details.session?.accountId;
@@ -283,8 +352,27 @@ export class InteractionController {
     }
   }
 
-  private async consentPage(details: Interaction, request: ConsentRequest, extra: { error?: string; selected?: string[] } = {}): Promise<string> {
+  private async consentPage(details: Interaction, request: AnyConsentRequest, extra: { error?: string; selected?: string[] } = {}): Promise<string> {
     const psuId = this.psuOf(details);
+    if (request.kind === 'payment') {
+      const summary = summariseInitiation(request.consent.initiation);
+      const [psuName, accounts] = await Promise.all([this.consents.psuName(psuId), this.consents.paymentAccountsOf(psuId, request.consent)]);
+      return paymentPage({
+        uid: details.uid,
+        csrf: this.csrf.tokenFor(details.uid),
+        tppName: request.tppName,
+        psuName,
+        amount: summary.amount,
+        currency: summary.currency,
+        payeeName: summary.creditorAccount.name,
+        payeeScheme: summary.creditorAccount.schemeName,
+        payeeIdentification: summary.creditorAccount.identification,
+        reference: summary.endToEndIdentification,
+        accounts,
+        debtorNamed: summary.debtorAccount !== null,
+        error: extra.error,
+      });
+    }
     if (request.purpose === 'reauthenticate') {
       const [psuName, accounts] = await Promise.all([this.consents.psuName(psuId), this.consents.boundAccountsOf(request.consentId)]);
       return reconfirmPage({
@@ -318,12 +406,12 @@ export class InteractionController {
    * A new grant per consent (never the session's earlier one), holding what the request asked for:
    * OIDC scopes, the openbanking_intent_id claim, and the API's resource scopes.
    */
-  private async saveGrant(details: Interaction, psuId: string, request: ConsentRequest): Promise<Grant> {
+  private async saveGrant(details: Interaction, psuId: string, request: AnyConsentRequest): Promise<Grant> {
     const grant = new this.oidc.provider.Grant({
       accountId: psuId,
       clientId: request.clientId,
       // The grant ends with the consent; the provider caps refresh and access tokens at it.
-      expiresIn: grantLifetime(request.consent.expirationDateTime),
+      expiresIn: request.kind === 'payment' ? PAYMENT_GRANT_SECONDS : grantLifetime(request.consent.expirationDateTime),
     } as ConstructorParameters<typeof Grant>[0]);
     const missing = details.prompt.details as {
       missingOIDCScope?: string[];

@@ -53,6 +53,8 @@ export interface LoginView {
   uid: string;
   csrf: string;
   tppName: string;
+  /** What the TPP asks for: to read account information (the default) or to make a payment. */
+  asks?: 'information' | 'payment';
   username?: string;
   error?: string;
 }
@@ -63,7 +65,7 @@ export function loginPage(view: LoginView): string {
   return renderPage({
     title: 'Sign in',
     body: `<h1>Sign in to your bank</h1>
-<p><strong>${escapeHtml(view.tppName)}</strong> is asking to see information from your accounts. Sign in with your password and the 6-digit code from your authenticator app.</p>
+<p><strong>${escapeHtml(view.tppName)}</strong> ${view.asks === 'payment' ? 'is asking you to approve a payment' : 'is asking to see information from your accounts'}. Sign in with your password and the 6-digit code from your authenticator app.</p>
 ${alert(view.error)}
 <form method="post" action="/interaction/${uid}/login" autocomplete="off">
 <input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
@@ -138,6 +140,86 @@ ${period}
 ${accounts || '<p>You have no accounts to share.</p>'}
 </fieldset>
 <button type="submit">Approve</button>
+</form>
+${denyForm(view.uid, view.csrf, 'Deny')}`,
+  });
+}
+
+/** An account the PSU may pay from, shown by the last four digits of its number. */
+export interface PaymentAccountView extends ConsentAccountView {
+  lastDigits: string;
+}
+
+export interface PaymentView {
+  uid: string;
+  csrf: string;
+  tppName: string;
+  psuName: string;
+  /** Decimal string and ISO currency code, exactly as the consent holds them. */
+  amount: string;
+  currency: string;
+  payeeName: string;
+  payeeScheme: string;
+  payeeIdentification: string;
+  reference: string;
+  /** The accounts that can make the payment; one (pre-selected) when the TPP named it. */
+  accounts: PaymentAccountView[];
+  /** The TPP named the debtor account: the PSU confirms it rather than choosing. */
+  debtorNamed: boolean;
+  error?: string;
+}
+
+/** UK sort code and account number as people read them (12-34-56 12345678); other schemes as they are. */
+function readableAccount(scheme: string, identification: string): string {
+  if (scheme === 'UK.OBIE.SortCodeAccountNumber' && /^\d{14}$/.test(identification)) {
+    return `${identification.slice(0, 2)}-${identification.slice(2, 4)}-${identification.slice(4, 6)} ${identification.slice(6)}`;
+  }
+  return identification;
+}
+
+/** The amount as the PSU reads it: grouped digits, the currency's symbol where it has one, never rounded. */
+export function formatPaymentAmount(amount: string, currency: string): string {
+  const [whole = '0', fraction = ''] = amount.split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const decimals = fraction.padEnd(2, '0');
+  return `${grouped}.${decimals} ${currency}`;
+}
+
+/**
+ * The payment approval page. PSD2 RTS Art. 5 (dynamic linking): the PSU sees exactly the amount, the
+ * currency and the payee the authorisation is bound to, and the account it will be paid from.
+ */
+export function paymentPage(view: PaymentView): string {
+  const tpp = escapeHtml(view.tppName);
+  const accounts = view.accounts
+    .map((account, i) => {
+      const name = account.nickname ?? account.description ?? account.accountTypeCode;
+      return `<div class="account">
+<input type="radio" id="account-${i}" name="accountIds" value="${escapeHtml(account.accountId)}"${view.accounts.length === 1 ? ' checked' : ''} required>
+<label for="account-${i}"><strong>${escapeHtml(name)}</strong> · ${escapeHtml(account.aspspName)} <span class="muted">(ending ${escapeHtml(account.lastDigits)}, ${escapeHtml(account.currency)})</span></label>
+</div>`;
+    })
+    .join('\n');
+  const approve = view.accounts.length > 0 ? '<button type="submit">Approve payment</button>' : '';
+  return renderPage({
+    title: `Approve a payment for ${view.tppName}`,
+    body: `<h1>Approve this payment?</h1>
+<p class="muted">Signed in as ${escapeHtml(view.psuName)}</p>
+${alert(view.error)}
+<p><strong>${tpp}</strong> asks you to make this payment:</p>
+<dl class="payment">
+<dt>Amount</dt><dd data-field="amount">${escapeHtml(formatPaymentAmount(view.amount, view.currency))}</dd>
+<dt>To</dt><dd data-field="payee-name">${escapeHtml(view.payeeName)}</dd>
+<dt>Payee account</dt><dd data-field="payee-account">${escapeHtml(readableAccount(view.payeeScheme, view.payeeIdentification))}</dd>
+<dt>Reference</dt><dd data-field="reference">${escapeHtml(view.reference)}</dd>
+</dl>
+<form method="post" action="/interaction/${escapeHtml(view.uid)}/confirm">
+<input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
+<fieldset>
+<legend>${view.debtorNamed ? 'The account to pay from' : 'Choose the account to pay from'}</legend>
+${accounts || '<p>You have no account that can make this payment.</p>'}
+</fieldset>
+${approve}
 </form>
 ${denyForm(view.uid, view.csrf, 'Deny')}`,
   });
@@ -223,4 +305,7 @@ button.secondary{background:#f3f2f1;color:#1b1f24;border:1px solid #8a9099}
 .error{padding:.75rem;border-left:5px solid #d4351c;background:#fdf2f0}
 .muted{color:#505a5f}
 .permissions{padding-left:1.2rem}
+.payment{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}
+.payment dt{font-weight:600}
+.payment dd{margin:0}
 `;

@@ -1,4 +1,4 @@
-import { findConsentAccess, isConsentLive } from '@consentry/consents';
+import { findConsentAccess, findPaymentConsentAccess, isConsentLive, isPaymentConsentId, isPaymentConsentLive } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { createLocalJWKSet, JWK, JWTPayload, jwtVerify } from 'jose';
 import Provider, { KoaContextWithOIDC } from 'oidc-provider';
@@ -32,12 +32,24 @@ interface AccessTokenClaims extends JWTPayload {
 const INACTIVE = { active: false } as const;
 
 async function grantOfConsentExists(dataSource: DataSource, consentId: string): Promise<boolean> {
+  // Account-access and payment consents alike: the consent's id says which table holds it.
+  const table = isPaymentConsentId(consentId) ? 'payment_consent' : 'account_access_consent';
   const rows: unknown[] = await dataSource.query(
-    `SELECT 1 FROM account_access_consent c JOIN oidc_model g ON g.model = 'Grant' AND g.id = c.grant_id
+    `SELECT 1 FROM ${table} c JOIN oidc_model g ON g.model = 'Grant' AND g.id = c.grant_id
       WHERE c.consent_id = $1 AND (g.expires_at IS NULL OR g.expires_at > now())`,
     [consentId],
   );
   return rows.length > 0;
+}
+
+/** Whether the consent a token names is its client's and usable now (AUTH, unexpired), whatever its kind. */
+async function consentIsLive(dataSource: DataSource, consentId: string, clientId: string): Promise<boolean> {
+  if (isPaymentConsentId(consentId)) {
+    const consent = await findPaymentConsentAccess(dataSource, consentId);
+    return consent !== null && consent.clientId === clientId && isPaymentConsentLive(consent);
+  }
+  const consent = await findConsentAccess(dataSource, consentId);
+  return consent !== null && consent.clientId === clientId && isConsentLive(consent);
 }
 
 /**
@@ -74,8 +86,7 @@ export function introspectJwtAccessTokens(
     if (!(await tppIsActive(deps.dataSource, clientId))) return INACTIVE;
     const consentId = claims[OPENBANKING_INTENT_ID];
     if (consentId !== undefined) {
-      const consent = await findConsentAccess(deps.dataSource, consentId);
-      if (!consent || consent.clientId !== clientId || !isConsentLive(consent)) return INACTIVE;
+      if (!(await consentIsLive(deps.dataSource, consentId, clientId))) return INACTIVE;
       // The grant must still exist too: a replayed code or a revoked refresh token deletes it.
       if (!(await grantOfConsentExists(deps.dataSource, consentId))) return INACTIVE;
     }

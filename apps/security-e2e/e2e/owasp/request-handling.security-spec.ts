@@ -386,9 +386,9 @@ describe('OWASP API9:2023 improper inventory management', () => {
     }
   });
 
-  it('answers 404 for APIs that are not built (payments, funds confirmation) and for debug endpoints', async () => {
+  it('answers 404 for APIs that are not built (funds confirmation, VRP) and for debug endpoints', async () => {
     for (const path of [
-      '/open-banking/v4.0/pisp/domestic-payment-consents',
+      '/open-banking/v4.0/pisp/international-payment-consents',
       '/open-banking/v4.0/cbpii/funds-confirmation-consents',
       '/open-banking/v4.0/vrp/domestic-vrp-consents',
       '/metrics',

@@ -52,6 +52,10 @@ export class AccountEntity {
   @Column({ name: 'holder_name', type: 'text' })
   holderName!: string;
 
+  /** How far below zero the available balance may go; the ledger's payment debit checks it atomically. */
+  @Column({ name: 'overdraft_limit', type: 'numeric', precision: 18, scale: 5, default: 0 })
+  overdraftLimit!: string;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

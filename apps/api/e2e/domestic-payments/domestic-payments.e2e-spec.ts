@@ -1,0 +1,257 @@
+import { AuthorisePaymentConsent } from '@consentry/consents';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { AISP, ApiHarness, CallResult, JsonBody } from '../support/api-harness.js';
+import { expectObSchema } from '../support/ob-schema.js';
+
+const PISP = '/open-banking/v4.0/pisp';
+const CONSENTS = `${PISP}/domestic-payment-consents`;
+const PAYMENTS = `${PISP}/domestic-payments`;
+
+function expectPis(name: string, body: unknown): void {
+  expectObSchema(name, body, 'payment-initiation');
+}
+
+describe('domestic payments', () => {
+  let h: ApiHarness;
+  let cc: string;
+  let debtor: string;
+  let creditorAccount: { SchemeName: string; Identification: string; Name: string };
+  let creditorId: string;
+
+  beforeAll(async () => {
+    h = await ApiHarness.start('domestic_payments');
+    cc = await h.clientCredentialsToken({ scope: 'payments' });
+    const [alice] = await h.dataSource.query(
+      `SELECT a.account_id FROM account a JOIN psu p ON p.psu_id = a.psu_id WHERE p.username = 'alice' AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' ORDER BY a.account_id LIMIT 1`,
+    );
+    debtor = alice.account_id;
+    const [bob] = await h.dataSource.query(
+      `SELECT a.account_id, a.identification FROM account a JOIN psu p ON p.psu_id = a.psu_id WHERE p.username = 'bob' AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' LIMIT 1`,
+    );
+    creditorId = bob.account_id;
+    creditorAccount = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: bob.identification, Name: 'Bob Builder' };
+  });
+  afterAll(async () => h?.stop());
+
+  function initiation(amount = '25.00', reference = 'E2E-1'): JsonBody {
+    return {
+      InstructionIdentification: `INSTR-${reference}`,
+      EndToEndIdentification: reference,
+      LocalInstrument: 'UK.OBIE.FPS',
+      InstructedAmount: { Amount: amount, Currency: 'GBP' },
+      CreditorAccount: creditorAccount,
+      RemittanceInformation: { Unstructured: ['Flat 2 rent'] },
+    };
+  }
+
+  async function setBalance(accountId: string, amount: string): Promise<void> {
+    await h.dataSource.query(`UPDATE balance SET amount = $2, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [accountId, amount]);
+  }
+
+  async function createConsent(body: JsonBody = { Data: { Initiation: initiation() }, Risk: { PaymentContextCode: 'TransferToThirdParty' } }): Promise<CallResult> {
+    expectPis('OBWriteDomesticConsent4', body);
+    return h.tpp('POST', CONSENTS, { token: cc, body });
+  }
+
+  /** A consent created through the API and approved for alice's GBP account, as the consent page does. */
+  async function authorisedConsent(init: JsonBody = initiation()): Promise<{ consentId: string; psuToken: string }> {
+    const created = await createConsent({ Data: { Initiation: init }, Risk: {} });
+    expect(created.status).toBe(201);
+    const consentId = created.body.Data.ConsentId as string;
+    await new AuthorisePaymentConsent(h.dataSource).execute({
+      consentId,
+      clientId: h.clientId,
+      psuId: await h.psuId('alice'),
+      debtorAccountId: debtor,
+      grantId: `grant-${consentId}`,
+    });
+    return { consentId, psuToken: await h.consentToken(consentId, { scope: 'payments' }) };
+  }
+
+  function pay(psuToken: string, consentId: string, init: JsonBody = initiation()): Promise<CallResult> {
+    const body = { Data: { ConsentId: consentId, Initiation: init }, Risk: {} };
+    expectPis('OBWriteDomestic2', body);
+    return h.tpp('POST', PAYMENTS, { token: psuToken, body });
+  }
+
+  function expectError(result: CallResult, status: number, code: string, path?: string): void {
+    expect(result.status).toBe(status);
+    expectObSchema('OBErrorResponse1', result.body, 'payment-initiation');
+    expect(result.body.Errors[0]).toMatchObject({ ErrorCode: code, ...(path ? { Path: path } : {}) });
+  }
+
+  it('creates a consent awaiting authorisation and reads it back, shaped as OBWriteDomesticConsentResponse5', async () => {
+    const created = await createConsent();
+    expect(created.status).toBe(201);
+    expectPis('OBWriteDomesticConsentResponse5', created.body);
+    expect(created.body.Data).toMatchObject({ Status: 'AWAU', Initiation: initiation() });
+    expect(created.body.Risk).toEqual({ PaymentContextCode: 'TransferToThirdParty' });
+    const id = created.body.Data.ConsentId as string;
+    expect(created.body.Links.Self).toBe(`${h.api.publicUrl}${CONSENTS}/${id}`);
+    const read = await h.tpp('GET', `${CONSENTS}/${id}`, { token: cc });
+    expect(read.status).toBe(200);
+    expectPis('OBWriteDomesticConsentResponse5', read.body);
+    expect(read.body.Data).toEqual(created.body.Data);
+    expectError(await h.tpp('GET', `${CONSENTS}/pmc-00000000-0000-4000-8000-000000000000`, { token: cc }), 404, 'U011');
+  });
+
+  it('pays an authorised consent: ACSP, debited in the AIS balances and transactions, credited to the sandbox payee', async () => {
+    await setBalance(debtor, '500.00');
+    await setBalance(creditorId, '10.00');
+    const { consentId, psuToken } = await authorisedConsent(initiation('120.50', 'E2E-PAY'));
+
+    const funds = await h.tpp('GET', `${CONSENTS}/${consentId}/funds-confirmation`, { token: psuToken });
+    expect(funds.status).toBe(200);
+    expectPis('OBWriteFundsConfirmationResponse1', funds.body);
+    expect(funds.body.Data.FundsAvailableResult.FundsAvailable).toBe(true);
+    expect(JSON.stringify(funds.body)).not.toContain('500');
+
+    const paid = await pay(psuToken, consentId, initiation('120.50', 'E2E-PAY'));
+    expect(paid.status).toBe(201);
+    expectPis('OBWriteDomesticResponse5', paid.body);
+    expect(paid.body.Data).toMatchObject({ ConsentId: consentId, Status: 'ACSP' });
+    const paymentId = paid.body.Data.DomesticPaymentId as string;
+
+    const consent = await h.tpp('GET', `${CONSENTS}/${consentId}`, { token: cc });
+    expect(consent.body.Data.Status).toBe('COND');
+
+    const read = await h.tpp('GET', `${PAYMENTS}/${paymentId}`, { token: cc });
+    expect(read.status).toBe(200);
+    expectPis('OBWriteDomesticResponse5', read.body);
+    expect(read.body.Data).toEqual(paid.body.Data);
+    const details = await h.tpp('GET', `${PAYMENTS}/${paymentId}/payment-details`, { token: cc });
+    expect(details.status).toBe(200);
+    expectPis('OBWritePaymentDetailsResponse1', details.body);
+    expect(details.body.Data.PaymentStatus).toEqual([expect.objectContaining({ PaymentTransactionId: paymentId, Status: 'ACSP' })]);
+
+    // The debtor's AIS view: the balance is lower and the payment is a transaction.
+    const aisConsent = await h.authorisedConsent(['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsDebits', 'ReadTransactionsCredits'], 'alice', [debtor]);
+    const ais = await h.consentToken(aisConsent);
+    const balances = await h.tpp('GET', `${AISP}/accounts/${debtor}/balances`, { token: ais });
+    expect(balances.body.Data.Balance.find((b: JsonBody) => b.Type === 'ITAV').Amount).toEqual({ Amount: '379.50', Currency: 'GBP' });
+    const since = encodeURIComponent(new Date(Date.now() - 60_000).toISOString());
+    const transactions = await h.tpp('GET', `${AISP}/accounts/${debtor}/transactions?fromBookingDateTime=${since}`, { token: await h.consentToken(aisConsent) });
+    expect(transactions.status).toBe(200);
+    expect(transactions.body.Data.Transaction.find((t: JsonBody) => t.TransactionId === paymentId)).toMatchObject({
+      CreditDebitIndicator: 'Debit',
+      Amount: { Amount: '120.50', Currency: 'GBP' },
+      TransactionReference: 'E2E-PAY',
+    });
+
+    // The payee's account (a sandbox account) was credited.
+    const [credit] = await h.dataSource.query(`SELECT amount::text FROM transaction WHERE transaction_id = $1 AND account_id = $2`, [`${paymentId}-credit`, creditorId]);
+    expect(credit.amount).toBe('120.50000');
+
+    const events: Array<{ type: string }> = await h.dataSource.query(
+      `SELECT event->>'type' AS type FROM audit_outbox WHERE event->>'consentId' = $1 ORDER BY event->>'occurredAt', event->>'type'`,
+      [consentId],
+    );
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['consent.created', 'consent.authorised', 'consent.consumed', 'payment.submitted', 'payment.status-changed']));
+  });
+
+  it('pays a consent once: the second order is 400 U009', async () => {
+    await setBalance(debtor, '500.00');
+    const { consentId, psuToken } = await authorisedConsent();
+    expect((await pay(psuToken, consentId)).status).toBe(201);
+    expectError(await pay(await h.consentToken(consentId, { scope: 'payments' }), consentId), 400, 'U009');
+    const [{ n }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM domestic_payment WHERE consent_id = $1`, [consentId]);
+    expect(n).toBe(1);
+  });
+
+  it('pays a consent once when its orders arrive at the same instant', async () => {
+    await setBalance(debtor, '500.00');
+    const { consentId } = await authorisedConsent();
+    const tokens = await Promise.all(Array.from({ length: 6 }, () => h.consentToken(consentId, { scope: 'payments' })));
+    const results = await Promise.all(tokens.map((token) => pay(token, consentId)));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 400, 400, 400, 400, 400]);
+    for (const refused of results.filter((r) => r.status === 400)) expect(refused.body.Errors[0].ErrorCode).toBe('U009');
+    const [{ amount }] = await h.dataSource.query(`SELECT amount::text FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [debtor]);
+    expect(amount).toBe('475.00000');
+  });
+
+  it('never overdraws the account under concurrent payments of different consents', async () => {
+    await setBalance(debtor, '100.00');
+    const consents = await Promise.all(Array.from({ length: 8 }, (_, n) => authorisedConsent(initiation('30.00', `RACE-${n}`))));
+    const results = await Promise.all(consents.map(({ consentId, psuToken }, n) => pay(psuToken, consentId, initiation('30.00', `RACE-${n}`))));
+    const statuses = results.map((r) => r.body.Data.Status as string);
+    expect(statuses.filter((s) => s === 'ACSP')).toHaveLength(3);
+    expect(statuses.filter((s) => s === 'RJCT')).toHaveLength(5);
+    const [{ amount }] = await h.dataSource.query(`SELECT amount::text FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [debtor]);
+    expect(amount).toBe('10.00000');
+  });
+
+  it('refuses an order whose Initiation differs from the consent’s with 400 U008 and keeps the consent usable', async () => {
+    await setBalance(debtor, '500.00');
+    const { consentId, psuToken } = await authorisedConsent();
+    expectError(await pay(psuToken, consentId, initiation('25.01')), 400, 'U008', 'Data.Initiation');
+    expectError(await pay(await h.consentToken(consentId, { scope: 'payments' }), consentId, { ...initiation(), CreditorAccount: { ...creditorAccount, Name: 'Mallory' } }), 400, 'U008');
+    expect((await pay(await h.consentToken(consentId, { scope: 'payments' }), consentId)).status).toBe(201);
+  });
+
+  it('refuses a consent whose row was changed in the database after approval (dynamic linking)', async () => {
+    await setBalance(debtor, '500.00');
+    const { consentId, psuToken } = await authorisedConsent();
+    await h.dataSource.query(`UPDATE payment_consent SET initiation = jsonb_set(initiation, '{InstructedAmount,Amount}', '"250.00"') WHERE consent_id = $1`, [consentId]);
+    expectError(await pay(psuToken, consentId, initiation('250.00')), 400, 'U008');
+    const [{ status }] = await h.dataSource.query(`SELECT status FROM payment_consent WHERE consent_id = $1`, [consentId]);
+    expect(status).toBe('AUTH');
+  });
+
+  it('creates a payment without the funds as RJCT with StatusReason AM04, and debits nothing', async () => {
+    await setBalance(debtor, '20.00');
+    const { consentId, psuToken } = await authorisedConsent(initiation('25.00', 'E2E-POOR'));
+    const funds = await h.tpp('GET', `${CONSENTS}/${consentId}/funds-confirmation`, { token: psuToken });
+    expect(funds.body.Data.FundsAvailableResult.FundsAvailable).toBe(false);
+    const paid = await pay(psuToken, consentId, initiation('25.00', 'E2E-POOR'));
+    expect(paid.status).toBe(201);
+    expectPis('OBWriteDomesticResponse5', paid.body);
+    expect(paid.body.Data).toMatchObject({ Status: 'RJCT', StatusReason: [{ StatusReasonCode: 'AM04', StatusReasonDescription: 'Insufficient funds' }] });
+    const [{ amount }] = await h.dataSource.query(`SELECT amount::text FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [debtor]);
+    expect(amount).toBe('20.00000');
+  });
+
+  it('takes only the PSU token of the consent the request names for the payment and the funds check', async () => {
+    const first = await authorisedConsent();
+    const second = await authorisedConsent();
+    expectError(await pay(first.psuToken, second.consentId), 403, 'U042');
+    expectError(await h.tpp('GET', `${CONSENTS}/${second.consentId}/funds-confirmation`, { token: first.psuToken }), 403, 'U042');
+    expectError(await pay(cc, first.consentId), 403, 'U042');
+    // An account-information token, and a payments token with the accounts scope only.
+    expectError(await pay(await h.consentToken(first.consentId, { scope: 'accounts' }), first.consentId), 403, 'U042');
+    // The consent's token cannot read the payment resources (client credentials only).
+    expectError(await h.tpp('GET', `${CONSENTS}/${first.consentId}`, { token: first.psuToken }), 403, 'U042');
+    // Nor account information: a payment token is not an account-access token.
+    expectError(await h.tpp('GET', `${AISP}/accounts`, { token: await h.consentToken(first.consentId, { scope: 'payments' }) }), 403, 'U042');
+  });
+
+  it('refuses an AWAU consent’s token (never authorised) and answers consent creation only for the payments scope and the PISP role', async () => {
+    const created = await createConsent();
+    const awaiting = created.body.Data.ConsentId as string;
+    expectError(await pay(await h.consentToken(awaiting, { scope: 'payments' }), awaiting), 403, 'U009');
+    expectError(await h.tpp('POST', CONSENTS, { token: await h.clientCredentialsToken(), body: { Data: { Initiation: initiation() }, Risk: {} } }), 403, 'U042');
+    await h.dataSource.query(`UPDATE tpp SET roles = '{AISP}' WHERE client_id = $1`, [h.clientId]);
+    try {
+      expectError(await createConsent(), 403, 'U042');
+    } finally {
+      await h.dataSource.query(`UPDATE tpp SET roles = '{AISP,PISP,CBPII}' WHERE client_id = $1`, [h.clientId]);
+    }
+  });
+
+  it('refuses bad bodies with the field’s code and Path, and writes nothing', async () => {
+    const [{ n: before }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM payment_consent`);
+    const missing = { ...initiation() };
+    delete missing.CreditorAccount;
+    expectError(await h.tpp('POST', CONSENTS, { token: cc, body: { Data: { Initiation: missing }, Risk: {} } }), 400, 'U004', 'Data.Initiation.CreditorAccount');
+    expectError(await h.tpp('POST', CONSENTS, { token: cc, body: { Data: { Initiation: initiation('12.345678') }, Risk: {} } }), 400, 'U002', 'Data.Initiation.InstructedAmount.Amount');
+    expectError(await h.tpp('POST', CONSENTS, { token: cc, body: { Data: { Initiation: initiation('0.00') }, Risk: {} } }), 400, 'U002', 'Data.Initiation.InstructedAmount.Amount');
+    expectError(await h.tpp('POST', CONSENTS, { token: cc, body: { Data: { Initiation: { ...initiation(), Surprise: 1 } }, Risk: {} } }), 400, 'U005');
+    expectError(await h.tpp('POST', CONSENTS, { token: cc, body: { Data: { Initiation: initiation() } } }), 400, 'U004', 'Risk');
+    const [{ n: after }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM payment_consent`);
+    expect(after).toBe(before);
+  });
+
+  it('answers 404 for a payment that does not exist', async () => {
+    expectError(await h.tpp('GET', `${PAYMENTS}/dp-00000000-0000-4000-8000-000000000000`, { token: cc }), 404, 'U011');
+  });
+});

@@ -1,0 +1,211 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+
+// OB v4.0 simple types (payment-initiation-openapi.yaml).
+const AMOUNT = /^\d{1,13}$|^\d{1,13}\.\d{1,5}$/;
+const CURRENCY = /^[A-Z]{3,3}$/;
+/** OBInternalAccountIdentification4Code. */
+export const ACCOUNT_SCHEMES = ['UK.OBIE.BBAN', 'UK.OBIE.IBAN', 'UK.OBIE.PAN', 'UK.OBIE.Paym', 'UK.OBIE.SortCodeAccountNumber', 'UK.OBIE.Wallet'] as const;
+/** OBInternalLocalInstrument1Code. */
+const LOCAL_INSTRUMENTS = [
+  'UK.OBIE.BACS',
+  'UK.OBIE.BalanceTransfer',
+  'UK.OBIE.CHAPS',
+  'UK.OBIE.Euro1',
+  'UK.OBIE.FPS',
+  'UK.OBIE.Link',
+  'UK.OBIE.MoneyTransfer',
+  'UK.OBIE.Paym',
+  'UK.OBIE.SEPACreditTransfer',
+  'UK.OBIE.SEPAInstantCreditTransfer',
+  'UK.OBIE.SWIFT',
+  'UK.OBIE.Target2',
+] as const;
+const PAYMENT_CONTEXT_CODES = [
+  'BillingGoodsAndServicesInAdvance',
+  'BillingGoodsAndServicesInArrears',
+  'EcommerceMerchantInitiatedPayment',
+  'FaceToFacePointOfSale',
+  'TransferToSelf',
+  'TransferToThirdParty',
+] as const;
+
+type DtoClass = new () => object;
+
+/** A required member holding an object of the OB schema `type`, validated in depth. */
+function RequiredNested(type: () => DtoClass): PropertyDecorator {
+  return applyDecorators(ApiProperty({ type }), IsDefined(), IsObject(), ValidateNested(), Type(type));
+}
+
+/** An optional member holding an object of the OB schema `type`, validated in depth when present. */
+function OptionalNested(type: () => DtoClass): PropertyDecorator {
+  return applyDecorators(ApiPropertyOptional({ type }), IsOptional(), IsObject(), ValidateNested(), Type(type));
+}
+
+export class InstructedAmountDto {
+  @ApiProperty({ pattern: AMOUNT.source, example: '10.50' })
+  @IsDefined()
+  @IsString()
+  @Matches(AMOUNT)
+  Amount!: string;
+
+  @ApiProperty({ pattern: CURRENCY.source, example: 'GBP' })
+  @IsDefined()
+  @IsString()
+  @Matches(CURRENCY)
+  Currency!: string;
+}
+
+export class DebtorAccountDto {
+  @ApiProperty({ enum: ACCOUNT_SCHEMES })
+  @IsDefined()
+  @IsIn(ACCOUNT_SCHEMES)
+  SchemeName!: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 256 })
+  @IsDefined()
+  @IsString()
+  @Length(1, 256)
+  Identification!: string;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: 350 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 350)
+  Name?: string;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: 34 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 34)
+  SecondaryIdentification?: string;
+}
+
+export class CreditorAccountDto extends DebtorAccountDto {
+  @ApiProperty({ minLength: 1, maxLength: 350 })
+  @IsDefined()
+  @IsString()
+  @Length(1, 350)
+  declare Name: string;
+}
+
+/** OBRemittanceInformation2, unstructured lines only (Structured is not supported yet). */
+export class RemittanceInformationDto {
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsString({ each: true })
+  @Length(1, 140, { each: true })
+  Unstructured?: string[];
+}
+
+/**
+ * The domestic Initiation (OBWriteDomestic2.Data.Initiation and the consent's). Fields of the spec not
+ * listed here (CreditorAgent, CreditorPostalAddress, UltimateCreditor, UltimateDebtor,
+ * RegulatoryReporting, SupplementaryData, structured remittance) are refused as unexpected (U005): the
+ * bank does not act on them yet, and a PSU must never approve a field that is then ignored.
+ */
+export class DomesticInitiationDto {
+  @ApiProperty({ minLength: 1, maxLength: 35 })
+  @IsDefined()
+  @IsString()
+  @Length(1, 35)
+  InstructionIdentification!: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 35 })
+  @IsDefined()
+  @IsString()
+  @Length(1, 35)
+  EndToEndIdentification!: string;
+
+  @ApiPropertyOptional({ enum: LOCAL_INSTRUMENTS })
+  @IsOptional()
+  @IsIn(LOCAL_INSTRUMENTS)
+  LocalInstrument?: string;
+
+  @RequiredNested(() => InstructedAmountDto)
+  InstructedAmount!: InstructedAmountDto;
+
+  @OptionalNested(() => DebtorAccountDto)
+  DebtorAccount?: DebtorAccountDto;
+
+  @RequiredNested(() => CreditorAccountDto)
+  CreditorAccount!: CreditorAccountDto;
+
+  @OptionalNested(() => RemittanceInformationDto)
+  RemittanceInformation?: RemittanceInformationDto;
+}
+
+/** OBRisk1 without DeliveryAddress (not supported yet). */
+export class OBRisk1Dto {
+  @ApiPropertyOptional({ enum: PAYMENT_CONTEXT_CODES })
+  @IsOptional()
+  @IsIn(PAYMENT_CONTEXT_CODES)
+  PaymentContextCode?: string;
+
+  @ApiPropertyOptional({ minLength: 3, maxLength: 4 })
+  @IsOptional()
+  @IsString()
+  @Length(3, 4)
+  MerchantCategoryCode?: string;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: 70 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 70)
+  MerchantCustomerIdentification?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  ContractPresentIndicator?: boolean;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  BeneficiaryPrepopulatedIndicator?: boolean;
+}
+
+/** OBWriteDomesticConsent4.Data (Authorisation and SCASupportData are not supported yet). */
+export class DomesticConsentDataDto {
+  @ApiPropertyOptional({ enum: ['No', 'Yes'] })
+  @IsOptional()
+  @IsIn(['No', 'Yes'])
+  ReadRefundAccount?: 'No' | 'Yes';
+
+  @RequiredNested(() => DomesticInitiationDto)
+  Initiation!: DomesticInitiationDto;
+}
+
+/** OBWriteDomesticConsent4: the body of POST /domestic-payment-consents. */
+export class OBWriteDomesticConsent4Dto {
+  @RequiredNested(() => DomesticConsentDataDto)
+  Data!: DomesticConsentDataDto;
+
+  @RequiredNested(() => OBRisk1Dto)
+  Risk!: OBRisk1Dto;
+}
+
+/** OBWriteDomestic2.Data */
+export class DomesticPaymentDataDto {
+  @ApiProperty({ minLength: 1, maxLength: 128 })
+  @IsDefined()
+  @IsString()
+  @Length(1, 128)
+  ConsentId!: string;
+
+  @RequiredNested(() => DomesticInitiationDto)
+  Initiation!: DomesticInitiationDto;
+}
+
+/** OBWriteDomestic2: the body of POST /domestic-payments. */
+export class OBWriteDomestic2Dto {
+  @RequiredNested(() => DomesticPaymentDataDto)
+  Data!: DomesticPaymentDataDto;
+
+  @RequiredNested(() => OBRisk1Dto)
+  Risk!: OBRisk1Dto;
+}

@@ -1,0 +1,196 @@
+import {
+  ConsentException,
+  ConsentExceptionCode,
+  CreatePaymentConsent,
+  findPaymentConsentOfClient,
+  PaymentConsentAccess,
+  summariseInitiation,
+} from '@consentry/consents';
+import { AggregatedBank } from '@consentry/banking';
+import { DataSource, DomesticPaymentEntity, JsonObject, PaymentConsentEntity } from '@consentry/database';
+import { ObErrorCode, ObErrorException } from '@consentry/validation';
+import { Injectable } from '@nestjs/common';
+
+import { PublicUrl } from '../http/public-url.js';
+import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
+import { PISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
+import { OBWriteDomestic2Dto, OBWriteDomesticConsent4Dto } from './domestic-payment.dto.js';
+import { SubmitDomesticPayment } from './submit-domestic-payment.use-case.js';
+
+type StatusReason = Array<{ StatusReasonCode?: string; StatusReasonDescription?: string }>;
+
+/** OBWriteDomesticConsentResponse5 */
+export interface OBWriteDomesticConsentResponse5 {
+  Data: {
+    ConsentId: string;
+    CreationDateTime: string;
+    Status: string;
+    StatusReason?: StatusReason;
+    StatusUpdateDateTime: string;
+    ReadRefundAccount?: 'Yes' | 'No';
+    Initiation: JsonObject;
+  };
+  Risk: JsonObject;
+  Links: ObLinks;
+  Meta: ObMeta;
+}
+
+/** OBWriteDomesticResponse5 */
+export interface OBWriteDomesticResponse5 {
+  Data: {
+    DomesticPaymentId: string;
+    ConsentId: string;
+    CreationDateTime: string;
+    Status: string;
+    StatusReason?: StatusReason;
+    StatusUpdateDateTime: string;
+    Initiation: JsonObject;
+  };
+  Links: ObLinks;
+  Meta: ObMeta;
+}
+
+/** OBWriteFundsConfirmationResponse1 */
+export interface OBWriteFundsConfirmationResponse1 {
+  Data: { FundsAvailableResult: { FundsAvailableDateTime: string; FundsAvailable: boolean } };
+  Links: ObLinks;
+  Meta: ObMeta;
+}
+
+/** OBWritePaymentDetailsResponse1 */
+export interface OBWritePaymentDetailsResponse1 {
+  Data: { PaymentStatus: Array<{ PaymentTransactionId: string; Status: string; StatusUpdateDateTime: string }> };
+  Links: ObLinks;
+  Meta: ObMeta;
+}
+
+/** A DTO as the plain JSON it was sent as (the stored and compared form). */
+function plain(value: object): JsonObject {
+  return JSON.parse(JSON.stringify(value)) as JsonObject;
+}
+
+function statusReason(code: string | null, description: string | null): StatusReason | undefined {
+  if (!code && !description) return undefined;
+  return [{ ...(code && code.length <= 4 ? { StatusReasonCode: code } : {}), ...(description ? { StatusReasonDescription: description.slice(0, 500) } : {}) }];
+}
+
+@Injectable()
+export class DomesticPaymentsService {
+  private readonly createConsentUseCase: CreatePaymentConsent;
+  private readonly submit: SubmitDomesticPayment;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bank: AggregatedBank,
+    private readonly publicUrl: PublicUrl,
+  ) {
+    this.createConsentUseCase = new CreatePaymentConsent(dataSource);
+    this.submit = new SubmitDomesticPayment(dataSource, bank);
+  }
+
+  async createConsent(clientId: string, body: OBWriteDomesticConsent4Dto, interactionId: string): Promise<OBWriteDomesticConsentResponse5> {
+    const initiation = plain(body.Data.Initiation);
+    assertPositiveAmount(initiation);
+    const consent = await this.createConsentUseCase.execute({
+      clientId,
+      kind: 'domestic-payment',
+      initiation,
+      risk: plain(body.Risk),
+      readRefundAccount: body.Data.ReadRefundAccount,
+      interactionId,
+    });
+    return this.consentResponse(consent);
+  }
+
+  async getConsent(clientId: string, consentId: string): Promise<OBWriteDomesticConsentResponse5> {
+    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-payment');
+    if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+    return this.consentResponse(consent);
+  }
+
+  /** Whether the debtor account covers the consent's amount now; never the balance (PSD2 Art. 65 spirit). */
+  async fundsConfirmation(consent: PaymentConsentAccess): Promise<OBWriteFundsConfirmationResponse1> {
+    if (consent.status !== 'AUTH' || !consent.debtorAccountId) {
+      throw ObErrorException.badRequest(ObErrorCode.ResourceInvalidConsentStatus, `The consent is ${consent.status}, not authorised`, 'ConsentId');
+    }
+    const stored = await findPaymentConsentOfClient(this.dataSource, consent.consentId, consent.clientId, 'domestic-payment');
+    const { amount, currency } = summariseInitiation(stored!.initiation);
+    const available = await this.bank.confirmFunds(consent.debtorAccountId, amount, currency);
+    return {
+      Data: { FundsAvailableResult: { FundsAvailableDateTime: obDateTime(new Date()), FundsAvailable: available } },
+      Links: { Self: this.publicUrl.of(`/${PISP_BASE_PATH}/domestic-payment-consents/${encodeURIComponent(consent.consentId)}/funds-confirmation`) },
+      Meta: {},
+    };
+  }
+
+  async createPayment(clientId: string, body: OBWriteDomestic2Dto, interactionId: string): Promise<OBWriteDomesticResponse5> {
+    const payment = await this.submit.execute({ clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), interactionId });
+    return this.paymentResponse(payment);
+  }
+
+  async getPayment(clientId: string, paymentId: string): Promise<OBWriteDomesticResponse5> {
+    return this.paymentResponse(await this.paymentOf(clientId, paymentId));
+  }
+
+  async paymentDetails(clientId: string, paymentId: string): Promise<OBWritePaymentDetailsResponse1> {
+    const payment = await this.paymentOf(clientId, paymentId);
+    return {
+      Data: {
+        PaymentStatus: [
+          { PaymentTransactionId: payment.ledgerTransactionId ?? payment.paymentId, Status: payment.status, StatusUpdateDateTime: obDateTime(payment.statusUpdateDateTime) },
+        ],
+      },
+      Links: { Self: this.publicUrl.of(`/${PISP_BASE_PATH}/domestic-payments/${encodeURIComponent(payment.paymentId)}/payment-details`) },
+      Meta: {},
+    };
+  }
+
+  private async paymentOf(clientId: string, paymentId: string): Promise<DomesticPaymentEntity> {
+    // A TPP reads only its own payments; another TPP's is "not found". Read from the primary, always.
+    const payment = await this.dataSource.getRepository(DomesticPaymentEntity).findOne({ where: { paymentId, clientId } });
+    if (!payment) throw new ObErrorException(404, [{ ErrorCode: ObErrorCode.ResourceNotFound, Message: 'No such payment', Path: 'DomesticPaymentId' }]);
+    return payment;
+  }
+
+  private consentResponse(consent: PaymentConsentEntity): OBWriteDomesticConsentResponse5 {
+    const reason = statusReason(consent.statusReason, consent.statusReasonDescription);
+    return {
+      Data: {
+        ConsentId: consent.consentId,
+        CreationDateTime: obDateTime(consent.creationDateTime),
+        Status: consent.status,
+        ...(reason ? { StatusReason: reason } : {}),
+        StatusUpdateDateTime: obDateTime(consent.statusUpdateDateTime),
+        ...(consent.readRefundAccount ? { ReadRefundAccount: consent.readRefundAccount } : {}),
+        Initiation: consent.initiation,
+      },
+      Risk: consent.risk,
+      Links: { Self: this.publicUrl.of(`/${PISP_BASE_PATH}/domestic-payment-consents/${encodeURIComponent(consent.consentId)}`) },
+      Meta: {},
+    };
+  }
+
+  private paymentResponse(payment: DomesticPaymentEntity): OBWriteDomesticResponse5 {
+    const reason = statusReason(payment.statusReason, payment.statusReasonDescription);
+    return {
+      Data: {
+        DomesticPaymentId: payment.paymentId,
+        ConsentId: payment.consentId,
+        CreationDateTime: obDateTime(payment.creationDateTime),
+        Status: payment.status,
+        ...(reason ? { StatusReason: reason } : {}),
+        StatusUpdateDateTime: obDateTime(payment.statusUpdateDateTime),
+        Initiation: payment.initiation,
+      },
+      Links: { Self: this.publicUrl.of(`/${PISP_BASE_PATH}/domestic-payments/${encodeURIComponent(payment.paymentId)}`) },
+      Meta: {},
+    };
+  }
+}
+
+/** The pattern admits 0 and 0.00; a payment of nothing is refused (U002). */
+function assertPositiveAmount(initiation: JsonObject): void {
+  if (!(Number(summariseInitiation(initiation).amount) > 0)) {
+    throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, 'InstructedAmount.Amount must be more than zero', 'Data.Initiation.InstructedAmount.Amount');
+  }
+}

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+
+import { recordAuditEvent } from '@consentry/audit';
+import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
+import { consumePaymentConsent, summariseInitiation } from '@consentry/consents';
+import { DataSource, DomesticPaymentEntity, DomesticPaymentStatus, JsonObject } from '@consentry/database';
+import { Logger } from '@nestjs/common';
+
+export interface SubmitDomesticPaymentCommand {
+  clientId: string;
+  consentId: string;
+  /** The order's Initiation as the TPP sent it (validated). */
+  initiation: JsonObject;
+  interactionId?: string;
+}
+
+const REJECTION_TEXT: Record<string, string> = {
+  AM04: 'Insufficient funds',
+  AM03: 'The currency is not the debtor account’s',
+  AC06: 'The debtor account cannot be debited',
+};
+
+/**
+ * A PSU-authorised domestic payment order (PSD2 Art. 66). Two steps, because the bank may sit behind
+ * an HTTP connector that cannot share our transaction:
+ *
+ * 1. One transaction: consume the consent (locked: U009 for a second order, U008 for a mismatch or a
+ *    consent changed since approval), write the order PDNG and its payment.submitted event.
+ * 2. The bank debits atomically (BankConnector.initiatePayment, idempotent on the payment id); the order
+ *    becomes ACSP, or RJCT with the ISO reason (AM04: no funds), with a payment.status-changed event.
+ *
+ * A bank that cannot be reached leaves the order PDNG: the answer says so, and sending the same
+ * payment id again is safe.
+ */
+export class SubmitDomesticPayment {
+  private readonly logger = new Logger('DomesticPayments');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bank: AggregatedBank,
+  ) {}
+
+  async execute(command: SubmitDomesticPaymentCommand): Promise<DomesticPaymentEntity> {
+    const paymentId = `dp-${randomUUID()}`;
+    const summary = summariseInitiation(command.initiation);
+    const created = await this.dataSource.transaction(async (manager) => {
+      const consent = await consumePaymentConsent(manager, {
+        consentId: command.consentId,
+        clientId: command.clientId,
+        kind: 'domestic-payment',
+        initiation: command.initiation,
+        interactionId: command.interactionId,
+      });
+      const now = new Date();
+      const payment: DomesticPaymentEntity = {
+        paymentId,
+        consentId: consent.consentId,
+        clientId: command.clientId,
+        status: 'PDNG',
+        statusReason: null,
+        statusReasonDescription: null,
+        initiation: command.initiation,
+        // consumePaymentConsent checked the approval hash, which covers the debtor account.
+        debtorAccountId: consent.debtorAccountId!,
+        ledgerTransactionId: null,
+        creationDateTime: now,
+        statusUpdateDateTime: now,
+      };
+      await manager.query(
+        `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, creation_date_time, status_update_date_time)
+         VALUES ($1, $2, $3, 'PDNG', $4::jsonb, $5, $6, $6)`,
+        [paymentId, payment.consentId, payment.clientId, JSON.stringify(payment.initiation), payment.debtorAccountId, now],
+      );
+      await recordAuditEvent(manager, {
+        type: 'payment.submitted',
+        actor: { type: 'tpp', id: command.clientId },
+        clientId: command.clientId,
+        psuId: consent.psuId ?? undefined,
+        consentId: consent.consentId,
+        interactionId: command.interactionId,
+        data: { paymentId, kind: 'domestic-payment', status: 'PDNG', amount: summary.amount, currency: summary.currency },
+      });
+      return payment;
+    });
+
+    let result: BankPaymentResult;
+    try {
+      result = await this.bank.initiatePayment({
+        paymentId,
+        debtorAccountId: created.debtorAccountId,
+        amount: summary.amount,
+        currency: summary.currency,
+        creditorAccount: summary.creditorAccount,
+        reference: summary.endToEndIdentification,
+        information: summary.remittance,
+      });
+    } catch (error) {
+      if (!(error instanceof ConnectorUnavailableError)) throw error;
+      this.logger.warn(`payment ${paymentId} left PDNG: ${error.message} [${command.interactionId ?? '-'}]`);
+      return created;
+    }
+    return this.settleOutcome(created, result, command.interactionId);
+  }
+
+  private async settleOutcome(payment: DomesticPaymentEntity, result: BankPaymentResult, interactionId?: string): Promise<DomesticPaymentEntity> {
+    const status: DomesticPaymentStatus = result.outcome === 'Accepted' ? 'ACSP' : 'RJCT';
+    const reason = result.outcome === 'Rejected' ? result.reason : null;
+    const changes = {
+      status,
+      statusReason: reason,
+      statusReasonDescription: reason ? (REJECTION_TEXT[reason] ?? null) : null,
+      ledgerTransactionId: result.outcome === 'Accepted' ? result.transactionId : null,
+      statusUpdateDateTime: new Date(),
+    };
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(DomesticPaymentEntity, { paymentId: payment.paymentId }, changes);
+      await recordAuditEvent(manager, {
+        type: 'payment.status-changed',
+        actor: { type: 'system', id: 'payment-execution' },
+        clientId: payment.clientId,
+        consentId: payment.consentId,
+        interactionId,
+        data: { paymentId: payment.paymentId, from: 'PDNG', to: status, ...(reason ? { statusReason: reason } : {}) },
+      });
+    });
+    return { ...payment, ...changes };
+  }
+}

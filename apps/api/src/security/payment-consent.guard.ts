@@ -1,0 +1,70 @@
+import { findPaymentConsentAccess, PaymentConsentAccess } from '@consentry/consents';
+import { DataSource, PaymentConsentKind } from '@consentry/database';
+import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { FastifyRequest } from 'fastify';
+
+import { assertRoleForScope } from './client-credentials.guard.js';
+import { SecurityException, SecurityExceptionCode } from './security.exception.js';
+import { TppPrincipal } from './tpp-principal.js';
+import { PAYMENTS_SCOPE } from './tpp-scopes.js';
+
+const PAYMENT_CONSENT_KIND = 'consentry:payment-consent-kind';
+
+/** The kind of payment consent whose PSU token the route takes. */
+export const RequiresPaymentConsent = (kind: PaymentConsentKind) => SetMetadata(PAYMENT_CONSENT_KIND, kind);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by PaymentConsentGuard: the payment consent of the request's token, as read for this request. */
+    paymentConsent?: PaymentConsentAccess;
+  }
+}
+
+/** The ConsentId the request itself names: the path's, or the body's Data.ConsentId. */
+function consentIdNamedBy(request: FastifyRequest): string | undefined {
+  const fromPath = (request.params as Record<string, unknown> | undefined)?.ConsentId;
+  if (typeof fromPath === 'string') return fromPath;
+  const data = (request.body as { Data?: { ConsentId?: unknown } } | undefined)?.Data;
+  return typeof data?.ConsentId === 'string' ? data.ConsentId : undefined;
+}
+
+/**
+ * Calls made with the PSU's authorization-code token for one payment consent (POST domestic-payments,
+ * GET .../funds-confirmation): scope payments, role PISP, the token's consent is a payment consent of
+ * the route's kind and of this TPP, authorised at some point (its status is the use case's to judge,
+ * so a second payment gets U009, not 403), and it is the consent the request names. Read from the
+ * database on every call, never cached.
+ */
+@Injectable()
+export class PaymentConsentGuard implements CanActivate {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const kind = this.reflector.getAllAndOverride<PaymentConsentKind | undefined>(PAYMENT_CONSENT_KIND, [context.getHandler(), context.getClass()]);
+    if (!kind) throw new Error('payment-consent route declares no consent kind');
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const principal = request.user as TppPrincipal;
+    if (!principal.scopes.includes(PAYMENTS_SCOPE)) {
+      throw new SecurityException(SecurityExceptionCode.InsufficientScope, 'The access token lacks the payments scope');
+    }
+    if (principal.consentId === null) {
+      throw new SecurityException(SecurityExceptionCode.WrongTokenKind, 'This endpoint takes the PSU’s token for the payment consent');
+    }
+    assertRoleForScope(principal, PAYMENTS_SCOPE);
+    const consent = request.paymentConsentRead !== undefined ? request.paymentConsentRead : await findPaymentConsentAccess(this.dataSource, principal.consentId);
+    // Another client's consent, or one never authorised, is reported alike: never confirm it exists.
+    if (!consent || consent.kind !== kind || consent.clientId !== principal.clientId || consent.authorisedAt === null) {
+      throw new SecurityException(SecurityExceptionCode.ConsentNotUsable, 'The token’s consent is not an authorised payment consent of this TPP');
+    }
+    const named = consentIdNamedBy(request);
+    if (named !== undefined && named !== consent.consentId) {
+      throw new SecurityException(SecurityExceptionCode.ConsentNotOfToken, 'The access token was issued for another consent');
+    }
+    request.paymentConsent = consent;
+    return true;
+  }
+}

@@ -1,0 +1,79 @@
+import { loadWorkerConfig } from '@consentry/config';
+import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+
+const WAIT = { timeout: 20_000, interval: 100 };
+
+describe('payment settlement: the worker settles executed payments (ACSP -> ACSC)', () => {
+  let db: TestDatabase;
+  let redis: TestRedis;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('payment_settlement');
+    redis = createTestRedis('payment-settlement');
+    const q = (sql: string, params: unknown[] = []) => db.dataSource.query(sql, params);
+    await q(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ('tpp-s', 'TPP S', '{PISP}', '{}')`);
+    await q(`INSERT INTO aspsp (aspsp_id, name) VALUES ('bank-s', 'Bank S')`);
+    await q(`INSERT INTO psu (psu_id, username, display_name, password_hash, totp_secret_enc) VALUES ('00000000-0000-4000-8000-0000000000d1', 's1', 's1', 'h', 't')`);
+    await q(
+      `INSERT INTO account (account_id, aspsp_id, psu_id, currency, account_category, account_type_code, scheme_name, identification, holder_name)
+       VALUES ('acc-s', 'bank-s', '00000000-0000-4000-8000-0000000000d1', 'GBP', 'Personal', 'CACC', 'UK.OBIE.SortCodeAccountNumber', '12345612345678', 'S')`,
+    );
+    for (const [n, status] of [
+      [1, 'ACSP'],
+      [2, 'ACSP'],
+      [3, 'RJCT'],
+    ] as const) {
+      await q(
+        `INSERT INTO payment_consent (consent_id, kind, client_id, status, initiation, risk, creation_date_time, status_update_date_time)
+         VALUES ($1, 'domestic-payment', 'tpp-s', 'COND', '{}', '{}', now(), now())`,
+        [`pmc-${n}`],
+      );
+      await q(
+        `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, creation_date_time, status_update_date_time)
+         VALUES ($1, $2, 'tpp-s', $3, '{}', 'acc-s', now(), now())`,
+        [`dp-${n}`, `pmc-${n}`, status],
+      );
+    }
+    worker = await startWorker(
+      loadWorkerConfig({
+        DATABASE_URL: db.url,
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: redis.prefix,
+        WORKER_PORT: '0',
+        AUDIT_RELAY_INTERVAL_MS: '20',
+        AUDIT_CHECKPOINT_INTERVAL_MS: '0',
+        LOG_LEVEL: 'warn',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await db?.drop();
+    await redis?.cleanup();
+  });
+
+  it('settles ACSP payments once, leaves rejected ones, and chains one payment.status-changed each', async () => {
+    await vi.waitFor(async () => {
+      const [row] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE event_type = 'payment.status-changed'`);
+      expect(row.n).toBe(2);
+    }, WAIT);
+    const rows: Array<{ payment_id: string; status: string }> = await db.dataSource.query(`SELECT payment_id, status FROM domestic_payment ORDER BY payment_id`);
+    expect(rows).toEqual([
+      { payment_id: 'dp-1', status: 'ACSC' },
+      { payment_id: 'dp-2', status: 'ACSC' },
+      { payment_id: 'dp-3', status: 'RJCT' },
+    ]);
+    const events: Array<{ data: Record<string, unknown> }> = await db.dataSource.query(
+      `SELECT event->'data' AS data FROM audit_log WHERE event_type = 'payment.status-changed' ORDER BY event->'data'->>'paymentId'`,
+    );
+    expect(events.map((e) => e.data)).toEqual([
+      { paymentId: 'dp-1', from: 'ACSP', to: 'ACSC' },
+      { paymentId: 'dp-2', from: 'ACSP', to: 'ACSC' },
+    ]);
+  });
+});

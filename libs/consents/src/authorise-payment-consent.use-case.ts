@@ -1,0 +1,73 @@
+import { recordAuditEvent } from '@consentry/audit';
+import { DataSource, PaymentConsentEntity } from '@consentry/database';
+
+import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
+import { assertPaymentConsentTransition } from './consent-status.js';
+import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
+import { approvedInitiationHash, summariseInitiation } from './payment-initiation.js';
+
+export interface AuthorisePaymentConsentCommand {
+  consentId: string;
+  /** The TPP the authorization request came from: it must own the consent. */
+  clientId: string;
+  psuId: string;
+  /** The account to debit: the one the TPP named, or the PSU's pick. */
+  debtorAccountId: string;
+  /** The oidc-provider grant that will carry the consent's token. */
+  grantId: string;
+  interactionId?: string;
+}
+
+// Card numbers are stored encrypted and cards do not make credit transfers: never a debtor account.
+const PAN_SCHEME = 'UK.OBIE.PAN';
+
+/**
+ * The PSU approved the payment after strong customer authentication. The debtor account must be the
+ * PSU's, enabled, in the payment's currency, and the one the TPP named if it named one. The approval
+ * records the hash of exactly what was shown (PSD2 RTS Art. 5): the payment is checked against it.
+ */
+export class AuthorisePaymentConsent {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async execute(command: AuthorisePaymentConsentCommand): Promise<PaymentConsentEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.clientId);
+      assertPaymentConsentTransition(consent.kind, consent.status, 'AUTH');
+      const summary = summariseInitiation(consent.initiation);
+      const [account]: Array<{ scheme_name: string; identification: string; currency: string }> = await manager.query(
+        `SELECT scheme_name, identification, currency FROM account WHERE account_id = $1 AND psu_id::text = $2 AND status = 'Enabled'`,
+        [command.debtorAccountId, command.psuId],
+      );
+      if (!account) throw new ConsentException(ConsentExceptionCode.AccountNotOwned, 'the debtor account is not the PSU’s');
+      if (account.scheme_name === PAN_SCHEME || account.currency.trim() !== summary.currency) {
+        throw new ConsentException(ConsentExceptionCode.DebtorAccountUnfit, 'the account cannot make this payment');
+      }
+      const named = summary.debtorAccount;
+      if (named && (named.schemeName !== account.scheme_name || named.identification !== account.identification)) {
+        throw new ConsentException(ConsentExceptionCode.DebtorAccountUnfit, 'the TPP named another debtor account');
+      }
+      const now = new Date();
+      const initiationHash = approvedInitiationHash(consent.initiation, command.debtorAccountId);
+      const changes = {
+        status: 'AUTH' as const,
+        psuId: command.psuId,
+        debtorAccountId: command.debtorAccountId,
+        initiationHash,
+        grantId: command.grantId,
+        authorisedAt: now,
+        statusUpdateDateTime: now,
+      };
+      await manager.update(PaymentConsentEntity, { consentId: consent.consentId }, changes);
+      await recordAuditEvent(manager, {
+        type: 'consent.authorised',
+        actor: { type: 'psu', id: command.psuId },
+        clientId: consent.clientId,
+        psuId: command.psuId,
+        consentId: consent.consentId,
+        interactionId: command.interactionId,
+        data: { kind: consent.kind, debtorAccountId: command.debtorAccountId, amount: summary.amount, currency: summary.currency },
+      });
+      return Object.assign(consent, changes);
+    });
+  }
+}

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+
+import { recordAuditEvent } from '@consentry/audit';
+import { DataSource, JsonObject, PaymentConsentEntity, PaymentConsentKind } from '@consentry/database';
+
+import { PAYMENT_CONSENT_ID_PREFIX } from './payment-consent-queries.js';
+import { summariseInitiation } from './payment-initiation.js';
+
+export interface CreatePaymentConsentCommand {
+  clientId: string;
+  kind: PaymentConsentKind;
+  /** The OB Initiation as validated by the API, stored exactly as sent. */
+  initiation: JsonObject;
+  risk: JsonObject;
+  readRefundAccount?: 'Yes' | 'No';
+  interactionId?: string;
+}
+
+/** A TPP stages a payment: the consent is stored `AWAU` until the PSU answers at the authorization server. */
+export class CreatePaymentConsent {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async execute(command: CreatePaymentConsentCommand): Promise<PaymentConsentEntity> {
+    const now = new Date();
+    return this.dataSource.transaction(async (manager) => {
+      const consent: PaymentConsentEntity = {
+        consentId: `${PAYMENT_CONSENT_ID_PREFIX}${randomUUID()}`,
+        kind: command.kind,
+        clientId: command.clientId,
+        psuId: null,
+        status: 'AWAU',
+        statusReason: null,
+        statusReasonDescription: null,
+        initiation: command.initiation,
+        risk: command.risk,
+        readRefundAccount: command.readRefundAccount ?? null,
+        debtorAccountId: null,
+        initiationHash: null,
+        grantId: null,
+        authorisedAt: null,
+        expirationDateTime: null,
+        creationDateTime: now,
+        statusUpdateDateTime: now,
+      };
+      // The jsonb members are written as parameters of a plain INSERT: TypeORM's deep-partial typing of
+      // a recursive JSON type does not terminate.
+      await manager.query(
+        `INSERT INTO payment_consent (consent_id, kind, client_id, status, initiation, risk, read_refund_account, creation_date_time, status_update_date_time)
+         VALUES ($1, $2, $3, 'AWAU', $4::jsonb, $5::jsonb, $6, $7, $7)`,
+        [consent.consentId, consent.kind, consent.clientId, JSON.stringify(consent.initiation), JSON.stringify(consent.risk), consent.readRefundAccount, now],
+      );
+      const summary = summariseInitiation(command.initiation);
+      await recordAuditEvent(manager, {
+        type: 'consent.created',
+        actor: { type: 'tpp', id: command.clientId },
+        clientId: command.clientId,
+        consentId: consent.consentId,
+        interactionId: command.interactionId,
+        // Amount and currency only: account numbers stay out of the audit trail.
+        data: { kind: command.kind, amount: summary.amount, currency: summary.currency },
+      });
+      return consent;
+    });
+  }
+}

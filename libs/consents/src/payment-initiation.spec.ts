@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+
+import { approvedInitiationHash, canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
+
+const initiation = {
+  InstructionIdentification: 'INSTR-1',
+  EndToEndIdentification: 'E2E-1',
+  InstructedAmount: { Amount: '10.50', Currency: 'GBP' },
+  CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '11223312345678', Name: 'Ada Lovelace' },
+  RemittanceInformation: { Unstructured: ['Invoice 7', 'May'] },
+};
+
+describe('payment initiation rules', () => {
+  it('sorts keys at every depth', () => {
+    expect(canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[{"y":2,"z":1}]},"b":1}');
+  });
+
+  it('treats key order as the same Initiation and any changed field as another', () => {
+    const reordered = { ...initiation, InstructedAmount: { Currency: 'GBP', Amount: '10.50' } };
+    expect(sameInitiation(initiation, reordered)).toBe(true);
+    expect(sameInitiation(initiation, { ...initiation, InstructedAmount: { Amount: '10.51', Currency: 'GBP' } })).toBe(false);
+    expect(sameInitiation(initiation, { ...initiation, LocalInstrument: 'UK.OBIE.FPS' })).toBe(false);
+  });
+
+  it('binds the approval hash to the payee, the amount and the debtor account', () => {
+    const hash = approvedInitiationHash(initiation, 'acc-1');
+    expect(approvedInitiationHash(structuredClone(initiation), 'acc-1')).toBe(hash);
+    expect(approvedInitiationHash(initiation, 'acc-2')).not.toBe(hash);
+    expect(approvedInitiationHash({ ...initiation, CreditorAccount: { ...initiation.CreditorAccount, Identification: '11223387654321' } }, 'acc-1')).not.toBe(hash);
+  });
+
+  it('summarises what the bank acts on', () => {
+    expect(summariseInitiation(initiation)).toEqual({
+      instructionIdentification: 'INSTR-1',
+      endToEndIdentification: 'E2E-1',
+      amount: '10.50',
+      currency: 'GBP',
+      creditorAccount: { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '11223312345678', name: 'Ada Lovelace' },
+      debtorAccount: null,
+      remittance: 'Invoice 7 May',
+    });
+  });
+});

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+
+/** The parts of an OB domestic Initiation the bank acts on, read from the stored JSON. */
+export interface InitiationSummary {
+  instructionIdentification: string;
+  endToEndIdentification: string;
+  amount: string;
+  currency: string;
+  creditorAccount: { schemeName: string; identification: string; name: string };
+  /** The account the TPP named, if it did; otherwise the PSU picks one at approval. */
+  debtorAccount: { schemeName: string; identification: string } | null;
+  /** RemittanceInformation.Unstructured lines joined, if any. */
+  remittance: string | null;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function canonical(value: unknown): Json {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    const sorted: { [key: string]: Json } = {};
+    for (const key of Object.keys(value).sort()) {
+      const member = (value as Record<string, unknown>)[key];
+      if (member !== undefined) sorted[key] = canonical(member);
+    }
+    return sorted;
+  }
+  return value as Json;
+}
+
+/** JSON with object keys sorted at every depth: equal for two Initiations that differ only in key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonical(value));
+}
+
+/**
+ * Whether a payment order's Initiation is its consent's (UK OB: else 400 U008). Compared as canonical
+ * JSON, so key order does not matter and every field, optional ones included, does.
+ */
+export function sameInitiation(consented: unknown, ordered: unknown): boolean {
+  return canonicalJson(consented) === canonicalJson(ordered);
+}
+
+/**
+ * Dynamic linking (PSD2 RTS Art. 5): the hash of exactly what the PSU approved, the Initiation (amount,
+ * currency, payee) and the debtor account, recorded at approval and checked again when the payment is
+ * made, so a consent changed after approval cannot be paid.
+ */
+export function approvedInitiationHash(initiation: unknown, debtorAccountId: string): string {
+  return createHash('sha256').update(canonicalJson({ debtorAccountId, initiation })).digest('base64url');
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** Reads the stored Initiation of a domestic payment consent (validated when it was created). */
+export function summariseInitiation(initiation: Record<string, unknown>): InitiationSummary {
+  const amount = (initiation.InstructedAmount ?? {}) as Record<string, unknown>;
+  const creditor = (initiation.CreditorAccount ?? {}) as Record<string, unknown>;
+  const debtor = initiation.DebtorAccount as Record<string, unknown> | undefined;
+  const remittance = (initiation.RemittanceInformation ?? {}) as { Unstructured?: unknown };
+  const lines = Array.isArray(remittance.Unstructured) ? remittance.Unstructured.filter((l): l is string => typeof l === 'string') : [];
+  return {
+    instructionIdentification: text(initiation.InstructionIdentification),
+    endToEndIdentification: text(initiation.EndToEndIdentification),
+    amount: text(amount.Amount),
+    currency: text(amount.Currency),
+    creditorAccount: { schemeName: text(creditor.SchemeName), identification: text(creditor.Identification), name: text(creditor.Name) },
+    debtorAccount: debtor ? { schemeName: text(debtor.SchemeName), identification: text(debtor.Identification) } : null,
+    remittance: lines.length > 0 ? lines.join(' ') : null,
+  };
+}
