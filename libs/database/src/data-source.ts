@@ -10,6 +10,7 @@ import { OidcGrantFamilyIndex1764500000000 } from '../migrations/1764500000000-o
 import { LoginThrottle1764620000000 } from '../migrations/1764620000000-login-throttle.js';
 import { TppSoftwareIdUnique1764650000000 } from '../migrations/1764650000000-tpp-software-id-unique.js';
 import { PaymentConsents1764700000000 } from '../migrations/1764700000000-payment-consents.js';
+import { FundsConfirmationConsents1764720000000 } from '../migrations/1764720000000-funds-confirmation-consents.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -70,6 +71,7 @@ export const MIGRATIONS = [
   LoginThrottle1764620000000,
   TppSoftwareIdUnique1764650000000,
   PaymentConsents1764700000000,
+  FundsConfirmationConsents1764720000000,
 ];
 
 export interface DatabaseOptions {
