@@ -14,6 +14,7 @@ import { BalancesModule } from './balances/balances.module.js';
 import { CustomerModule } from './customer/customer.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DomesticPaymentsModule } from './domestic-payments/domestic-payments.module.js';
+import { FundsConfirmationsModule } from './funds-confirmations/funds-confirmations.module.js';
 import { PublicUrl } from './http/public-url.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { BankSigningKeys } from './message-signing/bank-signing-keys.js';
@@ -84,6 +85,7 @@ export class AppModule {
         TransactionsModule,
         AccountInformationModule,
         DomesticPaymentsModule,
+        FundsConfirmationsModule,
         CustomerModule,
         AdminModule,
         TppAdminModule,

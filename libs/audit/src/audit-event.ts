@@ -12,6 +12,8 @@ export const AUDIT_EVENT_TYPES = [
   'payment.submitted',
   /** A payment order's status moved on (executed, rejected, settled). */
   'payment.status-changed',
+  /** A CBPII asked whether an account covers an amount (amount, currency and the yes/no answer; never a balance). */
+  'funds.confirmed',
   'data.accessed',
   'psu.login.succeeded',
   'psu.login.failed',

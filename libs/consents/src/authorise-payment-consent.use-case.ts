@@ -4,7 +4,7 @@ import { DataSource, PaymentConsentEntity } from '@consentry/database';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { assertPaymentConsentTransition } from './consent-status.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
-import { approvedInitiationHash, summariseInitiation } from './payment-initiation.js';
+import { approvalTermsOf, approvedInitiationHash } from './payment-initiation.js';
 
 export interface AuthorisePaymentConsentCommand {
   consentId: string;
@@ -22,8 +22,9 @@ export interface AuthorisePaymentConsentCommand {
 const PAN_SCHEME = 'UK.OBIE.PAN';
 
 /**
- * The PSU approved the payment after strong customer authentication. The debtor account must be the
- * PSU's, enabled, in the payment's currency, and the one the TPP named if it named one. The approval
+ * The PSU approved the payment (or the funds-confirmation consent) after strong customer authentication.
+ * The debtor account must be the PSU's, enabled, in the payment's currency, and the one the TPP named if
+ * it named one (a funds-confirmation consent always names it). The approval
  * records the hash of exactly what was shown (PSD2 RTS Art. 5): the payment is checked against it.
  */
 export class AuthorisePaymentConsent {
@@ -33,16 +34,16 @@ export class AuthorisePaymentConsent {
     return this.dataSource.transaction(async (manager) => {
       const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.clientId);
       assertPaymentConsentTransition(consent.kind, consent.status, 'AUTH');
-      const summary = summariseInitiation(consent.initiation);
+      const terms = approvalTermsOf(consent.kind, consent.initiation);
       const [account]: Array<{ scheme_name: string; identification: string; currency: string }> = await manager.query(
         `SELECT scheme_name, identification, currency FROM account WHERE account_id = $1 AND psu_id::text = $2 AND status = 'Enabled'`,
         [command.debtorAccountId, command.psuId],
       );
       if (!account) throw new ConsentException(ConsentExceptionCode.AccountNotOwned, 'the debtor account is not the PSU’s');
-      if (account.scheme_name === PAN_SCHEME || account.currency.trim() !== summary.currency) {
+      if (account.scheme_name === PAN_SCHEME || (terms.money !== null && account.currency.trim() !== terms.money.currency)) {
         throw new ConsentException(ConsentExceptionCode.DebtorAccountUnfit, 'the account cannot make this payment');
       }
-      const named = summary.debtorAccount;
+      const named = terms.debtorAccount;
       if (named && (named.schemeName !== account.scheme_name || named.identification !== account.identification)) {
         throw new ConsentException(ConsentExceptionCode.DebtorAccountUnfit, 'the TPP named another debtor account');
       }
@@ -65,7 +66,7 @@ export class AuthorisePaymentConsent {
         psuId: command.psuId,
         consentId: consent.consentId,
         interactionId: command.interactionId,
-        data: { kind: consent.kind, debtorAccountId: command.debtorAccountId, amount: summary.amount, currency: summary.currency },
+        data: { kind: consent.kind, debtorAccountId: command.debtorAccountId, ...(terms.money ?? {}) },
       });
       return Object.assign(consent, changes);
     });

@@ -4,7 +4,7 @@ import { recordAuditEvent } from '@consentry/audit';
 import { DataSource, JsonObject, PaymentConsentEntity, PaymentConsentKind } from '@consentry/database';
 
 import { PAYMENT_CONSENT_ID_PREFIX } from './payment-consent-queries.js';
-import { summariseInitiation } from './payment-initiation.js';
+import { approvalTermsOf } from './payment-initiation.js';
 
 export interface CreatePaymentConsentCommand {
   clientId: string;
@@ -13,6 +13,8 @@ export interface CreatePaymentConsentCommand {
   initiation: JsonObject;
   risk: JsonObject;
   readRefundAccount?: 'Yes' | 'No';
+  /** When the consent ends (EXPD) for the kinds that expire; none for a domestic payment. */
+  expirationDateTime?: Date | null;
   interactionId?: string;
 }
 
@@ -38,18 +40,18 @@ export class CreatePaymentConsent {
         initiationHash: null,
         grantId: null,
         authorisedAt: null,
-        expirationDateTime: null,
+        expirationDateTime: command.expirationDateTime ?? null,
         creationDateTime: now,
         statusUpdateDateTime: now,
       };
       // The jsonb members are written as parameters of a plain INSERT: TypeORM's deep-partial typing of
       // a recursive JSON type does not terminate.
       await manager.query(
-        `INSERT INTO payment_consent (consent_id, kind, client_id, status, initiation, risk, read_refund_account, creation_date_time, status_update_date_time)
-         VALUES ($1, $2, $3, 'AWAU', $4::jsonb, $5::jsonb, $6, $7, $7)`,
-        [consent.consentId, consent.kind, consent.clientId, JSON.stringify(consent.initiation), JSON.stringify(consent.risk), consent.readRefundAccount, now],
+        `INSERT INTO payment_consent (consent_id, kind, client_id, status, initiation, risk, read_refund_account, expiration_date_time, creation_date_time, status_update_date_time)
+         VALUES ($1, $2, $3, 'AWAU', $4::jsonb, $5::jsonb, $6, $8, $7, $7)`,
+        [consent.consentId, consent.kind, consent.clientId, JSON.stringify(consent.initiation), JSON.stringify(consent.risk), consent.readRefundAccount, now, consent.expirationDateTime],
       );
-      const summary = summariseInitiation(command.initiation);
+      const terms = approvalTermsOf(command.kind, command.initiation);
       await recordAuditEvent(manager, {
         type: 'consent.created',
         actor: { type: 'tpp', id: command.clientId },
@@ -57,7 +59,7 @@ export class CreatePaymentConsent {
         consentId: consent.consentId,
         interactionId: command.interactionId,
         // Amount and currency only: account numbers stay out of the audit trail.
-        data: { kind: command.kind, amount: summary.amount, currency: summary.currency },
+        data: { kind: command.kind, ...(terms.money ?? {}), ...(consent.expirationDateTime ? { expirationDateTime: consent.expirationDateTime.toISOString() } : {}) },
       });
       return consent;
     });

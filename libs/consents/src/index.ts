@@ -7,8 +7,12 @@ export {
   assertTransition,
   canPaymentConsentTransition,
   canTransition,
+  EXPIRING_PAYMENT_CONSENT_KINDS,
   STALE_AWAITING_STATUS,
 } from './consent-status.js';
+export { PAYMENT_CONSENT_SCOPE, PAYMENT_GRANT_LASTS_AS_CONSENT } from './payment-consent-kind.js';
+export { DeletePaymentConsent, expirePaymentConsents } from './end-payment-consent.use-case.js';
+export type { DeletePaymentConsentCommand } from './end-payment-consent.use-case.js';
 export { CreatePaymentConsent } from './create-payment-consent.use-case.js';
 export type { CreatePaymentConsentCommand } from './create-payment-consent.use-case.js';
 export { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js';
@@ -28,8 +32,8 @@ export {
   paymentConsentAccessFromRow,
 } from './payment-consent-queries.js';
 export type { PaymentConsentAccess } from './payment-consent-queries.js';
-export { approvedInitiationHash, canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
-export type { InitiationSummary } from './payment-initiation.js';
+export { approvalTermsOf, approvedInitiationHash, canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
+export type { ApprovalTerms, InitiationSummary } from './payment-initiation.js';
 export { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 export { CreateAccountAccessConsent } from './create-account-access-consent.use-case.js';
 export type { CreateAccountAccessConsentCommand } from './create-account-access-consent.use-case.js';

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 
+import type { PaymentConsentKind } from '@consentry/database';
+
 /** The parts of an OB domestic Initiation the bank acts on, read from the stored JSON. */
 export interface InitiationSummary {
   instructionIdentification: string;
@@ -70,4 +72,30 @@ export function summariseInitiation(initiation: Record<string, unknown>): Initia
     debtorAccount: debtor ? { schemeName: text(debtor.SchemeName), identification: text(debtor.Identification) } : null,
     remittance: lines.length > 0 ? lines.join(' ') : null,
   };
+}
+
+/** What the PSU's approval of a payment consent of any kind binds: the debtor account and, for a payment, its money. */
+export interface ApprovalTerms {
+  /** The account the TPP named (always, for confirmation of funds); null when the PSU picks it. */
+  debtorAccount: { schemeName: string; identification: string } | null;
+  /** The amount and currency of a payment; null for a funds-confirmation consent, which names none. */
+  money: { amount: string; currency: string } | null;
+}
+
+/** The approval terms of a stored consent, read by kind: the accounts offered and the audit trail follow them. */
+export function approvalTermsOf(kind: PaymentConsentKind, initiation: Record<string, unknown>): ApprovalTerms {
+  switch (kind) {
+    case 'domestic-payment': {
+      const summary = summariseInitiation(initiation);
+      return { debtorAccount: summary.debtorAccount, money: { amount: summary.amount, currency: summary.currency } };
+    }
+    case 'funds-confirmation': {
+      const debtor = (initiation.DebtorAccount ?? {}) as Record<string, unknown>;
+      return { debtorAccount: { schemeName: text(debtor.SchemeName), identification: text(debtor.Identification) }, money: null };
+    }
+    default: {
+      const unhandled: never = kind;
+      throw new Error(`unknown payment consent kind ${String(unhandled)}`);
+    }
+  }
 }

@@ -11,6 +11,7 @@ import { LoginThrottle1764620000000 } from '../migrations/1764620000000-login-th
 import { TppSoftwareIdUnique1764650000000 } from '../migrations/1764650000000-tpp-software-id-unique.js';
 import { AuditOutboxTraceparent1764680000000 } from '../migrations/1764680000000-audit-outbox-traceparent.js';
 import { PaymentConsents1764700000000 } from '../migrations/1764700000000-payment-consents.js';
+import { FundsConfirmationConsents1764720000000 } from '../migrations/1764720000000-funds-confirmation-consents.js';
 import { IdempotencyKeys1764740000000 } from '../migrations/1764740000000-idempotency-keys.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
@@ -75,6 +76,7 @@ export const MIGRATIONS = [
   TppSoftwareIdUnique1764650000000,
   AuditOutboxTraceparent1764680000000,
   PaymentConsents1764700000000,
+  FundsConfirmationConsents1764720000000,
   IdempotencyKeys1764740000000,
 ];
 

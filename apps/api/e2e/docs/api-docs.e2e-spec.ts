@@ -44,10 +44,20 @@ describe('OpenAPI document of our own API', () => {
     }
   });
 
+  it('lists every confirmation-of-funds path of the official v4.0 file, with its operations', () => {
+    const official = yaml.load(readFileSync(`${OB_SPECS_DIR}/uk-open-banking-v4.0/confirmation-funds-openapi.yaml`, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(official.paths)).toHaveLength(3);
+    for (const [path, operations] of Object.entries(official.paths)) {
+      const ours = document.paths[`/open-banking/v4.0/cbpii${path}`];
+      expect(ours, `${path} missing from /docs-json`).toBeDefined();
+      for (const method of Object.keys(operations)) expect(ours[method], `${method.toUpperCase()} ${path}`).toBeDefined();
+    }
+  });
+
   it('lists only OB routes the server really answers', async () => {
     const listed = Object.entries(document.paths as Record<string, Record<string, unknown>>).filter(([path]) => path.startsWith('/open-banking/'));
-    // The 28 official AIS paths and the 6 domestic payment paths, and no other.
-    expect(listed.length).toBe(34);
+    // The 28 official AIS paths, the 6 domestic payment paths and the 3 confirmation-of-funds paths, and no other.
+    expect(listed.length).toBe(37);
     for (const [path, operations] of listed) {
       for (const method of Object.keys(operations)) {
         // Without credentials a served route refuses with 401; an unserved one would be 404 or 405.

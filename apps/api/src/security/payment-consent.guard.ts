@@ -1,4 +1,4 @@
-import { findPaymentConsentAccess, PaymentConsentAccess } from '@consentry/consents';
+import { findPaymentConsentAccess, PAYMENT_CONSENT_SCOPE, PaymentConsentAccess } from '@consentry/consents';
 import { DataSource, PaymentConsentKind } from '@consentry/database';
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
@@ -7,7 +7,6 @@ import { FastifyRequest } from 'fastify';
 import { assertRoleForScope } from './client-credentials.guard.js';
 import { SecurityException, SecurityExceptionCode } from './security.exception.js';
 import { TppPrincipal } from './tpp-principal.js';
-import { PAYMENTS_SCOPE } from './tpp-scopes.js';
 
 const PAYMENT_CONSENT_KIND = 'consentry:payment-consent-kind';
 
@@ -31,7 +30,8 @@ function consentIdNamedBy(request: FastifyRequest): string | undefined {
 
 /**
  * Calls made with the PSU's authorization-code token for one payment consent (POST domestic-payments,
- * GET .../funds-confirmation): scope payments, role PISP, the token's consent is a payment consent of
+ * GET .../funds-confirmation, POST funds-confirmations): the kind's scope (payments or
+ * fundsconfirmations) and its role (PISP or CBPII), the token's consent is a payment consent of
  * the route's kind and of this TPP, authorised at some point (its status is the use case's to judge,
  * so a second payment gets U009, not 403), and it is the consent the request names. Read from the
  * database on every call, never cached.
@@ -48,17 +48,18 @@ export class PaymentConsentGuard implements CanActivate {
     if (!kind) throw new Error('payment-consent route declares no consent kind');
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const principal = request.user as TppPrincipal;
-    if (!principal.scopes.includes(PAYMENTS_SCOPE)) {
-      throw new SecurityException(SecurityExceptionCode.InsufficientScope, 'The access token lacks the payments scope');
+    const scope = PAYMENT_CONSENT_SCOPE[kind];
+    if (!principal.scopes.includes(scope)) {
+      throw new SecurityException(SecurityExceptionCode.InsufficientScope, `The access token lacks the ${scope} scope`);
     }
     if (principal.consentId === null) {
-      throw new SecurityException(SecurityExceptionCode.WrongTokenKind, 'This endpoint takes the PSU’s token for the payment consent');
+      throw new SecurityException(SecurityExceptionCode.WrongTokenKind, 'This endpoint takes the PSU’s token for the consent');
     }
-    assertRoleForScope(principal, PAYMENTS_SCOPE);
+    assertRoleForScope(principal, scope);
     const consent = request.paymentConsentRead !== undefined ? request.paymentConsentRead : await findPaymentConsentAccess(this.dataSource, principal.consentId);
     // Another client's consent, or one never authorised, is reported alike: never confirm it exists.
     if (!consent || consent.kind !== kind || consent.clientId !== principal.clientId || consent.authorisedAt === null) {
-      throw new SecurityException(SecurityExceptionCode.ConsentNotUsable, 'The token’s consent is not an authorised payment consent of this TPP');
+      throw new SecurityException(SecurityExceptionCode.ConsentNotUsable, `The token’s consent is not an authorised ${kind} consent of this TPP`);
     }
     const named = consentIdNamedBy(request);
     if (named !== undefined && named !== consent.consentId) {

@@ -18,7 +18,7 @@ export const ClientCredentialsProtected = (scope: ObScope = 'accounts') =>
 
 /**
  * A call with the PSU's token for one payment consent of `kind`: FAPI headers -> access token + DPoP ->
- * scope payments, role PISP, the token's consent is the one the request names. The checks that follow
+ * the kind's scope and role (payments/PISP, fundsconfirmations/CBPII), the token's consent is the one the request names. The checks that follow
  * (headers, signature, body, idempotency) are the route's: see domestic-payments/payment-write.pipeline.ts.
  */
 export const PaymentConsentProtected = (kind: PaymentConsentKind) =>

@@ -1,4 +1,4 @@
-import { findConsentOfClient, findPaymentConsentOfClient, isPaymentConsentId, needsReauthentication, Permission, summariseInitiation } from '@consentry/consents';
+import { approvalTermsOf, findConsentOfClient, findPaymentConsentOfClient, isPaymentConsentId, needsReauthentication, PAYMENT_CONSENT_SCOPE, Permission } from '@consentry/consents';
 import { AccountAccessConsentEntity, DataSource, PaymentConsentEntity } from '@consentry/database';
 import { Inject, Injectable } from '@nestjs/common';
 import { errors } from 'oidc-provider';
@@ -35,9 +35,6 @@ export interface PaymentConsentRequest {
 }
 
 export type AnyConsentRequest = ConsentRequest | PaymentConsentRequest;
-
-/** The scope a payment consent is authorised with. */
-const PAYMENTS_SCOPE = 'payments';
 
 /**
  * An authorization request that must not go on: returned to the TPP at its redirect_uri as an OAuth
@@ -90,30 +87,38 @@ export class ConsentRequestService {
     return { kind: 'account-access', purpose, consentId, clientId, tppName: await this.tppName(clientId), consent, permissions: consent.permissions as Permission[] };
   }
 
-  /** A payment consent: the TPP's own, AWAU (a payment consent is approved once), asked with the payments scope. */
+  /**
+   * A payment or funds-confirmation consent: the TPP's own, AWAU (approved once), unexpired, asked with
+   * its kind's scope (payments, or fundsconfirmations).
+   */
   private async resolvePayment(consentId: string, clientId: string, params: Record<string, unknown>): Promise<PaymentConsentRequest> {
-    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-payment');
+    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId);
     if (!consent) throw new AuthorizationRefusedException('invalid_request', 'the requested consent does not exist');
     if (consent.status !== 'AWAU') throw new AuthorizationRefusedException('invalid_request', 'the requested consent is not awaiting authorisation');
-    if (!String(params.scope ?? '').split(' ').includes(PAYMENTS_SCOPE)) {
-      throw new AuthorizationRefusedException('invalid_request', 'a payment consent is authorised with the payments scope');
+    if (consent.expirationDateTime && consent.expirationDateTime <= new Date()) {
+      throw new AuthorizationRefusedException('invalid_request', 'the requested consent has expired');
+    }
+    const scope = PAYMENT_CONSENT_SCOPE[consent.kind];
+    if (!String(params.scope ?? '').split(' ').includes(scope)) {
+      throw new AuthorizationRefusedException('invalid_request', `a ${consent.kind} consent is authorised with the ${scope} scope`);
     }
     return { kind: 'payment', purpose: 'authorise', consentId, clientId, tppName: await this.tppName(clientId), consent };
   }
 
   /**
-   * The PSU's accounts that can make this payment: enabled, in its currency, not a card, and the one the
-   * TPP named if it named one. Account numbers are shown by their last four digits only.
+   * The PSU's accounts that can serve this consent: enabled, in the payment's currency (a funds-confirmation
+   * consent has none), not a card, and the one the TPP named if it named one (a funds-confirmation consent
+   * always does: none or one). Account numbers are shown by their last four digits only.
    */
   async paymentAccountsOf(psuId: string, consent: PaymentConsentEntity): Promise<PaymentAccountView[]> {
-    const summary = summariseInitiation(consent.initiation);
+    const terms = approvalTermsOf(consent.kind, consent.initiation);
     const rows: Array<Record<string, string | null>> = await this.dataSource.query(
       `SELECT a.account_id, s.name AS aspsp_name, a.nickname, a.description, a.account_type_code, a.currency, right(a.identification, 4) AS last_digits
          FROM account a JOIN aspsp s ON s.aspsp_id = a.aspsp_id
-        WHERE a.psu_id::text = $1 AND a.status = 'Enabled' AND a.currency = $2 AND a.scheme_name <> 'UK.OBIE.PAN'
+        WHERE a.psu_id::text = $1 AND a.status = 'Enabled' AND ($2::text IS NULL OR a.currency = $2) AND a.scheme_name <> 'UK.OBIE.PAN'
           AND ($3::text IS NULL OR (a.scheme_name = $3 AND a.identification = $4))
         ORDER BY s.name, a.created_at, a.account_id`,
-      [psuId, summary.currency, summary.debtorAccount?.schemeName ?? null, summary.debtorAccount?.identification ?? null],
+      [psuId, terms.money?.currency ?? null, terms.debtorAccount?.schemeName ?? null, terms.debtorAccount?.identification ?? null],
     );
     return rows.map((row) => ({ ...accountView(row), lastDigits: row.last_digits ?? '' }));
   }

@@ -4,6 +4,7 @@ import {
   ConsentException,
   ConsentExceptionCode,
   describePermissions,
+  PAYMENT_GRANT_LASTS_AS_CONSENT,
   ReauthenticateAccountAccessConsent,
   RejectAccountAccessConsent,
   RejectPaymentConsent,
@@ -25,14 +26,15 @@ import { InteractionCsrf } from './interaction-csrf.js';
 import { InteractionException, InteractionExceptionCode } from './interaction.exception.js';
 import { InteractionExceptionFilter } from './interaction.exception-filter.js';
 import { parseConsentForm, parseCsrfForm, parseLoginForm } from './interaction.forms.js';
-import { consentPage, loginPage, paymentPage, reconfirmPage } from './interaction.views.js';
+import { consentPage, fundsConfirmationPage, loginPage, paymentPage, reconfirmPage } from './interaction.views.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
 
 const GENERIC_LOGIN_FAILURE = 'The username, password or one-time code is not correct.';
 
 const SECONDS_PER_DAY = 24 * 60 * 60;
 
-// A domestic payment grant is used once, right away (no refresh token): an hour bounds it.
+// A domestic payment grant is used once, right away (no refresh token): an hour bounds it. A
+// funds-confirmation grant is used until its consent ends (PAYMENT_GRANT_LASTS_AS_CONSENT).
 const PAYMENT_GRANT_SECONDS = 60 * 60;
 
 function throttledMessage(retryAfterSeconds: number): string {
@@ -102,6 +104,7 @@ export class InteractionController {
       return sendPage(reply, 200, loginPage({ uid, csrf: this.csrf.tokenFor(uid), tppName: request.tppName, asks: request.kind === 'payment' ? 'payment' : 'information' }));
     }
     if (details.prompt.name === 'consent') {
+      if (await this.refusedFundsConsent(details, request, req, reply)) return;
       return sendPage(reply, 200, await this.consentPage(details, request));
     }
     // Only login and consent are in the policy; anything else is a journey this server cannot serve.
@@ -166,6 +169,7 @@ export class InteractionController {
     const psuId = this.psuOf(details);
     const request = await this.consentRequestOr(details, req, reply);
     if (!request) return;
+    if (await this.refusedFundsConsent(details, request, req, reply)) return;
     if (request.kind === 'payment') return this.confirmPayment(details, psuId, request, form.accountIds, req, reply);
     if (request.purpose === 'reauthenticate') return this.confirmReauthentication(details, psuId, request, req, reply);
     if (form.accountIds.length === 0) {
@@ -224,12 +228,25 @@ export class InteractionController {
     } catch (error) {
       await grant.destroy();
       if (!(error instanceof ConsentException)) throw error;
-      if (approvalFailure(error.code) === 'choose-again') {
+      // A funds-confirmation consent's account is fixed: there is no other to choose.
+      if (approvalFailure(error.code) === 'choose-again' && request.consent.kind !== 'funds-confirmation') {
         return sendPage(reply, 400, await this.consentPage(details, request, { error: 'Choose an account from the list below.' }));
       }
       return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be authorised' });
     }
     return this.finish(req, reply, { consent: { grantId } }, true);
+  }
+
+  /**
+   * A funds-confirmation consent names its account; when it is not one of the signed-in PSU's (enabled,
+   * not a card), the journey ends at the TPP with access_denied and the consent stays AWAU. True when so.
+   */
+  private async refusedFundsConsent(details: Interaction, request: AnyConsentRequest, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    if (request.kind !== 'payment' || request.consent.kind !== 'funds-confirmation') return false;
+    const accounts = await this.consents.paymentAccountsOf(this.psuOf(details), request.consent);
+    if (accounts.length > 0) return false;
+    await this.finish(req, reply, { error: 'access_denied', error_description: 'the consent names an account that is not the PSU’s' });
+    return true;
   }
 
   /**
@@ -354,6 +371,21 @@ export class InteractionController {
 
   private async consentPage(details: Interaction, request: AnyConsentRequest, extra: { error?: string; selected?: string[] } = {}): Promise<string> {
     const psuId = this.psuOf(details);
+    if (request.kind === 'payment' && request.consent.kind === 'funds-confirmation') {
+      const [psuName, accounts] = await Promise.all([this.consents.psuName(psuId), this.consents.paymentAccountsOf(psuId, request.consent)]);
+      const account = accounts[0];
+      // refusedFundsConsent ran first: the named account is the PSU's.
+      if (!account) throw new Error('funds-confirmation consent without the PSU’s account');
+      return fundsConfirmationPage({
+        uid: details.uid,
+        csrf: this.csrf.tokenFor(details.uid),
+        tppName: request.tppName,
+        psuName,
+        account,
+        expirationDateTime: request.consent.expirationDateTime,
+        error: extra.error,
+      });
+    }
     if (request.kind === 'payment') {
       const summary = summariseInitiation(request.consent.initiation);
       const [psuName, accounts] = await Promise.all([this.consents.psuName(psuId), this.consents.paymentAccountsOf(psuId, request.consent)]);
@@ -411,7 +443,8 @@ export class InteractionController {
       accountId: psuId,
       clientId: request.clientId,
       // The grant ends with the consent; the provider caps refresh and access tokens at it.
-      expiresIn: request.kind === 'payment' ? PAYMENT_GRANT_SECONDS : grantLifetime(request.consent.expirationDateTime),
+      expiresIn:
+        request.kind === 'payment' && !PAYMENT_GRANT_LASTS_AS_CONSENT[request.consent.kind] ? PAYMENT_GRANT_SECONDS : grantLifetime(request.consent.expirationDateTime),
     } as ConstructorParameters<typeof Grant>[0]);
     const missing = details.prompt.details as {
       missingOIDCScope?: string[];

@@ -225,6 +225,44 @@ ${denyForm(view.uid, view.csrf, 'Deny')}`,
   });
 }
 
+export interface FundsConfirmationView {
+  uid: string;
+  csrf: string;
+  tppName: string;
+  psuName: string;
+  /** The PSU's account the consent names (a funds-confirmation consent always names one). */
+  account: PaymentAccountView;
+  expirationDateTime: Date | null;
+  error?: string;
+}
+
+/**
+ * The confirmation-of-funds approval page (PSD2 Art. 65): the one account the CBPII named, and until when
+ * it may ask. The account is fixed by the consent: there is nothing to choose.
+ */
+export function fundsConfirmationPage(view: FundsConfirmationView): string {
+  const tpp = escapeHtml(view.tppName);
+  const account = view.account;
+  const name = account.nickname ?? account.description ?? account.accountTypeCode;
+  return renderPage({
+    title: `Allow ${view.tppName} to confirm funds`,
+    body: `<h1>Allow funds checks on your account?</h1>
+<p class="muted">Signed in as ${escapeHtml(view.psuName)}</p>
+${alert(view.error)}
+<p><strong>${tpp}</strong> asks to check, when you pay with it, whether this account has enough money for a given amount. It gets a yes or a no, never your balance.</p>
+<dl class="payment">
+<dt>Account</dt><dd data-field="debtor-account">${escapeHtml(name)} · ${escapeHtml(account.aspspName)} (ending ${escapeHtml(account.lastDigits)}, ${escapeHtml(account.currency)})</dd>
+<dt>Until</dt><dd data-field="expiry">${view.expirationDateTime ? escapeHtml(formatInstant(view.expirationDateTime)) : 'you withdraw it'}</dd>
+</dl>
+<form method="post" action="/interaction/${escapeHtml(view.uid)}/confirm">
+<input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
+<input type="hidden" name="accountIds" value="${escapeHtml(account.accountId)}">
+<button type="submit">Allow</button>
+</form>
+${denyForm(view.uid, view.csrf, 'Deny')}`,
+  });
+}
+
 export interface ReconfirmView {
   uid: string;
   csrf: string;

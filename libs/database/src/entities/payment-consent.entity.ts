@@ -11,7 +11,7 @@ export interface JsonObject {
  * payments, standing orders, VRP and funds confirmation add their kind here and in the migration's
  * CHECK), so one lifecycle, one revocation and one introspection serve them all.
  */
-export type PaymentConsentKind = 'domestic-payment';
+export type PaymentConsentKind = 'domestic-payment' | 'funds-confirmation';
 
 /**
  * v4.0 payment consent statuses (OBInternalConsentStatus1Code): AWAU, AUTH, COND once consumed, RJCT.
@@ -24,6 +24,7 @@ export type PaymentConsentStatus = 'AWAU' | 'AUTH' | 'COND' | 'RJCT' | 'CANC' | 
 @Index('payment_consent_client_idx', ['clientId', 'creationDateTime'])
 @Index('payment_consent_psu_idx', ['psuId'])
 @Index('payment_consent_awaiting_idx', ['creationDateTime'], { where: `status = 'AWAU'` })
+@Index('payment_consent_expiring_idx', ['expirationDateTime'], { where: `status IN ('AWAU', 'AUTH') AND expiration_date_time IS NOT NULL` })
 export class PaymentConsentEntity {
   @PrimaryColumn({ name: 'consent_id', type: 'text' })
   consentId!: string;
@@ -46,7 +47,10 @@ export class PaymentConsentEntity {
   @Column({ name: 'status_reason_description', type: 'text', nullable: true })
   statusReasonDescription!: string | null;
 
-  /** The OB Initiation exactly as the TPP sent it (the debtor account is added only if the TPP named it). */
+  /**
+   * The OB Initiation exactly as the TPP sent it (the debtor account is added only if the TPP named it);
+   * for a funds-confirmation consent, its Data as sent (DebtorAccount, without ExpirationDateTime).
+   */
   @Column({ type: 'jsonb' })
   initiation!: JsonObject;
 

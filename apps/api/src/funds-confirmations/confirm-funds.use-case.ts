@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+
+import { recordAuditEvent } from '@consentry/audit';
+import { AggregatedBank } from '@consentry/banking';
+import { isPaymentConsentLive, PaymentConsentAccess } from '@consentry/consents';
+import { DataSource } from '@consentry/database';
+import { ObErrorCode, ObErrorException } from '@consentry/validation';
+
+/** Funds-confirmation ids: at most 40 characters (OBFundsConfirmationResponse1.FundsConfirmationId). */
+export const FUNDS_CONFIRMATION_ID_PREFIX = 'fc-';
+
+export interface ConfirmFundsCommand {
+  /** The token's consent, as PaymentConsentGuard read it for this request. */
+  consent: PaymentConsentAccess;
+  amount: string;
+  currency: string;
+  interactionId?: string;
+}
+
+export interface FundsConfirmation {
+  fundsConfirmationId: string;
+  fundsAvailable: boolean;
+  createdAt: Date;
+}
+
+/**
+ * A CBPII asks whether the consent's account covers an amount now (PSD2 Art. 65): yes or no, never a
+ * balance. Only while the consent is AUTH and unexpired (a deleted or expired consent is 403 U009, as an
+ * ended AIS consent is). The answer is not stored; the question and the answer are audited.
+ */
+export class ConfirmFunds {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bank: AggregatedBank,
+  ) {}
+
+  async execute(command: ConfirmFundsCommand): Promise<FundsConfirmation> {
+    const { consent } = command;
+    const now = new Date();
+    // A body check (the pattern admits 0): before the consent's status, as UK OB orders them.
+    if (!(Number(command.amount) > 0)) {
+      throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, 'InstructedAmount.Amount must be more than zero', 'Data.InstructedAmount.Amount');
+    }
+    if (!isPaymentConsentLive(consent, now) || !consent.debtorAccountId) {
+      throw new ObErrorException(403, [
+        { ErrorCode: ObErrorCode.ResourceInvalidConsentStatus, Message: 'The consent is not authorised, has expired or was deleted', Path: 'Data.ConsentId' },
+      ]);
+    }
+    // The bank reads its primary: a funds check never answers from a replica.
+    const fundsAvailable = await this.bank.confirmFunds(consent.debtorAccountId, command.amount, command.currency);
+    const fundsConfirmationId = `${FUNDS_CONFIRMATION_ID_PREFIX}${randomUUID()}`;
+    await recordAuditEvent(this.dataSource.manager, {
+      type: 'funds.confirmed',
+      actor: { type: 'tpp', id: consent.clientId },
+      clientId: consent.clientId,
+      psuId: consent.psuId ?? undefined,
+      consentId: consent.consentId,
+      interactionId: command.interactionId,
+      data: { fundsConfirmationId, amount: command.amount, currency: command.currency, fundsAvailable },
+    });
+    return { fundsConfirmationId, fundsAvailable, createdAt: now };
+  }
+}
