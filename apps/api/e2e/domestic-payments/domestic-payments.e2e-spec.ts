@@ -1,8 +1,11 @@
 import { AuthorisePaymentConsent } from '@consentry/consents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AISP, ApiHarness, CallResult, JsonBody } from '../support/api-harness.js';
+import { AISP, ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
+
+/** A request body the test builds (what it reads back is the harness's JsonBody). */
+type JsonInput = { [member: string]: unknown };
 
 const PISP = '/open-banking/v4.0/pisp';
 const CONSENTS = `${PISP}/domestic-payment-consents`;
@@ -34,7 +37,7 @@ describe('domestic payments', () => {
   });
   afterAll(async () => h?.stop());
 
-  function initiation(amount = '25.00', reference = 'E2E-1'): JsonBody {
+  function initiation(amount = '25.00', reference = 'E2E-1'): JsonInput {
     return {
       InstructionIdentification: `INSTR-${reference}`,
       EndToEndIdentification: reference,
@@ -49,16 +52,16 @@ describe('domestic payments', () => {
     await h.dataSource.query(`UPDATE balance SET amount = $2, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [accountId, amount]);
   }
 
-  async function createConsent(body: JsonBody = { Data: { Initiation: initiation() }, Risk: { PaymentContextCode: 'TransferToThirdParty' } }): Promise<CallResult> {
+  async function createConsent(body: JsonInput = { Data: { Initiation: initiation() }, Risk: { PaymentContextCode: 'TransferToThirdParty' } }): Promise<CallResult> {
     expectPis('OBWriteDomesticConsent4', body);
     return h.tpp('POST', CONSENTS, { token: cc, body });
   }
 
   /** A consent created through the API and approved for alice's GBP account, as the consent page does. */
-  async function authorisedConsent(init: JsonBody = initiation()): Promise<{ consentId: string; psuToken: string }> {
+  async function authorisedConsent(init: JsonInput = initiation()): Promise<{ consentId: string; psuToken: string }> {
     const created = await createConsent({ Data: { Initiation: init }, Risk: {} });
     expect(created.status).toBe(201);
-    const consentId = created.body.Data.ConsentId as string;
+    const consentId = jsonString(created.body.Data.ConsentId);
     await new AuthorisePaymentConsent(h.dataSource).execute({
       consentId,
       clientId: h.clientId,
@@ -69,7 +72,7 @@ describe('domestic payments', () => {
     return { consentId, psuToken: await h.consentToken(consentId, { scope: 'payments' }) };
   }
 
-  function pay(psuToken: string, consentId: string, init: JsonBody = initiation()): Promise<CallResult> {
+  function pay(psuToken: string, consentId: string, init: JsonInput = initiation()): Promise<CallResult> {
     const body = { Data: { ConsentId: consentId, Initiation: init }, Risk: {} };
     expectPis('OBWriteDomestic2', body);
     return h.tpp('POST', PAYMENTS, { token: psuToken, body });
@@ -87,7 +90,7 @@ describe('domestic payments', () => {
     expectPis('OBWriteDomesticConsentResponse5', created.body);
     expect(created.body.Data).toMatchObject({ Status: 'AWAU', Initiation: initiation() });
     expect(created.body.Risk).toEqual({ PaymentContextCode: 'TransferToThirdParty' });
-    const id = created.body.Data.ConsentId as string;
+    const id = jsonString(created.body.Data.ConsentId);
     expect(created.body.Links.Self).toBe(`${h.api.publicUrl}${CONSENTS}/${id}`);
     const read = await h.tpp('GET', `${CONSENTS}/${id}`, { token: cc });
     expect(read.status).toBe(200);
@@ -111,7 +114,7 @@ describe('domestic payments', () => {
     expect(paid.status).toBe(201);
     expectPis('OBWriteDomesticResponse5', paid.body);
     expect(paid.body.Data).toMatchObject({ ConsentId: consentId, Status: 'ACSP' });
-    const paymentId = paid.body.Data.DomesticPaymentId as string;
+    const paymentId = jsonString(paid.body.Data.DomesticPaymentId);
 
     const consent = await h.tpp('GET', `${CONSENTS}/${consentId}`, { token: cc });
     expect(consent.body.Data.Status).toBe('COND');
@@ -129,11 +132,11 @@ describe('domestic payments', () => {
     const aisConsent = await h.authorisedConsent(['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsDebits', 'ReadTransactionsCredits'], 'alice', [debtor]);
     const ais = await h.consentToken(aisConsent);
     const balances = await h.tpp('GET', `${AISP}/accounts/${debtor}/balances`, { token: ais });
-    expect(balances.body.Data.Balance.find((b: JsonBody) => b.Type === 'ITAV').Amount).toEqual({ Amount: '379.50', Currency: 'GBP' });
+    expect(balances.body.Data.Balance.find((b) => String(b.Type) === 'ITAV')?.Amount).toEqual({ Amount: '379.50', Currency: 'GBP' });
     const since = encodeURIComponent(new Date(Date.now() - 60_000).toISOString());
     const transactions = await h.tpp('GET', `${AISP}/accounts/${debtor}/transactions?fromBookingDateTime=${since}`, { token: await h.consentToken(aisConsent) });
     expect(transactions.status).toBe(200);
-    expect(transactions.body.Data.Transaction.find((t: JsonBody) => t.TransactionId === paymentId)).toMatchObject({
+    expect(transactions.body.Data.Transaction.find((t) => String(t.TransactionId) === paymentId)).toMatchObject({
       CreditDebitIndicator: 'Debit',
       Amount: { Amount: '120.50', Currency: 'GBP' },
       TransactionReference: 'E2E-PAY',
@@ -174,7 +177,7 @@ describe('domestic payments', () => {
     await setBalance(debtor, '100.00');
     const consents = await Promise.all(Array.from({ length: 8 }, (_, n) => authorisedConsent(initiation('30.00', `RACE-${n}`))));
     const results = await Promise.all(consents.map(({ consentId, psuToken }, n) => pay(psuToken, consentId, initiation('30.00', `RACE-${n}`))));
-    const statuses = results.map((r) => r.body.Data.Status as string);
+    const statuses = results.map((r) => jsonString(r.body.Data.Status));
     expect(statuses.filter((s) => s === 'ACSP')).toHaveLength(3);
     expect(statuses.filter((s) => s === 'RJCT')).toHaveLength(5);
     const [{ amount }] = await h.dataSource.query(`SELECT amount::text FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [debtor]);
@@ -227,7 +230,7 @@ describe('domestic payments', () => {
 
   it('refuses an AWAU consent’s token (never authorised) and answers consent creation only for the payments scope and the PISP role', async () => {
     const created = await createConsent();
-    const awaiting = created.body.Data.ConsentId as string;
+    const awaiting = jsonString(created.body.Data.ConsentId);
     expectError(await pay(await h.consentToken(awaiting, { scope: 'payments' }), awaiting), 403, 'U009');
     expectError(await h.tpp('POST', CONSENTS, { token: await h.clientCredentialsToken(), body: { Data: { Initiation: initiation() }, Risk: {} } }), 403, 'U042');
     await h.dataSource.query(`UPDATE tpp SET roles = '{AISP}' WHERE client_id = $1`, [h.clientId]);

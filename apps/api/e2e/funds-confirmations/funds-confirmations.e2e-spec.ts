@@ -1,8 +1,11 @@
 import { AuthorisePaymentConsent, expirePaymentConsents, rejectStalePaymentConsents } from '@consentry/consents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ApiHarness, CallResult, JsonBody } from '../support/api-harness.js';
+import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
+
+/** A request body the test builds (what it reads back is the harness's JsonBody). */
+type JsonInput = { [member: string]: unknown };
 
 const CBPII = '/open-banking/v4.0/cbpii';
 const CONSENTS = `${CBPII}/funds-confirmation-consents`;
@@ -28,20 +31,20 @@ describe('confirmation of funds', () => {
   });
   afterAll(async () => h?.stop());
 
-  function consentBody(data: JsonBody = {}): JsonBody {
+  function consentBody(data: JsonInput = {}): JsonInput {
     return { Data: { DebtorAccount: { SchemeName: debtor.SchemeName, Identification: debtor.Identification, Name: 'Alice' }, ...data } };
   }
 
-  async function createConsent(body: JsonBody = consentBody()): Promise<CallResult> {
+  async function createConsent(body: JsonInput = consentBody()): Promise<CallResult> {
     expectCof('OBFundsConfirmationConsent1', body);
     return h.tpp('POST', CONSENTS, { token: cc, body });
   }
 
   /** A consent created through the API and approved by alice, as the approval page does. */
-  async function authorisedConsent(data: JsonBody = {}): Promise<{ consentId: string; psuToken: string }> {
+  async function authorisedConsent(data: JsonInput = {}): Promise<{ consentId: string; psuToken: string }> {
     const created = await createConsent(consentBody(data));
     expect(created.status).toBe(201);
-    const consentId = created.body.Data.ConsentId as string;
+    const consentId = jsonString(created.body.Data.ConsentId);
     await new AuthorisePaymentConsent(h.dataSource).execute({
       consentId,
       clientId: h.clientId,
@@ -78,9 +81,9 @@ describe('confirmation of funds', () => {
     const created = await createConsent(consentBody({ ExpirationDateTime: expiry }));
     expect(created.status).toBe(201);
     expectCof('OBFundsConfirmationConsentResponse1', created.body);
-    expect(created.body.Data).toMatchObject({ Status: 'AWAU', DebtorAccount: consentBody().Data.DebtorAccount });
-    expect(Date.parse(created.body.Data.ExpirationDateTime)).toBe(Date.parse(expiry));
-    const id = created.body.Data.ConsentId as string;
+    expect(created.body.Data).toMatchObject({ Status: 'AWAU', DebtorAccount: (consentBody().Data as JsonInput).DebtorAccount });
+    expect(Date.parse(jsonString(created.body.Data.ExpirationDateTime))).toBe(Date.parse(expiry));
+    const id = jsonString(created.body.Data.ConsentId);
     expect(created.body.Links.Self).toBe(`${h.api.publicUrl}${CONSENTS}/${id}`);
     const read = await h.tpp('GET', `${CONSENTS}/${id}`, { token: cc });
     expect(read.status).toBe(200);
@@ -137,7 +140,7 @@ describe('confirmation of funds', () => {
 
   it('refuses the token of a consent never authorised with 403 U009', async () => {
     const created = await createConsent();
-    const awaiting = created.body.Data.ConsentId as string;
+    const awaiting = jsonString(created.body.Data.ConsentId);
     expectError(await confirm(await h.consentToken(awaiting, { scope: 'fundsconfirmations' }), awaiting), 403, 'U009');
   });
 
@@ -174,7 +177,7 @@ describe('confirmation of funds', () => {
 
   it('ends a funds-confirmation consent left awaiting authorisation EXPD (a domestic one RJCT)', async () => {
     const created = await createConsent();
-    const consentId = created.body.Data.ConsentId as string;
+    const consentId = jsonString(created.body.Data.ConsentId);
     await h.dataSource.query(`UPDATE payment_consent SET creation_date_time = now() - interval '2 hours' WHERE consent_id = $1`, [consentId]);
     await rejectStalePaymentConsents(h.dataSource, { awaitingMaxAgeSeconds: 3600 });
     expect((await h.tpp('GET', `${CONSENTS}/${consentId}`, { token: cc })).body.Data.Status).toBe('EXPD');

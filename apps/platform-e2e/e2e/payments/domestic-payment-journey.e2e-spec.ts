@@ -114,7 +114,7 @@ describe('domestic payment journey', () => {
         WHERE p.username = $1 AND a.currency = 'GBP' AND a.scheme_name <> 'UK.OBIE.PAN' AND a.status = 'Enabled'`,
       [alice().username],
     );
-    const offered = await page.locator('input[type="radio"][name="accountIds"]').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value));
+    const offered = await page.locator('input[type="radio"][name="accountIds"]').evaluateAll((inputs) => inputs.map((i) => (i as unknown as { value: string }).value));
     expect(offered.sort()).toEqual(gbp.map((r) => r.account_id).sort());
     const debtor = offered[0]!;
     await db.dataSource.query(`UPDATE balance SET amount = 5000, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [debtor]);

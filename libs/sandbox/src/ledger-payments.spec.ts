@@ -4,13 +4,11 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { EnvironmentKeyManagement } from '@consentry/identity';
-import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
+import { BankConnector, BankPaymentOrder, HttpBankConnector, SandboxLedgerConnector } from '@consentry/banking';
+import { serveBankConnector } from '@consentry/banking/test-support';
 import { createTestDatabase, TestDatabase } from '@consentry/testing';
 
-import { BankConnector, BankPaymentOrder } from './bank-connector.js';
-import { serveBankConnector } from './connector-server.js';
-import { HttpBankConnector } from './http-bank.connector.js';
-import { SandboxLedgerConnector } from './sandbox-ledger.connector.js';
+import { SandboxCredentials, seedSandbox } from './seed-sandbox.js';
 
 const keys = new EnvironmentKeyManagement(Buffer.alloc(32, 9));
 
@@ -68,8 +66,8 @@ describe.each([
     }
     const alice = sandbox.psus.find((p) => p.username === 'alice')!;
     const bob = sandbox.psus.find((p) => p.username === 'bob')!;
-    debtor = alice.accounts.find((a) => a.accountTypeCode !== 'CARD')!.accountId;
-    creditor = bob.accounts.find((a) => a.accountTypeCode !== 'CARD')!.accountId;
+    debtor = alice.accounts.find((a) => !/card/i.test(a.nickname))!.accountId;
+    creditor = bob.accounts.find((a) => !/card/i.test(a.nickname))!.accountId;
   }, 120_000);
   afterAll(async () => {
     await close();
