@@ -14,7 +14,9 @@ const plugins = [
   }),
 ];
 // Libs resolve to their TypeScript source, so no build is needed to test.
-const conditions = ['@consentry/source', ...defaultServerConditions];
+// Without `module`: that condition names bundler builds (@opentelemetry/api's ESM build has extensionless
+// imports Node cannot load); the apps run on Node's own conditions, and so do the tests.
+const conditions = ['@consentry/source', ...defaultServerConditions.filter((condition) => condition !== 'module')];
 const resolve = { conditions };
 const ssr = { resolve: { conditions } };
 
