@@ -10,7 +10,7 @@ const AUDIT_MD = readFileSync(new URL('../../../docs/audit.md', import.meta.url)
 function documentedTypes(): string[] {
   const section = /## What is audited\n([\s\S]*?)\n## /.exec(AUDIT_MD)?.[1] ?? '';
   const rows = section.split('\n').filter((line) => line.startsWith('|'));
-  return rows.flatMap((row) => [...row.matchAll(/`([a-z]+(?:\.[a-z]+)+)`/g)].map((match) => match[1]!));
+  return rows.flatMap((row) => [...row.matchAll(/`([a-z]+(?:\.[a-z][a-z-]*)+)`/g)].map((match) => match[1]!));
 }
 
 describe('docs/audit.md', () => {

@@ -1,5 +1,6 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 
+import { ResilientPgClient } from './resilient-pg-client.js';
 import { installTimestampParsing } from './timestamp-parsing.js';
 
 import { InitialSchema1764000000000 } from '../migrations/1764000000000-initial-schema.js';
@@ -98,6 +99,7 @@ export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
     migrationsRun: false,
     logging: false,
     extra: {
+      Client: ResilientPgClient,
       max: options.poolSize ?? 10,
       application_name: options.applicationName ?? 'consentry',
       // A stuck statement must not hold a request forever.

@@ -111,7 +111,10 @@ describe('Nx project graph', () => {
   it('has an edge for every @consentry/* import in every project, tests included', async () => {
     const projects = Object.entries(graph.nodes).filter(([name]) => name.startsWith('@consentry/'));
     expect(projects.map(([name]) => name).sort()).toEqual(
-      ['api', 'audit', 'auth-server', 'banking', 'config', 'consents', 'database', 'identity', 'platform-e2e', 'redaction', 'sandbox', 'security-e2e', 'testing', 'validation', 'worker'].map(
+      [
+        'api', 'audit', 'auth-server', 'banking', 'config', 'consents', 'database', 'identity', 'message-signing', 'observability',
+        'platform-e2e', 'redaction', 'sandbox', 'security-e2e', 'telemetry', 'testing', 'tpps', 'validation', 'worker',
+      ].map(
         (n) => `@consentry/${n}`,
       ),
     );

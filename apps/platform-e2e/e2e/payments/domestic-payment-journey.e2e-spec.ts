@@ -177,6 +177,6 @@ describe('domestic payment journey', () => {
     });
     await page.goto(request.url.toString()).catch(() => undefined);
     await expect.poll(() => callback?.searchParams.get('error') ?? null, { timeout: 10_000 }).toBe('invalid_request');
-    expect(callback!.searchParams.get('error_description')).toBe('a payment consent is authorised with the payments scope');
+    expect(callback!.searchParams.get('error_description')).toBe('a domestic-payment consent is authorised with the payments scope');
   });
 });

@@ -79,7 +79,7 @@ describe('npm start output', () => {
       expect(first.some((line) => new RegExp(`^  PSU ${name} +password \\S+  TOTP secret [A-Z2-7]+  \\(\\d accounts\\)$`).test(line)), name).toBe(true);
     }
     expect(first.some((line) => /^ {2}Admin admin {2}password \S+ {2}TOTP secret [A-Z2-7]+$/.test(line))).toBe(true);
-    expect(first).toContain(`  TPP client_id sandbox-tpp  private key in ${dataDir}/sandbox/tpp.json`);
+    expect(first.some((line) => line.startsWith('  TPP client_id sandbox-tpp  private keys (client authentication, message signing ') && line.endsWith(`) in ${dataDir}/sandbox/tpp.json`))).toBe(true);
     expect(first).toContain(LAST_LINE);
   });
 

@@ -197,7 +197,7 @@ describe('OWASP API5:2023 broken function level authorization', () => {
     for (const [method, path, body] of calls) {
       const result = await expectNothingWritten(platform, () => platform.tpp.api(alice.accessToken, method, path, body));
       expect(result.status).toBe(403);
-      expect(result.body.Errors[0]).toEqual({ ErrorCode: 'U042', Message: 'Account-access consents are managed with a client-credentials token' });
+      expect(result.body.Errors[0]).toEqual({ ErrorCode: 'U042', Message: 'This endpoint takes a client-credentials token' });
     }
   });
 });

@@ -386,10 +386,10 @@ describe('OWASP API9:2023 improper inventory management', () => {
     }
   });
 
-  it('answers 404 for APIs that are not built (funds confirmation, VRP) and for debug endpoints', async () => {
+  it('answers 404 for APIs that are not built (international payments, VRP) and for debug endpoints', async () => {
     for (const path of [
       '/open-banking/v4.0/pisp/international-payment-consents',
-      '/open-banking/v4.0/cbpii/funds-confirmation-consents',
+      '/open-banking/v4.0/pisp/international-scheduled-payment-consents',
       '/open-banking/v4.0/vrp/domestic-vrp-consents',
       '/metrics',
       '/actuator/health',
