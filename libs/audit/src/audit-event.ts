@@ -12,6 +12,8 @@ export const AUDIT_EVENT_TYPES = [
   'payment.submitted',
   /** A payment order's status moved on (executed, rejected, settled). */
   'payment.status-changed',
+  /** A VRP refused because it breaks its consent's ControlParameters (U014): which one, and the amount. */
+  'payment.refused-by-control-parameter',
   'data.accessed',
   'psu.login.succeeded',
   'psu.login.failed',

@@ -4,7 +4,7 @@ import { DataSource, PaymentConsentEntity } from '@consentry/database';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { assertPaymentConsentTransition } from './consent-status.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
-import { approvedInitiationHash, summariseInitiation } from './payment-initiation.js';
+import { approvedInitiationHash, approvedTerms, paymentConsentAmount, summariseInitiation } from './payment-initiation.js';
 
 export interface AuthorisePaymentConsentCommand {
   consentId: string;
@@ -34,12 +34,13 @@ export class AuthorisePaymentConsent {
       const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.clientId);
       assertPaymentConsentTransition(consent.kind, consent.status, 'AUTH');
       const summary = summariseInitiation(consent.initiation);
+      const { amount, currency } = paymentConsentAmount(consent);
       const [account]: Array<{ scheme_name: string; identification: string; currency: string }> = await manager.query(
         `SELECT scheme_name, identification, currency FROM account WHERE account_id = $1 AND psu_id::text = $2 AND status = 'Enabled'`,
         [command.debtorAccountId, command.psuId],
       );
       if (!account) throw new ConsentException(ConsentExceptionCode.AccountNotOwned, 'the debtor account is not the PSU’s');
-      if (account.scheme_name === PAN_SCHEME || account.currency.trim() !== summary.currency) {
+      if (account.scheme_name === PAN_SCHEME || account.currency.trim() !== currency) {
         throw new ConsentException(ConsentExceptionCode.DebtorAccountUnfit, 'the account cannot make this payment');
       }
       const named = summary.debtorAccount;
@@ -47,7 +48,7 @@ export class AuthorisePaymentConsent {
         throw new ConsentException(ConsentExceptionCode.DebtorAccountUnfit, 'the TPP named another debtor account');
       }
       const now = new Date();
-      const initiationHash = approvedInitiationHash(consent.initiation, command.debtorAccountId);
+      const initiationHash = approvedInitiationHash(approvedTerms(consent), command.debtorAccountId);
       const changes = {
         status: 'AUTH' as const,
         psuId: command.psuId,
@@ -65,7 +66,7 @@ export class AuthorisePaymentConsent {
         psuId: command.psuId,
         consentId: consent.consentId,
         interactionId: command.interactionId,
-        data: { kind: consent.kind, debtorAccountId: command.debtorAccountId, amount: summary.amount, currency: summary.currency },
+        data: { kind: consent.kind, debtorAccountId: command.debtorAccountId, amount, currency },
       });
       return Object.assign(consent, changes);
     });

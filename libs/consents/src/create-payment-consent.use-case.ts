@@ -4,7 +4,7 @@ import { recordAuditEvent } from '@consentry/audit';
 import { DataSource, JsonObject, PaymentConsentEntity, PaymentConsentKind } from '@consentry/database';
 
 import { PAYMENT_CONSENT_ID_PREFIX } from './payment-consent-queries.js';
-import { summariseInitiation } from './payment-initiation.js';
+import { paymentConsentAmount } from './payment-initiation.js';
 
 export interface CreatePaymentConsentCommand {
   clientId: string;
@@ -12,6 +12,10 @@ export interface CreatePaymentConsentCommand {
   /** The OB Initiation as validated by the API, stored exactly as sent. */
   initiation: JsonObject;
   risk: JsonObject;
+  /** A VRP consent's ControlParameters (validated, see vrp-control-parameters.ts); none for other kinds. */
+  controlParameters?: JsonObject;
+  /** When the consent ends by itself (a VRP's ValidToDateTime): the expiry sweep makes it EXPD then. */
+  expirationDateTime?: Date;
   readRefundAccount?: 'Yes' | 'No';
   interactionId?: string;
 }
@@ -32,24 +36,36 @@ export class CreatePaymentConsent {
         statusReason: null,
         statusReasonDescription: null,
         initiation: command.initiation,
+        controlParameters: command.controlParameters ?? null,
         risk: command.risk,
         readRefundAccount: command.readRefundAccount ?? null,
         debtorAccountId: null,
         initiationHash: null,
         grantId: null,
         authorisedAt: null,
-        expirationDateTime: null,
+        expirationDateTime: command.expirationDateTime ?? null,
         creationDateTime: now,
         statusUpdateDateTime: now,
       };
       // The jsonb members are written as parameters of a plain INSERT: TypeORM's deep-partial typing of
       // a recursive JSON type does not terminate.
       await manager.query(
-        `INSERT INTO payment_consent (consent_id, kind, client_id, status, initiation, risk, read_refund_account, creation_date_time, status_update_date_time)
-         VALUES ($1, $2, $3, 'AWAU', $4::jsonb, $5::jsonb, $6, $7, $7)`,
-        [consent.consentId, consent.kind, consent.clientId, JSON.stringify(consent.initiation), JSON.stringify(consent.risk), consent.readRefundAccount, now],
+        `INSERT INTO payment_consent (consent_id, kind, client_id, status, initiation, control_parameters, risk, read_refund_account, expiration_date_time,
+                                      creation_date_time, status_update_date_time)
+         VALUES ($1, $2, $3, 'AWAU', $4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $9, $9)`,
+        [
+          consent.consentId,
+          consent.kind,
+          consent.clientId,
+          JSON.stringify(consent.initiation),
+          consent.controlParameters === null ? null : JSON.stringify(consent.controlParameters),
+          JSON.stringify(consent.risk),
+          consent.readRefundAccount,
+          consent.expirationDateTime,
+          now,
+        ],
       );
-      const summary = summariseInitiation(command.initiation);
+      const summary = paymentConsentAmount(consent);
       await recordAuditEvent(manager, {
         type: 'consent.created',
         actor: { type: 'tpp', id: command.clientId },

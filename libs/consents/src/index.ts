@@ -7,8 +7,24 @@ export {
   assertTransition,
   canPaymentConsentTransition,
   canTransition,
+  isRecurringPaymentConsent,
   STALE_AWAITING_STATUS,
 } from './consent-status.js';
+export { expireEndedPaymentConsents, RevokePaymentConsent } from './revoke-payment-consent.use-case.js';
+export type { RevokePaymentConsentCommand } from './revoke-payment-consent.use-case.js';
+export { useVrpConsent } from './use-vrp-consent.js';
+export type { UseVrpConsentCommand, UseVrpConsentResult } from './use-vrp-consent.js';
+export {
+  amountUnits,
+  checkVrpPayment,
+  controlParameterDefinitionProblems,
+  earliestPeriodStart,
+  VRP_PERIOD_ALIGNMENTS,
+  VRP_PERIOD_TYPES,
+  VRP_TYPES,
+  vrpPeriodAt,
+} from './vrp-control-parameters.js';
+export type { ControlParameterProblem, VrpControlParameters, VrpPeriod, VrpPeriodAlignment, VrpPeriodicLimit, VrpPeriodType, VrpType } from './vrp-control-parameters.js';
 export { CreatePaymentConsent } from './create-payment-consent.use-case.js';
 export type { CreatePaymentConsentCommand } from './create-payment-consent.use-case.js';
 export { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js';
@@ -28,7 +44,7 @@ export {
   paymentConsentAccessFromRow,
 } from './payment-consent-queries.js';
 export type { PaymentConsentAccess } from './payment-consent-queries.js';
-export { approvedInitiationHash, canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
+export { approvedInitiationHash, approvedTerms, canonicalJson, paymentConsentAmount, sameInitiation, summariseInitiation } from './payment-initiation.js';
 export type { InitiationSummary } from './payment-initiation.js';
 export { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 export { CreateAccountAccessConsent } from './create-account-access-consent.use-case.js';

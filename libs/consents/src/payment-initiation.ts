@@ -50,6 +50,31 @@ export function approvedInitiationHash(initiation: unknown, debtorAccountId: str
   return createHash('sha256').update(canonicalJson({ debtorAccountId, initiation })).digest('base64url');
 }
 
+/** The parts of a payment consent the PSU approves and its payments are checked against. */
+interface ApprovableConsent {
+  kind: string;
+  initiation: Record<string, unknown>;
+  controlParameters: Record<string, unknown> | null;
+}
+
+/**
+ * What the PSU approves, by kind of consent: a domestic payment's Initiation; a VRP's ControlParameters
+ * with its Initiation (creditor and debtor). approvedInitiationHash binds the approval to exactly this.
+ */
+export function approvedTerms(consent: ApprovableConsent): unknown {
+  return consent.kind === 'domestic-vrp' ? { ControlParameters: consent.controlParameters, Initiation: consent.initiation } : consent.initiation;
+}
+
+/** The currency a payment consent pays in: its Initiation's amount, or a VRP's MaximumIndividualAmount. */
+export function paymentConsentAmount(consent: ApprovableConsent): { amount: string; currency: string } {
+  if (consent.kind === 'domestic-vrp') {
+    const maximum = (consent.controlParameters?.MaximumIndividualAmount ?? {}) as Record<string, unknown>;
+    return { amount: text(maximum.Amount), currency: text(maximum.Currency) };
+  }
+  const { amount, currency } = summariseInitiation(consent.initiation);
+  return { amount, currency };
+}
+
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }

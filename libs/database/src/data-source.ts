@@ -10,6 +10,7 @@ import { OidcGrantFamilyIndex1764500000000 } from '../migrations/1764500000000-o
 import { LoginThrottle1764620000000 } from '../migrations/1764620000000-login-throttle.js';
 import { TppSoftwareIdUnique1764650000000 } from '../migrations/1764650000000-tpp-software-id-unique.js';
 import { PaymentConsents1764700000000 } from '../migrations/1764700000000-payment-consents.js';
+import { DomesticVrp1764800000000 } from '../migrations/1764800000000-domestic-vrp.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -33,6 +34,7 @@ import { StandingOrderEntity } from './entities/standing-order.entity.js';
 import { StatementEntity } from './entities/statement.entity.js';
 import { PaymentConsentEntity } from './entities/payment-consent.entity.js';
 import { DomesticPaymentEntity } from './entities/domestic-payment.entity.js';
+import { VrpPaymentEntity } from './entities/vrp-payment.entity.js';
 
 export const ENTITIES = [
   AspspEntity,
@@ -58,6 +60,7 @@ export const ENTITIES = [
   OfferEntity,
   PaymentConsentEntity,
   DomesticPaymentEntity,
+  VrpPaymentEntity,
 ];
 
 /** Hand-reviewed migrations, in order. The schema never comes from `synchronize`. */
@@ -70,6 +73,7 @@ export const MIGRATIONS = [
   LoginThrottle1764620000000,
   TppSoftwareIdUnique1764650000000,
   PaymentConsents1764700000000,
+  DomesticVrp1764800000000,
 ];
 
 export interface DatabaseOptions {

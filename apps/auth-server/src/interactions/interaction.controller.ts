@@ -62,6 +62,7 @@ function approvalFailure(code: ConsentExceptionCode): 'choose-again' | 'ended' {
     case ConsentExceptionCode.InvalidPermissions:
     case ConsentExceptionCode.InvalidDate:
     case ConsentExceptionCode.ConsentMismatch:
+    case ConsentExceptionCode.ControlParametersBreached:
       return 'ended';
     default: {
       const unhandled: never = code;
@@ -257,6 +258,7 @@ export class InteractionController {
         case ConsentExceptionCode.InvalidDate:
         case ConsentExceptionCode.ConsentMismatch:
         case ConsentExceptionCode.DebtorAccountUnfit:
+        case ConsentExceptionCode.ControlParametersBreached:
           // E.g. revoked or expired while the page was open.
           return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be re-authenticated' });
         default: {

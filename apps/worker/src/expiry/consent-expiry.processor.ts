@@ -1,5 +1,5 @@
 import type { WorkerConfig } from '@consentry/config';
-import { expireConsents, ExpireConsentsResult, rejectStalePaymentConsents } from '@consentry/consents';
+import { expireConsents, ExpireConsentsResult, expireEndedPaymentConsents, rejectStalePaymentConsents } from '@consentry/consents';
 import { DataSource, purgeExpiredOidcRows } from '@consentry/database';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
@@ -58,13 +58,15 @@ export class ConsentExpiryProcessor implements OnModuleDestroy {
         awaitingMaxAgeSeconds: this.config.consentAwaitingMaxAgeSeconds,
         batchSize: this.config.consentExpiryBatchSize,
       });
-      // Payment consents left AWAU as long: a domestic one becomes RJCT (it has no EXPD).
+      // Payment consents left AWAU as long: a domestic one becomes RJCT (it has no EXPD), a VRP one EXPD.
       const paymentConsentsRejected = await rejectStalePaymentConsents(this.dataSource, {
         awaitingMaxAgeSeconds: this.config.consentAwaitingMaxAgeSeconds,
         batchSize: this.config.consentExpiryBatchSize,
       });
+      // Authorised VRP consents past their ValidToDateTime: EXPD, their grants gone.
+      const paymentConsentsExpired = await expireEndedPaymentConsents(this.dataSource, { batchSize: this.config.consentExpiryBatchSize });
       this.metrics.recordConsentsExpired(result.pastExpiration + result.awaitingTooLong);
-      this.logger.log('consent expiry sweep finished', { ...context, ...result, paymentConsentsRejected, ms: Math.round(performance.now() - started) });
+      this.logger.log('consent expiry sweep finished', { ...context, ...result, paymentConsentsRejected, paymentConsentsExpired, ms: Math.round(performance.now() - started) });
       return result;
     } catch (error) {
       this.logger.error('consent expiry sweep failed', { ...context, error: (error as Error).message });

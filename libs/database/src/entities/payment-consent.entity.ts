@@ -11,7 +11,7 @@ export interface JsonObject {
  * payments, standing orders, VRP and funds confirmation add their kind here and in the migration's
  * CHECK), so one lifecycle, one revocation and one introspection serve them all.
  */
-export type PaymentConsentKind = 'domestic-payment';
+export type PaymentConsentKind = 'domestic-payment' | 'domestic-vrp';
 
 /**
  * v4.0 payment consent statuses (OBInternalConsentStatus1Code): AWAU, AUTH, COND once consumed, RJCT.
@@ -49,6 +49,10 @@ export class PaymentConsentEntity {
   /** The OB Initiation exactly as the TPP sent it (the debtor account is added only if the TPP named it). */
   @Column({ type: 'jsonb' })
   initiation!: JsonObject;
+
+  /** A VRP consent's OBDomesticVRPControlParameters as sent (null for every other kind). */
+  @Column({ name: 'control_parameters', type: 'jsonb', nullable: true })
+  controlParameters!: JsonObject | null;
 
   @Column({ type: 'jsonb' })
   risk!: JsonObject;
