@@ -14,6 +14,7 @@ import { BalancesModule } from './balances/balances.module.js';
 import { CustomerModule } from './customer/customer.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DomesticPaymentsModule } from './domestic-payments/domestic-payments.module.js';
+import { DomesticVrpsModule } from './domestic-vrps/domestic-vrps.module.js';
 import { PublicUrl } from './http/public-url.js';
 import { AccountInformationModule } from './open-banking/account-information.module.js';
 import { OpenBankingModule } from './open-banking/open-banking.module.js';
@@ -77,6 +78,7 @@ export class AppModule {
         TransactionsModule,
         AccountInformationModule,
         DomesticPaymentsModule,
+        DomesticVrpsModule,
         CustomerModule,
         AdminModule,
         TppAdminModule,

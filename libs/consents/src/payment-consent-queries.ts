@@ -59,14 +59,14 @@ export function isPaymentConsentLive(consent: Pick<PaymentConsentAccess, 'status
   return consent.status === 'AUTH' && (consent.expirationDateTime === null || consent.expirationDateTime > now);
 }
 
-/** A TPP reads only its own payment consents; another TPP's is "not found". */
+/** A TPP reads only its own payment consents (of `kind`, or of any kind); another TPP's is "not found". */
 export function findPaymentConsentOfClient(
   dataSource: DataSource,
   consentId: string,
   clientId: string,
-  kind: PaymentConsentKind,
+  kind?: PaymentConsentKind,
 ): Promise<PaymentConsentEntity | null> {
-  return dataSource.getRepository(PaymentConsentEntity).findOne({ where: { consentId, clientId, kind } });
+  return dataSource.getRepository(PaymentConsentEntity).findOne({ where: { consentId, clientId, ...(kind ? { kind } : {}) } });
 }
 
 /** Locks a payment consent row the caller may act on; another TPP's consent is reported as not found. */

@@ -1,4 +1,4 @@
-import { findConsentOfClient, findPaymentConsentOfClient, isPaymentConsentId, needsReauthentication, Permission, summariseInitiation } from '@consentry/consents';
+import { findConsentOfClient, findPaymentConsentOfClient, isPaymentConsentId, needsReauthentication, paymentConsentAmount, Permission, summariseInitiation } from '@consentry/consents';
 import { AccountAccessConsentEntity, DataSource, PaymentConsentEntity } from '@consentry/database';
 import { Inject, Injectable } from '@nestjs/common';
 import { errors } from 'oidc-provider';
@@ -92,9 +92,12 @@ export class ConsentRequestService {
 
   /** A payment consent: the TPP's own, AWAU (a payment consent is approved once), asked with the payments scope. */
   private async resolvePayment(consentId: string, clientId: string, params: Record<string, unknown>): Promise<PaymentConsentRequest> {
-    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-payment');
+    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId);
     if (!consent) throw new AuthorizationRefusedException('invalid_request', 'the requested consent does not exist');
     if (consent.status !== 'AWAU') throw new AuthorizationRefusedException('invalid_request', 'the requested consent is not awaiting authorisation');
+    if (consent.expirationDateTime && consent.expirationDateTime <= new Date()) {
+      throw new AuthorizationRefusedException('invalid_request', 'the requested consent has expired');
+    }
     if (!String(params.scope ?? '').split(' ').includes(PAYMENTS_SCOPE)) {
       throw new AuthorizationRefusedException('invalid_request', 'a payment consent is authorised with the payments scope');
     }
@@ -107,13 +110,14 @@ export class ConsentRequestService {
    */
   async paymentAccountsOf(psuId: string, consent: PaymentConsentEntity): Promise<PaymentAccountView[]> {
     const summary = summariseInitiation(consent.initiation);
+    const { currency } = paymentConsentAmount(consent);
     const rows: Array<Record<string, string | null>> = await this.dataSource.query(
       `SELECT a.account_id, s.name AS aspsp_name, a.nickname, a.description, a.account_type_code, a.currency, right(a.identification, 4) AS last_digits
          FROM account a JOIN aspsp s ON s.aspsp_id = a.aspsp_id
         WHERE a.psu_id::text = $1 AND a.status = 'Enabled' AND a.currency = $2 AND a.scheme_name <> 'UK.OBIE.PAN'
           AND ($3::text IS NULL OR (a.scheme_name = $3 AND a.identification = $4))
         ORDER BY s.name, a.created_at, a.account_id`,
-      [psuId, summary.currency, summary.debtorAccount?.schemeName ?? null, summary.debtorAccount?.identification ?? null],
+      [psuId, currency, summary.debtorAccount?.schemeName ?? null, summary.debtorAccount?.identification ?? null],
     );
     return rows.map((row) => ({ ...accountView(row), lastDigits: row.last_digits ?? '' }));
   }

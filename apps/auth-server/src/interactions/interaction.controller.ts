@@ -4,10 +4,12 @@ import {
   ConsentException,
   ConsentExceptionCode,
   describePermissions,
+  isRecurringPaymentConsent,
   ReauthenticateAccountAccessConsent,
   RejectAccountAccessConsent,
   RejectPaymentConsent,
   summariseInitiation,
+  VrpControlParameters,
 } from '@consentry/consents';
 import { CredentialAuthenticator } from '@consentry/identity';
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
@@ -24,7 +26,7 @@ import { InteractionCsrf } from './interaction-csrf.js';
 import { InteractionException, InteractionExceptionCode } from './interaction.exception.js';
 import { InteractionExceptionFilter } from './interaction.exception-filter.js';
 import { parseConsentForm, parseCsrfForm, parseLoginForm } from './interaction.forms.js';
-import { consentPage, loginPage, paymentPage, reconfirmPage } from './interaction.views.js';
+import { consentPage, loginPage, paymentPage, reconfirmPage, vrpPage } from './interaction.views.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
 
 const GENERIC_LOGIN_FAILURE = 'The username, password or one-time code is not correct.';
@@ -349,6 +351,27 @@ export class InteractionController {
 
   private async consentPage(details: Interaction, request: AnyConsentRequest, extra: { error?: string; selected?: string[] } = {}): Promise<string> {
     const psuId = this.psuOf(details);
+    if (request.kind === 'payment' && request.consent.kind === 'domestic-vrp') {
+      const params = request.consent.controlParameters as unknown as VrpControlParameters;
+      const summary = summariseInitiation(request.consent.initiation);
+      const [psuName, accounts] = await Promise.all([this.consents.psuName(psuId), this.consents.paymentAccountsOf(psuId, request.consent)]);
+      const creditor = request.consent.initiation.CreditorAccount !== undefined ? summary.creditorAccount : null;
+      return vrpPage({
+        uid: details.uid,
+        csrf: this.csrf.tokenFor(details.uid),
+        tppName: request.tppName,
+        psuName,
+        vrpTypes: params.VRPType,
+        maximumIndividualAmount: { amount: params.MaximumIndividualAmount.Amount, currency: params.MaximumIndividualAmount.Currency },
+        periodicLimits: params.PeriodicLimits.map((l) => ({ amount: l.Amount, currency: l.Currency, periodType: l.PeriodType, periodAlignment: l.PeriodAlignment })),
+        validFrom: params.ValidFromDateTime ? new Date(params.ValidFromDateTime) : null,
+        validTo: params.ValidToDateTime ? new Date(params.ValidToDateTime) : null,
+        payee: creditor ? { name: creditor.name, scheme: creditor.schemeName, identification: creditor.identification } : null,
+        accounts,
+        debtorNamed: summary.debtorAccount !== null,
+        error: extra.error,
+      });
+    }
     if (request.kind === 'payment') {
       const summary = summariseInitiation(request.consent.initiation);
       const [psuName, accounts] = await Promise.all([this.consents.psuName(psuId), this.consents.paymentAccountsOf(psuId, request.consent)]);
@@ -406,7 +429,9 @@ export class InteractionController {
       accountId: psuId,
       clientId: request.clientId,
       // The grant ends with the consent; the provider caps refresh and access tokens at it.
-      expiresIn: request.kind === 'payment' ? PAYMENT_GRANT_SECONDS : grantLifetime(request.consent.expirationDateTime),
+      // A VRP grant (with its refresh tokens) lasts as long as the consent: until its ValidToDateTime.
+      expiresIn:
+        request.kind === 'payment' && !isRecurringPaymentConsent(request.consent.kind) ? PAYMENT_GRANT_SECONDS : grantLifetime(request.consent.expirationDateTime),
     } as ConstructorParameters<typeof Grant>[0]);
     const missing = details.prompt.details as {
       missingOIDCScope?: string[];
