@@ -192,6 +192,11 @@ export class TppClient {
       { DPoP: this.dpop },
     );
   }
+
+  /** A new access token from a refresh token (AIS and VRP grants have them), DPoP-bound as the first. */
+  async refresh(refreshToken) {
+    return oidc.refreshTokenGrant(this.config, refreshToken, { resource: this.apiUrl }, { DPoP: this.dpop });
+  }
 }
 
 /** The auth server showed the login form again: wrong credentials, a reused TOTP code, or a lockout. */

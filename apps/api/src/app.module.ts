@@ -15,6 +15,7 @@ import { CustomerModule } from './customer/customer.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DomesticPaymentsModule } from './domestic-payments/domestic-payments.module.js';
 import { FundsConfirmationsModule } from './funds-confirmations/funds-confirmations.module.js';
+import { DomesticVrpsModule } from './domestic-vrps/domestic-vrps.module.js';
 import { PublicUrl } from './http/public-url.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { BankSigningKeys } from './message-signing/bank-signing-keys.js';
@@ -86,6 +87,7 @@ export class AppModule {
         AccountInformationModule,
         DomesticPaymentsModule,
         FundsConfirmationsModule,
+        DomesticVrpsModule,
         CustomerModule,
         AdminModule,
         TppAdminModule,

@@ -14,6 +14,8 @@ export const AUDIT_EVENT_TYPES = [
   'payment.status-changed',
   /** A CBPII asked whether an account covers an amount (amount, currency and the yes/no answer; never a balance). */
   'funds.confirmed',
+  /** A VRP refused because it breaks its consent's ControlParameters (U014): which one, and the amount. */
+  'payment.refused-by-control-parameter',
   'data.accessed',
   'psu.login.succeeded',
   'psu.login.failed',

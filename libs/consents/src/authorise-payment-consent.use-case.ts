@@ -4,7 +4,7 @@ import { DataSource, PaymentConsentEntity } from '@consentry/database';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { assertPaymentConsentTransition } from './consent-status.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
-import { approvalTermsOf, approvedInitiationHash } from './payment-initiation.js';
+import { approvalTermsOf, approvedInitiationHash, approvedTerms } from './payment-initiation.js';
 
 export interface AuthorisePaymentConsentCommand {
   consentId: string;
@@ -34,7 +34,7 @@ export class AuthorisePaymentConsent {
     return this.dataSource.transaction(async (manager) => {
       const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.clientId);
       assertPaymentConsentTransition(consent.kind, consent.status, 'AUTH');
-      const terms = approvalTermsOf(consent.kind, consent.initiation);
+      const terms = approvalTermsOf(consent.kind, consent.initiation, consent.controlParameters);
       const [account]: Array<{ scheme_name: string; identification: string; currency: string }> = await manager.query(
         `SELECT scheme_name, identification, currency FROM account WHERE account_id = $1 AND psu_id::text = $2 AND status = 'Enabled'`,
         [command.debtorAccountId, command.psuId],
@@ -48,7 +48,7 @@ export class AuthorisePaymentConsent {
         throw new ConsentException(ConsentExceptionCode.DebtorAccountUnfit, 'the TPP named another debtor account');
       }
       const now = new Date();
-      const initiationHash = approvedInitiationHash(consent.initiation, command.debtorAccountId);
+      const initiationHash = approvedInitiationHash(approvedTerms(consent), command.debtorAccountId);
       const changes = {
         status: 'AUTH' as const,
         psuId: command.psuId,

@@ -18,7 +18,7 @@ describe('payment consent statuses by kind', () => {
     expect(canPaymentConsentTransition('domestic-payment', 'AUTH', 'CANC')).toBe(false);
     expect(STALE_AWAITING_STATUS['domestic-payment']).toBe('RJCT');
     expect(STALE_AWAITING_STATUS['funds-confirmation']).toBe('EXPD');
-    expect(EXPIRING_PAYMENT_CONSENT_KINDS).toEqual(['funds-confirmation']);
+    expect(EXPIRING_PAYMENT_CONSENT_KINDS).toEqual(['funds-confirmation', 'domestic-vrp']);
   });
 
   it('binds a funds-confirmation approval to its named account and no money', () => {

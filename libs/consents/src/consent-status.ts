@@ -28,23 +28,31 @@ export function statusesThatMayBecome(to: ConsentStatus): ConsentStatus[] {
 
 // v4.0 payment consents: AWAU -> AUTH -> COND once its payment order consumes it, or RJCT (the PSU
 // denied it, or it waited too long). A domestic payment consent has no EXPD and cannot be revoked.
-// A funds-confirmation consent is never consumed (the CBPII asks as often as it needs while it is AUTH):
-// the TPP deletes it (CANC) or it expires at its ExpirationDateTime (EXPD).
+// A funds-confirmation consent is never consumed (the CBPII asks as often as it needs while it is AUTH),
+// nor is a VRP consent (it stays AUTH for its many payments): the TPP or the PSU ends it (CANC) or it
+// expires at its end date (EXPD).
 const PAYMENT_TRANSITIONS: Record<PaymentConsentKind, Record<PaymentConsentStatus, readonly PaymentConsentStatus[]>> = {
   'domestic-payment': { AWAU: ['AUTH', 'RJCT'], AUTH: ['COND'], COND: [], RJCT: [], CANC: [], EXPD: [] },
   'funds-confirmation': { AWAU: ['AUTH', 'RJCT', 'CANC', 'EXPD'], AUTH: ['CANC', 'EXPD'], COND: [], RJCT: [], CANC: [], EXPD: [] },
+  'domestic-vrp': { AWAU: ['AUTH', 'RJCT', 'CANC', 'EXPD'], AUTH: ['CANC', 'EXPD'], COND: [], RJCT: [], CANC: [], EXPD: [] },
 };
 
 /** What an AWAU payment consent becomes when nobody authorised it in time: domestic consents have no EXPD. */
 export const STALE_AWAITING_STATUS: Record<PaymentConsentKind, Extract<PaymentConsentStatus, 'RJCT' | 'EXPD'>> = {
   'domestic-payment': 'RJCT',
   'funds-confirmation': 'EXPD',
+  'domestic-vrp': 'EXPD',
 };
 
 /** The kinds whose consents end EXPD at their ExpirationDateTime (in the expiry sweep and at once in the API). */
 export const EXPIRING_PAYMENT_CONSENT_KINDS: readonly PaymentConsentKind[] = (Object.keys(PAYMENT_TRANSITIONS) as PaymentConsentKind[]).filter((kind) =>
   PAYMENT_TRANSITIONS[kind].AUTH.includes('EXPD'),
 );
+
+/** Whether a payment consent of `kind` can run many payments (stays AUTH) rather than being consumed by one. */
+export function isRecurringPaymentConsent(kind: PaymentConsentKind): boolean {
+  return canPaymentConsentTransition(kind, 'AUTH', 'EXPD');
+}
 
 export function canPaymentConsentTransition(kind: PaymentConsentKind, from: PaymentConsentStatus, to: PaymentConsentStatus): boolean {
   return PAYMENT_TRANSITIONS[kind][from].includes(to);

@@ -14,6 +14,8 @@ export enum ConsentExceptionCode {
   ConsentMismatch = 'ConsentMismatch',
   /** The debtor account cannot pay this consent (another currency, a card, not the one the TPP named). */
   DebtorAccountUnfit = 'DebtorAccountUnfit',
+  /** A VRP outside its consent's ControlParameters (U014). */
+  ControlParametersBreached = 'ControlParametersBreached',
 }
 
 /** A consent rule broken by the caller. `path` names the offending field where there is one. */

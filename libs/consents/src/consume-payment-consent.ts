@@ -4,7 +4,7 @@ import { EntityManager, JsonObject, PaymentConsentEntity, PaymentConsentKind } f
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { canPaymentConsentTransition } from './consent-status.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
-import { approvedInitiationHash, sameInitiation } from './payment-initiation.js';
+import { approvedInitiationHash, approvedTerms, sameInitiation } from './payment-initiation.js';
 
 export interface ConsumePaymentConsentCommand {
   consentId: string;
@@ -13,6 +13,20 @@ export interface ConsumePaymentConsentCommand {
   /** The payment order's Initiation, as the TPP sent it. */
   initiation: JsonObject;
   interactionId?: string;
+}
+
+/**
+ * U008, for every kind of payment consent: the consent row must still be exactly what the PSU approved
+ * (PSD2 RTS Art. 5: a row changed since is refused, `Data.ConsentId`), and the order's Initiation the
+ * consent's (`Data.Initiation`).
+ */
+export function assertConsentAsApproved(consent: PaymentConsentEntity, orderedInitiation: JsonObject): void {
+  if (!consent.debtorAccountId || consent.initiationHash !== approvedInitiationHash(approvedTerms(consent), consent.debtorAccountId)) {
+    throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The consent no longer matches what the PSU approved', 'Data.ConsentId');
+  }
+  if (!sameInitiation(consent.initiation, orderedInitiation)) {
+    throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The Initiation differs from the consent’s', 'Data.Initiation');
+  }
 }
 
 /**
@@ -30,13 +44,7 @@ export async function consumePaymentConsent(manager: EntityManager, command: Con
       consent.status === 'COND' ? 'The consent has already been used for a payment' : `The consent is ${consent.status}, not authorised`,
     );
   }
-  // PSD2 RTS Art. 5: the consent must still be exactly what the PSU approved (a row changed since is refused).
-  if (!consent.debtorAccountId || consent.initiationHash !== approvedInitiationHash(consent.initiation, consent.debtorAccountId)) {
-    throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The consent no longer matches what the PSU approved', 'Data.ConsentId');
-  }
-  if (!sameInitiation(consent.initiation, command.initiation)) {
-    throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The Initiation differs from the consent’s', 'Data.Initiation');
-  }
+  assertConsentAsApproved(consent, command.initiation);
   const now = new Date();
   await manager.update(PaymentConsentEntity, { consentId: consent.consentId }, { status: 'COND', statusUpdateDateTime: now });
   await recordAuditEvent(manager, {

@@ -12,8 +12,10 @@ export interface CreatePaymentConsentCommand {
   /** The OB Initiation as validated by the API, stored exactly as sent. */
   initiation: JsonObject;
   risk: JsonObject;
+  /** A VRP consent's ControlParameters (validated, see vrp-control-parameters.ts); none for other kinds. */
+  controlParameters?: JsonObject;
   readRefundAccount?: 'Yes' | 'No';
-  /** When the consent ends (EXPD) for the kinds that expire; none for a domestic payment. */
+  /** When the consent ends (EXPD) for the kinds that expire (a CoF ExpirationDateTime, a VRP's ValidToDateTime); none for a domestic payment. */
   expirationDateTime?: Date | null;
   interactionId?: string;
 }
@@ -34,6 +36,7 @@ export class CreatePaymentConsent {
         statusReason: null,
         statusReasonDescription: null,
         initiation: command.initiation,
+        controlParameters: command.controlParameters ?? null,
         risk: command.risk,
         readRefundAccount: command.readRefundAccount ?? null,
         debtorAccountId: null,
@@ -47,11 +50,22 @@ export class CreatePaymentConsent {
       // The jsonb members are written as parameters of a plain INSERT: TypeORM's deep-partial typing of
       // a recursive JSON type does not terminate.
       await manager.query(
-        `INSERT INTO payment_consent (consent_id, kind, client_id, status, initiation, risk, read_refund_account, expiration_date_time, creation_date_time, status_update_date_time)
-         VALUES ($1, $2, $3, 'AWAU', $4::jsonb, $5::jsonb, $6, $8, $7, $7)`,
-        [consent.consentId, consent.kind, consent.clientId, JSON.stringify(consent.initiation), JSON.stringify(consent.risk), consent.readRefundAccount, now, consent.expirationDateTime],
+        `INSERT INTO payment_consent (consent_id, kind, client_id, status, initiation, control_parameters, risk, read_refund_account, expiration_date_time,
+                                      creation_date_time, status_update_date_time)
+         VALUES ($1, $2, $3, 'AWAU', $4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $9, $9)`,
+        [
+          consent.consentId,
+          consent.kind,
+          consent.clientId,
+          JSON.stringify(consent.initiation),
+          consent.controlParameters === null ? null : JSON.stringify(consent.controlParameters),
+          JSON.stringify(consent.risk),
+          consent.readRefundAccount,
+          consent.expirationDateTime,
+          now,
+        ],
       );
-      const terms = approvalTermsOf(command.kind, command.initiation);
+      const terms = approvalTermsOf(command.kind, command.initiation, consent.controlParameters);
       await recordAuditEvent(manager, {
         type: 'consent.created',
         actor: { type: 'tpp', id: command.clientId },

@@ -1,51 +1,10 @@
-import { recordAuditEvent, recordAuditEvents } from '@consentry/audit';
-import { DataSource, PaymentConsentEntity, PaymentConsentKind } from '@consentry/database';
+import { recordAuditEvents } from '@consentry/audit';
+import { DataSource } from '@consentry/database';
 
-import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
-import { assertPaymentConsentTransition, EXPIRING_PAYMENT_CONSENT_KINDS } from './consent-status.js';
-import { revokeConsentGrant } from './end-account-access-consent.use-case.js';
-import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
-
-export interface DeletePaymentConsentCommand {
-  consentId: string;
-  clientId: string;
-  /** The route's kind: another kind's consent is "not found" there. */
-  kind: PaymentConsentKind;
-  interactionId?: string;
-}
+import { EXPIRING_PAYMENT_CONSENT_KINDS } from './consent-status.js';
 
 /**
- * The TPP deletes a consent it may end (a funds-confirmation consent): CANC, its grant and every token of
- * it revoked in the same transaction, consent.revoked recorded. The API refuses its tokens from the next call.
- */
-export class DeletePaymentConsent {
-  constructor(private readonly dataSource: DataSource) {}
-
-  async execute(command: DeletePaymentConsentCommand): Promise<PaymentConsentEntity> {
-    return this.dataSource.transaction(async (manager) => {
-      const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.clientId);
-      if (consent.kind !== command.kind) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
-      assertPaymentConsentTransition(consent.kind, consent.status, 'CANC');
-      const now = new Date();
-      const reason = 'Deleted by the TPP';
-      await manager.update(PaymentConsentEntity, { consentId: consent.consentId }, { status: 'CANC', statusReasonDescription: reason, statusUpdateDateTime: now });
-      const revokedGrantRecords = await revokeConsentGrant(manager, consent.grantId);
-      await recordAuditEvent(manager, {
-        type: 'consent.revoked',
-        actor: { type: 'tpp', id: command.clientId },
-        clientId: consent.clientId,
-        psuId: consent.psuId ?? undefined,
-        consentId: consent.consentId,
-        interactionId: command.interactionId,
-        data: { kind: consent.kind, from: consent.status, to: 'CANC', reason, revokedGrantRecords },
-      });
-      return Object.assign(consent, { status: 'CANC' as const, statusReasonDescription: reason, statusUpdateDateTime: now });
-    });
-  }
-}
-
-/**
- * Payment consents of the kinds that expire (funds confirmation), AWAU or AUTH and past their
+ * Payment consents of the kinds that expire (funds confirmation, VRP), AWAU or AUTH and past their
  * ExpirationDateTime: EXPD in batches of one statement each, their grants and tokens deleted and a
  * consent.expired event per consent in the same transaction. Returns how many ended.
  */

@@ -8,11 +8,26 @@ export {
   canPaymentConsentTransition,
   canTransition,
   EXPIRING_PAYMENT_CONSENT_KINDS,
+  isRecurringPaymentConsent,
   STALE_AWAITING_STATUS,
 } from './consent-status.js';
-export { PAYMENT_CONSENT_SCOPE, PAYMENT_GRANT_LASTS_AS_CONSENT } from './payment-consent-kind.js';
-export { DeletePaymentConsent, expirePaymentConsents } from './end-payment-consent.use-case.js';
-export type { DeletePaymentConsentCommand } from './end-payment-consent.use-case.js';
+export { PAYMENT_CONSENT_SCOPE } from './payment-consent-kind.js';
+export { expirePaymentConsents } from './end-payment-consent.use-case.js';
+export { RevokePaymentConsent } from './revoke-payment-consent.use-case.js';
+export type { RevokePaymentConsentCommand } from './revoke-payment-consent.use-case.js';
+export { useVrpConsent } from './use-vrp-consent.js';
+export type { UseVrpConsentCommand, UseVrpConsentResult } from './use-vrp-consent.js';
+export {
+  amountUnits,
+  checkVrpPayment,
+  controlParameterDefinitionProblems,
+  earliestPeriodStart,
+  VRP_PERIOD_ALIGNMENTS,
+  VRP_PERIOD_TYPES,
+  VRP_TYPES,
+  vrpPeriodAt,
+} from './vrp-control-parameters.js';
+export type { ControlParameterProblem, VrpControlParameters, VrpPeriod, VrpPeriodAlignment, VrpPeriodicLimit, VrpPeriodType, VrpType } from './vrp-control-parameters.js';
 export { CreatePaymentConsent } from './create-payment-consent.use-case.js';
 export type { CreatePaymentConsentCommand } from './create-payment-consent.use-case.js';
 export { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js';
@@ -32,7 +47,7 @@ export {
   paymentConsentAccessFromRow,
 } from './payment-consent-queries.js';
 export type { PaymentConsentAccess } from './payment-consent-queries.js';
-export { approvalTermsOf, approvedInitiationHash, canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
+export { approvalTermsOf, approvedInitiationHash, approvedTerms, canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
 export type { ApprovalTerms, InitiationSummary } from './payment-initiation.js';
 export { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 export { CreateAccountAccessConsent } from './create-account-access-consent.use-case.js';

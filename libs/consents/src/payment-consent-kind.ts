@@ -8,13 +8,6 @@ import type { PaymentConsentKind } from '@consentry/database';
 export const PAYMENT_CONSENT_SCOPE: Record<PaymentConsentKind, 'payments' | 'fundsconfirmations'> = {
   'domestic-payment': 'payments',
   'funds-confirmation': 'fundsconfirmations',
+  'domestic-vrp': 'payments',
 };
 
-/**
- * Whether the grant of a kind's consent lives as long as the consent (used again and again until it
- * ends), or only briefly (a one-off payment order).
- */
-export const PAYMENT_GRANT_LASTS_AS_CONSENT: Record<PaymentConsentKind, boolean> = {
-  'domestic-payment': false,
-  'funds-confirmation': true,
-};

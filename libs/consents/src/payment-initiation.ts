@@ -52,6 +52,21 @@ export function approvedInitiationHash(initiation: unknown, debtorAccountId: str
   return createHash('sha256').update(canonicalJson({ debtorAccountId, initiation })).digest('base64url');
 }
 
+/** The parts of a payment consent the PSU approves and its payments are checked against. */
+interface ApprovableConsent {
+  kind: string;
+  initiation: Record<string, unknown>;
+  controlParameters: Record<string, unknown> | null;
+}
+
+/**
+ * What the PSU approves, by kind of consent: a domestic payment's Initiation; a VRP's ControlParameters
+ * with its Initiation (creditor and debtor). approvedInitiationHash binds the approval to exactly this.
+ */
+export function approvedTerms(consent: ApprovableConsent): unknown {
+  return consent.kind === 'domestic-vrp' ? { ControlParameters: consent.controlParameters, Initiation: consent.initiation } : consent.initiation;
+}
+
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
@@ -83,11 +98,20 @@ export interface ApprovalTerms {
 }
 
 /** The approval terms of a stored consent, read by kind: the accounts offered and the audit trail follow them. */
-export function approvalTermsOf(kind: PaymentConsentKind, initiation: Record<string, unknown>): ApprovalTerms {
+export function approvalTermsOf(kind: PaymentConsentKind, initiation: Record<string, unknown>, controlParameters: Record<string, unknown> | null = null): ApprovalTerms {
   switch (kind) {
     case 'domestic-payment': {
       const summary = summariseInitiation(initiation);
       return { debtorAccount: summary.debtorAccount, money: { amount: summary.amount, currency: summary.currency } };
+    }
+    case 'domestic-vrp': {
+      // A VRP's money is its MaximumIndividualAmount; its debtor, if the TPP named one, is in the Initiation.
+      const maximum = (controlParameters?.MaximumIndividualAmount ?? {}) as Record<string, unknown>;
+      const debtor = initiation.DebtorAccount as Record<string, unknown> | undefined;
+      return {
+        debtorAccount: debtor ? { schemeName: text(debtor.SchemeName), identification: text(debtor.Identification) } : null,
+        money: { amount: text(maximum.Amount), currency: text(maximum.Currency) },
+      };
     }
     case 'funds-confirmation': {
       const debtor = (initiation.DebtorAccount ?? {}) as Record<string, unknown>;

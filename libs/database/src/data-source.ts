@@ -14,6 +14,7 @@ import { AuditOutboxTraceparent1764680000000 } from '../migrations/1764680000000
 import { PaymentConsents1764700000000 } from '../migrations/1764700000000-payment-consents.js';
 import { FundsConfirmationConsents1764720000000 } from '../migrations/1764720000000-funds-confirmation-consents.js';
 import { IdempotencyKeys1764740000000 } from '../migrations/1764740000000-idempotency-keys.js';
+import { DomesticVrp1764800000000 } from '../migrations/1764800000000-domestic-vrp.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -38,6 +39,7 @@ import { StandingOrderEntity } from './entities/standing-order.entity.js';
 import { StatementEntity } from './entities/statement.entity.js';
 import { PaymentConsentEntity } from './entities/payment-consent.entity.js';
 import { DomesticPaymentEntity } from './entities/domestic-payment.entity.js';
+import { VrpPaymentEntity } from './entities/vrp-payment.entity.js';
 
 export const ENTITIES = [
   AspspEntity,
@@ -64,6 +66,7 @@ export const ENTITIES = [
   IdempotencyKeyEntity,
   PaymentConsentEntity,
   DomesticPaymentEntity,
+  VrpPaymentEntity,
 ];
 
 /** Hand-reviewed migrations, in order. The schema never comes from `synchronize`. */
@@ -79,6 +82,7 @@ export const MIGRATIONS = [
   PaymentConsents1764700000000,
   FundsConfirmationConsents1764720000000,
   IdempotencyKeys1764740000000,
+  DomesticVrp1764800000000,
 ];
 
 export interface DatabaseOptions {

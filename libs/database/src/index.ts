@@ -29,6 +29,7 @@ export { PaymentConsentEntity } from './entities/payment-consent.entity.js';
 export type { JsonObject, JsonValue, PaymentConsentKind, PaymentConsentStatus } from './entities/payment-consent.entity.js';
 export { DomesticPaymentEntity } from './entities/domestic-payment.entity.js';
 export type { DomesticPaymentStatus } from './entities/domestic-payment.entity.js';
+export { VrpPaymentEntity } from './entities/vrp-payment.entity.js';
 export { DataSource, EntityManager } from 'typeorm';
 export { connectDatabase, connectRedis } from './connect.js';
 export { queryPrepared, queryPreparedArrays } from './prepared-query.js';

@@ -17,6 +17,8 @@ export const ObErrorCode = {
   ResourceInvalidConsentStatus: 'U009',
   ResourceInvalidFormat: 'U010',
   ResourceNotFound: 'U011',
+  /** UK.OBIE.Rules.FailsControlParameters: a VRP outside its consent's ControlParameters. */
+  RulesFailsControlParameters: 'U014',
   SignatureInvalid: 'U015',
   SignatureInvalidClaim: 'U016',
   SignatureMissingClaim: 'U017',

@@ -54,10 +54,23 @@ describe('OpenAPI document of our own API', () => {
     }
   });
 
+  it('lists the official v4.0 domestic VRP paths, with their operations but PUT and PATCH (answered 405)', () => {
+    const official = yaml.load(readFileSync(`${OB_SPECS_DIR}/uk-open-banking-v4.0/vrp-openapi.yaml`, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    const paths = Object.entries(official.paths);
+    expect(paths).toHaveLength(6);
+    for (const [path, operations] of paths) {
+      const ours = document.paths[`/open-banking/v4.0/pisp${path}`];
+      expect(ours, `${path} missing from /docs-json`).toBeDefined();
+      for (const method of Object.keys(operations).filter((m) => m !== 'put' && m !== 'patch')) expect(ours[method], `${method.toUpperCase()} ${path}`).toBeDefined();
+      expect(ours.put).toBeUndefined();
+      expect(ours.patch).toBeUndefined();
+    }
+  });
+
   it('lists only OB routes the server really answers', async () => {
     const listed = Object.entries(document.paths as Record<string, Record<string, unknown>>).filter(([path]) => path.startsWith('/open-banking/'));
-    // The 28 official AIS paths, the 6 domestic payment paths and the 3 confirmation-of-funds paths, and no other.
-    expect(listed.length).toBe(37);
+    // The 28 official AIS paths, the 6 domestic payment paths, the 3 confirmation-of-funds paths and the 6 VRP paths, and no other.
+    expect(listed.length).toBe(43);
     for (const [path, operations] of listed) {
       for (const method of Object.keys(operations)) {
         // Without credentials a served route refuses with 401; an unserved one would be 404 or 405.

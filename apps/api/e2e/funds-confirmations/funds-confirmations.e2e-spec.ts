@@ -144,14 +144,14 @@ describe('confirmation of funds', () => {
     expectError(await confirm(await h.consentToken(awaiting, { scope: 'fundsconfirmations' }), awaiting), 403, 'U009');
   });
 
-  it('deletes a consent (CANC, audited): its token is refused with 403 U009 and a second delete is 400 U009', async () => {
+  it('deletes a consent (CANC, audited, grant detached): its token is refused with 401 U006 and a second delete is 400 U009', async () => {
     const { consentId, psuToken } = await authorisedConsent();
     const deleted = await h.tpp('DELETE', `${CONSENTS}/${consentId}`, { token: cc });
     expect(deleted.status).toBe(204);
     const read = await h.tpp('GET', `${CONSENTS}/${consentId}`, { token: cc });
     expectCof('OBFundsConfirmationConsentResponse1', read.body);
     expect(read.body.Data.Status).toBe('CANC');
-    expectError(await confirm(psuToken, consentId), 403, 'U009', 'Data.ConsentId');
+    expectError(await confirm(psuToken, consentId), 401, 'U006');
     expectError(await h.tpp('DELETE', `${CONSENTS}/${consentId}`, { token: cc }), 400, 'U009');
     expectError(await h.tpp('DELETE', `${CONSENTS}/pmc-00000000-0000-4000-8000-000000000000`, { token: cc }), 404, 'U011');
     const types: Array<{ type: string }> = await h.dataSource.query(`SELECT event->>'type' AS type FROM audit_outbox WHERE event->>'consentId' = $1`, [consentId]);

@@ -1,4 +1,13 @@
-import { ConsentException, ConsentExceptionCode, describePermissions, Permission, PermissionGroup, RevokeAccountAccessConsent } from '@consentry/consents';
+import {
+  ConsentException,
+  ConsentExceptionCode,
+  describePermissions,
+  isPaymentConsentId,
+  Permission,
+  PermissionGroup,
+  RevokeAccountAccessConsent,
+  RevokePaymentConsent,
+} from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { CredentialAuthenticator } from '@consentry/identity';
 import { Injectable } from '@nestjs/common';
@@ -33,6 +42,7 @@ function iso(value: unknown): string | null {
 @Injectable()
 export class CustomerService {
   private readonly revoke: RevokeAccountAccessConsent;
+  private readonly revokePayment: RevokePaymentConsent;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -40,6 +50,7 @@ export class CustomerService {
     private readonly sessions: SessionStore,
   ) {
     this.revoke = new RevokeAccountAccessConsent(dataSource);
+    this.revokePayment = new RevokePaymentConsent(dataSource);
   }
 
   async signIn(credentials: CreateSessionDto, ip: string, interactionId: string): Promise<IssuedSession> {
@@ -85,6 +96,12 @@ export class CustomerService {
   }
 
   async revokeConsent(psuId: string, consentId: string, interactionId: string): Promise<void> {
+    // A payment consent that can be revoked (VRP): the use case checks it is this PSU's; a domestic one
+    // cannot be revoked (409 invalid_status).
+    if (isPaymentConsentId(consentId)) {
+      await this.revokePayment.execute({ consentId, by: { type: 'psu', psuId }, interactionId });
+      return;
+    }
     // Only a consent this PSU authorised: the use case alone would let a PSU end a consent nobody has
     // authorised yet (psu_id still null).
     const owned: Row[] = await this.dataSource.query(`SELECT 1 FROM account_access_consent WHERE consent_id = $1 AND psu_id = $2`, [consentId, psuId]);

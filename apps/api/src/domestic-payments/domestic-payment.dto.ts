@@ -9,7 +9,7 @@ const CURRENCY = /^[A-Z]{3,3}$/;
 /** OBInternalAccountIdentification4Code. */
 export const ACCOUNT_SCHEMES = ['UK.OBIE.BBAN', 'UK.OBIE.IBAN', 'UK.OBIE.PAN', 'UK.OBIE.Paym', 'UK.OBIE.SortCodeAccountNumber', 'UK.OBIE.Wallet'] as const;
 /** OBInternalLocalInstrument1Code. */
-const LOCAL_INSTRUMENTS = [
+export const LOCAL_INSTRUMENTS = [
   'UK.OBIE.BACS',
   'UK.OBIE.BalanceTransfer',
   'UK.OBIE.CHAPS',

@@ -17,7 +17,7 @@ import { PISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
 import { OBWriteDomestic2Dto, OBWriteDomesticConsent4Dto } from './domestic-payment.dto.js';
 import { SubmitDomesticPayment } from './submit-domestic-payment.use-case.js';
 
-type StatusReason = Array<{ StatusReasonCode?: string; StatusReasonDescription?: string }>;
+export type StatusReason = Array<{ StatusReasonCode?: string; StatusReasonDescription?: string }>;
 
 /** OBWriteDomesticConsentResponse5 */
 export interface OBWriteDomesticConsentResponse5 {
@@ -65,11 +65,11 @@ export interface OBWritePaymentDetailsResponse1 {
 }
 
 /** A DTO as the plain JSON it was sent as (the stored and compared form). */
-function plain(value: object): JsonObject {
+export function plain(value: object): JsonObject {
   return JSON.parse(JSON.stringify(value)) as JsonObject;
 }
 
-function statusReason(code: string | null, description: string | null): StatusReason | undefined {
+export function statusReason(code: string | null, description: string | null): StatusReason | undefined {
   if (!code && !description) return undefined;
   return [{ ...(code && code.length <= 4 ? { StatusReasonCode: code } : {}), ...(description ? { StatusReasonDescription: description.slice(0, 500) } : {}) }];
 }

@@ -20,6 +20,24 @@ const REJECTION_TEXT: Record<string, string> = {
   AC06: 'The debtor account cannot be debited',
 };
 
+/** What the bank's answer makes of a PDNG payment order (domestic payment or VRP): ACSP, or RJCT with the ISO reason. */
+export function bankOutcomeChanges(result: BankPaymentResult): {
+  status: DomesticPaymentStatus;
+  statusReason: string | null;
+  statusReasonDescription: string | null;
+  ledgerTransactionId: string | null;
+  statusUpdateDateTime: Date;
+} {
+  const reason = result.outcome === 'Rejected' ? result.reason : null;
+  return {
+    status: result.outcome === 'Accepted' ? 'ACSP' : 'RJCT',
+    statusReason: reason,
+    statusReasonDescription: reason ? (REJECTION_TEXT[reason] ?? null) : null,
+    ledgerTransactionId: result.outcome === 'Accepted' ? result.transactionId : null,
+    statusUpdateDateTime: new Date(),
+  };
+}
+
 /**
  * A PSU-authorised domestic payment order (PSD2 Art. 66). Two steps, because the bank may sit behind
  * an HTTP connector that cannot share our transaction:
@@ -103,15 +121,8 @@ export class SubmitDomesticPayment {
   }
 
   private async settleOutcome(payment: DomesticPaymentEntity, result: BankPaymentResult, interactionId?: string): Promise<DomesticPaymentEntity> {
-    const status: DomesticPaymentStatus = result.outcome === 'Accepted' ? 'ACSP' : 'RJCT';
-    const reason = result.outcome === 'Rejected' ? result.reason : null;
-    const changes = {
-      status,
-      statusReason: reason,
-      statusReasonDescription: reason ? (REJECTION_TEXT[reason] ?? null) : null,
-      ledgerTransactionId: result.outcome === 'Accepted' ? result.transactionId : null,
-      statusUpdateDateTime: new Date(),
-    };
+    const changes = bankOutcomeChanges(result);
+    const { status, statusReason: reason } = changes;
     await this.dataSource.transaction(async (manager) => {
       await manager.update(DomesticPaymentEntity, { paymentId: payment.paymentId }, changes);
       await recordAuditEvent(manager, {

@@ -2,9 +2,9 @@ import {
   ConsentException,
   ConsentExceptionCode,
   CreatePaymentConsent,
-  DeletePaymentConsent,
   findPaymentConsentOfClient,
   PaymentConsentAccess,
+  RevokePaymentConsent,
 } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, JsonObject, PaymentConsentEntity } from '@consentry/database';
@@ -51,7 +51,7 @@ const CONSENTS_PATH = `/${CBPII_BASE_PATH}/funds-confirmation-consents`;
 @Injectable()
 export class FundsConfirmationsService {
   private readonly createConsentUseCase: CreatePaymentConsent;
-  private readonly deleteConsentUseCase: DeletePaymentConsent;
+  private readonly deleteConsentUseCase: RevokePaymentConsent;
   private readonly confirmFunds: ConfirmFunds;
 
   constructor(
@@ -60,7 +60,7 @@ export class FundsConfirmationsService {
     private readonly publicUrl: PublicUrl,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
-    this.deleteConsentUseCase = new DeletePaymentConsent(dataSource);
+    this.deleteConsentUseCase = new RevokePaymentConsent(dataSource);
     this.confirmFunds = new ConfirmFunds(dataSource, bank);
   }
 
@@ -88,7 +88,7 @@ export class FundsConfirmationsService {
   }
 
   async deleteConsent(clientId: string, consentId: string, interactionId: string): Promise<void> {
-    await this.deleteConsentUseCase.execute({ consentId, clientId, kind: 'funds-confirmation', interactionId });
+    await this.deleteConsentUseCase.execute({ consentId, by: { type: 'tpp', clientId }, kind: 'funds-confirmation', interactionId });
   }
 
   async fundsConfirmation(consent: PaymentConsentAccess, body: OBFundsConfirmation1Dto, interactionId: string): Promise<OBFundsConfirmationResponse1> {

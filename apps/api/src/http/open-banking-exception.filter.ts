@@ -89,6 +89,8 @@ function consentAnswer(exception: ConsentException): ObAnswer {
       return one(400, exception.errorCode ?? ObErrorCode.FieldInvalid, exception.message, exception.path);
     case ConsentExceptionCode.ConsentMismatch:
       return one(400, ObErrorCode.ResourceConsentMismatch, exception.message, exception.path);
+    case ConsentExceptionCode.ControlParametersBreached:
+      return one(400, ObErrorCode.RulesFailsControlParameters, exception.message, exception.path);
     default:
       return unreachable(exception.code);
   }

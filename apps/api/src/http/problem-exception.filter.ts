@@ -51,6 +51,7 @@ function consentAnswer(exception: ConsentException): ProblemAnswer {
     case ConsentExceptionCode.NoAccountSelected:
     case ConsentExceptionCode.ConsentMismatch:
     case ConsentExceptionCode.DebtorAccountUnfit:
+    case ConsentExceptionCode.ControlParametersBreached:
       return { status: 400, body: { error: 'invalid_request', message: exception.message } };
     default:
       return unreachable(exception.code);

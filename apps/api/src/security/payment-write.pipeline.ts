@@ -19,7 +19,7 @@ import type { PaymentConsentKind } from '@consentry/database';
  *   4. U010 / U00x body .................. the global ValidationPipe (Nest runs pipes after every guard)
  *   5. idempotency ....................... PaymentWritePipeline.run, around the write
  *   6. U009 consent status, 7. U008 ...... the use case (consumePaymentConsent)
- *   8. U014 control parameters ........... VRP (not built yet)
+ *   8. U014 control parameters ........... the VRP use case (useVrpConsent, vrp-control-parameters.ts)
  *
  * Message signing and idempotency are not built here: their guards go into PAYMENT_REQUEST_GUARDS, in
  * that order, and the idempotency store into PaymentWritePipeline.run. Nothing else changes.

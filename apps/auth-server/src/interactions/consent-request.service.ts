@@ -111,7 +111,7 @@ export class ConsentRequestService {
    * always does: none or one). Account numbers are shown by their last four digits only.
    */
   async paymentAccountsOf(psuId: string, consent: PaymentConsentEntity): Promise<PaymentAccountView[]> {
-    const terms = approvalTermsOf(consent.kind, consent.initiation);
+    const terms = approvalTermsOf(consent.kind, consent.initiation, consent.controlParameters);
     const rows: Array<Record<string, string | null>> = await this.dataSource.query(
       `SELECT a.account_id, s.name AS aspsp_name, a.nickname, a.description, a.account_type_code, a.currency, right(a.identification, 4) AS last_digits
          FROM account a JOIN aspsp s ON s.aspsp_id = a.aspsp_id

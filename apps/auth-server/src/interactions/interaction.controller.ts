@@ -4,11 +4,12 @@ import {
   ConsentException,
   ConsentExceptionCode,
   describePermissions,
-  PAYMENT_GRANT_LASTS_AS_CONSENT,
+  isRecurringPaymentConsent,
   ReauthenticateAccountAccessConsent,
   RejectAccountAccessConsent,
   RejectPaymentConsent,
   summariseInitiation,
+  VrpControlParameters,
 } from '@consentry/consents';
 import { CredentialAuthenticator } from '@consentry/identity';
 import { annotateRequest } from '@consentry/observability';
@@ -26,7 +27,7 @@ import { InteractionCsrf } from './interaction-csrf.js';
 import { InteractionException, InteractionExceptionCode } from './interaction.exception.js';
 import { InteractionExceptionFilter } from './interaction.exception-filter.js';
 import { parseConsentForm, parseCsrfForm, parseLoginForm } from './interaction.forms.js';
-import { consentPage, fundsConfirmationPage, loginPage, paymentPage, reconfirmPage } from './interaction.views.js';
+import { consentPage, fundsConfirmationPage, loginPage, paymentPage, reconfirmPage, vrpPage } from './interaction.views.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
 
 const GENERIC_LOGIN_FAILURE = 'The username, password or one-time code is not correct.';
@@ -34,7 +35,7 @@ const GENERIC_LOGIN_FAILURE = 'The username, password or one-time code is not co
 const SECONDS_PER_DAY = 24 * 60 * 60;
 
 // A domestic payment grant is used once, right away (no refresh token): an hour bounds it. A
-// funds-confirmation grant is used until its consent ends (PAYMENT_GRANT_LASTS_AS_CONSENT).
+// funds-confirmation grant is used until its consent ends (isRecurringPaymentConsent, from the consent state machine).
 const PAYMENT_GRANT_SECONDS = 60 * 60;
 
 function throttledMessage(retryAfterSeconds: number): string {
@@ -65,6 +66,7 @@ function approvalFailure(code: ConsentExceptionCode): 'choose-again' | 'ended' {
     case ConsentExceptionCode.InvalidPermissions:
     case ConsentExceptionCode.InvalidDate:
     case ConsentExceptionCode.ConsentMismatch:
+    case ConsentExceptionCode.ControlParametersBreached:
       return 'ended';
     default: {
       const unhandled: never = code;
@@ -279,6 +281,7 @@ export class InteractionController {
         case ConsentExceptionCode.InvalidDate:
         case ConsentExceptionCode.ConsentMismatch:
         case ConsentExceptionCode.DebtorAccountUnfit:
+        case ConsentExceptionCode.ControlParametersBreached:
           // E.g. revoked or expired while the page was open.
           return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be re-authenticated' });
         default: {
@@ -386,6 +389,27 @@ export class InteractionController {
         error: extra.error,
       });
     }
+    if (request.kind === 'payment' && request.consent.kind === 'domestic-vrp') {
+      const params = request.consent.controlParameters as unknown as VrpControlParameters;
+      const summary = summariseInitiation(request.consent.initiation);
+      const [psuName, accounts] = await Promise.all([this.consents.psuName(psuId), this.consents.paymentAccountsOf(psuId, request.consent)]);
+      const creditor = request.consent.initiation.CreditorAccount !== undefined ? summary.creditorAccount : null;
+      return vrpPage({
+        uid: details.uid,
+        csrf: this.csrf.tokenFor(details.uid),
+        tppName: request.tppName,
+        psuName,
+        vrpTypes: params.VRPType,
+        maximumIndividualAmount: { amount: params.MaximumIndividualAmount.Amount, currency: params.MaximumIndividualAmount.Currency },
+        periodicLimits: params.PeriodicLimits.map((l) => ({ amount: l.Amount, currency: l.Currency, periodType: l.PeriodType, periodAlignment: l.PeriodAlignment })),
+        validFrom: params.ValidFromDateTime ? new Date(params.ValidFromDateTime) : null,
+        validTo: params.ValidToDateTime ? new Date(params.ValidToDateTime) : null,
+        payee: creditor ? { name: creditor.name, scheme: creditor.schemeName, identification: creditor.identification } : null,
+        accounts,
+        debtorNamed: summary.debtorAccount !== null,
+        error: extra.error,
+      });
+    }
     if (request.kind === 'payment') {
       const summary = summariseInitiation(request.consent.initiation);
       const [psuName, accounts] = await Promise.all([this.consents.psuName(psuId), this.consents.paymentAccountsOf(psuId, request.consent)]);
@@ -443,8 +467,9 @@ export class InteractionController {
       accountId: psuId,
       clientId: request.clientId,
       // The grant ends with the consent; the provider caps refresh and access tokens at it.
+      // A VRP or funds-confirmation grant (with its refresh tokens) lasts as long as the consent.
       expiresIn:
-        request.kind === 'payment' && !PAYMENT_GRANT_LASTS_AS_CONSENT[request.consent.kind] ? PAYMENT_GRANT_SECONDS : grantLifetime(request.consent.expirationDateTime),
+        request.kind === 'payment' && !isRecurringPaymentConsent(request.consent.kind) ? PAYMENT_GRANT_SECONDS : grantLifetime(request.consent.expirationDateTime),
     } as ConstructorParameters<typeof Grant>[0]);
     const missing = details.prompt.details as {
       missingOIDCScope?: string[];

@@ -189,17 +189,22 @@ export function formatPaymentAmount(amount: string, currency: string): string {
  * The payment approval page. PSD2 RTS Art. 5 (dynamic linking): the PSU sees exactly the amount, the
  * currency and the payee the authorisation is bound to, and the account it will be paid from.
  */
-export function paymentPage(view: PaymentView): string {
-  const tpp = escapeHtml(view.tppName);
-  const accounts = view.accounts
+/** The debtor-account radio list of the payment pages: one account, pre-selected, when the TPP named it. */
+function debtorAccountChoice(accounts: PaymentAccountView[]): string {
+  return accounts
     .map((account, i) => {
       const name = account.nickname ?? account.description ?? account.accountTypeCode;
       return `<div class="account">
-<input type="radio" id="account-${i}" name="accountIds" value="${escapeHtml(account.accountId)}"${view.accounts.length === 1 ? ' checked' : ''} required>
+<input type="radio" id="account-${i}" name="accountIds" value="${escapeHtml(account.accountId)}"${accounts.length === 1 ? ' checked' : ''} required>
 <label for="account-${i}"><strong>${escapeHtml(name)}</strong> · ${escapeHtml(account.aspspName)} <span class="muted">(ending ${escapeHtml(account.lastDigits)}, ${escapeHtml(account.currency)})</span></label>
 </div>`;
     })
     .join('\n');
+}
+
+export function paymentPage(view: PaymentView): string {
+  const tpp = escapeHtml(view.tppName);
+  const accounts = debtorAccountChoice(view.accounts);
   const approve = view.accounts.length > 0 ? '<button type="submit">Approve payment</button>' : '';
   return renderPage({
     title: `Approve a payment for ${view.tppName}`,
@@ -258,6 +263,92 @@ ${alert(view.error)}
 <input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
 <input type="hidden" name="accountIds" value="${escapeHtml(account.accountId)}">
 <button type="submit">Allow</button>
+</form>
+${denyForm(view.uid, view.csrf, 'Deny')}`,
+  });
+}
+
+/** One PeriodicLimit as the PSU reads it. */
+export interface VrpLimitView {
+  amount: string;
+  currency: string;
+  periodType: string;
+  periodAlignment: 'Consent' | 'Calendar';
+}
+
+export interface VrpView {
+  uid: string;
+  csrf: string;
+  tppName: string;
+  psuName: string;
+  vrpTypes: string[];
+  maximumIndividualAmount: { amount: string; currency: string };
+  periodicLimits: VrpLimitView[];
+  validFrom: Date | null;
+  validTo: Date | null;
+  /** The creditor the consent names, or null when each payment names its own (Sweeping: the PSU's accounts). */
+  payee: { name: string; scheme: string; identification: string } | null;
+  accounts: PaymentAccountView[];
+  debtorNamed: boolean;
+  error?: string;
+}
+
+const VRP_TYPE_TEXT: Record<string, string> = {
+  'UK.OBIE.VRPType.Sweeping': 'Moving money between your own accounts (sweeping)',
+  'UK.OBIE.VRPType.Other': 'Payments to someone else',
+};
+
+const PERIOD_TEXT: Record<string, string> = { Day: 'day', Week: 'week', Fortnight: 'fortnight', Month: 'month', 'Half-year': 'half-year', Year: 'year' };
+
+const londonDateTime = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', dateStyle: 'long', timeStyle: 'short' });
+
+/** A periodic limit in words: "150.00 GBP per calendar month", "20.00 GBP per fortnight from the day you approve". */
+export function describeVrpLimit(limit: VrpLimitView): string {
+  const period = PERIOD_TEXT[limit.periodType] ?? limit.periodType;
+  const amount = formatPaymentAmount(limit.amount, limit.currency);
+  return limit.periodAlignment === 'Calendar' ? `${amount} per calendar ${period}` : `${amount} per ${period}, counted from the day the consent was made`;
+}
+
+/**
+ * The VRP consent approval page. PSD2 RTS Art. 5 (dynamic linking): the PSU sees exactly the
+ * ControlParameters (types, the most per payment, each periodic limit, the validity window) and the
+ * payee the authorisation is bound to, and picks the account to pay from.
+ */
+export function vrpPage(view: VrpView): string {
+  const tpp = escapeHtml(view.tppName);
+  const limits = view.periodicLimits.map((limit) => `<li data-field="periodic-limit">${escapeHtml(describeVrpLimit(limit))}</li>`).join('\n');
+  const types = view.vrpTypes.map((type) => `<li data-field="vrp-type">${escapeHtml(VRP_TYPE_TEXT[type] ?? type)}</li>`).join('\n');
+  const payee = view.payee
+    ? `<dt>To</dt><dd data-field="payee-name">${escapeHtml(view.payee.name)}</dd>
+<dt>Payee account</dt><dd data-field="payee-account">${escapeHtml(readableAccount(view.payee.scheme, view.payee.identification))}</dd>`
+    : `<dt>To</dt><dd data-field="payee-name">${view.vrpTypes.every((t) => t === 'UK.OBIE.VRPType.Sweeping') ? 'Your own accounts' : 'The payee each payment names'}</dd>`;
+  const approve = view.accounts.length > 0 ? '<button type="submit">Approve payments</button>' : '';
+  return renderPage({
+    title: `Approve variable recurring payments for ${view.tppName}`,
+    body: `<h1>Approve these recurring payments?</h1>
+<p class="muted">Signed in as ${escapeHtml(view.psuName)}</p>
+${alert(view.error)}
+<p><strong>${tpp}</strong> asks to make payments from your account, as often as needed, within these limits:</p>
+<ul>
+${types}
+</ul>
+<dl class="payment">
+<dt>Most per payment</dt><dd data-field="maximum-individual-amount">${escapeHtml(formatPaymentAmount(view.maximumIndividualAmount.amount, view.maximumIndividualAmount.currency))}</dd>
+<dt>Limits</dt><dd><ul class="permissions">
+${limits}
+</ul></dd>
+${view.validFrom ? `<dt>From</dt><dd data-field="valid-from">${escapeHtml(londonDateTime.format(view.validFrom))}</dd>` : ''}
+<dt>Until</dt><dd data-field="valid-to">${view.validTo ? escapeHtml(londonDateTime.format(view.validTo)) : 'You cancel it'}</dd>
+${payee}
+</dl>
+<p class="muted">You can cancel this at any time from your dashboard.</p>
+<form method="post" action="/interaction/${escapeHtml(view.uid)}/confirm">
+<input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
+<fieldset>
+<legend>${view.debtorNamed ? 'The account to pay from' : 'Choose the account to pay from'}</legend>
+${debtorAccountChoice(view.accounts) || '<p>You have no account that can make these payments.</p>'}
+</fieldset>
+${approve}
 </form>
 ${denyForm(view.uid, view.csrf, 'Deny')}`,
   });

@@ -27,6 +27,8 @@ export interface ProviderSettings {
   apiClient?: { clientId: string; jwks: JWKS };
   /** Whether a TPP is Active right now, read from its row (introspection must not trust a cache). */
   isClientActive: (clientId: string) => Promise<boolean>;
+  /** Whether a payment consent runs many payments (VRP) and so its grant gets refresh tokens. */
+  isRecurringPaymentConsent: (consentId: string) => Promise<boolean>;
 }
 
 /**
@@ -250,8 +252,14 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
     rotateRefreshToken: false,
     // Tokens outlive the short login session: they belong to the consent.
     expiresWithSession: () => false,
-    // AIS needs ongoing access without the PSU present; payments and funds checks are one-off.
-    issueRefreshToken: (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('accounts'),
+    // AIS and VRP need ongoing access without the PSU present; a domestic payment is one-off. A refresh
+    // token never outlives its grant, which ends with the consent (ValidToDateTime for a VRP).
+    issueRefreshToken: async (_ctx, client, code) => {
+      if (!client.grantTypeAllowed('refresh_token')) return false;
+      if (code.scopes.has('accounts')) return true;
+      const intent = code.scopes.has('payments') ? requestedIntentId(code.claims) : undefined;
+      return intent !== undefined && (await settings.isRecurringPaymentConsent(intent));
+    },
     extraTokenClaims: (ctx, token) => {
       if (token.kind === 'ClientCredentials') return undefined;
       const intent = intentOfExchangedGrant(ctx);

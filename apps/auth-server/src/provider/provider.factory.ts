@@ -1,4 +1,5 @@
 import { AuthServerConfig } from '@consentry/config';
+import { findPaymentConsentAccess, isPaymentConsentId, isRecurringPaymentConsent } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { Logger } from '@nestjs/common';
 import Provider, { JWKS, KoaContextWithOIDC } from 'oidc-provider';
@@ -64,6 +65,10 @@ export function createProvider(deps: ProviderDependencies): Provider {
       registrationEndpoint: deps.registration ? `${deps.issuer}${REGISTRATION_PATH}` : undefined,
       apiClient: deps.apiClient,
       isClientActive: (clientId) => tppIsActive(deps.dataSource, clientId),
+      isRecurringPaymentConsent: async (consentId) => {
+        const consent = isPaymentConsentId(consentId) ? await findPaymentConsentAccess(deps.dataSource, consentId) : null;
+        return consent !== null && isRecurringPaymentConsent(consent.kind);
+      },
     }),
   );
   // Behind a TLS-terminating proxy, X-Forwarded-Proto makes cookies Secure and URLs https. The

@@ -38,6 +38,22 @@ describe('payment settlement: the worker settles executed payments (ACSP -> ACSC
         [`dp-${n}`, `pmc-${n}`, status],
       );
     }
+    // A VRP consent's many payments settle alike.
+    await q(
+      `INSERT INTO payment_consent (consent_id, kind, client_id, status, initiation, control_parameters, risk, creation_date_time, status_update_date_time)
+       VALUES ('pmc-vrp', 'domestic-vrp', 'tpp-s', 'AUTH', '{}', '{}', '{}', now(), now())`,
+    );
+    for (const [n, status] of [
+      [1, 'ACSP'],
+      [2, 'RJCT'],
+    ] as const) {
+      await q(
+        `INSERT INTO vrp_payment (payment_id, consent_id, client_id, status, vrp_type, amount, currency, initiation, instruction, risk,
+                                  psu_authentication_method, debtor_account_id, creation_date_time, status_update_date_time)
+         VALUES ($1, 'pmc-vrp', 'tpp-s', $2, 'UK.OBIE.VRPType.Other', 5, 'GBP', '{}', '{}', '{}', 'UK.OBIE.SCA', 'acc-s', now(), now())`,
+        [`vrp-${n}`, status],
+      );
+    }
     worker = await startWorker(
       loadWorkerConfig({
         DATABASE_URL: db.url,
@@ -57,10 +73,10 @@ describe('payment settlement: the worker settles executed payments (ACSP -> ACSC
     await redis?.cleanup();
   });
 
-  it('settles ACSP payments once, leaves rejected ones, and chains one payment.status-changed each', async () => {
+  it('settles ACSP payments and VRPs once, leaves rejected ones, and chains one payment.status-changed each', async () => {
     await vi.waitFor(async () => {
       const [row] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE event_type = 'payment.status-changed'`);
-      expect(row.n).toBe(2);
+      expect(row.n).toBe(3);
     }, WAIT);
     const rows: Array<{ payment_id: string; status: string }> = await db.dataSource.query(`SELECT payment_id, status FROM domestic_payment ORDER BY payment_id`);
     expect(rows).toEqual([
@@ -74,6 +90,12 @@ describe('payment settlement: the worker settles executed payments (ACSP -> ACSC
     expect(events.map((e) => e.data)).toEqual([
       { paymentId: 'dp-1', from: 'ACSP', to: 'ACSC' },
       { paymentId: 'dp-2', from: 'ACSP', to: 'ACSC' },
+      { paymentId: 'vrp-1', from: 'ACSP', to: 'ACSC' },
+    ]);
+    const vrps: Array<{ payment_id: string; status: string }> = await db.dataSource.query(`SELECT payment_id, status FROM vrp_payment ORDER BY payment_id`);
+    expect(vrps).toEqual([
+      { payment_id: 'vrp-1', status: 'ACSC' },
+      { payment_id: 'vrp-2', status: 'RJCT' },
     ]);
   });
 });

@@ -62,12 +62,12 @@ export class ConsentExpiryProcessor implements OnModuleDestroy {
         awaitingMaxAgeSeconds: this.config.consentAwaitingMaxAgeSeconds,
         batchSize: this.config.consentExpiryBatchSize,
       });
-      // Payment consents left AWAU as long: a domestic one becomes RJCT (it has no EXPD), a funds-confirmation one EXPD.
+      // Payment consents left AWAU as long: a domestic one becomes RJCT (it has no EXPD), a funds-confirmation or VRP one EXPD.
       const paymentConsentsRejected = await rejectStalePaymentConsents(this.dataSource, {
         awaitingMaxAgeSeconds: this.config.consentAwaitingMaxAgeSeconds,
         batchSize: this.config.consentExpiryBatchSize,
       });
-      // Funds-confirmation consents past their ExpirationDateTime: EXPD, their grants revoked.
+      // Funds-confirmation and VRP consents past their end (ExpirationDateTime, ValidToDateTime): EXPD, their grants revoked.
       const paymentConsentsExpired = await expirePaymentConsents(this.dataSource, { batchSize: this.config.consentExpiryBatchSize });
       this.metrics.recordConsentsExpired(result.pastExpiration + result.awaitingTooLong);
       this.logger.log('consent expiry sweep finished', { ...context, ...result, paymentConsentsRejected, paymentConsentsExpired, ms: Math.round(performance.now() - started) });

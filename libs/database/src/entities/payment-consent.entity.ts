@@ -11,7 +11,7 @@ export interface JsonObject {
  * payments, standing orders, VRP and funds confirmation add their kind here and in the migration's
  * CHECK), so one lifecycle, one revocation and one introspection serve them all.
  */
-export type PaymentConsentKind = 'domestic-payment' | 'funds-confirmation';
+export type PaymentConsentKind = 'domestic-payment' | 'funds-confirmation' | 'domestic-vrp';
 
 /**
  * v4.0 payment consent statuses (OBInternalConsentStatus1Code): AWAU, AUTH, COND once consumed, RJCT.
@@ -53,6 +53,10 @@ export class PaymentConsentEntity {
    */
   @Column({ type: 'jsonb' })
   initiation!: JsonObject;
+
+  /** A VRP consent's OBDomesticVRPControlParameters as sent (null for every other kind). */
+  @Column({ name: 'control_parameters', type: 'jsonb', nullable: true })
+  controlParameters!: JsonObject | null;
 
   @Column({ type: 'jsonb' })
   risk!: JsonObject;

@@ -1,0 +1,311 @@
+import { AuthorisePaymentConsent } from '@consentry/consents';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
+import { expectObSchema } from '../support/ob-schema.js';
+
+/** A request body the test builds (what it reads back is the harness's JsonBody). */
+type JsonInput = { [member: string]: unknown };
+
+const PISP = '/open-banking/v4.0/pisp';
+const CONSENTS = `${PISP}/domestic-vrp-consents`;
+const VRPS = `${PISP}/domestic-vrps`;
+const OTHER = 'UK.OBIE.VRPType.Other';
+const SWEEPING = 'UK.OBIE.VRPType.Sweeping';
+
+function expectVrp(name: string, body: unknown): void {
+  expectObSchema(name, body, 'vrp');
+}
+
+type Account = { SchemeName: string; Identification: string; Name: string };
+
+describe('domestic VRP', () => {
+  let h: ApiHarness;
+  let cc: string;
+  let debtor: string;
+  let ownOther: { accountId: string; account: Account };
+  let payee: Account;
+
+  beforeAll(async () => {
+    h = await ApiHarness.start('domestic_vrps');
+    cc = await h.clientCredentialsToken({ scope: 'payments' });
+    const alice: Array<{ account_id: string; identification: string }> = await h.dataSource.query(
+      `SELECT a.account_id, a.identification FROM account a JOIN psu p ON p.psu_id = a.psu_id
+        WHERE p.username = 'alice' AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' ORDER BY a.account_id LIMIT 2`,
+    );
+    expect(alice).toHaveLength(2);
+    debtor = alice[0]!.account_id;
+    ownOther = { accountId: alice[1]!.account_id, account: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: alice[1]!.identification, Name: 'Alice Savings' } };
+    const [bob] = await h.dataSource.query(
+      `SELECT a.identification FROM account a JOIN psu p ON p.psu_id = a.psu_id WHERE p.username = 'bob' AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' LIMIT 1`,
+    );
+    payee = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: bob.identification, Name: 'Bob Builder' };
+  });
+  afterAll(async () => h?.stop());
+
+  async function setBalance(accountId: string, amount: string): Promise<void> {
+    await h.dataSource.query(`UPDATE balance SET amount = $2, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [accountId, amount]);
+  }
+
+  async function available(accountId: string): Promise<string> {
+    const [row] = await h.dataSource.query(`SELECT amount::text FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [accountId]);
+    return jsonString(row.amount);
+  }
+
+  function controlParameters(overrides: JsonInput = {}): JsonInput {
+    return {
+      VRPType: [OTHER],
+      PSUAuthenticationMethods: ['UK.OBIE.SCA'],
+      MaximumIndividualAmount: { Amount: '50.00', Currency: 'GBP' },
+      PeriodicLimits: [{ PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '200.00', Currency: 'GBP' }],
+      ...overrides,
+    };
+  }
+
+  function consentBody(params: JsonInput = controlParameters(), initiation: JsonInput = { CreditorAccount: payee }): JsonInput {
+    return { Data: { ControlParameters: params, Initiation: initiation }, Risk: { PaymentContextCode: 'BillingGoodsAndServicesInArrears' } };
+  }
+
+  async function createConsent(body: JsonInput = consentBody()): Promise<CallResult> {
+    expectVrp('OBDomesticVRPConsentRequest', body);
+    return h.tpp('POST', CONSENTS, { token: cc, body });
+  }
+
+  /** A VRP consent created through the API and approved for alice's first GBP account, as the approval page does. */
+  async function authorisedConsent(body: JsonInput = consentBody()): Promise<{ consentId: string; psuToken: string; initiation: JsonInput }> {
+    const created = await createConsent(body);
+    expect(created.status).toBe(201);
+    const consentId = jsonString(created.body.Data.ConsentId);
+    await new AuthorisePaymentConsent(h.dataSource).execute({ consentId, clientId: h.clientId, psuId: await h.psuId('alice'), debtorAccountId: debtor, grantId: `grant-${consentId}` });
+    return { consentId, psuToken: await h.consentToken(consentId, { scope: 'payments' }), initiation: (body.Data as { Initiation: JsonInput }).Initiation };
+  }
+
+  function vrpBody(consentId: string, initiation: JsonInput, amount: string, options: { vrpType?: string; creditor?: Account; reference?: string } = {}): JsonInput {
+    const reference = options.reference ?? `VRP-${amount}`;
+    return {
+      Data: {
+        ConsentId: consentId,
+        PSUAuthenticationMethod: 'UK.OBIE.SCANotRequired',
+        PSUInteractionType: 'OffSession',
+        VRPType: options.vrpType ?? OTHER,
+        Initiation: initiation,
+        Instruction: {
+          InstructionIdentification: `I-${reference}`,
+          EndToEndIdentification: reference,
+          InstructedAmount: { Amount: amount, Currency: 'GBP' },
+          CreditorAccount: options.creditor ?? payee,
+          RemittanceInformation: { Unstructured: ['Gym membership'] },
+        },
+      },
+      Risk: {},
+    };
+  }
+
+  function pay(psuToken: string, consentId: string, initiation: JsonInput, amount: string, options: { vrpType?: string; creditor?: Account; reference?: string } = {}): Promise<CallResult> {
+    const body = vrpBody(consentId, initiation, amount, options);
+    expectVrp('OBDomesticVRPRequest', body);
+    return h.tpp('POST', VRPS, { token: psuToken, body });
+  }
+
+  function expectError(result: CallResult, status: number, code: string, path?: string): void {
+    expect(result.status, JSON.stringify(result.body)).toBe(status);
+    expectVrp('OBErrorResponse1', result.body);
+    expect(result.body.Errors[0]).toMatchObject({ ErrorCode: code, ...(path ? { Path: path } : {}) });
+  }
+
+  async function countVrps(consentId: string): Promise<number> {
+    const [{ n }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM vrp_payment WHERE consent_id = $1`, [consentId]);
+    return n as number;
+  }
+
+  it('creates a VRP consent awaiting authorisation, reads it back and answers 405 to PUT and PATCH', async () => {
+    const created = await createConsent();
+    expect(created.status).toBe(201);
+    expectVrp('OBDomesticVRPConsentResponse', created.body);
+    expect(created.body.Data).toMatchObject({ Status: 'AWAU', ControlParameters: controlParameters(), Initiation: { CreditorAccount: payee } });
+    const id = jsonString(created.body.Data.ConsentId);
+    const read = await h.tpp('GET', `${CONSENTS}/${id}`, { token: cc });
+    expect(read.status).toBe(200);
+    expectVrp('OBDomesticVRPConsentResponse', read.body);
+    expect(read.body.Data).toEqual(created.body.Data);
+    for (const method of ['PUT', 'PATCH']) {
+      const refused = await h.tpp(method, `${CONSENTS}/${id}`, { token: cc, body: consentBody() });
+      expect(refused.status).toBe(405);
+      expect(refused.headers.get('allow')?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD']);
+      expect((await h.tpp(method, `${VRPS}/vrp-00000000-0000-4000-8000-000000000000`, { token: cc, body: {} })).status).toBe(405);
+    }
+    expectError(await h.tpp('GET', `${CONSENTS}/pmc-00000000-0000-4000-8000-000000000000`, { token: cc }), 404, 'U011');
+  });
+
+  it('refuses ControlParameters that cannot work with the exact code and Path, and writes nothing', async () => {
+    const [{ n: before }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM payment_consent`);
+    const fortnight = controlParameters({ PeriodicLimits: [{ PeriodType: 'Fortnight', PeriodAlignment: 'Calendar', Amount: '10', Currency: 'GBP' }] });
+    expectError(await createConsent(consentBody(fortnight)), 400, 'U002', 'Data.ControlParameters.PeriodicLimits[0].PeriodAlignment');
+    expectError(await createConsent(consentBody(controlParameters({ ValidToDateTime: '2020-01-01T00:00:00+00:00' }))), 400, 'U003', 'Data.ControlParameters.ValidToDateTime');
+    const badType = await h.tpp('POST', CONSENTS, { token: cc, body: consentBody(controlParameters({ VRPType: ['UK.OBIE.VRPType.Pocket'] })) });
+    expect(badType.status).toBe(400);
+    const [{ n: after }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM payment_consent`);
+    expect(after).toBe(before);
+  });
+
+  it('runs several VRPs under one consent, each debited, readable with client credentials, and audited', async () => {
+    await setBalance(debtor, '1000.00');
+    const { consentId, psuToken, initiation } = await authorisedConsent();
+
+    const funds = await h.tpp('POST', `${CONSENTS}/${consentId}/funds-confirmation`, {
+      token: psuToken,
+      body: { Data: { ConsentId: consentId, Reference: 'gym', InstructedAmount: { Amount: '40.00', Currency: 'GBP' } } },
+    });
+    expect(funds.status).toBe(201);
+    expectVrp('OBVRPFundsConfirmationResponse', funds.body);
+    expect(funds.body.Data.FundsAvailableResult.FundsAvailable).toBe('Available');
+    expect(JSON.stringify(funds.body)).not.toContain('1000');
+    const tooMuch = await h.tpp('POST', `${CONSENTS}/${consentId}/funds-confirmation`, {
+      token: psuToken,
+      body: { Data: { ConsentId: consentId, InstructedAmount: { Amount: '5000.00', Currency: 'GBP' } } },
+    });
+    expect(tooMuch.body.Data.FundsAvailableResult.FundsAvailable).toBe('NotAvailable');
+
+    const ids: string[] = [];
+    for (const amount of ['40.00', '35.50', '12.25']) {
+      const paid = await pay(psuToken, consentId, initiation, amount);
+      expect(paid.status).toBe(201);
+      expectVrp('OBDomesticVRPResponse', paid.body);
+      expect(paid.body.Data).toMatchObject({ ConsentId: consentId, Status: 'ACSP', Instruction: { InstructedAmount: { Amount: amount, Currency: 'GBP' } } });
+      ids.push(jsonString(paid.body.Data.DomesticVRPId));
+    }
+    expect(await available(debtor)).toBe('912.25000');
+
+    const read = await h.tpp('GET', `${VRPS}/${ids[1]}`, { token: cc });
+    expect(read.status).toBe(200);
+    expectVrp('OBDomesticVRPResponse', read.body);
+    expect(read.body.Data.DomesticVRPId).toBe(ids[1]);
+    const details = await h.tpp('GET', `${VRPS}/${ids[1]}/payment-details`, { token: cc });
+    expect(details.status).toBe(200);
+    expectVrp('OBDomesticVRPDetails', details.body);
+    expect(details.body.Data.PaymentStatus[0].Status).toBe('ACSP');
+    // The consent stays AUTH for the next payment, and names the debtor the PSU picked.
+    const consent = await h.tpp('GET', `${CONSENTS}/${consentId}`, { token: cc });
+    expectVrp('OBDomesticVRPConsentResponse', consent.body);
+    expect(consent.body.Data.Status).toBe('AUTH');
+    expect(consent.body.Data.DebtorAccount.SchemeName).toBe('UK.OBIE.SortCodeAccountNumber');
+    // The PSU token cannot read the VRP (client credentials only).
+    expectError(await h.tpp('GET', `${VRPS}/${ids[0]}`, { token: psuToken }), 403, 'U042');
+
+    const events: Array<{ type: string }> = await h.dataSource.query(`SELECT event->>'type' AS type FROM audit_outbox WHERE event->>'consentId' = $1`, [consentId]);
+    const types = events.map((e) => e.type);
+    expect(types.filter((t) => t === 'payment.submitted')).toHaveLength(3);
+    expect(types.filter((t) => t === 'payment.status-changed')).toHaveLength(3);
+    expect(types).toEqual(expect.arrayContaining(['consent.created', 'consent.authorised']));
+  });
+
+  it('refuses a VRP above MaximumIndividualAmount with 400 U014, audits it and writes no payment', async () => {
+    await setBalance(debtor, '1000.00');
+    const { consentId, psuToken, initiation } = await authorisedConsent();
+    expectError(await pay(psuToken, consentId, initiation, '50.01'), 400, 'U014', 'Data.Instruction.InstructedAmount.Amount');
+    expect(await countVrps(consentId)).toBe(0);
+    const [event] = await h.dataSource.query(
+      `SELECT event->'data' AS data FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'payment.refused-by-control-parameter'`,
+      [consentId],
+    );
+    expect(event.data).toMatchObject({ parameter: 'MaximumIndividualAmount', amount: '50.01', currency: 'GBP' });
+    expect((await pay(psuToken, consentId, initiation, '50.00')).status).toBe(201);
+  });
+
+  it('refuses a VRP that would take the period past its PeriodicLimit with 400 U014', async () => {
+    await setBalance(debtor, '1000.00');
+    const params = controlParameters({ PeriodicLimits: [{ PeriodType: 'Day', PeriodAlignment: 'Consent', Amount: '60.00', Currency: 'GBP' }] });
+    const { consentId, psuToken, initiation } = await authorisedConsent(consentBody(params));
+    expect((await pay(psuToken, consentId, initiation, '45.00')).status).toBe(201);
+    expectError(await pay(psuToken, consentId, initiation, '15.01'), 400, 'U014', 'Data.Instruction.InstructedAmount.Amount');
+    expect((await pay(psuToken, consentId, initiation, '15.00')).status).toBe(201);
+    expectError(await pay(psuToken, consentId, initiation, '0.01'), 400, 'U014');
+    expect(await countVrps(consentId)).toBe(2);
+  });
+
+  it('counts a VRP the bank rejected (AM04) against no limit', async () => {
+    await setBalance(debtor, '10.00');
+    const params = controlParameters({ PeriodicLimits: [{ PeriodType: 'Week', PeriodAlignment: 'Calendar', Amount: '30.00', Currency: 'GBP' }] });
+    const { consentId, psuToken, initiation } = await authorisedConsent(consentBody(params));
+    const poor = await pay(psuToken, consentId, initiation, '25.00');
+    expect(poor.status).toBe(201);
+    expect(poor.body.Data).toMatchObject({ Status: 'RJCT', StatusReason: [{ StatusReasonCode: 'AM04' }] });
+    await setBalance(debtor, '100.00');
+    expect((await pay(psuToken, consentId, initiation, '25.00')).body.Data.Status).toBe('ACSP');
+  });
+
+  it('refuses VRPs outside the validity window with 400 U014', async () => {
+    await setBalance(debtor, '1000.00');
+    const later = await authorisedConsent(consentBody(controlParameters({ ValidFromDateTime: new Date(Date.now() + 86_400_000).toISOString() })));
+    expectError(await pay(later.psuToken, later.consentId, later.initiation, '10.00'), 400, 'U014', 'Data.ConsentId');
+
+    const validTo = new Date(Date.now() + 1500);
+    const ending = await authorisedConsent(consentBody(controlParameters({ ValidToDateTime: validTo.toISOString() })));
+    expect((await pay(ending.psuToken, ending.consentId, ending.initiation, '10.00')).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, validTo.getTime() - Date.now() + 50)));
+    expectError(await pay(ending.psuToken, ending.consentId, ending.initiation, '10.00'), 400, 'U014', 'Data.ConsentId');
+    expect(await countVrps(ending.consentId)).toBe(1);
+  });
+
+  it('refuses a VRPType the consent does not allow with 400 U014, and sweeps only to the PSU’s own accounts', async () => {
+    await setBalance(debtor, '1000.00');
+    await setBalance(ownOther.accountId, '0.00');
+    const other = await authorisedConsent();
+    expectError(await pay(other.psuToken, other.consentId, other.initiation, '10.00', { vrpType: SWEEPING }), 400, 'U014', 'Data.VRPType');
+
+    const sweeping = await authorisedConsent(consentBody(controlParameters({ VRPType: [SWEEPING] }), {}));
+    const swept = await pay(sweeping.psuToken, sweeping.consentId, sweeping.initiation, '30.00', { vrpType: SWEEPING, creditor: ownOther.account });
+    expect(swept.status).toBe(201);
+    expect(swept.body.Data.Status).toBe('ACSP');
+    expect(await available(ownOther.accountId)).toBe('30.00000');
+    expectError(await pay(sweeping.psuToken, sweeping.consentId, sweeping.initiation, '30.00', { vrpType: SWEEPING }), 400, 'U014', 'Data.Instruction.CreditorAccount');
+  });
+
+  it('refuses a VRP whose Initiation or creditor is not the consent’s, or whose consent changed after approval, with 400 U008', async () => {
+    await setBalance(debtor, '1000.00');
+    const { consentId, psuToken, initiation } = await authorisedConsent();
+    expectError(await pay(psuToken, consentId, { CreditorAccount: { ...payee, Name: 'Mallory' } }, '10.00'), 400, 'U008', 'Data.Initiation');
+    expectError(await pay(psuToken, consentId, initiation, '10.00', { creditor: ownOther.account }), 400, 'U008', 'Data.Instruction.CreditorAccount');
+    await h.dataSource.query(
+      `UPDATE payment_consent SET control_parameters = jsonb_set(control_parameters, '{MaximumIndividualAmount,Amount}', '"5000.00"') WHERE consent_id = $1`,
+      [consentId],
+    );
+    expectError(await pay(psuToken, consentId, initiation, '10.00'), 400, 'U008', 'Data.ConsentId');
+    expect(await countVrps(consentId)).toBe(0);
+  });
+
+  it('lets concurrent VRPs that together would pass the periodic limit through exactly up to it', async () => {
+    await setBalance(debtor, '1000.00');
+    const params = controlParameters({ MaximumIndividualAmount: { Amount: '30.00', Currency: 'GBP' }, PeriodicLimits: [{ PeriodType: 'Day', PeriodAlignment: 'Calendar', Amount: '100.00', Currency: 'GBP' }] });
+    const { consentId, psuToken, initiation } = await authorisedConsent(consentBody(params));
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => pay(psuToken, consentId, initiation, '25.00', { reference: `RACE-${i}` })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(4);
+    const refused = results.filter((r) => r.status !== 201);
+    expect(refused).toHaveLength(6);
+    for (const r of refused) expectError(r, 400, 'U014');
+    const [{ sum }] = await h.dataSource.query(`SELECT sum(amount)::text AS sum FROM vrp_payment WHERE consent_id = $1 AND status <> 'RJCT'`, [consentId]);
+    expect(sum).toBe('100.00000');
+    expect(await available(debtor)).toBe('900.00000');
+  });
+
+  it('ends the consent when the TPP deletes it or the PSU revokes it, and refuses the next VRP', async () => {
+    await setBalance(debtor, '1000.00');
+    const deleted = await authorisedConsent();
+    expect((await h.tpp('DELETE', `${CONSENTS}/${deleted.consentId}`, { token: cc })).status).toBe(204);
+    expect((await h.tpp('GET', `${CONSENTS}/${deleted.consentId}`, { token: cc })).body.Data.Status).toBe('CANC');
+    expect((await pay(deleted.psuToken, deleted.consentId, deleted.initiation, '10.00')).status).toBe(401);
+
+    const revoked = await authorisedConsent();
+    expect((await pay(revoked.psuToken, revoked.consentId, revoked.initiation, '10.00')).status).toBe(201);
+    const session = await h.customerSession('alice');
+    const ended = await h.call('DELETE', `/customer/consents/${revoked.consentId}`, { headers: { authorization: `Bearer ${session}` } });
+    expect(ended.status).toBe(204);
+    const [row] = await h.dataSource.query(`SELECT status, grant_id FROM payment_consent WHERE consent_id = $1`, [revoked.consentId]);
+    expect(row).toEqual({ status: 'CANC', grant_id: null });
+    expect((await pay(revoked.psuToken, revoked.consentId, revoked.initiation, '10.00')).status).toBe(401);
+    // Even a token that passed the grant check finds the consent ended (U009), and nothing is paid.
+    await h.dataSource.query(`UPDATE payment_consent SET grant_id = $2 WHERE consent_id = $1`, [revoked.consentId, `grant-${revoked.consentId}`]);
+    expectError(await pay(revoked.psuToken, revoked.consentId, revoked.initiation, '10.00'), 400, 'U009');
+    expect(await countVrps(revoked.consentId)).toBe(1);
+  });
+});

@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+
+import {
+  ConsentException,
+  ConsentExceptionCode,
+  controlParameterDefinitionProblems,
+  CreatePaymentConsent,
+  findPaymentConsentOfClient,
+  PaymentConsentAccess,
+  RevokePaymentConsent,
+  VrpControlParameters,
+} from '@consentry/consents';
+import { AggregatedBank } from '@consentry/banking';
+import { AccountEntity, DataSource, JsonObject, PaymentConsentEntity, VrpPaymentEntity } from '@consentry/database';
+import { ObErrorCode, ObErrorException } from '@consentry/validation';
+import { Injectable } from '@nestjs/common';
+
+import { plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
+import { PublicUrl } from '../http/public-url.js';
+import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
+import { PISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
+import { OBDomesticVRPConsentRequestDto, OBDomesticVRPRequestDto, OBVRPFundsConfirmationRequestDto } from './domestic-vrp.dto.js';
+import { SubmitDomesticVrp } from './submit-domestic-vrp.use-case.js';
+
+type DebtorAccount = { SchemeName: string; Identification: string; Name: string };
+
+/** OBDomesticVRPConsentResponse */
+export interface OBDomesticVRPConsentResponse {
+  Data: {
+    ConsentId: string;
+    CreationDateTime: string;
+    Status: string;
+    StatusReason?: StatusReason;
+    StatusUpdateDateTime: string;
+    ReadRefundAccount?: 'Yes' | 'No';
+    ControlParameters: JsonObject;
+    Initiation: JsonObject;
+    DebtorAccount?: DebtorAccount;
+  };
+  Risk: JsonObject;
+  Links: ObLinks;
+  Meta: ObMeta;
+}
+
+/** OBDomesticVRPResponse */
+export interface OBDomesticVRPResponse {
+  Data: {
+    DomesticVRPId: string;
+    ConsentId: string;
+    CreationDateTime: string;
+    Status: string;
+    StatusReason?: StatusReason;
+    StatusUpdateDateTime: string;
+    Initiation: JsonObject;
+    Instruction: JsonObject;
+    DebtorAccount?: DebtorAccount;
+  };
+  Risk: JsonObject;
+  Links: ObLinks;
+  Meta: ObMeta;
+}
+
+/** OBDomesticVRPDetails */
+export interface OBDomesticVRPDetails {
+  Data: { PaymentStatus: Array<{ PaymentTransactionId: string; Status: string; StatusUpdateDateTime: string; StatusDetail?: { Status: string; StatusReason?: string; StatusReasonDescription?: string } }> };
+  Links: ObLinks;
+  Meta: ObMeta;
+}
+
+/** OBVRPFundsConfirmationResponse: Available or NotAvailable, never a balance. */
+export interface OBVRPFundsConfirmationResponse {
+  Data: {
+    FundsConfirmationId: string;
+    ConsentId: string;
+    CreationDateTime: string;
+    Reference?: string;
+    FundsAvailableResult: { FundsAvailableDateTime: string; FundsAvailable: 'Available' | 'NotAvailable' };
+    InstructedAmount: { Amount: string; Currency: string };
+  };
+  Links: ObLinks;
+  Meta: ObMeta;
+}
+
+const VRP_CONSENTS = `/${PISP_BASE_PATH}/domestic-vrp-consents`;
+const VRPS = `/${PISP_BASE_PATH}/domestic-vrps`;
+
+@Injectable()
+export class DomesticVrpsService {
+  private readonly createConsentUseCase: CreatePaymentConsent;
+  private readonly revoke: RevokePaymentConsent;
+  private readonly submit: SubmitDomesticVrp;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bank: AggregatedBank,
+    private readonly publicUrl: PublicUrl,
+  ) {
+    this.createConsentUseCase = new CreatePaymentConsent(dataSource);
+    this.revoke = new RevokePaymentConsent(dataSource);
+    this.submit = new SubmitDomesticVrp(dataSource, bank);
+  }
+
+  async createConsent(clientId: string, body: OBDomesticVRPConsentRequestDto, interactionId: string): Promise<OBDomesticVRPConsentResponse> {
+    const controlParameters = plain(body.Data.ControlParameters);
+    const problems = controlParameterDefinitionProblems(controlParameters as unknown as VrpControlParameters, new Date());
+    if (problems.length > 0) {
+      throw new ObErrorException(400, problems.map((p) => ({ ErrorCode: p.errorCode, Message: `${p.path} ${p.message}`, Path: p.path })));
+    }
+    const validTo = body.Data.ControlParameters.ValidToDateTime;
+    const consent = await this.createConsentUseCase.execute({
+      clientId,
+      kind: 'domestic-vrp',
+      initiation: plain(body.Data.Initiation),
+      controlParameters,
+      expirationDateTime: validTo ? new Date(validTo) : undefined,
+      risk: plain(body.Risk),
+      readRefundAccount: body.Data.ReadRefundAccount,
+      interactionId,
+    });
+    return this.consentResponse(consent);
+  }
+
+  async getConsent(clientId: string, consentId: string): Promise<OBDomesticVRPConsentResponse> {
+    return this.consentResponse(await this.consentOf(clientId, consentId));
+  }
+
+  /** The TPP deletes its VRP consent: CANC, its grant and tokens revoked, no VRP after it. */
+  async deleteConsent(clientId: string, consentId: string, interactionId: string): Promise<void> {
+    await this.consentOf(clientId, consentId);
+    await this.revoke.execute({ consentId, by: { type: 'tpp', clientId }, interactionId });
+  }
+
+  /** Whether the consent's debtor account covers an amount now: Available or NotAvailable, never the balance. */
+  async fundsConfirmation(consent: PaymentConsentAccess, body: OBVRPFundsConfirmationRequestDto): Promise<OBVRPFundsConfirmationResponse> {
+    if (consent.status !== 'AUTH' || !consent.debtorAccountId) {
+      throw ObErrorException.badRequest(ObErrorCode.ResourceInvalidConsentStatus, `The consent is ${consent.status}, not authorised`, 'Data.ConsentId');
+    }
+    if (body.Data.ConsentId !== consent.consentId) {
+      throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'Data.ConsentId is not the path’s ConsentId', 'Data.ConsentId');
+    }
+    const { Amount, Currency } = body.Data.InstructedAmount;
+    const available = await this.bank.confirmFunds(consent.debtorAccountId, Amount, Currency);
+    const now = new Date();
+    return {
+      Data: {
+        FundsConfirmationId: `vfc-${randomUUID()}`,
+        ConsentId: consent.consentId,
+        CreationDateTime: obDateTime(now),
+        ...(body.Data.Reference ? { Reference: body.Data.Reference } : {}),
+        FundsAvailableResult: { FundsAvailableDateTime: obDateTime(now), FundsAvailable: available ? 'Available' : 'NotAvailable' },
+        InstructedAmount: { Amount, Currency },
+      },
+      Links: { Self: this.publicUrl.of(`${VRP_CONSENTS}/${encodeURIComponent(consent.consentId)}/funds-confirmation`) },
+      Meta: {},
+    };
+  }
+
+  async createVrp(clientId: string, body: OBDomesticVRPRequestDto, interactionId: string): Promise<OBDomesticVRPResponse> {
+    const instruction = plain(body.Data.Instruction);
+    if (!(Number(body.Data.Instruction.InstructedAmount.Amount) > 0)) {
+      throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, 'InstructedAmount.Amount must be more than zero', 'Data.Instruction.InstructedAmount.Amount');
+    }
+    const payment = await this.submit.execute({
+      clientId,
+      consentId: body.Data.ConsentId,
+      vrpType: body.Data.VRPType,
+      psuAuthenticationMethod: body.Data.PSUAuthenticationMethod,
+      psuInteractionType: body.Data.PSUInteractionType ?? null,
+      initiation: plain(body.Data.Initiation),
+      instruction,
+      risk: plain(body.Risk),
+      interactionId,
+    });
+    return this.vrpResponse(payment);
+  }
+
+  async getVrp(clientId: string, paymentId: string): Promise<OBDomesticVRPResponse> {
+    return this.vrpResponse(await this.vrpOf(clientId, paymentId));
+  }
+
+  async vrpDetails(clientId: string, paymentId: string): Promise<OBDomesticVRPDetails> {
+    const payment = await this.vrpOf(clientId, paymentId);
+    return {
+      Data: {
+        PaymentStatus: [
+          {
+            PaymentTransactionId: payment.ledgerTransactionId ?? payment.paymentId,
+            Status: payment.status,
+            StatusUpdateDateTime: obDateTime(payment.statusUpdateDateTime),
+            ...(payment.statusReason
+              ? { StatusDetail: { Status: payment.status, StatusReason: payment.statusReason, ...(payment.statusReasonDescription ? { StatusReasonDescription: payment.statusReasonDescription } : {}) } }
+              : {}),
+          },
+        ],
+      },
+      Links: { Self: this.publicUrl.of(`${VRPS}/${encodeURIComponent(payment.paymentId)}/payment-details`) },
+      Meta: {},
+    };
+  }
+
+  private async consentOf(clientId: string, consentId: string): Promise<PaymentConsentEntity> {
+    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-vrp');
+    if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+    return consent;
+  }
+
+  private async vrpOf(clientId: string, paymentId: string): Promise<VrpPaymentEntity> {
+    // A TPP reads only its own VRPs; another TPP's is "not found". Read from the primary, always.
+    const payment = await this.dataSource.getRepository(VrpPaymentEntity).findOne({ where: { paymentId, clientId } });
+    if (!payment) throw new ObErrorException(404, [{ ErrorCode: ObErrorCode.ResourceNotFound, Message: 'No such VRP', Path: 'DomesticVRPId' }]);
+    return payment;
+  }
+
+  /** The account the PSU picked at approval, when the TPP named none: the TPP needs it for later VRPs (OB VRP spec). */
+  private async pickedDebtor(initiation: JsonObject, debtorAccountId: string | null): Promise<DebtorAccount | undefined> {
+    if (initiation.DebtorAccount || !debtorAccountId) return undefined;
+    const account = await this.dataSource.getRepository(AccountEntity).findOne({ where: { accountId: debtorAccountId } });
+    if (!account) return undefined;
+    return { SchemeName: account.schemeName, Identification: account.identification, Name: account.holderName.slice(0, 70) };
+  }
+
+  private async consentResponse(consent: PaymentConsentEntity): Promise<OBDomesticVRPConsentResponse> {
+    const reason = statusReason(consent.statusReason, consent.statusReasonDescription);
+    const debtor = await this.pickedDebtor(consent.initiation, consent.debtorAccountId);
+    return {
+      Data: {
+        ConsentId: consent.consentId,
+        CreationDateTime: obDateTime(consent.creationDateTime),
+        Status: consent.status,
+        ...(reason ? { StatusReason: reason } : {}),
+        StatusUpdateDateTime: obDateTime(consent.statusUpdateDateTime),
+        ...(consent.readRefundAccount ? { ReadRefundAccount: consent.readRefundAccount } : {}),
+        ControlParameters: consent.controlParameters ?? {},
+        Initiation: consent.initiation,
+        ...(debtor ? { DebtorAccount: debtor } : {}),
+      },
+      Risk: consent.risk,
+      Links: { Self: this.publicUrl.of(`${VRP_CONSENTS}/${encodeURIComponent(consent.consentId)}`) },
+      Meta: {},
+    };
+  }
+
+  private async vrpResponse(payment: VrpPaymentEntity): Promise<OBDomesticVRPResponse> {
+    const reason = statusReason(payment.statusReason, payment.statusReasonDescription);
+    const debtor = await this.pickedDebtor(payment.initiation, payment.debtorAccountId);
+    return {
+      Data: {
+        DomesticVRPId: payment.paymentId,
+        ConsentId: payment.consentId,
+        CreationDateTime: obDateTime(payment.creationDateTime),
+        Status: payment.status,
+        ...(reason ? { StatusReason: reason } : {}),
+        StatusUpdateDateTime: obDateTime(payment.statusUpdateDateTime),
+        Initiation: payment.initiation,
+        Instruction: payment.instruction,
+        ...(debtor ? { DebtorAccount: debtor } : {}),
+      },
+      Risk: payment.risk,
+      Links: { Self: this.publicUrl.of(`${VRPS}/${encodeURIComponent(payment.paymentId)}`) },
+      Meta: {},
+    };
+  }
+}

@@ -1,0 +1,52 @@
+import { recordAuditEvent } from '@consentry/audit';
+import { DataSource, PaymentConsentEntity, PaymentConsentKind } from '@consentry/database';
+
+import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
+import { assertPaymentConsentTransition } from './consent-status.js';
+import { revokeConsentGrant } from './end-account-access-consent.use-case.js';
+import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
+
+export interface RevokePaymentConsentCommand {
+  consentId: string;
+  /** The PSU from their dashboard, or the TPP deleting its consent. */
+  by: { type: 'psu'; psuId: string } | { type: 'tpp'; clientId: string };
+  /** The route's kind, when the TPP deletes through a kind's path: another kind's consent is "not found" there. */
+  kind?: PaymentConsentKind;
+  interactionId?: string;
+}
+
+/**
+ * Ends a payment consent that can be revoked (a VRP or a funds-confirmation consent, AWAU or AUTH -> CANC). Its grant and every
+ * token of it are deleted in the same transaction, so the next VRP under it is refused. A domestic
+ * payment consent cannot be revoked (its transitions have no CANC).
+ */
+export class RevokePaymentConsent {
+  constructor(private readonly dataSource: DataSource) {}
+
+  execute(command: RevokePaymentConsentCommand): Promise<PaymentConsentEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.by.type === 'tpp' ? command.by.clientId : undefined);
+      if (command.by.type === 'psu' && consent.psuId !== command.by.psuId) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+      if (command.kind !== undefined && consent.kind !== command.kind) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+      assertPaymentConsentTransition(consent.kind, consent.status, 'CANC');
+      const now = new Date();
+      const reason = command.by.type === 'psu' ? 'Revoked by the PSU' : 'Deleted by the TPP';
+      await manager.update(
+        PaymentConsentEntity,
+        { consentId: consent.consentId },
+        { status: 'CANC', statusReasonDescription: reason, statusUpdateDateTime: now, grantId: null },
+      );
+      const revokedGrantRecords = await revokeConsentGrant(manager, consent.grantId);
+      await recordAuditEvent(manager, {
+        type: 'consent.revoked',
+        actor: command.by.type === 'psu' ? { type: 'psu', id: command.by.psuId } : { type: 'tpp', id: command.by.clientId },
+        clientId: consent.clientId,
+        psuId: consent.psuId ?? undefined,
+        consentId: consent.consentId,
+        interactionId: command.interactionId,
+        data: { kind: consent.kind, from: consent.status, to: 'CANC', reason, revokedGrantRecords },
+      });
+      return Object.assign(consent, { status: 'CANC' as const, statusReasonDescription: reason, statusUpdateDateTime: now, grantId: null });
+    });
+  }
+}

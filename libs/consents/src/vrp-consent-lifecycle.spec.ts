@@ -1,0 +1,103 @@
+import { JsonObject } from '@consentry/database';
+import { createTestDatabase, TestDatabase } from '@consentry/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js';
+import { ConsentExceptionCode } from './consent.exception.js';
+import { CreatePaymentConsent } from './create-payment-consent.use-case.js';
+import { approvedInitiationHash, approvedTerms } from './payment-initiation.js';
+import { rejectStalePaymentConsents } from './reject-payment-consent.use-case.js';
+import { expirePaymentConsents } from './end-payment-consent.use-case.js';
+import { RevokePaymentConsent } from './revoke-payment-consent.use-case.js';
+
+const PSU = '00000000-0000-4000-8000-0000000000d1';
+const OTHER_PSU = '00000000-0000-4000-8000-0000000000d2';
+const CLIENT = 'tpp-vrp';
+
+const controlParameters: JsonObject = {
+  VRPType: ['UK.OBIE.VRPType.Other'],
+  PSUAuthenticationMethods: ['UK.OBIE.SCA'],
+  MaximumIndividualAmount: { Amount: '10.00', Currency: 'GBP' },
+  PeriodicLimits: [{ PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '50.00', Currency: 'GBP' }],
+};
+
+describe('VRP consent lifecycle', () => {
+  let db: TestDatabase;
+  const q = (sql: string, params: unknown[] = []) => db.dataSource.query(sql, params);
+  const statusOf = async (id: string) => ((await q(`SELECT status FROM payment_consent WHERE consent_id = $1`, [id]))[0] as { status: string }).status;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('vrp_consent_lifecycle');
+    await q(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ($1, 'VRP TPP', '{PISP}', '{}')`, [CLIENT]);
+    await q(`INSERT INTO aspsp (aspsp_id, name, connector) VALUES ('bank-v', 'Bank V', 'sandbox-ledger')`);
+    for (const [id, name] of [
+      [PSU, 'v1'],
+      [OTHER_PSU, 'v2'],
+    ]) {
+      await q(`INSERT INTO psu (psu_id, username, display_name, password_hash, totp_secret_enc) VALUES ($1, $2, $2, 'h', 't')`, [id, name]);
+    }
+    await q(
+      `INSERT INTO account (account_id, aspsp_id, psu_id, currency, account_category, account_type_code, scheme_name, identification, holder_name)
+       VALUES ('vacc-gbp', 'bank-v', $1, 'GBP', 'Personal', 'CACC', 'UK.OBIE.SortCodeAccountNumber', '55555555555555', 'Holder')`,
+      [PSU],
+    );
+  });
+  afterAll(async () => db?.drop());
+
+  async function created(validTo?: Date): Promise<string> {
+    const params = validTo ? { ...controlParameters, ValidToDateTime: validTo.toISOString() } : controlParameters;
+    const consent = await new CreatePaymentConsent(db.dataSource).execute({ clientId: CLIENT, kind: 'domestic-vrp', initiation: {}, controlParameters: params, expirationDateTime: validTo, risk: {} });
+    return consent.consentId;
+  }
+
+  async function authorised(validTo?: Date): Promise<string> {
+    const consentId = await created(validTo);
+    await q(`INSERT INTO oidc_model (model, id, payload, grant_id, expires_at) VALUES ('Grant', $1, '{}', NULL, now() + interval '1 day')`, [`grant-${consentId}`]);
+    await new AuthorisePaymentConsent(db.dataSource).execute({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'vacc-gbp', grantId: `grant-${consentId}` });
+    return consentId;
+  }
+
+  it('stores the ControlParameters apart from the Initiation, and binds the approval hash to them', async () => {
+    const consentId = await authorised();
+    const [row] = await q(`SELECT kind, status, control_parameters, initiation_hash FROM payment_consent WHERE consent_id = $1`, [consentId]);
+    expect(row).toMatchObject({ kind: 'domestic-vrp', status: 'AUTH', control_parameters: controlParameters });
+    const terms = (params: JsonObject) => approvedTerms({ kind: 'domestic-vrp', initiation: {}, controlParameters: params });
+    expect(row.initiation_hash).toBe(approvedInitiationHash(terms(controlParameters), 'vacc-gbp'));
+    const raised = { ...controlParameters, MaximumIndividualAmount: { Amount: '99.00', Currency: 'GBP' } };
+    expect(approvedInitiationHash(terms(raised), 'vacc-gbp')).not.toBe(row.initiation_hash);
+  });
+
+  it('is revoked by its PSU or its TPP only (CANC), with its grant deleted, and once', async () => {
+    const consentId = await authorised();
+    const revoke = new RevokePaymentConsent(db.dataSource);
+    await expect(revoke.execute({ consentId, by: { type: 'psu', psuId: OTHER_PSU } })).rejects.toMatchObject({ code: ConsentExceptionCode.NotFound });
+    await expect(revoke.execute({ consentId, by: { type: 'tpp', clientId: 'another-tpp' } })).rejects.toMatchObject({ code: ConsentExceptionCode.NotFound });
+    await revoke.execute({ consentId, by: { type: 'psu', psuId: PSU } });
+    expect(await statusOf(consentId)).toBe('CANC');
+    expect(await q(`SELECT 1 FROM oidc_model WHERE model = 'Grant' AND id = $1`, [`grant-${consentId}`])).toHaveLength(0);
+    await expect(revoke.execute({ consentId, by: { type: 'psu', psuId: PSU } })).rejects.toMatchObject({ code: ConsentExceptionCode.InvalidStatus });
+    const [event] = await q(`SELECT event FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'consent.revoked'`, [consentId]);
+    expect(event.event.data).toMatchObject({ kind: 'domestic-vrp', from: 'AUTH', to: 'CANC' });
+  });
+
+  it('expires an authorised VRP consent at its ValidToDateTime (EXPD, grant deleted) and leaves the others', async () => {
+    const ending = await authorised(new Date(Date.now() + 60_000));
+    const lasting = await authorised(new Date(Date.now() + 86_400_000));
+    const open = await authorised();
+    const expired = await expirePaymentConsents(db.dataSource, { now: new Date(Date.now() + 120_000) });
+    expect(expired).toBe(1);
+    expect(await statusOf(ending)).toBe('EXPD');
+    expect(await statusOf(lasting)).toBe('AUTH');
+    expect(await statusOf(open)).toBe('AUTH');
+    expect(await q(`SELECT 1 FROM oidc_model WHERE model = 'Grant' AND id = $1`, [`grant-${ending}`])).toHaveLength(0);
+    const [event] = await q(`SELECT event FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'consent.expired'`, [ending]);
+    expect(event.event.data).toMatchObject({ kind: 'domestic-vrp', from: 'AUTH', to: 'EXPD' });
+  });
+
+  it('expires a stale AWAU VRP consent (EXPD, where a domestic one is RJCT)', async () => {
+    const stale = await created();
+    await q(`UPDATE payment_consent SET creation_date_time = now() - interval '2 hours' WHERE consent_id = $1`, [stale]);
+    await rejectStalePaymentConsents(db.dataSource, { awaitingMaxAgeSeconds: 3600 });
+    expect(await statusOf(stale)).toBe('EXPD');
+  });
+});

@@ -1,0 +1,281 @@
+/**
+ * UK OB v4.0 VRP ControlParameters: the one place their rules live. A VRP consent's ControlParameters
+ * bound every payment made under it (400 U014 UK.OBIE.Rules.FailsControlParameters when one is broken):
+ *
+ * - the validity window: ValidFromDateTime <= now < ValidToDateTime (either end optional);
+ * - VRPType: the payment's type is one the consent lists; a Sweeping payment goes to an account of the PSU;
+ * - MaximumIndividualAmount: no single payment above it, and in its currency;
+ * - PeriodicLimits: per period (Day, Week, Fortnight, Month, Half-year, Year), the payments counted in
+ *   the period plus this one stay within the limit. Periods are whole days in Europe/London: aligned to
+ *   the calendar (Monday weeks, calendar months, Jan-Jun/Jul-Dec halves, calendar years) or to the date
+ *   the consent was created (Fortnight only so: the ISO calendar has no fortnights).
+ *
+ * The functions here are pure; the caller holds the consent row's lock while it reads the payments
+ * counted and writes the new one, so concurrent payments are checked one after the other.
+ */
+
+export const VRP_PERIOD_TYPES = ['Day', 'Week', 'Fortnight', 'Month', 'Half-year', 'Year'] as const;
+export type VrpPeriodType = (typeof VRP_PERIOD_TYPES)[number];
+export const VRP_PERIOD_ALIGNMENTS = ['Consent', 'Calendar'] as const;
+export type VrpPeriodAlignment = (typeof VRP_PERIOD_ALIGNMENTS)[number];
+export const VRP_TYPES = ['UK.OBIE.VRPType.Sweeping', 'UK.OBIE.VRPType.Other'] as const;
+export type VrpType = (typeof VRP_TYPES)[number];
+
+export interface VrpPeriodicLimit {
+  PeriodType: VrpPeriodType;
+  PeriodAlignment: VrpPeriodAlignment;
+  Amount: string;
+  Currency: string;
+}
+
+/** OBDomesticVRPControlParameters, as stored with the consent. */
+export interface VrpControlParameters {
+  ValidFromDateTime?: string;
+  ValidToDateTime?: string;
+  MaximumIndividualAmount: { Amount: string; Currency: string };
+  PeriodicLimits: VrpPeriodicLimit[];
+  VRPType: string[];
+  PSUAuthenticationMethods: string[];
+  PSUInteractionTypes?: string[];
+}
+
+/** A rule a consent's ControlParameters or a payment breaks: the OB `Path` and a message for the TPP. */
+export interface ControlParameterProblem {
+  /** Which control parameter: recorded in the audit event of a refused VRP. */
+  parameter: 'ValidFromDateTime' | 'ValidToDateTime' | 'VRPType' | 'MaximumIndividualAmount' | 'PeriodicLimits';
+  path: string;
+  message: string;
+}
+
+/** A half-open instant range [start, end). */
+export interface VrpPeriod {
+  start: Date;
+  end: Date;
+}
+
+const LONDON = 'Europe/London';
+const londonParts = new Intl.DateTimeFormat('en-GB', {
+  timeZone: LONDON,
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** A date on the London calendar (month 1-12). */
+interface LocalDate {
+  y: number;
+  m: number;
+  d: number;
+}
+
+function partsOf(at: Date): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of londonParts.formatToParts(at)) if (part.type !== 'literal') out[part.type] = Number(part.value);
+  return out;
+}
+
+function londonDate(at: Date): LocalDate {
+  const p = partsOf(at);
+  return { y: p.year!, m: p.month!, d: p.day! };
+}
+
+/** London's offset from UTC at an instant, in ms (0 in winter, 3,600,000 in summer time). */
+function londonOffsetMs(at: Date): number {
+  const p = partsOf(at);
+  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+/** The instant London's clocks show 00:00 on `date` (never in a DST gap: the UK changes at 01:00 UTC). */
+function londonMidnight(date: LocalDate): Date {
+  const wall = Date.UTC(date.y, date.m - 1, date.d);
+  const first = wall - londonOffsetMs(new Date(wall));
+  return new Date(wall - londonOffsetMs(new Date(first)));
+}
+
+function fromUtcDay(ms: number): LocalDate {
+  const at = new Date(ms);
+  return { y: at.getUTCFullYear(), m: at.getUTCMonth() + 1, d: at.getUTCDate() };
+}
+
+function dayNumber(date: LocalDate): number {
+  return Date.UTC(date.y, date.m - 1, date.d) / 86_400_000;
+}
+
+function addDays(date: LocalDate, days: number): LocalDate {
+  return fromUtcDay(Date.UTC(date.y, date.m - 1, date.d + days));
+}
+
+/** `months` after `date`, on `day` or the month's last day if it is shorter (31 Jan + 1 month = 28/29 Feb). */
+function addMonths(date: LocalDate, months: number, day: number): LocalDate {
+  const index = date.y * 12 + (date.m - 1) + months;
+  const y = Math.floor(index / 12);
+  const m = index - y * 12 + 1;
+  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return { y, m, d: Math.min(day, last) };
+}
+
+function compare(a: LocalDate, b: LocalDate): number {
+  return dayNumber(a) - dayNumber(b);
+}
+
+const PERIOD_DAYS: Partial<Record<VrpPeriodType, number>> = { Day: 1, Week: 7, Fortnight: 14 };
+const PERIOD_MONTHS: Partial<Record<VrpPeriodType, number>> = { Month: 1, 'Half-year': 6, Year: 12 };
+
+function period(from: LocalDate, to: LocalDate): VrpPeriod {
+  return { start: londonMidnight(from), end: londonMidnight(to) };
+}
+
+/**
+ * The period of `type` and `alignment` that holds the instant `at`. `consentCreatedAt` anchors
+ * Consent-aligned periods: they start on the London date the consent was created and repeat from it.
+ */
+export function vrpPeriodAt(type: VrpPeriodType, alignment: VrpPeriodAlignment, consentCreatedAt: Date, at: Date): VrpPeriod {
+  const today = londonDate(at);
+  if (alignment === 'Calendar') {
+    switch (type) {
+      case 'Day':
+        return period(today, addDays(today, 1));
+      case 'Week': {
+        // ISO weeks start on Monday.
+        const monday = addDays(today, -((new Date(Date.UTC(today.y, today.m - 1, today.d)).getUTCDay() + 6) % 7));
+        return period(monday, addDays(monday, 7));
+      }
+      case 'Month':
+        return period({ y: today.y, m: today.m, d: 1 }, addMonths({ y: today.y, m: today.m, d: 1 }, 1, 1));
+      case 'Half-year': {
+        const first = { y: today.y, m: today.m <= 6 ? 1 : 7, d: 1 };
+        return period(first, addMonths(first, 6, 1));
+      }
+      case 'Year':
+        return period({ y: today.y, m: 1, d: 1 }, { y: today.y + 1, m: 1, d: 1 });
+      case 'Fortnight':
+        throw new RangeError('a Fortnight period is aligned to the consent, never to the calendar');
+      default: {
+        const unhandled: never = type;
+        throw new RangeError(`unknown period type ${String(unhandled)}`);
+      }
+    }
+  }
+  const anchor = londonDate(consentCreatedAt);
+  const days = PERIOD_DAYS[type];
+  if (days !== undefined) {
+    const k = Math.floor((dayNumber(today) - dayNumber(anchor)) / days);
+    return period(addDays(anchor, k * days), addDays(anchor, (k + 1) * days));
+  }
+  const step = PERIOD_MONTHS[type]!;
+  let k = Math.floor(((today.y - anchor.y) * 12 + (today.m - anchor.m)) / step);
+  if (compare(addMonths(anchor, k * step, anchor.d), today) > 0) k -= 1;
+  return period(addMonths(anchor, k * step, anchor.d), addMonths(anchor, (k + 1) * step, anchor.d));
+}
+
+// Amounts are decimal strings with at most 5 fraction digits (OBActiveCurrencyAndAmount_SimpleType):
+// compared exactly as integers of 10^-5 units, never as floats.
+const SCALE = 5;
+
+/** An OB amount as an exact integer of 10^-5 units. */
+export function amountUnits(amount: string): bigint {
+  const [whole = '0', fraction = ''] = amount.split('.');
+  return BigInt(whole) * 10n ** BigInt(SCALE) + BigInt((fraction + '0'.repeat(SCALE)).slice(0, SCALE));
+}
+
+/**
+ * What is wrong with a consent's ControlParameters as a TPP sends them (400 U002/U003 at creation,
+ * before anything is written): currencies that differ, a Fortnight aligned to the calendar, a zero limit,
+ * a validity window that ends before it starts or has already ended.
+ */
+export function controlParameterDefinitionProblems(params: VrpControlParameters, now: Date): Array<ControlParameterProblem & { errorCode: 'U002' | 'U003' }> {
+  const problems: Array<ControlParameterProblem & { errorCode: 'U002' | 'U003' }> = [];
+  const base = 'Data.ControlParameters';
+  const currency = params.MaximumIndividualAmount.Currency;
+  if (amountUnits(params.MaximumIndividualAmount.Amount) <= 0n) {
+    problems.push({ parameter: 'MaximumIndividualAmount', path: `${base}.MaximumIndividualAmount.Amount`, message: 'must be more than zero', errorCode: 'U002' });
+  }
+  params.PeriodicLimits.forEach((limit, i) => {
+    const path = `${base}.PeriodicLimits[${i}]`;
+    if (limit.PeriodType === 'Fortnight' && limit.PeriodAlignment === 'Calendar') {
+      problems.push({ parameter: 'PeriodicLimits', path: `${path}.PeriodAlignment`, message: 'a Fortnight must be aligned to the Consent', errorCode: 'U002' });
+    }
+    if (limit.Currency !== currency) {
+      problems.push({ parameter: 'PeriodicLimits', path: `${path}.Currency`, message: 'must be the MaximumIndividualAmount currency', errorCode: 'U002' });
+    }
+    if (amountUnits(limit.Amount) <= 0n) {
+      problems.push({ parameter: 'PeriodicLimits', path: `${path}.Amount`, message: 'must be more than zero', errorCode: 'U002' });
+    }
+  });
+  const from = params.ValidFromDateTime ? new Date(params.ValidFromDateTime) : null;
+  const to = params.ValidToDateTime ? new Date(params.ValidToDateTime) : null;
+  if (to && from && to <= from) {
+    problems.push({ parameter: 'ValidToDateTime', path: `${base}.ValidToDateTime`, message: 'must be after ValidFromDateTime', errorCode: 'U003' });
+  } else if (to && to <= now) {
+    problems.push({ parameter: 'ValidToDateTime', path: `${base}.ValidToDateTime`, message: 'must be in the future', errorCode: 'U003' });
+  }
+  return problems;
+}
+
+/** The earliest start of the periods that hold `at`: the payments to read for checkVrpPayment. */
+export function earliestPeriodStart(params: VrpControlParameters, consentCreatedAt: Date, at: Date): Date {
+  return params.PeriodicLimits.reduce(
+    (earliest, limit) => {
+      const { start } = vrpPeriodAt(limit.PeriodType, limit.PeriodAlignment, consentCreatedAt, at);
+      return start < earliest ? start : earliest;
+    },
+    at,
+  );
+}
+
+export interface VrpPaymentCheck {
+  params: VrpControlParameters;
+  consentCreatedAt: Date;
+  /** When the payment is made. */
+  at: Date;
+  amount: string;
+  currency: string;
+  vrpType: string;
+  /** A Sweeping payment's creditor is one of the PSU's own accounts. */
+  creditorIsPsusOwn: boolean;
+  /** The consent's payments that count (not rejected), made at or after earliestPeriodStart. */
+  counted: ReadonlyArray<{ amount: string; at: Date }>;
+}
+
+const INSTRUCTION_AMOUNT = 'Data.Instruction.InstructedAmount.Amount';
+
+/** The first control parameter a VRP would break, or null: checked in the order the consent lists them. */
+export function checkVrpPayment(check: VrpPaymentCheck): ControlParameterProblem | null {
+  const { params, at } = check;
+  if (params.ValidFromDateTime && at < new Date(params.ValidFromDateTime)) {
+    return { parameter: 'ValidFromDateTime', path: 'Data.ConsentId', message: 'The consent is not valid yet (ValidFromDateTime)' };
+  }
+  if (params.ValidToDateTime && at >= new Date(params.ValidToDateTime)) {
+    return { parameter: 'ValidToDateTime', path: 'Data.ConsentId', message: 'The consent is no longer valid (ValidToDateTime)' };
+  }
+  if (!params.VRPType.includes(check.vrpType)) {
+    return { parameter: 'VRPType', path: 'Data.VRPType', message: 'The consent does not allow this VRPType' };
+  }
+  if (check.vrpType === 'UK.OBIE.VRPType.Sweeping' && !check.creditorIsPsusOwn) {
+    return { parameter: 'VRPType', path: 'Data.Instruction.CreditorAccount', message: 'A sweeping payment goes to an account of the PSU' };
+  }
+  const amount = amountUnits(check.amount);
+  if (check.currency !== params.MaximumIndividualAmount.Currency) {
+    return { parameter: 'MaximumIndividualAmount', path: 'Data.Instruction.InstructedAmount.Currency', message: 'The currency is not the consent’s' };
+  }
+  if (amount > amountUnits(params.MaximumIndividualAmount.Amount)) {
+    return { parameter: 'MaximumIndividualAmount', path: INSTRUCTION_AMOUNT, message: 'The amount is above MaximumIndividualAmount' };
+  }
+  for (const limit of params.PeriodicLimits) {
+    const { start, end } = vrpPeriodAt(limit.PeriodType, limit.PeriodAlignment, check.consentCreatedAt, at);
+    const spent = check.counted.filter((p) => p.at >= start && p.at < end).reduce((sum, p) => sum + amountUnits(p.amount), 0n);
+    if (spent + amount > amountUnits(limit.Amount)) {
+      return {
+        parameter: 'PeriodicLimits',
+        path: INSTRUCTION_AMOUNT,
+        message: `The payment would exceed the ${limit.PeriodAlignment.toLowerCase()}-aligned ${limit.PeriodType} limit`,
+      };
+    }
+  }
+  return null;
+}
