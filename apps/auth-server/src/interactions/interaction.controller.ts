@@ -47,7 +47,8 @@ function throttledMessage(retryAfterSeconds: number): string {
 function grantLifetime(expirationDateTime: Date | null): number {
   const cap = 365 * SECONDS_PER_DAY;
   if (!expirationDateTime) return cap;
-  return Math.max(1, Math.min(cap, Math.ceil((expirationDateTime.getTime() - Date.now()) / 1000)));
+  // Rounded down: the grant, and every refresh token capped at it, never outlives the consent.
+  return Math.max(1, Math.min(cap, Math.floor((expirationDateTime.getTime() - Date.now()) / 1000)));
 }
 
 /**
