@@ -1,7 +1,10 @@
 // The consent journey as its three actors play it: the TPP (openid-client, private_key_jwt, PAR, PKCE,
 // DPoP), the PSU (a browser-less user filling the auth server's HTML forms) and the TPP calling the API.
 // Shared by `npm run demo` and the end-to-end journey test, so both walk exactly the same path.
+import { randomUUID } from 'node:crypto';
+
 import { totpCodeAt } from '@consentry/identity';
+import { signMessage } from '@consentry/message-signing';
 import { importJWK } from 'jose';
 import * as oidc from 'openid-client';
 
@@ -135,20 +138,34 @@ export class TppClient {
   }
 
   /** Calls the API with a DPoP-bound token (a fresh proof for each request). */
-  async api(accessToken, method, path, body) {
-    const headers = new Headers({ accept: 'application/json', 'x-fapi-customer-ip-address': '203.0.113.7' });
+  async api(accessToken, method, path, body, extraHeaders = {}) {
+    const headers = new Headers({ accept: 'application/json', 'x-fapi-customer-ip-address': '203.0.113.7', ...extraHeaders });
     if (body !== undefined) headers.set('content-type', 'application/json');
     const response = await oidc.fetchProtectedResource(
       this.config,
       accessToken,
       new URL(`${this.apiUrl}${path}`),
       method,
-      body === undefined ? undefined : JSON.stringify(body),
+      body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       headers,
       { DPoP: this.dpop },
     );
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /**
+   * A PIS or VRP POST: the body's exact bytes signed with the TPP's message-signing key (UK OB detached
+   * JWS, x-jws-signature) and an x-idempotency-key (a fresh one unless given; `false` sends none, as VRP
+   * /funds-confirmation wants).
+   */
+  async signedPost(accessToken, path, body, { idempotencyKey = randomUUID() } = {}) {
+    const text = JSON.stringify(body);
+    const jwk = this.tpp.jwks.keys.find((key) => key.kid === this.tpp.signing.kid);
+    if (!jwk) throw new Error(`the TPP's key set holds no message-signing key ${this.tpp.signing.kid}`);
+    this.signingKey ??= await importJWK(jwk, 'PS256');
+    const signature = await signMessage(text, { ...this.tpp.signing, key: this.signingKey });
+    return this.api(accessToken, 'POST', path, text, { 'x-jws-signature': signature, ...(idempotencyKey === false ? {} : { 'x-idempotency-key': idempotencyKey }) });
   }
 
   async createConsent(accessToken, permissions, expirationDateTime) {

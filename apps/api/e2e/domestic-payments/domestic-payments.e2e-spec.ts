@@ -54,7 +54,7 @@ describe('domestic payments', () => {
 
   async function createConsent(body: JsonInput = { Data: { Initiation: initiation() }, Risk: { PaymentContextCode: 'TransferToThirdParty' } }): Promise<CallResult> {
     expectPis('OBWriteDomesticConsent4', body);
-    return h.tpp('POST', CONSENTS, { token: cc, body });
+    return h.signedPost(CONSENTS, { token: cc, body });
   }
 
   /** A consent created through the API and approved for alice's GBP account, as the consent page does. */
@@ -75,7 +75,7 @@ describe('domestic payments', () => {
   function pay(psuToken: string, consentId: string, init: JsonInput = initiation()): Promise<CallResult> {
     const body = { Data: { ConsentId: consentId, Initiation: init }, Risk: {} };
     expectPis('OBWriteDomestic2', body);
-    return h.tpp('POST', PAYMENTS, { token: psuToken, body });
+    return h.signedPost(PAYMENTS, { token: psuToken, body });
   }
 
   function expectError(result: CallResult, status: number, code: string, path?: string): void {
@@ -108,7 +108,8 @@ describe('domestic payments', () => {
     expect(funds.status).toBe(200);
     expectPis('OBWriteFundsConfirmationResponse1', funds.body);
     expect(funds.body.Data.FundsAvailableResult.FundsAvailable).toBe(true);
-    expect(JSON.stringify(funds.body)).not.toContain('500');
+    // Never the balance (500.00), nor an amount: the timestamps may hold the digits 500, so match the figure.
+    expect(JSON.stringify(funds.body)).not.toMatch(/500\.0|Balance|Amount/);
 
     const paid = await pay(psuToken, consentId, initiation('120.50', 'E2E-PAY'));
     expect(paid.status).toBe(201);
@@ -232,7 +233,7 @@ describe('domestic payments', () => {
     const created = await createConsent();
     const awaiting = jsonString(created.body.Data.ConsentId);
     expectError(await pay(await h.consentToken(awaiting, { scope: 'payments' }), awaiting), 403, 'U009');
-    expectError(await h.tpp('POST', CONSENTS, { token: await h.clientCredentialsToken(), body: { Data: { Initiation: initiation() }, Risk: {} } }), 403, 'U042');
+    expectError(await h.signedPost(CONSENTS, { token: await h.clientCredentialsToken(), body: { Data: { Initiation: initiation() }, Risk: {} } }), 403, 'U042');
     await h.dataSource.query(`UPDATE tpp SET roles = '{AISP}' WHERE client_id = $1`, [h.clientId]);
     try {
       expectError(await createConsent(), 403, 'U042');
@@ -245,13 +246,59 @@ describe('domestic payments', () => {
     const [{ n: before }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM payment_consent`);
     const missing = { ...initiation() };
     delete missing.CreditorAccount;
-    expectError(await h.tpp('POST', CONSENTS, { token: cc, body: { Data: { Initiation: missing }, Risk: {} } }), 400, 'U004', 'Data.Initiation.CreditorAccount');
-    expectError(await h.tpp('POST', CONSENTS, { token: cc, body: { Data: { Initiation: initiation('12.345678') }, Risk: {} } }), 400, 'U002', 'Data.Initiation.InstructedAmount.Amount');
-    expectError(await h.tpp('POST', CONSENTS, { token: cc, body: { Data: { Initiation: initiation('0.00') }, Risk: {} } }), 400, 'U002', 'Data.Initiation.InstructedAmount.Amount');
-    expectError(await h.tpp('POST', CONSENTS, { token: cc, body: { Data: { Initiation: { ...initiation(), Surprise: 1 } }, Risk: {} } }), 400, 'U005');
-    expectError(await h.tpp('POST', CONSENTS, { token: cc, body: { Data: { Initiation: initiation() } } }), 400, 'U004', 'Risk');
+    expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: missing }, Risk: {} } }), 400, 'U004', 'Data.Initiation.CreditorAccount');
+    expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation('12.345678') }, Risk: {} } }), 400, 'U002', 'Data.Initiation.InstructedAmount.Amount');
+    expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation('0.00') }, Risk: {} } }), 400, 'U002', 'Data.Initiation.InstructedAmount.Amount');
+    expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: { ...initiation(), Surprise: 1 } }, Risk: {} } }), 400, 'U005');
+    expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation() } } }), 400, 'U004', 'Risk');
     const [{ n: after }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM payment_consent`);
     expect(after).toBe(before);
+  });
+
+  it('checks the headers in the fixed order on the real routes: U007 before U019 before the body, and writes nothing', async () => {
+    const [{ n: before }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM payment_consent`);
+    const body = { Data: { Initiation: initiation() }, Risk: {} };
+    // No key and no signature: the key is checked first.
+    expectError(await h.tpp('POST', CONSENTS, { token: cc, body }), 400, 'U007');
+    // A key but no signature: U019, even with a body that would fail validation.
+    expectError(await h.tpp('POST', CONSENTS, { token: cc, body: { Data: {} }, headers: { 'x-idempotency-key': 'order-1' } }), 400, 'U019');
+    // Signed over other bytes than those sent: U015.
+    const signedOther = await h.signedPost(CONSENTS, { token: cc, body: { ...body, Risk: { PaymentContextCode: 'BillingGoodsAndServicesInAdvance' } } });
+    expect(signedOther.status).toBe(201);
+    const stolen = await h.signedPost(CONSENTS, { token: cc, rawBody: JSON.stringify(body), headers: { 'x-jws-signature': 'eyJhbGciOiJQUzI1NiJ9..c2ln' } });
+    expect(stolen.status).toBe(400);
+    expect(['U015', 'U016', 'U017', 'U018']).toContain(stolen.body.Errors[0].ErrorCode);
+    // No token at all is 401 before any header check.
+    expect((await h.call('POST', CONSENTS, { body })).status).toBe(401);
+    const [{ n: after }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM payment_consent`);
+    expect(after).toBe(before + 1);
+  });
+
+  it('answers a repeated payment with the same key with the first answer, and pays once even when both arrive at once', async () => {
+    await setBalance(debtor, '300.00');
+    const sequential = await authorisedConsent(initiation('10.00', 'E2E-IDEM-1'));
+    const body = { Data: { ConsentId: sequential.consentId, Initiation: initiation('10.00', 'E2E-IDEM-1') }, Risk: {} };
+    const first = await h.signedPost(PAYMENTS, { token: sequential.psuToken, body, idempotencyKey: 'pay-once-1' });
+    expect(first.status).toBe(201);
+    const again = await h.signedPost(PAYMENTS, { token: sequential.psuToken, body, idempotencyKey: 'pay-once-1' });
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    // The same key with another body is a conflict; another key is a second order of a spent consent.
+    expectError(await h.signedPost(PAYMENTS, { token: sequential.psuToken, body: { ...body, Risk: { PaymentContextCode: 'TransferToThirdParty' } }, idempotencyKey: 'pay-once-1' }), 409, 'U029');
+    expectError(await h.signedPost(PAYMENTS, { token: sequential.psuToken, body }), 400, 'U009');
+
+    const concurrent = await authorisedConsent(initiation('11.00', 'E2E-IDEM-2'));
+    const concurrentBody = { Data: { ConsentId: concurrent.consentId, Initiation: initiation('11.00', 'E2E-IDEM-2') }, Risk: {} };
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => h.signedPost(PAYMENTS, { token: concurrent.psuToken, body: concurrentBody, idempotencyKey: 'pay-once-2' })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201, 201]);
+    expect(new Set(answers.map((answer) => answer.body.Data.DomesticPaymentId)).size).toBe(1);
+    const rows = await h.dataSource.query(`SELECT count(*)::int AS n FROM domestic_payment WHERE consent_id = ANY($1)`, [[sequential.consentId, concurrent.consentId]]);
+    expect(rows[0].n).toBe(2);
+    // Debited once each: 300.00 - 10.00 - 11.00.
+    const [balance] = await h.dataSource.query(`SELECT amount::text AS amount FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [debtor]);
+    expect(balance.amount).toBe('279.00000');
   });
 
   it('answers 404 for a payment that does not exist', async () => {

@@ -68,7 +68,7 @@ describe('domestic VRP', () => {
 
   async function createConsent(body: JsonInput = consentBody()): Promise<CallResult> {
     expectVrp('OBDomesticVRPConsentRequest', body);
-    return h.tpp('POST', CONSENTS, { token: cc, body });
+    return h.signedPost(CONSENTS, { token: cc, body });
   }
 
   /** A VRP consent created through the API and approved for alice's first GBP account, as the approval page does. */
@@ -104,7 +104,7 @@ describe('domestic VRP', () => {
   function pay(psuToken: string, consentId: string, initiation: JsonInput, amount: string, options: { vrpType?: string; creditor?: Account; reference?: string } = {}): Promise<CallResult> {
     const body = vrpBody(consentId, initiation, amount, options);
     expectVrp('OBDomesticVRPRequest', body);
-    return h.tpp('POST', VRPS, { token: psuToken, body });
+    return h.signedPost(VRPS, { token: psuToken, body });
   }
 
   function expectError(result: CallResult, status: number, code: string, path?: string): void {
@@ -142,7 +142,7 @@ describe('domestic VRP', () => {
     const fortnight = controlParameters({ PeriodicLimits: [{ PeriodType: 'Fortnight', PeriodAlignment: 'Calendar', Amount: '10', Currency: 'GBP' }] });
     expectError(await createConsent(consentBody(fortnight)), 400, 'U002', 'Data.ControlParameters.PeriodicLimits[0].PeriodAlignment');
     expectError(await createConsent(consentBody(controlParameters({ ValidToDateTime: '2020-01-01T00:00:00+00:00' }))), 400, 'U003', 'Data.ControlParameters.ValidToDateTime');
-    const badType = await h.tpp('POST', CONSENTS, { token: cc, body: consentBody(controlParameters({ VRPType: ['UK.OBIE.VRPType.Pocket'] })) });
+    const badType = await h.signedPost(CONSENTS, { token: cc, body: consentBody(controlParameters({ VRPType: ['UK.OBIE.VRPType.Pocket'] })) });
     expect(badType.status).toBe(400);
     const [{ n: after }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM payment_consent`);
     expect(after).toBe(before);
@@ -152,15 +152,18 @@ describe('domestic VRP', () => {
     await setBalance(debtor, '1000.00');
     const { consentId, psuToken, initiation } = await authorisedConsent();
 
-    const funds = await h.tpp('POST', `${CONSENTS}/${consentId}/funds-confirmation`, {
+    const funds = await h.signedPost(`${CONSENTS}/${consentId}/funds-confirmation`, {
+      idempotencyKey: false,
       token: psuToken,
       body: { Data: { ConsentId: consentId, Reference: 'gym', InstructedAmount: { Amount: '40.00', Currency: 'GBP' } } },
     });
     expect(funds.status).toBe(201);
     expectVrp('OBVRPFundsConfirmationResponse', funds.body);
     expect(funds.body.Data.FundsAvailableResult.FundsAvailable).toBe('Available');
-    expect(JSON.stringify(funds.body)).not.toContain('1000');
-    const tooMuch = await h.tpp('POST', `${CONSENTS}/${consentId}/funds-confirmation`, {
+    // Never the balance (1000.00): ids and timestamps may hold the digits 1000, so match the figure.
+    expect(JSON.stringify(funds.body)).not.toMatch(/1000\.0|Balance/);
+    const tooMuch = await h.signedPost(`${CONSENTS}/${consentId}/funds-confirmation`, {
+      idempotencyKey: false,
       token: psuToken,
       body: { Data: { ConsentId: consentId, InstructedAmount: { Amount: '5000.00', Currency: 'GBP' } } },
     });
@@ -210,6 +213,19 @@ describe('domestic VRP', () => {
     );
     expect(event.data).toMatchObject({ parameter: 'MaximumIndividualAmount', amount: '50.01', currency: 'GBP' });
     expect((await pay(psuToken, consentId, initiation, '50.00')).status).toBe(201);
+
+    // Under an idempotency key: the refusal is audited but keeps no key, so the same request is checked
+    // afresh (and audited again) rather than replayed.
+    const keyed = vrpBody(consentId, initiation, '50.02');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expectError(await h.signedPost(VRPS, { token: psuToken, body: keyed, idempotencyKey: 'vrp-refused-1' }), 400, 'U014');
+    }
+    expect(await h.dataSource.query(`SELECT 1 FROM idempotency_key WHERE key = 'vrp-refused-1'`)).toEqual([]);
+    const [{ n }] = await h.dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'payment.refused-by-control-parameter'`,
+      [consentId],
+    );
+    expect(n).toBe(3);
   });
 
   it('refuses a VRP that would take the period past its PeriodicLimit with 400 U014', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@c
 
 import { RunningApi, startApi, StartApiOptions } from '../../src/api.bootstrap.js';
 import { DpopKey, ProofOptions } from './dpop-key.js';
+import { TppMessageSigner } from './tpp-message-signer.js';
 import { AccessTokenOptions, LocalIssuer } from './local-issuer.js';
 
 export const AISP = '/open-banking/v4.0/aisp';
@@ -29,6 +31,11 @@ export interface TppCallOptions {
    * limit of PSD2 RTS Art. 36(5) does not apply; false leaves it out.
    */
   attended?: boolean;
+}
+
+export interface SignedPostOptions extends TppCallOptions {
+  /** The x-idempotency-key: a fresh one by default; false sends none (VRP /funds-confirmation takes none). */
+  idempotencyKey?: string | false;
 }
 
 /** The PSU's address the harness reports on attended calls (TEST-NET-2). */
@@ -66,6 +73,7 @@ export interface CallResult {
  */
 export class ApiHarness {
   private readonly sessions = new Map<string, string>();
+  private signer?: TppMessageSigner;
 
   private constructor(
     readonly db: TestDatabase,
@@ -139,6 +147,23 @@ export class ApiHarness {
       if (proof) headers.dpop = proof;
     }
     return { ...(await this.call(method, path, { ...options, headers })), proof };
+  }
+
+  /**
+   * A PIS or VRP POST as the sandbox TPP sends it: the exact body bytes signed (x-jws-signature) and an
+   * x-idempotency-key. `headers` can override either.
+   */
+  async signedPost(path: string, options: SignedPostOptions = {}): Promise<CallResult> {
+    const rawBody = options.rawBody ?? (options.body === undefined ? '' : JSON.stringify(options.body));
+    this.signer ??= await TppMessageSigner.of(this.sandbox.tpp);
+    const key = options.idempotencyKey ?? randomUUID();
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-jws-signature': await this.signer.sign(rawBody),
+      ...(key === false ? {} : { 'x-idempotency-key': key }),
+      ...(options.headers ?? {}),
+    };
+    return this.tpp('POST', path, { ...options, body: undefined, rawBody, headers });
   }
 
   /** A plain call (customer and admin APIs, or raw requests). */

@@ -4,10 +4,11 @@ import { Body, Controller, Get, HttpCode, Module, Param, Post, Res, UseGuards } 
 import { IsDefined, IsString, Matches } from 'class-validator';
 import { FastifyReply } from 'fastify';
 
+import { IdempotencyKeyGuard } from '../../src/idempotency/idempotency-key.guard.js';
 import { IdempotencyModule } from '../../src/idempotency/idempotency.module.js';
 import { Idempotency, IdempotencyService, IdempotentRequest } from '../../src/idempotency/idempotency.service.js';
 import { MessageSigningModule } from '../../src/message-signing/message-signing.module.js';
-import { SignedRequest } from '../../src/message-signing/signed-request.decorator.js';
+import { MessageSignatureGuard } from '../../src/message-signing/message-signature.guard.js';
 import { FapiHeadersGuard } from '../../src/security/fapi-headers.guard.js';
 import { SecurityModule } from '../../src/security/security.module.js';
 import { TppAuthGuard } from '../../src/security/tpp-auth.guard.js';
@@ -36,18 +37,16 @@ class PaymentWriteProbeController {
     private readonly dataSource: DataSource,
   ) {}
 
-  // Method decorators apply bottom-up: the token guards run first, then those of @SignedRequest.
+  // The guards in the order payment routes list them (payment-write.pipeline.ts).
   @Post()
-  @SignedRequest({ idempotent: true })
-  @UseGuards(FapiHeadersGuard, TppAuthGuard)
+  @UseGuards(FapiHeadersGuard, TppAuthGuard, IdempotencyKeyGuard, MessageSignatureGuard)
   create(@Body() body: ProbeWriteDto, @Idempotency() request: IdempotentRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.write(body, request, reply);
   }
 
   // A second path: idempotency keys are scoped per client and path.
   @Post('alternate')
-  @SignedRequest({ idempotent: true })
-  @UseGuards(FapiHeadersGuard, TppAuthGuard)
+  @UseGuards(FapiHeadersGuard, TppAuthGuard, IdempotencyKeyGuard, MessageSignatureGuard)
   createAlternate(@Body() body: ProbeWriteDto, @Idempotency() request: IdempotentRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.write(body, request, reply);
   }
@@ -68,8 +67,7 @@ class PaymentWriteProbeController {
   // As VRP /funds-confirmation: signed, without an idempotency key.
   @Post('funds-confirmation')
   @HttpCode(200)
-  @SignedRequest({ idempotent: false })
-  @UseGuards(FapiHeadersGuard, TppAuthGuard)
+  @UseGuards(FapiHeadersGuard, TppAuthGuard, MessageSignatureGuard)
   confirm(@Body() body: ProbeWriteDto) {
     return { Data: { Amount: body.Amount, FundsAvailable: true } };
   }

@@ -36,7 +36,7 @@ export class DomesticPaymentConsentsController {
     @Query() _query: NoQueryDto,
     @InteractionId() interactionId: string,
   ): Promise<OBWriteDomesticConsentResponse5> {
-    return this.pipeline.run(request, tpp, () => this.payments.createConsent(tpp.clientId, body, interactionId));
+    return this.pipeline.run(request, this.payments.createConsent(tpp.clientId, body, interactionId));
   }
 
   @Get(':ConsentId')

@@ -31,7 +31,7 @@ export class DomesticPaymentsController {
     @Query() _query: NoQueryDto,
     @InteractionId() interactionId: string,
   ): Promise<OBWriteDomesticResponse5> {
-    return this.pipeline.run(request, tpp, () => this.payments.createPayment(tpp.clientId, body, interactionId));
+    return this.pipeline.run(request, this.payments.createPayment(tpp.clientId, body, interactionId));
   }
 
   @Get(':DomesticPaymentId')

@@ -12,6 +12,7 @@ import { ObErrorCode, ObErrorException } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
 
 import { PublicUrl } from '../http/public-url.js';
+import type { PaymentWrite } from '../security/payment-write.pipeline.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
 import { PISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
 import { OBWriteDomestic2Dto, OBWriteDomesticConsent4Dto } from './domestic-payment.dto.js';
@@ -88,18 +89,18 @@ export class DomesticPaymentsService {
     this.submit = new SubmitDomesticPayment(dataSource, bank);
   }
 
-  async createConsent(clientId: string, body: OBWriteDomesticConsent4Dto, interactionId: string): Promise<OBWriteDomesticConsentResponse5> {
+  /** Consent creation, as a PaymentWrite (PaymentWritePipeline: signed and idempotent). */
+  createConsent(clientId: string, body: OBWriteDomesticConsent4Dto, interactionId: string): PaymentWrite<PaymentConsentEntity, OBWriteDomesticConsentResponse5> {
     const initiation = plain(body.Data.Initiation);
     assertPositiveAmount(initiation);
-    const consent = await this.createConsentUseCase.execute({
-      clientId,
-      kind: 'domestic-payment',
-      initiation,
-      risk: plain(body.Risk),
-      readRefundAccount: body.Data.ReadRefundAccount,
-      interactionId,
-    });
-    return this.consentResponse(consent);
+    return {
+      stage: (manager) =>
+        this.createConsentUseCase.execute(
+          { clientId, kind: 'domestic-payment', initiation, risk: plain(body.Risk), readRefundAccount: body.Data.ReadRefundAccount, interactionId },
+          manager,
+        ),
+      render: (consent) => this.consentResponse(consent),
+    };
   }
 
   async getConsent(clientId: string, consentId: string): Promise<OBWriteDomesticConsentResponse5> {
@@ -123,9 +124,13 @@ export class DomesticPaymentsService {
     };
   }
 
-  async createPayment(clientId: string, body: OBWriteDomestic2Dto, interactionId: string): Promise<OBWriteDomesticResponse5> {
-    const payment = await this.submit.execute({ clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), interactionId });
-    return this.paymentResponse(payment);
+  /** The payment order, as a PaymentWrite: staged with the idempotency key, then debited at the bank. */
+  createPayment(clientId: string, body: OBWriteDomestic2Dto, interactionId: string): PaymentWrite<DomesticPaymentEntity, OBWriteDomesticResponse5> {
+    return {
+      stage: (manager) => this.submit.stage(manager, { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), interactionId }),
+      settle: (payment) => this.submit.settle(payment, interactionId),
+      render: (payment) => this.paymentResponse(payment),
+    };
   }
 
   async getPayment(clientId: string, paymentId: string): Promise<OBWriteDomesticResponse5> {

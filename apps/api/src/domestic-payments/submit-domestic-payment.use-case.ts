@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
 import { consumePaymentConsent, summariseInitiation } from '@consentry/consents';
-import { DataSource, DomesticPaymentEntity, DomesticPaymentStatus, JsonObject } from '@consentry/database';
+import { DataSource, DomesticPaymentEntity, DomesticPaymentStatus, EntityManager, JsonObject } from '@consentry/database';
 import { Logger } from '@nestjs/common';
 
 export interface SubmitDomesticPaymentCommand {
@@ -42,7 +42,7 @@ export function bankOutcomeChanges(result: BankPaymentResult): {
  * A PSU-authorised domestic payment order (PSD2 Art. 66). Two steps, because the bank may sit behind
  * an HTTP connector that cannot share our transaction:
  *
- * 1. One transaction: consume the consent (locked: U009 for a second order, U008 for a mismatch or a
+ * 1. One transaction (the idempotency key's, see PaymentWritePipeline): consume the consent (locked: U009 for a second order, U008 for a mismatch or a
  *    consent changed since approval), write the order PDNG and its payment.submitted event.
  * 2. The bank debits atomically (BankConnector.initiatePayment, idempotent on the payment id); the order
  *    becomes ACSP, or RJCT with the ISO reason (AM04: no funds), with a payment.status-changed event.
@@ -58,53 +58,59 @@ export class SubmitDomesticPayment {
     private readonly bank: AggregatedBank,
   ) {}
 
-  async execute(command: SubmitDomesticPaymentCommand): Promise<DomesticPaymentEntity> {
+  /**
+   * Step 1, in the caller's transaction (the idempotency key's): consume the consent, write the order
+   * PDNG and its payment.submitted event.
+   */
+  async stage(manager: EntityManager, command: SubmitDomesticPaymentCommand): Promise<DomesticPaymentEntity> {
     const paymentId = `dp-${randomUUID()}`;
     const summary = summariseInitiation(command.initiation);
-    const created = await this.dataSource.transaction(async (manager) => {
-      const consent = await consumePaymentConsent(manager, {
-        consentId: command.consentId,
-        clientId: command.clientId,
-        kind: 'domestic-payment',
-        initiation: command.initiation,
-        interactionId: command.interactionId,
-      });
-      const now = new Date();
-      const payment: DomesticPaymentEntity = {
-        paymentId,
-        consentId: consent.consentId,
-        clientId: command.clientId,
-        status: 'PDNG',
-        statusReason: null,
-        statusReasonDescription: null,
-        initiation: command.initiation,
-        // consumePaymentConsent checked the approval hash, which covers the debtor account.
-        debtorAccountId: consent.debtorAccountId!,
-        ledgerTransactionId: null,
-        creationDateTime: now,
-        statusUpdateDateTime: now,
-      };
-      await manager.query(
-        `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, creation_date_time, status_update_date_time)
-         VALUES ($1, $2, $3, 'PDNG', $4::jsonb, $5, $6, $6)`,
-        [paymentId, payment.consentId, payment.clientId, JSON.stringify(payment.initiation), payment.debtorAccountId, now],
-      );
-      await recordAuditEvent(manager, {
-        type: 'payment.submitted',
-        actor: { type: 'tpp', id: command.clientId },
-        clientId: command.clientId,
-        psuId: consent.psuId ?? undefined,
-        consentId: consent.consentId,
-        interactionId: command.interactionId,
-        data: { paymentId, kind: 'domestic-payment', status: 'PDNG', amount: summary.amount, currency: summary.currency },
-      });
-      return payment;
+    const consent = await consumePaymentConsent(manager, {
+      consentId: command.consentId,
+      clientId: command.clientId,
+      kind: 'domestic-payment',
+      initiation: command.initiation,
+      interactionId: command.interactionId,
     });
+    const now = new Date();
+    const payment: DomesticPaymentEntity = {
+      paymentId,
+      consentId: consent.consentId,
+      clientId: command.clientId,
+      status: 'PDNG',
+      statusReason: null,
+      statusReasonDescription: null,
+      initiation: command.initiation,
+      // consumePaymentConsent checked the approval hash, which covers the debtor account.
+      debtorAccountId: consent.debtorAccountId!,
+      ledgerTransactionId: null,
+      creationDateTime: now,
+      statusUpdateDateTime: now,
+    };
+    await manager.query(
+      `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, creation_date_time, status_update_date_time)
+       VALUES ($1, $2, $3, 'PDNG', $4::jsonb, $5, $6, $6)`,
+      [paymentId, payment.consentId, payment.clientId, JSON.stringify(payment.initiation), payment.debtorAccountId, now],
+    );
+    await recordAuditEvent(manager, {
+      type: 'payment.submitted',
+      actor: { type: 'tpp', id: command.clientId },
+      clientId: command.clientId,
+      psuId: consent.psuId ?? undefined,
+      consentId: consent.consentId,
+      interactionId: command.interactionId,
+      data: { paymentId, kind: 'domestic-payment', status: 'PDNG', amount: summary.amount, currency: summary.currency },
+    });
+    return payment;
+  }
 
+  /** Step 2, after step 1 committed: the bank's debit, and the status it gives. */
+  async settle(created: DomesticPaymentEntity, interactionId?: string): Promise<DomesticPaymentEntity> {
+    const summary = summariseInitiation(created.initiation);
     let result: BankPaymentResult;
     try {
       result = await this.bank.initiatePayment({
-        paymentId,
+        paymentId: created.paymentId,
         debtorAccountId: created.debtorAccountId,
         amount: summary.amount,
         currency: summary.currency,
@@ -114,10 +120,10 @@ export class SubmitDomesticPayment {
       });
     } catch (error) {
       if (!(error instanceof ConnectorUnavailableError)) throw error;
-      this.logger.warn(`payment ${paymentId} left PDNG: ${error.message} [${command.interactionId ?? '-'}]`);
+      this.logger.warn(`payment ${created.paymentId} left PDNG: ${error.message} [${interactionId ?? '-'}]`);
       return created;
     }
-    return this.settleOutcome(created, result, command.interactionId);
+    return this.settleOutcome(created, result, interactionId);
   }
 
   private async settleOutcome(payment: DomesticPaymentEntity, result: BankPaymentResult, interactionId?: string): Promise<DomesticPaymentEntity> {

@@ -6,8 +6,8 @@ import { FastifyRequest } from 'fastify';
 
 import { PISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
 import { NoQueryDto } from '../open-banking/page-query.dto.js';
-import { ClientCredentialsProtected, PaymentConsentProtected } from '../security/security.decorators.js';
-import { PaymentClientWriteProtected, PaymentWritePipeline } from '../security/payment-write.pipeline.js';
+import { ClientCredentialsProtected } from '../security/security.decorators.js';
+import { PaymentClientWriteProtected, PaymentSignedQueryProtected, PaymentWritePipeline } from '../security/payment-write.pipeline.js';
 import { InteractionId, Tpp, TppPrincipal } from '../security/tpp-principal.js';
 import { OBDomesticVRPConsentRequestDto, OBVRPFundsConfirmationRequestDto } from './domestic-vrp.dto.js';
 import { DomesticVrpsService, OBDomesticVRPConsentResponse, OBVRPFundsConfirmationResponse } from './domestic-vrps.service.js';
@@ -33,7 +33,7 @@ export class DomesticVrpConsentsController {
     @Query() _query: NoQueryDto,
     @InteractionId() interactionId: string,
   ): Promise<OBDomesticVRPConsentResponse> {
-    return this.pipeline.run(request, tpp, () => this.vrps.createConsent(tpp.clientId, body, interactionId));
+    return this.pipeline.run(request, this.vrps.createConsent(tpp.clientId, body, interactionId));
   }
 
   @Get(':ConsentId')
@@ -55,10 +55,10 @@ export class DomesticVrpConsentsController {
     return this.vrps.deleteConsent(tpp.clientId, consentId, interactionId);
   }
 
-  // No x-idempotency-key here (issue 12): the check writes nothing.
+  // Signed, but no x-idempotency-key (issue 12): the check writes nothing.
   @Post(':ConsentId/funds-confirmation')
   @HttpCode(201)
-  @PaymentConsentProtected('domestic-vrp')
+  @PaymentSignedQueryProtected('domestic-vrp')
   @ApiOperation({ operationId: 'domesticVrpConsentsFundsConfirmation', summary: 'Whether the debtor account covers an amount now (PSU token): Available or NotAvailable' })
   @ApiParam({ name: 'ConsentId' })
   @ApiCreatedResponse({ description: 'OBVRPFundsConfirmationResponse' })

@@ -31,7 +31,7 @@ export class DomesticVrpsController {
     @Query() _query: NoQueryDto,
     @InteractionId() interactionId: string,
   ): Promise<OBDomesticVRPResponse> {
-    return this.pipeline.run(request, tpp, () => this.vrps.createVrp(tpp.clientId, body, interactionId));
+    return this.pipeline.run(request, this.vrps.createVrp(tpp.clientId, body, interactionId));
   }
 
   @Get(':DomesticVRPId')

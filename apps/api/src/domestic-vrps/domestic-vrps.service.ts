@@ -17,6 +17,7 @@ import { Injectable } from '@nestjs/common';
 
 import { plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
 import { PublicUrl } from '../http/public-url.js';
+import type { PaymentWrite } from '../security/payment-write.pipeline.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
 import { PISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
 import { OBDomesticVRPConsentRequestDto, OBDomesticVRPRequestDto, OBVRPFundsConfirmationRequestDto } from './domestic-vrp.dto.js';
@@ -100,24 +101,31 @@ export class DomesticVrpsService {
     this.submit = new SubmitDomesticVrp(dataSource, bank);
   }
 
-  async createConsent(clientId: string, body: OBDomesticVRPConsentRequestDto, interactionId: string): Promise<OBDomesticVRPConsentResponse> {
+  /** Consent creation, as a PaymentWrite (PaymentWritePipeline: signed and idempotent). */
+  createConsent(clientId: string, body: OBDomesticVRPConsentRequestDto, interactionId: string): PaymentWrite<PaymentConsentEntity, OBDomesticVRPConsentResponse> {
     const controlParameters = plain(body.Data.ControlParameters);
     const problems = controlParameterDefinitionProblems(controlParameters as unknown as VrpControlParameters, new Date());
     if (problems.length > 0) {
       throw new ObErrorException(400, problems.map((p) => ({ ErrorCode: p.errorCode, Message: `${p.path} ${p.message}`, Path: p.path })));
     }
     const validTo = body.Data.ControlParameters.ValidToDateTime;
-    const consent = await this.createConsentUseCase.execute({
-      clientId,
-      kind: 'domestic-vrp',
-      initiation: plain(body.Data.Initiation),
-      controlParameters,
-      expirationDateTime: validTo ? new Date(validTo) : undefined,
-      risk: plain(body.Risk),
-      readRefundAccount: body.Data.ReadRefundAccount,
-      interactionId,
-    });
-    return this.consentResponse(consent);
+    return {
+      stage: (manager) =>
+        this.createConsentUseCase.execute(
+          {
+            clientId,
+            kind: 'domestic-vrp',
+            initiation: plain(body.Data.Initiation),
+            controlParameters,
+            expirationDateTime: validTo ? new Date(validTo) : undefined,
+            risk: plain(body.Risk),
+            readRefundAccount: body.Data.ReadRefundAccount,
+            interactionId,
+          },
+          manager,
+        ),
+      render: (consent) => this.consentResponse(consent),
+    };
   }
 
   async getConsent(clientId: string, consentId: string): Promise<OBDomesticVRPConsentResponse> {
@@ -155,12 +163,13 @@ export class DomesticVrpsService {
     };
   }
 
-  async createVrp(clientId: string, body: OBDomesticVRPRequestDto, interactionId: string): Promise<OBDomesticVRPResponse> {
+  /** The VRP, as a PaymentWrite: staged with the idempotency key (U009, U008, U014), then debited at the bank. */
+  createVrp(clientId: string, body: OBDomesticVRPRequestDto, interactionId: string): PaymentWrite<VrpPaymentEntity, OBDomesticVRPResponse> {
     const instruction = plain(body.Data.Instruction);
     if (!(Number(body.Data.Instruction.InstructedAmount.Amount) > 0)) {
       throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, 'InstructedAmount.Amount must be more than zero', 'Data.Instruction.InstructedAmount.Amount');
     }
-    const payment = await this.submit.execute({
+    const command = {
       clientId,
       consentId: body.Data.ConsentId,
       vrpType: body.Data.VRPType,
@@ -170,8 +179,12 @@ export class DomesticVrpsService {
       instruction,
       risk: plain(body.Risk),
       interactionId,
-    });
-    return this.vrpResponse(payment);
+    };
+    return {
+      stage: (manager) => this.submit.stage(manager, command),
+      settle: (vrp) => this.submit.settle(vrp, interactionId),
+      render: (vrp) => this.vrpResponse(vrp),
+    };
   }
 
   async getVrp(clientId: string, paymentId: string): Promise<OBDomesticVRPResponse> {

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 
 import { recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
-import { ConsentException, ConsentExceptionCode, ControlParameterProblem, useVrpConsent } from '@consentry/consents';
-import { DataSource, JsonObject, VrpPaymentEntity } from '@consentry/database';
+import { ConsentException, ConsentExceptionCode, useVrpConsent } from '@consentry/consents';
+import { DataSource, EntityManager, JsonObject, VrpPaymentEntity } from '@consentry/database';
 import { Logger } from '@nestjs/common';
 
 import { bankOutcomeChanges } from '../domestic-payments/submit-domestic-payment.use-case.js';
+import { RecordedRefusal } from '../idempotency/idempotency.service.js';
 
 export interface SubmitDomesticVrpCommand {
   clientId: string;
@@ -33,11 +34,11 @@ interface Instruction {
  * payment, in two steps, because the bank may sit behind an HTTP connector that cannot share our
  * transaction:
  *
- * 1. One transaction, the consent row locked: U009, U008, then the ControlParameters (U014) against the
+ * 1. One transaction (the idempotency key's), the consent row locked: U009, U008, then the ControlParameters (U014) against the
  *    consent's payments that count, then the VRP written PDNG with its payment.submitted event. The lock
  *    is held until the commit, so concurrent VRPs are counted one after the other and never pass a
  *    limit together. A PDNG VRP counts against the limits; a rejected one stops counting.
- *    A refusal by a control parameter commits its audit event and answers 400 U014.
+ *    A refusal by a control parameter commits its audit event (not the key) and answers 400 U014.
  * 2. The bank debits atomically (BankConnector.initiatePayment); the VRP becomes ACSP, or RJCT (AM04).
  */
 export class SubmitDomesticVrp {
@@ -48,86 +49,92 @@ export class SubmitDomesticVrp {
     private readonly bank: AggregatedBank,
   ) {}
 
-  async execute(command: SubmitDomesticVrpCommand): Promise<VrpPaymentEntity> {
+  /**
+   * Step 1, in the caller's transaction (the idempotency key's). A control-parameter refusal comes back
+   * as a RecordedRefusal: its audit event commits, the key and nothing else does.
+   */
+  async stage(manager: EntityManager, command: SubmitDomesticVrpCommand): Promise<VrpPaymentEntity | RecordedRefusal> {
     const paymentId = `vrp-${randomUUID()}`;
     const instruction = command.instruction as unknown as Instruction;
-    const outcome = await this.dataSource.transaction(async (manager): Promise<VrpPaymentEntity | ControlParameterProblem> => {
-      const now = new Date();
-      const used = await useVrpConsent(manager, {
-        consentId: command.consentId,
-        clientId: command.clientId,
-        initiation: command.initiation,
-        vrpType: command.vrpType,
-        amount: instruction.InstructedAmount.Amount,
-        currency: instruction.InstructedAmount.Currency,
-        creditorAccount: instruction.CreditorAccount,
-        at: now,
-        interactionId: command.interactionId,
-      });
-      if (used.refused) return used.refused;
-      const { consent } = used;
-      const payment: VrpPaymentEntity = {
-        paymentId,
-        consentId: consent.consentId,
-        clientId: command.clientId,
-        status: 'PDNG',
-        statusReason: null,
-        statusReasonDescription: null,
-        vrpType: command.vrpType,
-        amount: instruction.InstructedAmount.Amount,
-        currency: instruction.InstructedAmount.Currency,
-        initiation: command.initiation,
-        instruction: command.instruction,
-        risk: command.risk,
-        psuAuthenticationMethod: command.psuAuthenticationMethod,
-        psuInteractionType: command.psuInteractionType,
-        // useVrpConsent checked the approval hash, which covers the debtor account.
-        debtorAccountId: consent.debtorAccountId!,
-        ledgerTransactionId: null,
-        creationDateTime: now,
-        statusUpdateDateTime: now,
-      };
-      await manager.query(
-        `INSERT INTO vrp_payment (payment_id, consent_id, client_id, status, vrp_type, amount, currency, initiation, instruction, risk,
-                                  psu_authentication_method, psu_interaction_type, debtor_account_id, creation_date_time, status_update_date_time)
-         VALUES ($1, $2, $3, 'PDNG', $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $13)`,
-        [
-          paymentId,
-          payment.consentId,
-          payment.clientId,
-          payment.vrpType,
-          payment.amount,
-          payment.currency,
-          JSON.stringify(payment.initiation),
-          JSON.stringify(payment.instruction),
-          JSON.stringify(payment.risk),
-          payment.psuAuthenticationMethod,
-          payment.psuInteractionType,
-          payment.debtorAccountId,
-          now,
-        ],
-      );
-      await recordAuditEvent(manager, {
-        type: 'payment.submitted',
-        actor: { type: 'tpp', id: command.clientId },
-        clientId: command.clientId,
-        psuId: consent.psuId ?? undefined,
-        consentId: consent.consentId,
-        interactionId: command.interactionId,
-        data: { paymentId, kind: 'domestic-vrp', vrpType: command.vrpType, status: 'PDNG', amount: payment.amount, currency: payment.currency },
-      });
-      return payment;
+    const now = new Date();
+    const used = await useVrpConsent(manager, {
+      consentId: command.consentId,
+      clientId: command.clientId,
+      initiation: command.initiation,
+      vrpType: command.vrpType,
+      amount: instruction.InstructedAmount.Amount,
+      currency: instruction.InstructedAmount.Currency,
+      creditorAccount: instruction.CreditorAccount,
+      at: now,
+      interactionId: command.interactionId,
     });
-    if (!('paymentId' in outcome)) throw new ConsentException(ConsentExceptionCode.ControlParametersBreached, outcome.message, outcome.path);
+    if (used.refused) return new RecordedRefusal(new ConsentException(ConsentExceptionCode.ControlParametersBreached, used.refused.message, used.refused.path));
+    const { consent } = used;
+    const payment: VrpPaymentEntity = {
+      paymentId,
+      consentId: consent.consentId,
+      clientId: command.clientId,
+      status: 'PDNG',
+      statusReason: null,
+      statusReasonDescription: null,
+      vrpType: command.vrpType,
+      amount: instruction.InstructedAmount.Amount,
+      currency: instruction.InstructedAmount.Currency,
+      initiation: command.initiation,
+      instruction: command.instruction,
+      risk: command.risk,
+      psuAuthenticationMethod: command.psuAuthenticationMethod,
+      psuInteractionType: command.psuInteractionType,
+      // useVrpConsent checked the approval hash, which covers the debtor account.
+      debtorAccountId: consent.debtorAccountId!,
+      ledgerTransactionId: null,
+      creationDateTime: now,
+      statusUpdateDateTime: now,
+    };
+    await manager.query(
+      `INSERT INTO vrp_payment (payment_id, consent_id, client_id, status, vrp_type, amount, currency, initiation, instruction, risk,
+                                psu_authentication_method, psu_interaction_type, debtor_account_id, creation_date_time, status_update_date_time)
+       VALUES ($1, $2, $3, 'PDNG', $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $13)`,
+      [
+        paymentId,
+        payment.consentId,
+        payment.clientId,
+        payment.vrpType,
+        payment.amount,
+        payment.currency,
+        JSON.stringify(payment.initiation),
+        JSON.stringify(payment.instruction),
+        JSON.stringify(payment.risk),
+        payment.psuAuthenticationMethod,
+        payment.psuInteractionType,
+        payment.debtorAccountId,
+        now,
+      ],
+    );
+    await recordAuditEvent(manager, {
+      type: 'payment.submitted',
+      actor: { type: 'tpp', id: command.clientId },
+      clientId: command.clientId,
+      psuId: consent.psuId ?? undefined,
+      consentId: consent.consentId,
+      interactionId: command.interactionId,
+      data: { paymentId, kind: 'domestic-vrp', vrpType: command.vrpType, status: 'PDNG', amount: payment.amount, currency: payment.currency },
+    });
+    return payment;
+  }
 
+  /** Step 2, after step 1 committed: the bank's debit, and the status it gives. */
+  async settle(staged: VrpPaymentEntity, interactionId?: string): Promise<VrpPaymentEntity> {
+    const { paymentId } = staged;
+    const instruction = staged.instruction as unknown as Instruction;
     let result: BankPaymentResult;
     try {
       const lines = instruction.RemittanceInformation?.Unstructured ?? [];
       result = await this.bank.initiatePayment({
         paymentId,
-        debtorAccountId: outcome.debtorAccountId,
-        amount: outcome.amount,
-        currency: outcome.currency,
+        debtorAccountId: staged.debtorAccountId,
+        amount: staged.amount,
+        currency: staged.currency,
         creditorAccount: {
           schemeName: instruction.CreditorAccount.SchemeName,
           identification: instruction.CreditorAccount.Identification,
@@ -138,8 +145,8 @@ export class SubmitDomesticVrp {
       });
     } catch (error) {
       if (!(error instanceof ConnectorUnavailableError)) throw error;
-      this.logger.warn(`VRP ${paymentId} left PDNG: ${error.message} [${command.interactionId ?? '-'}]`);
-      return outcome;
+      this.logger.warn(`VRP ${paymentId} left PDNG: ${error.message} [${interactionId ?? '-'}]`);
+      return staged;
     }
     const changes = bankOutcomeChanges(result);
     await this.dataSource.transaction(async (manager) => {
@@ -147,12 +154,12 @@ export class SubmitDomesticVrp {
       await recordAuditEvent(manager, {
         type: 'payment.status-changed',
         actor: { type: 'system', id: 'payment-execution' },
-        clientId: outcome.clientId,
-        consentId: outcome.consentId,
-        interactionId: command.interactionId,
+        clientId: staged.clientId,
+        consentId: staged.consentId,
+        interactionId,
         data: { paymentId, kind: 'domestic-vrp', from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
       });
     });
-    return { ...outcome, ...changes };
+    return { ...staged, ...changes };
   }
 }

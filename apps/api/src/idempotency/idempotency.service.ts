@@ -28,6 +28,18 @@ export interface IdempotentOutcome<T> extends IdempotentAnswer<T> {
   replayed: boolean;
 }
 
+/**
+ * A refusal whose own record must stand (a VRP refused by a control parameter writes its audit event):
+ * returned by the work instead of thrown, it commits the work's writes but not the key, then `error` is
+ * thrown. A retry with the same key is checked afresh, as after any refusal.
+ */
+export class RecordedRefusal {
+  constructor(readonly error: Error) {}
+}
+
+/** The second step of a write that must leave our transaction (a bank call): its answer replaces the first. */
+export type IdempotentSettlement<T> = (first: IdempotentAnswer<T>) => Promise<IdempotentAnswer<T>>;
+
 // Claims the key in the caller's transaction. A live row of another transaction makes this statement
 // wait until that one commits (then the row is live: nothing returned) or rolls back (then this claims).
 // A row past its 24 hours is taken over (DO UPDATE); a live one is left alone (its WHERE is false).
@@ -40,6 +52,8 @@ const CLAIM = `
   RETURNING 1`;
 
 const STORED = `SELECT request_hash, response_status, response_body FROM idempotency_key WHERE client_id = $1 AND path = $2 AND key = $3`;
+
+const RELEASE = `DELETE FROM idempotency_key WHERE client_id = $1 AND path = $2 AND key = $3`;
 
 const COMPLETE = `UPDATE idempotency_key SET response_status = $4, response_body = $5 WHERE client_id = $1 AND path = $2 AND key = $3`;
 
@@ -54,7 +68,10 @@ const COMPLETE = `UPDATE idempotency_key SET response_status = $4, response_body
  * - identical requests at the same instant: the second waits on the first's row, then replays its
  *   answer (or, if the first failed and rolled back, runs itself).
  * The work throwing (a refusal such as U009, or a fault) rolls everything back, the key included: a
- * retry with the same key is checked afresh. The transaction is READ COMMITTED (the default): the work
+ * retry with the same key is checked afresh; a RecordedRefusal commits the work's own record of it but
+ * still not the key. A write with a second step outside our transaction (the bank's debit, which may be
+ * an HTTP connector's) passes `settle`: it runs after the commit and its answer replaces the stored one,
+ * so a payment is never rolled back after the bank took the money. The transaction is READ COMMITTED (the default): the work
  * locks what it changes (SELECT ... FOR UPDATE, conditional UPDATEs), and the claim's wait on a
  * concurrent insert ends in a replay rather than a serialisation failure.
  */
@@ -62,9 +79,13 @@ const COMPLETE = `UPDATE idempotency_key SET response_status = $4, response_body
 export class IdempotencyService {
   constructor(private readonly dataSource: DataSource) {}
 
-  async execute<T>(request: IdempotentRequest, work: (manager: EntityManager) => Promise<IdempotentAnswer<T>>): Promise<IdempotentOutcome<T>> {
+  async execute<T>(
+    request: IdempotentRequest,
+    work: (manager: EntityManager) => Promise<IdempotentAnswer<T> | RecordedRefusal>,
+    settle?: IdempotentSettlement<T>,
+  ): Promise<IdempotentOutcome<T>> {
     const ids = [request.clientId, request.path, request.key];
-    return this.dataSource.transaction(async (manager) => {
+    const first = await this.dataSource.transaction(async (manager): Promise<IdempotentOutcome<T> | RecordedRefusal> => {
       const claimed: unknown[] = await manager.query(CLAIM, [...ids, request.bodyHash]);
       if (claimed.length === 0) {
         const [stored] = (await manager.query(STORED, ids)) as Array<{ request_hash: Buffer; response_status: number; response_body: string }>;
@@ -76,11 +97,26 @@ export class IdempotencyService {
         return { status: stored.response_status, body: (stored.response_body === '' ? undefined : JSON.parse(stored.response_body)) as T, replayed: true };
       }
       const answer = await work(manager);
-      // Stored as the JSON text that is sent, so a replay answers the very same bytes.
-      await manager.query(COMPLETE, [...ids, answer.status, answer.body === undefined ? '' : JSON.stringify(answer.body)]);
+      if (answer instanceof RecordedRefusal) {
+        await manager.query(RELEASE, ids);
+        return answer;
+      }
+      await manager.query(COMPLETE, [...ids, answer.status, stored(answer)]);
       return { ...answer, replayed: false };
     });
+    if (first instanceof RecordedRefusal) throw first.error;
+    if (first.replayed || !settle) return first;
+    // The first answer is committed with the write, so a retry in between replays a true (earlier) state;
+    // the settled answer replaces it once known. A settlement that fails leaves the first answer standing.
+    const settled = await settle(first);
+    await this.dataSource.query(COMPLETE, [...ids, settled.status, stored(settled)]);
+    return { ...settled, replayed: false };
   }
+}
+
+/** Stored as the JSON text that is sent, so a replay answers the very same bytes ('' for no body). */
+function stored(answer: IdempotentAnswer<unknown>): string {
+  return answer.body === undefined ? '' : JSON.stringify(answer.body);
 }
 
 /** The SHA-256 of a body's bytes (an absent body hashes as empty). */
@@ -92,9 +128,13 @@ export function bodyHashOf(body: Buffer | undefined): Buffer {
  * The request's IdempotentRequest, on a route guarded by TppAuthGuard and IdempotencyKeyGuard (with
  * @SignedRequest({ idempotent: true })): the TPP, the path, the checked key and the body's hash.
  */
-export const Idempotency = createParamDecorator((_: unknown, context: ExecutionContext): IdempotentRequest => {
-  const request = context.switchToHttp().getRequest<FastifyRequest>();
+export const Idempotency = createParamDecorator((_: unknown, context: ExecutionContext): IdempotentRequest =>
+  idempotentRequestOf(context.switchToHttp().getRequest<FastifyRequest>()),
+);
+
+/** See Idempotency: the same, from the request itself. */
+export function idempotentRequestOf(request: FastifyRequest): IdempotentRequest {
   const principal = request.user as TppPrincipal | undefined;
   if (!principal?.clientId || request.idempotencyKey === undefined) throw new Error('Idempotency used on a route without TppAuthGuard and IdempotencyKeyGuard');
   return { clientId: principal.clientId, path: routedPath(request), key: request.idempotencyKey, bodyHash: bodyHashOf(request.rawBody) };
-});
+}

@@ -1,47 +1,89 @@
-import { applyDecorators, CanActivate, Injectable, Type, UseGuards } from '@nestjs/common';
+import { applyDecorators, Injectable, UseGuards } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
+import type { EntityManager, PaymentConsentKind } from '@consentry/database';
 import { FastifyRequest } from 'fastify';
 
+import { IdempotencyKeyGuard } from '../idempotency/idempotency-key.guard.js';
+import { idempotentRequestOf, IdempotencyService, RecordedRefusal } from '../idempotency/idempotency.service.js';
+import { MessageSignatureGuard } from '../message-signing/message-signature.guard.js';
 import { ClientCredentialsGuard, RequiresClientScope } from './client-credentials.guard.js';
 import { FapiHeadersGuard } from './fapi-headers.guard.js';
 import { PaymentConsentGuard, RequiresPaymentConsent } from './payment-consent.guard.js';
 import { TppAuthGuard } from './tpp-auth.guard.js';
-import { TppPrincipal } from './tpp-principal.js';
-import type { PaymentConsentKind } from '@consentry/database';
 
 /**
- * The request-level checks of every PIS (and later VRP) POST, after the token and before the body.
- * UK OB fixes their order and tests assert exact codes:
+ * The checks of every PIS and VRP POST, in the order UK OB fixes (tests assert exact codes):
  *
  *   1. 401/403 token, scope, role ........ FapiHeadersGuard, TppAuthGuard, then ClientCredentialsGuard or
- *                                          PaymentConsentGuard (below)
- *   2. U007 required headers ............. PAYMENT_REQUEST_GUARDS  (x-idempotency-key present, at most 40)
- *   3. U019 -> U015 x-jws-signature ...... PAYMENT_REQUEST_GUARDS  (detached JWS over the body bytes)
+ *                                          PaymentConsentGuard
+ *   2. U007 x-idempotency-key ............ IdempotencyKeyGuard (present, at most 40 characters)
+ *   3. U019 -> U015 x-jws-signature ...... MessageSignatureGuard (detached PS256 JWS over the body bytes)
  *   4. U010 / U00x body .................. the global ValidationPipe (Nest runs pipes after every guard)
- *   5. idempotency ....................... PaymentWritePipeline.run, around the write
- *   6. U009 consent status, 7. U008 ...... the use case (consumePaymentConsent)
+ *   5. idempotency ....................... PaymentWritePipeline.run: IdempotencyService around the write
+ *   6. U009 consent status, 7. U008 ...... the use case (consumePaymentConsent, in the write's transaction)
  *   8. U014 control parameters ........... the VRP use case (useVrpConsent, vrp-control-parameters.ts)
  *
- * Message signing and idempotency are not built here: their guards go into PAYMENT_REQUEST_GUARDS, in
- * that order, and the idempotency store into PaymentWritePipeline.run. Nothing else changes.
+ * Guards listed in one UseGuards run in their order, so each decorator below is the whole chain.
  */
-export const PAYMENT_REQUEST_GUARDS: ReadonlyArray<Type<CanActivate>> = [];
+const signedAndIdempotent = () => [IdempotencyKeyGuard, MessageSignatureGuard] as const;
 
-/** A PIS POST made with the TPP's client-credentials token (consent creation). */
+const signingHeaders = (idempotent: boolean) => [
+  ...(idempotent
+    ? [ApiHeader({ name: 'x-idempotency-key', required: true, description: 'At most 40 characters; the same key and body within 24 hours get the first answer', schema: { type: 'string', maxLength: 40 } })]
+    : []),
+  ApiHeader({ name: 'x-jws-signature', required: true, description: 'A detached JWS (PS256) of the body, UK OB message signing (see docs/payments.md)' }),
+];
+
+/** A PIS or VRP POST made with the TPP's client-credentials token (consent creation): signed and idempotent. */
 export const PaymentClientWriteProtected = () =>
-  applyDecorators(RequiresClientScope('payments'), UseGuards(FapiHeadersGuard, TppAuthGuard, ClientCredentialsGuard, ...PAYMENT_REQUEST_GUARDS));
+  applyDecorators(
+    RequiresClientScope('payments'),
+    UseGuards(FapiHeadersGuard, TppAuthGuard, ClientCredentialsGuard, ...signedAndIdempotent()),
+    ...signingHeaders(true),
+  );
 
-/** A PIS POST made with the PSU's token for a payment consent of `kind` (a payment order). */
+/** A PIS or VRP POST made with the PSU's token for a payment consent of `kind` (a payment order): signed and idempotent. */
 export const PaymentOrderWriteProtected = (kind: PaymentConsentKind) =>
-  applyDecorators(RequiresPaymentConsent(kind), UseGuards(FapiHeadersGuard, TppAuthGuard, PaymentConsentGuard, ...PAYMENT_REQUEST_GUARDS));
+  applyDecorators(
+    RequiresPaymentConsent(kind),
+    UseGuards(FapiHeadersGuard, TppAuthGuard, PaymentConsentGuard, ...signedAndIdempotent()),
+    ...signingHeaders(true),
+  );
 
-/** Step 5 onwards of the pipeline: every PIS POST's write runs through here, once. */
+/** VRP `/funds-confirmation`: the PSU's token and a signed body, but no idempotency key (it writes nothing). */
+export const PaymentSignedQueryProtected = (kind: PaymentConsentKind) =>
+  applyDecorators(RequiresPaymentConsent(kind), UseGuards(FapiHeadersGuard, TppAuthGuard, PaymentConsentGuard, MessageSignatureGuard), ...signingHeaders(false));
+
+/**
+ * One payment write, split where the bank's part leaves our transaction:
+ * - `stage` runs in the idempotency transaction: the consent checks (U009, U008, U014) and the rows it
+ *   writes. It may return a RecordedRefusal, whose own records commit while the key does not;
+ * - `settle` (optional) runs after that commit: the bank's debit and the status it gives;
+ * - `render` makes the response body of a staged or settled write.
+ */
+export interface PaymentWrite<S, T> {
+  stage(manager: EntityManager): Promise<S | RecordedRefusal>;
+  settle?(staged: S): Promise<S>;
+  render(written: S): T | Promise<T>;
+}
+
+/** Step 5 onwards: every PIS and VRP POST's write runs through here, once, answered 201. */
 @Injectable()
 export class PaymentWritePipeline {
-  /**
-   * Runs `write` for this request. The idempotency store (x-idempotency-key per client and path, 24 h;
-   * the same body answers the first response again, another body 409 U029) wraps it here.
-   */
-  run<T>(_request: FastifyRequest, _tpp: TppPrincipal, write: () => Promise<T>): Promise<T> {
-    return write();
+  constructor(private readonly idempotency: IdempotencyService) {}
+
+  async run<S, T>(request: FastifyRequest, write: PaymentWrite<S, T>): Promise<T> {
+    let staged: S | undefined;
+    const outcome = await this.idempotency.execute<T>(
+      idempotentRequestOf(request),
+      async (manager) => {
+        const result = await write.stage(manager);
+        if (result instanceof RecordedRefusal) return result;
+        staged = result;
+        return { status: 201, body: await write.render(result) };
+      },
+      write.settle ? async () => ({ status: 201, body: await write.render(await write.settle!(staged as S)) }) : undefined,
+    );
+    return outcome.body;
   }
 }

@@ -81,7 +81,7 @@ describe('domestic payment journey', () => {
 
   async function stagePayment(reference: string): Promise<string> {
     const cc = await tpp.clientCredentialsToken('payments');
-    const created = await tpp.api(cc.access_token, 'POST', `${PISP}/domestic-payment-consents`, { Data: { Initiation: initiation(reference) }, Risk: {} });
+    const created = await tpp.signedPost(cc.access_token, `${PISP}/domestic-payment-consents`, { Data: { Initiation: initiation(reference) }, Risk: {} });
     expect(created.status).toBe(201);
     expect(obSchemaErrors('OBWriteDomesticConsentResponse5', created.body, 'payment-initiation')).toEqual([]);
     return created.body.Data.ConsentId as string;
@@ -140,14 +140,14 @@ describe('domestic payment journey', () => {
     expect(funds.body.Data.FundsAvailableResult.FundsAvailable).toBe(true);
 
     const order = { Data: { ConsentId: consentId, Initiation: initiation('JOURNEY-1') }, Risk: {} };
-    const paid = await tpp.api(tokens.access_token, 'POST', `${PISP}/domestic-payments`, order);
+    const paid = await tpp.signedPost(tokens.access_token, `${PISP}/domestic-payments`, order);
     expect(paid.status).toBe(201);
     expect(obSchemaErrors('OBWriteDomesticResponse5', paid.body, 'payment-initiation')).toEqual([]);
     expect(paid.body.Data.Status).toBe('ACSP');
     const [balance] = await db.dataSource.query(`SELECT amount::text FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [debtor]);
     expect(balance.amount).toBe('3765.50000');
 
-    const again = await tpp.api(tokens.access_token, 'POST', `${PISP}/domestic-payments`, order);
+    const again = await tpp.signedPost(tokens.access_token, `${PISP}/domestic-payments`, order);
     expect(again.status).toBe(400);
     expect(again.body.Errors[0].ErrorCode).toBe('U009');
     // Consumed (COND): the token has nothing left to do.

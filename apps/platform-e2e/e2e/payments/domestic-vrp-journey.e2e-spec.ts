@@ -77,7 +77,7 @@ describe('domestic VRP journey', () => {
       PeriodicLimits: [{ PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '100.00', Currency: 'GBP' }],
     };
     const cc = await tpp.clientCredentialsToken('payments');
-    const created = await tpp.api(cc.access_token, 'POST', `${PISP}/domestic-vrp-consents`, {
+    const created = await tpp.signedPost(cc.access_token, `${PISP}/domestic-vrp-consents`, {
       Data: { ControlParameters: controlParameters, Initiation: { CreditorAccount: payee } },
       Risk: {},
     });
@@ -128,15 +128,15 @@ describe('domestic VRP journey', () => {
     });
     let accessToken = tokens.access_token;
     for (const [i, amount] of ['40.00', '30.00'].entries()) {
-      const paid = await tpp.api(accessToken, 'POST', `${PISP}/domestic-vrps`, vrp(amount, `GYM-${i}`));
+      const paid = await tpp.signedPost(accessToken, `${PISP}/domestic-vrps`, vrp(amount, `GYM-${i}`));
       expect(paid.status).toBe(201);
       expect(obSchemaErrors('OBDomesticVRPResponse', paid.body, 'vrp')).toEqual([]);
       expect(paid.body.Data.Status).toBe('ACSP');
     }
     // Later, the PSU away: a refreshed token makes the next VRP.
     accessToken = (await tpp.refresh(tokens.refresh_token!)).access_token;
-    expect((await tpp.api(accessToken, 'POST', `${PISP}/domestic-vrps`, vrp('30.00', 'GYM-2'))).status).toBe(201);
-    const breach = await tpp.api(accessToken, 'POST', `${PISP}/domestic-vrps`, vrp('0.01', 'GYM-3'));
+    expect((await tpp.signedPost(accessToken, `${PISP}/domestic-vrps`, vrp('30.00', 'GYM-2'))).status).toBe(201);
+    const breach = await tpp.signedPost(accessToken, `${PISP}/domestic-vrps`, vrp('0.01', 'GYM-3'));
     expect(breach.status).toBe(400);
     expect(breach.body.Errors[0].ErrorCode).toBe('U014');
     const [balance] = await db.dataSource.query(`SELECT amount::text FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [debtor]);
@@ -153,7 +153,7 @@ describe('domestic VRP journey', () => {
     const revoked = await fetch(`${platform.env.API_URL}/customer/consents/${consentId}`, { method: 'DELETE', headers: { authorization: `Bearer ${session}` } });
     expect(revoked.status).toBe(204);
     // The grant went with the consent: the access token is answered 401 invalid_token (openid-client throws on the challenge).
-    await expect(tpp.api(accessToken, 'POST', `${PISP}/domestic-vrps`, vrp('1.00', 'GYM-4'))).rejects.toThrow(/WWW-Authenticate/);
+    await expect(tpp.signedPost(accessToken, `${PISP}/domestic-vrps`, vrp('1.00', 'GYM-4'))).rejects.toThrow(/WWW-Authenticate/);
     await expect(tpp.refresh(tokens.refresh_token!)).rejects.toThrow();
     const read = await tpp.api(cc.access_token, 'GET', `${PISP}/domestic-vrp-consents/${consentId}`);
     expect(read.body.Data.Status).toBe('CANC');
