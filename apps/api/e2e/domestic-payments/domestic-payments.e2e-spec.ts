@@ -1,8 +1,8 @@
-import { AuthorisePaymentConsent } from '@consentry/consents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AISP, ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
+import { ObAccount, PaymentFixtures } from '../support/payment-fixtures.js';
 
 /** A request body the test builds (what it reads back is the harness's JsonBody). */
 type JsonInput = { [member: string]: unknown };
@@ -17,23 +17,18 @@ function expectPis(name: string, body: unknown): void {
 
 describe('domestic payments', () => {
   let h: ApiHarness;
+  let fixtures: PaymentFixtures;
   let cc: string;
   let debtor: string;
-  let creditorAccount: { SchemeName: string; Identification: string; Name: string };
+  let creditorAccount: ObAccount;
   let creditorId: string;
 
   beforeAll(async () => {
     h = await ApiHarness.start('domestic_payments');
+    fixtures = new PaymentFixtures(h);
     cc = await h.clientCredentialsToken({ scope: 'payments' });
-    const [alice] = await h.dataSource.query(
-      `SELECT a.account_id FROM account a JOIN psu p ON p.psu_id = a.psu_id WHERE p.username = 'alice' AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' ORDER BY a.account_id LIMIT 1`,
-    );
-    debtor = alice.account_id;
-    const [bob] = await h.dataSource.query(
-      `SELECT a.account_id, a.identification FROM account a JOIN psu p ON p.psu_id = a.psu_id WHERE p.username = 'bob' AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' LIMIT 1`,
-    );
-    creditorId = bob.account_id;
-    creditorAccount = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: bob.identification, Name: 'Bob Builder' };
+    [{ accountId: debtor }] = await fixtures.accountsOf('alice');
+    [{ accountId: creditorId, account: creditorAccount }] = await fixtures.accountsOf('bob', 1, 'Bob Builder');
   });
   afterAll(async () => h?.stop());
 
@@ -48,9 +43,7 @@ describe('domestic payments', () => {
     };
   }
 
-  async function setBalance(accountId: string, amount: string): Promise<void> {
-    await h.dataSource.query(`UPDATE balance SET amount = $2, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [accountId, amount]);
-  }
+  const setBalance = (accountId: string, amount: string) => fixtures.setBalance(accountId, amount);
 
   async function createConsent(body: JsonInput = { Data: { Initiation: initiation() }, Risk: { PaymentContextCode: 'TransferToThirdParty' } }): Promise<CallResult> {
     expectPis('OBWriteDomesticConsent4', body);
@@ -59,17 +52,7 @@ describe('domestic payments', () => {
 
   /** A consent created through the API and approved for alice's GBP account, as the consent page does. */
   async function authorisedConsent(init: JsonInput = initiation()): Promise<{ consentId: string; psuToken: string }> {
-    const created = await createConsent({ Data: { Initiation: init }, Risk: {} });
-    expect(created.status).toBe(201);
-    const consentId = jsonString(created.body.Data.ConsentId);
-    await new AuthorisePaymentConsent(h.dataSource).execute({
-      consentId,
-      clientId: h.clientId,
-      psuId: await h.psuId('alice'),
-      debtorAccountId: debtor,
-      grantId: `grant-${consentId}`,
-    });
-    return { consentId, psuToken: await h.consentToken(consentId, { scope: 'payments' }) };
+    return fixtures.approve(await createConsent({ Data: { Initiation: init }, Risk: {} }), debtor, 'payments');
   }
 
   function pay(psuToken: string, consentId: string, init: JsonInput = initiation()): Promise<CallResult> {

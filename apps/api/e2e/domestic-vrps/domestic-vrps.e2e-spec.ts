@@ -1,8 +1,8 @@
-import { AuthorisePaymentConsent } from '@consentry/consents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
+import { ObAccount, PaymentFixtures, PsuAccount } from '../support/payment-fixtures.js';
 
 /** A request body the test builds (what it reads back is the harness's JsonBody). */
 type JsonInput = { [member: string]: unknown };
@@ -17,40 +17,29 @@ function expectVrp(name: string, body: unknown): void {
   expectObSchema(name, body, 'vrp');
 }
 
-type Account = { SchemeName: string; Identification: string; Name: string };
+type Account = ObAccount;
 
 describe('domestic VRP', () => {
   let h: ApiHarness;
+  let fixtures: PaymentFixtures;
   let cc: string;
   let debtor: string;
-  let ownOther: { accountId: string; account: Account };
+  let ownOther: PsuAccount;
   let payee: Account;
 
   beforeAll(async () => {
     h = await ApiHarness.start('domestic_vrps');
+    fixtures = new PaymentFixtures(h);
     cc = await h.clientCredentialsToken({ scope: 'payments' });
-    const alice: Array<{ account_id: string; identification: string }> = await h.dataSource.query(
-      `SELECT a.account_id, a.identification FROM account a JOIN psu p ON p.psu_id = a.psu_id
-        WHERE p.username = 'alice' AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' ORDER BY a.account_id LIMIT 2`,
-    );
-    expect(alice).toHaveLength(2);
-    debtor = alice[0]!.account_id;
-    ownOther = { accountId: alice[1]!.account_id, account: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: alice[1]!.identification, Name: 'Alice Savings' } };
-    const [bob] = await h.dataSource.query(
-      `SELECT a.identification FROM account a JOIN psu p ON p.psu_id = a.psu_id WHERE p.username = 'bob' AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' LIMIT 1`,
-    );
-    payee = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: bob.identification, Name: 'Bob Builder' };
+    const alice = await fixtures.accountsOf('alice', 2, 'Alice Savings');
+    debtor = alice[0]!.accountId;
+    ownOther = alice[1]!;
+    [{ account: payee }] = await fixtures.accountsOf('bob', 1, 'Bob Builder');
   });
   afterAll(async () => h?.stop());
 
-  async function setBalance(accountId: string, amount: string): Promise<void> {
-    await h.dataSource.query(`UPDATE balance SET amount = $2, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [accountId, amount]);
-  }
-
-  async function available(accountId: string): Promise<string> {
-    const [row] = await h.dataSource.query(`SELECT amount::text FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [accountId]);
-    return jsonString(row.amount);
-  }
+  const setBalance = (accountId: string, amount: string) => fixtures.setBalance(accountId, amount);
+  const available = (accountId: string) => fixtures.available(accountId);
 
   function controlParameters(overrides: JsonInput = {}): JsonInput {
     return {
@@ -73,11 +62,8 @@ describe('domestic VRP', () => {
 
   /** A VRP consent created through the API and approved for alice's first GBP account, as the approval page does. */
   async function authorisedConsent(body: JsonInput = consentBody()): Promise<{ consentId: string; psuToken: string; initiation: JsonInput }> {
-    const created = await createConsent(body);
-    expect(created.status).toBe(201);
-    const consentId = jsonString(created.body.Data.ConsentId);
-    await new AuthorisePaymentConsent(h.dataSource).execute({ consentId, clientId: h.clientId, psuId: await h.psuId('alice'), debtorAccountId: debtor, grantId: `grant-${consentId}` });
-    return { consentId, psuToken: await h.consentToken(consentId, { scope: 'payments' }), initiation: (body.Data as { Initiation: JsonInput }).Initiation };
+    const approved = await fixtures.approve(await createConsent(body), debtor, 'payments');
+    return { ...approved, initiation: (body.Data as { Initiation: JsonInput }).Initiation };
   }
 
   function vrpBody(consentId: string, initiation: JsonInput, amount: string, options: { vrpType?: string; creditor?: Account; reference?: string } = {}): JsonInput {
@@ -294,10 +280,12 @@ describe('domestic VRP', () => {
     await setBalance(debtor, '1000.00');
     const params = controlParameters({ MaximumIndividualAmount: { Amount: '30.00', Currency: 'GBP' }, PeriodicLimits: [{ PeriodType: 'Day', PeriodAlignment: 'Calendar', Amount: '100.00', Currency: 'GBP' }] });
     const { consentId, psuToken, initiation } = await authorisedConsent(consentBody(params));
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => pay(psuToken, consentId, initiation, '25.00', { reference: `RACE-${i}` })));
+    // More at once than the API's database pool holds (10 connections): each write's transaction holds
+    // one while it waits for the consent's row lock, so nothing in it may need a second.
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => pay(psuToken, consentId, initiation, '25.00', { reference: `RACE-${i}` })));
     expect(results.filter((r) => r.status === 201)).toHaveLength(4);
     const refused = results.filter((r) => r.status !== 201);
-    expect(refused).toHaveLength(6);
+    expect(refused).toHaveLength(12);
     for (const r of refused) expectError(r, 400, 'U014');
     const [{ sum }] = await h.dataSource.query(`SELECT sum(amount)::text AS sum FROM vrp_payment WHERE consent_id = $1 AND status <> 'RJCT'`, [consentId]);
     expect(sum).toBe('100.00000');

@@ -1,8 +1,9 @@
-import { AuthorisePaymentConsent, expirePaymentConsents, rejectStalePaymentConsents } from '@consentry/consents';
+import { expirePaymentConsents, rejectStalePaymentConsents } from '@consentry/consents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
+import { PaymentFixtures } from '../support/payment-fixtures.js';
 
 /** A request body the test builds (what it reads back is the harness's JsonBody). */
 type JsonInput = { [member: string]: unknown };
@@ -17,17 +18,16 @@ function expectCof(name: string, body: unknown): void {
 
 describe('confirmation of funds', () => {
   let h: ApiHarness;
+  let fixtures: PaymentFixtures;
   let cc: string;
   let debtor: { accountId: string; SchemeName: string; Identification: string };
 
   beforeAll(async () => {
     h = await ApiHarness.start('funds_confirmations');
+    fixtures = new PaymentFixtures(h);
     cc = await h.clientCredentialsToken({ scope: 'fundsconfirmations' });
-    const [alice] = await h.dataSource.query(
-      `SELECT a.account_id, a.scheme_name, a.identification FROM account a JOIN psu p ON p.psu_id = a.psu_id
-        WHERE p.username = 'alice' AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' ORDER BY a.account_id LIMIT 1`,
-    );
-    debtor = { accountId: alice.account_id, SchemeName: alice.scheme_name, Identification: alice.identification };
+    const [alice] = await fixtures.accountsOf('alice');
+    debtor = { accountId: alice!.accountId, SchemeName: alice!.account.SchemeName, Identification: alice!.account.Identification };
   });
   afterAll(async () => h?.stop());
 
@@ -42,17 +42,7 @@ describe('confirmation of funds', () => {
 
   /** A consent created through the API and approved by alice, as the approval page does. */
   async function authorisedConsent(data: JsonInput = {}): Promise<{ consentId: string; psuToken: string }> {
-    const created = await createConsent(consentBody(data));
-    expect(created.status).toBe(201);
-    const consentId = jsonString(created.body.Data.ConsentId);
-    await new AuthorisePaymentConsent(h.dataSource).execute({
-      consentId,
-      clientId: h.clientId,
-      psuId: await h.psuId('alice'),
-      debtorAccountId: debtor.accountId,
-      grantId: `grant-${consentId}`,
-    });
-    return { consentId, psuToken: await h.consentToken(consentId, { scope: 'fundsconfirmations' }) };
+    return fixtures.approve(await createConsent(consentBody(data)), debtor.accountId, 'fundsconfirmations');
   }
 
   function confirm(token: string, consentId: string, amount = '25.00', currency = 'GBP'): Promise<CallResult> {
@@ -61,9 +51,7 @@ describe('confirmation of funds', () => {
     return h.tpp('POST', CONFIRMATIONS, { token, body });
   }
 
-  async function setBalance(amount: string): Promise<void> {
-    await h.dataSource.query(`UPDATE balance SET amount = $2, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [debtor.accountId, amount]);
-  }
+  const setBalance = (amount: string) => fixtures.setBalance(debtor.accountId, amount);
 
   function expectError(result: CallResult, status: number, code: string, path?: string): void {
     expect(result.status).toBe(status);

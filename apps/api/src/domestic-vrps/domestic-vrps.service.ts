@@ -11,7 +11,7 @@ import {
   VrpControlParameters,
 } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
-import { AccountEntity, DataSource, JsonObject, PaymentConsentEntity, VrpPaymentEntity } from '@consentry/database';
+import { AccountEntity, DataSource, EntityManager, JsonObject, PaymentConsentEntity, VrpPaymentEntity } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
 
@@ -124,7 +124,7 @@ export class DomesticVrpsService {
           },
           manager,
         ),
-      render: (consent) => this.consentResponse(consent),
+      render: (consent, manager) => this.consentResponse(consent, manager),
     };
   }
 
@@ -183,7 +183,7 @@ export class DomesticVrpsService {
     return {
       stage: (manager) => this.submit.stage(manager, command),
       settle: (vrp) => this.submit.settle(vrp, interactionId),
-      render: (vrp) => this.vrpResponse(vrp),
+      render: (vrp, manager) => this.vrpResponse(vrp, manager),
     };
   }
 
@@ -225,16 +225,17 @@ export class DomesticVrpsService {
   }
 
   /** The account the PSU picked at approval, when the TPP named none: the TPP needs it for later VRPs (OB VRP spec). */
-  private async pickedDebtor(initiation: JsonObject, debtorAccountId: string | null): Promise<DebtorAccount | undefined> {
+  private async pickedDebtor(initiation: JsonObject, debtorAccountId: string | null, manager: EntityManager): Promise<DebtorAccount | undefined> {
     if (initiation.DebtorAccount || !debtorAccountId) return undefined;
-    const account = await this.dataSource.getRepository(AccountEntity).findOne({ where: { accountId: debtorAccountId } });
+    const account = await manager.getRepository(AccountEntity).findOne({ where: { accountId: debtorAccountId } });
     if (!account) return undefined;
     return { SchemeName: account.schemeName, Identification: account.identification, Name: account.holderName.slice(0, 70) };
   }
 
-  private async consentResponse(consent: PaymentConsentEntity): Promise<OBDomesticVRPConsentResponse> {
+  /** `manager`: the caller's transaction when there is one (see PaymentWrite.render). */
+  private async consentResponse(consent: PaymentConsentEntity, manager: EntityManager = this.dataSource.manager): Promise<OBDomesticVRPConsentResponse> {
     const reason = statusReason(consent.statusReason, consent.statusReasonDescription);
-    const debtor = await this.pickedDebtor(consent.initiation, consent.debtorAccountId);
+    const debtor = await this.pickedDebtor(consent.initiation, consent.debtorAccountId, manager);
     return {
       Data: {
         ConsentId: consent.consentId,
@@ -253,9 +254,9 @@ export class DomesticVrpsService {
     };
   }
 
-  private async vrpResponse(payment: VrpPaymentEntity): Promise<OBDomesticVRPResponse> {
+  private async vrpResponse(payment: VrpPaymentEntity, manager: EntityManager = this.dataSource.manager): Promise<OBDomesticVRPResponse> {
     const reason = statusReason(payment.statusReason, payment.statusReasonDescription);
-    const debtor = await this.pickedDebtor(payment.initiation, payment.debtorAccountId);
+    const debtor = await this.pickedDebtor(payment.initiation, payment.debtorAccountId, manager);
     return {
       Data: {
         DomesticVRPId: payment.paymentId,

@@ -1,5 +1,6 @@
 import { applyDecorators, Injectable, UseGuards } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
+import { DataSource } from '@consentry/database';
 import type { EntityManager, PaymentConsentKind } from '@consentry/database';
 import { FastifyRequest } from 'fastify';
 
@@ -59,18 +60,24 @@ export const PaymentSignedQueryProtected = (kind: PaymentConsentKind) =>
  * - `stage` runs in the idempotency transaction: the consent checks (U009, U008, U014) and the rows it
  *   writes. It may return a RecordedRefusal, whose own records commit while the key does not;
  * - `settle` (optional) runs after that commit: the bank's debit and the status it gives;
- * - `render` makes the response body of a staged or settled write.
+ * - `render` makes the response body of a staged or settled write, reading only through `manager`: the
+ *   staged answer is rendered inside the key's transaction, where a read on another pool connection
+ *   would wait for a connection that concurrent writes each hold while they wait for it (a pool
+ *   deadlock, answered 500 after the pool's timeout).
  */
 export interface PaymentWrite<S, T> {
   stage(manager: EntityManager): Promise<S | RecordedRefusal>;
   settle?(staged: S): Promise<S>;
-  render(written: S): T | Promise<T>;
+  render(written: S, manager: EntityManager): T | Promise<T>;
 }
 
 /** Step 5 onwards: every PIS and VRP POST's write runs through here, once, answered 201. */
 @Injectable()
 export class PaymentWritePipeline {
-  constructor(private readonly idempotency: IdempotencyService) {}
+  constructor(
+    private readonly idempotency: IdempotencyService,
+    private readonly dataSource: DataSource,
+  ) {}
 
   async run<S, T>(request: FastifyRequest, write: PaymentWrite<S, T>): Promise<T> {
     let staged: S | undefined;
@@ -80,9 +87,9 @@ export class PaymentWritePipeline {
         const result = await write.stage(manager);
         if (result instanceof RecordedRefusal) return result;
         staged = result;
-        return { status: 201, body: await write.render(result) };
+        return { status: 201, body: await write.render(result, manager) };
       },
-      write.settle ? async () => ({ status: 201, body: await write.render(await write.settle!(staged as S)) }) : undefined,
+      write.settle ? async () => ({ status: 201, body: await write.render(await write.settle!(staged as S), this.dataSource.manager) }) : undefined,
     );
     return outcome.body;
   }
