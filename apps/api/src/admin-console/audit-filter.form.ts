@@ -25,7 +25,8 @@ const SEQ = /^\d{1,18}$/;
 // What a datetime-local field sends (minutes, optional seconds), or a full ISO 8601 instant.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$/;
 
-function one(source: Record<string, unknown>, name: string): string {
+/** One query or form field as typed (trimmed); a repeated one counts once. */
+export function one(source: Record<string, unknown>, name: string): string {
   const value = source[name];
   // A repeated parameter arrives as an array: only the first counts.
   const first = Array.isArray(value) ? value[0] : value;
@@ -36,7 +37,7 @@ function one(source: Record<string, unknown>, name: string): string {
  * A date-time typed in the form, in UTC when it names no offset. An upper bound typed to the minute
  * covers that whole minute, so "to 10:05" includes an event at 10:05:30.
  */
-function instant(text: string, bound: 'from' | 'to'): Date | null {
+export function instant(text: string, bound: 'from' | 'to'): Date | null {
   if (!DATE_TIME.test(text)) return null;
   const hasOffset = /(Z|[+-]\d{2}:\d{2})$/.test(text);
   const date = new Date(hasOffset ? text : `${text}Z`);
@@ -85,10 +86,10 @@ export function parseAuditCursor(source: Record<string, unknown>): AuditPageCurs
   return null;
 }
 
-/** The filter's fields as query parameters (the form's own values), for pager links. */
-export function filterQuery(values: AuditFilterValues, extra: Record<string, string> = {}): string {
+/** A search form's fields as query parameters (the form's own values), for pager links. */
+export function filterQuery<K extends string>(values: Readonly<Record<K, string>>, extra: Record<string, string> = {}): string {
   const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(values)) if (value) params.set(name, value);
+  for (const [name, value] of Object.entries<string>(values)) if (value) params.set(name, value);
   for (const [name, value] of Object.entries(extra)) params.set(name, value);
   return params.toString();
 }
