@@ -158,9 +158,12 @@ describe('payment pages', () => {
     await expectNoAccountNumber();
     await shot('11-dashboard-payments');
 
-    // Bob's consent by its address: not found for alice.
+    // Bob's consent by its address: not found for alice. A cursor the API did not issue: a 400 page.
     const foreign = await page().goto(api(`/dashboard/payments/${bobConsent}`));
     expect(foreign?.status()).toBe(404);
+    expect(await page().content()).not.toContain(bobConsent);
+    const forgedCursor = Buffer.from(JSON.stringify(['1', "x' OR 1=1"])).toString('base64url');
+    expect((await page().goto(api(`/dashboard/payments?cursor=${forgedCursor}`)))?.status()).toBe(400);
   });
 
   it('stops the VRP consent from the dashboard with a CSRF-bound form, and the next VRP is refused', async () => {
@@ -191,6 +194,12 @@ describe('payment pages', () => {
     await page().waitForURL(api('/admin-console/events'));
     await page().getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Payments' }).click();
     await page().waitForURL(api('/admin-console/payments'));
+    // A filter the console cannot read: the form comes back (400) with the field marked, nothing listed.
+    expect((await page().goto(api('/admin-console/payments?status=DONE&from=yesterday')))?.status()).toBe(400);
+    expect(await page().getByRole('alert').innerText()).toBe('Correct the 2 fields marked below to search.');
+    expect(await page().locator('tbody tr').count()).toBe(0);
+    await page().getByLabel('Status').selectOption('');
+    await page().getByLabel('Created from (UTC)').fill('');
     await page().getByLabel('Consent id').fill(aliceConsent);
     await page().getByRole('button', { name: 'Search' }).click();
     await page().waitForURL(/consentId=/);
