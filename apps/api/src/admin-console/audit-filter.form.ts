@@ -37,7 +37,7 @@ export function one(source: Record<string, unknown>, name: string): string {
  * A date-time typed in the form, in UTC when it names no offset. An upper bound typed to the minute
  * covers that whole minute, so "to 10:05" includes an event at 10:05:30.
  */
-export function instant(text: string, bound: 'from' | 'to'): Date | null {
+function instant(text: string, bound: 'from' | 'to'): Date | null {
   if (!DATE_TIME.test(text)) return null;
   const hasOffset = /(Z|[+-]\d{2}:\d{2})$/.test(text);
   const date = new Date(hasOffset ? text : `${text}Z`);
@@ -62,10 +62,24 @@ export function parseAuditFilterForm(source: Record<string, unknown>): ParsedAud
     if (isAuditEventType(values.type)) filter.type = values.type;
     else errors.type = 'Choose an event type from the list.';
   }
-  for (const name of ['clientId', 'psuId', 'consentId'] as const) {
+  readIdsAndPeriod(values, ['clientId', 'psuId', 'consentId'], filter, errors);
+  return { filter, values, errors };
+}
+
+/**
+ * The fields every console search shares: ids (at most 200 characters) and a from/to period, read into
+ * `filter`, with one message per field that cannot be read.
+ */
+export function readIdsAndPeriod<K extends string>(
+  values: Readonly<Record<K | 'from' | 'to', string>>,
+  ids: readonly K[],
+  filter: Partial<Record<K, string>> & { from?: Date; to?: Date },
+  errors: Partial<Record<K | 'from' | 'to', string>>,
+): void {
+  for (const name of ids) {
     if (!values[name]) continue;
     if (values[name].length > MAX_ID) errors[name] = `At most ${MAX_ID} characters.`;
-    else filter[name] = values[name];
+    else (filter as Partial<Record<K, string>>)[name] = values[name];
   }
   for (const name of ['from', 'to'] as const) {
     if (!values[name]) continue;
@@ -74,7 +88,6 @@ export function parseAuditFilterForm(source: Record<string, unknown>): ParsedAud
     else errors[name] = 'Enter a date and time, for example 2026-11-20T09:30.';
   }
   if (filter.from && filter.to && filter.from > filter.to) errors.to = 'The end must not be before the start.';
-  return { filter, values, errors };
 }
 
 /** The page cursor of the query string: `before` (older page) or `after` (newer page). */

@@ -1,6 +1,6 @@
 import { AdminPaymentFilter } from '../admin/payments/payment-admin.service.js';
 import { PAYMENT_STATUSES, PaymentStatus } from '../payment-views/payment-rows.js';
-import { instant, one } from './audit-filter.form.js';
+import { one, readIdsAndPeriod } from './audit-filter.form.js';
 
 /** The payment search form's fields as typed, to fill the form again. */
 export interface PaymentFilterValues {
@@ -20,7 +20,6 @@ export interface ParsedPaymentFilter {
   cursor: string | undefined;
 }
 
-const MAX_ID = 200;
 const CURSOR = /^[A-Za-z0-9_-]{1,200}$/;
 
 function isPaymentStatus(value: string): value is PaymentStatus {
@@ -42,18 +41,7 @@ export function parsePaymentFilterForm(source: Record<string, unknown>): ParsedP
     if (isPaymentStatus(values.status)) filter.status = values.status;
     else errors.status = 'Choose a status from the list.';
   }
-  for (const name of ['clientId', 'consentId'] as const) {
-    if (!values[name]) continue;
-    if (values[name].length > MAX_ID) errors[name] = `At most ${MAX_ID} characters.`;
-    else filter[name] = values[name];
-  }
-  for (const name of ['from', 'to'] as const) {
-    if (!values[name]) continue;
-    const date = instant(values[name], name);
-    if (date) filter[name] = date;
-    else errors[name] = 'Enter a date and time, for example 2026-11-20T09:30.';
-  }
-  if (filter.from && filter.to && filter.from > filter.to) errors.to = 'The end must not be before the start.';
+  readIdsAndPeriod(values, ['clientId', 'consentId'], filter, errors);
   const cursor = one(source, 'cursor');
   return { filter, values, errors, cursor: CURSOR.test(cursor) ? cursor : undefined };
 }
