@@ -25,6 +25,7 @@ import { OpenBankingModule } from './open-banking/open-banking.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { TransactionsModule } from './transactions/transactions.module.js';
 import { TppAdminModule } from './admin/tpps/tpp-admin.module.js';
+import { PaymentAdminModule } from './admin/payments/payment-admin.module.js';
 
 /** What the bootstrap opens before Nest starts, so a missing dependency fails with one readable line. */
 export interface ApiDependencies {
@@ -91,6 +92,7 @@ export class AppModule {
         CustomerModule,
         AdminModule,
         TppAdminModule,
+        PaymentAdminModule,
         DashboardModule,
         AdminConsoleModule,
         MessageSigningModule,

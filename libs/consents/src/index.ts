@@ -47,6 +47,8 @@ export {
   paymentConsentAccessFromRow,
 } from './payment-consent-queries.js';
 export type { PaymentConsentAccess } from './payment-consent-queries.js';
+export { describeVrpControlParameters, describeVrpLimit, describeVrpType, formatPaymentAmount } from './payment-consent-descriptions.js';
+export type { VrpControlParameterWords } from './payment-consent-descriptions.js';
 export { approvalTermsOf, approvedInitiationHash, approvedTerms, canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
 export type { ApprovalTerms, InitiationSummary } from './payment-initiation.js';
 export { ConsentException, ConsentExceptionCode } from './consent.exception.js';

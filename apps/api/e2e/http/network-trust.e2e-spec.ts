@@ -46,6 +46,8 @@ describe('network trust and response headers', () => {
     const refused = await adminAs('untrusted');
     expect(refused.status).toBe(404);
     expect((await harnesses.untrusted!.call('GET', '/admin-console')).status).toBe(404);
+    expect((await harnesses.untrusted!.call('GET', '/admin/payments')).status).toBe(404);
+    expect((await harnesses.untrusted!.call('GET', '/admin-console/payments')).status).toBe(404);
     const unknown = await harnesses.sandbox!.call('GET', '/admin/no-such-route');
     expect(unknown.status).toBe(404);
     expect(refused.body).toEqual(unknown.body);

@@ -1,16 +1,26 @@
 import { AuthorisePaymentConsent } from '@consentry/consents';
 
+<<<<<<< HEAD
 import type { ObScope } from '../../src/security/tpp-scopes.js';
 
 import { ApiHarness, CallResult, jsonString } from './api-harness.js';
 
 /** An OB account as a payment names it (a payee, a debtor). */
+=======
+import { ApiHarness, CallResult, jsonString } from './api-harness.js';
+
+const PISP = '/open-banking/v4.0/pisp';
+const CBPII = '/open-banking/v4.0/cbpii';
+
+/** An OB account as a TPP names it in a request. */
+>>>>>>> dash
 export interface ObAccount {
   SchemeName: string;
   Identification: string;
   Name: string;
 }
 
+<<<<<<< HEAD
 /** One of a sandbox PSU's accounts: its ledger id and how a payment names it. */
 export interface PsuAccount {
   accountId: string;
@@ -56,15 +66,124 @@ export class PaymentFixtures {
    * as the approval page does; with the PSU's token for it.
    */
   async approve(created: CallResult, debtorAccountId: string, scope: ObScope, username = 'alice'): Promise<{ consentId: string; psuToken: string }> {
+=======
+/** A PSU's GBP sort-code account, by database id and as a TPP names it (the full number: the tests look for it in answers). */
+export interface PsuAccount {
+  accountId: string;
+  account: ObAccount;
+  /** How the dashboard names it: nickname and bank. */
+  shownAs: { name: string; bank: string };
+}
+
+/**
+ * Payment consents of every listed kind, authorised as the approval pages do, and payments under them,
+ * all through the API with the sandbox TPP's signed requests: what the people's listings read.
+ */
+export class PaymentFixtures {
+  private constructor(
+    private readonly h: ApiHarness,
+    private readonly paymentsToken: string,
+    private readonly fundsToken: string,
+  ) {}
+
+  static async of(h: ApiHarness): Promise<PaymentFixtures> {
+    return new PaymentFixtures(h, await h.clientCredentialsToken({ scope: 'payments' }), await h.clientCredentialsToken({ scope: 'fundsconfirmations' }));
+  }
+
+  /** A PSU's first GBP sort-code account, with a balance large enough for every test payment. */
+  async gbpAccount(username: string, name: string): Promise<PsuAccount> {
+    const [row] = await this.h.dataSource.query(
+      `SELECT a.account_id, a.identification, coalesce(a.nickname, a.description, a.account_type_code) AS name, b.name AS bank
+         FROM account a JOIN psu p ON p.psu_id = a.psu_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+        WHERE p.username = $1 AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' ORDER BY a.account_id LIMIT 1`,
+      [username],
+    );
+    await this.h.dataSource.query(`UPDATE balance SET amount = 10000, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [row.account_id]);
+    return {
+      accountId: row.account_id,
+      account: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: row.identification, Name: name },
+      shownAs: { name: row.name, bank: row.bank },
+    };
+  }
+
+  private async authorise(created: CallResult, username: string, debtor: PsuAccount, scope: string): Promise<{ consentId: string; psuToken: string }> {
+>>>>>>> dash
     if (created.status !== 201) throw new Error(`consent creation failed: ${created.status} ${JSON.stringify(created.body)}`);
     const consentId = jsonString(created.body.Data.ConsentId);
     await new AuthorisePaymentConsent(this.h.dataSource).execute({
       consentId,
       clientId: this.h.clientId,
       psuId: await this.h.psuId(username),
+<<<<<<< HEAD
       debtorAccountId,
+=======
+      debtorAccountId: debtor.accountId,
+>>>>>>> dash
       grantId: `grant-${consentId}`,
     });
     return { consentId, psuToken: await this.h.consentToken(consentId, { scope }) };
   }
+<<<<<<< HEAD
+=======
+
+  /** An authorised VRP consent to `payee`: at most 50.00 GBP a payment, 200.00 GBP a calendar month. */
+  async vrpConsent(username: string, debtor: PsuAccount, payee: ObAccount): Promise<{ consentId: string; psuToken: string }> {
+    const created = await this.h.signedPost(`${PISP}/domestic-vrp-consents`, {
+      token: this.paymentsToken,
+      body: {
+        Data: {
+          ControlParameters: {
+            VRPType: ['UK.OBIE.VRPType.Other'],
+            PSUAuthenticationMethods: ['UK.OBIE.SCA'],
+            MaximumIndividualAmount: { Amount: '50.00', Currency: 'GBP' },
+            PeriodicLimits: [{ PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '200.00', Currency: 'GBP' }],
+          },
+          Initiation: { CreditorAccount: payee },
+        },
+        Risk: {},
+      },
+    });
+    return this.authorise(created, username, debtor, 'payments');
+  }
+
+  vrp(psuToken: string, consentId: string, payee: ObAccount, amount: string, reference: string): Promise<CallResult> {
+    return this.h.signedPost(`${PISP}/domestic-vrps`, {
+      token: psuToken,
+      body: {
+        Data: {
+          ConsentId: consentId,
+          PSUAuthenticationMethod: 'UK.OBIE.SCANotRequired',
+          VRPType: 'UK.OBIE.VRPType.Other',
+          Initiation: { CreditorAccount: payee },
+          Instruction: { InstructionIdentification: `I-${reference}`, EndToEndIdentification: reference, InstructedAmount: { Amount: amount, Currency: 'GBP' }, CreditorAccount: payee },
+        },
+        Risk: {},
+      },
+    });
+  }
+
+  /** A domestic payment consent for `amount` to `payee`, authorised and paid; returns the consent and payment ids. */
+  async paidDomesticPayment(username: string, debtor: PsuAccount, payee: ObAccount, amount: string): Promise<{ consentId: string; paymentId: string }> {
+    const initiation = {
+      InstructionIdentification: `INSTR-${amount}`,
+      EndToEndIdentification: `E2E-${amount}`,
+      InstructedAmount: { Amount: amount, Currency: 'GBP' },
+      CreditorAccount: payee,
+    };
+    const created = await this.h.signedPost(`${PISP}/domestic-payment-consents`, { token: this.paymentsToken, body: { Data: { Initiation: initiation }, Risk: {} } });
+    const { consentId, psuToken } = await this.authorise(created, username, debtor, 'payments');
+    const paid = await this.h.signedPost(`${PISP}/domestic-payments`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} } });
+    if (paid.status !== 201) throw new Error(`domestic payment failed: ${paid.status} ${JSON.stringify(paid.body)}`);
+    return { consentId, paymentId: jsonString(paid.body.Data.DomesticPaymentId) };
+  }
+
+  /** An authorised funds-confirmation consent on the PSU's account. */
+  async fundsConfirmationConsent(username: string, debtor: PsuAccount): Promise<{ consentId: string; psuToken: string }> {
+    const created = await this.h.tpp('POST', `${CBPII}/funds-confirmation-consents`, {
+      token: this.fundsToken,
+      body: { Data: { DebtorAccount: { SchemeName: debtor.account.SchemeName, Identification: debtor.account.Identification, Name: debtor.account.Name } } },
+    });
+    return this.authorise(created, username, debtor, 'fundsconfirmations');
+  }
+>>>>>>> dash
 }

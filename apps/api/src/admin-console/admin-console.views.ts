@@ -26,11 +26,20 @@ export function isAdminConsoleNotice(value: unknown): value is AdminConsoleNotic
   return typeof value === 'string' && Object.hasOwn(ADMIN_CONSOLE_NOTICES, value);
 }
 
-function layout(title: string, body: string, header?: string, narrow = false): string {
+export function layout(title: string, body: string, header?: string, narrow = false): string {
   return renderPage({ title, body, header, narrow, application: ADMIN_CONSOLE_REALM.application, stylesheet: stylesheetOf(ADMIN_CONSOLE_REALM) });
 }
 
-function signedInHeader(username: string, csrf: string): string {
+/** The console's sections; the current one is marked for screen readers. */
+export function consoleNav(current: 'events' | 'payments'): string {
+  const link = (key: 'events' | 'payments', label: string) => `<a href="${BASE}/${key}"${key === current ? ' aria-current="page"' : ''}>${label}</a>`;
+  return `<nav class="pager" aria-label="Console">
+${link('events', 'Audit trail')}
+${link('payments', 'Payments')}
+</nav>`;
+}
+
+export function signedInHeader(username: string, csrf: string): string {
   return `<p class="who">Administrator <strong>${escapeHtml(username)}</strong>
 ${postButton(`${BASE}/logout`, csrf, 'Sign out', { className: 'secondary' })}</p>`;
 }
@@ -60,16 +69,23 @@ ${loginForm({
   );
 }
 
-function fieldError(id: string, message: string | undefined): string {
+export function fieldError(id: string, message: string | undefined): string {
   return message ? `<p class="error" id="${id}-error">${escapeHtml(message)}</p>` : '';
 }
 
-function describedBy(id: string, message: string | undefined, hint?: string): string {
+export function describedBy(id: string, message: string | undefined, hint?: string): string {
   const ids = [hint, message ? `${id}-error` : undefined].filter(Boolean);
   return ids.length > 0 ? ` aria-describedby="${ids.join(' ')}"` : '';
 }
 
-function textField(name: keyof AuditFilterValues, label: string, parsed: ParsedAuditFilter, type = 'text', hint?: string): string {
+/** A labelled text or date-time field of a search form, with its hint and error tied by aria-describedby. */
+export function textField<K extends string>(
+  name: K,
+  label: string,
+  parsed: { values: Record<K, string>; errors: Partial<Record<K, string>> },
+  type = 'text',
+  hint?: string,
+): string {
   const error = parsed.errors[name];
   const hintHtml = hint ? `<p class="hint" id="${name}-hint">${escapeHtml(hint)}</p>` : '';
   return `<div>
@@ -131,7 +147,12 @@ function actorOf(entry: AuditLogEntryView): string {
 
 function resultsTable(page: AuditSearchPage): string {
   if (page.entries.length === 0) return '<p>No events match this search.</p>';
-  const rows = page.entries
+  return auditEntriesTable(page.entries, `Events, newest first (${page.entries.length} on this page)`);
+}
+
+/** Audit-log entries as a table (seq, when, type, actor, TPP, PSU, consent, the redacted data). */
+export function auditEntriesTable(entries: AuditLogEntryView[], caption: string): string {
+  const rows = entries
     .map(
       (entry) => `<tr>
 <td>${escapeHtml(entry.seq)}</td>
@@ -147,7 +168,7 @@ function resultsTable(page: AuditSearchPage): string {
     .join('\n');
   return `<div class="table-wrap">
 <table>
-<caption>Events, newest first (${page.entries.length} on this page)</caption>
+<caption>${escapeHtml(caption)}</caption>
 <thead><tr><th scope="col">Seq</th><th scope="col">When</th><th scope="col">Type</th><th scope="col">Actor</th><th scope="col">TPP</th><th scope="col">PSU</th><th scope="col">Consent</th><th scope="col">Details</th></tr></thead>
 <tbody>
 ${rows}
@@ -174,7 +195,8 @@ export interface AuditEventsView {
 
 export function auditEventsPage(view: AuditEventsView): string {
   const errors = Object.keys(view.parsed.errors).length;
-  const body = `<h1>Audit trail</h1>
+  const body = `${consoleNav('events')}
+<h1>Audit trail</h1>
 ${errors > 0 ? alertBox(`Correct ${errors === 1 ? 'the field' : `the ${errors} fields`} marked below to search.`) : ''}
 ${searchForm(view.parsed)}
 ${view.page ? `${toolbar(view.parsed, view.csrf)}\n${resultsTable(view.page)}\n${pager(view.page, view.parsed.values)}` : ''}`;

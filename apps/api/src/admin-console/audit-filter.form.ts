@@ -25,7 +25,8 @@ const SEQ = /^\d{1,18}$/;
 // What a datetime-local field sends (minutes, optional seconds), or a full ISO 8601 instant.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$/;
 
-function one(source: Record<string, unknown>, name: string): string {
+/** One query or form field as typed (trimmed); a repeated one counts once. */
+export function one(source: Record<string, unknown>, name: string): string {
   const value = source[name];
   // A repeated parameter arrives as an array: only the first counts.
   const first = Array.isArray(value) ? value[0] : value;
@@ -61,10 +62,24 @@ export function parseAuditFilterForm(source: Record<string, unknown>): ParsedAud
     if (isAuditEventType(values.type)) filter.type = values.type;
     else errors.type = 'Choose an event type from the list.';
   }
-  for (const name of ['clientId', 'psuId', 'consentId'] as const) {
+  readIdsAndPeriod(values, ['clientId', 'psuId', 'consentId'], filter, errors);
+  return { filter, values, errors };
+}
+
+/**
+ * The fields every console search shares: ids (at most 200 characters) and a from/to period, read into
+ * `filter`, with one message per field that cannot be read.
+ */
+export function readIdsAndPeriod<K extends string>(
+  values: Readonly<Record<K | 'from' | 'to', string>>,
+  ids: readonly K[],
+  filter: Partial<Record<K, string>> & { from?: Date; to?: Date },
+  errors: Partial<Record<K | 'from' | 'to', string>>,
+): void {
+  for (const name of ids) {
     if (!values[name]) continue;
     if (values[name].length > MAX_ID) errors[name] = `At most ${MAX_ID} characters.`;
-    else filter[name] = values[name];
+    else (filter as Partial<Record<K, string>>)[name] = values[name];
   }
   for (const name of ['from', 'to'] as const) {
     if (!values[name]) continue;
@@ -73,7 +88,6 @@ export function parseAuditFilterForm(source: Record<string, unknown>): ParsedAud
     else errors[name] = 'Enter a date and time, for example 2026-11-20T09:30.';
   }
   if (filter.from && filter.to && filter.from > filter.to) errors.to = 'The end must not be before the start.';
-  return { filter, values, errors };
 }
 
 /** The page cursor of the query string: `before` (older page) or `after` (newer page). */
@@ -85,10 +99,10 @@ export function parseAuditCursor(source: Record<string, unknown>): AuditPageCurs
   return null;
 }
 
-/** The filter's fields as query parameters (the form's own values), for pager links. */
-export function filterQuery(values: AuditFilterValues, extra: Record<string, string> = {}): string {
+/** A search form's fields as query parameters (the form's own values), for pager links. */
+export function filterQuery<K extends string>(values: Readonly<Record<K, string>>, extra: Record<string, string> = {}): string {
   const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(values)) if (value) params.set(name, value);
+  for (const [name, value] of Object.entries<string>(values)) if (value) params.set(name, value);
   for (const [name, value] of Object.entries(extra)) params.set(name, value);
   return params.toString();
 }

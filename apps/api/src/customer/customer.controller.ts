@@ -1,16 +1,21 @@
-import { Body, Controller, Delete, Get, HttpCode, Ip, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Ip, Param, Post, Query, UseGuards } from '@nestjs/common';
 
 import { InteractionId } from '../security/tpp-principal.js';
 import { CreateSessionDto } from '../sessions/create-session.dto.js';
 import { SessionToken, SessionUser } from '../sessions/session-auth.guard.js';
 import { IssuedSession, SessionSubject } from '../sessions/session.store.js';
 import { CustomerAuthGuard } from './customer-auth.guard.js';
+import { CustomerPaymentConsentsPage, CustomerPaymentConsentsService, CustomerPaymentsPage } from './customer-payment-consents.service.js';
 import { CustomerConsentView, CustomerService } from './customer.service.js';
+import { ConsentPaymentsQueryDto, PaymentConsentsQueryDto } from './payment-consents-query.dto.js';
 
 /** The PSU's own API: sign in with password + TOTP, see and revoke the consents they gave. */
 @Controller('customer')
 export class CustomerController {
-  constructor(private readonly customer: CustomerService) {}
+  constructor(
+    private readonly customer: CustomerService,
+    private readonly paymentConsents: CustomerPaymentConsentsService,
+  ) {}
 
   @Post('sessions')
   @HttpCode(201)
@@ -29,6 +34,21 @@ export class CustomerController {
   @UseGuards(CustomerAuthGuard)
   async consents(@SessionUser() psu: SessionSubject): Promise<{ consents: CustomerConsentView[] }> {
     return { consents: await this.customer.listConsents(psu.subjectId) };
+  }
+
+  /** The PSU's payment, VRP and funds-confirmation consents with their newest payments, newest first, keyset-paged. */
+  @Get('payment-consents')
+  @UseGuards(CustomerAuthGuard)
+  paymentConsentList(@SessionUser() psu: SessionSubject, @Query() query: PaymentConsentsQueryDto): Promise<CustomerPaymentConsentsPage> {
+    return this.paymentConsents.list(psu.subjectId, query);
+  }
+
+  /** One of the PSU's payment consents' payments, newest first, keyset-paged; another PSU's consent is 404. */
+  @Get('payment-consents/:ConsentId/payments')
+  @UseGuards(CustomerAuthGuard)
+  async consentPayments(@SessionUser() psu: SessionSubject, @Param('ConsentId') consentId: string, @Query() query: ConsentPaymentsQueryDto): Promise<CustomerPaymentsPage> {
+    const { payments, next } = await this.paymentConsents.payments(psu.subjectId, consentId, query);
+    return { payments, next };
   }
 
   @Delete('consents/:ConsentId')

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 
+import { CustomerPaymentConsentsService } from '../customer/customer-payment-consents.service.js';
 import { CustomerService } from '../customer/customer.service.js';
+import { DashboardPaymentsController } from './dashboard-payments.controller.js';
 import { DashboardSessionGuard } from './dashboard-session.guard.js';
 import { DashboardController } from './dashboard.controller.js';
 import { DashboardService } from './dashboard.service.js';
@@ -12,7 +14,7 @@ import { PageCookies } from './page-session.js';
  * rather than a copy of it. Its page kit (page-*.ts) is shared with the admin console.
  */
 @Module({
-  controllers: [DashboardController],
-  providers: [DashboardService, CustomerService, DashboardSessionGuard, PageCsrf, PageCookies],
+  controllers: [DashboardController, DashboardPaymentsController],
+  providers: [DashboardService, CustomerService, CustomerPaymentConsentsService, DashboardSessionGuard, PageCsrf, PageCookies],
 })
 export class DashboardModule {}

@@ -83,7 +83,17 @@ ${revoke}
 </li>`;
 }
 
-function signedInHeader(displayName: string, csrf: string): string {
+/** The dashboard's sections; the current one is marked for screen readers. */
+export function dashboardNav(current: 'accounts' | 'payments'): string {
+  const link = (key: 'accounts' | 'payments', href: string, label: string) =>
+    `<a href="${href}"${key === current ? ' aria-current="page"' : ''}>${label}</a>`;
+  return `<nav class="pager" aria-label="Dashboard">
+${link('accounts', DASHBOARD_REALM.basePath, 'Account access')}
+${link('payments', `${DASHBOARD_REALM.basePath}/payments`, 'Payments')}
+</nav>`;
+}
+
+export function signedInHeader(displayName: string, csrf: string): string {
   return `<p class="who">Signed in as <strong>${escapeHtml(displayName)}</strong>
 ${postButton(`${DASHBOARD_REALM.basePath}/logout`, csrf, 'Sign out', { className: 'secondary' })}</p>`;
 }
@@ -106,7 +116,8 @@ export function dashboardPage(view: DashboardView): string {
     application: DASHBOARD_REALM.application,
     stylesheet: stylesheetOf(DASHBOARD_REALM),
     header: signedInHeader(view.displayName, view.csrf),
-    body: `<h1>Apps you share your accounts with</h1>
+    body: `${dashboardNav('accounts')}
+<h1>Apps you share your accounts with</h1>
 ${notice(view.notice)}
 ${summary}
 <ul class="consents">

@@ -3,6 +3,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { FastifyReply, FastifyRequest } from 'fastify';
 
 import { AuditExportException, AuditExportExceptionCode } from '../admin/audit/audit-export.exception.js';
+import { PaymentViewException, PaymentViewExceptionCode } from '../payment-views/payment-view.exception.js';
 import { problemBody, renderPage } from './page-html.js';
 import { loginPathOf, PageRealm, stylesheetOf } from './page-realm.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
@@ -26,6 +27,7 @@ export class PageExceptionFilter implements ExceptionFilter {
     if (reply.sent) return;
     if (exception instanceof PageException) return this.pageAnswer(exception, reply);
     if (exception instanceof AuditExportException) return this.auditExportAnswer(exception, reply);
+    if (exception instanceof PaymentViewException) return this.paymentViewAnswer(exception, reply);
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       return this.problem(reply, exception.getStatus(), 'This request could not be handled', 'Go back and try again.');
     }
@@ -54,6 +56,17 @@ export class PageExceptionFilter implements ExceptionFilter {
     switch (exception.code) {
       case AuditExportExceptionCode.TooLarge:
         return this.problem(reply, 422, 'Export refused', `${exception.message}. Narrow the search (a shorter period, one TPP or one consent) and export again.`);
+      default:
+        return unreachable(exception.code);
+    }
+  }
+
+  private paymentViewAnswer(exception: PaymentViewException, reply: FastifyReply): void {
+    switch (exception.code) {
+      case PaymentViewExceptionCode.NotFound:
+        return this.problem(reply, 404, 'Not found', 'There is nothing to show at this address.');
+      case PaymentViewExceptionCode.InvalidCursor:
+        return this.problem(reply, 400, 'This page could not be found', 'The link to this page is not valid. Start again from the first page.');
       default:
         return unreachable(exception.code);
     }

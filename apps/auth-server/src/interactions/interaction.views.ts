@@ -1,4 +1,4 @@
-import { PermissionGroup } from '@consentry/consents';
+import { describeVrpLimit, describeVrpType, formatPaymentAmount, PermissionGroup } from '@consentry/consents';
 
 /** Path of the pages' only stylesheet (served by AssetsController; no inline styles, no third parties). */
 export const STYLESHEET_PATH = '/assets/interaction.css';
@@ -177,14 +177,6 @@ function readableAccount(scheme: string, identification: string): string {
   return identification;
 }
 
-/** The amount as the PSU reads it: grouped digits, the currency's symbol where it has one, never rounded. */
-export function formatPaymentAmount(amount: string, currency: string): string {
-  const [whole = '0', fraction = ''] = amount.split('.');
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  const decimals = fraction.padEnd(2, '0');
-  return `${grouped}.${decimals} ${currency}`;
-}
-
 /**
  * The payment approval page. PSD2 RTS Art. 5 (dynamic linking): the PSU sees exactly the amount, the
  * currency and the payee the authorisation is bound to, and the account it will be paid from.
@@ -293,21 +285,7 @@ export interface VrpView {
   error?: string;
 }
 
-const VRP_TYPE_TEXT: Record<string, string> = {
-  'UK.OBIE.VRPType.Sweeping': 'Moving money between your own accounts (sweeping)',
-  'UK.OBIE.VRPType.Other': 'Payments to someone else',
-};
-
-const PERIOD_TEXT: Record<string, string> = { Day: 'day', Week: 'week', Fortnight: 'fortnight', Month: 'month', 'Half-year': 'half-year', Year: 'year' };
-
 const londonDateTime = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', dateStyle: 'long', timeStyle: 'short' });
-
-/** A periodic limit in words: "150.00 GBP per calendar month", "20.00 GBP per fortnight from the day you approve". */
-export function describeVrpLimit(limit: VrpLimitView): string {
-  const period = PERIOD_TEXT[limit.periodType] ?? limit.periodType;
-  const amount = formatPaymentAmount(limit.amount, limit.currency);
-  return limit.periodAlignment === 'Calendar' ? `${amount} per calendar ${period}` : `${amount} per ${period}, counted from the day the consent was made`;
-}
 
 /**
  * The VRP consent approval page. PSD2 RTS Art. 5 (dynamic linking): the PSU sees exactly the
@@ -316,8 +294,10 @@ export function describeVrpLimit(limit: VrpLimitView): string {
  */
 export function vrpPage(view: VrpView): string {
   const tpp = escapeHtml(view.tppName);
-  const limits = view.periodicLimits.map((limit) => `<li data-field="periodic-limit">${escapeHtml(describeVrpLimit(limit))}</li>`).join('\n');
-  const types = view.vrpTypes.map((type) => `<li data-field="vrp-type">${escapeHtml(VRP_TYPE_TEXT[type] ?? type)}</li>`).join('\n');
+  const limits = view.periodicLimits
+    .map((l) => `<li data-field="periodic-limit">${escapeHtml(describeVrpLimit({ Amount: l.amount, Currency: l.currency, PeriodType: l.periodType, PeriodAlignment: l.periodAlignment }))}</li>`)
+    .join('\n');
+  const types = view.vrpTypes.map((type) => `<li data-field="vrp-type">${escapeHtml(describeVrpType(type))}</li>`).join('\n');
   const payee = view.payee
     ? `<dt>To</dt><dd data-field="payee-name">${escapeHtml(view.payee.name)}</dd>
 <dt>Payee account</dt><dd data-field="payee-account">${escapeHtml(readableAccount(view.payee.scheme, view.payee.identification))}</dd>`

@@ -8,6 +8,9 @@ export type DomesticPaymentStatus = 'PDNG' | 'ACSP' | 'ACSC' | 'RJCT';
 /** A domestic payment order made under a `domestic-payment` consent (at most one per consent). */
 @Entity({ name: 'domestic_payment' })
 @Index('domestic_payment_client_idx', ['clientId', 'creationDateTime'])
+// Newest first, whole or by status (DESC in the payment-listings migration): the admin's keyset pages.
+@Index('domestic_payment_listed_idx', ['creationDateTime', 'paymentId'])
+@Index('domestic_payment_status_listed_idx', ['status', 'creationDateTime', 'paymentId'])
 @Index('domestic_payment_unsettled_idx', ['statusUpdateDateTime'], { where: `status = 'ACSP'` })
 export class DomesticPaymentEntity {
   @PrimaryColumn({ name: 'payment_id', type: 'text' })

@@ -22,7 +22,8 @@ export type PaymentConsentStatus = 'AWAU' | 'AUTH' | 'COND' | 'RJCT' | 'CANC' | 
 /** A TPP's request to move (or check) a PSU's money, and the PSU's answer to it. */
 @Entity({ name: 'payment_consent' })
 @Index('payment_consent_client_idx', ['clientId', 'creationDateTime'])
-@Index('payment_consent_psu_idx', ['psuId'])
+// The PSU's consents newest first (psu_id, creation_date_time DESC, consent_id DESC): see the payment-listings migration.
+@Index('payment_consent_psu_listed_idx', ['psuId', 'creationDateTime', 'consentId'])
 @Index('payment_consent_awaiting_idx', ['creationDateTime'], { where: `status = 'AWAU'` })
 @Index('payment_consent_expiring_idx', ['expirationDateTime'], { where: `status IN ('AWAU', 'AUTH') AND expiration_date_time IS NOT NULL` })
 export class PaymentConsentEntity {

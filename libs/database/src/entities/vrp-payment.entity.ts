@@ -7,6 +7,9 @@ import type { JsonObject } from './payment-consent.entity.js';
 @Entity({ name: 'vrp_payment' })
 @Index('vrp_payment_consent_idx', ['consentId', 'creationDateTime'])
 @Index('vrp_payment_client_idx', ['clientId', 'creationDateTime'])
+// Newest first, whole or by status (DESC in the payment-listings migration): the admin's keyset pages.
+@Index('vrp_payment_listed_idx', ['creationDateTime', 'paymentId'])
+@Index('vrp_payment_status_listed_idx', ['status', 'creationDateTime', 'paymentId'])
 @Index('vrp_payment_unsettled_idx', ['statusUpdateDateTime'], { where: `status = 'ACSP'` })
 export class VrpPaymentEntity {
   @PrimaryColumn({ name: 'payment_id', type: 'text' })

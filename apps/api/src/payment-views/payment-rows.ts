@@ -1,0 +1,81 @@
+import { MaskedPayee, maskedPayee } from './payment-parties.js';
+
+/** The kinds of payment order listed to people: one table each, read as one. */
+export type ListedPaymentKind = 'domestic-payment' | 'domestic-vrp';
+
+/** The ISO statuses a payment order takes here (domestic and VRP alike). */
+export const PAYMENT_STATUSES = ['PDNG', 'ACSP', 'ACSC', 'RJCT'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+/**
+ * Both payment tables as one relation `p` with the same columns. PostgreSQL pushes each WHERE into both
+ * branches and merges their (creation_date_time DESC, payment_id DESC) index scans for ORDER BY ... LIMIT,
+ * so a page reads only its own rows. Payment ids are unique across the two (`dp-` and `vrp-` prefixes).
+ * Scheduled payments and standing orders are not listed here.
+ */
+export const PAYMENT_ROWS = `(
+  SELECT 'domestic-vrp' AS kind, v.payment_id, v.consent_id, v.client_id, v.status, v.status_reason, v.amount::text AS amount,
+         trim(v.currency) AS currency, v.instruction -> 'CreditorAccount' AS creditor_account, v.debtor_account_id,
+         v.creation_date_time, v.status_update_date_time
+    FROM vrp_payment v
+  UNION ALL
+  SELECT 'domestic-payment', d.payment_id, d.consent_id, d.client_id, d.status, d.status_reason, d.initiation #>> '{InstructedAmount,Amount}',
+         d.initiation #>> '{InstructedAmount,Currency}', d.initiation -> 'CreditorAccount', d.debtor_account_id,
+         d.creation_date_time, d.status_update_date_time
+    FROM domestic_payment d
+) p`;
+
+/** The columns of PAYMENT_ROWS a view reads (alias `p`). */
+export const PAYMENT_COLUMNS = `p.kind, p.payment_id, p.consent_id, p.client_id, p.status, p.status_reason, p.amount, p.currency, p.creditor_account,
+       p.debtor_account_id, p.creation_date_time, p.status_update_date_time`;
+
+export interface PaymentRow {
+  kind: ListedPaymentKind;
+  payment_id: string;
+  consent_id: string;
+  client_id: string;
+  status: PaymentStatus;
+  status_reason: string | null;
+  amount: string;
+  currency: string;
+  creditor_account: unknown;
+  debtor_account_id: string;
+  creation_date_time: Date;
+  status_update_date_time: Date;
+  listing_at: string;
+}
+
+/** A payment as a PSU or an administrator sees it: who was paid (masked), how much, and how it stands. */
+export interface PaymentView {
+  paymentId: string;
+  kind: ListedPaymentKind;
+  consentId: string;
+  status: PaymentStatus;
+  /** ISO reason of a rejection (AM04: not enough money). */
+  statusReason: string | null;
+  amount: { amount: string; currency: string };
+  payee: MaskedPayee | null;
+  creationDateTime: string;
+  statusUpdateDateTime: string;
+}
+
+/** Trailing zeros of the stored numeric(18,5) dropped to at least two decimals ("40.00000" -> "40.00"). */
+function plainAmount(amount: string): string {
+  if (!amount.includes('.')) return amount;
+  const [whole, fraction = ''] = amount.split('.');
+  return `${whole}.${fraction.replace(/0+$/, '').padEnd(2, '0')}`;
+}
+
+export function toPaymentView(row: PaymentRow): PaymentView {
+  return {
+    paymentId: row.payment_id,
+    kind: row.kind,
+    consentId: row.consent_id,
+    status: row.status,
+    statusReason: row.status_reason,
+    amount: { amount: plainAmount(row.amount), currency: row.currency },
+    payee: maskedPayee(row.creditor_account),
+    creationDateTime: row.creation_date_time.toISOString(),
+    statusUpdateDateTime: row.status_update_date_time.toISOString(),
+  };
+}
