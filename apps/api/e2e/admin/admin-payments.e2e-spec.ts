@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiHarness, CallResult, JsonBody, jsonString } from '../support/api-harness.js';
 import { relayOutboxToLog } from '../support/audit-relay.js';
-import { ObAccount, PaymentFixtures, PsuAccount } from '../support/payment-fixtures.js';
+import { ObAccount, PaymentFixtures, ListedAccount } from '../support/payment-fixtures.js';
 
 /**
  * GET /admin/payments and /admin/payments/{PaymentId}: domestic payments and VRPs as one list, keyset-paged
@@ -11,8 +11,8 @@ import { ObAccount, PaymentFixtures, PsuAccount } from '../support/payment-fixtu
 describe('admin API: payments', () => {
   let h: ApiHarness;
   let fixtures: PaymentFixtures;
-  let alice: PsuAccount;
-  let bob: PsuAccount;
+  let alice: ListedAccount;
+  let bob: ListedAccount;
   let payee: ObAccount;
   let vrpConsent: string;
   let vrpIds: string[];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiHarness, CallResult, JsonBody, jsonString } from '../support/api-harness.js';
-import { ObAccount, PaymentFixtures, PsuAccount } from '../support/payment-fixtures.js';
+import { ObAccount, PaymentFixtures, ListedAccount } from '../support/payment-fixtures.js';
 
 /**
  * The PSU's payment consents on the customer API: domestic payment, VRP and funds-confirmation consents
@@ -11,8 +11,8 @@ import { ObAccount, PaymentFixtures, PsuAccount } from '../support/payment-fixtu
 describe('customer API: payment consents', () => {
   let h: ApiHarness;
   let fixtures: PaymentFixtures;
-  let alice: PsuAccount;
-  let bob: PsuAccount;
+  let alice: ListedAccount;
+  let bob: ListedAccount;
   let gym: ObAccount;
   let vrp: { consentId: string; psuToken: string };
   let domestic: { consentId: string; paymentId: string };

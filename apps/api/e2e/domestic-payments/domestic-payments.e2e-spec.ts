@@ -25,7 +25,7 @@ describe('domestic payments', () => {
 
   beforeAll(async () => {
     h = await ApiHarness.start('domestic_payments');
-    fixtures = new PaymentFixtures(h);
+    fixtures = await PaymentFixtures.of(h);
     cc = await h.clientCredentialsToken({ scope: 'payments' });
     [{ accountId: debtor }] = await fixtures.accountsOf('alice');
     [{ accountId: creditorId, account: creditorAccount }] = await fixtures.accountsOf('bob', 1, 'Bob Builder');

@@ -29,7 +29,7 @@ describe('domestic VRP', () => {
 
   beforeAll(async () => {
     h = await ApiHarness.start('domestic_vrps');
-    fixtures = new PaymentFixtures(h);
+    fixtures = await PaymentFixtures.of(h);
     cc = await h.clientCredentialsToken({ scope: 'payments' });
     const alice = await fixtures.accountsOf('alice', 2, 'Alice Savings');
     debtor = alice[0]!.accountId;

@@ -24,7 +24,7 @@ describe('confirmation of funds', () => {
 
   beforeAll(async () => {
     h = await ApiHarness.start('funds_confirmations');
-    fixtures = new PaymentFixtures(h);
+    fixtures = await PaymentFixtures.of(h);
     cc = await h.clientCredentialsToken({ scope: 'fundsconfirmations' });
     const [alice] = await fixtures.accountsOf('alice');
     debtor = { accountId: alice!.accountId, SchemeName: alice!.account.SchemeName, Identification: alice!.account.Identification };

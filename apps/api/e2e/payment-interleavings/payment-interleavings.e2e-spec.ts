@@ -46,7 +46,7 @@ describe('concurrent domestic payments and VRPs on one account', () => {
 
   beforeAll(async () => {
     h = await ApiHarness.start('payment_interleavings');
-    fixtures = new PaymentFixtures(h);
+    fixtures = await PaymentFixtures.of(h);
     cc = await h.clientCredentialsToken({ scope: 'payments' });
     [{ accountId: debtor }] = await fixtures.accountsOf('alice');
     [{ account: payee }] = await fixtures.accountsOf('bob', 1, 'Bob Builder');

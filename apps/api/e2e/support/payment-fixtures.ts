@@ -1,38 +1,45 @@
 import { AuthorisePaymentConsent } from '@consentry/consents';
 
-<<<<<<< HEAD
 import type { ObScope } from '../../src/security/tpp-scopes.js';
-
-import { ApiHarness, CallResult, jsonString } from './api-harness.js';
-
-/** An OB account as a payment names it (a payee, a debtor). */
-=======
 import { ApiHarness, CallResult, jsonString } from './api-harness.js';
 
 const PISP = '/open-banking/v4.0/pisp';
 const CBPII = '/open-banking/v4.0/cbpii';
 
-/** An OB account as a TPP names it in a request. */
->>>>>>> dash
+/** An OB account as a TPP names it in a request (a payee, a debtor). */
 export interface ObAccount {
   SchemeName: string;
   Identification: string;
   Name: string;
 }
 
-<<<<<<< HEAD
-/** One of a sandbox PSU's accounts: its ledger id and how a payment names it. */
+/** One of a sandbox PSU's GBP sort-code accounts: its ledger id and how a TPP names it (the full number: tests look for it in answers). */
 export interface PsuAccount {
   accountId: string;
   account: ObAccount;
 }
 
+/** A PsuAccount as the dashboard names it too. */
+export interface ListedAccount extends PsuAccount {
+  /** Nickname and bank. */
+  shownAs: { name: string; bank: string };
+}
+
 /**
- * What the payment suites (PIS, VRP, CoF) set up the same way: the sandbox PSUs' GBP sort-code accounts,
- * balances, and a consent approved as the auth server's approval page approves it.
+ * What the payment suites (PIS, VRP, CoF, and the people's listings) set up the same way: the sandbox
+ * PSUs' accounts and balances, payment consents authorised as the approval pages do, and payments under
+ * them, all through the API with the sandbox TPP's signed requests.
  */
 export class PaymentFixtures {
-  constructor(private readonly h: ApiHarness) {}
+  private constructor(
+    private readonly h: ApiHarness,
+    private readonly paymentsToken: string,
+    private readonly fundsToken: string,
+  ) {}
+
+  static async of(h: ApiHarness): Promise<PaymentFixtures> {
+    return new PaymentFixtures(h, await h.clientCredentialsToken({ scope: 'payments' }), await h.clientCredentialsToken({ scope: 'fundsconfirmations' }));
+  }
 
   /** `username`'s first `count` GBP sort-code accounts, in account-id order, named `name`. */
   async accountsOf(username: string, count = 1, name = username): Promise<PsuAccount[]> {
@@ -44,6 +51,18 @@ export class PaymentFixtures {
     );
     if (rows.length < count) throw new Error(`${username} has ${rows.length} GBP sort-code accounts, not ${count}`);
     return rows.map((row) => ({ accountId: row.account_id, account: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: row.identification, Name: name } }));
+  }
+
+  /** A PSU's first GBP sort-code account as the dashboard shows it, with a balance large enough for every test payment. */
+  async gbpAccount(username: string, name: string): Promise<ListedAccount> {
+    const [account] = await this.accountsOf(username, 1, name);
+    const [row] = await this.h.dataSource.query(
+      `SELECT coalesce(a.nickname, a.description, a.account_type_code) AS name, b.name AS bank
+         FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id WHERE a.account_id = $1`,
+      [account!.accountId],
+    );
+    await this.setBalance(account!.accountId, '10000.00');
+    return { ...account!, shownAs: { name: row.name, bank: row.bank } };
   }
 
   /** Sets every balance of the account to `amount` in credit, and its overdraft limit. */
@@ -66,65 +85,17 @@ export class PaymentFixtures {
    * as the approval page does; with the PSU's token for it.
    */
   async approve(created: CallResult, debtorAccountId: string, scope: ObScope, username = 'alice'): Promise<{ consentId: string; psuToken: string }> {
-=======
-/** A PSU's GBP sort-code account, by database id and as a TPP names it (the full number: the tests look for it in answers). */
-export interface PsuAccount {
-  accountId: string;
-  account: ObAccount;
-  /** How the dashboard names it: nickname and bank. */
-  shownAs: { name: string; bank: string };
-}
-
-/**
- * Payment consents of every listed kind, authorised as the approval pages do, and payments under them,
- * all through the API with the sandbox TPP's signed requests: what the people's listings read.
- */
-export class PaymentFixtures {
-  private constructor(
-    private readonly h: ApiHarness,
-    private readonly paymentsToken: string,
-    private readonly fundsToken: string,
-  ) {}
-
-  static async of(h: ApiHarness): Promise<PaymentFixtures> {
-    return new PaymentFixtures(h, await h.clientCredentialsToken({ scope: 'payments' }), await h.clientCredentialsToken({ scope: 'fundsconfirmations' }));
-  }
-
-  /** A PSU's first GBP sort-code account, with a balance large enough for every test payment. */
-  async gbpAccount(username: string, name: string): Promise<PsuAccount> {
-    const [row] = await this.h.dataSource.query(
-      `SELECT a.account_id, a.identification, coalesce(a.nickname, a.description, a.account_type_code) AS name, b.name AS bank
-         FROM account a JOIN psu p ON p.psu_id = a.psu_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
-        WHERE p.username = $1 AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' ORDER BY a.account_id LIMIT 1`,
-      [username],
-    );
-    await this.h.dataSource.query(`UPDATE balance SET amount = 10000, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [row.account_id]);
-    return {
-      accountId: row.account_id,
-      account: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: row.identification, Name: name },
-      shownAs: { name: row.name, bank: row.bank },
-    };
-  }
-
-  private async authorise(created: CallResult, username: string, debtor: PsuAccount, scope: string): Promise<{ consentId: string; psuToken: string }> {
->>>>>>> dash
     if (created.status !== 201) throw new Error(`consent creation failed: ${created.status} ${JSON.stringify(created.body)}`);
     const consentId = jsonString(created.body.Data.ConsentId);
     await new AuthorisePaymentConsent(this.h.dataSource).execute({
       consentId,
       clientId: this.h.clientId,
       psuId: await this.h.psuId(username),
-<<<<<<< HEAD
       debtorAccountId,
-=======
-      debtorAccountId: debtor.accountId,
->>>>>>> dash
       grantId: `grant-${consentId}`,
     });
     return { consentId, psuToken: await this.h.consentToken(consentId, { scope }) };
   }
-<<<<<<< HEAD
-=======
 
   /** An authorised VRP consent to `payee`: at most 50.00 GBP a payment, 200.00 GBP a calendar month. */
   async vrpConsent(username: string, debtor: PsuAccount, payee: ObAccount): Promise<{ consentId: string; psuToken: string }> {
@@ -143,7 +114,7 @@ export class PaymentFixtures {
         Risk: {},
       },
     });
-    return this.authorise(created, username, debtor, 'payments');
+    return this.approve(created, debtor.accountId, 'payments', username);
   }
 
   vrp(psuToken: string, consentId: string, payee: ObAccount, amount: string, reference: string): Promise<CallResult> {
@@ -171,7 +142,7 @@ export class PaymentFixtures {
       CreditorAccount: payee,
     };
     const created = await this.h.signedPost(`${PISP}/domestic-payment-consents`, { token: this.paymentsToken, body: { Data: { Initiation: initiation }, Risk: {} } });
-    const { consentId, psuToken } = await this.authorise(created, username, debtor, 'payments');
+    const { consentId, psuToken } = await this.approve(created, debtor.accountId, 'payments', username);
     const paid = await this.h.signedPost(`${PISP}/domestic-payments`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} } });
     if (paid.status !== 201) throw new Error(`domestic payment failed: ${paid.status} ${JSON.stringify(paid.body)}`);
     return { consentId, paymentId: jsonString(paid.body.Data.DomesticPaymentId) };
@@ -183,7 +154,6 @@ export class PaymentFixtures {
       token: this.fundsToken,
       body: { Data: { DebtorAccount: { SchemeName: debtor.account.SchemeName, Identification: debtor.account.Identification, Name: debtor.account.Name } } },
     });
-    return this.authorise(created, username, debtor, 'fundsconfirmations');
+    return this.approve(created, debtor.accountId, 'fundsconfirmations', username);
   }
->>>>>>> dash
 }
