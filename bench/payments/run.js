@@ -109,6 +109,7 @@ async function prepare(target, count) {
 // Resolves to autocannon's result and the seconds from the first request sent to the last response read.
 async function fire(target, prepared, expectedStatus = 201) {
   let next = 0;
+  let refused;
   let first;
   let last;
   const instance = autocannon({
@@ -123,6 +124,9 @@ async function fire(target, prepared, expectedStatus = 201) {
           const { body, headers } = prepared[next++];
           return { ...request, body, headers: { ...request.headers, ...headers } };
         },
+        onResponse: (status, body) => {
+          if (status !== expectedStatus) refused ??= `${status} ${body.slice(0, 300)}`;
+        },
       },
     ],
   });
@@ -132,7 +136,7 @@ async function fire(target, prepared, expectedStatus = 201) {
     if (statusCode === expectedStatus) statusOk++;
   });
   const result = await instance;
-  if (statusOk !== prepared.length) throw new Error(`${target.url}: ${statusOk}/${prepared.length} answered ${expectedStatus} (non-2xx ${result.non2xx}, errors ${result.errors})`);
+  if (statusOk !== prepared.length) throw new Error(`${target.url}: ${statusOk}/${prepared.length} answered ${expectedStatus} (non-2xx ${result.non2xx}, errors ${result.errors}; first refusal: ${refused ?? '-'})`);
   return { result, seconds: (last - first) / 1000 };
 }
 

@@ -44,7 +44,7 @@ const api = await startApi(
     API_PORT: '0',
     API_URL: 'http://127.0.0.1:0',
     AUTH_SERVER_URL: issuer,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
     CONSENTRY_DATA_DIR: dataDir,
     // One TPP sends thousands of calls a minute here: lift the per-TPP rate limit (it still runs).
     TPP_RATE_LIMIT_PER_MINUTE: '10000000',

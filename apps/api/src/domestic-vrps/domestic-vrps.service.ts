@@ -11,12 +11,13 @@ import {
   VrpControlParameters,
 } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
-import { AccountEntity, DataSource, JsonObject, PaymentConsentEntity, VrpPaymentEntity } from '@consentry/database';
+import { AccountEntity, DataSource, EntityManager, JsonObject, PaymentConsentEntity, VrpPaymentEntity } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
 
 import { plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
 import { PublicUrl } from '../http/public-url.js';
+import { RecordedRefusal } from '../idempotency/idempotency.service.js';
 import type { PaymentWrite } from '../security/payment-write.pipeline.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
 import { PISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
@@ -24,6 +25,12 @@ import { OBDomesticVRPConsentRequestDto, OBDomesticVRPRequestDto, OBVRPFundsConf
 import { SubmitDomesticVrp } from './submit-domestic-vrp.use-case.js';
 
 type DebtorAccount = { SchemeName: string; Identification: string; Name: string };
+
+/** A VRP written, with the debtor account its answer names (read once, in the key's transaction). */
+interface StagedVrp {
+  payment: VrpPaymentEntity;
+  debtor: DebtorAccount | undefined;
+}
 
 /** OBDomesticVRPConsentResponse */
 export interface OBDomesticVRPConsentResponse {
@@ -164,7 +171,7 @@ export class DomesticVrpsService {
   }
 
   /** The VRP, as a PaymentWrite: staged with the idempotency key (U009, U008, U014), then debited at the bank. */
-  createVrp(clientId: string, body: OBDomesticVRPRequestDto, interactionId: string): PaymentWrite<VrpPaymentEntity, OBDomesticVRPResponse> {
+  createVrp(clientId: string, body: OBDomesticVRPRequestDto, interactionId: string): PaymentWrite<StagedVrp, OBDomesticVRPResponse> {
     const instruction = plain(body.Data.Instruction);
     if (!(Number(body.Data.Instruction.InstructedAmount.Amount) > 0)) {
       throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, 'InstructedAmount.Amount must be more than zero', 'Data.Instruction.InstructedAmount.Amount');
@@ -181,14 +188,22 @@ export class DomesticVrpsService {
       interactionId,
     };
     return {
-      stage: (manager) => this.submit.stage(manager, command),
-      settle: (vrp) => this.submit.settle(vrp, interactionId),
-      render: (vrp) => this.vrpResponse(vrp),
+      // The picked debtor is read through the key's transaction: it holds the consent's row lock and a pool
+      // connection, so a read on a second connection could wait for ever once concurrent VRPs under the
+      // consent hold every other connection while they wait for that lock.
+      stage: async (manager) => {
+        const payment = await this.submit.stage(manager, command);
+        if (payment instanceof RecordedRefusal) return payment;
+        return { payment, debtor: await this.pickedDebtor(payment.initiation, payment.debtorAccountId, manager) };
+      },
+      settle: async ({ payment, debtor }) => ({ payment: await this.submit.settle(payment, interactionId), debtor }),
+      render: ({ payment, debtor }) => this.vrpResponse(payment, debtor),
     };
   }
 
   async getVrp(clientId: string, paymentId: string): Promise<OBDomesticVRPResponse> {
-    return this.vrpResponse(await this.vrpOf(clientId, paymentId));
+    const payment = await this.vrpOf(clientId, paymentId);
+    return this.vrpResponse(payment, await this.pickedDebtor(payment.initiation, payment.debtorAccountId));
   }
 
   async vrpDetails(clientId: string, paymentId: string): Promise<OBDomesticVRPDetails> {
@@ -225,9 +240,9 @@ export class DomesticVrpsService {
   }
 
   /** The account the PSU picked at approval, when the TPP named none: the TPP needs it for later VRPs (OB VRP spec). */
-  private async pickedDebtor(initiation: JsonObject, debtorAccountId: string | null): Promise<DebtorAccount | undefined> {
+  private async pickedDebtor(initiation: JsonObject, debtorAccountId: string | null, manager: EntityManager = this.dataSource.manager): Promise<DebtorAccount | undefined> {
     if (initiation.DebtorAccount || !debtorAccountId) return undefined;
-    const account = await this.dataSource.getRepository(AccountEntity).findOne({ where: { accountId: debtorAccountId } });
+    const account = await manager.getRepository(AccountEntity).findOne({ where: { accountId: debtorAccountId } });
     if (!account) return undefined;
     return { SchemeName: account.schemeName, Identification: account.identification, Name: account.holderName.slice(0, 70) };
   }
@@ -253,9 +268,8 @@ export class DomesticVrpsService {
     };
   }
 
-  private async vrpResponse(payment: VrpPaymentEntity): Promise<OBDomesticVRPResponse> {
+  private vrpResponse(payment: VrpPaymentEntity, debtor: DebtorAccount | undefined): OBDomesticVRPResponse {
     const reason = statusReason(payment.statusReason, payment.statusReasonDescription);
-    const debtor = await this.pickedDebtor(payment.initiation, payment.debtorAccountId);
     return {
       Data: {
         DomesticVRPId: payment.paymentId,
