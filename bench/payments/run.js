@@ -5,11 +5,13 @@
 // baseline doing the ledger's two writes in one transaction (a conditional balance UPDATE and a payment
 // INSERT) plus a PS256 verify of the body's JWS with jose (baseline.js), in one run.
 //
-// Each request has its own body (a fresh EndToEndIdentification), JWS, idempotency key and, for the API,
-// DPoP proof (each jti is single-use): all made before the timed window, right before each round (the
-// API takes proofs up to 60 s old), so the load generator only picks the next prepared request. How
-// fast the preparation runs, and the most autocannon can send with these requests (against a server
-// that answers 201 at once), are printed first: the generator's ceiling must sit far above both targets.
+// Each request has its own body (a fresh EndToEndIdentification), JWS (PS256) and idempotency key, all
+// made before the timed window, and, for the API, its own DPoP proof (each jti is single-use), made
+// synchronously in autocannon's request hook as the request leaves: a proof made ahead would age past the
+// API's 60 s window in a slow round. How fast the preparation runs, and the most autocannon can send
+// with these requests, proofs included (against a server that answers 201 at once), are printed first:
+// the generator's ceiling must sit far above both targets. Each round prints the generator's CPU per
+// request too.
 //
 // Loopback only, bounded: REQUESTS per target and round (default 2000), ROUNDS alternating rounds
 // (default 4), CONNECTIONS connections (default 10), the same for both. Each round is timed from the
@@ -17,13 +19,15 @@
 // Targets: API >= 0.6x the baseline's req/s, API p99 within 20 ms of the baseline's. Not run by CI.
 //   npx nx run-many -t build && npx node bench/payments/run.js     (or: npm run bench payments)
 import { fork } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
-import { CompactSign, importJWK, SignJWT } from 'jose';
+import { CompactSign, importJWK } from 'jose';
+
+import { dpopProver } from '../support/issuer.js';
+import { loopBusy, machineBusyMs, median, serverUsage } from '../support/usage.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 2000);
 const WARMUP = Number(process.env.WARMUP ?? 300);
@@ -44,8 +48,7 @@ const setup = await new Promise((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`servers exited with ${code}`)));
 });
 const { targets, consentId, initiation, payee, signing } = setup;
-const dpopKey = await importJWK(setup.dpopJwk, 'ES256');
-const { d: _d, ...dpopPublicJwk } = setup.dpopJwk;
+const prove = dpopProver(setup.dpopJwk);
 const signingKey = await importJWK(setup.signingJwk, 'PS256');
 const crit = { [OB_IAT]: true, [OB_ISS]: true, [OB_TAN]: true };
 const encoder = new TextEncoder();
@@ -77,17 +80,9 @@ async function jws(body) {
   return `${protectedHeader}..${signature}`;
 }
 
-function proof(htu, token) {
-  return new SignJWT({ htm: 'POST', htu, ath: createHash('sha256').update(token).digest('base64url') })
-    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: dpopPublicJwk })
-    .setJti(randomUUID())
-    .setIssuedAt()
-    .sign(dpopKey);
-}
 
 /** `count` requests for `target`, each with its own body, signature, idempotency key (and proof for the API). */
 async function prepare(target, count) {
-  const url = `${target.url}${PATH}`;
   const prepared = [];
   for (let i = 0; i < count; i++) {
     const body = vrpBody(`B-${randomUUID().slice(0, 23)}`);
@@ -97,10 +92,7 @@ async function prepare(target, count) {
       'x-idempotency-key': randomUUID(),
       'x-jws-signature': await jws(body),
     };
-    if (target.token) {
-      headers.authorization = `DPoP ${target.token}`;
-      headers.dpop = await proof(url, target.token);
-    }
+    if (target.token) headers.authorization = `DPoP ${target.token}`;
     prepared.push({ body, headers });
   }
   return prepared;
@@ -108,12 +100,13 @@ async function prepare(target, count) {
 
 // Resolves to autocannon's result and the seconds from the first request sent to the last response read.
 async function fire(target, prepared, expectedStatus = 201) {
+  const url = `${target.url}${PATH}`;
   let next = 0;
   let refused;
   let first;
   let last;
   const instance = autocannon({
-    url: `${target.url}${PATH}`,
+    url,
     connections: CONNECTIONS,
     amount: prepared.length,
     requests: [
@@ -122,7 +115,9 @@ async function fire(target, prepared, expectedStatus = 201) {
         setupRequest: (request) => {
           first ??= performance.now();
           const { body, headers } = prepared[next++];
-          return { ...request, body, headers: { ...request.headers, ...headers } };
+          // The DPoP proof is made as the request leaves (each is single-use and ages out after 60 s).
+          const proof = target.token ? { dpop: prove('POST', url, target.token) } : {};
+          return { ...request, body, headers: { ...request.headers, ...headers, ...proof } };
         },
         onResponse: (status, body) => {
           if (status !== expectedStatus) refused ??= `${status} ${body.slice(0, 300)}`;
@@ -140,50 +135,26 @@ async function fire(target, prepared, expectedStatus = 201) {
   return { result, seconds: (last - first) / 1000 };
 }
 
-function serverCpu() {
-  return new Promise((resolve) => {
-    child.once('message', (usage) => resolve({ total: (usage.user + usage.system) / 1000, mainThread: usage.mainThread, elu: usage.elu, gc: usage.gc }));
-    child.send('cpu');
-  });
-}
-
-// Busy CPU time of the whole machine (ms; Linux /proc/stat, 10 ms ticks), or null elsewhere.
-function machineBusyMs() {
-  try {
-    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
-    return (user + nice + system + irq + softirq + steal) * 10;
-  } catch {
-    return null;
-  }
-}
-
 async function measure(label, target) {
   await fire(target, await prepare(target, WARMUP));
   const prepared = await prepare(target, REQUESTS);
-  const cpuBefore = await serverCpu();
+  const cpuBefore = await serverUsage(child);
   const machineBefore = machineBusyMs();
   const generatorBefore = process.cpuUsage();
   const { result, seconds } = await fire(target, prepared);
   const generatorAfter = process.cpuUsage(generatorBefore);
   const machineAfter = machineBusyMs();
-  const cpuAfter = await serverCpu();
+  const cpuAfter = await serverUsage(child);
   const rate = REQUESTS / seconds;
   const perRequest = (ms) => (ms / REQUESTS).toFixed(2);
-  const loopBusy = (cpuAfter.elu.active - cpuBefore.elu.active) / (cpuAfter.elu.active + cpuAfter.elu.idle - cpuBefore.elu.active - cpuBefore.elu.idle);
   console.log(
     `${label.padEnd(22)} ${rate.toFixed(0).padStart(5)} req/s   p50 ${String(result.latency.p50).padStart(3)} ms   p99 ${String(result.latency.p99).padStart(4)} ms   ` +
       `server CPU ${perRequest(cpuAfter.total - cpuBefore.total)} ms/req (main thread ${cpuAfter.mainThread === null ? '?' : perRequest(cpuAfter.mainThread - cpuBefore.mainThread)}), ` +
-      `event loop ${(100 * loopBusy).toFixed(0)} % busy, generator ${perRequest((generatorAfter.user + generatorAfter.system) / 1000)} ms/req, ` +
+      `event loop ${(100 * loopBusy(cpuBefore, cpuAfter)).toFixed(0)} % busy, generator ${perRequest((generatorAfter.user + generatorAfter.system) / 1000)} ms/req, ` +
       `machine ${machineBefore === null ? '?' : perRequest(machineAfter - machineBefore)} ms/req, GC ${(cpuAfter.gc.totalMs - cpuBefore.gc.totalMs).toFixed(0)} ms (longest ${cpuAfter.gc.maxMs.toFixed(1)})`,
   );
   return { rate, p50: result.latency.p50, p99: result.latency.p99 };
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 main: try {
   const load = loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -191,18 +162,23 @@ main: try {
 
   // Sanity: the API makes one VRP, ACSP, and signs its answer.
   const [check] = await prepare(targets.api, 1);
-  const response = await fetch(`${targets.api.url}${PATH}`, { method: 'POST', headers: check.headers, body: check.body });
+  const response = await fetch(`${targets.api.url}${PATH}`, {
+    method: 'POST',
+    headers: { ...check.headers, dpop: prove('POST', `${targets.api.url}${PATH}`, targets.api.token) },
+    body: check.body,
+  });
   const answer = await response.json();
   if (response.status !== 201 || answer.Data?.Status !== 'ACSP' || !response.headers.get('x-jws-signature')) {
     throw new Error(`API sanity check failed: ${response.status} ${JSON.stringify(answer)}`);
   }
 
-  // The generator: how fast requests are prepared, and the most autocannon sends with them.
+  // The generator: how fast requests are prepared, and the most autocannon sends with them (proofs made).
+  const sinkTarget = { url: targets.sink.url, token: targets.api.token };
   const started = performance.now();
   const sinkRequests = await prepare(targets.api, REQUESTS);
   const prepareRate = REQUESTS / ((performance.now() - started) / 1000);
-  await fire(targets.sink, sinkRequests.slice(0, WARMUP));
-  const sink = await fire(targets.sink, sinkRequests);
+  await fire(sinkTarget, sinkRequests.slice(0, WARMUP));
+  const sink = await fire(sinkTarget, sinkRequests);
   console.log(`generator: ${prepareRate.toFixed(0)} requests prepared/s (outside the window); autocannon alone sends ${(REQUESTS / sink.seconds).toFixed(0)} of them/s to a server that answers at once`);
 
   const results = { baseline: [], api: [] };

@@ -3,20 +3,21 @@
 // audited, responses signed) with one AUTH VRP consent whose limits the run never reaches, and the bare
 // baseline of baseline.js. Sends run.js what it needs to build requests, then waits.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
 
 import { loadApiConfig } from '@consentry/config';
 import { AuthorisePaymentConsent, CreatePaymentConsent } from '@consentry/consents';
 import { EnvironmentKeyManagement } from '@consentry/identity';
+import { publicJwkOf } from '@consentry/message-signing';
 import { seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis } from '@consentry/testing';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 import { startApi } from '../../apps/api/dist/api.bootstrap.js';
+import { startLocalIssuer } from '../support/issuer.js';
+import { answerUsageRequests } from '../support/usage.js';
 import { startBaseline } from './baseline.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x5b);
@@ -25,15 +26,9 @@ const redis = createTestRedis('bench_payments');
 const sandbox = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(SECRETS_KEY), seed: 12, transactionsPerAccount: 20 });
 const dataDir = await mkdtemp(join(tmpdir(), 'consentry-bench-payments-'));
 
-const { privateKey, publicKey } = await generateKeyPair('PS256', { extractable: true });
-const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'PS256', use: 'sig' }] };
-const issuerServer = createServer((request, response) => {
-  response.writeHead(200, { 'content-type': 'application/json' });
-  if (request.url === '/jwks') return response.end(JSON.stringify(jwks));
-  response.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token`, dpop_signing_alg_values_supported: ['PS256', 'ES256'] }));
-});
-await new Promise((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
-const issuer = `http://127.0.0.1:${issuerServer.address().port}`;
+const localIssuer = await startLocalIssuer();
+const issuer = localIssuer.url;
+const { privateKey } = localIssuer;
 
 const api = await startApi(
   loadApiConfig({
@@ -106,8 +101,7 @@ function token(audience) {
 }
 
 const signingJwk = sandbox.tpp.jwks.keys.find((key) => key.kid === sandbox.tpp.signing.kid);
-const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...signingPublicJwk } = signingJwk;
-const baseline = await startBaseline({ databaseUrl: db.url, tppPublicJwk: signingPublicJwk, signing: sandbox.tpp.signing, debtorAccountId, consentId: consent.consentId, clientId: sandbox.tpp.client_id });
+const baseline = await startBaseline({ databaseUrl: db.url, tppPublicJwk: publicJwkOf(signingJwk), signing: sandbox.tpp.signing, debtorAccountId, consentId: consent.consentId, clientId: sandbox.tpp.client_id });
 
 // The load generator's ceiling: a server that reads the body and answers 201 at once.
 const sink = createServer((request, response) => {
@@ -133,32 +127,9 @@ process.send({
   signing: sandbox.tpp.signing,
 });
 
-// CPU time of the main thread alone (ms; Linux /proc, in clock ticks of 10 ms), or null elsewhere.
-function mainThreadCpuMs() {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
-}
-
-// Garbage-collection pauses of this process (both servers share its heap), for the tail latency.
-const gc = { count: 0, totalMs: 0, maxMs: 0 };
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) {
-    gc.count++;
-    gc.totalMs += entry.duration;
-    gc.maxMs = Math.max(gc.maxMs, entry.duration);
-  }
-}).observe({ entryTypes: ['gc'] });
+answerUsageRequests();
 
 process.on('message', async (message) => {
-  if (message === 'cpu') {
-    process.send({ ...process.cpuUsage(), mainThread: mainThreadCpuMs(), elu: performance.eventLoopUtilization(), gc: { ...gc } });
-    gc.maxMs = 0;
-    return;
-  }
   if (message === 'counts') {
     const [row] = await db.dataSource.query(
       `SELECT (SELECT count(*)::int FROM vrp_payment WHERE consent_id = $1 AND status = 'ACSP') AS acsp,
@@ -172,7 +143,7 @@ process.on('message', async (message) => {
   if (message !== 'stop') return;
   await api.close();
   await baseline.close();
-  issuerServer.close();
+  localIssuer.close();
   sink.close();
   await redis.cleanup();
   await db.drop();

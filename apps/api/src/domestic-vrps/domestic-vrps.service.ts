@@ -89,6 +89,12 @@ export interface OBVRPFundsConfirmationResponse {
   Meta: ObMeta;
 }
 
+/** The DebtorAccount an answer names: the account the PSU picked at approval, when the TPP named none. */
+function debtorAccountOf(initiation: JsonObject, account: Pick<AccountEntity, 'schemeName' | 'identification' | 'holderName'>): DebtorAccount | undefined {
+  if (initiation.DebtorAccount) return undefined;
+  return { SchemeName: account.schemeName, Identification: account.identification, Name: account.holderName.slice(0, 70) };
+}
+
 const VRP_CONSENTS = `/${PISP_BASE_PATH}/domestic-vrp-consents`;
 const VRPS = `/${PISP_BASE_PATH}/domestic-vrps`;
 
@@ -188,13 +194,20 @@ export class DomesticVrpsService {
       interactionId,
     };
     return {
-      // The picked debtor is read through the key's transaction: it holds the consent's row lock and a pool
-      // connection, so a read on a second connection could wait for ever once concurrent VRPs under the
-      // consent hold every other connection while they wait for that lock.
+      // The picked debtor is read through the key's transaction: it holds a pool connection (and then the
+      // consent's row lock), so a read on a second connection could wait for ever once concurrent VRPs under
+      // the consent hold every other connection while they wait for that lock. It is read before the lock
+      // (a plain read does not wait for it), so the lock is held one round trip less, and kept only if it
+      // is the account the locked consent names (it cannot change once approved: the approval hash covers it).
       stage: async (manager) => {
+        const early = await this.consentDebtor(manager, command.consentId);
         const payment = await this.submit.stage(manager, command);
         if (payment instanceof RecordedRefusal) return payment;
-        return { payment, debtor: await this.pickedDebtor(payment.initiation, payment.debtorAccountId, manager) };
+        const debtor =
+          early?.accountId === payment.debtorAccountId
+            ? debtorAccountOf(payment.initiation, early)
+            : await this.pickedDebtor(payment.initiation, payment.debtorAccountId, manager);
+        return { payment, debtor };
       },
       settle: async ({ payment, debtor }) => ({ payment: await this.submit.settle(payment, interactionId), debtor }),
       render: ({ payment, debtor }) => this.vrpResponse(payment, debtor),
@@ -243,8 +256,18 @@ export class DomesticVrpsService {
   private async pickedDebtor(initiation: JsonObject, debtorAccountId: string | null, manager: EntityManager = this.dataSource.manager): Promise<DebtorAccount | undefined> {
     if (initiation.DebtorAccount || !debtorAccountId) return undefined;
     const account = await manager.getRepository(AccountEntity).findOne({ where: { accountId: debtorAccountId } });
-    if (!account) return undefined;
-    return { SchemeName: account.schemeName, Identification: account.identification, Name: account.holderName.slice(0, 70) };
+    return account ? debtorAccountOf(initiation, account) : undefined;
+  }
+
+  /** The account a consent names as its debtor, without locking the consent (none before approval). */
+  private async consentDebtor(manager: EntityManager, consentId: string): Promise<Pick<AccountEntity, 'accountId' | 'schemeName' | 'identification' | 'holderName'> | undefined> {
+    const rows: Array<{ account_id: string; scheme_name: string; identification: string; holder_name: string }> = await manager.query(
+      `SELECT a.account_id, a.scheme_name, a.identification, a.holder_name FROM payment_consent c JOIN account a ON a.account_id = c.debtor_account_id
+        WHERE c.consent_id = $1`,
+      [consentId],
+    );
+    const [row] = rows;
+    return row && { accountId: row.account_id, schemeName: row.scheme_name, identification: row.identification, holderName: row.holder_name };
   }
 
   private async consentResponse(consent: PaymentConsentEntity): Promise<OBDomesticVRPConsentResponse> {
