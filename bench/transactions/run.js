@@ -8,12 +8,12 @@
 // connections. Targets: API >= 0.9x (b) and >= 0.45x (a), p99 within 10 ms of (b). Not run by CI.
 //   npx nx run-many -t build && npx node bench/transactions/run.js
 import { fork } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
-import { importJWK, SignJWT } from 'jose';
+
+import { dpopProver } from '../support/issuer.js';
+import { loopBusy, machineBusyMs, median, serverUsage } from '../support/usage.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 2500);
 const WARMUP = 500;
@@ -28,16 +28,9 @@ const { targets, accountId, dpopJwk } = await new Promise((resolve, reject) => {
   child.once('message', resolve);
   child.once('exit', (code) => reject(new Error(`servers exited with ${code}`)));
 });
-const dpopKey = await importJWK(dpopJwk, 'ES256');
-const { d: _d, ...publicJwk } = dpopJwk;
+const prove = dpopProver(dpopJwk);
 
-function proof(htu, token) {
-  return new SignJWT({ htm: 'GET', htu, ath: createHash('sha256').update(token).digest('base64url') })
-    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: publicJwk })
-    .setJti(randomUUID())
-    .setIssuedAt()
-    .sign(dpopKey);
-}
+const proof = (htu, token) => prove('GET', htu, token);
 
 async function prepare(target, count) {
   const url = `${target.url}${PATH(accountId)}`;
@@ -77,43 +70,22 @@ async function fire(target, prepared) {
   return { result, seconds: (last - first) / 1000 };
 }
 
-// The servers' process CPU time (user + system, ms): the CPU one request costs, whatever else loads the machine.
-function serverCpu() {
-  return new Promise((resolve) => {
-    child.once('message', (usage) => resolve({ total: (usage.user + usage.system) / 1000, system: usage.system / 1000, mainThread: usage.mainThread, elu: usage.elu, gc: usage.gc }));
-    child.send('cpu');
-  });
-}
-
-// Busy CPU time of the whole machine (ms; Linux /proc/stat, 10 ms ticks), or null elsewhere: the server,
-// PostgreSQL, Redis and autocannon together, which share the cores.
-function machineBusyMs() {
-  try {
-    // cpu  user nice system idle iowait irq softirq steal ...: everything but idle and iowait.
-    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
-    return (user + nice + system + irq + softirq + steal) * 10;
-  } catch {
-    return null;
-  }
-}
-
 async function measure(label, target) {
   await fire(target, await prepare(target, WARMUP));
   const prepared = await prepare(target, REQUESTS);
-  const cpuBefore = await serverCpu();
+  const cpuBefore = await serverUsage(child);
   const machineBefore = machineBusyMs();
   const { result, seconds } = await fire(target, prepared);
   const machineAfter = machineBusyMs();
   const rate = REQUESTS / seconds;
-  const cpuAfter = await serverCpu();
+  const cpuAfter = await serverUsage(child);
   const cpuPerRequest = (cpuAfter.total - cpuBefore.total) / REQUESTS;
   const systemPerRequest = (cpuAfter.system - cpuBefore.system) / REQUESTS;
   const machinePerRequest = machineBefore === null ? null : (machineAfter - machineBefore) / REQUESTS;
   const mainThreadPerRequest = cpuAfter.mainThread === null ? null : (cpuAfter.mainThread - cpuBefore.mainThread) / REQUESTS;
   // How busy the servers' event loop was: near 100 %, the one thread is what limits the rate.
-  const loopBusy = (cpuAfter.elu.active - cpuBefore.elu.active) / (cpuAfter.elu.active + cpuAfter.elu.idle - cpuBefore.elu.active - cpuBefore.elu.idle);
   console.log(
-    `${label.padEnd(40)} ${rate.toFixed(0).padStart(6)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   server CPU ${cpuPerRequest.toFixed(2)} ms/request (system ${systemPerRequest.toFixed(2)}, main thread ${mainThreadPerRequest?.toFixed(2) ?? '?'})   event loop ${(100 * loopBusy).toFixed(0)} % busy   machine ${machinePerRequest?.toFixed(2) ?? '?'} ms/request   GC ${(cpuAfter.gc.totalMs - cpuBefore.gc.totalMs).toFixed(0)} ms in ${cpuAfter.gc.count - cpuBefore.gc.count} pauses, longest ${cpuAfter.gc.maxMs.toFixed(1)} ms`,
+    `${label.padEnd(40)} ${rate.toFixed(0).padStart(6)} req/s   p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   server CPU ${cpuPerRequest.toFixed(2)} ms/request (system ${systemPerRequest.toFixed(2)}, main thread ${mainThreadPerRequest?.toFixed(2) ?? '?'})   event loop ${(100 * loopBusy(cpuBefore, cpuAfter)).toFixed(0)} % busy   machine ${machinePerRequest?.toFixed(2) ?? '?'} ms/request   GC ${(cpuAfter.gc.totalMs - cpuBefore.gc.totalMs).toFixed(0)} ms in ${cpuAfter.gc.count - cpuBefore.gc.count} pauses, longest ${cpuAfter.gc.maxMs.toFixed(1)} ms`,
   );
   return { rate, p99: result.latency.p99, cpu: cpuPerRequest };
 }
@@ -148,11 +120,6 @@ main: try {
   // The same comparisons within each round, then their median: a host whose speed drifts from one
   // round to the next (seen here: a fixed CPU task taking from 1x to 2x its time within a minute) moves
   // both sides of a pair together, and the median ignores the odd round that one side caught alone.
-  const median = (values) => {
-    const sorted = [...values].sort((x, y) => x - y);
-    const middle = sorted.length >> 1;
-    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  };
   const paired = (f) => median(results.api.map((r, index) => f(r, index)));
   const medianVsB = paired((r, i) => r.rate / results.b[i].rate);
   const medianVsA = paired((r, i) => r.rate / results.a[i].rate);

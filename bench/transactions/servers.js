@@ -1,9 +1,6 @@
 // Child process of run.js: a database and Redis prefix of its own, the sandbox seeded with enough rows
 // for full pages, a local PS256 issuer (discovery + JWKS), the Consentry API (every check, audited) and
 // the two bare baselines of baselines.js. Sends run.js what it needs to build requests, then waits.
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { PerformanceObserver } from 'node:perf_hooks';
 
 import { loadApiConfig } from '@consentry/config';
 import { AuthoriseAccountAccessConsent, CreateAccountAccessConsent } from '@consentry/consents';
@@ -13,6 +10,8 @@ import { createTestDatabase, createTestRedis } from '@consentry/testing';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 import { startApi } from '../../apps/api/dist/api.bootstrap.js';
+import { startLocalIssuer } from '../support/issuer.js';
+import { answerUsageRequests } from '../support/usage.js';
 import { startBaselines } from './baselines.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x5a);
@@ -20,15 +19,9 @@ const db = await createTestDatabase('bench_transactions');
 const redis = createTestRedis('bench_transactions');
 const sandbox = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(SECRETS_KEY), seed: 11, transactionsPerAccount: 400 });
 
-const { privateKey, publicKey } = await generateKeyPair('PS256', { extractable: true });
-const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'PS256', use: 'sig' }] };
-const issuerServer = createServer((request, response) => {
-  response.writeHead(200, { 'content-type': 'application/json' });
-  if (request.url === '/jwks') return response.end(JSON.stringify(jwks));
-  response.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token`, dpop_signing_alg_values_supported: ['PS256', 'ES256'] }));
-});
-await new Promise((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
-const issuer = `http://127.0.0.1:${issuerServer.address().port}`;
+const localIssuer = await startLocalIssuer();
+const issuer = localIssuer.url;
+const { jwks, privateKey } = localIssuer;
 
 const api = await startApi(
   loadApiConfig({
@@ -91,38 +84,13 @@ process.send({
   dpopJwk,
 });
 
-// CPU time of the main thread alone (ms; Linux /proc, in clock ticks of 10 ms), or null elsewhere: the
-// event loop's own cost, without the thread pool and the GC helpers, and without time spent descheduled.
-function mainThreadCpuMs() {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
-}
-
-// Garbage-collection pauses of this process (all three servers share its heap), for the tail latency.
-const gc = { count: 0, totalMs: 0, maxMs: 0 };
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) {
-    gc.count++;
-    gc.totalMs += entry.duration;
-    gc.maxMs = Math.max(gc.maxMs, entry.duration);
-  }
-}).observe({ entryTypes: ['gc'] });
+answerUsageRequests();
 
 process.on('message', async (message) => {
-  if (message === 'cpu') {
-    process.send({ ...process.cpuUsage(), mainThread: mainThreadCpuMs(), elu: performance.eventLoopUtilization(), gc: { ...gc } });
-    // The longest pause is reported per interval between two readings (one round).
-    gc.maxMs = 0;
-    return;
-  }
   if (message !== 'stop') return;
   await api.close();
   await baselines.close();
-  issuerServer.close();
+  localIssuer.close();
   await redis.cleanup();
   await db.drop();
   process.exit(0);

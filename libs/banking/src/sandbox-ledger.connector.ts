@@ -147,6 +147,19 @@ const INSERT_PAYMENT_TRANSACTION = `
                            bank_transaction_sub_code, balance_after_amount)
   VALUES ($1, $2, $3, $4::numeric, $5, $6, 'BOOK', $7, $7, $8, $9, 'DomesticCreditTransfer', $10::numeric)`;
 
+// What an order needs before the balance lock, in one round trip: whether its paymentId is already booked
+// ($1), the debtor ($2) if it is this ledger's ($3), and the sandbox account to credit, if the creditor is
+// one ($4: never for a card number, whose stored form is encrypted), never the debtor itself.
+const ORDER_PARTIES = `
+  SELECT (SELECT booking_date_time FROM transaction WHERE transaction_id = $1) AS done_at,
+         d.account_id AS debtor_id, d.currency, d.status, d.overdraft_limit::text AS overdraft_limit,
+         (SELECT c.account_id FROM account c JOIN aspsp cb ON cb.aspsp_id = c.aspsp_id
+           WHERE $4::boolean AND c.scheme_name = $5 AND c.identification = $6 AND c.currency = $7 AND c.status = 'Enabled'
+             AND cb.connector = $3 AND c.account_id <> $2
+           ORDER BY c.account_id LIMIT 1) AS creditor_id
+    FROM (SELECT 1) AS one
+    LEFT JOIN (account d JOIN aspsp db ON db.aspsp_id = d.aspsp_id AND db.connector = $3) ON d.account_id = $2`;
+
 function bookedAfter(rows: Array<{ type: string; after: string }>): string | null {
   return rows.find((row) => row.type === 'InterimBooked')?.after ?? rows[0]?.after ?? null;
 }
@@ -172,27 +185,21 @@ export class SandboxLedgerConnector implements BankConnector {
    */
   async initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult> {
     return this.dataSource.transaction(async (manager) => {
-      const done: Row[] = await manager.query(`SELECT booking_date_time FROM transaction WHERE transaction_id = $1`, [order.paymentId]);
-      if (done[0]) return { outcome: 'Accepted', transactionId: order.paymentId, bookingDateTime: done[0].booking_date_time as Date };
-      const [debtor]: Row[] = await manager.query(
-        `SELECT a.account_id, a.currency, a.status, a.overdraft_limit::text AS overdraft_limit
-           FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id WHERE a.account_id = $1 AND b.connector = $2`,
-        [order.debtorAccountId, this.name],
-      );
-      if (!debtor || debtor.status !== 'Enabled') return { outcome: 'Rejected', reason: 'AC06' };
-      if ((debtor.currency as string).trim() !== order.currency) return { outcome: 'Rejected', reason: 'AM03' };
-      // Card numbers are stored encrypted: a PAN creditor is never one of ours to credit here.
-      const creditors: Row[] =
-        order.creditorAccount.schemeName === PAN_SCHEME
-          ? []
-          : await manager.query(
-              `SELECT a.account_id FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id
-                WHERE a.scheme_name = $1 AND a.identification = $2 AND a.currency = $3 AND a.status = 'Enabled'
-                  AND b.connector = $4 AND a.account_id <> $5
-                ORDER BY a.account_id LIMIT 1`,
-              [order.creditorAccount.schemeName, order.creditorAccount.identification, order.currency, this.name, order.debtorAccountId],
-            );
-      const creditorId = (creditors[0]?.account_id as string | undefined) ?? null;
+      // One row always (the LEFT JOIN from one row): the debtor's columns are null when it is not ours.
+      const [parties] = (await manager.query(ORDER_PARTIES, [
+        order.paymentId,
+        order.debtorAccountId,
+        this.name,
+        // Card numbers are stored encrypted: a PAN creditor is never one of ours to credit here.
+        order.creditorAccount.schemeName !== PAN_SCHEME,
+        order.creditorAccount.schemeName,
+        order.creditorAccount.identification,
+        order.currency,
+      ])) as [Row];
+      if (parties.done_at) return { outcome: 'Accepted', transactionId: order.paymentId, bookingDateTime: parties.done_at as Date };
+      if (!parties.debtor_id || parties.status !== 'Enabled') return { outcome: 'Rejected', reason: 'AC06' };
+      if ((parties.currency as string).trim() !== order.currency) return { outcome: 'Rejected', reason: 'AM03' };
+      const creditorId = (parties.creditor_id as string | null) ?? null;
       await manager.query(`SELECT 1 FROM balance WHERE account_id = ANY($1::text[]) ORDER BY account_id, type FOR UPDATE`, [
         creditorId ? [order.debtorAccountId, creditorId] : [order.debtorAccountId],
       ]);
@@ -200,7 +207,7 @@ export class SandboxLedgerConnector implements BankConnector {
       const [debited]: [Array<{ type: string; after: string }>, number] = await manager.query(CONDITIONAL_DEBIT, [
         order.debtorAccountId,
         order.amount,
-        debtor.overdraft_limit,
+        parties.overdraft_limit,
         now,
       ]);
       if (debited.length === 0) return { outcome: 'Rejected', reason: 'AM04' };

@@ -21,11 +21,11 @@ export {
   amountUnits,
   checkVrpPayment,
   controlParameterDefinitionProblems,
-  earliestPeriodStart,
   VRP_PERIOD_ALIGNMENTS,
   VRP_PERIOD_TYPES,
   VRP_TYPES,
   vrpPeriodAt,
+  vrpPeriodCuts,
 } from './vrp-control-parameters.js';
 export type { ControlParameterProblem, VrpControlParameters, VrpPeriod, VrpPeriodAlignment, VrpPeriodicLimit, VrpPeriodType, VrpType } from './vrp-control-parameters.js';
 export { CreatePaymentConsent } from './create-payment-consent.use-case.js';

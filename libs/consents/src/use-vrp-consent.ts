@@ -4,7 +4,7 @@ import { EntityManager, JsonObject, PaymentConsentEntity } from '@consentry/data
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { assertConsentAsApproved } from './consume-payment-consent.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
-import { checkVrpPayment, ControlParameterProblem, earliestPeriodStart, VrpControlParameters } from './vrp-control-parameters.js';
+import { checkVrpPayment, ControlParameterProblem, SWEEPING_VRP_TYPE, VrpControlParameters, vrpPeriodCuts } from './vrp-control-parameters.js';
 
 export interface UseVrpConsentCommand {
   consentId: string;
@@ -44,17 +44,28 @@ export async function useVrpConsent(manager: EntityManager, command: UseVrpConse
     throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The creditor is not the consent’s', 'Data.Instruction.CreditorAccount');
   }
   const params = consent.controlParameters as unknown as VrpControlParameters;
-  const since = earliestPeriodStart(params, consent.creationDateTime, command.at);
-  const counted: Array<{ amount: string; at: Date }> = await manager.query(
-    `SELECT amount::text AS amount, creation_date_time AS at FROM vrp_payment
-      WHERE consent_id = $1 AND status <> 'RJCT' AND creation_date_time >= $2`,
-    [consent.consentId, since],
-  );
-  const own: unknown[] = await manager.query(`SELECT 1 FROM account WHERE psu_id = $1 AND scheme_name = $2 AND identification = $3`, [
-    consent.psuId,
-    command.creditorAccount.SchemeName,
-    command.creditorAccount.Identification,
-  ]);
+  // The payments that count, summed per slice of the periods (vrpPeriodCuts) by the database: one row per
+  // slice however many payments the consent has made.
+  const cuts = vrpPeriodCuts(params, consent.creationDateTime, command.at);
+  const sums: Array<{ slice: number; amount: string }> =
+    cuts.length === 0
+      ? []
+      : await manager.query(
+          `SELECT width_bucket(creation_date_time, $2::timestamptz[]) AS slice, sum(amount)::text AS amount FROM vrp_payment
+            WHERE consent_id = $1 AND status <> 'RJCT' AND creation_date_time >= $3 AND creation_date_time < $4
+            GROUP BY 1`,
+          [consent.consentId, cuts, cuts[0], cuts[cuts.length - 1]],
+        );
+  const counted = sums.map((row) => ({ amount: row.amount, at: cuts[row.slice - 1]! }));
+  // Only a Sweeping payment asks whether the creditor is one of the PSU's own accounts.
+  const own: unknown[] =
+    command.vrpType === SWEEPING_VRP_TYPE
+      ? await manager.query(`SELECT 1 FROM account WHERE psu_id = $1 AND scheme_name = $2 AND identification = $3`, [
+          consent.psuId,
+          command.creditorAccount.SchemeName,
+          command.creditorAccount.Identification,
+        ])
+      : [];
   const refused = checkVrpPayment({
     params,
     consentCreatedAt: consent.creationDateTime,

@@ -4,10 +4,10 @@ import {
   amountUnits,
   checkVrpPayment,
   controlParameterDefinitionProblems,
-  earliestPeriodStart,
   VrpControlParameters,
   VrpPaymentCheck,
   vrpPeriodAt,
+  vrpPeriodCuts,
 } from './vrp-control-parameters.js';
 
 const iso = (period: { start: Date; end: Date }) => [period.start.toISOString(), period.end.toISOString()];
@@ -84,14 +84,53 @@ describe('VRP periods in Europe/London', () => {
     expect(() => vrpPeriodAt('Fortnight', 'Calendar', created, created)).toThrow(RangeError);
   });
 
-  it('reads the earliest start across the limits', () => {
+  it('cuts the periods holding an instant into ordered slices, each start and end once', () => {
     const p = params({
       PeriodicLimits: [
         { PeriodType: 'Day', PeriodAlignment: 'Calendar', Amount: '1', Currency: 'GBP' },
         { PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '1', Currency: 'GBP' },
+        { PeriodType: 'Week', PeriodAlignment: 'Calendar', Amount: '1', Currency: 'GBP' },
+        { PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '2', Currency: 'GBP' },
       ],
     });
-    expect(earliestPeriodStart(p, created, new Date('2026-02-10T12:00:00Z')).toISOString()).toBe('2026-02-01T00:00:00.000Z');
+    expect(vrpPeriodCuts(p, created, new Date('2026-02-10T12:00:00Z')).map((at) => at.toISOString())).toEqual([
+      '2026-02-01T00:00:00.000Z',
+      '2026-02-09T00:00:00.000Z',
+      '2026-02-10T00:00:00.000Z',
+      '2026-02-11T00:00:00.000Z',
+      '2026-02-16T00:00:00.000Z',
+      '2026-03-01T00:00:00.000Z',
+    ]);
+    expect(vrpPeriodCuts(params({ PeriodicLimits: [] }), created, new Date('2026-02-10T12:00:00Z'))).toEqual([]);
+  });
+
+  it('gives the same answer from the sums per slice as from the payments themselves', () => {
+    const limits: VrpControlParameters['PeriodicLimits'] = [
+      { PeriodType: 'Day', PeriodAlignment: 'Calendar', Amount: '30', Currency: 'GBP' },
+      { PeriodType: 'Week', PeriodAlignment: 'Calendar', Amount: '60', Currency: 'GBP' },
+      { PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '100', Currency: 'GBP' },
+    ];
+    const p = params({ MaximumIndividualAmount: { Amount: '50', Currency: 'GBP' }, PeriodicLimits: limits });
+    const at = new Date('2026-02-10T12:00:00Z');
+    const cuts = vrpPeriodCuts(p, created, at);
+    const payments = [
+      { amount: '20.00', at: new Date('2026-02-02T09:00:00Z') },
+      { amount: '15.50', at: new Date('2026-02-09T10:00:00Z') },
+      { amount: '10.25', at: new Date('2026-02-10T08:00:00Z') },
+      { amount: '9.00', at: new Date('2026-02-10T11:00:00Z') },
+    ];
+    const sliced = cuts.slice(0, -1).map((start, i) => ({
+      amount: payments
+        .filter((x) => x.at >= start && x.at < cuts[i + 1]!)
+        .reduce((sum, x) => sum + amountUnits(x.amount), 0n)
+        .toString()
+        .replace(/(\d{5})$/, '.$1'),
+      at: start,
+    }));
+    for (const amount of ['10.00', '10.76', '14.50', '44.99']) {
+      const check = { params: p, consentCreatedAt: created, at, amount, currency: 'GBP', vrpType: 'UK.OBIE.VRPType.Other', creditorIsPsusOwn: false };
+      expect(checkVrpPayment({ ...check, counted: sliced })).toEqual(checkVrpPayment({ ...check, counted: payments }));
+    }
   });
 });
 

@@ -20,6 +20,8 @@ export const VRP_PERIOD_ALIGNMENTS = ['Consent', 'Calendar'] as const;
 export type VrpPeriodAlignment = (typeof VRP_PERIOD_ALIGNMENTS)[number];
 export const VRP_TYPES = ['UK.OBIE.VRPType.Sweeping', 'UK.OBIE.VRPType.Other'] as const;
 export type VrpType = (typeof VRP_TYPES)[number];
+/** The VRP type whose creditor must be one of the PSU's own accounts (the only check that needs to know). */
+export const SWEEPING_VRP_TYPE: VrpType = 'UK.OBIE.VRPType.Sweeping';
 
 export interface VrpPeriodicLimit {
   PeriodType: VrpPeriodType;
@@ -217,15 +219,20 @@ export function controlParameterDefinitionProblems(params: VrpControlParameters,
   return problems;
 }
 
-/** The earliest start of the periods that hold `at`: the payments to read for checkVrpPayment. */
-export function earliestPeriodStart(params: VrpControlParameters, consentCreatedAt: Date, at: Date): Date {
-  return params.PeriodicLimits.reduce(
-    (earliest, limit) => {
-      const { start } = vrpPeriodAt(limit.PeriodType, limit.PeriodAlignment, consentCreatedAt, at);
-      return start < earliest ? start : earliest;
-    },
-    at,
-  );
+/**
+ * The instants that cut the periods holding `at` (one per PeriodicLimit) into disjoint slices: every start
+ * and end of those periods, in order, each once. Slice i is [cuts[i], cuts[i + 1]). Each period is a run
+ * of whole slices, so the sum of the payments counted in each slice, dated at the slice's start, stands in
+ * for the payments themselves in checkVrpPayment's `counted`: the reader sums in the database instead of
+ * reading every payment of the longest period. Empty when the consent has no PeriodicLimits.
+ */
+export function vrpPeriodCuts(params: VrpControlParameters, consentCreatedAt: Date, at: Date): Date[] {
+  const cuts = new Set<number>();
+  for (const limit of params.PeriodicLimits) {
+    const { start, end } = vrpPeriodAt(limit.PeriodType, limit.PeriodAlignment, consentCreatedAt, at);
+    cuts.add(start.getTime()).add(end.getTime());
+  }
+  return [...cuts].sort((a, b) => a - b).map((ms) => new Date(ms));
 }
 
 export interface VrpPaymentCheck {
@@ -238,7 +245,10 @@ export interface VrpPaymentCheck {
   vrpType: string;
   /** A Sweeping payment's creditor is one of the PSU's own accounts. */
   creditorIsPsusOwn: boolean;
-  /** The consent's payments that count (not rejected), made at or after earliestPeriodStart. */
+  /**
+   * The consent's payments that count (not rejected) in the periods holding `at`: each payment, or the
+   * sums per slice between vrpPeriodCuts, each dated at its slice's start.
+   */
   counted: ReadonlyArray<{ amount: string; at: Date }>;
 }
 
@@ -256,7 +266,7 @@ export function checkVrpPayment(check: VrpPaymentCheck): ControlParameterProblem
   if (!params.VRPType.includes(check.vrpType)) {
     return { parameter: 'VRPType', path: 'Data.VRPType', message: 'The consent does not allow this VRPType' };
   }
-  if (check.vrpType === 'UK.OBIE.VRPType.Sweeping' && !check.creditorIsPsusOwn) {
+  if (check.vrpType === SWEEPING_VRP_TYPE && !check.creditorIsPsusOwn) {
     return { parameter: 'VRPType', path: 'Data.Instruction.CreditorAccount', message: 'A sweeping payment goes to an account of the PSU' };
   }
   const amount = amountUnits(check.amount);

@@ -116,6 +116,33 @@ describe.each([
     expect((await ledgerOf(db, debtor)).available).toBe(90);
   });
 
+  it('rejects an order from an account that is not this ledger’s, or not enabled, with AC06 and writes nothing', async () => {
+    await setAvailable(db, debtor, '100.00');
+    expect(await connector.initiatePayment(await order('1.00', { debtorAccountId: 'acc-not-in-this-ledger' }))).toEqual({ outcome: 'Rejected', reason: 'AC06' });
+    await db.dataSource.query(`UPDATE account SET status = 'Disabled' WHERE account_id = $1`, [debtor]);
+    try {
+      expect(await connector.initiatePayment(await order('1.00'))).toEqual({ outcome: 'Rejected', reason: 'AC06' });
+    } finally {
+      await db.dataSource.query(`UPDATE account SET status = 'Enabled' WHERE account_id = $1`, [debtor]);
+    }
+    expect((await ledgerOf(db, debtor)).available).toBe(100);
+  });
+
+  it('debits without a credit leg when the creditor is not a sandbox account, or is named by a card number', async () => {
+    await setAvailable(db, debtor, '100.00');
+    await setAvailable(db, creditor, '5.00');
+    const target = await identificationOf(db, creditor);
+    const elsewhere = await order('3.00', { creditorAccount: { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '40400499999999', name: 'Elsewhere' } });
+    const card = await order('2.00', { creditorAccount: { ...target, schemeName: 'UK.OBIE.PAN', name: 'Bob' } });
+    for (const payment of [elsewhere, card]) expect(await connector.initiatePayment(payment)).toMatchObject({ outcome: 'Accepted', transactionId: payment.paymentId });
+    expect(await ledgerOf(db, debtor)).toEqual({ available: 95, booked: 95 });
+    expect(await ledgerOf(db, creditor)).toEqual({ available: 5, booked: 5 });
+    const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM transaction WHERE transaction_id = ANY($1::text[])`, [
+      [`${elsewhere.paymentId}-credit`, `${card.paymentId}-credit`],
+    ]);
+    expect(n).toBe(0);
+  });
+
   it('rejects with AM04 and writes nothing when the funds and overdraft do not cover the amount', async () => {
     await setAvailable(db, debtor, '20.00', '30.00');
     const payment = await order('50.01');

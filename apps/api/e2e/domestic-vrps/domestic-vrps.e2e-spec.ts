@@ -292,6 +292,21 @@ describe('domestic VRP', () => {
     expect(await available(debtor)).toBe('900.00000');
   });
 
+  it('makes more VRPs at once under one consent than the API has database connections, each in one piece', async () => {
+    // Each VRP holds a pool connection while it waits for the consent's row lock: nothing done while the
+    // lock is held may need a second connection, or the pool runs dry and every VRP waits for ever.
+    await setBalance(debtor, '1000.00');
+    const { consentId, psuToken, initiation } = await authorisedConsent();
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => pay(psuToken, consentId, initiation, '1.00', { reference: `BURST-${i}` })));
+    for (const result of results) {
+      expect(result.status, JSON.stringify(result.body)).toBe(201);
+      expect(result.body.Data.Status).toBe('ACSP');
+      expect(result.body.Data.DebtorAccount.Identification).toBeTypeOf('string');
+    }
+    expect(await countVrps(consentId)).toBe(16);
+    expect(await available(debtor)).toBe('984.00000');
+  });
+
   it('ends the consent when the TPP deletes it or the PSU revokes it, and refuses the next VRP', async () => {
     await setBalance(debtor, '1000.00');
     const deleted = await authorisedConsent();

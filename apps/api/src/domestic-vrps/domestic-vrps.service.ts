@@ -188,7 +188,8 @@ export class DomesticVrpsService {
   }
 
   async getVrp(clientId: string, paymentId: string): Promise<OBDomesticVRPResponse> {
-    return this.vrpResponse(await this.vrpOf(clientId, paymentId));
+    const payment = await this.vrpOf(clientId, paymentId);
+    return this.vrpResponse(payment);
   }
 
   async vrpDetails(clientId: string, paymentId: string): Promise<OBDomesticVRPDetails> {

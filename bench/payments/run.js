@@ -1,0 +1,220 @@
+// POST /domestic-vrps throughput: Consentry's API with the whole payment path, under one AUTH VRP
+// consent (DPoP-bound token and its checks, the x-jws-signature verify, x-idempotency-key, the control
+// parameters under the consent's row lock, the PDNG VRP and its audit event, the atomic debit at the
+// sandbox ledger, the ACSP update and its audit event, the signed response) against a bare Fastify+pg
+// baseline doing the ledger's two writes in one transaction (a conditional balance UPDATE and a payment
+// INSERT) plus a PS256 verify of the body's JWS with jose (baseline.js), in one run.
+//
+// Each request has its own body (a fresh EndToEndIdentification), JWS (PS256) and idempotency key, all
+// made before the timed window, and, for the API, its own DPoP proof (each jti is single-use), made
+// synchronously in autocannon's request hook as the request leaves: a proof made ahead would age past the
+// API's 60 s window in a slow round. How fast the preparation runs, and the most autocannon can send
+// with these requests, proofs included (against a server that answers 201 at once), are printed first:
+// the generator's ceiling must sit far above both targets. Each round prints the generator's CPU per
+// request too.
+//
+// Loopback only, bounded: REQUESTS per target and round (default 2000), ROUNDS alternating rounds
+// (default 4), CONNECTIONS connections (default 10), the same for both. Each round is timed from the
+// first request sent to the last response read (autocannon's own duration moves in whole seconds).
+// Targets: API >= 0.6x the baseline's req/s, API p99 within 20 ms of the baseline's. Not run by CI.
+//   npx nx run-many -t build && npx node bench/payments/run.js     (or: npm run bench payments)
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+import autocannon from 'autocannon';
+import { CompactSign, importJWK } from 'jose';
+
+import { dpopProver } from '../support/issuer.js';
+import { loopBusy, machineBusyMs, median, serverUsage } from '../support/usage.js';
+
+const REQUESTS = Number(process.env.REQUESTS ?? 2000);
+const WARMUP = Number(process.env.WARMUP ?? 300);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 10);
+const ROUNDS = Number(process.env.ROUNDS ?? 4);
+const TARGET_RATIO = 0.6;
+const TARGET_P99_MS = 20;
+const PATH = '/open-banking/v4.0/pisp/domestic-vrps';
+const OB_IAT = 'http://openbanking.org.uk/iat';
+const OB_ISS = 'http://openbanking.org.uk/iss';
+const OB_TAN = 'http://openbanking.org.uk/tan';
+
+// BENCH_SERVER_NODE_ARGS passes flags to the servers' process only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+const execArgv = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+const child = fork(fileURLToPath(new URL('./servers.js', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+const setup = await new Promise((resolve, reject) => {
+  child.once('message', resolve);
+  child.once('exit', (code) => reject(new Error(`servers exited with ${code}`)));
+});
+const { targets, consentId, initiation, payee, signing } = setup;
+const prove = dpopProver(setup.dpopJwk);
+const signingKey = await importJWK(setup.signingJwk, 'PS256');
+const crit = { [OB_IAT]: true, [OB_ISS]: true, [OB_TAN]: true };
+const encoder = new TextEncoder();
+
+function vrpBody(reference) {
+  return JSON.stringify({
+    Data: {
+      ConsentId: consentId,
+      PSUAuthenticationMethod: 'UK.OBIE.SCANotRequired',
+      PSUInteractionType: 'OffSession',
+      VRPType: 'UK.OBIE.VRPType.Other',
+      Initiation: initiation,
+      Instruction: {
+        InstructionIdentification: `I-${reference}`,
+        EndToEndIdentification: reference,
+        InstructedAmount: { Amount: '0.01', Currency: 'GBP' },
+        CreditorAccount: payee,
+        RemittanceInformation: { Unstructured: ['Gym membership'] },
+      },
+    },
+    Risk: {},
+  });
+}
+
+// As the sandbox TPP signs (apps/api/e2e/support/tpp-message-signer.ts): detached, the OB claims critical.
+async function jws(body) {
+  const header = { alg: 'PS256', kid: signing.kid, typ: 'JOSE', cty: 'application/json', [OB_IAT]: Math.floor(Date.now() / 1000), [OB_ISS]: signing.iss, [OB_TAN]: signing.tan, crit: Object.keys(crit) };
+  const [protectedHeader, , signature] = (await new CompactSign(encoder.encode(body)).setProtectedHeader(header).sign(signingKey, { crit })).split('.');
+  return `${protectedHeader}..${signature}`;
+}
+
+
+/** `count` requests for `target`, each with its own body, signature, idempotency key (and proof for the API). */
+async function prepare(target, count) {
+  const prepared = [];
+  for (let i = 0; i < count; i++) {
+    const body = vrpBody(`B-${randomUUID().slice(0, 23)}`);
+    const headers = {
+      'content-type': 'application/json',
+      'x-fapi-customer-ip-address': '198.51.100.7',
+      'x-idempotency-key': randomUUID(),
+      'x-jws-signature': await jws(body),
+    };
+    if (target.token) headers.authorization = `DPoP ${target.token}`;
+    prepared.push({ body, headers });
+  }
+  return prepared;
+}
+
+// Resolves to autocannon's result and the seconds from the first request sent to the last response read.
+async function fire(target, prepared, expectedStatus = 201) {
+  const url = `${target.url}${PATH}`;
+  let next = 0;
+  let refused;
+  let first;
+  let last;
+  const instance = autocannon({
+    url,
+    connections: CONNECTIONS,
+    amount: prepared.length,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          first ??= performance.now();
+          const { body, headers } = prepared[next++];
+          // The DPoP proof is made as the request leaves (each is single-use and ages out after 60 s).
+          const proof = target.token ? { dpop: prove('POST', url, target.token) } : {};
+          return { ...request, body, headers: { ...request.headers, ...headers, ...proof } };
+        },
+        onResponse: (status, body) => {
+          if (status !== expectedStatus) refused ??= `${status} ${body.slice(0, 300)}`;
+        },
+      },
+    ],
+  });
+  let statusOk = 0;
+  instance.on('response', (_client, statusCode) => {
+    last = performance.now();
+    if (statusCode === expectedStatus) statusOk++;
+  });
+  const result = await instance;
+  if (statusOk !== prepared.length) throw new Error(`${target.url}: ${statusOk}/${prepared.length} answered ${expectedStatus} (non-2xx ${result.non2xx}, errors ${result.errors}; first refusal: ${refused ?? '-'})`);
+  return { result, seconds: (last - first) / 1000 };
+}
+
+async function measure(label, target) {
+  await fire(target, await prepare(target, WARMUP));
+  const prepared = await prepare(target, REQUESTS);
+  const cpuBefore = await serverUsage(child);
+  const machineBefore = machineBusyMs();
+  const generatorBefore = process.cpuUsage();
+  const { result, seconds } = await fire(target, prepared);
+  const generatorAfter = process.cpuUsage(generatorBefore);
+  const machineAfter = machineBusyMs();
+  const cpuAfter = await serverUsage(child);
+  const rate = REQUESTS / seconds;
+  const perRequest = (ms) => (ms / REQUESTS).toFixed(2);
+  console.log(
+    `${label.padEnd(22)} ${rate.toFixed(0).padStart(5)} req/s   p50 ${String(result.latency.p50).padStart(3)} ms   p99 ${String(result.latency.p99).padStart(4)} ms   ` +
+      `server CPU ${perRequest(cpuAfter.total - cpuBefore.total)} ms/req (main thread ${cpuAfter.mainThread === null ? '?' : perRequest(cpuAfter.mainThread - cpuBefore.mainThread)}), ` +
+      `event loop ${(100 * loopBusy(cpuBefore, cpuAfter)).toFixed(0)} % busy, generator ${perRequest((generatorAfter.user + generatorAfter.system) / 1000)} ms/req, ` +
+      `machine ${machineBefore === null ? '?' : perRequest(machineAfter - machineBefore)} ms/req, GC ${(cpuAfter.gc.totalMs - cpuBefore.gc.totalMs).toFixed(0)} ms (longest ${cpuAfter.gc.maxMs.toFixed(1)})`,
+  );
+  return { rate, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+main: try {
+  const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`POST domestic-vrps, ${REQUESTS} requests per target and round, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds; load average at start ${load}`);
+
+  // Sanity: the API makes one VRP, ACSP, and signs its answer.
+  const [check] = await prepare(targets.api, 1);
+  const response = await fetch(`${targets.api.url}${PATH}`, {
+    method: 'POST',
+    headers: { ...check.headers, dpop: prove('POST', `${targets.api.url}${PATH}`, targets.api.token) },
+    body: check.body,
+  });
+  const answer = await response.json();
+  if (response.status !== 201 || answer.Data?.Status !== 'ACSP' || !response.headers.get('x-jws-signature')) {
+    throw new Error(`API sanity check failed: ${response.status} ${JSON.stringify(answer)}`);
+  }
+
+  // The generator: how fast requests are prepared, and the most autocannon sends with them (proofs made).
+  const sinkTarget = { url: targets.sink.url, token: targets.api.token };
+  const started = performance.now();
+  const sinkRequests = await prepare(targets.api, REQUESTS);
+  const prepareRate = REQUESTS / ((performance.now() - started) / 1000);
+  await fire(sinkTarget, sinkRequests.slice(0, WARMUP));
+  const sink = await fire(sinkTarget, sinkRequests);
+  console.log(`generator: ${prepareRate.toFixed(0)} requests prepared/s (outside the window); autocannon alone sends ${(REQUESTS / sink.seconds).toFixed(0)} of them/s to a server that answers at once`);
+
+  const results = { baseline: [], api: [] };
+  const only = process.env.ONLY; // ONLY=api (or baseline) measures one target alone, e.g. to profile it.
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 === 1 ? ['baseline', 'api'] : ['api', 'baseline'];
+    for (const name of order) if (!only || only === name) results[name].push(await measure(`${name === 'api' ? 'Consentry API' : 'bare baseline'} #${round}`, targets[name]));
+  }
+  const counts = await new Promise((resolve) => {
+    child.once('message', (message) => resolve(message.counts));
+    child.send('counts');
+  });
+  console.log(`written: ${counts.acsp} VRPs ACSP (${counts.other} in another status), ${counts.baseline} baseline payments`);
+  if (only) break main;
+
+  // Best of the rounds for each (other load on a shared machine only ever slows a round down), and the
+  // median of the rounds' own ratios (a drift in the host's speed moves both sides of a round together).
+  const best = (list) => list.reduce((x, y) => (y.rate > x.rate ? y : x));
+  const base = best(results.baseline);
+  const api = best(results.api);
+  const ratio = api.rate / base.rate;
+  const medianRatio = median(results.api.map((r, i) => r.rate / results.baseline[i].rate));
+  const medianP99 = median(results.api.map((r, i) => r.p99 - results.baseline[i].p99));
+  const verdict = (ok) => (ok ? 'met' : 'NOT met');
+  const row = (cells) => `| ${cells.map((cell, i) => String(cell).padEnd([26, 8, 8, 8][i])).join(' | ')} |`;
+  console.log('');
+  console.log(row(['', 'req/s', 'p50 ms', 'p99 ms']));
+  console.log(row(['bare Fastify+pg+JWS (best)', base.rate.toFixed(0), base.p50, base.p99]));
+  console.log(row(['Consentry API (best)', api.rate.toFixed(0), api.p50, api.p99]));
+  console.log('');
+  console.log(`ratio API/baseline (target >= ${TARGET_RATIO}x): best of rounds ${ratio.toFixed(2)}x ${verdict(ratio >= TARGET_RATIO)}; median of the rounds' ratios ${medianRatio.toFixed(2)}x ${verdict(medianRatio >= TARGET_RATIO)}`);
+  console.log(
+    `p99 API - baseline (target <= ${TARGET_P99_MS} ms): best of rounds ${(api.p99 - base.p99).toFixed(1)} ms ${verdict(api.p99 - base.p99 <= TARGET_P99_MS)}; ` +
+      `median of the rounds' differences ${medianP99.toFixed(1)} ms ${verdict(medianP99 <= TARGET_P99_MS)}`,
+  );
+  console.log(`load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+} finally {
+  child.send('stop');
+}
