@@ -7,6 +7,7 @@ import { dpopKeyImport } from '../../src/security/access-token.verifier.js';
 
 import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
 import { DpopKey } from '../support/dpop-key.js';
+import { ISSUER_ALGORITHMS } from '../support/local-issuer.js';
 import { expectObSchema } from '../support/ob-schema.js';
 
 const ACCOUNTS = `${AISP}/accounts`;
@@ -164,6 +165,20 @@ describe('access token and DPoP', () => {
     const refused = await h.tpp('GET', ACCOUNTS, { token: edToken });
     expectRefused(refused, 'U006', 'Authorization');
     expect(refused.body.Errors[0].Message).toBe('The access token is not valid (the alg is not allowed)');
+  });
+
+  it.each(ISSUER_ALGORITHMS)('serves a token the authorization server signed with its %s key', async (alg) => {
+    const result = await h.tpp('GET', ACCOUNTS, { token: await h.consentToken(consentId, { alg }) });
+    expect(result.status).toBe(200);
+  });
+
+  it('refuses a token whose header names one of the issuer\'s algorithms with the other algorithm\'s key', async () => {
+    // Signed by the ES256 key but labelled PS256 under that key's kid: no published key fits PS256 under it.
+    const es = await h.consentToken(consentId, { alg: 'ES256' });
+    const [header, payload, signature] = es.split('.');
+    const { kid } = JSON.parse(Buffer.from(header!, 'base64url').toString()) as { kid: string };
+    const relabelled = `${Buffer.from(JSON.stringify({ alg: 'PS256', typ: 'at+jwt', kid })).toString('base64url')}.${payload}.${signature}`;
+    expectRefused(await h.tpp('GET', ACCOUNTS, { token: relabelled }), 'U006', 'Authorization');
   });
 
   it('refuses a stale proof', async () => {

@@ -18,18 +18,34 @@ export interface AccessTokenOptions {
   foreignKey?: boolean;
   /** Sign with this key under this kid (one the issuer does not publish, e.g. the API's message-signing key). */
   signWith?: { key: CryptoKey; kid: string };
+  /** Which of the issuer's keys signs (PS256 by default, as the authorization server's tokens are). */
+  alg?: IssuerAlgorithm;
 }
 
 /**
- * A stand-in for the authorization server in API tests: serves discovery and JWKS for a PS256 key and
+ * The algorithms the authorization server may sign access tokens with: a key of each is in its signing
+ * set (apps/auth-server/src/provider/signing-keys.ts, FAPI 2.0's PS256 and ES256), so the stand-in
+ * publishes one of each, sized as the real ones are.
+ */
+export const ISSUER_ALGORITHMS = ['PS256', 'ES256'] as const;
+export type IssuerAlgorithm = (typeof ISSUER_ALGORITHMS)[number];
+
+interface IssuerKey {
+  kid: string;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+/**
+ * A stand-in for the authorization server in API tests: serves discovery and JWKS for a PS256 and an ES256 key and
  * mints JWT access tokens the way oidc-provider will (typ at+jwt, iss, aud = API URL, client_id, scope,
  * openbanking_intent_id, cnf.jkt, 300 s).
  */
 export class LocalIssuer {
   private server!: Server;
-  private privateKey!: CryptoKey;
+  private keys!: Record<IssuerAlgorithm, IssuerKey>;
   private foreignKey!: CryptoKey;
-  private publicJwk!: JWK;
+  /** The kid of the PS256 key (the default signer). */
   readonly kid = `issuer-${randomUUID()}`;
   url = '';
   discoveryHits = 0;
@@ -42,9 +58,11 @@ export class LocalIssuer {
   }
 
   private async listen(): Promise<void> {
-    const pair = await generateKeyPair('PS256', { extractable: true });
-    this.privateKey = pair.privateKey;
-    this.publicJwk = { ...(await exportJWK(pair.publicKey)), kid: this.kid, alg: 'PS256', use: 'sig' };
+    const keyOf = async (alg: IssuerAlgorithm, kid: string): Promise<IssuerKey> => {
+      const pair = await generateKeyPair(alg, { extractable: true, ...(alg === 'PS256' ? { modulusLength: 3072 } : {}) });
+      return { kid, privateKey: pair.privateKey, publicJwk: { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' } };
+    };
+    this.keys = { PS256: await keyOf('PS256', this.kid), ES256: await keyOf('ES256', `issuer-es-${randomUUID()}`) };
     this.foreignKey = (await generateKeyPair('PS256')).privateKey;
     this.server = createServer((request, response) => {
       const send = (status: number, body: unknown) => {
@@ -63,7 +81,7 @@ export class LocalIssuer {
       }
       if (request.url === '/jwks') {
         this.jwksHits++;
-        return send(200, { keys: [this.publicJwk] });
+        return send(200, { keys: ISSUER_ALGORITHMS.map((alg) => this.keys[alg].publicJwk) });
       }
       return send(404, { error: 'not_found' });
     });
@@ -80,15 +98,16 @@ export class LocalIssuer {
     };
     if (options.consentId) claims.openbanking_intent_id = options.consentId;
     if (options.grantId) claims.grant_id = options.grantId;
+    const signer = this.keys[options.alg ?? 'PS256'];
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'PS256', typ: 'at+jwt', kid: options.signWith?.kid ?? this.kid })
+      .setProtectedHeader({ alg: options.alg ?? 'PS256', typ: 'at+jwt', kid: options.signWith?.kid ?? signer.kid })
       .setIssuer(this.url)
       .setAudience(options.audience)
       .setSubject(options.consentId ? `psu-of-${options.consentId}` : options.clientId)
       .setJti(randomUUID())
       .setIssuedAt(now)
       .setExpirationTime(now + (options.expiresIn ?? 300))
-      .sign(options.signWith?.key ?? (options.foreignKey ? this.foreignKey : this.privateKey));
+      .sign(options.signWith?.key ?? (options.foreignKey ? this.foreignKey : signer.privateKey));
   }
 
   async close(): Promise<void> {
