@@ -1,10 +1,10 @@
 import type { WorkerConfig } from '@consentry/config';
+import { AuditChainWriter } from '@consentry/audit';
 import { DataSource } from '@consentry/database';
 import { AppMetrics } from '@consentry/observability';
 import { DynamicModule, Module } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
-import { AuditChainWriter } from './audit/audit-chain.writer.js';
 import { AuditCheckpointWriter } from './audit/audit-checkpoint.writer.js';
 import { AuditOutboxRelay } from './audit/audit-outbox.relay.js';
 import { AuditOutboxSweeper } from './audit/audit-outbox.sweeper.js';
@@ -48,7 +48,8 @@ export class WorkerModule {
         QueueMetrics,
         WorkerHealthService,
         HealthHttpServer,
-        AuditChainWriter,
+        // The audit lib's single chain writer (no Nest in libs/audit): one per process, on the worker's pool.
+        { provide: AuditChainWriter, useFactory: () => new AuditChainWriter(connections.dataSource) },
         AuditProcessor,
         AuditOutboxRelay,
         AuditOutboxSweeper,

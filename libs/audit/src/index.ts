@@ -34,3 +34,5 @@ export type {
   AuditExportVerification,
   AuditRetentionResult,
 } from './audit-retention.js';
+export { AUDIT_CHAIN_LOCK_KEY, AuditChainWriter } from './audit-chain-writer.js';
+export type { ChainBatchResult } from './audit-chain-writer.js';

@@ -1,35 +1,19 @@
-import { AuditEvent, linkAuditEntries } from '@consentry/audit';
+import { AuditChainWriter } from '@consentry/audit';
 import { DataSource } from '@consentry/database';
 
 /**
- * Does in a test what the worker's relay does: chains the outbox's pending events into audit_log, so the
- * admin API has a log to read without the worker running.
+ * What the worker does with the outbox, in a test without the worker running: every pending event is
+ * chained into audit_log by the production chain writer (the same statement that moves it out of the
+ * outbox), oldest first, so the admin API reads the log production writes.
  */
 export async function relayOutboxToLog(dataSource: DataSource): Promise<number> {
-  const pending: Array<{ event_id: string; event: AuditEvent }> = await dataSource.query(
-    `SELECT event_id, event FROM audit_outbox WHERE relayed_at IS NULL ORDER BY created_seq`,
-  );
-  if (pending.length === 0) return 0;
-  const [head] = await dataSource.query(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`);
-  const entries = linkAuditEntries(head ? { seq: BigInt(head.seq), hash: head.hash } : null, pending.map((p) => p.event));
-  for (const entry of entries) {
-    await dataSource.query(
-      `INSERT INTO audit_log (seq, event_id, event_type, occurred_at, recorded_at, client_id, psu_id, consent_id, event, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8, $9, $10)`,
-      [
-        entry.seq.toString(),
-        entry.eventId,
-        entry.type,
-        entry.occurredAt,
-        entry.event.clientId ?? null,
-        entry.event.psuId ?? null,
-        entry.event.consentId ?? null,
-        JSON.stringify(entry.event),
-        entry.prevHash,
-        entry.hash,
-      ],
-    );
+  const writer = new AuditChainWriter(dataSource);
+  let chained = 0;
+  for (;;) {
+    const pending: Array<{ event_id: string }> = await dataSource.query(`SELECT event_id FROM audit_outbox ORDER BY created_seq LIMIT 500`);
+    if (pending.length === 0) return chained;
+    const result = await writer.appendFromOutbox(pending.map((row) => row.event_id));
+    chained += result.chained;
+    if (result.chained === 0 && result.duplicates === 0) return chained;
   }
-  await dataSource.query(`UPDATE audit_outbox SET relayed_at = now() WHERE event_id = ANY($1::uuid[])`, [pending.map((p) => p.event_id)]);
-  return entries.length;
 }

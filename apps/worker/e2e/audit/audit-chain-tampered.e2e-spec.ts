@@ -4,7 +4,7 @@ import { AUDIT_GENESIS_HASH, AuditEvent, computeAuditEntryHash, verifyAuditChain
 import { createTestDatabase, TestDatabase } from '@consentry/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { AuditChainWriter } from '../../src/audit/audit-chain.writer.js';
+import { AuditChainWriter } from '@consentry/audit';
 
 function auditEvent(n: number): AuditEvent {
   return {

@@ -2,7 +2,7 @@ import { AuditEvent, recordAuditEvents, verifyAuditChain } from '@consentry/audi
 import { createTestDatabase, TestDatabase } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AuditChainWriter } from '../../src/audit/audit-chain.writer.js';
+import { AuditChainWriter } from '@consentry/audit';
 
 describe('audit chain writer: batches prepared ahead, committed one at a time', () => {
   let db: TestDatabase;

@@ -17,7 +17,7 @@ import { CryptoKey, generateKeyPair, importJWK, JWK, KeyObject } from 'jose';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { AuditChainWriter } from '../../src/audit/audit-chain.writer.js';
+import { AuditChainWriter } from '@consentry/audit';
 import { AuditCheckpointWriter, SANDBOX_CHECKPOINT_PUBLIC_KEY_FILE } from '../../src/audit/audit-checkpoint.writer.js';
 import { WorkerMetrics } from '../../src/health/worker.metrics.js';
 

@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { AuditChainWriter } from '../../src/audit/audit-chain.writer.js';
+import { AuditChainWriter } from '@consentry/audit';
 import { AuditOutboxRelay } from '../../src/audit/audit-outbox.relay.js';
 import { WorkerMetrics } from '../../src/health/worker.metrics.js';
 

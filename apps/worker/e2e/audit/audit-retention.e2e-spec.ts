@@ -10,7 +10,7 @@ import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AuditChainWriter } from '../../src/audit/audit-chain.writer.js';
+import { AuditChainWriter } from '@consentry/audit';
 import { AuditRetentionProcessor } from '../../src/retention/audit-retention.processor.js';
 
 function auditEvent(n: number): AuditEvent {

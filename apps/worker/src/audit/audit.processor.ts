@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 
 import { WorkerMetrics } from '../health/worker.metrics.js';
 import { CONSUMER_REDIS, WORKER_CONFIG } from '../worker.tokens.js';
-import { AuditChainWriter, ChainBatchResult } from './audit-chain.writer.js';
+import { AuditChainWriter, ChainBatchResult } from '@consentry/audit';
 import { AUDIT_BACKOFF_TYPE, auditBackoffDelay } from './audit.jobs.js';
 
 // How long shutdown waits for the batches in progress when Redis is down and BullMQ cannot close gracefully.

@@ -1,7 +1,7 @@
 import { contextFromTraceparent, tracer } from '@consentry/telemetry';
 import { context, Span, SpanStatusCode, trace } from '@opentelemetry/api';
 
-import type { ChainBatchResult } from './audit-chain.writer.js';
+import type { ChainBatchResult } from './audit-chain-writer.js';
 
 /** An event of a batch with the trace context of the request that recorded it (the outbox's traceparent). */
 export interface TracedAuditEvent {

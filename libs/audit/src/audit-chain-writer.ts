@@ -1,8 +1,8 @@
-import { AuditEvent, linkPreparedAuditEntries, prepareAuditEntries, PreparedAuditEntry } from '@consentry/audit';
 import { AuditLogEntity, AuditOutboxEntity, DataSource, EntityManager } from '@consentry/database';
-import { Injectable } from '@nestjs/common';
 
-import { traceChainWrite, TracedAuditEvent } from './audit-chain.tracing.js';
+import { linkPreparedAuditEntries, prepareAuditEntries, PreparedAuditEntry } from './audit-chain.js';
+import { traceChainWrite, TracedAuditEvent } from './audit-chain-tracing.js';
+import { AuditEvent } from './audit-event.js';
 
 /**
  * Key of the PostgreSQL advisory lock that makes the chain writer a single writer across every worker
@@ -50,7 +50,6 @@ function uniqueIds(eventIds: readonly string[]): string[] {
  * the CPU) happens before, so it overlaps the commit of the batch ahead; numbering, the hashes proper
  * and the insert happen under it. Within a process batches commit one at a time, in the order they came.
  */
-@Injectable()
 export class AuditChainWriter {
   // Settles when the last batch handed to this writer has committed or failed.
   private turn: Promise<unknown> = Promise.resolve();
