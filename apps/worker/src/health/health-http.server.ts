@@ -35,13 +35,8 @@ export class HealthHttpServer implements OnModuleDestroy {
   ) {
     this.trustedProxy = trustedProxyPredicate(config.trustProxy);
     this.answer = operationsAnswerer({
-      // The worker's own counters, then the shared registry's (queues, pool, process).
-      metrics: {
-        render: async () => {
-          const [own, shared] = await Promise.all([this.health.metricsText(), metrics.render()]);
-          return { contentType: shared.contentType, body: `${own}${shared.body}` };
-        },
-      },
+      // One registry: the worker's own metrics (WorkerMetrics), the queues', the pool's and the process's.
+      metrics,
       readiness: () => checkReadiness(dataSource, redis),
       metricsAllowedCidrs: config.metricsAllowedCidrs,
     });

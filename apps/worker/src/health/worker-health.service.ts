@@ -30,8 +30,10 @@ export class WorkerHealthService {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(PRODUCER_REDIS) private readonly redis: Redis,
-    private readonly metrics: WorkerMetrics,
-  ) {}
+    metrics: WorkerMetrics,
+  ) {
+    metrics.watch(() => this.gauges());
+  }
 
   async gauges(): Promise<WorkerGauges> {
     const table = this.dataSource.getMetadata(AuditOutboxEntity).tableName;
@@ -60,9 +62,5 @@ export class WorkerHealthService {
       redis: redisUp ? 'up' : 'down',
       outboxPending,
     };
-  }
-
-  async metricsText(): Promise<string> {
-    return this.metrics.render(await this.gauges());
   }
 }

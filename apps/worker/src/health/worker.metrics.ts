@@ -1,4 +1,6 @@
+import { AppMetrics } from '@consentry/observability';
 import { Injectable } from '@nestjs/common';
+import type { Counter } from 'prom-client';
 
 /** Values read at scrape time rather than counted. `null` when the source could not be read. */
 export interface WorkerGauges {
@@ -7,152 +9,98 @@ export interface WorkerGauges {
   redisUp: boolean;
 }
 
-interface Sample {
-  name: string;
-  help: string;
-  type: 'counter' | 'gauge';
-  values: { labels?: Record<string, string>; value: number }[];
-}
-
-function formatLabels(labels: Record<string, string> | undefined): string {
-  if (labels === undefined) return '';
-  const pairs = Object.entries(labels).map(
-    ([key, value]) => `${key}="${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
-  );
-  return `{${pairs.join(',')}}`;
-}
+const SCRAPE_READ_REUSE_MS = 1_000;
 
 /**
- * The worker's counters, rendered in the Prometheus text exposition format (0.0.4). Counters are per
- * process; Prometheus sums them across replicas.
+ * The worker's own metrics, in the app's Prometheus registry (AppMetrics, as the api and the auth server
+ * have): counters per process (Prometheus sums them across replicas), and gauges read at scrape time
+ * from `watch`'s source. The names are listed in docs/operations.md.
  */
 @Injectable()
 export class WorkerMetrics {
-  private eventsRelayed = 0;
-  private relayBatches = 0;
-  private relayErrors = 0;
-  private eventsChained = 0;
-  private duplicatesSkipped = 0;
-  private chainBatchesCompleted = 0;
-  private chainBatchesFailed = 0;
-  private eventsReRelayed = 0;
-  private checkpointsSigned = 0;
-  private consentsExpired = 0;
+  private readonly eventsRelayed: Counter<never>;
+  private readonly relayBatches: Counter<never>;
+  private readonly relayErrors: Counter<never>;
+  private readonly eventsChained: Counter<never>;
+  private readonly duplicatesSkipped: Counter<never>;
+  private readonly chainBatches: Counter<'result'>;
+  private readonly eventsReRelayed: Counter<never>;
+  private readonly checkpointsSigned: Counter<never>;
+  private readonly consentsExpired: Counter<never>;
+  private source: () => Promise<WorkerGauges> = async () => ({ outboxPending: null, databaseUp: false, redisUp: false });
+  // One read of the source per scrape, shared by the three gauges (a scrape reads them within this time).
+  private reading?: { at: number; gauges: Promise<WorkerGauges> };
+
+  constructor(readonly app: AppMetrics = new AppMetrics()) {
+    this.eventsRelayed = app.counter('consentry_audit_events_relayed_total', 'Audit events moved from the outbox to the queue by this process.', []);
+    this.relayBatches = app.counter('consentry_audit_relay_batches_total', 'Batches the outbox relay added to the queue.', []);
+    this.relayErrors = app.counter('consentry_audit_relay_errors_total', 'Outbox relay polls that failed (database or Redis unavailable); the events stay pending.', []);
+    this.eventsChained = app.counter('consentry_audit_events_chained_total', 'Audit events appended to the hash-chained log by this process.', []);
+    this.duplicatesSkipped = app.counter('consentry_audit_duplicates_skipped_total', 'Delivered audit events already in the log, skipped by the chain writer.', []);
+    this.chainBatches = app.counter('consentry_audit_chain_batches_total', 'Chain writer batches, by outcome; failed batches are retried.', ['result']);
+    this.eventsReRelayed = app.counter(
+      'consentry_audit_events_rerelayed_total',
+      'Relayed audit events never chained within the grace period (the queue lost them), relayed again.',
+      [],
+    );
+    this.checkpointsSigned = app.counter('consentry_audit_checkpoints_signed_total', 'Signed checkpoints of the chain head written by this process.', []);
+    this.consentsExpired = app.counter('consentry_consents_expired_total', 'Consents expired by the sweeps this process ran.', []);
+    // Both outcomes are present from the start, so a rate over them is defined before the first failure.
+    this.chainBatches.inc({ result: 'completed' }, 0);
+    this.chainBatches.inc({ result: 'failed' }, 0);
+    app.gauge('consentry_audit_outbox_pending', 'Audit events committed to the outbox and not yet relayed to the queue.', [], async (gauge) => {
+      // NaN (unknown) while the database cannot be read: 0 would say "nothing pending".
+      const { outboxPending } = await this.read();
+      gauge.set(outboxPending ?? Number.NaN);
+    });
+    app.gauge('consentry_worker_database_up', 'Whether PostgreSQL answered the last check (1) or not (0).', [], async (gauge) => gauge.set((await this.read()).databaseUp ? 1 : 0));
+    app.gauge('consentry_worker_redis_up', 'Whether Redis answered the last check (1) or not (0).', [], async (gauge) => gauge.set((await this.read()).redisUp ? 1 : 0));
+  }
+
+  /** Where the scrape-time gauges come from (the health service's live checks). */
+  watch(source: () => Promise<WorkerGauges>): void {
+    this.source = source;
+  }
+
+  private read(): Promise<WorkerGauges> {
+    const now = Date.now();
+    if (!this.reading || now - this.reading.at > SCRAPE_READ_REUSE_MS) this.reading = { at: now, gauges: this.source() };
+    return this.reading.gauges;
+  }
 
   recordRelayBatch(events: number): void {
-    this.relayBatches += 1;
-    this.eventsRelayed += events;
+    this.relayBatches.inc();
+    this.eventsRelayed.inc(events);
   }
 
   recordRelayError(): void {
-    this.relayErrors += 1;
+    this.relayErrors.inc();
   }
 
   recordChainBatch(result: { chained: number; duplicates: number }): void {
-    this.chainBatchesCompleted += 1;
-    this.eventsChained += result.chained;
-    this.duplicatesSkipped += result.duplicates;
+    this.chainBatches.inc({ result: 'completed' });
+    this.eventsChained.inc(result.chained);
+    this.duplicatesSkipped.inc(result.duplicates);
   }
 
   recordChainBatchFailure(): void {
-    this.chainBatchesFailed += 1;
+    this.chainBatches.inc({ result: 'failed' });
   }
 
   recordReRelayed(events: number): void {
-    this.eventsReRelayed += events;
+    this.eventsReRelayed.inc(events);
   }
 
   recordCheckpoint(): void {
-    this.checkpointsSigned += 1;
+    this.checkpointsSigned.inc();
   }
 
   recordConsentsExpired(consents: number): void {
-    this.consentsExpired += consents;
+    this.consentsExpired.inc(consents);
   }
 
-  render(gauges: WorkerGauges): string {
-    const samples: Sample[] = [
-      {
-        name: 'consentry_audit_outbox_pending',
-        help: 'Audit events committed to the outbox and not yet relayed to the queue.',
-        type: 'gauge',
-        values: gauges.outboxPending === null ? [] : [{ value: gauges.outboxPending }],
-      },
-      {
-        name: 'consentry_audit_events_relayed_total',
-        help: 'Audit events moved from the outbox to the queue by this process.',
-        type: 'counter',
-        values: [{ value: this.eventsRelayed }],
-      },
-      {
-        name: 'consentry_audit_relay_batches_total',
-        help: 'Batches the outbox relay added to the queue.',
-        type: 'counter',
-        values: [{ value: this.relayBatches }],
-      },
-      {
-        name: 'consentry_audit_relay_errors_total',
-        help: 'Outbox relay polls that failed (database or Redis unavailable); the events stay pending.',
-        type: 'counter',
-        values: [{ value: this.relayErrors }],
-      },
-      {
-        name: 'consentry_audit_events_chained_total',
-        help: 'Audit events appended to the hash-chained log by this process.',
-        type: 'counter',
-        values: [{ value: this.eventsChained }],
-      },
-      {
-        name: 'consentry_audit_duplicates_skipped_total',
-        help: 'Delivered audit events already in the log, skipped by the chain writer.',
-        type: 'counter',
-        values: [{ value: this.duplicatesSkipped }],
-      },
-      {
-        name: 'consentry_audit_chain_batches_total',
-        help: 'Chain writer batches, by outcome; failed batches are retried.',
-        type: 'counter',
-        values: [
-          { labels: { result: 'completed' }, value: this.chainBatchesCompleted },
-          { labels: { result: 'failed' }, value: this.chainBatchesFailed },
-        ],
-      },
-      {
-        name: 'consentry_audit_events_rerelayed_total',
-        help: 'Relayed audit events never chained within the grace period (the queue lost them), relayed again.',
-        type: 'counter',
-        values: [{ value: this.eventsReRelayed }],
-      },
-      {
-        name: 'consentry_audit_checkpoints_signed_total',
-        help: 'Signed checkpoints of the chain head written by this process.',
-        type: 'counter',
-        values: [{ value: this.checkpointsSigned }],
-      },
-      {
-        name: 'consentry_consents_expired_total',
-        help: 'Consents expired by the sweeps this process ran.',
-        type: 'counter',
-        values: [{ value: this.consentsExpired }],
-      },
-      {
-        name: 'consentry_worker_database_up',
-        help: 'Whether PostgreSQL answered the last check (1) or not (0).',
-        type: 'gauge',
-        values: [{ value: gauges.databaseUp ? 1 : 0 }],
-      },
-      {
-        name: 'consentry_worker_redis_up',
-        help: 'Whether Redis answered the last check (1) or not (0).',
-        type: 'gauge',
-        values: [{ value: gauges.redisUp ? 1 : 0 }],
-      },
-    ];
-    const lines: string[] = [];
-    for (const sample of samples) {
-      lines.push(`# HELP ${sample.name} ${sample.help}`, `# TYPE ${sample.name} ${sample.type}`);
-      for (const { labels, value } of sample.values) lines.push(`${sample.name}${formatLabels(labels)} ${value}`);
-    }
-    return `${lines.join('\n')}\n`;
+  /** The exposition text of the app's whole registry (these metrics, the queues', the pool's, the process's). */
+  async render(): Promise<string> {
+    return (await this.app.render()).body;
   }
 }
