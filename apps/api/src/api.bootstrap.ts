@@ -4,7 +4,7 @@ import { type BankConnector, HttpBankConnector } from '@consentry/banking';
 import { type ApiConfig, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
 import { capPasswordHashing, EnvironmentKeyManagement } from '@consentry/identity';
-import { AppMetrics, checkReadiness, createAppLogger, createNestLogger, observeHttpServer, registerOperationsRoutes } from '@consentry/observability';
+import { AppMetrics, checkReadiness, DrainState, createAppLogger, createNestLogger, observeHttpServer, registerOperationsRoutes } from '@consentry/observability';
 import { createValidationPipe } from '@consentry/validation';
 import fastifyCookie from '@fastify/cookie';
 import { Type } from '@nestjs/common';
@@ -30,6 +30,9 @@ import { registerResponseSigningHook } from './message-signing/response-signing.
 import { registerUnavailableAccountsHook } from './open-banking/unavailable-accounts.hook.js';
 import { registerUnattendedAccessHook } from './security/unattended-access.guard.js';
 
+// How long shutdown waits for the connections open when it stops accepting to end with their answers.
+const CONNECTION_GRACE_MS = 5_000;
+
 /** A started API: where it listens, and how to stop it (HTTP server, then Redis and PostgreSQL). */
 export interface RunningApi {
   /** Where the server listens (http://127.0.0.1:<port> or the production bind address). */
@@ -39,6 +42,8 @@ export interface RunningApi {
   publicUrl: string;
   /** The app's root logger (JSON or pretty lines on stdout, as LOG_FORMAT says). */
   logger: Logger;
+  /** Shutdown's first step: readiness 503 and `Connection: close`, still serving. */
+  beginDrain(): void;
   close(): Promise<void>;
 }
 
@@ -85,6 +90,9 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
     bodyLimit: config.bodyLimit,
     logger: false,
     trustProxy: trustedProxyPredicate(config.trustProxy) ?? false,
+    // While closing, a request on a connection already open is served, not answered 503: the drain has
+    // sent `Connection: close`, so only requests that were already on their way arrive.
+    return503OnClosing: false,
     // Errors the router raises before any hook (a path parameter over 100 characters, a malformed URL):
     // the OB error shape, never Fastify's default body, which quotes the path.
     frameworkErrors: routerErrorAnswerer(signingKeys),
@@ -105,12 +113,14 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
   const metrics = new AppMetrics();
   metrics.watchDatabasePool(dataSource);
   observeHttpServer(fastify.server, { logger, metrics });
+  const drain = new DrainState();
+  drain.watch(fastify.server);
   const routes = new RouteRegistry();
   // Before init: the registry must see every route Nest registers.
   routes.attach(fastify);
   registerOperationsRoutes(fastify, {
     metrics,
-    readiness: () => checkReadiness(dataSource, redis),
+    readiness: () => checkReadiness(dataSource, redis, drain),
     metricsAllowedCidrs: config.metricsAllowedCidrs,
   });
   registerRequestLogContextHook(fastify);
@@ -149,7 +159,9 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
     port,
     publicUrl: publicUrl.value,
     logger,
+    beginDrain: () => drain.begin(),
     async close() {
+      await drain.stopAccepting(fastify.server, CONNECTION_GRACE_MS);
       await app.close();
       await redis.quit().catch(() => redis.disconnect());
       if (dataSource.isInitialized) await dataSource.destroy();

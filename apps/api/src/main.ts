@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 import { loadApiConfig, runOrExit } from '@consentry/config';
-import { routeConsoleTo } from '@consentry/observability';
+import { exitGracefullyOnSignals, routeConsoleTo } from '@consentry/observability';
 
 import { startApi } from './api.bootstrap.js';
 
@@ -10,19 +10,5 @@ await runOrExit('api', async () => {
   const api = await startApi(config);
   routeConsoleTo(api.logger);
   api.logger.info(`listening on ${api.url} (public URL ${api.publicUrl}, ${config.mode} mode)`);
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    process.stdout.write(`api: ${signal} received, closing\n`);
-    api.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`api: error while closing: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  exitGracefullyOnSignals('api', api, config.shutdown);
 });

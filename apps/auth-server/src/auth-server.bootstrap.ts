@@ -6,7 +6,7 @@ import { AddressInfo } from 'node:net';
 import { AuthServerConfig, clientAddress, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
 import { capPasswordHashing } from '@consentry/identity';
-import { AppMetrics, checkReadiness, createAppLogger, createNestLogger, observeHttpServer, registerOperationsRoutes } from '@consentry/observability';
+import { AppMetrics, checkReadiness, createAppLogger, DrainState, createNestLogger, observeHttpServer, registerOperationsRoutes } from '@consentry/observability';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -28,12 +28,17 @@ import { TppChangeListener, TppClientCache } from './provider/tpp-client.cache.j
 import { addRegistrationRequestParser } from './registration/registration-request.parser.js';
 import { loadTrustedDirectory, readPublicJwksFile } from './registration/trusted-directory.js';
 
+// How long shutdown waits for the connections open when it stops accepting to end with their answers.
+const CONNECTION_GRACE_MS = 5_000;
+
 export interface RunningAuthServer {
   /** Base URL and issuer identifier, e.g. http://localhost:3001 (with the bound port when started on port 0). */
   url: string;
   port: number;
   /** The app's root logger (JSON or pretty lines on stdout, as LOG_FORMAT says). */
   logger: Logger;
+  /** Shutdown's first step: readiness 503 and `Connection: close`, still serving. */
+  beginDrain(): void;
   /** Stops accepting requests, then closes the database pool and Redis. */
   close(): Promise<void>;
 }
@@ -104,7 +109,8 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
     const logger = createAppLogger({ app: 'auth-server', level: config.logLevel, format: config.logFormat });
     const app = await NestFactory.create<NestFastifyApplication>(
       AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey, trustedDirectory, replayMarkers }),
-      new FastifyAdapter({ trustProxy: trustedProxy ?? false, bodyLimit: 64 * 1024 }),
+      // return503OnClosing off: see the API's bootstrap (the drain has sent `Connection: close` first).
+      new FastifyAdapter({ trustProxy: trustedProxy ?? false, bodyLimit: 64 * 1024, return503OnClosing: false }),
       { logger: createNestLogger(logger), abortOnError: false },
     );
     const fastify = app.getHttpAdapter().getInstance();
@@ -112,13 +118,15 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
     metrics.watchDatabasePool(dataSource);
     // Before the provider is mounted: its requests never reach Fastify's routing or hooks.
     observeHttpServer(fastify.server, { logger, metrics });
+    const drain = new DrainState();
+    drain.watch(fastify.server);
     const readyRedis = redis;
     registerOperationsRoutes(fastify, {
       metrics,
       // Not ready until the provider is mounted (it answers 503 "starting up" until then).
       readiness: async () => {
-        const readiness = await checkReadiness(dataSource, readyRedis);
-        return providerRef.ready ? readiness : { ...readiness, status: 'unavailable' };
+        const readiness = await checkReadiness(dataSource, readyRedis, drain);
+        return providerRef.ready || readiness.status === 'draining' ? readiness : { ...readiness, status: 'unavailable' };
       },
       metricsAllowedCidrs: config.metricsAllowedCidrs,
     });
@@ -192,7 +200,9 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
       url: issuer,
       port,
       logger,
+      beginDrain: () => drain.begin(),
       async close() {
+        await drain.stopAccepting(fastify.server, CONNECTION_GRACE_MS);
         await app.close();
         await release();
       },

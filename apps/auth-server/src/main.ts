@@ -1,15 +1,12 @@
 import { loadAuthServerConfig, runOrExit } from '@consentry/config';
-import { routeConsoleTo } from '@consentry/observability';
+import { exitGracefullyOnSignals, routeConsoleTo } from '@consentry/observability';
 
 import { startAuthServer } from './auth-server.bootstrap.js';
 
 await runOrExit('auth-server', async () => {
-  const server = await startAuthServer(loadAuthServerConfig());
+  const config = loadAuthServerConfig();
+  const server = await startAuthServer(config);
   routeConsoleTo(server.logger);
   server.logger.info(`listening on ${server.url} (issuer ${server.url})`);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void server.close().finally(() => process.exit(0));
-    });
-  }
+  exitGracefullyOnSignals('auth-server', server, config.shutdown);
 });

@@ -1,6 +1,6 @@
 import type { WorkerConfig } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
-import { createAppLogger, createNestLogger } from '@consentry/observability';
+import { createAppLogger, createNestLogger, DrainState } from '@consentry/observability';
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import type { Logger as Pino } from 'pino';
 import { NestFactory } from '@nestjs/core';
@@ -23,6 +23,8 @@ export interface RunningWorker {
   port: number;
   /** The worker's root logger (JSON or pretty lines on stdout, as LOG_FORMAT says). */
   logger: Pino;
+  /** Shutdown's first step: readiness 503 while the jobs keep running. */
+  beginDrain(): void;
   /** Stops relaying, lets the batch in progress commit, then closes the HTTP server and connections. */
   close(): Promise<void>;
 }
@@ -96,6 +98,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     return {
       port,
       logger: rootLogger,
+      beginDrain: () => app!.get(DrainState).begin(),
       close: () => (closing ??= closeAll()),
     };
   } catch (error) {

@@ -1,7 +1,7 @@
 import type { WorkerConfig } from '@consentry/config';
 import { AuditChainWriter } from '@consentry/audit';
 import { DataSource } from '@consentry/database';
-import { AppMetrics } from '@consentry/observability';
+import { AppMetrics, DrainState } from '@consentry/observability';
 import { DynamicModule, Module } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
@@ -48,6 +48,7 @@ export class WorkerModule {
         QueueMetrics,
         WorkerHealthService,
         HealthHttpServer,
+        DrainState,
         // The audit lib's single chain writer (no Nest in libs/audit): one per process, on the worker's pool.
         { provide: AuditChainWriter, useFactory: () => new AuditChainWriter(connections.dataSource) },
         AuditProcessor,

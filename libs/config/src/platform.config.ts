@@ -42,6 +42,11 @@ export interface PlatformConfig {
    * so a flood of sign-ins always leaves threads to the signature checks that share the pool.
    */
   passwordHashConcurrency: number;
+  /**
+   * SIGTERM: readiness 503 and `Connection: close` for drainMs (SHUTDOWN_DRAIN_MS) while the app still
+   * serves, then stop accepting and finish what is in flight; exit 1 past timeoutMs (SHUTDOWN_TIMEOUT_MS).
+   */
+  shutdown: { drainMs: number; timeoutMs: number };
 }
 
 // Metrics describe the platform's traffic: only the host itself, unless METRICS_ALLOWED_CIDRS names the scrapers.
@@ -76,5 +81,9 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
     // Node's own variable (read by libuv at start-up); 4 when unset.
     passwordHashConcurrency: Math.max(1, read.integer('UV_THREADPOOL_SIZE', 4, { min: 1, max: 1024 }) - 2),
     trustProxy: parseTrustProxy('TRUST_PROXY', read.raw('TRUST_PROXY')),
+    shutdown: {
+      drainMs: read.integer('SHUTDOWN_DRAIN_MS', 5_000, { min: 0, max: 120_000 }),
+      timeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 25_000, { min: 1_000, max: 600_000 }),
+    },
   };
 }

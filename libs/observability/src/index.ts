@@ -11,3 +11,5 @@ export { annotateRequest, requestAnnotations } from './request-annotations.js';
 export type { RequestAnnotations } from './request-annotations.js';
 export { createNestLogger } from './nest-logger.js';
 export { routeConsoleTo } from './console-capture.js';
+export { DrainState, exitGracefullyOnSignals } from './graceful-shutdown.js';
+export type { Drainable, ShutdownOptions } from './graceful-shutdown.js';

@@ -8,7 +8,8 @@ export interface ReadinessDatabase {
 }
 
 export interface Readiness {
-  status: 'ready' | 'unavailable';
+  /** `draining` once shutdown has begun (see DrainState), whatever the dependencies say. */
+  status: 'ready' | 'unavailable' | 'draining';
   database: 'up' | 'down';
   redis: 'up' | 'down';
   /** `unknown` while the database cannot be read. */
@@ -30,7 +31,7 @@ function within<T>(promise: Promise<T>): Promise<T> {
  * Whether the app can serve: PostgreSQL answers, every migration it was built with is applied, and Redis
  * answers. Each is checked live; none of them is cached.
  */
-export async function checkReadiness(database: ReadinessDatabase, redis: Pick<Redis, 'ping'>): Promise<Readiness> {
+export async function checkReadiness(database: ReadinessDatabase, redis: Pick<Redis, 'ping'>, drain?: { draining: boolean }): Promise<Readiness> {
   const [databaseUp, pending, redisUp] = await Promise.all([
     within(database.query('SELECT 1')).then(() => true, () => false),
     within(database.showMigrations()).then((value) => value, () => undefined),
@@ -39,7 +40,7 @@ export async function checkReadiness(database: ReadinessDatabase, redis: Pick<Re
   const migrations = !databaseUp || pending === undefined ? 'unknown' : pending ? 'pending' : 'applied';
   const ready = databaseUp && redisUp && migrations === 'applied';
   return {
-    status: ready ? 'ready' : 'unavailable',
+    status: drain?.draining ? 'draining' : ready ? 'ready' : 'unavailable',
     database: databaseUp ? 'up' : 'down',
     redis: redisUp ? 'up' : 'down',
     migrations,

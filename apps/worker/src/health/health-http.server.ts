@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 
 import { clientAddress, StartupError, trustedProxyPredicate, type WorkerConfig } from '@consentry/config';
 import { DataSource } from '@consentry/database';
-import { AppMetrics, checkReadiness, HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH, operationsAnswerer, OperationsAnswer } from '@consentry/observability';
+import { AppMetrics, checkReadiness, DrainState, HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH, operationsAnswerer, OperationsAnswer } from '@consentry/observability';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
@@ -32,12 +32,13 @@ export class HealthHttpServer implements OnModuleDestroy {
     dataSource: DataSource,
     @Inject(PRODUCER_REDIS) redis: Redis,
     metrics: AppMetrics,
+    drain: DrainState,
   ) {
     this.trustedProxy = trustedProxyPredicate(config.trustProxy);
     this.answer = operationsAnswerer({
       // One registry: the worker's own metrics (WorkerMetrics), the queues', the pool's and the process's.
       metrics,
-      readiness: () => checkReadiness(dataSource, redis),
+      readiness: () => checkReadiness(dataSource, redis, drain),
       metricsAllowedCidrs: config.metricsAllowedCidrs,
     });
     this.server = createServer((request, response) => {
@@ -47,6 +48,7 @@ export class HealthHttpServer implements OnModuleDestroy {
         else response.destroy();
       });
     });
+    drain.watch(this.server);
     // Scrapers and probes open short connections; do not let an idle one hold shutdown up.
     this.server.keepAliveTimeout = 5_000;
   }
