@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
 
 /**
@@ -14,13 +14,23 @@ export class DrainState {
   }
 
   begin(): void {
-    this.drainingSince ??= Date.now();
+    if (this.drainingSince !== undefined) return;
+    this.drainingSince = Date.now();
+    // Answers not written yet close their connection too (Node writes `Connection: close` for them).
+    for (const response of this.open) if (!response.headersSent) response.shouldKeepAlive = false;
   }
+
+  private readonly open = new Set<ServerResponse>();
 
   /** Adds `Connection: close` to every answer the server writes once draining (before any handler runs). */
   watch(server: Server): void {
-    server.prependListener('request', (_request, response) => {
-      if (this.draining) response.setHeader('connection', 'close');
+    server.prependListener('request', (_request, response: ServerResponse) => {
+      if (this.draining) {
+        response.setHeader('connection', 'close');
+        return;
+      }
+      this.open.add(response);
+      response.once('close', () => this.open.delete(response));
     });
   }
 
