@@ -125,8 +125,8 @@ export function bodyHashOf(body: Buffer | undefined): Buffer {
 }
 
 /**
- * The request's IdempotentRequest, on a route guarded by TppAuthGuard and IdempotencyKeyGuard (with
- * @SignedRequest({ idempotent: true })): the TPP, the path, the checked key and the body's hash.
+ * The request's IdempotentRequest, on a route guarded by TppAuthGuard and IdempotencyKeyGuard (as the
+ * chains of payment-write.pipeline.ts list them): the TPP, the path, the checked key and the body's hash.
  */
 export const Idempotency = createParamDecorator((_: unknown, context: ExecutionContext): IdempotentRequest =>
   idempotentRequestOf(context.switchToHttp().getRequest<FastifyRequest>()),
