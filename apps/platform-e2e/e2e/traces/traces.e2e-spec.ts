@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +17,21 @@ const SPAN_KIND_CLIENT = 3;
 
 function hex(bytes: number): string {
   return randomBytes(bytes).toString('hex');
+}
+
+/** The spans under `rootId`, one line each, indented by depth: `service  name`. */
+function spanTree(spans: CollectedSpan[], rootId: string): string {
+  const children = new Map<string, CollectedSpan[]>();
+  for (const span of spans) children.set(span.parentSpanId ?? '', [...(children.get(span.parentSpanId ?? '') ?? []), span]);
+  const lines: string[] = ['tpp  (the test\'s own span)'];
+  const walk = (parentId: string, depth: number): void => {
+    for (const span of children.get(parentId) ?? []) {
+      lines.push(`${'  '.repeat(depth)}${span.service}  ${span.name}`);
+      walk(span.spanId, depth + 1);
+    }
+  };
+  walk(rootId, 1);
+  return `${lines.join('\n')}\n`;
 }
 
 /** The path of an HTTP span, whichever semantic conventions the instrumentation speaks. */
@@ -171,6 +188,10 @@ describe('traces', () => {
       const ids = new Set([tppSpanId, ...inTrace(spans).map((s) => s.spanId)]);
       return inTrace(spans).every((s) => s.parentSpanId !== undefined && ids.has(s.parentSpanId)) ? true : undefined;
     });
+
+    // The trace as a tree (service and span name), for people: test-output/traces/consent-journey.txt.
+    await mkdir(join(ROOT, 'test-output', 'traces'), { recursive: true });
+    await writeFile(join(ROOT, 'test-output', 'traces', 'consent-journey.txt'), spanTree(inTrace(collector.spans), tppSpanId));
   });
 
   it('exports no secret of the run (no token, password, TOTP seed, key or SQL parameter value) and no probe', async () => {
