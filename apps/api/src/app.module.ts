@@ -14,6 +14,7 @@ import { BalancesModule } from './balances/balances.module.js';
 import { CustomerModule } from './customer/customer.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DomesticPaymentsModule } from './domestic-payments/domestic-payments.module.js';
+import { DomesticScheduledPaymentsModule } from './domestic-scheduled-payments/domestic-scheduled-payments.module.js';
 import { FundsConfirmationsModule } from './funds-confirmations/funds-confirmations.module.js';
 import { DomesticVrpsModule } from './domestic-vrps/domestic-vrps.module.js';
 import { PublicUrl } from './http/public-url.js';
@@ -87,6 +88,7 @@ export class AppModule {
         TransactionsModule,
         AccountInformationModule,
         DomesticPaymentsModule,
+        DomesticScheduledPaymentsModule,
         FundsConfirmationsModule,
         DomesticVrpsModule,
         CustomerModule,

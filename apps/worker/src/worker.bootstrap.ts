@@ -15,6 +15,8 @@ import { ConsentExpiryScheduler } from './expiry/consent-expiry.scheduler.js';
 import { HealthHttpServer } from './health/health-http.server.js';
 import { checkRedisPersistence } from './health/redis-persistence.check.js';
 import { AuditRetentionProcessor } from './retention/audit-retention.processor.js';
+import { ScheduledPaymentProcessor } from './scheduled-payments/scheduled-payment.processor.js';
+import type { WorkerClock } from './worker.tokens.js';
 import { PaymentSettlementProcessor } from './settlement/payment-settlement.processor.js';
 import { WorkerModule } from './worker.module.js';
 
@@ -50,7 +52,12 @@ async function closeRedis(redis: Redis): Promise<void> {
  * Starts the worker in this process: connects, relays the audit outbox, chains audit batches and
  * serves /health and /metrics. `main.ts` calls it; so can a test that runs every app in one process.
  */
-export async function startWorker(config: WorkerConfig): Promise<RunningWorker> {
+/** What a test may set: the clock of the jobs that run things on their date (scheduled payments). */
+export interface StartWorkerOptions {
+  clock?: WorkerClock;
+}
+
+export async function startWorker(config: WorkerConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
   let dataSource: DataSource | undefined;
   let consumerRedis: Redis | undefined;
   let producerRedis: Redis | undefined;
@@ -73,7 +80,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     });
     const rootLogger = createAppLogger({ app: 'worker', level: config.logLevel, format: config.logFormat });
     app = await NestFactory.createApplicationContext(
-      WorkerModule.register(config, { dataSource, consumerRedis, producerRedis }),
+      WorkerModule.register(config, { dataSource, consumerRedis, producerRedis, clock: options.clock }),
       {
         logger: createNestLogger(rootLogger),
         abortOnError: false,
@@ -89,6 +96,7 @@ export async function startWorker(config: WorkerConfig): Promise<RunningWorker> 
     await app.get(ConsentExpiryScheduler).schedule();
     await app.get(AuditRetentionProcessor).start();
     await app.get(PaymentSettlementProcessor).start();
+    await app.get(ScheduledPaymentProcessor).start();
     app.get(AuditOutboxRelay).start();
     app.get(AuditOutboxSweeper).start();
     const port = await app.get(HealthHttpServer).listen(config.port);

@@ -1,4 +1,6 @@
+import { AggregatedBank, HttpBankConnector, SandboxLedgerConnector } from '@consentry/banking';
 import type { WorkerConfig } from '@consentry/config';
+import { EnvironmentKeyManagement } from '@consentry/identity';
 import { AuditChainWriter } from '@consentry/audit';
 import { DataSource } from '@consentry/database';
 import { AppMetrics, DrainState } from '@consentry/observability';
@@ -17,13 +19,16 @@ import { QueueMetrics } from './health/queue.metrics.js';
 import { WorkerMetrics } from './health/worker.metrics.js';
 import { AuditRetentionProcessor } from './retention/audit-retention.processor.js';
 import { PaymentSettlementProcessor } from './settlement/payment-settlement.processor.js';
-import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CONFIG } from './worker.tokens.js';
+import { ScheduledPaymentProcessor } from './scheduled-payments/scheduled-payment.processor.js';
+import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CLOCK, WORKER_CONFIG, WorkerClock } from './worker.tokens.js';
 
 /** Connections opened by the bootstrap, which also closes them after the module is destroyed. */
 export interface WorkerConnections {
   dataSource: DataSource;
   consumerRedis: Redis;
   producerRedis: Redis;
+  /** The clock of jobs that run things on their date; the system clock unless a test sets one. */
+  clock?: WorkerClock;
 }
 
 @Module({})
@@ -59,6 +64,17 @@ export class WorkerModule {
         ConsentExpiryScheduler,
         AuditRetentionProcessor,
         PaymentSettlementProcessor,
+        { provide: WORKER_CLOCK, useValue: connections.clock ?? (() => new Date()) },
+        // The banks scheduled payments are debited at: the built-in ledger and HTTP_BANK_CONNECTORS, as the API has them.
+        {
+          provide: AggregatedBank,
+          useFactory: () => {
+            const keys = new EnvironmentKeyManagement(config.secretsKeys);
+            const http = config.httpBankConnectors.map((connector) => new HttpBankConnector(connector));
+            return new AggregatedBank(connections.dataSource, [new SandboxLedgerConnector(connections.dataSource, keys), ...http]);
+          },
+        },
+        ScheduledPaymentProcessor,
       ],
     };
   }

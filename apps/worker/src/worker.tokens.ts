@@ -12,3 +12,7 @@ export const CONSUMER_REDIS = Symbol('CONSUMER_REDIS');
  * an outage leaves outbox rows pending instead of holding their row locks while commands pile up.
  */
 export const PRODUCER_REDIS = Symbol('PRODUCER_REDIS');
+
+/** "Now", for the jobs that run things on their date (scheduled payments): a test passes its own. */
+export type WorkerClock = () => Date;
+export const WORKER_CLOCK = Symbol('WORKER_CLOCK');

@@ -132,6 +132,10 @@ export interface WorkerConfig extends PlatformConfig {
   consentExpiryBatchSize: number;
   /** Seconds a consent may wait for authorisation (AWAU) before it is expired. */
   consentAwaitingMaxAgeSeconds: number;
+  /** Milliseconds between runs of the scheduled-payment execution sweep. */
+  scheduledPaymentIntervalMs: number;
+  /** Banks reached over HTTP besides the built-in ledger, as the API reaches them (scheduled payments run there). */
+  httpBankConnectors: HttpBankConnectorConfig[];
 }
 
 export function loadApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
@@ -232,6 +236,8 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     auditExportDir: read.string('AUDIT_EXPORT_DIR', `${platform.dataDir}/audit-exports`),
     auditMaintenanceDatabaseUrl: read.optionalString('AUDIT_MAINTENANCE_DATABASE_URL'),
     consentExpiryIntervalMs: read.integer('CONSENT_EXPIRY_INTERVAL_MS', 60_000, { min: 100, max: 24 * 3600_000 }),
+    scheduledPaymentIntervalMs: read.integer('SCHEDULED_PAYMENT_INTERVAL_MS', 30_000, { min: 100, max: 3600_000 }),
+    httpBankConnectors: parseHttpBankConnectors(read.raw('HTTP_BANK_CONNECTORS')),
     oidcPurgeIntervalMs: read.integer('OIDC_PURGE_INTERVAL_MS', 10 * 60_000, { min: 100, max: 24 * 3600_000 }),
     consentExpiryBatchSize: read.integer('CONSENT_EXPIRY_BATCH_SIZE', 50_000, { min: 1, max: 1_000_000 }),
     consentAwaitingMaxAgeSeconds: read.integer('CONSENT_AWAITING_MAX_AGE_SECONDS', 3600, { min: 60, max: 366 * 86_400 }),

@@ -33,6 +33,8 @@ export function statusesThatMayBecome(to: ConsentStatus): ConsentStatus[] {
 // expires at its end date (EXPD).
 const PAYMENT_TRANSITIONS: Record<PaymentConsentKind, Record<PaymentConsentStatus, readonly PaymentConsentStatus[]>> = {
   'domestic-payment': { AWAU: ['AUTH', 'RJCT'], AUTH: ['COND'], COND: [], RJCT: [], CANC: [], EXPD: [] },
+  // A scheduled payment's consent is consumed by its one order at once; the order then waits for its date.
+  'domestic-scheduled-payment': { AWAU: ['AUTH', 'RJCT'], AUTH: ['COND'], COND: [], RJCT: [], CANC: [], EXPD: [] },
   'funds-confirmation': { AWAU: ['AUTH', 'RJCT', 'CANC', 'EXPD'], AUTH: ['CANC', 'EXPD'], COND: [], RJCT: [], CANC: [], EXPD: [] },
   'domestic-vrp': { AWAU: ['AUTH', 'RJCT', 'CANC', 'EXPD'], AUTH: ['CANC', 'EXPD'], COND: [], RJCT: [], CANC: [], EXPD: [] },
 };
@@ -40,6 +42,7 @@ const PAYMENT_TRANSITIONS: Record<PaymentConsentKind, Record<PaymentConsentStatu
 /** What an AWAU payment consent becomes when nobody authorised it in time: domestic consents have no EXPD. */
 export const STALE_AWAITING_STATUS: Record<PaymentConsentKind, Extract<PaymentConsentStatus, 'RJCT' | 'EXPD'>> = {
   'domestic-payment': 'RJCT',
+  'domestic-scheduled-payment': 'RJCT',
   'funds-confirmation': 'EXPD',
   'domestic-vrp': 'EXPD',
 };

@@ -7,6 +7,7 @@ import type { PaymentConsentKind } from '@consentry/database';
  */
 export const PAYMENT_CONSENT_SCOPE: Record<PaymentConsentKind, 'payments' | 'fundsconfirmations'> = {
   'domestic-payment': 'payments',
+  'domestic-scheduled-payment': 'payments',
   'funds-confirmation': 'fundsconfirmations',
   'domestic-vrp': 'payments',
 };

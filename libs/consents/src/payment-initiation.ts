@@ -100,7 +100,9 @@ export interface ApprovalTerms {
 /** The approval terms of a stored consent, read by kind: the accounts offered and the audit trail follow them. */
 export function approvalTermsOf(kind: PaymentConsentKind, initiation: Record<string, unknown>, controlParameters: Record<string, unknown> | null = null): ApprovalTerms {
   switch (kind) {
-    case 'domestic-payment': {
+    case 'domestic-payment':
+    case 'domestic-scheduled-payment': {
+      // A scheduled payment's date is in its Initiation, which the approval hash covers whole.
       const summary = summariseInitiation(initiation);
       return { debtorAccount: summary.debtorAccount, money: { amount: summary.amount, currency: summary.currency } };
     }

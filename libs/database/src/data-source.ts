@@ -16,6 +16,7 @@ import { FundsConfirmationConsents1764720000000 } from '../migrations/1764720000
 import { IdempotencyKeys1764740000000 } from '../migrations/1764740000000-idempotency-keys.js';
 import { DomesticVrp1764800000000 } from '../migrations/1764800000000-domestic-vrp.js';
 import { PaymentListings1764910000000 } from '../migrations/1764910000000-payment-listings.js';
+import { DomesticScheduledPayments1764970000000 } from '../migrations/1764970000000-domestic-scheduled-payments.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -85,6 +86,7 @@ export const MIGRATIONS = [
   IdempotencyKeys1764740000000,
   DomesticVrp1764800000000,
   PaymentListings1764910000000,
+  DomesticScheduledPayments1764970000000,
 ];
 
 export interface DatabaseOptions {

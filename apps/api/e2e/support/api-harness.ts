@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { AuthoriseAccountAccessConsent, Permission } from '@consentry/consents';
+import { AggregatedBank, SandboxLedgerConnector } from '@consentry/banking';
 import { ApiConfig, loadApiConfig } from '@consentry/config';
 import { DataSource } from '@consentry/database';
 import { currentTotpCode, EnvironmentKeyManagement } from '@consentry/identity';
@@ -111,6 +112,11 @@ export class ApiHarness {
 
   get dataSource(): DataSource {
     return this.db.dataSource;
+  }
+
+  /** The banks as the worker reaches them (the sandbox ledger), for a test that runs what the worker runs. */
+  bank(): AggregatedBank {
+    return new AggregatedBank(this.dataSource, [new SandboxLedgerConnector(this.dataSource, new EnvironmentKeyManagement(this.config.secretsKeys))]);
   }
 
   get clientId(): string {

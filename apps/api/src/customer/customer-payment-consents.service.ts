@@ -8,7 +8,7 @@ import { PAYMENT_COLUMNS, PAYMENT_ROWS, PaymentRow, PaymentView, toPaymentView }
 import { PaymentViewException, PaymentViewExceptionCode } from '../payment-views/payment-view.exception.js';
 
 /** The payment consents a PSU sees: those that move or check money now. Scheduled payments and standing orders list elsewhere. */
-export const LISTED_PAYMENT_CONSENT_KINDS: readonly PaymentConsentKind[] = ['domestic-payment', 'domestic-vrp', 'funds-confirmation'];
+export const LISTED_PAYMENT_CONSENT_KINDS: readonly PaymentConsentKind[] = ['domestic-payment', 'domestic-scheduled-payment', 'domestic-vrp', 'funds-confirmation'];
 
 export const PAYMENT_CONSENTS_DEFAULT_LIMIT = 20;
 export const PAYMENT_CONSENTS_MAX_LIMIT = 50;
@@ -93,7 +93,7 @@ function inWords(params: Record<string, unknown> | null): ControlParametersInWor
 }
 
 function singleAmount(row: ConsentRow): { amount: string; currency: string } | null {
-  if (row.kind !== 'domestic-payment') return null;
+  if (row.kind !== 'domestic-payment' && row.kind !== 'domestic-scheduled-payment') return null;
   const instructed = (row.initiation.InstructedAmount ?? {}) as { Amount?: unknown; Currency?: unknown };
   return { amount: String(instructed.Amount ?? ''), currency: String(instructed.Currency ?? '') };
 }

@@ -1,3 +1,4 @@
+import { ObIdPipe } from '@consentry/validation';
 import { Body, Controller, Delete, Get, HttpCode, Ip, Param, Post, Query, UseGuards } from '@nestjs/common';
 
 import { InteractionId } from '../security/tpp-principal.js';
@@ -9,7 +10,7 @@ import { CustomerPaymentConsentsPage, CustomerPaymentConsentsService, CustomerPa
 import { CustomerConsentView, CustomerService } from './customer.service.js';
 import { ConsentPaymentsQueryDto, PaymentConsentsQueryDto } from './payment-consents-query.dto.js';
 
-/** The PSU's own API: sign in with password + TOTP, see and revoke the consents they gave. */
+/** The PSU's own API: sign in with password + TOTP, see and revoke the consents they gave, cancel scheduled payments. */
 @Controller('customer')
 export class CustomerController {
   constructor(
@@ -56,5 +57,13 @@ export class CustomerController {
   @UseGuards(CustomerAuthGuard)
   revoke(@SessionUser() psu: SessionSubject, @Param('ConsentId') consentId: string, @InteractionId() interactionId: string): Promise<void> {
     return this.customer.revokeConsent(psu.subjectId, consentId, interactionId);
+  }
+
+  /** The PSU cancels one of their scheduled payments before its date: 404 if not theirs, 409 once it ran or was cancelled. */
+  @Delete('scheduled-payments/:PaymentId')
+  @HttpCode(204)
+  @UseGuards(CustomerAuthGuard)
+  cancelScheduledPayment(@SessionUser() psu: SessionSubject, @Param('PaymentId', ObIdPipe) paymentId: string, @InteractionId() interactionId: string): Promise<void> {
+    return this.customer.cancelScheduledPayment(psu.subjectId, paymentId, interactionId);
   }
 }

@@ -1,4 +1,5 @@
 import {
+  cancelScheduledPayment,
   ConsentException,
   ConsentExceptionCode,
   describePermissions,
@@ -107,5 +108,10 @@ export class CustomerService {
     const owned: Row[] = await this.dataSource.query(`SELECT 1 FROM account_access_consent WHERE consent_id = $1 AND psu_id = $2`, [consentId, psuId]);
     if (owned.length === 0) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
     await this.revoke.execute({ consentId, by: { type: 'psu', psuId }, interactionId });
+  }
+
+  /** One of this PSU's scheduled payments, cancelled before its date (cancelScheduledPayment checks whose it is). */
+  cancelScheduledPayment(psuId: string, paymentId: string, interactionId: string): Promise<void> {
+    return cancelScheduledPayment(this.dataSource, { paymentId, psuId, interactionId });
   }
 }

@@ -23,6 +23,7 @@ export function isDashboardPaymentNotice(value: unknown): value is DashboardPaym
 
 const KIND_WORDS: Record<PaymentConsentKind, string> = {
   'domestic-payment': 'A single payment',
+  'domestic-scheduled-payment': 'A payment on a set date',
   'domestic-vrp': 'Recurring payments',
   'funds-confirmation': 'Funds checks',
 };
@@ -41,6 +42,7 @@ const PAYMENT_STATUS_WORDS: Record<PaymentStatus, string> = {
   ACSP: 'Accepted, on its way',
   ACSC: 'Paid',
   RJCT: 'Rejected',
+  CANC: 'Cancelled',
 };
 
 // ISO 20022 reasons a rejection here can carry, in words.

@@ -35,12 +35,12 @@ const PAYMENT_CONTEXT_CODES = [
 type DtoClass = new () => object;
 
 /** A required member holding an object of the OB schema `type`, validated in depth. */
-function RequiredNested(type: () => DtoClass): PropertyDecorator {
+export function RequiredNested(type: () => DtoClass): PropertyDecorator {
   return applyDecorators(ApiProperty({ type }), IsDefined(), IsObject(), ValidateNested(), Type(type));
 }
 
 /** An optional member holding an object of the OB schema `type`, validated in depth when present. */
-function OptionalNested(type: () => DtoClass): PropertyDecorator {
+export function OptionalNested(type: () => DtoClass): PropertyDecorator {
   return applyDecorators(ApiPropertyOptional({ type }), IsOptional(), IsObject(), ValidateNested(), Type(type));
 }
 
@@ -103,23 +103,17 @@ export class RemittanceInformationDto {
 }
 
 /**
- * The domestic Initiation (OBWriteDomestic2.Data.Initiation and the consent's). Fields of the spec not
- * listed here (CreditorAgent, CreditorPostalAddress, UltimateCreditor, UltimateDebtor,
- * RegulatoryReporting, SupplementaryData, structured remittance) are refused as unexpected (U005): the
- * bank does not act on them yet, and a PSU must never approve a field that is then ignored.
+ * What every domestic Initiation holds (immediate and scheduled). Fields of the spec not listed here
+ * (CreditorAgent, CreditorPostalAddress, UltimateCreditor, UltimateDebtor, RegulatoryReporting,
+ * SupplementaryData, structured remittance) are refused as unexpected (U005): the bank does not act on
+ * them yet, and a PSU must never approve a field that is then ignored.
  */
-export class DomesticInitiationDto {
+export class DomesticInitiationFieldsDto {
   @ApiProperty({ minLength: 1, maxLength: 35 })
   @IsDefined()
   @IsString()
   @Length(1, 35)
   InstructionIdentification!: string;
-
-  @ApiProperty({ minLength: 1, maxLength: 35 })
-  @IsDefined()
-  @IsString()
-  @Length(1, 35)
-  EndToEndIdentification!: string;
 
   @ApiPropertyOptional({ enum: LOCAL_INSTRUMENTS })
   @IsOptional()
@@ -137,6 +131,15 @@ export class DomesticInitiationDto {
 
   @OptionalNested(() => RemittanceInformationDto)
   RemittanceInformation?: RemittanceInformationDto;
+}
+
+/** The domestic Initiation (OBWriteDomestic2.Data.Initiation and the consent's): EndToEndIdentification required. */
+export class DomesticInitiationDto extends DomesticInitiationFieldsDto {
+  @ApiProperty({ minLength: 1, maxLength: 35 })
+  @IsDefined()
+  @IsString()
+  @Length(1, 35)
+  EndToEndIdentification!: string;
 }
 
 /** OBRisk1 without DeliveryAddress (not supported yet). */

@@ -70,6 +70,19 @@ export function plain(value: object): JsonObject {
   return JSON.parse(JSON.stringify(value)) as JsonObject;
 }
 
+/** OBWritePaymentDetailsResponse1 of a domestic (immediate or scheduled) payment: its one status at the bank. */
+export function paymentDetailsResponse(payment: DomesticPaymentEntity, self: string): OBWritePaymentDetailsResponse1 {
+  return {
+    Data: {
+      PaymentStatus: [
+        { PaymentTransactionId: payment.ledgerTransactionId ?? payment.paymentId, Status: payment.status, StatusUpdateDateTime: obDateTime(payment.statusUpdateDateTime) },
+      ],
+    },
+    Links: { Self: self },
+    Meta: {},
+  };
+}
+
 export function statusReason(code: string | null, description: string | null): StatusReason | undefined {
   if (!code && !description) return undefined;
   return [{ ...(code && code.length <= 4 ? { StatusReasonCode: code } : {}), ...(description ? { StatusReasonDescription: description.slice(0, 500) } : {}) }];
@@ -139,21 +152,14 @@ export class DomesticPaymentsService {
 
   async paymentDetails(clientId: string, paymentId: string): Promise<OBWritePaymentDetailsResponse1> {
     const payment = await this.paymentOf(clientId, paymentId);
-    return {
-      Data: {
-        PaymentStatus: [
-          { PaymentTransactionId: payment.ledgerTransactionId ?? payment.paymentId, Status: payment.status, StatusUpdateDateTime: obDateTime(payment.statusUpdateDateTime) },
-        ],
-      },
-      Links: { Self: this.publicUrl.of(`/${PISP_BASE_PATH}/domestic-payments/${encodeURIComponent(payment.paymentId)}/payment-details`) },
-      Meta: {},
-    };
+    return paymentDetailsResponse(payment, this.publicUrl.of(`/${PISP_BASE_PATH}/domestic-payments/${encodeURIComponent(payment.paymentId)}/payment-details`));
   }
 
   private async paymentOf(clientId: string, paymentId: string): Promise<DomesticPaymentEntity> {
     // A TPP reads only its own payments; another TPP's is "not found". Read from the primary, always.
     const payment = await this.dataSource.getRepository(DomesticPaymentEntity).findOne({ where: { paymentId, clientId } });
-    if (!payment) throw new ObErrorException(404, [{ ErrorCode: ObErrorCode.ResourceNotFound, Message: 'No such payment', Path: 'DomesticPaymentId' }]);
+    // A scheduled payment is read at /domestic-scheduled-payments, not here.
+    if (!payment || payment.requestedExecutionDateTime !== null) throw new ObErrorException(404, [{ ErrorCode: ObErrorCode.ResourceNotFound, Message: 'No such payment', Path: 'DomesticPaymentId' }]);
     return payment;
   }
 

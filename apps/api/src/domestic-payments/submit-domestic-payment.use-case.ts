@@ -2,40 +2,19 @@ import { randomUUID } from 'node:crypto';
 
 import { recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
-import { consumePaymentConsent, summariseInitiation } from '@consentry/consents';
-import { DataSource, DomesticPaymentEntity, DomesticPaymentStatus, EntityManager, JsonObject } from '@consentry/database';
+import { bankOutcomeChanges, consumePaymentConsent, summariseInitiation } from '@consentry/consents';
+import { DataSource, DomesticPaymentEntity, EntityManager, JsonObject } from '@consentry/database';
 import { Logger } from '@nestjs/common';
 
 export interface SubmitDomesticPaymentCommand {
   clientId: string;
   consentId: string;
+  /** A scheduled payment's order waits for its date (`requestedExecutionDateTime`); a domestic one runs now. */
+  kind?: 'domestic-payment' | 'domestic-scheduled-payment';
+  requestedExecutionDateTime?: Date;
   /** The order's Initiation as the TPP sent it (validated). */
   initiation: JsonObject;
   interactionId?: string;
-}
-
-const REJECTION_TEXT: Record<string, string> = {
-  AM04: 'Insufficient funds',
-  AM03: 'The currency is not the debtor account’s',
-  AC06: 'The debtor account cannot be debited',
-};
-
-/** What the bank's answer makes of a PDNG payment order (domestic payment or VRP): ACSP, or RJCT with the ISO reason. */
-export function bankOutcomeChanges(result: BankPaymentResult): {
-  status: DomesticPaymentStatus;
-  statusReason: string | null;
-  statusReasonDescription: string | null;
-  ledgerTransactionId: string | null;
-  statusUpdateDateTime: Date;
-} {
-  const reason = result.outcome === 'Rejected' ? result.reason : null;
-  return {
-    status: result.outcome === 'Accepted' ? 'ACSP' : 'RJCT',
-    statusReason: reason,
-    statusReasonDescription: reason ? (REJECTION_TEXT[reason] ?? null) : null,
-    ledgerTransactionId: result.outcome === 'Accepted' ? result.transactionId : null,
-    statusUpdateDateTime: new Date(),
-  };
 }
 
 /**
@@ -63,12 +42,13 @@ export class SubmitDomesticPayment {
    * PDNG and its payment.submitted event.
    */
   async stage(manager: EntityManager, command: SubmitDomesticPaymentCommand): Promise<DomesticPaymentEntity> {
-    const paymentId = `dp-${randomUUID()}`;
+    const kind = command.kind ?? 'domestic-payment';
+    const paymentId = `${kind === 'domestic-payment' ? 'dp' : 'dsp'}-${randomUUID()}`;
     const summary = summariseInitiation(command.initiation);
     const consent = await consumePaymentConsent(manager, {
       consentId: command.consentId,
       clientId: command.clientId,
-      kind: 'domestic-payment',
+      kind,
       initiation: command.initiation,
       interactionId: command.interactionId,
     });
@@ -84,13 +64,14 @@ export class SubmitDomesticPayment {
       // consumePaymentConsent checked the approval hash, which covers the debtor account.
       debtorAccountId: consent.debtorAccountId!,
       ledgerTransactionId: null,
+      requestedExecutionDateTime: command.requestedExecutionDateTime ?? null,
       creationDateTime: now,
       statusUpdateDateTime: now,
     };
     await manager.query(
-      `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, creation_date_time, status_update_date_time)
-       VALUES ($1, $2, $3, 'PDNG', $4::jsonb, $5, $6, $6)`,
-      [paymentId, payment.consentId, payment.clientId, JSON.stringify(payment.initiation), payment.debtorAccountId, now],
+      `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, requested_execution_date_time, creation_date_time, status_update_date_time)
+       VALUES ($1, $2, $3, 'PDNG', $4::jsonb, $5, $6, $7, $7)`,
+      [paymentId, payment.consentId, payment.clientId, JSON.stringify(payment.initiation), payment.debtorAccountId, payment.requestedExecutionDateTime, now],
     );
     await recordAuditEvent(manager, {
       type: 'payment.submitted',
@@ -99,7 +80,14 @@ export class SubmitDomesticPayment {
       psuId: consent.psuId ?? undefined,
       consentId: consent.consentId,
       interactionId: command.interactionId,
-      data: { paymentId, kind: 'domestic-payment', status: 'PDNG', amount: summary.amount, currency: summary.currency },
+      data: {
+        paymentId,
+        kind,
+        status: 'PDNG',
+        amount: summary.amount,
+        currency: summary.currency,
+        ...(payment.requestedExecutionDateTime ? { requestedExecutionDateTime: payment.requestedExecutionDateTime.toISOString() } : {}),
+      },
     });
     return payment;
   }

@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 
 import { recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
-import { ConsentException, ConsentExceptionCode, useVrpConsent } from '@consentry/consents';
+import { bankOutcomeChanges, ConsentException, ConsentExceptionCode, useVrpConsent } from '@consentry/consents';
 import { DataSource, EntityManager, JsonObject, VrpPaymentEntity } from '@consentry/database';
 import { Logger } from '@nestjs/common';
 
-import { bankOutcomeChanges } from '../domestic-payments/submit-domestic-payment.use-case.js';
 import { RecordedRefusal } from '../idempotency/idempotency.service.js';
 
 export interface SubmitDomesticVrpCommand {

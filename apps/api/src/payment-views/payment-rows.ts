@@ -1,10 +1,10 @@
 import { MaskedPayee, maskedPayee } from './payment-parties.js';
 
 /** The kinds of payment order listed to people: one table each, read as one. */
-export type ListedPaymentKind = 'domestic-payment' | 'domestic-vrp';
+export type ListedPaymentKind = 'domestic-payment' | 'domestic-scheduled-payment' | 'domestic-vrp';
 
 /** The ISO statuses a payment order takes here (domestic and VRP alike). */
-export const PAYMENT_STATUSES = ['PDNG', 'ACSP', 'ACSC', 'RJCT'] as const;
+export const PAYMENT_STATUSES = ['PDNG', 'ACSP', 'ACSC', 'RJCT', 'CANC'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 /**
@@ -19,7 +19,7 @@ export const PAYMENT_ROWS = `(
          v.creation_date_time, v.status_update_date_time
     FROM vrp_payment v
   UNION ALL
-  SELECT 'domestic-payment', d.payment_id, d.consent_id, d.client_id, d.status, d.status_reason, d.initiation #>> '{InstructedAmount,Amount}',
+  SELECT CASE WHEN d.requested_execution_date_time IS NULL THEN 'domestic-payment' ELSE 'domestic-scheduled-payment' END, d.payment_id, d.consent_id, d.client_id, d.status, d.status_reason, d.initiation #>> '{InstructedAmount,Amount}',
          d.initiation #>> '{InstructedAmount,Currency}', d.initiation -> 'CreditorAccount', d.debtor_account_id,
          d.creation_date_time, d.status_update_date_time
     FROM domestic_payment d

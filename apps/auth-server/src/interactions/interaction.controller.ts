@@ -425,6 +425,8 @@ export class InteractionController {
         payeeScheme: summary.creditorAccount.schemeName,
         payeeIdentification: summary.creditorAccount.identification,
         reference: summary.endToEndIdentification,
+        // A scheduled payment's date, which the approval binds as it binds the amount and the payee.
+        executesOn: typeof request.consent.initiation.RequestedExecutionDateTime === 'string' ? new Date(request.consent.initiation.RequestedExecutionDateTime) : null,
         accounts,
         debtorNamed: summary.debtorAccount !== null,
         error: extra.error,

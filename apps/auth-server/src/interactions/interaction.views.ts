@@ -162,6 +162,8 @@ export interface PaymentView {
   payeeScheme: string;
   payeeIdentification: string;
   reference: string;
+  /** When a scheduled payment runs; null for a payment made now. */
+  executesOn: Date | null;
   /** The accounts that can make the payment; one (pre-selected) when the TPP named it. */
   accounts: PaymentAccountView[];
   /** The TPP named the debtor account: the PSU confirms it rather than choosing. */
@@ -194,6 +196,9 @@ function debtorAccountChoice(accounts: PaymentAccountView[]): string {
     .join('\n');
 }
 
+/** Dates and times as a UK PSU reads them (Europe/London). */
+const londonDateTime = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', dateStyle: 'long', timeStyle: 'short' });
+
 export function paymentPage(view: PaymentView): string {
   const tpp = escapeHtml(view.tppName);
   const accounts = debtorAccountChoice(view.accounts);
@@ -209,6 +214,7 @@ ${alert(view.error)}
 <dt>To</dt><dd data-field="payee-name">${escapeHtml(view.payeeName)}</dd>
 <dt>Payee account</dt><dd data-field="payee-account">${escapeHtml(readableAccount(view.payeeScheme, view.payeeIdentification))}</dd>
 <dt>Reference</dt><dd data-field="reference">${escapeHtml(view.reference)}</dd>
+${view.executesOn ? `<dt>On</dt><dd data-field="execution-date">${escapeHtml(londonDateTime.format(view.executesOn))}</dd>` : ''}
 </dl>
 <form method="post" action="/interaction/${escapeHtml(view.uid)}/confirm">
 <input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
@@ -284,8 +290,6 @@ export interface VrpView {
   debtorNamed: boolean;
   error?: string;
 }
-
-const londonDateTime = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', dateStyle: 'long', timeStyle: 'short' });
 
 /**
  * The VRP consent approval page. PSD2 RTS Art. 5 (dynamic linking): the PSU sees exactly the

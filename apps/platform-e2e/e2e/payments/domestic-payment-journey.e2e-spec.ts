@@ -165,6 +165,39 @@ describe('domestic payment journey', () => {
     expect(read.body.Data.Status).toBe('RJCT');
   });
 
+  it('shows a scheduled payment\'s date on the approval page and binds it; the order waits PDNG for that date', async () => {
+    const cc = await tpp.clientCredentialsToken('payments');
+    // 09:00 London time, three days ahead (December: GMT).
+    const on = new Date(Date.now() + 3 * 86_400_000);
+    on.setUTCHours(9, 0, 0, 0);
+    const scheduled = { ...initiation('JOURNEY-4'), RequestedExecutionDateTime: on.toISOString().replace(/\.\d{3}Z$/, '+00:00') };
+    const created = await tpp.signedPost(cc.access_token, `${PISP}/domestic-scheduled-payment-consents`, { Data: { Permission: 'Create', Initiation: scheduled }, Risk: {} });
+    expect(created.status).toBe(201);
+    expect(obSchemaErrors('OBWriteDomesticScheduledConsentResponse5', created.body, 'payment-initiation')).toEqual([]);
+    const consentId = created.body.Data.ConsentId as string;
+    const request = await tpp.pushAuthorizationRequest(consentId, 'openid payments');
+    await signIn(request.url);
+    expect(await page.locator('[data-field="amount"]').innerText()).toBe('1,234.50 GBP');
+    const shown = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', dateStyle: 'long', timeStyle: 'short' }).format(on);
+    expect(await page.locator('[data-field="execution-date"]').innerText()).toBe(shown);
+    await page.locator('input[name="accountIds"]').first().check();
+    await page.screenshot({ path: join(SCREENSHOTS, 'scheduled-payment-approval.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Approve payment' }).click();
+    await expect.poll(() => redirected?.searchParams.has('code') ?? false, { timeout: 10_000 }).toBe(true);
+    const tokens = await tpp.exchangeCode(redirected!, request);
+    expect(tokens.refresh_token).toBeUndefined();
+
+    // Another date than the one approved is not this consent's payment.
+    const moved = { ...scheduled, RequestedExecutionDateTime: new Date(on.getTime() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, '+00:00') };
+    const refused = await tpp.signedPost(tokens.access_token, `${PISP}/domestic-scheduled-payments`, { Data: { ConsentId: consentId, Initiation: moved }, Risk: {} });
+    expect(refused.status).toBe(400);
+    expect(refused.body.Errors[0].ErrorCode).toBe('U008');
+    const placed = await tpp.signedPost(tokens.access_token, `${PISP}/domestic-scheduled-payments`, { Data: { ConsentId: consentId, Initiation: scheduled }, Risk: {} });
+    expect(placed.status).toBe(201);
+    expect(obSchemaErrors('OBWriteDomesticScheduledResponse5', placed.body, 'payment-initiation')).toEqual([]);
+    expect(placed.body.Data.Status).toBe('PDNG');
+  });
+
   it('refuses to start the approval of a payment consent asked for with the accounts scope', async () => {
     const consentId = await stagePayment('JOURNEY-3');
     const request = await tpp.pushAuthorizationRequest(consentId, 'openid accounts');

@@ -3,9 +3,12 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { JsonObject } from './payment-consent.entity.js';
 
 /** ISO 20022 ExternalPaymentTransactionStatus1Code values a domestic payment takes here. */
-export type DomesticPaymentStatus = 'PDNG' | 'ACSP' | 'ACSC' | 'RJCT';
+export type DomesticPaymentStatus = 'PDNG' | 'ACSP' | 'ACSC' | 'RJCT' | 'CANC';
 
-/** A domestic payment order made under a `domestic-payment` consent (at most one per consent). */
+/**
+ * A domestic payment order made under a `domestic-payment` consent, or a scheduled one under a
+ * `domestic-scheduled-payment` consent (at most one per consent).
+ */
 @Entity({ name: 'domestic_payment' })
 @Index('domestic_payment_client_idx', ['clientId', 'creationDateTime'])
 // Newest first, whole or by status (DESC in the payment-listings migration): the admin's keyset pages.
@@ -41,6 +44,10 @@ export class DomesticPaymentEntity {
   /** The debit the ledger booked; null when the payment was rejected. */
   @Column({ name: 'ledger_transaction_id', type: 'text', nullable: true })
   ledgerTransactionId!: string | null;
+
+  /** When a scheduled payment is to run (its RequestedExecutionDateTime); null for an immediate one. */
+  @Column({ name: 'requested_execution_date_time', type: 'timestamptz', nullable: true })
+  requestedExecutionDateTime!: Date | null;
 
   @Column({ name: 'creation_date_time', type: 'timestamptz' })
   creationDateTime!: Date;

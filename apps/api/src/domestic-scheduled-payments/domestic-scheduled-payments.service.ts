@@ -1,0 +1,169 @@
+import { ConsentException, ConsentExceptionCode, CreatePaymentConsent, findPaymentConsentOfClient } from '@consentry/consents';
+import { AggregatedBank } from '@consentry/banking';
+import { DataSource, DomesticPaymentEntity, PaymentConsentEntity } from '@consentry/database';
+import { ObErrorCode, ObErrorException } from '@consentry/validation';
+import { Injectable } from '@nestjs/common';
+
+import { OBWritePaymentDetailsResponse1, paymentDetailsResponse, plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
+import { SubmitDomesticPayment } from '../domestic-payments/submit-domestic-payment.use-case.js';
+import { PublicUrl } from '../http/public-url.js';
+import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
+import { PISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
+import type { PaymentWrite } from '../security/payment-write.pipeline.js';
+import { OBWriteDomesticScheduled2Dto, OBWriteDomesticScheduledConsent4Dto, ScheduledInitiationDto } from './domestic-scheduled-payment.dto.js';
+
+/** OBWriteDomesticScheduledConsentResponse5 */
+export interface OBWriteDomesticScheduledConsentResponse5 {
+  Data: {
+    ConsentId: string;
+    CreationDateTime: string;
+    Status: string;
+    StatusReason?: StatusReason;
+    StatusUpdateDateTime: string;
+    Permission: 'Create';
+    ReadRefundAccount?: 'Yes' | 'No';
+    Initiation: Record<string, unknown>;
+  };
+  Risk: Record<string, unknown>;
+  Links: ObLinks;
+  Meta: ObMeta;
+}
+
+/** OBWriteDomesticScheduledResponse5 */
+export interface OBWriteDomesticScheduledResponse5 {
+  Data: {
+    DomesticScheduledPaymentId: string;
+    ConsentId: string;
+    CreationDateTime: string;
+    Status: string;
+    StatusReason?: StatusReason;
+    StatusUpdateDateTime: string;
+    ExpectedExecutionDateTime?: string;
+    Initiation: Record<string, unknown>;
+  };
+  Links: ObLinks;
+  Meta: ObMeta;
+}
+
+const CONSENTS = `/${PISP_BASE_PATH}/domestic-scheduled-payment-consents`;
+const PAYMENTS = `/${PISP_BASE_PATH}/domestic-scheduled-payments`;
+
+/**
+ * UK OB v4.0 domestic scheduled payments: a domestic payment with a date. The consent is approved as a
+ * domestic one (the date is part of the Initiation the approval hash covers); the order consumes it at
+ * once and waits PDNG until the worker runs it on its date (executeDueScheduledPayments), or the PSU
+ * cancels it (CANC).
+ */
+@Injectable()
+export class DomesticScheduledPaymentsService {
+  private readonly createConsentUseCase: CreatePaymentConsent;
+  private readonly submit: SubmitDomesticPayment;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    bank: AggregatedBank,
+    private readonly publicUrl: PublicUrl,
+  ) {
+    this.createConsentUseCase = new CreatePaymentConsent(dataSource);
+    this.submit = new SubmitDomesticPayment(dataSource, bank);
+  }
+
+  createConsent(clientId: string, body: OBWriteDomesticScheduledConsent4Dto, interactionId: string): PaymentWrite<PaymentConsentEntity, OBWriteDomesticScheduledConsentResponse5> {
+    const initiation = plain(body.Data.Initiation);
+    assertSchedulable(body.Data.Initiation, 'Data.Initiation');
+    return {
+      stage: (manager) =>
+        this.createConsentUseCase.execute(
+          { clientId, kind: 'domestic-scheduled-payment', initiation, risk: plain(body.Risk), readRefundAccount: body.Data.ReadRefundAccount, interactionId },
+          manager,
+        ),
+      render: (consent) => this.consentResponse(consent),
+    };
+  }
+
+  async getConsent(clientId: string, consentId: string): Promise<OBWriteDomesticScheduledConsentResponse5> {
+    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-scheduled-payment');
+    if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+    return this.consentResponse(consent);
+  }
+
+  /** The order: checked against its consent (U009, U008) and stored PDNG for its date; nothing is debited now. */
+  createPayment(clientId: string, body: OBWriteDomesticScheduled2Dto, interactionId: string): PaymentWrite<DomesticPaymentEntity, OBWriteDomesticScheduledResponse5> {
+    assertSchedulable(body.Data.Initiation, 'Data.Initiation');
+    return {
+      stage: (manager) =>
+        this.submit.stage(manager, {
+          clientId,
+          consentId: body.Data.ConsentId,
+          kind: 'domestic-scheduled-payment',
+          requestedExecutionDateTime: new Date(body.Data.Initiation.RequestedExecutionDateTime),
+          initiation: plain(body.Data.Initiation),
+          interactionId,
+        }),
+      render: (payment) => this.paymentResponse(payment),
+    };
+  }
+
+  async getPayment(clientId: string, paymentId: string): Promise<OBWriteDomesticScheduledResponse5> {
+    return this.paymentResponse(await this.paymentOf(clientId, paymentId));
+  }
+
+  async paymentDetails(clientId: string, paymentId: string): Promise<OBWritePaymentDetailsResponse1> {
+    const payment = await this.paymentOf(clientId, paymentId);
+    return paymentDetailsResponse(payment, this.publicUrl.of(`${PAYMENTS}/${encodeURIComponent(payment.paymentId)}/payment-details`));
+  }
+
+  private async paymentOf(clientId: string, paymentId: string): Promise<DomesticPaymentEntity> {
+    // Only the TPP's own scheduled payments; read from the primary.
+    const payment = await this.dataSource.getRepository(DomesticPaymentEntity).findOne({ where: { paymentId, clientId } });
+    if (!payment || payment.requestedExecutionDateTime === null) throw new ObErrorException(404, [{ ErrorCode: ObErrorCode.ResourceNotFound, Message: 'No such scheduled payment', Path: 'DomesticScheduledPaymentId' }]);
+    return payment;
+  }
+
+  private consentResponse(consent: PaymentConsentEntity): OBWriteDomesticScheduledConsentResponse5 {
+    const reason = statusReason(consent.statusReason, consent.statusReasonDescription);
+    return {
+      Data: {
+        ConsentId: consent.consentId,
+        CreationDateTime: obDateTime(consent.creationDateTime),
+        Status: consent.status,
+        ...(reason ? { StatusReason: reason } : {}),
+        StatusUpdateDateTime: obDateTime(consent.statusUpdateDateTime),
+        Permission: 'Create',
+        ...(consent.readRefundAccount ? { ReadRefundAccount: consent.readRefundAccount } : {}),
+        Initiation: consent.initiation,
+      },
+      Risk: consent.risk,
+      Links: { Self: this.publicUrl.of(`${CONSENTS}/${encodeURIComponent(consent.consentId)}`) },
+      Meta: {},
+    };
+  }
+
+  private paymentResponse(payment: DomesticPaymentEntity): OBWriteDomesticScheduledResponse5 {
+    const reason = statusReason(payment.statusReason, payment.statusReasonDescription);
+    return {
+      Data: {
+        DomesticScheduledPaymentId: payment.paymentId,
+        ConsentId: payment.consentId,
+        CreationDateTime: obDateTime(payment.creationDateTime),
+        Status: payment.status,
+        ...(reason ? { StatusReason: reason } : {}),
+        StatusUpdateDateTime: obDateTime(payment.statusUpdateDateTime),
+        ...(payment.requestedExecutionDateTime ? { ExpectedExecutionDateTime: obDateTime(payment.requestedExecutionDateTime) } : {}),
+        Initiation: payment.initiation,
+      },
+      Links: { Self: this.publicUrl.of(`${PAYMENTS}/${encodeURIComponent(payment.paymentId)}`) },
+      Meta: {},
+    };
+  }
+}
+
+/** A positive amount, and a date still ahead: a scheduled payment cannot be set in the past (U003). */
+function assertSchedulable(initiation: ScheduledInitiationDto, path: string): void {
+  if (!(Number(initiation.InstructedAmount.Amount) > 0)) {
+    throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, 'InstructedAmount.Amount must be more than zero', `${path}.InstructedAmount.Amount`);
+  }
+  if (!(new Date(initiation.RequestedExecutionDateTime).getTime() > Date.now())) {
+    throw ObErrorException.badRequest(ObErrorCode.FieldInvalidDate, 'RequestedExecutionDateTime must be in the future', `${path}.RequestedExecutionDateTime`);
+  }
+}

@@ -1,0 +1,99 @@
+import { loadWorkerConfig } from '@consentry/config';
+import { EnvironmentKeyManagement } from '@consentry/identity';
+import { seedSandbox } from '@consentry/sandbox';
+import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+
+const SECRETS_KEY = Buffer.alloc(32, 0x4c);
+const WAIT = { timeout: 20_000, interval: 100 };
+const DAY = 86_400_000;
+
+/**
+ * The worker runs a scheduled payment on its date, as its BullMQ job scheduler fires, reading "now" from
+ * the clock the test gives it: nothing before the date, one debit on it, however often the job runs.
+ */
+describe('scheduled payments: the worker runs each on its date', () => {
+  let db: TestDatabase;
+  let redis: TestRedis;
+  let worker: RunningWorker;
+  let now = new Date();
+  let debtor: string;
+  const due = new Date(Date.now() + 2 * DAY);
+
+  const available = async (): Promise<string> =>
+    (await db.dataSource.query(`SELECT amount::text AS amount FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [debtor]))[0].amount;
+  const status = async (): Promise<string> => (await db.dataSource.query(`SELECT status FROM domestic_payment WHERE payment_id = 'dsp-worker-1'`))[0].status;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('scheduled_payments');
+    redis = createTestRedis('scheduled-payments');
+    const sandbox = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(SECRETS_KEY), seed: 5, transactionsPerAccount: 2 });
+    const [account] = await db.dataSource.query(
+      `SELECT a.account_id, a.psu_id FROM account a JOIN psu p ON p.psu_id = a.psu_id
+        WHERE p.username = $1 AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' ORDER BY a.account_id LIMIT 1`,
+      [sandbox.psus[0]!.username],
+    );
+    debtor = account.account_id;
+    const psuId: string = account.psu_id;
+    await db.dataSource.query(`UPDATE balance SET amount = 100, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [debtor]);
+    await db.dataSource.query(`UPDATE account SET overdraft_limit = 0 WHERE account_id = $1`, [debtor]);
+    const initiation = {
+      InstructionIdentification: 'I-W1',
+      EndToEndIdentification: 'W1',
+      RequestedExecutionDateTime: due.toISOString(),
+      InstructedAmount: { Amount: '30.00', Currency: 'GBP' },
+      CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400411112222', Name: 'Landlord' },
+    };
+    await db.dataSource.query(
+      `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, creation_date_time, status_update_date_time)
+       VALUES ('pmc-worker-1', 'domestic-scheduled-payment', $1, $2, 'COND', $3::jsonb, '{}', $4, now(), now())`,
+      [sandbox.tpp.client_id, psuId, JSON.stringify(initiation), debtor],
+    );
+    await db.dataSource.query(
+      `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, requested_execution_date_time, creation_date_time, status_update_date_time)
+       VALUES ('dsp-worker-1', 'pmc-worker-1', $1, 'PDNG', $2::jsonb, $3, $4, now(), now())`,
+      [sandbox.tpp.client_id, JSON.stringify(initiation), debtor, due],
+    );
+    worker = await startWorker(
+      loadWorkerConfig({
+        DATABASE_URL: db.url,
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: redis.prefix,
+        WORKER_PORT: '0',
+        SECRETS_KEY: SECRETS_KEY.toString('base64'),
+        SCHEDULED_PAYMENT_INTERVAL_MS: '100',
+        AUDIT_RELAY_INTERVAL_MS: '20',
+        AUDIT_CHECKPOINT_INTERVAL_MS: '0',
+        LOG_LEVEL: 'warn',
+      }),
+      { clock: () => now },
+    );
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await db?.drop();
+    await redis?.cleanup();
+  });
+
+  it('leaves the payment PDNG before its date, debits it once on it, and chains its status change', async () => {
+    // Several runs of the job (every 100 ms) go by before the date: the order waits.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(await status()).toBe('PDNG');
+    expect(await available()).toBe('100.00000');
+
+    now = new Date(due.getTime() + 1_000);
+    await vi.waitFor(async () => expect(await status()).toBe('ACSP'), WAIT);
+    // Later runs find nothing more to do: one debit.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await available()).toBe('70.00000');
+    const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM transaction WHERE transaction_id = 'dsp-worker-1'`);
+    expect(n).toBe(1);
+    await vi.waitFor(async () => {
+      const events = await db.dataSource.query(`SELECT event->'data'->>'to' AS to FROM audit_log WHERE event_type = 'payment.status-changed' AND event->'data'->>'paymentId' = 'dsp-worker-1'`);
+      expect(events).toEqual([{ to: 'ACSP' }]);
+    }, WAIT);
+  });
+});

@@ -1,0 +1,72 @@
+import { AggregatedBank } from '@consentry/banking';
+import type { WorkerConfig } from '@consentry/config';
+import { executeDueScheduledPayments, ScheduledExecutionResult } from '@consentry/consents';
+import { DataSource } from '@consentry/database';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Job, JobsOptions, Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+
+import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CLOCK, WORKER_CONFIG, WorkerClock } from '../worker.tokens.js';
+
+/** One repeatable job runs every due scheduled payment; never one job per payment. */
+export const SCHEDULED_PAYMENT_QUEUE = 'scheduled-payments';
+const SCHEDULER_ID = 'scheduled-payment-sweep';
+const JOB = 'run-due-scheduled-payments';
+/** Each run takes whatever is due, the next what it missed: no retries, little history. */
+const JOB_OPTIONS: JobsOptions = { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } };
+
+/**
+ * Runs domestic scheduled payments on their date, as a BullMQ job scheduler shared by every worker
+ * (one run at a time here; across workers each order is locked while it runs). "Now" comes from the
+ * injected clock (WORKER_CLOCK), so a test runs a payment's date without waiting for it.
+ */
+@Injectable()
+export class ScheduledPaymentProcessor implements OnModuleDestroy {
+  private readonly logger = new Logger(ScheduledPaymentProcessor.name);
+  private readonly queue: Queue;
+  private worker?: Worker<unknown, ScheduledExecutionResult>;
+  private connection?: Redis;
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    @Inject(CONSUMER_REDIS) private readonly redis: Redis,
+    @Inject(PRODUCER_REDIS) producer: Redis,
+    private readonly dataSource: DataSource,
+    private readonly bank: AggregatedBank,
+    @Inject(WORKER_CLOCK) private readonly clock: WorkerClock,
+  ) {
+    this.queue = new Queue(SCHEDULED_PAYMENT_QUEUE, { connection: producer, prefix: config.redisPrefix });
+    this.queue.on('error', () => undefined);
+  }
+
+  async start(): Promise<void> {
+    this.connection = this.redis.duplicate();
+    this.connection.on('error', () => undefined);
+    this.worker = new Worker<unknown, ScheduledExecutionResult>(SCHEDULED_PAYMENT_QUEUE, (job) => this.process(job), {
+      connection: this.connection,
+      prefix: this.config.redisPrefix,
+      concurrency: 1,
+    });
+    this.worker.on('error', () => undefined); // the audit processor already reports Redis outages
+    await this.worker.waitUntilReady();
+    await this.queue.upsertJobScheduler(SCHEDULER_ID, { every: this.config.scheduledPaymentIntervalMs }, { name: JOB, opts: JOB_OPTIONS });
+  }
+
+  async process(job: Job<unknown, ScheduledExecutionResult>): Promise<ScheduledExecutionResult> {
+    const context = { jobId: job.id };
+    try {
+      const result = await executeDueScheduledPayments(this.dataSource, this.bank, this.clock());
+      if (result.executed + result.deferred > 0) this.logger.log('scheduled payments run', { ...context, ...result });
+      return result;
+    } catch (error) {
+      this.logger.error('scheduled payments run failed', { ...context, error: (error as Error).message });
+      throw error;
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.worker?.close(this.redis.status !== 'ready');
+    this.connection?.disconnect();
+    await this.queue.close();
+  }
+}

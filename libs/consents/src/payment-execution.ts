@@ -1,0 +1,155 @@
+import { recordAuditEvent } from '@consentry/audit';
+import type { AggregatedBank, BankPaymentResult } from '@consentry/banking';
+import { ConnectorUnavailableError } from '@consentry/banking';
+import { DataSource, DomesticPaymentStatus } from '@consentry/database';
+
+import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
+import { summariseInitiation } from './payment-initiation.js';
+
+const REJECTION_TEXT: Record<string, string> = {
+  AM04: 'Insufficient funds',
+  AM03: 'The currency is not the debtor account’s',
+  AC06: 'The debtor account cannot be debited',
+};
+
+/** What the bank's answer makes of a PDNG payment order (domestic, scheduled or VRP): ACSP, or RJCT with the ISO reason. */
+export function bankOutcomeChanges(result: BankPaymentResult): {
+  status: DomesticPaymentStatus;
+  statusReason: string | null;
+  statusReasonDescription: string | null;
+  ledgerTransactionId: string | null;
+  statusUpdateDateTime: Date;
+} {
+  const reason = result.outcome === 'Rejected' ? result.reason : null;
+  return {
+    status: result.outcome === 'Accepted' ? 'ACSP' : 'RJCT',
+    statusReason: reason,
+    statusReasonDescription: reason ? (REJECTION_TEXT[reason] ?? null) : null,
+    ledgerTransactionId: result.outcome === 'Accepted' ? result.transactionId : null,
+    statusUpdateDateTime: new Date(),
+  };
+}
+
+interface DueRow {
+  payment_id: string;
+  consent_id: string;
+  client_id: string;
+  debtor_account_id: string;
+  initiation: Record<string, unknown>;
+  requested_execution_date_time: Date;
+}
+
+export interface ScheduledExecutionResult {
+  /** Orders the bank answered (ACSP or RJCT). */
+  executed: number;
+  /** Orders left PDNG because their bank could not be reached (tried again next run). */
+  deferred: number;
+}
+
+/**
+ * Runs the scheduled payments due at `now` (RequestedExecutionDateTime <= now), oldest first, `batchSize`
+ * at a time by keyset. Each order is locked (FOR UPDATE SKIP LOCKED, so two workers never take the
+ * same one, and a PSU's cancel waits for it) while the bank debits it (idempotent on the payment id:
+ * an order run again after a crash is not debited twice), then becomes ACSP, or RJCT with the ISO
+ * reason, with its payment.status-changed event, in the same transaction. `now` is the caller's clock,
+ * so tests run a date without waiting for it.
+ */
+export async function executeDueScheduledPayments(dataSource: DataSource, bank: AggregatedBank, now: Date, batchSize = 100): Promise<ScheduledExecutionResult> {
+  const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
+  let after: { at: Date; id: string } | null = null;
+  for (;;) {
+    const rows: DueRow[] = await dataSource.query(
+      `SELECT payment_id, requested_execution_date_time FROM domestic_payment
+        WHERE status = 'PDNG' AND requested_execution_date_time IS NOT NULL AND requested_execution_date_time <= $1
+          AND ($2::timestamptz IS NULL OR (requested_execution_date_time, payment_id) > ($2, $3))
+        ORDER BY requested_execution_date_time, payment_id LIMIT $4`,
+      [now, after?.at ?? null, after?.id ?? null, batchSize],
+    );
+    for (const row of rows) {
+      const outcome = await executeOne(dataSource, bank, row.payment_id);
+      if (outcome === 'executed') result.executed += 1;
+      if (outcome === 'deferred') result.deferred += 1;
+    }
+    if (rows.length < batchSize) return result;
+    const last = rows[rows.length - 1]!;
+    after = { at: last.requested_execution_date_time, id: last.payment_id };
+  }
+}
+
+async function executeOne(dataSource: DataSource, bank: AggregatedBank, paymentId: string): Promise<'executed' | 'deferred' | 'skipped'> {
+  return dataSource.transaction(async (manager) => {
+    const [order]: DueRow[] = await manager.query(
+      `SELECT payment_id, consent_id, client_id, debtor_account_id, initiation FROM domestic_payment
+        WHERE payment_id = $1 AND status = 'PDNG' FOR UPDATE SKIP LOCKED`,
+      [paymentId],
+    );
+    // Taken by another worker, cancelled, or run since the page was read.
+    if (!order) return 'skipped';
+    const summary = summariseInitiation(order.initiation);
+    let answer: BankPaymentResult;
+    try {
+      answer = await bank.initiatePayment({
+        paymentId,
+        debtorAccountId: order.debtor_account_id,
+        amount: summary.amount,
+        currency: summary.currency,
+        creditorAccount: summary.creditorAccount,
+        reference: summary.endToEndIdentification,
+        information: summary.remittance,
+      });
+    } catch (error) {
+      if (error instanceof ConnectorUnavailableError) return 'deferred';
+      throw error;
+    }
+    const changes = bankOutcomeChanges(answer);
+    await manager.query(
+      `UPDATE domestic_payment SET status = $2, status_reason = $3, status_reason_description = $4, ledger_transaction_id = $5, status_update_date_time = $6
+        WHERE payment_id = $1`,
+      [paymentId, changes.status, changes.statusReason, changes.statusReasonDescription, changes.ledgerTransactionId, changes.statusUpdateDateTime],
+    );
+    await recordAuditEvent(manager, {
+      type: 'payment.status-changed',
+      actor: { type: 'system', id: 'scheduled-payment-execution' },
+      clientId: order.client_id,
+      consentId: order.consent_id,
+      data: { paymentId, kind: 'domestic-scheduled-payment', from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
+    });
+    return 'executed';
+  });
+}
+
+/**
+ * The PSU cancels one of their scheduled payments before it runs: PDNG -> CANC, audited. A payment
+ * already run (or being run: the cancel waits for the execution's lock) cannot be: 409.
+ */
+export async function cancelScheduledPayment(dataSource: DataSource, command: { paymentId: string; psuId: string; interactionId?: string }): Promise<void> {
+  await dataSource.transaction(async (manager) => {
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
+    const [rows]: [Array<{ consent_id: string; client_id: string }>, number] = await manager.query(
+      `UPDATE domestic_payment d SET status = 'CANC', status_update_date_time = now()
+         FROM payment_consent c
+        WHERE d.payment_id = $1 AND c.consent_id = d.consent_id AND c.psu_id = $2 AND d.requested_execution_date_time IS NOT NULL AND d.status = 'PDNG'
+        RETURNING d.consent_id, d.client_id`,
+      [command.paymentId, command.psuId],
+    );
+    const [cancelled] = rows;
+    if (!cancelled) {
+      const [exists]: Array<{ status: string }> = await manager.query(
+        `SELECT d.status FROM domestic_payment d JOIN payment_consent c ON c.consent_id = d.consent_id
+          WHERE d.payment_id = $1 AND c.psu_id = $2 AND d.requested_execution_date_time IS NOT NULL`,
+        [command.paymentId, command.psuId],
+      );
+      if (!exists) throw new ConsentException(ConsentExceptionCode.NotFound, 'scheduled payment not found');
+      throw new ConsentException(ConsentExceptionCode.InvalidStatus, `the scheduled payment is ${exists.status}: only a pending one can be cancelled`);
+    }
+    await recordAuditEvent(manager, {
+      type: 'payment.status-changed',
+      actor: { type: 'psu', id: command.psuId },
+      clientId: cancelled.client_id,
+      psuId: command.psuId,
+      consentId: cancelled.consent_id,
+      interactionId: command.interactionId,
+      data: { paymentId: command.paymentId, kind: 'domestic-scheduled-payment', from: 'PDNG', to: 'CANC' },
+    });
+  });
+}
