@@ -16,6 +16,7 @@ import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DomesticPaymentsModule } from './domestic-payments/domestic-payments.module.js';
 import { FundsConfirmationsModule } from './funds-confirmations/funds-confirmations.module.js';
 import { DomesticVrpsModule } from './domestic-vrps/domestic-vrps.module.js';
+import { DomesticStandingOrdersModule } from './domestic-standing-orders/domestic-standing-orders.module.js';
 import { PublicUrl } from './http/public-url.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { BankSigningKeys } from './message-signing/bank-signing-keys.js';
@@ -89,6 +90,7 @@ export class AppModule {
         DomesticPaymentsModule,
         FundsConfirmationsModule,
         DomesticVrpsModule,
+        DomesticStandingOrdersModule,
         CustomerModule,
         AdminModule,
         TppAdminModule,

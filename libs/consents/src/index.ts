@@ -72,3 +72,12 @@ export {
 } from './consent-reauthentication.js';
 export type { ReauthenticationPolicy, ReauthenticationSubject } from './consent-reauthentication.js';
 export { ACCESS_TOKEN_GRANT_CLAIM, dpopProofKey, revocationMarkSeconds, revokedAccessTokenKey } from './access-token-revocation.js';
+export {
+  nextStandingOrderRunAfter,
+  OB_FREQUENCY6_CODES,
+  parseStandingOrderFrequency,
+  readStandingOrderSchedule,
+  standingOrderRun,
+  standingOrderRunDate,
+} from './standing-order-frequency.js';
+export type { ObFrequency6Code, StandingOrderFrequency, StandingOrderProblem, StandingOrderSchedule } from './standing-order-frequency.js';

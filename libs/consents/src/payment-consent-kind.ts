@@ -9,5 +9,6 @@ export const PAYMENT_CONSENT_SCOPE: Record<PaymentConsentKind, 'payments' | 'fun
   'domestic-payment': 'payments',
   'funds-confirmation': 'fundsconfirmations',
   'domestic-vrp': 'payments',
+  'domestic-standing-order': 'payments',
 };
 

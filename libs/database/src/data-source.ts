@@ -15,6 +15,7 @@ import { PaymentConsents1764700000000 } from '../migrations/1764700000000-paymen
 import { FundsConfirmationConsents1764720000000 } from '../migrations/1764720000000-funds-confirmation-consents.js';
 import { IdempotencyKeys1764740000000 } from '../migrations/1764740000000-idempotency-keys.js';
 import { DomesticVrp1764800000000 } from '../migrations/1764800000000-domestic-vrp.js';
+import { DomesticStandingOrderConsents1764905000000 } from '../migrations/1764905000000-domestic-standing-order-consents.js';
 import { PaymentListings1764910000000 } from '../migrations/1764910000000-payment-listings.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
@@ -84,6 +85,7 @@ export const MIGRATIONS = [
   FundsConfirmationConsents1764720000000,
   IdempotencyKeys1764740000000,
   DomesticVrp1764800000000,
+  DomesticStandingOrderConsents1764905000000,
   PaymentListings1764910000000,
 ];
 

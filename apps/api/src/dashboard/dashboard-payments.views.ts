@@ -25,6 +25,7 @@ const KIND_WORDS: Record<PaymentConsentKind, string> = {
   'domestic-payment': 'A single payment',
   'domestic-vrp': 'Recurring payments',
   'funds-confirmation': 'Funds checks',
+  'domestic-standing-order': 'A standing order',
 };
 
 const CONSENT_STATUS_WORDS: Record<PaymentConsentStatus, string> = {

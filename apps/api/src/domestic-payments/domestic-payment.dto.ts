@@ -35,12 +35,12 @@ const PAYMENT_CONTEXT_CODES = [
 type DtoClass = new () => object;
 
 /** A required member holding an object of the OB schema `type`, validated in depth. */
-function RequiredNested(type: () => DtoClass): PropertyDecorator {
+export function RequiredNested(type: () => DtoClass): PropertyDecorator {
   return applyDecorators(ApiProperty({ type }), IsDefined(), IsObject(), ValidateNested(), Type(type));
 }
 
 /** An optional member holding an object of the OB schema `type`, validated in depth when present. */
-function OptionalNested(type: () => DtoClass): PropertyDecorator {
+export function OptionalNested(type: () => DtoClass): PropertyDecorator {
   return applyDecorators(ApiPropertyOptional({ type }), IsOptional(), IsObject(), ValidateNested(), Type(type));
 }
 
