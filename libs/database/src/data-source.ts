@@ -16,6 +16,7 @@ import { FundsConfirmationConsents1764720000000 } from '../migrations/1764720000
 import { IdempotencyKeys1764740000000 } from '../migrations/1764740000000-idempotency-keys.js';
 import { DomesticVrp1764800000000 } from '../migrations/1764800000000-domestic-vrp.js';
 import { DomesticStandingOrderConsents1764905000000 } from '../migrations/1764905000000-domestic-standing-order-consents.js';
+import { DomesticStandingOrders1764905100000 } from '../migrations/1764905100000-domestic-standing-orders.js';
 import { PaymentListings1764910000000 } from '../migrations/1764910000000-payment-listings.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
@@ -86,6 +87,7 @@ export const MIGRATIONS = [
   IdempotencyKeys1764740000000,
   DomesticVrp1764800000000,
   DomesticStandingOrderConsents1764905000000,
+  DomesticStandingOrders1764905100000,
   PaymentListings1764910000000,
 ];
 

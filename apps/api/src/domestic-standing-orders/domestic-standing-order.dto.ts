@@ -109,3 +109,24 @@ export class OBWriteDomesticStandingOrderConsent5Dto {
   @RequiredNested(() => OBRisk1Dto)
   Risk!: OBRisk1Dto;
 }
+
+/** OBWriteDomesticStandingOrder3.Data */
+export class StandingOrderDataDto {
+  @ApiProperty({ minLength: 1, maxLength: 128 })
+  @IsDefined()
+  @IsString()
+  @Length(1, 128)
+  ConsentId!: string;
+
+  @RequiredNested(() => StandingOrderInitiationDto)
+  Initiation!: StandingOrderInitiationDto;
+}
+
+/** OBWriteDomesticStandingOrder3: the body of POST /domestic-standing-orders. */
+export class OBWriteDomesticStandingOrder3Dto {
+  @RequiredNested(() => StandingOrderDataDto)
+  Data!: StandingOrderDataDto;
+
+  @RequiredNested(() => OBRisk1Dto)
+  Risk!: OBRisk1Dto;
+}

@@ -14,7 +14,7 @@ function expectPis(name: string, body: unknown): void {
   expectObSchema(name, body, 'payment-initiation');
 }
 
-describe('domestic standing order consents', () => {
+describe('domestic standing orders', () => {
   let h: ApiHarness;
   let fixtures: PaymentFixtures;
   let cc: string;
@@ -134,5 +134,71 @@ describe('domestic standing order consents', () => {
       [consentId],
     );
     expect(event?.data).toMatchObject({ kind: 'domestic-standing-order', amount: '50.00', currency: 'GBP' });
+  });
+
+  describe('orders under an authorised consent', () => {
+    const ORDERS = '/open-banking/v4.0/pisp/domestic-standing-orders';
+
+    function orderInitiation(amount = '50.00'): JsonInput {
+      return {
+        NumberOfPayments: '2',
+        FirstPaymentAmount: { Amount: amount, Currency: 'GBP' },
+        CreditorAccount: creditorAccount,
+        MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2027-01-15T08:00:00+00:00' },
+      };
+    }
+
+    async function authorised(init: JsonInput = orderInitiation()): Promise<{ consentId: string; psuToken: string }> {
+      const created = await h.signedPost(CONSENTS, { token: cc, body: { Data: { Permission: 'Create', Initiation: init }, Risk: {} } });
+      return fixtures.approve(created, debtor, 'payments');
+    }
+
+    function order(psuToken: string, consentId: string, init: JsonInput = orderInitiation()): Promise<CallResult> {
+      const sent = { Data: { ConsentId: consentId, Initiation: init }, Risk: {} };
+      expectPis('OBWriteDomesticStandingOrder3', sent);
+      return h.signedPost(ORDERS, { token: psuToken, body: sent });
+    }
+
+
+    it('stores the order PDNG, consumes the consent and reads it back with client credentials', async () => {
+      const { consentId, psuToken } = await authorised();
+      const balanceBefore = await fixtures.available(debtor);
+      const created = await order(psuToken, consentId);
+      expect(created.status).toBe(201);
+      expectPis('OBWriteDomesticStandingOrderResponse6', created.body);
+      expect(created.body.Data).toMatchObject({ ConsentId: consentId, Status: 'PDNG', Initiation: orderInitiation() });
+      const id = jsonString(created.body.Data.DomesticStandingOrderId);
+      // Nothing is paid at set-up: the worker pays each run when it falls due.
+      expect(await fixtures.available(debtor)).toBe(balanceBefore);
+
+      const consent = await h.tpp('GET', `${CONSENTS}/${consentId}`, { token: cc });
+      expect(consent.body.Data.Status).toBe('COND');
+      const read = await h.tpp('GET', `${ORDERS}/${id}`, { token: cc });
+      expect(read.status).toBe(200);
+      expectPis('OBWriteDomesticStandingOrderResponse6', read.body);
+      expect(read.body.Data).toEqual(created.body.Data);
+      const details = await h.tpp('GET', `${ORDERS}/${id}/payment-details`, { token: cc });
+      expect(details.status).toBe(200);
+      expect(details.body.Data.PaymentStatus).toEqual([]);
+      expectError(await h.tpp('GET', `${ORDERS}/dso-00000000-0000-4000-8000-000000000000`, { token: cc }), 404, 'U011');
+      const [event] = await h.dataSource.query(`SELECT event->'data' AS data FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'payment.submitted'`, [consentId]);
+      expect(event.data).toMatchObject({ paymentId: id, kind: 'domestic-standing-order', amount: '50.00', frequency: 'WEEK' });
+    });
+
+    it('refuses a second order on a consent with U009 and an Initiation unlike the consent with U008', async () => {
+      const { consentId, psuToken } = await authorised(orderInitiation('60.00'));
+      expectError(await order(psuToken, consentId, orderInitiation('61.00')), 400, 'U008', 'Data.Initiation');
+      expect((await order(psuToken, consentId, orderInitiation('60.00'))).status).toBe(201);
+      expectError(await order(psuToken, consentId, orderInitiation('60.00')), 400, 'U009');
+    });
+
+    it('refuses an order whose consent row changed after approval with U008, writing nothing', async () => {
+      const { consentId, psuToken } = await authorised(orderInitiation('70.00'));
+      await h.dataSource.query(`UPDATE payment_consent SET initiation = jsonb_set(initiation, '{FirstPaymentAmount,Amount}', '"7000.00"') WHERE consent_id = $1`, [consentId]);
+      const changed = orderInitiation('7000.00');
+      expectError(await order(psuToken, consentId, changed), 400, 'U008', 'Data.ConsentId');
+      const [row] = await h.dataSource.query(`SELECT count(*)::int AS n FROM domestic_standing_order WHERE consent_id = $1`, [consentId]);
+      expect(row.n).toBe(0);
+    });
   });
 });
