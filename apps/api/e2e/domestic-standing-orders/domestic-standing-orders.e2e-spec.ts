@@ -200,5 +200,29 @@ describe('domestic standing orders', () => {
       const [row] = await h.dataSource.query(`SELECT count(*)::int AS n FROM domestic_standing_order WHERE consent_id = $1`, [consentId]);
       expect(row.n).toBe(0);
     });
+
+    it('lets the PSU cancel their order from the customer API: CANC, audited, off the due runs; another PSU gets 404', async () => {
+      const { consentId, psuToken } = await authorised(orderInitiation('80.00'));
+      const id = jsonString((await order(psuToken, consentId, orderInitiation('80.00'))).body.Data.DomesticStandingOrderId);
+      const bob = await h.call('DELETE', `/customer/standing-orders/${id}`, { headers: { authorization: `Bearer ${await h.customerSession('bob')}` } });
+      expect(bob.status).toBe(404);
+      expect((await h.call('DELETE', `/customer/standing-orders/${id}`)).status).toBe(401);
+
+      const alice = `Bearer ${await h.customerSession('alice')}`;
+      const cancelled = await h.call('DELETE', `/customer/standing-orders/${id}`, { headers: { authorization: alice } });
+      expect(cancelled.status).toBe(204);
+      const read = await h.tpp('GET', `${ORDERS}/${id}`, { token: cc });
+      expectPis('OBWriteDomesticStandingOrderResponse6', read.body);
+      expect(read.body.Data.Status).toBe('CANC');
+      const [row] = await h.dataSource.query(`SELECT next_run_at FROM domestic_standing_order WHERE standing_order_id = $1`, [id]);
+      expect(row.next_run_at).toBeNull();
+      const [event] = await h.dataSource.query(
+        `SELECT event->'actor'->>'type' AS actor, event->'data' AS data FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'payment.status-changed'`,
+        [consentId],
+      );
+      expect(event).toMatchObject({ actor: 'psu', data: { paymentId: id, from: 'PDNG', to: 'CANC' } });
+      // Once cancelled it stays so: a second cancel is refused.
+      expect((await h.call('DELETE', `/customer/standing-orders/${id}`, { headers: { authorization: alice } })).status).toBe(409);
+    });
   });
 });
