@@ -17,6 +17,7 @@ import { DomesticPaymentsModule } from './domestic-payments/domestic-payments.mo
 import { DomesticScheduledPaymentsModule } from './domestic-scheduled-payments/domestic-scheduled-payments.module.js';
 import { FundsConfirmationsModule } from './funds-confirmations/funds-confirmations.module.js';
 import { DomesticVrpsModule } from './domestic-vrps/domestic-vrps.module.js';
+import { DomesticStandingOrdersModule } from './domestic-standing-orders/domestic-standing-orders.module.js';
 import { PublicUrl } from './http/public-url.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { BankSigningKeys } from './message-signing/bank-signing-keys.js';
@@ -91,6 +92,7 @@ export class AppModule {
         DomesticScheduledPaymentsModule,
         FundsConfirmationsModule,
         DomesticVrpsModule,
+        DomesticStandingOrdersModule,
         CustomerModule,
         AdminModule,
         TppAdminModule,

@@ -37,6 +37,9 @@ const PAYMENT_TRANSITIONS: Record<PaymentConsentKind, Record<PaymentConsentStatu
   'domestic-scheduled-payment': { AWAU: ['AUTH', 'RJCT'], AUTH: ['COND'], COND: [], RJCT: [], CANC: [], EXPD: [] },
   'funds-confirmation': { AWAU: ['AUTH', 'RJCT', 'CANC', 'EXPD'], AUTH: ['CANC', 'EXPD'], COND: [], RJCT: [], CANC: [], EXPD: [] },
   'domestic-vrp': { AWAU: ['AUTH', 'RJCT', 'CANC', 'EXPD'], AUTH: ['CANC', 'EXPD'], COND: [], RJCT: [], CANC: [], EXPD: [] },
+  // A standing order consent is consumed by its one order (COND) like a domestic payment's; the order then
+  // runs many times on its own, so the grant needs no refresh token (not a recurring consent).
+  'domestic-standing-order': { AWAU: ['AUTH', 'RJCT'], AUTH: ['COND'], COND: [], RJCT: [], CANC: [], EXPD: [] },
 };
 
 /** What an AWAU payment consent becomes when nobody authorised it in time: domestic consents have no EXPD. */
@@ -45,6 +48,7 @@ export const STALE_AWAITING_STATUS: Record<PaymentConsentKind, Extract<PaymentCo
   'domestic-scheduled-payment': 'RJCT',
   'funds-confirmation': 'EXPD',
   'domestic-vrp': 'EXPD',
+  'domestic-standing-order': 'RJCT',
 };
 
 /** The kinds whose consents end EXPD at their ExpirationDateTime (in the expiry sweep and at once in the API). */

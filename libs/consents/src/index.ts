@@ -74,3 +74,12 @@ export type { ReauthenticationPolicy, ReauthenticationSubject } from './consent-
 export { ACCESS_TOKEN_GRANT_CLAIM, dpopProofKey, revocationMarkSeconds, revokedAccessTokenKey } from './access-token-revocation.js';
 export { bankOutcomeChanges, cancelScheduledPayment, executeDueScheduledPayments } from './payment-execution.js';
 export type { ScheduledExecutionResult } from './payment-execution.js';
+export {
+  nextStandingOrderRunAfter,
+  OB_FREQUENCY6_CODES,
+  parseStandingOrderFrequency,
+  readStandingOrderSchedule,
+  standingOrderRun,
+  standingOrderRunDate,
+} from './standing-order-frequency.js';
+export type { ObFrequency6Code, StandingOrderFrequency, StandingOrderProblem, StandingOrderSchedule } from './standing-order-frequency.js';

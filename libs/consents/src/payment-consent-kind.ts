@@ -10,5 +10,6 @@ export const PAYMENT_CONSENT_SCOPE: Record<PaymentConsentKind, 'payments' | 'fun
   'domestic-scheduled-payment': 'payments',
   'funds-confirmation': 'fundsconfirmations',
   'domestic-vrp': 'payments',
+  'domestic-standing-order': 'payments',
 };
 

@@ -115,6 +115,15 @@ export function approvalTermsOf(kind: PaymentConsentKind, initiation: Record<str
         money: { amount: text(maximum.Amount), currency: text(maximum.Currency) },
       };
     }
+    case 'domestic-standing-order': {
+      // The money the PSU approves first is the FirstPaymentAmount; the hash binds every amount and date.
+      const first = (initiation.FirstPaymentAmount ?? {}) as Record<string, unknown>;
+      const debtor = initiation.DebtorAccount as Record<string, unknown> | undefined;
+      return {
+        debtorAccount: debtor ? { schemeName: text(debtor.SchemeName), identification: text(debtor.Identification) } : null,
+        money: { amount: text(first.Amount), currency: text(first.Currency) },
+      };
+    }
     case 'funds-confirmation': {
       const debtor = (initiation.DebtorAccount ?? {}) as Record<string, unknown>;
       return { debtorAccount: { schemeName: text(debtor.SchemeName), identification: text(debtor.Identification) }, money: null };

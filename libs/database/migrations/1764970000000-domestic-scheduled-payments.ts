@@ -12,7 +12,7 @@ export class DomesticScheduledPayments1764970000000 implements MigrationInterfac
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE payment_consent DROP CONSTRAINT payment_consent_kind_check`);
     await q.query(
-      `ALTER TABLE payment_consent ADD CONSTRAINT payment_consent_kind_check CHECK (kind IN ('domestic-payment', 'funds-confirmation', 'domestic-vrp', 'domestic-scheduled-payment'))`,
+      `ALTER TABLE payment_consent ADD CONSTRAINT payment_consent_kind_check CHECK (kind IN ('domestic-payment', 'funds-confirmation', 'domestic-vrp', 'domestic-standing-order', 'domestic-scheduled-payment'))`,
     );
     await q.query(`ALTER TABLE domestic_payment ADD COLUMN requested_execution_date_time timestamptz`);
     // The execution sweep's keyset: due orders by date, then id.
@@ -27,6 +27,6 @@ export class DomesticScheduledPayments1764970000000 implements MigrationInterfac
     await q.query(`ALTER TABLE domestic_payment DROP COLUMN requested_execution_date_time`);
     await q.query(`DELETE FROM payment_consent WHERE kind = 'domestic-scheduled-payment'`);
     await q.query(`ALTER TABLE payment_consent DROP CONSTRAINT payment_consent_kind_check`);
-    await q.query(`ALTER TABLE payment_consent ADD CONSTRAINT payment_consent_kind_check CHECK (kind IN ('domestic-payment', 'funds-confirmation', 'domestic-vrp'))`);
+    await q.query(`ALTER TABLE payment_consent ADD CONSTRAINT payment_consent_kind_check CHECK (kind IN ('domestic-payment', 'funds-confirmation', 'domestic-vrp', 'domestic-standing-order'))`);
   }
 }

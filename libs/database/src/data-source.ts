@@ -15,6 +15,8 @@ import { PaymentConsents1764700000000 } from '../migrations/1764700000000-paymen
 import { FundsConfirmationConsents1764720000000 } from '../migrations/1764720000000-funds-confirmation-consents.js';
 import { IdempotencyKeys1764740000000 } from '../migrations/1764740000000-idempotency-keys.js';
 import { DomesticVrp1764800000000 } from '../migrations/1764800000000-domestic-vrp.js';
+import { DomesticStandingOrderConsents1764905000000 } from '../migrations/1764905000000-domestic-standing-order-consents.js';
+import { DomesticStandingOrders1764905100000 } from '../migrations/1764905100000-domestic-standing-orders.js';
 import { PaymentListings1764910000000 } from '../migrations/1764910000000-payment-listings.js';
 import { DomesticScheduledPayments1764970000000 } from '../migrations/1764970000000-domestic-scheduled-payments.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
@@ -85,6 +87,8 @@ export const MIGRATIONS = [
   FundsConfirmationConsents1764720000000,
   IdempotencyKeys1764740000000,
   DomesticVrp1764800000000,
+  DomesticStandingOrderConsents1764905000000,
+  DomesticStandingOrders1764905100000,
   PaymentListings1764910000000,
   DomesticScheduledPayments1764970000000,
 ];

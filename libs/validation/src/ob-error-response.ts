@@ -24,6 +24,8 @@ export const ObErrorCode = {
   SignatureMissingClaim: 'U017',
   SignatureMalformed: 'U018',
   SignatureMissing: 'U019',
+  /** UK.OBIE.Unsupported.Frequency: a standing order Frequency the bank does not run. */
+  UnsupportedFrequency: 'U025',
   Reauthenticate: 'U028',
   ResourceAlreadyExists: 'U029',
   OtherReason: 'U042',

@@ -26,6 +26,7 @@ const KIND_WORDS: Record<PaymentConsentKind, string> = {
   'domestic-scheduled-payment': 'A payment on a set date',
   'domestic-vrp': 'Recurring payments',
   'funds-confirmation': 'Funds checks',
+  'domestic-standing-order': 'A standing order',
 };
 
 const CONSENT_STATUS_WORDS: Record<PaymentConsentStatus, string> = {

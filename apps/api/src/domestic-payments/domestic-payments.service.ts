@@ -88,6 +88,19 @@ export function statusReason(code: string | null, description: string | null): S
   return [{ ...(code && code.length <= 4 ? { StatusReasonCode: code } : {}), ...(description ? { StatusReasonDescription: description.slice(0, 500) } : {}) }];
 }
 
+/** The status members every payment consent response's Data opens with, and ReadRefundAccount when asked. */
+export function paymentConsentStatusData(consent: PaymentConsentEntity): Pick<OBWriteDomesticConsentResponse5['Data'], 'ConsentId' | 'CreationDateTime' | 'Status' | 'StatusReason' | 'StatusUpdateDateTime' | 'ReadRefundAccount'> {
+  const reason = statusReason(consent.statusReason, consent.statusReasonDescription);
+  return {
+    ConsentId: consent.consentId,
+    CreationDateTime: obDateTime(consent.creationDateTime),
+    Status: consent.status,
+    ...(reason ? { StatusReason: reason } : {}),
+    StatusUpdateDateTime: obDateTime(consent.statusUpdateDateTime),
+    ...(consent.readRefundAccount ? { ReadRefundAccount: consent.readRefundAccount } : {}),
+  };
+}
+
 @Injectable()
 export class DomesticPaymentsService {
   private readonly createConsentUseCase: CreatePaymentConsent;
@@ -164,17 +177,8 @@ export class DomesticPaymentsService {
   }
 
   private consentResponse(consent: PaymentConsentEntity): OBWriteDomesticConsentResponse5 {
-    const reason = statusReason(consent.statusReason, consent.statusReasonDescription);
     return {
-      Data: {
-        ConsentId: consent.consentId,
-        CreationDateTime: obDateTime(consent.creationDateTime),
-        Status: consent.status,
-        ...(reason ? { StatusReason: reason } : {}),
-        StatusUpdateDateTime: obDateTime(consent.statusUpdateDateTime),
-        ...(consent.readRefundAccount ? { ReadRefundAccount: consent.readRefundAccount } : {}),
-        Initiation: consent.initiation,
-      },
+      Data: { ...paymentConsentStatusData(consent), Initiation: consent.initiation },
       Risk: consent.risk,
       Links: { Self: this.publicUrl.of(`/${PISP_BASE_PATH}/domestic-payment-consents/${encodeURIComponent(consent.consentId)}`) },
       Meta: {},

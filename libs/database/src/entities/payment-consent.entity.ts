@@ -11,7 +11,7 @@ export interface JsonObject {
  * payments, standing orders, VRP and funds confirmation add their kind here and in the migration's
  * CHECK), so one lifecycle, one revocation and one introspection serve them all.
  */
-export type PaymentConsentKind = 'domestic-payment' | 'funds-confirmation' | 'domestic-vrp' | 'domestic-scheduled-payment';
+export type PaymentConsentKind = 'domestic-payment' | 'funds-confirmation' | 'domestic-vrp' | 'domestic-scheduled-payment' | 'domestic-standing-order';
 
 /**
  * v4.0 payment consent statuses (OBInternalConsentStatus1Code): AWAU, AUTH, COND once consumed, RJCT.

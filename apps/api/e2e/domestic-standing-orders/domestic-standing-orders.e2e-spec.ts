@@ -1,0 +1,228 @@
+import { approvedInitiationHash, OB_FREQUENCY6_CODES, parseStandingOrderFrequency } from '@consentry/consents';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
+import { expectObSchema } from '../support/ob-schema.js';
+import { ObAccount, PaymentFixtures } from '../support/payment-fixtures.js';
+
+/** A request body the test builds (what it reads back is the harness's JsonBody). */
+type JsonInput = { [member: string]: unknown };
+
+const CONSENTS = '/open-banking/v4.0/pisp/domestic-standing-order-consents';
+
+function expectPis(name: string, body: unknown): void {
+  expectObSchema(name, body, 'payment-initiation');
+}
+
+describe('domestic standing orders', () => {
+  let h: ApiHarness;
+  let fixtures: PaymentFixtures;
+  let cc: string;
+  let debtor: string;
+  let creditorAccount: ObAccount;
+
+  beforeAll(async () => {
+    h = await ApiHarness.start('domestic_standing_order_consents');
+    fixtures = await PaymentFixtures.of(h);
+    cc = await h.clientCredentialsToken({ scope: 'payments' });
+    [{ accountId: debtor }] = await fixtures.accountsOf('alice');
+    [{ account: creditorAccount }] = await fixtures.accountsOf('bob', 1, 'Bob Builder');
+  });
+  afterAll(async () => h?.stop());
+
+  function initiation(frequency = 'MNTH', extra: JsonInput = {}): JsonInput {
+    return {
+      NumberOfPayments: '3',
+      FirstPaymentAmount: { Amount: '50.00', Currency: 'GBP' },
+      RecurringPaymentAmount: { Amount: '20.00', Currency: 'GBP' },
+      FinalPaymentAmount: { Amount: '5.00', Currency: 'GBP' },
+      CreditorAccount: creditorAccount,
+      RemittanceInformation: { Unstructured: ['Pocket money'] },
+      MandateRelatedInformation: { Frequency: { Type: frequency }, FirstPaymentDateTime: '2027-01-15T08:00:00+00:00', Reason: 'Pocket money' },
+      ...extra,
+    };
+  }
+
+  function body(init: JsonInput = initiation()): JsonInput {
+    return { Data: { Permission: 'Create', Initiation: init }, Risk: { PaymentContextCode: 'TransferToThirdParty' } };
+  }
+
+  async function createConsent(sent: JsonInput = body()): Promise<CallResult> {
+    return h.signedPost(CONSENTS, { token: cc, body: sent });
+  }
+
+  function expectError(result: CallResult, status: number, code: string, path?: string): void {
+    expect(result.status).toBe(status);
+    expectObSchema('OBErrorResponse1', result.body, 'payment-initiation');
+    expect(result.body.Errors[0]).toMatchObject({ ErrorCode: code, ...(path ? { Path: path } : {}) });
+  }
+
+  async function consentCount(): Promise<number> {
+    const [row] = await h.dataSource.query(`SELECT count(*)::int AS n FROM payment_consent WHERE kind = 'domestic-standing-order'`);
+    return Number(row.n);
+  }
+
+  it('creates a consent awaiting authorisation and reads it back, shaped as OBWriteDomesticStandingOrderConsentResponse6', async () => {
+    const sent = body();
+    expectPis('OBWriteDomesticStandingOrderConsent5', sent);
+    const created = await createConsent(sent);
+    expect(created.status).toBe(201);
+    expectPis('OBWriteDomesticStandingOrderConsentResponse6', created.body);
+    expect(created.body.Data).toMatchObject({ Status: 'AWAU', Permission: 'Create', Initiation: initiation() });
+    const id = jsonString(created.body.Data.ConsentId);
+    expect(created.body.Links.Self).toBe(`${h.api.publicUrl}${CONSENTS}/${id}`);
+
+    const read = await h.tpp('GET', `${CONSENTS}/${id}`, { token: cc });
+    expect(read.status).toBe(200);
+    expectPis('OBWriteDomesticStandingOrderConsentResponse6', read.body);
+    expect(read.body.Data).toEqual(created.body.Data);
+    expectError(await h.tpp('GET', `${CONSENTS}/pmc-00000000-0000-4000-8000-000000000000`, { token: cc }), 404, 'U011');
+  });
+
+  it('runs every OBFrequency6Code the bank supports and refuses the others with 400 U025, writing nothing', async () => {
+    for (const code of new Set(OB_FREQUENCY6_CODES)) {
+      const before = await consentCount();
+      const result = await createConsent(body(initiation(code)));
+      if (parseStandingOrderFrequency(code)) {
+        expect(result.status, code).toBe(201);
+        expect(await consentCount()).toBe(before + 1);
+      } else {
+        expectError(result, 400, 'U025', 'Data.Initiation.MandateRelatedInformation.Frequency.Type');
+        expect(await consentCount()).toBe(before);
+      }
+    }
+    expectError(await createConsent(body(initiation('IntrvlWkDay:01:03'))), 400, 'U025', 'Data.Initiation.MandateRelatedInformation.Frequency.Type');
+  });
+
+  it('refuses a schedule that cannot run with the exact code and Path', async () => {
+    const before = await consentCount();
+    expectError(await createConsent(body(initiation('MNTH', { FirstPaymentAmount: { Amount: '0.00', Currency: 'GBP' } }))), 400, 'U002', 'Data.Initiation.FirstPaymentAmount.Amount');
+    expectError(await createConsent(body(initiation('MNTH', { FinalPaymentAmount: { Amount: '5.00', Currency: 'EUR' } }))), 400, 'U002', 'Data.Initiation.FinalPaymentAmount.Currency');
+    expectError(await createConsent(body(initiation('MNTH', { NumberOfPayments: 'three' }))), 400, 'U002', 'Data.Initiation.NumberOfPayments');
+    const both = initiation('MNTH');
+    both.MandateRelatedInformation = { Frequency: { Type: 'MNTH' }, FirstPaymentDateTime: '2027-01-15T08:00:00+00:00', FinalPaymentDateTime: '2027-06-15T08:00:00+00:00' };
+    expectError(await createConsent(body(both)), 400, 'U002', 'Data.Initiation.NumberOfPayments');
+    const early = initiation('MNTH', { NumberOfPayments: undefined });
+    early.MandateRelatedInformation = { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2027-01-15T08:00:00+00:00', FinalPaymentDateTime: '2027-01-01T08:00:00+00:00' };
+    expectError(await createConsent(body(early)), 400, 'U002', 'Data.Initiation.MandateRelatedInformation.FinalPaymentDateTime');
+    const undated = initiation('MNTH');
+    undated.MandateRelatedInformation = { Frequency: { Type: 'MNTH' } };
+    expectError(await createConsent(body(undated)), 400, 'U004', 'Data.Initiation.MandateRelatedInformation.FirstPaymentDateTime');
+    expectError(await createConsent({ Data: { Initiation: initiation() }, Risk: {} }), 400, 'U004', 'Data.Permission');
+    expect(await consentCount()).toBe(before);
+  });
+
+  it('is signed and idempotent: the same key and body answers the first consent again, another body is 409 U029', async () => {
+    const first = await h.signedPost(CONSENTS, { token: cc, body: body(), idempotencyKey: 'so-consent-1' });
+    const again = await h.signedPost(CONSENTS, { token: cc, body: body(), idempotencyKey: 'so-consent-1' });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body.Data.ConsentId).toBe(first.body.Data.ConsentId);
+    expectError(await h.signedPost(CONSENTS, { token: cc, body: body(initiation('WEEK')), idempotencyKey: 'so-consent-1' }), 409, 'U029');
+    expectError(await h.tpp('POST', CONSENTS, { token: cc, body: body(), headers: { 'x-idempotency-key': 'so-consent-2' } }), 400, 'U019');
+  });
+
+  it('binds the approval to the whole Initiation (frequency, amounts and dates) and audits the first amount', async () => {
+    const { consentId } = await fixtures.approve(await createConsent(), debtor, 'payments');
+    const [row] = await h.dataSource.query(`SELECT status, initiation, initiation_hash FROM payment_consent WHERE consent_id = $1`, [consentId]);
+    expect(row.status).toBe('AUTH');
+    expect(row.initiation_hash).toBe(approvedInitiationHash(row.initiation, debtor));
+    const changed = { ...row.initiation, FinalPaymentAmount: { Amount: '500.00', Currency: 'GBP' } };
+    expect(approvedInitiationHash(changed, debtor)).not.toBe(row.initiation_hash);
+    const [event] = await h.dataSource.query(
+      `SELECT event->'data' AS data FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'consent.authorised'`,
+      [consentId],
+    );
+    expect(event?.data).toMatchObject({ kind: 'domestic-standing-order', amount: '50.00', currency: 'GBP' });
+  });
+
+  describe('orders under an authorised consent', () => {
+    const ORDERS = '/open-banking/v4.0/pisp/domestic-standing-orders';
+
+    function orderInitiation(amount = '50.00'): JsonInput {
+      return {
+        NumberOfPayments: '2',
+        FirstPaymentAmount: { Amount: amount, Currency: 'GBP' },
+        CreditorAccount: creditorAccount,
+        MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2027-01-15T08:00:00+00:00' },
+      };
+    }
+
+    async function authorised(init: JsonInput = orderInitiation()): Promise<{ consentId: string; psuToken: string }> {
+      const created = await h.signedPost(CONSENTS, { token: cc, body: { Data: { Permission: 'Create', Initiation: init }, Risk: {} } });
+      return fixtures.approve(created, debtor, 'payments');
+    }
+
+    function order(psuToken: string, consentId: string, init: JsonInput = orderInitiation()): Promise<CallResult> {
+      const sent = { Data: { ConsentId: consentId, Initiation: init }, Risk: {} };
+      expectPis('OBWriteDomesticStandingOrder3', sent);
+      return h.signedPost(ORDERS, { token: psuToken, body: sent });
+    }
+
+
+    it('stores the order PDNG, consumes the consent and reads it back with client credentials', async () => {
+      const { consentId, psuToken } = await authorised();
+      const balanceBefore = await fixtures.available(debtor);
+      const created = await order(psuToken, consentId);
+      expect(created.status).toBe(201);
+      expectPis('OBWriteDomesticStandingOrderResponse6', created.body);
+      expect(created.body.Data).toMatchObject({ ConsentId: consentId, Status: 'PDNG', Initiation: orderInitiation() });
+      const id = jsonString(created.body.Data.DomesticStandingOrderId);
+      // Nothing is paid at set-up: the worker pays each run when it falls due.
+      expect(await fixtures.available(debtor)).toBe(balanceBefore);
+
+      const consent = await h.tpp('GET', `${CONSENTS}/${consentId}`, { token: cc });
+      expect(consent.body.Data.Status).toBe('COND');
+      const read = await h.tpp('GET', `${ORDERS}/${id}`, { token: cc });
+      expect(read.status).toBe(200);
+      expectPis('OBWriteDomesticStandingOrderResponse6', read.body);
+      expect(read.body.Data).toEqual(created.body.Data);
+      const details = await h.tpp('GET', `${ORDERS}/${id}/payment-details`, { token: cc });
+      expect(details.status).toBe(200);
+      expect(details.body.Data.PaymentStatus).toEqual([]);
+      expectError(await h.tpp('GET', `${ORDERS}/dso-00000000-0000-4000-8000-000000000000`, { token: cc }), 404, 'U011');
+      const [event] = await h.dataSource.query(`SELECT event->'data' AS data FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'payment.submitted'`, [consentId]);
+      expect(event.data).toMatchObject({ paymentId: id, kind: 'domestic-standing-order', amount: '50.00', frequency: 'WEEK' });
+    });
+
+    it('refuses a second order on a consent with U009 and an Initiation unlike the consent with U008', async () => {
+      const { consentId, psuToken } = await authorised(orderInitiation('60.00'));
+      expectError(await order(psuToken, consentId, orderInitiation('61.00')), 400, 'U008', 'Data.Initiation');
+      expect((await order(psuToken, consentId, orderInitiation('60.00'))).status).toBe(201);
+      expectError(await order(psuToken, consentId, orderInitiation('60.00')), 400, 'U009');
+    });
+
+    it('refuses an order whose consent row changed after approval with U008, writing nothing', async () => {
+      const { consentId, psuToken } = await authorised(orderInitiation('70.00'));
+      await h.dataSource.query(`UPDATE payment_consent SET initiation = jsonb_set(initiation, '{FirstPaymentAmount,Amount}', '"7000.00"') WHERE consent_id = $1`, [consentId]);
+      const changed = orderInitiation('7000.00');
+      expectError(await order(psuToken, consentId, changed), 400, 'U008', 'Data.ConsentId');
+      const [row] = await h.dataSource.query(`SELECT count(*)::int AS n FROM domestic_standing_order WHERE consent_id = $1`, [consentId]);
+      expect(row.n).toBe(0);
+    });
+
+    it('lets the PSU cancel their order from the customer API: CANC, audited, off the due runs; another PSU gets 404', async () => {
+      const { consentId, psuToken } = await authorised(orderInitiation('80.00'));
+      const id = jsonString((await order(psuToken, consentId, orderInitiation('80.00'))).body.Data.DomesticStandingOrderId);
+      const bob = await h.call('DELETE', `/customer/standing-orders/${id}`, { headers: { authorization: `Bearer ${await h.customerSession('bob')}` } });
+      expect(bob.status).toBe(404);
+      expect((await h.call('DELETE', `/customer/standing-orders/${id}`)).status).toBe(401);
+
+      const alice = `Bearer ${await h.customerSession('alice')}`;
+      const cancelled = await h.call('DELETE', `/customer/standing-orders/${id}`, { headers: { authorization: alice } });
+      expect(cancelled.status).toBe(204);
+      const read = await h.tpp('GET', `${ORDERS}/${id}`, { token: cc });
+      expectPis('OBWriteDomesticStandingOrderResponse6', read.body);
+      expect(read.body.Data.Status).toBe('CANC');
+      const [row] = await h.dataSource.query(`SELECT next_run_at FROM domestic_standing_order WHERE standing_order_id = $1`, [id]);
+      expect(row.next_run_at).toBeNull();
+      const [event] = await h.dataSource.query(
+        `SELECT event->'actor'->>'type' AS actor, event->'data' AS data FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'payment.status-changed'`,
+        [consentId],
+      );
+      expect(event).toMatchObject({ actor: 'psu', data: { paymentId: id, from: 'PDNG', to: 'CANC' } });
+      // Once cancelled it stays so: a second cancel is refused.
+      expect((await h.call('DELETE', `/customer/standing-orders/${id}`, { headers: { authorization: alice } })).status).toBe(409);
+    });
+  });
+});

@@ -1,0 +1,171 @@
+import { ConsentException, ConsentExceptionCode, CreatePaymentConsent, findPaymentConsentOfClient, readStandingOrderSchedule } from '@consentry/consents';
+import { DataSource, JsonObject, PaymentConsentEntity } from '@consentry/database';
+import { ObErrorCode, ObErrorException } from '@consentry/validation';
+import { Injectable } from '@nestjs/common';
+
+import { paymentConsentStatusData, plain, StatusReason } from '../domestic-payments/domestic-payments.service.js';
+import { PublicUrl } from '../http/public-url.js';
+import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
+import { PISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
+import type { PaymentWrite } from '../security/payment-write.pipeline.js';
+import { OBWriteDomesticStandingOrder3Dto, OBWriteDomesticStandingOrderConsent5Dto } from './domestic-standing-order.dto.js';
+import { DomesticStandingOrderRow, submitDomesticStandingOrder } from './submit-domestic-standing-order.use-case.js';
+
+/** OBWriteDomesticStandingOrderConsentResponse6 */
+export interface OBWriteDomesticStandingOrderConsentResponse6 {
+  Data: {
+    ConsentId: string;
+    CreationDateTime: string;
+    Status: string;
+    StatusReason?: StatusReason;
+    StatusUpdateDateTime: string;
+    Permission: 'Create';
+    ReadRefundAccount?: 'Yes' | 'No';
+    Initiation: JsonObject;
+  };
+  Risk: JsonObject;
+  Links: ObLinks;
+  Meta: ObMeta;
+}
+
+/** OBWriteDomesticStandingOrderResponse6 */
+export interface OBWriteDomesticStandingOrderResponse6 {
+  Data: {
+    DomesticStandingOrderId: string;
+    ConsentId: string;
+    CreationDateTime: string;
+    Status: string;
+    StatusUpdateDateTime: string;
+    Initiation: JsonObject;
+  };
+  Links: ObLinks;
+  Meta: ObMeta;
+}
+
+/** OBWritePaymentDetailsResponse1: one entry per run paid or refused, oldest first. */
+export interface StandingOrderPaymentDetails {
+  Data: { PaymentStatus: Array<{ PaymentTransactionId: string; Status: string; StatusUpdateDateTime: string }> };
+  Links: ObLinks;
+  Meta: ObMeta;
+}
+
+export const STANDING_ORDER_CONSENTS_PATH = `${PISP_BASE_PATH}/domestic-standing-order-consents`;
+export const STANDING_ORDERS_PATH = `${PISP_BASE_PATH}/domestic-standing-orders`;
+
+/** Refuses an Initiation the bank cannot run (U025 for the Frequency, U002 otherwise), before anything is written. */
+export function assertRunnableStandingOrder(initiation: JsonObject): void {
+  const read = readStandingOrderSchedule(initiation);
+  if ('problem' in read) {
+    const code = read.problem.kind === 'frequency' ? ObErrorCode.UnsupportedFrequency : ObErrorCode.FieldInvalid;
+    throw ObErrorException.badRequest(code, read.problem.message, read.problem.path);
+  }
+}
+
+@Injectable()
+export class DomesticStandingOrdersService {
+  private readonly createConsentUseCase: CreatePaymentConsent;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly publicUrl: PublicUrl,
+  ) {
+    this.createConsentUseCase = new CreatePaymentConsent(dataSource);
+  }
+
+  /** Consent creation, as a PaymentWrite (PaymentWritePipeline: signed and idempotent). */
+  createConsent(clientId: string, body: OBWriteDomesticStandingOrderConsent5Dto, interactionId: string): PaymentWrite<PaymentConsentEntity, OBWriteDomesticStandingOrderConsentResponse6> {
+    const initiation = plain(body.Data.Initiation);
+    assertRunnableStandingOrder(initiation);
+    return {
+      stage: (manager) =>
+        this.createConsentUseCase.execute(
+          { clientId, kind: 'domestic-standing-order', initiation, risk: plain(body.Risk), readRefundAccount: body.Data.ReadRefundAccount, interactionId },
+          manager,
+        ),
+      render: (consent) => this.consentResponse(consent),
+    };
+  }
+
+  async getConsent(clientId: string, consentId: string): Promise<OBWriteDomesticStandingOrderConsentResponse6> {
+    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-standing-order');
+    if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+    return this.consentResponse(consent);
+  }
+
+  /** The order, as a PaymentWrite: staged with the idempotency key; the worker pays its runs. */
+  createOrder(clientId: string, body: OBWriteDomesticStandingOrder3Dto, interactionId: string): PaymentWrite<DomesticStandingOrderRow, OBWriteDomesticStandingOrderResponse6> {
+    return {
+      stage: (manager) => submitDomesticStandingOrder(manager, { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), interactionId }),
+      render: (order) => this.orderResponse(order),
+    };
+  }
+
+  async getOrder(clientId: string, standingOrderId: string): Promise<OBWriteDomesticStandingOrderResponse6> {
+    return this.orderResponse(await this.orderOf(clientId, standingOrderId));
+  }
+
+  async paymentDetails(clientId: string, standingOrderId: string): Promise<StandingOrderPaymentDetails> {
+    const order = await this.orderOf(clientId, standingOrderId);
+    // The runs the worker has made, oldest first; a bounded page (NumberOfPayments is at most 9999).
+    const runs: Array<{ payment_id: string; ledger_transaction_id: string | null; status: string; status_update_date_time: Date }> = await this.dataSource.query(
+      `SELECT payment_id, ledger_transaction_id, status, status_update_date_time FROM standing_order_run WHERE standing_order_id = $1 ORDER BY run_index LIMIT 1000`,
+      [order.standingOrderId],
+    );
+    return {
+      Data: {
+        PaymentStatus: runs.map((run) => ({
+          PaymentTransactionId: run.ledger_transaction_id ?? run.payment_id,
+          Status: run.status,
+          StatusUpdateDateTime: obDateTime(run.status_update_date_time),
+        })),
+      },
+      Links: { Self: this.publicUrl.of(`/${STANDING_ORDERS_PATH}/${encodeURIComponent(order.standingOrderId)}/payment-details`) },
+      Meta: {},
+    };
+  }
+
+  private async orderOf(clientId: string, standingOrderId: string): Promise<DomesticStandingOrderRow> {
+    // A TPP reads only its own orders; another TPP's is "not found". Read from the primary, always.
+    const [row]: Array<{ standing_order_id: string; consent_id: string; client_id: string; status: string; initiation: JsonObject; next_run_index: number; creation_date_time: Date; status_update_date_time: Date }> =
+      await this.dataSource.query(
+        `SELECT standing_order_id, consent_id, client_id, status, initiation, next_run_index, creation_date_time, status_update_date_time
+           FROM domestic_standing_order WHERE standing_order_id = $1 AND client_id = $2`,
+        [standingOrderId, clientId],
+      );
+    if (!row) throw new ObErrorException(404, [{ ErrorCode: ObErrorCode.ResourceNotFound, Message: 'No such standing order', Path: 'DomesticStandingOrderId' }]);
+    return {
+      standingOrderId: row.standing_order_id,
+      consentId: row.consent_id,
+      clientId: row.client_id,
+      status: row.status,
+      initiation: row.initiation,
+      nextRunIndex: row.next_run_index,
+      creationDateTime: row.creation_date_time,
+      statusUpdateDateTime: row.status_update_date_time,
+    };
+  }
+
+  private orderResponse(order: DomesticStandingOrderRow): OBWriteDomesticStandingOrderResponse6 {
+    return {
+      Data: {
+        DomesticStandingOrderId: order.standingOrderId,
+        ConsentId: order.consentId,
+        CreationDateTime: obDateTime(order.creationDateTime),
+        Status: order.status,
+        StatusUpdateDateTime: obDateTime(order.statusUpdateDateTime),
+        Initiation: order.initiation,
+      },
+      Links: { Self: this.publicUrl.of(`/${STANDING_ORDERS_PATH}/${encodeURIComponent(order.standingOrderId)}`) },
+      Meta: {},
+    };
+  }
+
+  private consentResponse(consent: PaymentConsentEntity): OBWriteDomesticStandingOrderConsentResponse6 {
+    return {
+      Data: { ...paymentConsentStatusData(consent), Permission: 'Create', Initiation: consent.initiation },
+      Risk: consent.risk,
+      Links: { Self: this.publicUrl.of(`/${STANDING_ORDER_CONSENTS_PATH}/${encodeURIComponent(consent.consentId)}`) },
+      Meta: {},
+    };
+  }
+}

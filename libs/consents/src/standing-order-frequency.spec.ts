@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  nextStandingOrderRunAfter,
+  OB_FREQUENCY6_CODES,
+  parseStandingOrderFrequency,
+  standingOrderRun,
+  standingOrderRunDate,
+  StandingOrderSchedule,
+} from './standing-order-frequency.js';
+
+const ANCHOR = new Date('2026-01-31T09:00:00Z');
+
+// Each OBFrequency6Code the spec lists: the date of run 1 and run 2 after ANCHOR, or null when refused (U025).
+const EXPECTED: Record<(typeof OB_FREQUENCY6_CODES)[number], [string, string] | null> = {
+  ADHO: null,
+  YEAR: ['2027-01-31T09:00:00.000Z', '2028-01-31T09:00:00.000Z'],
+  DAIL: ['2026-02-01T09:00:00.000Z', '2026-02-02T09:00:00.000Z'],
+  FRTN: ['2026-02-14T09:00:00.000Z', '2026-02-28T09:00:00.000Z'],
+  INDA: null,
+  MNTH: ['2026-02-28T09:00:00.000Z', '2026-03-31T09:00:00.000Z'],
+  QURT: ['2026-04-30T09:00:00.000Z', '2026-07-31T09:00:00.000Z'],
+  MIAN: ['2026-07-31T09:00:00.000Z', '2027-01-31T09:00:00.000Z'],
+  WEEK: ['2026-02-07T09:00:00.000Z', '2026-02-14T09:00:00.000Z'],
+  WODL: null,
+  FOWK: null,
+  TWMH: null,
+  FOMH: null,
+  FIMH: null,
+  ALMH: null,
+  NONE: null,
+};
+
+describe('standing order frequency', () => {
+  it.each(OB_FREQUENCY6_CODES.map((code) => [code]))('runs %s on its calendar or refuses it', (code) => {
+    const frequency = parseStandingOrderFrequency(code);
+    const expected = EXPECTED[code];
+    if (expected === null) {
+      expect(frequency).toBeNull();
+      return;
+    }
+    expect(frequency).toBe(code);
+    expect(standingOrderRunDate(ANCHOR, frequency!, 0).toISOString()).toBe(ANCHOR.toISOString());
+    expect([standingOrderRunDate(ANCHOR, frequency!, 1).toISOString(), standingOrderRunDate(ANCHOR, frequency!, 2).toISOString()]).toEqual(expected);
+  });
+
+  it('refuses the Frequency_1 patterns and anything else', () => {
+    for (const type of ['EvryDay', 'IntrvlWkDay:01:03', 'toString', '', 'mnth']) expect(parseStandingOrderFrequency(type)).toBeNull();
+  });
+
+  it('counts months from the anchor, so a short month does not drift the day', () => {
+    expect(standingOrderRunDate(new Date('2028-01-31T00:00:00Z'), 'MNTH', 1).toISOString()).toBe('2028-02-29T00:00:00.000Z');
+    expect(standingOrderRunDate(new Date('2026-11-30T00:00:00Z'), 'QURT', 1).toISOString()).toBe('2027-02-28T00:00:00.000Z');
+  });
+
+  it('finds the next run strictly after an instant', () => {
+    expect(nextStandingOrderRunAfter(ANCHOR, 'WEEK', new Date('2026-01-01T00:00:00Z')).toISOString()).toBe(ANCHOR.toISOString());
+    expect(nextStandingOrderRunAfter(ANCHOR, 'WEEK', ANCHOR).toISOString()).toBe('2026-02-07T09:00:00.000Z');
+  });
+
+  describe('runs of a schedule', () => {
+    const base: StandingOrderSchedule = {
+      frequency: 'MNTH',
+      first: { at: new Date('2026-01-15T08:00:00Z'), amount: '50.00', currency: 'GBP' },
+      recurringFrom: null,
+      recurringAmount: '20.00',
+      finalAmount: '5.00',
+      finalAt: null,
+      numberOfPayments: 3,
+    };
+
+    it('pays the first, recurring and final amounts, and stops after NumberOfPayments', () => {
+      expect([0, 1, 2, 3].map((i) => standingOrderRun(base, i))).toEqual([
+        { dueAt: new Date('2026-01-15T08:00:00Z'), amount: '50.00' },
+        { dueAt: new Date('2026-02-15T08:00:00Z'), amount: '20.00' },
+        { dueAt: new Date('2026-03-15T08:00:00Z'), amount: '5.00' },
+        null,
+      ]);
+    });
+
+    it('anchors recurring runs on RecurringPaymentDateTime and stops after FinalPaymentDateTime', () => {
+      const schedule: StandingOrderSchedule = {
+        ...base,
+        frequency: 'WEEK',
+        numberOfPayments: null,
+        recurringFrom: new Date('2026-01-20T08:00:00Z'),
+        finalAt: new Date('2026-01-27T08:00:00Z'),
+      };
+      expect([0, 1, 2, 3].map((i) => standingOrderRun(schedule, i))).toEqual([
+        { dueAt: new Date('2026-01-15T08:00:00Z'), amount: '50.00' },
+        { dueAt: new Date('2026-01-20T08:00:00Z'), amount: '20.00' },
+        { dueAt: new Date('2026-01-27T08:00:00Z'), amount: '5.00' },
+        null,
+      ]);
+    });
+  });
+});
