@@ -5,6 +5,7 @@ import { DataSource, DomesticPaymentStatus } from '@consentry/database';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { summariseInitiation } from './payment-initiation.js';
+import { readStandingOrderSchedule, standingOrderRun } from './standing-order-frequency.js';
 
 const REJECTION_TEXT: Record<string, string> = {
   AM04: 'Insufficient funds',
@@ -152,4 +153,123 @@ export async function cancelScheduledPayment(dataSource: DataSource, command: { 
       data: { paymentId: command.paymentId, kind: 'domestic-scheduled-payment', from: 'PDNG', to: 'CANC' },
     });
   });
+}
+
+interface DueOrderRow {
+  standing_order_id: string;
+  consent_id: string;
+  client_id: string;
+  psu_id: string | null;
+  debtor_account_id: string;
+  initiation: Record<string, unknown>;
+  next_run_index: number;
+  next_run_at: Date;
+}
+
+/**
+ * Pays the standing-order runs due at `now`, oldest first, by keyset on (next_run_at, id). Each order is
+ * locked (FOR UPDATE SKIP LOCKED) for one run: the run's row is written first (its primary key, order and
+ * run number, makes a run paid at most once), the bank debits it (idempotent on the run's payment id),
+ * then the run becomes ACSP or RJCT (AM04), audited, and the order moves on to its next run, or to INCO
+ * after its last; an order behind by several periods catches up one run per pass. A bank that cannot be
+ * reached leaves the run for the next pass.
+ */
+export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: AggregatedBank, now: Date, batchSize = 100): Promise<ScheduledExecutionResult> {
+  const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
+  for (;;) {
+    let after: { at: Date; id: string } | null = null;
+    let progressed = false;
+    for (;;) {
+      const rows: DueOrderRow[] = await dataSource.query(
+        `SELECT standing_order_id, next_run_at FROM domestic_standing_order
+          WHERE status = 'PDNG' AND next_run_at <= $1 AND ($2::timestamptz IS NULL OR (next_run_at, standing_order_id) > ($2, $3))
+          ORDER BY next_run_at, standing_order_id LIMIT $4`,
+        [now, after?.at ?? null, after?.id ?? null, batchSize],
+      );
+      for (const row of rows) {
+        const outcome = await runOnce(dataSource, bank, row.standing_order_id, now);
+        if (outcome === 'executed') {
+          result.executed += 1;
+          progressed = true;
+        }
+        if (outcome === 'deferred') result.deferred += 1;
+      }
+      if (rows.length < batchSize) break;
+      const last = rows[rows.length - 1]!;
+      after = { at: last.next_run_at, id: last.standing_order_id };
+    }
+    // Orders behind by more than one run: another pass takes their next one.
+    if (!progressed) return result;
+  }
+}
+
+async function runOnce(dataSource: DataSource, bank: AggregatedBank, orderId: string, now: Date): Promise<'executed' | 'deferred' | 'skipped'> {
+  return dataSource.transaction(async (manager) => {
+    const [order]: DueOrderRow[] = await manager.query(
+      `SELECT standing_order_id, consent_id, client_id, psu_id, debtor_account_id, initiation, next_run_index, next_run_at FROM domestic_standing_order
+        WHERE standing_order_id = $1 AND status = 'PDNG' AND next_run_at <= $2 FOR UPDATE SKIP LOCKED`,
+      [orderId, now],
+    );
+    if (!order) return 'skipped';
+    const read = readStandingOrderSchedule(order.initiation);
+    if ('problem' in read) throw new Error(`standing order ${orderId} holds an Initiation it was accepted with but cannot run: ${read.problem.message}`);
+    const run = standingOrderRun(read.schedule, order.next_run_index);
+    const currency = read.schedule.first.currency;
+    if (run) {
+      const paymentId = `${orderId}-run-${order.next_run_index}`;
+      await manager.query(
+        `INSERT INTO standing_order_run (standing_order_id, run_index, payment_id, due_at, amount, currency, status, status_update_date_time)
+         VALUES ($1, $2, $3, $4, $5, $6, 'PDNG', now()) ON CONFLICT DO NOTHING`,
+        [orderId, order.next_run_index, paymentId, run.dueAt, run.amount, currency],
+      );
+      const summary = summariseInitiation(order.initiation);
+      let answer: BankPaymentResult;
+      try {
+        answer = await bank.initiatePayment({
+          paymentId,
+          debtorAccountId: order.debtor_account_id,
+          amount: run.amount,
+          currency,
+          creditorAccount: summary.creditorAccount,
+          reference: text(order.initiation.Reference) ?? summary.endToEndIdentification,
+          information: null,
+        });
+      } catch (error) {
+        if (error instanceof ConnectorUnavailableError) return 'deferred';
+        throw error;
+      }
+      const changes = bankOutcomeChanges(answer);
+      await manager.query(
+        `UPDATE standing_order_run SET status = $3, status_reason = $4, ledger_transaction_id = $5, status_update_date_time = $6 WHERE standing_order_id = $1 AND run_index = $2`,
+        [orderId, order.next_run_index, changes.status, changes.statusReason, changes.ledgerTransactionId, changes.statusUpdateDateTime],
+      );
+      await recordAuditEvent(manager, {
+        type: 'payment.status-changed',
+        actor: { type: 'system', id: 'standing-order-execution' },
+        clientId: order.client_id,
+        psuId: order.psu_id ?? undefined,
+        consentId: order.consent_id,
+        data: {
+          paymentId,
+          kind: 'domestic-standing-order',
+          run: order.next_run_index,
+          from: 'PDNG',
+          to: changes.status,
+          amount: run.amount,
+          currency,
+          ...(changes.statusReason ? { statusReason: changes.statusReason } : {}),
+        },
+      });
+    }
+    const next = run ? standingOrderRun(read.schedule, order.next_run_index + 1) : null;
+    await manager.query(
+      `UPDATE domestic_standing_order SET next_run_index = $2, next_run_at = $3, status = $4, status_update_date_time = now() WHERE standing_order_id = $1`,
+      [orderId, order.next_run_index + 1, next?.dueAt ?? null, next ? 'PDNG' : 'INCO'],
+    );
+    return run ? 'executed' : 'skipped';
+  });
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 ? value : null;
 }

@@ -24,6 +24,8 @@ describe('scheduled payments: the worker runs each on its date', () => {
 
   const available = async (): Promise<string> =>
     (await db.dataSource.query(`SELECT amount::text AS amount FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [debtor]))[0].amount;
+  const runs = async (): Promise<Array<{ run_index: number; status: string }>> =>
+    db.dataSource.query(`SELECT run_index, status FROM standing_order_run WHERE standing_order_id = 'dso-worker-1' ORDER BY run_index`);
   const status = async (): Promise<string> => (await db.dataSource.query(`SELECT status FROM domestic_payment WHERE payment_id = 'dsp-worker-1'`))[0].status;
 
   beforeAll(async () => {
@@ -56,6 +58,24 @@ describe('scheduled payments: the worker runs each on its date', () => {
        VALUES ('dsp-worker-1', 'pmc-worker-1', $1, 'PDNG', $2::jsonb, $3, $4, now(), now())`,
       [sandbox.tpp.client_id, JSON.stringify(initiation), debtor, due],
     );
+    // A weekly standing order of three payments (10.00 first, then 5.00), from the same date.
+    const order = {
+      NumberOfPayments: '3',
+      FirstPaymentAmount: { Amount: '10.00', Currency: 'GBP' },
+      RecurringPaymentAmount: { Amount: '5.00', Currency: 'GBP' },
+      CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400411112222', Name: 'Gym' },
+      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: due.toISOString() },
+    };
+    await db.dataSource.query(
+      `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, creation_date_time, status_update_date_time)
+       VALUES ('pmc-worker-2', 'domestic-standing-order', $1, $2, 'COND', $3::jsonb, '{}', $4, now(), now())`,
+      [sandbox.tpp.client_id, psuId, JSON.stringify(order), debtor],
+    );
+    await db.dataSource.query(
+      `INSERT INTO domestic_standing_order (standing_order_id, consent_id, client_id, psu_id, status, initiation, debtor_account_id, next_run_index, next_run_at, creation_date_time, status_update_date_time)
+       VALUES ('dso-worker-1', 'pmc-worker-2', $1, $2, 'PDNG', $3::jsonb, $4, 0, $5, now(), now())`,
+      [sandbox.tpp.client_id, psuId, JSON.stringify(order), debtor, due],
+    );
     worker = await startWorker(
       loadWorkerConfig({
         DATABASE_URL: db.url,
@@ -86,14 +106,37 @@ describe('scheduled payments: the worker runs each on its date', () => {
 
     now = new Date(due.getTime() + 1_000);
     await vi.waitFor(async () => expect(await status()).toBe('ACSP'), WAIT);
-    // Later runs find nothing more to do: one debit.
+    // Later runs find nothing more to do: one debit (30.00), and the standing order's first run (10.00).
+    await vi.waitFor(async () => expect(await runs()).toEqual([{ run_index: 0, status: 'ACSP' }]), WAIT);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(await available()).toBe('70.00000');
+    expect(await available()).toBe('60.00000');
     const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM transaction WHERE transaction_id = 'dsp-worker-1'`);
     expect(n).toBe(1);
     await vi.waitFor(async () => {
       const events = await db.dataSource.query(`SELECT event->'data'->>'to' AS to FROM audit_log WHERE event_type = 'payment.status-changed' AND event->'data'->>'paymentId' = 'dsp-worker-1'`);
       expect(events).toEqual([{ to: 'ACSP' }]);
     }, WAIT);
+  });
+
+  it('pays a weekly standing order\'s runs on their dates, 10.00 then 5.00 twice, then ends it INCO', async () => {
+    now = new Date(due.getTime() + 6 * DAY);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await runs()).toHaveLength(1);
+    now = new Date(due.getTime() + 7 * DAY + 1_000);
+    await vi.waitFor(async () => expect(await runs()).toHaveLength(2), WAIT);
+    // Three weeks on, the third (last) run is paid and the order ends; no fourth.
+    now = new Date(due.getTime() + 21 * DAY);
+    await vi.waitFor(async () => {
+      const [order] = await db.dataSource.query(`SELECT status FROM domestic_standing_order WHERE standing_order_id = 'dso-worker-1'`);
+      expect(order.status).toBe('INCO');
+    }, WAIT);
+    expect(await runs()).toEqual([
+      { run_index: 0, status: 'ACSP' },
+      { run_index: 1, status: 'ACSP' },
+      { run_index: 2, status: 'ACSP' },
+    ]);
+    expect(await available()).toBe('50.00000');
+    const amounts = await db.dataSource.query(`SELECT amount::text AS amount FROM transaction WHERE transaction_id LIKE 'dso-worker-1-run-%' ORDER BY transaction_id`);
+    expect(amounts).toEqual([{ amount: '10.00000' }, { amount: '5.00000' }, { amount: '5.00000' }]);
   });
 });

@@ -1,6 +1,6 @@
 import { AggregatedBank } from '@consentry/banking';
 import type { WorkerConfig } from '@consentry/config';
-import { executeDueScheduledPayments, ScheduledExecutionResult } from '@consentry/consents';
+import { executeDueScheduledPayments, executeDueStandingOrderRuns, ScheduledExecutionResult } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Job, JobsOptions, Queue, Worker } from 'bullmq';
@@ -16,7 +16,7 @@ const JOB = 'run-due-scheduled-payments';
 const JOB_OPTIONS: JobsOptions = { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } };
 
 /**
- * Runs domestic scheduled payments on their date, as a BullMQ job scheduler shared by every worker
+ * Runs domestic scheduled payments on their date and standing orders' runs on theirs, as a BullMQ job scheduler shared by every worker
  * (one run at a time here; across workers each order is locked while it runs). "Now" comes from the
  * injected clock (WORKER_CLOCK), so a test runs a payment's date without waiting for it.
  */
@@ -55,7 +55,10 @@ export class ScheduledPaymentProcessor implements OnModuleDestroy {
   async process(job: Job<unknown, ScheduledExecutionResult>): Promise<ScheduledExecutionResult> {
     const context = { jobId: job.id };
     try {
-      const result = await executeDueScheduledPayments(this.dataSource, this.bank, this.clock());
+      const now = this.clock();
+      const scheduled = await executeDueScheduledPayments(this.dataSource, this.bank, now);
+      const standing = await executeDueStandingOrderRuns(this.dataSource, this.bank, now);
+      const result = { executed: scheduled.executed + standing.executed, deferred: scheduled.deferred + standing.deferred };
       if (result.executed + result.deferred > 0) this.logger.log('scheduled payments run', { ...context, ...result });
       return result;
     } catch (error) {
