@@ -20,7 +20,8 @@ import { WorkerMetrics } from './health/worker.metrics.js';
 import { AuditRetentionProcessor } from './retention/audit-retention.processor.js';
 import { PaymentSettlementProcessor } from './settlement/payment-settlement.processor.js';
 import { ScheduledPaymentProcessor } from './scheduled-payments/scheduled-payment.processor.js';
-import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CLOCK, WORKER_CONFIG, WorkerClock } from './worker.tokens.js';
+import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CLOCK, WORKER_CONFIG } from './worker.tokens.js';
+import type { WorkerClock } from './worker.tokens.js';
 
 /** Connections opened by the bootstrap, which also closes them after the module is destroyed. */
 export interface WorkerConnections {

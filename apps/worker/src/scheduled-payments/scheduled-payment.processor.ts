@@ -6,7 +6,8 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Job, JobsOptions, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
-import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CLOCK, WORKER_CONFIG, WorkerClock } from '../worker.tokens.js';
+import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CLOCK, WORKER_CONFIG } from '../worker.tokens.js';
+import type { WorkerClock } from '../worker.tokens.js';
 
 /** One repeatable job runs every due scheduled payment; never one job per payment. */
 export const SCHEDULED_PAYMENT_QUEUE = 'scheduled-payments';
