@@ -89,6 +89,9 @@ describe('payment pages', () => {
     await page().locator(`input[name="accountIds"][value="${debtor}"]`).check();
     await page().getByRole('button', { name: 'Approve payments' }).click();
     await expect.poll(() => psu.redirected?.searchParams.has('code') ?? false, { timeout: 10_000 }).toBe(true);
+    // The route answered the redirect; let the page finish that navigation, or the next goto races it.
+    const callback = new URL(sandbox.tpp.redirect_uris[0]!).origin;
+    await page().waitForURL((url) => url.origin === callback, { waitUntil: 'load' });
     return { consentId, tokens: await tpp.exchangeCode(psu.redirected!, request) };
   }
 
