@@ -39,6 +39,7 @@ export type { ConsumePaymentConsentCommand } from './consume-payment-consent.js'
 export {
   findPaymentConsentAccess,
   findPaymentConsentOfClient,
+  paymentConsentOfClient,
   isPaymentConsentId,
   isPaymentConsentLive,
   lockPaymentConsentOfClient,

@@ -69,6 +69,13 @@ export function findPaymentConsentOfClient(
   return dataSource.getRepository(PaymentConsentEntity).findOne({ where: { consentId, clientId, ...(kind ? { kind } : {}) } });
 }
 
+/** As findPaymentConsentOfClient, for a consent the TPP names: another TPP's, another kind's or none is "not found". */
+export async function paymentConsentOfClient(dataSource: DataSource, consentId: string, clientId: string, kind: PaymentConsentKind): Promise<PaymentConsentEntity> {
+  const consent = await findPaymentConsentOfClient(dataSource, consentId, clientId, kind);
+  if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+  return consent;
+}
+
 /** Locks a payment consent row the caller may act on; another TPP's consent is reported as not found. */
 export async function lockPaymentConsentOfClient(manager: EntityManager, consentId: string, clientId: string | undefined): Promise<PaymentConsentEntity> {
   const consent = await manager.findOne(PaymentConsentEntity, { where: { consentId }, lock: { mode: 'pessimistic_write' } });

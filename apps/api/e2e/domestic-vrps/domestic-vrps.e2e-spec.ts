@@ -154,6 +154,16 @@ describe('domestic VRP', () => {
       body: { Data: { ConsentId: consentId, InstructedAmount: { Amount: '5000.00', Currency: 'GBP' } } },
     });
     expect(tooMuch.body.Data.FundsAvailableResult.FundsAvailable).toBe('NotAvailable');
+    // The funds check is signed but takes no key: unsigned is U019, and no key is not U007.
+    const unsigned = await h.tpp('POST', `${CONSENTS}/${consentId}/funds-confirmation`, {
+      token: psuToken,
+      body: { Data: { ConsentId: consentId, InstructedAmount: { Amount: '1.00', Currency: 'GBP' } } },
+    });
+    expectError(unsigned, 400, 'U019');
+    // A VRP itself needs both: the key first (U007), then the signature (U019).
+    const order = vrpBody(consentId, initiation, '1.00');
+    expectError(await h.tpp('POST', VRPS, { token: psuToken, body: order }), 400, 'U007');
+    expectError(await h.tpp('POST', VRPS, { token: psuToken, body: order, headers: { 'x-idempotency-key': 'vrp-unsigned-1' } }), 400, 'U019');
 
     const ids: string[] = [];
     for (const amount of ['40.00', '35.50', '12.25']) {

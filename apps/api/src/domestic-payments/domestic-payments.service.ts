@@ -1,11 +1,4 @@
-import {
-  ConsentException,
-  ConsentExceptionCode,
-  CreatePaymentConsent,
-  findPaymentConsentOfClient,
-  PaymentConsentAccess,
-  summariseInitiation,
-} from '@consentry/consents';
+import { CreatePaymentConsent, findPaymentConsentOfClient, PaymentConsentAccess, paymentConsentOfClient, summariseInitiation } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, DomesticPaymentEntity, JsonObject, PaymentConsentEntity } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
@@ -130,9 +123,7 @@ export class DomesticPaymentsService {
   }
 
   async getConsent(clientId: string, consentId: string): Promise<OBWriteDomesticConsentResponse5> {
-    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-payment');
-    if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
-    return this.consentResponse(consent);
+    return this.consentResponse(await paymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-payment'));
   }
 
   /** Whether the debtor account covers the consent's amount now; never the balance (PSD2 Art. 65 spirit). */

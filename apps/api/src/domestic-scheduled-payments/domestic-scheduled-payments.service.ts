@@ -1,10 +1,10 @@
-import { ConsentException, ConsentExceptionCode, CreatePaymentConsent, findPaymentConsentOfClient } from '@consentry/consents';
+import { CreatePaymentConsent, paymentConsentOfClient } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, DomesticPaymentEntity, PaymentConsentEntity } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
 
-import { OBWritePaymentDetailsResponse1, paymentDetailsResponse, plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
+import { OBWritePaymentDetailsResponse1, paymentConsentStatusData, paymentDetailsResponse, plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
 import { SubmitDomesticPayment } from '../domestic-payments/submit-domestic-payment.use-case.js';
 import { PublicUrl } from '../http/public-url.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
@@ -82,9 +82,7 @@ export class DomesticScheduledPaymentsService {
   }
 
   async getConsent(clientId: string, consentId: string): Promise<OBWriteDomesticScheduledConsentResponse5> {
-    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-scheduled-payment');
-    if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
-    return this.consentResponse(consent);
+    return this.consentResponse(await paymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-scheduled-payment'));
   }
 
   /** The order: checked against its consent (U009, U008) and stored PDNG for its date; nothing is debited now. */
@@ -121,16 +119,10 @@ export class DomesticScheduledPaymentsService {
   }
 
   private consentResponse(consent: PaymentConsentEntity): OBWriteDomesticScheduledConsentResponse5 {
-    const reason = statusReason(consent.statusReason, consent.statusReasonDescription);
     return {
       Data: {
-        ConsentId: consent.consentId,
-        CreationDateTime: obDateTime(consent.creationDateTime),
-        Status: consent.status,
-        ...(reason ? { StatusReason: reason } : {}),
-        StatusUpdateDateTime: obDateTime(consent.statusUpdateDateTime),
+        ...paymentConsentStatusData(consent),
         Permission: 'Create',
-        ...(consent.readRefundAccount ? { ReadRefundAccount: consent.readRefundAccount } : {}),
         Initiation: consent.initiation,
       },
       Risk: consent.risk,

@@ -1,4 +1,4 @@
-import { ConsentException, ConsentExceptionCode, CreatePaymentConsent, findPaymentConsentOfClient, readStandingOrderSchedule } from '@consentry/consents';
+import { CreatePaymentConsent, paymentConsentOfClient, readStandingOrderSchedule } from '@consentry/consents';
 import { DataSource, JsonObject, PaymentConsentEntity } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
@@ -87,9 +87,7 @@ export class DomesticStandingOrdersService {
   }
 
   async getConsent(clientId: string, consentId: string): Promise<OBWriteDomesticStandingOrderConsentResponse6> {
-    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-standing-order');
-    if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
-    return this.consentResponse(consent);
+    return this.consentResponse(await paymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-standing-order'));
   }
 
   /** The order, as a PaymentWrite: staged with the idempotency key; the worker pays its runs. */

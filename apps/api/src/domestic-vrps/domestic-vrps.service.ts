@@ -5,7 +5,7 @@ import {
   ConsentExceptionCode,
   controlParameterDefinitionProblems,
   CreatePaymentConsent,
-  findPaymentConsentOfClient,
+  paymentConsentOfClient,
   PaymentConsentAccess,
   RevokePaymentConsent,
   VrpControlParameters,
@@ -15,7 +15,7 @@ import { AccountEntity, DataSource, EntityManager, JsonObject, PaymentConsentEnt
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
 
-import { plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
+import { paymentConsentStatusData, plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
 import { PublicUrl } from '../http/public-url.js';
 import type { PaymentWrite } from '../security/payment-write.pipeline.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
@@ -129,12 +129,12 @@ export class DomesticVrpsService {
   }
 
   async getConsent(clientId: string, consentId: string): Promise<OBDomesticVRPConsentResponse> {
-    return this.consentResponse(await this.consentOf(clientId, consentId));
+    return this.consentResponse(await paymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-vrp'));
   }
 
   /** The TPP deletes its VRP consent: CANC, its grant and tokens revoked, no VRP after it. */
   async deleteConsent(clientId: string, consentId: string, interactionId: string): Promise<void> {
-    await this.consentOf(clientId, consentId);
+    await paymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-vrp');
     await this.revoke.execute({ consentId, by: { type: 'tpp', clientId }, interactionId });
   }
 
@@ -212,12 +212,6 @@ export class DomesticVrpsService {
     };
   }
 
-  private async consentOf(clientId: string, consentId: string): Promise<PaymentConsentEntity> {
-    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-vrp');
-    if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
-    return consent;
-  }
-
   private async vrpOf(clientId: string, paymentId: string): Promise<VrpPaymentEntity> {
     // A TPP reads only its own VRPs; another TPP's is "not found". Read from the primary, always.
     const payment = await this.dataSource.getRepository(VrpPaymentEntity).findOne({ where: { paymentId, clientId } });
@@ -235,16 +229,10 @@ export class DomesticVrpsService {
 
   /** `manager`: the caller's transaction when there is one (see PaymentWrite.render). */
   private async consentResponse(consent: PaymentConsentEntity, manager: EntityManager = this.dataSource.manager): Promise<OBDomesticVRPConsentResponse> {
-    const reason = statusReason(consent.statusReason, consent.statusReasonDescription);
     const debtor = await this.pickedDebtor(consent.initiation, consent.debtorAccountId, manager);
     return {
       Data: {
-        ConsentId: consent.consentId,
-        CreationDateTime: obDateTime(consent.creationDateTime),
-        Status: consent.status,
-        ...(reason ? { StatusReason: reason } : {}),
-        StatusUpdateDateTime: obDateTime(consent.statusUpdateDateTime),
-        ...(consent.readRefundAccount ? { ReadRefundAccount: consent.readRefundAccount } : {}),
+        ...paymentConsentStatusData(consent),
         ControlParameters: consent.controlParameters ?? {},
         Initiation: consent.initiation,
         ...(debtor ? { DebtorAccount: debtor } : {}),

@@ -1,11 +1,4 @@
-import {
-  ConsentException,
-  ConsentExceptionCode,
-  CreatePaymentConsent,
-  findPaymentConsentOfClient,
-  PaymentConsentAccess,
-  RevokePaymentConsent,
-} from '@consentry/consents';
+import { CreatePaymentConsent, PaymentConsentAccess, paymentConsentOfClient, RevokePaymentConsent } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, JsonObject, PaymentConsentEntity } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
@@ -82,9 +75,7 @@ export class FundsConfirmationsService {
   }
 
   async getConsent(clientId: string, consentId: string): Promise<OBFundsConfirmationConsentResponse1> {
-    const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId, 'funds-confirmation');
-    if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
-    return this.consentResponse(consent);
+    return this.consentResponse(await paymentConsentOfClient(this.dataSource, consentId, clientId, 'funds-confirmation'));
   }
 
   async deleteConsent(clientId: string, consentId: string, interactionId: string): Promise<void> {
