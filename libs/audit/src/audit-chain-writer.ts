@@ -62,6 +62,10 @@ export class AuditChainWriter {
     // Started now, while the batch ahead may still be committing; no lock, since outbox events never
     // change and the commit checks under the lock which of them are still there to chain.
     const prepared = this.prepare(this.dataSource.manager, ids, eventIds.length);
+    // Awaited only when the batch's turn comes: a read that fails before then (PostgreSQL restarting
+    // under a backlog) must not be an unhandled rejection meanwhile, which ends the process. The await
+    // below still throws it to this batch's caller.
+    prepared.catch(() => undefined);
     return this.inTurn(async () => {
       const batch = await prepared;
       return traceChainWrite(batch.traced, () => this.dataSource.transaction((manager) => this.commit(manager, batch)));

@@ -2,7 +2,7 @@ import { AuditEvent, recordAuditEvents, verifyAuditChain } from '@consentry/audi
 import { createTestDatabase, TestDatabase } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AuditChainWriter } from '@consentry/audit';
+import { AUDIT_CHAIN_LOCK_KEY, AuditChainWriter } from '@consentry/audit';
 
 describe('audit chain writer: batches prepared ahead, committed one at a time', () => {
   let db: TestDatabase;
@@ -65,5 +65,32 @@ describe('audit chain writer: batches prepared ahead, committed one at a time', 
     const next = writer.appendFromOutbox(ids(good));
     await expect(failing).rejects.toThrow();
     await expect(next).resolves.toMatchObject({ chained: 5, duplicates: 0, firstSeq: '99', lastSeq: '103' });
+  });
+
+  it('answers a batch whose read fails while the batch ahead still commits with that failure, not an unhandled rejection', async () => {
+    // An unhandled rejection ends a Node process: the worker died this way when PostgreSQL restarted
+    // under a backlog (the read of the next batch failed before its turn came).
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const holder = db.dataSource.createQueryRunner();
+    await holder.connect();
+    try {
+      // The batch ahead waits for the chain lock, held here as another writer would hold it.
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [AUDIT_CHAIN_LOCK_KEY]);
+      const writer = new AuditChainWriter(db.dataSource);
+      const ahead = writer.appendFromOutbox(ids(await record(2, 'ahead')));
+      // The next batch's read fails at once (not a uuid), long before its turn.
+      const broken = writer.appendFromOutbox(['not-a-uuid']);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(unhandled).toEqual([]);
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      await expect(ahead).resolves.toMatchObject({ chained: 2 });
+      await expect(broken).rejects.toThrow(/uuid/);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      await holder.release();
+    }
   });
 });
