@@ -16,6 +16,30 @@ export const AUDIT_EVENT_TYPES = [
   'funds.confirmed',
   /** A VRP refused because it breaks its consent's ControlParameters (U014): which one, and the amount. */
   'payment.refused-by-control-parameter',
+  /** The risk engine scored a payment before execution: allow, hold or reject, with the rules that fired and their scores. */
+  'payment.risk-assessed',
+  /** A first administrator released a held payment under four-eyes; it stays PDNG until a second one confirms. */
+  'payment.review.release-requested',
+  /** A held payment released for execution by an administrator (the second one under four-eyes), with the reason. */
+  'payment.review.released',
+  /** A held payment rejected by an administrator, with the reason. */
+  'payment.review.rejected',
+  /** A held payment nobody reviewed within REVIEW_TIMEOUT_MINUTES, rejected by the system. */
+  'payment.review.expired',
+  /** An alert recorded for a PSU (its kind and the audit event it came from). */
+  'alert.recorded',
+  /** An alert's email accepted by the SMTP server (never the address in clear). */
+  'alert.emailed',
+  /** A PSU changed its alert preferences (channels, payment threshold). */
+  'alert.preferences-changed',
+  /** A TPP created its event subscription (callback URL host and event types). */
+  'event.subscription-created',
+  'event.subscription-updated',
+  'event.subscription-deleted',
+  /** An event notification delivered to a TPP's callback, or acknowledged through polling. */
+  'event.delivered',
+  /** An event never delivered nor acknowledged within 7 days, dropped. */
+  'event.dropped',
   'data.accessed',
   'psu.login.succeeded',
   'psu.login.failed',
