@@ -11,16 +11,17 @@ import {
 
 const ANCHOR = new Date('2026-01-31T09:00:00Z');
 
-// Each OBFrequency6Code the spec lists: the date of run 1 and run 2 after ANCHOR, or null when refused (U025).
+// Each OBFrequency6Code the spec lists: the date of run 1 and run 2 after ANCHOR (09:00 in London), or null when
+// refused (U025). Runs in British Summer Time are 08:00Z: 09:00 on the London clock.
 const EXPECTED: Record<(typeof OB_FREQUENCY6_CODES)[number], [string, string] | null> = {
   ADHO: null,
   YEAR: ['2027-01-31T09:00:00.000Z', '2028-01-31T09:00:00.000Z'],
   DAIL: ['2026-02-01T09:00:00.000Z', '2026-02-02T09:00:00.000Z'],
   FRTN: ['2026-02-14T09:00:00.000Z', '2026-02-28T09:00:00.000Z'],
   INDA: null,
-  MNTH: ['2026-02-28T09:00:00.000Z', '2026-03-31T09:00:00.000Z'],
-  QURT: ['2026-04-30T09:00:00.000Z', '2026-07-31T09:00:00.000Z'],
-  MIAN: ['2026-07-31T09:00:00.000Z', '2027-01-31T09:00:00.000Z'],
+  MNTH: ['2026-02-28T09:00:00.000Z', '2026-03-31T08:00:00.000Z'],
+  QURT: ['2026-04-30T08:00:00.000Z', '2026-07-31T08:00:00.000Z'],
+  MIAN: ['2026-07-31T08:00:00.000Z', '2027-01-31T09:00:00.000Z'],
   WEEK: ['2026-02-07T09:00:00.000Z', '2026-02-14T09:00:00.000Z'],
   WODL: null,
   FOWK: null,
@@ -51,6 +52,19 @@ describe('standing order frequency', () => {
   it('counts months from the anchor, so a short month does not drift the day', () => {
     expect(standingOrderRunDate(new Date('2028-01-31T00:00:00Z'), 'MNTH', 1).toISOString()).toBe('2028-02-29T00:00:00.000Z');
     expect(standingOrderRunDate(new Date('2026-11-30T00:00:00Z'), 'QURT', 1).toISOString()).toBe('2027-02-28T00:00:00.000Z');
+  });
+
+  it('keeps the London wall-clock time across summer time, both ways', () => {
+    // 09:00 London on Friday 27 March 2026 (GMT); summer time starts on Sunday 29 March.
+    const friday = new Date('2026-03-27T09:00:00Z');
+    expect(standingOrderRunDate(friday, 'DAIL', 3).toISOString()).toBe('2026-03-30T08:00:00.000Z');
+    expect(standingOrderRunDate(friday, 'WEEK', 1).toISOString()).toBe('2026-04-03T08:00:00.000Z');
+    // 23:30 London on 30 September 2026 (22:30Z, BST): a month later is 23:30 London on 30 October, GMT again.
+    expect(standingOrderRunDate(new Date('2026-09-30T22:30:00Z'), 'MNTH', 1).toISOString()).toBe('2026-10-30T23:30:00.000Z');
+    // The London date counts, not the UTC one: 00:30 London on 1 July is 30 June 23:30Z.
+    expect(standingOrderRunDate(new Date('2026-06-30T23:30:00Z'), 'MNTH', 1).toISOString()).toBe('2026-07-31T23:30:00.000Z');
+    // A wall time summer time skips (01:30 on 29 March) falls an hour later on the clock.
+    expect(standingOrderRunDate(new Date('2026-03-28T01:30:00Z'), 'DAIL', 1).toISOString()).toBe('2026-03-29T01:30:00.000Z');
   });
 
   it('finds the next run strictly after an instant', () => {

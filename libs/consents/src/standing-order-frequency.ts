@@ -4,6 +4,8 @@
  * with 400 U025 at consent creation; the worker asks `standingOrderRun` for each run's date and amount.
  */
 
+import { addDays, addMonths, londonDate, londonTimeOfDayMs, londonWallTime } from './london-calendar.js';
+
 /** Every OBFrequency6Code value the v4.0 payment-initiation spec lists (WEEK appears twice there). */
 export const OB_FREQUENCY6_CODES = [
   'ADHO',
@@ -49,25 +51,17 @@ export function parseStandingOrderFrequency(type: string): StandingOrderFrequenc
   return Object.hasOwn(STEPS, type) ? (type as StandingOrderFrequency) : null;
 }
 
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-}
-
 /**
- * The `n`th run (0 = the anchor itself) of a schedule anchored at `anchor`. Counted from the anchor, never
- * from the previous run, so a monthly order from 31 January runs 28/29 February, then 31 March (no drift).
- * Calendar arithmetic in UTC, keeping the anchor's time of day.
+ * The `n`th run (0 = the anchor itself) of a schedule anchored at `anchor`, on the bank's calendar
+ * (Europe/London): the same London wall-clock time as the anchor, `n` periods later. Counted from the
+ * anchor, never from the previous run, so a monthly order from 31 January runs 28/29 February, then
+ * 31 March (no drift), and a 09:00 order stays at 09:00 on the London clock across summer time.
  */
 export function standingOrderRunDate(anchor: Date, frequency: StandingOrderFrequency, n: number): Date {
   const step: { days?: number; months?: number } = STEPS[frequency];
-  if (step.days) return new Date(anchor.getTime() + n * step.days * 86_400_000);
-  const total = anchor.getUTCMonth() + n * (step.months ?? 0);
-  const year = anchor.getUTCFullYear() + Math.floor(total / 12);
-  const month = ((total % 12) + 12) % 12;
-  const day = Math.min(anchor.getUTCDate(), daysInMonth(year, month));
-  const date = new Date(anchor);
-  date.setUTCFullYear(year, month, day);
-  return date;
+  const day = londonDate(anchor);
+  const date = step.days ? addDays(day, n * step.days) : addMonths(day, n * (step.months ?? 0), day.d);
+  return londonWallTime(date, londonTimeOfDayMs(anchor));
 }
 
 /** The first run strictly after `after` of the schedule anchored at `anchor` (the anchor, if it is later). */

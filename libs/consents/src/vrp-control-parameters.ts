@@ -14,6 +14,8 @@
  * counted and writes the new one, so concurrent payments are checked one after the other.
  */
 
+import { addDays, addMonths, compare, dayNumber, londonDate, londonMidnight } from './london-calendar.js';
+
 export const VRP_PERIOD_TYPES = ['Day', 'Week', 'Fortnight', 'Month', 'Half-year', 'Year'] as const;
 export type VrpPeriodType = (typeof VRP_PERIOD_TYPES)[number];
 export const VRP_PERIOD_ALIGNMENTS = ['Consent', 'Calendar'] as const;
@@ -53,76 +55,6 @@ export interface ControlParameterProblem {
 export interface VrpPeriod {
   start: Date;
   end: Date;
-}
-
-const LONDON = 'Europe/London';
-const londonParts = new Intl.DateTimeFormat('en-GB', {
-  timeZone: LONDON,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-
-/** A date on the London calendar (month 1-12). */
-interface LocalDate {
-  y: number;
-  m: number;
-  d: number;
-}
-
-function partsOf(at: Date): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const part of londonParts.formatToParts(at)) if (part.type !== 'literal') out[part.type] = Number(part.value);
-  return out;
-}
-
-function londonDate(at: Date): LocalDate {
-  const p = partsOf(at);
-  return { y: p.year!, m: p.month!, d: p.day! };
-}
-
-/** London's offset from UTC at an instant, in ms (0 in winter, 3,600,000 in summer time). */
-function londonOffsetMs(at: Date): number {
-  const p = partsOf(at);
-  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
-}
-
-/** The instant London's clocks show 00:00 on `date` (never in a DST gap: the UK changes at 01:00 UTC). */
-function londonMidnight(date: LocalDate): Date {
-  const wall = Date.UTC(date.y, date.m - 1, date.d);
-  const first = wall - londonOffsetMs(new Date(wall));
-  return new Date(wall - londonOffsetMs(new Date(first)));
-}
-
-function fromUtcDay(ms: number): LocalDate {
-  const at = new Date(ms);
-  return { y: at.getUTCFullYear(), m: at.getUTCMonth() + 1, d: at.getUTCDate() };
-}
-
-function dayNumber(date: LocalDate): number {
-  return Date.UTC(date.y, date.m - 1, date.d) / 86_400_000;
-}
-
-function addDays(date: LocalDate, days: number): LocalDate {
-  return fromUtcDay(Date.UTC(date.y, date.m - 1, date.d + days));
-}
-
-/** `months` after `date`, on `day` or the month's last day if it is shorter (31 Jan + 1 month = 28/29 Feb). */
-function addMonths(date: LocalDate, months: number, day: number): LocalDate {
-  const index = date.y * 12 + (date.m - 1) + months;
-  const y = Math.floor(index / 12);
-  const m = index - y * 12 + 1;
-  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  return { y, m, d: Math.min(day, last) };
-}
-
-function compare(a: LocalDate, b: LocalDate): number {
-  return dayNumber(a) - dayNumber(b);
 }
 
 const PERIOD_DAYS: Partial<Record<VrpPeriodType, number>> = { Day: 1, Week: 7, Fortnight: 14 };
