@@ -48,8 +48,8 @@ export {
   paymentConsentAccessFromRow,
 } from './payment-consent-queries.js';
 export type { PaymentConsentAccess } from './payment-consent-queries.js';
-export { describeVrpControlParameters, describeVrpLimit, describeVrpType, formatPaymentAmount } from './payment-consent-descriptions.js';
-export type { VrpControlParameterWords } from './payment-consent-descriptions.js';
+export { describeStandingOrder, describeVrpControlParameters, describeVrpLimit, describeVrpType, formatPaymentAmount } from './payment-consent-descriptions.js';
+export type { ConsentTermLine, VrpControlParameterWords } from './payment-consent-descriptions.js';
 export { approvalTermsOf, approvedInitiationHash, approvedTerms, canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
 export type { ApprovalTerms, InitiationSummary } from './payment-initiation.js';
 export { ConsentException, ConsentExceptionCode } from './consent.exception.js';
@@ -73,7 +73,7 @@ export {
 } from './consent-reauthentication.js';
 export type { ReauthenticationPolicy, ReauthenticationSubject } from './consent-reauthentication.js';
 export { ACCESS_TOKEN_GRANT_CLAIM, dpopProofKey, revocationMarkSeconds, revokedAccessTokenKey } from './access-token-revocation.js';
-export { bankOutcomeChanges, cancelScheduledPayment, executeDueScheduledPayments, executeDueStandingOrderRuns } from './payment-execution.js';
+export { bankOutcomeChanges, cancelScheduledPayment, cancelStandingOrder, executeDueScheduledPayments, executeDueStandingOrderRuns } from './payment-execution.js';
 export type { ScheduledExecutionResult } from './payment-execution.js';
 export {
   nextStandingOrderRunAfter,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { describeVrpControlParameters, describeVrpLimit, formatPaymentAmount } from './payment-consent-descriptions.js';
+import { describeStandingOrder, describeVrpControlParameters, describeVrpLimit, formatPaymentAmount } from './payment-consent-descriptions.js';
 
 describe('payment consent descriptions', () => {
   it('writes amounts with grouped digits and at least two decimals, never rounded', () => {
@@ -33,6 +33,38 @@ describe('payment consent descriptions', () => {
       periodicLimits: ['50.00 GBP per calendar day', '1,000.00 GBP per year, counted from the day the consent was made'],
       validFrom: null,
       validTo: new Date('2027-01-31T00:00:00Z'),
+    });
+  });
+
+  describe('a standing order', () => {
+    const day = (at: Date): string => at.toISOString().slice(0, 10);
+    const order = {
+      FirstPaymentAmount: { Amount: '10', Currency: 'GBP' },
+      RecurringPaymentAmount: { Amount: '5.00', Currency: 'GBP' },
+      FinalPaymentAmount: { Amount: '1250', Currency: 'GBP' },
+      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2027-01-04T09:00:00Z' },
+      NumberOfPayments: '3',
+    };
+
+    it('words every amount, the frequency and the end the PSU binds', () => {
+      expect(describeStandingOrder(order, day)).toEqual([
+        { term: 'How often', value: 'Every week', field: 'frequency' },
+        { term: 'First payment', value: '10.00 GBP on 2027-01-04', field: 'first-payment' },
+        { term: 'Then', value: '5.00 GBP each time', field: 'recurring-payment' },
+        { term: 'Last payment', value: '1,250.00 GBP', field: 'final-payment' },
+        { term: 'Ends', value: 'After 3 payments', field: 'ends' },
+      ]);
+    });
+
+    it('says when the runs start and end by date, or that the PSU ends it', () => {
+      const { NumberOfPayments: _count, FinalPaymentAmount: _final, ...open } = order;
+      const dated = { ...open, MandateRelatedInformation: { ...order.MandateRelatedInformation, RecurringPaymentDateTime: '2027-02-01T09:00:00Z', FinalPaymentDateTime: '2027-06-01T09:00:00Z' } };
+      expect(describeStandingOrder(dated, day)?.map((line) => line.value)).toEqual(['Every week', '10.00 GBP on 2027-01-04', '5.00 GBP each time, from 2027-02-01', 'No payment after 2027-06-01']);
+      expect(describeStandingOrder({ ...open, RecurringPaymentAmount: undefined }, day)?.slice(2).map((line) => line.value)).toEqual(['10.00 GBP each time', 'When you cancel it']);
+    });
+
+    it('reads nothing it cannot schedule', () => {
+      expect(describeStandingOrder({ ...order, MandateRelatedInformation: { Frequency: { Type: 'ADHO' }, FirstPaymentDateTime: '2027-01-04T09:00:00Z' } }, day)).toBeNull();
     });
   });
 });

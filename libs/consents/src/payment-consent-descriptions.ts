@@ -1,3 +1,4 @@
+import { readStandingOrderSchedule, StandingOrderFrequency } from './standing-order-frequency.js';
 import type { VrpControlParameters } from './vrp-control-parameters.js';
 
 /**
@@ -49,4 +50,49 @@ export function describeVrpControlParameters(params: VrpControlParameters): VrpC
     validFrom: params.ValidFromDateTime ? new Date(params.ValidFromDateTime) : null,
     validTo: params.ValidToDateTime ? new Date(params.ValidToDateTime) : null,
   };
+}
+
+const FREQUENCY_WORDS: Record<StandingOrderFrequency, string> = {
+  DAIL: 'Every day',
+  WEEK: 'Every week',
+  FRTN: 'Every two weeks',
+  MNTH: 'Every month',
+  QURT: 'Every three months',
+  MIAN: 'Every six months',
+  YEAR: 'Every year',
+};
+
+/** One line of a consent's terms as a page shows it: the term, its value in words, and a data-field name for tests. */
+export interface ConsentTermLine {
+  term: string;
+  value: string;
+  field: string;
+}
+
+/**
+ * A standing order Initiation (validated at consent creation) in the PSU's words: what the approval page
+ * shows before the PSU binds it, and what the dashboard shows after, line by line. Dates go through the
+ * page's own formatter (Europe/London). Null if the Initiation cannot be read as a schedule.
+ */
+export function describeStandingOrder(initiation: Record<string, unknown>, formatDate: (at: Date) => string): ConsentTermLine[] | null {
+  const read = readStandingOrderSchedule(initiation);
+  if ('problem' in read) return null;
+  const { schedule } = read;
+  const money = (amount: string): string => formatPaymentAmount(amount, schedule.first.currency);
+  const lines: ConsentTermLine[] = [
+    { term: 'How often', value: FREQUENCY_WORDS[schedule.frequency], field: 'frequency' },
+    { term: 'First payment', value: `${money(schedule.first.amount)} on ${formatDate(schedule.first.at)}`, field: 'first-payment' },
+  ];
+  const recurring = schedule.recurringAmount ?? schedule.first.amount;
+  const from = schedule.recurringFrom ? `, from ${formatDate(schedule.recurringFrom)}` : '';
+  lines.push({ term: 'Then', value: `${money(recurring)} each time${from}`, field: 'recurring-payment' });
+  if (schedule.finalAmount) lines.push({ term: 'Last payment', value: money(schedule.finalAmount), field: 'final-payment' });
+  const ends =
+    schedule.numberOfPayments !== null
+      ? `After ${schedule.numberOfPayments} ${schedule.numberOfPayments === 1 ? 'payment' : 'payments'}`
+      : schedule.finalAt
+        ? `No payment after ${formatDate(schedule.finalAt)}`
+        : 'When you cancel it';
+  lines.push({ term: 'Ends', value: ends, field: 'ends' });
+  return lines;
 }

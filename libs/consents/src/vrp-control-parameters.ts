@@ -14,7 +14,7 @@
  * counted and writes the new one, so concurrent payments are checked one after the other.
  */
 
-import { addDays, addMonths, compare, dayNumber, londonDate, londonMidnight } from './london-calendar.js';
+import { addDays, addMonths, compare, dayNumber, LocalDate, londonDate, londonMidnight } from './london-calendar.js';
 
 export const VRP_PERIOD_TYPES = ['Day', 'Week', 'Fortnight', 'Month', 'Half-year', 'Year'] as const;
 export type VrpPeriodType = (typeof VRP_PERIOD_TYPES)[number];

@@ -1,4 +1,4 @@
-import { approvedInitiationHash, OB_FREQUENCY6_CODES, parseStandingOrderFrequency } from '@consentry/consents';
+import { approvedInitiationHash, executeDueStandingOrderRuns, OB_FREQUENCY6_CODES, parseStandingOrderFrequency } from '@consentry/consents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
@@ -223,6 +223,44 @@ describe('domestic standing orders', () => {
       expect(event).toMatchObject({ actor: 'psu', data: { paymentId: id, from: 'PDNG', to: 'CANC' } });
       // Once cancelled it stays so: a second cancel is refused.
       expect((await h.call('DELETE', `/customer/standing-orders/${id}`, { headers: { authorization: alice } })).status).toBe(409);
+    });
+
+    it('lists the order to its PSU in words, with each paid run as a payment, and to the admin among all payments', async () => {
+      const { consentId, psuToken } = await authorised(orderInitiation('15.00'));
+      const id = jsonString((await order(psuToken, consentId, orderInitiation('15.00'))).body.Data.DomesticStandingOrderId);
+      await fixtures.setBalance(debtor, '500.00', '0');
+      // The worker's job, at the first run's date (the other orders of this file are due then too).
+      await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2027-01-15T08:00:00Z'));
+      const runId = `${id}-run-0`;
+
+      const alice = { authorization: `Bearer ${await h.customerSession('alice')}` };
+      const consents = await h.call('GET', '/customer/payment-consents', { headers: alice });
+      expect(consents.status).toBe(200);
+      type Listed = { consentId: string; payments: Array<{ paymentId: string }>; standingOrder: { schedule: Array<{ value: string }> } };
+      const consent = (consents.body.consents as unknown as Listed[]).find((c) => c.consentId === consentId)!;
+      expect(consent).toMatchObject({
+        kind: 'domestic-standing-order',
+        status: 'COND',
+        standingOrder: { standingOrderId: id, status: 'PDNG', nextRunAt: '2027-01-22T08:00:00.000Z' },
+      });
+      expect(consent.payments.map((p) => p.paymentId)).toEqual([runId]);
+      expect(consent.standingOrder.schedule.map((line) => line.value)).toEqual([
+        'Every week',
+        '15.00 GBP on 15 Jan 2027, 08:00 UTC',
+        '15.00 GBP each time',
+        'After 2 payments',
+      ]);
+      const listed = await h.call('GET', `/customer/payment-consents/${consentId}/payments`, { headers: alice });
+      expect(listed.body.payments).toEqual([
+        expect.objectContaining({ paymentId: runId, kind: 'domestic-standing-order', status: 'ACSP', amount: { amount: '15.00', currency: 'GBP' }, creationDateTime: '2027-01-15T08:00:00.000Z' }),
+      ]);
+      // Payee masked, never the account number.
+      expect(JSON.stringify([consents.body, listed.body])).not.toContain(creditorAccount.Identification);
+
+      const admin = { authorization: `Bearer ${await h.adminSession()}` };
+      const all = await h.call('GET', `/admin/payments?consentId=${consentId}`, { headers: admin });
+      expect(all.status).toBe(200);
+      expect((all.body.payments as unknown as Array<{ paymentId: string }>).map((p) => p.paymentId)).toEqual([runId]);
     });
   });
 });

@@ -1,14 +1,15 @@
-import { canPaymentConsentTransition, describeVrpControlParameters, VrpControlParameters } from '@consentry/consents';
+import { canPaymentConsentTransition, ConsentTermLine, describeStandingOrder, describeVrpControlParameters, VrpControlParameters } from '@consentry/consents';
 import { DataSource, PaymentConsentKind, PaymentConsentStatus } from '@consentry/database';
 import { Injectable } from '@nestjs/common';
 
+import { formatInstant } from '../dashboard/page-html.js';
 import { decodeListingCursor, keysetPage, listingAtColumn, olderThan } from '../payment-views/payment-keyset.js';
 import { MaskedPayee, maskedPayee } from '../payment-views/payment-parties.js';
 import { PAYMENT_COLUMNS, PAYMENT_ROWS, PaymentRow, PaymentView, toPaymentView } from '../payment-views/payment-rows.js';
 import { PaymentViewException, PaymentViewExceptionCode } from '../payment-views/payment-view.exception.js';
 
-/** The payment consents a PSU sees: those that move or check money now. Scheduled payments and standing orders list elsewhere. */
-export const LISTED_PAYMENT_CONSENT_KINDS: readonly PaymentConsentKind[] = ['domestic-payment', 'domestic-scheduled-payment', 'domestic-vrp', 'funds-confirmation'];
+/** The payment consents a PSU sees: every kind, each with its payments (a standing order's are its runs). */
+export const LISTED_PAYMENT_CONSENT_KINDS: readonly PaymentConsentKind[] = ['domestic-payment', 'domestic-scheduled-payment', 'domestic-vrp', 'funds-confirmation', 'domestic-standing-order'];
 
 export const PAYMENT_CONSENTS_DEFAULT_LIMIT = 20;
 export const PAYMENT_CONSENTS_MAX_LIMIT = 50;
@@ -45,6 +46,15 @@ export interface CustomerPaymentConsentView {
   payee: MaskedPayee | null;
   /** A single payment's amount. */
   amount: { amount: string; currency: string } | null;
+  /** A scheduled payment's date. */
+  executesOn: string | null;
+  /**
+   * A standing order consent's schedule in words (describeStandingOrder: the approval page's wording, dates
+   * in UTC as the dashboard shows them) and, once the TPP set it up, its order: id, status and next run.
+   */
+  standingOrder: { schedule: ConsentTermLine[]; standingOrderId: string | null; status: string | null; nextRunAt: string | null } | null;
+  /** A scheduled payment the PSU may still cancel (PDNG): its DomesticScheduledPaymentId. */
+  cancellablePaymentId: string | null;
   controlParameters: ControlParametersInWords | null;
   /** The consent's newest payments, newest first (at most PAYMENTS_PER_CONSENT). */
   payments: PaymentView[];
@@ -79,6 +89,9 @@ interface ConsentRow {
   debtor_name: string | null;
   debtor_bank: string | null;
   debtor_currency: string | null;
+  standing_order_id: string | null;
+  standing_order_status: string | null;
+  next_run_at: Date | null;
   listing_at: string;
 }
 
@@ -150,11 +163,13 @@ export class CustomerPaymentConsentsService {
       `SELECT pc.consent_id, pc.kind, pc.client_id, t.name AS tpp_name, pc.status, pc.status_reason_description, pc.initiation,
               pc.control_parameters, pc.creation_date_time, pc.authorised_at, pc.status_update_date_time, pc.expiration_date_time,
               coalesce(a.nickname, a.description, a.account_type_code) AS debtor_name, b.name AS debtor_bank, trim(a.currency) AS debtor_currency,
+              so.standing_order_id, so.status AS standing_order_status, so.next_run_at,
               ${listingAtColumn('pc')}
          FROM payment_consent pc
          JOIN tpp t ON t.client_id = pc.client_id
          LEFT JOIN account a ON a.account_id = pc.debtor_account_id
          LEFT JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+         LEFT JOIN domestic_standing_order so ON so.consent_id = pc.consent_id
         WHERE ${conditions.join(' AND ')}
         ORDER BY pc.creation_date_time DESC, pc.consent_id DESC
         LIMIT $${params.length}`,
@@ -197,6 +212,17 @@ export class CustomerPaymentConsentsService {
         debtorAccount: row.debtor_name ? { name: row.debtor_name, bank: row.debtor_bank ?? '', currency: row.debtor_currency ?? '' } : null,
         payee: maskedPayee(row.initiation.CreditorAccount),
         amount: singleAmount(row),
+        executesOn: typeof row.initiation.RequestedExecutionDateTime === 'string' ? new Date(row.initiation.RequestedExecutionDateTime).toISOString() : null,
+        standingOrder:
+          row.kind === 'domestic-standing-order'
+            ? {
+                schedule: describeStandingOrder(row.initiation, formatInstant) ?? [],
+                standingOrderId: row.standing_order_id,
+                status: row.standing_order_status,
+                nextRunAt: iso(row.next_run_at),
+              }
+            : null,
+        cancellablePaymentId: row.kind === 'domestic-scheduled-payment' ? (shown.rows.find((p) => p.status === 'PDNG')?.payment_id ?? null) : null,
         controlParameters: inWords(row.control_parameters),
         payments: shown.rows.map(toPaymentView),
         morePayments: shown.next,

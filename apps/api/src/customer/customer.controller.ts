@@ -10,7 +10,7 @@ import { CustomerPaymentConsentsPage, CustomerPaymentConsentsService, CustomerPa
 import { CustomerConsentView, CustomerService } from './customer.service.js';
 import { ConsentPaymentsQueryDto, PaymentConsentsQueryDto } from './payment-consents-query.dto.js';
 
-/** The PSU's own API: sign in with password + TOTP, see and revoke the consents they gave, cancel scheduled payments. */
+/** The PSU's own API: sign in with password + TOTP, see and revoke the consents they gave, cancel scheduled payments and standing orders. */
 @Controller('customer')
 export class CustomerController {
   constructor(
@@ -65,5 +65,13 @@ export class CustomerController {
   @UseGuards(CustomerAuthGuard)
   cancelScheduledPayment(@SessionUser() psu: SessionSubject, @Param('PaymentId', ObIdPipe) paymentId: string, @InteractionId() interactionId: string): Promise<void> {
     return this.customer.cancelScheduledPayment(psu.subjectId, paymentId, interactionId);
+  }
+
+  /** The PSU cancels one of their standing orders: no run follows. 404 if not theirs, 409 once it ended. */
+  @Delete('standing-orders/:DomesticStandingOrderId')
+  @HttpCode(204)
+  @UseGuards(CustomerAuthGuard)
+  cancelStandingOrder(@SessionUser() psu: SessionSubject, @Param('DomesticStandingOrderId', ObIdPipe) standingOrderId: string, @InteractionId() interactionId: string): Promise<void> {
+    return this.customer.cancelStandingOrder(psu.subjectId, standingOrderId, interactionId);
   }
 }

@@ -1,5 +1,6 @@
 import {
   cancelScheduledPayment,
+  cancelStandingOrder,
   ConsentException,
   ConsentExceptionCode,
   describePermissions,
@@ -113,5 +114,10 @@ export class CustomerService {
   /** One of this PSU's scheduled payments, cancelled before its date (cancelScheduledPayment checks whose it is). */
   cancelScheduledPayment(psuId: string, paymentId: string, interactionId: string): Promise<void> {
     return cancelScheduledPayment(this.dataSource, { paymentId, psuId, interactionId });
+  }
+
+  /** One of this PSU's standing orders, cancelled (cancelStandingOrder checks whose it is). */
+  cancelStandingOrder(psuId: string, standingOrderId: string, interactionId: string): Promise<void> {
+    return cancelStandingOrder(this.dataSource, { standingOrderId, psuId, interactionId });
   }
 }

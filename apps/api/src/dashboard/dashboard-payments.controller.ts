@@ -2,6 +2,7 @@ import { Body, Controller, Get, Param, Post, Query, Res, UseFilters, UseGuards }
 import { FastifyReply } from 'fastify';
 
 import { CustomerPaymentConsentsService } from '../customer/customer-payment-consents.service.js';
+import { ObIdPipe } from '@consentry/validation';
 import { InteractionId } from '../security/tpp-principal.js';
 import { DashboardSessionGuard } from './dashboard-session.guard.js';
 import { dashboardConsentPaymentsPage, dashboardPaymentsPage, isDashboardPaymentNotice } from './dashboard-payments.views.js';
@@ -26,7 +27,8 @@ function cursorOf(value: unknown): string | undefined {
 /**
  * The PSU's payment consents on the dashboard: domestic payments, VRP and funds checks with their
  * payments (payees masked), paged by keyset; a live VRP or funds-confirmation consent can be stopped,
- * with the customer API's own revocation and a CSRF token bound to the session.
+ * with the customer API's own revocation, and a scheduled payment or a standing order cancelled before
+ * it runs, each with a CSRF token bound to the session.
  */
 @Controller('dashboard/payments')
 @UseFilters(new PageExceptionFilter(DASHBOARD_REALM))
@@ -65,6 +67,32 @@ export class DashboardPaymentsController {
       200,
       dashboardConsentPaymentsPage({ header: signedInHeader(session.subject.displayName, csrf), csrf, consent: page.consent, payments: page.payments, next: page.next, paged: cursor !== undefined }),
     );
+  }
+
+  @Post('scheduled-payments/:PaymentId/cancel')
+  async cancelScheduledPayment(
+    @CurrentPageSession() session: PageSession,
+    @Param('PaymentId', ObIdPipe) paymentId: string,
+    @Body() body: unknown,
+    @InteractionId() interactionId: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    this.csrf.assertForSession(REALM.realm, session.token, parseCsrfForm(body).csrf);
+    const outcome = await this.dashboard.cancelPayment(session.subject.subjectId, { scheduledPaymentId: paymentId }, interactionId);
+    redirectAfterPost(reply, `${REALM.basePath}/payments?notice=${outcome}`);
+  }
+
+  @Post('standing-orders/:StandingOrderId/cancel')
+  async cancelStandingOrder(
+    @CurrentPageSession() session: PageSession,
+    @Param('StandingOrderId', ObIdPipe) standingOrderId: string,
+    @Body() body: unknown,
+    @InteractionId() interactionId: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    this.csrf.assertForSession(REALM.realm, session.token, parseCsrfForm(body).csrf);
+    const outcome = await this.dashboard.cancelPayment(session.subject.subjectId, { standingOrderId }, interactionId);
+    redirectAfterPost(reply, `${REALM.basePath}/payments?notice=${outcome}`);
   }
 
   @Post(':ConsentId/revoke')

@@ -13,6 +13,8 @@ const PAYMENTS_PATH = `${DASHBOARD_REALM.basePath}/payments`;
 export const DASHBOARD_PAYMENT_NOTICES = {
   revoked: { kind: 'success', text: 'Stopped. The app can no longer use this consent: its next payment or funds check is refused.' },
   not_revocable: { kind: 'error', text: 'That consent has already ended or cannot be stopped, so nothing changed.' },
+  cancelled: { kind: 'success', text: 'Cancelled. No payment will be made from it.' },
+  not_cancellable: { kind: 'error', text: 'That payment has already been made or cancelled, so nothing changed.' },
 } as const;
 
 export type DashboardPaymentNotice = keyof typeof DASHBOARD_PAYMENT_NOTICES;
@@ -73,6 +75,9 @@ function instant(value: string | null, otherwise: string): string {
 function terms(consent: CustomerPaymentConsentView): string {
   const rows: string[] = [];
   if (consent.amount) rows.push(row('Amount', escapeHtml(formatPaymentAmount(consent.amount.amount, consent.amount.currency)), 'amount'));
+  if (consent.executesOn) rows.push(row('On', instant(consent.executesOn, ''), 'execution-date'));
+  for (const line of consent.standingOrder?.schedule ?? []) rows.push(row(line.term, escapeHtml(line.value), line.field));
+  if (consent.standingOrder?.nextRunAt) rows.push(row('Next payment', instant(consent.standingOrder.nextRunAt, ''), 'next-payment'));
   const cp = consent.controlParameters;
   if (cp) {
     rows.push(row('What for', `<ul>${cp.types.map((t) => `<li>${escapeHtml(t)}</li>`).join('')}</ul>`, 'vrp-types'));
@@ -144,6 +149,19 @@ function consentCard(consent: CustomerPaymentConsentView, csrf: string, index: n
         hiddenLabel: `for ${consent.tpp.name}`,
       })
     : '';
+  const order = consent.standingOrder;
+  const cancel =
+    order?.standingOrderId && order.status === 'PDNG'
+      ? postButton(`${PAYMENTS_PATH}/standing-orders/${encodeURIComponent(order.standingOrderId)}/cancel`, csrf, 'Cancel standing order', {
+          className: 'danger',
+          hiddenLabel: `to ${consent.payee?.name ?? consent.tpp.name}`,
+        })
+      : consent.cancellablePaymentId
+        ? postButton(`${PAYMENTS_PATH}/scheduled-payments/${encodeURIComponent(consent.cancellablePaymentId)}/cancel`, csrf, 'Cancel this payment', {
+            className: 'danger',
+            hiddenLabel: `to ${consent.payee?.name ?? consent.tpp.name}`,
+          })
+        : '';
   const payments =
     consent.kind === 'funds-confirmation'
       ? ''
@@ -160,6 +178,7 @@ ${dates(consent)}
 </dl>
 ${payments}
 ${revoke}
+${cancel}
 </section>
 </li>`;
 }
@@ -190,7 +209,7 @@ export function dashboardPaymentsPage(view: DashboardPaymentsView): string {
     `${dashboardNav('payments')}
 <h1>Payments you allowed</h1>
 ${notice}
-${view.consents.length === 0 ? '<p>You have not allowed any app to make payments or check your funds.</p>' : '<p>Stop recurring payments or funds checks at any time: the app is refused from its very next request.</p>'}
+${view.consents.length === 0 ? '<p>You have not allowed any app to make payments or check your funds.</p>' : '<p>Stop recurring payments or funds checks at any time: the app is refused from its very next request. Cancel a payment on a set date, or a standing order, before it runs.</p>'}
 <ul class="consents">
 ${view.consents.map((consent, i) => consentCard(consent, view.csrf, i)).join('\n')}
 </ul>

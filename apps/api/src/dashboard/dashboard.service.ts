@@ -32,6 +32,7 @@ export interface DashboardConsent {
 }
 
 export type DashboardRevocation = 'revoked' | 'not_revocable';
+export type DashboardCancellation = 'cancelled' | 'not_cancellable';
 
 interface ConsentRow {
   consent_id: string;
@@ -105,6 +106,19 @@ export class DashboardService {
       statusChangedAt: row.status_update_date_time,
       lastAccessedAt: row.last_accessed_at,
     }));
+  }
+
+  /** Cancels one of the PSU's scheduled payments or standing orders through the customer API's use cases. */
+  async cancelPayment(psuId: string, target: { scheduledPaymentId: string } | { standingOrderId: string }, interactionId: string): Promise<DashboardCancellation> {
+    try {
+      if ('scheduledPaymentId' in target) await this.customer.cancelScheduledPayment(psuId, target.scheduledPaymentId, interactionId);
+      else await this.customer.cancelStandingOrder(psuId, target.standingOrderId, interactionId);
+      return 'cancelled';
+    } catch (error) {
+      // Not theirs, already run or cancelled meanwhile: the page says so rather than failing.
+      if (error instanceof ConsentException) return 'not_cancellable';
+      throw error;
+    }
   }
 
   /** Revokes through the customer API's use case: the PSU's own consent only, grant and tokens with it. */

@@ -3,7 +3,6 @@ import { Module } from '@nestjs/common';
 import { CustomerAuthGuard } from '../customer/customer-auth.guard.js';
 import { CustomerSessionStrategy } from '../customer/customer-session.strategy.js';
 import { SecurityModule } from '../security/security.module.js';
-import { CustomerStandingOrdersController } from './customer-standing-orders.controller.js';
 import { DomesticStandingOrderConsentsController } from './domestic-standing-order-consents.controller.js';
 import { DomesticStandingOrdersController } from './domestic-standing-orders.controller.js';
 import { DomesticStandingOrdersService } from './domestic-standing-orders.service.js';
@@ -11,7 +10,7 @@ import { DomesticStandingOrdersService } from './domestic-standing-orders.servic
 /** UK OB v4.0 domestic standing orders (PIS): consents, orders and their runs' status, and the PSU's cancel. Not the AIS read of standing orders (../standing-orders). */
 @Module({
   imports: [SecurityModule],
-  controllers: [DomesticStandingOrderConsentsController, DomesticStandingOrdersController, CustomerStandingOrdersController],
+  controllers: [DomesticStandingOrderConsentsController, DomesticStandingOrdersController],
   providers: [DomesticStandingOrdersService, CustomerSessionStrategy, CustomerAuthGuard],
 })
 export class DomesticStandingOrdersModule {}

@@ -1,17 +1,17 @@
 import { MaskedPayee, maskedPayee } from './payment-parties.js';
 
 /** The kinds of payment order listed to people: one table each, read as one. */
-export type ListedPaymentKind = 'domestic-payment' | 'domestic-scheduled-payment' | 'domestic-vrp';
+export type ListedPaymentKind = 'domestic-payment' | 'domestic-scheduled-payment' | 'domestic-vrp' | 'domestic-standing-order';
 
-/** The ISO statuses a payment order takes here (domestic and VRP alike). */
+/** The ISO statuses a payment order takes here (domestic, VRP and standing-order runs alike). */
 export const PAYMENT_STATUSES = ['PDNG', 'ACSP', 'ACSC', 'RJCT', 'CANC'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 /**
- * Both payment tables as one relation `p` with the same columns. PostgreSQL pushes each WHERE into both
- * branches and merges their (creation_date_time DESC, payment_id DESC) index scans for ORDER BY ... LIMIT,
- * so a page reads only its own rows. Payment ids are unique across the two (`dp-` and `vrp-` prefixes).
- * Scheduled payments and standing orders are not listed here.
+ * The payment tables as one relation `p` with the same columns. PostgreSQL pushes each WHERE into every
+ * branch and merges their (creation_date_time DESC, payment_id DESC) index scans for ORDER BY ... LIMIT,
+ * so a page reads only its own rows. Payment ids are unique across them (`dp-`, `vrp-`, `...-run-n`).
+ * A standing order's payments are its runs, dated by their due date (`{DomesticStandingOrderId}-run-{n}`).
  */
 export const PAYMENT_ROWS = `(
   SELECT 'domestic-vrp' AS kind, v.payment_id, v.consent_id, v.client_id, v.status, v.status_reason, v.amount::text AS amount,
@@ -23,6 +23,11 @@ export const PAYMENT_ROWS = `(
          d.initiation #>> '{InstructedAmount,Currency}', d.initiation -> 'CreditorAccount', d.debtor_account_id,
          d.creation_date_time, d.status_update_date_time
     FROM domestic_payment d
+  UNION ALL
+  SELECT 'domestic-standing-order', r.payment_id, o.consent_id, o.client_id, r.status, r.status_reason, r.amount::text,
+         trim(r.currency), o.initiation -> 'CreditorAccount', o.debtor_account_id,
+         r.due_at, r.status_update_date_time
+    FROM standing_order_run r JOIN domestic_standing_order o ON o.standing_order_id = r.standing_order_id
 ) p`;
 
 /** The columns of PAYMENT_ROWS a view reads (alias `p`). */

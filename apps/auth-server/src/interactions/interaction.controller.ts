@@ -1,4 +1,5 @@
 import {
+  describeStandingOrder,
   AuthoriseAccountAccessConsent,
   AuthorisePaymentConsent,
   ConsentException,
@@ -27,7 +28,7 @@ import { InteractionCsrf } from './interaction-csrf.js';
 import { InteractionException, InteractionExceptionCode } from './interaction.exception.js';
 import { InteractionExceptionFilter } from './interaction.exception-filter.js';
 import { parseConsentForm, parseCsrfForm, parseLoginForm } from './interaction.forms.js';
-import { consentPage, fundsConfirmationPage, loginPage, paymentPage, reconfirmPage, vrpPage } from './interaction.views.js';
+import { consentPage, formatLondonDateTime, fundsConfirmationPage, loginPage, paymentPage, reconfirmPage, vrpPage } from './interaction.views.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
 
 const GENERIC_LOGIN_FAILURE = 'The username, password or one-time code is not correct.';
@@ -427,6 +428,8 @@ export class InteractionController {
         reference: summary.endToEndIdentification,
         // A scheduled payment's date, which the approval binds as it binds the amount and the payee.
         executesOn: typeof request.consent.initiation.RequestedExecutionDateTime === 'string' ? new Date(request.consent.initiation.RequestedExecutionDateTime) : null,
+        // A standing order's Frequency, amounts and dates, every one of which the approval binds.
+        schedule: request.consent.kind === 'domestic-standing-order' ? describeStandingOrder(request.consent.initiation, formatLondonDateTime) : null,
         accounts,
         debtorNamed: summary.debtorAccount !== null,
         error: extra.error,

@@ -1,4 +1,4 @@
-import { describeVrpLimit, describeVrpType, formatPaymentAmount, PermissionGroup } from '@consentry/consents';
+import { ConsentTermLine, describeVrpLimit, describeVrpType, formatPaymentAmount, PermissionGroup } from '@consentry/consents';
 
 /** Path of the pages' only stylesheet (served by AssetsController; no inline styles, no third parties). */
 export const STYLESHEET_PATH = '/assets/interaction.css';
@@ -164,6 +164,8 @@ export interface PaymentView {
   reference: string;
   /** When a scheduled payment runs; null for a payment made now. */
   executesOn: Date | null;
+  /** A standing order's schedule in words (describeStandingOrder): shown instead of the single amount. */
+  schedule: ConsentTermLine[] | null;
   /** The accounts that can make the payment; one (pre-selected) when the TPP named it. */
   accounts: PaymentAccountView[];
   /** The TPP named the debtor account: the PSU confirms it rather than choosing. */
@@ -199,18 +201,26 @@ function debtorAccountChoice(accounts: PaymentAccountView[]): string {
 /** Dates and times as a UK PSU reads them (Europe/London). */
 const londonDateTime = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', dateStyle: 'long', timeStyle: 'short' });
 
+export function formatLondonDateTime(at: Date): string {
+  return londonDateTime.format(at);
+}
+
 export function paymentPage(view: PaymentView): string {
   const tpp = escapeHtml(view.tppName);
   const accounts = debtorAccountChoice(view.accounts);
   const approve = view.accounts.length > 0 ? '<button type="submit">Approve payment</button>' : '';
   return renderPage({
     title: `Approve a payment for ${view.tppName}`,
-    body: `<h1>Approve this payment?</h1>
+    body: `<h1>${view.schedule ? 'Approve this standing order?' : 'Approve this payment?'}</h1>
 <p class="muted">Signed in as ${escapeHtml(view.psuName)}</p>
 ${alert(view.error)}
 <p><strong>${tpp}</strong> asks you to make this payment:</p>
 <dl class="payment">
-<dt>Amount</dt><dd data-field="amount">${escapeHtml(formatPaymentAmount(view.amount, view.currency))}</dd>
+${
+  view.schedule
+    ? view.schedule.map((line) => `<dt>${escapeHtml(line.term)}</dt><dd data-field="${line.field}">${escapeHtml(line.value)}</dd>`).join('\n')
+    : `<dt>Amount</dt><dd data-field="amount">${escapeHtml(formatPaymentAmount(view.amount, view.currency))}</dd>`
+}
 <dt>To</dt><dd data-field="payee-name">${escapeHtml(view.payeeName)}</dd>
 <dt>Payee account</dt><dd data-field="payee-account">${escapeHtml(readableAccount(view.payeeScheme, view.payeeIdentification))}</dd>
 <dt>Reference</dt><dd data-field="reference">${escapeHtml(view.reference)}</dd>

@@ -73,7 +73,11 @@ describe('payment pages', () => {
       Risk: {},
     });
     expect(created.status).toBe(201);
-    const consentId = created.body.Data.ConsentId as string;
+    return approveInBrowser(created.body.Data.ConsentId as string, username, 'Approve these recurring payments?', 'Approve payments');
+  }
+
+  /** `username` signs in on the auth server's page for `consentId` and approves it from their first account; returns the TPP's tokens. */
+  async function approveInBrowser(consentId: string, username: string, heading: string, button: string): Promise<{ consentId: string; tokens: Awaited<ReturnType<TppClient['exchangeCode']>> }> {
     const request = await tpp.pushAuthorizationRequest(consentId, 'openid payments');
     // Whoever signed in before is forgotten: this PSU signs in afresh.
     await psu.context.clearCookies();
@@ -83,11 +87,11 @@ describe('payment pages', () => {
     await page().getByLabel('Password').fill(user(username).password);
     await page().getByLabel('One-time code').fill(await freshOtp(user(username).totpSecret));
     await page().getByRole('button', { name: 'Sign in' }).click();
-    await page().getByRole('heading', { level: 1, name: 'Approve these recurring payments?' }).waitFor();
+    await page().getByRole('heading', { level: 1, name: heading }).waitFor();
     const debtor = await page().locator('input[type="radio"][name="accountIds"]').first().getAttribute('value');
     await db.dataSource.query(`UPDATE balance SET amount = 1000, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [debtor]);
     await page().locator(`input[name="accountIds"][value="${debtor}"]`).check();
-    await page().getByRole('button', { name: 'Approve payments' }).click();
+    await page().getByRole('button', { name: button }).click();
     await expect.poll(() => psu.redirected?.searchParams.has('code') ?? false, { timeout: 10_000 }).toBe(true);
     // The route answered the redirect; let the page finish that navigation, or the next goto races it.
     const callback = new URL(sandbox.tpp.redirect_uris[0]!).origin;
@@ -226,5 +230,70 @@ describe('payment pages', () => {
     expect(await page().getByRole('row').filter({ hasText: 'payment.status-changed' }).count()).toBeGreaterThanOrEqual(1);
     await expectNoAccountNumber();
     await shot('14-admin-console-payment');
+  });
+
+  it('lists alice’s standing order and scheduled payment in words, and she cancels each before it runs', async () => {
+    const cc = await tpp.clientCredentialsToken('payments');
+    const soInitiation = {
+      NumberOfPayments: '3',
+      FirstPaymentAmount: { Amount: '25.00', Currency: 'GBP' },
+      CreditorAccount: payee,
+      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2027-03-01T10:00:00+00:00' },
+    };
+    const soConsent = await tpp.signedPost(cc.access_token, `${PISP}/domestic-standing-order-consents`, { Data: { Permission: 'Create', Initiation: soInitiation }, Risk: {} });
+    expect(soConsent.status).toBe(201);
+    const so = await approveInBrowser(soConsent.body.Data.ConsentId as string, 'alice', 'Approve this standing order?', 'Approve payment');
+    const order = await tpp.signedPost(so.tokens.access_token, `${PISP}/domestic-standing-orders`, { Data: { ConsentId: so.consentId, Initiation: soInitiation }, Risk: {} });
+    expect(order.status).toBe(201);
+    const standingOrderId = order.body.Data.DomesticStandingOrderId as string;
+
+    const on = '2027-02-01T09:00:00+00:00';
+    const spInitiation = { InstructionIdentification: 'I-RENT', EndToEndIdentification: 'RENT', RequestedExecutionDateTime: on, InstructedAmount: { Amount: '12.34', Currency: 'GBP' }, CreditorAccount: payee };
+    const spConsent = await tpp.signedPost(cc.access_token, `${PISP}/domestic-scheduled-payment-consents`, { Data: { Permission: 'Create', Initiation: spInitiation }, Risk: {} });
+    expect(spConsent.status).toBe(201);
+    const sp = await approveInBrowser(spConsent.body.Data.ConsentId as string, 'alice', 'Approve this payment?', 'Approve payment');
+    const placed = await tpp.signedPost(sp.tokens.access_token, `${PISP}/domestic-scheduled-payments`, { Data: { ConsentId: sp.consentId, Initiation: spInitiation }, Risk: {} });
+    expect(placed.status).toBe(201);
+    const scheduledPaymentId = placed.body.Data.DomesticScheduledPaymentId as string;
+
+    await signIn('/dashboard/login', user('alice'));
+    await page().waitForURL(api('/dashboard'));
+    await page().goto(api('/dashboard/payments'));
+    const soCard = page().locator(`[data-consent="${so.consentId}"]`);
+    expect(await soCard.innerText()).toContain(`${sandbox.tpp.client_name}: a standing order`);
+    expect(await soCard.locator('[data-field="frequency"]').innerText()).toBe('Every week');
+    expect(await soCard.locator('[data-field="first-payment"]').innerText()).toBe('25.00 GBP on 1 Mar 2027, 10:00 UTC');
+    expect(await soCard.locator('[data-field="ends"]').innerText()).toBe('After 3 payments');
+    expect(await soCard.locator('[data-field="next-payment"]').innerText()).toBe('1 Mar 2027, 10:00 UTC');
+    const spCard = page().locator(`[data-consent="${sp.consentId}"]`);
+    expect(await spCard.locator('[data-field="amount"]').innerText()).toBe('12.34 GBP');
+    expect(await spCard.locator('[data-field="execution-date"]').innerText()).toBe('1 Feb 2027, 09:00 UTC');
+    await expectNoAccountNumber();
+    await shot('15-dashboard-standing-order');
+
+    // A forged form changes nothing; the button, with the session's CSRF token, cancels.
+    const forged = await page().request.post(api(`/dashboard/payments/standing-orders/${standingOrderId}/cancel`), { form: { csrf: 'forged' }, maxRedirects: 0 });
+    expect(forged.status()).toBe(403);
+    await soCard.getByRole('button', { name: 'Cancel standing order' }).click();
+    await page().waitForURL(api('/dashboard/payments?notice=cancelled'));
+    expect(await page().getByRole('status').innerText()).toContain('Cancelled.');
+    expect(await soCard.getByRole('button', { name: 'Cancel standing order' }).count()).toBe(0);
+    expect(await soCard.locator('[data-field="next-payment"]').count()).toBe(0);
+    expect((await db.dataSource.query(`SELECT status, next_run_at FROM domestic_standing_order WHERE standing_order_id = $1`, [standingOrderId]))[0]).toEqual({ status: 'CANC', next_run_at: null });
+
+    await spCard.getByRole('button', { name: 'Cancel this payment' }).click();
+    await page().waitForURL(api('/dashboard/payments?notice=cancelled'));
+    expect(await spCard.locator(`tr[data-payment="${scheduledPaymentId}"]`).innerText()).toContain('Cancelled');
+    expect(await spCard.getByRole('button', { name: 'Cancel this payment' }).count()).toBe(0);
+    // The TPP sees the cancellation on its GET.
+    const read = await tpp.api(cc.access_token, 'GET', `${PISP}/domestic-scheduled-payments/${scheduledPaymentId}`);
+    expect(read.body.Data.Status).toBe('CANC');
+    // Bob cannot cancel alice's order: not his, so nothing changes and the page says so.
+    await signIn('/dashboard/login', user('bob'));
+    await page().waitForURL(api('/dashboard'));
+    await page().goto(api('/dashboard/payments'));
+    const csrf = await page().locator('input[name="csrf"]').first().getAttribute('value');
+    const foreign = await page().request.post(api(`/dashboard/payments/scheduled-payments/${scheduledPaymentId}/cancel`), { form: { csrf: csrf! }, maxRedirects: 0 });
+    expect(foreign.headers()['location']).toBe('/dashboard/payments?notice=not_cancellable');
   });
 });

@@ -87,7 +87,7 @@ describe('domestic payment journey', () => {
     return created.body.Data.ConsentId as string;
   }
 
-  async function signIn(url: URL): Promise<void> {
+  async function signIn(url: URL, heading = 'Approve this payment?'): Promise<void> {
     redirected = undefined;
     await page.goto(url.toString());
     expect(await page.locator('main p').first().innerText()).toContain('is asking you to approve a payment');
@@ -95,7 +95,7 @@ describe('domestic payment journey', () => {
     await page.getByLabel('Password').fill(alice().password);
     await page.getByLabel('One-time code').fill(await freshOtp(alice().totpSecret));
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Approve this payment?' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
   }
 
   it('shows the PSU the amount, currency and payee, lets them pick the account, and the TPP pays once', async () => {
@@ -196,6 +196,34 @@ describe('domestic payment journey', () => {
     expect(placed.status).toBe(201);
     expect(obSchemaErrors('OBWriteDomesticScheduledResponse5', placed.body, 'payment-initiation')).toEqual([]);
     expect(placed.body.Data.Status).toBe('PDNG');
+  });
+
+  it('words a standing order\'s frequency, every amount and its end on the approval page, in London time', async () => {
+    const cc = await tpp.clientCredentialsToken('payments');
+    // 09:00 London on 1 July 2027 (summer time: 08:00Z), then 5.00 GBP every month, the last of 4 payments 1.00 GBP.
+    const standingOrder = {
+      NumberOfPayments: '4',
+      FirstPaymentAmount: { Amount: '10', Currency: 'GBP' },
+      RecurringPaymentAmount: { Amount: '5.00', Currency: 'GBP' },
+      FinalPaymentAmount: { Amount: '1.00', Currency: 'GBP' },
+      CreditorAccount: payee,
+      MandateRelatedInformation: { Frequency: { Type: 'MNTH' }, FirstPaymentDateTime: '2027-07-01T08:00:00+00:00' },
+    };
+    const created = await tpp.signedPost(cc.access_token, `${PISP}/domestic-standing-order-consents`, { Data: { Permission: 'Create', Initiation: standingOrder }, Risk: {} });
+    expect(created.status).toBe(201);
+    const request = await tpp.pushAuthorizationRequest(created.body.Data.ConsentId as string, 'openid payments');
+    await signIn(request.url, 'Approve this standing order?');
+    const field = (name: string) => page.locator(`[data-field="${name}"]`).innerText();
+    expect(await field('frequency')).toBe('Every month');
+    expect(await field('first-payment')).toBe('10.00 GBP on 1 July 2027 at 09:00');
+    expect(await field('recurring-payment')).toBe('5.00 GBP each time');
+    expect(await field('final-payment')).toBe('1.00 GBP');
+    expect(await field('ends')).toBe('After 4 payments');
+    expect(await field('payee-name')).toBe('Bob’s Bikes');
+    expect(await page.locator('[data-field="amount"]').count()).toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'standing-order-approval.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Deny' }).click();
+    await expect.poll(() => redirected?.searchParams.get('error') ?? null, { timeout: 10_000 }).toBe('access_denied');
   });
 
   it('refuses to start the approval of a payment consent asked for with the accounts scope', async () => {
