@@ -33,6 +33,20 @@ export interface TestPlatformOptions {
   healthTimeoutMs?: number;
 }
 
+/** What every app of a suite runs with: its own database, Redis prefix, data directory and secrets key, in sandbox mode. */
+export function suiteEnvironment(suite: { db: TestDatabase; redis: TestRedis; dataDir: string; secretsKey: Buffer }): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    CONSENTRY_MODE: 'sandbox',
+    DATABASE_URL: suite.db.url,
+    REDIS_URL: suite.redis.url,
+    REDIS_PREFIX: suite.redis.prefix,
+    CONSENTRY_DATA_DIR: suite.dataDir,
+    SECRETS_KEY: suite.secretsKey.toString('base64'),
+    LOG_LEVEL: 'warn',
+  };
+}
+
 /**
  * The whole platform for one suite: its own database (seeded sandbox) and Redis prefix, and the three
  * apps as processes from their builds on free ports, as `npm start` runs them.
@@ -54,19 +68,12 @@ export async function startTestPlatform(label: string, options: TestPlatformOpti
     });
     const [apiPort, authPort, workerPort] = [await freePort(), await freePort(), await freePort()];
     const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      CONSENTRY_MODE: 'sandbox',
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      CONSENTRY_DATA_DIR: dataDir,
-      SECRETS_KEY: options.secretsKey.toString('base64'),
+      ...suiteEnvironment({ db, redis, dataDir, secretsKey: options.secretsKey }),
       API_PORT: String(apiPort),
       AUTH_SERVER_PORT: String(authPort),
       WORKER_PORT: String(workerPort),
       API_URL: `http://localhost:${apiPort}`,
       AUTH_SERVER_URL: `http://localhost:${authPort}`,
-      LOG_LEVEL: 'warn',
       ...options.env,
     };
     const output: string[] = [];
