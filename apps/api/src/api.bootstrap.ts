@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 
 import { type BankConnector, HttpBankConnector } from '@consentry/banking';
 import { type ApiConfig, trustedProxyPredicate } from '@consentry/config';
-import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
+import { connectDatabase, connectRedis, createDataSource, DataSource, ReadReplicaRouter } from '@consentry/database';
 import { capPasswordHashing, EnvironmentKeyManagement } from '@consentry/identity';
 import { AppMetrics, checkReadiness, DrainState, createAppLogger, createNestLogger, observeHttpServer, registerOperationsRoutes } from '@consentry/observability';
 import { createValidationPipe } from '@consentry/validation';
@@ -71,16 +71,29 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
     await dataSource.destroy();
     throw error;
   }
+  const ledgerReads = config.readReplica
+    ? new ReadReplicaRouter(dataSource, createDataSource({ url: config.readReplica.url, applicationName: 'consentry-api-reads' }), { maxLagMs: config.readReplica.maxLagMs })
+    : undefined;
   try {
-    return await startHttp(config, dataSource, redis, connectors, options);
+    // Never fails the start: a replica that cannot be reached serves nothing, and the primary reads.
+    await ledgerReads?.start();
+    return await startHttp(config, dataSource, redis, connectors, options, ledgerReads);
   } catch (error) {
+    await ledgerReads?.stop();
     redis.disconnect();
     await dataSource.destroy();
     throw error;
   }
 }
 
-async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis, connectors: BankConnector[], options: StartApiOptions): Promise<RunningApi> {
+async function startHttp(
+  config: ApiConfig,
+  dataSource: DataSource,
+  redis: Redis,
+  connectors: BankConnector[],
+  options: StartApiOptions,
+  ledgerReads: ReadReplicaRouter | undefined,
+): Promise<RunningApi> {
   const publicUrl = new PublicUrl(config.apiUrl);
   const keys = new EnvironmentKeyManagement(config.secretsKeys);
   const signingKeys = await BankSigningKeys.load(config);
@@ -99,7 +112,7 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
   });
   const logger = createAppLogger({ app: 'api', level: config.logLevel, format: config.logFormat });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors, limitClock, signingKeys }, options.modules ?? []),
+    AppModule.forRoot({ config, dataSource, redis, keys, publicUrl, connectors, limitClock, signingKeys, ledgerReads }, options.modules ?? []),
     adapter,
     {
       logger: createNestLogger(logger),
@@ -112,6 +125,14 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = new AppMetrics();
   metrics.watchDatabasePool(dataSource);
+  if (ledgerReads) {
+    metrics.gauge('consentry_read_replica_lag_ms', 'How far the read replica is behind the primary, in ms (-1 when unreachable)', [], (gauge) => {
+      gauge.set(ledgerReads.state.lagMs ?? -1);
+    });
+    metrics.gauge('consentry_read_replica_serving', 'Whether ledger reads go to the read replica now (1) or to the primary (0)', [], (gauge) => {
+      gauge.set(ledgerReads.state.serving ? 1 : 0);
+    });
+  }
   observeHttpServer(fastify.server, { logger, metrics });
   const drain = new DrainState();
   drain.watch(fastify.server);
@@ -164,6 +185,7 @@ async function startHttp(config: ApiConfig, dataSource: DataSource, redis: Redis
       await drain.stopAccepting(fastify.server, CONNECTION_GRACE_MS);
       await app.close();
       await redis.quit().catch(() => redis.disconnect());
+      await ledgerReads?.stop();
       if (dataSource.isInitialized) await dataSource.destroy();
     },
   };

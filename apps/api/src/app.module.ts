@@ -1,6 +1,6 @@
 import { AggregatedBank, BankConnector, SandboxLedgerConnector } from '@consentry/banking';
 import type { ApiConfig } from '@consentry/config';
-import { DataSource } from '@consentry/database';
+import { DataSource, LedgerReader } from '@consentry/database';
 import { CredentialAuthenticator, KeyManagement } from '@consentry/identity';
 import { DynamicModule, Global, Module, Type } from '@nestjs/common';
 import { Redis } from 'ioredis';
@@ -42,6 +42,8 @@ export interface ApiDependencies {
   limitClock: LimitClock;
   /** The bank's message-signing keys (responses' x-jws-signature, the published JWKS). */
   signingKeys: BankSigningKeys;
+  /** Where the ledger's AIS reads go when DATABASE_READ_URL names a replica (the primary otherwise). */
+  ledgerReads?: LedgerReader;
 }
 
 @Global()
@@ -57,7 +59,7 @@ class InfrastructureModule {
       { provide: PublicUrl, useValue: deps.publicUrl },
       { provide: BankSigningKeys, useValue: deps.signingKeys },
       // Each bank is served by the connector its aspsp.connector names: the built-in ledger, or another kind.
-      { provide: AggregatedBank, useFactory: () => new AggregatedBank(deps.dataSource, [new SandboxLedgerConnector(deps.dataSource, deps.keys), ...deps.connectors]) },
+      { provide: AggregatedBank, useFactory: () => new AggregatedBank(deps.dataSource, [new SandboxLedgerConnector(deps.dataSource, deps.keys, undefined, deps.ledgerReads), ...deps.connectors]) },
       {
         provide: CredentialAuthenticator,
         useFactory: () =>

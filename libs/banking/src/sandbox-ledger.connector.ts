@@ -1,4 +1,4 @@
-import { DataSource, queryPreparedArrays } from '@consentry/database';
+import { DataSource, LedgerRead, LedgerReader, queryPreparedArrays } from '@consentry/database';
 
 import {
   BalanceTypeCode,
@@ -174,7 +174,17 @@ export class SandboxLedgerConnector implements BankConnector {
     private readonly keys: PanDecryptor,
     /** The `aspsp.connector` value served; another name lets one ledger stand in for an upstream bank. */
     readonly name: string = SANDBOX_LEDGER_CONNECTOR,
+    /**
+     * Where the AIS reads (accounts, balances, transactions and the other lists) go when a read replica is
+     * configured (DATABASE_READ_URL). Funds checks and payments always use `dataSource`, the primary.
+     */
+    private readonly replica?: LedgerReader,
   ) {}
+
+  /** An AIS read: on the replica when one serves, else on the primary. */
+  private ledger<T>(work: LedgerRead<T>): Promise<T> {
+    return this.replica ? this.replica.read(work) : work(this.dataSource);
+  }
 
   /**
    * One database transaction: lock the debtor's (and a sandbox creditor's) balance rows in account-id
@@ -253,33 +263,33 @@ export class SandboxLedgerConnector implements BankConnector {
   }
 
   async listAccountsOfPsu(psuId: string): Promise<BankAccount[]> {
-    const rows: Row[] = await this.dataSource.query(
+    const rows: Row[] = await this.ledger((reads) => reads.query(
       `SELECT a.* FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id
         WHERE a.psu_id = $1 AND b.connector = $2 ORDER BY a.created_at, a.account_id`,
       [psuId, this.name],
-    );
+    ));
     return rows.map((row) => this.toAccount(row));
   }
 
   async findAccounts(accountIds: readonly string[]): Promise<BankAccount[]> {
     if (accountIds.length === 0) return [];
-    const rows: Row[] = await this.dataSource.query(
+    const rows: Row[] = await this.ledger((reads) => reads.query(
       `SELECT a.* FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id
         WHERE a.account_id = ANY($1::text[]) AND b.connector = $2`,
       [accountIds, this.name],
-    );
+    ));
     const byId = new Map(rows.map((row) => [row.account_id as string, this.toAccount(row)]));
     return accountIds.flatMap((id) => byId.get(id) ?? []);
   }
 
   async listBalances(accountIds: readonly string[]): Promise<BankBalance[]> {
     if (accountIds.length === 0) return [];
-    const rows: Row[] = await this.dataSource.query(
+    const rows: Row[] = await this.ledger((reads) => reads.query(
       `SELECT bal.* FROM balance bal JOIN account a ON a.account_id = bal.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
         WHERE bal.account_id = ANY($1::text[]) AND b.connector = $2
         ORDER BY array_position($1::text[], bal.account_id), bal.type`,
       [accountIds, this.name],
-    );
+    ));
     return rows.map((row) => ({
       accountId: row.account_id as string,
       type: BALANCE_TYPES[row.type as string] ?? 'INFO',
@@ -328,8 +338,9 @@ export class SandboxLedgerConnector implements BankConnector {
     // One statement: the window's size and bounds (for TotalPages and Meta) joined to the page itself.
     // The summary repeats on each row as plain numbers (epoch milliseconds), cheap to read; with no rows
     // in the page the LEFT JOIN still yields the summary.
-    const rows: PageRow[] = await queryPreparedArrays(
-      this.dataSource,
+    const rows: PageRow[] = await this.ledger((reads) =>
+      queryPreparedArrays(
+      reads,
       `SELECT s.n, s.first_ms, s.last_ms, s.beyond, ${PAGE_SELECT}
          FROM (SELECT count(*)::int AS n,
                       floor(extract(epoch FROM min(t.booking_date_time)) * 1000)::float8 AS first_ms,
@@ -340,7 +351,7 @@ export class SandboxLedgerConnector implements BankConnector {
            SELECT ${TRANSACTION_SELECT} FROM transaction t WHERE ${where}${keyset}
             ORDER BY t.booking_date_time ${order}, t.transaction_id ${order} LIMIT $${params.length}) p ON true`,
       params,
-    );
+    ));
     const summary = rows[0];
     if (summary && summary[AT.transaction_id] === null) rows.length = 0;
     const total = (summary?.[AT.summary_n] as number | undefined) ?? 0;
@@ -475,26 +486,26 @@ export class SandboxLedgerConnector implements BankConnector {
 
   async listAccountParties(accountIds: readonly string[]): Promise<BankAccountParty[]> {
     if (accountIds.length === 0) return [];
-    const rows: Row[] = await this.dataSource.query(
+    const rows: Row[] = await this.ledger((reads) => reads.query(
       `SELECT p.*, ap.account_id, ap.account_role FROM account_party ap
          JOIN party p ON p.party_id = ap.party_id
          JOIN account a ON a.account_id = ap.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
         WHERE ap.account_id = ANY($1::text[]) AND b.connector = $2
         ORDER BY array_position($1::text[], ap.account_id), p.party_id`,
       [accountIds, this.name],
-    );
+    ));
     return rows.map((row) => ({ ...this.toParty(row), accountId: row.account_id as string, accountRole: row.account_role as string }));
   }
 
   async findPsuParty(psuId: string, accountIds: readonly string[]): Promise<BankParty | null> {
-    const rows: Row[] = await this.dataSource.query(
+    const rows: Row[] = await this.ledger((reads) => reads.query(
       `SELECT p.* FROM party p
          JOIN account_party ap ON ap.party_id = p.party_id
          JOIN account a ON a.account_id = ap.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
         WHERE p.psu_id = $1 AND ap.account_id = ANY($2::text[]) AND b.connector = $3
         ORDER BY p.party_id LIMIT 1`,
       [psuId, accountIds, this.name],
-    );
+    ));
     return rows[0] ? this.toParty(rows[0]) : null;
   }
 
@@ -532,11 +543,11 @@ export class SandboxLedgerConnector implements BankConnector {
   private async rowsOf(table: LedgerTable, idColumn: string, accountIds: readonly string[], filters: string[] = [], extra: unknown[] = []): Promise<Row[]> {
     if (accountIds.length === 0) return [];
     const where = ['r.account_id = ANY($1::text[])', 'b.connector = $2', ...filters].join(' AND ');
-    return this.dataSource.query(
+    return this.ledger((reads) => reads.query(
       `SELECT r.* FROM ${table} r JOIN account a ON a.account_id = r.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
         WHERE ${where} ORDER BY array_position($1::text[], r.account_id), r.${idColumn}`,
       [accountIds, this.name, ...extra],
-    );
+    ));
   }
 
   private creditorOf(row: Row, owner: string): BankCreditorAccount {

@@ -30,6 +30,12 @@ export interface ApiConfig extends PlatformConfig {
   messageSigningIssuer: string;
   /** The trust anchor (`http://openbanking.org.uk/tan`) signatures name: ours on responses, the one TPP requests must name. */
   messageSigningTrustAnchor: string;
+  /**
+   * A streaming replica the ledger's AIS reads go to (DATABASE_READ_URL), when reachable and no more than
+   * `maxLagMs` behind (READ_REPLICA_MAX_LAG_MS); consent, token, TPP, audit, funds and payment reads
+   * always use the primary. Absent: every read uses DATABASE_URL.
+   */
+  readReplica?: { url: string; maxLagMs: number };
 }
 
 /** One HTTP bank connector: the `aspsp.connector` name it serves, its base URL and its bearer token. */
@@ -53,6 +59,16 @@ function parseHttpBankConnectors(raw: string | undefined): HttpBankConnectorConf
   });
 }
 
+
+function readReplica(read: EnvReader): Pick<ApiConfig, 'readReplica'> {
+  if (!read.raw('DATABASE_READ_URL')) return {};
+  return {
+    readReplica: {
+      url: read.url('DATABASE_READ_URL', undefined, ['postgres:', 'postgresql:']),
+      maxLagMs: read.integer('READ_REPLICA_MAX_LAG_MS', 1000, { min: 10, max: 600_000 }),
+    },
+  };
+}
 
 // The sandbox's admin surfaces answer loopback and private networks; production names its own.
 const SANDBOX_ADMIN_CIDRS = '127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7';
@@ -158,6 +174,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     tppRateLimitPerMinute: read.integer('TPP_RATE_LIMIT_PER_MINUTE', 1200, { min: 1, max: 10_000_000 }),
     httpBankConnectors: parseHttpBankConnectors(read.raw('HTTP_BANK_CONNECTORS')),
     ...messageSigning(read, platform.mode),
+    ...readReplica(read),
   };
 }
 

@@ -35,3 +35,5 @@ export { connectDatabase, connectRedis } from './connect.js';
 export { queryPrepared, queryPreparedArrays } from './prepared-query.js';
 export { purgeExpiredOidcRows } from './oidc-model-purge.js';
 export { IDEMPOTENCY_KEY_LIFETIME, purgeExpiredIdempotencyKeys } from './idempotency-key-purge.js';
+export { parseLsn, ReadReplicaRouter, replicaLagMs } from './read-replica.js';
+export type { LedgerRead, LedgerReader, ReadReplicaOptions, ReadReplicaState } from './read-replica.js';

@@ -27,6 +27,12 @@ export interface PrivatePostgres {
 export interface PrivatePostgresOptions {
   /** Folder holding initdb and postgres; default PRIVATE_PG_BIN_DIR, else the newest /usr/lib/postgresql/N/bin, else PATH. */
   binDir?: string;
+  /**
+   * Make this server a streaming replica (hot standby) of `primary`: its data directory is a
+   * pg_basebackup of the primary with `-R` (standby.signal and primary_conninfo), so it replays the
+   * primary's WAL as it is written and answers reads only.
+   */
+  replicaOf?: { port: number };
 }
 
 function findBinDir(): string | undefined {
@@ -76,10 +82,18 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
   await chmod(root, 0o755);
   const dataDir = join(root, 'data');
   if (user) await chown(root, user.uid, user.gid);
-  execFileSync(bin('initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], {
-    stdio: 'ignore',
-    ...(user ?? {}),
-  });
+  if (options.replicaOf) {
+    // initdb's trust pg_hba.conf admits loopback replication connections, so the primary lets us copy it.
+    execFileSync(bin('pg_basebackup'), ['-h', '127.0.0.1', '-p', String(options.replicaOf.port), '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '--no-sync'], {
+      stdio: 'ignore',
+      ...(user ?? {}),
+    });
+  } else {
+    execFileSync(bin('initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], {
+      stdio: 'ignore',
+      ...(user ?? {}),
+    });
+  }
   const port = await findFreePort();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let server: ChildProcess | undefined;

@@ -86,8 +86,19 @@ export class ApiHarness {
     readonly dpop: DpopKey,
   ) {}
 
-  static async start(label: string, env: Record<string, string> = {}, options: StartApiOptions = {}): Promise<ApiHarness> {
-    const db = await createTestDatabase(label);
+  /**
+   * `servers` puts the suite's database on another PostgreSQL (a private primary) and, with
+   * `readReplicaServerUrl`, points DATABASE_READ_URL at the same database on that server's replica.
+   */
+  static async start(
+    label: string,
+    env: Record<string, string> = {},
+    options: StartApiOptions = {},
+    servers: { databaseServerUrl?: string; readReplicaServerUrl?: string } = {},
+  ): Promise<ApiHarness> {
+    const db = await createTestDatabase(label, servers.databaseServerUrl);
+    const replicaUrl = servers.readReplicaServerUrl ? new URL(servers.readReplicaServerUrl) : undefined;
+    if (replicaUrl) replicaUrl.pathname = `/${db.name}`;
     const redis = createTestRedis(label);
     const sandbox = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(SECRETS_KEY), seed: 7, transactionsPerAccount: 30 });
     const issuer = await LocalIssuer.start();
@@ -103,6 +114,7 @@ export class ApiHarness {
       AUTH_SERVER_URL: issuer.url,
       LOG_LEVEL: process.env.API_TEST_LOG_LEVEL ?? 'silent',
       SESSION_IDLE_SECONDS: '60',
+      ...(replicaUrl ? { DATABASE_READ_URL: replicaUrl.toString() } : {}),
       ...env,
       CONSENTRY_DATA_DIR: dataDir,
     });
