@@ -198,7 +198,7 @@ describe('domestic payment journey', () => {
     expect(placed.body.Data.Status).toBe('PDNG');
   });
 
-  it('words a standing order\'s frequency, every amount and its end on the approval page, in London time', async () => {
+  it('words a standing order\'s frequency, every amount and its end on the approval page, in London time; the TPP sets it up once', async () => {
     const cc = await tpp.clientCredentialsToken('payments');
     // 09:00 London on 1 July 2027 (summer time: 08:00Z), then 5.00 GBP every month, the last of 4 payments 1.00 GBP.
     const standingOrder = {
@@ -211,7 +211,9 @@ describe('domestic payment journey', () => {
     };
     const created = await tpp.signedPost(cc.access_token, `${PISP}/domestic-standing-order-consents`, { Data: { Permission: 'Create', Initiation: standingOrder }, Risk: {} });
     expect(created.status).toBe(201);
-    const request = await tpp.pushAuthorizationRequest(created.body.Data.ConsentId as string, 'openid payments');
+    expect(obSchemaErrors('OBWriteDomesticStandingOrderConsentResponse6', created.body, 'payment-initiation')).toEqual([]);
+    const consentId = created.body.Data.ConsentId as string;
+    const request = await tpp.pushAuthorizationRequest(consentId, 'openid payments');
     await signIn(request.url, 'Approve this standing order?');
     const field = (name: string) => page.locator(`[data-field="${name}"]`).innerText();
     expect(await field('frequency')).toBe('Every month');
@@ -221,9 +223,25 @@ describe('domestic payment journey', () => {
     expect(await field('ends')).toBe('After 4 payments');
     expect(await field('payee-name')).toBe('Bob’s Bikes');
     expect(await page.locator('[data-field="amount"]').count()).toBe(0);
+    await page.locator('input[name="accountIds"]').first().check();
     await page.screenshot({ path: join(SCREENSHOTS, 'standing-order-approval.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Deny' }).click();
-    await expect.poll(() => redirected?.searchParams.get('error') ?? null, { timeout: 10_000 }).toBe('access_denied');
+    await page.getByRole('button', { name: 'Approve payment' }).click();
+    await expect.poll(() => redirected?.searchParams.has('code') ?? false, { timeout: 10_000 }).toBe(true);
+    const tokens = await tpp.exchangeCode(redirected!, request);
+    // The order runs in the bank, not through the TPP's token: no refresh token.
+    expect(tokens.refresh_token).toBeUndefined();
+
+    const order = { Data: { ConsentId: consentId, Initiation: standingOrder }, Risk: {} };
+    const placed = await tpp.signedPost(tokens.access_token, `${PISP}/domestic-standing-orders`, order);
+    expect(placed.status).toBe(201);
+    expect(obSchemaErrors('OBWriteDomesticStandingOrderResponse6', placed.body, 'payment-initiation')).toEqual([]);
+    expect(placed.body.Data.Status).toBe('PDNG');
+    const again = await tpp.signedPost(tokens.access_token, `${PISP}/domestic-standing-orders`, order);
+    expect(again.status).toBe(400);
+    expect(again.body.Errors[0].ErrorCode).toBe('U009');
+    const read = await tpp.api(cc.access_token, 'GET', `${PISP}/domestic-standing-orders/${placed.body.Data.DomesticStandingOrderId as string}`);
+    expect(read.status).toBe(200);
+    expect(read.body.Data.Status).toBe('PDNG');
   });
 
   it('refuses to start the approval of a payment consent asked for with the accounts scope', async () => {
