@@ -17,6 +17,11 @@ import {
   BankStatement,
   ConnectorUnavailableError,
   EMPTY_TRANSACTION_PAGE,
+  ListCursor,
+  ListKey,
+  ListSlice,
+  ListWindow,
+  MAX_PAGE_SIZE,
   StatementQuery,
   TransactionPage,
   TransactionQuery,
@@ -27,6 +32,27 @@ export interface Gathered<T> {
   items: T[];
   /** Account ids whose connector could not answer, in the order asked. */
   unavailable: string[];
+}
+
+/**
+ * One page of an AIS list across every bank: the records in key order, where the neighbouring pages start
+ * (the keys the API turns into Links), how many pages the whole list spans, and the accounts whose bank
+ * was down (their records are missing, as in Gathered).
+ */
+export interface ListPage<T> {
+  items: T[];
+  /** The page's last key, when a next page exists (Links.Next starts after it). */
+  nextAfter: ListKey | null;
+  /** The page's first key, when a previous page exists (Links.Prev ends before it). */
+  prevBefore: ListKey | null;
+  totalPages: number;
+  unavailable: string[];
+}
+
+function compareKeys(a: ListKey, b: ListKey): number {
+  if (a.accountId !== b.accountId) return a.accountId < b.accountId ? -1 : 1;
+  if (a.id === b.id) return 0;
+  return a.id < b.id ? -1 : 1;
 }
 
 interface Route {
@@ -133,6 +159,67 @@ export class AggregatedBank {
     };
   }
 
+  /**
+   * One page of a keyset-paged list, read as a window from each bank and merged: never more than a page
+   * (and one record) from each. The page is the one the in-memory pager would cut from the whole list:
+   * the first, the one after a key, the one ending before a key, or the final one (what is left after
+   * whole pages from the start), with the whole list's page count from the banks' counts.
+   */
+  private async pageOf<T extends { accountId: string }>(
+    accountIds: readonly string[],
+    read: (connector: BankConnector, ids: string[], window: ListWindow) => Promise<ListSlice<T>>,
+    idOf: (item: T) => string,
+    cursor: ListCursor | null,
+    pageSize: number,
+  ): Promise<ListPage<T>> {
+    const size = Math.max(1, Math.min(pageSize, MAX_PAGE_SIZE));
+    const window: ListWindow =
+      cursor === null
+        ? { direction: 'asc', limit: size + 1 }
+        : cursor.kind === 'after'
+          ? { direction: 'asc', after: cursor.key, limit: size + 1, position: { key: cursor.key, inclusive: true } }
+          : cursor.kind === 'before'
+            ? { direction: 'desc', before: cursor.key, limit: size, position: { key: cursor.key, inclusive: false } }
+            : { direction: 'desc', limit: size };
+    const routes = await this.route(accountIds);
+    const answers = await Promise.all(
+      routes.map(async (route) => {
+        try {
+          return { route, slice: await read(route.connector, route.accountIds, window) };
+        } catch (error) {
+          // As in gather: an unreachable bank costs its accounts; anything else surfaces.
+          if (error instanceof ConnectorUnavailableError) return { route, slice: null };
+          throw error;
+        }
+      }),
+    );
+    const down = new Set(answers.filter((a) => a.slice === null).flatMap((a) => a.route.accountIds));
+    const slices = answers.flatMap((a) => (a.slice ? [a.slice] : []));
+    const total = slices.reduce((sum, slice) => sum + slice.total, 0);
+    const position = slices.reduce((sum, slice) => sum + slice.position, 0);
+    const keyed = slices.flatMap((slice) => slice.items.map((item) => ({ item, key: { accountId: item.accountId, id: idOf(item) } })));
+    keyed.sort((a, b) => compareKeys(a.key, b.key) * (window.direction === 'asc' ? 1 : -1));
+    let page: typeof keyed;
+    let start: number;
+    if (window.direction === 'asc') {
+      page = keyed.slice(0, size);
+      start = cursor === null ? 0 : position;
+    } else {
+      const wanted = cursor?.kind === 'before' ? size : total === 0 ? 0 : ((total - 1) % size) + 1;
+      page = keyed.slice(0, wanted).reverse();
+      const end = cursor?.kind === 'before' ? position : total;
+      start = end - page.length;
+    }
+    const end = start + page.length;
+    return {
+      items: page.map((entry) => entry.item),
+      nextAfter: end < total && page.length > 0 ? page[page.length - 1]!.key : null,
+      prevBefore: start > 0 && page.length > 0 ? page[0]!.key : null,
+      totalPages: Math.ceil(total / size),
+      unavailable: accountIds.filter((id) => down.has(id)),
+    };
+  }
+
   findAccounts(accountIds: readonly string[]): Promise<Gathered<BankAccount>> {
     return this.gather(accountIds, (c, ids) => c.findAccounts(ids));
   }
@@ -141,20 +228,20 @@ export class AggregatedBank {
     return this.gather(accountIds, (c, ids) => c.listBalances(ids));
   }
 
-  listBeneficiaries(accountIds: readonly string[]): Promise<Gathered<BankBeneficiary>> {
-    return this.gather(accountIds, (c, ids) => c.listBeneficiaries(ids));
+  listBeneficiaries(accountIds: readonly string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankBeneficiary>> {
+    return this.pageOf(accountIds, (c, ids, window) => c.listBeneficiaries(ids, window), (item) => item.beneficiaryId, cursor, pageSize);
   }
 
-  listDirectDebits(accountIds: readonly string[]): Promise<Gathered<BankDirectDebit>> {
-    return this.gather(accountIds, (c, ids) => c.listDirectDebits(ids));
+  listDirectDebits(accountIds: readonly string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankDirectDebit>> {
+    return this.pageOf(accountIds, (c, ids, window) => c.listDirectDebits(ids, window), (item) => item.directDebitId, cursor, pageSize);
   }
 
-  listStandingOrders(accountIds: readonly string[]): Promise<Gathered<BankStandingOrder>> {
-    return this.gather(accountIds, (c, ids) => c.listStandingOrders(ids));
+  listStandingOrders(accountIds: readonly string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankStandingOrder>> {
+    return this.pageOf(accountIds, (c, ids, window) => c.listStandingOrders(ids, window), (item) => item.standingOrderId, cursor, pageSize);
   }
 
-  listScheduledPayments(accountIds: readonly string[]): Promise<Gathered<BankScheduledPayment>> {
-    return this.gather(accountIds, (c, ids) => c.listScheduledPayments(ids));
+  listScheduledPayments(accountIds: readonly string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankScheduledPayment>> {
+    return this.pageOf(accountIds, (c, ids, window) => c.listScheduledPayments(ids, window), (item) => item.scheduledPaymentId, cursor, pageSize);
   }
 
   listStatements(query: StatementQuery): Promise<Gathered<BankStatement>> {
@@ -165,12 +252,12 @@ export class AggregatedBank {
     return this.gather(accountIds, (c, ids) => c.listAccountParties(ids));
   }
 
-  listProducts(accountIds: readonly string[]): Promise<Gathered<BankProduct>> {
-    return this.gather(accountIds, (c, ids) => c.listProducts(ids));
+  listProducts(accountIds: readonly string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankProduct>> {
+    return this.pageOf(accountIds, (c, ids, window) => c.listProducts(ids, window), (item) => item.productId, cursor, pageSize);
   }
 
-  listOffers(accountIds: readonly string[]): Promise<Gathered<BankOffer>> {
-    return this.gather(accountIds, (c, ids) => c.listOffers(ids));
+  listOffers(accountIds: readonly string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankOffer>> {
+    return this.pageOf(accountIds, (c, ids, window) => c.listOffers(ids, window), (item) => item.offerId, cursor, pageSize);
   }
 
   /** One account's transactions; throws ConnectorUnavailableError when its bank is down. */

@@ -265,6 +265,39 @@ export type BankPaymentResult =
   | { outcome: 'Accepted'; transactionId: string; bookingDateTime: Date }
   | { outcome: 'Rejected'; reason: BankPaymentRejection };
 
+/** A record's place in a keyset-paged AIS list: its account, then its own id, compared as code units (SQL `COLLATE "C"`). */
+export interface ListKey {
+  accountId: string;
+  id: string;
+}
+
+/**
+ * One window of a keyset-paged AIS list, as a connector is asked for it: up to `limit` records in key
+ * order (`asc`), strictly after `after` when given; or in reverse key order (`desc`), strictly before
+ * `before` when given. The connector also counts the whole list and, with `position`, the records before a
+ * key (where the page starts or ends), so pages, Links and Meta.TotalPages come without reading it all.
+ */
+export interface ListWindow {
+  direction: 'asc' | 'desc';
+  after?: ListKey;
+  before?: ListKey;
+  limit: number;
+  /** Also count the records before `key` (and at it, when `inclusive`): where a page starts or ends. */
+  position?: { key: ListKey; inclusive: boolean };
+}
+
+/** What a connector answers for a ListWindow. */
+export interface ListSlice<T> {
+  items: T[];
+  /** Records of the whole list (every account asked). */
+  total: number;
+  /** Records before `position.key` (and at it, when inclusive); 0 when no position was asked. */
+  position: number;
+}
+
+/** Where a page of an AIS list starts: after a key (Links.Next), before one (Links.Prev), or the final page (Links.Last). */
+export type ListCursor = { kind: 'after' | 'before'; key: ListKey } | { kind: 'last' };
+
 /** Largest page a connector is ever asked for, whatever the configuration says. */
 export const MAX_PAGE_SIZE = 1000;
 
@@ -283,16 +316,16 @@ export interface BankConnector {
   listBalances(accountIds: readonly string[]): Promise<BankBalance[]>;
   /** One account's transactions, keyset-paged. */
   listTransactions(query: TransactionQuery): Promise<TransactionPage>;
-  listBeneficiaries(accountIds: readonly string[]): Promise<BankBeneficiary[]>;
-  listDirectDebits(accountIds: readonly string[]): Promise<BankDirectDebit[]>;
-  listStandingOrders(accountIds: readonly string[]): Promise<BankStandingOrder[]>;
-  listScheduledPayments(accountIds: readonly string[]): Promise<BankScheduledPayment[]>;
+  listBeneficiaries(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBeneficiary>>;
+  listDirectDebits(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankDirectDebit>>;
+  listStandingOrders(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankStandingOrder>>;
+  listScheduledPayments(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankScheduledPayment>>;
   listStatements(query: StatementQuery): Promise<BankStatement[]>;
   listAccountParties(accountIds: readonly string[]): Promise<BankAccountParty[]>;
   /** The party the PSU is at this bank, found through one of the PSU's accounts there. */
   findPsuParty(psuId: string, accountIds: readonly string[]): Promise<BankParty | null>;
-  listProducts(accountIds: readonly string[]): Promise<BankProduct[]>;
-  listOffers(accountIds: readonly string[]): Promise<BankOffer[]>;
+  listProducts(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankProduct>>;
+  listOffers(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankOffer>>;
   /** Executes a payment order (see BankPaymentOrder): one atomic conditional debit, idempotent on paymentId. */
   initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult>;
   /** Whether the account's available balance plus overdraft covers `amount` now; never the balance itself. */

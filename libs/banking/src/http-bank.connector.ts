@@ -13,6 +13,8 @@ import {
   BankScheduledPayment,
   BankStandingOrder,
   BankStatement,
+  ListSlice,
+  ListWindow,
   ConnectorUnavailableError,
   InvalidCursorError,
   StatementQuery,
@@ -87,20 +89,20 @@ export class HttpBankConnector implements BankConnector {
     return { ...page, prevCursor: page.prevCursor ?? null, lastCursor: page.lastCursor ?? null };
   }
 
-  listBeneficiaries(accountIds: readonly string[]): Promise<BankBeneficiary[]> {
-    return this.call('listBeneficiaries', accountIds);
+  listBeneficiaries(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBeneficiary>> {
+    return this.call('listBeneficiaries', accountIds, window);
   }
 
-  listDirectDebits(accountIds: readonly string[]): Promise<BankDirectDebit[]> {
-    return this.call('listDirectDebits', accountIds);
+  listDirectDebits(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankDirectDebit>> {
+    return this.call('listDirectDebits', accountIds, window);
   }
 
-  listStandingOrders(accountIds: readonly string[]): Promise<BankStandingOrder[]> {
-    return this.call('listStandingOrders', accountIds);
+  listStandingOrders(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankStandingOrder>> {
+    return this.call('listStandingOrders', accountIds, window);
   }
 
-  listScheduledPayments(accountIds: readonly string[]): Promise<BankScheduledPayment[]> {
-    return this.call('listScheduledPayments', accountIds);
+  listScheduledPayments(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankScheduledPayment>> {
+    return this.call('listScheduledPayments', accountIds, window);
   }
 
   listStatements(query: StatementQuery): Promise<BankStatement[]> {
@@ -115,12 +117,12 @@ export class HttpBankConnector implements BankConnector {
     return this.call('findPsuParty', psuId, accountIds);
   }
 
-  listProducts(accountIds: readonly string[]): Promise<BankProduct[]> {
-    return this.call('listProducts', accountIds);
+  listProducts(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankProduct>> {
+    return this.call('listProducts', accountIds, window);
   }
 
-  listOffers(accountIds: readonly string[]): Promise<BankOffer[]> {
-    return this.call('listOffers', accountIds);
+  listOffers(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankOffer>> {
+    return this.call('listOffers', accountIds, window);
   }
 
   /**

@@ -1,5 +1,5 @@
 export { AggregatedBank } from './aggregated-bank.js';
-export type { Gathered } from './aggregated-bank.js';
+export type { Gathered, ListPage } from './aggregated-bank.js';
 export { ConnectorUnavailableError, EMPTY_TRANSACTION_PAGE, InvalidCursorError, MAX_PAGE_SIZE } from './bank-connector.js';
 export type {
   BalanceTypeCode,
@@ -20,6 +20,10 @@ export type {
   BankStandingOrder,
   BankStatement,
   BankTransaction,
+  ListCursor,
+  ListKey,
+  ListSlice,
+  ListWindow,
   MandateStatusCode,
   StatementQuery,
   TransactionPage,

@@ -17,6 +17,8 @@ import {
   BankScheduledPayment,
   BankStandingOrder,
   BankStatement,
+  ListSlice,
+  ListWindow,
   BankTransaction,
   EMPTY_TRANSACTION_PAGE,
   InvalidCursorError,
@@ -387,9 +389,9 @@ export class SandboxLedgerConnector implements BankConnector {
     };
   }
 
-  async listBeneficiaries(accountIds: readonly string[]): Promise<BankBeneficiary[]> {
-    const rows = await this.rowsOf('beneficiary', 'beneficiary_id', accountIds);
-    return rows.map((row) => ({
+  async listBeneficiaries(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBeneficiary>> {
+    const { rows, total, position } = await this.sliceOf('beneficiary', 'beneficiary_id', accountIds, window);
+    const items = rows.map((row) => ({
       accountId: row.account_id as string,
       beneficiaryId: row.beneficiary_id as string,
       beneficiaryType: (row.beneficiary_type as BankBeneficiary['beneficiaryType']) ?? null,
@@ -400,11 +402,12 @@ export class SandboxLedgerConnector implements BankConnector {
           : null,
       creditorAccount: this.creditorOf(row, `beneficiary:${row.beneficiary_id as string}`),
     }));
+    return { items, total, position };
   }
 
-  async listDirectDebits(accountIds: readonly string[]): Promise<BankDirectDebit[]> {
-    const rows = await this.rowsOf('direct_debit', 'direct_debit_id', accountIds);
-    return rows.map((row) => ({
+  async listDirectDebits(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankDirectDebit>> {
+    const { rows, total, position } = await this.sliceOf('direct_debit', 'direct_debit_id', accountIds, window);
+    const items = rows.map((row) => ({
       accountId: row.account_id as string,
       directDebitId: row.direct_debit_id as string,
       statusCode: row.status_code as BankDirectDebit['statusCode'],
@@ -415,11 +418,12 @@ export class SandboxLedgerConnector implements BankConnector {
       previousPaymentAmount: row.previous_payment_amount === null ? null : formatAmount(row.previous_payment_amount as string),
       currency: (row.currency as string).trim(),
     }));
+    return { items, total, position };
   }
 
-  async listStandingOrders(accountIds: readonly string[]): Promise<BankStandingOrder[]> {
-    const rows = await this.rowsOf('standing_order', 'standing_order_id', accountIds);
-    return rows.map((row) => ({
+  async listStandingOrders(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankStandingOrder>> {
+    const { rows, total, position } = await this.sliceOf('standing_order', 'standing_order_id', accountIds, window);
+    const items = rows.map((row) => ({
       accountId: row.account_id as string,
       standingOrderId: row.standing_order_id as string,
       statusCode: row.status_code as BankStandingOrder['statusCode'],
@@ -434,11 +438,12 @@ export class SandboxLedgerConnector implements BankConnector {
       currency: (row.currency as string).trim(),
       creditorAccount: this.creditorOf(row, `standing-order:${row.standing_order_id as string}`),
     }));
+    return { items, total, position };
   }
 
-  async listScheduledPayments(accountIds: readonly string[]): Promise<BankScheduledPayment[]> {
-    const rows = await this.rowsOf('scheduled_payment', 'scheduled_payment_id', accountIds);
-    return rows.map((row) => ({
+  async listScheduledPayments(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankScheduledPayment>> {
+    const { rows, total, position } = await this.sliceOf('scheduled_payment', 'scheduled_payment_id', accountIds, window);
+    const items = rows.map((row) => ({
       accountId: row.account_id as string,
       scheduledPaymentId: row.scheduled_payment_id as string,
       scheduledPaymentDateTime: row.scheduled_payment_date_time as Date,
@@ -449,6 +454,7 @@ export class SandboxLedgerConnector implements BankConnector {
       currency: (row.currency as string).trim(),
       creditorAccount: this.creditorOf(row, `scheduled-payment:${row.scheduled_payment_id as string}`),
     }));
+    return { items, total, position };
   }
 
   async listStatements(query: StatementQuery): Promise<BankStatement[]> {
@@ -509,9 +515,9 @@ export class SandboxLedgerConnector implements BankConnector {
     return rows[0] ? this.toParty(rows[0]) : null;
   }
 
-  async listProducts(accountIds: readonly string[]): Promise<BankProduct[]> {
-    const rows = await this.rowsOf('product', 'product_id', accountIds);
-    return rows.map((row) => ({
+  async listProducts(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankProduct>> {
+    const { rows, total, position } = await this.sliceOf('product', 'product_id', accountIds, window);
+    const items = rows.map((row) => ({
       accountId: row.account_id as string,
       productId: row.product_id as string,
       productName: row.product_name as string,
@@ -519,11 +525,12 @@ export class SandboxLedgerConnector implements BankConnector {
       secondaryProductId: (row.secondary_product_id as string | null) ?? null,
       marketingStateId: (row.marketing_state_id as string | null) ?? null,
     }));
+    return { items, total, position };
   }
 
-  async listOffers(accountIds: readonly string[]): Promise<BankOffer[]> {
-    const rows = await this.rowsOf('offer', 'offer_id', accountIds);
-    return rows.map((row) => ({
+  async listOffers(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankOffer>> {
+    const { rows, total, position } = await this.sliceOf('offer', 'offer_id', accountIds, window);
+    const items = rows.map((row) => ({
       accountId: row.account_id as string,
       offerId: row.offer_id as string,
       offerType: row.offer_type as BankOffer['offerType'],
@@ -537,6 +544,34 @@ export class SandboxLedgerConnector implements BankConnector {
       fee: row.fee === null ? null : formatAmount(row.fee as string),
       currency: (row.currency as string).trim(),
     }));
+    return { items, total, position };
+  }
+
+  /**
+   * One window of a ledger table's rows for the given accounts of this connector's banks, in (account id,
+   * record id) order compared as code units, with the whole list's count and the count before a key:
+   * the page and its position, never the rest of the rows. Served by the (account_id, id) `COLLATE "C"`
+   * indexes of migration 1765010000000.
+   */
+  private async sliceOf(table: LedgerTable, idColumn: string, accountIds: readonly string[], window: ListWindow): Promise<{ rows: Row[]; total: number; position: number }> {
+    if (accountIds.length === 0) return { rows: [], total: 0, position: 0 };
+    const key = `(r.account_id COLLATE "C", r.${idColumn} COLLATE "C")`;
+    const scope = `FROM ${table} r JOIN account a ON a.account_id = r.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+        WHERE r.account_id = ANY($1::text[]) AND b.connector = $2`;
+    const bound = window.direction === 'asc' ? window.after : window.before;
+    const order = window.direction === 'asc' ? 'ASC' : 'DESC';
+    const pageSql = `SELECT r.* ${scope}${bound ? ` AND ${key} ${window.direction === 'asc' ? '>' : '<'} ($3, $4)` : ''}
+        ORDER BY r.account_id COLLATE "C" ${order}, r.${idColumn} COLLATE "C" ${order} LIMIT ${bound ? '$5' : '$3'}`;
+    const limit = Math.max(0, Math.min(window.limit, MAX_PAGE_SIZE + 1));
+    const pageParams = bound ? [accountIds, this.name, bound.accountId, bound.id, limit] : [accountIds, this.name, limit];
+    const at = window.position;
+    const countSql = `SELECT count(*)::int AS total, ${at ? `count(*) FILTER (WHERE ${key} ${at.inclusive ? '<=' : '<'} ($3, $4))::int` : '0'} AS position ${scope}`;
+    const countParams = at ? [accountIds, this.name, at.key.accountId, at.key.id] : [accountIds, this.name];
+    return this.ledger(async (reads) => {
+      const rows: Row[] = limit === 0 ? [] : await reads.query(pageSql, pageParams);
+      const [counts] = (await reads.query(countSql, countParams)) as Array<{ total: number; position: number }>;
+      return { rows, total: counts?.total ?? 0, position: counts?.position ?? 0 };
+    });
   }
 
   /** Rows of one ledger table for the given accounts of this connector's banks, in account order, then by id. */

@@ -20,6 +20,7 @@ import { DomesticStandingOrders1764905100000 } from '../migrations/1764905100000
 import { PaymentListings1764910000000 } from '../migrations/1764910000000-payment-listings.js';
 import { DomesticScheduledPayments1764970000000 } from '../migrations/1764970000000-domestic-scheduled-payments.js';
 import { StandingOrderRunListings1765000000000 } from '../migrations/1765000000000-standing-order-run-listings.js';
+import { AisListKeysetIndexes1765010000000 } from '../migrations/1765010000000-ais-list-keyset-indexes.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -93,6 +94,7 @@ export const MIGRATIONS = [
   PaymentListings1764910000000,
   DomesticScheduledPayments1764970000000,
   StandingOrderRunListings1765000000000,
+  AisListKeysetIndexes1765010000000,
 ];
 
 export interface DatabaseOptions {

@@ -5,6 +5,7 @@ import {
   ConnectorUnavailableError,
   HttpBankConnector,
   InvalidCursorError,
+  ListWindow,
   SandboxLedgerConnector,
 } from '@consentry/banking';
 import { EnvironmentKeyManagement } from '@consentry/identity';
@@ -47,7 +48,8 @@ describe('AggregatedBank over the ledger and an HTTP connector', () => {
   it('answers through HTTP exactly what the upstream ledger answers, dates included', async () => {
     const southAccount = sandbox.psus[0]!.accounts.find((a) => a.aspspId === 'consentry-bank-south')!.accountId;
     expect(await http.findAccounts([southAccount])).toEqual(await remote.findAccounts([southAccount]));
-    expect(await http.listStandingOrders([southAccount])).toEqual(await remote.listStandingOrders([southAccount]));
+    const window: ListWindow = { direction: 'desc', limit: 2, position: { key: { accountId: southAccount, id: 'zzz' }, inclusive: false } };
+    expect(await http.listStandingOrders([southAccount], window)).toEqual(await remote.listStandingOrders([southAccount], window));
     const first = await http.listTransactions({ accountId: southAccount, creditDebitIndicators: ['Credit', 'Debit'], pageSize: 5 });
     expect(first.transactions[0]!.bookingDateTime).toBeInstanceOf(Date);
     const second = await http.listTransactions({ accountId: southAccount, creditDebitIndicators: ['Credit', 'Debit'], pageSize: 5, after: first.nextCursor! });
@@ -78,7 +80,7 @@ describe('AggregatedBank over the ledger and an HTTP connector', () => {
     try {
       const ids = aliceAccounts();
       const south = sandbox.psus[0]!.accounts.filter((a) => a.aspspId === 'consentry-bank-south').map((a) => a.accountId);
-      const { items, unavailable } = await bank.listBeneficiaries(ids);
+      const { items, unavailable } = await bank.listBeneficiaries(ids, null, 100);
       expect(unavailable).toEqual(south);
       expect(items.every((b) => !south.includes(b.accountId))).toBe(true);
       expect(items.length).toBeGreaterThan(0);
@@ -86,6 +88,38 @@ describe('AggregatedBank over the ledger and an HTTP connector', () => {
     } finally {
       server = await serveBankConnector(remote, { token: TOKEN, port });
     }
+  });
+
+  it('pages a list across both banks in SQL exactly as the whole list would page: forwards, backwards and from the end', async () => {
+    // Every PSU's beneficiaries, at both banks (one behind HTTP), three a page.
+    const ids = sandbox.psus.flatMap((psu) => psu.accounts.map((a) => a.accountId));
+    const whole = (await bank.listBeneficiaries(ids, null, 1000)).items.map((b) => `${b.accountId}/${b.beneficiaryId}`);
+    expect(whole.length).toBeGreaterThan(7);
+    expect(whole).toEqual([...whole].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    const size = 3;
+    const forwards: string[][] = [];
+    let page = await bank.listBeneficiaries(ids, null, size);
+    for (;;) {
+      forwards.push(page.items.map((b) => `${b.accountId}/${b.beneficiaryId}`));
+      expect(page.totalPages).toBe(Math.ceil(whole.length / size));
+      expect(page.prevBefore === null).toBe(forwards.length === 1);
+      if (!page.nextAfter) break;
+      page = await bank.listBeneficiaries(ids, { kind: 'after', key: page.nextAfter }, size);
+    }
+    expect(forwards.flat()).toEqual(whole);
+    expect(forwards.slice(0, -1).every((items) => items.length === size)).toBe(true);
+    // From the end: the final page is what whole pages from the start leave over.
+    const last = await bank.listBeneficiaries(ids, { kind: 'last' }, size);
+    expect(last.items.map((b) => `${b.accountId}/${b.beneficiaryId}`)).toEqual(forwards.at(-1));
+    expect(last.nextAfter).toBeNull();
+    // Backwards from the end, page by page: the same pages in reverse.
+    const backwards: string[][] = [];
+    page = last;
+    while (page.prevBefore) {
+      page = await bank.listBeneficiaries(ids, { kind: 'before', key: page.prevBefore }, size);
+      backwards.unshift(page.items.map((b) => `${b.accountId}/${b.beneficiaryId}`));
+    }
+    expect([...backwards, forwards.at(-1)]).toEqual(forwards);
   });
 
   it('finds the PSU’s party at the first bank that knows them', async () => {

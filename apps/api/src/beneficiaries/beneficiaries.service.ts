@@ -1,7 +1,7 @@
 import { AggregatedBank, BankBeneficiary } from '@consentry/banking';
 import { Injectable } from '@nestjs/common';
 
-import { accountsOf, ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
+import { ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
 import { obCreditorAccount } from '../open-banking/ob-mappers.js';
 import { ObReadResponse } from '../open-banking/ob-response.js';
 
@@ -28,7 +28,6 @@ export class BeneficiariesService {
   ) {}
 
   async read(request: ObReadRequest): Promise<OBReadBeneficiary5> {
-    const gathered = await this.bank.listBeneficiaries(accountsOf(request));
-    return this.responder.respond(request, { resource: 'beneficiaries', rule: 'beneficiary', dataKey: 'Beneficiary', gathered, idOf: (b) => b.beneficiaryId, toOb: toObBeneficiary });
+    return this.responder.respondPage(request, { resource: 'beneficiaries', rule: 'beneficiary', dataKey: 'Beneficiary', list: (ids, cursor, size) => this.bank.listBeneficiaries(ids, cursor, size), toOb: toObBeneficiary });
   }
 }

@@ -1,7 +1,7 @@
 import { AggregatedBank, BankDirectDebit } from '@consentry/banking';
 import { Injectable } from '@nestjs/common';
 
-import { accountsOf, ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
+import { ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
 import { obAmount, obDateTime, ObReadResponse } from '../open-banking/ob-response.js';
 
 /** OBReadDirectDebit2 */
@@ -27,7 +27,6 @@ export class DirectDebitsService {
   ) {}
 
   async read(request: ObReadRequest): Promise<OBReadDirectDebit2> {
-    const gathered = await this.bank.listDirectDebits(accountsOf(request));
-    return this.responder.respond(request, { resource: 'direct-debits', rule: 'directDebit', dataKey: 'DirectDebit', gathered, idOf: (d) => d.directDebitId, toOb: toObDirectDebit });
+    return this.responder.respondPage(request, { resource: 'direct-debits', rule: 'directDebit', dataKey: 'DirectDebit', list: (ids, cursor, size) => this.bank.listDirectDebits(ids, cursor, size), toOb: toObDirectDebit });
   }
 }

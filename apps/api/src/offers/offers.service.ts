@@ -1,7 +1,7 @@
 import { AggregatedBank, BankOffer } from '@consentry/banking';
 import { Injectable } from '@nestjs/common';
 
-import { accountsOf, ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
+import { ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
 import { obAmount, obDateTime, ObReadResponse } from '../open-banking/ob-response.js';
 
 /** OBReadOffer1 */
@@ -31,7 +31,6 @@ export class OffersService {
   ) {}
 
   async read(request: ObReadRequest): Promise<OBReadOffer1> {
-    const gathered = await this.bank.listOffers(accountsOf(request));
-    return this.responder.respond(request, { resource: 'offers', rule: 'offer', dataKey: 'Offer', gathered, idOf: (o) => o.offerId, toOb: toObOffer });
+    return this.responder.respondPage(request, { resource: 'offers', rule: 'offer', dataKey: 'Offer', list: (ids, cursor, size) => this.bank.listOffers(ids, cursor, size), toOb: toObOffer });
   }
 }

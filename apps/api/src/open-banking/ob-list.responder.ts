@@ -1,4 +1,4 @@
-import { ConnectorUnavailableError, Gathered, MAX_PAGE_SIZE } from '@consentry/banking';
+import { ConnectorUnavailableError, Gathered, ListCursor, ListPage, MAX_PAGE_SIZE } from '@consentry/banking';
 import type { ApiConfig } from '@consentry/config';
 import type { ConsentAccess } from '@consentry/consents';
 import { filterByPermissions, PermissionedResource } from '@consentry/redaction';
@@ -8,7 +8,7 @@ import { API_CONFIG } from '../api.tokens.js';
 import { PublicUrl } from '../http/public-url.js';
 import { TppPrincipal } from '../security/tpp-principal.js';
 import { AccessedResource, DataAccessAuditor } from './data-access.auditor.js';
-import { pageByKey } from './ob-page.js';
+import { decodePageCursor, encodePageKey, encodePrevPageKey, LAST_PAGE_CURSOR, pageByKey } from './ob-page.js';
 import { markUnavailable, ObLinks, ObReadResponse } from './ob-response.js';
 
 /** Who asks for which accounts' data, as every OB read knows it after the guards. */
@@ -21,6 +21,16 @@ export interface ObReadRequest {
   interactionId: string;
   /** Keyset cursor from Links.Next, Prev or Last. */
   page?: string;
+}
+
+/** An OB list read page by page from the banks (the connectors page in SQL): what respondPage needs. */
+export interface ObPagedListSpec<K extends string, T extends { accountId: string }> {
+  resource: AccessedResource;
+  rule: PermissionedResource;
+  dataKey: K;
+  /** One page of the list for these accounts, from the banks (AggregatedBank's paged lists). */
+  list(accountIds: string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<T>>;
+  toOb(item: T): Record<string, unknown>;
 }
 
 export interface ObListSpec<K extends string, T extends { accountId: string }> {
@@ -80,6 +90,27 @@ export class ObListResponder {
       Meta: { TotalPages: page.totalPages },
     };
     return markUnavailable(body, spec.gathered.unavailable);
+  }
+
+  /**
+   * As respond, for a list the banks page themselves: only this page's records are read (the banks count
+   * the rest), and the cursors of Links are the keys the banks' page reports.
+   */
+  async respondPage<K extends string, T extends { accountId: string }>(request: ObReadRequest, spec: ObPagedListSpec<K, T>): Promise<ObReadResponse<K>> {
+    const cursor = request.page ? decodePageCursor(request.page) : null;
+    const page = await spec.list(accountsOf(request), cursor, this.pageSize);
+    this.assertAvailable(request, page.unavailable);
+    const shown = page.items.flatMap((item) => filterByPermissions(spec.rule, spec.toOb(item), request.consent.permissions) ?? []);
+    await this.audit(request, spec.resource, [...new Set(page.items.map((item) => item.accountId))], shown.length);
+    const body = {
+      Data: { [spec.dataKey]: shown } as Record<K, Array<Record<string, unknown>>>,
+      Links: this.links(request.requestPath, page.nextAfter ? encodePageKey(page.nextAfter) : null, page.totalPages, {
+        prev: page.prevBefore ? encodePrevPageKey(page.prevBefore) : null,
+        last: page.totalPages > 1 ? LAST_PAGE_CURSOR : null,
+      }),
+      Meta: { TotalPages: page.totalPages },
+    };
+    return markUnavailable(body, page.unavailable);
   }
 
   audit(request: ObReadRequest, resource: AccessedResource, accountIds: string[], count: number): Promise<void> {

@@ -45,7 +45,8 @@ export function encodePrevPageKey(key: PageKey): string {
 
 export const LAST_PAGE_CURSOR = encode(['>|']);
 
-function decodePageCursor(cursor: string): PageCursor {
+/** A Links cursor read back: after a key, before a key, or the final page; anything else is InvalidCursorError. */
+export function decodePageCursor(cursor: string): PageCursor {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
     if (Array.isArray(parsed) && parsed.every((part) => typeof part === 'string')) {

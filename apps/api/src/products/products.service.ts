@@ -1,7 +1,7 @@
 import { AggregatedBank, BankProduct } from '@consentry/banking';
 import { Injectable } from '@nestjs/common';
 
-import { accountsOf, ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
+import { ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
 import { ObReadResponse } from '../open-banking/ob-response.js';
 
 /** OBReadProduct2 */
@@ -26,7 +26,6 @@ export class ProductsService {
   ) {}
 
   async read(request: ObReadRequest): Promise<OBReadProduct2> {
-    const gathered = await this.bank.listProducts(accountsOf(request));
-    return this.responder.respond(request, { resource: 'products', rule: 'product', dataKey: 'Product', gathered, idOf: (p) => p.productId, toOb: toObProduct });
+    return this.responder.respondPage(request, { resource: 'products', rule: 'product', dataKey: 'Product', list: (ids, cursor, size) => this.bank.listProducts(ids, cursor, size), toOb: toObProduct });
   }
 }

@@ -1,7 +1,7 @@
 import { AggregatedBank, BankScheduledPayment } from '@consentry/banking';
 import { Injectable } from '@nestjs/common';
 
-import { accountsOf, ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
+import { ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
 import { obCreditorAccount } from '../open-banking/ob-mappers.js';
 import { obAmount, obDateTime, ObReadResponse } from '../open-banking/ob-response.js';
 
@@ -30,13 +30,11 @@ export class ScheduledPaymentsService {
   ) {}
 
   async read(request: ObReadRequest): Promise<OBReadScheduledPayment3> {
-    const gathered = await this.bank.listScheduledPayments(accountsOf(request));
-    return this.responder.respond(request, {
+    return this.responder.respondPage(request, {
       resource: 'scheduled-payments',
       rule: 'scheduledPayment',
       dataKey: 'ScheduledPayment',
-      gathered,
-      idOf: (p) => p.scheduledPaymentId,
+      list: (ids, cursor, size) => this.bank.listScheduledPayments(ids, cursor, size),
       toOb: toObScheduledPayment,
     });
   }

@@ -1,7 +1,7 @@
 import { AggregatedBank, BankStandingOrder } from '@consentry/banking';
 import { Injectable } from '@nestjs/common';
 
-import { accountsOf, ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
+import { ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
 import { obCreditorAccount } from '../open-banking/ob-mappers.js';
 import { obAmount, obDateTime, ObReadResponse } from '../open-banking/ob-response.js';
 
@@ -40,7 +40,6 @@ export class StandingOrdersService {
   ) {}
 
   async read(request: ObReadRequest): Promise<OBReadStandingOrder6> {
-    const gathered = await this.bank.listStandingOrders(accountsOf(request));
-    return this.responder.respond(request, { resource: 'standing-orders', rule: 'standingOrder', dataKey: 'StandingOrder', gathered, idOf: (s) => s.standingOrderId, toOb: toObStandingOrder });
+    return this.responder.respondPage(request, { resource: 'standing-orders', rule: 'standingOrder', dataKey: 'StandingOrder', list: (ids, cursor, size) => this.bank.listStandingOrders(ids, cursor, size), toOb: toObStandingOrder });
   }
 }
