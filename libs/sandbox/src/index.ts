@@ -16,5 +16,5 @@ export type {
   SandboxTppCredentials,
   SeedOptions,
 } from './seed-sandbox.js';
-export { SCALE_CHUNK_ROWS, scaleAccountId, scaleConsentId, seedScale } from './seed-scale.js';
+export { SCALE_CHUNK_ROWS, scaleAccountId, scaleConsentId, scaleGrantId, seedScale } from './seed-scale.js';
 export type { ScaleProgress, ScaleSizes } from './seed-scale.js';

@@ -34,6 +34,14 @@ export function scaleConsentId(n: number): string {
   return `${SCALE_PREFIX}-aac-${String(n).padStart(10, '0')}`;
 }
 
+/**
+ * The grant a scale consent is bound to (`grant-{ConsentId}`). No authorization server issued it: a bench
+ * signs its own tokens with the grant_id claim, as the API checks tokens against the consent's grant.
+ */
+export function scaleGrantId(consentId: string): string {
+  return `grant-${consentId}`;
+}
+
 /** Every permission of an account-access consent the scale consents carry, so every AIS resource answers. */
 const SCALE_PERMISSIONS = [
   'ReadAccountsDetail',
@@ -128,7 +136,8 @@ export async function seedScale(dataSource: DataSource, sizes: ScaleSizes, onPro
     await dataSource.query(
       `INSERT INTO account_access_consent (consent_id, client_id, psu_id, status, permissions, creation_date_time, status_update_date_time,
                                            grant_id, authorised_at)
-       SELECT '${SCALE_PREFIX}-aac-' || lpad(n::text, 10, '0'), $3, a.psu_id, 'AUTH', $5::text[], now(), now(), NULL, now()
+       SELECT '${SCALE_PREFIX}-aac-' || lpad(n::text, 10, '0'), $3, a.psu_id, 'AUTH', $5::text[], now(), now(),
+              'grant-${SCALE_PREFIX}-aac-' || lpad(n::text, 10, '0'), now()
          FROM generate_series($1::int, $2::int) n
          JOIN account a ON a.account_id = '${SCALE_PREFIX}-acc-' || lpad((((n - 1) % $4::int) + 1)::text, 9, '0')`,
       [from, to, sandbox.client_id, sizes.accounts, SCALE_PERMISSIONS],
