@@ -66,7 +66,7 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
   const dataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-api' });
   let redis: Redis;
   try {
-    redis = await connectRedis(config.redisUrl);
+    redis = await connectRedis(config);
   } catch (error) {
     await dataSource.destroy();
     throw error;

@@ -94,7 +94,7 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
   try {
     // Replay checks run on the request path: fail fast (server_error) rather than queue while Redis is
     // away; concurrent requests' markers go out in one write (auto-pipelining).
-    redis = await connectRedis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, enableAutoPipelining: true });
+    redis = await connectRedis(config, { maxRetriesPerRequest: 1, enableOfflineQueue: false, enableAutoPipelining: true });
     const [jwks, secrets, trustedDirectory, apiClientJwks] = await Promise.all([
       loadSigningJwks(config),
       loadServerSecrets(config),

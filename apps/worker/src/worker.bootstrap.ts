@@ -72,8 +72,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
 
   try {
     dataSource = await connectDatabase({ url: config.databaseUrl, poolSize: 5, applicationName: 'consentry-worker' });
-    consumerRedis = await connectRedis(config.redisUrl);
-    producerRedis = await connectRedis(config.redisUrl, {
+    consumerRedis = await connectRedis(config);
+    producerRedis = await connectRedis(config, {
       enableOfflineQueue: false,
       commandTimeout: 5_000,
       maxRetriesPerRequest: 1,

@@ -1,5 +1,5 @@
 export { loadPlatformConfig } from './platform.config.js';
-export type { PlatformConfig, PlatformMode } from './platform.config.js';
+export type { PlatformConfig, PlatformMode, RedisSentinels } from './platform.config.js';
 export type { SecretsKey } from './secrets-keys.js';
 export { loadApiConfig, loadAuthServerConfig, loadWorkerConfig, SANDBOX_TRUST_ANCHOR } from './app.config.js';
 export type { ApiConfig, AuthServerConfig, HttpBankConnectorConfig, WorkerConfig } from './app.config.js';

@@ -24,3 +24,24 @@ describe('loadPlatformConfig: logs and metrics', () => {
     );
   });
 });
+
+describe('loadPlatformConfig: Redis Sentinel', () => {
+  it('reads REDIS_SENTINELS and REDIS_SENTINEL_NAME, and nothing without them', () => {
+    expect(loadPlatformConfig(BASE).redisSentinels).toBeUndefined();
+    const config = loadPlatformConfig({ ...BASE, REDIS_SENTINELS: 'sentinel-a:26379, 10.0.0.7:26380,[fd00::1]:26381', REDIS_SENTINEL_NAME: 'consentry' });
+    expect(config.redisSentinels).toEqual({
+      name: 'consentry',
+      sentinels: [
+        { host: 'sentinel-a', port: 26379 },
+        { host: '10.0.0.7', port: 26380 },
+        { host: 'fd00::1', port: 26381 },
+      ],
+    });
+  });
+
+  it('refuses entries that are not host:port, and sentinels without the primary’s name', () => {
+    expect(() => loadPlatformConfig({ ...BASE, REDIS_SENTINELS: 'sentinel-a', REDIS_SENTINEL_NAME: 'x' })).toThrow('REDIS_SENTINELS entries must look like host:port, comma separated');
+    expect(() => loadPlatformConfig({ ...BASE, REDIS_SENTINELS: 'sentinel-a:70000', REDIS_SENTINEL_NAME: 'x' })).toThrow('REDIS_SENTINELS');
+    expect(() => loadPlatformConfig({ ...BASE, REDIS_SENTINELS: 'sentinel-a:26379' })).toThrow('REDIS_SENTINEL_NAME is required with REDIS_SENTINELS');
+  });
+});

@@ -1,3 +1,4 @@
+import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
 import { parseAddressRanges, parseTrustProxy, TrustProxy } from './network-trust.js';
 import { readSecretsKeys, SecretsKey } from './secrets-keys.js';
@@ -9,6 +10,12 @@ export interface PlatformConfig {
   mode: PlatformMode;
   databaseUrl: string;
   redisUrl: string;
+  /**
+   * Redis behind Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_NAME): the apps ask the sentinels for the
+   * primary of `name` and follow it through a failover. REDIS_URL then gives only the password and
+   * database number, if any.
+   */
+  redisSentinels?: RedisSentinels;
   /** Prefix of every Redis key and BullMQ queue, so several platforms (or test suites) share one Redis. */
   redisPrefix: string;
   /** Where sandbox credentials, generated dev keys and embedded data live. */
@@ -52,6 +59,26 @@ export interface PlatformConfig {
 // Metrics describe the platform's traffic: only the host itself, unless METRICS_ALLOWED_CIDRS names the scrapers.
 const LOOPBACK_CIDRS = '127.0.0.0/8,::1/128';
 
+export interface RedisSentinels {
+  name: string;
+  sentinels: Array<{ host: string; port: number }>;
+}
+
+/** REDIS_SENTINELS: `host:port` entries, comma separated; REDIS_SENTINEL_NAME (the monitored primary's name) is then required. */
+function readRedisSentinels(read: EnvReader): RedisSentinels | undefined {
+  const raw = read.raw('REDIS_SENTINELS');
+  if (!raw?.trim()) return undefined;
+  const sentinels = raw.split(',').map((entry) => {
+    const match = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/.exec(entry.trim());
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) throw new ConfigError('REDIS_SENTINELS', 'entries must look like host:port, comma separated');
+    return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+  });
+  const name = read.raw('REDIS_SENTINEL_NAME')?.trim();
+  if (!name) throw new ConfigError('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS (the name the sentinels monitor the primary under)');
+  return { name, sentinels };
+}
+
 export function loadPlatformConfig(env: Record<string, string | undefined> = process.env): PlatformConfig {
   const read = new EnvReader(env);
   const mode = read.oneOf('CONSENTRY_MODE', ['sandbox', 'production'] as const, 'sandbox');
@@ -63,6 +90,7 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
     mode,
     databaseUrl: read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisSentinels: readRedisSentinels(read),
     redisPrefix: read.string('REDIS_PREFIX', 'consentry'),
     dataDir: read.string('CONSENTRY_DATA_DIR', '.data'),
     secretsKeys,

@@ -1,4 +1,5 @@
 import { StartupError } from '@consentry/config';
+import type { RedisSentinels } from '@consentry/config';
 import { Redis, RedisOptions } from 'ioredis';
 import { DataSource } from 'typeorm';
 
@@ -34,12 +35,40 @@ export async function connectDatabase(options: DatabaseOptions): Promise<DataSou
   return dataSource;
 }
 
+/** Where the app's Redis is: one server (`redisUrl`), or the primary the sentinels name (`redisSentinels`). */
+export interface RedisTarget {
+  redisUrl: string;
+  redisSentinels?: RedisSentinels;
+}
+
+function sentinelClient(target: RedisTarget & { redisSentinels: RedisSentinels }, options: RedisOptions): Redis {
+  const url = new URL(target.redisUrl);
+  const db = Number(url.pathname.slice(1) || 0);
+  return new Redis({
+    sentinels: target.redisSentinels.sentinels,
+    name: target.redisSentinels.name,
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    db,
+    lazyConnect: true,
+    maxRetriesPerRequest: null,
+    // After a failover the old primary may come back as a replica: a write it refuses (READONLY) makes the
+    // client ask the sentinels again and resend the command to the new primary.
+    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
+    ...options,
+  });
+}
+
 /**
- * A Redis connection for app use. Checks the server answers within a few seconds, else a StartupError
- * that says how to start one.
+ * A Redis connection for app use: to REDIS_URL, or through Sentinel to the current primary. Checks it
+ * answers within a few seconds, else a StartupError that says how to start one.
  */
-export async function connectRedis(url: string, options: RedisOptions = {}): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, ...options });
+export async function connectRedis(target: string | RedisTarget, options: RedisOptions = {}): Promise<Redis> {
+  const resolved: RedisTarget = typeof target === 'string' ? { redisUrl: target } : target;
+  const url = resolved.redisUrl;
+  const redis = resolved.redisSentinels
+    ? sentinelClient({ ...resolved, redisSentinels: resolved.redisSentinels }, options)
+    : new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, ...options });
   redis.on('error', () => undefined); // reconnects on its own; failures surface on commands
   try {
     await Promise.race([
@@ -48,6 +77,10 @@ export async function connectRedis(url: string, options: RedisOptions = {}): Pro
     ]);
   } catch (error) {
     redis.disconnect();
+    if (resolved.redisSentinels) {
+      const where = resolved.redisSentinels.sentinels.map((s) => `${s.host}:${s.port}`).join(',');
+      throw new StartupError(`cannot reach the Redis primary "${resolved.redisSentinels.name}" through the sentinels ${where} (${(error as Error).message}): check REDIS_SENTINELS and REDIS_SENTINEL_NAME`);
+    }
     throw new StartupError(
       `cannot reach Redis at ${describeUrl(url)} (${(error as Error).message}): start one with \`redis-server --port ${new URL(url).port || 6379}\`, or unset REDIS_URL and use \`npm start\`, which runs one`,
     );

@@ -32,6 +32,7 @@ export type { DomesticPaymentStatus } from './entities/domestic-payment.entity.j
 export { VrpPaymentEntity } from './entities/vrp-payment.entity.js';
 export { DataSource, EntityManager } from 'typeorm';
 export { connectDatabase, connectRedis } from './connect.js';
+export type { RedisTarget } from './connect.js';
 export { queryPrepared, queryPreparedArrays } from './prepared-query.js';
 export { purgeExpiredOidcRows } from './oidc-model-purge.js';
 export { IDEMPOTENCY_KEY_LIFETIME, purgeExpiredIdempotencyKeys } from './idempotency-key-purge.js';

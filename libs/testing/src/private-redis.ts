@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,6 +29,20 @@ export interface PrivateRedisOptions {
   appendFsync?: 'always' | 'everysec';
   /** Default `noeviction`, as production runs it. */
   maxmemoryPolicy?: string;
+  /** Start as a replica of the Redis on this loopback port (for Sentinel drills). */
+  replicaOf?: { port: number };
+}
+
+/** One PING to the Redis (or Sentinel) on a loopback port, without retrying: it answers, or this throws. */
+async function pingOnce(port: number): Promise<void> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** Starts `redis-server` (from PATH) on a free loopback port in a temp dir. */
@@ -46,21 +60,13 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
         '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
         '--appendonly', options.appendOnly === false ? 'no' : 'yes', '--appendfsync', options.appendFsync ?? 'always',
         '--maxmemory-policy', options.maxmemoryPolicy ?? 'noeviction', '--logfile', join(dir, 'redis.log'),
+        ...(options.replicaOf ? ['--replicaof', '127.0.0.1', String(options.replicaOf.port)] : []),
       ],
       { stdio: 'ignore' },
     );
     await waitUntilAnswering(
       server,
-      async () => {
-        const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-        client.on('error', () => undefined);
-        try {
-          await client.connect();
-          await client.ping();
-        } finally {
-          client.disconnect();
-        }
-      },
+      () => pingOnce(port),
       {
         timeoutMs: 10_000,
         intervalMs: 25,
@@ -95,6 +101,51 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     kill,
     async destroy() {
       await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A Redis Sentinel of the test's own, watching one primary. */
+export interface PrivateSentinel {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `redis-server --sentinel` on a free loopback port, monitoring the primary on `primaryPort` as
+ * `name` with the given quorum; it judges a primary down after 1 s without an answer, so a drill's
+ * failover takes a few seconds, not the default minute.
+ */
+export async function startPrivateSentinel(options: { primaryPort: number; name: string; quorum: number }): Promise<PrivateSentinel> {
+  const dir = await mkdtemp(join(tmpdir(), 'consentry-sentinel-'));
+  const port = await findFreePort();
+  const config = join(dir, 'sentinel.conf');
+  await writeFile(
+    config,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `logfile ${join(dir, 'sentinel.log')}`,
+      `sentinel monitor ${options.name} 127.0.0.1 ${options.primaryPort} ${options.quorum}`,
+      `sentinel down-after-milliseconds ${options.name} 1000`,
+      `sentinel failover-timeout ${options.name} 5000`,
+      `sentinel parallel-syncs ${options.name} 1`,
+      '',
+    ].join('\n'),
+  );
+  const server = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
+  await waitUntilAnswering(
+    server,
+    () => pingOnce(port),
+    { timeoutMs: 10_000, intervalMs: 25, describeFailure: (error) => `private Sentinel did not start on port ${port}: ${error.message} (see ${dir}/sentinel.log)` },
+  );
+  return {
+    port,
+    async stop() {
+      server.kill('SIGTERM');
+      await waitForExit(server);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 
 import { AuditOutboxRelay } from '../../src/audit/audit-outbox.relay.js';
 import { WorkerMetrics } from '../../src/health/worker.metrics.js';
-import { chainedCount, expectExactlyChained, recordActions } from './support/drill-fixtures.js';
+import { chainedCount, DRILL_AUDIT_ENV, expectExactlyChained, recordActions } from './support/drill-fixtures.js';
 import { startWorkerProcess, WorkerProcess } from './support/worker-process.js';
 
 // Every drill runs on a PostgreSQL and a Redis of its own (free ports, temp dirs): the shared servers
@@ -30,17 +30,7 @@ describe('fault drills: a worker process through crashes and restarts', () => {
       REDIS_PREFIX: 'drill',
       WORKER_PORT: '0',
       CONSENTRY_DATA_DIR: dataDir,
-      AUDIT_RELAY_INTERVAL_MS: '20',
-      AUDIT_BATCH_SIZE: '50',
-      // A dead worker's batch comes back as stalled within about two seconds instead of thirty.
-      AUDIT_JOB_LOCK_MS: '2000',
-      AUDIT_RESWEEP_GRACE_MS: '3000',
-      AUDIT_RESWEEP_INTERVAL_MS: '500',
-      // Batches that failed while PostgreSQL was down retry within 5 s of it coming back (not up to 60 s):
-      // the drill's wait is for correctness, not for the production cap.
-      AUDIT_RETRY_MAX_DELAY_MS: '5000',
-      AUDIT_CHECKPOINT_INTERVAL_MS: '0',
-      CONSENT_EXPIRY_INTERVAL_MS: '3600000',
+      ...DRILL_AUDIT_ENV,
     };
   }
 

@@ -5,6 +5,22 @@ import { expect, vi } from 'vitest';
 export const DRILL_WAIT = { timeout: 45_000, interval: 100 };
 
 /**
+ * The audit pipeline's timings in a drill: batches of 50 every 20 ms, a dead worker's batch back as stalled
+ * within about two seconds, unchained events swept again after three, failed batches retried within five
+ * of the database coming back (the drill's wait is for correctness, not for the production caps).
+ */
+export const DRILL_AUDIT_ENV: Readonly<Record<string, string>> = {
+  AUDIT_RELAY_INTERVAL_MS: '20',
+  AUDIT_BATCH_SIZE: '50',
+  AUDIT_JOB_LOCK_MS: '2000',
+  AUDIT_RESWEEP_GRACE_MS: '3000',
+  AUDIT_RESWEEP_INTERVAL_MS: '500',
+  AUDIT_RETRY_MAX_DELAY_MS: '5000',
+  AUDIT_CHECKPOINT_INTERVAL_MS: '0',
+  CONSENT_EXPIRY_INTERVAL_MS: '3600000',
+};
+
+/**
  * Records `count` audited actions, `perTransaction` events per committed transaction, as the API does;
  * returns the events, which are exactly what the log must end up holding.
  */
