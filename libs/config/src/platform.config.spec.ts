@@ -45,3 +45,19 @@ describe('loadPlatformConfig: Redis Sentinel', () => {
     expect(() => loadPlatformConfig({ ...BASE, REDIS_SENTINELS: 'sentinel-a:26379' })).toThrow('REDIS_SENTINEL_NAME is required with REDIS_SENTINELS');
   });
 });
+
+describe('loadPlatformConfig: Redis Cluster and the key prefix', () => {
+  it('prefixes every key with the {consentry} hash tag by default', () => {
+    expect(loadPlatformConfig(BASE).redisPrefix).toBe('{consentry}');
+  });
+
+  it('reads REDIS_CLUSTER_NODES, and wants a hash tag in REDIS_PREFIX with it', () => {
+    expect(loadPlatformConfig({ ...BASE, REDIS_CLUSTER_NODES: 'r1:7000,r2:7001' }).redisClusterNodes).toEqual([
+      { host: 'r1', port: 7000 },
+      { host: 'r2', port: 7001 },
+    ]);
+    expect(() => loadPlatformConfig({ ...BASE, REDIS_CLUSTER_NODES: 'r1:7000', REDIS_PREFIX: 'consentry' })).toThrow('REDIS_PREFIX must hold a hash tag such as {consentry}');
+    expect(() => loadPlatformConfig({ ...BASE, REDIS_CLUSTER_NODES: 'r1', REDIS_PREFIX: '{x}' })).toThrow('REDIS_CLUSTER_NODES entries must look like host:port');
+    expect(() => loadPlatformConfig({ ...BASE, REDIS_CLUSTER_NODES: 'r1:7000', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' })).toThrow('REDIS_CLUSTER_NODES and REDIS_SENTINELS cannot both be set');
+  });
+});

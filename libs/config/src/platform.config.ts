@@ -16,6 +16,11 @@ export interface PlatformConfig {
    * database number, if any.
    */
   redisSentinels?: RedisSentinels;
+  /**
+   * A Redis Cluster's seed nodes (REDIS_CLUSTER_NODES): the apps discover the rest. Every key then lives
+   * under REDIS_PREFIX's hash tag (`{consentry}` by default), so keys used together share a slot.
+   */
+  redisClusterNodes?: Array<{ host: string; port: number }>;
   /** Prefix of every Redis key and BullMQ queue, so several platforms (or test suites) share one Redis. */
   redisPrefix: string;
   /** Where sandbox credentials, generated dev keys and embedded data live. */
@@ -64,19 +69,37 @@ export interface RedisSentinels {
   sentinels: Array<{ host: string; port: number }>;
 }
 
-/** REDIS_SENTINELS: `host:port` entries, comma separated; REDIS_SENTINEL_NAME (the monitored primary's name) is then required. */
-function readRedisSentinels(read: EnvReader): RedisSentinels | undefined {
-  const raw = read.raw('REDIS_SENTINELS');
+/** `host:port` entries, comma separated (REDIS_SENTINELS, REDIS_CLUSTER_NODES); undefined when unset. */
+function readHostPorts(read: EnvReader, name: string): Array<{ host: string; port: number }> | undefined {
+  const raw = read.raw(name);
   if (!raw?.trim()) return undefined;
-  const sentinels = raw.split(',').map((entry) => {
+  return raw.split(',').map((entry) => {
     const match = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/.exec(entry.trim());
     const port = Number(match?.[2]);
-    if (!match || port < 1 || port > 65535) throw new ConfigError('REDIS_SENTINELS', 'entries must look like host:port, comma separated');
+    if (!match || port < 1 || port > 65535) throw new ConfigError(name, 'entries must look like host:port, comma separated');
     return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
   });
+}
+
+/** REDIS_SENTINELS: `host:port` entries, comma separated; REDIS_SENTINEL_NAME (the monitored primary's name) is then required. */
+function readRedisSentinels(read: EnvReader): RedisSentinels | undefined {
+  const sentinels = readHostPorts(read, 'REDIS_SENTINELS');
+  if (!sentinels) return undefined;
   const name = read.raw('REDIS_SENTINEL_NAME')?.trim();
   if (!name) throw new ConfigError('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS (the name the sentinels monitor the primary under)');
   return { name, sentinels };
+}
+
+/** Where Redis is (one server, Sentinel or a Cluster) and the key prefix, which a Cluster needs hash-tagged. */
+function redisTopology(read: EnvReader): Pick<PlatformConfig, 'redisSentinels' | 'redisClusterNodes' | 'redisPrefix'> {
+  const redisSentinels = readRedisSentinels(read);
+  const redisClusterNodes = readHostPorts(read, 'REDIS_CLUSTER_NODES');
+  if (redisSentinels && redisClusterNodes) throw new ConfigError('REDIS_CLUSTER_NODES', 'and REDIS_SENTINELS cannot both be set: a Cluster fails over by itself');
+  const redisPrefix = read.string('REDIS_PREFIX', '{consentry}');
+  if (redisClusterNodes && !/\{[^{}]+\}/.test(redisPrefix)) {
+    throw new ConfigError('REDIS_PREFIX', `must hold a hash tag such as {consentry} on a Redis Cluster, so keys used together share a slot (got "${redisPrefix}")`);
+  }
+  return { redisSentinels, redisClusterNodes, redisPrefix };
 }
 
 export function loadPlatformConfig(env: Record<string, string | undefined> = process.env): PlatformConfig {
@@ -90,8 +113,7 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
     mode,
     databaseUrl: read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
     redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-    redisSentinels: readRedisSentinels(read),
-    redisPrefix: read.string('REDIS_PREFIX', 'consentry'),
+    ...redisTopology(read),
     dataDir: read.string('CONSENTRY_DATA_DIR', '.data'),
     secretsKeys,
     secretsKey: secretsKeys[0]!.key,

@@ -1,6 +1,6 @@
 import { StartupError } from '@consentry/config';
 import type { RedisSentinels } from '@consentry/config';
-import { Redis, RedisOptions } from 'ioredis';
+import { Cluster, Redis, RedisOptions } from 'ioredis';
 import { DataSource } from 'typeorm';
 
 import { createDataSource, DatabaseOptions } from './data-source.js';
@@ -39,6 +39,28 @@ export async function connectDatabase(options: DatabaseOptions): Promise<DataSou
 export interface RedisTarget {
   redisUrl: string;
   redisSentinels?: RedisSentinels;
+  redisClusterNodes?: Array<{ host: string; port: number }>;
+}
+
+/**
+ * A Redis Cluster client from its seed nodes. ioredis' Cluster speaks the same commands as a single
+ * server's client (and BullMQ takes either), so the apps keep one `Redis` type: every key they use sits
+ * under the prefix's hash tag, hence on one slot, so multi-key scripts and MULTI work unchanged.
+ */
+function clusterClient(nodes: Array<{ host: string; port: number }>, url: URL, options: RedisOptions): Redis {
+  const { enableOfflineQueue, enableAutoPipelining, ...perNode } = options;
+  const cluster = new Cluster(nodes, {
+    lazyConnect: true,
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+    redisOptions: {
+      maxRetriesPerRequest: null,
+      ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+      ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+      ...perNode,
+    },
+  });
+  return cluster as unknown as Redis;
 }
 
 function sentinelClient(target: RedisTarget & { redisSentinels: RedisSentinels }, options: RedisOptions): Redis {
@@ -66,9 +88,11 @@ function sentinelClient(target: RedisTarget & { redisSentinels: RedisSentinels }
 export async function connectRedis(target: string | RedisTarget, options: RedisOptions = {}): Promise<Redis> {
   const resolved: RedisTarget = typeof target === 'string' ? { redisUrl: target } : target;
   const url = resolved.redisUrl;
-  const redis = resolved.redisSentinels
-    ? sentinelClient({ ...resolved, redisSentinels: resolved.redisSentinels }, options)
-    : new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, ...options });
+  const redis = resolved.redisClusterNodes
+    ? clusterClient(resolved.redisClusterNodes, new URL(url), options)
+    : resolved.redisSentinels
+      ? sentinelClient({ ...resolved, redisSentinels: resolved.redisSentinels }, options)
+      : new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, ...options });
   redis.on('error', () => undefined); // reconnects on its own; failures surface on commands
   try {
     await Promise.race([
@@ -77,6 +101,10 @@ export async function connectRedis(target: string | RedisTarget, options: RedisO
     ]);
   } catch (error) {
     redis.disconnect();
+    if (resolved.redisClusterNodes) {
+      const where = resolved.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',');
+      throw new StartupError(`cannot reach the Redis Cluster at ${where} (${(error as Error).message}): check REDIS_CLUSTER_NODES`);
+    }
     if (resolved.redisSentinels) {
       const where = resolved.redisSentinels.sentinels.map((s) => `${s.host}:${s.port}`).join(',');
       throw new StartupError(`cannot reach the Redis primary "${resolved.redisSentinels.name}" through the sentinels ${where} (${(error as Error).message}): check REDIS_SENTINELS and REDIS_SENTINEL_NAME`);

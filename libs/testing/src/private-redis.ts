@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,4 +149,77 @@ export async function startPrivateSentinel(options: { primaryPort: number; name:
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A Redis Cluster of the test's own: three masters, no replicas, every slot assigned. */
+export interface PrivateRedisCluster {
+  /** `host:port` of each node, as REDIS_CLUSTER_NODES takes them. */
+  nodes: string[];
+  /** Every key each node holds (KEYS on each master): where a prefix's keys landed. */
+  keysByNode(): Promise<Map<string, string[]>>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * Starts three `redis-server --cluster-enabled yes` on free loopback ports, joins them with
+ * `redis-cli --cluster create` (the 16,384 slots split among them) and waits until every node reports
+ * `cluster_state:ok`.
+ */
+export async function startPrivateRedisCluster(): Promise<PrivateRedisCluster> {
+  const nodes: Array<{ port: number; dir: string; server: ChildProcess }> = [];
+  const destroy = async () => {
+    for (const node of nodes) {
+      node.server.kill('SIGKILL');
+      await waitForExit(node.server);
+      await rm(node.dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    for (let i = 0; i < 3; i++) {
+      const dir = await mkdtemp(join(tmpdir(), 'consentry-redis-cluster-'));
+      const port = await findFreePort();
+      const server = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes',
+          '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000', '--logfile', join(dir, 'redis.log')],
+        { stdio: 'ignore' },
+      );
+      nodes.push({ port, dir, server });
+      await waitUntilAnswering(server, () => pingOnce(port), { timeoutMs: 10_000, intervalMs: 25, describeFailure: (error) => `cluster node on ${port} did not start: ${error.message}` });
+    }
+    const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
+    execFileSync('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
+    const deadline = Date.now() + 20_000;
+    for (const node of nodes) {
+      for (;;) {
+        const client = new Redis({ port: node.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          if (String(await client.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) break;
+        } finally {
+          client.disconnect();
+        }
+        if (Date.now() > deadline) throw new Error(`the cluster did not reach cluster_state:ok on ${node.port}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    const keysByNode = async () => {
+      const found = new Map<string, string[]>();
+      for (const node of nodes) {
+        const client = new Redis({ port: node.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+        try {
+          await client.connect();
+          found.set(`127.0.0.1:${node.port}`, await client.keys('*'));
+        } finally {
+          client.disconnect();
+        }
+      }
+      return found;
+    };
+    return { nodes: addresses, keysByNode, destroy };
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
 }
