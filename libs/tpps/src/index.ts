@@ -4,3 +4,7 @@ export { TPP_TRANSITIONS, tppView } from './tpp-lifecycle.js';
 export type { TppLifecycleAction, TppRow, TppView } from './tpp-lifecycle.js';
 export { DeregisterTppCommand, TppStatusCommand } from './tpp.commands.js';
 export { TppException, TppExceptionCode } from './tpp.exception.js';
+export { eventAnnouncementChannel, isObEventType, OB_EVENT_TYPES, OB_EVENT_VERSION } from './event-types.js';
+export type { ObEventType } from './event-types.js';
+export { CallbackUrlRefused, checkCallbackUrl, parseCallbackUrl } from './event-callback-url.js';
+export type { CheckedCallback, HostResolver } from './event-callback-url.js';
