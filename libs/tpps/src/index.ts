@@ -8,3 +8,7 @@ export { eventAnnouncementChannel, isObEventType, OB_EVENT_TYPES, OB_EVENT_VERSI
 export type { ObEventType } from './event-types.js';
 export { CallbackUrlRefused, checkCallbackUrl, parseCallbackUrl } from './event-callback-url.js';
 export type { CheckedCallback, HostResolver } from './event-callback-url.js';
+export { eventClaims, SET_TYPE, signEventNotification } from './event-set.js';
+export type { ObEventInput, ObEventNotificationClaims, ObEventSubject } from './event-set.js';
+export { dropExpiredEvents, eventOfAuditEntry, produceEvents } from './event-production.js';
+export type { ProduceEventsResult, ProducedEvent } from './event-production.js';

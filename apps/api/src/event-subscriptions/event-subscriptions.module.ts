@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 
 import { SecurityModule } from '../security/security.module.js';
+import { EventAnnouncements } from './event-announcements.js';
 import { EventClientGuard } from './event-client.guard.js';
+import { EventPollingController } from './event-polling.controller.js';
+import { EventPollingService } from './event-polling.service.js';
 import { EventSubscriptionsController } from './event-subscriptions.controller.js';
 import { EventSubscriptionsService } from './event-subscriptions.service.js';
 
@@ -11,7 +14,7 @@ import { EventSubscriptionsService } from './event-subscriptions.service.js';
  */
 @Module({
   imports: [SecurityModule],
-  controllers: [EventSubscriptionsController],
-  providers: [EventSubscriptionsService, EventClientGuard],
+  controllers: [EventSubscriptionsController, EventPollingController],
+  providers: [EventSubscriptionsService, EventPollingService, EventAnnouncements, EventClientGuard],
 })
 export class EventSubscriptionsModule {}
