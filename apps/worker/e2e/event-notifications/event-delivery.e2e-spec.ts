@@ -26,25 +26,23 @@ interface Received {
 class CallbackServer {
   readonly received: Received[] = [];
   private readonly scripts = new Map<string, Array<{ status: number; location?: string }>>();
-  private constructor(private readonly server: Server) {}
+  private readonly server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const path = request.url ?? '';
+      this.received.push({ path, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+      const next = this.scripts.get(path)?.shift() ?? { status: 202 };
+      response.writeHead(next.status, next.location ? { location: next.location } : {});
+      response.end();
+    });
+  });
 
   static async start(): Promise<CallbackServer> {
-    let self: CallbackServer | undefined;
-    const server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const path = request.url ?? '';
-        self!.received.push({ path, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-        const next = self!.scripts.get(path)?.shift() ?? { status: 202 };
-        response.writeHead(next.status, next.location ? { location: next.location } : {});
-        response.end();
-      });
-    });
-    self = new CallbackServer(server);
+    const callbacks = new CallbackServer();
     // No host: both IPv4 and IPv6 loopback reach it, whichever `localhost` resolves to first.
-    await new Promise<void>((resolve) => server.listen(0, resolve));
-    return self;
+    await new Promise<void>((resolve) => callbacks.server.listen(0, resolve));
+    return callbacks;
   }
 
   get port(): number {
