@@ -78,7 +78,7 @@ describe('event delivery to TPP callbacks', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'consentry-event-delivery-'));
     callbacks = await CallbackServer.start();
     elsewhere = await CallbackServer.start();
-    for (const tpp of ['tpp-a', 'tpp-b', 'tpp-c', 'tpp-d']) {
+    for (const tpp of ['tpp-a', 'tpp-b', 'tpp-c', 'tpp-d', 'tpp-e']) {
       await q(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ($1, $1, '{PISP}', '{}')`, [tpp]);
       await q(`INSERT INTO event_subscription (event_subscription_id, client_id, callback_url, version) VALUES ($1, $2, $3, '4.0')`, [
         `evs-${tpp}`,
@@ -86,6 +86,13 @@ describe('event delivery to TPP callbacks', () => {
         `http://localhost:${callbacks.port}/${tpp}`,
       ]);
     }
+    // An event committed two minutes ago whose delivery job was never queued (its worker died in between).
+    await q(
+      `INSERT INTO event_notification (jti, client_id, event_type, audit_event_id, sub, interaction_id, set_jwt, occurred_at, created_at)
+       VALUES ('00000000-0000-4000-8000-0000000000e1', 'tpp-e', $1, '00000000-0000-4000-8000-0000000000e2', 'http://localhost:3000/x', 'i-e', 'e.e.e',
+               now() - interval '2 minutes', now() - interval '2 minutes')`,
+      [RESOURCE_UPDATE],
+    );
     config = loadWorkerConfig({
       CONSENTRY_MODE: 'sandbox',
       CONSENTRY_DATA_DIR: dataDir,
@@ -154,6 +161,11 @@ describe('event delivery to TPP callbacks', () => {
       const audited = await q(`SELECT event->'data' AS data FROM audit_log WHERE event_type = 'event.delivered' AND client_id = 'tpp-a'`);
       expect(audited).toEqual([{ data: { jti: payload.jti, eventType: RESOURCE_UPDATE, via: 'callback', attempts: 1 } }]);
     }, WAIT);
+  });
+
+  it('queues again the delivery of an event whose job was lost between its commit and its enqueue', async () => {
+    await vi.waitFor(async () => expect((await eventOf('tpp-e'))?.delivered).toBe(true), WAIT);
+    expect(callbacks.to('/tpp-e/event-notifications').map((r) => r.body)).toEqual(['e.e.e']);
   });
 
   it('retries a callback that fails twice, and delivers on the third attempt', async () => {

@@ -19,6 +19,11 @@ import {
 // Batches one run may chain before it lets the next scheduled run take over (a backlog drains over runs).
 const MAX_BATCHES_PER_RUN = 20;
 const DROP_BATCH = 10_000;
+// The redelivery sweep: how often, how many at a time, and how old an event must be (older than any
+// commit-to-enqueue gap of a live worker) before its delivery is queued again.
+const REQUEUE_EVERY_MS = 60_000;
+const REQUEUE_BATCH = 1_000;
+const REQUEUE_AFTER_SECONDS = 60;
 
 export interface EventProductionResult {
   read: number;
@@ -37,6 +42,7 @@ export class EventProductionProcessor implements OnModuleDestroy {
   private readonly deliveries: Queue<EventDeliveryJob>;
   private worker?: Worker<unknown, EventProductionResult>;
   private connection?: Redis;
+  private lastRequeue = 0;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -87,6 +93,10 @@ export class EventProductionProcessor implements OnModuleDestroy {
       await this.dispatch(result.produced);
       if (result.read < options.productionBatchSize) break;
     }
+    if (Date.now() - this.lastRequeue >= REQUEUE_EVERY_MS) {
+      this.lastRequeue = Date.now();
+      await this.requeueUndelivered();
+    }
     const dropped = await dropExpiredEvents(this.dataSource, { retentionDays: options.retentionDays, batchSize: DROP_BATCH });
     this.metrics.recordProduced(produced);
     this.metrics.recordDropped(dropped);
@@ -96,14 +106,34 @@ export class EventProductionProcessor implements OnModuleDestroy {
   /** After the events committed: a delivery job per event with a callback, and one announcement per TPP. */
   private async dispatch(events: ProducedEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const delivered = events.filter((event) => event.callbackUrl !== null);
-    if (delivered.length > 0) {
-      await this.deliveries.addBulk(delivered.map((event) => ({ name: EVENT_DELIVERY_JOB, data: { jti: event.jti }, opts: { ...EVENT_DELIVERY_JOB_OPTIONS, jobId: event.jti } })));
-    }
+    await this.queueDeliveries(events.filter((event) => event.callbackUrl !== null).map((event) => event.jti));
     const channel = eventAnnouncementChannel(this.config.redisPrefix);
     for (const clientId of new Set(events.map((event) => event.clientId))) {
       await this.producerRedis.publish(channel, clientId).catch(() => undefined); // a poll also finds them on its next call
     }
+  }
+
+  /** One delivery job per event, its id the jti: an event already queued is not queued twice. */
+  private async queueDeliveries(jtis: string[]): Promise<void> {
+    if (jtis.length === 0) return;
+    await this.deliveries.addBulk(jtis.map((jti) => ({ name: EVENT_DELIVERY_JOB, data: { jti }, opts: { ...EVENT_DELIVERY_JOB_OPTIONS, jobId: jti } })));
+  }
+
+  /**
+   * A worker that died between an event's commit and its delivery job's enqueue left the event without a
+   * job. Pending events of TPPs with a callback, within the delivery window, are queued again: a job still
+   * there under the same id (waiting, delayed, active or failed) makes this a no-op, and a delivered or
+   * acknowledged event is skipped by the processor.
+   */
+  private async requeueUndelivered(): Promise<void> {
+    const rows: Array<{ jti: string }> = await this.dataSource.query(
+      `SELECT e.jti FROM event_notification e JOIN event_subscription s ON s.client_id = e.client_id AND s.callback_url IS NOT NULL
+        WHERE e.delivered_at IS NULL AND e.acknowledged_at IS NULL
+          AND e.created_at > now() - make_interval(secs => $1::double precision / 1000) AND e.created_at < now() - make_interval(secs => $2)
+        ORDER BY e.created_at LIMIT $3`,
+      [this.config.eventNotifications.deliveryWindowMs, REQUEUE_AFTER_SECONDS, REQUEUE_BATCH],
+    );
+    await this.queueDeliveries(rows.map((row) => row.jti));
   }
 
   async onModuleDestroy(): Promise<void> {
