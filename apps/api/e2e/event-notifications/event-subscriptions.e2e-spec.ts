@@ -1,3 +1,5 @@
+import { OB_CRITICAL_CLAIMS } from '@consentry/message-signing';
+import { base64url, createRemoteJWKSet, flattenedVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
@@ -34,6 +36,15 @@ describe('event subscriptions', () => {
     });
   }
 
+  /** The answer's x-jws-signature, verified over its bytes with the bank's keys published by the API. */
+  async function expectSignedAnswer(result: CallResult): Promise<void> {
+    const [protectedHeader, payload, signature] = (result.headers.get('x-jws-signature') ?? '').split('.');
+    expect(payload).toBe('');
+    const keys = createRemoteJWKSet(new URL(`${h.api.url}/.well-known/message-signing-jwks.json`));
+    const crit = Object.fromEntries(OB_CRITICAL_CLAIMS.map((claim) => [claim, true]));
+    await flattenedVerify({ protected: protectedHeader!, payload: base64url.encode(JSON.stringify(result.body)), signature: signature! }, keys, { algorithms: ['PS256'], crit });
+  }
+
   function expectError(result: CallResult, status: number, code: string, path?: string): void {
     expect(result.status).toBe(status);
     expectEvents('OBErrorResponse1', result.body);
@@ -56,6 +67,7 @@ describe('event subscriptions', () => {
     const id = jsonString(created.body.Data.EventSubscriptionId);
     expect(created.body.Data).toEqual({ EventSubscriptionId: id, Version: '4.0', CallbackUrl: 'http://localhost:9/tpp', EventTypes: [RESOURCE_UPDATE] });
     expect(created.body.Links.Self).toBe(`${h.api.publicUrl}${SUBSCRIPTIONS}/${id}`);
+    await expectSignedAnswer(created);
 
     // One per TPP: a second is 409, and nothing is written.
     expectError(await signed('POST', SUBSCRIPTIONS, { Data: { Version: '4.0' } }), 409, 'U029');
@@ -64,6 +76,7 @@ describe('event subscriptions', () => {
     expect(read.status).toBe(200);
     expectEvents('OBEventSubscriptionsResponse1', read.body);
     expect(read.body.Data.EventSubscription).toEqual([created.body.Data]);
+    await expectSignedAnswer(read);
 
     const change = { Data: { EventSubscriptionId: id, Version: '4.0', EventTypes: [RESOURCE_UPDATE, REVOKED] } };
     expectEvents('OBEventSubscriptionResponse1', change);
