@@ -10,38 +10,22 @@
 // producer transaction, spread over TPPS TPPs. Each change's x-fapi-interaction-id comes back as the
 // event's `txn`, so its lag = callback receipt - the change's commit, in this process's clock.
 // The path measured: outbox -> relay -> chain (audit_log) -> event production -> delivery queue -> POST.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { recordAuditEvents } from '@consentry/audit';
 import { createTestDatabase, findFreePort, startPrivateRedis } from '@consentry/testing';
 import { decodeJwt } from 'jose';
 
-import { ROOT, TELEMETRY_REGISTER } from '../../scripts/platform.js';
+import { percentile, startWorkerProcess, waitFor } from '../support/worker-process.js';
 
 const RATE = Number(process.env.RATE ?? 500);
 const SECONDS = Number(process.env.SECONDS ?? 20);
 const EVENTS_PER_TX = Number(process.env.EVENTS_PER_TX ?? 5);
 const TPPS = Number(process.env.TPPS ?? 20);
 const PRODUCERS = 4;
-const WORKER_MAIN = fileURLToPath(new URL('../../apps/worker/dist/main.js', import.meta.url));
-
-function percentile(sorted, p) {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-async function waitFor(check, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The TPPs' callbacks: one server, `/tpp-N/event-notifications` each; records when each event's txn arrived. */
 async function startCallbacks() {
@@ -60,25 +44,6 @@ async function startCallbacks() {
   });
   await new Promise((resolve) => server.listen(0, resolve));
   return { arrived, duplicates: () => duplicates, port: server.address().port, close: () => new Promise((resolve) => server.close(resolve)) };
-}
-
-function startWorkerProcess(env) {
-  const child = spawn(process.execPath, ['--import', TELEMETRY_REGISTER, WORKER_MAIN], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  let exitCode;
-  exited.then((code) => (exitCode = code));
-  const ready = waitFor(
-    async () => {
-      if (exitCode !== undefined) throw new Error(`worker exited with ${exitCode}:\n${output}`);
-      return fetch(`http://127.0.0.1:${env.WORKER_PORT}/health`).then((response) => response.status === 200, () => false);
-    },
-    30_000,
-    'the worker to start',
-  );
-  return { ready, async stop() { child.kill('SIGTERM'); await exited; } };
 }
 
 /** RATE payment status changes a second, open loop; answers when each change's transaction committed. */
