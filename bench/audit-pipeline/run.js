@@ -13,18 +13,16 @@
 //      = recorded_at (chain writer's transaction) - occurredAt (set when the change was recorded);
 //   3. baseline: the same number of the same payloads added to a bare queue (addBulk, one job per batch)
 //      and processed into a bare chain table (hash + unnest INSERT, one transaction per batch).
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { buildAuditEvent, linkAuditEntries, recordAuditEvents, verifyAuditChain } from '@consentry/audit';
 import { createTestDatabase, findFreePort, startPrivateRedis } from '@consentry/testing';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
-import { ROOT, TELEMETRY_REGISTER } from '../../scripts/platform.js';
+import { percentile, startWorkerProcess, waitFor } from '../support/worker-process.js';
 
 const DRAIN_EVENTS = Number(process.env.DRAIN_EVENTS ?? 100_000);
 const RATE = Number(process.env.RATE ?? 10_000);
@@ -33,7 +31,6 @@ const EVENTS_PER_TX = Number(process.env.EVENTS_PER_TX ?? 20);
 const BATCH_SIZE = Number(process.env.AUDIT_BATCH_SIZE ?? 1000);
 const PRODUCERS = 8;
 
-const WORKER_MAIN = fileURLToPath(new URL('../../apps/worker/dist/main.js', import.meta.url));
 
 function payload(n) {
   return {
@@ -47,52 +44,9 @@ function payload(n) {
   };
 }
 
-function percentile(sorted, p) {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 async function count(dataSource, sql) {
   const [row] = await dataSource.query(sql);
   return row.n;
-}
-
-async function waitFor(check, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function startWorkerProcess(env) {
-  // As every app starts (scripts/platform.js): tracing only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
-  const child = spawn(process.execPath, ['--import', TELEMETRY_REGISTER, WORKER_MAIN], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  let exitCode;
-  exited.then((code) => (exitCode = code));
-  // Ready when /health answers (LOG_LEVEL=warn keeps the start-up line quiet).
-  const ready = waitFor(
-    async () => {
-      if (exitCode !== undefined) throw new Error(`worker exited with ${exitCode}:\n${output}`);
-      return fetch(`http://127.0.0.1:${env.WORKER_PORT}/health`).then(
-        (response) => response.status === 200,
-        () => false,
-      );
-    },
-    30_000,
-    'the worker to start',
-  );
-  return {
-    ready,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 /** Producers: `total` events in transactions of EVENTS_PER_TX, at most `rate` events/s (open loop). */

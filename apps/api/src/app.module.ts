@@ -18,6 +18,7 @@ import { DomesticScheduledPaymentsModule } from './domestic-scheduled-payments/d
 import { FundsConfirmationsModule } from './funds-confirmations/funds-confirmations.module.js';
 import { DomesticVrpsModule } from './domestic-vrps/domestic-vrps.module.js';
 import { DomesticStandingOrdersModule } from './domestic-standing-orders/domestic-standing-orders.module.js';
+import { EventSubscriptionsModule } from './event-subscriptions/event-subscriptions.module.js';
 import { PublicUrl } from './http/public-url.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { BankSigningKeys } from './message-signing/bank-signing-keys.js';
@@ -103,6 +104,7 @@ export class AppModule {
         AdminConsoleModule,
         MessageSigningModule,
         IdempotencyModule,
+        EventSubscriptionsModule,
         ...extra,
       ],
     };

@@ -1,6 +1,7 @@
 import { AggregatedBank, HttpBankConnector, SandboxLedgerConnector } from '@consentry/banking';
 import type { WorkerConfig } from '@consentry/config';
 import { EnvironmentKeyManagement } from '@consentry/identity';
+import { BankSigningKeys } from '@consentry/message-signing';
 import { AuditChainWriter } from '@consentry/audit';
 import { DataSource } from '@consentry/database';
 import { AppMetrics, DrainState } from '@consentry/observability';
@@ -13,6 +14,10 @@ import { AuditOutboxSweeper } from './audit/audit-outbox.sweeper.js';
 import { AuditProcessor } from './audit/audit.processor.js';
 import { ConsentExpiryProcessor } from './expiry/consent-expiry.processor.js';
 import { ConsentExpiryScheduler } from './expiry/consent-expiry.scheduler.js';
+import { EventDeliveryProcessor } from './event-notifications/event-delivery.processor.js';
+import { EventNotificationMetrics } from './event-notifications/event-notification.metrics.js';
+import { EventProductionProcessor } from './event-notifications/event-production.processor.js';
+import { EventProductionScheduler } from './event-notifications/event-production.scheduler.js';
 import { HealthHttpServer } from './health/health-http.server.js';
 import { WorkerHealthService } from './health/worker-health.service.js';
 import { QueueMetrics } from './health/queue.metrics.js';
@@ -76,6 +81,12 @@ export class WorkerModule {
           },
         },
         ScheduledPaymentProcessor,
+        // UK OB event notifications, signed with the keys the API signs responses with (production: MESSAGE_SIGNING_JWKS_FILE).
+        { provide: BankSigningKeys, useFactory: () => BankSigningKeys.load(config) },
+        EventNotificationMetrics,
+        EventProductionProcessor,
+        EventProductionScheduler,
+        EventDeliveryProcessor,
       ],
     };
   }

@@ -1,5 +1,6 @@
 import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
+import { EventNotificationsConfig, loadEventNotificationsConfig } from './event-notifications.config.js';
 import { parseAddressRanges } from './network-trust.js';
 import { loadPlatformConfig, PlatformConfig } from './platform.config.js';
 
@@ -36,6 +37,8 @@ export interface ApiConfig extends PlatformConfig {
    * always use the primary. Absent: every read uses DATABASE_URL.
    */
   readReplica?: { url: string; maxLagMs: number };
+  /** UK OB event subscriptions and aggregated polling (docs/monitoring.md). */
+  eventNotifications: EventNotificationsConfig;
 }
 
 /** One HTTP bank connector: the `aspsp.connector` name it serves, its base URL and its bearer token. */
@@ -152,6 +155,12 @@ export interface WorkerConfig extends PlatformConfig {
   scheduledPaymentIntervalMs: number;
   /** Banks reached over HTTP besides the built-in ledger, as the API reaches them (scheduled payments run there). */
   httpBankConnectors: HttpBankConnectorConfig[];
+  /** The bank's message-signing keys, which sign the event notifications (the API's MESSAGE_SIGNING_* settings). */
+  messageSigningJwksFile?: string;
+  messageSigningIssuer: string;
+  messageSigningTrustAnchor: string;
+  /** UK OB event notifications: production from the audit log and delivery to TPP callbacks. */
+  eventNotifications: EventNotificationsConfig;
 }
 
 export function loadApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
@@ -175,6 +184,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     httpBankConnectors: parseHttpBankConnectors(read.raw('HTTP_BANK_CONNECTORS')),
     ...messageSigning(read, platform.mode),
     ...readReplica(read),
+    eventNotifications: loadEventNotificationsConfig(read),
   };
 }
 
@@ -258,5 +268,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     oidcPurgeIntervalMs: read.integer('OIDC_PURGE_INTERVAL_MS', 10 * 60_000, { min: 100, max: 24 * 3600_000 }),
     consentExpiryBatchSize: read.integer('CONSENT_EXPIRY_BATCH_SIZE', 50_000, { min: 1, max: 1_000_000 }),
     consentAwaitingMaxAgeSeconds: read.integer('CONSENT_AWAITING_MAX_AGE_SECONDS', 3600, { min: 60, max: 366 * 86_400 }),
+    ...messageSigning(read, platform.mode),
+    eventNotifications: loadEventNotificationsConfig(read),
   };
 }

@@ -7,3 +7,4 @@ export { runOrExit, StartupError } from './run-or-exit.js';
 export { readOrCreateKeyFile } from './dev-key-file.js';
 export { clientAddress, parseAddressRanges, parseTrustProxy, trustedProxyPredicate } from './network-trust.js';
 export type { AddressRanges, TrustProxy } from './network-trust.js';
+export type { EventNotificationsConfig } from './event-notifications.config.js';

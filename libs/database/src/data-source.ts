@@ -21,6 +21,7 @@ import { PaymentListings1764910000000 } from '../migrations/1764910000000-paymen
 import { DomesticScheduledPayments1764970000000 } from '../migrations/1764970000000-domestic-scheduled-payments.js';
 import { StandingOrderRunListings1765000000000 } from '../migrations/1765000000000-standing-order-run-listings.js';
 import { AisListKeysetIndexes1765010000000 } from '../migrations/1765010000000-ais-list-keyset-indexes.js';
+import { EventNotifications1765200000000 } from '../migrations/1765200000000-event-notifications.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -95,6 +96,7 @@ export const MIGRATIONS = [
   DomesticScheduledPayments1764970000000,
   StandingOrderRunListings1765000000000,
   AisListKeysetIndexes1765010000000,
+  EventNotifications1765200000000,
 ];
 
 export interface DatabaseOptions {

@@ -16,3 +16,5 @@ export {
 export type { MessageSignatureExpectations, MessageSignatureHeader, MessageSigner, VerifiedMessageSignature } from './ob-message-signature.js';
 export { generateMessageSigningJwk, publicJwkOf, tppMessageIssuer } from './message-signing-key.js';
 export type { TppSigningProfile } from './message-signing-key.js';
+export { BankSigningKeys, devMessageSigningJwksPath } from './bank-signing-keys.js';
+export type { BankSigningKeysConfig } from './bank-signing-keys.js';

@@ -12,7 +12,7 @@ import yaml from 'js-yaml';
  */
 export const OB_SPECS_DIR = process.env.OB_SPECS_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/specs');
 
-export type ObSpecFile = 'account-info' | 'payment-initiation' | 'confirmation-funds' | 'vrp';
+export type ObSpecFile = 'account-info' | 'payment-initiation' | 'confirmation-funds' | 'vrp' | 'events' | 'event-notifications';
 
 const validators = new Map<ObSpecFile, Ajv>();
 

@@ -24,6 +24,8 @@ export const ObErrorCode = {
   SignatureMissingClaim: 'U017',
   SignatureMalformed: 'U018',
   SignatureMissing: 'U019',
+  /** UK.OBIE.Unsupported.EventType: an event subscription names an event type the bank does not notify. */
+  UnsupportedEventType: 'U024',
   /** UK.OBIE.Unsupported.Frequency: a standing order Frequency the bank does not run. */
   UnsupportedFrequency: 'U025',
   Reauthenticate: 'U028',

@@ -54,6 +54,16 @@ describe('OpenAPI document of our own API', () => {
     }
   });
 
+  it('lists every event notification path of the official v4.0 file, with its operations', () => {
+    const official = yaml.load(readFileSync(`${OB_SPECS_DIR}/uk-open-banking-v4.0/events-openapi.yaml`, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(official.paths)).toHaveLength(3);
+    for (const [path, operations] of Object.entries(official.paths)) {
+      const ours = document.paths[`/open-banking/v4.0${path}`];
+      expect(ours, `${path} missing from /docs-json`).toBeDefined();
+      for (const method of Object.keys(operations)) expect(ours[method], `${method.toUpperCase()} ${path}`).toBeDefined();
+    }
+  });
+
   it('lists the official v4.0 domestic VRP paths, with their operations but PUT and PATCH (answered 405)', () => {
     const official = yaml.load(readFileSync(`${OB_SPECS_DIR}/uk-open-banking-v4.0/vrp-openapi.yaml`, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
     const paths = Object.entries(official.paths);
@@ -70,8 +80,9 @@ describe('OpenAPI document of our own API', () => {
   it('lists only OB routes the server really answers', async () => {
     const listed = Object.entries(document.paths as Record<string, Record<string, unknown>>).filter(([path]) => path.startsWith('/open-banking/'));
     // The 28 official AIS paths, the 6 domestic payment paths, the 5 domestic scheduled payment paths,
-    // the 5 domestic standing order paths, the 3 confirmation-of-funds paths and the 6 VRP paths, and no other.
-    expect(listed.length).toBe(53);
+    // the 5 domestic standing order paths, the 3 confirmation-of-funds paths, the 6 VRP paths and the 3
+    // event notification paths, and no other.
+    expect(listed.length).toBe(56);
     for (const [path, operations] of listed) {
       for (const method of Object.keys(operations)) {
         // Without credentials a served route refuses with 401; an unserved one would be 404 or 405.

@@ -4,8 +4,11 @@ import { FastifyInstance, FastifyRequest } from 'fastify';
 import { routedPath } from '../http/routed-path.js';
 import { BankSigningKeys } from './bank-signing-keys.js';
 
-/** UK OB: every answer of these APIs is signed by the bank, GETs and errors included. */
-export const SIGNED_RESPONSE_PREFIXES = ['/open-banking/v4.0/pisp/', '/open-banking/v4.0/cbpii/'] as const;
+/**
+ * UK OB: every answer of these APIs is signed by the bank, GETs and errors included (the event
+ * subscriptions' answers too, events-openapi.yaml; the polling answer carries no signature).
+ */
+export const SIGNED_RESPONSE_PREFIXES = ['/open-banking/v4.0/pisp/', '/open-banking/v4.0/cbpii/', '/open-banking/v4.0/event-subscriptions/'] as const;
 
 /** Whether answers to this path are signed: the path the router serves (escapes decoded), never the raw URL. */
 export function isSignedResponsePath(path: string): boolean {

@@ -1,0 +1,117 @@
+import { recordAuditEvent } from '@consentry/audit';
+import type { WorkerConfig } from '@consentry/config';
+import { DataSource } from '@consentry/database';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+
+import { CONSUMER_REDIS, WORKER_CONFIG } from '../worker.tokens.js';
+import { postEventNotification } from './callback-delivery.js';
+import { EventNotificationMetrics } from './event-notification.metrics.js';
+import { deliveryBackoffMs, EVENT_DELIVERY_QUEUE, EventDeliveryJob } from './event-notifications.jobs.js';
+
+interface PendingEventRow {
+  client_id: string;
+  event_type: string;
+  set_jwt: string;
+  occurred_at: Date;
+  created_at: Date;
+  settled: boolean;
+  callback_url: string | null;
+}
+
+export type EventDeliveryOutcome = 'delivered' | 'settled' | 'no-callback';
+
+/**
+ * Delivers one event to its TPP's callback (the subscription's URL now, which the TPP may have changed).
+ * 202 marks it delivered and audits `event.delivered` in one transaction; any other answer, or none, is
+ * thrown so BullMQ retries it with doubling delays. Past the delivery window it stops (the event stays
+ * for polling until its retention ends).
+ */
+@Injectable()
+export class EventDeliveryProcessor implements OnModuleDestroy {
+  private readonly logger = new Logger(EventDeliveryProcessor.name);
+  private worker?: Worker<EventDeliveryJob, EventDeliveryOutcome>;
+  private connection?: Redis;
+
+  constructor(
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+    @Inject(CONSUMER_REDIS) private readonly redis: Redis,
+    private readonly dataSource: DataSource,
+    private readonly metrics: EventNotificationMetrics,
+  ) {}
+
+  async start(): Promise<void> {
+    const options = this.config.eventNotifications;
+    this.connection = this.redis.duplicate();
+    this.connection.on('error', () => undefined);
+    const worker = new Worker<EventDeliveryJob, EventDeliveryOutcome>(EVENT_DELIVERY_QUEUE, (job) => this.process(job), {
+      connection: this.connection,
+      prefix: this.config.redisPrefix,
+      concurrency: options.deliveryConcurrency,
+      settings: { backoffStrategy: (attemptsMade: number) => deliveryBackoffMs(attemptsMade, options.deliveryBackoffMs, options.deliveryMaxDelayMs) },
+    });
+    worker.on('error', () => undefined);
+    this.worker = worker;
+    await worker.waitUntilReady();
+  }
+
+  async process(job: Job<EventDeliveryJob, EventDeliveryOutcome>): Promise<EventDeliveryOutcome> {
+    const { jti } = job.data;
+    const [event]: PendingEventRow[] = await this.dataSource.query(
+      `SELECT e.client_id, e.event_type, e.set_jwt, e.occurred_at, e.created_at,
+              (e.delivered_at IS NOT NULL OR e.acknowledged_at IS NOT NULL) AS settled, s.callback_url
+         FROM event_notification e LEFT JOIN event_subscription s ON s.client_id = e.client_id
+        WHERE e.jti = $1`,
+      [jti],
+    );
+    // Gone (dropped), delivered, or acknowledged through polling meanwhile: nothing left to do.
+    if (!event || event.settled) return 'settled';
+    if (event.callback_url === null) return 'no-callback';
+    const options = this.config.eventNotifications;
+    if (Date.now() - event.created_at.getTime() > options.deliveryWindowMs) {
+      this.metrics.recordAbandoned();
+      throw new UnrecoverableError(`event ${jti} not delivered within the delivery window; it stays for polling`);
+    }
+    const outcome = await postEventNotification({
+      callbackUrl: event.callback_url,
+      setJwt: event.set_jwt,
+      financialId: this.config.messageSigningIssuer,
+      sandbox: this.config.mode === 'sandbox',
+      limits: { connectTimeoutMs: options.callbackConnectTimeoutMs, responseTimeoutMs: options.callbackResponseTimeoutMs, maxResponseBytes: options.callbackMaxResponseBytes },
+    });
+    if ('status' in outcome && outcome.status === 202) {
+      await this.markDelivered(jti, event, job.attemptsMade + 1);
+      return 'delivered';
+    }
+    const failure = 'status' in outcome ? `the callback answered ${outcome.status}` : outcome.failure;
+    await this.dataSource.query(`UPDATE event_notification SET delivery_attempts = delivery_attempts + 1, last_delivery_error = $2 WHERE jti = $1`, [jti, failure]);
+    this.metrics.recordFailed();
+    this.logger.warn('event delivery failed; it will be retried', { jti, clientId: event.client_id, attempt: job.attemptsMade + 1, failure });
+    throw new Error(failure);
+  }
+
+  private async markDelivered(jti: string, event: PendingEventRow, attempts: number): Promise<void> {
+    const delivered = await this.dataSource.transaction(async (manager) => {
+      const [rows]: [Array<{ jti: string }>, number] = await manager.query(
+        `UPDATE event_notification SET delivered_at = now(), delivery_attempts = $2, last_delivery_error = NULL
+          WHERE jti = $1 AND delivered_at IS NULL AND acknowledged_at IS NULL RETURNING jti`,
+        [jti, attempts],
+      );
+      if (rows.length === 0) return false;
+      await recordAuditEvent(manager, {
+        type: 'event.delivered',
+        actor: { type: 'system', id: 'event-notifications' },
+        clientId: event.client_id,
+        data: { jti, eventType: event.event_type, via: 'callback', attempts },
+      });
+      return true;
+    });
+    if (delivered) this.metrics.recordDelivered(event.occurred_at);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.worker?.close(this.redis.status !== 'ready');
+    this.connection?.disconnect();
+  }
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+
+import { CallbackUrlRefused, checkCallbackUrl, HostResolver } from './event-callback-url.js';
+
+const resolvingTo = (...addresses: string[]): HostResolver => async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+
+async function refusal(url: string, options: { sandbox: boolean; resolve?: HostResolver }): Promise<string> {
+  try {
+    await checkCallbackUrl(url, options);
+  } catch (error) {
+    if (error instanceof CallbackUrlRefused) return error.message;
+    throw error;
+  }
+  return 'accepted';
+}
+
+describe('checkCallbackUrl', () => {
+  it('accepts an https URL whose host resolves to public addresses, and answers the address to connect to', async () => {
+    const checked = await checkCallbackUrl('https://tpp.example.com/cb', { sandbox: false, resolve: resolvingTo('93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c') });
+    expect(checked).toMatchObject({ address: '93.184.215.14', family: 4 });
+    expect(checked.url.href).toBe('https://tpp.example.com/cb');
+  });
+
+  it('refuses a host name that resolves to loopback, private or link-local addresses, even among public ones', async () => {
+    expect(await refusal('https://localhost/cb', { sandbox: false })).toMatch(/not public/);
+    expect(await refusal('https://rebind.example/cb', { sandbox: false, resolve: resolvingTo('93.184.215.14', '10.0.0.7') })).toMatch(/not public/);
+    expect(await refusal('https://metadata.example/cb', { sandbox: false, resolve: resolvingTo('169.254.169.254') })).toMatch(/not public/);
+    expect(await refusal('https://v6.example/cb', { sandbox: false, resolve: resolvingTo('::1') })).toMatch(/not public/);
+    expect(await refusal('https://v6.example/cb', { sandbox: false, resolve: resolvingTo('fd00::1') })).toMatch(/not public/);
+    expect(await refusal('https://nowhere.example/cb', { sandbox: false, resolve: async () => [] })).toMatch(/does not resolve/);
+  });
+
+  it('allows http://localhost in the sandbox only, and then only to loopback', async () => {
+    expect(await refusal('http://localhost:8080/cb', { sandbox: false })).toMatch(/must be https/);
+    expect(await checkCallbackUrl('http://localhost:8080/cb', { sandbox: true, resolve: resolvingTo('127.0.0.1') })).toMatchObject({ address: '127.0.0.1' });
+    expect(await refusal('http://localhost:8080/cb', { sandbox: true, resolve: resolvingTo('10.0.0.1') })).toMatch(/not public/);
+    expect(await refusal('http://127.0.0.1:8080/cb', { sandbox: true })).toMatch(/https/);
+    expect(await refusal('https://127.0.0.1/cb', { sandbox: true })).toMatch(/not public/);
+  });
+});
