@@ -13,3 +13,5 @@ export {
 export type { AlertChannel, AlertContext, AlertDraft, AlertKind, AlertPreferences, AlertSourceEvent, AlertSourceEventType } from './alert-catalogue.js';
 export { maskEmail, renderAlertEmail } from './alert-email.js';
 export type { AlertEmail, AlertForEmail } from './alert-email.js';
+export { psuAlertChannel } from './alert-channel.js';
+export type { PublishedAlert } from './alert-channel.js';

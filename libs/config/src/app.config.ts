@@ -1,3 +1,5 @@
+import type { AlertsConfig } from './alerts.config.js';
+import { loadAlertsConfig } from './alerts.config.js';
 import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
 import { parseAddressRanges } from './network-trust.js';
@@ -91,6 +93,8 @@ export interface AuthServerConfig extends PlatformConfig {
 
 export interface WorkerConfig extends PlatformConfig {
   port: number;
+  /** PSU alerts: the audit-log tail and the email channel (alerts.config.ts). */
+  alerts: AlertsConfig;
   /** Milliseconds between outbox relay polls when the outbox was empty. */
   relayIntervalMs: number;
   /** Largest number of audit events moved or chained in one batch. */
@@ -241,5 +245,6 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     oidcPurgeIntervalMs: read.integer('OIDC_PURGE_INTERVAL_MS', 10 * 60_000, { min: 100, max: 24 * 3600_000 }),
     consentExpiryBatchSize: read.integer('CONSENT_EXPIRY_BATCH_SIZE', 50_000, { min: 1, max: 1_000_000 }),
     consentAwaitingMaxAgeSeconds: read.integer('CONSENT_AWAITING_MAX_AGE_SECONDS', 3600, { min: 60, max: 366 * 86_400 }),
+    alerts: loadAlertsConfig(env, platform.mode),
   };
 }
