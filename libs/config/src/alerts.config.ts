@@ -14,6 +14,8 @@ export interface AlertsConfig {
   intervalMs: number;
   /** Audit entries read per batch. */
   batchSize: number;
+  /** First retry delay of a failed email, doubled at each attempt. */
+  emailBackoffMs: number;
 }
 
 /** Reads the alert settings; production refuses to start without SMTP_URL unless ALERT_EMAIL=off. */
@@ -32,5 +34,6 @@ export function loadAlertsConfig(env: Record<string, string | undefined>, mode: 
     emailFrom: read.string('ALERT_EMAIL_FROM', 'Consentry alerts <alerts@consentry.invalid>'),
     intervalMs: read.integer('ALERT_INTERVAL_MS', 1_000, { min: 50, max: 3600_000 }),
     batchSize: read.integer('ALERT_BATCH_SIZE', 500, { min: 1, max: 10_000 }),
+    emailBackoffMs: read.integer('ALERT_EMAIL_BACKOFF_MS', 2_000, { min: 10, max: 3600_000 }),
   };
 }

@@ -22,9 +22,8 @@ export interface AlertEmailJobData {
 }
 
 export const ALERT_EMAIL_JOB_OPTIONS: JobsOptions = {
-  // About 17 hours of retries in all: an SMTP outage of a working day is ridden out.
+  // With the default 2 s first delay (ALERT_EMAIL_BACKOFF_MS), about 18 hours of retries: an SMTP outage of a working day is ridden out.
   attempts: 16,
-  backoff: { type: 'exponential', delay: 2_000 },
   // Kept a week so an enqueue of the same alert id after a crash finds it and adds nothing.
   removeOnComplete: { age: 7 * 86_400 },
   removeOnFail: { age: 7 * 86_400 },

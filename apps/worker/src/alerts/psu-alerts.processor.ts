@@ -93,7 +93,7 @@ export class PsuAlertsProcessor implements OnModuleDestroy {
 
   private async enqueueEmails(alertIds: string[]): Promise<void> {
     if (!this.emailQueue || !this.config.alerts.emailEnabled || alertIds.length === 0) return;
-    await this.emailQueue.addBulk(alertIds.map((alertId) => ({ name: ALERT_EMAIL_JOB, data: { alertId }, opts: { ...ALERT_EMAIL_JOB_OPTIONS, jobId: alertId } })));
+    await this.emailQueue.addBulk(alertIds.map((alertId) => ({ name: ALERT_EMAIL_JOB, data: { alertId }, opts: { ...ALERT_EMAIL_JOB_OPTIONS, backoff: { type: 'exponential', delay: this.config.alerts.emailBackoffMs }, jobId: alertId } })));
   }
 
   async email(job: Job<AlertEmailJobData>): Promise<AlertEmailOutcome> {
