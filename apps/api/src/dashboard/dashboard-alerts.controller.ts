@@ -74,7 +74,7 @@ export class DashboardAlertsController {
     const unsubscribe = await this.feed.subscribe(psuId, (alert) => {
       raw.write(`id: ${alert.alertId}\nevent: alert\ndata: ${JSON.stringify({ alertId: alert.alertId, kind: alert.kind, title: alert.title, body: alert.body, createdAt: alert.createdAt })}\n\n`);
     });
-    // The first line tells the client the subscription is in place.
+    // Headers leave with this first write, after the subscription is in place: a client's 'open' means no alert is missed.
     raw.write(': subscribed\n\n');
     const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
     request.raw.once('close', () => {

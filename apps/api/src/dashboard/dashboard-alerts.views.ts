@@ -118,6 +118,9 @@ export const DASHBOARD_ALERTS_JS = `'use strict';
   if (!list || typeof EventSource === 'undefined') return;
   var unread = document.getElementById('alert-unread');
   var stream = new EventSource('${DASHBOARD_REALM.basePath}/alerts/stream');
+  // The stream's headers leave the server once it subscribed: from here on no new alert is missed.
+  stream.addEventListener('open', function () { list.setAttribute('data-live', 'on'); });
+  stream.addEventListener('error', function () { list.setAttribute('data-live', 'off'); });
   stream.addEventListener('alert', function (event) {
     var alert = JSON.parse(event.data);
     if (list.querySelector('[data-alert-id="' + alert.alertId + '"]')) return;
