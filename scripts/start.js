@@ -1,6 +1,8 @@
 // `npm start`: the whole platform on one machine. Without DATABASE_URL an embedded PostgreSQL runs
 // with its data under .data/; without REDIS_URL a local Redis is used or started. In sandbox mode the
 // demo data is seeded on first start and the credentials printed.
+import { MailDev } from 'maildev';
+
 import { ensureRedis, ensureSandbox, migrate, platformEnv, startApps, startEmbeddedPostgres } from './platform.js';
 
 const log = (line) => process.stdout.write(`${line}\n`);
@@ -30,6 +32,16 @@ async function main() {
   if (applied.length > 0) log(`migrated: ${applied.join(', ')}`);
 
   const sandboxMode = (env.CONSENTRY_MODE ?? 'sandbox') === 'sandbox';
+  // The embedded mail catcher: alert emails land in maildev (SMTP 1025, web and REST API 1080), so a
+  // newcomer sees them arrive. A real SMTP_URL (or ALERT_EMAIL=off) leaves it out.
+  let mailCatcherUrl;
+  if (sandboxMode && !env.SMTP_URL && env.ALERT_EMAIL !== 'off') {
+    const maildev = new MailDev({ smtp: 1025, web: 1080, ip: '127.0.0.1', webIp: '127.0.0.1', silent: true });
+    await maildev.start();
+    stops.push(() => maildev.stop());
+    env.SMTP_URL = 'smtp://127.0.0.1:1025';
+    mailCatcherUrl = 'http://localhost:1080';
+  }
   const sandbox = sandboxMode ? await ensureSandbox(env) : undefined;
 
   const apps = await startApps(env);
@@ -45,6 +57,7 @@ async function main() {
   log('Consentry is running');
   log(`  API (UK Open Banking v4.0)  ${env.API_URL}/open-banking/v4.0/aisp`);
   log(`  Authorization server        ${env.AUTH_SERVER_URL}/.well-known/openid-configuration`);
+  if (mailCatcherUrl) log(`  Alert emails (maildev)      ${mailCatcherUrl}`);
   log(`  Health and metrics          /health/ready and /metrics on each app's port (worker: http://localhost:${env.WORKER_PORT})`);
   if (sandbox) {
     const { psus, tpp, admin } = sandbox.credentials;

@@ -21,6 +21,7 @@ import { AuditRetentionProcessor } from './retention/audit-retention.processor.j
 import { ScheduledPaymentProcessor } from './scheduled-payments/scheduled-payment.processor.js';
 import type { WorkerClock } from './worker.tokens.js';
 import { PaymentSettlementProcessor } from './settlement/payment-settlement.processor.js';
+import { PsuAlertsProcessor } from './alerts/psu-alerts.processor.js';
 import { WorkerModule } from './worker.module.js';
 
 export interface RunningWorker {
@@ -103,6 +104,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     await app.get(EventProductionProcessor).start();
     await app.get(EventDeliveryProcessor).start();
     await app.get(EventProductionScheduler).schedule();
+    await app.get(PsuAlertsProcessor).start();
     app.get(AuditOutboxRelay).start();
     app.get(AuditOutboxSweeper).start();
     const port = await app.get(HealthHttpServer).listen(config.port);

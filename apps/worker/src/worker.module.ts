@@ -8,6 +8,7 @@ import { AppMetrics, DrainState } from '@consentry/observability';
 import { DynamicModule, Module } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
+import { PsuAlertsProcessor } from './alerts/psu-alerts.processor.js';
 import { AuditCheckpointWriter } from './audit/audit-checkpoint.writer.js';
 import { AuditOutboxRelay } from './audit/audit-outbox.relay.js';
 import { AuditOutboxSweeper } from './audit/audit-outbox.sweeper.js';
@@ -87,6 +88,7 @@ export class WorkerModule {
         EventProductionProcessor,
         EventProductionScheduler,
         EventDeliveryProcessor,
+        PsuAlertsProcessor,
       ],
     };
   }

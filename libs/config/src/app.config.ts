@@ -1,3 +1,5 @@
+import type { AlertsConfig } from './alerts.config.js';
+import { loadAlertsConfig } from './alerts.config.js';
 import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
 import { EventNotificationsConfig, loadEventNotificationsConfig } from './event-notifications.config.js';
@@ -110,6 +112,8 @@ export interface AuthServerConfig extends PlatformConfig {
 
 export interface WorkerConfig extends PlatformConfig {
   port: number;
+  /** PSU alerts: the audit-log tail and the email channel (alerts.config.ts). */
+  alerts: AlertsConfig;
   /** Milliseconds between outbox relay polls when the outbox was empty. */
   relayIntervalMs: number;
   /** Largest number of audit events moved or chained in one batch. */
@@ -270,5 +274,6 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     consentAwaitingMaxAgeSeconds: read.integer('CONSENT_AWAITING_MAX_AGE_SECONDS', 3600, { min: 60, max: 366 * 86_400 }),
     ...messageSigning(read, platform.mode),
     eventNotifications: loadEventNotificationsConfig(read),
+    alerts: loadAlertsConfig(env, platform.mode),
   };
 }

@@ -8,3 +8,5 @@ export { readOrCreateKeyFile } from './dev-key-file.js';
 export { clientAddress, parseAddressRanges, parseTrustProxy, trustedProxyPredicate } from './network-trust.js';
 export type { AddressRanges, TrustProxy } from './network-trust.js';
 export type { EventNotificationsConfig } from './event-notifications.config.js';
+export { loadAlertsConfig } from './alerts.config.js';
+export type { AlertsConfig } from './alerts.config.js';

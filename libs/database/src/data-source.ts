@@ -22,6 +22,7 @@ import { DomesticScheduledPayments1764970000000 } from '../migrations/1764970000
 import { StandingOrderRunListings1765000000000 } from '../migrations/1765000000000-standing-order-run-listings.js';
 import { AisListKeysetIndexes1765010000000 } from '../migrations/1765010000000-ais-list-keyset-indexes.js';
 import { EventNotifications1765200000000 } from '../migrations/1765200000000-event-notifications.js';
+import { PsuAlerts1765300000000 } from '../migrations/1765300000000-psu-alerts.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -97,6 +98,7 @@ export const MIGRATIONS = [
   StandingOrderRunListings1765000000000,
   AisListKeysetIndexes1765010000000,
   EventNotifications1765200000000,
+  PsuAlerts1765300000000,
 ];
 
 export interface DatabaseOptions {

@@ -23,7 +23,14 @@ export interface SandboxPsuCredentials {
   password: string;
   totpSecret: string;
   displayName: string;
+  /** Where the PSU's alert emails go (the sandbox's mail catcher takes any address). */
+  email: string;
   accounts: Array<{ accountId: string; aspspId: string; nickname: string }>;
+}
+
+/** A sandbox PSU's email address, the same in its party record and for its alerts. */
+function sandboxPsuEmail(username: string): string {
+  return `${username}@sandbox.consentry.localhost`;
 }
 
 export interface SandboxTppCredentials {
@@ -285,8 +292,8 @@ export async function seedSandbox(dataSource: DataSource, options: SeedOptions):
     for (const seed of SANDBOX_PSUS) {
       const credentials = { password: password(), totpSecret: generateTotpSecret() };
       const [row] = await manager.query(
-        `INSERT INTO psu (username, display_name, password_hash, totp_secret_enc) VALUES ($1, $2, $3, 'pending') RETURNING psu_id`,
-        [seed.username, seed.displayName, await hashPassword(credentials.password)],
+        `INSERT INTO psu (username, display_name, password_hash, totp_secret_enc, email) VALUES ($1, $2, $3, 'pending', $4) RETURNING psu_id`,
+        [seed.username, seed.displayName, await hashPassword(credentials.password), sandboxPsuEmail(seed.username)],
       );
       const psuId = row.psu_id as string;
       await manager.query(`UPDATE psu SET totp_secret_enc = $2 WHERE psu_id = $1`, [
@@ -297,14 +304,14 @@ export async function seedSandbox(dataSource: DataSource, options: SeedOptions):
       await manager.query(
         `INSERT INTO party (party_id, psu_id, party_number, party_type, name, full_legal_name, email_address, mobile, street_name, building_number, post_code, town_name, country)
          VALUES ($1, $2, $3, 'Sole', $4, $4, $5, '+44-7700900123', 'High Street', '12', 'SW1A 1AA', 'London', 'GB')`,
-        [partyId, psuId, `P${Math.floor(random() * 1e8)}`, seed.displayName, `${seed.username}@sandbox.consentry.localhost`],
+        [partyId, psuId, `P${Math.floor(random() * 1e8)}`, seed.displayName, sandboxPsuEmail(seed.username)],
       );
       const accounts = [];
       for (const account of seed.accounts) {
         const accountId = await insertAccount(manager, options.keys, psuId, seed.displayName, account, random, perAccount, partyId);
         accounts.push({ accountId, aspspId: account.aspspId, nickname: account.nickname });
       }
-      psus.push({ username: seed.username, displayName: seed.displayName, ...credentials, accounts });
+      psus.push({ username: seed.username, displayName: seed.displayName, email: sandboxPsuEmail(seed.username), ...credentials, accounts });
     }
 
     const admin = { username: SANDBOX_ADMIN_USERNAME, password: password(), totpSecret: generateTotpSecret() };

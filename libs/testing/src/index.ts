@@ -9,3 +9,5 @@ export { startPrivateRedis, startPrivateRedisCluster, startPrivateSentinel } fro
 export type { PrivateRedis, PrivateRedisCluster, PrivateRedisOptions, PrivateSentinel } from './private-redis.js';
 export { expectObSchema, OB_SPECS_DIR, obSchema, obSchemaErrors } from './ob-spec.js';
 export type { ObSpecFile } from './ob-spec.js';
+export { startMailCatcher } from './mail-catcher.js';
+export type { CaughtMail, MailCatcher } from './mail-catcher.js';

@@ -84,12 +84,13 @@ ${revoke}
 }
 
 /** The dashboard's sections; the current one is marked for screen readers. */
-export function dashboardNav(current: 'accounts' | 'payments'): string {
-  const link = (key: 'accounts' | 'payments', href: string, label: string) =>
+export function dashboardNav(current: 'accounts' | 'payments' | 'alerts'): string {
+  const link = (key: 'accounts' | 'payments' | 'alerts', href: string, label: string) =>
     `<a href="${href}"${key === current ? ' aria-current="page"' : ''}>${label}</a>`;
   return `<nav class="pager" aria-label="Dashboard">
 ${link('accounts', DASHBOARD_REALM.basePath, 'Account access')}
 ${link('payments', `${DASHBOARD_REALM.basePath}/payments`, 'Payments')}
+${link('alerts', `${DASHBOARD_REALM.basePath}/alerts`, 'Alerts')}
 </nav>`;
 }
 

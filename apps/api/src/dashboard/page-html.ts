@@ -7,6 +7,9 @@
 // only, and the stylesheet from our own origin.
 export const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+// The dashboard's pages add one same-origin script (the live alert feed) and its event stream; still no inline script.
+export const DASHBOARD_PAGE_CSP = `${PAGE_CSP}; script-src 'self'; connect-src 'self'`;
+
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Escapes text for HTML element content and quoted attribute values. Everything shown goes through it. */
@@ -31,6 +34,8 @@ export interface PageLayout {
   application: string;
   /** Forms alone read better in a narrow column. */
   narrow?: boolean;
+  /** A same-origin script file (never inline), for pages whose CSP allows it. */
+  script?: string;
 }
 
 export function renderPage(page: PageLayout): string {
@@ -42,7 +47,7 @@ export function renderPage(page: PageLayout): string {
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(page.title)} · ${escapeHtml(page.application)}</title>
 <link rel="stylesheet" href="${escapeHtml(page.stylesheet)}">
-</head>
+${page.script ? `<script src="${escapeHtml(page.script)}" defer></script>\n` : ''}</head>
 <body>
 <a class="skip-link" href="#main">Skip to main content</a>
 <header class="banner">

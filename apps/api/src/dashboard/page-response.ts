@@ -15,10 +15,10 @@ export const PAGE_SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 } as const;
 
-export function sendPage(reply: FastifyReply, status: number, html: string): void {
+export function sendPage(reply: FastifyReply, status: number, html: string, csp: string = PAGE_CSP): void {
   void reply
     .status(status)
-    .headers({ ...PAGE_SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8' })
+    .headers({ ...PAGE_SECURITY_HEADERS, 'content-security-policy': csp, 'content-type': 'text/html; charset=utf-8' })
     .send(html);
 }
 

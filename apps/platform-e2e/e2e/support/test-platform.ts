@@ -44,6 +44,8 @@ export function suiteEnvironment(suite: { db: TestDatabase; redis: TestRedis; da
     CONSENTRY_DATA_DIR: suite.dataDir,
     SECRETS_KEY: suite.secretsKey.toString('base64'),
     LOG_LEVEL: 'warn',
+    // No mail catcher runs beside a suite unless it starts one (and sets SMTP_URL and ALERT_EMAIL=on).
+    ALERT_EMAIL: 'off',
   };
 }
 

@@ -18,7 +18,7 @@ export interface WorkerProcess {
 /** Starts a worker process with `env` on top of this one's environment and waits for it to be ready. */
 export async function startWorkerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<WorkerProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--conditions=@consentry/source', RUNNER], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', ALERT_EMAIL: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,0 +1,147 @@
+import { psuAlertChannel, PublishedAlert } from '@consentry/alerts';
+import { currentTotpCode } from '@consentry/identity';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ApiHarness } from '../support/api-harness.js';
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+describe('dashboard alerts: the list, read marks, preferences and the live stream', () => {
+  let h: ApiHarness;
+  let publisher: Redis;
+  let aliceId: string;
+  let bobId: string;
+  let aliceCookie: string;
+
+  beforeAll(async () => {
+    h = await ApiHarness.start('dashboard_alerts');
+    publisher = new Redis(h.redis.url);
+    aliceId = await h.psuId('alice');
+    // One sign-in per PSU: a TOTP code is accepted once (replay refused).
+    aliceCookie = await signIn('alice');
+    bobId = await h.psuId('bob');
+  });
+  afterAll(async () => {
+    publisher?.disconnect();
+    await h?.stop();
+  });
+
+  /** Signs a sandbox PSU in through the dashboard's form; the session cookie. */
+  async function signIn(username: string): Promise<string> {
+    const psu = h.sandbox.psus.find((p) => p.username === username)!;
+    const page = await h.call('GET', '/dashboard/login');
+    const loginCookie = (page.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(String(page.body))![1]!;
+    const form = new URLSearchParams({ csrf, username, password: psu.password, otp: await currentTotpCode(psu.totpSecret) }).toString();
+    const posted = await postForm('/dashboard/login', form, loginCookie);
+    expect(posted.status).toBe(303);
+    return posted.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('consentry-dashboard='))!;
+  }
+
+  /** A form post without following the redirect (fetch would follow it and drop the Set-Cookie). */
+  function postForm(path: string, body: string, cookie: string): Promise<Response> {
+    return fetch(`${h.api.url}${path}`, { method: 'POST', body, headers: { ...FORM, cookie }, redirect: 'manual' });
+  }
+
+  async function alertsPage(cookie: string): Promise<{ html: string; csrf: string; csp: string | null }> {
+    const page = await h.call('GET', '/dashboard/alerts', { headers: { cookie } });
+    expect(page.status).toBe(200);
+    const html = String(page.body);
+    return { html, csrf: /name="csrf" value="([^"]+)"/.exec(html)![1]!, csp: page.headers.get('content-security-policy') };
+  }
+
+  async function insertAlert(psuId: string, title: string): Promise<string> {
+    const [row]: { alert_id: string }[] = await h.dataSource.query(
+      `INSERT INTO psu_alert (psu_id, kind, source_event_id, source_seq, title, body) VALUES ($1, 'sign-in-locked', gen_random_uuid(), 1, $2, 'Body of the alert.') RETURNING alert_id`,
+      [psuId, title],
+    );
+    return row!.alert_id;
+  }
+
+  it('streams a new alert of the signed-in PSU over server-sent events, and not another PSU\'s', async () => {
+    const cookie = aliceCookie;
+    const controller = new AbortController();
+    const response = await fetch(`${h.api.url}/dashboard/alerts/stream`, { headers: { cookie }, signal: controller.signal });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let received = '';
+    const readUntil = async (marker: string): Promise<void> => {
+      while (!received.includes(marker)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        received += decoder.decode(value, { stream: true });
+      }
+    };
+    await readUntil(': subscribed');
+    const channel = psuAlertChannel(h.redis.prefix);
+    const bobs: PublishedAlert = { alertId: '00000000-0000-4000-8000-00000000000b', psuId: bobId, kind: 'sign-in-locked', title: 'Bob only', body: 'x', createdAt: new Date().toISOString() };
+    const alices: PublishedAlert = { alertId: '00000000-0000-4000-8000-00000000000a', psuId: aliceId, kind: 'access-granted', title: 'You gave Budget Buddy access', body: 'You gave it access.', createdAt: new Date().toISOString() };
+    // Published in this order: bob's would arrive first if it were sent to alice at all.
+    await publisher.publish(channel, JSON.stringify(bobs));
+    await publisher.publish(channel, JSON.stringify(alices));
+    await readUntil(alices.alertId);
+    controller.abort();
+    expect(received).not.toContain('Bob only');
+    const event = received.split('\n\n').find((block) => block.includes('event: alert'))!;
+    expect(event).toBe(`id: ${alices.alertId}\nevent: alert\ndata: ${JSON.stringify({ alertId: alices.alertId, kind: alices.kind, title: alices.title, body: alices.body, createdAt: alices.createdAt })}`);
+  });
+
+  it('refuses the stream without a session', async () => {
+    const response = await fetch(`${h.api.url}/dashboard/alerts/stream`, { redirect: 'manual' });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/dashboard/login');
+  });
+
+  it('lists alerts with unread ones, marks one read (own only, with CSRF), under a CSP with one same-origin script', async () => {
+    const cookie = aliceCookie;
+    const mine = await insertAlert(aliceId, 'Your sign-in is locked');
+    const bobs = await insertAlert(bobId, 'Bob locked');
+    const page = await alertsPage(cookie);
+    expect(page.csp).toBe("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; script-src 'self'; connect-src 'self'");
+    expect(page.html).toContain('<script src="/dashboard/assets/alerts.js" defer></script>');
+    expect(page.html).not.toMatch(/<script>|<script [^>]*>[^<]/);
+    expect(page.html).toContain('Your sign-in is locked');
+    expect(page.html).not.toContain('Bob locked');
+
+    const forged = await postForm(`/dashboard/alerts/${mine}/read`, 'csrf=forged', cookie);
+    expect(forged.status).toBe(403);
+    const read = await postForm(`/dashboard/alerts/${mine}/read`, new URLSearchParams({ csrf: page.csrf }).toString(), cookie);
+    expect(read.status).toBe(303);
+    await postForm(`/dashboard/alerts/${bobs}/read`, new URLSearchParams({ csrf: page.csrf }).toString(), cookie);
+    const rows: { alert_id: string; read: boolean }[] = await h.dataSource.query(`SELECT alert_id, read_at IS NOT NULL AS read FROM psu_alert WHERE alert_id = ANY($1::uuid[])`, [[mine, bobs]]);
+    expect(Object.fromEntries(rows.map((r) => [r.alert_id, r.read]))).toEqual({ [mine]: true, [bobs]: false });
+
+    const script = await h.call('GET', '/dashboard/assets/alerts.js');
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(String(script.body)).toContain("new EventSource('/dashboard/alerts/stream')");
+    expect(String(script.body)).not.toContain('innerHTML');
+  });
+
+  it('saves valid preferences with alert.preferences-changed, and refuses bad ones without a write', async () => {
+    const cookie = await signIn('carol');
+    const carolId = await h.psuId('carol');
+    const { csrf } = await alertsPage(cookie);
+    const post = (fields: [string, string][]) => postForm('/dashboard/alerts/preferences', new URLSearchParams([['csrf', csrf], ...fields]).toString(), cookie);
+    for (const bad of [[['channels', 'sms']], [['paymentThreshold', '-5']], [['paymentThreshold', '1e9']], [['channels', 'email'], ['channels', 'email']], [['other', 'x']]] as [string, string][][]) {
+      expect((await post(bad)).status).toBe(400);
+    }
+    expect(await h.dataSource.query(`SELECT 1 FROM psu_alert_preference WHERE psu_id = $1`, [carolId])).toEqual([]);
+
+    const saved = await post([['channels', 'dashboard'], ['paymentThreshold', '75.50']]);
+    expect(saved.status).toBe(303);
+    expect(saved.headers.get('location')).toBe('/dashboard/alerts?notice=saved');
+    const [row] = await h.dataSource.query(`SELECT channels, payment_threshold::text AS threshold FROM psu_alert_preference WHERE psu_id = $1`, [carolId]);
+    expect(row).toEqual({ channels: ['dashboard'], threshold: '75.50000' });
+    const page = await alertsPage(cookie);
+    expect(page.html).toContain('value="75.50"');
+    expect(page.html).toContain('value="email">');
+    const [event] = await h.dataSource.query(
+      `SELECT event->'data' AS data FROM audit_outbox WHERE event->>'type' = 'alert.preferences-changed' AND event->>'psuId' = $1`,
+      [carolId],
+    );
+    expect(event.data).toEqual({ channels: ['dashboard'], paymentThreshold: '75.50' });
+  });
+});

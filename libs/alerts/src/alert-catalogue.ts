@@ -1,0 +1,174 @@
+import type { AuditActorType, AuditEventType } from '@consentry/audit';
+
+/** Every kind of alert a PSU can receive. The catalogue below says which audit event makes which. */
+export const ALERT_KINDS = [
+  'access-granted',
+  'consent-reconfirmed',
+  'payment-above-threshold',
+  'payment-held',
+  'payment-rejected',
+  'sign-in-locked',
+  'failed-sign-ins',
+  'consent-expired',
+  'consent-revoked-by-app',
+] as const;
+
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** The audit events the alert worker reads; every other type is skipped in SQL. */
+export const ALERT_SOURCE_EVENT_TYPES = [
+  'consent.authorised',
+  'consent.reauthenticated',
+  'payment.submitted',
+  'payment.risk-assessed',
+  'payment.status-changed',
+  'psu.locked',
+  'psu.login.failed',
+  'consent.expired',
+  'consent.revoked',
+] as const satisfies readonly AuditEventType[];
+
+export type AlertSourceEventType = (typeof ALERT_SOURCE_EVENT_TYPES)[number];
+
+/** Failed sign-ins within this window that make a 'failed-sign-ins' alert (the lockout comes at 5). */
+export const FAILED_SIGN_INS_ALERT_COUNT = 3;
+export const FAILED_SIGN_INS_WINDOW_MINUTES = 15;
+
+export type AlertChannel = 'dashboard' | 'email';
+export const ALERT_CHANNELS: readonly AlertChannel[] = ['dashboard', 'email'];
+
+/** A PSU's choices; a PSU who never chose gets the defaults. */
+export interface AlertPreferences {
+  channels: AlertChannel[];
+  /** Payments at or above this amount (in the payment's currency, any currency) raise an alert; null: none. */
+  paymentThreshold: string | null;
+}
+
+export const DEFAULT_ALERT_PREFERENCES: AlertPreferences = { channels: ['dashboard', 'email'], paymentThreshold: '250.00' };
+
+/** An audit log entry as the worker reads it. */
+export interface AlertSourceEvent {
+  seq: string;
+  eventId: string;
+  type: AuditEventType;
+  occurredAt: Date;
+  actorType: AuditActorType;
+  psuId: string | null;
+  clientId: string | null;
+  consentId: string | null;
+  data: Record<string, unknown>;
+}
+
+/** What the worker knows beside the event: the app's name, the PSU's threshold, failures in the window. */
+export interface AlertContext {
+  /** The TPP's client name, or null when unknown (the text then says "an app"). */
+  appName: string | null;
+  paymentThreshold: string | null;
+  /** For psu.login.failed: how many failed sign-ins of this PSU up to and including this one, within the window. */
+  failedSignInsInWindow?: number;
+}
+
+/** An alert ready to store: its text is what the PSU reads on the dashboard and in the email. */
+export interface AlertDraft {
+  kind: AlertKind;
+  psuId: string;
+  title: string;
+  body: string;
+}
+
+const PAYMENT_KIND_WORDS: Record<string, string> = {
+  'domestic-payment': 'A payment',
+  'domestic-scheduled-payment': 'A scheduled payment',
+  'domestic-standing-order': 'A standing order',
+  'domestic-vrp': 'A recurring payment (VRP)',
+};
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 ? value : null;
+}
+
+/** Decimal amounts compared as exact fixed-point (no float rounding on money). */
+export function isAtOrAbove(amount: string, threshold: string): boolean {
+  const scale = (value: string): bigint => {
+    const [whole = '0', fraction = ''] = value.split('.');
+    return BigInt(whole) * 100_000n + BigInt((fraction + '00000').slice(0, 5));
+  };
+  return scale(amount) >= scale(threshold);
+}
+
+const AMOUNT = /^\d{1,13}(\.\d{1,5})?$/;
+
+/** A valid threshold: a positive decimal amount with at most 5 decimals (the OB amount format). */
+export function isValidThreshold(value: string): boolean {
+  return AMOUNT.test(value) && isAtOrAbove(value, '0.01');
+}
+
+function paymentWords(data: Record<string, unknown>): string {
+  const kind = text(data['paymentKind']) ?? text(data['kind']);
+  return (kind && PAYMENT_KIND_WORDS[kind]) ?? 'A payment';
+}
+
+/**
+ * The alert catalogue: the one place that says which audit event raises which alert, and in what words.
+ * Texts never carry an account number, a payee's details or a link; an amount is shown only with the
+ * app's name, never with whom it was paid to.
+ */
+export function deriveAlert(event: AlertSourceEvent, context: AlertContext): AlertDraft | null {
+  const psuId = event.psuId;
+  if (!psuId) return null;
+  const app = context.appName ?? 'an app';
+  const draft = (kind: AlertKind, title: string, body: string): AlertDraft => ({ kind, psuId, title, body });
+  const data = event.data;
+  switch (event.type) {
+    case 'consent.authorised':
+      return draft('access-granted', `You gave ${app} access`, `You gave ${app} access to your accounts or payments. If this was not you, withdraw it on your dashboard and call us.`);
+    case 'consent.reauthenticated':
+      return draft('consent-reconfirmed', `You renewed ${app}'s access`, `You confirmed again that ${app} may keep its access. If this was not you, withdraw it on your dashboard and call us.`);
+    case 'payment.submitted': {
+      const amount = text(data['amount']);
+      const currency = text(data['currency']);
+      if (!amount || !currency || !context.paymentThreshold || !AMOUNT.test(amount)) return null;
+      if (!isAtOrAbove(amount, context.paymentThreshold)) return null;
+      return draft('payment-above-threshold', `${paymentWords(data)} of ${amount} ${currency}`, `${paymentWords(data)} of ${amount} ${currency} was made through ${app}, at or above your alert threshold of ${context.paymentThreshold}. If you did not make it, call us.`);
+    }
+    case 'payment.risk-assessed': {
+      const decision = data['decision'];
+      if (decision === 'hold') {
+        return draft('payment-held', `${paymentWords(data)} is on hold`, `${paymentWords(data)} made through ${app} is being checked by us before it is sent. We will tell you when it is decided.`);
+      }
+      if (decision === 'reject') {
+        return draft('payment-rejected', `${paymentWords(data)} was stopped`, `We stopped ${paymentWords(data).toLowerCase()} made through ${app}. If you did not make it, call us.`);
+      }
+      return null;
+    }
+    case 'payment.status-changed':
+      // A fraud rejection (FR01) is the risk engine's, already alerted from payment.risk-assessed; this is every other (funds, bank, review).
+      if (data['to'] !== 'RJCT' || data['statusReason'] === 'FR01') return null;
+      return draft('payment-rejected', `${paymentWords(data)} was not made`, `${paymentWords(data)} made through ${app} was rejected and no money left your account.`);
+    case 'psu.locked':
+      return draft('sign-in-locked', 'Your sign-in is locked', 'After several wrong attempts your sign-in is locked for a while. If this was not you, call us.');
+    case 'psu.login.failed':
+      if (context.failedSignInsInWindow !== FAILED_SIGN_INS_ALERT_COUNT) return null;
+      return draft('failed-sign-ins', 'Several failed sign-ins', `There were ${FAILED_SIGN_INS_ALERT_COUNT} failed sign-ins to your account within ${FAILED_SIGN_INS_WINDOW_MINUTES} minutes. If this was not you, call us.`);
+    case 'consent.expired':
+      return draft('consent-expired', `${app}'s access has ended`, `The access you gave ${app} has expired. It can no longer use it.`);
+    case 'consent.revoked':
+      if (event.actorType !== 'tpp') return null;
+      return draft('consent-revoked-by-app', `${app} ended its access`, `${app} ended the access you gave it. Nothing else changes on your accounts.`);
+    default:
+      return null;
+  }
+}
+
+/** The alert kinds that each source event type can make, for the docs and the worker's filter. */
+export const ALERT_CATALOGUE: Record<AlertSourceEventType, readonly AlertKind[]> = {
+  'consent.authorised': ['access-granted'],
+  'consent.reauthenticated': ['consent-reconfirmed'],
+  'payment.submitted': ['payment-above-threshold'],
+  'payment.risk-assessed': ['payment-held', 'payment-rejected'],
+  'payment.status-changed': ['payment-rejected'],
+  'psu.locked': ['sign-in-locked'],
+  'psu.login.failed': ['failed-sign-ins'],
+  'consent.expired': ['consent-expired'],
+  'consent.revoked': ['consent-revoked-by-app'],
+};
