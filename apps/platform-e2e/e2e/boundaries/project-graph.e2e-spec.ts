@@ -112,7 +112,7 @@ describe('Nx project graph', () => {
     const projects = Object.entries(graph.nodes).filter(([name]) => name.startsWith('@consentry/'));
     expect(projects.map(([name]) => name).sort()).toEqual(
       [
-        'api', 'audit', 'auth-server', 'banking', 'config', 'consents', 'database', 'identity', 'message-signing', 'observability',
+        'alerts', 'api', 'audit', 'auth-server', 'banking', 'config', 'consents', 'database', 'identity', 'message-signing', 'observability',
         'platform-e2e', 'redaction', 'sandbox', 'security-e2e', 'telemetry', 'testing', 'tpps', 'validation', 'worker',
       ].map(
         (n) => `@consentry/${n}`,
