@@ -66,10 +66,9 @@ export async function startScaledPlatform(label: string, options: { secretsKey: 
   try {
     const sandbox = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(options.secretsKey), transactionsPerAccount: 5, seed: options.seed });
     const instances: InstancePorts[] = [];
-    for (let i = 0; i < 2; i++) instances.push({ api: await freePort(), authServer: await freePort(), worker: await freePort() });
-    const api = await startRoundRobinProxy(instances.map((p) => p.api));
+    const api = await startRoundRobinProxy([]);
     started.push({ stop: () => api.close() });
-    const authServer = await startRoundRobinProxy(instances.map((p) => p.authServer));
+    const authServer = await startRoundRobinProxy([]);
     started.push({ stop: () => authServer.close() });
     const env: Record<string, string> = {
       ...suiteEnvironment({ db, redis, dataDir, secretsKey: options.secretsKey }),
@@ -78,12 +77,22 @@ export async function startScaledPlatform(label: string, options: { secretsKey: 
       ...options.env,
     };
     const output: string[] = [];
-    for (const [i, ports] of instances.entries()) {
+    for (let i = 0; i < 2; i++) {
+      // Each instance's ports are found just before it starts: another suite's server, started in
+      // between, could otherwise take one, and answer our health check in its stead.
+      const ports: InstancePorts = { api: await freePort(), authServer: await freePort(), worker: await freePort() };
+      instances.push(ports);
+      api.addBackend(ports.api);
+      authServer.addBackend(ports.authServer);
       const apps = await startApps(
         { ...env, API_PORT: String(ports.api), AUTH_SERVER_PORT: String(ports.authServer), WORKER_PORT: String(ports.worker) },
         { onOutput: (app: string, line: string) => output.push(`[${app}#${i + 1}] ${line}`) },
       );
       started.push(apps);
+      // A health check answered by someone else's server on a stolen port would pass: ours must be running.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const exited = apps.children.filter((child) => child.exitCode !== null || child.signalCode !== null);
+      if (exited.length > 0) throw new Error(`an app of instance ${i + 1} exited at start:\n${output.slice(-20).join('\n')}`);
     }
     const tpp = await TppClient.create({ issuer: env.AUTH_SERVER_URL!, apiUrl: env.API_URL!, tpp: sandbox.tpp });
     return { db, redis, sandbox, env, instances, proxies: { api, authServer }, output, tpp, stop: stopAll };
