@@ -2,8 +2,11 @@ import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
 import { parseAddressRanges } from './network-trust.js';
 import { loadPlatformConfig, PlatformConfig } from './platform.config.js';
+import { loadRiskConfig, RiskConfig } from './risk.config.js';
 
 export interface ApiConfig extends PlatformConfig {
+  /** Payment monitoring (risk rules, review queue). */
+  risk: RiskConfig;
   port: number;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
@@ -90,6 +93,8 @@ export interface AuthServerConfig extends PlatformConfig {
 }
 
 export interface WorkerConfig extends PlatformConfig {
+  /** Payment monitoring (risk rules for scheduled and standing-order runs, review timeout). */
+  risk: RiskConfig;
   port: number;
   /** Milliseconds between outbox relay polls when the outbox was empty. */
   relayIntervalMs: number;
@@ -158,6 +163,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     tppRateLimitPerMinute: read.integer('TPP_RATE_LIMIT_PER_MINUTE', 1200, { min: 1, max: 10_000_000 }),
     httpBankConnectors: parseHttpBankConnectors(read.raw('HTTP_BANK_CONNECTORS')),
     ...messageSigning(read, platform.mode),
+    risk: loadRiskConfig(env, platform),
   };
 }
 
@@ -241,5 +247,6 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     oidcPurgeIntervalMs: read.integer('OIDC_PURGE_INTERVAL_MS', 10 * 60_000, { min: 100, max: 24 * 3600_000 }),
     consentExpiryBatchSize: read.integer('CONSENT_EXPIRY_BATCH_SIZE', 50_000, { min: 1, max: 1_000_000 }),
     consentAwaitingMaxAgeSeconds: read.integer('CONSENT_AWAITING_MAX_AGE_SECONDS', 3600, { min: 60, max: 366 * 86_400 }),
+    risk: loadRiskConfig(env, platform),
   };
 }

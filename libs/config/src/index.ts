@@ -7,3 +7,5 @@ export { runOrExit, StartupError } from './run-or-exit.js';
 export { readOrCreateKeyFile } from './dev-key-file.js';
 export { clientAddress, parseAddressRanges, parseTrustProxy, trustedProxyPredicate } from './network-trust.js';
 export type { AddressRanges, TrustProxy } from './network-trust.js';
+export { loadRiskConfig } from './risk.config.js';
+export type { RiskConfig } from './risk.config.js';

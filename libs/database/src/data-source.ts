@@ -19,6 +19,7 @@ import { DomesticStandingOrderConsents1764905000000 } from '../migrations/176490
 import { DomesticStandingOrders1764905100000 } from '../migrations/1764905100000-domestic-standing-orders.js';
 import { PaymentListings1764910000000 } from '../migrations/1764910000000-payment-listings.js';
 import { DomesticScheduledPayments1764970000000 } from '../migrations/1764970000000-domestic-scheduled-payments.js';
+import { PaymentRisk1765100000000 } from '../migrations/1765100000000-payment-risk.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -91,6 +92,7 @@ export const MIGRATIONS = [
   DomesticStandingOrders1764905100000,
   PaymentListings1764910000000,
   DomesticScheduledPayments1764970000000,
+  PaymentRisk1765100000000,
 ];
 
 export interface DatabaseOptions {

@@ -427,11 +427,16 @@ export interface SandboxFiles {
   tpp: string;
   psus: string;
   admin: string;
+  /** The payment-monitoring deny-list (mule accounts), RISK_DENY_LIST_FILE's default. */
+  denyList: string;
 }
+
+/** The sandbox's one deny-listed creditor: a payment to it is rejected (FR01) by the default rules. */
+export const SANDBOX_DENY_LISTED_CREDITOR = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '60000099999999' } as const;
 
 export function sandboxFiles(dataDir: string): SandboxFiles {
   const dir = join(dataDir, 'sandbox');
-  return { dir, tpp: join(dir, 'tpp.json'), psus: join(dir, 'psus.json'), admin: join(dir, 'admin.json') };
+  return { dir, tpp: join(dir, 'tpp.json'), psus: join(dir, 'psus.json'), admin: join(dir, 'admin.json'), denyList: join(dir, 'deny-list.json') };
 }
 
 export async function writeSandboxCredentials(dataDir: string, credentials: SandboxCredentials): Promise<SandboxFiles> {
@@ -441,6 +446,10 @@ export async function writeSandboxCredentials(dataDir: string, credentials: Sand
   await write(files.tpp, credentials.tpp);
   await write(files.psus, credentials.psus);
   await write(files.admin, credentials.admin);
+  // The bank edits its deny-list: seeded once, never overwritten.
+  await writeFile(files.denyList, `${JSON.stringify([SANDBOX_DENY_LISTED_CREDITOR], null, 2)}\n`, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
   return files;
 }
 
