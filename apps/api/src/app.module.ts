@@ -28,6 +28,7 @@ import { SessionsModule } from './sessions/sessions.module.js';
 import { TransactionsModule } from './transactions/transactions.module.js';
 import { TppAdminModule } from './admin/tpps/tpp-admin.module.js';
 import { PaymentAdminModule } from './admin/payments/payment-admin.module.js';
+import { PaymentRiskModule } from './payment-reviews/payment-risk.module.js';
 
 /** What the bootstrap opens before Nest starts, so a missing dependency fails with one readable line. */
 export interface ApiDependencies {
@@ -101,6 +102,7 @@ export class AppModule {
         AdminConsoleModule,
         MessageSigningModule,
         IdempotencyModule,
+        PaymentRiskModule,
         ...extra,
       ],
     };

@@ -49,6 +49,8 @@ export class RiskRulesError extends Error {
 
 /** The sandbox rules shipped with the repository (RISK_RULES_FILE's default). */
 export const SANDBOX_RULES_FILE = fileURLToPath(new URL('../rules/sandbox.yaml', import.meta.url));
+/** Rules with the deny-list alone: what test suites that are not about monitoring run under. */
+export const DENY_LIST_ONLY_RULES_FILE = fileURLToPath(new URL('../rules/deny-list-only.yaml', import.meta.url));
 
 const KINDS = ['deny-list', 'new-payee', 'velocity'] as const;
 const ACTIONS: readonly RiskAction[] = ['reject', 'hold', 'score'];

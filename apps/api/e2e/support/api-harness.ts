@@ -8,6 +8,7 @@ import { AggregatedBank, SandboxLedgerConnector } from '@consentry/banking';
 import { ApiConfig, loadApiConfig } from '@consentry/config';
 import { DataSource } from '@consentry/database';
 import { currentTotpCode, EnvironmentKeyManagement } from '@consentry/identity';
+import { DENY_LIST_ONLY_RULES_FILE } from '@consentry/risk';
 import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 
@@ -103,6 +104,8 @@ export class ApiHarness {
       AUTH_SERVER_URL: issuer.url,
       LOG_LEVEL: process.env.API_TEST_LOG_LEVEL ?? 'silent',
       SESSION_IDLE_SECONDS: '60',
+      // Only the deny-list: payment suites pay freely; the monitoring suites name their rules file.
+      RISK_RULES_FILE: DENY_LIST_ONLY_RULES_FILE,
       ...env,
       CONSENTRY_DATA_DIR: dataDir,
     });
