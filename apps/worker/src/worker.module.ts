@@ -3,6 +3,7 @@ import type { WorkerConfig } from '@consentry/config';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { AuditChainWriter } from '@consentry/audit';
 import { DataSource } from '@consentry/database';
+import { PaymentRiskEngine } from '@consentry/risk';
 import { AppMetrics, DrainState } from '@consentry/observability';
 import { DynamicModule, Module } from '@nestjs/common';
 import { Redis } from 'ioredis';
@@ -75,6 +76,8 @@ export class WorkerModule {
             return new AggregatedBank(connections.dataSource, [new SandboxLedgerConnector(connections.dataSource, keys), ...http]);
           },
         },
+        // Scheduled and standing-order runs are scored before their debit; a bad rules file stops the start.
+        { provide: PaymentRiskEngine, useFactory: () => PaymentRiskEngine.load({ rulesFile: config.risk.riskRulesFile, denyListFile: config.risk.riskDenyListFile }) },
         ScheduledPaymentProcessor,
       ],
     };

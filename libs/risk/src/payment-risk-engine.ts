@@ -19,6 +19,8 @@ export interface PaymentRiskInput {
   amount: string;
   currency: string;
   interactionId?: string;
+  /** When it is scored: now, or the worker's clock for a scheduled run. */
+  at?: Date;
 }
 
 export interface FiredRule {
@@ -93,7 +95,8 @@ export class PaymentRiskEngine {
    * The payment's decision, recorded. A payment already assessed (a scheduled run retried after the bank
    * was unreachable) keeps its first decision.
    */
-  async assess(manager: EntityManager, input: PaymentRiskInput, now = new Date()): Promise<RiskAssessment> {
+  async assess(manager: EntityManager, input: PaymentRiskInput): Promise<RiskAssessment> {
+    const now = input.at ?? new Date();
     const [previous]: Array<{ decision: RiskDecision; score: number; rules: FiredRule[] }> = await manager.query(
       `SELECT decision, score, rules FROM payment_risk_assessment WHERE payment_id = $1`,
       [input.paymentId],
