@@ -21,6 +21,7 @@ import { WorkerMetrics } from './health/worker.metrics.js';
 import { AuditRetentionProcessor } from './retention/audit-retention.processor.js';
 import { PaymentSettlementProcessor } from './settlement/payment-settlement.processor.js';
 import { ScheduledPaymentProcessor } from './scheduled-payments/scheduled-payment.processor.js';
+import { ReviewExpiryProcessor } from './payment-reviews/review-expiry.processor.js';
 import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CLOCK, WORKER_CONFIG } from './worker.tokens.js';
 import type { WorkerClock } from './worker.tokens.js';
 
@@ -79,6 +80,7 @@ export class WorkerModule {
         // Scheduled and standing-order runs are scored before their debit; a bad rules file stops the start.
         { provide: PaymentRiskEngine, useFactory: () => PaymentRiskEngine.load({ rulesFile: config.risk.riskRulesFile, denyListFile: config.risk.riskDenyListFile }) },
         ScheduledPaymentProcessor,
+        ReviewExpiryProcessor,
       ],
     };
   }

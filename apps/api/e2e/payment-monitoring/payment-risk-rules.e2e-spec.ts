@@ -1,6 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 
 import { SANDBOX_RULES_FILE } from '@consentry/risk';
 import { SANDBOX_DENY_LISTED_CREDITOR } from '@consentry/sandbox';
@@ -8,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
 import { ObAccount, PaymentFixtures, PsuAccount } from '../support/payment-fixtures.js';
+import { riskFiles } from '../support/risk-fixtures.js';
 
 const PISP = '/open-banking/v4.0/pisp';
 const HELD_REASON = [{ StatusReasonDescription: 'The payment is pending further processing' }];
@@ -20,15 +19,15 @@ function payee(identification: string, name: string): ObAccount {
 describe('payment monitoring: the sandbox default rules, inline before execution', () => {
   let h: ApiHarness;
   let fixtures: PaymentFixtures;
-  let dir: string;
+  let files: Awaited<ReturnType<typeof riskFiles>>;
   let alice: PsuAccount[];
   let carol: PsuAccount;
   const denyListed = payee(SANDBOX_DENY_LISTED_CREDITOR.Identification, 'Mule Ltd');
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'consentry-risk-'));
-    await writeFile(join(dir, 'deny-list.json'), JSON.stringify([SANDBOX_DENY_LISTED_CREDITOR]));
-    h = await ApiHarness.start('payment_risk_rules', { RISK_RULES_FILE: SANDBOX_RULES_FILE, RISK_DENY_LIST_FILE: join(dir, 'deny-list.json') });
+    // The sandbox default rules, exactly as shipped, with the sandbox's deny-list.
+    files = await riskFiles(readFileSync(SANDBOX_RULES_FILE, 'utf8'), [SANDBOX_DENY_LISTED_CREDITOR]);
+    h = await ApiHarness.start('payment_risk_rules', files.env);
     fixtures = await PaymentFixtures.of(h);
     alice = await fixtures.accountsOf('alice', 3);
     [carol] = await fixtures.accountsOf('carol', 1);
@@ -36,7 +35,7 @@ describe('payment monitoring: the sandbox default rules, inline before execution
   });
   afterAll(async () => {
     await h?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await files?.remove();
   });
 
   /** The TPP's read of a payment, with its client-credentials token. */

@@ -239,16 +239,17 @@ export class ApiHarness {
     return token;
   }
 
-  async adminSession(): Promise<string> {
-    const cached = this.sessions.get('admin');
+  /** An admin API session of the sandbox admin, or of the second admin (`reviewer`, for four-eyes reviews). */
+  async adminSession(who: 'admin' | 'reviewer' = 'admin'): Promise<string> {
+    const cached = this.sessions.get(who);
     if (cached) return cached;
-    const { admin } = this.sandbox;
+    const admin = who === 'admin' ? this.sandbox.admin : this.sandbox.reviewer!;
     const result = await this.call('POST', '/admin/sessions', {
       body: { username: admin.username, password: admin.password, otp: await currentTotpCode(admin.totpSecret) },
     });
     if (result.status !== 201) throw new Error(`admin sign-in failed: ${result.status} ${JSON.stringify(result.body)}`);
     const token = jsonString(result.body.accessToken);
-    this.sessions.set('admin', token);
+    this.sessions.set(who, token);
     return token;
   }
 }
