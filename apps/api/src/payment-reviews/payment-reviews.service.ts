@@ -38,6 +38,21 @@ export interface PaymentReview {
   accountHistory: AccountHistoryEntry[];
 }
 
+/** How one rule has done: the false-positive rate a bank tunes by. */
+export interface RuleStatistics {
+  name: string;
+  kind: string;
+  /** Payments it fired on. */
+  fired: number;
+  /** Of those, the ones held for review. */
+  held: number;
+  /** Holds an admin released (the rule was wrong), and holds reviewed at all (released, rejected, expired). */
+  released: number;
+  reviewed: number;
+  /** released / reviewed, three decimals; null before any review. */
+  falsePositiveRate: string | null;
+}
+
 export interface PaymentReviewsPage {
   reviews: PaymentReview[];
   /** Cursor of the next page; null on the last one. */
@@ -128,6 +143,22 @@ export class PaymentReviewsService {
       })),
       next,
     };
+  }
+
+  /** Per rule, how often it fired and how often its holds were released: one aggregate in SQL. */
+  async ruleStatistics(): Promise<RuleStatistics[]> {
+    const rows: Array<{ name: string; kind: string; fired: number; held: number; released: number; reviewed: number; rate: string | null }> = await this.dataSource.query(
+      `SELECT rule->>'name' AS name, rule->>'kind' AS kind, count(*)::int AS fired,
+              count(*) FILTER (WHERE r.decision = 'hold')::int AS held,
+              count(*) FILTER (WHERE r.review_status = 'released')::int AS released,
+              count(*) FILTER (WHERE r.review_status IN ('released', 'rejected', 'expired'))::int AS reviewed,
+              round(count(*) FILTER (WHERE r.review_status = 'released')::numeric
+                    / nullif(count(*) FILTER (WHERE r.review_status IN ('released', 'rejected', 'expired')), 0), 3)::text AS rate
+         FROM payment_risk_assessment r CROSS JOIN LATERAL jsonb_array_elements(r.rules) AS rule
+        WHERE r.score > 0 OR r.decision <> 'allow'
+        GROUP BY 1, 2 ORDER BY 1`,
+    );
+    return rows.map(({ rate, ...row }) => ({ ...row, falsePositiveRate: rate }));
   }
 
   release(paymentId: string, admin: { adminId: string; interactionId?: string }, reason: string): Promise<ReviewOutcome> {

@@ -7,7 +7,7 @@ import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 
 import { TppClient } from '../../../../scripts/journey.js';
-import { freePort, startApps } from '../../../../scripts/platform.js';
+import { freePort, ROOT, startApps } from '../../../../scripts/platform.js';
 
 export interface TestPlatform {
   db: TestDatabase;
@@ -67,6 +67,8 @@ export async function startTestPlatform(label: string, options: TestPlatformOpti
       API_URL: `http://localhost:${apiPort}`,
       AUTH_SERVER_URL: `http://localhost:${authPort}`,
       LOG_LEVEL: 'warn',
+      // Only the deny-list: journeys pay large amounts to new payees; a monitoring journey names its rules.
+      RISK_RULES_FILE: join(ROOT, 'libs/risk/rules/deny-list-only.yaml'),
       ...options.env,
     };
     const output: string[] = [];
