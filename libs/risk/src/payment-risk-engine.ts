@@ -154,6 +154,13 @@ export class PaymentRiskEngine {
         if (rule.maxCount !== undefined && row!.count + 1 > rule.maxCount) return true;
         return rule.maxAmount !== undefined && units(row!.total) + units(input.amount) > units(rule.maxAmount);
       }
+      case 'new-tpp': {
+        const [row]: Array<{ recent: boolean }> = await manager.query(
+          `SELECT created_at > $2::timestamptz - make_interval(days => $3) AS recent FROM tpp WHERE client_id = $1`,
+          [input.clientId, now, rule.minDays],
+        );
+        return row?.recent === true;
+      }
       default: {
         const unhandled: never = rule;
         throw new Error(`unknown rule kind ${String((unhandled as RiskRule).kind)}`);

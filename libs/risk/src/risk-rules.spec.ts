@@ -59,7 +59,7 @@ rules:
       'rules[1].params.windowMinutes: must be an integer from 1 to 44640',
       'rules[1].params: velocity needs maxCount, maxAmount or both',
       'rules[2].name: "burst" is used by an earlier rule',
-      'rules[2].kind: must be one of deny-list, new-payee, velocity',
+      'rules[2].kind: must be one of deny-list, new-payee, velocity, new-tpp',
     ]);
   });
 

@@ -25,7 +25,12 @@ export interface VelocityRule {
   /** Fires when the amounts in the window, this one included, add up to more than this. */
   maxAmount?: string;
 }
-export type RiskRuleKind = DenyListRule | NewPayeeRule | VelocityRule;
+export interface NewTppRule {
+  kind: 'new-tpp';
+  /** Fires while the TPP was registered fewer than this many days ago. */
+  minDays: number;
+}
+export type RiskRuleKind = DenyListRule | NewPayeeRule | VelocityRule | NewTppRule;
 
 export type RiskRule = RiskRuleKind & { name: string; weight: number; action: RiskAction };
 
@@ -52,7 +57,7 @@ export const SANDBOX_RULES_FILE = fileURLToPath(new URL('../rules/sandbox.yaml',
 /** Rules with the deny-list alone: what test suites that are not about monitoring run under. */
 export const DENY_LIST_ONLY_RULES_FILE = fileURLToPath(new URL('../rules/deny-list-only.yaml', import.meta.url));
 
-const KINDS = ['deny-list', 'new-payee', 'velocity'] as const;
+const KINDS = ['deny-list', 'new-payee', 'velocity', 'new-tpp'] as const;
 const ACTIONS: readonly RiskAction[] = ['reject', 'hold', 'score'];
 const AMOUNT = /^\d{1,13}(\.\d{1,5})?$/;
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -119,6 +124,7 @@ function validateParams(kind: RiskRuleKind['kind'], params: Plain, at: string, e
     'deny-list': [],
     'new-payee': ['minAmount'],
     velocity: ['per', 'windowMinutes', 'maxCount', 'maxAmount'],
+    'new-tpp': ['minDays'],
   };
   for (const key of Object.keys(params)) {
     if (!allowed[kind].includes(key)) errors.push(`${at}.${key}: unknown parameter of ${kind}${allowed[kind].length ? ` (expected ${allowed[kind].join(', ')})` : ' (it takes none)'}`);
@@ -147,6 +153,13 @@ function validateParams(kind: RiskRuleKind['kind'], params: Plain, at: string, e
         ...(maxCount !== undefined ? { maxCount: maxCount as number } : {}),
         ...(maxAmount !== undefined ? { maxAmount: maxAmount as string } : {}),
       };
+    }
+    case 'new-tpp': {
+      if (!positiveInteger(params.minDays, 3650) || params.minDays === 0) {
+        errors.push(`${at}.minDays: must be an integer from 1 to 3650`);
+        return undefined;
+      }
+      return { kind, minDays: params.minDays };
     }
     default: {
       const unhandled: never = kind;
