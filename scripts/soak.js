@@ -111,6 +111,8 @@ try {
     LOG_LEVEL: 'warn',
     // The soak's clients are one TPP sending as fast as they can: lift the per-TPP rate limit.
     TPP_RATE_LIMIT_PER_MINUTE: process.env.TPP_RATE_LIMIT_PER_MINUTE ?? '10000000',
+    // Thousands of payments from a few accounts: the velocity rule would hold them; the soak measures payments, not monitoring.
+    RISK_RULES_FILE: process.env.RISK_RULES_FILE ?? new URL('../libs/risk/rules/deny-list-only.yaml', import.meta.url).pathname,
     // Loopback only, a port of the kernel's choosing, for the apps' lifetime: how the script collects.
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:0`.trim(),
   });

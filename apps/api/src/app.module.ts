@@ -29,6 +29,8 @@ import { SessionsModule } from './sessions/sessions.module.js';
 import { TransactionsModule } from './transactions/transactions.module.js';
 import { TppAdminModule } from './admin/tpps/tpp-admin.module.js';
 import { PaymentAdminModule } from './admin/payments/payment-admin.module.js';
+import { PaymentRiskModule } from './payment-reviews/payment-risk.module.js';
+import { PaymentReviewsModule } from './payment-reviews/payment-reviews.module.js';
 
 /** What the bootstrap opens before Nest starts, so a missing dependency fails with one readable line. */
 export interface ApiDependencies {
@@ -105,6 +107,8 @@ export class AppModule {
         MessageSigningModule,
         IdempotencyModule,
         EventSubscriptionsModule,
+        PaymentRiskModule,
+        PaymentReviewsModule,
         ...extra,
       ],
     };

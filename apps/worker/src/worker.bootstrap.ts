@@ -19,6 +19,7 @@ import { HealthHttpServer } from './health/health-http.server.js';
 import { checkRedisPersistence } from './health/redis-persistence.check.js';
 import { AuditRetentionProcessor } from './retention/audit-retention.processor.js';
 import { ScheduledPaymentProcessor } from './scheduled-payments/scheduled-payment.processor.js';
+import { ReviewExpiryProcessor } from './payment-reviews/review-expiry.processor.js';
 import type { WorkerClock } from './worker.tokens.js';
 import { PaymentSettlementProcessor } from './settlement/payment-settlement.processor.js';
 import { PsuAlertsProcessor } from './alerts/psu-alerts.processor.js';
@@ -105,6 +106,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     await app.get(EventDeliveryProcessor).start();
     await app.get(EventProductionScheduler).schedule();
     await app.get(PsuAlertsProcessor).start();
+    await app.get(ReviewExpiryProcessor).start();
     app.get(AuditOutboxRelay).start();
     app.get(AuditOutboxSweeper).start();
     const port = await app.get(HealthHttpServer).listen(config.port);

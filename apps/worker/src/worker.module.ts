@@ -4,6 +4,7 @@ import { EnvironmentKeyManagement } from '@consentry/identity';
 import { BankSigningKeys } from '@consentry/message-signing';
 import { AuditChainWriter } from '@consentry/audit';
 import { DataSource } from '@consentry/database';
+import { PaymentRiskEngine } from '@consentry/risk';
 import { AppMetrics, DrainState } from '@consentry/observability';
 import { DynamicModule, Module } from '@nestjs/common';
 import { Redis } from 'ioredis';
@@ -26,6 +27,7 @@ import { WorkerMetrics } from './health/worker.metrics.js';
 import { AuditRetentionProcessor } from './retention/audit-retention.processor.js';
 import { PaymentSettlementProcessor } from './settlement/payment-settlement.processor.js';
 import { ScheduledPaymentProcessor } from './scheduled-payments/scheduled-payment.processor.js';
+import { ReviewExpiryProcessor } from './payment-reviews/review-expiry.processor.js';
 import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CLOCK, WORKER_CONFIG } from './worker.tokens.js';
 import type { WorkerClock } from './worker.tokens.js';
 
@@ -81,6 +83,8 @@ export class WorkerModule {
             return new AggregatedBank(connections.dataSource, [new SandboxLedgerConnector(connections.dataSource, keys), ...http]);
           },
         },
+        // Scheduled and standing-order runs are scored before their debit; a bad rules file stops the start.
+        { provide: PaymentRiskEngine, useFactory: () => PaymentRiskEngine.load({ rulesFile: config.risk.riskRulesFile, denyListFile: config.risk.riskDenyListFile }) },
         ScheduledPaymentProcessor,
         // UK OB event notifications, signed with the keys the API signs responses with (production: MESSAGE_SIGNING_JWKS_FILE).
         { provide: BankSigningKeys, useFactory: () => BankSigningKeys.load(config) },
@@ -89,6 +93,7 @@ export class WorkerModule {
         EventProductionScheduler,
         EventDeliveryProcessor,
         PsuAlertsProcessor,
+        ReviewExpiryProcessor,
       ],
     };
   }

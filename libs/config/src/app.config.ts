@@ -5,8 +5,11 @@ import { EnvReader } from './env-reader.js';
 import { EventNotificationsConfig, loadEventNotificationsConfig } from './event-notifications.config.js';
 import { parseAddressRanges } from './network-trust.js';
 import { loadPlatformConfig, PlatformConfig } from './platform.config.js';
+import { loadRiskConfig, RiskConfig } from './risk.config.js';
 
 export interface ApiConfig extends PlatformConfig {
+  /** Payment monitoring (risk rules, review queue). */
+  risk: RiskConfig;
   port: number;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
@@ -111,6 +114,8 @@ export interface AuthServerConfig extends PlatformConfig {
 }
 
 export interface WorkerConfig extends PlatformConfig {
+  /** Payment monitoring (risk rules for scheduled and standing-order runs, review timeout). */
+  risk: RiskConfig;
   port: number;
   /** PSU alerts: the audit-log tail and the email channel (alerts.config.ts). */
   alerts: AlertsConfig;
@@ -189,6 +194,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     ...messageSigning(read, platform.mode),
     ...readReplica(read),
     eventNotifications: loadEventNotificationsConfig(read),
+    risk: loadRiskConfig(env, platform),
   };
 }
 
@@ -275,5 +281,6 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     ...messageSigning(read, platform.mode),
     eventNotifications: loadEventNotificationsConfig(read),
     alerts: loadAlertsConfig(env, platform.mode),
+    risk: loadRiskConfig(env, platform),
   };
 }

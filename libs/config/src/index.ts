@@ -10,3 +10,5 @@ export type { AddressRanges, TrustProxy } from './network-trust.js';
 export type { EventNotificationsConfig } from './event-notifications.config.js';
 export { loadAlertsConfig } from './alerts.config.js';
 export type { AlertsConfig } from './alerts.config.js';
+export { loadRiskConfig } from './risk.config.js';
+export type { RiskConfig } from './risk.config.js';

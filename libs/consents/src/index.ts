@@ -84,3 +84,5 @@ export {
   standingOrderRunDate,
 } from './standing-order-frequency.js';
 export type { ObFrequency6Code, StandingOrderFrequency, StandingOrderProblem, StandingOrderSchedule } from './standing-order-frequency.js';
+export { expireHeldPayments, ReviewHeldPayment } from './payment-review.js';
+export type { ReviewCommand, ReviewOutcome } from './payment-review.js';

@@ -1,11 +1,12 @@
 import { recordAuditEvent } from '@consentry/audit';
 import type { AggregatedBank, BankPaymentResult } from '@consentry/banking';
 import { ConnectorUnavailableError } from '@consentry/banking';
-import { DataSource, DomesticPaymentStatus } from '@consentry/database';
+import { DataSource, DomesticPaymentStatus, EntityManager } from '@consentry/database';
+import { PaymentRiskEngine, RISK_REJECTED_REASON, screenPayment } from '@consentry/risk';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { summariseInitiation } from './payment-initiation.js';
-import { readStandingOrderSchedule, standingOrderRun } from './standing-order-frequency.js';
+import { readStandingOrderSchedule, StandingOrderSchedule, standingOrderRun } from './standing-order-frequency.js';
 
 const REJECTION_TEXT: Record<string, string> = {
   AM04: 'Insufficient funds',
@@ -33,6 +34,7 @@ export function bankOutcomeChanges(result: BankPaymentResult): {
 
 interface DueRow {
   payment_id: string;
+  psu_id: string | null;
   consent_id: string;
   client_id: string;
   debtor_account_id: string;
@@ -55,19 +57,21 @@ export interface ScheduledExecutionResult {
  * reason, with its payment.status-changed event, in the same transaction. `now` is the caller's clock,
  * so tests run a date without waiting for it.
  */
-export async function executeDueScheduledPayments(dataSource: DataSource, bank: AggregatedBank, now: Date, batchSize = 100): Promise<ScheduledExecutionResult> {
+export async function executeDueScheduledPayments(dataSource: DataSource, bank: AggregatedBank, now: Date, batchSize = 100, risk?: PaymentRiskEngine): Promise<ScheduledExecutionResult> {
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
   let after: { at: Date; id: string } | null = null;
   for (;;) {
     const rows: DueRow[] = await dataSource.query(
-      `SELECT payment_id, requested_execution_date_time FROM domestic_payment
+      `SELECT payment_id, requested_execution_date_time FROM domestic_payment d
         WHERE status = 'PDNG' AND requested_execution_date_time IS NOT NULL AND requested_execution_date_time <= $1
           AND ($2::timestamptz IS NULL OR (requested_execution_date_time, payment_id) > ($2, $3))
+          -- Held for review: an admin's release runs it, or the review timeout rejects it.
+          AND NOT EXISTS (SELECT 1 FROM payment_risk_assessment r WHERE r.payment_id = d.payment_id AND r.decision = 'hold')
         ORDER BY requested_execution_date_time, payment_id LIMIT $4`,
       [now, after?.at ?? null, after?.id ?? null, batchSize],
     );
     for (const row of rows) {
-      const outcome = await executeOne(dataSource, bank, row.payment_id);
+      const outcome = await executeOne(dataSource, bank, row.payment_id, now, risk);
       if (outcome === 'executed') result.executed += 1;
       if (outcome === 'deferred') result.deferred += 1;
     }
@@ -77,16 +81,33 @@ export async function executeDueScheduledPayments(dataSource: DataSource, bank: 
   }
 }
 
-async function executeOne(dataSource: DataSource, bank: AggregatedBank, paymentId: string): Promise<'executed' | 'deferred' | 'skipped'> {
+async function executeOne(dataSource: DataSource, bank: AggregatedBank, paymentId: string, now: Date, risk?: PaymentRiskEngine): Promise<'executed' | 'deferred' | 'skipped'> {
   return dataSource.transaction(async (manager) => {
     const [order]: DueRow[] = await manager.query(
-      `SELECT payment_id, consent_id, client_id, debtor_account_id, initiation FROM domestic_payment
-        WHERE payment_id = $1 AND status = 'PDNG' FOR UPDATE SKIP LOCKED`,
+      `SELECT d.payment_id, d.consent_id, d.client_id, d.debtor_account_id, d.initiation, c.psu_id FROM domestic_payment d
+         JOIN payment_consent c ON c.consent_id = d.consent_id
+        WHERE d.payment_id = $1 AND d.status = 'PDNG' FOR UPDATE OF d SKIP LOCKED`,
       [paymentId],
     );
     // Taken by another worker, cancelled, or run since the page was read.
     if (!order) return 'skipped';
     const summary = summariseInitiation(order.initiation);
+    if (risk) {
+      // Scored when it runs, inline, in the run's transaction: held (PDNG, left for review) or rejected (FR01) are not debited.
+      const { changes } = await screenPayment(manager, risk, 'domestic_payment', {
+        paymentId,
+        paymentKind: 'domestic-scheduled-payment',
+        consentId: order.consent_id,
+        clientId: order.client_id,
+        psuId: order.psu_id,
+        debtorAccountId: order.debtor_account_id,
+        creditor: summary.creditorAccount,
+        amount: summary.amount,
+        currency: summary.currency,
+        at: now,
+      });
+      if (changes) return 'executed';
+    }
     let answer: BankPaymentResult;
     try {
       answer = await bank.initiatePayment({
@@ -205,7 +226,7 @@ interface DueOrderRow {
  * after its last; an order behind by several periods catches up one run per pass. A bank that cannot be
  * reached leaves the run for the next pass.
  */
-export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: AggregatedBank, now: Date, batchSize = 100): Promise<ScheduledExecutionResult> {
+export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: AggregatedBank, now: Date, batchSize = 100, risk?: PaymentRiskEngine): Promise<ScheduledExecutionResult> {
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
   for (;;) {
     let after: { at: Date; id: string } | null = null;
@@ -218,7 +239,7 @@ export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: 
         [now, after?.at ?? null, after?.id ?? null, batchSize],
       );
       for (const row of rows) {
-        const outcome = await runOnce(dataSource, bank, row.standing_order_id, now);
+        const outcome = await runOnce(dataSource, bank, row.standing_order_id, now, risk);
         if (outcome === 'executed') {
           result.executed += 1;
           progressed = true;
@@ -234,7 +255,7 @@ export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: 
   }
 }
 
-async function runOnce(dataSource: DataSource, bank: AggregatedBank, orderId: string, now: Date): Promise<'executed' | 'deferred' | 'skipped'> {
+async function runOnce(dataSource: DataSource, bank: AggregatedBank, orderId: string, now: Date, risk?: PaymentRiskEngine): Promise<'executed' | 'deferred' | 'skipped'> {
   return dataSource.transaction(async (manager) => {
     const [order]: DueOrderRow[] = await manager.query(
       `SELECT standing_order_id, consent_id, client_id, psu_id, debtor_account_id, initiation, next_run_index, next_run_at FROM domestic_standing_order
@@ -254,6 +275,12 @@ async function runOnce(dataSource: DataSource, bank: AggregatedBank, orderId: st
         [orderId, order.next_run_index, paymentId, run.dueAt, run.amount, currency],
       );
       const summary = summariseInitiation(order.initiation);
+      const decision = risk ? await screenStandingOrderRun(manager, risk, order, paymentId, run.amount, currency, summary.creditorAccount, now) : 'allow';
+      if (decision !== 'allow') {
+        // Rejected: the run is RJCT FR01. Held: the run stays PDNG for review. Either way the order moves on.
+        await advanceStandingOrder(manager, read.schedule, order);
+        return 'executed';
+      }
       let answer: BankPaymentResult;
       try {
         answer = await bank.initiatePayment({
@@ -292,13 +319,58 @@ async function runOnce(dataSource: DataSource, bank: AggregatedBank, orderId: st
         },
       });
     }
-    const next = run ? standingOrderRun(read.schedule, order.next_run_index + 1) : null;
-    await manager.query(
-      `UPDATE domestic_standing_order SET next_run_index = $2, next_run_at = $3, status = $4, status_update_date_time = now() WHERE standing_order_id = $1`,
-      [orderId, order.next_run_index + 1, next?.dueAt ?? null, next ? 'PDNG' : 'INCO'],
-    );
+    await advanceStandingOrder(manager, read.schedule, order);
     return run ? 'executed' : 'skipped';
   });
+}
+
+/** The order moves on to its next run, or to INCO after its last. */
+async function advanceStandingOrder(manager: EntityManager, schedule: StandingOrderSchedule, order: DueOrderRow): Promise<void> {
+  const next = standingOrderRun(schedule, order.next_run_index + 1);
+  await manager.query(
+    `UPDATE domestic_standing_order SET next_run_index = $2, next_run_at = $3, status = $4, status_update_date_time = now() WHERE standing_order_id = $1`,
+    [order.standing_order_id, order.next_run_index + 1, next?.dueAt ?? null, next ? 'PDNG' : 'INCO'],
+  );
+}
+
+/** Scores a standing-order run before its debit; a reject makes the run RJCT FR01 (audited), a hold leaves it PDNG. */
+async function screenStandingOrderRun(
+  manager: EntityManager,
+  risk: PaymentRiskEngine,
+  order: DueOrderRow,
+  paymentId: string,
+  amount: string,
+  currency: string,
+  creditor: { schemeName: string; identification: string },
+  now: Date,
+): Promise<'allow' | 'hold' | 'reject'> {
+  const { decision } = await risk.assess(manager, {
+    paymentId,
+    paymentKind: 'domestic-standing-order',
+    consentId: order.consent_id,
+    clientId: order.client_id,
+    psuId: order.psu_id,
+    debtorAccountId: order.debtor_account_id,
+    creditor,
+    amount,
+    currency,
+    at: now,
+  });
+  if (decision === 'reject') {
+    await manager.query(
+      `UPDATE standing_order_run SET status = 'RJCT', status_reason = $2, status_update_date_time = now() WHERE payment_id = $1`,
+      [paymentId, RISK_REJECTED_REASON],
+    );
+    await recordAuditEvent(manager, {
+      type: 'payment.status-changed',
+      actor: { type: 'system', id: 'risk-engine' },
+      clientId: order.client_id,
+      psuId: order.psu_id ?? undefined,
+      consentId: order.consent_id,
+      data: { paymentId, kind: 'domestic-standing-order', run: order.next_run_index, from: 'PDNG', to: 'RJCT', amount, currency, statusReason: RISK_REJECTED_REASON },
+    });
+  }
+  return decision;
 }
 
 function text(value: unknown): string | null {

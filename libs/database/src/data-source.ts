@@ -23,6 +23,7 @@ import { StandingOrderRunListings1765000000000 } from '../migrations/17650000000
 import { AisListKeysetIndexes1765010000000 } from '../migrations/1765010000000-ais-list-keyset-indexes.js';
 import { EventNotifications1765200000000 } from '../migrations/1765200000000-event-notifications.js';
 import { PsuAlerts1765300000000 } from '../migrations/1765300000000-psu-alerts.js';
+import { PaymentRisk1765100000000 } from '../migrations/1765100000000-payment-risk.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -99,6 +100,7 @@ export const MIGRATIONS = [
   AisListKeysetIndexes1765010000000,
   EventNotifications1765200000000,
   PsuAlerts1765300000000,
+  PaymentRisk1765100000000,
 ];
 
 export interface DatabaseOptions {

@@ -4,6 +4,7 @@ export {
   isSandboxSeeded,
   readSandboxCredentials,
   registerTpp,
+  SANDBOX_DENY_LISTED_CREDITOR,
   seedSandbox,
   upgradeSandboxTpp,
   writeSandboxCredentials,

@@ -59,6 +59,8 @@ export const SANDBOX_TPP = {
 };
 
 export const SANDBOX_ADMIN_USERNAME = 'admin';
+/** The second sandbox admin, who confirms a release under four-eyes review. */
+export const SANDBOX_REVIEWER_USERNAME = 'reviewer';
 
 /** Merchants the generated transactions draw from (name, ISO 18245 MCC, direction). */
 export const SANDBOX_MERCHANTS: Array<[string, string, 'Debit' | 'Credit']> = [

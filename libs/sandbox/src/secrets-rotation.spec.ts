@@ -100,7 +100,7 @@ describe('secrets rotation on seeded sandbox data', () => {
     const onlyB = keysOf({ SECRETS_KEYS: `b:${B}` });
     // Nothing is left under A, in either format, anywhere.
     expect((await ciphertextsAnywhere()).filter((f) => !f.value.startsWith('v2.b.'))).toEqual([]);
-    const seeds = new Set([...credentials.psus.map((p) => p.totpSecret), credentials.admin.totpSecret]);
+    const seeds = new Set([...credentials.psus.map((p) => p.totpSecret), credentials.admin.totpSecret, credentials.reviewer!.totpSecret]);
     for (const column of COLUMNS) {
       for (const row of await rowsOf(column)) {
         const plaintext = onlyB.decrypt(row.value, column.context(row.id));

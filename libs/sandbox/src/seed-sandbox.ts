@@ -11,6 +11,7 @@ import { exportJWK, generateKeyPair, JWK } from 'jose';
 
 import {
   SANDBOX_ADMIN_USERNAME,
+  SANDBOX_REVIEWER_USERNAME,
   SANDBOX_ASPSPS,
   SANDBOX_MERCHANTS,
   SANDBOX_PSUS,
@@ -63,6 +64,8 @@ export interface SandboxCredentials {
   tpp: SandboxTppCredentials;
   psus: SandboxPsuCredentials[];
   admin: SandboxAdminCredentials;
+  /** The second admin, for four-eyes payment reviews (REVIEW_FOUR_EYES); absent from data seeded before it existed. */
+  reviewer?: SandboxAdminCredentials;
 }
 
 export interface SeedOptions {
@@ -314,19 +317,24 @@ export async function seedSandbox(dataSource: DataSource, options: SeedOptions):
       psus.push({ username: seed.username, displayName: seed.displayName, email: sandboxPsuEmail(seed.username), ...credentials, accounts });
     }
 
-    const admin = { username: SANDBOX_ADMIN_USERNAME, password: password(), totpSecret: generateTotpSecret() };
-    const [adminRow] = await manager.query(
-      `INSERT INTO admin_user (username, password_hash, totp_secret_enc) VALUES ($1, $2, 'pending') RETURNING admin_id`,
-      [admin.username, await hashPassword(admin.password)],
-    );
-    await manager.query(`UPDATE admin_user SET totp_secret_enc = $2 WHERE admin_id = $1`, [
-      adminRow.admin_id,
-      options.keys.encrypt(admin.totpSecret, totpSecretContext('admin', adminRow.admin_id)),
-    ]);
+    const [admin, reviewer] = [
+      { username: SANDBOX_ADMIN_USERNAME, password: password(), totpSecret: generateTotpSecret() },
+      { username: SANDBOX_REVIEWER_USERNAME, password: password(), totpSecret: generateTotpSecret() },
+    ];
+    for (const credentials of [admin!, reviewer!]) {
+      const [adminRow] = await manager.query(
+        `INSERT INTO admin_user (username, password_hash, totp_secret_enc) VALUES ($1, $2, 'pending') RETURNING admin_id`,
+        [credentials.username, await hashPassword(credentials.password)],
+      );
+      await manager.query(`UPDATE admin_user SET totp_secret_enc = $2 WHERE admin_id = $1`, [
+        adminRow.admin_id,
+        options.keys.encrypt(credentials.totpSecret, totpSecretContext('admin', adminRow.admin_id)),
+      ]);
+    }
 
     const tpp = await createSandboxTppKeys();
     await registerTpp(manager, tpp);
-    return { tpp, psus, admin };
+    return { tpp, psus, admin: admin!, reviewer: reviewer! };
   });
   // Statistics for the rows just loaded, as after any bulk load: until autovacuum gets to them the planner
   // would guess a handful of rows per account and sort whole histories to serve a page.
@@ -434,11 +442,18 @@ export interface SandboxFiles {
   tpp: string;
   psus: string;
   admin: string;
+  /** The second admin (four-eyes reviews), same shape as admin.json. */
+  reviewer: string;
+  /** The payment-monitoring deny-list (mule accounts), RISK_DENY_LIST_FILE's default. */
+  denyList: string;
 }
+
+/** The sandbox's one deny-listed creditor: a payment to it is rejected (FR01) by the default rules. */
+export const SANDBOX_DENY_LISTED_CREDITOR = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '60000099999999' } as const;
 
 export function sandboxFiles(dataDir: string): SandboxFiles {
   const dir = join(dataDir, 'sandbox');
-  return { dir, tpp: join(dir, 'tpp.json'), psus: join(dir, 'psus.json'), admin: join(dir, 'admin.json') };
+  return { dir, tpp: join(dir, 'tpp.json'), psus: join(dir, 'psus.json'), admin: join(dir, 'admin.json'), reviewer: join(dir, 'reviewer.json'), denyList: join(dir, 'deny-list.json') };
 }
 
 export async function writeSandboxCredentials(dataDir: string, credentials: SandboxCredentials): Promise<SandboxFiles> {
@@ -448,6 +463,11 @@ export async function writeSandboxCredentials(dataDir: string, credentials: Sand
   await write(files.tpp, credentials.tpp);
   await write(files.psus, credentials.psus);
   await write(files.admin, credentials.admin);
+  if (credentials.reviewer) await write(files.reviewer, credentials.reviewer);
+  // The bank edits its deny-list: seeded once, never overwritten.
+  await writeFile(files.denyList, `${JSON.stringify([SANDBOX_DENY_LISTED_CREDITOR], null, 2)}\n`, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
   return files;
 }
 
@@ -455,7 +475,8 @@ export async function readSandboxCredentials(dataDir: string): Promise<SandboxCr
   const files = sandboxFiles(dataDir);
   try {
     const [tpp, psus, admin] = await Promise.all([files.tpp, files.psus, files.admin].map((f) => readFile(f, 'utf8')));
-    return { tpp: JSON.parse(tpp!), psus: JSON.parse(psus!), admin: JSON.parse(admin!) };
+    const reviewer = await readFile(files.reviewer, 'utf8').catch(() => undefined);
+    return { tpp: JSON.parse(tpp!), psus: JSON.parse(psus!), admin: JSON.parse(admin!), ...(reviewer ? { reviewer: JSON.parse(reviewer) } : {}) };
   } catch {
     return null;
   }

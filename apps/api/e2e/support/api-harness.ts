@@ -8,6 +8,7 @@ import { AggregatedBank, SandboxLedgerConnector } from '@consentry/banking';
 import { ApiConfig, loadApiConfig } from '@consentry/config';
 import { DataSource } from '@consentry/database';
 import { currentTotpCode, EnvironmentKeyManagement } from '@consentry/identity';
+import { DENY_LIST_ONLY_RULES_FILE } from '@consentry/risk';
 import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 
@@ -115,6 +116,8 @@ export class ApiHarness {
       LOG_LEVEL: process.env.API_TEST_LOG_LEVEL ?? 'silent',
       SESSION_IDLE_SECONDS: '60',
       ...(replicaUrl ? { DATABASE_READ_URL: replicaUrl.toString() } : {}),
+      // Only the deny-list: payment suites pay freely; the monitoring suites name their rules file.
+      RISK_RULES_FILE: DENY_LIST_ONLY_RULES_FILE,
       ...env,
       CONSENTRY_DATA_DIR: dataDir,
     });
@@ -248,16 +251,17 @@ export class ApiHarness {
     return token;
   }
 
-  async adminSession(): Promise<string> {
-    const cached = this.sessions.get('admin');
+  /** An admin API session of the sandbox admin, or of the second admin (`reviewer`, for four-eyes reviews). */
+  async adminSession(who: 'admin' | 'reviewer' = 'admin'): Promise<string> {
+    const cached = this.sessions.get(who);
     if (cached) return cached;
-    const { admin } = this.sandbox;
+    const admin = who === 'admin' ? this.sandbox.admin : this.sandbox.reviewer!;
     const result = await this.call('POST', '/admin/sessions', {
       body: { username: admin.username, password: admin.password, otp: await currentTotpCode(admin.totpSecret) },
     });
     if (result.status !== 201) throw new Error(`admin sign-in failed: ${result.status} ${JSON.stringify(result.body)}`);
     const token = jsonString(result.body.accessToken);
-    this.sessions.set('admin', token);
+    this.sessions.set(who, token);
     return token;
   }
 }

@@ -135,17 +135,23 @@ export class PaymentFixtures {
 
   /** A domestic payment consent for `amount` to `payee`, authorised and paid; returns the consent and payment ids. */
   async paidDomesticPayment(username: string, debtor: PsuAccount, payee: ObAccount, amount: string): Promise<{ consentId: string; paymentId: string }> {
+    const { consentId, paid } = await this.domesticPayment(username, debtor, payee, amount);
+    if (paid.status !== 201) throw new Error(`domestic payment failed: ${paid.status} ${JSON.stringify(paid.body)}`);
+    return { consentId, paymentId: jsonString(paid.body.Data.DomesticPaymentId) };
+  }
+
+  /** A domestic payment consent for `amount` to `payee`, authorised, and the answer to its payment order (whatever it is). */
+  async domesticPayment(username: string, debtor: PsuAccount, payee: ObAccount, amount: string, reference = `E2E-${amount}`): Promise<{ consentId: string; psuToken: string; paid: CallResult }> {
     const initiation = {
-      InstructionIdentification: `INSTR-${amount}`,
-      EndToEndIdentification: `E2E-${amount}`,
+      InstructionIdentification: `INSTR-${reference}`,
+      EndToEndIdentification: reference,
       InstructedAmount: { Amount: amount, Currency: 'GBP' },
       CreditorAccount: payee,
     };
     const created = await this.h.signedPost(`${PISP}/domestic-payment-consents`, { token: this.paymentsToken, body: { Data: { Initiation: initiation }, Risk: {} } });
     const { consentId, psuToken } = await this.approve(created, debtor.accountId, 'payments', username);
     const paid = await this.h.signedPost(`${PISP}/domestic-payments`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} } });
-    if (paid.status !== 201) throw new Error(`domestic payment failed: ${paid.status} ${JSON.stringify(paid.body)}`);
-    return { consentId, paymentId: jsonString(paid.body.Data.DomesticPaymentId) };
+    return { consentId, psuToken, paid };
   }
 
   /** An authorised funds-confirmation consent on the PSU's account. */

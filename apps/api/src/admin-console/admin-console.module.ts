@@ -8,11 +8,13 @@ import { AdminConsoleSessionGuard } from './admin-console-session.guard.js';
 import { AdminConsoleController } from './admin-console.controller.js';
 import { AdminConsoleService } from './admin-console.service.js';
 import { PaymentsConsoleController } from './payments-console.controller.js';
+import { PaymentReviewsModule } from '../payment-reviews/payment-reviews.module.js';
+import { PaymentReviewsConsoleController } from './payment-reviews-console.controller.js';
 
 /** The admin console under /admin-console: pages over the admin API's audit services (AdminModule) and payments (PaymentAdminModule). */
 @Module({
-  imports: [AdminModule, PaymentAdminModule],
-  controllers: [AdminConsoleController, PaymentsConsoleController],
+  imports: [AdminModule, PaymentAdminModule, PaymentReviewsModule],
+  controllers: [AdminConsoleController, PaymentsConsoleController, PaymentReviewsConsoleController],
   providers: [AdminConsoleService, AdminConsoleSessionGuard, PageCsrf, PageCookies],
 })
 export class AdminConsoleModule {}

@@ -31,11 +31,12 @@ export function layout(title: string, body: string, header?: string, narrow = fa
 }
 
 /** The console's sections; the current one is marked for screen readers. */
-export function consoleNav(current: 'events' | 'payments'): string {
-  const link = (key: 'events' | 'payments', label: string) => `<a href="${BASE}/${key}"${key === current ? ' aria-current="page"' : ''}>${label}</a>`;
+export function consoleNav(current: 'events' | 'payments' | 'payment-reviews'): string {
+  const link = (key: 'events' | 'payments' | 'payment-reviews', label: string) => `<a href="${BASE}/${key}"${key === current ? ' aria-current="page"' : ''}>${label}</a>`;
   return `<nav class="pager" aria-label="Console">
 ${link('events', 'Audit trail')}
 ${link('payments', 'Payments')}
+${link('payment-reviews', 'Payment reviews')}
 </nav>`;
 }
 

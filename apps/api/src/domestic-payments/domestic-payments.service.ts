@@ -1,6 +1,7 @@
 import { CreatePaymentConsent, findPaymentConsentOfClient, PaymentConsentAccess, paymentConsentOfClient, summariseInitiation } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, DomesticPaymentEntity, JsonObject, PaymentConsentEntity } from '@consentry/database';
+import { PaymentRiskEngine } from '@consentry/risk';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
 
@@ -102,10 +103,11 @@ export class DomesticPaymentsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly bank: AggregatedBank,
+    risk: PaymentRiskEngine,
     private readonly publicUrl: PublicUrl,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
-    this.submit = new SubmitDomesticPayment(dataSource, bank);
+    this.submit = new SubmitDomesticPayment(dataSource, bank, risk);
   }
 
   /** Consent creation, as a PaymentWrite (PaymentWritePipeline: signed and idempotent). */

@@ -4,6 +4,7 @@ import { recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
 import { bankOutcomeChanges, consumePaymentConsent, summariseInitiation } from '@consentry/consents';
 import { DataSource, DomesticPaymentEntity, EntityManager, JsonObject } from '@consentry/database';
+import { isExecutable, PaymentRiskEngine, screenPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
 
 export interface SubmitDomesticPaymentCommand {
@@ -35,6 +36,7 @@ export class SubmitDomesticPayment {
   constructor(
     private readonly dataSource: DataSource,
     private readonly bank: AggregatedBank,
+    private readonly risk: PaymentRiskEngine,
   ) {}
 
   /**
@@ -89,11 +91,27 @@ export class SubmitDomesticPayment {
         ...(payment.requestedExecutionDateTime ? { requestedExecutionDateTime: payment.requestedExecutionDateTime.toISOString() } : {}),
       },
     });
-    return payment;
+    // A scheduled payment is scored when it runs (the worker), not when it is ordered.
+    if (kind !== 'domestic-payment') return payment;
+    const { changes } = await screenPayment(manager, this.risk, 'domestic_payment', {
+      paymentId,
+      paymentKind: kind,
+      consentId: consent.consentId,
+      clientId: command.clientId,
+      psuId: consent.psuId ?? null,
+      debtorAccountId: payment.debtorAccountId,
+      creditor: summary.creditorAccount,
+      amount: summary.amount,
+      currency: summary.currency,
+      interactionId: command.interactionId,
+    });
+    return changes ? { ...payment, ...changes } : payment;
   }
 
   /** Step 2, after step 1 committed: the bank's debit, and the status it gives. */
   async settle(created: DomesticPaymentEntity, interactionId?: string): Promise<DomesticPaymentEntity> {
+    // Held for review (an admin's release debits it) or rejected by the risk engine: no debit now.
+    if (!isExecutable(created)) return created;
     const summary = summariseInitiation(created.initiation);
     let result: BankPaymentResult;
     try {

@@ -1,6 +1,7 @@
 import { CreatePaymentConsent, paymentConsentOfClient } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, DomesticPaymentEntity, PaymentConsentEntity } from '@consentry/database';
+import { PaymentRiskEngine } from '@consentry/risk';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
 
@@ -62,10 +63,11 @@ export class DomesticScheduledPaymentsService {
   constructor(
     private readonly dataSource: DataSource,
     bank: AggregatedBank,
+    risk: PaymentRiskEngine,
     private readonly publicUrl: PublicUrl,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
-    this.submit = new SubmitDomesticPayment(dataSource, bank);
+    this.submit = new SubmitDomesticPayment(dataSource, bank, risk);
   }
 
   createConsent(clientId: string, body: OBWriteDomesticScheduledConsent4Dto, interactionId: string): PaymentWrite<PaymentConsentEntity, OBWriteDomesticScheduledConsentResponse5> {

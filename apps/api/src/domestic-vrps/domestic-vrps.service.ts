@@ -12,6 +12,7 @@ import {
 } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { AccountEntity, DataSource, EntityManager, JsonObject, PaymentConsentEntity, VrpPaymentEntity } from '@consentry/database';
+import { PaymentRiskEngine } from '@consentry/risk';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
 
@@ -94,11 +95,12 @@ export class DomesticVrpsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly bank: AggregatedBank,
+    risk: PaymentRiskEngine,
     private readonly publicUrl: PublicUrl,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
     this.revoke = new RevokePaymentConsent(dataSource);
-    this.submit = new SubmitDomesticVrp(dataSource, bank);
+    this.submit = new SubmitDomesticVrp(dataSource, bank, risk);
   }
 
   /** Consent creation, as a PaymentWrite (PaymentWritePipeline: signed and idempotent). */

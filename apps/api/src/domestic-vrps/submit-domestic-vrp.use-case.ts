@@ -4,6 +4,7 @@ import { recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
 import { bankOutcomeChanges, ConsentException, ConsentExceptionCode, useVrpConsent } from '@consentry/consents';
 import { DataSource, EntityManager, JsonObject, VrpPaymentEntity } from '@consentry/database';
+import { isExecutable, PaymentRiskEngine, screenPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
 
 import { RecordedRefusal } from '../idempotency/idempotency.service.js';
@@ -46,6 +47,7 @@ export class SubmitDomesticVrp {
   constructor(
     private readonly dataSource: DataSource,
     private readonly bank: AggregatedBank,
+    private readonly risk: PaymentRiskEngine,
   ) {}
 
   /**
@@ -119,11 +121,25 @@ export class SubmitDomesticVrp {
       interactionId: command.interactionId,
       data: { paymentId, kind: 'domestic-vrp', vrpType: command.vrpType, status: 'PDNG', amount: payment.amount, currency: payment.currency },
     });
-    return payment;
+    const { changes } = await screenPayment(manager, this.risk, 'vrp_payment', {
+      paymentId,
+      paymentKind: 'domestic-vrp',
+      consentId: consent.consentId,
+      clientId: command.clientId,
+      psuId: consent.psuId ?? null,
+      debtorAccountId: payment.debtorAccountId,
+      creditor: { schemeName: instruction.CreditorAccount.SchemeName, identification: instruction.CreditorAccount.Identification },
+      amount: payment.amount,
+      currency: payment.currency,
+      interactionId: command.interactionId,
+    });
+    return changes ? { ...payment, ...changes } : payment;
   }
 
   /** Step 2, after step 1 committed: the bank's debit, and the status it gives. */
   async settle(staged: VrpPaymentEntity, interactionId?: string): Promise<VrpPaymentEntity> {
+    // Held for review (an admin's release debits it) or rejected by the risk engine: no debit now.
+    if (!isExecutable(staged)) return staged;
     const { paymentId } = staged;
     const instruction = staged.instruction as unknown as Instruction;
     let result: BankPaymentResult;

@@ -113,7 +113,7 @@ describe('Nx project graph', () => {
     expect(projects.map(([name]) => name).sort()).toEqual(
       [
         'alerts', 'api', 'audit', 'auth-server', 'banking', 'config', 'consents', 'database', 'identity', 'message-signing', 'observability',
-        'platform-e2e', 'redaction', 'sandbox', 'security-e2e', 'telemetry', 'testing', 'tpps', 'validation', 'worker',
+        'platform-e2e', 'redaction', 'risk', 'sandbox', 'security-e2e', 'telemetry', 'testing', 'tpps', 'validation', 'worker',
       ].map(
         (n) => `@consentry/${n}`,
       ),

@@ -40,7 +40,7 @@ describe('npm run secrets:rotate', () => {
     const first = await rotate(env, '--batch-size', '2');
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/^psu\.totp_secret_enc: 3 re-encrypted\nadmin_user\.totp_secret_enc: 1 re-encrypted\n/);
+    expect(first.stdout).toMatch(/^psu\.totp_secret_enc: 3 re-encrypted\nadmin_user\.totp_secret_enc: 2 re-encrypted\n/);
     expect(first.stdout).toMatch(/every secret at rest is under key "b" \(\d+ re-encrypted by this run\)\n$/);
     for (const secret of [A.toString('base64'), B.toString('base64'), ...credentials.psus.map((p) => p.totpSecret)]) {
       expect(first.stdout).not.toContain(secret);

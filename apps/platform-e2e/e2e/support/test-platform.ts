@@ -7,7 +7,7 @@ import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 
 import { TppClient } from '../../../../scripts/journey.js';
-import { freePort, startApps } from '../../../../scripts/platform.js';
+import { freePort, ROOT, startApps } from '../../../../scripts/platform.js';
 
 export interface TestPlatform {
   db: TestDatabase;
@@ -46,6 +46,8 @@ export function suiteEnvironment(suite: { db: TestDatabase; redis: TestRedis; da
     LOG_LEVEL: 'warn',
     // No mail catcher runs beside a suite unless it starts one (and sets SMTP_URL and ALERT_EMAIL=on).
     ALERT_EMAIL: 'off',
+    // Only the deny-list: journeys pay large amounts to new payees; a monitoring journey names its rules.
+    RISK_RULES_FILE: join(ROOT, 'libs/risk/rules/deny-list-only.yaml'),
   };
 }
 

@@ -2,6 +2,7 @@ import { AggregatedBank } from '@consentry/banking';
 import type { WorkerConfig } from '@consentry/config';
 import { executeDueScheduledPayments, executeDueStandingOrderRuns, ScheduledExecutionResult } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
+import { PaymentRiskEngine } from '@consentry/risk';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Job, JobsOptions, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -34,6 +35,7 @@ export class ScheduledPaymentProcessor implements OnModuleDestroy {
     @Inject(PRODUCER_REDIS) producer: Redis,
     private readonly dataSource: DataSource,
     private readonly bank: AggregatedBank,
+    private readonly risk: PaymentRiskEngine,
     @Inject(WORKER_CLOCK) private readonly clock: WorkerClock,
   ) {
     this.queue = new Queue(SCHEDULED_PAYMENT_QUEUE, { connection: producer, prefix: config.redisPrefix });
@@ -57,8 +59,8 @@ export class ScheduledPaymentProcessor implements OnModuleDestroy {
     const context = { jobId: job.id };
     try {
       const now = this.clock();
-      const scheduled = await executeDueScheduledPayments(this.dataSource, this.bank, now);
-      const standing = await executeDueStandingOrderRuns(this.dataSource, this.bank, now);
+      const scheduled = await executeDueScheduledPayments(this.dataSource, this.bank, now, undefined, this.risk);
+      const standing = await executeDueStandingOrderRuns(this.dataSource, this.bank, now, undefined, this.risk);
       const result = { executed: scheduled.executed + standing.executed, deferred: scheduled.deferred + standing.deferred };
       if (result.executed + result.deferred > 0) this.logger.log('scheduled payments run', { ...context, ...result });
       return result;

@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+
+import { SANDBOX_RULES_FILE } from '@consentry/risk';
+import { SANDBOX_DENY_LISTED_CREDITOR } from '@consentry/sandbox';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
+import { ObAccount, PaymentFixtures, PsuAccount } from '../support/payment-fixtures.js';
+import { riskFiles } from '../support/risk-fixtures.js';
+
+const PISP = '/open-banking/v4.0/pisp';
+const HELD_REASON = [{ StatusReasonDescription: 'The payment is pending further processing' }];
+const FRAUD_REASON = [{ StatusReasonCode: 'FR01', StatusReasonDescription: 'The payment was rejected' }];
+
+function payee(identification: string, name: string): ObAccount {
+  return { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: identification, Name: name };
+}
+
+describe('payment monitoring: the sandbox default rules, inline before execution', () => {
+  let h: ApiHarness;
+  let fixtures: PaymentFixtures;
+  let files: Awaited<ReturnType<typeof riskFiles>>;
+  let alice: PsuAccount[];
+  let carol: PsuAccount;
+  const denyListed = payee(SANDBOX_DENY_LISTED_CREDITOR.Identification, 'Mule Ltd');
+
+  beforeAll(async () => {
+    // The sandbox default rules, exactly as shipped, with the sandbox's deny-list.
+    files = await riskFiles(readFileSync(SANDBOX_RULES_FILE, 'utf8'), [SANDBOX_DENY_LISTED_CREDITOR]);
+    h = await ApiHarness.start('payment_risk_rules', files.env);
+    fixtures = await PaymentFixtures.of(h);
+    alice = await fixtures.accountsOf('alice', 3);
+    [carol] = await fixtures.accountsOf('carol', 1);
+    for (const account of [...alice, carol!]) await fixtures.setBalance(account.accountId, '10000.00');
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await files?.remove();
+  });
+
+  /** The TPP's read of a payment, with its client-credentials token. */
+  async function tppGet(path: string): Promise<CallResult> {
+    return h.tpp('GET', path, { token: await h.clientCredentialsToken({ scope: 'payments' }) });
+  }
+
+  async function assessments(paymentId: string): Promise<Array<Record<string, unknown>>> {
+    const rows: Array<{ event: Record<string, unknown> }> = await h.dataSource.query(
+      `SELECT event FROM audit_outbox WHERE event->>'type' = 'payment.risk-assessed' AND event->'data'->>'paymentId' = $1`,
+      [paymentId],
+    );
+    return rows.map((row) => row.event);
+  }
+
+  it('rejects a payment to a deny-listed creditor: RJCT FR01, no debit, seen through the GET, audited with the rule', async () => {
+    const before = await fixtures.available(alice[2]!.accountId);
+    const { paid, consentId } = await fixtures.domesticPayment('alice', alice[2]!, denyListed, '10.00', 'DENY-1');
+    expect(paid.status).toBe(201);
+    expect(paid.body.Data.Status).toBe('RJCT');
+    expect(paid.body.Data.StatusReason).toEqual(FRAUD_REASON);
+    const paymentId = jsonString(paid.body.Data.DomesticPaymentId);
+    const read = await tppGet(`${PISP}/domestic-payments/${paymentId}`);
+    expect(read.status).toBe(200);
+    expect(read.body.Data.Status).toBe('RJCT');
+    expect(read.body.Data.StatusReason).toEqual(FRAUD_REASON);
+    expect(await fixtures.available(alice[2]!.accountId)).toBe(before);
+    const [event] = await assessments(paymentId);
+    expect(event).toMatchObject({
+      actor: { type: 'system', id: 'risk-engine' },
+      clientId: h.clientId,
+      consentId,
+      psuId: await h.psuId('alice'),
+      data: {
+        paymentId,
+        paymentKind: 'domestic-payment',
+        decision: 'reject',
+        score: 100,
+        rules: [{ name: 'deny-listed-creditor', kind: 'deny-list', score: 100 }],
+        amount: '10.00',
+        currency: 'GBP',
+      },
+    });
+  });
+
+  it('holds 1000.00 to a payee the account never paid (PDNG, a reason naming no rule, no debit) and allows 999.99', async () => {
+    const debtor = alice[0]!;
+    const before = await fixtures.available(debtor.accountId);
+    const held = await fixtures.domesticPayment('alice', debtor, payee('20000011111111', 'New Payee'), '1000.00', 'NEW-1');
+    expect(held.paid.status).toBe(201);
+    expect(held.paid.body.Data.Status).toBe('PDNG');
+    expect(held.paid.body.Data.StatusReason).toEqual(HELD_REASON);
+    const paymentId = jsonString(held.paid.body.Data.DomesticPaymentId);
+    const read = await tppGet(`${PISP}/domestic-payments/${paymentId}`);
+    expect(read.body.Data.Status).toBe('PDNG');
+    expect(JSON.stringify(read.body)).not.toMatch(/new-payee|rule|risk/i);
+    expect(await fixtures.available(debtor.accountId)).toBe(before);
+    expect((await assessments(paymentId))[0]).toMatchObject({
+      data: { decision: 'hold', score: 50, rules: [{ name: 'large-payment-to-new-payee', kind: 'new-payee', score: 50 }], amount: '1000.00' },
+    });
+
+    const under = await fixtures.domesticPayment('alice', debtor, payee('20000022222222', 'Other Payee'), '999.99', 'NEW-2');
+    expect(under.paid.body.Data.Status).toBe('ACSP');
+    expect(under.paid.body.Data.StatusReason).toBeUndefined();
+    // Now a known payee: 1000.00 to it is allowed.
+    const known = await fixtures.domesticPayment('alice', debtor, payee('20000022222222', 'Other Payee'), '1000.00', 'NEW-3');
+    expect(known.paid.body.Data.Status).toBe('ACSP');
+  });
+
+  it('allows 5 payments from one account within 10 minutes and holds the sixth', async () => {
+    const debtor = alice[1]!;
+    const to = payee('30000033333333', 'Corner Shop');
+    for (let n = 1; n <= 5; n += 1) {
+      const { paid } = await fixtures.domesticPayment('alice', debtor, to, '1.00', `BURST-${n}`);
+      expect(paid.body.Data.Status).toBe('ACSP');
+    }
+    const sixth = await fixtures.domesticPayment('alice', debtor, to, '1.00', 'BURST-6');
+    expect(sixth.paid.body.Data.Status).toBe('PDNG');
+    expect(sixth.paid.body.Data.StatusReason).toEqual(HELD_REASON);
+    expect((await assessments(jsonString(sixth.paid.body.Data.DomesticPaymentId)))[0]).toMatchObject({
+      data: { decision: 'hold', rules: [{ name: 'account-payment-burst', kind: 'velocity', score: 50 }] },
+    });
+  });
+
+  it('scores VRPs too: one to a deny-listed creditor is RJCT FR01, seen through the GET', async () => {
+    const { consentId, psuToken } = await fixtures.vrpConsent('carol', carol!, denyListed);
+    const before = await fixtures.available(carol!.accountId);
+    const paid = await fixtures.vrp(psuToken, consentId, denyListed, '5.00', 'VRP-DENY');
+    expect(paid.status).toBe(201);
+    expect(paid.body.Data.Status).toBe('RJCT');
+    expect(paid.body.Data.StatusReason).toEqual(FRAUD_REASON);
+    const read = await tppGet(`${PISP}/domestic-vrps/${jsonString(paid.body.Data.DomesticVRPId)}`);
+    expect(read.body.Data.Status).toBe('RJCT');
+    expect(await fixtures.available(carol!.accountId)).toBe(before);
+  });
+});

@@ -1,0 +1,217 @@
+import { recordAuditEvents } from '@consentry/audit';
+import type { AuditEventInput } from '@consentry/audit';
+import { AggregatedBank, BankPaymentOrder, ConnectorUnavailableError } from '@consentry/banking';
+import { DataSource, EntityManager } from '@consentry/database';
+import { RISK_REJECTED_DESCRIPTION, RISK_REJECTED_REASON } from '@consentry/risk';
+
+import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
+import { bankOutcomeChanges } from './payment-execution.js';
+import { summariseInitiation } from './payment-initiation.js';
+
+export interface ReviewCommand {
+  paymentId: string;
+  adminId: string;
+  reason: string;
+  /** REVIEW_FOUR_EYES: a release needs a second, different admin. */
+  fourEyes: boolean;
+  interactionId?: string;
+}
+
+export interface ReviewOutcome {
+  /** `release-requested`: the first of two admins released it; the payment stays PDNG. */
+  outcome: 'released' | 'release-requested' | 'rejected';
+  paymentId: string;
+  /** The payment's status after the review (PDNG, ACSP or RJCT). */
+  status: string;
+  statusReason: string | null;
+}
+
+interface HeldRow {
+  payment_id: string;
+  payment_kind: string;
+  consent_id: string;
+  client_id: string;
+  psu_id: string | null;
+  review_status: string;
+  release_requested_by: string | null;
+}
+
+/** The table, id column and status-reason column of each kind's payment row. */
+function paymentTableOf(kind: string): { table: string; reasonDescription: boolean } {
+  if (kind === 'domestic-vrp') return { table: 'vrp_payment', reasonDescription: true };
+  if (kind === 'domestic-standing-order') return { table: 'standing_order_run', reasonDescription: false };
+  return { table: 'domestic_payment', reasonDescription: true };
+}
+
+/** Locks a held payment's review row: concurrent reviews of one payment run one after the other, and the second sees the first's result. */
+async function lockHeld(manager: EntityManager, paymentId: string): Promise<HeldRow> {
+  const [row]: HeldRow[] = await manager.query(
+    `SELECT payment_id, payment_kind, consent_id, client_id, psu_id, review_status, release_requested_by
+       FROM payment_risk_assessment WHERE payment_id = $1 AND decision = 'hold' FOR UPDATE`,
+    [paymentId],
+  );
+  if (!row) throw new ConsentException(ConsentExceptionCode.NotFound, 'No held payment with this id');
+  if (row.review_status !== 'held' && row.review_status !== 'release-requested') {
+    throw new ConsentException(ConsentExceptionCode.InvalidStatus, `The payment was already reviewed (${row.review_status})`);
+  }
+  return row;
+}
+
+function eventBase(row: HeldRow, actor: AuditEventInput['actor'], interactionId?: string): Pick<AuditEventInput, 'actor' | 'clientId' | 'consentId' | 'psuId' | 'interactionId'> {
+  return { actor, clientId: row.client_id, consentId: row.consent_id, ...(row.psu_id ? { psuId: row.psu_id } : {}), interactionId };
+}
+
+/** Rejects a held payment (RJCT FR01) in the caller's transaction, with `type`'s audit event and the status change. */
+async function rejectHeld(
+  manager: EntityManager,
+  row: HeldRow,
+  review: { status: 'rejected' | 'expired'; by: string; reason: string | null; type: 'payment.review.rejected' | 'payment.review.expired'; actor: AuditEventInput['actor']; interactionId?: string },
+): Promise<void> {
+  const { table, reasonDescription } = paymentTableOf(row.payment_kind);
+  await manager.query(
+    `UPDATE payment_risk_assessment SET review_status = $2, reviewed_by = $3, reviewed_at = now(), review_reason = $4 WHERE payment_id = $1`,
+    [row.payment_id, review.status, review.by, review.reason],
+  );
+  if (reasonDescription) {
+    await manager.query(
+      `UPDATE ${table} SET status = 'RJCT', status_reason = $2, status_reason_description = $3, status_update_date_time = now() WHERE payment_id = $1 AND status = 'PDNG'`,
+      [row.payment_id, RISK_REJECTED_REASON, RISK_REJECTED_DESCRIPTION],
+    );
+  } else {
+    await manager.query(`UPDATE ${table} SET status = 'RJCT', status_reason = $2, status_update_date_time = now() WHERE payment_id = $1 AND status = 'PDNG'`, [row.payment_id, RISK_REJECTED_REASON]);
+  }
+  const base = eventBase(row, review.actor, review.interactionId);
+  await recordAuditEvents(manager, [
+    { type: review.type, ...base, data: { paymentId: row.payment_id, paymentKind: row.payment_kind, decision: 'reject' } },
+    { type: 'payment.status-changed', ...base, data: { paymentId: row.payment_id, kind: row.payment_kind, from: 'PDNG', to: 'RJCT', statusReason: RISK_REJECTED_REASON } },
+  ]);
+}
+
+/** What the bank is asked to pay for a held payment, read from its own row. */
+async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<BankPaymentOrder> {
+  if (row.payment_kind === 'domestic-vrp') {
+    const [vrp]: Array<{ debtor_account_id: string; amount: string; currency: string; instruction: Record<string, unknown> }> = await manager.query(
+      `SELECT debtor_account_id, amount::text AS amount, currency, instruction FROM vrp_payment WHERE payment_id = $1 AND status = 'PDNG' FOR UPDATE`,
+      [row.payment_id],
+    );
+    if (!vrp) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The payment is no longer pending');
+    const summary = summariseInitiation(vrp.instruction);
+    return { paymentId: row.payment_id, debtorAccountId: vrp.debtor_account_id, amount: vrp.amount, currency: vrp.currency, creditorAccount: summary.creditorAccount, reference: summary.endToEndIdentification, information: summary.remittance };
+  }
+  if (row.payment_kind === 'domestic-standing-order') {
+    const [run]: Array<{ debtor_account_id: string; amount: string; currency: string; initiation: Record<string, unknown> }> = await manager.query(
+      `SELECT o.debtor_account_id, r.amount::text AS amount, r.currency, o.initiation FROM standing_order_run r
+         JOIN domestic_standing_order o ON o.standing_order_id = r.standing_order_id
+        WHERE r.payment_id = $1 AND r.status = 'PDNG' FOR UPDATE OF r`,
+      [row.payment_id],
+    );
+    if (!run) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The payment is no longer pending');
+    const summary = summariseInitiation(run.initiation);
+    const reference = typeof run.initiation.Reference === 'string' && run.initiation.Reference ? run.initiation.Reference : summary.endToEndIdentification;
+    return { paymentId: row.payment_id, debtorAccountId: run.debtor_account_id, amount: run.amount, currency: run.currency, creditorAccount: summary.creditorAccount, reference, information: null };
+  }
+  const [payment]: Array<{ debtor_account_id: string; initiation: Record<string, unknown> }> = await manager.query(
+    `SELECT debtor_account_id, initiation FROM domestic_payment WHERE payment_id = $1 AND status = 'PDNG' FOR UPDATE`,
+    [row.payment_id],
+  );
+  if (!payment) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The payment is no longer pending');
+  const summary = summariseInitiation(payment.initiation);
+  return { paymentId: row.payment_id, debtorAccountId: payment.debtor_account_id, amount: summary.amount, currency: summary.currency, creditorAccount: summary.creditorAccount, reference: summary.endToEndIdentification, information: summary.remittance };
+}
+
+/**
+ * An admin's review of a held payment. Reject: RJCT FR01. Release: the debit, exactly as an allowed
+ * payment's (the funds check still applies: RJCT AM04 if short), in the transaction that holds the
+ * review row's lock, so two admins acting at once never execute it twice. Under four-eyes the first
+ * release only records the request (the payment stays PDNG); a second, different admin executes it.
+ */
+export class ReviewHeldPayment {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bank: AggregatedBank,
+  ) {}
+
+  reject(command: ReviewCommand): Promise<ReviewOutcome> {
+    return this.dataSource.transaction(async (manager) => {
+      const row = await lockHeld(manager, command.paymentId);
+      await rejectHeld(manager, row, {
+        status: 'rejected',
+        by: command.adminId,
+        reason: command.reason,
+        type: 'payment.review.rejected',
+        actor: { type: 'admin', id: command.adminId },
+        interactionId: command.interactionId,
+      });
+      return { outcome: 'rejected', paymentId: row.payment_id, status: 'RJCT', statusReason: RISK_REJECTED_REASON };
+    });
+  }
+
+  release(command: ReviewCommand): Promise<ReviewOutcome> {
+    return this.dataSource.transaction(async (manager) => {
+      const row = await lockHeld(manager, command.paymentId);
+      const base = eventBase(row, { type: 'admin', id: command.adminId }, command.interactionId);
+      if (command.fourEyes && row.review_status === 'held') {
+        await manager.query(`UPDATE payment_risk_assessment SET review_status = 'release-requested', release_requested_by = $2, review_reason = $3 WHERE payment_id = $1`, [
+          row.payment_id,
+          command.adminId,
+          command.reason,
+        ]);
+        await recordAuditEvents(manager, [{ type: 'payment.review.release-requested', ...base, data: { paymentId: row.payment_id, paymentKind: row.payment_kind } }]);
+        return { outcome: 'release-requested', paymentId: row.payment_id, status: 'PDNG', statusReason: null };
+      }
+      if (command.fourEyes && row.release_requested_by === command.adminId) {
+        throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'Four-eyes review: a second, different administrator must confirm the release');
+      }
+      const request = await bankRequestOf(manager, row);
+      let changes;
+      try {
+        changes = bankOutcomeChanges(await this.bank.initiatePayment(request));
+      } catch (error) {
+        if (error instanceof ConnectorUnavailableError) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The bank cannot be reached: the payment stays held, release it again later');
+        throw error;
+      }
+      const { table, reasonDescription } = paymentTableOf(row.payment_kind);
+      await manager.query(
+        `UPDATE ${table} SET status = $2, status_reason = $3, ledger_transaction_id = $4, status_update_date_time = $5 WHERE payment_id = $1`,
+        [row.payment_id, changes.status, changes.statusReason, changes.ledgerTransactionId, changes.statusUpdateDateTime],
+      );
+      // The hold's neutral description goes with the hold; a bank rejection brings its own (AM04).
+      if (reasonDescription) await manager.query(`UPDATE ${table} SET status_reason_description = $2 WHERE payment_id = $1`, [row.payment_id, changes.statusReasonDescription]);
+      await manager.query(
+        `UPDATE payment_risk_assessment SET review_status = 'released', reviewed_by = $2, reviewed_at = now(), review_reason = concat_ws(' / ', review_reason, $3::text), paid = $4 WHERE payment_id = $1`,
+        [row.payment_id, command.adminId, command.reason, changes.status === 'ACSP'],
+      );
+      await recordAuditEvents(manager, [
+        { type: 'payment.review.released', ...base, data: { paymentId: row.payment_id, paymentKind: row.payment_kind, ...(row.release_requested_by ? { firstReviewer: row.release_requested_by } : {}) } },
+        { type: 'payment.status-changed', ...base, data: { paymentId: row.payment_id, kind: row.payment_kind, from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) } },
+      ]);
+      return { outcome: 'released', paymentId: row.payment_id, status: changes.status, statusReason: changes.statusReason };
+    });
+  }
+}
+
+/**
+ * Rejects the held payments nobody reviewed within `timeoutMinutes` of `now` (REVIEW_TIMEOUT_MINUTES),
+ * oldest first, `batchSize` at a time, each in its own transaction under the review row's lock (SKIP
+ * LOCKED: one an admin is reviewing now is left to the admin). Audited payment.review.expired.
+ */
+export async function expireHeldPayments(dataSource: DataSource, now: Date, timeoutMinutes: number, batchSize = 100): Promise<number> {
+  const cutoff = new Date(now.getTime() - timeoutMinutes * 60_000);
+  let expired = 0;
+  for (;;) {
+    const done = await dataSource.transaction(async (manager) => {
+      const rows: HeldRow[] = await manager.query(
+        `SELECT payment_id, payment_kind, consent_id, client_id, psu_id, review_status, release_requested_by FROM payment_risk_assessment
+          WHERE review_status IN ('held', 'release-requested') AND assessed_at <= $1
+          ORDER BY assessed_at, payment_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [cutoff, batchSize],
+      );
+      for (const row of rows) {
+        await rejectHeld(manager, row, { status: 'expired', by: 'review-timeout', reason: null, type: 'payment.review.expired', actor: { type: 'system', id: 'review-timeout' } });
+      }
+      return rows.length;
+    });
+    expired += done;
+    if (done < batchSize) return expired;
+  }
+}

@@ -1,0 +1,13 @@
+export { DENY_LIST_ONLY_RULES_FILE, loadRiskRules, parseRiskRules, RiskRulesError, SANDBOX_RULES_FILE, validateRiskRules } from './risk-rules.js';
+export type { RiskAction, RiskDecision, RiskRule, RiskRuleSet } from './risk-rules.js';
+export {
+  creditorKey,
+  HELD_STATUS_DESCRIPTION,
+  loadDenyList,
+  PaymentRiskEngine,
+  RISK_REJECTED_DESCRIPTION,
+  RISK_REJECTED_REASON,
+} from './payment-risk-engine.js';
+export type { FiredRule, PaymentKind, PaymentRiskInput, RiskAssessment } from './payment-risk-engine.js';
+export { isExecutable, screenPayment } from './screen-payment.js';
+export type { PaymentTable, ScreenedStatus } from './screen-payment.js';

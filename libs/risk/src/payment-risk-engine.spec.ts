@@ -1,0 +1,85 @@
+import { createTestDatabase, TestDatabase } from '@consentry/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { PaymentRiskEngine, PaymentRiskInput } from './payment-risk-engine.js';
+import { parseRiskRules } from './risk-rules.js';
+
+const RULES = `
+thresholds: { hold: 50, reject: 100 }
+rules:
+  - name: young-tpp
+    kind: new-tpp
+    params: { minDays: 30 }
+    weight: 10
+    action: score
+  - name: tpp-amount-burst
+    kind: velocity
+    params: { per: tpp, windowMinutes: 60, maxAmount: "100.00" }
+    weight: 50
+    action: score
+`;
+
+describe('PaymentRiskEngine against PostgreSQL', () => {
+  let db: TestDatabase;
+  let engine: PaymentRiskEngine;
+  let n = 0;
+  const at = new Date('2026-12-01T12:00:00Z');
+
+  beforeAll(async () => {
+    db = await createTestDatabase('risk_engine');
+    // Only what the new-tpp rule reads: the TPP's registration instant.
+    await db.dataSource.query(
+      `INSERT INTO tpp (client_id, name, status, client_metadata, roles, created_at) VALUES ('tpp-young', 'Young TPP', 'Active', '{}', '{PISP}', $1)`,
+      [new Date(at.getTime() - 2 * 86_400_000)],
+    );
+    engine = new PaymentRiskEngine(parseRiskRules(RULES), new Set());
+  });
+  afterAll(async () => db?.drop());
+
+  function payment(amount: string, clientId = 'tpp-young'): PaymentRiskInput {
+    n += 1;
+    return {
+      paymentId: `dp-${n}`,
+      paymentKind: 'domestic-payment',
+      consentId: `pmc-${n}`,
+      clientId,
+      psuId: null,
+      debtorAccountId: `acc-${n}`,
+      creditor: { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '11111122222222' },
+      amount,
+      currency: 'GBP',
+      at,
+    };
+  }
+
+  it('adds the weights of the rules that fire: a young TPP alone is allowed (score only), with its amount burst it is held', async () => {
+    const first = await engine.assess(db.dataSource.manager, payment('60.00'));
+    expect(first).toEqual({ decision: 'allow', score: 10, rules: [{ name: 'young-tpp', kind: 'new-tpp', score: 10 }] });
+    const second = await engine.assess(db.dataSource.manager, payment('40.00'));
+    expect(second.decision).toBe('allow');
+    const third = await engine.assess(db.dataSource.manager, payment('0.01'));
+    expect(third).toEqual({
+      decision: 'hold',
+      score: 60,
+      rules: [
+        { name: 'young-tpp', kind: 'new-tpp', score: 10 },
+        { name: 'tpp-amount-burst', kind: 'velocity', score: 50 },
+      ],
+    });
+  });
+
+  it('keeps a payment’s first decision when it is assessed again (a scheduled run retried)', async () => {
+    const input = payment('1.00');
+    const first = await engine.assess(db.dataSource.manager, input);
+    await db.dataSource.query(`UPDATE tpp SET created_at = $1 WHERE client_id = 'tpp-young'`, [new Date(at.getTime() - 40 * 86_400_000)]);
+    expect(await engine.assess(db.dataSource.manager, input)).toEqual(first);
+    const [{ count }] = await db.dataSource.query(`SELECT count(*)::int AS count FROM audit_outbox WHERE event->'data'->>'paymentId' = $1`, [input.paymentId]);
+    expect(count).toBe(1);
+  });
+
+  it('does not fire new-tpp for a TPP registered long enough ago, nor for one it does not know', async () => {
+    await db.dataSource.query(`UPDATE tpp SET created_at = $1 WHERE client_id = 'tpp-young'`, [new Date(at.getTime() - 40 * 86_400_000)]);
+    expect((await engine.assess(db.dataSource.manager, payment('0.01', 'tpp-other'))).rules).toEqual([]);
+    expect((await engine.assess(db.dataSource.manager, payment('0.01'))).rules).toEqual([{ name: 'tpp-amount-burst', kind: 'velocity', score: 50 }]);
+  });
+});

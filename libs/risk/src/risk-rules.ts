@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import yaml from 'js-yaml';
+
+/** What a rule asks for when it fires; `score` only adds its weight. */
+export type RiskAction = 'reject' | 'hold' | 'score';
+export type RiskDecision = 'allow' | 'hold' | 'reject';
+
+export interface DenyListRule {
+  kind: 'deny-list';
+}
+export interface NewPayeeRule {
+  kind: 'new-payee';
+  /** A payment of at least this amount (decimal text) to a payee the debtor account never paid. */
+  minAmount: string;
+}
+export interface VelocityRule {
+  kind: 'velocity';
+  /** Count per debtor account, or per TPP (client id). */
+  per: 'debtor-account' | 'tpp';
+  windowMinutes: number;
+  /** Fires when the payments in the window, this one included, are more than this. */
+  maxCount?: number;
+  /** Fires when the amounts in the window, this one included, add up to more than this. */
+  maxAmount?: string;
+}
+export interface NewTppRule {
+  kind: 'new-tpp';
+  /** Fires while the TPP was registered fewer than this many days ago. */
+  minDays: number;
+}
+export type RiskRuleKind = DenyListRule | NewPayeeRule | VelocityRule | NewTppRule;
+
+export type RiskRule = RiskRuleKind & { name: string; weight: number; action: RiskAction };
+
+/** A validated rules file. */
+export interface RiskRuleSet {
+  /** Score thresholds: the fired rules' weights, summed, at or above `hold` hold, at or above `reject` reject. */
+  thresholds: { hold: number; reject: number };
+  rules: RiskRule[];
+}
+
+/** The rules file failed validation: one line per error, each naming where in the file. */
+export class RiskRulesError extends Error {
+  constructor(
+    readonly file: string,
+    readonly errors: string[],
+  ) {
+    super(`${file}: invalid risk rules\n${errors.map((e) => `  ${e}`).join('\n')}`);
+    this.name = 'RiskRulesError';
+  }
+}
+
+/** The sandbox rules shipped with the repository (RISK_RULES_FILE's default). */
+export const SANDBOX_RULES_FILE = fileURLToPath(new URL('../rules/sandbox.yaml', import.meta.url));
+/** Rules with the deny-list alone: what test suites that are not about monitoring run under. */
+export const DENY_LIST_ONLY_RULES_FILE = fileURLToPath(new URL('../rules/deny-list-only.yaml', import.meta.url));
+
+const KINDS = ['deny-list', 'new-payee', 'velocity', 'new-tpp'] as const;
+const ACTIONS: readonly RiskAction[] = ['reject', 'hold', 'score'];
+const AMOUNT = /^\d{1,13}(\.\d{1,5})?$/;
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+type Plain = Record<string, unknown>;
+
+function isPlain(value: unknown): value is Plain {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function positiveInteger(value: unknown, max: number): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= max;
+}
+
+/** Validates a parsed rules document; every error is one line, with its path (`rules[2].params.minAmount: ...`). */
+export function validateRiskRules(document: unknown, file = 'rules'): RiskRuleSet {
+  const errors: string[] = [];
+  if (!isPlain(document)) throw new RiskRulesError(file, ['(top): must be a mapping with `thresholds` and `rules`']);
+  for (const key of Object.keys(document)) if (key !== 'thresholds' && key !== 'rules') errors.push(`${key}: unknown key (expected thresholds, rules)`);
+  const thresholds = document.thresholds;
+  let hold = 0;
+  let reject = 0;
+  if (!isPlain(thresholds)) errors.push('thresholds: must be a mapping { hold: <integer>, reject: <integer> }');
+  else {
+    for (const key of Object.keys(thresholds)) if (key !== 'hold' && key !== 'reject') errors.push(`thresholds.${key}: unknown key (expected hold, reject)`);
+    if (!positiveInteger(thresholds.hold, 1_000_000) || thresholds.hold === 0) errors.push('thresholds.hold: must be an integer from 1 to 1000000');
+    else hold = thresholds.hold;
+    if (!positiveInteger(thresholds.reject, 1_000_000) || thresholds.reject === 0) errors.push('thresholds.reject: must be an integer from 1 to 1000000');
+    else reject = thresholds.reject;
+    if (hold && reject && reject < hold) errors.push('thresholds.reject: must be at least thresholds.hold');
+  }
+  const rules: RiskRule[] = [];
+  if (!Array.isArray(document.rules)) errors.push('rules: must be a list of rules');
+  else {
+    const names = new Set<string>();
+    document.rules.forEach((entry: unknown, index: number) => {
+      const at = `rules[${index}]`;
+      if (!isPlain(entry)) {
+        errors.push(`${at}: must be a mapping with name, kind, params, weight, action`);
+        return;
+      }
+      const before = errors.length;
+      for (const key of Object.keys(entry)) if (!['name', 'kind', 'params', 'weight', 'action'].includes(key)) errors.push(`${at}.${key}: unknown key (expected name, kind, params, weight, action)`);
+      const { name, kind, weight, action } = entry;
+      if (typeof name !== 'string' || !NAME.test(name)) errors.push(`${at}.name: must be lower-case letters, digits and dashes (at most 63)`);
+      else if (names.has(name)) errors.push(`${at}.name: "${name}" is used by an earlier rule`);
+      else names.add(name);
+      if (!positiveInteger(weight, 1_000_000)) errors.push(`${at}.weight: must be an integer from 0 to 1000000`);
+      if (typeof action !== 'string' || !ACTIONS.includes(action as RiskAction)) errors.push(`${at}.action: must be one of ${ACTIONS.join(', ')}`);
+      const params = entry.params ?? {};
+      let parsed: RiskRuleKind | undefined;
+      if (!isPlain(params)) errors.push(`${at}.params: must be a mapping`);
+      else if (typeof kind !== 'string' || !(KINDS as readonly string[]).includes(kind)) errors.push(`${at}.kind: must be one of ${KINDS.join(', ')}`);
+      else parsed = validateParams(kind as RiskRuleKind['kind'], params, `${at}.params`, errors);
+      if (errors.length === before && parsed) rules.push({ ...parsed, name: name as string, weight: weight as number, action: action as RiskAction });
+    });
+  }
+  if (errors.length > 0) throw new RiskRulesError(file, errors);
+  return { thresholds: { hold, reject }, rules };
+}
+
+function validateParams(kind: RiskRuleKind['kind'], params: Plain, at: string, errors: string[]): RiskRuleKind | undefined {
+  const allowed: Record<RiskRuleKind['kind'], string[]> = {
+    'deny-list': [],
+    'new-payee': ['minAmount'],
+    velocity: ['per', 'windowMinutes', 'maxCount', 'maxAmount'],
+    'new-tpp': ['minDays'],
+  };
+  for (const key of Object.keys(params)) {
+    if (!allowed[kind].includes(key)) errors.push(`${at}.${key}: unknown parameter of ${kind}${allowed[kind].length ? ` (expected ${allowed[kind].join(', ')})` : ' (it takes none)'}`);
+  }
+  switch (kind) {
+    case 'deny-list':
+      return { kind };
+    case 'new-payee': {
+      if (typeof params.minAmount !== 'string' || !AMOUNT.test(params.minAmount)) {
+        errors.push(`${at}.minAmount: must be a decimal amount as a string, e.g. "1000.00"`);
+        return undefined;
+      }
+      return { kind, minAmount: params.minAmount };
+    }
+    case 'velocity': {
+      const { per, windowMinutes, maxCount, maxAmount } = params;
+      if (per !== 'debtor-account' && per !== 'tpp') errors.push(`${at}.per: must be debtor-account or tpp`);
+      if (!positiveInteger(windowMinutes, 31 * 24 * 60) || windowMinutes === 0) errors.push(`${at}.windowMinutes: must be an integer from 1 to 44640`);
+      if (maxCount !== undefined && !positiveInteger(maxCount, 1_000_000)) errors.push(`${at}.maxCount: must be an integer from 0 to 1000000`);
+      if (maxAmount !== undefined && (typeof maxAmount !== 'string' || !AMOUNT.test(maxAmount))) errors.push(`${at}.maxAmount: must be a decimal amount as a string, e.g. "5000.00"`);
+      if (maxCount === undefined && maxAmount === undefined) errors.push(`${at}: velocity needs maxCount, maxAmount or both`);
+      return {
+        kind,
+        per: per as VelocityRule['per'],
+        windowMinutes: windowMinutes as number,
+        ...(maxCount !== undefined ? { maxCount: maxCount as number } : {}),
+        ...(maxAmount !== undefined ? { maxAmount: maxAmount as string } : {}),
+      };
+    }
+    case 'new-tpp': {
+      if (!positiveInteger(params.minDays, 3650) || params.minDays === 0) {
+        errors.push(`${at}.minDays: must be an integer from 1 to 3650`);
+        return undefined;
+      }
+      return { kind, minDays: params.minDays };
+    }
+    default: {
+      const unhandled: never = kind;
+      throw new Error(`unknown rule kind ${String(unhandled)}`);
+    }
+  }
+}
+
+/** Parses YAML text into a validated rule set; YAML syntax errors are one line too. */
+export function parseRiskRules(text: string, file = 'rules'): RiskRuleSet {
+  let document: unknown;
+  try {
+    // The JSON schema: plain data only, no custom tags (nothing in the file is ever evaluated).
+    document = yaml.load(text, { schema: yaml.JSON_SCHEMA, filename: file });
+  } catch (error) {
+    const reason = error instanceof yaml.YAMLException ? `line ${(error.mark?.line ?? 0) + 1}: ${error.reason}` : String(error);
+    throw new RiskRulesError(file, [`(yaml) ${reason}`]);
+  }
+  return validateRiskRules(document, file);
+}
+
+/** Reads and validates a rules file (RISK_RULES_FILE, or the sandbox default). */
+export function loadRiskRules(file: string = SANDBOX_RULES_FILE): RiskRuleSet {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new RiskRulesError(file, [`(file) cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+  }
+  return parseRiskRules(text, file);
+}

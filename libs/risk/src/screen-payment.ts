@@ -1,0 +1,55 @@
+import { recordAuditEvent } from '@consentry/audit';
+import type { EntityManager } from '@consentry/database';
+
+import { HELD_STATUS_DESCRIPTION, PaymentRiskEngine, PaymentRiskInput, RISK_REJECTED_DESCRIPTION, RISK_REJECTED_REASON, RiskAssessment } from './payment-risk-engine.js';
+
+/** The table of a scored payment: domestic (immediate, scheduled, standing-order runs are ledger-only) or VRP. */
+export type PaymentTable = 'domestic_payment' | 'vrp_payment';
+
+/** The status a decision leaves a PDNG payment in: unchanged (allow), PDNG with a neutral reason (hold), or RJCT FR01. */
+export interface ScreenedStatus {
+  status: 'PDNG' | 'RJCT';
+  statusReason: string | null;
+  statusReasonDescription: string | null;
+  statusUpdateDateTime: Date;
+}
+
+/** Whether a staged payment may go to the bank now: PDNG and not held for review. */
+export function isExecutable(payment: { status: string; statusReasonDescription: string | null }): boolean {
+  return payment.status === 'PDNG' && payment.statusReasonDescription !== HELD_STATUS_DESCRIPTION;
+}
+
+/**
+ * Scores a just-written PDNG payment in its own transaction and applies the decision to its row: a hold
+ * keeps it PDNG with a reason that names no rule (no tipping-off), a reject makes it RJCT FR01 with its
+ * payment.status-changed event. Null when allowed: the caller executes it as before.
+ */
+export async function screenPayment(
+  manager: EntityManager,
+  engine: PaymentRiskEngine,
+  table: PaymentTable,
+  input: PaymentRiskInput,
+): Promise<{ assessment: RiskAssessment; changes: ScreenedStatus | null }> {
+  const assessment = await engine.assess(manager, input);
+  if (assessment.decision === 'allow') return { assessment, changes: null };
+  const changes: ScreenedStatus =
+    assessment.decision === 'hold'
+      ? { status: 'PDNG', statusReason: null, statusReasonDescription: HELD_STATUS_DESCRIPTION, statusUpdateDateTime: new Date() }
+      : { status: 'RJCT', statusReason: RISK_REJECTED_REASON, statusReasonDescription: RISK_REJECTED_DESCRIPTION, statusUpdateDateTime: new Date() };
+  await manager.query(
+    `UPDATE ${table} SET status = $2, status_reason = $3, status_reason_description = $4, status_update_date_time = $5 WHERE payment_id = $1`,
+    [input.paymentId, changes.status, changes.statusReason, changes.statusReasonDescription, changes.statusUpdateDateTime],
+  );
+  if (changes.status === 'RJCT') {
+    await recordAuditEvent(manager, {
+      type: 'payment.status-changed',
+      actor: { type: 'system', id: 'risk-engine' },
+      clientId: input.clientId,
+      consentId: input.consentId,
+      ...(input.psuId ? { psuId: input.psuId } : {}),
+      interactionId: input.interactionId,
+      data: { paymentId: input.paymentId, kind: input.paymentKind, from: 'PDNG', to: 'RJCT', statusReason: RISK_REJECTED_REASON },
+    });
+  }
+  return { assessment, changes };
+}
