@@ -120,14 +120,14 @@ describe('admin API: payments', () => {
     const result = await admin(`/admin/payments/${vrpIds[0]}`);
     expect(result.status).toBe(200);
     expect(result.body.payment).toMatchObject({ paymentId: vrpIds[0], status: 'ACSP', amount: { amount: '10.00', currency: 'GBP' } });
-    expect(result.body.events.map((e: JsonBody) => String(e.type))).toEqual(['payment.submitted', 'payment.status-changed']);
+    expect(result.body.events.map((e: JsonBody) => String(e.type))).toEqual(['payment.submitted', 'payment.risk-assessed', 'payment.status-changed']);
     expect(result.body.events.every((e: JsonBody) => String(e.event.data.paymentId) === vrpIds[0])).toBe(true);
     expect(JSON.stringify(result.body)).not.toContain(bob.account.Identification);
     const [searched] = await h.dataSource.query(
       `SELECT event FROM audit_outbox WHERE event->>'type' = 'audit.searched' AND event #>> '{data,filter,paymentId}' = $1`,
       [vrpIds[0]],
     );
-    expect(searched.event).toMatchObject({ actor: { type: 'admin' }, data: { channel: 'api', results: 2 } });
+    expect(searched.event).toMatchObject({ actor: { type: 'admin' }, data: { channel: 'api', results: 3 } });
 
     const missing = await admin('/admin/payments/vrp-00000000-0000-4000-8000-000000000000');
     expect(missing.status).toBe(404);

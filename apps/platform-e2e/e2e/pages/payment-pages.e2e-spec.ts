@@ -295,5 +295,6 @@ describe('payment pages', () => {
     const csrf = await page().locator('input[name="csrf"]').first().getAttribute('value');
     const foreign = await page().request.post(api(`/dashboard/payments/scheduled-payments/${scheduledPaymentId}/cancel`), { form: { csrf: csrf! }, maxRedirects: 0 });
     expect(foreign.headers()['location']).toBe('/dashboard/payments?notice=not_cancellable');
-  });
+    // Four sign-ins, each waiting for a fresh one-time code: up to two minutes on a busy machine.
+  }, 180_000);
 });

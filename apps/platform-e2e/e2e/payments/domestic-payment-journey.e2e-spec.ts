@@ -87,6 +87,11 @@ describe('domestic payment journey', () => {
     return created.body.Data.ConsentId as string;
   }
 
+  /** The redirect back to the TPP is a navigation of its own: let it finish, or the next goto races it. */
+  async function backAtTpp(): Promise<void> {
+    await page.waitForURL((url) => url.origin === new URL(sandbox.tpp.redirect_uris[0]!).origin, { waitUntil: 'load' });
+  }
+
   async function signIn(url: URL, heading = 'Approve this payment?'): Promise<void> {
     redirected = undefined;
     await page.goto(url.toString());
@@ -122,6 +127,7 @@ describe('domestic payment journey', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'payment-approval.png'), fullPage: true });
     await page.getByRole('button', { name: 'Approve payment' }).click();
     await expect.poll(() => redirected?.searchParams.has('code') ?? false, { timeout: 10_000 }).toBe(true);
+    await backAtTpp();
 
     const tokens = await tpp.exchangeCode(redirected!, request);
     // PSD2 Art. 66 is one-off: no refresh token for a domestic payment grant.
@@ -160,6 +166,7 @@ describe('domestic payment journey', () => {
     await signIn(request.url);
     await page.getByRole('button', { name: 'Deny' }).click();
     await expect.poll(() => redirected?.searchParams.get('error') ?? null, { timeout: 10_000 }).toBe('access_denied');
+    await backAtTpp();
     const cc = await tpp.clientCredentialsToken('payments');
     const read = await tpp.api(cc.access_token, 'GET', `${PISP}/domestic-payment-consents/${consentId}`);
     expect(read.body.Data.Status).toBe('RJCT');
@@ -184,6 +191,7 @@ describe('domestic payment journey', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'scheduled-payment-approval.png'), fullPage: true });
     await page.getByRole('button', { name: 'Approve payment' }).click();
     await expect.poll(() => redirected?.searchParams.has('code') ?? false, { timeout: 10_000 }).toBe(true);
+    await backAtTpp();
     const tokens = await tpp.exchangeCode(redirected!, request);
     expect(tokens.refresh_token).toBeUndefined();
 
@@ -196,7 +204,7 @@ describe('domestic payment journey', () => {
     expect(placed.status).toBe(201);
     expect(obSchemaErrors('OBWriteDomesticScheduledResponse5', placed.body, 'payment-initiation')).toEqual([]);
     expect(placed.body.Data.Status).toBe('PDNG');
-  });
+  }, 120_000);
 
   it('words a standing order\'s frequency, every amount and its end on the approval page, in London time; the TPP sets it up once', async () => {
     const cc = await tpp.clientCredentialsToken('payments');
@@ -227,6 +235,7 @@ describe('domestic payment journey', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'standing-order-approval.png'), fullPage: true });
     await page.getByRole('button', { name: 'Approve payment' }).click();
     await expect.poll(() => redirected?.searchParams.has('code') ?? false, { timeout: 10_000 }).toBe(true);
+    await backAtTpp();
     const tokens = await tpp.exchangeCode(redirected!, request);
     // The order runs in the bank, not through the TPP's token: no refresh token.
     expect(tokens.refresh_token).toBeUndefined();
@@ -242,7 +251,7 @@ describe('domestic payment journey', () => {
     const read = await tpp.api(cc.access_token, 'GET', `${PISP}/domestic-standing-orders/${placed.body.Data.DomesticStandingOrderId as string}`);
     expect(read.status).toBe(200);
     expect(read.body.Data.Status).toBe('PDNG');
-  });
+  }, 120_000);
 
   it('refuses to start the approval of a payment consent asked for with the accounts scope', async () => {
     const consentId = await stagePayment('JOURNEY-3');

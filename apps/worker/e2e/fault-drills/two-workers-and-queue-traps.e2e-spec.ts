@@ -92,13 +92,25 @@ describe('fault drills: two worker processes and the BullMQ traps', () => {
     const [fresh] = await recordActionsWithoutRelay();
     const jobId = auditBatchJobId([fresh!.eventId]);
     const options = { ...AUDIT_BATCH_JOB_OPTIONS, jobId, removeOnComplete: true };
-    const once = await queue.add(AUDIT_BATCH_JOB, { events: [fresh!] }, options);
-    await expect(once.waitUntilFinished(queueEvents, 20_000)).resolves.toMatchObject({ chained: 1, duplicates: 0 });
+    // Listen before adding: a job removed on completion may be gone before waitUntilFinished could look it up.
+    const completion = (): Promise<unknown> =>
+      new Promise((resolve) => {
+        const onCompleted = ({ jobId: id, returnvalue }: { jobId: string; returnvalue: unknown }) => {
+          if (id !== jobId) return;
+          queueEvents.off('completed', onCompleted);
+          resolve(typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue);
+        };
+        queueEvents.on('completed', onCompleted);
+      });
+    const onceDone = completion();
+    await queue.add(AUDIT_BATCH_JOB, { events: [fresh!] }, options);
+    await expect(onceDone).resolves.toMatchObject({ chained: 1, duplicates: 0 });
     expected.push(fresh!);
     // The completed job is gone, so BullMQ accepts the same id again and runs it again.
     await vi.waitFor(async () => expect(await queue.getJob(jobId)).toBeUndefined(), DRILL_WAIT);
-    const again = await queue.add(AUDIT_BATCH_JOB, { events: [fresh!] }, options);
-    await expect(again.waitUntilFinished(queueEvents, 20_000)).resolves.toMatchObject({ chained: 0, duplicates: 1 });
+    const againDone = completion();
+    await queue.add(AUDIT_BATCH_JOB, { events: [fresh!] }, options);
+    await expect(againDone).resolves.toMatchObject({ chained: 0, duplicates: 1 });
     await expectExactlyChained(db.dataSource, expected);
   });
 
