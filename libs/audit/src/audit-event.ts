@@ -20,9 +20,9 @@ export const AUDIT_EVENT_TYPES = [
   'payment.risk-assessed',
   /** A first administrator released a held payment under four-eyes; it stays PDNG until a second one confirms. */
   'payment.review.release-requested',
-  /** A held payment released for execution by an administrator (the second one under four-eyes), with the reason. */
+  /** A held payment released for execution by an administrator (the second one under four-eyes); the reason stays on the review row. */
   'payment.review.released',
-  /** A held payment rejected by an administrator, with the reason. */
+  /** A held payment rejected by an administrator; the reason stays on the review row. */
   'payment.review.rejected',
   /** A held payment nobody reviewed within REVIEW_TIMEOUT_MINUTES, rejected by the system. */
   'payment.review.expired',
