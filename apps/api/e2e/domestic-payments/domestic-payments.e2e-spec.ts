@@ -265,7 +265,11 @@ describe('domestic payments', () => {
     expect(first.status).toBe(201);
     const again = await h.signedPost(PAYMENTS, { token: sequential.psuToken, body, idempotencyKey: 'pay-once-1' });
     expect(again.status).toBe(201);
+    // The replay is the settled answer (stored with the ACSP status, in one transaction), not the staged PDNG one.
+    expect(first.body.Data.Status).toBe('ACSP');
     expect(again.body).toEqual(first.body);
+    const [stored] = await h.dataSource.query(`SELECT response_body FROM idempotency_key WHERE key = 'pay-once-1'`);
+    expect(JSON.parse(stored.response_body)).toEqual(first.body);
     // The same key with another body is a conflict; another key is a second order of a spent consent.
     expectError(await h.signedPost(PAYMENTS, { token: sequential.psuToken, body: { ...body, Risk: { PaymentContextCode: 'TransferToThirdParty' } }, idempotencyKey: 'pay-once-1' }), 409, 'U029');
     expectError(await h.signedPost(PAYMENTS, { token: sequential.psuToken, body }), 400, 'U009');

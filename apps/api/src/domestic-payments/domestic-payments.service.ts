@@ -147,7 +147,7 @@ export class DomesticPaymentsService {
   createPayment(clientId: string, body: OBWriteDomestic2Dto, interactionId: string): PaymentWrite<DomesticPaymentEntity, OBWriteDomesticResponse5> {
     return {
       stage: (manager) => this.submit.stage(manager, { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), interactionId }),
-      settle: (payment) => this.submit.settle(payment, interactionId),
+      settle: (payment, record) => this.submit.settle(payment, interactionId, record),
       render: (payment) => this.paymentResponse(payment),
     };
   }

@@ -7,6 +7,8 @@ import { DataSource, DomesticPaymentEntity, EntityManager, JsonObject } from '@c
 import { isExecutable, PaymentRiskEngine, screenPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
 
+import type { SettlementRecorder } from '../security/payment-write.pipeline.js';
+
 export interface SubmitDomesticPaymentCommand {
   clientId: string;
   consentId: string;
@@ -109,7 +111,7 @@ export class SubmitDomesticPayment {
   }
 
   /** Step 2, after step 1 committed: the bank's debit, and the status it gives. */
-  async settle(created: DomesticPaymentEntity, interactionId?: string): Promise<DomesticPaymentEntity> {
+  async settle(created: DomesticPaymentEntity, interactionId?: string, record?: SettlementRecorder<DomesticPaymentEntity>): Promise<DomesticPaymentEntity> {
     // Held for review (an admin's release debits it) or rejected by the risk engine: no debit now.
     if (!isExecutable(created)) return created;
     const summary = summariseInitiation(created.initiation);
@@ -129,12 +131,13 @@ export class SubmitDomesticPayment {
       this.logger.warn(`payment ${created.paymentId} left PDNG: ${error.message} [${interactionId ?? '-'}]`);
       return created;
     }
-    return this.settleOutcome(created, result, interactionId);
+    return this.settleOutcome(created, result, interactionId, record);
   }
 
-  private async settleOutcome(payment: DomesticPaymentEntity, result: BankPaymentResult, interactionId?: string): Promise<DomesticPaymentEntity> {
+  private async settleOutcome(payment: DomesticPaymentEntity, result: BankPaymentResult, interactionId?: string, record?: SettlementRecorder<DomesticPaymentEntity>): Promise<DomesticPaymentEntity> {
     const changes = bankOutcomeChanges(result);
     const { status, statusReason: reason } = changes;
+    const settled = { ...payment, ...changes };
     await this.dataSource.transaction(async (manager) => {
       await manager.update(DomesticPaymentEntity, { paymentId: payment.paymentId }, changes);
       await recordAuditEvent(manager, {
@@ -145,7 +148,8 @@ export class SubmitDomesticPayment {
         interactionId,
         data: { paymentId: payment.paymentId, from: 'PDNG', to: status, ...(reason ? { statusReason: reason } : {}) },
       });
+      await record?.(manager, settled);
     });
-    return { ...payment, ...changes };
+    return settled;
   }
 }

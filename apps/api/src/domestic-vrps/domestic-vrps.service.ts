@@ -182,10 +182,12 @@ export class DomesticVrpsService {
       risk: plain(body.Risk),
       interactionId,
     };
+    // The debtor account is looked up once: the staged and the settled answers both carry it.
+    let debtor: Promise<DebtorAccount | undefined> | undefined;
     return {
       stage: (manager) => this.submit.stage(manager, command),
-      settle: (vrp) => this.submit.settle(vrp, interactionId),
-      render: (vrp, manager) => this.vrpResponse(vrp, manager),
+      settle: (vrp, record) => this.submit.settle(vrp, interactionId, record),
+      render: (vrp, manager) => this.vrpResponse(vrp, manager, (debtor ??= this.pickedDebtor(vrp.initiation, vrp.debtorAccountId, manager))),
     };
   }
 
@@ -245,9 +247,13 @@ export class DomesticVrpsService {
     };
   }
 
-  private async vrpResponse(payment: VrpPaymentEntity, manager: EntityManager = this.dataSource.manager): Promise<OBDomesticVRPResponse> {
+  private async vrpResponse(
+    payment: VrpPaymentEntity,
+    manager: EntityManager = this.dataSource.manager,
+    pickedDebtor = this.pickedDebtor(payment.initiation, payment.debtorAccountId, manager),
+  ): Promise<OBDomesticVRPResponse> {
     const reason = statusReason(payment.statusReason, payment.statusReasonDescription);
-    const debtor = await this.pickedDebtor(payment.initiation, payment.debtorAccountId, manager);
+    const debtor = await pickedDebtor;
     return {
       Data: {
         DomesticVRPId: payment.paymentId,

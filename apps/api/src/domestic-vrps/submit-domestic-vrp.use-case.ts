@@ -8,6 +8,7 @@ import { isExecutable, PaymentRiskEngine, screenPayment } from '@consentry/risk'
 import { Logger } from '@nestjs/common';
 
 import { RecordedRefusal } from '../idempotency/idempotency.service.js';
+import type { SettlementRecorder } from '../security/payment-write.pipeline.js';
 
 export interface SubmitDomesticVrpCommand {
   clientId: string;
@@ -136,8 +137,11 @@ export class SubmitDomesticVrp {
     return changes ? { ...payment, ...changes } : payment;
   }
 
-  /** Step 2, after step 1 committed: the bank's debit, and the status it gives. */
-  async settle(staged: VrpPaymentEntity, interactionId?: string): Promise<VrpPaymentEntity> {
+  /**
+   * Step 2, after step 1 committed: the bank's debit, and the status it gives. `record` runs in the
+   * transaction that writes the status (the idempotent answer, stored with it).
+   */
+  async settle(staged: VrpPaymentEntity, interactionId?: string, record?: SettlementRecorder<VrpPaymentEntity>): Promise<VrpPaymentEntity> {
     // Held for review (an admin's release debits it) or rejected by the risk engine: no debit now.
     if (!isExecutable(staged)) return staged;
     const { paymentId } = staged;
@@ -164,6 +168,7 @@ export class SubmitDomesticVrp {
       return staged;
     }
     const changes = bankOutcomeChanges(result);
+    const settled = { ...staged, ...changes };
     await this.dataSource.transaction(async (manager) => {
       await manager.update(VrpPaymentEntity, { paymentId }, changes);
       await recordAuditEvent(manager, {
@@ -174,7 +179,8 @@ export class SubmitDomesticVrp {
         interactionId,
         data: { paymentId, kind: 'domestic-vrp', from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
       });
+      await record?.(manager, settled);
     });
-    return { ...staged, ...changes };
+    return settled;
   }
 }

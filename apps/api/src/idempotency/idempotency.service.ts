@@ -37,8 +37,18 @@ export class RecordedRefusal {
   constructor(readonly error: Error) {}
 }
 
-/** The second step of a write that must leave our transaction (a bank call): its answer replaces the first. */
-export type IdempotentSettlement<T> = (first: IdempotentAnswer<T>) => Promise<IdempotentAnswer<T>>;
+/**
+ * Stores the settled answer in `manager`'s transaction: a settlement that records the bank's outcome in a
+ * transaction of its own calls it there, so the new status and the answer a retry replays commit together
+ * (one commit fewer per payment than a write of its own).
+ */
+export type RecordSettledAnswer<T> = (manager: EntityManager, answer: IdempotentAnswer<T>) => Promise<void>;
+
+/**
+ * The second step of a write that must leave our transaction (a bank call): its answer replaces the
+ * first, stored through `record` when the settlement has a transaction of its own, or else afterwards.
+ */
+export type IdempotentSettlement<T> = (first: IdempotentAnswer<T>, record: RecordSettledAnswer<T>) => Promise<IdempotentAnswer<T>>;
 
 // Claims the key in the caller's transaction. A live row of another transaction makes this statement
 // wait until that one commits (then the row is live: nothing returned) or rolls back (then this claims).
@@ -108,8 +118,14 @@ export class IdempotencyService {
     if (first.replayed || !settle) return first;
     // The first answer is committed with the write, so a retry in between replays a true (earlier) state;
     // the settled answer replaces it once known. A settlement that fails leaves the first answer standing.
-    const settled = await settle(first);
-    await this.dataSource.query(COMPLETE, [...ids, settled.status, stored(settled)]);
+    let recorded = false;
+    const settled = await settle(first, async (manager, answer) => {
+      await manager.query(COMPLETE, [...ids, answer.status, stored(answer)]);
+      recorded = true;
+    });
+    // Unrecorded (no outcome to write: held for review, or the bank unreachable), the answer is stored
+    // here, unless it is the first one again.
+    if (!recorded && stored(settled) !== stored(first)) await this.dataSource.query(COMPLETE, [...ids, settled.status, stored(settled)]);
     return { ...settled, replayed: false };
   }
 }

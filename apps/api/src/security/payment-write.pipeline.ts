@@ -65,9 +65,13 @@ export const PaymentSignedQueryProtected = (kind: PaymentConsentKind) =>
  *   would wait for a connection that concurrent writes each hold while they wait for it (a pool
  *   deadlock, answered 500 after the pool's timeout).
  */
+/** Called inside the transaction that writes a settled payment's outcome, so what it stores commits with it. */
+export type SettlementRecorder<S> = (manager: EntityManager, settled: S) => Promise<void>;
+
 export interface PaymentWrite<S, T> {
   stage(manager: EntityManager): Promise<S | RecordedRefusal>;
-  settle?(staged: S): Promise<S>;
+  /** `record` is called inside the transaction that writes the bank's outcome, with the settled write. */
+  settle?(staged: S, record: SettlementRecorder<S>): Promise<S>;
   render(written: S, manager: EntityManager): T | Promise<T>;
 }
 
@@ -89,7 +93,17 @@ export class PaymentWritePipeline {
         staged = result;
         return { status: 201, body: await write.render(result, manager) };
       },
-      write.settle ? async () => ({ status: 201, body: await write.render(await write.settle!(staged as S), this.dataSource.manager) }) : undefined,
+      write.settle
+        ? async (_first, record) => {
+            // The settled answer is stored in the same transaction as the outcome it shows.
+            let recorded: T | undefined;
+            const settled = await write.settle!(staged as S, async (manager, outcome) => {
+              recorded = await write.render(outcome, manager);
+              await record(manager, { status: 201, body: recorded });
+            });
+            return { status: 201, body: recorded ?? (await write.render(settled, this.dataSource.manager)) };
+          }
+        : undefined,
     );
     return outcome.body;
   }
