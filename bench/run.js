@@ -1,5 +1,5 @@
 // `npm run bench [name...]`: runs the benchmarks under bench/ one after another on the built code
-// (token-endpoint, transactions, payments, audit-pipeline, consent-expiry, jws-verifier, notifications, scale; all of them when none is named). Each
+// (token-endpoint, transactions, payments, risk-decision, audit-pipeline, consent-expiry, jws-verifier, notifications, scale; all of them when none is named). Each
 // compares Consentry with a bare baseline in the same run and prints its own figures. Not run by CI.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';

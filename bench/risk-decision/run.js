@@ -1,0 +1,109 @@
+// The payment-monitoring decision's own cost on the payment path: PaymentRiskEngine.assess (every rule's
+// look-up, the assessment row, its audit event) timed inside the payment's transaction, RATE payments a
+// second offered open loop (default 200: twice what one API instance's payment path carries on this
+// machine, see bench/payments; RATE=0 runs CONCURRENCY at a time, flat out, to find the most decisions a
+// second), against a payment_risk_assessment table already holding HISTORY decisions over
+// ACCOUNTS debtor accounts, so each look-up runs on a table of a bank's size and not an empty one.
+// Issue 13's target: the decision adds at most 5 ms p99 to the payment path.
+//   npx nx run-many -t build && npx node bench/risk-decision/run.js     (or: npm run bench risk-decision)
+// RISK_RULES_FILE chooses the rules (default: every-kind.yaml beside this file, every kind's look-up on
+// the path). Its own database on the PostgreSQL at TEST_DATABASE_SERVER_URL, dropped at the end. Not run by CI.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { PaymentRiskEngine } from '@consentry/risk';
+import { createTestDatabase } from '@consentry/testing';
+
+import { percentile } from '../support/worker-process.js';
+
+const PAYMENTS = Number(process.env.PAYMENTS ?? 5000);
+const RATE = Number(process.env.RATE ?? 200);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 10);
+const HISTORY = Number(process.env.HISTORY ?? 500_000);
+const ACCOUNTS = Number(process.env.ACCOUNTS ?? 10_000);
+const PAYEES = Number(process.env.PAYEES ?? 20_000);
+const TARGET_P99_MS = 5;
+const rulesFile = process.env.RISK_RULES_FILE ?? fileURLToPath(new URL('./every-kind.yaml', import.meta.url));
+
+const scheme = 'UK.OBIE.SortCodeAccountNumber';
+const payeeId = (n) => `40400${String(n).padStart(9, '0')}`;
+const dir = await mkdtemp(join(tmpdir(), 'consentry-bench-risk-'));
+const denyListFile = join(dir, 'deny-list.json');
+// A deny-list of a thousand mule accounts (held in memory by the engine).
+await writeFile(denyListFile, JSON.stringify(Array.from({ length: 1000 }, (_, n) => ({ SchemeName: scheme, Identification: `99${String(n).padStart(12, '0')}` }))));
+const engine = PaymentRiskEngine.load({ rulesFile, denyListFile });
+const db = await createTestDatabase('bench_risk_decision');
+db.dataSource.driver.master.options.max = CONCURRENCY + 2;
+try {
+  await db.dataSource.query(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ('bench-tpp', 'Bench TPP', '{PISP}', '{}'), ('old-tpp', 'Old TPP', '{PISP}', '{}')`);
+  await db.dataSource.query(`UPDATE tpp SET created_at = now() - interval '400 days' WHERE client_id = 'old-tpp'`);
+  // The history: HISTORY decisions over the last 30 days, set-based, then analysed as autovacuum would.
+  const started = performance.now();
+  await db.dataSource.query(
+    `INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, psu_id, debtor_account_id, creditor_key, amount, currency, decision, score, rules, assessed_at, paid)
+     SELECT 'hist-' || n, 'domestic-vrp', 'pmc-hist-' || (n % $2), CASE WHEN n % 2 = 0 THEN 'bench-tpp' ELSE 'old-tpp' END, NULL,
+            'acc-' || (n % $2), '${scheme}:' || lpad('40400', 5) || lpad((n % $3)::text, 9, '0'), (n % 2000) + 0.5, 'GBP',
+            'allow', 0, '[]'::jsonb, now() - (n % 2592000) * interval '1 second', true
+       FROM generate_series(1, $1) AS n`,
+    [HISTORY, ACCOUNTS, PAYEES],
+  );
+  await db.dataSource.query(`ANALYZE payment_risk_assessment`);
+  console.log(
+    `risk decision bench: ${PAYMENTS} payments, ${RATE > 0 ? `${RATE}/s offered` : `${CONCURRENCY} at a time`}, over ${HISTORY} earlier decisions on ${ACCOUNTS} accounts (seeded in ${((performance.now() - started) / 1000).toFixed(1)} s); ` +
+      `rules ${rulesFile} (${engine.rules.rules.map((rule) => rule.kind).join(', ')}); load average ${loadavg()[0].toFixed(2)}`,
+  );
+
+  const timings = [];
+  const decisions = { allow: 0, hold: 0, reject: 0 };
+  let next = 0;
+  async function pay(n) {
+      const input = {
+        paymentId: `vrp-${randomUUID()}`,
+        paymentKind: 'domestic-vrp',
+        consentId: `pmc-hist-${n % ACCOUNTS}`,
+        clientId: n % 3 === 0 ? 'bench-tpp' : 'old-tpp',
+        psuId: null,
+        debtorAccountId: `acc-${(n * 7919) % ACCOUNTS}`,
+        // Mostly known payees, some new, one in a hundred deny-listed.
+        creditor: { schemeName: scheme, identification: n % 100 === 0 ? `99${String(n % 1000).padStart(12, '0')}` : payeeId((n * 104729) % (PAYEES * 2)) },
+        amount: `${(n * 37) % 2500}.${String(n % 100).padStart(2, '0')}`,
+        currency: 'GBP',
+        interactionId: randomUUID(),
+      };
+      await db.dataSource.transaction(async (manager) => {
+        const t0 = performance.now();
+        const { decision } = await engine.assess(manager, input);
+        timings.push(performance.now() - t0);
+        decisions[decision]++;
+      });
+  }
+  async function payer() {
+    while (next < PAYMENTS) await pay(next++);
+  }
+  async function offered() {
+    const started = performance.now();
+    const inFlight = [];
+    for (let n = 0; n < PAYMENTS; n++) {
+      const wait = started + (n / RATE) * 1000 - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      inFlight.push(pay(n));
+    }
+    await Promise.all(inFlight);
+  }
+  const t0 = performance.now();
+  await (RATE > 0 ? offered() : Promise.all(Array.from({ length: CONCURRENCY }, payer)));
+  const seconds = (performance.now() - t0) / 1000;
+  timings.sort((a, b) => a - b);
+  const p99 = percentile(timings, 99);
+  console.log(
+    `decision time (inside the payment's transaction): p50 ${percentile(timings, 50).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${timings.at(-1).toFixed(2)} ms; ` +
+      `${(PAYMENTS / seconds).toFixed(0)} decisions/s; allow ${decisions.allow}, hold ${decisions.hold}, reject ${decisions.reject}`,
+  );
+  console.log(`target: p99 <= ${TARGET_P99_MS} ms: ${p99 <= TARGET_P99_MS ? 'met' : 'NOT met'}; load average at end ${loadavg()[0].toFixed(2)}`);
+} finally {
+  await db.drop();
+  await rm(dir, { recursive: true, force: true });
+}
