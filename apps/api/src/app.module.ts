@@ -27,6 +27,7 @@ import { AccountInformationModule } from './open-banking/account-information.mod
 import { OpenBankingModule } from './open-banking/open-banking.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { TransactionsModule } from './transactions/transactions.module.js';
+import { LedgerAdminModule } from './admin/ledger/ledger-admin.module.js';
 import { TppAdminModule } from './admin/tpps/tpp-admin.module.js';
 import { PaymentAdminModule } from './admin/payments/payment-admin.module.js';
 import { PaymentRiskModule } from './payment-reviews/payment-risk.module.js';
@@ -101,6 +102,7 @@ export class AppModule {
         CustomerModule,
         AdminModule,
         TppAdminModule,
+        LedgerAdminModule,
         PaymentAdminModule,
         DashboardModule,
         AdminConsoleModule,

@@ -6,6 +6,12 @@ export const AUDIT_EVENT_TYPES = [
   'consent.rejected',
   'consent.revoked',
   'consent.expired',
+  /**
+   * An account of an authorised account-access consent was closed or re-identified at its bank: one entry
+   * per such consent (for its TPP's linked-account-update event), with the change and the AccountId, never
+   * the new identification.
+   */
+  'consent.linked-account-changed',
   /** A payment consent used by its payment order (AUTH -> COND). */
   'consent.consumed',
   /** A payment order accepted for execution, with its first status. */

@@ -34,3 +34,5 @@ export type { PanDecryptor } from './card-pan.js';
 export { HttpBankConnector } from './http-bank.connector.js';
 export type { HttpBankConnectorOptions } from './http-bank.connector.js';
 export { SandboxLedgerConnector } from './sandbox-ledger.connector.js';
+export { closeSandboxLedgerAccount, REIDENTIFIABLE_SCHEMES, reidentifySandboxLedgerAccount } from './sandbox-ledger-accounts.js';
+export type { ReidentifiableScheme } from './sandbox-ledger-accounts.js';

@@ -50,6 +50,20 @@ describe('eventOfAuditEntry', () => {
     expect(eventOfAuditEntry({ ...revoked, actor: { type: 'tpp', id: 'tpp-1' } }, null, API)).toBeNull();
   });
 
+  it('makes a linked-account update of an authorised consent whose account changed at the bank, naming the consent', () => {
+    const changed = entry({ type: 'consent.linked-account-changed', actor: { type: 'admin', id: 'admin-1' }, consentId: 'aac-2', interactionId: 'i-2', data: { accountId: 'acc-1', change: 'closed' } });
+    expect(eventOfAuditEntry(changed, null, API)).toEqual({
+      type: 'urn:uk:org:openbanking:events:account-access-consent-linked-account-update',
+      clientId: 'tpp-1',
+      interactionId: 'i-2',
+      occurredAt: new Date('2026-12-05T10:00:00.000Z'),
+      resourceId: 'aac-2',
+      resourceType: 'account-access-consent',
+      resourceUrl: `${API}/open-banking/v4.0/aisp/account-access-consents/aac-2`,
+    });
+    expect(eventOfAuditEntry({ ...changed, consentId: undefined }, null, API)).toBeNull();
+  });
+
   it('makes nothing of an entry without a TPP, or of other acts', () => {
     expect(eventOfAuditEntry(entry({ clientId: undefined, data: { paymentId: 'dp-1' } }), null, API)).toBeNull();
     expect(eventOfAuditEntry(entry({ type: 'data.accessed', data: { paymentId: 'dp-1' } }), null, API)).toBeNull();

@@ -8,9 +8,10 @@ import type { ObEventType } from './event-types.js';
 
 const RESOURCE_UPDATE: ObEventType = 'urn:uk:org:openbanking:events:resource-update';
 const CONSENT_REVOKED: ObEventType = 'urn:uk:org:openbanking:events:consent-authorization-revoked';
+const LINKED_ACCOUNT_UPDATE: ObEventType = 'urn:uk:org:openbanking:events:account-access-consent-linked-account-update';
 
 /** The audit entries events come from (docs/monitoring.md has the catalogue). */
-const SOURCE_TYPES = ['payment.submitted', 'payment.status-changed', 'consent.revoked', 'consent.expired'];
+const SOURCE_TYPES = ['payment.submitted', 'payment.status-changed', 'consent.revoked', 'consent.expired', 'consent.linked-account-changed'];
 
 /** Where each kind of payment order is read by the TPP, and its resource type. */
 const PAYMENT_RESOURCES: Record<string, { path: string; type: string }> = {
@@ -58,6 +59,17 @@ export function eventOfAuditEntry(event: AuditEvent, consentKind: string | null,
       resourceType: resource.type,
       resourceUrl: `${apiUrl}/open-banking/v4.0/${resource.path}/${event.consentId}`,
       reason: typeof data.reason === 'string' ? data.reason : event.type === 'consent.expired' ? 'Expired' : 'Revoked',
+    };
+  }
+  // One entry per authorised consent holding the account (libs/consents recordLinkedAccountChange).
+  if (event.type === 'consent.linked-account-changed' && event.consentId) {
+    const resource = CONSENT_RESOURCES['account-access-consent']!;
+    return {
+      ...base,
+      type: LINKED_ACCOUNT_UPDATE,
+      resourceId: event.consentId,
+      resourceType: resource.type,
+      resourceUrl: `${apiUrl}/open-banking/v4.0/${resource.path}/${event.consentId}`,
     };
   }
   return null;

@@ -5,6 +5,7 @@ import { ArgumentsHost, ExceptionFilter, HttpException, Logger } from '@nestjs/c
 import { FastifyReply, FastifyRequest } from 'fastify';
 
 import { AuditExportException, AuditExportExceptionCode } from '../admin/audit/audit-export.exception.js';
+import { LedgerAccountException, LedgerAccountExceptionCode } from '../admin/ledger/ledger-account.exception.js';
 import { PaymentViewException, PaymentViewExceptionCode } from '../payment-views/payment-view.exception.js';
 import { SessionException, SessionExceptionCode } from '../sessions/session.exception.js';
 import { describeFrameworkError } from './framework-error.js';
@@ -92,6 +93,15 @@ function paymentViewAnswer(exception: PaymentViewException): ProblemAnswer {
   }
 }
 
+function ledgerAccountAnswer(exception: LedgerAccountException): ProblemAnswer {
+  switch (exception.code) {
+    case LedgerAccountExceptionCode.NotFound:
+      return { status: 404, body: { error: 'not_found', message: exception.message } };
+    default:
+      return unreachable(exception.code);
+  }
+}
+
 /**
  * The one filter of the customer and admin APIs' transport: every error as `{ error, message }`, each
  * feature's coded exception mapped here.
@@ -115,6 +125,7 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     if (exception instanceof TppException) return tppAnswer(exception);
     if (exception instanceof AuditExportException) return auditExportAnswer(exception);
     if (exception instanceof PaymentViewException) return paymentViewAnswer(exception);
+    if (exception instanceof LedgerAccountException) return ledgerAccountAnswer(exception);
     if (exception instanceof ObErrorException) {
       const first = exception.errors[0];
       const where = first?.Path ? ` (${first.Path})` : '';

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { recordAuditEvent } from '@consentry/audit';
+import { closeSandboxLedgerAccount } from '@consentry/banking';
 import { loadWorkerConfig, WorkerConfig } from '@consentry/config';
+import { recordLinkedAccountChange } from '@consentry/consents';
 import { BankSigningKeys } from '@consentry/message-signing';
 import { createTestDatabase, createTestRedis, expectObSchema, TestDatabase, TestRedis } from '@consentry/testing';
 import { createLocalJWKSet, jwtVerify } from 'jose';
@@ -15,6 +17,7 @@ import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
 
 const WAIT = { timeout: 20_000, interval: 50 };
 const RESOURCE_UPDATE = 'urn:uk:org:openbanking:events:resource-update';
+const LINKED_ACCOUNT_UPDATE = 'urn:uk:org:openbanking:events:account-access-consent-linked-account-update';
 
 interface Received {
   path: string;
@@ -78,7 +81,7 @@ describe('event delivery to TPP callbacks', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'consentry-event-delivery-'));
     callbacks = await CallbackServer.start();
     elsewhere = await CallbackServer.start();
-    for (const tpp of ['tpp-a', 'tpp-b', 'tpp-c', 'tpp-d', 'tpp-e']) {
+    for (const tpp of ['tpp-a', 'tpp-b', 'tpp-c', 'tpp-d', 'tpp-e', 'tpp-f', 'tpp-g']) {
       await q(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ($1, $1, '{PISP}', '{}')`, [tpp]);
       await q(`INSERT INTO event_subscription (event_subscription_id, client_id, callback_url, version) VALUES ($1, $2, $3, '4.0')`, [
         `evs-${tpp}`,
@@ -161,6 +164,51 @@ describe('event delivery to TPP callbacks', () => {
       const audited = await q(`SELECT event->'data' AS data FROM audit_log WHERE event_type = 'event.delivered' AND client_id = 'tpp-a'`);
       expect(audited).toEqual([{ data: { jti: payload.jti, eventType: RESOURCE_UPDATE, via: 'callback', attempts: 1 } }]);
     }, WAIT);
+  });
+
+  it('tells the TPP of an authorised consent that its account was closed at the bank (linked-account-update), and no TPP whose consent is not authorised', async () => {
+    await q(`INSERT INTO aspsp (aspsp_id, name) VALUES ('bank-f', 'Bank F')`);
+    const [{ psu_id: psuId }] = await q(`INSERT INTO psu (username, display_name, password_hash, totp_secret_enc) VALUES ('psu-f', 'PSU F', 'x', 'x') RETURNING psu_id`);
+    await q(
+      `INSERT INTO account (account_id, aspsp_id, psu_id, currency, account_category, account_type_code, scheme_name, identification, holder_name)
+       VALUES ('acc-f', 'bank-f', $1, 'GBP', 'Personal', 'CACC', 'UK.OBIE.SortCodeAccountNumber', '40400412345678', 'PSU F')`,
+      [psuId],
+    );
+    for (const [consentId, clientId, status] of [['aac-f', 'tpp-f', 'AUTH'], ['aac-g', 'tpp-g', 'AWAU']]) {
+      await q(
+        `INSERT INTO account_access_consent (consent_id, client_id, psu_id, status, permissions, creation_date_time, status_update_date_time)
+         VALUES ($1, $2, $3, $4, '{ReadAccountsBasic}', now(), now())`,
+        [consentId, clientId, psuId, status],
+      );
+      await q(`INSERT INTO consent_account (consent_id, account_id) VALUES ($1, 'acc-f')`, [consentId]);
+    }
+    // The ledger's change and the consents' audit entries commit together.
+    const told = await db.dataSource.transaction(async (manager) => {
+      expect(await closeSandboxLedgerAccount(manager, 'acc-f')).toBe(true);
+      return recordLinkedAccountChange(manager, { accountId: 'acc-f', change: 'closed', actor: { type: 'admin', id: 'admin-1' }, interactionId: 'interaction-acc-f' });
+    });
+    expect(told).toEqual(['aac-f']);
+    await vi.waitFor(async () => expect((await eventOf('tpp-f'))?.delivered).toBe(true), WAIT);
+    const [request] = callbacks.to('/tpp-f/event-notifications');
+    const published = (await BankSigningKeys.load(config)).publicJwks;
+    const { payload } = await jwtVerify(request!.body, createLocalJWKSet(published), { typ: 'secevent+jwt', audience: 'tpp-f' });
+    // OBEventNotification1 names resource-update alone; the other types carry its subject (OBEventSubject1).
+    const linked = (payload.events as Record<string, { subject: unknown }>)[LINKED_ACCOUNT_UPDATE]!;
+    expectObSchema('OBEventSubject1', linked.subject, 'event-notifications');
+    expect(payload).toMatchObject({ aud: 'tpp-f', sub: 'http://localhost:3000/open-banking/v4.0/aisp/account-access-consents/aac-f', txn: 'interaction-acc-f' });
+    expect(payload.events).toEqual({
+      [LINKED_ACCOUNT_UPDATE]: {
+        subject: {
+          subject_type: 'http://openbanking.org.uk/rid_http://openbanking.org.uk/rty',
+          'http://openbanking.org.uk/rid': 'aac-f',
+          'http://openbanking.org.uk/rty': 'account-access-consent',
+          'http://openbanking.org.uk/rlk': [{ version: 'v4.0', link: 'http://localhost:3000/open-banking/v4.0/aisp/account-access-consents/aac-f' }],
+        },
+      },
+    });
+    // Closing it again changes nothing; the consent still awaiting authorisation was never told.
+    expect(await db.dataSource.transaction((manager) => closeSandboxLedgerAccount(manager, 'acc-f'))).toBe(false);
+    expect(await q(`SELECT count(*)::int AS n FROM event_notification WHERE client_id = 'tpp-g'`)).toEqual([{ n: 0 }]);
   });
 
   it('queues again the delivery of an event whose job was lost between its commit and its enqueue', async () => {

@@ -1,0 +1,9 @@
+import { CodedException } from '@consentry/validation';
+
+export enum LedgerAccountExceptionCode {
+  /** No open account of that id in the built-in ledger (or the change changes nothing). */
+  NotFound = 'NotFound',
+}
+
+/** A refused change to an account of the built-in ledger (admin API). */
+export class LedgerAccountException extends CodedException<LedgerAccountExceptionCode> {}
