@@ -26,7 +26,7 @@ export async function lockConsentOfClient(
     lock: { mode: 'pessimistic_write' },
   });
   if (!consent || (clientId !== undefined && consent.clientId !== clientId)) {
-    throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+    throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
   }
   return consent;
 }

@@ -37,7 +37,7 @@ export function assertConsentAsApproved(consent: PaymentConsentEntity, orderedIn
  */
 export async function consumePaymentConsent(manager: EntityManager, command: ConsumePaymentConsentCommand): Promise<PaymentConsentEntity> {
   const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.clientId);
-  if (consent.kind !== command.kind) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+  if (consent.kind !== command.kind) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
   if (!canPaymentConsentTransition(consent.kind, consent.status, 'COND')) {
     throw new ConsentException(
       ConsentExceptionCode.InvalidStatus,

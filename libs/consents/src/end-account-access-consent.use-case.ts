@@ -45,7 +45,7 @@ async function endConsent(
     const clientId = command.by.type === 'tpp' ? command.by.clientId : undefined;
     const consent = await lockConsentOfClient(manager, command.consentId, clientId);
     if (command.by.type === 'psu' && consent.psuId !== null && consent.psuId !== command.by.psuId) {
-      throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+      throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
     }
     assertTransition(consent.status, to);
     const now = new Date();

@@ -72,7 +72,7 @@ export function findPaymentConsentOfClient(
 /** As findPaymentConsentOfClient, for a consent the TPP names: another TPP's, another kind's or none is "not found". */
 export async function paymentConsentOfClient(dataSource: DataSource, consentId: string, clientId: string, kind: PaymentConsentKind): Promise<PaymentConsentEntity> {
   const consent = await findPaymentConsentOfClient(dataSource, consentId, clientId, kind);
-  if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+  if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
   return consent;
 }
 
@@ -80,7 +80,7 @@ export async function paymentConsentOfClient(dataSource: DataSource, consentId: 
 export async function lockPaymentConsentOfClient(manager: EntityManager, consentId: string, clientId: string | undefined): Promise<PaymentConsentEntity> {
   const consent = await manager.findOne(PaymentConsentEntity, { where: { consentId }, lock: { mode: 'pessimistic_write' } });
   if (!consent || (clientId !== undefined && consent.clientId !== clientId)) {
-    throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+    throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
   }
   return consent;
 }

@@ -161,7 +161,7 @@ export async function cancelScheduledPayment(dataSource: DataSource, command: { 
           WHERE d.payment_id = $1 AND c.psu_id = $2 AND d.requested_execution_date_time IS NOT NULL`,
         [command.paymentId, command.psuId],
       );
-      if (!exists) throw new ConsentException(ConsentExceptionCode.NotFound, 'scheduled payment not found');
+      if (!exists) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such scheduled payment');
       throw new ConsentException(ConsentExceptionCode.InvalidStatus, `the scheduled payment is ${exists.status}: only a pending one can be cancelled`);
     }
     await recordAuditEvent(manager, {
@@ -189,7 +189,7 @@ export async function cancelStandingOrder(dataSource: DataSource, command: { sta
       `SELECT status, consent_id, client_id FROM domestic_standing_order WHERE standing_order_id = $1 AND psu_id = $2 FOR UPDATE`,
       [command.standingOrderId, command.psuId],
     );
-    if (!order) throw new ConsentException(ConsentExceptionCode.NotFound, 'standing order not found');
+    if (!order) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such standing order');
     if (order.status !== 'PDNG') throw new ConsentException(ConsentExceptionCode.InvalidStatus, `the standing order is ${order.status}, it cannot be cancelled`);
     await manager.query(
       `UPDATE domestic_standing_order SET status = 'CANC', next_run_at = NULL, status_update_date_time = now() WHERE standing_order_id = $1`,

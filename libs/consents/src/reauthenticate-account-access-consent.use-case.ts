@@ -32,7 +32,7 @@ export class ReauthenticateAccountAccessConsent {
     return this.dataSource.transaction(async (manager) => {
       const consent = await lockConsentOfClient(manager, command.consentId, command.clientId);
       // Another PSU's consent is "not found", as for revocation: never say whose it is.
-      if (consent.psuId !== command.psuId) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+      if (consent.psuId !== command.psuId) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
       if (consent.status !== 'AUTH') {
         throw new ConsentException(ConsentExceptionCode.InvalidStatus, `a consent in status ${consent.status} cannot be re-authenticated`);
       }

@@ -26,8 +26,8 @@ export class RevokePaymentConsent {
   execute(command: RevokePaymentConsentCommand): Promise<PaymentConsentEntity> {
     return this.dataSource.transaction(async (manager) => {
       const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.by.type === 'tpp' ? command.by.clientId : undefined);
-      if (command.by.type === 'psu' && consent.psuId !== command.by.psuId) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
-      if (command.kind !== undefined && consent.kind !== command.kind) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+      if (command.by.type === 'psu' && consent.psuId !== command.by.psuId) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
+      if (command.kind !== undefined && consent.kind !== command.kind) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
       assertPaymentConsentTransition(consent.kind, consent.status, 'CANC');
       const now = new Date();
       const reason = command.by.type === 'psu' ? 'Revoked by the PSU' : 'Deleted by the TPP';

@@ -35,7 +35,7 @@ export type UseVrpConsentResult = { consent: PaymentConsentEntity; refused: null
  */
 export async function useVrpConsent(manager: EntityManager, command: UseVrpConsentCommand): Promise<UseVrpConsentResult> {
   const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.clientId);
-  if (consent.kind !== 'domestic-vrp') throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+  if (consent.kind !== 'domestic-vrp') throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
   if (consent.status !== 'AUTH') throw new ConsentException(ConsentExceptionCode.InvalidStatus, `The consent is ${consent.status}, not authorised`);
   // PSD2 RTS Art. 5: the ControlParameters, creditor and debtor must still be exactly what the PSU approved.
   assertConsentAsApproved(consent, command.initiation);

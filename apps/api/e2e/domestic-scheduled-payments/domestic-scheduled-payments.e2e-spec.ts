@@ -159,7 +159,9 @@ describe('domestic scheduled payments', () => {
     // Through the customer API (the dashboard's): bob cannot see it, alice cancels it.
     const cancel = async (username: string) =>
       h.call('DELETE', `/customer/scheduled-payments/${paymentId}`, { headers: { authorization: `Bearer ${await h.customerSession(username)}` } });
-    expect((await cancel('bob')).status).toBe(404);
+    const bobs = await cancel('bob');
+    expect(bobs.status).toBe(404);
+    expect(bobs.body).toEqual({ error: 'not_found', message: 'No such scheduled payment' });
     await expect(cancelScheduledPayment(h.dataSource, { paymentId, psuId: await h.psuId('bob') })).rejects.toBeInstanceOf(ConsentException);
     expect((await cancel('alice')).status).toBe(204);
     // Listed with its status on the PSU's payment consents.

@@ -206,6 +206,7 @@ describe('domestic standing orders', () => {
       const id = jsonString((await order(psuToken, consentId, orderInitiation('80.00'))).body.Data.DomesticStandingOrderId);
       const bob = await h.call('DELETE', `/customer/standing-orders/${id}`, { headers: { authorization: `Bearer ${await h.customerSession('bob')}` } });
       expect(bob.status).toBe(404);
+      expect(bob.body).toEqual({ error: 'not_found', message: 'No such standing order' });
       expect((await h.call('DELETE', `/customer/standing-orders/${id}`)).status).toBe(401);
 
       const alice = `Bearer ${await h.customerSession('alice')}`;

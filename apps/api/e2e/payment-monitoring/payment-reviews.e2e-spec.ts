@@ -132,6 +132,8 @@ describe('payment monitoring: the review queue on the admin API', () => {
       expect(refused.status).toBe(400);
     }
     expect((await tppRead(paymentId)).body.Data.Status).toBe('PDNG');
-    expect((await h.call('POST', `${REVIEWS}/dp-nope/reject`, { headers: admin, body: { reason: 'no such' } })).status).toBe(404);
+    const unknown = await h.call('POST', `${REVIEWS}/dp-nope/reject`, { headers: admin, body: { reason: 'no such' } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ error: 'not_found', message: 'No held payment with this id' });
   });
 });

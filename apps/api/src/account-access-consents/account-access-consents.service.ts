@@ -61,7 +61,7 @@ export class AccountAccessConsentsService {
 
   async getConsent(clientId: string, consentId: string): Promise<OBReadConsentResponse1> {
     const consent = await findConsentOfClient(this.dataSource, consentId, clientId);
-    if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+    if (!consent) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
     return this.toResponse(consent);
   }
 

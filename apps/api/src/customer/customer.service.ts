@@ -107,7 +107,7 @@ export class CustomerService {
     // Only a consent this PSU authorised: the use case alone would let a PSU end a consent nobody has
     // authorised yet (psu_id still null).
     const owned: Row[] = await this.dataSource.query(`SELECT 1 FROM account_access_consent WHERE consent_id = $1 AND psu_id = $2`, [consentId, psuId]);
-    if (owned.length === 0) throw new ConsentException(ConsentExceptionCode.NotFound, 'consent not found');
+    if (owned.length === 0) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
     await this.revoke.execute({ consentId, by: { type: 'psu', psuId }, interactionId });
   }
 

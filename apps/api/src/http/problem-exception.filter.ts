@@ -43,7 +43,8 @@ function sessionAnswer(exception: SessionException): ProblemAnswer {
 function consentAnswer(exception: ConsentException): ProblemAnswer {
   switch (exception.code) {
     case ConsentExceptionCode.NotFound:
-      return { status: 404, body: { error: 'not_found', message: 'No such consent' } };
+      // What was not found, in our own words (a consent, a scheduled payment, a held payment): never input echoed back.
+      return { status: 404, body: { error: 'not_found', message: exception.message } };
     case ConsentExceptionCode.InvalidStatus:
     case ConsentExceptionCode.Expired:
       return { status: 409, body: { error: 'invalid_status', message: exception.message } };
