@@ -1,24 +1,28 @@
 // bench/scale: does an AIS read cost the same at 100k, 1M and 10M transactions? For each size (in the same
 // run, smallest first) a database of its own is seeded with `seedScale` (libs/sandbox; the same rows
 // `npm run seed:scale` writes), the API starts on it, and each AIS resource of one scale consent is read
-// REQUESTS times with 10 connections (DPoP-bound token, every check, audited), then consent creation.
+// REQUESTS times with 10 connections (DPoP-bound token, every check, audited), then consent creation and
+// the auth server's token endpoint on the same database.
 // One table at the end: req/s and p99 per resource and size, and each p99 at the largest size against the
 // smallest (target: within 1.5x). Checks the free disk first and says what the largest size needs.
 // Not run by CI.
 //   npx nx run-many -t build && npx node bench/scale/run.js        (SIZES=100000:1000:10000,... to choose)
-import { statfs } from 'node:fs/promises';
+import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import autocannon from 'autocannon';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 
-import { loadApiConfig } from '@consentry/config';
+import { loadApiConfig, loadAuthServerConfig } from '@consentry/config';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { scaleAccountId, scaleConsentId, scaleGrantId, seedSandbox, seedScale } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis } from '@consentry/testing';
 
 import { startApi } from '../../apps/api/dist/api.bootstrap.js';
+import { startAuthServer } from '../../apps/auth-server/dist/auth-server.bootstrap.js';
 import { dpopProver, startLocalIssuer } from '../support/issuer.js';
+import { tokenRequestPreparer } from '../support/token-requests.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 1000);
 const WARMUP = Number(process.env.WARMUP ?? 200);
@@ -68,6 +72,33 @@ async function fire(url, method, bearer, body) {
   return shoot(url, method, bearer, body, REQUESTS);
 }
 
+// The token endpoint (client_credentials, private_key_jwt, DPoP with nonce), each request prepared ahead.
+async function fireToken(issuer, preparer) {
+  await shootPrepared(`${issuer}/token`, await preparer.prepare(issuer, WARMUP));
+  return shootPrepared(`${issuer}/token`, await preparer.prepare(issuer, REQUESTS));
+}
+
+async function shootPrepared(url, prepared) {
+  let next = 0;
+  let first;
+  let last;
+  const instance = autocannon({
+    url,
+    connections: CONNECTIONS,
+    amount: prepared.length,
+    requests: [{ method: 'POST', setupRequest: (request) => {
+      first ??= performance.now();
+      return { ...request, ...prepared[next++] };
+    } }],
+  });
+  instance.on('response', () => {
+    last = performance.now();
+  });
+  const result = await instance;
+  if (result['2xx'] !== prepared.length) throw new Error(`POST ${url}: ${result['2xx']}/${prepared.length} were 2xx (non-2xx ${result.non2xx})`);
+  return { rate: prepared.length / ((last - first) / 1000), p99: result.latency.p99 };
+}
+
 async function shoot(url, method, bearer, body, amount) {
   let first;
   let last;
@@ -110,6 +141,8 @@ for (const size of SIZES) {
   const db = await createTestDatabase('bench_scale');
   const redis = createTestRedis('bench_scale');
   let api;
+  let authServer;
+  const dataDir = await mkdtemp(join(tmpdir(), 'consentry-bench-scale-'));
   try {
     const sandbox = await seedSandbox(db.dataSource, { keys: new EnvironmentKeyManagement(SECRETS_KEY), seed: 5, transactionsPerAccount: 5 });
     const seeded = performance.now();
@@ -169,8 +202,28 @@ for (const size of SIZES) {
     const created = await fire(`${api.publicUrl}${AISP}/account-access-consents`, 'POST', cc, { Data: { Permissions: ['ReadAccountsBasic'] }, Risk: {} });
     table.set(`consent creation|${label}`, created);
     console.log(`${label} ${'consent creation'.padEnd(20)} ${created.rate.toFixed(0).padStart(6)} req/s   p99 ${created.p99} ms`);
+    // The auth server on the same database: its token endpoint reads the TPP, writes the audit event.
+    authServer = await startAuthServer(
+      loadAuthServerConfig({
+        DATABASE_URL: db.url,
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: redis.prefix,
+        SECRETS_KEY: SECRETS_KEY.toString('base64'),
+        CONSENTRY_DATA_DIR: dataDir,
+        AUTH_SERVER_PORT: '0',
+        API_URL: api.publicUrl,
+        LOG_LEVEL: 'silent',
+        OAUTH_RATE_LIMIT_PER_CLIENT: '10000000',
+        OAUTH_RATE_LIMIT_PER_IP: '10000000',
+      }),
+    );
+    const tokens = await fireToken(authServer.url, await tokenRequestPreparer(sandbox.tpp));
+    table.set(`token endpoint|${label}`, tokens);
+    console.log(`${label} ${'token endpoint'.padEnd(20)} ${tokens.rate.toFixed(0).padStart(6)} req/s   p99 ${tokens.p99} ms`);
   } finally {
     await api?.close();
+    await authServer?.close();
+    await rm(dataDir, { recursive: true, force: true });
     await redis.cleanup();
     await db.drop();
   }

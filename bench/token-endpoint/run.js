@@ -6,11 +6,11 @@
 // connections. Not run by CI.
 //   npx nx run-many -t build && npx node bench/token-endpoint/run.js
 import { fork } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+
+import { tokenRequestPreparer } from '../support/token-requests.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 3000);
 const CONNECTIONS = 10;
@@ -26,58 +26,12 @@ const { ours, bare, tpp } = await new Promise((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`servers exited with ${code}`)));
 });
 
-const tppKey = await importJWK(tpp.jwks.keys[0], 'ES256');
-const dpop = await generateKeyPair('ES256');
-const dpopJwk = await exportJWK(dpop.publicKey);
-await calculateJwkThumbprint(dpopJwk);
-
-async function assertion(issuer) {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'ES256', kid: tpp.jwks.keys[0].kid })
-    .setIssuer(tpp.client_id).setSubject(tpp.client_id).setAudience(issuer)
-    .setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 120)
-    .sign(tppKey);
-}
-
-async function proof(htu, nonce) {
-  return new SignJWT({ htm: 'POST', htu, ...(nonce ? { nonce } : {}) })
-    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: dpopJwk })
-    .setJti(randomUUID()).setIssuedAt()
-    .sign(dpop.privateKey);
-}
-
-async function body(issuer) {
-  return new URLSearchParams({
-    grant_type: 'client_credentials',
-    scope: 'accounts',
-    client_id: tpp.client_id,
-    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-    client_assertion: await assertion(issuer),
-  }).toString();
-}
-
-async function nonceOf(issuer) {
-  const response = await fetch(`${issuer}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: await proof(`${issuer}/token`) },
-    body: await body(issuer),
-  });
-  const nonce = response.headers.get('dpop-nonce');
-  if (!nonce) throw new Error(`${issuer}: no DPoP nonce (${response.status})`);
-  return nonce;
-}
+const preparer = await tokenRequestPreparer(tpp);
 
 async function measure(label, issuer) {
-  const nonce = await nonceOf(issuer);
-  const prepared = [];
-  for (let i = 0; i < REQUESTS; i++) {
-    prepared.push({ body: await body(issuer), headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: await proof(`${issuer}/token`, nonce) } });
-  }
+  const prepared = await preparer.prepare(issuer, REQUESTS);
   // Warm-up outside the window with its own prepared requests.
-  for (let i = 0; i < 20; i++) {
-    await fetch(`${issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: await proof(`${issuer}/token`, nonce) }, body: await body(issuer) });
-  }
+  for (const warm of await preparer.prepare(issuer, 20)) await fetch(`${issuer}/token`, { method: 'POST', ...warm });
   let next = 0;
   // Timed here, from the first request sent to the last response read: autocannon's own duration (and
   // its end) moves in whole one-second ticks, too coarse for runs of a few seconds.
