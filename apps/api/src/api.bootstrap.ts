@@ -63,7 +63,7 @@ export interface StartApiOptions {
 export async function startApi(config: ApiConfig, options: StartApiOptions = {}): Promise<RunningApi> {
   const connectors = options.connectors ?? config.httpBankConnectors.map((connector) => new HttpBankConnector(connector));
   capPasswordHashing(config.passwordHashConcurrency);
-  const dataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-api' });
+  const dataSource = await connectDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'consentry-api' });
   let redis: Redis;
   try {
     redis = await connectRedis(config);

@@ -82,7 +82,7 @@ function issuerFor(config: AuthServerConfig, port: number): string {
  */
 export async function startAuthServer(config: AuthServerConfig): Promise<RunningAuthServer> {
   capPasswordHashing(config.passwordHashConcurrency);
-  const dataSource: DataSource = await connectDatabase({ url: config.databaseUrl, applicationName: 'consentry-auth-server' });
+  const dataSource: DataSource = await connectDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'consentry-auth-server' });
   let redis: Redis | undefined;
   const clientCache = new TppClientCache(config.tppCacheSeconds);
   const tppChanges = new TppChangeListener(config.databaseUrl, clientCache);

@@ -76,7 +76,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   };
 
   try {
-    dataSource = await connectDatabase({ url: config.databaseUrl, poolSize: 5, applicationName: 'consentry-worker' });
+    dataSource = await connectDatabase({ url: config.databaseUrl, poolSize: config.databasePoolSize, applicationName: 'consentry-worker' });
     consumerRedis = await connectRedis(config);
     producerRedis = await connectRedis(config, {
       enableOfflineQueue: false,

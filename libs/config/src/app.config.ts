@@ -259,6 +259,8 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
   }
   return {
     ...platform,
+    // The worker's jobs run a few at a time: a smaller pool than the HTTP apps' by default.
+    databasePoolSize: read.integer('DATABASE_POOL_SIZE', 5, { min: 1, max: 200 }),
     port: read.port('WORKER_PORT', 3002),
     relayIntervalMs: read.integer('AUDIT_RELAY_INTERVAL_MS', 200, { min: 10, max: 60_000 }),
     auditBatchSize: read.integer('AUDIT_BATCH_SIZE', 500, { min: 1, max: 10_000 }),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { loadWorkerConfig } from './app.config.js';
 import { loadPlatformConfig } from './platform.config.js';
 
 const BASE = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/consentry' };
@@ -26,6 +27,15 @@ describe('loadPlatformConfig: logs and metrics', () => {
 });
 
 describe('loadPlatformConfig: Redis Sentinel', () => {
+  it('reads DATABASE_POOL_SIZE within 1 to 200: 10 for the HTTP apps and 5 for the worker by default', () => {
+    expect(loadPlatformConfig({ DATABASE_URL: 'postgres://h/db' }).databasePoolSize).toBe(10);
+    expect(loadPlatformConfig({ DATABASE_URL: 'postgres://h/db', DATABASE_POOL_SIZE: '25' }).databasePoolSize).toBe(25);
+    expect(loadWorkerConfig({ DATABASE_URL: 'postgres://h/db' }).databasePoolSize).toBe(5);
+    expect(loadWorkerConfig({ DATABASE_URL: 'postgres://h/db', DATABASE_POOL_SIZE: '8' }).databasePoolSize).toBe(8);
+    expect(() => loadPlatformConfig({ DATABASE_URL: 'postgres://h/db', DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE/);
+    expect(() => loadPlatformConfig({ DATABASE_URL: 'postgres://h/db', DATABASE_POOL_SIZE: '500' })).toThrow(/DATABASE_POOL_SIZE/);
+  });
+
   it('reads REDIS_SENTINELS and REDIS_SENTINEL_NAME, and nothing without them', () => {
     expect(loadPlatformConfig(BASE).redisSentinels).toBeUndefined();
     const config = loadPlatformConfig({ ...BASE, REDIS_SENTINELS: 'sentinel-a:26379, 10.0.0.7:26380,[fd00::1]:26381', REDIS_SENTINEL_NAME: 'consentry' });

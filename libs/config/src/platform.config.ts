@@ -9,6 +9,12 @@ export type PlatformMode = 'sandbox' | 'production';
 export interface PlatformConfig {
   mode: PlatformMode;
   databaseUrl: string;
+  /**
+   * The most PostgreSQL connections one process opens (DATABASE_POOL_SIZE; 10 for the API and the auth
+   * server, 5 for the worker). Sized with the replica counts so that pods x pool stays under
+   * max_connections: docs/deployment.md.
+   */
+  databasePoolSize: number;
   redisUrl: string;
   /**
    * Redis behind Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_NAME): the apps ask the sentinels for the
@@ -112,6 +118,7 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
   return {
     mode,
     databaseUrl: read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
+    databasePoolSize: read.integer('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }),
     redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     ...redisTopology(read),
     dataDir: read.string('CONSENTRY_DATA_DIR', '.data'),
