@@ -3,7 +3,9 @@
 // second offered open loop (default 200: twice what one API instance's payment path carries on this
 // machine, see bench/payments; RATE=0 runs CONCURRENCY at a time, flat out, to find the most decisions a
 // second), against a payment_risk_assessment table already holding HISTORY decisions over
-// ACCOUNTS debtor accounts, so each look-up runs on a table of a bank's size and not an empty one.
+// ACCOUNTS debtor accounts (with their rolling amount statistics), PSUS PSUs (their hour histograms,
+// and a day's failed sign-ins and lockouts for one in ten), so each look-up runs on tables of a bank's
+// size and not empty ones.
 // Issue 13's target: the decision adds at most 5 ms p99 to the payment path.
 //   npx nx run-many -t build && npx node bench/risk-decision/run.js     (or: npm run bench risk-decision)
 // RISK_RULES_FILE chooses the rules (default: every-kind.yaml beside this file, every kind's look-up on
@@ -25,6 +27,7 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 10);
 const HISTORY = Number(process.env.HISTORY ?? 500_000);
 const ACCOUNTS = Number(process.env.ACCOUNTS ?? 10_000);
 const PAYEES = Number(process.env.PAYEES ?? 20_000);
+const PSUS = Number(process.env.PSUS ?? 5_000);
 const TARGET_P99_MS = 5;
 const rulesFile = process.env.RISK_RULES_FILE ?? fileURLToPath(new URL('./every-kind.yaml', import.meta.url));
 
@@ -50,9 +53,27 @@ try {
        FROM generate_series(1, $1) AS n`,
     [HISTORY, ACCOUNTS, PAYEES],
   );
-  await db.dataSource.query(`ANALYZE payment_risk_assessment`);
+  // The history rules' rolling state, as the paid history above would have left it.
+  await db.dataSource.query(
+    `INSERT INTO payment_amount_statistics (debtor_account_id, currency, payment_count, mean, m2, updated_at)
+     SELECT 'acc-' || a, 'GBP', 50, 1000.5, 50 * 333333.0, now() FROM generate_series(0, $1 - 1) AS a`,
+    [ACCOUNTS],
+  );
+  await db.dataSource.query(
+    `INSERT INTO psu_payment_hour (psu_id, payment_count, hours, updated_at)
+     SELECT 'psu-' || p, 100, (SELECT array_agg(CASE WHEN h BETWEEN 8 AND 20 THEN 7 + (h % 2) ELSE 0 END::bigint ORDER BY h) FROM generate_series(0, 23) AS h), now()
+       FROM generate_series(0, $1 - 1) AS p`,
+    [PSUS],
+  );
+  await db.dataSource.query(
+    `INSERT INTO psu_sign_in_failure (psu_id, failed_at, locked_until)
+     SELECT 'psu-' || (p * 10), now() - (f * 7 + p % 60) * interval '1 minute', CASE WHEN f = 4 AND p % 3 = 0 THEN now() - (p % 60) * interval '1 minute' + interval '30 minutes' END
+       FROM generate_series(0, $1 / 10 - 1) AS p, generate_series(0, 4) AS f`,
+    [PSUS],
+  );
+  await db.dataSource.query(`ANALYZE payment_risk_assessment, payment_amount_statistics, psu_payment_hour, psu_sign_in_failure`);
   console.log(
-    `risk decision bench: ${PAYMENTS} payments, ${RATE > 0 ? `${RATE}/s offered` : `${CONCURRENCY} at a time`}, over ${HISTORY} earlier decisions on ${ACCOUNTS} accounts (seeded in ${((performance.now() - started) / 1000).toFixed(1)} s); ` +
+    `risk decision bench: ${PAYMENTS} payments, ${RATE > 0 ? `${RATE}/s offered` : `${CONCURRENCY} at a time`}, over ${HISTORY} earlier decisions on ${ACCOUNTS} accounts and ${PSUS} PSUs (seeded in ${((performance.now() - started) / 1000).toFixed(1)} s); ` +
       `rules ${rulesFile} (${engine.rules.rules.map((rule) => rule.kind).join(', ')}); load average ${loadavg()[0].toFixed(2)}`,
   );
 
@@ -65,7 +86,7 @@ try {
         paymentKind: 'domestic-vrp',
         consentId: `pmc-hist-${n % ACCOUNTS}`,
         clientId: n % 3 === 0 ? 'bench-tpp' : 'old-tpp',
-        psuId: null,
+        psuId: `psu-${(n * 31) % PSUS}`,
         debtorAccountId: `acc-${(n * 7919) % ACCOUNTS}`,
         // Mostly known payees, some new, one in a hundred deny-listed.
         creditor: { schemeName: scheme, identification: n % 100 === 0 ? `99${String(n % 1000).padStart(12, '0')}` : payeeId((n * 104729) % (PAYEES * 2)) },

@@ -2,7 +2,7 @@ import { recordAuditEvents } from '@consentry/audit';
 import type { AuditEventInput } from '@consentry/audit';
 import { AggregatedBank, BankPaymentOrder, ConnectorUnavailableError } from '@consentry/banking';
 import { DataSource, EntityManager } from '@consentry/database';
-import { RISK_REJECTED_DESCRIPTION, RISK_REJECTED_REASON } from '@consentry/risk';
+import { recordPaidPayment, RISK_REJECTED_DESCRIPTION, RISK_REJECTED_REASON } from '@consentry/risk';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { bankOutcomeChanges } from './payment-execution.js';
@@ -34,6 +34,10 @@ interface HeldRow {
   psu_id: string | null;
   review_status: string;
   release_requested_by: string | null;
+  debtor_account_id: string;
+  amount: string;
+  currency: string;
+  assessed_at: Date;
 }
 
 /** The table, id column and status-reason column of each kind's payment row. */
@@ -46,7 +50,7 @@ function paymentTableOf(kind: string): { table: string; reasonDescription: boole
 /** Locks a held payment's review row: concurrent reviews of one payment run one after the other, and the second sees the first's result. */
 async function lockHeld(manager: EntityManager, paymentId: string): Promise<HeldRow> {
   const [row]: HeldRow[] = await manager.query(
-    `SELECT payment_id, payment_kind, consent_id, client_id, psu_id, review_status, release_requested_by
+    `SELECT payment_id, payment_kind, consent_id, client_id, psu_id, review_status, release_requested_by, debtor_account_id, amount::text AS amount, currency, assessed_at
        FROM payment_risk_assessment WHERE payment_id = $1 AND decision = 'hold' FOR UPDATE`,
     [paymentId],
   );
@@ -181,6 +185,10 @@ export class ReviewHeldPayment {
         `UPDATE payment_risk_assessment SET review_status = 'released', reviewed_by = $2, reviewed_at = now(), review_reason = concat_ws(' / ', review_reason, $3::text), paid = $4 WHERE payment_id = $1`,
         [row.payment_id, command.adminId, command.reason, changes.status === 'ACSP'],
       );
+      // Released and paid: it joins the account's and the PSU's history, at the instant the PSU made it.
+      if (changes.status === 'ACSP') {
+        await recordPaidPayment(manager, { debtorAccountId: row.debtor_account_id, psuId: row.psu_id, amount: row.amount, currency: row.currency, at: row.assessed_at });
+      }
       await recordAuditEvents(manager, [
         { type: 'payment.review.released', ...base, data: { paymentId: row.payment_id, paymentKind: row.payment_kind, ...(row.release_requested_by ? { firstReviewer: row.release_requested_by } : {}) } },
         { type: 'payment.status-changed', ...base, data: { paymentId: row.payment_id, kind: row.payment_kind, from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) } },
@@ -201,7 +209,7 @@ export async function expireHeldPayments(dataSource: DataSource, now: Date, time
   for (;;) {
     const done = await dataSource.transaction(async (manager) => {
       const rows: HeldRow[] = await manager.query(
-        `SELECT payment_id, payment_kind, consent_id, client_id, psu_id, review_status, release_requested_by FROM payment_risk_assessment
+        `SELECT payment_id, payment_kind, consent_id, client_id, psu_id, review_status, release_requested_by, debtor_account_id, amount::text AS amount, currency, assessed_at FROM payment_risk_assessment
           WHERE review_status IN ('held', 'release-requested') AND assessed_at <= $1
           ORDER BY assessed_at, payment_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [cutoff, batchSize],

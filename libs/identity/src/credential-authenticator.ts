@@ -4,6 +4,7 @@ import { AdminUserEntity, DataSource, EntityManager, PsuEntity } from '@consentr
 import { KeyManagement } from './key-management.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, LoginThrottlePolicy } from './login-throttle.js';
 import { burnPasswordVerification, verifyPassword } from './password.js';
+import { recordPsuSignInFailure } from './psu-sign-in-failures.js';
 import { SecondFactor, TotpFactor } from './second-factor.js';
 
 export interface LoginAttempt {
@@ -98,6 +99,7 @@ export class CredentialAuthenticator {
     const subjectIds = subject && kind === 'psu' ? { psuId: subject.id } : {};
     const lockedUntil = laterOf(standing.lockedUntil, subject?.lockedUntil ?? null);
     if (lockedUntil) {
+      if (subject && kind === 'psu') await recordPsuSignInFailure(manager, subject.id, null);
       await recordAuditEvent(manager, {
         ...eventBase,
         ...subjectIds,
@@ -134,6 +136,7 @@ export class CredentialAuthenticator {
     }
 
     const failure = await this.throttle.recordUsernameFailure(manager, kind, attempt.username);
+    if (subject && kind === 'psu') await recordPsuSignInFailure(manager, subject.id, failure.lockedUntil);
     if (subject) {
       // A copy on the subject's row, for the consoles and the session checks that read it.
       await manager.query(`UPDATE ${table} SET failed_login_count = $2, locked_until = $3 WHERE ${idColumn} = $1`, [

@@ -55,6 +55,11 @@ describe('CredentialAuthenticator', () => {
   it('locks the PSU on the 5th consecutive failure and refuses even the right credentials', async () => {
     await db.dataSource.query(`UPDATE psu SET failed_login_count = 0, locked_until = NULL, last_totp_step = NULL`);
     await db.dataSource.query(`DELETE FROM login_throttle`);
+    await db.dataSource.query(`DELETE FROM psu_sign_in_failure`);
+    // Past the two days' retention: removed by the next failures; a lock still in force then is kept.
+    await db.dataSource.query(
+      `INSERT INTO psu_sign_in_failure (psu_id, failed_at, locked_until) VALUES ('expired', now() - interval '3 days', NULL), ('long-lock', now() - interval '3 days', now() + interval '1 hour')`,
+    );
     for (let i = 0; i < 4; i++) {
       await expect(authenticator.authenticatePsu({ username: 'alice', password: 'wrong', otp: '000000', ip: '127.0.0.1' })).resolves.toEqual({
         ok: false,
@@ -68,6 +73,11 @@ describe('CredentialAuthenticator', () => {
       ok: false,
       reason: 'locked',
     });
+    // Each failure of the known PSU is recorded for the payment-risk rules, the lock with its end; the attempt while locked too.
+    const failures: Array<{ psu_id: string; locked: boolean }> = await db.dataSource.query(
+      `SELECT psu_id, locked_until IS NOT NULL AS locked FROM psu_sign_in_failure ORDER BY failure_id`,
+    );
+    expect(failures).toEqual([{ psu_id: 'long-lock', locked: true }, ...[false, false, false, false, true, false].map((locked) => ({ psu_id: psuId, locked }))]);
     const events = await db.dataSource.query(`SELECT event FROM audit_outbox ORDER BY created_seq`);
     const types = events.map((r: { event: { type: string } }) => r.event.type);
     expect(types).toContain('psu.locked');
@@ -80,5 +90,8 @@ describe('CredentialAuthenticator', () => {
       ok: false,
       reason: 'invalid_credentials',
     });
+    // An unknown username has no PSU: nothing for the payment rules.
+    const [{ count }] = await db.dataSource.query(`SELECT count(*)::int AS count FROM psu_sign_in_failure WHERE psu_id NOT IN ($1, 'long-lock')`, [psuId]);
+    expect(count).toBe(0);
   });
 });

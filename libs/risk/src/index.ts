@@ -11,3 +11,5 @@ export {
 export type { FiredRule, PaymentKind, PaymentRiskInput, RiskAssessment } from './payment-risk-engine.js';
 export { isExecutable, screenPayment } from './screen-payment.js';
 export type { PaymentTable, ScreenedStatus } from './screen-payment.js';
+export { recordPaidPayment } from './payment-history.js';
+export type { PaidPayment } from './payment-history.js';

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { recordAuditEvent } from '@consentry/audit';
 import type { EntityManager } from '@consentry/database';
 
+import { hadLockoutToday, hasFailedSignIns, isAmountMultiple, isUnusualHour, recordPaidPayment } from './payment-history.js';
 import { loadRiskRules, RiskDecision, RiskRule, RiskRuleSet, RiskRulesError } from './risk-rules.js';
 
 export type PaymentKind = 'domestic-payment' | 'domestic-scheduled-payment' | 'domestic-standing-order' | 'domestic-vrp';
@@ -77,7 +78,8 @@ export function loadDenyList(file: string): Set<string> {
 
 /**
  * Scores a payment before it is executed, inline, in the caller's transaction: each rule is one indexed
- * lookup on `payment_risk_assessment` (or the in-memory deny-list), the decision and the rules that fired
+ * lookup (on `payment_risk_assessment`, the rolling statistics of payment-history.ts, the PSU's failed
+ * sign-ins, or the in-memory deny-list), the decision and the rules that fired
  * are stored on the payment's assessment row, with its `payment.risk-assessed` audit event.
  */
 export class PaymentRiskEngine {
@@ -119,6 +121,8 @@ export class PaymentRiskEngine {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $10 = 'allow', CASE WHEN $10 = 'hold' THEN 'held' END)`,
       [input.paymentId, input.paymentKind, input.consentId, input.clientId, input.psuId, input.debtorAccountId, payee, input.amount, input.currency, decision, score, JSON.stringify(fired), now],
     );
+    // An allowed payment joins the history the next payments are compared with (a held one, when released).
+    if (decision === 'allow') await recordPaidPayment(manager, { debtorAccountId: input.debtorAccountId, psuId: input.psuId, amount: input.amount, currency: input.currency, at: now });
     await recordAuditEvent(manager, {
       type: 'payment.risk-assessed',
       actor: { type: 'system', id: 'risk-engine' },
@@ -161,6 +165,15 @@ export class PaymentRiskEngine {
         );
         return row?.recent === true;
       }
+      case 'amount-multiple':
+        return isAmountMultiple(manager, input, rule.multiple, rule.minHistory);
+      // The PSU rules need the PSU: a payment without one (none today) never fires them.
+      case 'unusual-hour':
+        return input.psuId !== null && isUnusualHour(manager, input.psuId, now, rule.maxShare, rule.minHistory);
+      case 'failed-sign-ins':
+        return input.psuId !== null && hasFailedSignIns(manager, input.psuId, now, rule.windowMinutes, rule.minCount);
+      case 'lockout-today':
+        return input.psuId !== null && hadLockoutToday(manager, input.psuId, now);
       default: {
         const unhandled: never = rule;
         throw new Error(`unknown rule kind ${String((unhandled as RiskRule).kind)}`);

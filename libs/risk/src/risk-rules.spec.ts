@@ -59,7 +59,48 @@ rules:
       'rules[1].params.windowMinutes: must be an integer from 1 to 44640',
       'rules[1].params: velocity needs maxCount, maxAmount or both',
       'rules[2].name: "burst" is used by an earlier rule',
-      'rules[2].kind: must be one of deny-list, new-payee, velocity, new-tpp',
+      'rules[2].kind: must be one of deny-list, new-payee, velocity, new-tpp, amount-multiple, unusual-hour, failed-sign-ins, lockout-today',
+    ]);
+  });
+
+  it('reads the history kinds with their parameters', () => {
+    const rules = parseRiskRules(`
+thresholds: { hold: 50, reject: 100 }
+rules:
+  - { name: triple-usual, kind: amount-multiple, params: { multiple: 2.5, minHistory: 5 }, weight: 30, action: score }
+  - { name: odd-hour, kind: unusual-hour, params: { minHistory: 20, maxShare: 0.02 }, weight: 20, action: score }
+  - { name: sign-in-burst, kind: failed-sign-ins, params: { windowMinutes: 30, minCount: 3 }, weight: 30, action: score }
+  - { name: locked-today, kind: lockout-today, weight: 40, action: score }
+`);
+    expect(rules.rules).toEqual([
+      { kind: 'amount-multiple', multiple: 2.5, minHistory: 5, name: 'triple-usual', weight: 30, action: 'score' },
+      { kind: 'unusual-hour', minHistory: 20, maxShare: 0.02, name: 'odd-hour', weight: 20, action: 'score' },
+      { kind: 'failed-sign-ins', windowMinutes: 30, minCount: 3, name: 'sign-in-burst', weight: 30, action: 'score' },
+      { kind: 'lockout-today', name: 'locked-today', weight: 40, action: 'score' },
+    ]);
+  });
+
+  it('reports each bad parameter of the history kinds on its own line', () => {
+    const errors = errorsOf(`
+thresholds: { hold: 50, reject: 100 }
+rules:
+  - { name: a, kind: amount-multiple, params: { multiple: 1, minHistory: 0 }, weight: 1, action: score }
+  - { name: b, kind: amount-multiple, params: { multiple: "3" }, weight: 1, action: score }
+  - { name: c, kind: unusual-hour, params: { minHistory: 2.5, maxShare: 1, hours: [3] }, weight: 1, action: score }
+  - { name: d, kind: failed-sign-ins, params: { windowMinutes: 1441, minCount: 0 }, weight: 1, action: score }
+  - { name: e, kind: lockout-today, params: { days: 1 }, weight: 1, action: score }
+`);
+    expect(errors).toEqual([
+      'rules[0].params.multiple: must be a number greater than 1 and at most 1000',
+      'rules[0].params.minHistory: must be an integer from 1 to 1000000',
+      'rules[1].params.multiple: must be a number greater than 1 and at most 1000',
+      'rules[1].params.minHistory: must be an integer from 1 to 1000000',
+      'rules[2].params.hours: unknown parameter of unusual-hour (expected minHistory, maxShare)',
+      'rules[2].params.minHistory: must be an integer from 1 to 1000000',
+      'rules[2].params.maxShare: must be a number greater than 0 and less than 1',
+      'rules[3].params.windowMinutes: must be an integer from 1 to 1440',
+      'rules[3].params.minCount: must be an integer from 1 to 1000',
+      'rules[4].params.days: unknown parameter of lockout-today (it takes none)',
     ]);
   });
 

@@ -30,7 +30,39 @@ export interface NewTppRule {
   /** Fires while the TPP was registered fewer than this many days ago. */
   minDays: number;
 }
-export type RiskRuleKind = DenyListRule | NewPayeeRule | VelocityRule | NewTppRule;
+export interface AmountMultipleRule {
+  kind: 'amount-multiple';
+  /** Fires when the amount is at least this many times the debtor account's mean paid amount. */
+  multiple: number;
+  /** Payments the account must have paid before the rule can fire. */
+  minHistory: number;
+}
+export interface UnusualHourRule {
+  kind: 'unusual-hour';
+  /** Payments the PSU must have paid before the rule can fire. */
+  minHistory: number;
+  /** Fires when fewer than this share (0-1) of the PSU's paid payments fell in this London hour. */
+  maxShare: number;
+}
+export interface FailedSignInsRule {
+  kind: 'failed-sign-ins';
+  /** How far back from the payment failed sign-ins count (at most a day: failures are kept two). */
+  windowMinutes: number;
+  /** Fires from this many failed sign-ins of the PSU in the window. */
+  minCount: number;
+}
+export interface LockoutTodayRule {
+  kind: 'lockout-today';
+}
+export type RiskRuleKind =
+  | DenyListRule
+  | NewPayeeRule
+  | VelocityRule
+  | NewTppRule
+  | AmountMultipleRule
+  | UnusualHourRule
+  | FailedSignInsRule
+  | LockoutTodayRule;
 
 export type RiskRule = RiskRuleKind & { name: string; weight: number; action: RiskAction };
 
@@ -57,7 +89,7 @@ export const SANDBOX_RULES_FILE = fileURLToPath(new URL('../rules/sandbox.yaml',
 /** Rules with the deny-list alone: what test suites that are not about monitoring run under. */
 export const DENY_LIST_ONLY_RULES_FILE = fileURLToPath(new URL('../rules/deny-list-only.yaml', import.meta.url));
 
-const KINDS = ['deny-list', 'new-payee', 'velocity', 'new-tpp'] as const;
+const KINDS = ['deny-list', 'new-payee', 'velocity', 'new-tpp', 'amount-multiple', 'unusual-hour', 'failed-sign-ins', 'lockout-today'] as const;
 const ACTIONS: readonly RiskAction[] = ['reject', 'hold', 'score'];
 const AMOUNT = /^\d{1,13}(\.\d{1,5})?$/;
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -70,6 +102,22 @@ function isPlain(value: unknown): value is Plain {
 
 function positiveInteger(value: unknown, max: number): value is number {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= max;
+}
+
+/** An integer from 1 to `max`, or one error line naming it. */
+function countParam(params: Plain, key: string, max: number, at: string, errors: string[]): number {
+  const value = params[key];
+  if (positiveInteger(value, max) && value > 0) return value;
+  errors.push(`${at}.${key}: must be an integer from 1 to ${max}`);
+  return 0;
+}
+
+/** A number strictly between `min` and `max` (or up to `max` inclusive), or one error line naming it. */
+function numberParam(params: Plain, key: string, range: { above: number; max: number; maxIncluded: boolean }, at: string, errors: string[]): number {
+  const value = params[key];
+  if (typeof value === 'number' && Number.isFinite(value) && value > range.above && (range.maxIncluded ? value <= range.max : value < range.max)) return value;
+  errors.push(`${at}.${key}: must be a number greater than ${range.above} and ${range.maxIncluded ? 'at most' : 'less than'} ${range.max}`);
+  return 0;
 }
 
 /** Validates a parsed rules document; every error is one line, with its path (`rules[2].params.minAmount: ...`). */
@@ -125,6 +173,10 @@ function validateParams(kind: RiskRuleKind['kind'], params: Plain, at: string, e
     'new-payee': ['minAmount'],
     velocity: ['per', 'windowMinutes', 'maxCount', 'maxAmount'],
     'new-tpp': ['minDays'],
+    'amount-multiple': ['multiple', 'minHistory'],
+    'unusual-hour': ['minHistory', 'maxShare'],
+    'failed-sign-ins': ['windowMinutes', 'minCount'],
+    'lockout-today': [],
   };
   for (const key of Object.keys(params)) {
     if (!allowed[kind].includes(key)) errors.push(`${at}.${key}: unknown parameter of ${kind}${allowed[kind].length ? ` (expected ${allowed[kind].join(', ')})` : ' (it takes none)'}`);
@@ -161,6 +213,15 @@ function validateParams(kind: RiskRuleKind['kind'], params: Plain, at: string, e
       }
       return { kind, minDays: params.minDays };
     }
+    case 'amount-multiple':
+      return { kind, multiple: numberParam(params, 'multiple', { above: 1, max: 1000, maxIncluded: true }, at, errors), minHistory: countParam(params, 'minHistory', 1_000_000, at, errors) };
+    case 'unusual-hour':
+      return { kind, minHistory: countParam(params, 'minHistory', 1_000_000, at, errors), maxShare: numberParam(params, 'maxShare', { above: 0, max: 1, maxIncluded: false }, at, errors) };
+    case 'failed-sign-ins':
+      // Failed sign-ins are kept two days (libs/identity): a window of at most one day always sees them all.
+      return { kind, windowMinutes: countParam(params, 'windowMinutes', 1440, at, errors), minCount: countParam(params, 'minCount', 1000, at, errors) };
+    case 'lockout-today':
+      return { kind };
     default: {
       const unhandled: never = kind;
       throw new Error(`unknown rule kind ${String(unhandled)}`);

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createTestDatabase, TestDatabase } from '@consentry/testing';
+import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 import pg from 'pg';
 
 import { freePort, ROOT } from '../../../../scripts/platform.js';
@@ -52,6 +54,51 @@ describe('start-up errors', () => {
   });
 
   const base = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn' };
+
+  // RISK_RULES_FILE is read by the two apps that score payments: the API (inline) and the worker (scheduled runs).
+  describe('a bad payment-risk rules file', () => {
+    let redis: TestRedis;
+    let rulesFile: string;
+    beforeAll(() => {
+      redis = createTestRedis('startup-rules');
+      rulesFile = join(mkdtempSync(join(tmpdir(), 'risk-rules-')), 'rules.yaml');
+      writeFileSync(
+        rulesFile,
+        [
+          'thresholds: { hold: 50, reject: 100 }',
+          'rules:',
+          '  - { name: burst, kind: velocity, params: { per: psu, windowMinutes: 10, maxCount: 5 }, weight: 50, action: hold }',
+          '  - { name: usual, kind: amount-multiple, params: { multiple: 0.5, minHistory: 3 }, weight: 20, action: block }',
+          '  - { name: usual, kind: teleport, weight: 1, action: score }',
+          '',
+        ].join('\n'),
+      );
+    });
+    afterAll(async () => redis?.cleanup());
+
+    for (const [name, main] of [APPS[0], APPS[2]] as const) {
+      it(`stops ${name} with one line per error, each naming its place`, async () => {
+        const result = await run(main, {
+          ...base,
+          DATABASE_URL: db.url,
+          REDIS_URL: redis.url,
+          REDIS_PREFIX: redis.prefix,
+          API_PORT: '0',
+          WORKER_PORT: '0',
+          RISK_RULES_FILE: rulesFile,
+        });
+        expect(result.code).toBe(1);
+        expect(result.stderr.trim().split('\n')).toEqual([
+          `${name}: failed to start: ${rulesFile}: invalid risk rules`,
+          '  rules[0].params.per: must be debtor-account or tpp',
+          '  rules[1].action: must be one of reject, hold, score',
+          '  rules[1].params.multiple: must be a number greater than 1 and at most 1000',
+          '  rules[2].name: "usual" is used by an earlier rule',
+          '  rules[2].kind: must be one of deny-list, new-payee, velocity, new-tpp, amount-multiple, unusual-hour, failed-sign-ins, lockout-today',
+        ]);
+      });
+    }
+  });
 
   for (const [name, main, { usesRedis }] of APPS) {
     describe(name, () => {

@@ -57,7 +57,7 @@ describe('PCI DSS requirement 8: identification and authentication', () => {
     expect(missing.body).toMatchObject({ error: 'invalid_request' });
     const wrongCode = await expectNothingWritten(platform, () => signInAttempt('customer', { username: alice.username, password: alice.password, otp: '000000' }), {
       audit: ['psu.login.failed'],
-      ignoreTables: ['psu', 'login_throttle'],
+      ignoreTables: ['psu', 'login_throttle', 'psu_sign_in_failure'],
     });
     expect(wrongCode.status).toBe(401);
     expect(wrongCode.body).toEqual(INVALID_CREDENTIALS);
@@ -65,7 +65,7 @@ describe('PCI DSS requirement 8: identification and authentication', () => {
     const otp = await currentTotpCode(alice.totpSecret);
     const wrongPassword = await expectNothingWritten(platform, () => signInAttempt('customer', { username: alice.username, password: `${alice.password}x`, otp }), {
       audit: ['psu.login.failed'],
-      ignoreTables: ['psu', 'login_throttle'],
+      ignoreTables: ['psu', 'login_throttle', 'psu_sign_in_failure'],
     });
     expect(wrongPassword.status).toBe(401);
     expect(wrongPassword.body).toEqual(INVALID_CREDENTIALS);
@@ -87,7 +87,7 @@ describe('PCI DSS requirement 8: identification and authentication', () => {
     platform.secrets.add(aliceSession);
     const replay = await expectNothingWritten(platform, () => signInAttempt('customer', { username: alice.username, password: alice.password, otp }), {
       audit: ['psu.login.failed'],
-      ignoreTables: ['psu', 'login_throttle'],
+      ignoreTables: ['psu', 'login_throttle', 'psu_sign_in_failure'],
     });
     expect(replay.status).toBe(401);
     expect(replay.body).toEqual(INVALID_CREDENTIALS);

@@ -85,9 +85,9 @@ describe('PSD2 RTS Art. 4 strong customer authentication of the PSU', () => {
     expect(parseForms(step.page!).some((f) => f.inputs.some((i) => i.name === 'password'))).toBe(true);
   }
 
-  // A failed sign-in is meant to write: the throttle's counters (login_throttle, and the PSU row's copy) and
-  // psu.login.failed (RTS Art. 4(3)(b)).
-  const FAILED_SIGN_IN = { audit: ['psu.login.failed'], ignoreTables: ['psu', 'login_throttle'], ignoreModels: ['Interaction'] };
+  // A failed sign-in is meant to write: the throttle's counters (login_throttle, and the PSU row's copy),
+  // psu.login.failed (RTS Art. 4(3)(b)) and its row for the payment-risk rules (psu_sign_in_failure).
+  const FAILED_SIGN_IN = { audit: ['psu.login.failed'], ignoreTables: ['psu', 'login_throttle', 'psu_sign_in_failure'], ignoreModels: ['Interaction'] };
 
   it('refuses a wrong password with a valid one-time code, without saying which element failed', async () => {
     const journey = await openJourney();

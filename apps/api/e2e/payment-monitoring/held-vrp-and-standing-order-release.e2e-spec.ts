@@ -1,0 +1,145 @@
+import { executeDueStandingOrderRuns } from '@consentry/consents';
+import { PaymentRiskEngine } from '@consentry/risk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
+import { ObAccount, PaymentFixtures, PsuAccount } from '../support/payment-fixtures.js';
+import { riskFiles } from '../support/risk-fixtures.js';
+
+const PISP = '/open-banking/v4.0/pisp';
+const REVIEWS = '/admin/payment-reviews';
+
+/** 10.00 or more to a payee the account never paid is held: small enough for a VRP under its 50.00 limit. */
+const RULES = `
+thresholds: { hold: 50, reject: 100 }
+rules:
+  - { name: new-payee, kind: new-payee, params: { minAmount: "10.00" }, weight: 50, action: hold }
+`;
+
+describe('payment monitoring: releasing a held VRP and a held standing-order run executes each once', () => {
+  let h: ApiHarness;
+  let fixtures: PaymentFixtures;
+  let files: Awaited<ReturnType<typeof riskFiles>>;
+  let debtor: PsuAccount;
+  let admin: Record<string, string>;
+
+  beforeAll(async () => {
+    files = await riskFiles(RULES, []);
+    h = await ApiHarness.start('held_vrp_so_release', files.env);
+    fixtures = await PaymentFixtures.of(h);
+    [debtor] = await fixtures.accountsOf('alice', 1);
+    await fixtures.setBalance(debtor!.accountId, '1000.00');
+    admin = { authorization: `Bearer ${await h.adminSession()}` };
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await files?.remove();
+  });
+
+  function payee(identification: string, name: string): ObAccount {
+    return { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: identification, Name: name };
+  }
+
+  async function tppGet(path: string): Promise<CallResult> {
+    return h.tpp('GET', path, { token: await h.clientCredentialsToken({ scope: 'payments' }) });
+  }
+
+  /** Two admins releasing at the same instant: one executes it, the other is refused. */
+  async function releaseTwiceAtOnce(paymentId: string): Promise<CallResult> {
+    const answers = await Promise.all([1, 2].map(() => h.call('POST', `${REVIEWS}/${paymentId}/release`, { headers: admin, body: { reason: 'Confirmed with the customer' } })));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+    return answers.find((a) => a.status === 200)!;
+  }
+
+  /** How many times the payment was recorded as executed (PDNG -> ACSP). */
+  async function acceptedEvents(paymentId: string): Promise<number> {
+    const [row]: Array<{ count: number }> = await h.dataSource.query(
+      `SELECT count(*)::int AS count FROM audit_outbox WHERE event->>'type' = 'payment.status-changed' AND event->'data'->>'paymentId' = $1 AND event->'data'->>'to' = 'ACSP'`,
+      [paymentId],
+    );
+    return row!.count;
+  }
+
+  async function paidCount(): Promise<number> {
+    const [row]: Array<{ count: number } | undefined> = await h.dataSource.query(`SELECT payment_count::int AS count FROM payment_amount_statistics WHERE debtor_account_id = $1`, [
+      debtor!.accountId,
+    ]);
+    return row?.count ?? 0;
+  }
+
+  it('holds a VRP to a new payee (PDNG, no debit); a release debits it once, the TPP’s GET shows it, and it joins the account’s history', async () => {
+    const vrpPayee = payee('40000050000001', 'VRP Payee');
+    const { consentId, psuToken } = await fixtures.vrpConsent('alice', debtor!, vrpPayee);
+    const before = Number(await fixtures.available(debtor!.accountId));
+    const paid = await fixtures.vrp(psuToken, consentId, vrpPayee, '20.00', 'VRP-HELD-1');
+    expect(paid.status).toBe(201);
+    expect(paid.body.Data.Status).toBe('PDNG');
+    const paymentId = jsonString(paid.body.Data.DomesticVRPId);
+    expect(Number(await fixtures.available(debtor!.accountId))).toBe(before);
+    const listed = await h.call('GET', REVIEWS, { headers: admin });
+    expect(listed.body.reviews).toEqual([expect.objectContaining({ paymentId, paymentKind: 'domestic-vrp', amount: '20.00000' })]);
+    const historyBefore = await paidCount();
+
+    const released = await releaseTwiceAtOnce(paymentId);
+    expect(released.body).toEqual({ outcome: 'released', paymentId, status: 'ACSP', statusReason: null });
+    expect(Number(await fixtures.available(debtor!.accountId))).toBe(before - 20);
+    expect(await acceptedEvents(paymentId)).toBe(1);
+    const read = await tppGet(`${PISP}/domestic-vrps/${paymentId}`);
+    expect(read.status).toBe(200);
+    expect(read.body.Data.Status).toBe('ACSP');
+    expect(await paidCount()).toBe(historyBefore + 1);
+    // Released, the payee is known: the next VRP to it is not held.
+    const next = await fixtures.vrp(psuToken, consentId, vrpPayee, '20.00', 'VRP-KNOWN-1');
+    expect(next.body.Data.Status).toBe('ACSP');
+    expect(Number(await fixtures.available(debtor!.accountId))).toBe(before - 40);
+  });
+
+  it('holds a standing-order run to a new payee; a release pays that run once, the worker’s later passes never pay it again', async () => {
+    const soPayee = payee('40000050000002', 'Standing Order Payee');
+    const initiation = {
+      NumberOfPayments: '2',
+      FirstPaymentAmount: { Amount: '25.00', Currency: 'GBP' },
+      CreditorAccount: soPayee,
+      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2027-01-15T08:00:00+00:00' },
+    };
+    const cc = await h.clientCredentialsToken({ scope: 'payments' });
+    const created = await h.signedPost(`${PISP}/domestic-standing-order-consents`, { token: cc, body: { Data: { Permission: 'Create', Initiation: initiation }, Risk: {} } });
+    const { consentId, psuToken } = await fixtures.approve(created, debtor!.accountId, 'payments');
+    const ordered = await h.signedPost(`${PISP}/domestic-standing-orders`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} } });
+    expect(ordered.status).toBe(201);
+    const orderId = jsonString(ordered.body.Data.DomesticStandingOrderId);
+    const risk = PaymentRiskEngine.load({ rulesFile: files.env.RISK_RULES_FILE, denyListFile: files.env.RISK_DENY_LIST_FILE! });
+    const before = Number(await fixtures.available(debtor!.accountId));
+
+    // The worker's pass at the first run's due time: held, nothing debited.
+    await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2027-01-15T08:00:00Z'), 100, risk);
+    const runId = `${orderId}-run-0`;
+    const [held] = await h.dataSource.query(`SELECT status FROM standing_order_run WHERE payment_id = $1`, [runId]);
+    expect(held).toEqual({ status: 'PDNG' });
+    expect(Number(await fixtures.available(debtor!.accountId))).toBe(before);
+    const listed = await h.call('GET', REVIEWS, { headers: admin });
+    expect(listed.body.reviews).toEqual([expect.objectContaining({ paymentId: runId, paymentKind: 'domestic-standing-order', amount: '25.00000' })]);
+
+    const released = await releaseTwiceAtOnce(runId);
+    expect(released.body).toEqual({ outcome: 'released', paymentId: runId, status: 'ACSP', statusReason: null });
+    expect(Number(await fixtures.available(debtor!.accountId))).toBe(before - 25);
+    // The worker passes again at the same instant: the held run is not paid a second time.
+    await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2027-01-15T08:00:00Z'), 100, risk);
+    expect(Number(await fixtures.available(debtor!.accountId))).toBe(before - 25);
+    const [paidRun] = await h.dataSource.query(`SELECT status, ledger_transaction_id IS NOT NULL AS debited FROM standing_order_run WHERE payment_id = $1`, [runId]);
+    expect(paidRun).toEqual({ status: 'ACSP', debited: true });
+
+    // The second run, a week later: the payee is known now, so it is paid at once; the first is still paid once.
+    await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2027-01-22T08:00:00Z'), 100, risk);
+    const runs: Array<{ run_index: number; status: string }> = await h.dataSource.query(
+      `SELECT run_index, status FROM standing_order_run WHERE standing_order_id = $1 ORDER BY run_index`,
+      [orderId],
+    );
+    expect(runs).toEqual([
+      { run_index: 0, status: 'ACSP' },
+      { run_index: 1, status: 'ACSP' },
+    ]);
+    expect(Number(await fixtures.available(debtor!.accountId))).toBe(before - 50);
+    expect((await h.call('GET', REVIEWS, { headers: admin })).body.reviews).toEqual([]);
+  });
+});
