@@ -52,6 +52,37 @@ describe('PaymentRiskEngine against PostgreSQL', () => {
     };
   }
 
+  it('scores a burst of payments from one account sent at once as if sent in sequence: exactly the sixth onwards held', async () => {
+    const burst = new PaymentRiskEngine(
+      parseRiskRules(`
+thresholds: { hold: 50, reject: 100 }
+rules:
+  - name: account-payment-burst
+    kind: velocity
+    params: { per: debtor-account, windowMinutes: 10, maxCount: 5 }
+    weight: 50
+    action: hold
+`),
+      new Set(),
+    );
+    // Eight transactions at the same instant on their own connections, each held open a moment after its
+    // decision (as a payment's transaction is), so without the lock they would all count the same history.
+    const payments = Array.from({ length: 8 }, () => ({ ...payment('10.00', 'tpp-burst'), debtorAccountId: 'acc-burst' }));
+    const decisions = await Promise.all(
+      payments.map((input) =>
+        db.dataSource.transaction(async (manager) => {
+          const { decision } = await burst.assess(manager, input);
+          await manager.query('SELECT pg_sleep(0.05)');
+          return decision;
+        }),
+      ),
+    );
+    expect(decisions.filter((d) => d === 'allow')).toHaveLength(5);
+    expect(decisions.filter((d) => d === 'hold')).toHaveLength(3);
+    // A payment scored again keeps its first decision.
+    expect((await burst.assess(db.dataSource.manager, payments[0]!)).decision).toBe(decisions[0]);
+  });
+
   it('adds the weights of the rules that fire: a young TPP alone is allowed (score only), with its amount burst it is held', async () => {
     const first = await engine.assess(db.dataSource.manager, payment('60.00'));
     expect(first).toEqual({ decision: 'allow', score: 10, rules: [{ name: 'young-tpp', kind: 'new-tpp', score: 10 }] });
