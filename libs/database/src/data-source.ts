@@ -24,6 +24,7 @@ import { AisListKeysetIndexes1765010000000 } from '../migrations/1765010000000-a
 import { EventNotifications1765200000000 } from '../migrations/1765200000000-event-notifications.js';
 import { PsuAlerts1765300000000 } from '../migrations/1765300000000-psu-alerts.js';
 import { PaymentRisk1765100000000 } from '../migrations/1765100000000-payment-risk.js';
+import { AisListKeysetIndexesMore1765500000000 } from '../migrations/1765500000000-ais-list-keyset-indexes-more.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -101,6 +102,7 @@ export const MIGRATIONS = [
   EventNotifications1765200000000,
   PsuAlerts1765300000000,
   PaymentRisk1765100000000,
+  AisListKeysetIndexesMore1765500000000,
 ];
 
 export interface DatabaseOptions {
