@@ -1,6 +1,7 @@
 import { DataSource } from '@consentry/database';
 
 import {
+  AccountPartyQuery,
   BankAccount,
   BankAccountParty,
   BankBalance,
@@ -224,8 +225,12 @@ export class AggregatedBank {
     return this.gather(accountIds, (c, ids) => c.findAccounts(ids));
   }
 
-  listBalances(accountIds: readonly string[]): Promise<Gathered<BankBalance>> {
-    return this.gather(accountIds, (c, ids) => c.listBalances(ids));
+  listAccounts(accountIds: readonly string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankAccount>> {
+    return this.pageOf(accountIds, (c, ids, window) => c.listAccounts(ids, window), (item) => item.accountId, cursor, pageSize);
+  }
+
+  listBalances(accountIds: readonly string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankBalance>> {
+    return this.pageOf(accountIds, (c, ids, window) => c.listBalances(ids, window), (item) => item.type, cursor, pageSize);
   }
 
   listBeneficiaries(accountIds: readonly string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankBeneficiary>> {
@@ -244,12 +249,12 @@ export class AggregatedBank {
     return this.pageOf(accountIds, (c, ids, window) => c.listScheduledPayments(ids, window), (item) => item.scheduledPaymentId, cursor, pageSize);
   }
 
-  listStatements(query: StatementQuery): Promise<Gathered<BankStatement>> {
-    return this.gather(query.accountIds, (c, ids) => c.listStatements({ ...query, accountIds: ids }));
+  listStatements(accountIds: readonly string[], query: StatementQuery, cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankStatement>> {
+    return this.pageOf(accountIds, (c, ids, window) => c.listStatements(ids, query, window), (item) => item.statementId, cursor, pageSize);
   }
 
-  listAccountParties(accountIds: readonly string[]): Promise<Gathered<BankAccountParty>> {
-    return this.gather(accountIds, (c, ids) => c.listAccountParties(ids));
+  listAccountParties(accountIds: readonly string[], query: AccountPartyQuery, cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankAccountParty>> {
+    return this.pageOf(accountIds, (c, ids, window) => c.listAccountParties(ids, query, window), (item) => item.partyId, cursor, pageSize);
   }
 
   listProducts(accountIds: readonly string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankProduct>> {

@@ -167,12 +167,17 @@ export interface BankStatement {
 }
 
 export interface StatementQuery {
-  accountIds: readonly string[];
   /** Statements ending at or after this instant. */
   from?: Date;
   /** Statements starting at or before this instant. */
   to?: Date;
   statementId?: string;
+}
+
+/** Which holders of the accounts a party list is about: every one, or only those in one role. */
+export interface AccountPartyQuery {
+  /** OBInternalAccountRole1Code, e.g. UK.OBIE.Principal; absent: every role. */
+  accountRole?: string;
 }
 
 export interface BankParty {
@@ -313,15 +318,18 @@ export interface BankConnector {
   readonly name: string;
   listAccountsOfPsu(psuId: string): Promise<BankAccount[]>;
   findAccounts(accountIds: readonly string[]): Promise<BankAccount[]>;
-  listBalances(accountIds: readonly string[]): Promise<BankBalance[]>;
+  /** The accounts as an AIS list, keyed by (accountId, accountId). */
+  listAccounts(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankAccount>>;
+  /** Keyed by (accountId, type): the ISO code, which an account holds once. */
+  listBalances(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBalance>>;
   /** One account's transactions, keyset-paged. */
   listTransactions(query: TransactionQuery): Promise<TransactionPage>;
   listBeneficiaries(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBeneficiary>>;
   listDirectDebits(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankDirectDebit>>;
   listStandingOrders(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankStandingOrder>>;
   listScheduledPayments(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankScheduledPayment>>;
-  listStatements(query: StatementQuery): Promise<BankStatement[]>;
-  listAccountParties(accountIds: readonly string[]): Promise<BankAccountParty[]>;
+  listStatements(accountIds: readonly string[], query: StatementQuery, window: ListWindow): Promise<ListSlice<BankStatement>>;
+  listAccountParties(accountIds: readonly string[], query: AccountPartyQuery, window: ListWindow): Promise<ListSlice<BankAccountParty>>;
   /** The party the PSU is at this bank, found through one of the PSU's accounts there. */
   findPsuParty(psuId: string, accountIds: readonly string[]): Promise<BankParty | null>;
   listProducts(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankProduct>>;

@@ -10,6 +10,7 @@ export const CONNECTOR_PROTOCOL_PATH = '/connector/v1';
 export const CONNECTOR_OPERATIONS = [
   'listAccountsOfPsu',
   'findAccounts',
+  'listAccounts',
   'listBalances',
   'listTransactions',
   'listBeneficiaries',

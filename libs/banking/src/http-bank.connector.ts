@@ -1,4 +1,5 @@
 import {
+  AccountPartyQuery,
   BankAccount,
   BankAccountParty,
   BankBalance,
@@ -79,8 +80,12 @@ export class HttpBankConnector implements BankConnector {
     return this.call('findAccounts', accountIds);
   }
 
-  listBalances(accountIds: readonly string[]): Promise<BankBalance[]> {
-    return this.call('listBalances', accountIds);
+  listAccounts(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankAccount>> {
+    return this.call('listAccounts', accountIds, window);
+  }
+
+  listBalances(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBalance>> {
+    return this.call('listBalances', accountIds, window);
   }
 
   async listTransactions(query: TransactionQuery): Promise<TransactionPage> {
@@ -105,12 +110,12 @@ export class HttpBankConnector implements BankConnector {
     return this.call('listScheduledPayments', accountIds, window);
   }
 
-  listStatements(query: StatementQuery): Promise<BankStatement[]> {
-    return this.call('listStatements', query);
+  listStatements(accountIds: readonly string[], query: StatementQuery, window: ListWindow): Promise<ListSlice<BankStatement>> {
+    return this.call('listStatements', accountIds, query, window);
   }
 
-  listAccountParties(accountIds: readonly string[]): Promise<BankAccountParty[]> {
-    return this.call('listAccountParties', accountIds);
+  listAccountParties(accountIds: readonly string[], query: AccountPartyQuery, window: ListWindow): Promise<ListSlice<BankAccountParty>> {
+    return this.call('listAccountParties', accountIds, query, window);
   }
 
   findPsuParty(psuId: string, accountIds: readonly string[]): Promise<BankParty | null> {

@@ -26,6 +26,7 @@ export type {
   ListWindow,
   MandateStatusCode,
   StatementQuery,
+  AccountPartyQuery,
   TransactionPage,
   TransactionQuery,
 } from './bank-connector.js';

@@ -1,6 +1,7 @@
 import { DataSource, LedgerRead, LedgerReader, queryPreparedArrays } from '@consentry/database';
 
 import {
+  AccountPartyQuery,
   BalanceTypeCode,
   BankAccount,
   BankAccountParty,
@@ -30,20 +31,6 @@ import {
 import { creditorPanContext, PAN_SCHEME, panContext, PanDecryptor } from './card-pan.js';
 
 export const SANDBOX_LEDGER_CONNECTOR = 'sandbox-ledger';
-
-// The ledger stores readable balance names; the OB v4.0 wire uses ISO ExternalBalanceType1Code.
-const BALANCE_TYPES: Record<string, BalanceTypeCode> = {
-  ClosingAvailable: 'CLAV',
-  ClosingBooked: 'CLBD',
-  ForwardAvailable: 'FWAV',
-  Information: 'INFO',
-  InterimAvailable: 'ITAV',
-  InterimBooked: 'ITBD',
-  OpeningAvailable: 'OPAV',
-  OpeningBooked: 'OPBD',
-  PreviouslyClosedBooked: 'PRCD',
-  Expected: 'XPCD',
-};
 
 /** numeric(18,5) comes back as '12.50000'; OB amounts are plain decimals without trailing zeros past cents. */
 export function formatAmount(value: string): string {
@@ -115,8 +102,140 @@ function decodeCursor(cursor: string): Cursor {
 
 type Row = Record<string, unknown>;
 
-/** The ledger tables listed per account; the names are constants, never caller input. */
-type LedgerTable = 'beneficiary' | 'direct_debit' | 'standing_order' | 'scheduled_payment' | 'statement' | 'product' | 'offer';
+/**
+ * An AIS list of the ledger, as sliceOf reads it: the table (alias `r`, holding `account_id`; joins for
+ * what else the columns need), the record id its keyset orders by after the account, and the columns the
+ * mapper reads (never whole rows). Names are constants, never caller input.
+ */
+interface ListSource {
+  from: string;
+  id: string;
+  columns: string;
+}
+
+/** A list's source; a column without a table alias is the list table's (`r`). */
+function listSource(from: string, id: string, columns: readonly string[]): ListSource {
+  const own = (column: string) => (column.includes('.') ? column : `r.${column}`);
+  return { from, id: own(id), columns: columns.map(own).join(', ') };
+}
+
+const CREDITOR_COLUMNS = ['creditor_scheme_name', 'creditor_identification', 'creditor_name'] as const;
+const PARTY_COLUMNS = [
+  'p.party_id',
+  'p.party_number',
+  'p.party_type',
+  'p.name',
+  'p.full_legal_name',
+  'p.email_address',
+  'p.phone',
+  'p.mobile',
+  'p.street_name',
+  'p.building_number',
+  'p.post_code',
+  'p.town_name',
+  'p.country',
+] as const;
+const ACCOUNT_COLUMNS = [
+  'account_id',
+  'aspsp_id',
+  'status',
+  'currency',
+  'account_category',
+  'account_type_code',
+  'description',
+  'nickname',
+  'opening_date',
+  'scheme_name',
+  'identification',
+  'holder_name',
+] as const;
+
+// Each list's source; the (account_id, id) `COLLATE "C"` keyset indexes of migrations 1765010000000 and
+// 1765500000000 serve them.
+const LISTS = {
+  account: listSource('account r', 'account_id', ACCOUNT_COLUMNS),
+  balance: listSource('balance r', 'type_code', ['account_id', 'type_code', 'amount', 'currency', 'credit_debit_indicator', 'date_time']),
+  beneficiary: listSource('beneficiary r', 'beneficiary_id', [
+    'account_id',
+    'beneficiary_id',
+    'beneficiary_type',
+    'reference',
+    'creditor_agent_scheme_name',
+    'creditor_agent_identification',
+    ...CREDITOR_COLUMNS,
+  ]),
+  directDebit: listSource('direct_debit r', 'direct_debit_id', [
+    'account_id',
+    'direct_debit_id',
+    'status_code',
+    'mandate_identification',
+    'frequency',
+    'name',
+    'previous_payment_date_time',
+    'previous_payment_amount',
+    'currency',
+  ]),
+  standingOrder: listSource('standing_order r', 'standing_order_id', [
+    'account_id',
+    'standing_order_id',
+    'status_code',
+    'frequency',
+    'reference',
+    'number_of_payments',
+    'first_payment_date_time',
+    'next_payment_date_time',
+    'last_payment_date_time',
+    'final_payment_date_time',
+    'amount',
+    'currency',
+    ...CREDITOR_COLUMNS,
+  ]),
+  scheduledPayment: listSource('scheduled_payment r', 'scheduled_payment_id', [
+    'account_id',
+    'scheduled_payment_id',
+    'scheduled_payment_date_time',
+    'scheduled_type',
+    'reference',
+    'debtor_reference',
+    'amount',
+    'currency',
+    ...CREDITOR_COLUMNS,
+  ]),
+  statement: listSource('statement r', 'statement_id', [
+    'account_id',
+    'statement_id',
+    'statement_reference',
+    'type',
+    'start_date_time',
+    'end_date_time',
+    'creation_date_time',
+    'description',
+    'opening_balance',
+    'closing_balance',
+    'total_credits',
+    'total_debits',
+    'currency',
+  ]),
+  accountParty: listSource('account_party r JOIN party p ON p.party_id = r.party_id', 'party_id', ['account_id', 'account_role', ...PARTY_COLUMNS]),
+  product: listSource('product r', 'product_id', ['account_id', 'product_id', 'product_name', 'product_type', 'secondary_product_id', 'marketing_state_id']),
+  offer: listSource('offer r', 'offer_id', [
+    'account_id',
+    'offer_id',
+    'offer_type',
+    'description',
+    'start_date_time',
+    'end_date_time',
+    'rate',
+    'term',
+    'url',
+    'amount',
+    'fee',
+    'currency',
+  ]),
+} satisfies Record<string, ListSource>;
+
+/** A filter of a list beyond its accounts: SQL over `r` with `?` for its one parameter. */
+type ListFilter = [sql: string, value: unknown];
 
 /** A signed amount ('-12.50000' -> '-12.50'); statement balances keep their sign until mapped to OB. */
 function signedAmount(value: string): string {
@@ -266,7 +385,7 @@ export class SandboxLedgerConnector implements BankConnector {
 
   async listAccountsOfPsu(psuId: string): Promise<BankAccount[]> {
     const rows: Row[] = await this.ledger((reads) => reads.query(
-      `SELECT a.* FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+      `SELECT ${ACCOUNT_COLUMNS.map((column) => `a.${column}`).join(', ')} FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id
         WHERE a.psu_id = $1 AND b.connector = $2 ORDER BY a.created_at, a.account_id`,
       [psuId, this.name],
     ));
@@ -276,7 +395,7 @@ export class SandboxLedgerConnector implements BankConnector {
   async findAccounts(accountIds: readonly string[]): Promise<BankAccount[]> {
     if (accountIds.length === 0) return [];
     const rows: Row[] = await this.ledger((reads) => reads.query(
-      `SELECT a.* FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+      `SELECT ${ACCOUNT_COLUMNS.map((column) => `a.${column}`).join(', ')} FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id
         WHERE a.account_id = ANY($1::text[]) AND b.connector = $2`,
       [accountIds, this.name],
     ));
@@ -284,22 +403,23 @@ export class SandboxLedgerConnector implements BankConnector {
     return accountIds.flatMap((id) => byId.get(id) ?? []);
   }
 
-  async listBalances(accountIds: readonly string[]): Promise<BankBalance[]> {
-    if (accountIds.length === 0) return [];
-    const rows: Row[] = await this.ledger((reads) => reads.query(
-      `SELECT bal.* FROM balance bal JOIN account a ON a.account_id = bal.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
-        WHERE bal.account_id = ANY($1::text[]) AND b.connector = $2
-        ORDER BY array_position($1::text[], bal.account_id), bal.type`,
-      [accountIds, this.name],
-    ));
-    return rows.map((row) => ({
+  async listAccounts(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankAccount>> {
+    const { rows, total, position } = await this.sliceOf(LISTS.account, accountIds, window);
+    return { items: rows.map((row) => this.toAccount(row)), total, position };
+  }
+
+  async listBalances(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBalance>> {
+    const { rows, total, position } = await this.sliceOf(LISTS.balance, accountIds, window);
+    const items = rows.map((row) => ({
       accountId: row.account_id as string,
-      type: BALANCE_TYPES[row.type as string] ?? 'INFO',
+      // The ISO code is the database's (a generated column, migration 1765500000000), so the list orders by it.
+      type: row.type_code as BalanceTypeCode,
       amount: formatAmount(row.amount as string),
       currency: (row.currency as string).trim(),
       creditDebitIndicator: row.credit_debit_indicator as 'Credit' | 'Debit',
       dateTime: row.date_time as Date,
     }));
+    return { items, total, position };
   }
 
   async listTransactions(query: TransactionQuery): Promise<TransactionPage> {
@@ -390,7 +510,7 @@ export class SandboxLedgerConnector implements BankConnector {
   }
 
   async listBeneficiaries(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBeneficiary>> {
-    const { rows, total, position } = await this.sliceOf('beneficiary', 'beneficiary_id', accountIds, window);
+    const { rows, total, position } = await this.sliceOf(LISTS.beneficiary, accountIds, window);
     const items = rows.map((row) => ({
       accountId: row.account_id as string,
       beneficiaryId: row.beneficiary_id as string,
@@ -406,7 +526,7 @@ export class SandboxLedgerConnector implements BankConnector {
   }
 
   async listDirectDebits(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankDirectDebit>> {
-    const { rows, total, position } = await this.sliceOf('direct_debit', 'direct_debit_id', accountIds, window);
+    const { rows, total, position } = await this.sliceOf(LISTS.directDebit, accountIds, window);
     const items = rows.map((row) => ({
       accountId: row.account_id as string,
       directDebitId: row.direct_debit_id as string,
@@ -422,7 +542,7 @@ export class SandboxLedgerConnector implements BankConnector {
   }
 
   async listStandingOrders(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankStandingOrder>> {
-    const { rows, total, position } = await this.sliceOf('standing_order', 'standing_order_id', accountIds, window);
+    const { rows, total, position } = await this.sliceOf(LISTS.standingOrder, accountIds, window);
     const items = rows.map((row) => ({
       accountId: row.account_id as string,
       standingOrderId: row.standing_order_id as string,
@@ -442,7 +562,7 @@ export class SandboxLedgerConnector implements BankConnector {
   }
 
   async listScheduledPayments(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankScheduledPayment>> {
-    const { rows, total, position } = await this.sliceOf('scheduled_payment', 'scheduled_payment_id', accountIds, window);
+    const { rows, total, position } = await this.sliceOf(LISTS.scheduledPayment, accountIds, window);
     const items = rows.map((row) => ({
       accountId: row.account_id as string,
       scheduledPaymentId: row.scheduled_payment_id as string,
@@ -457,23 +577,13 @@ export class SandboxLedgerConnector implements BankConnector {
     return { items, total, position };
   }
 
-  async listStatements(query: StatementQuery): Promise<BankStatement[]> {
-    const filters: string[] = [];
-    const params: unknown[] = [];
-    if (query.from) {
-      params.push(query.from);
-      filters.push(`r.end_date_time >= $${params.length + 2}`);
-    }
-    if (query.to) {
-      params.push(query.to);
-      filters.push(`r.start_date_time <= $${params.length + 2}`);
-    }
-    if (query.statementId) {
-      params.push(query.statementId);
-      filters.push(`r.statement_id = $${params.length + 2}`);
-    }
-    const rows = await this.rowsOf('statement', 'statement_id', query.accountIds, filters, params);
-    return rows.map((row) => ({
+  async listStatements(accountIds: readonly string[], query: StatementQuery, window: ListWindow): Promise<ListSlice<BankStatement>> {
+    const filters: ListFilter[] = [];
+    if (query.from) filters.push(['r.end_date_time >= ?', query.from]);
+    if (query.to) filters.push(['r.start_date_time <= ?', query.to]);
+    if (query.statementId) filters.push(['r.statement_id = ?', query.statementId]);
+    const { rows, total, position } = await this.sliceOf(LISTS.statement, accountIds, window, filters);
+    const items = rows.map((row) => ({
       accountId: row.account_id as string,
       statementId: row.statement_id as string,
       statementReference: (row.statement_reference as string | null) ?? null,
@@ -488,24 +598,19 @@ export class SandboxLedgerConnector implements BankConnector {
       totalDebits: formatAmount(row.total_debits as string),
       currency: (row.currency as string).trim(),
     }));
+    return { items, total, position };
   }
 
-  async listAccountParties(accountIds: readonly string[]): Promise<BankAccountParty[]> {
-    if (accountIds.length === 0) return [];
-    const rows: Row[] = await this.ledger((reads) => reads.query(
-      `SELECT p.*, ap.account_id, ap.account_role FROM account_party ap
-         JOIN party p ON p.party_id = ap.party_id
-         JOIN account a ON a.account_id = ap.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
-        WHERE ap.account_id = ANY($1::text[]) AND b.connector = $2
-        ORDER BY array_position($1::text[], ap.account_id), p.party_id`,
-      [accountIds, this.name],
-    ));
-    return rows.map((row) => ({ ...this.toParty(row), accountId: row.account_id as string, accountRole: row.account_role as string }));
+  async listAccountParties(accountIds: readonly string[], query: AccountPartyQuery, window: ListWindow): Promise<ListSlice<BankAccountParty>> {
+    const filters: ListFilter[] = query.accountRole ? [['r.account_role = ?', query.accountRole]] : [];
+    const { rows, total, position } = await this.sliceOf(LISTS.accountParty, accountIds, window, filters);
+    const items = rows.map((row) => ({ ...this.toParty(row), accountId: row.account_id as string, accountRole: row.account_role as string }));
+    return { items, total, position };
   }
 
   async findPsuParty(psuId: string, accountIds: readonly string[]): Promise<BankParty | null> {
     const rows: Row[] = await this.ledger((reads) => reads.query(
-      `SELECT p.* FROM party p
+      `SELECT ${PARTY_COLUMNS.join(', ')} FROM party p
          JOIN account_party ap ON ap.party_id = p.party_id
          JOIN account a ON a.account_id = ap.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
         WHERE p.psu_id = $1 AND ap.account_id = ANY($2::text[]) AND b.connector = $3
@@ -516,7 +621,7 @@ export class SandboxLedgerConnector implements BankConnector {
   }
 
   async listProducts(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankProduct>> {
-    const { rows, total, position } = await this.sliceOf('product', 'product_id', accountIds, window);
+    const { rows, total, position } = await this.sliceOf(LISTS.product, accountIds, window);
     const items = rows.map((row) => ({
       accountId: row.account_id as string,
       productId: row.product_id as string,
@@ -529,7 +634,7 @@ export class SandboxLedgerConnector implements BankConnector {
   }
 
   async listOffers(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankOffer>> {
-    const { rows, total, position } = await this.sliceOf('offer', 'offer_id', accountIds, window);
+    const { rows, total, position } = await this.sliceOf(LISTS.offer, accountIds, window);
     const items = rows.map((row) => ({
       accountId: row.account_id as string,
       offerId: row.offer_id as string,
@@ -548,41 +653,36 @@ export class SandboxLedgerConnector implements BankConnector {
   }
 
   /**
-   * One window of a ledger table's rows for the given accounts of this connector's banks, in (account id,
+   * One window of a ledger list's rows for the given accounts of this connector's banks, in (account id,
    * record id) order compared as code units, with the whole list's count and the count before a key:
    * the page and its position, never the rest of the rows. Served by the (account_id, id) `COLLATE "C"`
-   * indexes of migration 1765010000000.
+   * keyset indexes (migrations 1765010000000 and 1765500000000).
    */
-  private async sliceOf(table: LedgerTable, idColumn: string, accountIds: readonly string[], window: ListWindow): Promise<{ rows: Row[]; total: number; position: number }> {
+  private async sliceOf(list: ListSource, accountIds: readonly string[], window: ListWindow, filters: readonly ListFilter[] = []): Promise<{ rows: Row[]; total: number; position: number }> {
     if (accountIds.length === 0) return { rows: [], total: 0, position: 0 };
-    const key = `(r.account_id COLLATE "C", r.${idColumn} COLLATE "C")`;
-    const scope = `FROM ${table} r JOIN account a ON a.account_id = r.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
-        WHERE r.account_id = ANY($1::text[]) AND b.connector = $2`;
+    const params: unknown[] = [accountIds, this.name];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const key = `(r.account_id COLLATE "C", ${list.id} COLLATE "C")`;
+    // The account table is its own owner: the bank is joined straight to it.
+    const owner = list.from.startsWith('account r') ? 'r' : 'a';
+    const scope = `FROM ${list.from}${owner === 'a' ? ' JOIN account a ON a.account_id = r.account_id' : ''} JOIN aspsp b ON b.aspsp_id = ${owner}.aspsp_id
+        WHERE r.account_id COLLATE "C" = ANY($1::text[]) AND b.connector = $2${filters.map(([sql, value]) => ` AND ${sql.replace('?', param(value))}`).join('')}`;
+    const scopeParams = [...params];
     const bound = window.direction === 'asc' ? window.after : window.before;
     const order = window.direction === 'asc' ? 'ASC' : 'DESC';
-    const pageSql = `SELECT r.* ${scope}${bound ? ` AND ${key} ${window.direction === 'asc' ? '>' : '<'} ($3, $4)` : ''}
-        ORDER BY r.account_id COLLATE "C" ${order}, r.${idColumn} COLLATE "C" ${order} LIMIT ${bound ? '$5' : '$3'}`;
+    const keyset = bound ? ` AND ${key} ${window.direction === 'asc' ? '>' : '<'} (${param(bound.accountId)}, ${param(bound.id)})` : '';
     const limit = Math.max(0, Math.min(window.limit, MAX_PAGE_SIZE + 1));
-    const pageParams = bound ? [accountIds, this.name, bound.accountId, bound.id, limit] : [accountIds, this.name, limit];
+    const pageSql = `SELECT ${list.columns} ${scope}${keyset}
+        ORDER BY r.account_id COLLATE "C" ${order}, ${list.id} COLLATE "C" ${order} LIMIT ${param(limit)}`;
+    const pageParams = [...params];
+    params.length = scopeParams.length;
     const at = window.position;
-    const countSql = `SELECT count(*)::int AS total, ${at ? `count(*) FILTER (WHERE ${key} ${at.inclusive ? '<=' : '<'} ($3, $4))::int` : '0'} AS position ${scope}`;
-    const countParams = at ? [accountIds, this.name, at.key.accountId, at.key.id] : [accountIds, this.name];
+    const countSql = `SELECT count(*)::int AS total, ${at ? `count(*) FILTER (WHERE ${key} ${at.inclusive ? '<=' : '<'} (${param(at.key.accountId)}, ${param(at.key.id)}))::int` : '0'} AS position ${scope}`;
     return this.ledger(async (reads) => {
       const rows: Row[] = limit === 0 ? [] : await reads.query(pageSql, pageParams);
-      const [counts] = (await reads.query(countSql, countParams)) as Array<{ total: number; position: number }>;
+      const [counts] = (await reads.query(countSql, params)) as Array<{ total: number; position: number }>;
       return { rows, total: counts?.total ?? 0, position: counts?.position ?? 0 };
     });
-  }
-
-  /** Rows of one ledger table for the given accounts of this connector's banks, in account order, then by id. */
-  private async rowsOf(table: LedgerTable, idColumn: string, accountIds: readonly string[], filters: string[] = [], extra: unknown[] = []): Promise<Row[]> {
-    if (accountIds.length === 0) return [];
-    const where = ['r.account_id = ANY($1::text[])', 'b.connector = $2', ...filters].join(' AND ');
-    return this.ledger((reads) => reads.query(
-      `SELECT r.* FROM ${table} r JOIN account a ON a.account_id = r.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id
-        WHERE ${where} ORDER BY array_position($1::text[], r.account_id), r.${idColumn}`,
-      [accountIds, this.name, ...extra],
-    ));
   }
 
   private creditorOf(row: Row, owner: string): BankCreditorAccount {

@@ -25,6 +25,7 @@ import { EventNotifications1765200000000 } from '../migrations/1765200000000-eve
 import { PsuAlerts1765300000000 } from '../migrations/1765300000000-psu-alerts.js';
 import { PaymentRisk1765100000000 } from '../migrations/1765100000000-payment-risk.js';
 import { PaymentRiskHistory1765400000000 } from '../migrations/1765400000000-payment-risk-history.js';
+import { AisListKeysetIndexesMore1765500000000 } from '../migrations/1765500000000-ais-list-keyset-indexes-more.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -103,6 +104,7 @@ export const MIGRATIONS = [
   PsuAlerts1765300000000,
   PaymentRisk1765100000000,
   PaymentRiskHistory1765400000000,
+  AisListKeysetIndexesMore1765500000000,
 ];
 
 export interface DatabaseOptions {

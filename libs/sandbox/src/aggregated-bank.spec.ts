@@ -5,6 +5,9 @@ import {
   ConnectorUnavailableError,
   HttpBankConnector,
   InvalidCursorError,
+  ListCursor,
+  ListKey,
+  ListPage,
   ListWindow,
   SandboxLedgerConnector,
 } from '@consentry/banking';
@@ -65,12 +68,12 @@ describe('AggregatedBank over the ledger and an HTTP connector', () => {
     await expect(stranger.findAccounts(aliceAccounts())).rejects.toThrow('upstream refused findAccounts with 401');
   });
 
-  it('merges both banks in the order asked', async () => {
+  it('merges both banks in key order', async () => {
     const ids = aliceAccounts();
-    const { items, unavailable } = await bank.listBalances(ids);
+    const { items, unavailable } = await bank.listBalances(ids, null, 100);
     expect(unavailable).toEqual([]);
-    expect([...new Set(items.map((b) => b.accountId))]).toEqual(ids);
-    const statements = await bank.listStatements({ accountIds: ids });
+    expect([...new Set(items.map((b) => b.accountId))]).toEqual([...ids].sort());
+    const statements = await bank.listStatements(ids, {}, null, 100);
     expect(statements.items).toHaveLength(6);
   });
 
@@ -90,36 +93,67 @@ describe('AggregatedBank over the ledger and an HTTP connector', () => {
     }
   });
 
-  it('pages a list across both banks in SQL exactly as the whole list would page: forwards, backwards and from the end', async () => {
-    // Every PSU's beneficiaries, at both banks (one behind HTTP), three a page.
-    const ids = sandbox.psus.flatMap((psu) => psu.accounts.map((a) => a.accountId));
-    const whole = (await bank.listBeneficiaries(ids, null, 1000)).items.map((b) => `${b.accountId}/${b.beneficiaryId}`);
-    expect(whole.length).toBeGreaterThan(7);
-    expect(whole).toEqual([...whole].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
-    const size = 3;
-    const forwards: string[][] = [];
-    let page = await bank.listBeneficiaries(ids, null, size);
-    for (;;) {
-      forwards.push(page.items.map((b) => `${b.accountId}/${b.beneficiaryId}`));
-      expect(page.totalPages).toBe(Math.ceil(whole.length / size));
-      expect(page.prevBefore === null).toBe(forwards.length === 1);
-      if (!page.nextAfter) break;
-      page = await bank.listBeneficiaries(ids, { kind: 'after', key: page.nextAfter }, size);
-    }
-    expect(forwards.flat()).toEqual(whole);
-    expect(forwards.slice(0, -1).every((items) => items.length === size)).toBe(true);
-    // From the end: the final page is what whole pages from the start leave over.
-    const last = await bank.listBeneficiaries(ids, { kind: 'last' }, size);
-    expect(last.items.map((b) => `${b.accountId}/${b.beneficiaryId}`)).toEqual(forwards.at(-1));
-    expect(last.nextAfter).toBeNull();
-    // Backwards from the end, page by page: the same pages in reverse.
-    const backwards: string[][] = [];
-    page = last;
-    while (page.prevBefore) {
-      page = await bank.listBeneficiaries(ids, { kind: 'before', key: page.prevBefore }, size);
-      backwards.unshift(page.items.map((b) => `${b.accountId}/${b.beneficiaryId}`));
-    }
-    expect([...backwards, forwards.at(-1)]).toEqual(forwards);
+  /** A paged list of AggregatedBank, read as `account/id` keys. */
+  type PagedList = (ids: string[], cursor: ListCursor | null, size: number) => Promise<{ keys: string[]; nextAfter: ListKey | null; prevBefore: ListKey | null; totalPages: number }>;
+  const keyed =
+    <T extends { accountId: string }>(read: (ids: string[], cursor: ListCursor | null, size: number) => Promise<ListPage<T>>, idOf: (item: T) => string): PagedList =>
+    async (ids, cursor, size) => {
+      const page = await read(ids, cursor, size);
+      return { ...page, keys: page.items.map((item) => `${item.accountId}/${idOf(item)}`) };
+    };
+  const LISTS: Array<[name: string, list: () => PagedList]> = [
+    ['beneficiaries', () => keyed((ids, c, n) => bank.listBeneficiaries(ids, c, n), (b) => b.beneficiaryId)],
+    ['accounts', () => keyed((ids, c, n) => bank.listAccounts(ids, c, n), (a) => a.accountId)],
+    ['balances', () => keyed((ids, c, n) => bank.listBalances(ids, c, n), (b) => b.type)],
+    ['statements', () => keyed((ids, c, n) => bank.listStatements(ids, {}, c, n), (s) => s.statementId)],
+    ['account parties', () => keyed((ids, c, n) => bank.listAccountParties(ids, {}, c, n), (p) => p.partyId)],
+  ];
+
+  for (const [name, listOf] of LISTS) {
+    it(`pages ${name} across both banks in SQL exactly as the whole list would page: forwards, backwards and from the end`, async () => {
+      const list = listOf();
+      // Every PSU's records, at both banks (one behind HTTP), two a page.
+      const size = 2;
+      const ids = sandbox.psus.flatMap((psu) => psu.accounts.map((a) => a.accountId));
+      const whole = (await list(ids, null, 1000)).keys;
+      expect(whole.length).toBeGreaterThan(2 * size);
+      expect(whole).toEqual([...whole].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      const forwards: string[][] = [];
+      let page = await list(ids, null, size);
+      for (;;) {
+        forwards.push(page.keys);
+        expect(page.totalPages).toBe(Math.ceil(whole.length / size));
+        expect(page.prevBefore === null).toBe(forwards.length === 1);
+        if (!page.nextAfter) break;
+        page = await list(ids, { kind: 'after', key: page.nextAfter }, size);
+      }
+      expect(forwards.length).toBeGreaterThanOrEqual(3);
+      expect(forwards.flat()).toEqual(whole);
+      expect(forwards.slice(0, -1).every((keys) => keys.length === size)).toBe(true);
+      // From the end: the final page is what whole pages from the start leave over.
+      const last = await list(ids, { kind: 'last' }, size);
+      expect(last.keys).toEqual(forwards.at(-1));
+      expect(last.nextAfter).toBeNull();
+      // Backwards from the end, page by page: the same pages in reverse.
+      const backwards: string[][] = [];
+      page = last;
+      while (page.prevBefore) {
+        page = await list(ids, { kind: 'before', key: page.prevBefore }, size);
+        backwards.unshift(page.keys);
+      }
+      expect([...backwards, forwards.at(-1)]).toEqual(forwards);
+    });
+  }
+
+  it('answers a list window through HTTP exactly as the upstream ledger does, for every list', async () => {
+    const ids = aliceAccounts();
+    const south = sandbox.psus[0]!.accounts.find((a) => a.aspspId === 'consentry-bank-south')!.accountId;
+    const window: ListWindow = { direction: 'asc', limit: 3, after: { accountId: '', id: '' }, position: { key: { accountId: south, id: 'zzz' }, inclusive: false } };
+    expect(await http.listAccounts(ids, window)).toEqual(await remote.listAccounts(ids, window));
+    expect(await http.listBalances(ids, window)).toEqual(await remote.listBalances(ids, window));
+    expect(await http.listStatements(ids, { from: new Date(0) }, window)).toEqual(await remote.listStatements(ids, { from: new Date(0) }, window));
+    expect(await http.listAccountParties(ids, { accountRole: 'UK.OBIE.Principal' }, window)).toEqual(await remote.listAccountParties(ids, { accountRole: 'UK.OBIE.Principal' }, window));
+    expect((await remote.listAccounts(ids, window)).items.length).toBeGreaterThan(0);
   });
 
   it('finds the PSU’s party at the first bank that knows them', async () => {

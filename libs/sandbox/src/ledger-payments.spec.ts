@@ -103,7 +103,7 @@ describe.each([
     expect(debit.balanceAfter).toEqual({ amount: '59.75', creditDebitIndicator: 'Credit' });
     const credits = await connector.listTransactions({ accountId: creditor, creditDebitIndicators: ['Credit'], pageSize: 100 });
     expect(credits.transactions.find((t) => t.transactionId === `${payment.paymentId}-credit`)).toMatchObject({ amount: '40.25', creditDebitIndicator: 'Credit' });
-    const balances = await connector.listBalances([debtor]);
+    const balances = (await connector.listBalances([debtor], { direction: 'asc', limit: 100 })).items;
     expect(balances.find((b) => b.type === 'ITAV')).toMatchObject({ amount: '59.75', creditDebitIndicator: 'Credit' });
   });
 

@@ -39,8 +39,9 @@ describe('SandboxLedgerConnector', () => {
 
   it('maps balance types to ISO codes', async () => {
     const accountId = sandbox.psus[0]!.accounts[0]!.accountId;
-    const balances = await connector.listBalances([accountId]);
-    expect(balances.map((b) => b.type).sort()).toEqual(['ITAV', 'ITBD']);
+    const balances = await connector.listBalances([accountId], { direction: 'asc', limit: 100 });
+    expect(balances.items.map((b) => b.type)).toEqual(['ITAV', 'ITBD']);
+    expect(balances.total).toBe(2);
   });
 
   it('pages through every transaction once with keyset cursors', async () => {

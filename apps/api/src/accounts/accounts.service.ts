@@ -31,14 +31,6 @@ export class AccountsService {
   ) {}
 
   async readAccounts(request: ObReadRequest): Promise<OBReadAccount6> {
-    const gathered = await this.bank.findAccounts(request.accountId ? [request.accountId] : request.consent.accountIds);
-    return this.responder.respond(request, {
-      resource: 'accounts',
-      rule: 'account',
-      dataKey: 'Account',
-      gathered,
-      idOf: (account) => account.accountId,
-      toOb: toObAccount,
-    });
+    return this.responder.respondPage(request, { resource: 'accounts', rule: 'account', dataKey: 'Account', list: (ids, cursor, size) => this.bank.listAccounts(ids, cursor, size), toOb: toObAccount });
   }
 }

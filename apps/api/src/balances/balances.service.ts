@@ -1,7 +1,7 @@
 import { AggregatedBank, BankBalance } from '@consentry/banking';
 import { Injectable } from '@nestjs/common';
 
-import { accountsOf, ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
+import { ObListResponder, ObReadRequest } from '../open-banking/ob-list.responder.js';
 import { obAmount, obDateTime, ObReadResponse } from '../open-banking/ob-response.js';
 
 /** OBReadBalance1 */
@@ -25,7 +25,6 @@ export class BalancesService {
   ) {}
 
   async readBalances(request: ObReadRequest): Promise<OBReadBalance1> {
-    const gathered = await this.bank.listBalances(accountsOf(request));
-    return this.responder.respond(request, { resource: 'balances', rule: 'balance', dataKey: 'Balance', gathered, idOf: (b) => b.type, toOb: toObBalance });
+    return this.responder.respondPage(request, { resource: 'balances', rule: 'balance', dataKey: 'Balance', list: (ids, cursor, size) => this.bank.listBalances(ids, cursor, size), toOb: toObBalance });
   }
 }

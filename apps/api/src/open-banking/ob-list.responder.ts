@@ -1,4 +1,4 @@
-import { ConnectorUnavailableError, Gathered, ListCursor, ListPage, MAX_PAGE_SIZE } from '@consentry/banking';
+import { ConnectorUnavailableError, ListCursor, ListPage, MAX_PAGE_SIZE } from '@consentry/banking';
 import type { ApiConfig } from '@consentry/config';
 import type { ConsentAccess } from '@consentry/consents';
 import { filterByPermissions, PermissionedResource } from '@consentry/redaction';
@@ -8,7 +8,7 @@ import { API_CONFIG } from '../api.tokens.js';
 import { PublicUrl } from '../http/public-url.js';
 import { TppPrincipal } from '../security/tpp-principal.js';
 import { AccessedResource, DataAccessAuditor } from './data-access.auditor.js';
-import { decodePageCursor, encodePageKey, encodePrevPageKey, LAST_PAGE_CURSOR, pageByKey } from './ob-page.js';
+import { decodePageCursor, encodePageKey, encodePrevPageKey, LAST_PAGE_CURSOR } from './ob-page.js';
 import { markUnavailable, ObLinks, ObReadResponse } from './ob-response.js';
 
 /** Who asks for which accounts' data, as every OB read knows it after the guards. */
@@ -33,28 +33,12 @@ export interface ObPagedListSpec<K extends string, T extends { accountId: string
   toOb(item: T): Record<string, unknown>;
 }
 
-export interface ObListSpec<K extends string, T extends { accountId: string }> {
-  /** Name in the data-access audit event. */
-  resource: AccessedResource;
-  /** Row of the permission table that filters each record. */
-  rule: PermissionedResource;
-  /** Property of `Data` holding the records (Beneficiary, StandingOrder, ...). */
-  dataKey: K;
-  gathered: Gathered<T>;
-  idOf(item: T): string;
-  toOb(item: T): Record<string, unknown>;
-}
-
 /** The accounts a read covers: the path's one, or the consent's. */
 export function accountsOf(request: ObReadRequest): string[] {
   return request.accountId ? [request.accountId] : request.consent.accountIds;
 }
 
-/**
- * Turns what the banks returned into an OB list response: bank outages handled, each record cut to the
- * consent's permissions, keyset-paged, Links and Meta.TotalPages set, and the access audited before
- * the data leaves.
- */
+/** Answers the OB AIS lists, page by page, as the banks page them (see respondPage). */
 @Injectable()
 export class ObListResponder {
   private readonly pageSize: number;
@@ -79,22 +63,11 @@ export class ObListResponder {
     }
   }
 
-  async respond<K extends string, T extends { accountId: string }>(request: ObReadRequest, spec: ObListSpec<K, T>): Promise<ObReadResponse<K>> {
-    this.assertAvailable(request, spec.gathered.unavailable);
-    const page = pageByKey(spec.gathered.items, (item) => ({ accountId: item.accountId, id: spec.idOf(item) }), this.pageSize, request.page);
-    const shown = page.items.flatMap((item) => filterByPermissions(spec.rule, spec.toOb(item), request.consent.permissions) ?? []);
-    await this.audit(request, spec.resource, [...new Set(page.items.map((item) => item.accountId))], shown.length);
-    const body = {
-      Data: { [spec.dataKey]: shown } as Record<K, Array<Record<string, unknown>>>,
-      Links: this.links(request.requestPath, page.next, page.totalPages, { prev: page.prev, last: page.last }),
-      Meta: { TotalPages: page.totalPages },
-    };
-    return markUnavailable(body, spec.gathered.unavailable);
-  }
-
   /**
-   * As respond, for a list the banks page themselves: only this page's records are read (the banks count
-   * the rest), and the cursors of Links are the keys the banks' page reports.
+   * Turns one page of a list the banks page themselves (only this page's records are read; the banks
+   * count the rest) into an OB list response: bank outages handled, each record cut to the consent's
+   * permissions, Links (the keys the banks' page reports) and Meta.TotalPages set, and the access
+   * audited before the data leaves.
    */
   async respondPage<K extends string, T extends { accountId: string }>(request: ObReadRequest, spec: ObPagedListSpec<K, T>): Promise<ObReadResponse<K>> {
     const cursor = request.page ? decodePageCursor(request.page) : null;

@@ -60,15 +60,18 @@ export class PartiesService {
 
   /** GET /accounts/{AccountId}/parties */
   async readAccountParties(request: ObReadRequest): Promise<OBReadParty3> {
-    const gathered = await this.bank.listAccountParties(accountsOf(request));
-    return this.responder.respond(request, { resource: 'parties', rule: 'party', dataKey: 'Party', gathered, idOf: (p) => p.partyId, toOb: (p) => this.toObAccountParty(p) });
+    return this.responder.respondPage(request, {
+      resource: 'parties',
+      rule: 'party',
+      dataKey: 'Party',
+      list: (ids, cursor, size) => this.bank.listAccountParties(ids, {}, cursor, size),
+      toOb: (p) => this.toObAccountParty(p),
+    });
   }
 
   /** GET /accounts/{AccountId}/party: the account's owner. */
   async readAccountOwner(request: ObReadRequest): Promise<OBReadParty2> {
-    const gathered = await this.bank.listAccountParties(accountsOf(request));
-    this.responder.assertAvailable(request, gathered.unavailable);
-    const owner = gathered.items.find((p) => p.accountRole === OWNER_ROLE) ?? gathered.items[0];
+    const owner = (await this.firstParty(request, OWNER_ROLE)) ?? (await this.firstParty(request));
     return this.single(request, owner ? filterByPermissions('party', this.toObAccountParty(owner), request.consent.permissions) : null, owner ? [owner.accountId] : []);
   }
 
@@ -77,6 +80,13 @@ export class PartiesService {
     const { consent } = request;
     const party = consent.psuId ? await this.bank.findPsuParty(consent.psuId, consent.accountIds) : null;
     return this.single(request, party ? filterByPermissions('psuParty', toObParty(party), consent.permissions) : null, []);
+  }
+
+  /** The account's first party (in key order) in `accountRole`, or in any role; only that one is read. */
+  private async firstParty(request: ObReadRequest, accountRole?: string): Promise<BankAccountParty | undefined> {
+    const page = await this.bank.listAccountParties(accountsOf(request), { accountRole }, null, 1);
+    this.responder.assertAvailable(request, page.unavailable);
+    return page.items[0];
   }
 
   private async single(request: ObReadRequest, party: Record<string, unknown> | null, accountIds: string[]): Promise<OBReadParty2> {

@@ -1,4 +1,4 @@
-import { AggregatedBank, BankStatement } from '@consentry/banking';
+import { AggregatedBank, BankStatement, ListCursor, ListPage, StatementQuery } from '@consentry/banking';
 import { filterByPermissions } from '@consentry/redaction';
 import { parseObQueryDateTime } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
@@ -54,15 +54,18 @@ export class StatementsService {
   ) {}
 
   async read(request: ObReadRequest, query: StatementsQueryDto, statementId?: string): Promise<OBReadStatement2> {
-    const gathered = await this.bank.listStatements({
-      accountIds: accountsOf(request),
+    const statements: StatementQuery = {
       from: parseObQueryDateTime(query.fromStatementDateTime) ?? undefined,
       to: parseObQueryDateTime(query.toStatementDateTime) ?? undefined,
       statementId,
-    });
-    this.responder.assertAvailable(request, gathered.unavailable);
-    if (statementId && gathered.items.length === 0) throw new StatementException('No such statement for this account');
-    return this.responder.respond(request, { resource: 'statements', rule: 'statement', dataKey: 'Statement', gathered, idOf: (s) => s.statementId, toOb: toObStatement });
+    };
+    const list = async (ids: string[], cursor: ListCursor | null, size: number): Promise<ListPage<BankStatement>> => {
+      const page = await this.bank.listStatements(ids, statements, cursor, size);
+      // One statement asked for and none there (with its bank up): the same 404 as readFile's.
+      if (statementId && page.totalPages === 0 && page.unavailable.length === 0) throw new StatementException('No such statement for this account');
+      return page;
+    };
+    return this.responder.respondPage(request, { resource: 'statements', rule: 'statement', dataKey: 'Statement', list, toOb: toObStatement });
   }
 
   /** The statement as a file: one account's statement, audited as a read of statements. */
@@ -83,9 +86,9 @@ export class StatementsService {
 
   /** The path account's statement; another account's, or none, is the same 404. */
   private async one(request: ObReadRequest, statementId: string): Promise<BankStatement> {
-    const gathered = await this.bank.listStatements({ accountIds: accountsOf(request), statementId });
-    this.responder.assertAvailable(request, gathered.unavailable);
-    const [statement] = gathered.items;
+    const page = await this.bank.listStatements(accountsOf(request), { statementId }, null, 1);
+    this.responder.assertAvailable(request, page.unavailable);
+    const [statement] = page.items;
     if (!statement) throw new StatementException('No such statement for this account');
     return statement;
   }
