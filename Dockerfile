@@ -1,25 +1,44 @@
-# Consentry's image: one image, three apps (the Deployment's command picks one). docs/deployment.md.
-#   docker build -t registry.example/consentry:0.1.0 .
+# syntax=docker/dockerfile:1
+# Consentry's images (docs/deployment.md): one build, one runtime layer set, and a target per process.
+#   docker build --target api         -t consentry-api:0.1.0 .
+#   docker build --target auth-server -t consentry-auth-server:0.1.0 .
+#   docker build --target worker      -t consentry-worker:0.1.0 .
+#   docker build --target migrate     -t consentry-migrate:0.1.0 .
+# Each target's CMD is the `command` of its Deployment (or of the migration Job) in deploy/kubernetes;
+# apps/platform-e2e/e2e/deployment checks that they stay the same. No key enters an image: keys are
+# Secrets mounted at run time, and .dockerignore keeps .data/ (the sandbox's keys) out of the context.
+
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json nx.json tsconfig.base.json eslint.config.js ./
-COPY apps ./apps
-COPY libs ./libs
-COPY scripts ./scripts
-RUN npm ci --no-audit --no-fund \
- && npx nx run-many -t build --output-style=static \
- && npm prune --omit=dev --no-audit --no-fund
+ENV NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=true
+COPY . .
+RUN npm ci --no-audit --no-fund
+RUN npx nx run-many -t build --output-style=static
+# Production dependencies only, then what the processes load: package manifests (the workspace links
+# in node_modules/@consentry point at them), each project's dist, the risk rules and the scripts.
+RUN npm prune --omit=dev --no-audit --no-fund \
+ && mkdir /out \
+ && cp -a --parents package.json node_modules apps/*/package.json apps/*/dist libs/*/package.json libs/*/dist libs/risk/rules scripts /out/
 
 FROM node:24-bookworm-slim AS runtime
-ENV NODE_ENV=production CONSENTRY_MODE=production CONSENTRY_DATA_DIR=/var/lib/consentry
+ENV NODE_ENV=production
 WORKDIR /app
-# Owned by root, run by 10001: the app cannot change its own code. No key is copied in: keys are mounted.
-COPY --from=build /app/package.json /app/package-lock.json ./
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/apps ./apps
-COPY --from=build /app/libs ./libs
-COPY --from=build /app/scripts ./scripts
-RUN mkdir -p /var/lib/consentry && chown 10001:10001 /var/lib/consentry
+COPY --from=build /out/ /app/
+# Numeric, so Kubernetes' runAsNonRoot can verify it; the pod's securityContext uses the same ids.
 USER 10001:10001
-EXPOSE 3000 3001 3002
+
+FROM runtime AS migrate
+CMD ["node", "scripts/db-migrate.js"]
+
+FROM runtime AS worker
+EXPOSE 3002
+CMD ["node", "--import", "@consentry/telemetry/register", "apps/worker/dist/main.js"]
+
+FROM runtime AS auth-server
+EXPOSE 3001
+CMD ["node", "--import", "@consentry/telemetry/register", "apps/auth-server/dist/main.js"]
+
+# The last stage is the default target.
+FROM runtime AS api
+EXPOSE 3000
 CMD ["node", "--import", "@consentry/telemetry/register", "apps/api/dist/main.js"]

@@ -72,7 +72,7 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
     throw error;
   }
   const ledgerReads = config.readReplica
-    ? new ReadReplicaRouter(dataSource, createDataSource({ url: config.readReplica.url, applicationName: 'consentry-api-reads' }), { maxLagMs: config.readReplica.maxLagMs })
+    ? new ReadReplicaRouter(dataSource, createDataSource({ url: config.readReplica.url, poolSize: config.databasePoolSize, applicationName: 'consentry-api-reads' }), { maxLagMs: config.readReplica.maxLagMs })
     : undefined;
   try {
     // Never fails the start: a replica that cannot be reached serves nothing, and the primary reads.

@@ -1,274 +1,377 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { loadApiConfig, loadAuthServerConfig, loadWorkerConfig } from '@consentry/config';
-import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
-import { loadAll } from 'js-yaml';
-import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
-import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { Job } from 'kubernetes-models/batch/v1';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, PersistentVolumeClaim, Secret, Service } from 'kubernetes-models/v1';
-import type { IContainer } from 'kubernetes-models/v1/Container';
+import { MIGRATIONS } from '@consentry/database';
+import { generateMessageSigningJwk } from '@consentry/message-signing';
+import { HEALTH_LIVE_PATH, HEALTH_READY_PATH } from '@consentry/observability';
+import { createTestDatabase, createTestRedis, TEST_DATABASE_SERVER_URL, TestDatabase, TestRedis } from '@consentry/testing';
+import { load } from 'js-yaml';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IContainer, IPodSpec } from 'kubernetes-models/v1';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IService } from 'kubernetes-models/v1/Service';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { freePort, ROOT } from '../../../../scripts/platform.js';
+import {
+  containerEnvironment,
+  containerPort,
+  effectiveInstruction,
+  loadManifests,
+  manifest,
+  manifestFiles,
+  MANIFESTS_DIR,
+  mountedVolumes,
+  onlyContainer,
+  parseDockerfile,
+  validateManifest,
+} from '../support/kubernetes-manifests.js';
 
-const MANIFESTS = join(ROOT, 'deploy/kubernetes');
+type Env = Record<string, string | undefined>;
 
-interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; annotations?: Record<string, string> };
-  [field: string]: unknown;
-}
-
-/** Each manifest kind, as the Kubernetes schema (kubernetes-models) validates it. */
-const MODELS: Record<string, (manifest: Manifest) => { validate(): void }> = {
-  'apps/v1/Deployment': (m) => new Deployment(m as unknown as ConstructorParameters<typeof Deployment>[0]),
-  'apps/v1/StatefulSet': (m) => new StatefulSet(m as unknown as ConstructorParameters<typeof StatefulSet>[0]),
-  'autoscaling/v2/HorizontalPodAutoscaler': (m) => new HorizontalPodAutoscaler(m as unknown as ConstructorParameters<typeof HorizontalPodAutoscaler>[0]),
-  'batch/v1/Job': (m) => new Job(m as unknown as ConstructorParameters<typeof Job>[0]),
-  'networking.k8s.io/v1/NetworkPolicy': (m) => new NetworkPolicy(m as unknown as ConstructorParameters<typeof NetworkPolicy>[0]),
-  'policy/v1/PodDisruptionBudget': (m) => new PodDisruptionBudget(m as unknown as ConstructorParameters<typeof PodDisruptionBudget>[0]),
-  'v1/ConfigMap': (m) => new ConfigMap(m as unknown as ConstructorParameters<typeof ConfigMap>[0]),
-  'v1/PersistentVolumeClaim': (m) => new PersistentVolumeClaim(m as unknown as ConstructorParameters<typeof PersistentVolumeClaim>[0]),
-  'v1/Secret': (m) => new Secret(m as unknown as ConstructorParameters<typeof Secret>[0]),
-  'v1/Service': (m) => new Service(m as unknown as ConstructorParameters<typeof Service>[0]),
-};
-
-function modelOf(manifest: Manifest): { validate(): void } {
-  const model = MODELS[`${manifest.apiVersion}/${manifest.kind}`];
-  if (!model) throw new Error(`no schema for ${manifest.apiVersion} ${manifest.kind} (${manifest.metadata.name})`);
-  return model(manifest);
-}
-
-/** The apps: their Deployment, the config loader their main.ts runs, and the variable naming their port. */
+/** Each app: its Deployment, its production config loader, and the PostgreSQL connections a pod opens besides its pool. */
 const APPS = [
-  { name: 'api', load: loadApiConfig, portVariable: 'API_PORT' },
-  { name: 'auth-server', load: loadAuthServerConfig, portVariable: 'AUTH_SERVER_PORT' },
-  { name: 'worker', load: loadWorkerConfig, portVariable: 'WORKER_PORT' },
+  { app: 'api', load: loadApiConfig, extraConnections: () => 0 },
+  // The TPP change listener holds one connection of its own (LISTEN tpp_changed) while the cache is on.
+  { app: 'auth-server', load: loadAuthServerConfig, extraConnections: (env: Env) => (loadAuthServerConfig(env).tppCacheSeconds > 0 ? 1 : 0) },
+  // Audit retention opens a pool of 2 (the maintenance role) when it is on.
+  { app: 'worker', load: loadWorkerConfig, extraConnections: (env: Env) => (loadWorkerConfig(env).auditRetentionDays > 0 ? 2 : 0) },
 ] as const;
+// scripts/platform.js migrate(): the migration Job's pool.
+const MIGRATION_JOB_CONNECTIONS = 2;
 
-// Values of the right shape for the Secret's placeholders, made per run (what a secret store holds).
-function secretValues(): Record<string, string> {
-  return {
-    DATABASE_URL: 'postgres://consentry:secret@postgres:5432/consentry',
-    REDIS_URL: 'redis://:secret@redis:6379',
-    SECRETS_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    COOKIE_KEYS: randomBytes(32).toString('base64url'),
-    SMTP_URL: 'smtp://relay:secret@smtp.bank.example:587',
-  };
+const manifests = loadManifests();
+const deployment = (app: string) => manifest<IDeployment>(manifests, 'Deployment', `consentry-${app}`);
+const podSpec = (app: string): IPodSpec => deployment(app).spec!.template.spec!;
+const container = (app: string): IContainer => onlyContainer(podSpec(app));
+const podEnv = (app: string) => containerEnvironment(manifests, container(app));
+const migrationPod = () => manifest<IJob>(manifests, 'Job', 'consentry-migrate').spec!.template;
+
+/** Runs a loader on an environment and records every variable it looks at. */
+function variablesRead<T>(load: (env: Env) => T, env: Env): { config: T; read: Set<string> } {
+  const read = new Set<string>();
+  const watched = new Proxy(env, {
+    get(target, name) {
+      if (typeof name === 'string') read.add(name);
+      return typeof name === 'string' ? target[name] : undefined;
+    },
+  });
+  return { config: load(watched), read };
 }
 
-/** Every variable libs/config reads (the same scan as libs/config's environment-documented spec). */
-async function variablesLibsConfigReads(): Promise<Set<string>> {
-  const dir = join(ROOT, 'libs/config/src');
-  const names = new Set<string>();
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))) {
-    const text = await readFile(join(dir, file), 'utf8');
-    for (const match of text.matchAll(/\bread\.[a-zA-Z]+\(\s*'([A-Z][A-Z0-9_]*)'/g)) names.add(match[1]!);
-    for (const match of text.matchAll(/\benv\.([A-Z][A-Z0-9_]*)\b/g)) names.add(match[1]!);
-  }
-  return names;
-}
+describe('deploy/kubernetes: the manifests', () => {
+  it('validates every document against its kind\'s Kubernetes schema', () => {
+    const kinds = manifests.map((m) => `${m.kind}/${m.metadata.name}`);
+    for (const app of ['api', 'auth-server', 'worker']) {
+      for (const kind of ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']) expect(kinds).toContain(`${kind}/consentry-${app}`);
+    }
+    expect(kinds).toContain('Job/consentry-migrate');
+    for (const m of manifests) expect(() => validateManifest(m.doc), `${m.file}: ${m.kind} ${m.metadata.name}`).not.toThrow();
+  });
 
-describe('deploy/kubernetes', () => {
-  let manifests: Manifest[];
-  const byKind = (kind: string) => manifests.filter((m) => m.kind === kind);
-  const named = (kind: string, name: string) => {
-    const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
-    if (!found) throw new Error(`no ${kind} ${name}`);
-    return found;
-  };
-  const containerOf = (deployment: Manifest) => (deployment as unknown as { spec: { template: { spec: { containers: IContainer[] } } } }).spec.template.spec.containers[0]!;
+  it('refuses a document with a bad field, so the validation bites', () => {
+    const broken = structuredClone(deployment('api'));
+    delete (broken.spec!.template.spec!.containers[0]!.readinessProbe!.httpGet as { port?: unknown }).port;
+    expect(() => validateManifest(broken)).toThrow('data/spec/template/spec/containers/0/readinessProbe/httpGet must have required property port');
+    const hpa = structuredClone(manifest<IHorizontalPodAutoscaler>(manifests, 'HorizontalPodAutoscaler', 'consentry-api'));
+    (hpa.spec as { maxReplicas: unknown }).maxReplicas = 'eight';
+    expect(() => validateManifest(hpa)).toThrow(/maxReplicas must be integer/);
+    expect(() => validateManifest({ apiVersion: 'v1', kind: 'Pod' })).toThrow('no schema for v1 Pod');
+  });
 
-  /** What the pod's process sees: the ConfigMap, the Secret (with `secrets` for its placeholders) and the container's own env. */
-  function podEnvironment(deployment: Manifest, secrets: Record<string, string>): Record<string, string> {
-    const container = containerOf(deployment);
-    const env: Record<string, string> = {};
-    for (const source of container.envFrom ?? []) {
-      if (source.configMapRef) Object.assign(env, (named('ConfigMap', source.configMapRef.name!) as unknown as { data: Record<string, string> }).data);
-      if (source.secretRef) {
-        const secret = named('Secret', source.secretRef.name!) as unknown as { stringData: Record<string, string> };
-        for (const key of Object.keys(secret.stringData)) {
-          if (!(key in secrets)) throw new Error(`the test has no value for the Secret's ${key}`);
-          env[key] = secrets[key]!;
-        }
+  it('lists every manifest file in kustomization.yaml', () => {
+    const kustomization = load(readFileSync(join(MANIFESTS_DIR, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+    expect([...kustomization.resources].sort()).toEqual(manifestFiles());
+  });
+
+  it('holds placeholders only in its Secrets', () => {
+    const secrets = manifests.filter((m) => m.kind === 'Secret');
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const secret of secrets) {
+      const data = containerEnvironment(manifests, { name: 'check', envFrom: [{ secretRef: { name: secret.metadata.name } }] });
+      for (const [key, value] of Object.entries(data)) {
+        // A key's placeholder is base64 (SECRETS_KEYS): it must say REPLACE-ME once decoded.
+        const readable = value.replace(/[A-Za-z0-9+/]{40,}={0,2}/g, (base64) => Buffer.from(base64, 'base64').toString('utf8'));
+        expect(readable, `${secret.metadata.name}.${key}`).toMatch(/REPLACE-ME/);
       }
     }
-    for (const variable of container.env ?? []) env[variable.name] = variable.value!;
-    return env;
+  });
+
+  it('notices a variable the loader does not read, and a missing one it requires', () => {
+    const extra = variablesRead(loadApiConfig, { ...podEnv('api'), AUDIT_BATCH_SIZE: '10' });
+    expect(extra.read.has('AUDIT_BATCH_SIZE')).toBe(false);
+    const { SECRETS_KEYS: _secretsKeys, ...withoutKeys } = podEnv('worker');
+    expect(() => loadWorkerConfig(withoutKeys)).toThrow('SECRETS_KEY is required in production mode (or SECRETS_KEYS)');
+  });
+
+  it.each(APPS)('gives $app exactly the variables its production config loader reads, and the loader accepts them', ({ app, load }) => {
+    const env = podEnv(app);
+    const { config, read } = variablesRead((watched) => load(watched), env);
+    expect(config.mode).toBe('production');
+    expect(Object.keys(env).filter((name) => !read.has(name))).toEqual([]);
+  });
+
+  it.each(APPS)('probes $app on the port and the paths it serves', ({ app, load }) => {
+    const c = container(app);
+    const port = load(podEnv(app)).port;
+    expect(c.readinessProbe?.httpGet?.path).toBe(HEALTH_READY_PATH);
+    expect(c.livenessProbe?.httpGet?.path).toBe(HEALTH_LIVE_PATH);
+    expect(c.startupProbe?.httpGet?.path).toBe(HEALTH_LIVE_PATH);
+    for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) expect(containerPort(c, probe?.httpGet?.port)).toBe(port);
+    const service = manifest<IService>(manifests, 'Service', `consentry-${app}`);
+    expect(service.spec?.selector).toEqual(deployment(app).spec!.selector.matchLabels);
+    expect(containerPort(c, service.spec?.ports?.[0]?.targetPort)).toBe(port);
+    expect(manifest<IPodDisruptionBudget>(manifests, 'PodDisruptionBudget', `consentry-${app}`).spec?.selector).toEqual(deployment(app).spec!.selector);
+  });
+
+  it.each(APPS)('drains $app for longer than readiness takes to fail, and exits before the grace period ends', ({ app, load }) => {
+    const { shutdown } = load(podEnv(app));
+    const readiness = container(app).readinessProbe!;
+    expect(shutdown.drainMs).toBeGreaterThan((readiness.periodSeconds ?? 10) * (readiness.failureThreshold ?? 3) * 1000);
+    expect(podSpec(app).terminationGracePeriodSeconds! * 1000).toBeGreaterThan(shutdown.drainMs + shutdown.timeoutMs);
+  });
+
+  it('sizes the pools so that every pod at the autoscalers\' maximum fits in PostgreSQL\'s max_connections', () => {
+    const budget = manifest<IConfigMap>(manifests, 'ConfigMap', 'consentry-postgres-budget').data!;
+    const available = Number(budget.max_connections) - Number(budget.reserved_connections);
+    const perApp = APPS.map(({ app, load, extraConnections }) => {
+      const env = podEnv(app);
+      const hpa = manifest<IHorizontalPodAutoscaler>(manifests, 'HorizontalPodAutoscaler', `consentry-${app}`);
+      expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: `consentry-${app}` });
+      expect(hpa.spec.minReplicas).toBe(deployment(app).spec!.replicas);
+      return hpa.spec.maxReplicas * (load(env).databasePoolSize + extraConnections(env));
+    });
+    // docs/deployment.md's table: api 8 x 10, auth-server 4 x (8 + 1), worker 4 x 5, the Job's 2; 200 - 20 reserved.
+    expect(perApp).toEqual([80, 36, 20]);
+    expect(available).toBe(180);
+    expect(perApp.reduce((a, b) => a + b, 0) + MIGRATION_JOB_CONNECTIONS).toBeLessThanOrEqual(available);
+  });
+
+  it('runs every pod non-root on a read-only root filesystem, without capabilities, writing only to emptyDirs', () => {
+    const pods: Array<[string, IPodSpec]> = [...APPS.map(({ app }): [string, IPodSpec] => [app, podSpec(app)]), ['migrate', migrationPod().spec!]];
+    for (const [name, spec] of pods) {
+      const c = onlyContainer(spec);
+      expect(spec.securityContext, name).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(spec.securityContext?.runAsUser, name).toBeGreaterThan(0);
+      expect(spec.automountServiceAccountToken, name).toBe(false);
+      expect(c.securityContext, name).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+      const mounts = mountedVolumes(spec, c);
+      const writable = mounts.filter(({ volume }) => !volume.secret);
+      expect(writable.every(({ volume }) => volume.emptyDir !== undefined), name).toBe(true);
+      expect(writable.map(({ mountPath }) => mountPath), name).toContain('/tmp');
+      if (name !== 'migrate') {
+        const config = APPS.find((a) => a.app === name)!.load(podEnv(name));
+        expect(writable.map(({ mountPath }) => mountPath), name).toContain(config.dataDir);
+      }
+    }
+  });
+
+  it('denies all traffic but the API\'s and auth server\'s ingress, metrics scrapes, DNS, PostgreSQL, Redis and the apps\' outbound calls', () => {
+    const policies = manifests.filter((m) => m.kind === 'NetworkPolicy').map((m) => m.doc as unknown as INetworkPolicy);
+    const deny = policies.find((p) => p.metadata?.name === 'default-deny')!;
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    const ingress = policies.filter((p) => p.spec?.ingress);
+    expect(Object.fromEntries(ingress.map((p) => [p.spec!.podSelector?.matchLabels?.['app.kubernetes.io/name'], p.spec!.ingress!.flatMap((rule) => rule.ports!.map((port) => port.port))]))).toEqual({
+      'consentry-api': [3000],
+      'consentry-auth-server': [3001],
+      'consentry-worker': [3002],
+    });
+    // The worker's port is open to the monitoring namespace only.
+    expect(ingress.find((p) => p.metadata?.name === 'consentry-worker-metrics-ingress')!.spec!.ingress![0]!.from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+    ]);
+    const stores = policies.find((p) => p.metadata?.name === 'consentry-data-stores-egress')!;
+    // Every pod of the platform, the migration Job's too.
+    expect(stores.spec!.podSelector?.matchLabels).toEqual({ 'app.kubernetes.io/part-of': 'consentry' });
+    expect(migrationPod().metadata?.labels?.['app.kubernetes.io/part-of']).toBe('consentry');
+    expect(stores.spec!.egress!.flatMap((rule) => rule.ports!.map((port) => `${port.protocol}/${port.port}`))).toEqual(['UDP/53', 'TCP/53', 'TCP/5432', 'TCP/6379', 'TCP/26379']);
+  });
+
+  it('builds, in a multi-stage Dockerfile, one non-root image per process whose CMD is its Deployment\'s command', () => {
+    const stages = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+    const build = stages.find((s) => s.name === 'build')!;
+    expect(build.from).toMatch(/^node:24-bookworm-slim$/);
+    expect(build.instructions.map((i) => i.args).join('\n')).toMatch(/npm ci[\s\S]*nx run-many -t build[\s\S]*npm prune --omit=dev/);
+    const runtime = stages.find((s) => s.name === 'runtime')!;
+    expect(runtime.from).toBe('node:24-bookworm-slim');
+    // The runtime takes only the build's pruned output, never the context (where keys could be).
+    expect(runtime.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args)).toEqual(['--from=build /out/ /app/']);
+    const targets: Array<[string, IContainer]> = [...APPS.map(({ app }): [string, IContainer] => [app, container(app)]), ['migrate', onlyContainer(migrationPod().spec!)]];
+    for (const [target, c] of targets) {
+      expect(c.image).toBe(`consentry-${target}`);
+      expect(c.workingDir).toBe('/app');
+      expect(effectiveInstruction(stages, target, 'WORKDIR')).toBe('/app');
+      expect(JSON.parse(effectiveInstruction(stages, target, 'CMD')!)).toEqual(c.command);
+      const user = effectiveInstruction(stages, target, 'USER')!;
+      expect(Number(user.split(':')[0])).toBeGreaterThan(0);
+      expect(user).toBe(`${podSpec('api').securityContext?.runAsUser}:${podSpec('api').securityContext?.runAsGroup}`);
+    }
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    for (const pattern of ['.git', '.data', 'node_modules', '**/keys', '*.pem', '*jwks*.json']) expect(ignored).toContain(pattern);
+  });
+});
+
+/** Starts a container's command from the repo root (the image's /app), on this machine's Node 24. */
+function spawnCommand(command: string[], env: Env, output: string[], name: string): ChildProcess {
+  const [executable, ...args] = command;
+  // "node" in the image is Node 24; here it is the Node that runs this suite (the pinned one).
+  const child = spawn(executable === 'node' ? process.execPath : executable!, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => output.push(...chunk.split('\n').filter(Boolean).map((line) => `[${name}] ${line}`)));
+  }
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function getUntil200(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} before ${url} answered 200`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      if (response.status === 200) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);
+}
+
+describe('deploy/kubernetes: each container\'s command starts its process', () => {
+  let db: TestDatabase;
+  let redis: TestRedis;
+  let dir: string;
+  const children: ChildProcess[] = [];
+  const output: string[] = [];
+
+  /** The private key files the Secrets stand for, generated here (the Secrets hold placeholders). */
+  async function writeSecretFiles(): Promise<Record<string, Record<string, string>>> {
+    const signing = await generateKeyPair('PS256', { extractable: true, modulusLength: 2048 });
+    const signingJwk = await exportJWK(signing.privateKey);
+    const checkpoint = await generateKeyPair('ES256', { extractable: true });
+    const checkpointJwk = await exportJWK(checkpoint.privateKey);
+    return {
+      'consentry-signing-keys': { 'jwks.json': JSON.stringify({ keys: [{ ...signingJwk, alg: 'PS256', use: 'sig', kid: await calculateJwkThumbprint(signingJwk) }] }) },
+      'consentry-message-signing-keys': { 'jwks.json': JSON.stringify({ keys: [await generateMessageSigningJwk()] }) },
+      'consentry-audit-checkpoint-key': { 'key.json': JSON.stringify({ ...checkpointJwk, alg: 'ES256', kid: await calculateJwkThumbprint(checkpointJwk) }) },
+    };
+  }
+
+  /**
+   * The pod's environment as the Deployment gives it, on this machine: the test's database, Redis and key
+   * prefix for the data stores' hosts, free ports for the container ports, and a directory of its own
+   * for each volume (emptyDirs empty, Secrets' files written) at its mount path.
+   */
+  async function localEnvironment(spec: IPodSpec, c: IContainer, secretFiles: Record<string, Record<string, string>>, ports: Record<string, string>): Promise<Env> {
+    const env: Env = { ...containerEnvironment(manifests, c) };
+    const mounts = mountedVolumes(spec, c);
+    for (const { mountPath, volume } of mounts) {
+      const local = join(dir, c.name, volume.name);
+      await mkdir(local, { recursive: true });
+      if (volume.secret) {
+        for (const [file, content] of Object.entries(secretFiles[volume.secret.secretName!] ?? {})) await writeFile(join(local, file), content, { mode: 0o600 });
+      }
+      for (const [name, value] of Object.entries(env)) {
+        if (value === mountPath || value?.startsWith(`${mountPath}/`)) env[name] = local + value.slice(mountPath.length);
+      }
+    }
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'REDIS_PREFIX']) expect(env[name] ?? '', `${c.name} ${name}`).not.toBe('');
+    return { ...env, DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, ...ports };
   }
 
   beforeAll(async () => {
-    const files = (await readdir(MANIFESTS)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
-    manifests = [];
-    for (const file of files) manifests.push(...(loadAll(await readFile(join(MANIFESTS, file), 'utf8')) as Manifest[]));
-  });
-
-  it('lists every manifest file in its kustomization', async () => {
-    const kustomization = loadAll(await readFile(join(MANIFESTS, 'kustomization.yaml'), 'utf8'))[0] as { resources: string[] };
-    const files = (await readdir(MANIFESTS)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
-    expect([...kustomization.resources].sort()).toEqual(files.sort());
-  });
-
-  it('validates every manifest against the Kubernetes schema, and the schema refuses a broken one', () => {
-    expect(manifests.length).toBeGreaterThanOrEqual(15);
-    for (const manifest of manifests) expect(() => modelOf(manifest).validate(), `${manifest.kind} ${manifest.metadata.name}`).not.toThrow();
-    // The validation bites: a probe's port of the wrong type, a replica count as text.
-    const broken = structuredClone(named('Deployment', 'consentry-api')) as unknown as { spec: { replicas: unknown } };
-    broken.spec.replicas = 'two';
-    expect(() => modelOf(broken as unknown as Manifest).validate()).toThrow();
-  });
-
-  it('gives each app a Deployment, a HorizontalPodAutoscaler and a PodDisruptionBudget, and the HTTP apps a Service', () => {
-    for (const app of APPS) {
-      const name = `consentry-${app.name}`;
-      named('Deployment', name);
-      const hpa = named('HorizontalPodAutoscaler', name) as unknown as { spec: { scaleTargetRef: { name: string }; minReplicas: number } };
-      expect(hpa.spec.scaleTargetRef.name).toBe(name);
-      expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
-      expect((named('PodDisruptionBudget', name) as unknown as { spec: { selector: { matchLabels: Record<string, string> } } }).spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': name });
+    for (const { app } of APPS) {
+      if (!existsSync(join(ROOT, `apps/${app}/dist/main.js`))) throw new Error(`apps/${app} is not built: run npx nx run-many -t build first`);
     }
-    expect(byKind('Service').map((s) => s.metadata.name).sort()).toEqual(['consentry-api', 'consentry-auth-server']);
-    expect(containerOf(named('Job', 'consentry-migrate')).command).toEqual(['node', 'scripts/db-migrate.js']);
+    db = await createTestDatabase('k8s_manifests');
+    redis = createTestRedis('k8s_manifests');
+    dir = await mkdtemp(join(tmpdir(), 'consentry-k8s-'));
   });
 
-  it('runs every container as non-root on a read-only root filesystem, without privileges, and ships no key', () => {
-    for (const workload of [...byKind('Deployment'), ...byKind('Job')]) {
-      const pod = (workload as unknown as { spec: { template: { spec: { securityContext: Record<string, unknown>; automountServiceAccountToken: boolean } } } }).spec.template.spec;
-      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
-      expect(pod.automountServiceAccountToken).toBe(false);
-      expect(containerOf(workload).securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-    }
-    for (const secret of byKind('Secret')) {
-      for (const value of Object.values((secret as unknown as { stringData: Record<string, string> }).stringData)) expect(value).toContain('CHANGE-ME');
-    }
-    expect(byKind('NetworkPolicy').find((p) => p.metadata.name === 'consentry-default-deny')).toMatchObject({ spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } });
+  afterAll(async () => {
+    await Promise.all(
+      children.map(async (child) => {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited(child);
+        clearTimeout(timer);
+      }),
+    );
+    await redis?.cleanup();
+    await db?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('wires the ConfigMap, the Secret and each container’s env to variables libs/config reads, and nothing else', async () => {
-    const read = await variablesLibsConfigReads();
-    for (const app of APPS) {
-      const unknown = Object.keys(podEnvironment(named('Deployment', `consentry-${app.name}`), secretValues())).filter((name) => !read.has(name));
-      expect(unknown, app.name).toEqual([]);
-    }
-  });
-
-  it('gives each Deployment an environment its app’s config loader accepts in production mode', () => {
-    for (const app of APPS) {
-      const env = podEnvironment(named('Deployment', `consentry-${app.name}`), secretValues());
-      expect(env.CONSENTRY_MODE).toBe('production');
-      const config = app.load(env);
-      expect(config.mode).toBe('production');
-      expect(config.databasePoolSize).toBe(Number(env.DATABASE_POOL_SIZE));
-    }
-    // Without the Secret the loaders refuse: production needs its keys.
-    const { SECRETS_KEYS: _keys, ...withoutKeys } = podEnvironment(named('Deployment', 'consentry-api'), secretValues());
-    expect(() => loadApiConfig(withoutKeys)).toThrow(/SECRETS_KEY/);
-  });
-
-  it('sizes the pools so that every pod at its autoscaler’s maximum, and the migration Job, fit in max_connections', () => {
-    const annotations = named('ConfigMap', 'consentry-config').metadata.annotations!;
-    const budget = Number(annotations['consentry.example/postgres-max-connections']) - Number(annotations['consentry.example/postgres-reserved-connections']);
-    let total = 10; // the migration Job: one process, its pool's default of 10
-    for (const app of APPS) {
-      const env = podEnvironment(named('Deployment', `consentry-${app.name}`), secretValues());
-      const maxReplicas = (named('HorizontalPodAutoscaler', `consentry-${app.name}`) as unknown as { spec: { maxReplicas: number } }).spec.maxReplicas;
-      total += maxReplicas * Number(env.DATABASE_POOL_SIZE);
-    }
-    expect(total).toBeLessThanOrEqual(budget);
-  });
-
-  it('probes each app on its own port at the health paths it serves', () => {
-    for (const app of APPS) {
-      const deployment = named('Deployment', `consentry-${app.name}`);
-      const container = containerOf(deployment);
-      const env = podEnvironment(deployment, secretValues());
-      const httpPort = container.ports!.find((p) => p.name === 'http')!;
-      expect(String(httpPort.containerPort)).toBe(env[app.portVariable]);
-      expect(container.readinessProbe!.httpGet).toEqual({ path: '/health/ready', port: 'http' });
-      expect(container.livenessProbe!.httpGet).toEqual({ path: '/health/live', port: 'http' });
-    }
-  });
-
-  it('builds a multi-stage, non-root image whose default command is the API’s Deployment command', async () => {
-    const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
-    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
-    expect(dockerfile).toMatch(/^USER 10001:10001$/m);
-    expect(dockerfile).not.toMatch(/COPY[^\n]*(\.data|jwks|\.pem|\.key)/);
-    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
-    expect(cmd).toEqual(containerOf(named('Deployment', 'consentry-api')).command);
-    const ignored = (await readFile(join(ROOT, '.dockerignore'), 'utf8')).split('\n');
-    for (const path of ['.data', '.git', '**/node_modules']) expect(ignored).toContain(path);
-  });
-
-  describe('each Deployment’s command, run as the pod runs it (from the built apps)', () => {
-    let db: TestDatabase;
-    let redis: TestRedis;
-    let dataDir: string;
-    const running: ChildProcess[] = [];
-
-    beforeAll(async () => {
-      db = await createTestDatabase('kubernetes_commands');
-      redis = createTestRedis('kubernetes_commands');
-      dataDir = await mkdtemp(join(tmpdir(), 'consentry-kubernetes-'));
-      await writeFile(join(dataDir, 'deny-list.json'), '[]');
-    });
-
-    afterAll(async () => {
-      for (const child of running) child.kill('SIGTERM');
-      await Promise.all(running.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
-      await redis?.cleanup();
-      await db?.drop();
-      if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    });
-
-    it('starts each app, which answers both its probes with 200 on the probe port', async () => {
-      const ports = { api: await freePort(), 'auth-server': await freePort(), worker: await freePort() };
-      for (const app of APPS) {
-        const deployment = named('Deployment', `consentry-${app.name}`);
-        const container = containerOf(deployment);
-        const env: Record<string, string> = {
-          ...podEnvironment(deployment, secretValues()),
-          // The suite's own database, Redis prefix and free ports stand for the cluster's; sandbox mode
-          // generates the keys the pod would mount (the production environment is the loader test's).
-          CONSENTRY_MODE: 'sandbox',
-          DATABASE_URL: db.url,
-          REDIS_URL: redis.url,
-          REDIS_PREFIX: redis.prefix,
-          CONSENTRY_DATA_DIR: dataDir,
-          AUDIT_CHECKPOINT_DIR: join(dataDir, 'audit/checkpoints'),
-          AUDIT_EXPORT_DIR: join(dataDir, 'audit/exports'),
-          RISK_DENY_LIST_FILE: join(dataDir, 'deny-list.json'),
-          SECRETS_KEY: randomBytes(32).toString('base64'),
-          API_URL: `http://localhost:${ports.api}`,
-          AUTH_SERVER_URL: `http://localhost:${ports['auth-server']}`,
-          [app.portVariable]: String(ports[app.name]),
-          ALERT_EMAIL: 'off',
-          LOG_LEVEL: 'warn',
-          PATH: process.env.PATH ?? '',
-        };
-        for (const file of ['SIGNING_JWKS_FILE', 'MESSAGE_SIGNING_JWKS_FILE', 'AUDIT_CHECKPOINT_KEY_FILE', 'SECRETS_KEYS', 'COOKIE_KEYS', 'SMTP_URL']) delete env[file];
-        const [command, ...args] = container.command!;
-        expect(command).toBe('node');
-        const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-        running.push(child);
-        const port = ports[app.name];
-        const probe = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined))?.status;
-        const deadline = Date.now() + 60_000;
-        while ((await probe(container.readinessProbe!.httpGet!.path!)) !== 200) {
-          if (child.exitCode !== null) throw new Error(`${app.name} exited with ${child.exitCode}`);
-          if (Date.now() > deadline) throw new Error(`${app.name} never became ready`);
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
-        expect(await probe(container.livenessProbe!.httpGet!.path!)).toBe(200);
+  it('serves 200 on each Deployment\'s readiness and liveness probes, started by its command in production mode', async () => {
+    const secretFiles = await writeSecretFiles();
+    const ports = { API_PORT: String(await freePort()), AUTH_SERVER_PORT: String(await freePort()), WORKER_PORT: String(await freePort()) };
+    const probes = await Promise.all(
+      APPS.map(async ({ app, load }) => {
+        const c = container(app);
+        const env = await localEnvironment(podSpec(app), c, secretFiles, ports);
+        // The probes' port is the container port; the app listens where its loader says, here the free port.
+        const port = load(env).port;
+        expect(containerPort(c, c.readinessProbe?.httpGet?.port)).toBe(load(podEnv(app)).port);
+        const child = spawnCommand(c.command!, env, output, app);
+        children.push(child);
+        return { app, child, ready: `http://127.0.0.1:${port}${c.readinessProbe!.httpGet!.path}`, live: `http://127.0.0.1:${port}${c.livenessProbe!.httpGet!.path}` };
+      }),
+    );
+    try {
+      for (const probe of probes) {
+        await getUntil200(probe.ready, probe.child, 60_000);
+        expect((await fetch(probe.live)).status).toBe(200);
       }
-    }, 180_000);
-  });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${output.slice(-30).join('\n')}`);
+    }
+    expect(output.join('\n')).toMatch(/production mode/);
+  }, 120_000);
+
+  it('migrates an empty database with the migration Job\'s command', async () => {
+    const name = `consentry_test_k8s_migrate_${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_SERVER_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    const url = new URL(TEST_DATABASE_SERVER_URL);
+    url.pathname = `/${name}`;
+    try {
+      const c = onlyContainer(migrationPod().spec!);
+      const env = containerEnvironment(manifests, c);
+      expect(Object.keys(env)).toEqual(['DATABASE_URL']);
+      const jobOutput: string[] = [];
+      const child = spawnCommand(c.command!, { ...env, DATABASE_URL: url.toString() }, jobOutput, 'migrate');
+      expect(await exited(child), jobOutput.join('\n')).toBe(0);
+      expect(jobOutput.join('\n')).toMatch(/applied: /);
+      const migrated = new pg.Client({ connectionString: url.toString() });
+      await migrated.connect();
+      try {
+        const { rows } = await migrated.query<{ count: string }>('SELECT count(*) FROM schema_migration');
+        expect(Number(rows[0]!.count)).toBe(MIGRATIONS.length);
+      } finally {
+        await migrated.end();
+      }
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    }
+  }, 60_000);
 });
