@@ -104,8 +104,9 @@ type Row = Record<string, unknown>;
 
 /**
  * An AIS list of the ledger, as sliceOf reads it: the table (alias `r`, holding `account_id`; joins for
- * what else the columns need), the record id its keyset orders by after the account, and the columns the
- * mapper reads (never whole rows). Names are constants, never caller input.
+ * what else the columns need) joined to its account's bank (`b`), the record id its keyset orders by
+ * after the account, and the columns the mapper reads (never whole rows). Names are constants, never
+ * caller input.
  */
 interface ListSource {
   from: string;
@@ -113,10 +114,14 @@ interface ListSource {
   columns: string;
 }
 
-/** A list's source; a column without a table alias is the list table's (`r`). */
-function listSource(from: string, id: string, columns: readonly string[]): ListSource {
+/**
+ * A list's source; a column without a table alias is the list table's (`r`). The bank is reached through
+ * the record's account, or straight from the account list's own rows (`ofAccounts`).
+ */
+function listSource(table: string, id: string, columns: readonly string[], ofAccounts = false): ListSource {
   const own = (column: string) => (column.includes('.') ? column : `r.${column}`);
-  return { from, id: own(id), columns: columns.map(own).join(', ') };
+  const bank = ofAccounts ? 'JOIN aspsp b ON b.aspsp_id = r.aspsp_id' : 'JOIN account a ON a.account_id = r.account_id JOIN aspsp b ON b.aspsp_id = a.aspsp_id';
+  return { from: `${table} ${bank}`, id: own(id), columns: columns.map(own).join(', ') };
 }
 
 const CREDITOR_COLUMNS = ['creditor_scheme_name', 'creditor_identification', 'creditor_name'] as const;
@@ -149,11 +154,12 @@ const ACCOUNT_COLUMNS = [
   'identification',
   'holder_name',
 ] as const;
+const ACCOUNT_SELECT = ACCOUNT_COLUMNS.map((column) => `a.${column}`).join(', ');
 
 // Each list's source; the (account_id, id) `COLLATE "C"` keyset indexes of migrations 1765010000000 and
 // 1765500000000 serve them.
 const LISTS = {
-  account: listSource('account r', 'account_id', ACCOUNT_COLUMNS),
+  account: listSource('account r', 'account_id', ACCOUNT_COLUMNS, true),
   balance: listSource('balance r', 'type_code', ['account_id', 'type_code', 'amount', 'currency', 'credit_debit_indicator', 'date_time']),
   beneficiary: listSource('beneficiary r', 'beneficiary_id', [
     'account_id',
@@ -385,7 +391,7 @@ export class SandboxLedgerConnector implements BankConnector {
 
   async listAccountsOfPsu(psuId: string): Promise<BankAccount[]> {
     const rows: Row[] = await this.ledger((reads) => reads.query(
-      `SELECT ${ACCOUNT_COLUMNS.map((column) => `a.${column}`).join(', ')} FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+      `SELECT ${ACCOUNT_SELECT} FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id
         WHERE a.psu_id = $1 AND b.connector = $2 ORDER BY a.created_at, a.account_id`,
       [psuId, this.name],
     ));
@@ -395,7 +401,7 @@ export class SandboxLedgerConnector implements BankConnector {
   async findAccounts(accountIds: readonly string[]): Promise<BankAccount[]> {
     if (accountIds.length === 0) return [];
     const rows: Row[] = await this.ledger((reads) => reads.query(
-      `SELECT ${ACCOUNT_COLUMNS.map((column) => `a.${column}`).join(', ')} FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+      `SELECT ${ACCOUNT_SELECT} FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id
         WHERE a.account_id = ANY($1::text[]) AND b.connector = $2`,
       [accountIds, this.name],
     ));
@@ -663,9 +669,7 @@ export class SandboxLedgerConnector implements BankConnector {
     const params: unknown[] = [accountIds, this.name];
     const param = (value: unknown) => `$${params.push(value)}`;
     const key = `(r.account_id COLLATE "C", ${list.id} COLLATE "C")`;
-    // The account table is its own owner: the bank is joined straight to it.
-    const owner = list.from.startsWith('account r') ? 'r' : 'a';
-    const scope = `FROM ${list.from}${owner === 'a' ? ' JOIN account a ON a.account_id = r.account_id' : ''} JOIN aspsp b ON b.aspsp_id = ${owner}.aspsp_id
+    const scope = `FROM ${list.from}
         WHERE r.account_id COLLATE "C" = ANY($1::text[]) AND b.connector = $2${filters.map(([sql, value]) => ` AND ${sql.replace('?', param(value))}`).join('')}`;
     const scopeParams = [...params];
     const bound = window.direction === 'asc' ? window.after : window.before;

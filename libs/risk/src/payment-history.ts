@@ -15,22 +15,24 @@ export interface PaidPayment {
   at: Date;
 }
 
-// Welford's update in one statement: in SET, `s.` is the row before the update, EXCLUDED.mean the new amount.
-const ADD_AMOUNT = `
-  INSERT INTO payment_amount_statistics AS s (debtor_account_id, currency, payment_count, mean, m2, updated_at)
-  VALUES ($1, $2, 1, $3::double precision, 0, $4)
-  ON CONFLICT (debtor_account_id, currency) DO UPDATE SET
-    payment_count = s.payment_count + 1,
-    mean = s.mean + (EXCLUDED.mean - s.mean) / (s.payment_count + 1),
-    m2 = s.m2 + (EXCLUDED.mean - s.mean) * (EXCLUDED.mean - (s.mean + (EXCLUDED.mean - s.mean) / (s.payment_count + 1))),
-    updated_at = EXCLUDED.updated_at`;
-
-const ADD_HOUR = `
+// One statement, one round trip on the payment path: Welford's update of the account's amounts (in SET,
+// `s.` is the row before the update, EXCLUDED.mean the new amount), then, when there is a PSU, the count
+// of its London hour. A data-modifying WITH runs whether or not the outer statement reads it.
+const RECORD_PAID = `
+  WITH amount AS (
+    INSERT INTO payment_amount_statistics AS s (debtor_account_id, currency, payment_count, mean, m2, updated_at)
+    VALUES ($1, $2, 1, $3::double precision, 0, $4)
+    ON CONFLICT (debtor_account_id, currency) DO UPDATE SET
+      payment_count = s.payment_count + 1,
+      mean = s.mean + (EXCLUDED.mean - s.mean) / (s.payment_count + 1),
+      m2 = s.m2 + (EXCLUDED.mean - s.mean) * (EXCLUDED.mean - (s.mean + (EXCLUDED.mean - s.mean) / (s.payment_count + 1))),
+      updated_at = EXCLUDED.updated_at)
   INSERT INTO psu_payment_hour AS h (psu_id, payment_count, hours, updated_at)
-  VALUES ($1, 1, (SELECT array_agg(CASE WHEN i = ${londonHour('$2')} THEN 1 ELSE 0 END::bigint ORDER BY i) FROM generate_series(0, 23) AS i), $2)
+  SELECT $5::text, 1, (SELECT array_agg(CASE WHEN i = ${londonHour('$4')} THEN 1 ELSE 0 END::bigint ORDER BY i) FROM generate_series(0, 23) AS i), $4
+   WHERE $5::text IS NOT NULL
   ON CONFLICT (psu_id) DO UPDATE SET
     payment_count = h.payment_count + 1,
-    hours[${londonHour('$2')} + 1] = h.hours[${londonHour('$2')} + 1] + 1,
+    hours[${londonHour('$4')} + 1] = h.hours[${londonHour('$4')} + 1] + 1,
     updated_at = EXCLUDED.updated_at`;
 
 /**
@@ -38,8 +40,7 @@ const ADD_HOUR = `
  * the PSU's hours), in the caller's transaction: an update of one row each, never a rescan.
  */
 export async function recordPaidPayment(manager: EntityManager, payment: PaidPayment): Promise<void> {
-  await manager.query(ADD_AMOUNT, [payment.debtorAccountId, payment.currency, payment.amount, payment.at]);
-  if (payment.psuId) await manager.query(ADD_HOUR, [payment.psuId, payment.at]);
+  await manager.query(RECORD_PAID, [payment.debtorAccountId, payment.currency, payment.amount, payment.at, payment.psuId]);
 }
 
 /** amount-multiple: at least `multiple` × the account's mean paid amount, once it has `minHistory` payments. */
