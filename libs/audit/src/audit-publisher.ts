@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { AUDIT_OUTBOX_TABLE, EntityManager, queryPrepared } from '@consentry/database';
+import { AUDIT_OUTBOX_TABLE, EntityManager, queryPrepared, WritePart } from '@consentry/database';
 import { redactForAudit } from '@consentry/redaction';
 import { currentTraceparent } from '@consentry/telemetry';
 
@@ -21,8 +21,28 @@ export function buildAuditEvent(input: AuditEventInput): AuditEvent {
 // The batch as one JSON array: one native JSON.stringify, where a jsonb[] parameter has node-pg escape
 // every event again as an array element. The request's trace context (null when untraced) rides beside
 // the event, outside its hashed content, so the worker's chain write joins the request's trace.
-const INSERT_OUTBOX_EVENTS = `INSERT INTO ${AUDIT_OUTBOX_TABLE} (event_id, event, traceparent)
-  SELECT (e->>'eventId')::uuid, e, $2::text FROM jsonb_array_elements($1::jsonb) AS e`;
+/**
+ * The outbox insert of a batch: the events as one JSON array in parameter `events`, the trace context in
+ * `traceparent`, inserted only `when` that SQL condition holds. A statement that writes a change and its
+ * events in one round trip (a data-modifying WITH) embeds it; prepareAuditEvents gives its two values.
+ */
+export function auditOutboxInsertSql(events: string, traceparent: string, when = 'true'): string {
+  return `INSERT INTO ${AUDIT_OUTBOX_TABLE} (event_id, event, traceparent)
+  SELECT (e->>'eventId')::uuid, e, ${traceparent}::text FROM jsonb_array_elements(${events}::jsonb) AS e WHERE ${when}`;
+}
+
+/** The stored events of a batch, and the two values auditOutboxInsertSql's `events` and `traceparent` take. */
+export function prepareAuditEvents(inputs: AuditEventInput[]): { events: AuditEvent[]; values: [string, string | null] } {
+  const events = inputs.map(buildAuditEvent);
+  return { events, values: [JSON.stringify(events), currentTraceparent()] };
+}
+
+const INSERT_OUTBOX_EVENTS = auditOutboxInsertSql('$1', '$2');
+
+/** The events' outbox insert as one write of several made together (writeTogether in libs/database). */
+export function auditEventsWrite(inputs: AuditEventInput[]): WritePart {
+  return { sql: INSERT_OUTBOX_EVENTS, values: prepareAuditEvents(inputs).values };
+}
 
 /**
  * Records audit events in the outbox through `manager`, so they commit or roll back with the change
@@ -32,8 +52,7 @@ const INSERT_OUTBOX_EVENTS = `INSERT INTO ${AUDIT_OUTBOX_TABLE} (event_id, event
  */
 export async function recordAuditEvents(manager: EntityManager, inputs: AuditEventInput[]): Promise<AuditEvent[]> {
   if (inputs.length === 0) return [];
-  const events = inputs.map(buildAuditEvent);
-  const parameters = [JSON.stringify(events), currentTraceparent()];
+  const { events, values: parameters } = prepareAuditEvents(inputs);
   if (manager.queryRunner === undefined) await queryPrepared(manager.connection, INSERT_OUTBOX_EVENTS, parameters);
   else await manager.query(INSERT_OUTBOX_EVENTS, parameters);
   return events;

@@ -1,6 +1,6 @@
 export { AUDIT_EVENT_TYPES } from './audit-event.js';
 export type { AuditActorType, AuditEvent, AuditEventInput, AuditEventType } from './audit-event.js';
-export { buildAuditEvent, recordAuditEvent, recordAuditEvents } from './audit-publisher.js';
+export { auditEventsWrite, auditOutboxInsertSql, buildAuditEvent, prepareAuditEvents, recordAuditEvent, recordAuditEvents } from './audit-publisher.js';
 export { AUDIT_BATCH_JOB, AUDIT_QUEUE } from './audit-queue.js';
 export type { AuditBatchJobData } from './audit-queue.js';
 export {

@@ -287,6 +287,28 @@ const ORDER_PARTIES = `
     FROM (SELECT 1) AS one
     LEFT JOIN (account d JOIN aspsp db ON db.aspsp_id = d.aspsp_id AND db.connector = $3) ON d.account_id = $2`;
 
+// The order's parties, with the balance rows of the debtor and of a sandbox creditor locked in account-id
+// order (payments crossing in opposite directions cannot deadlock), in one round trip. The debit that
+// follows is a statement of its own, so its snapshot is taken after the locks are granted.
+const ORDER_PARTIES_LOCKED = `
+  WITH parties AS MATERIALIZED (${ORDER_PARTIES}),
+  locked AS (
+    SELECT 1 FROM balance WHERE account_id IN (SELECT debtor_id FROM parties UNION ALL SELECT creditor_id FROM parties)
+     ORDER BY account_id, type FOR UPDATE)
+  SELECT parties.*, (SELECT count(*) FROM locked) AS locked_rows FROM parties`;
+
+// The debit and its booked transaction (the balance after it: the booked balance's), one round trip; no
+// row at all when the funds check refuses it.
+const DEBIT_AND_BOOK = `
+  WITH debited AS (${CONDITIONAL_DEBIT}),
+  booked AS (
+    INSERT INTO transaction (transaction_id, account_id, transaction_reference, amount, currency, credit_debit_indicator, status,
+                             booking_date_time, value_date_time, transaction_information, bank_transaction_code,
+                             bank_transaction_sub_code, balance_after_amount)
+    SELECT $5, $1, $6, $2::numeric, $7, 'Debit', 'BOOK', $4, $4, $8, 'IssuedCreditTransfers', 'DomesticCreditTransfer', b.after::numeric
+      FROM (SELECT after FROM debited ORDER BY type = 'InterimBooked' DESC LIMIT 1) AS b)
+  SELECT type, after FROM debited`;
+
 function bookedAfter(rows: Array<{ type: string; after: string }>): string | null {
   return rows.find((row) => row.type === 'InterimBooked')?.after ?? rows[0]?.after ?? null;
 }
@@ -314,16 +336,16 @@ export class SandboxLedgerConnector implements BankConnector {
   }
 
   /**
-   * One database transaction: lock the debtor's (and a sandbox creditor's) balance rows in account-id
-   * order, so payments crossing in opposite directions cannot deadlock; debit with CONDITIONAL_DEBIT,
-   * whose WHERE holds the funds check; book the debit, and the credit when the creditor account is one of
-   * this ledger's. The debit's transaction id is the paymentId: a second execution finds it and debits
+   * One database transaction: read the order's parties and lock the debtor's (and a sandbox creditor's)
+   * balance rows in account-id order, so payments crossing in opposite directions cannot deadlock; debit
+   * with CONDITIONAL_DEBIT, whose WHERE holds the funds check, and book the debit in the same statement;
+   * book the credit when the creditor account is one of this ledger's. The debit's transaction id is the paymentId: a second execution finds it and debits
    * nothing. A rejected order writes nothing.
    */
   async initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult> {
     return this.dataSource.transaction(async (manager) => {
       // One row always (the LEFT JOIN from one row): the debtor's columns are null when it is not ours.
-      const [parties] = (await manager.query(ORDER_PARTIES, [
+      const [parties] = (await manager.query(ORDER_PARTIES_LOCKED, [
         order.paymentId,
         order.debtorAccountId,
         this.name,
@@ -337,29 +359,18 @@ export class SandboxLedgerConnector implements BankConnector {
       if (!parties.debtor_id || parties.status !== 'Enabled') return { outcome: 'Rejected', reason: 'AC06' };
       if ((parties.currency as string).trim() !== order.currency) return { outcome: 'Rejected', reason: 'AM03' };
       const creditorId = (parties.creditor_id as string | null) ?? null;
-      await manager.query(`SELECT 1 FROM balance WHERE account_id = ANY($1::text[]) ORDER BY account_id, type FOR UPDATE`, [
-        creditorId ? [order.debtorAccountId, creditorId] : [order.debtorAccountId],
-      ]);
       const now = new Date();
-      const [debited]: [Array<{ type: string; after: string }>, number] = await manager.query(CONDITIONAL_DEBIT, [
+      const debited: Array<{ type: string; after: string }> = await manager.query(DEBIT_AND_BOOK, [
         order.debtorAccountId,
         order.amount,
         parties.overdraft_limit,
         now,
+        order.paymentId,
+        order.reference,
+        order.currency,
+        order.information ?? `Payment to ${order.creditorAccount.name}`,
       ]);
       if (debited.length === 0) return { outcome: 'Rejected', reason: 'AM04' };
-      await manager.query(INSERT_PAYMENT_TRANSACTION, [
-        order.paymentId,
-        order.debtorAccountId,
-        order.reference,
-        order.amount,
-        order.currency,
-        'Debit',
-        now,
-        order.information ?? `Payment to ${order.creditorAccount.name}`,
-        'IssuedCreditTransfers',
-        bookedAfter(debited),
-      ]);
       if (creditorId) {
         const [credited]: [Array<{ type: string; after: string }>, number] = await manager.query(CREDIT, [creditorId, order.amount, now]);
         await manager.query(INSERT_PAYMENT_TRANSACTION, [

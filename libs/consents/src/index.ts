@@ -73,7 +73,7 @@ export {
 } from './consent-reauthentication.js';
 export type { ReauthenticationPolicy, ReauthenticationSubject } from './consent-reauthentication.js';
 export { ACCESS_TOKEN_GRANT_CLAIM, dpopProofKey, revocationMarkSeconds, revokedAccessTokenKey } from './access-token-revocation.js';
-export { bankOutcomeChanges, cancelScheduledPayment, cancelStandingOrder, executeDueScheduledPayments, executeDueStandingOrderRuns } from './payment-execution.js';
+export { bankOutcomeChanges, bankOutcomeWrite, cancelScheduledPayment, cancelStandingOrder, executeDueScheduledPayments, executeDueStandingOrderRuns } from './payment-execution.js';
 export type { ScheduledExecutionResult } from './payment-execution.js';
 export {
   nextStandingOrderRunAfter,

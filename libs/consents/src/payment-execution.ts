@@ -1,7 +1,7 @@
 import { recordAuditEvent } from '@consentry/audit';
 import type { AggregatedBank, BankPaymentResult } from '@consentry/banking';
 import { ConnectorUnavailableError } from '@consentry/banking';
-import { DataSource, DomesticPaymentStatus, EntityManager } from '@consentry/database';
+import { DataSource, DomesticPaymentStatus, EntityManager, WritePart } from '@consentry/database';
 import { PaymentRiskEngine, RISK_REJECTED_REASON, screenPayment } from '@consentry/risk';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
@@ -29,6 +29,14 @@ export function bankOutcomeChanges(result: BankPaymentResult): {
     statusReasonDescription: reason ? (REJECTION_TEXT[reason] ?? null) : null,
     ledgerTransactionId: result.outcome === 'Accepted' ? result.transactionId : null,
     statusUpdateDateTime: new Date(),
+  };
+}
+
+/** The bank's outcome of a PDNG payment (bankOutcomeChanges) as one write of its row, for writeTogether. */
+export function bankOutcomeWrite(table: 'domestic_payment' | 'vrp_payment', paymentId: string, changes: ReturnType<typeof bankOutcomeChanges>): WritePart {
+  return {
+    sql: `UPDATE ${table} SET status = $2, status_reason = $3, status_reason_description = $4, ledger_transaction_id = $5, status_update_date_time = $6 WHERE payment_id = $1`,
+    values: [paymentId, changes.status, changes.statusReason, changes.statusReasonDescription, changes.ledgerTransactionId, changes.statusUpdateDateTime],
   };
 }
 

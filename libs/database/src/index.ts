@@ -34,6 +34,8 @@ export { DataSource, EntityManager } from 'typeorm';
 export { connectDatabase, connectRedis } from './connect.js';
 export type { RedisTarget } from './connect.js';
 export { queryPrepared, queryPreparedArrays } from './prepared-query.js';
+export { writeTogether, writeTogetherStatement } from './write-together.js';
+export type { WritePart } from './write-together.js';
 export { purgeExpiredOidcRows } from './oidc-model-purge.js';
 export { IDEMPOTENCY_KEY_LIFETIME, purgeExpiredIdempotencyKeys } from './idempotency-key-purge.js';
 export { parseLsn, ReadReplicaRouter, replicaLagMs } from './read-replica.js';

@@ -1,3 +1,4 @@
+import type { EntityManager } from '@consentry/database';
 import { createTestDatabase, TestDatabase } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -112,5 +113,43 @@ rules:
     await db.dataSource.query(`UPDATE tpp SET created_at = $1 WHERE client_id = 'tpp-young'`, [new Date(at.getTime() - 40 * 86_400_000)]);
     expect((await engine.assess(db.dataSource.manager, payment('0.01', 'tpp-other'))).rules).toEqual([]);
     expect((await engine.assess(db.dataSource.manager, payment('0.01'))).rules).toEqual([{ name: 'tpp-amount-burst', kind: 'velocity', score: 50 }]);
+  });
+
+  it('holds the debtor account’s lock until the transaction ends only when a rule reads the payment history', async () => {
+    const advisoryLocks = (manager: EntityManager): Promise<Array<{ count: number }>> =>
+      manager.query(`SELECT count(*)::int AS count FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`);
+    const denyListOnly = new PaymentRiskEngine(parseRiskRules(`
+thresholds: { hold: 50, reject: 100 }
+rules:
+  - name: deny-listed-creditor
+    kind: deny-list
+    weight: 100
+    action: reject
+`), new Set());
+    const locks = async (scorer: PaymentRiskEngine): Promise<number> =>
+      db.dataSource.transaction(async (manager) => {
+        await scorer.assess(manager, payment('1.00'));
+        const [row] = await advisoryLocks(manager);
+        return row!.count;
+      });
+    expect(await locks(denyListOnly)).toBe(0);
+    expect(await locks(engine)).toBe(1);
+  });
+
+  it('adds an allowed payment to the amount history once, however often it is assessed', async () => {
+    const history = new PaymentRiskEngine(parseRiskRules(`
+thresholds: { hold: 50, reject: 100 }
+rules:
+  - name: large-for-the-account
+    kind: amount-multiple
+    params: { multiple: 10, minHistory: 1 }
+    weight: 50
+    action: hold
+`), new Set());
+    const input = { ...payment('20.00'), debtorAccountId: 'acc-once' };
+    await history.assess(db.dataSource.manager, input);
+    await history.assess(db.dataSource.manager, input);
+    const [row] = await db.dataSource.query(`SELECT payment_count::int AS count, mean FROM payment_amount_statistics WHERE debtor_account_id = 'acc-once'`);
+    expect(row).toEqual({ count: 1, mean: 20 });
   });
 });

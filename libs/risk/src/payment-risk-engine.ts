@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 
-import { recordAuditEvent } from '@consentry/audit';
+import { auditOutboxInsertSql, prepareAuditEvents } from '@consentry/audit';
 import type { EntityManager } from '@consentry/database';
 
-import { hadLockoutToday, hasFailedSignIns, isAmountMultiple, isUnusualHour, recordPaidPayment } from './payment-history.js';
+import { amountMultipleFires, failedSignInsFires, HistoryValues, lockoutTodayFires, paidPaymentHistoryWrites, unusualHourFires } from './payment-history.js';
 import { loadRiskRules, RiskDecision, RiskRule, RiskRuleSet, RiskRulesError } from './risk-rules.js';
+import { StatementParameters } from './statement-parameters.js';
 
 export type PaymentKind = 'domestic-payment' | 'domestic-scheduled-payment' | 'domestic-standing-order' | 'domestic-vrp';
 
@@ -47,12 +48,6 @@ export function creditorKey(creditor: { schemeName: string; identification: stri
   return `${creditor.schemeName}:${creditor.identification.replace(/\s+/g, '').toUpperCase()}`;
 }
 
-/** Decimal text as an integer of 1/100000 units, so amounts compare exactly. */
-function units(amount: string): bigint {
-  const [whole = '0', fraction = ''] = amount.split('.');
-  return BigInt(whole) * 100000n + BigInt((fraction + '00000').slice(0, 5));
-}
-
 const ACTION_RANK: Record<RiskDecision, number> = { allow: 0, hold: 1, reject: 2 };
 
 /** Reads the deny-list file (`[{ SchemeName, Identification }]`); a missing file is an empty list. */
@@ -76,17 +71,125 @@ export function loadDenyList(file: string): Set<string> {
   return keys;
 }
 
+/** One payment being scored: what each statement's parameters are read from. */
+interface Scoring {
+  input: PaymentRiskInput;
+  payee: string;
+  at: Date;
+}
+
+/** What the assessment's write reads besides the Scoring. */
+interface Outcome extends Scoring {
+  decision: RiskDecision;
+  score: number;
+  fired: FiredRule[];
+  audit: [string, string | null];
+}
+
+/** The Scoring's values as typed SQL references, allocated as the statement's parts ask for them. */
+type ScoringValues = HistoryValues & { payee: string; client: string };
+
+function scoringValues<S extends Scoring>(params: StatementParameters<S>): ScoringValues {
+  return {
+    get account() {
+      return params.of('account', (s) => s.input.debtorAccountId) + '::text';
+    },
+    get psu() {
+      return params.of('psu', (s) => s.input.psuId) + '::text';
+    },
+    get amount() {
+      return params.of('amount', (s) => s.input.amount) + '::numeric';
+    },
+    get currency() {
+      return params.of('currency', (s) => s.input.currency) + '::char(3)';
+    },
+    get at() {
+      return params.of('at', (s) => s.at) + '::timestamptz';
+    },
+    get payee() {
+      return params.of('payee', (s) => s.payee) + '::text';
+    },
+    get client() {
+      return params.of('client', (s) => s.input.clientId) + '::text';
+    },
+  };
+}
+
 /**
- * Scores a payment before it is executed, inline, in the caller's transaction: each rule is one indexed
- * lookup (on `payment_risk_assessment`, the rolling statistics of payment-history.ts, the PSU's failed
- * sign-ins, or the in-memory deny-list), the decision and the rules that fired
- * are stored on the payment's assessment row, with its `payment.risk-assessed` audit event.
+ * Whether a rule fires, as a boolean SQL expression (null for the deny-list, held in memory). The rule's
+ * own parameters are constants of the statement.
+ */
+function ruleFiresSql(rule: RiskRule, v: ScoringValues, params: StatementParameters<Scoring>): string | null {
+  switch (rule.kind) {
+    case 'deny-list':
+      return null;
+    case 'new-payee':
+      return `(${v.amount} >= ${params.constant(rule.minAmount)}::numeric
+               AND NOT EXISTS (SELECT 1 FROM payment_risk_assessment WHERE debtor_account_id = ${v.account} AND creditor_key = ${v.payee} AND paid))`;
+    case 'velocity': {
+      // Rejected payments do not count: they moved no money and the TPP may correct and retry. The
+      // payments in the window, this one included, are more than maxCount, or add up to more than maxAmount.
+      const [column, owner] = rule.per === 'tpp' ? ['client_id', v.client] : ['debtor_account_id', v.account];
+      const over = [
+        ...(rule.maxCount !== undefined ? [`w.payments + 1 > ${params.constant(rule.maxCount)}::int`] : []),
+        ...(rule.maxAmount !== undefined ? [`w.total + ${v.amount} > ${params.constant(rule.maxAmount)}::numeric`] : []),
+      ];
+      return `(SELECT ${over.join(' OR ')} FROM (
+                 SELECT count(*) AS payments, coalesce(sum(amount), 0) AS total FROM payment_risk_assessment
+                  WHERE ${column} = ${owner} AND assessed_at > ${v.at} - make_interval(mins => ${params.constant(rule.windowMinutes)}::int) AND decision <> 'reject') AS w)`;
+    }
+    case 'new-tpp':
+      return `coalesce((SELECT created_at > ${v.at} - make_interval(days => ${params.constant(rule.minDays)}::int) FROM tpp WHERE client_id = ${v.client}), false)`;
+    case 'amount-multiple':
+      return amountMultipleFires(v, params.constant(rule.multiple), params.constant(rule.minHistory));
+    // The PSU rules need the PSU: a payment without one (none today) never fires them.
+    case 'unusual-hour':
+      return unusualHourFires(v, params.constant(rule.maxShare), params.constant(rule.minHistory));
+    case 'failed-sign-ins':
+      return failedSignInsFires(v, params.constant(rule.windowMinutes), params.constant(rule.minCount));
+    case 'lockout-today':
+      return lockoutTodayFires(v);
+    default: {
+      const unhandled: never = rule;
+      throw new Error(`unknown rule kind ${String((unhandled as RiskRule).kind)}`);
+    }
+  }
+}
+
+/** The kinds that read what earlier payments of the account wrote: a burst must be scored in sequence. */
+const READS_PAYMENT_HISTORY: ReadonlySet<RiskRule['kind']> = new Set(['new-payee', 'velocity', 'amount-multiple', 'unusual-hour']);
+
+// Payments from one debtor account are scored one at a time, until the payment's transaction ends. A
+// statement of its own: READ COMMITTED takes a statement's snapshot when it starts, so the look-ups must
+// start after the lock is granted to see what the previous holder committed.
+const LOCK_DEBTOR_ACCOUNT = `SELECT pg_advisory_xact_lock(hashtextextended('payment-risk:' || $1, 0))`;
+const PREVIOUS = `SELECT decision, score, rules FROM payment_risk_assessment WHERE payment_id = $1`;
+
+/**
+ * Scores a payment before it is executed, inline, in the caller's transaction, in at most three round
+ * trips whatever the rules: the debtor account's lock (only when a rule reads the payment history); every
+ * rule's look-up in one statement (an indexed read each: `payment_risk_assessment`, the rolling statistics
+ * of payment-history.ts, the PSU's failed sign-ins; the deny-list is in memory); and one statement that
+ * stores the decision and the rules that fired, adds an allowed payment to the history, and writes the
+ * `payment.risk-assessed` audit event.
  */
 export class PaymentRiskEngine {
+  private readonly serialised: boolean;
+  private readonly lookups: { sql: string; params: StatementParameters<Scoring>; columns: Array<string | null> } | null;
+  private readonly write: { sql: string; params: StatementParameters<Outcome> };
+
   constructor(
     readonly rules: RiskRuleSet,
     private readonly denyList: Set<string>,
-  ) {}
+  ) {
+    this.serialised = rules.rules.some((rule) => READS_PAYMENT_HISTORY.has(rule.kind));
+    const params = new StatementParameters<Scoring>();
+    const values = scoringValues(params);
+    const expressions = rules.rules.map((rule) => ruleFiresSql(rule, values, params));
+    const selected = expressions.flatMap((sql, index) => (sql === null ? [] : [`${sql} AS r${index}`]));
+    this.lookups = selected.length === 0 ? null : { sql: `SELECT ${selected.join(',\n')}`, params, columns: expressions.map((sql, index) => (sql === null ? null : `r${index}`)) };
+    this.write = assessmentWrite();
+  }
 
   /** Loads and validates the rules and the deny-list: a bad file throws RiskRulesError (the app refuses to start). */
   static load(options: { rulesFile?: string; denyListFile: string }): PaymentRiskEngine {
@@ -98,91 +201,63 @@ export class PaymentRiskEngine {
    * was unreachable) keeps its first decision.
    */
   async assess(manager: EntityManager, input: PaymentRiskInput): Promise<RiskAssessment> {
-    const now = input.at ?? new Date();
-    // Payments from one debtor account are scored one at a time, until the payment's transaction ends, so
-    // a burst sent at once is counted as one sent in sequence (velocity, new payee, the account's
-    // statistics read what the previous ones wrote). Taken with the look-up of an earlier decision: one
-    // round trip.
-    const [previous]: Array<{ decision: RiskDecision | null; score: number; rules: FiredRule[] }> = await manager.query(
-      `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended('payment-risk:' || $2, 0)))
-       SELECT p.decision, p.score, p.rules FROM locked LEFT JOIN payment_risk_assessment p ON p.payment_id = $1`,
-      [input.paymentId, input.debtorAccountId],
-    );
-    if (previous?.decision) return { decision: previous.decision, score: previous.score, rules: previous.rules };
-    const payee = creditorKey(input.creditor);
+    const scoring: Scoring = { input, payee: creditorKey(input.creditor), at: input.at ?? new Date() };
+    if (this.serialised) await manager.query(LOCK_DEBTOR_ACCOUNT, [input.debtorAccountId]);
+    const [looked]: Array<Record<string, boolean>> = this.lookups ? await manager.query(this.lookups.sql, this.lookups.params.values(scoring)) : [{}];
     const fired: FiredRule[] = [];
     let floor: RiskDecision = 'allow';
-    for (const rule of this.rules.rules) {
-      if (!(await this.fires(manager, rule, input, payee, now))) continue;
+    this.rules.rules.forEach((rule, index) => {
+      const column = this.lookups?.columns[index];
+      const fires = column ? looked![column] === true : this.denyList.has(scoring.payee);
+      if (!fires) return;
       fired.push({ name: rule.name, kind: rule.kind, score: rule.weight });
       if (rule.action !== 'score' && ACTION_RANK[rule.action] > ACTION_RANK[floor]) floor = rule.action;
-    }
+    });
     const score = fired.reduce((sum, rule) => sum + rule.score, 0);
     const byScore: RiskDecision = score >= this.rules.thresholds.reject ? 'reject' : score >= this.rules.thresholds.hold ? 'hold' : 'allow';
     const decision = ACTION_RANK[byScore] > ACTION_RANK[floor] ? byScore : floor;
-    await manager.query(
-      `INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, psu_id, debtor_account_id, creditor_key, amount, currency,
-                                            decision, score, rules, assessed_at, paid, review_status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $10 = 'allow', CASE WHEN $10 = 'hold' THEN 'held' END)`,
-      [input.paymentId, input.paymentKind, input.consentId, input.clientId, input.psuId, input.debtorAccountId, payee, input.amount, input.currency, decision, score, JSON.stringify(fired), now],
-    );
-    // An allowed payment joins the history the next payments are compared with (a held one, when released).
-    if (decision === 'allow') await recordPaidPayment(manager, { debtorAccountId: input.debtorAccountId, psuId: input.psuId, amount: input.amount, currency: input.currency, at: now });
-    await recordAuditEvent(manager, {
-      type: 'payment.risk-assessed',
-      actor: { type: 'system', id: 'risk-engine' },
-      clientId: input.clientId,
-      consentId: input.consentId,
-      ...(input.psuId ? { psuId: input.psuId } : {}),
-      interactionId: input.interactionId,
-      data: { paymentId: input.paymentId, paymentKind: input.paymentKind, decision, score, rules: fired.map((r) => ({ ...r })), amount: input.amount, currency: input.currency },
-    });
-    return { decision, score, rules: fired };
+    const { values: audit } = prepareAuditEvents([
+      {
+        type: 'payment.risk-assessed',
+        actor: { type: 'system', id: 'risk-engine' },
+        clientId: input.clientId,
+        consentId: input.consentId,
+        ...(input.psuId ? { psuId: input.psuId } : {}),
+        interactionId: input.interactionId,
+        data: { paymentId: input.paymentId, paymentKind: input.paymentKind, decision, score, rules: fired.map((r) => ({ ...r })), amount: input.amount, currency: input.currency },
+      },
+    ]);
+    const [written]: Array<{ inserted: number }> = await manager.query(this.write.sql, this.write.params.values({ ...scoring, decision, score, fired, audit }));
+    if (written!.inserted === 1) return { decision, score, rules: fired };
+    // Assessed before: its first decision stands (nothing above was written).
+    const [previous]: Array<{ decision: RiskDecision; score: number; rules: FiredRule[] }> = await manager.query(PREVIOUS, [input.paymentId]);
+    return { decision: previous!.decision, score: previous!.score, rules: previous!.rules };
   }
+}
 
-  private async fires(manager: EntityManager, rule: RiskRule, input: PaymentRiskInput, payee: string, now: Date): Promise<boolean> {
-    switch (rule.kind) {
-      case 'deny-list':
-        return this.denyList.has(payee);
-      case 'new-payee': {
-        if (units(input.amount) < units(rule.minAmount)) return false;
-        const [row]: Array<{ paid: boolean }> = await manager.query(
-          `SELECT EXISTS (SELECT 1 FROM payment_risk_assessment WHERE debtor_account_id = $1 AND creditor_key = $2 AND paid) AS paid`,
-          [input.debtorAccountId, payee],
-        );
-        return !row!.paid;
-      }
-      case 'velocity': {
-        // Rejected payments do not count: they moved no money and the TPP may correct and retry.
-        const column = rule.per === 'tpp' ? 'client_id' : 'debtor_account_id';
-        const [row]: Array<{ count: number; total: string }> = await manager.query(
-          `SELECT count(*)::int AS count, coalesce(sum(amount), 0)::text AS total FROM payment_risk_assessment
-            WHERE ${column} = $1 AND assessed_at > $2 AND decision <> 'reject'`,
-          [rule.per === 'tpp' ? input.clientId : input.debtorAccountId, new Date(now.getTime() - rule.windowMinutes * 60_000)],
-        );
-        if (rule.maxCount !== undefined && row!.count + 1 > rule.maxCount) return true;
-        return rule.maxAmount !== undefined && units(row!.total) + units(input.amount) > units(rule.maxAmount);
-      }
-      case 'new-tpp': {
-        const [row]: Array<{ recent: boolean }> = await manager.query(
-          `SELECT created_at > $2::timestamptz - make_interval(days => $3) AS recent FROM tpp WHERE client_id = $1`,
-          [input.clientId, now, rule.minDays],
-        );
-        return row?.recent === true;
-      }
-      case 'amount-multiple':
-        return isAmountMultiple(manager, input, rule.multiple, rule.minHistory);
-      // The PSU rules need the PSU: a payment without one (none today) never fires them.
-      case 'unusual-hour':
-        return input.psuId !== null && isUnusualHour(manager, input.psuId, now, rule.maxShare, rule.minHistory);
-      case 'failed-sign-ins':
-        return input.psuId !== null && hasFailedSignIns(manager, input.psuId, now, rule.windowMinutes, rule.minCount);
-      case 'lockout-today':
-        return input.psuId !== null && hadLockoutToday(manager, input.psuId, now);
-      default: {
-        const unhandled: never = rule;
-        throw new Error(`unknown rule kind ${String((unhandled as RiskRule).kind)}`);
-      }
-    }
-  }
+/**
+ * The assessment's one statement: the row (nothing if the payment was assessed before), then, only if it
+ * was written, the history of an allowed payment and the audit event. A data-modifying WITH runs whether
+ * or not the outer statement reads it.
+ */
+function assessmentWrite(): { sql: string; params: StatementParameters<Outcome> } {
+  const params = new StatementParameters<Outcome>();
+  const v = scoringValues(params);
+  const decision = params.of('decision', (o) => o.decision) + '::text';
+  const history = paidPaymentHistoryWrites(v, `EXISTS (SELECT 1 FROM assessed WHERE paid)`);
+  const sql = `
+    WITH assessed AS (
+      INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, psu_id, debtor_account_id, creditor_key, amount, currency,
+                                           decision, score, rules, assessed_at, paid, review_status)
+      VALUES (${params.of('payment', (o) => o.input.paymentId)}::text, ${params.of('kind', (o) => o.input.paymentKind)}::text,
+              ${params.of('consent', (o) => o.input.consentId)}::text, ${v.client}, ${v.psu}, ${v.account}, ${v.payee}, ${v.amount}, ${v.currency},
+              ${decision}, ${params.of('score', (o) => o.score)}::int, ${params.of('fired', (o) => JSON.stringify(o.fired))}::jsonb, ${v.at},
+              ${decision} = 'allow', CASE WHEN ${decision} = 'hold' THEN 'held' END)
+      ON CONFLICT (payment_id) DO NOTHING
+      RETURNING paid),
+    amounts AS (${history.amounts}),
+    hours AS (${history.hours}),
+    audit AS (${auditOutboxInsertSql(params.of('events', (o) => o.audit[0]), params.of('traceparent', (o) => o.audit[1]), 'EXISTS (SELECT 1 FROM assessed)')})
+    SELECT count(*)::int AS inserted FROM assessed`;
+  return { sql, params };
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
-import { recordAuditEvent } from '@consentry/audit';
+import { auditEventsWrite, recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
-import { bankOutcomeChanges, consumePaymentConsent, summariseInitiation } from '@consentry/consents';
-import { DataSource, DomesticPaymentEntity, EntityManager, JsonObject } from '@consentry/database';
+import { bankOutcomeChanges, bankOutcomeWrite, consumePaymentConsent, summariseInitiation } from '@consentry/consents';
+import { DataSource, DomesticPaymentEntity, EntityManager, JsonObject, writeTogether } from '@consentry/database';
 import { isExecutable, PaymentRiskEngine, screenPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
 
@@ -138,18 +138,21 @@ export class SubmitDomesticPayment {
     const changes = bankOutcomeChanges(result);
     const { status, statusReason: reason } = changes;
     const settled = { ...payment, ...changes };
-    await this.dataSource.transaction(async (manager) => {
-      await manager.update(DomesticPaymentEntity, { paymentId: payment.paymentId }, changes);
-      await recordAuditEvent(manager, {
-        type: 'payment.status-changed',
-        actor: { type: 'system', id: 'payment-execution' },
-        clientId: payment.clientId,
-        consentId: payment.consentId,
-        interactionId,
-        data: { paymentId: payment.paymentId, from: 'PDNG', to: status, ...(reason ? { statusReason: reason } : {}) },
-      });
-      await record?.(manager, settled);
-    });
+    // The new status, its event and the settled answer: one statement, one round trip.
+    await writeTogether(this.dataSource, [
+      bankOutcomeWrite('domestic_payment', payment.paymentId, changes),
+      auditEventsWrite([
+        {
+          type: 'payment.status-changed',
+          actor: { type: 'system', id: 'payment-execution' },
+          clientId: payment.clientId,
+          consentId: payment.consentId,
+          interactionId,
+          data: { paymentId: payment.paymentId, from: 'PDNG', to: status, ...(reason ? { statusReason: reason } : {}) },
+        },
+      ]),
+      ...(record ? [await record(settled)] : []),
+    ]);
     return settled;
   }
 }

@@ -22,9 +22,9 @@ import type { PaymentWrite } from '../security/payment-write.pipeline.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
 import { PISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
 import { OBDomesticVRPConsentRequestDto, OBDomesticVRPRequestDto, OBVRPFundsConfirmationRequestDto } from './domestic-vrp.dto.js';
-import { SubmitDomesticVrp } from './submit-domestic-vrp.use-case.js';
+import { PickedDebtorAccount, StagedVrp, SubmitDomesticVrp } from './submit-domestic-vrp.use-case.js';
 
-type DebtorAccount = { SchemeName: string; Identification: string; Name: string };
+type DebtorAccount = PickedDebtorAccount;
 
 /** OBDomesticVRPConsentResponse */
 export interface OBDomesticVRPConsentResponse {
@@ -166,7 +166,7 @@ export class DomesticVrpsService {
   }
 
   /** The VRP, as a PaymentWrite: staged with the idempotency key (U009, U008, U014), then debited at the bank. */
-  createVrp(clientId: string, body: OBDomesticVRPRequestDto, interactionId: string): PaymentWrite<VrpPaymentEntity, OBDomesticVRPResponse> {
+  createVrp(clientId: string, body: OBDomesticVRPRequestDto, interactionId: string): PaymentWrite<StagedVrp, OBDomesticVRPResponse> {
     const instruction = plain(body.Data.Instruction);
     if (!(Number(body.Data.Instruction.InstructedAmount.Amount) > 0)) {
       throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, 'InstructedAmount.Amount must be more than zero', 'Data.Instruction.InstructedAmount.Amount');
@@ -182,12 +182,11 @@ export class DomesticVrpsService {
       risk: plain(body.Risk),
       interactionId,
     };
-    // The debtor account is looked up once: the staged and the settled answers both carry it.
-    let debtor: Promise<DebtorAccount | undefined> | undefined;
+    // The debtor account is looked up once, as the VRP is staged: the staged and the settled answers both carry it.
     return {
       stage: (manager) => this.submit.stage(manager, command),
       settle: (vrp, record) => this.submit.settle(vrp, interactionId, record),
-      render: (vrp, manager) => this.vrpResponse(vrp, manager, (debtor ??= this.pickedDebtor(vrp.initiation, vrp.debtorAccountId, manager))),
+      render: (vrp, manager) => this.vrpResponse(vrp.payment, manager, Promise.resolve(vrp.pickedDebtor ?? undefined)),
     };
   }
 

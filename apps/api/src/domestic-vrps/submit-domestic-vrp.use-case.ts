@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
-import { recordAuditEvent } from '@consentry/audit';
+import { auditEventsWrite, auditOutboxInsertSql, prepareAuditEvents } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
-import { bankOutcomeChanges, ConsentException, ConsentExceptionCode, useVrpConsent } from '@consentry/consents';
-import { DataSource, EntityManager, JsonObject, VrpPaymentEntity } from '@consentry/database';
+import { bankOutcomeChanges, bankOutcomeWrite, ConsentException, ConsentExceptionCode, useVrpConsent } from '@consentry/consents';
+import { DataSource, EntityManager, JsonObject, VrpPaymentEntity, writeTogether } from '@consentry/database';
 import { isExecutable, PaymentRiskEngine, screenPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
 
@@ -30,6 +30,29 @@ interface Instruction {
   RemittanceInformation?: { Unstructured?: string[] };
 }
 
+/** The account the PSU picked at approval, as a VRP's answer shows it when the TPP named none (OB VRP spec). */
+export interface PickedDebtorAccount {
+  SchemeName: string;
+  Identification: string;
+  Name: string;
+}
+
+/** A VRP as staged or settled, with the account its answer shows (null when the TPP named the debtor). */
+export interface StagedVrp {
+  payment: VrpPaymentEntity;
+  pickedDebtor: PickedDebtorAccount | null;
+}
+
+// The PDNG VRP, its payment.submitted event and the picked debtor account for the answer: one round trip,
+// in the consent's lock (a data-modifying WITH runs whether or not the outer statement reads it).
+const STAGE_VRP = `
+  WITH vrp AS (
+    INSERT INTO vrp_payment (payment_id, consent_id, client_id, status, vrp_type, amount, currency, initiation, instruction, risk,
+                             psu_authentication_method, psu_interaction_type, debtor_account_id, creation_date_time, status_update_date_time)
+    VALUES ($1, $2, $3, 'PDNG', $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $13)),
+  audit AS (${auditOutboxInsertSql('$14', '$15')})
+  SELECT scheme_name, identification, holder_name FROM account WHERE account_id = $12 AND $16::boolean`;
+
 /**
  * A VRP under an authorised VRP consent (PSD2 Art. 66, many payments under one consent). As a domestic
  * payment, in two steps, because the bank may sit behind an HTTP connector that cannot share our
@@ -40,7 +63,8 @@ interface Instruction {
  *    is held until the commit, so concurrent VRPs are counted one after the other and never pass a
  *    limit together. A PDNG VRP counts against the limits; a rejected one stops counting.
  *    A refusal by a control parameter commits its audit event (not the key) and answers 400 U014.
- * 2. The bank debits atomically (BankConnector.initiatePayment); the VRP becomes ACSP, or RJCT (AM04).
+ * 2. The bank debits atomically (BankConnector.initiatePayment); the VRP becomes ACSP, or RJCT (AM04), with
+ *    its event and the settled answer, in one statement.
  */
 export class SubmitDomesticVrp {
   private readonly logger = new Logger('DomesticVrps');
@@ -55,7 +79,7 @@ export class SubmitDomesticVrp {
    * Step 1, in the caller's transaction (the idempotency key's). A control-parameter refusal comes back
    * as a RecordedRefusal: its audit event commits, the key and nothing else does.
    */
-  async stage(manager: EntityManager, command: SubmitDomesticVrpCommand): Promise<VrpPaymentEntity | RecordedRefusal> {
+  async stage(manager: EntityManager, command: SubmitDomesticVrpCommand): Promise<StagedVrp | RecordedRefusal> {
     const paymentId = `vrp-${randomUUID()}`;
     const instruction = command.instruction as unknown as Instruction;
     const now = new Date();
@@ -93,35 +117,35 @@ export class SubmitDomesticVrp {
       creationDateTime: now,
       statusUpdateDateTime: now,
     };
-    await manager.query(
-      `INSERT INTO vrp_payment (payment_id, consent_id, client_id, status, vrp_type, amount, currency, initiation, instruction, risk,
-                                psu_authentication_method, psu_interaction_type, debtor_account_id, creation_date_time, status_update_date_time)
-       VALUES ($1, $2, $3, 'PDNG', $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $13)`,
-      [
-        paymentId,
-        payment.consentId,
-        payment.clientId,
-        payment.vrpType,
-        payment.amount,
-        payment.currency,
-        JSON.stringify(payment.initiation),
-        JSON.stringify(payment.instruction),
-        JSON.stringify(payment.risk),
-        payment.psuAuthenticationMethod,
-        payment.psuInteractionType,
-        payment.debtorAccountId,
-        now,
-      ],
-    );
-    await recordAuditEvent(manager, {
-      type: 'payment.submitted',
-      actor: { type: 'tpp', id: command.clientId },
-      clientId: command.clientId,
-      psuId: consent.psuId ?? undefined,
-      consentId: consent.consentId,
-      interactionId: command.interactionId,
-      data: { paymentId, kind: 'domestic-vrp', vrpType: command.vrpType, status: 'PDNG', amount: payment.amount, currency: payment.currency },
-    });
+    const { values: audit } = prepareAuditEvents([
+      {
+        type: 'payment.submitted',
+        actor: { type: 'tpp', id: command.clientId },
+        clientId: command.clientId,
+        psuId: consent.psuId ?? undefined,
+        consentId: consent.consentId,
+        interactionId: command.interactionId,
+        data: { paymentId, kind: 'domestic-vrp', vrpType: command.vrpType, status: 'PDNG', amount: payment.amount, currency: payment.currency },
+      },
+    ]);
+    const [picked]: Array<{ scheme_name: string; identification: string; holder_name: string }> = await manager.query(STAGE_VRP, [
+      paymentId,
+      payment.consentId,
+      payment.clientId,
+      payment.vrpType,
+      payment.amount,
+      payment.currency,
+      JSON.stringify(payment.initiation),
+      JSON.stringify(payment.instruction),
+      JSON.stringify(payment.risk),
+      payment.psuAuthenticationMethod,
+      payment.psuInteractionType,
+      payment.debtorAccountId,
+      now,
+      ...audit,
+      !command.initiation.DebtorAccount,
+    ]);
+    const pickedDebtor = picked ? { SchemeName: picked.scheme_name, Identification: picked.identification, Name: picked.holder_name.slice(0, 70) } : null;
     const { changes } = await screenPayment(manager, this.risk, 'vrp_payment', {
       paymentId,
       paymentKind: 'domestic-vrp',
@@ -134,16 +158,17 @@ export class SubmitDomesticVrp {
       currency: payment.currency,
       interactionId: command.interactionId,
     });
-    return changes ? { ...payment, ...changes } : payment;
+    return { payment: changes ? { ...payment, ...changes } : payment, pickedDebtor };
   }
 
   /**
-   * Step 2, after step 1 committed: the bank's debit, and the status it gives. `record` runs in the
-   * transaction that writes the status (the idempotent answer, stored with it).
+   * Step 2, after step 1 committed: the bank's debit, and the status it gives. `record` gives the write of
+   * the idempotent answer, made with the status.
    */
-  async settle(staged: VrpPaymentEntity, interactionId?: string, record?: SettlementRecorder<VrpPaymentEntity>): Promise<VrpPaymentEntity> {
+  async settle(stagedVrp: StagedVrp, interactionId?: string, record?: SettlementRecorder<StagedVrp>): Promise<StagedVrp> {
+    const { payment: staged } = stagedVrp;
     // Held for review (an admin's release debits it) or rejected by the risk engine: no debit now.
-    if (!isExecutable(staged)) return staged;
+    if (!isExecutable(staged)) return stagedVrp;
     const { paymentId } = staged;
     const instruction = staged.instruction as unknown as Instruction;
     let result: BankPaymentResult;
@@ -165,22 +190,25 @@ export class SubmitDomesticVrp {
     } catch (error) {
       if (!(error instanceof ConnectorUnavailableError)) throw error;
       this.logger.warn(`VRP ${paymentId} left PDNG: ${error.message} [${interactionId ?? '-'}]`);
-      return staged;
+      return stagedVrp;
     }
     const changes = bankOutcomeChanges(result);
-    const settled = { ...staged, ...changes };
-    await this.dataSource.transaction(async (manager) => {
-      await manager.update(VrpPaymentEntity, { paymentId }, changes);
-      await recordAuditEvent(manager, {
-        type: 'payment.status-changed',
-        actor: { type: 'system', id: 'payment-execution' },
-        clientId: staged.clientId,
-        consentId: staged.consentId,
-        interactionId,
-        data: { paymentId, kind: 'domestic-vrp', from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
-      });
-      await record?.(manager, settled);
-    });
+    const settled = { payment: { ...staged, ...changes }, pickedDebtor: stagedVrp.pickedDebtor };
+    // The new status, its event and the settled answer: one statement, one round trip.
+    await writeTogether(this.dataSource, [
+      bankOutcomeWrite('vrp_payment', paymentId, changes),
+      auditEventsWrite([
+        {
+          type: 'payment.status-changed',
+          actor: { type: 'system', id: 'payment-execution' },
+          clientId: staged.clientId,
+          consentId: staged.consentId,
+          interactionId,
+          data: { paymentId, kind: 'domestic-vrp', from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
+        },
+      ]),
+      ...(record ? [await record(settled)] : []),
+    ]);
     return settled;
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { DataSource, EntityManager, IDEMPOTENCY_KEY_LIFETIME } from '@consentry/database';
+import { DataSource, EntityManager, IDEMPOTENCY_KEY_LIFETIME, WritePart } from '@consentry/database';
 import { createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
@@ -38,15 +38,15 @@ export class RecordedRefusal {
 }
 
 /**
- * Stores the settled answer in `manager`'s transaction: a settlement that records the bank's outcome in a
- * transaction of its own calls it there, so the new status and the answer a retry replays commit together
- * (one commit fewer per payment than a write of its own).
+ * The write that stores the settled answer: a settlement that records the bank's outcome makes it
+ * together with that outcome (writeTogether), so the new status and the answer a retry replays commit
+ * together, in one round trip.
  */
-export type RecordSettledAnswer<T> = (manager: EntityManager, answer: IdempotentAnswer<T>) => Promise<void>;
+export type RecordSettledAnswer<T> = (answer: IdempotentAnswer<T>) => WritePart;
 
 /**
  * The second step of a write that must leave our transaction (a bank call): its answer replaces the
- * first, stored through `record` when the settlement has a transaction of its own, or else afterwards.
+ * first, stored through `record`'s write when the settlement writes an outcome, or else afterwards.
  */
 export type IdempotentSettlement<T> = (first: IdempotentAnswer<T>, record: RecordSettledAnswer<T>) => Promise<IdempotentAnswer<T>>;
 
@@ -119,9 +119,9 @@ export class IdempotencyService {
     // The first answer is committed with the write, so a retry in between replays a true (earlier) state;
     // the settled answer replaces it once known. A settlement that fails leaves the first answer standing.
     let recorded = false;
-    const settled = await settle(first, async (manager, answer) => {
-      await manager.query(COMPLETE, [...ids, answer.status, stored(answer)]);
+    const settled = await settle(first, (answer) => {
       recorded = true;
+      return { sql: COMPLETE, values: [...ids, answer.status, stored(answer)] };
     });
     // Unrecorded (no outcome to write: held for review, or the bank unreachable), the answer is stored
     // here, unless it is the first one again.

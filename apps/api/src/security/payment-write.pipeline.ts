@@ -1,7 +1,7 @@
 import { applyDecorators, Injectable, UseGuards } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import { DataSource } from '@consentry/database';
-import type { EntityManager, PaymentConsentKind } from '@consentry/database';
+import type { EntityManager, PaymentConsentKind, WritePart } from '@consentry/database';
 import { FastifyRequest } from 'fastify';
 
 import { IdempotencyKeyGuard } from '../idempotency/idempotency-key.guard.js';
@@ -59,18 +59,20 @@ export const PaymentSignedQueryProtected = (kind: PaymentConsentKind) =>
  * One payment write, split where the bank's part leaves our transaction:
  * - `stage` runs in the idempotency transaction: the consent checks (U009, U008, U014) and the rows it
  *   writes. It may return a RecordedRefusal, whose own records commit while the key does not;
- * - `settle` (optional) runs after that commit: the bank's debit and the status it gives;
+ * - `settle` (optional) runs after that commit: the bank's debit and the status it gives, written together
+ *   with the settled answer;
  * - `render` makes the response body of a staged or settled write, reading only through `manager`: the
  *   staged answer is rendered inside the key's transaction, where a read on another pool connection
  *   would wait for a connection that concurrent writes each hold while they wait for it (a pool
- *   deadlock, answered 500 after the pool's timeout).
+ *   deadlock, answered 500 after the pool's timeout). The settled answer is rendered outside any
+ *   transaction, on the pool.
  */
-/** Called inside the transaction that writes a settled payment's outcome, so what it stores commits with it. */
-export type SettlementRecorder<S> = (manager: EntityManager, settled: S) => Promise<void>;
+/** Gives the write that stores a settled payment's answer, made together with the payment's outcome (writeTogether). */
+export type SettlementRecorder<S> = (settled: S) => Promise<WritePart>;
 
 export interface PaymentWrite<S, T> {
   stage(manager: EntityManager): Promise<S | RecordedRefusal>;
-  /** `record` is called inside the transaction that writes the bank's outcome, with the settled write. */
+  /** `record` gives the write of the settled answer, to be made together with the bank's outcome. */
   settle?(staged: S, record: SettlementRecorder<S>): Promise<S>;
   render(written: S, manager: EntityManager): T | Promise<T>;
 }
@@ -97,9 +99,9 @@ export class PaymentWritePipeline {
         ? async (_first, record) => {
             // The settled answer is stored in the same transaction as the outcome it shows.
             let recorded: T | undefined;
-            const settled = await write.settle!(staged as S, async (manager, outcome) => {
-              recorded = await write.render(outcome, manager);
-              await record(manager, { status: 201, body: recorded });
+            const settled = await write.settle!(staged as S, async (outcome) => {
+              recorded = await write.render(outcome, this.dataSource.manager);
+              return record({ status: 201, body: recorded });
             });
             return { status: 201, body: recorded ?? (await write.render(settled, this.dataSource.manager)) };
           }
