@@ -44,15 +44,18 @@ export async function useVrpConsent(manager: EntityManager, command: UseVrpConse
     throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The creditor is not the consent’s', 'Data.Instruction.CreditorAccount');
   }
   const params = consent.controlParameters as unknown as VrpControlParameters;
-  // The payments that count, summed per slice of the periods (vrpPeriodCuts) by the database: one row per
-  // slice however many payments the consent has made.
+  // The payments that count, summed per slice of the periods (vrpPeriodCuts) by the database from the
+  // consent's running totals per London day (vrp_consent_day_total, kept by triggers on vrp_payment): a
+  // period's days, however many payments the consent has made. Every cut is a London midnight.
   const cuts = vrpPeriodCuts(params, consent.creationDateTime, command.at);
   const sums: Array<{ slice: number; amount: string }> =
     cuts.length === 0
       ? []
       : await manager.query(
-          `SELECT width_bucket(creation_date_time, $2::timestamptz[]) AS slice, sum(amount)::text AS amount FROM vrp_payment
-            WHERE consent_id = $1 AND status <> 'RJCT' AND creation_date_time >= $3 AND creation_date_time < $4
+          `SELECT width_bucket(london_day::timestamp AT TIME ZONE 'Europe/London', $2::timestamptz[]) AS slice, sum(amount)::text AS amount
+             FROM vrp_consent_day_total
+            WHERE consent_id = $1 AND london_day >= ($3::timestamptz AT TIME ZONE 'Europe/London')::date
+              AND london_day < ($4::timestamptz AT TIME ZONE 'Europe/London')::date
             GROUP BY 1`,
           [consent.consentId, cuts, cuts[0], cuts[cuts.length - 1]],
         );

@@ -9,6 +9,7 @@ import { approvedInitiationHash, approvedTerms } from './payment-initiation.js';
 import { rejectStalePaymentConsents } from './reject-payment-consent.use-case.js';
 import { expirePaymentConsents } from './end-payment-consent.use-case.js';
 import { RevokePaymentConsent } from './revoke-payment-consent.use-case.js';
+import { useVrpConsent } from './use-vrp-consent.js';
 
 const PSU = '00000000-0000-4000-8000-0000000000d1';
 const OTHER_PSU = '00000000-0000-4000-8000-0000000000d2';
@@ -99,5 +100,76 @@ describe('VRP consent lifecycle', () => {
     await q(`UPDATE payment_consent SET creation_date_time = now() - interval '2 hours' WHERE consent_id = $1`, [stale]);
     await rejectStalePaymentConsents(db.dataSource, { awaitingMaxAgeSeconds: 3600 });
     expect(await statusOf(stale)).toBe('EXPD');
+  });
+
+  describe('the periodic limits, from running totals per London day', () => {
+    let n = 0;
+    async function vrp(consentId: string, amount: string, at: Date, status = 'PDNG'): Promise<string> {
+      n += 1;
+      const paymentId = `vrp-total-${n}`;
+      await q(
+        `INSERT INTO vrp_payment (payment_id, consent_id, client_id, status, vrp_type, amount, currency, initiation, instruction, risk,
+                                  psu_authentication_method, debtor_account_id, creation_date_time, status_update_date_time)
+         VALUES ($1, $2, $3, $4, 'UK.OBIE.VRPType.Other', $5, 'GBP', '{}', '{}', '{}', 'UK.OBIE.SCA', 'vacc-gbp', $6, $6)`,
+        [paymentId, consentId, CLIENT, status, amount, at],
+      );
+      return paymentId;
+    }
+    const recount = (consentId: string) =>
+      q(
+        `SELECT (creation_date_time AT TIME ZONE 'Europe/London')::date::text AS day, sum(amount)::text AS amount FROM vrp_payment
+          WHERE consent_id = $1 AND status <> 'RJCT' GROUP BY 1 ORDER BY 1`,
+        [consentId],
+      );
+    const totals = (consentId: string) =>
+      q(`SELECT london_day::text AS day, amount::text AS amount FROM vrp_consent_day_total WHERE consent_id = $1 AND amount <> 0 ORDER BY 1`, [consentId]);
+    const use = (consentId: string, at: Date) =>
+      db.dataSource.transaction((manager) =>
+        useVrpConsent(manager, {
+          consentId,
+          clientId: CLIENT,
+          initiation: {},
+          vrpType: 'UK.OBIE.VRPType.Other',
+          amount: '10.00',
+          currency: 'GBP',
+          creditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '11111122222222' },
+          at,
+        }),
+      );
+
+    it('keeps each London day’s total of the payments that count, whatever path rejects one, and agrees with a recount', async () => {
+      const consentId = await authorised();
+      // 23:30 UTC on 1 July is 00:30 on 2 July in London (BST).
+      await vrp(consentId, '10.00', new Date('2026-07-01T22:30:00Z'));
+      await vrp(consentId, '5.50', new Date('2026-07-01T23:30:00Z'));
+      const rejectedLater = await vrp(consentId, '7.25', new Date('2026-07-02T12:00:00Z'));
+      await vrp(consentId, '9.00', new Date('2026-07-02T13:00:00Z'), 'RJCT');
+      const settled = await vrp(consentId, '1.00', new Date('2026-07-02T14:00:00Z'));
+      await q(`UPDATE vrp_payment SET status = 'RJCT' WHERE payment_id = $1`, [rejectedLater]);
+      await q(`UPDATE vrp_payment SET status = 'ACSP' WHERE payment_id = $1`, [settled]);
+      await q(`UPDATE vrp_payment SET status = 'ACSC' WHERE payment_id = $1`, [settled]);
+      expect(await totals(consentId)).toEqual([
+        { day: '2026-07-01', amount: '10.00000' },
+        { day: '2026-07-02', amount: '6.50000' },
+      ]);
+      expect(await totals(consentId)).toEqual(await recount(consentId));
+      // A bulk rejection (the review timeout's) takes every one off.
+      await q(`UPDATE vrp_payment SET status = 'RJCT' WHERE consent_id = $1`, [consentId]);
+      expect(await totals(consentId)).toEqual([]);
+    });
+
+    it('refuses a VRP that would pass the Month limit, counting every payment but the rejected ones, and allows it once one is rejected', async () => {
+      const consentId = await authorised();
+      const now = new Date();
+      const paid = [];
+      for (let i = 0; i < 4; i += 1) paid.push(await vrp(consentId, '10.00', now));
+      await vrp(consentId, '10.00', now, 'RJCT');
+      // 40 counted, 10 more reaches the 50.00 limit exactly: allowed.
+      expect((await use(consentId, now)).refused).toBeNull();
+      await vrp(consentId, '10.00', now);
+      expect((await use(consentId, now)).refused).toMatchObject({ parameter: 'PeriodicLimits' });
+      await q(`UPDATE vrp_payment SET status = 'RJCT' WHERE payment_id = $1`, [paid[0]]);
+      expect((await use(consentId, now)).refused).toBeNull();
+    });
   });
 });

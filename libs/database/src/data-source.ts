@@ -26,6 +26,7 @@ import { PsuAlerts1765300000000 } from '../migrations/1765300000000-psu-alerts.j
 import { PaymentRisk1765100000000 } from '../migrations/1765100000000-payment-risk.js';
 import { PaymentRiskHistory1765400000000 } from '../migrations/1765400000000-payment-risk-history.js';
 import { AisListKeysetIndexesMore1765500000000 } from '../migrations/1765500000000-ais-list-keyset-indexes-more.js';
+import { VrpConsentDayTotals1765600000000 } from '../migrations/1765600000000-vrp-consent-day-totals.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -105,6 +106,7 @@ export const MIGRATIONS = [
   PaymentRisk1765100000000,
   PaymentRiskHistory1765400000000,
   AisListKeysetIndexesMore1765500000000,
+  VrpConsentDayTotals1765600000000,
 ];
 
 export interface DatabaseOptions {
