@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { AUDIT_OUTBOX_TABLE, EntityManager, queryPrepared, WritePart } from '@consentry/database';
+import { AUDIT_OUTBOX_TABLE, EntityManager, queryPreparedIn, WritePart } from '@consentry/database';
 import { redactForAudit } from '@consentry/redaction';
 import { currentTraceparent } from '@consentry/telemetry';
 
@@ -53,8 +53,7 @@ export function auditEventsWrite(inputs: AuditEventInput[]): WritePart {
 export async function recordAuditEvents(manager: EntityManager, inputs: AuditEventInput[]): Promise<AuditEvent[]> {
   if (inputs.length === 0) return [];
   const { events, values: parameters } = prepareAuditEvents(inputs);
-  if (manager.queryRunner === undefined) await queryPrepared(manager.connection, INSERT_OUTBOX_EVENTS, parameters);
-  else await manager.query(INSERT_OUTBOX_EVENTS, parameters);
+  await queryPreparedIn(manager, INSERT_OUTBOX_EVENTS, parameters);
   return events;
 }
 

@@ -1,4 +1,4 @@
-import { DataSource, LedgerRead, LedgerReader, queryPreparedArrays } from '@consentry/database';
+import { DataSource, LedgerRead, LedgerReader, queryPreparedArrays, queryPreparedIn } from '@consentry/database';
 
 import {
   AccountPartyQuery,
@@ -345,7 +345,7 @@ export class SandboxLedgerConnector implements BankConnector {
   async initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult> {
     return this.dataSource.transaction(async (manager) => {
       // One row always (the LEFT JOIN from one row): the debtor's columns are null when it is not ours.
-      const [parties] = (await manager.query(ORDER_PARTIES_LOCKED, [
+      const [parties] = (await queryPreparedIn(manager, ORDER_PARTIES_LOCKED, [
         order.paymentId,
         order.debtorAccountId,
         this.name,
@@ -360,7 +360,7 @@ export class SandboxLedgerConnector implements BankConnector {
       if ((parties.currency as string).trim() !== order.currency) return { outcome: 'Rejected', reason: 'AM03' };
       const creditorId = (parties.creditor_id as string | null) ?? null;
       const now = new Date();
-      const debited: Array<{ type: string; after: string }> = await manager.query(DEBIT_AND_BOOK, [
+      const debited = await queryPreparedIn<{ type: string; after: string }>(manager, DEBIT_AND_BOOK, [
         order.debtorAccountId,
         order.amount,
         parties.overdraft_limit,

@@ -1,5 +1,5 @@
 import { recordAuditEvent } from '@consentry/audit';
-import { EntityManager, JsonObject, PaymentConsentEntity } from '@consentry/database';
+import { EntityManager, JsonObject, PaymentConsentEntity, queryPreparedIn } from '@consentry/database';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { assertConsentAsApproved } from './consume-payment-consent.js';
@@ -48,10 +48,11 @@ export async function useVrpConsent(manager: EntityManager, command: UseVrpConse
   // consent's running totals per London day (vrp_consent_day_total, kept by triggers on vrp_payment): a
   // period's days, however many payments the consent has made. Every cut is a London midnight.
   const cuts = vrpPeriodCuts(params, consent.creationDateTime, command.at);
-  const sums: Array<{ slice: number; amount: string }> =
+  const sums =
     cuts.length === 0
       ? []
-      : await manager.query(
+      : await queryPreparedIn<{ slice: number; amount: string }>(
+          manager,
           `SELECT width_bucket(london_day::timestamp AT TIME ZONE 'Europe/London', $2::timestamptz[]) AS slice, sum(amount)::text AS amount
              FROM vrp_consent_day_total
             WHERE consent_id = $1 AND london_day >= ($3::timestamptz AT TIME ZONE 'Europe/London')::date

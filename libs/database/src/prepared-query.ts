@@ -1,5 +1,5 @@
-import type { Pool, QueryResultRow } from 'pg';
-import { DataSource } from 'typeorm';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { DataSource, EntityManager } from 'typeorm';
 
 // Statement text -> prepared statement name, process-wide: the same text is the same statement on
 // every connection of every pool (pg prepares a name once per connection, on first use).
@@ -31,6 +31,25 @@ export async function queryPrepared<Row extends QueryResultRow = Record<string, 
   values: unknown[],
 ): Promise<Row[]> {
   const result = await poolOf(dataSource).query<Row>({ name: statementName(text), text, values });
+  return result.rows;
+}
+
+/**
+ * queryPrepared through `manager`: inside its transaction, on the transaction's own connection, when it
+ * has one (a QueryRunner), else on the pool. For the fixed statements of a write path, which then skip
+ * the parse and plan of every call as the reads do. A failure is pg's DatabaseError, not TypeORM's
+ * QueryFailedError.
+ */
+export async function queryPreparedIn<Row extends QueryResultRow = Record<string, unknown>>(
+  manager: EntityManager,
+  text: string,
+  values: unknown[],
+): Promise<Row[]> {
+  const runner = manager.queryRunner;
+  if (runner === undefined) return queryPrepared<Row>(manager.connection, text, values);
+  // TypeORM's PostgresQueryRunner hands out the pg client it holds (connecting it on first use).
+  const client = (await runner.connect()) as PoolClient;
+  const result = await client.query<Row>({ name: statementName(text), text, values });
   return result.rows;
 }
 

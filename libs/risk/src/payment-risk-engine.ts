@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 
 import { auditOutboxInsertSql, prepareAuditEvents } from '@consentry/audit';
-import type { EntityManager } from '@consentry/database';
+import { EntityManager, queryPreparedIn } from '@consentry/database';
 
 import { amountMultipleFires, failedSignInsFires, HistoryValues, lockoutTodayFires, paidPaymentHistoryWrites, unusualHourFires } from './payment-history.js';
 import { loadRiskRules, RiskDecision, RiskRule, RiskRuleSet, RiskRulesError } from './risk-rules.js';
@@ -202,8 +202,8 @@ export class PaymentRiskEngine {
    */
   async assess(manager: EntityManager, input: PaymentRiskInput): Promise<RiskAssessment> {
     const scoring: Scoring = { input, payee: creditorKey(input.creditor), at: input.at ?? new Date() };
-    if (this.serialised) await manager.query(LOCK_DEBTOR_ACCOUNT, [input.debtorAccountId]);
-    const [looked]: Array<Record<string, boolean>> = this.lookups ? await manager.query(this.lookups.sql, this.lookups.params.values(scoring)) : [{}];
+    if (this.serialised) await queryPreparedIn(manager, LOCK_DEBTOR_ACCOUNT, [input.debtorAccountId]);
+    const [looked] = this.lookups ? await queryPreparedIn<Record<string, boolean>>(manager, this.lookups.sql, this.lookups.params.values(scoring)) : [{}];
     const fired: FiredRule[] = [];
     let floor: RiskDecision = 'allow';
     this.rules.rules.forEach((rule, index) => {
@@ -227,10 +227,10 @@ export class PaymentRiskEngine {
         data: { paymentId: input.paymentId, paymentKind: input.paymentKind, decision, score, rules: fired.map((r) => ({ ...r })), amount: input.amount, currency: input.currency },
       },
     ]);
-    const [written]: Array<{ inserted: number }> = await manager.query(this.write.sql, this.write.params.values({ ...scoring, decision, score, fired, audit }));
+    const [written] = await queryPreparedIn<{ inserted: number }>(manager, this.write.sql, this.write.params.values({ ...scoring, decision, score, fired, audit }));
     if (written!.inserted === 1) return { decision, score, rules: fired };
     // Assessed before: its first decision stands (nothing above was written).
-    const [previous]: Array<{ decision: RiskDecision; score: number; rules: FiredRule[] }> = await manager.query(PREVIOUS, [input.paymentId]);
+    const [previous] = await queryPreparedIn<{ decision: RiskDecision; score: number; rules: FiredRule[] }>(manager, PREVIOUS, [input.paymentId]);
     return { decision: previous!.decision, score: previous!.score, rules: previous!.rules };
   }
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { auditEventsWrite, auditOutboxInsertSql, prepareAuditEvents } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
 import { bankOutcomeChanges, bankOutcomeWrite, ConsentException, ConsentExceptionCode, useVrpConsent } from '@consentry/consents';
-import { DataSource, EntityManager, JsonObject, VrpPaymentEntity, writeTogether } from '@consentry/database';
+import { DataSource, EntityManager, JsonObject, queryPreparedIn, VrpPaymentEntity, writeTogether } from '@consentry/database';
 import { isExecutable, PaymentRiskEngine, screenPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
 
@@ -128,7 +128,7 @@ export class SubmitDomesticVrp {
         data: { paymentId, kind: 'domestic-vrp', vrpType: command.vrpType, status: 'PDNG', amount: payment.amount, currency: payment.currency },
       },
     ]);
-    const [picked]: Array<{ scheme_name: string; identification: string; holder_name: string }> = await manager.query(STAGE_VRP, [
+    const [picked] = await queryPreparedIn<{ scheme_name: string; identification: string; holder_name: string }>(manager, STAGE_VRP, [
       paymentId,
       payment.consentId,
       payment.clientId,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { DataSource, EntityManager, IDEMPOTENCY_KEY_LIFETIME, WritePart } from '@consentry/database';
+import { DataSource, EntityManager, IDEMPOTENCY_KEY_LIFETIME, queryPreparedIn, WritePart } from '@consentry/database';
 import { createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
@@ -96,9 +96,9 @@ export class IdempotencyService {
   ): Promise<IdempotentOutcome<T>> {
     const ids = [request.clientId, request.path, request.key];
     const first = await this.dataSource.transaction(async (manager): Promise<IdempotentOutcome<T> | RecordedRefusal> => {
-      const claimed: unknown[] = await manager.query(CLAIM, [...ids, request.bodyHash]);
+      const claimed = await queryPreparedIn(manager, CLAIM, [...ids, request.bodyHash]);
       if (claimed.length === 0) {
-        const [stored] = (await manager.query(STORED, ids)) as Array<{ request_hash: Buffer; response_status: number; response_body: string }>;
+        const [stored] = await queryPreparedIn<{ request_hash: Buffer; response_status: number; response_body: string }>(manager, STORED, ids);
         if (!stored) throw new Error('idempotency key neither claimed nor stored');
         if (!stored.request_hash.equals(request.bodyHash)) {
           throw new IdempotencyException(IdempotencyExceptionCode.KeyReused, 'This x-idempotency-key was already used with another request body');
@@ -108,10 +108,10 @@ export class IdempotencyService {
       }
       const answer = await work(manager);
       if (answer instanceof RecordedRefusal) {
-        await manager.query(RELEASE, ids);
+        await queryPreparedIn(manager, RELEASE, ids);
         return answer;
       }
-      await manager.query(COMPLETE, [...ids, answer.status, stored(answer)]);
+      await queryPreparedIn(manager, COMPLETE, [...ids, answer.status, stored(answer)]);
       return { ...answer, replayed: false };
     });
     if (first instanceof RecordedRefusal) throw first.error;
