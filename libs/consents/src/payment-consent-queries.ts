@@ -1,4 +1,4 @@
-import { DataSource, EntityManager, PaymentConsentEntity, PaymentConsentKind, PaymentConsentStatus } from '@consentry/database';
+import { DataSource, entitySelectList, EntityManager, PaymentConsentEntity, PaymentConsentKind, PaymentConsentStatus, queryPreparedIn } from '@consentry/database';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 
@@ -78,7 +78,13 @@ export async function paymentConsentOfClient(dataSource: DataSource, consentId: 
 
 /** Locks a payment consent row the caller may act on; another TPP's consent is reported as not found. */
 export async function lockPaymentConsentOfClient(manager: EntityManager, consentId: string, clientId: string | undefined): Promise<PaymentConsentEntity> {
-  const consent = await manager.findOne(PaymentConsentEntity, { where: { consentId }, lock: { mode: 'pessimistic_write' } });
+  // A prepared statement: every payment takes this lock, inside its transaction.
+  const [row] = await queryPreparedIn<PaymentConsentEntity>(
+    manager,
+    `SELECT ${entitySelectList(manager.connection, PaymentConsentEntity)} FROM payment_consent WHERE consent_id = $1 FOR UPDATE`,
+    [consentId],
+  );
+  const consent = row ? Object.assign(new PaymentConsentEntity(), row) : null;
   if (!consent || (clientId !== undefined && consent.clientId !== clientId)) {
     throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
   }

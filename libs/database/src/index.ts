@@ -33,7 +33,7 @@ export { VrpPaymentEntity } from './entities/vrp-payment.entity.js';
 export { DataSource, EntityManager } from 'typeorm';
 export { connectDatabase, connectRedis } from './connect.js';
 export type { RedisTarget } from './connect.js';
-export { queryPrepared, queryPreparedArrays, queryPreparedIn } from './prepared-query.js';
+export { entitySelectList, queryPrepared, queryPreparedArrays, queryPreparedIn } from './prepared-query.js';
 export { writeTogether, writeTogetherStatement } from './write-together.js';
 export type { WritePart } from './write-together.js';
 export { purgeExpiredOidcRows } from './oidc-model-purge.js';

@@ -61,3 +61,19 @@ export async function queryPreparedArrays(dataSource: DataSource, text: string, 
   const result = await poolOf(dataSource).query<unknown[]>({ name: statementName(text), text, values, rowMode: 'array' });
   return result.rows;
 }
+
+const selectLists = new Map<string, string>();
+
+/**
+ * The SELECT list of an entity's columns, each named as its property (`consent_id AS "consentId"`), from
+ * TypeORM's metadata: a raw row of a prepared statement then reads as the entity would.
+ */
+export function entitySelectList(dataSource: DataSource, entity: new () => object): string {
+  const metadata = dataSource.getMetadata(entity);
+  let list = selectLists.get(metadata.tableName);
+  if (list === undefined) {
+    list = metadata.columns.map((column) => `${column.databaseName} AS "${column.propertyName}"`).join(', ');
+    selectLists.set(metadata.tableName, list);
+  }
+  return list;
+}
