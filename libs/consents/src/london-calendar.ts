@@ -29,16 +29,38 @@ function partsOf(at: Date): Record<string, number> {
   return out;
 }
 
-export function londonDate(at: Date): LocalDate {
-  const p = partsOf(at);
-  return { y: p.year!, m: p.month!, d: p.day! };
-}
-
-/** London's offset from UTC at an instant, in ms (0 in winter, 3,600,000 in summer time). */
-function londonOffsetMs(at: Date): number {
+/** London's offset from UTC at an instant, in ms (0 in winter, 3,600,000 in summer time), from Intl. */
+function offsetFromIntl(at: Date): number {
   const p = partsOf(at);
   const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
   return asUtc - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+// London's offset per UTC hour: the UK changes its clocks at 01:00 UTC, on the hour, so the offset holds
+// for a whole UTC hour, and Intl (slow: every payment asks several times) is asked once per hour seen.
+const HOUR_MS = 3_600_000;
+const offsetsByHour = new Map<number, number>();
+
+/** London's offset from UTC at an instant, in ms (0 in winter, 3,600,000 in summer time). */
+function londonOffsetMs(at: Date): number {
+  const hour = Math.floor(at.getTime() / HOUR_MS);
+  let offset = offsetsByHour.get(hour);
+  if (offset === undefined) {
+    offset = offsetFromIntl(new Date(hour * HOUR_MS));
+    if (offsetsByHour.size >= 100_000) offsetsByHour.clear();
+    offsetsByHour.set(hour, offset);
+  }
+  return offset;
+}
+
+/** London's wall clock at an instant, as a UTC instant showing the same fields. */
+function londonWallClock(at: Date): Date {
+  return new Date(at.getTime() + londonOffsetMs(at));
+}
+
+export function londonDate(at: Date): LocalDate {
+  const wall = londonWallClock(at);
+  return { y: wall.getUTCFullYear(), m: wall.getUTCMonth() + 1, d: wall.getUTCDate() };
 }
 
 /**
@@ -58,8 +80,8 @@ export function londonMidnight(date: LocalDate): Date {
 
 /** How long after London midnight `at` is, on London's clock (09:30 -> 34,200,000). */
 export function londonTimeOfDayMs(at: Date): number {
-  const p = partsOf(at);
-  return ((p.hour! * 60 + p.minute!) * 60 + p.second!) * 1000 + (at.getTime() % 1000);
+  const wall = londonWallClock(at).getTime();
+  return wall - Math.floor(wall / 86_400_000) * 86_400_000;
 }
 
 function fromUtcDay(ms: number): LocalDate {
