@@ -216,6 +216,35 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
     }
   });
 
+  it('reads the TPP\'s registered keys with the TPP on every request: a key a re-registration replaces stops at once', async () => {
+    const [first, second] = [await generateMessageSigningJwk(), await generateMessageSigningJwk()];
+    const register = (keys: JWK[], orgId: string) =>
+      JSON.stringify({ client_id: 'rotating-tpp', jwks: { keys: keys.map((k) => publicJwkOf(k)) }, org_id: orgId, software_id: 'rotating-tpp' });
+    await h.dataSource.query(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ('rotating-tpp', 'Rotating Keys', '{PISP}', $1)`, [register([first], 'rotating-org')]);
+    const signerWith = (jwk: JWK, orgId: string) =>
+      TppMessageSigner.of({
+        ...h.sandbox.tpp,
+        jwks: { keys: [jwk as Record<string, unknown>] },
+        signing: { kid: jwk.kid!, iss: tppMessageIssuer(orgId, 'rotating-tpp'), tan: 'sandbox.consentry.local' },
+      });
+    const body = '{"Amount":"6.00"}';
+    const as = async (signer: TppMessageSigner) =>
+      h.tpp('POST', PROBE_PATH, {
+        token: await h.issuer.mintAccessToken({ clientId: 'rotating-tpp', audience: h.api.publicUrl, jkt: h.dpop.jkt }),
+        rawBody: body,
+        headers: { 'content-type': 'application/json', 'x-idempotency-key': `rotating-${++key}`, 'x-jws-signature': await signer.sign(body) },
+      });
+    expect((await as(await signerWith(first, 'rotating-org'))).status).toBe(201);
+    const reregister = (keys: JWK[], orgId: string) => h.dataSource.query(`UPDATE tpp SET client_metadata = $1 WHERE client_id = 'rotating-tpp'`, [register(keys, orgId)]);
+    await reregister([second], 'rotating-org');
+    expect(errorOf(await as(await signerWith(first, 'rotating-org')))).toEqual({ status: 400, errors: [['U016', 'kid']] });
+    expect((await as(await signerWith(second, 'rotating-org'))).status).toBe(201);
+    // A new organisation id: the old iss stops at once too.
+    await reregister([second], 'moved-org');
+    expect(errorOf(await as(await signerWith(second, 'rotating-org')))).toEqual({ status: 400, errors: [['U016', OB_ISS]] });
+    expect((await as(await signerWith(second, 'moved-org'))).status).toBe(201);
+  });
+
   it('publishes public message-signing keys only, none of them a token-signing key', async () => {
     const response = await h.call('GET', JWKS_PATH);
     expect(response.status).toBe(200);

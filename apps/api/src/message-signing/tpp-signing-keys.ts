@@ -5,6 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, importJWK, JWK, type CryptoKey } from 'jose';
 
 import { API_CONFIG } from '../api.tokens.js';
+import type { TppSigningRegistration } from '../security/caller.query.js';
 
 // The registration as DCR (and the sandbox seed) stored it: public keys inline or at a URL, and the
 // directory's organisation and software ids that make up the TPP's `iss`.
@@ -33,19 +34,26 @@ export class TppSigningKeys {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
-  async expectationsFor(clientId: string): Promise<MessageSignatureExpectations> {
-    const [row] = await queryPrepared(this.dataSource, TPP_SIGNING, [clientId]);
-    const orgId = typeof row?.org_id === 'string' ? row.org_id : undefined;
-    const softwareId = typeof row?.software_id === 'string' ? row.software_id : undefined;
+  /**
+   * `registration`: the TPP's signing registration as this request already read it with the TPP
+   * (TppAuthGuard), so no second read; without it, the row is read here.
+   */
+  async expectationsFor(clientId: string, registration?: TppSigningRegistration): Promise<MessageSignatureExpectations> {
+    const { orgId, softwareId, jwks: stored, jwksUri } = registration ?? (await this.registrationOf(clientId));
     // A registration without both ids cannot be named by any iss: every signature is refused on iss.
     const iss = orgId && softwareId ? tppMessageIssuer(orgId, softwareId) : `unregistered:${clientId}`;
-    const jwks = (row?.jwks as { keys?: unknown } | null | undefined)?.keys;
-    const jwksUri = typeof row?.jwks_uri === 'string' ? row.jwks_uri : undefined;
+    const jwks = (stored as { keys?: unknown } | null | undefined)?.keys;
     return {
       iss,
       tan: this.config.messageSigningTrustAnchor,
       key: (kid) => (Array.isArray(jwks) ? this.inlineKey(clientId, jwks as JWK[], kid) : jwksUri ? this.remoteKey(jwksUri, kid) : Promise.resolve(undefined)),
     };
+  }
+
+  private async registrationOf(clientId: string): Promise<TppSigningRegistration> {
+    const [row] = await queryPrepared(this.dataSource, TPP_SIGNING, [clientId]);
+    const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+    return { jwks: row?.jwks, jwksUri: text(row?.jwks_uri), orgId: text(row?.org_id), softwareId: text(row?.software_id) };
   }
 
   private inlineKey(clientId: string, keys: JWK[], kid: string): Promise<CryptoKey | undefined> {

@@ -97,7 +97,7 @@ export class PaymentWritePipeline {
       },
       write.settle
         ? async (_first, record) => {
-            // The settled answer is stored in the same transaction as the outcome it shows.
+            // The settled answer is stored in the same statement as the outcome it shows.
             let recorded: T | undefined;
             const settled = await write.settle!(staged as S, async (outcome) => {
               recorded = await write.render(outcome, this.dataSource.manager);

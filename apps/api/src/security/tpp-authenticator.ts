@@ -60,6 +60,7 @@ export class TppAuthenticator {
     }
     if (caller.consent !== undefined) request.consentRead = caller.consent;
     if (caller.paymentConsent !== undefined) request.paymentConsentRead = caller.paymentConsent;
+    request.tppSigningRead = caller.tpp.signing;
     return {
       clientId: caller.tpp.clientId,
       tppName: caller.tpp.name,

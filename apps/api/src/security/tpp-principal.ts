@@ -1,5 +1,6 @@
 import type { ConsentAccess, PaymentConsentAccess } from '@consentry/consents';
 import type { TppRole } from '@consentry/database';
+import type { TppSigningRegistration } from './caller.query.js';
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
@@ -25,6 +26,8 @@ declare module 'fastify' {
     consentRead?: ConsentAccess | null;
     /** Set by TppAuthGuard for a payment consent's token: the consent read with the TPP (null: no such consent). */
     paymentConsentRead?: PaymentConsentAccess | null;
+    /** Set by TppAuthGuard: the TPP's signing registration, read with it for this very request. */
+    tppSigningRead?: TppSigningRegistration;
   }
 }
 
