@@ -28,9 +28,9 @@ export class MessageSignatureGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const principal = request.user as TppPrincipal | undefined;
     // A route that lists this guard before TppAuthGuard is a programming error, not a TPP's.
-    if (!principal?.clientId) throw new Error('MessageSignatureGuard must run after TppAuthGuard');
+    if (!principal?.clientId || !request.tppSigningRead) throw new Error('MessageSignatureGuard must run after TppAuthGuard');
     const body = request.rawBody ? new Uint8Array(request.rawBody.buffer, request.rawBody.byteOffset, request.rawBody.byteLength) : EMPTY;
-    await verifyMessageSignature(request.headers[MESSAGE_SIGNATURE_HEADER], body, await this.keys.expectationsFor(principal.clientId, request.tppSigningRead));
+    await verifyMessageSignature(request.headers[MESSAGE_SIGNATURE_HEADER], body, this.keys.expectationsFor(principal.clientId, request.tppSigningRead));
     return true;
   }
 }

@@ -1,18 +1,10 @@
 import { ApiConfig } from '@consentry/config';
-import { DataSource, queryPrepared } from '@consentry/database';
 import { isMessageSigningJwk, MessageSignatureExpectations, tppMessageIssuer } from '@consentry/message-signing';
 import { Inject, Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, importJWK, JWK, type CryptoKey } from 'jose';
 
 import { API_CONFIG } from '../api.tokens.js';
 import type { TppSigningRegistration } from '../security/caller.query.js';
-
-// The registration as DCR (and the sandbox seed) stored it: public keys inline or at a URL, and the
-// directory's organisation and software ids that make up the TPP's `iss`.
-const TPP_SIGNING = `
-  SELECT client_metadata->'jwks' AS jwks, client_metadata->>'jwks_uri' AS jwks_uri,
-         client_metadata->>'org_id' AS org_id, client_metadata->>'software_id' AS software_id
-    FROM tpp WHERE client_id = $1 AND status = 'Active'`;
 
 // Imported keys, by client, kid and the key itself: a re-registration with a new key under an old kid
 // is a new entry, so a replaced key is never used again.
@@ -21,25 +13,22 @@ const MAX_CACHED_KEYS = 10_000;
 /**
  * What a TPP's request signatures must say and which keys they may be made with: the TPP's registered
  * keys (its row's JWKS, or its jwks_uri), `iss` = `{org_id}/{software_id}` of its registration, and the
- * trust anchor this deployment accepts. The row is read on every request, so a key removed by a
- * re-registration stops at once.
+ * trust anchor this deployment accepts. The registration comes from the TPP's row as the request's
+ * authentication read it, so a key removed by a re-registration stops at once.
  */
 @Injectable()
 export class TppSigningKeys {
   private readonly imported = new Map<string, Promise<CryptoKey>>();
   private readonly remote = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
-  constructor(
-    private readonly dataSource: DataSource,
-    @Inject(API_CONFIG) private readonly config: ApiConfig,
-  ) {}
+  constructor(@Inject(API_CONFIG) private readonly config: ApiConfig) {}
 
   /**
-   * `registration`: the TPP's signing registration as this request already read it with the TPP
-   * (TppAuthGuard), so no second read; without it, the row is read here.
+   * `registration`: the TPP's signing registration (keys, organisation and software ids) as this request
+   * read it with the TPP in its authentication (TppAuthGuard), so a replaced key stops at once.
    */
-  async expectationsFor(clientId: string, registration?: TppSigningRegistration): Promise<MessageSignatureExpectations> {
-    const { orgId, softwareId, jwks: stored, jwksUri } = registration ?? (await this.registrationOf(clientId));
+  expectationsFor(clientId: string, registration: TppSigningRegistration): MessageSignatureExpectations {
+    const { orgId, softwareId, jwks: stored, jwksUri } = registration;
     // A registration without both ids cannot be named by any iss: every signature is refused on iss.
     const iss = orgId && softwareId ? tppMessageIssuer(orgId, softwareId) : `unregistered:${clientId}`;
     const jwks = (stored as { keys?: unknown } | null | undefined)?.keys;
@@ -48,12 +37,6 @@ export class TppSigningKeys {
       tan: this.config.messageSigningTrustAnchor,
       key: (kid) => (Array.isArray(jwks) ? this.inlineKey(clientId, jwks as JWK[], kid) : jwksUri ? this.remoteKey(jwksUri, kid) : Promise.resolve(undefined)),
     };
-  }
-
-  private async registrationOf(clientId: string): Promise<TppSigningRegistration> {
-    const [row] = await queryPrepared(this.dataSource, TPP_SIGNING, [clientId]);
-    const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-    return { jwks: row?.jwks, jwksUri: text(row?.jwks_uri), orgId: text(row?.org_id), softwareId: text(row?.software_id) };
   }
 
   private inlineKey(clientId: string, keys: JWK[], kid: string): Promise<CryptoKey | undefined> {
