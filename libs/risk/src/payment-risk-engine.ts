@@ -6,6 +6,7 @@ import { EntityManager, queryPreparedIn } from '@consentry/database';
 import { amountMultipleFires, failedSignInsFires, HistoryValues, lockoutTodayFires, paidPaymentHistoryWrites, unusualHourFires } from './payment-history.js';
 import { loadRiskRules, RiskDecision, RiskRule, RiskRuleSet, RiskRulesError } from './risk-rules.js';
 import { StatementParameters } from './statement-parameters.js';
+import { tppRunningTotalAddSql, tppWindowTotalsSql } from './tpp-running-totals.js';
 
 export type PaymentKind = 'domestic-payment' | 'domestic-scheduled-payment' | 'domestic-standing-order' | 'domestic-vrp';
 
@@ -129,14 +130,19 @@ function ruleFiresSql(rule: RiskRule, v: ScoringValues, params: StatementParamet
     case 'velocity': {
       // Rejected payments do not count: they moved no money and the TPP may correct and retry. The
       // payments in the window, this one included, are more than maxCount, or add up to more than maxAmount.
-      const [column, owner] = rule.per === 'tpp' ? ['client_id', v.client] : ['debtor_account_id', v.account];
       const over = [
         ...(rule.maxCount !== undefined ? [`w.payments + 1 > ${params.constant(rule.maxCount)}::int`] : []),
         ...(rule.maxAmount !== undefined ? [`w.total + ${v.amount} > ${params.constant(rule.maxAmount)}::numeric`] : []),
       ];
-      return `(SELECT ${over.join(' OR ')} FROM (
-                 SELECT count(*) AS payments, coalesce(sum(amount), 0) AS total FROM payment_risk_assessment
-                  WHERE ${column} = ${owner} AND assessed_at > ${v.at} - make_interval(mins => ${params.constant(rule.windowMinutes)}::int) AND decision <> 'reject') AS w)`;
+      const since = `${v.at} - make_interval(mins => ${params.constant(rule.windowMinutes)}::int)`;
+      // A TPP's window from its running totals (flat however many payments it makes); an account's by its
+      // payments in the window, which its own lock already serialises and which stay few.
+      const window =
+        rule.per === 'tpp'
+          ? tppWindowTotalsSql(v.client, since)
+          : `SELECT count(*) AS payments, coalesce(sum(amount), 0) AS total FROM payment_risk_assessment
+              WHERE debtor_account_id = ${v.account} AND assessed_at > ${since} AND decision <> 'reject'`;
+      return `(SELECT ${over.join(' OR ')} FROM (${window}) AS w)`;
     }
     case 'new-tpp':
       return `coalesce((SELECT created_at > ${v.at} - make_interval(days => ${params.constant(rule.minDays)}::int) FROM tpp WHERE client_id = ${v.client}), false)`;
@@ -168,9 +174,10 @@ const PREVIOUS = `SELECT decision, score, rules FROM payment_risk_assessment WHE
 /**
  * Scores a payment before it is executed, inline, in the caller's transaction, in at most three round
  * trips whatever the rules: the debtor account's lock (only when a rule reads the payment history); every
- * rule's look-up in one statement (an indexed read each: `payment_risk_assessment`, the rolling statistics
- * of payment-history.ts, the PSU's failed sign-ins; the deny-list is in memory); and one statement that
- * stores the decision and the rules that fired, adds an allowed payment to the history, and writes the
+ * rule's look-up in one statement (an indexed read each: `payment_risk_assessment`, the TPP's running
+ * totals of tpp-running-totals.ts, the rolling statistics of payment-history.ts, the PSU's failed sign-ins;
+ * the deny-list is in memory); and one statement that adds the payment to its TPP's running totals, stores
+ * the decision and the rules that fired, adds an allowed payment to the history, and writes the
  * `payment.risk-assessed` audit event.
  */
 export class PaymentRiskEngine {
@@ -236,23 +243,35 @@ export class PaymentRiskEngine {
 }
 
 /**
- * The assessment's one statement: the row (nothing if the payment was assessed before), then, only if it
- * was written, the history of an allowed payment and the audit event. A data-modifying WITH runs whether
+ * The assessment's one statement: the TPP's running totals and the row (neither if the payment was
+ * assessed before), then, only if it was written, the history of an allowed payment and the audit event. A data-modifying WITH runs whether
  * or not the outer statement reads it.
  */
 function assessmentWrite(): { sql: string; params: StatementParameters<Outcome> } {
   const params = new StatementParameters<Outcome>();
   const v = scoringValues(params);
   const decision = params.of('decision', (o) => o.decision) + '::text';
+  const payment = params.of('payment', (o) => o.input.paymentId) + '::text';
   const history = paidPaymentHistoryWrites(v, `EXISTS (SELECT 1 FROM assessed WHERE paid)`);
+  // The TPP's running totals first: the assessment row records its stripe's totals just after it. A
+  // payment assessed before adds nothing (a scheduled run is retried under its own row lock, so no two
+  // assessments of one payment race here).
+  const running = tppRunningTotalAddSql({
+    client: v.client,
+    amount: v.amount,
+    counted: `${decision} <> 'reject'`,
+    when: `NOT EXISTS (SELECT 1 FROM payment_risk_assessment WHERE payment_id = ${payment})`,
+  });
   const sql = `
-    WITH assessed AS (
+    WITH running AS (${running}),
+    assessed AS (
       INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, psu_id, debtor_account_id, creditor_key, amount, currency,
-                                           decision, score, rules, assessed_at, paid, review_status)
-      VALUES (${params.of('payment', (o) => o.input.paymentId)}::text, ${params.of('kind', (o) => o.input.paymentKind)}::text,
-              ${params.of('consent', (o) => o.input.consentId)}::text, ${v.client}, ${v.psu}, ${v.account}, ${v.payee}, ${v.amount}, ${v.currency},
-              ${decision}, ${params.of('score', (o) => o.score)}::int, ${params.of('fired', (o) => JSON.stringify(o.fired))}::jsonb, ${v.at},
-              ${decision} = 'allow', CASE WHEN ${decision} = 'hold' THEN 'held' END)
+                                           decision, score, rules, assessed_at, paid, review_status, tpp_stripe, tpp_running_payments, tpp_running_amount)
+      SELECT ${payment}, ${params.of('kind', (o) => o.input.paymentKind)}::text,
+             ${params.of('consent', (o) => o.input.consentId)}::text, ${v.client}, ${v.psu}, ${v.account}, ${v.payee}, ${v.amount}, ${v.currency},
+             ${decision}, ${params.of('score', (o) => o.score)}::int, ${params.of('fired', (o) => JSON.stringify(o.fired))}::jsonb, ${v.at},
+             ${decision} = 'allow', CASE WHEN ${decision} = 'hold' THEN 'held' END, r.stripe, r.payments, r.amount
+        FROM running AS r
       ON CONFLICT (payment_id) DO NOTHING
       RETURNING paid),
     amounts AS (${history.amounts}),

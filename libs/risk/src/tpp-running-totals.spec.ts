@@ -1,0 +1,155 @@
+import { MIGRATIONS } from '@consentry/database';
+import { createTestDatabase, TestDatabase } from '@consentry/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { creditorKey, PaymentRiskEngine, PaymentRiskInput } from './payment-risk-engine.js';
+import { parseRiskRules } from './risk-rules.js';
+import { tppWindowTotalsSql } from './tpp-running-totals.js';
+
+// A deny-listed creditor gets its payment rejected (which the window does not count); the TPP velocity
+// rule only scores, so its look-up runs on every payment without changing the decisions.
+const MULE = { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '99999988888888' };
+const PAYEE = { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '11111122222222' };
+const RULES = `
+thresholds: { hold: 500, reject: 1000 }
+rules:
+  - { name: mule, kind: deny-list, weight: 1000, action: reject }
+  - { name: tpp-burst, kind: velocity, params: { per: tpp, windowMinutes: 10, maxCount: 3 }, weight: 1, action: score }
+`;
+const TPPS = ['tpp-a', 'tpp-b', 'tpp-c'];
+const WINDOW = `SELECT payments::text AS payments, total::numeric(30, 5)::text AS total FROM (${tppWindowTotalsSql('$1::text', '$2::timestamptz')}) AS w`;
+// What the running totals stand for: the TPP's counted payments after the instant, one by one.
+const RECOUNT = `
+  SELECT count(*)::text AS payments, coalesce(sum(amount), 0)::numeric(30, 5)::text AS total FROM payment_risk_assessment
+   WHERE client_id = $1 AND assessed_at > $2 AND decision <> 'reject'`;
+
+/** A small deterministic generator (mulberry32), so a failure can be replayed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('a TPP’s payments in a window, from its running totals, against PostgreSQL', () => {
+  let db: TestDatabase;
+  const engine = new PaymentRiskEngine(parseRiskRules(RULES), new Set([creditorKey(MULE)]));
+  const instants: Date[] = [];
+  let n = 0;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('risk_tpp_running');
+  });
+  afterAll(async () => db?.drop());
+
+  function payment(clientId: string, amount: string, at: Date, creditor = PAYEE): PaymentRiskInput {
+    n += 1;
+    return { paymentId: `dp-t-${n}`, paymentKind: 'domestic-payment', consentId: `pmc-t-${n}`, clientId, psuId: null, debtorAccountId: `acc-t-${n}`, creditor, amount, currency: 'GBP', at };
+  }
+
+  async function windowAndRecount(clientId: string, since: Date): Promise<{ window: unknown; recount: unknown }> {
+    const [window] = await db.dataSource.query(WINDOW, [clientId, since]);
+    const [recount] = await db.dataSource.query(RECOUNT, [clientId, since]);
+    return { window, recount };
+  }
+
+  it('matches a recount of the payments at random instants, with payments scored at once on several connections and some rejected', async () => {
+    const next = random(20261205);
+    let at = Date.parse('2026-12-01T09:00:00Z');
+    for (let batch = 0; batch < 60; batch += 1) {
+      // Up to five payments at one instant, each in a transaction of its own, all open at once: they are
+      // scored on different connections, so on different stripes.
+      at += Math.floor(next() * 120_000);
+      instants.push(new Date(at));
+      const payments = Array.from({ length: 1 + Math.floor(next() * 5) }, () =>
+        payment(TPPS[Math.floor(next() * TPPS.length)]!, (1 + Math.floor(next() * 100_000) / 100).toFixed(2), new Date(at), next() < 0.2 ? MULE : PAYEE),
+      );
+      await Promise.all(
+        payments.map((input) =>
+          db.dataSource.transaction(async (manager) => {
+            await engine.assess(manager, input);
+            await manager.query('SELECT pg_sleep(0.01)');
+          }),
+        ),
+      );
+    }
+    const [{ stripes }] = await db.dataSource.query(`SELECT count(DISTINCT stripe)::int AS stripes FROM tpp_payment_running_total`);
+    expect(stripes).toBeGreaterThan(1);
+    const [{ rejected }] = await db.dataSource.query(`SELECT count(*)::int AS rejected FROM payment_risk_assessment WHERE decision = 'reject'`);
+    expect(rejected).toBeGreaterThan(0);
+
+    // Each batch's own instant (its payments are not in a window from it), a moment before it (they are),
+    // and random instants before, within and after the whole run; for every TPP and one that paid nothing.
+    const probes = [
+      ...instants.flatMap((instant) => [instant, new Date(instant.getTime() - 1)]),
+      ...Array.from({ length: 40 }, () => new Date(instants[0]!.getTime() - 3_600_000 + Math.floor(next() * (instants.at(-1)!.getTime() - instants[0]!.getTime() + 7_200_000)))),
+    ];
+    for (const clientId of [...TPPS, 'tpp-none']) {
+      for (const since of probes) {
+        const { window, recount } = await windowAndRecount(clientId, since);
+        expect({ clientId, since, ...(window as object) }).toEqual({ clientId, since, ...(recount as object) });
+      }
+    }
+  });
+
+  it('fires the rule on the payment that takes the count past its maximum, whichever connections scored the ones before', async () => {
+    const at = new Date('2026-12-02T09:00:00Z');
+    const decide = async (minutesLater: number): Promise<string[]> =>
+      (await engine.assess(db.dataSource.manager, payment('tpp-rule', '5.00', new Date(at.getTime() + minutesLater * 60_000)))).rules.map((rule) => rule.name);
+    await Promise.all([0, 0, 0].map(() => db.dataSource.transaction((manager) => engine.assess(manager, payment('tpp-rule', '5.00', at)))));
+    // Three in the window: a fourth is over the maximum of three, and a fifth; ten minutes on, the first
+    // three have left the window (it starts just after them), the two since have not.
+    expect(await decide(1)).toEqual(['tpp-burst']);
+    expect(await decide(9)).toEqual(['tpp-burst']);
+    expect(await decide(10)).toEqual([]);
+  });
+
+  it('adds a payment assessed again (a scheduled run retried) to the totals once', async () => {
+    const input = payment('tpp-again', '7.00', new Date('2026-12-03T09:00:00Z'));
+    await engine.assess(db.dataSource.manager, input);
+    await engine.assess(db.dataSource.manager, input);
+    const [totals] = await db.dataSource.query(`SELECT sum(payments)::int AS payments, sum(amount)::text AS amount FROM tpp_payment_running_total WHERE client_id = 'tpp-again'`);
+    expect(totals).toEqual({ payments: 1, amount: '7.00' });
+  });
+
+  it('gives the payments scored before the migration their running totals, in time order', async () => {
+    const migration = MIGRATIONS.find((m) => m.name === 'TppPaymentRunningTotals1765700000000');
+    if (!migration) throw new Error('the running totals migration is not registered');
+    const runner = db.dataSource.createQueryRunner();
+    try {
+      await new migration().down(runner);
+      await runner.query(`DELETE FROM payment_risk_assessment`);
+      // Scored before the running totals existed, out of time order, two TPPs, one payment rejected.
+      const rows: Array<[string, string, string, string]> = [
+        ['old-3', 'tpp-old', '30.00', '2026-11-01T09:30:00Z'],
+        ['old-1', 'tpp-old', '10.00', '2026-11-01T09:10:00Z'],
+        ['old-x', 'tpp-old', '99.00', '2026-11-01T09:15:00Z'],
+        ['old-2', 'tpp-old', '20.00', '2026-11-01T09:20:00Z'],
+        ['other-1', 'tpp-other', '5.00', '2026-11-01T09:00:00Z'],
+      ];
+      for (const [id, client, amount, at] of rows) {
+        await runner.query(
+          `INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, debtor_account_id, creditor_key, amount, currency, decision, score, rules, assessed_at)
+           VALUES ($1, 'domestic-payment', 'pmc-old', $2, 'acc-old', 'k', $3, 'GBP', $4, 0, '[]', $5)`,
+          [id, client, amount, id === 'old-x' ? 'reject' : 'allow', at],
+        );
+      }
+      await new migration().up(runner);
+    } finally {
+      await runner.release();
+    }
+    const since = ['2026-11-01T08:00:00Z', '2026-11-01T09:10:00Z', '2026-11-01T09:12:00Z', '2026-11-01T09:20:00Z', '2026-11-01T09:30:00Z'].map((s) => new Date(s));
+    for (const clientId of ['tpp-old', 'tpp-other']) {
+      for (const instant of since) {
+        const { window, recount } = await windowAndRecount(clientId, instant);
+        expect(window).toEqual(recount);
+      }
+    }
+    // And the TPP's next payment continues its totals.
+    await engine.assess(db.dataSource.manager, payment('tpp-old', '1.00', new Date('2026-11-01T09:40:00Z')));
+    expect((await windowAndRecount('tpp-old', new Date('2026-11-01T09:05:00Z'))).window).toEqual({ payments: '4', total: '61.00000' });
+  });
+});
