@@ -44,10 +44,10 @@ const api = await startApi(
     CONSENTRY_DATA_DIR: dataDir,
     // One TPP sends thousands of calls a minute here: lift the per-TPP rate limit (it still runs).
     TPP_RATE_LIMIT_PER_MINUTE: '10000000',
-    // The risk engine scores every VRP (one assessment row, the deny-list lookup); the sandbox rules would
-    // hold nearly all of them (more than 5 a 10 minutes from one account), and a held VRP is not debited.
-    // RISK_RULES_FILE in the environment chooses other rules.
-    RISK_RULES_FILE: process.env.RISK_RULES_FILE ?? fileURLToPath(new URL('../../libs/risk/rules/deny-list-only.yaml', import.meta.url)),
+    // The risk engine scores every VRP with the sandbox's rules and all their look-ups, scoring only
+    // (sandbox-rules-scored.yaml): as shipped they would hold nearly all of them (more than 5 a 10 minutes
+    // from one account), and a held VRP is not debited. RISK_RULES_FILE in the environment chooses others.
+    RISK_RULES_FILE: process.env.RISK_RULES_FILE ?? fileURLToPath(new URL('./sandbox-rules-scored.yaml', import.meta.url)),
   }),
   { connectors: [] },
 );

@@ -5,6 +5,7 @@ import { type ApiConfig, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, createDataSource, DataSource, ReadReplicaRouter } from '@consentry/database';
 import { capPasswordHashing, EnvironmentKeyManagement } from '@consentry/identity';
 import { AppMetrics, checkReadiness, DrainState, createAppLogger, createNestLogger, observeHttpServer, registerOperationsRoutes } from '@consentry/observability';
+import { PaymentRiskEngine } from '@consentry/risk';
 import { createValidationPipe } from '@consentry/validation';
 import fastifyCookie from '@fastify/cookie';
 import { Type } from '@nestjs/common';
@@ -28,6 +29,7 @@ import { TransportExceptionFilter } from './http/transport-exception.filter.js';
 import { BankSigningKeys } from './message-signing/bank-signing-keys.js';
 import { registerResponseSigningHook } from './message-signing/response-signing.hook.js';
 import { registerUnavailableAccountsHook } from './open-banking/unavailable-accounts.hook.js';
+import { observeRiskDecisions } from './payment-reviews/risk-decision-metrics.js';
 import { registerUnattendedAccessHook } from './security/unattended-access.guard.js';
 
 // How long shutdown waits for the connections open when it stops accepting to end with their answers.
@@ -133,6 +135,7 @@ async function startHttp(
       gauge.set(ledgerReads.state.serving ? 1 : 0);
     });
   }
+  observeRiskDecisions(app.get(PaymentRiskEngine, { strict: false }), metrics);
   observeHttpServer(fastify.server, { logger, metrics });
   const drain = new DrainState();
   drain.watch(fastify.server);

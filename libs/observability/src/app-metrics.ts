@@ -81,6 +81,11 @@ export class AppMetrics {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
+  /** A histogram in this registry, with its buckets' upper bounds (in the metric's unit). */
+  histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets: readonly number[]): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets: [...buckets], registers: [this.registry] });
+  }
+
   /** A gauge in this registry; `collect` (optional) sets its value at scrape time. */
   gauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect?: (gauge: Gauge<L>) => void | Promise<void>): Gauge<L> {
     return new Gauge({

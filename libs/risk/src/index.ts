@@ -8,7 +8,7 @@ export {
   RISK_REJECTED_DESCRIPTION,
   RISK_REJECTED_REASON,
 } from './payment-risk-engine.js';
-export type { FiredRule, PaymentKind, PaymentRiskInput, RiskAssessment } from './payment-risk-engine.js';
+export type { DecisionListener, FiredRule, PaymentKind, PaymentRiskInput, RiskAssessment } from './payment-risk-engine.js';
 export { isExecutable, screenPayment } from './screen-payment.js';
 export type { PaymentTable, ScreenedStatus } from './screen-payment.js';
 export { recordPaidPayment } from './payment-history.js';

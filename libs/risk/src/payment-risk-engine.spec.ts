@@ -152,4 +152,18 @@ rules:
     const [row] = await db.dataSource.query(`SELECT payment_count::int AS count, mean FROM payment_amount_statistics WHERE debtor_account_id = 'acc-once'`);
     expect(row).toEqual({ count: 1, mean: 20 });
   });
+
+  it('tells its listeners how long each decision took and what it was, once per assessment', async () => {
+    const observed: Array<[number, string]> = [];
+    const timed = new PaymentRiskEngine(parseRiskRules(RULES), new Set());
+    timed.observeDecisions((seconds, decision) => observed.push([seconds, decision]));
+    const input = payment('1.00', 'tpp-timed');
+    await timed.assess(db.dataSource.manager, input);
+    await timed.assess(db.dataSource.manager, input);
+    expect(observed.map(([, decision]) => decision)).toEqual(['allow', 'allow']);
+    for (const [seconds] of observed) {
+      expect(seconds).toBeGreaterThan(0);
+      expect(seconds).toBeLessThan(60);
+    }
+  });
 });

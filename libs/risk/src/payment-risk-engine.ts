@@ -38,6 +38,9 @@ export interface RiskAssessment {
   rules: FiredRule[];
 }
 
+/** Told of each decision: how long it took in seconds, and what it was. */
+export type DecisionListener = (seconds: number, decision: RiskDecision) => void;
+
 /** The StatusReasonDescription of a held payment: the same for every rule (no tipping-off). */
 export const HELD_STATUS_DESCRIPTION = 'The payment is pending further processing';
 /** The StatusReason of a payment the risk engine rejected: ISO 20022 FR01 (fraud). */
@@ -184,6 +187,7 @@ export class PaymentRiskEngine {
   private readonly serialised: boolean;
   private readonly lookups: { sql: string; params: StatementParameters<Scoring>; columns: Array<string | null> } | null;
   private readonly write: { sql: string; params: StatementParameters<Outcome> };
+  private readonly listeners: DecisionListener[] = [];
 
   constructor(
     readonly rules: RiskRuleSet,
@@ -204,10 +208,27 @@ export class PaymentRiskEngine {
   }
 
   /**
+   * Calls `listener` after each decision with how long `assess` took, in seconds, from the call to the
+   * decision recorded (lock waits included): what the engine adds to the payment path, for the app's
+   * metrics.
+   */
+  observeDecisions(listener: DecisionListener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
    * The payment's decision, recorded. A payment already assessed (a scheduled run retried after the bank
    * was unreachable) keeps its first decision.
    */
   async assess(manager: EntityManager, input: PaymentRiskInput): Promise<RiskAssessment> {
+    const started = performance.now();
+    const assessment = await this.decide(manager, input);
+    const seconds = (performance.now() - started) / 1000;
+    for (const listener of this.listeners) listener(seconds, assessment.decision);
+    return assessment;
+  }
+
+  private async decide(manager: EntityManager, input: PaymentRiskInput): Promise<RiskAssessment> {
     const scoring: Scoring = { input, payee: creditorKey(input.creditor), at: input.at ?? new Date() };
     if (this.serialised) await queryPreparedIn(manager, LOCK_DEBTOR_ACCOUNT, [input.debtorAccountId]);
     const [looked] = this.lookups ? await queryPreparedIn<Record<string, boolean>>(manager, this.lookups.sql, this.lookups.params.values(scoring)) : [{}];

@@ -131,4 +131,18 @@ describe('payment monitoring: the sandbox default rules, inline before execution
     expect(read.body.Data.Status).toBe('RJCT');
     expect(await fixtures.available(carol!.accountId)).toBe(before);
   });
+
+  it('times every decision on /metrics, by decision: what the engine adds to the payment path', async () => {
+    const count = async (decision: string): Promise<number> => {
+      const metrics = await h.call('GET', '/metrics');
+      const line = String(metrics.body ?? '').split('\n').find((l) => l.startsWith(`consentry_risk_decision_seconds_count{decision="${decision}"} `));
+      return line === undefined ? 0 : Number(line.split(' ')[1]);
+    };
+    const [allowed, rejected] = [await count('allow'), await count('reject')];
+    expect(allowed).toBeGreaterThan(0);
+    const { paid } = await fixtures.domesticPayment('alice', alice[0]!, payee('40000044444444', 'Timed Payee'), '2.00', 'TIMED-1');
+    expect(paid.body.Data.Status).toBe('ACSP');
+    expect(await count('allow')).toBe(allowed + 1);
+    expect(await count('reject')).toBe(rejected);
+  });
 });
