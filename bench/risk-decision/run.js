@@ -45,20 +45,24 @@ try {
   await db.dataSource.query(`UPDATE tpp SET created_at = now() - interval '400 days' WHERE client_id = 'old-tpp'`);
   // The history: HISTORY decisions over the last 30 days, set-based, then analysed as autovacuum would.
   const started = performance.now();
-  // Each TPP's running totals (libs/risk's tpp-running-totals.ts) as its decisions would have left them, on
-  // stripe 0, counted in time order.
+  // Each TPP's and account's running totals (libs/risk's running-totals.ts) as these decisions would have
+  // left them, on stripe 0, counted in time order.
   await db.dataSource.query(
     `INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, psu_id, debtor_account_id, creditor_key, amount, currency, decision, score, rules, assessed_at, paid,
-                                          tpp_stripe, tpp_running_payments, tpp_running_amount)
-     SELECT 'hist-' || n, 'domestic-vrp', 'pmc-hist-' || (n % $2), client_id, NULL, 'acc-' || (n % $2), '${scheme}:' || lpad('40400', 5) || lpad((n % $3)::text, 9, '0'), amount, 'GBP',
-            'allow', 0, '[]'::jsonb, assessed_at, true, 0, count(*) OVER w, sum(amount) OVER w
-       FROM (SELECT n, CASE WHEN n % 2 = 0 THEN 'bench-tpp' ELSE 'old-tpp' END AS client_id, (n % 2000) + 0.5 AS amount, now() - (n % 2592000) * interval '1 second' AS assessed_at
+                                          tpp_stripe, tpp_running_payments, tpp_running_amount, account_stripe, account_running_payments, account_running_amount)
+     SELECT 'hist-' || n, 'domestic-vrp', 'pmc-hist-' || (n % $2), client_id, NULL, account_id, '${scheme}:' || lpad('40400', 5) || lpad((n % $3)::text, 9, '0'), amount, 'GBP',
+            'allow', 0, '[]'::jsonb, assessed_at, true, 0, count(*) OVER tpp, sum(amount) OVER tpp, 0, count(*) OVER account, sum(amount) OVER account
+       FROM (SELECT n, CASE WHEN n % 2 = 0 THEN 'bench-tpp' ELSE 'old-tpp' END AS client_id, 'acc-' || (n % $2) AS account_id, (n % 2000) + 0.5 AS amount,
+                    now() - (n % 2592000) * interval '1 second' AS assessed_at
                FROM generate_series(1, $1) AS n) AS h
-     WINDOW w AS (PARTITION BY client_id ORDER BY assessed_at, n ROWS UNBOUNDED PRECEDING)`,
+     WINDOW tpp AS (PARTITION BY client_id ORDER BY assessed_at, n ROWS UNBOUNDED PRECEDING),
+            account AS (PARTITION BY account_id ORDER BY assessed_at, n ROWS UNBOUNDED PRECEDING)`,
     [HISTORY, ACCOUNTS, PAYEES],
   );
   await db.dataSource.query(
-    `INSERT INTO tpp_payment_running_total (client_id, stripe, payments, amount) SELECT client_id, 0, count(*), sum(amount) FROM payment_risk_assessment GROUP BY client_id`,
+    `INSERT INTO payment_running_total (owner, stripe, payments, amount)
+     SELECT 'tpp:' || client_id, 0, count(*), sum(amount) FROM payment_risk_assessment GROUP BY client_id
+     UNION ALL SELECT 'account:' || debtor_account_id, 0, count(*), sum(amount) FROM payment_risk_assessment GROUP BY debtor_account_id`,
   );
   // The history rules' rolling state, as the paid history above would have left it.
   await db.dataSource.query(
@@ -80,7 +84,7 @@ try {
   );
   // Steady state, as bench/scale: the seed vacuumed (visibility map set), analysed and checkpointed, so the
   // measurement is not of the seed's own checkpoint and autovacuum.
-  await db.dataSource.query(`VACUUM (ANALYZE) payment_risk_assessment, tpp_payment_running_total, payment_amount_statistics, psu_payment_hour, psu_sign_in_failure`);
+  await db.dataSource.query(`VACUUM (ANALYZE) payment_risk_assessment, payment_running_total, payment_amount_statistics, psu_payment_hour, psu_sign_in_failure`);
   await db.dataSource.query('CHECKPOINT');
   console.log(
     `risk decision bench: ${PAYMENTS} payments, ${RATE > 0 ? `${RATE}/s offered` : `${CONCURRENCY} at a time`}, over ${HISTORY} earlier decisions on ${ACCOUNTS} accounts and ${PSUS} PSUs (seeded in ${((performance.now() - started) / 1000).toFixed(1)} s); ` +

@@ -27,7 +27,7 @@ import { PaymentRisk1765100000000 } from '../migrations/1765100000000-payment-ri
 import { PaymentRiskHistory1765400000000 } from '../migrations/1765400000000-payment-risk-history.js';
 import { AisListKeysetIndexesMore1765500000000 } from '../migrations/1765500000000-ais-list-keyset-indexes-more.js';
 import { VrpConsentDayTotals1765600000000 } from '../migrations/1765600000000-vrp-consent-day-totals.js';
-import { TppPaymentRunningTotals1765700000000 } from '../migrations/1765700000000-tpp-payment-running-totals.js';
+import { PaymentRunningTotals1765700000000 } from '../migrations/1765700000000-payment-running-totals.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -108,7 +108,7 @@ export const MIGRATIONS = [
   PaymentRiskHistory1765400000000,
   AisListKeysetIndexesMore1765500000000,
   VrpConsentDayTotals1765600000000,
-  TppPaymentRunningTotals1765700000000,
+  PaymentRunningTotals1765700000000,
 ];
 
 export interface DatabaseOptions {

@@ -6,7 +6,7 @@ import { EntityManager, queryPreparedIn } from '@consentry/database';
 import { amountMultipleFires, failedSignInsFires, HistoryValues, lockoutTodayFires, paidPaymentHistoryWrites, unusualHourFires } from './payment-history.js';
 import { loadRiskRules, RiskDecision, RiskRule, RiskRuleSet, RiskRulesError } from './risk-rules.js';
 import { StatementParameters } from './statement-parameters.js';
-import { tppRunningTotalAddSql, tppWindowTotalsSql } from './tpp-running-totals.js';
+import { ACCOUNT_TOTALS, runningTotalAddSql, TPP_TOTALS, windowTotalsSql } from './running-totals.js';
 
 export type PaymentKind = 'domestic-payment' | 'domestic-scheduled-payment' | 'domestic-standing-order' | 'domestic-vrp';
 
@@ -137,14 +137,9 @@ function ruleFiresSql(rule: RiskRule, v: ScoringValues, params: StatementParamet
         ...(rule.maxCount !== undefined ? [`w.payments + 1 > ${params.constant(rule.maxCount)}::int`] : []),
         ...(rule.maxAmount !== undefined ? [`w.total + ${v.amount} > ${params.constant(rule.maxAmount)}::numeric`] : []),
       ];
+      // From the owner's running totals: flat however many payments it made in the window.
       const since = `${v.at} - make_interval(mins => ${params.constant(rule.windowMinutes)}::int)`;
-      // A TPP's window from its running totals (flat however many payments it makes); an account's by its
-      // payments in the window, which its own lock already serialises and which stay few.
-      const window =
-        rule.per === 'tpp'
-          ? tppWindowTotalsSql(v.client, since)
-          : `SELECT count(*) AS payments, coalesce(sum(amount), 0) AS total FROM payment_risk_assessment
-              WHERE debtor_account_id = ${v.account} AND assessed_at > ${since} AND decision <> 'reject'`;
+      const window = rule.per === 'tpp' ? windowTotalsSql(TPP_TOTALS, v.client, since) : windowTotalsSql(ACCOUNT_TOTALS, v.account, since);
       return `(SELECT ${over.join(' OR ')} FROM (${window}) AS w)`;
     }
     case 'new-tpp':
@@ -177,9 +172,10 @@ const PREVIOUS = `SELECT decision, score, rules FROM payment_risk_assessment WHE
 /**
  * Scores a payment before it is executed, inline, in the caller's transaction, in at most three round
  * trips whatever the rules: the debtor account's lock (only when a rule reads the payment history); every
- * rule's look-up in one statement (an indexed read each: `payment_risk_assessment`, the TPP's running
- * totals of tpp-running-totals.ts, the rolling statistics of payment-history.ts, the PSU's failed sign-ins;
- * the deny-list is in memory); and one statement that adds the payment to its TPP's running totals, stores
+ * rule's look-up in one statement (an indexed read each: `payment_risk_assessment`, the running totals of
+ * running-totals.ts, the rolling statistics of payment-history.ts, the PSU's failed sign-ins; the
+ * deny-list is in memory); and one statement that adds the payment to its TPP's and account's running
+ * totals, stores
  * the decision and the rules that fired, adds an allowed payment to the history, and writes the
  * `payment.risk-assessed` audit event.
  */
@@ -264,7 +260,7 @@ export class PaymentRiskEngine {
 }
 
 /**
- * The assessment's one statement: the TPP's running totals and the row (neither if the payment was
+ * The assessment's one statement: the running totals and the row (none of them if the payment was
  * assessed before), then, only if it was written, the history of an allowed payment and the audit event. A data-modifying WITH runs whether
  * or not the outer statement reads it.
  */
@@ -274,25 +270,23 @@ function assessmentWrite(): { sql: string; params: StatementParameters<Outcome> 
   const decision = params.of('decision', (o) => o.decision) + '::text';
   const payment = params.of('payment', (o) => o.input.paymentId) + '::text';
   const history = paidPaymentHistoryWrites(v, `EXISTS (SELECT 1 FROM assessed WHERE paid)`);
-  // The TPP's running totals first: the assessment row records its stripe's totals just after it. A
-  // payment assessed before adds nothing (a scheduled run is retried under its own row lock, so no two
-  // assessments of one payment race here).
-  const running = tppRunningTotalAddSql({
-    client: v.client,
-    amount: v.amount,
-    counted: `${decision} <> 'reject'`,
-    when: `NOT EXISTS (SELECT 1 FROM payment_risk_assessment WHERE payment_id = ${payment})`,
-  });
+  // The TPP's and the account's running totals first: the assessment row records each stripe's totals
+  // just after it. A payment assessed before adds nothing (a scheduled run is retried under its own row
+  // lock, so no two assessments of one payment race here).
+  const add = { amount: v.amount, counted: `${decision} <> 'reject'`, when: `NOT EXISTS (SELECT 1 FROM payment_risk_assessment WHERE payment_id = ${payment})` };
   const sql = `
-    WITH running AS (${running}),
+    WITH tpp_totals AS (${runningTotalAddSql(TPP_TOTALS, { ...add, id: v.client })}),
+    account_totals AS (${runningTotalAddSql(ACCOUNT_TOTALS, { ...add, id: v.account })}),
     assessed AS (
       INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, psu_id, debtor_account_id, creditor_key, amount, currency,
-                                           decision, score, rules, assessed_at, paid, review_status, tpp_stripe, tpp_running_payments, tpp_running_amount)
+                                           decision, score, rules, assessed_at, paid, review_status,
+                                           ${TPP_TOTALS.stripe}, ${TPP_TOTALS.payments}, ${TPP_TOTALS.amount},
+                                           ${ACCOUNT_TOTALS.stripe}, ${ACCOUNT_TOTALS.payments}, ${ACCOUNT_TOTALS.amount})
       SELECT ${payment}, ${params.of('kind', (o) => o.input.paymentKind)}::text,
              ${params.of('consent', (o) => o.input.consentId)}::text, ${v.client}, ${v.psu}, ${v.account}, ${v.payee}, ${v.amount}, ${v.currency},
              ${decision}, ${params.of('score', (o) => o.score)}::int, ${params.of('fired', (o) => JSON.stringify(o.fired))}::jsonb, ${v.at},
-             ${decision} = 'allow', CASE WHEN ${decision} = 'hold' THEN 'held' END, r.stripe, r.payments, r.amount
-        FROM running AS r
+             ${decision} = 'allow', CASE WHEN ${decision} = 'hold' THEN 'held' END, t.stripe, t.payments, t.amount, a.stripe, a.payments, a.amount
+        FROM tpp_totals AS t, account_totals AS a
       ON CONFLICT (payment_id) DO NOTHING
       RETURNING paid),
     amounts AS (${history.amounts}),

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { creditorKey, PaymentRiskEngine, PaymentRiskInput } from './payment-risk-engine.js';
 import { parseRiskRules } from './risk-rules.js';
-import { tppWindowTotalsSql } from './tpp-running-totals.js';
+import { ACCOUNT_TOTALS, RunningTotalOwner, TPP_TOTALS, windowTotalsSql } from './running-totals.js';
 
 // A deny-listed creditor gets its payment rejected (which the window does not count); the TPP velocity
 // rule only scores, so its look-up runs on every payment without changing the decisions.
@@ -17,11 +17,13 @@ rules:
   - { name: tpp-burst, kind: velocity, params: { per: tpp, windowMinutes: 10, maxCount: 3 }, weight: 1, action: score }
 `;
 const TPPS = ['tpp-a', 'tpp-b', 'tpp-c'];
-const WINDOW = `SELECT payments::text AS payments, total::numeric(30, 5)::text AS total FROM (${tppWindowTotalsSql('$1::text', '$2::timestamptz')}) AS w`;
-// What the running totals stand for: the TPP's counted payments after the instant, one by one.
-const RECOUNT = `
+const ACCOUNTS = ['acc-a', 'acc-b', 'acc-c', 'acc-d'];
+const window = (owner: RunningTotalOwner): string =>
+  `SELECT payments::text AS payments, total::numeric(30, 5)::text AS total FROM (${windowTotalsSql(owner, '$1::text', '$2::timestamptz')}) AS w`;
+// What the running totals stand for: the owner's counted payments after the instant, one by one.
+const recount = (owner: RunningTotalOwner): string => `
   SELECT count(*)::text AS payments, coalesce(sum(amount), 0)::numeric(30, 5)::text AS total FROM payment_risk_assessment
-   WHERE client_id = $1 AND assessed_at > $2 AND decision <> 'reject'`;
+   WHERE ${owner.column} = $1 AND assessed_at > $2 AND decision <> 'reject'`;
 
 /** A small deterministic generator (mulberry32), so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -34,7 +36,7 @@ function random(seed: number): () => number {
   };
 }
 
-describe('a TPP’s payments in a window, from its running totals, against PostgreSQL', () => {
+describe('a TPP’s and an account’s payments in a window, from their running totals, against PostgreSQL', () => {
   let db: TestDatabase;
   const engine = new PaymentRiskEngine(parseRiskRules(RULES), new Set([creditorKey(MULE)]));
   const instants: Date[] = [];
@@ -45,15 +47,15 @@ describe('a TPP’s payments in a window, from its running totals, against Postg
   });
   afterAll(async () => db?.drop());
 
-  function payment(clientId: string, amount: string, at: Date, creditor = PAYEE): PaymentRiskInput {
+  function payment(clientId: string, amount: string, at: Date, creditor = PAYEE, debtorAccountId?: string): PaymentRiskInput {
     n += 1;
-    return { paymentId: `dp-t-${n}`, paymentKind: 'domestic-payment', consentId: `pmc-t-${n}`, clientId, psuId: null, debtorAccountId: `acc-t-${n}`, creditor, amount, currency: 'GBP', at };
+    return { paymentId: `dp-t-${n}`, paymentKind: 'domestic-payment', consentId: `pmc-t-${n}`, clientId, psuId: null, debtorAccountId: debtorAccountId ?? `acc-t-${n}`, creditor, amount, currency: 'GBP', at };
   }
 
-  async function windowAndRecount(clientId: string, since: Date): Promise<{ window: unknown; recount: unknown }> {
-    const [window] = await db.dataSource.query(WINDOW, [clientId, since]);
-    const [recount] = await db.dataSource.query(RECOUNT, [clientId, since]);
-    return { window, recount };
+  async function windowAndRecount(owner: RunningTotalOwner, id: string, since: Date): Promise<{ window: unknown; recount: unknown }> {
+    const [totals] = await db.dataSource.query(window(owner), [id, since]);
+    const [counted] = await db.dataSource.query(recount(owner), [id, since]);
+    return { window: totals, recount: counted };
   }
 
   it('matches a recount of the payments at random instants, with payments scored at once on several connections and some rejected', async () => {
@@ -65,7 +67,13 @@ describe('a TPP’s payments in a window, from its running totals, against Postg
       at += Math.floor(next() * 120_000);
       instants.push(new Date(at));
       const payments = Array.from({ length: 1 + Math.floor(next() * 5) }, () =>
-        payment(TPPS[Math.floor(next() * TPPS.length)]!, (1 + Math.floor(next() * 100_000) / 100).toFixed(2), new Date(at), next() < 0.2 ? MULE : PAYEE),
+        payment(
+          TPPS[Math.floor(next() * TPPS.length)]!,
+          (1 + Math.floor(next() * 100_000) / 100).toFixed(2),
+          new Date(at),
+          next() < 0.2 ? MULE : PAYEE,
+          ACCOUNTS[Math.floor(next() * ACCOUNTS.length)],
+        ),
       );
       await Promise.all(
         payments.map((input) =>
@@ -76,7 +84,7 @@ describe('a TPP’s payments in a window, from its running totals, against Postg
         ),
       );
     }
-    const [{ stripes }] = await db.dataSource.query(`SELECT count(DISTINCT stripe)::int AS stripes FROM tpp_payment_running_total`);
+    const [{ stripes }] = await db.dataSource.query(`SELECT count(DISTINCT stripe)::int AS stripes FROM payment_running_total`);
     expect(stripes).toBeGreaterThan(1);
     const [{ rejected }] = await db.dataSource.query(`SELECT count(*)::int AS rejected FROM payment_risk_assessment WHERE decision = 'reject'`);
     expect(rejected).toBeGreaterThan(0);
@@ -87,10 +95,11 @@ describe('a TPP’s payments in a window, from its running totals, against Postg
       ...instants.flatMap((instant) => [instant, new Date(instant.getTime() - 1)]),
       ...Array.from({ length: 40 }, () => new Date(instants[0]!.getTime() - 3_600_000 + Math.floor(next() * (instants.at(-1)!.getTime() - instants[0]!.getTime() + 7_200_000)))),
     ];
-    for (const clientId of [...TPPS, 'tpp-none']) {
+    const owners: Array<[RunningTotalOwner, string]> = [...[...TPPS, 'tpp-none'].map((id): [RunningTotalOwner, string] => [TPP_TOTALS, id]), ...[...ACCOUNTS, 'acc-none'].map((id): [RunningTotalOwner, string] => [ACCOUNT_TOTALS, id])];
+    for (const [owner, id] of owners) {
       for (const since of probes) {
-        const { window, recount } = await windowAndRecount(clientId, since);
-        expect({ clientId, since, ...(window as object) }).toEqual({ clientId, since, ...(recount as object) });
+        const { window: totals, recount: counted } = await windowAndRecount(owner, id, since);
+        expect({ id, since, ...(totals as object) }).toEqual({ id, since, ...(counted as object) });
       }
     }
   });
@@ -111,30 +120,33 @@ describe('a TPP’s payments in a window, from its running totals, against Postg
     const input = payment('tpp-again', '7.00', new Date('2026-12-03T09:00:00Z'));
     await engine.assess(db.dataSource.manager, input);
     await engine.assess(db.dataSource.manager, input);
-    const [totals] = await db.dataSource.query(`SELECT sum(payments)::int AS payments, sum(amount)::text AS amount FROM tpp_payment_running_total WHERE client_id = 'tpp-again'`);
-    expect(totals).toEqual({ payments: 1, amount: '7.00' });
+    const [totals] = await db.dataSource.query(`SELECT sum(payments)::int AS payments, sum(amount)::text AS amount FROM payment_running_total WHERE owner IN ('tpp:tpp-again', $1)`, [
+      `account:${input.debtorAccountId}`,
+    ]);
+    expect(totals).toEqual({ payments: 2, amount: '14.00' });
   });
 
   it('gives the payments scored before the migration their running totals, in time order', async () => {
-    const migration = MIGRATIONS.find((m) => m.name === 'TppPaymentRunningTotals1765700000000');
+    const migration = MIGRATIONS.find((m) => m.name === 'PaymentRunningTotals1765700000000');
     if (!migration) throw new Error('the running totals migration is not registered');
     const runner = db.dataSource.createQueryRunner();
     try {
       await new migration().down(runner);
       await runner.query(`DELETE FROM payment_risk_assessment`);
-      // Scored before the running totals existed, out of time order, two TPPs, one payment rejected.
-      const rows: Array<[string, string, string, string]> = [
-        ['old-3', 'tpp-old', '30.00', '2026-11-01T09:30:00Z'],
-        ['old-1', 'tpp-old', '10.00', '2026-11-01T09:10:00Z'],
-        ['old-x', 'tpp-old', '99.00', '2026-11-01T09:15:00Z'],
-        ['old-2', 'tpp-old', '20.00', '2026-11-01T09:20:00Z'],
-        ['other-1', 'tpp-other', '5.00', '2026-11-01T09:00:00Z'],
+      // Scored before the running totals existed, out of time order, two TPPs and two accounts, one
+      // payment rejected.
+      const rows: Array<[string, string, string, string, string]> = [
+        ['old-3', 'tpp-old', 'acc-old', '30.00', '2026-11-01T09:30:00Z'],
+        ['old-1', 'tpp-old', 'acc-old', '10.00', '2026-11-01T09:10:00Z'],
+        ['old-x', 'tpp-old', 'acc-old', '99.00', '2026-11-01T09:15:00Z'],
+        ['old-2', 'tpp-old', 'acc-other', '20.00', '2026-11-01T09:20:00Z'],
+        ['other-1', 'tpp-other', 'acc-old', '5.00', '2026-11-01T09:00:00Z'],
       ];
-      for (const [id, client, amount, at] of rows) {
+      for (const [id, client, account, amount, at] of rows) {
         await runner.query(
           `INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, debtor_account_id, creditor_key, amount, currency, decision, score, rules, assessed_at)
-           VALUES ($1, 'domestic-payment', 'pmc-old', $2, 'acc-old', 'k', $3, 'GBP', $4, 0, '[]', $5)`,
-          [id, client, amount, id === 'old-x' ? 'reject' : 'allow', at],
+           VALUES ($1, 'domestic-payment', 'pmc-old', $2, $3, 'k', $4, 'GBP', $5, 0, '[]', $6)`,
+          [id, client, account, amount, id === 'old-x' ? 'reject' : 'allow', at],
         );
       }
       await new migration().up(runner);
@@ -142,14 +154,21 @@ describe('a TPP’s payments in a window, from its running totals, against Postg
       await runner.release();
     }
     const since = ['2026-11-01T08:00:00Z', '2026-11-01T09:10:00Z', '2026-11-01T09:12:00Z', '2026-11-01T09:20:00Z', '2026-11-01T09:30:00Z'].map((s) => new Date(s));
-    for (const clientId of ['tpp-old', 'tpp-other']) {
+    const owners: Array<[RunningTotalOwner, string]> = [
+      [TPP_TOTALS, 'tpp-old'],
+      [TPP_TOTALS, 'tpp-other'],
+      [ACCOUNT_TOTALS, 'acc-old'],
+      [ACCOUNT_TOTALS, 'acc-other'],
+    ];
+    for (const [owner, id] of owners) {
       for (const instant of since) {
-        const { window, recount } = await windowAndRecount(clientId, instant);
-        expect(window).toEqual(recount);
+        const { window: totals, recount: counted } = await windowAndRecount(owner, id, instant);
+        expect(totals).toEqual(counted);
       }
     }
-    // And the TPP's next payment continues its totals.
-    await engine.assess(db.dataSource.manager, payment('tpp-old', '1.00', new Date('2026-11-01T09:40:00Z')));
-    expect((await windowAndRecount('tpp-old', new Date('2026-11-01T09:05:00Z'))).window).toEqual({ payments: '4', total: '61.00000' });
+    // And the next payment continues the TPP's and the account's totals.
+    await engine.assess(db.dataSource.manager, payment('tpp-old', '1.00', new Date('2026-11-01T09:40:00Z'), PAYEE, 'acc-old'));
+    expect((await windowAndRecount(TPP_TOTALS, 'tpp-old', new Date('2026-11-01T09:05:00Z'))).window).toEqual({ payments: '4', total: '61.00000' });
+    expect((await windowAndRecount(ACCOUNT_TOTALS, 'acc-old', new Date('2026-11-01T08:00:00Z'))).window).toEqual({ payments: '4', total: '46.00000' });
   });
 });
