@@ -4,7 +4,8 @@
 // REQUESTS times with 10 connections (DPoP-bound token, every check, audited), with consent creation and
 // the auth server's token endpoint on the same database; ROUNDS rounds (default 3) of all of them in turn.
 // One table at the end: per resource and size the median round's req/s and p99 (the rounds' p99s beside
-// it), and each median p99 at the largest size against the smallest (target: within 1.5x). Checks the free disk first and says what the largest size needs.
+// it), and each median p99 at the largest size against the smallest (target: within 1.5x). Checks the
+// free disk first and says what the largest size needs.
 // Not run by CI.
 //   npx nx run-many -t build && npx node bench/scale/run.js        (SIZES=100000:1000:10000,... to choose)
 import { mkdtemp, rm, statfs } from 'node:fs/promises';

@@ -175,9 +175,8 @@ const PREVIOUS = `SELECT decision, score, rules FROM payment_risk_assessment WHE
  * rule's look-up in one statement (an indexed read each: `payment_risk_assessment`, the running totals of
  * running-totals.ts, the rolling statistics of payment-history.ts, the PSU's failed sign-ins; the
  * deny-list is in memory); and one statement that adds the payment to its TPP's and account's running
- * totals, stores
- * the decision and the rules that fired, adds an allowed payment to the history, and writes the
- * `payment.risk-assessed` audit event.
+ * totals, stores the decision and the rules that fired, adds an allowed payment to the history, and writes
+ * the `payment.risk-assessed` audit event.
  */
 export class PaymentRiskEngine {
   private readonly serialised: boolean;
@@ -261,8 +260,8 @@ export class PaymentRiskEngine {
 
 /**
  * The assessment's one statement: the running totals and the row (none of them if the payment was
- * assessed before), then, only if it was written, the history of an allowed payment and the audit event. A data-modifying WITH runs whether
- * or not the outer statement reads it.
+ * assessed before), then, only if it was written, the history of an allowed payment and the audit event.
+ * A data-modifying WITH runs whether or not the outer statement reads it.
  */
 function assessmentWrite(): { sql: string; params: StatementParameters<Outcome> } {
   const params = new StatementParameters<Outcome>();

@@ -6,8 +6,9 @@ import { creditorKey, PaymentRiskEngine, PaymentRiskInput } from './payment-risk
 import { parseRiskRules } from './risk-rules.js';
 import { ACCOUNT_TOTALS, RunningTotalOwner, TPP_TOTALS, windowTotalsSql } from './running-totals.js';
 
-// A deny-listed creditor gets its payment rejected (which the window does not count); the TPP velocity
-// rule only scores, so its look-up runs on every payment without changing the decisions.
+// A deny-listed creditor gets its payment rejected (which a window does not count); the TPP velocity
+// rule only scores, so its look-up runs on every payment without changing the decisions. Every payment
+// adds to its TPP's and its account's totals, whatever the rules.
 const MULE = { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '99999988888888' };
 const PAYEE = { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '11111122222222' };
 const RULES = `
@@ -43,7 +44,7 @@ describe('a TPP’s and an account’s payments in a window, from their running 
   let n = 0;
 
   beforeAll(async () => {
-    db = await createTestDatabase('risk_tpp_running');
+    db = await createTestDatabase('risk_running_totals');
   });
   afterAll(async () => db?.drop());
 
@@ -90,7 +91,8 @@ describe('a TPP’s and an account’s payments in a window, from their running 
     expect(rejected).toBeGreaterThan(0);
 
     // Each batch's own instant (its payments are not in a window from it), a moment before it (they are),
-    // and random instants before, within and after the whole run; for every TPP and one that paid nothing.
+    // and random instants before, within and after the whole run; for every TPP and account, and one of
+    // each that paid nothing.
     const probes = [
       ...instants.flatMap((instant) => [instant, new Date(instant.getTime() - 1)]),
       ...Array.from({ length: 40 }, () => new Date(instants[0]!.getTime() - 3_600_000 + Math.floor(next() * (instants.at(-1)!.getTime() - instants[0]!.getTime() + 7_200_000)))),

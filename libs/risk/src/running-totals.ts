@@ -10,7 +10,7 @@
 // owner made in the window.
 
 /** How many rows an owner's running totals are spread over. */
-export const RUNNING_TOTAL_STRIPES = 16;
+const RUNNING_TOTAL_STRIPES = 16;
 
 /** Whose payments a velocity rule counts, and where its running totals are kept. */
 export interface RunningTotalOwner {
