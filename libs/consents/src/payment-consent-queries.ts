@@ -77,13 +77,21 @@ export async function paymentConsentOfClient(dataSource: DataSource, consentId: 
 }
 
 /** Locks a payment consent row the caller may act on; another TPP's consent is reported as not found. */
-export async function lockPaymentConsentOfClient(manager: EntityManager, consentId: string, clientId: string | undefined): Promise<PaymentConsentEntity> {
-  // A prepared statement: every payment takes this lock, inside its transaction.
-  const [row] = await queryPreparedIn<PaymentConsentEntity>(
+export async function lockPaymentConsentOfClient(
+  manager: EntityManager,
+  consentId: string,
+  clientId: string | undefined,
+  alsoLock?: (debtorAccountId: string) => string,
+): Promise<PaymentConsentEntity> {
+  // A prepared statement: every payment takes this lock, inside its transaction. `alsoLock` is a lock
+  // expression on the consent's debtor account, taken in the same round trip (see lockVrpConsent).
+  const also = alsoLock ? `, ${alsoLock('debtor_account_id')} AS "alsoLocked"` : '';
+  const [row] = await queryPreparedIn<PaymentConsentEntity & { alsoLocked?: unknown }>(
     manager,
-    `SELECT ${entitySelectList(manager.connection, PaymentConsentEntity)} FROM payment_consent WHERE consent_id = $1 FOR UPDATE`,
+    `SELECT ${entitySelectList(manager.connection, PaymentConsentEntity)}${also} FROM payment_consent WHERE consent_id = $1 FOR UPDATE`,
     [consentId],
   );
+  if (row) delete row.alsoLocked;
   const consent = row ? Object.assign(new PaymentConsentEntity(), row) : null;
   if (!consent || (clientId !== undefined && consent.clientId !== clientId)) {
     throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');

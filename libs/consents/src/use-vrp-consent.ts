@@ -1,10 +1,10 @@
-import { recordAuditEvent } from '@consentry/audit';
+import { type AuditEventInput, recordAuditEvent } from '@consentry/audit';
 import { EntityManager, JsonObject, PaymentConsentEntity, queryPreparedIn } from '@consentry/database';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { assertConsentAsApproved } from './consume-payment-consent.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
-import { checkVrpPayment, ControlParameterProblem, SWEEPING_VRP_TYPE, VrpControlParameters, vrpPeriodCuts } from './vrp-control-parameters.js';
+import { checkVrpPayment, type ControlParameterProblem, SWEEPING_VRP_TYPE, type VrpControlParameters, vrpPeriodCuts } from './vrp-control-parameters.js';
 
 export interface UseVrpConsentCommand {
   consentId: string;
@@ -32,9 +32,36 @@ export type UseVrpConsentResult = { consent: PaymentConsentEntity; refused: null
  *
  * A control-parameter refusal is returned, not thrown, with its `payment.refused-by-control-parameter`
  * event already written: the caller commits it and answers 400 U014.
+ *
+ * In three steps, for a payment path that makes the reads and writes of step 2 and 3 with others of its
+ * own (the API's VRP makes them with the risk engine's): lockVrpConsent, vrpLimitsRead, then the
+ * payment written, or vrpRefusalEvent.
  */
 export async function useVrpConsent(manager: EntityManager, command: UseVrpConsentCommand): Promise<UseVrpConsentResult> {
-  const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.clientId);
+  const consent = await lockVrpConsent(manager, command);
+  const limits = vrpLimitsRead(consent, command);
+  // After the lock, in a statement of its own: READ COMMITTED takes a statement's snapshot when it
+  // starts, so this one sees what the lock's previous holder committed.
+  const [row] = await queryPreparedIn<Record<string, unknown>>(manager, `SELECT ${limits.select}`, limits.values);
+  const refused = limits.check(row!);
+  if (refused) {
+    await recordAuditEvent(manager, vrpRefusalEvent(consent, command, refused));
+    return { consent, refused };
+  }
+  return { consent, refused: null };
+}
+
+/**
+ * Step 1: locks the consent row until the caller's transaction ends, and checks U009 and U008 on the
+ * locked row. `alsoLock` (an SQL lock expression on the debtor account's id) is taken in the same round
+ * trip: the risk engine's lock on the account, for one that scores the payment in its statements.
+ */
+export async function lockVrpConsent(
+  manager: EntityManager,
+  command: Pick<UseVrpConsentCommand, 'consentId' | 'clientId' | 'initiation' | 'creditorAccount'>,
+  alsoLock?: (debtorAccountId: string) => string,
+): Promise<PaymentConsentEntity> {
+  const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.clientId, alsoLock);
   if (consent.kind !== 'domestic-vrp') throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
   if (consent.status !== 'AUTH') throw new ConsentException(ConsentExceptionCode.InvalidStatus, `The consent is ${consent.status}, not authorised`);
   // PSD2 RTS Art. 5: the ControlParameters, creditor and debtor must still be exactly what the PSU approved.
@@ -43,54 +70,76 @@ export async function useVrpConsent(manager: EntityManager, command: UseVrpConse
   if (named && (named.SchemeName !== command.creditorAccount.SchemeName || named.Identification !== command.creditorAccount.Identification)) {
     throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The creditor is not the consent’s', 'Data.Instruction.CreditorAccount');
   }
+  return consent;
+}
+
+/** Step 2: what the ControlParameters check reads, and the check (U014) given what it read. */
+export interface VrpLimitsRead {
+  /** Select-list items (their `$n` numbered on their own): to be read after the consent's lock is granted. */
+  select: string;
+  values: unknown[];
+  /** The control parameter the payment breaks, given the row read, or null. */
+  check(row: Record<string, unknown>): ControlParameterProblem | null;
+}
+
+/**
+ * The payments that count, summed per slice of the periods (vrpPeriodCuts) by the database from the
+ * consent's running totals per London day (vrp_consent_day_total, kept by triggers on vrp_payment): a
+ * period's days, however many payments the consent has made. Every cut is a London midnight. Only a
+ * Sweeping payment asks whether the creditor is one of the PSU's own accounts.
+ */
+export function vrpLimitsRead(consent: PaymentConsentEntity, command: Pick<UseVrpConsentCommand, 'vrpType' | 'amount' | 'currency' | 'creditorAccount' | 'at'>): VrpLimitsRead {
   const params = consent.controlParameters as unknown as VrpControlParameters;
-  // The payments that count, summed per slice of the periods (vrpPeriodCuts) by the database from the
-  // consent's running totals per London day (vrp_consent_day_total, kept by triggers on vrp_payment): a
-  // period's days, however many payments the consent has made. Every cut is a London midnight.
   const cuts = vrpPeriodCuts(params, consent.creationDateTime, command.at);
+  const sweeping = command.vrpType === SWEEPING_VRP_TYPE;
+  const values: unknown[] = cuts.length === 0 ? [] : [consent.consentId, cuts, cuts[0], cuts[cuts.length - 1]];
   const sums =
     cuts.length === 0
-      ? []
-      : await queryPreparedIn<{ slice: number; amount: string }>(
-          manager,
-          `SELECT width_bucket(london_day::timestamp AT TIME ZONE 'Europe/London', $2::timestamptz[]) AS slice, sum(amount)::text AS amount
+      ? `'[]'::json`
+      : `(SELECT coalesce(json_agg(json_build_object('slice', s.slice, 'amount', s.amount)), '[]'::json) FROM (
+           SELECT width_bucket(london_day::timestamp AT TIME ZONE 'Europe/London', $2::timestamptz[]) AS slice, sum(amount)::text AS amount
              FROM vrp_consent_day_total
-            WHERE consent_id = $1 AND london_day >= ($3::timestamptz AT TIME ZONE 'Europe/London')::date
+            WHERE consent_id = $1::text AND london_day >= ($3::timestamptz AT TIME ZONE 'Europe/London')::date
               AND london_day < ($4::timestamptz AT TIME ZONE 'Europe/London')::date
-            GROUP BY 1`,
-          [consent.consentId, cuts, cuts[0], cuts[cuts.length - 1]],
-        );
-  const counted = sums.map((row) => ({ amount: row.amount, at: cuts[row.slice - 1]! }));
-  // Only a Sweeping payment asks whether the creditor is one of the PSU's own accounts.
-  const own: unknown[] =
-    command.vrpType === SWEEPING_VRP_TYPE
-      ? await manager.query(`SELECT 1 FROM account WHERE psu_id = $1 AND scheme_name = $2 AND identification = $3`, [
-          consent.psuId,
-          command.creditorAccount.SchemeName,
-          command.creditorAccount.Identification,
-        ])
-      : [];
-  const refused = checkVrpPayment({
-    params,
-    consentCreatedAt: consent.creationDateTime,
-    at: command.at,
-    amount: command.amount,
-    currency: command.currency,
-    vrpType: command.vrpType,
-    creditorIsPsusOwn: own.length > 0,
-    counted,
-  });
-  if (refused) {
-    await recordAuditEvent(manager, {
-      type: 'payment.refused-by-control-parameter',
-      actor: { type: 'tpp', id: command.clientId },
-      clientId: consent.clientId,
-      psuId: consent.psuId ?? undefined,
-      consentId: consent.consentId,
-      interactionId: command.interactionId,
-      data: { kind: consent.kind, parameter: refused.parameter, vrpType: command.vrpType, amount: command.amount, currency: command.currency },
-    });
-    return { consent, refused };
+            GROUP BY 1) AS s)`;
+  let own = 'false';
+  if (sweeping) {
+    values.push(consent.psuId, command.creditorAccount.SchemeName, command.creditorAccount.Identification);
+    const n = values.length;
+    own = `EXISTS (SELECT 1 FROM account WHERE psu_id = $${n - 2} AND scheme_name = $${n - 1}::text AND identification = $${n}::text)`;
   }
-  return { consent, refused: null };
+  return {
+    select: `${sums} AS vrp_period_sums, ${own} AS vrp_creditor_is_psus_own`,
+    values,
+    check(row) {
+      const sliced = row.vrp_period_sums as Array<{ slice: number; amount: string }>;
+      return checkVrpPayment({
+        params,
+        consentCreatedAt: consent.creationDateTime,
+        at: command.at,
+        amount: command.amount,
+        currency: command.currency,
+        vrpType: command.vrpType,
+        creditorIsPsusOwn: row.vrp_creditor_is_psus_own === true,
+        counted: sliced.map((slice) => ({ amount: slice.amount, at: cuts[slice.slice - 1]! })),
+      });
+    },
+  };
+}
+
+/** Step 3 of a refusal: its `payment.refused-by-control-parameter` event, committed with the refusal. */
+export function vrpRefusalEvent(
+  consent: PaymentConsentEntity,
+  command: Pick<UseVrpConsentCommand, 'clientId' | 'vrpType' | 'amount' | 'currency' | 'interactionId'>,
+  refused: ControlParameterProblem,
+): AuditEventInput {
+  return {
+    type: 'payment.refused-by-control-parameter',
+    actor: { type: 'tpp', id: command.clientId },
+    clientId: consent.clientId,
+    psuId: consent.psuId ?? undefined,
+    consentId: consent.consentId,
+    interactionId: command.interactionId,
+    data: { kind: consent.kind, parameter: refused.parameter, vrpType: command.vrpType, amount: command.amount, currency: command.currency },
+  };
 }

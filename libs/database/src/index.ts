@@ -34,7 +34,7 @@ export { DataSource, EntityManager } from 'typeorm';
 export { connectDatabase, connectRedis } from './connect.js';
 export type { RedisTarget } from './connect.js';
 export { entitySelectList, queryPrepared, queryPreparedArrays, queryPreparedIn } from './prepared-query.js';
-export { writeTogether, writeTogetherStatement } from './write-together.js';
+export { shiftParameters, writeTogether, writeTogetherStatement } from './write-together.js';
 export type { WritePart } from './write-together.js';
 export { purgeExpiredOidcRows } from './oidc-model-purge.js';
 export { IDEMPOTENCY_KEY_LIFETIME, purgeExpiredIdempotencyKeys } from './idempotency-key-purge.js';

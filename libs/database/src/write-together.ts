@@ -19,9 +19,17 @@ export function writeTogetherStatement(parts: readonly WritePart[]): WritePart {
   const ctes = parts.map((part, index) => {
     const shift = offset;
     offset += part.values.length;
-    return `w${index} AS (${part.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`)})`;
+    return `w${index} AS (${shiftParameters(part.sql, shift)})`;
   });
   return { sql: `WITH ${ctes.join(',\n')}\nSELECT 1`, values: parts.flatMap((part) => part.values) };
+}
+
+/**
+ * `sql` with each `$n` made `$(n + by)`: a statement's own parameters numbered after `by` others', to be
+ * made part of a larger statement. `sql` must hold no `$` but its parameters.
+ */
+export function shiftParameters(sql: string, by: number): string {
+  return by === 0 ? sql : sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + by}`);
 }
 
 /**

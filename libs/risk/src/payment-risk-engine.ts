@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 
-import { auditOutboxInsertSql, prepareAuditEvents } from '@consentry/audit';
-import { EntityManager, queryPreparedIn } from '@consentry/database';
+import { type AuditEventInput, auditOutboxInsertSql, prepareAuditEvents } from '@consentry/audit';
+import { EntityManager, queryPreparedIn, shiftParameters, type WritePart } from '@consentry/database';
 
 import { amountMultipleFires, failedSignInsFires, HistoryValues, lockoutTodayFires, paidPaymentHistoryWrites, unusualHourFires } from './payment-history.js';
 import { loadRiskRules, RiskDecision, RiskRule, RiskRuleSet, RiskRulesError } from './risk-rules.js';
@@ -166,7 +166,8 @@ const READS_PAYMENT_HISTORY: ReadonlySet<RiskRule['kind']> = new Set(['new-payee
 // Payments from one debtor account are scored one at a time, until the payment's transaction ends. A
 // statement of its own: READ COMMITTED takes a statement's snapshot when it starts, so the look-ups must
 // start after the lock is granted to see what the previous holder committed.
-const LOCK_DEBTOR_ACCOUNT = `SELECT pg_advisory_xact_lock(hashtextextended('payment-risk:' || $1, 0))`;
+const debtorAccountLock = (accountId: string): string => `pg_advisory_xact_lock(hashtextextended('payment-risk:' || ${accountId}, 0))`;
+const LOCK_DEBTOR_ACCOUNT = `SELECT ${debtorAccountLock('$1')}`;
 const PREVIOUS = `SELECT decision, score, rules FROM payment_risk_assessment WHERE payment_id = $1`;
 
 /**
@@ -180,7 +181,7 @@ const PREVIOUS = `SELECT decision, score, rules FROM payment_risk_assessment WHE
  */
 export class PaymentRiskEngine {
   private readonly serialised: boolean;
-  private readonly lookups: { sql: string; params: StatementParameters<Scoring>; columns: Array<string | null> } | null;
+  private readonly lookups: { sql: string; select: string; params: StatementParameters<Scoring>; columns: Array<string | null> } | null;
   private readonly write: { sql: string; params: StatementParameters<Outcome> };
   private readonly listeners: DecisionListener[] = [];
 
@@ -193,7 +194,7 @@ export class PaymentRiskEngine {
     const values = scoringValues(params);
     const expressions = rules.rules.map((rule) => ruleFiresSql(rule, values, params));
     const selected = expressions.flatMap((sql, index) => (sql === null ? [] : [`${sql} AS r${index}`]));
-    this.lookups = selected.length === 0 ? null : { sql: `SELECT ${selected.join(',\n')}`, params, columns: expressions.map((sql, index) => (sql === null ? null : `r${index}`)) };
+    this.lookups = selected.length === 0 ? null : { sql: `SELECT ${selected.join(',\n')}`, select: selected.join(',\n'), params, columns: expressions.map((sql, index) => (sql === null ? null : `r${index}`)) };
     this.write = assessmentWrite();
   }
 
@@ -218,20 +219,87 @@ export class PaymentRiskEngine {
   async assess(manager: EntityManager, input: PaymentRiskInput): Promise<RiskAssessment> {
     const started = performance.now();
     const assessment = await this.decide(manager, input);
+    this.observed(started, assessment);
+    return assessment;
+  }
+
+  /**
+   * Scores a new payment inside two statements of the caller's, so that a payment path whose own reads
+   * and writes are made in the same transaction adds no round trip of its own for the decision:
+   * - the look-ups are made in one statement with the caller's `read` (select-list items, their `$n`
+   *   numbered on their own);
+   * - `stopIf` sees that row and may stop there (a refusal of the caller's), before anything is written;
+   * - the decision is written in one statement with the caller's `write` (data-modifying WITH items), and
+   *   the caller's audit events are recorded with the engine's, in their order.
+   *
+   * When `locksDebtorAccount`, the caller must already hold the debtor account's lock in this transaction
+   * (`debtorAccountLockSql` in an earlier statement), so that a burst from one account is scored in
+   * sequence. Only for a payment not assessed before (a new payment id): anything else throws. The time
+   * observed (observeDecisions) is the two statements', the caller's reads and writes included.
+   */
+  async assessWithin<Stop>(manager: EntityManager, input: PaymentRiskInput, caller: CallerStatements<Stop>): Promise<{ stopped: Stop } | { assessment: RiskAssessment; read: Record<string, unknown> }> {
+    const started = performance.now();
+    const scoring: Scoring = { input, payee: creditorKey(input.creditor), at: input.at ?? new Date() };
+    const lookupValues = this.lookups ? this.lookups.params.values(scoring) : [];
+    const selected = [...(this.lookups ? [this.lookups.select] : []), shiftParameters(caller.read.select, lookupValues.length)];
+    const [read] = await queryPreparedIn<Record<string, unknown>>(manager, `SELECT ${selected.join(',\n')}`, [...lookupValues, ...caller.read.values]);
+    const stopped = caller.stopIf?.(read!) ?? null;
+    if (stopped !== null) return { stopped };
+    const assessment = this.decideFrom(scoring, read!);
+    const theirs = caller.write(assessment);
+    const outcome = this.outcomeOf(scoring, assessment, [...theirs.eventsBefore, this.assessedEvent(scoring, assessment), ...theirs.eventsAfter]);
+    const ownValues = this.write.params.values(outcome);
+    let offset = ownValues.length;
+    const parts = theirs.parts.map((part, index) => {
+      const sql = `c${index} AS (${shiftParameters(part.sql, offset)})`;
+      offset += part.values.length;
+      return sql;
+    });
+    const sql = this.write.sql.replace(WRITE_OUTPUT, `${parts.map((part) => `,\n    ${part}`).join('')}\n    ${WRITE_OUTPUT}`);
+    const [written] = await queryPreparedIn<{ inserted: number }>(manager, sql, [...ownValues, ...theirs.parts.flatMap((part) => part.values)]);
+    if (written!.inserted !== 1) throw new Error(`payment ${input.paymentId} was assessed before: assessWithin scores new payments only`);
+    this.observed(started, assessment);
+    return { assessment, read: read! };
+  }
+
+  /** Whether scoring holds the debtor account's lock (a rule reads what the account's earlier payments wrote). */
+  get locksDebtorAccount(): boolean {
+    return this.serialised;
+  }
+
+  /**
+   * The SQL expression that takes the lock scoring holds on a debtor account until the transaction ends,
+   * for a caller that takes it in a statement of its own (assessWithin). `accountId` is an SQL expression.
+   */
+  debtorAccountLockSql(accountId: string): string {
+    return debtorAccountLock(accountId);
+  }
+
+  private observed(started: number, assessment: RiskAssessment): void {
     const seconds = (performance.now() - started) / 1000;
     for (const listener of this.listeners) listener(seconds, assessment.decision);
-    return assessment;
   }
 
   private async decide(manager: EntityManager, input: PaymentRiskInput): Promise<RiskAssessment> {
     const scoring: Scoring = { input, payee: creditorKey(input.creditor), at: input.at ?? new Date() };
     if (this.serialised) await queryPreparedIn(manager, LOCK_DEBTOR_ACCOUNT, [input.debtorAccountId]);
     const [looked] = this.lookups ? await queryPreparedIn<Record<string, boolean>>(manager, this.lookups.sql, this.lookups.params.values(scoring)) : [{}];
+    const assessment = this.decideFrom(scoring, looked!);
+    const outcome = this.outcomeOf(scoring, assessment, [this.assessedEvent(scoring, assessment)]);
+    const [written] = await queryPreparedIn<{ inserted: number }>(manager, this.write.sql, this.write.params.values(outcome));
+    if (written!.inserted === 1) return assessment;
+    // Assessed before: its first decision stands (nothing above was written).
+    const [previous] = await queryPreparedIn<{ decision: RiskDecision; score: number; rules: FiredRule[] }>(manager, PREVIOUS, [input.paymentId]);
+    return { decision: previous!.decision, score: previous!.score, rules: previous!.rules };
+  }
+
+  /** The rules that fire, given the look-ups' row (the deny-list is in memory), and the decision they make. */
+  private decideFrom(scoring: Scoring, looked: Record<string, unknown>): RiskAssessment {
     const fired: FiredRule[] = [];
     let floor: RiskDecision = 'allow';
     this.rules.rules.forEach((rule, index) => {
       const column = this.lookups?.columns[index];
-      const fires = column ? looked![column] === true : this.denyList.has(scoring.payee);
+      const fires = column ? looked[column] === true : this.denyList.has(scoring.payee);
       if (!fires) return;
       fired.push({ name: rule.name, kind: rule.kind, score: rule.weight });
       if (rule.action !== 'score' && ACTION_RANK[rule.action] > ACTION_RANK[floor]) floor = rule.action;
@@ -239,24 +307,41 @@ export class PaymentRiskEngine {
     const score = fired.reduce((sum, rule) => sum + rule.score, 0);
     const byScore: RiskDecision = score >= this.rules.thresholds.reject ? 'reject' : score >= this.rules.thresholds.hold ? 'hold' : 'allow';
     const decision = ACTION_RANK[byScore] > ACTION_RANK[floor] ? byScore : floor;
-    const { values: audit } = prepareAuditEvents([
-      {
-        type: 'payment.risk-assessed',
-        actor: { type: 'system', id: 'risk-engine' },
-        clientId: input.clientId,
-        consentId: input.consentId,
-        ...(input.psuId ? { psuId: input.psuId } : {}),
-        interactionId: input.interactionId,
-        data: { paymentId: input.paymentId, paymentKind: input.paymentKind, decision, score, rules: fired.map((r) => ({ ...r })), amount: input.amount, currency: input.currency },
-      },
-    ]);
-    const [written] = await queryPreparedIn<{ inserted: number }>(manager, this.write.sql, this.write.params.values({ ...scoring, decision, score, fired, audit }));
-    if (written!.inserted === 1) return { decision, score, rules: fired };
-    // Assessed before: its first decision stands (nothing above was written).
-    const [previous] = await queryPreparedIn<{ decision: RiskDecision; score: number; rules: FiredRule[] }>(manager, PREVIOUS, [input.paymentId]);
-    return { decision: previous!.decision, score: previous!.score, rules: previous!.rules };
+    return { decision, score, rules: fired };
+  }
+
+  private assessedEvent({ input }: Scoring, { decision, score, rules }: RiskAssessment): AuditEventInput {
+    return {
+      type: 'payment.risk-assessed',
+      actor: { type: 'system', id: 'risk-engine' },
+      clientId: input.clientId,
+      consentId: input.consentId,
+      ...(input.psuId ? { psuId: input.psuId } : {}),
+      interactionId: input.interactionId,
+      data: { paymentId: input.paymentId, paymentKind: input.paymentKind, decision, score, rules: rules.map((r) => ({ ...r })), amount: input.amount, currency: input.currency },
+    };
+  }
+
+  private outcomeOf(scoring: Scoring, { decision, score, rules }: RiskAssessment, events: AuditEventInput[]): Outcome {
+    return { ...scoring, decision, score, fired: rules, audit: prepareAuditEvents(events).values };
   }
 }
+
+/** The caller's part of assessWithin's two statements. */
+export interface CallerStatements<Stop> {
+  /** Select-list items read with the look-ups (`(SELECT ...) AS name`), their `$n` numbered on their own. */
+  read: { select: string; values: unknown[] };
+  /** Given the row read: a value to stop with before anything is written (a refusal), or null to go on. */
+  stopIf?: (row: Record<string, unknown>) => Stop | null;
+  /**
+   * Given the decision: data-modifying WITH items written with it (each a write with its own `$n`), and
+   * the audit events to record before and after the engine's `payment.risk-assessed`, in that order.
+   */
+  write: (assessment: RiskAssessment) => { parts: WritePart[]; eventsBefore: AuditEventInput[]; eventsAfter: AuditEventInput[] };
+}
+
+/** The last line of the assessment's statement: the caller's WITH items of assessWithin go before it. */
+const WRITE_OUTPUT = 'SELECT count(*)::int AS inserted FROM assessed';
 
 /**
  * The assessment's one statement: the running totals and the row (none of them if the payment was
@@ -291,6 +376,6 @@ function assessmentWrite(): { sql: string; params: StatementParameters<Outcome> 
     amounts AS (${history.amounts}),
     hours AS (${history.hours}),
     audit AS (${auditOutboxInsertSql(params.of('events', (o) => o.audit[0]), params.of('traceparent', (o) => o.audit[1]), 'EXISTS (SELECT 1 FROM assessed)')})
-    SELECT count(*)::int AS inserted FROM assessed`;
+    ${WRITE_OUTPUT}`;
   return { sql, params };
 }

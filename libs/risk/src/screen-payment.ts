@@ -1,4 +1,4 @@
-import { recordAuditEvent } from '@consentry/audit';
+import { type AuditEventInput, recordAuditEvent } from '@consentry/audit';
 import type { EntityManager } from '@consentry/database';
 
 import { HELD_STATUS_DESCRIPTION, PaymentRiskEngine, PaymentRiskInput, RISK_REJECTED_DESCRIPTION, RISK_REJECTED_REASON, RiskAssessment } from './payment-risk-engine.js';
@@ -19,6 +19,31 @@ export function isExecutable(payment: { status: string; statusReasonDescription:
   return payment.status === 'PDNG' && payment.statusReasonDescription !== HELD_STATUS_DESCRIPTION;
 }
 
+/** The status a decision gives a PDNG payment at `at`: null when allowed (it stays PDNG, as it was). */
+export function screenedStatus(assessment: RiskAssessment, at: Date): ScreenedStatus | null {
+  switch (assessment.decision) {
+    case 'allow':
+      return null;
+    case 'hold':
+      return { status: 'PDNG', statusReason: null, statusReasonDescription: HELD_STATUS_DESCRIPTION, statusUpdateDateTime: at };
+    case 'reject':
+      return { status: 'RJCT', statusReason: RISK_REJECTED_REASON, statusReasonDescription: RISK_REJECTED_DESCRIPTION, statusUpdateDateTime: at };
+  }
+}
+
+/** The event of a payment the risk engine rejected: PDNG to RJCT, by the engine. */
+export function riskRejectionEvent(input: PaymentRiskInput): AuditEventInput {
+  return {
+    type: 'payment.status-changed',
+    actor: { type: 'system', id: 'risk-engine' },
+    clientId: input.clientId,
+    consentId: input.consentId,
+    ...(input.psuId ? { psuId: input.psuId } : {}),
+    interactionId: input.interactionId,
+    data: { paymentId: input.paymentId, kind: input.paymentKind, from: 'PDNG', to: 'RJCT', statusReason: RISK_REJECTED_REASON },
+  };
+}
+
 /**
  * Scores a just-written PDNG payment in its own transaction and applies the decision to its row: a hold
  * keeps it PDNG with a reason that names no rule (no tipping-off), a reject makes it RJCT FR01 with its
@@ -31,25 +56,12 @@ export async function screenPayment(
   input: PaymentRiskInput,
 ): Promise<{ assessment: RiskAssessment; changes: ScreenedStatus | null }> {
   const assessment = await engine.assess(manager, input);
-  if (assessment.decision === 'allow') return { assessment, changes: null };
-  const changes: ScreenedStatus =
-    assessment.decision === 'hold'
-      ? { status: 'PDNG', statusReason: null, statusReasonDescription: HELD_STATUS_DESCRIPTION, statusUpdateDateTime: new Date() }
-      : { status: 'RJCT', statusReason: RISK_REJECTED_REASON, statusReasonDescription: RISK_REJECTED_DESCRIPTION, statusUpdateDateTime: new Date() };
+  const changes = screenedStatus(assessment, new Date());
+  if (!changes) return { assessment, changes: null };
   await manager.query(
     `UPDATE ${table} SET status = $2, status_reason = $3, status_reason_description = $4, status_update_date_time = $5 WHERE payment_id = $1`,
     [input.paymentId, changes.status, changes.statusReason, changes.statusReasonDescription, changes.statusUpdateDateTime],
   );
-  if (changes.status === 'RJCT') {
-    await recordAuditEvent(manager, {
-      type: 'payment.status-changed',
-      actor: { type: 'system', id: 'risk-engine' },
-      clientId: input.clientId,
-      consentId: input.consentId,
-      ...(input.psuId ? { psuId: input.psuId } : {}),
-      interactionId: input.interactionId,
-      data: { paymentId: input.paymentId, kind: input.paymentKind, from: 'PDNG', to: 'RJCT', statusReason: RISK_REJECTED_REASON },
-    });
-  }
+  if (changes.status === 'RJCT') await recordAuditEvent(manager, riskRejectionEvent(input));
   return { assessment, changes };
 }

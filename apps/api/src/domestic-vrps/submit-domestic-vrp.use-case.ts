@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
-import { auditEventsWrite, auditOutboxInsertSql, prepareAuditEvents } from '@consentry/audit';
+import { auditEventsWrite, recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
-import { bankOutcomeChanges, bankOutcomeWrite, ConsentException, ConsentExceptionCode, useVrpConsent } from '@consentry/consents';
-import { DataSource, EntityManager, JsonObject, queryPreparedIn, VrpPaymentEntity, writeTogether } from '@consentry/database';
-import { isExecutable, PaymentRiskEngine, screenPayment } from '@consentry/risk';
+import { bankOutcomeChanges, bankOutcomeWrite, ConsentException, ConsentExceptionCode, lockVrpConsent, vrpLimitsRead, vrpRefusalEvent } from '@consentry/consents';
+import { DataSource, EntityManager, JsonObject, shiftParameters, VrpPaymentEntity, writeTogether } from '@consentry/database';
+import { isExecutable, PaymentRiskEngine, type PaymentRiskInput, riskRejectionEvent, screenedStatus } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
 
 import { RecordedRefusal } from '../idempotency/idempotency.service.js';
@@ -43,26 +43,33 @@ export interface StagedVrp {
   pickedDebtor: PickedDebtorAccount | null;
 }
 
-// The PDNG VRP, its payment.submitted event and the picked debtor account for the answer: one round trip,
-// in the consent's lock (a data-modifying WITH runs whether or not the outer statement reads it).
-const STAGE_VRP = `
-  WITH vrp AS (
-    INSERT INTO vrp_payment (payment_id, consent_id, client_id, status, vrp_type, amount, currency, initiation, instruction, risk,
-                             psu_authentication_method, psu_interaction_type, debtor_account_id, creation_date_time, status_update_date_time)
-    VALUES ($1, $2, $3, 'PDNG', $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $13)),
-  audit AS (${auditOutboxInsertSql('$14', '$15')})
-  SELECT scheme_name, identification, holder_name FROM account WHERE account_id = $12 AND $16::boolean`;
+// The VRP, with the status its risk decision gives it: written with the decision (assessWithin).
+const INSERT_VRP = `
+  INSERT INTO vrp_payment (payment_id, consent_id, client_id, status, status_reason, status_reason_description, vrp_type, amount, currency,
+                           initiation, instruction, risk, psu_authentication_method, psu_interaction_type, debtor_account_id,
+                           creation_date_time, status_update_date_time)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12::jsonb, $13, $14, $15, $16, $17)`;
+
+// The account the PSU picked, for the answer when the TPP named none: read with the limits and look-ups.
+const PICKED_DEBTOR = `(SELECT json_build_object('SchemeName', scheme_name, 'Identification', identification, 'Name', left(holder_name, 70))
+    FROM account WHERE account_id = $1::text) AS picked_debtor`;
 
 /**
  * A VRP under an authorised VRP consent (PSD2 Art. 66, many payments under one consent). As a domestic
  * payment, in two steps, because the bank may sit behind an HTTP connector that cannot share our
  * transaction:
  *
- * 1. One transaction (the idempotency key's), the consent row locked: U009, U008, then the ControlParameters (U014) against the
- *    consent's payments that count, then the VRP written PDNG with its payment.submitted event. The lock
- *    is held until the commit, so concurrent VRPs are counted one after the other and never pass a
- *    limit together. A PDNG VRP counts against the limits; a rejected one stops counting.
- *    A refusal by a control parameter commits its audit event (not the key) and answers 400 U014.
+ * 1. One transaction (the idempotency key's), in three round trips after the key's claim:
+ *    - the consent row locked, with the debtor account's risk lock when the rules need it (one
+ *      statement): U009, U008 on the locked row. The locks are held until the commit, so concurrent VRPs
+ *      are counted and scored one after the other and never pass a limit together;
+ *    - the ControlParameters' sums and the risk rules' look-ups (one statement, after the locks): U014,
+ *      then the risk decision. A refusal by a control parameter commits its audit event (not the key)
+ *      and answers 400 U014, and writes nothing else;
+ *    - the VRP, with the status its decision gives (PDNG; PDNG held; RJCT FR01), written with the
+ *      decision, the running totals and their audit events (`payment.submitted`, `payment.risk-assessed`,
+ *      and a rejection's `payment.status-changed`): one statement.
+ *    A PDNG VRP counts against the limits; a rejected one does not.
  * 2. The bank debits atomically (BankConnector.initiatePayment); the VRP becomes ACSP, or RJCT (AM04), with
  *    its event and the settled answer, in one statement.
  */
@@ -83,82 +90,105 @@ export class SubmitDomesticVrp {
     const paymentId = `vrp-${randomUUID()}`;
     const instruction = command.instruction as unknown as Instruction;
     const now = new Date();
-    const used = await useVrpConsent(manager, {
-      consentId: command.consentId,
-      clientId: command.clientId,
-      initiation: command.initiation,
-      vrpType: command.vrpType,
-      amount: instruction.InstructedAmount.Amount,
-      currency: instruction.InstructedAmount.Currency,
-      creditorAccount: instruction.CreditorAccount,
-      at: now,
-      interactionId: command.interactionId,
-    });
-    if (used.refused) return new RecordedRefusal(new ConsentException(ConsentExceptionCode.ControlParametersBreached, used.refused.message, used.refused.path));
-    const { consent } = used;
-    const payment: VrpPaymentEntity = {
-      paymentId,
-      consentId: consent.consentId,
-      clientId: command.clientId,
-      status: 'PDNG',
-      statusReason: null,
-      statusReasonDescription: null,
-      vrpType: command.vrpType,
-      amount: instruction.InstructedAmount.Amount,
-      currency: instruction.InstructedAmount.Currency,
-      initiation: command.initiation,
-      instruction: command.instruction,
-      risk: command.risk,
-      psuAuthenticationMethod: command.psuAuthenticationMethod,
-      psuInteractionType: command.psuInteractionType,
-      // useVrpConsent checked the approval hash, which covers the debtor account.
-      debtorAccountId: consent.debtorAccountId!,
-      ledgerTransactionId: null,
-      creationDateTime: now,
-      statusUpdateDateTime: now,
-    };
-    const { values: audit } = prepareAuditEvents([
-      {
-        type: 'payment.submitted',
-        actor: { type: 'tpp', id: command.clientId },
-        clientId: command.clientId,
-        psuId: consent.psuId ?? undefined,
-        consentId: consent.consentId,
-        interactionId: command.interactionId,
-        data: { paymentId, kind: 'domestic-vrp', vrpType: command.vrpType, status: 'PDNG', amount: payment.amount, currency: payment.currency },
-      },
-    ]);
-    const [picked] = await queryPreparedIn<{ scheme_name: string; identification: string; holder_name: string }>(manager, STAGE_VRP, [
-      paymentId,
-      payment.consentId,
-      payment.clientId,
-      payment.vrpType,
-      payment.amount,
-      payment.currency,
-      JSON.stringify(payment.initiation),
-      JSON.stringify(payment.instruction),
-      JSON.stringify(payment.risk),
-      payment.psuAuthenticationMethod,
-      payment.psuInteractionType,
-      payment.debtorAccountId,
-      now,
-      ...audit,
-      !command.initiation.DebtorAccount,
-    ]);
-    const pickedDebtor = picked ? { SchemeName: picked.scheme_name, Identification: picked.identification, Name: picked.holder_name.slice(0, 70) } : null;
-    const { changes } = await screenPayment(manager, this.risk, 'vrp_payment', {
+    const amount = instruction.InstructedAmount.Amount;
+    const currency = instruction.InstructedAmount.Currency;
+    const consent = await lockVrpConsent(
+      manager,
+      { consentId: command.consentId, clientId: command.clientId, initiation: command.initiation, creditorAccount: instruction.CreditorAccount },
+      this.risk.locksDebtorAccount ? (account) => this.risk.debtorAccountLockSql(account) : undefined,
+    );
+    // lockVrpConsent checked the approval hash, which covers the debtor account.
+    const debtorAccountId = consent.debtorAccountId!;
+    const limits = vrpLimitsRead(consent, { vrpType: command.vrpType, amount, currency, creditorAccount: instruction.CreditorAccount, at: now });
+    const picksDebtor = !command.initiation.DebtorAccount;
+    const read = picksDebtor
+      ? { select: `${limits.select}, ${shiftParameters(PICKED_DEBTOR, limits.values.length)}`, values: [...limits.values, debtorAccountId] }
+      : { select: limits.select, values: limits.values };
+    const riskInput: PaymentRiskInput = {
       paymentId,
       paymentKind: 'domestic-vrp',
       consentId: consent.consentId,
       clientId: command.clientId,
       psuId: consent.psuId ?? null,
-      debtorAccountId: payment.debtorAccountId,
+      debtorAccountId,
       creditor: { schemeName: instruction.CreditorAccount.SchemeName, identification: instruction.CreditorAccount.Identification },
-      amount: payment.amount,
-      currency: payment.currency,
+      amount,
+      currency,
       interactionId: command.interactionId,
+      at: now,
+    };
+    let payment: VrpPaymentEntity | undefined;
+    const scored = await this.risk.assessWithin(manager, riskInput, {
+      read,
+      stopIf: (row) => limits.check(row),
+      write: (assessment) => {
+        const screened = screenedStatus(assessment, now);
+        payment = {
+          paymentId,
+          consentId: consent.consentId,
+          clientId: command.clientId,
+          status: screened?.status ?? 'PDNG',
+          statusReason: screened?.statusReason ?? null,
+          statusReasonDescription: screened?.statusReasonDescription ?? null,
+          vrpType: command.vrpType,
+          amount,
+          currency,
+          initiation: command.initiation,
+          instruction: command.instruction,
+          risk: command.risk,
+          psuAuthenticationMethod: command.psuAuthenticationMethod,
+          psuInteractionType: command.psuInteractionType,
+          debtorAccountId,
+          ledgerTransactionId: null,
+          creationDateTime: now,
+          statusUpdateDateTime: now,
+        };
+        return {
+          parts: [
+            {
+              sql: INSERT_VRP,
+              values: [
+                paymentId,
+                payment.consentId,
+                payment.clientId,
+                payment.status,
+                payment.statusReason,
+                payment.statusReasonDescription,
+                payment.vrpType,
+                amount,
+                currency,
+                JSON.stringify(payment.initiation),
+                JSON.stringify(payment.instruction),
+                JSON.stringify(payment.risk),
+                payment.psuAuthenticationMethod,
+                payment.psuInteractionType,
+                debtorAccountId,
+                now,
+                now,
+              ],
+            },
+          ],
+          eventsBefore: [
+            {
+              type: 'payment.submitted',
+              actor: { type: 'tpp', id: command.clientId },
+              clientId: command.clientId,
+              psuId: consent.psuId ?? undefined,
+              consentId: consent.consentId,
+              interactionId: command.interactionId,
+              data: { paymentId, kind: 'domestic-vrp', vrpType: command.vrpType, status: 'PDNG', amount, currency },
+            },
+          ],
+          eventsAfter: screened?.status === 'RJCT' ? [riskRejectionEvent(riskInput)] : [],
+        };
+      },
     });
-    return { payment: changes ? { ...payment, ...changes } : payment, pickedDebtor };
+    if ('stopped' in scored) {
+      await recordAuditEvent(manager, vrpRefusalEvent(consent, { ...command, amount, currency }, scored.stopped));
+      return new RecordedRefusal(new ConsentException(ConsentExceptionCode.ControlParametersBreached, scored.stopped.message, scored.stopped.path));
+    }
+    const picked = scored.read.picked_debtor as PickedDebtorAccount | null | undefined;
+    return { payment: payment!, pickedDebtor: picked ?? null };
   }
 
   /**
