@@ -1,4 +1,4 @@
-import { DataSource, LedgerRead, LedgerReader, queryPreparedArrays, queryPreparedIn } from '@consentry/database';
+import { DataSource, LedgerRead, LedgerReader, queryPrepared, queryPreparedArrays, queryPreparedIn } from '@consentry/database';
 
 import {
   AccountPartyQuery,
@@ -309,6 +309,45 @@ const DEBIT_AND_BOOK = `
       FROM (SELECT after FROM debited ORDER BY type = 'InterimBooked' DESC LIMIT 1) AS b)
   SELECT type, after FROM debited`;
 
+// An order whose creditor is not this ledger's (no credit leg): its parties read, the debit and its booked
+// transaction, in one statement on its own (atomic, no BEGIN or COMMIT round trip). The balance rows are
+// locked by the UPDATEs themselves, InterimAvailable then InterimBooked (the order ORDER_PARTIES_LOCKED's
+// lock takes), and only while the statement runs: the funds check is in the available balance's own
+// WHERE, which PostgreSQL evaluates again on the row's latest version once a concurrent debit commits.
+// `payable` is empty, and nothing is written, when the order is booked already, its debtor is not ours or
+// not enabled, its currency is not the account's, or its creditor is one of this ledger's accounts.
+const DEBIT_ALONE = `
+  WITH parties AS MATERIALIZED (${ORDER_PARTIES}),
+  payable AS MATERIALIZED (
+    SELECT debtor_id, overdraft_limit::numeric AS overdraft_limit FROM parties
+     WHERE done_at IS NULL AND status = 'Enabled' AND trim(currency) = trim($7) AND creditor_id IS NULL),
+  available AS (
+    UPDATE balance SET amount = abs(${SIGNED} - $8::numeric),
+           credit_debit_indicator = CASE WHEN ${SIGNED} - $8::numeric >= 0 THEN 'Credit' ELSE 'Debit' END,
+           date_time = $9
+     WHERE account_id = (SELECT debtor_id FROM payable) AND type = 'InterimAvailable'
+       AND ${SIGNED} - $8::numeric >= -(SELECT overdraft_limit FROM payable)
+    RETURNING (CASE credit_debit_indicator WHEN 'Credit' THEN amount ELSE -amount END)::text AS after),
+  booked_balance AS (
+    UPDATE balance SET amount = abs(${SIGNED} - $8::numeric),
+           credit_debit_indicator = CASE WHEN ${SIGNED} - $8::numeric >= 0 THEN 'Credit' ELSE 'Debit' END,
+           date_time = $9
+     WHERE account_id = (SELECT debtor_id FROM payable) AND type = 'InterimBooked' AND EXISTS (SELECT 1 FROM available)
+    RETURNING (CASE credit_debit_indicator WHEN 'Credit' THEN amount ELSE -amount END)::text AS after),
+  booked AS (
+    INSERT INTO transaction (transaction_id, account_id, transaction_reference, amount, currency, credit_debit_indicator, status,
+                             booking_date_time, value_date_time, transaction_information, bank_transaction_code,
+                             bank_transaction_sub_code, balance_after_amount)
+    SELECT $1, $2, $10, $8::numeric, $7, 'Debit', 'BOOK', $9, $9, $11, 'IssuedCreditTransfers', 'DomesticCreditTransfer',
+           coalesce((SELECT after FROM booked_balance), a.after)::numeric
+      FROM available AS a)
+  SELECT parties.*, (SELECT after FROM available) AS debited FROM parties`;
+
+/** PostgreSQL's unique_violation: here, an order's transaction id booked by a concurrent execution. */
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '23505';
+}
+
 function bookedAfter(rows: Array<{ type: string; after: string }>): string | null {
   return rows.find((row) => row.type === 'InterimBooked')?.after ?? rows[0]?.after ?? null;
 }
@@ -336,20 +375,68 @@ export class SandboxLedgerConnector implements BankConnector {
   }
 
   /**
-   * One database transaction: read the order's parties and lock the debtor's (and a sandbox creditor's)
-   * balance rows in account-id order, so payments crossing in opposite directions cannot deadlock; debit
-   * with CONDITIONAL_DEBIT, whose WHERE holds the funds check, and book the debit in the same statement;
-   * book the credit when the creditor account is one of this ledger's. The debit's transaction id is the paymentId: a second execution finds it and debits
-   * nothing. A rejected order writes nothing.
+   * Executes an order atomically. Without a credit leg here (the creditor is not one of this ledger's
+   * accounts), one statement: DEBIT_ALONE reads the order's parties, debits with the funds check in the
+   * available balance's WHERE and books the debit. With one, one transaction (initiatePaymentWithCredit):
+   * the debtor's and the creditor's balance rows locked in account-id order, so payments crossing in
+   * opposite directions cannot deadlock, then the debit, the credit and their transactions. The debit's
+   * transaction id is the paymentId: a second execution finds it and debits nothing. A rejected order
+   * writes nothing.
    */
   async initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult> {
+    // Card numbers are stored encrypted: a PAN creditor is never one of ours to credit.
+    const creditorMayBeOurs = order.creditorAccount.schemeName !== PAN_SCHEME;
+    const now = new Date();
+    let alone: Row;
+    try {
+      [alone] = (await queryPrepared(this.dataSource, DEBIT_ALONE, [
+        order.paymentId,
+        order.debtorAccountId,
+        this.name,
+        creditorMayBeOurs,
+        order.creditorAccount.schemeName,
+        order.creditorAccount.identification,
+        order.currency,
+        order.amount,
+        now,
+        order.reference,
+        order.information ?? `Payment to ${order.creditorAccount.name}`,
+      ])) as [Row];
+    } catch (error) {
+      // The same order booked at this instant by another execution: the transaction below finds it booked.
+      if (!isUniqueViolation(error)) throw error;
+      return this.initiatePaymentWithCredit(order);
+    }
+    if (alone.done_at) return { outcome: 'Accepted', transactionId: order.paymentId, bookingDateTime: alone.done_at as Date };
+    if (!alone.debtor_id || alone.status !== 'Enabled') return { outcome: 'Rejected', reason: 'AC06' };
+    if ((alone.currency as string).trim() !== order.currency) return { outcome: 'Rejected', reason: 'AM03' };
+    // A credit leg at this ledger: the two accounts' rows are locked together, in the transaction below.
+    if (alone.creditor_id) return this.initiatePaymentWithCredit(order);
+    if (alone.debited === null) return { outcome: 'Rejected', reason: 'AM04' };
+    return { outcome: 'Accepted', transactionId: order.paymentId, bookingDateTime: now };
+  }
+
+  /**
+   * The order as one transaction, for a creditor at this ledger (see initiatePayment). The same order
+   * executed at this instant by another call reads as not booked yet (its statement's snapshot predates
+   * the other's commit) and fails on the transaction's key, rolling back: once more, it reads as booked.
+   */
+  private async initiatePaymentWithCredit(order: BankPaymentOrder): Promise<BankPaymentResult> {
+    try {
+      return await this.debitAndCreditOnce(order);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      return this.debitAndCreditOnce(order);
+    }
+  }
+
+  private debitAndCreditOnce(order: BankPaymentOrder): Promise<BankPaymentResult> {
     return this.dataSource.transaction(async (manager) => {
       // One row always (the LEFT JOIN from one row): the debtor's columns are null when it is not ours.
       const [parties] = (await queryPreparedIn(manager, ORDER_PARTIES_LOCKED, [
         order.paymentId,
         order.debtorAccountId,
         this.name,
-        // Card numbers are stored encrypted: a PAN creditor is never one of ours to credit here.
         order.creditorAccount.schemeName !== PAN_SCHEME,
         order.creditorAccount.schemeName,
         order.creditorAccount.identification,

@@ -41,6 +41,9 @@ async function identificationOf(db: TestDatabase, accountId: string): Promise<{ 
   return { schemeName: row.scheme_name as string, identification: row.identification as string };
 }
 
+/** A payee at another bank: the ledger debits without a credit leg. */
+const ELSEWHERE = { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '40400499999999', name: 'Elsewhere' };
+
 /** The same behaviour from the ledger itself and from the ledger behind the connector protocol. */
 describe.each([
   ['SandboxLedgerConnector', false],
@@ -107,6 +110,17 @@ describe.each([
     expect(balances.find((b) => b.type === 'ITAV')).toMatchObject({ amount: '59.75', creditDebitIndicator: 'Credit' });
   });
 
+  it('executes a paymentId sent twice at the same instant once, with or without a credit leg', async () => {
+    await setAvailable(db, debtor, '100.00');
+    const elsewhere = await order('10.00', { creditorAccount: ELSEWHERE });
+    const credited = await order('5.00');
+    for (const payment of [elsewhere, credited]) {
+      const results = await Promise.all([connector.initiatePayment(payment), connector.initiatePayment(payment)]);
+      for (const result of results) expect(result).toMatchObject({ outcome: 'Accepted', transactionId: payment.paymentId });
+    }
+    expect(await ledgerOf(db, debtor)).toEqual({ available: 85, booked: 85 });
+  });
+
   it('executes a paymentId once, however often it is sent', async () => {
     await setAvailable(db, debtor, '100.00');
     const payment = await order('10.00');
@@ -132,7 +146,7 @@ describe.each([
     await setAvailable(db, debtor, '100.00');
     await setAvailable(db, creditor, '5.00');
     const target = await identificationOf(db, creditor);
-    const elsewhere = await order('3.00', { creditorAccount: { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '40400499999999', name: 'Elsewhere' } });
+    const elsewhere = await order('3.00', { creditorAccount: ELSEWHERE });
     const card = await order('2.00', { creditorAccount: { ...target, schemeName: 'UK.OBIE.PAN', name: 'Bob' } });
     for (const payment of [elsewhere, card]) expect(await connector.initiatePayment(payment)).toMatchObject({ outcome: 'Accepted', transactionId: payment.paymentId });
     expect(await ledgerOf(db, debtor)).toEqual({ available: 95, booked: 95 });
@@ -173,11 +187,14 @@ describe.each([
       fc.asyncProperty(
         fc.integer({ min: 0, max: 50_000 }),
         fc.integer({ min: 0, max: 20_000 }),
-        fc.array(fc.integer({ min: 1, max: 30_000 }), { minLength: 1, maxLength: 12 }),
-        async (start, overdraft, amounts) => {
+        // Each order to the sandbox creditor (a credit leg: one transaction) or to a payee elsewhere (the
+        // debit alone: one statement), so both paths race on the debtor's balance rows.
+        fc.array(fc.record({ amount: fc.integer({ min: 1, max: 30_000 }), elsewhere: fc.boolean() }), { minLength: 1, maxLength: 12 }),
+        async (start, overdraft, drawn) => {
           await setAvailable(db, debtor, cents(start), cents(overdraft));
           const sumBefore = await transactionSum(db, debtor);
-          const orders = await Promise.all(amounts.map((amount) => order(cents(amount))));
+          const amounts = drawn.map((d) => d.amount);
+          const orders = await Promise.all(drawn.map((d) => order(cents(d.amount), d.elsewhere ? { creditorAccount: ELSEWHERE } : {})));
           const results = await Promise.all(orders.map((o) => connector.initiatePayment(o)));
           const accepted = amounts.filter((_, i) => results[i]!.outcome === 'Accepted');
           const rejected = amounts.filter((_, i) => results[i]!.outcome === 'Rejected');
@@ -186,6 +203,7 @@ describe.each([
           expect(finalCents).toBeGreaterThanOrEqual(-overdraft);
           expect(finalCents).toBe(start - accepted.reduce((a, b) => a + b, 0));
           expect(Math.round((sumBefore - (await transactionSum(db, debtor))) * 100)).toBe(start - finalCents);
+          expect(Math.round((await ledgerOf(db, debtor)).booked * 100)).toBe(finalCents);
           // Balances only fall: an order refused for funds would not fit at the end either.
           for (const amount of rejected) expect(amount).toBeGreaterThan(finalCents + overdraft);
         },
