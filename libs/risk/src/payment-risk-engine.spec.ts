@@ -166,4 +166,77 @@ rules:
       expect(seconds).toBeLessThan(60);
     }
   });
+  describe('assessWithin: the decision made in the caller’s own statements', () => {
+    const burstRules = `
+thresholds: { hold: 50, reject: 100 }
+rules:
+  - name: account-payment-burst
+    kind: velocity
+    params: { per: debtor-account, windowMinutes: 10, maxCount: 5 }
+    weight: 50
+    action: hold
+`;
+
+    beforeAll(async () => {
+      await db.dataSource.query(`CREATE TABLE caller_payment (payment_id text PRIMARY KEY, status text NOT NULL, read_back int NOT NULL)`);
+    });
+
+    /** One payment as a caller makes it: its lock first, then assessWithin with a read and a write of its own. */
+    function callerPayment(scorer: PaymentRiskEngine, manager: EntityManager, input: PaymentRiskInput, refuse = false) {
+      return scorer.assessWithin(manager, input, {
+        read: { select: `$1::int AS read_back`, values: [7] },
+        stopIf: (row) => (refuse ? { refusedWith: row.read_back } : null),
+        write: (assessment) => ({
+          parts: [{ sql: `INSERT INTO caller_payment (payment_id, status, read_back) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, values: [input.paymentId, assessment.decision, 7] }],
+          eventsBefore: [{ type: 'payment.submitted', actor: { type: 'tpp', id: input.clientId }, clientId: input.clientId, data: { paymentId: input.paymentId } }],
+          eventsAfter: [{ type: 'payment.status-changed', actor: { type: 'system', id: 'risk-engine' }, clientId: input.clientId, data: { paymentId: input.paymentId } }],
+        }),
+      });
+    }
+
+    it('scores a burst sent at once in sequence when the caller holds the account’s lock from an earlier statement', async () => {
+      const burst = new PaymentRiskEngine(parseRiskRules(burstRules), new Set());
+      expect(burst.locksDebtorAccount).toBe(true);
+      const payments = Array.from({ length: 8 }, () => ({ ...payment('10.00', 'tpp-within'), debtorAccountId: 'acc-within' }));
+      const decisions = await Promise.all(
+        payments.map((input) =>
+          db.dataSource.transaction(async (manager) => {
+            await manager.query(`SELECT ${burst.debtorAccountLockSql('$1::text')}`, [input.debtorAccountId]);
+            const scored = await callerPayment(burst, manager, input);
+            await manager.query('SELECT pg_sleep(0.05)');
+            if ('stopped' in scored) throw new Error('not refused');
+            expect(scored.read.read_back).toBe(7);
+            return scored.assessment.decision;
+          }),
+        ),
+      );
+      expect(decisions.filter((d) => d === 'allow')).toHaveLength(5);
+      expect(decisions.filter((d) => d === 'hold')).toHaveLength(3);
+      // The caller's row went with each decision, at the status it gave.
+      const rows: Array<{ status: string }> = await db.dataSource.query(`SELECT status FROM caller_payment WHERE payment_id = ANY($1::text[])`, [payments.map((p) => p.paymentId)]);
+      expect(rows.map((r) => r.status).sort()).toEqual([...decisions].sort());
+    });
+
+    it('records the caller’s events around its own, in order, and writes nothing when the caller stops', async () => {
+      const engineOfRules = new PaymentRiskEngine(parseRiskRules(RULES), new Set());
+      const input = payment('1.00', 'tpp-events');
+      await db.dataSource.transaction((manager) => callerPayment(engineOfRules, manager, input));
+      const events: Array<{ type: string }> = await db.dataSource.query(
+        `SELECT event->>'type' AS type FROM audit_outbox WHERE event->'data'->>'paymentId' = $1 ORDER BY created_seq`,
+        [input.paymentId],
+      );
+      expect(events.map((e) => e.type)).toEqual(['payment.submitted', 'payment.risk-assessed', 'payment.status-changed']);
+
+      const refused = payment('1.00', 'tpp-events');
+      const outcome = await db.dataSource.transaction((manager) => callerPayment(engineOfRules, manager, refused, true));
+      expect(outcome).toEqual({ stopped: { refusedWith: 7 } });
+      const [{ written }] = await db.dataSource.query(
+        `SELECT (SELECT count(*) FROM payment_risk_assessment WHERE payment_id = $1)::int + (SELECT count(*) FROM caller_payment WHERE payment_id = $1)::int AS written`,
+        [refused.paymentId],
+      );
+      expect(written).toBe(0);
+      // A payment assessed before is not a new one: assessWithin refuses it, and its transaction rolls back.
+      await expect(db.dataSource.transaction((manager) => callerPayment(engineOfRules, manager, input))).rejects.toThrow(/assessed before/);
+    });
+  });
 });
