@@ -246,7 +246,7 @@ export class PaymentRiskEngine {
     const stopped = caller.stopIf?.(read!) ?? null;
     if (stopped !== null) return { stopped };
     const assessment = this.decideFrom(scoring, read!);
-    const theirs = caller.write(assessment);
+    const theirs = await caller.write(assessment, read!);
     const outcome = this.outcomeOf(scoring, assessment, [...theirs.eventsBefore, this.assessedEvent(scoring, assessment), ...theirs.eventsAfter]);
     const ownValues = this.write.params.values(outcome);
     let offset = ownValues.length;
@@ -334,10 +334,18 @@ export interface CallerStatements<Stop> {
   /** Given the row read: a value to stop with before anything is written (a refusal), or null to go on. */
   stopIf?: (row: Record<string, unknown>) => Stop | null;
   /**
-   * Given the decision: data-modifying WITH items written with it (each a write with its own `$n`), and
-   * the audit events to record before and after the engine's `payment.risk-assessed`, in that order.
+   * Given the decision and the row read: data-modifying WITH items written with it (each a write with its
+   * own `$n`), and the audit events to record before and after the engine's `payment.risk-assessed`, in
+   * that order.
    */
-  write: (assessment: RiskAssessment) => { parts: WritePart[]; eventsBefore: AuditEventInput[]; eventsAfter: AuditEventInput[] };
+  write: (assessment: RiskAssessment, row: Record<string, unknown>) => CallerWrites | Promise<CallerWrites>;
+}
+
+/** What the caller writes with the decision (CallerStatements.write). */
+export interface CallerWrites {
+  parts: WritePart[];
+  eventsBefore: AuditEventInput[];
+  eventsAfter: AuditEventInput[];
 }
 
 /** The last line of the assessment's statement: the caller's WITH items of assessWithin go before it. */

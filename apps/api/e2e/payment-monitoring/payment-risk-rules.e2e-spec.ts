@@ -120,16 +120,23 @@ describe('payment monitoring: the sandbox default rules, inline before execution
     });
   });
 
-  it('scores VRPs too: one to a deny-listed creditor is RJCT FR01, seen through the GET', async () => {
+  it('scores VRPs too: one to a deny-listed creditor is RJCT FR01, seen through the GET and replayed as it was', async () => {
     const { consentId, psuToken } = await fixtures.vrpConsent('carol', carol!, denyListed);
     const before = await fixtures.available(carol!.accountId);
-    const paid = await fixtures.vrp(psuToken, consentId, denyListed, '5.00', 'VRP-DENY');
+    const paid = await fixtures.vrp(psuToken, consentId, denyListed, '5.00', 'VRP-DENY', 'vrp-deny-key');
     expect(paid.status).toBe(201);
     expect(paid.body.Data.Status).toBe('RJCT');
     expect(paid.body.Data.StatusReason).toEqual(FRAUD_REASON);
     const read = await tppGet(`${PISP}/domestic-vrps/${jsonString(paid.body.Data.DomesticVRPId)}`);
     expect(read.body.Data.Status).toBe('RJCT');
     expect(await fixtures.available(carol!.accountId)).toBe(before);
+    // Never sent to the bank, its answer is the one stored with the VRP and its decision, in one statement:
+    // the same request again gets it, and nothing new is made.
+    const again = await fixtures.vrp(psuToken, consentId, denyListed, '5.00', 'VRP-DENY', 'vrp-deny-key');
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(paid.body);
+    const [{ count }] = await h.dataSource.query(`SELECT count(*)::int AS count FROM vrp_payment WHERE consent_id = $1`, [consentId]);
+    expect(count).toBe(1);
   });
 
   it('times every decision on /metrics, by decision: what the engine adds to the payment path', async () => {

@@ -117,9 +117,11 @@ export class PaymentFixtures {
     return this.approve(created, debtor.accountId, 'payments', username);
   }
 
-  vrp(psuToken: string, consentId: string, payee: ObAccount, amount: string, reference: string): Promise<CallResult> {
+  /** A VRP under `consentId`, under `idempotencyKey` if given (else a fresh one). */
+  vrp(psuToken: string, consentId: string, payee: ObAccount, amount: string, reference: string, idempotencyKey?: string): Promise<CallResult> {
     return this.h.signedPost(`${PISP}/domestic-vrps`, {
       token: psuToken,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
       body: {
         Data: {
           ConsentId: consentId,

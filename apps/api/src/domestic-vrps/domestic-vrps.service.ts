@@ -184,7 +184,7 @@ export class DomesticVrpsService {
     };
     // The debtor account is looked up once, as the VRP is staged: the staged and the settled answers both carry it.
     return {
-      stage: (manager) => this.submit.stage(manager, command),
+      stage: (manager, record) => this.submit.stage(manager, command, record),
       settle: (vrp, record) => this.submit.settle(vrp, interactionId, record),
       render: (vrp, manager) => this.vrpResponse(vrp.payment, manager, Promise.resolve(vrp.pickedDebtor ?? undefined)),
     };

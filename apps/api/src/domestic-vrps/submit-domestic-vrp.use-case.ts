@@ -8,7 +8,7 @@ import { isExecutable, PaymentRiskEngine, type PaymentRiskInput, riskRejectionEv
 import { Logger } from '@nestjs/common';
 
 import { RecordedRefusal } from '../idempotency/idempotency.service.js';
-import type { SettlementRecorder } from '../security/payment-write.pipeline.js';
+import type { SettlementRecorder, StageRecorder } from '../security/payment-write.pipeline.js';
 
 export interface SubmitDomesticVrpCommand {
   clientId: string;
@@ -86,7 +86,7 @@ export class SubmitDomesticVrp {
    * Step 1, in the caller's transaction (the idempotency key's). A control-parameter refusal comes back
    * as a RecordedRefusal: its audit event commits, the key and nothing else does.
    */
-  async stage(manager: EntityManager, command: SubmitDomesticVrpCommand): Promise<StagedVrp | RecordedRefusal> {
+  async stage(manager: EntityManager, command: SubmitDomesticVrpCommand, record?: StageRecorder<StagedVrp>): Promise<StagedVrp | RecordedRefusal> {
     const paymentId = `vrp-${randomUUID()}`;
     const instruction = command.instruction as unknown as Instruction;
     const now = new Date();
@@ -117,13 +117,13 @@ export class SubmitDomesticVrp {
       interactionId: command.interactionId,
       at: now,
     };
-    let payment: VrpPaymentEntity | undefined;
+    let staged: StagedVrp | undefined;
     const scored = await this.risk.assessWithin(manager, riskInput, {
       read,
       stopIf: (row) => limits.check(row),
-      write: (assessment) => {
+      write: async (assessment, row) => {
         const screened = screenedStatus(assessment, now);
-        payment = {
+        const payment: VrpPaymentEntity = {
           paymentId,
           consentId: consent.consentId,
           clientId: command.clientId,
@@ -143,6 +143,9 @@ export class SubmitDomesticVrp {
           creationDateTime: now,
           statusUpdateDateTime: now,
         };
+        staged = { payment, pickedDebtor: (row.picked_debtor as PickedDebtorAccount | null | undefined) ?? null };
+        // The key's answer is stored in the same statement, when the caller records it here.
+        const answer = record ? [await record(staged)] : [];
         return {
           parts: [
             {
@@ -167,6 +170,7 @@ export class SubmitDomesticVrp {
                 now,
               ],
             },
+            ...answer,
           ],
           eventsBefore: [
             {
@@ -187,8 +191,7 @@ export class SubmitDomesticVrp {
       await recordAuditEvent(manager, vrpRefusalEvent(consent, { ...command, amount, currency }, scored.stopped));
       return new RecordedRefusal(new ConsentException(ConsentExceptionCode.ControlParametersBreached, scored.stopped.message, scored.stopped.path));
     }
-    const picked = scored.read.picked_debtor as PickedDebtorAccount | null | undefined;
-    return { payment: payment!, pickedDebtor: picked ?? null };
+    return staged!;
   }
 
   /**

@@ -45,6 +45,13 @@ export class RecordedRefusal {
 export type RecordSettledAnswer<T> = (answer: IdempotentAnswer<T>) => WritePart;
 
 /**
+ * The write that stores the answer inside the work's transaction, made by the work together with its own
+ * last write (writeTogether, or the risk engine's statement): the key's transaction then needs no round
+ * trip of its own for it. An answer returned that is not the one recorded is stored afresh.
+ */
+export type RecordStagedAnswer<T> = (answer: IdempotentAnswer<T>) => WritePart;
+
+/**
  * The second step of a write that must leave our transaction (a bank call): its answer replaces the
  * first, stored through `record`'s write when the settlement writes an outcome, or else afterwards.
  */
@@ -91,7 +98,7 @@ export class IdempotencyService {
 
   async execute<T>(
     request: IdempotentRequest,
-    work: (manager: EntityManager) => Promise<IdempotentAnswer<T> | RecordedRefusal>,
+    work: (manager: EntityManager, record: RecordStagedAnswer<T>) => Promise<IdempotentAnswer<T> | RecordedRefusal>,
     settle?: IdempotentSettlement<T>,
   ): Promise<IdempotentOutcome<T>> {
     const ids = [request.clientId, request.path, request.key];
@@ -106,12 +113,17 @@ export class IdempotencyService {
         // '' is an answer without a body (see below).
         return { status: stored.response_status, body: (stored.response_body === '' ? undefined : JSON.parse(stored.response_body)) as T, replayed: true };
       }
-      const answer = await work(manager);
+      // The work may store its answer in a statement of its own (record), in this transaction.
+      let recorded: IdempotentAnswer<T> | null = null;
+      const answer = await work(manager, (staged) => {
+        recorded = staged;
+        return { sql: COMPLETE, values: [...ids, staged.status, stored(staged)] };
+      });
       if (answer instanceof RecordedRefusal) {
         await queryPreparedIn(manager, RELEASE, ids);
         return answer;
       }
-      await queryPreparedIn(manager, COMPLETE, [...ids, answer.status, stored(answer)]);
+      if (!sameAnswer(recorded, answer)) await queryPreparedIn(manager, COMPLETE, [...ids, answer.status, stored(answer)]);
       return { ...answer, replayed: false };
     });
     if (first instanceof RecordedRefusal) throw first.error;
@@ -128,6 +140,11 @@ export class IdempotencyService {
     if (!recorded && stored(settled) !== stored(first)) await this.dataSource.query(COMPLETE, [...ids, settled.status, stored(settled)]);
     return { ...settled, replayed: false };
   }
+}
+
+/** Whether `answer` is the one recorded: its status and the very same body. */
+function sameAnswer<T>(recorded: IdempotentAnswer<T> | null, answer: IdempotentAnswer<T>): boolean {
+  return recorded !== null && recorded.status === answer.status && recorded.body === answer.body;
 }
 
 /** Stored as the JSON text that is sent, so a replay answers the very same bytes ('' for no body). */

@@ -70,8 +70,15 @@ export const PaymentSignedQueryProtected = (kind: PaymentConsentKind) =>
 /** Gives the write that stores a settled payment's answer, made together with the payment's outcome (writeTogether). */
 export type SettlementRecorder<S> = (settled: S) => Promise<WritePart>;
 
+/**
+ * Gives the write that stores a staged write's answer, for a stage that makes it together with its own
+ * last write in the key's transaction (the answer is rendered from what it is given).
+ */
+export type StageRecorder<S> = (staged: S) => Promise<WritePart>;
+
 export interface PaymentWrite<S, T> {
-  stage(manager: EntityManager): Promise<S | RecordedRefusal>;
+  /** `record` (optional to use) gives the write of the staged answer, to be made with the stage's last write. */
+  stage(manager: EntityManager, record: StageRecorder<S>): Promise<S | RecordedRefusal>;
   /** `record` gives the write of the settled answer, to be made together with the bank's outcome. */
   settle?(staged: S, record: SettlementRecorder<S>): Promise<S>;
   render(written: S, manager: EntityManager): T | Promise<T>;
@@ -89,10 +96,18 @@ export class PaymentWritePipeline {
     let staged: S | undefined;
     const outcome = await this.idempotency.execute<T>(
       idempotentRequestOf(request),
-      async (manager) => {
-        const result = await write.stage(manager);
+      async (manager, record) => {
+        // The answer of the staged write, as recorded by the stage if it recorded one.
+        let recorded: { of: S; body: T } | undefined;
+        const result = await write.stage(manager, async (stagedWrite) => {
+          const body = await write.render(stagedWrite, manager);
+          recorded = { of: stagedWrite, body };
+          return record({ status: 201, body });
+        });
         if (result instanceof RecordedRefusal) return result;
         staged = result;
+        // Recorded for what the stage returns: the same body, so the key's answer is not written again.
+        if (recorded?.of === result) return { status: 201, body: recorded.body };
         return { status: 201, body: await write.render(result, manager) };
       },
       write.settle
