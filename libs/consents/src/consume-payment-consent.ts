@@ -1,5 +1,5 @@
-import { recordAuditEvent } from '@consentry/audit';
-import { EntityManager, JsonObject, PaymentConsentEntity, PaymentConsentKind } from '@consentry/database';
+import { type AuditEventInput, recordAuditEvent } from '@consentry/audit';
+import { EntityManager, JsonObject, PaymentConsentEntity, PaymentConsentKind, queryPreparedIn, type WritePart } from '@consentry/database';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { canPaymentConsentTransition } from './consent-status.js';
@@ -34,9 +34,29 @@ export function assertConsentAsApproved(consent: PaymentConsentEntity, orderedIn
  * consent row stays locked until it commits, so two orders on one consent are serialised and the
  * second finds it consumed. Checked in the fixed order: status (U009), then that the consent is still
  * what the PSU approved and the order is what the consent says (U008). AUTH -> COND.
+ *
+ * In two steps for a caller that makes the consumption's write with its own (the API's domestic
+ * payment makes it with the order and its risk decision): lockPaymentConsentToConsume, then
+ * consumptionWrite.
  */
 export async function consumePaymentConsent(manager: EntityManager, command: ConsumePaymentConsentCommand): Promise<PaymentConsentEntity> {
-  const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.clientId);
+  const consent = await lockPaymentConsentToConsume(manager, command);
+  const consumption = consumptionWrite(consent, command, new Date());
+  await queryPreparedIn(manager, consumption.write.sql, consumption.write.values);
+  await recordAuditEvent(manager, consumption.event);
+  return consumption.consent;
+}
+
+/**
+ * Step 1: locks the consent row until the caller's transaction ends and checks U009 and U008 on it.
+ * `alsoLock` (an SQL lock expression on the debtor account's id) is taken in the same round trip.
+ */
+export async function lockPaymentConsentToConsume(
+  manager: EntityManager,
+  command: ConsumePaymentConsentCommand,
+  alsoLock?: (debtorAccountId: string) => string,
+): Promise<PaymentConsentEntity> {
+  const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.clientId, alsoLock);
   if (consent.kind !== command.kind) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
   if (!canPaymentConsentTransition(consent.kind, consent.status, 'COND')) {
     throw new ConsentException(
@@ -45,16 +65,28 @@ export async function consumePaymentConsent(manager: EntityManager, command: Con
     );
   }
   assertConsentAsApproved(consent, command.initiation);
-  const now = new Date();
-  await manager.update(PaymentConsentEntity, { consentId: consent.consentId }, { status: 'COND', statusUpdateDateTime: now });
-  await recordAuditEvent(manager, {
-    type: 'consent.consumed',
-    actor: { type: 'tpp', id: command.clientId },
-    clientId: consent.clientId,
-    psuId: consent.psuId ?? undefined,
-    consentId: consent.consentId,
-    interactionId: command.interactionId,
-    data: { kind: consent.kind, from: 'AUTH', to: 'COND' },
-  });
-  return Object.assign(consent, { status: 'COND' as const, statusUpdateDateTime: now });
+  return consent;
+}
+
+const CONSUME = `UPDATE payment_consent SET status = 'COND', status_update_date_time = $2 WHERE consent_id = $1`;
+
+/** Step 2: the locked consent's AUTH -> COND, as a write to make with the caller's, its `consent.consumed` event, and the consent as it becomes. */
+export function consumptionWrite(
+  consent: PaymentConsentEntity,
+  command: Pick<ConsumePaymentConsentCommand, 'clientId' | 'interactionId'>,
+  at: Date,
+): { write: WritePart; event: AuditEventInput; consent: PaymentConsentEntity } {
+  return {
+    write: { sql: CONSUME, values: [consent.consentId, at] },
+    event: {
+      type: 'consent.consumed',
+      actor: { type: 'tpp', id: command.clientId },
+      clientId: consent.clientId,
+      psuId: consent.psuId ?? undefined,
+      consentId: consent.consentId,
+      interactionId: command.interactionId,
+      data: { kind: consent.kind, from: 'AUTH', to: 'COND' },
+    },
+    consent: Object.assign(consent, { status: 'COND' as const, statusUpdateDateTime: at }),
+  };
 }

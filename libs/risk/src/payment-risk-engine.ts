@@ -241,8 +241,12 @@ export class PaymentRiskEngine {
     const started = performance.now();
     const scoring: Scoring = { input, payee: creditorKey(input.creditor), at: input.at ?? new Date() };
     const lookupValues = this.lookups ? this.lookups.params.values(scoring) : [];
-    const selected = [...(this.lookups ? [this.lookups.select] : []), shiftParameters(caller.read.select, lookupValues.length)];
-    const [read] = await queryPreparedIn<Record<string, unknown>>(manager, `SELECT ${selected.join(',\n')}`, [...lookupValues, ...caller.read.values]);
+    const selected = [...(this.lookups ? [this.lookups.select] : []), ...(caller.read ? [shiftParameters(caller.read.select, lookupValues.length)] : [])];
+    // Nothing to read (the deny-list alone, and no read of the caller's): no statement.
+    const [read] =
+      selected.length === 0
+        ? [{}]
+        : await queryPreparedIn<Record<string, unknown>>(manager, `SELECT ${selected.join(',\n')}`, [...lookupValues, ...(caller.read?.values ?? [])]);
     const stopped = caller.stopIf?.(read!) ?? null;
     if (stopped !== null) return { stopped };
     const assessment = this.decideFrom(scoring, read!);
@@ -330,7 +334,7 @@ export class PaymentRiskEngine {
 /** The caller's part of assessWithin's two statements. */
 export interface CallerStatements<Stop> {
   /** Select-list items read with the look-ups (`(SELECT ...) AS name`), their `$n` numbered on their own. */
-  read: { select: string; values: unknown[] };
+  read?: { select: string; values: unknown[] };
   /** Given the row read: a value to stop with before anything is written (a refusal), or null to go on. */
   stopIf?: (row: Record<string, unknown>) => Stop | null;
   /**

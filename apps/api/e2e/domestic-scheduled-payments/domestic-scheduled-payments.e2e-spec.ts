@@ -139,6 +139,20 @@ describe('domestic scheduled payments', () => {
     expect(await fixtures.available(debtor)).toBe('10.00000');
   });
 
+  it('replays an order sent again under its key: the first answer, stored with the order, and nothing more', async () => {
+    const on = new Date(Date.now() + 4 * DAY);
+    const init = initiation(on, '4.00', 'RENT-AGAIN');
+    const { consentId, psuToken } = await fixtures.approve(await h.signedPost(CONSENTS, { token: cc, body: consentBody(init) }), debtor, 'payments');
+    const orderBody = { Data: { ConsentId: consentId, Initiation: init }, Risk: {} };
+    const first = await h.signedPost(PAYMENTS, { token: psuToken, body: orderBody, idempotencyKey: 'scheduled-again-1' });
+    expect(first.status).toBe(201);
+    const again = await h.signedPost(PAYMENTS, { token: psuToken, body: orderBody, idempotencyKey: 'scheduled-again-1' });
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    const [{ count }] = await h.dataSource.query(`SELECT count(*)::int AS count FROM domestic_payment WHERE consent_id = $1`, [consentId]);
+    expect(count).toBe(1);
+  });
+
   it('refuses a second order (U009) and an order whose date is not the consent’s (U008)', async () => {
     const on = new Date(Date.now() + 4 * DAY);
     const { consentId, psuToken, order } = await placed(initiation(on, '5.00', 'RENT-TWICE'));

@@ -93,6 +93,10 @@ describe('payment monitoring: the sandbox default rules, inline before execution
     expect(read.body.Data.Status).toBe('PDNG');
     expect(JSON.stringify(read.body)).not.toMatch(/new-payee|rule|risk/i);
     expect(await fixtures.available(debtor.accountId)).toBe(before);
+    // Never sent to the bank, its answer is the one stored with the order and its decision: what a retry replays.
+    const [stored] = await h.dataSource.query(`SELECT response_status, response_body FROM idempotency_key WHERE response_body LIKE $1`, [`%"${paymentId}"%`]);
+    expect(stored.response_status).toBe(201);
+    expect(JSON.parse(stored.response_body)).toEqual(held.paid.body);
     expect((await assessments(paymentId))[0]).toMatchObject({
       data: { decision: 'hold', score: 50, rules: [{ name: 'large-payment-to-new-payee', kind: 'new-payee', score: 50 }], amount: '1000.00' },
     });

@@ -146,7 +146,7 @@ export class DomesticPaymentsService {
   /** The payment order, as a PaymentWrite: staged with the idempotency key, then debited at the bank. */
   createPayment(clientId: string, body: OBWriteDomestic2Dto, interactionId: string): PaymentWrite<DomesticPaymentEntity, OBWriteDomesticResponse5> {
     return {
-      stage: (manager) => this.submit.stage(manager, { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), interactionId }),
+      stage: (manager, record) => this.submit.stage(manager, { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), interactionId }, record),
       settle: (payment, record) => this.submit.settle(payment, interactionId, record),
       render: (payment) => this.paymentResponse(payment),
     };

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 
-import { auditEventsWrite, recordAuditEvent } from '@consentry/audit';
+import { type AuditEventInput, auditEventsWrite } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
-import { bankOutcomeChanges, bankOutcomeWrite, consumePaymentConsent, summariseInitiation } from '@consentry/consents';
-import { DataSource, DomesticPaymentEntity, EntityManager, JsonObject, writeTogether } from '@consentry/database';
-import { isExecutable, PaymentRiskEngine, screenPayment } from '@consentry/risk';
+import { bankOutcomeChanges, bankOutcomeWrite, consumptionWrite, lockPaymentConsentToConsume, summariseInitiation } from '@consentry/consents';
+import { DataSource, DomesticPaymentEntity, EntityManager, JsonObject, queryPreparedIn, type WritePart, writeTogether, writeTogetherStatement } from '@consentry/database';
+import { isExecutable, PaymentRiskEngine, type PaymentRiskInput, riskRejectionEvent, type ScreenedStatus, screenedStatus } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
 
-import type { SettlementRecorder } from '../security/payment-write.pipeline.js';
+import type { SettlementRecorder, StageRecorder } from '../security/payment-write.pipeline.js';
 
 export interface SubmitDomesticPaymentCommand {
   clientId: string;
@@ -20,12 +20,37 @@ export interface SubmitDomesticPaymentCommand {
   interactionId?: string;
 }
 
+// The order, at the status its risk decision gives it (PDNG for a scheduled payment, scored when it runs).
+const INSERT_ORDER = `
+  INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, status_reason, status_reason_description, initiation,
+                                debtor_account_id, requested_execution_date_time, creation_date_time, status_update_date_time)
+  VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $10)`;
+
+function insertOrder(payment: DomesticPaymentEntity): WritePart {
+  return {
+    sql: INSERT_ORDER,
+    values: [
+      payment.paymentId,
+      payment.consentId,
+      payment.clientId,
+      payment.status,
+      payment.statusReason,
+      payment.statusReasonDescription,
+      JSON.stringify(payment.initiation),
+      payment.debtorAccountId,
+      payment.requestedExecutionDateTime,
+      payment.creationDateTime,
+    ],
+  };
+}
+
 /**
  * A PSU-authorised domestic payment order (PSD2 Art. 66). Two steps, because the bank may sit behind
  * an HTTP connector that cannot share our transaction:
  *
- * 1. One transaction (the idempotency key's, see PaymentWritePipeline): consume the consent (locked: U009 for a second order, U008 for a mismatch or a
- *    consent changed since approval), write the order PDNG and its payment.submitted event.
+ * 1. One transaction (the idempotency key's, see PaymentWritePipeline): consume the consent (locked: U009
+ *    for a second order, U008 for a mismatch or a consent changed since approval), score the order, and
+ *    write it at the status its decision gives, with its payment.submitted event.
  * 2. The bank debits atomically (BankConnector.initiatePayment, idempotent on the payment id); the order
  *    becomes ACSP, or RJCT with the ISO reason (AM04: no funds), with a payment.status-changed event.
  *
@@ -43,41 +68,39 @@ export class SubmitDomesticPayment {
 
   /**
    * Step 1, in the caller's transaction (the idempotency key's): consume the consent, write the order
-   * PDNG and its payment.submitted event.
+   * and its payment.submitted event. A domestic payment is scored now, inside the same statements: the
+   * debtor account's risk lock with the consent's row lock, the rules' look-ups in one read, and the
+   * consumption, the order at the status its decision gives, the decision, their events and (when
+   * `record` is given) the key's answer in one write. A scheduled payment is scored when it runs.
    */
-  async stage(manager: EntityManager, command: SubmitDomesticPaymentCommand): Promise<DomesticPaymentEntity> {
+  async stage(manager: EntityManager, command: SubmitDomesticPaymentCommand, record?: StageRecorder<DomesticPaymentEntity>): Promise<DomesticPaymentEntity> {
     const kind = command.kind ?? 'domestic-payment';
     const paymentId = `${kind === 'domestic-payment' ? 'dp' : 'dsp'}-${randomUUID()}`;
     const summary = summariseInitiation(command.initiation);
-    const consent = await consumePaymentConsent(manager, {
-      consentId: command.consentId,
-      clientId: command.clientId,
-      kind,
-      initiation: command.initiation,
-      interactionId: command.interactionId,
-    });
+    const scoredNow = kind === 'domestic-payment';
+    const consent = await lockPaymentConsentToConsume(
+      manager,
+      { consentId: command.consentId, clientId: command.clientId, kind, initiation: command.initiation, interactionId: command.interactionId },
+      scoredNow && this.risk.locksDebtorAccount ? (account) => this.risk.debtorAccountLockSql(account) : undefined,
+    );
     const now = new Date();
-    const payment: DomesticPaymentEntity = {
+    const consumption = consumptionWrite(consent, command, now);
+    const order = (screened: ScreenedStatus | null): DomesticPaymentEntity => ({
       paymentId,
       consentId: consent.consentId,
       clientId: command.clientId,
-      status: 'PDNG',
-      statusReason: null,
-      statusReasonDescription: null,
+      status: screened?.status ?? 'PDNG',
+      statusReason: screened?.statusReason ?? null,
+      statusReasonDescription: screened?.statusReasonDescription ?? null,
       initiation: command.initiation,
-      // consumePaymentConsent checked the approval hash, which covers the debtor account.
+      // lockPaymentConsentToConsume checked the approval hash, which covers the debtor account.
       debtorAccountId: consent.debtorAccountId!,
       ledgerTransactionId: null,
       requestedExecutionDateTime: command.requestedExecutionDateTime ?? null,
       creationDateTime: now,
       statusUpdateDateTime: now,
-    };
-    await manager.query(
-      `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, requested_execution_date_time, creation_date_time, status_update_date_time)
-       VALUES ($1, $2, $3, 'PDNG', $4::jsonb, $5, $6, $7, $7)`,
-      [paymentId, payment.consentId, payment.clientId, JSON.stringify(payment.initiation), payment.debtorAccountId, payment.requestedExecutionDateTime, now],
-    );
-    await recordAuditEvent(manager, {
+    });
+    const submitted: AuditEventInput = {
       type: 'payment.submitted',
       actor: { type: 'tpp', id: command.clientId },
       clientId: command.clientId,
@@ -90,24 +113,41 @@ export class SubmitDomesticPayment {
         status: 'PDNG',
         amount: summary.amount,
         currency: summary.currency,
-        ...(payment.requestedExecutionDateTime ? { requestedExecutionDateTime: payment.requestedExecutionDateTime.toISOString() } : {}),
+        ...(command.requestedExecutionDateTime ? { requestedExecutionDateTime: command.requestedExecutionDateTime.toISOString() } : {}),
       },
-    });
-    // A scheduled payment is scored when it runs (the worker), not when it is ordered.
-    if (kind !== 'domestic-payment') return payment;
-    const { changes } = await screenPayment(manager, this.risk, 'domestic_payment', {
+    };
+    if (!scoredNow) {
+      const payment = order(null);
+      const together = writeTogetherStatement([consumption.write, insertOrder(payment), auditEventsWrite([consumption.event, submitted]), ...(record ? [await record(payment)] : [])]);
+      await queryPreparedIn(manager, together.sql, together.values);
+      return payment;
+    }
+    const riskInput: PaymentRiskInput = {
       paymentId,
       paymentKind: kind,
       consentId: consent.consentId,
       clientId: command.clientId,
       psuId: consent.psuId ?? null,
-      debtorAccountId: payment.debtorAccountId,
+      debtorAccountId: consent.debtorAccountId!,
       creditor: summary.creditorAccount,
       amount: summary.amount,
       currency: summary.currency,
       interactionId: command.interactionId,
+      at: now,
+    };
+    let staged: DomesticPaymentEntity | undefined;
+    await this.risk.assessWithin<never>(manager, riskInput, {
+      write: async (assessment) => {
+        const screened = screenedStatus(assessment, now);
+        staged = order(screened);
+        return {
+          parts: [consumption.write, insertOrder(staged), ...(record ? [await record(staged)] : [])],
+          eventsBefore: [consumption.event, submitted],
+          eventsAfter: screened?.status === 'RJCT' ? [riskRejectionEvent(riskInput)] : [],
+        };
+      },
     });
-    return changes ? { ...payment, ...changes } : payment;
+    return staged!;
   }
 
   /** Step 2, after step 1 committed: the bank's debit, and the status it gives. */

@@ -91,15 +91,19 @@ export class DomesticScheduledPaymentsService {
   createPayment(clientId: string, body: OBWriteDomesticScheduled2Dto, interactionId: string): PaymentWrite<DomesticPaymentEntity, OBWriteDomesticScheduledResponse5> {
     assertSchedulable(body.Data.Initiation, 'Data.Initiation');
     return {
-      stage: (manager) =>
-        this.submit.stage(manager, {
-          clientId,
-          consentId: body.Data.ConsentId,
-          kind: 'domestic-scheduled-payment',
-          requestedExecutionDateTime: new Date(body.Data.Initiation.RequestedExecutionDateTime),
-          initiation: plain(body.Data.Initiation),
-          interactionId,
-        }),
+      stage: (manager, record) =>
+        this.submit.stage(
+          manager,
+          {
+            clientId,
+            consentId: body.Data.ConsentId,
+            kind: 'domestic-scheduled-payment',
+            requestedExecutionDateTime: new Date(body.Data.Initiation.RequestedExecutionDateTime),
+            initiation: plain(body.Data.Initiation),
+            interactionId,
+          },
+          record,
+        ),
       render: (payment) => this.paymentResponse(payment),
     };
   }
