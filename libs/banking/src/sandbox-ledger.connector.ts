@@ -253,25 +253,28 @@ const SIGNED = `(CASE credit_debit_indicator WHEN 'Credit' THEN amount ELSE -amo
 
 // The payment debit: both interim balances move by the amount, but only if the available balance less the
 // amount stays at or above minus the overdraft limit. One statement, run while the balance rows are locked.
+// A balance row's SET moved by `change` (an SQL `- amount` or `+ amount`) at `at`: the amount stays
+// non-negative with its direction beside it.
+const movedBy = (change: string, at: string): string =>
+  `amount = abs(${SIGNED} ${change}), credit_debit_indicator = CASE WHEN ${SIGNED} ${change} >= 0 THEN 'Credit' ELSE 'Debit' END, date_time = ${at}`;
+
+// The columns of a booked transaction row.
+const BOOKED_TRANSACTION = `transaction (transaction_id, account_id, transaction_reference, amount, currency, credit_debit_indicator, status,
+  booking_date_time, value_date_time, transaction_information, bank_transaction_code, bank_transaction_sub_code, balance_after_amount)`;
+
 const CONDITIONAL_DEBIT = `
-  UPDATE balance SET amount = abs(${SIGNED} - $2::numeric),
-         credit_debit_indicator = CASE WHEN ${SIGNED} - $2::numeric >= 0 THEN 'Credit' ELSE 'Debit' END,
-         date_time = $4
+  UPDATE balance SET ${movedBy('- $2::numeric', '$4')}
    WHERE account_id = $1 AND type IN ('InterimAvailable', 'InterimBooked')
      AND (SELECT ${SIGNED} FROM balance WHERE account_id = $1 AND type = 'InterimAvailable') - $2::numeric >= -$3::numeric
-  RETURNING type, (CASE credit_debit_indicator WHEN 'Credit' THEN amount ELSE -amount END)::text AS after`;
+  RETURNING type, ${SIGNED}::text AS after`;
 
 const CREDIT = `
-  UPDATE balance SET amount = abs(${SIGNED} + $2::numeric),
-         credit_debit_indicator = CASE WHEN ${SIGNED} + $2::numeric >= 0 THEN 'Credit' ELSE 'Debit' END,
-         date_time = $3
+  UPDATE balance SET ${movedBy('+ $2::numeric', '$3')}
    WHERE account_id = $1 AND type IN ('InterimAvailable', 'InterimBooked')
-  RETURNING type, (CASE credit_debit_indicator WHEN 'Credit' THEN amount ELSE -amount END)::text AS after`;
+  RETURNING type, ${SIGNED}::text AS after`;
 
 const INSERT_PAYMENT_TRANSACTION = `
-  INSERT INTO transaction (transaction_id, account_id, transaction_reference, amount, currency, credit_debit_indicator, status,
-                           booking_date_time, value_date_time, transaction_information, bank_transaction_code,
-                           bank_transaction_sub_code, balance_after_amount)
+  INSERT INTO ${BOOKED_TRANSACTION}
   VALUES ($1, $2, $3, $4::numeric, $5, $6, 'BOOK', $7, $7, $8, $9, 'DomesticCreditTransfer', $10::numeric)`;
 
 // What an order needs before the balance lock, in one round trip: whether its paymentId is already booked
@@ -302,9 +305,7 @@ const ORDER_PARTIES_LOCKED = `
 const DEBIT_AND_BOOK = `
   WITH debited AS (${CONDITIONAL_DEBIT}),
   booked AS (
-    INSERT INTO transaction (transaction_id, account_id, transaction_reference, amount, currency, credit_debit_indicator, status,
-                             booking_date_time, value_date_time, transaction_information, bank_transaction_code,
-                             bank_transaction_sub_code, balance_after_amount)
+    INSERT INTO ${BOOKED_TRANSACTION}
     SELECT $5, $1, $6, $2::numeric, $7, 'Debit', 'BOOK', $4, $4, $8, 'IssuedCreditTransfers', 'DomesticCreditTransfer', b.after::numeric
       FROM (SELECT after FROM debited ORDER BY type = 'InterimBooked' DESC LIMIT 1) AS b)
   SELECT type, after FROM debited`;
@@ -322,22 +323,16 @@ const DEBIT_ALONE = `
     SELECT debtor_id, overdraft_limit::numeric AS overdraft_limit FROM parties
      WHERE done_at IS NULL AND status = 'Enabled' AND trim(currency) = trim($7) AND creditor_id IS NULL),
   available AS (
-    UPDATE balance SET amount = abs(${SIGNED} - $8::numeric),
-           credit_debit_indicator = CASE WHEN ${SIGNED} - $8::numeric >= 0 THEN 'Credit' ELSE 'Debit' END,
-           date_time = $9
+    UPDATE balance SET ${movedBy('- $8::numeric', '$9')}
      WHERE account_id = (SELECT debtor_id FROM payable) AND type = 'InterimAvailable'
        AND ${SIGNED} - $8::numeric >= -(SELECT overdraft_limit FROM payable)
-    RETURNING (CASE credit_debit_indicator WHEN 'Credit' THEN amount ELSE -amount END)::text AS after),
+    RETURNING ${SIGNED}::text AS after),
   booked_balance AS (
-    UPDATE balance SET amount = abs(${SIGNED} - $8::numeric),
-           credit_debit_indicator = CASE WHEN ${SIGNED} - $8::numeric >= 0 THEN 'Credit' ELSE 'Debit' END,
-           date_time = $9
+    UPDATE balance SET ${movedBy('- $8::numeric', '$9')}
      WHERE account_id = (SELECT debtor_id FROM payable) AND type = 'InterimBooked' AND EXISTS (SELECT 1 FROM available)
-    RETURNING (CASE credit_debit_indicator WHEN 'Credit' THEN amount ELSE -amount END)::text AS after),
+    RETURNING ${SIGNED}::text AS after),
   booked AS (
-    INSERT INTO transaction (transaction_id, account_id, transaction_reference, amount, currency, credit_debit_indicator, status,
-                             booking_date_time, value_date_time, transaction_information, bank_transaction_code,
-                             bank_transaction_sub_code, balance_after_amount)
+    INSERT INTO ${BOOKED_TRANSACTION}
     SELECT $1, $2, $10, $8::numeric, $7, 'Debit', 'BOOK', $9, $9, $11, 'IssuedCreditTransfers', 'DomesticCreditTransfer',
            coalesce((SELECT after FROM booked_balance), a.after)::numeric
       FROM available AS a)

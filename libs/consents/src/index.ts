@@ -15,8 +15,8 @@ export { PAYMENT_CONSENT_SCOPE } from './payment-consent-kind.js';
 export { expirePaymentConsents } from './end-payment-consent.use-case.js';
 export { RevokePaymentConsent } from './revoke-payment-consent.use-case.js';
 export type { RevokePaymentConsentCommand } from './revoke-payment-consent.use-case.js';
-export { lockVrpConsent, useVrpConsent, vrpLimitsRead, vrpRefusalEvent } from './use-vrp-consent.js';
-export type { UseVrpConsentCommand, UseVrpConsentResult, VrpLimitsRead } from './use-vrp-consent.js';
+export { lockVrpConsent, vrpLimitsRead, vrpRefusalEvent } from './use-vrp-consent.js';
+export type { UseVrpConsentCommand, VrpLimitsRead } from './use-vrp-consent.js';
 export {
   amountUnits,
   checkVrpPayment,

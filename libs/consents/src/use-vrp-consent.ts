@@ -1,5 +1,5 @@
-import { type AuditEventInput, recordAuditEvent } from '@consentry/audit';
-import { EntityManager, JsonObject, PaymentConsentEntity, queryPreparedIn } from '@consentry/database';
+import type { AuditEventInput } from '@consentry/audit';
+import { EntityManager, JsonObject, PaymentConsentEntity } from '@consentry/database';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { assertConsentAsApproved } from './consume-payment-consent.js';
@@ -20,36 +20,18 @@ export interface UseVrpConsentCommand {
   interactionId?: string;
 }
 
-export type UseVrpConsentResult = { consent: PaymentConsentEntity; refused: null } | { consent: PaymentConsentEntity; refused: ControlParameterProblem };
-
 /**
- * A VRP uses its consent, inside the caller's transaction, which writes the payment. The consent row
- * is locked (SELECT ... FOR UPDATE) until that transaction commits, so the payments counted against the
- * periodic limits and the new one are read and written one payment at a time: concurrent VRPs cannot
- * together pass a limit. Checked in the fixed order: U009 (the consent is AUTH), U008 (the consent is
- * still what the PSU approved; the Initiation is the consent's; the creditor is the consent's, if it
- * named one), then U014 (vrp-control-parameters.ts).
+ * A VRP uses its consent inside the caller's transaction, which writes the payment, in three steps:
+ * lockVrpConsent, vrpLimitsRead, then the payment written, or its refusal's vrpRefusalEvent. The API's VRP
+ * (SubmitDomesticVrp) makes steps 2 and 3 in the risk engine's statements.
  *
- * A control-parameter refusal is returned, not thrown, with its `payment.refused-by-control-parameter`
- * event already written: the caller commits it and answers 400 U014.
- *
- * In three steps, for a payment path that makes the reads and writes of step 2 and 3 with others of its
- * own (the API's VRP makes them with the risk engine's): lockVrpConsent, vrpLimitsRead, then the
- * payment written, or vrpRefusalEvent.
+ * The consent row is locked (SELECT ... FOR UPDATE) until that transaction commits, so the payments
+ * counted against the periodic limits and the new one are read and written one payment at a time:
+ * concurrent VRPs cannot together pass a limit. Checked in the fixed order: U009 (the consent is AUTH),
+ * U008 (the consent is still what the PSU approved; the Initiation is the consent's; the creditor is the
+ * consent's, if it named one), then U014 (vrp-control-parameters.ts). A control-parameter refusal commits
+ * its `payment.refused-by-control-parameter` event and answers 400 U014.
  */
-export async function useVrpConsent(manager: EntityManager, command: UseVrpConsentCommand): Promise<UseVrpConsentResult> {
-  const consent = await lockVrpConsent(manager, command);
-  const limits = vrpLimitsRead(consent, command);
-  // After the lock, in a statement of its own: READ COMMITTED takes a statement's snapshot when it
-  // starts, so this one sees what the lock's previous holder committed.
-  const [row] = await queryPreparedIn<Record<string, unknown>>(manager, `SELECT ${limits.select}`, limits.values);
-  const refused = limits.check(row!);
-  if (refused) {
-    await recordAuditEvent(manager, vrpRefusalEvent(consent, command, refused));
-    return { consent, refused };
-  }
-  return { consent, refused: null };
-}
 
 /**
  * Step 1: locks the consent row until the caller's transaction ends, and checks U009 and U008 on the
@@ -73,7 +55,11 @@ export async function lockVrpConsent(
   return consent;
 }
 
-/** Step 2: what the ControlParameters check reads, and the check (U014) given what it read. */
+/**
+ * Step 2: what the ControlParameters check reads, and the check (U014) given what it read. The read must be
+ * a statement that starts after step 1's lock is granted: READ COMMITTED takes a statement's snapshot
+ * when it starts, so it then sees what the lock's previous holder committed.
+ */
 export interface VrpLimitsRead {
   /** Select-list items (their `$n` numbered on their own): to be read after the consent's lock is granted. */
   select: string;

@@ -9,7 +9,7 @@ import { approvedInitiationHash, approvedTerms } from './payment-initiation.js';
 import { rejectStalePaymentConsents } from './reject-payment-consent.use-case.js';
 import { expirePaymentConsents } from './end-payment-consent.use-case.js';
 import { RevokePaymentConsent } from './revoke-payment-consent.use-case.js';
-import { useVrpConsent } from './use-vrp-consent.js';
+import { lockVrpConsent, vrpLimitsRead } from './use-vrp-consent.js';
 
 const PSU = '00000000-0000-4000-8000-0000000000d1';
 const OTHER_PSU = '00000000-0000-4000-8000-0000000000d2';
@@ -123,9 +123,11 @@ describe('VRP consent lifecycle', () => {
       );
     const totals = (consentId: string) =>
       q(`SELECT london_day::text AS day, amount::text AS amount FROM vrp_consent_day_total WHERE consent_id = $1 AND amount <> 0 ORDER BY 1`, [consentId]);
+    // A VRP of 10.00 checked against the consent's limits at `at`, as the API checks it: the consent
+    // locked, then its limits read in a statement of its own (after the lock), then checked.
     const use = (consentId: string, at: Date) =>
-      db.dataSource.transaction((manager) =>
-        useVrpConsent(manager, {
+      db.dataSource.transaction(async (manager) => {
+        const payment = {
           consentId,
           clientId: CLIENT,
           initiation: {},
@@ -134,8 +136,11 @@ describe('VRP consent lifecycle', () => {
           currency: 'GBP',
           creditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '11111122222222' },
           at,
-        }),
-      );
+        };
+        const limits = vrpLimitsRead(await lockVrpConsent(manager, payment), payment);
+        const [row] = await manager.query(`SELECT ${limits.select}`, limits.values);
+        return { refused: limits.check(row) };
+      });
 
     it('keeps each London day’s total of the payments that count, whatever path rejects one, and agrees with a recount', async () => {
       const consentId = await authorised();

@@ -9,7 +9,7 @@ export {
   RISK_REJECTED_REASON,
 } from './payment-risk-engine.js';
 export type { CallerStatements, CallerWrites, DecisionListener, FiredRule, PaymentKind, PaymentRiskInput, RiskAssessment } from './payment-risk-engine.js';
-export { isExecutable, riskRejectionEvent, screenedStatus, screenPayment } from './screen-payment.js';
-export type { PaymentTable, ScreenedStatus } from './screen-payment.js';
+export { isExecutable, screenNewPayment, screenPayment } from './screen-payment.js';
+export type { PaymentTable, ScreenedNewPayment, ScreenedStatus } from './screen-payment.js';
 export { recordPaidPayment } from './payment-history.js';
 export type { PaidPayment } from './payment-history.js';

@@ -20,6 +20,17 @@ rules:
     action: score
 `;
 
+// More than five payments from one account in ten minutes are held.
+const ACCOUNT_BURST_RULES = `
+thresholds: { hold: 50, reject: 100 }
+rules:
+  - name: account-payment-burst
+    kind: velocity
+    params: { per: debtor-account, windowMinutes: 10, maxCount: 5 }
+    weight: 50
+    action: hold
+`;
+
 describe('PaymentRiskEngine against PostgreSQL', () => {
   let db: TestDatabase;
   let engine: PaymentRiskEngine;
@@ -54,18 +65,7 @@ describe('PaymentRiskEngine against PostgreSQL', () => {
   }
 
   it('scores a burst of payments from one account sent at once as if sent in sequence: exactly the sixth onwards held', async () => {
-    const burst = new PaymentRiskEngine(
-      parseRiskRules(`
-thresholds: { hold: 50, reject: 100 }
-rules:
-  - name: account-payment-burst
-    kind: velocity
-    params: { per: debtor-account, windowMinutes: 10, maxCount: 5 }
-    weight: 50
-    action: hold
-`),
-      new Set(),
-    );
+    const burst = new PaymentRiskEngine(parseRiskRules(ACCOUNT_BURST_RULES), new Set());
     // Eight transactions at the same instant on their own connections, each held open a moment after its
     // decision (as a payment's transaction is), so without the lock they would all count the same history.
     const payments = Array.from({ length: 8 }, () => ({ ...payment('10.00', 'tpp-burst'), debtorAccountId: 'acc-burst' }));
@@ -167,16 +167,6 @@ rules:
     }
   });
   describe('assessWithin: the decision made in the caller’s own statements', () => {
-    const burstRules = `
-thresholds: { hold: 50, reject: 100 }
-rules:
-  - name: account-payment-burst
-    kind: velocity
-    params: { per: debtor-account, windowMinutes: 10, maxCount: 5 }
-    weight: 50
-    action: hold
-`;
-
     beforeAll(async () => {
       await db.dataSource.query(`CREATE TABLE caller_payment (payment_id text PRIMARY KEY, status text NOT NULL, read_back int NOT NULL)`);
     });
@@ -195,13 +185,13 @@ rules:
     }
 
     it('scores a burst sent at once in sequence when the caller holds the account’s lock from an earlier statement', async () => {
-      const burst = new PaymentRiskEngine(parseRiskRules(burstRules), new Set());
-      expect(burst.locksDebtorAccount).toBe(true);
+      const burst = new PaymentRiskEngine(parseRiskRules(ACCOUNT_BURST_RULES), new Set());
+      const lock = burst.debtorAccountLock!;
       const payments = Array.from({ length: 8 }, () => ({ ...payment('10.00', 'tpp-within'), debtorAccountId: 'acc-within' }));
       const decisions = await Promise.all(
         payments.map((input) =>
           db.dataSource.transaction(async (manager) => {
-            await manager.query(`SELECT ${burst.debtorAccountLockSql('$1::text')}`, [input.debtorAccountId]);
+            await manager.query(`SELECT ${lock('$1::text')}`, [input.debtorAccountId]);
             const scored = await callerPayment(burst, manager, input);
             await manager.query('SELECT pg_sleep(0.05)');
             if ('stopped' in scored) throw new Error('not refused');

@@ -232,8 +232,8 @@ export class PaymentRiskEngine {
    * - the decision is written in one statement with the caller's `write` (data-modifying WITH items), and
    *   the caller's audit events are recorded with the engine's, in their order.
    *
-   * When `locksDebtorAccount`, the caller must already hold the debtor account's lock in this transaction
-   * (`debtorAccountLockSql` in an earlier statement), so that a burst from one account is scored in
+   * When `debtorAccountLock` is defined, the caller must already hold that lock in this transaction (in
+   * an earlier statement), so that a burst from one account is scored in
    * sequence. Only for a payment not assessed before (a new payment id): anything else throws. The time
    * observed (observeDecisions) is the two statements', the caller's reads and writes included.
    */
@@ -266,17 +266,13 @@ export class PaymentRiskEngine {
     return { assessment, read: read! };
   }
 
-  /** Whether scoring holds the debtor account's lock (a rule reads what the account's earlier payments wrote). */
-  get locksDebtorAccount(): boolean {
-    return this.serialised;
-  }
-
   /**
-   * The SQL expression that takes the lock scoring holds on a debtor account until the transaction ends,
-   * for a caller that takes it in a statement of its own (assessWithin). `accountId` is an SQL expression.
+   * The SQL expression of the lock scoring holds on a debtor account until the transaction ends, given
+   * the account id's SQL expression, for a caller that takes it in a statement of its own (assessWithin);
+   * undefined when no rule reads what the account's earlier payments wrote (no lock is needed).
    */
-  debtorAccountLockSql(accountId: string): string {
-    return debtorAccountLock(accountId);
+  get debtorAccountLock(): ((accountId: string) => string) | undefined {
+    return this.serialised ? debtorAccountLock : undefined;
   }
 
   private observed(started: number, assessment: RiskAssessment): void {

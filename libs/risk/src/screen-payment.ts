@@ -20,7 +20,7 @@ export function isExecutable(payment: { status: string; statusReasonDescription:
 }
 
 /** The status a decision gives a PDNG payment at `at`: null when allowed (it stays PDNG, as it was). */
-export function screenedStatus(assessment: RiskAssessment, at: Date): ScreenedStatus | null {
+function screenedStatus(assessment: RiskAssessment, at: Date): ScreenedStatus | null {
   switch (assessment.decision) {
     case 'allow':
       return null;
@@ -32,7 +32,7 @@ export function screenedStatus(assessment: RiskAssessment, at: Date): ScreenedSt
 }
 
 /** The event of a payment the risk engine rejected: PDNG to RJCT, by the engine. */
-export function riskRejectionEvent(input: PaymentRiskInput): AuditEventInput {
+function riskRejectionEvent(input: PaymentRiskInput): AuditEventInput {
   return {
     type: 'payment.status-changed',
     actor: { type: 'system', id: 'risk-engine' },
@@ -41,6 +41,30 @@ export function riskRejectionEvent(input: PaymentRiskInput): AuditEventInput {
     ...(input.psuId ? { psuId: input.psuId } : {}),
     interactionId: input.interactionId,
     data: { paymentId: input.paymentId, kind: input.paymentKind, from: 'PDNG', to: 'RJCT', statusReason: RISK_REJECTED_REASON },
+  };
+}
+
+/** A new payment as its decision leaves it: the status it is written with, and the events after the engine's. */
+export interface ScreenedNewPayment {
+  status: 'PDNG' | 'RJCT';
+  statusReason: string | null;
+  statusReasonDescription: string | null;
+  /** A rejection's `payment.status-changed` (PDNG to RJCT); none otherwise. */
+  eventsAfter: AuditEventInput[];
+}
+
+/**
+ * For a payment scored before it is written (PaymentRiskEngine.assessWithin): the status it is written
+ * with (PDNG when allowed; PDNG with a reason that names no rule when held; RJCT FR01 when rejected) and
+ * the events that follow the decision's.
+ */
+export function screenNewPayment(assessment: RiskAssessment, input: PaymentRiskInput): ScreenedNewPayment {
+  const screened = screenedStatus(assessment, new Date());
+  return {
+    status: screened?.status ?? 'PDNG',
+    statusReason: screened?.statusReason ?? null,
+    statusReasonDescription: screened?.statusReasonDescription ?? null,
+    eventsAfter: screened?.status === 'RJCT' ? [riskRejectionEvent(input)] : [],
   };
 }
 

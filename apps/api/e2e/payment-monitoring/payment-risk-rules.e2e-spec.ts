@@ -124,6 +124,27 @@ describe('payment monitoring: the sandbox default rules, inline before execution
     });
   });
 
+  it('scores a burst from one account sent at once under several consents, domestic payments and VRPs, in sequence: five paid, three held', async () => {
+    const [debtor] = await fixtures.accountsOf('bob', 1);
+    await fixtures.setBalance(debtor!.accountId, '10000.00');
+    const to = payee('30000044444444', 'Market Stall');
+    const payments: Array<() => Promise<CallResult>> = [];
+    for (let n = 1; n <= 4; n += 1) {
+      payments.push((await fixtures.domesticPaymentConsent('bob', debtor!, to, '1.00', `MIXED-DP-${n}`)).pay);
+      const { consentId, psuToken } = await fixtures.vrpConsent('bob', debtor!, to);
+      payments.push(() => fixtures.vrp(psuToken, consentId, to, '1.00', `MIXED-VRP-${n}`));
+    }
+    // Each consent's row lock alone would let them all read the same history: the account's risk lock,
+    // taken with each consent's, puts them in sequence.
+    const results = await Promise.all(payments.map((pay) => pay()));
+    for (const result of results) expect(result.status, JSON.stringify(result.body)).toBe(201);
+    const statuses = results.map((result) => jsonString(result.body.Data.Status));
+    expect(statuses.filter((status) => status === 'ACSP')).toHaveLength(5);
+    const held = results.filter((_, index) => statuses[index] === 'PDNG');
+    expect(held).toHaveLength(3);
+    for (const result of held) expect(result.body.Data.StatusReason).toEqual(HELD_REASON);
+  });
+
   it('scores VRPs too: one to a deny-listed creditor is RJCT FR01, seen through the GET and replayed as it was', async () => {
     const { consentId, psuToken } = await fixtures.vrpConsent('carol', carol!, denyListed);
     const before = await fixtures.available(carol!.accountId);

@@ -144,6 +144,18 @@ export class PaymentFixtures {
 
   /** A domestic payment consent for `amount` to `payee`, authorised, and the answer to its payment order (whatever it is). */
   async domesticPayment(username: string, debtor: PsuAccount, payee: ObAccount, amount: string, reference = `E2E-${amount}`): Promise<{ consentId: string; psuToken: string; paid: CallResult }> {
+    const approved = await this.domesticPaymentConsent(username, debtor, payee, amount, reference);
+    return { ...approved, paid: await approved.pay() };
+  }
+
+  /** An authorised domestic payment consent for `amount` to `payee`, and its payment order, to send when the test chooses. */
+  async domesticPaymentConsent(
+    username: string,
+    debtor: PsuAccount,
+    payee: ObAccount,
+    amount: string,
+    reference: string,
+  ): Promise<{ consentId: string; psuToken: string; pay: () => Promise<CallResult> }> {
     const initiation = {
       InstructionIdentification: `INSTR-${reference}`,
       EndToEndIdentification: reference,
@@ -152,8 +164,8 @@ export class PaymentFixtures {
     };
     const created = await this.h.signedPost(`${PISP}/domestic-payment-consents`, { token: this.paymentsToken, body: { Data: { Initiation: initiation }, Risk: {} } });
     const { consentId, psuToken } = await this.approve(created, debtor.accountId, 'payments', username);
-    const paid = await this.h.signedPost(`${PISP}/domestic-payments`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} } });
-    return { consentId, psuToken, paid };
+    const pay = () => this.h.signedPost(`${PISP}/domestic-payments`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} } });
+    return { consentId, psuToken, pay };
   }
 
   /** An authorised funds-confirmation consent on the PSU's account. */

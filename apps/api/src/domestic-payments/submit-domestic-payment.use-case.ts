@@ -4,7 +4,7 @@ import { type AuditEventInput, auditEventsWrite } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
 import { bankOutcomeChanges, bankOutcomeWrite, consumptionWrite, lockPaymentConsentToConsume, summariseInitiation } from '@consentry/consents';
 import { DataSource, DomesticPaymentEntity, EntityManager, JsonObject, queryPreparedIn, type WritePart, writeTogether, writeTogetherStatement } from '@consentry/database';
-import { isExecutable, PaymentRiskEngine, type PaymentRiskInput, riskRejectionEvent, type ScreenedStatus, screenedStatus } from '@consentry/risk';
+import { isExecutable, PaymentRiskEngine, type PaymentRiskInput, type ScreenedNewPayment, screenNewPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
 
 import type { SettlementRecorder, StageRecorder } from '../security/payment-write.pipeline.js';
@@ -19,6 +19,12 @@ export interface SubmitDomesticPaymentCommand {
   initiation: JsonObject;
   interactionId?: string;
 }
+
+/** The status an order is written with. */
+type OrderStatus = Pick<ScreenedNewPayment, 'status' | 'statusReason' | 'statusReasonDescription'>;
+
+/** A scheduled order's, scored only when it runs. */
+const UNSCORED: OrderStatus = { status: 'PDNG', statusReason: null, statusReasonDescription: null };
 
 // The order, at the status its risk decision gives it (PDNG for a scheduled payment, scored when it runs).
 const INSERT_ORDER = `
@@ -81,17 +87,17 @@ export class SubmitDomesticPayment {
     const consent = await lockPaymentConsentToConsume(
       manager,
       { consentId: command.consentId, clientId: command.clientId, kind, initiation: command.initiation, interactionId: command.interactionId },
-      scoredNow && this.risk.locksDebtorAccount ? (account) => this.risk.debtorAccountLockSql(account) : undefined,
+      scoredNow ? this.risk.debtorAccountLock : undefined,
     );
     const now = new Date();
     const consumption = consumptionWrite(consent, command, now);
-    const order = (screened: ScreenedStatus | null): DomesticPaymentEntity => ({
+    const order = ({ status, statusReason, statusReasonDescription }: OrderStatus): DomesticPaymentEntity => ({
       paymentId,
       consentId: consent.consentId,
       clientId: command.clientId,
-      status: screened?.status ?? 'PDNG',
-      statusReason: screened?.statusReason ?? null,
-      statusReasonDescription: screened?.statusReasonDescription ?? null,
+      status,
+      statusReason,
+      statusReasonDescription,
       initiation: command.initiation,
       // lockPaymentConsentToConsume checked the approval hash, which covers the debtor account.
       debtorAccountId: consent.debtorAccountId!,
@@ -117,7 +123,7 @@ export class SubmitDomesticPayment {
       },
     };
     if (!scoredNow) {
-      const payment = order(null);
+      const payment = order(UNSCORED);
       const together = writeTogetherStatement([consumption.write, insertOrder(payment), auditEventsWrite([consumption.event, submitted]), ...(record ? [await record(payment)] : [])]);
       await queryPreparedIn(manager, together.sql, together.values);
       return payment;
@@ -138,12 +144,12 @@ export class SubmitDomesticPayment {
     let staged: DomesticPaymentEntity | undefined;
     await this.risk.assessWithin<never>(manager, riskInput, {
       write: async (assessment) => {
-        const screened = screenedStatus(assessment, now);
+        const screened = screenNewPayment(assessment, riskInput);
         staged = order(screened);
         return {
           parts: [consumption.write, insertOrder(staged), ...(record ? [await record(staged)] : [])],
           eventsBefore: [consumption.event, submitted],
-          eventsAfter: screened?.status === 'RJCT' ? [riskRejectionEvent(riskInput)] : [],
+          eventsAfter: screened.eventsAfter,
         };
       },
     });

@@ -4,7 +4,7 @@ import { auditEventsWrite, recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
 import { bankOutcomeChanges, bankOutcomeWrite, ConsentException, ConsentExceptionCode, lockVrpConsent, vrpLimitsRead, vrpRefusalEvent } from '@consentry/consents';
 import { DataSource, EntityManager, JsonObject, shiftParameters, VrpPaymentEntity, writeTogether } from '@consentry/database';
-import { isExecutable, PaymentRiskEngine, type PaymentRiskInput, riskRejectionEvent, screenedStatus } from '@consentry/risk';
+import { isExecutable, PaymentRiskEngine, type PaymentRiskInput, screenNewPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
 
 import { RecordedRefusal } from '../idempotency/idempotency.service.js';
@@ -95,7 +95,7 @@ export class SubmitDomesticVrp {
     const consent = await lockVrpConsent(
       manager,
       { consentId: command.consentId, clientId: command.clientId, initiation: command.initiation, creditorAccount: instruction.CreditorAccount },
-      this.risk.locksDebtorAccount ? (account) => this.risk.debtorAccountLockSql(account) : undefined,
+      this.risk.debtorAccountLock,
     );
     // lockVrpConsent checked the approval hash, which covers the debtor account.
     const debtorAccountId = consent.debtorAccountId!;
@@ -122,14 +122,14 @@ export class SubmitDomesticVrp {
       read,
       stopIf: (row) => limits.check(row),
       write: async (assessment, row) => {
-        const screened = screenedStatus(assessment, now);
+        const screened = screenNewPayment(assessment, riskInput);
         const payment: VrpPaymentEntity = {
           paymentId,
           consentId: consent.consentId,
           clientId: command.clientId,
-          status: screened?.status ?? 'PDNG',
-          statusReason: screened?.statusReason ?? null,
-          statusReasonDescription: screened?.statusReasonDescription ?? null,
+          status: screened.status,
+          statusReason: screened.statusReason,
+          statusReasonDescription: screened.statusReasonDescription,
           vrpType: command.vrpType,
           amount,
           currency,
@@ -183,7 +183,7 @@ export class SubmitDomesticVrp {
               data: { paymentId, kind: 'domestic-vrp', vrpType: command.vrpType, status: 'PDNG', amount, currency },
             },
           ],
-          eventsAfter: screened?.status === 'RJCT' ? [riskRejectionEvent(riskInput)] : [],
+          eventsAfter: screened.eventsAfter,
         };
       },
     });
