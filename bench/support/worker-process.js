@@ -23,7 +23,9 @@ export async function waitFor(check, timeoutMs, what) {
 /** The worker from its build with `env` (WORKER_PORT required); `ready` resolves once /health answers. */
 export function startWorkerProcess(env) {
   // As every app starts (scripts/platform.js): tracing only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
-  const child = spawn(process.execPath, ['--import', TELEMETRY_REGISTER, WORKER_MAIN], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // WORKER_NODE_ARGS passes flags to the worker's process only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', TELEMETRY_REGISTER, WORKER_MAIN], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));

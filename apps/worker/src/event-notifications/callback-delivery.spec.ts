@@ -1,9 +1,9 @@
 import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, Socket } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { postEventNotification } from './callback-delivery.js';
+import { CallbackConnections, postEventNotification } from './callback-delivery.js';
 import { deliveryBackoffMs } from './event-notifications.jobs.js';
 
 const LIMITS = { connectTimeoutMs: 1_000, responseTimeoutMs: 300, maxResponseBytes: 64 };
@@ -37,6 +37,54 @@ describe('postEventNotification', () => {
 
   it('never connects outside the sandbox to http://localhost', async () => {
     expect(await post('/ok', false)).toEqual({ failure: 'the callback URL must be https' });
+  });
+});
+
+describe('postEventNotification with kept-alive connections', () => {
+  let server: Server;
+  let base: string;
+  const opened: Socket[] = [];
+  const pools = new CallbackConnections({ maxSocketsPerCallback: 4 });
+
+  beforeAll(async () => {
+    server = createServer((_request, response) => response.writeHead(202).end());
+    server.on('connection', (socket: Socket) => opened.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://localhost:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    pools.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const loopback = async () => [{ address: '127.0.0.1', family: 4 }];
+  const post = (clientId: string) =>
+    postEventNotification({ callbackUrl: base, setJwt: 'a.b.c', financialId: 'bank', sandbox: true, limits: LIMITS, resolve: loopback, connections: { pools, clientId } });
+
+  it('reuses one TPP\'s connection from event to event, and never another TPP\'s', async () => {
+    const before = opened.length;
+    for (let i = 0; i < 5; i++) expect(await post('tpp-a')).toEqual({ status: 202 });
+    expect(opened.length - before).toBe(1);
+    expect(await post('tpp-b')).toEqual({ status: 202 });
+    expect(opened.length - before).toBe(2);
+  });
+
+  it('keeps a pool per TPP, origin and checked address: a host now resolving elsewhere gets a new one', () => {
+    const url = new URL('https://tpp.example/cb/event-notifications');
+    const first = pools.poolFor('tpp-c', url, '203.0.113.5');
+    expect(pools.poolFor('tpp-c', url, '203.0.113.5')).toBe(first);
+    expect(pools.poolFor('tpp-c', url, '203.0.113.6')).not.toBe(first);
+    expect(pools.poolFor('tpp-d', url, '203.0.113.5')).not.toBe(first);
+    expect(pools.poolFor('tpp-c', new URL('https://tpp.example:8443/cb'), '203.0.113.5')).not.toBe(first);
+  });
+
+  it('delivers on a new connection when the callback closed the kept one', async () => {
+    expect(await post('tpp-e')).toEqual({ status: 202 });
+    for (const socket of opened) socket.destroy();
+    const before = opened.length;
+    expect(await post('tpp-e')).toEqual({ status: 202 });
+    expect(opened.length - before).toBe(1);
   });
 });
 

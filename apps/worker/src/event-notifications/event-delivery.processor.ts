@@ -1,12 +1,12 @@
-import { recordAuditEvent } from '@consentry/audit';
+import { auditOutboxInsertSql, prepareAuditEvents } from '@consentry/audit';
 import type { WorkerConfig } from '@consentry/config';
-import { DataSource } from '@consentry/database';
+import { DataSource, queryPrepared } from '@consentry/database';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
 import { CONSUMER_REDIS, WORKER_CONFIG } from '../worker.tokens.js';
-import { postEventNotification } from './callback-delivery.js';
+import { CallbackConnections, postEventNotification } from './callback-delivery.js';
 import { EventNotificationMetrics } from './event-notification.metrics.js';
 import { deliveryBackoffMs, EVENT_DELIVERY_QUEUE, EventDeliveryJob } from './event-notifications.jobs.js';
 
@@ -22,9 +22,17 @@ interface PendingEventRow {
 
 export type EventDeliveryOutcome = 'delivered' | 'settled' | 'no-callback';
 
+// The delivered mark and its `event.delivered` audit entry in one statement (atomic on its own: no BEGIN
+// and COMMIT round trips); the entry is written only if this delivery is the one that marked the event.
+const MARK_DELIVERED = `WITH marked AS (
+  UPDATE event_notification SET delivered_at = now(), delivery_attempts = $2, last_delivery_error = NULL
+   WHERE jti = $1 AND delivered_at IS NULL AND acknowledged_at IS NULL RETURNING jti
+), audited AS (${auditOutboxInsertSql('$3', '$4', 'EXISTS (SELECT 1 FROM marked)')})
+SELECT count(*)::int AS marked FROM marked`;
+
 /**
  * Delivers one event to its TPP's callback (the subscription's URL now, which the TPP may have changed).
- * 202 marks it delivered and audits `event.delivered` in one transaction; any other answer, or none, is
+ * 202 marks it delivered and audits `event.delivered` in one statement; any other answer, or none, is
  * thrown so BullMQ retries it with doubling delays. Past the delivery window it stops (the event stays
  * for polling until its retention ends).
  */
@@ -33,13 +41,17 @@ export class EventDeliveryProcessor implements OnModuleDestroy {
   private readonly logger = new Logger(EventDeliveryProcessor.name);
   private worker?: Worker<EventDeliveryJob, EventDeliveryOutcome>;
   private connection?: Redis;
+  private readonly callbacks: CallbackConnections;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     @Inject(CONSUMER_REDIS) private readonly redis: Redis,
     private readonly dataSource: DataSource,
     private readonly metrics: EventNotificationMetrics,
-  ) {}
+  ) {
+    const options = config.eventNotifications;
+    this.callbacks = new CallbackConnections({ maxSocketsPerCallback: options.deliveryConcurrency });
+  }
 
   async start(): Promise<void> {
     const options = this.config.eventNotifications;
@@ -78,6 +90,7 @@ export class EventDeliveryProcessor implements OnModuleDestroy {
       setJwt: event.set_jwt,
       financialId: this.config.messageSigningIssuer,
       sandbox: this.config.mode === 'sandbox',
+      connections: { pools: this.callbacks, clientId: event.client_id },
       limits: { connectTimeoutMs: options.callbackConnectTimeoutMs, responseTimeoutMs: options.callbackResponseTimeoutMs, maxResponseBytes: options.callbackMaxResponseBytes },
     });
     if ('status' in outcome && outcome.status === 202) {
@@ -92,26 +105,21 @@ export class EventDeliveryProcessor implements OnModuleDestroy {
   }
 
   private async markDelivered(jti: string, event: PendingEventRow, attempts: number): Promise<void> {
-    const delivered = await this.dataSource.transaction(async (manager) => {
-      const [rows]: [Array<{ jti: string }>, number] = await manager.query(
-        `UPDATE event_notification SET delivered_at = now(), delivery_attempts = $2, last_delivery_error = NULL
-          WHERE jti = $1 AND delivered_at IS NULL AND acknowledged_at IS NULL RETURNING jti`,
-        [jti, attempts],
-      );
-      if (rows.length === 0) return false;
-      await recordAuditEvent(manager, {
+    const [audit, traceparent] = prepareAuditEvents([
+      {
         type: 'event.delivered',
         actor: { type: 'system', id: 'event-notifications' },
         clientId: event.client_id,
         data: { jti, eventType: event.event_type, via: 'callback', attempts },
-      });
-      return true;
-    });
-    if (delivered) this.metrics.recordDelivered(event.occurred_at);
+      },
+    ]).values;
+    const [{ marked }] = await queryPrepared<{ marked: number }>(this.dataSource, MARK_DELIVERED, [jti, attempts, audit, traceparent]);
+    if (marked === 1) this.metrics.recordDelivered(event.occurred_at);
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.worker?.close(this.redis.status !== 'ready');
+    this.callbacks.close();
     this.connection?.disconnect();
   }
 }
