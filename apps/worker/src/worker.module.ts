@@ -10,6 +10,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
 import { PsuAlertsProcessor } from './alerts/psu-alerts.processor.js';
+import { AuditChainedSignal } from './audit/audit-chained.signal.js';
 import { AuditCheckpointWriter } from './audit/audit-checkpoint.writer.js';
 import { AuditOutboxRelay } from './audit/audit-outbox.relay.js';
 import { AuditOutboxSweeper } from './audit/audit-outbox.sweeper.js';
@@ -65,6 +66,7 @@ export class WorkerModule {
         DrainState,
         // The audit lib's single chain writer (no Nest in libs/audit): one per process, on the worker's pool.
         { provide: AuditChainWriter, useFactory: () => new AuditChainWriter(connections.dataSource) },
+        AuditChainedSignal,
         AuditProcessor,
         AuditOutboxRelay,
         AuditOutboxSweeper,

@@ -6,6 +6,7 @@ import { Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createTransport, Transporter } from 'nodemailer';
 
+import { AuditChainedSignal } from '../audit/audit-chained.signal.js';
 import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CONFIG } from '../worker.tokens.js';
 import { AlertEmailOutcome, sendAlertEmail } from './psu-alert-email.js';
 import { AlertTailResult, tailAuditLogForAlerts } from './psu-alert-tail.js';
@@ -38,12 +39,14 @@ export class PsuAlertsProcessor implements OnModuleDestroy {
   private emailWorker?: Worker<AlertEmailJobData, AlertEmailOutcome>;
   private connections: Redis[] = [];
   private transport?: Transporter;
+  private closing = false;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     private readonly dataSource: DataSource,
     @Inject(CONSUMER_REDIS) private readonly consumerRedis: Redis,
     @Inject(PRODUCER_REDIS) private readonly producerRedis: Redis,
+    private readonly chainedSignal: AuditChainedSignal,
   ) {}
 
   async start(): Promise<void> {
@@ -53,6 +56,10 @@ export class PsuAlertsProcessor implements OnModuleDestroy {
     this.emailQueue = new Queue<AlertEmailJobData>(ALERT_EMAIL_QUEUE, { connection: this.producerRedis, prefix });
     this.emailQueue.on('error', () => undefined);
     await this.tailQueue.upsertJobScheduler(ALERT_TAIL_SCHEDULER_ID, { every: this.config.alerts.intervalMs }, { name: ALERT_TAIL_JOB, opts: ALERT_TAIL_JOB_OPTIONS });
+    // A tail as soon as entries are chained (a job per chained batch: one queued while a tail runs is not
+    // lost); the interval is the fallback.
+    const tailQueue = this.tailQueue;
+    this.chainedSignal.follow(async (lastSeq) => !this.closing && tailQueue.add(ALERT_TAIL_JOB, {}, { ...ALERT_TAIL_JOB_OPTIONS, jobId: `chained-${lastSeq}` }));
     this.tailWorker = new Worker(ALERT_TAIL_QUEUE, (job) => this.tail(job), { connection: this.connection(), prefix, concurrency: 1 });
     this.tailWorker.on('error', () => undefined);
     if (this.config.alerts.emailEnabled && this.config.alerts.smtpUrl) {
@@ -78,9 +85,11 @@ export class PsuAlertsProcessor implements OnModuleDestroy {
       for (let batch = 0; batch < MAX_BATCHES_PER_RUN && (result === undefined || result.full); batch++) {
         result = await tailAuditLogForAlerts(this.dataSource, this.config.alerts.batchSize, (toEmail) => this.enqueueEmails(toEmail));
         recorded += result.recorded.length;
-        for (const alert of result.recorded) {
-          // Best effort: a dashboard that misses the live message still lists the alert.
-          await this.producerRedis.publish(psuAlertChannel(this.config.redisPrefix), JSON.stringify(alert)).catch(() => 0);
+        if (result.recorded.length > 0) {
+          // One round trip for the batch. Best effort: a dashboard that misses the live message still lists the alert.
+          const publishing = this.producerRedis.pipeline();
+          for (const alert of result.recorded) publishing.publish(psuAlertChannel(this.config.redisPrefix), JSON.stringify(alert));
+          await publishing.exec().catch(() => null);
         }
       }
       if (recorded > 0) this.logger.log('alerts recorded', { jobId: job.id, recorded, cursor: result?.cursor });
@@ -110,6 +119,7 @@ export class PsuAlertsProcessor implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.closing = true;
     await this.tailWorker?.close(this.consumerRedis.status !== 'ready');
     await this.emailWorker?.close(this.consumerRedis.status !== 'ready');
     await this.tailQueue?.close();

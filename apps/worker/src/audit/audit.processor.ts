@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { WorkerMetrics } from '../health/worker.metrics.js';
 import { CONSUMER_REDIS, WORKER_CONFIG } from '../worker.tokens.js';
 import { AuditChainWriter, ChainBatchResult } from '@consentry/audit';
+import { AuditChainedSignal } from './audit-chained.signal.js';
 import { AUDIT_BACKOFF_TYPE, auditBackoffDelay } from './audit.jobs.js';
 
 // How long shutdown waits for the batches in progress when Redis is down and BullMQ cannot close gracefully.
@@ -61,6 +62,7 @@ export class AuditProcessor implements OnModuleDestroy {
     @Inject(CONSUMER_REDIS) private readonly redis: Redis,
     private readonly writer: AuditChainWriter,
     private readonly metrics: WorkerMetrics,
+    private readonly chainedSignal: AuditChainedSignal,
   ) {}
 
   async start(): Promise<void> {
@@ -108,6 +110,8 @@ export class AuditProcessor implements OnModuleDestroy {
       const data = job.data;
       const result = 'eventIds' in data ? await this.writer.appendFromOutbox(data.eventIds) : await this.writer.append(data.events);
       this.metrics.recordChainBatch(result);
+      // The alert tail and event production run now for these entries (not awaited: the chain goes on).
+      if (result.lastSeq !== null) void this.chainedSignal.chained(result.lastSeq);
       this.logger.log('chain batch finished', { ...context, ...result, ms: Math.round(performance.now() - started) });
       return result;
     } catch (error) {
