@@ -45,6 +45,15 @@ describe('the alert catalogue', () => {
     expect(JSON.stringify(deriveAlert(assessed('hold'), context))).not.toContain('new-payee');
   });
 
+  it('tells the PSU how the review of a held payment ended: released, rejected by an admin, or not reviewed in time', () => {
+    const reviewed = (type: 'payment.review.released' | 'payment.review.rejected' | 'payment.review.expired'): AlertSourceEvent =>
+      event(type, { paymentId: 'p1', paymentKind: 'domestic-vrp', decision: 'reject' }, 'admin');
+    expect(deriveAlert(reviewed('payment.review.released'), context)).toMatchObject({ kind: 'payment-released', title: 'A recurring payment (VRP) was checked' });
+    expect(deriveAlert(reviewed('payment.review.rejected'), context)).toMatchObject({ kind: 'payment-rejected', title: 'A recurring payment (VRP) was stopped' });
+    expect(deriveAlert(reviewed('payment.review.expired'), context)).toMatchObject({ kind: 'payment-rejected', title: 'A recurring payment (VRP) was stopped' });
+    expect(deriveAlert(event('payment.review.release-requested', { paymentId: 'p1', paymentKind: 'domestic-vrp' }, 'admin'), context)).toBeNull();
+  });
+
   it('alerts on a payment rejected for another reason than fraud, once', () => {
     expect(deriveAlert(event('payment.status-changed', { paymentId: 'p1', from: 'PDNG', to: 'RJCT', statusReason: 'AM04' }), context)?.kind).toBe('payment-rejected');
     expect(deriveAlert(event('payment.status-changed', { paymentId: 'p1', from: 'PDNG', to: 'RJCT', statusReason: 'FR01' }), context)).toBeNull();

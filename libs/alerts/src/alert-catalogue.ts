@@ -6,6 +6,7 @@ export const ALERT_KINDS = [
   'consent-reconfirmed',
   'payment-above-threshold',
   'payment-held',
+  'payment-released',
   'payment-rejected',
   'sign-in-locked',
   'failed-sign-ins',
@@ -22,6 +23,9 @@ export const ALERT_SOURCE_EVENT_TYPES = [
   'payment.submitted',
   'payment.risk-assessed',
   'payment.status-changed',
+  'payment.review.released',
+  'payment.review.rejected',
+  'payment.review.expired',
   'psu.locked',
   'psu.login.failed',
   'consent.expired',
@@ -141,8 +145,16 @@ export function deriveAlert(event: AlertSourceEvent, context: AlertContext): Ale
       }
       return null;
     }
+    // A held payment's outcome, as the hold's alert promised: released by the bank's review, or stopped by
+    // it (an admin's reject, or no review in time). Never which rule held it (no tipping-off).
+    case 'payment.review.released':
+      return draft('payment-released', `${paymentWords(data)} was checked`, `We checked ${paymentWords(data).toLowerCase()} made through ${app} that was on hold, and it is going ahead.`);
+    case 'payment.review.rejected':
+    case 'payment.review.expired':
+      return draft('payment-rejected', `${paymentWords(data)} was stopped`, `We checked ${paymentWords(data).toLowerCase()} made through ${app} that was on hold, and stopped it. No money left your account. If you did not make it, call us.`);
     case 'payment.status-changed':
-      // A fraud rejection (FR01) is the risk engine's, already alerted from payment.risk-assessed; this is every other (funds, bank, review).
+      // A fraud rejection (FR01) is the risk engine's or the review's, alerted from payment.risk-assessed or
+      // payment.review.*; this is every other (funds, bank).
       if (data['to'] !== 'RJCT' || data['statusReason'] === 'FR01') return null;
       return draft('payment-rejected', `${paymentWords(data)} was not made`, `${paymentWords(data)} made through ${app} was rejected and no money left your account.`);
     case 'psu.locked':
@@ -167,6 +179,9 @@ export const ALERT_CATALOGUE: Record<AlertSourceEventType, readonly AlertKind[]>
   'payment.submitted': ['payment-above-threshold'],
   'payment.risk-assessed': ['payment-held', 'payment-rejected'],
   'payment.status-changed': ['payment-rejected'],
+  'payment.review.released': ['payment-released'],
+  'payment.review.rejected': ['payment-rejected'],
+  'payment.review.expired': ['payment-rejected'],
   'psu.locked': ['sign-in-locked'],
   'psu.login.failed': ['failed-sign-ins'],
   'consent.expired': ['consent-expired'],

@@ -145,15 +145,18 @@ export class PaymentReviewsService {
     };
   }
 
-  /** Per rule, how often it fired and how often its holds were released: one aggregate in SQL. */
+  /**
+   * Per rule, how often it fired and how often its holds were released, over those an admin reviewed (a
+   * hold that expired unreviewed says nothing of the rule): one aggregate in SQL.
+   */
   async ruleStatistics(): Promise<RuleStatistics[]> {
     const rows: Array<{ name: string; kind: string; fired: number; held: number; released: number; reviewed: number; rate: string | null }> = await this.dataSource.query(
       `SELECT rule->>'name' AS name, rule->>'kind' AS kind, count(*)::int AS fired,
               count(*) FILTER (WHERE r.decision = 'hold')::int AS held,
               count(*) FILTER (WHERE r.review_status = 'released')::int AS released,
-              count(*) FILTER (WHERE r.review_status IN ('released', 'rejected', 'expired'))::int AS reviewed,
+              count(*) FILTER (WHERE r.review_status IN ('released', 'rejected'))::int AS reviewed,
               round(count(*) FILTER (WHERE r.review_status = 'released')::numeric
-                    / nullif(count(*) FILTER (WHERE r.review_status IN ('released', 'rejected', 'expired')), 0), 3)::text AS rate
+                    / nullif(count(*) FILTER (WHERE r.review_status IN ('released', 'rejected')), 0), 3)::text AS rate
          FROM payment_risk_assessment r CROSS JOIN LATERAL jsonb_array_elements(r.rules) AS rule
         WHERE r.score > 0 OR r.decision <> 'allow'
         GROUP BY 1, 2 ORDER BY 1`,

@@ -145,6 +145,9 @@ describe('a held payment, reviewed', () => {
         { timeout: 15_000 },
       )
       .toEqual(expect.arrayContaining(['payment.risk-assessed', 'payment.review.released']));
+    // The customer is told, live, that the payment on hold was checked and is going ahead.
+    await page.locator('#alert-list li', { hasText: 'was checked' }).waitFor({ timeout: 30_000 });
+    expect(loads).toBe(0);
     // Three sign-ins, each waiting for a fresh one-time code.
   }, 180_000);
 });

@@ -123,5 +123,16 @@ describe('payment reviews: the worker holds a scheduled run and expires an unrev
         { type: 'payment.status-changed', actor: 'system' },
       ]);
     }, WAIT);
+    // The PSU was told of the hold, and of its end: stopped, with no money gone (once each).
+    await vi.waitFor(async () => {
+      const alerts = await db.dataSource.query(
+        `SELECT p.kind, a.event_type AS source FROM psu_alert p JOIN audit_log a ON a.event_id = p.source_event_id
+          WHERE a.event->'data'->>'paymentId' = 'dsp-held-1' ORDER BY a.seq`,
+      );
+      expect(alerts).toEqual([
+        { kind: 'payment-held', source: 'payment.risk-assessed' },
+        { kind: 'payment-rejected', source: 'payment.review.expired' },
+      ]);
+    }, WAIT);
   });
 });
