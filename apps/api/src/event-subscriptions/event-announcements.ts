@@ -10,6 +10,12 @@ import { API_CONFIG } from '../api.tokens.js';
  * announcement (or its deadline) instead of querying in a loop. One subscriber connection per process,
  * opened on the first wait.
  */
+/** A TPP's announcements being listened for (EventAnnouncements.watch). */
+export interface AnnouncementWatch {
+  wait(timeoutMs: number): Promise<void>;
+  stop(): void;
+}
+
 @Injectable()
 export class EventAnnouncements implements OnModuleDestroy {
   private subscriber?: Promise<Redis>;
@@ -20,23 +26,42 @@ export class EventAnnouncements implements OnModuleDestroy {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
-  /** Resolves when an event of `clientId` is announced, or after `timeoutMs`; `abort` ends it early. */
-  async waitFor(clientId: string, timeoutMs: number, abort: AbortSignal): Promise<void> {
+  /**
+   * Starts listening for announcements of `clientId`'s new events, before the caller looks for its
+   * pending ones: an announcement made between that look and the wait still ends the wait. `wait`
+   * resolves on an announcement made since `watch` (at once if one already came), after `timeoutMs`, or
+   * when `abort` fires; `stop` ends the listening (call it when done, waited or not).
+   */
+  async watch(clientId: string, abort: AbortSignal): Promise<AnnouncementWatch> {
     await this.subscribed();
-    await new Promise<void>((resolve) => {
-      const waiters = this.waiting.get(clientId) ?? new Set<() => void>();
-      this.waiting.set(clientId, waiters);
-      const done = () => {
-        clearTimeout(timer);
-        abort.removeEventListener('abort', done);
-        waiters.delete(done);
-        if (waiters.size === 0 && this.waiting.get(clientId) === waiters) this.waiting.delete(clientId);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      abort.addEventListener('abort', done, { once: true });
-      waiters.add(done);
-    });
+    const waiters = this.waiting.get(clientId) ?? new Set<() => void>();
+    this.waiting.set(clientId, waiters);
+    let announced = false;
+    let wake: (() => void) | undefined;
+    const onAnnouncement = () => {
+      announced = true;
+      wake?.();
+    };
+    waiters.add(onAnnouncement);
+    const stop = () => {
+      waiters.delete(onAnnouncement);
+      if (waiters.size === 0 && this.waiting.get(clientId) === waiters) this.waiting.delete(clientId);
+      wake?.();
+    };
+    const wait = (timeoutMs: number) =>
+      new Promise<void>((resolve) => {
+        if (announced || abort.aborted) return resolve();
+        const done = () => {
+          clearTimeout(timer);
+          abort.removeEventListener('abort', done);
+          wake = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        abort.addEventListener('abort', done, { once: true });
+        wake = done;
+      });
+    return { wait, stop };
   }
 
   private subscribed(): Promise<Redis> {

@@ -51,12 +51,17 @@ export class EventPollingService {
     await this.acknowledge(clientId, body.ack ?? [], setErrors);
     const cap = this.config.eventNotifications.pollMaxEvents;
     const maxEvents = Math.min(body.maxEvents ?? cap, cap);
-    let answer = await this.pending(clientId, maxEvents);
-    if (maxEvents > 0 && body.returnImmediately === false && Object.keys(answer.sets).length === 0) {
-      await this.announcements.waitFor(clientId, this.config.eventNotifications.pollWaitMs, abort);
-      answer = await this.pending(clientId, maxEvents);
+    if (maxEvents === 0 || body.returnImmediately !== false) return this.pending(clientId, maxEvents);
+    // A long poll listens before it looks, so an event announced in between ends its wait.
+    const watch = await this.announcements.watch(clientId, abort);
+    try {
+      const answer = await this.pending(clientId, maxEvents);
+      if (Object.keys(answer.sets).length > 0) return answer;
+      await watch.wait(this.config.eventNotifications.pollWaitMs);
+      return await this.pending(clientId, maxEvents);
+    } finally {
+      watch.stop();
     }
-    return answer;
   }
 
   private async pending(clientId: string, maxEvents: number): Promise<OBEventPollingResponse1> {
