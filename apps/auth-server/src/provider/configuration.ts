@@ -27,7 +27,7 @@ export interface ProviderSettings {
   apiClient?: { clientId: string; jwks: JWKS };
   /** Whether a TPP is Active right now, read from its row (introspection must not trust a cache). */
   isClientActive: (clientId: string) => Promise<boolean>;
-  /** Whether a payment consent runs many payments (VRP) and so its grant gets refresh tokens. */
+  /** Whether a payment consent is used many times (VRP, funds confirmation) and so its grant gets refresh tokens. */
   isRecurringPaymentConsent: (consentId: string) => Promise<boolean>;
 }
 
@@ -252,12 +252,13 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
     rotateRefreshToken: false,
     // Tokens outlive the short login session: they belong to the consent.
     expiresWithSession: () => false,
-    // AIS and VRP need ongoing access without the PSU present; a domestic payment is one-off. A refresh
-    // token never outlives its grant, which ends with the consent (ValidToDateTime for a VRP).
+    // AIS, VRP and CoF need ongoing access without the PSU present; a domestic, scheduled or standing-order
+    // payment is one-off. A refresh token never outlives its grant, which ends with the consent
+    // (a VRP's ValidToDateTime, a funds confirmation's ExpirationDateTime, or a year if it sets none).
     issueRefreshToken: async (_ctx, client, code) => {
       if (!client.grantTypeAllowed('refresh_token')) return false;
       if (code.scopes.has('accounts')) return true;
-      const intent = code.scopes.has('payments') ? requestedIntentId(code.claims) : undefined;
+      const intent = code.scopes.has('payments') || code.scopes.has('fundsconfirmations') ? requestedIntentId(code.claims) : undefined;
       return intent !== undefined && (await settings.isRecurringPaymentConsent(intent));
     },
     extraTokenClaims: (ctx, token) => {

@@ -14,8 +14,9 @@ const CBPII = '/open-banking/v4.0/cbpii';
  * Confirmation of funds end to end, with the three apps running from their builds: the CBPII
  * (openid-client) creates a funds-confirmation consent naming alice's account, alice approves it in
  * Chromium on the auth server's page (which shows the account and the expiry), and the CBPII asks with
- * her token whether amounts are covered: a yes or a no. A consent naming an account that is not the
- * PSU's is refused; once deleted, the token is refused.
+ * her token whether amounts are covered: a yes or a no, later with a refreshed token (CoF grants get refresh
+ * tokens, ending with the consent). A consent naming an account that is not the PSU's is refused; once
+ * deleted, the tokens are refused.
  */
 describe('funds confirmation journey', () => {
   let platform: TestPlatform;
@@ -87,6 +88,8 @@ describe('funds confirmation journey', () => {
 
     const tokens = await tpp.exchangeCode(browser.redirected!, request);
     expect(JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString())).toMatchObject({ scope: 'fundsconfirmations', openbanking_intent_id: consentId });
+    // The CBPII asks whenever the PSU pays with the card, the PSU not at the bank: the grant has a refresh token.
+    expect(tokens.refresh_token).toEqual(expect.any(String));
     const [consent] = await db.dataSource.query(`SELECT status, debtor_account_id FROM payment_consent WHERE consent_id = $1`, [consentId]);
     expect(consent).toEqual({ status: 'AUTH', debtor_account_id: account.account_id });
 
@@ -97,13 +100,47 @@ describe('funds confirmation journey', () => {
     const no = await tpp.api(tokens.access_token, 'POST', `${CBPII}/funds-confirmations`, confirmation(consentId, '300.01'));
     expect(no.status).toBe(201);
     expect(no.body.Data.FundsAvailable).toBe(false);
+    // Later, the access token long expired: a refreshed one asks again.
+    const refreshed = await tpp.refresh(tokens.refresh_token!);
+    const later = await tpp.api(refreshed.access_token, 'POST', `${CBPII}/funds-confirmations`, confirmation(consentId, '299.99'));
+    expect(later.status).toBe(201);
+    expect(later.body.Data.FundsAvailable).toBe(true);
 
     const cc = await tpp.clientCredentialsToken('fundsconfirmations');
     expect((await tpp.api(cc.access_token, 'DELETE', `${CBPII}/funds-confirmation-consents/${consentId}`)).status).toBe(204);
     // The grant went with the consent: the access token is answered 401 invalid_token (openid-client throws on the challenge).
     await expect(tpp.api(tokens.access_token, 'POST', `${CBPII}/funds-confirmations`, confirmation(consentId, '1.00'))).rejects.toThrow(/WWW-Authenticate/);
+    await expect(tpp.api(refreshed.access_token, 'POST', `${CBPII}/funds-confirmations`, confirmation(consentId, '1.00'))).rejects.toThrow(/WWW-Authenticate/);
+    await expect(tpp.refresh(tokens.refresh_token!)).rejects.toThrow();
     const [ended] = await db.dataSource.query(`SELECT status, (SELECT count(*)::int FROM oidc_model WHERE grant_id = pc.grant_id OR id = pc.grant_id) AS grant_rows FROM payment_consent pc WHERE consent_id = $1`, [consentId]);
     expect(ended).toEqual({ status: 'CANC', grant_rows: 0 });
+  });
+
+  it('ends the refresh token at the consent’s ExpirationDateTime, and a refreshed token asks until then', async () => {
+    const account = await accountOf(alice().username);
+    // Within the grant's one-year ceiling, so the consent's end is what caps the refresh token.
+    const expiry = new Date(Math.floor(Date.now() / 1000) * 1000 + 30 * 86_400_000);
+    const consentId = await createConsent(account.identification, expiry.toISOString());
+    const request = await tpp.pushAuthorizationRequest(consentId, 'openid fundsconfirmations');
+    await signIn(request.url);
+    await page().getByRole('heading', { level: 1, name: 'Allow funds checks on your account?' }).waitFor();
+    await page().getByRole('button', { name: 'Allow' }).click();
+    await expect.poll(() => browser.redirected?.searchParams.has('code') ?? false, { timeout: 10_000 }).toBe(true);
+
+    const tokens = await tpp.exchangeCode(browser.redirected!, request);
+    expect(tokens.refresh_token).toEqual(expect.any(String));
+    const [refreshRow] = await db.dataSource.query(
+      `SELECT r.expires_at FROM oidc_model r JOIN payment_consent pc ON pc.grant_id = r.grant_id WHERE r.model = 'RefreshToken' AND pc.consent_id = $1`,
+      [consentId],
+    );
+    // Capped at the consent's end, not merely short: it lives until then.
+    expect(new Date(refreshRow.expires_at).getTime()).toBeLessThanOrEqual(expiry.getTime());
+    expect(new Date(refreshRow.expires_at).getTime()).toBeGreaterThan(expiry.getTime() - 60_000);
+
+    const refreshed = await tpp.refresh(tokens.refresh_token!);
+    const asked = await tpp.api(refreshed.access_token, 'POST', `${CBPII}/funds-confirmations`, confirmation(consentId, '1.00'));
+    expect(asked.status).toBe(201);
+    expect(obSchemaErrors('OBFundsConfirmationResponse1', asked.body, 'confirmation-funds')).toEqual([]);
   });
 
   it('refuses a consent naming an account that is not the PSU’s: access_denied, the consent stays AWAU', async () => {
