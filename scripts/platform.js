@@ -127,9 +127,10 @@ export async function migrate(databaseUrl) {
 
 /**
  * Seeds the sandbox on first start (sandbox mode only) and returns its credentials; on later starts
- * reads them back from <dataDir>/sandbox.
+ * reads them back from <dataDir>/sandbox and brings a sandbox seeded by an earlier release up to date in
+ * place (each change, or what it could not repair, is one `log` line).
  */
-export async function ensureSandbox(env) {
+export async function ensureSandbox(env, log = console.log) {
   const { loadPlatformConfig } = await import('@consentry/config');
   const config = loadPlatformConfig(env);
   if (config.mode !== 'sandbox') throw new Error('sandbox seeding is refused in production mode');
@@ -144,7 +145,13 @@ export async function ensureSandbox(env) {
       if (existing) {
         // A .data from before payments: the sandbox TPP gains its roles and message-signing key in place.
         const { tpp } = await sandbox.upgradeSandboxTpp(dataSource, config.dataDir, existing.tpp);
-        return { credentials: { ...existing, tpp }, seeded: false };
+        // From before payment monitoring and alerts: the deny-list, the reviewer admin, the PSUs' emails.
+        const { credentials, upgraded, skipped } = await sandbox.upgradeSandboxMonitoring(dataSource, config.dataDir, { ...existing, tpp }, {
+          keys: new EnvironmentKeyManagement(config.secretsKeys),
+        });
+        for (const line of upgraded) log(`sandbox upgraded: ${line}`);
+        for (const line of skipped) log(`sandbox not upgraded: ${line}`);
+        return { credentials, seeded: false };
       }
       throw new Error(`the database holds a sandbox but ${config.dataDir}/sandbox/ is missing: drop the database (or delete .data/) to reseed`);
     }

@@ -6,6 +6,7 @@ export {
   registerTpp,
   SANDBOX_DENY_LISTED_CREDITOR,
   seedSandbox,
+  upgradeSandboxMonitoring,
   upgradeSandboxTpp,
   writeSandboxCredentials,
 } from './seed-sandbox.js';
@@ -13,6 +14,7 @@ export type {
   SandboxAdminCredentials,
   SandboxCredentials,
   SandboxFiles,
+  SandboxMonitoringUpgrade,
   SandboxPsuCredentials,
   SandboxTppCredentials,
   SeedOptions,

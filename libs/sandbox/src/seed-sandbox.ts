@@ -279,6 +279,18 @@ async function insertStatements(
   }
 }
 
+/** An admin_user row for these credentials: the password hashed, the TOTP seed encrypted to its row. */
+async function insertAdmin(manager: EntityManager, keys: KeyManagement, credentials: SandboxAdminCredentials): Promise<void> {
+  const [adminRow] = await manager.query(
+    `INSERT INTO admin_user (username, password_hash, totp_secret_enc) VALUES ($1, $2, 'pending') RETURNING admin_id`,
+    [credentials.username, await hashPassword(credentials.password)],
+  );
+  await manager.query(`UPDATE admin_user SET totp_secret_enc = $2 WHERE admin_id = $1`, [
+    adminRow.admin_id,
+    keys.encrypt(credentials.totpSecret, totpSecretContext('admin', adminRow.admin_id)),
+  ]);
+}
+
 /**
  * Seeds the demo banks, PSUs (with accounts, balances and transactions), the sandbox TPP and an admin,
  * and returns their credentials. Passwords and TOTP seeds are generated here and stored only hashed or
@@ -321,16 +333,7 @@ export async function seedSandbox(dataSource: DataSource, options: SeedOptions):
       { username: SANDBOX_ADMIN_USERNAME, password: password(), totpSecret: generateTotpSecret() },
       { username: SANDBOX_REVIEWER_USERNAME, password: password(), totpSecret: generateTotpSecret() },
     ];
-    for (const credentials of [admin!, reviewer!]) {
-      const [adminRow] = await manager.query(
-        `INSERT INTO admin_user (username, password_hash, totp_secret_enc) VALUES ($1, $2, 'pending') RETURNING admin_id`,
-        [credentials.username, await hashPassword(credentials.password)],
-      );
-      await manager.query(`UPDATE admin_user SET totp_secret_enc = $2 WHERE admin_id = $1`, [
-        adminRow.admin_id,
-        options.keys.encrypt(credentials.totpSecret, totpSecretContext('admin', adminRow.admin_id)),
-      ]);
-    }
+    for (const credentials of [admin!, reviewer!]) await insertAdmin(manager, options.keys, credentials);
 
     const tpp = await createSandboxTppKeys();
     await registerTpp(manager, tpp);
@@ -437,6 +440,93 @@ export async function upgradeSandboxTpp(dataSource: DataSource, dataDir: string,
   return { tpp: upgraded, upgraded: true };
 }
 
+/** What `upgradeSandboxMonitoring` did to an existing `.data`. */
+export interface SandboxMonitoringUpgrade {
+  /** The credentials as they now are on disk (with the reviewer, and the PSUs' `email`). */
+  credentials: SandboxCredentials;
+  /** One line per thing brought up to date; empty when the sandbox already was. */
+  upgraded: string[];
+  /** One line per thing left as it was because it cannot be repaired in place. */
+  skipped: string[];
+}
+
+/**
+ * Brings a sandbox seeded before payment monitoring and PSU alerts up to date in place, without
+ * reseeding: writes `deny-list.json` with the seeded mule account, creates the reviewer admin (row and
+ * `reviewer.json`), and gives each PSU in `psus.json` an `email` (and its row, where it has none). Only
+ * what is missing is added: an existing file, entry, field or row is never changed, so a second run
+ * changes nothing.
+ */
+export async function upgradeSandboxMonitoring(
+  dataSource: DataSource,
+  dataDir: string,
+  credentials: SandboxCredentials,
+  options: Pick<SeedOptions, 'keys'>,
+): Promise<SandboxMonitoringUpgrade> {
+  const files = sandboxFiles(dataDir);
+  const upgraded: string[] = [];
+  const skipped: string[] = [];
+
+  // A missing deny-list reads as an empty one, and the sandbox's reject rule would never fire. `wx`: a
+  // list the bank has edited (even to `[]`) stays as it is.
+  if (await seedDenyList(files.denyList)) upgraded.push(`wrote ${files.denyList} with the sandbox's deny-listed creditor`);
+
+  let reviewer = credentials.reviewer;
+  const reviewerUsername = reviewer?.username ?? SANDBOX_REVIEWER_USERNAME;
+  const reviewerRows: unknown[] = await dataSource.query(`SELECT 1 FROM admin_user WHERE username = $1`, [reviewerUsername]);
+  const reviewerUsable = reviewer !== undefined && [reviewer.username, reviewer.password, reviewer.totpSecret].every((value) => typeof value === 'string');
+  if (reviewerRows.length === 0 && reviewer && !reviewerUsable) {
+    skipped.push(`${files.reviewer} lacks a username, password or totpSecret: no admin created from it`);
+  } else if (reviewerRows.length === 0 && reviewer) {
+    // reviewer.json without its row (a start that stopped between the two): the row from the file.
+    await dataSource.transaction((manager) => insertAdmin(manager, options.keys, reviewer!));
+    upgraded.push(`created the admin '${reviewerUsername}' from ${files.reviewer}`);
+  } else if (reviewerRows.length === 0) {
+    const created = { username: SANDBOX_REVIEWER_USERNAME, password: password(), totpSecret: generateTotpSecret() };
+    await dataSource.transaction(async (manager) => {
+      await insertAdmin(manager, options.keys, created);
+      // Inside the transaction: a file that cannot be written leaves no row whose password nobody knows.
+      await writeFile(files.reviewer, `${JSON.stringify(created, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    });
+    reviewer = created;
+    upgraded.push(`created the admin '${created.username}' (four-eyes reviews) and wrote ${files.reviewer}`);
+  } else if (!reviewer) {
+    // Its password is only hashed in the row: it cannot be written back, and resetting it would change it.
+    skipped.push(`the admin '${reviewerUsername}' exists but ${files.reviewer} is missing: four-eyes reviews need a second admin you can sign in as`);
+  }
+
+  // A .data from before alerts: entries without `email` (JSON has no undefined, so absent is missing).
+  const psus: SandboxPsuCredentials[] = [];
+  const withEmail: string[] = [];
+  for (const psu of credentials.psus as Array<Omit<SandboxPsuCredentials, 'email'> & { email?: string }>) {
+    if (psu.email !== undefined || typeof psu.username !== 'string') {
+      psus.push(psu as SandboxPsuCredentials);
+      continue;
+    }
+    // An address already in the row is the one alerts go to: the file shows it rather than a new one.
+    const [row]: Array<{ email: string }> = await dataSource.query(
+      `WITH filled AS (UPDATE psu SET email = $2 WHERE username = $1 AND email IS NULL RETURNING email)
+       SELECT email FROM filled UNION ALL SELECT email FROM psu WHERE username = $1 AND email IS NOT NULL`,
+      [psu.username, sandboxPsuEmail(psu.username)],
+    );
+    if (!row) {
+      skipped.push(`the PSU '${psu.username}' of ${files.psus} is not in the database: no email added`);
+      psus.push(psu as SandboxPsuCredentials);
+      continue;
+    }
+    const { username, displayName, ...rest } = psu;
+    psus.push({ username, displayName, email: row.email, ...rest });
+    withEmail.push(username);
+  }
+  if (withEmail.length > 0) {
+    // The rows first: a failure leaves the file as it was, and the next start tries again.
+    await writeFile(files.psus, `${JSON.stringify(psus, null, 2)}\n`, { mode: 0o600 });
+    upgraded.push(`gave ${withEmail.join(', ')} an email in ${files.psus}`);
+  }
+
+  return { credentials: { ...credentials, psus, ...(reviewer ? { reviewer } : {}) }, upgraded, skipped };
+}
+
 export interface SandboxFiles {
   dir: string;
   tpp: string;
@@ -464,11 +554,20 @@ export async function writeSandboxCredentials(dataDir: string, credentials: Sand
   await write(files.psus, credentials.psus);
   await write(files.admin, credentials.admin);
   if (credentials.reviewer) await write(files.reviewer, credentials.reviewer);
-  // The bank edits its deny-list: seeded once, never overwritten.
-  await writeFile(files.denyList, `${JSON.stringify([SANDBOX_DENY_LISTED_CREDITOR], null, 2)}\n`, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
+  await seedDenyList(files.denyList);
   return files;
+}
+
+/** Writes the deny-list with the sandbox's mule account unless the file exists; whether it wrote it. */
+async function seedDenyList(file: string): Promise<boolean> {
+  // The bank edits its deny-list: seeded once, never overwritten.
+  return writeFile(file, `${JSON.stringify([SANDBOX_DENY_LISTED_CREDITOR], null, 2)}\n`, { flag: 'wx' }).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') return false;
+      throw error;
+    },
+  );
 }
 
 export async function readSandboxCredentials(dataDir: string): Promise<SandboxCredentials | null> {
