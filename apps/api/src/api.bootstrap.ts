@@ -19,13 +19,14 @@ import { registerAdminNetworkHook } from './http/admin-network.hook.js';
 import { serveApiDocs } from './http/api-docs.js';
 import { registerContentTypeHook } from './http/content-type.hook.js';
 import { registerInteractionIdHook } from './http/interaction-id.hook.js';
+import { registerJsonBodyParser } from './http/json-body.parser.js';
 import { routerErrorAnswerer } from './http/router-error.js';
-import { registerJsonDepthHook } from './http/json-depth.hook.js';
 import { PublicUrl } from './http/public-url.js';
 import { registerRequestLogContextHook } from './http/request-log-context.hook.js';
 import { registerResponseSecurityHook } from './http/response-security.hook.js';
 import { RouteRegistry } from './http/route-registry.js';
 import { TransportExceptionFilter } from './http/transport-exception.filter.js';
+import { UnreadableBodyInterceptor } from './http/unreadable-body.interceptor.js';
 import { BankSigningKeys } from './message-signing/bank-signing-keys.js';
 import { registerResponseSigningHook } from './message-signing/response-signing.hook.js';
 import { registerUnavailableAccountsHook } from './open-banking/unavailable-accounts.hook.js';
@@ -153,7 +154,7 @@ async function startHttp(
   // can answer differently for paths that exist.
   registerAdminNetworkHook(fastify, config.adminAllowedCidrs);
   registerContentTypeHook(fastify);
-  registerJsonDepthHook(fastify);
+  registerJsonBodyParser(app, config.bodyLimit);
   registerUnavailableAccountsHook(fastify);
   registerResponseSecurityHook(fastify, { https: new URL(config.apiUrl).protocol === 'https:' });
   registerResponseSigningHook(fastify, signingKeys);
@@ -161,6 +162,8 @@ async function startHttp(
   // Parses the Cookie header for the dashboard's and the admin console's session cookies.
   await app.register(fastifyCookie);
   app.useGlobalPipes(createValidationPipe());
+  // After every guard, before the pipes: an OB body the parser could not read is refused U010 there.
+  app.useGlobalInterceptors(new UnreadableBodyInterceptor());
   app.useGlobalFilters(new TransportExceptionFilter(routes));
   // Read lazily: the servers list follows the public URL, known only after listening on port 0.
   if (config.docsEnabled) serveApiDocs(app, publicUrl);

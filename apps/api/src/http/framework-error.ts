@@ -2,7 +2,7 @@ import { HttpException } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
 import { ADMIN_PATH_HIDDEN } from './admin-network.hook.js';
-import { JSON_TOO_DEEP, MAX_JSON_DEPTH } from './json-depth.hook.js';
+import { JSON_TOO_DEEP, unreadableBodyMessage } from './json-body.parser.js';
 import { RouteRegistry } from './route-registry.js';
 import { routedPath } from './routed-path.js';
 
@@ -48,10 +48,10 @@ export function describeFrameworkError(exception: HttpException, request: Fastif
   if (status === 406) return { kind: 'not_acceptable', status, message: 'The API answers application/json only' };
   if (status === 405) return { kind: 'method_not_allowed', status, message: `${request.method} is not allowed here` };
   if (status === 400 && code === JSON_TOO_DEEP) {
-    return { kind: 'malformed_body', status, message: `The request body nests deeper than ${MAX_JSON_DEPTH} levels` };
+    return { kind: 'malformed_body', status, message: unreadableBodyMessage('too_deep') };
   }
   if (status === 400 && (code?.startsWith('FST_ERR_CTP') || exception.cause instanceof SyntaxError)) {
-    return { kind: 'malformed_body', status, message: 'The request body is not valid JSON' };
+    return { kind: 'malformed_body', status, message: unreadableBodyMessage('not_json') };
   }
   return { kind: 'bad_request', status: status >= 400 && status < 500 ? status : 400, message: 'The request could not be processed' };
 }

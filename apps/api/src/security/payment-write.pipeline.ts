@@ -19,7 +19,7 @@ import { TppAuthGuard } from './tpp-auth.guard.js';
  *                                          PaymentConsentGuard
  *   2. U007 x-idempotency-key ............ IdempotencyKeyGuard (present, at most 40 characters)
  *   3. U019 -> U015 x-jws-signature ...... MessageSignatureGuard (detached PS256 JWS over the body bytes)
- *   4. U010 / U00x body .................. the global ValidationPipe (Nest runs pipes after every guard)
+ *   4. U010 / U00x body .................. UnreadableBodyInterceptor (not JSON, too deep), then the global ValidationPipe (after every guard)
  *   5. idempotency ....................... PaymentWritePipeline.run: IdempotencyService around the write
  *   6. U009 consent status, 7. U008 ...... the use case (lockPaymentConsentToConsume or lockVrpConsent, in the write's transaction)
  *   8. U014 control parameters ........... the VRP use case (vrpLimitsRead in libs/consents, vrp-control-parameters.ts)

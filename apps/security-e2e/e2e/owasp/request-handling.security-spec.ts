@@ -167,14 +167,8 @@ describe('OWASP API4:2023 unrestricted resource consumption', () => {
         }),
       );
       expect(signIn.status, `depth ${depth}`).toBe(400);
-      const consent = await expectNothingWritten(platform, () =>
-        send(`${api}${CONSENTS}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `DPoP ${token}` },
-          body: `{"Data":{"Permissions":${nested}},"Risk":{}}`,
-        }),
-      );
-      // Refused before the token is even looked at: the body's shape is checked first.
+      const consent = await expectNothingWritten(platform, () => rawTppPost(token, CONSENTS, `{"Data":{"Permissions":${nested}},"Risk":{}}`));
+      // Refused once the token and its proof are checked (the order of checks), before validation walks it.
       expect(consent.status, `depth ${depth}`).toBe(400);
       expect((consent.body as { Errors: unknown[] }).Errors).toEqual([{ ErrorCode: 'U010', Message: 'The request body nests deeper than 32 levels' }]);
       expect(JSON.stringify(signIn.body)).toContain('nests deeper than 32 levels');
