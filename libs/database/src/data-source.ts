@@ -28,6 +28,7 @@ import { PaymentRiskHistory1765400000000 } from '../migrations/1765400000000-pay
 import { AisListKeysetIndexesMore1765500000000 } from '../migrations/1765500000000-ais-list-keyset-indexes-more.js';
 import { VrpConsentDayTotals1765600000000 } from '../migrations/1765600000000-vrp-consent-day-totals.js';
 import { PaymentRunningTotals1765700000000 } from '../migrations/1765700000000-payment-running-totals.js';
+import { IdempotencyProvisionalAnswers1765720000000 } from '../migrations/1765720000000-idempotency-provisional-answers.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -109,6 +110,7 @@ export const MIGRATIONS = [
   AisListKeysetIndexesMore1765500000000,
   VrpConsentDayTotals1765600000000,
   PaymentRunningTotals1765700000000,
+  IdempotencyProvisionalAnswers1765720000000,
 ];
 
 export interface DatabaseOptions {

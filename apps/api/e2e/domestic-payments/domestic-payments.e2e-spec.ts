@@ -288,6 +288,45 @@ describe('domestic payments', () => {
     expect(balance.amount).toBe('279.00000');
   });
 
+  it('answers identical payments sent at the same instant alike: the settled ACSP answer, byte for byte, for every one', async () => {
+    await setBalance(debtor, '300.00');
+    const { consentId, psuToken } = await authorisedConsent(initiation('12.00', 'E2E-IDEM-3'));
+    const body = { Data: { ConsentId: consentId, Initiation: initiation('12.00', 'E2E-IDEM-3') }, Risk: {} };
+    // The duplicates wait on the first's key while it stages, then find its answer committed but not yet
+    // settled (PDNG): each must answer what the first caller gets once the bank has debited.
+    const answers = await Promise.all(Array.from({ length: 8 }, () => h.signedPost(PAYMENTS, { token: psuToken, body, idempotencyKey: 'pay-once-3' })));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(201));
+    expect(answers.map((answer) => answer.body.Data.Status)).toEqual(Array(8).fill('ACSP'));
+    expect(answers.map((answer) => JSON.stringify(answer.body))).toEqual(Array(8).fill(JSON.stringify(answers[0]!.body)));
+    expectPis('OBWriteDomesticResponse5', answers[0]!.body);
+    const [{ n }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM domestic_payment WHERE consent_id = $1`, [consentId]);
+    expect(n).toBe(1);
+  });
+
+  it('makes a duplicate wait for a settlement under way, and replays the first answer of one whose request died', async () => {
+    await setBalance(debtor, '300.00');
+    const { consentId, psuToken } = await authorisedConsent(initiation('13.00', 'E2E-IDEM-4'));
+    const body = { Data: { ConsentId: consentId, Initiation: initiation('13.00', 'E2E-IDEM-4') }, Risk: {} };
+    const first = await h.signedPost(PAYMENTS, { token: psuToken, body, idempotencyKey: 'pay-once-4' });
+    expect(first.body.Data.Status).toBe('ACSP');
+    const provisional = JSON.stringify({ ...first.body, Data: { ...first.body.Data, Status: 'PDNG' } });
+    // As if the first request had stored its PDNG answer and were still at the bank: the duplicate waits
+    // until the settled answer replaces it.
+    await h.dataSource.query(`UPDATE idempotency_key SET response_body = $1, provisional_since = now() WHERE key = 'pay-once-4'`, [provisional]);
+    const waiting = h.signedPost(PAYMENTS, { token: psuToken, body, idempotencyKey: 'pay-once-4' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await h.dataSource.query(`UPDATE idempotency_key SET response_body = $1, provisional_since = NULL WHERE key = 'pay-once-4'`, [JSON.stringify(first.body)]);
+    expect((await waiting).body).toEqual(first.body);
+    // As if the first request had died after storing its PDNG answer: once the mark is older than a
+    // settlement can take (10 s), the duplicate replays the PDNG answer rather than wait for ever.
+    await h.dataSource.query(`UPDATE idempotency_key SET response_body = $1, provisional_since = now() - interval '9.5 seconds' WHERE key = 'pay-once-4'`, [provisional]);
+    const orphaned = await h.signedPost(PAYMENTS, { token: psuToken, body, idempotencyKey: 'pay-once-4' });
+    expect(orphaned.status).toBe(201);
+    expect(JSON.stringify(orphaned.body)).toBe(provisional);
+    const [{ n }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM domestic_payment WHERE consent_id = $1`, [consentId]);
+    expect(n).toBe(1);
+  });
+
   it('answers 404 for a payment that does not exist', async () => {
     expectError(await h.tpp('GET', `${PAYMENTS}/dp-00000000-0000-4000-8000-000000000000`, { token: cc }), 404, 'U011');
   });

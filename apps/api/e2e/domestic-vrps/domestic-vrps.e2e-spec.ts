@@ -317,6 +317,21 @@ describe('domestic VRP', () => {
     expect(await available(debtor)).toBe('984.00000');
   });
 
+  it('answers identical VRPs sent at the same instant alike: the settled ACSP answer, byte for byte, for every one', async () => {
+    await setBalance(debtor, '1000.00');
+    const { consentId, psuToken, initiation } = await authorisedConsent();
+    const body = vrpBody(consentId, initiation, '3.00', { reference: 'VRP-IDEM-1' });
+    // The duplicates find the first's answer committed but not yet settled (PDNG): each must answer what
+    // the first caller gets once the bank has debited.
+    const answers = await Promise.all(Array.from({ length: 8 }, () => h.signedPost(VRPS, { token: psuToken, body, idempotencyKey: 'vrp-once-1' })));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(201));
+    expect(answers.map((answer) => answer.body.Data.Status)).toEqual(Array(8).fill('ACSP'));
+    expect(answers.map((answer) => JSON.stringify(answer.body))).toEqual(Array(8).fill(JSON.stringify(answers[0]!.body)));
+    expectVrp('OBDomesticVRPResponse', answers[0]!.body);
+    expect(await countVrps(consentId)).toBe(1);
+    expect(await available(debtor)).toBe('997.00000');
+  });
+
   it('ends the consent when the TPP deletes it or the PSU revokes it, and refuses the next VRP', async () => {
     await setBalance(debtor, '1000.00');
     const deleted = await authorisedConsent();

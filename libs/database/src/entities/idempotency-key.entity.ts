@@ -24,6 +24,10 @@ export class IdempotencyKeyEntity {
   @Column({ name: 'response_body', type: 'text' })
   responseBody!: string;
 
+  /** Set while the answer is a payment's first (PDNG) and its settlement with the bank is under way; NULL once final. */
+  @Column({ name: 'provisional_since', type: 'timestamptz', nullable: true })
+  provisionalSince!: Date | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 }
