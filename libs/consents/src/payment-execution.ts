@@ -1,7 +1,7 @@
 import { recordAuditEvent } from '@consentry/audit';
 import type { AggregatedBank, BankPaymentResult } from '@consentry/banking';
 import { ConnectorUnavailableError } from '@consentry/banking';
-import { DataSource, DomesticPaymentStatus, EntityManager, WritePart } from '@consentry/database';
+import { DataSource, DomesticPaymentStatus, EntityManager, standingOrderRunId, WritePart } from '@consentry/database';
 import { PaymentRiskEngine, RISK_REJECTED_REASON, screenPayment } from '@consentry/risk';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
@@ -276,7 +276,7 @@ async function runOnce(dataSource: DataSource, bank: AggregatedBank, orderId: st
     const run = standingOrderRun(read.schedule, order.next_run_index);
     const currency = read.schedule.first.currency;
     if (run) {
-      const paymentId = `${orderId}-run-${order.next_run_index}`;
+      const paymentId = standingOrderRunId(orderId, order.next_run_index);
       await manager.query(
         `INSERT INTO standing_order_run (standing_order_id, run_index, payment_id, due_at, amount, currency, status, status_update_date_time)
          VALUES ($1, $2, $3, $4, $5, $6, 'PDNG', now()) ON CONFLICT DO NOTHING`,

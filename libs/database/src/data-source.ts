@@ -29,6 +29,7 @@ import { AisListKeysetIndexesMore1765500000000 } from '../migrations/17655000000
 import { VrpConsentDayTotals1765600000000 } from '../migrations/1765600000000-vrp-consent-day-totals.js';
 import { PaymentRunningTotals1765700000000 } from '../migrations/1765700000000-payment-running-totals.js';
 import { IdempotencyProvisionalAnswers1765720000000 } from '../migrations/1765720000000-idempotency-provisional-answers.js';
+import { StandingOrderRunSettlement1765730000000 } from '../migrations/1765730000000-standing-order-run-settlement.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -111,6 +112,7 @@ export const MIGRATIONS = [
   VrpConsentDayTotals1765600000000,
   PaymentRunningTotals1765700000000,
   IdempotencyProvisionalAnswers1765720000000,
+  StandingOrderRunSettlement1765730000000,
 ];
 
 export interface DatabaseOptions {

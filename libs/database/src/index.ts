@@ -34,6 +34,7 @@ export { DataSource, EntityManager } from 'typeorm';
 export { connectDatabase, connectRedis } from './connect.js';
 export type { RedisTarget } from './connect.js';
 export { entitySelectList, queryPrepared, queryPreparedArrays, queryPreparedIn } from './prepared-query.js';
+export { standingOrderOfRun, standingOrderRunId } from './payment-ids.js';
 export { shiftParameters, writeTogether, writeTogetherStatement } from './write-together.js';
 export type { WritePart } from './write-together.js';
 export { purgeExpiredOidcRows } from './oidc-model-purge.js';

@@ -35,6 +35,17 @@ describe('eventOfAuditEntry', () => {
     });
   });
 
+  it('points a standing order run\'s change at its standing order, the resource the TPP reads', () => {
+    const run = entry({ data: { paymentId: 'dso-7-run-3', kind: 'domestic-standing-order', run: 3, from: 'ACSP', to: 'ACSC' } });
+    expect(eventOfAuditEntry(run, 'domestic-standing-order', API)).toMatchObject({
+      resourceId: 'dso-7',
+      resourceType: 'domestic-standing-order',
+      resourceUrl: `${API}/open-banking/v4.0/pisp/domestic-standing-orders/dso-7`,
+    });
+    // The order's own change (a cancellation) names the order already.
+    expect(eventOfAuditEntry(entry({ data: { paymentId: 'dso-7', kind: 'domestic-standing-order', from: 'PDNG', to: 'CANC' } }), 'domestic-standing-order', API)).toMatchObject({ resourceId: 'dso-7' });
+  });
+
   it('makes a revocation of a PSU\'s revocation or an expiry, with the reason, but not of the TPP\'s own deletion', () => {
     const revoked = entry({ type: 'consent.revoked', actor: { type: 'psu', id: 'psu-1' }, consentId: 'aac-1', data: { reason: 'Revoked by the PSU' } });
     expect(eventOfAuditEntry(revoked, null, API)).toMatchObject({

@@ -1,6 +1,6 @@
 import { recordAuditEvents } from '@consentry/audit';
 import type { AuditEvent } from '@consentry/audit';
-import { DataSource } from '@consentry/database';
+import { DataSource, standingOrderOfRun } from '@consentry/database';
 import type { MessageSigner } from '@consentry/message-signing';
 
 import { eventClaims, ObEventInput, signEventNotification } from './event-set.js';
@@ -44,8 +44,11 @@ export function eventOfAuditEntry(event: AuditEvent, consentKind: string | null,
   if (event.type === 'payment.submitted' || event.type === 'payment.status-changed') {
     const paymentId = typeof data.paymentId === 'string' ? data.paymentId : null;
     if (paymentId === null) return null;
-    const resource = PAYMENT_RESOURCES[typeof data.kind === 'string' ? data.kind : (consentKind ?? 'domestic-payment')] ?? PAYMENT_RESOURCES['domestic-payment']!;
-    return { ...base, type: RESOURCE_UPDATE, resourceId: paymentId, resourceType: resource.type, resourceUrl: `${apiUrl}/open-banking/v4.0/${resource.path}/${paymentId}` };
+    const kind = typeof data.kind === 'string' ? data.kind : (consentKind ?? 'domestic-payment');
+    const resource = PAYMENT_RESOURCES[kind] ?? PAYMENT_RESOURCES['domestic-payment']!;
+    // A standing order's run is no resource of its own: the TPP reads it under its standing order.
+    const resourceId = kind === 'domestic-standing-order' ? (standingOrderOfRun(paymentId) ?? paymentId) : paymentId;
+    return { ...base, type: RESOURCE_UPDATE, resourceId, resourceType: resource.type, resourceUrl: `${apiUrl}/open-banking/v4.0/${resource.path}/${resourceId}` };
   }
   // A revocation is news for the TPP only when the PSU (or the bank) made it; the TPP knows its own deletions.
   if ((event.type === 'consent.revoked' && event.actor.type !== 'tpp') || event.type === 'consent.expired') {

@@ -1,4 +1,5 @@
 import { loadWorkerConfig } from '@consentry/config';
+import { standingOrderRunId } from '@consentry/database';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -54,6 +55,25 @@ describe('payment settlement: the worker settles executed payments (ACSP -> ACSC
         [`vrp-${n}`, status],
       );
     }
+    // A standing order's runs settle alike, named after their order.
+    await q(
+      `INSERT INTO payment_consent (consent_id, kind, client_id, status, initiation, risk, creation_date_time, status_update_date_time)
+       VALUES ('pmc-so', 'domestic-standing-order', 'tpp-s', 'COND', '{}', '{}', now(), now())`,
+    );
+    await q(
+      `INSERT INTO domestic_standing_order (standing_order_id, consent_id, client_id, status, initiation, debtor_account_id, next_run_index, creation_date_time, status_update_date_time)
+       VALUES ('dso-1', 'pmc-so', 'tpp-s', 'PDNG', '{}', 'acc-s', 2, now(), now())`,
+    );
+    for (const [n, status] of [
+      [0, 'ACSP'],
+      [1, 'RJCT'],
+    ] as const) {
+      await q(
+        `INSERT INTO standing_order_run (standing_order_id, run_index, payment_id, due_at, amount, currency, status, status_update_date_time)
+         VALUES ('dso-1', $1, $2, now(), 10, 'GBP', $3, now())`,
+        [n, standingOrderRunId('dso-1', n), status],
+      );
+    }
     worker = await startWorker(
       loadWorkerConfig({
         DATABASE_URL: db.url,
@@ -73,10 +93,10 @@ describe('payment settlement: the worker settles executed payments (ACSP -> ACSC
     await redis?.cleanup();
   });
 
-  it('settles ACSP payments and VRPs once, leaves rejected ones, and chains one payment.status-changed each', async () => {
+  it('settles ACSP payments, VRPs and standing-order runs once, leaves rejected ones, and chains one payment.status-changed each', async () => {
     await vi.waitFor(async () => {
       const [row] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE event_type = 'payment.status-changed'`);
-      expect(row.n).toBe(3);
+      expect(row.n).toBe(4);
     }, WAIT);
     const rows: Array<{ payment_id: string; status: string }> = await db.dataSource.query(`SELECT payment_id, status FROM domestic_payment ORDER BY payment_id`);
     expect(rows).toEqual([
@@ -90,7 +110,13 @@ describe('payment settlement: the worker settles executed payments (ACSP -> ACSC
     expect(events.map((e) => e.data)).toEqual([
       { paymentId: 'dp-1', from: 'ACSP', to: 'ACSC' },
       { paymentId: 'dp-2', from: 'ACSP', to: 'ACSC' },
+      { paymentId: 'dso-1-run-0', kind: 'domestic-standing-order', run: 0, from: 'ACSP', to: 'ACSC' },
       { paymentId: 'vrp-1', from: 'ACSP', to: 'ACSC' },
+    ]);
+    const runs: Array<{ payment_id: string; status: string }> = await db.dataSource.query(`SELECT payment_id, status FROM standing_order_run ORDER BY run_index`);
+    expect(runs).toEqual([
+      { payment_id: 'dso-1-run-0', status: 'ACSC' },
+      { payment_id: 'dso-1-run-1', status: 'RJCT' },
     ]);
     const vrps: Array<{ payment_id: string; status: string }> = await db.dataSource.query(`SELECT payment_id, status FROM vrp_payment ORDER BY payment_id`);
     expect(vrps).toEqual([
