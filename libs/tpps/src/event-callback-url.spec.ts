@@ -34,6 +34,8 @@ describe('checkCallbackUrl', () => {
     expect(await refusal('http://localhost:8080/cb', { sandbox: false })).toMatch(/must be https/);
     expect(await checkCallbackUrl('http://localhost:8080/cb', { sandbox: true, resolve: resolvingTo('127.0.0.1') })).toMatchObject({ address: '127.0.0.1' });
     expect(await refusal('http://localhost:8080/cb', { sandbox: true, resolve: resolvingTo('10.0.0.1') })).toMatch(/not public/);
+    // The exception is http://localhost alone: https://localhost is loopback like any other https host.
+    expect(await refusal('https://localhost:8443/cb', { sandbox: true, resolve: resolvingTo('127.0.0.1') })).toMatch(/not public/);
     expect(await refusal('http://127.0.0.1:8080/cb', { sandbox: true })).toMatch(/https/);
     expect(await refusal('https://127.0.0.1/cb', { sandbox: true })).toMatch(/not public/);
   });

@@ -61,11 +61,12 @@ export function parseCallbackUrl(value: string, sandbox: boolean): URL {
 
 /**
  * Checks a callback URL and resolves its host: every address must be public (loopback only, for the
- * sandbox's localhost). Answers the first address, the one a delivery connects to.
+ * sandbox's http://localhost). Answers the first address, the one a delivery connects to.
  */
 export async function checkCallbackUrl(value: string, options: { sandbox: boolean; resolve?: HostResolver }): Promise<CheckedCallback> {
   const url = parseCallbackUrl(value, options.sandbox);
-  const localhost = options.sandbox && url.hostname === 'localhost';
+  // The sandbox's one exception is http://localhost; https://localhost is held to the public rule like any https URL.
+  const localhost = options.sandbox && url.hostname === 'localhost' && url.protocol === 'http:';
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   let addresses: Array<{ address: string; family: number }>;
   if (isIP(host) !== 0) addresses = [{ address: host, family: isIP(host) }];
