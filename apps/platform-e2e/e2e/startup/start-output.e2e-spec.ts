@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, ROOT } from '../../../../scripts/platform.js';
 
 const LAST_LINE = 'Walk a consent journey against it: npm run demo';
+const MAIL_CATCHER_LINE = '  Alert emails (maildev)      ';
+// start.js runs maildev on fixed ports (no environment variable moves them), so this file binds 1025
+// and 1080 while it runs. Nothing else in the suites does: startMailCatcher takes free ports and
+// startTestPlatform sets ALERT_EMAIL=off. A developer's own `npm start` on this machine would clash.
+const MAIL_CATCHER_SMTP_PORT = 1025;
 
 /** Runs `node scripts/start.js` (what `npm start` runs after the build) and collects its lines until it has started. */
 function startPlatform(env: Record<string, string | undefined>): { child: ChildProcess; started: Promise<string[]> } {
@@ -28,6 +34,19 @@ function startPlatform(env: Record<string, string | undefined>): { child: ChildP
     child.once('exit', (code) => reject(new Error(`npm start ended (${code}) before it started:\n${lines.join('\n')}${pending}`)));
   });
   return { child, started };
+}
+
+/** The first line an SMTP server sends on a new connection (its 220 greeting, RFC 5321 4.2). */
+function smtpGreeting(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.setTimeout(5_000, () => socket.destroy(new Error(`no SMTP greeting on port ${port} within 5 s`)));
+    socket.once('error', reject);
+    socket.once('data', (chunk) => {
+      socket.end('QUIT\r\n');
+      resolve(chunk.toString().split('\r\n')[0]);
+    });
+  });
 }
 
 /** `npm start` for a newcomer: what they need (URLs, credentials) comes first, not the framework's chatter. */
@@ -75,12 +94,28 @@ describe('npm start output', () => {
     expect(first).toContain('Consentry is running');
     expect(first).toContain(`  API (UK Open Banking v4.0)  http://localhost:${ports[0]}/open-banking/v4.0/aisp`);
     expect(first).toContain(`  Authorization server        http://localhost:${ports[1]}/.well-known/openid-configuration`);
+    expect(first).toContain(`${MAIL_CATCHER_LINE}http://localhost:1080`);
     for (const name of ['alice', 'bob', 'carol']) {
       expect(first.some((line) => new RegExp(`^  PSU ${name} +password \\S+  TOTP secret [A-Z2-7]+  \\(\\d accounts\\)$`).test(line)), name).toBe(true);
     }
     expect(first.some((line) => /^ {2}Admin admin {2}password \S+ {2}TOTP secret [A-Z2-7]+$/.test(line))).toBe(true);
     expect(first.some((line) => line.startsWith('  TPP client_id sandbox-tpp  private keys (client authentication, message signing ') && line.endsWith(`) in ${dataDir}/sandbox/tpp.json`))).toBe(true);
     expect(first).toContain(LAST_LINE);
+  });
+
+  it('runs maildev at the printed address, whose REST API answers with the inbox', async () => {
+    const line = lines.find((candidate) => candidate.startsWith(MAIL_CATCHER_LINE));
+    expect(line, 'the maildev line').toBeDefined();
+    const webUrl = line!.slice(MAIL_CATCHER_LINE.length);
+    // maildev 3 serves its REST API under /api (GET /email is a 404 there).
+    const response = await fetch(`${webUrl}/api/email`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(Array.isArray(await response.json())).toBe(true);
+  });
+
+  it("runs maildev's SMTP server on port 1025, where the sandbox sends alert emails", async () => {
+    expect(await smtpGreeting(MAIL_CATCHER_SMTP_PORT)).toMatch(/^220 /);
   });
 
   it("writes the apps' lines readable (pretty), without Nest's route mappings", () => {
