@@ -32,6 +32,10 @@ describe('upgradeSandboxMonitoring: a .data from before payment monitoring and a
     for (const [name, path] of Object.entries(files)) if (name !== 'dir' && existsSync(path)) contents[name] = await readFile(path, 'utf8');
     return contents;
   }
+  // The reviewer signs in with the credentials reviewer.json holds (password and a current one-time code).
+  const reviewerSignsIn = async (reviewer: { password: string; totpSecret: string }): Promise<boolean> =>
+    (await new CredentialAuthenticator(db.dataSource, keys).authenticateAdmin({ username: 'reviewer', password: reviewer.password, otp: await currentTotpCode(reviewer.totpSecret), ip: '127.0.0.1' })).ok;
+
   const upgrade = async () => upgradeSandboxMonitoring(db.dataSource, dataDir, (await readSandboxCredentials(dataDir))!, { keys });
   const adminRows = () => db.dataSource.query(`SELECT admin_id, username, password_hash, totp_secret_enc FROM admin_user ORDER BY username`);
   const psuRows = () => db.dataSource.query(`SELECT username, email FROM psu ORDER BY username`);
@@ -79,13 +83,7 @@ describe('upgradeSandboxMonitoring: a .data from before payment monitoring and a
     expect(reviewer).toEqual({ username: 'reviewer', password: expect.any(String), totpSecret: expect.any(String) });
     expect(reviewer.password).not.toBe(seeded.reviewer!.password);
     expect(credentials.reviewer).toEqual(reviewer);
-    const outcome = await new CredentialAuthenticator(db.dataSource, keys).authenticateAdmin({
-      username: 'reviewer',
-      password: reviewer.password,
-      otp: await currentTotpCode(reviewer.totpSecret),
-      ip: '127.0.0.1',
-    });
-    expect(outcome.ok).toBe(true);
+    expect(await reviewerSignsIn(reviewer)).toBe(true);
 
     // psus.json is what a fresh seed writes, key order included; the rows carry the same addresses.
     expect(await readFile(files.psus, 'utf8')).toBe(`${JSON.stringify(seeded.psus, null, 2)}\n`);
@@ -153,13 +151,7 @@ describe('upgradeSandboxMonitoring: a .data from before payment monitoring and a
     const { upgraded } = await upgrade();
     expect(upgraded).toEqual([`created the admin 'reviewer' from ${sandboxFiles(dataDir).reviewer}`]);
     expect(JSON.parse(await readFile(sandboxFiles(dataDir).reviewer, 'utf8'))).toEqual(reviewer);
-    const outcome = await new CredentialAuthenticator(db.dataSource, keys).authenticateAdmin({
-      username: 'reviewer',
-      password: reviewer.password,
-      otp: await currentTotpCode(reviewer.totpSecret),
-      ip: '127.0.0.1',
-    });
-    expect(outcome.ok).toBe(true);
+    expect(await reviewerSignsIn(reviewer)).toBe(true);
   });
 
   it('leaves a reviewer row without its file as it is, and says so', async () => {
