@@ -27,13 +27,14 @@ async function databaseUrl() {
 
 async function loadLibs() {
   try {
-    const [config, database, identity, banking] = await Promise.all([
+    const [config, database, identity, banking, consents] = await Promise.all([
       import('@consentry/config'),
       import('@consentry/database'),
       import('@consentry/identity'),
       import('@consentry/banking'),
+      import('@consentry/consents'),
     ]);
-    return { config, database, identity, banking };
+    return { config, database, identity, banking, consents };
   } catch (error) {
     if (error.code === 'ERR_MODULE_NOT_FOUND') fail('the libs are not built: run `npm run build` first');
     throw error;
@@ -64,7 +65,7 @@ if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 ||
 }
 
 const url = await databaseUrl();
-const { config, database, identity, banking } = await loadLibs();
+const { config, database, identity, banking, consents } = await loadLibs();
 let platform;
 try {
   platform = config.loadPlatformConfig({ ...process.env, DATABASE_URL: url });
@@ -79,16 +80,29 @@ try {
   fail(`cannot reach PostgreSQL (${error.message})`);
 }
 let result;
+let approvals;
 try {
-  result = await identity.rotateSecrets(dataSource, keys, [...identity.IDENTITY_CIPHERTEXT_COLUMNS, ...banking.LEDGER_CIPHERTEXT_COLUMNS], { batchSize });
+  // The approvals of authorised payment consents, sealed under a key derived from the keyring: re-sealed
+  // under the first key (each verified under its own first), so the old key can go.
+  approvals = await consents.resealPaymentApprovals(dataSource, new consents.PaymentApprovalSeal(platform.secretsKeys), { batchSize });
+  result = await identity.rotateSecrets(dataSource, keys, [...identity.IDENTITY_CIPHERTEXT_COLUMNS, ...banking.LEDGER_CIPHERTEXT_COLUMNS], {
+    batchSize,
+    otherSteps: { resealedPaymentApprovals: approvals.resealed, unverifiedPaymentApprovals: approvals.unverified.length },
+  });
 } catch (error) {
   await dataSource.destroy();
   // The message names a table and a row id, never a value or a key.
   fail(`${error.message}\nValues re-encrypted so far stay so; fix the cause and run it again to finish.`);
 }
 await dataSource.destroy();
-if (values.json) console.log(JSON.stringify(result));
+if (values.json) console.log(JSON.stringify({ ...result, paymentApprovals: approvals }));
 else {
   for (const { table, column, reencrypted } of result.columns) console.log(`${table}.${column}: ${reencrypted} re-encrypted`);
+  console.log(`payment_consent.initiation_hash: ${approvals.resealed} approvals re-sealed`);
+  if (approvals.unverified.length > 0) {
+    console.log(
+      `${approvals.unverified.length} authorised payment consents have a seal no configured key verifies (altered, or sealed under a key no longer listed); left as they are, their payments are refused U008: ${approvals.unverified.slice(0, 20).join(', ')}${approvals.unverified.length > 20 ? ', ...' : ''}`,
+    );
+  }
   console.log(`every secret at rest is under key "${result.keyId}" (${result.reencrypted} re-encrypted by this run)`);
 }

@@ -2,6 +2,7 @@ import { AuthServerConfig } from '@consentry/config';
 import {
   AuthoriseAccountAccessConsent,
   AuthorisePaymentConsent,
+  PaymentApprovalSeal,
   ReauthenticateAccountAccessConsent,
   RejectAccountAccessConsent,
   RejectPaymentConsent,
@@ -77,7 +78,7 @@ export class AuthServerModule {
         { provide: AuthoriseAccountAccessConsent, useFactory: () => new AuthoriseAccountAccessConsent(options.dataSource) },
         { provide: ReauthenticateAccountAccessConsent, useFactory: () => new ReauthenticateAccountAccessConsent(options.dataSource) },
         { provide: RejectAccountAccessConsent, useFactory: () => new RejectAccountAccessConsent(options.dataSource) },
-        { provide: AuthorisePaymentConsent, useFactory: () => new AuthorisePaymentConsent(options.dataSource) },
+        { provide: AuthorisePaymentConsent, useFactory: () => new AuthorisePaymentConsent(options.dataSource, new PaymentApprovalSeal(options.config.secretsKeys)) },
         { provide: RejectPaymentConsent, useFactory: () => new RejectPaymentConsent(options.dataSource) },
         ConsentRequestService,
       ],

@@ -4,7 +4,8 @@ import { DataSource, PaymentConsentEntity } from '@consentry/database';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { assertPaymentConsentTransition } from './consent-status.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
-import { approvalTermsOf, approvedInitiationHash, approvedTerms } from './payment-initiation.js';
+import { type PaymentApprovalSeal } from './payment-approval-seal.js';
+import { approvalTermsOf, approvedTerms } from './payment-initiation.js';
 
 export interface AuthorisePaymentConsentCommand {
   consentId: string;
@@ -25,10 +26,14 @@ const PAN_SCHEME = 'UK.OBIE.PAN';
  * The PSU approved the payment (or the funds-confirmation consent) after strong customer authentication.
  * The debtor account must be the PSU's, enabled, in the payment's currency, and the one the TPP named if
  * it named one (a funds-confirmation consent always names it). The approval
- * records the hash of exactly what was shown (PSD2 RTS Art. 5): the payment is checked against it.
+ * records the seal of exactly what was shown (PSD2 RTS Art. 5, PaymentApprovalSeal, a keyed MAC): the
+ * payment is checked against it.
  */
 export class AuthorisePaymentConsent {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly approvals: PaymentApprovalSeal,
+  ) {}
 
   async execute(command: AuthorisePaymentConsentCommand): Promise<PaymentConsentEntity> {
     return this.dataSource.transaction(async (manager) => {
@@ -48,7 +53,13 @@ export class AuthorisePaymentConsent {
         throw new ConsentException(ConsentExceptionCode.DebtorAccountUnfit, 'the TPP named another debtor account');
       }
       const now = new Date();
-      const initiationHash = approvedInitiationHash(approvedTerms(consent), command.debtorAccountId);
+      const initiationHash = this.approvals.seal({
+        consentId: consent.consentId,
+        clientId: consent.clientId,
+        psuId: command.psuId,
+        debtorAccountId: command.debtorAccountId,
+        terms: approvedTerms(consent),
+      });
       const changes = {
         status: 'AUTH' as const,
         psuId: command.psuId,

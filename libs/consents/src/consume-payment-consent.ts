@@ -4,7 +4,8 @@ import { EntityManager, JsonObject, PaymentConsentEntity, PaymentConsentKind, qu
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { canPaymentConsentTransition } from './consent-status.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
-import { approvedInitiationHash, approvedTerms, sameInitiation } from './payment-initiation.js';
+import { approvalOf, type PaymentApprovalSeal } from './payment-approval-seal.js';
+import { sameInitiation } from './payment-initiation.js';
 
 export interface ConsumePaymentConsentCommand {
   consentId: string;
@@ -17,11 +18,11 @@ export interface ConsumePaymentConsentCommand {
 
 /**
  * U008, for every kind of payment consent: the consent row must still be exactly what the PSU approved
- * (PSD2 RTS Art. 5: a row changed since is refused, `Data.ConsentId`), and the order's Initiation the
- * consent's (`Data.Initiation`).
+ * (PSD2 RTS Art. 5: a row whose approval seal no longer holds is refused, `Data.ConsentId`), and the
+ * order's Initiation the consent's (`Data.Initiation`).
  */
-export function assertConsentAsApproved(consent: PaymentConsentEntity, orderedInitiation: JsonObject): void {
-  if (!consent.debtorAccountId || consent.initiationHash !== approvedInitiationHash(approvedTerms(consent), consent.debtorAccountId)) {
+export function assertConsentAsApproved(consent: PaymentConsentEntity, orderedInitiation: JsonObject, approvals: PaymentApprovalSeal): void {
+  if (!approvals.holds(consent.initiationHash, approvalOf(consent))) {
     throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The consent no longer matches what the PSU approved', 'Data.ConsentId');
   }
   if (!sameInitiation(consent.initiation, orderedInitiation)) {
@@ -39,8 +40,12 @@ export function assertConsentAsApproved(consent: PaymentConsentEntity, orderedIn
  * payment makes it with the order and its risk decision): lockPaymentConsentToConsume, then
  * consumptionWrite.
  */
-export async function consumePaymentConsent(manager: EntityManager, command: ConsumePaymentConsentCommand): Promise<PaymentConsentEntity> {
-  const consent = await lockPaymentConsentToConsume(manager, command);
+export async function consumePaymentConsent(
+  manager: EntityManager,
+  approvals: PaymentApprovalSeal,
+  command: ConsumePaymentConsentCommand,
+): Promise<PaymentConsentEntity> {
+  const consent = await lockPaymentConsentToConsume(manager, approvals, command);
   const consumption = consumptionWrite(consent, command, new Date());
   await queryPreparedIn(manager, consumption.write.sql, consumption.write.values);
   await recordAuditEvent(manager, consumption.event);
@@ -53,6 +58,7 @@ export async function consumePaymentConsent(manager: EntityManager, command: Con
  */
 export async function lockPaymentConsentToConsume(
   manager: EntityManager,
+  approvals: PaymentApprovalSeal,
   command: ConsumePaymentConsentCommand,
   alsoLock?: (debtorAccountId: string) => string,
 ): Promise<PaymentConsentEntity> {
@@ -64,7 +70,7 @@ export async function lockPaymentConsentToConsume(
       consent.status === 'COND' ? 'The consent has already been used for a payment' : `The consent is ${consent.status}, not authorised`,
     );
   }
-  assertConsentAsApproved(consent, command.initiation);
+  assertConsentAsApproved(consent, command.initiation, approvals);
   return consent;
 }
 

@@ -50,7 +50,11 @@ export {
 export type { PaymentConsentAccess } from './payment-consent-queries.js';
 export { describeStandingOrder, describeVrpControlParameters, describeVrpLimit, describeVrpType, formatPaymentAmount } from './payment-consent-descriptions.js';
 export type { ConsentTermLine, VrpControlParameterWords } from './payment-consent-descriptions.js';
-export { approvalTermsOf, approvedInitiationHash, approvedTerms, canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
+export { approvalOf, PaymentApprovalSeal } from './payment-approval-seal.js';
+export type { ApprovalSealKey, PaymentApproval } from './payment-approval-seal.js';
+export { resealPaymentApprovals } from './reseal-payment-approvals.js';
+export type { ResealPaymentApprovalsResult } from './reseal-payment-approvals.js';
+export { approvalTermsOf, approvedTerms, canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
 export type { ApprovalTerms, InitiationSummary } from './payment-initiation.js';
 export { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 export { CreateAccountAccessConsent } from './create-account-access-consent.use-case.js';

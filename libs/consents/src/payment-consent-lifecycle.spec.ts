@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js';
 import { ConsentExceptionCode } from './consent.exception.js';
 import { consumePaymentConsent } from './consume-payment-consent.js';
+import { PaymentApprovalSeal } from './payment-approval-seal.js';
 import { CreatePaymentConsent } from './create-payment-consent.use-case.js';
 import { EndConsentOfRevokedGrant } from './end-account-access-consent.use-case.js';
 import { RejectPaymentConsent, rejectStalePaymentConsents } from './reject-payment-consent.use-case.js';
@@ -20,8 +21,10 @@ const initiation: JsonObject = {
   CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400412345678', Name: 'Payee Ltd' },
 };
 
+const approvals = new PaymentApprovalSeal([{ kid: 'test', key: Buffer.alloc(32, 7) }]);
+
 function consume(dataSource: DataSource, consentId: string, ordered: JsonObject = initiation) {
-  return dataSource.transaction((manager) => consumePaymentConsent(manager, { consentId, clientId: CLIENT, kind: 'domestic-payment', initiation: ordered }));
+  return dataSource.transaction((manager) => consumePaymentConsent(manager, approvals, { consentId, clientId: CLIENT, kind: 'domestic-payment', initiation: ordered }));
 }
 
 describe('payment consent lifecycle', () => {
@@ -34,7 +37,7 @@ describe('payment consent lifecycle', () => {
   beforeAll(async () => {
     db = await createTestDatabase('payment_consent_lifecycle');
     create = new CreatePaymentConsent(db.dataSource);
-    authorise = new AuthorisePaymentConsent(db.dataSource);
+    authorise = new AuthorisePaymentConsent(db.dataSource, approvals);
     await q(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ($1, 'Pay TPP', '{PISP}', '{}')`, [CLIENT]);
     await q(`INSERT INTO aspsp (aspsp_id, name, connector) VALUES ('bank-p', 'Bank P', 'sandbox-ledger')`);
     for (const [id, name] of [

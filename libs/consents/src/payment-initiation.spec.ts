@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { approvedInitiationHash, canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
+import { canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
 
 const initiation = {
   InstructionIdentification: 'INSTR-1',
@@ -20,13 +20,6 @@ describe('payment initiation rules', () => {
     expect(sameInitiation(initiation, reordered)).toBe(true);
     expect(sameInitiation(initiation, { ...initiation, InstructedAmount: { Amount: '10.51', Currency: 'GBP' } })).toBe(false);
     expect(sameInitiation(initiation, { ...initiation, LocalInstrument: 'UK.OBIE.FPS' })).toBe(false);
-  });
-
-  it('binds the approval hash to the payee, the amount and the debtor account', () => {
-    const hash = approvedInitiationHash(initiation, 'acc-1');
-    expect(approvedInitiationHash(structuredClone(initiation), 'acc-1')).toBe(hash);
-    expect(approvedInitiationHash(initiation, 'acc-2')).not.toBe(hash);
-    expect(approvedInitiationHash({ ...initiation, CreditorAccount: { ...initiation.CreditorAccount, Identification: '11223387654321' } }, 'acc-1')).not.toBe(hash);
   });
 
   it('summarises what the bank acts on', () => {

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import type { PaymentConsentKind } from '@consentry/database';
 
 /** The parts of an OB domestic Initiation the bank acts on, read from the stored JSON. */
@@ -43,15 +41,6 @@ export function sameInitiation(consented: unknown, ordered: unknown): boolean {
   return canonicalJson(consented) === canonicalJson(ordered);
 }
 
-/**
- * Dynamic linking (PSD2 RTS Art. 5): the hash of exactly what the PSU approved, the Initiation (amount,
- * currency, payee) and the debtor account, recorded at approval and checked again when the payment is
- * made, so a consent changed after approval cannot be paid.
- */
-export function approvedInitiationHash(initiation: unknown, debtorAccountId: string): string {
-  return createHash('sha256').update(canonicalJson({ debtorAccountId, initiation })).digest('base64url');
-}
-
 /** The parts of a payment consent the PSU approves and its payments are checked against. */
 interface ApprovableConsent {
   kind: string;
@@ -61,7 +50,7 @@ interface ApprovableConsent {
 
 /**
  * What the PSU approves, by kind of consent: a domestic payment's Initiation; a VRP's ControlParameters
- * with its Initiation (creditor and debtor). approvedInitiationHash binds the approval to exactly this.
+ * with its Initiation (creditor and debtor). PaymentApprovalSeal binds the approval to exactly this.
  */
 export function approvedTerms(consent: ApprovableConsent): unknown {
   return consent.kind === 'domestic-vrp' ? { ControlParameters: consent.controlParameters, Initiation: consent.initiation } : consent.initiation;

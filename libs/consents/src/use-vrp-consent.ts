@@ -3,6 +3,7 @@ import { EntityManager, JsonObject, PaymentConsentEntity } from '@consentry/data
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { assertConsentAsApproved } from './consume-payment-consent.js';
+import { type PaymentApprovalSeal } from './payment-approval-seal.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
 import { checkVrpPayment, type ControlParameterProblem, SWEEPING_VRP_TYPE, type VrpControlParameters, vrpPeriodCuts } from './vrp-control-parameters.js';
 
@@ -40,6 +41,7 @@ export interface UseVrpConsentCommand {
  */
 export async function lockVrpConsent(
   manager: EntityManager,
+  approvals: PaymentApprovalSeal,
   command: Pick<UseVrpConsentCommand, 'consentId' | 'clientId' | 'initiation' | 'creditorAccount'>,
   alsoLock?: (debtorAccountId: string) => string,
 ): Promise<PaymentConsentEntity> {
@@ -47,7 +49,7 @@ export async function lockVrpConsent(
   if (consent.kind !== 'domestic-vrp') throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
   if (consent.status !== 'AUTH') throw new ConsentException(ConsentExceptionCode.InvalidStatus, `The consent is ${consent.status}, not authorised`);
   // PSD2 RTS Art. 5: the ControlParameters, creditor and debtor must still be exactly what the PSU approved.
-  assertConsentAsApproved(consent, command.initiation);
+  assertConsentAsApproved(consent, command.initiation, approvals);
   const named = consent.initiation.CreditorAccount as { SchemeName?: string; Identification?: string } | undefined;
   if (named && (named.SchemeName !== command.creditorAccount.SchemeName || named.Identification !== command.creditorAccount.Identification)) {
     throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The creditor is not the consent’s', 'Data.Instruction.CreditorAccount');

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js';
 import { ConsentExceptionCode } from './consent.exception.js';
 import { CreatePaymentConsent } from './create-payment-consent.use-case.js';
-import { approvedInitiationHash, approvedTerms } from './payment-initiation.js';
+import { PaymentApprovalSeal } from './payment-approval-seal.js';
+import { approvedTerms } from './payment-initiation.js';
 import { rejectStalePaymentConsents } from './reject-payment-consent.use-case.js';
 import { expirePaymentConsents } from './end-payment-consent.use-case.js';
 import { RevokePaymentConsent } from './revoke-payment-consent.use-case.js';
@@ -14,6 +15,7 @@ import { lockVrpConsent, vrpLimitsRead } from './use-vrp-consent.js';
 const PSU = '00000000-0000-4000-8000-0000000000d1';
 const OTHER_PSU = '00000000-0000-4000-8000-0000000000d2';
 const CLIENT = 'tpp-vrp';
+const approvals = new PaymentApprovalSeal([{ kid: 'test', key: Buffer.alloc(32, 7) }]);
 
 const controlParameters: JsonObject = {
   VRPType: ['UK.OBIE.VRPType.Other'],
@@ -54,18 +56,19 @@ describe('VRP consent lifecycle', () => {
   async function authorised(validTo?: Date): Promise<string> {
     const consentId = await created(validTo);
     await q(`INSERT INTO oidc_model (model, id, payload, grant_id, expires_at) VALUES ('Grant', $1, '{}', NULL, now() + interval '1 day')`, [`grant-${consentId}`]);
-    await new AuthorisePaymentConsent(db.dataSource).execute({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'vacc-gbp', grantId: `grant-${consentId}` });
+    await new AuthorisePaymentConsent(db.dataSource, approvals).execute({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'vacc-gbp', grantId: `grant-${consentId}` });
     return consentId;
   }
 
-  it('stores the ControlParameters apart from the Initiation, and binds the approval hash to them', async () => {
+  it('stores the ControlParameters apart from the Initiation, and binds the approval’s seal to them', async () => {
     const consentId = await authorised();
     const [row] = await q(`SELECT kind, status, control_parameters, initiation_hash FROM payment_consent WHERE consent_id = $1`, [consentId]);
     expect(row).toMatchObject({ kind: 'domestic-vrp', status: 'AUTH', control_parameters: controlParameters });
     const terms = (params: JsonObject) => approvedTerms({ kind: 'domestic-vrp', initiation: {}, controlParameters: params });
-    expect(row.initiation_hash).toBe(approvedInitiationHash(terms(controlParameters), 'vacc-gbp'));
+    const approval = (params: JsonObject) => ({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'vacc-gbp', terms: terms(params) });
+    expect(approvals.holds(row.initiation_hash, approval(controlParameters))).toBe(true);
     const raised = { ...controlParameters, MaximumIndividualAmount: { Amount: '99.00', Currency: 'GBP' } };
-    expect(approvedInitiationHash(terms(raised), 'vacc-gbp')).not.toBe(row.initiation_hash);
+    expect(approvals.holds(row.initiation_hash, approval(raised))).toBe(false);
   });
 
   it('is revoked by its PSU or its TPP only (CANC), with its grant deleted, and once', async () => {
@@ -137,7 +140,7 @@ describe('VRP consent lifecycle', () => {
           creditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '11111122222222' },
           at,
         };
-        const limits = vrpLimitsRead(await lockVrpConsent(manager, payment), payment);
+        const limits = vrpLimitsRead(await lockVrpConsent(manager, approvals, payment), payment);
         const [row] = await manager.query(`SELECT ${limits.select}`, limits.values);
         return { refused: limits.check(row) };
       });

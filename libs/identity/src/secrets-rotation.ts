@@ -34,6 +34,8 @@ export interface SecretsRotationResult {
 export interface SecretsRotationOptions {
   /** Rows read and rewritten per statement (default 500). */
   batchSize?: number;
+  /** What the rotation's other steps did (counts, ids of ours; never a value), recorded in its audit event. */
+  otherSteps?: Record<string, unknown>;
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -114,7 +116,7 @@ export async function rotateSecrets(
   await recordAuditEvent(dataSource.manager, {
     type: 'secrets.rotated',
     actor: { type: 'system', id: 'secrets-rotate' },
-    data: { keyId: result.keyId, reencrypted: result.reencrypted, byColumn: result.columns },
+    data: { keyId: result.keyId, reencrypted: result.reencrypted, byColumn: result.columns, ...options.otherSteps },
   });
   return result;
 }

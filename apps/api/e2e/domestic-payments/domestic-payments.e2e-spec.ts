@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+
+import { canonicalJson, PaymentApprovalSeal } from '@consentry/consents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AISP, ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
@@ -183,6 +186,34 @@ describe('domestic payments', () => {
     expectError(await pay(psuToken, consentId, initiation('250.00')), 400, 'U008');
     const [{ status }] = await h.dataSource.query(`SELECT status FROM payment_consent WHERE consent_id = $1`, [consentId]);
     expect(status).toBe('AUTH');
+  });
+
+  it('refuses a consent altered and re-sealed by whoever can write its row but does not hold the key', async () => {
+    await setBalance(debtor, '500.00');
+    const victim = await authorisedConsent(initiation('25.00', 'E2E-RESEAL'));
+    const donor = await authorisedConsent(initiation('250.00', 'E2E-RESEAL'));
+    const [{ initiation_hash: sealed }] = await h.dataSource.query(`SELECT initiation_hash FROM payment_consent WHERE consent_id = $1`, [victim.consentId]);
+    const raise = async (seal: string) =>
+      h.dataSource.query(`UPDATE payment_consent SET initiation = jsonb_set(initiation, '{InstructedAmount,Amount}', '"250.00"'), initiation_hash = $2 WHERE consent_id = $1`, [
+        victim.consentId,
+        seal,
+      ]);
+    // The seal of another consent approved for 250.00: it names that consent.
+    await raise((await h.dataSource.query(`SELECT initiation_hash FROM payment_consent WHERE consent_id = $1`, [donor.consentId]))[0].initiation_hash);
+    expectError(await pay(victim.psuToken, victim.consentId, initiation('250.00', 'E2E-RESEAL')), 400, 'U008');
+    // The bare hash the approval recorded before it was keyed, recomputed over the raised terms.
+    const [{ initiation: raised }] = await h.dataSource.query(`SELECT initiation FROM payment_consent WHERE consent_id = $1`, [victim.consentId]);
+    await raise(createHash('sha256').update(canonicalJson({ debtorAccountId: debtor, initiation: raised })).digest('base64url'));
+    expectError(await pay(victim.psuToken, victim.consentId, initiation('250.00', 'E2E-RESEAL')), 400, 'U008');
+    // A seal under a key of the attacker's choosing, named as the bank's.
+    const [, kid] = String(sealed).split('.');
+    const forged = new PaymentApprovalSeal([{ kid: kid!, key: Buffer.alloc(32, 0x66) }]);
+    await raise(forged.seal({ consentId: victim.consentId, clientId: h.clientId, psuId: await h.psuId('alice'), debtorAccountId: debtor, terms: raised }));
+    expectError(await pay(victim.psuToken, victim.consentId, initiation('250.00', 'E2E-RESEAL')), 400, 'U008');
+    expect(await fixtures.available(debtor)).toBe('500.00000');
+    // Put back as approved, the consent pays what the PSU approved.
+    await h.dataSource.query(`UPDATE payment_consent SET initiation = jsonb_set(initiation, '{InstructedAmount,Amount}', '"25.00"'), initiation_hash = $2 WHERE consent_id = $1`, [victim.consentId, sealed]);
+    expect((await pay(victim.psuToken, victim.consentId, initiation('25.00', 'E2E-RESEAL'))).status).toBe(201);
   });
 
   it('creates a payment without the funds as RJCT with StatusReason AM04, and debits nothing', async () => {

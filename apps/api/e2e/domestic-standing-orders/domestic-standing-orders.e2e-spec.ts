@@ -1,4 +1,4 @@
-import { approvedInitiationHash, executeDueStandingOrderRuns, OB_FREQUENCY6_CODES, parseStandingOrderFrequency } from '@consentry/consents';
+import { executeDueStandingOrderRuns, OB_FREQUENCY6_CODES, parseStandingOrderFrequency, PaymentApprovalSeal } from '@consentry/consents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
@@ -126,9 +126,12 @@ describe('domestic standing orders', () => {
     const { consentId } = await fixtures.approve(await createConsent(), debtor, 'payments');
     const [row] = await h.dataSource.query(`SELECT status, initiation, initiation_hash FROM payment_consent WHERE consent_id = $1`, [consentId]);
     expect(row.status).toBe('AUTH');
-    expect(row.initiation_hash).toBe(approvedInitiationHash(row.initiation, debtor));
+    const approvals = new PaymentApprovalSeal(h.config.secretsKeys);
+    const psuId = await h.psuId('alice');
+    const approval = (terms: unknown) => ({ consentId, clientId: h.clientId, psuId, debtorAccountId: debtor, terms });
+    expect(approvals.holds(row.initiation_hash, approval(row.initiation))).toBe(true);
     const changed = { ...row.initiation, FinalPaymentAmount: { Amount: '500.00', Currency: 'GBP' } };
-    expect(approvedInitiationHash(changed, debtor)).not.toBe(row.initiation_hash);
+    expect(approvals.holds(row.initiation_hash, approval(changed))).toBe(false);
     const [event] = await h.dataSource.query(
       `SELECT event->'data' AS data FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'consent.authorised'`,
       [consentId],

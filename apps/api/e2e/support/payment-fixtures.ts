@@ -1,4 +1,4 @@
-import { AuthorisePaymentConsent } from '@consentry/consents';
+import { AuthorisePaymentConsent, PaymentApprovalSeal } from '@consentry/consents';
 
 import type { ObScope } from '../../src/security/tpp-scopes.js';
 import { ApiHarness, CallResult, jsonString } from './api-harness.js';
@@ -87,7 +87,7 @@ export class PaymentFixtures {
   async approve(created: CallResult, debtorAccountId: string, scope: ObScope, username = 'alice'): Promise<{ consentId: string; psuToken: string }> {
     if (created.status !== 201) throw new Error(`consent creation failed: ${created.status} ${JSON.stringify(created.body)}`);
     const consentId = jsonString(created.body.Data.ConsentId);
-    await new AuthorisePaymentConsent(this.h.dataSource).execute({
+    await new AuthorisePaymentConsent(this.h.dataSource, new PaymentApprovalSeal(this.h.config.secretsKeys)).execute({
       consentId,
       clientId: this.h.clientId,
       psuId: await this.h.psuId(username),

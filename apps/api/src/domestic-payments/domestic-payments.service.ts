@@ -1,4 +1,4 @@
-import { CreatePaymentConsent, findPaymentConsentOfClient, PaymentConsentAccess, paymentConsentOfClient, summariseInitiation } from '@consentry/consents';
+import { CreatePaymentConsent, findPaymentConsentOfClient, PaymentApprovalSeal, PaymentConsentAccess, paymentConsentOfClient, summariseInitiation } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, DomesticPaymentEntity, JsonObject, PaymentConsentEntity } from '@consentry/database';
 import { PaymentRiskEngine } from '@consentry/risk';
@@ -105,9 +105,10 @@ export class DomesticPaymentsService {
     private readonly bank: AggregatedBank,
     risk: PaymentRiskEngine,
     private readonly publicUrl: PublicUrl,
+    approvals: PaymentApprovalSeal,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
-    this.submit = new SubmitDomesticPayment(dataSource, bank, risk);
+    this.submit = new SubmitDomesticPayment(dataSource, bank, risk, approvals);
   }
 
   /** Consent creation, as a PaymentWrite (PaymentWritePipeline: signed and idempotent). */

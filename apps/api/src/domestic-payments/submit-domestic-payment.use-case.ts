@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { type AuditEventInput, auditEventsWrite } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
-import { bankOutcomeChanges, bankOutcomeWrite, consumptionWrite, lockPaymentConsentToConsume, summariseInitiation } from '@consentry/consents';
+import { bankOutcomeChanges, bankOutcomeWrite, consumptionWrite, lockPaymentConsentToConsume, type PaymentApprovalSeal, summariseInitiation } from '@consentry/consents';
 import { DataSource, DomesticPaymentEntity, EntityManager, JsonObject, queryPreparedIn, type WritePart, writeTogether, writeTogetherStatement } from '@consentry/database';
 import { isExecutable, PaymentRiskEngine, type PaymentRiskInput, type ScreenedNewPayment, screenNewPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
@@ -70,6 +70,7 @@ export class SubmitDomesticPayment {
     private readonly dataSource: DataSource,
     private readonly bank: AggregatedBank,
     private readonly risk: PaymentRiskEngine,
+    private readonly approvals: PaymentApprovalSeal,
   ) {}
 
   /**
@@ -86,6 +87,7 @@ export class SubmitDomesticPayment {
     const scoredNow = kind === 'domestic-payment';
     const consent = await lockPaymentConsentToConsume(
       manager,
+      this.approvals,
       { consentId: command.consentId, clientId: command.clientId, kind, initiation: command.initiation, interactionId: command.interactionId },
       scoredNow ? this.risk.debtorAccountLock : undefined,
     );
@@ -99,7 +101,7 @@ export class SubmitDomesticPayment {
       statusReason,
       statusReasonDescription,
       initiation: command.initiation,
-      // lockPaymentConsentToConsume checked the approval hash, which covers the debtor account.
+      // lockPaymentConsentToConsume checked the approval's seal, which covers the debtor account.
       debtorAccountId: consent.debtorAccountId!,
       ledgerTransactionId: null,
       requestedExecutionDateTime: command.requestedExecutionDateTime ?? null,

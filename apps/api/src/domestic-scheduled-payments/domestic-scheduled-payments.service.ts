@@ -1,4 +1,4 @@
-import { CreatePaymentConsent, paymentConsentOfClient } from '@consentry/consents';
+import { CreatePaymentConsent, PaymentApprovalSeal, paymentConsentOfClient } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, DomesticPaymentEntity, PaymentConsentEntity } from '@consentry/database';
 import { PaymentRiskEngine } from '@consentry/risk';
@@ -65,9 +65,10 @@ export class DomesticScheduledPaymentsService {
     bank: AggregatedBank,
     risk: PaymentRiskEngine,
     private readonly publicUrl: PublicUrl,
+    approvals: PaymentApprovalSeal,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
-    this.submit = new SubmitDomesticPayment(dataSource, bank, risk);
+    this.submit = new SubmitDomesticPayment(dataSource, bank, risk, approvals);
   }
 
   createConsent(clientId: string, body: OBWriteDomesticScheduledConsent4Dto, interactionId: string): PaymentWrite<PaymentConsentEntity, OBWriteDomesticScheduledConsentResponse5> {

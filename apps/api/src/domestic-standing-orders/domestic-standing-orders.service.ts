@@ -1,4 +1,4 @@
-import { CreatePaymentConsent, paymentConsentOfClient, readStandingOrderSchedule } from '@consentry/consents';
+import { CreatePaymentConsent, PaymentApprovalSeal, paymentConsentOfClient, readStandingOrderSchedule } from '@consentry/consents';
 import { DataSource, JsonObject, PaymentConsentEntity } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
@@ -68,6 +68,7 @@ export class DomesticStandingOrdersService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly publicUrl: PublicUrl,
+    private readonly approvals: PaymentApprovalSeal,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
   }
@@ -93,7 +94,7 @@ export class DomesticStandingOrdersService {
   /** The order, as a PaymentWrite: staged with the idempotency key; the worker pays its runs. */
   createOrder(clientId: string, body: OBWriteDomesticStandingOrder3Dto, interactionId: string): PaymentWrite<DomesticStandingOrderRow, OBWriteDomesticStandingOrderResponse6> {
     return {
-      stage: (manager) => submitDomesticStandingOrder(manager, { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), interactionId }),
+      stage: (manager) => submitDomesticStandingOrder(manager, this.approvals, { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), interactionId }),
       render: (order) => this.orderResponse(order),
     };
   }

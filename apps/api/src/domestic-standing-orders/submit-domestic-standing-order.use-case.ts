@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { recordAuditEvent } from '@consentry/audit';
-import { consumePaymentConsent, readStandingOrderSchedule, standingOrderRun } from '@consentry/consents';
+import { consumePaymentConsent, type PaymentApprovalSeal, readStandingOrderSchedule, standingOrderRun } from '@consentry/consents';
 import { EntityManager, JsonObject } from '@consentry/database';
 
 export interface SubmitDomesticStandingOrderCommand {
@@ -30,8 +30,12 @@ export interface DomesticStandingOrderRow {
  * store the order PDNG with its first run due at FirstPaymentDateTime, and audit payment.submitted.
  * Nothing is debited here: the worker's standing-orders job pays each run when it falls due.
  */
-export async function submitDomesticStandingOrder(manager: EntityManager, command: SubmitDomesticStandingOrderCommand): Promise<DomesticStandingOrderRow> {
-  const consent = await consumePaymentConsent(manager, { ...command, kind: 'domestic-standing-order' });
+export async function submitDomesticStandingOrder(
+  manager: EntityManager,
+  approvals: PaymentApprovalSeal,
+  command: SubmitDomesticStandingOrderCommand,
+): Promise<DomesticStandingOrderRow> {
+  const consent = await consumePaymentConsent(manager, approvals, { ...command, kind: 'domestic-standing-order' });
   const read = readStandingOrderSchedule(consent.initiation);
   // The consent's Initiation was checked when it was created, and the order's equals it.
   if (!('schedule' in read)) throw new Error('a stored standing order consent has an unrunnable schedule');

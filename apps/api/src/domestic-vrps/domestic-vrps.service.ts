@@ -5,6 +5,7 @@ import {
   ConsentExceptionCode,
   controlParameterDefinitionProblems,
   CreatePaymentConsent,
+  PaymentApprovalSeal,
   paymentConsentOfClient,
   PaymentConsentAccess,
   RevokePaymentConsent,
@@ -97,10 +98,11 @@ export class DomesticVrpsService {
     private readonly bank: AggregatedBank,
     risk: PaymentRiskEngine,
     private readonly publicUrl: PublicUrl,
+    approvals: PaymentApprovalSeal,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
     this.revoke = new RevokePaymentConsent(dataSource);
-    this.submit = new SubmitDomesticVrp(dataSource, bank, risk);
+    this.submit = new SubmitDomesticVrp(dataSource, bank, risk, approvals);
   }
 
   /** Consent creation, as a PaymentWrite (PaymentWritePipeline: signed and idempotent). */

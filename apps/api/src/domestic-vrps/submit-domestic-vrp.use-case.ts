@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { auditEventsWrite, recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
-import { bankOutcomeChanges, bankOutcomeWrite, ConsentException, ConsentExceptionCode, lockVrpConsent, vrpLimitsRead, vrpRefusalEvent } from '@consentry/consents';
+import { bankOutcomeChanges, bankOutcomeWrite, ConsentException, ConsentExceptionCode, lockVrpConsent, type PaymentApprovalSeal, vrpLimitsRead, vrpRefusalEvent } from '@consentry/consents';
 import { DataSource, EntityManager, JsonObject, shiftParameters, VrpPaymentEntity, writeTogether } from '@consentry/database';
 import { isExecutable, PaymentRiskEngine, type PaymentRiskInput, screenNewPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
@@ -80,6 +80,7 @@ export class SubmitDomesticVrp {
     private readonly dataSource: DataSource,
     private readonly bank: AggregatedBank,
     private readonly risk: PaymentRiskEngine,
+    private readonly approvals: PaymentApprovalSeal,
   ) {}
 
   /**
@@ -94,10 +95,11 @@ export class SubmitDomesticVrp {
     const currency = instruction.InstructedAmount.Currency;
     const consent = await lockVrpConsent(
       manager,
+      this.approvals,
       { consentId: command.consentId, clientId: command.clientId, initiation: command.initiation, creditorAccount: instruction.CreditorAccount },
       this.risk.debtorAccountLock,
     );
-    // lockVrpConsent checked the approval hash, which covers the debtor account.
+    // lockVrpConsent checked the approval's seal, which covers the debtor account.
     const debtorAccountId = consent.debtorAccountId!;
     const limits = vrpLimitsRead(consent, { vrpType: command.vrpType, amount, currency, creditorAccount: instruction.CreditorAccount, at: now });
     const picksDebtor = !command.initiation.DebtorAccount;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { LEDGER_CIPHERTEXT_COLUMNS } from '@consentry/banking';
+import { approvalOf, AuthorisePaymentConsent, CreatePaymentConsent, PaymentApprovalSeal } from '@consentry/consents';
 import { CredentialAuthenticator, currentTotpCode, EnvironmentKeyManagement, IDENTITY_CIPHERTEXT_COLUMNS } from '@consentry/identity';
 import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, TestDatabase } from '@consentry/testing';
@@ -35,12 +36,40 @@ describe('npm run secrets:rotate', () => {
   });
   afterAll(async () => db?.drop());
 
+  /** A domestic payment consent alice approved while the keyring was `default:A` alone. */
+  async function approvedUnderA(): Promise<string> {
+    const alice = credentials.psus[0]!;
+    const [{ psu_id: psuId }] = await db.dataSource.query(`SELECT psu_id::text AS psu_id FROM psu WHERE username = $1`, [alice.username]);
+    const { consentId } = await new CreatePaymentConsent(db.dataSource).execute({
+      clientId: credentials.tpp.client_id,
+      kind: 'domestic-payment',
+      initiation: {
+        InstructionIdentification: 'I-ROTATE',
+        EndToEndIdentification: 'E-ROTATE',
+        InstructedAmount: { Amount: '5.00', Currency: 'GBP' },
+        CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400412345678', Name: 'Payee Ltd' },
+      },
+      risk: {},
+    });
+    const debtorAccountId = alice.accounts[0]!.accountId;
+    await new AuthorisePaymentConsent(db.dataSource, new PaymentApprovalSeal([{ kid: 'default', key: A }])).execute({
+      consentId,
+      clientId: credentials.tpp.client_id,
+      psuId,
+      debtorAccountId,
+      grantId: `grant-${consentId}`,
+    });
+    return consentId;
+  }
+
   it('re-encrypts everything under the first key of SECRETS_KEYS, says how much, and then the new key alone reads it all', async () => {
+    const approved = await approvedUnderA();
     const env = { DATABASE_URL: db.url, SECRETS_KEYS: `b:${B.toString('base64')},default:${A.toString('base64')}` };
     const first = await rotate(env, '--batch-size', '2');
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^psu\.totp_secret_enc: 3 re-encrypted\nadmin_user\.totp_secret_enc: 2 re-encrypted\n/);
+    expect(first.stdout).toContain('payment_consent.initiation_hash: 1 approvals re-sealed\n');
     expect(first.stdout).toMatch(/every secret at rest is under key "b" \(\d+ re-encrypted by this run\)\n$/);
     for (const secret of [A.toString('base64'), B.toString('base64'), ...credentials.psus.map((p) => p.totpSecret)]) {
       expect(first.stdout).not.toContain(secret);
@@ -48,7 +77,16 @@ describe('npm run secrets:rotate', () => {
 
     const again = await rotate(env, '--json');
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ keyId: 'b', reencrypted: 0 });
+    expect(JSON.parse(again.stdout)).toMatchObject({ keyId: 'b', reencrypted: 0, paymentApprovals: { keyId: 'b', resealed: 0, unverified: [] } });
+
+    // The PSU's approval, re-sealed under b, holds with b alone: removing A does not make alice approve again.
+    const [consent] = await db.dataSource.query(
+      `SELECT consent_id AS "consentId", client_id AS "clientId", psu_id::text AS "psuId", debtor_account_id AS "debtorAccountId", kind, initiation, control_parameters AS "controlParameters", initiation_hash AS seal
+         FROM payment_consent WHERE consent_id = $1`,
+      [approved],
+    );
+    expect(consent.seal).toMatch(/^v1\.b\./);
+    expect(new PaymentApprovalSeal([{ kid: 'b', key: B }]).holds(consent.seal, approvalOf(consent))).toBe(true);
 
     const onlyB = new EnvironmentKeyManagement([{ kid: 'b', key: B }]);
     for (const column of [...IDENTITY_CIPHERTEXT_COLUMNS, ...LEDGER_CIPHERTEXT_COLUMNS]) {

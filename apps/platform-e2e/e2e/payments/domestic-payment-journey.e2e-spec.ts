@@ -136,7 +136,8 @@ describe('domestic payment journey', () => {
 
     const [consent] = await db.dataSource.query(`SELECT status, debtor_account_id, initiation_hash FROM payment_consent WHERE consent_id = $1`, [consentId]);
     expect(consent).toMatchObject({ status: 'AUTH', debtor_account_id: debtor });
-    expect(consent.initiation_hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The approval's seal: a keyed MAC under the secrets keyring's first key (PaymentApprovalSeal).
+    expect(consent.initiation_hash).toMatch(/^v1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{43}$/);
 
     // Introspection knows payment consents: active while the consent is AUTH, with its intent id.
     expect(await oidc.tokenIntrospection(tpp.config, tokens.access_token)).toMatchObject({ active: true, openbanking_intent_id: consentId, scope: 'payments' });

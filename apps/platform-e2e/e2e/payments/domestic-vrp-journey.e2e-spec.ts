@@ -112,7 +112,8 @@ describe('domestic VRP journey', () => {
     expect(tokens.refresh_token).toEqual(expect.any(String));
     const [consent] = await db.dataSource.query(`SELECT status, debtor_account_id, initiation_hash, grant_id FROM payment_consent WHERE consent_id = $1`, [consentId]);
     expect(consent).toMatchObject({ status: 'AUTH', debtor_account_id: debtor });
-    expect(consent.initiation_hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The approval's seal: a keyed MAC under the secrets keyring's first key (PaymentApprovalSeal).
+    expect(consent.initiation_hash).toMatch(/^v1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{43}$/);
     const [refreshRow] = await db.dataSource.query(`SELECT expires_at FROM oidc_model WHERE model = 'RefreshToken' AND grant_id = $1`, [consent.grant_id]);
     expect(new Date(refreshRow.expires_at).getTime()).toBeLessThanOrEqual(validTo.getTime() + 1000);
 

@@ -1,0 +1,85 @@
+import { JsonObject } from '@consentry/database';
+import { createTestDatabase, TestDatabase } from '@consentry/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js';
+import { CreatePaymentConsent } from './create-payment-consent.use-case.js';
+import { approvalOf, PaymentApprovalSeal } from './payment-approval-seal.js';
+import { resealPaymentApprovals } from './reseal-payment-approvals.js';
+
+const PSU = '00000000-0000-4000-8000-0000000000e1';
+const CLIENT = 'tpp-reseal';
+const OLD = { kid: 'k2025', key: Buffer.alloc(32, 0x25) };
+const NEW = { kid: 'k2026', key: Buffer.alloc(32, 0x26) };
+
+const initiation = (amount: string): JsonObject => ({
+  InstructionIdentification: `I-${amount}`,
+  EndToEndIdentification: `E-${amount}`,
+  InstructedAmount: { Amount: amount, Currency: 'GBP' },
+  CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400412345678', Name: 'Payee Ltd' },
+});
+
+describe('re-sealing payment approvals in a keyring rotation', () => {
+  let db: TestDatabase;
+  const q = (sql: string, params: unknown[] = []) => db.dataSource.query(sql, params);
+
+  beforeAll(async () => {
+    db = await createTestDatabase('reseal_payment_approvals');
+    await q(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ($1, 'Reseal TPP', '{PISP}', '{}')`, [CLIENT]);
+    await q(`INSERT INTO aspsp (aspsp_id, name, connector) VALUES ('bank-r', 'Bank R', 'sandbox-ledger')`);
+    await q(`INSERT INTO psu (psu_id, username, display_name, password_hash, totp_secret_enc) VALUES ($1, 'r1', 'r1', 'h', 't')`, [PSU]);
+    await q(
+      `INSERT INTO account (account_id, aspsp_id, psu_id, currency, account_category, account_type_code, scheme_name, identification, holder_name)
+       VALUES ('acc-r', 'bank-r', $1, 'GBP', 'Personal', 'CACC', 'UK.OBIE.SortCodeAccountNumber', '33333333333333', 'Holder')`,
+      [PSU],
+    );
+  }, 120_000);
+  afterAll(async () => db?.drop());
+
+  async function consent(amount: string, sealedWith: PaymentApprovalSeal | null): Promise<string> {
+    const { consentId } = await new CreatePaymentConsent(db.dataSource).execute({ clientId: CLIENT, kind: 'domestic-payment', initiation: initiation(amount), risk: {} });
+    if (sealedWith) await new AuthorisePaymentConsent(db.dataSource, sealedWith).execute({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'acc-r', grantId: `grant-${consentId}` });
+    return consentId;
+  }
+
+  async function sealOf(consentId: string): Promise<string> {
+    return ((await q(`SELECT initiation_hash FROM payment_consent WHERE consent_id = $1`, [consentId]))[0] as { initiation_hash: string }).initiation_hash;
+  }
+
+  async function holdsUnder(seal: PaymentApprovalSeal, consentId: string): Promise<boolean> {
+    const [row] = await q(
+      `SELECT consent_id AS "consentId", client_id AS "clientId", psu_id::text AS "psuId", debtor_account_id AS "debtorAccountId", kind, initiation,
+              control_parameters AS "controlParameters", initiation_hash AS seal
+         FROM payment_consent WHERE consent_id = $1`,
+      [consentId],
+    );
+    return seal.holds(row.seal, approvalOf(row));
+  }
+
+  it('re-seals each authorised approval under the first key after verifying it, never an altered one, and once', async () => {
+    const before = new PaymentApprovalSeal([OLD]);
+    const intact = [await consent('1.00', before), await consent('2.00', before), await consent('3.00', before)];
+    const altered = await consent('4.00', before);
+    await q(`UPDATE payment_consent SET initiation = jsonb_set(initiation, '{InstructedAmount,Amount}', '"400.00"') WHERE consent_id = $1`, [altered]);
+    const awaiting = await consent('5.00', null);
+    const rotated = new PaymentApprovalSeal([NEW, OLD]);
+    const already = await consent('6.00', rotated);
+    const alreadySeal = await sealOf(already);
+
+    const result = await resealPaymentApprovals(db.dataSource, rotated, { batchSize: 2 });
+    expect(result).toEqual({ keyId: 'k2026', resealed: 3, unverified: [altered] });
+    const newOnly = new PaymentApprovalSeal([NEW]);
+    for (const consentId of intact) {
+      expect(await sealOf(consentId)).toMatch(/^v1\.k2026\./);
+      expect(await holdsUnder(newOnly, consentId)).toBe(true);
+    }
+    // The altered consent keeps its old seal, which verifies under no key: its payments stay refused.
+    expect(await sealOf(altered)).toMatch(/^v1\.k2025\./);
+    expect(await holdsUnder(rotated, altered)).toBe(false);
+    expect(await sealOf(awaiting)).toBeNull();
+    expect(await sealOf(already)).toBe(alreadySeal);
+
+    const again = await resealPaymentApprovals(db.dataSource, rotated);
+    expect(again).toEqual({ keyId: 'k2026', resealed: 0, unverified: [altered] });
+  });
+});

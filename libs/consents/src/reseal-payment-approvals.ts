@@ -1,0 +1,88 @@
+import { DataSource } from '@consentry/database';
+
+import { approvalOf, type PaymentApprovalSeal } from './payment-approval-seal.js';
+
+export interface ResealPaymentApprovalsResult {
+  /** The id of the key the approvals of authorised consents are now sealed under. */
+  keyId: string;
+  /** Seals this run re-made under that key (seals already under it are not counted). */
+  resealed: number;
+  /** Authorised consents whose seal holds under no key of the keyring: left as they are (a payment under them is U008). */
+  unverified: string[];
+}
+
+interface ApprovalRow {
+  consent_id: string;
+  client_id: string;
+  psu_id: string | null;
+  debtor_account_id: string | null;
+  kind: string;
+  initiation: Record<string, unknown>;
+  control_parameters: Record<string, unknown> | null;
+  initiation_hash: string | null;
+}
+
+/**
+ * Part of a rotation of the secrets keyring (`npm run secrets:rotate`): re-seals the approval of every
+ * authorised payment consent whose seal is under an older key of the keyring, so that the old key can be
+ * removed without making the PSUs approve again. A seal is re-made only after it was verified under its
+ * own key: an altered consent is never re-sealed (it is listed in `unverified`). Keyset paging on the
+ * consent id; each batch is one UPDATE that writes a row only if its seal is still the one read.
+ * Idempotent and resumable, like rotateSecrets.
+ */
+export async function resealPaymentApprovals(
+  dataSource: DataSource,
+  approvals: PaymentApprovalSeal,
+  options: { batchSize?: number } = {},
+): Promise<ResealPaymentApprovalsResult> {
+  const batchSize = options.batchSize ?? 500;
+  const current = `v1.${approvals.writeKeyId}.`;
+  const result: ResealPaymentApprovalsResult = { keyId: approvals.writeKeyId, resealed: 0, unverified: [] };
+  let after = '';
+  for (;;) {
+    const rows: ApprovalRow[] = await dataSource.query(
+      `SELECT consent_id, client_id, psu_id::text AS psu_id, debtor_account_id, kind, initiation, control_parameters, initiation_hash
+         FROM payment_consent
+        WHERE status = 'AUTH' AND consent_id > $1 AND NOT starts_with(coalesce(initiation_hash, ''), $2)
+        ORDER BY consent_id LIMIT $3`,
+      [after, current, batchSize],
+    );
+    if (rows.length === 0) break;
+    const ids: string[] = [];
+    const before: string[] = [];
+    const sealed: string[] = [];
+    for (const row of rows) {
+      const approval = approvalOf({
+        consentId: row.consent_id,
+        clientId: row.client_id,
+        psuId: row.psu_id,
+        debtorAccountId: row.debtor_account_id,
+        kind: row.kind,
+        initiation: row.initiation,
+        controlParameters: row.control_parameters,
+      });
+      if (approval === null || !approvals.holds(row.initiation_hash, approval)) {
+        result.unverified.push(row.consent_id);
+        continue;
+      }
+      ids.push(row.consent_id);
+      before.push(row.initiation_hash!);
+      sealed.push(approvals.seal(approval));
+    }
+    if (ids.length > 0) {
+      const [updated] = (await dataSource.query(
+        `WITH written AS (
+           UPDATE payment_consent c SET initiation_hash = n.sealed
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS n (id, before, sealed)
+            WHERE c.consent_id = n.id AND c.initiation_hash = n.before AND c.status = 'AUTH'
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM written`,
+        [ids, before, sealed],
+      )) as { n: number }[];
+      result.resealed += updated!.n;
+    }
+    after = rows[rows.length - 1]!.consent_id;
+    if (rows.length < batchSize) break;
+  }
+  return result;
+}
