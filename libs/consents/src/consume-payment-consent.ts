@@ -1,9 +1,9 @@
 import { type AuditEventInput, recordAuditEvent } from '@consentry/audit';
-import { EntityManager, JsonObject, PaymentConsentEntity, PaymentConsentKind, queryPreparedIn, type WritePart } from '@consentry/database';
+import { DataSource, EntityManager, JsonObject, PaymentConsentEntity, PaymentConsentKind, queryPreparedIn, type WritePart } from '@consentry/database';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { canPaymentConsentTransition } from './consent-status.js';
-import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
+import { findPaymentConsentOfClient, lockPaymentConsentOfClient } from './payment-consent-queries.js';
 import { approvalOf, type PaymentApprovalSeal } from './payment-approval-seal.js';
 import { sameInitiation } from './payment-initiation.js';
 
@@ -16,18 +16,40 @@ export interface ConsumePaymentConsentCommand {
   interactionId?: string;
 }
 
+/** U008 (`path`) unless the consent row is still exactly what the PSU approved: PSD2 RTS Art. 5, its approval's seal holds. */
+export function assertStillAsApproved(consent: PaymentConsentEntity, approvals: PaymentApprovalSeal, path = 'Data.ConsentId'): void {
+  if (!approvals.holds(consent.initiationHash, approvalOf(consent))) {
+    throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The consent no longer matches what the PSU approved', path);
+  }
+}
+
 /**
  * U008, for every kind of payment consent: the consent row must still be exactly what the PSU approved
- * (PSD2 RTS Art. 5: a row whose approval seal no longer holds is refused, `Data.ConsentId`), and the
- * order's Initiation the consent's (`Data.Initiation`).
+ * (a row whose approval seal no longer holds is refused, `Data.ConsentId`), and the order's Initiation
+ * the consent's (`Data.Initiation`).
  */
 export function assertConsentAsApproved(consent: PaymentConsentEntity, orderedInitiation: JsonObject, approvals: PaymentApprovalSeal): void {
-  if (!approvals.holds(consent.initiationHash, approvalOf(consent))) {
-    throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The consent no longer matches what the PSU approved', 'Data.ConsentId');
-  }
+  assertStillAsApproved(consent, approvals);
   if (!sameInitiation(consent.initiation, orderedInitiation)) {
     throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The Initiation differs from the consent’s', 'Data.Initiation');
   }
+}
+
+/**
+ * An authorised consent as its PSU approved it, for a call that uses its debtor account without paying
+ * (a funds check): read from the primary, of the TPP's own, and U008 when its seal no longer holds, so a
+ * debtor account altered since the approval is never asked about.
+ */
+export async function approvedPaymentConsent(
+  dataSource: DataSource,
+  approvals: PaymentApprovalSeal,
+  consent: { consentId: string; clientId: string; kind: PaymentConsentKind },
+  path?: string,
+): Promise<PaymentConsentEntity> {
+  const stored = await findPaymentConsentOfClient(dataSource, consent.consentId, consent.clientId, consent.kind);
+  if (!stored) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
+  assertStillAsApproved(stored, approvals, path);
+  return stored;
 }
 
 /**

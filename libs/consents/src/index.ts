@@ -34,7 +34,7 @@ export { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js
 export type { AuthorisePaymentConsentCommand } from './authorise-payment-consent.use-case.js';
 export { RejectPaymentConsent, rejectStalePaymentConsents } from './reject-payment-consent.use-case.js';
 export type { RejectPaymentConsentCommand } from './reject-payment-consent.use-case.js';
-export { consumePaymentConsent, consumptionWrite, lockPaymentConsentToConsume } from './consume-payment-consent.js';
+export { approvedPaymentConsent, consumePaymentConsent, consumptionWrite, lockPaymentConsentToConsume } from './consume-payment-consent.js';
 export type { ConsumePaymentConsentCommand } from './consume-payment-consent.js';
 export {
   findPaymentConsentAccess,

@@ -188,6 +188,15 @@ describe('domestic payments', () => {
     expect(status).toBe('AUTH');
   });
 
+  it('refuses the funds check of a consent whose debtor account was changed after approval with 400 U008', async () => {
+    const { consentId, psuToken } = await authorisedConsent();
+    const [bob] = await fixtures.accountsOf('bob');
+    await h.dataSource.query(`UPDATE payment_consent SET debtor_account_id = $2 WHERE consent_id = $1`, [consentId, bob!.accountId]);
+    expectError(await h.tpp('GET', `${CONSENTS}/${consentId}/funds-confirmation`, { token: psuToken }), 400, 'U008', 'ConsentId');
+    await h.dataSource.query(`UPDATE payment_consent SET debtor_account_id = $2 WHERE consent_id = $1`, [consentId, debtor]);
+    expect((await h.tpp('GET', `${CONSENTS}/${consentId}/funds-confirmation`, { token: psuToken })).status).toBe(200);
+  });
+
   it('refuses a consent altered and re-sealed by whoever can write its row but does not hold the key', async () => {
     await setBalance(debtor, '500.00');
     const victim = await authorisedConsent(initiation('25.00', 'E2E-RESEAL'));

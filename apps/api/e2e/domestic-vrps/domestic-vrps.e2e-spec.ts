@@ -273,6 +273,22 @@ describe('domestic VRP', () => {
     expectError(await pay(sweeping.psuToken, sweeping.consentId, sweeping.initiation, '30.00', { vrpType: SWEEPING }), 400, 'U014', 'Data.Instruction.CreditorAccount');
   });
 
+  it('refuses the funds check of a consent whose debtor account was changed after approval with 400 U008', async () => {
+    const { consentId, psuToken } = await authorisedConsent();
+    const [approvedDebtor] = await h.dataSource.query(`SELECT debtor_account_id FROM payment_consent WHERE consent_id = $1`, [consentId]);
+    const [bob] = await fixtures.accountsOf('bob');
+    const ask = () =>
+      h.signedPost(`${CONSENTS}/${consentId}/funds-confirmation`, {
+        idempotencyKey: false,
+        token: psuToken,
+        body: { Data: { ConsentId: consentId, InstructedAmount: { Amount: '1.00', Currency: 'GBP' } } },
+      });
+    await h.dataSource.query(`UPDATE payment_consent SET debtor_account_id = $2 WHERE consent_id = $1`, [consentId, bob!.accountId]);
+    expectError(await ask(), 400, 'U008', 'Data.ConsentId');
+    await h.dataSource.query(`UPDATE payment_consent SET debtor_account_id = $2 WHERE consent_id = $1`, [consentId, approvedDebtor.debtor_account_id]);
+    expect((await ask()).status).toBe(201);
+  });
+
   it('refuses a VRP whose Initiation or creditor is not the consent’s, or whose consent changed after approval, with 400 U008', async () => {
     await setBalance(debtor, '1000.00');
     const { consentId, psuToken, initiation } = await authorisedConsent();

@@ -108,6 +108,17 @@ describe('confirmation of funds', () => {
     expect(JSON.stringify(events)).not.toContain(debtor.Identification);
   });
 
+  it('refuses a consent whose debtor account was changed in the database after approval with 400 U008, and asks nothing about the other account', async () => {
+    const { consentId, psuToken } = await authorisedConsent();
+    const [bob] = await fixtures.accountsOf('bob');
+    await h.dataSource.query(`UPDATE payment_consent SET debtor_account_id = $2 WHERE consent_id = $1`, [consentId, bob!.accountId]);
+    expectError(await confirm(psuToken, consentId, '1.00'), 400, 'U008', 'Data.ConsentId');
+    expect(await count(`SELECT count(*)::int AS n FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'funds.confirmed'`, [consentId])).toBe(0);
+    // Put back as approved, it answers again.
+    await h.dataSource.query(`UPDATE payment_consent SET debtor_account_id = $2 WHERE consent_id = $1`, [consentId, debtor.accountId]);
+    expect((await confirm(psuToken, consentId, '1.00')).status).toBe(201);
+  });
+
   it('takes only the PSU token of the consent the body names, with the fundsconfirmations scope and the CBPII role', async () => {
     const first = await authorisedConsent();
     const second = await authorisedConsent();

@@ -1,4 +1,4 @@
-import { CreatePaymentConsent, findPaymentConsentOfClient, PaymentApprovalSeal, PaymentConsentAccess, paymentConsentOfClient, summariseInitiation } from '@consentry/consents';
+import { approvedPaymentConsent, CreatePaymentConsent, PaymentApprovalSeal, PaymentConsentAccess, paymentConsentOfClient, summariseInitiation } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, DomesticPaymentEntity, JsonObject, PaymentConsentEntity } from '@consentry/database';
 import { PaymentRiskEngine } from '@consentry/risk';
@@ -105,7 +105,7 @@ export class DomesticPaymentsService {
     private readonly bank: AggregatedBank,
     risk: PaymentRiskEngine,
     private readonly publicUrl: PublicUrl,
-    approvals: PaymentApprovalSeal,
+    private readonly approvals: PaymentApprovalSeal,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
     this.submit = new SubmitDomesticPayment(dataSource, bank, risk, approvals);
@@ -134,9 +134,10 @@ export class DomesticPaymentsService {
     if (consent.status !== 'AUTH' || !consent.debtorAccountId) {
       throw ObErrorException.badRequest(ObErrorCode.ResourceInvalidConsentStatus, `The consent is ${consent.status}, not authorised`, 'ConsentId');
     }
-    const stored = await findPaymentConsentOfClient(this.dataSource, consent.consentId, consent.clientId, 'domestic-payment');
-    const { amount, currency } = summariseInitiation(stored!.initiation);
-    const available = await this.bank.confirmFunds(consent.debtorAccountId, amount, currency);
+    // The debtor account and the amount as the PSU approved them (U008 for a consent altered since).
+    const stored = await approvedPaymentConsent(this.dataSource, this.approvals, { ...consent, kind: 'domestic-payment' }, 'ConsentId');
+    const { amount, currency } = summariseInitiation(stored.initiation);
+    const available = await this.bank.confirmFunds(stored.debtorAccountId!, amount, currency);
     return {
       Data: { FundsAvailableResult: { FundsAvailableDateTime: obDateTime(new Date()), FundsAvailable: available } },
       Links: { Self: this.publicUrl.of(`/${PISP_BASE_PATH}/domestic-payment-consents/${encodeURIComponent(consent.consentId)}/funds-confirmation`) },

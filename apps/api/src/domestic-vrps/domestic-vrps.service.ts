@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import {
+  approvedPaymentConsent,
   ConsentException,
   ConsentExceptionCode,
   controlParameterDefinitionProblems,
@@ -98,7 +99,7 @@ export class DomesticVrpsService {
     private readonly bank: AggregatedBank,
     risk: PaymentRiskEngine,
     private readonly publicUrl: PublicUrl,
-    approvals: PaymentApprovalSeal,
+    private readonly approvals: PaymentApprovalSeal,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
     this.revoke = new RevokePaymentConsent(dataSource);
@@ -151,7 +152,9 @@ export class DomesticVrpsService {
       throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'Data.ConsentId is not the path’s ConsentId', 'Data.ConsentId');
     }
     const { Amount, Currency } = body.Data.InstructedAmount;
-    const available = await this.bank.confirmFunds(consent.debtorAccountId, Amount, Currency);
+    // The debtor account as the PSU approved it (U008 for a consent altered since).
+    const approved = await approvedPaymentConsent(this.dataSource, this.approvals, { ...consent, kind: 'domestic-vrp' });
+    const available = await this.bank.confirmFunds(approved.debtorAccountId!, Amount, Currency);
     const now = new Date();
     return {
       Data: {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank } from '@consentry/banking';
-import { isPaymentConsentLive, PaymentConsentAccess } from '@consentry/consents';
+import { approvedPaymentConsent, isPaymentConsentLive, PaymentApprovalSeal, PaymentConsentAccess } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 
@@ -32,6 +32,7 @@ export class ConfirmFunds {
   constructor(
     private readonly dataSource: DataSource,
     private readonly bank: AggregatedBank,
+    private readonly approvals: PaymentApprovalSeal,
   ) {}
 
   async execute(command: ConfirmFundsCommand): Promise<FundsConfirmation> {
@@ -47,7 +48,9 @@ export class ConfirmFunds {
       ]);
     }
     // The bank reads its primary: a funds check never answers from a replica.
-    const fundsAvailable = await this.bank.confirmFunds(consent.debtorAccountId, command.amount, command.currency);
+    // The account the PSU approved (U008 for a consent altered since: another account is never asked about).
+    const approved = await approvedPaymentConsent(this.dataSource, this.approvals, { ...consent, kind: 'funds-confirmation' });
+    const fundsAvailable = await this.bank.confirmFunds(approved.debtorAccountId!, command.amount, command.currency);
     const fundsConfirmationId = `${FUNDS_CONFIRMATION_ID_PREFIX}${randomUUID()}`;
     await recordAuditEvent(this.dataSource.manager, {
       type: 'funds.confirmed',

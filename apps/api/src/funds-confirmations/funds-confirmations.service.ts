@@ -1,4 +1,4 @@
-import { CreatePaymentConsent, PaymentConsentAccess, paymentConsentOfClient, RevokePaymentConsent } from '@consentry/consents';
+import { CreatePaymentConsent, PaymentApprovalSeal, PaymentConsentAccess, paymentConsentOfClient, RevokePaymentConsent } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, JsonObject, PaymentConsentEntity } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
@@ -51,10 +51,11 @@ export class FundsConfirmationsService {
     private readonly dataSource: DataSource,
     bank: AggregatedBank,
     private readonly publicUrl: PublicUrl,
+    approvals: PaymentApprovalSeal,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
     this.deleteConsentUseCase = new RevokePaymentConsent(dataSource);
-    this.confirmFunds = new ConfirmFunds(dataSource, bank);
+    this.confirmFunds = new ConfirmFunds(dataSource, bank, approvals);
   }
 
   async createConsent(clientId: string, body: OBFundsConfirmationConsent1Dto, interactionId: string): Promise<OBFundsConfirmationConsentResponse1> {
