@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { loadApiConfig } from '@consentry/config';
-import { AuthorisePaymentConsent, CreatePaymentConsent } from '@consentry/consents';
+import { AuthorisePaymentConsent, CreatePaymentConsent, PaymentApprovalSeal } from '@consentry/consents';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { publicJwkOf } from '@consentry/message-signing';
 import { seedSandbox } from '@consentry/sandbox';
@@ -80,7 +80,8 @@ const consent = await new CreatePaymentConsent(db.dataSource).execute({
   },
   risk: { PaymentContextCode: 'BillingGoodsAndServicesInArrears' },
 });
-await new AuthorisePaymentConsent(db.dataSource).execute({
+// Sealed as the auth server seals it, with the API's keyring, so the API's checks hold.
+await new AuthorisePaymentConsent(db.dataSource, new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }])).execute({
   consentId: consent.consentId,
   clientId: sandbox.tpp.client_id,
   psuId,
