@@ -11,16 +11,8 @@ export interface ResealPaymentApprovalsResult {
   unverified: string[];
 }
 
-interface ApprovalRow {
-  consent_id: string;
-  client_id: string;
-  psu_id: string | null;
-  debtor_account_id: string | null;
-  kind: string;
-  initiation: Record<string, unknown>;
-  control_parameters: Record<string, unknown> | null;
-  initiation_hash: string | null;
-}
+/** A consent as approvalOf reads it, with its stored seal. */
+type SealedConsent = Parameters<typeof approvalOf>[0] & { seal: string | null };
 
 /**
  * Part of a rotation of the secrets keyring (`npm run secrets:rotate`): re-seals the approval of every
@@ -40,8 +32,9 @@ export async function resealPaymentApprovals(
   const result: ResealPaymentApprovalsResult = { keyId: approvals.writeKeyId, resealed: 0, unverified: [] };
   let after = '';
   for (;;) {
-    const rows: ApprovalRow[] = await dataSource.query(
-      `SELECT consent_id, client_id, psu_id::text AS psu_id, debtor_account_id, kind, initiation, control_parameters, initiation_hash
+    const rows: SealedConsent[] = await dataSource.query(
+      `SELECT consent_id AS "consentId", client_id AS "clientId", psu_id::text AS "psuId", debtor_account_id AS "debtorAccountId", kind, initiation,
+              control_parameters AS "controlParameters", initiation_hash AS seal
          FROM payment_consent
         WHERE status = 'AUTH' AND consent_id > $1 AND NOT starts_with(coalesce(initiation_hash, ''), $2)
         ORDER BY consent_id LIMIT $3`,
@@ -52,21 +45,13 @@ export async function resealPaymentApprovals(
     const before: string[] = [];
     const sealed: string[] = [];
     for (const row of rows) {
-      const approval = approvalOf({
-        consentId: row.consent_id,
-        clientId: row.client_id,
-        psuId: row.psu_id,
-        debtorAccountId: row.debtor_account_id,
-        kind: row.kind,
-        initiation: row.initiation,
-        controlParameters: row.control_parameters,
-      });
-      if (approval === null || !approvals.holds(row.initiation_hash, approval)) {
-        result.unverified.push(row.consent_id);
+      const approval = approvalOf(row);
+      if (approval === null || !approvals.holds(row.seal, approval)) {
+        result.unverified.push(row.consentId);
         continue;
       }
-      ids.push(row.consent_id);
-      before.push(row.initiation_hash!);
+      ids.push(row.consentId);
+      before.push(row.seal!);
       sealed.push(approvals.seal(approval));
     }
     if (ids.length > 0) {
@@ -81,7 +66,7 @@ export async function resealPaymentApprovals(
       )) as { n: number }[];
       result.resealed += updated!.n;
     }
-    after = rows[rows.length - 1]!.consent_id;
+    after = rows[rows.length - 1]!.consentId;
     if (rows.length < batchSize) break;
   }
   return result;

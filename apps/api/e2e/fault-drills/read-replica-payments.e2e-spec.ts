@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { PrivatePostgres, startPrivatePostgres } from '@consentry/testing';
@@ -6,6 +5,7 @@ import { PrivatePostgres, startPrivatePostgres } from '@consentry/testing';
 import { AISP, ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
 import { PaymentFixtures, PsuAccount } from '../support/payment-fixtures.js';
+import { apiGauge, queryReplica } from './support/read-replica-probe.js';
 
 const PISP = '/open-banking/v4.0/pisp';
 const VRP_CONSENTS = `${PISP}/domestic-vrp-consents`;
@@ -41,21 +41,8 @@ describe('read replica: funds checks and payments on the primary', () => {
   let debtor: PsuAccount;
   let payee: PsuAccount;
 
-  async function onReplica(sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
-    const client = new pg.Client({ connectionString: replica.url.replace(/\/postgres$/, `/${h.db.name}`) });
-    await client.connect();
-    try {
-      return (await client.query(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
-  }
-
-  async function replicaMetric(name: string): Promise<number | null> {
-    const metrics = await h.call('GET', '/metrics');
-    const line = String(metrics.body ?? '').split('\n').find((l) => l.startsWith(`${name} `));
-    return line === undefined ? null : Number(line.split(' ')[1]);
-  }
+  const onReplica = (sql: string, params: unknown[] = []) => queryReplica(replica, h, sql, params);
+  const replicaMetric = (name: string) => apiGauge(h, name);
 
   /** The debtor's InterimAvailable balance as the replica holds it (fixtures.available reads the primary). */
   async function replicaAvailable(): Promise<string> {

@@ -1,9 +1,9 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { PrivatePostgres, startPrivatePostgres } from '@consentry/testing';
 
 import { ApiHarness } from '../support/api-harness.js';
+import { apiGauge, queryReplica } from './support/read-replica-probe.js';
 
 const AISP = '/open-banking/v4.0/aisp';
 const MAX_LAG_MS = 1500;
@@ -22,21 +22,8 @@ describe('read replica', () => {
   let consentId: string;
   let accountId: string;
 
-  async function onReplica(sql: string): Promise<void> {
-    const client = new pg.Client({ connectionString: replica.url.replace(/\/postgres$/, `/${h.db.name}`) });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  }
-
-  async function replicaMetric(name: string): Promise<number | null> {
-    const metrics = await h.call('GET', '/metrics');
-    const line = String(metrics.body ?? '').split('\n').find((l) => l.startsWith(`${name} `));
-    return line === undefined ? null : Number(line.split(' ')[1]);
-  }
+  const onReplica = (sql: string, params: unknown[] = []) => queryReplica(replica, h, sql, params);
+  const replicaMetric = (name: string) => apiGauge(h, name);
 
   async function nickname(): Promise<unknown> {
     const read = await h.tpp('GET', `${AISP}/accounts/${accountId}`, { token });

@@ -87,6 +87,14 @@ describe('npm run secrets:rotate', () => {
     );
     expect(consent.seal).toMatch(/^v1\.b\./);
     expect(new PaymentApprovalSeal([{ kid: 'b', key: B }]).holds(consent.seal, approvalOf(consent))).toBe(true);
+    // The rotation's audit event counts the approvals it re-sealed (the second run re-sealed none).
+    const events: Array<{ data: Record<string, unknown> }> = await db.dataSource.query(
+      `SELECT event->'data' AS data FROM audit_outbox WHERE event->>'type' = 'secrets.rotated' ORDER BY event->>'occurredAt'`,
+    );
+    expect(events.map((e) => [e.data.resealedPaymentApprovals, e.data.unverifiedPaymentApprovals])).toEqual([
+      [1, 0],
+      [0, 0],
+    ]);
 
     const onlyB = new EnvironmentKeyManagement([{ kid: 'b', key: B }]);
     for (const column of [...IDENTITY_CIPHERTEXT_COLUMNS, ...LEDGER_CIPHERTEXT_COLUMNS]) {
