@@ -85,13 +85,14 @@ function attr(tag, name) {
   return match ? decode(match[2] ?? match[3] ?? '') : undefined;
 }
 
-/** The forms of a page: action, hidden fields, checkboxes and submit buttons. */
+/** The forms of a page: action, hidden fields, checkboxes, radio buttons and submit buttons. */
 export function parseForms(html) {
   const forms = [];
   for (const match of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
     const [, formAttrs, inner] = match;
     const fields = [];
     const checkboxes = [];
+    const radios = [];
     const buttons = [];
     const inputs = [];
     for (const input of inner.matchAll(/<(input|button)\b[^>]*>/gi)) {
@@ -102,9 +103,10 @@ export function parseForms(html) {
       inputs.push({ type, name, value });
       if (type === 'hidden' && name) fields.push([name, value]);
       if (type === 'checkbox' && name) checkboxes.push({ name, value, checked: /\schecked\b/i.test(tag) });
+      if (type === 'radio' && name) radios.push({ name, value, checked: /\schecked\b/i.test(tag) });
       if (type === 'submit') buttons.push({ name, value, text: tag });
     }
-    forms.push({ action: attr(`<form${formAttrs}>`, 'action'), method: (attr(`<form${formAttrs}>`, 'method') ?? 'get').toLowerCase(), fields, checkboxes, buttons, inputs, html: inner });
+    forms.push({ action: attr(`<form${formAttrs}>`, 'action'), method: (attr(`<form${formAttrs}>`, 'method') ?? 'get').toLowerCase(), fields, checkboxes, radios, buttons, inputs, html: inner });
   }
   return forms;
 }
@@ -225,7 +227,11 @@ export class LoginRejectedError extends Error {
   }
 }
 
-/** The PSU's side: log in with password and TOTP, then approve the chosen accounts (or deny). */
+/**
+ * The PSU's side: log in with password and TOTP, then approve (or deny). On an account-access consent's
+ * page `accountIds` are the accounts ticked; on a payment's page (one radio button per account) the
+ * first of them is the account to pay from.
+ */
 export async function authorizeAsPsu({ authorizationUrl, issuer, psu, otp, accountIds, deny = false }) {
   const agent = new PsuAgent();
   const origin = new URL(issuer).origin;
@@ -255,13 +261,17 @@ export async function authorizeAsPsu({ authorizationUrl, issuer, psu, otp, accou
     step = await agent.submit(denyForm, step.url, denyButton ? { [denyButton.name]: denyButton.value } : {}, origin);
     return { redirect: step.redirect, page: step.page, consentPage, loginPage, agent };
   }
-  const approveForm = forms.find((f) => f.checkboxes.some((c) => c.name === 'accountIds'));
-  if (!approveForm) throw new Error(`no consent form with account checkboxes:\n${consentPage.slice(0, 2000)}`);
+  const approveForm = forms.find((f) => [...f.checkboxes, ...f.radios].some((c) => c.name === 'accountIds'));
+  if (!approveForm) throw new Error(`no consent form with account checkboxes or radio buttons:\n${consentPage.slice(0, 2000)}`);
+  const chooseOne = approveForm.radios.some((r) => r.name === 'accountIds');
+  if (chooseOne && !approveForm.radios.some((r) => r.name === 'accountIds' && r.value === accountIds[0])) {
+    throw new Error(`the payment page does not offer account ${accountIds[0]} to pay from`);
+  }
   const approveButton = approveForm.buttons.find((b) => /approve|allow|confirm/i.test(b.text) && b.name);
   step = await agent.submit(
     approveForm,
     step.url,
-    { accountIds: accountIds, ...(approveButton ? { [approveButton.name]: approveButton.value } : {}) },
+    { accountIds: chooseOne ? accountIds[0] : accountIds, ...(approveButton ? { [approveButton.name]: approveButton.value } : {}) },
     origin,
   );
   return { redirect: step.redirect, page: step.page, consentPage, loginPage, agent };

@@ -9,6 +9,7 @@ import { oneRequestPerConnection, ScaledPlatform, startScaledPlatform } from '..
 
 const SECRETS_KEY = Buffer.alloc(32, 0x2b);
 const AISP = '/open-banking/v4.0/aisp';
+const PISP = '/open-banking/v4.0/pisp';
 const WAIT = { timeout: 30_000, interval: 250 };
 
 /**
@@ -26,7 +27,7 @@ describe('two instances of each app', () => {
     platform = await startScaledPlatform('twoinst', {
       secretsKey: SECRETS_KEY,
       seed: 31,
-      env: { CONSENT_EXPIRY_INTERVAL_MS: '500', AUDIT_RELAY_INTERVAL_MS: '100', AUDIT_CHECKPOINT_INTERVAL_MS: '1000', LOGIN_IP_MAX_FAILURES: '10' },
+      env: { CONSENT_EXPIRY_INTERVAL_MS: '500', SCHEDULED_PAYMENT_INTERVAL_MS: '300', AUDIT_RELAY_INTERVAL_MS: '100', AUDIT_CHECKPOINT_INTERVAL_MS: '1000', LOGIN_IP_MAX_FAILURES: '10' },
     });
   }, 240_000);
 
@@ -156,6 +157,67 @@ describe('two instances of each app', () => {
     }, WAIT);
     const [events] = await platform.db.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE event_type = 'consent.expired' AND consent_id = $1`, [consentId]);
     expect(events.n).toBe(1);
+  });
+
+  it('runs a scheduled payment once and settles it once, though both workers run both schedules', async () => {
+    const { tpp, env, db } = platform;
+    // carol: alice's one-time codes are spent by the other tests, and bob is locked by one of them.
+    const carol = platform.sandbox.psus.find((p) => p.username === 'carol')!;
+    const [debtor] = await db.dataSource.query(
+      `SELECT a.account_id FROM account a JOIN psu p ON p.psu_id = a.psu_id
+        WHERE p.username = $1 AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' AND a.status = 'Enabled'
+        ORDER BY a.account_id LIMIT 1`,
+      [carol.username],
+    );
+    await db.dataSource.query(`UPDATE balance SET amount = 1000, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [debtor.account_id]);
+    // A payee outside the sandbox: one debit leg, booked under the payment's id.
+    const initiation = {
+      InstructionIdentification: 'I-TWOINST-1',
+      EndToEndIdentification: 'TWOINST-1',
+      InstructedAmount: { Amount: '12.34', Currency: 'GBP' },
+      CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '60161331926819', Name: 'Window Cleaners Ltd' },
+      RequestedExecutionDateTime: new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, '+00:00'),
+    };
+    const cc = await tpp.clientCredentialsToken('payments');
+    const created = await tpp.signedPost(cc.access_token, `${PISP}/domestic-scheduled-payment-consents`, { Data: { Permission: 'Create', Initiation: initiation }, Risk: {} });
+    expect(created.status).toBe(201);
+    const consentId = created.body.Data.ConsentId as string;
+    const request = await tpp.pushAuthorizationRequest(consentId, 'openid payments');
+    const outcome = await authorizeAsPsu({ authorizationUrl: request.url, issuer: env.AUTH_SERVER_URL!, psu: carol, otp: () => freshOtp(carol.totpSecret), accountIds: [debtor.account_id] });
+    expect(outcome.redirect?.searchParams.get('error')).toBeNull();
+    const tokens = await tpp.exchangeCode(outcome.redirect!, request);
+    const ordered = await tpp.signedPost(tokens.access_token, `${PISP}/domestic-scheduled-payments`, { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} });
+    expect(ordered.status).toBe(201);
+    const paymentId = ordered.body.Data.DomesticScheduledPaymentId as string;
+    const [waiting] = await db.dataSource.query(`SELECT status FROM domestic_payment WHERE payment_id = $1`, [paymentId]);
+    expect(waiting.status).toBe('PDNG');
+
+    // Its date comes: moved to now (the schedule, not the clock, is under test; both workers run it every
+    // 300 ms). The run debits it (ACSP); the settlement job (every 5 s) then settles it (ACSC).
+    await db.dataSource.query(`UPDATE domestic_payment SET requested_execution_date_time = now() WHERE payment_id = $1`, [paymentId]);
+    await vi.waitFor(async () => {
+      const read = await tpp.api(cc.access_token, 'GET', `${PISP}/domestic-scheduled-payments/${paymentId}`);
+      expect(read.body.Data.Status).toBe('ACSC');
+    }, WAIT);
+    // Both workers keep running the schedule meanwhile; give them a few more rounds, then count.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const [booked] = await db.dataSource.query(`SELECT count(*)::int AS n, sum(amount)::text AS total FROM transaction WHERE transaction_id = $1`, [paymentId]);
+    expect(booked).toEqual({ n: 1, total: '12.34000' });
+    const [balance] = await db.dataSource.query(`SELECT amount::text FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [debtor.account_id]);
+    expect(balance.amount).toBe('987.66000');
+    await vi.waitFor(async () => {
+      const [pending] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_outbox WHERE relayed_at IS NULL`);
+      expect(pending.n).toBe(0);
+    }, WAIT);
+    const events: Array<{ to: string; n: number }> = await db.dataSource.query(
+      `SELECT event->'data'->>'to' AS to, count(*)::int AS n FROM audit_log
+        WHERE event_type = 'payment.status-changed' AND consent_id = $1 AND event->'data'->>'paymentId' = $2 GROUP BY 1 ORDER BY 1`,
+      [consentId, paymentId],
+    );
+    expect(events).toEqual([
+      { to: 'ACSC', n: 1 },
+      { to: 'ACSP', n: 1 },
+    ]);
   });
 
   it('chains every audit event exactly once, its counts match what was done, and the chain verifies', async () => {
