@@ -1,7 +1,6 @@
 import { psuAlertChannel } from '@consentry/alerts';
 import { recordAuditEvents } from '@consentry/audit';
 import type { AuditEventInput } from '@consentry/audit';
-import { loadWorkerConfig } from '@consentry/config';
 import { createTestDatabase, createTestRedis, findFreePort, MailCatcher, startMailCatcher, TestDatabase, TestRedis } from '@consentry/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -9,21 +8,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { ALERT_EMAIL_QUEUE } from '../../src/alerts/psu-alerts.jobs.js';
 import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+import { workerTestConfig } from '../support/worker-test-config.js';
 
 const WAIT = { timeout: 30_000, interval: 50 };
 
 function workerConfig(db: TestDatabase, redis: TestRedis, smtpUrl: string) {
-  return loadWorkerConfig({
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: redis.prefix,
-    WORKER_PORT: '0',
-    AUDIT_RELAY_INTERVAL_MS: '20',
-    AUDIT_CHECKPOINT_INTERVAL_MS: '0',
+  return workerTestConfig(db, redis, {
     ALERT_INTERVAL_MS: '100',
     ALERT_EMAIL_BACKOFF_MS: '100',
     SMTP_URL: smtpUrl,
-    LOG_LEVEL: 'warn',
   });
 }
 

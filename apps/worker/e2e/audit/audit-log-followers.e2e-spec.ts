@@ -3,13 +3,13 @@ import { AddressInfo } from 'node:net';
 
 import { psuAlertChannel } from '@consentry/alerts';
 import { recordAuditEvents } from '@consentry/audit';
-import { loadWorkerConfig } from '@consentry/config';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 import { decodeJwt } from 'jose';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+import { workerTestConfig } from '../support/worker-test-config.js';
 
 const WAIT = { timeout: 30_000, interval: 50 };
 
@@ -48,18 +48,11 @@ describe('audit log followers: an alert and an event as soon as their entry is c
     await subscriber.subscribe(psuAlertChannel(redis.prefix));
     subscriber.on('message', (_channel, message: string) => published.push(JSON.parse(message) as { psuId: string; kind: string }));
     worker = await startWorker(
-      loadWorkerConfig({
+      workerTestConfig(db, redis, {
         CONSENTRY_MODE: 'sandbox',
-        DATABASE_URL: db.url,
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: redis.prefix,
-        WORKER_PORT: '0',
-        AUDIT_RELAY_INTERVAL_MS: '20',
-        AUDIT_CHECKPOINT_INTERVAL_MS: '0',
         ALERT_INTERVAL_MS: '3600000',
         EVENT_PRODUCTION_INTERVAL_MS: '60000',
         ALERT_EMAIL: 'off',
-        LOG_LEVEL: 'warn',
       }),
     );
   });

@@ -1,11 +1,11 @@
 import { AddressInfo, connect, createServer, Server, Socket } from 'node:net';
 
 import { AuditEventInput, recordAuditEvents, verifyAuditChain } from '@consentry/audit';
-import { loadWorkerConfig } from '@consentry/config';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+import { workerTestConfig } from '../support/worker-test-config.js';
 
 const WAIT = { timeout: 20_000, interval: 50 };
 
@@ -77,14 +77,9 @@ describe('audit pipeline through a Redis outage', () => {
     link = new RedisLink(new URL(redis.url));
     await link.up();
     worker = await startWorker(
-      loadWorkerConfig({
-        DATABASE_URL: db.url,
+      workerTestConfig(db, redis, {
         REDIS_URL: `redis://127.0.0.1:${link.port}`,
-        REDIS_PREFIX: redis.prefix,
-        WORKER_PORT: '0',
-        AUDIT_RELAY_INTERVAL_MS: '20',
         LOG_LEVEL: 'silent',
-        AUDIT_CHECKPOINT_INTERVAL_MS: '0',
       }),
     );
   });

@@ -1,5 +1,5 @@
 import { AUDIT_BATCH_JOB, AUDIT_QUEUE, AuditEvent, AuditEventInput, recordAuditEvents, verifyAuditChain } from '@consentry/audit';
-import { loadWorkerConfig, WorkerConfig } from '@consentry/config';
+import type { WorkerConfig } from '@consentry/config';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { AUDIT_BATCH_JOB_OPTIONS } from '../../src/audit/audit.jobs.js';
 import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+import { workerTestConfig } from '../support/worker-test-config.js';
 
 const WAIT = { timeout: 20_000, interval: 50 };
 
@@ -54,16 +55,9 @@ describe('audit pipeline: outbox -> relay -> queue -> chain writer', () => {
   beforeAll(async () => {
     db = await createTestDatabase('audit_pipeline');
     redis = createTestRedis('audit-pipeline');
-    config = loadWorkerConfig({
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      WORKER_PORT: '0',
-      AUDIT_RELAY_INTERVAL_MS: '20',
+    config = workerTestConfig(db, redis, {
       // Small batches, so 25 events take several full batches and one partial one.
       AUDIT_BATCH_SIZE: '7',
-      LOG_LEVEL: 'warn',
-      AUDIT_CHECKPOINT_INTERVAL_MS: '0',
     });
 
     await record(25, 5);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import { recordAuditEvent } from '@consentry/audit';
 import { closeSandboxLedgerAccount } from '@consentry/banking';
-import { loadWorkerConfig, WorkerConfig } from '@consentry/config';
+import type { WorkerConfig } from '@consentry/config';
 import { recordLinkedAccountChange } from '@consentry/consents';
 import { BankSigningKeys } from '@consentry/message-signing';
 import { createTestDatabase, createTestRedis, expectObSchema, TestDatabase, TestRedis } from '@consentry/testing';
@@ -14,6 +14,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+import { workerTestConfig } from '../support/worker-test-config.js';
 
 const WAIT = { timeout: 20_000, interval: 50 };
 const RESOURCE_UPDATE = 'urn:uk:org:openbanking:events:resource-update';
@@ -96,16 +97,10 @@ describe('event delivery to TPP callbacks', () => {
                now() - interval '2 minutes', now() - interval '2 minutes')`,
       [RESOURCE_UPDATE],
     );
-    config = loadWorkerConfig({
+    config = workerTestConfig(db, redis, {
       CONSENTRY_MODE: 'sandbox',
       CONSENTRY_DATA_DIR: dataDir,
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      WORKER_PORT: '0',
       API_URL: 'http://localhost:3000',
-      AUDIT_RELAY_INTERVAL_MS: '20',
-      AUDIT_CHECKPOINT_INTERVAL_MS: '0',
       EVENT_PRODUCTION_INTERVAL_MS: '50',
       // Retries after 20 ms, 40 ms, 80 ms...: the schedule of production, shortened.
       EVENT_DELIVERY_BACKOFF_MS: '20',

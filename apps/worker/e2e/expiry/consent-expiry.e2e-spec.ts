@@ -1,5 +1,4 @@
 import { verifyAuditChain } from '@consentry/audit';
-import { loadWorkerConfig } from '@consentry/config';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { CONSENT_EXPIRY_QUEUE, CONSENT_EXPIRY_SCHEDULER_ID, OIDC_PURGE_SCHEDULER_ID } from '../../src/expiry/consent-expiry.jobs.js';
 import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+import { workerTestConfig } from '../support/worker-test-config.js';
 
 const WAIT = { timeout: 20_000, interval: 50 };
 
@@ -38,17 +38,10 @@ describe('consent expiry: a job scheduler shared by two workers', () => {
       await q(`INSERT INTO oidc_model (model, id, payload, expires_at) VALUES ('Session', $1, '{}', ${expires})`, [id]);
     }
     await q(`INSERT INTO oidc_model (model, id, payload) VALUES ('Session', 's-forever', '{}')`);
-    const config = loadWorkerConfig({
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      WORKER_PORT: '0',
-      AUDIT_RELAY_INTERVAL_MS: '20',
-      AUDIT_CHECKPOINT_INTERVAL_MS: '0',
+    const config = workerTestConfig(db, redis, {
       CONSENT_EXPIRY_INTERVAL_MS: '200',
       OIDC_PURGE_INTERVAL_MS: '200',
       CONSENT_AWAITING_MAX_AGE_SECONDS: '3600',
-      LOG_LEVEL: 'warn',
     });
     workers.push(await startWorker(config), await startWorker(config));
   });

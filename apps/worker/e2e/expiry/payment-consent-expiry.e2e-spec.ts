@@ -1,5 +1,4 @@
 import { verifyAuditChain } from '@consentry/audit';
-import { loadWorkerConfig } from '@consentry/config';
 import { CreatePaymentConsent } from '@consentry/consents';
 import { JsonObject, PaymentConsentKind } from '@consentry/database';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { CONSENT_EXPIRY_QUEUE, CONSENT_EXPIRY_SCHEDULER_ID } from '../../src/expiry/consent-expiry.jobs.js';
 import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+import { workerTestConfig } from '../support/worker-test-config.js';
 
 const WAIT = { timeout: 20_000, interval: 50 };
 const CLIENT = 'tpp-pay-expiry';
@@ -171,17 +171,10 @@ describe('consent expiry: payment consents ended by the worker’s sweep', () =>
     ids.openVrp = await authorised('domestic-vrp');
     ids.liveCof = await authorised('funds-confirmation', { end: future });
 
-    const config = loadWorkerConfig({
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      WORKER_PORT: '0',
-      AUDIT_RELAY_INTERVAL_MS: '20',
-      AUDIT_CHECKPOINT_INTERVAL_MS: '0',
+    const config = workerTestConfig(db, redis, {
       CONSENT_EXPIRY_INTERVAL_MS: '200',
       CONSENT_AWAITING_MAX_AGE_SECONDS: '3600',
       ALERT_INTERVAL_MS: '100',
-      LOG_LEVEL: 'warn',
     });
     eventsConnection = new Redis(redis.url, { maxRetriesPerRequest: null });
     queueEvents = new QueueEvents(CONSENT_EXPIRY_QUEUE, { connection: eventsConnection, prefix: redis.prefix });

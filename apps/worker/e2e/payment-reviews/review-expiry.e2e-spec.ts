@@ -2,13 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { loadWorkerConfig } from '@consentry/config';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+import { workerTestConfig } from '../support/worker-test-config.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x4d);
 const WAIT = { timeout: 20_000, interval: 100 };
@@ -73,16 +73,9 @@ describe('payment reviews: the worker holds a scheduled run and expires an unrev
       [sandbox.tpp.client_id, JSON.stringify(initiation), debtor, due],
     );
     worker = await startWorker(
-      loadWorkerConfig({
-        DATABASE_URL: db.url,
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: redis.prefix,
-        WORKER_PORT: '0',
+      workerTestConfig(db, redis, {
         SECRETS_KEY: SECRETS_KEY.toString('base64'),
         SCHEDULED_PAYMENT_INTERVAL_MS: '100',
-        AUDIT_RELAY_INTERVAL_MS: '20',
-        AUDIT_CHECKPOINT_INTERVAL_MS: '0',
-        LOG_LEVEL: 'warn',
         RISK_RULES_FILE: join(dir, 'rules.yaml'),
         RISK_DENY_LIST_FILE: join(dir, 'deny-list.json'),
         REVIEW_TIMEOUT_MINUTES: '30',

@@ -1,10 +1,10 @@
-import { loadWorkerConfig } from '@consentry/config';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+import { workerTestConfig } from '../support/worker-test-config.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x4c);
 const WAIT = { timeout: 20_000, interval: 100 };
@@ -77,16 +77,9 @@ describe('scheduled payments: the worker runs each on its date', () => {
       [sandbox.tpp.client_id, psuId, JSON.stringify(order), debtor, due],
     );
     worker = await startWorker(
-      loadWorkerConfig({
-        DATABASE_URL: db.url,
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: redis.prefix,
-        WORKER_PORT: '0',
+      workerTestConfig(db, redis, {
         SECRETS_KEY: SECRETS_KEY.toString('base64'),
         SCHEDULED_PAYMENT_INTERVAL_MS: '100',
-        AUDIT_RELAY_INTERVAL_MS: '20',
-        AUDIT_CHECKPOINT_INTERVAL_MS: '0',
-        LOG_LEVEL: 'warn',
       }),
       { clock: () => now },
     );

@@ -1,9 +1,9 @@
-import { loadWorkerConfig } from '@consentry/config';
 import { standingOrderRunId } from '@consentry/database';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+import { workerTestConfig } from '../support/worker-test-config.js';
 
 const WAIT = { timeout: 20_000, interval: 100 };
 
@@ -75,15 +75,7 @@ describe('payment settlement: the worker settles executed payments (ACSP -> ACSC
       );
     }
     worker = await startWorker(
-      loadWorkerConfig({
-        DATABASE_URL: db.url,
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: redis.prefix,
-        WORKER_PORT: '0',
-        AUDIT_RELAY_INTERVAL_MS: '20',
-        AUDIT_CHECKPOINT_INTERVAL_MS: '0',
-        LOG_LEVEL: 'warn',
-      }),
+      workerTestConfig(db, redis),
     );
   });
 

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { verifyAuditChain } from '@consentry/audit';
 
-import { authorizeAsPsu, freshTotpCode as freshOtp } from '../../../../scripts/journey.js';
-import { oneRequestPerConnection, ScaledPlatform, startScaledPlatform } from '../support/scaled-platform.js';
+import { authorizeAsPsu, freshTotpCode as freshOtp } from '../../../../../scripts/journey.js';
+import { oneRequestPerConnection, ScaledPlatform, startScaledPlatform } from '../../support/scaled-platform.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x2b);
 const AISP = '/open-banking/v4.0/aisp';

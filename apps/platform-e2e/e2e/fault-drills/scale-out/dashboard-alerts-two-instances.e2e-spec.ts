@@ -5,8 +5,8 @@ import { SandboxPsuCredentials } from '@consentry/sandbox';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { freshTotpCode as freshOtp } from '../../../../scripts/journey.js';
-import { ScaledPlatform, startScaledPlatform } from '../support/scaled-platform.js';
+import { freshTotpCode as freshOtp } from '../../../../../scripts/journey.js';
+import { ScaledPlatform, startScaledPlatform } from '../../support/scaled-platform.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x2c);
 // Generous for a loaded machine; a stream that is fed answers within a second.
