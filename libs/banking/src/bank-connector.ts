@@ -58,6 +58,12 @@ export interface TransactionQuery {
   pageSize: number;
   /** Opaque cursor from a previous page's `nextCursor`, `prevCursor` or `lastCursor`; absent: the first page. */
   after?: string;
+  /**
+   * The summary alone: `totalPages`, `lastCursor` and the available bounds, with no rows (and so no
+   * `nextCursor` or `prevCursor`), `after` ignored. The bulk read asks it of every account but the one
+   * whose page it shows, so it holds one page whatever the number of accounts.
+   */
+  summaryOnly?: boolean;
 }
 
 export interface TransactionPage {

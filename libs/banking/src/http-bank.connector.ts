@@ -91,7 +91,9 @@ export class HttpBankConnector implements BankConnector {
   async listTransactions(query: TransactionQuery): Promise<TransactionPage> {
     const page = await this.call<TransactionPage>('listTransactions', query);
     // An upstream that predates Prev/Last paging leaves them out: no such links rather than `undefined`.
-    return { ...page, prevCursor: page.prevCursor ?? null, lastCursor: page.lastCursor ?? null };
+    const summarised = { ...page, prevCursor: page.prevCursor ?? null, lastCursor: page.lastCursor ?? null };
+    // An upstream that predates `summaryOnly` sends its page anyway: not kept.
+    return query.summaryOnly ? { ...summarised, transactions: [], nextCursor: null, prevCursor: null } : summarised;
   }
 
   listBeneficiaries(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBeneficiary>> {

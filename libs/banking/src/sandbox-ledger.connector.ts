@@ -534,7 +534,7 @@ export class SandboxLedgerConnector implements BankConnector {
       filters.push(`t.booking_date_time <= $${params.length}`);
     }
     const where = filters.join(' AND ');
-    const cursor = query.after ? decodeCursor(query.after) : null;
+    const cursor = query.after && !query.summaryOnly ? decodeCursor(query.after) : null;
     const pageSize = Math.min(Math.max(1, query.pageSize), MAX_PAGE_SIZE);
     // Keyset paging on the (account_id, booking_date_time, transaction_id) index, in either direction:
     // stable under inserts. Forwards reads ascending after the key; backwards reads descending before it.
@@ -555,7 +555,8 @@ export class SandboxLedgerConnector implements BankConnector {
       order = 'DESC';
       limit = pageSize;
     }
-    params.push(limit);
+    // LIMIT 0 for the summary alone: the LEFT JOIN below still yields the summary's row.
+    params.push(query.summaryOnly ? 0 : limit);
     // One statement: the window's size and bounds (for TotalPages and Meta) joined to the page itself.
     // The summary repeats on each row as plain numbers (epoch milliseconds), cheap to read; with no rows
     // in the page the LEFT JOIN still yields the summary.

@@ -10,6 +10,7 @@ import {
   ListPage,
   ListWindow,
   SandboxLedgerConnector,
+  TransactionQuery,
 } from '@consentry/banking';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { createTestDatabase, findFreePort, TestDatabase } from '@consentry/testing';
@@ -61,6 +62,32 @@ describe('AggregatedBank over the ledger and an HTTP connector', () => {
     expect(await http.listTransactions({ accountId: southAccount, creditDebitIndicators: ['Credit', 'Debit'], pageSize: 5, after: second.prevCursor! })).toEqual(first);
     expect(second.lastCursor).toBe(first.lastCursor);
     await expect(http.listTransactions({ accountId: southAccount, creditDebitIndicators: ['Debit'], pageSize: 5, after: 'bogus' })).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it('gives a transaction summary without rows through HTTP, also from an upstream that predates summaryOnly', async () => {
+    const southAccount = sandbox.psus[0]!.accounts.find((a) => a.aspspId === 'consentry-bank-south')!.accountId;
+    const query = { accountId: southAccount, creditDebitIndicators: ['Credit', 'Debit'] as const, pageSize: 5 };
+    const first = await http.listTransactions(query);
+    const summary = { ...first, transactions: [], nextCursor: null, prevCursor: null };
+    expect(await http.listTransactions({ ...query, summaryOnly: true })).toEqual(summary);
+    // An older upstream: the flag is not in its protocol, so it answers a whole page; none of it is kept.
+    const olderPort = await findFreePort();
+    const older = await serveBankConnector(
+      new Proxy(remote, {
+        get(target, property, receiver) {
+          if (property === 'listTransactions') return ({ summaryOnly: _ignored, ...rest }: TransactionQuery) => target.listTransactions(rest);
+          const value: unknown = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }),
+      { token: TOKEN, port: olderPort },
+    );
+    try {
+      const olderHttp = new HttpBankConnector({ name: 'remote', baseUrl: `http://127.0.0.1:${olderPort}`, token: TOKEN, timeoutMs: 1000 });
+      expect(await olderHttp.listTransactions({ ...query, summaryOnly: true })).toEqual(summary);
+    } finally {
+      await older.close();
+    }
   });
 
   it('refuses a caller without the upstream’s token as a defect, not an outage', async () => {

@@ -86,6 +86,22 @@ describe('SandboxLedgerConnector', () => {
     expect(backward.reverse()).toEqual(forward);
   });
 
+  it('gives the summary alone when asked: the first page’s TotalPages, Last cursor and bounds, without a row', async () => {
+    const accountId = sandbox.psus[0]!.accounts[0]!.accountId;
+    const query = { accountId, creditDebitIndicators: ['Credit', 'Debit'] as const, pageSize: 10 };
+    const first = await connector.listTransactions(query);
+    expect(first.transactions).toHaveLength(10);
+    const summary = await connector.listTransactions({ ...query, summaryOnly: true });
+    expect(summary).toEqual({ ...first, transactions: [], nextCursor: null, prevCursor: null });
+    expect(summary.totalPages).toBe(3);
+    expect(summary.lastCursor).not.toBeNull();
+    // A cursor changes nothing: the summary is the whole window's.
+    expect(await connector.listTransactions({ ...query, summaryOnly: true, after: first.nextCursor! })).toEqual(summary);
+    // Only the debits: the summary follows the filter as the page does.
+    const debits = await connector.listTransactions({ ...query, creditDebitIndicators: ['Debit'] });
+    expect(await connector.listTransactions({ ...query, creditDebitIndicators: ['Debit'], summaryOnly: true })).toEqual({ ...debits, transactions: [], nextCursor: null, prevCursor: null });
+  });
+
   it('still reads a next-page cursor issued before Prev and Last existed', async () => {
     const accountId = sandbox.psus[0]!.accounts[0]!.accountId;
     const query = { accountId, creditDebitIndicators: ['Credit', 'Debit'] as const, pageSize: 10 };

@@ -118,7 +118,8 @@ export class TransactionsService {
    * Every consented account's transactions, one account after another: a page never mixes accounts, so
    * each account's own keyset cursor carries over and Meta.TotalPages is the sum of theirs. Prev steps
    * back within the account, then to the last page of the previous account with rows; Last is the last
-   * page of the last account with rows.
+   * page of the last account with rows. Rows are read for the page shown only: of every other account,
+   * its summary (TotalPages, bounds), so the read holds one page whatever the number of accounts.
    */
   async readBulkTransactions(request: TransactionsRead): Promise<OBReadTransaction6> {
     const accounts = request.consent.accountIds;
@@ -127,23 +128,26 @@ export class TransactionsService {
     const startAt = cursor ? accounts.indexOf(cursor.a) : 0;
     if (startAt < 0) throw new InvalidCursorError('unrecognised page cursor');
     const unavailable: string[] = [];
-    const pages = window
-      ? await Promise.all(
-          accounts.map(async (accountId, index) => {
-            try {
-              return await this.page(request.consent, accountId, window, index === startAt ? (cursor?.c ?? undefined) : undefined);
-            } catch (error) {
-              if (!(error instanceof ConnectorUnavailableError)) throw error;
-              unavailable.push(accountId);
-              return EMPTY_TRANSACTION_PAGE;
-            }
-          }),
-        )
-      : accounts.map(() => EMPTY_TRANSACTION_PAGE);
-    this.responder.assertAvailable(request, unavailable);
-    // Accounts before the cursor's are done; take the first account from there that has rows.
+    const read = async (index: number, options: { rows: boolean; cursor?: string }): Promise<TransactionPage> => {
+      if (!window) return EMPTY_TRANSACTION_PAGE;
+      try {
+        return await this.page(request.consent, accounts[index]!, window, options.cursor, !options.rows);
+      } catch (error) {
+        if (!(error instanceof ConnectorUnavailableError)) throw error;
+        unavailable.push(accounts[index]!);
+        return EMPTY_TRANSACTION_PAGE;
+      }
+    };
+    // The cursor's account with its rows; every other account, its summary alone.
+    const pages = await Promise.all(accounts.map((_, index) => (index === startAt ? read(index, { rows: true, cursor: cursor?.c ?? undefined }) : read(index, { rows: false }))));
+    // Accounts before the cursor's are done; take the first account from there that has rows, and its first page.
     let current = startAt;
-    while (current < accounts.length - 1 && pages[current]!.transactions.length === 0) current++;
+    if (pages.length > 0 && pages[startAt]!.transactions.length === 0) {
+      const withRows = pages.findIndex((p, index) => index > startAt && p.totalPages > 0);
+      current = withRows >= 0 ? withRows : Math.max(accounts.length - 1, 0);
+      if (withRows >= 0) pages[current] = await read(current, { rows: true });
+    }
+    this.responder.assertAvailable(request, unavailable);
     const page = pages[current] ?? EMPTY_TRANSACTION_PAGE;
     const following = pages.findIndex((p, index) => index > current && p.totalPages > 0);
     const next = page.nextCursor
@@ -182,9 +186,17 @@ export class TransactionsService {
     return window.from && window.to && window.from > window.to ? null : window;
   }
 
-  private page(consent: ConsentAccess, accountId: string, window: BookingWindow, cursor?: string): Promise<TransactionPage> {
+  private page(consent: ConsentAccess, accountId: string, window: BookingWindow, cursor?: string, summaryOnly = false): Promise<TransactionPage> {
     const directions = allowedDirections(consent.permissions);
-    return this.bank.listTransactions({ accountId, from: window.from, to: window.to, creditDebitIndicators: directions, pageSize: this.responder.size, after: cursor });
+    return this.bank.listTransactions({
+      accountId,
+      from: window.from,
+      to: window.to,
+      creditDebitIndicators: directions,
+      pageSize: this.responder.size,
+      after: cursor,
+      ...(summaryOnly ? { summaryOnly } : {}),
+    });
   }
 
   private async answer(
