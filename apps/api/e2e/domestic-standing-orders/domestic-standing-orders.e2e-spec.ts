@@ -1,7 +1,7 @@
 import { executeDueStandingOrderRuns, OB_FREQUENCY6_CODES, parseStandingOrderFrequency, PaymentApprovalSeal } from '@consentry/consents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
+import { ApiHarness, CallResult, JsonBody, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
 import { ObAccount, PaymentFixtures } from '../support/payment-fixtures.js';
 
@@ -186,6 +186,57 @@ describe('domestic standing orders', () => {
       expectError(await h.tpp('GET', `${ORDERS}/dso-00000000-0000-4000-8000-000000000000`, { token: cc }), 404, 'U011');
       const [event] = await h.dataSource.query(`SELECT event->'data' AS data FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'payment.submitted'`, [consentId]);
       expect(event.data).toMatchObject({ paymentId: id, kind: 'domestic-standing-order', amount: '50.00', frequency: 'WEEK' });
+    });
+
+    it('pages a long order\'s payment-details, oldest run first: Next to the end, Prev back, Last; every run once', async () => {
+      const { consentId, psuToken } = await authorised(orderInitiation('90.00'));
+      const id = jsonString((await order(psuToken, consentId, orderInitiation('90.00'))).body.Data.DomesticStandingOrderId);
+      // 205 runs as the worker records them (a daily order after seven months): three pages of 100.
+      await h.dataSource.query(
+        `INSERT INTO standing_order_run (standing_order_id, run_index, payment_id, due_at, amount, currency, status, ledger_transaction_id, status_update_date_time)
+         SELECT $1, n, $1 || '-run-' || n, timestamptz '2027-01-15 08:00Z' + n * interval '1 day', 20, 'GBP', 'ACSC', $1 || '-run-' || n, timestamptz '2027-01-15 08:00Z' + n * interval '1 day'
+           FROM generate_series(0, 204) n`,
+        [id],
+      );
+      const base = `${ORDERS}/${id}/payment-details`;
+      const local = (link: unknown) => jsonString(link).slice(h.api.publicUrl.length);
+      async function read(path: string): Promise<{ ids: string[]; links: JsonBody; totalPages: unknown }> {
+        const answer = await h.tpp('GET', path, { token: cc });
+        expect(answer.status).toBe(200);
+        expectPis('OBWritePaymentDetailsResponse1', answer.body);
+        expect(answer.body.Links.Self).toBe(`${h.api.publicUrl}${path}`);
+        expect(answer.body.Links.First).toBe(`${h.api.publicUrl}${base}`);
+        const ids = answer.body.Data.PaymentStatus.map((run) => jsonString(run.PaymentTransactionId));
+        return { ids, links: answer.body.Links, totalPages: answer.body.Meta.TotalPages };
+      }
+      const forward: string[][] = [];
+      let path: string | null = base;
+      while (path) {
+        const page = await read(path);
+        expect(page.totalPages).toBe(3);
+        expect(page.links.Prev === undefined).toBe(forward.length === 0);
+        forward.push(page.ids);
+        path = page.links.Next ? local(page.links.Next) : null;
+      }
+      expect(forward.map((ids) => ids.length)).toEqual([100, 100, 5]);
+      expect(forward.flat()).toEqual(Array.from({ length: 205 }, (_, n) => `${id}-run-${n}`));
+      // The final page under Links.Last is the one Next ended on; Prev from there walks back through the same pages.
+      const first = await read(base);
+      const last = await read(local(first.links.Last));
+      expect(last.ids).toEqual(forward[2]);
+      expect(last.links.Next).toBeUndefined();
+      const backward: string[][] = [];
+      path = local(first.links.Last);
+      while (path) {
+        const page = await read(path);
+        backward.push(page.ids);
+        path = page.links.Prev ? local(page.links.Prev) : null;
+      }
+      expect(backward.reverse()).toEqual(forward);
+      // A cursor this API did not issue: 400 U002 on `page`; any other query parameter: 400.
+      expectError(await h.tpp('GET', `${base}?page=${Buffer.from(JSON.stringify(['>', -1])).toString('base64url')}`, { token: cc }), 400, 'U002', 'page');
+      expectError(await h.tpp('GET', `${base}?page=not-a-cursor`, { token: cc }), 400, 'U002', 'page');
+      expect((await h.tpp('GET', `${base}?limit=5`, { token: cc })).status).toBe(400);
     });
 
     it('refuses a second order on a consent with U009 and an Initiation unlike the consent with U008', async () => {

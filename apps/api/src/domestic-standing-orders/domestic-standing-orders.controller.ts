@@ -3,7 +3,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestj
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 
-import { NoQueryDto } from '../open-banking/page-query.dto.js';
+import { NoQueryDto, PageQueryDto } from '../open-banking/page-query.dto.js';
 import { PaymentOrderWriteProtected, PaymentWritePipeline } from '../security/payment-write.pipeline.js';
 import { ClientCredentialsProtected } from '../security/security.decorators.js';
 import { InteractionId, Tpp, TppPrincipal } from '../security/tpp-principal.js';
@@ -49,10 +49,10 @@ export class DomesticStandingOrdersController {
 
   @Get(':DomesticStandingOrderId/payment-details')
   @ClientCredentialsProtected('payments')
-  @ApiOperation({ operationId: 'GetDomesticStandingOrdersDomesticStandingOrderIdPaymentDetails', summary: 'The status of each run the bank has made' })
+  @ApiOperation({ operationId: 'GetDomesticStandingOrdersDomesticStandingOrderIdPaymentDetails', summary: 'The status of each run the bank has made, oldest first, a page at a time (Links.Next, Prev, Last)' })
   @ApiParam({ name: 'DomesticStandingOrderId' })
   @ApiOkResponse({ description: 'OBWritePaymentDetailsResponse1' })
-  details(@Tpp() tpp: TppPrincipal, @Param('DomesticStandingOrderId', ObIdPipe) id: string, @Query() _query: NoQueryDto): Promise<StandingOrderPaymentDetails> {
-    return this.standingOrders.paymentDetails(tpp.clientId, id);
+  details(@Tpp() tpp: TppPrincipal, @Param('DomesticStandingOrderId', ObIdPipe) id: string, @Query() query: PageQueryDto): Promise<StandingOrderPaymentDetails> {
+    return this.standingOrders.paymentDetails(tpp.clientId, id, query.page);
   }
 }

@@ -1,14 +1,18 @@
 import { CreatePaymentConsent, PaymentApprovalSeal, paymentConsentOfClient, readStandingOrderSchedule } from '@consentry/consents';
 import { DataSource, JsonObject, PaymentConsentEntity } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
-import { Injectable } from '@nestjs/common';
+import { MAX_PAGE_SIZE } from '@consentry/banking';
+import type { ApiConfig } from '@consentry/config';
+import { Inject, Injectable } from '@nestjs/common';
 
 import { paymentConsentStatusData, plain, StatusReason } from '../domestic-payments/domestic-payments.service.js';
+import { API_CONFIG } from '../api.tokens.js';
 import { PublicUrl } from '../http/public-url.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
 import { PISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
 import type { PaymentWrite } from '../security/payment-write.pipeline.js';
 import { OBWriteDomesticStandingOrder3Dto, OBWriteDomesticStandingOrderConsent5Dto } from './domestic-standing-order.dto.js';
+import { decodeRunPageCursor, readStandingOrderRunPage } from './standing-order-run-page.js';
 import { DomesticStandingOrderRow, submitDomesticStandingOrder } from './submit-domestic-standing-order.use-case.js';
 
 /** OBWriteDomesticStandingOrderConsentResponse6 */
@@ -42,7 +46,7 @@ export interface OBWriteDomesticStandingOrderResponse6 {
   Meta: ObMeta;
 }
 
-/** OBWritePaymentDetailsResponse1: one entry per run paid or refused, oldest first. */
+/** OBWritePaymentDetailsResponse1: one entry per run paid or refused, oldest first, a page at a time. */
 export interface StandingOrderPaymentDetails {
   Data: { PaymentStatus: Array<{ PaymentTransactionId: string; Status: string; StatusUpdateDateTime: string }> };
   Links: ObLinks;
@@ -64,13 +68,16 @@ export function assertRunnableStandingOrder(initiation: JsonObject): void {
 @Injectable()
 export class DomesticStandingOrdersService {
   private readonly createConsentUseCase: CreatePaymentConsent;
+  private readonly pageSize: number;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly publicUrl: PublicUrl,
     private readonly approvals: PaymentApprovalSeal,
+    @Inject(API_CONFIG) config: ApiConfig,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
+    this.pageSize = Math.min(config.pageSize, MAX_PAGE_SIZE);
   }
 
   /** Consent creation, as a PaymentWrite (PaymentWritePipeline: signed and idempotent). */
@@ -103,23 +110,29 @@ export class DomesticStandingOrdersService {
     return this.orderResponse(await this.orderOf(clientId, standingOrderId));
   }
 
-  async paymentDetails(clientId: string, standingOrderId: string): Promise<StandingOrderPaymentDetails> {
+  /** The runs the worker has made, oldest first, a page at a time (`page`: a cursor from Links). */
+  async paymentDetails(clientId: string, standingOrderId: string, page?: string): Promise<StandingOrderPaymentDetails> {
+    const cursor = page ? decodeRunPageCursor(page) : null;
     const order = await this.orderOf(clientId, standingOrderId);
-    // The runs the worker has made, oldest first; a bounded page (NumberOfPayments is at most 9999).
-    const runs: Array<{ payment_id: string; ledger_transaction_id: string | null; status: string; status_update_date_time: Date }> = await this.dataSource.query(
-      `SELECT payment_id, ledger_transaction_id, status, status_update_date_time FROM standing_order_run WHERE standing_order_id = $1 ORDER BY run_index LIMIT 1000`,
-      [order.standingOrderId],
-    );
+    const runs = await readStandingOrderRunPage(this.dataSource, order.standingOrderId, cursor, this.pageSize);
+    const path = `/${STANDING_ORDERS_PATH}/${encodeURIComponent(order.standingOrderId)}/payment-details`;
+    const at = (cursorOf: string | null) => this.publicUrl.of(cursorOf ? `${path}?page=${cursorOf}` : path);
     return {
       Data: {
-        PaymentStatus: runs.map((run) => ({
-          PaymentTransactionId: run.ledger_transaction_id ?? run.payment_id,
+        PaymentStatus: runs.runs.map((run) => ({
+          PaymentTransactionId: run.ledgerTransactionId ?? run.paymentId,
           Status: run.status,
-          StatusUpdateDateTime: obDateTime(run.status_update_date_time),
+          StatusUpdateDateTime: obDateTime(run.statusUpdateDateTime),
         })),
       },
-      Links: { Self: this.publicUrl.of(`/${STANDING_ORDERS_PATH}/${encodeURIComponent(order.standingOrderId)}/payment-details`) },
-      Meta: {},
+      Links: {
+        Self: at(page ?? null),
+        First: at(null),
+        ...(runs.prev ? { Prev: at(runs.prev) } : {}),
+        ...(runs.next ? { Next: at(runs.next) } : {}),
+        ...(runs.last ? { Last: at(runs.last) } : {}),
+      },
+      Meta: { TotalPages: Math.ceil(runs.total / this.pageSize) },
     };
   }
 
