@@ -66,3 +66,8 @@ export async function findConsentOfClient(
 export function isConsentLive(consent: Pick<ConsentAccess, 'status' | 'expirationDateTime'>, now = new Date()): boolean {
   return consent.status === 'AUTH' && (consent.expirationDateTime === null || consent.expirationDateTime > now);
 }
+
+/** isConsentLive's rule as a condition on the account_access_consent row `alias` at `$nowParam`, for counts made in SQL. */
+export function consentLiveCondition(alias: string, nowParam: string): string {
+  return `(${alias}.status = 'AUTH' AND (${alias}.expiration_date_time IS NULL OR ${alias}.expiration_date_time > ${nowParam}))`;
+}

@@ -30,6 +30,7 @@ import { VrpConsentDayTotals1765600000000 } from '../migrations/1765600000000-vr
 import { PaymentRunningTotals1765700000000 } from '../migrations/1765700000000-payment-running-totals.js';
 import { IdempotencyProvisionalAnswers1765720000000 } from '../migrations/1765720000000-idempotency-provisional-answers.js';
 import { StandingOrderRunSettlement1765730000000 } from '../migrations/1765730000000-standing-order-run-settlement.js';
+import { AccountConsentListings1765800000000 } from '../migrations/1765800000000-account-consent-listings.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -113,6 +114,7 @@ export const MIGRATIONS = [
   PaymentRunningTotals1765700000000,
   IdempotencyProvisionalAnswers1765720000000,
   StandingOrderRunSettlement1765730000000,
+  AccountConsentListings1765800000000,
 ];
 
 export interface DatabaseOptions {

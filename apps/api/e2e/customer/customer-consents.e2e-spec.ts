@@ -52,6 +52,45 @@ describe('customer API', () => {
     }
   });
 
+  it('pages the PSU’s consents newest first by keyset: every consent once, and bad page parameters refused', async () => {
+    // carol's own: 45 consents of which the oldest 44 made directly, a day apart.
+    const newest = await h.authorisedConsent(['ReadAccountsBasic'], 'carol');
+    await h.dataSource.query(
+      `INSERT INTO account_access_consent (consent_id, client_id, psu_id, status, permissions, creation_date_time, status_update_date_time)
+       SELECT 'aac-' || gen_random_uuid(), $1, (SELECT psu_id FROM psu WHERE username = 'carol'), 'RJCT', '{ReadAccountsBasic}', now() - n * interval '1 day', now() - n * interval '1 day'
+         FROM generate_series(1, 44) n`,
+      [h.clientId],
+    );
+    const expected: Array<{ consent_id: string }> = await h.dataSource.query(
+      `SELECT consent_id FROM account_access_consent WHERE psu_id = (SELECT psu_id FROM psu WHERE username = 'carol') ORDER BY creation_date_time DESC, consent_id DESC`,
+    );
+    expect(expected).toHaveLength(45);
+    expect(expected[0]!.consent_id).toBe(newest);
+    const token = await h.customerSession('carol');
+    const get = (query: string) => h.call('GET', `/customer/consents${query}`, { headers: { authorization: `Bearer ${token}` } });
+    const pages: string[][] = [];
+    let query = '';
+    while (pages.length < 10) {
+      const page = await get(query);
+      expect(page.status).toBe(200);
+      pages.push(page.body.consents.map((c: JsonBody) => jsonString(c.consentId)));
+      if (page.body.next === null) break;
+      query = `?cursor=${jsonString(page.body.next)}`;
+    }
+    // The default page is 20.
+    expect(pages.map((ids) => ids.length)).toEqual([20, 20, 5]);
+    expect(pages.flat()).toEqual(expected.map((row) => row.consent_id));
+    const small = await get('?limit=7');
+    expect(small.body.consents).toHaveLength(7);
+    for (const bad of ['limit=0', 'limit=51', 'limit=x', 'cursor=not*valid', 'sort=asc']) {
+      const refused = await get(`?${bad}`);
+      expect(refused.status, bad).toBe(400);
+      expect(refused.body.error).toBe('invalid_request');
+    }
+    const forged = await get(`?cursor=${Buffer.from(JSON.stringify(['soon', 'aac-x'])).toString('base64url')}`);
+    expect(forged.status).toBe(400);
+  });
+
   it('lists the PSU’s consents with TPP name, permissions and accounts', async () => {
     const consentId = await h.authorisedConsent(['ReadAccountsBasic', 'ReadBalances'], 'alice');
     await h.authorisedConsent(['ReadAccountsBasic'], 'bob');

@@ -7,8 +7,8 @@ import { SessionToken, SessionUser } from '../sessions/session-auth.guard.js';
 import { IssuedSession, SessionSubject } from '../sessions/session.store.js';
 import { CustomerAuthGuard } from './customer-auth.guard.js';
 import { CustomerPaymentConsentsPage, CustomerPaymentConsentsService, CustomerPaymentsPage } from './customer-payment-consents.service.js';
-import { CustomerConsentView, CustomerService } from './customer.service.js';
-import { ConsentPaymentsQueryDto, PaymentConsentsQueryDto } from './payment-consents-query.dto.js';
+import { CustomerConsentsPage, CustomerService } from './customer.service.js';
+import { ConsentPaymentsQueryDto, ConsentsQueryDto, PaymentConsentsQueryDto } from './payment-consents-query.dto.js';
 
 /** The PSU's own API: sign in with password + TOTP, see and revoke the consents they gave, cancel scheduled payments and standing orders. */
 @Controller('customer')
@@ -31,10 +31,11 @@ export class CustomerController {
     return this.customer.signOut(token);
   }
 
+  /** The PSU's account-access consents, newest first, keyset-paged (`cursor`, `limit`): `{ consents, next }`. */
   @Get('consents')
   @UseGuards(CustomerAuthGuard)
-  async consents(@SessionUser() psu: SessionSubject): Promise<{ consents: CustomerConsentView[] }> {
-    return { consents: await this.customer.listConsents(psu.subjectId) };
+  consents(@SessionUser() psu: SessionSubject, @Query() query: ConsentsQueryDto): Promise<CustomerConsentsPage> {
+    return this.customer.listConsents(psu.subjectId, query);
   }
 
   /** The PSU's payment, VRP and funds-confirmation consents with their newest payments, newest first, keyset-paged. */

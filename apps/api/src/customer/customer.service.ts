@@ -14,6 +14,7 @@ import { DataSource } from '@consentry/database';
 import { CredentialAuthenticator } from '@consentry/identity';
 import { Injectable } from '@nestjs/common';
 
+import { decodeListingCursor, keysetPage, listingAtColumn, olderThan } from '../payment-views/payment-keyset.js';
 import { signInRefusal } from '../sessions/session.exception.js';
 import { IssuedSession, SessionStore } from '../sessions/session.store.js';
 import { CreateSessionDto } from '../sessions/create-session.dto.js';
@@ -37,8 +38,36 @@ export interface CustomerConsentView {
 
 type Row = Record<string, unknown>;
 
+export const CONSENTS_DEFAULT_LIMIT = 20;
+export const CONSENTS_MAX_LIMIT = 50;
+
+/** GET /customer/consents: a page of the PSU's account-access consents. */
+export interface CustomerConsentsPage {
+  consents: CustomerConsentView[];
+  /** Cursor of the next (older) page; null on the last one. */
+  next: string | null;
+}
+
 function iso(value: unknown): string | null {
   return value instanceof Date ? value.toISOString() : null;
+}
+
+/** A consent row as its PSU sees it. */
+function toConsentView(row: Row): CustomerConsentView {
+  return {
+    consentId: row.consent_id as string,
+    tpp: { clientId: row.client_id as string, name: row.tpp_name as string },
+    status: row.status as string,
+    permissions: row.permissions as string[],
+    permissionGroups: describePermissions(row.permissions as Permission[]),
+    accounts: row.accounts as CustomerConsentView['accounts'],
+    creationDateTime: iso(row.creation_date_time)!,
+    authorisedDateTime: iso(row.authorised_at),
+    statusUpdateDateTime: iso(row.status_update_date_time)!,
+    expirationDateTime: iso(row.expiration_date_time),
+    transactionFromDateTime: iso(row.transaction_from_date_time),
+    transactionToDateTime: iso(row.transaction_to_date_time),
+  };
 }
 
 @Injectable()
@@ -65,36 +94,31 @@ export class CustomerService {
     return this.sessions.end('customer', token);
   }
 
-  async listConsents(psuId: string): Promise<CustomerConsentView[]> {
+  /** The PSU's account-access consents, newest first, a keyset page at a time (`cursor`: the previous page's `next`). */
+  async listConsents(psuId: string, page: { cursor?: string; limit?: number } = {}): Promise<CustomerConsentsPage> {
+    const limit = Math.min(page.limit ?? CONSENTS_DEFAULT_LIMIT, CONSENTS_MAX_LIMIT);
+    const params: unknown[] = [psuId];
+    const conditions = ['c.psu_id = $1'];
+    if (page.cursor) conditions.push(olderThan('c', 'consent_id', decodeListingCursor(page.cursor), params));
+    params.push(limit + 1);
+    // A keyset page off account_access_consent_psu_listed_idx; the accounts of the page's consents only.
     const rows: Row[] = await this.dataSource.query(
       `SELECT c.consent_id, c.client_id, t.name AS tpp_name, c.status, c.permissions, c.creation_date_time, c.authorised_at,
               c.status_update_date_time, c.expiration_date_time, c.transaction_from_date_time, c.transaction_to_date_time,
-              coalesce(json_agg(json_build_object('accountId', a.account_id, 'nickname', a.nickname, 'description', a.description,
-                                                  'currency', trim(a.currency)) ORDER BY a.account_id)
-                       FILTER (WHERE a.account_id IS NOT NULL), '[]') AS accounts
+              ${listingAtColumn('c')},
+              (SELECT coalesce(json_agg(json_build_object('accountId', a.account_id, 'nickname', a.nickname, 'description', a.description,
+                                                          'currency', trim(a.currency)) ORDER BY a.account_id), '[]')
+                 FROM consent_account ca JOIN account a ON a.account_id = ca.account_id
+                WHERE ca.consent_id = c.consent_id) AS accounts
          FROM account_access_consent c
          JOIN tpp t ON t.client_id = c.client_id
-         LEFT JOIN consent_account ca ON ca.consent_id = c.consent_id
-         LEFT JOIN account a ON a.account_id = ca.account_id
-        WHERE c.psu_id = $1
-        GROUP BY c.consent_id, t.name
-        ORDER BY c.creation_date_time DESC`,
-      [psuId],
+        WHERE ${conditions.join(' AND ')}
+        ORDER BY c.creation_date_time DESC, c.consent_id DESC
+        LIMIT $${params.length}`,
+      params,
     );
-    return rows.map((row) => ({
-      consentId: row.consent_id as string,
-      tpp: { clientId: row.client_id as string, name: row.tpp_name as string },
-      status: row.status as string,
-      permissions: row.permissions as string[],
-      permissionGroups: describePermissions(row.permissions as Permission[]),
-      accounts: row.accounts as CustomerConsentView['accounts'],
-      creationDateTime: iso(row.creation_date_time)!,
-      authorisedDateTime: iso(row.authorised_at),
-      statusUpdateDateTime: iso(row.status_update_date_time)!,
-      expirationDateTime: iso(row.expiration_date_time),
-      transactionFromDateTime: iso(row.transaction_from_date_time),
-      transactionToDateTime: iso(row.transaction_to_date_time),
-    }));
+    const { rows: shown, next } = keysetPage(rows as Array<Row & { listing_at: string }>, limit, (row) => row.consent_id as string);
+    return { consents: shown.map(toConsentView), next };
   }
 
   async revokeConsent(psuId: string, consentId: string, interactionId: string): Promise<void> {

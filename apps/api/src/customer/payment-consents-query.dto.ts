@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
 import { CONSENT_PAYMENTS_MAX_LIMIT, PAYMENT_CONSENTS_MAX_LIMIT } from './customer-payment-consents.service.js';
+import { CONSENTS_MAX_LIMIT } from './customer.service.js';
 
 /** A keyset page's query with its own largest page: `cursor` is the previous page's `next`. */
 function PageQueryDto(maxLimit: number) {
@@ -26,3 +27,6 @@ export class PaymentConsentsQueryDto extends PageQueryDto(PAYMENT_CONSENTS_MAX_L
 
 /** GET /customer/payment-consents/{ConsentId}/payments: `cursor` is `morePayments` or the previous page's `next`. */
 export class ConsentPaymentsQueryDto extends PageQueryDto(CONSENT_PAYMENTS_MAX_LIMIT) {}
+
+/** GET /customer/consents (account-access consents): `cursor` is the previous page's `next`. */
+export class ConsentsQueryDto extends PageQueryDto(CONSENTS_MAX_LIMIT) {}

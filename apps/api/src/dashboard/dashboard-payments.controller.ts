@@ -9,20 +9,12 @@ import { dashboardConsentPaymentsPage, dashboardPaymentsPage, isDashboardPayment
 import { DashboardService } from './dashboard.service.js';
 import { DASHBOARD_REALM, signedInHeader } from './dashboard.views.js';
 import { PageCsrf } from './page-csrf.js';
-import { parseCsrfForm } from './page-forms.js';
+import { pageCursorOf, parseCsrfForm } from './page-forms.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
 import { CurrentPageSession, PageSession } from './page-session.js';
-import { PageException, PageExceptionCode } from './page.exception.js';
 import { PageExceptionFilter } from './page.exception-filter.js';
 
 const REALM = DASHBOARD_REALM;
-
-/** A cursor from the query string: one, short, of the cursor alphabet; the service decodes it. */
-function cursorOf(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,200}$/.test(value)) throw new PageException(PageExceptionCode.InvalidForm, 'cursor is not valid');
-  return value;
-}
 
 /**
  * The PSU's payment consents on the dashboard: domestic payments, VRP and funds checks with their
@@ -42,7 +34,7 @@ export class DashboardPaymentsController {
 
   @Get()
   async list(@CurrentPageSession() session: PageSession, @Query('cursor') cursor: unknown, @Query('notice') notice: unknown, @Res() reply: FastifyReply): Promise<void> {
-    const page = await this.paymentConsents.list(session.subject.subjectId, { cursor: cursorOf(cursor) });
+    const page = await this.paymentConsents.list(session.subject.subjectId, { cursor: pageCursorOf(cursor) });
     const csrf = this.csrf.forSession(REALM.realm, session.token);
     sendPage(
       reply,
@@ -60,7 +52,7 @@ export class DashboardPaymentsController {
 
   @Get(':ConsentId')
   async payments(@CurrentPageSession() session: PageSession, @Param('ConsentId') consentId: string, @Query('cursor') cursor: unknown, @Res() reply: FastifyReply): Promise<void> {
-    const page = await this.paymentConsents.payments(session.subject.subjectId, consentId, { cursor: cursorOf(cursor) });
+    const page = await this.paymentConsents.payments(session.subject.subjectId, consentId, { cursor: pageCursorOf(cursor) });
     const csrf = this.csrf.forSession(REALM.realm, session.token);
     sendPage(
       reply,

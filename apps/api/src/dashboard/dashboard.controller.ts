@@ -6,7 +6,7 @@ import { DashboardSessionGuard } from './dashboard-session.guard.js';
 import { DashboardService } from './dashboard.service.js';
 import { DASHBOARD_REALM, dashboardLoginPage, dashboardPage, isDashboardNotice } from './dashboard.views.js';
 import { PageCsrf } from './page-csrf.js';
-import { parseCsrfForm } from './page-forms.js';
+import { pageCursorOf, parseCsrfForm } from './page-forms.js';
 import { redirectAfterPost, sendPage } from './page-response.js';
 import { CurrentPageSession, PageCookies, PageSession } from './page-session.js';
 import { answerLoginForm } from './page-sign-in.js';
@@ -67,15 +67,18 @@ export class DashboardController {
 
   @Get()
   @UseGuards(DashboardSessionGuard)
-  async show(@CurrentPageSession() session: PageSession, @Query('notice') notice: unknown, @Res() reply: FastifyReply): Promise<void> {
-    const consents = await this.dashboard.listConsents(session.subject.subjectId);
+  async show(@CurrentPageSession() session: PageSession, @Query('cursor') cursor: unknown, @Query('notice') notice: unknown, @Res() reply: FastifyReply): Promise<void> {
+    const page = await this.dashboard.listConsents(session.subject.subjectId, { cursor: pageCursorOf(cursor) });
     sendPage(
       reply,
       200,
       dashboardPage({
         displayName: session.subject.displayName,
         csrf: this.csrf.forSession(REALM.realm, session.token),
-        consents,
+        consents: page.consents,
+        counts: { total: page.total, live: page.live },
+        next: page.next,
+        paged: cursor !== undefined,
         notice: isDashboardNotice(notice) ? notice : undefined,
       }),
     );

@@ -1,8 +1,9 @@
-import { ConsentException, describePermissions, isConsentLive, Permission, PermissionGroup } from '@consentry/consents';
+import { ConsentException, consentLiveCondition, describePermissions, isConsentLive, Permission, PermissionGroup } from '@consentry/consents';
 import { ConsentStatus, DataSource } from '@consentry/database';
 import { Injectable } from '@nestjs/common';
 
 import { CustomerService } from '../customer/customer.service.js';
+import { decodeListingCursor, keysetPage, listingAtColumn, olderThan } from '../payment-views/payment-keyset.js';
 import { PageLoginForm } from './page-forms.js';
 import { PageSignIn, signInForPage } from './page-sign-in.js';
 
@@ -45,6 +46,19 @@ interface ConsentRow {
   status_update_date_time: Date;
   last_accessed_at: Date | null;
   accounts: DashboardAccount[];
+  listing_at: string;
+}
+
+/** Consents a dashboard page shows: the newest first, the rest behind "Older consents". */
+export const DASHBOARD_CONSENTS_PER_PAGE = 20;
+
+/** A page of the PSU's consents, with the counts of all of them for the page's summary. */
+export interface DashboardConsentsPage {
+  consents: DashboardConsent[];
+  /** Cursor of the next (older) page; null on the last one. */
+  next: string | null;
+  total: number;
+  live: number;
 }
 
 /**
@@ -72,27 +86,42 @@ export class DashboardService {
    * shows what was actually recorded; an access still on its way through the outbox appears within
    * about a second.
    */
-  async listConsents(psuId: string): Promise<DashboardConsent[]> {
+  async listConsents(psuId: string, page: { cursor?: string } = {}, now = new Date()): Promise<DashboardConsentsPage> {
+    const params: unknown[] = [psuId];
+    const conditions = ['c.psu_id = $1'];
+    if (page.cursor) conditions.push(olderThan('c', 'consent_id', decodeListingCursor(page.cursor), params));
+    params.push(DASHBOARD_CONSENTS_PER_PAGE + 1);
+    // A keyset page off account_access_consent_psu_listed_idx; the accounts and the last access of the page's consents only.
     const rows: ConsentRow[] = await this.dataSource.query(
       `SELECT c.consent_id, t.name AS tpp_name, c.status, c.permissions, c.creation_date_time, c.authorised_at,
-              c.expiration_date_time, c.status_update_date_time,
+              c.expiration_date_time, c.status_update_date_time, ${listingAtColumn('c')},
               (SELECT max(l.occurred_at) FROM audit_log l
                 WHERE l.consent_id = c.consent_id AND l.event_type = 'data.accessed') AS last_accessed_at,
-              coalesce(json_agg(json_build_object('name', coalesce(a.nickname, a.description, a.account_type_code),
-                                                  'bank', b.name, 'currency', trim(a.currency))
-                                ORDER BY b.name, a.nickname, a.account_id)
-                       FILTER (WHERE a.account_id IS NOT NULL), '[]') AS accounts
+              (SELECT coalesce(json_agg(json_build_object('name', coalesce(a.nickname, a.description, a.account_type_code),
+                                                          'bank', b.name, 'currency', trim(a.currency))
+                                        ORDER BY b.name, a.nickname, a.account_id), '[]')
+                 FROM consent_account ca
+                 JOIN account a ON a.account_id = ca.account_id
+                 LEFT JOIN aspsp b ON b.aspsp_id = a.aspsp_id
+                WHERE ca.consent_id = c.consent_id) AS accounts
          FROM account_access_consent c
          JOIN tpp t ON t.client_id = c.client_id
-         LEFT JOIN consent_account ca ON ca.consent_id = c.consent_id
-         LEFT JOIN account a ON a.account_id = ca.account_id
-         LEFT JOIN aspsp b ON b.aspsp_id = a.aspsp_id
-        WHERE c.psu_id = $1
-        GROUP BY c.consent_id, t.name
-        ORDER BY c.creation_date_time DESC, c.consent_id`,
-      [psuId],
+        WHERE ${conditions.join(' AND ')}
+        ORDER BY c.creation_date_time DESC, c.consent_id DESC
+        LIMIT $${params.length}`,
+      params,
     );
-    const now = new Date();
+    // What the page's summary counts: all of the PSU's consents, not the page's.
+    const [counts]: Array<{ total: number; live: number }> = await this.dataSource.query(
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE ${consentLiveCondition('c', '$2')})::int AS live
+         FROM account_access_consent c WHERE c.psu_id = $1`,
+      [psuId, now],
+    );
+    const { rows: shown, next } = keysetPage(rows, DASHBOARD_CONSENTS_PER_PAGE, (row) => row.consent_id);
+    return { consents: this.views(shown, now), next, total: counts?.total ?? 0, live: counts?.live ?? 0 };
+  }
+
+  private views(rows: ConsentRow[], now: Date): DashboardConsent[] {
     return rows.map((row) => ({
       consentId: row.consent_id,
       tppName: row.tpp_name,

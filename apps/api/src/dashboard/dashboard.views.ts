@@ -102,16 +102,27 @@ ${postButton(`${DASHBOARD_REALM.basePath}/logout`, csrf, 'Sign out', { className
 export interface DashboardView {
   displayName: string;
   csrf: string;
+  /** One page of the PSU's consents, newest first. */
   consents: DashboardConsent[];
+  /** All of the PSU's consents, and those live now, whatever the page. */
+  counts: { total: number; live: number };
+  /** Cursor of the next (older) page, if any. */
+  next: string | null;
+  /** This is not the first page. */
+  paged: boolean;
   notice?: DashboardNotice;
 }
 
 export function dashboardPage(view: DashboardView): string {
-  const live = view.consents.filter((c) => c.live).length;
+  const { total, live } = view.counts;
   const summary =
-    view.consents.length === 0
+    total === 0
       ? '<p>You have not shared your account information with any app.</p>'
-      : `<p>${live} active, ${view.consents.length - live} ended. Revoke access at any time: the app is refused from its very next request.</p>`;
+      : `<p>${live} active, ${total - live} ended. Revoke access at any time: the app is refused from its very next request.</p>`;
+  const pager = [
+    view.paged ? `<a href="${DASHBOARD_REALM.basePath}">Newest consents</a>` : '',
+    view.next ? `<a href="${DASHBOARD_REALM.basePath}?cursor=${encodeURIComponent(view.next)}" rel="next">Older consents</a>` : '',
+  ].filter(Boolean);
   return renderPage({
     title: 'Apps you share your accounts with',
     application: DASHBOARD_REALM.application,
@@ -123,7 +134,8 @@ ${notice(view.notice)}
 ${summary}
 <ul class="consents">
 ${view.consents.map((consent, i) => consentCard(consent, view.csrf, i)).join('\n')}
-</ul>`,
+</ul>
+${pager.length > 0 ? `<nav class="pager" aria-label="Pages of consents">${pager.join('\n')}</nav>` : ''}`,
   });
 }
 

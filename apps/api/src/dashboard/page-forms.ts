@@ -44,3 +44,10 @@ export function parseCsrfForm(body: unknown): PageCsrfForm {
 export function isCompleteLogin(form: PageLoginForm): boolean {
   return form.username.length > 0 && form.password.length > 0 && /^\d{6}$/.test(form.otp);
 }
+
+/** A keyset cursor from the query string: one, short, of the cursor alphabet; the service decodes it. */
+export function pageCursorOf(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,200}$/.test(value)) throw new PageException(PageExceptionCode.InvalidForm, 'cursor is not valid');
+  return value;
+}

@@ -195,6 +195,45 @@ describe('people pages', () => {
     expect(after.body.Errors[0].ErrorCode).toEqual(expect.any(String));
   });
 
+  it('pages the dashboard\'s consents newest first, twenty at a time, counting all of them in its summary', async () => {
+    // Twenty-five older consents, ended long ago: with the ones above they take two pages.
+    await db.dataSource.query(
+      `INSERT INTO account_access_consent (consent_id, client_id, psu_id, status, permissions, creation_date_time, status_update_date_time, expiration_date_time)
+       SELECT 'aac-' || gen_random_uuid(), $1, (SELECT psu_id FROM psu WHERE username = $2), 'EXPD', $3::text[],
+              now() - n * interval '1 day', now() - n * interval '1 day', now() - n * interval '1 day' + interval '1 hour'
+         FROM generate_series(1, 25) n`,
+      [sandbox.tpp.client_id, alice().username, PERMISSIONS],
+    );
+    const all: Array<{ consent_id: string; live: boolean }> = await db.dataSource.query(
+      `SELECT consent_id, status = 'AUTH' AND (expiration_date_time IS NULL OR expiration_date_time > now()) AS live
+         FROM account_access_consent WHERE psu_id = (SELECT psu_id FROM psu WHERE username = $1)
+        ORDER BY creation_date_time DESC, consent_id DESC`,
+      [alice().username],
+    );
+    expect(all.length).toBeGreaterThan(25);
+    const live = all.filter((c) => c.live).length;
+    const cards = () => page.locator('ul.consents > li').allInnerTexts();
+
+    await page.goto(api('/dashboard'));
+    expect(await page.locator('main p', { hasText: 'ended.' }).innerText()).toBe(`${live} active, ${all.length - live} ended. Revoke access at any time: the app is refused from its very next request.`);
+    const first = await cards();
+    expect(first).toHaveLength(20);
+    expect(await page.getByRole('link', { name: 'Newest consents' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Older consents' }).click();
+    await page.waitForURL((url) => url.searchParams.has('cursor'));
+    const second = await cards();
+    expect(second).toHaveLength(all.length - 20);
+    expect(await page.getByRole('link', { name: 'Older consents' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Newest consents' }).count()).toBe(1);
+    // Every consent once, newest first, across the two pages.
+    const shown = [...first, ...second];
+    all.forEach((consent, i) => expect(shown[i]).toContain(consent.consent_id));
+    // A cursor the dashboard did not issue: 400, no page of anyone's consents.
+    const forged = Buffer.from(JSON.stringify(['soon', 'aac-x'])).toString('base64url');
+    expect((await page.goto(api(`/dashboard?cursor=${forged}`)))?.status()).toBe(400);
+    expect((await page.goto(api('/dashboard?cursor=not*valid')))?.status()).toBe(400);
+  });
+
   it('keeps PSU credentials and PSU sessions out of the admin console', async () => {
     await page.goto(api('/admin-console/events'));
     expect(page.url()).toBe(api('/admin-console/login'));

@@ -8,7 +8,7 @@ export type ConsentJurisdiction = 'UK' | 'EU';
 /** A TPP's request to read a PSU's account information, and the PSU's answer to it. */
 @Entity({ name: 'account_access_consent' })
 @Index('account_access_consent_client_idx', ['clientId', 'creationDateTime'])
-@Index('account_access_consent_psu_idx', ['psuId'])
+@Index('account_access_consent_psu_listed_idx', ['psuId', 'creationDateTime', 'consentId'])
 @Index('account_access_consent_expiry_due_idx', ['expirationDateTime'], {
   where: `status IN ('AWAU', 'AUTH') AND expiration_date_time IS NOT NULL`,
 })
