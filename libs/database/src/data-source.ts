@@ -31,6 +31,7 @@ import { PaymentRunningTotals1765700000000 } from '../migrations/1765700000000-p
 import { IdempotencyProvisionalAnswers1765720000000 } from '../migrations/1765720000000-idempotency-provisional-answers.js';
 import { StandingOrderRunSettlement1765730000000 } from '../migrations/1765730000000-standing-order-run-settlement.js';
 import { AccountConsentListings1765800000000 } from '../migrations/1765800000000-account-consent-listings.js';
+import { TppListing1765810000000 } from '../migrations/1765810000000-tpp-listing.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -115,6 +116,7 @@ export const MIGRATIONS = [
   IdempotencyProvisionalAnswers1765720000000,
   StandingOrderRunSettlement1765730000000,
   AccountConsentListings1765800000000,
+  TppListing1765810000000,
 ];
 
 export interface DatabaseOptions {

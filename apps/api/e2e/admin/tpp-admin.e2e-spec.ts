@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { expectObSchema } from '@consentry/testing';
 
-import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
+import { AISP, ApiHarness, JsonBody, jsonString } from '../support/api-harness.js';
 
 describe('admin API: TPPs (list, suspend, reinstate)', () => {
   let h: ApiHarness;
@@ -56,6 +56,40 @@ describe('admin API: TPPs (list, suspend, reinstate)', () => {
     const unknown = await h.call('GET', '/admin/tpps?status=Paused', { headers: auth });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error).toBe('invalid_request');
+  });
+
+  it('pages the TPPs by name with a keyset cursor, every TPP once, and refuses a cursor it did not issue', async () => {
+    await h.dataSource.query(
+      `INSERT INTO tpp (client_id, name, roles, status, client_metadata)
+       SELECT 'paged-tpp-' || n, 'Paged ' || lpad(n::text, 2, '0') || ' Ltd', '{AISP}', 'Active', '{}'::jsonb FROM generate_series(1, 12) n`,
+    );
+    try {
+      const expected: Array<{ client_id: string }> = await h.dataSource.query(`SELECT client_id FROM tpp ORDER BY name, client_id`);
+      const pages: string[][] = [];
+      let query = '?limit=5';
+      while (pages.length < 10) {
+        const page = await h.call('GET', `/admin/tpps${query}`, { headers: auth });
+        expect(page.status).toBe(200);
+        pages.push(page.body.tpps.map((t: JsonBody) => jsonString(t.clientId)));
+        if (page.body.next === null) break;
+        query = `?limit=5&cursor=${jsonString(page.body.next)}`;
+      }
+      expect(pages.flat()).toEqual(expected.map((row) => row.client_id));
+      expect(pages.slice(0, -1).every((ids) => ids.length === 5)).toBe(true);
+      // With a filter, the cursor continues within it.
+      const active = await h.call('GET', '/admin/tpps?status=Active&limit=3', { headers: auth });
+      const rest = await h.call('GET', `/admin/tpps?status=Active&cursor=${jsonString(active.body.next)}`, { headers: auth });
+      expect([...active.body.tpps, ...rest.body.tpps].every((t: JsonBody) => jsonString(t.status) === 'Active')).toBe(true);
+      const [{ n: activeCount }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM tpp WHERE status = 'Active'`);
+      expect(active.body.tpps.length + rest.body.tpps.length).toBe(activeCount);
+      for (const bad of ['limit=0', 'limit=201', 'cursor=not*valid', `cursor=${Buffer.from('[1,2]').toString('base64url')}`]) {
+        const refused = await h.call('GET', `/admin/tpps?${bad}`, { headers: auth });
+        expect(refused.status, bad).toBe(400);
+        expect(refused.body.error).toBe('invalid_request');
+      }
+    } finally {
+      await h.dataSource.query(`DELETE FROM tpp WHERE client_id LIKE 'paged-tpp-%'`);
+    }
   });
 
   it('suspends an Active TPP: its tokens stop working at the API on the next call, and the act is audited', async () => {

@@ -1,3 +1,4 @@
+import { InvalidCursorError } from '@consentry/banking';
 import { ConsentException, ConsentExceptionCode } from '@consentry/consents';
 import { TppException, TppExceptionCode } from '@consentry/tpps';
 import { ObErrorException, unreachable } from '@consentry/validation';
@@ -127,6 +128,7 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     if (exception instanceof AuditExportException) return auditExportAnswer(exception);
     if (exception instanceof PaymentViewException) return paymentViewAnswer(exception);
     if (exception instanceof LedgerAccountException) return ledgerAccountAnswer(exception);
+    if (exception instanceof InvalidCursorError) return { status: 400, body: { error: 'invalid_request', message: 'The page cursor is not valid' } };
     if (exception instanceof ObErrorException) {
       const first = exception.errors[0];
       const where = first?.Path ? ` (${first.Path})` : '';

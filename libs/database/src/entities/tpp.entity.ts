@@ -12,6 +12,7 @@ export type TppStatus = 'Active' | 'Suspended' | 'Deregistered';
 @Entity({ name: 'tpp' })
 // Partial unique expression index of migration 1764650000000 (one live registration per software_id): declared, never synchronised.
 @Index('tpp_software_id_live_uq', { synchronize: false })
+@Index('tpp_listed_idx', ['name', 'clientId'])
 export class TppEntity {
   @PrimaryColumn({ name: 'client_id', type: 'text' })
   clientId!: string;

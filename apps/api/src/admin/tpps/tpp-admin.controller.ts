@@ -6,7 +6,7 @@ import { InteractionId } from '../../security/tpp-principal.js';
 import { SessionUser } from '../../sessions/session-auth.guard.js';
 import { SessionSubject } from '../../sessions/session.store.js';
 import { ListTppsQueryDto, ReinstateTppDto, SuspendTppDto } from './tpp-admin.dto.js';
-import { TppAdminService } from './tpp-admin.service.js';
+import { TppAdminService, TppListPage } from './tpp-admin.service.js';
 
 /** The bank's administration of TPPs: list, suspend, reinstate. Admin session required. */
 @Controller('admin/tpps')
@@ -15,7 +15,7 @@ export class TppAdminController {
   constructor(private readonly tpps: TppAdminService) {}
 
   @Get()
-  list(@Query() query: ListTppsQueryDto): Promise<{ tpps: TppView[] }> {
+  list(@Query() query: ListTppsQueryDto): Promise<TppListPage> {
     return this.tpps.list(query);
   }
 
