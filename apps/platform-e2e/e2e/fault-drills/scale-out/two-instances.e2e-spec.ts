@@ -37,8 +37,9 @@ describe('two instances of each app', () => {
   });
 
   const alice = () => platform.sandbox.psus[0]!;
+  const carol = () => platform.sandbox.psus.find((p) => p.username === 'carol')!;
 
-  async function authorisedConsent(expiresInMs = 86_400_000): Promise<{ consentId: string; accessToken: string; accountIds: string[] }> {
+  async function authorisedConsent(expiresInMs = 86_400_000, psu = alice()): Promise<{ consentId: string; accessToken: string; accountIds: string[] }> {
     const { tpp, env } = platform;
     const cc = await tpp.clientCredentialsToken();
     const created = await tpp.createConsent(cc.access_token, ['ReadAccountsDetail', 'ReadBalances'], new Date(Date.now() + expiresInMs).toISOString());
@@ -47,10 +48,10 @@ describe('two instances of each app', () => {
     const request = await tpp.pushAuthorizationRequest(consentId);
     const accounts: Array<{ account_id: string }> = await platform.db.dataSource.query(
       `SELECT a.account_id FROM account a JOIN psu p ON p.psu_id = a.psu_id WHERE p.username = $1 ORDER BY a.account_id LIMIT 2`,
-      [alice().username],
+      [psu.username],
     );
     const accountIds = accounts.map((a) => a.account_id);
-    const outcome = await authorizeAsPsu({ authorizationUrl: request.url, issuer: env.AUTH_SERVER_URL!, psu: alice(), otp: () => freshOtp(alice().totpSecret), accountIds });
+    const outcome = await authorizeAsPsu({ authorizationUrl: request.url, issuer: env.AUTH_SERVER_URL!, psu, otp: () => freshOtp(psu.totpSecret), accountIds });
     expect(outcome.redirect?.searchParams.get('error')).toBeNull();
     const tokens = await tpp.exchangeCode(outcome.redirect!, request);
     return { consentId, accessToken: tokens.access_token, accountIds };
@@ -142,7 +143,8 @@ describe('two instances of each app', () => {
   });
 
   it('expires a consent once, though both workers sweep', async () => {
-    const { consentId } = await authorisedConsent();
+    // carol's: alice's one-time codes of this 30 s step are spent by the tests above (a third would wait for the next step).
+    const { consentId } = await authorisedConsent(86_400_000, carol());
     // Its end date comes: moved to a second from now (the sweep, not the clock, is under test).
     await platform.db.dataSource.query(`UPDATE account_access_consent SET expiration_date_time = now() + interval '1 second' WHERE consent_id = $1`, [consentId]);
     await vi.waitFor(async () => {
@@ -162,12 +164,12 @@ describe('two instances of each app', () => {
   it('runs a scheduled payment once and settles it once, though both workers run both schedules', async () => {
     const { tpp, env, db } = platform;
     // carol: alice's one-time codes are spent by the other tests, and bob is locked by one of them.
-    const carol = platform.sandbox.psus.find((p) => p.username === 'carol')!;
+    const psu = carol();
     const [debtor] = await db.dataSource.query(
       `SELECT a.account_id FROM account a JOIN psu p ON p.psu_id = a.psu_id
         WHERE p.username = $1 AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' AND a.status = 'Enabled'
         ORDER BY a.account_id LIMIT 1`,
-      [carol.username],
+      [psu.username],
     );
     await db.dataSource.query(`UPDATE balance SET amount = 1000, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [debtor.account_id]);
     // A payee outside the sandbox: one debit leg, booked under the payment's id.
@@ -183,7 +185,7 @@ describe('two instances of each app', () => {
     expect(created.status).toBe(201);
     const consentId = created.body.Data.ConsentId as string;
     const request = await tpp.pushAuthorizationRequest(consentId, 'openid payments');
-    const outcome = await authorizeAsPsu({ authorizationUrl: request.url, issuer: env.AUTH_SERVER_URL!, psu: carol, otp: () => freshOtp(carol.totpSecret), accountIds: [debtor.account_id] });
+    const outcome = await authorizeAsPsu({ authorizationUrl: request.url, issuer: env.AUTH_SERVER_URL!, psu, otp: () => freshOtp(psu.totpSecret), accountIds: [debtor.account_id] });
     expect(outcome.redirect?.searchParams.get('error')).toBeNull();
     const tokens = await tpp.exchangeCode(outcome.redirect!, request);
     const ordered = await tpp.signedPost(tokens.access_token, `${PISP}/domestic-scheduled-payments`, { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} });
