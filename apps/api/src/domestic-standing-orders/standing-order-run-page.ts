@@ -66,21 +66,21 @@ interface RunRow {
  * primary key: the page and the counts, whatever page is asked.
  */
 export async function readStandingOrderRunPage(dataSource: DataSource, standingOrderId: string, cursor: RunPageCursor | null, pageSize: number): Promise<StandingOrderRunPage> {
-  if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`page size ${pageSize}`);
-  const params: unknown[] = [standingOrderId];
+  // $1 the order, $2 the page size, $3 the cursor's run index.
+  const params: unknown[] = [standingOrderId, pageSize];
   let keyset = '';
   let beyond = '0';
   let order = 'ASC';
-  let limit = `${pageSize + 1}`;
+  let limit = '$2::int + 1';
   if (cursor?.kind === 'after' || cursor?.kind === 'before') {
     params.push(cursor.runIndex);
-    keyset = ` AND r.run_index ${cursor.kind === 'after' ? '>' : '<'} $2`;
-    beyond = `count(*) FILTER (WHERE run_index ${cursor.kind === 'after' ? '<=' : '>='} $2)`;
+    keyset = ` AND r.run_index ${cursor.kind === 'after' ? '>' : '<'} $3`;
+    beyond = `count(*) FILTER (WHERE run_index ${cursor.kind === 'after' ? '<=' : '>='} $3)`;
     if (cursor.kind === 'before') order = 'DESC';
   } else if (cursor?.kind === 'last') {
     // What is left after whole pages: at most a page, counted in the same statement.
     order = 'DESC';
-    limit = `CASE WHEN s.total = 0 THEN 0 ELSE ((s.total - 1) % ${pageSize}) + 1 END`;
+    limit = 'CASE WHEN s.total = 0 THEN 0 ELSE ((s.total - 1) % $2::int) + 1 END';
   }
   const rows: RunRow[] = await dataSource.query(
     `SELECT s.total, s.beyond, p.run_index, p.payment_id, p.ledger_transaction_id, p.status, p.status_update_date_time
