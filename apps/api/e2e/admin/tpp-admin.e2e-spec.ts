@@ -82,7 +82,10 @@ describe('admin API: TPPs (list, suspend, reinstate)', () => {
       expect([...active.body.tpps, ...rest.body.tpps].every((t: JsonBody) => jsonString(t.status) === 'Active')).toBe(true);
       const [{ n: activeCount }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM tpp WHERE status = 'Active'`);
       expect(active.body.tpps.length + rest.body.tpps.length).toBe(activeCount);
-      for (const bad of ['limit=0', 'limit=201', 'cursor=not*valid', `cursor=${Buffer.from('[1,2]').toString('base64url')}`]) {
+      const cursorOf = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString('base64url');
+      // Not a pair of strings; a client id with a space; a name longer than any cursor this API issues.
+      const forged = [cursorOf([1, 2]), cursorOf(['Paged 01 Ltd', 'paged tpp']), cursorOf(['x'.repeat(301), 'paged-tpp-1'])];
+      for (const bad of ['limit=0', 'limit=201', 'cursor=not*valid', ...forged.map((cursor) => `cursor=${cursor}`)]) {
         const refused = await h.call('GET', `/admin/tpps?${bad}`, { headers: auth });
         expect(refused.status, bad).toBe(400);
         expect(refused.body.error).toBe('invalid_request');

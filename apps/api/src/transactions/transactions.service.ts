@@ -1,4 +1,4 @@
-import { AggregatedBank, BankTransaction, ConnectorUnavailableError, EMPTY_TRANSACTION_PAGE, InvalidCursorError, TransactionPage } from '@consentry/banking';
+import { AggregatedBank, BankTransaction, ConnectorUnavailableError, EMPTY_TRANSACTION_PAGE, InvalidCursorError, TransactionPage, TransactionQuery } from '@consentry/banking';
 import type { ConsentAccess } from '@consentry/consents';
 import { allowedDirections, transactionFilterFor } from '@consentry/redaction';
 import { parseObQueryDateTime } from '@consentry/validation';
@@ -92,6 +92,9 @@ function decodeBulkCursor(value: string): BulkCursor {
   throw new InvalidCursorError('unrecognised page cursor');
 }
 
+/** Which part of one account's transactions to read: the page after a cursor, or the summary alone. */
+type PageOptions = Pick<TransactionQuery, 'after' | 'summaryOnly'>;
+
 @Injectable()
 export class TransactionsService {
   constructor(
@@ -103,7 +106,7 @@ export class TransactionsService {
   async readAccountTransactions(request: TransactionsRead, statementWindow?: BookingWindow): Promise<OBReadTransaction6> {
     const accountId = request.accountId!;
     const window = this.window(request, statementWindow);
-    const page = window ? await this.page(request.consent, accountId, window, request.page) : EMPTY_TRANSACTION_PAGE;
+    const page = window ? await this.page(request.consent, accountId, window, { after: request.page }) : EMPTY_TRANSACTION_PAGE;
     return this.answer(request, statementWindow ? 'statement-transactions' : 'transactions', page.transactions, [accountId], {
       next: page.nextCursor,
       prev: page.prevCursor,
@@ -128,10 +131,10 @@ export class TransactionsService {
     const startAt = cursor ? accounts.indexOf(cursor.a) : 0;
     if (startAt < 0) throw new InvalidCursorError('unrecognised page cursor');
     const unavailable: string[] = [];
-    const read = async (index: number, options: { rows: boolean; cursor?: string }): Promise<TransactionPage> => {
+    const read = async (index: number, options: PageOptions = {}): Promise<TransactionPage> => {
       if (!window) return EMPTY_TRANSACTION_PAGE;
       try {
-        return await this.page(request.consent, accounts[index]!, window, options.cursor, !options.rows);
+        return await this.page(request.consent, accounts[index]!, window, options);
       } catch (error) {
         if (!(error instanceof ConnectorUnavailableError)) throw error;
         unavailable.push(accounts[index]!);
@@ -139,13 +142,13 @@ export class TransactionsService {
       }
     };
     // The cursor's account with its rows; every other account, its summary alone.
-    const pages = await Promise.all(accounts.map((_, index) => (index === startAt ? read(index, { rows: true, cursor: cursor?.c ?? undefined }) : read(index, { rows: false }))));
+    const pages = await Promise.all(accounts.map((_, index) => read(index, index === startAt ? { after: cursor?.c ?? undefined } : { summaryOnly: true })));
     // Accounts before the cursor's are done; take the first account from there that has rows, and its first page.
     let current = startAt;
     if (pages.length > 0 && pages[startAt]!.transactions.length === 0) {
       const withRows = pages.findIndex((p, index) => index > startAt && p.totalPages > 0);
       current = withRows >= 0 ? withRows : Math.max(accounts.length - 1, 0);
-      if (withRows >= 0) pages[current] = await read(current, { rows: true });
+      if (withRows >= 0) pages[current] = await read(current);
     }
     this.responder.assertAvailable(request, unavailable);
     const page = pages[current] ?? EMPTY_TRANSACTION_PAGE;
@@ -186,17 +189,9 @@ export class TransactionsService {
     return window.from && window.to && window.from > window.to ? null : window;
   }
 
-  private page(consent: ConsentAccess, accountId: string, window: BookingWindow, cursor?: string, summaryOnly = false): Promise<TransactionPage> {
+  private page(consent: ConsentAccess, accountId: string, window: BookingWindow, options: PageOptions = {}): Promise<TransactionPage> {
     const directions = allowedDirections(consent.permissions);
-    return this.bank.listTransactions({
-      accountId,
-      from: window.from,
-      to: window.to,
-      creditDebitIndicators: directions,
-      pageSize: this.responder.size,
-      after: cursor,
-      ...(summaryOnly ? { summaryOnly } : {}),
-    });
+    return this.bank.listTransactions({ accountId, from: window.from, to: window.to, creditDebitIndicators: directions, pageSize: this.responder.size, ...options });
   }
 
   private async answer(
