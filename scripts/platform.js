@@ -163,11 +163,21 @@ export async function ensureSandbox(env, log = console.log) {
   }
 }
 
+/**
+ * Waits until the app says it is ready over its IPC channel (announceReady in @consentry/observability)
+ * and its readiness URL answers 200. The message comes first: when another process took the port before
+ * the app listened, that process answers the URL, and the app itself exits with EADDRINUSE.
+ */
 async function waitForHealth(url, child, name, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (code ${child.exitCode}, signal ${child.signalCode})`);
+    if (!child.consentryReady) {
+      last = 'the process has not announced that it listens';
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
     try {
       // /health/ready: 200 once the app's database, Redis and migrations are all there (503 before).
       const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -199,6 +209,8 @@ export function platformEnv(base) {
  * each may take to answer.
  */
 export async function startApps(env, { onOutput, healthTimeoutMs } = {}) {
+  // Loaded here, not at the top: db:migrate uses this file with only the database lib built.
+  const { READY_MESSAGE } = await import('@consentry/observability');
   const children = [];
   const stopAll = async () => {
     await Promise.all(
@@ -216,7 +228,12 @@ export async function startApps(env, { onOutput, healthTimeoutMs } = {}) {
   try {
     for (const app of APPS) {
       // Tracing starts only when OTEL_EXPORTER_OTLP_ENDPOINT is set; the --import is a no-op otherwise.
-      const child = spawn(process.execPath, ['--import', TELEMETRY_REGISTER, join(ROOT, app.main)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The IPC channel carries one message: the app's own word that it listens (see waitForHealth).
+      const child = spawn(process.execPath, ['--import', TELEMETRY_REGISTER, join(ROOT, app.main)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+      child.consentryReady = false;
+      child.on('message', (message) => {
+        if (message === READY_MESSAGE) child.consentryReady = true;
+      });
       children.push(child);
       for (const stream of [child.stdout, child.stderr]) {
         stream.setEncoding('utf8');

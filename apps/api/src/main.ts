@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 import { loadApiConfig, runOrExit } from '@consentry/config';
-import { exitGracefullyOnSignals, routeConsoleTo } from '@consentry/observability';
+import { announceReady, exitGracefullyOnSignals, routeConsoleTo } from '@consentry/observability';
 
 import { startApi } from './api.bootstrap.js';
 
@@ -11,4 +11,5 @@ await runOrExit('api', async () => {
   routeConsoleTo(api.logger);
   api.logger.info(`listening on ${api.url} (public URL ${api.publicUrl}, ${config.mode} mode)`);
   exitGracefullyOnSignals('api', api, config.shutdown);
+  announceReady();
 });

@@ -1,5 +1,5 @@
 import { loadAuthServerConfig, runOrExit } from '@consentry/config';
-import { exitGracefullyOnSignals, routeConsoleTo } from '@consentry/observability';
+import { announceReady, exitGracefullyOnSignals, routeConsoleTo } from '@consentry/observability';
 
 import { startAuthServer } from './auth-server.bootstrap.js';
 
@@ -9,4 +9,5 @@ await runOrExit('auth-server', async () => {
   routeConsoleTo(server.logger);
   server.logger.info(`listening on ${server.url} (issuer ${server.url})`);
   exitGracefullyOnSignals('auth-server', server, config.shutdown);
+  announceReady();
 });

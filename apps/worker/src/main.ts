@@ -1,5 +1,5 @@
 import { loadWorkerConfig, runOrExit } from '@consentry/config';
-import { exitGracefullyOnSignals, routeConsoleTo } from '@consentry/observability';
+import { announceReady, exitGracefullyOnSignals, routeConsoleTo } from '@consentry/observability';
 
 import { startWorker } from './worker.bootstrap.js';
 
@@ -9,6 +9,7 @@ async function bootstrap(): Promise<void> {
   routeConsoleTo(worker.logger);
   // Drain: readiness 503, then close: BullMQ waits for the jobs in progress, so their transactions commit.
   exitGracefullyOnSignals('worker', worker, config.shutdown);
+  announceReady();
 }
 
 void runOrExit('worker', bootstrap);

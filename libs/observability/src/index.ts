@@ -12,4 +12,5 @@ export type { RequestAnnotations } from './request-annotations.js';
 export { createNestLogger } from './nest-logger.js';
 export { routeConsoleTo } from './console-capture.js';
 export { DrainState, exitGracefullyOnSignals } from './graceful-shutdown.js';
+export { announceReady, READY_MESSAGE } from './ready-signal.js';
 export type { Drainable, ShutdownOptions } from './graceful-shutdown.js';

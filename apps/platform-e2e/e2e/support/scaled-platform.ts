@@ -89,10 +89,6 @@ export async function startScaledPlatform(label: string, options: { secretsKey: 
         { onOutput: (app: string, line: string) => output.push(`[${app}#${i + 1}] ${line}`) },
       );
       started.push(apps);
-      // A health check answered by someone else's server on a stolen port would pass: ours must be running.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const exited = apps.children.filter((child) => child.exitCode !== null || child.signalCode !== null);
-      if (exited.length > 0) throw new Error(`an app of instance ${i + 1} exited at start:\n${output.slice(-20).join('\n')}`);
     }
     const tpp = await TppClient.create({ issuer: env.AUTH_SERVER_URL!, apiUrl: env.API_URL!, tpp: sandbox.tpp });
     return { db, redis, sandbox, env, instances, proxies: { api, authServer }, output, tpp, stop: stopAll };
