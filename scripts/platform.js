@@ -192,6 +192,34 @@ async function waitForHealth(url, child, name, timeoutMs = 60_000) {
   throw new Error(`${name} did not answer 200 at ${url} within ${timeoutMs / 1000} s (last: ${last})`);
 }
 
+/** @typedef {{ api: number, authServer: number, worker: number }} AppPorts */
+
+/**
+ * startApps on three ports found free just before, for suites that run side by side. Another process can
+ * take a port between the search and the app's listen; the app then exits with EADDRINUSE and this tries
+ * again on new ports, up to `attempts` times. `envFor({ api, authServer, worker })` gives the environment
+ * for the ports. Resolves to `{ ports, env, apps }`.
+ * @param {(ports: AppPorts) => Record<string, string>} envFor
+ * @param {{ onOutput?: (app: string, line: string) => void, healthTimeoutMs?: number, attempts?: number }} [options]
+ */
+export async function startAppsOnFreePorts(envFor, { onOutput, healthTimeoutMs, attempts = 3 } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    const ports = { api: await freePort(), authServer: await freePort(), worker: await freePort() };
+    const env = envFor(ports);
+    let portTaken = false;
+    const watch = (app, line) => {
+      if (line.includes('EADDRINUSE')) portTaken = true;
+      if (onOutput) onOutput(app, line);
+      else process.stdout.write(`[${app}] ${line}\n`);
+    };
+    try {
+      return { ports, env, apps: await startApps(env, { onOutput: watch, healthTimeoutMs }) };
+    } catch (error) {
+      if (!portTaken || attempt >= attempts) throw error;
+    }
+  }
+}
+
 /** The environment the three apps share, with every URL derived from the ports. */
 export function platformEnv(base) {
   const env = { ...base };

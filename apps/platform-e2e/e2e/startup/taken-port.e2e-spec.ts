@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { freePort, startApps } from '../../../../scripts/platform.js';
+import { AppPorts, freePort, startApps, startAppsOnFreePorts } from '../../../../scripts/platform.js';
 import { suiteEnvironment } from '../support/test-platform.js';
 
 /**
@@ -54,4 +54,33 @@ describe('startApps on a port another server took', () => {
       await expect(fetch(`http://localhost:${port}/health/live`)).rejects.toThrow();
     }
   }, 90_000);
+
+  it('startAppsOnFreePorts tries again on new ports, and its apps are the ones that answer', async () => {
+    const portsTried: AppPorts[] = [];
+    const envFor = (ports: AppPorts): Record<string, string> => {
+      portsTried.push(ports);
+      // The first attempt's API port is the one the other server took.
+      const api = portsTried.length === 1 ? impostorPort : ports.api;
+      return {
+        ...suiteEnvironment({ db, redis, dataDir, secretsKey: Buffer.alloc(32, 7) }),
+        API_PORT: String(api),
+        AUTH_SERVER_PORT: String(ports.authServer),
+        WORKER_PORT: String(ports.worker),
+        API_URL: `http://localhost:${api}`,
+        AUTH_SERVER_URL: `http://localhost:${ports.authServer}`,
+      };
+    };
+    const output: string[] = [];
+    const { ports, env, apps } = await startAppsOnFreePorts(envFor, { onOutput: (app: string, line: string) => output.push(`[${app}] ${line}`) });
+    try {
+      expect(portsTried).toHaveLength(2);
+      expect(output.join('\n')).toContain('EADDRINUSE');
+      expect(env.API_PORT).toBe(String(ports.api));
+      // The API that answers is ours: the impostor says only {"status":"ok"}.
+      const ready = await fetch(`${env.API_URL}/health/ready`);
+      expect(await ready.json()).toMatchObject({ status: 'ready', database: 'up', redis: 'up' });
+    } finally {
+      await apps.stop();
+    }
+  }, 120_000);
 });

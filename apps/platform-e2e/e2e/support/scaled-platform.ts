@@ -9,16 +9,12 @@ import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 
 import { TppClient } from '../../../../scripts/journey.js';
-import { freePort, startApps } from '../../../../scripts/platform.js';
+import { AppPorts, startAppsOnFreePorts } from '../../../../scripts/platform.js';
 import { RoundRobinProxy, startRoundRobinProxy } from './round-robin-proxy.js';
 import { suiteEnvironment } from './test-platform.js';
 
 /** The ports one instance of each app listens on. */
-export interface InstancePorts {
-  api: number;
-  authServer: number;
-  worker: number;
-}
+export type InstancePorts = AppPorts;
 
 export interface ScaledPlatform {
   db: TestDatabase;
@@ -78,16 +74,14 @@ export async function startScaledPlatform(label: string, options: { secretsKey: 
     };
     const output: string[] = [];
     for (let i = 0; i < 2; i++) {
-      // Each instance's ports are found just before it starts: another suite's server, started in
-      // between, could otherwise take one, and answer our health check in its stead.
-      const ports: InstancePorts = { api: await freePort(), authServer: await freePort(), worker: await freePort() };
+      // Each instance's ports are found just before it starts (and found again if another suite took one).
+      const { ports, apps } = await startAppsOnFreePorts(
+        (ports: AppPorts): Record<string, string> => ({ ...env, API_PORT: String(ports.api), AUTH_SERVER_PORT: String(ports.authServer), WORKER_PORT: String(ports.worker) }),
+        { onOutput: (app: string, line: string) => output.push(`[${app}#${i + 1}] ${line}`) },
+      );
       instances.push(ports);
       api.addBackend(ports.api);
       authServer.addBackend(ports.authServer);
-      const apps = await startApps(
-        { ...env, API_PORT: String(ports.api), AUTH_SERVER_PORT: String(ports.authServer), WORKER_PORT: String(ports.worker) },
-        { onOutput: (app: string, line: string) => output.push(`[${app}#${i + 1}] ${line}`) },
-      );
       started.push(apps);
     }
     const tpp = await TppClient.create({ issuer: env.AUTH_SERVER_URL!, apiUrl: env.API_URL!, tpp: sandbox.tpp });

@@ -7,7 +7,7 @@ import { SandboxCredentials, seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 
 import { TppClient } from '../../../../scripts/journey.js';
-import { freePort, ROOT, startApps } from '../../../../scripts/platform.js';
+import { AppPorts, ROOT, startApps, startAppsOnFreePorts } from '../../../../scripts/platform.js';
 
 export interface TestPlatform {
   db: TestDatabase;
@@ -70,18 +70,19 @@ export async function startTestPlatform(label: string, options: TestPlatformOpti
       transactionsPerAccount: options.transactionsPerAccount,
       seed: options.seed,
     });
-    const [apiPort, authPort, workerPort] = [await freePort(), await freePort(), await freePort()];
-    const env: Record<string, string> = {
-      ...suiteEnvironment({ db, redis, dataDir, secretsKey: options.secretsKey }),
-      API_PORT: String(apiPort),
-      AUTH_SERVER_PORT: String(authPort),
-      WORKER_PORT: String(workerPort),
-      API_URL: `http://localhost:${apiPort}`,
-      AUTH_SERVER_URL: `http://localhost:${authPort}`,
-      ...options.env,
-    };
     const output: string[] = [];
-    const apps = await startApps(env, { onOutput: (app: string, line: string) => output.push(`[${app}] ${line}`), healthTimeoutMs: options.healthTimeoutMs });
+    const { env, apps } = await startAppsOnFreePorts(
+      (ports: AppPorts): Record<string, string> => ({
+        ...suiteEnvironment({ db, redis, dataDir, secretsKey: options.secretsKey }),
+        API_PORT: String(ports.api),
+        AUTH_SERVER_PORT: String(ports.authServer),
+        WORKER_PORT: String(ports.worker),
+        API_URL: `http://localhost:${ports.api}`,
+        AUTH_SERVER_URL: `http://localhost:${ports.authServer}`,
+        ...options.env,
+      }),
+      { onOutput: (app: string, line: string) => output.push(`[${app}] ${line}`), healthTimeoutMs: options.healthTimeoutMs },
+    );
     try {
       const tpp = await TppClient.create({ issuer: env.AUTH_SERVER_URL!, apiUrl: env.API_URL!, tpp: sandbox.tpp });
       return {
