@@ -26,6 +26,8 @@ import {
   StatementQuery,
   TransactionPage,
   TransactionQuery,
+  TransactionSummary,
+  TransactionSummaryQuery,
 } from './bank-connector.js';
 
 /** What a bulk read gathered: the records of every reachable bank, and the accounts whose bank was down. */
@@ -270,6 +272,14 @@ export class AggregatedBank {
     const connector = await this.connectorOf(query.accountId);
     if (!connector) return EMPTY_TRANSACTION_PAGE;
     return connector.listTransactions(query);
+  }
+
+  /**
+   * Each account's transaction summary (see BankConnector.summarizeTransactions): one read per bank for
+   * all its accounts, in parallel. A bank that is down costs its accounts (`unavailable`), as in a bulk list.
+   */
+  summarizeTransactions(query: TransactionSummaryQuery): Promise<Gathered<TransactionSummary>> {
+    return this.gather(query.accountIds, (c, ids) => c.summarizeTransactions({ ...query, accountIds: ids }));
   }
 
   /**

@@ -58,12 +58,23 @@ export interface TransactionQuery {
   pageSize: number;
   /** Opaque cursor from a previous page's `nextCursor`, `prevCursor` or `lastCursor`; absent: the first page. */
   after?: string;
-  /**
-   * The summary alone: `totalPages`, `lastCursor` and the available bounds, with no rows (and so no
-   * `nextCursor` or `prevCursor`), `after` ignored. The bulk read asks it of every account but the one
-   * whose page it shows, so it holds one page whatever the number of accounts.
-   */
-  summaryOnly?: boolean;
+}
+
+/** What summarizeTransactions asks: TransactionQuery's filters and page size, over several accounts. */
+export interface TransactionSummaryQuery extends Omit<TransactionQuery, 'accountId' | 'after'> {
+  accountIds: readonly string[];
+}
+
+/**
+ * One account's transactions as a whole, without rows: what listTransactions' page says of the whole
+ * result (`totalPages`, `lastCursor`, the available bounds) for the same filters and page size.
+ */
+export interface TransactionSummary {
+  accountId: string;
+  totalPages: number;
+  lastCursor: string | null;
+  firstAvailableDateTime: Date | null;
+  lastAvailableDateTime: Date | null;
 }
 
 export interface TransactionPage {
@@ -330,6 +341,12 @@ export interface BankConnector {
   listBalances(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBalance>>;
   /** One account's transactions, keyset-paged. */
   listTransactions(query: TransactionQuery): Promise<TransactionPage>;
+  /**
+   * The summary of each account's transactions, in one read for all of them: one entry per account asked,
+   * in the order asked (an account without transactions has `totalPages` 0). The bulk read asks it of
+   * every consented account, and rows of the page it shows only.
+   */
+  summarizeTransactions(query: TransactionSummaryQuery): Promise<TransactionSummary[]>;
   listBeneficiaries(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBeneficiary>>;
   listDirectDebits(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankDirectDebit>>;
   listStandingOrders(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankStandingOrder>>;

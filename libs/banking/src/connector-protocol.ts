@@ -13,6 +13,7 @@ export const CONNECTOR_OPERATIONS = [
   'listAccounts',
   'listBalances',
   'listTransactions',
+  'summarizeTransactions',
   'listBeneficiaries',
   'listDirectDebits',
   'listStandingOrders',

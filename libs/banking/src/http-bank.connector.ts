@@ -21,6 +21,8 @@ import {
   StatementQuery,
   TransactionPage,
   TransactionQuery,
+  TransactionSummary,
+  TransactionSummaryQuery,
 } from './bank-connector.js';
 import { CONNECTOR_PROTOCOL_PATH, ConnectorErrorBody, ConnectorOperation, reviveDates } from './connector-protocol.js';
 
@@ -33,6 +35,11 @@ export interface HttpBankConnectorOptions {
   token: string;
   /** Per call; a bank slower than this counts as down for the call. */
   timeoutMs?: number;
+}
+
+/** The upstream does not serve the operation (404): it speaks an older version of the protocol, or is misconfigured. */
+class UnknownOperationError extends Error {
+  override name = 'UnknownOperationError';
 }
 
 /**
@@ -65,6 +72,7 @@ export class HttpBankConnector implements BankConnector {
     if (!response.ok) {
       const body = safeParse(text) as Partial<ConnectorErrorBody> | undefined;
       if (response.status === 400 && body?.error === 'invalid_cursor') throw new InvalidCursorError('unrecognised page cursor');
+      if (response.status === 404) throw new UnknownOperationError(`${this.name}: upstream refused ${operation} with 404`);
       // A 401/403/400 from the upstream is our misconfiguration, not the TPP's: a defect to surface.
       throw new Error(`${this.name}: upstream refused ${operation} with ${response.status}`);
     }
@@ -91,9 +99,23 @@ export class HttpBankConnector implements BankConnector {
   async listTransactions(query: TransactionQuery): Promise<TransactionPage> {
     const page = await this.call<TransactionPage>('listTransactions', query);
     // An upstream that predates Prev/Last paging leaves them out: no such links rather than `undefined`.
-    const summarised = { ...page, prevCursor: page.prevCursor ?? null, lastCursor: page.lastCursor ?? null };
-    // An upstream that predates `summaryOnly` sends its page anyway: not kept.
-    return query.summaryOnly ? { ...summarised, transactions: [], nextCursor: null, prevCursor: null } : summarised;
+    return { ...page, prevCursor: page.prevCursor ?? null, lastCursor: page.lastCursor ?? null };
+  }
+
+  async summarizeTransactions(query: TransactionSummaryQuery): Promise<TransactionSummary[]> {
+    try {
+      return await this.call<TransactionSummary[]>('summarizeTransactions', query);
+    } catch (error) {
+      if (!(error instanceof UnknownOperationError)) throw error;
+    }
+    // An upstream that predates the operation (404): each account's first page, of which only the summary is kept.
+    const { accountIds, ...filters } = query;
+    return Promise.all(
+      accountIds.map(async (accountId) => {
+        const page = await this.listTransactions({ ...filters, accountId });
+        return { accountId, totalPages: page.totalPages, lastCursor: page.lastCursor, firstAvailableDateTime: page.firstAvailableDateTime, lastAvailableDateTime: page.lastAvailableDateTime };
+      }),
+    );
   }
 
   listBeneficiaries(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBeneficiary>> {

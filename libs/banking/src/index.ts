@@ -29,6 +29,8 @@ export type {
   AccountPartyQuery,
   TransactionPage,
   TransactionQuery,
+  TransactionSummary,
+  TransactionSummaryQuery,
 } from './bank-connector.js';
 export { creditorPanContext, LEDGER_CIPHERTEXT_COLUMNS, PAN_SCHEME, panContext } from './card-pan.js';
 export type { PanDecryptor } from './card-pan.js';

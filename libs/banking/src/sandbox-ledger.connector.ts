@@ -27,6 +27,8 @@ import {
   StatementQuery,
   TransactionPage,
   TransactionQuery,
+  TransactionSummary,
+  TransactionSummaryQuery,
 } from './bank-connector.js';
 import { creditorPanContext, PAN_SCHEME, panContext, PanDecryptor } from './card-pan.js';
 
@@ -84,6 +86,20 @@ function keyOf(d: 'n' | 'p', transaction: BankTransaction): string {
 }
 
 const LAST_CURSOR = encodeCursor({ d: 'l' });
+/** Adds a transaction query's booking window (each bound inclusive, either one open) to `filters` and `params`. */
+function addBookingWindow(filters: string[], params: unknown[], window: { from?: Date; to?: Date }): void {
+  if (window.from) {
+    params.push(window.from);
+    filters.push(`t.booking_date_time >= $${params.length}`);
+  }
+  if (window.to) {
+    params.push(window.to);
+    filters.push(`t.booking_date_time <= $${params.length}`);
+  }
+}
+
+/** The summary of an account without transactions. */
+const NO_TRANSACTIONS = { totalPages: 0, lastCursor: null, firstAvailableDateTime: null, lastAvailableDateTime: null } as const;
 
 function decodeCursor(cursor: string): Cursor {
   try {
@@ -525,16 +541,9 @@ export class SandboxLedgerConnector implements BankConnector {
     if (query.creditDebitIndicators.length === 0) return EMPTY_TRANSACTION_PAGE;
     const filters = ['t.account_id = $1', 't.credit_debit_indicator = ANY($2::text[])'];
     const params: unknown[] = [query.accountId, [...query.creditDebitIndicators]];
-    if (query.from) {
-      params.push(query.from);
-      filters.push(`t.booking_date_time >= $${params.length}`);
-    }
-    if (query.to) {
-      params.push(query.to);
-      filters.push(`t.booking_date_time <= $${params.length}`);
-    }
+    addBookingWindow(filters, params, query);
     const where = filters.join(' AND ');
-    const cursor = query.after && !query.summaryOnly ? decodeCursor(query.after) : null;
+    const cursor = query.after ? decodeCursor(query.after) : null;
     const pageSize = Math.min(Math.max(1, query.pageSize), MAX_PAGE_SIZE);
     // Keyset paging on the (account_id, booking_date_time, transaction_id) index, in either direction:
     // stable under inserts. Forwards reads ascending after the key; backwards reads descending before it.
@@ -555,8 +564,7 @@ export class SandboxLedgerConnector implements BankConnector {
       order = 'DESC';
       limit = pageSize;
     }
-    // LIMIT 0 for the summary alone: the LEFT JOIN below still yields the summary's row.
-    params.push(query.summaryOnly ? 0 : limit);
+    params.push(limit);
     // One statement: the window's size and bounds (for TotalPages and Meta) joined to the page itself.
     // The summary repeats on each row as plain numbers (epoch milliseconds), cheap to read; with no rows
     // in the page the LEFT JOIN still yields the summary.
@@ -607,6 +615,41 @@ export class SandboxLedgerConnector implements BankConnector {
       firstAvailableDateTime: typeof summary?.[AT.summary_first_ms] === 'number' ? new Date(summary[AT.summary_first_ms] as number) : null,
       lastAvailableDateTime: typeof summary?.[AT.summary_last_ms] === 'number' ? new Date(summary[AT.summary_last_ms] as number) : null,
     };
+  }
+
+  async summarizeTransactions(query: TransactionSummaryQuery): Promise<TransactionSummary[]> {
+    if (query.accountIds.length === 0) return [];
+    const pageSize = Math.min(Math.max(1, query.pageSize), MAX_PAGE_SIZE);
+    if (query.creditDebitIndicators.length === 0) return query.accountIds.map((accountId) => ({ accountId, ...NO_TRANSACTIONS }));
+    const filters = ['t.account_id = a.id', 't.credit_debit_indicator = ANY($2::text[])'];
+    const params: unknown[] = [[...query.accountIds], [...query.creditDebitIndicators]];
+    addBookingWindow(filters, params, query);
+    // One statement for every account, with listTransactions' filters: each account's count and bounds
+    // through the (account_id, booking_date_time, transaction_id) index, in the order asked.
+    const rows = await this.ledger((reads) =>
+      queryPreparedArrays(
+        reads,
+        `SELECT a.id, s.n, s.first_ms, s.last_ms
+           FROM unnest($1::text[]) WITH ORDINALITY AS a(id, ord)
+           CROSS JOIN LATERAL (
+             SELECT count(*)::int AS n,
+                    floor(extract(epoch FROM min(t.booking_date_time)) * 1000)::float8 AS first_ms,
+                    floor(extract(epoch FROM max(t.booking_date_time)) * 1000)::float8 AS last_ms
+               FROM transaction t WHERE ${filters.join(' AND ')}) s
+          ORDER BY a.ord`,
+        params,
+      ),
+    );
+    return rows.map(([accountId, n, firstMs, lastMs]) => {
+      const totalPages = Math.ceil((n as number) / pageSize);
+      return {
+        accountId: accountId as string,
+        totalPages,
+        lastCursor: totalPages > 1 ? LAST_CURSOR : null,
+        firstAvailableDateTime: typeof firstMs === 'number' ? new Date(firstMs) : null,
+        lastAvailableDateTime: typeof lastMs === 'number' ? new Date(lastMs) : null,
+      };
+    });
   }
 
   async listBeneficiaries(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBeneficiary>> {

@@ -3,7 +3,7 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
 import { BankConnector, InvalidCursorError } from '../src/bank-connector.js';
-import { CONNECTOR_PROTOCOL_PATH, ConnectorErrorBody, isConnectorOperation, reviveDates } from '../src/connector-protocol.js';
+import { CONNECTOR_OPERATIONS, CONNECTOR_PROTOCOL_PATH, ConnectorErrorBody, ConnectorOperation, isConnectorOperation, reviveDates } from '../src/connector-protocol.js';
 
 export interface ConnectorServer {
   url: string;
@@ -32,7 +32,17 @@ async function readBody(request: IncomingMessage): Promise<string | null> {
  * and stop it. Test-only (`@consentry/banking/test-support`, never built or shipped): a bank implements
  * the protocol (docs/connectors.md) in front of its own core system, and this is the reference for it.
  */
-export async function serveBankConnector(connector: BankConnector, options: { token: string; port?: number; host?: string }): Promise<ConnectorServer> {
+export async function serveBankConnector(
+  connector: BankConnector,
+  options: {
+    token: string;
+    port?: number;
+    host?: string;
+    /** The operations served (all by default); fewer to play an upstream of an older protocol version. */
+    operations?: readonly ConnectorOperation[];
+  },
+): Promise<ConnectorServer> {
+  const served = new Set<string>(options.operations ?? CONNECTOR_OPERATIONS);
   const expected = digest(`Bearer ${options.token}`);
   const send = (response: ServerResponse, status: number, body: unknown) => {
     response.writeHead(status, { 'content-type': 'application/json' });
@@ -42,7 +52,7 @@ export async function serveBankConnector(connector: BankConnector, options: { to
     void (async () => {
       const prefix = `${CONNECTOR_PROTOCOL_PATH}/`;
       const operation = request.url?.startsWith(prefix) ? request.url.slice(prefix.length) : '';
-      if (request.method !== 'POST' || !isConnectorOperation(operation)) return send(response, 404, { error: 'invalid_request' } satisfies ConnectorErrorBody);
+      if (request.method !== 'POST' || !isConnectorOperation(operation) || !served.has(operation)) return send(response, 404, { error: 'invalid_request' } satisfies ConnectorErrorBody);
       if (!timingSafeEqual(digest(request.headers.authorization ?? ''), expected)) {
         return send(response, 401, { error: 'unauthorized' } satisfies ConnectorErrorBody);
       }

@@ -2,3 +2,5 @@
 // src/, so the lib's build never compiles or ships it.
 export { serveBankConnector } from './connector-server.js';
 export type { ConnectorServer } from './connector-server.js';
+export { CONNECTOR_OPERATIONS } from '../src/connector-protocol.js';
+export type { ConnectorOperation } from '../src/connector-protocol.js';

@@ -10,12 +10,11 @@ import {
   ListPage,
   ListWindow,
   SandboxLedgerConnector,
-  TransactionQuery,
 } from '@consentry/banking';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { createTestDatabase, findFreePort, TestDatabase } from '@consentry/testing';
 
-import { ConnectorServer, serveBankConnector } from '@consentry/banking/test-support';
+import { CONNECTOR_OPERATIONS, ConnectorServer, serveBankConnector } from '@consentry/banking/test-support';
 
 import { SandboxCredentials, seedSandbox } from './seed-sandbox.js';
 
@@ -64,30 +63,49 @@ describe('AggregatedBank over the ledger and an HTTP connector', () => {
     await expect(http.listTransactions({ accountId: southAccount, creditDebitIndicators: ['Debit'], pageSize: 5, after: 'bogus' })).rejects.toBeInstanceOf(InvalidCursorError);
   });
 
-  it('gives a transaction summary without rows through HTTP, also from an upstream that predates summaryOnly', async () => {
-    const southAccount = sandbox.psus[0]!.accounts.find((a) => a.aspspId === 'consentry-bank-south')!.accountId;
-    const query = { accountId: southAccount, creditDebitIndicators: ['Credit', 'Debit'] as const, pageSize: 5 };
-    const first = await http.listTransactions(query);
-    const summary = { ...first, transactions: [], nextCursor: null, prevCursor: null };
-    expect(await http.listTransactions({ ...query, summaryOnly: true })).toEqual(summary);
-    // An older upstream: the flag is not in its protocol, so it answers a whole page; none of it is kept.
+  it('summarises transactions through HTTP, also from an upstream that predates the operation', async () => {
+    const accountIds = aliceAccounts().filter((id) => sandbox.psus[0]!.accounts.find((a) => a.accountId === id)!.aspspId === 'consentry-bank-south');
+    expect(accountIds.length).toBeGreaterThan(0);
+    const query = { accountIds, creditDebitIndicators: ['Credit', 'Debit'] as const, pageSize: 5 };
+    const summaries = await remote.summarizeTransactions(query);
+    expect(summaries.some((summary) => summary.totalPages > 1)).toBe(true);
+    expect(await http.summarizeTransactions(query)).toEqual(summaries);
+    // An older upstream: the operation is not in its protocol (404), so each account's first page is asked instead.
     const olderPort = await findFreePort();
-    const older = await serveBankConnector(
-      new Proxy(remote, {
-        get(target, property, receiver) {
-          if (property === 'listTransactions') return ({ summaryOnly: _ignored, ...rest }: TransactionQuery) => target.listTransactions(rest);
-          const value: unknown = Reflect.get(target, property, receiver);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      }),
-      { token: TOKEN, port: olderPort },
-    );
+    const older = await serveBankConnector(remote, { token: TOKEN, port: olderPort, operations: CONNECTOR_OPERATIONS.filter((op) => op !== 'summarizeTransactions') });
     try {
       const olderHttp = new HttpBankConnector({ name: 'remote', baseUrl: `http://127.0.0.1:${olderPort}`, token: TOKEN, timeoutMs: 1000 });
-      expect(await olderHttp.listTransactions({ ...query, summaryOnly: true })).toEqual(summary);
+      expect(await olderHttp.summarizeTransactions(query)).toEqual(summaries);
+      // Any other operation it lacks is still a defect to surface.
+      const lacking = await serveBankConnector(remote, { token: TOKEN, port: await findFreePort(), operations: [] });
+      try {
+        await expect(new HttpBankConnector({ name: 'remote', baseUrl: lacking.url, token: TOKEN, timeoutMs: 1000 }).findAccounts(accountIds)).rejects.toThrow(
+          'upstream refused findAccounts with 404',
+        );
+      } finally {
+        await lacking.close();
+      }
     } finally {
       await older.close();
     }
+  });
+
+  it('summarises each bank’s accounts in one read, and a bank that is down costs only its accounts', async () => {
+    const ids = aliceAccounts();
+    const { items, unavailable } = await bank.summarizeTransactions({ accountIds: ids, creditDebitIndicators: ['Credit', 'Debit'], pageSize: 5 });
+    expect(unavailable).toEqual([]);
+    expect(items.map((item) => item.accountId)).toEqual(ids);
+    for (const item of items) {
+      const page = await bank.listTransactions({ accountId: item.accountId, creditDebitIndicators: ['Credit', 'Debit'], pageSize: 5 });
+      expect(item.totalPages).toBe(page.totalPages);
+    }
+    // The south bank unreachable (nothing listens on its port): the north bank's accounts still answer.
+    const unreachable = new HttpBankConnector({ name: 'remote', baseUrl: `http://127.0.0.1:${await findFreePort()}`, token: TOKEN, timeoutMs: 1000 });
+    const halfDown = new AggregatedBank(db.dataSource, [new SandboxLedgerConnector(db.dataSource, keys), unreachable]);
+    const south = sandbox.psus[0]!.accounts.filter((a) => a.aspspId === 'consentry-bank-south').map((a) => a.accountId);
+    const partial = await halfDown.summarizeTransactions({ accountIds: ids, creditDebitIndicators: ['Credit', 'Debit'], pageSize: 5 });
+    expect(partial.unavailable).toEqual(south);
+    expect(partial.items).toEqual(items.filter((item) => !south.includes(item.accountId)));
   });
 
   it('refuses a caller without the upstream’s token as a defect, not an outage', async () => {

@@ -86,20 +86,39 @@ describe('SandboxLedgerConnector', () => {
     expect(backward.reverse()).toEqual(forward);
   });
 
-  it('gives the summary alone when asked: the first page’s TotalPages, Last cursor and bounds, without a row', async () => {
-    const accountId = sandbox.psus[0]!.accounts[0]!.accountId;
-    const query = { accountId, creditDebitIndicators: ['Credit', 'Debit'] as const, pageSize: 10 };
-    const first = await connector.listTransactions(query);
-    expect(first.transactions).toHaveLength(10);
-    const summary = await connector.listTransactions({ ...query, summaryOnly: true });
-    expect(summary).toEqual({ ...first, transactions: [], nextCursor: null, prevCursor: null });
-    expect(summary.totalPages).toBe(3);
-    expect(summary.lastCursor).not.toBeNull();
-    // A cursor changes nothing: the summary is the whole window's.
-    expect(await connector.listTransactions({ ...query, summaryOnly: true, after: first.nextCursor! })).toEqual(summary);
-    // Only the debits: the summary follows the filter as the page does.
-    const debits = await connector.listTransactions({ ...query, creditDebitIndicators: ['Debit'] });
-    expect(await connector.listTransactions({ ...query, creditDebitIndicators: ['Debit'], summaryOnly: true })).toEqual({ ...debits, transactions: [], nextCursor: null, prevCursor: null });
+  it('summarises every account in one read, as each account’s own first page does', async () => {
+    const accountIds = [...sandbox.psus.flatMap((psu) => psu.accounts.map((a) => a.accountId)), 'no-such-account'].reverse();
+    const bookings: Array<{ first: Date; last: Date }> = await db.dataSource.query(
+      `SELECT min(booking_date_time) AS first, max(booking_date_time) AS last FROM transaction WHERE account_id = $1`,
+      [accountIds[1]],
+    );
+    const middle = new Date((bookings[0]!.first.getTime() + bookings[0]!.last.getTime()) / 2);
+    const filters = [
+      { creditDebitIndicators: ['Credit', 'Debit'] as const, pageSize: 10 },
+      { creditDebitIndicators: ['Debit'] as const, pageSize: 7 },
+      { creditDebitIndicators: ['Credit', 'Debit'] as const, pageSize: 1, from: middle },
+      { creditDebitIndicators: ['Credit'] as const, pageSize: 1000, to: middle },
+      { creditDebitIndicators: ['Credit', 'Debit'] as const, pageSize: 4, from: middle, to: new Date(middle.getTime() + 86_400_000 * 30) },
+      { creditDebitIndicators: [] as const, pageSize: 10 },
+    ];
+    for (const filter of filters) {
+      const summaries = await connector.summarizeTransactions({ ...filter, accountIds });
+      const pages = await Promise.all(accountIds.map((accountId) => connector.listTransactions({ ...filter, accountId })));
+      // In the order asked, and each one what the account's first page says of the whole.
+      expect(summaries).toEqual(
+        pages.map((page, index) => ({
+          accountId: accountIds[index],
+          totalPages: page.totalPages,
+          lastCursor: page.lastCursor,
+          firstAvailableDateTime: page.firstAvailableDateTime,
+          lastAvailableDateTime: page.lastAvailableDateTime,
+        })),
+      );
+    }
+    const all = await connector.summarizeTransactions({ ...filters[0]!, accountIds });
+    expect(all.filter((summary) => summary.totalPages > 1).length).toBeGreaterThan(0);
+    expect(all.at(0)).toEqual({ accountId: 'no-such-account', totalPages: 0, lastCursor: null, firstAvailableDateTime: null, lastAvailableDateTime: null });
+    expect(await connector.summarizeTransactions({ ...filters[0]!, accountIds: [] })).toEqual([]);
   });
 
   it('still reads a next-page cursor issued before Prev and Last existed', async () => {

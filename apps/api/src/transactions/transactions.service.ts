@@ -1,4 +1,14 @@
-import { AggregatedBank, BankTransaction, ConnectorUnavailableError, EMPTY_TRANSACTION_PAGE, InvalidCursorError, TransactionPage, TransactionQuery } from '@consentry/banking';
+import {
+  AggregatedBank,
+  BankTransaction,
+  ConnectorUnavailableError,
+  EMPTY_TRANSACTION_PAGE,
+  Gathered,
+  InvalidCursorError,
+  TransactionPage,
+  TransactionQuery,
+  TransactionSummary,
+} from '@consentry/banking';
 import type { ConsentAccess } from '@consentry/consents';
 import { allowedDirections, transactionFilterFor } from '@consentry/redaction';
 import { parseObQueryDateTime } from '@consentry/validation';
@@ -92,8 +102,11 @@ function decodeBulkCursor(value: string): BulkCursor {
   throw new InvalidCursorError('unrecognised page cursor');
 }
 
-/** Which part of one account's transactions to read: the page after a cursor, or the summary alone. */
-type PageOptions = Pick<TransactionQuery, 'after' | 'summaryOnly'>;
+/** Which page of one account's transactions to read: the one after a cursor, or the first. */
+type PageOptions = Pick<TransactionQuery, 'after'>;
+
+/** What the bulk read needs of an account as a whole: a summary, or a page (which carries the same). */
+type AccountTotals = Pick<TransactionSummary, 'totalPages' | 'lastCursor' | 'firstAvailableDateTime' | 'lastAvailableDateTime'>;
 
 @Injectable()
 export class TransactionsService {
@@ -121,8 +134,9 @@ export class TransactionsService {
    * Every consented account's transactions, one account after another: a page never mixes accounts, so
    * each account's own keyset cursor carries over and Meta.TotalPages is the sum of theirs. Prev steps
    * back within the account, then to the last page of the previous account with rows; Last is the last
-   * page of the last account with rows. Rows are read for the page shown only: of every other account,
-   * its summary (TotalPages, bounds), so the read holds one page whatever the number of accounts.
+   * page of the last account with rows. Rows are read for the page shown only; of every account, its
+   * summary (TotalPages, Last, bounds), in one read per bank: the read holds one page and makes the same
+   * number of statements whatever the number of accounts.
    */
   async readBulkTransactions(request: TransactionsRead): Promise<OBReadTransaction6> {
     const accounts = request.consent.accountIds;
@@ -130,53 +144,64 @@ export class TransactionsService {
     const cursor = request.page ? decodeBulkCursor(request.page) : null;
     const startAt = cursor ? accounts.indexOf(cursor.a) : 0;
     if (startAt < 0) throw new InvalidCursorError('unrecognised page cursor');
-    const unavailable: string[] = [];
-    const read = async (index: number, options: PageOptions = {}): Promise<TransactionPage> => {
-      if (!window) return EMPTY_TRANSACTION_PAGE;
+    const unavailable = new Set<string>();
+    const read = async (index: number, after?: string): Promise<TransactionPage> => {
+      if (!window || index >= accounts.length) return EMPTY_TRANSACTION_PAGE;
       try {
-        return await this.page(request.consent, accounts[index]!, window, options);
+        return await this.page(request.consent, accounts[index]!, window, { after });
       } catch (error) {
         if (!(error instanceof ConnectorUnavailableError)) throw error;
-        unavailable.push(accounts[index]!);
+        unavailable.add(accounts[index]!);
         return EMPTY_TRANSACTION_PAGE;
       }
     };
-    // The cursor's account with its rows; every other account, its summary alone.
-    const pages = await Promise.all(accounts.map((_, index) => read(index, index === startAt ? { after: cursor?.c ?? undefined } : { summaryOnly: true })));
+    // The cursor's account with its rows, and every account's summary.
+    const [first, summarised] = await Promise.all([read(startAt, cursor?.c ?? undefined), window ? this.summaries(request.consent, accounts, window) : null]);
+    for (const id of summarised?.unavailable ?? []) unavailable.add(id);
+    const byAccount = new Map((summarised?.items ?? []).map((summary) => [summary.accountId, summary]));
+    const totals: AccountTotals[] = accounts.map((id) => byAccount.get(id) ?? EMPTY_TRANSACTION_PAGE);
+    // An account's page carries its totals as read with its rows: they win over the summary's.
+    if (startAt < accounts.length && !unavailable.has(accounts[startAt]!)) totals[startAt] = first;
     // Accounts before the cursor's are done; take the first account from there that has rows, and its first page.
     let current = startAt;
-    if (pages.length > 0 && pages[startAt]!.transactions.length === 0) {
-      const withRows = pages.findIndex((p, index) => index > startAt && p.totalPages > 0);
-      current = withRows >= 0 ? withRows : Math.max(accounts.length - 1, 0);
-      if (withRows >= 0) pages[current] = await read(current);
+    let page = first;
+    if (accounts.length > 0 && first.transactions.length === 0) {
+      const withRows = totals.findIndex((t, index) => index > startAt && t.totalPages > 0);
+      current = withRows >= 0 ? withRows : accounts.length - 1;
+      if (withRows >= 0) {
+        page = await read(current);
+        if (!unavailable.has(accounts[current]!)) totals[current] = page;
+      } else if (current !== startAt) {
+        page = EMPTY_TRANSACTION_PAGE;
+      }
     }
-    this.responder.assertAvailable(request, unavailable);
-    const page = pages[current] ?? EMPTY_TRANSACTION_PAGE;
-    const following = pages.findIndex((p, index) => index > current && p.totalPages > 0);
+    const missing = accounts.filter((id) => unavailable.has(id));
+    this.responder.assertAvailable(request, missing);
+    const following = totals.findIndex((t, index) => index > current && t.totalPages > 0);
     const next = page.nextCursor
       ? encodeBulkCursor({ a: accounts[current]!, c: page.nextCursor })
       : following >= 0
         ? encodeBulkCursor({ a: accounts[following]!, c: null })
         : null;
-    const preceding = pages.findLastIndex((p, index) => index < current && p.totalPages > 0);
+    const preceding = totals.findLastIndex((t, index) => index < current && t.totalPages > 0);
     const prev = page.prevCursor
       ? encodeBulkCursor({ a: accounts[current]!, c: page.prevCursor })
       : page.transactions.length > 0 && preceding >= 0
-        ? encodeBulkCursor({ a: accounts[preceding]!, c: pages[preceding]!.lastCursor })
+        ? encodeBulkCursor({ a: accounts[preceding]!, c: totals[preceding]!.lastCursor })
         : null;
-    const final = pages.findLastIndex((p) => p.totalPages > 0);
-    const lastPage = final >= 0 ? encodeBulkCursor({ a: accounts[final]!, c: pages[final]!.lastCursor }) : null;
-    const firsts = pages.flatMap((p) => p.firstAvailableDateTime ?? []);
-    const lasts = pages.flatMap((p) => p.lastAvailableDateTime ?? []);
+    const final = totals.findLastIndex((t) => t.totalPages > 0);
+    const lastPage = final >= 0 ? encodeBulkCursor({ a: accounts[final]!, c: totals[final]!.lastCursor }) : null;
+    const firsts = totals.flatMap((t) => t.firstAvailableDateTime ?? []);
+    const lasts = totals.flatMap((t) => t.lastAvailableDateTime ?? []);
     const body = await this.answer(request, 'transactions', page.transactions, page.transactions.length > 0 ? [accounts[current]!] : [], {
       next,
       prev,
       lastPage,
-      totalPages: pages.reduce((sum, p) => sum + p.totalPages, 0),
+      totalPages: totals.reduce((sum, t) => sum + t.totalPages, 0),
       firstAvailable: firsts.length > 0 ? new Date(Math.min(...firsts.map((d) => d.getTime()))) : null,
       lastAvailable: lasts.length > 0 ? new Date(Math.max(...lasts.map((d) => d.getTime()))) : null,
     });
-    return markUnavailable(body, unavailable);
+    return markUnavailable(body, missing);
   }
 
   /** The clipped window, or null when it is empty (from after to): nothing to read. */
@@ -192,6 +217,12 @@ export class TransactionsService {
   private page(consent: ConsentAccess, accountId: string, window: BookingWindow, options: PageOptions = {}): Promise<TransactionPage> {
     const directions = allowedDirections(consent.permissions);
     return this.bank.listTransactions({ accountId, from: window.from, to: window.to, creditDebitIndicators: directions, pageSize: this.responder.size, ...options });
+  }
+
+  /** Each account's summary, with the same filters and page size as its pages. */
+  private summaries(consent: ConsentAccess, accountIds: readonly string[], window: BookingWindow): Promise<Gathered<TransactionSummary>> {
+    const directions = allowedDirections(consent.permissions);
+    return this.bank.summarizeTransactions({ accountIds, from: window.from, to: window.to, creditDebitIndicators: directions, pageSize: this.responder.size });
   }
 
   private async answer(
