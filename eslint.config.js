@@ -1,8 +1,8 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
-/** Test files of every project: unit specs beside the code, and everything under an e2e/ folder. */
-const TEST_FILES = ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/*.security-spec.ts', '**/e2e/**/*.ts'];
+/** Test files of every project: unit specs beside the code (and their *.spec-support.ts helpers), and everything under an e2e/ folder. */
+const TEST_FILES = ['**/*.spec.ts', '**/*.spec-support.ts', '**/*.e2e-spec.ts', '**/*.security-spec.ts', '**/e2e/**/*.ts'];
 
 // Which projects a project may import, by tags. `type:testing` (libs/testing: test databases, private
 // PostgreSQL and Redis) and `type:sandbox` (libs/sandbox: demo data, well-known keys) are not `type:lib`,

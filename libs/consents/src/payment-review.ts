@@ -65,30 +65,50 @@ function eventBase(row: HeldRow, actor: AuditEventInput['actor'], interactionId?
   return { actor, clientId: row.client_id, consentId: row.consent_id, ...(row.psu_id ? { psuId: row.psu_id } : {}), interactionId };
 }
 
-/** Rejects a held payment (RJCT FR01) in the caller's transaction, with `type`'s audit event and the status change. */
+/**
+ * Rejects held payments (RJCT FR01) in the caller's transaction, with `type`'s audit event and the status
+ * change for each: set-based, one statement for the review rows, one per payment table, one for the events.
+ */
 async function rejectHeld(
   manager: EntityManager,
-  row: HeldRow,
+  rows: readonly HeldRow[],
   review: { status: 'rejected' | 'expired'; by: string; reason: string | null; type: 'payment.review.rejected' | 'payment.review.expired'; actor: AuditEventInput['actor']; interactionId?: string },
 ): Promise<void> {
-  const { table, reasonDescription } = paymentTableOf(row.payment_kind);
+  if (rows.length === 0) return;
   await manager.query(
-    `UPDATE payment_risk_assessment SET review_status = $2, reviewed_by = $3, reviewed_at = now(), review_reason = $4 WHERE payment_id = $1`,
-    [row.payment_id, review.status, review.by, review.reason],
+    `UPDATE payment_risk_assessment SET review_status = $2, reviewed_by = $3, reviewed_at = now(), review_reason = $4 WHERE payment_id = ANY($1::text[])`,
+    [rows.map((row) => row.payment_id), review.status, review.by, review.reason],
   );
-  if (reasonDescription) {
-    await manager.query(
-      `UPDATE ${table} SET status = 'RJCT', status_reason = $2, status_reason_description = $3, status_update_date_time = now() WHERE payment_id = $1 AND status = 'PDNG'`,
-      [row.payment_id, RISK_REJECTED_REASON, RISK_REJECTED_DESCRIPTION],
-    );
-  } else {
-    await manager.query(`UPDATE ${table} SET status = 'RJCT', status_reason = $2, status_update_date_time = now() WHERE payment_id = $1 AND status = 'PDNG'`, [row.payment_id, RISK_REJECTED_REASON]);
+  const byTable = new Map<string, { reasonDescription: boolean; paymentIds: string[] }>();
+  for (const row of rows) {
+    const { table, reasonDescription } = paymentTableOf(row.payment_kind);
+    const payments = byTable.get(table) ?? { reasonDescription, paymentIds: [] };
+    payments.paymentIds.push(row.payment_id);
+    byTable.set(table, payments);
   }
-  const base = eventBase(row, review.actor, review.interactionId);
-  await recordAuditEvents(manager, [
-    { type: review.type, ...base, data: { paymentId: row.payment_id, paymentKind: row.payment_kind, decision: 'reject' } },
-    { type: 'payment.status-changed', ...base, data: { paymentId: row.payment_id, kind: row.payment_kind, from: 'PDNG', to: 'RJCT', statusReason: RISK_REJECTED_REASON } },
-  ]);
+  for (const [table, { reasonDescription, paymentIds }] of byTable) {
+    if (reasonDescription) {
+      await manager.query(
+        `UPDATE ${table} SET status = 'RJCT', status_reason = $2, status_reason_description = $3, status_update_date_time = now() WHERE payment_id = ANY($1::text[]) AND status = 'PDNG'`,
+        [paymentIds, RISK_REJECTED_REASON, RISK_REJECTED_DESCRIPTION],
+      );
+    } else {
+      await manager.query(`UPDATE ${table} SET status = 'RJCT', status_reason = $2, status_update_date_time = now() WHERE payment_id = ANY($1::text[]) AND status = 'PDNG'`, [
+        paymentIds,
+        RISK_REJECTED_REASON,
+      ]);
+    }
+  }
+  await recordAuditEvents(
+    manager,
+    rows.flatMap((row) => {
+      const base = eventBase(row, review.actor, review.interactionId);
+      return [
+        { type: review.type, ...base, data: { paymentId: row.payment_id, paymentKind: row.payment_kind, decision: 'reject' } },
+        { type: 'payment.status-changed' as const, ...base, data: { paymentId: row.payment_id, kind: row.payment_kind, from: 'PDNG', to: 'RJCT', statusReason: RISK_REJECTED_REASON } },
+      ];
+    }),
+  );
 }
 
 /** What the bank is asked to pay for a held payment, read from its own row. */
@@ -138,7 +158,7 @@ export class ReviewHeldPayment {
   reject(command: ReviewCommand): Promise<ReviewOutcome> {
     return this.dataSource.transaction(async (manager) => {
       const row = await lockHeld(manager, command.paymentId);
-      await rejectHeld(manager, row, {
+      await rejectHeld(manager, [row], {
         status: 'rejected',
         by: command.adminId,
         reason: command.reason,
@@ -200,8 +220,9 @@ export class ReviewHeldPayment {
 
 /**
  * Rejects the held payments nobody reviewed within `timeoutMinutes` of `now` (REVIEW_TIMEOUT_MINUTES),
- * oldest first, `batchSize` at a time, each in its own transaction under the review row's lock (SKIP
- * LOCKED: one an admin is reviewing now is left to the admin). Audited payment.review.expired.
+ * oldest first, `batchSize` at a time, each batch in one transaction of a few set-based statements under
+ * the review rows' locks (SKIP LOCKED: one an admin is reviewing now is left to the admin). Audited
+ * payment.review.expired.
  */
 export async function expireHeldPayments(dataSource: DataSource, now: Date, timeoutMinutes: number, batchSize = 100): Promise<number> {
   const cutoff = new Date(now.getTime() - timeoutMinutes * 60_000);
@@ -214,9 +235,7 @@ export async function expireHeldPayments(dataSource: DataSource, now: Date, time
           ORDER BY assessed_at, payment_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [cutoff, batchSize],
       );
-      for (const row of rows) {
-        await rejectHeld(manager, row, { status: 'expired', by: 'review-timeout', reason: null, type: 'payment.review.expired', actor: { type: 'system', id: 'review-timeout' } });
-      }
+      await rejectHeld(manager, rows, { status: 'expired', by: 'review-timeout', reason: null, type: 'payment.review.expired', actor: { type: 'system', id: 'review-timeout' } });
       return rows.length;
     });
     expired += done;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js';
 import { CreatePaymentConsent } from './create-payment-consent.use-case.js';
+import { insertPayer } from './payer.spec-support.js';
 import { approvalOf, PaymentApprovalSeal } from './payment-approval-seal.js';
 import { resealPaymentApprovals } from './reseal-payment-approvals.js';
 
@@ -25,14 +26,7 @@ describe('re-sealing payment approvals in a keyring rotation', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('reseal_payment_approvals');
-    await q(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ($1, 'Reseal TPP', '{PISP}', '{}')`, [CLIENT]);
-    await q(`INSERT INTO aspsp (aspsp_id, name, connector) VALUES ('bank-r', 'Bank R', 'sandbox-ledger')`);
-    await q(`INSERT INTO psu (psu_id, username, display_name, password_hash, totp_secret_enc) VALUES ($1, 'r1', 'r1', 'h', 't')`, [PSU]);
-    await q(
-      `INSERT INTO account (account_id, aspsp_id, psu_id, currency, account_category, account_type_code, scheme_name, identification, holder_name)
-       VALUES ('acc-r', 'bank-r', $1, 'GBP', 'Personal', 'CACC', 'UK.OBIE.SortCodeAccountNumber', '33333333333333', 'Holder')`,
-      [PSU],
-    );
+    await insertPayer(db, { clientId: CLIENT, aspspId: 'bank-r', psuId: PSU, username: 'r1', accountId: 'acc-r', identification: '33333333333333' });
   }, 120_000);
   afterAll(async () => db?.drop());
 

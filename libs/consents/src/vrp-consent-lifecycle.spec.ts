@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js';
 import { ConsentExceptionCode } from './consent.exception.js';
+import { insertPayer } from './payer.spec-support.js';
 import { CreatePaymentConsent } from './create-payment-consent.use-case.js';
 import { PaymentApprovalSeal } from './payment-approval-seal.js';
 import { approvedTerms } from './payment-initiation.js';
@@ -31,19 +32,8 @@ describe('VRP consent lifecycle', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('vrp_consent_lifecycle');
-    await q(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ($1, 'VRP TPP', '{PISP}', '{}')`, [CLIENT]);
-    await q(`INSERT INTO aspsp (aspsp_id, name, connector) VALUES ('bank-v', 'Bank V', 'sandbox-ledger')`);
-    for (const [id, name] of [
-      [PSU, 'v1'],
-      [OTHER_PSU, 'v2'],
-    ]) {
-      await q(`INSERT INTO psu (psu_id, username, display_name, password_hash, totp_secret_enc) VALUES ($1, $2, $2, 'h', 't')`, [id, name]);
-    }
-    await q(
-      `INSERT INTO account (account_id, aspsp_id, psu_id, currency, account_category, account_type_code, scheme_name, identification, holder_name)
-       VALUES ('vacc-gbp', 'bank-v', $1, 'GBP', 'Personal', 'CACC', 'UK.OBIE.SortCodeAccountNumber', '55555555555555', 'Holder')`,
-      [PSU],
-    );
+    await insertPayer(db, { clientId: CLIENT, aspspId: 'bank-v', psuId: PSU, username: 'v1', accountId: 'vacc-gbp', identification: '55555555555555' });
+    await q(`INSERT INTO psu (psu_id, username, display_name, password_hash, totp_secret_enc) VALUES ($1, 'v2', 'v2', 'h', 't')`, [OTHER_PSU]);
   });
   afterAll(async () => db?.drop());
 
