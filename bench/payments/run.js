@@ -35,7 +35,7 @@ import autocannon from 'autocannon';
 import { CompactSign, importJWK } from 'jose';
 
 import { dpopProver } from '../support/issuer.js';
-import { loopBusy, machineBusyMs, median, serverUsage } from '../support/usage.js';
+import { loopBusy, machineBusyMs, median, processesBusyMs, serverUsage } from '../support/usage.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 2000);
 const WARMUP = Number(process.env.WARMUP ?? 300);
@@ -182,15 +182,20 @@ function decisionP99(before, after) {
   return { label: `${index === 0 ? '0' : ms(bounds[index - 1])}-${ms(bounds[index])} ms over ${total} decisions`, upperMs: bounds[index] === '+Inf' ? Infinity : Number(bounds[index]) * 1000 };
 }
 
+// The data stores' processes on this machine, whose CPU per request each round prints (see processesBusyMs).
+const STORES = ['postgres', 'redis-server'];
+
 async function measure(label, target) {
   await fire(target, await prepare(target, WARMUP));
   const prepared = await prepare(target, REQUESTS);
   const decisionsBefore = target.token ? await decisionBuckets(target) : null;
   const cpuBefore = await serverUsage(target.side.child);
   const machineBefore = machineBusyMs();
+  const storesBefore = STORES.map(processesBusyMs);
   const generatorBefore = process.cpuUsage();
   const { result, seconds } = await fire(target, prepared);
   const generatorAfter = process.cpuUsage(generatorBefore);
+  const storesAfter = STORES.map(processesBusyMs);
   const machineAfter = machineBusyMs();
   const cpuAfter = await serverUsage(target.side.child);
   const rate = REQUESTS / seconds;
@@ -200,7 +205,8 @@ async function measure(label, target) {
     `${label.padEnd(22)} ${rate.toFixed(0).padStart(5)} req/s   p50 ${String(result.latency.p50).padStart(3)} ms   p99 ${String(result.latency.p99).padStart(4)} ms   ` +
       `server CPU ${perRequest(cpuAfter.total - cpuBefore.total)} ms/req (main thread ${cpuAfter.mainThread === null ? '?' : perRequest(cpuAfter.mainThread - cpuBefore.mainThread)}), ` +
       `event loop ${(100 * loopBusy(cpuBefore, cpuAfter)).toFixed(0)} % busy, generator ${perRequest((generatorAfter.user + generatorAfter.system) / 1000)} ms/req, ` +
-      `machine ${machineBefore === null ? '?' : perRequest(machineAfter - machineBefore)} ms/req, GC ${(cpuAfter.gc.totalMs - cpuBefore.gc.totalMs).toFixed(0)} ms (longest ${cpuAfter.gc.maxMs.toFixed(1)})` +
+      `machine ${machineBefore === null ? '?' : perRequest(machineAfter - machineBefore)} ms/req ` +
+      `(${STORES.map((name, i) => `${name} ${storesBefore[i] === null || storesAfter[i] === null ? '?' : perRequest(storesAfter[i] - storesBefore[i])}`).join(', ')}), GC ${(cpuAfter.gc.totalMs - cpuBefore.gc.totalMs).toFixed(0)} ms (longest ${cpuAfter.gc.maxMs.toFixed(1)})` +
       (decision ? `, risk decision p99 ${decision.label}` : ''),
   );
   return { rate, p50: result.latency.p50, p99: result.latency.p99, decisionP99Ms: decision?.upperMs ?? null };

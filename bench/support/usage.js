@@ -1,7 +1,7 @@
 // What the benches measure besides req/s and latency: the servers' process CPU (all of it, and its main
 // thread's alone), how busy its event loop was, its garbage-collection pauses, and the whole machine's
 // busy CPU. Not a bench itself (bench/run.js runs only folders with a run.js).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 
 // CPU time of the main thread alone (ms; Linux /proc, in clock ticks of 10 ms), or null elsewhere: the
@@ -55,6 +55,37 @@ export function machineBusyMs() {
   } catch {
     return null;
   }
+}
+
+/**
+ * Busy CPU time (ms; Linux /proc, 10 ms ticks) of the live processes of this machine named `name` (as
+ * /proc/<pid>/stat names them: 'postgres', 'redis-server'), or null when none runs here (a remote
+ * server, or not Linux). Processes that end between two readings take their time with them: PostgreSQL's
+ * backends of a pool that stays open do not.
+ */
+export function processesBusyMs(name) {
+  let ticks = 0;
+  let found = false;
+  let pids;
+  try {
+    pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(stat.indexOf('(') + 1, close) !== name) continue;
+    const fields = stat.slice(close + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+    found = true;
+  }
+  return found ? ticks * 10 : null;
 }
 
 /** The fraction of the time between two usages that the event loop was busy. */
