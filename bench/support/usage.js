@@ -58,10 +58,11 @@ export function machineBusyMs() {
 }
 
 /**
- * Busy CPU time (ms; Linux /proc, 10 ms ticks) of the live processes of this machine named `name` (as
+ * Busy CPU time (ms; Linux /proc, 10 ms ticks) of the processes of this machine named `name` (as
  * /proc/<pid>/stat names them: 'postgres', 'redis-server'), or null when none runs here (a remote
- * server, or not Linux). Processes that end between two readings take their time with them: PostgreSQL's
- * backends of a pool that stays open do not.
+ * server, or not Linux). Each process counts its own time and that of its children it has reaped, so a
+ * PostgreSQL backend that ends between two readings (a pool closing an idle connection) still counts:
+ * its time has moved to the postmaster's.
  */
 export function processesBusyMs(name) {
   let ticks = 0;
@@ -82,7 +83,8 @@ export function processesBusyMs(name) {
     const close = stat.lastIndexOf(')');
     if (stat.slice(stat.indexOf('(') + 1, close) !== name) continue;
     const fields = stat.slice(close + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
+    // utime, stime, cutime, cstime (proc(5): fields 14 to 17).
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     found = true;
   }
   return found ? ticks * 10 : null;
