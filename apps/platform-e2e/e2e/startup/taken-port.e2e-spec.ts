@@ -46,8 +46,15 @@ describe('startApps on a port another server took', () => {
     };
     env.AUTH_SERVER_URL = `http://localhost:${env.AUTH_SERVER_PORT}`;
     const output: string[] = [];
-    const started = startApps(env, { onOutput: (app: string, line: string) => output.push(`[${app}] ${line}`), healthTimeoutMs: 60_000 });
-    await expect(started).rejects.toThrow(/^api exited/);
+    const outcome = await startApps(env, { onOutput: (app: string, line: string) => output.push(`[${app}] ${line}`), healthTimeoutMs: 60_000 }).then(
+      async (apps) => {
+        // Started after all (the defect this guards against): stopped here, so a failing run leaves no process behind.
+        await apps.stop();
+        return 'started';
+      },
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    expect(outcome).toMatch(/^api exited/);
     expect(output.join('\n')).toContain('EADDRINUSE');
     // The other two were stopped: their ports are free again.
     for (const port of [env.AUTH_SERVER_PORT, env.WORKER_PORT]) {
