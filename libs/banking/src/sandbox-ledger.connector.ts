@@ -98,8 +98,19 @@ function addBookingWindow(filters: string[], params: unknown[], window: { from?:
   }
 }
 
-/** The summary of an account without transactions. */
-const NO_TRANSACTIONS = { totalPages: 0, lastCursor: null, firstAvailableDateTime: null, lastAvailableDateTime: null } as const;
+/**
+ * What a page, or a summary, says of the whole result: its pages of `pageSize`, the Last cursor when there
+ * is more than one, and the bounds read as epoch milliseconds (anything else: none).
+ */
+function wholeResult(total: number, pageSize: number, firstMs: unknown, lastMs: unknown): Omit<TransactionSummary, 'accountId'> {
+  const totalPages = Math.ceil(total / pageSize);
+  return {
+    totalPages,
+    lastCursor: totalPages > 1 ? LAST_CURSOR : null,
+    firstAvailableDateTime: typeof firstMs === 'number' ? new Date(firstMs) : null,
+    lastAvailableDateTime: typeof lastMs === 'number' ? new Date(lastMs) : null,
+  };
+}
 
 function decodeCursor(cursor: string): Cursor {
   try {
@@ -605,22 +616,18 @@ export class SandboxLedgerConnector implements BankConnector {
     }
     const firstShown = transactions[0];
     const lastShown = transactions[transactions.length - 1];
-    const totalPages = Math.ceil(total / pageSize);
     return {
       transactions,
       nextCursor: hasNext && lastShown ? keyOf('n', lastShown) : null,
       prevCursor: hasPrev && firstShown ? keyOf('p', firstShown) : null,
-      lastCursor: totalPages > 1 ? LAST_CURSOR : null,
-      totalPages,
-      firstAvailableDateTime: typeof summary?.[AT.summary_first_ms] === 'number' ? new Date(summary[AT.summary_first_ms] as number) : null,
-      lastAvailableDateTime: typeof summary?.[AT.summary_last_ms] === 'number' ? new Date(summary[AT.summary_last_ms] as number) : null,
+      ...wholeResult(total, pageSize, summary?.[AT.summary_first_ms], summary?.[AT.summary_last_ms]),
     };
   }
 
   async summarizeTransactions(query: TransactionSummaryQuery): Promise<TransactionSummary[]> {
     if (query.accountIds.length === 0) return [];
     const pageSize = Math.min(Math.max(1, query.pageSize), MAX_PAGE_SIZE);
-    if (query.creditDebitIndicators.length === 0) return query.accountIds.map((accountId) => ({ accountId, ...NO_TRANSACTIONS }));
+    if (query.creditDebitIndicators.length === 0) return query.accountIds.map((accountId) => ({ accountId, ...wholeResult(0, pageSize, null, null) }));
     const filters = ['t.account_id = a.id', 't.credit_debit_indicator = ANY($2::text[])'];
     const params: unknown[] = [[...query.accountIds], [...query.creditDebitIndicators]];
     addBookingWindow(filters, params, query);
@@ -640,16 +647,7 @@ export class SandboxLedgerConnector implements BankConnector {
         params,
       ),
     );
-    return rows.map(([accountId, n, firstMs, lastMs]) => {
-      const totalPages = Math.ceil((n as number) / pageSize);
-      return {
-        accountId: accountId as string,
-        totalPages,
-        lastCursor: totalPages > 1 ? LAST_CURSOR : null,
-        firstAvailableDateTime: typeof firstMs === 'number' ? new Date(firstMs) : null,
-        lastAvailableDateTime: typeof lastMs === 'number' ? new Date(lastMs) : null,
-      };
-    });
+    return rows.map(([accountId, n, firstMs, lastMs]) => ({ accountId: accountId as string, ...wholeResult(n as number, pageSize, firstMs, lastMs) }));
   }
 
   async listBeneficiaries(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankBeneficiary>> {

@@ -6,7 +6,6 @@ import {
   Gathered,
   InvalidCursorError,
   TransactionPage,
-  TransactionQuery,
   TransactionSummary,
 } from '@consentry/banking';
 import type { ConsentAccess } from '@consentry/consents';
@@ -102,9 +101,6 @@ function decodeBulkCursor(value: string): BulkCursor {
   throw new InvalidCursorError('unrecognised page cursor');
 }
 
-/** Which page of one account's transactions to read: the one after a cursor, or the first. */
-type PageOptions = Pick<TransactionQuery, 'after'>;
-
 /** What the bulk read needs of an account as a whole: a summary, or a page (which carries the same). */
 type AccountTotals = Pick<TransactionSummary, 'totalPages' | 'lastCursor' | 'firstAvailableDateTime' | 'lastAvailableDateTime'>;
 
@@ -119,7 +115,7 @@ export class TransactionsService {
   async readAccountTransactions(request: TransactionsRead, statementWindow?: BookingWindow): Promise<OBReadTransaction6> {
     const accountId = request.accountId!;
     const window = this.window(request, statementWindow);
-    const page = window ? await this.page(request.consent, accountId, window, { after: request.page }) : EMPTY_TRANSACTION_PAGE;
+    const page = window ? await this.page(request.consent, accountId, window, request.page) : EMPTY_TRANSACTION_PAGE;
     return this.answer(request, statementWindow ? 'statement-transactions' : 'transactions', page.transactions, [accountId], {
       next: page.nextCursor,
       prev: page.prevCursor,
@@ -148,7 +144,7 @@ export class TransactionsService {
     const read = async (index: number, after?: string): Promise<TransactionPage> => {
       if (!window || index >= accounts.length) return EMPTY_TRANSACTION_PAGE;
       try {
-        return await this.page(request.consent, accounts[index]!, window, { after });
+        return await this.page(request.consent, accounts[index]!, window, after);
       } catch (error) {
         if (!(error instanceof ConnectorUnavailableError)) throw error;
         unavailable.add(accounts[index]!);
@@ -214,9 +210,10 @@ export class TransactionsService {
     return window.from && window.to && window.from > window.to ? null : window;
   }
 
-  private page(consent: ConsentAccess, accountId: string, window: BookingWindow, options: PageOptions = {}): Promise<TransactionPage> {
+  /** One account's page after `after` (a cursor it issued), or its first page. */
+  private page(consent: ConsentAccess, accountId: string, window: BookingWindow, after?: string): Promise<TransactionPage> {
     const directions = allowedDirections(consent.permissions);
-    return this.bank.listTransactions({ accountId, from: window.from, to: window.to, creditDebitIndicators: directions, pageSize: this.responder.size, ...options });
+    return this.bank.listTransactions({ accountId, from: window.from, to: window.to, creditDebitIndicators: directions, pageSize: this.responder.size, after });
   }
 
   /** Each account's summary, with the same filters and page size as its pages. */
