@@ -8,6 +8,7 @@ export {
   parseObQueryDateTime,
 } from './ob-validators.js';
 export { createValidationPipe } from './validation-pipe.factory.js';
+export { findUnstorableText, isUnstorableText } from './storable-text.js';
 export { invalidIdError, isObId, ObIdPipe } from './ob-id.pipe.js';
 export { isFapiAuthDate, isCustomerIpAddress } from './fapi-headers.js';
 export { CodedException, unreachable } from './coded.exception.js';

@@ -3,6 +3,7 @@ import { ValidationError } from 'class-validator';
 
 import { ObErrorCode } from './ob-error-response.js';
 import { ObErrorException } from './ob-error.exception.js';
+import { findUnstorableText } from './storable-text.js';
 import { mapValidationErrors } from './validation-error.mapper.js';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -28,7 +29,8 @@ const emptyQueryAnswer = new WeakMap<Constructor, Promise<boolean>>();
 
 /**
  * The global pipe: unknown fields are refused (not silently dropped, so a TPP learns its payload is
- * wrong), values are transformed to DTO instances, and every failure becomes an ObErrorException.
+ * wrong), values are transformed to DTO instances, and every failure becomes an ObErrorException. A body
+ * string or key with U+0000 or an unpaired surrogate is refused (U002), since PostgreSQL cannot store it.
  */
 class ObValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
@@ -50,6 +52,12 @@ class ObValidationPipe extends ValidationPipe {
     // A body that is not a JSON object cannot be read as any of our resources (U010), whatever its fields.
     if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object && !isPlainObject(value)) {
       throw ObErrorException.badRequest(ObErrorCode.ResourceInvalidFormat, 'The request body must be a JSON object of the documented schema');
+    }
+    // Every body (OB, customer and admin APIs alike) passes here after the guards, so this is where a
+    // string PostgreSQL cannot store is refused (U002 with its Path), before any DTO or use case sees it.
+    if (metadata.type === 'body') {
+      const unstorable = findUnstorableText(value, metadata.data ?? '');
+      if (unstorable.length > 0) throw new ObErrorException(400, unstorable);
     }
     return super.transform(value, metadata);
   }

@@ -141,6 +141,60 @@ describe('createValidationPipe', () => {
     expect(error.errors[0]).toMatchObject({ ErrorCode: 'U003', Path: 'Data.ExpirationDateTime' });
   });
 
+  describe('text PostgreSQL cannot store', () => {
+    const NUL = 'a\u0000b';
+    const LONE_HIGH = '\ud800x';
+    const LONE_LOW = 'x\udc00';
+
+    it.each([
+      ['U+0000', NUL],
+      ['a high surrogate without its pair', LONE_HIGH],
+      ['a low surrogate without its pair', LONE_LOW],
+    ])('refuses %s in a string with U002 and the field’s Path, never echoing the value', async (_case, text) => {
+      const error = await refusal({ Data: { Permissions: ['ReadBalances'], ExpirationDateTime: text }, Risk: {} });
+      expect(error.status).toBe(400);
+      expect(error.errors).toEqual([
+        { ErrorCode: 'U002', Message: 'Data.ExpirationDateTime must not contain U+0000 or an unpaired surrogate', Path: 'Data.ExpirationDateTime' },
+      ]);
+    });
+
+    it('reports an array item on the array, and every offending field once', async () => {
+      const error = await refusal({ Data: { Permissions: [NUL, 'ReadBalances', LONE_HIGH] }, Risk: { Foo: NUL } });
+      expect(error.errors.map((e) => [e.ErrorCode, e.Path])).toEqual([
+        ['U002', 'Data.Permissions'],
+        ['U002', 'Risk.Foo'],
+      ]);
+    });
+
+    it('refuses a field name with such a character on the object that holds it, without echoing the name', async () => {
+      const error = await refusal({ Data: { Permissions: ['ReadBalances'] }, Risk: { [`Merchant${NUL}`]: 'x' } });
+      expect(error.errors).toEqual([{ ErrorCode: 'U002', Message: 'Risk has a field name with U+0000 or an unpaired surrogate', Path: 'Risk' }]);
+      const atRoot = await refusal({ Data: { Permissions: ['ReadBalances'] }, Risk: {}, [LONE_HIGH]: 1 });
+      expect(atRoot.errors).toEqual([{ ErrorCode: 'U002', Message: 'The request body has a field name with U+0000 or an unpaired surrogate' }]);
+    });
+
+    it('checks bodies read without a DTO too (customer and admin APIs), under the named property', async () => {
+      const pipe = createValidationPipe();
+      const untyped = await pipe.transform({ note: [{ text: NUL }] }, { type: 'body', metatype: Object }).catch((e: unknown) => e);
+      expect(untyped).toBeInstanceOf(ObErrorException);
+      expect((untyped as ObErrorException).errors).toEqual([expect.objectContaining({ ErrorCode: 'U002', Path: 'note.text' })]);
+      const property = await pipe.transform({ text: NUL }, { type: 'body', metatype: Object, data: 'note' }).catch((e: unknown) => e);
+      expect((property as ObErrorException).errors).toEqual([expect.objectContaining({ ErrorCode: 'U002', Path: 'note.text' })]);
+    });
+
+    it('accepts paired surrogates (emoji) and other control characters it can store', async () => {
+      const pipe = createValidationPipe();
+      const out = await pipe.transform({ Data: { Permissions: ['ReadBalances'] }, Risk: {} }, { type: 'body', metatype: SampleBody });
+      expect(out).toBeInstanceOf(SampleBody);
+      expect(await pipe.transform({ note: 'Rent 🏠\t\u0001' }, { type: 'body', metatype: Object })).toEqual({ note: 'Rent 🏠\t\u0001' });
+    });
+
+    it('leaves queries and path parameters to their own checks', async () => {
+      const pipe = createValidationPipe();
+      await expect(pipe.transform(NUL, { type: 'param', metatype: String, data: 'AccountId' })).resolves.toBe(NUL);
+    });
+  });
+
   it('reports a body that is not an object as U010', async () => {
     for (const body of [[], 'text', 42, null, undefined]) {
       const error = await refusal(body);

@@ -252,6 +252,34 @@ describe('domestic payments', () => {
     expectError(await h.tpp('GET', `${AISP}/accounts`, { token: await h.consentToken(first.consentId, { scope: 'payments' }) }), 403, 'U042');
   });
 
+  it('refuses the PSU token of another kind of consent (VRP, funds confirmation) as the wrong token, 403 U042, not a consent status', async () => {
+    const [alice] = await fixtures.accountsOf('alice');
+    const payment = await authorisedConsent();
+    const vrp = await fixtures.vrpConsent('alice', alice!, creditorAccount);
+    const funds = await fixtures.fundsConfirmationConsent('alice', alice!);
+    const before = await h.dataSource.query(`SELECT count(*)::int AS n FROM domestic_payment`);
+    for (const token of [vrp.psuToken, await h.consentToken(funds.consentId, { scope: 'payments' })]) {
+      const refused = await pay(token, payment.consentId);
+      expectError(refused, 403, 'U042');
+      expect(refused.body.Errors[0]!.Message).toBe('This endpoint takes the PSU’s token for a domestic-payment consent');
+    }
+    expect(await h.dataSource.query(`SELECT count(*)::int AS n FROM domestic_payment`)).toEqual(before);
+    // The other way round too: a payment consent's token on the VRP and CoF funds checks.
+    const vrpFunds = await h.signedPost(`${PISP}/domestic-vrp-consents/${payment.consentId}/funds-confirmation`, {
+      idempotencyKey: false,
+      token: payment.psuToken,
+      body: { Data: { ConsentId: payment.consentId, InstructedAmount: { Amount: '1.00', Currency: 'GBP' } } },
+    });
+    expect({ status: vrpFunds.status, code: vrpFunds.body.Errors[0]!.ErrorCode }).toEqual({ status: 403, code: 'U042' });
+    const cofFunds = await h.tpp('POST', '/open-banking/v4.0/cbpii/funds-confirmations', {
+      token: await h.consentToken(payment.consentId, { scope: 'fundsconfirmations' }),
+      body: { Data: { ConsentId: payment.consentId, Reference: 'R', InstructedAmount: { Amount: '1.00', Currency: 'GBP' } } },
+    });
+    expect({ status: cofFunds.status, code: cofFunds.body.Errors[0]!.ErrorCode }).toEqual({ status: 403, code: 'U042' });
+    // The consent of the right kind still pays.
+    expect((await pay(payment.psuToken, payment.consentId)).status).toBe(201);
+  });
+
   it('refuses an AWAU consent’s token (never authorised) and answers consent creation only for the payments scope and the PISP role', async () => {
     const created = await createConsent();
     const awaiting = jsonString(created.body.Data.ConsentId);

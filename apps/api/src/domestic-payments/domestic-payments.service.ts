@@ -9,6 +9,7 @@ import { PublicUrl } from '../http/public-url.js';
 import type { PaymentWrite } from '../security/payment-write.pipeline.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
 import { PISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
+import { assertAmountAboveZero } from './instructed-amount.rule.js';
 import { OBWriteDomestic2Dto, OBWriteDomesticConsent4Dto } from './domestic-payment.dto.js';
 import { SubmitDomesticPayment } from './submit-domestic-payment.use-case.js';
 
@@ -114,7 +115,7 @@ export class DomesticPaymentsService {
   /** Consent creation, as a PaymentWrite (PaymentWritePipeline: signed and idempotent). */
   createConsent(clientId: string, body: OBWriteDomesticConsent4Dto, interactionId: string): PaymentWrite<PaymentConsentEntity, OBWriteDomesticConsentResponse5> {
     const initiation = plain(body.Data.Initiation);
-    assertPositiveAmount(initiation);
+    assertAmountAboveZero(summariseInitiation(initiation).amount, 'Data.Initiation.InstructedAmount.Amount');
     return {
       stage: (manager) =>
         this.createConsentUseCase.execute(
@@ -198,9 +199,3 @@ export class DomesticPaymentsService {
   }
 }
 
-/** The pattern admits 0 and 0.00; a payment of nothing is refused (U002). */
-function assertPositiveAmount(initiation: JsonObject): void {
-  if (!(Number(summariseInitiation(initiation).amount) > 0)) {
-    throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, 'InstructedAmount.Amount must be more than zero', 'Data.Initiation.InstructedAmount.Amount');
-  }
-}

@@ -6,6 +6,7 @@ import { ObErrorCode, ObErrorException } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
 
 import { OBWritePaymentDetailsResponse1, paymentConsentStatusData, paymentDetailsResponse, plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
+import { assertAmountAboveZero } from '../domestic-payments/instructed-amount.rule.js';
 import { SubmitDomesticPayment } from '../domestic-payments/submit-domestic-payment.use-case.js';
 import { PublicUrl } from '../http/public-url.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
@@ -159,9 +160,7 @@ export class DomesticScheduledPaymentsService {
 
 /** A positive amount, and a date still ahead: a scheduled payment cannot be set in the past (U003). */
 function assertSchedulable(initiation: ScheduledInitiationDto, path: string): void {
-  if (!(Number(initiation.InstructedAmount.Amount) > 0)) {
-    throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, 'InstructedAmount.Amount must be more than zero', `${path}.InstructedAmount.Amount`);
-  }
+  assertAmountAboveZero(initiation.InstructedAmount.Amount, `${path}.InstructedAmount.Amount`);
   if (!(new Date(initiation.RequestedExecutionDateTime).getTime() > Date.now())) {
     throw ObErrorException.badRequest(ObErrorCode.FieldInvalidDate, 'RequestedExecutionDateTime must be in the future', `${path}.RequestedExecutionDateTime`);
   }

@@ -18,6 +18,7 @@ import { PaymentRiskEngine } from '@consentry/risk';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
 
+import { assertAmountAboveZero } from '../domestic-payments/instructed-amount.rule.js';
 import { paymentConsentStatusData, plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
 import { PublicUrl } from '../http/public-url.js';
 import type { PaymentWrite } from '../security/payment-write.pipeline.js';
@@ -145,6 +146,8 @@ export class DomesticVrpsService {
 
   /** Whether the consent's debtor account covers an amount now: Available or NotAvailable, never the balance. */
   async fundsConfirmation(consent: PaymentConsentAccess, body: OBVRPFundsConfirmationRequestDto): Promise<OBVRPFundsConfirmationResponse> {
+    // A body check, before the consent's status, as CoF's funds check orders it.
+    assertAmountAboveZero(body.Data.InstructedAmount.Amount, 'Data.InstructedAmount.Amount');
     if (consent.status !== 'AUTH' || !consent.debtorAccountId) {
       throw ObErrorException.badRequest(ObErrorCode.ResourceInvalidConsentStatus, `The consent is ${consent.status}, not authorised`, 'Data.ConsentId');
     }
@@ -173,9 +176,7 @@ export class DomesticVrpsService {
   /** The VRP, as a PaymentWrite: staged with the idempotency key (U009, U008, U014), then debited at the bank. */
   createVrp(clientId: string, body: OBDomesticVRPRequestDto, interactionId: string): PaymentWrite<StagedVrp, OBDomesticVRPResponse> {
     const instruction = plain(body.Data.Instruction);
-    if (!(Number(body.Data.Instruction.InstructedAmount.Amount) > 0)) {
-      throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, 'InstructedAmount.Amount must be more than zero', 'Data.Instruction.InstructedAmount.Amount');
-    }
+    assertAmountAboveZero(body.Data.Instruction.InstructedAmount.Amount, 'Data.Instruction.InstructedAmount.Amount');
     const command = {
       clientId,
       consentId: body.Data.ConsentId,

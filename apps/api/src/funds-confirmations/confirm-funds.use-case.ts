@@ -6,6 +6,8 @@ import { approvedPaymentConsent, isPaymentConsentLive, PaymentApprovalSeal, Paym
 import { DataSource } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 
+import { assertAmountAboveZero } from '../domestic-payments/instructed-amount.rule.js';
+
 /** Funds-confirmation ids: at most 40 characters (OBFundsConfirmationResponse1.FundsConfirmationId). */
 export const FUNDS_CONFIRMATION_ID_PREFIX = 'fc-';
 
@@ -39,9 +41,7 @@ export class ConfirmFunds {
     const { consent } = command;
     const now = new Date();
     // A body check (the pattern admits 0): before the consent's status, as UK OB orders them.
-    if (!(Number(command.amount) > 0)) {
-      throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, 'InstructedAmount.Amount must be more than zero', 'Data.InstructedAmount.Amount');
-    }
+    assertAmountAboveZero(command.amount, 'Data.InstructedAmount.Amount');
     if (!isPaymentConsentLive(consent, now) || !consent.debtorAccountId) {
       throw new ObErrorException(403, [
         { ErrorCode: ObErrorCode.ResourceInvalidConsentStatus, Message: 'The consent is not authorised, has expired or was deleted', Path: 'Data.ConsentId' },

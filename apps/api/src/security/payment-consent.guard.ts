@@ -31,10 +31,10 @@ function consentIdNamedBy(request: FastifyRequest): string | undefined {
 /**
  * Calls made with the PSU's authorization-code token for one payment consent (POST domestic-payments,
  * GET .../funds-confirmation, POST funds-confirmations): the kind's scope (payments or
- * fundsconfirmations) and its role (PISP or CBPII), the token's consent is a payment consent of
- * the route's kind and of this TPP, authorised at some point (its status is the use case's to judge,
- * so a second payment gets U009, not 403), and it is the consent the request names. Read from the
- * database on every call, never cached.
+ * fundsconfirmations) and its role (PISP or CBPII), the token's consent is a payment consent of this
+ * TPP (else 403 U009), of the route's kind (else 403 U042), authorised at some point (403 U009; its
+ * status is the use case's to judge, so a second payment gets U009, not 403), and it is the consent
+ * the request names. Read from the database on every call, never cached.
  */
 @Injectable()
 export class PaymentConsentGuard implements CanActivate {
@@ -58,7 +58,15 @@ export class PaymentConsentGuard implements CanActivate {
     assertRoleForScope(principal, scope);
     const consent = request.paymentConsentRead !== undefined ? request.paymentConsentRead : await findPaymentConsentAccess(this.dataSource, principal.consentId);
     // Another client's consent, or one never authorised, is reported alike: never confirm it exists.
-    if (!consent || consent.kind !== kind || consent.clientId !== principal.clientId || consent.authorisedAt === null) {
+    if (!consent || consent.clientId !== principal.clientId) {
+      throw new SecurityException(SecurityExceptionCode.ConsentNotUsable, `The token’s consent is not an authorised ${kind} consent of this TPP`);
+    }
+    // The TPP's own consent of another kind (a VRP or funds-confirmation token on a payment): the wrong
+    // token for this endpoint, as docs/payments.md says (403 U042), not a consent status (U009).
+    if (consent.kind !== kind) {
+      throw new SecurityException(SecurityExceptionCode.WrongTokenKind, `This endpoint takes the PSU’s token for a ${kind} consent`);
+    }
+    if (consent.authorisedAt === null) {
       throw new SecurityException(SecurityExceptionCode.ConsentNotUsable, `The token’s consent is not an authorised ${kind} consent of this TPP`);
     }
     const named = consentIdNamedBy(request);
