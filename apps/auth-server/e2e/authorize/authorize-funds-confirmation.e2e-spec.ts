@@ -113,8 +113,8 @@ describe('authorising a funds-confirmation consent', () => {
     const consentId = await createConsent(account!);
     const { request, page } = await start(consentId, 'openid payments');
     expect(backAtTpp(page)).toEqual({
-      error: 'invalid_request',
-      error_description: 'a funds-confirmation consent is authorised with the fundsconfirmations scope',
+      error: 'invalid_scope',
+      error_description: 'a funds-confirmation consent is authorised with the fundsconfirmations scope alone',
       state: request.state,
       iss: fixture.server.url,
     });

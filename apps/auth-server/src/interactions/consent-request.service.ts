@@ -36,6 +36,9 @@ export interface PaymentConsentRequest {
 
 export type AnyConsentRequest = ConsentRequest | PaymentConsentRequest;
 
+/** The scope an account-access consent is authorised with; a payment consent's is its kind's (PAYMENT_CONSENT_SCOPE). */
+const ACCOUNT_ACCESS_SCOPE = 'accounts';
+
 /**
  * An authorization request that must not go on: returned to the TPP at its redirect_uri as an OAuth
  * error (with state and iss), not shown to the PSU as a failure of theirs.
@@ -44,7 +47,7 @@ export class AuthorizationRefusedException extends Error {
   override name = 'AuthorizationRefusedException';
 
   constructor(
-    readonly error: 'invalid_request' | 'access_denied',
+    readonly error: 'invalid_request' | 'invalid_scope' | 'access_denied',
     readonly description: string,
   ) {
     super(description);
@@ -84,12 +87,13 @@ export class ConsentRequestService {
     if (consent.expirationDateTime && consent.expirationDateTime <= now) {
       throw new AuthorizationRefusedException('invalid_request', 'the requested consent has expired');
     }
+    assertScopeOfConsent(params, ACCOUNT_ACCESS_SCOPE, 'an account-access');
     return { kind: 'account-access', purpose, consentId, clientId, tppName: await this.tppName(clientId), consent, permissions: consent.permissions as Permission[] };
   }
 
   /**
    * A payment or funds-confirmation consent: the TPP's own, AWAU (approved once), unexpired, asked with
-   * its kind's scope (payments, or fundsconfirmations).
+   * its kind's scope (payments, or fundsconfirmations) and no other.
    */
   private async resolvePayment(consentId: string, clientId: string, params: Record<string, unknown>): Promise<PaymentConsentRequest> {
     const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId);
@@ -98,10 +102,7 @@ export class ConsentRequestService {
     if (consent.expirationDateTime && consent.expirationDateTime <= new Date()) {
       throw new AuthorizationRefusedException('invalid_request', 'the requested consent has expired');
     }
-    const scope = PAYMENT_CONSENT_SCOPE[consent.kind];
-    if (!String(params.scope ?? '').split(' ').includes(scope)) {
-      throw new AuthorizationRefusedException('invalid_request', `a ${consent.kind} consent is authorised with the ${scope} scope`);
-    }
+    assertScopeOfConsent(params, PAYMENT_CONSENT_SCOPE[consent.kind], `a ${consent.kind}`);
     return { kind: 'payment', purpose: 'authorise', consentId, clientId, tppName: await this.tppName(clientId), consent };
   }
 
@@ -155,6 +156,19 @@ export class ConsentRequestService {
       [psuId],
     );
     return rows.map(accountView);
+  }
+}
+
+/**
+ * A consent is authorised with its own resource scope and no other (`openid` aside): the grant, its tokens
+ * and whether it gets refresh tokens follow from one consent, so a scope it does not cover (`accounts` on a
+ * domestic payment consent) must not ride along. Missing or extra, the TPP gets invalid_scope (RFC 6749 4.1.2.1).
+ */
+function assertScopeOfConsent(params: Record<string, unknown>, scope: string, consentName: string): void {
+  const requested = new Set(String(params.scope ?? '').split(' ').filter((s) => s.length > 0));
+  requested.delete('openid');
+  if (requested.size !== 1 || !requested.has(scope)) {
+    throw new AuthorizationRefusedException('invalid_scope', `${consentName} consent is authorised with the ${scope} scope alone`);
   }
 }
 

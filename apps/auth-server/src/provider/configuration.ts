@@ -27,8 +27,11 @@ export interface ProviderSettings {
   apiClient?: { clientId: string; jwks: JWKS };
   /** Whether a TPP is Active right now, read from its row (introspection must not trust a cache). */
   isClientActive: (clientId: string) => Promise<boolean>;
-  /** Whether a payment consent is used many times (VRP, funds confirmation) and so its grant gets refresh tokens. */
-  isRecurringPaymentConsent: (consentId: string) => Promise<boolean>;
+  /**
+   * Whether the grant of a consent gets refresh tokens, by the consent's kind alone: an account-access, VRP
+   * or funds-confirmation consent is used many times; a domestic, scheduled or standing-order one once.
+   */
+  consentGetsRefreshTokens: (consentId: string) => Promise<boolean>;
 }
 
 /**
@@ -253,13 +256,13 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
     // Tokens outlive the short login session: they belong to the consent.
     expiresWithSession: () => false,
     // AIS, VRP and CoF need ongoing access without the PSU present; a domestic, scheduled or standing-order
-    // payment is one-off. A refresh token never outlives its grant, which ends with the consent
+    // payment is one-off. The consent's kind decides, never the scope: a scope cannot turn a one-off payment's
+    // grant into a lasting one. A refresh token never outlives its grant, which ends with the consent
     // (a VRP's ValidToDateTime, a funds confirmation's ExpirationDateTime, or a year if it sets none).
     issueRefreshToken: async (_ctx, client, code) => {
       if (!client.grantTypeAllowed('refresh_token')) return false;
-      if (code.scopes.has('accounts')) return true;
-      const intent = code.scopes.has('payments') || code.scopes.has('fundsconfirmations') ? requestedIntentId(code.claims) : undefined;
-      return intent !== undefined && (await settings.isRecurringPaymentConsent(intent));
+      const intent = requestedIntentId(code.claims);
+      return intent !== undefined && (await settings.consentGetsRefreshTokens(intent));
     },
     extraTokenClaims: (ctx, token) => {
       if (token.kind === 'ClientCredentials') return undefined;

@@ -65,8 +65,10 @@ export function createProvider(deps: ProviderDependencies): Provider {
       registrationEndpoint: deps.registration ? `${deps.issuer}${REGISTRATION_PATH}` : undefined,
       apiClient: deps.apiClient,
       isClientActive: (clientId) => tppIsActive(deps.dataSource, clientId),
-      isRecurringPaymentConsent: async (consentId) => {
-        const consent = isPaymentConsentId(consentId) ? await findPaymentConsentAccess(deps.dataSource, consentId) : null;
+      consentGetsRefreshTokens: async (consentId) => {
+        // Not a payment consent's id: an account-access consent's (AIS reads without the PSU present).
+        if (!isPaymentConsentId(consentId)) return true;
+        const consent = await findPaymentConsentAccess(deps.dataSource, consentId);
         return consent !== null && isRecurringPaymentConsent(consent.kind);
       },
     }),
