@@ -72,9 +72,30 @@ describe('PaymentApprovalSeal (dynamic linking)', () => {
     expect(() => new PaymentApprovalSeal([{ kid: 'a.b', key: Buffer.alloc(32) }])).toThrow(/key id/);
   });
 
-  it('reads a stored consent’s approval: a VRP’s control parameters with its Initiation; none before the PSU approved', () => {
-    const stored = { consentId: 'vrp-c', clientId: 'tpp-1', psuId: 'psu-1', debtorAccountId: 'acc-1', kind: 'domestic-vrp', initiation: {}, controlParameters: { VRPType: ['UK.OBIE.VRPType.Other'] } };
-    expect(approvalOf(stored)).toEqual({ consentId: 'vrp-c', clientId: 'tpp-1', psuId: 'psu-1', debtorAccountId: 'acc-1', terms: { ControlParameters: stored.controlParameters, Initiation: {} } });
+  it('reads a stored consent’s approval: a VRP’s control parameters with its Initiation and creation; a funds confirmation’s end; none before the PSU approved', () => {
+    const created = new Date('2026-12-01T10:00:00.123Z');
+    const stored = {
+      consentId: 'vrp-c',
+      clientId: 'tpp-1',
+      psuId: 'psu-1',
+      debtorAccountId: 'acc-1',
+      kind: 'domestic-vrp',
+      initiation: {},
+      controlParameters: { VRPType: ['UK.OBIE.VRPType.Other'] },
+      creationDateTime: created,
+      expirationDateTime: null,
+    };
+    expect(approvalOf(stored)).toEqual({
+      consentId: 'vrp-c',
+      clientId: 'tpp-1',
+      psuId: 'psu-1',
+      debtorAccountId: 'acc-1',
+      terms: { ControlParameters: stored.controlParameters, Initiation: {}, CreationDateTime: '2026-12-01T10:00:00.123Z' },
+    });
+    // Where Consent-aligned periods start, and a funds confirmation's end, are sealed too.
+    expect(approvalOf({ ...stored, creationDateTime: new Date('2026-12-02T10:00:00.123Z') })).not.toEqual(approvalOf(stored));
+    const funds = { ...stored, kind: 'funds-confirmation', controlParameters: null, expirationDateTime: new Date('2027-06-01T00:00:00.000Z') };
+    expect(approvalOf(funds)?.terms).toEqual({ Initiation: {}, ExpirationDateTime: '2027-06-01T00:00:00.000Z' });
     expect(approvalOf({ ...stored, psuId: null })).toBeNull();
     expect(approvalOf({ ...stored, debtorAccountId: null })).toBeNull();
   });

@@ -14,7 +14,7 @@ export interface PaymentApproval {
   clientId: string;
   psuId: string;
   debtorAccountId: string;
-  /** approvedTerms: a domestic Initiation, or a VRP's ControlParameters with its Initiation. */
+  /** approvedTerms: a domestic Initiation; a VRP's ControlParameters with its Initiation and creation; a funds confirmation's Initiation with its end. */
   terms: unknown;
 }
 
@@ -27,6 +27,8 @@ export function approvalOf(consent: {
   kind: string;
   initiation: Record<string, unknown>;
   controlParameters: Record<string, unknown> | null;
+  creationDateTime: Date;
+  expirationDateTime: Date | null;
 }): PaymentApproval | null {
   if (!consent.psuId || !consent.debtorAccountId) return null;
   return { consentId: consent.consentId, clientId: consent.clientId, psuId: consent.psuId, debtorAccountId: consent.debtorAccountId, terms: approvedTerms(consent) };

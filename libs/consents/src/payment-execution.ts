@@ -4,7 +4,9 @@ import { ConnectorUnavailableError } from '@consentry/banking';
 import { DataSource, DomesticPaymentStatus, EntityManager, standingOrderRunId, WritePart } from '@consentry/database';
 import { PaymentRiskEngine, RISK_REJECTED_REASON, screenPayment } from '@consentry/risk';
 
+import { isOrderAsApproved, NOT_AS_APPROVED_DESCRIPTION, NOT_AS_APPROVED_REASON } from './approved-order.js';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
+import type { PaymentApprovalSeal } from './payment-approval-seal.js';
 import { summariseInitiation } from './payment-initiation.js';
 import { readStandingOrderSchedule, StandingOrderSchedule, standingOrderRun } from './standing-order-frequency.js';
 
@@ -50,6 +52,16 @@ interface DueRow {
   requested_execution_date_time: Date;
 }
 
+/** What the worker's runs of scheduled payments and standing orders check each order with. */
+export interface ScheduledExecutionOptions {
+  /** The approvals' seal (SECRETS_KEYS): an order whose approval no longer holds is rejected, not paid. */
+  approvals: PaymentApprovalSeal;
+  /** Scores each order before its debit (held or rejected ones are not debited). */
+  risk?: PaymentRiskEngine;
+  /** Orders read per page. */
+  batchSize?: number;
+}
+
 export interface ScheduledExecutionResult {
   /** Orders the bank answered (ACSP or RJCT). */
   executed: number;
@@ -62,10 +74,12 @@ export interface ScheduledExecutionResult {
  * at a time by keyset. Each order is locked (FOR UPDATE SKIP LOCKED, so two workers never take the
  * same one, and a PSU's cancel waits for it) while the bank debits it (idempotent on the payment id:
  * an order run again after a crash is not debited twice), then becomes ACSP, or RJCT with the ISO
- * reason, with its payment.status-changed event, in the same transaction. `now` is the caller's clock,
- * so tests run a date without waiting for it.
+ * reason, with its payment.status-changed event, in the same transaction. An order that no longer
+ * matches what its PSU approved (isOrderAsApproved) is RJCT AG01 and never debited. `now` is the
+ * caller's clock, so tests run a date without waiting for it.
  */
-export async function executeDueScheduledPayments(dataSource: DataSource, bank: AggregatedBank, now: Date, batchSize = 100, risk?: PaymentRiskEngine): Promise<ScheduledExecutionResult> {
+export async function executeDueScheduledPayments(dataSource: DataSource, bank: AggregatedBank, now: Date, options: ScheduledExecutionOptions): Promise<ScheduledExecutionResult> {
+  const batchSize = options.batchSize ?? 100;
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
   let after: { at: Date; id: string } | null = null;
   for (;;) {
@@ -79,7 +93,7 @@ export async function executeDueScheduledPayments(dataSource: DataSource, bank: 
       [now, after?.at ?? null, after?.id ?? null, batchSize],
     );
     for (const row of rows) {
-      const outcome = await executeOne(dataSource, bank, row.payment_id, now, risk);
+      const outcome = await executeOne(dataSource, bank, row.payment_id, now, options);
       if (outcome === 'executed') result.executed += 1;
       if (outcome === 'deferred') result.deferred += 1;
     }
@@ -89,7 +103,8 @@ export async function executeDueScheduledPayments(dataSource: DataSource, bank: 
   }
 }
 
-async function executeOne(dataSource: DataSource, bank: AggregatedBank, paymentId: string, now: Date, risk?: PaymentRiskEngine): Promise<'executed' | 'deferred' | 'skipped'> {
+async function executeOne(dataSource: DataSource, bank: AggregatedBank, paymentId: string, now: Date, options: ScheduledExecutionOptions): Promise<'executed' | 'deferred' | 'skipped'> {
+  const { approvals, risk } = options;
   return dataSource.transaction(async (manager) => {
     const [order]: DueRow[] = await manager.query(
       `SELECT d.payment_id, d.consent_id, d.client_id, d.debtor_account_id, d.initiation, c.psu_id FROM domestic_payment d
@@ -99,6 +114,10 @@ async function executeOne(dataSource: DataSource, bank: AggregatedBank, paymentI
     );
     // Taken by another worker, cancelled, or run since the page was read.
     if (!order) return 'skipped';
+    if (!(await isOrderAsApproved(manager, approvals, { consentId: order.consent_id, debtorAccountId: order.debtor_account_id, initiation: order.initiation }))) {
+      await recordOutcome(manager, paymentId, order, notAsApproved());
+      return 'executed';
+    }
     const summary = summariseInitiation(order.initiation);
     if (risk) {
       // Scored when it runs, inline, in the run's transaction: held (PDNG, left for review) or rejected (FR01) are not debited.
@@ -131,20 +150,29 @@ async function executeOne(dataSource: DataSource, bank: AggregatedBank, paymentI
       if (error instanceof ConnectorUnavailableError) return 'deferred';
       throw error;
     }
-    const changes = bankOutcomeChanges(answer);
-    await manager.query(
-      `UPDATE domestic_payment SET status = $2, status_reason = $3, status_reason_description = $4, ledger_transaction_id = $5, status_update_date_time = $6
-        WHERE payment_id = $1`,
-      [paymentId, changes.status, changes.statusReason, changes.statusReasonDescription, changes.ledgerTransactionId, changes.statusUpdateDateTime],
-    );
-    await recordAuditEvent(manager, {
-      type: 'payment.status-changed',
-      actor: { type: 'system', id: 'scheduled-payment-execution' },
-      clientId: order.client_id,
-      consentId: order.consent_id,
-      data: { paymentId, kind: 'domestic-scheduled-payment', from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
-    });
+    await recordOutcome(manager, paymentId, order, bankOutcomeChanges(answer));
     return 'executed';
+  });
+}
+
+/** An order that no longer matches its approval: RJCT AG01, nothing debited. */
+function notAsApproved(): ReturnType<typeof bankOutcomeChanges> {
+  return { status: 'RJCT', statusReason: NOT_AS_APPROVED_REASON, statusReasonDescription: NOT_AS_APPROVED_DESCRIPTION, ledgerTransactionId: null, statusUpdateDateTime: new Date() };
+}
+
+/** A scheduled payment's new status, with its payment.status-changed event. */
+async function recordOutcome(manager: EntityManager, paymentId: string, order: DueRow, changes: ReturnType<typeof bankOutcomeChanges>): Promise<void> {
+  await manager.query(
+    `UPDATE domestic_payment SET status = $2, status_reason = $3, status_reason_description = $4, ledger_transaction_id = $5, status_update_date_time = $6
+      WHERE payment_id = $1`,
+    [paymentId, changes.status, changes.statusReason, changes.statusReasonDescription, changes.ledgerTransactionId, changes.statusUpdateDateTime],
+  );
+  await recordAuditEvent(manager, {
+    type: 'payment.status-changed',
+    actor: { type: 'system', id: 'scheduled-payment-execution' },
+    clientId: order.client_id,
+    consentId: order.consent_id,
+    data: { paymentId, kind: 'domestic-scheduled-payment', from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
   });
 }
 
@@ -232,9 +260,11 @@ interface DueOrderRow {
  * run number, makes a run paid at most once), the bank debits it (idempotent on the run's payment id),
  * then the run becomes ACSP or RJCT (AM04), audited, and the order moves on to its next run, or to INCO
  * after its last; an order behind by several periods catches up one run per pass. A bank that cannot be
- * reached leaves the run for the next pass.
+ * reached leaves the run for the next pass. A run of an order that no longer matches what its PSU
+ * approved (isOrderAsApproved) is RJCT AG01 and never debited.
  */
-export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: AggregatedBank, now: Date, batchSize = 100, risk?: PaymentRiskEngine): Promise<ScheduledExecutionResult> {
+export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: AggregatedBank, now: Date, options: ScheduledExecutionOptions): Promise<ScheduledExecutionResult> {
+  const batchSize = options.batchSize ?? 100;
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
   for (;;) {
     let after: { at: Date; id: string } | null = null;
@@ -247,7 +277,7 @@ export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: 
         [now, after?.at ?? null, after?.id ?? null, batchSize],
       );
       for (const row of rows) {
-        const outcome = await runOnce(dataSource, bank, row.standing_order_id, now, risk);
+        const outcome = await runOnce(dataSource, bank, row.standing_order_id, now, options);
         if (outcome === 'executed') {
           result.executed += 1;
           progressed = true;
@@ -263,7 +293,8 @@ export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: 
   }
 }
 
-async function runOnce(dataSource: DataSource, bank: AggregatedBank, orderId: string, now: Date, risk?: PaymentRiskEngine): Promise<'executed' | 'deferred' | 'skipped'> {
+async function runOnce(dataSource: DataSource, bank: AggregatedBank, orderId: string, now: Date, options: ScheduledExecutionOptions): Promise<'executed' | 'deferred' | 'skipped'> {
+  const { approvals, risk } = options;
   return dataSource.transaction(async (manager) => {
     const [order]: DueOrderRow[] = await manager.query(
       `SELECT standing_order_id, consent_id, client_id, psu_id, debtor_account_id, initiation, next_run_index, next_run_at FROM domestic_standing_order
@@ -282,6 +313,11 @@ async function runOnce(dataSource: DataSource, bank: AggregatedBank, orderId: st
          VALUES ($1, $2, $3, $4, $5, $6, 'PDNG', now()) ON CONFLICT DO NOTHING`,
         [orderId, order.next_run_index, paymentId, run.dueAt, run.amount, currency],
       );
+      if (!(await isOrderAsApproved(manager, approvals, { consentId: order.consent_id, debtorAccountId: order.debtor_account_id, initiation: order.initiation }))) {
+        await recordRunOutcome(manager, order, run.amount, currency, notAsApproved());
+        await advanceStandingOrder(manager, read.schedule, order);
+        return 'executed';
+      }
       const summary = summariseInitiation(order.initiation);
       const decision = risk ? await screenStandingOrderRun(manager, risk, order, paymentId, run.amount, currency, summary.creditorAccount, now) : 'allow';
       if (decision !== 'allow') {
@@ -304,31 +340,35 @@ async function runOnce(dataSource: DataSource, bank: AggregatedBank, orderId: st
         if (error instanceof ConnectorUnavailableError) return 'deferred';
         throw error;
       }
-      const changes = bankOutcomeChanges(answer);
-      await manager.query(
-        `UPDATE standing_order_run SET status = $3, status_reason = $4, ledger_transaction_id = $5, status_update_date_time = $6 WHERE standing_order_id = $1 AND run_index = $2`,
-        [orderId, order.next_run_index, changes.status, changes.statusReason, changes.ledgerTransactionId, changes.statusUpdateDateTime],
-      );
-      await recordAuditEvent(manager, {
-        type: 'payment.status-changed',
-        actor: { type: 'system', id: 'standing-order-execution' },
-        clientId: order.client_id,
-        psuId: order.psu_id ?? undefined,
-        consentId: order.consent_id,
-        data: {
-          paymentId,
-          kind: 'domestic-standing-order',
-          run: order.next_run_index,
-          from: 'PDNG',
-          to: changes.status,
-          amount: run.amount,
-          currency,
-          ...(changes.statusReason ? { statusReason: changes.statusReason } : {}),
-        },
-      });
+      await recordRunOutcome(manager, order, run.amount, currency, bankOutcomeChanges(answer));
     }
     await advanceStandingOrder(manager, read.schedule, order);
     return run ? 'executed' : 'skipped';
+  });
+}
+
+/** A standing-order run's new status, with its payment.status-changed event. */
+async function recordRunOutcome(manager: EntityManager, order: DueOrderRow, amount: string, currency: string, changes: ReturnType<typeof bankOutcomeChanges>): Promise<void> {
+  await manager.query(
+    `UPDATE standing_order_run SET status = $3, status_reason = $4, ledger_transaction_id = $5, status_update_date_time = $6 WHERE standing_order_id = $1 AND run_index = $2`,
+    [order.standing_order_id, order.next_run_index, changes.status, changes.statusReason, changes.ledgerTransactionId, changes.statusUpdateDateTime],
+  );
+  await recordAuditEvent(manager, {
+    type: 'payment.status-changed',
+    actor: { type: 'system', id: 'standing-order-execution' },
+    clientId: order.client_id,
+    psuId: order.psu_id ?? undefined,
+    consentId: order.consent_id,
+    data: {
+      paymentId: standingOrderRunId(order.standing_order_id, order.next_run_index),
+      kind: 'domestic-standing-order',
+      run: order.next_run_index,
+      from: 'PDNG',
+      to: changes.status,
+      amount,
+      currency,
+      ...(changes.statusReason ? { statusReason: changes.statusReason } : {}),
+    },
   });
 }
 

@@ -46,14 +46,27 @@ interface ApprovableConsent {
   kind: string;
   initiation: Record<string, unknown>;
   controlParameters: Record<string, unknown> | null;
+  /** Where a VRP's Consent-aligned periods start. */
+  creationDateTime: Date;
+  /** Where a funds-confirmation consent ends (its own column, not in its Initiation). */
+  expirationDateTime: Date | null;
 }
 
 /**
  * What the PSU approves, by kind of consent: a domestic payment's Initiation; a VRP's ControlParameters
- * with its Initiation (creditor and debtor). PaymentApprovalSeal binds the approval to exactly this.
+ * with its Initiation (creditor and debtor) and its creation instant, where its Consent-aligned periods
+ * start; a funds-confirmation consent's Initiation with its end. PaymentApprovalSeal binds the approval to
+ * exactly this, so none of it can change after the approval.
  */
 export function approvedTerms(consent: ApprovableConsent): unknown {
-  return consent.kind === 'domestic-vrp' ? { ControlParameters: consent.controlParameters, Initiation: consent.initiation } : consent.initiation;
+  switch (consent.kind) {
+    case 'domestic-vrp':
+      return { ControlParameters: consent.controlParameters, Initiation: consent.initiation, CreationDateTime: consent.creationDateTime.toISOString() };
+    case 'funds-confirmation':
+      return { Initiation: consent.initiation, ExpirationDateTime: consent.expirationDateTime?.toISOString() ?? null };
+    default:
+      return consent.initiation;
+  }
 }
 
 function text(value: unknown): string {

@@ -4,7 +4,9 @@ import { AggregatedBank, BankPaymentOrder, ConnectorUnavailableError } from '@co
 import { DataSource, EntityManager } from '@consentry/database';
 import { recordPaidPayment, RISK_REJECTED_DESCRIPTION, RISK_REJECTED_REASON } from '@consentry/risk';
 
+import { isOrderAsApproved, type OrderToPay } from './approved-order.js';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
+import type { PaymentApprovalSeal } from './payment-approval-seal.js';
 import { bankOutcomeChanges } from './payment-execution.js';
 import { summariseInitiation } from './payment-initiation.js';
 
@@ -111,16 +113,19 @@ async function rejectHeld(
   );
 }
 
-/** What the bank is asked to pay for a held payment, read from its own row. */
-async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<BankPaymentOrder> {
+/** What the bank is asked to pay for a held payment, read from its own row, with the copies of its approval's terms that row holds. */
+async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<{ request: BankPaymentOrder; order: OrderToPay }> {
   if (row.payment_kind === 'domestic-vrp') {
-    const [vrp]: Array<{ debtor_account_id: string; amount: string; currency: string; instruction: Record<string, unknown> }> = await manager.query(
-      `SELECT debtor_account_id, amount::text AS amount, currency, instruction FROM vrp_payment WHERE payment_id = $1 AND status = 'PDNG' FOR UPDATE`,
+    const [vrp]: Array<{ debtor_account_id: string; amount: string; currency: string; initiation: Record<string, unknown>; instruction: Record<string, unknown> }> = await manager.query(
+      `SELECT debtor_account_id, amount::text AS amount, currency, initiation, instruction FROM vrp_payment WHERE payment_id = $1 AND status = 'PDNG' FOR UPDATE`,
       [row.payment_id],
     );
     if (!vrp) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The payment is no longer pending');
     const summary = summariseInitiation(vrp.instruction);
-    return { paymentId: row.payment_id, debtorAccountId: vrp.debtor_account_id, amount: vrp.amount, currency: vrp.currency, creditorAccount: summary.creditorAccount, reference: summary.endToEndIdentification, information: summary.remittance };
+    return {
+      request: { paymentId: row.payment_id, debtorAccountId: vrp.debtor_account_id, amount: vrp.amount, currency: vrp.currency, creditorAccount: summary.creditorAccount, reference: summary.endToEndIdentification, information: summary.remittance },
+      order: { consentId: row.consent_id, debtorAccountId: vrp.debtor_account_id, initiation: vrp.initiation, creditorAccount: summary.creditorAccount },
+    };
   }
   if (row.payment_kind === 'domestic-standing-order') {
     const [run]: Array<{ debtor_account_id: string; amount: string; currency: string; initiation: Record<string, unknown> }> = await manager.query(
@@ -132,7 +137,10 @@ async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<Bank
     if (!run) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The payment is no longer pending');
     const summary = summariseInitiation(run.initiation);
     const reference = typeof run.initiation.Reference === 'string' && run.initiation.Reference ? run.initiation.Reference : summary.endToEndIdentification;
-    return { paymentId: row.payment_id, debtorAccountId: run.debtor_account_id, amount: run.amount, currency: run.currency, creditorAccount: summary.creditorAccount, reference, information: null };
+    return {
+      request: { paymentId: row.payment_id, debtorAccountId: run.debtor_account_id, amount: run.amount, currency: run.currency, creditorAccount: summary.creditorAccount, reference, information: null },
+      order: { consentId: row.consent_id, debtorAccountId: run.debtor_account_id, initiation: run.initiation },
+    };
   }
   const [payment]: Array<{ debtor_account_id: string; initiation: Record<string, unknown> }> = await manager.query(
     `SELECT debtor_account_id, initiation FROM domestic_payment WHERE payment_id = $1 AND status = 'PDNG' FOR UPDATE`,
@@ -140,19 +148,25 @@ async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<Bank
   );
   if (!payment) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The payment is no longer pending');
   const summary = summariseInitiation(payment.initiation);
-  return { paymentId: row.payment_id, debtorAccountId: payment.debtor_account_id, amount: summary.amount, currency: summary.currency, creditorAccount: summary.creditorAccount, reference: summary.endToEndIdentification, information: summary.remittance };
+  return {
+    request: { paymentId: row.payment_id, debtorAccountId: payment.debtor_account_id, amount: summary.amount, currency: summary.currency, creditorAccount: summary.creditorAccount, reference: summary.endToEndIdentification, information: summary.remittance },
+    order: { consentId: row.consent_id, debtorAccountId: payment.debtor_account_id, initiation: payment.initiation },
+  };
 }
 
 /**
  * An admin's review of a held payment. Reject: RJCT FR01. Release: the debit, exactly as an allowed
  * payment's (the funds check still applies: RJCT AM04 if short), in the transaction that holds the
  * review row's lock, so two admins acting at once never execute it twice. Under four-eyes the first
- * release only records the request (the payment stays PDNG); a second, different admin executes it.
+ * release only records the request (the payment stays PDNG); a second, different admin executes it. A
+ * payment that no longer matches what its PSU approved (isOrderAsApproved) is never released: U008, and
+ * the admin rejects it.
  */
 export class ReviewHeldPayment {
   constructor(
     private readonly dataSource: DataSource,
     private readonly bank: AggregatedBank,
+    private readonly approvals: PaymentApprovalSeal,
   ) {}
 
   reject(command: ReviewCommand): Promise<ReviewOutcome> {
@@ -186,7 +200,10 @@ export class ReviewHeldPayment {
       if (command.fourEyes && row.release_requested_by === command.adminId) {
         throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'Four-eyes review: a second, different administrator must confirm the release');
       }
-      const request = await bankRequestOf(manager, row);
+      const { request, order } = await bankRequestOf(manager, row);
+      if (!(await isOrderAsApproved(manager, this.approvals, order))) {
+        throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The payment no longer matches what the PSU approved: reject it');
+      }
       let changes;
       try {
         changes = bankOutcomeChanges(await this.bank.initiatePayment(request));

@@ -34,7 +34,8 @@ export async function resealPaymentApprovals(
   for (;;) {
     const rows: SealedConsent[] = await dataSource.query(
       `SELECT consent_id AS "consentId", client_id AS "clientId", psu_id::text AS "psuId", debtor_account_id AS "debtorAccountId", kind, initiation,
-              control_parameters AS "controlParameters", initiation_hash AS seal
+              control_parameters AS "controlParameters",
+              creation_date_time AS "creationDateTime", expiration_date_time AS "expirationDateTime", initiation_hash AS seal
          FROM payment_consent
         WHERE status = 'AUTH' AND consent_id > $1 AND NOT starts_with(coalesce(initiation_hash, ''), $2)
         ORDER BY consent_id LIMIT $3`,

@@ -52,13 +52,17 @@ describe('VRP consent lifecycle', () => {
 
   it('stores the ControlParameters apart from the Initiation, and binds the approval’s seal to them', async () => {
     const consentId = await authorised();
-    const [row] = await q(`SELECT kind, status, control_parameters, initiation_hash FROM payment_consent WHERE consent_id = $1`, [consentId]);
+    const [row] = await q(`SELECT kind, status, control_parameters, initiation_hash, creation_date_time FROM payment_consent WHERE consent_id = $1`, [consentId]);
     expect(row).toMatchObject({ kind: 'domestic-vrp', status: 'AUTH', control_parameters: controlParameters });
-    const terms = (params: JsonObject) => approvedTerms({ kind: 'domestic-vrp', initiation: {}, controlParameters: params });
+    const terms = (params: JsonObject, creationDateTime: Date = row.creation_date_time) =>
+      approvedTerms({ kind: 'domestic-vrp', initiation: {}, controlParameters: params, creationDateTime, expirationDateTime: null });
     const approval = (params: JsonObject) => ({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'vacc-gbp', terms: terms(params) });
     expect(approvals.holds(row.initiation_hash, approval(controlParameters))).toBe(true);
     const raised = { ...controlParameters, MaximumIndividualAmount: { Amount: '99.00', Currency: 'GBP' } };
     expect(approvals.holds(row.initiation_hash, approval(raised))).toBe(false);
+    // Where its Consent-aligned periods start is sealed too: a creation moved later would open a new period.
+    const moved = { consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'vacc-gbp', terms: terms(controlParameters, new Date(row.creation_date_time.getTime() + 86_400_000)) };
+    expect(approvals.holds(row.initiation_hash, moved)).toBe(false);
   });
 
   it('is revoked by its PSU or its TPP only (CANC), with its grant deleted, and once', async () => {

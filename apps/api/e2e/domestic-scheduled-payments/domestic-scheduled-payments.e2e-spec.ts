@@ -105,12 +105,12 @@ describe('domestic scheduled payments', () => {
 
     const bank = h.bank();
     // The day before: nothing runs.
-    expect(await executeDueScheduledPayments(h.dataSource, bank, new Date(on.getTime() - DAY))).toEqual({ executed: 0, deferred: 0 });
+    expect(await executeDueScheduledPayments(h.dataSource, bank, new Date(on.getTime() - DAY), { approvals: h.approvals() })).toEqual({ executed: 0, deferred: 0 });
     expect((await h.tpp('GET', `${PAYMENTS}/${paymentId}`, { token: cc })).body.Data.Status).toBe('PDNG');
     // On its date: debited once, ACSP; a second run (two workers, or a job run twice) finds nothing.
-    const [first, second] = await Promise.all([executeDueScheduledPayments(h.dataSource, bank, on), executeDueScheduledPayments(h.dataSource, bank, on)]);
+    const [first, second] = await Promise.all([executeDueScheduledPayments(h.dataSource, bank, on, { approvals: h.approvals() }), executeDueScheduledPayments(h.dataSource, bank, on, { approvals: h.approvals() })]);
     expect(first.executed + second.executed).toBe(1);
-    expect(await executeDueScheduledPayments(h.dataSource, bank, new Date(on.getTime() + DAY))).toEqual({ executed: 0, deferred: 0 });
+    expect(await executeDueScheduledPayments(h.dataSource, bank, new Date(on.getTime() + DAY), { approvals: h.approvals() })).toEqual({ executed: 0, deferred: 0 });
     expect(await fixtures.available(debtor)).toBe('460.00000');
 
     const read = await h.tpp('GET', `${PAYMENTS}/${paymentId}`, { token: cc });
@@ -133,7 +133,7 @@ describe('domestic scheduled payments', () => {
     await fixtures.setBalance(debtor, '10.00');
     const on = new Date(Date.now() + DAY);
     const { order } = await placed(initiation(on, '25.00', 'RENT-POOR'));
-    expect((await executeDueScheduledPayments(h.dataSource, h.bank(), on)).executed).toBe(1);
+    expect((await executeDueScheduledPayments(h.dataSource, h.bank(), on, { approvals: h.approvals() })).executed).toBe(1);
     const read = await h.tpp('GET', `${PAYMENTS}/${jsonString(order.body.Data.DomesticScheduledPaymentId)}`, { token: cc });
     expect(read.body.Data).toMatchObject({ Status: 'RJCT', StatusReason: [{ StatusReasonCode: 'AM04' }] });
     expect(await fixtures.available(debtor)).toBe('10.00000');
@@ -184,7 +184,7 @@ describe('domestic scheduled payments', () => {
     });
     expect(listed.status).toBe(200);
     expect(JSON.stringify(listed.body)).toContain('"CANC"');
-    expect(await executeDueScheduledPayments(h.dataSource, h.bank(), on)).toEqual({ executed: 0, deferred: 0 });
+    expect(await executeDueScheduledPayments(h.dataSource, h.bank(), on, { approvals: h.approvals() })).toEqual({ executed: 0, deferred: 0 });
     expect((await h.tpp('GET', `${PAYMENTS}/${paymentId}`, { token: cc })).body.Data.Status).toBe('CANC');
     expect(await fixtures.available(debtor)).toBe('500.00000');
     // Cancelled is final.

@@ -38,7 +38,7 @@ describe('domestic standing orders', () => {
       FinalPaymentAmount: { Amount: '5.00', Currency: 'GBP' },
       CreditorAccount: creditorAccount,
       RemittanceInformation: { Unstructured: ['Pocket money'] },
-      MandateRelatedInformation: { Frequency: { Type: frequency }, FirstPaymentDateTime: '2027-01-15T08:00:00+00:00', Reason: 'Pocket money' },
+      MandateRelatedInformation: { Frequency: { Type: frequency }, FirstPaymentDateTime: '2049-01-15T08:00:00+00:00', Reason: 'Pocket money' },
       ...extra,
     };
   }
@@ -100,15 +100,19 @@ describe('domestic standing orders', () => {
     expectError(await createConsent(body(initiation('MNTH', { FinalPaymentAmount: { Amount: '5.00', Currency: 'EUR' } }))), 400, 'U002', 'Data.Initiation.FinalPaymentAmount.Currency');
     expectError(await createConsent(body(initiation('MNTH', { NumberOfPayments: 'three' }))), 400, 'U002', 'Data.Initiation.NumberOfPayments');
     const both = initiation('MNTH');
-    both.MandateRelatedInformation = { Frequency: { Type: 'MNTH' }, FirstPaymentDateTime: '2027-01-15T08:00:00+00:00', FinalPaymentDateTime: '2027-06-15T08:00:00+00:00' };
+    both.MandateRelatedInformation = { Frequency: { Type: 'MNTH' }, FirstPaymentDateTime: '2049-01-15T08:00:00+00:00', FinalPaymentDateTime: '2049-06-15T08:00:00+00:00' };
     expectError(await createConsent(body(both)), 400, 'U002', 'Data.Initiation.NumberOfPayments');
     const early = initiation('MNTH', { NumberOfPayments: undefined });
-    early.MandateRelatedInformation = { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2027-01-15T08:00:00+00:00', FinalPaymentDateTime: '2027-01-01T08:00:00+00:00' };
+    early.MandateRelatedInformation = { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2049-01-15T08:00:00+00:00', FinalPaymentDateTime: '2049-01-01T08:00:00+00:00' };
     expectError(await createConsent(body(early)), 400, 'U002', 'Data.Initiation.MandateRelatedInformation.FinalPaymentDateTime');
     const undated = initiation('MNTH');
     undated.MandateRelatedInformation = { Frequency: { Type: 'MNTH' } };
     expectError(await createConsent(body(undated)), 400, 'U004', 'Data.Initiation.MandateRelatedInformation.FirstPaymentDateTime');
     expectError(await createConsent({ Data: { Initiation: initiation() }, Risk: {} }), 400, 'U004', 'Data.Permission');
+    // A first run already past (the worker would pay every missed run at once): U003, as a scheduled payment's date.
+    const late = initiation('DAIL', { NumberOfPayments: undefined });
+    late.MandateRelatedInformation = { Frequency: { Type: 'DAIL' }, FirstPaymentDateTime: new Date(Date.now() - 30 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, '+00:00') };
+    expectError(await createConsent(body(late)), 400, 'U003', 'Data.Initiation.MandateRelatedInformation.FirstPaymentDateTime');
     expect(await consentCount()).toBe(before);
   });
 
@@ -147,7 +151,7 @@ describe('domestic standing orders', () => {
         NumberOfPayments: '2',
         FirstPaymentAmount: { Amount: amount, Currency: 'GBP' },
         CreditorAccount: creditorAccount,
-        MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2027-01-15T08:00:00+00:00' },
+        MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2049-01-15T08:00:00+00:00' },
       };
     }
 
@@ -194,7 +198,7 @@ describe('domestic standing orders', () => {
       // 205 runs as the worker records them (a daily order after seven months): three pages of 100.
       await h.dataSource.query(
         `INSERT INTO standing_order_run (standing_order_id, run_index, payment_id, due_at, amount, currency, status, ledger_transaction_id, status_update_date_time)
-         SELECT $1, n, $1 || '-run-' || n, timestamptz '2027-01-15 08:00Z' + n * interval '1 day', 20, 'GBP', 'ACSC', $1 || '-run-' || n, timestamptz '2027-01-15 08:00Z' + n * interval '1 day'
+         SELECT $1, n, $1 || '-run-' || n, timestamptz '2049-01-15 08:00Z' + n * interval '1 day', 20, 'GBP', 'ACSC', $1 || '-run-' || n, timestamptz '2049-01-15 08:00Z' + n * interval '1 day'
            FROM generate_series(0, 204) n`,
         [id],
       );
@@ -285,7 +289,7 @@ describe('domestic standing orders', () => {
       const id = jsonString((await order(psuToken, consentId, orderInitiation('15.00'))).body.Data.DomesticStandingOrderId);
       await fixtures.setBalance(debtor, '500.00', '0');
       // The worker's job, at the first run's date (the other orders of this file are due then too).
-      await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2027-01-15T08:00:00Z'));
+      await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2049-01-15T08:00:00Z'), { approvals: h.approvals() });
       const runId = `${id}-run-0`;
 
       const alice = { authorization: `Bearer ${await h.customerSession('alice')}` };
@@ -296,18 +300,18 @@ describe('domestic standing orders', () => {
       expect(consent).toMatchObject({
         kind: 'domestic-standing-order',
         status: 'COND',
-        standingOrder: { standingOrderId: id, status: 'PDNG', nextRunAt: '2027-01-22T08:00:00.000Z' },
+        standingOrder: { standingOrderId: id, status: 'PDNG', nextRunAt: '2049-01-22T08:00:00.000Z' },
       });
       expect(consent.payments.map((p) => p.paymentId)).toEqual([runId]);
       expect(consent.standingOrder.schedule.map((line) => line.value)).toEqual([
         'Every week',
-        '15.00 GBP on 15 Jan 2027, 08:00 UTC',
+        '15.00 GBP on 15 Jan 2049, 08:00 UTC',
         '15.00 GBP each time',
         'After 2 payments',
       ]);
       const listed = await h.call('GET', `/customer/payment-consents/${consentId}/payments`, { headers: alice });
       expect(listed.body.payments).toEqual([
-        expect.objectContaining({ paymentId: runId, kind: 'domestic-standing-order', status: 'ACSP', amount: { amount: '15.00', currency: 'GBP' }, creationDateTime: '2027-01-15T08:00:00.000Z' }),
+        expect.objectContaining({ paymentId: runId, kind: 'domestic-standing-order', status: 'ACSP', amount: { amount: '15.00', currency: 'GBP' }, creationDateTime: '2049-01-15T08:00:00.000Z' }),
       ]);
       // Payee masked, never the account number.
       expect(JSON.stringify([consents.body, listed.body])).not.toContain(creditorAccount.Identification);

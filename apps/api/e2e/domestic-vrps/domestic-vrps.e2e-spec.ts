@@ -289,6 +289,20 @@ describe('domestic VRP', () => {
     expect((await ask()).status).toBe(201);
   });
 
+  it('refuses a funds check of nothing (0, 0.00) with 400 U002 on the amount, as a VRP and CoF’s funds check do', async () => {
+    await setBalance(debtor, '1000.00');
+    const { consentId, psuToken } = await authorisedConsent();
+    for (const amount of ['0', '0.00', '0.00000']) {
+      const result = await h.signedPost(`${CONSENTS}/${consentId}/funds-confirmation`, {
+        idempotencyKey: false,
+        token: psuToken,
+        body: { Data: { ConsentId: consentId, InstructedAmount: { Amount: amount, Currency: 'GBP' } } },
+      });
+      expectError(result, 400, 'U002', 'Data.InstructedAmount.Amount');
+      expect(result.body.Errors).toEqual([{ ErrorCode: 'U002', Message: 'InstructedAmount.Amount must be more than zero', Path: 'Data.InstructedAmount.Amount' }]);
+    }
+  });
+
   it('refuses a VRP whose Initiation or creditor is not the consent’s, or whose consent changed after approval, with 400 U008', async () => {
     await setBalance(debtor, '1000.00');
     const { consentId, psuToken, initiation } = await authorisedConsent();
@@ -300,6 +314,11 @@ describe('domestic VRP', () => {
     );
     expectError(await pay(psuToken, consentId, initiation, '10.00'), 400, 'U008', 'Data.ConsentId');
     expect(await countVrps(consentId)).toBe(0);
+    // Where its Consent-aligned periods start is part of the approval: moved, a new period would open early.
+    const moved = await authorisedConsent();
+    await h.dataSource.query(`UPDATE payment_consent SET creation_date_time = creation_date_time - interval '1 day' WHERE consent_id = $1`, [moved.consentId]);
+    expectError(await pay(moved.psuToken, moved.consentId, moved.initiation, '10.00'), 400, 'U008', 'Data.ConsentId');
+    expect(await countVrps(moved.consentId)).toBe(0);
   });
 
   it('lets concurrent VRPs that together would pass the periodic limit through exactly up to it', async () => {

@@ -117,6 +117,9 @@ describe('confirmation of funds', () => {
     // Put back as approved, it answers again.
     await h.dataSource.query(`UPDATE payment_consent SET debtor_account_id = $2 WHERE consent_id = $1`, [consentId, debtor.accountId]);
     expect((await confirm(psuToken, consentId, '1.00')).status).toBe(201);
+    // Its end is part of the approval too: extended in the database, the consent is refused.
+    await h.dataSource.query(`UPDATE payment_consent SET expiration_date_time = now() + interval '3650 days' WHERE consent_id = $1`, [consentId]);
+    expectError(await confirm(psuToken, consentId, '1.00'), 400, 'U008', 'Data.ConsentId');
   });
 
   it('takes only the PSU token of the consent the body names, with the fundsconfirmations scope and the CBPII role', async () => {

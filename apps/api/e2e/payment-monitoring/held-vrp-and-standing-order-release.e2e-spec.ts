@@ -94,13 +94,33 @@ describe('payment monitoring: releasing a held VRP and a held standing-order run
     expect(Number(await fixtures.available(debtor!.accountId))).toBe(before - 40);
   });
 
+  it('never releases a held VRP whose row was altered since its PSU approved (400, nothing debited); the admin can still reject it', async () => {
+    const vrpPayee = payee('40000050000003', 'Altered VRP Payee');
+    const { consentId, psuToken } = await fixtures.vrpConsent('alice', debtor!, vrpPayee);
+    const paid = await fixtures.vrp(psuToken, consentId, vrpPayee, '20.00', 'VRP-HELD-ALTERED');
+    expect(paid.body.Data.Status).toBe('PDNG');
+    const paymentId = jsonString(paid.body.Data.DomesticVRPId);
+    const [bob] = await fixtures.accountsOf('bob', 1);
+    await fixtures.setBalance(bob!.accountId, '300.00');
+    await h.dataSource.query(`UPDATE vrp_payment SET debtor_account_id = $2 WHERE payment_id = $1`, [paymentId, bob!.accountId]);
+
+    const refused = await h.call('POST', `${REVIEWS}/${paymentId}/release`, { headers: admin, body: { reason: 'Confirmed with the customer' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({ error: 'invalid_request', message: 'The payment no longer matches what the PSU approved: reject it' });
+    expect(await fixtures.available(bob!.accountId)).toBe('300.00000');
+    expect(await acceptedEvents(paymentId)).toBe(0);
+    const rejected = await h.call('POST', `${REVIEWS}/${paymentId}/reject`, { headers: admin, body: { reason: 'Altered order' } });
+    expect(rejected.status).toBe(200);
+    expect(rejected.body).toEqual(expect.objectContaining({ outcome: 'rejected', status: 'RJCT' }));
+  });
+
   it('holds a standing-order run to a new payee; a release pays that run once, the worker’s later passes never pay it again', async () => {
     const soPayee = payee('40000050000002', 'Standing Order Payee');
     const initiation = {
       NumberOfPayments: '2',
       FirstPaymentAmount: { Amount: '25.00', Currency: 'GBP' },
       CreditorAccount: soPayee,
-      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2027-01-15T08:00:00+00:00' },
+      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2049-01-15T08:00:00+00:00' },
     };
     const cc = await h.clientCredentialsToken({ scope: 'payments' });
     const created = await h.signedPost(`${PISP}/domestic-standing-order-consents`, { token: cc, body: { Data: { Permission: 'Create', Initiation: initiation }, Risk: {} } });
@@ -112,7 +132,7 @@ describe('payment monitoring: releasing a held VRP and a held standing-order run
     const before = Number(await fixtures.available(debtor!.accountId));
 
     // The worker's pass at the first run's due time: held, nothing debited.
-    await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2027-01-15T08:00:00Z'), 100, risk);
+    await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2049-01-15T08:00:00Z'), { approvals: h.approvals(), risk });
     const runId = `${orderId}-run-0`;
     const [held] = await h.dataSource.query(`SELECT status FROM standing_order_run WHERE payment_id = $1`, [runId]);
     expect(held).toEqual({ status: 'PDNG' });
@@ -124,13 +144,13 @@ describe('payment monitoring: releasing a held VRP and a held standing-order run
     expect(released.body).toEqual({ outcome: 'released', paymentId: runId, status: 'ACSP', statusReason: null });
     expect(Number(await fixtures.available(debtor!.accountId))).toBe(before - 25);
     // The worker passes again at the same instant: the held run is not paid a second time.
-    await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2027-01-15T08:00:00Z'), 100, risk);
+    await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2049-01-15T08:00:00Z'), { approvals: h.approvals(), risk });
     expect(Number(await fixtures.available(debtor!.accountId))).toBe(before - 25);
     const [paidRun] = await h.dataSource.query(`SELECT status, ledger_transaction_id IS NOT NULL AS debited FROM standing_order_run WHERE payment_id = $1`, [runId]);
     expect(paidRun).toEqual({ status: 'ACSP', debited: true });
 
     // The second run, a week later: the payee is known now, so it is paid at once; the first is still paid once.
-    await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2027-01-22T08:00:00Z'), 100, risk);
+    await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2049-01-22T08:00:00Z'), { approvals: h.approvals(), risk });
     const runs: Array<{ run_index: number; status: string }> = await h.dataSource.query(
       `SELECT run_index, status FROM standing_order_run WHERE standing_order_id = $1 ORDER BY run_index`,
       [orderId],

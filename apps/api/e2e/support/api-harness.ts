@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { AuthoriseAccountAccessConsent, Permission } from '@consentry/consents';
+import { AuthoriseAccountAccessConsent, PaymentApprovalSeal, Permission } from '@consentry/consents';
 import { AggregatedBank, SandboxLedgerConnector } from '@consentry/banking';
 import { ApiConfig, loadApiConfig } from '@consentry/config';
 import { DataSource } from '@consentry/database';
@@ -132,6 +132,11 @@ export class ApiHarness {
   /** The banks as the worker reaches them (the sandbox ledger), for a test that runs what the worker runs. */
   bank(): AggregatedBank {
     return new AggregatedBank(this.dataSource, [new SandboxLedgerConnector(this.dataSource, new EnvironmentKeyManagement(this.config.secretsKeys))]);
+  }
+
+  /** The approvals' seal as the worker and the API check it (the API's SECRETS_KEY), for a test that runs what the worker runs. */
+  approvals(): PaymentApprovalSeal {
+    return new PaymentApprovalSeal(this.config.secretsKeys);
   }
 
   get clientId(): string {

@@ -56,12 +56,19 @@ export interface StandingOrderPaymentDetails {
 export const STANDING_ORDER_CONSENTS_PATH = `${PISP_BASE_PATH}/domestic-standing-order-consents`;
 export const STANDING_ORDERS_PATH = `${PISP_BASE_PATH}/domestic-standing-orders`;
 
-/** Refuses an Initiation the bank cannot run (U025 for the Frequency, U002 otherwise), before anything is written. */
-export function assertRunnableStandingOrder(initiation: JsonObject): void {
+/**
+ * Refuses an Initiation the bank cannot run (U025 for the Frequency, U002 otherwise), or whose first run is
+ * not ahead (U003, as a scheduled payment's date: the worker would otherwise pay every missed run at once),
+ * before anything is written. Checked when the consent is created and again when the order is made.
+ */
+export function assertRunnableStandingOrder(initiation: JsonObject, now = new Date()): void {
   const read = readStandingOrderSchedule(initiation);
   if ('problem' in read) {
     const code = read.problem.kind === 'frequency' ? ObErrorCode.UnsupportedFrequency : ObErrorCode.FieldInvalid;
     throw ObErrorException.badRequest(code, read.problem.message, read.problem.path);
+  }
+  if (!(read.schedule.first.at.getTime() > now.getTime())) {
+    throw ObErrorException.badRequest(ObErrorCode.FieldInvalidDate, 'FirstPaymentDateTime must be in the future', 'Data.Initiation.MandateRelatedInformation.FirstPaymentDateTime');
   }
 }
 
@@ -100,6 +107,7 @@ export class DomesticStandingOrdersService {
 
   /** The order, as a PaymentWrite: staged with the idempotency key; the worker pays its runs. */
   createOrder(clientId: string, body: OBWriteDomesticStandingOrder3Dto, interactionId: string): PaymentWrite<DomesticStandingOrderRow, OBWriteDomesticStandingOrderResponse6> {
+    assertRunnableStandingOrder(plain(body.Data.Initiation));
     return {
       stage: (manager) => submitDomesticStandingOrder(manager, this.approvals, { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), interactionId }),
       render: (order) => this.orderResponse(order),

@@ -1,6 +1,6 @@
 import { AggregatedBank } from '@consentry/banking';
 import type { ApiConfig } from '@consentry/config';
-import { ReviewHeldPayment, ReviewOutcome } from '@consentry/consents';
+import { PaymentApprovalSeal, ReviewHeldPayment, ReviewOutcome } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { maskAccountNumber } from '@consentry/redaction';
 import type { FiredRule } from '@consentry/risk';
@@ -92,8 +92,9 @@ export class PaymentReviewsService {
     private readonly dataSource: DataSource,
     bank: AggregatedBank,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    approvals: PaymentApprovalSeal,
   ) {
-    this.review = new ReviewHeldPayment(dataSource, bank);
+    this.review = new ReviewHeldPayment(dataSource, bank, approvals);
   }
 
   /** Held payments oldest first, keyset-paged on (assessed_at, payment_id), each with its account's recent history (one lateral, indexed lookup). */

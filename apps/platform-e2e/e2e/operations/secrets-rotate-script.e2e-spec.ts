@@ -81,7 +81,8 @@ describe('npm run secrets:rotate', () => {
 
     // The PSU's approval, re-sealed under b, holds with b alone: removing A does not make alice approve again.
     const [consent] = await db.dataSource.query(
-      `SELECT consent_id AS "consentId", client_id AS "clientId", psu_id::text AS "psuId", debtor_account_id AS "debtorAccountId", kind, initiation, control_parameters AS "controlParameters", initiation_hash AS seal
+      `SELECT consent_id AS "consentId", client_id AS "clientId", psu_id::text AS "psuId", debtor_account_id AS "debtorAccountId", kind, initiation, control_parameters AS "controlParameters",
+              creation_date_time AS "creationDateTime", expiration_date_time AS "expirationDateTime", initiation_hash AS seal
          FROM payment_consent WHERE consent_id = $1`,
       [approved],
     );

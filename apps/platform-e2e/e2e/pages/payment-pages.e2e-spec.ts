@@ -238,7 +238,7 @@ describe('payment pages', () => {
       NumberOfPayments: '3',
       FirstPaymentAmount: { Amount: '25.00', Currency: 'GBP' },
       CreditorAccount: payee,
-      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2027-03-01T10:00:00+00:00' },
+      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2049-03-01T10:00:00+00:00' },
     };
     const soConsent = await tpp.signedPost(cc.access_token, `${PISP}/domestic-standing-order-consents`, { Data: { Permission: 'Create', Initiation: soInitiation }, Risk: {} });
     expect(soConsent.status).toBe(201);
@@ -247,7 +247,7 @@ describe('payment pages', () => {
     expect(order.status).toBe(201);
     const standingOrderId = order.body.Data.DomesticStandingOrderId as string;
 
-    const on = '2027-02-01T09:00:00+00:00';
+    const on = '2049-02-01T09:00:00+00:00';
     const spInitiation = { InstructionIdentification: 'I-RENT', EndToEndIdentification: 'RENT', RequestedExecutionDateTime: on, InstructedAmount: { Amount: '12.34', Currency: 'GBP' }, CreditorAccount: payee };
     const spConsent = await tpp.signedPost(cc.access_token, `${PISP}/domestic-scheduled-payment-consents`, { Data: { Permission: 'Create', Initiation: spInitiation }, Risk: {} });
     expect(spConsent.status).toBe(201);
@@ -262,12 +262,12 @@ describe('payment pages', () => {
     const soCard = page().locator(`[data-consent="${so.consentId}"]`);
     expect(await soCard.innerText()).toContain(`${sandbox.tpp.client_name}: a standing order`);
     expect(await soCard.locator('[data-field="frequency"]').innerText()).toBe('Every week');
-    expect(await soCard.locator('[data-field="first-payment"]').innerText()).toBe('25.00 GBP on 1 Mar 2027, 10:00 UTC');
+    expect(await soCard.locator('[data-field="first-payment"]').innerText()).toBe('25.00 GBP on 1 Mar 2049, 10:00 UTC');
     expect(await soCard.locator('[data-field="ends"]').innerText()).toBe('After 3 payments');
-    expect(await soCard.locator('[data-field="next-payment"]').innerText()).toBe('1 Mar 2027, 10:00 UTC');
+    expect(await soCard.locator('[data-field="next-payment"]').innerText()).toBe('1 Mar 2049, 10:00 UTC');
     const spCard = page().locator(`[data-consent="${sp.consentId}"]`);
     expect(await spCard.locator('[data-field="amount"]').innerText()).toBe('12.34 GBP');
-    expect(await spCard.locator('[data-field="execution-date"]').innerText()).toBe('1 Feb 2027, 09:00 UTC');
+    expect(await spCard.locator('[data-field="execution-date"]').innerText()).toBe('1 Feb 2049, 09:00 UTC');
     await expectNoAccountNumber();
     await shot('15-dashboard-standing-order');
 

@@ -209,14 +209,14 @@ describe('domestic payment journey', () => {
 
   it('words a standing order\'s frequency, every amount and its end on the approval page, in London time; the TPP sets it up once', async () => {
     const cc = await tpp.clientCredentialsToken('payments');
-    // 09:00 London on 1 July 2027 (summer time: 08:00Z), then 5.00 GBP every month, the last of 4 payments 1.00 GBP.
+    // 09:00 London on 1 July 2049 (summer time: 08:00Z), then 5.00 GBP every month, the last of 4 payments 1.00 GBP.
     const standingOrder = {
       NumberOfPayments: '4',
       FirstPaymentAmount: { Amount: '10', Currency: 'GBP' },
       RecurringPaymentAmount: { Amount: '5.00', Currency: 'GBP' },
       FinalPaymentAmount: { Amount: '1.00', Currency: 'GBP' },
       CreditorAccount: payee,
-      MandateRelatedInformation: { Frequency: { Type: 'MNTH' }, FirstPaymentDateTime: '2027-07-01T08:00:00+00:00' },
+      MandateRelatedInformation: { Frequency: { Type: 'MNTH' }, FirstPaymentDateTime: '2049-07-01T08:00:00+00:00' },
     };
     const created = await tpp.signedPost(cc.access_token, `${PISP}/domestic-standing-order-consents`, { Data: { Permission: 'Create', Initiation: standingOrder }, Risk: {} });
     expect(created.status).toBe(201);
@@ -226,7 +226,7 @@ describe('domestic payment journey', () => {
     await signIn(request.url, 'Approve this standing order?');
     const field = (name: string) => page.locator(`[data-field="${name}"]`).innerText();
     expect(await field('frequency')).toBe('Every month');
-    expect(await field('first-payment')).toBe('10.00 GBP on 1 July 2027 at 09:00');
+    expect(await field('first-payment')).toBe('10.00 GBP on 1 July 2049 at 09:00');
     expect(await field('recurring-payment')).toBe('5.00 GBP each time');
     expect(await field('final-payment')).toBe('1.00 GBP');
     expect(await field('ends')).toBe('After 4 payments');
@@ -265,7 +265,22 @@ describe('domestic payment journey', () => {
       if (r.url().startsWith(origin)) callback = new URL(r.url());
     });
     await page.goto(request.url.toString()).catch(() => undefined);
-    await expect.poll(() => callback?.searchParams.get('error') ?? null, { timeout: 10_000 }).toBe('invalid_request');
-    expect(callback!.searchParams.get('error_description')).toBe('a domestic-payment consent is authorised with the payments scope');
+    await expect.poll(() => callback?.searchParams.get('error') ?? null, { timeout: 10_000 }).toBe('invalid_scope');
+    expect(callback!.searchParams.get('error_description')).toBe('a domestic-payment consent is authorised with the payments scope alone');
+  });
+
+  it('refuses a payment consent asked for with the accounts scope as well: no grant of a one-off payment carries accounts or a refresh token', async () => {
+    const consentId = await stagePayment('JOURNEY-4');
+    const request = await tpp.pushAuthorizationRequest(consentId, 'openid payments accounts');
+    let callback: URL | undefined;
+    const origin = new URL(sandbox.tpp.redirect_uris[0]!).origin;
+    page.on('request', (r) => {
+      if (r.url().startsWith(origin)) callback = new URL(r.url());
+    });
+    await page.goto(request.url.toString()).catch(() => undefined);
+    await expect.poll(() => callback?.searchParams.get('error') ?? null, { timeout: 10_000 }).toBe('invalid_scope');
+    expect(callback!.searchParams.get('error_description')).toBe('a domestic-payment consent is authorised with the payments scope alone');
+    const [consent]: Array<{ status: string; grant_id: string | null }> = await db.dataSource.query(`SELECT status, grant_id FROM payment_consent WHERE consent_id = $1`, [consentId]);
+    expect(consent).toEqual({ status: 'AWAU', grant_id: null });
   });
 });

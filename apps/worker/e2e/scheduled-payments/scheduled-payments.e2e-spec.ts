@@ -1,3 +1,4 @@
+import { approvalOf, PaymentApprovalSeal } from '@consentry/consents';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
@@ -9,6 +10,11 @@ import { workerTestConfig } from '../support/worker-test-config.js';
 const SECRETS_KEY = Buffer.alloc(32, 0x4c);
 const WAIT = { timeout: 20_000, interval: 100 };
 const DAY = 86_400_000;
+
+/** The seal the PSU's approval writes on a consent (the worker pays an order only while it holds), under the worker's SECRETS_KEY. */
+function sealOf(consent: { consentId: string; clientId: string; psuId: string; debtorAccountId: string; kind: string; initiation: Record<string, unknown> }): string {
+  return new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }]).seal(approvalOf({ ...consent, controlParameters: null, creationDateTime: new Date(), expirationDateTime: null })!);
+}
 
 /**
  * The worker runs a scheduled payment on its date, as its BullMQ job scheduler fires, reading "now" from
@@ -49,9 +55,15 @@ describe('scheduled payments: the worker runs each on its date', () => {
       CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400411112222', Name: 'Landlord' },
     };
     await db.dataSource.query(
-      `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, creation_date_time, status_update_date_time)
-       VALUES ('pmc-worker-1', 'domestic-scheduled-payment', $1, $2, 'COND', $3::jsonb, '{}', $4, now(), now())`,
-      [sandbox.tpp.client_id, psuId, JSON.stringify(initiation), debtor],
+      `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, initiation_hash, creation_date_time, status_update_date_time)
+       VALUES ('pmc-worker-1', 'domestic-scheduled-payment', $1, $2, 'COND', $3::jsonb, '{}', $4, $5, now(), now())`,
+      [
+        sandbox.tpp.client_id,
+        psuId,
+        JSON.stringify(initiation),
+        debtor,
+        sealOf({ consentId: 'pmc-worker-1', clientId: sandbox.tpp.client_id, psuId, debtorAccountId: debtor, kind: 'domestic-scheduled-payment', initiation }),
+      ],
     );
     await db.dataSource.query(
       `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, requested_execution_date_time, creation_date_time, status_update_date_time)
@@ -67,9 +79,15 @@ describe('scheduled payments: the worker runs each on its date', () => {
       MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: due.toISOString() },
     };
     await db.dataSource.query(
-      `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, creation_date_time, status_update_date_time)
-       VALUES ('pmc-worker-2', 'domestic-standing-order', $1, $2, 'COND', $3::jsonb, '{}', $4, now(), now())`,
-      [sandbox.tpp.client_id, psuId, JSON.stringify(order), debtor],
+      `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, initiation_hash, creation_date_time, status_update_date_time)
+       VALUES ('pmc-worker-2', 'domestic-standing-order', $1, $2, 'COND', $3::jsonb, '{}', $4, $5, now(), now())`,
+      [
+        sandbox.tpp.client_id,
+        psuId,
+        JSON.stringify(order),
+        debtor,
+        sealOf({ consentId: 'pmc-worker-2', clientId: sandbox.tpp.client_id, psuId, debtorAccountId: debtor, kind: 'domestic-standing-order', initiation: order }),
+      ],
     );
     await db.dataSource.query(
       `INSERT INTO domestic_standing_order (standing_order_id, consent_id, client_id, psu_id, status, initiation, debtor_account_id, next_run_index, next_run_at, creation_date_time, status_update_date_time)

@@ -1,6 +1,6 @@
 import { AggregatedBank } from '@consentry/banking';
 import type { WorkerConfig } from '@consentry/config';
-import { executeDueScheduledPayments, executeDueStandingOrderRuns, ScheduledExecutionResult } from '@consentry/consents';
+import { executeDueScheduledPayments, executeDueStandingOrderRuns, PaymentApprovalSeal, ScheduledExecutionResult } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { PaymentRiskEngine } from '@consentry/risk';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
@@ -28,6 +28,8 @@ export class ScheduledPaymentProcessor implements OnModuleDestroy {
   private readonly queue: Queue;
   private worker?: Worker<unknown, ScheduledExecutionResult>;
   private connection?: Redis;
+  // Each order is paid only while its PSU's approval still holds (SECRETS_KEYS, as the API and the auth server seal and check it).
+  private readonly approvals: PaymentApprovalSeal;
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -38,6 +40,7 @@ export class ScheduledPaymentProcessor implements OnModuleDestroy {
     private readonly risk: PaymentRiskEngine,
     @Inject(WORKER_CLOCK) private readonly clock: WorkerClock,
   ) {
+    this.approvals = new PaymentApprovalSeal(config.secretsKeys);
     this.queue = new Queue(SCHEDULED_PAYMENT_QUEUE, { connection: producer, prefix: config.redisPrefix });
     this.queue.on('error', () => undefined);
   }
@@ -59,8 +62,9 @@ export class ScheduledPaymentProcessor implements OnModuleDestroy {
     const context = { jobId: job.id };
     try {
       const now = this.clock();
-      const scheduled = await executeDueScheduledPayments(this.dataSource, this.bank, now, undefined, this.risk);
-      const standing = await executeDueStandingOrderRuns(this.dataSource, this.bank, now, undefined, this.risk);
+      const options = { approvals: this.approvals, risk: this.risk };
+      const scheduled = await executeDueScheduledPayments(this.dataSource, this.bank, now, options);
+      const standing = await executeDueStandingOrderRuns(this.dataSource, this.bank, now, options);
       const result = { executed: scheduled.executed + standing.executed, deferred: scheduled.deferred + standing.deferred };
       if (result.executed + result.deferred > 0) this.logger.log('scheduled payments run', { ...context, ...result });
       return result;

@@ -1,0 +1,40 @@
+import { entitySelectList, EntityManager, PaymentConsentEntity } from '@consentry/database';
+
+import { approvalOf, type PaymentApprovalSeal } from './payment-approval-seal.js';
+import { sameInitiation } from './payment-initiation.js';
+
+/** An order the bank is about to pay, with its own copies of what its consent's PSU approved. */
+export interface OrderToPay {
+  consentId: string;
+  /** The account the order debits. */
+  debtorAccountId: string;
+  /** The order's Initiation (a domestic, scheduled or standing order's; a VRP's Data.Initiation). */
+  initiation: Record<string, unknown>;
+  /** A VRP's creditor (its Instruction's), which the consent's Initiation may name. */
+  creditorAccount?: { schemeName: string; identification: string };
+}
+
+/** The ISO 20022 status reason of an order paid later that no longer matches its approval: RJCT, never debited. */
+export const NOT_AS_APPROVED_REASON = 'AG01';
+export const NOT_AS_APPROVED_DESCRIPTION = 'The order no longer matches what the PSU approved';
+
+/**
+ * PSD2 RTS Art. 5 (dynamic linking) when the bank pays after the POST: the worker on a scheduled date or
+ * a standing order's run, an admin's release of a held payment. The order is paid only while its
+ * consent's approval seal still holds and the order's own copies (Initiation, debtor account, a VRP's
+ * creditor) are what that consent says. The POST checked the same (U008), but these copies are read
+ * from the order's row when it runs, so a row altered since then must not be paid.
+ */
+export async function isOrderAsApproved(manager: EntityManager, approvals: PaymentApprovalSeal, order: OrderToPay): Promise<boolean> {
+  const [row]: PaymentConsentEntity[] = await manager.query(`SELECT ${entitySelectList(manager.connection, PaymentConsentEntity)} FROM payment_consent WHERE consent_id = $1`, [
+    order.consentId,
+  ]);
+  if (!row) return false;
+  const consent = Object.assign(new PaymentConsentEntity(), row);
+  if (!approvals.holds(consent.initiationHash, approvalOf(consent))) return false;
+  if (consent.debtorAccountId !== order.debtorAccountId) return false;
+  if (!sameInitiation(consent.initiation, order.initiation)) return false;
+  const named = consent.initiation.CreditorAccount as { SchemeName?: string; Identification?: string } | undefined;
+  if (order.creditorAccount && named && (named.SchemeName !== order.creditorAccount.schemeName || named.Identification !== order.creditorAccount.identification)) return false;
+  return true;
+}
