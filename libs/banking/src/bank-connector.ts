@@ -281,7 +281,9 @@ export type BankPaymentRejection =
   /** AC04 ClosedAccountNumber / AC06 BlockedAccount: the debtor account cannot be debited. */
   | 'AC06'
   /** AM03 NotAllowedCurrency: the order's currency is not the debtor account's. */
-  | 'AM03';
+  | 'AM03'
+  /** AM02 NotAllowedAmount: booking it would take a balance past what the ledger can hold. */
+  | 'AM02';
 
 export type BankPaymentResult =
   | { outcome: 'Accepted'; transactionId: string; bookingDateTime: Date }

@@ -370,6 +370,14 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '23505';
 }
 
+// SQLSTATE 22003: a balance or a transaction's balance after it would leave the ledger's numeric(18,5).
+function isNumericOverflow(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '22003';
+}
+
+/** An order the ledger cannot book because a balance would overflow: rejected whole (its transaction rolled back). */
+const OVERFLOW: BankPaymentResult = { outcome: 'Rejected', reason: 'AM02' };
+
 function bookedAfter(rows: Array<{ type: string; after: string }>): string | null {
   return rows.find((row) => row.type === 'InterimBooked')?.after ?? rows[0]?.after ?? null;
 }
@@ -403,7 +411,7 @@ export class SandboxLedgerConnector implements BankConnector {
    * the debtor's and the creditor's balance rows locked in account-id order, so payments crossing in
    * opposite directions cannot deadlock, then the debit, the credit and their transactions. The debit's
    * transaction id is the paymentId: a second execution finds it and debits nothing. A rejected order
-   * writes nothing.
+   * writes nothing: AM02 when a balance would pass what the ledger holds (numeric(18,5)).
    */
   async initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult> {
     // Card numbers are stored encrypted: a PAN creditor is never one of ours to credit.
@@ -425,6 +433,7 @@ export class SandboxLedgerConnector implements BankConnector {
         order.information ?? `Payment to ${order.creditorAccount.name}`,
       ])) as [Row];
     } catch (error) {
+      if (isNumericOverflow(error)) return OVERFLOW;
       // The same order booked at this instant by another execution: the transaction below finds it booked.
       if (!isUniqueViolation(error)) throw error;
       return this.initiatePaymentWithCredit(order);
@@ -447,8 +456,14 @@ export class SandboxLedgerConnector implements BankConnector {
     try {
       return await this.debitAndCreditOnce(order);
     } catch (error) {
+      if (isNumericOverflow(error)) return OVERFLOW;
       if (!isUniqueViolation(error)) throw error;
-      return this.debitAndCreditOnce(order);
+      try {
+        return await this.debitAndCreditOnce(order);
+      } catch (again) {
+        if (isNumericOverflow(again)) return OVERFLOW;
+        throw again;
+      }
     }
   }
 

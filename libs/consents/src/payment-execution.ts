@@ -14,6 +14,7 @@ const REJECTION_TEXT: Record<string, string> = {
   AM04: 'Insufficient funds',
   AM03: 'The currency is not the debtor account’s',
   AC06: 'The debtor account cannot be debited',
+  AM02: 'The amount cannot be booked to these accounts',
 };
 
 /** What the bank's answer makes of a PDNG payment order (domestic, scheduled or VRP): ACSP, or RJCT with the ISO reason. */

@@ -238,6 +238,19 @@ describe('domestic payments', () => {
     expect(amount).toBe('20.00000');
   });
 
+  it('rejects a payment whose credit would take the payee past what the ledger holds (RJCT AM02), debiting nobody, never a 500', async () => {
+    await setBalance(debtor, '100.00');
+    await setBalance(creditorId, '9999999999999.00000');
+    const { consentId, psuToken } = await authorisedConsent(initiation('5.00', 'E2E-OVERFLOW'));
+    const paid = await pay(psuToken, consentId, initiation('5.00', 'E2E-OVERFLOW'));
+    expect(paid.status).toBe(201);
+    expectPis('OBWriteDomesticResponse5', paid.body);
+    expect(paid.body.Data).toMatchObject({ Status: 'RJCT', StatusReason: [{ StatusReasonCode: 'AM02', StatusReasonDescription: 'The amount cannot be booked to these accounts' }] });
+    expect(await fixtures.available(debtor)).toBe('100.00000');
+    expect(await fixtures.available(creditorId)).toBe('9999999999999.00000');
+    await setBalance(creditorId, '300.00');
+  });
+
   it('takes only the PSU token of the consent the request names for the payment and the funds check', async () => {
     const first = await authorisedConsent();
     const second = await authorisedConsent();
