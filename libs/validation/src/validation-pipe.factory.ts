@@ -29,8 +29,9 @@ const emptyQueryAnswer = new WeakMap<Constructor, Promise<boolean>>();
 
 /**
  * The global pipe: unknown fields are refused (not silently dropped, so a TPP learns its payload is
- * wrong), values are transformed to DTO instances, and every failure becomes an ObErrorException. A body
- * string or key with U+0000 or an unpaired surrogate is refused (U002), since PostgreSQL cannot store it.
+ * wrong), values are transformed to DTO instances, and every failure becomes an ObErrorException. A body,
+ * query or path string (or key) with U+0000 or an unpaired surrogate is refused (U002), since PostgreSQL
+ * cannot store it.
  */
 class ObValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
@@ -53,9 +54,10 @@ class ObValidationPipe extends ValidationPipe {
     if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object && !isPlainObject(value)) {
       throw ObErrorException.badRequest(ObErrorCode.ResourceInvalidFormat, 'The request body must be a JSON object of the documented schema');
     }
-    // Every body (OB, customer and admin APIs alike) passes here after the guards, so this is where a
-    // string PostgreSQL cannot store is refused (U002 with its Path), before any DTO or use case sees it.
-    if (metadata.type === 'body') {
+    // Every body, query string and path parameter (OB, customer and admin APIs alike) passes here after
+    // the guards, so this is where a string PostgreSQL cannot store is refused (U002 with its Path),
+    // before any DTO, use case or SQL parameter sees it.
+    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
       const unstorable = findUnstorableText(value, metadata.data ?? '');
       if (unstorable.length > 0) throw new ObErrorException(400, unstorable);
     }

@@ -189,9 +189,17 @@ describe('createValidationPipe', () => {
       expect(await pipe.transform({ note: 'Rent 🏠\t\u0001' }, { type: 'body', metatype: Object })).toEqual({ note: 'Rent 🏠\t\u0001' });
     });
 
-    it('leaves queries and path parameters to their own checks', async () => {
+    it('refuses it in a path parameter and a query parameter too, naming the parameter', async () => {
       const pipe = createValidationPipe();
-      await expect(pipe.transform(NUL, { type: 'param', metatype: String, data: 'AccountId' })).resolves.toBe(NUL);
+      for (const type of ['param', 'query'] as const) {
+        const error = await pipe.transform(NUL, { type, metatype: String, data: 'AccountId' }).then(
+          () => null,
+          (refused: unknown) => refused,
+        );
+        expect(error).toBeInstanceOf(ObErrorException);
+        expect((error as ObErrorException).errors).toEqual([{ ErrorCode: 'U002', Message: 'AccountId must not contain U+0000 or an unpaired surrogate', Path: 'AccountId' }]);
+      }
+      await expect(pipe.transform('acc-1', { type: 'param', metatype: String, data: 'AccountId' })).resolves.toBe('acc-1');
     });
   });
 

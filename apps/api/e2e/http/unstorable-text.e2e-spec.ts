@@ -17,7 +17,7 @@ type ObSpec = 'payment-initiation' | 'vrp' | 'confirmation-funds';
 
 // JSON carries U+0000 and a lone surrogate as \u escapes; PostgreSQL text and jsonb refuse both (a 500
 // before). The global validation pipe refuses them as 400 U002 naming the field, after the guards.
-describe('a body string PostgreSQL cannot store (U+0000, an unpaired surrogate) is a 400 U002 naming the field', () => {
+describe('a body, query or path string PostgreSQL cannot store (U+0000, an unpaired surrogate) is a 400 U002 naming the field', () => {
   let h: ApiHarness;
   let fixtures: PaymentFixtures;
   let signer: TppMessageSigner;
@@ -136,6 +136,16 @@ describe('a body string PostgreSQL cannot store (U+0000, an unpaired surrogate) 
     const before = await count('vrp_payment');
     expectFieldInvalid(await h.signedPost(`${PISP}/domestic-vrps`, { token: psuToken, body: { Data: data, Risk: risk } }), path, 'vrp');
     expect(await count('vrp_payment')).toBe(before);
+  });
+
+  it('refuses it in a query string too: the admin audit search by TPP', async () => {
+    const admin = { authorization: `Bearer ${await h.adminSession()}` };
+    for (const value of ['%00']) {
+      const result = await h.call('GET', `/admin/audit-events?clientId=a${value}b`, { headers: admin });
+      expect(result.status, JSON.stringify(result.body)).toBe(400);
+      expect(result.body).toEqual({ error: 'invalid_request', message: expect.stringContaining('clientId must not contain U+0000 or an unpaired surrogate') });
+    }
+    expect((await h.call('GET', '/admin/audit-events?clientId=ab', { headers: admin })).status).toBe(200);
   });
 
   it.each(['/customer/sessions', '/admin/sessions'])('refuses it on %s too, as a plain problem body', async (path) => {
