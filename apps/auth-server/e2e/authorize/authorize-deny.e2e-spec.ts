@@ -58,6 +58,23 @@ describe('authorization journey: the PSU denies, or the request is refused', () 
     expect(consentPage.body).toContain('Choose the accounts to share');
   });
 
+  it('answers a sign-in or an approval holding text the database cannot store (U+0000) with a 400 page, the journey still open', async () => {
+    const consentId = await fixture.createConsent();
+    const request = await pushAuthorization(config, await newDPoPHandle(config), SANDBOX_TPP.redirectUri, consentId);
+    const browser = new PsuBrowser(SANDBOX_TPP.redirectUri);
+    const loginPage = await browser.open(request.url);
+    // A form carries no unpaired surrogate (the browser's UTF-8 makes it U+FFFD); U+0000 it does.
+    const login = formOf(loginPage.body, '/login');
+    const refusedLogin = await browser.open(new URL(login.action, loginPage.url), { method: 'POST', form: { csrf: login.csrf, username: 'al\u0000ice', password: 'x', otp: '000000' } });
+    expect(refusedLogin.status).toBe(400);
+    expect(refusedLogin.body).toContain('The form was not filled in correctly.');
+    const consentPage = await signIn(browser, loginPage, psu('alice'));
+    const { action, csrf } = formOf(consentPage.body, '/confirm');
+    const refused = await browser.open(new URL(action, consentPage.url), { method: 'POST', form: { csrf, accountIds: ['acc\u0000'] } });
+    expect(refused.status).toBe(400);
+    expect((await findConsentAccess(fixture.db.dataSource, consentId))?.status).toBe('AWAU');
+  });
+
   it('refuses another TPP’s consent without showing the PSU anything', async () => {
     const otherTpp = await createSandboxTppKeys('other-tpp', 'Other App', 'https://other-tpp.localhost/callback');
     await fixture.db.dataSource.transaction((manager) => registerTpp(manager, otherTpp, ['AISP']));
