@@ -116,11 +116,16 @@ async function rejectHeld(
 /** What the bank is asked to pay for a held payment, read from its own row, with the copies of its approval's terms that row holds. */
 async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<{ request: BankPaymentOrder; order: OrderToPay }> {
   if (row.payment_kind === 'domestic-vrp') {
-    const [vrp]: Array<{ debtor_account_id: string; amount: string; currency: string; initiation: Record<string, unknown>; instruction: Record<string, unknown> }> = await manager.query(
-      `SELECT debtor_account_id, amount::text AS amount, currency, initiation, instruction FROM vrp_payment WHERE payment_id = $1 AND status = 'PDNG' FOR UPDATE`,
-      [row.payment_id],
-    );
+    const [vrp]: Array<{ debtor_account_id: string; amount: string; currency: string; initiation: Record<string, unknown>; instruction: Record<string, unknown>; consent_status: string }> =
+      await manager.query(
+        `SELECT v.debtor_account_id, v.amount::text AS amount, v.currency, v.initiation, v.instruction, c.status AS consent_status
+           FROM vrp_payment v JOIN payment_consent c ON c.consent_id = v.consent_id
+          WHERE v.payment_id = $1 AND v.status = 'PDNG' FOR UPDATE OF v`,
+        [row.payment_id],
+      );
     if (!vrp) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The payment is no longer pending');
+    // The PSU stopped the consent (or it ended) while the VRP waited: it is not paid.
+    if (vrp.consent_status !== 'AUTH') throw new ConsentException(ConsentExceptionCode.InvalidStatus, `The VRP's consent is ${vrp.consent_status}: reject the payment`);
     const summary = summariseInitiation(vrp.instruction);
     return {
       request: { paymentId: row.payment_id, debtorAccountId: vrp.debtor_account_id, amount: vrp.amount, currency: vrp.currency, creditorAccount: summary.creditorAccount, reference: summary.endToEndIdentification, information: summary.remittance },
@@ -128,13 +133,15 @@ async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<{ re
     };
   }
   if (row.payment_kind === 'domestic-standing-order') {
-    const [run]: Array<{ debtor_account_id: string; amount: string; currency: string; initiation: Record<string, unknown> }> = await manager.query(
-      `SELECT o.debtor_account_id, r.amount::text AS amount, r.currency, o.initiation FROM standing_order_run r
+    const [run]: Array<{ debtor_account_id: string; amount: string; currency: string; initiation: Record<string, unknown>; order_status: string }> = await manager.query(
+      `SELECT o.debtor_account_id, r.amount::text AS amount, r.currency, o.initiation, o.status AS order_status FROM standing_order_run r
          JOIN domestic_standing_order o ON o.standing_order_id = r.standing_order_id
-        WHERE r.payment_id = $1 AND r.status = 'PDNG' FOR UPDATE OF r`,
+        WHERE r.payment_id = $1 AND r.status = 'PDNG' FOR UPDATE OF r, o`,
       [row.payment_id],
     );
     if (!run) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The payment is no longer pending');
+    // The PSU cancelled the order while its run waited ("no payment will be made from it"): it is not paid.
+    if (run.order_status === 'CANC') throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The PSU cancelled the standing order: reject the payment');
     const summary = summariseInitiation(run.initiation);
     const reference = typeof run.initiation.Reference === 'string' && run.initiation.Reference ? run.initiation.Reference : summary.endToEndIdentification;
     return {
@@ -160,7 +167,8 @@ async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<{ re
  * review row's lock, so two admins acting at once never execute it twice. Under four-eyes the first
  * release only records the request (the payment stays PDNG); a second, different admin executes it. A
  * payment that no longer matches what its PSU approved (isOrderAsApproved) is never released: U008, and
- * the admin rejects it.
+ * the admin rejects it; nor is a VRP whose consent the PSU stopped (or that ended), or a run of a standing
+ * order the PSU cancelled, while it waited (invalid status).
  */
 export class ReviewHeldPayment {
   constructor(

@@ -1,4 +1,4 @@
-export { redactForAudit, REDACTED } from './audit-redaction.js';
+export { redactForAudit, redactText, REDACTED } from './audit-redaction.js';
 export { isLuhnValid, maskAccountNumber, maskPan } from './mask.js';
 export {
   allowedDirections,

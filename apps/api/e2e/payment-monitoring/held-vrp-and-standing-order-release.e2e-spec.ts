@@ -4,17 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
 import { ObAccount, PaymentFixtures, PsuAccount } from '../support/payment-fixtures.js';
-import { riskFiles } from '../support/risk-fixtures.js';
+import { riskFiles, SMALL_NEW_PAYEE_HOLD_RULES } from '../support/risk-fixtures.js';
 
 const PISP = '/open-banking/v4.0/pisp';
 const REVIEWS = '/admin/payment-reviews';
 
-/** 10.00 or more to a payee the account never paid is held: small enough for a VRP under its 50.00 limit. */
-const RULES = `
-thresholds: { hold: 50, reject: 100 }
-rules:
-  - { name: new-payee, kind: new-payee, params: { minAmount: "10.00" }, weight: 50, action: hold }
-`;
 
 describe('payment monitoring: releasing a held VRP and a held standing-order run executes each once', () => {
   let h: ApiHarness;
@@ -24,7 +18,7 @@ describe('payment monitoring: releasing a held VRP and a held standing-order run
   let admin: Record<string, string>;
 
   beforeAll(async () => {
-    files = await riskFiles(RULES, []);
+    files = await riskFiles(SMALL_NEW_PAYEE_HOLD_RULES, []);
     h = await ApiHarness.start('held_vrp_so_release', files.env);
     fixtures = await PaymentFixtures.of(h);
     [debtor] = await fixtures.accountsOf('alice', 1);

@@ -16,6 +16,13 @@ rules:
     action: hold
 `;
 
+/** 10.00 or more to a payee the account never paid is held: small enough for a VRP under a 50.00 limit. */
+export const SMALL_NEW_PAYEE_HOLD_RULES = `
+thresholds: { hold: 50, reject: 100 }
+rules:
+  - { name: new-payee, kind: new-payee, params: { minAmount: "10.00" }, weight: 50, action: hold }
+`;
+
 /** A suite's own rules file (and deny-list, when given), in a directory `remove` deletes. */
 export async function riskFiles(rules: string, denyList?: unknown[]): Promise<{ env: Record<string, string>; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'consentry-risk-'));

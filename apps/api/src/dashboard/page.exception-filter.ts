@@ -1,4 +1,4 @@
-import { unreachable } from '@consentry/validation';
+import { ObErrorException, unreachable } from '@consentry/validation';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -28,6 +28,10 @@ export class PageExceptionFilter implements ExceptionFilter {
     if (exception instanceof PageException) return this.pageAnswer(exception, reply);
     if (exception instanceof AuditExportException) return this.auditExportAnswer(exception, reply);
     if (exception instanceof PaymentViewException) return this.paymentViewAnswer(exception, reply);
+    // The global validation pipe's refusals of a page's path or query parameters (e.g. U+0000 in an id).
+    if (exception instanceof ObErrorException && exception.status < 500) {
+      return this.problem(reply, exception.status, 'This request could not be handled', 'Go back and try again.');
+    }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       return this.problem(reply, exception.getStatus(), 'This request could not be handled', 'Go back and try again.');
     }

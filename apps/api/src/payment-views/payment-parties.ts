@@ -1,9 +1,9 @@
-import { maskAccountNumber } from '@consentry/redaction';
+import { maskAccountNumber, redactText } from '@consentry/redaction';
 
 /**
- * A payee as the people's pages show it: the name the TPP gave and the account masked to its last four
- * characters (libs/redaction's rule). Never the full number, on any page or in any customer or admin
- * API answer.
+ * A payee as the people's pages show it: the name the TPP gave, with any card number in it masked as the
+ * audit log masks free text (a TPP writes the name), and the account masked to its last four characters
+ * (libs/redaction's rule). Never a full number, on any page or in any customer or admin API answer.
  */
 export interface MaskedPayee {
   name: string;
@@ -16,5 +16,5 @@ export function maskedPayee(creditorAccount: unknown): MaskedPayee | null {
   if (creditorAccount === null || typeof creditorAccount !== 'object') return null;
   const account = creditorAccount as { Name?: unknown; Identification?: unknown };
   const identification = typeof account.Identification === 'string' ? account.Identification : '';
-  return { name: typeof account.Name === 'string' ? account.Name : '', account: maskAccountNumber(identification) };
+  return { name: typeof account.Name === 'string' ? redactText(account.Name) : '', account: maskAccountNumber(identification) };
 }

@@ -1,0 +1,158 @@
+import { executeDueStandingOrderRuns } from '@consentry/consents';
+import { currentTotpCode } from '@consentry/identity';
+import { PaymentRiskEngine } from '@consentry/risk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ApiHarness, jsonString } from '../support/api-harness.js';
+import { ObAccount, PaymentFixtures, PsuAccount } from '../support/payment-fixtures.js';
+import { riskFiles, SMALL_NEW_PAYEE_HOLD_RULES } from '../support/risk-fixtures.js';
+
+const PISP = '/open-banking/v4.0/pisp';
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/**
+ * The dashboard's and the console's payment pages under hostile input and late decisions: an id holding
+ * U+0000 is a 4xx page; a run of a standing order the PSU cancelled, or a VRP whose consent the PSU
+ * stopped, is never paid by a later release of its hold; a card number a TPP writes into a payee name is
+ * masked on every page.
+ */
+describe('payment pages: stopped orders stay unpaid, hostile input gets a 4xx page, card numbers are masked', () => {
+  let h: ApiHarness;
+  let fixtures: PaymentFixtures;
+  let files: Awaited<ReturnType<typeof riskFiles>>;
+  let debtor: PsuAccount;
+  let alice: string;
+  let admin: string;
+
+  beforeAll(async () => {
+    files = await riskFiles(SMALL_NEW_PAYEE_HOLD_RULES, []);
+    h = await ApiHarness.start('payment_pages_refusals', files.env);
+    fixtures = await PaymentFixtures.of(h);
+    [debtor] = await fixtures.accountsOf('alice', 1);
+    await fixtures.setBalance(debtor!.accountId, '1000.00');
+    alice = await signIn('dashboard', 'alice');
+    admin = await signIn('admin-console', 'admin');
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await files?.remove();
+  });
+
+  async function signIn(site: 'dashboard' | 'admin-console', username: string): Promise<string> {
+    const who = site === 'dashboard' ? h.sandbox.psus.find((p) => p.username === username)! : { ...h.sandbox.admin };
+    const page = await h.call('GET', `/${site}/login`);
+    const loginCookie = (page.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(String(page.body))![1]!;
+    const form = new URLSearchParams({ csrf, username: who.username, password: who.password, otp: await currentTotpCode(who.totpSecret) }).toString();
+    const posted = await post(`/${site}/login`, form, loginCookie);
+    expect(posted.status).toBe(303);
+    return posted.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith(`consentry-${site === 'dashboard' ? 'dashboard' : 'admin-console'}=`))!;
+  }
+
+  function post(path: string, body: string, cookie: string): Promise<Response> {
+    return fetch(`${h.api.url}${path}`, { method: 'POST', body, headers: { ...FORM, cookie }, redirect: 'manual' });
+  }
+  function get(path: string, cookie: string): Promise<Response> {
+    return fetch(`${h.api.url}${path}`, { headers: { cookie }, redirect: 'manual' });
+  }
+  async function csrfOf(path: string, cookie: string): Promise<string> {
+    const html = await (await get(path, cookie)).text();
+    return /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+  }
+  function payee(identification: string, name: string): ObAccount {
+    return { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: identification, Name: name };
+  }
+
+  it('a NUL character in an id of the dashboard and console payment pages is a 4xx page, never a 500', async () => {
+    const dashCsrf = await csrfOf('/dashboard/payments', alice);
+    const adminCsrf = await csrfOf('/admin-console/payments', admin);
+    const statuses: Record<string, number> = {
+      'GET /dashboard/payments/%00': (await get('/dashboard/payments/%00', alice)).status,
+      'POST /dashboard/payments/%00/revoke': (await post('/dashboard/payments/%00/revoke', new URLSearchParams({ csrf: dashCsrf }).toString(), alice)).status,
+      'GET /admin-console/payments/%00': (await get('/admin-console/payments/%00', admin)).status,
+      'GET /admin-console/payments?consentId=%00': (await get('/admin-console/payments?consentId=%00', admin)).status,
+      'GET /admin-console/payments?clientId=%00': (await get('/admin-console/payments?clientId=%00', admin)).status,
+      'POST /admin-console/payment-reviews/%00/release': (await post('/admin-console/payment-reviews/%00/release', new URLSearchParams({ csrf: adminCsrf, reason: 'checked with customer' }).toString(), admin)).status,
+    };
+    expect(Object.entries(statuses).filter(([, status]) => status < 400 || status >= 500)).toEqual([]);
+  });
+
+  it('a standing order the PSU cancelled on the dashboard ("No payment will be made from it") is never paid by a later release of its held run', async () => {
+    const soPayee = payee('40000050000002', 'Standing Order Payee');
+    const initiation = {
+      NumberOfPayments: '2',
+      FirstPaymentAmount: { Amount: '25.00', Currency: 'GBP' },
+      CreditorAccount: soPayee,
+      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2049-01-15T08:00:00+00:00' },
+    };
+    const cc = await h.clientCredentialsToken({ scope: 'payments' });
+    const created = await h.signedPost(`${PISP}/domestic-standing-order-consents`, { token: cc, body: { Data: { Permission: 'Create', Initiation: initiation }, Risk: {} } });
+    const { consentId, psuToken } = await fixtures.approve(created, debtor!.accountId, 'payments');
+    const ordered = await h.signedPost(`${PISP}/domestic-standing-orders`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} } });
+    expect(ordered.status).toBe(201);
+    const orderId = jsonString(ordered.body.Data.DomesticStandingOrderId);
+    const risk = PaymentRiskEngine.load({ rulesFile: files.env.RISK_RULES_FILE!, denyListFile: files.env.RISK_DENY_LIST_FILE! });
+    await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2049-01-15T08:00:00Z'), { approvals: h.approvals(), risk });
+    const runId = `${orderId}-run-0`;
+    expect(await h.dataSource.query(`SELECT status FROM standing_order_run WHERE payment_id = $1`, [runId])).toEqual([{ status: 'PDNG' }]);
+    const before = await fixtures.available(debtor!.accountId);
+
+    // The PSU cancels the standing order on the dashboard: the page says no payment will be made from it.
+    const page = await (await get('/dashboard/payments', alice)).text();
+    expect(page).toContain(`/dashboard/payments/standing-orders/${orderId}/cancel`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    const cancelled = await post(`/dashboard/payments/standing-orders/${orderId}/cancel`, new URLSearchParams({ csrf }).toString(), alice);
+    expect(cancelled.headers.get('location')).toBe('/dashboard/payments?notice=cancelled');
+    expect(await (await get('/dashboard/payments?notice=cancelled', alice)).text()).toContain('No payment will be made from it.');
+
+    // An administrator then releases the held run from the console's review page.
+    const adminCsrf = await csrfOf('/admin-console/payment-reviews', admin);
+    const released = await post(`/admin-console/payment-reviews/${runId}/release`, new URLSearchParams({ csrf: adminCsrf, reason: 'Looks fine to me' }).toString(), admin);
+    expect(released.status).toBe(303);
+    const [run] = await h.dataSource.query(`SELECT status FROM standing_order_run WHERE payment_id = $1`, [runId]);
+    expect({ location: released.headers.get('location'), run: run.status, available: await fixtures.available(debtor!.accountId) }).toEqual({
+      location: '/admin-console/payment-reviews?notice=conflict',
+      run: expect.not.stringMatching(/^ACS/),
+      available: before,
+    });
+  });
+  it('a card number (PAN) a TPP puts in the payee name is masked on the dashboard and console pages, as the audit log masks it', async () => {
+    // Luhn-valid test PAN in the TPP-controlled CreditorAccount.Name; the audit redactor would show 411111******1111.
+    const pan = '4111111111111111';
+    const withPan = payee('40000050000077', `Card ${pan}`);
+    const { consentId, psuToken } = await fixtures.vrpConsent('alice', debtor!, withPan);
+    const paid = await fixtures.vrp(psuToken, consentId, withPan, '5.00', 'PAN-IN-NAME');
+    expect(paid.status).toBe(201);
+    const paymentId = jsonString(paid.body.Data.DomesticVRPId);
+    const pages: Record<string, string> = {
+      '/dashboard/payments': await (await get('/dashboard/payments', alice)).text(),
+      [`/dashboard/payments/${consentId}`]: await (await get(`/dashboard/payments/${consentId}`, alice)).text(),
+      '/admin-console/payments': await (await get('/admin-console/payments', admin)).text(),
+      [`/admin-console/payments/${paymentId}`]: await (await get(`/admin-console/payments/${paymentId}`, admin)).text(),
+    };
+    expect(Object.entries(pages).filter(([, html]) => html.includes(pan)).map(([path]) => path)).toEqual([]);
+    expect(Object.entries(pages).filter(([, html]) => !html.includes('Card 411111******1111')).map(([path]) => path)).toEqual([]);
+  });
+
+  it('a VRP held for review before the PSU stopped the consent on the dashboard is not paid by a later release', async () => {
+    const vrpPayee = payee('40000050000088', 'Held VRP Payee');
+    const { consentId, psuToken } = await fixtures.vrpConsent('alice', debtor!, vrpPayee);
+    const held = await fixtures.vrp(psuToken, consentId, vrpPayee, '20.00', 'HELD-THEN-STOPPED');
+    expect(held.body.Data.Status).toBe('PDNG');
+    const heldId = jsonString(held.body.Data.DomesticVRPId);
+    const csrf = await csrfOf('/dashboard/payments', alice);
+    const stopped = await post(`/dashboard/payments/${consentId}/revoke`, new URLSearchParams({ csrf }).toString(), alice);
+    expect(stopped.headers.get('location')).toBe('/dashboard/payments?notice=revoked');
+    expect((await fixtures.vrp(psuToken, consentId, vrpPayee, '5.00', 'AFTER-STOP')).status).toBe(401);
+    const before = await fixtures.available(debtor!.accountId);
+
+    const adminCsrf = await csrfOf('/admin-console/payment-reviews', admin);
+    const released = await post(`/admin-console/payment-reviews/${heldId}/release`, new URLSearchParams({ csrf: adminCsrf, reason: 'Looks fine' }).toString(), admin);
+    const [row] = await h.dataSource.query(`SELECT status FROM vrp_payment WHERE payment_id = $1`, [heldId]);
+    expect({ location: released.headers.get('location'), status: row.status, available: await fixtures.available(debtor!.accountId) }).toEqual({
+      location: '/admin-console/payment-reviews?notice=conflict',
+      status: 'PDNG',
+      available: before,
+    });
+  });
+});
