@@ -1,8 +1,8 @@
 import { recordAuditEvent } from '@consentry/audit';
-import { AccountAccessConsentEntity, ConsentStatus, DataSource, EntityManager } from '@consentry/database';
+import { AccountAccessConsentEntity, ConsentStatus, DataSource, EntityManager, PaymentConsentKind } from '@consentry/database';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
-import { assertTransition } from './consent-status.js';
+import { assertTransition, canPaymentConsentTransition } from './consent-status.js';
 import { lockConsentOfClient } from './authorise-account-access-consent.use-case.js';
 
 export type ConsentEndedBy =
@@ -104,8 +104,8 @@ export class EndConsentOfRevokedGrant {
       [command.grantId],
     );
     const consentId = rows[0]?.consent_id;
-    if (!consentId) return this.detachFromPaymentConsent(command.grantId);
-    const by: ConsentEndedBy = command.clientId ? { type: 'tpp', clientId: command.clientId } : { type: 'system', id: 'auth-server' };
+    const by: Exclude<ConsentEndedBy, { type: 'psu' }> = command.clientId ? { type: 'tpp', clientId: command.clientId } : { type: 'system', id: 'auth-server' };
+    if (!consentId) return this.endPaymentConsent(command.grantId, command.trigger, by, command.interactionId);
     try {
       await endConsent(this.dataSource, { consentId, by, interactionId: command.interactionId }, 'CANC', GRANT_REVOCATION_REASONS[command.trigger], 'consent.revoked', {
         grantRevoked: command.trigger,
@@ -119,15 +119,38 @@ export class EndConsentOfRevokedGrant {
   }
 
   /**
-   * A payment consent has no CANC: its grant is only detached, so the API refuses every token of it
-   * (their grant is no longer the consent's) and the consent cannot be paid without a new approval.
+   * A payment consent behind the grant: a VRP or funds-confirmation consent ends as an account-access one
+   * does (AUTH -> CANC with the reason, `consent.revoked`); a domestic, scheduled or standing-order
+   * consent, which has no CANC, only loses its grant, so the API refuses every token of it and it cannot
+   * be paid without a new approval.
    */
-  private async detachFromPaymentConsent(grantId: string): Promise<string | null> {
-    const [rows]: [Array<{ consent_id: string }>, number] = await this.dataSource.query(
-      `UPDATE payment_consent SET grant_id = NULL WHERE grant_id = $1 AND status = 'AUTH' RETURNING consent_id`,
-      [grantId],
-    );
-    return rows[0]?.consent_id ?? null;
+  private endPaymentConsent(grantId: string, trigger: GrantRevocationTrigger, by: Exclude<ConsentEndedBy, { type: 'psu' }>, interactionId?: string): Promise<string | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const [consent]: Array<{ consent_id: string; kind: PaymentConsentKind; client_id: string; psu_id: string | null }> = await manager.query(
+        `SELECT consent_id, kind, client_id, psu_id FROM payment_consent WHERE grant_id = $1 AND status = 'AUTH' FOR UPDATE`,
+        [grantId],
+      );
+      if (!consent) return null;
+      if (!canPaymentConsentTransition(consent.kind, 'AUTH', 'CANC')) {
+        await manager.query(`UPDATE payment_consent SET grant_id = NULL WHERE consent_id = $1`, [consent.consent_id]);
+        return consent.consent_id;
+      }
+      const reason = GRANT_REVOCATION_REASONS[trigger];
+      await manager.query(
+        `UPDATE payment_consent SET status = 'CANC', status_reason_description = $2, status_update_date_time = now(), grant_id = NULL WHERE consent_id = $1`,
+        [consent.consent_id, reason],
+      );
+      await recordAuditEvent(manager, {
+        type: 'consent.revoked',
+        actor: by.type === 'tpp' ? { type: 'tpp', id: by.clientId } : { type: 'system', id: by.id },
+        clientId: consent.client_id,
+        psuId: consent.psu_id ?? undefined,
+        consentId: consent.consent_id,
+        interactionId,
+        data: { kind: consent.kind, from: 'AUTH', to: 'CANC', reason, grantRevoked: trigger },
+      });
+      return consent.consent_id;
+    });
   }
 }
 

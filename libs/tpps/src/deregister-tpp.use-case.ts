@@ -18,7 +18,11 @@ export class DeregisterTpp {
     return this.dataSource.transaction(async (manager) => {
       const row = await lockTppFor(manager, clientId, 'deregister');
       const [, revoked]: [unknown, number] = await manager.query(`DELETE FROM oidc_model WHERE payload->>'clientId' = $1`, [clientId]);
-      const consents: unknown[] = await manager.query(`SELECT 1 FROM account_access_consent WHERE client_id = $1 LIMIT 1`, [clientId]);
+      // Consents of every kind refer to it: account-access, and payment, VRP and funds-confirmation ones.
+      const consents: unknown[] = await manager.query(
+        `SELECT 1 WHERE EXISTS (SELECT 1 FROM account_access_consent WHERE client_id = $1) OR EXISTS (SELECT 1 FROM payment_consent WHERE client_id = $1)`,
+        [clientId],
+      );
       const keptForConsents = consents.length > 0;
       const actor = { type: 'tpp' as const, id: clientId };
       await applyTppTransition(manager, row, 'deregister', { actor, interactionId, details: { action: 'deregistered', keptForConsents } }, !keptForConsents);

@@ -1,4 +1,4 @@
-import { findConsentAccess, findPaymentConsentAccess, isConsentLive, isPaymentConsentId, isPaymentConsentLive } from '@consentry/consents';
+import { ACCESS_TOKEN_GRANT_CLAIM, findConsentAccess, findPaymentConsentAccess, isConsentLive, isPaymentConsentId, isPaymentConsentLive } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { createLocalJWKSet, JWK, JWTPayload, jwtVerify } from 'jose';
 import Provider, { KoaContextWithOIDC } from 'oidc-provider';
@@ -27,17 +27,23 @@ interface AccessTokenClaims extends JWTPayload {
   scope?: string;
   cnf?: { jkt?: string };
   [OPENBANKING_INTENT_ID]?: string;
+  [ACCESS_TOKEN_GRANT_CLAIM]?: string;
 }
 
 const INACTIVE = { active: false } as const;
 
-async function grantOfConsentExists(dataSource: DataSource, consentId: string): Promise<boolean> {
+/**
+ * Whether the token's own grant is still its consent's, and still exists: a re-authentication gives the
+ * consent a new grant, and a token of the one it replaced is refused, as the API refuses it.
+ */
+async function grantOfConsentExists(dataSource: DataSource, consentId: string, grantId: string | undefined): Promise<boolean> {
+  if (typeof grantId !== 'string') return false;
   // Account-access and payment consents alike: the consent's id says which table holds it.
   const table = isPaymentConsentId(consentId) ? 'payment_consent' : 'account_access_consent';
   const rows: unknown[] = await dataSource.query(
     `SELECT 1 FROM ${table} c JOIN oidc_model g ON g.model = 'Grant' AND g.id = c.grant_id
-      WHERE c.consent_id = $1 AND (g.expires_at IS NULL OR g.expires_at > now())`,
-    [consentId],
+      WHERE c.consent_id = $1 AND c.grant_id = $2 AND (g.expires_at IS NULL OR g.expires_at > now())`,
+    [consentId, grantId],
   );
   return rows.length > 0;
 }
@@ -87,8 +93,9 @@ export function introspectJwtAccessTokens(
     const consentId = claims[OPENBANKING_INTENT_ID];
     if (consentId !== undefined) {
       if (!(await consentIsLive(deps.dataSource, consentId, clientId))) return INACTIVE;
-      // The grant must still exist too: a replayed code or a revoked refresh token deletes it.
-      if (!(await grantOfConsentExists(deps.dataSource, consentId))) return INACTIVE;
+      // The token's grant must still be the consent's and exist: a replayed code or a revoked refresh token
+      // deletes it, a re-authentication replaces it.
+      if (!(await grantOfConsentExists(deps.dataSource, consentId, claims[ACCESS_TOKEN_GRANT_CLAIM]))) return INACTIVE;
     }
     return {
       active: true,
