@@ -49,7 +49,14 @@ const PAYMENT_STATUS_WORDS: Record<PaymentStatus, string> = {
 };
 
 // ISO 20022 reasons a rejection here can carry, in words.
-const REASON_WORDS: Record<string, string> = { AM04: 'not enough money in the account' };
+const REASON_WORDS: Record<string, string> = {
+  AM04: 'not enough money in the account',
+  AM03: 'the account is in another currency',
+  AC06: 'the account cannot make payments',
+  AM02: 'the amount could not be booked',
+  AG01: 'it no longer matched what you approved',
+  FR01: 'stopped by our checks',
+};
 
 function paymentStatus(payment: PaymentView): string {
   const words = PAYMENT_STATUS_WORDS[payment.status];
