@@ -8,6 +8,7 @@ import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@c
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+import { approvalSealOf } from '../support/approval-seal.js';
 import { workerTestConfig } from '../support/worker-test-config.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x4d);
@@ -63,9 +64,15 @@ describe('payment reviews: the worker holds a scheduled run and expires an unrev
       CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400499998888', Name: 'New Builder' },
     };
     await db.dataSource.query(
-      `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, creation_date_time, status_update_date_time)
-       VALUES ('pmc-held-1', 'domestic-scheduled-payment', $1, $2, 'COND', $3::jsonb, '{}', $4, now(), now())`,
-      [sandbox.tpp.client_id, account.psu_id, JSON.stringify(initiation), debtor],
+      `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, initiation_hash, creation_date_time, status_update_date_time)
+       VALUES ('pmc-held-1', 'domestic-scheduled-payment', $1, $2, 'COND', $3::jsonb, '{}', $4, $5, now(), now())`,
+      [
+        sandbox.tpp.client_id,
+        account.psu_id,
+        JSON.stringify(initiation),
+        debtor,
+        approvalSealOf(SECRETS_KEY, { consentId: 'pmc-held-1', clientId: sandbox.tpp.client_id, psuId: account.psu_id, debtorAccountId: debtor, kind: 'domestic-scheduled-payment', initiation }),
+      ],
     );
     await db.dataSource.query(
       `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, requested_execution_date_time, creation_date_time, status_update_date_time)

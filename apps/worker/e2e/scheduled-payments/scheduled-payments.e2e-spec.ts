@@ -1,20 +1,16 @@
-import { approvalOf, PaymentApprovalSeal } from '@consentry/consents';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+import { approvalSealOf } from '../support/approval-seal.js';
 import { workerTestConfig } from '../support/worker-test-config.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x4c);
 const WAIT = { timeout: 20_000, interval: 100 };
 const DAY = 86_400_000;
 
-/** The seal the PSU's approval writes on a consent (the worker pays an order only while it holds), under the worker's SECRETS_KEY. */
-function sealOf(consent: { consentId: string; clientId: string; psuId: string; debtorAccountId: string; kind: string; initiation: Record<string, unknown> }): string {
-  return new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }]).seal(approvalOf({ ...consent, controlParameters: null, creationDateTime: new Date(), expirationDateTime: null })!);
-}
 
 /**
  * The worker runs a scheduled payment on its date, as its BullMQ job scheduler fires, reading "now" from
@@ -62,7 +58,7 @@ describe('scheduled payments: the worker runs each on its date', () => {
         psuId,
         JSON.stringify(initiation),
         debtor,
-        sealOf({ consentId: 'pmc-worker-1', clientId: sandbox.tpp.client_id, psuId, debtorAccountId: debtor, kind: 'domestic-scheduled-payment', initiation }),
+        approvalSealOf(SECRETS_KEY, { consentId: 'pmc-worker-1', clientId: sandbox.tpp.client_id, psuId, debtorAccountId: debtor, kind: 'domestic-scheduled-payment', initiation }),
       ],
     );
     await db.dataSource.query(
@@ -86,7 +82,7 @@ describe('scheduled payments: the worker runs each on its date', () => {
         psuId,
         JSON.stringify(order),
         debtor,
-        sealOf({ consentId: 'pmc-worker-2', clientId: sandbox.tpp.client_id, psuId, debtorAccountId: debtor, kind: 'domestic-standing-order', initiation: order }),
+        approvalSealOf(SECRETS_KEY, { consentId: 'pmc-worker-2', clientId: sandbox.tpp.client_id, psuId, debtorAccountId: debtor, kind: 'domestic-standing-order', initiation: order }),
       ],
     );
     await db.dataSource.query(
