@@ -20,6 +20,7 @@ import { serveApiDocs } from './http/api-docs.js';
 import { registerContentTypeHook } from './http/content-type.hook.js';
 import { registerInteractionIdHook } from './http/interaction-id.hook.js';
 import { registerJsonBodyParser } from './http/json-body.parser.js';
+import { clientErrorAnswerer } from './http/client-error.js';
 import { routerErrorAnswerer } from './http/router-error.js';
 import { PublicUrl } from './http/public-url.js';
 import { registerRequestLogContextHook } from './http/request-log-context.hook.js';
@@ -112,6 +113,8 @@ async function startHttp(
     // Errors the router raises before any hook (a path parameter over 100 characters, a malformed URL):
     // the OB error shape, never Fastify's default body, which quotes the path.
     frameworkErrors: routerErrorAnswerer(signingKeys),
+    // What Node's HTTP parser refuses before the router (headers over the limit, a malformed request line).
+    clientErrorHandler: clientErrorAnswerer(signingKeys),
   });
   const logger = createAppLogger({ app: 'api', level: config.logLevel, format: config.logFormat });
   const app = await NestFactory.create<NestFastifyApplication>(

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, connect } from 'node:net';
 
 import { generateMessageSigningJwk, OB_IAT, OB_ISS, OB_TAN, publicJwkOf, tppMessageIssuer } from '@consentry/message-signing';
 import { base64url, createLocalJWKSet, CryptoKey, decodeProtectedHeader, flattenedVerify, generateKeyPair, importJWK, JWK } from 'jose';
@@ -107,6 +107,40 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
     const tooLong = await h.call('GET', `${PROBE_PATH}/${'9'.repeat(101)}`);
     expect(tooLong.status).toBe(414);
     await verifyAnswer(tooLong, JSON.stringify(tooLong.body));
+  });
+
+  /** `request` sent as raw bytes (what no HTTP client would send); the answer's status line, headers and body. */
+  async function rawExchange(request: string): Promise<{ status: number; headers: Headers; body: string }> {
+    const { hostname, port } = new URL(h.api.url);
+    const received = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(Number(port), hostname, () => socket.write(request));
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+    });
+    const [head = '', body = ''] = received.split('\r\n\r\n');
+    const [statusLine = '', ...lines] = head.split('\r\n');
+    const headers = new Headers(lines.map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()] as [string, string]));
+    return { status: Number(statusLine.split(' ')[1]), headers, body };
+  }
+
+  it('answers what the HTTP parser refuses before the router (oversized headers, a malformed request) in the OB error shape, signed', async () => {
+    // Headers over Node's 16 KiB, sent in one write or in several: either way the refusal is signed.
+    const oversized = await rawExchange(`GET ${PROBE_PATH}/1 HTTP/1.1\r\nhost: localhost\r\nx-padding: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(oversized.status).toBe(431);
+    const body = JSON.parse(oversized.body) as { Code: string; Id: string; Errors: Array<{ ErrorCode: string }> };
+    expect(body).toMatchObject({ Code: '431 RequestHeaderFieldsTooLarge', Errors: [{ ErrorCode: 'U002' }] });
+    expect(oversized.headers.get('x-fapi-interaction-id')).toBe(body.Id);
+    await verifyAnswer(new Response(oversized.body, { headers: oversized.headers }), oversized.body);
+    const malformed = await rawExchange(`GET ${PROBE_PATH}/1 HTTP/1.1\r\nhost: localhost\r\nbad header\r\n\r\n`);
+    expect(malformed.status).toBe(400);
+    expect(JSON.parse(malformed.body)).toMatchObject({ Code: '400 BadRequest', Errors: [{ ErrorCode: 'U002' }] });
+    await verifyAnswer(new Response(malformed.body, { headers: malformed.headers }), malformed.body);
+    // Under the AIS path, whose answers carry no signature, a refusal whose request line is readable is not signed.
+    const ais = await rawExchange(`GET ${AISP}/accounts HTTP/1.1\r\nhost: localhost\r\nbad header\r\n\r\n`);
+    expect(ais.status).toBe(400);
+    expect(ais.headers.get('x-jws-signature')).toBeNull();
   });
 
   it('refuses a request without x-jws-signature: 400 U019, nothing written', async () => {

@@ -7,7 +7,11 @@ import { FastifyRequest } from 'fastify';
  * error formats) reads this, never `request.url`.
  */
 export function routedPath(request: FastifyRequest): string {
-  const raw = request.url;
+  return routedPathOf(request.url);
+}
+
+/** The same for a request target read off the wire (a request line the router never saw). */
+export function routedPathOf(raw: string): string {
   const end = raw.search(/[?#]/);
   const path = end === -1 ? raw : raw.slice(0, end);
   try {
