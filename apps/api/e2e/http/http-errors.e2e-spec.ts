@@ -105,6 +105,15 @@ describe('HTTP errors', () => {
     expectInteractionId(result.headers);
   });
 
+  it('answers a path with a trailing slash, which no route serves, 404 whatever the method: never a 405 whose Allow is not served there', async () => {
+    for (const method of ['GET', 'POST', 'PUT'] as const) {
+      const result = await h.tpp(method, `${CONSENTS}/`, { token, ...(method === 'GET' ? {} : { body: {} }) });
+      expect(result.status, method).toBe(404);
+      expect(result.headers.get('allow')).toBeNull();
+      expectObSchema('OBErrorResponse1', result.body);
+    }
+  });
+
   it('answers the customer API’s unknown routes with a plain problem body', async () => {
     const result = await h.call('GET', '/customer/nothing-here');
     expect(result.status).toBe(404);

@@ -10,7 +10,9 @@ function toPattern(url: string): RegExp {
     .split('/')
     .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
     .join('/');
-  return new RegExp(`^${escaped}/?$`);
+  // Exactly the path: the router serves no route with a trailing slash added (ignoreTrailingSlash is off),
+  // so a 405 there would name methods that are not served at that path either.
+  return new RegExp(`^${escaped}$`);
 }
 
 /**
