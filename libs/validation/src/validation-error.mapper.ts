@@ -20,14 +20,19 @@ function codeFor(constraint: string, value: unknown): ObErrorCode {
   return ObErrorCode.FieldInvalid;
 }
 
-// When a field is absent every other constraint on it fails too; one U004 says it all.
+// The constraints that say what type a value must have.
+const TYPE_CONSTRAINTS = new Set(['isArray', 'isObject', 'isString', 'isNumber', 'isInt', 'isBoolean']);
+
+// When a field is absent every other constraint on it fails too; one U004 says it all. A value of the
+// wrong type fails the limits of the right one too (a string where lines are expected is not "more than
+// 10 elements"): its type is named.
 function pickConstraint(constraints: Record<string, string>, value: unknown): [string, string] {
   const entries = Object.entries(constraints);
   if (value === undefined || value === null) {
     const missing = entries.find(([name]) => MISSING_CONSTRAINTS.has(name));
     if (missing) return missing;
   }
-  return entries[0]!;
+  return entries.find(([name]) => TYPE_CONSTRAINTS.has(name)) ?? entries[0]!;
 }
 
 /** Flattens class-validator's tree into OBError1 entries with dotted JSON paths (Data.Permissions). */

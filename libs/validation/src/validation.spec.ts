@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsDefined, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsObject, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 
 import { buildObErrorResponse } from './ob-error-response.js';
@@ -21,6 +21,14 @@ class SampleData {
   @IsOptional()
   @IsObDateTime()
   ExpirationDateTime?: string;
+
+  // As RemittanceInformation.Unstructured: lines of text, each with its own limits.
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsString({ each: true })
+  @Length(1, 140, { each: true })
+  Lines?: string[];
 }
 
 class SampleRisk {}
@@ -129,6 +137,13 @@ describe('createValidationPipe', () => {
   it('reports a wrong type as U002', async () => {
     const error = await refusal({ Data: { Permissions: 'ReadBalances' }, Risk: {} });
     expect(error.errors[0]).toMatchObject({ ErrorCode: 'U002', Path: 'Data.Permissions' });
+  });
+
+  it('names the wrong type first when a value fails its type and the limits of the type it should have', async () => {
+    const error = await refusal({ Data: { Permissions: ['ReadBalances'], Lines: 'one line' }, Risk: {} });
+    expect(error.errors).toEqual([{ ErrorCode: 'U002', Path: 'Data.Lines', Message: 'Data.Lines must be an array' }]);
+    const items = await refusal({ Data: { Permissions: ['ReadBalances'], Lines: [7] }, Risk: {} });
+    expect(items.errors).toEqual([{ ErrorCode: 'U002', Path: 'Data.Lines', Message: 'each value in Data.Lines must be a string' }]);
   });
 
   it('reports an unknown permission code as U002 on the array', async () => {
