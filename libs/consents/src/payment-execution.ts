@@ -348,15 +348,22 @@ async function runOnce(dataSource: DataSource, bank: AggregatedBank, orderId: st
   });
 }
 
-/** A standing-order run's new status, with its payment.status-changed event. */
-async function recordRunOutcome(manager: EntityManager, order: DueOrderRow, amount: string, currency: string, changes: ReturnType<typeof bankOutcomeChanges>): Promise<void> {
+/** A standing-order run's new status, with its payment.status-changed event by `actor` (the execution, or the risk engine that refused it). */
+async function recordRunOutcome(
+  manager: EntityManager,
+  order: DueOrderRow,
+  amount: string,
+  currency: string,
+  changes: ReturnType<typeof bankOutcomeChanges>,
+  actor: 'standing-order-execution' | 'risk-engine' = 'standing-order-execution',
+): Promise<void> {
   await manager.query(
     `UPDATE standing_order_run SET status = $3, status_reason = $4, ledger_transaction_id = $5, status_update_date_time = $6 WHERE standing_order_id = $1 AND run_index = $2`,
     [order.standing_order_id, order.next_run_index, changes.status, changes.statusReason, changes.ledgerTransactionId, changes.statusUpdateDateTime],
   );
   await recordAuditEvent(manager, {
     type: 'payment.status-changed',
-    actor: { type: 'system', id: 'standing-order-execution' },
+    actor: { type: 'system', id: actor },
     clientId: order.client_id,
     psuId: order.psu_id ?? undefined,
     consentId: order.consent_id,
@@ -406,18 +413,8 @@ async function screenStandingOrderRun(
     at: now,
   });
   if (decision === 'reject') {
-    await manager.query(
-      `UPDATE standing_order_run SET status = 'RJCT', status_reason = $2, status_update_date_time = now() WHERE payment_id = $1`,
-      [paymentId, RISK_REJECTED_REASON],
-    );
-    await recordAuditEvent(manager, {
-      type: 'payment.status-changed',
-      actor: { type: 'system', id: 'risk-engine' },
-      clientId: order.client_id,
-      psuId: order.psu_id ?? undefined,
-      consentId: order.consent_id,
-      data: { paymentId, kind: 'domestic-standing-order', run: order.next_run_index, from: 'PDNG', to: 'RJCT', amount, currency, statusReason: RISK_REJECTED_REASON },
-    });
+    const rejected = { status: 'RJCT', statusReason: RISK_REJECTED_REASON, statusReasonDescription: null, ledgerTransactionId: null, statusUpdateDateTime: new Date() } as const;
+    await recordRunOutcome(manager, order, amount, currency, rejected, 'risk-engine');
   }
   return decision;
 }

@@ -1,5 +1,6 @@
 import { executeDueStandingOrderRuns } from '@consentry/consents';
 import { PaymentRiskEngine } from '@consentry/risk';
+import { SANDBOX_DENY_LISTED_CREDITOR } from '@consentry/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
@@ -109,19 +110,7 @@ describe('payment monitoring: releasing a held VRP and a held standing-order run
   });
 
   it('holds a standing-order run to a new payee; a release pays that run once, the worker’s later passes never pay it again', async () => {
-    const soPayee = payee('40000050000002', 'Standing Order Payee');
-    const initiation = {
-      NumberOfPayments: '2',
-      FirstPaymentAmount: { Amount: '25.00', Currency: 'GBP' },
-      CreditorAccount: soPayee,
-      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2049-01-15T08:00:00+00:00' },
-    };
-    const cc = await h.clientCredentialsToken({ scope: 'payments' });
-    const created = await h.signedPost(`${PISP}/domestic-standing-order-consents`, { token: cc, body: { Data: { Permission: 'Create', Initiation: initiation }, Risk: {} } });
-    const { consentId, psuToken } = await fixtures.approve(created, debtor!.accountId, 'payments');
-    const ordered = await h.signedPost(`${PISP}/domestic-standing-orders`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} } });
-    expect(ordered.status).toBe(201);
-    const orderId = jsonString(ordered.body.Data.DomesticStandingOrderId);
+    const { orderId } = await fixtures.weeklyStandingOrder(debtor!, payee('40000050000002', 'Standing Order Payee'), '25.00', '2049-01-15T08:00:00+00:00');
     const risk = PaymentRiskEngine.load({ rulesFile: files.env.RISK_RULES_FILE, denyListFile: files.env.RISK_DENY_LIST_FILE! });
     const before = Number(await fixtures.available(debtor!.accountId));
 
@@ -155,5 +144,38 @@ describe('payment monitoring: releasing a held VRP and a held standing-order run
     ]);
     expect(Number(await fixtures.available(debtor!.accountId))).toBe(before - 50);
     expect((await h.call('GET', REVIEWS, { headers: admin })).body.reviews).toEqual([]);
+  });
+
+  it('rejects a standing-order run to a deny-listed payee: RJCT FR01 by the risk engine, audited, nothing debited, and the order moves on', async () => {
+    const denyFiles = await riskFiles(`${SMALL_NEW_PAYEE_HOLD_RULES}  - { name: deny-listed-creditor, kind: deny-list, weight: 100, action: reject }\n`, [SANDBOX_DENY_LISTED_CREDITOR]);
+    try {
+      const risk = PaymentRiskEngine.load({ rulesFile: denyFiles.env.RISK_RULES_FILE!, denyListFile: denyFiles.env.RISK_DENY_LIST_FILE! });
+      const mule = payee(SANDBOX_DENY_LISTED_CREDITOR.Identification, 'Mule Ltd');
+      const { consentId, orderId } = await fixtures.weeklyStandingOrder(debtor!, mule, '5.00', '2049-02-15T08:00:00+00:00');
+      const before = Number(await fixtures.available(debtor!.accountId));
+
+      await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2049-02-15T08:00:00Z'), { approvals: h.approvals(), risk });
+      const runId = `${orderId}-run-0`;
+      const [run] = await h.dataSource.query(`SELECT status, status_reason, ledger_transaction_id FROM standing_order_run WHERE payment_id = $1`, [runId]);
+      expect(run).toEqual({ status: 'RJCT', status_reason: 'FR01', ledger_transaction_id: null });
+      expect(Number(await fixtures.available(debtor!.accountId))).toBe(before);
+      const events: Array<{ event: { actor: { id: string }; consentId: string; data: Record<string, unknown> } }> = await h.dataSource.query(
+        `SELECT event FROM audit_outbox WHERE event->>'type' = 'payment.status-changed' AND event->'data'->>'paymentId' = $1`,
+        [runId],
+      );
+      expect(events.map(({ event }) => ({ actor: event.actor.id, consentId: event.consentId, data: event.data }))).toEqual([
+        {
+          actor: 'risk-engine',
+          consentId,
+          data: { paymentId: runId, kind: 'domestic-standing-order', run: 0, from: 'PDNG', to: 'RJCT', amount: '5.00', currency: 'GBP', statusReason: 'FR01' },
+        },
+      ]);
+      // Refused runs are not held for review, and the order's next run is due a week later.
+      expect((await h.call('GET', REVIEWS, { headers: admin })).body.reviews).toEqual([]);
+      const [order] = await h.dataSource.query(`SELECT status, next_run_index FROM domestic_standing_order WHERE standing_order_id = $1`, [orderId]);
+      expect(order).toEqual({ status: 'PDNG', next_run_index: 1 });
+    } finally {
+      await denyFiles.remove();
+    }
   });
 });

@@ -7,7 +7,6 @@ import { ApiHarness, jsonString } from '../support/api-harness.js';
 import { ObAccount, PaymentFixtures, PsuAccount } from '../support/payment-fixtures.js';
 import { riskFiles, SMALL_NEW_PAYEE_HOLD_RULES } from '../support/risk-fixtures.js';
 
-const PISP = '/open-banking/v4.0/pisp';
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 /**
@@ -78,19 +77,7 @@ describe('payment pages: stopped orders stay unpaid, hostile input gets a 4xx pa
   });
 
   it('a standing order the PSU cancelled on the dashboard ("No payment will be made from it") is never paid by a later release of its held run', async () => {
-    const soPayee = payee('40000050000002', 'Standing Order Payee');
-    const initiation = {
-      NumberOfPayments: '2',
-      FirstPaymentAmount: { Amount: '25.00', Currency: 'GBP' },
-      CreditorAccount: soPayee,
-      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2049-01-15T08:00:00+00:00' },
-    };
-    const cc = await h.clientCredentialsToken({ scope: 'payments' });
-    const created = await h.signedPost(`${PISP}/domestic-standing-order-consents`, { token: cc, body: { Data: { Permission: 'Create', Initiation: initiation }, Risk: {} } });
-    const { consentId, psuToken } = await fixtures.approve(created, debtor!.accountId, 'payments');
-    const ordered = await h.signedPost(`${PISP}/domestic-standing-orders`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} } });
-    expect(ordered.status).toBe(201);
-    const orderId = jsonString(ordered.body.Data.DomesticStandingOrderId);
+    const { orderId } = await fixtures.weeklyStandingOrder(debtor!, payee('40000050000002', 'Standing Order Payee'), '25.00', '2049-01-15T08:00:00+00:00');
     const risk = PaymentRiskEngine.load({ rulesFile: files.env.RISK_RULES_FILE!, denyListFile: files.env.RISK_DENY_LIST_FILE! });
     await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2049-01-15T08:00:00Z'), { approvals: h.approvals(), risk });
     const runId = `${orderId}-run-0`;

@@ -168,6 +168,24 @@ export class PaymentFixtures {
     return { consentId, psuToken, pay };
   }
 
+  /**
+   * A weekly standing order of `runs` runs of `amount` to `payee` from `firstRunAt` (ISO, +00:00),
+   * consented, approved by alice on `debtor` and ordered; returns the consent and the order ids.
+   */
+  async weeklyStandingOrder(debtor: PsuAccount, payee: ObAccount, amount: string, firstRunAt: string, runs = 2): Promise<{ consentId: string; orderId: string }> {
+    const initiation = {
+      NumberOfPayments: String(runs),
+      FirstPaymentAmount: { Amount: amount, Currency: 'GBP' },
+      CreditorAccount: payee,
+      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: firstRunAt },
+    };
+    const created = await this.h.signedPost(`${PISP}/domestic-standing-order-consents`, { token: this.paymentsToken, body: { Data: { Permission: 'Create', Initiation: initiation }, Risk: {} } });
+    const { consentId, psuToken } = await this.approve(created, debtor.accountId, 'payments');
+    const ordered = await this.h.signedPost(`${PISP}/domestic-standing-orders`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} } });
+    if (ordered.status !== 201) throw new Error(`standing order refused: ${ordered.status} ${JSON.stringify(ordered.body)}`);
+    return { consentId, orderId: jsonString(ordered.body.Data.DomesticStandingOrderId) };
+  }
+
   /** An authorised funds-confirmation consent on the PSU's account. */
   async fundsConfirmationConsent(username: string, debtor: PsuAccount): Promise<{ consentId: string; psuToken: string }> {
     const created = await this.h.tpp('POST', `${CBPII}/funds-confirmation-consents`, {
