@@ -110,11 +110,18 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
   });
 
   /** `request` sent as raw bytes (what no HTTP client would send); the answer's status line, headers and body. */
-  async function rawExchange(request: string): Promise<{ status: number; headers: Headers; body: string }> {
+  async function rawExchange(...parts: string[]): Promise<{ status: number; headers: Headers; body: string }> {
     const { hostname, port } = new URL(h.api.url);
     const received = await new Promise<string>((resolve, reject) => {
       const chunks: Buffer[] = [];
-      const socket = connect(Number(port), hostname, () => socket.write(request));
+      // Each part is its own write, 100 ms after the last, so the server reads it on its own.
+      const send = async () => {
+        for (const [index, part] of parts.entries()) {
+          if (index > 0) await new Promise((wait) => setTimeout(wait, 100));
+          if (!socket.destroyed) socket.write(part);
+        }
+      };
+      const socket = connect(Number(port), hostname, () => void send());
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
       socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
       socket.on('error', reject);
@@ -133,6 +140,10 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
     expect(body).toMatchObject({ Code: '431 RequestHeaderFieldsTooLarge', Errors: [{ ErrorCode: 'U002' }] });
     expect(oversized.headers.get('x-fapi-interaction-id')).toBe(body.Id);
     await verifyAnswer(new Response(oversized.body, { headers: oversized.headers }), oversized.body);
+    // The request line in one read, the overflowing headers in the next: the parser's bytes no longer show the path.
+    const split = await rawExchange(`GET ${PROBE_PATH}/1 HTTP/1.1\r\nhost: localhost\r\n`, `x-padding: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(split.status).toBe(431);
+    await verifyAnswer(new Response(split.body, { headers: split.headers }), split.body);
     const malformed = await rawExchange(`GET ${PROBE_PATH}/1 HTTP/1.1\r\nhost: localhost\r\nbad header\r\n\r\n`);
     expect(malformed.status).toBe(400);
     expect(JSON.parse(malformed.body)).toMatchObject({ Code: '400 BadRequest', Errors: [{ ErrorCode: 'U002' }] });

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { Socket } from 'node:net';
 
 import { MESSAGE_SIGNATURE_HEADER, signMessage } from '@consentry/message-signing';
@@ -9,11 +10,11 @@ import { isSignedResponsePath } from '../message-signing/response-signing.hook.j
 import { INTERACTION_ID_HEADER } from './interaction-id.hook.js';
 import { routedPathOf } from './routed-path.js';
 
-const REFUSALS: Record<string, { status: number; reason: string; message: string }> = {
-  HPE_HEADER_OVERFLOW: { status: 431, reason: 'Request Header Fields Too Large', message: 'The request headers are larger than the server accepts' },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout', message: 'The request was not received in time' },
+const REFUSALS: Record<string, { status: number; message: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, message: 'The request headers are larger than the server accepts' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, message: 'The request was not received in time' },
 };
-const MALFORMED = { status: 400, reason: 'Bad Request', message: 'The request is not valid HTTP' };
+const MALFORMED = { status: 400, message: 'The request is not valid HTTP' };
 
 /**
  * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses before Fastify sees it (headers
@@ -33,16 +34,16 @@ export function clientErrorAnswerer(keys: BankSigningKeys) {
     const path = requestPath(error.rawPacket as unknown);
     const signing = path === undefined || isSignedResponsePath(path) ? signMessage(text, keys.signer) : Promise.resolve(undefined);
     void signing.then(
-      (signature) => answer(socket, refusal, body.Id, text, signature, error),
-      () => answer(socket, refusal, body.Id, text, undefined, error),
+      (signature) => answer(socket, refusal.status, body.Id, text, signature, error),
+      () => answer(socket, refusal.status, body.Id, text, undefined, error),
     );
   };
 }
 
-function answer(socket: Socket, refusal: { status: number; reason: string }, id: string, text: string, signature: string | undefined, error: Error): void {
+function answer(socket: Socket, status: number, id: string, text: string, signature: string | undefined, error: Error): void {
   if (socket.writable) {
     const headers = [
-      `HTTP/1.1 ${refusal.status} ${refusal.reason}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
       'content-type: application/json; charset=utf-8',
       `content-length: ${Buffer.byteLength(text)}`,
       `${INTERACTION_ID_HEADER}: ${id}`,
