@@ -111,6 +111,11 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
 
   /** `request` sent as raw bytes (what no HTTP client would send); the answer's status line, headers and body. */
   async function rawExchange(...parts: string[]): Promise<{ status: number; headers: Headers; body: string }> {
+    return rawExchangeEnding('open', ...parts);
+  }
+
+  /** As rawExchange; `halfClose` ends the client's side of the socket with its last write (FIN), still reading. */
+  async function rawExchangeEnding(ending: 'open' | 'halfClose', ...parts: string[]): Promise<{ status: number; headers: Headers; body: string }> {
     const { hostname, port } = new URL(h.api.url);
     const received = await new Promise<string>((resolve, reject) => {
       const chunks: Buffer[] = [];
@@ -118,7 +123,9 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
       const send = async () => {
         for (const [index, part] of parts.entries()) {
           if (index > 0) await new Promise((wait) => setTimeout(wait, 100));
-          if (!socket.destroyed) socket.write(part);
+          if (socket.destroyed) return;
+          if (ending === 'halfClose' && index === parts.length - 1) socket.end(part);
+          else socket.write(part);
         }
       };
       const socket = connect(Number(port), hostname, () => void send());
@@ -152,6 +159,10 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
     const ais = await rawExchange(`GET ${AISP}/accounts HTTP/1.1\r\nhost: localhost\r\nbad header\r\n\r\n`);
     expect(ais.status).toBe(400);
     expect(ais.headers.get('x-jws-signature')).toBeNull();
+    // A client that half-closes right after its request still reads the signed refusal.
+    const halfClosed = await rawExchangeEnding('halfClose', `GET ${PROBE_PATH}/1 HTTP/1.1\r\nhost: localhost\r\nbad header\r\n\r\n`);
+    expect(halfClosed.status).toBe(400);
+    await verifyAnswer(new Response(halfClosed.body, { headers: halfClosed.headers }), halfClosed.body);
   });
 
   it('refuses a request without x-jws-signature: 400 U019, nothing written', async () => {

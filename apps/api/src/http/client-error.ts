@@ -27,6 +27,10 @@ export function clientErrorAnswerer(keys: BankSigningKeys) {
   return (error: ConnectionError, socket: Socket): void => {
     // A reset connection has no one to answer (as Fastify's own handler).
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    // The answer is written once it is signed, a moment from now. A client that half-closed its side
+    // after the request would meanwhile have Node end ours (its 'end' handler), and the answer would be
+    // lost: this socket is ours now, until the answer destroys it.
+    socket.removeAllListeners('end');
     const refusal = REFUSALS[error.code] ?? MALFORMED;
     const body = buildObErrorResponse(refusal.status, refusal.message, [{ ErrorCode: ObErrorCode.FieldInvalid, Message: refusal.message }]);
     const text = JSON.stringify(body);
