@@ -179,10 +179,14 @@ async function recordOutcome(manager: EntityManager, paymentId: string, order: D
 
 /**
  * The PSU cancels one of their scheduled payments before it runs: PDNG -> CANC, audited. A payment
- * already run (or being run: the cancel waits for the execution's lock) cannot be: 409.
+ * already run (or being run: the cancel waits for the execution's lock) cannot be: 409. One held for
+ * review leaves the review queue (`withdrawn`).
  */
 export async function cancelScheduledPayment(dataSource: DataSource, command: { paymentId: string; psuId: string; interactionId?: string }): Promise<void> {
   await dataSource.transaction(async (manager) => {
+    // A review of the payment, if it is held, is locked first, in the order an admin's review and the
+    // review-expiry sweep lock them (review row, then payment): a cancel and a review at once never deadlock.
+    await manager.query(`SELECT 1 FROM payment_risk_assessment WHERE payment_id = $1 FOR UPDATE`, [command.paymentId]);
     // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
     const [rows]: [Array<{ consent_id: string; client_id: string }>, number] = await manager.query(
       `UPDATE domestic_payment d SET status = 'CANC', status_update_date_time = now()
@@ -201,6 +205,12 @@ export async function cancelScheduledPayment(dataSource: DataSource, command: { 
       if (!exists) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such scheduled payment');
       throw new ConsentException(ConsentExceptionCode.InvalidStatus, `the scheduled payment is ${exists.status}: only a pending one can be cancelled`);
     }
+    // Held for review, it leaves the review queue: there is nothing left to release or reject.
+    await manager.query(
+      `UPDATE payment_risk_assessment SET review_status = 'withdrawn', reviewed_by = $2, reviewed_at = now(), review_reason = 'Cancelled by the PSU'
+        WHERE payment_id = $1 AND review_status IN ('held', 'release-requested')`,
+      [command.paymentId, `psu:${command.psuId}`],
+    );
     await recordAuditEvent(manager, {
       type: 'payment.status-changed',
       actor: { type: 'psu', id: command.psuId },

@@ -42,6 +42,11 @@ interface HeldRow {
   assessed_at: Date;
 }
 
+/** A held payment's review row, locked, with whether its hold has passed the review deadline. */
+interface LockedHeldRow extends HeldRow {
+  past_deadline: boolean;
+}
+
 /** The table, id column and status-reason column of each kind's payment row. */
 function paymentTableOf(kind: string): { table: string; reasonDescription: boolean } {
   if (kind === 'domestic-vrp') return { table: 'vrp_payment', reasonDescription: true };
@@ -49,12 +54,17 @@ function paymentTableOf(kind: string): { table: string; reasonDescription: boole
   return { table: 'domestic_payment', reasonDescription: true };
 }
 
-/** Locks a held payment's review row: concurrent reviews of one payment run one after the other, and the second sees the first's result. */
-async function lockHeld(manager: EntityManager, paymentId: string): Promise<HeldRow> {
-  const [row]: HeldRow[] = await manager.query(
-    `SELECT payment_id, payment_kind, consent_id, client_id, psu_id, review_status, release_requested_by, debtor_account_id, amount::text AS amount, currency, assessed_at
+/**
+ * Locks a held payment's review row: concurrent reviews of one payment run one after the other, and the
+ * second sees the first's result. `past_deadline`: held longer than `timeoutMinutes` (REVIEW_TIMEOUT_MINUTES,
+ * on the database's clock), so the review-expiry sweep rejects it, whoever comes first.
+ */
+async function lockHeld(manager: EntityManager, paymentId: string, timeoutMinutes: number): Promise<LockedHeldRow> {
+  const [row]: LockedHeldRow[] = await manager.query(
+    `SELECT payment_id, payment_kind, consent_id, client_id, psu_id, review_status, release_requested_by, debtor_account_id, amount::text AS amount, currency, assessed_at,
+            assessed_at <= now() - make_interval(mins => $2) AS past_deadline
        FROM payment_risk_assessment WHERE payment_id = $1 AND decision = 'hold' FOR UPDATE`,
-    [paymentId],
+    [paymentId, timeoutMinutes],
   );
   if (!row) throw new ConsentException(ConsentExceptionCode.NotFound, 'No held payment with this id');
   if (row.review_status !== 'held' && row.review_status !== 'release-requested') {
@@ -70,13 +80,16 @@ function eventBase(row: HeldRow, actor: AuditEventInput['actor'], interactionId?
 /**
  * Rejects held payments (RJCT FR01) in the caller's transaction, with `type`'s audit event and the status
  * change for each: set-based, one statement for the review rows, one per payment table, one for the events.
+ * Every review row is closed; only a payment still PDNG becomes RJCT and gets the events (one the PSU
+ * cancelled meanwhile keeps its CANC, and no event says otherwise). Gives the ids of those rejected.
  */
 async function rejectHeld(
   manager: EntityManager,
   rows: readonly HeldRow[],
   review: { status: 'rejected' | 'expired'; by: string; reason: string | null; type: 'payment.review.rejected' | 'payment.review.expired'; actor: AuditEventInput['actor']; interactionId?: string },
-): Promise<void> {
-  if (rows.length === 0) return;
+): Promise<Set<string>> {
+  const rejected = new Set<string>();
+  if (rows.length === 0) return rejected;
   await manager.query(
     `UPDATE payment_risk_assessment SET review_status = $2, reviewed_by = $3, reviewed_at = now(), review_reason = $4 WHERE payment_id = ANY($1::text[])`,
     [rows.map((row) => row.payment_id), review.status, review.by, review.reason],
@@ -89,21 +102,22 @@ async function rejectHeld(
     byTable.set(table, payments);
   }
   for (const [table, { reasonDescription, paymentIds }] of byTable) {
-    if (reasonDescription) {
-      await manager.query(
-        `UPDATE ${table} SET status = 'RJCT', status_reason = $2, status_reason_description = $3, status_update_date_time = now() WHERE payment_id = ANY($1::text[]) AND status = 'PDNG'`,
-        [paymentIds, RISK_REJECTED_REASON, RISK_REJECTED_DESCRIPTION],
-      );
-    } else {
-      await manager.query(`UPDATE ${table} SET status = 'RJCT', status_reason = $2, status_update_date_time = now() WHERE payment_id = ANY($1::text[]) AND status = 'PDNG'`, [
-        paymentIds,
-        RISK_REJECTED_REASON,
-      ]);
-    }
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
+    const [changed]: [Array<{ payment_id: string }>, number] = reasonDescription
+      ? await manager.query(
+          `UPDATE ${table} SET status = 'RJCT', status_reason = $2, status_reason_description = $3, status_update_date_time = now()
+            WHERE payment_id = ANY($1::text[]) AND status = 'PDNG' RETURNING payment_id`,
+          [paymentIds, RISK_REJECTED_REASON, RISK_REJECTED_DESCRIPTION],
+        )
+      : await manager.query(
+          `UPDATE ${table} SET status = 'RJCT', status_reason = $2, status_update_date_time = now() WHERE payment_id = ANY($1::text[]) AND status = 'PDNG' RETURNING payment_id`,
+          [paymentIds, RISK_REJECTED_REASON],
+        );
+    for (const { payment_id } of changed) rejected.add(payment_id);
   }
   await recordAuditEvents(
     manager,
-    rows.flatMap((row) => {
+    rows.filter((row) => rejected.has(row.payment_id)).flatMap((row) => {
       const base = eventBase(row, review.actor, review.interactionId);
       return [
         { type: review.type, ...base, data: { paymentId: row.payment_id, paymentKind: row.payment_kind, decision: 'reject' } },
@@ -111,6 +125,7 @@ async function rejectHeld(
       ];
     }),
   );
+  return rejected;
 }
 
 /** What the bank is asked to pay for a held payment, read from its own row, with the copies of its approval's terms that row holds. */
@@ -120,11 +135,13 @@ async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<{ re
       await manager.query(
         `SELECT v.debtor_account_id, v.amount::text AS amount, v.currency, v.initiation, v.instruction, c.status AS consent_status
            FROM vrp_payment v JOIN payment_consent c ON c.consent_id = v.consent_id
-          WHERE v.payment_id = $1 AND v.status = 'PDNG' FOR UPDATE OF v`,
+          WHERE v.payment_id = $1 AND v.status = 'PDNG' FOR UPDATE OF v FOR SHARE OF c`,
         [row.payment_id],
       );
     if (!vrp) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The payment is no longer pending');
-    // The PSU stopped the consent (or it ended) while the VRP waited: it is not paid.
+    // The PSU stopped the consent (or it ended) while the VRP waited: it is not paid. The consent's row
+    // stays share-locked until the release commits, so a revocation (which locks it to update it) waits
+    // for the debit and is answered after it, never before a payment it did not stop.
     if (vrp.consent_status !== 'AUTH') throw new ConsentException(ConsentExceptionCode.InvalidStatus, `The VRP's consent is ${vrp.consent_status}: reject the payment`);
     const summary = summariseInitiation(vrp.instruction);
     return {
@@ -168,19 +185,22 @@ async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<{ re
  * release only records the request (the payment stays PDNG); a second, different admin executes it. A
  * payment that no longer matches what its PSU approved (isOrderAsApproved) is never released: U008, and
  * the admin rejects it; nor is a VRP whose consent the PSU stopped (or that ended), or a run of a standing
- * order the PSU cancelled, while it waited (invalid status).
+ * order the PSU cancelled, while it waited (invalid status); nor a payment held longer than
+ * `reviewTimeoutMinutes` (REVIEW_TIMEOUT_MINUTES): the review-expiry sweep rejects it, and an admin who
+ * comes first may only reject it too. A payment no longer pending (the PSU cancelled it) is not reviewed.
  */
 export class ReviewHeldPayment {
   constructor(
     private readonly dataSource: DataSource,
     private readonly bank: AggregatedBank,
     private readonly approvals: PaymentApprovalSeal,
+    private readonly reviewTimeoutMinutes: number,
   ) {}
 
   reject(command: ReviewCommand): Promise<ReviewOutcome> {
     return this.dataSource.transaction(async (manager) => {
-      const row = await lockHeld(manager, command.paymentId);
-      await rejectHeld(manager, [row], {
+      const row = await lockHeld(manager, command.paymentId, this.reviewTimeoutMinutes);
+      const rejected = await rejectHeld(manager, [row], {
         status: 'rejected',
         by: command.adminId,
         reason: command.reason,
@@ -188,13 +208,18 @@ export class ReviewHeldPayment {
         actor: { type: 'admin', id: command.adminId },
         interactionId: command.interactionId,
       });
+      // Rolled back: the review row stays as it was.
+      if (!rejected.has(row.payment_id)) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The payment is no longer pending');
       return { outcome: 'rejected', paymentId: row.payment_id, status: 'RJCT', statusReason: RISK_REJECTED_REASON };
     });
   }
 
   release(command: ReviewCommand): Promise<ReviewOutcome> {
     return this.dataSource.transaction(async (manager) => {
-      const row = await lockHeld(manager, command.paymentId);
+      const row = await lockHeld(manager, command.paymentId, this.reviewTimeoutMinutes);
+      if (row.past_deadline) {
+        throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The hold passed its review deadline (REVIEW_TIMEOUT_MINUTES): it is rejected, not paid; reject it');
+      }
       const base = eventBase(row, { type: 'admin', id: command.adminId }, command.interactionId);
       if (command.fourEyes && row.review_status === 'held') {
         await manager.query(`UPDATE payment_risk_assessment SET review_status = 'release-requested', release_requested_by = $2, review_reason = $3 WHERE payment_id = $1`, [

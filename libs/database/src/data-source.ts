@@ -32,6 +32,7 @@ import { IdempotencyProvisionalAnswers1765720000000 } from '../migrations/176572
 import { StandingOrderRunSettlement1765730000000 } from '../migrations/1765730000000-standing-order-run-settlement.js';
 import { AccountConsentListings1765800000000 } from '../migrations/1765800000000-account-consent-listings.js';
 import { TppListing1765810000000 } from '../migrations/1765810000000-tpp-listing.js';
+import { ReviewWithdrawn1765820000000 } from '../migrations/1765820000000-review-withdrawn.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -117,6 +118,7 @@ export const MIGRATIONS = [
   StandingOrderRunSettlement1765730000000,
   AccountConsentListings1765800000000,
   TppListing1765810000000,
+  ReviewWithdrawn1765820000000,
 ];
 
 export interface DatabaseOptions {

@@ -186,6 +186,25 @@ export class PaymentFixtures {
     return { consentId, orderId: jsonString(ordered.body.Data.DomesticStandingOrderId) };
   }
 
+  /**
+   * A scheduled payment of `amount` to `payee` on `runAt` (ISO, +00:00), consented, approved by alice on
+   * `debtor` and ordered (PDNG until the worker runs it); returns the consent and the payment ids.
+   */
+  async scheduledPayment(debtor: PsuAccount, payee: ObAccount, amount: string, runAt: string, reference = `SCHED-${amount}`): Promise<{ consentId: string; paymentId: string }> {
+    const initiation = {
+      InstructionIdentification: `I-${reference}`,
+      EndToEndIdentification: reference,
+      RequestedExecutionDateTime: runAt,
+      InstructedAmount: { Amount: amount, Currency: 'GBP' },
+      CreditorAccount: payee,
+    };
+    const created = await this.h.signedPost(`${PISP}/domestic-scheduled-payment-consents`, { token: this.paymentsToken, body: { Data: { Permission: 'Create', Initiation: initiation }, Risk: {} } });
+    const { consentId, psuToken } = await this.approve(created, debtor.accountId, 'payments');
+    const ordered = await this.h.signedPost(`${PISP}/domestic-scheduled-payments`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} } });
+    if (ordered.status !== 201) throw new Error(`scheduled payment refused: ${ordered.status} ${JSON.stringify(ordered.body)}`);
+    return { consentId, paymentId: jsonString(ordered.body.Data.DomesticScheduledPaymentId) };
+  }
+
   /** An authorised funds-confirmation consent on the PSU's account. */
   async fundsConfirmationConsent(username: string, debtor: PsuAccount): Promise<{ consentId: string; psuToken: string }> {
     const created = await this.h.tpp('POST', `${CBPII}/funds-confirmation-consents`, {

@@ -94,7 +94,7 @@ export class PaymentReviewsService {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     approvals: PaymentApprovalSeal,
   ) {
-    this.review = new ReviewHeldPayment(dataSource, bank, approvals);
+    this.review = new ReviewHeldPayment(dataSource, bank, approvals, config.risk.reviewTimeoutMinutes);
   }
 
   /** Held payments oldest first, keyset-paged on (assessed_at, payment_id), each with its account's recent history (one lateral, indexed lookup). */
