@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { psuAlertChannel, PublishedAlert } from '@consentry/alerts';
 import { currentTotpCode } from '@consentry/identity';
 import { Redis } from 'ioredis';
@@ -7,12 +9,25 @@ import { ApiHarness } from '../support/api-harness.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
+/** An open alert stream as a client reads it. */
+interface AlertStream {
+  /** Everything read so far. */
+  received(): string;
+  /** Reads until `marker` has arrived; fails if the stream ends first. */
+  readUntil(marker: string): Promise<void>;
+  /** Reads on until the server ends the stream, or gives up after `withinMs` (and closes it). */
+  readToEnd(withinMs?: number): Promise<'ended' | 'still open'>;
+  close(): void;
+}
+
 describe('dashboard alerts: the list, read marks, preferences and the live stream', () => {
   let h: ApiHarness;
   let publisher: Redis;
   let aliceId: string;
   let bobId: string;
   let aliceCookie: string;
+  let bobCookie: string;
+  let carolCookie: string;
 
   beforeAll(async () => {
     h = await ApiHarness.start('dashboard_alerts');
@@ -20,6 +35,8 @@ describe('dashboard alerts: the list, read marks, preferences and the live strea
     aliceId = await h.psuId('alice');
     // One sign-in per PSU: a TOTP code is accepted once (replay refused).
     aliceCookie = await signIn('alice');
+    bobCookie = await signIn('bob');
+    carolCookie = await signIn('carol');
     bobId = await h.psuId('bob');
   });
   afterAll(async () => {
@@ -51,6 +68,53 @@ describe('dashboard alerts: the list, read marks, preferences and the live strea
     return { html, csrf: /name="csrf" value="([^"]+)"/.exec(html)![1]!, csp: page.headers.get('content-security-policy') };
   }
 
+  async function openStream(cookie: string): Promise<AlertStream> {
+    const controller = new AbortController();
+    const response = await fetch(`${h.api.url}/dashboard/alerts/stream`, { headers: { cookie }, signal: controller.signal });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let received = '';
+    const stream: AlertStream = {
+      received: () => received,
+      async readUntil(marker) {
+        while (!received.includes(marker)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error('stream ended');
+          received += decoder.decode(value, { stream: true });
+        }
+      },
+      async readToEnd(withinMs = 3_000) {
+        const giveUp = setTimeout(() => controller.abort(), withinMs);
+        try {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) return 'ended';
+            received += decoder.decode(value, { stream: true });
+          }
+        } catch {
+          return 'still open';
+        } finally {
+          clearTimeout(giveUp);
+        }
+      },
+      close: () => controller.abort(),
+    };
+    await stream.readUntil(': subscribed');
+    return stream;
+  }
+
+  function alertOf(psuId: string, alertId: string, title: string): PublishedAlert {
+    return { alertId, psuId, kind: 'sign-in-locked', title, body: 'x', createdAt: new Date().toISOString() };
+  }
+
+  /** The Redis key of a dashboard session (its token's SHA-256, as the session store keeps it). */
+  function sessionKey(cookie: string): string {
+    const token = cookie.slice('consentry-dashboard='.length);
+    return `${h.config.redisPrefix}:session:customer:${createHash('sha256').update(token).digest('hex')}`;
+  }
+
   async function insertAlert(psuId: string, title: string): Promise<string> {
     const [row]: { alert_id: string }[] = await h.dataSource.query(
       `INSERT INTO psu_alert (psu_id, kind, source_event_id, source_seq, title, body) VALUES ($1, 'sign-in-locked', gen_random_uuid(), 1, $2, 'Body of the alert.') RETURNING alert_id`,
@@ -60,32 +124,17 @@ describe('dashboard alerts: the list, read marks, preferences and the live strea
   }
 
   it('streams a new alert of the signed-in PSU over server-sent events, and not another PSU\'s', async () => {
-    const cookie = aliceCookie;
-    const controller = new AbortController();
-    const response = await fetch(`${h.api.url}/dashboard/alerts/stream`, { headers: { cookie }, signal: controller.signal });
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let received = '';
-    const readUntil = async (marker: string): Promise<void> => {
-      while (!received.includes(marker)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error('stream ended');
-        received += decoder.decode(value, { stream: true });
-      }
-    };
-    await readUntil(': subscribed');
+    const stream = await openStream(aliceCookie);
     const channel = psuAlertChannel(h.redis.prefix);
     const bobs: PublishedAlert = { alertId: '00000000-0000-4000-8000-00000000000b', psuId: bobId, kind: 'sign-in-locked', title: 'Bob only', body: 'x', createdAt: new Date().toISOString() };
     const alices: PublishedAlert = { alertId: '00000000-0000-4000-8000-00000000000a', psuId: aliceId, kind: 'access-granted', title: 'You gave Budget Buddy access', body: 'You gave it access.', createdAt: new Date().toISOString() };
     // Published in this order: bob's would arrive first if it were sent to alice at all.
     await publisher.publish(channel, JSON.stringify(bobs));
     await publisher.publish(channel, JSON.stringify(alices));
-    await readUntil(alices.alertId);
-    controller.abort();
-    expect(received).not.toContain('Bob only');
-    const event = received.split('\n\n').find((block) => block.includes('event: alert'))!;
+    await stream.readUntil(alices.alertId);
+    stream.close();
+    expect(stream.received()).not.toContain('Bob only');
+    const event = stream.received().split('\n\n').find((block) => block.includes('event: alert'))!;
     expect(event).toBe(`id: ${alices.alertId}\nevent: alert\ndata: ${JSON.stringify({ alertId: alices.alertId, kind: alices.kind, title: alices.title, body: alices.body, createdAt: alices.createdAt })}`);
   });
 
@@ -121,7 +170,7 @@ describe('dashboard alerts: the list, read marks, preferences and the live strea
   });
 
   it('saves valid preferences with alert.preferences-changed, and refuses bad ones without a write', async () => {
-    const cookie = await signIn('carol');
+    const cookie = carolCookie;
     const carolId = await h.psuId('carol');
     const { csrf } = await alertsPage(cookie);
     const post = (fields: [string, string][]) => postForm('/dashboard/alerts/preferences', new URLSearchParams([['csrf', csrf], ...fields]).toString(), cookie);
@@ -143,5 +192,45 @@ describe('dashboard alerts: the list, read marks, preferences and the live strea
       [carolId],
     );
     expect(event.data).toEqual({ channels: ['dashboard'], paymentThreshold: '75.50' });
+  });
+
+  describe('the stream follows the session: it ends, with nothing more sent, once the session is over', () => {
+    it('does not keep the session alive: delivering an alert leaves its idle timeout running', async () => {
+      const stream = await openStream(bobCookie);
+      // Shorter than the harness's SESSION_IDLE_SECONDS (60): a renewal would set it back to 60.
+      await publisher.expire(sessionKey(bobCookie), 45);
+      const alert = alertOf(bobId, '00000000-0000-4000-8000-0000000000b1', 'Still signed in');
+      await publisher.publish(psuAlertChannel(h.redis.prefix), JSON.stringify(alert));
+      await stream.readUntil(alert.alertId);
+      stream.close();
+      expect(await publisher.ttl(sessionKey(bobCookie))).toBeLessThanOrEqual(45);
+    });
+
+    it('ends the stream at sign-out and delivers no alert published after it', async () => {
+      const stream = await openStream(bobCookie);
+      const { csrf } = await alertsPage(bobCookie);
+      const signedOut = await postForm('/dashboard/logout', new URLSearchParams({ csrf }).toString(), bobCookie);
+      expect(signedOut.status).toBe(303);
+      const alert = alertOf(bobId, '00000000-0000-4000-8000-0000000000b2', 'After sign-out');
+      await publisher.publish(psuAlertChannel(h.redis.prefix), JSON.stringify(alert));
+      const end = await stream.readToEnd();
+      expect({ end, delivered: stream.received().includes(alert.alertId) }).toEqual({ end: 'ended', delivered: false });
+    });
+
+    it('ends the stream once the PSU is locked and delivers no alert published after it', async () => {
+      const carolId = await h.psuId('carol');
+      const stream = await openStream(carolCookie);
+      await h.dataSource.query(`UPDATE psu SET locked_until = now() + interval '1 hour' WHERE psu_id = $1`, [carolId]);
+      try {
+        const alert = alertOf(carolId, '00000000-0000-4000-8000-0000000000c1', 'After the lock');
+        await publisher.publish(psuAlertChannel(h.redis.prefix), JSON.stringify(alert));
+        const end = await stream.readToEnd();
+        expect({ end, delivered: stream.received().includes(alert.alertId) }).toEqual({ end: 'ended', delivered: false });
+        // Ended as the guard ends it: the session is gone, not only this stream.
+        expect(await publisher.exists(sessionKey(carolCookie))).toBe(0);
+      } finally {
+        await h.dataSource.query(`UPDATE psu SET locked_until = NULL WHERE psu_id = $1`, [carolId]);
+      }
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Header, Logger, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
 import { InteractionId } from '../security/tpp-principal.js';
@@ -27,10 +27,13 @@ const KEEP_ALIVE_MS = 25_000;
 @Controller('dashboard')
 @UseFilters(new PageExceptionFilter(DASHBOARD_REALM))
 export class DashboardAlertsController {
+  private readonly logger = new Logger(DashboardAlertsController.name);
+
   constructor(
     private readonly alerts: DashboardAlertsService,
     private readonly feed: PsuAlertFeed,
     private readonly csrf: PageCsrf,
+    private readonly sessionGuard: DashboardSessionGuard,
   ) {}
 
   @Get('assets/alerts.js')
@@ -71,16 +74,40 @@ export class DashboardAlertsController {
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { ...PAGE_SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    // The guard admitted the stream once; it stays open only while the guard would still admit it. Before
+    // each alert and each keep-alive the session is re-checked by the guard's own rule (without renewing
+    // it: an open page is not activity), so after a sign-out, a lock, the idle timeout or the absolute
+    // lifetime nothing more is sent and the stream ends. Writes wait in line behind their checks, in order.
+    let open = true;
+    let writes = Promise.resolve();
+    const send = (chunk: string): void => {
+      writes = writes
+        .then(async () => {
+          if (open && !(await this.sessionGuard.stillAdmits(session))) end();
+          if (open) raw.write(chunk);
+        })
+        .catch(() => {
+          this.logger.warn('alert stream ended: its session could not be checked');
+          end();
+        });
+    };
     const unsubscribe = await this.feed.subscribe(psuId, (alert) => {
-      raw.write(`id: ${alert.alertId}\nevent: alert\ndata: ${JSON.stringify({ alertId: alert.alertId, kind: alert.kind, title: alert.title, body: alert.body, createdAt: alert.createdAt })}\n\n`);
+      send(`id: ${alert.alertId}\nevent: alert\ndata: ${JSON.stringify({ alertId: alert.alertId, kind: alert.kind, title: alert.title, body: alert.body, createdAt: alert.createdAt })}\n\n`);
     });
     // Headers leave with this first write, after the subscription is in place: a client's 'open' means no alert is missed.
     raw.write(': subscribed\n\n');
-    const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-    request.raw.once('close', () => {
+    const keepAlive = setInterval(() => send(': keep-alive\n\n'), KEEP_ALIVE_MS);
+    const stop = (): void => {
+      open = false;
       clearInterval(keepAlive);
       unsubscribe();
-    });
+    };
+    const end = (): void => {
+      if (!open) return;
+      stop();
+      raw.end();
+    };
+    request.raw.once('close', stop);
   }
 
   @Post('alerts/read-all')

@@ -97,6 +97,14 @@ export abstract class PageSessionGuard implements CanActivate {
     request.pageSession = { token, subject };
     return true;
   }
+
+  /**
+   * Whether a session this guard admitted would still be admitted (same rule: signed out, idle, too old,
+   * locked or removed is out), without counting as activity: for a response held open, such as a stream.
+   */
+  async stillAdmits(session: PageSession): Promise<boolean> {
+    return (await this.sessions.peek(this.realm.realm, session.token)) !== null;
+  }
 }
 
 /** The session a PageSessionGuard admitted. */

@@ -39,7 +39,7 @@ const SUBJECT_STILL_ALLOWED: Record<SessionRealm, string> = {
 
 /**
  * Opaque bearer sessions in Redis. Only the token's SHA-256 is stored, so a Redis dump holds no usable
- * token; each use renews the idle timeout (PSD2 RTS Art. 4(3)(d): at most 5 minutes of inactivity), no
+ * token; each use (`touch`) renews the idle timeout (PSD2 RTS Art. 4(3)(d): at most 5 minutes of inactivity), no
  * use outlives the absolute lifetime (SESSION_ABSOLUTE_SECONDS), and each re-reads the subject, so a
  * PSU or admin who is locked or removed is out at the next request.
  */
@@ -59,9 +59,25 @@ export class SessionStore {
   }
 
   /** The session's subject, renewing its idle timeout; null for an unknown, idle, too old or no longer allowed one. */
-  async touch(realm: SessionRealm, accessToken: string): Promise<SessionSubject | null> {
+  touch(realm: SessionRealm, accessToken: string): Promise<SessionSubject | null> {
+    return this.read(realm, accessToken, true);
+  }
+
+  /**
+   * As `touch`, without renewing the idle timeout: for re-checking a session while a response it opened
+   * is still being sent (a held-open stream is not the PSU's activity).
+   */
+  peek(realm: SessionRealm, accessToken: string): Promise<SessionSubject | null> {
+    return this.read(realm, accessToken, false);
+  }
+
+  async end(realm: SessionRealm, accessToken: string): Promise<void> {
+    await this.redis.del(this.key(realm, accessToken));
+  }
+
+  private async read(realm: SessionRealm, accessToken: string, renew: boolean): Promise<SessionSubject | null> {
     const key = this.key(realm, accessToken);
-    const raw = await this.redis.getex(key, 'EX', this.config.sessionIdleSeconds);
+    const raw = renew ? await this.redis.getex(key, 'EX', this.config.sessionIdleSeconds) : await this.redis.get(key);
     if (raw === null) return null;
     const { issuedAt, ...subject } = JSON.parse(raw) as StoredSession;
     const tooOld = typeof issuedAt !== 'number' || Date.now() - issuedAt > this.config.sessionAbsoluteSeconds * 1000;
@@ -71,10 +87,6 @@ export class SessionStore {
       return null;
     }
     return subject;
-  }
-
-  async end(realm: SessionRealm, accessToken: string): Promise<void> {
-    await this.redis.del(this.key(realm, accessToken));
   }
 
   private key(realm: SessionRealm, accessToken: string): string {
