@@ -186,15 +186,25 @@ export interface VrpPaymentCheck {
 
 const INSTRUCTION_AMOUNT = 'Data.Instruction.InstructedAmount.Amount';
 
-/** The first control parameter a VRP would break, or null: checked in the order the consent lists them. */
-export function checkVrpPayment(check: VrpPaymentCheck): ControlParameterProblem | null {
-  const { params, at } = check;
+/**
+ * Whether `at` falls outside the consent's validity window (ValidFromDateTime <= at < ValidToDateTime,
+ * either end optional): the first check of a VRP, and the whole check of its funds confirmation.
+ */
+export function vrpValidityWindowProblem(params: Pick<VrpControlParameters, 'ValidFromDateTime' | 'ValidToDateTime'>, at: Date): ControlParameterProblem | null {
   if (params.ValidFromDateTime && at < new Date(params.ValidFromDateTime)) {
     return { parameter: 'ValidFromDateTime', path: 'Data.ConsentId', message: 'The consent is not valid yet (ValidFromDateTime)' };
   }
   if (params.ValidToDateTime && at >= new Date(params.ValidToDateTime)) {
     return { parameter: 'ValidToDateTime', path: 'Data.ConsentId', message: 'The consent is no longer valid (ValidToDateTime)' };
   }
+  return null;
+}
+
+/** The first control parameter a VRP would break, or null: checked in the order the consent lists them. */
+export function checkVrpPayment(check: VrpPaymentCheck): ControlParameterProblem | null {
+  const { params, at } = check;
+  const outside = vrpValidityWindowProblem(params, at);
+  if (outside) return outside;
   if (!params.VRPType.includes(check.vrpType)) {
     return { parameter: 'VRPType', path: 'Data.VRPType', message: 'The consent does not allow this VRPType' };
   }

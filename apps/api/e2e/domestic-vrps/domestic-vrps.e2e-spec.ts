@@ -12,6 +12,8 @@ const CONSENTS = `${PISP}/domestic-vrp-consents`;
 const VRPS = `${PISP}/domestic-vrps`;
 const OTHER = 'UK.OBIE.VRPType.Other';
 const SWEEPING = 'UK.OBIE.VRPType.Sweeping';
+/** A detached compact JWS (header..signature), as every VRP answer carries in x-jws-signature. */
+const DETACHED_JWS = /^[\w-]+\.\.[\w-]+$/;
 
 function expectVrp(name: string, body: unknown): void {
   expectObSchema(name, body, 'vrp');
@@ -93,10 +95,23 @@ describe('domestic VRP', () => {
     return h.signedPost(VRPS, { token: psuToken, body });
   }
 
+  /** The VRP consent's funds check (signed, no idempotency key), as the TPP sends it under the PSU's token. */
+  function confirmFunds(psuToken: string, consentId: string, amount = '10.00'): Promise<CallResult> {
+    const body = { Data: { ConsentId: consentId, InstructedAmount: { Amount: amount, Currency: 'GBP' } } };
+    expectVrp('OBVRPFundsConfirmationRequest', body);
+    return h.signedPost(`${CONSENTS}/${consentId}/funds-confirmation`, { idempotencyKey: false, token: psuToken, body });
+  }
+
   function expectError(result: CallResult, status: number, code: string, path?: string): void {
     expect(result.status, JSON.stringify(result.body)).toBe(status);
     expectVrp('OBErrorResponse1', result.body);
     expect(result.body.Errors[0]).toMatchObject({ ErrorCode: code, ...(path ? { Path: path } : {}) });
+  }
+
+  /** The consent's audit events so far, in order: a funds check, answered or refused, adds none. */
+  async function auditEventsOf(consentId: string): Promise<string[]> {
+    const rows: Array<{ type: string }> = await h.dataSource.query(`SELECT event->>'type' AS type FROM audit_outbox WHERE event->>'consentId' = $1 ORDER BY created_seq`, [consentId]);
+    return rows.map((row) => row.type);
   }
 
   async function countVrps(consentId: string): Promise<number> {
@@ -257,6 +272,41 @@ describe('domestic VRP', () => {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, validTo.getTime() - Date.now() + 50)));
     expectError(await pay(ending.psuToken, ending.consentId, ending.initiation, '10.00'), 400, 'U014', 'Data.ConsentId');
     expect(await countVrps(ending.consentId)).toBe(1);
+  });
+
+  it('refuses the funds check of a consent not valid yet (ValidFromDateTime) with 400 U014, as its VRP, signed, and writes nothing', async () => {
+    await setBalance(debtor, '1000.00');
+    const later = await authorisedConsent(consentBody(controlParameters({ ValidFromDateTime: new Date(Date.now() + 86_400_000).toISOString() })));
+    const events = await auditEventsOf(later.consentId);
+    const refused = await confirmFunds(later.psuToken, later.consentId);
+    expectError(refused, 400, 'U014', 'Data.ConsentId');
+    expect(refused.body.Errors).toEqual([{ ErrorCode: 'U014', Message: 'The consent is not valid yet (ValidFromDateTime)', Path: 'Data.ConsentId' }]);
+    expect(refused.headers.get('x-jws-signature')).toMatch(DETACHED_JWS);
+    expect(await auditEventsOf(later.consentId)).toEqual(events);
+    // The VRP it asks about is refused alike.
+    expect((await pay(later.psuToken, later.consentId, later.initiation, '10.00')).body.Errors).toEqual(refused.body.Errors);
+  });
+
+  it('answers the funds check inside the validity window, and refuses it with 400 U014 once ValidToDateTime has passed while the consent is still AUTH', async () => {
+    await setBalance(debtor, '1000.00');
+    // Long enough for the approval and the first check on a loaded 2-core machine.
+    const validTo = new Date(Date.now() + 2500);
+    const params = controlParameters({ ValidFromDateTime: new Date(Date.now() - 3_600_000).toISOString(), ValidToDateTime: validTo.toISOString() });
+    const ending = await authorisedConsent(consentBody(params));
+    const inside = await confirmFunds(ending.psuToken, ending.consentId);
+    expect(inside.status, JSON.stringify(inside.body)).toBe(201);
+    expectVrp('OBVRPFundsConfirmationResponse', inside.body);
+    expect(inside.body.Data.FundsAvailableResult.FundsAvailable).toBe('Available');
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, validTo.getTime() - Date.now() + 50)));
+    // The expiry sweep has not run: only the window says the consent has ended.
+    const [{ status }] = await h.dataSource.query(`SELECT status FROM payment_consent WHERE consent_id = $1`, [ending.consentId]);
+    expect(status).toBe('AUTH');
+    const events = await auditEventsOf(ending.consentId);
+    const refused = await confirmFunds(ending.psuToken, ending.consentId);
+    expectError(refused, 400, 'U014', 'Data.ConsentId');
+    expect(refused.body.Errors).toEqual([{ ErrorCode: 'U014', Message: 'The consent is no longer valid (ValidToDateTime)', Path: 'Data.ConsentId' }]);
+    expect(refused.headers.get('x-jws-signature')).toMatch(DETACHED_JWS);
+    expect(await auditEventsOf(ending.consentId)).toEqual(events);
   });
 
   it('refuses a VRPType the consent does not allow with 400 U014, and sweeps only to the PSU’s own accounts', async () => {

@@ -11,6 +11,7 @@ import {
   PaymentConsentAccess,
   RevokePaymentConsent,
   VrpControlParameters,
+  vrpValidityWindowProblem,
 } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { AccountEntity, DataSource, EntityManager, JsonObject, PaymentConsentEntity, VrpPaymentEntity } from '@consentry/database';
@@ -144,7 +145,7 @@ export class DomesticVrpsService {
     await this.revoke.execute({ consentId, by: { type: 'tpp', clientId }, interactionId });
   }
 
-  /** Whether the consent's debtor account covers an amount now: Available or NotAvailable, never the balance. */
+  /** Whether the consent's debtor account covers an amount now, inside the consent's validity window: Available or NotAvailable, never the balance. */
   async fundsConfirmation(consent: PaymentConsentAccess, body: OBVRPFundsConfirmationRequestDto): Promise<OBVRPFundsConfirmationResponse> {
     // A body check, before the consent's status, as CoF's funds check orders it.
     assertAmountAboveZero(body.Data.InstructedAmount.Amount, 'Data.InstructedAmount.Amount');
@@ -155,10 +156,15 @@ export class DomesticVrpsService {
       throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'Data.ConsentId is not the path’s ConsentId', 'Data.ConsentId');
     }
     const { Amount, Currency } = body.Data.InstructedAmount;
-    // The debtor account as the PSU approved it (U008 for a consent altered since).
+    // The debtor account and the window as the PSU approved them (U008 for a consent altered since).
     const approved = await approvedPaymentConsent(this.dataSource, this.approvals, { ...consent, kind: 'domestic-vrp' });
-    const available = await this.bank.confirmFunds(approved.debtorAccountId!, Amount, Currency);
     const now = new Date();
+    // Outside its window the consent lets no VRP through (400 U014, as the VRP answers): nor does it let
+    // the TPP learn whether the PSU has funds, before the window opens or after it closed but before the
+    // expiry sweep makes it EXPD (then U009, above, as for the VRP).
+    const outside = vrpValidityWindowProblem(approved.controlParameters as unknown as VrpControlParameters, now);
+    if (outside) throw new ConsentException(ConsentExceptionCode.ControlParametersBreached, outside.message, outside.path);
+    const available = await this.bank.confirmFunds(approved.debtorAccountId!, Amount, Currency);
     return {
       Data: {
         FundsConfirmationId: `vfc-${randomUUID()}`,
