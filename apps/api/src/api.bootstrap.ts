@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import { AppModule } from './app.module.js';
+import { registerAcceptHook } from './http/accept.hook.js';
 import { registerAdminNetworkHook } from './http/admin-network.hook.js';
 import { serveApiDocs } from './http/api-docs.js';
 import { clientErrorAnswerer } from './http/client-error.js';
@@ -157,6 +158,8 @@ async function startHttp(
   // can answer differently for paths that exist.
   registerAdminNetworkHook(fastify, config.adminAllowedCidrs);
   registerContentTypeHook(fastify);
+  // Content negotiation, like the 415 above: a 406 before any guard, so before the token's 401/403.
+  registerAcceptHook(fastify);
   registerJsonBodyParser(app, config.bodyLimit);
   registerUnavailableAccountsHook(fastify);
   registerResponseSecurityHook(fastify, { https: new URL(config.apiUrl).protocol === 'https:' });

@@ -1,7 +1,8 @@
-import { MESSAGE_SIGNATURE_HEADER, verifyMessageSignature } from '@consentry/message-signing';
+import { MESSAGE_SIGNATURE_HEADER, MessageSignatureError, MessageSignatureErrorCode, verifyMessageSignature } from '@consentry/message-signing';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
+import { singleHeader } from '../http/single-header.js';
 import { TppPrincipal } from '../security/tpp-principal.js';
 import { TppSigningKeys } from './tpp-signing-keys.js';
 
@@ -13,6 +14,9 @@ declare module 'fastify' {
 }
 
 const EMPTY = new Uint8Array(0);
+
+// Two signatures (joined by Node into "a, b", which no longer parses): which one would be meant? U018.
+const repeated = () => new MessageSignatureError(MessageSignatureErrorCode.Malformed, `The ${MESSAGE_SIGNATURE_HEADER} header must be sent once`);
 
 /**
  * UK OB message signing of a request: `x-jws-signature` must be a detached PS256 JWS over the body's
@@ -30,7 +34,8 @@ export class MessageSignatureGuard implements CanActivate {
     // A route that lists this guard before TppAuthGuard is a programming error, not a TPP's.
     if (!principal?.clientId || !request.tppSigningRead) throw new Error('MessageSignatureGuard must run after TppAuthGuard');
     const body = request.rawBody ? new Uint8Array(request.rawBody.buffer, request.rawBody.byteOffset, request.rawBody.byteLength) : EMPTY;
-    await verifyMessageSignature(request.headers[MESSAGE_SIGNATURE_HEADER], body, this.keys.expectationsFor(principal.clientId, request.tppSigningRead));
+    const signature = singleHeader(request, MESSAGE_SIGNATURE_HEADER, repeated);
+    await verifyMessageSignature(signature, body, this.keys.expectationsFor(principal.clientId, request.tppSigningRead));
     return true;
   }
 }

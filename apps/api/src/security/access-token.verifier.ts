@@ -8,6 +8,7 @@ import * as oauth from 'oauth4webapi';
 
 import { API_CONFIG } from '../api.tokens.js';
 import { PublicUrl } from '../http/public-url.js';
+import { singleHeader } from '../http/single-header.js';
 import {
   hasPrivateMembers,
   jwkAlgorithm,
@@ -75,6 +76,11 @@ function invalidToken(reason: string): SecurityException {
   return new SecurityException(SecurityExceptionCode.InvalidAccessToken, `The access token is not valid (${reason})`, 'Authorization');
 }
 
+/** The Authorization header itself is unusable (no token can be read from it). */
+function invalidAuthorization(message: string): SecurityException {
+  return new SecurityException(SecurityExceptionCode.InvalidAccessToken, message, 'Authorization');
+}
+
 function invalidProof(reason: string): SecurityException {
   return new SecurityException(SecurityExceptionCode.InvalidDpopProof, `The DPoP proof is not valid (${reason})`, 'DPoP');
 }
@@ -132,13 +138,13 @@ export class AccessTokenVerifier {
   }
 
   async verify(request: FastifyRequest): Promise<AccessTokenClaims> {
-    const authorization = request.headers.authorization;
+    // Node keeps only the first of two Authorization lines, and joins two DPoP lines with ", ": counted on
+    // the raw lines, either repeated is refused (RFC 9449 4.3: not more than one DPoP header).
+    const authorization = singleHeader(request, 'authorization', () => invalidAuthorization('The Authorization header must be sent once'));
     if (!authorization) throw new SecurityException(SecurityExceptionCode.MissingAccessToken, 'An Authorization header is required', 'Authorization');
-    if (!/^DPoP [^\s]+$/.test(authorization)) {
-      throw new SecurityException(SecurityExceptionCode.InvalidAccessToken, 'Authorization must be "DPoP <access token>"', 'Authorization');
-    }
-    const proof = request.headers.dpop;
-    if (typeof proof !== 'string' || proof.length === 0) {
+    if (!/^DPoP [^\s]+$/.test(authorization)) throw invalidAuthorization('Authorization must be "DPoP <access token>"');
+    const proof = singleHeader(request, 'dpop', () => invalidProof('the DPoP header must be sent once'));
+    if (proof === undefined || proof.length === 0) {
       throw new SecurityException(SecurityExceptionCode.MissingDpopProof, 'A DPoP proof header is required', 'DPoP');
     }
     const issuer = await this.issuer();
