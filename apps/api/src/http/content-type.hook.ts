@@ -4,10 +4,11 @@ import { FastifyInstance, FastifyRequest } from 'fastify';
 import { routedPath } from './routed-path.js';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
-const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
+// RFC 9110 §5.6.6: `charset=utf-8` and `charset="utf-8"` are the same parameter (\2 closes the quote it opened).
+const JSON_TYPE = /^application\/json\s*(;\s*charset=("?)utf-8\2\s*)?$/i;
 // The server-rendered pages (dashboard, admin console) post HTML forms, and forms only.
 const FORM_PAGE_PREFIXES = ['/dashboard/', '/admin-console/'];
-const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;\s*charset=utf-8\s*)?$/i;
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;\s*charset=("?)utf-8\2\s*)?$/i;
 
 function hasBody(request: FastifyRequest): boolean {
   const length = request.headers['content-length'];

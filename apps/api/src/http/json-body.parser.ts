@@ -1,7 +1,9 @@
+import { unreachable } from '@consentry/validation';
 import { BadRequestException } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyRequest, RawServerDefault } from 'fastify';
 
+import { findDuplicateMember } from './json-duplicate-member.js';
 import { routedPath } from './routed-path.js';
 
 /** No request body of ours nests deeper than a few levels; OB payloads stay under ten. */
@@ -10,8 +12,11 @@ export const MAX_JSON_DEPTH = 32;
 /** The code describeFrameworkError recognises for a body refused for its depth. */
 export const JSON_TOO_DEEP = 'CONSENTRY_JSON_TOO_DEEP';
 
-/** Why a JSON body could not be read: not JSON at all (or empty, or `__proto__` keys), or nested too deep. */
-export type UnreadableBody = 'not_json' | 'too_deep';
+/**
+ * Why a JSON body could not be read: not UTF-8, not JSON at all (or empty, or `__proto__` keys), nested
+ * too deep, or a member name given twice in one object (the names leading to it, array items not counted).
+ */
+export type UnreadableBody = 'not_utf8' | 'not_json' | 'too_deep' | { duplicateMember: string[] };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,9 +31,31 @@ const OPEN_BANKING_PREFIX = '/open-banking/';
 
 type JsonParser = (request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void) => void;
 
+// A name is quoted back only if it looks like a schema's field name: anything else may be any input at all.
+const QUOTABLE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+// RFC 8259 §8.1: JSON exchanged between systems must be UTF-8. `fatal`, since the default decoder (and
+// Buffer#toString) would turn a stray byte into U+FFFD: not what was signed. The BOM is still dropped.
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** What a refusal of an unreadable body says, whichever transport answers it. */
 export function unreadableBodyMessage(reason: UnreadableBody): string {
-  return reason === 'too_deep' ? `The request body nests deeper than ${MAX_JSON_DEPTH} levels` : 'The request body is not valid JSON';
+  if (typeof reason === 'object') {
+    const path = reason.duplicateMember;
+    return path.every((name) => QUOTABLE_NAME.test(name))
+      ? `The request body names ${path.join('.')} more than once`
+      : 'The request body names a member more than once';
+  }
+  switch (reason) {
+    case 'not_utf8':
+      return 'The request body is not valid UTF-8';
+    case 'not_json':
+      return 'The request body is not valid JSON';
+    case 'too_deep':
+      return `The request body nests deeper than ${MAX_JSON_DEPTH} levels`;
+    default:
+      return unreachable(reason);
+  }
 }
 
 /** Whether `value` nests arrays or objects deeper than `limit`; iterative, so any depth is measured safely. */
@@ -44,10 +71,12 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
 }
 
 /**
- * The app's `application/json` parser: Fastify's own (secure-json-parse, `__proto__` and `constructor`
- * keys refused), then a depth check, since class-transformer and class-validator walk bodies recursively
- * and a few thousand levels would overflow the stack (a 500). The exact bytes stay in request.rawBody
- * (the app's `rawBody` option), which message signatures and idempotency are over.
+ * The app's `application/json` parser: the bytes decoded as strict UTF-8, then Fastify's own parser
+ * (secure-json-parse, `__proto__` and `constructor` keys refused), then a depth check, since
+ * class-transformer and class-validator walk bodies recursively and a few thousand levels would overflow
+ * the stack (a 500), then a check that no object names a member twice. The exact bytes stay in
+ * request.rawBody (the app's `rawBody` option), which message signatures and idempotency are over: a body
+ * is read only if it has one meaning, the one a verifier of those bytes reads.
  *
  * An unreadable body is refused here, as a 400 in the transport's format, except under /open-banking,
  * where it becomes undefined and is marked (request.unreadableBody) for UnreadableBodyInterceptor. The
@@ -57,16 +86,32 @@ export function registerJsonBodyParser(app: NestFastifyApplication, bodyLimit: n
   // Typed as either of Fastify's parser shapes; the default JSON parser is the callback one.
   const parseJson = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error') as JsonParser;
   app.useBodyParser<RawServerDefault>('application/json', { bodyLimit }, (request, body, done) => {
-    parseJson(request, body.toString('utf8'), (error, value) => {
-      const reason: UnreadableBody | undefined = error ? 'not_json' : nestsDeeperThan(value, MAX_JSON_DEPTH) ? 'too_deep' : undefined;
-      if (reason === undefined) {
-        done(null, value);
-      } else if (routedPath(request).startsWith(OPEN_BANKING_PREFIX)) {
+    const refuse = (reason: UnreadableBody, parserError?: Error) => {
+      if (routedPath(request).startsWith(OPEN_BANKING_PREFIX)) {
         request.unreadableBody = reason;
         done(null, undefined);
+      } else if (reason === 'too_deep') {
+        done(new BadRequestException(unreadableBodyMessage(reason), { cause: { code: JSON_TOO_DEEP } }), undefined);
       } else {
-        done(reason === 'too_deep' ? new BadRequestException(unreadableBodyMessage(reason), { cause: { code: JSON_TOO_DEEP } }) : error, undefined);
+        // Elsewhere any other unreadable body is what Fastify's parser calls malformed JSON.
+        done(parserError ?? new BadRequestException(unreadableBodyMessage(reason), { cause: new SyntaxError(unreadableBodyMessage(reason)) }), undefined);
       }
+    };
+    let text: string;
+    try {
+      text = UTF8.decode(body);
+    } catch {
+      refuse('not_utf8');
+      return;
+    }
+    parseJson(request, text, (error, value) => {
+      if (error) return refuse('not_json', error);
+      if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return refuse('too_deep');
+      // RFC 8259 §4 leaves a repeated name to the reader (JSON.parse keeps the last, others the first);
+      // I-JSON (RFC 7493 §2.3) forbids it. Run on the text, since the parsed value has only the last.
+      const duplicateMember = findDuplicateMember(text);
+      if (duplicateMember) return refuse({ duplicateMember });
+      done(null, value);
     });
   });
 }
