@@ -131,4 +131,11 @@ describe('headers sent more than once on a payment POST (raw node:http, one line
     expect(echoed).toMatch(UUID);
     expect(sent).not.toContain(echoed);
   });
+
+  it('refuses a customer session sent on two Authorization lines (Node would keep the first), and takes it on one', async () => {
+    const session = await h.customerSession('alice');
+    const bearer: HeaderLine = ['authorization', `Bearer ${session}`];
+    expect((await rawRequest(h.api.url, 'GET', '/customer/consents', [bearer])).status).toBe(200);
+    expect((await rawRequest(h.api.url, 'GET', '/customer/consents', [bearer, ['Authorization', 'Bearer another-token']])).status).toBe(401);
+  });
 });

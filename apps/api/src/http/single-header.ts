@@ -14,6 +14,11 @@ export function singleHeader(request: FastifyRequest, name: string, repeated: ()
   return value;
 }
 
+/** Whether the header `name` (lower case) came on more than one line, for a caller that refuses it without an error of its own. */
+export function isSentMoreThanOnce(request: FastifyRequest, name: string): boolean {
+  return request.headers[name] !== undefined && headerLines(request.raw.rawHeaders, name) > 1;
+}
+
 function headerLines(rawHeaders: readonly string[], name: string): number {
   let count = 0;
   // rawHeaders alternates names and values, each name as the client spelt it.
