@@ -8,7 +8,17 @@ export const OB_PERMISSION_CONSTRAINT = 'isObPermission';
 // date-time, and a zoneless value would be read in the server's zone.
 const DATE_TIME_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
 
-/** Whether `value` is an ISO 8601 date-time with a timezone that names a real instant. */
+// The instants a date-time may name, in UTC: years 0001-9999. Stored in timestamptz and answered with
+// toISOString, a later instant would read +010000-..., outside the OB schema's RFC 3339 four-digit year
+// (and year 0 is PostgreSQL's 1 BC). The wall-clock fields alone do not tell: 9999-12-31T23:59:59-23:59
+// is 10000-01-01 in UTC.
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * Whether `value` is an ISO 8601 date-time with a timezone that names a real instant, in UTC years
+ * 0001-9999.
+ */
 export function isObDateTime(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   const match = DATE_TIME_WITH_ZONE.exec(value);
@@ -21,7 +31,8 @@ export function isObDateTime(value: unknown): value is string {
   if (offsetHours !== undefined && (Number(offsetHours) > 23 || Number(offsetMinutes) > 59)) return false;
   // Rejects 2025-02-30 and friends, which Date would silently roll over.
   const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  return d <= daysInMonth && !Number.isNaN(Date.parse(value));
+  const instant = Date.parse(value);
+  return d <= daysInMonth && instant >= FIRST_INSTANT && instant <= LAST_INSTANT;
 }
 
 /** An ISO 8601 date-time that carries its timezone (OB: "All date-time fields ... must include the timezone"). */

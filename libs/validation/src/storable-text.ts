@@ -1,4 +1,5 @@
 import { ObErrorCode, OBError1 } from './ob-error-response.js';
+import { fieldPath, itemPath } from './ob-path.js';
 
 // PostgreSQL text and jsonb cannot hold U+0000 (22P05) nor a UTF-16 surrogate without its pair (JSON
 // allows both as \u escapes): such a string would pass every DTO and fail at the INSERT with a 500.
@@ -10,14 +11,11 @@ export function isUnstorableText(text: string): boolean {
   return UNSTORABLE.test(text);
 }
 
-function join(parent: string, key: string): string {
-  return parent ? `${parent}.${key}` : key;
-}
-
 /**
  * The U002 refusals for every string (and object key) of `value` that PostgreSQL cannot store, with the
- * dotted OB Path of its field as mapValidationErrors writes it (array items reported on the array). A bad
- * key is reported on the object that holds it: the key itself is never echoed, nor is any value.
+ * OB Path of its field as mapValidationErrors writes it (a string item reported on its array, an object
+ * item by its index). A bad key is reported on the object that holds it: the key itself is never echoed,
+ * nor is any value.
  */
 export function findUnstorableText(value: unknown, rootPath = ''): OBError1[] {
   const paths = new Set<string>();
@@ -30,13 +28,16 @@ export function findUnstorableText(value: unknown, rootPath = ''): OBError1[] {
     if (typeof current === 'string') {
       if (isUnstorableText(current)) paths.add(path);
     } else if (Array.isArray(current)) {
-      for (let i = current.length - 1; i >= 0; i--) stack.push([current[i], path]);
+      for (let i = current.length - 1; i >= 0; i--) {
+        const item: unknown = current[i];
+        stack.push([item, typeof item === 'object' && item !== null ? itemPath(path, i) : path]);
+      }
     } else if (typeof current === 'object' && current !== null && !ArrayBuffer.isView(current)) {
       const entries = Object.entries(current);
       for (let i = entries.length - 1; i >= 0; i--) {
         const [key, child] = entries[i]!;
         if (isUnstorableText(key)) keyPaths.add(path);
-        else stack.push([child, join(path, key)]);
+        else stack.push([child, fieldPath(path, key)]);
       }
     }
   }

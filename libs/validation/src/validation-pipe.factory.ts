@@ -1,8 +1,10 @@
 import { ArgumentMetadata, ValidationPipe } from '@nestjs/common';
-import { ValidationError } from 'class-validator';
+import { ValidationError, ValidatorOptions } from 'class-validator';
 
+import { findNonObjectItems } from './non-object-items.js';
 import { ObErrorCode } from './ob-error-response.js';
 import { ObErrorException } from './ob-error.exception.js';
+import { findPrototypeFieldNames } from './prototype-field-names.js';
 import { findUnstorableText } from './storable-text.js';
 import { mapValidationErrors } from './validation-error.mapper.js';
 
@@ -31,7 +33,8 @@ const emptyQueryAnswer = new WeakMap<Constructor, Promise<boolean>>();
  * The global pipe: unknown fields are refused (not silently dropped, so a TPP learns its payload is
  * wrong), values are transformed to DTO instances, and every failure becomes an ObErrorException. A body,
  * query or path string (or key) with U+0000 or an unpaired surrogate is refused (U002), since PostgreSQL
- * cannot store it.
+ * cannot store it. A field named like a member of Object.prototype is refused (U005) as any unknown field,
+ * and an item of an array of objects that is not an object (U002).
  */
 class ObValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
@@ -61,7 +64,20 @@ class ObValidationPipe extends ValidationPipe {
       const unstorable = findUnstorableText(value, metadata.data ?? '');
       if (unstorable.length > 0) throw new ObErrorException(400, unstorable);
     }
+    // The transformation to the DTO would drop such keys before the whitelist sees them, so they are
+    // refused here, before it.
+    if (this.toValidate(metadata)) {
+      const prototypeNames = findPrototypeFieldNames(value, metadata.data ?? '');
+      if (prototypeNames.length > 0) throw new ObErrorException(400, prototypeNames);
+    }
     return super.transform(value, metadata);
+  }
+
+  // class-validator would recurse into an item that is an array and take it for more items; such items
+  // (and null or primitive ones) are reported first, as the only errors.
+  protected override async validate(object: object, validatorOptions?: ValidatorOptions): Promise<ValidationError[]> {
+    const nonObjectItems = findNonObjectItems(object);
+    return nonObjectItems.length > 0 ? nonObjectItems : super.validate(object, validatorOptions);
   }
 }
 

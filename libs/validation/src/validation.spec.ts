@@ -33,6 +33,36 @@ class SampleData {
 
 class SampleRisk {}
 
+// As PeriodicLimits: an array of objects, each validated as its class.
+class SampleLimit {
+  @IsDefined()
+  @IsString()
+  PeriodType!: string;
+}
+
+class SampleControls {
+  @IsDefined()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => SampleLimit)
+  Limits!: SampleLimit[];
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SampleLimit)
+  Single?: SampleLimit;
+}
+
+class SampleControlsBody {
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SampleControls)
+  Data!: SampleControls;
+}
+
 class SampleBody {
   @IsDefined()
   @IsObject()
@@ -65,10 +95,10 @@ class DefaultedQuery {
   order?: string = 'asc';
 }
 
-async function refusal(value: unknown): Promise<ObErrorException> {
+async function refusal(value: unknown, metatype: new () => object = SampleBody): Promise<ObErrorException> {
   const pipe = createValidationPipe();
   try {
-    await pipe.transform(value, { type: 'body', metatype: SampleBody });
+    await pipe.transform(value, { type: 'body', metatype });
   } catch (error) {
     if (error instanceof ObErrorException) return error;
     throw error;
@@ -151,6 +181,77 @@ describe('createValidationPipe', () => {
     expect(error.errors).toEqual([expect.objectContaining({ ErrorCode: 'U002', Path: 'Data.Permissions' })]);
   });
 
+  describe('field names Object.prototype has (class-transformer would skip them)', () => {
+    const NAMES = ['valueOf', 'toString', 'hasOwnProperty', 'toLocaleString', 'isPrototypeOf', 'propertyIsEnumerable', '__defineGetter__', '__lookupSetter__', 'constructor', 'prototype'];
+
+    it.each(NAMES)('refuses %s as U005 with its Path, wherever it is', async (name) => {
+      const inData = await refusal({ Data: { Permissions: ['ReadBalances'], [name]: '999.00' }, Risk: {} });
+      expect(inData.errors).toEqual([{ ErrorCode: 'U005', Message: `Data.${name} is not a field of this resource`, Path: `Data.${name}` }]);
+      const inRisk = await refusal({ Data: { Permissions: ['ReadBalances'] }, Risk: { [name]: { Nested: 1 } } });
+      expect(inRisk.errors).toEqual([{ ErrorCode: 'U005', Message: `Risk.${name} is not a field of this resource`, Path: `Risk.${name}` }]);
+      const atRoot = await refusal({ Data: { Permissions: ['ReadBalances'] }, Risk: {}, [name]: 1 });
+      expect(atRoot.errors).toEqual([{ ErrorCode: 'U005', Message: `${name} is not a field of this resource`, Path: name }]);
+    });
+
+    it('refuses them inside an array item and in a query, naming each', async () => {
+      const item = await refusal({ Data: { Limits: [{ PeriodType: 'Day' }, { PeriodType: 'Day', hasOwnProperty: 1 }] } }, SampleControlsBody);
+      expect(item.errors).toEqual([{ ErrorCode: 'U005', Message: 'Data.Limits[1].hasOwnProperty is not a field of this resource', Path: 'Data.Limits[1].hasOwnProperty' }]);
+      const pipe = createValidationPipe();
+      const query = await pipe.transform({ page: 'a', toString: 'x' }, { type: 'query', metatype: OptionalQuery }).catch((e: unknown) => e);
+      expect(query).toBeInstanceOf(ObErrorException);
+      expect((query as ObErrorException).errors).toEqual([{ ErrorCode: 'U005', Message: 'toString is not a field of this resource', Path: 'toString' }]);
+    });
+
+    it('leaves bodies read without a DTO as they came', async () => {
+      const pipe = createValidationPipe();
+      expect(await pipe.transform({ toString: 'x' }, { type: 'body', metatype: Object })).toEqual({ toString: 'x' });
+    });
+  });
+
+  describe('an array of objects', () => {
+    it.each<[string, unknown]>([
+      ['an array', [{ PeriodType: 'Day' }]],
+      ['an empty array', []],
+      ['an array of arrays', [[]]],
+      ['null', null],
+      ['a string', 'Day'],
+      ['a number', 7],
+    ])('refuses an item that is %s with U002 and the item’s Path', async (_case, item) => {
+      const error = await refusal({ Data: { Limits: [{ PeriodType: 'Day' }, item] } }, SampleControlsBody);
+      expect(error.errors).toEqual([{ ErrorCode: 'U002', Message: 'Data.Limits[1] must be an object', Path: 'Data.Limits[1]' }]);
+    });
+
+    it('names the index of an item whose field is wrong, and accepts objects', async () => {
+      const error = await refusal({ Data: { Limits: [{ PeriodType: 'Day' }, {}] } }, SampleControlsBody);
+      expect(error.errors).toEqual([expect.objectContaining({ ErrorCode: 'U004', Path: 'Data.Limits[1].PeriodType' })]);
+      const pipe = createValidationPipe();
+      const out = await pipe.transform({ Data: { Limits: [{ PeriodType: 'Day' }] } }, { type: 'body', metatype: SampleControlsBody });
+      expect(out).toBeInstanceOf(SampleControlsBody);
+      expect((out as SampleControlsBody).Data.Limits[0]).toBeInstanceOf(SampleLimit);
+    });
+
+    it('says only that a single object given as an array must be an object', async () => {
+      const error = await refusal({ Data: { Limits: [{ PeriodType: 'Day' }], Single: [null, {}] } }, SampleControlsBody);
+      expect(error.errors).toEqual([{ ErrorCode: 'U002', Message: 'Data.Single must be an object', Path: 'Data.Single' }]);
+    });
+  });
+
+  describe('a field with an empty or ambiguous name', () => {
+    it('is named in brackets in the Path, under its parent or at the root', async () => {
+      const nested = await refusal({ Data: { Permissions: ['ReadBalances'] }, Risk: { '': 1 } });
+      expect(nested.errors).toEqual([{ ErrorCode: 'U005', Message: 'Risk[""] is not a field of this resource', Path: 'Risk[""]' }]);
+      const atRoot = await refusal({ Data: { Permissions: ['ReadBalances'] }, Risk: {}, '': 1 });
+      expect(atRoot.errors).toEqual([{ ErrorCode: 'U005', Message: '[""] is not a field of this resource', Path: '[""]' }]);
+      const dotted = await refusal({ Data: { Permissions: ['ReadBalances'], 'a.b': 1 }, Risk: {} });
+      expect(dotted.errors).toEqual([{ ErrorCode: 'U005', Message: 'Data["a.b"] is not a field of this resource', Path: 'Data["a.b"]' }]);
+    });
+
+    it('keeps the Path on the wire', () => {
+      const body = buildObErrorResponse(400, 'x', [{ ErrorCode: 'U005', Message: '[""] is not a field of this resource', Path: '[""]' }], 'id-1');
+      expect(body.Errors).toEqual([{ ErrorCode: 'U005', Message: '[""] is not a field of this resource', Path: '[""]' }]);
+    });
+  });
+
   it('reports a malformed date-time as U003', async () => {
     const error = await refusal({ Data: { Permissions: ['ReadBalances'], ExpirationDateTime: '2030-01-01T00:00:00' }, Risk: {} });
     expect(error.errors[0]).toMatchObject({ ErrorCode: 'U003', Path: 'Data.ExpirationDateTime' });
@@ -192,7 +293,7 @@ describe('createValidationPipe', () => {
       const pipe = createValidationPipe();
       const untyped = await pipe.transform({ note: [{ text: NUL }] }, { type: 'body', metatype: Object }).catch((e: unknown) => e);
       expect(untyped).toBeInstanceOf(ObErrorException);
-      expect((untyped as ObErrorException).errors).toEqual([expect.objectContaining({ ErrorCode: 'U002', Path: 'note.text' })]);
+      expect((untyped as ObErrorException).errors).toEqual([expect.objectContaining({ ErrorCode: 'U002', Path: 'note[0].text' })]);
       const property = await pipe.transform({ text: NUL }, { type: 'body', metatype: Object, data: 'note' }).catch((e: unknown) => e);
       expect((property as ObErrorException).errors).toEqual([expect.objectContaining({ ErrorCode: 'U002', Path: 'note.text' })]);
     });
@@ -233,6 +334,29 @@ describe('isObDateTime', () => {
 
   it.each(['2030-01-01', '2030-01-01T00:00:00', '2030-02-30T00:00:00Z', '2030-13-01T00:00:00Z', 'tomorrow', 20300101])('refuses %s', (value) => {
     expect(isObDateTime(value)).toBe(false);
+  });
+
+  // PostgreSQL's year 0 is 1 BC and toISOString writes years past 9999 as +010000: the instant itself,
+  // in UTC, must fall in 0001-9999.
+  it.each(['0001-01-01T00:00:00Z', '0001-01-01T05:00:00+05:00', '9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.9999999Z', '9999-12-31T23:59:59+01:00'])(
+    'accepts %s, whose UTC instant is in years 0001-9999',
+    (value) => {
+      expect(isObDateTime(value)).toBe(true);
+    },
+  );
+
+  it.each(['9999-12-31T23:59:59-23:59', '9999-12-31T23:00:00-01:00', '0001-01-01T00:00:00+00:01', '0000-06-01T00:00:00Z'])(
+    'refuses %s, whose UTC instant is outside years 0001-9999',
+    (value) => {
+      expect(isObDateTime(value)).toBe(false);
+    },
+  );
+
+  it('makes the pipe answer such a date-time U003 with its Path', async () => {
+    const error = await refusal({ Data: { Permissions: ['ReadBalances'], ExpirationDateTime: '9999-12-31T23:59:59-23:59' }, Risk: {} });
+    expect(error.errors).toEqual([
+      { ErrorCode: 'U003', Message: 'Data.ExpirationDateTime must be an ISO 8601 date-time with a timezone', Path: 'Data.ExpirationDateTime' },
+    ]);
   });
 });
 
