@@ -2,6 +2,8 @@ export { buildObErrorResponse, ObErrorCode } from './ob-error-response.js';
 export type { OBError1, OBErrorResponse1 } from './ob-error-response.js';
 export { ObErrorException } from './ob-error.exception.js';
 export {
+  IsActiveCurrencyCode,
+  isActiveCurrencyCode,
   IsObDateTime,
   IsObPermission,
   IsObQueryDateTime,

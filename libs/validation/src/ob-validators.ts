@@ -47,6 +47,28 @@ export function IsObDateTime(options?: ValidationOptions): PropertyDecorator {
     });
 }
 
+// The currencies money can move in: ISO 4217's active codes, as the runtime's ICU knows them (GBP, EUR,
+// ...; not a historic DEM, nor XXX or XTS, which name no currency). The OB schema's pattern alone
+// (ActiveOrHistoricCurrencyCode, three capitals) would let a payment in "XYZ" be consented to.
+const ACTIVE_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
+/** Whether `value` is an active ISO 4217 currency code. */
+export function isActiveCurrencyCode(value: unknown): value is string {
+  return typeof value === 'string' && ACTIVE_CURRENCIES.has(value);
+}
+
+/** An active ISO 4217 currency code (OB ActiveOrHistoricCurrencyCode, narrowed to codes money can move in). */
+export function IsActiveCurrencyCode(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isActiveCurrencyCode',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: `${String(propertyName)} must be an active ISO 4217 currency code`, ...options },
+      validator: { validate: (value: unknown) => isActiveCurrencyCode(value) },
+    });
+}
+
 /**
  * One of the given OB permission codes (OBInternalPermissions1Code). The list is passed in so this lib
  * does not own the consent model.

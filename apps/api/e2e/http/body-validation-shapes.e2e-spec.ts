@@ -169,6 +169,30 @@ describe('body shapes the validation pipe refuses', () => {
     });
   });
 
+  describe('a currency is an active ISO 4217 code, not any three capitals', () => {
+    it('refuses XYZ, XXX and a historic DEM in a payment consent and a VRP limit, writing nothing; GBP and EUR pass the check', async () => {
+      const consents = await count('payment_consent');
+      for (const currency of ['XYZ', 'XXX', 'DEM']) {
+        const payment = await h.signedPost(PAYMENT_CONSENTS, { token: cc, body: { Data: { Initiation: initiation({}, { Currency: currency }) }, Risk: {} } });
+        expectRefused(payment, 'payment-initiation', [
+          {
+            ErrorCode: 'U002',
+            Message: 'Data.Initiation.InstructedAmount.Currency must be an active ISO 4217 currency code',
+            Path: 'Data.Initiation.InstructedAmount.Currency',
+          },
+        ]);
+      }
+      const limit = { PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '200.00', Currency: 'XYZ' };
+      const vrp = await h.signedPost(VRP_CONSENTS, { token: cc, body: vrpConsentBody({ PeriodicLimits: [limit] }) });
+      expectRefused(vrp, 'vrp', [expect.objectContaining({ ErrorCode: 'U002', Path: `${LIMITS}[0].Currency` })]);
+      expect(await count('payment_consent')).toBe(consents);
+      for (const currency of ['GBP', 'EUR']) {
+        const accepted = await h.signedPost(PAYMENT_CONSENTS, { token: cc, body: { Data: { Initiation: initiation({}, { Currency: currency }) }, Risk: {} } });
+        expect(accepted.status, JSON.stringify(accepted.body)).toBe(201);
+      }
+    });
+  });
+
   describe('a field with an empty name is U005 with a Path', () => {
     it('names it in brackets under the object holding it, or at the root', async () => {
       const inRisk = await h.signedPost(PAYMENT_CONSENTS, { token: cc, body: { Data: { Initiation: initiation() }, Risk: { '': 1 } } });

@@ -1,3 +1,4 @@
+import { IsActiveCurrencyCode } from '@consentry/validation';
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -54,7 +55,7 @@ export class InstructedAmountDto {
   @ApiProperty({ pattern: CURRENCY.source, example: 'GBP' })
   @IsDefined()
   @IsString()
-  @Matches(CURRENCY)
+  @IsActiveCurrencyCode()
   Currency!: string;
 }
 

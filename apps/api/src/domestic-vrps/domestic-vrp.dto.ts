@@ -1,5 +1,5 @@
 import { VRP_PERIOD_ALIGNMENTS, VRP_PERIOD_TYPES, VRP_TYPES } from '@consentry/consents';
-import { IsObDateTime } from '@consentry/validation';
+import { IsActiveCurrencyCode, IsObDateTime } from '@consentry/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsIn, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
@@ -49,7 +49,7 @@ export class PeriodicLimitDto {
   @ApiProperty({ pattern: CURRENCY.source })
   @IsDefined()
   @IsString()
-  @Matches(CURRENCY)
+  @IsActiveCurrencyCode()
   Currency!: string;
 }
 
