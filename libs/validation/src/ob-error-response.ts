@@ -75,13 +75,21 @@ const REASON_PHRASES: Record<number, string> = {
   500: 'InternalServerError',
 };
 
+/**
+ * The most errors one answer lists. A body of thousands of unknown fields would otherwise get an answer
+ * ten times its size (each error names its field), signed: the first ones tell the TPP what to fix.
+ */
+export const MAX_LISTED_ERRORS = 20;
+
 /** Builds the wire body of an OB error. `Id` identifies this error instance for support and audit. */
 export function buildObErrorResponse(status: number, message: string, errors: OBError1[], id: string = randomUUID()): OBErrorResponse1 {
+  const listed = errors.length > MAX_LISTED_ERRORS ? errors.slice(0, MAX_LISTED_ERRORS) : errors;
+  const summary = listed === errors ? message : `${message} (the first ${MAX_LISTED_ERRORS} of ${errors.length} errors)`;
   return {
     Code: `${status} ${REASON_PHRASES[status] ?? 'Error'}`,
     Id: id,
-    Message: clip(message),
-    Errors: errors.map((error) => ({
+    Message: clip(summary),
+    Errors: listed.map((error) => ({
       ErrorCode: error.ErrorCode,
       Message: clip(error.Message),
       ...(error.Path ? { Path: clip(error.Path) } : {}),

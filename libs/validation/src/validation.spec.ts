@@ -368,6 +368,14 @@ describe('buildObErrorResponse', () => {
     expect(body.Message).toHaveLength(500);
     expect(body.Errors).toEqual([{ ErrorCode: 'U002', Message: 'bad', Path: 'Data.Permissions' }]);
   });
+
+  it('lists the first 20 errors of many, and says how many there were', () => {
+    const errors = Array.from({ length: 20_000 }, (_, i) => ({ ErrorCode: 'U005', Message: `Risk.F${i} is not a field of this resource`, Path: `Risk.F${i}` }));
+    const body = buildObErrorResponse(400, 'The request is not valid', errors, 'id-2');
+    expect(body.Errors).toEqual(errors.slice(0, 20));
+    expect(body.Message).toBe('The request is not valid (the first 20 of 20000 errors)');
+    expect(buildObErrorResponse(400, 'The request is not valid', errors.slice(0, 20), 'id-3').Message).toBe('The request is not valid');
+  });
 });
 
 describe('parseObQueryDateTime', () => {
