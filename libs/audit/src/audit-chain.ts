@@ -264,6 +264,37 @@ function findBreak(row: AuditLogRow, expectedSeq: bigint, expectedPrevHash: stri
 }
 
 /**
+ * Why the newest retention cut, as the database records it, cannot be where the log starts, or undefined.
+ * Retention removes every entry before its cut (an entry left below it means the row was not written by
+ * audit_log_prune); and with signed checkpoints, which live outside the database, a checkpoint of the
+ * cut's own entry must carry its anchor hash, and the cut cannot lie beyond the newest checkpoint (a
+ * cut is made long after its entries were signed). Without checkpoints or an export's anchor, a cut
+ * written together with the removal of a whole prefix cannot be told from retention: docs/audit.md.
+ */
+async function refuseRetentionCut(
+  dataSource: DataSource,
+  table: string,
+  anchor: { seq: bigint; hash: string },
+  signed: ReadonlyMap<bigint, string>,
+): Promise<{ firstBrokenSeq: bigint; reason: string } | undefined> {
+  const cutSeq = anchor.seq + 1n;
+  const [left]: { seq: string }[] = await dataSource.query(`SELECT seq FROM ${table} WHERE seq < $1 ORDER BY seq LIMIT 1`, [cutSeq.toString()]);
+  if (left) {
+    return { firstBrokenSeq: BigInt(left.seq), reason: `entry ${left.seq} is still in the log below the retention cut at entry ${cutSeq}, which retention would have removed` };
+  }
+  if (signed.size === 0) return undefined;
+  const signedAnchor = signed.get(anchor.seq);
+  if (signedAnchor !== undefined && signedAnchor !== anchor.hash) {
+    return { firstBrokenSeq: anchor.seq, reason: `the retention cut's anchor differs from the signed checkpoint of entry ${anchor.seq}` };
+  }
+  const newestSigned = [...signed.keys()].reduce((max, seq) => (seq > max ? seq : max), 0n);
+  if (anchor.seq > newestSigned) {
+    return { firstBrokenSeq: cutSeq, reason: `the retention cut at entry ${cutSeq} lies beyond every signed checkpoint (the newest is of entry ${newestSigned})` };
+  }
+  return undefined;
+}
+
+/**
  * Recomputes the hash chain of `audit_log` in seq order, reading `batchSize` rows at a time (keyset
  * pagination, so memory stays flat however long the log is). Stops at the first broken entry.
  */
@@ -287,7 +318,12 @@ export async function verifyAuditChain(
     const [cut]: { before_seq: string; anchor_hash: string }[] = await dataSource.query(
       `SELECT before_seq, anchor_hash FROM audit_retention_cut ORDER BY before_seq DESC LIMIT 1`,
     );
-    if (cut) anchor = { seq: BigInt(cut.before_seq) - 1n, hash: cut.anchor_hash };
+    if (cut) {
+      anchor = { seq: BigInt(cut.before_seq) - 1n, hash: cut.anchor_hash };
+      // The cut is read from the database it vouches for, so it is checked against what it claims.
+      const refused = await refuseRetentionCut(dataSource, table, anchor, signed);
+      if (refused) return { ok: false, entries: 0, ...refused };
+    }
   }
   if (anchor !== undefined) {
     fromSeq = anchor.seq + 1n;

@@ -33,6 +33,7 @@ import { StandingOrderRunSettlement1765730000000 } from '../migrations/176573000
 import { AccountConsentListings1765800000000 } from '../migrations/1765800000000-account-consent-listings.js';
 import { TppListing1765810000000 } from '../migrations/1765810000000-tpp-listing.js';
 import { ReviewWithdrawn1765820000000 } from '../migrations/1765820000000-review-withdrawn.js';
+import { AuditTamperGuards1765830000000 } from '../migrations/1765830000000-audit-tamper-guards.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -119,6 +120,7 @@ export const MIGRATIONS = [
   AccountConsentListings1765800000000,
   TppListing1765810000000,
   ReviewWithdrawn1765820000000,
+  AuditTamperGuards1765830000000,
 ];
 
 export interface DatabaseOptions {

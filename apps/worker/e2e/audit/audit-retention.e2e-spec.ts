@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { AUDIT_GENESIS_HASH, AuditEvent, exportAndPruneAuditLog, linkAuditEntries, verifyAuditChain, verifyAuditExport } from '@consentry/audit';
+import { AUDIT_GENESIS_HASH, AuditCheckpoint, AuditEvent, exportAndPruneAuditLog, linkAuditEntries, verifyAuditChain, verifyAuditExport } from '@consentry/audit';
 import { loadWorkerConfig } from '@consentry/config';
 import { createTestDatabase, TestDatabase } from '@consentry/testing';
 import { Job } from 'bullmq';
@@ -110,6 +110,99 @@ describe('audit retention: export, then remove a prefix of the log', () => {
       sha256: null,
       anchor: null,
     });
+  });
+});
+
+describe('audit retention: what the database’s own records cannot be trusted to say', () => {
+  let db: TestDatabase;
+  let exportDir: string;
+  let appRole: string;
+  /** The signed checkpoints as the verifier reads them from outside the database (here, the hashes as written). */
+  let heads: AuditCheckpoint[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('audit_retention_tamper');
+    exportDir = await mkdtemp(join(tmpdir(), 'consentry-retention-tamper-'));
+    const writer = new AuditChainWriter(db.dataSource);
+    await writer.append([1, 2, 3, 4].map(auditEvent));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const cutoff = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await writer.append([5, 6, 7, 8].map(auditEvent));
+    const rows: Array<{ seq: string; hash: string }> = await db.dataSource.query(`SELECT seq, hash FROM audit_log WHERE seq IN (2, 4, 8) ORDER BY seq`);
+    heads = rows.map((row) => ({ seq: BigInt(row.seq), hash: row.hash, signedAt: new Date() }));
+    await exportAndPruneAuditLog(db.dataSource, { olderThan: cutoff, exportDir });
+    // A role that is not the tables' owner but was granted too much: DELETE on the log, INSERT on the cuts.
+    appRole = `${db.name}_app`;
+    await db.dataSource.query(`CREATE ROLE ${appRole} NOLOGIN`);
+    await db.dataSource.query(`GRANT SELECT, INSERT, DELETE ON audit_log, audit_retention_cut TO ${appRole}`);
+  });
+
+  afterAll(async () => {
+    // Roles are the server's, not the database's: this one goes before its database.
+    if (appRole) {
+      await db.dataSource.query(`REVOKE ALL ON audit_log, audit_retention_cut FROM ${appRole}`);
+      await db.dataSource.query(`DROP ROLE ${appRole}`);
+    }
+    await db?.drop();
+    await rm(exportDir, { recursive: true, force: true });
+  });
+
+  /** Runs `statements` as the application role, which sets the prune function's mark itself first. */
+  async function asAppRoleWithMark(...statements: string[]): Promise<void> {
+    await db.dataSource.transaction(async (manager) => {
+      await manager.query(`SET LOCAL ROLE ${appRole}`);
+      await manager.query(`SELECT set_config('consentry.audit_prune_before', '9223372036854775807', true)`);
+      for (const statement of statements) await manager.query(statement);
+    });
+  }
+
+  it('verifies the pruned log against its cut and the signed checkpoints', async () => {
+    await expect(verifyAuditChain(db.dataSource, { checkpoints: heads })).resolves.toMatchObject({ ok: true, entries: 4, fromSeq: 5n, checkpoints: 1 });
+  });
+
+  it('refuses a DELETE from a role that holds DELETE and sets the prune function’s mark itself', async () => {
+    await expect(asAppRoleWithMark(`DELETE FROM audit_log WHERE seq = 6`)).rejects.toThrow('audit_log is append-only: DELETE refused');
+    const [count] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_log`);
+    expect(count.n).toBe(4);
+  });
+
+  it('lets nobody but the prune function write a retention cut, and nobody change one', async () => {
+    await expect(
+      asAppRoleWithMark(`INSERT INTO audit_retention_cut (before_seq, anchor_hash, entries, export_file, export_sha256) VALUES (7, 'x', 0, 'x', 'x')`),
+    ).rejects.toThrow('audit_retention_cut is written only by audit_log_prune: INSERT refused');
+    await expect(db.dataSource.query(`UPDATE audit_retention_cut SET before_seq = 7`)).rejects.toThrow('UPDATE refused');
+    await expect(db.dataSource.query(`DELETE FROM audit_retention_cut`)).rejects.toThrow('DELETE refused');
+  });
+
+  it('finds a forged cut: entries left below it, its anchor against a signed checkpoint, a cut beyond every checkpoint', async () => {
+    const [entry6] = await db.dataSource.query(`SELECT hash FROM audit_log WHERE seq = 6`);
+    // Someone able to switch the triggers off (the tables' owner) records a cut after entry 6, deleting nothing.
+    await db.dataSource.query(`ALTER TABLE audit_retention_cut DISABLE TRIGGER audit_retention_cut_append_only`);
+    try {
+      await db.dataSource.query(`INSERT INTO audit_retention_cut (before_seq, anchor_hash, entries, export_file, export_sha256) VALUES (7, $1, 0, 'x', 'x')`, [entry6.hash]);
+      await expect(verifyAuditChain(db.dataSource)).resolves.toMatchObject({ ok: false, firstBrokenSeq: 5n, reason: 'entry 5 is still in the log below the retention cut at entry 7, which retention would have removed' });
+      await db.dataSource.query(`DELETE FROM audit_retention_cut WHERE before_seq = 7`);
+      // A cut whose anchor is not what a checkpoint signed for that entry.
+      await db.dataSource.query(`INSERT INTO audit_retention_cut (before_seq, anchor_hash, entries, export_file, export_sha256) VALUES (9, $1, 0, 'x', 'x')`, ['0'.repeat(64)]);
+      await db.dataSource.query(`ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only`);
+      await db.dataSource.query(`DELETE FROM audit_log`);
+      await expect(verifyAuditChain(db.dataSource, { checkpoints: heads })).resolves.toMatchObject({
+        ok: false,
+        firstBrokenSeq: 8n,
+        reason: 'the retention cut\'s anchor differs from the signed checkpoint of entry 8',
+      });
+      // A cut past the newest checkpoint, with the whole log gone: without checkpoints it would pass.
+      await db.dataSource.query(`INSERT INTO audit_retention_cut (before_seq, anchor_hash, entries, export_file, export_sha256) VALUES (20, $1, 0, 'x', 'x')`, ['0'.repeat(64)]);
+      await expect(verifyAuditChain(db.dataSource, { checkpoints: heads })).resolves.toMatchObject({
+        ok: false,
+        firstBrokenSeq: 20n,
+        reason: 'the retention cut at entry 20 lies beyond every signed checkpoint (the newest is of entry 8)',
+      });
+    } finally {
+      await db.dataSource.query(`ALTER TABLE audit_retention_cut ENABLE TRIGGER audit_retention_cut_append_only`);
+      await db.dataSource.query(`ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only`);
+    }
   });
 });
 
