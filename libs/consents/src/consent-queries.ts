@@ -71,3 +71,26 @@ export function isConsentLive(consent: Pick<ConsentAccess, 'status' | 'expiratio
 export function consentLiveCondition(alias: string, nowParam: string): string {
   return `(${alias}.status = 'AUTH' AND (${alias}.expiration_date_time IS NULL OR ${alias}.expiration_date_time > ${nowParam}))`;
 }
+
+/** A grant's consent, as consentsOfGrants finds it. */
+export interface ConsentOfGrant {
+  grantId: string;
+  consentId: string;
+  psuId: string | null;
+}
+
+/**
+ * The consents the grants were saved for, of every kind (one consent model: an account-access consent
+ * `aac-`, or a payment one `pmc-`: domestic, scheduled, standing-order, VRP, funds-confirmation), with
+ * their PSU; one indexed look-up per table.
+ */
+export async function consentsOfGrants(dataSource: DataSource, grantIds: readonly string[]): Promise<ConsentOfGrant[]> {
+  if (grantIds.length === 0) return [];
+  const rows: Array<{ grant_id: string; consent_id: string; psu_id: string | null }> = await dataSource.query(
+    `SELECT grant_id, consent_id, psu_id FROM account_access_consent WHERE grant_id = ANY($1)
+     UNION ALL
+     SELECT grant_id, consent_id, psu_id FROM payment_consent WHERE grant_id = ANY($1)`,
+    [grantIds],
+  );
+  return rows.map((row) => ({ grantId: row.grant_id, consentId: row.consent_id, psuId: row.psu_id }));
+}

@@ -34,6 +34,7 @@ import { AccountConsentListings1765800000000 } from '../migrations/1765800000000
 import { TppListing1765810000000 } from '../migrations/1765810000000-tpp-listing.js';
 import { ReviewWithdrawn1765820000000 } from '../migrations/1765820000000-review-withdrawn.js';
 import { AuditTamperGuards1765830000000 } from '../migrations/1765830000000-audit-tamper-guards.js';
+import { ConsentGrantIndexes1765840000000 } from '../migrations/1765840000000-consent-grant-indexes.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -121,6 +122,7 @@ export const MIGRATIONS = [
   TppListing1765810000000,
   ReviewWithdrawn1765820000000,
   AuditTamperGuards1765830000000,
+  ConsentGrantIndexes1765840000000,
 ];
 
 export interface DatabaseOptions {

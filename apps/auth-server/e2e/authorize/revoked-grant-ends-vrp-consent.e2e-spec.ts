@@ -28,15 +28,48 @@ describe('a VRP consent whose grant the auth server revoked ends CANC, with cons
     expect(await p.query(`SELECT 1 FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'consent.revoked'`, [a.consentId])).toHaveLength(1);
   }
 
+  /** The `token.revoked` events of the sandbox TPP recorded since `since` (created_seq), oldest first. */
+  async function tokenRevokedSince(since: number): Promise<Array<Record<string, unknown>>> {
+    const rows = await p.query<{ event: Record<string, unknown> }>(
+      `SELECT event FROM audit_outbox WHERE event->>'type' = 'token.revoked' AND created_seq > $1 ORDER BY created_seq`,
+      [since],
+    );
+    return rows.map((row) => row.event);
+  }
+
+  async function lastSeq(): Promise<number> {
+    const [row] = await p.query<{ seq: string | null }>(`SELECT max(created_seq)::text AS seq FROM audit_outbox`);
+    return Number(row?.seq ?? 0);
+  }
+
+  async function psuOf(consentId: string): Promise<string> {
+    const [row] = await p.query<{ psu_id: string }>(`SELECT psu_id::text FROM payment_consent WHERE consent_id = $1`, [consentId]);
+    return row!.psu_id;
+  }
+
   it('the TPP revokes its VRP refresh token (RFC 7009): the consent ends CANC', async () => {
     const a = await p.vrpConsent('bob');
+    const since = await lastSeq();
     await client.tokenRevocation(p.config, a.tokens.refresh_token!, { token_type_hint: 'refresh_token' });
     await expectEnded(a);
+    // token.revoked names the VRP consent and its PSU, as for an account-access consent.
+    expect(await tokenRevokedSince(since)).toEqual([
+      expect.objectContaining({
+        actor: { type: 'tpp', id: p.fixture.credentials.tpp.client_id },
+        consentId: a.consentId,
+        psuId: await psuOf(a.consentId),
+        data: { trigger: 'revocation_endpoint', kind: 'RefreshToken', grantRevoked: true },
+      }),
+    ]);
   });
 
   it('the VRP authorization code is replayed: the consent ends CANC', async () => {
     const a = await p.vrpConsent('carol');
+    const since = await lastSeq();
     await expect(p.redeemAgain(a)).rejects.toMatchObject({ error: 'invalid_grant' });
     await expectEnded(a);
+    expect(await tokenRevokedSince(since)).toEqual([
+      expect.objectContaining({ consentId: a.consentId, psuId: await psuOf(a.consentId), data: { trigger: 'authorization_code_replayed', grantRevoked: true } }),
+    ]);
   });
 });

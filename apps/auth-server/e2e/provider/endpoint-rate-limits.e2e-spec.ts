@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { exportJWK, generateKeyPair } from 'jose';
 
+import { RegisteredSandboxTpp, registerSandboxTpp } from '../../src/registration/sandbox-registration.js';
 import { AuthServerFixture, startAuthServerFixture } from '../support/auth-server.fixture.js';
 import { assertionParams, clientAssertion, OAuthResponse, postForm } from '../support/raw-oauth.js';
 
@@ -93,6 +94,48 @@ describe('rate limits of /token, /request and /register per client IP', () => {
         body: { error: 'invalid_request', error_description: 'no client authentication mechanism provided' },
       });
     }
+  });
+});
+
+describe('rate limits of registration management (RFC 7592) per client', () => {
+  let fixture: AuthServerFixture;
+  let owner: RegisteredSandboxTpp;
+  let other: RegisteredSandboxTpp;
+
+  beforeAll(async () => {
+    fixture = await startAuthServerFixture('rate_register', { OAUTH_RATE_LIMIT_PER_CLIENT: '3', OAUTH_RATE_LIMIT_PER_IP: '1000' });
+    const sandbox = { mode: 'sandbox' as const, dataDir: fixture.dataDir, authServerUrl: fixture.server.url };
+    owner = await registerSandboxTpp(sandbox, { name: 'Rate Limited Owner', roles: ['AISP'], redirectUris: ['https://owner.localhost/callback'] });
+    other = await registerSandboxTpp(sandbox, { name: 'Rate Limited Other', roles: ['AISP'], redirectUris: ['https://other.localhost/callback'] });
+  });
+  afterAll(async () => fixture?.stop());
+
+  const manage = async (method: string, authorization?: string, body?: string): Promise<OAuthResponse> => {
+    const headers: Record<string, string> = { ...(authorization ? { authorization } : {}), ...(body ? { 'content-type': 'application/jwt' } : {}) };
+    const response = await fetch(owner.registration_client_uri, { method, headers, body });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  };
+
+  it('counts only requests bearing the client’s own registration access token: others cannot lock it out', async () => {
+    const own = `Bearer ${owner.registration_access_token}`;
+    expect((await manage('GET', own)).status).toBe(200);
+    // Twice the client's limit of requests naming it without its token: a made-up one, none, another
+    // client's valid token. Each is refused as unauthenticated and spends only the address's allowance.
+    const refusals: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      refusals.push((await manage('GET', 'Bearer attacker')).status);
+      refusals.push((await manage('PUT', undefined, 'not.a.jwt')).status);
+      refusals.push((await manage('DELETE', `Bearer ${other.registration_access_token}`)).status);
+    }
+    expect(refusals).toEqual([401, 401, 401, 401, 401, 401]);
+    // The client still manages its registration, up to its own limit.
+    expect((await manage('GET', own)).status).toBe(200);
+    expect((await manage('GET', own)).status).toBe(200);
+    expectTooMany(await manage('GET', own), 'too many requests from this client');
+    // Its window is full for anyone naming it, and the other client keeps its own.
+    expectTooMany(await manage('GET', 'Bearer attacker'), 'too many requests from this client');
+    expect((await fetch(other.registration_client_uri, { headers: { authorization: `Bearer ${other.registration_access_token}` } })).status).toBe(200);
   });
 });
 

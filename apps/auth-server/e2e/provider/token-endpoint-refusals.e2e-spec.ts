@@ -118,6 +118,29 @@ describe('token endpoint: FAPI 2.0 refusals', () => {
     expect(response.body).toEqual(INVALID_CLIENT);
   });
 
+  it('refuses a client assertion that expires more than 5 minutes ahead, at every endpoint that authenticates clients', async () => {
+    const longLived = () => assertionParams(fixture.credentials.tpp, issuer, { expiresIn: 3600 });
+    const refused = { error: 'invalid_client', error_description: 'the client_assertion expires too far ahead: its exp must be at most 300 seconds from now' };
+    const answers = [
+      await clientCredentials(await longLived()),
+      await postForm(`${issuer}/request`, { response_type: 'code', ...(await longLived()) }),
+      await postForm(`${issuer}/token/introspection`, { token: 'not-a-token', ...(await longLived()) }),
+      await postForm(`${issuer}/token/revocation`, { token: 'not-a-token', ...(await longLived()) }),
+    ];
+    expect(answers.map((a) => ({ status: a.status, body: a.body }))).toEqual(Array(4).fill({ status: 401, body: refused }));
+  });
+
+  it('accepts a client assertion that expires 60 s ahead at every endpoint that authenticates clients', async () => {
+    const shortLived = () => assertionParams(fixture.credentials.tpp, issuer, { expiresIn: 60 });
+    const token = await clientCredentials(await shortLived());
+    expect(token.status).toBe(200);
+    // Past client authentication, each endpoint answers on the request itself.
+    const par = await postForm(`${issuer}/request`, { response_type: 'code', ...(await shortLived()) });
+    expect({ status: par.status, body: par.body }).toEqual({ status: 400, body: { error: 'invalid_request', error_description: "missing required parameter 'redirect_uri'" } });
+    expect((await postForm(`${issuer}/token/introspection`, { token: 'not-a-token', ...(await shortLived()) })).body).toEqual({ active: false });
+    expect((await postForm(`${issuer}/token/revocation`, { token: 'not-a-token', ...(await shortLived()) })).status).toBe(200);
+  });
+
   it('refuses a replayed client assertion (its jti is single-use)', async () => {
     const params = await assertionParams(fixture.credentials.tpp, issuer);
     expect((await clientCredentials(params)).status).toBe(200);

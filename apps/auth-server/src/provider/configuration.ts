@@ -46,6 +46,31 @@ const FAPI_ALGS = ['PS256', 'ES256'] as const;
 
 const SECONDS_PER_DAY = 24 * 60 * 60;
 
+// Clock skew allowed on every JWT the provider checks (client assertions, DPoP proofs).
+const CLOCK_TOLERANCE_SECONDS = 5;
+
+/**
+ * How far ahead of its use a client assertion (private_key_jwt) may expire. FAPI 2.0 sets no bound and
+ * RFC 7523 section 3 lets the server refuse an `exp` unreasonably far in the future: a leaked unused
+ * assertion is then good for minutes, not a year, and its replay marker (kept until `exp`) as short-lived.
+ */
+export const CLIENT_ASSERTION_MAX_LIFETIME_SECONDS = 300;
+
+/**
+ * oidc-provider's `assertJwtClientAuthClaimsAndHeader` hook, run on every client assertion (token, PAR,
+ * introspection, revocation) after its signature and before its `jti` is spent. It replaces the default,
+ * whose FAPI 2.0 rule it keeps, and adds the lifetime bound.
+ */
+function assertClientAssertion(ctx: KoaContextWithOIDC, claims: Record<string, unknown>): void {
+  if (ctx.oidc.isFapi('2.0') && claims.aud !== ctx.oidc.issuer) throw new errors.InvalidClientAuth('audience (aud) must equal the issuer identifier url');
+  // exp is present and numeric: the provider checked it before.
+  if (Number(claims.exp) > Math.floor(Date.now() / 1000) + CLIENT_ASSERTION_MAX_LIFETIME_SECONDS + CLOCK_TOLERANCE_SECONDS) {
+    const description = `the client_assertion expires too far ahead: its exp must be at most ${CLIENT_ASSERTION_MAX_LIFETIME_SECONDS} seconds from now`;
+    // invalid_client (401) as for any other failed client authentication, with its reason said.
+    throw Object.assign(new errors.InvalidClientAuth(description), { error_description: description });
+  }
+}
+
 /**
  * Every authorization needs a fresh strong customer authentication (PSD2 RTS Art. 4, Art. 10 does not
  * exempt the first access to a consent): a session from an earlier journey does not skip the login.
@@ -137,7 +162,8 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
     },
     // TPPs are server-side confidential clients: no browser calls the token or PAR endpoints.
     clientBasedCORS: () => false,
-    clockTolerance: 5,
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    assertJwtClientAuthClaimsAndHeader: assertClientAssertion,
     conformIdTokenClaims: true,
     allowOmittingSingleRegisteredRedirectUri: false,
     acceptQueryParamAccessTokens: false,

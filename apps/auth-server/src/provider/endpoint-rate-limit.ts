@@ -14,22 +14,19 @@ const WINDOW_SECONDS = 60;
 // oidc-provider's own limit for the form bodies it reads.
 const FORM_LIMIT = 56 * 1024;
 
-// One round trip, atomic: count the address's request (starting its window on the first), then count
-// (ARGV[2] = 1) or only read the client's window; answer both counts and the seconds left of each.
+// One round trip, atomic: count the address's request (starting its window on the first) and read the
+// client's window, which only HIT counts in; answer both counts and the seconds left of each.
 const CHECK = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('TTL', KEYS[1])
 if #KEYS < 2 then return {n, ttl, 0, 0} end
-local c
-if ARGV[2] == '1' then
-  c = redis.call('INCR', KEYS[2])
-  if c == 1 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end
-else
-  c = tonumber(redis.call('GET', KEYS[2]) or '0')
-end
+local c = tonumber(redis.call('GET', KEYS[2]) or '0')
 return {n, ttl, c, redis.call('TTL', KEYS[2])}`;
 const HIT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n`;
+
+// RFC 6750 section 2.1 b64token, as the registration controller reads it.
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
 
 interface RateCommands {
   consentryRateCheck(numberOfKeys: number, ...args: Array<string | number>): Promise<number[]>;
@@ -43,11 +40,13 @@ interface RateCommands {
  * included, surface as a plain error to retry later.
  *
  * A client's window counts only requests that passed client authentication (the provider's
- * `grant.*` and `pushed_authorization_request.*` events), so nobody can spend another client's
- * allowance by naming it; every request is checked against the window of the client it names.
+ * `grant.*` and `pushed_authorization_request.*` events; for registration management, the client's own
+ * registration access token), so nobody can spend another client's allowance by naming it; every
+ * request is checked against the window of the client it names.
  */
 export class EndpointRateLimit {
   private readonly commands: RateCommands;
+  private registrationAccessTokens?: Provider['RegistrationAccessToken'];
 
   constructor(
     redis: Redis,
@@ -60,8 +59,12 @@ export class EndpointRateLimit {
     this.commands = redis as unknown as RateCommands;
   }
 
-  /** Counts authenticated clients' requests from the provider's events. */
+  /**
+   * Counts authenticated clients' requests from the provider's events, and checks registration access
+   * tokens with its model from now on (registration management is served by Nest, outside the provider).
+   */
   watch(provider: Provider): void {
+    this.registrationAccessTokens = provider.RegistrationAccessToken;
     const count = (ctx: { oidc?: { client?: { clientId: string } } }, error?: { error?: string }) => {
       const clientId = ctx.oidc?.client?.clientId;
       // The client is known before its authentication is checked: a failed one is not that client's request.
@@ -93,15 +96,13 @@ export class EndpointRateLimit {
     if (!endpoint) return false;
     let body: Buffer | undefined;
     let clientKey: string | undefined;
-    let countClient = false;
+    let managed: string | undefined;
     if (endpoint === 'register') {
-      // Registration management names the client in the path (the token is checked by the controller),
-      // in a window of its own: a request there cannot spend the client's token allowance.
-      const named = /^\/register\/([^/?]+)/.exec(url)?.[1];
-      if (named) {
-        clientKey = `register:${decodeURIComponent(named)}`;
-        countClient = true;
-      }
+      // Registration management names the client in the path, in a window of its own (a request there
+      // cannot spend the client's token allowance), which counts only requests bearing that client's
+      // registration access token: anyone else's spend only their address's allowance.
+      managed = managedClientId(url);
+      if (managed !== undefined) clientKey = `register:${managed}`;
     } else if (req.method === 'POST' && (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
       body = await readForm(req);
       if (body === undefined) {
@@ -113,12 +114,31 @@ export class EndpointRateLimit {
     }
     const address = this.key(`ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`);
     const [byIp, ipTtl, byClient, clientTtl] = clientKey
-      ? await this.commands.consentryRateCheck(2, address, this.key(clientKey), WINDOW_SECONDS, countClient ? '1' : '0')
-      : await this.commands.consentryRateCheck(1, address, WINDOW_SECONDS, '0');
+      ? await this.commands.consentryRateCheck(2, address, this.key(clientKey), WINDOW_SECONDS)
+      : await this.commands.consentryRateCheck(1, address, WINDOW_SECONDS);
     if (byIp! > this.limits.perIp) return this.tooMany(res, ipTtl!, 'too many requests from this address');
-    // A counted request is over the limit past it; a peeked window is full at it.
-    if (clientKey && byClient! > this.limits.perClient - (countClient ? 0 : 1)) return this.tooMany(res, clientTtl!, 'too many requests from this client');
+    // The request is not counted in the client's window yet: the window is full at the limit.
+    if (clientKey && byClient! >= this.limits.perClient) return this.tooMany(res, clientTtl!, 'too many requests from this client');
+    if (managed !== undefined && (await this.bearsRegistrationAccessToken(managed, req.headers.authorization))) {
+      await this.commands.consentryRateHit(this.key(`register:${managed}`), WINDOW_SECONDS);
+    }
     return body ?? false;
+  }
+
+  /**
+   * Whether the request authenticates as the client it manages: a registration access token issued for
+   * that client (the controller checks it again, with the TPP's status). Asked only of a request the
+   * address's limit let through, and only when it bears a well-formed token: one lookup by primary key.
+   */
+  private async bearsRegistrationAccessToken(clientId: string, authorization: string | undefined): Promise<boolean> {
+    const bearer = BEARER.exec(authorization ?? '')?.[1];
+    if (!bearer || !this.registrationAccessTokens) return false;
+    try {
+      return (await this.registrationAccessTokens.find(bearer))?.clientId === clientId;
+    } catch {
+      // The store did not answer: not counted; the controller answers the request as it can.
+      return false;
+    }
   }
 
   private key(key: string): string {
@@ -150,6 +170,18 @@ export function limitedEndpoint(url: string): 'token' | 'register' | undefined {
   const folded = routed.toUpperCase();
   if (folded === '/TOKEN' || folded === '/REQUEST') return 'token';
   return undefined;
+}
+
+/** The client id a registration management request names in its path (`/register/{clientId}`), decoded. */
+function managedClientId(url: string): string | undefined {
+  const named = /^\/register\/([^/?]+)/.exec(url)?.[1];
+  if (!named) return undefined;
+  try {
+    return decodeURIComponent(named);
+  } catch {
+    // Not a client id the registration routes can be handed: the address's limit alone applies.
+    return undefined;
+  }
 }
 
 /** The client a token or PAR request names: `client_id`, or the client assertion's `sub` (not yet verified). */

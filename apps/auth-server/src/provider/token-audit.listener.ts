@@ -1,5 +1,5 @@
 import { AuditEvent, AuditEventInput, buildAuditEvent, recordAuditEvents } from '@consentry/audit';
-import { EndConsentOfRevokedGrant, GrantRevocationTrigger } from '@consentry/consents';
+import { consentsOfGrants, EndConsentOfRevokedGrant, GrantRevocationTrigger } from '@consentry/consents';
 import { AuditOutboxEntity, DataSource } from '@consentry/database';
 import Provider, { KoaContextWithOIDC } from 'oidc-provider';
 
@@ -130,15 +130,13 @@ async function recordTokensRevoked(dataSource: DataSource, ctx: KoaContextWithOI
   const actor = clientId ? { type: 'tpp' as const, id: clientId } : { type: 'system' as const, id: 'auth-server' };
   const trigger = revocationTrigger(ctx);
   const kind = REVOCABLE_KINDS.find((k) => entities[k] !== undefined);
-  const consents: Array<{ grant_id: string; consent_id: string; psu_id: string | null }> = grantIds.length
-    ? await dataSource.query(`SELECT grant_id, consent_id, psu_id FROM account_access_consent WHERE grant_id = ANY($1)`, [grantIds])
-    : [];
+  const consents = await consentsOfGrants(dataSource, grantIds);
   const base = { type: 'token.revoked' as const, actor, ...(clientId ? { clientId } : {}), interactionId: interactionIdOf(ctx) };
   const events: AuditEventInput[] = grantIds.map((grantId) => {
-    const consent = consents.find((c) => c.grant_id === grantId);
+    const consent = consents.find((c) => c.grantId === grantId);
     return {
       ...base,
-      ...(consent ? { consentId: consent.consent_id, ...(consent.psu_id ? { psuId: consent.psu_id } : {}) } : {}),
+      ...(consent ? { consentId: consent.consentId, ...(consent.psuId ? { psuId: consent.psuId } : {}) } : {}),
       data: { trigger, ...(kind ? { kind } : {}), grantRevoked: true },
     };
   });
