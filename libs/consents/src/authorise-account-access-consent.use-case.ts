@@ -15,6 +15,15 @@ export interface AuthoriseAccountAccessConsentCommand {
   interactionId?: string;
 }
 
+/**
+ * The accounts PSU `psuParam` may share through an account-access consent, as a condition on the account
+ * row `alias`: their own, and enabled (not deleted, disabled or pending). The consent page lists exactly
+ * these and authorisation accepts no other.
+ */
+export function shareableAccountCondition(alias: string, psuParam: string): string {
+  return `(${alias}.psu_id::text = ${psuParam} AND ${alias}.status = 'Enabled')`;
+}
+
 /** Locks a consent row the caller may act on; another TPP's consent is reported as not found. */
 export async function lockConsentOfClient(
   manager: EntityManager,
@@ -33,7 +42,8 @@ export async function lockConsentOfClient(
 
 /**
  * The PSU approved the consent after strong customer authentication: bind the accounts they picked
- * (only their own) and the grant. A consent is authorised once; a second attempt finds it AUTH and fails.
+ * (only ones the consent page offered them: shareableAccountCondition) and the grant. A consent is
+ * authorised once; a second attempt finds it AUTH and fails.
  */
 export class AuthoriseAccountAccessConsent {
   constructor(private readonly dataSource: DataSource) {}
@@ -51,11 +61,11 @@ export class AuthoriseAccountAccessConsent {
         throw new ConsentException(ConsentExceptionCode.Expired, 'the consent has expired');
       }
       const owned: { n: number }[] = await manager.query(
-        `SELECT count(*)::int AS n FROM account WHERE psu_id = $1 AND account_id = ANY($2::text[])`,
+        `SELECT count(*)::int AS n FROM account a WHERE ${shareableAccountCondition('a', '$1')} AND a.account_id = ANY($2::text[])`,
         [command.psuId, accountIds],
       );
       if (owned[0]!.n !== accountIds.length) {
-        throw new ConsentException(ConsentExceptionCode.AccountNotOwned, 'an selected account is not the PSU’s');
+        throw new ConsentException(ConsentExceptionCode.AccountNotOwned, 'a selected account is not one the PSU can share');
       }
       consent.status = 'AUTH';
       consent.psuId = command.psuId;

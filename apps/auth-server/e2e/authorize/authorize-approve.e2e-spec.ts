@@ -146,6 +146,35 @@ describe('authorization journey: the PSU approves an account-access consent', ()
     expect(alice).toBeDefined();
   });
 
+  it('refuses an account the page does not offer (a deleted one): the accounts again, the consent stays AWAU', async () => {
+    const carol = fixture.credentials.psus.find((p) => p.username === 'carol')!;
+    const deleted = carol.accounts[0]!.accountId;
+    await fixture.db.dataSource.query(`UPDATE account SET status = 'Deleted' WHERE account_id = $1`, [deleted]);
+    try {
+      const consent = await fixture.createConsent();
+      const request = await pushAuthorization(config, client.getDPoPHandle(config, dpopKeys), SANDBOX_TPP.redirectUri, consent);
+      const browser = new PsuBrowser(SANDBOX_TPP.redirectUri);
+      const consentPage = await signIn(browser, await browser.open(request.url), carol);
+      expect(consentPage.status).toBe(200);
+      const offered = accountCheckboxes(consentPage.body).map((b) => b.accountId);
+      expect(offered).not.toContain(deleted);
+      expect(offered.length).toBeGreaterThan(0);
+
+      const refused = await approve(browser, consentPage, [deleted]);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toContain('Choose accounts from the list below.');
+      expect(accountCheckboxes(refused.body).map((b) => b.accountId)).toEqual(offered);
+      const access = await findConsentAccess(fixture.db.dataSource, consent);
+      expect(access?.status).toBe('AWAU');
+      expect(access?.accountIds).toEqual([]);
+      expect(access?.grantId).toBeNull();
+      const events = await fixture.db.dataSource.query(`SELECT 1 FROM audit_outbox WHERE event->>'type' = 'consent.authorised' AND event->>'consentId' = $1`, [consent]);
+      expect(events).toHaveLength(0);
+    } finally {
+      await fixture.db.dataSource.query(`UPDATE account SET status = 'Enabled' WHERE account_id = $1`, [deleted]);
+    }
+  });
+
   it('lets only one of two concurrent journeys authorise the same consent', async () => {
     const bob = fixture.credentials.psus.find((p) => p.username === 'bob')!;
     const contested = await fixture.createConsent();

@@ -46,6 +46,23 @@ export class PsuBrowser {
     throw new Error('too many redirects');
   }
 
+  /**
+   * POSTs a form once and does not follow the answer's redirect, as a browser whose button was clicked twice
+   * sends the form twice before it moves on: the answer's status and Location.
+   */
+  async submit(url: string | URL, form: Record<string, string | string[]>): Promise<{ status: number; location: string | null }> {
+    const target = new URL(url);
+    const response = await fetch(target, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: this.cookieHeader(target), 'content-type': 'application/x-www-form-urlencoded' },
+      body: toForm(form),
+    });
+    this.store(target, response.headers.getSetCookie());
+    await response.arrayBuffer();
+    return { status: response.status, location: response.headers.get('location') };
+  }
+
   private cookieHeader(url: URL): string {
     return [...this.cookies.values()]
       .filter((c) => url.pathname.startsWith(c.path))

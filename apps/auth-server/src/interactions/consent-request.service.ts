@@ -1,4 +1,13 @@
-import { approvalTermsOf, findConsentOfClient, findPaymentConsentOfClient, isPaymentConsentId, needsReauthentication, PAYMENT_CONSENT_SCOPE, Permission } from '@consentry/consents';
+import {
+  approvalTermsOf,
+  findConsentOfClient,
+  findPaymentConsentOfClient,
+  isPaymentConsentId,
+  needsReauthentication,
+  PAYMENT_CONSENT_SCOPE,
+  Permission,
+  shareableAccountCondition,
+} from '@consentry/consents';
 import { AccountAccessConsentEntity, DataSource, PaymentConsentEntity } from '@consentry/database';
 import { Inject, Injectable } from '@nestjs/common';
 import { errors } from 'oidc-provider';
@@ -92,6 +101,25 @@ export class ConsentRequestService {
   }
 
   /**
+   * The grant the consent named by the request records (the approval that authorised it), whatever its
+   * status; undefined when the request names no consent of this TPP or the consent has no grant.
+   */
+  async recordedGrantOf(params: Record<string, unknown>): Promise<string | undefined> {
+    const clientId = String(params.client_id ?? '');
+    let consentId: string | undefined;
+    try {
+      consentId = requestedIntentId(typeof params.claims === 'string' ? params.claims : undefined);
+    } catch {
+      return undefined;
+    }
+    if (!consentId) return undefined;
+    const consent = isPaymentConsentId(consentId)
+      ? await findPaymentConsentOfClient(this.dataSource, consentId, clientId)
+      : await findConsentOfClient(this.dataSource, consentId, clientId);
+    return consent?.grantId ?? undefined;
+  }
+
+  /**
    * A payment or funds-confirmation consent: the TPP's own, AWAU (approved once), unexpired, asked with
    * its kind's scope (payments, or fundsconfirmations) and no other.
    */
@@ -146,12 +174,15 @@ export class ConsentRequestService {
     return rows.map(accountView);
   }
 
-  /** The PSU's enabled accounts across every bank the platform aggregates, bank by bank. */
+  /**
+   * The accounts an account-access consent may share, across every bank the platform aggregates, bank by
+   * bank: the PSU's enabled ones (shareableAccountCondition, which AuthoriseAccountAccessConsent enforces).
+   */
   async accountsOf(psuId: string): Promise<ConsentAccountView[]> {
     const rows: Array<Record<string, string | null>> = await this.dataSource.query(
       `SELECT a.account_id, s.name AS aspsp_name, a.nickname, a.description, a.account_type_code, a.currency
          FROM account a JOIN aspsp s ON s.aspsp_id = a.aspsp_id
-        WHERE a.psu_id::text = $1 AND a.status = 'Enabled'
+        WHERE ${shareableAccountCondition('a', '$1')}
         ORDER BY s.name, a.created_at, a.account_id`,
       [psuId],
     );

@@ -25,6 +25,7 @@ import { OPENBANKING_INTENT_ID, requestedIntentId } from '../provider/openbankin
 import { AnyConsentRequest, AuthorizationRefusedException, ConsentRequest, ConsentRequestService, PaymentConsentRequest } from './consent-request.service.js';
 import { InteractionActivity } from './interaction-activity.js';
 import { InteractionCsrf } from './interaction-csrf.js';
+import { interactionGrantId, isInteractionGrant } from './interaction-grant.js';
 import { InteractionException, InteractionExceptionCode } from './interaction.exception.js';
 import { InteractionExceptionFilter } from './interaction.exception-filter.js';
 import { parseConsentForm, parseCsrfForm, parseLoginForm } from './interaction.forms.js';
@@ -81,6 +82,12 @@ function approvalFailure(code: ConsentExceptionCode): 'choose-again' | 'ended' {
  * The PSU's side of an authorization (node-oidc-provider `example/routes/express.js`): GET shows the
  * step the provider asks for (login, then consent); each POST checks the CSRF token and the expected
  * step, then ends with `interactionFinished`, which redirects back into the provider.
+ *
+ * An interaction is answered once. A request for one that has its result already (a double-clicked
+ * Approve, Deny after Approve, a reload) is only sent on to the same resume; the consent is not touched
+ * and nothing is written. Two submissions at the same instant are serialised by the consent's row lock
+ * in the use case; the one that loses answers as the winner did when the consent records a grant of
+ * this interaction (`refuse`), so the result stays the first approval's.
  */
 @Controller('interaction')
 @UseFilters(InteractionExceptionFilter)
@@ -101,6 +108,7 @@ export class InteractionController {
   @Get(':uid')
   async show(@Param('uid') uid: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const details = await this.details(uid, req, reply);
+    if (this.sentOnIfAnswered(details, reply)) return;
     if (!(await this.stillActive(details, req, reply))) return;
     const request = await this.consentRequestOr(details, req, reply);
     if (!request) return;
@@ -121,6 +129,7 @@ export class InteractionController {
     const form = parseLoginForm(body);
     const details = await this.details(uid, req, reply);
     this.assertCsrf(uid, form.csrf);
+    if (this.sentOnIfAnswered(details, reply)) return;
     if (!(await this.stillActive(details, req, reply))) return;
     if (details.prompt.name !== 'login') return redirectAfterPost(reply, `/interaction/${uid}`);
     const request = await this.consentRequestOr(details, req, reply);
@@ -168,6 +177,7 @@ export class InteractionController {
     const form = parseConsentForm(body);
     const details = await this.details(uid, req, reply);
     this.assertCsrf(uid, form.csrf);
+    if (this.sentOnIfAnswered(details, reply)) return;
     if (!(await this.stillActive(details, req, reply))) return;
     if (details.prompt.name !== 'consent') return redirectAfterPost(reply, `/interaction/${uid}`);
     const psuId = this.psuOf(details);
@@ -197,8 +207,9 @@ export class InteractionController {
       if (approvalFailure(error.code) === 'choose-again') {
         return sendPage(reply, 400, await this.consentPage(details, request, { error: 'Choose accounts from the list below.', selected: [] }));
       }
-      // E.g. authorised meanwhile through another journey: a consent is authorised once.
-      return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be authorised' });
+      // E.g. authorised meanwhile through another journey (or this page's form sent twice at once): a
+      // consent is authorised once.
+      return this.refuse(details, req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be authorised' });
     }
     return this.finish(req, reply, { consent: { grantId } }, true);
   }
@@ -236,7 +247,7 @@ export class InteractionController {
       if (approvalFailure(error.code) === 'choose-again' && request.consent.kind !== 'funds-confirmation') {
         return sendPage(reply, 400, await this.consentPage(details, request, { error: 'Choose an account from the list below.' }));
       }
-      return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be authorised' });
+      return this.refuse(details, req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be authorised' });
     }
     return this.finish(req, reply, { consent: { grantId } }, true);
   }
@@ -285,7 +296,7 @@ export class InteractionController {
         case ConsentExceptionCode.DebtorAccountUnfit:
         case ConsentExceptionCode.ControlParametersBreached:
           // E.g. revoked or expired while the page was open.
-          return this.finish(req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be re-authenticated' });
+          return this.refuse(details, req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be re-authenticated' });
         default: {
           const unhandled: never = error.code;
           throw new Error(`unhandled consent exception ${String(unhandled)}`);
@@ -302,6 +313,7 @@ export class InteractionController {
     const form = parseCsrfForm(body);
     const details = await this.details(uid, req, reply);
     this.assertCsrf(uid, form.csrf);
+    if (this.sentOnIfAnswered(details, reply)) return;
     const psuId = details.session?.accountId;
     if (details.prompt.name !== 'consent' || !psuId) {
       // Before sign-in nobody has answered for the consent: it stays AWAU and the TPP may try again.
@@ -312,7 +324,7 @@ export class InteractionController {
       // Not re-confirming is not a withdrawal: the consent stays AUTH (data access waits, U028) and the
       // PSU revokes it, if they want to, from the dashboard.
       if (request.purpose === 'reauthenticate') {
-        return this.finish(req, reply, { error: 'access_denied', error_description: 'the PSU did not re-confirm the consent' });
+        return this.refuse(details, req, reply, { error: 'access_denied', error_description: 'the PSU did not re-confirm the consent' });
       }
       if (request.kind === 'payment') {
         await this.rejectPayment.execute({ consentId: request.consentId, psuId, interactionId: this.interactionIdOf(reply) });
@@ -320,8 +332,10 @@ export class InteractionController {
         await this.reject.execute({ consentId: request.consentId, by: { type: 'psu', psuId }, interactionId: this.interactionIdOf(reply) });
       }
     } catch (error) {
-      // A consent that is no longer AWAU keeps its status; the PSU still denied this request.
+      // A consent that is no longer AWAU keeps its status; the PSU still denied this request, unless
+      // this page's Approve, sent at the same instant, authorised it first.
       if (!(error instanceof AuthorizationRefusedException) && !(error instanceof ConsentException)) throw error;
+      return this.refuse(details, req, reply, { error: 'access_denied', error_description: 'the PSU denied the consent' });
     }
     return this.finish(req, reply, { error: 'access_denied', error_description: 'the PSU denied the consent' });
   }
@@ -369,7 +383,7 @@ export class InteractionController {
       return request;
     } catch (error) {
       if (!(error instanceof AuthorizationRefusedException)) throw error;
-      await this.finish(req, reply, { error: error.error, error_description: error.description });
+      await this.refuse(details, req, reply, { error: error.error, error_description: error.description });
       return undefined;
     }
   }
@@ -466,10 +480,12 @@ export class InteractionController {
 
   /**
    * A new grant per consent (never the session's earlier one), holding what the request asked for:
-   * OIDC scopes, the openbanking_intent_id claim, and the API's resource scopes.
+   * OIDC scopes, the openbanking_intent_id claim, and the API's resource scopes. Its id names the
+   * interaction (interactionGrantId), which is how `refuse` recognises this interaction's own approval.
    */
   private async saveGrant(details: Interaction, psuId: string, request: AnyConsentRequest): Promise<Grant> {
     const grant = new this.oidc.provider.Grant({
+      jti: interactionGrantId(details.uid),
       accountId: psuId,
       clientId: request.clientId,
       // The grant ends with the consent; the provider caps refresh and access tokens at it.
@@ -504,6 +520,32 @@ export class InteractionController {
   /** The id the request's onRequest hook put on the response (the client's, or a new one). */
   private interactionIdOf(reply: FastifyReply): string {
     return fapiInteractionIdOf(reply.raw.getHeader(FAPI_INTERACTION_ID_HEADER) as string | undefined);
+  }
+
+  /**
+   * True, with the browser sent on (303) to the interaction's resume, when the interaction has its result
+   * already: the first answer stands, and this request neither touches the consent nor writes anything.
+   */
+  private sentOnIfAnswered(details: Interaction, reply: FastifyReply): boolean {
+    if (details.result === undefined) return false;
+    redirectAfterPost(reply, details.returnTo);
+    return true;
+  }
+
+  /**
+   * Ends the journey with `refusal`, unless it has been answered meanwhile (another submission of the same
+   * page, sent at the same instant, finished first: its answer stands) or the consent records a grant of
+   * this very interaction: then the same page's approval got through the consent's row lock first and
+   * has not saved its result yet, and this request writes exactly that result (never a refusal over it),
+   * so whichever answer the browser follows, the TPP gets the approval's code.
+   */
+  private async refuse(details: Interaction, req: FastifyRequest, reply: FastifyReply, refusal: { error: string; error_description: string }): Promise<void> {
+    if (this.sentOnIfAnswered(await this.details(details.uid, req, reply), reply)) return;
+    const grantId = await this.consents.recordedGrantOf(details.params);
+    if (grantId !== undefined && isInteractionGrant(details.uid, grantId)) {
+      return this.finish(req, reply, { consent: { grantId } }, true);
+    }
+    return this.finish(req, reply, refusal);
   }
 
   /** Hands the reply to oidc-provider, which redirects (303) back into the authorization endpoint. */

@@ -53,12 +53,21 @@ export class InteractionExceptionFilter implements ExceptionFilter {
     return sendPage(reply, 500, problemPage('Something went wrong on our side.'));
   }
 
-  /** Ends the interaction with server_error, which the provider sends to the TPP's redirect_uri. */
+  /**
+   * Ends the interaction with server_error, which the provider sends to the TPP's redirect_uri. An
+   * interaction answered already keeps its answer: the PSU is sent on to it.
+   */
   private async returnToTpp(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
     if (reply.raw.headersSent || !this.oidc.ready) return false;
     try {
       if (!reply.sent) reply.hijack();
       reply.raw.setHeader('cache-control', 'no-store');
+      const details = await this.oidc.provider.interactionDetails(request.raw, reply.raw);
+      if (details.result !== undefined) {
+        reply.raw.writeHead(303, { location: details.returnTo, 'content-length': '0' });
+        reply.raw.end();
+        return true;
+      }
       await this.oidc.provider.interactionFinished(request.raw, reply.raw, {
         error: 'server_error',
         error_description: 'the authorization server could not complete the request',
