@@ -13,6 +13,12 @@ export interface ReauthenticateAccountAccessConsentCommand {
   psuId: string;
   /** The new oidc-provider grant that carries the consent's tokens from now on. */
   grantId: string;
+  /**
+   * Whether a grant was saved by this same journey (the page's form sent twice at once): a consent its
+   * own journey re-confirmed already is not re-confirmed again, which would revoke the grant whose code
+   * the TPP is about to get.
+   */
+  isSameJourneyGrant?: (grantId: string) => boolean;
   interactionId?: string;
 }
 
@@ -41,6 +47,9 @@ export class ReauthenticateAccountAccessConsent {
         throw new ConsentException(ConsentExceptionCode.Expired, 'the consent has expired');
       }
       const previousGrantId = consent.grantId;
+      if (previousGrantId && command.isSameJourneyGrant?.(previousGrantId)) {
+        throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'the consent was re-authenticated by this journey already');
+      }
       const since = consent.reauthenticatedAt ?? consent.authorisedAt;
       await manager.update(AccountAccessConsentEntity, { consentId: consent.consentId }, { reauthenticatedAt: now, grantId: command.grantId });
       const revokedGrantRecords = previousGrantId && previousGrantId !== command.grantId ? await revokeConsentGrant(manager, previousGrantId) : 0;

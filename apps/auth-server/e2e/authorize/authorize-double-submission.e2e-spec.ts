@@ -178,6 +178,22 @@ describe('authorization journey: the consent page’s form sent twice', () => {
     expect(rejected).toHaveLength(0);
   });
 
+  it('a re-confirmation sent twice at the same instant: re-confirmed once (the second would revoke the first’s grant), and the TPP’s code buys tokens', async () => {
+    const accountId = journeys.psu('alice').accounts[0]!.accountId;
+    const first = await atConsentPage('alice', await journeys.fixture.createConsent(), 'openid accounts');
+    await expectCode(first, await landAtTpp(first, await send(first, '/confirm', { accountIds: [accountId] })));
+    // UK: re-confirmed every 90 days; authorised 100 days ago, it is due.
+    await journeys.query(`UPDATE account_access_consent SET authorised_at = now() - interval '100 days', jurisdiction = 'UK' WHERE consent_id = $1`, [first.consentId]);
+    const again = await atConsentPage('alice', first.consentId, 'openid accounts');
+    const answers = await Promise.all([0, 1].map(() => send(again, '/confirm')));
+    expectResumes(again, answers);
+    await expectCode(again, await landAtTpp(again, answers[0]!));
+    const events = await journeys.query(`SELECT 1 FROM audit_outbox WHERE event->>'type' = 'consent.reauthenticated' AND event->>'consentId' = $1`, [first.consentId]);
+    expect(events).toHaveLength(1);
+    const access = await findConsentAccess(journeys.fixture.db.dataSource, first.consentId);
+    expect(await grantExists(access?.grantId ?? null)).toBe(true);
+  });
+
   it('Approve and Deny at the same instant: the TPP gets the answer the consent records', async () => {
     const accountId = journeys.psu('bob').accounts[0]!.accountId;
     const at = await atConsentPage('bob', await journeys.fixture.createConsent(), 'openid accounts');

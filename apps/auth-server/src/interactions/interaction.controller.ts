@@ -278,6 +278,8 @@ export class InteractionController {
         clientId: request.clientId,
         psuId,
         grantId,
+        // Sent twice at once, the second must not revoke the first's grant: `refuse` then answers with it.
+        isSameJourneyGrant: (recorded) => isInteractionGrant(details.uid, recorded),
         interactionId: this.interactionIdOf(reply),
       });
     } catch (error) {
