@@ -31,6 +31,10 @@ export default defineConfig({
           name: 'unit',
           include: ['libs/*/src/**/*.spec.ts', 'apps/*/src/**/*.spec.ts'],
           environment: 'node',
+          // Many unit specs run their SQL on a database of their own: on 2 cores busy with the e2e files,
+          // vitest's 5 s default timed one out (running-totals.spec.ts, 6 December 2026).
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
       {
