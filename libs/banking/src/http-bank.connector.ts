@@ -1,3 +1,5 @@
+import { Logger } from '@nestjs/common';
+
 import {
   AccountPartyQuery,
   BankAccount,
@@ -25,6 +27,7 @@ import {
   TransactionSummaryQuery,
 } from './bank-connector.js';
 import { CONNECTOR_PROTOCOL_PATH, ConnectorErrorBody, ConnectorOperation, reviveDates } from './connector-protocol.js';
+import { ConnectorResult, readConnectorResult, ResultShapeError } from './connector-results.js';
 
 export interface HttpBankConnectorOptions {
   /** The `aspsp.connector` value this connector serves. */
@@ -35,7 +38,18 @@ export interface HttpBankConnectorOptions {
   token: string;
   /** Per call; a bank slower than this counts as down for the call. */
   timeoutMs?: number;
+  /** Largest answer body read (MAX_RESPONSE_BYTES by default); a larger one counts as the bank being down for the call. */
+  maxResponseBytes?: number;
 }
+
+/**
+ * Largest answer body read from an upstream. The largest contract answer is a page of MAX_PAGE_SIZE (1000)
+ * transactions or records, well under 2 KiB each as JSON; anything past this is not a contract answer and
+ * must not fill the process's memory.
+ */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+const logger = new Logger('HttpBankConnector');
 
 /** The upstream does not serve the operation (404): it speaks an older version of the protocol, or is misconfigured. */
 class UnknownOperationError extends Error {
@@ -44,7 +58,9 @@ class UnknownOperationError extends Error {
 
 /**
  * A bank reached over HTTP with the connector protocol (connector-protocol.ts). Network failures,
- * timeouts and 5xx answers are ConnectorUnavailableError, so the API serves the other banks' accounts.
+ * timeouts, 5xx answers and answers it cannot read as the contract (cut short, not JSON, larger than
+ * `maxResponseBytes`, another shape or outcome: connector-results.ts) are ConnectorUnavailableError, so
+ * the API serves the other banks' accounts and a payment's outcome stays unknown (PDNG), never guessed.
  */
 export class HttpBankConnector implements BankConnector {
   readonly name: string;
@@ -55,7 +71,7 @@ export class HttpBankConnector implements BankConnector {
     this.base = `${options.baseUrl.replace(/\/+$/, '')}${CONNECTOR_PROTOCOL_PATH}`;
   }
 
-  private async call<T>(operation: ConnectorOperation, ...args: unknown[]): Promise<T> {
+  private async call<O extends ConnectorOperation>(operation: O, ...args: unknown[]): Promise<ConnectorResult<O>> {
     let response: Response;
     try {
       response = await fetch(`${this.base}/${operation}`, {
@@ -67,17 +83,40 @@ export class HttpBankConnector implements BankConnector {
     } catch (error) {
       throw new ConnectorUnavailableError(this.name, `${this.name}: upstream unreachable`, { cause: error });
     }
-    const text = await response.text().catch(() => '');
-    if (response.status >= 500) throw new ConnectorUnavailableError(this.name, `${this.name}: upstream answered ${response.status}`);
+    if (response.status >= 500) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new ConnectorUnavailableError(this.name, `${this.name}: upstream answered ${response.status}`);
+    }
+    const read = await readBounded(response, this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES);
     if (!response.ok) {
-      const body = safeParse(text) as Partial<ConnectorErrorBody> | undefined;
+      const body = safeParse('text' in read ? read.text : '') as Partial<ConnectorErrorBody> | undefined;
       if (response.status === 400 && body?.error === 'invalid_cursor') throw new InvalidCursorError('unrecognised page cursor');
       if (response.status === 404) throw new UnknownOperationError(`${this.name}: upstream refused ${operation} with 404`);
       // A 401/403/400 from the upstream is our misconfiguration, not the TPP's: a defect to surface.
       throw new Error(`${this.name}: upstream refused ${operation} with ${response.status}`);
     }
-    const body = JSON.parse(text, reviveDates) as { result: T };
-    return body.result;
+    // From here on, an answer that is not exactly the contract's tells nothing of what the bank did (a
+    // payment may have been debited): the outcome is unknown, as in an outage, never a result or a rejection.
+    if ('problem' in read) throw this.unreadable(operation, read.problem, read.cause);
+    let body: unknown;
+    try {
+      body = JSON.parse(read.text, reviveDates);
+    } catch {
+      // Not the SyntaxError as cause: its message quotes the body.
+      throw this.unreadable(operation, 'answer is not JSON');
+    }
+    try {
+      return readConnectorResult(operation, body);
+    } catch (error) {
+      if (!(error instanceof ResultShapeError)) throw error;
+      throw this.unreadable(operation, `answer outside the contract (${error.message})`, error);
+    }
+  }
+
+  /** An answer the connector cannot read: logged (bank, operation, reason; never the body, which may hold personal data) and reported as an outage. */
+  private unreadable(operation: ConnectorOperation, reason: string, cause?: unknown): ConnectorUnavailableError {
+    logger.warn(`bank connector ${this.name}: ${operation} ${reason}; treated as unavailable`);
+    return new ConnectorUnavailableError(this.name, `${this.name}: upstream ${operation} ${reason}`, { cause });
   }
 
   listAccountsOfPsu(psuId: string): Promise<BankAccount[]> {
@@ -96,15 +135,13 @@ export class HttpBankConnector implements BankConnector {
     return this.call('listBalances', accountIds, window);
   }
 
-  async listTransactions(query: TransactionQuery): Promise<TransactionPage> {
-    const page = await this.call<TransactionPage>('listTransactions', query);
-    // An upstream that predates Prev/Last paging leaves them out: no such links rather than `undefined`.
-    return { ...page, prevCursor: page.prevCursor ?? null, lastCursor: page.lastCursor ?? null };
+  listTransactions(query: TransactionQuery): Promise<TransactionPage> {
+    return this.call('listTransactions', query);
   }
 
   async summarizeTransactions(query: TransactionSummaryQuery): Promise<TransactionSummary[]> {
     try {
-      return await this.call<TransactionSummary[]>('summarizeTransactions', query);
+      return await this.call('summarizeTransactions', query);
     } catch (error) {
       if (!(error instanceof UnknownOperationError)) throw error;
     }
@@ -164,6 +201,40 @@ export class HttpBankConnector implements BankConnector {
 
   confirmFunds(accountId: string, amount: string, currency: string): Promise<boolean> {
     return this.call('confirmFunds', accountId, amount, currency);
+  }
+}
+
+/** The body as text, read up to `limit` bytes; a body cut short, or longer, is a problem (its reason, never its content). */
+async function readBounded(response: Response, limit: number): Promise<{ text: string } | { problem: string; cause?: unknown }> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  const tooLarge = `answer larger than ${limit} bytes`;
+  if (declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    return { problem: tooLarge };
+  }
+  if (!response.body) return { text: '' };
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => undefined);
+        return { problem: tooLarge };
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    // The socket closed (or the time-out fired) before the whole body came: what the bank meant is unknown.
+    return { problem: 'answer cut short', cause: error };
+  }
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)) };
+  } catch (error) {
+    return { problem: 'answer is not UTF-8', cause: error };
   }
 }
 

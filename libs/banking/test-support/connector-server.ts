@@ -12,6 +12,42 @@ export interface ConnectorServer {
 
 const MAX_BODY = 64 * 1024;
 
+/**
+ * An answer a faulty upstream sends instead of its result, after it did the call's work (a payment is
+ * debited first): a `200` whose body is cut short (the socket closes before `content-length` bytes), an
+ * HTML page (a gateway's), a JSON body of `bytes` bytes, or `{"result": result}` with a result outside the contract.
+ */
+export type FaultyAnswer = { kind: 'cut' } | { kind: 'html' } | { kind: 'oversize'; bytes: number } | { kind: 'result'; result: unknown };
+
+function sendFaulty(request: IncomingMessage, response: ServerResponse, fault: FaultyAnswer, result: unknown): void {
+  switch (fault.kind) {
+    case 'cut': {
+      const whole = JSON.stringify({ result });
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(whole) });
+      response.write(whole.slice(0, Math.floor(whole.length / 2)), () => request.socket.destroy());
+      return;
+    }
+    case 'html':
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end('<html>gateway</html>');
+      return;
+    case 'oversize': {
+      // Chunked, without content-length: the reader must count what it reads.
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.on('error', () => undefined);
+      const chunk = 'x'.repeat(64 * 1024);
+      response.write('{"result":true,"padding":"');
+      for (let sent = 0; sent < fault.bytes; sent += chunk.length) response.write(chunk);
+      response.end('"}');
+      return;
+    }
+    case 'result':
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ result: fault.result }));
+      return;
+  }
+}
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
@@ -40,6 +76,8 @@ export async function serveBankConnector(
     host?: string;
     /** The operations served (all by default); fewer to play an upstream of an older protocol version. */
     operations?: readonly ConnectorOperation[];
+    /** Plays a faulty upstream: the answer to send instead of a call's result (after the call ran), or null for the result. */
+    faulty?: (operation: ConnectorOperation, args: readonly unknown[]) => FaultyAnswer | null;
   },
 ): Promise<ConnectorServer> {
   const served = new Set<string>(options.operations ?? CONNECTOR_OPERATIONS);
@@ -67,7 +105,10 @@ export async function serveBankConnector(
       }
       try {
         const method = connector[operation] as (...a: unknown[]) => Promise<unknown>;
-        send(response, 200, { result: await method.apply(connector, args) });
+        const result = await method.apply(connector, args);
+        const fault = options.faulty?.(operation, args) ?? null;
+        if (fault) return sendFaulty(request, response, fault, result);
+        send(response, 200, { result });
       } catch (error) {
         if (error instanceof InvalidCursorError) return send(response, 400, { error: 'invalid_cursor' } satisfies ConnectorErrorBody);
         send(response, 500, { error: 'server_error' } satisfies ConnectorErrorBody);

@@ -1,8 +1,9 @@
 import { recordAuditEvent } from '@consentry/audit';
-import type { AggregatedBank, BankPaymentResult } from '@consentry/banking';
+import type { AggregatedBank, BankPaymentRejection, BankPaymentResult } from '@consentry/banking';
 import { ConnectorUnavailableError } from '@consentry/banking';
 import { DataSource, DomesticPaymentStatus, EntityManager, standingOrderRunId, WritePart } from '@consentry/database';
 import { PaymentRiskEngine, RISK_REJECTED_REASON, screenPayment } from '@consentry/risk';
+import { Logger } from '@nestjs/common';
 
 import { isOrderAsApproved, NOT_AS_APPROVED_DESCRIPTION, NOT_AS_APPROVED_REASON } from './approved-order.js';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
@@ -10,14 +11,18 @@ import type { PaymentApprovalSeal } from './payment-approval-seal.js';
 import { summariseInitiation } from './payment-initiation.js';
 import { readStandingOrderSchedule, StandingOrderSchedule, standingOrderRun } from './standing-order-frequency.js';
 
-const REJECTION_TEXT: Record<string, string> = {
+const REJECTION_TEXT: Record<BankPaymentRejection, string> = {
   AM04: 'Insufficient funds',
   AM03: 'The currency is not the debtor account’s',
   AC06: 'The debtor account cannot be debited',
   AM02: 'The amount cannot be booked to these accounts',
 };
 
-/** What the bank's answer makes of a PDNG payment order (domestic, scheduled or VRP): ACSP, or RJCT with the ISO reason. */
+/**
+ * What the bank's answer makes of a PDNG payment order (domestic, scheduled or VRP): ACSP, or RJCT with the
+ * ISO reason. Only the contract's two outcomes are read; anything else throws, since an answer that is
+ * neither says nothing of whether the bank debited, and must never become a final RJCT.
+ */
 export function bankOutcomeChanges(result: BankPaymentResult): {
   status: DomesticPaymentStatus;
   statusReason: string | null;
@@ -25,14 +30,16 @@ export function bankOutcomeChanges(result: BankPaymentResult): {
   ledgerTransactionId: string | null;
   statusUpdateDateTime: Date;
 } {
-  const reason = result.outcome === 'Rejected' ? result.reason : null;
-  return {
-    status: result.outcome === 'Accepted' ? 'ACSP' : 'RJCT',
-    statusReason: reason,
-    statusReasonDescription: reason ? (REJECTION_TEXT[reason] ?? null) : null,
-    ledgerTransactionId: result.outcome === 'Accepted' ? result.transactionId : null,
-    statusUpdateDateTime: new Date(),
-  };
+  switch (result.outcome) {
+    case 'Accepted':
+      return { status: 'ACSP', statusReason: null, statusReasonDescription: null, ledgerTransactionId: result.transactionId, statusUpdateDateTime: new Date() };
+    case 'Rejected':
+      return { status: 'RJCT', statusReason: result.reason, statusReasonDescription: REJECTION_TEXT[result.reason] ?? null, ledgerTransactionId: null, statusUpdateDateTime: new Date() };
+    default: {
+      const unexpected: never = result;
+      throw new Error(`the bank answered a payment outcome outside the contract: ${String((unexpected as { outcome?: unknown }).outcome).slice(0, 40)}`);
+    }
+  }
 }
 
 /** The bank's outcome of a PDNG payment (bankOutcomeChanges) as one write of its row, for writeTogether. */
@@ -66,8 +73,29 @@ export interface ScheduledExecutionOptions {
 export interface ScheduledExecutionResult {
   /** Orders the bank answered (ACSP or RJCT). */
   executed: number;
-  /** Orders left PDNG because their bank could not be reached (tried again next run). */
+  /**
+   * Orders left as they were for the next run: their bank could not be reached, or (logged as an error)
+   * their execution threw an unexpected error, which rolled it back.
+   */
   deferred: number;
+}
+
+const logger = new Logger('PaymentExecution');
+
+/**
+ * One order's execution, isolated from the rest of the run. An unexpected error (a defect, not an outage:
+ * that one is ConnectorUnavailableError, 'deferred' already) rolled its transaction back; it is logged with
+ * the order's id and deferred like an outage, to the next run (SCHEDULED_PAYMENT_INTERVAL_MS), so one bad
+ * order never stops the others, and one that always fails leaves an error line on every run.
+ */
+async function isolated(kind: 'domestic-scheduled-payment' | 'domestic-standing-order', orderId: string, execute: () => Promise<'executed' | 'deferred' | 'skipped'>): Promise<'executed' | 'deferred' | 'skipped'> {
+  try {
+    return await execute();
+  } catch (error) {
+    // The error's name and message only: the order's data stays out of the log.
+    logger.error(`${kind} ${orderId} failed, left for the next run: ${error instanceof Error ? `${error.name}: ${error.message}` : 'a non-error was thrown'}`);
+    return 'deferred';
+  }
 }
 
 /**
@@ -76,8 +104,9 @@ export interface ScheduledExecutionResult {
  * same one, and a PSU's cancel waits for it) while the bank debits it (idempotent on the payment id:
  * an order run again after a crash is not debited twice), then becomes ACSP, or RJCT with the ISO
  * reason, with its payment.status-changed event, in the same transaction. An order that no longer
- * matches what its PSU approved (isOrderAsApproved) is RJCT AG01 and never debited. `now` is the
- * caller's clock, so tests run a date without waiting for it.
+ * matches what its PSU approved (isOrderAsApproved) is RJCT AG01 and never debited. An order whose bank
+ * cannot be reached, or whose execution throws, is left PDNG for the next run and the others still run.
+ * `now` is the caller's clock, so tests run a date without waiting for it.
  */
 export async function executeDueScheduledPayments(dataSource: DataSource, bank: AggregatedBank, now: Date, options: ScheduledExecutionOptions): Promise<ScheduledExecutionResult> {
   const batchSize = options.batchSize ?? 100;
@@ -94,7 +123,7 @@ export async function executeDueScheduledPayments(dataSource: DataSource, bank: 
       [now, after?.at ?? null, after?.id ?? null, batchSize],
     );
     for (const row of rows) {
-      const outcome = await executeOne(dataSource, bank, row.payment_id, now, options);
+      const outcome = await isolated('domestic-scheduled-payment', row.payment_id, () => executeOne(dataSource, bank, row.payment_id, now, options));
       if (outcome === 'executed') result.executed += 1;
       if (outcome === 'deferred') result.deferred += 1;
     }
@@ -271,8 +300,9 @@ interface DueOrderRow {
  * run number, makes a run paid at most once), the bank debits it (idempotent on the run's payment id),
  * then the run becomes ACSP or RJCT (AM04), audited, and the order moves on to its next run, or to INCO
  * after its last; an order behind by several periods catches up one run per pass. A bank that cannot be
- * reached leaves the run for the next pass. A run of an order that no longer matches what its PSU
- * approved (isOrderAsApproved) is RJCT AG01 and never debited.
+ * reached, or a run that throws (logged), leaves the run for the next pass, and the other orders still run.
+ * A run of an order that no longer matches what its PSU approved (isOrderAsApproved) is RJCT AG01 and
+ * never debited.
  */
 export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: AggregatedBank, now: Date, options: ScheduledExecutionOptions): Promise<ScheduledExecutionResult> {
   const batchSize = options.batchSize ?? 100;
@@ -288,7 +318,7 @@ export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: 
         [now, after?.at ?? null, after?.id ?? null, batchSize],
       );
       for (const row of rows) {
-        const outcome = await runOnce(dataSource, bank, row.standing_order_id, now, options);
+        const outcome = await isolated('domestic-standing-order', row.standing_order_id, () => runOnce(dataSource, bank, row.standing_order_id, now, options));
         if (outcome === 'executed') {
           result.executed += 1;
           progressed = true;

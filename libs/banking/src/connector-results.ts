@@ -1,0 +1,292 @@
+import type { BankConnector, BankCreditorAccount, BankParty, ListSlice } from './bank-connector.js';
+import type { ConnectorOperation } from './connector-protocol.js';
+
+/**
+ * What each connector-protocol operation may answer, checked field by field: the one place an upstream's
+ * `result` becomes the contract's types (docs/connectors.md). Anything else (a missing or mistyped field,
+ * an enum value or a payment outcome outside the contract) is a `ResultShapeError`, which the HTTP
+ * connector reports as the bank being unavailable: an answer it cannot read tells nothing of what the bank
+ * did. Fields the contract does not name are dropped, so nothing unvetted reaches the API.
+ */
+export class ResultShapeError extends Error {
+  override name = 'ResultShapeError';
+}
+
+/** Reads a value as T, or throws ResultShapeError naming the path (never the value: it may be personal data). */
+type Shape<T> = (value: unknown, at: string) => T;
+
+function fail(at: string, expected: string): never {
+  throw new ResultShapeError(`${at}: expected ${expected}`);
+}
+
+const string: Shape<string> = (value, at) => (typeof value === 'string' ? value : fail(at, 'a string'));
+
+const boolean: Shape<boolean> = (value, at) => (typeof value === 'boolean' ? value : fail(at, 'a boolean'));
+
+/** A count: total, position, totalPages. */
+const count: Shape<number> = (value, at) => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : fail(at, 'a count'));
+
+const integer: Shape<number> = (value, at) => (typeof value === 'number' && Number.isSafeInteger(value) ? value : fail(at, 'an integer'));
+
+/** An ISO 8601 instant, revived to a Date by reviveDates (its key ends in DateTime). */
+const instant: Shape<Date> = (value, at) => (value instanceof Date && !Number.isNaN(value.getTime()) ? value : fail(at, 'an ISO 8601 date-time'));
+
+// Rule 1 of docs/connectors.md: amounts are decimal strings without sign, except statement balances.
+const amount: Shape<string> = (value, at) => (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? value : fail(at, 'an unsigned decimal string'));
+const signedAmount: Shape<string> = (value, at) => (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? value : fail(at, 'a decimal string'));
+
+function oneOf<const V extends string>(...values: readonly V[]): Shape<V> {
+  return (value, at) => ((values as readonly unknown[]).includes(value) ? (value as V) : fail(at, `one of ${values.join(', ')}`));
+}
+
+function nullable<T>(shape: Shape<T>): Shape<T | null> {
+  return (value, at) => (value === null ? null : shape(value, at));
+}
+
+function arrayOf<T>(shape: Shape<T>): Shape<T[]> {
+  return (value, at) => (Array.isArray(value) ? value.map((item: unknown, i) => shape(item, `${at}[${i}]`)) : fail(at, 'an array'));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+type Fields<T> = { [K in keyof T]-?: Shape<T[K]> };
+
+/** An object with exactly these fields read (others dropped); `optional` ones may be absent (read as null). */
+function object<T>(fields: Fields<T>, optional: ReadonlyArray<keyof T> = []): Shape<T> {
+  return (value, at) => {
+    if (!isRecord(value)) return fail(at, 'an object');
+    const read: Partial<T> = {};
+    for (const key of Object.keys(fields) as Array<keyof T & string>) {
+      const field = Object.hasOwn(value, key) ? value[key] : undefined;
+      read[key] = field === undefined && optional.includes(key) ? (null as T[typeof key]) : fields[key](field, `${at}.${key}`);
+    }
+    return read as T;
+  };
+}
+
+function slice<T>(item: Shape<T>): Shape<ListSlice<T>> {
+  return object<ListSlice<T>>({ items: arrayOf(item), total: count, position: count });
+}
+
+const creditDebit = oneOf('Credit', 'Debit');
+
+const account = object({
+  accountId: string,
+  aspspId: string,
+  status: oneOf('Enabled', 'Disabled', 'Deleted', 'Pending', 'ProForma'),
+  currency: string,
+  accountCategory: oneOf('Personal', 'Business'),
+  accountTypeCode: string,
+  description: nullable(string),
+  nickname: nullable(string),
+  openingDate: nullable(string),
+  schemeName: string,
+  identification: string,
+  holderName: string,
+});
+
+const balance = object({
+  accountId: string,
+  type: oneOf('CLAV', 'CLBD', 'FWAV', 'INFO', 'ITAV', 'ITBD', 'OPAV', 'OPBD', 'PRCD', 'XPCD'),
+  amount,
+  currency: string,
+  creditDebitIndicator: creditDebit,
+  dateTime: instant,
+});
+
+const transaction = object({
+  transactionId: string,
+  accountId: string,
+  transactionReference: nullable(string),
+  amount,
+  currency: string,
+  creditDebitIndicator: creditDebit,
+  status: oneOf('BOOK', 'PDNG', 'FUTR', 'INFO', 'RJCT'),
+  bookingDateTime: instant,
+  valueDateTime: nullable(instant),
+  transactionInformation: nullable(string),
+  bankTransactionCode: nullable(object({ code: string, subCode: string })),
+  merchantName: nullable(string),
+  merchantCategoryCode: nullable(string),
+  balanceAfter: nullable(object({ amount, creditDebitIndicator: creditDebit })),
+});
+
+// prevCursor and lastCursor may be absent: an upstream that predates Prev/Last paging leaves them out.
+const transactionPage = object(
+  {
+    transactions: arrayOf(transaction),
+    nextCursor: nullable(string),
+    prevCursor: nullable(string),
+    lastCursor: nullable(string),
+    totalPages: count,
+    firstAvailableDateTime: nullable(instant),
+    lastAvailableDateTime: nullable(instant),
+  },
+  ['prevCursor', 'lastCursor'],
+);
+
+const transactionSummary = object({
+  accountId: string,
+  totalPages: count,
+  lastCursor: nullable(string),
+  firstAvailableDateTime: nullable(instant),
+  lastAvailableDateTime: nullable(instant),
+});
+
+const creditorAccount = object<BankCreditorAccount>({ schemeName: string, identification: string, name: nullable(string) });
+
+const mandateStatus = oneOf('ACTV', 'CANC', 'EXPI', 'SUSP');
+
+const beneficiary = object({
+  accountId: string,
+  beneficiaryId: string,
+  beneficiaryType: nullable(oneOf('Trusted', 'Ordinary')),
+  reference: nullable(string),
+  creditorAgent: nullable(object({ schemeName: string, identification: string })),
+  creditorAccount,
+});
+
+const directDebit = object({
+  accountId: string,
+  directDebitId: string,
+  statusCode: mandateStatus,
+  mandateIdentification: string,
+  frequency: string,
+  name: string,
+  previousPaymentDateTime: nullable(instant),
+  previousPaymentAmount: nullable(amount),
+  currency: string,
+});
+
+const standingOrder = object({
+  accountId: string,
+  standingOrderId: string,
+  statusCode: mandateStatus,
+  frequency: string,
+  reference: nullable(string),
+  numberOfPayments: nullable(integer),
+  firstPaymentDateTime: instant,
+  nextPaymentDateTime: nullable(instant),
+  lastPaymentDateTime: nullable(instant),
+  finalPaymentDateTime: nullable(instant),
+  amount,
+  currency: string,
+  creditorAccount,
+});
+
+const scheduledPayment = object({
+  accountId: string,
+  scheduledPaymentId: string,
+  scheduledPaymentDateTime: instant,
+  scheduledType: oneOf('Arrival', 'Execution'),
+  reference: nullable(string),
+  debtorReference: nullable(string),
+  amount,
+  currency: string,
+  creditorAccount,
+});
+
+const statement = object({
+  accountId: string,
+  statementId: string,
+  statementReference: nullable(string),
+  type: oneOf('AccountClosure', 'AccountOpening', 'Annual', 'Interim', 'RegularPeriodic'),
+  startDateTime: instant,
+  endDateTime: instant,
+  creationDateTime: instant,
+  description: nullable(string),
+  openingBalance: signedAmount,
+  closingBalance: signedAmount,
+  totalCredits: signedAmount,
+  totalDebits: signedAmount,
+  currency: string,
+});
+
+const partyFields: Fields<BankParty> = {
+  partyId: string,
+  partyNumber: nullable(string),
+  partyType: oneOf('Delegate', 'Joint', 'Sole'),
+  name: string,
+  fullLegalName: nullable(string),
+  emailAddress: nullable(string),
+  phone: nullable(string),
+  mobile: nullable(string),
+  address: nullable(
+    object({ streetName: nullable(string), buildingNumber: nullable(string), postCode: nullable(string), townName: nullable(string), country: nullable(string) }),
+  ),
+};
+
+const party = object(partyFields);
+
+const accountParty = object({ ...partyFields, accountId: string, accountRole: string });
+
+const product = object({
+  accountId: string,
+  productId: string,
+  productName: string,
+  productType: oneOf('BusinessCurrentAccount', 'CommercialCreditCard', 'Other', 'PersonalCurrentAccount', 'SMELoan'),
+  secondaryProductId: nullable(string),
+  marketingStateId: nullable(string),
+});
+
+const offer = object({
+  accountId: string,
+  offerId: string,
+  offerType: oneOf('BalanceTransfer', 'LimitIncrease', 'MoneyTransfer', 'Other', 'PromotionalRate'),
+  description: string,
+  startDateTime: nullable(instant),
+  endDateTime: nullable(instant),
+  rate: nullable(string),
+  term: nullable(string),
+  url: nullable(string),
+  amount: nullable(amount),
+  fee: nullable(amount),
+  currency: string,
+});
+
+const acceptedPayment = object({ outcome: oneOf('Accepted'), transactionId: string, bookingDateTime: instant });
+const rejectedPayment = object({ outcome: oneOf('Rejected'), reason: oneOf('AM04', 'AC06', 'AM03', 'AM02') });
+
+/** `Accepted` or `Rejected`, and nothing else: an outcome outside the contract says nothing of whether the bank debited. */
+const paymentResult: Shape<ReturnType<typeof acceptedPayment> | ReturnType<typeof rejectedPayment>> = (value, at) => {
+  const outcome = isRecord(value) ? value.outcome : undefined;
+  if (outcome === 'Accepted') return acceptedPayment(value, at);
+  if (outcome === 'Rejected') return rejectedPayment(value, at);
+  return fail(`${at}.outcome`, 'Accepted or Rejected');
+};
+
+/** What `operation` answers, as BankConnector types it. */
+export type ConnectorResult<O extends ConnectorOperation> = Awaited<ReturnType<BankConnector[O]>>;
+
+/** Every operation's answer; the mapped type makes a new operation without its shape a compile error. */
+const RESULT_SHAPES: { [O in ConnectorOperation]: Shape<ConnectorResult<O>> } = {
+  listAccountsOfPsu: arrayOf(account),
+  findAccounts: arrayOf(account),
+  listAccounts: slice(account),
+  listBalances: slice(balance),
+  listTransactions: transactionPage,
+  summarizeTransactions: arrayOf(transactionSummary),
+  listBeneficiaries: slice(beneficiary),
+  listDirectDebits: slice(directDebit),
+  listStandingOrders: slice(standingOrder),
+  listScheduledPayments: slice(scheduledPayment),
+  listStatements: slice(statement),
+  listAccountParties: slice(accountParty),
+  findPsuParty: nullable(party),
+  listProducts: slice(product),
+  listOffers: slice(offer),
+  initiatePayment: paymentResult,
+  confirmFunds: boolean,
+};
+
+/**
+ * An upstream's whole answer body (`{ "result": ... }`, parsed with reviveDates) read as the contract's
+ * result of `operation`; ResultShapeError when it is anything else.
+ */
+export function readConnectorResult<O extends ConnectorOperation>(operation: O, body: unknown): ConnectorResult<O> {
+  if (!isRecord(body) || !Object.hasOwn(body, 'result')) return fail('body', 'an object with a result');
+  const shape: Shape<ConnectorResult<O>> = RESULT_SHAPES[operation];
+  return shape(body.result, 'result');
+}

@@ -1,0 +1,148 @@
+import { Logger } from '@nestjs/common';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { ConnectorServer, FaultyAnswer, serveBankConnector } from '../test-support/index.js';
+import { BankAccount, BankConnector, BankPaymentOrder, BankPaymentResult, ConnectorUnavailableError } from './bank-connector.js';
+import { HttpBankConnector, MAX_RESPONSE_BYTES } from './http-bank.connector.js';
+
+const TOKEN = 'connector-spec-secret-0123456789';
+const HOLDER = 'Alice Personal-Data';
+
+const ACCOUNT: BankAccount = {
+  accountId: 'acc-1',
+  aspspId: 'spec-bank',
+  status: 'Enabled',
+  currency: 'GBP',
+  accountCategory: 'Personal',
+  accountTypeCode: 'CACC',
+  description: null,
+  nickname: null,
+  openingDate: '2020-01-01',
+  schemeName: 'UK.OBIE.SortCodeAccountNumber',
+  identification: '40400412345678',
+  holderName: HOLDER,
+};
+
+const ORDER: BankPaymentOrder = {
+  paymentId: 'dp-spec-1',
+  debtorAccountId: 'acc-1',
+  amount: '10.00',
+  currency: 'GBP',
+  creditorAccount: { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '40400411112222', name: 'Landlord' },
+  reference: 'SPEC',
+  information: null,
+};
+
+const notServed = (): Promise<never> => Promise.reject(new Error('not served by this stub'));
+
+/** The bank behind the upstream: a debit, a funds check and one account; the rest is not asked here. */
+function stubBank(debits: string[]): BankConnector {
+  return {
+    name: 'spec-bank',
+    listAccountsOfPsu: notServed,
+    findAccounts: async () => [ACCOUNT],
+    listAccounts: async () => ({ items: [ACCOUNT], total: 1, position: 0 }),
+    listBalances: notServed,
+    listTransactions: notServed,
+    summarizeTransactions: notServed,
+    listBeneficiaries: notServed,
+    listDirectDebits: notServed,
+    listStandingOrders: notServed,
+    listScheduledPayments: notServed,
+    listStatements: notServed,
+    listAccountParties: notServed,
+    findPsuParty: notServed,
+    listProducts: notServed,
+    listOffers: notServed,
+    initiatePayment: async (order): Promise<BankPaymentResult> => {
+      debits.push(order.paymentId);
+      return { outcome: 'Accepted', transactionId: order.paymentId, bookingDateTime: new Date('2026-01-02T03:04:05.000Z') };
+    },
+    confirmFunds: async () => true,
+  };
+}
+
+describe('HttpBankConnector: an answer it cannot read as the contract is the bank being unavailable', () => {
+  let server: ConnectorServer | null = null;
+  afterEach(async () => {
+    await server?.close();
+    server = null;
+    vi.restoreAllMocks();
+  });
+
+  async function upstream(faulty: (operation: string) => FaultyAnswer | null, debits: string[] = []): Promise<HttpBankConnector> {
+    server = await serveBankConnector(stubBank(debits), { token: TOKEN, faulty });
+    return new HttpBankConnector({ name: 'spec-http', baseUrl: server.url, token: TOKEN, timeoutMs: 5000 });
+  }
+
+  async function expectUnavailable(call: Promise<unknown>, reason: RegExp): Promise<void> {
+    const error: unknown = await call.then(
+      () => null,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(ConnectorUnavailableError);
+    expect((error as ConnectorUnavailableError).connector).toBe('spec-http');
+    expect((error as ConnectorUnavailableError).message).toMatch(reason);
+  }
+
+  it('reads an answer of the contract, dates revived and fields outside it dropped', async () => {
+    const connector = await upstream((operation) => (operation === 'findAccounts' ? { kind: 'result', result: [{ ...ACCOUNT, extra: 'not in the contract' }] } : null));
+    expect(await connector.initiatePayment(ORDER)).toEqual({ outcome: 'Accepted', transactionId: 'dp-spec-1', bookingDateTime: new Date('2026-01-02T03:04:05.000Z') });
+    expect(await connector.confirmFunds('acc-1', '1.00', 'GBP')).toBe(true);
+    expect(await connector.findAccounts(['acc-1'])).toEqual([ACCOUNT]);
+    expect(await connector.listAccounts(['acc-1'], { direction: 'asc', limit: 10 })).toEqual({ items: [ACCOUNT], total: 1, position: 0 });
+  });
+
+  it('refuses a payment answer cut short after the bank debited, as unavailable: the outcome is unknown, the order may be sent again', async () => {
+    const debits: string[] = [];
+    const connector = await upstream((operation) => (operation === 'initiatePayment' ? { kind: 'cut' } : null), debits);
+    await expectUnavailable(connector.initiatePayment(ORDER), /spec-http: upstream initiatePayment answer cut short/);
+    expect(debits).toEqual(['dp-spec-1']);
+  });
+
+  it('refuses an HTML page answered with 200 as unavailable', async () => {
+    const connector = await upstream(() => ({ kind: 'html' }));
+    await expectUnavailable(connector.initiatePayment(ORDER), /initiatePayment answer is not JSON/);
+    await expectUnavailable(connector.findAccounts(['acc-1']), /findAccounts answer is not JSON/);
+  });
+
+  it('stops reading an answer larger than its cap and refuses it as unavailable', async () => {
+    const connector = await upstream(() => ({ kind: 'oversize', bytes: MAX_RESPONSE_BYTES + 1 }));
+    await expectUnavailable(connector.confirmFunds('acc-1', '1.00', 'GBP'), new RegExp(`confirmFunds answer larger than ${MAX_RESPONSE_BYTES} bytes`));
+  });
+
+  it.each<[string, unknown]>([
+    ['an outcome outside the contract', { outcome: 'Pending', transactionId: 'dp-spec-1' }],
+    ['no outcome', { transactionId: 'dp-spec-1' }],
+    ['a transactionId of the wrong type', { outcome: 'Accepted', transactionId: 42, bookingDateTime: '2026-01-02T03:04:05.000Z' }],
+    ['a booking date-time that is not one', { outcome: 'Accepted', transactionId: 'dp-spec-1', bookingDateTime: 'yesterday' }],
+    ['a rejection reason outside the contract', { outcome: 'Rejected', reason: 'XX99' }],
+    ['a string', 'Accepted'],
+  ])('refuses a payment answer with %s as unavailable, never as a rejection', async (_case, result) => {
+    const connector = await upstream((operation) => (operation === 'initiatePayment' ? { kind: 'result', result } : null));
+    await expectUnavailable(connector.initiatePayment(ORDER), /initiatePayment answer outside the contract \(result/);
+  });
+
+  it('refuses funds checks and reads of another shape as unavailable', async () => {
+    const funds = await upstream((operation) => (operation === 'confirmFunds' ? { kind: 'result', result: 'yes' } : null));
+    await expectUnavailable(funds.confirmFunds('acc-1', '1.00', 'GBP'), /confirmFunds answer outside the contract \(result: expected a boolean\)/);
+    await server?.close();
+    const reads = await upstream((operation) => {
+      if (operation === 'findAccounts') return { kind: 'result', result: [{ ...ACCOUNT, status: 'Open' }] };
+      if (operation === 'listAccounts') return { kind: 'result', result: { items: [{ ...ACCOUNT, identification: 40400412345678 }], position: 0 } };
+      return null;
+    });
+    await expectUnavailable(reads.findAccounts(['acc-1']), /findAccounts answer outside the contract \(result\[0\]\.status: expected one of Enabled/);
+    await expectUnavailable(reads.listAccounts(['acc-1'], { direction: 'asc', limit: 10 }), /listAccounts answer outside the contract \(result\.items\[0\]\.identification: expected a string\)/);
+  });
+
+  it('logs the bank and the reason, never the answer’s content', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const connector = await upstream((operation) => (operation === 'findAccounts' ? { kind: 'result', result: [{ ...ACCOUNT, accountCategory: HOLDER }] } : null));
+    await expectUnavailable(connector.findAccounts(['acc-1']), /outside the contract/);
+    expect(warn).toHaveBeenCalledTimes(1);
+    const line = String(warn.mock.calls[0]?.[0]);
+    expect(line).toBe('bank connector spec-http: findAccounts answer outside the contract (result[0].accountCategory: expected one of Personal, Business); treated as unavailable');
+    expect(line).not.toContain(HOLDER);
+  });
+});
