@@ -4,6 +4,7 @@ import { createTestDatabase, TestDatabase } from '@consentry/testing';
 
 import { CredentialAuthenticator, LoginAttempt, LoginOutcome, totpSecretContext } from './credential-authenticator.js';
 import { EnvironmentKeyManagement } from './key-management.js';
+import { LoginThrottle } from './login-throttle.js';
 import { capPasswordHashing, hashPassword, passwordHashingStats, verifyPassword } from './password.js';
 import { currentTotpCode, generateTotpSecret } from './second-factor.js';
 
@@ -114,6 +115,43 @@ describe('the sign-in throttle', () => {
     await authenticator.authenticatePsu(attempt('typed-my-password-here', 'wrong'));
     const rows: Array<{ key: string }> = await db.dataSource.query(`SELECT key FROM login_throttle`);
     expect(rows.map((r) => r.key).sort()).toEqual(['ip:192.0.2.1', expect.stringMatching(/^psu:[A-Za-z0-9_-]{43}$/)]);
+  });
+});
+
+describe('the sign-in throttle\'s count per client network', () => {
+  let db: TestDatabase;
+  let throttle: LoginThrottle;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('login_throttle_network');
+    throttle = new LoginThrottle(db.dataSource, { maxFailures: 3, lockoutSeconds: 1800, ipMaxFailures: 3, ipWindowSeconds: 600 });
+  });
+  afterAll(async () => db?.drop());
+  beforeEach(async () => db.dataSource.query(`DELETE FROM login_throttle`));
+
+  const admitted = async (addresses: string[]) => {
+    const answers = [];
+    for (const address of addresses) answers.push((await throttle.admitIp(address)).allowed);
+    return answers;
+  };
+
+  it('counts every spelling of one IPv4 address, mapped into IPv6 or not, against one counter', async () => {
+    expect(await admitted(['10.9.9.9', '::ffff:10.9.9.9', '::FFFF:10.9.9.9', '::ffff:a09:909'])).toEqual([true, true, true, false]);
+    const rows: Array<{ key: string }> = await db.dataSource.query(`SELECT key FROM login_throttle`);
+    expect(rows).toEqual([{ key: 'ip:10.9.9.9' }]);
+  });
+
+  it('counts every address of an IPv6 /64 against one counter, and another /64 apart', async () => {
+    expect(await admitted(['2001:db8::1', '2001:db8::2', '2001:DB8:0:0:ffff::3', '2001:0db8::4'])).toEqual([true, true, true, false]);
+    expect(await admitted(['2001:db8:0:1::1'])).toEqual([true]);
+    const rows: Array<{ key: string }> = await db.dataSource.query(`SELECT key FROM login_throttle ORDER BY key`);
+    expect(rows).toEqual([{ key: 'ip:2001:db8:0:1::/64' }, { key: 'ip:2001:db8::/64' }]);
+  });
+
+  it('gives a successful sign-in\'s attempt back to its network, whichever address of it signed in', async () => {
+    expect(await admitted(['2001:db8::1', '2001:db8::2', '2001:db8::3'])).toEqual([true, true, true]);
+    await throttle.releaseIp('2001:db8::ffff');
+    expect(await admitted(['2001:db8::4', '2001:db8::5'])).toEqual([true, false]);
   });
 });
 

@@ -2,13 +2,15 @@ import { createHash } from 'node:crypto';
 
 import { DataSource, EntityManager } from '@consentry/database';
 
+import { clientNetwork } from './client-network.js';
+
 /** Limits of every sign-in (the PSU's on the auth server and the API's four), from libs/config. */
 export interface LoginThrottlePolicy {
   /** Consecutive failures of one username that lock it (PSD2 RTS Art. 4(3)(b): at most 5). */
   maxFailures: number;
   /** How long a username stays locked (PCI DSS 8.3.4: at least 30 minutes). */
   lockoutSeconds: number;
-  /** Failed sign-ins from one client IP within the window before it is refused with 429. */
+  /** Failed sign-ins from one client network (an IPv4 address, an IPv6 /64) within the window before it is refused with 429. */
   ipMaxFailures: number;
   ipWindowSeconds: number;
 }
@@ -32,9 +34,10 @@ const USERNAME_MEMORY_SECONDS = 24 * 3600;
 const PURGE_BATCH = 20;
 
 /**
- * The one sign-in throttle. Counts per client IP (a fixed window) and per username, known or not, so a
- * username that does not exist is counted and locked exactly like one that does: the answers and the
- * lock tell an attacker nothing about which usernames exist. Rows live in PostgreSQL (`login_throttle`),
+ * The one sign-in throttle. Counts per client network (a fixed window; clientNetwork: an IPv4 address in
+ * any spelling, an IPv6 /64) and per username, known or not, so a username that does not exist is counted
+ * and locked exactly like one that does: the answers and the lock tell an attacker nothing about which
+ * usernames exist. Rows live in PostgreSQL (`login_throttle`),
  * shared by every API and auth-server instance; every change is one atomic statement. The username is
  * stored only as a SHA-256 digest (a password typed into the username field is not kept).
  */
@@ -120,8 +123,10 @@ export class LoginThrottle {
   }
 }
 
+// The counter of the client's network, never of the address's spelling: a /64 holder or a mapped IPv4
+// spelling would otherwise get a fresh counter per guess.
 function ipKey(ip: string): string {
-  return `ip:${ip}`;
+  return `ip:${clientNetwork(ip)}`;
 }
 
 function usernameKey(realm: UsernameRealm, username: string): string {

@@ -7,6 +7,11 @@ import { routedPath } from './routed-path.js';
 // The admin API (/admin/...) and the admin console (/admin-console...).
 const ADMIN_PATH = /^\/admin(-console)?(\/|$)/;
 
+/** Whether a routed path (or an OpenAPI path) belongs to the admin API or the admin console. */
+export function isAdminPath(path: string): boolean {
+  return ADMIN_PATH.test(path);
+}
+
 /** Marks the 404 of a hidden admin path, so no 405 or Allow header tells an outsider the route exists. */
 export const ADMIN_PATH_HIDDEN = 'CONSENTRY_ADMIN_PATH_HIDDEN';
 
@@ -19,7 +24,7 @@ export const ADMIN_PATH_HIDDEN = 'CONSENTRY_ADMIN_PATH_HIDDEN';
 export function registerAdminNetworkHook(fastify: FastifyInstance, allowedCidrs: string[]): void {
   const allowed = parseAddressRanges('ADMIN_ALLOWED_CIDRS', allowedCidrs.join(','));
   fastify.addHook('onRequest', async (request) => {
-    if (ADMIN_PATH.test(routedPath(request)) && !allowed.includes(request.ip)) {
+    if (isAdminPath(routedPath(request)) && !allowed.includes(request.ip)) {
       throw new NotFoundException(undefined, { cause: { code: ADMIN_PATH_HIDDEN } });
     }
   });
