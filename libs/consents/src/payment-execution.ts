@@ -201,6 +201,8 @@ async function recordOutcome(manager: EntityManager, paymentId: string, order: D
     type: 'payment.status-changed',
     actor: { type: 'system', id: 'scheduled-payment-execution' },
     clientId: order.client_id,
+    // The PSU's alerts ("A scheduled payment was not made") follow the event's PSU.
+    ...(order.psu_id ? { psuId: order.psu_id } : {}),
     consentId: order.consent_id,
     data: { paymentId, kind: 'domestic-scheduled-payment', from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
   });

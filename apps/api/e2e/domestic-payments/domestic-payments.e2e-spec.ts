@@ -236,6 +236,13 @@ describe('domestic payments', () => {
     expect(paid.body.Data).toMatchObject({ Status: 'RJCT', StatusReason: [{ StatusReasonCode: 'AM04', StatusReasonDescription: 'Insufficient funds' }] });
     const [{ amount }] = await h.dataSource.query(`SELECT amount::text FROM balance WHERE account_id = $1 AND type = 'InterimAvailable'`, [debtor]);
     expect(amount).toBe('20.00000');
+    // The rejection names the PSU, whose "payment was not made" alert follows it.
+    const [change] = await h.dataSource.query(
+      `SELECT o.event->>'psuId' AS psu_id, c.psu_id::text AS consent_psu FROM audit_outbox o JOIN payment_consent c ON c.consent_id = o.event->>'consentId'
+        WHERE o.event->>'type' = 'payment.status-changed' AND o.event->'data'->>'paymentId' = $1`,
+      [paid.body.Data.DomesticPaymentId],
+    );
+    expect(change).toEqual({ psu_id: expect.any(String), consent_psu: change.psu_id });
   });
 
   it('rejects a payment whose credit would take the payee past what the ledger holds (RJCT AM02), debiting nobody, never a 500', async () => {

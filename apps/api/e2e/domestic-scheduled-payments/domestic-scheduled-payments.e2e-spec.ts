@@ -137,6 +137,13 @@ describe('domestic scheduled payments', () => {
     const read = await h.tpp('GET', `${PAYMENTS}/${jsonString(order.body.Data.DomesticScheduledPaymentId)}`, { token: cc });
     expect(read.body.Data).toMatchObject({ Status: 'RJCT', StatusReason: [{ StatusReasonCode: 'AM04' }] });
     expect(await fixtures.available(debtor)).toBe('10.00000');
+    // The rejection names the PSU, whose "scheduled payment was not made" alert follows it.
+    const [change] = await h.dataSource.query(
+      `SELECT o.event->>'psuId' AS psu_id, c.psu_id::text AS consent_psu FROM audit_outbox o JOIN payment_consent c ON c.consent_id = o.event->>'consentId'
+        WHERE o.event->>'type' = 'payment.status-changed' AND o.event->'data'->>'paymentId' = $1`,
+      [order.body.Data.DomesticScheduledPaymentId],
+    );
+    expect(change).toEqual({ psu_id: expect.any(String), consent_psu: change.psu_id });
   });
 
   it('replays an order sent again under its key: the first answer, stored with the order, and nothing more', async () => {

@@ -257,6 +257,13 @@ describe('domestic VRP', () => {
     const poor = await pay(psuToken, consentId, initiation, '25.00');
     expect(poor.status).toBe(201);
     expect(poor.body.Data).toMatchObject({ Status: 'RJCT', StatusReason: [{ StatusReasonCode: 'AM04' }] });
+    // The rejection names the PSU, whose "payment was not made" alert follows it.
+    const [change] = await h.dataSource.query(
+      `SELECT o.event->>'psuId' AS psu_id, c.psu_id::text AS consent_psu FROM audit_outbox o JOIN payment_consent c ON c.consent_id = o.event->>'consentId'
+        WHERE o.event->>'type' = 'payment.status-changed' AND o.event->'data'->>'paymentId' = $1`,
+      [poor.body.Data.DomesticVRPId],
+    );
+    expect(change).toEqual({ psu_id: expect.any(String), consent_psu: change.psu_id });
     await setBalance(debtor, '100.00');
     expect((await pay(psuToken, consentId, initiation, '25.00')).body.Data.Status).toBe('ACSP');
   });

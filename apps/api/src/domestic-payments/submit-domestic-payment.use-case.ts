@@ -50,6 +50,9 @@ function insertOrder(payment: DomesticPaymentEntity): WritePart {
   };
 }
 
+/** A domestic payment as staged, with the PSU whose consent it is (the outcome's event names them). */
+export type StagedDomesticPayment = DomesticPaymentEntity & { psuId: string | null };
+
 /**
  * A PSU-authorised domestic payment order (PSD2 Art. 66). Two steps, because the bank may sit behind
  * an HTTP connector that cannot share our transaction:
@@ -80,7 +83,7 @@ export class SubmitDomesticPayment {
    * consumption, the order at the status its decision gives, the decision, their events and (when
    * `record` is given) the key's answer in one write. A scheduled payment is scored when it runs.
    */
-  async stage(manager: EntityManager, command: SubmitDomesticPaymentCommand, record?: StageRecorder<DomesticPaymentEntity>): Promise<DomesticPaymentEntity> {
+  async stage(manager: EntityManager, command: SubmitDomesticPaymentCommand, record?: StageRecorder<DomesticPaymentEntity>): Promise<StagedDomesticPayment> {
     const kind = command.kind ?? 'domestic-payment';
     const paymentId = `${kind === 'domestic-payment' ? 'dp' : 'dsp'}-${randomUUID()}`;
     const summary = summariseInitiation(command.initiation);
@@ -93,7 +96,8 @@ export class SubmitDomesticPayment {
     );
     const now = new Date();
     const consumption = consumptionWrite(consent, command, now);
-    const order = ({ status, statusReason, statusReasonDescription }: OrderStatus): DomesticPaymentEntity => ({
+    const order = ({ status, statusReason, statusReasonDescription }: OrderStatus): StagedDomesticPayment => ({
+      psuId: consent.psuId ?? null,
       paymentId,
       consentId: consent.consentId,
       clientId: command.clientId,
@@ -143,7 +147,7 @@ export class SubmitDomesticPayment {
       interactionId: command.interactionId,
       at: now,
     };
-    let staged: DomesticPaymentEntity | undefined;
+    let staged: StagedDomesticPayment | undefined;
     await this.risk.assessWithin<never>(manager, riskInput, {
       write: async (assessment) => {
         const screened = screenNewPayment(assessment, riskInput);
@@ -159,7 +163,7 @@ export class SubmitDomesticPayment {
   }
 
   /** Step 2, after step 1 committed: the bank's debit, and the status it gives. */
-  async settle(created: DomesticPaymentEntity, interactionId?: string, record?: SettlementRecorder<DomesticPaymentEntity>): Promise<DomesticPaymentEntity> {
+  async settle(created: StagedDomesticPayment | DomesticPaymentEntity, interactionId?: string, record?: SettlementRecorder<DomesticPaymentEntity>): Promise<DomesticPaymentEntity> {
     // Held for review (an admin's release debits it) or rejected by the risk engine: no debit now.
     if (!isExecutable(created)) return created;
     const summary = summariseInitiation(created.initiation);
@@ -182,7 +186,12 @@ export class SubmitDomesticPayment {
     return this.settleOutcome(created, result, interactionId, record);
   }
 
-  private async settleOutcome(payment: DomesticPaymentEntity, result: BankPaymentResult, interactionId?: string, record?: SettlementRecorder<DomesticPaymentEntity>): Promise<DomesticPaymentEntity> {
+  private async settleOutcome(
+    payment: StagedDomesticPayment | DomesticPaymentEntity,
+    result: BankPaymentResult,
+    interactionId?: string,
+    record?: SettlementRecorder<DomesticPaymentEntity>,
+  ): Promise<DomesticPaymentEntity> {
     const changes = bankOutcomeChanges(result);
     const { status, statusReason: reason } = changes;
     const settled = { ...payment, ...changes };
@@ -194,6 +203,8 @@ export class SubmitDomesticPayment {
           type: 'payment.status-changed',
           actor: { type: 'system', id: 'payment-execution' },
           clientId: payment.clientId,
+          // The PSU's alerts ("A payment was not made") follow the event's PSU.
+          ...('psuId' in payment && payment.psuId ? { psuId: payment.psuId } : {}),
           consentId: payment.consentId,
           interactionId,
           data: { paymentId: payment.paymentId, from: 'PDNG', to: status, ...(reason ? { statusReason: reason } : {}) },

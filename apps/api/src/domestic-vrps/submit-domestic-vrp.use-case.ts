@@ -41,6 +41,8 @@ export interface PickedDebtorAccount {
 export interface StagedVrp {
   payment: VrpPaymentEntity;
   pickedDebtor: PickedDebtorAccount | null;
+  /** The PSU whose consent it is: the outcome's event names them, for their alerts. */
+  psuId: string | null;
 }
 
 // The VRP, with the status its risk decision gives it: written with the decision (assessWithin).
@@ -145,7 +147,7 @@ export class SubmitDomesticVrp {
           creationDateTime: now,
           statusUpdateDateTime: now,
         };
-        staged = { payment, pickedDebtor: (row.picked_debtor as PickedDebtorAccount | null | undefined) ?? null };
+        staged = { payment, pickedDebtor: (row.picked_debtor as PickedDebtorAccount | null | undefined) ?? null, psuId: consent.psuId ?? null };
         // The key's answer is stored in the same statement, when the caller records it here.
         const answer = record ? [await record(staged)] : [];
         return {
@@ -228,7 +230,7 @@ export class SubmitDomesticVrp {
       return stagedVrp;
     }
     const changes = bankOutcomeChanges(result);
-    const settled = { payment: { ...staged, ...changes }, pickedDebtor: stagedVrp.pickedDebtor };
+    const settled = { payment: { ...staged, ...changes }, pickedDebtor: stagedVrp.pickedDebtor, psuId: stagedVrp.psuId };
     // The new status, its event and the settled answer: one statement, one round trip.
     await writeTogether(this.dataSource, [
       bankOutcomeWrite('vrp_payment', paymentId, changes),
@@ -237,6 +239,7 @@ export class SubmitDomesticVrp {
           type: 'payment.status-changed',
           actor: { type: 'system', id: 'payment-execution' },
           clientId: staged.clientId,
+          ...(stagedVrp.psuId ? { psuId: stagedVrp.psuId } : {}),
           consentId: staged.consentId,
           interactionId,
           data: { paymentId, kind: 'domestic-vrp', from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
