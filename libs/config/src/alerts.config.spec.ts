@@ -16,6 +16,15 @@ describe('alert email settings', () => {
     expect(loadAlertsConfig({}, 'sandbox')).toMatchObject({ emailEnabled: true, smtpUrl: 'smtp://127.0.0.1:1025' });
   });
 
+  it('refuses the REPLACE-ME stand-in of deploy/kubernetes/secrets.yaml in production, without quoting it', () => {
+    const placeholder = 'smtps://REPLACE-ME:REPLACE-ME@smtp.consentry.example:465';
+    expect(() => loadAlertsConfig({ SMTP_URL: placeholder }, 'production')).toThrow(
+      'SMTP_URL holds a REPLACE-ME placeholder (deploy/kubernetes/secrets.yaml): replace it with the real value from your secret store',
+    );
+    expect(() => loadAlertsConfig({ SMTP_URL: placeholder }, 'production')).not.toThrow('smtp.consentry.example');
+    expect(loadAlertsConfig({ SMTP_URL: placeholder }, 'sandbox').smtpUrl).toBe(placeholder);
+  });
+
   it('refuses a non-SMTP URL and an unknown switch value', () => {
     expect(() => loadAlertsConfig({ SMTP_URL: 'http://mail.example.com' }, 'sandbox')).toThrow('SMTP_URL');
     expect(() => loadAlertsConfig({ ALERT_EMAIL: 'maybe' }, 'sandbox')).toThrow('ALERT_EMAIL');

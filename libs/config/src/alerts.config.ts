@@ -1,6 +1,7 @@
 import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
 import type { PlatformMode } from './platform.config.js';
+import { refusePlaceholder } from './secret-placeholders.js';
 
 /** PSU alerts: how the worker finds them in the audit log and whether and how it emails them. */
 export interface AlertsConfig {
@@ -22,7 +23,7 @@ export interface AlertsConfig {
 export function loadAlertsConfig(env: Record<string, string | undefined>, mode: PlatformMode): AlertsConfig {
   const read = new EnvReader(env);
   const switchValue = read.oneOf('ALERT_EMAIL', ['on', 'off'], 'on');
-  const smtpUrl = read.raw('SMTP_URL') === undefined ? undefined : read.url('SMTP_URL', undefined, ['smtp:', 'smtps:']);
+  const smtpUrl = read.raw('SMTP_URL') === undefined ? undefined : refusePlaceholder('SMTP_URL', read.url('SMTP_URL', undefined, ['smtp:', 'smtps:']), mode);
   const emailEnabled = switchValue === 'on' && (smtpUrl !== undefined || mode !== 'production');
   if (mode === 'production' && switchValue === 'on' && smtpUrl === undefined) {
     throw new ConfigError('SMTP_URL', 'is required in production mode (or set ALERT_EMAIL=off)');

@@ -3,9 +3,10 @@ import { loadAlertsConfig } from './alerts.config.js';
 import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
 import { EventNotificationsConfig, loadEventNotificationsConfig } from './event-notifications.config.js';
-import { parseAddressRanges } from './network-trust.js';
-import { loadPlatformConfig, PlatformConfig } from './platform.config.js';
+import { checkCookieKeys } from './cookie-keys.js';
+import { addressRanges, loadPlatformConfig, PlatformConfig, PlatformMode } from './platform.config.js';
 import { loadRiskConfig, RiskConfig } from './risk.config.js';
+import { refusePlaceholder } from './secret-placeholders.js';
 
 export interface ApiConfig extends PlatformConfig {
   /** Payment monitoring (risk rules, review queue). */
@@ -57,8 +58,9 @@ export interface HttpBankConnectorConfig {
  * HTTP_BANK_CONNECTORS: `name=https://bank.example/adapter#token` entries, comma separated. `name` is the
  * `aspsp.connector` value of the banks it serves. The token is a credential: errors never quote it.
  */
-function parseHttpBankConnectors(raw: string | undefined): HttpBankConnectorConfig[] {
+function parseHttpBankConnectors(raw: string | undefined, mode: PlatformMode): HttpBankConnectorConfig[] {
   if (!raw?.trim()) return [];
+  refusePlaceholder('HTTP_BANK_CONNECTORS', raw, mode);
   return raw.trim().split(',').map((entry) => {
     const match = /^([a-z0-9][a-z0-9-]{0,62})=(https?:\/\/[^#\s]+)#(\S{16,})$/.exec(entry.trim());
     if (!match) throw new ConfigError('HTTP_BANK_CONNECTORS', 'entries must look like name=https://host/path#token (token of at least 16 characters)');
@@ -68,11 +70,11 @@ function parseHttpBankConnectors(raw: string | undefined): HttpBankConnectorConf
 }
 
 
-function readReplica(read: EnvReader): Pick<ApiConfig, 'readReplica'> {
+function readReplica(read: EnvReader, mode: PlatformMode): Pick<ApiConfig, 'readReplica'> {
   if (!read.raw('DATABASE_READ_URL')) return {};
   return {
     readReplica: {
-      url: read.url('DATABASE_READ_URL', undefined, ['postgres:', 'postgresql:']),
+      url: refusePlaceholder('DATABASE_READ_URL', read.url('DATABASE_READ_URL', undefined, ['postgres:', 'postgresql:']), mode),
       maxLagMs: read.integer('READ_REPLICA_MAX_LAG_MS', 1000, { min: 10, max: 600_000 }),
     },
   };
@@ -182,7 +184,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
   }
   return {
     ...platform,
-    adminAllowedCidrs: parseAddressRanges('ADMIN_ALLOWED_CIDRS', adminCidrs).cidrs,
+    adminAllowedCidrs: addressRanges(platform.mode, 'ADMIN_ALLOWED_CIDRS', adminCidrs),
     docsEnabled: read.boolean('DOCS_ENABLED', platform.mode === 'sandbox'),
     port: read.port('API_PORT', 3000),
     bodyLimit: read.integer('API_BODY_LIMIT', 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
@@ -190,9 +192,9 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     sessionIdleSeconds: read.integer('SESSION_IDLE_SECONDS', 300, { min: 30, max: 3600 }),
     sessionAbsoluteSeconds: read.integer('SESSION_ABSOLUTE_SECONDS', 8 * 3600, { min: 60, max: 24 * 3600 }),
     tppRateLimitPerMinute: read.integer('TPP_RATE_LIMIT_PER_MINUTE', 1200, { min: 1, max: 10_000_000 }),
-    httpBankConnectors: parseHttpBankConnectors(read.raw('HTTP_BANK_CONNECTORS')),
+    httpBankConnectors: parseHttpBankConnectors(read.raw('HTTP_BANK_CONNECTORS'), platform.mode),
     ...messageSigning(read, platform.mode),
-    ...readReplica(read),
+    ...readReplica(read, platform.mode),
     eventNotifications: loadEventNotificationsConfig(read),
     risk: loadRiskConfig(env, platform),
   };
@@ -219,7 +221,9 @@ function messageSigning(read: EnvReader, mode: PlatformConfig['mode']): Pick<Api
 
 export function loadAuthServerConfig(env: Record<string, string | undefined> = process.env): AuthServerConfig {
   const read = new EnvReader(env);
-  const cookieKeys = read.optionalString('COOKIE_KEYS');
+  const platform = loadPlatformConfig(env);
+  const cookieKeys = read.optionalString('COOKIE_KEYS')?.split(',').map((k) => k.trim()).filter(Boolean);
+  if (cookieKeys) checkCookieKeys(cookieKeys, platform.mode);
   const softwareStatementJwksFile = read.optionalString('SOFTWARE_STATEMENT_JWKS_FILE');
   const softwareStatementIssuer = read.optionalString('SOFTWARE_STATEMENT_ISSUER');
   if (softwareStatementIssuer !== undefined && softwareStatementJwksFile === undefined) {
@@ -231,11 +235,11 @@ export function loadAuthServerConfig(env: Record<string, string | undefined> = p
     throw new ConfigError('API_CLIENT_ID', 'must be 1-200 characters of A-Z, a-z, 0-9, ".", "_", "~" or "-"');
   }
   return {
-    ...loadPlatformConfig(env),
+    ...platform,
     port: read.port('AUTH_SERVER_PORT', 3001),
     accessTokenTtl: read.integer('ACCESS_TOKEN_TTL', 300, { min: 30, max: 3600 }),
     signingJwksFile: read.optionalString('SIGNING_JWKS_FILE'),
-    cookieKeys: cookieKeys?.split(',').map((k) => k.trim()).filter(Boolean),
+    cookieKeys,
     softwareStatementJwksFile,
     softwareStatementIssuer,
     apiClientJwksFile: read.optionalString('API_CLIENT_JWKS_FILE'),
@@ -273,10 +277,10 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     auditCheckpointDir: read.string('AUDIT_CHECKPOINT_DIR', `${platform.dataDir}/audit-checkpoints`),
     auditRetentionDays: read.integer('AUDIT_RETENTION_DAYS', 0, { min: 0, max: 100 * 366 }),
     auditExportDir: read.string('AUDIT_EXPORT_DIR', `${platform.dataDir}/audit-exports`),
-    auditMaintenanceDatabaseUrl: read.optionalString('AUDIT_MAINTENANCE_DATABASE_URL'),
+    auditMaintenanceDatabaseUrl: refusePlaceholder('AUDIT_MAINTENANCE_DATABASE_URL', read.optionalString('AUDIT_MAINTENANCE_DATABASE_URL'), platform.mode),
     consentExpiryIntervalMs: read.integer('CONSENT_EXPIRY_INTERVAL_MS', 60_000, { min: 100, max: 24 * 3600_000 }),
     scheduledPaymentIntervalMs: read.integer('SCHEDULED_PAYMENT_INTERVAL_MS', 30_000, { min: 100, max: 3600_000 }),
-    httpBankConnectors: parseHttpBankConnectors(read.raw('HTTP_BANK_CONNECTORS')),
+    httpBankConnectors: parseHttpBankConnectors(read.raw('HTTP_BANK_CONNECTORS'), platform.mode),
     oidcPurgeIntervalMs: read.integer('OIDC_PURGE_INTERVAL_MS', 10 * 60_000, { min: 100, max: 24 * 3600_000 }),
     consentExpiryBatchSize: read.integer('CONSENT_EXPIRY_BATCH_SIZE', 50_000, { min: 1, max: 1_000_000 }),
     consentAwaitingMaxAgeSeconds: read.integer('CONSENT_AWAITING_MAX_AGE_SECONDS', 3600, { min: 60, max: 366 * 86_400 }),

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { describe, expect, it } from 'vitest';
 
 import { ConfigError } from './config.error.js';
@@ -18,6 +20,14 @@ describe('EnvReader', () => {
   it('does not echo a malformed key', () => {
     const read = new EnvReader({ SECRETS_KEY: 'c2hvcnQ=' });
     expect(() => read.key('SECRETS_KEY', 32)).toThrow('SECRETS_KEY must be 32 bytes, base64-encoded');
+  });
+
+  it('reads a key only from plain, padded base64: nothing dropped, nothing added', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(new EnvReader({ K: key }).key('K', 32)).toEqual(Buffer.alloc(32, 7));
+    for (const value of [`${key}!!!!`, key.slice(0, -1), `${key.slice(0, 10)} ${key.slice(10)}`, key.replace('H', '-')]) {
+      expect(() => new EnvReader({ K: value }).key('K', 32), value).toThrow('K must be 32 bytes, base64-encoded');
+    }
   });
 });
 
@@ -50,7 +60,14 @@ describe('loadApiConfig', () => {
   it('signs messages with generated keys and the sandbox trust anchor in the sandbox, managed ones in production', () => {
     expect(loadApiConfig({ DATABASE_URL: 'postgres://h/x' })).toMatchObject({ messageSigningIssuer: 'consentry-sandbox-aspsp', messageSigningTrustAnchor: 'sandbox.consentry.local' });
     expect(loadApiConfig({ DATABASE_URL: 'postgres://h/x' }).messageSigningJwksFile).toBeUndefined();
-    const production = { CONSENTRY_MODE: 'production', DATABASE_URL: 'postgres://h/x', SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'), ADMIN_ALLOWED_CIDRS: '10.0.0.0/8' };
+    const production = {
+      CONSENTRY_MODE: 'production',
+      DATABASE_URL: 'postgres://h/x',
+      SECRETS_KEY: createHash('sha256').update('env reader spec').digest('base64'),
+      API_URL: 'https://api.bank.example',
+      AUTH_SERVER_URL: 'https://auth.bank.example',
+      ADMIN_ALLOWED_CIDRS: '10.0.0.0/8',
+    };
     expect(() => loadApiConfig(production)).toThrow('MESSAGE_SIGNING_JWKS_FILE is required in production mode');
     expect(() => loadApiConfig({ ...production, MESSAGE_SIGNING_JWKS_FILE: '/keys.json' })).toThrow('MESSAGE_SIGNING_ISS is required in production mode');
     expect(loadApiConfig({ ...production, MESSAGE_SIGNING_JWKS_FILE: '/keys.json', MESSAGE_SIGNING_ISS: 'bank-org' })).toMatchObject({
@@ -141,6 +158,28 @@ describe('loadAuthServerConfig', () => {
     expect(() => loadAuthServerConfig({ ...base, SOFTWARE_STATEMENT_ISSUER: 'https://directory.example' })).toThrow(
       new ConfigError('SOFTWARE_STATEMENT_ISSUER', "needs SOFTWARE_STATEMENT_JWKS_FILE (the directory's public keys)"),
     );
+  });
+
+  it('refuses a cookie key shorter than 32 characters wherever it is in the list, in every mode, without quoting it', () => {
+    const good = 'k'.repeat(31) + 'K';
+    for (const mode of ['sandbox', 'production']) {
+      const env = { ...base, CONSENTRY_MODE: mode, SECRETS_KEY: createHash('sha256').update('cookie spec').digest('base64'), API_URL: 'https://a.bank.example', AUTH_SERVER_URL: 'https://b.bank.example' };
+      const attempt = () => loadAuthServerConfig({ ...env, COOKIE_KEYS: `${good},short-old-key` });
+      expect(attempt, mode).toThrow(new ConfigError('COOKIE_KEYS', 'key 2 must be at least 32 characters long (every key, not only the first)'));
+      expect(attempt, mode).not.toThrow('short-old-key');
+      expect(loadAuthServerConfig({ ...env, COOKIE_KEYS: ` ${good} , ${good}x ` }).cookieKeys, mode).toEqual([good, `${good}x`]);
+    }
+  });
+
+  it('refuses the REPLACE-ME cookie key of deploy/kubernetes/secrets.yaml in production, and takes it in the sandbox', () => {
+    const placeholder = 'REPLACE-ME-with-a-random-key-of-at-least-32-characters';
+    const production = { ...base, CONSENTRY_MODE: 'production', SECRETS_KEY: createHash('sha256').update('cookie spec').digest('base64'), API_URL: 'https://a.bank.example', AUTH_SERVER_URL: 'https://b.bank.example' };
+    const attempt = () => loadAuthServerConfig({ ...production, COOKIE_KEYS: `${'n'.repeat(40)},${placeholder}` });
+    expect(attempt).toThrow(
+      new ConfigError('COOKIE_KEYS', 'key 2 is the REPLACE-ME placeholder of deploy/kubernetes/secrets.yaml: replace it with a random key (`openssl rand -base64 48`)'),
+    );
+    expect(attempt).not.toThrow(placeholder);
+    expect(loadAuthServerConfig({ ...base, COOKIE_KEYS: placeholder }).cookieKeys).toEqual([placeholder]);
   });
 
   it('refuses an API client id with characters a client_id cannot carry', () => {

@@ -67,12 +67,13 @@ export class EnvReader {
     return value as T;
   }
 
-  /** A base64 key of exactly `bytes` bytes (never echoed back in the error). */
+  /** A base64 key of exactly `bytes` bytes, padded (never echoed back in the error). */
   key(name: string, bytes: number, fallback?: string): Buffer {
     const value = this.raw(name) ?? fallback;
     if (value === undefined) throw new ConfigError(name, 'is required but not set');
     const decoded = Buffer.from(value, 'base64');
-    if (decoded.length !== bytes) throw new ConfigError(name, `must be ${bytes} bytes, base64-encoded`);
+    // Node's decoder drops what is not base64: only a value that encodes back to itself was all key.
+    if (decoded.length !== bytes || decoded.toString('base64') !== value) throw new ConfigError(name, `must be ${bytes} bytes, base64-encoded`);
     return decoded;
   }
 }

@@ -5,6 +5,7 @@ export { loadApiConfig, loadAuthServerConfig, loadWorkerConfig, SANDBOX_TRUST_AN
 export type { ApiConfig, AuthServerConfig, HttpBankConnectorConfig, WorkerConfig } from './app.config.js';
 export { runOrExit, StartupError } from './run-or-exit.js';
 export { readOrCreateKeyFile } from './dev-key-file.js';
+export { checkCookieKeys } from './cookie-keys.js';
 export { clientAddress, parseAddressRanges, parseTrustProxy, trustedProxyPredicate } from './network-trust.js';
 export type { AddressRanges, TrustProxy } from './network-trust.js';
 export type { EventNotificationsConfig } from './event-notifications.config.js';

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { describe, expect, it } from 'vitest';
 
 import { loadApiConfig, loadAuthServerConfig } from './app.config.js';
@@ -5,6 +7,17 @@ import { ConfigError } from './config.error.js';
 import { clientAddress, parseAddressRanges, parseTrustProxy, trustedProxyPredicate } from './network-trust.js';
 
 const BASE = { DATABASE_URL: 'postgres://localhost/x' };
+const KEY = createHash('sha256').update('network trust spec').digest('base64');
+const PRODUCTION = {
+  ...BASE,
+  CONSENTRY_MODE: 'production',
+  SECRETS_KEY: KEY,
+  API_URL: 'https://api.bank.example',
+  AUTH_SERVER_URL: 'https://auth.bank.example',
+  ADMIN_ALLOWED_CIDRS: '10.0.0.0/8',
+  MESSAGE_SIGNING_JWKS_FILE: '/etc/consentry/message-signing.json',
+  MESSAGE_SIGNING_ISS: 'bank-org',
+};
 
 describe('TRUST_PROXY', () => {
   it('trusts no proxy by default', () => {
@@ -41,13 +54,49 @@ describe('ADMIN_ALLOWED_CIDRS', () => {
   });
 
   it('is required in production', () => {
-    expect(() => loadApiConfig({ ...BASE, CONSENTRY_MODE: 'production', SECRETS_KEY: Buffer.alloc(32, 1).toString('base64') })).toThrow(/ADMIN_ALLOWED_CIDRS/);
+    const { ADMIN_ALLOWED_CIDRS: _admin, ...withoutAdmin } = PRODUCTION;
+    expect(() => loadApiConfig(withoutAdmin)).toThrow(/ADMIN_ALLOWED_CIDRS/);
   });
 
   it('keeps the docs off in production unless DOCS_ENABLED', () => {
-    const production = { ...BASE, CONSENTRY_MODE: 'production', SECRETS_KEY: Buffer.alloc(32, 1).toString('base64'), ADMIN_ALLOWED_CIDRS: '10.0.0.0/8', MESSAGE_SIGNING_JWKS_FILE: '/etc/consentry/message-signing.json', MESSAGE_SIGNING_ISS: 'bank-org' };
-    expect(loadApiConfig(production).docsEnabled).toBe(false);
-    expect(loadApiConfig({ ...production, DOCS_ENABLED: 'true' }).docsEnabled).toBe(true);
+    expect(loadApiConfig(PRODUCTION).docsEnabled).toBe(false);
+    expect(loadApiConfig({ ...PRODUCTION, DOCS_ENABLED: 'true' }).docsEnabled).toBe(true);
     expect(loadApiConfig(BASE).docsEnabled).toBe(true);
+  });
+});
+
+describe('production: no allow-list or trusted proxy range wider than an IPv4 /8 or an IPv6 /16', () => {
+  const VARIABLES = ['ADMIN_ALLOWED_CIDRS', 'METRICS_ALLOWED_CIDRS', 'TRUST_PROXY'] as const;
+
+  it.each([
+    ['0.0.0.0/0', '0.0.0.0/0'],
+    ['::/0', '::/0'],
+    // Two halves make the whole.
+    ['0.0.0.0/1, 128.0.0.0/1', '0.0.0.0/1'],
+    // Every IPv4 client of a dual-stack socket, as IPv4-mapped IPv6 addresses.
+    ['::ffff:0:0/96', '::ffff:0:0/96'],
+    ['::ffff:0.0.0.0/97', '::ffff:0.0.0.0/97'],
+    // An IPv6 range that holds the IPv4-mapped block holds every IPv4 client, however long its prefix looks.
+    ['::/80', '::/80'],
+    ['::/16', '::/16'],
+    ['10.0.0.0/8, 8.0.0.0/7', '8.0.0.0/7'],
+    ['2000::/3', '2000::/3'],
+    ['fc00::/6', 'fc00::/6'],
+  ])('refuses %s under each variable, naming it and the range', (value, range) => {
+    for (const name of VARIABLES) {
+      expect(() => loadApiConfig({ ...PRODUCTION, [name]: value }), name).toThrow(
+        new ConfigError(name, `range ${range} is wider than production mode allows: an IPv4 range may be /8 at widest, an IPv6 range /16 (fc00::/7, the unique local addresses, as a whole), an IPv4-mapped range (::ffff:a.b.c.d/n) is judged by its IPv4 part`),
+      );
+      // The sandbox takes them.
+      expect(loadApiConfig({ ...BASE, [name]: value }).mode, name).toBe('sandbox');
+    }
+  });
+
+  it.each(['10.0.0.0/8', '172.16.0.0/12, 192.168.0.0/16', '127.0.0.1/32', '::1/128', 'fc00::/7', 'fd00::/8', '2001::/16', '::ffff:10.0.0.0/104', '64:ff9b::/96'])('accepts %s under each variable', (value) => {
+    for (const name of VARIABLES) expect(loadApiConfig({ ...PRODUCTION, [name]: value }).mode, name).toBe('production');
+  });
+
+  it('still trusts a hop count, which names no range', () => {
+    expect(loadApiConfig({ ...PRODUCTION, TRUST_PROXY: '1' }).trustProxy).toEqual({ kind: 'hops', hops: 1 });
   });
 });

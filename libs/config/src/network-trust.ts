@@ -32,6 +32,52 @@ function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
+// Production's floor on how wide one range may be. 10.0.0.0/8 is the widest network a bank names on
+// purpose; anything wider (0.0.0.0/0, ::/0, or halves of them) lets every client in (ADMIN_ALLOWED_CIDRS,
+// METRICS_ALLOWED_CIDRS) or makes every peer a proxy whose X-Forwarded-For is believed (TRUST_PROXY).
+const IPV4_FLOOR = 8;
+const IPV6_FLOOR = 16;
+
+function blockOf(address: string, prefix: number, family: 'ipv4' | 'ipv6'): BlockList {
+  const list = new BlockList();
+  list.addSubnet(address, prefix, family);
+  return list;
+}
+
+// The unique local addresses: like 10.0.0.0/8 they never leave the site, so the whole of them is allowed.
+const UNIQUE_LOCAL = blockOf('fc00::', 7, 'ipv6');
+// A dual-stack socket sees an IPv4 client as ::ffff:a.b.c.d, and BlockList matches IPv4 addresses
+// against a range over these: such a range is as wide as its IPv4 part.
+const IPV4_MAPPED = blockOf('::ffff:0:0', 96, 'ipv6');
+
+/** The prefix length that range would have as an IPv4 range, when it covers IPv4 clients; undefined otherwise. */
+function ipv4Width(address: string, prefix: number, family: 'ipv4' | 'ipv6'): number | undefined {
+  if (family === 'ipv4') return prefix;
+  // CIDR blocks nest or are disjoint: one as wide as ::ffff:0:0/96 that holds its first address holds all of it.
+  if (prefix <= 96) return blockOf(address, prefix, family).check('::ffff:0:0', 'ipv6') ? 0 : undefined;
+  return IPV4_MAPPED.check(address, 'ipv6') ? prefix - 96 : undefined;
+}
+
+/**
+ * Production refuses a range wider than an IPv4 /8 or an IPv6 /16 (fc00::/7 as a whole excepted), an
+ * IPv6 range that holds IPv4-mapped addresses being judged by its IPv4 part. Names the variable and the range.
+ */
+export function refuseWideRanges(name: string, cidrs: readonly string[]): void {
+  for (const cidr of cidrs) {
+    const { address, prefix, family } = parseCidr(name, cidr);
+    const asIpv4 = ipv4Width(address, prefix, family);
+    const wide = asIpv4 !== undefined
+      ? asIpv4 < IPV4_FLOOR
+      : prefix < IPV6_FLOOR && !(prefix >= 7 && UNIQUE_LOCAL.check(address, 'ipv6'));
+    if (wide) {
+      throw new ConfigError(
+        name,
+        `range ${cidr} is wider than production mode allows: an IPv4 range may be /${IPV4_FLOOR} at widest, an IPv6 range /${IPV6_FLOOR} (fc00::/7, the unique local addresses, as a whole), an IPv4-mapped range (::ffff:a.b.c.d/n) is judged by its IPv4 part`,
+      );
+    }
+  }
+}
+
 /** Parses a comma-separated CIDR list read from `name`. */
 export function parseAddressRanges(name: string, value: string): AddressRanges {
   const cidrs = value.split(',').map((part) => part.trim()).filter(Boolean);

@@ -1,6 +1,9 @@
+import { isIP } from 'node:net';
+
 import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
-import { parseAddressRanges, parseTrustProxy, TrustProxy } from './network-trust.js';
+import { parseAddressRanges, parseTrustProxy, refuseWideRanges, TrustProxy } from './network-trust.js';
+import { refusePlaceholder } from './secret-placeholders.js';
 import { readSecretsKeys, SecretsKey } from './secrets-keys.js';
 
 /** `sandbox` seeds demo data and prints credentials; `production` refuses both and requires real secrets. */
@@ -108,6 +111,41 @@ function redisTopology(read: EnvReader): Pick<PlatformConfig, 'redisSentinels' |
   return { redisSentinels, redisClusterNodes, redisPrefix };
 }
 
+// localhost, 127.0.0.0/8 and ::1 (as URL writes it): traffic that never leaves the host.
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || (isIP(hostname) === 4 && hostname.startsWith('127.'));
+}
+
+/**
+ * API_URL, AUTH_SERVER_URL: the issuer, the token audience and the DPoP `htu` TPPs see, and what turns
+ * HSTS and `__Host-` cookies on. The sandbox defaults to http://localhost; production names them and
+ * serves them over https, plain http only on a loopback host (tests and local runs).
+ */
+function publicUrl(read: EnvReader, mode: PlatformMode, name: string, port: number): string {
+  if (mode === 'sandbox') return read.url(name, `http://localhost:${port}`);
+  if (read.raw(name) === undefined) throw new ConfigError(name, 'is required in production mode (the public https URL clients reach the app at)');
+  const value = read.url(name);
+  const { protocol, host, hostname } = new URL(value);
+  if (protocol !== 'https:' && !isLoopbackHost(hostname)) {
+    // protocol and host only: a URL may carry credentials.
+    throw new ConfigError(name, `must be an https URL in production mode (got ${protocol}//${host}): plain http is for loopback hosts only (localhost, 127.0.0.0/8, ::1)`);
+  }
+  return value;
+}
+
+/** A CIDR list; in production no range may be wider than network-trust.ts's floor. */
+export function addressRanges(mode: PlatformMode, name: string, value: string): string[] {
+  const { cidrs } = parseAddressRanges(name, value);
+  if (mode === 'production') refuseWideRanges(name, cidrs);
+  return cidrs;
+}
+
+function trustProxy(read: EnvReader, mode: PlatformMode): TrustProxy {
+  const trust = parseTrustProxy('TRUST_PROXY', read.raw('TRUST_PROXY'));
+  if (trust.kind === 'cidrs' && mode === 'production') refuseWideRanges('TRUST_PROXY', trust.cidrs);
+  return trust;
+}
+
 export function loadPlatformConfig(env: Record<string, string | undefined> = process.env): PlatformConfig {
   const read = new EnvReader(env);
   const mode = read.oneOf('CONSENTRY_MODE', ['sandbox', 'production'] as const, 'sandbox');
@@ -117,19 +155,19 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
   const workerPort = read.port('WORKER_PORT', 3002);
   return {
     mode,
-    databaseUrl: read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
+    databaseUrl: refusePlaceholder('DATABASE_URL', read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']), mode),
     databasePoolSize: read.integer('DATABASE_POOL_SIZE', 10, { min: 1, max: 200 }),
-    redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisUrl: refusePlaceholder('REDIS_URL', read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']), mode),
     ...redisTopology(read),
     dataDir: read.string('CONSENTRY_DATA_DIR', '.data'),
     secretsKeys,
     secretsKey: secretsKeys[0]!.key,
-    apiUrl: read.url('API_URL', `http://localhost:${apiPort}`),
-    authServerUrl: read.url('AUTH_SERVER_URL', `http://localhost:${authPort}`),
+    apiUrl: publicUrl(read, mode, 'API_URL', apiPort),
+    authServerUrl: publicUrl(read, mode, 'AUTH_SERVER_URL', authPort),
     workerHealthUrl: `http://localhost:${workerPort}/health`,
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const, 'info'),
     logFormat: read.oneOf('LOG_FORMAT', ['json', 'pretty'] as const, 'json'),
-    metricsAllowedCidrs: parseAddressRanges('METRICS_ALLOWED_CIDRS', read.raw('METRICS_ALLOWED_CIDRS') ?? LOOPBACK_CIDRS).cidrs,
+    metricsAllowedCidrs: addressRanges(mode, 'METRICS_ALLOWED_CIDRS', read.raw('METRICS_ALLOWED_CIDRS') ?? LOOPBACK_CIDRS),
     loginMaxFailures: read.integer('LOGIN_MAX_FAILURES', 5, { min: 1, max: 5 }),
     // PCI DSS 8.3.4: a lockout lasts at least 30 minutes.
     loginLockoutSeconds: read.integer('LOGIN_LOCKOUT_SECONDS', 30 * 60, { min: 30 * 60, max: 7 * 86_400 }),
@@ -137,7 +175,7 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
     loginIpWindowSeconds: read.integer('LOGIN_IP_WINDOW_SECONDS', 15 * 60, { min: 10, max: 24 * 3600 }),
     // Node's own variable (read by libuv at start-up); 4 when unset.
     passwordHashConcurrency: Math.max(1, read.integer('UV_THREADPOOL_SIZE', 4, { min: 1, max: 1024 }) - 2),
-    trustProxy: parseTrustProxy('TRUST_PROXY', read.raw('TRUST_PROXY')),
+    trustProxy: trustProxy(read, mode),
     shutdown: {
       drainMs: read.integer('SHUTDOWN_DRAIN_MS', 5_000, { min: 0, max: 120_000 }),
       timeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 25_000, { min: 1_000, max: 600_000 }),

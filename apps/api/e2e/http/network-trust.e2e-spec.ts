@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,10 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AISP, ApiHarness } from '../support/api-harness.js';
 
-// Production takes its message-signing keys from a file (written in beforeAll) and names its issuer.
+// Production takes its message-signing keys from a file (written in beforeAll) and names its issuer, and
+// refuses the harness's patterned SECRETS_KEY: a random one (nothing here reads the seeded secrets).
 const keysDir = await mkdtemp(join(tmpdir(), 'consentry-net-keys-'));
 const MESSAGE_SIGNING_JWKS_FILE = join(keysDir, 'message-signing.json');
-const PRODUCTION = { CONSENTRY_MODE: 'production', ADMIN_ALLOWED_CIDRS: '127.0.0.0/8', API_URL: 'https://127.0.0.1:0', MESSAGE_SIGNING_JWKS_FILE, MESSAGE_SIGNING_ISS: 'net-test-bank' };
+const PRODUCTION = {
+  CONSENTRY_MODE: 'production',
+  ADMIN_ALLOWED_CIDRS: '127.0.0.0/8',
+  API_URL: 'https://127.0.0.1:0',
+  SECRETS_KEY: randomBytes(32).toString('base64'),
+  MESSAGE_SIGNING_JWKS_FILE,
+  MESSAGE_SIGNING_ISS: 'net-test-bank',
+};
 
 /**
  * Who the API believes the client is (TRUST_PROXY), who reaches the admin surfaces

@@ -1,7 +1,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
-import { AuthServerConfig, readOrCreateKeyFile, StartupError } from '@consentry/config';
+import { AuthServerConfig, checkCookieKeys, PlatformMode, readOrCreateKeyFile, StartupError } from '@consentry/config';
 
 /** Symmetric secrets of the authorization server, all rooted in the cookie keys. */
 export interface ServerSecrets {
@@ -23,11 +23,12 @@ function derive(rootKey: string, label: string): Buffer {
   return Buffer.from(hkdfSync('sha256', Buffer.from(rootKey, 'utf8'), 'consentry-auth-server', label, 32));
 }
 
-function fromCookieKeys(cookieKeys: string[]): ServerSecrets {
+// loadAuthServerConfig checks COOKIE_KEYS too; this holds for a config built any other way (tests, benches)
+// and for the keys the sandbox stored.
+function fromCookieKeys(cookieKeys: string[], mode: PlatformMode): ServerSecrets {
+  checkCookieKeys(cookieKeys, mode);
   const [signing] = cookieKeys;
-  if (!signing || signing.length < 32) {
-    throw new StartupError('COOKIE_KEYS: the first key must be at least 32 characters long');
-  }
+  if (!signing) throw new StartupError('COOKIE_KEYS holds no key');
   return {
     cookieKeys,
     dpopNonceSecret: derive(signing, 'dpop-nonce'),
@@ -40,7 +41,7 @@ function fromCookieKeys(cookieKeys: string[]): ServerSecrets {
  * `<dataDir>/keys` (0600). Production refuses to start without COOKIE_KEYS.
  */
 export async function loadServerSecrets(config: Pick<AuthServerConfig, 'cookieKeys' | 'dataDir' | 'mode'>): Promise<ServerSecrets> {
-  if (config.cookieKeys && config.cookieKeys.length > 0) return fromCookieKeys(config.cookieKeys);
+  if (config.cookieKeys && config.cookieKeys.length > 0) return fromCookieKeys(config.cookieKeys, config.mode);
   if (config.mode === 'production') {
     throw new StartupError('COOKIE_KEYS is required in production mode (comma-separated, newest first, 32+ characters each)');
   }
@@ -50,11 +51,11 @@ export async function loadServerSecrets(config: Pick<AuthServerConfig, 'cookieKe
     async () => ({ cookieKeys: [randomBytes(32).toString('base64url')] }),
     (value) => {
       const keys = (value as { cookieKeys?: unknown }).cookieKeys;
-      if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
+      if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'string' && k.length >= 32)) {
         throw new StartupError(`${path} is damaged: delete it and restart to generate new sandbox secrets`);
       }
       return { cookieKeys: keys as string[] };
     },
   );
-  return fromCookieKeys(stored.cookieKeys);
+  return fromCookieKeys(stored.cookieKeys, config.mode);
 }

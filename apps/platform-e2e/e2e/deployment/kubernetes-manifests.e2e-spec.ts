@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,11 +51,27 @@ const APPS = [
 // scripts/platform.js migrate(): the migration Job's pool.
 const MIGRATION_JOB_CONNECTIONS = 2;
 
+/**
+ * What an operator does before applying: every REPLACE-ME stand-in of secrets.yaml replaced by a real value
+ * (production refuses the stand-ins). SECRETS_KEYS's stand-in is base64, so it gets a key of random bytes.
+ */
+function withRealSecrets(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).map(([name, value]) => {
+      if (name === 'SECRETS_KEYS') return [name, `k1:${randomBytes(32).toString('base64')}`];
+      return [name, value.replaceAll('REPLACE-ME', () => randomBytes(24).toString('hex'))];
+    }),
+  );
+}
+
 const manifests = loadManifests();
 const deployment = (app: string) => manifest<IDeployment>(manifests, 'Deployment', `consentry-${app}`);
 const podSpec = (app: string): IPodSpec => deployment(app).spec!.template.spec!;
 const container = (app: string): IContainer => onlyContainer(podSpec(app));
-const podEnv = (app: string) => containerEnvironment(manifests, container(app));
+/** The pod's environment as the manifests give it, placeholders and all. */
+const manifestEnv = (app: string) => containerEnvironment(manifests, container(app));
+/** The pod's environment once the Secrets hold real values. */
+const podEnv = (app: string) => withRealSecrets(manifestEnv(app));
 const migrationPod = () => manifest<IJob>(manifests, 'Job', 'consentry-migrate').spec!.template;
 
 /** Runs a loader on an environment and records every variable it looks at. */
@@ -105,6 +122,29 @@ describe('deploy/kubernetes: the manifests', () => {
         expect(readable, `${secret.metadata.name}.${key}`).toMatch(/REPLACE-ME/);
       }
     }
+  });
+
+  it('holds stand-ins that production refuses, naming each variable and never quoting its value', () => {
+    const refusals: Record<string, string> = {
+      SECRETS_KEYS: 'SECRETS_KEYS entry 1 (k1) is the REPLACE-ME placeholder of deploy/kubernetes/secrets.yaml',
+      DATABASE_URL: 'DATABASE_URL holds a REPLACE-ME placeholder (deploy/kubernetes/secrets.yaml)',
+      REDIS_URL: 'REDIS_URL holds a REPLACE-ME placeholder (deploy/kubernetes/secrets.yaml)',
+      COOKIE_KEYS: 'COOKIE_KEYS key 1 is the REPLACE-ME placeholder of deploy/kubernetes/secrets.yaml',
+      SMTP_URL: 'SMTP_URL holds a REPLACE-ME placeholder (deploy/kubernetes/secrets.yaml)',
+    };
+    const checked = new Set<string>();
+    for (const { app, load } of APPS) {
+      const placeholders = manifestEnv(app);
+      for (const [name, value] of Object.entries(placeholders)) {
+        if (podEnv(app)[name] === value) continue;
+        // One stand-in at a time, the others filled in, so each refusal is its own.
+        const attempt = () => load({ ...podEnv(app), [name]: value });
+        expect(attempt, `${app} ${name}`).toThrow(refusals[name]!);
+        expect(attempt, `${app} ${name}`).not.toThrow(value);
+        checked.add(name);
+      }
+    }
+    expect([...checked].sort()).toEqual(Object.keys(refusals).sort());
   });
 
   it('notices a variable the loader does not read, and a missing one it requires', () => {
@@ -281,7 +321,7 @@ describe('deploy/kubernetes: each container\'s command starts its process', () =
    * for each volume (emptyDirs empty, Secrets' files written) at its mount path.
    */
   async function localEnvironment(spec: IPodSpec, c: IContainer, secretFiles: Record<string, Record<string, string>>, ports: Record<string, string>): Promise<Env> {
-    const env: Env = { ...containerEnvironment(manifests, c) };
+    const env: Env = withRealSecrets(containerEnvironment(manifests, c));
     const mounts = mountedVolumes(spec, c);
     for (const { mountPath, volume } of mounts) {
       const local = join(dir, c.name, volume.name);

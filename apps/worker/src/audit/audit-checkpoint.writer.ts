@@ -41,7 +41,14 @@ export async function loadCheckpointSigningKey(config: WorkerConfig): Promise<Ch
     } catch (error) {
       throw new StartupError(`cannot read AUDIT_CHECKPOINT_KEY_FILE ${config.auditCheckpointKeyFile}: ${(error as Error).message}`);
     }
-    return importPrivateJwk(JSON.parse(text) as JWK, config.auditCheckpointKeyFile);
+    let jwk: JWK;
+    try {
+      jwk = JSON.parse(text) as JWK;
+    } catch {
+      // JSON.parse's message quotes the text it choked on: here, key material.
+      throw new StartupError(`AUDIT_CHECKPOINT_KEY_FILE ${config.auditCheckpointKeyFile} is not a JSON Web Key`);
+    }
+    return importPrivateJwk(jwk, config.auditCheckpointKeyFile);
   }
   if (config.mode !== 'sandbox') throw new StartupError('AUDIT_CHECKPOINT_KEY_FILE is required in production mode');
   const file = join(config.dataDir, SANDBOX_CHECKPOINT_KEY_FILE);
