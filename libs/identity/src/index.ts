@@ -1,6 +1,7 @@
 export { CredentialAuthenticator, totpSecretContext } from './credential-authenticator.js';
 export type { LoginAttempt, LoginFailure, LoginOutcome } from './credential-authenticator.js';
 export type { LoginThrottlePolicy } from './login-throttle.js';
+export { clientNetwork } from './client-network.js';
 export { EnvironmentKeyManagement } from './key-management.js';
 export type { KeyManagement, KeyringEntry } from './key-management.js';
 export { IDENTITY_CIPHERTEXT_COLUMNS, rotateSecrets, SecretsRotationError } from './secrets-rotation.js';

@@ -97,6 +97,32 @@ describe('rate limits of /token, /request and /register per client IP', () => {
   });
 });
 
+describe('rate limits per client network behind a trusted proxy', () => {
+  let fixture: AuthServerFixture;
+  let issuer: string;
+
+  beforeAll(async () => {
+    fixture = await startAuthServerFixture('rate_per_network', { OAUTH_RATE_LIMIT_PER_CLIENT: '1000', OAUTH_RATE_LIMIT_PER_IP: '3', TRUST_PROXY: '127.0.0.1/32,::1/128' });
+    issuer = fixture.server.url;
+  });
+  afterAll(async () => fixture?.stop());
+
+  const fromAddress = (address: string) => postForm(`${issuer}/token`, { grant_type: 'client_credentials' }, { 'x-forwarded-for': address });
+
+  it('counts the addresses of one IPv6 /64, and the spellings of one IPv4 address, as one client', async () => {
+    const spread = [];
+    for (const host of ['1', '2', '3', 'ffff:1']) spread.push((await fromAddress(`2001:db8:5:6::${host}`)).status);
+    expect(spread.slice(0, 3).includes(429)).toBe(false);
+    expect(spread[3]).toBe(429);
+    // Another /64 is another client.
+    expect((await fromAddress('2001:db8:5:7::1')).status).not.toBe(429);
+    const spellings = [];
+    for (const address of ['10.9.9.9', '::ffff:10.9.9.9', '::FFFF:a09:909', '10.9.9.9']) spellings.push((await fromAddress(address)).status);
+    expect(spellings.slice(0, 3).includes(429)).toBe(false);
+    expect(spellings[3]).toBe(429);
+  });
+});
+
 describe('rate limits of registration management (RFC 7592) per client', () => {
   let fixture: AuthServerFixture;
   let owner: RegisteredSandboxTpp;

@@ -1,5 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 
+import { clientNetwork } from '@consentry/identity';
 import { Redis } from 'ioredis';
 import Provider from 'oidc-provider';
 import parseUrl from 'parseurl';
@@ -112,7 +113,8 @@ export class EndpointRateLimit {
       const claimed = claimedClientId(new URLSearchParams(body.toString('utf8')));
       if (claimed) clientKey = `client:${claimed}`;
     }
-    const address = this.key(`ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`);
+    // Per client network, as the sign-in throttle counts: an IPv4 address, an IPv6 /64, one spelling each.
+    const address = this.key(`ip:${clientNetwork(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`);
     const [byIp, ipTtl, byClient, clientTtl] = clientKey
       ? await this.commands.consentryRateCheck(2, address, this.key(clientKey), WINDOW_SECONDS)
       : await this.commands.consentryRateCheck(1, address, WINDOW_SECONDS);
