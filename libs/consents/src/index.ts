@@ -92,6 +92,7 @@ export {
 } from './standing-order-frequency.js';
 export type { ObFrequency6Code, StandingOrderFrequency, StandingOrderProblem, StandingOrderSchedule } from './standing-order-frequency.js';
 export { expireHeldPayments, ReviewHeldPayment } from './payment-review.js';
+export { openReviewCondition } from './review-status.js';
 export type { ReviewCommand, ReviewOutcome } from './payment-review.js';
 export { recordLinkedAccountChange } from './linked-account-change.js';
 export type { LinkedAccountChange, RecordLinkedAccountChangeCommand } from './linked-account-change.js';

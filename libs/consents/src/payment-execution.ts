@@ -9,6 +9,7 @@ import { isOrderAsApproved, NOT_AS_APPROVED_DESCRIPTION, NOT_AS_APPROVED_REASON 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import type { PaymentApprovalSeal } from './payment-approval-seal.js';
 import { summariseInitiation } from './payment-initiation.js';
+import { openReviewCondition } from './review-status.js';
 import { readStandingOrderSchedule, StandingOrderSchedule, standingOrderRun } from './standing-order-frequency.js';
 
 const REJECTION_TEXT: Record<BankPaymentRejection, string> = {
@@ -217,7 +218,9 @@ export async function cancelScheduledPayment(dataSource: DataSource, command: { 
   await dataSource.transaction(async (manager) => {
     // A review of the payment, if it is held, is locked first, in the order an admin's review and the
     // review-expiry sweep lock them (review row, then payment): a cancel and a review at once never deadlock.
-    await manager.query(`SELECT 1 FROM payment_risk_assessment WHERE payment_id = $1 FOR UPDATE`, [command.paymentId]);
+    const [review]: Array<{ payment_id: string }> = await manager.query(`SELECT payment_id FROM payment_risk_assessment WHERE payment_id = $1 FOR UPDATE`, [
+      command.paymentId,
+    ]);
     // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
     const [rows]: [Array<{ consent_id: string; client_id: string }>, number] = await manager.query(
       `UPDATE domestic_payment d SET status = 'CANC', status_update_date_time = now()
@@ -236,10 +239,23 @@ export async function cancelScheduledPayment(dataSource: DataSource, command: { 
       if (!exists) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such scheduled payment');
       throw new ConsentException(ConsentExceptionCode.InvalidStatus, `the scheduled payment is ${exists.status}: only a pending one can be cancelled`);
     }
+    // The worker may have held it (written its review) while this cancel waited for the payment's row:
+    // that review is taken without waiting, since an admin reviewing it now holds it and waits for the
+    // payment (the other order); the PSU is told to try again (409) rather than the two deadlocking.
+    if (!review) {
+      try {
+        await manager.query(`SELECT 1 FROM payment_risk_assessment WHERE payment_id = $1 FOR UPDATE NOWAIT`, [command.paymentId]);
+      } catch (error) {
+        if ((error as { driverError?: { code?: string } }).driverError?.code === '55P03') {
+          throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'the scheduled payment is being reviewed: try again in a moment');
+        }
+        throw error;
+      }
+    }
     // Held for review, it leaves the review queue: there is nothing left to release or reject.
     await manager.query(
       `UPDATE payment_risk_assessment SET review_status = 'withdrawn', reviewed_by = $2, reviewed_at = now(), review_reason = 'Cancelled by the PSU'
-        WHERE payment_id = $1 AND review_status IN ('held', 'release-requested')`,
+        WHERE payment_id = $1 AND ${openReviewCondition()}`,
       [command.paymentId, `psu:${command.psuId}`],
     );
     await recordAuditEvent(manager, {

@@ -8,6 +8,7 @@ import { isOrderAsApproved, type OrderToPay } from './approved-order.js';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import type { PaymentApprovalSeal } from './payment-approval-seal.js';
 import { bankOutcomeChanges } from './payment-execution.js';
+import { OPEN_REVIEW_STATUSES, openReviewCondition } from './review-status.js';
 import { summariseInitiation } from './payment-initiation.js';
 
 export interface ReviewCommand {
@@ -42,6 +43,14 @@ interface HeldRow {
   assessed_at: Date;
 }
 
+/**
+ * SQL: the hold was made more than `minutes` (REVIEW_TIMEOUT_MINUTES) before `at` (SQL expressions): past
+ * its review deadline, it is rejected by the expiry sweep and released by no one.
+ */
+function reviewDeadlinePassed(at: string, minutes: string): string {
+  return `assessed_at <= ${at} - make_interval(mins => ${minutes})`;
+}
+
 /** A held payment's review row, locked, with whether its hold has passed the review deadline. */
 interface LockedHeldRow extends HeldRow {
   past_deadline: boolean;
@@ -62,12 +71,12 @@ function paymentTableOf(kind: string): { table: string; reasonDescription: boole
 async function lockHeld(manager: EntityManager, paymentId: string, timeoutMinutes: number): Promise<LockedHeldRow> {
   const [row]: LockedHeldRow[] = await manager.query(
     `SELECT payment_id, payment_kind, consent_id, client_id, psu_id, review_status, release_requested_by, debtor_account_id, amount::text AS amount, currency, assessed_at,
-            assessed_at <= now() - make_interval(mins => $2) AS past_deadline
+            ${reviewDeadlinePassed('now()', '$2')} AS past_deadline
        FROM payment_risk_assessment WHERE payment_id = $1 AND decision = 'hold' FOR UPDATE`,
     [paymentId, timeoutMinutes],
   );
   if (!row) throw new ConsentException(ConsentExceptionCode.NotFound, 'No held payment with this id');
-  if (row.review_status !== 'held' && row.review_status !== 'release-requested') {
+  if (!(OPEN_REVIEW_STATUSES as readonly string[]).includes(row.review_status)) {
     throw new ConsentException(ConsentExceptionCode.InvalidStatus, `The payment was already reviewed (${row.review_status})`);
   }
   return row;
@@ -275,15 +284,14 @@ export class ReviewHeldPayment {
  * payment.review.expired.
  */
 export async function expireHeldPayments(dataSource: DataSource, now: Date, timeoutMinutes: number, batchSize = 100): Promise<number> {
-  const cutoff = new Date(now.getTime() - timeoutMinutes * 60_000);
   let expired = 0;
   for (;;) {
     const done = await dataSource.transaction(async (manager) => {
       const rows: HeldRow[] = await manager.query(
         `SELECT payment_id, payment_kind, consent_id, client_id, psu_id, review_status, release_requested_by, debtor_account_id, amount::text AS amount, currency, assessed_at FROM payment_risk_assessment
-          WHERE review_status IN ('held', 'release-requested') AND assessed_at <= $1
+          WHERE ${openReviewCondition()} AND ${reviewDeadlinePassed('$1::timestamptz', '$3')}
           ORDER BY assessed_at, payment_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [cutoff, batchSize],
+        [now, batchSize, timeoutMinutes],
       );
       await rejectHeld(manager, rows, { status: 'expired', by: 'review-timeout', reason: null, type: 'payment.review.expired', actor: { type: 'system', id: 'review-timeout' } });
       return rows.length;

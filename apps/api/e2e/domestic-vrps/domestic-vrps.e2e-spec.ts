@@ -297,7 +297,7 @@ describe('domestic VRP', () => {
   it('answers the funds check inside the validity window, and refuses it with 400 U014 once ValidToDateTime has passed while the consent is still AUTH', async () => {
     await setBalance(debtor, '1000.00');
     // Long enough for the approval and the first check on a loaded 2-core machine.
-    const validTo = new Date(Date.now() + 2500);
+    const validTo = new Date(Date.now() + 5000);
     const params = controlParameters({ ValidFromDateTime: new Date(Date.now() - 3_600_000).toISOString(), ValidToDateTime: validTo.toISOString() });
     const ending = await authorisedConsent(consentBody(params));
     const inside = await confirmFunds(ending.psuToken, ending.consentId);

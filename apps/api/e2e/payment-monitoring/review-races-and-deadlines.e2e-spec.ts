@@ -72,7 +72,8 @@ describe('payment monitoring: a review against revocation, its deadline and the 
   }
 
   async function until(condition: () => Promise<boolean>): Promise<void> {
-    for (let attempt = 0; attempt < 200; attempt++) {
+    // Up to 30 s: on a loaded machine a request takes its time to reach its lock wait.
+    for (let attempt = 0; attempt < 1200; attempt++) {
       if (await condition()) return;
       await new Promise((wait) => setTimeout(wait, 25));
     }
@@ -90,11 +91,11 @@ describe('payment monitoring: a review against revocation, its deadline and the 
     const answered: string[] = [];
     try {
       const release = review(paymentId, 'release').then((result) => (answered.push('release'), result));
-      await until(async () => (await lockWaiters()) === 1);
+      await until(async () => (await lockWaiters()) >= 1);
       const session = await h.customerSession('alice');
       const revoke = h.call('DELETE', `/customer/consents/${consentId}`, { headers: { authorization: `Bearer ${session}` } }).then((result) => (answered.push('revoke'), result));
       // The revocation either queues behind the release (two waiters) or, unguarded, is answered at once.
-      await until(async () => answered.includes('revoke') || (await lockWaiters()) === 2);
+      await until(async () => answered.includes('revoke') || (await lockWaiters()) >= 2);
       expect(answered).toEqual([]);
       await slowBank.commitTransaction();
       const [released, revoked] = await Promise.all([release, revoke]);

@@ -1,6 +1,6 @@
 import { AggregatedBank } from '@consentry/banking';
 import type { ApiConfig } from '@consentry/config';
-import { PaymentApprovalSeal, ReviewHeldPayment, ReviewOutcome } from '@consentry/consents';
+import { openReviewCondition, PaymentApprovalSeal, ReviewHeldPayment, ReviewOutcome } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { maskAccountNumber } from '@consentry/redaction';
 import type { FiredRule } from '@consentry/risk';
@@ -113,7 +113,7 @@ export class PaymentReviewsService {
                     WHERE p.debtor_account_id = r.debtor_account_id AND p.assessed_at < r.assessed_at
                     ORDER BY p.assessed_at DESC LIMIT ${HISTORY_LENGTH}) p
          ) h ON true
-        WHERE r.review_status IN ('held', 'release-requested')
+        WHERE ${openReviewCondition('r')}
           AND ($1::text IS NULL OR (r.assessed_at, r.payment_id) > (timestamptz 'epoch' + $1::bigint * interval '1 microsecond', $2::text))
         ORDER BY r.assessed_at, r.payment_id
         LIMIT $3`,

@@ -122,7 +122,9 @@ export class EndpointRateLimit {
     // The request is not counted in the client's window yet: the window is full at the limit.
     if (clientKey && byClient! >= this.limits.perClient) return this.tooMany(res, clientTtl!, 'too many requests from this client');
     if (managed !== undefined && (await this.bearsRegistrationAccessToken(managed, req.headers.authorization))) {
-      await this.commands.consentryRateHit(this.key(`register:${managed}`), WINDOW_SECONDS);
+      // Counted and compared in one step: requests of the client arriving together each get their own count.
+      const counted = await this.commands.consentryRateHit(this.key(`register:${managed}`), WINDOW_SECONDS);
+      if (counted > this.limits.perClient) return this.tooMany(res, WINDOW_SECONDS, 'too many requests from this client');
     }
     return body ?? false;
   }
