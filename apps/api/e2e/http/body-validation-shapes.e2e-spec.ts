@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AISP, ApiHarness, CallResult } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
-import { ObAccount, PaymentFixtures, PsuAccount } from '../support/payment-fixtures.js';
+import { ObAccount, PaymentFixtures, PsuAccount, vrpConsentBody } from '../support/payment-fixtures.js';
 
 /** A request body the test builds (what it reads back is the harness's JsonBody). */
 type JsonInput = { [member: string]: unknown };
@@ -58,21 +58,7 @@ describe('body shapes the validation pipe refuses', () => {
     };
   }
 
-  function vrpConsentBody(params: JsonInput = {}): JsonInput {
-    return {
-      Data: {
-        ControlParameters: {
-          VRPType: ['UK.OBIE.VRPType.Other'],
-          PSUAuthenticationMethods: ['UK.OBIE.SCA'],
-          MaximumIndividualAmount: { Amount: '50.00', Currency: 'GBP' },
-          PeriodicLimits: [{ PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '200.00', Currency: 'GBP' }],
-          ...params,
-        },
-        Initiation: { CreditorAccount: payee },
-      },
-      Risk: {},
-    };
-  }
+  const vrpConsent = (params: JsonInput = {}): JsonInput => vrpConsentBody(payee, params);
 
   describe('a field named like a member of Object.prototype is an unknown field (U005), not dropped', () => {
     it('refuses a payment carrying such fields, naming each, and pays nothing', async () => {
@@ -108,7 +94,7 @@ describe('body shapes the validation pipe refuses', () => {
       expectRefused(remittance, 'payment-initiation', [unexpected('Data.Initiation.RemittanceInformation.prototype')]);
       const limit = await h.signedPost(VRP_CONSENTS, {
         token: cc,
-        body: vrpConsentBody({ PeriodicLimits: [{ PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '200.00', Currency: 'GBP', valueOf: '1' }] }),
+        body: vrpConsent({ PeriodicLimits: [{ PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '200.00', Currency: 'GBP', valueOf: '1' }] }),
       });
       expectRefused(limit, 'vrp', [unexpected(`${LIMITS}[0].valueOf`)]);
       expect(await count('payment_consent')).toBe(consents);
@@ -132,7 +118,7 @@ describe('body shapes the validation pipe refuses', () => {
       ['a string', ['Month']],
     ])('refuses %s as the item, and writes nothing', async (_case, limits) => {
       const consents = await count('payment_consent');
-      expectRefused(await h.signedPost(VRP_CONSENTS, { token: cc, body: vrpConsentBody({ PeriodicLimits: limits }) }), 'vrp', [
+      expectRefused(await h.signedPost(VRP_CONSENTS, { token: cc, body: vrpConsent({ PeriodicLimits: limits }) }), 'vrp', [
         { ErrorCode: 'U002', Message: `${LIMITS}[0] must be an object`, Path: `${LIMITS}[0]` },
       ]);
       expect(await count('payment_consent')).toBe(consents);
@@ -143,7 +129,7 @@ describe('body shapes the validation pipe refuses', () => {
         { PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '200.00', Currency: 'GBP' },
         { PeriodType: 'Decade', PeriodAlignment: 'Calendar', Amount: '200.00', Currency: 'GBP' },
       ];
-      const result = await h.signedPost(VRP_CONSENTS, { token: cc, body: vrpConsentBody({ PeriodicLimits: limits }) });
+      const result = await h.signedPost(VRP_CONSENTS, { token: cc, body: vrpConsent({ PeriodicLimits: limits }) });
       expectRefused(result, 'vrp', [expect.objectContaining({ ErrorCode: 'U002', Path: `${LIMITS}[1].PeriodType` })]);
     });
   });
@@ -151,7 +137,7 @@ describe('body shapes the validation pipe refuses', () => {
   describe('a date-time whose UTC instant is past year 9999 is U003', () => {
     it('refuses it as a VRP consent’s ValidToDateTime and a funds-confirmation consent’s ExpirationDateTime', async () => {
       const consents = await count('payment_consent');
-      expectRefused(await h.signedPost(VRP_CONSENTS, { token: cc, body: vrpConsentBody({ ValidToDateTime: PAST_9999 }) }), 'vrp', [
+      expectRefused(await h.signedPost(VRP_CONSENTS, { token: cc, body: vrpConsent({ ValidToDateTime: PAST_9999 }) }), 'vrp', [
         {
           ErrorCode: 'U003',
           Message: 'Data.ControlParameters.ValidToDateTime must be an ISO 8601 date-time with a timezone',
@@ -183,7 +169,7 @@ describe('body shapes the validation pipe refuses', () => {
         ]);
       }
       const limit = { PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '200.00', Currency: 'XYZ' };
-      const vrp = await h.signedPost(VRP_CONSENTS, { token: cc, body: vrpConsentBody({ PeriodicLimits: [limit] }) });
+      const vrp = await h.signedPost(VRP_CONSENTS, { token: cc, body: vrpConsent({ PeriodicLimits: [limit] }) });
       expectRefused(vrp, 'vrp', [expect.objectContaining({ ErrorCode: 'U002', Path: `${LIMITS}[0].Currency` })]);
       expect(await count('payment_consent')).toBe(consents);
       for (const currency of ['GBP', 'EUR']) {

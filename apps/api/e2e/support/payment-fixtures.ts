@@ -26,6 +26,26 @@ export interface ListedAccount extends PsuAccount {
 }
 
 /**
+ * A VRP consent request to `payee`: at most 50.00 GBP a payment and 200.00 GBP a calendar month, unless
+ * `controlParameters` says otherwise.
+ */
+export function vrpConsentBody(payee: ObAccount, controlParameters: { [member: string]: unknown } = {}): { [member: string]: unknown } {
+  return {
+    Data: {
+      ControlParameters: {
+        VRPType: ['UK.OBIE.VRPType.Other'],
+        PSUAuthenticationMethods: ['UK.OBIE.SCA'],
+        MaximumIndividualAmount: { Amount: '50.00', Currency: 'GBP' },
+        PeriodicLimits: [{ PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '200.00', Currency: 'GBP' }],
+        ...controlParameters,
+      },
+      Initiation: { CreditorAccount: payee },
+    },
+    Risk: {},
+  };
+}
+
+/**
  * What the payment suites (PIS, VRP, CoF, and the people's listings) set up the same way: the sandbox
  * PSUs' accounts and balances, payment consents authorised as the approval pages do, and payments under
  * them, all through the API with the sandbox TPP's signed requests.
@@ -97,23 +117,9 @@ export class PaymentFixtures {
     return { consentId, psuToken: await this.h.consentToken(consentId, { scope }) };
   }
 
-  /** An authorised VRP consent to `payee`: at most 50.00 GBP a payment, 200.00 GBP a calendar month. */
+  /** An authorised VRP consent to `payee`, with vrpConsentBody's control parameters. */
   async vrpConsent(username: string, debtor: PsuAccount, payee: ObAccount): Promise<{ consentId: string; psuToken: string }> {
-    const created = await this.h.signedPost(`${PISP}/domestic-vrp-consents`, {
-      token: this.paymentsToken,
-      body: {
-        Data: {
-          ControlParameters: {
-            VRPType: ['UK.OBIE.VRPType.Other'],
-            PSUAuthenticationMethods: ['UK.OBIE.SCA'],
-            MaximumIndividualAmount: { Amount: '50.00', Currency: 'GBP' },
-            PeriodicLimits: [{ PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '200.00', Currency: 'GBP' }],
-          },
-          Initiation: { CreditorAccount: payee },
-        },
-        Risk: {},
-      },
-    });
+    const created = await this.h.signedPost(`${PISP}/domestic-vrp-consents`, { token: this.paymentsToken, body: vrpConsentBody(payee) });
     return this.approve(created, debtor.accountId, 'payments', username);
   }
 
