@@ -39,9 +39,12 @@ export function prepareAuditEvents(inputs: AuditEventInput[]): { events: AuditEv
 
 const INSERT_OUTBOX_EVENTS = auditOutboxInsertSql('$1', '$2');
 
-/** The events' outbox insert as one write of several made together (writeTogether in libs/database). */
-export function auditEventsWrite(inputs: AuditEventInput[]): WritePart {
-  return { sql: INSERT_OUTBOX_EVENTS, values: prepareAuditEvents(inputs).values };
+/**
+ * The events' outbox insert as one write of several made together (writeTogether in libs/database),
+ * inserted only `when` that SQL condition holds (it may read an earlier part's RETURNING by its name).
+ */
+export function auditEventsWrite(inputs: AuditEventInput[], when?: string): WritePart {
+  return { sql: when === undefined ? INSERT_OUTBOX_EVENTS : auditOutboxInsertSql('$1', '$2', when), values: prepareAuditEvents(inputs).values };
 }
 
 /**

@@ -162,8 +162,14 @@ export interface WorkerConfig extends PlatformConfig {
   consentExpiryBatchSize: number;
   /** Seconds a consent may wait for authorisation (AWAU) before it is expired. */
   consentAwaitingMaxAgeSeconds: number;
-  /** Milliseconds between runs of the scheduled-payment execution sweep. */
+  /** Milliseconds between runs of the scheduled-payment execution sweep (which also re-drives stranded payments). */
   scheduledPaymentIntervalMs: number;
+  /**
+   * Seconds an accepted immediate payment or VRP may wait, PDNG, for its bank's outcome before the worker
+   * asks the bank again (redriveStrandedPayments). Far above a request's own debit (the HTTP connector's
+   * 5 s timeout), so the request has answered or died by then.
+   */
+  paymentRedriveAfterSeconds: number;
   /** Banks reached over HTTP besides the built-in ledger, as the API reaches them (scheduled payments run there). */
   httpBankConnectors: HttpBankConnectorConfig[];
   /** The bank's message-signing keys, which sign the event notifications (the API's MESSAGE_SIGNING_* settings). */
@@ -280,6 +286,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     auditMaintenanceDatabaseUrl: refusePlaceholder('AUDIT_MAINTENANCE_DATABASE_URL', read.optionalString('AUDIT_MAINTENANCE_DATABASE_URL'), platform.mode),
     consentExpiryIntervalMs: read.integer('CONSENT_EXPIRY_INTERVAL_MS', 60_000, { min: 100, max: 24 * 3600_000 }),
     scheduledPaymentIntervalMs: read.integer('SCHEDULED_PAYMENT_INTERVAL_MS', 30_000, { min: 100, max: 3600_000 }),
+    paymentRedriveAfterSeconds: read.integer('PAYMENT_REDRIVE_AFTER_SECONDS', 120, { min: 30, max: 86_400 }),
     httpBankConnectors: parseHttpBankConnectors(read.raw('HTTP_BANK_CONNECTORS'), platform.mode),
     oidcPurgeIntervalMs: read.integer('OIDC_PURGE_INTERVAL_MS', 10 * 60_000, { min: 100, max: 24 * 3600_000 }),
     consentExpiryBatchSize: read.integer('CONSENT_EXPIRY_BATCH_SIZE', 50_000, { min: 1, max: 1_000_000 }),

@@ -1,4 +1,5 @@
-import { recordAuditEvent } from '@consentry/audit';
+import { auditEventsWrite, recordAuditEvent } from '@consentry/audit';
+import type { AuditEventInput } from '@consentry/audit';
 import type { AggregatedBank, BankPaymentRejection, BankPaymentResult } from '@consentry/banking';
 import { ConnectorUnavailableError } from '@consentry/banking';
 import { DataSource, DomesticPaymentStatus, EntityManager, standingOrderRunId, WritePart } from '@consentry/database';
@@ -43,12 +44,30 @@ export function bankOutcomeChanges(result: BankPaymentResult): {
   }
 }
 
-/** The bank's outcome of a PDNG payment (bankOutcomeChanges) as one write of its row, for writeTogether. */
-export function bankOutcomeWrite(table: 'domestic_payment' | 'vrp_payment', paymentId: string, changes: ReturnType<typeof bankOutcomeChanges>): WritePart {
-  return {
-    sql: `UPDATE ${table} SET status = $2, status_reason = $3, status_reason_description = $4, ledger_transaction_id = $5, status_update_date_time = $6 WHERE payment_id = $1`,
-    values: [paymentId, changes.status, changes.statusReason, changes.statusReasonDescription, changes.ledgerTransactionId, changes.statusUpdateDateTime],
-  };
+/** What a payment's outcome write is called in its statement, for its event to follow it (bankOutcomeWrites). */
+const OUTCOME_PART = 'payment_outcome';
+
+/**
+ * The bank's outcome of a PDNG payment (bankOutcomeChanges) and its `payment.status-changed` event, as two
+ * writes of one statement (writeTogether): the row changes only while it is still PDNG, and the event is
+ * written only with that change. So an outcome recorded meanwhile by another path (the worker's re-drive
+ * of a stranded payment, redriveStrandedPayments) is neither overwritten nor told twice.
+ */
+export function bankOutcomeWrites(
+  table: 'domestic_payment' | 'vrp_payment',
+  paymentId: string,
+  changes: ReturnType<typeof bankOutcomeChanges>,
+  event: AuditEventInput,
+): [WritePart, WritePart] {
+  return [
+    {
+      name: OUTCOME_PART,
+      sql: `UPDATE ${table} SET status = $2, status_reason = $3, status_reason_description = $4, ledger_transaction_id = $5, status_update_date_time = $6
+             WHERE payment_id = $1 AND status = 'PDNG' RETURNING payment_id`,
+      values: [paymentId, changes.status, changes.statusReason, changes.statusReasonDescription, changes.ledgerTransactionId, changes.statusUpdateDateTime],
+    },
+    auditEventsWrite([event], `EXISTS (SELECT 1 FROM ${OUTCOME_PART})`),
+  ];
 }
 
 interface DueRow {
@@ -89,7 +108,7 @@ const logger = new Logger('PaymentExecution');
  * the order's id and deferred like an outage, to the next run (SCHEDULED_PAYMENT_INTERVAL_MS), so one bad
  * order never stops the others, and one that always fails leaves an error line on every run.
  */
-async function isolated(kind: 'domestic-scheduled-payment' | 'domestic-standing-order', orderId: string, execute: () => Promise<'executed' | 'deferred' | 'skipped'>): Promise<'executed' | 'deferred' | 'skipped'> {
+export async function isolated(kind: string, orderId: string, execute: () => Promise<'executed' | 'deferred' | 'skipped'>): Promise<'executed' | 'deferred' | 'skipped'> {
   try {
     return await execute();
   } catch (error) {

@@ -35,6 +35,7 @@ import { TppListing1765810000000 } from '../migrations/1765810000000-tpp-listing
 import { ReviewWithdrawn1765820000000 } from '../migrations/1765820000000-review-withdrawn.js';
 import { AuditTamperGuards1765830000000 } from '../migrations/1765830000000-audit-tamper-guards.js';
 import { ConsentGrantIndexes1765840000000 } from '../migrations/1765840000000-consent-grant-indexes.js';
+import { StrandedPaymentIndexes1765850000000 } from '../migrations/1765850000000-stranded-payment-indexes.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -123,6 +124,7 @@ export const MIGRATIONS = [
   ReviewWithdrawn1765820000000,
   AuditTamperGuards1765830000000,
   ConsentGrantIndexes1765840000000,
+  StrandedPaymentIndexes1765850000000,
 ];
 
 export interface DatabaseOptions {

@@ -6,6 +6,11 @@ import { queryPrepared } from './prepared-query.js';
 export interface WritePart {
   sql: string;
   values: unknown[];
+  /**
+   * The name of its WITH in writeTogetherStatement (`w<index>` when none), for a later part to read what
+   * it RETURNs (`EXISTS (SELECT 1 FROM <name>)`): names must be unique in a statement.
+   */
+  name?: string;
 }
 
 /**
@@ -19,7 +24,7 @@ export function writeTogetherStatement(parts: readonly WritePart[]): WritePart {
   const ctes = parts.map((part, index) => {
     const shift = offset;
     offset += part.values.length;
-    return `w${index} AS (${shiftParameters(part.sql, shift)})`;
+    return `${part.name ?? `w${index}`} AS (${shiftParameters(part.sql, shift)})`;
   });
   return { sql: `WITH ${ctes.join(',\n')}\nSELECT 1`, values: parts.flatMap((part) => part.values) };
 }

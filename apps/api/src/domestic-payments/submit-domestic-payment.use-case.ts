@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { type AuditEventInput, auditEventsWrite } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
-import { bankOutcomeChanges, bankOutcomeWrite, consumptionWrite, lockPaymentConsentToConsume, type PaymentApprovalSeal, summariseInitiation } from '@consentry/consents';
+import { bankOutcomeChanges, bankOutcomeWrites, consumptionWrite, lockPaymentConsentToConsume, type PaymentApprovalSeal, summariseInitiation } from '@consentry/consents';
 import { DataSource, DomesticPaymentEntity, EntityManager, JsonObject, queryPreparedIn, type WritePart, writeTogether, writeTogetherStatement } from '@consentry/database';
 import { isExecutable, PaymentRiskEngine, type PaymentRiskInput, type ScreenedNewPayment, screenNewPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
@@ -197,19 +197,16 @@ export class SubmitDomesticPayment {
     const settled = { ...payment, ...changes };
     // The new status, its event and the settled answer: one statement, one round trip.
     await writeTogether(this.dataSource, [
-      bankOutcomeWrite('domestic_payment', payment.paymentId, changes),
-      auditEventsWrite([
-        {
-          type: 'payment.status-changed',
-          actor: { type: 'system', id: 'payment-execution' },
-          clientId: payment.clientId,
-          // The PSU's alerts ("A payment was not made") follow the event's PSU.
-          ...('psuId' in payment && payment.psuId ? { psuId: payment.psuId } : {}),
-          consentId: payment.consentId,
-          interactionId,
-          data: { paymentId: payment.paymentId, from: 'PDNG', to: status, ...(reason ? { statusReason: reason } : {}) },
-        },
-      ]),
+      ...bankOutcomeWrites('domestic_payment', payment.paymentId, changes, {
+        type: 'payment.status-changed',
+        actor: { type: 'system', id: 'payment-execution' },
+        clientId: payment.clientId,
+        // The PSU's alerts ("A payment was not made") follow the event's PSU.
+        ...('psuId' in payment && payment.psuId ? { psuId: payment.psuId } : {}),
+        consentId: payment.consentId,
+        interactionId,
+        data: { paymentId: payment.paymentId, from: 'PDNG', to: status, ...(reason ? { statusReason: reason } : {}) },
+      }),
       ...(record ? [await record(settled)] : []),
     ]);
     return settled;

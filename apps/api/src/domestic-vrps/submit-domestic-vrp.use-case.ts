@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
-import { auditEventsWrite, recordAuditEvent } from '@consentry/audit';
+import { recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
-import { bankOutcomeChanges, bankOutcomeWrite, ConsentException, ConsentExceptionCode, lockVrpConsent, type PaymentApprovalSeal, vrpLimitsRead, vrpRefusalEvent } from '@consentry/consents';
+import { bankOutcomeChanges, bankOutcomeWrites, ConsentException, ConsentExceptionCode, lockVrpConsent, type PaymentApprovalSeal, vrpLimitsRead, vrpRefusalEvent } from '@consentry/consents';
 import { DataSource, EntityManager, JsonObject, shiftParameters, VrpPaymentEntity, writeTogether } from '@consentry/database';
 import { isExecutable, PaymentRiskEngine, type PaymentRiskInput, screenNewPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
@@ -233,18 +233,15 @@ export class SubmitDomesticVrp {
     const settled = { payment: { ...staged, ...changes }, pickedDebtor: stagedVrp.pickedDebtor, psuId: stagedVrp.psuId };
     // The new status, its event and the settled answer: one statement, one round trip.
     await writeTogether(this.dataSource, [
-      bankOutcomeWrite('vrp_payment', paymentId, changes),
-      auditEventsWrite([
-        {
-          type: 'payment.status-changed',
-          actor: { type: 'system', id: 'payment-execution' },
-          clientId: staged.clientId,
-          ...(stagedVrp.psuId ? { psuId: stagedVrp.psuId } : {}),
-          consentId: staged.consentId,
-          interactionId,
-          data: { paymentId, kind: 'domestic-vrp', from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
-        },
-      ]),
+      ...bankOutcomeWrites('vrp_payment', paymentId, changes, {
+        type: 'payment.status-changed',
+        actor: { type: 'system', id: 'payment-execution' },
+        clientId: staged.clientId,
+        ...(stagedVrp.psuId ? { psuId: stagedVrp.psuId } : {}),
+        consentId: staged.consentId,
+        interactionId,
+        data: { paymentId, kind: 'domestic-vrp', from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
+      }),
       ...(record ? [await record(settled)] : []),
     ]);
     return settled;

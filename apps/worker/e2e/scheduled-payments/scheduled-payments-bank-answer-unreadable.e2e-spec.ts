@@ -1,13 +1,12 @@
-import { SandboxLedgerConnector } from '@consentry/banking';
-import { ConnectorServer, FaultyAnswer, serveBankConnector } from '@consentry/banking/test-support';
+import type { ConnectorServer, FaultyAnswer } from '@consentry/banking/test-support';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { RunningWorker, startWorker } from '../../src/worker.bootstrap.js';
+import type { RunningWorker } from '../../src/worker.bootstrap.js';
 import { approvalSealOf } from '../support/approval-seal.js';
-import { workerTestConfig } from '../support/worker-test-config.js';
+import { probeAndLocalDebtors, startWorkerWithProbeBank } from '../support/probe-bank.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x4d);
 const WAIT = { timeout: 20_000, interval: 100 };
@@ -44,23 +43,7 @@ describe('scheduled payments: a bank answering what the connector cannot read, o
     redis = createTestRedis('scheduled-payments-unreadable');
     const keys = new EnvironmentKeyManagement(SECRETS_KEY);
     const sandbox = await seedSandbox(db.dataSource, { keys, seed: 6, transactionsPerAccount: 1 });
-    const debtorOf = async (username: string): Promise<{ account_id: string; psu_id: string }> =>
-      (
-        await db.dataSource.query(
-          `SELECT a.account_id, a.psu_id FROM account a JOIN psu p ON p.psu_id = a.psu_id
-            WHERE p.username = $1 AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' ORDER BY a.account_id LIMIT 1`,
-          [username],
-        )
-      )[0];
-    const probe = await debtorOf(sandbox.psus[0]!.username);
-    const local = await debtorOf(sandbox.psus[1]!.username);
-    for (const { account_id } of [probe, local]) {
-      await db.dataSource.query(`UPDATE balance SET amount = 100, credit_debit_indicator = 'Credit' WHERE account_id = $1`, [account_id]);
-      await db.dataSource.query(`UPDATE account SET overdraft_limit = 0 WHERE account_id = $1`, [account_id]);
-    }
-    // The probe PSU's account is held at a bank reached over HTTP.
-    await db.dataSource.query(`INSERT INTO aspsp (aspsp_id, name, connector) VALUES ('probe-bank', 'Probe Bank', $1)`, [UPSTREAM]);
-    await db.dataSource.query(`UPDATE account SET aspsp_id = 'probe-bank' WHERE account_id = $1`, [probe.account_id]);
+    const { probe, local } = await probeAndLocalDebtors(db, [sandbox.psus[0]!.username, sandbox.psus[1]!.username], UPSTREAM);
 
     const consent = async (consentId: string, kind: 'domestic-scheduled-payment' | 'domestic-standing-order', debtor: { account_id: string; psu_id: string }, initiation: Record<string, unknown>) =>
       db.dataSource.query(
@@ -120,22 +103,19 @@ describe('scheduled payments: a bank answering what the connector cannot read, o
     );
 
     // The probe bank: its ledger behind the connector protocol, which debits, then answers `fault`.
-    upstream = await serveBankConnector(new SandboxLedgerConnector(db.dataSource, keys, UPSTREAM), {
+    ({ upstream, worker } = await startWorkerWithProbeBank({
+      db,
+      redis,
+      keys,
+      secretsKey: SECRETS_KEY,
+      connector: UPSTREAM,
       token: UPSTREAM_TOKEN,
-      faulty: (operation) => {
-        if (operation !== 'initiatePayment') return null;
+      faulty: () => {
         bankCalls += 1;
         return fault;
       },
-    });
-    worker = await startWorker(
-      workerTestConfig(db, redis, {
-        SECRETS_KEY: SECRETS_KEY.toString('base64'),
-        SCHEDULED_PAYMENT_INTERVAL_MS: '100',
-        HTTP_BANK_CONNECTORS: `${UPSTREAM}=${upstream.url}#${UPSTREAM_TOKEN}`,
-      }),
-      { clock: () => now },
-    );
+      clock: () => now,
+    }));
   });
 
   afterAll(async () => {

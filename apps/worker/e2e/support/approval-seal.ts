@@ -6,16 +6,23 @@ export interface ApprovedConsentRow {
   clientId: string;
   psuId: string;
   debtorAccountId: string;
-  kind: 'domestic-scheduled-payment' | 'domestic-standing-order';
+  kind: 'domestic-payment' | 'domestic-scheduled-payment' | 'domestic-standing-order' | 'domestic-vrp';
   initiation: Record<string, unknown>;
+  /** A VRP consent's ControlParameters and its creation instant, which its terms cover too. */
+  vrp?: { controlParameters: Record<string, unknown>; creationDateTime: Date };
 }
 
 /**
  * The seal the PSU's approval writes on a payment consent (`initiation_hash`), under the worker's
- * SECRETS_KEY: the worker pays an order only while it holds. For a scheduled or standing-order consent,
- * whose terms are its Initiation alone.
+ * SECRETS_KEY: the worker pays an order only while it holds. A domestic, scheduled or standing-order
+ * consent's terms are its Initiation alone; a VRP consent's add its ControlParameters and creation.
  */
 export function approvalSealOf(secretsKey: Buffer, consent: ApprovedConsentRow): string {
-  const approval = approvalOf({ ...consent, controlParameters: null, creationDateTime: new Date(), expirationDateTime: null });
+  const approval = approvalOf({
+    ...consent,
+    controlParameters: consent.vrp?.controlParameters ?? null,
+    creationDateTime: consent.vrp?.creationDateTime ?? new Date(),
+    expirationDateTime: null,
+  });
   return new PaymentApprovalSeal([{ kid: 'default', key: secretsKey }]).seal(approval!);
 }

@@ -1,6 +1,6 @@
 import { AggregatedBank } from '@consentry/banking';
 import type { WorkerConfig } from '@consentry/config';
-import { executeDueScheduledPayments, executeDueStandingOrderRuns, PaymentApprovalSeal, ScheduledExecutionResult } from '@consentry/consents';
+import { executeDueScheduledPayments, executeDueStandingOrderRuns, PaymentApprovalSeal, redriveStrandedPayments, ScheduledExecutionResult } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { PaymentRiskEngine } from '@consentry/risk';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { CONSUMER_REDIS, PRODUCER_REDIS, WORKER_CLOCK, WORKER_CONFIG } from '../worker.tokens.js';
 import type { WorkerClock } from '../worker.tokens.js';
 
-/** One repeatable job runs every due scheduled payment; never one job per payment. */
+/** One repeatable job runs every due scheduled payment and re-drives the stranded ones; never one job per payment. */
 export const SCHEDULED_PAYMENT_QUEUE = 'scheduled-payments';
 const SCHEDULER_ID = 'scheduled-payment-sweep';
 const JOB = 'run-due-scheduled-payments';
@@ -18,7 +18,9 @@ const JOB = 'run-due-scheduled-payments';
 const JOB_OPTIONS: JobsOptions = { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } };
 
 /**
- * Runs domestic scheduled payments on their date and standing orders' runs on theirs, as a BullMQ job scheduler shared by every worker
+ * Runs domestic scheduled payments on their date and standing orders' runs on theirs, and asks the bank
+ * again for immediate payments and VRPs whose outcome never came back (redriveStrandedPayments, after
+ * PAYMENT_REDRIVE_AFTER_SECONDS), as a BullMQ job scheduler shared by every worker
  * (one run at a time here; across workers each order is locked while it runs). "Now" comes from the
  * injected clock (WORKER_CLOCK), so a test runs a payment's date without waiting for it.
  */
@@ -65,7 +67,11 @@ export class ScheduledPaymentProcessor implements OnModuleDestroy {
       const options = { approvals: this.approvals, risk: this.risk };
       const scheduled = await executeDueScheduledPayments(this.dataSource, this.bank, now, options);
       const standing = await executeDueStandingOrderRuns(this.dataSource, this.bank, now, options);
-      const result = { executed: scheduled.executed + standing.executed, deferred: scheduled.deferred + standing.deferred };
+      const stranded = await redriveStrandedPayments(this.dataSource, this.bank, now, { approvals: this.approvals, afterSeconds: this.config.paymentRedriveAfterSeconds });
+      const result = {
+        executed: scheduled.executed + standing.executed + stranded.executed,
+        deferred: scheduled.deferred + standing.deferred + stranded.deferred,
+      };
       if (result.executed + result.deferred > 0) this.logger.log('scheduled payments run', { ...context, ...result });
       return result;
     } catch (error) {

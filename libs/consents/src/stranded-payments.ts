@@ -1,0 +1,167 @@
+import type { AuditEventInput } from '@consentry/audit';
+import type { AggregatedBank, BankPaymentOrder } from '@consentry/banking';
+import { ConnectorUnavailableError } from '@consentry/banking';
+import { DataSource, EntityManager, writeTogetherStatement } from '@consentry/database';
+
+import { isOrderAsApproved, NOT_AS_APPROVED_DESCRIPTION, NOT_AS_APPROVED_REASON, type OrderToPay } from './approved-order.js';
+import type { PaymentApprovalSeal } from './payment-approval-seal.js';
+import { bankOutcomeChanges, bankOutcomeWrites, isolated, type ScheduledExecutionResult } from './payment-execution.js';
+import { summariseInitiation } from './payment-initiation.js';
+
+/** What the worker's re-drive of stranded payments checks each order with. */
+export interface StrandedRedriveOptions {
+  /** The approvals' seal (SECRETS_KEYS): an order whose approval no longer holds is rejected, not paid. */
+  approvals: PaymentApprovalSeal;
+  /**
+   * PAYMENT_REDRIVE_AFTER_SECONDS: how long an accepted order waits for its bank's answer before the
+   * worker asks the bank again. Far longer than a request's own debit (the HTTP connector gives up after
+   * its timeout), so the API's request has answered or died by then.
+   */
+  afterSeconds: number;
+  /** Orders read per page. */
+  batchSize?: number;
+}
+
+/** The payment orders the API debits while it answers (immediate ones): where each is stranded. */
+const STRANDED = [
+  // A scheduled payment (requested_execution_date_time set) is the scheduled run's to pay, on its date.
+  { table: 'domestic_payment', kind: 'domestic-payment', pending: `status = 'PDNG' AND requested_execution_date_time IS NULL` },
+  { table: 'vrp_payment', kind: 'domestic-vrp', pending: `status = 'PDNG'` },
+] as const;
+
+type StrandedKind = (typeof STRANDED)[number];
+
+interface StrandedRow {
+  payment_id: string;
+  consent_id: string;
+  client_id: string;
+  psu_id: string | null;
+  debtor_account_id: string;
+  /** A domestic payment's Initiation, or a VRP's consent Initiation. */
+  initiation: Record<string, unknown>;
+  /** A VRP's Instruction (null for a domestic payment). */
+  instruction: Record<string, unknown> | null;
+  /** A VRP's amount and currency (null for a domestic payment, whose Initiation holds them). */
+  amount: string | null;
+  currency: string | null;
+}
+
+/**
+ * Immediate payment orders the API accepted (a domestic payment or a VRP, PDNG, not held for review) whose
+ * bank's outcome was never recorded: the bank could not be reached, its answer could not be read, or the
+ * API's process died between the order's commit and the outcome's. After `afterSeconds` the worker asks
+ * the bank again, with the same payment id: the bank debits a payment id at most once and answers a
+ * repeat with the first outcome, so an order the bank already debited is recorded as it was (ACSP, its
+ * booked transaction) and one it never saw is debited now, exactly as the API would have. The order then
+ * becomes ACSP, or RJCT with the bank's ISO reason, with its `payment.status-changed` event (which raises
+ * the PSU's alert and the TPP's event notification), in one statement under the order's row lock.
+ *
+ * The order was received while its consent allowed it, so a consent revoked since does not stop it (PSD2
+ * Art. 80(1): a payment order cannot be revoked once the payer's bank has received it); an order whose row
+ * no longer matches what its PSU approved (isOrderAsApproved) is RJCT AG01 and never sent. Orders are read
+ * oldest first, `batchSize` at a time by keyset, and each is locked FOR UPDATE SKIP LOCKED, so two workers
+ * never send one twice at once, and one whose bank is still down, or whose execution throws (logged), is
+ * left PDNG for the next run while the others go on. `now` is the caller's clock.
+ */
+export async function redriveStrandedPayments(dataSource: DataSource, bank: AggregatedBank, now: Date, options: StrandedRedriveOptions): Promise<ScheduledExecutionResult> {
+  const batchSize = options.batchSize ?? 100;
+  const acceptedBefore = new Date(now.getTime() - options.afterSeconds * 1000);
+  const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
+  for (const stranded of STRANDED) {
+    let after: { at: Date; id: string } | null = null;
+    for (;;) {
+      const rows: Array<{ payment_id: string; creation_date_time: Date }> = await dataSource.query(
+        `SELECT payment_id, creation_date_time FROM ${stranded.table} p
+          WHERE ${stranded.pending} AND creation_date_time <= $1
+            AND ($2::timestamptz IS NULL OR (creation_date_time, payment_id) > ($2, $3))
+            -- Held for review: an admin's release pays it, or the review timeout rejects it.
+            AND NOT EXISTS (SELECT 1 FROM payment_risk_assessment r WHERE r.payment_id = p.payment_id AND r.decision = 'hold')
+          ORDER BY creation_date_time, payment_id LIMIT $4`,
+        [acceptedBefore, after?.at ?? null, after?.id ?? null, batchSize],
+      );
+      for (const row of rows) {
+        const outcome = await isolated(stranded.kind, row.payment_id, () => redriveOne(dataSource, bank, stranded, row.payment_id, options.approvals));
+        if (outcome === 'executed') result.executed += 1;
+        if (outcome === 'deferred') result.deferred += 1;
+      }
+      if (rows.length < batchSize) break;
+      const last = rows[rows.length - 1]!;
+      after = { at: last.creation_date_time, id: last.payment_id };
+    }
+  }
+  return result;
+}
+
+async function redriveOne(dataSource: DataSource, bank: AggregatedBank, stranded: StrandedKind, paymentId: string, approvals: PaymentApprovalSeal): Promise<'executed' | 'deferred' | 'skipped'> {
+  return dataSource.transaction(async (manager) => {
+    const row = await lockStranded(manager, stranded, paymentId);
+    // Recorded since the page was read (the API's own outcome, another worker), or taken by another worker now.
+    if (!row) return 'skipped';
+    const { request, order } = bankRequestOf(row);
+    let changes: ReturnType<typeof bankOutcomeChanges>;
+    if (await isOrderAsApproved(manager, approvals, order)) {
+      try {
+        changes = bankOutcomeChanges(await bank.initiatePayment(request));
+      } catch (error) {
+        if (error instanceof ConnectorUnavailableError) return 'deferred';
+        throw error;
+      }
+    } else {
+      changes = { status: 'RJCT', statusReason: NOT_AS_APPROVED_REASON, statusReasonDescription: NOT_AS_APPROVED_DESCRIPTION, ledgerTransactionId: null, statusUpdateDateTime: new Date() };
+    }
+    const event: AuditEventInput = {
+      type: 'payment.status-changed',
+      actor: { type: 'system', id: 'payment-redrive' },
+      clientId: row.client_id,
+      // The PSU's alerts ("A payment was not made") follow the event's PSU.
+      ...(row.psu_id ? { psuId: row.psu_id } : {}),
+      consentId: row.consent_id,
+      data: { paymentId, kind: stranded.kind, from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
+    };
+    const { sql, values } = writeTogetherStatement(bankOutcomeWrites(stranded.table, paymentId, changes, event));
+    await manager.query(sql, values);
+    return 'executed';
+  });
+}
+
+/** The stranded order's row, locked (SKIP LOCKED), while it is still PDNG, with its consent's PSU. */
+async function lockStranded(manager: EntityManager, stranded: StrandedKind, paymentId: string): Promise<StrandedRow | undefined> {
+  const [row]: StrandedRow[] =
+    stranded.table === 'vrp_payment'
+      ? await manager.query(
+          `SELECT v.payment_id, v.consent_id, v.client_id, c.psu_id, v.debtor_account_id, v.initiation, v.instruction, v.amount::text AS amount, v.currency
+             FROM vrp_payment v JOIN payment_consent c ON c.consent_id = v.consent_id
+            WHERE v.payment_id = $1 AND v.status = 'PDNG' FOR UPDATE OF v SKIP LOCKED`,
+          [paymentId],
+        )
+      : await manager.query(
+          `SELECT d.payment_id, d.consent_id, d.client_id, c.psu_id, d.debtor_account_id, d.initiation, NULL AS instruction, NULL AS amount, NULL AS currency
+             FROM domestic_payment d JOIN payment_consent c ON c.consent_id = d.consent_id
+            WHERE d.payment_id = $1 AND d.status = 'PDNG' AND d.requested_execution_date_time IS NULL FOR UPDATE OF d SKIP LOCKED`,
+          [paymentId],
+        );
+  return row;
+}
+
+/** What the bank is asked to pay, read from the order's own row, with its copies of the approval's terms. */
+function bankRequestOf(row: StrandedRow): { request: BankPaymentOrder; order: OrderToPay } {
+  // A VRP's payee and reference are its Instruction's; its consent's Initiation is what the PSU approved.
+  const summary = summariseInitiation(row.instruction ?? row.initiation);
+  return {
+    request: {
+      paymentId: row.payment_id,
+      debtorAccountId: row.debtor_account_id,
+      amount: row.amount ?? summary.amount,
+      currency: row.currency ?? summary.currency,
+      creditorAccount: summary.creditorAccount,
+      reference: summary.endToEndIdentification,
+      information: summary.remittance,
+    },
+    order: {
+      consentId: row.consent_id,
+      debtorAccountId: row.debtor_account_id,
+      initiation: row.initiation,
+      ...(row.instruction ? { creditorAccount: summary.creditorAccount } : {}),
+    },
+  };
+}
