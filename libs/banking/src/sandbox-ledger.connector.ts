@@ -12,6 +12,7 @@ import {
   BankDirectDebit,
   BankOffer,
   BankPaymentOrder,
+  BankPaymentRejection,
   BankPaymentResult,
   BankParty,
   BankProduct,
@@ -305,10 +306,11 @@ const INSERT_PAYMENT_TRANSACTION = `
   VALUES ($1, $2, $3, $4::numeric, $5, $6, 'BOOK', $7, $7, $8, $9, 'DomesticCreditTransfer', $10::numeric)`;
 
 // What an order needs before the balance lock, in one round trip: whether its paymentId is already booked
-// ($1), the debtor ($2) if it is this ledger's ($3), and the sandbox account to credit, if the creditor is
-// one ($4: never for a card number, whose stored form is encrypted), never the debtor itself.
+// ($1) or was rejected, the debtor ($2) if it is this ledger's ($3), and the sandbox account to credit, if
+// the creditor is one ($4: never for a card number, whose stored form is encrypted), never the debtor itself.
 const ORDER_PARTIES = `
   SELECT (SELECT booking_date_time FROM transaction WHERE transaction_id = $1) AS done_at,
+         (SELECT reason FROM ledger_rejected_payment WHERE payment_id = $1) AS rejected_reason,
          d.account_id AS debtor_id, d.currency, d.status, d.overdraft_limit::text AS overdraft_limit,
          (SELECT c.account_id FROM account c JOIN aspsp cb ON cb.aspsp_id = c.aspsp_id
            WHERE $4::boolean AND c.scheme_name = $5 AND c.identification = $6 AND c.currency = $7 AND c.status = 'Enabled'
@@ -342,13 +344,13 @@ const DEBIT_AND_BOOK = `
 // locked by the UPDATEs themselves, InterimAvailable then InterimBooked (the order ORDER_PARTIES_LOCKED's
 // lock takes), and only while the statement runs: the funds check is in the available balance's own
 // WHERE, which PostgreSQL evaluates again on the row's latest version once a concurrent debit commits.
-// `payable` is empty, and nothing is written, when the order is booked already, its debtor is not ours or
-// not enabled, its currency is not the account's, or its creditor is one of this ledger's accounts.
+// `payable` is empty, and nothing is written, when the order is booked or rejected already, its debtor is
+// not ours or not enabled, its currency is not the account's, or its creditor is one of this ledger's accounts.
 const DEBIT_ALONE = `
   WITH parties AS MATERIALIZED (${ORDER_PARTIES}),
   payable AS MATERIALIZED (
     SELECT debtor_id, overdraft_limit::numeric AS overdraft_limit FROM parties
-     WHERE done_at IS NULL AND status = 'Enabled' AND trim(currency) = trim($7) AND creditor_id IS NULL),
+     WHERE done_at IS NULL AND rejected_reason IS NULL AND status = 'Enabled' AND trim(currency) = trim($7) AND creditor_id IS NULL),
   available AS (
     UPDATE balance SET ${movedBy('- $8::numeric', '$9')}
      WHERE account_id = (SELECT debtor_id FROM payable) AND type = 'InterimAvailable'
@@ -375,8 +377,21 @@ function isNumericOverflow(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '22003';
 }
 
-/** An order the ledger cannot book because a balance would overflow: rejected whole (its transaction rolled back). */
-const OVERFLOW: BankPaymentResult = { outcome: 'Rejected', reason: 'AM02' };
+// A rejection, remembered: the same paymentId sent again is answered with it (the connector contract: a
+// second call answers the first outcome), never executed later on funds that arrived since. The first
+// reason stays when two executions of the order reject it at once.
+const REMEMBER_REJECTION = `INSERT INTO ledger_rejected_payment (payment_id, reason, rejected_at) VALUES ($1, $2, now()) ON CONFLICT (payment_id) DO NOTHING`;
+
+/** The rejection of the order `paymentId` with `reason`, remembered through `runner` (the pool, or the order's transaction). */
+async function rejected(runner: { query: (sql: string, values: unknown[]) => Promise<unknown> }, paymentId: string, reason: BankPaymentRejection): Promise<BankPaymentResult> {
+  await runner.query(REMEMBER_REJECTION, [paymentId, reason]);
+  return { outcome: 'Rejected', reason };
+}
+
+/** The rejection a paymentId sent again is answered with, if the ledger rejected it before. */
+function rejectedBefore(parties: Row): BankPaymentResult | null {
+  return parties.rejected_reason ? { outcome: 'Rejected', reason: parties.rejected_reason as BankPaymentRejection } : null;
+}
 
 function bookedAfter(rows: Array<{ type: string; after: string }>): string | null {
   return rows.find((row) => row.type === 'InterimBooked')?.after ?? rows[0]?.after ?? null;
@@ -411,7 +426,8 @@ export class SandboxLedgerConnector implements BankConnector {
    * the debtor's and the creditor's balance rows locked in account-id order, so payments crossing in
    * opposite directions cannot deadlock, then the debit, the credit and their transactions. The debit's
    * transaction id is the paymentId: a second execution finds it and debits nothing. A rejected order
-   * writes nothing: AM02 when a balance would pass what the ledger holds (numeric(18,5)).
+   * moves no money; its rejection is remembered (ledger_rejected_payment), so it is answered again, never
+   * paid later: AM02 when a balance would pass what the ledger holds (numeric(18,5)).
    */
   async initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult> {
     // Card numbers are stored encrypted: a PAN creditor is never one of ours to credit.
@@ -433,17 +449,19 @@ export class SandboxLedgerConnector implements BankConnector {
         order.information ?? `Payment to ${order.creditorAccount.name}`,
       ])) as [Row];
     } catch (error) {
-      if (isNumericOverflow(error)) return OVERFLOW;
+      if (isNumericOverflow(error)) return rejected(this.dataSource, order.paymentId, 'AM02');
       // The same order booked at this instant by another execution: the transaction below finds it booked.
       if (!isUniqueViolation(error)) throw error;
       return this.initiatePaymentWithCredit(order);
     }
     if (alone.done_at) return { outcome: 'Accepted', transactionId: order.paymentId, bookingDateTime: alone.done_at as Date };
-    if (!alone.debtor_id || alone.status !== 'Enabled') return { outcome: 'Rejected', reason: 'AC06' };
-    if ((alone.currency as string).trim() !== order.currency) return { outcome: 'Rejected', reason: 'AM03' };
+    const before = rejectedBefore(alone);
+    if (before) return before;
+    if (!alone.debtor_id || alone.status !== 'Enabled') return rejected(this.dataSource, order.paymentId, 'AC06');
+    if ((alone.currency as string).trim() !== order.currency) return rejected(this.dataSource, order.paymentId, 'AM03');
     // A credit leg at this ledger: the two accounts' rows are locked together, in the transaction below.
     if (alone.creditor_id) return this.initiatePaymentWithCredit(order);
-    if (alone.debited === null) return { outcome: 'Rejected', reason: 'AM04' };
+    if (alone.debited === null) return rejected(this.dataSource, order.paymentId, 'AM04');
     return { outcome: 'Accepted', transactionId: order.paymentId, bookingDateTime: now };
   }
 
@@ -456,12 +474,12 @@ export class SandboxLedgerConnector implements BankConnector {
     try {
       return await this.debitAndCreditOnce(order);
     } catch (error) {
-      if (isNumericOverflow(error)) return OVERFLOW;
+      if (isNumericOverflow(error)) return rejected(this.dataSource, order.paymentId, 'AM02');
       if (!isUniqueViolation(error)) throw error;
       try {
         return await this.debitAndCreditOnce(order);
       } catch (again) {
-        if (isNumericOverflow(again)) return OVERFLOW;
+        if (isNumericOverflow(again)) return rejected(this.dataSource, order.paymentId, 'AM02');
         throw again;
       }
     }
@@ -480,8 +498,10 @@ export class SandboxLedgerConnector implements BankConnector {
         order.currency,
       ])) as [Row];
       if (parties.done_at) return { outcome: 'Accepted', transactionId: order.paymentId, bookingDateTime: parties.done_at as Date };
-      if (!parties.debtor_id || parties.status !== 'Enabled') return { outcome: 'Rejected', reason: 'AC06' };
-      if ((parties.currency as string).trim() !== order.currency) return { outcome: 'Rejected', reason: 'AM03' };
+      const before = rejectedBefore(parties);
+      if (before) return before;
+      if (!parties.debtor_id || parties.status !== 'Enabled') return rejected(manager, order.paymentId, 'AC06');
+      if ((parties.currency as string).trim() !== order.currency) return rejected(manager, order.paymentId, 'AM03');
       const creditorId = (parties.creditor_id as string | null) ?? null;
       const now = new Date();
       const debited = await queryPreparedIn<{ type: string; after: string }>(manager, DEBIT_AND_BOOK, [
@@ -494,7 +514,7 @@ export class SandboxLedgerConnector implements BankConnector {
         order.currency,
         order.information ?? `Payment to ${order.creditorAccount.name}`,
       ]);
-      if (debited.length === 0) return { outcome: 'Rejected', reason: 'AM04' };
+      if (debited.length === 0) return rejected(manager, order.paymentId, 'AM04');
       if (creditorId) {
         const [credited]: [Array<{ type: string; after: string }>, number] = await manager.query(CREDIT, [creditorId, order.amount, now]);
         await manager.query(INSERT_PAYMENT_TRANSACTION, [

@@ -36,6 +36,7 @@ import { ReviewWithdrawn1765820000000 } from '../migrations/1765820000000-review
 import { AuditTamperGuards1765830000000 } from '../migrations/1765830000000-audit-tamper-guards.js';
 import { ConsentGrantIndexes1765840000000 } from '../migrations/1765840000000-consent-grant-indexes.js';
 import { StrandedPaymentIndexes1765850000000 } from '../migrations/1765850000000-stranded-payment-indexes.js';
+import { LedgerRejectedPayments1765860000000 } from '../migrations/1765860000000-ledger-rejected-payments.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -125,6 +126,7 @@ export const MIGRATIONS = [
   AuditTamperGuards1765830000000,
   ConsentGrantIndexes1765840000000,
   StrandedPaymentIndexes1765850000000,
+  LedgerRejectedPayments1765860000000,
 ];
 
 export interface DatabaseOptions {

@@ -169,6 +169,29 @@ describe.each([
     expect(await ledgerOf(db, debtor)).toEqual({ available: -30, booked: -30 });
   });
 
+  it('answers a rejected paymentId sent again with its first rejection, never paying it on funds that arrived since, with or without a credit leg', async () => {
+    await setAvailable(db, debtor, '10.00');
+    const elsewhere = await order('40.00', { creditorAccount: ELSEWHERE });
+    const credited = await order('40.00');
+    for (const payment of [elsewhere, credited]) expect(await connector.initiatePayment(payment)).toEqual({ outcome: 'Rejected', reason: 'AM04' });
+    // The funds arrive; the same orders are sent again (a re-drive of payments whose outcome was lost).
+    await setAvailable(db, debtor, '100.00');
+    for (const payment of [elsewhere, credited]) expect(await connector.initiatePayment(payment)).toEqual({ outcome: 'Rejected', reason: 'AM04' });
+    expect(await ledgerOf(db, debtor)).toEqual({ available: 100, booked: 100 });
+    const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM transaction WHERE transaction_id = ANY($1::text[])`, [[elsewhere.paymentId, credited.paymentId]]);
+    expect(n).toBe(0);
+    // An order from a disabled account, sent again once it is enabled: AC06 again.
+    await db.dataSource.query(`UPDATE account SET status = 'Disabled' WHERE account_id = $1`, [debtor]);
+    const disabled = await order('1.00');
+    try {
+      expect(await connector.initiatePayment(disabled)).toEqual({ outcome: 'Rejected', reason: 'AC06' });
+    } finally {
+      await db.dataSource.query(`UPDATE account SET status = 'Enabled' WHERE account_id = $1`, [debtor]);
+    }
+    expect(await connector.initiatePayment(disabled)).toEqual({ outcome: 'Rejected', reason: 'AC06' });
+    expect((await ledgerOf(db, debtor)).available).toBe(100);
+  });
+
   it('rejects an order in another currency than the account’s with AM03', async () => {
     await setAvailable(db, debtor, '100.00');
     expect(await connector.initiatePayment(await order('1.00', { currency: 'EUR' }))).toEqual({ outcome: 'Rejected', reason: 'AM03' });
