@@ -41,9 +41,11 @@ interface StrandedRow {
   initiation: Record<string, unknown>;
   /** A VRP's Instruction (null for a domestic payment). */
   instruction: Record<string, unknown> | null;
-  /** A VRP's amount and currency (null for a domestic payment, whose Initiation holds them). */
-  amount: string | null;
-  currency: string | null;
+  /**
+   * A VRP's Instruction still holds the money its row was counted against the control parameters with
+   * (always true for a domestic payment, whose Initiation the approval's seal covers whole).
+   */
+  as_counted: boolean;
 }
 
 /**
@@ -58,7 +60,8 @@ interface StrandedRow {
  *
  * The order was received while its consent allowed it, so a consent revoked since does not stop it (PSD2
  * Art. 80(1): a payment order cannot be revoked once the payer's bank has received it); an order whose row
- * no longer matches what its PSU approved (isOrderAsApproved) is RJCT AG01 and never sent. Orders are read
+ * no longer matches what its PSU approved (isOrderAsApproved), or a VRP whose Instruction no longer holds
+ * the amount its limits counted, is RJCT AG01 and never sent. Orders are read
  * oldest first, `batchSize` at a time by keyset, and each is locked FOR UPDATE SKIP LOCKED, so two workers
  * never send one twice at once, and one whose bank is still down, or whose execution throws (logged), is
  * left PDNG for the next run while the others go on. `now` is the caller's clock.
@@ -99,7 +102,7 @@ async function redriveOne(dataSource: DataSource, bank: AggregatedBank, stranded
     if (!row) return 'skipped';
     const { request, order } = bankRequestOf(row);
     let changes: ReturnType<typeof bankOutcomeChanges>;
-    if (await isOrderAsApproved(manager, approvals, order)) {
+    if (row.as_counted && (await isOrderAsApproved(manager, approvals, order))) {
       try {
         changes = bankOutcomeChanges(await bank.initiatePayment(request));
       } catch (error) {
@@ -129,13 +132,17 @@ async function lockStranded(manager: EntityManager, stranded: StrandedKind, paym
   const [row]: StrandedRow[] =
     stranded.table === 'vrp_payment'
       ? await manager.query(
-          `SELECT v.payment_id, v.consent_id, v.client_id, c.psu_id, v.debtor_account_id, v.initiation, v.instruction, v.amount::text AS amount, v.currency
+          `SELECT v.payment_id, v.consent_id, v.client_id, c.psu_id, v.debtor_account_id, v.initiation, v.instruction,
+                  CASE WHEN (v.instruction->'InstructedAmount'->>'Currency') IS DISTINCT FROM trim(v.currency) THEN false
+                       WHEN (v.instruction->'InstructedAmount'->>'Amount') ~ '^[0-9]{1,13}([.][0-9]{1,5})?$'
+                         THEN (v.instruction->'InstructedAmount'->>'Amount')::numeric = v.amount
+                       ELSE false END AS as_counted
              FROM vrp_payment v JOIN payment_consent c ON c.consent_id = v.consent_id
             WHERE v.payment_id = $1 AND v.status = 'PDNG' FOR UPDATE OF v SKIP LOCKED`,
           [paymentId],
         )
       : await manager.query(
-          `SELECT d.payment_id, d.consent_id, d.client_id, c.psu_id, d.debtor_account_id, d.initiation, NULL AS instruction, NULL AS amount, NULL AS currency
+          `SELECT d.payment_id, d.consent_id, d.client_id, c.psu_id, d.debtor_account_id, d.initiation, NULL AS instruction, true AS as_counted
              FROM domestic_payment d JOIN payment_consent c ON c.consent_id = d.consent_id
             WHERE d.payment_id = $1 AND d.status = 'PDNG' AND d.requested_execution_date_time IS NULL FOR UPDATE OF d SKIP LOCKED`,
           [paymentId],
@@ -145,14 +152,15 @@ async function lockStranded(manager: EntityManager, stranded: StrandedKind, paym
 
 /** What the bank is asked to pay, read from the order's own row, with its copies of the approval's terms. */
 function bankRequestOf(row: StrandedRow): { request: BankPaymentOrder; order: OrderToPay } {
-  // A VRP's payee and reference are its Instruction's; its consent's Initiation is what the PSU approved.
+  // A VRP's money, payee and reference are its Instruction's (as the API sends them); its consent's
+  // Initiation is what the PSU approved.
   const summary = summariseInitiation(row.instruction ?? row.initiation);
   return {
     request: {
       paymentId: row.payment_id,
       debtorAccountId: row.debtor_account_id,
-      amount: row.amount ?? summary.amount,
-      currency: row.currency ?? summary.currency,
+      amount: summary.amount,
+      currency: summary.currency,
       creditorAccount: summary.creditorAccount,
       reference: summary.endToEndIdentification,
       information: summary.remittance,

@@ -150,6 +150,11 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
       consentCreated,
     );
     await stageVrp('vrp-never-sent', '7.00', accepted);
+    // Counted against its limits as 8.00, its Instruction then rewritten to 48.00 in the database.
+    await stageVrp('vrp-instruction-altered', '8.00', accepted);
+    await db.dataSource.query(
+      `UPDATE vrp_payment SET instruction = jsonb_set(instruction, '{InstructedAmount,Amount}', '"48.00"') WHERE payment_id = 'vrp-instruction-altered'`,
+    );
     // Held for review: the review decides, never the re-drive.
     await stageVrp('vrp-held', '9.00', accepted);
     await db.dataSource.query(
@@ -199,6 +204,8 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     // Its stored order says 15.00 where its PSU approved 5.00: never sent to the bank.
     await vi.waitFor(async () => expect(await statusOf('domestic_payment', 'pay-local-altered')).toEqual({ status: 'RJCT', status_reason: 'AG01' }), WAIT);
     expect(await bookings('pay-local-altered')).toBe(0);
+    await vi.waitFor(async () => expect(await statusOf('vrp_payment', 'vrp-instruction-altered')).toEqual({ status: 'RJCT', status_reason: 'AG01' }), WAIT);
+    expect(await bookings('vrp-instruction-altered')).toBe(0);
     expect(await bookings('pay-local-short')).toBe(0);
     expect(await bookings('pay-local-never-sent')).toBe(1);
     expect(await bookings('vrp-never-sent')).toBe(1);
