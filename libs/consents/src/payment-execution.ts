@@ -103,6 +103,31 @@ export interface ScheduledExecutionResult {
 const logger = new Logger('PaymentExecution');
 
 /**
+ * The banks found unreachable during one run of the worker's payment job. Their other orders wait for the
+ * next run untried, rather than each waiting out the connector's timeout (5 s): a bank that is down for
+ * hours with thousands of orders due would otherwise hold the job, and every other bank's orders behind
+ * it, for hours.
+ */
+export class UnreachableBanks {
+  private readonly connectors = new Set<string>();
+
+  /** Notes the bank of an order whose connector could not be reached (or read). */
+  note(error: ConnectorUnavailableError): void {
+    this.connectors.add(error.connector);
+  }
+
+  /** Whether an order at `connector` (its debtor account's bank's, debtorConnectorSql) waits for the next run. */
+  has(connector: string | null): boolean {
+    return connector !== null && this.connectors.has(connector);
+  }
+}
+
+/** SQL: the connector of the bank holding the debtor account `accountIdSql` (as AggregatedBank routes it), as `connector`. */
+export function debtorConnectorSql(accountIdSql: string): string {
+  return `(SELECT b.connector FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id WHERE a.account_id = ${accountIdSql}) AS connector`;
+}
+
+/**
  * One order's execution, isolated from the rest of the run. An unexpected error (a defect, not an outage:
  * that one is ConnectorUnavailableError, 'deferred' already) rolled its transaction back; it is logged with
  * the order's id and deferred like an outage, to the next run (SCHEDULED_PAYMENT_INTERVAL_MS), so one bad
@@ -131,10 +156,11 @@ export async function isolated(kind: string, orderId: string, execute: () => Pro
 export async function executeDueScheduledPayments(dataSource: DataSource, bank: AggregatedBank, now: Date, options: ScheduledExecutionOptions): Promise<ScheduledExecutionResult> {
   const batchSize = options.batchSize ?? 100;
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
+  const unreachable = new UnreachableBanks();
   let after: { at: Date; id: string } | null = null;
   for (;;) {
-    const rows: DueRow[] = await dataSource.query(
-      `SELECT payment_id, requested_execution_date_time FROM domestic_payment d
+    const rows: Array<DueRow & { connector: string | null }> = await dataSource.query(
+      `SELECT payment_id, requested_execution_date_time, ${debtorConnectorSql('d.debtor_account_id')} FROM domestic_payment d
         WHERE status = 'PDNG' AND requested_execution_date_time IS NOT NULL AND requested_execution_date_time <= $1
           AND ($2::timestamptz IS NULL OR (requested_execution_date_time, payment_id) > ($2, $3))
           -- Held for review: an admin's release runs it, or the review timeout rejects it.
@@ -143,7 +169,11 @@ export async function executeDueScheduledPayments(dataSource: DataSource, bank: 
       [now, after?.at ?? null, after?.id ?? null, batchSize],
     );
     for (const row of rows) {
-      const outcome = await isolated('domestic-scheduled-payment', row.payment_id, () => executeOne(dataSource, bank, row.payment_id, now, options));
+      if (unreachable.has(row.connector)) {
+        result.deferred += 1;
+        continue;
+      }
+      const outcome = await isolated('domestic-scheduled-payment', row.payment_id, () => executeOne(dataSource, bank, row.payment_id, now, options, unreachable));
       if (outcome === 'executed') result.executed += 1;
       if (outcome === 'deferred') result.deferred += 1;
     }
@@ -153,7 +183,14 @@ export async function executeDueScheduledPayments(dataSource: DataSource, bank: 
   }
 }
 
-async function executeOne(dataSource: DataSource, bank: AggregatedBank, paymentId: string, now: Date, options: ScheduledExecutionOptions): Promise<'executed' | 'deferred' | 'skipped'> {
+async function executeOne(
+  dataSource: DataSource,
+  bank: AggregatedBank,
+  paymentId: string,
+  now: Date,
+  options: ScheduledExecutionOptions,
+  unreachable: UnreachableBanks,
+): Promise<'executed' | 'deferred' | 'skipped'> {
   const { approvals, risk } = options;
   return dataSource.transaction(async (manager) => {
     const [order]: DueRow[] = await manager.query(
@@ -197,8 +234,9 @@ async function executeOne(dataSource: DataSource, bank: AggregatedBank, paymentI
         information: summary.remittance,
       });
     } catch (error) {
-      if (error instanceof ConnectorUnavailableError) return 'deferred';
-      throw error;
+      if (!(error instanceof ConnectorUnavailableError)) throw error;
+      unreachable.note(error);
+      return 'deferred';
     }
     await recordOutcome(manager, paymentId, order, bankOutcomeChanges(answer));
     return 'executed';
@@ -344,18 +382,23 @@ interface DueOrderRow {
 export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: AggregatedBank, now: Date, options: ScheduledExecutionOptions): Promise<ScheduledExecutionResult> {
   const batchSize = options.batchSize ?? 100;
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
+  const unreachable = new UnreachableBanks();
   for (;;) {
     let after: { at: Date; id: string } | null = null;
     let progressed = false;
     for (;;) {
-      const rows: DueOrderRow[] = await dataSource.query(
-        `SELECT standing_order_id, next_run_at FROM domestic_standing_order
+      const rows: Array<DueOrderRow & { connector: string | null }> = await dataSource.query(
+        `SELECT standing_order_id, next_run_at, ${debtorConnectorSql('debtor_account_id')} FROM domestic_standing_order
           WHERE status = 'PDNG' AND next_run_at <= $1 AND ($2::timestamptz IS NULL OR (next_run_at, standing_order_id) > ($2, $3))
           ORDER BY next_run_at, standing_order_id LIMIT $4`,
         [now, after?.at ?? null, after?.id ?? null, batchSize],
       );
       for (const row of rows) {
-        const outcome = await isolated('domestic-standing-order', row.standing_order_id, () => runOnce(dataSource, bank, row.standing_order_id, now, options));
+        if (unreachable.has(row.connector)) {
+          result.deferred += 1;
+          continue;
+        }
+        const outcome = await isolated('domestic-standing-order', row.standing_order_id, () => runOnce(dataSource, bank, row.standing_order_id, now, options, unreachable));
         if (outcome === 'executed') {
           result.executed += 1;
           progressed = true;
@@ -371,7 +414,14 @@ export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: 
   }
 }
 
-async function runOnce(dataSource: DataSource, bank: AggregatedBank, orderId: string, now: Date, options: ScheduledExecutionOptions): Promise<'executed' | 'deferred' | 'skipped'> {
+async function runOnce(
+  dataSource: DataSource,
+  bank: AggregatedBank,
+  orderId: string,
+  now: Date,
+  options: ScheduledExecutionOptions,
+  unreachable: UnreachableBanks,
+): Promise<'executed' | 'deferred' | 'skipped'> {
   const { approvals, risk } = options;
   return dataSource.transaction(async (manager) => {
     const [order]: DueOrderRow[] = await manager.query(
@@ -415,8 +465,9 @@ async function runOnce(dataSource: DataSource, bank: AggregatedBank, orderId: st
           information: null,
         });
       } catch (error) {
-        if (error instanceof ConnectorUnavailableError) return 'deferred';
-        throw error;
+        if (!(error instanceof ConnectorUnavailableError)) throw error;
+        unreachable.note(error);
+        return 'deferred';
       }
       await recordRunOutcome(manager, order, run.amount, currency, bankOutcomeChanges(answer));
     }

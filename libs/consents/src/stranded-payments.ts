@@ -5,7 +5,7 @@ import { DataSource, EntityManager, writeTogetherStatement } from '@consentry/da
 
 import { isOrderAsApproved, NOT_AS_APPROVED_DESCRIPTION, NOT_AS_APPROVED_REASON, type OrderToPay } from './approved-order.js';
 import type { PaymentApprovalSeal } from './payment-approval-seal.js';
-import { bankOutcomeChanges, bankOutcomeWrites, isolated, type ScheduledExecutionResult } from './payment-execution.js';
+import { bankOutcomeChanges, bankOutcomeWrites, debtorConnectorSql, isolated, type ScheduledExecutionResult, UnreachableBanks } from './payment-execution.js';
 import { summariseInitiation } from './payment-initiation.js';
 
 /** What the worker's re-drive of stranded payments checks each order with. */
@@ -64,17 +64,19 @@ interface StrandedRow {
  * the amount its limits counted, is RJCT AG01 and never sent. Orders are read
  * oldest first, `batchSize` at a time by keyset, and each is locked FOR UPDATE SKIP LOCKED, so two workers
  * never send one twice at once, and one whose bank is still down, or whose execution throws (logged), is
- * left PDNG for the next run while the others go on. `now` is the caller's clock.
+ * left PDNG for the next run while the others go on; once a bank is found down, its other orders wait for
+ * the next run untried (UnreachableBanks). `now` is the caller's clock.
  */
 export async function redriveStrandedPayments(dataSource: DataSource, bank: AggregatedBank, now: Date, options: StrandedRedriveOptions): Promise<ScheduledExecutionResult> {
   const batchSize = options.batchSize ?? 100;
   const acceptedBefore = new Date(now.getTime() - options.afterSeconds * 1000);
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
+  const unreachable = new UnreachableBanks();
   for (const stranded of STRANDED) {
     let after: { at: Date; id: string } | null = null;
     for (;;) {
-      const rows: Array<{ payment_id: string; creation_date_time: Date }> = await dataSource.query(
-        `SELECT payment_id, creation_date_time FROM ${stranded.table} p
+      const rows: Array<{ payment_id: string; creation_date_time: Date; connector: string | null }> = await dataSource.query(
+        `SELECT payment_id, creation_date_time, ${debtorConnectorSql('p.debtor_account_id')} FROM ${stranded.table} p
           WHERE ${stranded.pending} AND creation_date_time <= $1
             AND ($2::timestamptz IS NULL OR (creation_date_time, payment_id) > ($2, $3))
             -- Held for review: an admin's release pays it, or the review timeout rejects it.
@@ -83,7 +85,11 @@ export async function redriveStrandedPayments(dataSource: DataSource, bank: Aggr
         [acceptedBefore, after?.at ?? null, after?.id ?? null, batchSize],
       );
       for (const row of rows) {
-        const outcome = await isolated(stranded.kind, row.payment_id, () => redriveOne(dataSource, bank, stranded, row.payment_id, options.approvals));
+        if (unreachable.has(row.connector)) {
+          result.deferred += 1;
+          continue;
+        }
+        const outcome = await isolated(stranded.kind, row.payment_id, () => redriveOne(dataSource, bank, stranded, row.payment_id, options.approvals, unreachable));
         if (outcome === 'executed') result.executed += 1;
         if (outcome === 'deferred') result.deferred += 1;
       }
@@ -95,7 +101,14 @@ export async function redriveStrandedPayments(dataSource: DataSource, bank: Aggr
   return result;
 }
 
-async function redriveOne(dataSource: DataSource, bank: AggregatedBank, stranded: StrandedKind, paymentId: string, approvals: PaymentApprovalSeal): Promise<'executed' | 'deferred' | 'skipped'> {
+async function redriveOne(
+  dataSource: DataSource,
+  bank: AggregatedBank,
+  stranded: StrandedKind,
+  paymentId: string,
+  approvals: PaymentApprovalSeal,
+  unreachable: UnreachableBanks,
+): Promise<'executed' | 'deferred' | 'skipped'> {
   return dataSource.transaction(async (manager) => {
     const row = await lockStranded(manager, stranded, paymentId);
     // Recorded since the page was read (the API's own outcome, another worker), or taken by another worker now.
@@ -106,8 +119,9 @@ async function redriveOne(dataSource: DataSource, bank: AggregatedBank, stranded
       try {
         changes = bankOutcomeChanges(await bank.initiatePayment(request));
       } catch (error) {
-        if (error instanceof ConnectorUnavailableError) return 'deferred';
-        throw error;
+        if (!(error instanceof ConnectorUnavailableError)) throw error;
+        unreachable.note(error);
+        return 'deferred';
       }
     } else {
       changes = { status: 'RJCT', statusReason: NOT_AS_APPROVED_REASON, statusReasonDescription: NOT_AS_APPROVED_DESCRIPTION, ledgerTransactionId: null, statusUpdateDateTime: new Date() };

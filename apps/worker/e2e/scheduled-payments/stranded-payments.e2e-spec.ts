@@ -1,6 +1,7 @@
 import type { AuditEventInput } from '@consentry/audit';
+import { AggregatedBank, HttpBankConnector, SandboxLedgerConnector } from '@consentry/banking';
 import type { ConnectorServer, FaultyAnswer } from '@consentry/banking/test-support';
-import { bankOutcomeWrites } from '@consentry/consents';
+import { bankOutcomeWrites, PaymentApprovalSeal, redriveStrandedPayments } from '@consentry/consents';
 import { writeTogether } from '@consentry/database';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { seedSandbox } from '@consentry/sandbox';
@@ -16,6 +17,7 @@ const WAIT = { timeout: 20_000, interval: 100 };
 const UPSTREAM = 'probe-http';
 const UPSTREAM_TOKEN = 'probe-upstream-secret-stranded-0123';
 const REDRIVE_AFTER_SECONDS = 120;
+const keys = new EnvironmentKeyManagement(SECRETS_KEY);
 const PAYEE = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400455556666', Name: 'Corner Shop' };
 
 /**
@@ -116,7 +118,6 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
   beforeAll(async () => {
     db = await createTestDatabase('stranded_payments');
     redis = createTestRedis('stranded-payments');
-    const keys = new EnvironmentKeyManagement(SECRETS_KEY);
     const sandbox = await seedSandbox(db.dataSource, { keys, seed: 8, transactionsPerAccount: 1 });
     clientId = sandbox.tpp.client_id;
     // The first PSU's account is held at a bank reached over HTTP, the second's at the built-in ledger.
@@ -181,7 +182,7 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
   });
 
   afterAll(async () => {
-    await worker?.close();
+    await worker?.close().catch(() => undefined);
     await upstream?.close();
     await db?.drop();
     await redis?.cleanup();
@@ -255,5 +256,28 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     );
     expect(await statusOf('vrp_payment', 'vrp-never-sent')).toEqual({ status: 'ACSP', status_reason: null });
     expect(await eventsOf('vrp-never-sent')).toEqual([{ to: 'ACSP', kind: 'domestic-vrp', psu: local.psu_id, actor: 'payment-redrive' }]);
+  });
+  it('asks a bank found down once per run: its other stranded orders wait for the next run untried', async () => {
+    // The worker's job stops, so the calls counted here are this run's alone.
+    await worker.close();
+    for (const id of ['pay-probe-down-1', 'pay-probe-down-2', 'pay-probe-down-3']) await stageDomesticPayment(id, probe, '1.00');
+    fault = { kind: 'html' };
+    const calls = probeCalls;
+    const bank = new AggregatedBank(db.dataSource, [
+      new SandboxLedgerConnector(db.dataSource, keys),
+      new HttpBankConnector({ name: UPSTREAM, baseUrl: upstream.url, token: UPSTREAM_TOKEN }),
+    ]);
+    const run = await redriveStrandedPayments(db.dataSource, bank, now, { approvals: new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }]), afterSeconds: REDRIVE_AFTER_SECONDS });
+    expect(run).toEqual({ executed: 0, deferred: 3 });
+    expect(probeCalls - calls).toBe(1);
+    for (const id of ['pay-probe-down-1', 'pay-probe-down-2', 'pay-probe-down-3']) expect(await statusOf('domestic_payment', id)).toEqual({ status: 'PDNG', status_reason: null });
+
+    // Back up: the next run pays each of them.
+    fault = null;
+    expect(await redriveStrandedPayments(db.dataSource, bank, now, { approvals: new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }]), afterSeconds: REDRIVE_AFTER_SECONDS })).toEqual({
+      executed: 3,
+      deferred: 0,
+    });
+    expect(await balanceOf(probe.account_id)).toBe('67.00');
   });
 });
