@@ -1,5 +1,7 @@
 // `npm run db:migrate`: applies pending migrations to DATABASE_URL, or to the embedded PostgreSQL of
-// `npm start` (started for the purpose) when DATABASE_URL is unset.
+// `npm start` (started for the purpose) when DATABASE_URL is unset. With DATABASE_APP_ROLE, DATABASE_URL is
+// the tables' owner and the named role, which the apps connect as, is granted the application's privileges
+// afterwards (docs/deployment.md: no schema changes, the audit trail append-only).
 import { migrate, startEmbeddedPostgres } from './platform.js';
 
 let stop = async () => undefined;
@@ -10,8 +12,10 @@ try {
     stop = pg.stop;
     url = pg.url;
   }
-  const applied = await migrate(url);
+  const appRole = process.env.DATABASE_APP_ROLE || undefined;
+  const applied = await migrate(url, { appRole });
   console.log(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'schema is up to date');
+  if (appRole) console.log(`granted the application role ${appRole}`);
 } catch (error) {
   console.error(`db:migrate: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;

@@ -114,12 +114,19 @@ export async function ensureRedis(dataDir, log = console.log) {
   };
 }
 
-export async function migrate(databaseUrl) {
-  const { createDataSource, runMigrations } = await import('@consentry/database');
+/**
+ * Applies the pending migrations as the tables' owner (`databaseUrl`'s role); with `appRole`
+ * (DATABASE_APP_ROLE), then grants that role the application's privileges on every table, new ones
+ * included (grantApplicationRole in libs/database: no schema changes, the audit trail append-only).
+ */
+export async function migrate(databaseUrl, { appRole } = {}) {
+  const { createDataSource, grantApplicationRole, runMigrations } = await import('@consentry/database');
   const dataSource = createDataSource({ url: databaseUrl, poolSize: 2, applicationName: 'consentry-migrate' });
   await dataSource.initialize();
   try {
-    return await runMigrations(dataSource);
+    const applied = await runMigrations(dataSource);
+    if (appRole) await grantApplicationRole(dataSource, appRole);
+    return applied;
   } finally {
     await dataSource.destroy();
   }

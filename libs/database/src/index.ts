@@ -1,6 +1,7 @@
 export { createDataSource, dataSourceOptions, ENTITIES, MIGRATIONS } from './data-source.js';
 export type { DatabaseOptions } from './data-source.js';
 export { assertMigrated, runMigrations, UnmigratedSchemaError } from './migrations.js';
+export { APPLICATION_ROLE_PRIVILEGES, grantApplicationRole } from './application-role.js';
 export { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 export type { ConsentJurisdiction, ConsentStatus } from './entities/account-access-consent.entity.js';
 export { AccountEntity } from './entities/account.entity.js';

@@ -31,6 +31,12 @@ export interface TestPlatformOptions {
   env?: Record<string, string>;
   /** How long each app may take to answer after it is spawned (startApps' default when unset). */
   healthTimeoutMs?: number;
+  /**
+   * Runs on the suite's seeded database before the apps start (to connect them as another role, say): the
+   * variables it gives override the apps' (after `env`); `release` runs once they have stopped, before the
+   * database is dropped.
+   */
+  prepareDatabase?: (db: TestDatabase) => Promise<{ env: Record<string, string>; release: () => Promise<void> }>;
 }
 
 /** What every app of a suite runs with: its own database, Redis prefix, data directory and secrets key, in sandbox mode. */
@@ -59,10 +65,15 @@ export async function startTestPlatform(label: string, options: TestPlatformOpti
   const db = await createTestDatabase(label);
   const redis = createTestRedis(label);
   const dataDir = await mkdtemp(join(tmpdir(), `consentry-${label}-`));
+  let release = async (): Promise<void> => undefined;
   const cleanup = async () => {
-    await redis.cleanup();
-    await db.drop();
-    await rm(dataDir, { recursive: true, force: true });
+    try {
+      await release();
+    } finally {
+      await redis.cleanup();
+      await db.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   };
   try {
     const sandbox = await seedSandbox(db.dataSource, {
@@ -70,6 +81,8 @@ export async function startTestPlatform(label: string, options: TestPlatformOpti
       transactionsPerAccount: options.transactionsPerAccount,
       seed: options.seed,
     });
+    const prepared = options.prepareDatabase ? await options.prepareDatabase(db) : undefined;
+    if (prepared) release = prepared.release;
     const output: string[] = [];
     const { env, apps } = await startAppsOnFreePorts(
       (ports: AppPorts): Record<string, string> => ({
@@ -80,6 +93,7 @@ export async function startTestPlatform(label: string, options: TestPlatformOpti
         API_URL: `http://localhost:${ports.api}`,
         AUTH_SERVER_URL: `http://localhost:${ports.authServer}`,
         ...options.env,
+        ...prepared?.env,
       }),
       { onOutput: (app: string, line: string) => output.push(`[${app}] ${line}`), healthTimeoutMs: options.healthTimeoutMs },
     );

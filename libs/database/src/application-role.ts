@@ -1,0 +1,46 @@
+import type { DataSource } from 'typeorm';
+
+/**
+ * The application role's privileges (least privilege; PCI DSS 7.2 and 10.3.2), in one place: the apps
+ * (API, auth server, worker) connect as a role that owns nothing, so PostgreSQL itself refuses them any
+ * change to the schema, any rewrite of the audit trail and any switching off of its triggers, which
+ * only a table's owner may do. The tables' owner is the role the migrations run as (`npm run
+ * db:migrate`); `DATABASE_APP_ROLE` names the application role it grants after each migration run, so
+ * a release's new tables are granted with it.
+ */
+export const APPLICATION_ROLE_PRIVILEGES = {
+  /** Every table: what the apps do to their own rows. */
+  tables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+  /** Read and appended to, never changed: the hash-chained audit trail. */
+  appendOnly: ['audit_log'],
+  /** Read only: written by the retention function (as the owner) and by the migrations. */
+  readOnly: ['audit_retention_cut', 'schema_migration'],
+} as const;
+
+const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Grants `role` (an existing role, named in lower case) the application's privileges on every table and
+ * sequence of the `public` schema as they stand, less the audit trail's changes and the read-only tables'
+ * writes (APPLICATION_ROLE_PRIVILEGES), in one transaction. Run by the tables' owner after the migrations;
+ * running it again changes nothing. The role keeps no `EXECUTE` on `audit_log_prune` (the migration
+ * revoked it from PUBLIC): retention runs as its own role (docs/audit.md).
+ */
+export async function grantApplicationRole(dataSource: DataSource, role: string): Promise<void> {
+  if (!ROLE_NAME.test(role)) throw new Error('DATABASE_APP_ROLE must be a lower-case PostgreSQL role name (letters, digits, underscores)');
+  const name = `"${role}"`;
+  const { tables, appendOnly, readOnly } = APPLICATION_ROLE_PRIVILEGES;
+  await dataSource.transaction(async (manager) => {
+    const [exists]: Array<{ owner: boolean }> = await manager.query(
+      `SELECT r.oid = (SELECT relowner FROM pg_class WHERE oid = 'public.audit_log'::regclass) AS owner FROM pg_roles r WHERE r.rolname = $1`,
+      [role],
+    );
+    if (!exists) throw new Error(`the role ${role} (DATABASE_APP_ROLE) does not exist: create it first (CREATE ROLE ${role} LOGIN ...)`);
+    if (exists.owner) throw new Error(`the role ${role} (DATABASE_APP_ROLE) owns the tables: the application role must be another role than the migrations'`);
+    await manager.query(`GRANT USAGE ON SCHEMA public TO ${name}`);
+    await manager.query(`GRANT ${tables.join(', ')} ON ALL TABLES IN SCHEMA public TO ${name}`);
+    await manager.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${name}`);
+    for (const table of appendOnly) await manager.query(`REVOKE UPDATE, DELETE, TRUNCATE ON ${table} FROM ${name}`);
+    for (const table of readOnly) await manager.query(`REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${table} FROM ${name}`);
+  });
+}
