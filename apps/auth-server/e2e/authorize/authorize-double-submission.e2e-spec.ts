@@ -194,6 +194,20 @@ describe('authorization journey: the consent page’s form sent twice', () => {
     expect(await grantExists(access?.grantId ?? null)).toBe(true);
   });
 
+  it('Approve that finds the same page’s Deny recorded, its answer not yet saved: the TPP gets access_denied, as the Deny answers', async () => {
+    const accountId = journeys.psu('bob').accounts[0]!.accountId;
+    const at = await atConsentPage('bob', await journeys.fixture.createConsent(), 'openid accounts');
+    // Where the Deny stands when it won the consent's row lock and has not finished the interaction yet.
+    await journeys.query(`UPDATE account_access_consent SET status = 'RJCT', status_update_date_time = now() WHERE consent_id = $1`, [at.consentId]);
+    const answer = await send(at, '/confirm', { accountIds: [accountId] });
+    expectResumes(at, [answer]);
+    const callback = await landAtTpp(at, answer);
+    // Until 6 December 2026: invalid_request ("can no longer be authorised"), whichever answer was saved last.
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('code')).toBeNull();
+    expect(await authorisedEvents(at.consentId)).toBe(0);
+  });
+
   it('Approve and Deny at the same instant: the TPP gets the answer the consent records', async () => {
     const accountId = journeys.psu('bob').accounts[0]!.accountId;
     const at = await atConsentPage('bob', await journeys.fixture.createConsent(), 'openid accounts');
@@ -208,7 +222,7 @@ describe('authorization journey: the consent page’s form sent twice', () => {
     } else {
       expect(access?.status).toBe('RJCT');
       expect(callback.searchParams.get('code')).toBeNull();
-      expect(callback.searchParams.get('error')).toEqual(expect.any(String));
+      expect(callback.searchParams.get('error')).toBe('access_denied');
       expect(await authorisedEvents(at.consentId)).toBe(0);
     }
   });

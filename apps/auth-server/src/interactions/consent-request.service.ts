@@ -8,7 +8,7 @@ import {
   Permission,
   shareableAccountCondition,
 } from '@consentry/consents';
-import { AccountAccessConsentEntity, DataSource, PaymentConsentEntity } from '@consentry/database';
+import { AccountAccessConsentEntity, type ConsentStatus, DataSource, PaymentConsentEntity, type PaymentConsentStatus } from '@consentry/database';
 import { Inject, Injectable } from '@nestjs/common';
 import { errors } from 'oidc-provider';
 
@@ -101,10 +101,11 @@ export class ConsentRequestService {
   }
 
   /**
-   * The grant the consent named by the request records (the approval that authorised it), whatever its
-   * status; undefined when the request names no consent of this TPP or the consent has no grant.
+   * What the consent named by the request records of its answer, whatever its status: the grant of the
+   * approval that authorised it, if any, and its status; undefined when the request names no consent of
+   * this TPP.
    */
-  async recordedGrantOf(params: Record<string, unknown>): Promise<string | undefined> {
+  async recordedAnswerOf(params: Record<string, unknown>): Promise<{ grantId: string | undefined; status: ConsentStatus | PaymentConsentStatus } | undefined> {
     const clientId = String(params.client_id ?? '');
     let consentId: string | undefined;
     try {
@@ -116,7 +117,7 @@ export class ConsentRequestService {
     const consent = isPaymentConsentId(consentId)
       ? await findPaymentConsentOfClient(this.dataSource, consentId, clientId)
       : await findConsentOfClient(this.dataSource, consentId, clientId);
-    return consent?.grantId ?? undefined;
+    return consent ? { grantId: consent.grantId ?? undefined, status: consent.status } : undefined;
   }
 
   /**

@@ -536,17 +536,20 @@ export class InteractionController {
 
   /**
    * Ends the journey with `refusal`, unless it has been answered meanwhile (another submission of the same
-   * page, sent at the same instant, finished first: its answer stands) or the consent records a grant of
-   * this very interaction: then the same page's approval got through the consent's row lock first and
-   * has not saved its result yet, and this request writes exactly that result (never a refusal over it),
-   * so whichever answer the browser follows, the TPP gets the approval's code.
+   * page, sent at the same instant, finished first: its answer stands), or the consent records an answer
+   * that has not saved its result yet: a grant of this very interaction (the same page's approval got
+   * through the consent's row lock first; this request writes exactly that result, never a refusal over
+   * it, so whichever answer the browser follows, the TPP gets the approval's code), or a rejection (the
+   * same page's Deny got there first: the TPP gets access_denied, as the Deny answers, never the
+   * invalid_request of an approval that came too late).
    */
   private async refuse(details: Interaction, req: FastifyRequest, reply: FastifyReply, refusal: { error: string; error_description: string }): Promise<void> {
     if (this.sentOnIfAnswered(await this.details(details.uid, req, reply), reply)) return;
-    const grantId = await this.consents.recordedGrantOf(details.params);
-    if (grantId !== undefined && isInteractionGrant(details.uid, grantId)) {
-      return this.finish(req, reply, { consent: { grantId } }, true);
+    const recorded = await this.consents.recordedAnswerOf(details.params);
+    if (recorded?.grantId !== undefined && isInteractionGrant(details.uid, recorded.grantId)) {
+      return this.finish(req, reply, { consent: { grantId: recorded.grantId } }, true);
     }
+    if (recorded?.status === 'RJCT') return this.finish(req, reply, { error: 'access_denied', error_description: 'the consent was rejected' });
     return this.finish(req, reply, refusal);
   }
 
