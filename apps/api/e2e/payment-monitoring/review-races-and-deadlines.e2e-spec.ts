@@ -144,6 +144,48 @@ describe('payment monitoring: a review against revocation, its deadline and the 
     expect(row.status).toBe('CANC');
   });
 
+  it('a cancel that meets a hold written while it waited, the hold under an admin’s review, answers 409 at once and changes nothing', async () => {
+    const runAt = new Date(Date.now() + 2 * 24 * 3600_000);
+    const { paymentId } = await fixtures.scheduledPayment(debtor!, payee('40000060000004', 'Scheduled Raced Payee'), '30.00', runAt.toISOString().replace(/\.\d{3}Z$/, '+00:00'));
+    const session = await h.customerSession('alice');
+    // The worker's run holds the payment's row while it scores it.
+    const worker = h.dataSource.createQueryRunner();
+    const adminReview = h.dataSource.createQueryRunner();
+    try {
+      await worker.startTransaction();
+      await worker.query(`SELECT 1 FROM domestic_payment WHERE payment_id = $1 FOR UPDATE`, [paymentId]);
+      const waiters = await lockWaiters();
+      // The PSU's cancel finds no review yet and waits for the payment's row.
+      const cancelling = h.call('DELETE', `/customer/scheduled-payments/${paymentId}`, { headers: { authorization: `Bearer ${session}` } });
+      await until(async () => (await lockWaiters()) > waiters);
+      // The run holds the payment for review (committed apart here), and an admin opens that review at once.
+      await h.dataSource.query(
+        `INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, psu_id, debtor_account_id, creditor_key, amount, currency, decision, score, rules, assessed_at, review_status,
+                                              tpp_stripe, tpp_running_payments, tpp_running_amount, account_stripe, account_running_payments, account_running_amount)
+         SELECT d.payment_id, 'domestic-scheduled-payment', d.consent_id, d.client_id, c.psu_id, d.debtor_account_id, 'raced', 30, 'GBP', 'hold', 80, '[]', now(), 'held', 0, 1, 30, 0, 1, 30
+           FROM domestic_payment d JOIN payment_consent c ON c.consent_id = d.consent_id WHERE d.payment_id = $1`,
+        [paymentId],
+      );
+      await adminReview.startTransaction();
+      await adminReview.query(`SELECT 1 FROM payment_risk_assessment WHERE payment_id = $1 FOR UPDATE`, [paymentId]);
+      await worker.commitTransaction();
+      const cancelled = await cancelling;
+      expect(cancelled.status).toBe(409);
+      expect(JSON.stringify(cancelled.body)).toContain('being reviewed');
+      await adminReview.rollbackTransaction();
+    } finally {
+      if (worker.isTransactionActive) await worker.rollbackTransaction();
+      if (adminReview.isTransactionActive) await adminReview.rollbackTransaction();
+      await worker.release();
+      await adminReview.release();
+    }
+    // Nothing changed: the payment is pending, its review held, and no event says otherwise.
+    const [row] = await h.dataSource.query(`SELECT d.status, r.review_status FROM domestic_payment d JOIN payment_risk_assessment r USING (payment_id) WHERE payment_id = $1`, [paymentId]);
+    expect(row).toEqual({ status: 'PDNG', review_status: 'held' });
+    expect(await statusChanges(paymentId)).toEqual([]);
+    expect(await queued()).toContain(paymentId);
+  });
+
   it('a review row left held for a payment no longer pending is closed without a false RJCT: the admin’s reject is 409, the sweep writes no event', async () => {
     const { paymentId } = await heldVrp('40000060000004', 'NO-LONGER-PENDING');
     // As a payment cancelled before reviews closed on a cancel: the review row still says held.
