@@ -163,6 +163,17 @@ describe('rate limits of registration management (RFC 7592) per client', () => {
     expectTooMany(await manage('GET', 'Bearer attacker'), 'too many requests from this client');
     expect((await fetch(other.registration_client_uri, { headers: { authorization: `Bearer ${other.registration_access_token}` } })).status).toBe(200);
   });
+
+  it('lets exactly its limit through when the client’s requests arrive at the same instant', async () => {
+    const sandbox = { mode: 'sandbox' as const, dataDir: fixture.dataDir, authServerUrl: fixture.server.url };
+    const racer = await registerSandboxTpp(sandbox, { name: 'Rate Limited Racer', roles: ['AISP'], redirectUris: ['https://racer.localhost/callback'] });
+    const statuses = await Promise.all(
+      Array.from({ length: 9 }, async () => (await fetch(racer.registration_client_uri, { headers: { authorization: `Bearer ${racer.registration_access_token}` } })).status),
+    );
+    // OAUTH_RATE_LIMIT_PER_CLIENT is 3: each request is counted and compared in one step, so no two share a count.
+    expect(statuses.filter((status) => status === 200)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(6);
+  });
 });
 
 /** A POST whose request line carries `target` as it is (an absolute-form URL, say), which fetch never sends. */
