@@ -125,6 +125,11 @@ export class AggregatedBank {
     return [...routes.values()];
   }
 
+  /** Whether a connector of this name is configured here (the worker's and the API's lists may differ). */
+  serves(connectorName: string): boolean {
+    return this.connectors.has(connectorName);
+  }
+
   /** The connector serving one account; ConnectorUnavailableError when its bank has no connector here. */
   private async connectorOf(accountId: string): Promise<BankConnector | null> {
     const [route] = await this.route([accountId]);

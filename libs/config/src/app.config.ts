@@ -170,6 +170,8 @@ export interface WorkerConfig extends PlatformConfig {
    * 5 s timeout), so the request has answered or died by then.
    */
   paymentRedriveAfterSeconds: number;
+  /** Hours after which a stranded payment is no longer sent by the worker but left for reconciliation by hand. */
+  paymentRedriveMaxAgeHours: number;
   /** Banks reached over HTTP besides the built-in ledger, as the API reaches them (scheduled payments run there). */
   httpBankConnectors: HttpBankConnectorConfig[];
   /** The bank's message-signing keys, which sign the event notifications (the API's MESSAGE_SIGNING_* settings). */
@@ -287,6 +289,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     consentExpiryIntervalMs: read.integer('CONSENT_EXPIRY_INTERVAL_MS', 60_000, { min: 100, max: 24 * 3600_000 }),
     scheduledPaymentIntervalMs: read.integer('SCHEDULED_PAYMENT_INTERVAL_MS', 30_000, { min: 100, max: 3600_000 }),
     paymentRedriveAfterSeconds: read.integer('PAYMENT_REDRIVE_AFTER_SECONDS', 120, { min: 30, max: 86_400 }),
+    paymentRedriveMaxAgeHours: read.integer('PAYMENT_REDRIVE_MAX_AGE_HOURS', 24, { min: 1, max: 24 * 31 }),
     httpBankConnectors: parseHttpBankConnectors(read.raw('HTTP_BANK_CONNECTORS'), platform.mode),
     oidcPurgeIntervalMs: read.integer('OIDC_PURGE_INTERVAL_MS', 10 * 60_000, { min: 100, max: 24 * 3600_000 }),
     consentExpiryBatchSize: read.integer('CONSENT_EXPIRY_BATCH_SIZE', 50_000, { min: 1, max: 1_000_000 }),

@@ -86,6 +86,8 @@ export interface ScheduledExecutionOptions {
   approvals: PaymentApprovalSeal;
   /** Scores each order before its debit (held or rejected ones are not debited). */
   risk?: PaymentRiskEngine;
+  /** Banks found down earlier in the same run of the payment job: not asked again in it. */
+  unreachable?: UnreachableBanks;
   /** Orders read per page. */
   batchSize?: number;
 }
@@ -156,7 +158,7 @@ export async function isolated(kind: string, orderId: string, execute: () => Pro
 export async function executeDueScheduledPayments(dataSource: DataSource, bank: AggregatedBank, now: Date, options: ScheduledExecutionOptions): Promise<ScheduledExecutionResult> {
   const batchSize = options.batchSize ?? 100;
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
-  const unreachable = new UnreachableBanks();
+  const unreachable = options.unreachable ?? new UnreachableBanks();
   let after: { at: Date; id: string } | null = null;
   for (;;) {
     const rows: Array<DueRow & { connector: string | null }> = await dataSource.query(
@@ -382,7 +384,7 @@ interface DueOrderRow {
 export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: AggregatedBank, now: Date, options: ScheduledExecutionOptions): Promise<ScheduledExecutionResult> {
   const batchSize = options.batchSize ?? 100;
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
-  const unreachable = new UnreachableBanks();
+  const unreachable = options.unreachable ?? new UnreachableBanks();
   for (;;) {
     let after: { at: Date; id: string } | null = null;
     let progressed = false;

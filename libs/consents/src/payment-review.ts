@@ -188,6 +188,12 @@ async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<{ re
 }
 
 /**
+ * The kinds whose release stands when the bank's answer does not come (the payment stays PDNG, released):
+ * those the worker re-drives (redriveStrandedPayments), immediate domestic payments and VRPs.
+ */
+const RELEASED_UNANSWERED_KINDS: readonly string[] = ['domestic-payment', 'domestic-vrp'];
+
+/**
  * An admin's review of a held payment. Reject: RJCT FR01. Release: the debit, exactly as an allowed
  * payment's (the funds check still applies: RJCT AM04 if short), in the transaction that holds the
  * review row's lock, so two admins acting at once never execute it twice. Under four-eyes the first
@@ -250,8 +256,22 @@ export class ReviewHeldPayment {
       try {
         changes = bankOutcomeChanges(await this.bank.initiatePayment(request));
       } catch (error) {
-        if (error instanceof ConnectorUnavailableError) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The bank cannot be reached: the payment stays held, release it again later');
-        throw error;
+        if (!(error instanceof ConnectorUnavailableError)) throw error;
+        // A scheduled payment's or a standing order's run stays held: the admin releases it again later.
+        if (!RELEASED_UNANSWERED_KINDS.includes(row.payment_kind)) {
+          throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The bank cannot be reached: the payment stays held, release it again later');
+        }
+        // The bank may have debited it (an answer cut short): the release stands, the payment stays PDNG
+        // with its outcome unknown, and the worker asks the bank again (redriveStrandedPayments). Neither
+        // the review queue nor its deadline may then turn it into a rejection.
+        await manager.query(
+          `UPDATE payment_risk_assessment SET review_status = 'released', reviewed_by = $2, reviewed_at = now(), review_reason = concat_ws(' / ', review_reason, $3::text) WHERE payment_id = $1`,
+          [row.payment_id, command.adminId, command.reason],
+        );
+        await recordAuditEvents(manager, [
+          { type: 'payment.review.released', ...base, data: { paymentId: row.payment_id, paymentKind: row.payment_kind, bankOutcome: 'unknown', ...(row.release_requested_by ? { firstReviewer: row.release_requested_by } : {}) } },
+        ]);
+        return { outcome: 'released', paymentId: row.payment_id, status: 'PDNG', statusReason: null };
       }
       const { table, reasonDescription } = paymentTableOf(row.payment_kind);
       await manager.query(

@@ -76,4 +76,23 @@ describe('re-sealing payment approvals in a keyring rotation', () => {
     const again = await resealPaymentApprovals(db.dataSource, rotated);
     expect(again).toEqual({ keyId: 'k2026', resealed: 0, unverified: [altered] });
   });
+
+  it('re-seals a consumed consent whose order is still pending (a scheduled payment, a stranded payment), not one whose order is done', async () => {
+    const before = new PaymentApprovalSeal([OLD]);
+    const pending = await consent('7.00', before);
+    const done = await consent('8.00', before);
+    for (const [consentId, status] of [[pending, 'PDNG'], [done, 'ACSC']] as const) {
+      await q(`UPDATE payment_consent SET status = 'COND' WHERE consent_id = $1`, [consentId]);
+      await q(
+        `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, creation_date_time, status_update_date_time)
+         SELECT 'pay-' || consent_id, consent_id, client_id, $2, initiation, debtor_account_id, now(), now() FROM payment_consent WHERE consent_id = $1`,
+        [consentId, status],
+      );
+    }
+    const rotated = new PaymentApprovalSeal([NEW, OLD]);
+    // Until 6 December 2026 only AUTH consents were re-sealed: once the old key went, the pending order failed its approval check.
+    expect(await resealPaymentApprovals(db.dataSource, rotated)).toMatchObject({ resealed: 1 });
+    expect(await holdsUnder(new PaymentApprovalSeal([NEW]), pending)).toBe(true);
+    expect(await sealOf(done)).toMatch(/^v1\.k2025\./);
+  });
 });

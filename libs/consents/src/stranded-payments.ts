@@ -2,15 +2,17 @@ import type { AuditEventInput } from '@consentry/audit';
 import type { AggregatedBank, BankPaymentOrder } from '@consentry/banking';
 import { ConnectorUnavailableError } from '@consentry/banking';
 import { DataSource, EntityManager, writeTogetherStatement } from '@consentry/database';
+import { recordPaidPayment } from '@consentry/risk';
+import { Logger } from '@nestjs/common';
 
-import { isOrderAsApproved, NOT_AS_APPROVED_DESCRIPTION, NOT_AS_APPROVED_REASON, type OrderToPay } from './approved-order.js';
+import { isOrderAsApproved, type OrderToPay } from './approved-order.js';
 import type { PaymentApprovalSeal } from './payment-approval-seal.js';
 import { bankOutcomeChanges, bankOutcomeWrites, debtorConnectorSql, isolated, type ScheduledExecutionResult, UnreachableBanks } from './payment-execution.js';
 import { summariseInitiation } from './payment-initiation.js';
 
 /** What the worker's re-drive of stranded payments checks each order with. */
 export interface StrandedRedriveOptions {
-  /** The approvals' seal (SECRETS_KEYS): an order whose approval no longer holds is rejected, not paid. */
+  /** The approvals' seal (SECRETS_KEYS): an order whose approval no longer holds is not sent (left PDNG for an operator). */
   approvals: PaymentApprovalSeal;
   /**
    * PAYMENT_REDRIVE_AFTER_SECONDS: how long an accepted order waits for its bank's answer before the
@@ -18,6 +20,14 @@ export interface StrandedRedriveOptions {
    * its timeout), so the API's request has answered or died by then.
    */
   afterSeconds: number;
+  /**
+   * PAYMENT_REDRIVE_MAX_AGE_HOURS: an order accepted longer ago than this is not sent by the worker (an
+   * immediate payment is made the day it is received or not at all unattended; the PSU may have paid
+   * another way since): it stays PDNG, counted in a warning each run, for reconciliation by hand.
+   */
+  maxAgeHours: number;
+  /** Banks found down earlier in the same run of the payment job: not asked again in it. */
+  unreachable?: UnreachableBanks;
   /** Orders read per page. */
   batchSize?: number;
 }
@@ -46,43 +56,53 @@ interface StrandedRow {
    * (always true for a domestic payment, whose Initiation the approval's seal covers whole).
    */
   as_counted: boolean;
+  /** The connector of the debtor account's bank (debtorConnectorSql); null when the account names none. */
+  connector: string | null;
 }
+
+const logger = new Logger('StrandedPayments');
 
 /**
  * Immediate payment orders the API accepted (a domestic payment or a VRP, PDNG, not held for review) whose
  * bank's outcome was never recorded: the bank could not be reached, its answer could not be read, or the
- * API's process died between the order's commit and the outcome's. After `afterSeconds` the worker asks
- * the bank again, with the same payment id: the bank debits a payment id at most once and answers a
- * repeat with the first outcome, so an order the bank already debited is recorded as it was (ACSP, its
- * booked transaction) and one it never saw is debited now, exactly as the API would have. The order then
- * becomes ACSP, or RJCT with the bank's ISO reason, with its `payment.status-changed` event (which raises
- * the PSU's alert and the TPP's event notification), in one statement under the order's row lock.
+ * API's process died between the order's commit and the outcome's. After `afterSeconds` (and for
+ * `maxAgeHours`) the worker asks the bank again, with the same payment id: the bank debits a payment id at
+ * most once and answers a repeat with the first outcome, so an order the bank already debited is recorded
+ * as it was (ACSP, its booked transaction) and one it never saw is debited now, exactly as the API would
+ * have. The order then becomes ACSP, or RJCT with the bank's ISO reason, with its `payment.status-changed`
+ * event (which raises the PSU's alert and the TPP's event notification), in one statement under the
+ * order's row lock.
  *
  * The order was received while its consent allowed it, so a consent revoked since does not stop it (PSD2
- * Art. 80(1): a payment order cannot be revoked once the payer's bank has received it); an order whose row
- * no longer matches what its PSU approved (isOrderAsApproved), or a VRP whose Instruction no longer holds
- * the amount its limits counted, is RJCT AG01 and never sent. Orders are read
- * oldest first, `batchSize` at a time by keyset, and each is locked FOR UPDATE SKIP LOCKED, so two workers
- * never send one twice at once, and one whose bank is still down, or whose execution throws (logged), is
- * left PDNG for the next run while the others go on; once a bank is found down, its other orders wait for
- * the next run untried (UnreachableBanks). `now` is the caller's clock.
+ * Art. 80(1): a payment order cannot be revoked once the payer's bank has received it). The bank may have
+ * debited it already, so no check of ours ever turns it into a final rejection: an order whose row no
+ * longer matches what its PSU approved (isOrderAsApproved), a VRP whose Instruction no longer holds the
+ * amount its limits counted, or one whose bank has no connector here, is not sent and stays PDNG, logged
+ * for an operator on each run. Orders are read oldest first, `batchSize` at a time by keyset, and each is
+ * locked FOR UPDATE SKIP LOCKED, so two workers never send one twice at once; one whose bank is still
+ * down, or whose execution throws (logged), is left PDNG for the next run while the others go on; once a
+ * bank is found down, its other orders wait for the next run untried (UnreachableBanks). `now` is the
+ * caller's clock.
  */
 export async function redriveStrandedPayments(dataSource: DataSource, bank: AggregatedBank, now: Date, options: StrandedRedriveOptions): Promise<ScheduledExecutionResult> {
   const batchSize = options.batchSize ?? 100;
   const acceptedBefore = new Date(now.getTime() - options.afterSeconds * 1000);
+  const acceptedSince = new Date(now.getTime() - options.maxAgeHours * 3_600_000);
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
-  const unreachable = new UnreachableBanks();
+  const unreachable = options.unreachable ?? new UnreachableBanks();
   for (const stranded of STRANDED) {
-    let after: { at: Date; id: string } | null = null;
+    // The keyset's instant as PostgreSQL's text (microseconds): a JS Date would cut it to milliseconds.
+    let after: { at: string; id: string } | null = null;
     for (;;) {
-      const rows: Array<{ payment_id: string; creation_date_time: Date; connector: string | null }> = await dataSource.query(
-        `SELECT payment_id, creation_date_time, ${debtorConnectorSql('p.debtor_account_id')} FROM ${stranded.table} p
-          WHERE ${stranded.pending} AND creation_date_time <= $1
-            AND ($2::timestamptz IS NULL OR (creation_date_time, payment_id) > ($2, $3))
-            -- Held for review: an admin's release pays it, or the review timeout rejects it.
-            AND NOT EXISTS (SELECT 1 FROM payment_risk_assessment r WHERE r.payment_id = p.payment_id AND r.decision = 'hold')
+      const rows: Array<{ payment_id: string; at: string; connector: string | null }> = await dataSource.query(
+        `SELECT payment_id, creation_date_time::text AS at, ${debtorConnectorSql('p.debtor_account_id')} FROM ${stranded.table} p
+          WHERE ${stranded.pending} AND creation_date_time <= $1 AND creation_date_time >= $5
+            AND ($2::timestamptz IS NULL OR (creation_date_time, payment_id) > ($2::timestamptz, $3))
+            -- Held for review: an admin's release pays it, or the review timeout rejects it; released with
+            -- no answer from the bank (ReviewHeldPayment.release), it is this re-drive's.
+            AND NOT EXISTS (SELECT 1 FROM payment_risk_assessment r WHERE r.payment_id = p.payment_id AND r.decision = 'hold' AND r.review_status IS DISTINCT FROM 'released')
           ORDER BY creation_date_time, payment_id LIMIT $4`,
-        [acceptedBefore, after?.at ?? null, after?.id ?? null, batchSize],
+        [acceptedBefore, after?.at ?? null, after?.id ?? null, batchSize, acceptedSince],
       );
       for (const row of rows) {
         if (unreachable.has(row.connector)) {
@@ -95,10 +115,20 @@ export async function redriveStrandedPayments(dataSource: DataSource, bank: Aggr
       }
       if (rows.length < batchSize) break;
       const last = rows[rows.length - 1]!;
-      after = { at: last.creation_date_time, id: last.payment_id };
+      after = { at: last.at, id: last.payment_id };
     }
   }
+  await warnOfTooOld(dataSource, acceptedSince, options.maxAgeHours);
   return result;
+}
+
+/** One warning a run while stranded orders older than PAYMENT_REDRIVE_MAX_AGE_HOURS wait for reconciliation by hand. */
+async function warnOfTooOld(dataSource: DataSource, acceptedSince: Date, maxAgeHours: number): Promise<void> {
+  const [{ n }]: Array<{ n: number }> = await dataSource.query(
+    `SELECT ${STRANDED.map((stranded) => `(SELECT count(*) FROM ${stranded.table} WHERE ${stranded.pending} AND creation_date_time < $1)`).join(' + ')}::int AS n`,
+    [acceptedSince],
+  );
+  if (n > 0) logger.warn(`${n} payment orders accepted more than ${maxAgeHours} h ago are still PDNG without their bank's outcome: reconcile them by hand (PAYMENT_REDRIVE_MAX_AGE_HOURS)`);
 }
 
 async function redriveOne(
@@ -113,18 +143,26 @@ async function redriveOne(
     const row = await lockStranded(manager, stranded, paymentId);
     // Recorded since the page was read (the API's own outcome, another worker), or taken by another worker now.
     if (!row) return 'skipped';
+    // A bank with no connector here (the worker's HTTP_BANK_CONNECTORS lack one the API has): its outcome
+    // is unknown here, never a rejection (AggregatedBank would answer AC06).
+    if (row.connector === null || !bank.serves(row.connector)) {
+      logger.warn(`${stranded.kind} ${paymentId} left PDNG: its bank's connector ${row.connector ?? '(none)'} is not configured in this worker`);
+      return 'deferred';
+    }
     const { request, order } = bankRequestOf(row);
+    // The bank may hold it debited already: an order that no longer matches its approval is not sent, and
+    // not rejected either (a key rotation that did not reseal its consent, a row changed by hand).
+    if (!row.as_counted || !(await isOrderAsApproved(manager, approvals, order))) {
+      logger.error(`${stranded.kind} ${paymentId} left PDNG, not sent: it no longer matches what its PSU approved; reconcile it by hand`);
+      return 'deferred';
+    }
     let changes: ReturnType<typeof bankOutcomeChanges>;
-    if (row.as_counted && (await isOrderAsApproved(manager, approvals, order))) {
-      try {
-        changes = bankOutcomeChanges(await bank.initiatePayment(request));
-      } catch (error) {
-        if (!(error instanceof ConnectorUnavailableError)) throw error;
-        unreachable.note(error);
-        return 'deferred';
-      }
-    } else {
-      changes = { status: 'RJCT', statusReason: NOT_AS_APPROVED_REASON, statusReasonDescription: NOT_AS_APPROVED_DESCRIPTION, ledgerTransactionId: null, statusUpdateDateTime: new Date() };
+    try {
+      changes = bankOutcomeChanges(await bank.initiatePayment(request));
+    } catch (error) {
+      if (!(error instanceof ConnectorUnavailableError)) throw error;
+      unreachable.note(error);
+      return 'deferred';
     }
     const event: AuditEventInput = {
       type: 'payment.status-changed',
@@ -137,8 +175,25 @@ async function redriveOne(
     };
     const { sql, values } = writeTogetherStatement(bankOutcomeWrites(stranded.table, paymentId, changes, event));
     await manager.query(sql, values);
+    if (changes.status === 'ACSP') await recordReleasedPaid(manager, paymentId);
     return 'executed';
   });
+}
+
+/**
+ * A held payment an admin released whose bank did not answer then, paid now: its payee becomes known to
+ * the account, and it joins the account's and the PSU's history, as a release that was answered does.
+ */
+async function recordReleasedPaid(manager: EntityManager, paymentId: string): Promise<void> {
+  // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
+  const [[released]]: [Array<{ debtor_account_id: string; psu_id: string | null; amount: string; currency: string; assessed_at: Date }>, number] = await manager.query(
+    `UPDATE payment_risk_assessment SET paid = true WHERE payment_id = $1 AND review_status = 'released' AND NOT paid
+     RETURNING debtor_account_id, psu_id, amount::text AS amount, currency, assessed_at`,
+    [paymentId],
+  );
+  if (released) {
+    await recordPaidPayment(manager, { debtorAccountId: released.debtor_account_id, psuId: released.psu_id, amount: released.amount, currency: released.currency, at: released.assessed_at });
+  }
 }
 
 /** The stranded order's row, locked (SKIP LOCKED), while it is still PDNG, with its consent's PSU. */
@@ -146,7 +201,7 @@ async function lockStranded(manager: EntityManager, stranded: StrandedKind, paym
   const [row]: StrandedRow[] =
     stranded.table === 'vrp_payment'
       ? await manager.query(
-          `SELECT v.payment_id, v.consent_id, v.client_id, c.psu_id, v.debtor_account_id, v.initiation, v.instruction,
+          `SELECT v.payment_id, v.consent_id, v.client_id, c.psu_id, v.debtor_account_id, v.initiation, v.instruction, ${debtorConnectorSql('v.debtor_account_id')},
                   CASE WHEN (v.instruction->'InstructedAmount'->>'Currency') IS DISTINCT FROM trim(v.currency) THEN false
                        WHEN (v.instruction->'InstructedAmount'->>'Amount') ~ '^[0-9]{1,13}([.][0-9]{1,5})?$'
                          THEN (v.instruction->'InstructedAmount'->>'Amount')::numeric = v.amount
@@ -156,7 +211,8 @@ async function lockStranded(manager: EntityManager, stranded: StrandedKind, paym
           [paymentId],
         )
       : await manager.query(
-          `SELECT d.payment_id, d.consent_id, d.client_id, c.psu_id, d.debtor_account_id, d.initiation, NULL AS instruction, true AS as_counted
+          `SELECT d.payment_id, d.consent_id, d.client_id, c.psu_id, d.debtor_account_id, d.initiation, NULL AS instruction, true AS as_counted,
+                  ${debtorConnectorSql('d.debtor_account_id')}
              FROM domestic_payment d JOIN payment_consent c ON c.consent_id = d.consent_id
             WHERE d.payment_id = $1 AND d.status = 'PDNG' AND d.requested_execution_date_time IS NULL FOR UPDATE OF d SKIP LOCKED`,
           [paymentId],

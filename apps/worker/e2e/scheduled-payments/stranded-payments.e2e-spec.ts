@@ -1,7 +1,7 @@
 import type { AuditEventInput } from '@consentry/audit';
 import { AggregatedBank, HttpBankConnector, SandboxLedgerConnector } from '@consentry/banking';
 import type { ConnectorServer, FaultyAnswer } from '@consentry/banking/test-support';
-import { bankOutcomeWrites, PaymentApprovalSeal, redriveStrandedPayments } from '@consentry/consents';
+import { bankOutcomeWrites, expireHeldPayments, PaymentApprovalSeal, redriveStrandedPayments, ReviewHeldPayment } from '@consentry/consents';
 import { writeTogether } from '@consentry/database';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { seedSandbox } from '@consentry/sandbox';
@@ -129,6 +129,16 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     await stageDomesticPayment('pay-local-never-sent', local, '20.00');
     await stageDomesticPayment('pay-local-short', local, '900.00');
     await stageDomesticPayment('pay-local-altered', local, '5.00', { amount: '15.00' });
+    await stageDomesticPayment('pay-local-too-old', local, '4.00');
+    await db.dataSource.query(`UPDATE domestic_payment SET creation_date_time = creation_date_time - interval '25 hours' WHERE payment_id = 'pay-local-too-old'`);
+    // An account at a bank the API reaches (connector ghost-http) and this worker is not configured for.
+    await db.dataSource.query(`INSERT INTO aspsp (aspsp_id, name, connector) VALUES ('ghost-bank', 'Ghost Bank', 'ghost-http')`);
+    const [ghost] = await db.dataSource.query(
+      `SELECT a.account_id, a.psu_id FROM account a WHERE a.psu_id = $1 AND a.account_id <> $2 AND a.currency = 'GBP' ORDER BY a.account_id LIMIT 1`,
+      [local.psu_id, local.account_id],
+    );
+    await db.dataSource.query(`UPDATE account SET aspsp_id = 'ghost-bank' WHERE account_id = $1`, [ghost.account_id]);
+    await stageDomesticPayment('pay-ghost-bank', ghost, '2.00');
     const consentCreated = new Date(accepted.getTime() - 3_600_000);
     await insertConsent(
       {
@@ -202,11 +212,17 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     await vi.waitFor(async () => expect(await statusOf('domestic_payment', 'pay-local-never-sent')).toEqual({ status: 'ACSP', status_reason: null }), WAIT);
     await vi.waitFor(async () => expect(await statusOf('vrp_payment', 'vrp-never-sent')).toEqual({ status: 'ACSP', status_reason: null }), WAIT);
     await vi.waitFor(async () => expect(await statusOf('domestic_payment', 'pay-local-short')).toEqual({ status: 'RJCT', status_reason: 'AM04' }), WAIT);
-    // Its stored order says 15.00 where its PSU approved 5.00: never sent to the bank.
-    await vi.waitFor(async () => expect(await statusOf('domestic_payment', 'pay-local-altered')).toEqual({ status: 'RJCT', status_reason: 'AG01' }), WAIT);
+    // Its stored order says 15.00 where its PSU approved 5.00, and a VRP's Instruction was rewritten: never
+    // sent, and never rejected either (the bank may hold them debited): PDNG for an operator, no event.
+    expect(await statusOf('domestic_payment', 'pay-local-altered')).toEqual({ status: 'PDNG', status_reason: null });
     expect(await bookings('pay-local-altered')).toBe(0);
-    await vi.waitFor(async () => expect(await statusOf('vrp_payment', 'vrp-instruction-altered')).toEqual({ status: 'RJCT', status_reason: 'AG01' }), WAIT);
+    expect(await eventsOf('pay-local-altered')).toEqual([]);
+    expect(await statusOf('vrp_payment', 'vrp-instruction-altered')).toEqual({ status: 'PDNG', status_reason: null });
     expect(await bookings('vrp-instruction-altered')).toBe(0);
+    // A bank this worker has no connector for: unknown here, so PDNG (never AC06); one accepted too long ago: left alone.
+    expect(await statusOf('domestic_payment', 'pay-ghost-bank')).toEqual({ status: 'PDNG', status_reason: null });
+    expect(await statusOf('domestic_payment', 'pay-local-too-old')).toEqual({ status: 'PDNG', status_reason: null });
+    expect(await bookings('pay-local-too-old')).toBe(0);
     expect(await bookings('pay-local-short')).toBe(0);
     expect(await bookings('pay-local-never-sent')).toBe(1);
     expect(await bookings('vrp-never-sent')).toBe(1);
@@ -216,7 +232,6 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     expect(vrp.ledger_transaction_id).toBe('vrp-never-sent');
     expect(await eventsOf('vrp-never-sent')).toEqual([{ to: 'ACSP', kind: 'domestic-vrp', psu: local.psu_id, actor: 'payment-redrive' }]);
     expect(await eventsOf('pay-local-short')).toEqual([{ to: 'RJCT', kind: 'domestic-payment', psu: local.psu_id, actor: 'payment-redrive' }]);
-    expect(await eventsOf('pay-local-altered')).toEqual([{ to: 'RJCT', kind: 'domestic-payment', psu: local.psu_id, actor: 'payment-redrive' }]);
     // The held VRP waits for its review.
     expect(await statusOf('vrp_payment', 'vrp-held')).toEqual({ status: 'PDNG', status_reason: null });
     expect(await bookings('vrp-held')).toBe(0);
@@ -261,23 +276,58 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     // The worker's job stops, so the calls counted here are this run's alone.
     await worker.close();
     for (const id of ['pay-probe-down-1', 'pay-probe-down-2', 'pay-probe-down-3']) await stageDomesticPayment(id, probe, '1.00');
+    // Instants finer than a millisecond (as a restore or a hand-made row may hold), read two a page: the
+    // keyset must still move past them.
+    await db.dataSource.query(`UPDATE domestic_payment SET creation_date_time = creation_date_time + interval '456 microseconds' WHERE payment_id LIKE 'pay-probe-down-%'`);
     fault = { kind: 'html' };
     const calls = probeCalls;
     const bank = new AggregatedBank(db.dataSource, [
       new SandboxLedgerConnector(db.dataSource, keys),
       new HttpBankConnector({ name: UPSTREAM, baseUrl: upstream.url, token: UPSTREAM_TOKEN }),
     ]);
-    const run = await redriveStrandedPayments(db.dataSource, bank, now, { approvals: new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }]), afterSeconds: REDRIVE_AFTER_SECONDS });
-    expect(run).toEqual({ executed: 0, deferred: 3 });
+    const options = { approvals: new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }]), afterSeconds: REDRIVE_AFTER_SECONDS, maxAgeHours: 24 };
+    const run = await redriveStrandedPayments(db.dataSource, bank, now, { ...options, batchSize: 2 });
+    // The three at the down bank, and the altered two and the ghost bank's left for an operator.
+    expect(run).toEqual({ executed: 0, deferred: 6 });
     expect(probeCalls - calls).toBe(1);
     for (const id of ['pay-probe-down-1', 'pay-probe-down-2', 'pay-probe-down-3']) expect(await statusOf('domestic_payment', id)).toEqual({ status: 'PDNG', status_reason: null });
 
     // Back up: the next run pays each of them.
     fault = null;
-    expect(await redriveStrandedPayments(db.dataSource, bank, now, { approvals: new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }]), afterSeconds: REDRIVE_AFTER_SECONDS })).toEqual({
-      executed: 3,
-      deferred: 0,
-    });
+    expect(await redriveStrandedPayments(db.dataSource, bank, now, { ...options, batchSize: 2 })).toEqual({ executed: 3, deferred: 3 });
     expect(await balanceOf(probe.account_id)).toBe('67.00');
+  });
+  it('a held payment released while its bank’s answer is lost stays released and PDNG, the review deadline rejects nothing, and the re-drive records it once', async () => {
+    await stageDomesticPayment('pay-probe-held', probe, '6.00');
+    await db.dataSource.query(
+      `INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, psu_id, debtor_account_id, creditor_key, amount, currency, decision, score, rules, assessed_at, review_status,
+                                            tpp_stripe, tpp_running_payments, tpp_running_amount, account_stripe, account_running_payments, account_running_amount)
+       VALUES ('pay-probe-held', 'domestic-payment', 'pmc-pay-probe-held', $1, $2, $3, 'x', 6, 'GBP', 'hold', 80, '[]', $4, 'held', 0, 1, 6, 0, 1, 6)`,
+      [clientId, probe.psu_id, probe.account_id, accepted],
+    );
+    const bank = new AggregatedBank(db.dataSource, [
+      new SandboxLedgerConnector(db.dataSource, keys),
+      new HttpBankConnector({ name: UPSTREAM, baseUrl: upstream.url, token: UPSTREAM_TOKEN }),
+    ]);
+    const approvals = new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }]);
+    // The bank debits it and its answer is cut short: the release stands, the outcome unknown.
+    fault = { kind: 'cut' };
+    const released = await new ReviewHeldPayment(db.dataSource, bank, approvals, 60).release({ paymentId: 'pay-probe-held', adminId: 'admin-1', reason: 'Checked with the customer', fourEyes: false });
+    expect(released).toEqual({ outcome: 'released', paymentId: 'pay-probe-held', status: 'PDNG', statusReason: null });
+    expect(await bookings('pay-probe-held')).toBe(1);
+    // Its review deadline passes: nothing left to reject (until 6 December 2026: RJCT FR01, debited).
+    // (The suite's held VRP, still in the queue, is the one the sweep rejects.)
+    expect(await expireHeldPayments(db.dataSource, new Date(Date.now() + 30 * 86_400_000), 60)).toBe(1);
+    expect(await statusOf('vrp_payment', 'vrp-held')).toEqual({ status: 'RJCT', status_reason: 'FR01' });
+    expect(await statusOf('domestic_payment', 'pay-probe-held')).toEqual({ status: 'PDNG', status_reason: null });
+
+    fault = null;
+    const run = await redriveStrandedPayments(db.dataSource, bank, now, { approvals, afterSeconds: REDRIVE_AFTER_SECONDS, maxAgeHours: 24 });
+    expect(run.executed).toBe(1);
+    expect(await statusOf('domestic_payment', 'pay-probe-held')).toEqual({ status: 'ACSP', status_reason: null });
+    expect(await bookings('pay-probe-held')).toBe(1);
+    expect(await eventsOf('pay-probe-held')).toEqual([{ to: 'ACSP', kind: 'domestic-payment', psu: probe.psu_id, actor: 'payment-redrive' }]);
+    const [review] = await db.dataSource.query(`SELECT review_status, paid FROM payment_risk_assessment WHERE payment_id = 'pay-probe-held'`);
+    expect(review).toEqual({ review_status: 'released', paid: true });
   });
 });

@@ -1,6 +1,6 @@
 import { AggregatedBank } from '@consentry/banking';
 import type { WorkerConfig } from '@consentry/config';
-import { executeDueScheduledPayments, executeDueStandingOrderRuns, PaymentApprovalSeal, redriveStrandedPayments, ScheduledExecutionResult } from '@consentry/consents';
+import { executeDueScheduledPayments, executeDueStandingOrderRuns, PaymentApprovalSeal, redriveStrandedPayments, ScheduledExecutionResult, UnreachableBanks } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { PaymentRiskEngine } from '@consentry/risk';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
@@ -64,10 +64,17 @@ export class ScheduledPaymentProcessor implements OnModuleDestroy {
     const context = { jobId: job.id };
     try {
       const now = this.clock();
-      const options = { approvals: this.approvals, risk: this.risk };
+      // One bank found down is asked once in the whole run, whichever of the three finds it.
+      const unreachable = new UnreachableBanks();
+      const options = { approvals: this.approvals, risk: this.risk, unreachable };
       const scheduled = await executeDueScheduledPayments(this.dataSource, this.bank, now, options);
       const standing = await executeDueStandingOrderRuns(this.dataSource, this.bank, now, options);
-      const stranded = await redriveStrandedPayments(this.dataSource, this.bank, now, { approvals: this.approvals, afterSeconds: this.config.paymentRedriveAfterSeconds });
+      const stranded = await redriveStrandedPayments(this.dataSource, this.bank, now, {
+        approvals: this.approvals,
+        afterSeconds: this.config.paymentRedriveAfterSeconds,
+        maxAgeHours: this.config.paymentRedriveMaxAgeHours,
+        unreachable,
+      });
       const result = {
         executed: scheduled.executed + standing.executed + stranded.executed,
         deferred: scheduled.deferred + standing.deferred + stranded.deferred,
