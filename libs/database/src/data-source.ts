@@ -37,6 +37,7 @@ import { AuditTamperGuards1765830000000 } from '../migrations/1765830000000-audi
 import { ConsentGrantIndexes1765840000000 } from '../migrations/1765840000000-consent-grant-indexes.js';
 import { StrandedPaymentIndexes1765850000000 } from '../migrations/1765850000000-stranded-payment-indexes.js';
 import { LedgerRejectedPayments1765860000000 } from '../migrations/1765860000000-ledger-rejected-payments.js';
+import { AuditFunctionsSearchPath1765870000000 } from '../migrations/1765870000000-audit-functions-search-path.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -127,6 +128,7 @@ export const MIGRATIONS = [
   ConsentGrantIndexes1765840000000,
   StrandedPaymentIndexes1765850000000,
   LedgerRejectedPayments1765860000000,
+  AuditFunctionsSearchPath1765870000000,
 ];
 
 export interface DatabaseOptions {

@@ -413,7 +413,9 @@ describe('deploy/kubernetes: each container\'s command starts its process', () =
       const { rows } = await migrated.query<{ count: string }>('SELECT count(*) FROM schema_migration');
       expect(Number(rows[0]!.count)).toBe(MIGRATIONS.length);
       const privileges = await migrated.query<{ payments: boolean; append: boolean; rewrite: boolean; cut: boolean }>(
-        `SELECT has_table_privilege($1, 'payment_consent', 'INSERT, UPDATE, DELETE') AS payments, has_table_privilege($1, 'audit_log', 'INSERT') AS append,
+        // has_table_privilege with a list asks for any of them: each is asked alone.
+        `SELECT has_table_privilege($1, 'payment_consent', 'INSERT') AND has_table_privilege($1, 'payment_consent', 'UPDATE')
+                  AND has_table_privilege($1, 'payment_consent', 'DELETE') AS payments, has_table_privilege($1, 'audit_log', 'INSERT') AS append,
                 has_table_privilege($1, 'audit_log', 'UPDATE') OR has_table_privilege($1, 'audit_log', 'DELETE') AS rewrite,
                 has_table_privilege($1, 'audit_retention_cut', 'INSERT') AS cut`,
         [appRole],

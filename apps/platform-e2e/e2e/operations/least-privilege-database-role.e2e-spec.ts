@@ -151,10 +151,23 @@ describe('the apps as a least-privilege database role', () => {
     expect(await asRole(`CREATE TABLE shadow_ledger (id int)`)).toBe(INSUFFICIENT_PRIVILEGE);
   });
 
-  it('will not grant a role that owns the tables, or one that does not exist', async () => {
+  it('will not grant a role that owns the tables, a member of their owner, a superuser, or one that does not exist', async () => {
     const { db } = platform;
     const [{ owner }] = await db.dataSource.query(`SELECT tableowner AS owner FROM pg_tables WHERE tablename = 'audit_log'`);
-    await expect(grantApplicationRole(db.dataSource, owner as string)).rejects.toThrow(/owns the tables/);
+    // (Here the owner is the test server's superuser: refused as either.)
+    await expect(grantApplicationRole(db.dataSource, owner as string)).rejects.toThrow(/owns the tables|superuser/);
+    // A member may SET ROLE to the owner and switch the audit trail's triggers off; a superuser may anything.
+    const member = `${role}_member`;
+    const superuser = `${role}_super`;
+    await db.dataSource.query(`CREATE ROLE "${member}" NOLOGIN IN ROLE "${owner as string}"`);
+    await db.dataSource.query(`CREATE ROLE "${superuser}" NOLOGIN SUPERUSER`);
+    try {
+      await expect(grantApplicationRole(db.dataSource, member)).rejects.toThrow(/member of their owner/);
+      await expect(grantApplicationRole(db.dataSource, superuser)).rejects.toThrow(/superuser/);
+    } finally {
+      await db.dataSource.query(`DROP ROLE "${member}"`);
+      await db.dataSource.query(`DROP ROLE "${superuser}"`);
+    }
     await expect(grantApplicationRole(db.dataSource, `${role}_missing`)).rejects.toThrow(/does not exist/);
     await expect(grantApplicationRole(db.dataSource, 'Robert"; DROP TABLE x; --')).rejects.toThrow(/lower-case PostgreSQL role name/);
   });

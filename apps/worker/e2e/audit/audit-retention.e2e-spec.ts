@@ -167,6 +167,19 @@ describe('audit retention: what the database’s own records cannot be trusted t
     expect(count.n).toBe(4);
   });
 
+  it('refuses that DELETE when the role also shadows the catalog with a temporary pg_roles naming it the owner', async () => {
+    // The append-only trigger asks whether the session is the tables' owner; a session's temporary schema
+    // is searched first unless a function's path says otherwise (until 6 December 2026 this deleted entry 6).
+    await expect(
+      asAppRoleWithMark(
+        `CREATE TEMP TABLE pg_roles AS SELECT (SELECT relowner FROM pg_catalog.pg_class WHERE oid = 'audit_log'::regclass) AS oid, current_user::name AS rolname`,
+        `DELETE FROM audit_log WHERE seq = 6`,
+      ),
+    ).rejects.toThrow('audit_log is append-only: DELETE refused');
+    const [count] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_log`);
+    expect(count.n).toBe(4);
+  });
+
   it('lets nobody but the prune function write a retention cut, and nobody change one', async () => {
     await expect(
       asAppRoleWithMark(`INSERT INTO audit_retention_cut (before_seq, anchor_hash, entries, export_file, export_sha256) VALUES (7, 'x', 0, 'x', 'x')`),
