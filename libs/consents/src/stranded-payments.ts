@@ -41,6 +41,10 @@ const STRANDED = [
 
 type StrandedKind = (typeof STRANDED)[number];
 
+// SQL, of the order `p`: not held for review (an admin's release pays it, or the review timeout rejects it);
+// one released while its bank did not answer (ReviewHeldPayment.release) is this re-drive's.
+const NOT_UNDER_REVIEW = `NOT EXISTS (SELECT 1 FROM payment_risk_assessment r WHERE r.payment_id = p.payment_id AND r.decision = 'hold' AND r.review_status IS DISTINCT FROM 'released')`;
+
 interface StrandedRow {
   payment_id: string;
   consent_id: string;
@@ -98,9 +102,7 @@ export async function redriveStrandedPayments(dataSource: DataSource, bank: Aggr
         `SELECT payment_id, creation_date_time::text AS at, ${debtorConnectorSql('p.debtor_account_id')} FROM ${stranded.table} p
           WHERE ${stranded.pending} AND creation_date_time <= $1 AND creation_date_time >= $5
             AND ($2::timestamptz IS NULL OR (creation_date_time, payment_id) > ($2::timestamptz, $3))
-            -- Held for review: an admin's release pays it, or the review timeout rejects it; released with
-            -- no answer from the bank (ReviewHeldPayment.release), it is this re-drive's.
-            AND NOT EXISTS (SELECT 1 FROM payment_risk_assessment r WHERE r.payment_id = p.payment_id AND r.decision = 'hold' AND r.review_status IS DISTINCT FROM 'released')
+            AND ${NOT_UNDER_REVIEW}
           ORDER BY creation_date_time, payment_id LIMIT $4`,
         [acceptedBefore, after?.at ?? null, after?.id ?? null, batchSize, acceptedSince],
       );
@@ -125,7 +127,7 @@ export async function redriveStrandedPayments(dataSource: DataSource, bank: Aggr
 /** One warning a run while stranded orders older than PAYMENT_REDRIVE_MAX_AGE_HOURS wait for reconciliation by hand. */
 async function warnOfTooOld(dataSource: DataSource, acceptedSince: Date, maxAgeHours: number): Promise<void> {
   const [{ n }]: Array<{ n: number }> = await dataSource.query(
-    `SELECT ${STRANDED.map((stranded) => `(SELECT count(*) FROM ${stranded.table} WHERE ${stranded.pending} AND creation_date_time < $1)`).join(' + ')}::int AS n`,
+    `SELECT ${STRANDED.map((stranded) => `(SELECT count(*) FROM ${stranded.table} p WHERE ${stranded.pending} AND creation_date_time < $1 AND ${NOT_UNDER_REVIEW})`).join(' + ')}::int AS n`,
     [acceptedSince],
   );
   if (n > 0) logger.warn(`${n} payment orders accepted more than ${maxAgeHours} h ago are still PDNG without their bank's outcome: reconcile them by hand (PAYMENT_REDRIVE_MAX_AGE_HOURS)`);
