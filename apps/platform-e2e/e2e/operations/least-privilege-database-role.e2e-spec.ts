@@ -35,6 +35,8 @@ describe('the apps as a least-privilege database role', () => {
         role = `${db.name}_app`;
         const password = randomBytes(18).toString('base64url');
         await db.dataSource.query(`CREATE ROLE "${role}" LOGIN PASSWORD '${password}'`);
+        // As a database made or restored from PostgreSQL 14 or older grants it: the grant must take it back.
+        await db.dataSource.query(`GRANT CREATE ON SCHEMA public TO PUBLIC`);
         await grantApplicationRole(db.dataSource, role);
         const url = new URL(db.url);
         url.username = role;
@@ -151,7 +153,7 @@ describe('the apps as a least-privilege database role', () => {
     expect(await asRole(`CREATE TABLE shadow_ledger (id int)`)).toBe(INSUFFICIENT_PRIVILEGE);
   });
 
-  it('will not grant a role that owns the tables, a member of their owner, a superuser, or one that does not exist', async () => {
+  it('will not grant a role that owns the tables, a member of their owner, a superuser, one that bypasses row security, or one that does not exist', async () => {
     const { db } = platform;
     const [{ owner }] = await db.dataSource.query(`SELECT tableowner AS owner FROM pg_tables WHERE tablename = 'audit_log'`);
     // (Here the owner is the test server's superuser: refused as either.)
@@ -159,14 +161,16 @@ describe('the apps as a least-privilege database role', () => {
     // A member may SET ROLE to the owner and switch the audit trail's triggers off; a superuser may anything.
     const member = `${role}_member`;
     const superuser = `${role}_super`;
+    const bypassesRls = `${role}_bypassrls`;
     await db.dataSource.query(`CREATE ROLE "${member}" NOLOGIN IN ROLE "${owner as string}"`);
     await db.dataSource.query(`CREATE ROLE "${superuser}" NOLOGIN SUPERUSER`);
+    await db.dataSource.query(`CREATE ROLE "${bypassesRls}" NOLOGIN BYPASSRLS`);
     try {
       await expect(grantApplicationRole(db.dataSource, member)).rejects.toThrow(/member of their owner/);
       await expect(grantApplicationRole(db.dataSource, superuser)).rejects.toThrow(/superuser/);
+      await expect(grantApplicationRole(db.dataSource, bypassesRls)).rejects.toThrow(/bypasses row security/);
     } finally {
-      await db.dataSource.query(`DROP ROLE "${member}"`);
-      await db.dataSource.query(`DROP ROLE "${superuser}"`);
+      for (const made of [member, superuser, bypassesRls]) await db.dataSource.query(`DROP ROLE "${made}"`);
     }
     await expect(grantApplicationRole(db.dataSource, `${role}_missing`)).rejects.toThrow(/does not exist/);
     await expect(grantApplicationRole(db.dataSource, 'Robert"; DROP TABLE x; --')).rejects.toThrow(/lower-case PostgreSQL role name/);

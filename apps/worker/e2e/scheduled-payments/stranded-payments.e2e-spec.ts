@@ -329,5 +329,23 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     expect(await eventsOf('pay-probe-held')).toEqual([{ to: 'ACSP', kind: 'domestic-payment', psu: probe.psu_id, actor: 'payment-redrive' }]);
     const [review] = await db.dataSource.query(`SELECT review_status, paid FROM payment_risk_assessment WHERE payment_id = 'pay-probe-held'`);
     expect(review).toEqual({ review_status: 'released', paid: true });
+
+    // A held scheduled payment is not the re-drive's: its release without an answer is refused, and it stays held.
+    await stageDomesticPayment('pay-probe-held-scheduled', probe, '5.00');
+    await db.dataSource.query(`UPDATE domestic_payment SET requested_execution_date_time = $2 WHERE payment_id = $1`, ['pay-probe-held-scheduled', accepted]);
+    await db.dataSource.query(
+      `INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, psu_id, debtor_account_id, creditor_key, amount, currency, decision, score, rules, assessed_at, review_status,
+                                            tpp_stripe, tpp_running_payments, tpp_running_amount, account_stripe, account_running_payments, account_running_amount)
+       VALUES ('pay-probe-held-scheduled', 'domestic-scheduled-payment', 'pmc-pay-probe-held-scheduled', $1, $2, $3, 'x', 5, 'GBP', 'hold', 80, '[]', now(), 'held', 0, 1, 5, 0, 1, 5)`,
+      [clientId, probe.psu_id, probe.account_id],
+    );
+    fault = { kind: 'cut' };
+    await expect(
+      new ReviewHeldPayment(db.dataSource, bank, approvals, 60).release({ paymentId: 'pay-probe-held-scheduled', adminId: 'admin-1', reason: 'Checked with the customer', fourEyes: false }),
+    ).rejects.toThrow('the payment stays held');
+    fault = null;
+    const [scheduledReview] = await db.dataSource.query(`SELECT review_status FROM payment_risk_assessment WHERE payment_id = 'pay-probe-held-scheduled'`);
+    expect(scheduledReview).toEqual({ review_status: 'held' });
+    expect(await statusOf('domestic_payment', 'pay-probe-held-scheduled')).toEqual({ status: 'PDNG', status_reason: null });
   });
 });
