@@ -77,7 +77,6 @@ interface DueRow {
   client_id: string;
   debtor_account_id: string;
   initiation: Record<string, unknown>;
-  requested_execution_date_time: Date;
 }
 
 /** What the worker's runs of scheduled payments and standing orders check each order with. */
@@ -159,12 +158,14 @@ export async function executeDueScheduledPayments(dataSource: DataSource, bank: 
   const batchSize = options.batchSize ?? 100;
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
   const unreachable = options.unreachable ?? new UnreachableBanks();
-  let after: { at: Date; id: string } | null = null;
+  // The keyset's instant as PostgreSQL's text (microseconds): a JS Date would cut it to milliseconds, and a
+  // full page of deferred orders finer than that would be read again and again.
+  let after: { at: string; id: string } | null = null;
   for (;;) {
-    const rows: Array<DueRow & { connector: string | null }> = await dataSource.query(
-      `SELECT payment_id, requested_execution_date_time, ${debtorConnectorSql('d.debtor_account_id')} FROM domestic_payment d
+    const rows: Array<{ payment_id: string; at: string; connector: string | null }> = await dataSource.query(
+      `SELECT payment_id, requested_execution_date_time::text AS at, ${debtorConnectorSql('d.debtor_account_id')} FROM domestic_payment d
         WHERE status = 'PDNG' AND requested_execution_date_time IS NOT NULL AND requested_execution_date_time <= $1
-          AND ($2::timestamptz IS NULL OR (requested_execution_date_time, payment_id) > ($2, $3))
+          AND ($2::timestamptz IS NULL OR (requested_execution_date_time, payment_id) > ($2::timestamptz, $3))
           -- Held for review: an admin's release runs it, or the review timeout rejects it.
           AND NOT EXISTS (SELECT 1 FROM payment_risk_assessment r WHERE r.payment_id = d.payment_id AND r.decision = 'hold')
         ORDER BY requested_execution_date_time, payment_id LIMIT $4`,
@@ -181,7 +182,7 @@ export async function executeDueScheduledPayments(dataSource: DataSource, bank: 
     }
     if (rows.length < batchSize) return result;
     const last = rows[rows.length - 1]!;
-    after = { at: last.requested_execution_date_time, id: last.payment_id };
+    after = { at: last.at, id: last.payment_id };
   }
 }
 
@@ -386,12 +387,13 @@ export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: 
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
   const unreachable = options.unreachable ?? new UnreachableBanks();
   for (;;) {
-    let after: { at: Date; id: string } | null = null;
+    // As PostgreSQL's text, as for the scheduled payments above.
+    let after: { at: string; id: string } | null = null;
     let progressed = false;
     for (;;) {
-      const rows: Array<DueOrderRow & { connector: string | null }> = await dataSource.query(
-        `SELECT standing_order_id, next_run_at, ${debtorConnectorSql('debtor_account_id')} FROM domestic_standing_order
-          WHERE status = 'PDNG' AND next_run_at <= $1 AND ($2::timestamptz IS NULL OR (next_run_at, standing_order_id) > ($2, $3))
+      const rows: Array<{ standing_order_id: string; at: string; connector: string | null }> = await dataSource.query(
+        `SELECT standing_order_id, next_run_at::text AS at, ${debtorConnectorSql('debtor_account_id')} FROM domestic_standing_order
+          WHERE status = 'PDNG' AND next_run_at <= $1 AND ($2::timestamptz IS NULL OR (next_run_at, standing_order_id) > ($2::timestamptz, $3))
           ORDER BY next_run_at, standing_order_id LIMIT $4`,
         [now, after?.at ?? null, after?.id ?? null, batchSize],
       );
@@ -409,7 +411,7 @@ export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: 
       }
       if (rows.length < batchSize) break;
       const last = rows[rows.length - 1]!;
-      after = { at: last.next_run_at, id: last.standing_order_id };
+      after = { at: last.at, id: last.standing_order_id };
     }
     // Orders behind by more than one run: another pass takes their next one.
     if (!progressed) return result;

@@ -1,4 +1,6 @@
+import { AggregatedBank, HttpBankConnector, SandboxLedgerConnector } from '@consentry/banking';
 import type { ConnectorServer, FaultyAnswer } from '@consentry/banking/test-support';
+import { executeDueScheduledPayments, executeDueStandingOrderRuns, PaymentApprovalSeal } from '@consentry/consents';
 import { EnvironmentKeyManagement } from '@consentry/identity';
 import { seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
@@ -6,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { RunningWorker } from '../../src/worker.bootstrap.js';
 import { approvalSealOf } from '../support/approval-seal.js';
-import { probeAndLocalDebtors, startWorkerWithProbeBank } from '../support/probe-bank.js';
+import { type Debtor, probeAndLocalDebtors, startWorkerWithProbeBank } from '../support/probe-bank.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x4d);
 const WAIT = { timeout: 20_000, interval: 100 };
@@ -30,6 +32,48 @@ describe('scheduled payments: a bank answering what the connector cannot read, o
   let bankCalls = 0;
   const due = new Date(Date.now() + 2 * DAY);
   let now = new Date();
+  let clientId: string;
+  let probe: Debtor;
+  const keys = new EnvironmentKeyManagement(SECRETS_KEY);
+
+  const consent = async (consentId: string, kind: 'domestic-scheduled-payment' | 'domestic-standing-order', debtor: Debtor, initiation: Record<string, unknown>): Promise<void> => {
+    await db.dataSource.query(
+      `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, initiation_hash, creation_date_time, status_update_date_time)
+       VALUES ($1, $2, $3, $4, 'COND', $5::jsonb, '{}', $6, $7, now(), now())`,
+      [
+        consentId,
+        kind,
+        clientId,
+        debtor.psu_id,
+        JSON.stringify(initiation),
+        debtor.account_id,
+        approvalSealOf(SECRETS_KEY, { consentId, clientId, psuId: debtor.psu_id, debtorAccountId: debtor.account_id, kind, initiation }),
+      ],
+    );
+  };
+  const scheduled = async (paymentId: string, debtor: Debtor, at: Date): Promise<void> => {
+    const initiation = {
+      InstructionIdentification: `I-${paymentId}`,
+      EndToEndIdentification: paymentId,
+      RequestedExecutionDateTime: at.toISOString(),
+      InstructedAmount: { Amount: '30.00', Currency: 'GBP' },
+      CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400411112222', Name: 'Landlord' },
+    };
+    await consent(`pmc-${paymentId}`, 'domestic-scheduled-payment', debtor, initiation);
+    await db.dataSource.query(
+      `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, requested_execution_date_time, creation_date_time, status_update_date_time)
+       VALUES ($1, $2, $3, 'PDNG', $4::jsonb, $5, $6, now(), now())`,
+      [paymentId, `pmc-${paymentId}`, clientId, JSON.stringify(initiation), debtor.account_id, at],
+    );
+  };
+  const standingOrder = async (orderId: string, debtor: Debtor, initiation: Record<string, unknown>, nextRunAt: Date): Promise<void> => {
+    await consent(`pmc-${orderId}`, 'domestic-standing-order', debtor, initiation);
+    await db.dataSource.query(
+      `INSERT INTO domestic_standing_order (standing_order_id, consent_id, client_id, psu_id, status, initiation, debtor_account_id, next_run_index, next_run_at, creation_date_time, status_update_date_time)
+       VALUES ($1, $2, $3, $4, 'PDNG', $5::jsonb, $6, 0, $7, now(), now())`,
+      [orderId, `pmc-${orderId}`, clientId, debtor.psu_id, JSON.stringify(initiation), debtor.account_id, nextRunAt],
+    );
+  };
 
   const statusOf = async (paymentId: string): Promise<{ status: string; status_reason: string | null }> =>
     (await db.dataSource.query(`SELECT status, status_reason FROM domestic_payment WHERE payment_id = $1`, [paymentId]))[0];
@@ -41,39 +85,10 @@ describe('scheduled payments: a bank answering what the connector cannot read, o
   beforeAll(async () => {
     db = await createTestDatabase('scheduled_payments_unreadable');
     redis = createTestRedis('scheduled-payments-unreadable');
-    const keys = new EnvironmentKeyManagement(SECRETS_KEY);
     const sandbox = await seedSandbox(db.dataSource, { keys, seed: 6, transactionsPerAccount: 1 });
-    const { probe, local } = await probeAndLocalDebtors(db, [sandbox.psus[0]!.username, sandbox.psus[1]!.username], UPSTREAM);
-
-    const consent = async (consentId: string, kind: 'domestic-scheduled-payment' | 'domestic-standing-order', debtor: { account_id: string; psu_id: string }, initiation: Record<string, unknown>) =>
-      db.dataSource.query(
-        `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, initiation_hash, creation_date_time, status_update_date_time)
-         VALUES ($1, $2, $3, $4, 'COND', $5::jsonb, '{}', $6, $7, now(), now())`,
-        [
-          consentId,
-          kind,
-          sandbox.tpp.client_id,
-          debtor.psu_id,
-          JSON.stringify(initiation),
-          debtor.account_id,
-          approvalSealOf(SECRETS_KEY, { consentId, clientId: sandbox.tpp.client_id, psuId: debtor.psu_id, debtorAccountId: debtor.account_id, kind, initiation }),
-        ],
-      );
-    const scheduled = async (paymentId: string, debtor: { account_id: string; psu_id: string }, at: Date) => {
-      const initiation = {
-        InstructionIdentification: `I-${paymentId}`,
-        EndToEndIdentification: paymentId,
-        RequestedExecutionDateTime: at.toISOString(),
-        InstructedAmount: { Amount: '30.00', Currency: 'GBP' },
-        CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400411112222', Name: 'Landlord' },
-      };
-      await consent(`pmc-${paymentId}`, 'domestic-scheduled-payment', debtor, initiation);
-      await db.dataSource.query(
-        `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, requested_execution_date_time, creation_date_time, status_update_date_time)
-         VALUES ($1, $2, $3, 'PDNG', $4::jsonb, $5, $6, now(), now())`,
-        [paymentId, `pmc-${paymentId}`, sandbox.tpp.client_id, JSON.stringify(initiation), debtor.account_id, at],
-      );
-    };
+    clientId = sandbox.tpp.client_id;
+    let local: Debtor;
+    ({ probe, local } = await probeAndLocalDebtors(db, [sandbox.psus[0]!.username, sandbox.psus[1]!.username], UPSTREAM));
     // P1, the oldest due, at the probe bank; P2, an hour later, at the built-in ledger's bank.
     await scheduled('dsp-probe-1', probe, new Date(due.getTime() - 3_600_000));
     await scheduled('dsp-local-2', local, due);
@@ -84,22 +99,17 @@ describe('scheduled payments: a bank answering what the connector cannot read, o
       CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400411112222', Name: 'Gym' },
       MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: due.toISOString() },
     };
-    await consent('pmc-dso-local', 'domestic-standing-order', local, order);
-    await db.dataSource.query(
-      `INSERT INTO domestic_standing_order (standing_order_id, consent_id, client_id, psu_id, status, initiation, debtor_account_id, next_run_index, next_run_at, creation_date_time, status_update_date_time)
-       VALUES ('dso-local-1', 'pmc-dso-local', $1, $2, 'PDNG', $3::jsonb, $4, 0, $5, now(), now())`,
-      [sandbox.tpp.client_id, local.psu_id, JSON.stringify(order), local.account_id, due],
-    );
+    await standingOrder('dso-local-1', local, order, due);
     // The oldest standing order due holds an Initiation it cannot run by (written by hand): its run throws.
     await db.dataSource.query(
       `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, initiation_hash, creation_date_time, status_update_date_time)
        VALUES ('pmc-dso-broken', 'domestic-standing-order', $1, $2, 'COND', '{}'::jsonb, '{}', $3, 'not-a-seal', now(), now())`,
-      [sandbox.tpp.client_id, local.psu_id, local.account_id],
+      [clientId, local.psu_id, local.account_id],
     );
     await db.dataSource.query(
       `INSERT INTO domestic_standing_order (standing_order_id, consent_id, client_id, psu_id, status, initiation, debtor_account_id, next_run_index, next_run_at, creation_date_time, status_update_date_time)
        VALUES ('dso-broken-0', 'pmc-dso-broken', $1, $2, 'PDNG', '{}'::jsonb, $3, 0, $4, now(), now())`,
-      [sandbox.tpp.client_id, local.psu_id, local.account_id, new Date(due.getTime() - 7_200_000)],
+      [clientId, local.psu_id, local.account_id, new Date(due.getTime() - 7_200_000)],
     );
 
     // The probe bank: its ledger behind the connector protocol, which debits, then answers `fault`.
@@ -155,4 +165,53 @@ describe('scheduled payments: a bank answering what the connector cannot read, o
     expect(await bookings('dsp-probe-1')).toBe(1);
     await vi.waitFor(async () => expect(await eventsOf('dsp-probe-1')).toEqual([{ to: 'ACSP' }]), WAIT);
   });
+
+  it('moves past a full page of deferred orders whose instants are finer than a millisecond: each run ends, its bank asked once', async () => {
+    // The worker's job stops, so the calls counted here are these runs' alone.
+    await worker.close();
+    const at = new Date(due.getTime() + 60_000);
+    const order = {
+      NumberOfPayments: '2',
+      FirstPaymentAmount: { Amount: '1.00', Currency: 'GBP' },
+      RecurringPaymentAmount: { Amount: '1.00', Currency: 'GBP' },
+      CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400411112222', Name: 'Gym' },
+      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: at.toISOString() },
+    };
+    for (const n of [1, 2, 3]) {
+      await scheduled(`dsp-probe-fine-${n}`, probe, at);
+      await standingOrder(`dso-probe-fine-${n}`, probe, order, at);
+    }
+    // Instants as a restore or a hand-made row may hold them: a JavaScript Date cuts them to the millisecond,
+    // so a keyset carried in one went back before the page it had read, and read it again for ever
+    // (until 6 December 2026).
+    await db.dataSource.query(`UPDATE domestic_payment SET requested_execution_date_time = requested_execution_date_time + interval '456 microseconds' WHERE payment_id LIKE 'dsp-probe-fine-%'`);
+    await db.dataSource.query(`UPDATE domestic_standing_order SET next_run_at = next_run_at + interval '456 microseconds' WHERE standing_order_id LIKE 'dso-probe-fine-%'`);
+    fault = { kind: 'html' };
+    const bank = new AggregatedBank(db.dataSource, [new SandboxLedgerConnector(db.dataSource, keys), new HttpBankConnector({ name: UPSTREAM, baseUrl: upstream.url, token: UPSTREAM_TOKEN })]);
+    const options = { approvals: new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }]), batchSize: 2 };
+    const runAt = new Date(at.getTime() + 1_000);
+
+    let calls = bankCalls;
+    expect(await endsWithin(executeDueScheduledPayments(db.dataSource, bank, runAt, options))).toEqual({ executed: 0, deferred: 3 });
+    expect(bankCalls - calls).toBe(1);
+    calls = bankCalls;
+    // The three, and the suite's standing order whose run throws.
+    expect(await endsWithin(executeDueStandingOrderRuns(db.dataSource, bank, runAt, options))).toEqual({ executed: 0, deferred: 4 });
+    expect(bankCalls - calls).toBe(1);
+    expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM domestic_payment WHERE payment_id LIKE 'dsp-probe-fine-%' AND status = 'PDNG'`)).toEqual([{ n: 3 }]);
+    expect(await db.dataSource.query(`SELECT count(*)::int AS n FROM domestic_standing_order WHERE standing_order_id LIKE 'dso-probe-fine-%' AND status = 'PDNG' AND next_run_index = 0`)).toEqual([{ n: 3 }]);
+  });
 });
+
+/** The run's result, or a failure once 15 s pass: a run that reads its pages for ever fails here, not at the suite's timeout. */
+async function endsWithin<T>(run: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('the run did not end within 15 s')), 15_000);
+  });
+  try {
+    return await Promise.race([run, stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
