@@ -117,15 +117,17 @@ export async function ensureRedis(dataDir, log = console.log) {
 /**
  * Applies the pending migrations as the tables' owner (`databaseUrl`'s role); with `appRole`
  * (DATABASE_APP_ROLE), then grants that role the application's privileges on every table, new ones
- * included (grantApplicationRole in libs/database: no schema changes, the audit trail append-only).
+ * included (grantApplicationRole in libs/database: no schema changes, the audit trail append-only), and
+ * with `workerRole` (DATABASE_WORKER_ROLE) the worker's own role too, which alone relays the audit outbox.
  */
-export async function migrate(databaseUrl, { appRole } = {}) {
+export async function migrate(databaseUrl, { appRole, workerRole } = {}) {
+  if (workerRole && !appRole) throw new Error('DATABASE_WORKER_ROLE is granted with DATABASE_APP_ROLE, the API\'s and the auth server\'s role: set both');
   const { createDataSource, grantApplicationRole, runMigrations } = await import('@consentry/database');
   const dataSource = createDataSource({ url: databaseUrl, poolSize: 2, applicationName: 'consentry-migrate' });
   await dataSource.initialize();
   try {
     const applied = await runMigrations(dataSource);
-    if (appRole) await grantApplicationRole(dataSource, appRole);
+    if (appRole) await grantApplicationRole(dataSource, appRole, { workerRole });
     return applied;
   } finally {
     await dataSource.destroy();
@@ -207,9 +209,9 @@ async function waitForHealth(url, child, name, timeoutMs = 60_000) {
  * again on new ports, up to `attempts` times. `envFor({ api, authServer, worker })` gives the environment
  * for the ports. Resolves to `{ ports, env, apps }`.
  * @param {(ports: AppPorts) => Record<string, string>} envFor
- * @param {{ onOutput?: (app: string, line: string) => void, healthTimeoutMs?: number, attempts?: number }} [options]
+ * @param {{ onOutput?: (app: string, line: string) => void, healthTimeoutMs?: number, appEnv?: Record<string, Record<string, string>>, attempts?: number }} [options]
  */
-export async function startAppsOnFreePorts(envFor, { onOutput, healthTimeoutMs, attempts = 3 } = {}) {
+export async function startAppsOnFreePorts(envFor, { onOutput, healthTimeoutMs, appEnv, attempts = 3 } = {}) {
   for (let attempt = 1; ; attempt++) {
     const ports = { api: await freePort(), authServer: await freePort(), worker: await freePort() };
     const env = envFor(ports);
@@ -220,7 +222,7 @@ export async function startAppsOnFreePorts(envFor, { onOutput, healthTimeoutMs, 
       else process.stdout.write(`[${app}] ${line}\n`);
     };
     try {
-      return { ports, env, apps: await startApps(env, { onOutput: watch, healthTimeoutMs }) };
+      return { ports, env, apps: await startApps(env, { onOutput: watch, healthTimeoutMs, appEnv }) };
     } catch (error) {
       if (!portTaken || attempt >= attempts) throw error;
     }
@@ -241,9 +243,12 @@ export function platformEnv(base) {
 /**
  * Starts api, auth-server and worker from their builds and waits until each answers. Each app's
  * output is prefixed with its name (or passed to `onOutput`). `healthTimeoutMs` (30 s by default) is how long
- * each may take to answer.
+ * each may take to answer. `appEnv`, by app name, holds variables one app runs with over `env` (the
+ * worker's own database role, say).
+ * @param {Record<string, string>} env
+ * @param {{ onOutput?: (app: string, line: string) => void, healthTimeoutMs?: number, appEnv?: Record<string, Record<string, string>> }} [options]
  */
-export async function startApps(env, { onOutput, healthTimeoutMs } = {}) {
+export async function startApps(env, { onOutput, healthTimeoutMs, appEnv = {} } = {}) {
   // Loaded here, not at the top: db:migrate uses this file with only the database lib built.
   const { READY_MESSAGE } = await import('@consentry/observability');
   const children = [];
@@ -264,7 +269,11 @@ export async function startApps(env, { onOutput, healthTimeoutMs } = {}) {
     for (const app of APPS) {
       // Tracing starts only when OTEL_EXPORTER_OTLP_ENDPOINT is set; the --import is a no-op otherwise.
       // The IPC channel carries one message: the app's own word that it listens (see waitForHealth).
-      const child = spawn(process.execPath, ['--import', TELEMETRY_REGISTER, join(ROOT, app.main)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+      const child = spawn(process.execPath, ['--import', TELEMETRY_REGISTER, join(ROOT, app.main)], {
+        cwd: ROOT,
+        env: { ...env, ...appEnv[app.name] },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      });
       child.consentryReady = false;
       child.on('message', (message) => {
         if (message === READY_MESSAGE) child.consentryReady = true;

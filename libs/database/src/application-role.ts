@@ -1,12 +1,12 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 /**
- * The application role's privileges (least privilege; PCI DSS 7.2 and 10.3.2), in one place: the apps
- * (API, auth server, worker) connect as a role that owns nothing, so PostgreSQL itself refuses them any
- * change to the schema, any rewrite of the audit trail and any switching off of its triggers, which
- * only a table's owner may do. The tables' owner is the role the migrations run as (`npm run
- * db:migrate`); `DATABASE_APP_ROLE` names the application role it grants after each migration run, so
- * a release's new tables are granted with it.
+ * The application roles' privileges (least privilege; PCI DSS 7.2 and 10.3.2), in one place: the apps
+ * connect as roles that own nothing, so PostgreSQL itself refuses them any change to the schema, any
+ * rewrite of the audit trail and any switching off of its triggers, which only a table's owner may do.
+ * The tables' owner is the role the migrations run as (`npm run db:migrate`); `DATABASE_APP_ROLE` names
+ * the role the API and the auth server connect as, and `DATABASE_WORKER_ROLE` (optional) the worker's,
+ * both granted after each migration run, so a release's new tables are granted with them.
  */
 export const APPLICATION_ROLE_PRIVILEGES = {
   /** Every table: what the apps do to their own rows. */
@@ -15,40 +15,80 @@ export const APPLICATION_ROLE_PRIVILEGES = {
   appendOnly: ['audit_log'],
   /** Read only: written by the retention function (as the owner) and by the migrations. */
   readOnly: ['audit_retention_cut', 'schema_migration'],
+  /**
+   * The worker's alone when it has a role of its own: moving the outbox's events into the chained log
+   * (the relay reads and deletes the outbox, and appends to the log). The API and the auth server then
+   * add events to the outbox and read the log, no more: a process serving requests cannot change or drop
+   * an event before it is chained, nor append an entry of its own making to the log.
+   */
+  workerOnly: { audit_outbox: ['SELECT', 'UPDATE', 'DELETE'], audit_log: ['INSERT'] },
 } as const;
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** Which role is which, for the errors: the variable of `npm run db:migrate` that names it. */
+type RoleVariable = 'DATABASE_APP_ROLE' | 'DATABASE_WORKER_ROLE';
+
 /**
- * Grants `role` (an existing role, named in lower case, neither the tables' owner nor a member of it, nor
- * a superuser) the application's privileges on every table and sequence of the `public` schema as they
- * stand, less the audit trail's changes and the read-only tables' writes (APPLICATION_ROLE_PRIVILEGES), in
- * one transaction, and takes `CREATE` on `public` from PUBLIC (as PostgreSQL 15 creates a database). Run by the tables' owner after the migrations;
- * running it again changes nothing. The role keeps no `EXECUTE` on `audit_log_prune` (the migration
- * revoked it from PUBLIC): retention runs as its own role (docs/audit.md).
+ * Grants `role` (DATABASE_APP_ROLE, the API's and the auth server's) and, when given, `workerRole`
+ * (DATABASE_WORKER_ROLE) the application's privileges on every table and sequence of the `public` schema
+ * as they stand, less the audit trail's changes and the read-only tables' writes
+ * (APPLICATION_ROLE_PRIVILEGES), in one transaction, and takes `CREATE` on `public` from PUBLIC (as
+ * PostgreSQL 15 creates a database). With a worker role, `role` loses what only the worker does (the
+ * outbox's relay into the log); without one, the three apps share `role` and it keeps it. Each role must
+ * exist, be named in lower case, be neither the tables' owner nor a member of it, nor a superuser, nor
+ * bypass row security; the two must differ and `role` must not be a member of `workerRole`. Run by the
+ * tables' owner after the migrations; running it again changes nothing. No role keeps `EXECUTE` on
+ * `audit_log_prune` (the migration revoked it from PUBLIC): retention runs as its own role (docs/audit.md).
  */
-export async function grantApplicationRole(dataSource: DataSource, role: string): Promise<void> {
-  if (!ROLE_NAME.test(role)) throw new Error('DATABASE_APP_ROLE must be a lower-case PostgreSQL role name (letters, digits, underscores)');
-  const name = `"${role}"`;
-  const { tables, appendOnly, readOnly } = APPLICATION_ROLE_PRIVILEGES;
+export async function grantApplicationRole(dataSource: DataSource, role: string, options: { workerRole?: string } = {}): Promise<void> {
+  const { workerRole } = options;
+  checkName(role, 'DATABASE_APP_ROLE');
+  if (workerRole !== undefined) {
+    checkName(workerRole, 'DATABASE_WORKER_ROLE');
+    if (workerRole === role) throw new Error('DATABASE_WORKER_ROLE must be another role than DATABASE_APP_ROLE: the worker alone relays the audit outbox into the log');
+  }
   await dataSource.transaction(async (manager) => {
-    // The tables' owner's rights come with being it, a member of it (SET ROLE), or a superuser; row
-    // security's bypass with BYPASSRLS.
-    const [exists]: Array<{ owner: boolean; privileged: boolean }> = await manager.query(
-      `SELECT pg_has_role(r.oid, (SELECT relowner FROM pg_class WHERE oid = 'public.audit_log'::regclass), 'USAGE') AS owner,
-              r.rolsuper OR r.rolbypassrls AS privileged
-         FROM pg_roles r WHERE r.rolname = $1`,
-      [role],
-    );
-    if (!exists) throw new Error(`the role ${role} (DATABASE_APP_ROLE) does not exist: create it first (CREATE ROLE ${role} LOGIN ...)`);
-    if (exists.privileged) throw new Error(`the role ${role} (DATABASE_APP_ROLE) is a superuser or bypasses row security: the application role must hold no such attribute`);
-    if (exists.owner) throw new Error(`the role ${role} (DATABASE_APP_ROLE) owns the tables or is a member of their owner: the application role must be another role than the migrations'`);
+    await checkRole(manager, role, 'DATABASE_APP_ROLE');
+    if (workerRole !== undefined) {
+      await checkRole(manager, workerRole, 'DATABASE_WORKER_ROLE');
+      const [{ member }]: Array<{ member: boolean }> = await manager.query(`SELECT pg_has_role($1, $2, 'USAGE') AS member`, [role, workerRole]);
+      if (member) throw new Error(`the role ${role} (DATABASE_APP_ROLE) is a member of ${workerRole} (DATABASE_WORKER_ROLE): it would hold the worker's privileges`);
+    }
     // PostgreSQL 15 creates databases so; one made or restored from an older release lets everyone create in public.
     await manager.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
-    await manager.query(`GRANT USAGE ON SCHEMA public TO ${name}`);
-    await manager.query(`GRANT ${tables.join(', ')} ON ALL TABLES IN SCHEMA public TO ${name}`);
-    await manager.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${name}`);
-    for (const table of appendOnly) await manager.query(`REVOKE UPDATE, DELETE, TRUNCATE ON ${table} FROM ${name}`);
-    for (const table of readOnly) await manager.query(`REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${table} FROM ${name}`);
+    for (const grantee of workerRole === undefined ? [role] : [role, workerRole]) await grantAll(manager, grantee);
+    if (workerRole !== undefined) {
+      for (const [table, privileges] of Object.entries(APPLICATION_ROLE_PRIVILEGES.workerOnly)) await manager.query(`REVOKE ${privileges.join(', ')} ON ${table} FROM "${role}"`);
+    }
   });
+}
+
+function checkName(role: string, variable: RoleVariable): void {
+  if (!ROLE_NAME.test(role)) throw new Error(`${variable} must be a lower-case PostgreSQL role name (letters, digits, underscores)`);
+}
+
+async function checkRole(manager: EntityManager, role: string, variable: RoleVariable): Promise<void> {
+  // The tables' owner's rights come with being it, a member of it (SET ROLE), or a superuser; row
+  // security's bypass with BYPASSRLS.
+  const [found]: Array<{ owner: boolean; privileged: boolean }> = await manager.query(
+    `SELECT pg_has_role(r.oid, (SELECT relowner FROM pg_class WHERE oid = 'public.audit_log'::regclass), 'USAGE') AS owner,
+            r.rolsuper OR r.rolbypassrls AS privileged
+       FROM pg_roles r WHERE r.rolname = $1`,
+    [role],
+  );
+  if (!found) throw new Error(`the role ${role} (${variable}) does not exist: create it first (CREATE ROLE ${role} LOGIN ...)`);
+  if (found.privileged) throw new Error(`the role ${role} (${variable}) is a superuser or bypasses row security: an application role must hold no such attribute`);
+  if (found.owner) throw new Error(`the role ${role} (${variable}) owns the tables or is a member of their owner: an application role must be another role than the migrations'`);
+}
+
+/** The privileges every application role holds (the shared role's, the worker's own). */
+async function grantAll(manager: EntityManager, role: string): Promise<void> {
+  const name = `"${role}"`;
+  const { tables, appendOnly, readOnly } = APPLICATION_ROLE_PRIVILEGES;
+  await manager.query(`GRANT USAGE ON SCHEMA public TO ${name}`);
+  await manager.query(`GRANT ${tables.join(', ')} ON ALL TABLES IN SCHEMA public TO ${name}`);
+  await manager.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${name}`);
+  for (const table of appendOnly) await manager.query(`REVOKE UPDATE, DELETE, TRUNCATE ON ${table} FROM ${name}`);
+  for (const table of readOnly) await manager.query(`REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${table} FROM ${name}`);
 }

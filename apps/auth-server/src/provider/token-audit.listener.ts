@@ -87,11 +87,14 @@ class TokenIssuanceRecorder {
       const batch = this.queue.splice(0, MAX_ISSUANCE_BATCH);
       try {
         const outbox = this.dataSource.getMetadata(AuditOutboxEntity).tableName;
+        // Which were recorded is read from what was inserted, not RETURNed: the auth server's database role
+        // adds to the outbox and may not read it (docs/deployment.md#the-database-roles).
         const rows: Array<{ event_id: string }> = await this.dataSource.query(
-          `INSERT INTO ${outbox} (event_id, event)
-           SELECT e.event_id, e.event FROM unnest($1::uuid[], $2::jsonb[], $3::text[]) AS e(event_id, event, client_id)
-            WHERE EXISTS (SELECT 1 FROM tpp WHERE tpp.client_id = e.client_id AND tpp.status = 'Active')
-           RETURNING event_id`,
+          `WITH active AS (
+             SELECT e.event_id, e.event FROM unnest($1::uuid[], $2::jsonb[], $3::text[]) AS e(event_id, event, client_id)
+              WHERE EXISTS (SELECT 1 FROM tpp WHERE tpp.client_id = e.client_id AND tpp.status = 'Active')),
+           recorded AS (INSERT INTO ${outbox} (event_id, event) SELECT event_id, event FROM active)
+           SELECT event_id FROM active`,
           [batch.map((b) => b.event.eventId), batch.map((b) => JSON.stringify(b.event)), batch.map((b) => b.event.clientId)],
         );
         const recorded = new Set(rows.map((row) => row.event_id));

@@ -388,43 +388,57 @@ describe('deploy/kubernetes: each container\'s command starts its process', () =
 
   it('migrates an empty database with the migration Job\'s command, as the owner, and grants the apps\' role', async () => {
     const name = `consentry_test_k8s_migrate_${process.pid}_${Date.now()}`;
-    // Roles are the server's: the Job's consentry_app stands here for a role of this run's own.
+    // Roles are the server's: the Job's consentry_app and consentry_worker stand here for roles of this run's own.
     const appRole = `${name}_app`;
+    const workerRole = `${name}_worker`;
     const admin = new pg.Client({ connectionString: TEST_DATABASE_SERVER_URL });
     await admin.connect();
     await admin.query(`CREATE DATABASE "${name}"`);
     await admin.query(`CREATE ROLE "${appRole}" NOLOGIN`);
+    await admin.query(`CREATE ROLE "${workerRole}" NOLOGIN`);
     const url = new URL(TEST_DATABASE_SERVER_URL);
     url.pathname = `/${name}`;
     const migrated = new pg.Client({ connectionString: url.toString() });
     try {
       const c = onlyContainer(migrationPod().spec!);
       const env = containerEnvironment(manifests, c);
-      expect(Object.keys(env)).toEqual(['DATABASE_URL', 'DATABASE_APP_ROLE']);
-      // The Job holds the owner's URL, never the apps' (consentry-common's): the two roles differ.
-      expect(new URL(env.DATABASE_URL!).username).not.toBe(new URL(podEnv('api').DATABASE_URL!).username);
-      expect(new URL(podEnv('api').DATABASE_URL!).username).toBe(env.DATABASE_APP_ROLE);
+      expect(Object.keys(env)).toEqual(['DATABASE_URL', 'DATABASE_APP_ROLE', 'DATABASE_WORKER_ROLE']);
+      // The Job holds the owner's URL, never the apps' (consentry-common's): the roles differ.
+      const userOf = (app: string) => new URL(podEnv(app).DATABASE_URL!).username;
+      expect(new URL(env.DATABASE_URL!).username).not.toBe(userOf('api'));
+      expect(userOf('api')).toBe(env.DATABASE_APP_ROLE);
+      expect(userOf('auth-server')).toBe(env.DATABASE_APP_ROLE);
+      // The worker's Secret, after consentry-common in its envFrom, gives it its own role.
+      expect(userOf('worker')).toBe(env.DATABASE_WORKER_ROLE);
       const jobOutput: string[] = [];
-      const child = spawnCommand(c.command!, { ...env, DATABASE_URL: url.toString(), DATABASE_APP_ROLE: appRole }, jobOutput, 'migrate');
+      const child = spawnCommand(c.command!, { ...env, DATABASE_URL: url.toString(), DATABASE_APP_ROLE: appRole, DATABASE_WORKER_ROLE: workerRole }, jobOutput, 'migrate');
       expect(await exited(child), jobOutput.join('\n')).toBe(0);
       expect(jobOutput.join('\n')).toMatch(/applied: /);
       expect(jobOutput.join('\n')).toContain(`granted the application role ${appRole}`);
+      expect(jobOutput.join('\n')).toContain(`granted the worker's role ${workerRole}`);
       await migrated.connect();
       const { rows } = await migrated.query<{ count: string }>('SELECT count(*) FROM schema_migration');
       expect(Number(rows[0]!.count)).toBe(MIGRATIONS.length);
-      const privileges = await migrated.query<{ payments: boolean; append: boolean; rewrite: boolean; cut: boolean }>(
-        // has_table_privilege with a list asks for any of them: each is asked alone.
-        `SELECT has_table_privilege($1, 'payment_consent', 'INSERT') AND has_table_privilege($1, 'payment_consent', 'UPDATE')
-                  AND has_table_privilege($1, 'payment_consent', 'DELETE') AS payments, has_table_privilege($1, 'audit_log', 'INSERT') AS append,
-                has_table_privilege($1, 'audit_log', 'UPDATE') OR has_table_privilege($1, 'audit_log', 'DELETE') AS rewrite,
-                has_table_privilege($1, 'audit_retention_cut', 'INSERT') AS cut`,
-        [appRole],
-      );
-      expect(privileges.rows[0]).toEqual({ payments: true, append: true, rewrite: false, cut: false });
+      const privilegesOf = async (role: string) =>
+        (
+          await migrated.query<{ payments: boolean; outbox: boolean; relay: boolean; append: boolean; rewrite: boolean; cut: boolean }>(
+            // has_table_privilege with a list asks for any of them: each is asked alone.
+            `SELECT has_table_privilege($1, 'payment_consent', 'INSERT') AND has_table_privilege($1, 'payment_consent', 'UPDATE')
+                      AND has_table_privilege($1, 'payment_consent', 'DELETE') AS payments, has_table_privilege($1, 'audit_outbox', 'INSERT') AS outbox,
+                    has_table_privilege($1, 'audit_outbox', 'SELECT') AND has_table_privilege($1, 'audit_outbox', 'DELETE') AS relay,
+                    has_table_privilege($1, 'audit_log', 'INSERT') AS append,
+                    has_table_privilege($1, 'audit_log', 'UPDATE') OR has_table_privilege($1, 'audit_log', 'DELETE') AS rewrite,
+                    has_table_privilege($1, 'audit_retention_cut', 'INSERT') AS cut`,
+            [role],
+          )
+        ).rows[0];
+      expect(await privilegesOf(appRole)).toEqual({ payments: true, outbox: true, relay: false, append: false, rewrite: false, cut: false });
+      expect(await privilegesOf(workerRole)).toEqual({ payments: true, outbox: true, relay: true, append: true, rewrite: false, cut: false });
     } finally {
       await migrated.end().catch(() => undefined);
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.query(`DROP ROLE IF EXISTS "${appRole}"`);
+      await admin.query(`DROP ROLE IF EXISTS "${workerRole}"`);
       await admin.end();
     }
   }, 60_000);

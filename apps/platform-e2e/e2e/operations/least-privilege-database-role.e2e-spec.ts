@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 import { grantApplicationRole } from '@consentry/database';
 import type { TestDatabase } from '@consentry/testing';
@@ -14,17 +14,22 @@ const PISP = '/open-banking/v4.0/pisp';
 const INSUFFICIENT_PRIVILEGE = '42501';
 
 /**
- * The three apps connected as an application role that owns nothing (docs/deployment.md): the migrations
- * run as the tables' owner, `grantApplicationRole` (what `DATABASE_APP_ROLE=... npm run db:migrate` runs)
- * grants the role, and a TPP's account-information and VRP journeys, the worker's audit relay and a
- * revocation all work through it; what the role must not do (rewrite or prune the audit trail, switch
- * its triggers off, change the schema or the migration record) PostgreSQL refuses. Until 6 December 2026
- * the split was documented and never run: the apps were only ever tested as the tables' owner.
+ * The three apps connected as application roles that own nothing (docs/deployment.md): the migrations
+ * run as the tables' owner, `grantApplicationRole` (what `DATABASE_APP_ROLE=... DATABASE_WORKER_ROLE=...
+ * npm run db:migrate` runs) grants the API's and auth server's role and the worker's, and a TPP's
+ * account-information and VRP journeys, the worker's audit relay and a revocation all work through them;
+ * what the roles must not do (rewrite or prune the audit trail, switch its triggers off, change the schema
+ * or the migration record) PostgreSQL refuses, and the request-serving role cannot touch an event in the
+ * outbox once written nor append to the log. Until 6 December 2026 the split was documented and never run
+ * (the apps were only ever tested as the tables' owner), and until that night the three apps shared one
+ * role, so the API could rewrite or drop an event before the worker chained it.
  */
-describe('the apps as a least-privilege database role', () => {
+describe('the apps as least-privilege database roles', () => {
   let platform: TestPlatform;
   let roleUrl: string;
+  let workerUrl: string;
   let role: string;
+  let workerRole: string;
 
   beforeAll(async () => {
     platform = await startTestPlatform('least_privilege', {
@@ -33,21 +38,31 @@ describe('the apps as a least-privilege database role', () => {
       seed: 23,
       prepareDatabase: async (db: TestDatabase) => {
         role = `${db.name}_app`;
-        const password = randomBytes(18).toString('base64url');
-        await db.dataSource.query(`CREATE ROLE "${role}" LOGIN PASSWORD '${password}'`);
+        workerRole = `${db.name}_worker`;
+        const roleAt = async (name: string): Promise<string> => {
+          const password = randomBytes(18).toString('base64url');
+          await db.dataSource.query(`CREATE ROLE "${name}" LOGIN PASSWORD '${password}'`);
+          const url = new URL(db.url);
+          url.username = name;
+          url.password = password;
+          return url.toString();
+        };
+        roleUrl = await roleAt(role);
+        workerUrl = await roleAt(workerRole);
         // As a database made or restored from PostgreSQL 14 or older grants it: the grant must take it back.
         await db.dataSource.query(`GRANT CREATE ON SCHEMA public TO PUBLIC`);
+        // A shared role first (as an installation from before the worker's own role): the split must take the relay back from it.
         await grantApplicationRole(db.dataSource, role);
-        const url = new URL(db.url);
-        url.username = role;
-        url.password = password;
-        roleUrl = url.toString();
+        await grantApplicationRole(db.dataSource, role, { workerRole });
         return {
           env: { DATABASE_URL: roleUrl },
-          // The role is the server's, not the database's: its privileges are dropped with it, before its database goes.
+          appEnv: { worker: { DATABASE_URL: workerUrl } },
+          // The roles are the server's, not the database's: their privileges are dropped with them, before their database goes.
           release: async () => {
-            await db.dataSource.query(`DROP OWNED BY "${role}"`);
-            await db.dataSource.query(`DROP ROLE IF EXISTS "${role}"`);
+            for (const name of [role, workerRole]) {
+              await db.dataSource.query(`DROP OWNED BY "${name}"`);
+              await db.dataSource.query(`DROP ROLE IF EXISTS "${name}"`);
+            }
           },
         };
       },
@@ -58,9 +73,9 @@ describe('the apps as a least-privilege database role', () => {
     await platform?.stop();
   });
 
-  /** Runs `sql` connected as the application role; the error's SQLSTATE, or null when it succeeded. */
-  async function asRole(sql: string, values: unknown[] = []): Promise<string | null> {
-    const client = new pg.Client({ connectionString: roleUrl });
+  /** Runs `sql` connected as the API's and auth server's role (or `url`'s); the error's SQLSTATE, or null when it succeeded. */
+  async function asRole(sql: string, values: unknown[] = [], url = roleUrl): Promise<string | null> {
+    const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
       await client.query(sql, values);
@@ -132,25 +147,45 @@ describe('the apps as a least-privilege database role', () => {
     // The grant went with the consent: the token is answered 401 invalid_token (openid-client throws on the challenge).
     await expect(tpp.signedPost(vrpTokens.access_token, `${PISP}/domestic-vrps`, vrp('1.00', 'PLOT-2'))).rejects.toThrow(/WWW-Authenticate/);
 
-    // Every connection the apps hold is the role's, and none of them met a privilege it lacked.
-    const sessions: Array<{ usename: string }> = await db.dataSource.query(
-      `SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() AND application_name NOT LIKE 'test-%' AND backend_type = 'client backend'`,
+    // Every connection the API and the auth server hold is their role's, the worker's its own, and none of them met a privilege it lacked.
+    const sessions: Array<{ app: string; usename: string }> = await db.dataSource.query(
+      `SELECT DISTINCT application_name AS app, usename FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name NOT LIKE 'test-%' AND backend_type = 'client backend' ORDER BY 1, 2`,
     );
-    expect(sessions).toEqual([{ usename: role }]);
+    expect(sessions.map((session) => session.app)).toEqual(expect.arrayContaining(['consentry-api', 'consentry-auth-server', 'consentry-worker']));
+    // (The auth server's TPP-change listener has a connection of its own, as the auth server.)
+    for (const session of sessions) expect(session, session.app).toEqual({ app: session.app, usename: session.app.startsWith('consentry-worker') ? workerRole : role });
     expect(platform.output.filter((line) => /permission denied|must be owner/i.test(line))).toEqual([]);
   });
 
-  it('refuses the role any change to the audit trail, its triggers, its retention, the schema or the migration record', async () => {
-    expect(await asRole(`SELECT count(*) FROM audit_log`)).toBeNull();
-    expect(await asRole(`UPDATE audit_log SET event = event WHERE seq = (SELECT min(seq) FROM audit_log)`)).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await asRole(`DELETE FROM audit_log WHERE seq = (SELECT min(seq) FROM audit_log)`)).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await asRole(`TRUNCATE audit_log`)).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await asRole(`ALTER TABLE audit_log DISABLE TRIGGER USER`)).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await asRole(`INSERT INTO audit_retention_cut SELECT * FROM audit_retention_cut LIMIT 0`)).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await asRole(`SELECT audit_log_prune(1, 'x', 'x', 'x')`)).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await asRole(`DELETE FROM schema_migration`)).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await asRole(`DROP TABLE payment_consent`)).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await asRole(`CREATE TABLE shadow_ledger (id int)`)).toBe(INSUFFICIENT_PRIVILEGE);
+  it('refuses either role any change to the audit trail, its triggers, its retention, the schema or the migration record', async () => {
+    for (const url of [roleUrl, workerUrl]) {
+      expect(await asRole(`SELECT count(*) FROM audit_log`, [], url)).toBeNull();
+      expect(await asRole(`UPDATE audit_log SET event = event WHERE seq = (SELECT min(seq) FROM audit_log)`, [], url)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await asRole(`DELETE FROM audit_log WHERE seq = (SELECT min(seq) FROM audit_log)`, [], url)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await asRole(`TRUNCATE audit_log`, [], url)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await asRole(`ALTER TABLE audit_log DISABLE TRIGGER USER`, [], url)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await asRole(`INSERT INTO audit_retention_cut SELECT * FROM audit_retention_cut LIMIT 0`, [], url)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await asRole(`SELECT audit_log_prune(1, 'x', 'x', 'x')`, [], url)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await asRole(`DELETE FROM schema_migration`, [], url)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await asRole(`DROP TABLE payment_consent`, [], url)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await asRole(`CREATE TABLE shadow_ledger (id int)`, [], url)).toBe(INSUFFICIENT_PRIVILEGE);
+    }
+  });
+
+  it('leaves the outbox’s events to the worker: the request-serving role adds them and can neither read, change nor drop one, nor append to the log', async () => {
+    const { db } = platform;
+    // An event as the API writes one; PostgreSQL checks a privilege before it reads a row, so each refusal holds whether the worker has relayed it yet or not.
+    const event = { eventId: randomUUID(), type: 'consent.created', occurredAt: new Date().toISOString(), actor: { type: 'tpp', id: 'least-privilege-probe' }, data: {} };
+    expect(await asRole(`INSERT INTO audit_outbox (event_id, event) VALUES ($1, $2::jsonb)`, [event.eventId, JSON.stringify(event)])).toBeNull();
+    expect(await asRole(`SELECT count(*) FROM audit_outbox`)).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await asRole(`UPDATE audit_outbox SET event = event WHERE event_id = $1`, [event.eventId])).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await asRole(`DELETE FROM audit_outbox WHERE event_id = $1`, [event.eventId])).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await asRole(`INSERT INTO audit_log SELECT * FROM audit_log LIMIT 0`)).toBe(INSUFFICIENT_PRIVILEGE);
+    // The worker's role relays it: read and delete from the outbox, append to the log.
+    expect(await asRole(`SELECT count(*) FROM audit_outbox`, [], workerUrl)).toBeNull();
+    expect(await asRole(`INSERT INTO audit_log SELECT * FROM audit_log LIMIT 0`, [], workerUrl)).toBeNull();
+    await expect.poll(async () => (await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE event_id = $1`, [event.eventId]))[0].n, { timeout: 20_000 }).toBe(1);
   });
 
   it('will not grant a role that owns the tables, a member of their owner, a superuser, one that bypasses row security, or one that does not exist', async () => {
@@ -174,5 +209,23 @@ describe('the apps as a least-privilege database role', () => {
     }
     await expect(grantApplicationRole(db.dataSource, `${role}_missing`)).rejects.toThrow(/does not exist/);
     await expect(grantApplicationRole(db.dataSource, 'Robert"; DROP TABLE x; --')).rejects.toThrow(/lower-case PostgreSQL role name/);
+  });
+
+  it('will not give the worker’s role the API’s own, one the API’s role is a member of, or one it would refuse as the API’s', async () => {
+    const { db } = platform;
+    await expect(grantApplicationRole(db.dataSource, role, { workerRole: role })).rejects.toThrow(/must be another role than DATABASE_APP_ROLE/);
+    await expect(grantApplicationRole(db.dataSource, role, { workerRole: `${role}_missing` })).rejects.toThrow(/DATABASE_WORKER_ROLE\) does not exist/);
+    await expect(grantApplicationRole(db.dataSource, role, { workerRole: 'Worker; DROP' })).rejects.toThrow(/DATABASE_WORKER_ROLE must be a lower-case/);
+    // Membership passes privileges on: the API's role as a member of the worker's would relay, and rewrite, the outbox.
+    const parent = `${role}_parent`;
+    await db.dataSource.query(`CREATE ROLE "${parent}" NOLOGIN`);
+    await db.dataSource.query(`GRANT "${parent}" TO "${role}"`);
+    try {
+      await expect(grantApplicationRole(db.dataSource, role, { workerRole: parent })).rejects.toThrow(/is a member of/);
+    } finally {
+      await db.dataSource.query(`DROP ROLE "${parent}"`);
+    }
+    // Refused before anything was granted: the API's role still cannot read the outbox.
+    expect(await asRole(`SELECT count(*) FROM audit_outbox`)).toBe(INSUFFICIENT_PRIVILEGE);
   });
 });

@@ -33,10 +33,10 @@ export interface TestPlatformOptions {
   healthTimeoutMs?: number;
   /**
    * Runs on the suite's seeded database before the apps start (to connect them as another role, say): the
-   * variables it gives override the apps' (after `env`); `release` runs once they have stopped, before the
-   * database is dropped.
+   * variables it gives override the apps' (after `env`), and `appEnv`'s one app's (by its name: `api`,
+   * `auth-server`, `worker`); `release` runs once they have stopped, before the database is dropped.
    */
-  prepareDatabase?: (db: TestDatabase) => Promise<{ env: Record<string, string>; release: () => Promise<void> }>;
+  prepareDatabase?: (db: TestDatabase) => Promise<{ env: Record<string, string>; appEnv?: Record<string, Record<string, string>>; release: () => Promise<void> }>;
 }
 
 /** What every app of a suite runs with: its own database, Redis prefix, data directory and secrets key, in sandbox mode. */
@@ -95,7 +95,7 @@ export async function startTestPlatform(label: string, options: TestPlatformOpti
         ...options.env,
         ...prepared?.env,
       }),
-      { onOutput: (app: string, line: string) => output.push(`[${app}] ${line}`), healthTimeoutMs: options.healthTimeoutMs },
+      { onOutput: (app: string, line: string) => output.push(`[${app}] ${line}`), healthTimeoutMs: options.healthTimeoutMs, appEnv: prepared?.appEnv },
     );
     try {
       const tpp = await TppClient.create({ issuer: env.AUTH_SERVER_URL!, apiUrl: env.API_URL!, tpp: sandbox.tpp });
