@@ -2,7 +2,7 @@ import { HttpException } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
 import { ADMIN_PATH_HIDDEN } from './admin-network.hook.js';
-import { JSON_TOO_DEEP, unreadableBodyMessage } from './json-body.parser.js';
+import { JSON_SHAPE_REFUSED, unreadableBodyMessage } from './json-body.parser.js';
 import { RouteRegistry } from './route-registry.js';
 import { routedPath } from './routed-path.js';
 
@@ -29,6 +29,11 @@ function fastifyCode(exception: HttpException): string | undefined {
   return typeof cause?.code === 'string' ? cause.code : undefined;
 }
 
+/** The shape a body was refused for (JSON_SHAPE_REFUSED). */
+function shapeReason(exception: HttpException): 'too_deep' | 'too_wide' {
+  return (exception.cause as { reason?: unknown } | undefined)?.reason === 'too_wide' ? 'too_wide' : 'too_deep';
+}
+
 /**
  * Classifies the HttpExceptions Nest and Fastify raise themselves (ours are typed exceptions) without
  * echoing their messages, which may quote the request.
@@ -47,8 +52,8 @@ export function describeFrameworkError(exception: HttpException, request: Fastif
   if (status === 415) return { kind: 'unsupported_media_type', status, message: 'The request body must be application/json' };
   if (status === 406) return { kind: 'not_acceptable', status, message: 'The API answers application/json only' };
   if (status === 405) return { kind: 'method_not_allowed', status, message: `${request.method} is not allowed here` };
-  if (status === 400 && code === JSON_TOO_DEEP) {
-    return { kind: 'malformed_body', status, message: unreadableBodyMessage('too_deep') };
+  if (status === 400 && code === JSON_SHAPE_REFUSED) {
+    return { kind: 'malformed_body', status, message: unreadableBodyMessage(shapeReason(exception)) };
   }
   if (status === 400 && (code?.startsWith('FST_ERR_CTP') || exception.cause instanceof SyntaxError)) {
     return { kind: 'malformed_body', status, message: unreadableBodyMessage('not_json') };

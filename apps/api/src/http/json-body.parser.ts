@@ -9,14 +9,23 @@ import { routedPath } from './routed-path.js';
 /** No request body of ours nests deeper than a few levels; OB payloads stay under ten. */
 export const MAX_JSON_DEPTH = 32;
 
-/** The code describeFrameworkError recognises for a body refused for its depth. */
-export const JSON_TOO_DEEP = 'CONSENTRY_JSON_TOO_DEEP';
+/**
+ * No object of ours has more than a few dozen members (OB's widest, a Risk or an Initiation, under 20).
+ * class-transformer drops repeated keys with an indexOf per key, quadratic in an object's members: a
+ * 1 MiB body of 80,000 unknown members held the event loop for 6 to 19 s (6 December 2026), on any POST,
+ * a sign-in's included, before a token or a password was checked.
+ */
+export const MAX_JSON_OBJECT_MEMBERS = 256;
+
+/** The code describeFrameworkError recognises for a body refused for its shape (too deep, too wide). */
+export const JSON_SHAPE_REFUSED = 'CONSENTRY_JSON_SHAPE_REFUSED';
 
 /**
  * Why a JSON body could not be read: not UTF-8, not JSON at all (or empty, or `__proto__` keys), nested
- * too deep, or a member name given twice in one object (the names leading to it, array items not counted).
+ * too deep, an object with too many members, or a member name given twice in one object (the names
+ * leading to it, array items not counted).
  */
-export type UnreadableBody = 'not_utf8' | 'not_json' | 'too_deep' | { duplicateMember: string[] };
+export type UnreadableBody = 'not_utf8' | 'not_json' | 'too_deep' | 'too_wide' | { duplicateMember: string[] };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -53,28 +62,36 @@ export function unreadableBodyMessage(reason: UnreadableBody): string {
       return 'The request body is not valid JSON';
     case 'too_deep':
       return `The request body nests deeper than ${MAX_JSON_DEPTH} levels`;
+    case 'too_wide':
+      return `The request body has an object of more than ${MAX_JSON_OBJECT_MEMBERS} members`;
     default:
       return unreachable(reason);
   }
 }
 
-/** Whether `value` nests arrays or objects deeper than `limit`; iterative, so any depth is measured safely. */
-export function nestsDeeperThan(value: unknown, limit: number): boolean {
+/**
+ * Whether a parsed body nests arrays or objects deeper than `limits.depth`, or holds an object of more
+ * than `limits.members` members; iterative, so any depth is measured safely, and linear in the body.
+ */
+export function shapeRefusal(value: unknown, limits: { depth: number; members: number }): 'too_deep' | 'too_wide' | null {
   const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length > 0) {
     const [current, depth] = stack.pop()!;
     if (typeof current !== 'object' || current === null) continue;
-    if (depth + 1 > limit) return true;
-    for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push([child, depth + 1]);
+    if (depth + 1 > limits.depth) return 'too_deep';
+    const children = Array.isArray(current) ? current : Object.values(current);
+    if (!Array.isArray(current) && children.length > limits.members) return 'too_wide';
+    for (const child of children) stack.push([child, depth + 1]);
   }
-  return false;
+  return null;
 }
 
 /**
  * The app's `application/json` parser: the bytes decoded as strict UTF-8, then Fastify's own parser
- * (secure-json-parse, `__proto__` and `constructor` keys refused), then a depth check, since
- * class-transformer and class-validator walk bodies recursively and a few thousand levels would overflow
- * the stack (a 500), then a check that no object names a member twice. The exact bytes stay in
+ * (secure-json-parse, `__proto__` and `constructor` keys refused), then a check of its shape, since
+ * class-transformer and class-validator walk bodies recursively (a few thousand levels would overflow the
+ * stack, a 500) and class-transformer's time grows with the square of an object's members, then a check
+ * that no object names a member twice. The exact bytes stay in
  * request.rawBody (the app's `rawBody` option), which message signatures and idempotency are over: a body
  * is read only if it has one meaning, the one a verifier of those bytes reads.
  *
@@ -90,8 +107,8 @@ export function registerJsonBodyParser(app: NestFastifyApplication, bodyLimit: n
       if (routedPath(request).startsWith(OPEN_BANKING_PREFIX)) {
         request.unreadableBody = reason;
         done(null, undefined);
-      } else if (reason === 'too_deep') {
-        done(new BadRequestException(unreadableBodyMessage(reason), { cause: { code: JSON_TOO_DEEP } }), undefined);
+      } else if (reason === 'too_deep' || reason === 'too_wide') {
+        done(new BadRequestException(unreadableBodyMessage(reason), { cause: { code: JSON_SHAPE_REFUSED, reason } }), undefined);
       } else {
         // Elsewhere any other unreadable body is what Fastify's parser calls malformed JSON.
         done(parserError ?? new BadRequestException(unreadableBodyMessage(reason), { cause: new SyntaxError(unreadableBodyMessage(reason)) }), undefined);
@@ -106,7 +123,8 @@ export function registerJsonBodyParser(app: NestFastifyApplication, bodyLimit: n
     }
     parseJson(request, text, (error, value) => {
       if (error) return refuse('not_json', error);
-      if (nestsDeeperThan(value, MAX_JSON_DEPTH)) return refuse('too_deep');
+      const shape = shapeRefusal(value, { depth: MAX_JSON_DEPTH, members: MAX_JSON_OBJECT_MEMBERS });
+      if (shape) return refuse(shape);
       // RFC 8259 §4 leaves a repeated name to the reader (JSON.parse keeps the last, others the first);
       // I-JSON (RFC 7493 §2.3) forbids it. Run on the text, since the parsed value has only the last.
       const duplicateMember = findDuplicateMember(text);
