@@ -91,6 +91,12 @@ describe('customer API', () => {
     expect(forged.status).toBe(400);
   });
 
+  it('reads the Bearer scheme in any case (RFC 9110 §11.1)', async () => {
+    const token = await h.customerSession('alice');
+    for (const scheme of ['bearer', 'BEARER']) expect((await h.call('GET', '/customer/consents', { headers: { authorization: `${scheme} ${token}` } })).status, scheme).toBe(200);
+    expect((await h.call('GET', '/customer/consents', { headers: { authorization: `Basic ${token}` } })).status).toBe(401);
+  });
+
   it('lists the PSU’s consents with TPP name, permissions and accounts', async () => {
     const consentId = await h.authorisedConsent(['ReadAccountsBasic', 'ReadBalances'], 'alice');
     await h.authorisedConsent(['ReadAccountsBasic'], 'bob');

@@ -44,6 +44,14 @@ describe('access token and DPoP', () => {
     expectRefused(await h.tpp('GET', ACCOUNTS, { token, headers: { authorization: `Bearer ${token}` } }), 'U006', 'Authorization');
   });
 
+  it('reads the DPoP scheme in any case, as HTTP auth schemes are (RFC 9110 §11.1)', async () => {
+    for (const scheme of ['dpop', 'DPOP', 'dPoP']) {
+      const token = await h.consentToken(consentId);
+      const result = await h.tpp('GET', ACCOUNTS, { token, headers: { authorization: `${scheme} ${token}` } });
+      expect(result.status, scheme).toBe(200);
+    }
+  });
+
   it('refuses a token without a DPoP proof', async () => {
     expectRefused(await h.tpp('GET', ACCOUNTS, { token: await h.consentToken(consentId), proof: false }), 'U007', 'DPoP');
   });

@@ -142,7 +142,8 @@ export class AccessTokenVerifier {
     // the raw lines, either repeated is refused (RFC 9449 4.3: not more than one DPoP header).
     const authorization = singleHeader(request, 'authorization', () => invalidAuthorization('The Authorization header must be sent once'));
     if (!authorization) throw new SecurityException(SecurityExceptionCode.MissingAccessToken, 'An Authorization header is required', 'Authorization');
-    if (!/^DPoP [^\s]+$/.test(authorization)) throw invalidAuthorization('Authorization must be "DPoP <access token>"');
+    // An auth scheme's name is case-insensitive (RFC 9110 §11.1): `dpop` is DPoP.
+    if (!/^DPoP [^\s]+$/i.test(authorization)) throw invalidAuthorization('Authorization must be "DPoP <access token>"');
     const proof = singleHeader(request, 'dpop', () => invalidProof('the DPoP header must be sent once'));
     if (proof === undefined || proof.length === 0) {
       throw new SecurityException(SecurityExceptionCode.MissingDpopProof, 'A DPoP proof header is required', 'DPoP');
