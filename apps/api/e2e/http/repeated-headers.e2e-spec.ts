@@ -123,6 +123,17 @@ describe('headers sent more than once on a payment POST (raw node:http, one line
     expectRefused(result, 400, [{ ErrorCode: 'U006', Message: `${name} must be sent once`, Path: name }]);
   });
 
+  it.each([
+    ['application/json', 'text/plain'],
+    ['text/plain', 'application/json'],
+    ['application/json', 'application/json'],
+  ])('refuses two Content-Type lines (%s, then %s) with 415, writing nothing: Node keeps the first, another reader the last', async (first, second) => {
+    const before = await countConsents();
+    const result = await post(withLines('content-type', ['content-type', first], ['Content-Type', second]));
+    expectRefused(result, 415, [expect.objectContaining({ ErrorCode: 'U010' })]);
+    expect(await countConsents()).toBe(before);
+  });
+
   it('replaces two x-fapi-interaction-id lines with an id of its own, as any malformed one', async () => {
     const sent = [randomUUID(), randomUUID()];
     const result = await post(withLines('x-fapi-interaction-id', ['x-fapi-interaction-id', sent[0]!], ['x-fapi-interaction-id', sent[1]!]));
