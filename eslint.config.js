@@ -41,6 +41,15 @@ const moduleBoundaries = (depConstraints) => [
   { enforceBuildableLibDependency: false, allow: [], checkDynamicDependenciesExceptions: ['@consentry/*'], depConstraints },
 ];
 
+// validator.js's isLength, behind class-validator's Length, MaxLength and MinLength, does not count U+FE0E
+// and U+FE0F at all: 35 "a\uFE0F" passed a 35-character limit and broke the OB schema's maxLength. The OB
+// schemas count code points; @consentry/validation's rules do too.
+const lengthInCodePoints = {
+  name: 'class-validator',
+  importNames: ['Length', 'MaxLength', 'MinLength', 'length', 'maxLength', 'minLength'],
+  message: "Use CodePointLength, MaxCodePoints or MinCodePoints from '@consentry/validation': limits count Unicode code points, as the OB schemas do.",
+};
+
 export default [
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.data/**', '**/test-output/**'] },
   ...tseslint.configs.recommended,
@@ -53,7 +62,7 @@ export default [
       // A lib is used through its public index only (its package `exports` has no other entry point).
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@consentry/*/*'], message: "Import a lib through its index: '@consentry/<lib>'." }] },
+        { paths: [lengthInCodePoints], patterns: [{ group: ['@consentry/*/*'], message: "Import a lib through its index: '@consentry/<lib>'." }] },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'off',
@@ -70,7 +79,10 @@ export default [
       // Tests may also use a lib's test-only entry (`@consentry/banking/test-support`); production code may not.
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@consentry/*/*', '!@consentry/*/test-support'], message: "Import a lib through its index: '@consentry/<lib>'." }] },
+        {
+          paths: [lengthInCodePoints],
+          patterns: [{ group: ['@consentry/*/*', '!@consentry/*/test-support'], message: "Import a lib through its index: '@consentry/<lib>'." }],
+        },
       ],
     },
   },
@@ -84,10 +96,13 @@ export default [
       'no-restricted-imports': [
         'error',
         {
-          paths: ['@consentry/api', '@consentry/auth-server', '@consentry/worker'].map((name) => ({
-            name,
-            message: 'End-to-end tests run the apps as processes; they do not import them.',
-          })),
+          paths: [
+            ...['@consentry/api', '@consentry/auth-server', '@consentry/worker'].map((name) => ({
+              name,
+              message: 'End-to-end tests run the apps as processes; they do not import them.',
+            })),
+            lengthInCodePoints,
+          ],
           patterns: [{ group: ['@consentry/*/*'], message: "Import a lib through its index: '@consentry/<lib>'." }],
         },
       ],

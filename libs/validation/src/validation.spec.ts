@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsObject, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 
+import { CodePointLength } from './code-point-length.js';
 import { buildObErrorResponse } from './ob-error-response.js';
 import { ObErrorException } from './ob-error.exception.js';
 import { isCustomerIpAddress, isFapiAuthDate } from './fapi-headers.js';
@@ -27,7 +28,7 @@ class SampleData {
   @IsArray()
   @ArrayMaxSize(10)
   @IsString({ each: true })
-  @Length(1, 140, { each: true })
+  @CodePointLength(1, 140, { each: true })
   Lines?: string[];
 }
 

@@ -1,8 +1,8 @@
-import { IsActiveCurrencyCode } from '@consentry/validation';
+import { CodePointLength, IsActiveCurrencyCode } from '@consentry/validation';
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsObject, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
 
 // OB v4.0 simple types (payment-initiation-openapi.yaml).
 const AMOUNT = /^\d{1,13}$|^\d{1,13}\.\d{1,5}$/;
@@ -68,19 +68,19 @@ export class DebtorAccountDto {
   @ApiProperty({ minLength: 1, maxLength: 256 })
   @IsDefined()
   @IsString()
-  @Length(1, 256)
+  @CodePointLength(1, 256)
   Identification!: string;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 350 })
   @IsOptional()
   @IsString()
-  @Length(1, 350)
+  @CodePointLength(1, 350)
   Name?: string;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 34 })
   @IsOptional()
   @IsString()
-  @Length(1, 34)
+  @CodePointLength(1, 34)
   SecondaryIdentification?: string;
 }
 
@@ -88,7 +88,7 @@ export class CreditorAccountDto extends DebtorAccountDto {
   @ApiProperty({ minLength: 1, maxLength: 350 })
   @IsDefined()
   @IsString()
-  @Length(1, 350)
+  @CodePointLength(1, 350)
   declare Name: string;
 }
 
@@ -99,7 +99,7 @@ export class RemittanceInformationDto {
   @IsArray()
   @ArrayMaxSize(10)
   @IsString({ each: true })
-  @Length(1, 140, { each: true })
+  @CodePointLength(1, 140, { each: true })
   Unstructured?: string[];
 }
 
@@ -113,7 +113,7 @@ export class DomesticInitiationFieldsDto {
   @ApiProperty({ minLength: 1, maxLength: 35 })
   @IsDefined()
   @IsString()
-  @Length(1, 35)
+  @CodePointLength(1, 35)
   InstructionIdentification!: string;
 
   @ApiPropertyOptional({ enum: LOCAL_INSTRUMENTS })
@@ -139,7 +139,7 @@ export class DomesticInitiationDto extends DomesticInitiationFieldsDto {
   @ApiProperty({ minLength: 1, maxLength: 35 })
   @IsDefined()
   @IsString()
-  @Length(1, 35)
+  @CodePointLength(1, 35)
   EndToEndIdentification!: string;
 }
 
@@ -153,13 +153,13 @@ export class OBRisk1Dto {
   @ApiPropertyOptional({ minLength: 3, maxLength: 4 })
   @IsOptional()
   @IsString()
-  @Length(3, 4)
+  @CodePointLength(3, 4)
   MerchantCategoryCode?: string;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 70 })
   @IsOptional()
   @IsString()
-  @Length(1, 70)
+  @CodePointLength(1, 70)
   MerchantCustomerIdentification?: string;
 
   @ApiPropertyOptional()
@@ -198,7 +198,7 @@ export class DomesticPaymentDataDto {
   @ApiProperty({ minLength: 1, maxLength: 128 })
   @IsDefined()
   @IsString()
-  @Length(1, 128)
+  @CodePointLength(1, 128)
   ConsentId!: string;
 
   @RequiredNested(() => DomesticInitiationDto)

@@ -1,6 +1,6 @@
-import { IsObDateTime } from '@consentry/validation';
+import { CodePointLength, IsObDateTime } from '@consentry/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Equals, IsDefined, IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { Equals, IsDefined, IsIn, IsOptional, IsString } from 'class-validator';
 
 import { DomesticInitiationFieldsDto, OBRisk1Dto, RequiredNested } from '../domestic-payments/domestic-payment.dto.js';
 
@@ -9,7 +9,7 @@ export class ScheduledInitiationDto extends DomesticInitiationFieldsDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 35 })
   @IsOptional()
   @IsString()
-  @Length(1, 35)
+  @CodePointLength(1, 35)
   EndToEndIdentification?: string;
 
   @ApiProperty({ format: 'date-time', example: '2027-01-15T09:00:00+00:00' })
@@ -48,7 +48,7 @@ export class ScheduledPaymentDataDto {
   @ApiProperty({ minLength: 1, maxLength: 128 })
   @IsDefined()
   @IsString()
-  @Length(1, 128)
+  @CodePointLength(1, 128)
   ConsentId!: string;
 
   @RequiredNested(() => ScheduledInitiationDto)

@@ -1,6 +1,6 @@
-import { IsObDateTime } from '@consentry/validation';
+import { CodePointLength, IsObDateTime } from '@consentry/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { IsDefined, IsIn, IsOptional, IsString } from 'class-validator';
 
 import {
   CreditorAccountDto,
@@ -21,7 +21,7 @@ export class FrequencyDto {
   @ApiProperty({ description: 'OBFrequency6Code: DAIL, WEEK, FRTN, MNTH, QURT, MIAN or YEAR run; the others are 400 U025' })
   @IsDefined()
   @IsString()
-  @Length(1, 35)
+  @CodePointLength(1, 35)
   Type!: string;
 }
 
@@ -51,7 +51,7 @@ export class MandateRelatedInformationDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 256 })
   @IsOptional()
   @IsString()
-  @Length(1, 256)
+  @CodePointLength(1, 256)
   Reason?: string;
 }
 
@@ -60,7 +60,7 @@ export class StandingOrderInitiationDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 35 })
   @IsOptional()
   @IsString()
-  @Length(1, 35)
+  @CodePointLength(1, 35)
   NumberOfPayments?: string;
 
   @RequiredNested(() => InstructedAmountDto)
@@ -115,7 +115,7 @@ export class StandingOrderDataDto {
   @ApiProperty({ minLength: 1, maxLength: 128 })
   @IsDefined()
   @IsString()
-  @Length(1, 128)
+  @CodePointLength(1, 128)
   ConsentId!: string;
 
   @RequiredNested(() => StandingOrderInitiationDto)

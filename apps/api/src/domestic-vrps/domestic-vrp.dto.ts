@@ -1,8 +1,8 @@
 import { VRP_PERIOD_ALIGNMENTS, VRP_PERIOD_TYPES, VRP_TYPES } from '@consentry/consents';
-import { IsActiveCurrencyCode, IsObDateTime } from '@consentry/validation';
+import { CodePointLength, IsActiveCurrencyCode, IsObDateTime } from '@consentry/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsIn, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsIn, IsObject, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
 
 import {
   CreditorAccountDto,
@@ -24,7 +24,7 @@ export class VrpDebtorAccountDto extends DebtorAccountDto {
   @ApiProperty({ minLength: 1, maxLength: 70 })
   @IsDefined()
   @IsString()
-  @Length(1, 70)
+  @CodePointLength(1, 70)
   declare Name: string;
 }
 
@@ -181,13 +181,13 @@ export class VrpInstructionDto {
   @ApiProperty({ minLength: 1, maxLength: 35 })
   @IsDefined()
   @IsString()
-  @Length(1, 35)
+  @CodePointLength(1, 35)
   InstructionIdentification!: string;
 
   @ApiProperty({ minLength: 1, maxLength: 35 })
   @IsDefined()
   @IsString()
-  @Length(1, 35)
+  @CodePointLength(1, 35)
   EndToEndIdentification!: string;
 
   @ApiPropertyOptional({ type: () => RemittanceInformationDto })
@@ -216,7 +216,7 @@ export class VrpRequestDataDto {
   @ApiProperty({ minLength: 1, maxLength: 128 })
   @IsDefined()
   @IsString()
-  @Length(1, 128)
+  @CodePointLength(1, 128)
   ConsentId!: string;
 
   @ApiProperty({ enum: AUTHENTICATION_METHODS })
@@ -270,13 +270,13 @@ export class VrpFundsConfirmationDataDto {
   @ApiProperty({ minLength: 1, maxLength: 128 })
   @IsDefined()
   @IsString()
-  @Length(1, 128)
+  @CodePointLength(1, 128)
   ConsentId!: string;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 35 })
   @IsOptional()
   @IsString()
-  @Length(1, 35)
+  @CodePointLength(1, 35)
   Reference?: string;
 
   @ApiProperty({ type: () => InstructedAmountDto })

@@ -1,3 +1,4 @@
+import { CodePointLength, MaxCodePoints } from '@consentry/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -9,9 +10,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  Length,
   Max,
-  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -26,13 +25,13 @@ export class EventSubscriptionDataDto {
   @ApiPropertyOptional({ format: 'uri', description: 'https; the bank POSTs to {CallbackUrl}/event-notifications' })
   @IsOptional()
   @IsString()
-  @Length(1, 2_048)
+  @CodePointLength(1, 2_048)
   CallbackUrl?: string;
 
   @ApiProperty({ minLength: 1, maxLength: 10, example: '4.0' })
   @IsDefined()
   @IsString()
-  @Length(1, 10)
+  @CodePointLength(1, 10)
   Version!: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Event types wanted; all when absent' })
@@ -40,7 +39,7 @@ export class EventSubscriptionDataDto {
   @IsArray()
   @ArrayMaxSize(MAX_EVENT_TYPES)
   @IsString({ each: true })
-  @MaxLength(128, { each: true })
+  @MaxCodePoints(128, { each: true })
   EventTypes?: string[];
 }
 
@@ -59,7 +58,7 @@ export class ChangedEventSubscriptionDataDto extends EventSubscriptionDataDto {
   @ApiProperty({ minLength: 1, maxLength: 40 })
   @IsDefined()
   @IsString()
-  @Length(1, 40)
+  @CodePointLength(1, 40)
   EventSubscriptionId!: string;
 }
 
@@ -102,7 +101,7 @@ export class OBEventPolling1Dto {
   @IsArray()
   @ArrayMaxSize(MAX_ACKNOWLEDGED)
   @IsString({ each: true })
-  @Length(1, 128, { each: true })
+  @CodePointLength(1, 128, { each: true })
   ack?: string[];
 
   @ApiPropertyOptional({ description: '{ jti: { err, description } }: events the TPP could not process' })

@@ -1,7 +1,7 @@
-import { IsObDateTime } from '@consentry/validation';
+import { CodePointLength, IsObDateTime } from '@consentry/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsObject, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { IsDefined, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 
 import { DebtorAccountDto, InstructedAmountDto } from '../domestic-payments/domestic-payment.dto.js';
 
@@ -35,13 +35,13 @@ export class FundsConfirmationDataDto {
   @ApiProperty({ minLength: 1, maxLength: 128 })
   @IsDefined()
   @IsString()
-  @Length(1, 128)
+  @CodePointLength(1, 128)
   ConsentId!: string;
 
   @ApiProperty({ minLength: 1, maxLength: 35 })
   @IsDefined()
   @IsString()
-  @Length(1, 35)
+  @CodePointLength(1, 35)
   Reference!: string;
 
   @ApiProperty({ type: () => InstructedAmountDto })

@@ -1,4 +1,5 @@
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { MaxCodePoints, MinCodePoints } from '@consentry/validation';
+import { IsString } from 'class-validator';
 
 import { KeysetPageQueryDto } from '../http/keyset-page-query.dto.js';
 
@@ -11,7 +12,7 @@ export class PaymentReviewsQueryDto extends KeysetPageQueryDto(PAYMENT_REVIEWS_M
 /** The body of a release or a reject: why, in the admin's words (kept with the review, not in the audit payload). */
 export class PaymentReviewDecisionDto {
   @IsString()
-  @MinLength(3)
-  @MaxLength(500)
+  @MinCodePoints(3)
+  @MaxCodePoints(500)
   reason!: string;
 }

@@ -1,13 +1,14 @@
-import { IsString, Length, Matches } from 'class-validator';
+import { CodePointLength } from '@consentry/validation';
+import { IsString, Matches } from 'class-validator';
 
 /** Two-factor sign-in: password and a TOTP code. */
 export class CreateSessionDto {
   @IsString()
-  @Length(1, 128)
+  @CodePointLength(1, 128)
   username!: string;
 
   @IsString()
-  @Length(1, 256)
+  @CodePointLength(1, 256)
   password!: string;
 
   @IsString()

@@ -1,7 +1,7 @@
 import { AUDIT_EVENT_TYPES } from '@consentry/audit';
-import { IsObDateTime } from '@consentry/validation';
+import { IsObDateTime, MaxCodePoints } from '@consentry/validation';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 export const AUDIT_EVENTS_MAX_LIMIT = 500;
 export const AUDIT_EVENTS_DEFAULT_LIMIT = 100;
@@ -14,17 +14,17 @@ export class AuditFilterQueryDto {
 
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxCodePoints(200)
   clientId?: string;
 
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxCodePoints(200)
   psuId?: string;
 
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxCodePoints(200)
   consentId?: string;
 
   @IsOptional()

@@ -1,5 +1,6 @@
 import { REIDENTIFIABLE_SCHEMES, ReidentifiableScheme } from '@consentry/banking';
-import { IsIn, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { MaxCodePoints } from '@consentry/validation';
+import { IsIn, IsNotEmpty, IsString, Matches } from 'class-validator';
 
 /** Body of POST /admin/ledger/accounts/{accountId}/identification: the account's new scheme and identification. */
 export class ReidentifyLedgerAccountDto {
@@ -9,7 +10,7 @@ export class ReidentifyLedgerAccountDto {
   // A sort code and account number (14 digits) or an IBAN (up to 34 letters and digits): OB's Max256Text, narrowed.
   @IsString()
   @IsNotEmpty()
-  @MaxLength(34)
+  @MaxCodePoints(34)
   @Matches(/^[A-Z0-9]+$/, { message: 'Identification must be letters A-Z and digits only' })
   Identification!: string;
 }

@@ -1,5 +1,5 @@
-import { IsObDateTime } from '@consentry/validation';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsObDateTime, MaxCodePoints } from '@consentry/validation';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 
 import { KeysetPageQueryDto } from '../../http/keyset-page-query.dto.js';
 import { PAYMENT_STATUSES, PaymentStatus } from '../../payment-views/payment-rows.js';
@@ -15,12 +15,12 @@ export class AdminPaymentsQueryDto extends KeysetPageQueryDto(ADMIN_PAYMENTS_MAX
 
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxCodePoints(200)
   clientId?: string;
 
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxCodePoints(200)
   consentId?: string;
 
   /** Created at or after (ISO 8601 with offset). */

@@ -1,4 +1,5 @@
-import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { MaxCodePoints } from '@consentry/validation';
+import { IsIn, IsNotEmpty, IsOptional, IsString } from 'class-validator';
 
 import { KeysetPageQueryDto } from '../../http/keyset-page-query.dto.js';
 
@@ -21,7 +22,7 @@ export class ListTppsQueryDto extends KeysetPageQueryDto(TPPS_MAX_LIMIT, 700) {
 export class SuspendTppDto {
   @IsString()
   @IsNotEmpty()
-  @MaxLength(500)
+  @MaxCodePoints(500)
   reason!: string;
 }
 
@@ -29,6 +30,6 @@ export class SuspendTppDto {
 export class ReinstateTppDto {
   @IsOptional()
   @IsString()
-  @MaxLength(500)
+  @MaxCodePoints(500)
   reason?: string;
 }
