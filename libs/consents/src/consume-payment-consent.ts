@@ -5,7 +5,7 @@ import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { canPaymentConsentTransition } from './consent-status.js';
 import { findPaymentConsentOfClient, lockPaymentConsentOfClient } from './payment-consent-queries.js';
 import { approvalOf, type PaymentApprovalSeal } from './payment-approval-seal.js';
-import { sameInitiation } from './payment-initiation.js';
+import { sameInitiation, sameRisk } from './payment-initiation.js';
 
 export interface ConsumePaymentConsentCommand {
   consentId: string;
@@ -13,6 +13,8 @@ export interface ConsumePaymentConsentCommand {
   kind: PaymentConsentKind;
   /** The payment order's Initiation, as the TPP sent it. */
   initiation: JsonObject;
+  /** The payment order's Risk, as the TPP sent it: it must be the consent's (UK OB, U008 `Risk`). */
+  risk: JsonObject;
   interactionId?: string;
 }
 
@@ -56,7 +58,8 @@ export async function approvedPaymentConsent(
  * A payment order uses its consent, inside the caller's transaction (which writes the order): the
  * consent row stays locked until it commits, so two orders on one consent are serialised and the
  * second finds it consumed. Checked in the fixed order: status (U009), then that the consent is still
- * what the PSU approved and the order is what the consent says (U008). AUTH -> COND.
+ * what the PSU approved and the order is what the consent says: its Initiation, then its Risk (U008).
+ * AUTH -> COND.
  *
  * In two steps for a caller that makes the consumption's write with its own (the API's domestic
  * payment makes it with the order and its risk decision): lockPaymentConsentToConsume, then
@@ -75,8 +78,10 @@ export async function consumePaymentConsent(
 }
 
 /**
- * Step 1: locks the consent row until the caller's transaction ends and checks U009 and U008 on it.
- * `alsoLock` (an SQL lock expression on the debtor account's id) is taken in the same round trip.
+ * Step 1: locks the consent row until the caller's transaction ends and checks U009 and U008 on it:
+ * the seal (`Data.ConsentId`), the Initiation (`Data.Initiation`), then the Risk (`Risk`; UK OB: an
+ * element of the order's Initiation or Risk that does not match the consent's is U008). `alsoLock` (an
+ * SQL lock expression on the debtor account's id) is taken in the same round trip.
  */
 export async function lockPaymentConsentToConsume(
   manager: EntityManager,
@@ -93,6 +98,9 @@ export async function lockPaymentConsentToConsume(
     );
   }
   assertConsentAsApproved(consent, command.initiation, approvals);
+  if (!sameRisk(consent.risk, command.risk)) {
+    throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The Risk differs from the consent’s', 'Risk');
+  }
   return consent;
 }
 

@@ -24,7 +24,7 @@ const initiation: JsonObject = {
 const approvals = new PaymentApprovalSeal([{ kid: 'test', key: Buffer.alloc(32, 7) }]);
 
 function consume(dataSource: DataSource, consentId: string, ordered: JsonObject = initiation) {
-  return dataSource.transaction((manager) => consumePaymentConsent(manager, approvals, { consentId, clientId: CLIENT, kind: 'domestic-payment', initiation: ordered }));
+  return dataSource.transaction((manager) => consumePaymentConsent(manager, approvals, { consentId, clientId: CLIENT, kind: 'domestic-payment', initiation: ordered, risk: {} }));
 }
 
 describe('payment consent lifecycle', () => {

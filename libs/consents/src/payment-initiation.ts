@@ -34,11 +34,37 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * Whether a payment order's Initiation is its consent's (UK OB: else 400 U008). Compared as canonical
- * JSON, so key order does not matter and every field, optional ones included, does.
+ * The one equality of what a payment order repeats of its consent (UK OB U008, "an element in the
+ * resource's Initiation or Risk section does not match the consent section"): canonical JSON, so key
+ * order does not matter and every member, optional ones included, does. A member the consent omits must
+ * be omitted too, and the reverse; strings are compared exactly (no trimming, no case folding).
  */
-export function sameInitiation(consented: unknown, ordered: unknown): boolean {
+function sameAsConsented(consented: unknown, ordered: unknown): boolean {
   return canonicalJson(consented) === canonicalJson(ordered);
+}
+
+/** Whether a payment order's Initiation is its consent's (UK OB: else 400 U008, `Data.Initiation`). */
+export function sameInitiation(consented: unknown, ordered: unknown): boolean {
+  return sameAsConsented(consented, ordered);
+}
+
+/**
+ * Whether a domestic, scheduled or standing-order payment order's Risk is its consent's (UK OB: else
+ * 400 U008, `Risk`). Not a VRP's: the VRP specification binds its payments to the ControlParameters, and
+ * each VRP carries the Risk of that payment.
+ */
+export function sameRisk(consented: unknown, ordered: unknown): boolean {
+  return sameAsConsented(consented, ordered);
+}
+
+/**
+ * Whether a VRP's creditor (its Instruction's CreditorAccount) is the one its consent's Initiation names,
+ * whole: SchemeName, Identification, Name, SecondaryIdentification and any other member (PSD2 RTS Art. 5:
+ * the payee the PSU approved; else 400 U008, `Data.Instruction.CreditorAccount`). The same scheme and
+ * number under another name, or with a roll number the consent does not name, is another payee.
+ */
+export function sameCreditorAccount(named: unknown, instructed: unknown): boolean {
+  return sameAsConsented(named, instructed);
 }
 
 /** The parts of a payment consent the PSU approves and its payments are checked against. */

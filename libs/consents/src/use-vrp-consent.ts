@@ -5,6 +5,7 @@ import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { assertConsentAsApproved } from './consume-payment-consent.js';
 import { type PaymentApprovalSeal } from './payment-approval-seal.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
+import { sameCreditorAccount } from './payment-initiation.js';
 import { checkVrpPayment, type ControlParameterProblem, SWEEPING_VRP_TYPE, type VrpControlParameters, vrpPeriodCuts } from './vrp-control-parameters.js';
 
 export interface UseVrpConsentCommand {
@@ -15,7 +16,11 @@ export interface UseVrpConsentCommand {
   vrpType: string;
   amount: string;
   currency: string;
-  creditorAccount: { SchemeName: string; Identification: string };
+  /**
+   * The VRP's Instruction.CreditorAccount as the TPP sent it, every member: when the consent names a
+   * creditor, this must be it whole (sameCreditorAccount).
+   */
+  creditorAccount: { SchemeName: string; Identification: string; Name?: string; SecondaryIdentification?: string };
   /** When the payment is made. */
   at: Date;
   interactionId?: string;
@@ -30,8 +35,8 @@ export interface UseVrpConsentCommand {
  * counted against the periodic limits and the new one are read and written one payment at a time:
  * concurrent VRPs cannot together pass a limit. Checked in the fixed order: U009 (the consent is AUTH),
  * U008 (the consent is still what the PSU approved; the Initiation is the consent's; the creditor is the
- * consent's, if it named one), then U014 (vrp-control-parameters.ts). A control-parameter refusal commits
- * its `payment.refused-by-control-parameter` event and answers 400 U014.
+ * consent's whole, if it named one), then U014 (vrp-control-parameters.ts). A control-parameter refusal
+ * commits its `payment.refused-by-control-parameter` event and answers 400 U014.
  */
 
 /**
@@ -50,8 +55,11 @@ export async function lockVrpConsent(
   if (consent.status !== 'AUTH') throw new ConsentException(ConsentExceptionCode.InvalidStatus, `The consent is ${consent.status}, not authorised`);
   // PSD2 RTS Art. 5: the ControlParameters, creditor and debtor must still be exactly what the PSU approved.
   assertConsentAsApproved(consent, command.initiation, approvals);
-  const named = consent.initiation.CreditorAccount as { SchemeName?: string; Identification?: string } | undefined;
-  if (named && (named.SchemeName !== command.creditorAccount.SchemeName || named.Identification !== command.creditorAccount.Identification)) {
+  // The payee the PSU approved is the whole account the consent names: the same scheme and number under
+  // another name, or with another roll number (SecondaryIdentification), is another payee. Checked in
+  // memory on the locked row: no statement of its own.
+  const named = consent.initiation.CreditorAccount;
+  if (named !== undefined && named !== null && !sameCreditorAccount(named, command.creditorAccount)) {
     throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The creditor is not the consent’s', 'Data.Instruction.CreditorAccount');
   }
   return consent;

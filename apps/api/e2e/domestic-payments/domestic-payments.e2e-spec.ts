@@ -54,12 +54,12 @@ describe('domestic payments', () => {
   }
 
   /** A consent created through the API and approved for alice's GBP account, as the consent page does. */
-  async function authorisedConsent(init: JsonInput = initiation()): Promise<{ consentId: string; psuToken: string }> {
-    return fixtures.approve(await createConsent({ Data: { Initiation: init }, Risk: {} }), debtor, 'payments');
+  async function authorisedConsent(init: JsonInput = initiation(), risk: JsonInput = {}): Promise<{ consentId: string; psuToken: string }> {
+    return fixtures.approve(await createConsent({ Data: { Initiation: init }, Risk: risk }), debtor, 'payments');
   }
 
-  function pay(psuToken: string, consentId: string, init: JsonInput = initiation()): Promise<CallResult> {
-    const body = { Data: { ConsentId: consentId, Initiation: init }, Risk: {} };
+  function pay(psuToken: string, consentId: string, init: JsonInput = initiation(), risk: JsonInput = {}): Promise<CallResult> {
+    const body = { Data: { ConsentId: consentId, Initiation: init }, Risk: risk };
     expectPis('OBWriteDomestic2', body);
     return h.signedPost(PAYMENTS, { token: psuToken, body });
   }
@@ -177,6 +177,55 @@ describe('domestic payments', () => {
     expectError(await pay(psuToken, consentId, initiation('25.01')), 400, 'U008', 'Data.Initiation');
     expectError(await pay(await h.consentToken(consentId, { scope: 'payments' }), consentId, { ...initiation(), CreditorAccount: { ...creditorAccount, Name: 'Mallory' } }), 400, 'U008');
     expect((await pay(await h.consentToken(consentId, { scope: 'payments' }), consentId)).status).toBe(201);
+  });
+
+  /** What an order refused before its write must leave: no payment, the consent AUTH, the balance as it was. */
+  async function expectNothingWritten(consentId: string, balance: string): Promise<void> {
+    const [{ n }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM domestic_payment WHERE consent_id = $1`, [consentId]);
+    expect(n).toBe(0);
+    const [{ status }] = await h.dataSource.query(`SELECT status FROM payment_consent WHERE consent_id = $1`, [consentId]);
+    expect(status).toBe('AUTH');
+    expect(await fixtures.available(debtor)).toBe(balance);
+  }
+
+  it('refuses an order of nothing (0, 0.00) with 400 U002 on the amount, a body check before the consent’s U009 and U008, and writes nothing', async () => {
+    await setBalance(debtor, '500.00');
+    const { consentId, psuToken } = await authorisedConsent(initiation('25.00', 'E2E-ZERO'));
+    for (const amount of ['0', '0.00']) {
+      const refused = await pay(psuToken, consentId, initiation(amount, 'E2E-ZERO'));
+      expectError(refused, 400, 'U002', 'Data.Initiation.InstructedAmount.Amount');
+      expect(refused.body.Errors).toEqual([{ ErrorCode: 'U002', Message: 'InstructedAmount.Amount must be more than zero', Path: 'Data.Initiation.InstructedAmount.Amount' }]);
+    }
+    await expectNothingWritten(consentId, '500.00000');
+    expect((await pay(psuToken, consentId, initiation('25.00', 'E2E-ZERO'))).status).toBe(201);
+    // Once the consent is used (COND), an order of nothing is still the body's U002, not U009.
+    expectError(await pay(await h.consentToken(consentId, { scope: 'payments' }), consentId, initiation('0', 'E2E-ZERO')), 400, 'U002', 'Data.Initiation.InstructedAmount.Amount');
+  });
+
+  it('refuses an order whose Risk is not the consent’s with 400 U008 on Risk, writes nothing, and pays the consent’s Risk in any key order', async () => {
+    await setBalance(debtor, '500.00');
+    const bare = await authorisedConsent(initiation('25.00', 'E2E-RISK-1'));
+    const attacker = { PaymentContextCode: 'EcommerceMerchantInitiatedPayment', MerchantCustomerIdentification: 'attacker' };
+    const refused = await pay(bare.psuToken, bare.consentId, initiation('25.00', 'E2E-RISK-1'), attacker);
+    expectError(refused, 400, 'U008', 'Risk');
+    expect(refused.body.Errors).toEqual([{ ErrorCode: 'U008', Message: 'The Risk differs from the consent’s', Path: 'Risk' }]);
+    await expectNothingWritten(bare.consentId, '500.00000');
+    expect((await pay(bare.psuToken, bare.consentId, initiation('25.00', 'E2E-RISK-1'))).status).toBe(201);
+
+    // A member the consent names must be sent, with its value; none may be added.
+    const risk = { PaymentContextCode: 'TransferToThirdParty', MerchantCategoryCode: '5411', ContractPresentIndicator: true };
+    const named = await authorisedConsent(initiation('26.00', 'E2E-RISK-2'), risk);
+    const token = () => h.consentToken(named.consentId, { scope: 'payments' });
+    for (const other of [{}, { ...risk, ContractPresentIndicator: false }, { ...risk, BeneficiaryPrepopulatedIndicator: true }]) {
+      expectError(await pay(await token(), named.consentId, initiation('26.00', 'E2E-RISK-2'), other), 400, 'U008', 'Risk');
+    }
+    await expectNothingWritten(named.consentId, '475.00000');
+    // The Initiation is compared first: an order unlike the consent in both is refused on Data.Initiation.
+    expectError(await pay(await token(), named.consentId, initiation('26.01', 'E2E-RISK-2'), attacker), 400, 'U008', 'Data.Initiation');
+    const reordered = { ContractPresentIndicator: true, MerchantCategoryCode: '5411', PaymentContextCode: 'TransferToThirdParty' };
+    const paid = await pay(await token(), named.consentId, initiation('26.00', 'E2E-RISK-2'), reordered);
+    expect(paid.status, JSON.stringify(paid.body)).toBe(201);
+    expect(paid.body.Data.Status).toBe('ACSP');
   });
 
   it('refuses a consent whose row was changed in the database after approval (dynamic linking)', async () => {

@@ -12,6 +12,8 @@ import { ObAccount, PaymentFixtures } from '../support/payment-fixtures.js';
  */
 const PISP = '/open-banking/v4.0/pisp';
 const DAY = 86_400_000;
+/** The Risk of every consent here, which its order repeats (UK OB: U008 otherwise). */
+const RISK = { PaymentContextCode: 'TransferToThirdParty' };
 
 function obDate(at: Date): string {
   return at.toISOString().replace(/\.\d{3}Z$/, '+00:00');
@@ -49,10 +51,10 @@ describe('an order the worker pays is still what its PSU approved', () => {
     };
     const created = await h.signedPost(`${PISP}/domestic-scheduled-payment-consents`, {
       token: cc,
-      body: { Data: { Permission: 'Create', Initiation: initiation }, Risk: { PaymentContextCode: 'TransferToThirdParty' } },
+      body: { Data: { Permission: 'Create', Initiation: initiation }, Risk: RISK },
     });
     const { consentId, psuToken } = await fixtures.approve(created, debtor, 'payments');
-    const order = await h.signedPost(`${PISP}/domestic-scheduled-payments`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} } });
+    const order = await h.signedPost(`${PISP}/domestic-scheduled-payments`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: RISK } });
     expect(order.status, JSON.stringify(order.body)).toBe(201);
     return { paymentId: jsonString(order.body.Data.DomesticScheduledPaymentId), consentId };
   }
@@ -111,10 +113,10 @@ describe('an order the worker pays is still what its PSU approved', () => {
     };
     const created = await h.signedPost(`${PISP}/domestic-standing-order-consents`, {
       token: cc,
-      body: { Data: { Permission: 'Create', Initiation: initiation }, Risk: { PaymentContextCode: 'TransferToThirdParty' } },
+      body: { Data: { Permission: 'Create', Initiation: initiation }, Risk: RISK },
     });
     const { consentId, psuToken } = await fixtures.approve(created, debtor, 'payments');
-    const order = await h.signedPost(`${PISP}/domestic-standing-orders`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: {} } });
+    const order = await h.signedPost(`${PISP}/domestic-standing-orders`, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation }, Risk: RISK } });
     expect(order.status, JSON.stringify(order.body)).toBe(201);
     const orderId = jsonString(order.body.Data.DomesticStandingOrderId);
     await h.dataSource.query(`UPDATE domestic_standing_order SET initiation = jsonb_set(initiation, '{FirstPaymentAmount,Amount}', '"3000.00"') WHERE standing_order_id = $1`, [orderId]);

@@ -48,8 +48,11 @@ describe('domestic scheduled payments', () => {
     };
   }
 
+  /** The Risk every consent of this suite is created with, and so its orders are sent with (U008 otherwise). */
+  const RISK = { PaymentContextCode: 'TransferToThirdParty' };
+
   function consentBody(init: JsonInput): JsonInput {
-    return { Data: { Permission: 'Create', Initiation: init }, Risk: { PaymentContextCode: 'TransferToThirdParty' } };
+    return { Data: { Permission: 'Create', Initiation: init }, Risk: RISK };
   }
 
   function expectError(result: CallResult, status: number, code: string, path?: string): void {
@@ -63,7 +66,7 @@ describe('domestic scheduled payments', () => {
     const body = consentBody(init);
     expectPis('OBWriteDomesticScheduledConsent4', body);
     const { consentId, psuToken } = await fixtures.approve(await h.signedPost(CONSENTS, { token: cc, body }), debtor, 'payments');
-    const orderBody = { Data: { ConsentId: consentId, Initiation: init }, Risk: {} };
+    const orderBody = { Data: { ConsentId: consentId, Initiation: init }, Risk: RISK };
     expectPis('OBWriteDomesticScheduled2', orderBody);
     return { consentId, psuToken, order: await h.signedPost(PAYMENTS, { token: psuToken, body: orderBody }) };
   }
@@ -150,7 +153,7 @@ describe('domestic scheduled payments', () => {
     const on = new Date(Date.now() + 4 * DAY);
     const init = initiation(on, '4.00', 'RENT-AGAIN');
     const { consentId, psuToken } = await fixtures.approve(await h.signedPost(CONSENTS, { token: cc, body: consentBody(init) }), debtor, 'payments');
-    const orderBody = { Data: { ConsentId: consentId, Initiation: init }, Risk: {} };
+    const orderBody = { Data: { ConsentId: consentId, Initiation: init }, Risk: RISK };
     const first = await h.signedPost(PAYMENTS, { token: psuToken, body: orderBody, idempotencyKey: 'scheduled-again-1' });
     expect(first.status).toBe(201);
     const again = await h.signedPost(PAYMENTS, { token: psuToken, body: orderBody, idempotencyKey: 'scheduled-again-1' });
@@ -164,12 +167,32 @@ describe('domestic scheduled payments', () => {
     const on = new Date(Date.now() + 4 * DAY);
     const { consentId, psuToken, order } = await placed(initiation(on, '5.00', 'RENT-TWICE'));
     expect(order.status).toBe(201);
-    expectError(await h.signedPost(PAYMENTS, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation(on, '5.00', 'RENT-TWICE') }, Risk: {} } }), 400, 'U009');
+    expectError(await h.signedPost(PAYMENTS, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: initiation(on, '5.00', 'RENT-TWICE') }, Risk: RISK } }), 400, 'U009');
 
     const body = consentBody(initiation(on, '6.00', 'RENT-MOVED'));
     const approved = await fixtures.approve(await h.signedPost(CONSENTS, { token: cc, body }), debtor, 'payments');
-    const moved = { Data: { ConsentId: approved.consentId, Initiation: initiation(new Date(on.getTime() + DAY), '6.00', 'RENT-MOVED') }, Risk: {} };
-    expectError(await h.signedPost(PAYMENTS, { token: approved.psuToken, body: moved }), 400, 'U008');
+    const moved = { Data: { ConsentId: approved.consentId, Initiation: initiation(new Date(on.getTime() + DAY), '6.00', 'RENT-MOVED') }, Risk: RISK };
+    expectError(await h.signedPost(PAYMENTS, { token: approved.psuToken, body: moved }), 400, 'U008', 'Data.Initiation');
+  });
+
+  it('refuses an order of nothing with 400 U002 and one whose Risk is not the consent’s with 400 U008 on Risk, writing nothing', async () => {
+    await fixtures.setBalance(debtor, '500.00');
+    const on = new Date(Date.now() + 4 * DAY);
+    const init = initiation(on, '7.00', 'RENT-RISK');
+    const { consentId, psuToken } = await fixtures.approve(await h.signedPost(CONSENTS, { token: cc, body: consentBody(init) }), debtor, 'payments');
+    const order = (sent: JsonInput, risk: JsonInput) => h.signedPost(PAYMENTS, { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: sent }, Risk: risk } });
+    expectError(await order(initiation(on, '0.00', 'RENT-RISK'), RISK), 400, 'U002', 'Data.Initiation.InstructedAmount.Amount');
+    for (const risk of [{}, { PaymentContextCode: 'EcommerceMerchantInitiatedPayment', MerchantCustomerIdentification: 'attacker' }, { ...RISK, MerchantCategoryCode: '5411' }]) {
+      const refused = await order(init, risk);
+      expectError(refused, 400, 'U008', 'Risk');
+      expect(refused.body.Errors).toEqual([{ ErrorCode: 'U008', Message: 'The Risk differs from the consent’s', Path: 'Risk' }]);
+    }
+    const [{ count }] = await h.dataSource.query(`SELECT count(*)::int AS count FROM domestic_payment WHERE consent_id = $1`, [consentId]);
+    expect(count).toBe(0);
+    const [{ status }] = await h.dataSource.query(`SELECT status FROM payment_consent WHERE consent_id = $1`, [consentId]);
+    expect(status).toBe('AUTH');
+    expect(await fixtures.available(debtor)).toBe('500.00000');
+    expect((await order(init, RISK)).status).toBe(201);
   });
 
   it('lets the PSU cancel a pending scheduled payment, which then never runs; another PSU cannot', async () => {

@@ -155,13 +155,13 @@ describe('domestic standing orders', () => {
       };
     }
 
-    async function authorised(init: JsonInput = orderInitiation()): Promise<{ consentId: string; psuToken: string }> {
-      const created = await h.signedPost(CONSENTS, { token: cc, body: { Data: { Permission: 'Create', Initiation: init }, Risk: {} } });
+    async function authorised(init: JsonInput = orderInitiation(), risk: JsonInput = {}): Promise<{ consentId: string; psuToken: string }> {
+      const created = await h.signedPost(CONSENTS, { token: cc, body: { Data: { Permission: 'Create', Initiation: init }, Risk: risk } });
       return fixtures.approve(created, debtor, 'payments');
     }
 
-    function order(psuToken: string, consentId: string, init: JsonInput = orderInitiation()): Promise<CallResult> {
-      const sent = { Data: { ConsentId: consentId, Initiation: init }, Risk: {} };
+    function order(psuToken: string, consentId: string, init: JsonInput = orderInitiation(), risk: JsonInput = {}): Promise<CallResult> {
+      const sent = { Data: { ConsentId: consentId, Initiation: init }, Risk: risk };
       expectPis('OBWriteDomesticStandingOrder3', sent);
       return h.signedPost(ORDERS, { token: psuToken, body: sent });
     }
@@ -248,6 +248,32 @@ describe('domestic standing orders', () => {
       expectError(await order(psuToken, consentId, orderInitiation('61.00')), 400, 'U008', 'Data.Initiation');
       expect((await order(psuToken, consentId, orderInitiation('60.00'))).status).toBe(201);
       expectError(await order(psuToken, consentId, orderInitiation('60.00')), 400, 'U009');
+    });
+
+    it('refuses an order of nothing with U002 on the amount and one whose Risk is not the consent’s with U008 on Risk, writing nothing', async () => {
+      const risk = { PaymentContextCode: 'TransferToThirdParty' };
+      const init = orderInitiation('80.00');
+      const { consentId, psuToken } = await authorised(init, risk);
+      const balanceBefore = await fixtures.available(debtor);
+      // Each amount of the schedule (first, recurring, final) is a body check, before the consent's U008.
+      for (const [member, path] of [
+        ['FirstPaymentAmount', 'Data.Initiation.FirstPaymentAmount.Amount'],
+        ['RecurringPaymentAmount', 'Data.Initiation.RecurringPaymentAmount.Amount'],
+        ['FinalPaymentAmount', 'Data.Initiation.FinalPaymentAmount.Amount'],
+      ] as const) {
+        expectError(await order(psuToken, consentId, { ...init, [member]: { Amount: '0.00', Currency: 'GBP' } }, risk), 400, 'U002', path);
+      }
+      for (const other of [{}, { PaymentContextCode: 'EcommerceMerchantInitiatedPayment', MerchantCustomerIdentification: 'attacker' }]) {
+        const refused = await order(psuToken, consentId, init, other);
+        expectError(refused, 400, 'U008', 'Risk');
+        expect(refused.body.Errors).toEqual([{ ErrorCode: 'U008', Message: 'The Risk differs from the consent’s', Path: 'Risk' }]);
+      }
+      const [row] = await h.dataSource.query(`SELECT count(*)::int AS n FROM domestic_standing_order WHERE consent_id = $1`, [consentId]);
+      expect(row.n).toBe(0);
+      const [{ status }] = await h.dataSource.query(`SELECT status FROM payment_consent WHERE consent_id = $1`, [consentId]);
+      expect(status).toBe('AUTH');
+      expect(await fixtures.available(debtor)).toBe(balanceBefore);
+      expect((await order(psuToken, consentId, init, risk)).status).toBe(201);
     });
 
     it('refuses an order whose consent row changed after approval with U008, writing nothing', async () => {

@@ -20,6 +20,8 @@ function expectVrp(name: string, body: unknown): void {
 }
 
 type Account = ObAccount;
+/** A creditor as a VRP's Instruction may name it: an account, with a roll number or not. */
+type Creditor = Account & { SecondaryIdentification?: string };
 
 describe('domestic VRP', () => {
   let h: ApiHarness;
@@ -68,7 +70,7 @@ describe('domestic VRP', () => {
     return { ...approved, initiation: (body.Data as { Initiation: JsonInput }).Initiation };
   }
 
-  function vrpBody(consentId: string, initiation: JsonInput, amount: string, options: { vrpType?: string; creditor?: Account; reference?: string } = {}): JsonInput {
+  function vrpBody(consentId: string, initiation: JsonInput, amount: string, options: { vrpType?: string; creditor?: Creditor; reference?: string } = {}): JsonInput {
     const reference = options.reference ?? `VRP-${amount}`;
     return {
       Data: {
@@ -89,7 +91,7 @@ describe('domestic VRP', () => {
     };
   }
 
-  function pay(psuToken: string, consentId: string, initiation: JsonInput, amount: string, options: { vrpType?: string; creditor?: Account; reference?: string } = {}): Promise<CallResult> {
+  function pay(psuToken: string, consentId: string, initiation: JsonInput, amount: string, options: { vrpType?: string; creditor?: Creditor; reference?: string } = {}): Promise<CallResult> {
     const body = vrpBody(consentId, initiation, amount, options);
     expectVrp('OBDomesticVRPRequest', body);
     return h.signedPost(VRPS, { token: psuToken, body });
@@ -376,6 +378,43 @@ describe('domestic VRP', () => {
     await h.dataSource.query(`UPDATE payment_consent SET creation_date_time = creation_date_time - interval '1 day' WHERE consent_id = $1`, [moved.consentId]);
     expectError(await pay(moved.psuToken, moved.consentId, moved.initiation, '10.00'), 400, 'U008', 'Data.ConsentId');
     expect(await countVrps(moved.consentId)).toBe(0);
+  });
+
+  it('refuses a VRP to the consent’s sort code and number under another name or roll number with 400 U008 on the Instruction’s creditor, and pays nothing', async () => {
+    await setBalance(debtor, '1000.00');
+    const { consentId, psuToken, initiation } = await authorisedConsent();
+    const events = await auditEventsOf(consentId);
+    const booked = () => h.dataSource.query(`SELECT count(*)::int AS n FROM transaction WHERE account_id = $1`, [debtor]);
+    const bookedBefore = await booked();
+    const mallory: Creditor = { ...payee, Name: 'Mallory Ltd', SecondaryIdentification: 'ROLL-999' };
+    for (const creditor of [mallory, { ...payee, Name: 'Mallory Ltd' }, { ...payee, SecondaryIdentification: 'ROLL-999' }, { ...payee, Name: payee.Name.toUpperCase() }]) {
+      const refused = await pay(psuToken, consentId, initiation, '10.00', { creditor });
+      expectError(refused, 400, 'U008', 'Data.Instruction.CreditorAccount');
+      expect(refused.body.Errors).toEqual([{ ErrorCode: 'U008', Message: 'The creditor is not the consent’s', Path: 'Data.Instruction.CreditorAccount' }]);
+    }
+    // Nothing written: no VRP, no event, no debit, nothing booked, and the consent still AUTH.
+    expect(await countVrps(consentId)).toBe(0);
+    expect(await auditEventsOf(consentId)).toEqual(events);
+    expect(await available(debtor)).toBe('1000.00000');
+    expect(await booked()).toEqual(bookedBefore);
+    const [{ status }] = await h.dataSource.query(`SELECT status FROM payment_consent WHERE consent_id = $1`, [consentId]);
+    expect(status).toBe('AUTH');
+    // The payee the PSU approved, its members in another order, still pays.
+    const reordered = { Name: payee.Name, Identification: payee.Identification, SchemeName: payee.SchemeName };
+    const paid = await pay(psuToken, consentId, initiation, '10.00', { creditor: reordered });
+    expect(paid.status, JSON.stringify(paid.body)).toBe(201);
+    expect(paid.body.Data.Instruction.CreditorAccount).toEqual(payee);
+  });
+
+  it('holds a VRP to the roll number its consent names: one without it, or with another, is 400 U008', async () => {
+    await setBalance(debtor, '1000.00');
+    const society: Creditor = { ...payee, SecondaryIdentification: 'ROLL-1' };
+    const { consentId, psuToken, initiation } = await authorisedConsent(consentBody(controlParameters(), { CreditorAccount: society }));
+    expectError(await pay(psuToken, consentId, initiation, '10.00', { creditor: payee }), 400, 'U008', 'Data.Instruction.CreditorAccount');
+    expectError(await pay(psuToken, consentId, initiation, '10.00', { creditor: { ...society, SecondaryIdentification: 'ROLL-2' } }), 400, 'U008', 'Data.Instruction.CreditorAccount');
+    expect(await countVrps(consentId)).toBe(0);
+    expect(await available(debtor)).toBe('1000.00000');
+    expect((await pay(psuToken, consentId, initiation, '10.00', { creditor: society })).status).toBe(201);
   });
 
   it('lets concurrent VRPs that together would pass the periodic limit through exactly up to it', async () => {

@@ -146,10 +146,16 @@ export class DomesticPaymentsService {
     };
   }
 
-  /** The payment order, as a PaymentWrite: staged with the idempotency key, then debited at the bank. */
+  /**
+   * The payment order, as a PaymentWrite: staged with the idempotency key (U009, then U008 for an
+   * Initiation or Risk unlike the consent's), then debited at the bank.
+   */
   createPayment(clientId: string, body: OBWriteDomestic2Dto, interactionId: string): PaymentWrite<DomesticPaymentEntity, OBWriteDomesticResponse5> {
+    // A body check: before the idempotency key and the consent's checks (U009, U008), as on consent creation and a VRP.
+    assertAmountAboveZero(body.Data.Initiation.InstructedAmount.Amount, 'Data.Initiation.InstructedAmount.Amount');
+    const order = { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), risk: plain(body.Risk), interactionId };
     return {
-      stage: (manager, record) => this.submit.stage(manager, { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), interactionId }, record),
+      stage: (manager, record) => this.submit.stage(manager, order, record),
       settle: (payment, record) => this.submit.settle(payment, interactionId, record),
       render: (payment) => this.paymentResponse(payment),
     };

@@ -17,6 +17,8 @@ export interface SubmitDomesticPaymentCommand {
   requestedExecutionDateTime?: Date;
   /** The order's Initiation as the TPP sent it (validated). */
   initiation: JsonObject;
+  /** The order's Risk as the TPP sent it (validated): it must be the consent's (U008, `Risk`). */
+  risk: JsonObject;
   interactionId?: string;
 }
 
@@ -58,8 +60,9 @@ export type StagedDomesticPayment = DomesticPaymentEntity & { psuId: string | nu
  * an HTTP connector that cannot share our transaction:
  *
  * 1. One transaction (the idempotency key's, see PaymentWritePipeline): consume the consent (locked: U009
- *    for a second order, U008 for a mismatch or a consent changed since approval), score the order, and
- *    write it at the status its decision gives, with its payment.submitted event.
+ *    for a second order, U008 for an Initiation or Risk unlike the consent's or a consent changed since
+ *    approval), score the order, and write it at the status its decision gives, with its
+ *    payment.submitted event.
  * 2. The bank debits atomically (BankConnector.initiatePayment, idempotent on the payment id); the order
  *    becomes ACSP, or RJCT with the ISO reason (AM04: no funds), with a payment.status-changed event.
  *
@@ -91,7 +94,7 @@ export class SubmitDomesticPayment {
     const consent = await lockPaymentConsentToConsume(
       manager,
       this.approvals,
-      { consentId: command.consentId, clientId: command.clientId, kind, initiation: command.initiation, interactionId: command.interactionId },
+      { consentId: command.consentId, clientId: command.clientId, kind, initiation: command.initiation, risk: command.risk, interactionId: command.interactionId },
       scoredNow ? this.risk.debtorAccountLock : undefined,
     );
     const now = new Date();

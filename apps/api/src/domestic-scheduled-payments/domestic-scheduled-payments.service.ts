@@ -89,7 +89,7 @@ export class DomesticScheduledPaymentsService {
     return this.consentResponse(await paymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-scheduled-payment'));
   }
 
-  /** The order: checked against its consent (U009, U008) and stored PDNG for its date; nothing is debited now. */
+  /** The order: checked against its consent (U009, U008: its Initiation and Risk) and stored PDNG for its date; nothing is debited now. */
   createPayment(clientId: string, body: OBWriteDomesticScheduled2Dto, interactionId: string): PaymentWrite<DomesticPaymentEntity, OBWriteDomesticScheduledResponse5> {
     assertSchedulable(body.Data.Initiation, 'Data.Initiation');
     return {
@@ -102,6 +102,7 @@ export class DomesticScheduledPaymentsService {
             kind: 'domestic-scheduled-payment',
             requestedExecutionDateTime: new Date(body.Data.Initiation.RequestedExecutionDateTime),
             initiation: plain(body.Data.Initiation),
+            risk: plain(body.Risk),
             interactionId,
           },
           record,

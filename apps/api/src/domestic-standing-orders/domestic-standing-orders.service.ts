@@ -105,11 +105,11 @@ export class DomesticStandingOrdersService {
     return this.consentResponse(await paymentConsentOfClient(this.dataSource, consentId, clientId, 'domestic-standing-order'));
   }
 
-  /** The order, as a PaymentWrite: staged with the idempotency key; the worker pays its runs. */
+  /** The order, as a PaymentWrite: staged with the idempotency key (U009, U008: its Initiation and Risk); the worker pays its runs. */
   createOrder(clientId: string, body: OBWriteDomesticStandingOrder3Dto, interactionId: string): PaymentWrite<DomesticStandingOrderRow, OBWriteDomesticStandingOrderResponse6> {
     assertRunnableStandingOrder(plain(body.Data.Initiation));
     return {
-      stage: (manager) => submitDomesticStandingOrder(manager, this.approvals, { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), interactionId }),
+      stage: (manager) => submitDomesticStandingOrder(manager, this.approvals, { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), risk: plain(body.Risk), interactionId }),
       render: (order) => this.orderResponse(order),
     };
   }

@@ -9,6 +9,8 @@ export interface SubmitDomesticStandingOrderCommand {
   consentId: string;
   /** The order's Initiation as the TPP sent it (validated). */
   initiation: JsonObject;
+  /** The order's Risk as the TPP sent it (validated): it must be the consent's (U008, `Risk`). */
+  risk: JsonObject;
   interactionId?: string;
 }
 
@@ -26,8 +28,9 @@ export interface DomesticStandingOrderRow {
 
 /**
  * A PSU-authorised standing order (PSD2 Art. 66), in the idempotency key's transaction: consume the
- * consent (locked: U009 for a second order, U008 for a mismatch or a consent changed since approval),
- * store the order PDNG with its first run due at FirstPaymentDateTime, and audit payment.submitted.
+ * consent (locked: U009 for a second order, U008 for an Initiation or Risk unlike the consent's or a
+ * consent changed since approval), store the order PDNG with its first run due at FirstPaymentDateTime,
+ * and audit payment.submitted.
  * Nothing is debited here: the worker's standing-orders job pays each run when it falls due.
  */
 export async function submitDomesticStandingOrder(

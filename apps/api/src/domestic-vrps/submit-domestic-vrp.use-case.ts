@@ -26,7 +26,8 @@ export interface SubmitDomesticVrpCommand {
 interface Instruction {
   EndToEndIdentification: string;
   InstructedAmount: { Amount: string; Currency: string };
-  CreditorAccount: { SchemeName: string; Identification: string; Name: string };
+  /** As sent, every member: lockVrpConsent compares it whole to the creditor the consent names. */
+  CreditorAccount: { SchemeName: string; Identification: string; Name: string; SecondaryIdentification?: string };
   RemittanceInformation?: { Unstructured?: string[] };
 }
 
@@ -63,8 +64,10 @@ const PICKED_DEBTOR = `(SELECT json_build_object('SchemeName', scheme_name, 'Ide
  *
  * 1. One transaction (the idempotency key's), in three round trips after the key's claim:
  *    - the consent row locked, with the debtor account's risk lock when the rules need it (one
- *      statement): U009, U008 on the locked row. The locks are held until the commit, so concurrent VRPs
- *      are counted and scored one after the other and never pass a limit together;
+ *      statement): U009, U008 on the locked row (the seal, the Initiation, and the Instruction's creditor
+ *      against the one the consent names, whole: compared in memory, no statement of its own). The
+ *      locks are held until the commit, so concurrent VRPs are counted and scored one after the other
+ *      and never pass a limit together;
  *    - the ControlParameters' sums and the risk rules' look-ups (one statement, after the locks): U014,
  *      then the risk decision. A refusal by a control parameter commits its audit event (not the key)
  *      and answers 400 U014, and writes nothing else;

@@ -284,7 +284,7 @@ describe('introspecting the tokens of payment consents', () => {
     it('answers its access token inactive once its payment consumed the consent (COND), though its grant remains', async () => {
       // What POST /domestic-payments does to the consent, in the order's transaction (consume-payment-consent.ts).
       await fixture.db.dataSource.transaction((manager) =>
-        consumePaymentConsent(manager, new PaymentApprovalSeal([secretsKey]), { consentId: authorised.consentId, clientId: SANDBOX_TPP.clientId, kind: 'domestic-payment', initiation }),
+        consumePaymentConsent(manager, new PaymentApprovalSeal([secretsKey]), { consentId: authorised.consentId, clientId: SANDBOX_TPP.clientId, kind: 'domestic-payment', initiation, risk: {} }),
       );
       expect(await consentRow(authorised.consentId)).toMatchObject({ status: 'COND', grant_id: authorised.grantId });
       // Consumption deletes nothing: only the consent's status (isPaymentConsentLive: AUTH only) ends the token.
