@@ -306,18 +306,29 @@ const INSERT_PAYMENT_TRANSACTION = `
   VALUES ($1, $2, $3, $4::numeric, $5, $6, 'BOOK', $7, $7, $8, $9, 'DomesticCreditTransfer', $10::numeric)`;
 
 // What an order needs before the balance lock, in one round trip: whether its paymentId is already booked
-// ($1) or was rejected, the debtor ($2) if it is this ledger's ($3), and the sandbox account to credit, if
-// the creditor is one ($4: never for a card number, whose stored form is encrypted), never the debtor itself.
+// ($1) or was rejected, the debtor ($2) if it is this ledger's ($3), and the order's payee if it is an
+// account of this ledger ($4: never for a card number, whose stored form is encrypted). `creditor_id` is
+// the account to credit: enabled, in the order's currency ($7), never the debtor itself. `payee_refused`
+// says why an account of this ledger named as the payee cannot be credited (PAYEE_REFUSALS): the order is
+// then refused, never paid as if the payee were at another bank (a debit with no credit anywhere). One
+// lookup serves both: an account that can be credited is preferred to one that cannot.
 const ORDER_PARTIES = `
   SELECT (SELECT booking_date_time FROM transaction WHERE transaction_id = $1) AS done_at,
          (SELECT reason FROM ledger_rejected_payment WHERE payment_id = $1) AS rejected_reason,
          d.account_id AS debtor_id, d.currency, d.status, d.overdraft_limit::text AS overdraft_limit,
-         (SELECT c.account_id FROM account c JOIN aspsp cb ON cb.aspsp_id = c.aspsp_id
-           WHERE $4::boolean AND c.scheme_name = $5 AND c.identification = $6 AND c.currency = $7 AND c.status = 'Enabled'
-             AND cb.connector = $3 AND c.account_id <> $2
-           ORDER BY c.account_id LIMIT 1) AS creditor_id
+         CASE WHEN p.creditable THEN p.account_id END AS creditor_id,
+         CASE WHEN p.creditable THEN NULL
+              WHEN p.account_id = $2 THEN 'debtor'
+              WHEN p.status <> 'Enabled' THEN 'not-enabled'
+              WHEN p.account_id IS NOT NULL THEN 'currency' END AS payee_refused
     FROM (SELECT 1) AS one
-    LEFT JOIN (account d JOIN aspsp db ON db.aspsp_id = d.aspsp_id AND db.connector = $3) ON d.account_id = $2`;
+    LEFT JOIN (account d JOIN aspsp db ON db.aspsp_id = d.aspsp_id AND db.connector = $3) ON d.account_id = $2
+    LEFT JOIN LATERAL (
+      SELECT c.account_id, c.status, (c.account_id <> $2 AND c.status = 'Enabled' AND c.currency = $7) AS creditable
+        FROM account c JOIN aspsp cb ON cb.aspsp_id = c.aspsp_id
+       WHERE $4::boolean AND c.scheme_name = $5 AND c.identification = $6 AND cb.connector = $3
+       ORDER BY (c.account_id <> $2 AND c.status = 'Enabled' AND c.currency = $7) DESC, c.account_id = $2 DESC, c.account_id
+       LIMIT 1) AS p ON true`;
 
 // The order's parties, with the balance rows of the debtor and of a sandbox creditor locked in account-id
 // order (payments crossing in opposite directions cannot deadlock), in one round trip. The debit that
@@ -345,12 +356,14 @@ const DEBIT_AND_BOOK = `
 // lock takes), and only while the statement runs: the funds check is in the available balance's own
 // WHERE, which PostgreSQL evaluates again on the row's latest version once a concurrent debit commits.
 // `payable` is empty, and nothing is written, when the order is booked or rejected already, its debtor is
-// not ours or not enabled, its currency is not the account's, or its creditor is one of this ledger's accounts.
+// not ours or not enabled, its currency is not the account's, or its payee is one of this ledger's accounts
+// (to credit in initiatePaymentWithCredit, or refused).
 const DEBIT_ALONE = `
   WITH parties AS MATERIALIZED (${ORDER_PARTIES}),
   payable AS MATERIALIZED (
     SELECT debtor_id, overdraft_limit::numeric AS overdraft_limit FROM parties
-     WHERE done_at IS NULL AND rejected_reason IS NULL AND status = 'Enabled' AND trim(currency) = trim($7) AND creditor_id IS NULL),
+     WHERE done_at IS NULL AND rejected_reason IS NULL AND status = 'Enabled' AND trim(currency) = trim($7)
+       AND creditor_id IS NULL AND payee_refused IS NULL),
   available AS (
     UPDATE balance SET ${movedBy('- $8::numeric', '$9')}
      WHERE account_id = (SELECT debtor_id FROM payable) AND type = 'InterimAvailable'
@@ -393,6 +406,57 @@ function rejectedBefore(parties: Row): BankPaymentResult | null {
   return parties.rejected_reason ? { outcome: 'Rejected', reason: parties.rejected_reason as BankPaymentRejection } : null;
 }
 
+/** Why ORDER_PARTIES refuses a payee that is an account of this ledger (its `payee_refused`). */
+type PayeeRefusal = 'debtor' | 'not-enabled' | 'currency';
+
+/**
+ * The rejection answered for each payee refusal: an order naming an account of this ledger that cannot
+ * take the credit is refused before any debit. ISO 20022 AC06 BlockedAccount ("account specified is
+ * blocked, prohibiting posting of transactions against it") for a payee that is not enabled (Disabled,
+ * Deleted, Pending, ProForma) and for the debtor itself (the ledger posts no transfer from an account to
+ * itself); AM03 NotAllowedCurrency for a payee held in another currency. The contract's codes
+ * (BankPaymentRejection) are the four the API describes; AC03 InvalidCreditorAccountNumber would name the
+ * debtor-as-payee case more exactly, once the contract carries it.
+ */
+const PAYEE_REFUSALS: Record<PayeeRefusal, BankPaymentRejection> = { debtor: 'AC06', 'not-enabled': 'AC06', currency: 'AM03' };
+
+/** The payee refusal ORDER_PARTIES read, as its rejection; null when the payee may be paid. */
+function payeeRefusal(parties: Row): BankPaymentRejection | null {
+  // A refusal this code does not name is still a refusal: never paid as if the payee were elsewhere.
+  return parties.payee_refused ? (PAYEE_REFUSALS[parties.payee_refused as PayeeRefusal] ?? 'AC06') : null;
+}
+
+// OBReadTransaction6 (AIS): TransactionInformation is 1 to 500 characters, TransactionReference 1 to 210.
+// The ledger's text columns are unbounded, so what it books is cut here, where it is written.
+const TRANSACTION_INFORMATION_MAX_LENGTH = 500;
+const TRANSACTION_REFERENCE_MAX_LENGTH = 210;
+
+/**
+ * `text` cut to at most `maxLength` characters counted as Unicode code points, as JSON Schema's maxLength
+ * counts them; a surrogate pair is never split.
+ */
+export function withinMaxLength(text: string, maxLength: number): string {
+  // A string of at most maxLength UTF-16 code units holds at most that many code points.
+  if (text.length <= maxLength) return text;
+  let end = 0;
+  for (let count = 0; count < maxLength && end < text.length; count++) {
+    const high = text.charCodeAt(end);
+    const pair = high >= 0xd800 && high <= 0xdbff && end + 1 < text.length && (text.charCodeAt(end + 1) & 0xfc00) === 0xdc00;
+    end += pair ? 2 : 1;
+  }
+  return text.slice(0, end);
+}
+
+/** A booked transaction's TransactionInformation: the order's remittance text, else `otherwise`; never empty. */
+function transactionInformation(order: BankPaymentOrder, otherwise: string): string {
+  return withinMaxLength(order.information || otherwise, TRANSACTION_INFORMATION_MAX_LENGTH);
+}
+
+/** A booked transaction's TransactionReference: the order's reference (its EndToEndIdentification); null when empty. */
+function transactionReference(order: BankPaymentOrder): string | null {
+  return order.reference ? withinMaxLength(order.reference, TRANSACTION_REFERENCE_MAX_LENGTH) : null;
+}
+
 function bookedAfter(rows: Array<{ type: string; after: string }>): string | null {
   return rows.find((row) => row.type === 'InterimBooked')?.after ?? rows[0]?.after ?? null;
 }
@@ -427,7 +491,9 @@ export class SandboxLedgerConnector implements BankConnector {
    * opposite directions cannot deadlock, then the debit, the credit and their transactions. The debit's
    * transaction id is the paymentId: a second execution finds it and debits nothing. A rejected order
    * moves no money; its rejection is remembered (ledger_rejected_payment), so it is answered again, never
-   * paid later: AM02 when a balance would pass what the ledger holds (numeric(18,5)).
+   * paid later: AM02 when a balance would pass what the ledger holds (numeric(18,5)). A payee that is an
+   * account of this ledger but cannot be credited (the debtor itself, not enabled, another currency:
+   * PAYEE_REFUSALS) is refused before any debit, never paid as if it were at another bank.
    */
   async initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult> {
     // Card numbers are stored encrypted: a PAN creditor is never one of ours to credit.
@@ -445,8 +511,8 @@ export class SandboxLedgerConnector implements BankConnector {
         order.currency,
         order.amount,
         now,
-        order.reference,
-        order.information ?? `Payment to ${order.creditorAccount.name}`,
+        transactionReference(order),
+        transactionInformation(order, `Payment to ${order.creditorAccount.name}`),
       ])) as [Row];
     } catch (error) {
       if (isNumericOverflow(error)) return rejected(this.dataSource, order.paymentId, 'AM02');
@@ -459,6 +525,8 @@ export class SandboxLedgerConnector implements BankConnector {
     if (before) return before;
     if (!alone.debtor_id || alone.status !== 'Enabled') return rejected(this.dataSource, order.paymentId, 'AC06');
     if ((alone.currency as string).trim() !== order.currency) return rejected(this.dataSource, order.paymentId, 'AM03');
+    const refused = payeeRefusal(alone);
+    if (refused) return rejected(this.dataSource, order.paymentId, refused);
     // A credit leg at this ledger: the two accounts' rows are locked together, in the transaction below.
     if (alone.creditor_id) return this.initiatePaymentWithCredit(order);
     if (alone.debited === null) return rejected(this.dataSource, order.paymentId, 'AM04');
@@ -502,6 +570,9 @@ export class SandboxLedgerConnector implements BankConnector {
       if (before) return before;
       if (!parties.debtor_id || parties.status !== 'Enabled') return rejected(manager, order.paymentId, 'AC06');
       if ((parties.currency as string).trim() !== order.currency) return rejected(manager, order.paymentId, 'AM03');
+      // Read again under the locks: a payee disabled since DEBIT_ALONE is refused here, never debited for.
+      const refused = payeeRefusal(parties);
+      if (refused) return rejected(manager, order.paymentId, refused);
       const creditorId = (parties.creditor_id as string | null) ?? null;
       const now = new Date();
       const debited = await queryPreparedIn<{ type: string; after: string }>(manager, DEBIT_AND_BOOK, [
@@ -510,9 +581,9 @@ export class SandboxLedgerConnector implements BankConnector {
         parties.overdraft_limit,
         now,
         order.paymentId,
-        order.reference,
+        transactionReference(order),
         order.currency,
-        order.information ?? `Payment to ${order.creditorAccount.name}`,
+        transactionInformation(order, `Payment to ${order.creditorAccount.name}`),
       ]);
       if (debited.length === 0) return rejected(manager, order.paymentId, 'AM04');
       if (creditorId) {
@@ -520,12 +591,12 @@ export class SandboxLedgerConnector implements BankConnector {
         await manager.query(INSERT_PAYMENT_TRANSACTION, [
           `${order.paymentId}-credit`,
           creditorId,
-          order.reference,
+          transactionReference(order),
           order.amount,
           order.currency,
           'Credit',
           now,
-          order.information ?? 'Payment received',
+          transactionInformation(order, 'Payment received'),
           'ReceivedCreditTransfers',
           bookedAfter(credited),
         ]);
