@@ -79,6 +79,12 @@ describe('payment monitoring: the review queue in the admin console (a real brow
     expect(await rows.first().locator('[data-field="rules"]').innerText()).toBe('large-payment-to-new-payee (new-payee, 50) = 50');
     expect(await page.content()).not.toContain('61000061000001');
 
+    // Three zero-width spaces are no reason (the admin API's rule): refused, the payment still held.
+    await rows.first().getByLabel('Reason to release').fill('\u200b\u200b\u200b');
+    await rows.first().getByRole('button', { name: 'Release' }).click();
+    await page.waitForURL(/notice=invalid/);
+    expect(await tppStatus(held[0]!)).toBe('PDNG');
+
     await rows.first().getByLabel('Reason to release').fill('Customer confirmed the builder');
     await rows.first().getByRole('button', { name: 'Release' }).click();
     await page.waitForURL(/notice=released/);

@@ -125,11 +125,13 @@ describe('payment monitoring: the review queue on the admin API', () => {
     expect(Number(await fixtures.available(debtor!.accountId))).toBe(before - 1000);
   });
 
-  it('refuses a reason that is missing, too long or beside unknown fields, and an unknown payment', async () => {
+  it('refuses a reason that is missing, too long, blank, invisible or beside unknown fields, and an unknown payment', async () => {
     const paymentId = await heldPayment();
-    for (const body of [{}, { reason: 'x'.repeat(501) }, { reason: 'fine', extra: 1 }]) {
+    // Blank or invisible: spaces, a no-break space, zero-width spaces and joiners, a byte order mark, a lone combining mark.
+    const empty = ['   ', '\u00a0\u00a0\u00a0', '\u200b\u200b\u200b', 'a\u200d\u200db', '\ufeff \ufeff', '\u0301\u0301\u0301'];
+    for (const body of [{}, { reason: 'x'.repeat(501) }, { reason: 'fine', extra: 1 }, ...empty.map((reason) => ({ reason }))]) {
       const refused = await h.call('POST', `${REVIEWS}/${paymentId}/release`, { headers: admin, body });
-      expect(refused.status).toBe(400);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
     }
     expect((await tppRead(paymentId)).body.Data.Status).toBe('PDNG');
     const unknown = await h.call('POST', `${REVIEWS}/dp-nope/reject`, { headers: admin, body: { reason: 'no such' } });

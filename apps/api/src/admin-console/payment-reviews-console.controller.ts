@@ -7,6 +7,7 @@ import { parseCsrfForm } from '../dashboard/page-forms.js';
 import { redirectAfterPost, sendPage } from '../dashboard/page-response.js';
 import { CurrentPageSession, PageSession } from '../dashboard/page-session.js';
 import { PageExceptionFilter } from '../dashboard/page.exception-filter.js';
+import { reviewReasonOf } from '../payment-reviews/review-reason.js';
 import { PaymentReviewsService } from '../payment-reviews/payment-reviews.service.js';
 import { InteractionId } from '../security/tpp-principal.js';
 import { AdminConsoleSessionGuard } from './admin-console-session.guard.js';
@@ -16,12 +17,9 @@ import { isPaymentReviewNotice, PaymentReviewNotice, paymentReviewsConsolePage }
 const REALM = ADMIN_CONSOLE_REALM;
 const CURSOR = /^[A-Za-z0-9_-]{1,200}$/;
 
-/** The review form's reason, as the admin API bounds it (3-500 characters); null when it is not. */
+/** The review form's reason, read as the admin API reads it (reviewReasonOf); null when it is not one. */
 function reasonOf(body: unknown): string | null {
-  const reason = body !== null && typeof body === 'object' ? (body as Record<string, unknown>).reason : undefined;
-  if (typeof reason !== 'string') return null;
-  const trimmed = reason.trim();
-  return trimmed.length >= 3 && trimmed.length <= 500 ? trimmed : null;
+  return reviewReasonOf(body !== null && typeof body === 'object' ? (body as Record<string, unknown>).reason : undefined);
 }
 
 /** The review queue in the admin console: the admin API's service (PaymentReviewsService) as a page with forms. */

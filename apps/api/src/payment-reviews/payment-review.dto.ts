@@ -1,7 +1,7 @@
-import { MaxCodePoints, MinCodePoints } from '@consentry/validation';
 import { IsString } from 'class-validator';
 
 import { KeysetPageQueryDto } from '../http/keyset-page-query.dto.js';
+import { IsReviewReason } from './review-reason.js';
 
 export const PAYMENT_REVIEWS_DEFAULT_LIMIT = 50;
 export const PAYMENT_REVIEWS_MAX_LIMIT = 200;
@@ -12,7 +12,6 @@ export class PaymentReviewsQueryDto extends KeysetPageQueryDto(PAYMENT_REVIEWS_M
 /** The body of a release or a reject: why, in the admin's words (kept with the review, not in the audit payload). */
 export class PaymentReviewDecisionDto {
   @IsString()
-  @MinCodePoints(3)
-  @MaxCodePoints(500)
+  @IsReviewReason()
   reason!: string;
 }

@@ -8,6 +8,7 @@ import { SessionUser } from '../sessions/session-auth.guard.js';
 import { SessionSubject } from '../sessions/session.store.js';
 import { PaymentReviewDecisionDto, PaymentReviewsQueryDto } from './payment-review.dto.js';
 import { PaymentReviewsPage, PaymentReviewsService } from './payment-reviews.service.js';
+import { reviewReasonOf } from './review-reason.js';
 
 /** The review queue of held payments on the admin API. Admin session required. */
 @Controller('admin/payment-reviews')
@@ -29,7 +30,7 @@ export class PaymentReviewsController {
     @InteractionId() interactionId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ReviewOutcome> {
-    const outcome = await this.reviews.release(paymentId, { adminId: admin.subjectId, interactionId }, body.reason);
+    const outcome = await this.reviews.release(paymentId, { adminId: admin.subjectId, interactionId }, reviewReasonOf(body.reason)!);
     reply.status(outcome.outcome === 'release-requested' ? 202 : 200);
     return outcome;
   }
@@ -37,6 +38,6 @@ export class PaymentReviewsController {
   @Post(':paymentId/reject')
   @HttpCode(200)
   reject(@Param('paymentId') paymentId: string, @Body() body: PaymentReviewDecisionDto, @SessionUser() admin: SessionSubject, @InteractionId() interactionId: string): Promise<ReviewOutcome> {
-    return this.reviews.reject(paymentId, { adminId: admin.subjectId, interactionId }, body.reason);
+    return this.reviews.reject(paymentId, { adminId: admin.subjectId, interactionId }, reviewReasonOf(body.reason)!);
   }
 }
