@@ -5,6 +5,7 @@ export {
   IsActiveCurrencyCode,
   isActiveCurrencyCode,
   IsObDateTime,
+  isObDateTime,
   IsObPermission,
   IsObQueryDateTime,
   parseObQueryDateTime,

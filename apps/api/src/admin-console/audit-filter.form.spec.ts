@@ -28,6 +28,15 @@ describe('audit filter form', () => {
     expect(parseAuditFilterForm({ to: '2026-11-20T10:05' }).filter.to).toEqual(new Date('2026-11-20T10:05:59.999Z'));
   });
 
+  it('refuses a date the calendar has not, which Date would roll into another period (until 6 December 2026 a search or an export ran on it)', () => {
+    for (const text of ['2026-02-30T00:00', '2026-04-31T12:00', '2026-11-20T24:00', '0000-01-01T00:00', '2026-13-01T00:00', '2026-11-20T10:05:60', '2026-11-20T10:05+24:00']) {
+      const parsed = parseAuditFilterForm({ from: text, to: text });
+      expect(Object.keys(parsed.errors).sort(), text).toEqual(['from', 'to']);
+      expect(parsed.filter, text).toEqual({});
+    }
+    expect(parseAuditFilterForm({ from: '2028-02-29T23:59:59.5+01:00' }).filter.from).toEqual(new Date('2028-02-29T22:59:59.500Z'));
+  });
+
   it('names each field it cannot read and leaves it out of the filter', () => {
     const parsed = parseAuditFilterForm({ type: 'drop.table', from: 'yesterday', consentId: 'x'.repeat(201), to: '2026-01-01T00:00' , psuId: ['a', 'b'] });
     expect(Object.keys(parsed.errors).sort()).toEqual(['consentId', 'from', 'type']);

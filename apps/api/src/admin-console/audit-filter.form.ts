@@ -1,3 +1,5 @@
+import { isObDateTime } from '@consentry/validation';
+
 import { PageException, PageExceptionCode } from '../dashboard/page.exception.js';
 import { AUDIT_EXPORT_FORMATS, AuditExportFormat } from '../admin/audit/audit-export.format.js';
 import { AuditFilter, isAuditEventType } from '../admin/audit/audit-filter.js';
@@ -22,8 +24,9 @@ export interface ParsedAuditFilter {
 
 const MAX_ID = 200;
 const SEQ = /^\d{1,18}$/;
-// What a datetime-local field sends (minutes, optional seconds), or a full ISO 8601 instant.
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$/;
+// What a datetime-local field sends (minutes, optional seconds), or a full ISO 8601 instant: the minute,
+// the seconds and the offset.
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2}(?:\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$/;
 
 /** One query or form field as typed (trimmed); a repeated one counts once. */
 export function one(source: Record<string, unknown>, name: string): string {
@@ -38,12 +41,15 @@ export function one(source: Record<string, unknown>, name: string): string {
  * covers that whole minute, so "to 10:05" includes an event at 10:05:30.
  */
 function instant(text: string, bound: 'from' | 'to'): Date | null {
-  if (!DATE_TIME.test(text)) return null;
-  const hasOffset = /(Z|[+-]\d{2}:\d{2})$/.test(text);
-  const date = new Date(hasOffset ? text : `${text}Z`);
-  if (Number.isNaN(date.getTime())) return null;
-  const toTheMinute = /T\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})?$/.test(text);
-  return bound === 'to' && toTheMinute ? new Date(date.getTime() + 59_999) : date;
+  const match = DATE_TIME.exec(text);
+  if (!match) return null;
+  const [, minute, seconds, offset] = match;
+  // Read as the admin API reads its from/to (isObDateTime): a day the month has not (2026-02-30), 24:00 or
+  // year 0000 is refused, where Date would roll it over into another period without a word.
+  const full = `${minute}${seconds ?? ':00'}${offset ?? 'Z'}`;
+  if (!isObDateTime(full)) return null;
+  const date = new Date(full);
+  return bound === 'to' && seconds === undefined ? new Date(date.getTime() + 59_999) : date;
 }
 
 /** Reads the filter from the search form's query string (or the export form's body). */
