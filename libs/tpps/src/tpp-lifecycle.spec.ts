@@ -20,6 +20,14 @@ describe('TPP_TRANSITIONS', () => {
   });
 });
 
+describe('TppStatusCommand', () => {
+  it('bounds the reason at 500 code points, as the admin API does: 500 emoji pass, 501 do not', () => {
+    const command = (reason: string) => new TppStatusCommand({ clientId: 'tpp-a', adminId: ADMIN, interactionId: 'ia-1', reason });
+    expect(command('😀'.repeat(500)).reason).toBe('😀'.repeat(500));
+    expect(() => command('😀'.repeat(501))).toThrow(/at most 500 characters/);
+  });
+});
+
 describe('TPP lifecycle use cases', () => {
   let db: TestDatabase;
   const q = <T>(sql: string, params: unknown[] = []): Promise<T[]> => db.dataSource.query(sql, params);

@@ -1,3 +1,5 @@
+import { countCodePoints } from '@consentry/validation';
+
 import { TppException, TppExceptionCode } from './tpp.exception.js';
 
 const CLIENT_ID = /^[\x21-\x7e]{1,200}$/;
@@ -18,7 +20,8 @@ export class TppStatusCommand {
     assertClientId(input.clientId);
     if (!input.adminId) throw new TppException(TppExceptionCode.InvalidRequest, 'an administrator is required');
     const reason = input.reason?.trim();
-    if (reason !== undefined && reason.length > MAX_REASON) throw new TppException(TppExceptionCode.InvalidRequest, `reason must be at most ${MAX_REASON} characters`);
+    // In code points, as the admin API's DTO counts it (MaxCodePoints): an emoji is one character.
+    if (reason !== undefined && countCodePoints(reason) > MAX_REASON) throw new TppException(TppExceptionCode.InvalidRequest, `reason must be at most ${MAX_REASON} characters`);
     this.clientId = input.clientId;
     this.adminId = input.adminId;
     this.interactionId = input.interactionId;
