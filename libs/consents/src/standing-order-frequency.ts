@@ -160,6 +160,11 @@ export function readStandingOrderSchedule(initiation: Record<string, unknown>): 
   if (finalAt && finalAt.getTime() < firstAt.getTime()) {
     return { problem: { kind: 'invalid', message: 'FinalPaymentDateTime must not be before FirstPaymentDateTime', path: `${MANDATE}.FinalPaymentDateTime` } };
   }
+  // Recurring runs that start after the final date never run: the PSU would approve recurring and final
+  // payments of which only the first is ever made.
+  if (recurringFrom && finalAt && recurringFrom.getTime() > finalAt.getTime()) {
+    return { problem: { kind: 'invalid', message: 'RecurringPaymentDateTime must not be after FinalPaymentDateTime', path: `${MANDATE}.RecurringPaymentDateTime` } };
+  }
   const count = initiation.NumberOfPayments;
   if (count !== undefined && (typeof count !== 'string' || !/^[1-9]\d{0,3}$/.test(count))) {
     return { problem: { kind: 'invalid', message: 'NumberOfPayments must be a whole number from 1 to 9999', path: 'Data.Initiation.NumberOfPayments' } };

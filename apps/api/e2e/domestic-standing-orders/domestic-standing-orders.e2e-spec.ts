@@ -105,6 +105,15 @@ describe('domestic standing orders', () => {
     const early = initiation('MNTH', { NumberOfPayments: undefined });
     early.MandateRelatedInformation = { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2049-01-15T08:00:00+00:00', FinalPaymentDateTime: '2049-01-01T08:00:00+00:00' };
     expectError(await createConsent(body(early)), 400, 'U002', 'Data.Initiation.MandateRelatedInformation.FinalPaymentDateTime');
+    // Recurring runs from after the final date: only the first payment would ever be made.
+    const never = initiation('MNTH', { NumberOfPayments: undefined, FinalPaymentAmount: { Amount: '5.00', Currency: 'GBP' } });
+    never.MandateRelatedInformation = {
+      Frequency: { Type: 'MNTH' },
+      FirstPaymentDateTime: '2049-01-15T08:00:00+00:00',
+      RecurringPaymentDateTime: '2052-01-15T08:00:00+00:00',
+      FinalPaymentDateTime: '2050-01-15T08:00:00+00:00',
+    };
+    expectError(await createConsent(body(never)), 400, 'U002', 'Data.Initiation.MandateRelatedInformation.RecurringPaymentDateTime');
     const undated = initiation('MNTH');
     undated.MandateRelatedInformation = { Frequency: { Type: 'MNTH' } };
     expectError(await createConsent(body(undated)), 400, 'U004', 'Data.Initiation.MandateRelatedInformation.FirstPaymentDateTime');
