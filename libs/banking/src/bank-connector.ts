@@ -278,9 +278,9 @@ export interface BankPaymentOrder {
 export type BankPaymentRejection =
   /** AM04 InsufficientFunds: the available balance plus the overdraft limit does not cover it. */
   | 'AM04'
-  /** AC04 ClosedAccountNumber / AC06 BlockedAccount: the debtor account cannot be debited. */
+  /** AC06 BlockedAccount: the debtor account cannot be debited, or the payee's account at this bank credited (or is the debtor's). */
   | 'AC06'
-  /** AM03 NotAllowedCurrency: the order's currency is not the debtor account's. */
+  /** AM03 NotAllowedCurrency: the order's currency is not the debtor account's, or not the payee's account's at this bank. */
   | 'AM03'
   /** AM02 NotAllowedAmount: booking it would take a balance past what the ledger can hold. */
   | 'AM02';

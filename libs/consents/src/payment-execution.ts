@@ -2,7 +2,7 @@ import { auditEventsWrite, recordAuditEvent } from '@consentry/audit';
 import type { AuditEventInput } from '@consentry/audit';
 import type { AggregatedBank, BankPaymentRejection, BankPaymentResult } from '@consentry/banking';
 import { ConnectorUnavailableError } from '@consentry/banking';
-import { DataSource, DomesticPaymentStatus, EntityManager, standingOrderRunId, WritePart } from '@consentry/database';
+import { DataSource, DomesticPaymentStatus, EntityManager, standingOrderRunId, WritePart, writeTogetherStatement } from '@consentry/database';
 import { PaymentRiskEngine, RISK_REJECTED_REASON, screenPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
 
@@ -15,8 +15,8 @@ import { readStandingOrderSchedule, StandingOrderSchedule, standingOrderRun } fr
 
 const REJECTION_TEXT: Record<BankPaymentRejection, string> = {
   AM04: 'Insufficient funds',
-  AM03: 'The currency is not the debtor account’s',
-  AC06: 'The debtor account cannot be debited',
+  AM03: 'The currency is not the debtor’s or the payee’s account’s',
+  AC06: 'An account of the payment is blocked: the debtor’s cannot be debited, or the payee’s credited',
   AM02: 'The amount cannot be booked to these accounts',
 };
 
@@ -51,23 +51,54 @@ const OUTCOME_PART = 'payment_outcome';
  * The bank's outcome of a PDNG payment (bankOutcomeChanges) and its `payment.status-changed` event, as two
  * writes of one statement (writeTogether): the row changes only while it is still PDNG, and the event is
  * written only with that change. So an outcome recorded meanwhile by another path (the worker's re-drive
- * of a stranded payment, redriveStrandedPayments) is neither overwritten nor told twice.
+ * of a stranded payment, redriveStrandedPayments) is neither overwritten nor told twice. A standing
+ * order's run (`standing_order_run`, by its payment id) has no reason description.
  */
 export function bankOutcomeWrites(
-  table: 'domestic_payment' | 'vrp_payment',
+  table: 'domestic_payment' | 'vrp_payment' | 'standing_order_run',
   paymentId: string,
   changes: ReturnType<typeof bankOutcomeChanges>,
   event: AuditEventInput,
 ): [WritePart, WritePart] {
-  return [
-    {
-      name: OUTCOME_PART,
-      sql: `UPDATE ${table} SET status = $2, status_reason = $3, status_reason_description = $4, ledger_transaction_id = $5, status_update_date_time = $6
-             WHERE payment_id = $1 AND status = 'PDNG' RETURNING payment_id`,
-      values: [paymentId, changes.status, changes.statusReason, changes.statusReasonDescription, changes.ledgerTransactionId, changes.statusUpdateDateTime],
-    },
-    auditEventsWrite([event], `EXISTS (SELECT 1 FROM ${OUTCOME_PART})`),
-  ];
+  const outcome: WritePart =
+    table === 'standing_order_run'
+      ? {
+          name: OUTCOME_PART,
+          sql: `UPDATE standing_order_run SET status = $2, status_reason = $3, ledger_transaction_id = $4, status_update_date_time = $5
+                 WHERE payment_id = $1 AND status = 'PDNG' RETURNING payment_id`,
+          values: [paymentId, changes.status, changes.statusReason, changes.ledgerTransactionId, changes.statusUpdateDateTime],
+        }
+      : {
+          name: OUTCOME_PART,
+          sql: `UPDATE ${table} SET status = $2, status_reason = $3, status_reason_description = $4, ledger_transaction_id = $5, status_update_date_time = $6
+                 WHERE payment_id = $1 AND status = 'PDNG' RETURNING payment_id`,
+          values: [paymentId, changes.status, changes.statusReason, changes.statusReasonDescription, changes.ledgerTransactionId, changes.statusUpdateDateTime],
+        };
+  return [outcome, auditEventsWrite([event], `EXISTS (SELECT 1 FROM ${OUTCOME_PART})`)];
+}
+
+/**
+ * The tables whose orders are sent to their bank after they were accepted (by the worker, or by an admin's
+ * release of a hold): a scheduled payment (domestic_payment) and a standing order's run.
+ */
+export type SentOrderTable = 'domestic_payment' | 'standing_order_run';
+
+/**
+ * Marks an order (locked by the caller) as sent to its bank, in a transaction the caller commits BEFORE it
+ * calls the bank: from then on the bank may hold it debited even if its answer never comes (a timeout, a
+ * 5xx, a body cut short, a crash during the call), so the order's only final status is the bank's answer.
+ * The PSU's cancel, the review's withdrawal and deadline and an admin's reject leave a marked order alone
+ * (sentUnansweredSql), and the worker sends it again with the same payment id (the bank answers a repeat
+ * with its first outcome) until the bank answers. The mark is kept once answered, as the instant it was
+ * first sent.
+ */
+export async function markSentToBank(manager: EntityManager, table: SentOrderTable, paymentId: string): Promise<void> {
+  await manager.query(`UPDATE ${table} SET sent_to_bank_at = COALESCE(sent_to_bank_at, now()) WHERE payment_id = $1`, [paymentId]);
+}
+
+/** SQL: the order (`alias`, a domestic_payment or standing_order_run row) was sent to its bank, whose answer is still awaited. */
+export function sentUnansweredSql(alias: string): string {
+  return `(${alias}.status = 'PDNG' AND ${alias}.sent_to_bank_at IS NOT NULL)`;
 }
 
 interface DueRow {
@@ -146,13 +177,15 @@ export async function isolated(kind: string, orderId: string, execute: () => Pro
 
 /**
  * Runs the scheduled payments due at `now` (RequestedExecutionDateTime <= now), oldest first, `batchSize`
- * at a time by keyset. Each order is locked (FOR UPDATE SKIP LOCKED, so two workers never take the
- * same one, and a PSU's cancel waits for it) while the bank debits it (idempotent on the payment id:
- * an order run again after a crash is not debited twice), then becomes ACSP, or RJCT with the ISO
- * reason, with its payment.status-changed event, in the same transaction. An order that no longer
- * matches what its PSU approved (isOrderAsApproved) is RJCT AG01 and never debited. An order whose bank
- * cannot be reached, or whose execution throws, is left PDNG for the next run and the others still run.
- * `now` is the caller's clock, so tests run a date without waiting for it.
+ * at a time by keyset. Each order is locked (FOR UPDATE SKIP LOCKED, so two workers never take the same
+ * one, and a PSU's cancel waits for it), checked and scored, and marked sent (markSentToBank) in one
+ * committed transaction; then, under its lock again, the bank debits it (idempotent on the payment id) and
+ * it becomes ACSP, or RJCT with the ISO reason, with its payment.status-changed event, in one statement
+ * that changes only a PDNG row. An order that no longer matches what its PSU approved (isOrderAsApproved)
+ * is RJCT AG01 and never debited. An order whose bank does not answer, or whose call throws, stays PDNG and
+ * marked: no cancel turns it CANC, and each later run sends it again as it was (not scored again, never
+ * rejected by a check of ours) until the bank answers. Held orders are the review's (a release the bank
+ * did not answer, the re-drive's). `now` is the caller's clock, so tests run a date without waiting for it.
  */
 export async function executeDueScheduledPayments(dataSource: DataSource, bank: AggregatedBank, now: Date, options: ScheduledExecutionOptions): Promise<ScheduledExecutionResult> {
   const batchSize = options.batchSize ?? 100;
@@ -195,21 +228,25 @@ async function executeOne(
   unreachable: UnreachableBanks,
 ): Promise<'executed' | 'deferred' | 'skipped'> {
   const { approvals, risk } = options;
-  return dataSource.transaction(async (manager) => {
-    const [order]: DueRow[] = await manager.query(
-      `SELECT d.payment_id, d.consent_id, d.client_id, d.debtor_account_id, d.initiation, c.psu_id FROM domestic_payment d
+  // First the decision to send, committed with the order's mark (markSentToBank) before the bank is called.
+  const decided = await dataSource.transaction(async (manager): Promise<'executed' | 'skipped' | 'send' | 'send-again'> => {
+    const [order]: Array<DueRow & { sent: boolean }> = await manager.query(
+      `SELECT d.payment_id, d.consent_id, d.client_id, d.debtor_account_id, d.initiation, c.psu_id, d.sent_to_bank_at IS NOT NULL AS sent FROM domestic_payment d
          JOIN payment_consent c ON c.consent_id = d.consent_id
         WHERE d.payment_id = $1 AND d.status = 'PDNG' FOR UPDATE OF d SKIP LOCKED`,
       [paymentId],
     );
     // Taken by another worker, cancelled, or run since the page was read.
     if (!order) return 'skipped';
+    // Sent on an earlier run and its answer lost: the bank may hold it debited, so it is sent again as it
+    // was, neither scored again nor rejected by a check of ours.
+    if (order.sent) return 'send-again';
     if (!(await isOrderAsApproved(manager, approvals, { consentId: order.consent_id, debtorAccountId: order.debtor_account_id, initiation: order.initiation }))) {
       await recordOutcome(manager, paymentId, order, notAsApproved());
       return 'executed';
     }
-    const summary = summariseInitiation(order.initiation);
     if (risk) {
+      const summary = summariseInitiation(order.initiation);
       // Scored when it runs, inline, in the run's transaction: held (PDNG, left for review) or rejected (FR01) are not debited.
       const { changes } = await screenPayment(manager, risk, 'domestic_payment', {
         paymentId,
@@ -225,40 +262,67 @@ async function executeOne(
       });
       if (changes) return 'executed';
     }
-    let answer: BankPaymentResult;
-    try {
-      answer = await bank.initiatePayment({
-        paymentId,
-        debtorAccountId: order.debtor_account_id,
-        amount: summary.amount,
-        currency: summary.currency,
-        creditorAccount: summary.creditorAccount,
-        reference: summary.endToEndIdentification,
-        information: summary.remittance,
-      });
-    } catch (error) {
-      if (!(error instanceof ConnectorUnavailableError)) throw error;
-      unreachable.note(error);
+    await markSentToBank(manager, 'domestic_payment', paymentId);
+    return 'send';
+  });
+  if (decided === 'executed' || decided === 'skipped') return decided;
+  return sendScheduledPayment(dataSource, bank, paymentId, { approvals, again: decided === 'send-again', unreachable });
+}
+
+/**
+ * Sends a scheduled payment marked sent (markSentToBank) to its bank under its row lock (SKIP LOCKED: one
+ * being sent elsewhere is left to that sender), and records the answer once with its event. Sent again
+ * (`again`), an order that no longer matches its approval is not sent and stays PDNG, logged for an
+ * operator: the bank may hold it debited, so it is never rejected here. A bank that does not answer leaves
+ * it PDNG, marked, for the next run.
+ */
+async function sendScheduledPayment(
+  dataSource: DataSource,
+  bank: AggregatedBank,
+  paymentId: string,
+  options: { approvals: PaymentApprovalSeal; again: boolean; unreachable: UnreachableBanks },
+): Promise<'executed' | 'deferred' | 'skipped'> {
+  return dataSource.transaction(async (manager) => {
+    const [order]: DueRow[] = await manager.query(
+      `SELECT d.payment_id, d.consent_id, d.client_id, d.debtor_account_id, d.initiation, c.psu_id FROM domestic_payment d
+         JOIN payment_consent c ON c.consent_id = d.consent_id
+        WHERE d.payment_id = $1 AND ${sentUnansweredSql('d')} FOR UPDATE OF d SKIP LOCKED`,
+      [paymentId],
+    );
+    // Being sent by another worker now, or answered since.
+    if (!order) return 'skipped';
+    if (options.again && !(await isOrderAsApproved(manager, options.approvals, { consentId: order.consent_id, debtorAccountId: order.debtor_account_id, initiation: order.initiation }))) {
+      logger.error(`domestic-scheduled-payment ${paymentId} left PDNG, not sent again: it no longer matches what its PSU approved; reconcile it by hand`);
       return 'deferred';
     }
-    await recordOutcome(manager, paymentId, order, bankOutcomeChanges(answer));
+    const summary = summariseInitiation(order.initiation);
+    let changes: ReturnType<typeof bankOutcomeChanges>;
+    try {
+      changes = bankOutcomeChanges(
+        await bank.initiatePayment({
+          paymentId,
+          debtorAccountId: order.debtor_account_id,
+          amount: summary.amount,
+          currency: summary.currency,
+          creditorAccount: summary.creditorAccount,
+          reference: summary.endToEndIdentification,
+          information: summary.remittance,
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConnectorUnavailableError)) throw error;
+      options.unreachable.note(error);
+      return 'deferred';
+    }
+    const { sql, values } = writeTogetherStatement(bankOutcomeWrites('domestic_payment', paymentId, changes, scheduledOutcomeEvent(paymentId, order, changes)));
+    await manager.query(sql, values);
     return 'executed';
   });
 }
 
-/** An order that no longer matches its approval: RJCT AG01, nothing debited. */
-function notAsApproved(): ReturnType<typeof bankOutcomeChanges> {
-  return { status: 'RJCT', statusReason: NOT_AS_APPROVED_REASON, statusReasonDescription: NOT_AS_APPROVED_DESCRIPTION, ledgerTransactionId: null, statusUpdateDateTime: new Date() };
-}
-
-/** A scheduled payment's new status, with its payment.status-changed event. */
-async function recordOutcome(manager: EntityManager, paymentId: string, order: DueRow, changes: ReturnType<typeof bankOutcomeChanges>): Promise<void> {
-  await manager.query(
-    `UPDATE domestic_payment SET status = $2, status_reason = $3, status_reason_description = $4, ledger_transaction_id = $5, status_update_date_time = $6
-      WHERE payment_id = $1`,
-    [paymentId, changes.status, changes.statusReason, changes.statusReasonDescription, changes.ledgerTransactionId, changes.statusUpdateDateTime],
-  );
-  await recordAuditEvent(manager, {
+/** A scheduled payment's payment.status-changed event, by the worker's execution. */
+function scheduledOutcomeEvent(paymentId: string, order: DueRow, changes: ReturnType<typeof bankOutcomeChanges>): AuditEventInput {
+  return {
     type: 'payment.status-changed',
     actor: { type: 'system', id: 'scheduled-payment-execution' },
     clientId: order.client_id,
@@ -266,13 +330,29 @@ async function recordOutcome(manager: EntityManager, paymentId: string, order: D
     ...(order.psu_id ? { psuId: order.psu_id } : {}),
     consentId: order.consent_id,
     data: { paymentId, kind: 'domestic-scheduled-payment', from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
-  });
+  };
+}
+
+/** An order that no longer matches its approval: RJCT AG01, nothing debited. */
+function notAsApproved(): ReturnType<typeof bankOutcomeChanges> {
+  return { status: 'RJCT', statusReason: NOT_AS_APPROVED_REASON, statusReasonDescription: NOT_AS_APPROVED_DESCRIPTION, ledgerTransactionId: null, statusUpdateDateTime: new Date() };
+}
+
+/** A scheduled payment never sent, now RJCT (AG01), with its payment.status-changed event. */
+async function recordOutcome(manager: EntityManager, paymentId: string, order: DueRow, changes: ReturnType<typeof bankOutcomeChanges>): Promise<void> {
+  await manager.query(
+    `UPDATE domestic_payment SET status = $2, status_reason = $3, status_reason_description = $4, ledger_transaction_id = $5, status_update_date_time = $6
+      WHERE payment_id = $1`,
+    [paymentId, changes.status, changes.statusReason, changes.statusReasonDescription, changes.ledgerTransactionId, changes.statusUpdateDateTime],
+  );
+  await recordAuditEvent(manager, scheduledOutcomeEvent(paymentId, order, changes));
 }
 
 /**
  * The PSU cancels one of their scheduled payments before it runs: PDNG -> CANC, audited. A payment
- * already run (or being run: the cancel waits for the execution's lock) cannot be: 409. One held for
- * review leaves the review queue (`withdrawn`).
+ * already run (or being run: the cancel waits for the execution's lock) cannot be: 409; nor can one sent
+ * to its bank whose answer is awaited (markSentToBank: the bank may hold it debited, and the worker sends
+ * it again until it answers). One held for review leaves the review queue (`withdrawn`).
  */
 export async function cancelScheduledPayment(dataSource: DataSource, command: { paymentId: string; psuId: string; interactionId?: string }): Promise<void> {
   await dataSource.transaction(async (manager) => {
@@ -286,17 +366,19 @@ export async function cancelScheduledPayment(dataSource: DataSource, command: { 
       `UPDATE domestic_payment d SET status = 'CANC', status_update_date_time = now()
          FROM payment_consent c
         WHERE d.payment_id = $1 AND c.consent_id = d.consent_id AND c.psu_id = $2 AND d.requested_execution_date_time IS NOT NULL AND d.status = 'PDNG'
+          AND d.sent_to_bank_at IS NULL
         RETURNING d.consent_id, d.client_id`,
       [command.paymentId, command.psuId],
     );
     const [cancelled] = rows;
     if (!cancelled) {
-      const [exists]: Array<{ status: string }> = await manager.query(
-        `SELECT d.status FROM domestic_payment d JOIN payment_consent c ON c.consent_id = d.consent_id
+      const [exists]: Array<{ status: string; sent: boolean }> = await manager.query(
+        `SELECT d.status, ${sentUnansweredSql('d')} AS sent FROM domestic_payment d JOIN payment_consent c ON c.consent_id = d.consent_id
           WHERE d.payment_id = $1 AND c.psu_id = $2 AND d.requested_execution_date_time IS NOT NULL`,
         [command.paymentId, command.psuId],
       );
       if (!exists) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such scheduled payment');
+      if (exists.sent) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'the scheduled payment was sent to the bank, whose answer is awaited: it can no longer be cancelled');
       throw new ConsentException(ConsentExceptionCode.InvalidStatus, `the scheduled payment is ${exists.status}: only a pending one can be cancelled`);
     }
     // The worker may have held it (written its review) while this cancel waited for the payment's row:
@@ -334,8 +416,9 @@ export async function cancelScheduledPayment(dataSource: DataSource, command: { 
  * The PSU cancels their standing order (PSD2 Art. 80(4): the payer may revoke a standing order up to the
  * day before its next run). PDNG -> CANC in one statement, which also takes it off the due-run index so no
  * run follows, with its payment.status-changed event in the same transaction. The row lock waits for a
- * run being paid. Another PSU's order, or one that does not exist, is "not found"; one already ended is
- * an invalid status (409).
+ * run being paid. Another PSU's order, or one that does not exist, is "not found"; one already ended, or
+ * one with a run sent to its bank whose answer is awaited (markSentToBank: the worker sends that run again
+ * until the bank answers, and the order moves on with the answer), is an invalid status (409).
  */
 export async function cancelStandingOrder(dataSource: DataSource, command: { standingOrderId: string; psuId: string; interactionId?: string }): Promise<void> {
   await dataSource.transaction(async (manager) => {
@@ -345,6 +428,10 @@ export async function cancelStandingOrder(dataSource: DataSource, command: { sta
     );
     if (!order) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such standing order');
     if (order.status !== 'PDNG') throw new ConsentException(ConsentExceptionCode.InvalidStatus, `the standing order is ${order.status}, it cannot be cancelled`);
+    const [sent]: Array<{ payment_id: string }> = await manager.query(`SELECT r.payment_id FROM standing_order_run r WHERE r.standing_order_id = $1 AND ${sentUnansweredSql('r')} LIMIT 1`, [
+      command.standingOrderId,
+    ]);
+    if (sent) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'a payment of the standing order was sent to the bank, whose answer is awaited: it cannot be cancelled until the bank answers');
     await manager.query(
       `UPDATE domestic_standing_order SET status = 'CANC', next_run_at = NULL, status_update_date_time = now() WHERE standing_order_id = $1`,
       [command.standingOrderId],
@@ -375,12 +462,14 @@ interface DueOrderRow {
 /**
  * Pays the standing-order runs due at `now`, oldest first, by keyset on (next_run_at, id). Each order is
  * locked (FOR UPDATE SKIP LOCKED) for one run: the run's row is written first (its primary key, order and
- * run number, makes a run paid at most once), the bank debits it (idempotent on the run's payment id),
- * then the run becomes ACSP or RJCT (AM04), audited, and the order moves on to its next run, or to INCO
- * after its last; an order behind by several periods catches up one run per pass. A bank that cannot be
- * reached, or a run that throws (logged), leaves the run for the next pass, and the other orders still run.
- * A run of an order that no longer matches what its PSU approved (isOrderAsApproved) is RJCT AG01 and
- * never debited.
+ * run number, makes a run paid at most once) and, checked and scored, marked sent (markSentToBank) and
+ * committed; then the bank debits it (idempotent on the run's payment id) under the order's and the run's
+ * locks, the run becomes ACSP or RJCT (AM04), audited once, and the order moves on to its next run, or to
+ * INCO after its last; an order behind by several periods catches up one run per pass. A bank that does not
+ * answer, or a call that throws (logged), leaves the run PDNG and marked, and the order on it (the PSU's
+ * cancel is refused meanwhile): the next pass sends the same run again, not scored again, never rejected
+ * by a check of ours. The other orders still run. A run of an order that no longer matches what its PSU
+ * approved (isOrderAsApproved) before it was sent is RJCT AG01 and never debited.
  */
 export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: AggregatedBank, now: Date, options: ScheduledExecutionOptions): Promise<ScheduledExecutionResult> {
   const batchSize = options.batchSize ?? 100;
@@ -427,7 +516,8 @@ async function runOnce(
   unreachable: UnreachableBanks,
 ): Promise<'executed' | 'deferred' | 'skipped'> {
   const { approvals, risk } = options;
-  return dataSource.transaction(async (manager) => {
+  // First the run's row and the decision to send it, committed with its mark (markSentToBank) before the bank is called.
+  const decided = await dataSource.transaction(async (manager): Promise<'executed' | 'skipped' | { runIndex: number; again: boolean }> => {
     const [order]: DueOrderRow[] = await manager.query(
       `SELECT standing_order_id, consent_id, client_id, psu_id, debtor_account_id, initiation, next_run_index, next_run_at FROM domestic_standing_order
         WHERE standing_order_id = $1 AND status = 'PDNG' AND next_run_at <= $2 FOR UPDATE SKIP LOCKED`,
@@ -437,29 +527,87 @@ async function runOnce(
     const read = readStandingOrderSchedule(order.initiation);
     if ('problem' in read) throw new Error(`standing order ${orderId} holds an Initiation it was accepted with but cannot run: ${read.problem.message}`);
     const run = standingOrderRun(read.schedule, order.next_run_index);
+    if (!run) {
+      await advanceStandingOrder(manager, read.schedule, order);
+      return 'skipped';
+    }
     const currency = read.schedule.first.currency;
-    if (run) {
-      const paymentId = standingOrderRunId(orderId, order.next_run_index);
-      await manager.query(
-        `INSERT INTO standing_order_run (standing_order_id, run_index, payment_id, due_at, amount, currency, status, status_update_date_time)
-         VALUES ($1, $2, $3, $4, $5, $6, 'PDNG', now()) ON CONFLICT DO NOTHING`,
-        [orderId, order.next_run_index, paymentId, run.dueAt, run.amount, currency],
-      );
-      if (!(await isOrderAsApproved(manager, approvals, { consentId: order.consent_id, debtorAccountId: order.debtor_account_id, initiation: order.initiation }))) {
-        await recordRunOutcome(manager, order, run.amount, currency, notAsApproved());
-        await advanceStandingOrder(manager, read.schedule, order);
-        return 'executed';
-      }
-      const summary = summariseInitiation(order.initiation);
-      const decision = risk ? await screenStandingOrderRun(manager, risk, order, paymentId, run.amount, currency, summary.creditorAccount, now) : 'allow';
-      if (decision !== 'allow') {
-        // Rejected: the run is RJCT FR01. Held: the run stays PDNG for review. Either way the order moves on.
-        await advanceStandingOrder(manager, read.schedule, order);
-        return 'executed';
-      }
-      let answer: BankPaymentResult;
-      try {
-        answer = await bank.initiatePayment({
+    const paymentId = standingOrderRunId(orderId, order.next_run_index);
+    await manager.query(
+      `INSERT INTO standing_order_run (standing_order_id, run_index, payment_id, due_at, amount, currency, status, status_update_date_time)
+       VALUES ($1, $2, $3, $4, $5, $6, 'PDNG', now()) ON CONFLICT DO NOTHING`,
+      [orderId, order.next_run_index, paymentId, run.dueAt, run.amount, currency],
+    );
+    const [written]: Array<{ status: string; sent: boolean }> = await manager.query(
+      `SELECT status, sent_to_bank_at IS NOT NULL AS sent FROM standing_order_run WHERE standing_order_id = $1 AND run_index = $2`,
+      [orderId, order.next_run_index],
+    );
+    // Answered already (the order's cursor was left behind): the order moves on.
+    if (written!.status !== 'PDNG') {
+      await advanceStandingOrder(manager, read.schedule, order);
+      return 'skipped';
+    }
+    // Sent on an earlier run and its answer lost: the bank may hold it debited, so it is sent again as it
+    // was, neither scored again nor rejected by a check of ours; the order waits for its answer.
+    if (written!.sent) return { runIndex: order.next_run_index, again: true };
+    if (!(await isOrderAsApproved(manager, approvals, { consentId: order.consent_id, debtorAccountId: order.debtor_account_id, initiation: order.initiation }))) {
+      await recordRunOutcome(manager, order, run.amount, currency, notAsApproved());
+      await advanceStandingOrder(manager, read.schedule, order);
+      return 'executed';
+    }
+    const summary = summariseInitiation(order.initiation);
+    const decision = risk ? await screenStandingOrderRun(manager, risk, order, paymentId, run.amount, currency, summary.creditorAccount, now) : 'allow';
+    if (decision !== 'allow') {
+      // Rejected: the run is RJCT FR01. Held: the run stays PDNG for review. Either way the order moves on.
+      await advanceStandingOrder(manager, read.schedule, order);
+      return 'executed';
+    }
+    await markSentToBank(manager, 'standing_order_run', paymentId);
+    return { runIndex: order.next_run_index, again: false };
+  });
+  if (decided === 'executed' || decided === 'skipped') return decided;
+  return sendStandingOrderRun(dataSource, bank, orderId, decided.runIndex, { approvals, again: decided.again, unreachable });
+}
+
+/**
+ * Sends an order's current run, marked sent (markSentToBank), to its bank under the order's and the run's
+ * row locks (SKIP LOCKED: a run being sent elsewhere is left to that sender; a PSU's cancel waits, then
+ * finds it answered or still awaited), then records the answer once with its event and moves the order on.
+ * Sent again (`again`), a run of an order that no longer matches its approval is not sent and stays PDNG,
+ * logged for an operator, and the order waits: the bank may hold it debited, so it is never rejected here.
+ * A bank that does not answer leaves the run PDNG, marked, and the order on it, for the next run.
+ */
+async function sendStandingOrderRun(
+  dataSource: DataSource,
+  bank: AggregatedBank,
+  orderId: string,
+  runIndex: number,
+  options: { approvals: PaymentApprovalSeal; again: boolean; unreachable: UnreachableBanks },
+): Promise<'executed' | 'deferred' | 'skipped'> {
+  return dataSource.transaction(async (manager) => {
+    const [order]: DueOrderRow[] = await manager.query(
+      `SELECT o.standing_order_id, o.consent_id, o.client_id, o.psu_id, o.debtor_account_id, o.initiation, o.next_run_index, o.next_run_at
+         FROM domestic_standing_order o JOIN standing_order_run r ON r.standing_order_id = o.standing_order_id AND r.run_index = o.next_run_index
+        WHERE o.standing_order_id = $1 AND o.next_run_index = $2 AND o.status = 'PDNG' AND ${sentUnansweredSql('r')} FOR UPDATE OF o, r SKIP LOCKED`,
+      [orderId, runIndex],
+    );
+    // Being sent by another worker now, or answered since.
+    if (!order) return 'skipped';
+    const read = readStandingOrderSchedule(order.initiation);
+    if ('problem' in read) throw new Error(`standing order ${orderId} holds an Initiation it was accepted with but cannot run: ${read.problem.message}`);
+    const run = standingOrderRun(read.schedule, runIndex);
+    if (!run) throw new Error(`standing order ${orderId} has no run ${runIndex} to send`);
+    const currency = read.schedule.first.currency;
+    if (options.again && !(await isOrderAsApproved(manager, options.approvals, { consentId: order.consent_id, debtorAccountId: order.debtor_account_id, initiation: order.initiation }))) {
+      logger.error(`domestic-standing-order ${orderId} run ${runIndex} left PDNG, not sent again: it no longer matches what its PSU approved; reconcile it by hand`);
+      return 'deferred';
+    }
+    const summary = summariseInitiation(order.initiation);
+    const paymentId = standingOrderRunId(orderId, runIndex);
+    let changes: ReturnType<typeof bankOutcomeChanges>;
+    try {
+      changes = bankOutcomeChanges(
+        await bank.initiatePayment({
           paymentId,
           debtorAccountId: order.debtor_account_id,
           amount: run.amount,
@@ -467,16 +615,17 @@ async function runOnce(
           creditorAccount: summary.creditorAccount,
           reference: text(order.initiation.Reference) ?? summary.endToEndIdentification,
           information: null,
-        });
-      } catch (error) {
-        if (!(error instanceof ConnectorUnavailableError)) throw error;
-        unreachable.note(error);
-        return 'deferred';
-      }
-      await recordRunOutcome(manager, order, run.amount, currency, bankOutcomeChanges(answer));
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConnectorUnavailableError)) throw error;
+      options.unreachable.note(error);
+      return 'deferred';
     }
+    const { sql, values } = writeTogetherStatement(bankOutcomeWrites('standing_order_run', paymentId, changes, runOutcomeEvent(order, run.amount, currency, changes)));
+    await manager.query(sql, values);
     await advanceStandingOrder(manager, read.schedule, order);
-    return run ? 'executed' : 'skipped';
+    return 'executed';
   });
 }
 
@@ -493,7 +642,18 @@ async function recordRunOutcome(
     `UPDATE standing_order_run SET status = $3, status_reason = $4, ledger_transaction_id = $5, status_update_date_time = $6 WHERE standing_order_id = $1 AND run_index = $2`,
     [order.standing_order_id, order.next_run_index, changes.status, changes.statusReason, changes.ledgerTransactionId, changes.statusUpdateDateTime],
   );
-  await recordAuditEvent(manager, {
+  await recordAuditEvent(manager, runOutcomeEvent(order, amount, currency, changes, actor));
+}
+
+/** A standing order's current run's payment.status-changed event. */
+function runOutcomeEvent(
+  order: DueOrderRow,
+  amount: string,
+  currency: string,
+  changes: ReturnType<typeof bankOutcomeChanges>,
+  actor: 'standing-order-execution' | 'risk-engine' = 'standing-order-execution',
+): AuditEventInput {
+  return {
     type: 'payment.status-changed',
     actor: { type: 'system', id: actor },
     clientId: order.client_id,
@@ -509,7 +669,7 @@ async function recordRunOutcome(
       currency,
       ...(changes.statusReason ? { statusReason: changes.statusReason } : {}),
     },
-  });
+  };
 }
 
 /** The order moves on to its next run, or to INCO after its last. */

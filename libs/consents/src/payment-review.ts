@@ -1,13 +1,13 @@
 import { recordAuditEvents } from '@consentry/audit';
 import type { AuditEventInput } from '@consentry/audit';
 import { AggregatedBank, BankPaymentOrder, ConnectorUnavailableError } from '@consentry/banking';
-import { DataSource, EntityManager } from '@consentry/database';
+import { DataSource, EntityManager, writeTogetherStatement } from '@consentry/database';
 import { recordPaidPayment, RISK_REJECTED_DESCRIPTION, RISK_REJECTED_REASON } from '@consentry/risk';
 
 import { isOrderAsApproved, type OrderToPay } from './approved-order.js';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import type { PaymentApprovalSeal } from './payment-approval-seal.js';
-import { bankOutcomeChanges } from './payment-execution.js';
+import { bankOutcomeChanges, bankOutcomeWrites, markSentToBank, type SentOrderTable } from './payment-execution.js';
 import { OPEN_REVIEW_STATUSES, openReviewCondition } from './review-status.js';
 import { summariseInitiation } from './payment-initiation.js';
 
@@ -54,13 +54,25 @@ function reviewDeadlinePassed(at: string, minutes: string): string {
 /** A held payment's review row, locked, with whether its hold has passed the review deadline. */
 interface LockedHeldRow extends HeldRow {
   past_deadline: boolean;
+  /** Sent to its bank, whose answer is awaited (sentUnansweredOf). */
+  sent: boolean;
 }
 
-/** The table, id column and status-reason column of each kind's payment row. */
-function paymentTableOf(kind: string): { table: string; reasonDescription: boolean } {
+/** The table of each kind's payment row, and whether it has a status-reason description. */
+function paymentTableOf(kind: string): { table: 'vrp_payment' | SentOrderTable; reasonDescription: boolean } {
   if (kind === 'domestic-vrp') return { table: 'vrp_payment', reasonDescription: true };
   if (kind === 'domestic-standing-order') return { table: 'standing_order_run', reasonDescription: false };
   return { table: 'domestic_payment', reasonDescription: true };
+}
+
+/**
+ * SQL: the held payment of review row `alias` was sent to its bank, whose answer is awaited (its row's
+ * mark, markSentToBank). No review decision, deadline or withdrawal may give it a final status then: only
+ * the bank's answer, which the worker asks for again. (A VRP's release is its mark: its review is closed.)
+ */
+function sentUnansweredOf(alias: string): string {
+  return `(EXISTS (SELECT 1 FROM domestic_payment d WHERE d.payment_id = ${alias}.payment_id AND d.status = 'PDNG' AND d.sent_to_bank_at IS NOT NULL)
+        OR EXISTS (SELECT 1 FROM standing_order_run s WHERE s.payment_id = ${alias}.payment_id AND s.status = 'PDNG' AND s.sent_to_bank_at IS NOT NULL))`;
 }
 
 /**
@@ -71,14 +83,15 @@ function paymentTableOf(kind: string): { table: string; reasonDescription: boole
 async function lockHeld(manager: EntityManager, paymentId: string, timeoutMinutes: number): Promise<LockedHeldRow> {
   const [row]: LockedHeldRow[] = await manager.query(
     `SELECT payment_id, payment_kind, consent_id, client_id, psu_id, review_status, release_requested_by, debtor_account_id, amount::text AS amount, currency, assessed_at,
-            ${reviewDeadlinePassed('now()', '$2')} AS past_deadline
-       FROM payment_risk_assessment WHERE payment_id = $1 AND decision = 'hold' FOR UPDATE`,
+            ${reviewDeadlinePassed('now()', '$2')} AS past_deadline, ${sentUnansweredOf('p')} AS sent
+       FROM payment_risk_assessment p WHERE payment_id = $1 AND decision = 'hold' FOR UPDATE OF p`,
     [paymentId, timeoutMinutes],
   );
   if (!row) throw new ConsentException(ConsentExceptionCode.NotFound, 'No held payment with this id');
   if (!(OPEN_REVIEW_STATUSES as readonly string[]).includes(row.review_status)) {
     throw new ConsentException(ConsentExceptionCode.InvalidStatus, `The payment was already reviewed (${row.review_status})`);
   }
+  if (row.sent) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The payment was sent to its bank, whose answer is awaited: only that answer decides it');
   return row;
 }
 
@@ -140,18 +153,29 @@ async function rejectHeld(
 /** What the bank is asked to pay for a held payment, read from its own row, with the copies of its approval's terms that row holds. */
 async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<{ request: BankPaymentOrder; order: OrderToPay }> {
   if (row.payment_kind === 'domestic-vrp') {
-    const [vrp]: Array<{ debtor_account_id: string; amount: string; currency: string; initiation: Record<string, unknown>; instruction: Record<string, unknown>; consent_status: string }> =
-      await manager.query(
-        `SELECT v.debtor_account_id, v.amount::text AS amount, v.currency, v.initiation, v.instruction, c.status AS consent_status
-           FROM vrp_payment v JOIN payment_consent c ON c.consent_id = v.consent_id
-          WHERE v.payment_id = $1 AND v.status = 'PDNG' FOR UPDATE OF v FOR SHARE OF c`,
-        [row.payment_id],
-      );
+    const [vrp]: Array<{
+      debtor_account_id: string;
+      amount: string;
+      currency: string;
+      initiation: Record<string, unknown>;
+      instruction: Record<string, unknown>;
+      consent_status: string;
+      consent_ended: boolean;
+    }> = await manager.query(
+      `SELECT v.debtor_account_id, v.amount::text AS amount, v.currency, v.initiation, v.instruction, c.status AS consent_status,
+              -- Its ValidToDateTime (kept as the consent's expiration_date_time), on the database's clock: ended
+              -- whether or not the consent-expiry sweep has made it EXPD yet.
+              (c.expiration_date_time IS NOT NULL AND c.expiration_date_time <= now()) AS consent_ended
+         FROM vrp_payment v JOIN payment_consent c ON c.consent_id = v.consent_id
+        WHERE v.payment_id = $1 AND v.status = 'PDNG' FOR UPDATE OF v FOR SHARE OF c`,
+      [row.payment_id],
+    );
     if (!vrp) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The payment is no longer pending');
     // The PSU stopped the consent (or it ended) while the VRP waited: it is not paid. The consent's row
-    // stays share-locked until the release commits, so a revocation (which locks it to update it) waits
-    // for the debit and is answered after it, never before a payment it did not stop.
+    // stays share-locked until the release's decision commits, and again while the bank is asked
+    // (ReviewHeldPayment.send), so a revocation (which locks it to update it) is answered after the debit.
     if (vrp.consent_status !== 'AUTH') throw new ConsentException(ConsentExceptionCode.InvalidStatus, `The VRP's consent is ${vrp.consent_status}: reject the payment`);
+    if (vrp.consent_ended) throw new ConsentException(ConsentExceptionCode.InvalidStatus, "The VRP's consent ended (its ValidToDateTime passed): reject the payment");
     const summary = summariseInitiation(vrp.instruction);
     return {
       request: { paymentId: row.payment_id, debtorAccountId: vrp.debtor_account_id, amount: vrp.amount, currency: vrp.currency, creditorAccount: summary.creditorAccount, reference: summary.endToEndIdentification, information: summary.remittance },
@@ -188,15 +212,13 @@ async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<{ re
 }
 
 /**
- * The kinds whose release stands when the bank's answer does not come (the payment stays PDNG, released):
- * those the worker re-drives (redriveStrandedPayments), immediate domestic payments and VRPs.
- */
-const RELEASED_UNANSWERED_KINDS: readonly string[] = ['domestic-payment', 'domestic-vrp'];
-
-/**
  * An admin's review of a held payment. Reject: RJCT FR01. Release: the debit, exactly as an allowed
- * payment's (the funds check still applies: RJCT AM04 if short), in the transaction that holds the
- * review row's lock, so two admins acting at once never execute it twice. Under four-eyes the first
+ * payment's (the funds check still applies: RJCT AM04 if short). The release is decided under the review
+ * row's lock, so two admins acting at once never execute it twice, and committed (review `released`, the
+ * order marked sent, markSentToBank, with its audit event) BEFORE the bank is called: if the bank's answer
+ * never comes (it may have debited) the release stands, the payment stays PDNG, and the worker sends it
+ * again with the same payment id (redriveStrandedPayments) until the bank answers; no cancel, withdrawal,
+ * reject or review deadline may turn it into another final status. Under four-eyes the first
  * release only records the request (the payment stays PDNG); a second, different admin executes it. A
  * payment that no longer matches what its PSU approved (isOrderAsApproved) is never released: U008, and
  * the admin rejects it; nor is a VRP whose consent the PSU stopped (or that ended), or a run of a standing
@@ -229,8 +251,8 @@ export class ReviewHeldPayment {
     });
   }
 
-  release(command: ReviewCommand): Promise<ReviewOutcome> {
-    return this.dataSource.transaction(async (manager) => {
+  async release(command: ReviewCommand): Promise<ReviewOutcome> {
+    const decided = await this.dataSource.transaction(async (manager): Promise<ReviewOutcome | { row: LockedHeldRow; request: BankPaymentOrder }> => {
       const row = await lockHeld(manager, command.paymentId, this.reviewTimeoutMinutes);
       if (row.past_deadline) {
         throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The hold passed its review deadline (REVIEW_TIMEOUT_MINUTES): it is rejected, not paid; reject it');
@@ -252,46 +274,67 @@ export class ReviewHeldPayment {
       if (!(await isOrderAsApproved(manager, this.approvals, order))) {
         throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'The payment no longer matches what the PSU approved: reject it');
       }
-      let changes;
+      // The release, decided: committed with the order's mark before the bank is called, so a crash or a
+      // lost answer during the call leaves it released and awaiting the bank's answer, never held.
+      await manager.query(
+        `UPDATE payment_risk_assessment SET review_status = 'released', reviewed_by = $2, reviewed_at = now(), review_reason = concat_ws(' / ', review_reason, $3::text) WHERE payment_id = $1`,
+        [row.payment_id, command.adminId, command.reason],
+      );
+      const { table } = paymentTableOf(row.payment_kind);
+      if (table !== 'vrp_payment') await markSentToBank(manager, table, row.payment_id);
+      await recordAuditEvents(manager, [
+        { type: 'payment.review.released', ...base, data: { paymentId: row.payment_id, paymentKind: row.payment_kind, ...(row.release_requested_by ? { firstReviewer: row.release_requested_by } : {}) } },
+      ]);
+      return { row, request };
+    });
+    if ('outcome' in decided) return decided;
+    return this.send(decided.row, decided.request, command);
+  }
+
+  /**
+   * Sends a released payment to its bank under its review row's and its row's locks (the order the
+   * cancel and the review sweep take them in), and records the bank's answer once, with its event. One
+   * being sent by the worker's re-drive now (its row locked) is left to it. A bank that does not answer
+   * leaves it PDNG, released, for the re-drive.
+   */
+  private send(row: LockedHeldRow, request: BankPaymentOrder, command: ReviewCommand): Promise<ReviewOutcome> {
+    const unanswered: ReviewOutcome = { outcome: 'released', paymentId: row.payment_id, status: 'PDNG', statusReason: null };
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT 1 FROM payment_risk_assessment WHERE payment_id = $1 FOR UPDATE`, [row.payment_id]);
+      const { table } = paymentTableOf(row.payment_kind);
+      // A VRP's consent is share-locked while its bank is asked, as the release's decision held it: a
+      // revocation sent meanwhile (which locks it to update it) is answered after the payment.
+      const [pending]: Array<{ payment_id: string }> = await manager.query(
+        table === 'vrp_payment'
+          ? `SELECT v.payment_id FROM vrp_payment v JOIN payment_consent c ON c.consent_id = v.consent_id WHERE v.payment_id = $1 AND v.status = 'PDNG' FOR UPDATE OF v SKIP LOCKED FOR SHARE OF c`
+          : `SELECT payment_id FROM ${table} WHERE payment_id = $1 AND status = 'PDNG' FOR UPDATE SKIP LOCKED`,
+        [row.payment_id],
+      );
+      // Being sent by the worker's re-drive now, or answered since.
+      if (!pending) return unanswered;
+      let changes: ReturnType<typeof bankOutcomeChanges>;
       try {
         changes = bankOutcomeChanges(await this.bank.initiatePayment(request));
       } catch (error) {
         if (!(error instanceof ConnectorUnavailableError)) throw error;
-        // A scheduled payment's or a standing order's run stays held: the admin releases it again later.
-        if (!RELEASED_UNANSWERED_KINDS.includes(row.payment_kind)) {
-          throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The bank cannot be reached: the payment stays held, release it again later');
-        }
         // The bank may have debited it (an answer cut short): the release stands, the payment stays PDNG
-        // with its outcome unknown, and the worker asks the bank again (redriveStrandedPayments). Neither
-        // the review queue nor its deadline may then turn it into a rejection.
-        await manager.query(
-          `UPDATE payment_risk_assessment SET review_status = 'released', reviewed_by = $2, reviewed_at = now(), review_reason = concat_ws(' / ', review_reason, $3::text) WHERE payment_id = $1`,
-          [row.payment_id, command.adminId, command.reason],
-        );
-        await recordAuditEvents(manager, [
-          { type: 'payment.review.released', ...base, data: { paymentId: row.payment_id, paymentKind: row.payment_kind, bankOutcome: 'unknown', ...(row.release_requested_by ? { firstReviewer: row.release_requested_by } : {}) } },
-        ]);
-        return { outcome: 'released', paymentId: row.payment_id, status: 'PDNG', statusReason: null };
+        // with its outcome unknown, and the worker asks the bank again (redriveStrandedPayments).
+        return unanswered;
       }
-      const { table, reasonDescription } = paymentTableOf(row.payment_kind);
-      await manager.query(
-        `UPDATE ${table} SET status = $2, status_reason = $3, ledger_transaction_id = $4, status_update_date_time = $5 WHERE payment_id = $1`,
-        [row.payment_id, changes.status, changes.statusReason, changes.ledgerTransactionId, changes.statusUpdateDateTime],
-      );
+      const base = eventBase(row, { type: 'admin', id: command.adminId }, command.interactionId);
+      const event: AuditEventInput = {
+        type: 'payment.status-changed',
+        ...base,
+        data: { paymentId: row.payment_id, kind: row.payment_kind, from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
+      };
       // The hold's neutral description goes with the hold; a bank rejection brings its own (AM04).
-      if (reasonDescription) await manager.query(`UPDATE ${table} SET status_reason_description = $2 WHERE payment_id = $1`, [row.payment_id, changes.statusReasonDescription]);
-      await manager.query(
-        `UPDATE payment_risk_assessment SET review_status = 'released', reviewed_by = $2, reviewed_at = now(), review_reason = concat_ws(' / ', review_reason, $3::text), paid = $4 WHERE payment_id = $1`,
-        [row.payment_id, command.adminId, command.reason, changes.status === 'ACSP'],
-      );
-      // Released and paid: it joins the account's and the PSU's history, at the instant the PSU made it.
+      const { sql, values } = writeTogetherStatement(bankOutcomeWrites(table, row.payment_id, changes, event));
+      await manager.query(sql, values);
       if (changes.status === 'ACSP') {
+        await manager.query(`UPDATE payment_risk_assessment SET paid = true WHERE payment_id = $1`, [row.payment_id]);
+        // Released and paid: it joins the account's and the PSU's history, at the instant the PSU made it.
         await recordPaidPayment(manager, { debtorAccountId: row.debtor_account_id, psuId: row.psu_id, amount: row.amount, currency: row.currency, at: row.assessed_at });
       }
-      await recordAuditEvents(manager, [
-        { type: 'payment.review.released', ...base, data: { paymentId: row.payment_id, paymentKind: row.payment_kind, ...(row.release_requested_by ? { firstReviewer: row.release_requested_by } : {}) } },
-        { type: 'payment.status-changed', ...base, data: { paymentId: row.payment_id, kind: row.payment_kind, from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) } },
-      ]);
       return { outcome: 'released', paymentId: row.payment_id, status: changes.status, statusReason: changes.statusReason };
     });
   }
@@ -308,9 +351,11 @@ export async function expireHeldPayments(dataSource: DataSource, now: Date, time
   for (;;) {
     const done = await dataSource.transaction(async (manager) => {
       const rows: HeldRow[] = await manager.query(
-        `SELECT payment_id, payment_kind, consent_id, client_id, psu_id, review_status, release_requested_by, debtor_account_id, amount::text AS amount, currency, assessed_at FROM payment_risk_assessment
+        `SELECT payment_id, payment_kind, consent_id, client_id, psu_id, review_status, release_requested_by, debtor_account_id, amount::text AS amount, currency, assessed_at FROM payment_risk_assessment p
           WHERE ${openReviewCondition()} AND ${reviewDeadlinePassed('$1::timestamptz', '$3')}
-          ORDER BY assessed_at, payment_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+            -- One sent to its bank, whose answer is awaited, is the bank's to decide (never FR01 after a debit).
+            AND NOT ${sentUnansweredOf('p')}
+          ORDER BY assessed_at, payment_id LIMIT $2 FOR UPDATE OF p SKIP LOCKED`,
         [now, batchSize, timeoutMinutes],
       );
       await rejectHeld(manager, rows, { status: 'expired', by: 'review-timeout', reason: null, type: 'payment.review.expired', actor: { type: 'system', id: 'review-timeout' } });

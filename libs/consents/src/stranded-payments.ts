@@ -7,7 +7,7 @@ import { Logger } from '@nestjs/common';
 
 import { isOrderAsApproved, type OrderToPay } from './approved-order.js';
 import type { PaymentApprovalSeal } from './payment-approval-seal.js';
-import { bankOutcomeChanges, bankOutcomeWrites, debtorConnectorSql, isolated, type ScheduledExecutionResult, UnreachableBanks } from './payment-execution.js';
+import { bankOutcomeChanges, bankOutcomeWrites, debtorConnectorSql, isolated, type ScheduledExecutionResult, sentUnansweredSql, UnreachableBanks } from './payment-execution.js';
 import { summariseInitiation } from './payment-initiation.js';
 
 /** What the worker's re-drive of stranded payments checks each order with. */
@@ -32,18 +32,36 @@ export interface StrandedRedriveOptions {
   batchSize?: number;
 }
 
-/** The payment orders the API debits while it answers (immediate ones): where each is stranded. */
-const STRANDED = [
-  // A scheduled payment (requested_execution_date_time set) is the scheduled run's to pay, on its date.
-  { table: 'domestic_payment', kind: 'domestic-payment', pending: `status = 'PDNG' AND requested_execution_date_time IS NULL` },
-  { table: 'vrp_payment', kind: 'domestic-vrp', pending: `status = 'PDNG'` },
-] as const;
-
-type StrandedKind = (typeof STRANDED)[number];
-
 // SQL, of the order `p`: not held for review (an admin's release pays it, or the review timeout rejects it);
 // one released while its bank did not answer (ReviewHeldPayment.release) is this re-drive's.
 const NOT_UNDER_REVIEW = `NOT EXISTS (SELECT 1 FROM payment_risk_assessment r WHERE r.payment_id = p.payment_id AND r.decision = 'hold' AND r.review_status IS DISTINCT FROM 'released')`;
+// SQL, of the order `p`: held for review and released by an admin (ReviewHeldPayment.release).
+const RELEASED = `EXISTS (SELECT 1 FROM payment_risk_assessment r WHERE r.payment_id = p.payment_id AND r.decision = 'hold' AND r.review_status = 'released')`;
+
+/**
+ * Where each kind of order is stranded, and the instant it waits from (`at`, its keyset's first column).
+ * Immediate payments and VRPs: the API debits them while it answers, so from their acceptance, for
+ * `maxAgeHours`. Scheduled payments and standing orders' runs held for review and released by an admin
+ * whose bank did not answer: from the release's mark (markSentToBank, committed before the bank was
+ * called), with no age limit (the bank may hold them debited: they are sent until it answers). The
+ * worker's own scheduled payments and current runs are sent again by their runs
+ * (executeDueScheduledPayments, executeDueStandingOrderRuns), not here.
+ */
+const STRANDED = [
+  // A scheduled payment (requested_execution_date_time set) is the scheduled run's to pay, on its date.
+  { table: 'domestic_payment', kind: 'domestic-payment', pending: `status = 'PDNG' AND requested_execution_date_time IS NULL AND ${NOT_UNDER_REVIEW}`, at: 'creation_date_time', maxAge: true },
+  { table: 'vrp_payment', kind: 'domestic-vrp', pending: `status = 'PDNG' AND ${NOT_UNDER_REVIEW}`, at: 'creation_date_time', maxAge: true },
+  {
+    table: 'domestic_payment',
+    kind: 'domestic-scheduled-payment',
+    pending: `${sentUnansweredSql('p')} AND requested_execution_date_time IS NOT NULL AND ${RELEASED}`,
+    at: 'sent_to_bank_at',
+    maxAge: false,
+  },
+  { table: 'standing_order_run', kind: 'domestic-standing-order', pending: `${sentUnansweredSql('p')} AND ${RELEASED}`, at: 'sent_to_bank_at', maxAge: false },
+] as const;
+
+type StrandedKind = (typeof STRANDED)[number];
 
 interface StrandedRow {
   payment_id: string;
@@ -62,13 +80,18 @@ interface StrandedRow {
   as_counted: boolean;
   /** The connector of the debtor account's bank (debtorConnectorSql); null when the account names none. */
   connector: string | null;
+  /** A standing order's run: its number, and the money it pays (null for other orders, whose Initiation says it). */
+  run_index: number | null;
+  run_amount: string | null;
+  run_currency: string | null;
 }
 
 const logger = new Logger('StrandedPayments');
 
 /**
- * Immediate payment orders the API accepted (a domestic payment or a VRP, PDNG, not held for review) whose
- * bank's outcome was never recorded: the bank could not be reached, its answer could not be read, or the
+ * Immediate payment orders the API accepted (a domestic payment or a VRP, PDNG, not held for review), and
+ * held scheduled payments and standing orders' runs an admin released, whose bank's outcome was never
+ * recorded: the bank could not be reached, its answer could not be read, or the
  * API's process died between the order's commit and the outcome's. After `afterSeconds` (and for
  * `maxAgeHours`) the worker asks the bank again, with the same payment id: the bank debits a payment id at
  * most once and answers a repeat with the first outcome, so an order the bank already debited is recorded
@@ -98,13 +121,14 @@ export async function redriveStrandedPayments(dataSource: DataSource, bank: Aggr
     // The keyset's instant as PostgreSQL's text (microseconds): a JS Date would cut it to milliseconds.
     let after: { at: string; id: string } | null = null;
     for (;;) {
+      // A run's debtor account is its order's.
+      const debtor = stranded.table === 'standing_order_run' ? `(SELECT o.debtor_account_id FROM domestic_standing_order o WHERE o.standing_order_id = p.standing_order_id)` : 'p.debtor_account_id';
       const rows: Array<{ payment_id: string; at: string; connector: string | null }> = await dataSource.query(
-        `SELECT payment_id, creation_date_time::text AS at, ${debtorConnectorSql('p.debtor_account_id')} FROM ${stranded.table} p
-          WHERE ${stranded.pending} AND creation_date_time <= $1 AND creation_date_time >= $5
-            AND ($2::timestamptz IS NULL OR (creation_date_time, payment_id) > ($2::timestamptz, $3))
-            AND ${NOT_UNDER_REVIEW}
-          ORDER BY creation_date_time, payment_id LIMIT $4`,
-        [acceptedBefore, after?.at ?? null, after?.id ?? null, batchSize, acceptedSince],
+        `SELECT payment_id, ${stranded.at}::text AS at, ${debtorConnectorSql(debtor)} FROM ${stranded.table} p
+          WHERE ${stranded.pending} AND ${stranded.at} <= $1 AND ($5::timestamptz IS NULL OR ${stranded.at} >= $5)
+            AND ($2::timestamptz IS NULL OR (${stranded.at}, payment_id) > ($2::timestamptz, $3))
+          ORDER BY ${stranded.at}, payment_id LIMIT $4`,
+        [acceptedBefore, after?.at ?? null, after?.id ?? null, batchSize, stranded.maxAge ? acceptedSince : null],
       );
       for (const row of rows) {
         if (unreachable.has(row.connector)) {
@@ -127,7 +151,9 @@ export async function redriveStrandedPayments(dataSource: DataSource, bank: Aggr
 /** One warning a run while stranded orders older than PAYMENT_REDRIVE_MAX_AGE_HOURS wait for reconciliation by hand. */
 async function warnOfTooOld(dataSource: DataSource, acceptedSince: Date, maxAgeHours: number): Promise<void> {
   const [{ n }]: Array<{ n: number }> = await dataSource.query(
-    `SELECT ${STRANDED.map((stranded) => `(SELECT count(*) FROM ${stranded.table} p WHERE ${stranded.pending} AND creation_date_time < $1 AND ${NOT_UNDER_REVIEW})`).join(' + ')}::int AS n`,
+    `SELECT ${STRANDED.filter((stranded) => stranded.maxAge)
+      .map((stranded) => `(SELECT count(*) FROM ${stranded.table} p WHERE ${stranded.pending} AND ${stranded.at} < $1)`)
+      .join(' + ')}::int AS n`,
     [acceptedSince],
   );
   if (n > 0) logger.warn(`${n} payment orders accepted more than ${maxAgeHours} h ago are still PDNG without their bank's outcome: reconcile them by hand (PAYMENT_REDRIVE_MAX_AGE_HOURS)`);
@@ -173,7 +199,15 @@ async function redriveOne(
       // The PSU's alerts ("A payment was not made") follow the event's PSU.
       ...(row.psu_id ? { psuId: row.psu_id } : {}),
       consentId: row.consent_id,
-      data: { paymentId, kind: stranded.kind, from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
+      data: {
+        paymentId,
+        kind: stranded.kind,
+        // A run's event names its run and money, as the standing order's own runs do.
+        ...(row.run_index !== null ? { run: row.run_index, amount: request.amount, currency: request.currency } : {}),
+        from: 'PDNG',
+        to: changes.status,
+        ...(changes.statusReason ? { statusReason: changes.statusReason } : {}),
+      },
     };
     const { sql, values } = writeTogetherStatement(bankOutcomeWrites(stranded.table, paymentId, changes, event));
     await manager.query(sql, values);
@@ -200,10 +234,21 @@ async function recordReleasedPaid(manager: EntityManager, paymentId: string): Pr
 
 /** The stranded order's row, locked (SKIP LOCKED), while it is still PDNG, with its consent's PSU. */
 async function lockStranded(manager: EntityManager, stranded: StrandedKind, paymentId: string): Promise<StrandedRow | undefined> {
+  if (stranded.table === 'standing_order_run') {
+    const [run]: StrandedRow[] = await manager.query(
+      `SELECT r.payment_id, o.consent_id, o.client_id, o.psu_id, o.debtor_account_id, o.initiation, NULL AS instruction, true AS as_counted,
+              ${debtorConnectorSql('o.debtor_account_id')}, r.run_index, r.amount::text AS run_amount, r.currency AS run_currency
+         FROM standing_order_run r JOIN domestic_standing_order o ON o.standing_order_id = r.standing_order_id
+        WHERE r.payment_id = $1 AND ${sentUnansweredSql('r')} FOR UPDATE OF r SKIP LOCKED`,
+      [paymentId],
+    );
+    return run;
+  }
   const [row]: StrandedRow[] =
     stranded.table === 'vrp_payment'
       ? await manager.query(
           `SELECT v.payment_id, v.consent_id, v.client_id, c.psu_id, v.debtor_account_id, v.initiation, v.instruction, ${debtorConnectorSql('v.debtor_account_id')},
+                  NULL AS run_index, NULL AS run_amount, NULL AS run_currency,
                   CASE WHEN (v.instruction->'InstructedAmount'->>'Currency') IS DISTINCT FROM trim(v.currency) THEN false
                        WHEN (v.instruction->'InstructedAmount'->>'Amount') ~ '^[0-9]{1,13}([.][0-9]{1,5})?$'
                          THEN (v.instruction->'InstructedAmount'->>'Amount')::numeric = v.amount
@@ -214,9 +259,10 @@ async function lockStranded(manager: EntityManager, stranded: StrandedKind, paym
         )
       : await manager.query(
           `SELECT d.payment_id, d.consent_id, d.client_id, c.psu_id, d.debtor_account_id, d.initiation, NULL AS instruction, true AS as_counted,
-                  ${debtorConnectorSql('d.debtor_account_id')}
+                  ${debtorConnectorSql('d.debtor_account_id')}, NULL AS run_index, NULL AS run_amount, NULL AS run_currency
              FROM domestic_payment d JOIN payment_consent c ON c.consent_id = d.consent_id
-            WHERE d.payment_id = $1 AND d.status = 'PDNG' AND d.requested_execution_date_time IS NULL FOR UPDATE OF d SKIP LOCKED`,
+            WHERE d.payment_id = $1 AND d.status = 'PDNG' AND ${stranded.kind === 'domestic-scheduled-payment' ? `d.requested_execution_date_time IS NOT NULL AND d.sent_to_bank_at IS NOT NULL` : 'd.requested_execution_date_time IS NULL'}
+              FOR UPDATE OF d SKIP LOCKED`,
           [paymentId],
         );
   return row;
@@ -227,16 +273,21 @@ function bankRequestOf(row: StrandedRow): { request: BankPaymentOrder; order: Or
   // A VRP's money, payee and reference are its Instruction's (as the API sends them); its consent's
   // Initiation is what the PSU approved.
   const summary = summariseInitiation(row.instruction ?? row.initiation);
+  // A standing order's run pays its own amount, with the order's Reference, as its execution sends it.
+  const reference = typeof row.initiation.Reference === 'string' && row.initiation.Reference ? row.initiation.Reference : summary.endToEndIdentification;
   return {
-    request: {
-      paymentId: row.payment_id,
-      debtorAccountId: row.debtor_account_id,
-      amount: summary.amount,
-      currency: summary.currency,
-      creditorAccount: summary.creditorAccount,
-      reference: summary.endToEndIdentification,
-      information: summary.remittance,
-    },
+    request:
+      row.run_amount !== null && row.run_currency !== null
+        ? { paymentId: row.payment_id, debtorAccountId: row.debtor_account_id, amount: row.run_amount, currency: row.run_currency, creditorAccount: summary.creditorAccount, reference, information: null }
+        : {
+            paymentId: row.payment_id,
+            debtorAccountId: row.debtor_account_id,
+            amount: summary.amount,
+            currency: summary.currency,
+            creditorAccount: summary.creditorAccount,
+            reference: summary.endToEndIdentification,
+            information: summary.remittance,
+          },
     order: {
       consentId: row.consent_id,
       debtorAccountId: row.debtor_account_id,

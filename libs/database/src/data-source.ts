@@ -38,6 +38,7 @@ import { ConsentGrantIndexes1765840000000 } from '../migrations/1765840000000-co
 import { StrandedPaymentIndexes1765850000000 } from '../migrations/1765850000000-stranded-payment-indexes.js';
 import { LedgerRejectedPayments1765860000000 } from '../migrations/1765860000000-ledger-rejected-payments.js';
 import { AuditFunctionsSearchPath1765870000000 } from '../migrations/1765870000000-audit-functions-search-path.js';
+import { SentToBank1765885000000 } from '../migrations/1765885000000-sent-to-bank.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -129,6 +130,7 @@ export const MIGRATIONS = [
   StrandedPaymentIndexes1765850000000,
   LedgerRejectedPayments1765860000000,
   AuditFunctionsSearchPath1765870000000,
+  SentToBank1765885000000,
 ];
 
 export interface DatabaseOptions {

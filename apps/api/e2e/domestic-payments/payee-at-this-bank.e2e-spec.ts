@@ -12,7 +12,7 @@ const CONSENTS = `${PISP}/domestic-payment-consents`;
 const PAYMENTS = `${PISP}/domestic-payments`;
 
 /** What the PSU sees of a payment the bank refused because the account cannot take it: AC06, and why. */
-const REFUSED = { Status: 'RJCT', StatusReason: [{ StatusReasonCode: 'AC06', StatusReasonDescription: 'The debtor account cannot be debited' }] };
+const REFUSED = { Status: 'RJCT', StatusReason: [{ StatusReasonCode: 'AC06', StatusReasonDescription: 'An account of the payment is blocked: the debtor’s cannot be debited, or the payee’s credited' }] };
 
 /**
  * Payments whose payee is an account of this bank: the ledger credits it, or refuses the order before any

@@ -14,7 +14,7 @@ export const DASHBOARD_PAYMENT_NOTICES = {
   revoked: { kind: 'success', text: 'Stopped. The app can no longer use this consent: its next payment or funds check is refused.' },
   not_revocable: { kind: 'error', text: 'That consent has already ended or cannot be stopped, so nothing changed.' },
   cancelled: { kind: 'success', text: 'Cancelled. No payment will be made from it.' },
-  not_cancellable: { kind: 'error', text: 'That payment has already been made or cancelled, so nothing changed.' },
+  not_cancellable: { kind: 'error', text: 'That payment has already been sent to your bank or cancelled, so nothing changed.' },
 } as const;
 
 export type DashboardPaymentNotice = keyof typeof DASHBOARD_PAYMENT_NOTICES;
@@ -51,8 +51,8 @@ const PAYMENT_STATUS_WORDS: Record<PaymentStatus, string> = {
 // ISO 20022 reasons a rejection here can carry, in words.
 const REASON_WORDS: Record<string, string> = {
   AM04: 'not enough money in the account',
-  AM03: 'the account is in another currency',
-  AC06: 'the account cannot make payments',
+  AM03: 'your account or the payee’s is in another currency',
+  AC06: 'your account cannot make payments, or the payee’s cannot receive them',
   AM02: 'the amount could not be booked',
   AG01: 'it no longer matched what you approved',
   FR01: 'stopped by our checks',

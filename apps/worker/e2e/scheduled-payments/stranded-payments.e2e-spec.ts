@@ -330,7 +330,8 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     const [review] = await db.dataSource.query(`SELECT review_status, paid FROM payment_risk_assessment WHERE payment_id = 'pay-probe-held'`);
     expect(review).toEqual({ review_status: 'released', paid: true });
 
-    // A held scheduled payment is not the re-drive's: its release without an answer is refused, and it stays held.
+    // A held scheduled payment's release without an answer stands too (until 7 December 2026 it was refused
+    // and left held, debited, for the PSU to cancel or the deadline to reject: unknown-outcome.e2e-spec.ts).
     await stageDomesticPayment('pay-probe-held-scheduled', probe, '5.00');
     await db.dataSource.query(`UPDATE domestic_payment SET requested_execution_date_time = $2 WHERE payment_id = $1`, ['pay-probe-held-scheduled', accepted]);
     await db.dataSource.query(
@@ -340,12 +341,13 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
       [clientId, probe.psu_id, probe.account_id],
     );
     fault = { kind: 'cut' };
-    await expect(
-      new ReviewHeldPayment(db.dataSource, bank, approvals, 60).release({ paymentId: 'pay-probe-held-scheduled', adminId: 'admin-1', reason: 'Checked with the customer', fourEyes: false }),
-    ).rejects.toThrow('the payment stays held');
+    expect(
+      await new ReviewHeldPayment(db.dataSource, bank, approvals, 60).release({ paymentId: 'pay-probe-held-scheduled', adminId: 'admin-1', reason: 'Checked with the customer', fourEyes: false }),
+    ).toEqual({ outcome: 'released', paymentId: 'pay-probe-held-scheduled', status: 'PDNG', statusReason: null });
     fault = null;
     const [scheduledReview] = await db.dataSource.query(`SELECT review_status FROM payment_risk_assessment WHERE payment_id = 'pay-probe-held-scheduled'`);
-    expect(scheduledReview).toEqual({ review_status: 'held' });
+    expect(scheduledReview).toEqual({ review_status: 'released' });
     expect(await statusOf('domestic_payment', 'pay-probe-held-scheduled')).toEqual({ status: 'PDNG', status_reason: null });
+    expect(await bookings('pay-probe-held-scheduled')).toBe(1);
   });
 });
