@@ -1,7 +1,7 @@
 import { entitySelectList, EntityManager, PaymentConsentEntity } from '@consentry/database';
 
 import { approvalOf, type PaymentApprovalSeal } from './payment-approval-seal.js';
-import { sameInitiation } from './payment-initiation.js';
+import { sameCreditorAccount, sameInitiation } from './payment-initiation.js';
 
 /** An order the bank is about to pay, with its own copies of what its consent's PSU approved. */
 export interface OrderToPay {
@@ -10,8 +10,8 @@ export interface OrderToPay {
   debtorAccountId: string;
   /** The order's Initiation (a domestic, scheduled or standing order's; a VRP's Data.Initiation). */
   initiation: Record<string, unknown>;
-  /** A VRP's creditor (its Instruction's), which the consent's Initiation may name. */
-  creditorAccount?: { schemeName: string; identification: string };
+  /** A VRP's Instruction.CreditorAccount as stored, which must be the one the consent's Initiation names, whole. */
+  instructedCreditorAccount?: unknown;
 }
 
 /** The ISO 20022 status reason of an order paid later that no longer matches its approval: RJCT, never debited. */
@@ -34,7 +34,8 @@ export async function isOrderAsApproved(manager: EntityManager, approvals: Payme
   if (!approvals.holds(consent.initiationHash, approvalOf(consent))) return false;
   if (consent.debtorAccountId !== order.debtorAccountId) return false;
   if (!sameInitiation(consent.initiation, order.initiation)) return false;
-  const named = consent.initiation.CreditorAccount as { SchemeName?: string; Identification?: string } | undefined;
-  if (order.creditorAccount && named && (named.SchemeName !== order.creditorAccount.schemeName || named.Identification !== order.creditorAccount.identification)) return false;
+  // The same rule as the VRP's POST (lockVrpConsent): the payee the PSU approved, every member of it.
+  const named = consent.initiation.CreditorAccount;
+  if (order.instructedCreditorAccount !== undefined && named !== undefined && named !== null && !sameCreditorAccount(named, order.instructedCreditorAccount)) return false;
   return true;
 }

@@ -179,7 +179,7 @@ async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<{ re
     const summary = summariseInitiation(vrp.instruction);
     return {
       request: { paymentId: row.payment_id, debtorAccountId: vrp.debtor_account_id, amount: vrp.amount, currency: vrp.currency, creditorAccount: summary.creditorAccount, reference: summary.endToEndIdentification, information: summary.remittance },
-      order: { consentId: row.consent_id, debtorAccountId: vrp.debtor_account_id, initiation: vrp.initiation, creditorAccount: summary.creditorAccount },
+      order: { consentId: row.consent_id, debtorAccountId: vrp.debtor_account_id, initiation: vrp.initiation, instructedCreditorAccount: vrp.instruction.CreditorAccount },
     };
   }
   if (row.payment_kind === 'domestic-standing-order') {

@@ -292,7 +292,7 @@ function bankRequestOf(row: StrandedRow): { request: BankPaymentOrder; order: Or
       consentId: row.consent_id,
       debtorAccountId: row.debtor_account_id,
       initiation: row.initiation,
-      ...(row.instruction ? { creditorAccount: summary.creditorAccount } : {}),
+      ...(row.instruction ? { instructedCreditorAccount: row.instruction.CreditorAccount } : {}),
     },
   };
 }

@@ -166,6 +166,9 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     await db.dataSource.query(
       `UPDATE vrp_payment SET instruction = jsonb_set(instruction, '{InstructedAmount,Amount}', '"48.00"') WHERE payment_id = 'vrp-instruction-altered'`,
     );
+    // Its payee renamed in the database (the same scheme and number): another payee than the PSU approved.
+    await stageVrp('vrp-payee-renamed', '6.00', accepted);
+    await db.dataSource.query(`UPDATE vrp_payment SET instruction = jsonb_set(instruction, '{CreditorAccount,Name}', '"Mallory Ltd"') WHERE payment_id = 'vrp-payee-renamed'`);
     // Held for review: the review decides, never the re-drive.
     await stageVrp('vrp-held', '9.00', accepted);
     await db.dataSource.query(
@@ -219,6 +222,9 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     expect(await eventsOf('pay-local-altered')).toEqual([]);
     expect(await statusOf('vrp_payment', 'vrp-instruction-altered')).toEqual({ status: 'PDNG', status_reason: null });
     expect(await bookings('vrp-instruction-altered')).toBe(0);
+    // Until 6 December 2026 the payee was compared by scheme and number alone, and this one was paid.
+    expect(await statusOf('vrp_payment', 'vrp-payee-renamed')).toEqual({ status: 'PDNG', status_reason: null });
+    expect(await bookings('vrp-payee-renamed')).toBe(0);
     // A bank this worker has no connector for: unknown here, so PDNG (never AC06); one accepted too long ago: left alone.
     expect(await statusOf('domestic_payment', 'pay-ghost-bank')).toEqual({ status: 'PDNG', status_reason: null });
     expect(await statusOf('domestic_payment', 'pay-local-too-old')).toEqual({ status: 'PDNG', status_reason: null });
@@ -287,14 +293,14 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     ]);
     const options = { approvals: new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }]), afterSeconds: REDRIVE_AFTER_SECONDS, maxAgeHours: 24 };
     const run = await redriveStrandedPayments(db.dataSource, bank, now, { ...options, batchSize: 2 });
-    // The three at the down bank, and the altered two and the ghost bank's left for an operator.
-    expect(run).toEqual({ executed: 0, deferred: 6 });
+    // The three at the down bank, and the altered three and the ghost bank's left for an operator.
+    expect(run).toEqual({ executed: 0, deferred: 7 });
     expect(probeCalls - calls).toBe(1);
     for (const id of ['pay-probe-down-1', 'pay-probe-down-2', 'pay-probe-down-3']) expect(await statusOf('domestic_payment', id)).toEqual({ status: 'PDNG', status_reason: null });
 
     // Back up: the next run pays each of them.
     fault = null;
-    expect(await redriveStrandedPayments(db.dataSource, bank, now, { ...options, batchSize: 2 })).toEqual({ executed: 3, deferred: 3 });
+    expect(await redriveStrandedPayments(db.dataSource, bank, now, { ...options, batchSize: 2 })).toEqual({ executed: 3, deferred: 4 });
     expect(await balanceOf(probe.account_id)).toBe('67.00');
   });
   it('a held payment released while its bank’s answer is lost stays released and PDNG, the review deadline rejects nothing, and the re-drive records it once', async () => {
