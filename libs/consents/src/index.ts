@@ -79,7 +79,16 @@ export {
 export type { ReauthenticationPolicy, ReauthenticationSubject } from './consent-reauthentication.js';
 export { ACCESS_TOKEN_GRANT_CLAIM, dpopProofKey, revocationMarkSeconds, revokedAccessTokenKey } from './access-token-revocation.js';
 export { redriveStrandedPayments, type StrandedRedriveOptions } from './stranded-payments.js';
-export { bankOutcomeChanges, bankOutcomeWrites, UnreachableBanks, cancelScheduledPayment, cancelStandingOrder, executeDueScheduledPayments, executeDueStandingOrderRuns } from './payment-execution.js';
+export {
+  bankOutcomeChanges,
+  bankOutcomeWrites,
+  UnreachableBanks,
+  cancelScheduledPayment,
+  cancelStandingOrder,
+  executeDueScheduledPayments,
+  executeDueStandingOrderRuns,
+  sentUnansweredSql,
+} from './payment-execution.js';
 export type { ScheduledExecutionOptions, ScheduledExecutionResult } from './payment-execution.js';
 export { isOrderAsApproved, NOT_AS_APPROVED_DESCRIPTION, NOT_AS_APPROVED_REASON } from './approved-order.js';
 export type { OrderToPay } from './approved-order.js';

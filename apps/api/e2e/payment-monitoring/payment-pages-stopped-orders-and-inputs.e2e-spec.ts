@@ -76,6 +76,31 @@ describe('payment pages: stopped orders stay unpaid, hostile input gets a 4xx pa
     expect(Object.entries(statuses).filter(([, status]) => status < 400 || status >= 500)).toEqual([]);
   });
 
+  it('a scheduled payment or a standing order sent to its bank and unanswered offers no cancel: the dashboard says it waits for the bank', async () => {
+    const scheduled = await fixtures.scheduledPayment(debtor!, payee('40000050000003', 'Landlord'), '30.00', '2049-02-01T08:00:00+00:00', 'SCHED-AWAIT');
+    const standing = await fixtures.weeklyStandingOrder(debtor!, payee('40000050000004', 'Gym'), '12.00', '2049-02-03T08:00:00+00:00');
+    const orderId = standing.orderId;
+    const cancelPaths = [`/dashboard/payments/scheduled-payments/${scheduled.paymentId}/cancel`, `/dashboard/payments/standing-orders/${orderId}/cancel`];
+    const before = await (await get('/dashboard/payments', alice)).text();
+    for (const path of cancelPaths) expect(before).toContain(path);
+
+    // As the worker leaves them when the bank's answer is lost: the payment, and the order's first run, marked sent.
+    await h.dataSource.query(`UPDATE domestic_payment SET sent_to_bank_at = now() WHERE payment_id = $1`, [scheduled.paymentId]);
+    await h.dataSource.query(
+      `INSERT INTO standing_order_run (standing_order_id, run_index, payment_id, due_at, amount, currency, status, status_update_date_time, sent_to_bank_at)
+       VALUES ($1, 0, $2, '2049-02-03T08:00:00Z', 12, 'GBP', 'PDNG', now(), now())`,
+      [orderId, `${orderId}-run-0`],
+    );
+    const page = await (await get('/dashboard/payments', alice)).text();
+    for (const path of cancelPaths) expect(page).not.toContain(path);
+    expect(page.match(/data-awaiting-bank/g)).toHaveLength(2);
+    // (The page is the customer API's view, CustomerPaymentConsentsService, in words: its awaitingBankAnswer and cancellablePaymentId.)
+    for (const consentId of [scheduled.consentId, standing.consentId]) expect(page).toContain(`data-consent="${consentId}"`);
+    // And the cancel itself is refused, should the form be posted anyway.
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    for (const path of cancelPaths) expect((await post(path, new URLSearchParams({ csrf }).toString(), alice)).headers.get('location')).toBe('/dashboard/payments?notice=not_cancellable');
+  });
+
   it('a standing order the PSU cancelled on the dashboard ("No payment will be made from it") is never paid by a later release of its held run', async () => {
     const { orderId } = await fixtures.weeklyStandingOrder(debtor!, payee('40000050000002', 'Standing Order Payee'), '25.00', '2049-01-15T08:00:00+00:00');
     const risk = PaymentRiskEngine.load({ rulesFile: files.env.RISK_RULES_FILE!, denyListFile: files.env.RISK_DENY_LIST_FILE! });

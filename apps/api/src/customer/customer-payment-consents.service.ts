@@ -1,4 +1,4 @@
-import { canPaymentConsentTransition, ConsentTermLine, describeStandingOrder, describeVrpControlParameters, VrpControlParameters } from '@consentry/consents';
+import { canPaymentConsentTransition, ConsentTermLine, describeStandingOrder, describeVrpControlParameters, sentUnansweredSql, VrpControlParameters } from '@consentry/consents';
 import { DataSource, PaymentConsentKind, PaymentConsentStatus } from '@consentry/database';
 import { Injectable } from '@nestjs/common';
 
@@ -53,8 +53,13 @@ export interface CustomerPaymentConsentView {
    * in UTC as the dashboard shows them) and, once the TPP set it up, its order: id, status and next run.
    */
   standingOrder: { schedule: ConsentTermLine[]; standingOrderId: string | null; status: string | null; nextRunAt: string | null } | null;
-  /** A scheduled payment the PSU may still cancel (PDNG): its DomesticScheduledPaymentId. */
+  /** A scheduled payment the PSU may still cancel (PDNG, not yet sent to its bank): its DomesticScheduledPaymentId. */
   cancellablePaymentId: string | null;
+  /**
+   * The scheduled payment, or a standing order's run, was sent to its bank and its answer is awaited (the
+   * bank may have paid it): it cannot be cancelled until the bank answers.
+   */
+  awaitingBankAnswer: boolean;
   controlParameters: ControlParametersInWords | null;
   /** The consent's newest payments, newest first (at most PAYMENTS_PER_CONSENT). */
   payments: PaymentView[];
@@ -92,6 +97,7 @@ interface ConsentRow {
   standing_order_id: string | null;
   standing_order_status: string | null;
   next_run_at: Date | null;
+  awaiting_bank: boolean;
   listing_at: string;
 }
 
@@ -164,6 +170,8 @@ export class CustomerPaymentConsentsService {
               pc.control_parameters, pc.creation_date_time, pc.authorised_at, pc.status_update_date_time, pc.expiration_date_time,
               coalesce(a.nickname, a.description, a.account_type_code) AS debtor_name, b.name AS debtor_bank, trim(a.currency) AS debtor_currency,
               so.standing_order_id, so.status AS standing_order_status, so.next_run_at,
+              (EXISTS (SELECT 1 FROM domestic_payment d WHERE d.consent_id = pc.consent_id AND ${sentUnansweredSql('d')})
+               OR EXISTS (SELECT 1 FROM standing_order_run r WHERE r.standing_order_id = so.standing_order_id AND ${sentUnansweredSql('r')})) AS awaiting_bank,
               ${listingAtColumn('pc')}
          FROM payment_consent pc
          JOIN tpp t ON t.client_id = pc.client_id
@@ -222,7 +230,9 @@ export class CustomerPaymentConsentsService {
                 nextRunAt: iso(row.next_run_at),
               }
             : null,
-        cancellablePaymentId: row.kind === 'domestic-scheduled-payment' ? (shown.rows.find((p) => p.status === 'PDNG')?.payment_id ?? null) : null,
+        cancellablePaymentId:
+          row.kind === 'domestic-scheduled-payment' && !row.awaiting_bank ? (shown.rows.find((p) => p.status === 'PDNG')?.payment_id ?? null) : null,
+        awaitingBankAnswer: row.awaiting_bank,
         controlParameters: inWords(row.control_parameters),
         payments: shown.rows.map(toPaymentView),
         morePayments: shown.next,

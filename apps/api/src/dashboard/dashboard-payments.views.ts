@@ -157,8 +157,9 @@ function consentCard(consent: CustomerPaymentConsentView, csrf: string, index: n
       })
     : '';
   const order = consent.standingOrder;
-  const cancel =
-    order?.standingOrderId && order.status === 'PDNG'
+  const cancel = consent.awaitingBankAnswer
+    ? '<p data-awaiting-bank>Sent to your bank, which has not answered yet. It can’t be cancelled until the bank answers.</p>'
+    : order?.standingOrderId && order.status === 'PDNG'
       ? postButton(`${PAYMENTS_PATH}/standing-orders/${encodeURIComponent(order.standingOrderId)}/cancel`, csrf, 'Cancel standing order', {
           className: 'danger',
           hiddenLabel: `to ${consent.payee?.name ?? consent.tpp.name}`,
