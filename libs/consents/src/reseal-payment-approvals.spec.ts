@@ -95,4 +95,30 @@ describe('re-sealing payment approvals in a keyring rotation', () => {
     expect(await holdsUnder(new PaymentApprovalSeal([NEW]), pending)).toBe(true);
     expect(await sealOf(done)).toMatch(/^v1\.k2025\./);
   });
+
+  it('re-seals the consent of an ended standing order one of whose runs is still pending (held, or sent to its bank unanswered)', async () => {
+    const before = new PaymentApprovalSeal([OLD]);
+    const consentId = await consent('9.00', before);
+    await q(`UPDATE payment_consent SET status = 'COND', kind = 'domestic-standing-order' WHERE consent_id = $1`, [consentId]);
+    // (The seal covers the kind: sealed again as the standing order's consent it now is.)
+    const [row] = await q(
+      `SELECT consent_id AS "consentId", client_id AS "clientId", psu_id::text AS "psuId", debtor_account_id AS "debtorAccountId", kind, initiation,
+              control_parameters AS "controlParameters", creation_date_time AS "creationDateTime", expiration_date_time AS "expirationDateTime" FROM payment_consent WHERE consent_id = $1`,
+      [consentId],
+    );
+    await q(`UPDATE payment_consent SET initiation_hash = $2 WHERE consent_id = $1`, [consentId, before.seal(approvalOf(row)!)]);
+    await q(
+      `INSERT INTO domestic_standing_order (standing_order_id, consent_id, client_id, psu_id, status, initiation, debtor_account_id, next_run_index, next_run_at, creation_date_time, status_update_date_time)
+       SELECT 'dso-' || consent_id, consent_id, client_id, psu_id, 'INCO', initiation, debtor_account_id, 1, NULL, now(), now() FROM payment_consent WHERE consent_id = $1`,
+      [consentId],
+    );
+    await q(
+      `INSERT INTO standing_order_run (standing_order_id, run_index, payment_id, due_at, amount, currency, status, status_update_date_time)
+       VALUES ('dso-' || $1, 0, 'dso-' || $1 || '-run-0', now(), 9, 'GBP', 'PDNG', now())`,
+      [consentId],
+    );
+    // Until 6 December 2026 only a PDNG order counted: once the old key went, the run's release or re-drive failed its approval check for good.
+    expect(await resealPaymentApprovals(db.dataSource, new PaymentApprovalSeal([NEW, OLD]))).toMatchObject({ resealed: 1 });
+    expect(await holdsUnder(new PaymentApprovalSeal([NEW]), consentId)).toBe(true);
+  });
 });

@@ -20,7 +20,9 @@ export interface ResealPaymentApprovalsResult {
 const APPROVAL_IN_USE = `(c.status = 'AUTH'
   OR EXISTS (SELECT 1 FROM domestic_payment d WHERE d.consent_id = c.consent_id AND d.status = 'PDNG')
   OR EXISTS (SELECT 1 FROM vrp_payment v WHERE v.consent_id = c.consent_id AND v.status = 'PDNG')
-  OR EXISTS (SELECT 1 FROM domestic_standing_order o WHERE o.consent_id = c.consent_id AND o.status = 'PDNG'))`;
+  OR EXISTS (SELECT 1 FROM domestic_standing_order o WHERE o.consent_id = c.consent_id AND o.status = 'PDNG')
+  OR EXISTS (SELECT 1 FROM domestic_standing_order o JOIN standing_order_run r ON r.standing_order_id = o.standing_order_id
+              WHERE o.consent_id = c.consent_id AND r.status = 'PDNG'))`;
 
 /** A consent as approvalOf reads it, with its stored seal. */
 type SealedConsent = Parameters<typeof approvalOf>[0] & { seal: string | null };

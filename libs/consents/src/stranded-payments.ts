@@ -41,7 +41,8 @@ const RELEASED = `EXISTS (SELECT 1 FROM payment_risk_assessment r WHERE r.paymen
 /**
  * Where each kind of order is stranded, and the instant it waits from (`at`, its keyset's first column).
  * Immediate payments and VRPs: the API debits them while it answers, so from their acceptance, for
- * `maxAgeHours`. Scheduled payments and standing orders' runs held for review and released by an admin
+ * `maxAgeHours`; one an admin released (attended, and possibly debited) has no age limit, as its review may
+ * have lasted up to the review timeout. Scheduled payments and standing orders' runs held for review and released by an admin
  * whose bank did not answer: from the release's mark (markSentToBank, committed before the bank was
  * called), with no age limit (the bank may hold them debited: they are sent until it answers). The
  * worker's own scheduled payments and current runs are sent again by their runs
@@ -125,7 +126,7 @@ export async function redriveStrandedPayments(dataSource: DataSource, bank: Aggr
       const debtor = stranded.table === 'standing_order_run' ? `(SELECT o.debtor_account_id FROM domestic_standing_order o WHERE o.standing_order_id = p.standing_order_id)` : 'p.debtor_account_id';
       const rows: Array<{ payment_id: string; at: string; connector: string | null }> = await dataSource.query(
         `SELECT payment_id, ${stranded.at}::text AS at, ${debtorConnectorSql(debtor)} FROM ${stranded.table} p
-          WHERE ${stranded.pending} AND ${stranded.at} <= $1 AND ($5::timestamptz IS NULL OR ${stranded.at} >= $5)
+          WHERE ${stranded.pending} AND ${stranded.at} <= $1 AND ($5::timestamptz IS NULL OR ${stranded.at} >= $5 OR ${RELEASED})
             AND ($2::timestamptz IS NULL OR (${stranded.at}, payment_id) > ($2::timestamptz, $3))
           ORDER BY ${stranded.at}, payment_id LIMIT $4`,
         [acceptedBefore, after?.at ?? null, after?.id ?? null, batchSize, stranded.maxAge ? acceptedSince : null],
@@ -152,7 +153,7 @@ export async function redriveStrandedPayments(dataSource: DataSource, bank: Aggr
 async function warnOfTooOld(dataSource: DataSource, acceptedSince: Date, maxAgeHours: number): Promise<void> {
   const [{ n }]: Array<{ n: number }> = await dataSource.query(
     `SELECT ${STRANDED.filter((stranded) => stranded.maxAge)
-      .map((stranded) => `(SELECT count(*) FROM ${stranded.table} p WHERE ${stranded.pending} AND ${stranded.at} < $1)`)
+      .map((stranded) => `(SELECT count(*) FROM ${stranded.table} p WHERE ${stranded.pending} AND ${stranded.at} < $1 AND NOT ${RELEASED})`)
       .join(' + ')}::int AS n`,
     [acceptedSince],
   );

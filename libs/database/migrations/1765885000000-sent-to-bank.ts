@@ -18,16 +18,28 @@ export class SentToBank1765885000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE domestic_payment ADD COLUMN sent_to_bank_at timestamptz`);
     await q.query(`ALTER TABLE standing_order_run ADD COLUMN sent_to_bank_at timestamptz`);
-    // Scheduled payments a worker sent before this mark existed and whose answer it lost: the built-in
-    // ledger holds their debit (or rejection) under the payment id, so they are marked sent, and the
-    // worker's next run records that outcome instead of the PSU being able to cancel them. (A bank behind
-    // an HTTP connector keeps no such trace here; a held one is left to an operator.) Few rows: PDNG and due.
+    // Scheduled payments and standing-order runs sent before this mark existed whose answer was lost: the
+    // built-in ledger holds their debit (or rejection) under the payment id, so they are marked sent, and
+    // the worker records that outcome instead of the PSU being able to cancel them. (A bank behind an HTTP
+    // connector keeps no such trace here.) Few rows: PDNG, sent and unanswered.
+    const ledgerTrace = (alias: string) =>
+      `(EXISTS (SELECT 1 FROM transaction t WHERE t.transaction_id = ${alias}.payment_id)
+        OR EXISTS (SELECT 1 FROM ledger_rejected_payment l WHERE l.payment_id = ${alias}.payment_id))`;
     await q.query(`
       UPDATE domestic_payment d SET sent_to_bank_at = now()
-       WHERE d.status = 'PDNG' AND d.requested_execution_date_time IS NOT NULL
-         AND (EXISTS (SELECT 1 FROM transaction t WHERE t.transaction_id = d.payment_id)
-              OR EXISTS (SELECT 1 FROM ledger_rejected_payment l WHERE l.payment_id = d.payment_id))
-         AND NOT EXISTS (SELECT 1 FROM payment_risk_assessment r WHERE r.payment_id = d.payment_id AND r.decision = 'hold')`);
+       WHERE d.status = 'PDNG' AND d.requested_execution_date_time IS NOT NULL AND ${ledgerTrace('d')}`);
+    await q.query(`UPDATE standing_order_run r SET sent_to_bank_at = now() WHERE r.status = 'PDNG' AND ${ledgerTrace('r')}`);
+    // A held one among them reached its bank through an admin's release (nothing else sends a held order),
+    // which earlier releases left held when the answer was lost: it is released, so the worker's re-drive
+    // records the bank's outcome, and neither the review deadline (FR01) nor the PSU's cancel closes it
+    // as unpaid after the debit.
+    await q.query(`
+      UPDATE payment_risk_assessment a
+         SET review_status = 'released', reviewed_at = now(),
+             review_reason = concat_ws(' / ', a.review_reason, 'sent to its bank by a release before 6 December 2026 (migration SentToBank1765885000000)')
+       WHERE a.decision = 'hold' AND a.review_status IN ('held', 'release-requested')
+         AND (EXISTS (SELECT 1 FROM domestic_payment d WHERE d.payment_id = a.payment_id AND d.status = 'PDNG' AND d.sent_to_bank_at IS NOT NULL)
+              OR EXISTS (SELECT 1 FROM standing_order_run r WHERE r.payment_id = a.payment_id AND r.status = 'PDNG' AND r.sent_to_bank_at IS NOT NULL))`);
     await q.query(
       `CREATE INDEX domestic_payment_sent_unanswered_idx ON domestic_payment (sent_to_bank_at, payment_id) WHERE status = 'PDNG' AND sent_to_bank_at IS NOT NULL`,
     );

@@ -336,7 +336,7 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     const [review] = await db.dataSource.query(`SELECT review_status, paid FROM payment_risk_assessment WHERE payment_id = 'pay-probe-held'`);
     expect(review).toEqual({ review_status: 'released', paid: true });
 
-    // A held scheduled payment's release without an answer stands too (until 7 December 2026 it was refused
+    // A held scheduled payment's release without an answer stands too (until 6 December 2026 it was refused
     // and left held, debited, for the PSU to cancel or the deadline to reject: unknown-outcome.e2e-spec.ts).
     await stageDomesticPayment('pay-probe-held-scheduled', probe, '5.00');
     await db.dataSource.query(`UPDATE domestic_payment SET requested_execution_date_time = $2 WHERE payment_id = $1`, ['pay-probe-held-scheduled', accepted]);
@@ -355,5 +355,27 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     expect(scheduledReview).toEqual({ review_status: 'released' });
     expect(await statusOf('domestic_payment', 'pay-probe-held-scheduled')).toEqual({ status: 'PDNG', status_reason: null });
     expect(await bookings('pay-probe-held-scheduled')).toBe(1);
+  });
+
+  it('re-drives a released payment whatever its age: the review may have lasted up to its timeout, past PAYMENT_REDRIVE_MAX_AGE_HOURS of the acceptance', async () => {
+    // Accepted 23 h 58 min ago, held, released just now, and its bank's answer lost (here: never sent).
+    await stageDomesticPayment('pay-released-late', probe, '2.00');
+    await db.dataSource.query(`UPDATE domestic_payment SET creation_date_time = now() - interval '1438 minutes' WHERE payment_id = 'pay-released-late'`);
+    await db.dataSource.query(
+      `INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, psu_id, debtor_account_id, creditor_key, amount, currency, decision, score, rules, assessed_at, review_status,
+                                            tpp_stripe, tpp_running_payments, tpp_running_amount, account_stripe, account_running_payments, account_running_amount)
+       VALUES ('pay-released-late', 'domestic-payment', 'pmc-pay-released-late', $1, $2, $3, 'x', 2, 'GBP', 'hold', 80, '[]', now() - interval '1438 minutes', 'released', 0, 1, 2, 0, 1, 2)`,
+      [clientId, probe.psu_id, probe.account_id],
+    );
+    const bank = new AggregatedBank(db.dataSource, [
+      new SandboxLedgerConnector(db.dataSource, keys),
+      new HttpBankConnector({ name: UPSTREAM, baseUrl: upstream.url, token: UPSTREAM_TOKEN }),
+    ]);
+    // Five minutes on, past its 24 hours: until 6 December 2026 the re-drive stopped at the acceptance's 24 hours and left it unrecorded.
+    const later = new Date(Date.now() + 5 * 60_000);
+    const options = { approvals: new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }]), afterSeconds: REDRIVE_AFTER_SECONDS, maxAgeHours: 24 };
+    await redriveStrandedPayments(db.dataSource, bank, later, options);
+    expect(await statusOf('domestic_payment', 'pay-released-late')).toEqual({ status: 'ACSP', status_reason: null });
+    expect(await bookings('pay-released-late')).toBe(1);
   });
 });

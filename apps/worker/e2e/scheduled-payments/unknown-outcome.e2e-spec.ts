@@ -11,6 +11,7 @@ import {
   ReviewHeldPayment,
 } from '@consentry/consents';
 import { EnvironmentKeyManagement } from '@consentry/identity';
+import { MIGRATIONS } from '@consentry/database';
 import { seedSandbox } from '@consentry/sandbox';
 import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -34,7 +35,7 @@ type OrderKind = 'domestic-scheduled-payment' | 'domestic-standing-order';
 /**
  * Orders sent to their bank after they were accepted (a scheduled payment on its date, a standing order's
  * run, a held one an admin releases) whose bank debits them and whose answer is lost (a body cut short, a
- * crash during the call). Until 7 December 2026 such an order stayed PDNG with nothing saying it had been
+ * crash during the call). Until 6 December 2026 such an order stayed PDNG with nothing saying it had been
  * sent: the PSU could cancel it (CANC, 25.00 debited for good), and a held one's release was refused and
  * left held, for the PSU's cancel or the review deadline (RJCT FR01) to close after the debit. Now the
  * order is marked sent before the bank is called: no path but the bank's answer gives it a final status,
@@ -252,7 +253,7 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
     await hold('dso-held-run-0', 'domestic-standing-order', 'pmc-dso-held', '30.00');
     const held = ['dsp-held-1', 'dsp-held-2', 'dso-held-run-0'];
 
-    // Each release: the bank debits, its answer is cut short. The release stands (until 7 December 2026
+    // Each release: the bank debits, its answer is cut short. The release stands (until 6 December 2026
     // it was refused, "the payment stays held", with the money gone).
     fault = { kind: 'cut' };
     for (const paymentId of held) {
@@ -303,5 +304,53 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
     expect(await balance()).toBe('835.00');
     // The order's next run is a year away: nothing else was paid.
     expect(await orderOf('dso-held')).toEqual({ status: 'PDNG', next_run_index: 1 });
+  });
+
+  it('the migration marks what earlier code sent and left unrecorded: a scheduled payment, a standing-order run, and a held one a release debited', async () => {
+    // Its job stops: these rows are the ones earlier code left, and the migration is run on them by hand.
+    await worker.close();
+    await scheduled('m-dsp', '11.00', '2031-03-01T08:00:00+00:00');
+    await standingOrder('m-dso', '12.00', '2031-03-01T08:00:00+00:00', 'WEEK', { nextRunIndex: 0, nextRunAt: '2031-03-01T08:00:00Z' });
+    await db.dataSource.query(
+      `INSERT INTO standing_order_run (standing_order_id, run_index, payment_id, due_at, amount, currency, status, status_update_date_time)
+       VALUES ('m-dso', 0, 'm-dso-run-0', '2031-03-01T08:00:00Z', 12, 'GBP', 'PDNG', now())`,
+    );
+    await scheduled('m-held', '13.00', '2031-03-01T08:00:00+00:00');
+    await hold('m-held', 'domestic-scheduled-payment', 'pmc-m-held', '13.00');
+    // Each sent to the bank, which debits it and whose answer is cut short, as the earlier code sent them (no mark).
+    fault = { kind: 'cut' };
+    for (const [paymentId, amount] of [['m-dsp', '11.00'], ['m-dso-run-0', '12.00'], ['m-held', '13.00']] as const) {
+      await expect(bank().initiatePayment({ paymentId, debtorAccountId: probe.account_id, amount, currency: 'GBP', creditorAccount: { schemeName: PAYEE.SchemeName, identification: PAYEE.Identification, name: PAYEE.Name }, reference: paymentId, information: null })).rejects.toThrow();
+      expect(await bookings(paymentId)).toBe(1);
+    }
+    await db.dataSource.query(`UPDATE domestic_payment SET sent_to_bank_at = NULL WHERE payment_id IN ('m-dsp', 'm-held')`);
+
+    // Until 6 December 2026 the run stayed unmarked (its order cancellable, the run never recorded), and the
+    // held one was left to the review deadline, which rejected it FR01 after the debit.
+    const migration = MIGRATIONS.find((m) => m.name === 'SentToBank1765885000000')!;
+    const runner = db.dataSource.createQueryRunner();
+    try {
+      await new migration().down(runner);
+      await new migration().up(runner);
+    } finally {
+      await runner.release();
+    }
+    expect(await scheduledPayment('m-dsp')).toEqual({ status: 'PDNG', sent: true });
+    expect(await run('m-dso-run-0')).toEqual({ status: 'PDNG', sent: true });
+    expect(await scheduledPayment('m-held')).toEqual({ status: 'PDNG', sent: true });
+    expect(await reviewOf('m-held')).toEqual({ review_status: 'released', paid: false });
+    await expect(cancelStandingOrder(db.dataSource, { standingOrderId: 'm-dso', psuId: probe.psu_id })).rejects.toThrow('whose answer is awaited');
+    await expect(cancelScheduledPayment(db.dataSource, { paymentId: 'm-held', psuId: probe.psu_id })).rejects.toThrow('whose answer is awaited');
+    expect(await expireHeldPayments(db.dataSource, new Date(Date.now() + 30 * 86_400_000), 60)).toBe(0);
+
+    // The bank answers again: each is recorded once, its one debit.
+    fault = null;
+    const at = new Date('2031-03-01T09:00:00Z');
+    expect(await executeDueScheduledPayments(db.dataSource, bank(), at, { approvals })).toEqual({ executed: 1, deferred: 0 });
+    expect(await executeDueStandingOrderRuns(db.dataSource, bank(), at, { approvals })).toEqual({ executed: 1, deferred: 0 });
+    expect(await redriveStrandedPayments(db.dataSource, bank(), new Date(Date.now() + 3_600_000), REDRIVE)).toEqual({ executed: 1, deferred: 0 });
+    for (const paymentId of ['m-dsp', 'm-held']) expect(await scheduledPayment(paymentId)).toEqual({ status: 'ACSP', sent: true });
+    expect(await run('m-dso-run-0')).toEqual({ status: 'ACSP', sent: true });
+    for (const paymentId of ['m-dsp', 'm-dso-run-0', 'm-held']) expect(await bookings(paymentId)).toBe(1);
   });
 });
