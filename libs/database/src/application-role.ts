@@ -21,7 +21,14 @@ export const APPLICATION_ROLE_PRIVILEGES = {
    * add events to the outbox and read the log, no more: a process serving requests cannot change or drop
    * an event before it is chained, nor append an entry of its own making to the log.
    */
-  workerOnly: { audit_outbox: ['SELECT', 'UPDATE', 'DELETE'], audit_log: ['INSERT'] },
+  workerOnly: {
+    audit_outbox: ['SELECT', 'UPDATE', 'DELETE'],
+    audit_log: ['INSERT'],
+    // Where the worker's readers of the log (PSU alerts, TPP event notifications) have got to: moved on by
+    // another role, they would skip entries, and the alerts and notifications those entries raise, unseen.
+    alert_cursor: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+    event_production_cursor: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+  },
 } as const;
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -52,7 +59,8 @@ export async function grantApplicationRole(dataSource: DataSource, role: string,
     await checkRole(manager, role, 'DATABASE_APP_ROLE');
     if (workerRole !== undefined) {
       await checkRole(manager, workerRole, 'DATABASE_WORKER_ROLE');
-      const [{ member }]: Array<{ member: boolean }> = await manager.query(`SELECT pg_has_role($1, $2, 'USAGE') AS member`, [role, workerRole]);
+      // MEMBER, not USAGE: a NOINHERIT member holds no privilege of the role until it SETs ROLE to it, which it may.
+      const [{ member }]: Array<{ member: boolean }> = await manager.query(`SELECT pg_has_role($1, $2, 'MEMBER') AS member`, [role, workerRole]);
       if (member) throw new Error(`the role ${role} (DATABASE_APP_ROLE) is a member of ${workerRole} (DATABASE_WORKER_ROLE): it would hold the worker's privileges`);
     }
     // PostgreSQL 15 creates databases so; one made or restored from an older release lets everyone create in public.
@@ -69,16 +77,19 @@ function checkName(role: string, variable: RoleVariable): void {
 }
 
 async function checkRole(manager: EntityManager, role: string, variable: RoleVariable): Promise<void> {
-  // The tables' owner's rights come with being it, a member of it (SET ROLE), or a superuser; row
-  // security's bypass with BYPASSRLS.
+  // The tables' owner's rights come with being it, a member of it (SET ROLE: MEMBER, so a NOINHERIT member
+  // counts too), or a superuser; row security's bypass with BYPASSRLS; every table's reads and writes with
+  // PostgreSQL's predefined pg_read_all_data and pg_write_all_data (a forged audit_log entry, an emptied outbox).
   const [found]: Array<{ owner: boolean; privileged: boolean }> = await manager.query(
-    `SELECT pg_has_role(r.oid, (SELECT relowner FROM pg_class WHERE oid = 'public.audit_log'::regclass), 'USAGE') AS owner,
-            r.rolsuper OR r.rolbypassrls AS privileged
+    `SELECT pg_has_role(r.oid, (SELECT relowner FROM pg_class WHERE oid = 'public.audit_log'::regclass), 'MEMBER') AS owner,
+            r.rolsuper OR r.rolbypassrls OR pg_has_role(r.oid, 'pg_read_all_data', 'MEMBER') OR pg_has_role(r.oid, 'pg_write_all_data', 'MEMBER') AS privileged
        FROM pg_roles r WHERE r.rolname = $1`,
     [role],
   );
   if (!found) throw new Error(`the role ${role} (${variable}) does not exist: create it first (CREATE ROLE ${role} LOGIN ...)`);
-  if (found.privileged) throw new Error(`the role ${role} (${variable}) is a superuser or bypasses row security: an application role must hold no such attribute`);
+  if (found.privileged) {
+    throw new Error(`the role ${role} (${variable}) is a superuser, bypasses row security, or reads or writes all data (pg_read_all_data, pg_write_all_data): an application role must hold no such attribute`);
+  }
   if (found.owner) throw new Error(`the role ${role} (${variable}) owns the tables or is a member of their owner: an application role must be another role than the migrations'`);
 }
 

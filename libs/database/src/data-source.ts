@@ -39,6 +39,7 @@ import { StrandedPaymentIndexes1765850000000 } from '../migrations/1765850000000
 import { LedgerRejectedPayments1765860000000 } from '../migrations/1765860000000-ledger-rejected-payments.js';
 import { AuditFunctionsSearchPath1765870000000 } from '../migrations/1765870000000-audit-functions-search-path.js';
 import { SentToBank1765885000000 } from '../migrations/1765885000000-sent-to-bank.js';
+import { AuditOutboxChainable1765890000000 } from '../migrations/1765890000000-audit-outbox-chainable.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -131,6 +132,7 @@ export const MIGRATIONS = [
   LedgerRejectedPayments1765860000000,
   AuditFunctionsSearchPath1765870000000,
   SentToBank1765885000000,
+  AuditOutboxChainable1765890000000,
 ];
 
 export interface DatabaseOptions {

@@ -12,6 +12,8 @@ const SECRETS_KEY = Buffer.alloc(32, 0x3c);
 const PISP = '/open-banking/v4.0/pisp';
 /** PostgreSQL's insufficient_privilege. */
 const INSUFFICIENT_PRIVILEGE = '42501';
+/** PostgreSQL's check_violation. */
+const CHECK_VIOLATION = '23514';
 
 /**
  * The three apps connected as application roles that own nothing (docs/deployment.md): the migrations
@@ -182,6 +184,18 @@ describe('the apps as least-privilege database roles', () => {
     expect(await asRole(`UPDATE audit_outbox SET event = event WHERE event_id = $1`, [event.eventId])).toBe(INSUFFICIENT_PRIVILEGE);
     expect(await asRole(`DELETE FROM audit_outbox WHERE event_id = $1`, [event.eventId])).toBe(INSUFFICIENT_PRIVILEGE);
     expect(await asRole(`INSERT INTO audit_log SELECT * FROM audit_log LIMIT 0`)).toBe(INSUFFICIENT_PRIVILEGE);
+    // Nor move the worker's readers of the log past entries (their PSU alerts and TPP notifications unsent).
+    expect(await asRole(`UPDATE event_production_cursor SET last_seq = 999999999`)).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await asRole(`UPDATE alert_cursor SET last_seq = last_seq`)).toBe(INSUFFICIENT_PRIVILEGE);
+    // Nor stop the chain with a row the writer cannot chain (until 6 December 2026 its batch failed on it,
+    // and took the real events relayed with it down each time): PostgreSQL refuses it, from any role.
+    const malformed = [
+      { eventId: randomUUID() },
+      { ...event, eventId: randomUUID(), occurredAt: 'yesterday' },
+      { ...event, eventId: randomUUID(), type: 42 },
+    ];
+    for (const bad of malformed) expect(await asRole(`INSERT INTO audit_outbox (event_id, event) VALUES ($1, $2::jsonb)`, [bad.eventId, JSON.stringify(bad)])).toBe(CHECK_VIOLATION);
+    expect(await asRole(`INSERT INTO audit_outbox (event_id, event) VALUES ($1, $2::jsonb)`, [randomUUID(), JSON.stringify({ ...event, eventId: randomUUID() })])).toBe(CHECK_VIOLATION);
     // The worker's role relays it: read and delete from the outbox, append to the log.
     expect(await asRole(`SELECT count(*) FROM audit_outbox`, [], workerUrl)).toBeNull();
     expect(await asRole(`INSERT INTO audit_log SELECT * FROM audit_log LIMIT 0`, [], workerUrl)).toBeNull();
@@ -224,6 +238,30 @@ describe('the apps as least-privilege database roles', () => {
       await expect(grantApplicationRole(db.dataSource, role, { workerRole: parent })).rejects.toThrow(/is a member of/);
     } finally {
       await db.dataSource.query(`DROP ROLE "${parent}"`);
+    }
+    // NOINHERIT members hold no privilege until they SET ROLE, which they may: refused as members all the same.
+    const noInherit = `${role}_noinherit`;
+    const [{ owner }] = await db.dataSource.query(`SELECT tableowner AS owner FROM pg_tables WHERE tablename = 'audit_log'`);
+    await db.dataSource.query(`CREATE ROLE "${noInherit}" NOLOGIN NOINHERIT`);
+    try {
+      await db.dataSource.query(`GRANT "${workerRole}" TO "${noInherit}"`);
+      await expect(grantApplicationRole(db.dataSource, noInherit, { workerRole })).rejects.toThrow(/is a member of/);
+      await db.dataSource.query(`REVOKE "${workerRole}" FROM "${noInherit}"`);
+      await db.dataSource.query(`GRANT "${owner as string}" TO "${noInherit}"`);
+      await expect(grantApplicationRole(db.dataSource, noInherit, { workerRole })).rejects.toThrow(/member of their owner/);
+    } finally {
+      await db.dataSource.query(`DROP ROLE "${noInherit}"`);
+    }
+    // PostgreSQL's predefined roles that read or write every table (a forged log entry, an emptied outbox).
+    for (const [predefined, suffix] of [['pg_write_all_data', 'wad'], ['pg_read_all_data', 'rad']] as const) {
+      const holder = `${role}_${suffix}`;
+      await db.dataSource.query(`CREATE ROLE "${holder}" NOLOGIN IN ROLE ${predefined}`);
+      try {
+        await expect(grantApplicationRole(db.dataSource, holder, { workerRole })).rejects.toThrow(/reads or writes all data/);
+        await expect(grantApplicationRole(db.dataSource, role, { workerRole: holder })).rejects.toThrow(/reads or writes all data/);
+      } finally {
+        await db.dataSource.query(`DROP ROLE "${holder}"`);
+      }
     }
     // Refused before anything was granted: the API's role still cannot read the outbox.
     expect(await asRole(`SELECT count(*) FROM audit_outbox`)).toBe(INSUFFICIENT_PRIVILEGE);
