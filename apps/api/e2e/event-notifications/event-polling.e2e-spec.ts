@@ -130,6 +130,16 @@ describe('event polling', () => {
     expect(audited.every((row) => row.data.via === 'polling')).toBe(true);
   });
 
+  it('takes a setErrs of 1,000 events, and texts of their OB lengths counted in code points', async () => {
+    // Keyed by unknown jtis (none of this TPP's): nothing to mark, but the body is read and checked.
+    const wide = Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`jti-${i}`, { err: 'jwtIss', description: 'unknown issuer' }]));
+    expect((await poll({ setErrs: wide })).status).toBe(200);
+    // Until 6 December 2026 these were measured in UTF-16 units: 30 emoji were 60, refused as over 40.
+    expect((await poll({ setErrs: { 'jti-emoji': { err: '😀'.repeat(30), description: '😀'.repeat(200) } } })).status).toBe(200);
+    const tooLong = await h.tpp('POST', EVENTS, { token: cc, body: { setErrs: { 'jti-long': { err: '😀'.repeat(41), description: 'x' } } } });
+    expect(tooLong.status).toBe(400);
+  });
+
   it('refuses malformed polling bodies with U002 and no write', async () => {
     for (const body of [{ maxEvents: -1 }, { ack: 'x' }, { setErrs: { x: { err: 'only' } } }, { extra: true }]) {
       const answer = await h.tpp('POST', EVENTS, { token: cc, body });

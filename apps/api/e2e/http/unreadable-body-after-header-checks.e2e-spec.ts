@@ -16,8 +16,8 @@ const NESTS_TOO_DEEP = { ErrorCode: 'U010', Message: 'The request body nests dee
 const membersJson = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":0`).join(',')}}`;
 // Until 6 December 2026 such a body went on to the DTO transformation, quadratic in an object's members:
 // 80,000 of them (1 MiB) held the event loop for 6 to 19 s, on a sign-in as on a payment.
-const TOO_WIDE = `{"Data":{"Initiation":{}},"Risk":${membersJson(1_000)}}`;
-const TOO_WIDE_REFUSAL = { ErrorCode: 'U010', Message: 'The request body has an object of more than 256 members' };
+const TOO_WIDE = `{"Data":{"Initiation":{}},"Risk":${membersJson(1_001)}}`;
+const TOO_WIDE_REFUSAL = { ErrorCode: 'U010', Message: 'The request body has an object of more than 1000 members' };
 
 // Issue 12's order of checks: 401/403, then U007, then U019 -> U015, and only then the body (U010/U00x).
 describe('a payment POST whose body cannot be read is refused only after the token, header and signature checks', () => {
@@ -58,7 +58,7 @@ describe('a payment POST whose body cannot be read is refused only after the tok
   describe.each([
     ['malformed JSON', MALFORMED, NOT_JSON],
     ['JSON nested 2 000 levels deep', TOO_DEEP, NESTS_TOO_DEEP],
-    ['an object of 1 000 members', TOO_WIDE, TOO_WIDE_REFUSAL],
+    ['an object of 1 001 members', TOO_WIDE, TOO_WIDE_REFUSAL],
   ])('%s on POST domestic-payment-consents', (_case, text, refusal) => {
     it('answers 401 without a token', async () => {
       const result = await h.call('POST', CONSENTS, { rawBody: text, headers: { 'content-type': 'application/json' } });
@@ -138,11 +138,11 @@ describe('a payment POST whose body cannot be read is refused only after the tok
     expect({ status: deep.status, body: deep.body }).toEqual({ status: 400, body: { error: 'malformed_body', message: 'The request body nests deeper than 32 levels' } });
     // Before any password is looked at: no sign-in needed to send it.
     const wide = await h.call('POST', path, { rawBody: `{"username":"alice","password":"x",${membersJson(80_000).slice(1)}`, headers: { 'content-type': 'application/json' } });
-    expect({ status: wide.status, body: wide.body }).toEqual({ status: 400, body: { error: 'malformed_body', message: 'The request body has an object of more than 256 members' } });
+    expect({ status: wide.status, body: wide.body }).toEqual({ status: 400, body: { error: 'malformed_body', message: 'The request body has an object of more than 1000 members' } });
   });
 
-  it('reads an object of exactly 256 members, then refuses the members no schema has as usual (U005)', async () => {
-    const text = `{"Data":{"Initiation":${JSON.stringify(initiation())}},"Risk":${membersJson(256)}}`;
+  it('reads an object of exactly 1000 members, then refuses the members no schema has as usual (U005)', async () => {
+    const text = `{"Data":{"Initiation":${JSON.stringify(initiation())}},"Risk":${membersJson(1_000)}}`;
     const result = await post(CONSENTS, text, cc, { 'x-idempotency-key': `k-${++key}`, 'x-jws-signature': await signer.sign(text) });
     expect(result.status).toBe(400);
     expect(result.body.Errors).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorCode: 'U005', Path: 'Risk.k0' })]));

@@ -1,7 +1,7 @@
 import { recordAuditEvents } from '@consentry/audit';
 import type { ApiConfig } from '@consentry/config';
 import { DataSource } from '@consentry/database';
-import { ObErrorCode, ObErrorException } from '@consentry/validation';
+import { hasCodePointLength, ObErrorCode, ObErrorException } from '@consentry/validation';
 import { Inject, Injectable } from '@nestjs/common';
 
 import { API_CONFIG } from '../api.tokens.js';
@@ -26,8 +26,8 @@ function setErrorsOf(setErrs: Record<string, unknown> | undefined): SetError[] {
   if (entries.length > MAX_ACKNOWLEDGED) throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, `setErrs names more than ${MAX_ACKNOWLEDGED} events`, 'setErrs');
   return entries.map(([jti, value]) => {
     const { err, description } = (value ?? {}) as { err?: unknown; description?: unknown };
-    const valid = jti.length >= 1 && jti.length <= 128 && typeof err === 'string' && err.length >= 1 && err.length <= 40
-      && typeof description === 'string' && description.length >= 1 && description.length <= 256;
+    // In code points, as the OB schema (OBEventPolling1) counts them: an emoji is one character.
+    const valid = hasCodePointLength(jti, 1, 128) && hasCodePointLength(err, 1, 40) && hasCodePointLength(description, 1, 256);
     if (!valid) throw ObErrorException.badRequest(ObErrorCode.FieldInvalid, 'Each setErrs entry is { err (1-40 characters), description (1-256) }', 'setErrs');
     return { jti, err };
   });
