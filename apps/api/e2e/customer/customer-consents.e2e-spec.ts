@@ -91,9 +91,9 @@ describe('customer API', () => {
     expect(forged.status).toBe(400);
   });
 
-  it('reads the Bearer scheme in any case (RFC 9110 §11.1)', async () => {
+  it('reads the Bearer scheme in any case and after one space or more (RFC 9110 §11.1, §11.4)', async () => {
     const token = await h.customerSession('alice');
-    for (const scheme of ['bearer', 'BEARER']) expect((await h.call('GET', '/customer/consents', { headers: { authorization: `${scheme} ${token}` } })).status, scheme).toBe(200);
+    for (const scheme of ['bearer ', 'BEARER ', 'Bearer  ']) expect((await h.call('GET', '/customer/consents', { headers: { authorization: `${scheme}${token}` } })).status, scheme).toBe(200);
     expect((await h.call('GET', '/customer/consents', { headers: { authorization: `Basic ${token}` } })).status).toBe(401);
   });
 

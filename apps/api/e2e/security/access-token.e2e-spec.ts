@@ -44,10 +44,10 @@ describe('access token and DPoP', () => {
     expectRefused(await h.tpp('GET', ACCOUNTS, { token, headers: { authorization: `Bearer ${token}` } }), 'U006', 'Authorization');
   });
 
-  it('reads the DPoP scheme in any case, as HTTP auth schemes are (RFC 9110 §11.1)', async () => {
-    for (const scheme of ['dpop', 'DPOP', 'dPoP']) {
+  it('reads the DPoP scheme in any case and after one space or more, as HTTP auth schemes are (RFC 9110 §11.1, §11.4)', async () => {
+    for (const scheme of ['dpop ', 'DPOP ', 'dPoP ', 'DPoP   ']) {
       const token = await h.consentToken(consentId);
-      const result = await h.tpp('GET', ACCOUNTS, { token, headers: { authorization: `${scheme} ${token}` } });
+      const result = await h.tpp('GET', ACCOUNTS, { token, headers: { authorization: `${scheme}${token}` } });
       expect(result.status, scheme).toBe(200);
     }
   });

@@ -142,14 +142,15 @@ export class AccessTokenVerifier {
     // the raw lines, either repeated is refused (RFC 9449 4.3: not more than one DPoP header).
     const authorization = singleHeader(request, 'authorization', () => invalidAuthorization('The Authorization header must be sent once'));
     if (!authorization) throw new SecurityException(SecurityExceptionCode.MissingAccessToken, 'An Authorization header is required', 'Authorization');
-    // An auth scheme's name is case-insensitive (RFC 9110 §11.1): `dpop` is DPoP.
-    if (!/^DPoP [^\s]+$/i.test(authorization)) throw invalidAuthorization('Authorization must be "DPoP <access token>"');
+    // An auth scheme's name is case-insensitive (RFC 9110 §11.1): `dpop` is DPoP; one or more spaces follow it (§11.4).
+    const scheme = /^DPoP +(\S+)$/i.exec(authorization);
+    if (!scheme) throw invalidAuthorization('Authorization must be "DPoP <access token>"');
     const proof = singleHeader(request, 'dpop', () => invalidProof('the DPoP header must be sent once'));
     if (proof === undefined || proof.length === 0) {
       throw new SecurityException(SecurityExceptionCode.MissingDpopProof, 'A DPoP proof header is required', 'DPoP');
     }
     const issuer = await this.issuer();
-    const token = authorization.slice('DPoP '.length);
+    const token = scheme[1]!;
     const now = Math.floor(Date.now() / 1000);
     const checkedToken = await this.checkAccessToken(issuer, token, now);
     const claims = checkedToken.claims;

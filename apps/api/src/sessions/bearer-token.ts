@@ -8,7 +8,8 @@ import { isSentMoreThanOnce } from '../http/single-header.js';
  */
 export function readBearerToken(request: FastifyRequest): string | null {
   if (isSentMoreThanOnce(request, 'authorization')) return null;
-  // An auth scheme's name is case-insensitive (RFC 9110 §11.1); the token's characters are RFC 6750's.
-  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(request.headers.authorization ?? '');
+  // An auth scheme's name is case-insensitive (RFC 9110 §11.1) and one or more spaces follow it (§11.4);
+  // the token's characters are RFC 6750's.
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(request.headers.authorization ?? '');
   return match ? match[1]! : null;
 }

@@ -6,7 +6,8 @@ import { RegistrationExceptionFilter } from './registration.exception-filter.js'
 import { RegistrationResponse, RegistrationService } from './registration.service.js';
 
 function bearerOf(authorization: string | undefined): string | undefined {
-  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization ?? '');
+  // RFC 9110 §11.4: the scheme, any case, then one or more spaces before the token.
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization ?? '');
   return match?.[1];
 }
 
