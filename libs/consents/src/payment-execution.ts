@@ -416,9 +416,11 @@ export async function cancelScheduledPayment(dataSource: DataSource, command: { 
  * The PSU cancels their standing order (PSD2 Art. 80(4): the payer may revoke a standing order up to the
  * day before its next run). PDNG -> CANC in one statement, which also takes it off the due-run index so no
  * run follows, with its payment.status-changed event in the same transaction. The row lock waits for a
- * run being paid. Another PSU's order, or one that does not exist, is "not found"; one already ended, or
- * one with a run sent to its bank whose answer is awaited (markSentToBank: the worker sends that run again
- * until the bank answers, and the order moves on with the answer), is an invalid status (409).
+ * run being paid. Another PSU's order, or one that does not exist, is "not found"; one already ended is an
+ * invalid status (409). A run already sent to its bank whose answer is awaited (markSentToBank) is not
+ * cancelled with the order: the bank may have paid it, so the re-drive sends it again until the bank
+ * answers and records that answer; no run after it is made. (Until 6 December 2026, late that night, such a
+ * run made the cancel a 409, and the runs after it went on being paid.)
  */
 export async function cancelStandingOrder(dataSource: DataSource, command: { standingOrderId: string; psuId: string; interactionId?: string }): Promise<void> {
   await dataSource.transaction(async (manager) => {
@@ -428,10 +430,8 @@ export async function cancelStandingOrder(dataSource: DataSource, command: { sta
     );
     if (!order) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such standing order');
     if (order.status !== 'PDNG') throw new ConsentException(ConsentExceptionCode.InvalidStatus, `the standing order is ${order.status}, it cannot be cancelled`);
-    const [sent]: Array<{ payment_id: string }> = await manager.query(`SELECT r.payment_id FROM standing_order_run r WHERE r.standing_order_id = $1 AND ${sentUnansweredSql('r')} LIMIT 1`, [
-      command.standingOrderId,
-    ]);
-    if (sent) throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'a payment of the standing order was sent to the bank, whose answer is awaited: it cannot be cancelled until the bank answers');
+    // A run already sent to its bank and unanswered stays the bank's (PSD2 Art. 80: received, it cannot be
+    // revoked): the re-drive records its answer (redriveStrandedPayments). The runs after it are cancelled.
     await manager.query(
       `UPDATE domestic_standing_order SET status = 'CANC', next_run_at = NULL, status_update_date_time = now() WHERE standing_order_id = $1`,
       [command.standingOrderId],

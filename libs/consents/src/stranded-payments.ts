@@ -59,7 +59,15 @@ const STRANDED = [
     at: 'sent_to_bank_at',
     maxAge: false,
   },
-  { table: 'standing_order_run', kind: 'domestic-standing-order', pending: `${sentUnansweredSql('p')} AND ${RELEASED}`, at: 'sent_to_bank_at', maxAge: false },
+  // A run released by an admin, or whose order the PSU cancelled while it awaited its bank's answer (the
+  // worker's own runs only send again the runs of orders still PDNG).
+  {
+    table: 'standing_order_run',
+    kind: 'domestic-standing-order',
+    pending: `${sentUnansweredSql('p')} AND (${RELEASED} OR NOT EXISTS (SELECT 1 FROM domestic_standing_order o WHERE o.standing_order_id = p.standing_order_id AND o.status = 'PDNG'))`,
+    at: 'sent_to_bank_at',
+    maxAge: false,
+  },
 ] as const;
 
 type StrandedKind = (typeof STRANDED)[number];

@@ -76,7 +76,7 @@ describe('payment pages: stopped orders stay unpaid, hostile input gets a 4xx pa
     expect(Object.entries(statuses).filter(([, status]) => status < 400 || status >= 500)).toEqual([]);
   });
 
-  it('a scheduled payment or a standing order sent to its bank and unanswered offers no cancel: the dashboard says it waits for the bank', async () => {
+  it('a scheduled payment sent to its bank and unanswered offers no cancel, a standing order with such a run still does: the dashboard says which', async () => {
     const scheduled = await fixtures.scheduledPayment(debtor!, payee('40000050000003', 'Landlord'), '30.00', '2049-02-01T08:00:00+00:00', 'SCHED-AWAIT');
     const standing = await fixtures.weeklyStandingOrder(debtor!, payee('40000050000004', 'Gym'), '12.00', '2049-02-03T08:00:00+00:00');
     const orderId = standing.orderId;
@@ -92,13 +92,18 @@ describe('payment pages: stopped orders stay unpaid, hostile input gets a 4xx pa
       [orderId, `${orderId}-run-0`],
     );
     const page = await (await get('/dashboard/payments', alice)).text();
-    for (const path of cancelPaths) expect(page).not.toContain(path);
+    // The scheduled payment is the bank's now; the standing order can still be stopped, its runs after that one.
+    expect(page).not.toContain(cancelPaths[0]);
+    expect(page).toContain(cancelPaths[1]);
     expect(page.match(/data-awaiting-bank/g)).toHaveLength(2);
+    expect(page).toContain('Cancelling stops the payments after it.');
     // (The page is the customer API's view, CustomerPaymentConsentsService, in words: its awaitingBankAnswer and cancellablePaymentId.)
     for (const consentId of [scheduled.consentId, standing.consentId]) expect(page).toContain(`data-consent="${consentId}"`);
     // And the cancel itself is refused, should the form be posted anyway.
     const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
-    for (const path of cancelPaths) expect((await post(path, new URLSearchParams({ csrf }).toString(), alice)).headers.get('location')).toBe('/dashboard/payments?notice=not_cancellable');
+    expect((await post(cancelPaths[0]!, new URLSearchParams({ csrf }).toString(), alice)).headers.get('location')).toBe('/dashboard/payments?notice=not_cancellable');
+    expect((await post(cancelPaths[1]!, new URLSearchParams({ csrf }).toString(), alice)).headers.get('location')).toBe('/dashboard/payments?notice=cancelled');
+    expect(await h.dataSource.query(`SELECT status FROM standing_order_run WHERE payment_id = $1`, [`${orderId}-run-0`])).toEqual([{ status: 'PDNG' }]);
   });
 
   it('a standing order the PSU cancelled on the dashboard ("No payment will be made from it") is never paid by a later release of its held run', async () => {

@@ -157,9 +157,16 @@ function consentCard(consent: CustomerPaymentConsentView, csrf: string, index: n
       })
     : '';
   const order = consent.standingOrder;
-  const cancel = consent.awaitingBankAnswer
-    ? '<p data-awaiting-bank>Sent to your bank, which has not answered yet. It can’t be cancelled until the bank answers.</p>'
-    : order?.standingOrderId && order.status === 'PDNG'
+  // A payment sent to the bank and unanswered is the bank's: a scheduled payment can no longer be
+  // cancelled; a standing order can, and its payments after that one are not made.
+  const awaiting = consent.awaitingBankAnswer
+    ? order
+      ? '<p data-awaiting-bank>A payment of this standing order was sent to your bank, which has not answered yet. Cancelling stops the payments after it.</p>'
+      : '<p data-awaiting-bank>Sent to your bank, which has not answered yet. It can’t be cancelled until the bank answers.</p>'
+    : '';
+  const cancel =
+    awaiting +
+    (order?.standingOrderId && order.status === 'PDNG'
       ? postButton(`${PAYMENTS_PATH}/standing-orders/${encodeURIComponent(order.standingOrderId)}/cancel`, csrf, 'Cancel standing order', {
           className: 'danger',
           hiddenLabel: `to ${consent.payee?.name ?? consent.tpp.name}`,
@@ -169,7 +176,7 @@ function consentCard(consent: CustomerPaymentConsentView, csrf: string, index: n
             className: 'danger',
             hiddenLabel: `to ${consent.payee?.name ?? consent.tpp.name}`,
           })
-        : '';
+        : '');
   const payments =
     consent.kind === 'funds-confirmation'
       ? ''

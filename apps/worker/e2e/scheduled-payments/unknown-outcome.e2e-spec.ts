@@ -192,7 +192,7 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
     await expect(cancelScheduledPayment(db.dataSource, { paymentId: 'dsp-lost-answer', psuId: probe.psu_id })).rejects.toThrow('the scheduled payment is ACSP');
   });
 
-  it('refuses the PSU’s cancel of a standing order while a run its bank debited waits for an answer; the run is recorded ACSP once, then the order can be cancelled', async () => {
+  it('cancels a standing order while a run its bank debited waits for an answer: the run stays the bank’s and is recorded ACSP once, and no run after it is made', async () => {
     await standingOrder('dso-lost-answer', '15.00', '2031-01-15T09:00:00+00:00', 'WEEK', { nextRunIndex: 0, nextRunAt: '2031-01-15T09:00:00Z' });
     const runId = 'dso-lost-answer-run-0';
     fault = { kind: 'cut' };
@@ -200,27 +200,28 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
     expect(await executeDueStandingOrderRuns(db.dataSource, bank(), at, { approvals })).toEqual({ executed: 0, deferred: 1 });
     expect(await bookings(runId)).toBe(1);
     expect(await balance()).toBe('960.00');
-
-    await expect(cancelStandingOrder(db.dataSource, { standingOrderId: 'dso-lost-answer', psuId: probe.psu_id })).rejects.toThrow(
-      'a payment of the standing order was sent to the bank, whose answer is awaited: it cannot be cancelled until the bank answers',
-    );
     expect(await run(runId)).toEqual({ status: 'PDNG', sent: true });
     // The order waits on the run: it neither moves on nor ends.
     expect(await orderOf('dso-lost-answer')).toEqual({ status: 'PDNG', next_run_index: 0 });
-    expect(await executeDueStandingOrderRuns(db.dataSource, bank(), at, { approvals })).toEqual({ executed: 0, deferred: 1 });
-    expect(await bookings(runId)).toBe(1);
 
+    // The PSU revokes the order before its next run (PSD2 Art. 80(4)): the runs to come are cancelled. Until
+    // 6 December 2026 (late) the cancel was refused while the run was in flight, and the next run was paid.
+    await cancelStandingOrder(db.dataSource, { standingOrderId: 'dso-lost-answer', psuId: probe.psu_id });
+    expect(await orderOf('dso-lost-answer')).toEqual({ status: 'CANC', next_run_index: 0 });
+    // The run in flight stays the bank's: not cancelled, and sent again by the re-drive until the bank answers.
+    expect(await run(runId)).toEqual({ status: 'PDNG', sent: true });
+    const later = new Date(Date.now() + 3_600_000);
+    expect(await redriveStrandedPayments(db.dataSource, bank(), later, REDRIVE)).toEqual({ executed: 0, deferred: 1 });
     fault = null;
-    expect(await executeDueStandingOrderRuns(db.dataSource, bank(), at, { approvals })).toEqual({ executed: 1, deferred: 0 });
+    expect(await redriveStrandedPayments(db.dataSource, bank(), later, REDRIVE)).toEqual({ executed: 1, deferred: 0 });
     expect(await run(runId)).toEqual({ status: 'ACSP', sent: true });
     expect(await bookings(runId)).toBe(1);
+    expect(await eventsOf(runId)).toEqual([{ to: 'ACSP', kind: 'domestic-standing-order', actor: 'payment-redrive' }]);
+    // Its next run's date passes: nothing more is paid, and the order stays cancelled.
+    expect(await executeDueStandingOrderRuns(db.dataSource, bank(), new Date('2031-01-23T09:00:00Z'), { approvals })).toEqual({ executed: 0, deferred: 0 });
+    expect(await orderOf('dso-lost-answer')).toEqual({ status: 'CANC', next_run_index: 0 });
+    expect(await bookings('dso-lost-answer-run-1')).toBe(0);
     expect(await balance()).toBe('960.00');
-    expect(await eventsOf(runId)).toEqual([{ to: 'ACSP', kind: 'domestic-standing-order', actor: 'standing-order-execution' }]);
-    expect(await orderOf('dso-lost-answer')).toEqual({ status: 'PDNG', next_run_index: 1 });
-
-    // Answered, nothing is in flight: the PSU stops the runs to come.
-    await cancelStandingOrder(db.dataSource, { standingOrderId: 'dso-lost-answer', psuId: probe.psu_id });
-    expect(await orderOf('dso-lost-answer')).toEqual({ status: 'CANC', next_run_index: 1 });
   });
 
   it('keeps the mark of a payment whose worker died during the bank’s call: the cancel is refused and the next run records the one debit', async () => {
@@ -267,7 +268,8 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
 
     // The PSU's cancel, an admin's second thoughts and the review deadline: none closes them.
     await expect(cancelScheduledPayment(db.dataSource, { paymentId: 'dsp-held-1', psuId: probe.psu_id })).rejects.toThrow('whose answer is awaited');
-    await expect(cancelStandingOrder(db.dataSource, { standingOrderId: 'dso-held', psuId: probe.psu_id })).rejects.toThrow('whose answer is awaited');
+    // The PSU may still stop the order's runs to come; the released run stays the bank's.
+    await cancelStandingOrder(db.dataSource, { standingOrderId: 'dso-held', psuId: probe.psu_id });
     await expect(review().reject({ paymentId: 'dsp-held-2', adminId: 'admin-2', reason: 'Changed my mind', fourEyes: false })).rejects.toThrow('already reviewed (released)');
     await expect(release('dsp-held-2')).rejects.toThrow('already reviewed (released)');
     expect(await expireHeldPayments(db.dataSource, new Date(Date.now() + 30 * 86_400_000), 60)).toBe(0);
@@ -278,7 +280,7 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
     expect(await scheduledPayment('dsp-held-1')).toEqual({ status: 'PDNG', sent: true });
     expect(await scheduledPayment('dsp-held-2')).toEqual({ status: 'PDNG', sent: true });
     expect(await run('dso-held-run-0')).toEqual({ status: 'PDNG', sent: true });
-    expect(await orderOf('dso-held')).toEqual({ status: 'PDNG', next_run_index: 1 });
+    expect(await orderOf('dso-held')).toEqual({ status: 'CANC', next_run_index: 1 });
 
     // The re-drive leaves them to the release for PAYMENT_REDRIVE_AFTER_SECONDS, then asks the bank again:
     // still cut short, still PDNG, still debited once (the bank found down is asked once in the run).
@@ -303,7 +305,7 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
     expect(await eventsOf('dso-held-run-0')).toEqual([{ to: 'ACSP', kind: 'domestic-standing-order', actor: 'payment-redrive' }]);
     expect(await balance()).toBe('835.00');
     // The order's next run is a year away: nothing else was paid.
-    expect(await orderOf('dso-held')).toEqual({ status: 'PDNG', next_run_index: 1 });
+    expect(await orderOf('dso-held')).toEqual({ status: 'CANC', next_run_index: 1 });
   });
 
   it('the migration marks what earlier code sent and left unrecorded: a scheduled payment, a standing-order run, and a held one a release debited', async () => {
@@ -339,7 +341,6 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
     expect(await run('m-dso-run-0')).toEqual({ status: 'PDNG', sent: true });
     expect(await scheduledPayment('m-held')).toEqual({ status: 'PDNG', sent: true });
     expect(await reviewOf('m-held')).toEqual({ review_status: 'released', paid: false });
-    await expect(cancelStandingOrder(db.dataSource, { standingOrderId: 'm-dso', psuId: probe.psu_id })).rejects.toThrow('whose answer is awaited');
     await expect(cancelScheduledPayment(db.dataSource, { paymentId: 'm-held', psuId: probe.psu_id })).rejects.toThrow('whose answer is awaited');
     expect(await expireHeldPayments(db.dataSource, new Date(Date.now() + 30 * 86_400_000), 60)).toBe(0);
 
