@@ -1,6 +1,6 @@
 import { auditEventsWrite, recordAuditEvent } from '@consentry/audit';
 import type { AuditEventInput } from '@consentry/audit';
-import type { AggregatedBank, BankPaymentRejection, BankPaymentResult } from '@consentry/banking';
+import type { AggregatedBank, BankPaymentOrder, BankPaymentRejection, BankPaymentResult } from '@consentry/banking';
 import { ConnectorUnavailableError } from '@consentry/banking';
 import { DataSource, DomesticPaymentStatus, EntityManager, standingOrderRunId, WritePart, writeTogetherStatement } from '@consentry/database';
 import { PaymentRiskEngine, RISK_REJECTED_REASON, screenPayment } from '@consentry/risk';
@@ -154,6 +154,22 @@ export class UnreachableBanks {
   }
 }
 
+/**
+ * The bank's outcome of `request` as the order's new status, or null when the bank did not answer
+ * (ConnectorUnavailableError: down, or its answer lost or unreadable, so it may have debited): the order
+ * then stays PDNG for whoever sends it again, and the bank is noted in `unreachable` when given. Any other
+ * error is thrown.
+ */
+export async function askBank(bank: AggregatedBank, request: BankPaymentOrder, unreachable?: UnreachableBanks): Promise<ReturnType<typeof bankOutcomeChanges> | null> {
+  try {
+    return bankOutcomeChanges(await bank.initiatePayment(request));
+  } catch (error) {
+    if (!(error instanceof ConnectorUnavailableError)) throw error;
+    unreachable?.note(error);
+    return null;
+  }
+}
+
 /** SQL: the connector of the bank holding the debtor account `accountIdSql` (as AggregatedBank routes it), as `connector`. */
 export function debtorConnectorSql(accountIdSql: string): string {
   return `(SELECT b.connector FROM account a JOIN aspsp b ON b.aspsp_id = a.aspsp_id WHERE a.account_id = ${accountIdSql}) AS connector`;
@@ -241,7 +257,7 @@ async function executeOne(
     // Sent on an earlier run and its answer lost: the bank may hold it debited, so it is sent again as it
     // was, neither scored again nor rejected by a check of ours.
     if (order.sent) return 'send-again';
-    if (!(await isOrderAsApproved(manager, approvals, { consentId: order.consent_id, debtorAccountId: order.debtor_account_id, initiation: order.initiation }))) {
+    if (!(await isAsApproved(manager, approvals, order))) {
       await recordOutcome(manager, paymentId, order, notAsApproved());
       return 'executed';
     }
@@ -291,29 +307,25 @@ async function sendScheduledPayment(
     );
     // Being sent by another worker now, or answered since.
     if (!order) return 'skipped';
-    if (options.again && !(await isOrderAsApproved(manager, options.approvals, { consentId: order.consent_id, debtorAccountId: order.debtor_account_id, initiation: order.initiation }))) {
+    if (options.again && !(await isAsApproved(manager, options.approvals, order))) {
       logger.error(`domestic-scheduled-payment ${paymentId} left PDNG, not sent again: it no longer matches what its PSU approved; reconcile it by hand`);
       return 'deferred';
     }
     const summary = summariseInitiation(order.initiation);
-    let changes: ReturnType<typeof bankOutcomeChanges>;
-    try {
-      changes = bankOutcomeChanges(
-        await bank.initiatePayment({
-          paymentId,
-          debtorAccountId: order.debtor_account_id,
-          amount: summary.amount,
-          currency: summary.currency,
-          creditorAccount: summary.creditorAccount,
-          reference: summary.endToEndIdentification,
-          information: summary.remittance,
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConnectorUnavailableError)) throw error;
-      options.unreachable.note(error);
-      return 'deferred';
-    }
+    const changes = await askBank(
+      bank,
+      {
+        paymentId,
+        debtorAccountId: order.debtor_account_id,
+        amount: summary.amount,
+        currency: summary.currency,
+        creditorAccount: summary.creditorAccount,
+        reference: summary.endToEndIdentification,
+        information: summary.remittance,
+      },
+      options.unreachable,
+    );
+    if (!changes) return 'deferred';
     const { sql, values } = writeTogetherStatement(bankOutcomeWrites('domestic_payment', paymentId, changes, scheduledOutcomeEvent(paymentId, order, changes)));
     await manager.query(sql, values);
     return 'executed';
@@ -331,6 +343,15 @@ function scheduledOutcomeEvent(paymentId: string, order: DueRow, changes: Return
     consentId: order.consent_id,
     data: { paymentId, kind: 'domestic-scheduled-payment', from: 'PDNG', to: changes.status, ...(changes.statusReason ? { statusReason: changes.statusReason } : {}) },
   };
+}
+
+/** Whether a scheduled payment or standing order, read from its row, is still what its PSU approved (isOrderAsApproved). */
+function isAsApproved(
+  manager: EntityManager,
+  approvals: PaymentApprovalSeal,
+  order: { consent_id: string; debtor_account_id: string; initiation: Record<string, unknown> },
+): Promise<boolean> {
+  return isOrderAsApproved(manager, approvals, { consentId: order.consent_id, debtorAccountId: order.debtor_account_id, initiation: order.initiation });
 }
 
 /** An order that no longer matches its approval: RJCT AG01, nothing debited. */
@@ -466,9 +487,9 @@ interface DueOrderRow {
  * committed; then the bank debits it (idempotent on the run's payment id) under the order's and the run's
  * locks, the run becomes ACSP or RJCT (AM04), audited once, and the order moves on to its next run, or to
  * INCO after its last; an order behind by several periods catches up one run per pass. A bank that does not
- * answer, or a call that throws (logged), leaves the run PDNG and marked, and the order on it (the PSU's
- * cancel is refused meanwhile): the next pass sends the same run again, not scored again, never rejected
- * by a check of ours. The other orders still run. A run of an order that no longer matches what its PSU
+ * answer, or a call that throws (logged), leaves the run PDNG and marked, and the order on it: the next
+ * pass sends the same run again, not scored again, never rejected by a check of ours (the re-drive does,
+ * once the PSU cancelled the order). The other orders still run. A run of an order that no longer matches what its PSU
  * approved (isOrderAsApproved) before it was sent is RJCT AG01 and never debited.
  */
 export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: AggregatedBank, now: Date, options: ScheduledExecutionOptions): Promise<ScheduledExecutionResult> {
@@ -550,7 +571,7 @@ async function runOnce(
     // Sent on an earlier run and its answer lost: the bank may hold it debited, so it is sent again as it
     // was, neither scored again nor rejected by a check of ours; the order waits for its answer.
     if (written!.sent) return { runIndex: order.next_run_index, again: true };
-    if (!(await isOrderAsApproved(manager, approvals, { consentId: order.consent_id, debtorAccountId: order.debtor_account_id, initiation: order.initiation }))) {
+    if (!(await isAsApproved(manager, approvals, order))) {
       await recordRunOutcome(manager, order, run.amount, currency, notAsApproved());
       await advanceStandingOrder(manager, read.schedule, order);
       return 'executed';
@@ -598,30 +619,26 @@ async function sendStandingOrderRun(
     const run = standingOrderRun(read.schedule, runIndex);
     if (!run) throw new Error(`standing order ${orderId} has no run ${runIndex} to send`);
     const currency = read.schedule.first.currency;
-    if (options.again && !(await isOrderAsApproved(manager, options.approvals, { consentId: order.consent_id, debtorAccountId: order.debtor_account_id, initiation: order.initiation }))) {
+    if (options.again && !(await isAsApproved(manager, options.approvals, order))) {
       logger.error(`domestic-standing-order ${orderId} run ${runIndex} left PDNG, not sent again: it no longer matches what its PSU approved; reconcile it by hand`);
       return 'deferred';
     }
     const summary = summariseInitiation(order.initiation);
     const paymentId = standingOrderRunId(orderId, runIndex);
-    let changes: ReturnType<typeof bankOutcomeChanges>;
-    try {
-      changes = bankOutcomeChanges(
-        await bank.initiatePayment({
-          paymentId,
-          debtorAccountId: order.debtor_account_id,
-          amount: run.amount,
-          currency,
-          creditorAccount: summary.creditorAccount,
-          reference: text(order.initiation.Reference) ?? summary.endToEndIdentification,
-          information: null,
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConnectorUnavailableError)) throw error;
-      options.unreachable.note(error);
-      return 'deferred';
-    }
+    const changes = await askBank(
+      bank,
+      {
+        paymentId,
+        debtorAccountId: order.debtor_account_id,
+        amount: run.amount,
+        currency,
+        creditorAccount: summary.creditorAccount,
+        reference: text(order.initiation.Reference) ?? summary.endToEndIdentification,
+        information: null,
+      },
+      options.unreachable,
+    );
+    if (!changes) return 'deferred';
     const { sql, values } = writeTogetherStatement(bankOutcomeWrites('standing_order_run', paymentId, changes, runOutcomeEvent(order, run.amount, currency, changes)));
     await manager.query(sql, values);
     await advanceStandingOrder(manager, read.schedule, order);

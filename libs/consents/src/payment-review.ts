@@ -1,13 +1,13 @@
 import { recordAuditEvents } from '@consentry/audit';
 import type { AuditEventInput } from '@consentry/audit';
-import { AggregatedBank, BankPaymentOrder, ConnectorUnavailableError } from '@consentry/banking';
+import { AggregatedBank, BankPaymentOrder } from '@consentry/banking';
 import { DataSource, EntityManager, writeTogetherStatement } from '@consentry/database';
 import { recordPaidPayment, RISK_REJECTED_DESCRIPTION, RISK_REJECTED_REASON } from '@consentry/risk';
 
 import { isOrderAsApproved, type OrderToPay } from './approved-order.js';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import type { PaymentApprovalSeal } from './payment-approval-seal.js';
-import { bankOutcomeChanges, bankOutcomeWrites, markSentToBank, type SentOrderTable } from './payment-execution.js';
+import { askBank, bankOutcomeWrites, markSentToBank, type SentOrderTable, sentUnansweredSql } from './payment-execution.js';
 import { OPEN_REVIEW_STATUSES, openReviewCondition } from './review-status.js';
 import { summariseInitiation } from './payment-initiation.js';
 
@@ -71,8 +71,8 @@ function paymentTableOf(kind: string): { table: 'vrp_payment' | SentOrderTable; 
  * the bank's answer, which the worker asks for again. (A VRP's release is its mark: its review is closed.)
  */
 function sentUnansweredOf(alias: string): string {
-  return `(EXISTS (SELECT 1 FROM domestic_payment d WHERE d.payment_id = ${alias}.payment_id AND d.status = 'PDNG' AND d.sent_to_bank_at IS NOT NULL)
-        OR EXISTS (SELECT 1 FROM standing_order_run s WHERE s.payment_id = ${alias}.payment_id AND s.status = 'PDNG' AND s.sent_to_bank_at IS NOT NULL))`;
+  return `(EXISTS (SELECT 1 FROM domestic_payment d WHERE d.payment_id = ${alias}.payment_id AND ${sentUnansweredSql('d')})
+        OR EXISTS (SELECT 1 FROM standing_order_run s WHERE s.payment_id = ${alias}.payment_id AND ${sentUnansweredSql('s')}))`;
 }
 
 /**
@@ -312,15 +312,10 @@ export class ReviewHeldPayment {
       );
       // Being sent by the worker's re-drive now, or answered since.
       if (!pending) return unanswered;
-      let changes: ReturnType<typeof bankOutcomeChanges>;
-      try {
-        changes = bankOutcomeChanges(await this.bank.initiatePayment(request));
-      } catch (error) {
-        if (!(error instanceof ConnectorUnavailableError)) throw error;
-        // The bank may have debited it (an answer cut short): the release stands, the payment stays PDNG
-        // with its outcome unknown, and the worker asks the bank again (redriveStrandedPayments).
-        return unanswered;
-      }
+      const changes = await askBank(this.bank, request);
+      // The bank may have debited it (an answer cut short): the release stands, the payment stays PDNG
+      // with its outcome unknown, and the worker asks the bank again (redriveStrandedPayments).
+      if (!changes) return unanswered;
       const base = eventBase(row, { type: 'admin', id: command.adminId }, command.interactionId);
       const event: AuditEventInput = {
         type: 'payment.status-changed',

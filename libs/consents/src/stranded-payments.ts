@@ -1,13 +1,12 @@
 import type { AuditEventInput } from '@consentry/audit';
 import type { AggregatedBank, BankPaymentOrder } from '@consentry/banking';
-import { ConnectorUnavailableError } from '@consentry/banking';
 import { DataSource, EntityManager, writeTogetherStatement } from '@consentry/database';
 import { recordPaidPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
 
 import { isOrderAsApproved, type OrderToPay } from './approved-order.js';
 import type { PaymentApprovalSeal } from './payment-approval-seal.js';
-import { bankOutcomeChanges, bankOutcomeWrites, debtorConnectorSql, isolated, type ScheduledExecutionResult, sentUnansweredSql, UnreachableBanks } from './payment-execution.js';
+import { askBank, bankOutcomeWrites, debtorConnectorSql, isolated, type ScheduledExecutionResult, sentUnansweredSql, UnreachableBanks } from './payment-execution.js';
 import { summariseInitiation } from './payment-initiation.js';
 
 /** What the worker's re-drive of stranded payments checks each order with. */
@@ -193,14 +192,8 @@ async function redriveOne(
       logger.error(`${stranded.kind} ${paymentId} left PDNG, not sent: it no longer matches what its PSU approved; reconcile it by hand`);
       return 'deferred';
     }
-    let changes: ReturnType<typeof bankOutcomeChanges>;
-    try {
-      changes = bankOutcomeChanges(await bank.initiatePayment(request));
-    } catch (error) {
-      if (!(error instanceof ConnectorUnavailableError)) throw error;
-      unreachable.note(error);
-      return 'deferred';
-    }
+    const changes = await askBank(bank, request, unreachable);
+    if (!changes) return 'deferred';
     const event: AuditEventInput = {
       type: 'payment.status-changed',
       actor: { type: 'system', id: 'payment-redrive' },
