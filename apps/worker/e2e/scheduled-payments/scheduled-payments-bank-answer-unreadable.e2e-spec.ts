@@ -7,8 +7,8 @@ import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@c
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { RunningWorker } from '../../src/worker.bootstrap.js';
-import { approvalSealOf } from '../support/approval-seal.js';
 import { type Debtor, probeAndLocalDebtors, startWorkerWithProbeBank } from '../support/probe-bank.js';
+import { StagedOrders } from '../support/staged-orders.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x4d);
 const WAIT = { timeout: 20_000, interval: 100 };
@@ -36,44 +36,10 @@ describe('scheduled payments: a bank answering what the connector cannot read, o
   let probe: Debtor;
   const keys = new EnvironmentKeyManagement(SECRETS_KEY);
 
-  const consent = async (consentId: string, kind: 'domestic-scheduled-payment' | 'domestic-standing-order', debtor: Debtor, initiation: Record<string, unknown>): Promise<void> => {
-    await db.dataSource.query(
-      `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, initiation_hash, creation_date_time, status_update_date_time)
-       VALUES ($1, $2, $3, $4, 'COND', $5::jsonb, '{}', $6, $7, now(), now())`,
-      [
-        consentId,
-        kind,
-        clientId,
-        debtor.psu_id,
-        JSON.stringify(initiation),
-        debtor.account_id,
-        approvalSealOf(SECRETS_KEY, { consentId, clientId, psuId: debtor.psu_id, debtorAccountId: debtor.account_id, kind, initiation }),
-      ],
-    );
-  };
-  const scheduled = async (paymentId: string, debtor: Debtor, at: Date): Promise<void> => {
-    const initiation = {
-      InstructionIdentification: `I-${paymentId}`,
-      EndToEndIdentification: paymentId,
-      RequestedExecutionDateTime: at.toISOString(),
-      InstructedAmount: { Amount: '30.00', Currency: 'GBP' },
-      CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400411112222', Name: 'Landlord' },
-    };
-    await consent(`pmc-${paymentId}`, 'domestic-scheduled-payment', debtor, initiation);
-    await db.dataSource.query(
-      `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, requested_execution_date_time, creation_date_time, status_update_date_time)
-       VALUES ($1, $2, $3, 'PDNG', $4::jsonb, $5, $6, now(), now())`,
-      [paymentId, `pmc-${paymentId}`, clientId, JSON.stringify(initiation), debtor.account_id, at],
-    );
-  };
-  const standingOrder = async (orderId: string, debtor: Debtor, initiation: Record<string, unknown>, nextRunAt: Date): Promise<void> => {
-    await consent(`pmc-${orderId}`, 'domestic-standing-order', debtor, initiation);
-    await db.dataSource.query(
-      `INSERT INTO domestic_standing_order (standing_order_id, consent_id, client_id, psu_id, status, initiation, debtor_account_id, next_run_index, next_run_at, creation_date_time, status_update_date_time)
-       VALUES ($1, $2, $3, $4, 'PDNG', $5::jsonb, $6, 0, $7, now(), now())`,
-      [orderId, `pmc-${orderId}`, clientId, debtor.psu_id, JSON.stringify(initiation), debtor.account_id, nextRunAt],
-    );
-  };
+  let staged: StagedOrders;
+  const scheduled = (paymentId: string, debtor: Debtor, at: Date): Promise<void> => staged.scheduled(paymentId, debtor, { at: at.toISOString(), amount: '30.00' });
+  const standingOrder = (orderId: string, debtor: Debtor, initiation: Record<string, unknown>, nextRunAt: Date): Promise<void> =>
+    staged.standingOrder(orderId, debtor, initiation, { nextRunIndex: 0, nextRunAt: nextRunAt.toISOString() });
 
   const statusOf = async (paymentId: string): Promise<{ status: string; status_reason: string | null }> =>
     (await db.dataSource.query(`SELECT status, status_reason FROM domestic_payment WHERE payment_id = $1`, [paymentId]))[0];
@@ -87,6 +53,7 @@ describe('scheduled payments: a bank answering what the connector cannot read, o
     redis = createTestRedis('scheduled-payments-unreadable');
     const sandbox = await seedSandbox(db.dataSource, { keys, seed: 6, transactionsPerAccount: 1 });
     clientId = sandbox.tpp.client_id;
+    staged = new StagedOrders(db, clientId, SECRETS_KEY);
     let local: Debtor;
     ({ probe, local } = await probeAndLocalDebtors(db, [sandbox.psus[0]!.username, sandbox.psus[1]!.username], UPSTREAM));
     // P1, the oldest due, at the probe bank; P2, an hour later, at the built-in ledger's bank.

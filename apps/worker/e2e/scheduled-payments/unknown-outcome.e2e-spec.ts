@@ -17,9 +17,9 @@ import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@c
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { RunningWorker } from '../../src/worker.bootstrap.js';
-import { approvalSealOf } from '../support/approval-seal.js';
 import { DyingBank } from '../support/dying-bank.js';
 import { type Debtor, probeAndLocalDebtors, startWorkerWithProbeBank } from '../support/probe-bank.js';
+import { LANDLORD as PAYEE, StagedOrders, type StagedOrderKind as OrderKind } from '../support/staged-orders.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x6b);
 const WAIT = { timeout: 20_000, interval: 100 };
@@ -27,10 +27,7 @@ const UPSTREAM = 'probe-http';
 const UPSTREAM_TOKEN = 'probe-upstream-secret-unknown-0123';
 const keys = new EnvironmentKeyManagement(SECRETS_KEY);
 const approvals = new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }]);
-const PAYEE = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400411112222', Name: 'Landlord' };
 const REDRIVE = { approvals, afterSeconds: 120, maxAgeHours: 24 };
-
-type OrderKind = 'domestic-scheduled-payment' | 'domestic-standing-order';
 
 /**
  * Orders sent to their bank after they were accepted (a scheduled payment on its date, a standing order's
@@ -58,53 +55,23 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
   const review = (): ReviewHeldPayment => new ReviewHeldPayment(db.dataSource, bank(), approvals, 60);
   const release = (paymentId: string): ReturnType<ReviewHeldPayment['release']> => review().release({ paymentId, adminId: 'admin-1', reason: 'Checked with the customer', fourEyes: false });
 
-  const consent = async (consentId: string, kind: OrderKind, initiation: Record<string, unknown>): Promise<void> => {
-    await db.dataSource.query(
-      `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, initiation_hash, creation_date_time, status_update_date_time)
-       VALUES ($1, $2, $3, $4, 'COND', $5::jsonb, '{}', $6, $7, now(), now())`,
-      [
-        consentId,
-        kind,
-        clientId,
-        probe.psu_id,
-        JSON.stringify(initiation),
-        probe.account_id,
-        approvalSealOf(SECRETS_KEY, { consentId, clientId, psuId: probe.psu_id, debtorAccountId: probe.account_id, kind, initiation }),
-      ],
-    );
-  };
+  let staged: StagedOrders;
   /** A scheduled payment as the API accepts it: its consent used (COND), the order PDNG until its date. */
-  const scheduled = async (paymentId: string, amount: string, at: string): Promise<void> => {
-    const initiation = {
-      InstructionIdentification: `I-${paymentId}`,
-      EndToEndIdentification: paymentId,
-      RequestedExecutionDateTime: at,
-      InstructedAmount: { Amount: amount, Currency: 'GBP' },
-      CreditorAccount: PAYEE,
-    };
-    await consent(`pmc-${paymentId}`, 'domestic-scheduled-payment', initiation);
-    await db.dataSource.query(
-      `INSERT INTO domestic_payment (payment_id, consent_id, client_id, status, initiation, debtor_account_id, requested_execution_date_time, creation_date_time, status_update_date_time)
-       VALUES ($1, $2, $3, 'PDNG', $4::jsonb, $5, $6, now(), now())`,
-      [paymentId, `pmc-${paymentId}`, clientId, JSON.stringify(initiation), probe.account_id, at],
+  const scheduled = (paymentId: string, amount: string, at: string): Promise<void> => staged.scheduled(paymentId, probe, { at, amount, creditor: PAYEE });
+  /** A standing order of 2 runs of `amount` every `frequency` from `first`, PDNG, its cursor on run `nextRunIndex` at `nextRunAt`. */
+  const standingOrder = (orderId: string, amount: string, first: string, frequency: string, cursor: { nextRunIndex: number; nextRunAt: string }): Promise<void> =>
+    staged.standingOrder(
+      orderId,
+      probe,
+      {
+        NumberOfPayments: '2',
+        FirstPaymentAmount: { Amount: amount, Currency: 'GBP' },
+        RecurringPaymentAmount: { Amount: amount, Currency: 'GBP' },
+        CreditorAccount: PAYEE,
+        MandateRelatedInformation: { Frequency: { Type: frequency }, FirstPaymentDateTime: first },
+      },
+      cursor,
     );
-  };
-  /** A standing order of `runs` runs of `amount` every `frequency` from `first`, PDNG, its cursor on run `nextRunIndex` at `nextRunAt`. */
-  const standingOrder = async (orderId: string, amount: string, first: string, frequency: string, cursor: { nextRunIndex: number; nextRunAt: string }): Promise<void> => {
-    const initiation = {
-      NumberOfPayments: '2',
-      FirstPaymentAmount: { Amount: amount, Currency: 'GBP' },
-      RecurringPaymentAmount: { Amount: amount, Currency: 'GBP' },
-      CreditorAccount: PAYEE,
-      MandateRelatedInformation: { Frequency: { Type: frequency }, FirstPaymentDateTime: first },
-    };
-    await consent(`pmc-${orderId}`, 'domestic-standing-order', initiation);
-    await db.dataSource.query(
-      `INSERT INTO domestic_standing_order (standing_order_id, consent_id, client_id, psu_id, status, initiation, debtor_account_id, next_run_index, next_run_at, creation_date_time, status_update_date_time)
-       VALUES ($1, $2, $3, $4, 'PDNG', $5::jsonb, $6, $7, $8, now(), now())`,
-      [orderId, `pmc-${orderId}`, clientId, probe.psu_id, JSON.stringify(initiation), probe.account_id, cursor.nextRunIndex, cursor.nextRunAt],
-    );
-  };
   /** The risk engine's hold of a payment, in the review queue. */
   const hold = async (paymentId: string, kind: OrderKind, consentId: string, amount: string): Promise<void> => {
     await db.dataSource.query(
@@ -143,6 +110,7 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
     redis = createTestRedis('unknown-outcome');
     const sandbox = await seedSandbox(db.dataSource, { keys, seed: 11, transactionsPerAccount: 1 });
     clientId = sandbox.tpp.client_id;
+    staged = new StagedOrders(db, clientId, SECRETS_KEY);
     // The PSU's account is held at a bank reached over HTTP, whose answers `fault` cuts short after the debit.
     ({ probe } = await probeAndLocalDebtors(db, [sandbox.psus[0]!.username, sandbox.psus[1]!.username], UPSTREAM, 1000));
     ({ upstream, worker } = await startWorkerWithProbeBank({
