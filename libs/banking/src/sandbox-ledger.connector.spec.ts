@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { serveBankConnector } from '../test-support/index.js';
 import { BankConnector, BankPaymentOrder } from './bank-connector.js';
 import { HttpBankConnector } from './http-bank.connector.js';
-import { formatAmount, SandboxLedgerConnector } from './sandbox-ledger.connector.js';
+import { formatAmount, SandboxLedgerConnector, withinMaxLength } from './sandbox-ledger.connector.js';
 
 describe('formatAmount', () => {
   it.each([
@@ -19,6 +19,25 @@ describe('formatAmount', () => {
     ['100.10', '100.10'],
     ['0.00000', '0.00'],
   ])('formats %s as %s', (input, output) => expect(formatAmount(input)).toBe(output));
+});
+
+describe('withinMaxLength', () => {
+  it('keeps a text of at most the length whole', () => {
+    expect(withinMaxLength('Flat 2 rent', 500)).toBe('Flat 2 rent');
+    expect(withinMaxLength('x'.repeat(500), 500)).toBe('x'.repeat(500));
+  });
+
+  it('cuts to the length in code points, as JSON Schema’s maxLength counts, never inside a surrogate pair', () => {
+    expect(withinMaxLength('x'.repeat(501), 500)).toBe('x'.repeat(500));
+    // 400 emoji are 800 UTF-16 code units but 400 code points: within 500.
+    const emoji = '😀'.repeat(400);
+    expect(withinMaxLength(emoji, 500)).toBe(emoji);
+    // The 500th code point is an emoji: it is kept whole, not half of it.
+    const cut = withinMaxLength(`${'x'.repeat(499)}😀😀`, 500);
+    expect(cut).toBe(`${'x'.repeat(499)}😀`);
+    expect([...cut]).toHaveLength(500);
+    expect(withinMaxLength('😀'.repeat(600), 500)).toBe('😀'.repeat(500));
+  });
 });
 
 /** A payee at another bank: the ledger debits without a credit leg. */

@@ -1,5 +1,4 @@
 import { DataSource, LedgerRead, LedgerReader, queryPrepared, queryPreparedArrays, queryPreparedIn } from '@consentry/database';
-import { cutToCodePoints } from '@consentry/validation';
 
 import {
   AccountPartyQuery,
@@ -428,19 +427,34 @@ function payeeRefusal(parties: Row): BankPaymentRejection | null {
 }
 
 // OBReadTransaction6 (AIS): TransactionInformation is 1 to 500 characters, TransactionReference 1 to 210.
-// The ledger's text columns are unbounded, so what it books is cut here, where it is written, in code
-// points as the schema counts them (cutToCodePoints).
+// The ledger's text columns are unbounded, so what it books is cut here, where it is written.
 const TRANSACTION_INFORMATION_MAX_LENGTH = 500;
 const TRANSACTION_REFERENCE_MAX_LENGTH = 210;
 
+/**
+ * `text` cut to at most `maxLength` characters counted as Unicode code points, as JSON Schema's maxLength
+ * counts them; a surrogate pair is never split.
+ */
+export function withinMaxLength(text: string, maxLength: number): string {
+  // A string of at most maxLength UTF-16 code units holds at most that many code points.
+  if (text.length <= maxLength) return text;
+  let end = 0;
+  for (let count = 0; count < maxLength && end < text.length; count++) {
+    const high = text.charCodeAt(end);
+    const pair = high >= 0xd800 && high <= 0xdbff && end + 1 < text.length && (text.charCodeAt(end + 1) & 0xfc00) === 0xdc00;
+    end += pair ? 2 : 1;
+  }
+  return text.slice(0, end);
+}
+
 /** A booked transaction's TransactionInformation: the order's remittance text, else `otherwise`; never empty. */
 function transactionInformation(order: BankPaymentOrder, otherwise: string): string {
-  return cutToCodePoints(order.information || otherwise, TRANSACTION_INFORMATION_MAX_LENGTH);
+  return withinMaxLength(order.information || otherwise, TRANSACTION_INFORMATION_MAX_LENGTH);
 }
 
 /** A booked transaction's TransactionReference: the order's reference (its EndToEndIdentification); null when empty. */
 function transactionReference(order: BankPaymentOrder): string | null {
-  return order.reference ? cutToCodePoints(order.reference, TRANSACTION_REFERENCE_MAX_LENGTH) : null;
+  return order.reference ? withinMaxLength(order.reference, TRANSACTION_REFERENCE_MAX_LENGTH) : null;
 }
 
 function bookedAfter(rows: Array<{ type: string; after: string }>): string | null {

@@ -5,7 +5,7 @@ import { Ajv } from 'ajv';
 import { IsDefined, IsOptional, IsString } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 
-import { CodePointLength, countCodePoints, cutToCodePoints, hasCodePointLength, MaxCodePoints, MinCodePoints } from './code-point-length.js';
+import { CodePointLength, countCodePoints, hasCodePointLength, MaxCodePoints, MinCodePoints } from './code-point-length.js';
 import { ObErrorException } from './ob-error.exception.js';
 import { createValidationPipe } from './validation-pipe.factory.js';
 
@@ -64,25 +64,6 @@ describe('countCodePoints', () => {
   ])('counts %s', (_case, value, count) => {
     expect(countCodePoints(value)).toBe(count);
     expect(countCodePoints(value)).toBe([...value].length);
-  });
-});
-
-describe('cutToCodePoints', () => {
-  it('keeps a text of at most the length whole', () => {
-    expect(cutToCodePoints('Flat 2 rent', 500)).toBe('Flat 2 rent');
-    expect(cutToCodePoints('x'.repeat(500), 500)).toBe('x'.repeat(500));
-  });
-
-  it('cuts to the length in code points, as JSON Schema’s maxLength counts, never inside a surrogate pair', () => {
-    expect(cutToCodePoints('x'.repeat(501), 500)).toBe('x'.repeat(500));
-    // 400 emoji are 800 UTF-16 code units but 400 code points: within 500.
-    const emoji = '😀'.repeat(400);
-    expect(cutToCodePoints(emoji, 500)).toBe(emoji);
-    // The 500th code point is an emoji: it is kept whole, not half of it.
-    const cut = cutToCodePoints(`${'x'.repeat(499)}😀😀`, 500);
-    expect(cut).toBe(`${'x'.repeat(499)}😀`);
-    expect([...cut]).toHaveLength(500);
-    expect(cutToCodePoints('😀'.repeat(600), 500)).toBe('😀'.repeat(500));
   });
 });
 

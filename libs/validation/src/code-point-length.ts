@@ -25,22 +25,6 @@ export function countCodePoints(value: string): number {
   return count;
 }
 
-/**
- * `text` cut to at most `max` code points (the same count as countCodePoints), never splitting a surrogate
- * pair: for text we write that an OB schema bounds (a booked transaction's information and reference).
- */
-export function cutToCodePoints(text: string, max: number): string {
-  // A string of at most `max` UTF-16 units holds at most that many code points.
-  if (text.length <= max) return text;
-  let end = 0;
-  for (let count = 0; count < max && end < text.length; count++) {
-    const high = text.charCodeAt(end);
-    const pair = high >= 0xd800 && high <= 0xdbff && end + 1 < text.length && (text.charCodeAt(end + 1) & 0xfc00) === 0xdc00;
-    end += pair ? 2 : 1;
-  }
-  return text.slice(0, end);
-}
-
 /** Whether `value` is a string of `min` to `max` code points (either bound may be left out). */
 export function hasCodePointLength(value: unknown, min?: number, max?: number): value is string {
   if (typeof value !== 'string') return false;

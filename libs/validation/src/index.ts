@@ -10,7 +10,7 @@ export {
   IsObQueryDateTime,
   parseObQueryDateTime,
 } from './ob-validators.js';
-export { CodePointLength, countCodePoints, cutToCodePoints, hasCodePointLength, MaxCodePoints, MinCodePoints } from './code-point-length.js';
+export { CodePointLength, countCodePoints, hasCodePointLength, MaxCodePoints, MinCodePoints } from './code-point-length.js';
 export { createValidationPipe } from './validation-pipe.factory.js';
 export { findUnstorableText, isUnstorableText } from './storable-text.js';
 export { invalidIdError, isObId, ObIdPipe } from './ob-id.pipe.js';
