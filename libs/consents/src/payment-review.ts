@@ -3,6 +3,7 @@ import type { AuditEventInput } from '@consentry/audit';
 import { AggregatedBank, BankPaymentOrder } from '@consentry/banking';
 import { DataSource, EntityManager, writeTogetherStatement } from '@consentry/database';
 import { recordPaidPayment, RISK_REJECTED_DESCRIPTION, RISK_REJECTED_REASON } from '@consentry/risk';
+import { Logger } from '@nestjs/common';
 
 import { isOrderAsApproved, type OrderToPay } from './approved-order.js';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
@@ -211,6 +212,13 @@ async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<{ re
   };
 }
 
+const logger = new Logger('PaymentReview');
+
+/** A released payment whose bank has not answered (yet): it stays PDNG, and the worker's re-drive asks again. */
+function awaitingBank(paymentId: string): ReviewOutcome {
+  return { outcome: 'released', paymentId, status: 'PDNG', statusReason: null };
+}
+
 /**
  * An admin's review of a held payment. Reject: RJCT FR01. Release: the debit, exactly as an allowed
  * payment's (the funds check still applies: RJCT AM04 if short). The release is decided under the review
@@ -288,7 +296,16 @@ export class ReviewHeldPayment {
       return { row, request };
     });
     if ('outcome' in decided) return decided;
-    return this.send(decided.row, decided.request, command);
+    try {
+      return await this.send(decided.row, decided.request, command);
+    } catch (error) {
+      // Not an outage (askBank answers those with null) but a defect, here or at the bank's connector,
+      // after the release committed: the bank may have debited. The release stands, the payment stays
+      // PDNG awaiting the bank's answer and the worker asks again (redriveStrandedPayments), so that is
+      // the admin's answer, not a 500 that reads as if nothing had been decided.
+      logger.error(`Payment ${decided.row.payment_id} released, its bank's answer not recorded (the worker sends it again): ${error instanceof Error ? error.message : String(error)}`);
+      return awaitingBank(decided.row.payment_id);
+    }
   }
 
   /**
@@ -298,7 +315,7 @@ export class ReviewHeldPayment {
    * leaves it PDNG, released, for the re-drive.
    */
   private send(row: LockedHeldRow, request: BankPaymentOrder, command: ReviewCommand): Promise<ReviewOutcome> {
-    const unanswered: ReviewOutcome = { outcome: 'released', paymentId: row.payment_id, status: 'PDNG', statusReason: null };
+    const unanswered = awaitingBank(row.payment_id);
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT 1 FROM payment_risk_assessment WHERE payment_id = $1 FOR UPDATE`, [row.payment_id]);
       const { table } = paymentTableOf(row.payment_kind);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { RunningWorker } from '../../src/worker.bootstrap.js';
 import { approvalSealOf, type ApprovedConsentRow } from '../support/approval-seal.js';
+import { DyingBank } from '../support/dying-bank.js';
 import { type Debtor, probeAndLocalDebtors, startWorkerWithProbeBank } from '../support/probe-bank.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x5e);
@@ -355,6 +356,40 @@ describe('stranded payments: the worker asks the bank again for accepted orders 
     expect(scheduledReview).toEqual({ review_status: 'released' });
     expect(await statusOf('domestic_payment', 'pay-probe-held-scheduled')).toEqual({ status: 'PDNG', status_reason: null });
     expect(await bookings('pay-probe-held-scheduled')).toBe(1);
+  });
+
+  it('a release whose bank call fails with a defect (not an outage) after the debit answers released and PDNG, not an error, and the re-drive records it once', async () => {
+    await stageDomesticPayment('pay-probe-held-defect', probe, '4.00');
+    await db.dataSource.query(
+      `INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, psu_id, debtor_account_id, creditor_key, amount, currency, decision, score, rules, assessed_at, review_status,
+                                            tpp_stripe, tpp_running_payments, tpp_running_amount, account_stripe, account_running_payments, account_running_amount)
+       VALUES ('pay-probe-held-defect', 'domestic-payment', 'pmc-pay-probe-held-defect', $1, $2, $3, 'x', 4, 'GBP', 'hold', 80, '[]', now(), 'held', 0, 1, 4, 0, 1, 4)`,
+      [clientId, probe.psu_id, probe.account_id],
+    );
+    const approvals = new PaymentApprovalSeal([{ kid: 'default', key: SECRETS_KEY }]);
+    // The probe bank debits, then its connector throws an Error of no outage kind (until 7 December 2026
+    // the admin's release answered 500, though it had committed and the debit was made).
+    const defective = new AggregatedBank(db.dataSource, [new SandboxLedgerConnector(db.dataSource, keys), new DyingBank(db.dataSource, keys, UPSTREAM)]);
+    const released = await new ReviewHeldPayment(db.dataSource, defective, approvals, 60).release({
+      paymentId: 'pay-probe-held-defect',
+      adminId: 'admin-1',
+      reason: 'Checked with the customer',
+      fourEyes: false,
+    });
+    expect(released).toEqual({ outcome: 'released', paymentId: 'pay-probe-held-defect', status: 'PDNG', statusReason: null });
+    const [review] = await db.dataSource.query(`SELECT review_status, paid FROM payment_risk_assessment WHERE payment_id = 'pay-probe-held-defect'`);
+    expect(review).toEqual({ review_status: 'released', paid: false });
+    expect(await statusOf('domestic_payment', 'pay-probe-held-defect')).toEqual({ status: 'PDNG', status_reason: null });
+    expect(await bookings('pay-probe-held-defect')).toBe(1);
+
+    fault = null;
+    const bank = new AggregatedBank(db.dataSource, [
+      new SandboxLedgerConnector(db.dataSource, keys),
+      new HttpBankConnector({ name: UPSTREAM, baseUrl: upstream.url, token: UPSTREAM_TOKEN }),
+    ]);
+    await redriveStrandedPayments(db.dataSource, bank, now, { approvals, afterSeconds: REDRIVE_AFTER_SECONDS, maxAgeHours: 24 });
+    expect(await statusOf('domestic_payment', 'pay-probe-held-defect')).toEqual({ status: 'ACSP', status_reason: null });
+    expect(await bookings('pay-probe-held-defect')).toBe(1);
   });
 
   it('re-drives a released payment whatever its age: the review may have lasted up to its timeout, past PAYMENT_REDRIVE_MAX_AGE_HOURS of the acceptance', async () => {
