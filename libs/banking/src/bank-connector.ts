@@ -107,6 +107,28 @@ export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';
 }
 
+const MAX_CURSOR_KEY_LENGTH = 256;
+const EARLIEST_CURSOR_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
+
+/**
+ * Whether a cursor read back carries a record or account id as issued ones could: a string of at most 256
+ * code units without control characters. A tampered one with a NUL, which PostgreSQL's text cannot hold, would
+ * otherwise fail in the database (500) instead of being refused as a cursor not issued here (400).
+ */
+export function isCursorKey(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MAX_CURSOR_KEY_LENGTH && !/[\u0000-\u001f\u007f]/.test(value);
+}
+
+/**
+ * Whether a cursor read back carries an instant as issued ones do (Date#toISOString, years 0001 to 9999,
+ * what PostgreSQL's timestamptz holds): JavaScript reads years up to ±271821, which PostgreSQL refuses.
+ */
+export function isCursorInstant(value: unknown): value is string {
+  if (typeof value !== 'string' || !/^\d{4}-/.test(value)) return false;
+  const ms = Date.parse(value);
+  return ms >= EARLIEST_CURSOR_INSTANT && new Date(ms).toISOString() === value;
+}
+
 /** A creditor account as the bank stores it; for scheme UK.OBIE.PAN the full card number (callers mask it). */
 export interface BankCreditorAccount {
   schemeName: string;

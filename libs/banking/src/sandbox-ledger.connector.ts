@@ -24,6 +24,8 @@ import {
   BankTransaction,
   EMPTY_TRANSACTION_PAGE,
   InvalidCursorError,
+  isCursorInstant,
+  isCursorKey,
   MAX_PAGE_SIZE,
   StatementQuery,
   TransactionPage,
@@ -119,7 +121,7 @@ function decodeCursor(cursor: string): Cursor {
     if (parsed.d === 'l') return { d: 'l' };
     // A cursor without `d` is a Next cursor issued before Prev and Last existed.
     const d = parsed.d === undefined ? 'n' : parsed.d;
-    if ((d === 'n' || d === 'p') && typeof parsed.b === 'string' && typeof parsed.t === 'string' && !Number.isNaN(Date.parse(parsed.b))) {
+    if ((d === 'n' || d === 'p') && isCursorInstant(parsed.b) && isCursorKey(parsed.t)) {
       return { d, b: parsed.b, t: parsed.t };
     }
   } catch {

@@ -1,4 +1,4 @@
-import { InvalidCursorError } from '@consentry/banking';
+import { InvalidCursorError, isCursorKey } from '@consentry/banking';
 
 /** A record's place in a keyset-paged list: its account, then its own id. */
 export interface PageKey {
@@ -32,7 +32,7 @@ export const LAST_PAGE_CURSOR = encode(['>|']);
 export function decodePageCursor(cursor: string): PageCursor {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(parsed) && parsed.every((part) => typeof part === 'string')) {
+    if (Array.isArray(parsed) && parsed.every((part) => isCursorKey(part))) {
       // Two parts is the forward cursor (the only kind issued before Prev and Last existed).
       if (parsed.length === 2) return { kind: 'after', key: { accountId: parsed[0], id: parsed[1] } };
       if (parsed.length === 3 && parsed[0] === '<') return { kind: 'before', key: { accountId: parsed[1], id: parsed[2] } };

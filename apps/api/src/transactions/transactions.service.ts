@@ -5,6 +5,7 @@ import {
   EMPTY_TRANSACTION_PAGE,
   Gathered,
   InvalidCursorError,
+  isCursorKey,
   TransactionPage,
   TransactionSummary,
 } from '@consentry/banking';
@@ -94,7 +95,7 @@ function encodeBulkCursor(cursor: BulkCursor): string {
 function decodeBulkCursor(value: string): BulkCursor {
   try {
     const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Partial<BulkCursor>;
-    if (typeof parsed.a === 'string' && (parsed.c === null || typeof parsed.c === 'string')) return { a: parsed.a, c: parsed.c };
+    if (isCursorKey(parsed.a) && (parsed.c === null || typeof parsed.c === 'string')) return { a: parsed.a, c: parsed.c };
   } catch {
     // fall through
   }
