@@ -1,6 +1,6 @@
-import { Body, Controller, HttpCode, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { FastifyRequest } from 'fastify';
+import { FastifyReply, FastifyRequest } from 'fastify';
 
 import { NoQueryDto } from '../open-banking/page-query.dto.js';
 import { Tpp, TppPrincipal } from '../security/tpp-principal.js';
@@ -20,10 +20,31 @@ export class EventPollingController {
   @EventClientProtected()
   @ApiOperation({ operationId: 'CreateEvents', summary: 'Poll for event notifications and acknowledge received ones (OBEventPolling1)' })
   @ApiOkResponse({ description: 'OBEventPollingResponse1' })
-  poll(@Tpp() tpp: TppPrincipal, @Body() body: OBEventPolling1Dto, @Query() _query: NoQueryDto, @Req() request: FastifyRequest): Promise<OBEventPollingResponse1> {
-    // A long poll ends when the TPP hangs up.
-    const abort = new AbortController();
-    request.raw.once('close', () => abort.abort());
-    return this.polling.poll(tpp.clientId, body, abort.signal);
+  poll(
+    @Tpp() tpp: TppPrincipal,
+    @Body() body: OBEventPolling1Dto,
+    @Query() _query: NoQueryDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OBEventPollingResponse1> {
+    return this.polling.poll(tpp.clientId, body, untilHangUp(request, reply));
   }
+}
+
+/**
+ * A signal aborted when the TPP hangs up before its answer is written, so a long poll stops waiting at
+ * once. The response's 'close' is the one to watch: the request's fires as soon as its body has been read
+ * (Node 16 and later), which until 7 December 2026 was before the wait began, so an abandoned long poll
+ * held its waiter for the whole EVENT_POLL_WAIT_MS.
+ */
+function untilHangUp(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const abort = new AbortController();
+  if (request.raw.socket.destroyed) {
+    abort.abort();
+  } else {
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) abort.abort();
+    });
+  }
+  return abort.signal;
 }
