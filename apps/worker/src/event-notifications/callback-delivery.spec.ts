@@ -11,9 +11,11 @@ const LIMITS = { connectTimeoutMs: 1_000, responseTimeoutMs: 300, maxResponseByt
 describe('postEventNotification', () => {
   let server: Server;
   let base: string;
+  const paths: string[] = [];
 
   beforeAll(async () => {
     server = createServer((request, response) => {
+      paths.push(request.url ?? '');
       if (request.url === '/big/event-notifications') response.writeHead(202).end('x'.repeat(10_000));
       else if (request.url === '/slow/event-notifications') setTimeout(() => response.writeHead(202).end(), 2_000);
       else response.writeHead(202).end();
@@ -33,6 +35,13 @@ describe('postEventNotification', () => {
   it('gives up on an answer larger than the cap, or slower than the limit', async () => {
     expect(await post('/big')).toEqual({ failure: 'the callback\'s answer exceeded 64 bytes' });
     expect(await post('/slow')).toEqual({ failure: 'the callback did not answer in time' });
+  });
+
+  it('posts to the callback path + /event-notifications, keeping the callback’s query a query', async () => {
+    paths.length = 0;
+    expect(await post('/tpp/cb/?tenant=42')).toEqual({ status: 202 });
+    expect(await post('/tpp')).toEqual({ status: 202 });
+    expect(paths).toEqual(['/tpp/cb/event-notifications?tenant=42', '/tpp/event-notifications']);
   });
 
   it('never connects outside the sandbox to http://localhost', async () => {

@@ -72,6 +72,17 @@ export class CallbackConnections {
   }
 }
 
+/**
+ * `{CallbackUrl}/event-notifications`: the path gains the suffix and a query the TPP registered stays a
+ * query (until 7 December 2026 the suffix was appended to the whole URL, so `.../cb?tenant=42` was posted
+ * to `/cb?tenant=42/event-notifications`).
+ */
+export function notificationUrl(callback: URL): URL {
+  const url = new URL(callback.href);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/event-notifications`;
+  return url;
+}
+
 /** What the callback answered: its status, or why there was no answer (never the body: it is the TPP's). */
 export type CallbackOutcome = { status: number } | { failure: string };
 
@@ -89,7 +100,7 @@ export async function postEventNotification(delivery: CallbackDelivery): Promise
   } catch (error) {
     return { failure: (error as Error).message };
   }
-  const url = new URL(`${checked.url.href.replace(/\/+$/, '')}/event-notifications`);
+  const url = notificationUrl(checked.url);
   const pinned: LookupFunction = (_hostname, options, callback) => {
     if (typeof options === 'object' && options.all) callback(null, [{ address: checked.address, family: checked.family }]);
     else callback(null, checked.address, checked.family);
