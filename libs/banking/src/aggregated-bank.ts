@@ -289,12 +289,17 @@ export class AggregatedBank {
 
   /**
    * Executes a payment order at the debtor account's bank (see BankConnector.initiatePayment). An
-   * account no connector here serves is rejected as blocked (AC06); a bank that is down throws
-   * ConnectorUnavailableError, and the order may be sent again with the same paymentId.
+   * account of no bank is rejected as blocked (AC06); a bank that is down throws
+   * ConnectorUnavailableError, and the order may be sent again with the same paymentId. So does a bank
+   * whose connector this process lacks (HTTP_BANK_CONNECTORS differing between the API and the worker):
+   * a configuration fault, not the payment's, so never a final rejection (until 7 December 2026 such a
+   * worker rejected that bank's scheduled payments and standing-order runs AC06 for good).
    */
   async initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult> {
-    const connector = await this.connectorOf(order.debtorAccountId);
-    if (!connector) return { outcome: 'Rejected', reason: 'AC06' };
+    const name = (await this.connectorNames([order.debtorAccountId])).get(order.debtorAccountId);
+    if (name === undefined) return { outcome: 'Rejected', reason: 'AC06' };
+    const connector = this.connectors.get(name);
+    if (!connector) throw new ConnectorUnavailableError(name, `the connector ${name} of the debtor account's bank is not configured here`);
     return connector.initiatePayment(order);
   }
 

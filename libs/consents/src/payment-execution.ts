@@ -152,6 +152,22 @@ export class UnreachableBanks {
   has(connector: string | null): boolean {
     return connector !== null && this.connectors.has(connector);
   }
+
+  /**
+   * Whether an order at `connector` waits, untried and unmarked, because this process has no connector for
+   * its bank (HTTP_BANK_CONNECTORS differing from the API's): a configuration fault, logged as an error
+   * once a run, never the order's rejection (until 7 December 2026 such a worker's scheduled payments and
+   * standing-order runs at that bank were RJCT AC06 for good). An account of no bank (null) is not waiting:
+   * the bank's answer to it is AC06.
+   */
+  waits(bank: AggregatedBank, connector: string | null): boolean {
+    if (connector === null) return false;
+    if (this.connectors.has(connector)) return true;
+    if (bank.serves(connector)) return false;
+    this.connectors.add(connector);
+    logger.error(`Orders at the bank of connector ${connector} wait: the connector is not configured in this process (HTTP_BANK_CONNECTORS)`);
+    return true;
+  }
 }
 
 /**
@@ -221,7 +237,7 @@ export async function executeDueScheduledPayments(dataSource: DataSource, bank: 
       [now, after?.at ?? null, after?.id ?? null, batchSize],
     );
     for (const row of rows) {
-      if (unreachable.has(row.connector)) {
+      if (unreachable.waits(bank, row.connector)) {
         result.deferred += 1;
         continue;
       }
@@ -508,7 +524,7 @@ export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: 
         [now, after?.at ?? null, after?.id ?? null, batchSize],
       );
       for (const row of rows) {
-        if (unreachable.has(row.connector)) {
+        if (unreachable.waits(bank, row.connector)) {
           result.deferred += 1;
           continue;
         }

@@ -139,7 +139,7 @@ export async function redriveStrandedPayments(dataSource: DataSource, bank: Aggr
         [acceptedBefore, after?.at ?? null, after?.id ?? null, batchSize, stranded.maxAge ? acceptedSince : null],
       );
       for (const row of rows) {
-        if (unreachable.has(row.connector)) {
+        if (unreachable.waits(bank, row.connector)) {
           result.deferred += 1;
           continue;
         }

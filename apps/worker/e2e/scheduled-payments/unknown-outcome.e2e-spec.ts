@@ -276,6 +276,28 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
     expect(await orderOf('dso-held')).toEqual({ status: 'CANC', next_run_index: 1 });
   });
 
+  it('a worker without the connector of the debtor’s bank leaves its scheduled payments and standing-order runs PDNG, untried and unmarked, and pays them once it has it', async () => {
+    await scheduled('dsp-no-connector', '7.00', '2031-02-01T08:00:00+00:00');
+    await standingOrder('dso-no-connector', '8.00', '2031-02-01T08:00:00+00:00', 'WEEK', { nextRunIndex: 0, nextRunAt: '2031-02-01T08:00:00Z' });
+    const at = new Date('2031-02-01T08:00:01Z');
+    // HTTP_BANK_CONNECTORS lacks the probe bank here (until 7 December 2026: RJCT AC06 for good).
+    const ledgerOnly = new AggregatedBank(db.dataSource, [new SandboxLedgerConnector(db.dataSource, keys)]);
+    expect(await executeDueScheduledPayments(db.dataSource, ledgerOnly, at, { approvals })).toEqual({ executed: 0, deferred: 1 });
+    expect(await executeDueStandingOrderRuns(db.dataSource, ledgerOnly, at, { approvals })).toEqual({ executed: 0, deferred: 1 });
+    expect(await scheduledPayment('dsp-no-connector')).toEqual({ status: 'PDNG', sent: false });
+    expect(await orderOf('dso-no-connector')).toEqual({ status: 'PDNG', next_run_index: 0 });
+    expect(await bookings('dsp-no-connector')).toBe(0);
+
+    expect(await executeDueScheduledPayments(db.dataSource, bank(), at, { approvals })).toEqual({ executed: 1, deferred: 0 });
+    expect(await executeDueStandingOrderRuns(db.dataSource, bank(), at, { approvals })).toMatchObject({ executed: 1 });
+    expect(await scheduledPayment('dsp-no-connector')).toEqual({ status: 'ACSP', sent: true });
+    expect(await orderOf('dso-no-connector')).toEqual({ status: 'PDNG', next_run_index: 1 });
+    expect(await bookings('dsp-no-connector')).toBe(1);
+    // Its second and last run, a week on: the order is done.
+    expect(await executeDueStandingOrderRuns(db.dataSource, bank(), new Date('2031-02-08T08:00:01Z'), { approvals })).toEqual({ executed: 1, deferred: 0 });
+    expect(await orderOf('dso-no-connector')).toMatchObject({ next_run_index: 2 });
+  });
+
   it('the migration marks what earlier code sent and left unrecorded: a scheduled payment, a standing-order run, and a held one a release debited', async () => {
     // Its job stops: these rows are the ones earlier code left, and the migration is run on them by hand.
     await worker.close();
