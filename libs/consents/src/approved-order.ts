@@ -1,5 +1,6 @@
 import { entitySelectList, EntityManager, PaymentConsentEntity } from '@consentry/database';
 
+import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { approvalOf, type PaymentApprovalSeal } from './payment-approval-seal.js';
 import { sameCreditorAccount, sameInitiation } from './payment-initiation.js';
 
@@ -23,7 +24,9 @@ export const NOT_AS_APPROVED_DESCRIPTION = 'The order no longer matches what the
  * a standing order's run, an admin's release of a held payment. The order is paid only while its
  * consent's approval seal still holds and the order's own copies (Initiation, debtor account, a VRP's
  * creditor) are what that consent says. The POST checked the same (U008), but these copies are read
- * from the order's row when it runs, so a row altered since then must not be paid.
+ * from the order's row when it runs, so a row altered since then must not be paid. A seal under a key this
+ * process lacks is a ConsentException (InvalidStatus): the caller's order waits (a worker's run defers it,
+ * an admin's release is refused 409 and the payment stays held).
  */
 export async function isOrderAsApproved(manager: EntityManager, approvals: PaymentApprovalSeal, order: OrderToPay): Promise<boolean> {
   const [row]: PaymentConsentEntity[] = await manager.query(`SELECT ${entitySelectList(manager.connection, PaymentConsentEntity)} FROM payment_consent WHERE consent_id = $1`, [
@@ -31,6 +34,15 @@ export async function isOrderAsApproved(manager: EntityManager, approvals: Payme
   ]);
   if (!row) return false;
   const consent = Object.assign(new PaymentConsentEntity(), row);
+  // Not a changed order but a keyring short of a key: the order waits, neither paid nor rejected (until
+  // 7 December 2026 a worker not yet given a rotated SECRETS_KEYS rejected such orders AG01 for good).
+  const missingKey = approvals.missingKeyOf(consent.initiationHash);
+  if (missingKey !== null) {
+    throw new ConsentException(
+      ConsentExceptionCode.InvalidStatus,
+      `The PSU's approval is sealed under key ${missingKey}, which this process's SECRETS_KEYS lacks: the order waits, neither paid nor rejected`,
+    );
+  }
   if (!approvals.holds(consent.initiationHash, approvalOf(consent))) return false;
   if (consent.debtorAccountId !== order.debtorAccountId) return false;
   if (!sameInitiation(consent.initiation, order.initiation)) return false;

@@ -75,6 +75,17 @@ export class PaymentApprovalSeal {
     return `${VERSION}.${this.writeKid}.${this.mac(this.macKeys.get(this.writeKid)!, approval).toString('base64url')}`;
   }
 
+  /**
+   * The key id `sealed` names when this keyring lacks it, else null: a process not given the key its
+   * approvals are now sealed under (SECRETS_KEYS rotated elsewhere first), or a key dropped before the
+   * seals under it were made again (`npm run secrets:rotate`). Either is the operator's to fix.
+   */
+  missingKeyOf(sealed: string | null): string | null {
+    if (sealed === null) return null;
+    const [version, kid] = sealed.split('.');
+    return version === VERSION && kid !== undefined && KID.test(kid) && !this.macKeys.has(kid) ? kid : null;
+  }
+
   /** Whether `sealed` is the seal of exactly `approval`, under a key of the keyring. */
   holds(sealed: string | null, approval: PaymentApproval | null): boolean {
     if (sealed === null || approval === null) return false;

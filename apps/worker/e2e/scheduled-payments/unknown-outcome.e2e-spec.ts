@@ -17,6 +17,7 @@ import { createTestDatabase, createTestRedis, TestDatabase, TestRedis } from '@c
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { RunningWorker } from '../../src/worker.bootstrap.js';
+import { approvalSealOf } from '../support/approval-seal.js';
 import { DyingBank } from '../support/dying-bank.js';
 import { type Debtor, probeAndLocalDebtors, startWorkerWithProbeBank } from '../support/probe-bank.js';
 import { LANDLORD as PAYEE, StagedOrders, type StagedOrderKind as OrderKind } from '../support/staged-orders.js';
@@ -296,6 +297,32 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
     // Its second and last run, a week on: the order is done.
     expect(await executeDueStandingOrderRuns(db.dataSource, bank(), new Date('2031-02-08T08:00:01Z'), { approvals })).toEqual({ executed: 1, deferred: 0 });
     expect(await orderOf('dso-no-connector')).toMatchObject({ next_run_index: 2 });
+  });
+
+  it('a worker not yet given the key its PSUs’ approvals are sealed under leaves their orders PDNG, unmarked and unrejected, and pays them once it holds the key', async () => {
+    await scheduled('dsp-new-key', '6.00', '2031-02-02T08:00:00+00:00');
+    const NEW_KEY = Buffer.alloc(32, 0x7a);
+    const [consent]: Array<{ initiation: Record<string, unknown> }> = await db.dataSource.query(`SELECT initiation FROM payment_consent WHERE consent_id = 'pmc-dsp-new-key'`);
+    // The PSU approved it under the rotated SECRETS_KEYS (key `next` first), which this worker lacks.
+    const sealed = approvalSealOf(
+      NEW_KEY,
+      { consentId: 'pmc-dsp-new-key', clientId, psuId: probe.psu_id, debtorAccountId: probe.account_id, kind: 'domestic-scheduled-payment', initiation: consent!.initiation },
+      'next',
+    );
+    await db.dataSource.query(`UPDATE payment_consent SET initiation_hash = $2 WHERE consent_id = $1`, ['pmc-dsp-new-key', sealed]);
+    const at = new Date('2031-02-02T08:00:01Z');
+    // Until 7 December 2026: RJCT AG01 ("no longer matches what the PSU approved") for good.
+    expect(await executeDueScheduledPayments(db.dataSource, bank(), at, { approvals })).toEqual({ executed: 0, deferred: 1 });
+    expect(await scheduledPayment('dsp-new-key')).toEqual({ status: 'PDNG', sent: false });
+    expect(await bookings('dsp-new-key')).toBe(0);
+
+    const rotated = new PaymentApprovalSeal([
+      { kid: 'next', key: NEW_KEY },
+      { kid: 'default', key: SECRETS_KEY },
+    ]);
+    expect(await executeDueScheduledPayments(db.dataSource, bank(), at, { approvals: rotated })).toEqual({ executed: 1, deferred: 0 });
+    expect(await scheduledPayment('dsp-new-key')).toEqual({ status: 'ACSP', sent: true });
+    expect(await bookings('dsp-new-key')).toBe(1);
   });
 
   it('the migration marks what earlier code sent and left unrecorded: a scheduled payment, a standing-order run, and a held one a release debited', async () => {

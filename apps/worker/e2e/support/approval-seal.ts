@@ -14,15 +14,15 @@ export interface ApprovedConsentRow {
 
 /**
  * The seal the PSU's approval writes on a payment consent (`initiation_hash`), under the worker's
- * SECRETS_KEY: the worker pays an order only while it holds. A domestic, scheduled or standing-order
+ * SECRETS_KEY (key id `kid`): the worker pays an order only while it holds. A domestic, scheduled or standing-order
  * consent's terms are its Initiation alone; a VRP consent's add its ControlParameters and creation.
  */
-export function approvalSealOf(secretsKey: Buffer, consent: ApprovedConsentRow): string {
+export function approvalSealOf(secretsKey: Buffer, consent: ApprovedConsentRow, kid = 'default'): string {
   const approval = approvalOf({
     ...consent,
     controlParameters: consent.vrp?.controlParameters ?? null,
     creationDateTime: consent.vrp?.creationDateTime ?? new Date(),
     expirationDateTime: null,
   });
-  return new PaymentApprovalSeal([{ kid: 'default', key: secretsKey }]).seal(approval!);
+  return new PaymentApprovalSeal([{ kid, key: secretsKey }]).seal(approval!);
 }
