@@ -135,6 +135,23 @@ export async function migrate(databaseUrl, { appRole, workerRole } = {}) {
 }
 
 /**
+ * The database an operator's command works on: DATABASE_URL, or else the embedded PostgreSQL of `npm start`
+ * (the state file under CONSENTRY_DATA_DIR, `.data` by default). Throws saying what to set when neither is there.
+ */
+export async function operatorDatabaseUrl(env = process.env) {
+  if (env.DATABASE_URL?.trim()) return env.DATABASE_URL.trim();
+  const stateFile = join(env.CONSENTRY_DATA_DIR ?? '.data', 'embedded-postgres.json');
+  const state = await readFile(stateFile, 'utf8').then(JSON.parse, (error) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new Error(`cannot read ${stateFile}: ${error.message}`);
+  });
+  if (typeof state?.url !== 'string') {
+    throw new Error(`DATABASE_URL is not set and ${stateFile} holds no database: set DATABASE_URL, or start the platform once with \`npm start\``);
+  }
+  return state.url;
+}
+
+/**
  * Seeds the sandbox on first start (sandbox mode only) and returns its credentials; on later starts
  * reads them back from <dataDir>/sandbox and brings a sandbox seeded by an earlier release up to date in
  * place (each change, or what it could not repair, is one `log` line).

@@ -52,6 +52,10 @@ export const AUDIT_EVENT_TYPES = [
   'psu.locked',
   'admin.login.succeeded',
   'admin.login.failed',
+  /** An admin's request refused for a role the admin does not hold (the route and the role, never the request's content). */
+  'admin.access-refused',
+  /** An operator granted or revoked an admin's roles (`npm run admin:roles`). */
+  'admin.roles-changed',
   'token.issued',
   'token.revoked',
   'tpp.registered',

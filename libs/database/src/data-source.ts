@@ -40,6 +40,7 @@ import { LedgerRejectedPayments1765860000000 } from '../migrations/1765860000000
 import { AuditFunctionsSearchPath1765870000000 } from '../migrations/1765870000000-audit-functions-search-path.js';
 import { SentToBank1765885000000 } from '../migrations/1765885000000-sent-to-bank.js';
 import { AuditOutboxChainable1765890000000 } from '../migrations/1765890000000-audit-outbox-chainable.js';
+import { AdminRoles1765900000000 } from '../migrations/1765900000000-admin-roles.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -133,6 +134,7 @@ export const MIGRATIONS = [
   AuditFunctionsSearchPath1765870000000,
   SentToBank1765885000000,
   AuditOutboxChainable1765890000000,
+  AdminRoles1765900000000,
 ];
 
 export interface DatabaseOptions {

@@ -10,3 +10,5 @@ export { capPasswordHashing, hashPassword, passwordHashingStats } from './passwo
 export type { PasswordHashingStats } from './password.js';
 export { currentTotpCode, generateTotpSecret, TotpFactor, totpCodeAt } from './second-factor.js';
 export type { SecondFactor, SecondFactorResult, SecondFactorSubject } from './second-factor.js';
+export { ADMIN_ROLE_DUTIES, ADMIN_ROLES, adminRolesOf, AdminRolesError, ChangeAdminRoles, ChangeAdminRolesCommand, isAdminRole } from './admin-roles.js';
+export type { AdminRole, AdminRolesChange } from './admin-roles.js';

@@ -1,3 +1,4 @@
+import { ADMIN_ROLES, AdminRole } from '@consentry/identity';
 import { SANDBOX_ORGANISATION_ID } from '@consentry/message-signing';
 
 /** The demo banks, customers and accounts every sandbox starts with. */
@@ -61,6 +62,9 @@ export const SANDBOX_TPP = {
 export const SANDBOX_ADMIN_USERNAME = 'admin';
 /** The second sandbox admin, who confirms a release under four-eyes review. */
 export const SANDBOX_REVIEWER_USERNAME = 'reviewer';
+/** The sandbox admins' roles: the first holds every one, the reviewer only what four-eyes reviews need. */
+export const SANDBOX_ADMIN_ROLES: readonly AdminRole[] = ADMIN_ROLES;
+export const SANDBOX_REVIEWER_ROLES: readonly AdminRole[] = ['payment-reviewer'];
 
 /** Merchants the generated transactions draw from (name, ISO 18245 MCC, direction). */
 export const SANDBOX_MERCHANTS: Array<[string, string, 'Debit' | 'Credit']> = [

@@ -84,6 +84,8 @@ describe('upgradeSandboxMonitoring: a .data from before payment monitoring and a
     expect(reviewer.password).not.toBe(seeded.reviewer!.password);
     expect(credentials.reviewer).toEqual(reviewer);
     expect(await reviewerSignsIn(reviewer)).toBe(true);
+    // As a fresh seed makes it: four-eyes reviews and nothing else.
+    expect(await db.dataSource.query(`SELECT roles FROM admin_user WHERE username = 'reviewer'`)).toEqual([{ roles: ['payment-reviewer'] }]);
 
     // psus.json is what a fresh seed writes, key order included; the rows carry the same addresses.
     expect(await readFile(files.psus, 'utf8')).toBe(`${JSON.stringify(seeded.psus, null, 2)}\n`);

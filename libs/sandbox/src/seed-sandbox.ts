@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { creditorPanContext, panContext } from '@consentry/banking';
 import { SANDBOX_TRUST_ANCHOR } from '@consentry/config';
 import { DataSource, EntityManager } from '@consentry/database';
-import { generateTotpSecret, hashPassword, KeyManagement, totpSecretContext } from '@consentry/identity';
+import { AdminRole, generateTotpSecret, hashPassword, KeyManagement, totpSecretContext } from '@consentry/identity';
 import { generateMessageSigningJwk, publicJwkOf, tppMessageIssuer, TppSigningProfile } from '@consentry/message-signing';
 import { exportJWK, generateKeyPair, JWK } from 'jose';
 
 import {
+  SANDBOX_ADMIN_ROLES,
   SANDBOX_ADMIN_USERNAME,
+  SANDBOX_REVIEWER_ROLES,
   SANDBOX_REVIEWER_USERNAME,
   SANDBOX_ASPSPS,
   SANDBOX_MERCHANTS,
@@ -279,11 +281,11 @@ async function insertStatements(
   }
 }
 
-/** An admin_user row for these credentials: the password hashed, the TOTP seed encrypted to its row. */
-async function insertAdmin(manager: EntityManager, keys: KeyManagement, credentials: SandboxAdminCredentials): Promise<void> {
+/** An admin_user row for these credentials and roles: the password hashed, the TOTP seed encrypted to its row. */
+async function insertAdmin(manager: EntityManager, keys: KeyManagement, credentials: SandboxAdminCredentials, roles: readonly AdminRole[]): Promise<void> {
   const [adminRow] = await manager.query(
-    `INSERT INTO admin_user (username, password_hash, totp_secret_enc) VALUES ($1, $2, 'pending') RETURNING admin_id`,
-    [credentials.username, await hashPassword(credentials.password)],
+    `INSERT INTO admin_user (username, password_hash, totp_secret_enc, roles) VALUES ($1, $2, 'pending', $3) RETURNING admin_id`,
+    [credentials.username, await hashPassword(credentials.password), roles],
   );
   await manager.query(`UPDATE admin_user SET totp_secret_enc = $2 WHERE admin_id = $1`, [
     adminRow.admin_id,
@@ -292,9 +294,10 @@ async function insertAdmin(manager: EntityManager, keys: KeyManagement, credenti
 }
 
 /**
- * Seeds the demo banks, PSUs (with accounts, balances and transactions), the sandbox TPP and an admin,
- * and returns their credentials. Passwords and TOTP seeds are generated here and stored only hashed or
- * encrypted; the TPP's private key is returned, never stored in the database.
+ * Seeds the demo banks, PSUs (with accounts, balances and transactions), the sandbox TPP and two admins
+ * (`admin` with every role, `reviewer` with `payment-reviewer` only), and returns their credentials.
+ * Passwords and TOTP seeds are generated here and stored only hashed or encrypted; the TPP's private key
+ * is returned, never stored in the database.
  */
 export async function seedSandbox(dataSource: DataSource, options: SeedOptions): Promise<SandboxCredentials> {
   const random = prng(options.seed ?? Math.floor(Math.random() * 2 ** 31));
@@ -333,7 +336,9 @@ export async function seedSandbox(dataSource: DataSource, options: SeedOptions):
       { username: SANDBOX_ADMIN_USERNAME, password: password(), totpSecret: generateTotpSecret() },
       { username: SANDBOX_REVIEWER_USERNAME, password: password(), totpSecret: generateTotpSecret() },
     ];
-    for (const credentials of [admin!, reviewer!]) await insertAdmin(manager, options.keys, credentials);
+    await insertAdmin(manager, options.keys, admin!, SANDBOX_ADMIN_ROLES);
+    // The four-eyes reviewer decides reviews and nothing else (least privilege).
+    await insertAdmin(manager, options.keys, reviewer!, SANDBOX_REVIEWER_ROLES);
 
     const tpp = await createSandboxTppKeys();
     await registerTpp(manager, tpp);
@@ -452,10 +457,11 @@ export interface SandboxMonitoringUpgrade {
 
 /**
  * Brings a sandbox seeded before payment monitoring and PSU alerts up to date in place, without
- * reseeding: writes `deny-list.json` with the seeded mule account, creates the reviewer admin (row and
- * `reviewer.json`), and gives each PSU in `psus.json` an `email` (and its row, where it has none). Only
- * what is missing is added: an existing file, entry, field or row is never changed, so a second run
- * changes nothing.
+ * reseeding: writes `deny-list.json` with the seeded mule account, creates the reviewer admin (row with
+ * `payment-reviewer` only, and `reviewer.json`), and gives each PSU in `psus.json` an `email` (and its
+ * row, where it has none). Only what is missing is added: an existing file, entry, field or row is never
+ * changed, so a second run changes nothing (admins seeded before roles keep every role the migration
+ * gave them).
  */
 export async function upgradeSandboxMonitoring(
   dataSource: DataSource,
@@ -479,12 +485,12 @@ export async function upgradeSandboxMonitoring(
     skipped.push(`${files.reviewer} lacks a username, password or totpSecret: no admin created from it`);
   } else if (reviewerRows.length === 0 && reviewer) {
     // reviewer.json without its row (a start that stopped between the two): the row from the file.
-    await dataSource.transaction((manager) => insertAdmin(manager, options.keys, reviewer!));
+    await dataSource.transaction((manager) => insertAdmin(manager, options.keys, reviewer!, SANDBOX_REVIEWER_ROLES));
     upgraded.push(`created the admin '${reviewerUsername}' from ${files.reviewer}`);
   } else if (reviewerRows.length === 0) {
     const created = { username: SANDBOX_REVIEWER_USERNAME, password: password(), totpSecret: generateTotpSecret() };
     await dataSource.transaction(async (manager) => {
-      await insertAdmin(manager, options.keys, created);
+      await insertAdmin(manager, options.keys, created, SANDBOX_REVIEWER_ROLES);
       // Inside the transaction: a file that cannot be written leaves no row whose password nobody knows.
       await writeFile(files.reviewer, `${JSON.stringify(created, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     });

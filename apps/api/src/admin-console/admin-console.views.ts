@@ -1,4 +1,5 @@
 import { AUDIT_EVENT_TYPES } from '@consentry/audit';
+import { ADMIN_ROLE_DUTIES, AdminRole } from '@consentry/identity';
 
 import { alertBox, escapeHtml, formatInstant, loginForm, postButton, renderPage } from '../dashboard/page-html.js';
 import { PageRealm, stylesheetOf } from '../dashboard/page-realm.js';
@@ -30,14 +31,45 @@ export function layout(title: string, body: string, header?: string, narrow = fa
   return renderPage({ title, body, header, narrow, application: ADMIN_CONSOLE_REALM.application, stylesheet: stylesheetOf(ADMIN_CONSOLE_REALM) });
 }
 
-/** The console's sections; the current one is marked for screen readers. */
-export function consoleNav(current: 'events' | 'payments' | 'payment-reviews'): string {
-  const link = (key: 'events' | 'payments' | 'payment-reviews', label: string) => `<a href="${BASE}/${key}"${key === current ? ' aria-current="page"' : ''}>${label}</a>`;
+/**
+ * The console's sections and the role each page needs: the same role its controller declares with
+ * @AdminAccess (admin-access.spec.ts holds the two together).
+ */
+export const CONSOLE_SECTIONS = [
+  { path: 'events', label: 'Audit trail', role: 'auditor' },
+  { path: 'payments', label: 'Payments', role: 'payment-reviewer' },
+  { path: 'payment-reviews', label: 'Payment reviews', role: 'payment-reviewer' },
+] as const satisfies ReadonlyArray<{ path: string; label: string; role: AdminRole }>;
+
+export type ConsoleSection = (typeof CONSOLE_SECTIONS)[number]['path'];
+
+/** The sections the admin's roles open, in the console's order. */
+export function consoleSectionsFor(roles: readonly AdminRole[] = []): Array<(typeof CONSOLE_SECTIONS)[number]> {
+  return CONSOLE_SECTIONS.filter((section) => roles.includes(section.role));
+}
+
+/** The console's sections the admin's roles open (no link to a page that would refuse them); the current one is marked for screen readers. */
+export function consoleNav(current: ConsoleSection, roles: readonly AdminRole[] | undefined): string {
+  const links = consoleSectionsFor(roles).map(
+    ({ path, label }) => `<a href="${BASE}/${path}"${path === current ? ' aria-current="page"' : ''}>${label}</a>`,
+  );
   return `<nav class="pager" aria-label="Console">
-${link('events', 'Audit trail')}
-${link('payments', 'Payments')}
-${link('payment-reviews', 'Payment reviews')}
+${links.join('\n')}
 </nav>`;
+}
+
+/** The start page of an admin whose roles open no console page (a TPP manager or ledger operator: the admin API is theirs). */
+export function noConsoleSectionPage(username: string, csrf: string, roles: readonly AdminRole[] | undefined): string {
+  const held = (roles ?? []).map((role) => `<li><strong>${escapeHtml(role)}</strong>: ${escapeHtml(ADMIN_ROLE_DUTIES[role])}</li>`).join('\n');
+  return layout(
+    'Nothing to show',
+    `<h1>Nothing to show</h1>
+<p>None of your administrator roles has a page in this console; what they allow is on the admin API.</p>
+<ul>
+${held}
+</ul>`,
+    signedInHeader(username, csrf),
+  );
 }
 
 export function signedInHeader(username: string, csrf: string): string {
@@ -189,6 +221,7 @@ function pager(page: AuditSearchPage, values: AuditFilterValues): string {
 export interface AuditEventsView {
   username: string;
   csrf: string;
+  roles: readonly AdminRole[] | undefined;
   parsed: ParsedAuditFilter;
   /** Null while the filter has errors. */
   page: AuditSearchPage | null;
@@ -196,7 +229,7 @@ export interface AuditEventsView {
 
 export function auditEventsPage(view: AuditEventsView): string {
   const errors = Object.keys(view.parsed.errors).length;
-  const body = `${consoleNav('events')}
+  const body = `${consoleNav('events', view.roles)}
 <h1>Audit trail</h1>
 ${errors > 0 ? alertBox(`Correct ${errors === 1 ? 'the field' : `the ${errors} fields`} marked below to search.`) : ''}
 ${searchForm(view.parsed)}

@@ -10,6 +10,7 @@ import { PageExceptionFilter } from '../dashboard/page.exception-filter.js';
 import { reviewReasonOf } from '../payment-reviews/review-reason.js';
 import { PaymentReviewsService } from '../payment-reviews/payment-reviews.service.js';
 import { InteractionId } from '../security/tpp-principal.js';
+import { AdminAccess } from '../admin/admin-access.js';
 import { AdminConsoleSessionGuard } from './admin-console-session.guard.js';
 import { ADMIN_CONSOLE_REALM } from './admin-console.views.js';
 import { isPaymentReviewNotice, PaymentReviewNotice, paymentReviewsConsolePage } from './payment-reviews-console.views.js';
@@ -26,6 +27,7 @@ function reasonOf(body: unknown): string | null {
 @Controller('admin-console/payment-reviews')
 @UseFilters(new PageExceptionFilter(ADMIN_CONSOLE_REALM))
 @UseGuards(AdminConsoleSessionGuard)
+@AdminAccess('payment-reviewer')
 export class PaymentReviewsConsoleController {
   constructor(
     private readonly reviews: PaymentReviewsService,
@@ -38,7 +40,7 @@ export class PaymentReviewsConsoleController {
     const [page, statistics] = await Promise.all([this.reviews.list({ cursor }), this.reviews.ruleStatistics()]);
     const csrf = this.csrf.forSession(REALM.realm, session.token);
     const notice = isPaymentReviewNotice(query.notice) ? query.notice : undefined;
-    sendPage(reply, 200, paymentReviewsConsolePage({ username: session.subject.username, csrf, page, statistics, notice }));
+    sendPage(reply, 200, paymentReviewsConsolePage({ username: session.subject.username, csrf, roles: session.subject.roles, page, statistics, notice }));
   }
 
   @Post(':paymentId/:action')

@@ -1,4 +1,5 @@
 import { formatPaymentAmount } from '@consentry/consents';
+import { AdminRole } from '@consentry/identity';
 
 import { alertBox, escapeHtml, formatInstant } from '../dashboard/page-html.js';
 import { PaymentReview, PaymentReviewsPage, RuleStatistics } from '../payment-reviews/payment-reviews.service.js';
@@ -67,6 +68,7 @@ ${rows}
 export interface PaymentReviewsConsoleView {
   username: string;
   csrf: string;
+  roles: readonly AdminRole[] | undefined;
   page: PaymentReviewsPage;
   statistics: RuleStatistics[];
   notice?: PaymentReviewNotice;
@@ -83,7 +85,7 @@ ${view.page.reviews.map((r) => reviewRow(r, view.csrf)).join('\n')}
 </tbody>
 </table></div>`
     : '<p>No payment is waiting for review.</p>';
-  const body = `${consoleNav('payment-reviews')}
+  const body = `${consoleNav('payment-reviews', view.roles)}
 <h1>Payment reviews</h1>
 ${notice ? alertBox(notice.text, notice.kind) : ''}
 ${queue}

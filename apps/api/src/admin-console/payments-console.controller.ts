@@ -7,6 +7,7 @@ import { sendPage } from '../dashboard/page-response.js';
 import { CurrentPageSession, PageSession } from '../dashboard/page-session.js';
 import { PageExceptionFilter } from '../dashboard/page.exception-filter.js';
 import { InteractionId } from '../security/tpp-principal.js';
+import { AdminAccess } from '../admin/admin-access.js';
 import { AdminConsoleSessionGuard } from './admin-console-session.guard.js';
 import { ADMIN_CONSOLE_REALM } from './admin-console.views.js';
 import { parsePaymentFilterForm } from './payment-filter.form.js';
@@ -18,6 +19,7 @@ const REALM = ADMIN_CONSOLE_REALM;
 @Controller('admin-console/payments')
 @UseFilters(new PageExceptionFilter(ADMIN_CONSOLE_REALM))
 @UseGuards(AdminConsoleSessionGuard)
+@AdminAccess('payment-reviewer')
 export class PaymentsConsoleController {
   constructor(
     private readonly payments: PaymentAdminService,
@@ -30,12 +32,12 @@ export class PaymentsConsoleController {
     const valid = Object.keys(parsed.errors).length === 0;
     const page = valid ? await this.payments.list(parsed.filter, { cursor: parsed.cursor }) : null;
     const csrf = this.csrf.forSession(REALM.realm, session.token);
-    sendPage(reply, valid ? 200 : 400, paymentsConsolePage({ username: session.subject.username, csrf, parsed, page }));
+    sendPage(reply, valid ? 200 : 400, paymentsConsolePage({ username: session.subject.username, csrf, roles: session.subject.roles, parsed, page }));
   }
 
   @Get(':PaymentId')
   async detail(@CurrentPageSession() session: PageSession, @Param('PaymentId') paymentId: string, @InteractionId() interactionId: string, @Res() reply: FastifyReply): Promise<void> {
     const detail = await this.payments.detail(paymentId, { adminId: session.subject.subjectId, interactionId, channel: 'console' });
-    sendPage(reply, 200, paymentDetailPage(session.subject.username, this.csrf.forSession(REALM.realm, session.token), detail));
+    sendPage(reply, 200, paymentDetailPage(session.subject.username, this.csrf.forSession(REALM.realm, session.token), session.subject.roles, detail));
   }
 }

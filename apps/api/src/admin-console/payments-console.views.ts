@@ -1,4 +1,5 @@
 import { formatPaymentAmount } from '@consentry/consents';
+import { AdminRole } from '@consentry/identity';
 
 import { AdminPaymentDetail, AdminPaymentsPage, AdminPaymentView } from '../admin/payments/payment-admin.service.js';
 import { alertBox, escapeHtml, formatInstant } from '../dashboard/page-html.js';
@@ -72,6 +73,7 @@ ${rows}
 export interface PaymentsConsoleView {
   username: string;
   csrf: string;
+  roles: readonly AdminRole[] | undefined;
   parsed: ParsedPaymentFilter;
   /** Null while the filter has errors. */
   page: AdminPaymentsPage | null;
@@ -83,7 +85,7 @@ export function paymentsConsolePage(view: PaymentsConsoleView): string {
     view.parsed.cursor ? `<a href="${BASE}/payments?${escapeHtml(filterQuery(view.parsed.values))}">Newest payments</a>` : '',
     view.page?.next ? `<a href="${BASE}/payments?${escapeHtml(filterQuery(view.parsed.values, { cursor: view.page.next }))}" rel="next">Next page (older payments)</a>` : '',
   ].filter(Boolean);
-  const body = `${consoleNav('payments')}
+  const body = `${consoleNav('payments', view.roles)}
 <h1>Payments</h1>
 ${errors > 0 ? alertBox(`Correct ${errors === 1 ? 'the field' : `the ${errors} fields`} marked below to search.`) : ''}
 ${searchForm(view.parsed)}
@@ -92,10 +94,13 @@ ${pager.length > 0 ? `<nav class="pager" aria-label="Pages of payments">${pager.
   return layout('Payments', body, signedInHeader(view.username, view.csrf));
 }
 
-export function paymentDetailPage(username: string, csrf: string, detail: AdminPaymentDetail): string {
+export function paymentDetailPage(username: string, csrf: string, roles: readonly AdminRole[] | undefined, detail: AdminPaymentDetail): string {
   const p = detail.payment;
   const title = `Payment ${p.paymentId}`;
-  const body = `${consoleNav('payments')}
+  const consent = `<code>${escapeHtml(p.consentId)}</code>`;
+  // The consent's whole trail is the auditor's page: linked only for an admin who may open it.
+  const consentLink = roles?.includes('auditor') ? `<a href="${BASE}/events?${escapeHtml(filterQuery({ consentId: p.consentId }))}">${consent}</a>` : consent;
+  const body = `${consoleNav('payments', roles)}
 <h1>${escapeHtml(title)}</h1>
 <dl>
 <dt>Kind</dt><dd>${escapeHtml(p.kind)}</dd>
@@ -105,7 +110,7 @@ export function paymentDetailPage(username: string, csrf: string, detail: AdminP
 <dt>Debtor account</dt><dd data-field="debtor-account">${escapeHtml(p.debtorAccount)}</dd>
 <dt>TPP</dt><dd>${escapeHtml(p.tpp.name ?? '')} <code>${escapeHtml(p.tpp.clientId)}</code></dd>
 <dt>PSU</dt><dd><code>${escapeHtml(p.psuId ?? '')}</code></dd>
-<dt>Consent</dt><dd><a href="${BASE}/events?${escapeHtml(filterQuery({ consentId: p.consentId }))}"><code>${escapeHtml(p.consentId)}</code></a></dd>
+<dt>Consent</dt><dd>${consentLink}</dd>
 <dt>Created</dt><dd>${escapeHtml(formatInstant(new Date(p.creationDateTime)))}</dd>
 <dt>Status changed</dt><dd>${escapeHtml(formatInstant(new Date(p.statusUpdateDateTime)))}</dd>
 </dl>

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 
+import { AdminAccess } from './admin-access.js';
 import { AdminAuthGuard } from './admin-auth.guard.js';
 import { InteractionId } from '../security/tpp-principal.js';
 import { SessionUser } from '../sessions/session-auth.guard.js';
@@ -9,9 +10,10 @@ import { AuditChainVerificationResult, AuditChainVerificationService } from './a
 import { AuditExportQueryDto, exportFilterOf } from './audit/audit-export-query.dto.js';
 import { auditExportHeaders, AuditExportService } from './audit/audit-export.service.js';
 
-/** The admin API's audit tools beside GET /admin/audit-events: export and chain verification. */
+/** The admin API's audit tools beside GET /admin/audit-events: export and chain verification (the auditor's). */
 @Controller('admin')
 @UseGuards(AdminAuthGuard)
+@AdminAccess('auditor')
 export class AuditAdminController {
   constructor(
     private readonly exports: AuditExportService,

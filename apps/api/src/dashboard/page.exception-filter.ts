@@ -2,6 +2,7 @@ import { ObErrorException, unreachable } from '@consentry/validation';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
+import { AdminAccessException, AdminAccessExceptionCode } from '../admin/admin-access.exception.js';
 import { AuditExportException, AuditExportExceptionCode } from '../admin/audit/audit-export.exception.js';
 import { PaymentViewException, PaymentViewExceptionCode } from '../payment-views/payment-view.exception.js';
 import { problemBody, renderPage } from './page-html.js';
@@ -26,6 +27,7 @@ export class PageExceptionFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     if (reply.sent) return;
     if (exception instanceof PageException) return this.pageAnswer(exception, reply);
+    if (exception instanceof AdminAccessException) return this.adminAccessAnswer(exception, reply);
     if (exception instanceof AuditExportException) return this.auditExportAnswer(exception, reply);
     if (exception instanceof PaymentViewException) return this.paymentViewAnswer(exception, reply);
     // The global validation pipe's refusals of a page's path or query parameters (e.g. U+0000 in an id).
@@ -51,6 +53,20 @@ export class PageExceptionFilter implements ExceptionFilter {
         return this.problem(reply, 403, 'This form has expired', 'For your security the form could not be accepted. Go back, reload the page and try again.');
       case PageExceptionCode.InvalidForm:
         return this.problem(reply, 400, 'This form could not be read', 'Go back and check what you entered.');
+      default:
+        return unreachable(exception.code);
+    }
+  }
+
+  private adminAccessAnswer(exception: AdminAccessException, reply: FastifyReply): void {
+    switch (exception.code) {
+      case AdminAccessExceptionCode.RoleMissing:
+        return this.problem(
+          reply,
+          403,
+          'Not available to you',
+          `This page needs the administrator role “${exception.role}”, which your account does not hold. Ask the bank’s operator to grant it if your work needs it.`,
+        );
       default:
         return unreachable(exception.code);
     }

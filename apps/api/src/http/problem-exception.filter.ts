@@ -5,6 +5,7 @@ import { ObErrorException, unreachable } from '@consentry/validation';
 import { ArgumentsHost, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
+import { AdminAccessException, AdminAccessExceptionCode } from '../admin/admin-access.exception.js';
 import { AuditExportException, AuditExportExceptionCode } from '../admin/audit/audit-export.exception.js';
 import { LedgerAccountException, LedgerAccountExceptionCode } from '../admin/ledger/ledger-account.exception.js';
 import { PaymentViewException, PaymentViewExceptionCode } from '../payment-views/payment-view.exception.js';
@@ -36,6 +37,15 @@ function sessionAnswer(exception: SessionException): ProblemAnswer {
       };
     case SessionExceptionCode.Unauthenticated:
       return { status: 401, body: { error: 'unauthenticated', message: exception.message }, headers: { 'www-authenticate': 'Bearer' } };
+    default:
+      return unreachable(exception.code);
+  }
+}
+
+function adminAccessAnswer(exception: AdminAccessException): ProblemAnswer {
+  switch (exception.code) {
+    case AdminAccessExceptionCode.RoleMissing:
+      return { status: 403, body: { error: 'forbidden', message: exception.message } };
     default:
       return unreachable(exception.code);
   }
@@ -123,6 +133,7 @@ export class ProblemExceptionFilter implements ExceptionFilter {
 
   private answer(exception: unknown, request: FastifyRequest): ProblemAnswer {
     if (exception instanceof SessionException) return sessionAnswer(exception);
+    if (exception instanceof AdminAccessException) return adminAccessAnswer(exception);
     if (exception instanceof ConsentException) return consentAnswer(exception);
     if (exception instanceof TppException) return tppAnswer(exception);
     if (exception instanceof AuditExportException) return auditExportAnswer(exception);

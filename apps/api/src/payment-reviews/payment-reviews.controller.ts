@@ -2,6 +2,7 @@ import { ReviewOutcome } from '@consentry/consents';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 
+import { AdminAccess } from '../admin/admin-access.js';
 import { AdminAuthGuard } from '../admin/admin-auth.guard.js';
 import { InteractionId } from '../security/tpp-principal.js';
 import { SessionUser } from '../sessions/session-auth.guard.js';
@@ -10,9 +11,10 @@ import { PaymentReviewDecisionDto, PaymentReviewsQueryDto } from './payment-revi
 import { PaymentReviewsPage, PaymentReviewsService } from './payment-reviews.service.js';
 import { reviewReasonOf } from './review-reason.js';
 
-/** The review queue of held payments on the admin API. Admin session required. */
+/** The review queue of held payments on the admin API. An admin session with the payment-reviewer role. */
 @Controller('admin/payment-reviews')
 @UseGuards(AdminAuthGuard)
+@AdminAccess('payment-reviewer')
 export class PaymentReviewsController {
   constructor(private readonly reviews: PaymentReviewsService) {}
 

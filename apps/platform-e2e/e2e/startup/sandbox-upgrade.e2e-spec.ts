@@ -46,6 +46,11 @@ describe('a start on a .data from before payment monitoring', () => {
     ]);
     expect(existsSync(join(sandbox, 'deny-list.json'))).toBe(true);
     expect(credentials.reviewer).toEqual(JSON.parse(await readFile(join(sandbox, 'reviewer.json'), 'utf8')));
+    // The reviewer it adds decides payment reviews only; the admin already there keeps every role.
+    expect(await db.dataSource.query(`SELECT username, roles FROM admin_user ORDER BY username`)).toEqual([
+      { username: 'admin', roles: ['auditor', 'payment-reviewer', 'tpp-manager', 'ledger-operator'] },
+      { username: 'reviewer', roles: ['payment-reviewer'] },
+    ]);
     expect(credentials.psus.map((psu: { email: string }) => psu.email)).toEqual([
       'alice@sandbox.consentry.localhost',
       'bob@sandbox.consentry.localhost',

@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 
+import { AdminAccess } from '../admin-access.js';
 import { AdminAuthGuard } from '../admin-auth.guard.js';
 import { InteractionId } from '../../security/tpp-principal.js';
 import { SessionUser } from '../../sessions/session-auth.guard.js';
@@ -7,9 +8,10 @@ import { SessionSubject } from '../../sessions/session.store.js';
 import { AdminPaymentDetail, AdminPaymentsPage, PaymentAdminService } from './payment-admin.service.js';
 import { AdminPaymentsQueryDto } from './payments-query.dto.js';
 
-/** Payments on the admin API: list (keyset-paged, filtered) and one with its audit events. Admin session required. */
+/** Payments on the admin API: list (keyset-paged, filtered) and one with its audit events. An admin session with the payment-reviewer role. */
 @Controller('admin/payments')
 @UseGuards(AdminAuthGuard)
+@AdminAccess('payment-reviewer')
 export class PaymentAdminController {
   constructor(private readonly payments: PaymentAdminService) {}
 

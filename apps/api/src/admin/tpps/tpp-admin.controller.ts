@@ -1,6 +1,7 @@
 import { TppStatusCommand, TppView } from '@consentry/tpps';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 
+import { AdminAccess } from '../admin-access.js';
 import { AdminAuthGuard } from '../admin-auth.guard.js';
 import { InteractionId } from '../../security/tpp-principal.js';
 import { SessionUser } from '../../sessions/session-auth.guard.js';
@@ -8,9 +9,10 @@ import { SessionSubject } from '../../sessions/session.store.js';
 import { ListTppsQueryDto, ReinstateTppDto, SuspendTppDto } from './tpp-admin.dto.js';
 import { TppAdminService, TppListPage } from './tpp-admin.service.js';
 
-/** The bank's administration of TPPs: list, suspend, reinstate. Admin session required. */
+/** The bank's administration of TPPs: list, suspend, reinstate. An admin session with the tpp-manager role. */
 @Controller('admin/tpps')
 @UseGuards(AdminAuthGuard)
+@AdminAccess('tpp-manager')
 export class TppAdminController {
   constructor(private readonly tpps: TppAdminService) {}
 
