@@ -83,8 +83,9 @@ describe('admin API: TPPs (list, suspend, reinstate)', () => {
       const [{ n: activeCount }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM tpp WHERE status = 'Active'`);
       expect(active.body.tpps.length + rest.body.tpps.length).toBe(activeCount);
       const cursorOf = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString('base64url');
-      // Not a pair of strings; a client id with a space; a name longer than any cursor this API issues.
-      const forged = [cursorOf([1, 2]), cursorOf(['Paged 01 Ltd', 'paged tpp']), cursorOf(['x'.repeat(301), 'paged-tpp-1'])];
+      // Not a pair of strings; a client id with a space; a name longer than any cursor this API issues; a
+      // name with a NUL, which PostgreSQL's text cannot hold (until 7 December 2026 a 500).
+      const forged = [cursorOf([1, 2]), cursorOf(['Paged 01 Ltd', 'paged tpp']), cursorOf(['x'.repeat(301), 'paged-tpp-1']), cursorOf(['Paged\u0000', 'paged-tpp-1'])];
       for (const bad of ['limit=0', 'limit=201', 'cursor=not*valid', ...forged.map((cursor) => `cursor=${cursor}`)]) {
         const refused = await h.call('GET', `/admin/tpps?${bad}`, { headers: auth });
         expect(refused.status, bad).toBe(400);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { PageException } from '../dashboard/page.exception.js';
 import { filterQuery, parseAuditCursor, parseAuditExportForm, parseAuditFilterForm } from './audit-filter.form.js';
+import { parsePaymentFilterForm } from './payment-filter.form.js';
 
 describe('audit filter form', () => {
   it('reads every filter, taking date-times without an offset as UTC', () => {
@@ -39,9 +40,20 @@ describe('audit filter form', () => {
 
   it('names each field it cannot read and leaves it out of the filter', () => {
     const parsed = parseAuditFilterForm({ type: 'drop.table', from: 'yesterday', consentId: 'x'.repeat(201), to: '2026-01-01T00:00' , psuId: ['a', 'b'] });
-    expect(Object.keys(parsed.errors).sort()).toEqual(['consentId', 'from', 'type']);
+    expect(Object.keys(parsed.errors).sort()).toEqual(['consentId', 'from', 'psuId', 'type']);
+    expect(parsed.errors.psuId).toBe('Give this field once.');
     expect(parsed.filter).toEqual({ psuId: 'a', to: new Date('2026-01-01T00:00:59.999Z') });
     expect(parseAuditFilterForm({ from: '2026-02-01T00:00Z', to: '2026-01-01T00:00Z' }).errors).toHaveProperty('to');
+  });
+
+  it('refuses a filter given twice, and an id with a control character (until 7 December 2026: the first value, silently)', () => {
+    for (const name of ['type', 'clientId', 'psuId', 'consentId', 'from', 'to']) {
+      expect(Object.keys(parseAuditFilterForm({ [name]: ['', 'b'] }).errors), name).toEqual([name]);
+    }
+    expect(() => parseAuditExportForm({ csrf: 't', format: 'csv', clientId: ['tpp-a', 'tpp-b'] })).toThrow(PageException);
+    expect(parseAuditFilterForm({ clientId: 'tpp\u0000' }).errors).toEqual({ clientId: 'Letters, digits and punctuation only.' });
+    const payments = parsePaymentFilterForm({ status: ['ACSP', 'RJCT'], consentId: 'pmc-1\n2' });
+    expect(payments.errors).toEqual({ status: 'Give this field once.', consentId: 'Letters, digits and punctuation only.' });
   });
 
   it('reads a keyset cursor and ignores anything that is not a sequence number', () => {

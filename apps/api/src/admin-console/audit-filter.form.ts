@@ -28,13 +28,28 @@ const SEQ = /^\d{1,18}$/;
 // the seconds and the offset.
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2}(?:\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$/;
 
-/** One query or form field as typed (trimmed); a repeated one counts once. */
+/** One query or form field as typed (trimmed); a repeated one reads as its first (see repeatedFields). */
 export function one(source: Record<string, unknown>, name: string): string {
   const value = source[name];
-  // A repeated parameter arrives as an array: only the first counts.
+  // A repeated parameter arrives as an array.
   const first = Array.isArray(value) ? value[0] : value;
   return typeof first === 'string' ? first.trim() : '';
 }
+
+/**
+ * A message for each filter field of `names` given more than once (`?clientId=a&clientId=b`): the search
+ * or export does not run then, rather than guess which value was meant (until 7 December 2026 the first
+ * one was used without a word, so an export could cover another TPP than the admin read in the address).
+ */
+export function repeatedFields<K extends string>(source: Record<string, unknown>, names: readonly K[], errors: Partial<Record<K, string>>): void {
+  for (const name of names) {
+    const value = source[name];
+    if (Array.isArray(value) && value.length > 1) errors[name] = 'Give this field once.';
+  }
+}
+
+// No id the bank issues holds a control character (and PostgreSQL's text holds no NUL).
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * A date-time typed in the form, in UTC when it names no offset. An upper bound typed to the minute
@@ -69,6 +84,7 @@ export function parseAuditFilterForm(source: Record<string, unknown>): ParsedAud
     else errors.type = 'Choose an event type from the list.';
   }
   readIdsAndPeriod(values, ['clientId', 'psuId', 'consentId'], filter, errors);
+  repeatedFields(source, ['type', 'clientId', 'psuId', 'consentId', 'from', 'to'], errors);
   return { filter, values, errors };
 }
 
@@ -85,6 +101,7 @@ export function readIdsAndPeriod<K extends string>(
   for (const name of ids) {
     if (!values[name]) continue;
     if (values[name].length > MAX_ID) errors[name] = `At most ${MAX_ID} characters.`;
+    else if (CONTROL.test(values[name])) errors[name] = 'Letters, digits and punctuation only.';
     else (filter as Partial<Record<K, string>>)[name] = values[name];
   }
   for (const name of ['from', 'to'] as const) {

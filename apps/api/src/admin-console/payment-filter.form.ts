@@ -1,6 +1,6 @@
 import { AdminPaymentFilter } from '../admin/payments/payment-admin.service.js';
 import { PAYMENT_STATUSES, PaymentStatus } from '../payment-views/payment-rows.js';
-import { one, readIdsAndPeriod } from './audit-filter.form.js';
+import { one, readIdsAndPeriod, repeatedFields } from './audit-filter.form.js';
 
 /** The payment search form's fields as typed, to fill the form again. */
 export interface PaymentFilterValues {
@@ -42,6 +42,7 @@ export function parsePaymentFilterForm(source: Record<string, unknown>): ParsedP
     else errors.status = 'Choose a status from the list.';
   }
   readIdsAndPeriod(values, ['clientId', 'consentId'], filter, errors);
+  repeatedFields(source, ['status', 'clientId', 'consentId', 'from', 'to'], errors);
   const cursor = one(source, 'cursor');
   return { filter, values, errors, cursor: CURSOR.test(cursor) ? cursor : undefined };
 }
