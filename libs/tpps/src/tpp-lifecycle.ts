@@ -17,6 +17,11 @@ export const TPP_TRANSITIONS: Readonly<Record<TppLifecycleAction, { from: TppSta
   deregister: { from: 'Active', to: 'Deregistered', event: 'tpp.deregistered' },
 };
 
+/** Whether no transition leads out of `status` (Deregistered): a TPP there never gets anything again. */
+export function isFinalTppStatus(status: string): boolean {
+  return !Object.values(TPP_TRANSITIONS).some((transition) => transition.from === status);
+}
+
 /** A TPP as the admin API shows it. */
 export interface TppView {
   clientId: string;

@@ -82,7 +82,7 @@ describe('event delivery to TPP callbacks', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'consentry-event-delivery-'));
     callbacks = await CallbackServer.start();
     elsewhere = await CallbackServer.start();
-    for (const tpp of ['tpp-a', 'tpp-b', 'tpp-c', 'tpp-d', 'tpp-e', 'tpp-f', 'tpp-g']) {
+    for (const tpp of ['tpp-a', 'tpp-b', 'tpp-c', 'tpp-d', 'tpp-e', 'tpp-f', 'tpp-g', 'tpp-h', 'tpp-i']) {
       await q(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ($1, $1, '{PISP}', '{}')`, [tpp]);
       await q(`INSERT INTO event_subscription (event_subscription_id, client_id, callback_url, version) VALUES ($1, $2, $3, '4.0')`, [
         `evs-${tpp}`,
@@ -221,6 +221,25 @@ describe('event delivery to TPP callbacks', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
     expect(metrics).toMatch(/consentry_event_deliveries_total\{result="failed"\} [2-9]/);
     expect(metrics).toMatch(/consentry_event_delivery_lag_seconds_count [2-9]/);
+  });
+
+  it('sends nothing to a TPP that is not Active: a suspended one’s events wait for its reinstatement, a deregistered one’s are never sent', async () => {
+    await q(`UPDATE tpp SET status = 'Suspended' WHERE client_id = 'tpp-h'`);
+    await q(`UPDATE tpp SET status = 'Deregistered' WHERE client_id = 'tpp-i'`);
+    await paymentChanged('tpp-h', 'dp-h1');
+    await paymentChanged('tpp-i', 'dp-i1');
+    // Until 7 December 2026 both were POSTed to their callbacks as to an Active TPP.
+    await vi.waitFor(async () => expect((await eventOf('tpp-h'))?.attempts).toBeGreaterThanOrEqual(2), WAIT);
+    expect(await eventOf('tpp-h')).toMatchObject({ delivered: false, error: 'the TPP is Suspended' });
+    await vi.waitFor(async () => expect(await eventOf('tpp-i')).toBeDefined(), WAIT);
+    expect(callbacks.to('/tpp-h/event-notifications')).toEqual([]);
+    expect(callbacks.to('/tpp-i/event-notifications')).toEqual([]);
+
+    await q(`UPDATE tpp SET status = 'Active' WHERE client_id = 'tpp-h'`);
+    await vi.waitFor(async () => expect((await eventOf('tpp-h'))?.delivered).toBe(true), WAIT);
+    expect(callbacks.to('/tpp-h/event-notifications')).toHaveLength(1);
+    expect(await eventOf('tpp-i')).toMatchObject({ delivered: false, attempts: 0 });
+    expect(callbacks.to('/tpp-i/event-notifications')).toEqual([]);
   });
 
   it('never follows a redirect, even one to a private address', async () => {

@@ -1,6 +1,7 @@
 import { auditOutboxInsertSql, prepareAuditEvents } from '@consentry/audit';
 import type { WorkerConfig } from '@consentry/config';
 import { DataSource, queryPrepared } from '@consentry/database';
+import { isFinalTppStatus } from '@consentry/tpps';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -18,6 +19,8 @@ interface PendingEventRow {
   created_at: Date;
   settled: boolean;
   callback_url: string | null;
+  /** The TPP's lifecycle status (libs/tpps), null when its row is gone. */
+  tpp_status: string | null;
 }
 
 export type EventDeliveryOutcome = 'delivered' | 'settled' | 'no-callback';
@@ -72,8 +75,8 @@ export class EventDeliveryProcessor implements OnModuleDestroy {
     const { jti } = job.data;
     const [event]: PendingEventRow[] = await this.dataSource.query(
       `SELECT e.client_id, e.event_type, e.set_jwt, e.occurred_at, e.created_at,
-              (e.delivered_at IS NOT NULL OR e.acknowledged_at IS NOT NULL) AS settled, s.callback_url
-         FROM event_notification e LEFT JOIN event_subscription s ON s.client_id = e.client_id
+              (e.delivered_at IS NOT NULL OR e.acknowledged_at IS NOT NULL) AS settled, s.callback_url, t.status AS tpp_status
+         FROM event_notification e LEFT JOIN event_subscription s ON s.client_id = e.client_id LEFT JOIN tpp t ON t.client_id = e.client_id
         WHERE e.jti = $1`,
       [jti],
     );
@@ -81,6 +84,14 @@ export class EventDeliveryProcessor implements OnModuleDestroy {
     if (!event || event.settled) return 'settled';
     if (event.callback_url === null) return 'no-callback';
     const options = this.config.eventNotifications;
+    // A TPP that is not Active gets nothing (docs/auth-server.md), its events included: a suspended one's
+    // wait, retried as a failed delivery, for its reinstatement; a deregistered one's are never sent (they
+    // stay until dropped). Until 7 December 2026 both kept receiving them at their callback.
+    if (event.tpp_status !== 'Active') {
+      if (event.tpp_status === null || isFinalTppStatus(event.tpp_status)) throw new UnrecoverableError(`event ${jti} not delivered: its TPP is ${event.tpp_status ?? 'gone'}`);
+      await this.recordFailure(jti, `the TPP is ${event.tpp_status}`);
+      throw new Error(`event ${jti} not delivered: its TPP is ${event.tpp_status}`);
+    }
     if (Date.now() - event.created_at.getTime() > options.deliveryWindowMs) {
       this.metrics.recordAbandoned();
       throw new UnrecoverableError(`event ${jti} not delivered within the delivery window; it stays for polling`);
@@ -98,10 +109,14 @@ export class EventDeliveryProcessor implements OnModuleDestroy {
       return 'delivered';
     }
     const failure = 'status' in outcome ? `the callback answered ${outcome.status}` : outcome.failure;
-    await this.dataSource.query(`UPDATE event_notification SET delivery_attempts = delivery_attempts + 1, last_delivery_error = $2 WHERE jti = $1`, [jti, failure]);
-    this.metrics.recordFailed();
+    await this.recordFailure(jti, failure);
     this.logger.warn('event delivery failed; it will be retried', { jti, clientId: event.client_id, attempt: job.attemptsMade + 1, failure });
     throw new Error(failure);
+  }
+
+  private async recordFailure(jti: string, failure: string): Promise<void> {
+    await this.dataSource.query(`UPDATE event_notification SET delivery_attempts = delivery_attempts + 1, last_delivery_error = $2 WHERE jti = $1`, [jti, failure]);
+    this.metrics.recordFailed();
   }
 
   private async markDelivered(jti: string, event: PendingEventRow, attempts: number): Promise<void> {
