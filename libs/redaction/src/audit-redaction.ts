@@ -1,4 +1,4 @@
-import { isLuhnValid, maskAccountNumber, maskPan } from './mask.js';
+import { asciiDigits, isLuhnValid, LuhnCheck, maskAccountNumber, maskPan } from './mask.js';
 
 export const REDACTED = '[REDACTED]';
 
@@ -11,16 +11,28 @@ const ACCOUNT_NUMBER_KEY = /identification|account_?number|iban|^pan$|card_?numb
 // when a group is all digits. Its groups hold at most 12 digits, never a whole card number (13 to 19) or
 // sort code and account number (14).
 const UUID = '(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])';
-// In free text, a UUID (captured, kept) or a run of digit groups joined by single spaces or hyphens, the
-// way card and account numbers are written, whatever letters or punctuation touch it (`Card-4111…`,
+// A decimal digit of any script: ASCII, full-width (U+FF10-FF19), Arabic-Indic, Devanagari… (asciiDigits
+// reads them all).
+const DIGIT = '\\p{Nd}';
+// What may stand between two digit groups of one number, one character of it: a space of any kind
+// (\p{Zs}: U+00A0 no-break, U+202F narrow no-break, U+2009 thin, U+3000 ideographic…), a hyphen or dash of
+// any kind (\p{Pd}, U+2212 minus), a dot, a slash or an underscore (with their full-width forms, U+00B7
+// middle dot, U+2024 one dot leader, U+2044 fraction and U+2215 division slash), or an invisible format
+// character (\p{Cf}: U+200B zero-width space, U+00AD soft hyphen, U+2060 word joiner, bidi marks), which
+// shows a reader the whole number while hiding it from a plainer scan. Never a comma, colon or line break:
+// they part the figures of lists, times and amounts (`1,500.00`, `10:20:30`).
+const SEPARATOR = '[\\p{Zs}\\p{Pd}\\p{Cf}\\u2212._/\\u00B7\\u2024\\u2044\\u2215\\uFF0E\\uFF0F\\uFF3F]';
+// In free text, a UUID (captured, kept) or a run of digit groups joined by single separators, the way
+// card and account numbers are written, whatever letters or punctuation touch it (`Card-4111…`,
 // `Acct_4040…`, `4111…x`). The run never goes on into a UUID. Linear: a digit and a separator never
-// compete for a character, and each separator looks at most 36 characters ahead.
-const UUID_OR_DIGIT_RUN = new RegExp(`(${UUID})|\\d+(?:[ -](?!${UUID})\\d+)*`, 'gi');
-const SEPARATOR = /[ -]/;
+// compete for a character (no separator is a digit), and each separator looks at most 36 characters ahead.
+const UUID_OR_DIGIT_RUN = new RegExp(`(${UUID})|${DIGIT}+(?:${SEPARATOR}(?!${UUID})${DIGIT}+)*`, 'giu');
+const DIGIT_GROUP = new RegExp(`${DIGIT}+`, 'gu');
 const CARD_MIN_DIGITS = 13;
 const CARD_MAX_DIGITS = 19;
 // A UK sort code and account number, 6 + 8 digits: one group, or split after the 2nd, 4th or 6th digit.
-const SORT_CODE_AND_ACCOUNT = /^\d{2}[ -]?\d{2}[ -]?\d{2}[ -]?\d{8}$/;
+const SORT_CODE_AND_ACCOUNT_DIGITS = 14;
+const SORT_CODE_SPLITS = new Set([2, 4, 6]);
 // Any other group of eight digits or more is taken for an account number when it stands alone...
 const ACCOUNT_MIN_DIGITS = 8;
 // ...that is, no letter, digit, `_` or `-` next to it. Glued, such a group is most often a piece of a date,
@@ -34,34 +46,42 @@ const JWT_IN_TEXT = /\beyJ(?:\w|-(?!eyJ[\w-]))+\.[\w-]+\.[\w-]*\b/g;
 
 const MAX_DEPTH = 8;
 
-// What any mask above needs: "eyJ", or eight digits with at most one space or dash between each (a card
+// What any mask above needs: "eyJ", or eight digits with at most one separator between each (a card
 // number has 13). Text without it (most identifiers, names, codes) is returned as it is, unscanned.
-const MAY_NEED_REDACTION = /eyJ|\d(?:[ -]?\d){7}/;
+const MAY_NEED_REDACTION = new RegExp(`eyJ|${DIGIT}(?:${SEPARATOR}?${DIGIT}){7}`, 'u');
 
-/** A run of digit groups joined by single separators: its text, its groups, and its digits alone. */
-interface DigitRun {
-  text: string;
-  groups: string[];
-  /** Where each group starts in `text`; group g starts at `starts[g] - g` in `digits`, one separator each. */
-  starts: number[];
+/** A group of digits in a run: where it starts and ends in the run's text, and its digits in ASCII. */
+interface DigitGroup {
+  start: number;
+  end: number;
   digits: string;
 }
 
+/** A number written from a group of a run: the index of its last group, and whether it is a card number. */
+interface NumberSpan {
+  last: number;
+  card: boolean;
+}
+
 /**
- * The masked form of the number written from group `first` of a run, and the index of its last group: the
- * longest Luhn-valid card number of 13 to 19 digits, else a sort code and account number; undefined when
- * the group starts neither.
+ * The number written from group `first` of a run: the longest Luhn-valid card number of 13 to 19 digits,
+ * else a sort code and account number; undefined when the group starts neither.
  */
-function numberAt({ text, groups, starts, digits }: DigitRun, first: number): { masked: string; last: number } | undefined {
-  let found: { masked: string; last: number } | undefined;
+function numberAt(groups: DigitGroup[], first: number): NumberSpan | undefined {
+  let found: NumberSpan | undefined;
+  const luhn = new LuhnCheck();
+  let length = 0;
+  let sortCodeShaped = true;
   for (let last = first; last < groups.length; last++) {
-    const end = starts[last]! + groups[last]!.length;
-    const number = digits.slice(starts[first]! - first, end - last);
-    if (number.length > CARD_MAX_DIGITS) break;
-    if (number.length >= CARD_MIN_DIGITS && isLuhnValid(number)) {
-      found = { masked: maskPan(number), last };
-    } else if (found === undefined && number.length === 14 && SORT_CODE_AND_ACCOUNT.test(text.slice(starts[first], end))) {
-      found = { masked: maskAccountNumber(number), last };
+    if (last > first && !SORT_CODE_SPLITS.has(length)) sortCodeShaped = false;
+    const digits = groups[last]!.digits;
+    length += digits.length;
+    if (length > CARD_MAX_DIGITS) break;
+    for (let i = 0; i < digits.length; i++) luhn.push(digits.charCodeAt(i) - 48);
+    if (length >= CARD_MIN_DIGITS && luhn.valid) {
+      found = { last, card: true };
+    } else if (found === undefined && length === SORT_CODE_AND_ACCOUNT_DIGITS && sortCodeShaped) {
+      found = { last, card: false };
     }
   }
   return found;
@@ -71,35 +91,48 @@ function numberAt({ text, groups, starts, digits }: DigitRun, first: number): { 
  * A run of digit groups (`before` and `after`: the characters around it) with its card numbers and sort
  * code + account numbers masked, wherever they sit in it and whatever touches it, and each other group of
  * eight digits or more masked to its last four when it stands alone, or is longer than any card number.
+ * Numbers that share a group are masked as one (its first six and last four digits, or only its last four
+ * when one of them is an account number): each then shows no more than its own first six and last four.
  */
 function maskDigitRun(text: string, before: string, after: string): string {
   // Fewer than 8 digits are neither a card nor an account number: most dates, times and references.
   if (text.length < ACCOUNT_MIN_DIGITS) return text;
-  const groups = text.split(SEPARATOR);
-  const starts: number[] = [];
-  let at = 0;
-  for (const group of groups) {
-    starts.push(at);
-    at += group.length + 1;
-  }
-  const run: DigitRun = { text, groups, starts, digits: groups.join('') };
+  const groups: DigitGroup[] = Array.from(text.matchAll(DIGIT_GROUP), (m) => ({ start: m.index, end: m.index + m[0].length, digits: asciiDigits(m[0]) }));
+  // The text up to `copied` is in `out`; what lies between masks is copied as it is.
   const out: string[] = [];
+  let copied = 0;
+  const replace = (from: number, to: number, masked: string): void => {
+    out.push(text.slice(copied, groups[from]!.start), masked);
+    copied = groups[to]!.end;
+  };
   for (let g = 0; g < groups.length; g++) {
-    if (g > 0) out.push(text.charAt(starts[g]! - 1));
-    const number = numberAt(run, g);
+    const number = numberAt(groups, g);
     if (number) {
-      out.push(number.masked);
-      g = number.last;
+      let { last, card } = number;
+      for (let next = g + 1; next <= last; next++) {
+        const overlapping = numberAt(groups, next);
+        if (overlapping) {
+          last = Math.max(last, overlapping.last);
+          card &&= overlapping.card;
+        }
+      }
+      const digits = groups
+        .slice(g, last + 1)
+        .map((covered) => covered.digits)
+        .join('');
+      replace(g, last, card ? maskPan(digits) : maskAccountNumber(digits));
+      g = last;
       continue;
     }
-    const group = groups[g]!;
+    const { start, end, digits } = groups[g]!;
     const isAccountNumber =
-      group.length > CARD_MAX_DIGITS ||
-      (group.length >= ACCOUNT_MIN_DIGITS &&
-        !GLUE.test(g === 0 ? before : text.charAt(starts[g]! - 1)) &&
-        !GLUE.test(g === groups.length - 1 ? after : text.charAt(starts[g]! + group.length)));
-    out.push(isAccountNumber ? maskAccountNumber(group) : group);
+      digits.length > CARD_MAX_DIGITS ||
+      (digits.length >= ACCOUNT_MIN_DIGITS &&
+        !GLUE.test(g === 0 ? before : text.charAt(start - 1)) &&
+        !GLUE.test(g === groups.length - 1 ? after : text.charAt(end)));
+    if (isAccountNumber) replace(g, g, maskAccountNumber(digits));
   }
+  out.push(text.slice(copied));
   return out.join('');
 }
 
@@ -122,7 +155,7 @@ function redactValue(value: unknown, key: string | undefined, depth: number): un
   if (value === null || value === undefined) return value;
   if (typeof value === 'string') {
     if (key !== undefined && ACCOUNT_NUMBER_KEY.test(key)) {
-      const digits = value.replace(/\D/g, '');
+      const digits = asciiDigits(value);
       return digits.length >= 13 && isLuhnValid(digits) ? maskPan(digits) : maskAccountNumber(value);
     }
     return redactText(value);

@@ -133,21 +133,24 @@ describe('payment pages: stopped orders stay unpaid, hostile input gets a 4xx pa
       available: before,
     });
   });
-  it('a card number (PAN) a TPP puts in the payee name is masked on the dashboard and console pages, as the audit log masks it', async () => {
-    // Luhn-valid test PAN in the TPP-controlled CreditorAccount.Name; the audit redactor would show 411111******1111.
+  it('a card number (PAN) a TPP puts in the payee name is masked on the dashboard and console pages, as the audit log masks it, whatever separates or writes its digits', async () => {
+    // Luhn-valid test PAN in the TPP-controlled CreditorAccount.Name, written whole, with narrow no-break
+    // spaces (U+202F) and in full-width digits (U+FF10-FF19); the audit redactor shows each as 411111******1111.
     const pan = '4111111111111111';
-    const withPan = payee('40000050000077', `Card ${pan}`);
-    const { consentId, psuToken } = await fixtures.vrpConsent('alice', debtor!, withPan);
-    const paid = await fixtures.vrp(psuToken, consentId, withPan, '5.00', 'PAN-IN-NAME');
-    expect(paid.status).toBe(201);
-    const paymentId = jsonString(paid.body.Data.DomesticVRPId);
-    const pages: Record<string, string> = {
-      '/dashboard/payments': await (await get('/dashboard/payments', alice)).text(),
-      [`/dashboard/payments/${consentId}`]: await (await get(`/dashboard/payments/${consentId}`, alice)).text(),
-      '/admin-console/payments': await (await get('/admin-console/payments', admin)).text(),
-      [`/admin-console/payments/${paymentId}`]: await (await get(`/admin-console/payments/${paymentId}`, admin)).text(),
-    };
-    expect(Object.entries(pages).filter(([, html]) => html.includes(pan)).map(([path]) => path)).toEqual([]);
+    const names = [`Card ${pan}`, `Card ${pan.match(/\d{4}/g)!.join('\u202F')}`, `Card ${Array.from(pan, (d) => String.fromCodePoint(0xff10 + Number(d))).join('')}`];
+    const pages: Record<string, string> = {};
+    for (const [i, name] of names.entries()) {
+      const withPan = payee(`4000005000007${i}`, name);
+      const { consentId, psuToken } = await fixtures.vrpConsent('alice', debtor!, withPan);
+      const paid = await fixtures.vrp(psuToken, consentId, withPan, '5.00', `PAN-IN-NAME-${i}`);
+      expect(paid.status).toBe(201);
+      const paymentId = jsonString(paid.body.Data.DomesticVRPId);
+      pages[`/dashboard/payments/${consentId}`] = await (await get(`/dashboard/payments/${consentId}`, alice)).text();
+      pages[`/admin-console/payments/${paymentId}`] = await (await get(`/admin-console/payments/${paymentId}`, admin)).text();
+    }
+    pages['/dashboard/payments'] = await (await get('/dashboard/payments', alice)).text();
+    pages['/admin-console/payments'] = await (await get('/admin-console/payments', admin)).text();
+    expect(Object.entries(pages).filter(([, html]) => [pan, ...names].some((written) => html.includes(written))).map(([path]) => path)).toEqual([]);
     expect(Object.entries(pages).filter(([, html]) => !html.includes('Card 411111******1111')).map(([path]) => path)).toEqual([]);
   });
 

@@ -2,13 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { CreatePaymentConsent } from '@consentry/consents';
-import { JsonObject } from '@consentry/database';
 import { SANDBOX_TPP, SandboxPsuCredentials } from '@consentry/sandbox';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as client from 'openid-client';
 
 import { AuthServerFixture, startAuthServerFixture } from './auth-server.fixture.js';
+import { createVrpConsent, gbpPaymentAccountOf } from './payment-consents.js';
 import { PsuBrowser } from './psu-browser.js';
 import { approve, signIn } from './psu-journey.js';
 import { pushAuthorization, tppConfiguration } from './tpp-client.js';
@@ -83,27 +82,8 @@ export async function startGrantJourneys(label: string): Promise<GrantJourneys> 
       return journey(psu(who), consentId, 'openid accounts', [psu(who).accounts[0]!.accountId]);
     },
     async vrpConsent(who) {
-      const validTo = new Date(Date.now() + 30 * DAY);
-      const [row] = await query<{ account_id: string }>(
-        `SELECT a.account_id FROM account a JOIN psu p ON p.psu_id = a.psu_id
-          WHERE p.username = $1 AND a.currency = 'GBP' AND a.scheme_name = 'UK.OBIE.SortCodeAccountNumber' AND a.status = 'Enabled' ORDER BY a.account_id LIMIT 1`,
-        [who],
-      );
-      const consent = await new CreatePaymentConsent(fixture.db.dataSource).execute({
-        clientId: SANDBOX_TPP.clientId,
-        kind: 'domestic-vrp',
-        initiation: { CreditorAccount: PAYEE } as JsonObject,
-        controlParameters: {
-          VRPType: ['UK.OBIE.VRPType.Other'],
-          PSUAuthenticationMethods: ['UK.OBIE.SCA'],
-          ValidToDateTime: validTo.toISOString(),
-          MaximumIndividualAmount: { Amount: '50.00', Currency: 'GBP' },
-          PeriodicLimits: [{ PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '200.00', Currency: 'GBP' }],
-        } as JsonObject,
-        risk: {},
-        expirationDateTime: validTo,
-      });
-      return journey(psu(who), consent.consentId, 'openid payments', [row!.account_id]);
+      const debtorAccountId = await gbpPaymentAccountOf(fixture.db.dataSource, who);
+      return journey(psu(who), await createVrpConsent(fixture.db.dataSource, PAYEE), 'openid payments', [debtorAccountId]);
     },
     redeemAgain(a) {
       return client.authorizationCodeGrant(

@@ -1,4 +1,5 @@
 import { ConsentTermLine, describeVrpLimit, describeVrpType, formatPaymentAmount, PermissionGroup } from '@consentry/consents';
+import { maskPan, redactText } from '@consentry/redaction';
 
 /** Path of the pages' only stylesheet (served by AssetsController; no inline styles, no third parties). */
 export const STYLESHEET_PATH = '/assets/interaction.css';
@@ -158,6 +159,7 @@ export interface PaymentView {
   /** Decimal string and ISO currency code, exactly as the consent holds them. */
   amount: string;
   currency: string;
+  /** As the TPP wrote it: the page masks any card or account number in it (tppText), as it does the reference. */
   payeeName: string;
   payeeScheme: string;
   payeeIdentification: string;
@@ -173,12 +175,26 @@ export interface PaymentView {
   error?: string;
 }
 
-/** UK sort code and account number as people read them (12-34-56 12345678); other schemes as they are. */
+/**
+ * The payee's account as the consent names it, as people read it: a UK sort code and account number whole
+ * (12-34-56 12345678), the payee the PSU approves (PSD2 RTS Art. 5); a card number with its first six and
+ * last four digits only (PCI DSS 3.4.1), which tell the PSU which card; other schemes as they are.
+ */
 function readableAccount(scheme: string, identification: string): string {
   if (scheme === 'UK.OBIE.SortCodeAccountNumber' && /^\d{14}$/.test(identification)) {
     return `${identification.slice(0, 2)}-${identification.slice(2, 4)}-${identification.slice(4, 6)} ${identification.slice(6)}`;
   }
+  if (scheme === 'UK.OBIE.PAN') return maskPan(identification);
   return identification;
+}
+
+/**
+ * Text the TPP wrote (the payee's name, the reference), escaped, with the card and account numbers in it
+ * masked by the rule the audit log and the people's pages mask free text with (libs/redaction): a TPP can
+ * put any number there, and the page is no place to show a whole one.
+ */
+function tppText(text: string): string {
+  return escapeHtml(redactText(text));
 }
 
 /**
@@ -221,9 +237,9 @@ ${
     ? view.schedule.map((line) => `<dt>${escapeHtml(line.term)}</dt><dd data-field="${line.field}">${escapeHtml(line.value)}</dd>`).join('\n')
     : `<dt>Amount</dt><dd data-field="amount">${escapeHtml(formatPaymentAmount(view.amount, view.currency))}</dd>`
 }
-<dt>To</dt><dd data-field="payee-name">${escapeHtml(view.payeeName)}</dd>
+<dt>To</dt><dd data-field="payee-name">${tppText(view.payeeName)}</dd>
 <dt>Payee account</dt><dd data-field="payee-account">${escapeHtml(readableAccount(view.payeeScheme, view.payeeIdentification))}</dd>
-<dt>Reference</dt><dd data-field="reference">${escapeHtml(view.reference)}</dd>
+<dt>Reference</dt><dd data-field="reference">${tppText(view.reference)}</dd>
 ${view.executesOn ? `<dt>On</dt><dd data-field="execution-date">${escapeHtml(londonDateTime.format(view.executesOn))}</dd>` : ''}
 </dl>
 <form method="post" action="/interaction/${escapeHtml(view.uid)}/confirm">
@@ -313,7 +329,7 @@ export function vrpPage(view: VrpView): string {
     .join('\n');
   const types = view.vrpTypes.map((type) => `<li data-field="vrp-type">${escapeHtml(describeVrpType(type))}</li>`).join('\n');
   const payee = view.payee
-    ? `<dt>To</dt><dd data-field="payee-name">${escapeHtml(view.payee.name)}</dd>
+    ? `<dt>To</dt><dd data-field="payee-name">${tppText(view.payee.name)}</dd>
 <dt>Payee account</dt><dd data-field="payee-account">${escapeHtml(readableAccount(view.payee.scheme, view.payee.identification))}</dd>`
     : `<dt>To</dt><dd data-field="payee-name">${view.vrpTypes.every((t) => t === 'UK.OBIE.VRPType.Sweeping') ? 'Your own accounts' : 'The payee each payment names'}</dd>`;
   const approve = view.accounts.length > 0 ? '<button type="submit">Approve payments</button>' : '';
