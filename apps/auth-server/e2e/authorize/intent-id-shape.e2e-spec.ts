@@ -11,7 +11,7 @@ import { newDPoPHandle, pushAuthorization, tppConfiguration } from '../support/t
  * the consent's look-up failed in PostgreSQL and the TPP got `server_error`. It is now refused at PAR,
  * `invalid_request`, before any PSU sees a page.
  */
-describe('PAR refuses an openbanking_intent_id that is no ConsentId (invalid_request)', () => {
+describe('PAR refuses an openbanking_intent_id that is no ConsentId, and parameters the interaction could not be saved with (invalid_request)', () => {
   let fixture: AuthServerFixture;
   let config: client.Configuration;
 
@@ -20,6 +20,22 @@ describe('PAR refuses an openbanking_intent_id that is no ConsentId (invalid_req
     config = await tppConfiguration(fixture.server.url, fixture.credentials.tpp);
   });
   afterAll(async () => fixture?.stop());
+
+  /** Pushes an authorization request with `params` over the usual ones: the URL the PSU would open. */
+  const push = async (params: Record<string, string>): Promise<URL> =>
+    client.buildAuthorizationUrlWithPAR(
+      config,
+      {
+        redirect_uri: SANDBOX_TPP.redirectUri,
+        scope: 'openid accounts',
+        state: client.randomState(),
+        nonce: client.randomNonce(),
+        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+        ...params,
+      },
+      { DPoP: await newDPoPHandle(config) },
+    );
 
   for (const [name, consentId] of [
     ['a NUL in an account-access id', 'aac-\u0000'],
@@ -32,4 +48,23 @@ describe('PAR refuses an openbanking_intent_id that is no ConsentId (invalid_req
       await expect(pushed).rejects.toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('openbanking_intent_id') });
     });
   }
+
+  // oidc-provider keeps the parameters in the interaction it saves (jsonb) when the PSU opens the request:
+  // until 7 December 2026 a NUL in any of them passed PAR and left the PSU on a 500 page.
+  for (const name of ['state', 'nonce', 'login_hint', 'acr_values'] as const) {
+    it(`a NUL in ${name}: refused at PAR`, async () => {
+      const claims = JSON.stringify({ id_token: { openbanking_intent_id: { value: 'aac-1', essential: true } } });
+      await expect(push({ claims, [name]: 'x\u0000y' })).rejects.toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining(name) });
+    });
+  }
+
+  it('without claims, a NUL the interaction cannot store sends the TPP invalid_request at its redirect_uri, not a 500 page', async () => {
+    const url = await push({ login_hint: 'x\u0000y' });
+    const opened = await fetch(url, { redirect: 'manual' });
+    expect(opened.status).toBeGreaterThanOrEqual(300);
+    expect(opened.status).toBeLessThan(400);
+    const location = new URL(opened.headers.get('location')!, url);
+    expect(`${location.origin}${location.pathname}`).toBe(SANDBOX_TPP.redirectUri);
+    expect(location.searchParams.get('error')).toBe('invalid_request');
+  });
 });

@@ -2,6 +2,7 @@ import { ACCESS_TOKEN_GRANT_CLAIM } from '@consentry/consents';
 import { AdapterFactory, ClientMetadata, Configuration, errors, FindAccount, interactionPolicy, JWKS, KoaContextWithOIDC } from 'oidc-provider';
 
 import { OPENBANKING_INTENT_ID, requestedIntentId } from './openbanking-intent.js';
+import { assertStorableParams } from './storable-params.js';
 import { renderLogoutPage, renderLogoutSuccessPage, renderProviderError } from './provider-pages.js';
 
 /** The OB resource scopes, each served by the API (the only resource server). */
@@ -213,9 +214,11 @@ export function createConfiguration(settings: ProviderSettings): Configuration {
       },
       claimsParameter: {
         enabled: true,
-        // Refuse a malformed or contradictory openbanking_intent_id at PAR time, before any PSU sees a page.
-        assertClaimsParameter: (_ctx, claims) => {
+        // Refuse a malformed or contradictory openbanking_intent_id at PAR time, before any PSU sees a page,
+        // and any parameter the interaction could not be saved with.
+        assertClaimsParameter: (ctx, claims) => {
           requestedIntentId(claims);
+          assertStorableParams(ctx.oidc.params ?? {});
         },
       },
       clientCredentials: { enabled: true },

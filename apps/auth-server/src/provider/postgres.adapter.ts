@@ -1,6 +1,8 @@
 import { DataSource, purgeExpiredOidcRows } from '@consentry/database';
 import { Adapter, AdapterPayload, errors } from 'oidc-provider';
 
+import { assertStorablePayload } from './storable-params.js';
+
 interface ModelRow {
   payload: AdapterPayload;
   consumed_at: Date | null;
@@ -23,6 +25,7 @@ export class PostgresAdapter implements Adapter {
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    assertStorablePayload(payload);
     const expiresAt = typeof expiresIn === 'number' ? new Date(Date.now() + expiresIn * 1000) : null;
     // consumed_at is never reset by a later save: once a code or refresh token is used, it stays used.
     await this.dataSource.query(
