@@ -1,4 +1,4 @@
-import { auditEventsWrite, recordAuditEvent } from '@consentry/audit';
+import { auditEventsWrite, recordAuditEvent, recordAuditEvents } from '@consentry/audit';
 import type { AuditEventInput } from '@consentry/audit';
 import type { AggregatedBank, BankPaymentOrder, BankPaymentRejection, BankPaymentResult } from '@consentry/banking';
 import { ConnectorUnavailableError } from '@consentry/banking';
@@ -457,7 +457,11 @@ export async function cancelScheduledPayment(dataSource: DataSource, command: { 
  * invalid status (409). A run already sent to its bank whose answer is awaited (markSentToBank) is not
  * cancelled with the order: the bank may have paid it, so the re-drive sends it again until the bank
  * answers and records that answer; no run after it is made. (Until 6 December 2026, late that night, such a
- * run made the cancel a 409, and the runs after it went on being paid.)
+ * run made the cancel a 409, and the runs after it went on being paid.) A run held for review and never
+ * sent is cancelled with the order (CANC, its review `withdrawn`, its own event), as a held scheduled
+ * payment's cancel does: until 7 December 2026 it stayed in the review queue, its release was refused and
+ * the review deadline rejected it FR01. A review an admin holds now makes the cancel a 409 (try again),
+ * rather than the two waiting on each other.
  */
 export async function cancelStandingOrder(dataSource: DataSource, command: { standingOrderId: string; psuId: string; interactionId?: string }): Promise<void> {
   await dataSource.transaction(async (manager) => {
@@ -473,16 +477,53 @@ export async function cancelStandingOrder(dataSource: DataSource, command: { sta
       `UPDATE domestic_standing_order SET status = 'CANC', next_run_at = NULL, status_update_date_time = now() WHERE standing_order_id = $1`,
       [command.standingOrderId],
     );
-    await recordAuditEvent(manager, {
-      type: 'payment.status-changed',
-      actor: { type: 'psu', id: command.psuId },
-      clientId: order.client_id,
-      psuId: command.psuId,
-      consentId: order.consent_id,
-      interactionId: command.interactionId,
-      data: { paymentId: command.standingOrderId, kind: 'domestic-standing-order', from: 'PDNG', to: 'CANC' },
-    });
+    const base = { actor: { type: 'psu' as const, id: command.psuId }, clientId: order.client_id, psuId: command.psuId, consentId: order.consent_id, interactionId: command.interactionId };
+    const heldRuns = await cancelHeldRuns(manager, command.standingOrderId, command.psuId);
+    await recordAuditEvents(manager, [
+      { type: 'payment.status-changed', ...base, data: { paymentId: command.standingOrderId, kind: 'domestic-standing-order', from: 'PDNG', to: 'CANC' } },
+      ...heldRuns.map((run) => ({
+        type: 'payment.status-changed' as const,
+        ...base,
+        data: { paymentId: run.payment_id, kind: 'domestic-standing-order', run: run.run_index, from: 'PDNG', to: 'CANC' },
+      })),
+    ]);
   });
+}
+
+/**
+ * The runs of a standing order being cancelled that are held for review and were never sent: CANC, their
+ * reviews withdrawn. The review rows are taken without waiting (an admin reviewing one holds it, then
+ * waits for the run: the other order), so the PSU is told to try again (409) rather than the two deadlocking.
+ */
+async function cancelHeldRuns(manager: EntityManager, standingOrderId: string, psuId: string): Promise<Array<{ payment_id: string; run_index: number }>> {
+  let held: Array<{ payment_id: string }>;
+  try {
+    held = await manager.query(
+      `SELECT r.payment_id FROM payment_risk_assessment r JOIN standing_order_run s ON s.payment_id = r.payment_id
+        WHERE s.standing_order_id = $1 AND s.status = 'PDNG' AND s.sent_to_bank_at IS NULL AND ${openReviewCondition('r')}
+        FOR UPDATE OF r NOWAIT`,
+      [standingOrderId],
+    );
+  } catch (error) {
+    if ((error as { driverError?: { code?: string } }).driverError?.code === '55P03') {
+      throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'a run of the standing order is being reviewed: try again in a moment');
+    }
+    throw error;
+  }
+  if (held.length === 0) return [];
+  const ids = held.map((row) => row.payment_id);
+  const [runs]: [Array<{ payment_id: string; run_index: number }>, number] = await manager.query(
+    `UPDATE standing_order_run SET status = 'CANC', status_update_date_time = now()
+      WHERE payment_id = ANY($1::text[]) AND status = 'PDNG' AND sent_to_bank_at IS NULL
+      RETURNING payment_id, run_index`,
+    [ids],
+  );
+  await manager.query(
+    `UPDATE payment_risk_assessment SET review_status = 'withdrawn', reviewed_by = $2, reviewed_at = now(), review_reason = 'Cancelled by the PSU'
+      WHERE payment_id = ANY($1::text[]) AND ${openReviewCondition()}`,
+    [runs.map((run) => run.payment_id), `psu:${psuId}`],
+  );
+  return runs;
 }
 
 interface DueOrderRow {

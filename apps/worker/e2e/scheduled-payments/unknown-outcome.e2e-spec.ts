@@ -325,6 +325,26 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
     expect(await bookings('dsp-new-key')).toBe(1);
   });
 
+  it('cancels a run held for review and never sent with its standing order: CANC, its review withdrawn, nothing for an admin or the deadline to decide', async () => {
+    await standingOrder('dso-held-unsent', '22.00', '2031-01-12T08:00:00+00:00', 'YEAR', { nextRunIndex: 1, nextRunAt: '2032-01-12T08:00:00Z' });
+    await db.dataSource.query(
+      `INSERT INTO standing_order_run (standing_order_id, run_index, payment_id, due_at, amount, currency, status, status_update_date_time)
+       VALUES ('dso-held-unsent', 0, 'dso-held-unsent-run-0', '2031-01-12T08:00:00Z', 22, 'GBP', 'PDNG', now())`,
+    );
+    await hold('dso-held-unsent-run-0', 'domestic-standing-order', 'pmc-dso-held-unsent', '22.00');
+
+    await cancelStandingOrder(db.dataSource, { standingOrderId: 'dso-held-unsent', psuId: probe.psu_id });
+    // Until 7 December 2026 the run stayed PDNG in the review queue, and the deadline rejected it FR01.
+    expect(await orderOf('dso-held-unsent')).toEqual({ status: 'CANC', next_run_index: 1 });
+    expect(await run('dso-held-unsent-run-0')).toEqual({ status: 'CANC', sent: false });
+    expect(await reviewOf('dso-held-unsent-run-0')).toEqual({ review_status: 'withdrawn', paid: false });
+    expect(await eventsOf('dso-held-unsent-run-0')).toEqual([{ to: 'CANC', kind: 'domestic-standing-order', actor: probe.psu_id }]);
+    await expect(release('dso-held-unsent-run-0')).rejects.toThrow();
+    await expireHeldPayments(db.dataSource, new Date(Date.now() + 30 * 86_400_000), 60);
+    expect(await run('dso-held-unsent-run-0')).toEqual({ status: 'CANC', sent: false });
+    expect(await bookings('dso-held-unsent-run-0')).toBe(0);
+  });
+
   it('the migration marks what earlier code sent and left unrecorded: a scheduled payment, a standing-order run, and a held one a release debited', async () => {
     // Its job stops: these rows are the ones earlier code left, and the migration is run on them by hand.
     await worker.close();
