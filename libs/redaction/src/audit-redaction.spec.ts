@@ -429,3 +429,37 @@ describe('masks', () => {
     );
   });
 });
+
+// Found by a probe on 7 December 2026, after the separators were widened that night.
+describe('audit redaction: amounts, characters rendered as nothing, and whole characters', () => {
+  it.each(['10000000.00', '12345678.90', '9999999999999.99999', '0000000000001', '250000000'])(
+    'keeps an OB amount (%s) under an amount’s name as it is: a scan as free text masked ten million and more as an account number',
+    (amount) => {
+      expect(redactForAudit({ kind: 'domestic-payment', amount, currency: 'GBP' })).toEqual({ kind: 'domestic-payment', amount, currency: 'GBP' });
+      expect(redactForAudit({ InstructedAmount: { Amount: amount, Currency: 'GBP' } })).toEqual({ InstructedAmount: { Amount: amount, Currency: 'GBP' } });
+    },
+  );
+
+  it('still scans an amount’s field that holds anything but an amount', () => {
+    expect(redactForAudit({ amount: 'card 4111 1111 1111 1111' })).toEqual({ amount: 'card 411111******1111' });
+  });
+
+  it.each([
+    ['U+FE0F variation selector', '\uFE0F'],
+    ['U+034F combining grapheme joiner', '\u034F'],
+    ['U+3164 Hangul filler', '\u3164'],
+    ['U+115F Hangul choseong filler', '\u115F'],
+    ['U+2800 Braille pattern blank', '\u2800'],
+    ['a plus (a form-encoded space)', '+'],
+  ])('masks a card number whose groups are split by %s', (_name, separator) => {
+    const out = redactText(`card ${['4111', '1111', '1111', '1111'].join(separator)} please`);
+    expect(out).toBe('card 411111******1111 please');
+  });
+
+  it('never cuts a surrogate pair in half (jsonb cannot store half of one)', () => {
+    const wellFormed = (text: string): boolean => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+    expect(maskAccountNumber('ACCT\u{1D7D5}x\u{1D7D6}')).toBe('***T\u{1D7D5}x\u{1D7D6}');
+    expect(wellFormed(maskAccountNumber('ACCT\u{1D7D5}x\u{1D7D6}'))).toBe(true);
+    expect(wellFormed(String(redactForAudit({ Identification: 'GB\u{1D7D5}x\u{1D7D6}' }).Identification))).toBe(true);
+  });
+});

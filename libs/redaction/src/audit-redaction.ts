@@ -7,6 +7,10 @@ const SECRET_KEY =
   /pass(word|phrase)?|secret|token|otp|totp|one_?time|code_?verifier|assertion|private|authorization|cookie|credential|signature|^code$|^d$|^p$|^q$|^dp$|^dq$|^qi$|^k$|dpop|session|pin$/i;
 // Keys whose values are account or card numbers: masked to the last four (PAN: first six, last four).
 const ACCOUNT_NUMBER_KEY = /identification|account_?number|iban|^pan$|card_?number|sort_?code/i;
+// An amount as OB writes one (Max13, up to 5 decimals) under an amount's name: the figure an audit trail is
+// for, kept as it is (a scan of it as free text masked ten million and more as an account number).
+const AMOUNT_KEY = /amount$/i;
+const OB_AMOUNT = /^\d{1,13}(?:\.\d{1,5})?$/;
 // A UUID standing alone (not glued to more hex digits): our ids (`vrp-<uuid>`, event ids) stay whole even
 // when a group is all digits. Its groups hold at most 12 digits, never a whole card number (13 to 19) or
 // sort code and account number (14).
@@ -19,9 +23,12 @@ const DIGIT = '\\p{Nd}';
 // any kind (\p{Pd}, U+2212 minus), a dot, a slash or an underscore (with their full-width forms, U+00B7
 // middle dot, U+2024 one dot leader, U+2044 fraction and U+2215 division slash), or an invisible format
 // character (\p{Cf}: U+200B zero-width space, U+00AD soft hyphen, U+2060 word joiner, bidi marks), which
-// shows a reader the whole number while hiding it from a plainer scan. Never a comma, colon or line break:
-// they part the figures of lists, times and amounts (`1,500.00`, `10:20:30`).
-const SEPARATOR = '[\\p{Zs}\\p{Pd}\\p{Cf}\\u2212._/\\u00B7\\u2024\\u2044\\u2215\\uFF0E\\uFF0F\\uFF3F]';
+// shows a reader the whole number while hiding it from a plainer scan; so does any other character
+// Unicode says to render as nothing (\p{Default_Ignorable_Code_Point}: U+FE0F variation selectors, U+034F
+// combining grapheme joiner, U+3164 and U+115F Hangul fillers) or a blank (U+2800 Braille blank), and a
+// plus (a space in a form-encoded URL). Never a comma, colon or line break: they part the figures of
+// lists, times and amounts (`1,500.00`, `10:20:30`).
+const SEPARATOR = '[\\p{Zs}\\p{Pd}\\p{Cf}\\p{Default_Ignorable_Code_Point}\\u2800+\\u2212._/\\u00B7\\u2024\\u2044\\u2215\\uFF0E\\uFF0F\\uFF3F]';
 // In free text, a UUID (captured, kept) or a run of digit groups joined by single separators, the way
 // card and account numbers are written, whatever letters or punctuation touch it (`Card-4111…`,
 // `Acct_4040…`, `4111…x`). The run never goes on into a UUID. Linear: a digit and a separator never
@@ -154,6 +161,7 @@ function redactValue(value: unknown, key: string | undefined, depth: number): un
   if (key !== undefined && SECRET_KEY.test(key)) return value === null || value === undefined ? value : REDACTED;
   if (value === null || value === undefined) return value;
   if (typeof value === 'string') {
+    if (key !== undefined && AMOUNT_KEY.test(key) && OB_AMOUNT.test(value)) return value;
     if (key !== undefined && ACCOUNT_NUMBER_KEY.test(key)) {
       const digits = asciiDigits(value);
       return digits.length >= 13 && isLuhnValid(digits) ? maskPan(digits) : maskAccountNumber(value);

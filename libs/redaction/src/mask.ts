@@ -1,8 +1,9 @@
 /** Shows at most the last four characters of an account number or identifier. */
 export function maskAccountNumber(value: string): string {
-  const compact = value.replace(/\s+/g, '');
+  // Whole characters (code points), never half of a surrogate pair, which jsonb cannot store.
+  const compact = Array.from(value.replace(/\s+/g, ''));
   if (compact.length <= 4) return '*'.repeat(compact.length);
-  return `${'*'.repeat(compact.length - 4)}${compact.slice(-4)}`;
+  return `${'*'.repeat(compact.length - 4)}${compact.slice(-4).join('')}`;
 }
 
 /**
