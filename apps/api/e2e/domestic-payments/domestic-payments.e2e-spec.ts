@@ -467,4 +467,20 @@ describe('domestic payments', () => {
   it('answers 404 for a payment that does not exist', async () => {
     expectError(await h.tpp('GET', `${PAYMENTS}/dp-00000000-0000-4000-8000-000000000000`, { token: cc }), 404, 'U011');
   });
+
+  // Until 7 December 2026 redactForAudit scanned amounts as free text and masked a group of eight digits or
+  // more as an account number: a payment of ten million or more was recorded as "****5678.90".
+  it('records a 12,345,678.90 GBP payment’s amount whole in consent.created, consent.authorised and payment.submitted', async () => {
+    const amount = '12345678.90';
+    await fixtures.setBalance(debtor, '20000000.00');
+    const init = initiation(amount, 'BIG');
+    const { consentId, psuToken } = await authorisedConsent(init);
+    expect((await pay(psuToken, consentId, init)).status).toBe(201);
+    const events: Array<{ type: string; amount: string | null }> = await h.dataSource.query(
+      `SELECT event->>'type' AS type, event->'data'->>'amount' AS amount FROM audit_outbox WHERE event->>'consentId' = $1 AND event->'data' ? 'amount'`,
+      [consentId],
+    );
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['consent.created', 'consent.authorised', 'payment.submitted']));
+    for (const event of events) expect(event).toEqual({ type: event.type, amount });
+  });
 });
