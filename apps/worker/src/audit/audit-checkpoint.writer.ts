@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { auditCheckpointFileName, signAuditCheckpoint } from '@consentry/audit';
 import { StartupError, type WorkerConfig } from '@consentry/config';
 import { AuditLogEntity, DataSource } from '@consentry/database';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { calculateJwkThumbprint, CryptoKey, exportJWK, generateKeyPair, importJWK, JWK, KeyObject } from 'jose';
+import { calculateJwkThumbprint, CryptoKey, decodeJwt, exportJWK, generateKeyPair, importJWK, JWK, KeyObject } from 'jose';
 
 import { WorkerMetrics } from '../health/worker.metrics.js';
 import { WORKER_CONFIG } from '../worker.tokens.js';
@@ -20,6 +20,16 @@ export interface CheckpointSigningKey {
 /** The sandbox's generated key pair, under dataDir; production never generates one. */
 export const SANDBOX_CHECKPOINT_KEY_FILE = 'audit-checkpoint-key.json';
 export const SANDBOX_CHECKPOINT_PUBLIC_KEY_FILE = 'audit-checkpoint-key.pub.json';
+
+/** The hash a checkpoint file names (its signature is the verifier's to check), or null when it names none. */
+function checkpointHashOf(jws: string): string | null {
+  try {
+    const { hash } = decodeJwt(jws.trim());
+    return typeof hash === 'string' ? hash : null;
+  } catch {
+    return null;
+  }
+}
 
 async function importPrivateJwk(jwk: JWK, source: string): Promise<CheckpointSigningKey> {
   if (!jwk.d) throw new StartupError(`${source} holds no private key`);
@@ -111,16 +121,52 @@ export class AuditCheckpointWriter implements OnModuleDestroy {
     );
     if (!head || BigInt(head.seq) === this.lastSignedSeq) return null;
     const seq = BigInt(head.seq);
-    const jws = await signAuditCheckpoint({ seq, hash: head.hash }, key.privateKey, { kid: key.kid, alg: key.alg });
     await mkdir(this.config.auditCheckpointDir, { recursive: true });
     const file = join(this.config.auditCheckpointDir, auditCheckpointFileName(seq));
+    if (await this.keptCheckpoint(file, seq, head.hash)) return null;
+    const jws = await signAuditCheckpoint({ seq, hash: head.hash }, key.privateKey, { kid: key.kid, alg: key.alg });
     const temporary = `${file}.${process.pid}.tmp`;
     await writeFile(temporary, `${jws}\n`);
-    await rename(temporary, file);
+    try {
+      // link, not rename: it never replaces a checkpoint another writer made meanwhile.
+      await link(temporary, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      await this.keptCheckpoint(file, seq, head.hash);
+      return null;
+    } finally {
+      await unlink(temporary);
+    }
     this.lastSignedSeq = seq;
     this.metrics.recordCheckpoint();
     this.logger.debug('chain head checkpoint signed', { seq: head.seq, hash: head.hash });
     return file;
+  }
+
+  /**
+   * Whether entry `seq` already has a checkpoint (this worker's before a restart, or another worker's). A
+   * checkpoint is never replaced: until 7 December 2026 a restarted worker signed the head again and
+   * renamed its file over the old one, so a chain rewritten after its checkpoint (hashes recomputed by
+   * whoever can write the database) lost the one record that exposed it, and verified. One naming another
+   * hash than the entry has now is kept as the evidence it is: logged as an error and counted
+   * (`consentry_audit_checkpoint_conflicts_total`), and nothing is signed for that entry.
+   */
+  private async keptCheckpoint(file: string, seq: bigint, hash: string): Promise<boolean> {
+    let existing: string;
+    try {
+      existing = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    this.lastSignedSeq = seq;
+    if (checkpointHashOf(existing) !== hash) {
+      this.metrics.recordCheckpointConflict();
+      this.logger.error(
+        `audit log entry ${seq} no longer has the hash its signed checkpoint ${file} names: the log was changed after it was signed. The checkpoint is kept and nothing is signed; run npm run audit:verify`,
+      );
+    }
+    return true;
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -26,6 +26,7 @@ export class WorkerMetrics {
   private readonly chainBatches: Counter<'result'>;
   private readonly eventsReRelayed: Counter<never>;
   private readonly checkpointsSigned: Counter<never>;
+  private readonly checkpointConflicts: Counter<never>;
   private readonly consentsExpired: Counter<never>;
   private source: () => Promise<WorkerGauges> = async () => ({ outboxPending: null, databaseUp: false, redisUp: false });
   // One read of the source per scrape, shared by the three gauges (a scrape reads them within this time).
@@ -44,6 +45,11 @@ export class WorkerMetrics {
       [],
     );
     this.checkpointsSigned = app.counter('consentry_audit_checkpoints_signed_total', 'Signed checkpoints of the chain head written by this process.', []);
+    this.checkpointConflicts = app.counter(
+      'consentry_audit_checkpoint_conflicts_total',
+      'Heads whose entry no longer has the hash an existing signed checkpoint names: the log changed after it was signed.',
+      [],
+    );
     this.consentsExpired = app.counter('consentry_consents_expired_total', 'Consents expired by the sweeps this process ran.', []);
     // Both outcomes are present from the start, so a rate over them is defined before the first failure.
     this.chainBatches.inc({ result: 'completed' }, 0);
@@ -93,6 +99,10 @@ export class WorkerMetrics {
 
   recordCheckpoint(): void {
     this.checkpointsSigned.inc();
+  }
+
+  recordCheckpointConflict(): void {
+    this.checkpointConflicts.inc();
   }
 
   recordConsentsExpired(consents: number): void {
