@@ -78,7 +78,14 @@ export class AuditOutboxRelay implements OnModuleDestroy {
         .map((row) => row.id);
       // If the commit fails after this add, the rows are relayed again under the same job id and BullMQ
       // drops the copy; the chain writer's skip of chained events covers whatever gets past that.
-      await this.queue.add(AUDIT_BATCH_JOB, { eventIds }, { ...AUDIT_BATCH_JOB_OPTIONS, jobId: auditBatchJobId(eventIds) });
+      const jobId = auditBatchJobId(eventIds);
+      // A batch the sweep relays again after its job failed (a worker of the previous release, or its
+      // attempts spent) has that job's id, and BullMQ keeps failed jobs 30 days: the add would be dropped
+      // as a copy and the rows go round the sweep unchained. The failed job is removed first. (Until
+      // 7 December 2026 such rows reached the log only once the failed job aged out.)
+      const earlier = await this.queue.getJob(jobId);
+      if (earlier && (await earlier.isFailed())) await earlier.remove();
+      await this.queue.add(AUDIT_BATCH_JOB, { eventIds }, { ...AUDIT_BATCH_JOB_OPTIONS, jobId });
       return rows.length;
     });
   }
