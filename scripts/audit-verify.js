@@ -46,11 +46,11 @@ function describeUrl(url) {
 
 async function loadLibs() {
   try {
-    const [{ verifyAuditChain, readAuditCheckpoints, verifyAuditExport }, { createDataSource }] = await Promise.all([
+    const [{ verifyAuditChain, readAuditCheckpoints, verifyAuditExport, verifyAuditExportRecorded }, { createDataSource }] = await Promise.all([
       import('@consentry/audit'),
       import('@consentry/database'),
     ]);
-    return { verifyAuditChain, readAuditCheckpoints, verifyAuditExport, createDataSource };
+    return { verifyAuditChain, readAuditCheckpoints, verifyAuditExport, verifyAuditExportRecorded, createDataSource };
   } catch (error) {
     if (error.code === 'ERR_MODULE_NOT_FOUND') fail('the libs are not built: run `npm run build` first');
     throw error;
@@ -94,7 +94,7 @@ const fromSeq = positiveInteger('from-seq', values['from-seq']);
 const batchSize = positiveInteger('batch-size', values['batch-size']);
 
 const { url, embedded } = await databaseUrl();
-const { verifyAuditChain, readAuditCheckpoints, verifyAuditExport, createDataSource } = await loadLibs();
+const { verifyAuditChain, readAuditCheckpoints, verifyAuditExport, verifyAuditExportRecorded, createDataSource } = await loadLibs();
 
 let checkpoints;
 if (checkpointDir !== undefined) {
@@ -117,6 +117,7 @@ if (checkpointDir !== undefined) {
 }
 
 let anchor;
+let anchorHeader;
 if (values['anchor-export'] !== undefined) {
   const exported = await verifyAuditExport(values['anchor-export']).catch((error) => fail(`cannot read ${values['anchor-export']}: ${error.message}`));
   if (!exported.ok) {
@@ -124,6 +125,7 @@ if (values['anchor-export'] !== undefined) {
     process.exit(1);
   }
   anchor = { seq: BigInt(exported.header.lastSeq), hash: exported.header.lastHash };
+  anchorHeader = exported.header;
 }
 const dataSource = createDataSource({ url, poolSize: 1, applicationName: 'consentry-audit-verify' });
 try {
@@ -132,6 +134,19 @@ try {
   fail(
     `cannot reach PostgreSQL at ${describeUrl(url)} (${error.message})${embedded ? ': the embedded one runs only while `npm start` does' : ''}`,
   );
+}
+
+// The export must be the one its retention cut recorded (SHA-256), starting where the cut before it ended.
+if (anchorHeader !== undefined) {
+  const recorded = await verifyAuditExportRecorded(dataSource, values['anchor-export'], anchorHeader).catch(async (error) => {
+    await dataSource.destroy();
+    fail(`verification could not run: ${error.message}`);
+  });
+  if (!recorded.ok) {
+    await dataSource.destroy();
+    console.log(`retention export BROKEN: ${recorded.reason}`);
+    process.exit(1);
+  }
 }
 
 let result;

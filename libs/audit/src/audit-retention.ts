@@ -212,3 +212,27 @@ export async function verifyAuditExport(file: string, expectedPrevHash?: string)
   }
   return { ok: true, header, entries };
 }
+
+/**
+ * Whether `file`, an export that verified on its own (verifyAuditExport), is the one the database's
+ * retention cut of its entries recorded: the same SHA-256, and starting where the cut before it ended (at
+ * entry 1 when it is the first). An export is self-consistent by construction, so its own check cannot
+ * tell a file whose first entries were cut off, with its header's firstSeq, prevHash and count adjusted:
+ * until 7 December 2026 such a file passed `audit:verify -- --anchor-export`. (Whoever can also rewrite
+ * `audit_retention_cut` is the database owner; against them the signed checkpoints are the proof.)
+ */
+export async function verifyAuditExportRecorded(dataSource: DataSource, file: string, header: AuditExportHeader): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const beforeSeq = (BigInt(header.lastSeq) + 1n).toString();
+  const cuts: Array<{ before_seq: string; export_sha256: string }> = await dataSource.query(
+    `SELECT before_seq::text AS before_seq, export_sha256 FROM audit_retention_cut WHERE before_seq <= $1 ORDER BY before_seq DESC LIMIT 2`,
+    [beforeSeq],
+  );
+  const [cut, previous] = cuts;
+  if (!cut || cut.before_seq !== beforeSeq) return { ok: false, reason: `no retention cut of the log recorded an export ending at entry ${header.lastSeq}` };
+  const digest = createHash('sha256');
+  for await (const chunk of createReadStream(file)) digest.update(chunk as Buffer);
+  if (digest.digest('hex') !== cut.export_sha256) return { ok: false, reason: 'the file is not the export its retention cut recorded (SHA-256 differs)' };
+  const expectedFirst = previous?.before_seq ?? '1';
+  if (header.firstSeq !== expectedFirst) return { ok: false, reason: `the export starts at entry ${header.firstSeq}, where the cut before it ended at ${expectedFirst}` };
+  return { ok: true };
+}

@@ -27,7 +27,7 @@ export {
   signAuditCheckpoint,
 } from './audit-checkpoint.js';
 export type { AuditCheckpoint } from './audit-checkpoint.js';
-export { exportAndPruneAuditLog, verifyAuditExport } from './audit-retention.js';
+export { exportAndPruneAuditLog, verifyAuditExport, verifyAuditExportRecorded } from './audit-retention.js';
 export type {
   AuditExportEntry,
   AuditExportHeader,
