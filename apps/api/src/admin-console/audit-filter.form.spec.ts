@@ -59,7 +59,12 @@ describe('audit filter form', () => {
   it('reads a keyset cursor and ignores anything that is not a sequence number', () => {
     expect(parseAuditCursor({ before: '120' })).toEqual({ before: '120' });
     expect(parseAuditCursor({ after: '7' })).toEqual({ after: '7' });
-    expect(parseAuditCursor({ before: '1 OR 1=1' })).toBeNull();
+    expect(parseAuditCursor({})).toBeNull();
+    // Until 7 December 2026 read as the first page.
+    expect(() => parseAuditCursor({ before: '1 OR 1=1' })).toThrow(PageException);
+    expect(() => parseAuditCursor({ after: '-1' })).toThrow(PageException);
+    expect(() => parsePaymentFilterForm({ cursor: 'not*a*cursor' })).toThrow(PageException);
+    expect(parsePaymentFilterForm({ cursor: 'WyIxIiwieCJd' }).cursor).toBe('WyIxIiwieCJd');
     expect(filterQuery({ type: '', clientId: 'a b', psuId: '', consentId: '', from: '', to: '' }, { before: '5' })).toBe('clientId=a+b&before=5');
   });
 

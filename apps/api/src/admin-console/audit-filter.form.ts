@@ -116,9 +116,12 @@ export function readIdsAndPeriod<K extends string>(
 /** The page cursor of the query string: `before` (older page) or `after` (newer page). */
 export function parseAuditCursor(source: Record<string, unknown>): AuditPageCursor {
   const before = one(source, 'before');
-  if (SEQ.test(before)) return { before };
   const after = one(source, 'after');
-  if (SEQ.test(after)) return { after };
+  // One the pager did not write is refused (400), as the admin API refuses it, rather than read as the
+  // first page (until 7 December 2026).
+  if ((before && !SEQ.test(before)) || (after && !SEQ.test(after))) throw new PageException(PageExceptionCode.InvalidForm, 'the page cursor is not valid');
+  if (before) return { before };
+  if (after) return { after };
   return null;
 }
 

@@ -1,4 +1,5 @@
 import { AdminPaymentFilter } from '../admin/payments/payment-admin.service.js';
+import { PageException, PageExceptionCode } from '../dashboard/page.exception.js';
 import { PAYMENT_STATUSES, PaymentStatus } from '../payment-views/payment-rows.js';
 import { one, readIdsAndPeriod, repeatedFields } from './audit-filter.form.js';
 
@@ -44,5 +45,8 @@ export function parsePaymentFilterForm(source: Record<string, unknown>): ParsedP
   readIdsAndPeriod(values, ['clientId', 'consentId'], filter, errors);
   repeatedFields(source, ['status', 'clientId', 'consentId', 'from', 'to'], errors);
   const cursor = one(source, 'cursor');
-  return { filter, values, errors, cursor: CURSOR.test(cursor) ? cursor : undefined };
+  // One the pager did not write is refused (400), as GET /admin/payments refuses it, rather than read as
+  // the first page (until 7 December 2026).
+  if (cursor && !CURSOR.test(cursor)) throw new PageException(PageExceptionCode.InvalidForm, 'the page cursor is not valid');
+  return { filter, values, errors, cursor: cursor || undefined };
 }
