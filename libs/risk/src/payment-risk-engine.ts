@@ -47,9 +47,25 @@ export const HELD_STATUS_DESCRIPTION = 'The payment is pending further processin
 export const RISK_REJECTED_REASON = 'FR01';
 export const RISK_REJECTED_DESCRIPTION = 'The payment was rejected';
 
-/** How a creditor account is keyed in the deny-list and the payee history: scheme, then the identification without spaces, upper-case. */
+const SORT_CODE_ACCOUNT = 'UK.OBIE.SortCodeAccountNumber';
+// A UK IBAN (GB, check digits, bank code, sort code, account number) and a UK BBAN (bank code, sort code,
+// account number) name a sort code and account number.
+const UK_IBAN = /^GB\d{2}[A-Z]{4}(\d{14})$/;
+const UK_BBAN = /^[A-Z]{4}(\d{14})$/;
+
+/**
+ * How a creditor account is keyed in the deny-list and the payee history, one account one key whatever form
+ * the TPP wrote it in: a sort code and account number as its 14 digits alone (`60-00-00 99999999`), and a UK
+ * IBAN or BBAN as the sort code and account number it holds; any other scheme, its identification without
+ * spaces or dashes, upper-case. Until 7 December 2026 only spaces were removed, so a deny-listed account
+ * written with dashes, or as its IBAN, was paid.
+ */
 export function creditorKey(creditor: { schemeName: string; identification: string }): string {
-  return `${creditor.schemeName}:${creditor.identification.replace(/\s+/g, '').toUpperCase()}`;
+  const compact = creditor.identification.replace(/[\s\p{Pd}]+/gu, '').toUpperCase();
+  if (creditor.schemeName === SORT_CODE_ACCOUNT) return `${SORT_CODE_ACCOUNT}:${compact.replace(/\D+/g, '')}`;
+  const ukAccount = (creditor.schemeName === 'UK.OBIE.IBAN' ? UK_IBAN : creditor.schemeName === 'UK.OBIE.BBAN' ? UK_BBAN : null)?.exec(compact);
+  if (ukAccount) return `${SORT_CODE_ACCOUNT}:${ukAccount[1]}`;
+  return `${creditor.schemeName}:${compact}`;
 }
 
 const ACTION_RANK: Record<RiskDecision, number> = { allow: 0, hold: 1, reject: 2 };

@@ -81,6 +81,17 @@ describe('payment monitoring: the sandbox default rules, inline before execution
     });
   });
 
+  it('rejects the deny-listed creditor written as a person writes a sort code (60-00-00-99999999): one account, one key', async () => {
+    // Until 7 December 2026 only spaces were removed before the match: this payment was ACSP, debited.
+    const before = await fixtures.available(alice[2]!.accountId);
+    const dashed = { ...denyListed, Identification: SANDBOX_DENY_LISTED_CREDITOR.Identification.replace(/^(\d{2})(\d{2})(\d{2})/, '$1-$2-$3-') };
+    expect(dashed.Identification).toBe('60-00-00-99999999');
+    const { paid } = await fixtures.domesticPayment('alice', alice[2]!, dashed, '900.00', 'DENY-DASHED');
+    expect(paid.status).toBe(201);
+    expect({ status: paid.body.Data.Status, reason: paid.body.Data.StatusReason }).toEqual({ status: 'RJCT', reason: FRAUD_REASON });
+    expect(await fixtures.available(alice[2]!.accountId)).toBe(before);
+  });
+
   it('holds 1000.00 to a payee the account never paid (PDNG, a reason naming no rule, no debit) and allows 999.99', async () => {
     const debtor = alice[0]!;
     const before = await fixtures.available(debtor.accountId);

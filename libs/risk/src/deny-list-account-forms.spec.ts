@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { createTestDatabase, TestDatabase } from '@consentry/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadDenyList, PaymentRiskEngine, PaymentRiskInput } from './payment-risk-engine.js';
+import { DENY_LIST_ONLY_RULES_FILE, loadRiskRules } from './risk-rules.js';
+
+/** The sandbox's seeded mule (libs/sandbox SANDBOX_DENY_LISTED_CREDITOR), as the bank writes it in deny-list.json. */
+const MULE = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '60000099999999' };
+
+/** A UK IBAN for a sort code and account number (ISO 13616 check digits, mod 97). */
+function ukIban(bankCode: string, sortCode: string, accountNumber: string): string {
+  const bban = `${bankCode}${sortCode}${accountNumber}`;
+  const numeric = `${bban}GB00`.replace(/[A-Z]/g, (letter) => String(letter.charCodeAt(0) - 55));
+  const remainder = [...numeric].reduce((r, digit) => (r * 10 + Number(digit)) % 97, 0);
+  return `GB${String(98 - remainder).padStart(2, '0')}${bban}`;
+}
+
+describe('deny-list: the same account in any form the API accepts is one account (until 7 December 2026 a dashed sort code or an IBAN was paid)', () => {
+  let db: TestDatabase;
+  let engine: PaymentRiskEngine;
+  let n = 0;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('deny_list_account_forms');
+    const dir = mkdtempSync(join(tmpdir(), 'deny-list-forms-'));
+    const file = join(dir, 'deny-list.json');
+    writeFileSync(file, JSON.stringify([MULE]));
+    engine = new PaymentRiskEngine(loadRiskRules(DENY_LIST_ONLY_RULES_FILE), loadDenyList(file));
+  }, 60_000);
+  afterAll(async () => db?.drop());
+
+  function payment(creditor: { schemeName: string; identification: string }): PaymentRiskInput {
+    n += 1;
+    return {
+      paymentId: `dp-forms-${n}`,
+      paymentKind: 'domestic-payment',
+      consentId: `pmc-forms-${n}`,
+      clientId: 'tpp-forms',
+      psuId: null,
+      debtorAccountId: 'acc-forms',
+      creditor,
+      amount: '500.00',
+      currency: 'GBP',
+    };
+  }
+
+  it('rejects the listed form itself (control)', async () => {
+    expect((await engine.assess(db.dataSource.manager, payment({ schemeName: MULE.SchemeName, identification: '600000 99999999' }))).decision).toBe('reject');
+  });
+
+  it.each([
+    ['sort code written with dashes', '60-00-00-99999999'],
+    ['sort code and account number split by a dash', '600000-99999999'],
+    ['sort code with dashes, then a space', '60-00-00 99999999'],
+  ])('rejects the mule when its %s (%s)', async (_form, identification) => {
+    const { decision } = await engine.assess(db.dataSource.manager, payment({ schemeName: 'UK.OBIE.SortCodeAccountNumber', identification }));
+    expect(decision).toBe('reject');
+  });
+
+  it('rejects the mule when paid by its IBAN (the same sort code and account number)', async () => {
+    const iban = ukIban('NWBK', '600000', '99999999');
+    const { decision } = await engine.assess(db.dataSource.manager, payment({ schemeName: 'UK.OBIE.IBAN', identification: iban }));
+    expect(decision).toBe('reject');
+  });
+
+  it('rejects the mule when paid by its BBAN (bank code, sort code, account number)', async () => {
+    const { decision } = await engine.assess(db.dataSource.manager, payment({ schemeName: 'UK.OBIE.BBAN', identification: 'NWBK60000099999999' }));
+    expect(decision).toBe('reject');
+  });
+});
