@@ -64,6 +64,20 @@ interface Route {
 }
 
 /**
+ * A bank's records, checked to be of the accounts it was asked about: a record of another account (an
+ * adapter ignoring the filter would send another customer's balances or transactions) makes the whole
+ * answer untrustworthy, so the bank is taken as unavailable for this read (its accounts are reported
+ * unavailable, nothing of its answer is shown). Until 7 December 2026 such records reached the TPP.
+ */
+function ownRecords<T extends { accountId: string }>(connector: string, asked: readonly string[], records: T[]): T[] {
+  const accounts = new Set(asked);
+  if (records.some((record) => !accounts.has(record.accountId))) {
+    throw new ConnectorUnavailableError(connector, `${connector}: answered records of accounts it was not asked about`);
+  }
+  return records;
+}
+
+/**
  * Reads account data across every bank the platform aggregates. Each account belongs to an ASPSP whose
  * `connector` column names the BankConnector serving it; a bulk read asks each connector for its own
  * accounts in parallel, and a connector that is down costs only its accounts. This is the one place the
@@ -144,7 +158,7 @@ export class AggregatedBank {
     const results = await Promise.all(
       routes.map(async (route) => {
         try {
-          return { route, items: await read(route.connector, route.accountIds), down: false };
+          return { route, items: ownRecords(route.connector.name, route.accountIds, await read(route.connector, route.accountIds)), down: false };
         } catch (error) {
           // Only an unreachable bank is tolerated; anything else is a defect and must surface.
           if (error instanceof ConnectorUnavailableError) return { route, items: [] as T[], down: true };
@@ -193,7 +207,9 @@ export class AggregatedBank {
     const answers = await Promise.all(
       routes.map(async (route) => {
         try {
-          return { route, slice: await read(route.connector, route.accountIds, window) };
+          const slice = await read(route.connector, route.accountIds, window);
+          ownRecords(route.connector.name, route.accountIds, slice.items);
+          return { route, slice };
         } catch (error) {
           // As in gather: an unreachable bank costs its accounts; anything else surfaces.
           if (error instanceof ConnectorUnavailableError) return { route, slice: null };
@@ -276,7 +292,9 @@ export class AggregatedBank {
   async listTransactions(query: TransactionQuery): Promise<TransactionPage> {
     const connector = await this.connectorOf(query.accountId);
     if (!connector) return EMPTY_TRANSACTION_PAGE;
-    return connector.listTransactions(query);
+    const page = await connector.listTransactions(query);
+    ownRecords(connector.name, [query.accountId], page.transactions);
+    return page;
   }
 
   /**

@@ -79,11 +79,15 @@ export class HttpBankConnector implements BankConnector {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.token}` },
         body: JSON.stringify({ args }),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
+        // A redirect is never followed: it would send the order (payee, amount, the token on the same
+        // origin) wherever the Location names, and take that host's answer for the bank's (until 7 December
+        // 2026 fetch's default followed it). It is an answer that tells nothing of the order: unknown.
+        redirect: 'manual',
       });
     } catch (error) {
       throw new ConnectorUnavailableError(this.name, `${this.name}: upstream unreachable`, { cause: error });
     }
-    if (response.status >= 500) {
+    if (response.status >= 500 || (response.status >= 300 && response.status < 400)) {
       await response.body?.cancel().catch(() => undefined);
       throw new ConnectorUnavailableError(this.name, `${this.name}: upstream answered ${response.status}`);
     }
