@@ -115,6 +115,8 @@ describe('HttpBankConnector: an answer it cannot read as the contract is the ban
     ['an outcome outside the contract', { outcome: 'Pending', transactionId: 'dp-spec-1' }],
     ['no outcome', { transactionId: 'dp-spec-1' }],
     ['a transactionId of the wrong type', { outcome: 'Accepted', transactionId: 42, bookingDateTime: '2026-01-02T03:04:05.000Z' }],
+    ['a transactionId PostgreSQL cannot store (U+0000)', { outcome: 'Accepted', transactionId: 'tx-\u0000-1', bookingDateTime: '2026-01-02T03:04:05.000Z' }],
+    ['a transactionId with half of a surrogate pair', { outcome: 'Accepted', transactionId: 'tx-\uD800', bookingDateTime: '2026-01-02T03:04:05.000Z' }],
     ['a booking date-time that is not one', { outcome: 'Accepted', transactionId: 'dp-spec-1', bookingDateTime: 'yesterday' }],
     ['a rejection reason outside the contract', { outcome: 'Rejected', reason: 'XX99' }],
     ['a string', 'Accepted'],
