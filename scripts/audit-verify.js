@@ -57,18 +57,25 @@ async function loadLibs() {
   }
 }
 
-const { values } = parseArgs({
-  options: {
-    'from-seq': { type: 'string' },
-    'batch-size': { type: 'string' },
-    checkpoints: { type: 'string' },
-    'checkpoint-key': { type: 'string' },
-    'no-checkpoints': { type: 'boolean', default: false },
-    'anchor-export': { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+// A mistyped option or a missing value is the operator's mistake (exit 2), never a result of the check
+// (until 7 December 2026 parseArgs' throw exited 1, which for audit:verify means a broken trail).
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      'from-seq': { type: 'string' },
+      'batch-size': { type: 'string' },
+      checkpoints: { type: 'string' },
+      'checkpoint-key': { type: 'string' },
+      'no-checkpoints': { type: 'boolean', default: false },
+      'anchor-export': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (error) {
+  fail(error.message);
+}
 if (values.help) {
   console.log(
     [
@@ -110,6 +117,9 @@ if (checkpointDir !== undefined) {
     checkpoints = await readAuditCheckpoints(checkpointDir, publicKey);
   } catch (error) {
     if (error.code === 'ENOENT') fail(`checkpoint folder ${checkpointDir} does not exist`);
+    // Any other error the file system gives (not a folder, no permission) is the operator's to fix, not
+    // evidence: exit 2. Only a checkpoint that does not verify reports the trail broken.
+    if (error.code !== undefined) fail(`cannot read the checkpoint folder ${checkpointDir}: ${error.message}`);
     // A checkpoint that does not verify is evidence in itself: report it as a broken trail.
     console.log(`audit trail BROKEN: ${error.message}`);
     process.exit(1);

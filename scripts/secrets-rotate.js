@@ -41,13 +41,20 @@ async function loadLibs() {
   }
 }
 
-const { values } = parseArgs({
-  options: {
-    'batch-size': { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+// A mistyped option or a missing value is the operator's mistake (exit 2), never a result of the check
+// (until 7 December 2026 parseArgs' throw exited 1, which for audit:verify means a broken trail).
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      'batch-size': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (error) {
+  fail(error.message);
+}
 if (values.help) {
   console.log(
     [
