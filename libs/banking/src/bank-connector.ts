@@ -111,12 +111,13 @@ const MAX_CURSOR_KEY_LENGTH = 256;
 const EARLIEST_CURSOR_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
 
 /**
- * Whether a cursor read back carries a record or account id as issued ones could: a string of at most 256
- * code units without control characters. A tampered one with a NUL, which PostgreSQL's text cannot hold, would
- * otherwise fail in the database (500) instead of being refused as a cursor not issued here (400).
+ * Whether a cursor read back carries a record or account id as issued ones could: a string of at most
+ * `maxLength` (256) code units without control characters. A tampered one with a NUL, which PostgreSQL's
+ * text cannot hold, would otherwise fail in the database (500) instead of being refused as a cursor not
+ * issued here (400).
  */
-export function isCursorKey(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= MAX_CURSOR_KEY_LENGTH && !/[\u0000-\u001f\u007f]/.test(value);
+export function isCursorKey(value: unknown, maxLength = MAX_CURSOR_KEY_LENGTH): value is string {
+  return typeof value === 'string' && value.length <= maxLength && !/[\u0000-\u001f\u007f]/.test(value);
 }
 
 /**

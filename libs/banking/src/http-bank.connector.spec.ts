@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+
 import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
@@ -98,6 +101,29 @@ describe('HttpBankConnector: an answer it cannot read as the contract is the ban
     const connector = await upstream((operation) => (operation === 'initiatePayment' ? { kind: 'cut' } : null), debits);
     await expectUnavailable(connector.initiatePayment(ORDER), /spec-http: upstream initiatePayment answer cut short/);
     expect(debits).toEqual(['dp-spec-1']);
+  });
+
+  it('never follows a redirect: the order is not sent to the host the Location names, and the outcome is unknown', async () => {
+    // Until 7 December 2026 fetch's default followed it, re-sent the order and took that host's answer for the bank's.
+    const elsewhere: string[] = [];
+    const servers = [
+      createServer((request, response) => {
+        elsewhere.push(request.url ?? '');
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: { outcome: 'Accepted', transactionId: 'x', bookingDateTime: '2026-01-01T00:00:00.000Z' } }));
+      }),
+    ];
+    const listening = (index: number): Promise<string> =>
+      new Promise((resolve) => servers[index]!.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(servers[index]!.address() as AddressInfo).port}`)));
+    const target = await listening(0);
+    servers.push(createServer((request, response) => response.writeHead(307, { location: `${target}${request.url ?? ''}` }).end()));
+    const bank = await listening(1);
+    try {
+      const connector = new HttpBankConnector({ name: 'spec-http', baseUrl: bank, token: TOKEN, timeoutMs: 5000 });
+      await expectUnavailable(connector.initiatePayment(ORDER), /spec-http: upstream answered 307/);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    }
   });
 
   it('refuses an HTML page answered with 200 as unavailable', async () => {

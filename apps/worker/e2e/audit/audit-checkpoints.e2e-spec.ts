@@ -110,14 +110,15 @@ describe('signed checkpoints of the chain head', () => {
     });
   });
 
-  it('detects a chain rewritten from an edited entry on, with every hash recomputed', async () => {
-    const rows: { event: AuditEvent }[] = await db.dataSource.query(`SELECT event FROM audit_log WHERE seq >= 5 ORDER BY seq`);
-    const [before] = await db.dataSource.query(`SELECT seq, hash FROM audit_log WHERE seq = 4`);
+  /** What the database's owner can do: rewrite the log from entry `from` on, every hash recomputed. */
+  async function rewriteFrom(from: bigint): Promise<void> {
+    const rows: { event: AuditEvent }[] = await db.dataSource.query(`SELECT event FROM audit_log WHERE seq >= $1 ORDER BY seq`, [from.toString()]);
+    const [before] = await db.dataSource.query(`SELECT seq, hash FROM audit_log WHERE seq = $1`, [(from - 1n).toString()]);
     const forged = linkAuditEntries(
-      { seq: 4n, hash: before.hash },
+      { seq: from - 1n, hash: before.hash },
       rows.map((row, i) => (i === 0 ? { ...row.event, data: { n: 'rewritten' } } : row.event)),
     );
-    await asMaliciousDba(`DELETE FROM audit_log WHERE seq >= 5`);
+    await asMaliciousDba(`DELETE FROM audit_log WHERE seq >= $1`, [from.toString()]);
     for (const entry of forged) {
       await db.dataSource.query(
         `INSERT INTO audit_log (seq, event_id, event_type, occurred_at, recorded_at, client_id, psu_id, consent_id, event, prev_hash, hash)
@@ -126,6 +127,10 @@ describe('signed checkpoints of the chain head', () => {
           JSON.stringify(entry.event), entry.prevHash, entry.hash],
       );
     }
+  }
+
+  it('detects a chain rewritten from an edited entry on, with every hash recomputed', async () => {
+    await rewriteFrom(5n);
     await expect(verifyAuditChain(db.dataSource)).resolves.toMatchObject({ ok: true, entries: 8 });
     await expect(verifyAuditChain(db.dataSource, { checkpoints: await checkpoints() })).resolves.toEqual({
       ok: false,
@@ -133,6 +138,17 @@ describe('signed checkpoints of the chain head', () => {
       firstBrokenSeq: 6n,
       reason: 'hash differs from the signed checkpoint of entry 6',
     });
+  });
+
+  it('keeps the checkpoint of a head rewritten after it was signed: a restarted writer signs nothing for that entry, logs and counts the conflict', async () => {
+    // Until 7 December 2026 a restarted worker (or a second one) renamed a new signature of the forged head
+    // over the checkpoint of entry 8, and the rewritten chain verified as intact.
+    await rewriteFrom(7n);
+    await expect(verifyAuditChain(db.dataSource, { checkpoints: await checkpoints() })).resolves.toMatchObject({ ok: false, firstBrokenSeq: 8n });
+    const metrics = new WorkerMetrics();
+    expect(await new AuditCheckpointWriter(config, db.dataSource, metrics).checkpointOnce()).toBeNull();
+    expect(await metrics.render()).toMatch(/consentry_audit_checkpoint_conflicts_total 1/);
+    await expect(verifyAuditChain(db.dataSource, { checkpoints: await checkpoints() })).resolves.toMatchObject({ ok: false, firstBrokenSeq: 8n });
   });
 
   it('refuses a checkpoint signed with another key', async () => {

@@ -1,9 +1,20 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { AUDIT_GENESIS_HASH, AuditCheckpoint, AuditEvent, exportAndPruneAuditLog, linkAuditEntries, verifyAuditChain, verifyAuditExport } from '@consentry/audit';
+import {
+  AUDIT_GENESIS_HASH,
+  AuditCheckpoint,
+  AuditEvent,
+  AuditExportEntry,
+  AuditExportHeader,
+  exportAndPruneAuditLog,
+  linkAuditEntries,
+  verifyAuditChain,
+  verifyAuditExport,
+  verifyAuditExportRecorded,
+} from '@consentry/audit';
 import { loadWorkerConfig } from '@consentry/config';
 import { createTestDatabase, TestDatabase } from '@consentry/testing';
 import { Job } from 'bullmq';
@@ -89,6 +100,41 @@ describe('audit retention: export, then remove a prefix of the log', () => {
     const forged = join(exportDir, 'forged.ndjson');
     await writeFile(forged, (await readFile(exportFile, 'utf8')).replace('"n":3', '"n":33'));
     await expect(verifyAuditExport(forged)).resolves.toEqual({ ok: false, entries: 2, reason: 'entry 3 hash does not match the entry content' });
+  });
+
+  it('refuses an export that is not the file its retention cut recorded: its first entries cut off, the header adjusted to match', async () => {
+    const exported = await verifyAuditExport(exportFile);
+    expect(exported.ok && (await verifyAuditExportRecorded(db.dataSource, exportFile, exported.header))).toEqual({ ok: true });
+    const [headerLine, ...entryLines] = (await readFile(exportFile, 'utf8')).trim().split('\n');
+    const kept = entryLines.map((line) => JSON.parse(line) as AuditExportEntry).slice(2);
+    const header: AuditExportHeader = { ...(JSON.parse(headerLine!) as AuditExportHeader), firstSeq: kept[0]!.seq, prevHash: kept[0]!.prevHash, entries: kept.length };
+    const cut = join(exportDir, 'prefix-cut.ndjson');
+    await writeFile(cut, [header, ...kept].map((value) => `${JSON.stringify(value)}\n`).join(''));
+    // The file checks out on its own, and the log still chains onto it (until 7 December 2026 that was all
+    // audit:verify -- --anchor-export asked): only the cut's record tells.
+    const forged = await verifyAuditExport(cut);
+    expect(forged.ok).toBe(true);
+    if (!forged.ok) return;
+    await expect(verifyAuditChain(db.dataSource, { anchor: { seq: BigInt(forged.header.lastSeq), hash: forged.header.lastHash } })).resolves.toMatchObject({ ok: true });
+    await expect(verifyAuditExportRecorded(db.dataSource, cut, forged.header)).resolves.toEqual({
+      ok: false,
+      reason: 'the file is not the export its retention cut recorded (SHA-256 differs)',
+    });
+    // The cut's record rewritten to the forged file's digest (the database's owner, past the table's guard):
+    // the export must still start where the cut before it ended, here at entry 1.
+    const digest = createHash('sha256').update(await readFile(cut)).digest('hex');
+    await db.dataSource.query(`ALTER TABLE audit_retention_cut DISABLE TRIGGER audit_retention_cut_append_only`);
+    const [{ sha }]: Array<{ sha: string }> = await db.dataSource.query(`SELECT export_sha256 AS sha FROM audit_retention_cut WHERE before_seq = 7`);
+    try {
+      await db.dataSource.query(`UPDATE audit_retention_cut SET export_sha256 = $1 WHERE before_seq = 7`, [digest]);
+      await expect(verifyAuditExportRecorded(db.dataSource, cut, forged.header)).resolves.toEqual({
+        ok: false,
+        reason: 'the export starts at entry 3, where the cut before it ended at 1',
+      });
+    } finally {
+      await db.dataSource.query(`UPDATE audit_retention_cut SET export_sha256 = $1 WHERE before_seq = 7`, [sha]);
+      await db.dataSource.query(`ALTER TABLE audit_retention_cut ENABLE TRIGGER audit_retention_cut_append_only`);
+    }
   });
 
   it('lets the prune function remove nothing but a prefix', async () => {

@@ -1,4 +1,4 @@
-import { InvalidCursorError } from '@consentry/banking';
+import { InvalidCursorError, isCursorKey } from '@consentry/banking';
 import { DataSource } from '@consentry/database';
 import { ReinstateTpp, SuspendTpp, TppRow, TppStatusCommand, tppView, TppView } from '@consentry/tpps';
 import { Injectable } from '@nestjs/common';
@@ -24,7 +24,7 @@ function encodeTppCursor(key: TppKey): string {
 function decodeTppCursor(cursor: string): TppKey {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && parsed[0].length <= 300 && !/[\u0000-\u001f\u007f]/.test(parsed[0]) && /^[\x21-\x7e]{1,200}$/.test(parsed[1])) {
+    if (Array.isArray(parsed) && parsed.length === 2 && isCursorKey(parsed[0], 300) && typeof parsed[1] === 'string' && /^[\x21-\x7e]{1,200}$/.test(parsed[1])) {
       return { name: parsed[0], clientId: parsed[1] };
     }
   } catch {

@@ -2,80 +2,26 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 
 import { createTestDatabase, TestDatabase } from '@consentry/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AggregatedBank } from './aggregated-bank.js';
-import { BankBalance, BankPaymentOrder, BankTransaction, ConnectorUnavailableError } from './bank-connector.js';
+import { BankBalance, BankTransaction, ConnectorUnavailableError } from './bank-connector.js';
 import { HttpBankConnector } from './http-bank.connector.js';
 
 const TOKEN = 'upstream-connector-secret-0123456789';
 
-interface Seen {
-  path: string;
-  authorization: string | undefined;
-  body: string;
-}
-
-async function listen(handler: (request: IncomingMessage, body: string, response: ServerResponse) => void): Promise<{ server: Server; url: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      seen.push({ path: request.url ?? '', authorization: request.headers.authorization, body });
-      handler(request, body, response);
-    });
-  });
+/** An upstream answering every call with `handler`, on a free port. */
+async function listen(handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => request.resume().on('end', () => handler(request, response)));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 const close = (server: Server): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
 
-const ORDER: BankPaymentOrder = {
-  paymentId: 'dp-upstream',
-  debtorAccountId: 'acc-upstream',
-  amount: '10.00',
-  currency: 'GBP',
-  creditorAccount: { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '40400411112222', name: 'Landlord' },
-  reference: 'UPSTREAM',
-  information: 'Private remittance text',
-};
-
-describe('HttpBankConnector: an upstream redirect is not followed', () => {
-  const servers: Server[] = [];
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map(close));
-  });
-
-  it('does not re-send the payment order (or anything) to the host a 307 from the bank points at', async () => {
-    const elsewhere = await listen((_request, _body, response) => {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ result: { outcome: 'Accepted', transactionId: 'elsewhere', bookingDateTime: '2026-01-01T00:00:00.000Z' } }));
-    });
-    servers.push(elsewhere.server);
-    const bank = await listen((request, _body, response) => {
-      response.writeHead(307, { location: `${elsewhere.url}${request.url ?? ''}` });
-      response.end();
-    });
-    servers.push(bank.server);
-    const connector = new HttpBankConnector({ name: 'upstream-http', baseUrl: bank.url, token: TOKEN, timeoutMs: 2000 });
-
-    const outcome = await connector.initiatePayment(ORDER).then(
-      (result) => ({ result }),
-      (error: unknown) => ({ error }),
-    );
-
-    // The order (payee, amount, remittance) went to a host the operator never configured, and its answer was taken as the bank's.
-    expect(elsewhere.seen.map((s) => s.body)).toEqual([]);
-    expect(outcome).not.toHaveProperty('result');
-  });
-});
-
 describe('AggregatedBank: records an upstream answers for accounts it was not asked about', () => {
   let db: TestDatabase;
-  let upstream: { server: Server; url: string; seen: Seen[] };
+  let upstream: { server: Server; url: string };
 
   const ASKED = 'acc-upstream-asked';
   const OTHER = 'acc-upstream-other-customer';
@@ -122,8 +68,13 @@ describe('AggregatedBank: records an upstream answers for accounts it was not as
       );
     }
     // A buggy bank adapter: it ignores the account filter and answers every account's records.
-    upstream = await listen((request, _body, response) => {
+    upstream = await listen((request, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
+      if ((request.url ?? '').endsWith('/summarizeTransactions')) {
+        const summary = (accountId: string) => ({ accountId, totalPages: 1, lastCursor: null, firstAvailableDateTime: null, lastAvailableDateTime: null });
+        response.end(JSON.stringify({ result: [summary(ASKED), summary(OTHER)] }));
+        return;
+      }
       if ((request.url ?? '').endsWith('/listTransactions')) {
         response.end(JSON.stringify({ result: { transactions: [transactionOf(ASKED), transactionOf(OTHER)], nextCursor: null, prevCursor: null, lastCursor: null, totalPages: 1, firstAvailableDateTime: null, lastAvailableDateTime: null } }));
         return;
@@ -142,6 +93,12 @@ describe('AggregatedBank: records an upstream answers for accounts it was not as
     // The answer is untrustworthy: nothing of it is shown, and the account is reported unavailable.
     expect(page.items).toEqual([]);
     expect(page.unavailable).toEqual([ASKED]);
+  });
+
+  it('takes a bank answering summaries of an account it was not asked about as unavailable (the reads of several accounts at once)', async () => {
+    const bank = new AggregatedBank(db.dataSource, [new HttpBankConnector({ name: 'upstream-http', baseUrl: upstream.url, token: TOKEN, timeoutMs: 2000 })]);
+    const summaries = await bank.summarizeTransactions({ accountIds: [ASKED], creditDebitIndicators: ['Credit', 'Debit'], pageSize: 25 });
+    expect(summaries).toEqual({ items: [], unavailable: [ASKED] });
   });
 
   it('refuses a transactions page holding another account\'s transactions as the bank unavailable', async () => {
