@@ -16,6 +16,15 @@ export const APPLICATION_ROLE_PRIVILEGES = {
   /** Read only: written by the retention function (as the owner) and by the migrations. */
   readOnly: ['audit_retention_cut', 'schema_migration'],
   /**
+   * Read, and only these columns updated: what a sign-in writes (its failure count, lockout, and the TOTP
+   * step it used) and the second factor's seed, re-encrypted by `npm run secrets:rotate`. An admin's
+   * roles, username and password, and adding or removing an admin, are the tables' owner's (`npm run
+   * admin:roles`, audited): SQL run as an app's role cannot give an admin another role, nor make one.
+   */
+  updateOnlyColumns: {
+    admin_user: ['failed_login_count', 'locked_until', 'last_totp_step', 'totp_secret_enc'],
+  },
+  /**
    * The worker's alone when it has a role of its own: moving the outbox's events into the chained log
    * (the relay reads and deletes the outbox, and appends to the log). The API and the auth server then
    * add events to the outbox and read the log, no more: a process serving requests cannot change or drop
@@ -39,8 +48,8 @@ type RoleVariable = 'DATABASE_APP_ROLE' | 'DATABASE_WORKER_ROLE';
 /**
  * Grants `role` (DATABASE_APP_ROLE, the API's and the auth server's) and, when given, `workerRole`
  * (DATABASE_WORKER_ROLE) the application's privileges on every table and sequence of the `public` schema
- * as they stand, less the audit trail's changes and the read-only tables' writes
- * (APPLICATION_ROLE_PRIVILEGES), in one transaction, and takes `CREATE` on `public` from PUBLIC (as
+ * as they stand, less the audit trail's changes, the read-only tables' writes and the admins' rows but
+ * for their sign-in columns (APPLICATION_ROLE_PRIVILEGES), in one transaction, and takes `CREATE` on `public` from PUBLIC (as
  * PostgreSQL 15 creates a database). With a worker role, `role` loses what only the worker does (the
  * outbox's relay into the log); without one, the three apps share `role` and it keeps it. Each role must
  * exist, be named in lower case, be neither the tables' owner nor a member of it, nor a superuser, nor
@@ -96,10 +105,15 @@ async function checkRole(manager: EntityManager, role: string, variable: RoleVar
 /** The privileges every application role holds (the shared role's, the worker's own). */
 async function grantAll(manager: EntityManager, role: string): Promise<void> {
   const name = `"${role}"`;
-  const { tables, appendOnly, readOnly } = APPLICATION_ROLE_PRIVILEGES;
+  const { tables, appendOnly, readOnly, updateOnlyColumns } = APPLICATION_ROLE_PRIVILEGES;
   await manager.query(`GRANT USAGE ON SCHEMA public TO ${name}`);
   await manager.query(`GRANT ${tables.join(', ')} ON ALL TABLES IN SCHEMA public TO ${name}`);
   await manager.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${name}`);
   for (const table of appendOnly) await manager.query(`REVOKE UPDATE, DELETE, TRUNCATE ON ${table} FROM ${name}`);
   for (const table of readOnly) await manager.query(`REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${table} FROM ${name}`);
+  for (const [table, columns] of Object.entries(updateOnlyColumns)) {
+    // A table-level UPDATE covers every column: taken back whole, then given on the columns named.
+    await manager.query(`REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${table} FROM ${name}`);
+    await manager.query(`GRANT UPDATE (${columns.join(', ')}) ON ${table} TO ${name}`);
+  }
 }

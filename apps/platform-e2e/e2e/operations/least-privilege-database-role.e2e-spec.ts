@@ -202,6 +202,36 @@ describe('the apps as least-privilege database roles', () => {
     await expect.poll(async () => (await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE event_id = $1`, [event.eventId]))[0].n, { timeout: 20_000 }).toBe(1);
   });
 
+  it('keeps the admins’ rows to the tables’ owner: the role signs an admin in and counts a failure, and cannot give an admin a role, a password or a new admin', async () => {
+    const { sandbox, env, db } = platform;
+    const { admin } = sandbox;
+    const signIn = async (password: string, otp: string) =>
+      fetch(`${env.API_URL}/admin/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: admin.username, password, otp }) });
+    const failuresOf = async (): Promise<number> => (await db.dataSource.query(`SELECT failed_login_count AS n FROM admin_user WHERE username = $1`, [admin.username]))[0].n;
+    // A failed sign-in counts (the API writes the counter as the role), a good one clears it and records the TOTP step.
+    expect((await signIn(`${admin.password}-wrong`, '000000')).status).toBe(401);
+    expect(await failuresOf()).toBe(1);
+    expect((await signIn(admin.password, await freshTotpCode(admin.totpSecret))).status).toBe(201);
+    expect(await failuresOf()).toBe(0);
+    expect(platform.output.filter((line) => /permission denied/i.test(line))).toEqual([]);
+
+    // Until 7 December 2026 the role could write every column: SQL run as the API could give itself an admin with every role.
+    const [{ admin_id: adminId }] = await db.dataSource.query(`SELECT admin_id FROM admin_user WHERE username = $1`, [admin.username]);
+    for (const url of [roleUrl, workerUrl]) {
+      expect(await asRole(`UPDATE admin_user SET roles = ARRAY['auditor'] WHERE admin_id = $1`, [adminId], url)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await asRole(`UPDATE admin_user SET password_hash = password_hash WHERE admin_id = $1`, [adminId], url)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await asRole(`UPDATE admin_user SET username = 'mallory' WHERE admin_id = $1`, [adminId], url)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(
+        await asRole(`INSERT INTO admin_user (username, password_hash, totp_secret_enc, roles) VALUES ('mallory', 'x', 'x', ARRAY['auditor','payment-reviewer','tpp-manager','ledger-operator'])`, [], url),
+      ).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await asRole(`DELETE FROM admin_user WHERE admin_id = $1`, [adminId], url)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await asRole(`TRUNCATE admin_user CASCADE`, [], url)).toBe(INSUFFICIENT_PRIVILEGE);
+      // What a sign-in and a key rotation write stays writable.
+      expect(await asRole(`UPDATE admin_user SET failed_login_count = failed_login_count, locked_until = locked_until, last_totp_step = last_totp_step, totp_secret_enc = totp_secret_enc WHERE admin_id = $1`, [adminId], url)).toBeNull();
+    }
+    expect((await db.dataSource.query(`SELECT roles FROM admin_user WHERE admin_id = $1`, [adminId]))[0].roles).toEqual(['auditor', 'payment-reviewer', 'tpp-manager', 'ledger-operator']);
+  });
+
   it('will not grant a role that owns the tables, a member of their owner, a superuser, one that bypasses row security, or one that does not exist', async () => {
     const { db } = platform;
     const [{ owner }] = await db.dataSource.query(`SELECT tableowner AS owner FROM pg_tables WHERE tablename = 'audit_log'`);
