@@ -41,6 +41,7 @@ import { AuditFunctionsSearchPath1765870000000 } from '../migrations/17658700000
 import { SentToBank1765885000000 } from '../migrations/1765885000000-sent-to-bank.js';
 import { AuditOutboxChainable1765890000000 } from '../migrations/1765890000000-audit-outbox-chainable.js';
 import { AdminRoles1765900000000 } from '../migrations/1765900000000-admin-roles.js';
+import { PayeeKnownAfter1765910000000 } from '../migrations/1765910000000-payee-known-after.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -135,6 +136,7 @@ export const MIGRATIONS = [
   SentToBank1765885000000,
   AuditOutboxChainable1765890000000,
   AdminRoles1765900000000,
+  PayeeKnownAfter1765910000000,
 ];
 
 export interface DatabaseOptions {

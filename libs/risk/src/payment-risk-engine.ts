@@ -144,8 +144,10 @@ function ruleFiresSql(rule: RiskRule, v: ScoringValues, params: StatementParamet
     case 'deny-list':
       return null;
     case 'new-payee':
+      // Known: paid (an allowed or released payment) first at least knownAfterHours before this one.
       return `(${v.amount} >= ${params.constant(rule.minAmount)}::numeric
-               AND NOT EXISTS (SELECT 1 FROM payment_risk_assessment WHERE debtor_account_id = ${v.account} AND creditor_key = ${v.payee} AND paid))`;
+               AND NOT EXISTS (SELECT 1 FROM payment_risk_assessment WHERE debtor_account_id = ${v.account} AND creditor_key = ${v.payee} AND paid
+                                  AND assessed_at <= ${v.at} - make_interval(hours => ${params.constant(rule.knownAfterHours)}::int)))`;
     case 'velocity': {
       // Rejected payments do not count: they moved no money and the TPP may correct and retry. The
       // payments in the window, this one included, are more than maxCount, or add up to more than maxAmount.

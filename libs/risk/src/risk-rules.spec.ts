@@ -23,9 +23,28 @@ describe('risk rules file', () => {
     expect(rules.thresholds).toEqual({ hold: 50, reject: 100 });
     expect(rules.rules).toEqual([
       { kind: 'deny-list', name: 'deny-listed-creditor', weight: 100, action: 'reject' },
-      { kind: 'new-payee', minAmount: '1000.00', name: 'large-payment-to-new-payee', weight: 50, action: 'hold' },
+      { kind: 'new-payee', minAmount: '1000.00', knownAfterHours: 24, name: 'large-payment-to-new-payee', weight: 50, action: 'hold' },
       { kind: 'velocity', per: 'debtor-account', windowMinutes: 10, maxCount: 5, name: 'account-payment-burst', weight: 50, action: 'hold' },
     ]);
+  });
+
+  it('counts a payee as known a day after its first payment unless the file says otherwise, from 0 hours to a leap year', () => {
+    const newPayee = (params: string) =>
+      parseRiskRules(`
+thresholds: { hold: 50, reject: 100 }
+rules:
+  - { name: new-payee, kind: new-payee, params: ${params}, weight: 50, action: hold }
+`).rules[0];
+    expect(newPayee(`{ minAmount: "500.00" }`)).toMatchObject({ minAmount: '500.00', knownAfterHours: 24 });
+    expect(newPayee(`{ minAmount: "500.00", knownAfterHours: 0 }`)).toMatchObject({ knownAfterHours: 0 });
+    expect(newPayee(`{ minAmount: "500.00", knownAfterHours: 8784 }`)).toMatchObject({ knownAfterHours: 8784 });
+    for (const bad of ['-1', '8785', '1.5', '"24"', 'null']) {
+      expect(errorsOf(`
+thresholds: { hold: 50, reject: 100 }
+rules:
+  - { name: new-payee, kind: new-payee, params: { minAmount: "500.00", knownAfterHours: ${bad} }, weight: 50, action: hold }
+`)).toEqual(['rules[0].params.knownAfterHours: must be an integer from 0 to 8784']);
+    }
   });
 
   it('reports every error on its own line, naming where it is', () => {

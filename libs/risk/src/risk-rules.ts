@@ -12,9 +12,18 @@ export interface DenyListRule {
 }
 export interface NewPayeeRule {
   kind: 'new-payee';
-  /** A payment of at least this amount (decimal text) to a payee the debtor account never paid. */
+  /** A payment of at least this amount (decimal text) to a payee the debtor account has not yet paid long enough ago. */
   minAmount: string;
+  /**
+   * How long after the account's first payment to a payee that payee counts as known (hours; 24 unless
+   * the file says otherwise): until then a payment to it is a new payee's, so a penny sent first does not
+   * open the way for a large one the same day. 0 makes a payee known once paid.
+   */
+  knownAfterHours: number;
 }
+
+/** `new-payee`'s `knownAfterHours` when a rules file gives none. */
+export const DEFAULT_PAYEE_KNOWN_AFTER_HOURS = 24;
 export interface VelocityRule {
   kind: 'velocity';
   /** Count per debtor account, or per TPP (client id). */
@@ -170,7 +179,7 @@ export function validateRiskRules(document: unknown, file = 'rules'): RiskRuleSe
 function validateParams(kind: RiskRuleKind['kind'], params: Plain, at: string, errors: string[]): RiskRuleKind | undefined {
   const allowed: Record<RiskRuleKind['kind'], string[]> = {
     'deny-list': [],
-    'new-payee': ['minAmount'],
+    'new-payee': ['minAmount', 'knownAfterHours'],
     velocity: ['per', 'windowMinutes', 'maxCount', 'maxAmount'],
     'new-tpp': ['minDays'],
     'amount-multiple': ['multiple', 'minHistory'],
@@ -185,11 +194,13 @@ function validateParams(kind: RiskRuleKind['kind'], params: Plain, at: string, e
     case 'deny-list':
       return { kind };
     case 'new-payee': {
-      if (typeof params.minAmount !== 'string' || !AMOUNT.test(params.minAmount)) {
-        errors.push(`${at}.minAmount: must be a decimal amount as a string, e.g. "1000.00"`);
-        return undefined;
-      }
-      return { kind, minAmount: params.minAmount };
+      const { minAmount, knownAfterHours = DEFAULT_PAYEE_KNOWN_AFTER_HOURS } = params;
+      const before = errors.length;
+      if (typeof minAmount !== 'string' || !AMOUNT.test(minAmount)) errors.push(`${at}.minAmount: must be a decimal amount as a string, e.g. "1000.00"`);
+      // At most a leap year of hours.
+      if (!positiveInteger(knownAfterHours, 366 * 24)) errors.push(`${at}.knownAfterHours: must be an integer from 0 to 8784`);
+      if (errors.length > before) return undefined;
+      return { kind, minAmount: minAmount as string, knownAfterHours: knownAfterHours as number };
     }
     case 'velocity': {
       const { per, windowMinutes, maxCount, maxAmount } = params;

@@ -83,7 +83,8 @@ describe('payment monitoring: releasing a held VRP and a held standing-order run
     expect(read.status).toBe(200);
     expect(read.body.Data.Status).toBe('ACSP');
     expect(await paidCount()).toBe(historyBefore + 1);
-    // Released, the payee is known: the next VRP to it is not held.
+    // Released, the payee is known a day after (knownAfterHours' default): the next VRP to it then is not held.
+    await h.dataSource.query(`UPDATE payment_risk_assessment SET assessed_at = assessed_at - interval '1 day' WHERE payment_id = $1`, [paymentId]);
     const next = await fixtures.vrp(psuToken, consentId, vrpPayee, '20.00', 'VRP-KNOWN-1');
     expect(next.body.Data.Status).toBe('ACSP');
     expect(Number(await fixtures.available(debtor!.accountId))).toBe(before - 40);

@@ -92,7 +92,7 @@ describe('payment monitoring: the sandbox default rules, inline before execution
     expect(await fixtures.available(alice[2]!.accountId)).toBe(before);
   });
 
-  it('holds 1000.00 to a payee the account never paid (PDNG, a reason naming no rule, no debit) and allows 999.99', async () => {
+  it('holds 1000.00 to a payee the account never paid (PDNG, a reason naming no rule, no debit), allows 999.99, and holds 1000.00 to that payee until a day after it was first paid', async () => {
     const debtor = alice[0]!;
     const before = await fixtures.available(debtor.accountId);
     const held = await fixtures.domesticPayment('alice', debtor, payee('20000011111111', 'New Payee'), '1000.00', 'NEW-1');
@@ -115,8 +115,15 @@ describe('payment monitoring: the sandbox default rules, inline before execution
     const under = await fixtures.domesticPayment('alice', debtor, payee('20000022222222', 'Other Payee'), '999.99', 'NEW-2');
     expect(under.paid.body.Data.Status).toBe('ACSP');
     expect(under.paid.body.Data.StatusReason).toBeUndefined();
-    // Now a known payee: 1000.00 to it is allowed.
-    const known = await fixtures.domesticPayment('alice', debtor, payee('20000022222222', 'Other Payee'), '1000.00', 'NEW-3');
+    // Paid minutes ago, the payee is still new (knownAfterHours, 24 in the sandbox's rules): until 7 December
+    // 2026 a first payment of any size, a penny, made it known, and 1000.00 to it went through at once.
+    const sameDay = await fixtures.domesticPayment('alice', debtor, payee('20000022222222', 'Other Payee'), '1000.00', 'NEW-3');
+    expect(sameDay.paid.body.Data.Status).toBe('PDNG');
+    expect(sameDay.paid.body.Data.StatusReason).toEqual(HELD_REASON);
+    // A day after the first payment to it, the payee is known: 1000.00 to it is allowed.
+    const underId = jsonString(under.paid.body.Data.DomesticPaymentId);
+    await h.dataSource.query(`UPDATE payment_risk_assessment SET assessed_at = now() - interval '24 hours 1 minute' WHERE payment_id = $1`, [underId]);
+    const known = await fixtures.domesticPayment('alice', debtor, payee('20000022222222', 'Other Payee'), '1000.00', 'NEW-4');
     expect(known.paid.body.Data.Status).toBe('ACSP');
   });
 
