@@ -41,6 +41,18 @@ export async function lockConsentOfClient(
 }
 
 /**
+ * Holds the TPP's row for the rest of the approval's transaction (FOR SHARE) and refuses a TPP that is not
+ * Active: a PSU who approves on a page opened before the bank suspended the TPP, or before it
+ * deregistered, authorises nothing (until 7 December 2026 the consent became AUTH, its grant saved, for a
+ * TPP that could never use it). A suspension or deregistration meanwhile waits for the approval under way
+ * and then applies to it as to the TPP's other consents. Taken before the consent's own lock.
+ */
+export async function lockActiveTpp(manager: EntityManager, clientId: string): Promise<void> {
+  const rows: Array<{ status: string }> = await manager.query(`SELECT status FROM tpp WHERE client_id = $1 FOR SHARE`, [clientId]);
+  if (rows[0]?.status !== 'Active') throw new ConsentException(ConsentExceptionCode.TppNotActive, 'the TPP is suspended or deregistered');
+}
+
+/**
  * The PSU approved the consent after strong customer authentication: bind the accounts they picked
  * (only ones the consent page offered them: shareableAccountCondition) and the grant. A consent is
  * authorised once; a second attempt finds it AUTH and fails.
@@ -54,6 +66,7 @@ export class AuthoriseAccountAccessConsent {
       throw new ConsentException(ConsentExceptionCode.NoAccountSelected, 'select at least one account');
     }
     return this.dataSource.transaction(async (manager) => {
+      await lockActiveTpp(manager, command.clientId);
       const consent = await lockConsentOfClient(manager, command.consentId, command.clientId);
       assertTransition(consent.status, 'AUTH');
       const now = new Date();

@@ -1,6 +1,7 @@
 import { recordAuditEvent } from '@consentry/audit';
 import { DataSource, PaymentConsentEntity } from '@consentry/database';
 
+import { lockActiveTpp } from './authorise-account-access-consent.use-case.js';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { assertPaymentConsentTransition } from './consent-status.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
@@ -37,6 +38,7 @@ export class AuthorisePaymentConsent {
 
   async execute(command: AuthorisePaymentConsentCommand): Promise<PaymentConsentEntity> {
     return this.dataSource.transaction(async (manager) => {
+      await lockActiveTpp(manager, command.clientId);
       const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.clientId);
       assertPaymentConsentTransition(consent.kind, consent.status, 'AUTH');
       const terms = approvalTermsOf(consent.kind, consent.initiation, consent.controlParameters);

@@ -16,6 +16,8 @@ export enum ConsentExceptionCode {
   DebtorAccountUnfit = 'DebtorAccountUnfit',
   /** A VRP outside its consent's ControlParameters (U014). */
   ControlParametersBreached = 'ControlParametersBreached',
+  /** The consent's TPP is suspended or deregistered: nothing is authorised for it. */
+  TppNotActive = 'TppNotActive',
 }
 
 /** A consent rule broken by the caller. `path` names the offending field where there is one. */

@@ -21,7 +21,7 @@ describe('ReauthenticateAccountAccessConsent', () => {
   beforeAll(async () => {
     db = await createTestDatabase('reauthenticate_consent');
     useCase = new ReauthenticateAccountAccessConsent(db.dataSource);
-    await q(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ('tpp-r', 'TPP R', '{AISP}', '{}')`);
+    await q(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ('tpp-r', 'TPP R', '{AISP}', '{}'), ('tpp-other', 'TPP Other', '{AISP}', '{}')`);
     for (const [id, name] of [
       [PSU, 'r1'],
       [OTHER_PSU, 'r2'],
@@ -50,13 +50,17 @@ describe('ReauthenticateAccountAccessConsent', () => {
   });
   afterAll(async () => db?.drop());
 
-  it('refuses another PSU, another TPP, a consent that is not AUTH and an expired one, changing nothing', async () => {
+  it('refuses another PSU, another TPP, a consent that is not AUTH, an expired one and one of a suspended TPP, changing nothing', async () => {
     const command = { consentId: 'aac-due', clientId: 'tpp-r', psuId: PSU, grantId: 'grant-new' };
     await expect(useCase.execute({ ...command, psuId: OTHER_PSU })).rejects.toMatchObject({ code: ConsentExceptionCode.NotFound });
     await expect(useCase.execute({ ...command, clientId: 'tpp-other' })).rejects.toMatchObject({ code: ConsentExceptionCode.NotFound });
     await expect(useCase.execute({ ...command, consentId: 'aac-awau' })).rejects.toMatchObject({ code: ConsentExceptionCode.NotFound });
     await expect(useCase.execute({ ...command, consentId: 'aac-canc' })).rejects.toMatchObject({ code: ConsentExceptionCode.InvalidStatus });
     await expect(useCase.execute({ ...command, consentId: 'aac-expired' })).rejects.toMatchObject({ code: ConsentExceptionCode.Expired });
+    // Its own TPP suspended since the page opened: nothing is re-confirmed for it.
+    await q(`UPDATE tpp SET status = 'Suspended' WHERE client_id = 'tpp-r'`);
+    await expect(useCase.execute(command)).rejects.toMatchObject({ code: ConsentExceptionCode.TppNotActive });
+    await q(`UPDATE tpp SET status = 'Active' WHERE client_id = 'tpp-r'`);
     expect(await row('aac-due')).toEqual({ status: 'AUTH', grant_id: 'grant-old', reauthenticated_at: null });
     expect(await q(`SELECT 1 FROM audit_outbox`)).toHaveLength(0);
   });

@@ -1,7 +1,7 @@
 import { recordAuditEvent } from '@consentry/audit';
 import { AccountAccessConsentEntity, DataSource } from '@consentry/database';
 
-import { lockConsentOfClient } from './authorise-account-access-consent.use-case.js';
+import { lockActiveTpp, lockConsentOfClient } from './authorise-account-access-consent.use-case.js';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { revokeConsentGrant } from './end-account-access-consent.use-case.js';
 
@@ -36,6 +36,7 @@ export class ReauthenticateAccountAccessConsent {
       throw new TypeError('consentId, clientId, psuId and grantId are required');
     }
     return this.dataSource.transaction(async (manager) => {
+      await lockActiveTpp(manager, command.clientId);
       const consent = await lockConsentOfClient(manager, command.consentId, command.clientId);
       // Another PSU's consent is "not found", as for revocation: never say whose it is.
       if (consent.psuId !== command.psuId) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');

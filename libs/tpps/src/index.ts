@@ -1,6 +1,8 @@
 export { DeregisterTpp } from './deregister-tpp.use-case.js';
 export { ReinstateTpp, SuspendTpp } from './tpp-admin.use-cases.js';
 export { isFinalTppStatus, TPP_TRANSITIONS, tppView } from './tpp-lifecycle.js';
+export { isTppRole, ROLE_OF_SCOPE, rolesForScope, SCOPE_OF_ROLE, TPP_ROLES } from './tpp-roles.js';
+export type { ObScope } from './tpp-roles.js';
 export type { TppLifecycleAction, TppRow, TppView } from './tpp-lifecycle.js';
 export { DeregisterTppCommand, TppStatusCommand } from './tpp.commands.js';
 export { TppException, TppExceptionCode } from './tpp.exception.js';

@@ -92,6 +92,27 @@ describe('account-access-consents', () => {
     expect(await consentRows()).toBe(before);
   });
 
+  it('refuses account data and account-access consents to a TPP the register no longer lists as an AISP, at its next call', async () => {
+    const consentId = await h.authorisedConsent(['ReadAccountsBasic']);
+    const dataToken = await h.consentToken(consentId);
+    expect((await h.tpp('GET', `${AISP}/accounts`, { token: dataToken })).status).toBe(200);
+    // Until 7 December 2026 the API left the AISP role to the authorization server, whose refresh carried the old scope on.
+    await h.dataSource.query(`UPDATE tpp SET roles = '{PISP,CBPII}' WHERE client_id = $1`, [h.clientId]);
+    try {
+      for (const refused of [
+        await h.tpp('GET', `${AISP}/accounts`, { token: dataToken }),
+        await h.tpp('GET', `${CONSENTS}/${consentId}`, { token }),
+        await h.tpp('POST', CONSENTS, { token, body: { Data: { Permissions: ['ReadAccountsBasic'], ExpirationDateTime: FUTURE }, Risk: {} } }),
+      ]) {
+        expect(refused.status).toBe(403);
+        expect(refused.body.Errors).toEqual([expect.objectContaining({ ErrorCode: 'U042', Message: 'The TPP does not hold the AISP role' })]);
+      }
+    } finally {
+      await h.dataSource.query(`UPDATE tpp SET roles = '{AISP,PISP,CBPII}' WHERE client_id = $1`, [h.clientId]);
+    }
+    expect((await h.tpp('GET', `${AISP}/accounts`, { token: dataToken })).status).toBe(200);
+  });
+
   it('refuses a consent-bound token on the consent endpoints', async () => {
     const consentToken = await h.consentToken('aac-anything');
     const result = await h.tpp('POST', CONSENTS, { token: consentToken, body: { Data: { Permissions: ['ReadBalances'] }, Risk: {} } });

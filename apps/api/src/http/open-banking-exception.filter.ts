@@ -82,6 +82,7 @@ function consentAnswer(exception: ConsentException): ObAnswer {
       return one(400, exception.errorCode ?? ObErrorCode.FieldInvalidDate, exception.message, exception.path);
     case ConsentExceptionCode.InvalidStatus:
     case ConsentExceptionCode.Expired:
+    case ConsentExceptionCode.TppNotActive:
       return one(400, ObErrorCode.ResourceInvalidConsentStatus, exception.message);
     case ConsentExceptionCode.AccountNotOwned:
     case ConsentExceptionCode.NoAccountSelected:

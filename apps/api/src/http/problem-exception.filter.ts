@@ -58,6 +58,7 @@ function consentAnswer(exception: ConsentException): ProblemAnswer {
       return { status: 404, body: { error: 'not_found', message: exception.message } };
     case ConsentExceptionCode.InvalidStatus:
     case ConsentExceptionCode.Expired:
+    case ConsentExceptionCode.TppNotActive:
       return { status: 409, body: { error: 'invalid_status', message: exception.message } };
     case ConsentExceptionCode.InvalidPermissions:
     case ConsentExceptionCode.InvalidDate:

@@ -15,8 +15,8 @@ export const RequiresClientScope = (scope: ObScope) => SetMetadata(REQUIRED_SCOP
 
 /**
  * The consent and payment-order read endpoints take the TPP's client-credentials token (OB
- * TPPOAuth2Security) with the route's scope, never a token already bound to a PSU's consent. Beyond
- * accounts, the TPP must also hold the scope's PSD2 role now (a role withdrawn at the register ends it).
+ * TPPOAuth2Security) with the route's scope, never a token already bound to a PSU's consent. The TPP
+ * must also hold the scope's PSD2 role now (a role withdrawn at the register ends it).
  */
 @Injectable()
 export class ClientCredentialsGuard implements CanActivate {
@@ -36,9 +36,13 @@ export class ClientCredentialsGuard implements CanActivate {
   }
 }
 
-/** PSD2: only a TPP registered for the scope's role may use it (accounts is left to the authorization server). */
+/**
+ * PSD2: only a TPP registered for the scope's role may use it, read from the register on this request
+ * (until 7 December 2026 accounts was left to the authorization server, and a TPP whose AISP role was
+ * withdrawn kept reading account data with its tokens).
+ */
 export function assertRoleForScope(principal: TppPrincipal, scope: ObScope): void {
-  if (scope !== ACCOUNTS_SCOPE && !principal.roles.includes(ROLE_OF_SCOPE[scope])) {
+  if (!principal.roles.includes(ROLE_OF_SCOPE[scope])) {
     throw new SecurityException(SecurityExceptionCode.RoleNotHeld, `The TPP does not hold the ${ROLE_OF_SCOPE[scope]} role`);
   }
 }

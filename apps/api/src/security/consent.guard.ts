@@ -3,7 +3,7 @@ import { DataSource } from '@consentry/database';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
-import { ACCOUNTS_SCOPE } from './client-credentials.guard.js';
+import { ACCOUNTS_SCOPE, assertRoleForScope } from './client-credentials.guard.js';
 import { SecurityException, SecurityExceptionCode } from './security.exception.js';
 import { TppPrincipal } from './tpp-principal.js';
 
@@ -24,6 +24,7 @@ export class ConsentGuard implements CanActivate {
     if (principal.consentId === null) {
       throw new SecurityException(SecurityExceptionCode.WrongTokenKind, 'Account data needs a token issued for an authorised consent');
     }
+    assertRoleForScope(principal, ACCOUNTS_SCOPE);
     // TppAuthGuard read it along with the TPP, in this request; read it here only when it did not.
     const consent = request.consentRead !== undefined ? request.consentRead : await findConsentAccess(this.dataSource, principal.consentId);
     // Another client's consent is reported like an unusable one: never confirm it exists.

@@ -1,12 +1,15 @@
+import { randomUUID } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { findConsentAccess } from '@consentry/consents';
 import { SANDBOX_TPP, SandboxPsuCredentials } from '@consentry/sandbox';
+import { DeregisterTpp, DeregisterTppCommand, SuspendTpp, TppStatusCommand } from '@consentry/tpps';
 import * as client from 'openid-client';
 
 import { AuthServerFixture, startAuthServerFixture } from '../support/auth-server.fixture.js';
 import { formOf, PageResponse, PsuBrowser } from '../support/psu-browser.js';
-import { signIn } from '../support/psu-journey.js';
+import { approve, signIn } from '../support/psu-journey.js';
 import { newDPoPHandle, pushAuthorization, PushedAuthorization, tppConfiguration } from '../support/tpp-client.js';
 
 /** Where the PSU landed: must be the TPP's redirect_uri with error, state and iss, nothing else. */
@@ -134,6 +137,31 @@ describe('every journey that ends without approval returns the PSU to the TPP', 
     const refused = await failSignIn(again.browser, again.loginPage, nobody);
     expect(backAtTpp(refused)).toEqual({ ...ending, state: again.request.state });
     await fixture.db.dataSource.query(`DELETE FROM login_throttle`);
+  });
+
+  it('a TPP suspended, or deregistered, while the PSU is on the consent page: Approve authorises nothing and keeps no grant', async () => {
+    const clientId = fixture.credentials.tpp.client_id;
+    const endings = {
+      suspended: () => new SuspendTpp(fixture.db.dataSource).execute(new TppStatusCommand({ clientId, adminId: 'journey-endings', interactionId: randomUUID(), reason: 'Licence withdrawn' })),
+      deregistered: () => new DeregisterTpp(fixture.db.dataSource).execute(new DeregisterTppCommand({ clientId, interactionId: randomUUID() })),
+    };
+    for (const [ending, end] of Object.entries(endings)) {
+      const { browser, loginPage, consentId } = await start();
+      const consentPage = await signIn(browser, loginPage, psu('alice'));
+      expect(consentPage.body, ending).toContain('/confirm');
+      await end();
+      try {
+        // Until 7 December 2026 the consent became AUTH and its grant was kept (a year, when deregistered) for a TPP refused everything else.
+        const page = await approve(browser, consentPage, [psu('alice').accounts[0]!.accountId]);
+        expect(new URL(page.url).searchParams.get('code'), ending).toBeNull();
+        const consent = await findConsentAccess(fixture.db.dataSource, consentId);
+        expect({ status: consent?.status, grantId: consent?.grantId ?? null }, ending).toEqual({ status: 'AWAU', grantId: null });
+        const grants: unknown[] = await fixture.db.dataSource.query(`SELECT 1 FROM oidc_model WHERE model = 'Grant' AND payload->>'clientId' = $1`, [clientId]);
+        expect(grants, ending).toEqual([]);
+      } finally {
+        await fixture.db.dataSource.query(`UPDATE tpp SET status = 'Active' WHERE client_id = $1`, [clientId]);
+      }
+    }
   });
 
   it('a server error mid-journey: server_error, never a captive error page', async () => {

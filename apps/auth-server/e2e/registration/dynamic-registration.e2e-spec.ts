@@ -9,7 +9,9 @@ import * as client from 'openid-client';
 import { SANDBOX_DIRECTORY_ISSUER, SandboxDirectory, sandboxDirectoryKeyPath } from '../../src/registration/sandbox-directory.js';
 import { RegisteredSandboxTpp, registerSandboxTpp, signRegistrationRequest } from '../../src/registration/sandbox-registration.js';
 import { AuthServerFixture, startAuthServerFixture } from '../support/auth-server.fixture.js';
-import { tppConfiguration } from '../support/tpp-client.js';
+import { PsuBrowser } from '../support/psu-browser.js';
+import { approve, signIn } from '../support/psu-journey.js';
+import { pushAuthorization, tppConfiguration } from '../support/tpp-client.js';
 
 const REDIRECT = 'https://newcomer.localhost/callback';
 
@@ -401,6 +403,78 @@ describe('TPP onboarding: dynamic client registration with a software statement 
       expect(await response.json()).toMatchObject({ client_name: 'Newcomer Pay', software_roles: ['PISP', 'CBPII'], scope: 'openid payments fundsconfirmations' });
       const [row] = await fixture.db.dataSource.query(`SELECT name, roles FROM tpp WHERE client_id = $1`, [registered.client_id]);
       expect(row).toEqual({ name: 'Newcomer Pay', roles: ['PISP', 'CBPII'] });
+    });
+
+    it('refuses an update that waited on an administrator’s suspension of the TPP, as suspended, changing and auditing nothing', async () => {
+      const tpp = await registerSandboxTpp(sandbox(), { name: 'Suspended Mid-Update', roles: ['PISP'], redirectUris: [REDIRECT] });
+      const statement = await directory.sign({ softwareId: tpp.software_id, clientName: 'Renamed', roles: ['PISP', 'CBPII'], redirectUris: [REDIRECT], jwks: { keys: tpp.jwks.keys.map(publicJwkOf) } });
+      const request = await signRegistrationRequest(tpp.jwks.keys[0]!, {
+        issuer: fixture.server.url,
+        softwareId: tpp.software_id,
+        softwareStatement: statement,
+        metadata: { client_id: tpp.client_id, token_endpoint_auth_signing_alg: 'ES256' },
+      });
+      // The administrator's suspension holds the TPP's row (SuspendTpp's lockTppFor) while the update arrives.
+      const suspension = fixture.db.dataSource.createQueryRunner();
+      await suspension.connect();
+      await suspension.startTransaction();
+      try {
+        await suspension.query(`SELECT status FROM tpp WHERE client_id = $1 FOR UPDATE`, [tpp.client_id]);
+        const put = manage('PUT', tpp.registration_access_token, request, tpp.registration_client_uri);
+        await expect
+          .poll(async () => (await fixture.db.dataSource.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM tpp%'`))[0].n, { timeout: 10_000 })
+          .toBe(1);
+        await suspension.query(`UPDATE tpp SET status = 'Suspended' WHERE client_id = $1`, [tpp.client_id]);
+        await suspension.commitTransaction();
+        // Until 7 December 2026: 200 with the new name and roles, tpp.updated audited, and the row unchanged.
+        const response = await put;
+        expect(response.status).toBe(401);
+        expect(await response.json()).toEqual({ error: 'invalid_token', error_description: 'the client is suspended' });
+      } finally {
+        if (suspension.isTransactionActive) await suspension.rollbackTransaction();
+        await suspension.release();
+      }
+      expect(await fixture.db.dataSource.query(`SELECT name, roles, status FROM tpp WHERE client_id = $1`, [tpp.client_id])).toEqual([{ name: 'Suspended Mid-Update', roles: ['PISP'], status: 'Suspended' }]);
+      expect(await fixture.db.dataSource.query(`SELECT 1 FROM audit_outbox WHERE event->>'type' = 'tpp.updated' AND event->>'clientId' = $1`, [tpp.client_id])).toEqual([]);
+    });
+
+    it('issues no more accounts tokens, refresh included, once an update from a fresh statement takes the AISP role away', async () => {
+      const tpp = await registerSandboxTpp(sandbox(), { name: 'Role Withdrawn', roles: ['AISP', 'PISP'], redirectUris: [REDIRECT] });
+      const config = await tppConfiguration(fixture.server.url, tpp as never);
+      const dpop = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+      const psu = fixture.credentials.psus[0]!;
+      const pushed = await pushAuthorization(config, dpop, REDIRECT, await fixture.createConsent(tpp.client_id), 'openid accounts');
+      const browser = new PsuBrowser(REDIRECT);
+      const callback = new URL((await approve(browser, await signIn(browser, await browser.open(pushed.url), psu), [psu.accounts[0]!.accountId])).url);
+      const tokens = await client.authorizationCodeGrant(
+        config,
+        new URL(`${REDIRECT}${callback.search}`),
+        { pkceCodeVerifier: pushed.codeVerifier, expectedState: pushed.state, expectedNonce: pushed.nonce },
+        undefined,
+        { DPoP: dpop },
+      );
+      expect(tokens.refresh_token).toBeTruthy();
+
+      const statement = await directory.sign({ softwareId: tpp.software_id, clientName: 'Role Withdrawn', roles: ['PISP'], redirectUris: [REDIRECT], jwks: { keys: tpp.jwks.keys.map(publicJwkOf) } });
+      const request = await signRegistrationRequest(tpp.jwks.keys[0]!, {
+        issuer: fixture.server.url,
+        softwareId: tpp.software_id,
+        softwareStatement: statement,
+        metadata: { client_id: tpp.client_id, token_endpoint_auth_signing_alg: 'ES256' },
+      });
+      expect((await manage('PUT', tpp.registration_access_token, request, tpp.registration_client_uri)).status).toBe(200);
+      await expect(client.clientCredentialsGrant(config, { scope: 'accounts' }, { DPoP: dpop })).rejects.toMatchObject({ error: 'invalid_scope' });
+      // Until 7 December 2026 the refresh still gave an accounts token: the grant's scope was never held against the roles.
+      await expect(client.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP: dpop })).rejects.toMatchObject({
+        status: 400,
+        error: 'invalid_scope',
+        error_description: 'the client no longer holds the PSD2 role of the requested scope',
+      });
+      const issued: Array<{ n: number }> = await fixture.db.dataSource.query(
+        `SELECT count(*)::int AS n FROM audit_outbox WHERE event->>'type' = 'token.issued' AND event->>'clientId' = $1 AND event->'data'->>'grantType' = 'refresh_token'`,
+        [tpp.client_id],
+      );
+      expect(issued).toEqual([{ n: 0 }]);
     });
 
     it('deletes the registration: the client and its token are gone', async () => {

@@ -70,6 +70,7 @@ function approvalFailure(code: ConsentExceptionCode): 'choose-again' | 'ended' {
     case ConsentExceptionCode.InvalidDate:
     case ConsentExceptionCode.ConsentMismatch:
     case ConsentExceptionCode.ControlParametersBreached:
+    case ConsentExceptionCode.TppNotActive:
       return 'ended';
     default: {
       const unhandled: never = code;
@@ -297,7 +298,8 @@ export class InteractionController {
         case ConsentExceptionCode.ConsentMismatch:
         case ConsentExceptionCode.DebtorAccountUnfit:
         case ConsentExceptionCode.ControlParametersBreached:
-          // E.g. revoked or expired while the page was open.
+        case ConsentExceptionCode.TppNotActive:
+          // E.g. revoked or expired while the page was open, or the TPP suspended.
           return this.refuse(details, req, reply, { error: 'invalid_request', error_description: 'the requested consent can no longer be re-authenticated' });
         default: {
           const unhandled: never = error.code;

@@ -1,6 +1,7 @@
 import { AuditEvent, AuditEventInput, buildAuditEvent, recordAuditEvents } from '@consentry/audit';
 import { consentsOfGrants, EndConsentOfRevokedGrant, GrantRevocationTrigger } from '@consentry/consents';
 import { AuditOutboxEntity, DataSource } from '@consentry/database';
+import { rolesForScope } from '@consentry/tpps';
 import Provider, { KoaContextWithOIDC } from 'oidc-provider';
 
 import { FAPI_INTERACTION_ID_HEADER } from '../fapi-interaction-id.js';
@@ -11,7 +12,7 @@ const REVOKED_GRANTS = Symbol('revokedGrants');
 const REVOKED_JWT = Symbol('revokedJwtAccessToken');
 
 type AuditedContext = KoaContextWithOIDC & {
-  [PENDING_AUDIT]?: Promise<boolean>;
+  [PENDING_AUDIT]?: Promise<Issuance>;
   [REVOKED_GRANTS]?: string[];
   [REVOKED_JWT]?: { consentId?: string };
 };
@@ -59,24 +60,31 @@ function tokenIssuedEvent(ctx: KoaContextWithOIDC): AuditEventInput {
 
 const MAX_ISSUANCE_BATCH = 200;
 
+/** What the issuance check found: recorded (the tokens may leave), or why nothing was. */
+type Issuance = 'recorded' | 'tpp-not-active' | 'role-not-held';
+
 /**
  * Writes `token.issued` events in autocommitted statements that also re-check each TPP: an event is
- * inserted only while its TPP is Active. The client metadata may come from memory (tpp-client.cache.ts);
- * this is the authoritative check, at the last moment before any token leaves. Events of concurrent
- * token requests share a statement (one commit, one WAL flush): while one insert is in flight, the next
- * events queue for the following one, so a lone request waits for nobody.
+ * inserted only while its TPP is Active and holds the role of every OB scope of the token (a refresh
+ * after the register withdrew a role would otherwise carry the old grant's scope on). The client
+ * metadata may come from memory (tpp-client.cache.ts); this is the authoritative check, at the last
+ * moment before any token leaves. Events of concurrent token requests share a statement (one commit, one
+ * WAL flush): while one insert is in flight, the next events queue for the following one, so a lone
+ * request waits for nobody.
  */
 class TokenIssuanceRecorder {
-  private queue: Array<{ event: AuditEvent; settle: (recorded: boolean) => void; fail: (error: unknown) => void }> = [];
+  private queue: Array<{ event: AuditEvent; roles: string; settle: (issuance: Issuance) => void; fail: (error: unknown) => void }> = [];
   private flushing = false;
 
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Resolves false when the TPP is no longer Active: nothing was recorded, and nothing must be sent. */
-  record(ctx: KoaContextWithOIDC): Promise<boolean> {
-    const event = buildAuditEvent(tokenIssuedEvent(ctx));
+  /** Resolves to what was found: anything but `recorded` means nothing was recorded, and nothing must be sent. */
+  record(ctx: KoaContextWithOIDC): Promise<Issuance> {
+    const input = tokenIssuedEvent(ctx);
+    const event = buildAuditEvent(input);
+    const roles = rolesForScope(String(input.data?.scope ?? '')).join(',');
     return new Promise((settle, fail) => {
-      this.queue.push({ event, settle, fail });
+      this.queue.push({ event, roles, settle, fail });
       if (!this.flushing) void this.flush();
     });
   }
@@ -89,16 +97,21 @@ class TokenIssuanceRecorder {
         const outbox = this.dataSource.getMetadata(AuditOutboxEntity).tableName;
         // Which were recorded is read from what was inserted, not RETURNed: the auth server's database role
         // adds to the outbox and may not read it (docs/deployment.md#the-database-roles).
-        const rows: Array<{ event_id: string }> = await this.dataSource.query(
-          `WITH active AS (
-             SELECT e.event_id, e.event FROM unnest($1::uuid[], $2::jsonb[], $3::text[]) AS e(event_id, event, client_id)
-              WHERE EXISTS (SELECT 1 FROM tpp WHERE tpp.client_id = e.client_id AND tpp.status = 'Active')),
-           recorded AS (INSERT INTO ${outbox} (event_id, event) SELECT event_id, event FROM active)
-           SELECT event_id FROM active`,
-          [batch.map((b) => b.event.eventId), batch.map((b) => JSON.stringify(b.event)), batch.map((b) => b.event.clientId)],
+        const rows: Array<{ event_id: string; active: boolean; entitled: boolean }> = await this.dataSource.query(
+          `WITH checked AS (
+             SELECT e.event_id, e.event, coalesce(tpp.status = 'Active', false) AS active,
+                    coalesce(tpp.roles @> string_to_array(e.roles, ','), false) AS entitled
+               FROM unnest($1::uuid[], $2::jsonb[], $3::text[], $4::text[]) AS e(event_id, event, client_id, roles)
+               LEFT JOIN tpp ON tpp.client_id = e.client_id),
+           recorded AS (INSERT INTO ${outbox} (event_id, event) SELECT event_id, event FROM checked WHERE active AND entitled)
+           SELECT event_id, active, entitled FROM checked`,
+          [batch.map((b) => b.event.eventId), batch.map((b) => JSON.stringify(b.event)), batch.map((b) => b.event.clientId), batch.map((b) => b.roles)],
         );
-        const recorded = new Set(rows.map((row) => row.event_id));
-        for (const item of batch) item.settle(recorded.has(item.event.eventId));
+        const found = new Map(rows.map((row) => [row.event_id, row]));
+        for (const item of batch) {
+          const row = found.get(item.event.eventId);
+          item.settle(!row?.active ? 'tpp-not-active' : !row.entitled ? 'role-not-held' : 'recorded');
+        }
       } catch (error) {
         for (const item of batch) item.fail(error);
       }
@@ -182,9 +195,9 @@ export function auditTokenEvents(provider: Provider, dataSource: DataSource, onE
     const audited = ctx as AuditedContext;
     const pending = audited[PENDING_AUDIT];
     if (pending) {
-      let recorded: boolean;
+      let issuance: Issuance;
       try {
-        recorded = await pending;
+        issuance = await pending;
       } catch (error) {
         onError(error, audited);
         ctx.status = 500;
@@ -192,11 +205,18 @@ export function auditTokenEvents(provider: Provider, dataSource: DataSource, onE
         ctx.body = { error: 'server_error', error_description: 'the tokens could not be issued' };
         return;
       }
-      if (!recorded) {
+      if (issuance === 'tpp-not-active') {
         // Suspended or deregistered between client authentication and issuance: as if it were unknown.
         ctx.status = 401;
         ctx.set('cache-control', 'no-store');
         ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
+        return;
+      }
+      if (issuance === 'role-not-held') {
+        // The register took a role away since the grant (a refresh, a code issued before): its scope is no longer the TPP's.
+        ctx.status = 400;
+        ctx.set('cache-control', 'no-store');
+        ctx.body = { error: 'invalid_scope', error_description: 'the client no longer holds the PSD2 role of the requested scope' };
         return;
       }
     }

@@ -124,12 +124,12 @@ export class RegistrationService {
     if (statement.softwareId !== tpp.client_metadata.software_id) throw new RegistrationException(RegistrationExceptionCode.InvalidSoftwareStatement, 'software_statement names other software');
     const metadata = await this.clientMetadata(clientId, tpp.client_metadata.client_id_issued_at ?? Math.floor(Date.now() / 1000), request, statement);
     await this.dataSource.transaction(async (manager) => {
-      await manager.query(`UPDATE tpp SET name = $2, roles = $3, client_metadata = $4 WHERE client_id = $1 AND status = 'Active'`, [
-        clientId,
-        statement.clientName,
-        statement.roles,
-        JSON.stringify(metadata),
-      ]);
+      // The row's lock, as the TPP lifecycle takes it (lockTppFor): suspended or deregistered since the
+      // token check, the update is refused as the check itself would refuse it, never answered 200 and
+      // audited unapplied (until 7 December 2026).
+      const [locked]: Array<{ status: string }> = await manager.query(`SELECT status FROM tpp WHERE client_id = $1 FOR UPDATE`, [clientId]);
+      if (locked?.status !== 'Active') throw new RegistrationException(RegistrationExceptionCode.InvalidToken, locked?.status === 'Suspended' ? 'the client is suspended' : 'the client is not registered');
+      await manager.query(`UPDATE tpp SET name = $2, roles = $3, client_metadata = $4 WHERE client_id = $1`, [clientId, statement.clientName, statement.roles, JSON.stringify(metadata)]);
       await this.audit(manager, 'tpp.updated', clientId, interactionId, { action: 'updated', statement });
     });
     return this.response(metadata, statement.roles);

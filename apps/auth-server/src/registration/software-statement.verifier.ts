@@ -1,7 +1,7 @@
 import { TppRole } from '@consentry/database';
 import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, JWK, JWTPayload, jwtVerify } from 'jose';
 
-import { isTppRole } from '../provider/tpp-roles.js';
+import { isTppRole } from '@consentry/tpps';
 import { RegistrationException, RegistrationExceptionCode } from './registration.exception.js';
 
 /** A trusted software-statement directory: its public keys and, when pinned, its issuer. */
