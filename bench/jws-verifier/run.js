@@ -41,7 +41,14 @@ const ath = createHash('sha256').update(token).digest('base64url');
 const proof = await new SignJWT({ htm: 'GET', htu: `${API}${PATH}`, ath })
   .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: dpopJwk }).setJti(randomUUID()).setIssuedAt(now + 2)
   .sign(dpopPair.privateKey);
-const request = { method: 'GET', url: PATH, headers: { authorization: `DPoP ${token}`, dpop: proof } };
+// What the verifier reads of a Fastify request: the method, the URL, the headers, and the raw header lines
+// (request.raw.rawHeaders), on which it counts the Authorization and DPoP lines to refuse a repeated one.
+const request = {
+  method: 'GET',
+  url: PATH,
+  headers: { authorization: `DPoP ${token}`, dpop: proof },
+  raw: { rawHeaders: ['Authorization', `DPoP ${token}`, 'DPoP', proof] },
+};
 
 const handWritten = new AccessTokenVerifier({ mode: 'development', authServerUrl: issuerUrl }, new PublicUrl(API));
 

@@ -6,6 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
 
+const COMPONENT_SCHEMA = '#/components/schemas/';
+
+/** Every `$ref` value anywhere in an OpenAPI document. */
+function schemaRefs(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(schemaRefs);
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, member]) => (key === '$ref' && typeof member === 'string' ? [member] : schemaRefs(member)));
+}
+
 describe('OpenAPI document of our own API', () => {
   let h: ApiHarness;
   let document: JsonBody;
@@ -96,6 +105,32 @@ describe('OpenAPI document of our own API', () => {
     const transactions = document.paths[`/${AISP.slice(1)}/accounts/{AccountId}/transactions`].get;
     const names = transactions.parameters.map((p: JsonBody) => p.name).sort();
     expect(names).toEqual(['AccountId', 'fromBookingDateTime', 'page', 'toBookingDateTime']);
+  });
+
+  it('names an existing component schema in every $ref of the public and the admin document', async () => {
+    // The admin document answers only inside ADMIN_ALLOWED_CIDRS; the sandbox's include loopback.
+    const admin = await h.call('GET', '/admin/docs-json');
+    expect(admin.status).toBe(200);
+    for (const [name, served] of [
+      ['/docs-json', document],
+      ['/admin/docs-json', admin.body],
+    ] as const) {
+      const schemas = Object.keys(served.components.schemas);
+      const refs = schemaRefs(served);
+      expect(refs.length, `${name} holds no $ref`).toBeGreaterThan(0);
+      // An empty name ("#/components/schemas/") is in no document's schemas, so it is caught here too.
+      const broken = refs.filter((ref) => !ref.startsWith(COMPONENT_SCHEMA) || !schemas.includes(ref.slice(COMPONENT_SCHEMA.length)));
+      expect(broken, `${name}: $refs naming no schema of its own`).toEqual([]);
+    }
+  });
+
+  it('describes the members of a payment consent\'s body as objects of their own schema', () => {
+    const body = document.paths['/open-banking/v4.0/pisp/domestic-payment-consents'].post.requestBody.content['application/json'].schema;
+    expect(body).toEqual({ $ref: '#/components/schemas/OBWriteDomesticConsent4Dto' });
+    const consent = document.components.schemas.OBWriteDomesticConsent4Dto;
+    expect(consent.properties.Data).toEqual({ $ref: '#/components/schemas/DomesticConsentDataDto' });
+    expect(consent.properties.Risk).toEqual({ $ref: '#/components/schemas/OBRisk1Dto' });
+    expect(document.components.schemas.DomesticConsentDataDto.properties.Initiation).toEqual({ $ref: '#/components/schemas/DomesticInitiationDto' });
   });
 
   it('serves Swagger UI at /docs', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AISP, ApiHarness, CallResult } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
 import { ObAccount, PaymentFixtures } from '../support/payment-fixtures.js';
+import { HeaderLine, rawRequest, RawAnswer } from '../support/raw-request.js';
 import { TppMessageSigner } from '../support/tpp-message-signer.js';
 
 const PISP = '/open-banking/v4.0/pisp';
@@ -105,6 +106,34 @@ describe('a payment POST whose body cannot be read is refused only after the tok
     expect(errorsOf(await post(CONSENTS, '', cc, { 'x-idempotency-key': `k-${++key}` }))).toEqual({ status: 400, errors: [expect.objectContaining({ ErrorCode: 'U019' })] });
     const result = await post(CONSENTS, '', cc, { 'x-idempotency-key': `k-${++key}`, 'x-jws-signature': await signer.sign('') });
     expect(errorsOf(result)).toEqual({ status: 400, errors: [NOT_JSON] });
+  });
+
+  describe('a DELETE or GET without a body (no Content-Length, or 0, and no Transfer-Encoding)', () => {
+    /** `method` on `path` with the sandbox TPP's token and proof, these header lines, and `body` when given (its Content-Length with it). */
+    async function bodyless(method: string, path: string, token: string, lines: readonly HeaderLine[], body?: string): Promise<RawAnswer> {
+      const proof = await h.dpop.proof(method, `${h.api.publicUrl}${path}`, token);
+      return rawRequest(h.api.url, method, path, [['Authorization', `DPoP ${token}`], ['DPoP', proof], ...lines], body);
+    }
+    const consentPath = (consentId: string) => `${AISP}/account-access-consents/${consentId}`;
+
+    it.each([
+      ['Content-Type: application/json and Content-Length: 0', 'application/json', ''],
+      ['Content-Type: application/json and no Content-Length', 'application/json', undefined],
+      ['a Content-Type no route reads (application/xml)', 'application/xml', undefined],
+    ])('is read as having no body with %s: the consent is deleted (204)', async (_case, contentType, body) => {
+      const consentId = await h.authorisedConsent(['ReadAccountsBasic']);
+      const token = await h.clientCredentialsToken();
+      const deleted = await bodyless('DELETE', consentPath(consentId), token, [['Content-Type', contentType]], body);
+      expect({ status: deleted.status, text: deleted.text }).toEqual({ status: 204, text: '' });
+      const read = await bodyless('GET', consentPath(consentId), token, [['Content-Type', contentType]], body);
+      expect({ status: read.status, consentStatus: read.body.Data.Status }).toEqual({ status: 200, consentStatus: 'CANC' });
+    });
+
+    it('still reads a DELETE body that is sent, and refuses it when it is not JSON (U010)', async () => {
+      const consentId = await h.authorisedConsent(['ReadAccountsBasic']);
+      const refused = await bodyless('DELETE', consentPath(consentId), await h.clientCredentialsToken(), [['Content-Type', 'application/json']], MALFORMED);
+      expect({ status: refused.status, errors: refused.body.Errors }).toEqual({ status: 400, errors: [NOT_JSON] });
+    });
   });
 
   it('keeps the codes of a body that is JSON but not of the schema', async () => {

@@ -35,14 +35,24 @@ const PAYMENT_CONTEXT_CODES = [
 
 type DtoClass = new () => object;
 
+/**
+ * The Swagger metadata of a member holding an object of the class `type` returns. @nestjs/swagger calls
+ * a `type` function lazily only when the function's own name is `type` (it tells a thunk from a class that
+ * way); the thunk a caller passes in is anonymous, so without this wrapper the class is never resolved and
+ * the member's $ref names no schema ("#/components/schemas/").
+ */
+function lazySchemaType(type: () => DtoClass): { type: () => DtoClass } {
+  return { type: () => type() };
+}
+
 /** A required member holding an object of the OB schema `type`, validated in depth. */
 export function RequiredNested(type: () => DtoClass): PropertyDecorator {
-  return applyDecorators(ApiProperty({ type }), IsDefined(), IsObject(), ValidateNested(), Type(type));
+  return applyDecorators(ApiProperty(lazySchemaType(type)), IsDefined(), IsObject(), ValidateNested(), Type(type));
 }
 
 /** An optional member holding an object of the OB schema `type`, validated in depth when present. */
 export function OptionalNested(type: () => DtoClass): PropertyDecorator {
-  return applyDecorators(ApiPropertyOptional({ type }), IsOptional(), IsObject(), ValidateNested(), Type(type));
+  return applyDecorators(ApiPropertyOptional(lazySchemaType(type)), IsOptional(), IsObject(), ValidateNested(), Type(type));
 }
 
 export class InstructedAmountDto {

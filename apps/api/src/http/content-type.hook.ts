@@ -11,6 +11,7 @@ const JSON_TYPE = /^application\/json\s*(;\s*charset=("?)utf-8\2\s*)?$/i;
 const FORM_PAGE_PREFIXES = ['/dashboard/', '/admin-console/'];
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;\s*charset=("?)utf-8\2\s*)?$/i;
 
+/** Whether the request carries a body: a Content-Length other than 0, or any Transfer-Encoding (RFC 9112 §6.3). */
 function hasBody(request: FastifyRequest): boolean {
   const length = request.headers['content-length'];
   return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
@@ -21,10 +22,19 @@ function hasBody(request: FastifyRequest): boolean {
  * refusing them before parsing gives one clear 415 instead of a confusing validation error. A type sent on
  * two lines is refused too, whatever they say: Node keeps the first, another reader of the same bytes (a
  * gateway, a signature's verifier) may take the last, and a body is read only if it means one thing.
+ * A GET or DELETE without a body is read as bodyless whatever its Content-Type.
  */
 export function registerContentTypeHook(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', async (request) => {
-    if (!METHODS_WITH_BODY.has(request.method) || !hasBody(request)) return;
+    if (!hasBody(request)) {
+      // A GET or DELETE without a body has none, whatever Content-Type a client library adds to every call.
+      // Fastify reads the header as the promise of a body: it parses "" as JSON (400 U010) or finds no
+      // parser for another type (415). Dropped before any parser runs, the request is read as bodyless.
+      // A POST, PUT or PATCH keeps it: an empty body there is refused as not JSON, as before.
+      if (!METHODS_WITH_BODY.has(request.method)) delete request.headers['content-type'];
+      return;
+    }
+    if (!METHODS_WITH_BODY.has(request.method)) return;
     const contentType = request.headers['content-type'];
     const accepted = FORM_PAGE_PREFIXES.some((prefix) => routedPath(request).startsWith(prefix)) ? FORM_TYPE : JSON_TYPE;
     if (contentType === undefined || !accepted.test(contentType) || isSentMoreThanOnce(request, 'content-type')) {

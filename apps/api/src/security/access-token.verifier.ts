@@ -236,9 +236,11 @@ export class AccessTokenVerifier {
       throw invalidProof('iat is not recent enough');
     }
     if (claims.htm !== request.method) throw invalidProof('htm is not the request method');
-    // htu is compared with the public URL the TPP called, not the address we listen on behind a proxy.
+    // htu is compared with the public URL the TPP called (API_URL and the path), not the address we listen
+    // on behind a proxy nor the Host the client used; the refusal names it (it is public), since a client
+    // that called 127.0.0.1 while API_URL says localhost cannot otherwise tell what differs.
     const expectedHtu = normalizeHtu(this.publicUrl.of(request.url));
-    if (typeof claims.htu !== 'string' || normalizeHtu(claims.htu) !== expectedHtu) throw invalidProof('htu is not the request URL');
+    if (typeof claims.htu !== 'string' || normalizeHtu(claims.htu) !== expectedHtu) throw invalidProof(`htu is not the request URL; expected ${expectedHtu}`);
     if (claims.ath !== createHash('sha256').update(token).digest('base64url')) throw invalidProof('ath is not the hash of the access token');
     const jwk = jws.header.jwk;
     if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw invalidProof('no jwk header');

@@ -100,7 +100,8 @@ describe('FAPI 2.0 attacker model: leaked access tokens and DPoP proofs at the r
     await expectNothingWritten(platform, async () => {
       for (const htu of elsewhere) {
         const proof = await dpopProof(tpp.key, { htm: 'GET', htu, accessToken: consent.accessToken });
-        expectProofRefused(await readBalances(proof), 'htu is not the request URL');
+        // The refusal names the URL the proof must carry: API_URL and the path, whatever Host was called.
+        expectProofRefused(await readBalances(proof), `htu is not the request URL; expected ${balancesUrl}`);
       }
     });
   });
