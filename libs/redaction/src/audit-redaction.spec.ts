@@ -102,6 +102,9 @@ describe('redactText', () => {
     ['to 40 40 04 12345678', 'to **********5678'],
     ['GB82WEST12345698765432', 'GB82WEST**********5432'],
     ['Ref41111111111111110000', 'Ref****************0000'],
+    ['card 4111  1111  1111  1111', 'card 411111******1111'],
+    ['card 4111 - 1111 - 1111 - 1111.', 'card 411111******1111.'],
+    ['to 40-40-04 / 12345678', 'to **********5678'],
   ])('masks a card or account number among other digits or inside a word: %s', (text, masked) => {
     expect(redactText(text)).toBe(masked);
   });
@@ -349,8 +352,8 @@ describe('redactText: numbers written with any separator and in any digits', () 
     const group = fc.stringMatching(/^\d{1,7}$/);
     const anySeparator = fc.constantFrom(...SEPARATORS);
     const card = fc.stringMatching(/^\d{12,18}$/).map(withLuhnCheckDigit);
-    // Between the card's own groups, a separator or none.
-    const cardSeparators = fc.array(fc.oneof(anySeparator, fc.constant('')), { minLength: 1, maxLength: 4 });
+    // Between the card's own groups, none, or one to three separators in a row.
+    const cardSeparators = fc.array(fc.oneof(fc.array(anySeparator, { minLength: 1, maxLength: 3 }).map((run) => run.join('')), fc.constant('')), { minLength: 1, maxLength: 4 });
     const groups = fc.array(group, { maxLength: 3 });
     fc.assert(
       fc.property(

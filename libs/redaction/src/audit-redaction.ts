@@ -29,11 +29,14 @@ const DIGIT = '\\p{Nd}';
 // plus (a space in a form-encoded URL). Never a comma, colon or line break: they part the figures of
 // lists, times and amounts (`1,500.00`, `10:20:30`).
 const SEPARATOR = '[\\p{Zs}\\p{Pd}\\p{Cf}\\p{Default_Ignorable_Code_Point}\\u2800+\\u2212._/\\u00B7\\u2024\\u2044\\u2215\\uFF0E\\uFF0F\\uFF3F]';
-// In free text, a UUID (captured, kept) or a run of digit groups joined by single separators, the way
-// card and account numbers are written, whatever letters or punctuation touch it (`Card-4111…`,
-// `Acct_4040…`, `4111…x`). The run never goes on into a UUID. Linear: a digit and a separator never
-// compete for a character (no separator is a digit), and each separator looks at most 36 characters ahead.
-const UUID_OR_DIGIT_RUN = new RegExp(`(${UUID})|${DIGIT}+(?:${SEPARATOR}(?!${UUID})${DIGIT}+)*`, 'giu');
+// Between two groups, one to three separators in a row (`4111  1111`, `4111 - 1111`): until 7 December
+// 2026 a second one parted the number, and a card written with double spaces was not masked.
+const GROUP_JOIN = `${SEPARATOR}{1,3}`;
+// In free text, a UUID (captured, kept) or a run of digit groups joined by separators, the way card and
+// account numbers are written, whatever letters or punctuation touch it (`Card-4111…`, `Acct_4040…`,
+// `4111…x`). The run never goes on into a UUID. Linear: a digit and a separator never compete for a
+// character (no separator is a digit), and each join looks at most 36 characters ahead.
+const UUID_OR_DIGIT_RUN = new RegExp(`(${UUID})|${DIGIT}+(?:${GROUP_JOIN}(?!${UUID})${DIGIT}+)*`, 'giu');
 const DIGIT_GROUP = new RegExp(`${DIGIT}+`, 'gu');
 const CARD_MIN_DIGITS = 13;
 const CARD_MAX_DIGITS = 19;
@@ -53,9 +56,9 @@ const JWT_IN_TEXT = /\beyJ(?:\w|-(?!eyJ[\w-]))+\.[\w-]+\.[\w-]*\b/g;
 
 const MAX_DEPTH = 8;
 
-// What any mask above needs: "eyJ", or eight digits with at most one separator between each (a card
+// What any mask above needs: "eyJ", or eight digits with at most three separators between each (a card
 // number has 13). Text without it (most identifiers, names, codes) is returned as it is, unscanned.
-const MAY_NEED_REDACTION = new RegExp(`eyJ|${DIGIT}(?:${SEPARATOR}?${DIGIT}){7}`, 'u');
+const MAY_NEED_REDACTION = new RegExp(`eyJ|${DIGIT}(?:${SEPARATOR}{0,3}${DIGIT}){7}`, 'u');
 
 /** A group of digits in a run: where it starts and ends in the run's text, and its digits in ASCII. */
 interface DigitGroup {
