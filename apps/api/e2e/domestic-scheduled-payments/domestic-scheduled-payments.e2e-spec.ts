@@ -163,6 +163,46 @@ describe('domestic scheduled payments', () => {
     expect(count).toBe(1);
   });
 
+  it('replays a scheduled payment, its consent and a standing order sent again under their keys once their date has passed', async () => {
+    // Dates a few seconds ahead, so that the replays come after them.
+    const on = new Date(Math.ceil((Date.now() + 4000) / 1000) * 1000);
+    const init = initiation(on, '3.00', 'RENT-LATE');
+    const consentRequest = { token: cc, body: consentBody(init), idempotencyKey: 'scheduled-late-consent' };
+    const created = await h.signedPost(CONSENTS, consentRequest);
+    const { consentId, psuToken } = await fixtures.approve(created, debtor, 'payments');
+    const orderRequest = { token: psuToken, body: { Data: { ConsentId: consentId, Initiation: init }, Risk: RISK }, idempotencyKey: 'scheduled-late-order' };
+    const first = await h.signedPost(PAYMENTS, orderRequest);
+    expect(first.status).toBe(201);
+    const standingInit = {
+      NumberOfPayments: '2',
+      FirstPaymentAmount: { Amount: '2.00', Currency: 'GBP' },
+      CreditorAccount: payee,
+      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: obDate(on) },
+    };
+    const standing = await fixtures.approve(await h.signedPost(`${PISP}/domestic-standing-order-consents`, { token: cc, body: consentBody(standingInit) }), debtor, 'payments');
+    const standingRequest = { token: standing.psuToken, body: { Data: { ConsentId: standing.consentId, Initiation: standingInit }, Risk: RISK }, idempotencyKey: 'standing-late-order' };
+    const standingFirst = await h.signedPost(`${PISP}/domestic-standing-orders`, standingRequest);
+    expect(standingFirst.status).toBe(201);
+
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, on.getTime() + 200 - Date.now())));
+    // Until 7 December 2026 each was refused 400 U003 (its date was checked before its key): a TPP that had
+    // lost the first answer was told the order did not stand, and would have paid again.
+    for (const [again, firstAnswer] of [
+      [await h.signedPost(PAYMENTS, orderRequest), first],
+      [await h.signedPost(CONSENTS, consentRequest), created],
+      [await h.signedPost(`${PISP}/domestic-standing-orders`, standingRequest), standingFirst],
+    ] as const) {
+      expect(again.status, JSON.stringify(again.body)).toBe(201);
+      expect(again.body).toEqual(firstAnswer.body);
+    }
+    const [{ count }] = await h.dataSource.query(`SELECT count(*)::int AS count FROM domestic_payment WHERE consent_id = $1`, [consentId]);
+    expect(count).toBe(1);
+    // The PSU cancels it: due now, it would be paid by the next test's run of the due payments.
+    await cancelScheduledPayment(h.dataSource, { paymentId: jsonString(first.body.Data.DomesticScheduledPaymentId), psuId: await h.psuId('alice') });
+    // A new request with the passed date is still refused.
+    expectError(await h.signedPost(CONSENTS, { token: cc, body: consentBody(init) }), 400, 'U003', 'Data.Initiation.RequestedExecutionDateTime');
+  });
+
   it('refuses a second order (U009) and an order whose date is not the consent’s (U008)', async () => {
     const on = new Date(Date.now() + 4 * DAY);
     const { consentId, psuToken, order } = await placed(initiation(on, '5.00', 'RENT-TWICE'));

@@ -74,13 +74,15 @@ export class DomesticScheduledPaymentsService {
 
   createConsent(clientId: string, body: OBWriteDomesticScheduledConsent4Dto, interactionId: string): PaymentWrite<PaymentConsentEntity, OBWriteDomesticScheduledConsentResponse5> {
     const initiation = plain(body.Data.Initiation);
-    assertSchedulable(body.Data.Initiation, 'Data.Initiation');
+    assertAmountAboveZero(body.Data.Initiation.InstructedAmount.Amount, 'Data.Initiation.InstructedAmount.Amount');
     return {
-      stage: (manager) =>
-        this.createConsentUseCase.execute(
+      stage: (manager) => {
+        assertExecutionAhead(body.Data.Initiation, 'Data.Initiation');
+        return this.createConsentUseCase.execute(
           { clientId, kind: 'domestic-scheduled-payment', initiation, risk: plain(body.Risk), readRefundAccount: body.Data.ReadRefundAccount, interactionId },
           manager,
-        ),
+        );
+      },
       render: (consent) => this.consentResponse(consent),
     };
   }
@@ -91,10 +93,11 @@ export class DomesticScheduledPaymentsService {
 
   /** The order: checked against its consent (U009, U008: its Initiation and Risk) and stored PDNG for its date; nothing is debited now. */
   createPayment(clientId: string, body: OBWriteDomesticScheduled2Dto, interactionId: string): PaymentWrite<DomesticPaymentEntity, OBWriteDomesticScheduledResponse5> {
-    assertSchedulable(body.Data.Initiation, 'Data.Initiation');
+    assertAmountAboveZero(body.Data.Initiation.InstructedAmount.Amount, 'Data.Initiation.InstructedAmount.Amount');
     return {
-      stage: (manager, record) =>
-        this.submit.stage(
+      stage: (manager, record) => {
+        assertExecutionAhead(body.Data.Initiation, 'Data.Initiation');
+        return this.submit.stage(
           manager,
           {
             clientId,
@@ -106,7 +109,8 @@ export class DomesticScheduledPaymentsService {
             interactionId,
           },
           record,
-        ),
+        );
+      },
       render: (payment) => this.paymentResponse(payment),
     };
   }
@@ -159,9 +163,13 @@ export class DomesticScheduledPaymentsService {
   }
 }
 
-/** A positive amount, and a date still ahead: a scheduled payment cannot be set in the past (U003). */
-function assertSchedulable(initiation: ScheduledInitiationDto, path: string): void {
-  assertAmountAboveZero(initiation.InstructedAmount.Amount, `${path}.InstructedAmount.Amount`);
+/**
+ * A date still ahead: a scheduled payment cannot be set in the past (U003). Checked in the write's stage,
+ * after the idempotency key: the same request sent again once the date has passed gets its first answer
+ * (until 7 December 2026 it was refused U003, and a TPP that lost the first answer would pay again while
+ * the first order stood). The amount, whose check says the same whenever it is asked, is checked before.
+ */
+function assertExecutionAhead(initiation: ScheduledInitiationDto, path: string): void {
   if (!(new Date(initiation.RequestedExecutionDateTime).getTime() > Date.now())) {
     throw ObErrorException.badRequest(ObErrorCode.FieldInvalidDate, 'RequestedExecutionDateTime must be in the future', `${path}.RequestedExecutionDateTime`);
   }

@@ -1,4 +1,4 @@
-import { CreatePaymentConsent, PaymentApprovalSeal, paymentConsentOfClient, readStandingOrderSchedule } from '@consentry/consents';
+import { CreatePaymentConsent, PaymentApprovalSeal, paymentConsentOfClient, readStandingOrderSchedule, type StandingOrderSchedule } from '@consentry/consents';
 import { DataSource, JsonObject, PaymentConsentEntity } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 import { MAX_PAGE_SIZE } from '@consentry/banking';
@@ -57,17 +57,27 @@ export const STANDING_ORDER_CONSENTS_PATH = `${PISP_BASE_PATH}/domestic-standing
 export const STANDING_ORDERS_PATH = `${PISP_BASE_PATH}/domestic-standing-orders`;
 
 /**
- * Refuses an Initiation the bank cannot run (U025 for the Frequency, U002 otherwise), or whose first run is
- * not ahead (U003, as a scheduled payment's date: the worker would otherwise pay every missed run at once),
- * before anything is written. Checked when the consent is created and again when the order is made.
+ * The schedule of an Initiation the bank can run, or its refusal (U025 for the Frequency, U002 otherwise),
+ * before the idempotency key and anything is written: it says the same whenever it is asked.
  */
-export function assertRunnableStandingOrder(initiation: JsonObject, now = new Date()): void {
+export function runnableStandingOrderSchedule(initiation: JsonObject): StandingOrderSchedule {
   const read = readStandingOrderSchedule(initiation);
   if ('problem' in read) {
     const code = read.problem.kind === 'frequency' ? ObErrorCode.UnsupportedFrequency : ObErrorCode.FieldInvalid;
     throw ObErrorException.badRequest(code, read.problem.message, read.problem.path);
   }
-  if (!(read.schedule.first.at.getTime() > now.getTime())) {
+  return read.schedule;
+}
+
+/**
+ * Refuses a schedule whose first run is not ahead (U003, as a scheduled payment's date: the worker would
+ * otherwise pay every missed run at once). Checked when the consent is created and again when the order is
+ * made, in the write's stage: after the idempotency key, so the same request sent again once the date has
+ * passed gets its first answer (until 7 December 2026 it was refused U003, and a TPP that lost the first
+ * answer would make the order again while the first one stood).
+ */
+export function assertFirstRunAhead(schedule: StandingOrderSchedule, now = new Date()): void {
+  if (!(schedule.first.at.getTime() > now.getTime())) {
     throw ObErrorException.badRequest(ObErrorCode.FieldInvalidDate, 'FirstPaymentDateTime must be in the future', 'Data.Initiation.MandateRelatedInformation.FirstPaymentDateTime');
   }
 }
@@ -90,13 +100,15 @@ export class DomesticStandingOrdersService {
   /** Consent creation, as a PaymentWrite (PaymentWritePipeline: signed and idempotent). */
   createConsent(clientId: string, body: OBWriteDomesticStandingOrderConsent5Dto, interactionId: string): PaymentWrite<PaymentConsentEntity, OBWriteDomesticStandingOrderConsentResponse6> {
     const initiation = plain(body.Data.Initiation);
-    assertRunnableStandingOrder(initiation);
+    const schedule = runnableStandingOrderSchedule(initiation);
     return {
-      stage: (manager) =>
-        this.createConsentUseCase.execute(
+      stage: (manager) => {
+        assertFirstRunAhead(schedule);
+        return this.createConsentUseCase.execute(
           { clientId, kind: 'domestic-standing-order', initiation, risk: plain(body.Risk), readRefundAccount: body.Data.ReadRefundAccount, interactionId },
           manager,
-        ),
+        );
+      },
       render: (consent) => this.consentResponse(consent),
     };
   }
@@ -107,9 +119,12 @@ export class DomesticStandingOrdersService {
 
   /** The order, as a PaymentWrite: staged with the idempotency key (U009, U008: its Initiation and Risk); the worker pays its runs. */
   createOrder(clientId: string, body: OBWriteDomesticStandingOrder3Dto, interactionId: string): PaymentWrite<DomesticStandingOrderRow, OBWriteDomesticStandingOrderResponse6> {
-    assertRunnableStandingOrder(plain(body.Data.Initiation));
+    const schedule = runnableStandingOrderSchedule(plain(body.Data.Initiation));
     return {
-      stage: (manager) => submitDomesticStandingOrder(manager, this.approvals, { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), risk: plain(body.Risk), interactionId }),
+      stage: (manager) => {
+        assertFirstRunAhead(schedule);
+        return submitDomesticStandingOrder(manager, this.approvals, { clientId, consentId: body.Data.ConsentId, initiation: plain(body.Data.Initiation), risk: plain(body.Risk), interactionId });
+      },
       render: (order) => this.orderResponse(order),
     };
   }
