@@ -1,3 +1,5 @@
+import { createServer, Server } from 'node:net';
+
 import { psuAlertChannel } from '@consentry/alerts';
 import { recordAuditEvents } from '@consentry/audit';
 import type { AuditEventInput } from '@consentry/audit';
@@ -40,6 +42,37 @@ interface LogRow {
 
 async function auditOf(db: TestDatabase, psuId: string): Promise<LogRow[]> {
   return db.dataSource.query(`SELECT seq::text AS seq, event_type, event->'data' AS data FROM audit_log WHERE psu_id = $1 ORDER BY seq`, [psuId]);
+}
+
+/** The PSU's one alert, once the worker's tail has recorded it. */
+function onlyAlertOf(db: TestDatabase, psuId: string): Promise<{ alert_id: string }> {
+  return vi.waitFor(async () => {
+    const rows: { alert_id: string }[] = await db.dataSource.query(`SELECT alert_id FROM psu_alert WHERE psu_id = $1`, [psuId]);
+    expect(rows).toHaveLength(1);
+    return rows[0]!;
+  }, WAIT);
+}
+
+/** An SMTP server that refuses every recipient as Postfix refuses an unknown mailbox: its reply repeats the address. */
+async function startRefusingSmtpServer(port: number): Promise<Server> {
+  const server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.write('220 mx.example.test ESMTP\r\n');
+    let buffered = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      for (let end = buffered.indexOf('\r\n'); end >= 0; end = buffered.indexOf('\r\n')) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'RCPT') socket.write(`550 5.1.1 ${/<[^>]*>/.exec(line)?.[0] ?? '<>'}: Recipient address rejected: User unknown in virtual mailbox table\r\n`);
+        else if (verb === 'QUIT') socket.end('221 2.0.0 Bye\r\n');
+        else socket.write(verb === 'EHLO' || verb === 'HELO' ? '250 mx.example.test\r\n' : '250 2.0.0 Ok\r\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return server;
 }
 
 describe('PSU alerts: audit event to alert row to email', () => {
@@ -90,11 +123,11 @@ describe('PSU alerts: audit event to alert row to email', () => {
     expect(alert!.kind).toBe('payment-above-threshold');
     await vi.waitFor(async () => expect((await auditOf(db, psuId)).map((row) => row.event_type)).toEqual(['payment.submitted', 'alert.recorded', 'alert.emailed']), WAIT);
     const log = await auditOf(db, psuId);
-    expect(log[1]!.data).toMatchObject({ alertId: alert!.alert_id, kind: 'payment-above-threshold' });
+    expect(log[1]!.data).toMatchObject({ alertId: alert.alert_id, kind: 'payment-above-threshold' });
     // The address never reaches the audit log in clear.
-    expect(log[2]!.data).toMatchObject({ alertId: alert!.alert_id, to: 'a***@example.test' });
+    expect(log[2]!.data).toMatchObject({ alertId: alert.alert_id, to: 'a***@example.test' });
     expect(JSON.stringify(log)).not.toContain('alice@example.test');
-    expect(published.map((message) => JSON.parse(message) as { alertId: string })).toContainEqual(expect.objectContaining({ alertId: alert!.alert_id, psuId }));
+    expect(published.map((message) => JSON.parse(message) as { alertId: string })).toContainEqual(expect.objectContaining({ alertId: alert.alert_id, psuId }));
   });
 
   it('makes no alert for a payment under the threshold, for a PSU who chose no email sends none', async () => {
@@ -134,6 +167,33 @@ describe('PSU alerts: a failing mail server and a worker restart', () => {
     await redis?.cleanup();
   });
 
+  it('keeps the PSU’s address out of the retried job and its log when the mail server refuses it, naming the reply code instead', async () => {
+    const smtpPort = await findFreePort();
+    const refusing = await startRefusingSmtpServer(smtpPort);
+    await worker?.close();
+    worker = await startWorker(workerConfig(db, redis, `smtp://127.0.0.1:${smtpPort}`));
+    const queue = new Queue(ALERT_EMAIL_QUEUE, { connection: { url: redis.url }, prefix: redis.prefix });
+    try {
+      const psuId = await addPsu(db, 'dora', 'dora.unknown-mailbox@example.test');
+      await record(db, { type: 'psu.locked', actor: { type: 'psu', id: psuId }, psuId, data: { afterFailures: 5, known: true } });
+      const alert = await onlyAlertOf(db, psuId);
+      // BullMQ keeps the error's message as the job's failedReason, and the worker logs that message.
+      const failedReason = await vi.waitFor(async () => {
+        const job = await queue.getJob(alert.alert_id);
+        expect(job?.attemptsMade).toBeGreaterThanOrEqual(1);
+        return job!.failedReason;
+      }, WAIT);
+      // Until 7 December 2026: "... all recipients were rejected: 550 5.1.1 <dora.unknown-mailbox@example.test>: ...".
+      expect(failedReason).toBe('the mail server did not take the alert email (EENVELOPE, reply 550, to RCPT)');
+      expect(JSON.stringify((await queue.getJob(alert.alert_id))?.stacktrace ?? [])).not.toContain('unknown-mailbox');
+    } finally {
+      await queue.close();
+      await worker?.close();
+      worker = undefined;
+      await new Promise((resolve) => refusing.close(resolve));
+    }
+  });
+
   it('retries the email until the server is up, and a restart from an old cursor adds no alert nor email', async () => {
     // Nothing listens on this port until the mail server starts there.
     const smtpPort = await findFreePort();
@@ -142,14 +202,10 @@ describe('PSU alerts: a failing mail server and a worker restart', () => {
     worker = await startWorker(config);
     await record(db, { type: 'psu.locked', actor: { type: 'psu', id: psuId }, psuId, data: { afterFailures: 5, known: true } });
 
-    const [alert] = await vi.waitFor(async () => {
-      const rows: { alert_id: string }[] = await db.dataSource.query(`SELECT alert_id FROM psu_alert WHERE psu_id = $1`, [psuId]);
-      expect(rows).toHaveLength(1);
-      return rows;
-    }, WAIT);
+    const alert = await onlyAlertOf(db, psuId);
     const queue = new Queue(ALERT_EMAIL_QUEUE, { connection: { url: redis.url }, prefix: redis.prefix });
     try {
-      await vi.waitFor(async () => expect((await queue.getJob(alert!.alert_id))?.attemptsMade).toBeGreaterThanOrEqual(2), WAIT);
+      await vi.waitFor(async () => expect((await queue.getJob(alert.alert_id))?.attemptsMade).toBeGreaterThanOrEqual(2), WAIT);
     } finally {
       await queue.close();
     }

@@ -112,7 +112,7 @@ export class PsuAlertsProcessor implements OnModuleDestroy {
       this.logger.log('alert email finished', { jobId: job.id, outcome });
       return outcome;
     } catch (error) {
-      // The SMTP error names the server, not the address; the address never reaches the log.
+      // An AlertEmailRefusedError: what failed, never the server's reply (it may repeat the address).
       this.logger.warn('alert email failed, will retry', { jobId: job.id, attempt: job.attemptsMade + 1, error: (error as Error).message });
       throw error;
     }
