@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 
 import { type BankConnector, HttpBankConnector } from '@consentry/banking';
-import { type ApiConfig, trustedProxyPredicate } from '@consentry/config';
+import { type ApiConfig, httpServerLimits, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, createDataSource, DataSource, ReadReplicaRouter } from '@consentry/database';
 import { capPasswordHashing, EnvironmentKeyManagement } from '@consentry/identity';
 import { AppMetrics, checkReadiness, DrainState, createAppLogger, createNestLogger, observeHttpServer, registerOperationsRoutes } from '@consentry/observability';
@@ -106,6 +106,8 @@ async function startHttp(
   // request.ip follows X-Forwarded-For only through the proxies TRUST_PROXY names.
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimit,
+    // A client has HTTP_REQUEST_TIMEOUT_MS to send its whole request (408 past it; clientErrorAnswerer).
+    ...httpServerLimits(config),
     logger: false,
     trustProxy: trustedProxyPredicate(config.trustProxy) ?? false,
     // While closing, a request on a connection already open is served, not answered 503: the drain has

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
-import { AuthServerConfig, clientAddress, trustedProxyPredicate } from '@consentry/config';
+import { AuthServerConfig, clientAddress, httpServerLimits, trustedProxyPredicate } from '@consentry/config';
 import { connectDatabase, connectRedis, DataSource } from '@consentry/database';
 import { capPasswordHashing } from '@consentry/identity';
 import { AppMetrics, checkReadiness, createAppLogger, DrainState, createNestLogger, observeHttpServer, registerOperationsRoutes } from '@consentry/observability';
@@ -110,7 +110,8 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
     const app = await NestFactory.create<NestFastifyApplication>(
       AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey, trustedDirectory, replayMarkers }),
       // return503OnClosing off: see the API's bootstrap (the drain has sent `Connection: close` first).
-      new FastifyAdapter({ trustProxy: trustedProxy ?? false, bodyLimit: 64 * 1024, return503OnClosing: false }),
+      // A client has HTTP_REQUEST_TIMEOUT_MS to send its whole request, the provider's routes included (they share the server).
+      new FastifyAdapter({ trustProxy: trustedProxy ?? false, bodyLimit: 64 * 1024, return503OnClosing: false, ...httpServerLimits(config) }),
       { logger: createNestLogger(logger), abortOnError: false },
     );
     const fastify = app.getHttpAdapter().getInstance();

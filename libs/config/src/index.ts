@@ -1,4 +1,4 @@
-export { loadPlatformConfig } from './platform.config.js';
+export { httpServerLimits, loadPlatformConfig } from './platform.config.js';
 export type { PlatformConfig, PlatformMode, RedisSentinels } from './platform.config.js';
 export type { SecretsKey } from './secrets-keys.js';
 export { loadApiConfig, loadAuthServerConfig, loadWorkerConfig, SANDBOX_TRUST_ANCHOR } from './app.config.js';

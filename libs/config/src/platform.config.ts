@@ -68,6 +68,30 @@ export interface PlatformConfig {
    * serves, then stop accepting and finish what is in flight; exit 1 past timeoutMs (SHUTDOWN_TIMEOUT_MS).
    */
   shutdown: { drainMs: number; timeoutMs: number };
+  /**
+   * How long a client may take to send a whole request, headers and body (HTTP_REQUEST_TIMEOUT_MS): past
+   * it the API and the auth server answer 408 and close. Node and Fastify set no such limit by default,
+   * so a client sending its headers and then a byte of body now and then held a socket for ever
+   * (slowloris), with no token needed (the body is read before any guard). Answers may take longer (a
+   * long poll, an alerts stream): this bounds only what the client sends.
+   */
+  httpRequestTimeoutMs: number;
+}
+
+/**
+ * The Fastify options of an app's HTTP server that bound what a client sends (PlatformConfig
+ * httpRequestTimeoutMs), for the API's and the auth server's adapters alike. Node checks the deadlines
+ * every `connectionsCheckingInterval` (30 s by default): a quarter of the timeout, between 250 ms and 5 s.
+ * Node enforces the request's deadline only while the headers' one (60 s by default) is no longer: the
+ * headers get the lesser of the two.
+ */
+export function httpServerLimits(config: Pick<PlatformConfig, 'httpRequestTimeoutMs'>): {
+  requestTimeout: number;
+  http: { connectionsCheckingInterval: number; headersTimeout: number; requestTimeout: number };
+} {
+  const requestTimeout = config.httpRequestTimeoutMs;
+  const checkEvery = Math.min(5_000, Math.max(250, Math.floor(requestTimeout / 4)));
+  return { requestTimeout, http: { connectionsCheckingInterval: checkEvery, headersTimeout: Math.min(60_000, requestTimeout), requestTimeout } };
 }
 
 // Metrics describe the platform's traffic: only the host itself, unless METRICS_ALLOWED_CIDRS names the scrapers.
@@ -180,5 +204,6 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
       drainMs: read.integer('SHUTDOWN_DRAIN_MS', 5_000, { min: 0, max: 120_000 }),
       timeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 25_000, { min: 1_000, max: 600_000 }),
     },
+    httpRequestTimeoutMs: read.integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, { min: 1_000, max: 300_000 }),
   };
 }

@@ -14,6 +14,9 @@ import { TppMessageSigner } from '../support/tpp-message-signer.js';
 const JWKS_PATH = '/.well-known/message-signing-jwks.json';
 const CRIT = { [OB_IAT]: true, [OB_ISS]: true, [OB_TAN]: true };
 
+/** The suite's HTTP_REQUEST_TIMEOUT_MS: how long a client may take to send a request. */
+const REQUEST_TIMEOUT_MS = 1_500;
+
 describe('UK OB message signing: signed payment requests and signed answers', () => {
   let h: ApiHarness;
   let signer: TppMessageSigner;
@@ -22,7 +25,7 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
   let key = 0;
 
   beforeAll(async () => {
-    h = await ApiHarness.start('msg_signing', {}, { modules: [PaymentWriteProbeModule] });
+    h = await ApiHarness.start('msg_signing', { HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) }, { modules: [PaymentWriteProbeModule] });
     await h.dataSource.query(PROBE_TABLE_DDL);
     signer = await TppMessageSigner.of(h.sandbox.tpp);
     published = (await h.call('GET', JWKS_PATH)).body as unknown as { keys: JWK[] };
@@ -163,6 +166,15 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
     const halfClosed = await rawExchangeEnding('halfClose', `GET ${PROBE_PATH}/1 HTTP/1.1\r\nhost: localhost\r\nbad header\r\n\r\n`);
     expect(halfClosed.status).toBe(400);
     await verifyAnswer(new Response(halfClosed.body, { headers: halfClosed.headers }), halfClosed.body);
+  });
+
+  it('answers 408 and closes a request whose body stops coming (slowloris), unauthenticated, after HTTP_REQUEST_TIMEOUT_MS', async () => {
+    const started = Date.now();
+    // Until 7 December 2026 no limit: the socket stayed open for as long as the client kept it.
+    const stalled = await rawExchange(`POST ${AISP}/account-access-consents HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{"Data":`);
+    expect(stalled.status).toBe(408);
+    expect(JSON.parse(stalled.body)).toMatchObject({ Code: '408 RequestTimeout' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS);
   });
 
   it('refuses a request without x-jws-signature: 400 U019, nothing written', async () => {

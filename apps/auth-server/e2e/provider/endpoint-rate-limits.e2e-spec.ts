@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -129,7 +130,7 @@ describe('rate limits of registration management (RFC 7592) per client', () => {
   let other: RegisteredSandboxTpp;
 
   beforeAll(async () => {
-    fixture = await startAuthServerFixture('rate_register', { OAUTH_RATE_LIMIT_PER_CLIENT: '3', OAUTH_RATE_LIMIT_PER_IP: '1000' });
+    fixture = await startAuthServerFixture('rate_register', { OAUTH_RATE_LIMIT_PER_CLIENT: '3', OAUTH_RATE_LIMIT_PER_IP: '1000', HTTP_REQUEST_TIMEOUT_MS: '1500' });
     const sandbox = { mode: 'sandbox' as const, dataDir: fixture.dataDir, authServerUrl: fixture.server.url };
     owner = await registerSandboxTpp(sandbox, { name: 'Rate Limited Owner', roles: ['AISP'], redirectUris: ['https://owner.localhost/callback'] });
     other = await registerSandboxTpp(sandbox, { name: 'Rate Limited Other', roles: ['AISP'], redirectUris: ['https://other.localhost/callback'] });
@@ -142,6 +143,21 @@ describe('rate limits of registration management (RFC 7592) per client', () => {
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
   };
+
+  it('answers 408 and closes a registration whose body stops coming (slowloris) after HTTP_REQUEST_TIMEOUT_MS, before any limit counts it', async () => {
+    const { hostname, port } = new URL(fixture.server.url);
+    const started = Date.now();
+    // Until 7 December 2026 no limit: the socket stayed open for as long as the client kept it.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(Number(port), hostname, () => socket.write('POST /register HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/jwt\r\ncontent-length: 1000\r\n\r\neyJ'));
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+    });
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+  });
 
   it('counts only requests bearing the client’s own registration access token: others cannot lock it out', async () => {
     const own = `Bearer ${owner.registration_access_token}`;
