@@ -3,8 +3,9 @@ import { createHash } from 'node:crypto';
 import { psuAlertChannel, PublishedAlert } from '@consentry/alerts';
 import { currentTotpCode } from '@consentry/identity';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
+import { MAX_ALERT_STREAMS_PER_PSU } from '../../src/dashboard/psu-alert-feed.js';
 import { ApiHarness } from '../support/api-harness.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -143,6 +144,22 @@ describe('dashboard alerts: the list, read marks, preferences and the live strea
     const response = await fetch(`${h.api.url}/dashboard/alerts/stream`, { redirect: 'manual' });
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/dashboard/login');
+  });
+
+  it('lets one PSU hold at most MAX_ALERT_STREAMS_PER_PSU streams at once: the next is 429, and one closed makes room', async () => {
+    const streams = await Promise.all(Array.from({ length: MAX_ALERT_STREAMS_PER_PSU }, () => openStream(carolCookie)));
+    try {
+      // Until 7 December 2026 one session opened as many as it asked for (100 of 100 in a probe).
+      const refused = await fetch(`${h.api.url}/dashboard/alerts/stream`, { headers: { cookie: carolCookie } });
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('60');
+      expect(await refused.json()).toEqual({ error: 'too_many_streams', message: `At most ${MAX_ALERT_STREAMS_PER_PSU} alert streams may be open at once: close another page first` });
+      // Once the server has seen one close, the PSU may open another.
+      streams.pop()!.close();
+      streams.push(await vi.waitFor(() => openStream(carolCookie), { timeout: 5_000, interval: 50 }));
+    } finally {
+      for (const stream of streams) stream.close();
+    }
   });
 
   it('lists alerts with unread ones, marks one read (own only, with CSRF), under a CSP with one same-origin script', async () => {

@@ -13,7 +13,7 @@ import { PAGE_SECURITY_HEADERS, redirectAfterPost, sendPage } from './page-respo
 import { CurrentPageSession, PageSession } from './page-session.js';
 import { PageException, PageExceptionCode } from './page.exception.js';
 import { PageExceptionFilter } from './page.exception-filter.js';
-import { PsuAlertFeed } from './psu-alert-feed.js';
+import { MAX_ALERT_STREAMS_PER_PSU, PsuAlertFeed } from './psu-alert-feed.js';
 
 const REALM = DASHBOARD_REALM;
 
@@ -71,9 +71,7 @@ export class DashboardAlertsController {
   @UseGuards(DashboardSessionGuard)
   async stream(@CurrentPageSession() session: PageSession, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const psuId = session.subject.subjectId;
-    reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, { ...PAGE_SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     // The guard admitted the stream once; it stays open only while the guard would still admit it. Before
     // each alert and each keep-alive the session is re-checked by the guard's own rule (without renewing
     // it: an open page is not activity), so after a sign-out, a lock, the idle timeout or the absolute
@@ -94,6 +92,14 @@ export class DashboardAlertsController {
     const unsubscribe = await this.feed.subscribe(psuId, (alert) => {
       send(`id: ${alert.alertId}\nevent: alert\ndata: ${JSON.stringify({ alertId: alert.alertId, kind: alert.kind, title: alert.title, body: alert.body, createdAt: alert.createdAt })}\n\n`);
     });
+    if (unsubscribe === null) {
+      // An EventSource does not reconnect after a status other than 200.
+      reply.status(429).header('retry-after', '60').header('cache-control', 'no-store');
+      reply.send({ error: 'too_many_streams', message: `At most ${MAX_ALERT_STREAMS_PER_PSU} alert streams may be open at once: close another page first` });
+      return;
+    }
+    reply.hijack();
+    raw.writeHead(200, { ...PAGE_SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     // Headers leave with this first write, after the subscription is in place: a client's 'open' means no alert is missed.
     raw.write(': subscribed\n\n');
     const keepAlive = setInterval(() => send(': keep-alive\n\n'), KEEP_ALIVE_MS);

@@ -8,6 +8,12 @@ import { API_CONFIG } from '../api.tokens.js';
 type Listener = (alert: PublishedAlert) => void;
 
 /**
+ * Live alert streams one PSU may hold open at once on one API instance (tabs, devices). Each holds a
+ * socket, a timer and a session check every 25 s: until 7 December 2026 one session could open any number.
+ */
+export const MAX_ALERT_STREAMS_PER_PSU = 10;
+
+/**
  * The live feed of new alerts for the dashboards this API instance serves: one Redis subscription per
  * instance (the worker publishes each alert once; every instance hears it), handed to the streams of
  * the PSU it belongs to.
@@ -24,15 +30,21 @@ export class PsuAlertFeed implements OnModuleDestroy {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
-  /** Calls `listener` with each new alert of this PSU until the returned function is called. */
-  async subscribe(psuId: string, listener: Listener): Promise<() => void> {
+  /**
+   * Calls `listener` with each new alert of this PSU until the returned function is called; null, and
+   * nothing subscribed, when the PSU already holds MAX_ALERT_STREAMS_PER_PSU streams here.
+   */
+  async subscribe(psuId: string, listener: Listener): Promise<(() => void) | null> {
     await (this.subscribing ??= this.connect());
     const set = this.listeners.get(psuId) ?? new Set<Listener>();
+    // Counted and added in one turn of the event loop: streams opened together cannot all pass the count.
+    if (set.size >= MAX_ALERT_STREAMS_PER_PSU) return null;
     set.add(listener);
     this.listeners.set(psuId, set);
     return () => {
       set.delete(listener);
-      if (set.size === 0) this.listeners.delete(psuId);
+      // Only this set: called again after the PSU's streams started a new one, it must not drop that one.
+      if (set.size === 0 && this.listeners.get(psuId) === set) this.listeners.delete(psuId);
     };
   }
 

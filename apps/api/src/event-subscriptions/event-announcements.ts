@@ -10,6 +10,14 @@ import { API_CONFIG } from '../api.tokens.js';
  * announcement (or its deadline) instead of querying in a loop. One subscriber connection per process,
  * opened on the first wait.
  */
+/**
+ * Long polls one TPP may hold waiting at once on one API instance. Each holds a socket, a timer and a
+ * waiter, and they all look for events at the same moment when one is announced: until 7 December 2026
+ * only the TPP's rate limit bounded them (some 600 at once). A poll past it answers at once, as
+ * `returnImmediately` would.
+ */
+export const MAX_LONG_POLLS_PER_TPP = 10;
+
 /** A TPP's announcements being listened for (EventAnnouncements.watch). */
 export interface AnnouncementWatch {
   wait(timeoutMs: number): Promise<void>;
@@ -30,11 +38,14 @@ export class EventAnnouncements implements OnModuleDestroy {
    * Starts listening for announcements of `clientId`'s new events, before the caller looks for its
    * pending ones: an announcement made between that look and the wait still ends the wait. `wait`
    * resolves on an announcement made since `watch` (at once if one already came), after `timeoutMs`, or
-   * when `abort` fires; `stop` ends the listening (call it when done, waited or not).
+   * when `abort` fires; `stop` ends the listening (call it when done, waited or not). Null when the TPP
+   * already holds MAX_LONG_POLLS_PER_TPP watches here: the caller then answers without waiting.
    */
-  async watch(clientId: string, abort: AbortSignal): Promise<AnnouncementWatch> {
+  async watch(clientId: string, abort: AbortSignal): Promise<AnnouncementWatch | null> {
     await this.subscribed();
     const waiters = this.waiting.get(clientId) ?? new Set<() => void>();
+    // Counted and added in one turn of the event loop: polls arriving together cannot all pass the count.
+    if (waiters.size >= MAX_LONG_POLLS_PER_TPP) return null;
     this.waiting.set(clientId, waiters);
     let announced = false;
     let wake: (() => void) | undefined;
