@@ -197,5 +197,8 @@ describe('VRP control parameters', () => {
       ['Data.ControlParameters.ValidToDateTime', 'U003'],
     ]);
     expect(controlParameterDefinitionProblems(params({ ValidToDateTime: '2026-02-01T00:00:00Z' }), now)[0]).toMatchObject({ errorCode: 'U003' });
+    // Without an instant, a window already over is not a problem (the API asks that after the idempotency key); one that ends before it starts still is.
+    expect(controlParameterDefinitionProblems(params({ ValidToDateTime: '2026-02-01T00:00:00Z' }), null)).toEqual([]);
+    expect(controlParameterDefinitionProblems(params({ ValidFromDateTime: '2026-02-02T00:00:00Z', ValidToDateTime: '2026-02-01T00:00:00Z' }), null)).toHaveLength(1);
   });
 });

@@ -120,9 +120,10 @@ export function amountUnits(amount: string): bigint {
 /**
  * What is wrong with a consent's ControlParameters as a TPP sends them (400 U002/U003 at creation,
  * before anything is written): currencies that differ, a Fortnight aligned to the calendar, a zero limit,
- * a validity window that ends before it starts or has already ended.
+ * a validity window that ends before it starts or, unless `now` is null, has already ended (the API asks
+ * that last one after the idempotency key only, so that a replay gets its first answer whatever the time).
  */
-export function controlParameterDefinitionProblems(params: VrpControlParameters, now: Date): Array<ControlParameterProblem & { errorCode: 'U002' | 'U003' }> {
+export function controlParameterDefinitionProblems(params: VrpControlParameters, now: Date | null): Array<ControlParameterProblem & { errorCode: 'U002' | 'U003' }> {
   const problems: Array<ControlParameterProblem & { errorCode: 'U002' | 'U003' }> = [];
   const base = 'Data.ControlParameters';
   const currency = params.MaximumIndividualAmount.Currency;
@@ -145,7 +146,7 @@ export function controlParameterDefinitionProblems(params: VrpControlParameters,
   const to = params.ValidToDateTime ? new Date(params.ValidToDateTime) : null;
   if (to && from && to <= from) {
     problems.push({ parameter: 'ValidToDateTime', path: `${base}.ValidToDateTime`, message: 'must be after ValidFromDateTime', errorCode: 'U003' });
-  } else if (to && to <= now) {
+  } else if (to && now !== null && to <= now) {
     problems.push({ parameter: 'ValidToDateTime', path: `${base}.ValidToDateTime`, message: 'must be in the future', errorCode: 'U003' });
   }
   return problems;

@@ -163,7 +163,7 @@ describe('domestic scheduled payments', () => {
     expect(count).toBe(1);
   });
 
-  it('replays a scheduled payment, its consent and a standing order sent again under their keys once their date has passed', async () => {
+  it('replays a scheduled payment, its consent, a standing order and a VRP consent sent again under their keys once their date has passed', async () => {
     // Dates a few seconds ahead, so that the replays come after them.
     const on = new Date(Math.ceil((Date.now() + 4000) / 1000) * 1000);
     const init = initiation(on, '3.00', 'RENT-LATE');
@@ -183,6 +183,26 @@ describe('domestic scheduled payments', () => {
     const standingRequest = { token: standing.psuToken, body: { Data: { ConsentId: standing.consentId, Initiation: standingInit }, Risk: RISK }, idempotencyKey: 'standing-late-order' };
     const standingFirst = await h.signedPost(`${PISP}/domestic-standing-orders`, standingRequest);
     expect(standingFirst.status).toBe(201);
+    // A VRP consent whose validity window ends then, too.
+    const vrpConsentRequest = {
+      token: cc,
+      body: {
+        Data: {
+          ControlParameters: {
+            VRPType: ['UK.OBIE.VRPType.Other'],
+            PSUAuthenticationMethods: ['UK.OBIE.SCA'],
+            MaximumIndividualAmount: { Amount: '5.00', Currency: 'GBP' },
+            PeriodicLimits: [{ PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '20.00', Currency: 'GBP' }],
+            ValidToDateTime: obDate(on),
+          },
+          Initiation: { CreditorAccount: payee },
+        },
+        Risk: {},
+      },
+      idempotencyKey: 'vrp-consent-late',
+    };
+    const vrpConsentFirst = await h.signedPost(`${PISP}/domestic-vrp-consents`, vrpConsentRequest);
+    expect(vrpConsentFirst.status).toBe(201);
 
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, on.getTime() + 200 - Date.now())));
     // Until 7 December 2026 each was refused 400 U003 (its date was checked before its key): a TPP that had
@@ -191,6 +211,7 @@ describe('domestic scheduled payments', () => {
       [await h.signedPost(PAYMENTS, orderRequest), first],
       [await h.signedPost(CONSENTS, consentRequest), created],
       [await h.signedPost(`${PISP}/domestic-standing-orders`, standingRequest), standingFirst],
+      [await h.signedPost(`${PISP}/domestic-vrp-consents`, vrpConsentRequest), vrpConsentFirst],
     ] as const) {
       expect(again.status, JSON.stringify(again.body)).toBe(201);
       expect(again.body).toEqual(firstAnswer.body);

@@ -111,14 +111,17 @@ export class DomesticVrpsService {
   /** Consent creation, as a PaymentWrite (PaymentWritePipeline: signed and idempotent). */
   createConsent(clientId: string, body: OBDomesticVRPConsentRequestDto, interactionId: string): PaymentWrite<PaymentConsentEntity, OBDomesticVRPConsentResponse> {
     const controlParameters = plain(body.Data.ControlParameters);
-    const problems = controlParameterDefinitionProblems(controlParameters as unknown as VrpControlParameters, new Date());
-    if (problems.length > 0) {
-      throw new ObErrorException(400, problems.map((p) => ({ ErrorCode: p.errorCode, Message: `${p.path} ${p.message}`, Path: p.path })));
-    }
+    const refuseProblems = (now: Date | null): void => {
+      const problems = controlParameterDefinitionProblems(controlParameters as unknown as VrpControlParameters, now);
+      if (problems.length > 0) throw new ObErrorException(400, problems.map((p) => ({ ErrorCode: p.errorCode, Message: `${p.path} ${p.message}`, Path: p.path })));
+    };
+    // What the body says, before the key; whether its window has already ended, after it (a replay gets its first answer).
+    refuseProblems(null);
     const validTo = body.Data.ControlParameters.ValidToDateTime;
     return {
-      stage: (manager) =>
-        this.createConsentUseCase.execute(
+      stage: (manager) => {
+        refuseProblems(new Date());
+        return this.createConsentUseCase.execute(
           {
             clientId,
             kind: 'domestic-vrp',
@@ -130,7 +133,8 @@ export class DomesticVrpsService {
             interactionId,
           },
           manager,
-        ),
+        );
+      },
       render: (consent, manager) => this.consentResponse(consent, manager),
     };
   }
