@@ -18,6 +18,25 @@ describe('loadApiConfig: HTTP_BANK_CONNECTORS', () => {
     ]);
   });
 
+  it('refuses plain http to another host in production, without quoting the token, and takes it on loopback', () => {
+    const production = {
+      CONSENTRY_MODE: 'production',
+      DATABASE_URL: 'postgres://127.0.0.1:5432/consentry',
+      SECRETS_KEY: Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) % 256)).toString('base64'),
+      API_URL: 'https://api.bank.example',
+      AUTH_SERVER_URL: 'https://auth.bank.example',
+      ADMIN_ALLOWED_CIDRS: '10.0.0.0/8',
+      MESSAGE_SIGNING_JWKS_FILE: '/etc/consentry/message-signing/jwks.json',
+      MESSAGE_SIGNING_ISS: 'bank-org-id',
+    };
+    // Until 7 December 2026 production took it: the orders and the bearer token crossed the network in clear.
+    const remote = { ...production, HTTP_BANK_CONNECTORS: 'northwind=http://adapter.northwind.example/consentry#0123456789abcdef0123' };
+    expect(() => loadApiConfig(remote)).toThrow('HTTP_BANK_CONNECTORS northwind: must be an https URL in production mode (got http://adapter.northwind.example): plain http is for loopback hosts only');
+    expect(() => loadApiConfig(remote)).not.toThrow(/0123456789abcdef0123/);
+    expect(loadApiConfig({ ...production, HTTP_BANK_CONNECTORS: 'local=http://127.0.0.1:9/x#tokentokentoken1,tls=https://nw.example#tokentokentoken2' }).httpBankConnectors).toHaveLength(2);
+    expect(loadApiConfig({ ...SANDBOX, HTTP_BANK_CONNECTORS: 'northwind=http://adapter.northwind.example#0123456789abcdef0123' }).httpBankConnectors).toHaveLength(1);
+  });
+
   it('refuses a malformed entry without quoting the token', () => {
     const env = { ...SANDBOX, HTTP_BANK_CONNECTORS: 'northwind=https://nw.example#short-secret' };
     expect(() => loadApiConfig(env)).toThrow('HTTP_BANK_CONNECTORS entries must look like name=https://host/path#token (token of at least 16 characters)');

@@ -4,7 +4,7 @@ import { ConfigError } from './config.error.js';
 import { EnvReader } from './env-reader.js';
 import { EventNotificationsConfig, loadEventNotificationsConfig } from './event-notifications.config.js';
 import { checkCookieKeys } from './cookie-keys.js';
-import { addressRanges, loadPlatformConfig, PlatformConfig, PlatformMode } from './platform.config.js';
+import { addressRanges, isLoopbackHost, loadPlatformConfig, PlatformConfig, PlatformMode } from './platform.config.js';
 import { loadRiskConfig, RiskConfig } from './risk.config.js';
 import { refusePlaceholder } from './secret-placeholders.js';
 
@@ -65,6 +65,11 @@ function parseHttpBankConnectors(raw: string | undefined, mode: PlatformMode): H
     const match = /^([a-z0-9][a-z0-9-]{0,62})=(https?:\/\/[^#\s]+)#(\S{16,})$/.exec(entry.trim());
     if (!match) throw new ConfigError('HTTP_BANK_CONNECTORS', 'entries must look like name=https://host/path#token (token of at least 16 characters)');
     const [, name, baseUrl, token] = match;
+    const { protocol, host, hostname } = new URL(baseUrl!);
+    if (mode === 'production' && protocol !== 'https:' && !isLoopbackHost(hostname)) {
+      // The orders and the bearer token would cross the network in clear. Host only: never the token.
+      throw new ConfigError('HTTP_BANK_CONNECTORS', `${name}: must be an https URL in production mode (got ${protocol}//${host}): plain http is for loopback hosts only`);
+    }
     return { name: name!, baseUrl: baseUrl!, token: token! };
   });
 }

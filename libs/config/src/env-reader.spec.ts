@@ -161,7 +161,7 @@ describe('loadAuthServerConfig', () => {
   });
 
   it('refuses a cookie key shorter than 32 characters wherever it is in the list, in every mode, without quoting it', () => {
-    const good = 'k'.repeat(31) + 'K';
+    const good = 'k7Qx2Lw9Pz4Rm1Tn8Vb3Yc6Hd5Jf0GsA';
     for (const mode of ['sandbox', 'production']) {
       const env = { ...base, CONSENTRY_MODE: mode, SECRETS_KEY: createHash('sha256').update('cookie spec').digest('base64'), API_URL: 'https://a.bank.example', AUTH_SERVER_URL: 'https://b.bank.example' };
       const attempt = () => loadAuthServerConfig({ ...env, COOKIE_KEYS: `${good},short-old-key` });
@@ -174,12 +174,24 @@ describe('loadAuthServerConfig', () => {
   it('refuses the REPLACE-ME cookie key of deploy/kubernetes/secrets.yaml in production, and takes it in the sandbox', () => {
     const placeholder = 'REPLACE-ME-with-a-random-key-of-at-least-32-characters';
     const production = { ...base, CONSENTRY_MODE: 'production', SECRETS_KEY: createHash('sha256').update('cookie spec').digest('base64'), API_URL: 'https://a.bank.example', AUTH_SERVER_URL: 'https://b.bank.example' };
-    const attempt = () => loadAuthServerConfig({ ...production, COOKIE_KEYS: `${'n'.repeat(40)},${placeholder}` });
+    const attempt = () => loadAuthServerConfig({ ...production, COOKIE_KEYS: `n7Qx2Lw9Pz4Rm1Tn8Vb3Yc6Hd5Jf0GsAeKu,${placeholder}` });
     expect(attempt).toThrow(
       new ConfigError('COOKIE_KEYS', 'key 2 is the REPLACE-ME placeholder of deploy/kubernetes/secrets.yaml: replace it with a random key (`openssl rand -base64 48`)'),
     );
     expect(attempt).not.toThrow(placeholder);
     expect(loadAuthServerConfig({ ...base, COOKIE_KEYS: placeholder }).cookieKeys).toEqual([placeholder]);
+  });
+
+  it('refuses in production a cookie key that is not random (fewer than 16 distinct characters), and takes it in the sandbox', () => {
+    const production = { ...base, CONSENTRY_MODE: 'production', SECRETS_KEY: createHash('sha256').update('cookie spec').digest('base64'), API_URL: 'https://a.bank.example', AUTH_SERVER_URL: 'https://b.bank.example' };
+    // Until 7 December 2026 production took 32 times "a".
+    for (const weak of ['a'.repeat(32), 'abcdefghijklmno'.repeat(3)]) {
+      expect(() => loadAuthServerConfig({ ...production, COOKIE_KEYS: `n7Qx2Lw9Pz4Rm1Tn8Vb3Yc6Hd5Jf0GsAeKu,${weak}` })).toThrow(
+        new ConfigError('COOKIE_KEYS', 'key 2 is not random (fewer than 16 distinct characters): generate one with `openssl rand -base64 48`'),
+      );
+      expect(loadAuthServerConfig({ ...base, COOKIE_KEYS: weak }).cookieKeys).toEqual([weak]);
+    }
+    expect(loadAuthServerConfig({ ...production, COOKIE_KEYS: 'abcdefghijklmnop'.repeat(2) }).cookieKeys).toHaveLength(1);
   });
 
   it('refuses an API client id with characters a client_id cannot carry', () => {

@@ -96,7 +96,14 @@ describe('production: no allow-list or trusted proxy range wider than an IPv4 /8
     for (const name of VARIABLES) expect(loadApiConfig({ ...PRODUCTION, [name]: value }).mode, name).toBe('production');
   });
 
-  it('still trusts a hop count, which names no range', () => {
-    expect(loadApiConfig({ ...PRODUCTION, TRUST_PROXY: '1' }).trustProxy).toEqual({ kind: 'hops', hops: 1 });
+  it('refuses a hop count, which believes X-Forwarded-For from any peer, and takes none (0) and the sandbox\'s', () => {
+    // Until 7 December 2026 production took one: a caller past the proxy named its own address, inside ADMIN_ALLOWED_CIDRS.
+    for (const hops of ['1', '10']) {
+      expect(() => loadApiConfig({ ...PRODUCTION, TRUST_PROXY: hops })).toThrow(
+        new ConfigError('TRUST_PROXY', "must name the proxies' CIDR ranges in production mode, not a hop count: a hop count believes X-Forwarded-For from any peer that reaches the app"),
+      );
+      expect(loadApiConfig({ ...BASE, TRUST_PROXY: hops }).trustProxy).toEqual({ kind: 'hops', hops: Number(hops) });
+    }
+    expect(loadApiConfig({ ...PRODUCTION, TRUST_PROXY: '0' }).trustProxy).toEqual({ kind: 'hops', hops: 0 });
   });
 });

@@ -136,7 +136,7 @@ function redisTopology(read: EnvReader): Pick<PlatformConfig, 'redisSentinels' |
 }
 
 // localhost, 127.0.0.0/8 and ::1 (as URL writes it): traffic that never leaves the host.
-function isLoopbackHost(hostname: string): boolean {
+export function isLoopbackHost(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || (isIP(hostname) === 4 && hostname.startsWith('127.'));
 }
 
@@ -167,6 +167,11 @@ export function addressRanges(mode: PlatformMode, name: string, value: string): 
 function trustProxy(read: EnvReader, mode: PlatformMode): TrustProxy {
   const trust = parseTrustProxy('TRUST_PROXY', read.raw('TRUST_PROXY'));
   if (trust.kind === 'cidrs' && mode === 'production') refuseWideRanges('TRUST_PROXY', trust.cidrs);
+  if (trust.kind === 'hops' && trust.hops > 0 && mode === 'production') {
+    // A hop count believes X-Forwarded-For from whoever connects: with the app reachable past its proxy,
+    // anyone names their own address (the admin surfaces' ADMIN_ALLOWED_CIDRS with it). Until 7 December 2026 production took one.
+    throw new ConfigError('TRUST_PROXY', 'must name the proxies\' CIDR ranges in production mode, not a hop count: a hop count believes X-Forwarded-For from any peer that reaches the app');
+  }
   return trust;
 }
 
