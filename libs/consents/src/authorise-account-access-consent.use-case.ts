@@ -1,5 +1,5 @@
 import { recordAuditEvent } from '@consentry/audit';
-import { AccountAccessConsentEntity, ConsentAccountEntity, DataSource, EntityManager } from '@consentry/database';
+import { AccountAccessConsentEntity, ConsentAccountEntity, DataSource, EntityManager, uuidOrNull } from '@consentry/database';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { assertTransition } from './consent-status.js';
@@ -21,7 +21,7 @@ export interface AuthoriseAccountAccessConsentCommand {
  * these and authorisation accepts no other.
  */
 export function shareableAccountCondition(alias: string, psuParam: string): string {
-  return `(${alias}.psu_id::text = ${psuParam} AND ${alias}.status = 'Enabled')`;
+  return `(${alias}.psu_id = ${uuidOrNull(`${psuParam}::text`)} AND ${alias}.status = 'Enabled')`;
 }
 
 /** Locks a consent row the caller may act on; another TPP's consent is reported as not found. */

@@ -1,5 +1,5 @@
 import { recordAuditEvent } from '@consentry/audit';
-import { DataSource, PaymentConsentEntity } from '@consentry/database';
+import { DataSource, PaymentConsentEntity, uuidOrNull } from '@consentry/database';
 
 import { lockActiveTpp } from './authorise-account-access-consent.use-case.js';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
@@ -43,7 +43,7 @@ export class AuthorisePaymentConsent {
       assertPaymentConsentTransition(consent.kind, consent.status, 'AUTH');
       const terms = approvalTermsOf(consent.kind, consent.initiation, consent.controlParameters);
       const [account]: Array<{ scheme_name: string; identification: string; currency: string }> = await manager.query(
-        `SELECT scheme_name, identification, currency FROM account WHERE account_id = $1 AND psu_id::text = $2 AND status = 'Enabled'`,
+        `SELECT scheme_name, identification, currency FROM account WHERE account_id = $1 AND psu_id = ${uuidOrNull('$2::text')} AND status = 'Enabled'`,
         [command.debtorAccountId, command.psuId],
       );
       if (!account) throw new ConsentException(ConsentExceptionCode.AccountNotOwned, 'the debtor account is not the PSU’s');

@@ -36,6 +36,7 @@ export { connectDatabase, connectRedis } from './connect.js';
 export type { RedisTarget } from './connect.js';
 export { entitySelectList, queryPrepared, queryPreparedArrays, queryPreparedIn } from './prepared-query.js';
 export { standingOrderOfRun, standingOrderRunId } from './payment-ids.js';
+export { uuidOrNull } from './uuid-sql.js';
 export { shiftParameters, writeTogether, writeTogetherStatement } from './write-together.js';
 export type { WritePart } from './write-together.js';
 export { purgeExpiredOidcRows } from './oidc-model-purge.js';

@@ -8,7 +8,7 @@ import {
   Permission,
   shareableAccountCondition,
 } from '@consentry/consents';
-import { AccountAccessConsentEntity, type ConsentStatus, DataSource, PaymentConsentEntity, type PaymentConsentStatus } from '@consentry/database';
+import { AccountAccessConsentEntity, type ConsentStatus, DataSource, PaymentConsentEntity, type PaymentConsentStatus, uuidOrNull } from '@consentry/database';
 import { Inject, Injectable } from '@nestjs/common';
 import { errors } from 'oidc-provider';
 
@@ -145,7 +145,7 @@ export class ConsentRequestService {
     const rows: Array<Record<string, string | null>> = await this.dataSource.query(
       `SELECT a.account_id, s.name AS aspsp_name, a.nickname, a.description, a.account_type_code, a.currency, right(a.identification, 4) AS last_digits
          FROM account a JOIN aspsp s ON s.aspsp_id = a.aspsp_id
-        WHERE a.psu_id::text = $1 AND a.status = 'Enabled' AND ($2::text IS NULL OR a.currency = $2) AND a.scheme_name <> 'UK.OBIE.PAN'
+        WHERE a.psu_id = ${uuidOrNull('$1::text')} AND a.status = 'Enabled' AND ($2::text IS NULL OR a.currency = $2) AND a.scheme_name <> 'UK.OBIE.PAN'
           AND ($3::text IS NULL OR (a.scheme_name = $3 AND a.identification = $4))
         ORDER BY s.name, a.created_at, a.account_id`,
       [psuId, terms.money?.currency ?? null, terms.debtorAccount?.schemeName ?? null, terms.debtorAccount?.identification ?? null],
@@ -159,7 +159,7 @@ export class ConsentRequestService {
   }
 
   async psuName(psuId: string): Promise<string> {
-    const rows: Array<{ display_name: string }> = await this.dataSource.query(`SELECT display_name FROM psu WHERE psu_id::text = $1`, [psuId]);
+    const rows: Array<{ display_name: string }> = await this.dataSource.query(`SELECT display_name FROM psu WHERE psu_id = ${uuidOrNull('$1')}`, [psuId]);
     return rows[0]?.display_name ?? '';
   }
 

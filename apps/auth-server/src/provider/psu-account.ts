@@ -1,4 +1,4 @@
-import { DataSource } from '@consentry/database';
+import { DataSource, uuidOrNull } from '@consentry/database';
 import { Account, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 
 import { OPENBANKING_INTENT_ID } from './openbanking-intent.js';
@@ -10,7 +10,7 @@ import { OPENBANKING_INTENT_ID } from './openbanking-intent.js';
  */
 export function createFindAccount(dataSource: DataSource): FindAccount {
   return async (ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> => {
-    const psus: unknown[] = await dataSource.query(`SELECT 1 FROM psu WHERE psu_id::text = $1`, [sub]);
+    const psus: unknown[] = await dataSource.query(`SELECT 1 FROM psu WHERE psu_id = ${uuidOrNull('$1')}`, [sub]);
     if (psus.length === 0) return undefined;
     return {
       accountId: sub,
@@ -21,7 +21,7 @@ export function createFindAccount(dataSource: DataSource): FindAccount {
         const grantId = ctx.oidc.entities.Grant?.jti ?? null;
         const bound: unknown[] = await dataSource.query(
           `SELECT 1 FROM account_access_consent
-            WHERE consent_id = $1 AND psu_id::text = $2 AND status = 'AUTH' AND ($3::text IS NULL OR grant_id = $3)`,
+            WHERE consent_id = $1 AND psu_id = ${uuidOrNull('$2::text')} AND status = 'AUTH' AND ($3::text IS NULL OR grant_id = $3)`,
           [consentId, sub, grantId],
         );
         return bound.length > 0 ? { sub, [OPENBANKING_INTENT_ID]: consentId } : { sub };

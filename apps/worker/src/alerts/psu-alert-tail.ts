@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { ALERT_SOURCE_EVENT_TYPES, AlertChannel, AlertDraft, DEFAULT_ALERT_PREFERENCES, deriveAlert, FAILED_SIGN_INS_WINDOW_MINUTES, PublishedAlert } from '@consentry/alerts';
 import { recordAuditEvents } from '@consentry/audit';
 import type { AuditActorType, AuditEventType } from '@consentry/audit';
-import { DataSource } from '@consentry/database';
+import { DataSource, uuidOrNull } from '@consentry/database';
 
 import { ALERT_CURSOR_NAME } from './psu-alerts.jobs.js';
 
@@ -36,7 +36,7 @@ const READ_SOURCES = `
               AND f.occurred_at > a.occurred_at - make_interval(mins => $4) AND f.seq <= a.seq
          ) ELSE 0 END AS failed_in_window
     FROM audit_log a
-    JOIN psu p ON p.psu_id::text = a.psu_id
+    JOIN psu p ON p.psu_id = ${uuidOrNull('a.psu_id')}
     LEFT JOIN tpp t ON t.client_id = a.client_id
     LEFT JOIN psu_alert_preference pref ON pref.psu_id = p.psu_id
    WHERE a.seq > $1 AND a.seq <= $2 AND a.event_type = ANY($3::text[])
