@@ -42,6 +42,7 @@ import { SentToBank1765885000000 } from '../migrations/1765885000000-sent-to-ban
 import { AuditOutboxChainable1765890000000 } from '../migrations/1765890000000-audit-outbox-chainable.js';
 import { AdminRoles1765900000000 } from '../migrations/1765900000000-admin-roles.js';
 import { PayeeKnownAfter1765910000000 } from '../migrations/1765910000000-payee-known-after.js';
+import { AuditSearchIndexes1765920000000 } from '../migrations/1765920000000-audit-search-indexes.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -137,6 +138,7 @@ export const MIGRATIONS = [
   AuditOutboxChainable1765890000000,
   AdminRoles1765900000000,
   PayeeKnownAfter1765910000000,
+  AuditSearchIndexes1765920000000,
 ];
 
 export interface DatabaseOptions {

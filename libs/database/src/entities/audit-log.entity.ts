@@ -7,9 +7,10 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'audit_log' })
 @Index('audit_log_event_key', ['eventId'], { unique: true })
 @Index('audit_log_occurred_idx', ['occurredAt'])
-@Index('audit_log_consent_idx', ['consentId'])
-@Index('audit_log_client_idx', ['clientId'])
-@Index('audit_log_psu_idx', ['psuId'])
+@Index('audit_log_consent_seq_idx', ['consentId', 'seq'])
+@Index('audit_log_client_seq_idx', ['clientId', 'seq'])
+@Index('audit_log_psu_seq_idx', ['psuId', 'seq'])
+@Index('audit_log_event_type_seq_idx', ['eventType', 'seq'])
 export class AuditLogEntity {
   @PrimaryColumn({ type: 'bigint' })
   seq!: string;

@@ -17,8 +17,9 @@ export function isAuditEventType(value: unknown): value is AuditEventType {
 }
 
 /**
- * The filter as SQL conditions over `audit_log`, numbered from `$<firstParam>`. Each condition uses one
- * of the log's indexes (event type aside, which narrows what the others found).
+ * The filter as SQL conditions over `audit_log`, numbered from `$<firstParam>`. Each of the type, TPP,
+ * PSU and consent conditions has an index that goes on with `seq` (migration 1765920000000), so a page
+ * newest first under it is one range read; the instants narrow what that read finds.
  */
 export function auditFilterSql(filter: AuditFilter, firstParam = 1): { conditions: string[]; params: unknown[] } {
   const conditions: string[] = [];
