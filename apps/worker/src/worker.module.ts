@@ -86,7 +86,7 @@ export class WorkerModule {
           },
         },
         // Scheduled and standing-order runs are scored before their debit; a bad rules file stops the start.
-        { provide: PaymentRiskEngine, useFactory: () => PaymentRiskEngine.load({ rulesFile: config.risk.riskRulesFile, denyListFile: config.risk.riskDenyListFile }) },
+        { provide: PaymentRiskEngine, useFactory: () => PaymentRiskEngine.load({ rulesFile: config.risk.riskRulesFile, denyListFile: config.risk.riskDenyListFile, denyListRequired: config.risk.riskDenyListRequired }) },
         ScheduledPaymentProcessor,
         // UK OB event notifications, signed with the keys the API signs responses with (production: MESSAGE_SIGNING_JWKS_FILE).
         { provide: BankSigningKeys, useFactory: () => BankSigningKeys.load(config) },

@@ -70,6 +70,7 @@ describe('loadApiConfig', () => {
     };
     expect(() => loadApiConfig(production)).toThrow('MESSAGE_SIGNING_JWKS_FILE is required in production mode');
     expect(() => loadApiConfig({ ...production, MESSAGE_SIGNING_JWKS_FILE: '/keys.json' })).toThrow('MESSAGE_SIGNING_ISS is required in production mode');
+    Object.assign(production, { RISK_RULES_FILE: '/etc/consentry/risk/rules.yaml', RISK_DENY_LIST_FILE: '/etc/consentry/risk/deny-list.json' });
     expect(loadApiConfig({ ...production, MESSAGE_SIGNING_JWKS_FILE: '/keys.json', MESSAGE_SIGNING_ISS: 'bank-org' })).toMatchObject({
       messageSigningJwksFile: '/keys.json',
       messageSigningIssuer: 'bank-org',

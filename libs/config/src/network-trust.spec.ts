@@ -17,6 +17,8 @@ const PRODUCTION = {
   ADMIN_ALLOWED_CIDRS: '10.0.0.0/8',
   MESSAGE_SIGNING_JWKS_FILE: '/etc/consentry/message-signing.json',
   MESSAGE_SIGNING_ISS: 'bank-org',
+  RISK_RULES_FILE: '/etc/consentry/risk/rules.yaml',
+  RISK_DENY_LIST_FILE: '/etc/consentry/risk/deny-list.json',
 };
 
 describe('TRUST_PROXY', () => {

@@ -71,8 +71,11 @@ export function creditorKey(creditor: { schemeName: string; identification: stri
 const ACTION_RANK: Record<RiskDecision, number> = { allow: 0, hold: 1, reject: 2 };
 
 /** Reads the deny-list file (`[{ SchemeName, Identification }]`); a missing file is an empty list. */
-export function loadDenyList(file: string): Set<string> {
-  if (!existsSync(file)) return new Set();
+export function loadDenyList(file: string, required = false): Set<string> {
+  if (!existsSync(file)) {
+    if (required) throw new RiskRulesError(file, ['(deny-list) does not exist: production reads the bank\'s list from it (an empty one is [])']);
+    return new Set();
+  }
   let entries: unknown;
   try {
     entries = JSON.parse(readFileSync(file, 'utf8'));
@@ -217,8 +220,8 @@ export class PaymentRiskEngine {
   }
 
   /** Loads and validates the rules and the deny-list: a bad file throws RiskRulesError (the app refuses to start). */
-  static load(options: { rulesFile?: string; denyListFile: string }): PaymentRiskEngine {
-    return new PaymentRiskEngine(loadRiskRules(options.rulesFile), loadDenyList(options.denyListFile));
+  static load(options: { rulesFile?: string; denyListFile: string; denyListRequired?: boolean }): PaymentRiskEngine {
+    return new PaymentRiskEngine(loadRiskRules(options.rulesFile), loadDenyList(options.denyListFile, options.denyListRequired));
   }
 
   /**

@@ -141,5 +141,7 @@ rules:
     writeFileSync(join(dir, 'bad.json'), JSON.stringify([{ SchemeName: 'x' }]));
     expect(() => loadDenyList(join(dir, 'bad.json'))).toThrow(/\[0\]: must be \{ "SchemeName"/);
     expect(loadDenyList(join(dir, 'missing.json')).size).toBe(0);
+    // Where it is required (production), a missing deny-list stops the start instead of reading as empty.
+    expect(() => loadDenyList(join(dir, 'missing.json'), true)).toThrow(/\(deny-list\) does not exist/);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -105,6 +105,8 @@ export class ApiHarness {
     const issuer = await LocalIssuer.start();
     // The API's generated sandbox keys (message signing) go to a directory of the suite's own.
     const dataDir = await mkdtemp(join(tmpdir(), `consentry-api-${label}-`));
+    // An empty deny-list of the suite's own (production needs the file; a suite names its own in `env`).
+    await writeFile(join(dataDir, 'deny-list.json'), '[]');
     const config = loadApiConfig({
       DATABASE_URL: db.url,
       REDIS_URL: redis.url,
@@ -118,6 +120,7 @@ export class ApiHarness {
       ...(replicaUrl ? { DATABASE_READ_URL: replicaUrl.toString() } : {}),
       // Only the deny-list: payment suites pay freely; the monitoring suites name their rules file.
       RISK_RULES_FILE: DENY_LIST_ONLY_RULES_FILE,
+      RISK_DENY_LIST_FILE: join(dataDir, 'deny-list.json'),
       ...env,
       CONSENTRY_DATA_DIR: dataDir,
     });

@@ -15,7 +15,7 @@ import { API_CONFIG } from '../api.tokens.js';
     {
       provide: PaymentRiskEngine,
       inject: [API_CONFIG],
-      useFactory: (config: ApiConfig) => PaymentRiskEngine.load({ rulesFile: config.risk.riskRulesFile, denyListFile: config.risk.riskDenyListFile }),
+      useFactory: (config: ApiConfig) => PaymentRiskEngine.load({ rulesFile: config.risk.riskRulesFile, denyListFile: config.risk.riskDenyListFile, denyListRequired: config.risk.riskDenyListRequired }),
     },
   ],
   exports: [PaymentRiskEngine],

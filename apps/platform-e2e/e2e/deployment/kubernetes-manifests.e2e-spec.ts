@@ -27,6 +27,7 @@ import { freePort, ROOT } from '../../../../scripts/platform.js';
 import {
   containerEnvironment,
   containerPort,
+  dataOf,
   effectiveInstruction,
   loadManifests,
   manifest,
@@ -206,7 +207,7 @@ describe('deploy/kubernetes: the manifests', () => {
       expect(spec.automountServiceAccountToken, name).toBe(false);
       expect(c.securityContext, name).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
       const mounts = mountedVolumes(spec, c);
-      const writable = mounts.filter(({ volume }) => !volume.secret);
+      const writable = mounts.filter(({ volume }) => !volume.secret && !volume.configMap);
       expect(writable.every(({ volume }) => volume.emptyDir !== undefined), name).toBe(true);
       expect(writable.map(({ mountPath }) => mountPath), name).toContain('/tmp');
       if (name !== 'migrate') {
@@ -328,6 +329,10 @@ describe('deploy/kubernetes: each container\'s command starts its process', () =
       await mkdir(local, { recursive: true });
       if (volume.secret) {
         for (const [file, content] of Object.entries(secretFiles[volume.secret.secretName!] ?? {})) await writeFile(join(local, file), content, { mode: 0o600 });
+      }
+      // A ConfigMap's keys are its files (the payment-monitoring rules and deny-list).
+      if (volume.configMap) {
+        for (const [file, content] of Object.entries(dataOf(manifests, 'ConfigMap', volume.configMap.name!))) await writeFile(join(local, file), content);
       }
       for (const [name, value] of Object.entries(env)) {
         if (value === mountPath || value?.startsWith(`${mountPath}/`)) env[name] = local + value.slice(mountPath.length);

@@ -70,7 +70,7 @@ export function manifest<T>(manifests: Manifest[], kind: string, name: string): 
 }
 
 /** A ConfigMap's data, or a Secret's (stringData, and data decoded from base64), as the pod reads them. */
-function dataOf(manifests: Manifest[], kind: 'ConfigMap' | 'Secret', name: string): Record<string, string> {
+export function dataOf(manifests: Manifest[], kind: 'ConfigMap' | 'Secret', name: string): Record<string, string> {
   if (kind === 'ConfigMap') return { ...(manifest<IConfigMap>(manifests, kind, name).data ?? {}) };
   const secret = manifest<ISecret>(manifests, kind, name);
   const decoded = Object.fromEntries(Object.entries(secret.data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
