@@ -8,27 +8,42 @@ export const PAYMENT_STATUSES = ['PDNG', 'ACSP', 'ACSC', 'RJCT', 'CANC'] as cons
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 /**
- * The payment tables as one relation `p` with the same columns. PostgreSQL pushes each WHERE into every
- * branch and merges their (creation_date_time DESC, payment_id DESC) index scans for ORDER BY ... LIMIT,
- * so a page reads only its own rows. Payment ids are unique across them (`dp-`, `vrp-`, `...-run-n`).
- * A standing order's payments are its runs, dated by their due date (`{DomesticStandingOrderId}-run-{n}`).
+ * The payment tables, each as a relation with the same columns. Payment ids are unique across them
+ * (`dp-`, `vrp-`, `...-run-n`). A standing order's payments are its runs, dated by their due date
+ * (`{DomesticStandingOrderId}-run-{n}`).
  */
-export const PAYMENT_ROWS = `(
-  SELECT 'domestic-vrp' AS kind, v.payment_id, v.consent_id, v.client_id, v.status, v.status_reason, v.amount::text AS amount,
+const PAYMENT_TABLES = [
+  `SELECT 'domestic-vrp' AS kind, v.payment_id, v.consent_id, v.client_id, v.status, v.status_reason, v.amount::text AS amount,
          trim(v.currency) AS currency, v.instruction -> 'CreditorAccount' AS creditor_account, v.debtor_account_id,
          v.creation_date_time, v.status_update_date_time
-    FROM vrp_payment v
-  UNION ALL
-  SELECT CASE WHEN d.requested_execution_date_time IS NULL THEN 'domestic-payment' ELSE 'domestic-scheduled-payment' END, d.payment_id, d.consent_id, d.client_id, d.status, d.status_reason, d.initiation #>> '{InstructedAmount,Amount}',
-         d.initiation #>> '{InstructedAmount,Currency}', d.initiation -> 'CreditorAccount', d.debtor_account_id,
+    FROM vrp_payment v`,
+  `SELECT CASE WHEN d.requested_execution_date_time IS NULL THEN 'domestic-payment' ELSE 'domestic-scheduled-payment' END AS kind, d.payment_id, d.consent_id, d.client_id,
+         d.status, d.status_reason, d.initiation #>> '{InstructedAmount,Amount}' AS amount,
+         d.initiation #>> '{InstructedAmount,Currency}' AS currency, d.initiation -> 'CreditorAccount' AS creditor_account, d.debtor_account_id,
          d.creation_date_time, d.status_update_date_time
-    FROM domestic_payment d
-  UNION ALL
-  SELECT 'domestic-standing-order', r.payment_id, o.consent_id, o.client_id, r.status, r.status_reason, r.amount::text,
-         trim(r.currency), o.initiation -> 'CreditorAccount', o.debtor_account_id,
-         r.due_at, r.status_update_date_time
-    FROM standing_order_run r JOIN domestic_standing_order o ON o.standing_order_id = r.standing_order_id
-) p`;
+    FROM domestic_payment d`,
+  `SELECT 'domestic-standing-order' AS kind, r.payment_id, o.consent_id, o.client_id, r.status, r.status_reason, r.amount::text AS amount,
+         trim(r.currency) AS currency, o.initiation -> 'CreditorAccount' AS creditor_account, o.debtor_account_id,
+         r.due_at AS creation_date_time, r.status_update_date_time
+    FROM standing_order_run r JOIN domestic_standing_order o ON o.standing_order_id = r.standing_order_id`,
+];
+
+/**
+ * The payment tables as one relation `p`, for a look-up of a few rows (one payment, one consent's): each
+ * WHERE is pushed into every branch.
+ */
+export const PAYMENT_ROWS = `(${PAYMENT_TABLES.join('\n  UNION ALL\n  ')}) p`;
+
+/**
+ * A page of the payment tables newest first, as one relation `p`: each table's own `limit` newest rows
+ * under `where` (conditions over `p`), so the caller's ORDER BY ... LIMIT sorts at most three pages. With
+ * the conditions outside the union, PostgreSQL sorted a standing order's every run for each page (the
+ * runs are joined to their order; a probe measured 115 ms at 100k runs, growing with every run made).
+ */
+export function paymentRowsPage(where: string, limit: string): string {
+  const page = (table: string) => `(SELECT * FROM (${table}) p ${where} ORDER BY p.creation_date_time DESC, p.payment_id DESC LIMIT ${limit})`;
+  return `(${PAYMENT_TABLES.map(page).join('\n  UNION ALL\n  ')}) p`;
+}
 
 /** The columns of PAYMENT_ROWS a view reads (alias `p`). */
 export const PAYMENT_COLUMNS = `p.kind, p.payment_id, p.consent_id, p.client_id, p.status, p.status_reason, p.amount, p.currency, p.creditor_account,

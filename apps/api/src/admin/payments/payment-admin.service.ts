@@ -5,7 +5,7 @@ import { Injectable } from '@nestjs/common';
 import { recordAuditSearch } from '../audit/audit-search.audit.js';
 import { AUDIT_LOG_COLUMNS, AuditLogEntryView, AuditLogRow, auditLogTable, toEntryView } from '../audit/audit-log.rows.js';
 import { decodeListingCursor, keysetPage, listingAtColumn, olderThan } from '../../payment-views/payment-keyset.js';
-import { PAYMENT_COLUMNS, PAYMENT_ROWS, PaymentRow, PaymentStatus, PaymentView, toPaymentView } from '../../payment-views/payment-rows.js';
+import { PAYMENT_COLUMNS, PaymentRow, paymentRowsPage, PaymentStatus, PaymentView, toPaymentView } from '../../payment-views/payment-rows.js';
 import { PaymentViewException, PaymentViewExceptionCode } from '../../payment-views/payment-view.exception.js';
 import { ADMIN_PAYMENTS_DEFAULT_LIMIT, ADMIN_PAYMENTS_MAX_LIMIT } from './payments-query.dto.js';
 
@@ -91,17 +91,22 @@ export class PaymentAdminService {
   }
 
   private query(conditions: string[], params: unknown[], limit: number): Promise<AdminPaymentRow[]> {
-    params.push(limit);
-    return this.dataSource.query(
-      `SELECT ${PAYMENT_COLUMNS}, ${listingAtColumn('p')}, t.name AS tpp_name, pc.psu_id, a.identification AS debtor_identification
-         FROM ${PAYMENT_ROWS}
-         LEFT JOIN tpp t ON t.client_id = p.client_id
-         LEFT JOIN payment_consent pc ON pc.consent_id = p.consent_id
-         LEFT JOIN account a ON a.account_id = p.debtor_account_id
-        ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
-        ORDER BY p.creation_date_time DESC, p.payment_id DESC
-        LIMIT $${params.length}`,
-      params,
-    );
+    return this.dataSource.query(adminPaymentsSql(conditions, params, limit), params);
   }
+}
+
+/**
+ * The admin list's statement: the newest `limit` payments under `conditions` (over `p`, their values in
+ * `params`, to which the limit is added), each table paged on its own (paymentRowsPage) before the merge.
+ */
+export function adminPaymentsSql(conditions: string[], params: unknown[], limit: number): string {
+  params.push(limit);
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  return `SELECT ${PAYMENT_COLUMNS}, ${listingAtColumn('p')}, t.name AS tpp_name, pc.psu_id, a.identification AS debtor_identification
+     FROM ${paymentRowsPage(where, `$${params.length}`)}
+     LEFT JOIN tpp t ON t.client_id = p.client_id
+     LEFT JOIN payment_consent pc ON pc.consent_id = p.consent_id
+     LEFT JOIN account a ON a.account_id = p.debtor_account_id
+    ORDER BY p.creation_date_time DESC, p.payment_id DESC
+    LIMIT $${params.length}`;
 }
