@@ -1,15 +1,10 @@
 import { uuidOrNull } from '@consentry/database';
-import { createTestDatabase, TestDatabase } from '@consentry/testing';
+import { createTestDatabase, queryPlan, TestDatabase } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { shareableAccountCondition } from './authorise-account-access-consent.use-case.js';
 
 const PSU = '00000000-0000-4000-8000-0000000000c1';
-
-/** The plan's node types, from EXPLAIN's JSON. */
-function nodeTypes(plan: { 'Node Type': string; Plans?: unknown[] }): string[] {
-  return [plan['Node Type'], ...((plan.Plans ?? []) as Array<{ 'Node Type': string; Plans?: unknown[] }>).flatMap(nodeTypes)];
-}
 
 describe('a PSU id compared with a uuid column (uuidOrNull, shareableAccountCondition)', () => {
   let db: TestDatabase;
@@ -28,13 +23,8 @@ describe('a PSU id compared with a uuid column (uuidOrNull, shareableAccountCond
   });
 
   it('reads the PSU and its accounts through their indexes: until 7 December 2026 psu_id::text = $1 read the whole table', async () => {
-    const plan = async (sql: string): Promise<string[]> =>
-      db.dataSource.transaction(async (manager) => {
-        // Sequential scans priced out: a plan that can use an index does, one that cannot still scans.
-        await manager.query(`SET LOCAL enable_seqscan = off`);
-        const [row]: Array<{ 'QUERY PLAN': Array<{ Plan: { 'Node Type': string } }> }> = await manager.query(`EXPLAIN (FORMAT JSON) ${sql.replaceAll('$1', `'${PSU}'::text`)}`);
-        return nodeTypes(row!['QUERY PLAN'][0]!.Plan);
-      });
+    // Sequential scans priced out: a plan that can use an index does, one that cannot still scans.
+    const plan = async (sql: string): Promise<string[]> => (await queryPlan(db.dataSource, sql, [PSU], { seqScans: false })).map((node) => node['Node Type']);
     expect(await plan(`SELECT display_name FROM psu WHERE psu_id = ${uuidOrNull('$1')}`)).not.toContain('Seq Scan');
     expect(await plan(`SELECT account_id FROM account a WHERE ${shareableAccountCondition('a', '$1')}`)).not.toContain('Seq Scan');
     // The old comparison, for contrast: no index can serve it.

@@ -10,4 +10,6 @@ export type { PrivateRedis, PrivateRedisCluster, PrivateRedisOptions, PrivateSen
 export { expectObSchema, OB_SPECS_DIR, obSchema, obSchemaErrors } from './ob-spec.js';
 export type { ObSpecFile } from './ob-spec.js';
 export { startMailCatcher } from './mail-catcher.js';
+export { queryPlan } from './query-plan.js';
+export type { PlanNode } from './query-plan.js';
 export type { CaughtMail, MailCatcher } from './mail-catcher.js';

@@ -1,15 +1,7 @@
-import { createTestDatabase, TestDatabase } from '@consentry/testing';
+import { createTestDatabase, PlanNode, queryPlan, TestDatabase } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AuditFilter, auditFilterSql } from './audit-filter.js';
-
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
 
 describe('the audit log searches: a page newest first under each filter is one range read of an index', () => {
   let db: TestDatabase;
@@ -20,14 +12,7 @@ describe('the audit log searches: a page newest first under each filter is one r
   afterAll(async () => db?.drop());
 
   /** The plan's nodes for `sql` with `params`, sequential scans priced out (a plan that can use an index does). */
-  async function planOf(sql: string, params: unknown[]): Promise<PlanNode[]> {
-    return db.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL enable_seqscan = off`);
-      await manager.query(`SET LOCAL plan_cache_mode = force_custom_plan`);
-      const [row]: Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }> = await manager.query(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-      return nodes(row!['QUERY PLAN'][0]!.Plan);
-    });
-  }
+  const planOf = (sql: string, params: unknown[]): Promise<PlanNode[]> => queryPlan(db.dataSource, sql, params, { seqScans: false });
 
   it.each<[string, AuditFilter, string]>([
     ['TPP', { clientId: 'tpp-a' }, 'audit_log_client_seq_idx'],
