@@ -8,7 +8,7 @@ import { devSecretsPath, loadServerSecrets } from './server-secrets.js';
 
 // deploy/kubernetes/secrets.yaml's stand-in for COOKIE_KEYS.
 const PLACEHOLDER = 'REPLACE-ME-with-a-random-key-of-at-least-32-characters';
-const KEY = 'c'.repeat(31) + 'C';
+const KEY = 'c7Qx2Lw9Pz4Rm1Tn8Vb3Yc6Hd5Jf0GsC';
 
 describe('loadServerSecrets', () => {
   let dataDir: string;
