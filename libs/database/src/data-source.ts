@@ -43,6 +43,7 @@ import { AuditOutboxChainable1765890000000 } from '../migrations/1765890000000-a
 import { AdminRoles1765900000000 } from '../migrations/1765900000000-admin-roles.js';
 import { PayeeKnownAfter1765910000000 } from '../migrations/1765910000000-payee-known-after.js';
 import { AuditSearchIndexes1765920000000 } from '../migrations/1765920000000-audit-search-indexes.js';
+import { FiredAssessmentsIndex1765930000000 } from '../migrations/1765930000000-fired-assessments-index.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -139,6 +140,7 @@ export const MIGRATIONS = [
   AdminRoles1765900000000,
   PayeeKnownAfter1765910000000,
   AuditSearchIndexes1765920000000,
+  FiredAssessmentsIndex1765930000000,
 ];
 
 export interface DatabaseOptions {

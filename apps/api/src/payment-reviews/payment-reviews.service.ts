@@ -84,6 +84,21 @@ function maskedPayee(key: string): string {
 }
 
 /** The review queue of held payments (admin API and console) and the admins' decisions on them. */
+/**
+ * Each rule's firings and reviews, over the assessments in which a rule fired: its WHERE is the predicate
+ * of payment_risk_fired_idx (migration 1765930000000), so it reads those alone, not every payment scored.
+ */
+export const RULE_STATISTICS_SQL = `
+  SELECT rule->>'name' AS name, rule->>'kind' AS kind, count(*)::int AS fired,
+         count(*) FILTER (WHERE r.decision = 'hold')::int AS held,
+         count(*) FILTER (WHERE r.review_status = 'released')::int AS released,
+         count(*) FILTER (WHERE r.review_status IN ('released', 'rejected'))::int AS reviewed,
+         round(count(*) FILTER (WHERE r.review_status = 'released')::numeric
+               / nullif(count(*) FILTER (WHERE r.review_status IN ('released', 'rejected')), 0), 3)::text AS rate
+    FROM payment_risk_assessment r CROSS JOIN LATERAL jsonb_array_elements(r.rules) AS rule
+   WHERE r.score > 0 OR r.decision <> 'allow'
+   GROUP BY 1, 2 ORDER BY 1`;
+
 @Injectable()
 export class PaymentReviewsService {
   private readonly review: ReviewHeldPayment;
@@ -151,17 +166,7 @@ export class PaymentReviewsService {
    * hold that expired unreviewed says nothing of the rule): one aggregate in SQL.
    */
   async ruleStatistics(): Promise<RuleStatistics[]> {
-    const rows: Array<{ name: string; kind: string; fired: number; held: number; released: number; reviewed: number; rate: string | null }> = await this.dataSource.query(
-      `SELECT rule->>'name' AS name, rule->>'kind' AS kind, count(*)::int AS fired,
-              count(*) FILTER (WHERE r.decision = 'hold')::int AS held,
-              count(*) FILTER (WHERE r.review_status = 'released')::int AS released,
-              count(*) FILTER (WHERE r.review_status IN ('released', 'rejected'))::int AS reviewed,
-              round(count(*) FILTER (WHERE r.review_status = 'released')::numeric
-                    / nullif(count(*) FILTER (WHERE r.review_status IN ('released', 'rejected')), 0), 3)::text AS rate
-         FROM payment_risk_assessment r CROSS JOIN LATERAL jsonb_array_elements(r.rules) AS rule
-        WHERE r.score > 0 OR r.decision <> 'allow'
-        GROUP BY 1, 2 ORDER BY 1`,
-    );
+    const rows: Array<{ name: string; kind: string; fired: number; held: number; released: number; reviewed: number; rate: string | null }> = await this.dataSource.query(RULE_STATISTICS_SQL);
     return rows.map(({ rate, ...row }) => ({ ...row, falsePositiveRate: rate }));
   }
 
