@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
-import { createTestDatabase, TestDatabase } from '@consentry/testing';
+import { createTestDatabase, queryPlan, TestDatabase } from '@consentry/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { serveBankConnector } from '../test-support/index.js';
 import { BankConnector, BankPaymentOrder } from './bank-connector.js';
 import { HttpBankConnector } from './http-bank.connector.js';
-import { formatAmount, SandboxLedgerConnector, withinMaxLength } from './sandbox-ledger.connector.js';
+import { directionFilter, formatAmount, SandboxLedgerConnector, withinMaxLength } from './sandbox-ledger.connector.js';
 
 describe('formatAmount', () => {
   it.each([
@@ -19,6 +19,23 @@ describe('formatAmount', () => {
     ['100.10', '100.10'],
     ['0.00000', '0.00'],
   ])('formats %s as %s', (input, output) => expect(formatAmount(input)).toBe(output));
+});
+
+describe('directionFilter: the transactions a page counts', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('ledger-direction-plan');
+  });
+  afterAll(async () => db?.drop());
+
+  it('counts an account\'s transactions of both directions from the index alone, and of one direction with its filter', async () => {
+    const count = (directions: string[]) => `SELECT count(*) FROM transaction t WHERE t.account_id = $1 AND ${directionFilter(directions, '$2')}`;
+    // Until 7 December 2026 the direction was always a condition, so each transaction was read from the table to be counted.
+    const both = await queryPlan(db.dataSource, count(['Credit', 'Debit']), ['acc-1', ['Credit', 'Debit']], { seqScans: false });
+    expect(both.map((node) => node['Node Type'])).toContain('Index Only Scan');
+    const credits = await queryPlan(db.dataSource, count(['Credit']), ['acc-1', ['Credit']], { seqScans: false });
+    expect(credits.map((node) => node['Node Type'])).not.toContain('Index Only Scan');
+  });
 });
 
 describe('withinMaxLength', () => {

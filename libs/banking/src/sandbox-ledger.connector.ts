@@ -279,6 +279,16 @@ function signedAmount(value: string): string {
 }
 
 // A balance row's signed value: the ledger keeps amounts non-negative with their direction beside them.
+/**
+ * The condition on a transaction's direction for the directions the consent permits (`param` holds them):
+ * none when it permits both, as every transaction is one or the other (a CHECK), so that a page's count
+ * of the account's transactions reads the (account_id, booking_date_time, transaction_id) index alone;
+ * with the condition, each of the account's transactions was read from the table (79 ms at 100k in a probe).
+ */
+export function directionFilter(directions: readonly string[], param: string): string {
+  return directions.includes('Credit') && directions.includes('Debit') ? `${param}::text[] IS NOT NULL` : `t.credit_debit_indicator = ANY(${param}::text[])`;
+}
+
 const SIGNED = `(CASE credit_debit_indicator WHEN 'Credit' THEN amount ELSE -amount END)`;
 
 // The payment debit: both interim balances move by the amount, but only if the available balance less the
@@ -658,7 +668,7 @@ export class SandboxLedgerConnector implements BankConnector {
 
   async listTransactions(query: TransactionQuery): Promise<TransactionPage> {
     if (query.creditDebitIndicators.length === 0) return EMPTY_TRANSACTION_PAGE;
-    const filters = ['t.account_id = $1', 't.credit_debit_indicator = ANY($2::text[])'];
+    const filters = ['t.account_id = $1', directionFilter(query.creditDebitIndicators, '$2')];
     const params: unknown[] = [query.accountId, [...query.creditDebitIndicators]];
     addBookingWindow(filters, params, query);
     const where = filters.join(' AND ');
@@ -736,7 +746,7 @@ export class SandboxLedgerConnector implements BankConnector {
     if (query.accountIds.length === 0) return [];
     const pageSize = Math.min(Math.max(1, query.pageSize), MAX_PAGE_SIZE);
     if (query.creditDebitIndicators.length === 0) return query.accountIds.map((accountId) => ({ accountId, ...wholeResult(0, pageSize, null, null) }));
-    const filters = ['t.account_id = a.id', 't.credit_debit_indicator = ANY($2::text[])'];
+    const filters = ['t.account_id = a.id', directionFilter(query.creditDebitIndicators, '$2')];
     const params: unknown[] = [[...query.accountIds], [...query.creditDebitIndicators]];
     addBookingWindow(filters, params, query);
     // One statement for every account, with listTransactions' filters: each account's count and bounds
