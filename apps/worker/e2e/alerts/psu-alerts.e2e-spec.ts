@@ -149,20 +149,17 @@ describe('PSU alerts: audit event to alert row to email', () => {
   });
 });
 
-describe('PSU alerts: a failing mail server and a worker restart', () => {
+describe('PSU alerts: a mail server refusing the address', () => {
+  // A database and Redis prefix of its own: the refused email's job keeps retrying after the case.
   let db: TestDatabase;
   let redis: TestRedis;
-  let mail: MailCatcher | undefined;
-  let worker: RunningWorker | undefined;
 
   beforeAll(async () => {
-    db = await createTestDatabase('psu_alerts_restart');
-    redis = createTestRedis('psu-alerts-restart');
+    db = await createTestDatabase('psu_alerts_refused');
+    redis = createTestRedis('psu-alerts-refused');
   });
 
   afterAll(async () => {
-    await worker?.close();
-    await mail?.stop();
     await db?.drop();
     await redis?.cleanup();
   });
@@ -170,8 +167,7 @@ describe('PSU alerts: a failing mail server and a worker restart', () => {
   it('keeps the PSU’s address out of the retried job and its log when the mail server refuses it, naming the reply code instead', async () => {
     const smtpPort = await findFreePort();
     const refusing = await startRefusingSmtpServer(smtpPort);
-    await worker?.close();
-    worker = await startWorker(workerConfig(db, redis, `smtp://127.0.0.1:${smtpPort}`));
+    const worker = await startWorker(workerConfig(db, redis, `smtp://127.0.0.1:${smtpPort}`));
     const queue = new Queue(ALERT_EMAIL_QUEUE, { connection: { url: redis.url }, prefix: redis.prefix });
     try {
       const psuId = await addPsu(db, 'dora', 'dora.unknown-mailbox@example.test');
@@ -189,10 +185,28 @@ describe('PSU alerts: a failing mail server and a worker restart', () => {
       expect(JSON.stringify((await queue.getJob(alert.alert_id))?.stacktrace ?? [])).not.toContain('unknown-mailbox');
     } finally {
       await queue.close();
-      await worker?.close();
-      worker = undefined;
+      await worker.close();
       await new Promise((resolve) => refusing.close(resolve));
     }
+  });
+});
+
+describe('PSU alerts: a failing mail server and a worker restart', () => {
+  let db: TestDatabase;
+  let redis: TestRedis;
+  let mail: MailCatcher | undefined;
+  let worker: RunningWorker | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('psu_alerts_restart');
+    redis = createTestRedis('psu-alerts-restart');
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await mail?.stop();
+    await db?.drop();
+    await redis?.cleanup();
   });
 
   it('retries the email until the server is up, and a restart from an old cursor adds no alert nor email', async () => {
