@@ -44,6 +44,7 @@ import { AdminRoles1765900000000 } from '../migrations/1765900000000-admin-roles
 import { PayeeKnownAfter1765910000000 } from '../migrations/1765910000000-payee-known-after.js';
 import { AuditSearchIndexes1765920000000 } from '../migrations/1765920000000-audit-search-indexes.js';
 import { FiredAssessmentsIndex1765930000000 } from '../migrations/1765930000000-fired-assessments-index.js';
+import { RuleStatisticsTally1765940000000 } from '../migrations/1765940000000-rule-statistics-tally.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -141,6 +142,7 @@ export const MIGRATIONS = [
   PayeeKnownAfter1765910000000,
   AuditSearchIndexes1765920000000,
   FiredAssessmentsIndex1765930000000,
+  RuleStatisticsTally1765940000000,
 ];
 
 export interface DatabaseOptions {

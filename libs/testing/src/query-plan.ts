@@ -4,6 +4,8 @@ import type { DataSource } from '@consentry/database';
 export interface PlanNode {
   'Node Type': string;
   'Index Name'?: string;
+  /** The table a scan reads. */
+  'Relation Name'?: string;
   Plans?: PlanNode[];
 }
 

@@ -83,22 +83,26 @@ function maskedPayee(key: string): string {
   return `${key.slice(0, at).split('.').pop()} ${maskAccountNumber(key.slice(at + 1))}`;
 }
 
-/** The review queue of held payments (admin API and console) and the admins' decisions on them. */
 /**
- * Each rule's firings and reviews, over the assessments in which a rule fired: its WHERE is the predicate
- * of payment_risk_fired_idx (migration 1765930000000), so it reads those alone, not every payment scored.
+ * Folds the changes the assessments appended since the last read into each rule's running totals
+ * (`risk_rule_tally`, kept by triggers on `payment_risk_assessment`, migration 1765940000000): one
+ * statement that deletes the changes it sums, so two reads at once never fold a change twice. The read
+ * then costs the same whatever number of payments was ever scored.
  */
-export const RULE_STATISTICS_SQL = `
-  SELECT rule->>'name' AS name, rule->>'kind' AS kind, count(*)::int AS fired,
-         count(*) FILTER (WHERE r.decision = 'hold')::int AS held,
-         count(*) FILTER (WHERE r.review_status = 'released')::int AS released,
-         count(*) FILTER (WHERE r.review_status IN ('released', 'rejected'))::int AS reviewed,
-         round(count(*) FILTER (WHERE r.review_status = 'released')::numeric
-               / nullif(count(*) FILTER (WHERE r.review_status IN ('released', 'rejected')), 0), 3)::text AS rate
-    FROM payment_risk_assessment r CROSS JOIN LATERAL jsonb_array_elements(r.rules) AS rule
-   WHERE r.score > 0 OR r.decision <> 'allow'
-   GROUP BY 1, 2 ORDER BY 1`;
+export const FOLD_RULE_TALLY_SQL = `
+  WITH folded AS (DELETE FROM risk_rule_tally_change RETURNING *)
+  INSERT INTO risk_rule_tally AS t (rule_name, rule_kind, fired, held, released, reviewed)
+  SELECT rule_name, rule_kind, sum(fired), sum(held), sum(released), sum(reviewed) FROM folded GROUP BY 1, 2
+  ON CONFLICT (rule_name, rule_kind) DO UPDATE
+     SET fired = t.fired + EXCLUDED.fired, held = t.held + EXCLUDED.held, released = t.released + EXCLUDED.released, reviewed = t.reviewed + EXCLUDED.reviewed`;
 
+/** Each rule's firings and reviews, from its running totals (folded first: FOLD_RULE_TALLY_SQL). */
+export const RULE_STATISTICS_SQL = `
+  SELECT rule_name AS name, rule_kind AS kind, fired::int, held::int, released::int, reviewed::int,
+         round(released::numeric / nullif(reviewed, 0), 3)::text AS rate
+    FROM risk_rule_tally WHERE fired > 0 ORDER BY rule_name, rule_kind`;
+
+/** The review queue of held payments (admin API and console) and the admins' decisions on them. */
 @Injectable()
 export class PaymentReviewsService {
   private readonly review: ReviewHeldPayment;
@@ -163,9 +167,10 @@ export class PaymentReviewsService {
 
   /**
    * Per rule, how often it fired and how often its holds were released, over those an admin reviewed (a
-   * hold that expired unreviewed says nothing of the rule): one aggregate in SQL.
+   * hold that expired unreviewed says nothing of the rule): the running totals, the latest changes folded in.
    */
   async ruleStatistics(): Promise<RuleStatistics[]> {
+    await this.dataSource.query(FOLD_RULE_TALLY_SQL);
     const rows: Array<{ name: string; kind: string; fired: number; held: number; released: number; reviewed: number; rate: string | null }> = await this.dataSource.query(RULE_STATISTICS_SQL);
     return rows.map(({ rate, ...row }) => ({ ...row, falsePositiveRate: rate }));
   }
