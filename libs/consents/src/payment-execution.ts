@@ -9,7 +9,7 @@ import { Logger } from '@nestjs/common';
 import { isOrderAsApproved, NOT_AS_APPROVED_DESCRIPTION, NOT_AS_APPROVED_REASON } from './approved-order.js';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import type { PaymentApprovalSeal } from './payment-approval-seal.js';
-import { summariseInitiation } from './payment-initiation.js';
+import { standingOrderRunText, summariseInitiation } from './payment-initiation.js';
 import { openReviewCondition } from './review-status.js';
 import { readStandingOrderSchedule, StandingOrderSchedule, standingOrderRun } from './standing-order-frequency.js';
 
@@ -690,8 +690,7 @@ async function sendStandingOrderRun(
         amount: run.amount,
         currency,
         creditorAccount: summary.creditorAccount,
-        reference: text(order.initiation.Reference) ?? summary.endToEndIdentification,
-        information: null,
+        ...standingOrderRunText(order.initiation),
       },
       options.unreachable,
     );
@@ -783,8 +782,4 @@ async function screenStandingOrderRun(
     await recordRunOutcome(manager, order, amount, currency, rejected, 'risk-engine');
   }
   return decision;
-}
-
-function text(value: unknown): string | null {
-  return typeof value === 'string' && value.length > 0 ? value : null;
 }

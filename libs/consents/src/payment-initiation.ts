@@ -117,6 +117,17 @@ export function summariseInitiation(initiation: Record<string, unknown>): Initia
   };
 }
 
+/**
+ * What a standing order's run tells the bank beside its money and payee: the order's remittance lines,
+ * which the payee matches the payment by (as a scheduled payment's are sent). A v4.0 standing order names
+ * no EndToEndIdentification (nor v3's Reference), so a run carries no reference of the TPP's (an empty
+ * one, which the bank books as none). Until 7 December 2026 every run was sent without its remittance, and
+ * the payee saw only "Payment to <name>".
+ */
+export function standingOrderRunText(initiation: Record<string, unknown>): { reference: string; information: string | null } {
+  return { reference: '', information: summariseInitiation(initiation).remittance };
+}
+
 /** What the PSU's approval of a payment consent of any kind binds: the debtor account and, for a payment, its money. */
 export interface ApprovalTerms {
   /** The account the TPP named (always, for confirmation of funds); null when the PSU picks it. */

@@ -10,7 +10,7 @@ import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import type { PaymentApprovalSeal } from './payment-approval-seal.js';
 import { askBank, bankOutcomeWrites, markSentToBank, type SentOrderTable, sentUnansweredSql } from './payment-execution.js';
 import { OPEN_REVIEW_STATUSES, openReviewCondition } from './review-status.js';
-import { summariseInitiation } from './payment-initiation.js';
+import { standingOrderRunText, summariseInitiation } from './payment-initiation.js';
 
 export interface ReviewCommand {
   paymentId: string;
@@ -194,9 +194,8 @@ async function bankRequestOf(manager: EntityManager, row: HeldRow): Promise<{ re
     // The PSU cancelled the order while its run waited ("no payment will be made from it"): it is not paid.
     if (run.order_status === 'CANC') throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The PSU cancelled the standing order: reject the payment');
     const summary = summariseInitiation(run.initiation);
-    const reference = typeof run.initiation.Reference === 'string' && run.initiation.Reference ? run.initiation.Reference : summary.endToEndIdentification;
     return {
-      request: { paymentId: row.payment_id, debtorAccountId: run.debtor_account_id, amount: run.amount, currency: run.currency, creditorAccount: summary.creditorAccount, reference, information: null },
+      request: { paymentId: row.payment_id, debtorAccountId: run.debtor_account_id, amount: run.amount, currency: run.currency, creditorAccount: summary.creditorAccount, ...standingOrderRunText(run.initiation) },
       order: { consentId: row.consent_id, debtorAccountId: run.debtor_account_id, initiation: run.initiation },
     };
   }

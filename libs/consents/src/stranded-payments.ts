@@ -7,7 +7,7 @@ import { Logger } from '@nestjs/common';
 import { isOrderAsApproved, type OrderToPay } from './approved-order.js';
 import type { PaymentApprovalSeal } from './payment-approval-seal.js';
 import { askBank, bankOutcomeWrites, debtorConnectorSql, isolated, type ScheduledExecutionResult, sentUnansweredSql, UnreachableBanks } from './payment-execution.js';
-import { summariseInitiation } from './payment-initiation.js';
+import { standingOrderRunText, summariseInitiation } from './payment-initiation.js';
 
 /** What the worker's re-drive of stranded payments checks each order with. */
 export interface StrandedRedriveOptions {
@@ -275,12 +275,11 @@ function bankRequestOf(row: StrandedRow): { request: BankPaymentOrder; order: Or
   // A VRP's money, payee and reference are its Instruction's (as the API sends them); its consent's
   // Initiation is what the PSU approved.
   const summary = summariseInitiation(row.instruction ?? row.initiation);
-  // A standing order's run pays its own amount, with the order's Reference, as its execution sends it.
-  const reference = typeof row.initiation.Reference === 'string' && row.initiation.Reference ? row.initiation.Reference : summary.endToEndIdentification;
+  // A standing order's run pays its own amount, with the order's remittance, as its execution sends it.
   return {
     request:
       row.run_amount !== null && row.run_currency !== null
-        ? { paymentId: row.payment_id, debtorAccountId: row.debtor_account_id, amount: row.run_amount, currency: row.run_currency, creditorAccount: summary.creditorAccount, reference, information: null }
+        ? { paymentId: row.payment_id, debtorAccountId: row.debtor_account_id, amount: row.run_amount, currency: row.run_currency, creditorAccount: summary.creditorAccount, ...standingOrderRunText(row.initiation) }
         : {
             paymentId: row.payment_id,
             debtorAccountId: row.debtor_account_id,

@@ -49,6 +49,7 @@ describe('scheduled payments: the worker runs each on its date', () => {
       RequestedExecutionDateTime: due.toISOString(),
       InstructedAmount: { Amount: '30.00', Currency: 'GBP' },
       CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400411112222', Name: 'Landlord' },
+      RemittanceInformation: { Unstructured: ['RENT FLAT 3'] },
     };
     await db.dataSource.query(
       `INSERT INTO payment_consent (consent_id, kind, client_id, psu_id, status, initiation, risk, debtor_account_id, initiation_hash, creation_date_time, status_update_date_time)
@@ -72,6 +73,7 @@ describe('scheduled payments: the worker runs each on its date', () => {
       FirstPaymentAmount: { Amount: '10.00', Currency: 'GBP' },
       RecurringPaymentAmount: { Amount: '5.00', Currency: 'GBP' },
       CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400411112222', Name: 'Gym' },
+      RemittanceInformation: { Unstructured: ['MEMBER 4471', 'GYM FEES'] },
       MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: due.toISOString() },
     };
     await db.dataSource.query(
@@ -143,7 +145,16 @@ describe('scheduled payments: the worker runs each on its date', () => {
       { run_index: 2, status: 'ACSP' },
     ]);
     expect(await available()).toBe('50.00000');
-    const amounts = await db.dataSource.query(`SELECT amount::text AS amount FROM transaction WHERE transaction_id LIKE 'dso-worker-1-run-%' ORDER BY transaction_id`);
-    expect(amounts).toEqual([{ amount: '10.00000' }, { amount: '5.00000' }, { amount: '5.00000' }]);
+    // Each run reaches the payee with the remittance the PSU approved, as the scheduled payment does (until
+    // 7 December 2026 every run went without it: the payee saw "Payment to Gym").
+    const booked = await db.dataSource.query(
+      `SELECT amount::text AS amount, transaction_information AS information FROM transaction WHERE transaction_id LIKE 'dso-worker-1-run-%' OR transaction_id = 'dsp-worker-1' ORDER BY transaction_id`,
+    );
+    expect(booked).toEqual([
+      { amount: '10.00000', information: 'MEMBER 4471 GYM FEES' },
+      { amount: '5.00000', information: 'MEMBER 4471 GYM FEES' },
+      { amount: '5.00000', information: 'MEMBER 4471 GYM FEES' },
+      { amount: '30.00000', information: 'RENT FLAT 3' },
+    ]);
   });
 });
