@@ -11,6 +11,7 @@ import type { PaymentApprovalSeal } from './payment-approval-seal.js';
 import { askBank, bankOutcomeWrites, markSentToBank, type SentOrderTable, sentUnansweredSql } from './payment-execution.js';
 import { OPEN_REVIEW_STATUSES, openReviewCondition } from './review-status.js';
 import { standingOrderRunText, summariseInitiation } from './payment-initiation.js';
+import { vrpConsentReleaseLock } from './vrp-release-lock.js';
 
 export interface ReviewCommand {
   paymentId: string;
@@ -114,7 +115,10 @@ async function rejectHeld(
   const rejected = new Set<string>();
   if (rows.length === 0) return rejected;
   await manager.query(
-    `UPDATE payment_risk_assessment SET review_status = $2, reviewed_by = $3, reviewed_at = now(), review_reason = $4 WHERE payment_id = ANY($1::text[])`,
+    // After a first admin's release request, its reason is kept before the rejecting admin's (as a
+    // release keeps both); an expiry adds none. Until 7 December 2026 a reject or expiry erased it.
+    `UPDATE payment_risk_assessment SET review_status = $2, reviewed_by = $3, reviewed_at = now(), review_reason = concat_ws(' / ', review_reason, $4::text)
+      WHERE payment_id = ANY($1::text[])`,
     [rows.map((row) => row.payment_id), review.status, review.by, review.reason],
   );
   const byTable = new Map<string, { reasonDescription: boolean; paymentIds: string[] }>();
@@ -258,8 +262,35 @@ export class ReviewHeldPayment {
     });
   }
 
+  /**
+   * A VRP's release decides and then asks the bank in two transactions on one connection, which holds its
+   * consent's release lock (vrpConsentReleaseLock) from before the decision until the bank's answer is
+   * recorded: a revocation takes that lock first, so it is answered after the payment, never between the
+   * decision and the debit (until 7 December 2026 a revocation that came between them was answered 204 and
+   * the VRP was debited after it).
+   */
   async release(command: ReviewCommand): Promise<ReviewOutcome> {
-    const decided = await this.dataSource.transaction(async (manager): Promise<ReviewOutcome | { row: LockedHeldRow; request: BankPaymentOrder }> => {
+    const [held]: Array<{ consent_id: string; payment_kind: string }> = await this.dataSource.query(
+      `SELECT consent_id, payment_kind FROM payment_risk_assessment WHERE payment_id = $1`,
+      [command.paymentId],
+    );
+    if (held?.payment_kind !== 'domestic-vrp') return this.decideAndSend(this.dataSource.manager, command);
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query(`SELECT pg_advisory_lock_shared(${vrpConsentReleaseLock('$1')})`, [held.consent_id]);
+      try {
+        return await this.decideAndSend(runner.manager, command);
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock_shared(${vrpConsentReleaseLock('$1')})`, [held.consent_id]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async decideAndSend(on: EntityManager, command: ReviewCommand): Promise<ReviewOutcome> {
+    const decided = await on.transaction(async (manager): Promise<ReviewOutcome | { row: LockedHeldRow; request: BankPaymentOrder }> => {
       const row = await lockHeld(manager, command.paymentId, this.reviewTimeoutMinutes);
       if (row.past_deadline) {
         throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'The hold passed its review deadline (REVIEW_TIMEOUT_MINUTES): it is rejected, not paid; reject it');
@@ -296,7 +327,7 @@ export class ReviewHeldPayment {
     });
     if ('outcome' in decided) return decided;
     try {
-      return await this.send(decided.row, decided.request, command);
+      return await this.send(on, decided.row, decided.request, command);
     } catch (error) {
       // Not an outage (askBank answers those with null) but a defect, here or at the bank's connector,
       // after the release committed: the bank may have debited. The release stands, the payment stays
@@ -313,9 +344,9 @@ export class ReviewHeldPayment {
    * being sent by the worker's re-drive now (its row locked) is left to it. A bank that does not answer
    * leaves it PDNG, released, for the re-drive.
    */
-  private send(row: LockedHeldRow, request: BankPaymentOrder, command: ReviewCommand): Promise<ReviewOutcome> {
+  private send(on: EntityManager, row: LockedHeldRow, request: BankPaymentOrder, command: ReviewCommand): Promise<ReviewOutcome> {
     const unanswered = awaitingBank(row.payment_id);
-    return this.dataSource.transaction(async (manager) => {
+    return on.transaction(async (manager) => {
       await manager.query(`SELECT 1 FROM payment_risk_assessment WHERE payment_id = $1 FOR UPDATE`, [row.payment_id]);
       const { table } = paymentTableOf(row.payment_kind);
       // A VRP's consent is share-locked while its bank is asked, as the release's decision held it: a

@@ -5,6 +5,7 @@ import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { assertPaymentConsentTransition } from './consent-status.js';
 import { revokeConsentGrant } from './end-account-access-consent.use-case.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
+import { vrpConsentReleaseLock } from './vrp-release-lock.js';
 
 export interface RevokePaymentConsentCommand {
   consentId: string;
@@ -18,13 +19,17 @@ export interface RevokePaymentConsentCommand {
 /**
  * Ends a payment consent that can be revoked (a VRP or a funds-confirmation consent, AWAU or AUTH -> CANC). Its grant and every
  * token of it are deleted in the same transaction, so the next VRP under it is refused. A domestic
- * payment consent cannot be revoked (its transitions have no CANC).
+ * payment consent cannot be revoked (its transitions have no CANC). A VRP an admin is releasing under it
+ * is paid first, and the revocation answered after it (vrpConsentReleaseLock).
  */
 export class RevokePaymentConsent {
   constructor(private readonly dataSource: DataSource) {}
 
   execute(command: RevokePaymentConsentCommand): Promise<PaymentConsentEntity> {
     return this.dataSource.transaction(async (manager) => {
+      // An admin's release of a held VRP under it, being decided or sent to the bank, first: the PSU is
+      // answered after that payment, never told the consent ended while a payment it did not stop goes out.
+      await manager.query(`SELECT pg_advisory_xact_lock(${vrpConsentReleaseLock('$1')})`, [command.consentId]);
       const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.by.type === 'tpp' ? command.by.clientId : undefined);
       if (command.by.type === 'psu' && consent.psuId !== command.by.psuId) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
       if (command.kind !== undefined && consent.kind !== command.kind) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');

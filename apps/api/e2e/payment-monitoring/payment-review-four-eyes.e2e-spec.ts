@@ -60,4 +60,17 @@ describe('payment monitoring: four-eyes release (REVIEW_FOUR_EYES=true)', () => 
       { type: 'payment.review.released', actor: reviewerId },
     ]);
   });
+
+  it('keeps the first admin’s reason when a second admin rejects a requested release', async () => {
+    const payee = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '50000050000002', Name: 'Roofer' };
+    const { paid } = await fixtures.domesticPayment('alice', debtor!, payee, '1500.00', 'FOUR-EYES-2');
+    const paymentId = jsonString(paid.body.Data.DomesticPaymentId);
+    const admin = { authorization: `Bearer ${await h.adminSession('admin')}` };
+    const reviewer = { authorization: `Bearer ${await h.adminSession('reviewer')}` };
+    expect((await h.call('POST', `${REVIEWS}/${paymentId}/release`, { headers: admin, body: { reason: 'Customer confirmed by phone' } })).status).toBe(202);
+    expect((await h.call('POST', `${REVIEWS}/${paymentId}/reject`, { headers: reviewer, body: { reason: 'Payee account opened yesterday' } })).status).toBe(200);
+    // Both reasons stay on the review, as a release keeps them (until 7 December 2026 the first was erased).
+    const [row] = await h.dataSource.query(`SELECT review_status, review_reason FROM payment_risk_assessment WHERE payment_id = $1`, [paymentId]);
+    expect(row).toEqual({ review_status: 'rejected', review_reason: 'Customer confirmed by phone / Payee account opened yesterday' });
+  });
 });

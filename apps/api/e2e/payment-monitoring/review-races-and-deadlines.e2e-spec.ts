@@ -109,6 +109,46 @@ describe('payment monitoring: a review against revocation, its deadline and the 
     expect(consent.status).toBe('CANC');
   });
 
+  it('a revocation sent while a release decides waits for the decision and the debit after it, though they are two transactions', async () => {
+    const { consentId, paymentId } = await heldVrp('40000060000002', 'GAP-REVOKE');
+    const before = Number(await fixtures.available(debtor!.accountId));
+    // The release's decision pauses as it writes `released` (its consent share-locked), until this test's
+    // advisory lock opens: the revocation comes in while it decides. Until 7 December 2026 the revocation
+    // queued on the consent's row, took it the moment the decision committed, and was answered 204 before
+    // the second transaction debited the VRP under the ended consent.
+    await h.dataSource.query(`CREATE FUNCTION test_release_gate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock(7120701); RETURN NEW; END $$`);
+    await h.dataSource.query(`CREATE TRIGGER test_release_gate BEFORE UPDATE ON payment_risk_assessment FOR EACH ROW
+      WHEN (OLD.review_status IS DISTINCT FROM 'released' AND NEW.review_status = 'released') EXECUTE FUNCTION test_release_gate()`);
+    const gate = h.dataSource.createQueryRunner();
+    await gate.connect();
+    await gate.query(`SELECT pg_advisory_lock(7120701)`);
+    const answered: string[] = [];
+    try {
+      const release = review(paymentId, 'release').then((result) => (answered.push('release'), result));
+      await until(async () => (await lockWaiters()) >= 1);
+      const session = await h.customerSession('alice');
+      const revoke = h.call('DELETE', `/customer/consents/${consentId}`, { headers: { authorization: `Bearer ${session}` } }).then((result) => (answered.push('revoke'), result));
+      await until(async () => answered.includes('revoke') || (await lockWaiters()) >= 2);
+      expect(answered).toEqual([]);
+      await gate.query(`SELECT pg_advisory_unlock(7120701)`);
+      const [released, revoked] = await Promise.all([release, revoke]);
+      expect({ release: released.status, revoke: revoked.status, order: answered }).toEqual({ release: 200, revoke: 204, order: ['release', 'revoke'] });
+    } finally {
+      await gate.release();
+      await h.dataSource.query(`DROP TRIGGER test_release_gate ON payment_risk_assessment`);
+      await h.dataSource.query(`DROP FUNCTION test_release_gate()`);
+    }
+    expect(Number(await fixtures.available(debtor!.accountId))).toBe(before - 20);
+    // The trail says the same: paid, then revoked.
+    const trail: Array<{ type: string }> = await h.dataSource.query(
+      `SELECT event->>'type' AS type FROM audit_outbox
+        WHERE (event->>'type' = 'consent.revoked' AND event->>'consentId' = $2) OR (event->>'type' = 'payment.status-changed' AND event->'data'->>'paymentId' = $1)
+        ORDER BY created_seq`,
+      [paymentId, consentId],
+    );
+    expect(trail.map((entry) => entry.type)).toEqual(['payment.status-changed', 'consent.revoked']);
+  });
+
   it('a hold past its review deadline is not released (409, nothing debited); it can still be rejected', async () => {
     const { paymentId } = await heldVrp('40000060000002', 'PAST-DEADLINE');
     const before = await fixtures.available(debtor!.accountId);
