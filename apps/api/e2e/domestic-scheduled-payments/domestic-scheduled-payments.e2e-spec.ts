@@ -277,6 +277,11 @@ describe('domestic scheduled payments', () => {
     expect(JSON.stringify(listed.body)).toContain('"CANC"');
     expect(await executeDueScheduledPayments(h.dataSource, h.bank(), on, { approvals: h.approvals() })).toEqual({ executed: 0, deferred: 0 });
     expect((await h.tpp('GET', `${PAYMENTS}/${paymentId}`, { token: cc })).body.Data.Status).toBe('CANC');
+    // Its payment-details: a transfer that never happened, RJCT with the reason (the transfer statuses have
+    // no CANC; until 7 December 2026 it answered CANC, outside OBWritePaymentDetailsResponse1).
+    const details = await h.tpp('GET', `${PAYMENTS}/${paymentId}/payment-details`, { token: cc });
+    expectPis('OBWritePaymentDetailsResponse1', details.body);
+    expect(details.body.Data.PaymentStatus).toMatchObject([{ Status: 'RJCT', StatusDetail: { Status: 'RJCT', StatusReasonDescription: 'Cancelled by the PSU before it was sent to the bank' } }]);
     expect(await fixtures.available(debtor)).toBe('500.00000');
     // Cancelled is final.
     expect((await cancel('alice')).status).toBe(409);

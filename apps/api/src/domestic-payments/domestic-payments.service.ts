@@ -53,9 +53,17 @@ export interface OBWriteFundsConfirmationResponse1 {
   Meta: ObMeta;
 }
 
+/** OBWritePaymentDetails1: one transfer's status at the bank. */
+export interface ObPaymentDetails {
+  PaymentTransactionId: string;
+  Status: string;
+  StatusUpdateDateTime: string;
+  StatusDetail?: { Status: string; StatusReasonDescription: string };
+}
+
 /** OBWritePaymentDetailsResponse1 */
 export interface OBWritePaymentDetailsResponse1 {
-  Data: { PaymentStatus: Array<{ PaymentTransactionId: string; Status: string; StatusUpdateDateTime: string }> };
+  Data: { PaymentStatus: ObPaymentDetails[] };
   Links: ObLinks;
   Meta: ObMeta;
 }
@@ -65,17 +73,22 @@ export function plain(value: object): JsonObject {
   return JSON.parse(JSON.stringify(value)) as JsonObject;
 }
 
+/**
+ * A payment's (or a standing order's run's) transfer status, as payment-details reports it. The transfer
+ * statuses have no CANC: a payment the PSU cancelled before it was sent (a scheduled payment, a held run
+ * cancelled with its order) is a transfer that did not happen, RJCT with the reason in its StatusDetail,
+ * while the order's own resource keeps its CANC. Until 7 December 2026 payment-details answered CANC,
+ * outside OBWritePaymentDetailsResponse1.
+ */
+export function paymentDetailsOf(payment: { paymentId: string; ledgerTransactionId: string | null; status: string; statusUpdateDateTime: Date }): ObPaymentDetails {
+  const entry = { PaymentTransactionId: payment.ledgerTransactionId ?? payment.paymentId, StatusUpdateDateTime: obDateTime(payment.statusUpdateDateTime) };
+  if (payment.status !== 'CANC') return { ...entry, Status: payment.status };
+  return { ...entry, Status: 'RJCT', StatusDetail: { Status: 'RJCT', StatusReasonDescription: 'Cancelled by the PSU before it was sent to the bank' } };
+}
+
 /** OBWritePaymentDetailsResponse1 of a domestic (immediate or scheduled) payment: its one status at the bank. */
 export function paymentDetailsResponse(payment: DomesticPaymentEntity, self: string): OBWritePaymentDetailsResponse1 {
-  return {
-    Data: {
-      PaymentStatus: [
-        { PaymentTransactionId: payment.ledgerTransactionId ?? payment.paymentId, Status: payment.status, StatusUpdateDateTime: obDateTime(payment.statusUpdateDateTime) },
-      ],
-    },
-    Links: { Self: self },
-    Meta: {},
-  };
+  return { Data: { PaymentStatus: [paymentDetailsOf(payment)] }, Links: { Self: self }, Meta: {} };
 }
 
 export function statusReason(code: string | null, description: string | null): StatusReason | undefined {

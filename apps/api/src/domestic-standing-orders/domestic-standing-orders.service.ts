@@ -5,7 +5,7 @@ import { MAX_PAGE_SIZE } from '@consentry/banking';
 import type { ApiConfig } from '@consentry/config';
 import { Inject, Injectable } from '@nestjs/common';
 
-import { paymentConsentStatusData, plain, StatusReason } from '../domestic-payments/domestic-payments.service.js';
+import { ObPaymentDetails, paymentConsentStatusData, paymentDetailsOf, plain, StatusReason } from '../domestic-payments/domestic-payments.service.js';
 import { API_CONFIG } from '../api.tokens.js';
 import { PublicUrl } from '../http/public-url.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
@@ -48,7 +48,7 @@ export interface OBWriteDomesticStandingOrderResponse6 {
 
 /** OBWritePaymentDetailsResponse1: one entry per run paid or refused, oldest first, a page at a time. */
 export interface StandingOrderPaymentDetails {
-  Data: { PaymentStatus: Array<{ PaymentTransactionId: string; Status: string; StatusUpdateDateTime: string }> };
+  Data: { PaymentStatus: ObPaymentDetails[] };
   Links: ObLinks;
   Meta: ObMeta;
 }
@@ -142,11 +142,7 @@ export class DomesticStandingOrdersService {
     const at = (cursorOf: string | null) => this.publicUrl.of(cursorOf ? `${path}?page=${cursorOf}` : path);
     return {
       Data: {
-        PaymentStatus: runs.runs.map((run) => ({
-          PaymentTransactionId: run.ledgerTransactionId ?? run.paymentId,
-          Status: run.status,
-          StatusUpdateDateTime: obDateTime(run.statusUpdateDateTime),
-        })),
+        PaymentStatus: runs.runs.map((run) => paymentDetailsOf(run)),
       },
       Links: {
         Self: at(page ?? null),
