@@ -749,7 +749,9 @@ function runOutcomeEvent(
 async function advanceStandingOrder(manager: EntityManager, schedule: StandingOrderSchedule, order: DueOrderRow): Promise<void> {
   const next = standingOrderRun(schedule, order.next_run_index + 1);
   await manager.query(
-    `UPDATE domestic_standing_order SET next_run_index = $2, next_run_at = $3, status = $4, status_update_date_time = now() WHERE standing_order_id = $1`,
+    // StatusUpdateDateTime moves with the status only (PDNG -> INCO), not with each run.
+    `UPDATE domestic_standing_order SET next_run_index = $2, next_run_at = $3, status = $4,
+            status_update_date_time = CASE WHEN status = $4 THEN status_update_date_time ELSE now() END WHERE standing_order_id = $1`,
     [order.standing_order_id, order.next_run_index + 1, next?.dueAt ?? null, next ? 'PDNG' : 'INCO'],
   );
 }

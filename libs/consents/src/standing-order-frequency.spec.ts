@@ -4,6 +4,7 @@ import {
   nextStandingOrderRunAfter,
   OB_FREQUENCY6_CODES,
   parseStandingOrderFrequency,
+  readStandingOrderSchedule,
   standingOrderRun,
   standingOrderRunDate,
   StandingOrderSchedule,
@@ -106,6 +107,34 @@ describe('standing order frequency', () => {
         { dueAt: new Date('2026-01-27T08:00:00Z'), amount: '5.00' },
         null,
       ]);
+    });
+  });
+
+  describe('terms no run would pay', () => {
+    const order = (initiation: Record<string, unknown>, mandate: Record<string, unknown> = {}): Record<string, unknown> => ({
+      FirstPaymentAmount: { Amount: '100.00', Currency: 'GBP' },
+      ...initiation,
+      MandateRelatedInformation: { Frequency: { Type: 'MNTH' }, FirstPaymentDateTime: '2031-01-05T09:00:00+00:00', ...mandate },
+    });
+    const problem = (initiation: Record<string, unknown>): unknown => {
+      const read = readStandingOrderSchedule(initiation);
+      return 'problem' in read ? read.problem.path : null;
+    };
+
+    it('refuses recurring or final terms in an order of one payment, and a final amount in an order with no end', () => {
+      // Until 7 December 2026 each was accepted: the approval page showed payments the worker never made.
+      expect(problem(order({ NumberOfPayments: '1', RecurringPaymentAmount: { Amount: '50.00', Currency: 'GBP' } }))).toBe('Data.Initiation.RecurringPaymentAmount');
+      expect(problem(order({ NumberOfPayments: '1', FinalPaymentAmount: { Amount: '10.00', Currency: 'GBP' } }))).toBe('Data.Initiation.FinalPaymentAmount');
+      expect(problem(order({ NumberOfPayments: '1' }, { RecurringPaymentDateTime: '2031-02-05T09:00:00+00:00' }))).toBe('Data.Initiation.MandateRelatedInformation.RecurringPaymentDateTime');
+      expect(problem(order({ FinalPaymentAmount: { Amount: '10.00', Currency: 'GBP' } }))).toBe('Data.Initiation.FinalPaymentAmount');
+    });
+
+    it('accepts the terms every run pays', () => {
+      expect(problem(order({ NumberOfPayments: '1' }))).toBeNull();
+      expect(problem(order({}))).toBeNull();
+      expect(problem(order({ RecurringPaymentAmount: { Amount: '50.00', Currency: 'GBP' } }))).toBeNull();
+      expect(problem(order({ NumberOfPayments: '2', FinalPaymentAmount: { Amount: '10.00', Currency: 'GBP' } }))).toBeNull();
+      expect(problem(order({ FinalPaymentAmount: { Amount: '10.00', Currency: 'GBP' } }, { FinalPaymentDateTime: '2031-06-05T09:00:00+00:00' }))).toBeNull();
     });
   });
 });

@@ -128,7 +128,8 @@ function instant(value: unknown): Date | null {
 /**
  * A standing order Initiation (shape already validated against the spec) as the schedule the worker runs,
  * or the first rule it breaks: a Frequency the bank does not run, a zero amount, amounts in several
- * currencies, dates out of order, both or a malformed NumberOfPayments.
+ * currencies, dates out of order, both or a malformed NumberOfPayments, or terms no run would pay (a
+ * recurring or final payment in an order of one; a final amount in an order with no end).
  */
 export function readStandingOrderSchedule(initiation: Record<string, unknown>): { schedule: StandingOrderSchedule } | { problem: StandingOrderProblem } {
   const mandate = (initiation.MandateRelatedInformation ?? {}) as Record<string, unknown>;
@@ -171,6 +172,15 @@ export function readStandingOrderSchedule(initiation: Record<string, unknown>): 
   }
   if (count !== undefined && finalAt) {
     return { problem: { kind: 'invalid', message: 'Give NumberOfPayments or FinalPaymentDateTime, not both', path: 'Data.Initiation.NumberOfPayments' } };
+  }
+  // Terms the PSU would approve but no run ever pays (until 7 December 2026 accepted, and shown on the
+  // approval page): an order of one payment pays only its first; an open-ended one has no last payment.
+  if (count === '1') {
+    const never = recurring ? 'RecurringPaymentAmount' : final ? 'FinalPaymentAmount' : recurringFrom ? 'MandateRelatedInformation.RecurringPaymentDateTime' : null;
+    if (never) return { problem: { kind: 'invalid', message: `An order of one payment pays its FirstPaymentAmount only: ${never.split('.').pop()} would never be paid`, path: `Data.Initiation.${never}` } };
+  }
+  if (final && count === undefined && !finalAt) {
+    return { problem: { kind: 'invalid', message: 'FinalPaymentAmount needs an end: NumberOfPayments or FinalPaymentDateTime', path: 'Data.Initiation.FinalPaymentAmount' } };
   }
   return {
     schedule: {

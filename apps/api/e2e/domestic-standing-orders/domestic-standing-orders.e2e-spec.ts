@@ -119,7 +119,10 @@ describe('domestic standing orders', () => {
     expectError(await createConsent(body(undated)), 400, 'U004', 'Data.Initiation.MandateRelatedInformation.FirstPaymentDateTime');
     expectError(await createConsent({ Data: { Initiation: initiation() }, Risk: {} }), 400, 'U004', 'Data.Permission');
     // A first run already past (the worker would pay every missed run at once): U003, as a scheduled payment's date.
-    const late = initiation('DAIL', { NumberOfPayments: undefined });
+    // Terms no run would pay: a final amount in an order with no end, a recurring one in an order of one.
+    expectError(await createConsent(body(initiation('MNTH', { NumberOfPayments: undefined }))), 400, 'U002', 'Data.Initiation.FinalPaymentAmount');
+    expectError(await createConsent(body(initiation('MNTH', { NumberOfPayments: '1', FinalPaymentAmount: undefined }))), 400, 'U002', 'Data.Initiation.RecurringPaymentAmount');
+    const late = initiation('DAIL', { NumberOfPayments: undefined, FinalPaymentAmount: undefined });
     late.MandateRelatedInformation = { Frequency: { Type: 'DAIL' }, FirstPaymentDateTime: new Date(Date.now() - 30 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, '+00:00') };
     expectError(await createConsent(body(late)), 400, 'U003', 'Data.Initiation.MandateRelatedInformation.FirstPaymentDateTime');
     expect(await consentCount()).toBe(before);

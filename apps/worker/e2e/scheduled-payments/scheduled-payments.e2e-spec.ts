@@ -133,6 +133,10 @@ describe('scheduled payments: the worker runs each on its date', () => {
     expect(await runs()).toHaveLength(1);
     now = new Date(due.getTime() + 7 * DAY + 1_000);
     await vi.waitFor(async () => expect(await runs()).toHaveLength(2), WAIT);
+    // Still PDNG after two runs: its StatusUpdateDateTime is still its creation's (it moved with every run).
+    const orderStatus = async () =>
+      (await db.dataSource.query(`SELECT status, status_update_date_time = creation_date_time AS unchanged FROM domestic_standing_order WHERE standing_order_id = 'dso-worker-1'`))[0];
+    expect(await orderStatus()).toEqual({ status: 'PDNG', unchanged: true });
     // Three weeks on, the third (last) run is paid and the order ends; no fourth.
     now = new Date(due.getTime() + 21 * DAY);
     await vi.waitFor(async () => {
@@ -144,6 +148,7 @@ describe('scheduled payments: the worker runs each on its date', () => {
       { run_index: 1, status: 'ACSP' },
       { run_index: 2, status: 'ACSP' },
     ]);
+    expect(await orderStatus()).toEqual({ status: 'INCO', unchanged: false });
     expect(await available()).toBe('50.00000');
     // Each run reaches the payee with the remittance the PSU approved, as the scheduled payment does (until
     // 7 December 2026 every run went without it: the payee saw "Payment to Gym").
