@@ -76,6 +76,25 @@ describe('payment pages: stopped orders stay unpaid, hostile input gets a 4xx pa
     expect(Object.entries(statuses).filter(([, status]) => status < 400 || status >= 500)).toEqual([]);
   });
 
+  it('a form with a field it does not take is refused with a 4xx page and acts on nothing, as the API refuses one', async () => {
+    const { paymentId } = await (async () => {
+      const vrpPayee = payee('40000069000001', 'Payee EXTRA');
+      const { consentId, psuToken } = await fixtures.vrpConsent('alice', debtor!, vrpPayee);
+      const made = await fixtures.vrp(psuToken, consentId, vrpPayee, '20.00', 'EXTRA-FIELD');
+      expect(made.body.Data.Status).toBe('PDNG');
+      return { paymentId: jsonString(made.body.Data.DomesticVRPId) };
+    })();
+    const adminCsrf = await csrfOf('/admin-console/payment-reviews', admin);
+    // Until 7 December 2026 the extra field was ignored and the payment rejected.
+    const refused = await post(`/admin-console/payment-reviews/${paymentId}/reject`, new URLSearchParams({ csrf: adminCsrf, reason: 'Not the customer', amount: '0.01' }).toString(), admin);
+    expect(refused.status).toBe(400);
+    const [review] = await h.dataSource.query(`SELECT review_status FROM payment_risk_assessment WHERE payment_id = $1`, [paymentId]);
+    expect(review.review_status).toBe('held');
+    const dashCsrf = await csrfOf('/dashboard/alerts', alice);
+    expect((await post('/dashboard/alerts/read-all', new URLSearchParams({ csrf: dashCsrf, all: 'yes' }).toString(), alice)).status).toBe(400);
+    expect((await post('/dashboard/alerts/read-all', new URLSearchParams({ csrf: dashCsrf }).toString(), alice)).status).toBe(303);
+  });
+
   it('a scheduled payment sent to its bank and unanswered offers no cancel, a standing order with such a run still does: the dashboard says which', async () => {
     const scheduled = await fixtures.scheduledPayment(debtor!, payee('40000050000003', 'Landlord'), '30.00', '2049-02-01T08:00:00+00:00', 'SCHED-AWAIT');
     const standing = await fixtures.weeklyStandingOrder(debtor!, payee('40000050000004', 'Gym'), '12.00', '2049-02-03T08:00:00+00:00');

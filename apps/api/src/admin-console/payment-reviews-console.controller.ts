@@ -52,7 +52,7 @@ export class PaymentReviewsConsoleController {
     @InteractionId() interactionId: string,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    this.csrf.assertForSession(REALM.realm, session.token, parseCsrfForm(body).csrf);
+    this.csrf.assertForSession(REALM.realm, session.token, parseCsrfForm(body, ['reason']).csrf);
     const reason = reasonOf(body);
     let notice: PaymentReviewNotice = 'invalid';
     if (reason && (action === 'release' || action === 'reject')) {

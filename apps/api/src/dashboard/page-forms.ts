@@ -26,8 +26,19 @@ function field(form: Record<string, unknown>, name: keyof typeof LIMITS): string
   return value;
 }
 
+/**
+ * Refuses a form holding a field it does not take, as the API's bodies are refused (a whitelist): every
+ * page form takes `csrf` and the fields named. Until 7 December 2026 an extra field was ignored.
+ */
+function onlyFields(form: Record<string, unknown>, fields: readonly string[]): void {
+  for (const name of Object.keys(form)) {
+    if (name !== 'csrf' && !fields.includes(name)) throw new PageException(PageExceptionCode.InvalidForm, 'The form holds a field it does not take');
+  }
+}
+
 export function parseLoginForm(body: unknown): PageLoginForm {
   const form = asRecord(body);
+  onlyFields(form, ['username', 'password', 'otp']);
   return {
     csrf: field(form, 'csrf'),
     username: field(form, 'username').trim(),
@@ -36,8 +47,11 @@ export function parseLoginForm(body: unknown): PageLoginForm {
   };
 }
 
-export function parseCsrfForm(body: unknown): PageCsrfForm {
-  return { csrf: field(asRecord(body), 'csrf') };
+/** A form of a CSRF token and, besides it, only `fields` (the caller reads those). */
+export function parseCsrfForm(body: unknown, fields: readonly string[] = []): PageCsrfForm {
+  const form = asRecord(body);
+  onlyFields(form, fields);
+  return { csrf: field(form, 'csrf') };
 }
 
 /** Whether the sign-in form is complete enough to try: the code must be six digits. */
