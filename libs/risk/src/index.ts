@@ -13,3 +13,4 @@ export { isExecutable, screenNewPayment, screenPayment } from './screen-payment.
 export type { PaymentTable, ScreenedNewPayment, ScreenedStatus } from './screen-payment.js';
 export { recordPaidPayment } from './payment-history.js';
 export type { PaidPayment } from './payment-history.js';
+export { FOLD_RULE_TALLY_SQL, foldRuleTally } from './rule-tally.js';

@@ -3,6 +3,7 @@ import type { ApiConfig } from '@consentry/config';
 import { openReviewCondition, PaymentApprovalSeal, ReviewHeldPayment, ReviewOutcome } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { maskAccountNumber } from '@consentry/redaction';
+import { foldRuleTally } from '@consentry/risk';
 import type { FiredRule } from '@consentry/risk';
 import { Inject, Injectable } from '@nestjs/common';
 
@@ -83,20 +84,7 @@ function maskedPayee(key: string): string {
   return `${key.slice(0, at).split('.').pop()} ${maskAccountNumber(key.slice(at + 1))}`;
 }
 
-/**
- * Folds the changes the assessments appended since the last read into each rule's running totals
- * (`risk_rule_tally`, kept by triggers on `payment_risk_assessment`, migration 1765940000000): one
- * statement that deletes the changes it sums, so two reads at once never fold a change twice. The read
- * then costs the same whatever number of payments was ever scored.
- */
-export const FOLD_RULE_TALLY_SQL = `
-  WITH folded AS (DELETE FROM risk_rule_tally_change RETURNING *)
-  INSERT INTO risk_rule_tally AS t (rule_name, rule_kind, fired, held, released, reviewed)
-  SELECT rule_name, rule_kind, sum(fired), sum(held), sum(released), sum(reviewed) FROM folded GROUP BY 1, 2
-  ON CONFLICT (rule_name, rule_kind) DO UPDATE
-     SET fired = t.fired + EXCLUDED.fired, held = t.held + EXCLUDED.held, released = t.released + EXCLUDED.released, reviewed = t.reviewed + EXCLUDED.reviewed`;
-
-/** Each rule's firings and reviews, from its running totals (folded first: FOLD_RULE_TALLY_SQL). */
+/** Each rule's firings and reviews, from its running totals (`risk_rule_tally`; folded first: foldRuleTally in libs/risk). */
 export const RULE_STATISTICS_SQL = `
   SELECT rule_name AS name, rule_kind AS kind, fired::int, held::int, released::int, reviewed::int,
          round(released::numeric / nullif(reviewed, 0), 3)::text AS rate
@@ -170,7 +158,7 @@ export class PaymentReviewsService {
    * hold that expired unreviewed says nothing of the rule): the running totals, the latest changes folded in.
    */
   async ruleStatistics(): Promise<RuleStatistics[]> {
-    await this.dataSource.query(FOLD_RULE_TALLY_SQL);
+    await foldRuleTally(this.dataSource);
     const rows: Array<{ name: string; kind: string; fired: number; held: number; released: number; reviewed: number; rate: string | null }> = await this.dataSource.query(RULE_STATISTICS_SQL);
     return rows.map(({ rate, ...row }) => ({ ...row, falsePositiveRate: rate }));
   }

@@ -1,8 +1,9 @@
 import { MIGRATIONS } from '@consentry/database';
+import { FOLD_RULE_TALLY_SQL } from '@consentry/risk';
 import { createTestDatabase, queryPlan, TestDatabase } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { FOLD_RULE_TALLY_SQL, RULE_STATISTICS_SQL, RuleStatistics } from './payment-reviews.service.js';
+import { RULE_STATISTICS_SQL, RuleStatistics } from './payment-reviews.service.js';
 
 type Decision = 'allow' | 'hold' | 'reject';
 type ReviewStatus = 'held' | 'release-requested' | 'released' | 'rejected' | 'expired' | 'withdrawn';

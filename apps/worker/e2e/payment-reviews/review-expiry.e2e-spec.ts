@@ -123,6 +123,13 @@ describe('payment reviews: the worker holds a scheduled run and expires an unrev
         { type: 'payment.status-changed', actor: 'system' },
       ]);
     }, WAIT);
+    // The sweep also folds the review queue's rule statistics: the hold counted, its expiry no review.
+    await vi.waitFor(async () => {
+      const tally = await db.dataSource.query(
+        `SELECT rule_name, fired::int, held::int, reviewed::int, (SELECT count(*)::int FROM risk_rule_tally_change) AS waiting FROM risk_rule_tally`,
+      );
+      expect(tally).toEqual([{ rule_name: 'large-payment-to-new-payee', fired: 1, held: 1, reviewed: 0, waiting: 0 }]);
+    }, WAIT);
     // The PSU was told of the hold, and of its end: stopped, with no money gone (once each).
     await vi.waitFor(async () => {
       const alerts = await db.dataSource.query(

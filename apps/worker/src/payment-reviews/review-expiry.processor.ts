@@ -1,6 +1,7 @@
 import type { WorkerConfig } from '@consentry/config';
 import { expireHeldPayments } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
+import { foldRuleTally } from '@consentry/risk';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Job, JobsOptions, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -19,7 +20,8 @@ const SWEEP_EVERY_MS = 60_000;
 
 /**
  * Rejects (RJCT FR01, audited payment.review.expired) the held payments nobody reviewed within
- * REVIEW_TIMEOUT_MINUTES, as a BullMQ job scheduler shared by every worker. "Now" comes from the injected
+ * REVIEW_TIMEOUT_MINUTES, and folds the rules' statistics (foldRuleTally), as a BullMQ job scheduler
+ * shared by every worker. "Now" comes from the injected
  * clock (WORKER_CLOCK), so a test expires a hold without waiting for it.
  */
 @Injectable()
@@ -57,6 +59,9 @@ export class ReviewExpiryProcessor implements OnModuleDestroy {
     const context = { jobId: job.id };
     try {
       const expired = await expireHeldPayments(this.dataSource, this.clock(), this.config.risk.reviewTimeoutMinutes);
+      // The review queue's rule statistics: the minute's changes folded into the totals, so they never pile
+      // up while nobody opens the queue's page.
+      await foldRuleTally(this.dataSource);
       if (expired > 0) this.logger.log('unreviewed holds expired', { ...context, expired });
       return { expired };
     } catch (error) {
