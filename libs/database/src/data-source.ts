@@ -45,6 +45,7 @@ import { PayeeKnownAfter1765910000000 } from '../migrations/1765910000000-payee-
 import { AuditSearchIndexes1765920000000 } from '../migrations/1765920000000-audit-search-indexes.js';
 import { FiredAssessmentsIndex1765930000000 } from '../migrations/1765930000000-fired-assessments-index.js';
 import { RuleStatisticsTally1765940000000 } from '../migrations/1765940000000-rule-statistics-tally.js';
+import { EventNotificationOrder1765950000000 } from '../migrations/1765950000000-event-notification-order.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -143,6 +144,7 @@ export const MIGRATIONS = [
   AuditSearchIndexes1765920000000,
   FiredAssessmentsIndex1765930000000,
   RuleStatisticsTally1765940000000,
+  EventNotificationOrder1765950000000,
 ];
 
 export interface DatabaseOptions {

@@ -1,4 +1,4 @@
-import { recordAuditEvents } from '@consentry/audit';
+import { expiryEndedAnAuthorisation, recordAuditEvents } from '@consentry/audit';
 import type { AuditEvent } from '@consentry/audit';
 import { DataSource, standingOrderOfRun } from '@consentry/database';
 import type { MessageSigner } from '@consentry/message-signing';
@@ -32,6 +32,8 @@ const CONSENT_RESOURCES: Record<string, { path: string; type: string }> = {
 };
 
 interface SourceRow {
+  /** The entry's seq in the log (bigint as text). */
+  seq: string;
   event: AuditEvent;
   consent_kind: string | null;
 }
@@ -51,7 +53,9 @@ export function eventOfAuditEntry(event: AuditEvent, consentKind: string | null,
     return { ...base, type: RESOURCE_UPDATE, resourceId, resourceType: resource.type, resourceUrl: `${apiUrl}/open-banking/v4.0/${resource.path}/${resourceId}` };
   }
   // A revocation is news for the TPP only when the PSU (or the bank) made it; the TPP knows its own deletions.
-  if ((event.type === 'consent.revoked' && event.actor.type !== 'tpp') || event.type === 'consent.expired') {
+  // An expiry only when it ended an authorisation: a consent never approved had none to revoke (until
+  // 7 December 2026 an AWAU consent's expiry was told as consent-authorization-revoked).
+  if ((event.type === 'consent.revoked' && event.actor.type !== 'tpp') || (event.type === 'consent.expired' && expiryEndedAnAuthorisation(data))) {
     if (!event.consentId) return null;
     const resource = CONSENT_RESOURCES[consentKind ?? 'account-access-consent'];
     if (!resource) return null;
@@ -111,7 +115,7 @@ export async function produceEvents(
     );
     if (!window?.last) return { read: 0, produced: [] };
     const rows: SourceRow[] = await manager.query(
-      `SELECT a.event, pc.kind AS consent_kind
+      `SELECT a.seq::text AS seq, a.event, pc.kind AS consent_kind
          FROM audit_log a LEFT JOIN payment_consent pc ON pc.consent_id = a.consent_id
         WHERE a.seq > $1 AND a.seq <= $2 AND a.event_type = ANY($3) AND a.client_id IS NOT NULL
         ORDER BY a.seq`,
@@ -139,15 +143,18 @@ export async function produceEvents(
           interaction_id: claims.txn,
           set_jwt: await signEventNotification(claims, options.signer),
           occurred_at: input!.occurredAt.toISOString(),
+          // The entry's place in the log: polling answers a TPP's events in it (one batch shares created_at).
+          source_seq: row.seq,
         };
       }),
     );
     let inserted: Array<{ jti: string; client_id: string }> = [];
     if (records.length > 0) {
       inserted = await manager.query(
-        `INSERT INTO event_notification (jti, client_id, event_type, audit_event_id, sub, interaction_id, set_jwt, occurred_at)
-         SELECT x.jti, x.client_id, x.event_type, x.audit_event_id, x.sub, x.interaction_id, x.set_jwt, x.occurred_at
-           FROM jsonb_to_recordset($1::jsonb) AS x(jti uuid, client_id text, event_type text, audit_event_id uuid, sub text, interaction_id text, set_jwt text, occurred_at timestamptz)
+        `INSERT INTO event_notification (jti, client_id, event_type, audit_event_id, sub, interaction_id, set_jwt, occurred_at, source_seq)
+         SELECT x.jti, x.client_id, x.event_type, x.audit_event_id, x.sub, x.interaction_id, x.set_jwt, x.occurred_at, x.source_seq
+           FROM jsonb_to_recordset($1::jsonb)
+             AS x(jti uuid, client_id text, event_type text, audit_event_id uuid, sub text, interaction_id text, set_jwt text, occurred_at timestamptz, source_seq bigint)
          ON CONFLICT DO NOTHING
          RETURNING jti, client_id`,
         [JSON.stringify(records)],

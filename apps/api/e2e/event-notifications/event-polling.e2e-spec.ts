@@ -3,7 +3,7 @@ import { RevokeAccountAccessConsent } from '@consentry/consents';
 import { BankSigningKeys } from '@consentry/message-signing';
 import { eventAnnouncementChannel, produceEvents } from '@consentry/tpps';
 import { Redis } from 'ioredis';
-import { createRemoteJWKSet, decodeProtectedHeader, JWTPayload, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, JWTPayload, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiHarness, CallResult } from '../support/api-harness.js';
@@ -128,6 +128,31 @@ describe('event polling', () => {
     // A positive acknowledgement is a delivery; a negative one (setErrs) is not.
     expect(audited.map((row) => row.data.jti).sort()).toEqual([jti, acked].sort());
     expect(audited.every((row) => row.data.via === 'polling')).toBe(true);
+  });
+
+  it('answers a TPP\'s events in the order of their audit entries, within one production batch too', async () => {
+    const ridOf = (set: string): unknown => (decodeJwt(set).events as Record<string, { subject: Record<string, unknown> }>)[REVOKED]!.subject['http://openbanking.org.uk/rid'];
+    const pending = async (): Promise<string[]> => Object.values((await poll({ returnImmediately: true, maxEvents: 100 })).body.sets as Record<string, string>);
+    await poll({ ack: Object.keys((await poll({ returnImmediately: true, maxEvents: 100 })).body.sets), maxEvents: 0 });
+    const consentIds = Array.from({ length: 12 }, (_, i) => `aac-00000000-0000-4000-8000-0000000012${String(i).padStart(2, '0')}`);
+    for (const [i, consentId] of consentIds.entries()) {
+      await h.dataSource.transaction((manager) =>
+        recordAuditEvent(manager, {
+          type: 'consent.expired',
+          actor: { type: 'system', id: 'consent-expiry' },
+          clientId: h.clientId,
+          consentId,
+          data: { from: 'AUTH', to: 'EXPD', reason: `Expired ${i}` },
+        }),
+      );
+    }
+    // One batch: every event gets the same created_at. Until 7 December 2026 they came in their random jti's order.
+    expect(await produce()).toBe(12);
+    expect(ridOf((await pending())[0]!)).toBe(consentIds[0]);
+    const first = Object.values((await poll({ maxEvents: 1 })).body.sets as Record<string, string>);
+    expect(first.map(ridOf)).toEqual([consentIds[0]]);
+    expect((await pending()).map(ridOf)).toEqual(consentIds);
+    await poll({ ack: Object.keys((await poll({ returnImmediately: true, maxEvents: 100 })).body.sets), maxEvents: 0 });
   });
 
   it('takes a setErrs of 1,000 events, and texts of their OB lengths counted in code points', async () => {

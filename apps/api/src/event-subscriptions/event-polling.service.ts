@@ -70,7 +70,7 @@ export class EventPollingService {
     const rows: Array<{ jti: string; set_jwt: string }> = await this.dataSource.query(
       `SELECT jti, set_jwt FROM event_notification
         WHERE client_id = $1 AND delivered_at IS NULL AND acknowledged_at IS NULL
-        ORDER BY created_at, jti LIMIT $2`,
+        ORDER BY source_seq, jti LIMIT $2`,
       [clientId, maxEvents + 1],
     );
     return { moreAvailable: rows.length > maxEvents, sets: Object.fromEntries(rows.slice(0, maxEvents).map((row) => [row.jti, row.set_jwt])) };

@@ -92,9 +92,9 @@ describe('event delivery to TPP callbacks', () => {
     }
     // An event committed two minutes ago whose delivery job was never queued (its worker died in between).
     await q(
-      `INSERT INTO event_notification (jti, client_id, event_type, audit_event_id, sub, interaction_id, set_jwt, occurred_at, created_at)
+      `INSERT INTO event_notification (jti, client_id, event_type, audit_event_id, sub, interaction_id, set_jwt, occurred_at, created_at, source_seq)
        VALUES ('00000000-0000-4000-8000-0000000000e1', 'tpp-e', $1, '00000000-0000-4000-8000-0000000000e2', 'http://localhost:3000/x', 'i-e', 'e.e.e',
-               now() - interval '2 minutes', now() - interval '2 minutes')`,
+               now() - interval '2 minutes', now() - interval '2 minutes', 0)`,
       [RESOURCE_UPDATE],
     );
     config = workerTestConfig(db, redis, {
