@@ -69,7 +69,9 @@ describe('the alert catalogue', () => {
   });
 
   it('alerts on an expired consent, and on a revocation by the app but not by the PSU', () => {
-    expect(deriveAlert(event('consent.expired'), context)?.kind).toBe('consent-expired');
+    expect(deriveAlert(event('consent.expired', { from: 'AUTH', to: 'EXPD' }), context)?.kind).toBe('consent-expired');
+    // A request the PSU never approved gave no access to end (until 7 December 2026 it was alerted).
+    expect(deriveAlert(event('consent.expired', { from: 'AWAU', to: 'EXPD' }), context)).toBeNull();
     expect(deriveAlert(event('consent.revoked', {}, 'tpp'), context)).toMatchObject({ kind: 'consent-revoked-by-app', title: 'Budget Buddy ended its access' });
     expect(deriveAlert(event('consent.revoked', {}, 'psu'), context)).toBeNull();
   });
@@ -80,7 +82,7 @@ describe('the alert catalogue', () => {
   });
 
   it('names an unknown app "an app", and every kind it makes is in the catalogue', () => {
-    const alert = deriveAlert(event('consent.expired'), { appName: null, paymentThreshold: null });
+    const alert = deriveAlert(event('consent.expired', { from: 'AUTH', to: 'EXPD' }), { appName: null, paymentThreshold: null });
     expect(alert?.body).toContain('an app');
     expect(ALERT_CATALOGUE['consent.expired']).toContain(alert?.kind);
   });

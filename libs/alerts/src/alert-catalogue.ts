@@ -1,3 +1,4 @@
+import { expiryEndedAnAuthorisation } from '@consentry/audit';
 import type { AuditActorType, AuditEventType } from '@consentry/audit';
 
 /** Every kind of alert a PSU can receive. The catalogue below says which audit event makes which. */
@@ -163,6 +164,8 @@ export function deriveAlert(event: AlertSourceEvent, context: AlertContext): Ale
       if (context.failedSignInsInWindow !== FAILED_SIGN_INS_ALERT_COUNT) return null;
       return draft('failed-sign-ins', 'Several failed sign-ins', `There were ${FAILED_SIGN_INS_ALERT_COUNT} failed sign-ins to your account within ${FAILED_SIGN_INS_WINDOW_MINUTES} minutes. If this was not you, call us.`);
     case 'consent.expired':
+      // Not a request the PSU never approved (AWAU): there was no access to end.
+      if (!expiryEndedAnAuthorisation(data)) return null;
       return draft('consent-expired', `${app}'s access has ended`, `The access you gave ${app} has expired. It can no longer use it.`);
     case 'consent.revoked':
       if (event.actorType !== 'tpp') return null;

@@ -96,3 +96,12 @@ export type AuditEventInput = Omit<AuditEvent, 'eventId' | 'occurredAt'> & {
   /** A UUID chosen by the caller (ascending UUIDv7 for a bulk insert, say); default a random one. */
   eventId?: string;
 };
+
+/**
+ * Whether a `consent.expired` entry ended an authorisation (AUTH to EXPD), not a request nobody approved
+ * in time (AWAU to EXPD): only the former is news for the PSU (its alert) and the TPP (its
+ * consent-authorization-revoked event). Every expiry's entry names the status it left (`data.from`).
+ */
+export function expiryEndedAnAuthorisation(data: Record<string, unknown> | undefined): boolean {
+  return data?.from === 'AUTH';
+}

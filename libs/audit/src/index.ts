@@ -1,4 +1,4 @@
-export { AUDIT_EVENT_TYPES } from './audit-event.js';
+export { AUDIT_EVENT_TYPES, expiryEndedAnAuthorisation } from './audit-event.js';
 export type { AuditActorType, AuditEvent, AuditEventInput, AuditEventType } from './audit-event.js';
 export { auditEventsWrite, auditOutboxInsertSql, buildAuditEvent, prepareAuditEvents, recordAuditEvent, recordAuditEvents } from './audit-publisher.js';
 export { AUDIT_BATCH_JOB, AUDIT_QUEUE } from './audit-queue.js';

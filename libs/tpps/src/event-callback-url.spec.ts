@@ -27,6 +27,13 @@ describe('checkCallbackUrl', () => {
     expect(await refusal('https://metadata.example/cb', { sandbox: false, resolve: resolvingTo('169.254.169.254') })).toMatch(/not public/);
     expect(await refusal('https://v6.example/cb', { sandbox: false, resolve: resolvingTo('::1') })).toMatch(/not public/);
     expect(await refusal('https://v6.example/cb', { sandbox: false, resolve: resolvingTo('fd00::1') })).toMatch(/not public/);
+    // IPv6 forms carrying an IPv4 address (IPv4-compatible, 6to4, Teredo, NAT64), and an IPv6 literal host.
+    for (const address of ['::127.0.0.1', '::a00:1', '2002:7f00:1::', '2002:5db8:d70e::1', '2001:0:4136:e378::1', '64:ff9b::a00:1', '64:ff9b:1::1']) {
+      expect(await refusal('https://v6.example/cb', { sandbox: false, resolve: resolvingTo(address) }), address).toMatch(/not public/);
+    }
+    expect(await refusal('https://[::127.0.0.1]/cb', { sandbox: false })).toMatch(/not public/);
+    // A public IPv6 address is still one.
+    expect(await refusal('https://v6.example/cb', { sandbox: false, resolve: resolvingTo('2606:2800:21f:cb07:6820:80da:af6b:8b2c') })).toBe('accepted');
     expect(await refusal('https://nowhere.example/cb', { sandbox: false, resolve: async () => [] })).toMatch(/does not resolve/);
   });
 

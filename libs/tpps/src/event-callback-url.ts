@@ -16,7 +16,12 @@ for (const [network, prefix] of [
 ] as const) NOT_PUBLIC.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of [
   // IPv4-mapped addresses (::ffff:0:0/96) are left to the IPv4 rules, which BlockList applies to them too.
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+  // The forms that carry an IPv4 address inside them are refused whole, whichever address they carry:
+  // IPv4-compatible (::/96, with the unspecified and loopback addresses), NAT64 (64:ff9b::/96 and the
+  // local-use 64:ff9b:1::/48), Teredo (2001::/32) and 6to4 (2002::/16; until 7 December 2026 these last
+  // four and ::/96 were taken, so [::127.0.0.1] or 2002:7f00:1:: passed for public).
+  ['::', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32], ['2001:db8::', 32], ['2002::', 16],
+  ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
 ] as const) NOT_PUBLIC.addSubnet(network, prefix, 'ipv6');
 
 const LOOPBACK = new BlockList();

@@ -47,7 +47,7 @@ function actsOf(clientId: string): AuditEventInput[] {
       consentId: `aac-${clientId}-revoked`,
       data: { reason: 'Revoked by the PSU' },
     },
-    { type: 'consent.expired', actor: { type: 'system', id: 'consent-expiry' }, clientId, consentId: `aac-${clientId}-expired`, data: {} },
+    { type: 'consent.expired', actor: { type: 'system', id: 'consent-expiry' }, clientId, consentId: `aac-${clientId}-expired`, data: { from: 'AUTH', to: 'EXPD' } },
     {
       type: 'consent.linked-account-changed',
       actor: { type: 'admin', id: 'admin-1' },

@@ -57,7 +57,9 @@ describe('eventOfAuditEntry', () => {
     expect(eventOfAuditEntry({ ...revoked, consentId: 'pmc-1' }, 'funds-confirmation', API)).toMatchObject({
       resourceUrl: `${API}/open-banking/v4.0/cbpii/funds-confirmation-consents/pmc-1`,
     });
-    expect(eventOfAuditEntry(entry({ type: 'consent.expired', consentId: 'aac-2', data: {} }), null, API)).toMatchObject({ reason: 'Expired' });
+    expect(eventOfAuditEntry(entry({ type: 'consent.expired', consentId: 'aac-2', data: { from: 'AUTH', to: 'EXPD' } }), null, API)).toMatchObject({ reason: 'Expired' });
+    // A consent never authorised had no authorisation to revoke (until 7 December 2026 it made the event).
+    expect(eventOfAuditEntry(entry({ type: 'consent.expired', consentId: 'aac-3', data: { from: 'AWAU', to: 'EXPD' } }), null, API)).toBeNull();
     expect(eventOfAuditEntry({ ...revoked, actor: { type: 'tpp', id: 'tpp-1' } }, null, API)).toBeNull();
   });
 
