@@ -1,3 +1,4 @@
+import { isPaymentConsentId } from '@consentry/consents';
 import { DataSource, uuidOrNull } from '@consentry/database';
 import { Account, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 
@@ -5,7 +6,7 @@ import { OPENBANKING_INTENT_ID } from './openbanking-intent.js';
 
 /**
  * oidc-provider's account lookup: the subject is the PSU id. The openbanking_intent_id claim is
- * released only for a consent this PSU authorised under the grant being used, so a claim request can
+ * released only for a consent (of any kind) this PSU authorised under the grant being used, so a claim request can
  * never make a token name someone else's consent.
  */
 export function createFindAccount(dataSource: DataSource): FindAccount {
@@ -19,8 +20,11 @@ export function createFindAccount(dataSource: DataSource): FindAccount {
         const consentId = requested && typeof requested.value === 'string' ? requested.value : undefined;
         if (!consentId) return { sub };
         const grantId = ctx.oidc.entities.Grant?.jti ?? null;
+        // A payment, VRP or funds-confirmation consent as an account-access one (until 7 December 2026 their
+        // ID tokens left the claim out: only account-access consents were looked up).
+        const table = isPaymentConsentId(consentId) ? 'payment_consent' : 'account_access_consent';
         const bound: unknown[] = await dataSource.query(
-          `SELECT 1 FROM account_access_consent
+          `SELECT 1 FROM ${table}
             WHERE consent_id = $1 AND psu_id = ${uuidOrNull('$2::text')} AND status = 'AUTH' AND ($3::text IS NULL OR grant_id = $3)`,
           [consentId, sub, grantId],
         );
