@@ -325,6 +325,12 @@ export async function verifyAuditChain(
       if (refused) return { ok: false, entries: 0, ...refused };
     }
   }
+  if (anchor === undefined && options.fromSeq === undefined) {
+    // The chain starts at entry 1: an entry below it (the log's CHECK refuses one; the owner can drop that)
+    // would be read by the searches and never by this walk (found by a probe on 7 December 2026).
+    const [below]: { seq: string }[] = await dataSource.query(`SELECT seq FROM ${table} WHERE seq < 1 ORDER BY seq LIMIT 1`);
+    if (below) return { ok: false, entries: 0, firstBrokenSeq: BigInt(below.seq), reason: `entry ${below.seq} lies below the chain's first entry (1)` };
+  }
   if (anchor !== undefined) {
     fromSeq = anchor.seq + 1n;
     expectedPrevHash = anchor.hash;

@@ -46,6 +46,8 @@ import { AuditSearchIndexes1765920000000 } from '../migrations/1765920000000-aud
 import { FiredAssessmentsIndex1765930000000 } from '../migrations/1765930000000-fired-assessments-index.js';
 import { RuleStatisticsTally1765940000000 } from '../migrations/1765940000000-rule-statistics-tally.js';
 import { EventNotificationOrder1765950000000 } from '../migrations/1765950000000-event-notification-order.js';
+import { AuditOutboxHashable1765960000000 } from '../migrations/1765960000000-audit-outbox-hashable.js';
+import { AuditLogSeqPositive1765970000000 } from '../migrations/1765970000000-audit-log-seq-positive.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -145,6 +147,8 @@ export const MIGRATIONS = [
   FiredAssessmentsIndex1765930000000,
   RuleStatisticsTally1765940000000,
   EventNotificationOrder1765950000000,
+  AuditOutboxHashable1765960000000,
+  AuditLogSeqPositive1765970000000,
 ];
 
 export interface DatabaseOptions {

@@ -121,6 +121,30 @@ describe('verifyAuditChain against a tampered audit_log', () => {
     });
   });
 
+  it('refuses an entry below seq 1, and names one the owner forced in (it was shown by the searches, never verified)', async () => {
+    const forged = auditEvent(99);
+    const hash = computeAuditEntryHash(AUDIT_GENESIS_HASH, { seq: 0n, eventId: forged.eventId, type: forged.type, occurredAt: forged.occurredAt, event: forged });
+    const insert = (seq: number): Promise<unknown> =>
+      db.dataSource.query(
+        `INSERT INTO audit_log (seq, event_id, event_type, occurred_at, recorded_at, client_id, psu_id, consent_id, event, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8, $9, $10)`,
+        [seq, forged.eventId, forged.type, forged.occurredAt, forged.clientId, forged.psuId, forged.consentId, JSON.stringify(forged), AUDIT_GENESIS_HASH, hash],
+      );
+    // An append needs no trigger switched off: PostgreSQL refuses the seq (audit_log_seq_positive).
+    await expect(insert(0)).rejects.toThrow(/audit_log_seq_positive/);
+    await expect(insert(-7)).rejects.toThrow(/audit_log_seq_positive/);
+    // The owner may drop the constraint: the walk names the entry below the chain.
+    await db.dataSource.query(`ALTER TABLE audit_log DROP CONSTRAINT audit_log_seq_positive`);
+    try {
+      await insert(0);
+      await expect(verifyAuditChain(db.dataSource)).resolves.toMatchObject({ ok: false, firstBrokenSeq: 0n });
+      await asMaliciousDba(`DELETE FROM audit_log WHERE seq = 0`);
+    } finally {
+      await db.dataSource.query(`ALTER TABLE audit_log ADD CONSTRAINT audit_log_seq_positive CHECK (seq >= 1)`);
+    }
+    await expect(verifyAuditChain(db.dataSource)).resolves.toMatchObject({ ok: true });
+  });
+
   it('verifies from a given seq, trusting the entry before it', async () => {
     await asMaliciousDba(`UPDATE audit_log SET event = jsonb_set(event, '{data,n}', '42') WHERE seq = 2`);
     await expect(verifyAuditChain(db.dataSource, { fromSeq: 4 })).resolves.toMatchObject({ ok: true, entries: 3 });
