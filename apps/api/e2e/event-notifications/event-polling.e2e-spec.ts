@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, JWTPayload, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ApiHarness, CallResult } from '../support/api-harness.js';
+import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
 import { relayOutboxToLog } from '../support/audit-relay.js';
 import { expectObSchema } from '../support/ob-schema.js';
 import { PaymentFixtures } from '../support/payment-fixtures.js';
@@ -132,7 +132,7 @@ describe('event polling', () => {
 
   it('answers a TPP\'s events in the order of their audit entries, within one production batch too', async () => {
     const ridOf = (set: string): unknown => (decodeJwt(set).events as Record<string, { subject: Record<string, unknown> }>)[REVOKED]!.subject['http://openbanking.org.uk/rid'];
-    const pending = async (): Promise<string[]> => Object.values((await poll({ returnImmediately: true, maxEvents: 100 })).body.sets as Record<string, string>);
+    const pending = async (): Promise<string[]> => Object.values((await poll({ returnImmediately: true, maxEvents: 100 })).body.sets).map(jsonString);
     await poll({ ack: Object.keys((await poll({ returnImmediately: true, maxEvents: 100 })).body.sets), maxEvents: 0 });
     const consentIds = Array.from({ length: 12 }, (_, i) => `aac-00000000-0000-4000-8000-0000000012${String(i).padStart(2, '0')}`);
     for (const [i, consentId] of consentIds.entries()) {
@@ -149,7 +149,7 @@ describe('event polling', () => {
     // One batch: every event gets the same created_at. Until 7 December 2026 they came in their random jti's order.
     expect(await produce()).toBe(12);
     expect(ridOf((await pending())[0]!)).toBe(consentIds[0]);
-    const first = Object.values((await poll({ maxEvents: 1 })).body.sets as Record<string, string>);
+    const first = Object.values((await poll({ maxEvents: 1 })).body.sets).map(jsonString);
     expect(first.map(ridOf)).toEqual([consentIds[0]]);
     expect((await pending()).map(ridOf)).toEqual(consentIds);
     await poll({ ack: Object.keys((await poll({ returnImmediately: true, maxEvents: 100 })).body.sets), maxEvents: 0 });
