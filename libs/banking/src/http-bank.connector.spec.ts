@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { ConnectorServer, FaultyAnswer, serveBankConnector } from '../test-support/index.js';
 import { BankAccount, BankConnector, BankPaymentOrder, BankPaymentResult, ConnectorUnavailableError } from './bank-connector.js';
+import { readConnectorResult, ResultShapeError } from './connector-results.js';
 import { HttpBankConnector, MAX_RESPONSE_BYTES } from './http-bank.connector.js';
 
 const TOKEN = 'connector-spec-secret-0123456789';
@@ -126,6 +127,28 @@ describe('HttpBankConnector: an answer it cannot read as the contract is the ban
     }
   });
 
+  it('takes a payment answered with any 4xx after the bank debited as unknown, not as a refusal or the TPP\'s cursor', async () => {
+    // Until 7 December 2026 a 400 invalid_cursor reached the TPP as "The page cursor is not valid" and any
+    // other 4xx as a 500, while the order stood PDNG, debited, and a replay of its key answered 201.
+    for (const [status, error] of [[400, 'invalid_cursor'], [400, 'invalid_request'], [401, 'unauthorized'], [404, 'not_found'], [409, 'conflict'], [429, 'slow_down']] as const) {
+      const debits: string[] = [];
+      const connector = await upstream((operation) => (operation === 'initiatePayment' ? { kind: 'error', status, error } : null), debits);
+      await expectUnavailable(connector.initiatePayment(ORDER), new RegExp(`initiatePayment answered ${status}`));
+      expect(debits).toEqual(['dp-spec-1']);
+      await server?.close();
+      server = null;
+    }
+  });
+
+  it('takes a bank asking to wait (408, 429) as unavailable for a read too, so only its own accounts go missing', async () => {
+    for (const status of [408, 429]) {
+      const connector = await upstream(() => ({ kind: 'error', status, error: 'slow_down' }));
+      await expectUnavailable(connector.findAccounts(['acc-1']), new RegExp(`findAccounts answered ${status}`));
+      await server?.close();
+      server = null;
+    }
+  });
+
   it('refuses an HTML page answered with 200 as unavailable', async () => {
     const connector = await upstream(() => ({ kind: 'html' }));
     await expectUnavailable(connector.initiatePayment(ORDER), /initiatePayment answer is not JSON/);
@@ -162,6 +185,27 @@ describe('HttpBankConnector: an answer it cannot read as the contract is the ban
     });
     await expectUnavailable(reads.findAccounts(['acc-1']), /findAccounts answer outside the contract \(result\[0\]\.status: expected one of Enabled/);
     await expectUnavailable(reads.listAccounts(['acc-1'], { direction: 'asc', limit: 10 }), /listAccounts answer outside the contract \(result\.items\[0\]\.identification: expected a string\)/);
+  });
+
+  it('refuses what the TPP would be shown outside OB\'s forms, an impossible date and an acceptance without its transaction id', async () => {
+    // Until 7 December 2026 each was taken: "pounds" and 30 digits reached the API's answers, 30 February
+    // was read as 2 March, and an Accepted payment was booked with an empty transaction id.
+    const reads = await upstream((operation) => (operation === 'findAccounts' ? { kind: 'result', result: [{ ...ACCOUNT, currency: 'pounds' }] } : null));
+    await expectUnavailable(reads.findAccounts(['acc-1']), /result\[0\]\.currency: expected an ISO 4217 currency code/);
+    await server?.close();
+    const accepted = { outcome: 'Accepted', transactionId: 'tx-1', bookingDateTime: '2026-01-02T03:04:05.000Z' };
+    for (const [answer, reason] of [
+      [{ ...accepted, transactionId: '' }, /transactionId: expected an identifier/],
+      [{ ...accepted, bookingDateTime: '2026-02-30T00:00:00Z' }, /bookingDateTime: expected an ISO 8601 date-time/],
+    ] as const) {
+      const payments = await upstream((operation) => (operation === 'initiatePayment' ? { kind: 'result', result: answer } : null));
+      await expectUnavailable(payments.initiatePayment(ORDER), reason);
+      await server?.close();
+      server = null;
+    }
+    const balance = { accountId: 'acc-1', type: 'ITAV', currency: 'GBP', creditDebitIndicator: 'Credit', dateTime: new Date('2026-01-01T00:00:00Z') };
+    expect(() => readConnectorResult('listBalances', { result: { items: [{ ...balance, amount: '123456789012345678901234567890.1234567' }], total: 1, position: 0 } })).toThrow(ResultShapeError);
+    expect(readConnectorResult('listBalances', { result: { items: [{ ...balance, amount: '9999999999999.99999' }], total: 1, position: 0 } }).items).toHaveLength(1);
   });
 
   it('logs the bank and the reason, never the answer’s content', async () => {

@@ -93,8 +93,17 @@ export class HttpBankConnector implements BankConnector {
     }
     const read = await readBounded(response, this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES);
     if (!response.ok) {
+      // A payment order answered with anything but the contract's outcome tells nothing of what the bank did
+      // (it may have debited before it failed): unknown, as in an outage, so the order stays PDNG for the
+      // re-drive and the TPP is answered as for one (until 7 December 2026 a 4xx after a debit reached the
+      // TPP as a 400 about a page cursor, or a 500, while the payment stood). A bank that asks us to wait
+      // (408, 429) is busy, not refusing: unavailable for every operation, so its accounts alone go missing.
+      if (operation === 'initiatePayment' || response.status === 408 || response.status === 429) {
+        throw this.unreadable(operation, `answered ${response.status}`);
+      }
       const body = safeParse('text' in read ? read.text : '') as Partial<ConnectorErrorBody> | undefined;
-      if (response.status === 400 && body?.error === 'invalid_cursor') throw new InvalidCursorError('unrecognised page cursor');
+      // Only a transactions page takes a cursor of the TPP's.
+      if (operation === 'listTransactions' && response.status === 400 && body?.error === 'invalid_cursor') throw new InvalidCursorError('unrecognised page cursor');
       if (response.status === 404) throw new UnknownOperationError(`${this.name}: upstream refused ${operation} with 404`);
       // A 401/403/400 from the upstream is our misconfiguration, not the TPP's: a defect to surface.
       throw new Error(`${this.name}: upstream refused ${operation} with ${response.status}`);

@@ -15,9 +15,15 @@ const MAX_BODY = 64 * 1024;
 /**
  * An answer a faulty upstream sends instead of its result, after it did the call's work (a payment is
  * debited first): a `200` whose body is cut short (the socket closes before `content-length` bytes), an
- * HTML page (a gateway's), a JSON body of `bytes` bytes, or `{"result": result}` with a result outside the contract.
+ * HTML page (a gateway's), a JSON body of `bytes` bytes, `{"result": result}` with a result outside the
+ * contract, or a `status` with the protocol's error body `{"error": error}` (a 4xx after the debit).
  */
-export type FaultyAnswer = { kind: 'cut' } | { kind: 'html' } | { kind: 'oversize'; bytes: number } | { kind: 'result'; result: unknown };
+export type FaultyAnswer =
+  | { kind: 'cut' }
+  | { kind: 'html' }
+  | { kind: 'oversize'; bytes: number }
+  | { kind: 'result'; result: unknown }
+  | { kind: 'error'; status: number; error: string };
 
 function sendFaulty(request: IncomingMessage, response: ServerResponse, fault: FaultyAnswer, result: unknown): void {
   switch (fault.kind) {
@@ -44,6 +50,10 @@ function sendFaulty(request: IncomingMessage, response: ServerResponse, fault: F
     case 'result':
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ result: fault.result }));
+      return;
+    case 'error':
+      response.writeHead(fault.status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: fault.error }));
       return;
   }
 }
