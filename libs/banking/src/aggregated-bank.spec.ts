@@ -106,3 +106,105 @@ describe('AggregatedBank: records an upstream answers for accounts it was not as
     await expect(bank.listTransactions({ accountId: ASKED, creditDebitIndicators: ['Credit', 'Debit'], pageSize: 25 })).rejects.toThrow(ConnectorUnavailableError);
   });
 });
+
+describe('AggregatedBank: an answer that is not what was asked (a page too long, outside its dates or key, looping)', () => {
+  let db: TestDatabase;
+  let upstream: { server: Server; url: string };
+  /** What the upstream answers next, whatever it was asked. */
+  let answer: unknown = null;
+
+  const ACCOUNT = 'acc-upstream-window';
+  const transactionAt = (id: string, at: string): BankTransaction => ({
+    transactionId: id,
+    accountId: ACCOUNT,
+    transactionReference: null,
+    amount: '25.00',
+    currency: 'GBP',
+    creditDebitIndicator: 'Debit',
+    status: 'BOOK',
+    bookingDateTime: new Date(at),
+    valueDateTime: null,
+    transactionInformation: 'Payment',
+    bankTransactionCode: null,
+    merchantName: null,
+    merchantCategoryCode: null,
+    balanceAfter: null,
+  });
+  const page = (transactions: BankTransaction[], nextCursor: string | null = null) => ({
+    transactions,
+    nextCursor,
+    prevCursor: null,
+    lastCursor: null,
+    totalPages: 1,
+    firstAvailableDateTime: null,
+    lastAvailableDateTime: null,
+  });
+  const balance = (type: string): BankBalance => ({ accountId: ACCOUNT, type: type as BankBalance['type'], amount: '1.00', currency: 'GBP', creditDebitIndicator: 'Credit', dateTime: new Date('2026-01-01T00:00:00.000Z') });
+  const window = { accountId: ACCOUNT, from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-06-30T00:00:00Z'), creditDebitIndicators: ['Debit'] as const, pageSize: 2 };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('http_upstream_answers');
+    await db.dataSource.query(`INSERT INTO aspsp (aspsp_id, name, connector) VALUES ('window-bank', 'Window Bank', 'window-http')`);
+    const [{ psu_id: psuId }]: Array<{ psu_id: string }> = await db.dataSource.query(
+      `INSERT INTO psu (username, display_name, password_hash, totp_secret_enc) VALUES ('window', 'Window', 'x', 'x') RETURNING psu_id`,
+    );
+    await db.dataSource.query(
+      `INSERT INTO account (account_id, aspsp_id, psu_id, currency, account_category, account_type_code, scheme_name, identification, holder_name)
+       VALUES ($1, 'window-bank', $2, 'GBP', 'Personal', 'CACC', 'UK.OBIE.SortCodeAccountNumber', '40400400000009', 'Holder')`,
+      [ACCOUNT, psuId],
+    );
+    upstream = await listen((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ result: answer }));
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await close(upstream.server);
+    await db?.drop();
+  });
+
+  const bank = (): AggregatedBank => new AggregatedBank(db.dataSource, [new HttpBankConnector({ name: 'window-http', baseUrl: upstream.url, token: TOKEN, timeoutMs: 2000 })]);
+
+  it('takes a transactions page within the dates, the page size and moving on as the answer', async () => {
+    answer = page([transactionAt('t1', '2026-01-01T00:00:00Z'), transactionAt('t2', '2026-06-30T00:00:00Z')], 'NEXT');
+    expect((await bank().listTransactions({ ...window, after: 'FIRST' })).transactions.map((t) => t.transactionId)).toEqual(['t1', 't2']);
+  });
+
+  it('refuses a transactions page with bookings outside the consent\'s dates, longer than asked, or whose next page is itself', async () => {
+    // Until 7 December 2026 the dates and the page were the bank's word: an adapter ignoring `from`/`to`
+    // showed the TPP transactions the PSU never consented to, one ignoring the cursor an endless Next.
+    for (const [why, answered, query] of [
+      ['booked before the window', page([transactionAt('old', '2019-06-01T00:00:00Z')]), window],
+      ['booked after it', page([transactionAt('future', '2030-01-01T00:00:00Z')]), window],
+      ['longer than the page', page([transactionAt('a', '2026-02-01T00:00:00Z'), transactionAt('b', '2026-02-02T00:00:00Z'), transactionAt('c', '2026-02-03T00:00:00Z')]), window],
+      ['its own next page', page([transactionAt('a', '2026-02-01T00:00:00Z')], 'LOOP'), { ...window, after: 'LOOP' }],
+    ] as const) {
+      answer = answered;
+      await expect(bank().listTransactions(query), why).rejects.toThrow(ConnectorUnavailableError);
+    }
+  });
+
+  it('shows nothing of a list window longer than its limit, on the wrong side of its key, or counting past its total', async () => {
+    for (const [why, answered, cursor] of [
+      ['longer than the limit', { items: [balance('CLAV'), balance('CLBD'), balance('ITAV'), balance('ITBD')], total: 4, position: 0 }, null],
+      ['at the key it starts after', { items: [balance('CLBD'), balance('ITAV')], total: 4, position: 2 }, { kind: 'after', key: { accountId: ACCOUNT, id: 'ITAV' } }],
+      ['a position past the total', { items: [balance('ITAV')], total: 1, position: 7 }, { kind: 'after', key: { accountId: ACCOUNT, id: 'CLBD' } }],
+    ] as const) {
+      answer = answered;
+      const listed = await bank().listBalances([ACCOUNT], cursor, 2);
+      expect({ why, items: listed.items, unavailable: listed.unavailable }).toEqual({ why, items: [], unavailable: [ACCOUNT] });
+    }
+    answer = { items: [balance('CLAV'), balance('CLBD'), balance('ITAV')], total: 3, position: 0 };
+    expect((await bank().listBalances([ACCOUNT], null, 2)).items.map((b) => b.type)).toEqual(['CLAV', 'CLBD']);
+  });
+});
+
+describe('AggregatedBank: its connectors', () => {
+  it('refuses two connectors of one name: one bank\'s accounts and orders would go to the other', () => {
+    const named = (name: string): HttpBankConnector => new HttpBankConnector({ name, baseUrl: 'https://bank.example', token: TOKEN });
+    // No query is made: the data source is never asked before the first read.
+    expect(() => new AggregatedBank({} as TestDatabase['dataSource'], [named('northwind'), named('sandbox-ledger'), named('northwind')])).toThrow(
+      'bank connectors must have distinct names: northwind is named twice',
+    );
+  });
+});

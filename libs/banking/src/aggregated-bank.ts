@@ -78,6 +78,45 @@ function ownRecords<T extends { accountId: string }>(connector: string, asked: r
 }
 
 /**
+ * A transactions page checked against what was asked, as ownRecords checks the accounts: no more than
+ * the page size, every booking inside the window asked (the consent's TransactionFrom/ToDateTime, clipped
+ * by the TPP's own), and a next page that is not this one again. An answer that breaks one is
+ * untrustworthy (an adapter ignoring the dates would show transactions the PSU never consented to; one
+ * ignoring the cursor would give the TPP a Next link that never ends): the bank is taken as unavailable.
+ * Until 7 December 2026 only the accounts were checked.
+ */
+function withinQuery(connector: string, query: TransactionQuery, page: TransactionPage): TransactionPage {
+  const refuse = (why: string): never => {
+    throw new ConnectorUnavailableError(connector, `${connector}: answered a transactions page ${why}`);
+  };
+  if (page.transactions.length > query.pageSize) refuse('longer than the page size asked');
+  for (const transaction of page.transactions) {
+    const at = transaction.bookingDateTime.getTime();
+    if ((query.from && at < query.from.getTime()) || (query.to && at > query.to.getTime())) refuse('with bookings outside the dates asked');
+  }
+  if (query.after !== undefined && page.nextCursor === query.after) refuse('whose next page is the one asked');
+  return page;
+}
+
+/**
+ * A list window's slice checked against the window, as withinQuery checks a transactions page: no more
+ * records than the window's limit, none on the wrong side of its key, and a position within the total.
+ */
+function withinWindow<T extends { accountId: string }>(connector: string, window: ListWindow, slice: ListSlice<T>, idOf: (item: T) => string): ListSlice<T> {
+  const refuse = (why: string): never => {
+    throw new ConnectorUnavailableError(connector, `${connector}: answered a list window ${why}`);
+  };
+  if (slice.items.length > window.limit) refuse('longer than its limit');
+  if (slice.position > slice.total || slice.items.length > slice.total) refuse('counting more before its key than in the whole list');
+  for (const item of slice.items) {
+    const key = { accountId: item.accountId, id: idOf(item) };
+    if (window.after && compareKeys(key, window.after) <= 0) refuse('with records at or before the key it starts after');
+    if (window.before && compareKeys(key, window.before) >= 0) refuse('with records at or after the key it ends before');
+  }
+  return slice;
+}
+
+/**
  * Reads account data across every bank the platform aggregates. Each account belongs to an ASPSP whose
  * `connector` column names the BankConnector serving it; a bulk read asks each connector for its own
  * accounts in parallel, and a connector that is down costs only its accounts. This is the one place the
@@ -98,6 +137,13 @@ export class AggregatedBank {
     private readonly routeTtlMs = 30_000,
   ) {
     this.connectors = new Map(connectors.map((c) => [c.name, c]));
+    // Two connectors of one name (an HTTP_BANK_CONNECTORS entry named twice, or named as the sandbox
+    // ledger) would leave one bank's accounts, reads and payment orders to the other's URL: refused at
+    // start (until 7 December 2026 the last of them silently won).
+    if (this.connectors.size !== connectors.length) {
+      const names = connectors.map((c) => c.name);
+      throw new Error(`bank connectors must have distinct names: ${[...new Set(names.filter((name, i) => names.indexOf(name) !== i))].join(', ')} is named twice`);
+    }
   }
 
   private async connectorNames(accountIds: readonly string[]): Promise<Map<string, string>> {
@@ -209,6 +255,7 @@ export class AggregatedBank {
         try {
           const slice = await read(route.connector, route.accountIds, window);
           ownRecords(route.connector.name, route.accountIds, slice.items);
+          withinWindow(route.connector.name, window, slice, idOf);
           return { route, slice };
         } catch (error) {
           // As in gather: an unreachable bank costs its accounts; anything else surfaces.
@@ -294,7 +341,7 @@ export class AggregatedBank {
     if (!connector) return EMPTY_TRANSACTION_PAGE;
     const page = await connector.listTransactions(query);
     ownRecords(connector.name, [query.accountId], page.transactions);
-    return page;
+    return withinQuery(connector.name, query, page);
   }
 
   /**

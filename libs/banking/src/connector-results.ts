@@ -37,9 +37,17 @@ const integer: Shape<number> = (value, at) => (typeof value === 'number' && Numb
 /** An ISO 8601 instant, revived to a Date by reviveDates (its key ends in DateTime). */
 const instant: Shape<Date> = (value, at) => (value instanceof Date && !Number.isNaN(value.getTime()) ? value : fail(at, 'an ISO 8601 date-time'));
 
-// Rule 1 of docs/connectors.md: amounts are decimal strings without sign, except statement balances.
-const amount: Shape<string> = (value, at) => (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? value : fail(at, 'an unsigned decimal string'));
-const signedAmount: Shape<string> = (value, at) => (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? value : fail(at, 'a decimal string'));
+// Rule 1 of docs/connectors.md: amounts are decimal strings without sign, except statement balances, of
+// OB's Amount pattern (up to 13 digits, up to 5 decimals), and currencies ISO 4217 codes: what the API
+// shows the TPP must fit its schema (until 7 December 2026 any digits and any text passed).
+const amount: Shape<string> = (value, at) => (typeof value === 'string' && /^\d{1,13}(\.\d{1,5})?$/.test(value) ? value : fail(at, 'an unsigned decimal string of OB Amount'));
+const signedAmount: Shape<string> = (value, at) => (typeof value === 'string' && /^-?\d{1,13}(\.\d{1,5})?$/.test(value) ? value : fail(at, 'a decimal string of OB Amount'));
+const currency: Shape<string> = (value, at) => (typeof value === 'string' && /^[A-Z]{3}$/.test(value) ? value : fail(at, 'an ISO 4217 currency code'));
+/** An identifier the bank gives: not empty, of OB's length for one (a booked payment's transaction id). */
+const identifier: Shape<string> = (value, at) => {
+  const read = string(value, at);
+  return read.length >= 1 && read.length <= 210 ? read : fail(at, 'an identifier of 1 to 210 characters');
+};
 
 function oneOf<const V extends string>(...values: readonly V[]): Shape<V> {
   return (value, at) => ((values as readonly unknown[]).includes(value) ? (value as V) : fail(at, `one of ${values.join(', ')}`));
@@ -82,7 +90,7 @@ const account = object({
   accountId: string,
   aspspId: string,
   status: oneOf('Enabled', 'Disabled', 'Deleted', 'Pending', 'ProForma'),
-  currency: string,
+  currency,
   accountCategory: oneOf('Personal', 'Business'),
   accountTypeCode: string,
   description: nullable(string),
@@ -97,7 +105,7 @@ const balance = object({
   accountId: string,
   type: oneOf('CLAV', 'CLBD', 'FWAV', 'INFO', 'ITAV', 'ITBD', 'OPAV', 'OPBD', 'PRCD', 'XPCD'),
   amount,
-  currency: string,
+  currency,
   creditDebitIndicator: creditDebit,
   dateTime: instant,
 });
@@ -107,7 +115,7 @@ const transaction = object({
   accountId: string,
   transactionReference: nullable(string),
   amount,
-  currency: string,
+  currency,
   creditDebitIndicator: creditDebit,
   status: oneOf('BOOK', 'PDNG', 'FUTR', 'INFO', 'RJCT'),
   bookingDateTime: instant,
@@ -163,7 +171,7 @@ const directDebit = object({
   name: string,
   previousPaymentDateTime: nullable(instant),
   previousPaymentAmount: nullable(amount),
-  currency: string,
+  currency,
 });
 
 const standingOrder = object({
@@ -178,7 +186,7 @@ const standingOrder = object({
   lastPaymentDateTime: nullable(instant),
   finalPaymentDateTime: nullable(instant),
   amount,
-  currency: string,
+  currency,
   creditorAccount,
 });
 
@@ -190,7 +198,7 @@ const scheduledPayment = object({
   reference: nullable(string),
   debtorReference: nullable(string),
   amount,
-  currency: string,
+  currency,
   creditorAccount,
 });
 
@@ -207,7 +215,7 @@ const statement = object({
   closingBalance: signedAmount,
   totalCredits: signedAmount,
   totalDebits: signedAmount,
-  currency: string,
+  currency,
 });
 
 const partyFields: Fields<BankParty> = {
@@ -249,10 +257,10 @@ const offer = object({
   url: nullable(string),
   amount: nullable(amount),
   fee: nullable(amount),
-  currency: string,
+  currency,
 });
 
-const acceptedPayment = object({ outcome: oneOf('Accepted'), transactionId: string, bookingDateTime: instant });
+const acceptedPayment = object({ outcome: oneOf('Accepted'), transactionId: identifier, bookingDateTime: instant });
 const rejectedPayment = object({ outcome: oneOf('Rejected'), reason: oneOf('AM04', 'AC06', 'AM03', 'AM02') });
 
 /** `Accepted` or `Rejected`, and nothing else: an outcome outside the contract says nothing of whether the bank debited. */

@@ -44,6 +44,14 @@ describe('loadApiConfig: HTTP_BANK_CONNECTORS', () => {
     expect(() => loadApiConfig(env)).toThrow('HTTP_BANK_CONNECTORS entries must look like name=https://host/path#token (token of at least 16 characters)');
     expect(() => loadApiConfig(env)).not.toThrow(/short-secret/);
   });
+
+  it('refuses a name given twice, or the built-in sandbox-ledger\'s, without quoting a token', () => {
+    // Until 7 December 2026 the last entry of a name silently took the other's (or the ledger's) accounts.
+    const twice = { ...SANDBOX, HTTP_BANK_CONNECTORS: 'northwind=https://a.example#tokentokentoken1,northwind=https://b.example#tokentokentoken2' };
+    expect(() => loadApiConfig(twice)).toThrow('HTTP_BANK_CONNECTORS northwind: a connector name must be unique and not the built-in sandbox-ledger');
+    expect(() => loadApiConfig(twice)).not.toThrow(/tokentokentoken/);
+    expect(() => loadApiConfig({ ...SANDBOX, HTTP_BANK_CONNECTORS: 'sandbox-ledger=https://evil.example#tokentokentoken1' })).toThrow(/sandbox-ledger: a connector name must be unique/);
+  });
 });
 
 describe('loadApiConfig: payment monitoring in production', () => {

@@ -61,7 +61,7 @@ export interface HttpBankConnectorConfig {
 function parseHttpBankConnectors(raw: string | undefined, mode: PlatformMode): HttpBankConnectorConfig[] {
   if (!raw?.trim()) return [];
   refusePlaceholder('HTTP_BANK_CONNECTORS', raw, mode);
-  return raw.trim().split(',').map((entry) => {
+  const connectors = raw.trim().split(',').map((entry) => {
     const match = /^([a-z0-9][a-z0-9-]{0,62})=(https?:\/\/[^#\s]+)#(\S{16,})$/.exec(entry.trim());
     if (!match) throw new ConfigError('HTTP_BANK_CONNECTORS', 'entries must look like name=https://host/path#token (token of at least 16 characters)');
     const [, name, baseUrl, token] = match;
@@ -72,6 +72,12 @@ function parseHttpBankConnectors(raw: string | undefined, mode: PlatformMode): H
     }
     return { name: name!, baseUrl: baseUrl!, token: token! };
   });
+  // Each name is one bank's, and `sandbox-ledger` is the built-in ledger's (libs/banking
+  // SANDBOX_LEDGER_CONNECTOR): a second entry of a name would take the first one's accounts and orders.
+  const names = connectors.map((c) => c.name);
+  const twice = names.find((name, i) => names.indexOf(name) !== i || name === 'sandbox-ledger');
+  if (twice) throw new ConfigError('HTTP_BANK_CONNECTORS', `${twice}: a connector name must be unique and not the built-in sandbox-ledger`);
+  return connectors;
 }
 
 
