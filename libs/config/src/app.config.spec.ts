@@ -45,12 +45,15 @@ describe('loadApiConfig: HTTP_BANK_CONNECTORS', () => {
     expect(() => loadApiConfig(env)).not.toThrow(/short-secret/);
   });
 
-  it('refuses a name given twice, or the built-in sandbox-ledger\'s, without quoting a token', () => {
+  it('refuses a name given twice, the built-in sandbox-ledger\'s, or a URL with a user and password, without quoting a secret', () => {
     // Until 7 December 2026 the last entry of a name silently took the other's (or the ledger's) accounts.
     const twice = { ...SANDBOX, HTTP_BANK_CONNECTORS: 'northwind=https://a.example#tokentokentoken1,northwind=https://b.example#tokentokentoken2' };
     expect(() => loadApiConfig(twice)).toThrow('HTTP_BANK_CONNECTORS northwind: a connector name must be unique and not the built-in sandbox-ledger');
     expect(() => loadApiConfig(twice)).not.toThrow(/tokentokentoken/);
     expect(() => loadApiConfig({ ...SANDBOX, HTTP_BANK_CONNECTORS: 'sandbox-ledger=https://evil.example#tokentokentoken1' })).toThrow(/sandbox-ledger: a connector name must be unique/);
+    const userinfo = { ...SANDBOX, HTTP_BANK_CONNECTORS: 'northwind=https://svc:hunter2hunter2@nw.example#tokentokentoken1' };
+    expect(() => loadApiConfig(userinfo)).toThrow('HTTP_BANK_CONNECTORS northwind: the URL must not carry a user or password (the token goes after #)');
+    expect(() => loadApiConfig(userinfo)).not.toThrow(/hunter2/);
   });
 });
 

@@ -65,7 +65,10 @@ function parseHttpBankConnectors(raw: string | undefined, mode: PlatformMode): H
     const match = /^([a-z0-9][a-z0-9-]{0,62})=(https?:\/\/[^#\s]+)#(\S{16,})$/.exec(entry.trim());
     if (!match) throw new ConfigError('HTTP_BANK_CONNECTORS', 'entries must look like name=https://host/path#token (token of at least 16 characters)');
     const [, name, baseUrl, token] = match;
-    const { protocol, host, hostname } = new URL(baseUrl!);
+    const { protocol, host, hostname, username, password } = new URL(baseUrl!);
+    // The credential is the token after `#`: one in the URL would be refused by fetch at every call (the
+    // bank unreachable) and could reach an error's cause. Neither quoted.
+    if (username || password) throw new ConfigError('HTTP_BANK_CONNECTORS', `${name}: the URL must not carry a user or password (the token goes after #)`);
     if (mode === 'production' && protocol !== 'https:' && !isLoopbackHost(hostname)) {
       // The orders and the bearer token would cross the network in clear. Host only: never the token.
       throw new ConfigError('HTTP_BANK_CONNECTORS', `${name}: must be an https URL in production mode (got ${protocol}//${host}): plain http is for loopback hosts only`);
