@@ -41,6 +41,12 @@ export class AuthorisePaymentConsent {
       await lockActiveTpp(manager, command.clientId);
       const consent = await lockPaymentConsentOfClient(manager, command.consentId, command.clientId);
       assertPaymentConsentTransition(consent.kind, consent.status, 'AUTH');
+      const now = new Date();
+      // A VRP's ValidToDateTime or a funds confirmation's ExpirationDateTime passed while the PSU approved:
+      // ended, not authorised (until 7 December 2026 it became AUTH, with a grant, until the sweep).
+      if (consent.expirationDateTime && consent.expirationDateTime <= now) {
+        throw new ConsentException(ConsentExceptionCode.Expired, 'the consent has expired');
+      }
       const terms = approvalTermsOf(consent.kind, consent.initiation, consent.controlParameters);
       const [account]: Array<{ scheme_name: string; identification: string; currency: string }> = await manager.query(
         `SELECT scheme_name, identification, currency FROM account WHERE account_id = $1 AND psu_id = ${uuidOrNull('$2::text')} AND status = 'Enabled'`,
@@ -54,7 +60,6 @@ export class AuthorisePaymentConsent {
       if (named && (named.schemeName !== account.scheme_name || named.identification !== account.identification)) {
         throw new ConsentException(ConsentExceptionCode.DebtorAccountUnfit, 'the TPP named another debtor account');
       }
-      const now = new Date();
       const initiationHash = this.approvals.seal({
         consentId: consent.consentId,
         clientId: consent.clientId,

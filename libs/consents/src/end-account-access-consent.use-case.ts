@@ -49,6 +49,12 @@ async function endConsent(
     }
     assertTransition(consent.status, to);
     const now = new Date();
+    // A consent past its ExpirationDateTime has ended on its own, whether or not the sweep has made it EXPD:
+    // the PSU is told so rather than shown a revocation (until 7 December 2026 it became CANC "Revoked by
+    // the PSU", audited as such).
+    if (command.by.type === 'psu' && to === 'CANC' && consent.expirationDateTime && consent.expirationDateTime <= now) {
+      throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'the consent has expired');
+    }
     await manager.update(
       AccountAccessConsentEntity,
       { consentId: consent.consentId },

@@ -3,6 +3,7 @@ import { createTestDatabase, TestDatabase } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js';
+import { RevokePaymentConsent } from './revoke-payment-consent.use-case.js';
 import { ConsentExceptionCode } from './consent.exception.js';
 import { consumePaymentConsent } from './consume-payment-consent.js';
 import { PaymentApprovalSeal } from './payment-approval-seal.js';
@@ -118,6 +119,39 @@ describe('payment consent lifecycle', () => {
     const [row] = await q(`SELECT status, grant_id FROM payment_consent WHERE consent_id = $1`, [consentId]);
     // A domestic consent has no CANC: it stays AUTH, bound to no grant.
     expect(row).toEqual({ status: 'AUTH', grant_id: null });
+  });
+
+  it('refuses to authorise a consent whose end passed while the PSU approved it, before the sweep ends it', async () => {
+    // Until 7 December 2026 it became AUTH, with its grant and consent.authorised, until the sweep made it EXPD.
+    const { consentId } = await create.execute({
+      clientId: CLIENT,
+      kind: 'funds-confirmation',
+      initiation: { DebtorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '11111111111111' } },
+      risk: {},
+      expirationDateTime: new Date(Date.now() + 60_000),
+    });
+    await q(`UPDATE payment_consent SET expiration_date_time = now() - interval '1 second' WHERE consent_id = $1`, [consentId]);
+    await expect(authorise.execute({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'acc-gbp', grantId: `grant-${consentId}` })).rejects.toMatchObject({ code: 'Expired' });
+    expect(await statusOf(consentId)).toBe('AWAU');
+    expect(await q(`SELECT 1 FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'consent.authorised'`, [consentId])).toEqual([]);
+  });
+
+  it('tells the PSU a consent past its end has ended rather than revoke it; the TPP may still delete it', async () => {
+    const { consentId } = await create.execute({
+      clientId: CLIENT,
+      kind: 'funds-confirmation',
+      initiation: { DebtorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '11111111111111' } },
+      risk: {},
+      expirationDateTime: new Date(Date.now() + 60_000),
+    });
+    await authorise.execute({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'acc-gbp', grantId: `grant-${consentId}` });
+    await q(`UPDATE payment_consent SET expiration_date_time = now() - interval '1 second' WHERE consent_id = $1`, [consentId]);
+    const revoke = new RevokePaymentConsent(db.dataSource);
+    // Until 7 December 2026 it became CANC "Revoked by the PSU".
+    await expect(revoke.execute({ consentId, by: { type: 'psu', psuId: PSU } })).rejects.toMatchObject({ code: 'InvalidStatus' });
+    expect(await statusOf(consentId)).toBe('AUTH');
+    await revoke.execute({ consentId, by: { type: 'tpp', clientId: CLIENT } });
+    expect(await statusOf(consentId)).toBe('CANC');
   });
 
   it('is rejected by the PSU (RJCT) and cannot be authorised afterwards', async () => {

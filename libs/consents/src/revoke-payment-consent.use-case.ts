@@ -35,6 +35,11 @@ export class RevokePaymentConsent {
       if (command.kind !== undefined && consent.kind !== command.kind) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
       assertPaymentConsentTransition(consent.kind, consent.status, 'CANC');
       const now = new Date();
+      // Past its ValidToDateTime or ExpirationDateTime it has ended on its own, swept or not: the PSU is told
+      // so, not shown a revocation (until 7 December 2026 it became CANC "Revoked by the PSU").
+      if (command.by.type === 'psu' && consent.expirationDateTime && consent.expirationDateTime <= now) {
+        throw new ConsentException(ConsentExceptionCode.InvalidStatus, 'the consent has expired');
+      }
       const reason = command.by.type === 'psu' ? 'Revoked by the PSU' : 'Deleted by the TPP';
       await manager.update(
         PaymentConsentEntity,

@@ -131,6 +131,18 @@ describe('customer API', () => {
     expect(row.status).toBe('CANC');
   });
 
+  it('tells the PSU a consent past its expiry has ended, not revoked, before the sweep has made it EXPD', async () => {
+    const consentId = await h.authorisedConsent(['ReadAccountsBasic'], 'alice');
+    await h.dataSource.query(`UPDATE account_access_consent SET expiration_date_time = now() - interval '1 minute' WHERE consent_id = $1`, [consentId]);
+    const session = await h.customerSession('alice');
+    // Until 7 December 2026 it became CANC "Revoked by the PSU", audited as a revocation.
+    const refused = await h.call('DELETE', `/customer/consents/${consentId}`, { headers: { authorization: `Bearer ${session}` } });
+    expect(refused.status).toBe(409);
+    const [row] = await h.dataSource.query(`SELECT status FROM account_access_consent WHERE consent_id = $1`, [consentId]);
+    expect(row.status).toBe('AUTH');
+    expect(await h.dataSource.query(`SELECT 1 FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'consent.revoked'`, [consentId])).toEqual([]);
+  });
+
   it('answers 404 for another PSU’s consent and leaves it alone', async () => {
     const bobs = await h.authorisedConsent(['ReadAccountsBasic'], 'bob');
     const session = await h.customerSession('alice');
