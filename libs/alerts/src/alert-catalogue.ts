@@ -103,7 +103,7 @@ export function isAtOrAbove(amount: string, threshold: string): boolean {
 
 const AMOUNT = /^\d{1,13}(\.\d{1,5})?$/;
 
-/** A valid threshold: a positive decimal amount with at most 5 decimals (the OB amount format). */
+/** A valid threshold: at least 0.01, in the OB amount format (up to 13 digits, up to 5 decimals). */
 export function isValidThreshold(value: string): boolean {
   return AMOUNT.test(value) && isAtOrAbove(value, '0.01');
 }

@@ -76,6 +76,27 @@ describe('payment pages: stopped orders stay unpaid, hostile input gets a 4xx pa
     expect(Object.entries(statuses).filter(([, status]) => status < 400 || status >= 500)).toEqual([]);
   });
 
+  it('a consent past its end before the sweep reached it shows as ended at its end, not at its approval', async () => {
+    // Until 7 December 2026 the dashboard's account-access card showed the approval as its end ("Ended 1 Jan").
+    const ais = await h.authorisedConsent(['ReadAccountsBasic'], 'alice');
+    await h.dataSource.query(
+      `UPDATE account_access_consent SET authorised_at = timestamptz '2026-01-01T09:05:00Z', status_update_date_time = timestamptz '2026-01-01T09:05:00Z',
+              expiration_date_time = timestamptz '2026-06-30T12:00:00Z' WHERE consent_id = $1`,
+      [ais],
+    );
+    const vrpPayee = payee('40000069000002', 'Payee ENDED');
+    const { consentId: vrp } = await fixtures.vrpConsent('alice', debtor!, vrpPayee);
+    await h.dataSource.query(`UPDATE payment_consent SET expiration_date_time = timestamptz '2026-06-30T12:00:00Z' WHERE consent_id = $1`, [vrp]);
+    const endedOf = (html: string, consentId: string): string | undefined => {
+      const at = html.indexOf(consentId);
+      const card = html.slice(html.lastIndexOf('<section', at), html.indexOf('</section>', at));
+      return /<dt>Ended<\/dt><dd[^>]*>([^<]*)<\/dd>/.exec(card)?.[1];
+    };
+    expect(endedOf(await (await get('/dashboard', alice)).text(), ais)).toBe('30 Jun 2026, 12:00 UTC');
+    // The consent's own page: one consent, one Ended.
+    expect(/<dt>Ended<\/dt><dd[^>]*>([^<]*)<\/dd>/.exec(await (await get(`/dashboard/payments/${vrp}`, alice)).text())?.[1]).toBe('30 Jun 2026, 12:00 UTC');
+  });
+
   it('a form with a field it does not take is refused with a 4xx page and acts on nothing, as the API refuses one', async () => {
     const { paymentId } = await (async () => {
       const vrpPayee = payee('40000069000001', 'Payee EXTRA');

@@ -109,11 +109,14 @@ function terms(consent: CustomerPaymentConsentView): string {
 }
 
 function dates(consent: CustomerPaymentConsentView): string {
-  const ended = !['AWAU', 'AUTH'].includes(consent.status);
+  // Authorised and past its end before the sweep reached it: it ended at its end, not at its status change
+  // (the authorisation). Otherwise an ended consent ended at its status change.
+  const expiredUnswept = consent.status === 'AUTH' && consent.expirationDateTime !== null && new Date(consent.expirationDateTime) <= new Date();
+  const ended = expiredUnswept ? consent.expirationDateTime : ['AWAU', 'AUTH'].includes(consent.status) ? null : consent.statusUpdateDateTime;
   return [
     row('Granted', instant(consent.authorisedDateTime, 'Not granted')),
     consent.kind === 'domestic-payment' ? '' : row('Expires', instant(consent.expirationDateTime, 'No end date')),
-    ended ? row('Ended', instant(consent.statusUpdateDateTime, '')) : '',
+    ended ? row('Ended', instant(ended, '')) : '',
     row('Reference', `<code>${escapeHtml(consent.consentId)}</code>`),
   ].join('\n');
 }

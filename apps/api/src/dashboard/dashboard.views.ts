@@ -52,7 +52,6 @@ function consentCard(consent: DashboardConsent, csrf: string, index: number): st
   const headingId = `consent-${index}-heading`;
   const permissions = consent.permissions.map((p) => `<li><strong>${escapeHtml(p.title)}</strong>: ${escapeHtml(p.description)}</li>`).join('\n');
   const accounts = consent.accounts.map((a) => `<li>${escapeHtml(a.name)} · ${escapeHtml(a.bank)} <span class="muted">(${escapeHtml(a.currency)})</span></li>`).join('\n');
-  const ended = !consent.live && consent.status !== 'AWAU';
   const revoke = consent.live
     ? postButton(`${DASHBOARD_REALM.basePath}/consents/${encodeURIComponent(consent.consentId)}/revoke`, csrf, 'Revoke access', {
         className: 'danger',
@@ -74,7 +73,7 @@ ${accounts || '<li>No accounts</li>'}
 <dl>
 ${dateRow('Granted', consent.grantedAt ? escapeHtml(formatInstant(consent.grantedAt)) : 'Not granted')}
 ${dateRow('Expires', consent.expiresAt ? escapeHtml(formatInstant(consent.expiresAt)) : 'No end date')}
-${ended ? dateRow('Ended', escapeHtml(formatInstant(consent.statusChangedAt))) : ''}
+${consent.endedAt ? dateRow('Ended', escapeHtml(formatInstant(consent.endedAt))) : ''}
 ${dateRow('Last access', consent.lastAccessedAt ? escapeHtml(formatInstant(consent.lastAccessedAt)) : 'Never used')}
 ${dateRow('Reference', `<code>${escapeHtml(consent.consentId)}</code>`)}
 </dl>
