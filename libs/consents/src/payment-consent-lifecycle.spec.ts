@@ -69,6 +69,18 @@ describe('payment consent lifecycle', () => {
     return consentId;
   }
 
+  /** A funds-confirmation consent on acc-gbp, ending in a minute. */
+  async function fundsConfirmation(): Promise<string> {
+    const created = await create.execute({
+      clientId: CLIENT,
+      kind: 'funds-confirmation',
+      initiation: { DebtorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '11111111111111' } },
+      risk: {},
+      expirationDateTime: new Date(Date.now() + 60_000),
+    });
+    return created.consentId;
+  }
+
   it('goes AWAU -> AUTH -> COND, with an audit event at each step', async () => {
     const consentId = await created();
     expect(await statusOf(consentId)).toBe('AWAU');
@@ -123,13 +135,7 @@ describe('payment consent lifecycle', () => {
 
   it('refuses to authorise a consent whose end passed while the PSU approved it, before the sweep ends it', async () => {
     // Until 7 December 2026 it became AUTH, with its grant and consent.authorised, until the sweep made it EXPD.
-    const { consentId } = await create.execute({
-      clientId: CLIENT,
-      kind: 'funds-confirmation',
-      initiation: { DebtorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '11111111111111' } },
-      risk: {},
-      expirationDateTime: new Date(Date.now() + 60_000),
-    });
+    const consentId = await fundsConfirmation();
     await q(`UPDATE payment_consent SET expiration_date_time = now() - interval '1 second' WHERE consent_id = $1`, [consentId]);
     await expect(authorise.execute({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'acc-gbp', grantId: `grant-${consentId}` })).rejects.toMatchObject({ code: 'Expired' });
     expect(await statusOf(consentId)).toBe('AWAU');
@@ -137,13 +143,7 @@ describe('payment consent lifecycle', () => {
   });
 
   it('tells the PSU a consent past its end has ended rather than revoke it; the TPP may still delete it', async () => {
-    const { consentId } = await create.execute({
-      clientId: CLIENT,
-      kind: 'funds-confirmation',
-      initiation: { DebtorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '11111111111111' } },
-      risk: {},
-      expirationDateTime: new Date(Date.now() + 60_000),
-    });
+    const consentId = await fundsConfirmation();
     await authorise.execute({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'acc-gbp', grantId: `grant-${consentId}` });
     await q(`UPDATE payment_consent SET expiration_date_time = now() - interval '1 second' WHERE consent_id = $1`, [consentId]);
     const revoke = new RevokePaymentConsent(db.dataSource);
