@@ -61,62 +61,82 @@ export async function rotateSecrets(
   const batchSize = options.batchSize ?? 500;
   const prefix = keys.currentPrefix;
   const result: SecretsRotationResult = { keyId: keys.writeKeyId, columns: [], reencrypted: 0 };
-  for (const column of columns) {
-    const { table, idColumn, valueColumn } = column;
-    for (const name of [table, idColumn, valueColumn]) if (!IDENTIFIER.test(name)) throw new Error(`not an identifier: ${name}`);
-    const filter = column.where ? ` AND (${column.where})` : '';
-    // The id's own type, so the batch UPDATE joins on the primary key's index (not on a cast of it).
-    const [typed] = (await dataSource.query(
-      `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped`,
-      [table, idColumn],
-    )) as { type: string }[];
-    if (!typed) throw new Error(`${table}.${idColumn} does not exist`);
-    let reencrypted = 0;
-    let after: string | undefined;
-    for (;;) {
-      // Keyset paging on the primary key, in its own type: each batch starts where the last ended.
-      const rows: { id: string; value: string }[] = await dataSource.query(
-        `SELECT ${idColumn}::text AS id, ${valueColumn} AS value FROM ${table}
-          WHERE NOT starts_with(${valueColumn}, $1)${filter}${after === undefined ? '' : ` AND ${idColumn} > $3`}
-          ORDER BY ${idColumn} LIMIT $2`,
-        after === undefined ? [prefix, batchSize] : [prefix, batchSize, after],
-      );
-      if (rows.length === 0) break;
-      const ids: string[] = [];
-      const before: string[] = [];
-      const sealed: string[] = [];
-      for (const row of rows) {
-        const context = column.context(row.id);
-        let plaintext: string;
-        try {
-          plaintext = keys.decrypt(row.value, context);
-        } catch (error) {
-          throw new SecretsRotationError(`${table}.${valueColumn} of ${idColumn} ${row.id} does not decrypt (${(error as Error).message}); ${result.reencrypted + reencrypted} values were re-encrypted before it`);
+  // The column being re-encrypted now, with its count so far: audited even when the run stops in it.
+  let current: { table: string; column: string; reencrypted: number } | null = null;
+  let stopped: string | undefined;
+  try {
+    for (const column of columns) {
+      const { table, idColumn, valueColumn } = column;
+      for (const name of [table, idColumn, valueColumn]) if (!IDENTIFIER.test(name)) throw new Error(`not an identifier: ${name}`);
+      const filter = column.where ? ` AND (${column.where})` : '';
+      // The id's own type, so the batch UPDATE joins on the primary key's index (not on a cast of it).
+      const [typed] = (await dataSource.query(
+        `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped`,
+        [table, idColumn],
+      )) as { type: string }[];
+      if (!typed) throw new Error(`${table}.${idColumn} does not exist`);
+      let reencrypted = 0;
+      current = { table, column: valueColumn, reencrypted: 0 };
+      let after: string | undefined;
+      for (;;) {
+        // Keyset paging on the primary key, in its own type: each batch starts where the last ended.
+        const rows: { id: string; value: string }[] = await dataSource.query(
+          `SELECT ${idColumn}::text AS id, ${valueColumn} AS value FROM ${table}
+            WHERE NOT starts_with(${valueColumn}, $1)${filter}${after === undefined ? '' : ` AND ${idColumn} > $3`}
+            ORDER BY ${idColumn} LIMIT $2`,
+          after === undefined ? [prefix, batchSize] : [prefix, batchSize, after],
+        );
+        if (rows.length === 0) break;
+        const ids: string[] = [];
+        const before: string[] = [];
+        const sealed: string[] = [];
+        for (const row of rows) {
+          const context = column.context(row.id);
+          let plaintext: string;
+          try {
+            plaintext = keys.decrypt(row.value, context);
+          } catch (error) {
+            throw new SecretsRotationError(`${table}.${valueColumn} of ${idColumn} ${row.id} does not decrypt (${(error as Error).message}); ${result.reencrypted + reencrypted} values were re-encrypted before it`);
+          }
+          ids.push(row.id);
+          before.push(row.value);
+          sealed.push(keys.encrypt(plaintext, context));
         }
-        ids.push(row.id);
-        before.push(row.value);
-        sealed.push(keys.encrypt(plaintext, context));
+        const [updated] = (await dataSource.query(
+          `WITH written AS (
+             UPDATE ${table} t SET ${valueColumn} = n.sealed
+               FROM unnest($1::text[], $2::text[], $3::text[]) AS n (id, before, sealed)
+              WHERE t.${idColumn} = n.id::${typed.type} AND t.${valueColumn} = n.before
+             RETURNING 1)
+           SELECT count(*)::int AS n FROM written`,
+          [ids, before, sealed],
+        )) as { n: number }[];
+        reencrypted += updated!.n;
+        current.reencrypted = reencrypted;
+        after = rows[rows.length - 1]!.id;
+        if (rows.length < batchSize) break;
       }
-      const [updated] = (await dataSource.query(
-        `WITH written AS (
-           UPDATE ${table} t SET ${valueColumn} = n.sealed
-             FROM unnest($1::text[], $2::text[], $3::text[]) AS n (id, before, sealed)
-            WHERE t.${idColumn} = n.id::${typed.type} AND t.${valueColumn} = n.before
-           RETURNING 1)
-         SELECT count(*)::int AS n FROM written`,
-        [ids, before, sealed],
-      )) as { n: number }[];
-      reencrypted += updated!.n;
-      after = rows[rows.length - 1]!.id;
-      if (rows.length < batchSize) break;
+      result.columns.push({ table, column: valueColumn, reencrypted });
+      result.reencrypted += reencrypted;
+      current = null;
     }
-    result.columns.push({ table, column: valueColumn, reencrypted });
-    result.reencrypted += reencrypted;
+  } catch (error) {
+    // Our message names the row (our id), never a value; any other error is named by its kind alone.
+    stopped = error instanceof SecretsRotationError ? error.message : `stopped by ${(error as Error).name ?? 'an error'}`;
+    throw error;
+  } finally {
+    // The values already re-encrypted stay so: the trail counts them whether the run ends or stops (until
+    // 7 December 2026 a run stopped by a value no key decrypts recorded nothing, and the re-run counted
+    // only its own). A run killed outright leaves its count to the next run's event.
+    const byColumn = current && current.reencrypted > 0 ? [...result.columns, current] : result.columns;
+    const reencrypted = result.reencrypted + (current?.reencrypted ?? 0);
+    if (stopped === undefined || reencrypted > 0) {
+      await recordAuditEvent(dataSource.manager, {
+        type: 'secrets.rotated',
+        actor: { type: 'system', id: 'secrets-rotate' },
+        data: { keyId: result.keyId, reencrypted, byColumn, ...options.otherSteps, ...(stopped === undefined ? {} : { stopped }) },
+      });
+    }
   }
-  await recordAuditEvent(dataSource.manager, {
-    type: 'secrets.rotated',
-    actor: { type: 'system', id: 'secrets-rotate' },
-    data: { keyId: result.keyId, reencrypted: result.reencrypted, byColumn: result.columns, ...options.otherSteps },
-  });
   return result;
 }

@@ -135,6 +135,10 @@ describe('secrets rotation on seeded sandbox data', () => {
     const foreign = legacyV1(Buffer.alloc(32, 0xee).toString('base64'), '4111111111111111', `account:${card!.id}:pan`);
     await db.dataSource.query(`UPDATE account SET identification = $2 WHERE account_id = $1`, [card!.id, foreign]);
     const seedCount = (await rowsOf(IDENTITY_CIPHERTEXT_COLUMNS[0]!)).length + (await rowsOf(IDENTITY_CIPHERTEXT_COLUMNS[1]!)).length;
+    const events = async (): Promise<Array<{ data: { keyId: string; reencrypted: number; stopped?: string } }>> =>
+      (await db.dataSource.query(`SELECT event FROM audit_outbox WHERE event->>'type' = 'secrets.rotated' AND event->'data'->>'keyId' = 'c' ORDER BY created_seq`)).map(
+        (row: { event: { data: { keyId: string; reencrypted: number; stopped?: string } } }) => row.event,
+      );
     const stopped = rotateSecrets(db.dataSource, keys, COLUMNS, { batchSize: 1 });
     await expect(stopped).rejects.toThrow(SecretsRotationError);
     await expect(stopped).rejects.toThrow(
@@ -143,12 +147,17 @@ describe('secrets rotation on seeded sandbox data', () => {
     await expect(stopped).rejects.not.toThrow(foreign);
     // What ran before the stop stays done: the seeds are under C already.
     expect((await rowsOf(IDENTITY_CIPHERTEXT_COLUMNS[0]!)).every((r) => r.value.startsWith('v2.c.'))).toBe(true);
+    // ... and is audited, with why the run stopped (until 7 December 2026 a stopped run recorded nothing).
+    expect(await events()).toMatchObject([{ data: { keyId: 'c', reencrypted: seedCount, stopped: expect.stringContaining(`account_id ${card!.id} does not decrypt`) } }]);
 
     // The operator restores the value (here: under B again), and runs it again.
     await db.dataSource.query(`UPDATE account SET identification = $2 WHERE account_id = $1`, [card!.id, keysOf({ SECRETS_KEYS: `b:${B}` }).encrypt('4111111111111111', `account:${card!.id}:pan`)]);
     const finished = await rotateSecrets(db.dataSource, keys, COLUMNS, { batchSize: 1 });
     expect(finished.columns.slice(0, 2).map((c) => c.reencrypted)).toEqual([0, 0]);
     expect(finished.reencrypted).toBeGreaterThan(0);
+    // The two runs' events count every value re-encrypted under C, once.
+    const audited = (await events()).reduce((sum, event) => sum + event.data.reencrypted, 0);
+    expect(audited).toBe(seedCount + finished.reencrypted);
     expect((await ciphertextsAnywhere()).filter((f) => !f.value.startsWith('v2.c.'))).toEqual([]);
     expect(keysOf({ SECRETS_KEYS: `c:${C}` }).decrypt((await rowsOf(LEDGER_CIPHERTEXT_COLUMNS[0]!)).find((r) => r.id === card!.id)!.value, `account:${card!.id}:pan`)).toBe('4111111111111111');
   });
