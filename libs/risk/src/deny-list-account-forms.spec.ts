@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { createTestDatabase, TestDatabase } from '@consentry/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadDenyList, PaymentRiskEngine, PaymentRiskInput } from './payment-risk-engine.js';
+import { creditorKey, loadDenyList, PaymentRiskEngine, PaymentRiskInput } from './payment-risk-engine.js';
+import { RiskRulesError } from './risk-rules.js';
 import { DENY_LIST_ONLY_RULES_FILE, loadRiskRules } from './risk-rules.js';
 
 /** The sandbox's seeded mule (libs/sandbox SANDBOX_DENY_LISTED_CREDITOR), as the bank writes it in deny-list.json. */
@@ -70,5 +71,41 @@ describe('deny-list: the same account in any form the API accepts is one account
   it('rejects the mule when paid by its BBAN (bank code, sort code, account number)', async () => {
     const { decision } = await engine.assess(db.dataSource.manager, payment({ schemeName: 'UK.OBIE.BBAN', identification: 'NWBK60000099999999' }));
     expect(decision).toBe('reject');
+  });
+});
+
+describe('deny-list file: an entry that could never match a payment is refused at start', () => {
+  const load = (entries: unknown): Set<string> => {
+    const file = join(mkdtempSync(join(tmpdir(), 'deny-list-file-')), 'deny-list.json');
+    writeFileSync(file, JSON.stringify(entries));
+    return loadDenyList(file, true);
+  };
+
+  it('refuses a scheme not named exactly, a sort code that is not 14 digits, an IBAN that fails its check, an empty identification, an unknown member', () => {
+    // Until 7 December 2026 each was loaded and silently matched nothing: the mule stayed payable.
+    for (const entry of [
+      { SchemeName: 'SortCodeAccountNumber', Identification: '60000099999999' },
+      { SchemeName: 'uk.obie.sortcodeaccountnumber', Identification: '60000099999999' },
+      { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '6000009999999' },
+      { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: 'sixty' },
+      { SchemeName: 'UK.OBIE.IBAN', Identification: 'GB15NWBK6000009999999' },
+      { SchemeName: 'UK.OBIE.IBAN', Identification: ukIban('NWBK', '600000', '99999999').replace(/^GB\d\d/, 'GB00') },
+      { SchemeName: 'UK.OBIE.Paym', Identification: ' ' },
+      { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '60000099999999', Foo: 1 },
+    ]) {
+      expect(() => load([MULE, entry]), JSON.stringify(entry)).toThrow(RiskRulesError);
+      expect(() => load([MULE, entry])).toThrow(/\[1\]: /);
+    }
+  });
+
+  it('takes the forms a bank writes: a sort code with separators, an IBAN with spaces, in any case', () => {
+    expect(load([MULE, { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '60-00-00 99999999' }, { SchemeName: 'UK.OBIE.IBAN', Identification: ukIban('NWBK', '600000', '99999999').toLowerCase().replace(/(.{4})/g, '$1 ') }]).size).toBe(1);
+  });
+
+  it('keys a fullwidth digit as the digit, and never two sort codes of other scripts\' digits as one', () => {
+    const key = (identification: string): string => creditorKey({ schemeName: 'UK.OBIE.SortCodeAccountNumber', identification });
+    // Until 7 December 2026 a fullwidth digit was dropped, and every all-Arabic-Indic number keyed as none.
+    expect(key('6000009999999\uFF19')).toBe(key('60000099999999'));
+    expect(key('\u0666\u0660\u0660\u0660\u0660\u0660\u0669\u0669\u0669\u0669\u0669\u0669\u0669\u0669')).not.toBe(key('\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661'));
   });
 });

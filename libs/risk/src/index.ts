@@ -2,6 +2,7 @@ export { DENY_LIST_ONLY_RULES_FILE, loadRiskRules, parseRiskRules, RiskRulesErro
 export type { RiskAction, RiskDecision, RiskRule, RiskRuleSet } from './risk-rules.js';
 export {
   creditorKey,
+  DENY_LIST_SCHEMES,
   HELD_STATUS_DESCRIPTION,
   loadDenyList,
   PaymentRiskEngine,

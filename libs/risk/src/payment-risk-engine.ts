@@ -61,14 +61,55 @@ const UK_BBAN = /^[A-Z]{4}(\d{14})$/;
  * written with dashes, or as its IBAN, was paid.
  */
 export function creditorKey(creditor: { schemeName: string; identification: string }): string {
-  const compact = creditor.identification.replace(/[\s\p{Pd}]+/gu, '').toUpperCase();
-  if (creditor.schemeName === SORT_CODE_ACCOUNT) return `${SORT_CODE_ACCOUNT}:${compact.replace(/\D+/g, '')}`;
+  // NFKC first: a fullwidth or otherwise compatible digit is the digit (until 7 December 2026 a deny-listed
+  // account written with one fullwidth digit was another payee).
+  const compact = creditor.identification.normalize('NFKC').replace(/[\s\p{Pd}]+/gu, '').toUpperCase();
+  if (creditor.schemeName === SORT_CODE_ACCOUNT) {
+    // Its ASCII digits alone, when the rest is separators; an identification holding digits of another
+    // script keeps them, so two such accounts are never one key (they were: every one keyed as none).
+    const digits = compact.replace(/[^\p{L}\p{N}]+/gu, '');
+    return `${SORT_CODE_ACCOUNT}:${/^[0-9]*$/.test(digits) ? digits : compact}`;
+  }
   const ukAccount = (creditor.schemeName === 'UK.OBIE.IBAN' ? UK_IBAN : creditor.schemeName === 'UK.OBIE.BBAN' ? UK_BBAN : null)?.exec(compact);
   if (ukAccount) return `${SORT_CODE_ACCOUNT}:${ukAccount[1]}`;
   return `${creditor.schemeName}:${compact}`;
 }
 
 const ACTION_RANK: Record<RiskDecision, number> = { allow: 0, hold: 1, reject: 2 };
+
+/** The account schemes a payee may be named in (the API's ACCOUNT_SCHEMES: a test holds them equal). */
+export const DENY_LIST_SCHEMES = ['UK.OBIE.BBAN', 'UK.OBIE.IBAN', 'UK.OBIE.PAN', 'UK.OBIE.Paym', 'UK.OBIE.SortCodeAccountNumber', 'UK.OBIE.Wallet'] as const;
+
+/** ISO 13616's check: the IBAN's country and check digits moved to the end, letters as numbers, mod 97 = 1. */
+function ibanChecks(iban: string): boolean {
+  const digits = `${iban.slice(4)}${iban.slice(0, 4)}`.replace(/[A-Z]/g, (letter) => String(letter.charCodeAt(0) - 55));
+  let remainder = 0;
+  for (const digit of digits) remainder = (remainder * 10 + Number(digit)) % 97;
+  return remainder === 1;
+}
+
+/**
+ * Why a deny-list entry can never match a payment (a typo the bank would otherwise never see: the mule
+ * stays payable), or null: a scheme the API takes, named exactly; a sort code and account number of 14
+ * digits once separators are dropped; an IBAN of its form whose check digits hold; anything else not
+ * empty. Until 7 December 2026 any two strings were taken.
+ */
+function denyListEntryProblem(entry: unknown): string | null {
+  const e = entry as { SchemeName?: unknown; Identification?: unknown } | null;
+  if (!e || typeof e !== 'object' || Object.keys(e).some((key) => key !== 'SchemeName' && key !== 'Identification') || typeof e.SchemeName !== 'string' || typeof e.Identification !== 'string') {
+    return 'must be { "SchemeName": "...", "Identification": "..." }';
+  }
+  if (!(DENY_LIST_SCHEMES as readonly string[]).includes(e.SchemeName)) return `SchemeName must be one of ${DENY_LIST_SCHEMES.join(', ')}`;
+  const key = creditorKey({ schemeName: e.SchemeName, identification: e.Identification });
+  const identification = key.slice(key.indexOf(':') + 1);
+  if (identification.length === 0) return 'Identification is empty';
+  if (e.SchemeName === SORT_CODE_ACCOUNT && !/^\d{14}$/.test(identification)) return 'a sort code and account number must be 14 digits';
+  if (e.SchemeName === 'UK.OBIE.IBAN') {
+    const iban = e.Identification.normalize('NFKC').replace(/[\s\p{Pd}]+/gu, '').toUpperCase();
+    if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban) || !ibanChecks(iban)) return 'an IBAN must have its form and check digits';
+  }
+  return null;
+}
 
 /** Reads the deny-list file (`[{ SchemeName, Identification }]`); a missing file is an empty list. */
 export function loadDenyList(file: string, required = false): Set<string> {
@@ -86,9 +127,12 @@ export function loadDenyList(file: string, required = false): Set<string> {
   const errors: string[] = [];
   const keys = new Set<string>();
   entries.forEach((entry: unknown, index) => {
-    const e = entry as { SchemeName?: unknown; Identification?: unknown } | null;
-    if (!e || typeof e.SchemeName !== 'string' || typeof e.Identification !== 'string') errors.push(`[${index}]: must be { "SchemeName": "...", "Identification": "..." }`);
-    else keys.add(creditorKey({ schemeName: e.SchemeName, identification: e.Identification }));
+    const problem = denyListEntryProblem(entry);
+    if (problem) errors.push(`[${index}]: ${problem}`);
+    else {
+      const e = entry as { SchemeName: string; Identification: string };
+      keys.add(creditorKey({ schemeName: e.SchemeName, identification: e.Identification }));
+    }
   });
   if (errors.length > 0) throw new RiskRulesError(file, errors);
   return keys;
