@@ -71,6 +71,13 @@ describe('history rule kinds against PostgreSQL', () => {
       expect(await decide(engine, payment({ amount: '500.00', currency: 'EUR', at, debtorAccountId: 'acc-usual' }))).toBe('allow');
     });
 
+    it('holds a payment of exactly multiple × the mean, in decimals (3 × 2.20 is 6.60, not 6.6000000000000005)', async () => {
+      // Until 7 December 2026 the comparison ran in double precision and 6.60 was allowed.
+      for (const amount of ['1.10', '2.20', '3.30']) expect(await decide(engine, payment({ amount, at, debtorAccountId: 'acc-exact' }))).toBe('allow');
+      expect(await decide(engine, payment({ amount: '6.60', at, debtorAccountId: 'acc-exact' }))).toBe('hold');
+      expect(await decide(engine, payment({ amount: '6.59', at, debtorAccountId: 'acc-exact' }))).toBe('allow');
+    });
+
     it('does not fire before the account has minHistory payments', async () => {
       expect(await decide(engine, payment({ amount: '10.00', at, debtorAccountId: 'acc-young' }))).toBe('allow');
       expect(await decide(engine, payment({ amount: '10.00', at, debtorAccountId: 'acc-young' }))).toBe('allow');

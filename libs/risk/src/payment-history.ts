@@ -76,7 +76,9 @@ export async function recordPaidPayment(manager: EntityManager, payment: PaidPay
 
 /** amount-multiple: at least `multiple` × the account's mean paid amount, once it has `minHistory` payments. */
 export function amountMultipleFires(v: HistoryValues, multiple: string, minHistory: string): string {
-  return `coalesce((SELECT payment_count >= ${minHistory}::int AND ${v.amount}::double precision >= ${multiple}::double precision * mean
+  // In numeric, to the amount's 5 decimals: in double precision 3 x 2.2 is 6.6000000000000005, and a
+  // payment of exactly 6.60 was not held (until 7 December 2026).
+  return `coalesce((SELECT payment_count >= ${minHistory}::int AND ${v.amount}::numeric >= round(${multiple}::numeric * mean::numeric, 5)
                       FROM payment_amount_statistics WHERE debtor_account_id = ${v.account} AND currency = ${v.currency}), false)`;
 }
 
