@@ -28,6 +28,15 @@ describe('EnvironmentKeyManagement with key ids', () => {
     expect(() => new EnvironmentKeyManagement(A).decrypt(sealed, 'account:a1:pan')).toThrow('no configured key has the id "k2026"');
   });
 
+  it('refuses a ciphertext whose authentication tag was cut short, which GCM would check on its first bytes only', () => {
+    const keys = new EnvironmentKeyManagement([{ kid: 'k2026', key: B }]);
+    const [version, kid, iv, tag, body] = keys.encrypt('JBSWY3DPEHPK3PXP', 'psu:p1:totp').split('.');
+    const short = [version, kid, iv, Buffer.from(tag!, 'base64url').subarray(0, 4).toString('base64url'), body].join('.');
+    // Until 7 December 2026 it decrypted: a forger had 1 chance in 2^32 a try, not 2^128.
+    expect(() => keys.decrypt(short, 'psu:p1:totp')).toThrow();
+    expect(keys.decrypt([version, kid, iv, tag, body].join('.'), 'psu:p1:totp')).toBe('JBSWY3DPEHPK3PXP');
+  });
+
   it('reads every key of the ring by its id, and a lone key is id `default`', () => {
     const old = new EnvironmentKeyManagement(A).encrypt('JBSWY3DPEHPK3PXP', 'psu:1:totp');
     expect(old.startsWith('v2.default.')).toBe(true);

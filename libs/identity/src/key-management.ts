@@ -83,9 +83,15 @@ export class EnvironmentKeyManagement implements KeyManagement {
   }
 }
 
+// GCM's whole 16-byte tag, as written: a shorter one would be taken by Node (4 bytes is 1 in 2^32 for a
+// forger) unless the length is fixed (until 7 December 2026 it was not).
+const GCM_TAG_BYTES = 16;
+
 function open(key: Buffer, iv: string, tag: string, body: string, context: string): string {
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  const authTag = Buffer.from(tag, 'base64url');
+  if (authTag.length !== GCM_TAG_BYTES) throw new Error('the ciphertext\'s authentication tag is not 16 bytes');
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: GCM_TAG_BYTES });
   decipher.setAAD(Buffer.from(context, 'utf8'));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  decipher.setAuthTag(authTag);
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
 }
