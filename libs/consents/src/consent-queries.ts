@@ -63,8 +63,18 @@ export async function findConsentOfClient(
 }
 
 /** Whether a consent is usable for data access at `now`. */
-export function isConsentLive(consent: Pick<ConsentAccess, 'status' | 'expirationDateTime'>, now = new Date()): boolean {
+export function isConsentLive(consent: { status: string; expirationDateTime: Date | null }, now = new Date()): boolean {
   return consent.status === 'AUTH' && (consent.expirationDateTime === null || consent.expirationDateTime > now);
+}
+
+/**
+ * When a consent of any kind that is no longer live ended: its status change (revoked, expired by the
+ * sweep, consumed, rejected), or, authorised and past its end before the sweep reached it, its end (its
+ * status change is then still the authorisation). Null while it awaits approval or is live.
+ */
+export function consentEndedAt(consent: { status: string; expirationDateTime: Date | null; statusUpdateDateTime: Date }, now = new Date()): Date | null {
+  if (consent.status === 'AWAU' || isConsentLive(consent, now)) return null;
+  return consent.status === 'AUTH' && consent.expirationDateTime ? consent.expirationDateTime : consent.statusUpdateDateTime;
 }
 
 /** isConsentLive's rule as a condition on the account_access_consent row `alias` at `$nowParam`, for counts made in SQL. */

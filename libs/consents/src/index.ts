@@ -1,6 +1,6 @@
 export { AuthoriseAccountAccessConsent, lockConsentOfClient, shareableAccountCondition } from './authorise-account-access-consent.use-case.js';
 export type { AuthoriseAccountAccessConsentCommand } from './authorise-account-access-consent.use-case.js';
-export { CONSENT_ACCESS_COLUMNS, consentAccessFromRow, consentLiveCondition, consentsOfGrants, findConsentAccess, findConsentOfClient, isConsentLive } from './consent-queries.js';
+export { CONSENT_ACCESS_COLUMNS, consentAccessFromRow, consentEndedAt, consentLiveCondition, consentsOfGrants, findConsentAccess, findConsentOfClient, isConsentLive } from './consent-queries.js';
 export type { ConsentAccess, ConsentOfGrant } from './consent-queries.js';
 export {
   assertPaymentConsentTransition,

@@ -114,6 +114,13 @@ describe('payment pages: stopped orders stay unpaid, hostile input gets a 4xx pa
     const dashCsrf = await csrfOf('/dashboard/alerts', alice);
     expect((await post('/dashboard/alerts/read-all', new URLSearchParams({ csrf: dashCsrf, all: 'yes' }).toString(), alice)).status).toBe(400);
     expect((await post('/dashboard/alerts/read-all', new URLSearchParams({ csrf: dashCsrf }).toString(), alice)).status).toBe(303);
+    // The sign-in form too: its fields and no other.
+    const who = h.sandbox.psus.find((p) => p.username === 'alice')!;
+    const login = await h.call('GET', '/dashboard/login');
+    const loginCookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const loginCsrf = /name="csrf" value="([^"]+)"/.exec(String(login.body))![1]!;
+    const fields = { csrf: loginCsrf, username: who.username, password: who.password, otp: await currentTotpCode(who.totpSecret) };
+    expect((await post('/dashboard/login', new URLSearchParams({ ...fields, remember: 'yes' }).toString(), loginCookie)).status).toBe(400);
   });
 
   it('a scheduled payment sent to its bank and unanswered offers no cancel, a standing order with such a run still does: the dashboard says which', async () => {

@@ -1,4 +1,4 @@
-import { formatPaymentAmount } from '@consentry/consents';
+import { consentEndedAt, formatPaymentAmount, isConsentLive } from '@consentry/consents';
 import { PaymentConsentKind, PaymentConsentStatus } from '@consentry/database';
 
 import { CustomerPaymentConsentView } from '../customer/customer-payment-consents.service.js';
@@ -64,8 +64,13 @@ function paymentStatus(payment: PaymentView): string {
   return reason ? `${words}: ${reason}` : words;
 }
 
+/** The view's dates as the consent rules read them (isConsentLive, consentEndedAt). */
+function timesOf(consent: CustomerPaymentConsentView): { status: string; expirationDateTime: Date | null; statusUpdateDateTime: Date } {
+  return { status: consent.status, expirationDateTime: consent.expirationDateTime === null ? null : new Date(consent.expirationDateTime), statusUpdateDateTime: new Date(consent.statusUpdateDateTime) };
+}
+
 function consentStatus(consent: CustomerPaymentConsentView): { text: string; className: string } {
-  const live = consent.status === 'AUTH' && (consent.expirationDateTime === null || new Date(consent.expirationDateTime) > new Date());
+  const live = isConsentLive(timesOf(consent));
   // Authorised but past its end date, not yet swept by the expiry job: it is not usable any more.
   const text = consent.status === 'AUTH' && !live ? 'Expired' : CONSENT_STATUS_WORDS[consent.status];
   return { text, className: live ? 'status status-live' : 'status status-ended' };
@@ -109,14 +114,11 @@ function terms(consent: CustomerPaymentConsentView): string {
 }
 
 function dates(consent: CustomerPaymentConsentView): string {
-  // Authorised and past its end before the sweep reached it: it ended at its end, not at its status change
-  // (the authorisation). Otherwise an ended consent ended at its status change.
-  const expiredUnswept = consent.status === 'AUTH' && consent.expirationDateTime !== null && new Date(consent.expirationDateTime) <= new Date();
-  const ended = expiredUnswept ? consent.expirationDateTime : ['AWAU', 'AUTH'].includes(consent.status) ? null : consent.statusUpdateDateTime;
+  const ended = consentEndedAt(timesOf(consent));
   return [
     row('Granted', instant(consent.authorisedDateTime, 'Not granted')),
     consent.kind === 'domestic-payment' ? '' : row('Expires', instant(consent.expirationDateTime, 'No end date')),
-    ended ? row('Ended', instant(ended, '')) : '',
+    ended ? row('Ended', escapeHtml(formatInstant(ended))) : '',
     row('Reference', `<code>${escapeHtml(consent.consentId)}</code>`),
   ].join('\n');
 }

@@ -1,4 +1,4 @@
-import { ConsentException, consentLiveCondition, describePermissions, isConsentLive, Permission, PermissionGroup } from '@consentry/consents';
+import { consentEndedAt, ConsentException, consentLiveCondition, describePermissions, isConsentLive, Permission, PermissionGroup } from '@consentry/consents';
 import { ConsentStatus, DataSource } from '@consentry/database';
 import { Injectable } from '@nestjs/common';
 
@@ -26,23 +26,13 @@ export interface DashboardConsent {
   requestedAt: Date;
   grantedAt: Date | null;
   expiresAt: Date | null;
-  /**
-   * When an ended consent ended: its revocation or the sweep's expiry, or, authorised and past its expiry
-   * before the sweep reached it, its expiry (its status change then is still the authorisation: until
-   * 7 December 2026 the page showed that as the end). Null while it is awaiting approval or live.
-   */
+  /** When it ended (consentEndedAt; until 7 December 2026 an unswept expiry showed its approval as its end); null while awaiting approval or live. */
   endedAt: Date | null;
   /** The newest `data.accessed` event of the chained audit log for this consent. */
   lastAccessedAt: Date | null;
 }
 
 export type DashboardRevocation = 'revoked' | 'not_revocable';
-
-/** DashboardConsent.endedAt of a consent row. */
-function endedAt(row: ConsentRow, now: Date): Date | null {
-  if (row.status === 'AWAU' || isConsentLive({ status: row.status, expirationDateTime: row.expiration_date_time }, now)) return null;
-  return row.status === 'AUTH' && row.expiration_date_time ? row.expiration_date_time : row.status_update_date_time;
-}
 
 export type DashboardCancellation = 'cancelled' | 'not_cancellable';
 
@@ -143,7 +133,7 @@ export class DashboardService {
       requestedAt: row.creation_date_time,
       grantedAt: row.authorised_at,
       expiresAt: row.expiration_date_time,
-      endedAt: endedAt(row, now),
+      endedAt: consentEndedAt({ status: row.status, expirationDateTime: row.expiration_date_time, statusUpdateDateTime: row.status_update_date_time }, now),
       lastAccessedAt: row.last_accessed_at,
     }));
   }
