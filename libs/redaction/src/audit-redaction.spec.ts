@@ -318,6 +318,9 @@ describe('redactText: numbers written with any separator and in any digits', () 
     // Two Luhn-valid numbers sharing groups (3 3258 3704 9137 and 3258 3704 9137 6): masked as one, so that
     // neither shows a middle digit (the scan before masked the first and showed the second's `9137 6`).
     ['3 3258 3704 9137 6', '332583****1376'],
+    // Read whole, the run is a card from its leading `1` (first six `112345`); parted at the double space,
+    // `123456783` stands alone, an account number that shows its last four only: no digit either hides shows.
+    ['1  123456783 3258 3704 9137 6', '1******************1376'],
   ])('masks %j', (text, masked) => {
     expect(redactText(text)).toBe(masked);
   });

@@ -60,11 +60,15 @@ const MAX_DEPTH = 8;
 // number has 13). Text without it (most identifiers, names, codes) is returned as it is, unscanned.
 const MAY_NEED_REDACTION = new RegExp(`eyJ|${DIGIT}(?:${SEPARATOR}{0,3}${DIGIT}){7}`, 'u');
 
-/** A group of digits in a run: where it starts and ends in the run's text, and its digits in ASCII. */
+/**
+ * A group of digits in a run: where it starts and ends in the run's text, its digits in ASCII, and where
+ * they start among the run's digits.
+ */
 interface DigitGroup {
   start: number;
   end: number;
   digits: string;
+  offset: number;
 }
 
 /** A number written from a group of a run: the index of its last group, and whether it is a card number. */
@@ -74,15 +78,15 @@ interface NumberSpan {
 }
 
 /**
- * The number written from group `first` of a run: the longest Luhn-valid card number of 13 to 19 digits,
- * else a sort code and account number; undefined when the group starts neither.
+ * The number written from group `first` of a run, within its groups before `end`: the longest Luhn-valid
+ * card number of 13 to 19 digits, else a sort code and account number; undefined when the group starts neither.
  */
-function numberAt(groups: DigitGroup[], first: number): NumberSpan | undefined {
+function numberAt(groups: DigitGroup[], first: number, end: number): NumberSpan | undefined {
   let found: NumberSpan | undefined;
   const luhn = new LuhnCheck();
   let length = 0;
   let sortCodeShaped = true;
-  for (let last = first; last < groups.length; last++) {
+  for (let last = first; last < end; last++) {
     if (last > first && !SORT_CODE_SPLITS.has(length)) sortCodeShaped = false;
     const digits = groups[last]!.digits;
     length += digits.length;
@@ -98,39 +102,42 @@ function numberAt(groups: DigitGroup[], first: number): NumberSpan | undefined {
 }
 
 /**
- * A run of digit groups (`before` and `after`: the characters around it) with its card numbers and sort
- * code + account numbers masked, wherever they sit in it and whatever touches it, and each other group of
- * eight digits or more masked to its last four when it stands alone, or is longer than any card number.
- * Numbers that share a group are masked as one (its first six and last four digits, or only its last four
- * when one of them is an account number): each then shows no more than its own first six and last four.
+ * Groups `first` to `last` of a run, masked as one: their digits, joined, replace them, with the run's
+ * digits `hideFrom` to `hideTo` (exclusive) hidden.
  */
-function maskDigitRun(text: string, before: string, after: string): string {
-  // Fewer than 8 digits are neither a card nor an account number: most dates, times and references.
-  if (text.length < ACCOUNT_MIN_DIGITS) return text;
-  const groups: DigitGroup[] = Array.from(text.matchAll(DIGIT_GROUP), (m) => ({ start: m.index, end: m.index + m[0].length, digits: asciiDigits(m[0]) }));
-  // The text up to `copied` is in `out`; what lies between masks is copied as it is.
-  const out: string[] = [];
-  let copied = 0;
-  const replace = (from: number, to: number, masked: string): void => {
-    out.push(text.slice(copied, groups[from]!.start), masked);
-    copied = groups[to]!.end;
+interface MaskedSpan {
+  first: number;
+  last: number;
+  hideFrom: number;
+  hideTo: number;
+}
+
+/**
+ * One reading of the run's groups `from` to `to` (exclusive): its card numbers and sort code + account
+ * numbers, wherever they sit and whatever touches them, and each other group of eight digits or more when
+ * it stands alone or is longer than any card number. Numbers that share a group are masked as one (its
+ * first six and last four digits, or only its last four when one of them is an account number): each then
+ * shows no more than its own first six and last four.
+ */
+function readRun(text: string, groups: DigitGroup[], from: number, to: number, before: string, after: string): MaskedSpan[] {
+  const spans: MaskedSpan[] = [];
+  const mask = (first: number, last: number, showFirst: number, showLast: number): void => {
+    const start = groups[first]!.offset;
+    const end = groups[last]!.offset + groups[last]!.digits.length;
+    spans.push({ first, last, hideFrom: start + showFirst, hideTo: end - showLast });
   };
-  for (let g = 0; g < groups.length; g++) {
-    const number = numberAt(groups, g);
+  for (let g = from; g < to; g++) {
+    const number = numberAt(groups, g, to);
     if (number) {
       let { last, card } = number;
       for (let next = g + 1; next <= last; next++) {
-        const overlapping = numberAt(groups, next);
+        const overlapping = numberAt(groups, next, to);
         if (overlapping) {
           last = Math.max(last, overlapping.last);
           card &&= overlapping.card;
         }
       }
-      const digits = groups
-        .slice(g, last + 1)
-        .map((covered) => covered.digits)
-        .join('');
-      replace(g, last, card ? maskPan(digits) : maskAccountNumber(digits));
+      mask(g, last, card ? 6 : 0, 4);
       g = last;
       continue;
     }
@@ -140,7 +147,64 @@ function maskDigitRun(text: string, before: string, after: string): string {
       (digits.length >= ACCOUNT_MIN_DIGITS &&
         !GLUE.test(g === 0 ? before : text.charAt(start - 1)) &&
         !GLUE.test(g === groups.length - 1 ? after : text.charAt(end)));
-    if (isAccountNumber) replace(g, g, maskAccountNumber(digits));
+    if (isAccountNumber) mask(g, g, 0, 4);
+  }
+  return spans;
+}
+
+/**
+ * A run of digit groups (`before` and `after`: the characters around it) with its card and account numbers
+ * masked (`readRun`). Where two or three separators join two groups, the run is read twice: parted there,
+ * as two numbers may stand side by side (`1  12345678 …`), and whole, as one may be written
+ * (`4111  1111  1111  1111`). A digit either reading hides is hidden, so neither shows what the other
+ * masks (read whole alone, `1  123456783 3258 3704 9137 6` was a card from its `1` and showed `12345`).
+ * The run is written as the parted reading writes it, but for the numbers read whole that hide a digit it
+ * does not: those are written as one with the parted numbers they share a group with, separators dropped.
+ */
+function maskDigitRun(text: string, before: string, after: string): string {
+  // Fewer than 8 digits are neither a card nor an account number: most dates, times and references.
+  if (text.length < ACCOUNT_MIN_DIGITS) return text;
+  let offset = 0;
+  const groups: DigitGroup[] = Array.from(text.matchAll(DIGIT_GROUP), (m) => {
+    const digits = asciiDigits(m[0]);
+    const group = { start: m.index, end: m.index + m[0].length, digits, offset };
+    offset += digits.length;
+    return group;
+  });
+  // The parted reading: each stretch of groups between joins of two or three separators, read alone.
+  const spans: MaskedSpan[] = [];
+  let from = 0;
+  for (let g = 1; g < groups.length; g++) {
+    if (Array.from(text.slice(groups[g - 1]!.end, groups[g]!.start)).length > 1) {
+      spans.push(...readRun(text, groups, from, g, before, after));
+      from = g;
+    }
+  }
+  spans.push(...readRun(text, groups, from, groups.length, before, after));
+  const hidden: boolean[] = new Array<boolean>(offset).fill(false);
+  for (const span of spans) hidden.fill(true, span.hideFrom, span.hideTo);
+  // The whole reading, where the run was parted: its numbers that hide a digit the parted reading shows.
+  if (from > 0) {
+    const hidesMore = (span: MaskedSpan): boolean => hidden.slice(span.hideFrom, span.hideTo).includes(false);
+    const more = readRun(text, groups, 0, groups.length, before, after).filter(hidesMore);
+    for (const span of more) hidden.fill(true, span.hideFrom, span.hideTo);
+    spans.push(...more);
+  }
+  spans.sort((a, b) => a.first - b.first);
+  // The text up to `copied` is in `out`; what lies between masks is copied as it is.
+  const out: string[] = [];
+  let copied = 0;
+  for (let s = 0; s < spans.length; s++) {
+    const { first } = spans[s]!;
+    let { last } = spans[s]!;
+    while (s + 1 < spans.length && spans[s + 1]!.first <= last) last = Math.max(last, spans[++s]!.last);
+    let masked = '';
+    for (let g = first; g <= last; g++) {
+      const { digits, offset: at } = groups[g]!;
+      for (let i = 0; i < digits.length; i++) masked += hidden[at + i] ? '*' : digits.charAt(i);
+    }
+    out.push(text.slice(copied, groups[first]!.start), masked);
+    copied = groups[last]!.end;
   }
   out.push(text.slice(copied));
   return out.join('');
