@@ -174,8 +174,6 @@ export interface WorkerConfig extends PlatformConfig {
   oidcPurgeIntervalMs: number;
   /** Consents expired per transaction by the sweep. */
   consentExpiryBatchSize: number;
-  /** Seconds a consent may wait for authorisation (AWAU) before it is expired. */
-  consentAwaitingMaxAgeSeconds: number;
   /** Milliseconds between runs of the scheduled-payment execution sweep (which also re-drives stranded payments). */
   scheduledPaymentIntervalMs: number;
   /**
@@ -307,7 +305,6 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     httpBankConnectors: parseHttpBankConnectors(read.raw('HTTP_BANK_CONNECTORS'), platform.mode),
     oidcPurgeIntervalMs: read.integer('OIDC_PURGE_INTERVAL_MS', 10 * 60_000, { min: 100, max: 24 * 3600_000 }),
     consentExpiryBatchSize: read.integer('CONSENT_EXPIRY_BATCH_SIZE', 50_000, { min: 1, max: 1_000_000 }),
-    consentAwaitingMaxAgeSeconds: read.integer('CONSENT_AWAITING_MAX_AGE_SECONDS', 3600, { min: 60, max: 366 * 86_400 }),
     ...messageSigning(read, platform.mode),
     eventNotifications: loadEventNotificationsConfig(read),
     alerts: loadAlertsConfig(env, platform.mode),

@@ -32,6 +32,11 @@ export interface PlatformConfig {
   redisClusterNodes?: Array<{ host: string; port: number }>;
   /** Prefix of every Redis key and BullMQ queue, so several platforms (or test suites) share one Redis. */
   redisPrefix: string;
+  /**
+   * Seconds a consent may wait for authorisation (AWAU), counted from its creation: past it the worker's
+   * sweep ends it and the authorization server no longer shows or approves it (`awaitingTooLong`).
+   */
+  consentAwaitingMaxAgeSeconds: number;
   /** Where sandbox credentials, generated dev keys and embedded data live. */
   dataDir: string;
   /**
@@ -209,6 +214,7 @@ export function loadPlatformConfig(env: Record<string, string | undefined> = pro
       drainMs: read.integer('SHUTDOWN_DRAIN_MS', 5_000, { min: 0, max: 120_000 }),
       timeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 25_000, { min: 1_000, max: 600_000 }),
     },
+    consentAwaitingMaxAgeSeconds: read.integer('CONSENT_AWAITING_MAX_AGE_SECONDS', 3600, { min: 60, max: 366 * 86_400 }),
     httpRequestTimeoutMs: read.integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, { min: 1_000, max: 300_000 }),
   };
 }

@@ -2,7 +2,7 @@ import { recordAuditEvent } from '@consentry/audit';
 import { AccountAccessConsentEntity, ConsentAccountEntity, DataSource, EntityManager, uuidOrNull } from '@consentry/database';
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
-import { assertTransition } from './consent-status.js';
+import { assertTransition, awaitedTooLong } from './consent-status.js';
 
 export interface AuthoriseAccountAccessConsentCommand {
   consentId: string;
@@ -58,7 +58,11 @@ export async function lockActiveTpp(manager: EntityManager, clientId: string): P
  * authorised once; a second attempt finds it AUTH and fails.
  */
 export class AuthoriseAccountAccessConsent {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    /** CONSENT_AWAITING_MAX_AGE_SECONDS: a consent that waited longer is not authorised (awaitedTooLong). */
+    private readonly awaitingMaxAgeSeconds: number,
+  ) {}
 
   async execute(command: AuthoriseAccountAccessConsentCommand): Promise<AccountAccessConsentEntity> {
     const accountIds = [...new Set(command.accountIds)];
@@ -72,6 +76,9 @@ export class AuthoriseAccountAccessConsent {
       const now = new Date();
       if (consent.expirationDateTime && consent.expirationDateTime <= now) {
         throw new ConsentException(ConsentExceptionCode.Expired, 'the consent has expired');
+      }
+      if (awaitedTooLong(consent, now, this.awaitingMaxAgeSeconds)) {
+        throw new ConsentException(ConsentExceptionCode.Expired, 'the consent was not authorised in time');
       }
       const owned: { n: number }[] = await manager.query(
         `SELECT count(*)::int AS n FROM account a WHERE ${shareableAccountCondition('a', '$1')} AND a.account_id = ANY($2::text[])`,

@@ -3,7 +3,7 @@ import { DataSource, PaymentConsentEntity, uuidOrNull } from '@consentry/databas
 
 import { lockActiveTpp } from './authorise-account-access-consent.use-case.js';
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
-import { assertPaymentConsentTransition } from './consent-status.js';
+import { assertPaymentConsentTransition, awaitedTooLong } from './consent-status.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
 import { type PaymentApprovalSeal } from './payment-approval-seal.js';
 import { approvalTermsOf, approvedTerms } from './payment-initiation.js';
@@ -34,6 +34,8 @@ export class AuthorisePaymentConsent {
   constructor(
     private readonly dataSource: DataSource,
     private readonly approvals: PaymentApprovalSeal,
+    /** CONSENT_AWAITING_MAX_AGE_SECONDS: a consent that waited longer is not authorised (awaitedTooLong). */
+    private readonly awaitingMaxAgeSeconds: number,
   ) {}
 
   async execute(command: AuthorisePaymentConsentCommand): Promise<PaymentConsentEntity> {
@@ -46,6 +48,11 @@ export class AuthorisePaymentConsent {
       // ended, not authorised (until 7 December 2026 it became AUTH, with a grant, until the sweep).
       if (consent.expirationDateTime && consent.expirationDateTime <= now) {
         throw new ConsentException(ConsentExceptionCode.Expired, 'the consent has expired');
+      }
+      // Nobody approved it in time: ended, whether or not the sweep has reached it (until 7 December 2026
+      // it was approved, with a grant, in the minute before the sweep).
+      if (awaitedTooLong(consent, now, this.awaitingMaxAgeSeconds)) {
+        throw new ConsentException(ConsentExceptionCode.Expired, 'the consent was not authorised in time');
       }
       const terms = approvalTermsOf(consent.kind, consent.initiation, consent.controlParameters);
       const [account]: Array<{ scheme_name: string; identification: string; currency: string }> = await manager.query(

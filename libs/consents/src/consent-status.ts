@@ -42,6 +42,22 @@ const PAYMENT_TRANSITIONS: Record<PaymentConsentKind, Record<PaymentConsentStatu
   'domestic-standing-order': { AWAU: ['AUTH', 'RJCT'], AUTH: ['COND'], COND: [], RJCT: [], CANC: [], EXPD: [] },
 };
 
+/**
+ * The creation time at or before which a consent still AWAU at `now` has waited too long
+ * (CONSENT_AWAITING_MAX_AGE_SECONDS): the sweeps end such consents, and none is shown or approved.
+ */
+export function awaitingCutoff(now: Date, awaitingMaxAgeSeconds: number): Date {
+  return new Date(now.getTime() - awaitingMaxAgeSeconds * 1000);
+}
+
+/**
+ * Whether a consent has waited for authorisation longer than it may: still AWAU and created at or before
+ * awaitingCutoff. Such a consent is refused as expired at once, whether or not the sweep has ended it yet.
+ */
+export function awaitedTooLong(consent: { status: string; creationDateTime: Date }, now: Date, awaitingMaxAgeSeconds: number): boolean {
+  return consent.status === 'AWAU' && consent.creationDateTime <= awaitingCutoff(now, awaitingMaxAgeSeconds);
+}
+
 /** What an AWAU payment consent becomes when nobody authorised it in time: domestic consents have no EXPD. */
 export const STALE_AWAITING_STATUS: Record<PaymentConsentKind, Extract<PaymentConsentStatus, 'RJCT' | 'EXPD'>> = {
   'domestic-payment': 'RJCT',

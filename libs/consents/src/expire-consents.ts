@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { AuditEventInput, recordAuditEvents } from '@consentry/audit';
 import { AccountAccessConsentEntity, ConsentStatus, DataSource, OidcModelEntity } from '@consentry/database';
 
-import { assertTransition, statusesThatMayBecome } from './consent-status.js';
+import { assertTransition, awaitingCutoff, statusesThatMayBecome } from './consent-status.js';
 
 /**
  * Advisory lock key of the expiry sweep: however many workers run, one sweep at a time. A session lock,
@@ -220,7 +220,7 @@ export async function expireConsents(dataSource: DataSource, options: ExpireCons
       }
       const cutoffs: Record<DueReason, Date> = {
         pastExpiration: now,
-        awaitingTooLong: new Date(now.getTime() - options.awaitingMaxAgeSeconds * 1000),
+        awaitingTooLong: awaitingCutoff(now, options.awaitingMaxAgeSeconds),
       };
       for (const reason of ['pastExpiration', 'awaitingTooLong'] as const) {
         const sql = batchSql(reason, tables);

@@ -5,6 +5,7 @@ export type { ConsentAccess, ConsentOfGrant } from './consent-queries.js';
 export {
   assertPaymentConsentTransition,
   assertTransition,
+  awaitedTooLong,
   canPaymentConsentTransition,
   canTransition,
   EXPIRING_PAYMENT_CONSENT_KINDS,

@@ -38,7 +38,7 @@ describe('payment consent lifecycle', () => {
   beforeAll(async () => {
     db = await createTestDatabase('payment_consent_lifecycle');
     create = new CreatePaymentConsent(db.dataSource);
-    authorise = new AuthorisePaymentConsent(db.dataSource, approvals);
+    authorise = new AuthorisePaymentConsent(db.dataSource, approvals, 3600);
     await q(`INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ($1, 'Pay TPP', '{PISP}', '{}')`, [CLIENT]);
     await q(`INSERT INTO aspsp (aspsp_id, name, connector) VALUES ('bank-p', 'Bank P', 'sandbox-ledger')`);
     for (const [id, name] of [
@@ -140,6 +140,19 @@ describe('payment consent lifecycle', () => {
     await expect(authorise.execute({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'acc-gbp', grantId: `grant-${consentId}` })).rejects.toMatchObject({ code: 'Expired' });
     expect(await statusOf(consentId)).toBe('AWAU');
     expect(await q(`SELECT 1 FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'consent.authorised'`, [consentId])).toEqual([]);
+  });
+
+  it('refuses to authorise a consent left AWAU longer than CONSENT_AWAITING_MAX_AGE_SECONDS, before the sweep ends it', async () => {
+    // Until 7 December 2026 it became AUTH in the minute (or longer, with no worker) before the sweep.
+    const stale = await created();
+    const justInTime = await created();
+    await q(`UPDATE payment_consent SET creation_date_time = now() - interval '3600 seconds' WHERE consent_id = $1`, [stale]);
+    await q(`UPDATE payment_consent SET creation_date_time = now() - interval '3590 seconds' WHERE consent_id = $1`, [justInTime]);
+    await expect(authorise.execute({ consentId: stale, clientId: CLIENT, psuId: PSU, debtorAccountId: 'acc-gbp', grantId: `grant-${stale}` })).rejects.toMatchObject({ code: 'Expired' });
+    expect(await statusOf(stale)).toBe('AWAU');
+    expect(await q(`SELECT 1 FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'consent.authorised'`, [stale])).toEqual([]);
+    await authorise.execute({ consentId: justInTime, clientId: CLIENT, psuId: PSU, debtorAccountId: 'acc-gbp', grantId: `grant-${justInTime}` });
+    expect(await statusOf(justInTime)).toBe('AUTH');
   });
 
   it('tells the PSU a consent past its end has ended rather than revoke it; the TPP may still delete it', async () => {

@@ -1,7 +1,7 @@
 import { recordAuditEvent, recordAuditEvents } from '@consentry/audit';
 import { DataSource, PaymentConsentEntity, PaymentConsentKind } from '@consentry/database';
 
-import { assertPaymentConsentTransition, STALE_AWAITING_STATUS } from './consent-status.js';
+import { assertPaymentConsentTransition, awaitingCutoff, STALE_AWAITING_STATUS } from './consent-status.js';
 import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
 
 export interface RejectPaymentConsentCommand {
@@ -48,7 +48,7 @@ export async function rejectStalePaymentConsents(
   options: { awaitingMaxAgeSeconds: number; now?: Date; batchSize?: number },
 ): Promise<number> {
   const now = options.now ?? new Date();
-  const cutoff = new Date(now.getTime() - options.awaitingMaxAgeSeconds * 1000);
+  const cutoff = awaitingCutoff(now, options.awaitingMaxAgeSeconds);
   const batchSize = options.batchSize ?? 10_000;
   const reason = 'Rejected: not authorised in time';
   let total = 0;

@@ -32,7 +32,7 @@ describe('re-sealing payment approvals in a keyring rotation', () => {
 
   async function consent(amount: string, sealedWith: PaymentApprovalSeal | null): Promise<string> {
     const { consentId } = await new CreatePaymentConsent(db.dataSource).execute({ clientId: CLIENT, kind: 'domestic-payment', initiation: initiation(amount), risk: {} });
-    if (sealedWith) await new AuthorisePaymentConsent(db.dataSource, sealedWith).execute({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'acc-r', grantId: `grant-${consentId}` });
+    if (sealedWith) await new AuthorisePaymentConsent(db.dataSource, sealedWith, 3600).execute({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'acc-r', grantId: `grant-${consentId}` });
     return consentId;
   }
 

@@ -46,7 +46,7 @@ describe('VRP consent lifecycle', () => {
   async function authorised(validTo?: Date): Promise<string> {
     const consentId = await created(validTo);
     await q(`INSERT INTO oidc_model (model, id, payload, grant_id, expires_at) VALUES ('Grant', $1, '{}', NULL, now() + interval '1 day')`, [`grant-${consentId}`]);
-    await new AuthorisePaymentConsent(db.dataSource, approvals).execute({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'vacc-gbp', grantId: `grant-${consentId}` });
+    await new AuthorisePaymentConsent(db.dataSource, approvals, 3600).execute({ consentId, clientId: CLIENT, psuId: PSU, debtorAccountId: 'vacc-gbp', grantId: `grant-${consentId}` });
     return consentId;
   }
 

@@ -232,7 +232,7 @@ export class ApiHarness {
     });
     if (created.status !== 201) throw new Error(`consent creation failed: ${created.status} ${JSON.stringify(created.body)}`);
     const consentId = jsonString(created.body.Data.ConsentId);
-    await new AuthoriseAccountAccessConsent(this.dataSource).execute({
+    await new AuthoriseAccountAccessConsent(this.dataSource, this.config.consentAwaitingMaxAgeSeconds).execute({
       consentId,
       clientId: this.clientId,
       psuId: await this.psuId(username),

@@ -107,7 +107,7 @@ export class PaymentFixtures {
   async approve(created: CallResult, debtorAccountId: string, scope: ObScope, username = 'alice'): Promise<{ consentId: string; psuToken: string }> {
     if (created.status !== 201) throw new Error(`consent creation failed: ${created.status} ${JSON.stringify(created.body)}`);
     const consentId = jsonString(created.body.Data.ConsentId);
-    await new AuthorisePaymentConsent(this.h.dataSource, new PaymentApprovalSeal(this.h.config.secretsKeys)).execute({
+    await new AuthorisePaymentConsent(this.h.dataSource, new PaymentApprovalSeal(this.h.config.secretsKeys), this.h.config.consentAwaitingMaxAgeSeconds).execute({
       consentId,
       clientId: this.h.clientId,
       psuId: await this.h.psuId(username),

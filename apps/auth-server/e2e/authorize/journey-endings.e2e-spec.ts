@@ -164,6 +164,26 @@ describe('every journey that ends without approval returns the PSU to the TPP', 
     }
   });
 
+  it('a consent left AWAU longer than CONSENT_AWAITING_MAX_AGE_SECONDS: refused at the start, and at Approve if it aged on the page', async () => {
+    const age = (consentId: string) =>
+      fixture.db.dataSource.query(`UPDATE account_access_consent SET creation_date_time = now() - interval '3600 seconds' WHERE consent_id = $1`, [consentId]);
+    const staleId = await fixture.createConsent();
+    await age(staleId);
+    const stale = await pushAuthorization(config, await newDPoPHandle(config), SANDBOX_TPP.redirectUri, staleId);
+    const refused = await new PsuBrowser(SANDBOX_TPP.redirectUri).open(stale.url);
+    expect(backAtTpp(refused)).toMatchObject({ error: 'invalid_request', error_description: 'the requested consent has expired', state: stale.state });
+
+    // Until 7 December 2026 it was approved, with a grant, until the worker's sweep (a minute, or longer with no worker) ended it.
+    const { browser, loginPage, consentId } = await start();
+    const consentPage = await signIn(browser, loginPage, psu('alice'));
+    expect(consentPage.body).toContain('/confirm');
+    await age(consentId);
+    const page = await approve(browser, consentPage, [psu('alice').accounts[0]!.accountId]);
+    expect(new URL(page.url).searchParams.get('code')).toBeNull();
+    const consent = await findConsentAccess(fixture.db.dataSource, consentId);
+    expect({ status: consent?.status, grantId: consent?.grantId ?? null }).toEqual({ status: 'AWAU', grantId: null });
+  });
+
   it('a server error mid-journey: server_error, never a captive error page', async () => {
     const { browser, request, loginPage } = await start();
     // The consent page cannot be built without the banks table.

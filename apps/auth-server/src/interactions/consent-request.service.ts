@@ -1,5 +1,7 @@
+import type { AuthServerConfig } from '@consentry/config';
 import {
   approvalTermsOf,
+  awaitedTooLong,
   findConsentOfClient,
   findPaymentConsentOfClient,
   isPaymentConsentId,
@@ -12,7 +14,7 @@ import { AccountAccessConsentEntity, type ConsentStatus, DataSource, PaymentCons
 import { Inject, Injectable } from '@nestjs/common';
 import { errors } from 'oidc-provider';
 
-import { DATA_SOURCE } from '../auth-server.tokens.js';
+import { AUTH_SERVER_CONFIG, DATA_SOURCE } from '../auth-server.tokens.js';
 import { OPENBANKING_INTENT_ID, requestedIntentId } from '../provider/openbanking-intent.js';
 import { ConsentAccountView, PaymentAccountView } from './interaction.views.js';
 
@@ -65,7 +67,10 @@ export class AuthorizationRefusedException extends Error {
 
 @Injectable()
 export class ConsentRequestService {
-  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(AUTH_SERVER_CONFIG) private readonly config: AuthServerConfig,
+  ) {}
 
   /**
    * Resolves the ConsentId of the request's `claims` parameter and checks the consent exists, belongs
@@ -93,7 +98,7 @@ export class ConsentRequestService {
     if (!purpose) {
       throw new AuthorizationRefusedException('invalid_request', 'the requested consent is not awaiting authorisation');
     }
-    if (consent.expirationDateTime && consent.expirationDateTime <= now) {
+    if ((consent.expirationDateTime && consent.expirationDateTime <= now) || awaitedTooLong(consent, now, this.config.consentAwaitingMaxAgeSeconds)) {
       throw new AuthorizationRefusedException('invalid_request', 'the requested consent has expired');
     }
     assertScopeOfConsent(params, ACCOUNT_ACCESS_SCOPE, 'an account-access');
@@ -128,7 +133,8 @@ export class ConsentRequestService {
     const consent = await findPaymentConsentOfClient(this.dataSource, consentId, clientId);
     if (!consent) throw new AuthorizationRefusedException('invalid_request', 'the requested consent does not exist');
     if (consent.status !== 'AWAU') throw new AuthorizationRefusedException('invalid_request', 'the requested consent is not awaiting authorisation');
-    if (consent.expirationDateTime && consent.expirationDateTime <= new Date()) {
+    const now = new Date();
+    if ((consent.expirationDateTime && consent.expirationDateTime <= now) || awaitedTooLong(consent, now, this.config.consentAwaitingMaxAgeSeconds)) {
       throw new AuthorizationRefusedException('invalid_request', 'the requested consent has expired');
     }
     assertScopeOfConsent(params, PAYMENT_CONSENT_SCOPE[consent.kind], `a ${consent.kind}`);

@@ -52,7 +52,7 @@ describe('npm run secrets:rotate', () => {
       risk: {},
     });
     const debtorAccountId = alice.accounts[0]!.accountId;
-    await new AuthorisePaymentConsent(db.dataSource, new PaymentApprovalSeal([{ kid: 'default', key: A }])).execute({
+    await new AuthorisePaymentConsent(db.dataSource, new PaymentApprovalSeal([{ kid: 'default', key: A }]), 3600).execute({
       consentId,
       clientId: credentials.tpp.client_id,
       psuId,
