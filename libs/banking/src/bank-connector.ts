@@ -121,13 +121,16 @@ export function isCursorKey(value: unknown, maxLength = MAX_CURSOR_KEY_LENGTH): 
 }
 
 /**
- * Whether a cursor read back carries an instant as issued ones do (Date#toISOString, years 0001 to 9999,
- * what PostgreSQL's timestamptz holds): JavaScript reads years up to ±271821, which PostgreSQL refuses.
+ * Whether a cursor read back carries an instant as issued ones do: Date#toISOString's form, years 0001 to
+ * 9999 (what PostgreSQL's timestamptz holds; JavaScript reads years up to ±271821, which PostgreSQL
+ * refuses), with three more digits of microseconds where the instant is the database's own (a key of
+ * timestamptz cut to milliseconds pointed before the row it was read from).
  */
 export function isCursorInstant(value: unknown): value is string {
-  if (typeof value !== 'string' || !/^\d{4}-/.test(value)) return false;
-  const ms = Date.parse(value);
-  return ms >= EARLIEST_CURSOR_INSTANT && new Date(ms).toISOString() === value;
+  const match = typeof value === 'string' ? /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})(?:\d{3})?Z$/.exec(value) : null;
+  if (!match) return false;
+  const ms = Date.parse(`${match[1]}Z`);
+  return ms >= EARLIEST_CURSOR_INSTANT && new Date(ms).toISOString() === `${match[1]}Z`;
 }
 
 /** A creditor account as the bank stores it; for scheme UK.OBIE.PAN the full card number (callers mask it). */

@@ -251,4 +251,36 @@ describe.each([
     ]);
     expect(row!.transaction_information).toBe('Payment to Elsewhere');
   });
+
+  it('pages booking times the database holds to the microsecond without repeating or skipping a row, both ways', async () => {
+    // Until 7 December 2026 the cursor held the time cut to milliseconds: each page began with the row that
+    // ended the one before, and a page of rows within one millisecond came back as itself (a 500 at the API).
+    await db.dataSource.query(`DELETE FROM transaction WHERE account_id = $1`, [payee]);
+    await db.dataSource.query(
+      `INSERT INTO transaction (transaction_id, account_id, transaction_reference, amount, currency, credit_debit_indicator, status, booking_date_time, value_date_time, bank_transaction_code, bank_transaction_sub_code)
+       SELECT 'micro-' || lpad(n::text, 2, '0'), $1, 'REF', 1, 'GBP', 'Credit', 'BOOK', b, b, 'ReceivedCreditTransfers', 'DomesticCreditTransfer'
+         FROM generate_series(1, 21) AS n,
+              LATERAL (SELECT CASE WHEN n <= 11 THEN timestamptz '2030-01-01 00:00:00.123456Z'
+                                   ELSE timestamptz '2030-01-01 00:00:00.000700Z' + (n - 11) * interval '1 second' END AS b) AS t`,
+      [payee],
+    );
+    const page = (after?: string) => connector.listTransactions({ accountId: payee, creditDebitIndicators: ['Credit'], pageSize: 4, ...(after ? { after } : {}) });
+    const forwards: string[] = [];
+    let cursor: string | undefined;
+    let last: Awaited<ReturnType<typeof page>> | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      last = await page(cursor);
+      forwards.push(...last.transactions.map((t) => t.transactionId));
+      if (!last.nextCursor) break;
+      cursor = last.nextCursor;
+    }
+    const expected = Array.from({ length: 21 }, (_, i) => `micro-${String(i + 1).padStart(2, '0')}`);
+    expect(forwards).toEqual(expected);
+    const backwards: string[] = [];
+    for (let pages = 0; pages < 10 && last?.prevCursor; pages++) {
+      last = await page(last.prevCursor);
+      backwards.unshift(...last.transactions.map((t) => t.transactionId));
+    }
+    expect(backwards).toEqual(expected.slice(0, 20));
+  });
 });

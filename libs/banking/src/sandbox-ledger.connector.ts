@@ -68,8 +68,9 @@ const TRANSACTION_COLUMNS = [
   'balance_after_amount',
 ] as const;
 
-// A page row, read as an array (no object per row): the window's summary, then the transaction's columns.
-const PAGE_COLUMNS = ['summary_n', 'summary_first_ms', 'summary_last_ms', 'summary_beyond', ...TRANSACTION_COLUMNS] as const;
+// A page row, read as an array (no object per row): the window's summary, the transaction's columns, then its
+// booking time to the microsecond as the database holds it, for the page's cursors (BOOKING_KEY).
+const PAGE_COLUMNS = ['summary_n', 'summary_first_ms', 'summary_last_ms', 'summary_beyond', ...TRANSACTION_COLUMNS, 'booking_key'] as const;
 type PageColumn = (typeof PAGE_COLUMNS)[number];
 type PageRow = unknown[];
 const AT = Object.fromEntries(PAGE_COLUMNS.map((name, index) => [name, index])) as Record<PageColumn, number>;
@@ -84,8 +85,13 @@ function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-function keyOf(d: 'n' | 'p', transaction: BankTransaction): string {
-  return encodeCursor({ d, b: transaction.bookingDateTime.toISOString(), t: transaction.transactionId });
+// A booking time exactly as stored (timestamptz keeps microseconds; a Date only milliseconds): a key cut to
+// milliseconds sorts before its own row, which the next page then repeated (and a page of rows within one
+// millisecond came back as itself, taken for a bank that ignores cursors).
+const BOOKING_KEY = `to_char(p.booking_date_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+function keyOf(d: 'n' | 'p', row: PageRow): string {
+  return encodeCursor({ d, b: row[AT.booking_key] as string, t: row[AT.transaction_id] as string });
 }
 
 const LAST_CURSOR = encodeCursor({ d: 'l' });
@@ -683,7 +689,7 @@ export class SandboxLedgerConnector implements BankConnector {
     let beyond = 'false';
     if (cursor && cursor.d !== 'l') {
       const op = cursor.d === 'n' ? '>' : '<';
-      params.push(new Date(cursor.b), cursor.t);
+      params.push(cursor.b, cursor.t);
       const key = `($${params.length - 1}::timestamptz, $${params.length}::text)`;
       keyset = ` AND (t.booking_date_time, t.transaction_id) ${op} ${key}`;
       beyond = `coalesce(bool_or((t.booking_date_time, t.transaction_id) ${cursor.d === 'n' ? '<=' : '>='} ${key}), false)`;
@@ -700,7 +706,7 @@ export class SandboxLedgerConnector implements BankConnector {
     const rows: PageRow[] = await this.ledger((reads) =>
       queryPreparedArrays(
       reads,
-      `SELECT s.n, s.first_ms, s.last_ms, s.beyond, ${PAGE_SELECT}
+      `SELECT s.n, s.first_ms, s.last_ms, s.beyond, ${PAGE_SELECT}, ${BOOKING_KEY}
          FROM (SELECT count(*)::int AS n,
                       floor(extract(epoch FROM min(t.booking_date_time)) * 1000)::float8 AS first_ms,
                       floor(extract(epoch FROM max(t.booking_date_time)) * 1000)::float8 AS last_ms,
@@ -715,27 +721,27 @@ export class SandboxLedgerConnector implements BankConnector {
     if (summary && summary[AT.transaction_id] === null) rows.length = 0;
     const total = (summary?.[AT.summary_n] as number | undefined) ?? 0;
     const beyondCursor = (summary?.[AT.summary_beyond] as boolean | undefined) ?? false;
-    let transactions: BankTransaction[];
+    let shown: PageRow[];
     let hasNext: boolean;
     let hasPrev: boolean;
     if (cursor?.d === 'l') {
       const leftOver = total === 0 ? 0 : ((total - 1) % pageSize) + 1;
-      transactions = rows.slice(0, leftOver).reverse().map((row) => this.toTransaction(row));
+      shown = rows.slice(0, leftOver).reverse();
       hasNext = false;
       hasPrev = total > leftOver;
     } else if (cursor?.d === 'p') {
-      transactions = rows.slice(0, pageSize).reverse().map((row) => this.toTransaction(row));
+      shown = rows.slice(0, pageSize).reverse();
       hasPrev = rows.length > pageSize;
       hasNext = beyondCursor;
     } else {
-      transactions = rows.slice(0, pageSize).map((row) => this.toTransaction(row));
+      shown = rows.slice(0, pageSize);
       hasNext = rows.length > pageSize;
       hasPrev = beyondCursor;
     }
-    const firstShown = transactions[0];
-    const lastShown = transactions[transactions.length - 1];
+    const firstShown = shown[0];
+    const lastShown = shown[shown.length - 1];
     return {
-      transactions,
+      transactions: shown.map((row) => this.toTransaction(row)),
       nextCursor: hasNext && lastShown ? keyOf('n', lastShown) : null,
       prevCursor: hasPrev && firstShown ? keyOf('p', firstShown) : null,
       ...wholeResult(total, pageSize, summary?.[AT.summary_first_ms], summary?.[AT.summary_last_ms]),
