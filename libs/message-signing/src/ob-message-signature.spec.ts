@@ -121,6 +121,26 @@ describe('verifyMessageSignature', () => {
     expect(error.claim).toBe(claim);
   });
 
+  it('refuses an iat older than the maximum age (300 s and the clock tolerance by default), and takes one just inside it', async () => {
+    // Until 7 December 2026 any past iat passed: a captured signed body could be sent again for ever.
+    const now = Math.floor(Date.now() / 1000);
+    for (const iat of [1, now - 5 * 365 * 86_400, now - 361]) {
+      const error = await refusal(await signWithHeader(obHeader({ [OB_IAT]: iat })));
+      expect({ code: error.code, claim: error.claim }).toEqual({ code: MessageSignatureErrorCode.InvalidClaim, claim: OB_IAT });
+    }
+    await expect(verifyMessageSignature(await signWithHeader(obHeader({ [OB_IAT]: now - 300 })), BODY, expectations())).resolves.toMatchObject({ iat: now - 300 });
+    const shorter = await refusal(await signWithHeader(obHeader({ [OB_IAT]: now - 100 })), BODY, expectations({ maxAgeSeconds: 30 }));
+    expect(shorter.claim).toBe(OB_IAT);
+  });
+
+  it('refuses every iss when the signer has none (a registration without an organisation or software id)', async () => {
+    // Until 7 December 2026 the API expected `unregistered:<client_id>` of such a TPP, which it could sign.
+    for (const iss of ['unregistered:sandbox-tpp', ISS, '']) {
+      const error = await refusal(await signWithHeader(obHeader({ [OB_ISS]: iss })), BODY, expectations({ iss: null }));
+      expect({ code: error.code, claim: error.claim }).toEqual({ code: MessageSignatureErrorCode.InvalidClaim, claim: OB_ISS });
+    }
+  });
+
   it('refuses a signature over other bytes as InvalidSignature', async () => {
     const signature = await signWithHeader(obHeader());
     // The same JSON with one space more: the body is verified as bytes, never as parsed JSON.

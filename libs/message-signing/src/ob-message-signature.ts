@@ -19,6 +19,11 @@ export const MESSAGE_SIGNING_ALG = 'PS256';
 const CRIT_RECOGNISED: Record<string, boolean> = Object.fromEntries(OB_CRITICAL_CLAIMS.map((claim) => [claim, true]));
 // A signature dated a little ahead of our clock is accepted: the TPP's clock may run slightly fast.
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 60;
+// A signature made longer ago than this is refused: a captured signed body cannot be sent again for ever
+// (under a new x-idempotency-key, which the signature does not cover) by whoever holds a token and its
+// DPoP key but not the TPP's signing key. A retry after it is signed again: the same body and key still
+// meet the first answer.
+const DEFAULT_MAX_AGE_SECONDS = 300;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 // RFC 7518 3.5 / FAPI: RSA keys of at least 2048 bits.
 const MIN_RSA_BITS = 2048;
@@ -95,14 +100,19 @@ export async function signMessage(body: Uint8Array | string, signer: MessageSign
 
 /** What a request's signature must say, and the keys it may be signed with. */
 export interface MessageSignatureExpectations {
-  /** The sender as its directory names it: `{organisation_id}/{software_id}` for a TPP. */
-  iss: string;
+  /**
+   * The sender as its directory names it: `{organisation_id}/{software_id}` for a TPP; null when its
+   * registration names no organisation or software, and no signature of it can be accepted.
+   */
+  iss: string | null;
   /** The trust anchor this deployment accepts. */
   tan: string;
   /** The sender's registered public key of this `kid` (undefined: none). */
   key(kid: string): Promise<CryptoKey | KeyObject | undefined>;
   now?: () => number;
   clockToleranceSeconds?: number;
+  /** How old a signature's iat may be, in seconds (default 300). */
+  maxAgeSeconds?: number;
 }
 
 /** A signature that verified: who signed it and when. */
@@ -166,8 +176,11 @@ function checkClaims(header: Record<string, unknown>, expected: MessageSignature
   const iat = header[OB_IAT];
   const now = Math.floor((expected.now ?? Date.now)() / 1000);
   if (typeof iat !== 'number' || !Number.isInteger(iat) || iat <= 0) throw invalidClaim(OB_IAT, `${OB_IAT} must be a time in seconds since the epoch`);
-  if (iat > now + (expected.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS)) throw invalidClaim(OB_IAT, `${OB_IAT} must not be in the future`);
-  if (header[OB_ISS] !== expected.iss) throw invalidClaim(OB_ISS, `${OB_ISS} must name the signer as its directory registers it`);
+  const tolerance = expected.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+  if (iat > now + tolerance) throw invalidClaim(OB_IAT, `${OB_IAT} must not be in the future`);
+  const maxAge = expected.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS;
+  if (iat < now - maxAge - tolerance) throw invalidClaim(OB_IAT, `${OB_IAT} must be within the last ${maxAge} seconds`);
+  if (expected.iss === null || header[OB_ISS] !== expected.iss) throw invalidClaim(OB_ISS, `${OB_ISS} must name the signer as its directory registers it`);
   if (header[OB_TAN] !== expected.tan) throw invalidClaim(OB_TAN, `${OB_TAN} must be ${expected.tan}`);
   return { kid: header.kid, iss: expected.iss, iat };
 }

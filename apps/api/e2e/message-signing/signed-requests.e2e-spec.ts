@@ -311,6 +311,12 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
     await reregister([second], 'moved-org');
     expect(errorOf(await as(await signerWith(second, 'rotating-org')))).toEqual({ status: 400, errors: [['U016', OB_ISS]] });
     expect((await as(await signerWith(second, 'moved-org'))).status).toBe(201);
+    // No organisation id: no iss matches (until 7 December 2026 `unregistered:<client_id>` did, a value the TPP could sign).
+    await h.dataSource.query(`UPDATE tpp SET client_metadata = client_metadata - 'org_id' WHERE client_id = 'rotating-tpp'`);
+    for (const iss of ['unregistered:rotating-tpp', tppMessageIssuer('moved-org', 'rotating-tpp')]) {
+      const signer = await TppMessageSigner.of({ ...h.sandbox.tpp, jwks: { keys: [second as Record<string, unknown>] }, signing: { kid: second.kid!, iss, tan: 'sandbox.consentry.local' } });
+      expect(errorOf(await as(signer)), iss).toEqual({ status: 400, errors: [['U016', OB_ISS]] });
+    }
   });
 
   it('publishes public message-signing keys only, none of them a token-signing key', async () => {

@@ -29,8 +29,9 @@ export class TppSigningKeys {
    */
   expectationsFor(clientId: string, registration: TppSigningRegistration): MessageSignatureExpectations {
     const { orgId, softwareId, jwks: stored, jwksUri } = registration;
-    // A registration without both ids cannot be named by any iss: every signature is refused on iss.
-    const iss = orgId && softwareId ? tppMessageIssuer(orgId, softwareId) : `unregistered:${clientId}`;
+    // A registration without both ids cannot be named by any iss: every signature is refused on iss (until
+    // 7 December 2026 the iss expected was `unregistered:<client_id>`, which a TPP could write and sign).
+    const iss = orgId && softwareId ? tppMessageIssuer(orgId, softwareId) : null;
     const jwks = (stored as { keys?: unknown } | null | undefined)?.keys;
     return {
       iss,
@@ -56,7 +57,8 @@ export class TppSigningKeys {
   private async remoteKey(uri: string, kid: string): Promise<CryptoKey | undefined> {
     let set = this.remote.get(uri);
     if (!set) {
-      set = createRemoteJWKSet(new URL(uri), { cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
+      // A key the TPP removes from its endpoint stops within a minute (it was ten until 7 December 2026).
+      set = createRemoteJWKSet(new URL(uri), { cacheMaxAge: 60_000, timeoutDuration: 5_000 });
       this.remote.set(uri, set);
     }
     try {
