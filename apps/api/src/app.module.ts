@@ -1,6 +1,6 @@
 import { AggregatedBank, BankConnector, SandboxLedgerConnector } from '@consentry/banking';
 import type { ApiConfig } from '@consentry/config';
-import { PaymentApprovalSeal } from '@consentry/consents';
+import { InitiatedOrdersInAis, PaymentApprovalSeal } from '@consentry/consents';
 import { DataSource, LedgerReader } from '@consentry/database';
 import { CredentialAuthenticator, KeyManagement } from '@consentry/identity';
 import { DynamicModule, Global, Module, Type } from '@nestjs/common';
@@ -65,8 +65,15 @@ class InfrastructureModule {
       { provide: BankSigningKeys, useValue: deps.signingKeys },
       // Dynamic linking: the keyed seal the PSU's approval wrote on a payment consent, checked at each payment.
       { provide: PaymentApprovalSeal, useFactory: () => new PaymentApprovalSeal(deps.config.secretsKeys) },
-      // Each bank is served by the connector its aspsp.connector names: the built-in ledger, or another kind.
-      { provide: AggregatedBank, useFactory: () => new AggregatedBank(deps.dataSource, [new SandboxLedgerConnector(deps.dataSource, deps.keys, undefined, deps.ledgerReads), ...deps.connectors]) },
+      // Each bank is served by the connector its aspsp.connector names: the built-in ledger, or another kind;
+      // the standing orders and scheduled payments made through payment initiation are listed beside theirs.
+      {
+        provide: AggregatedBank,
+        useFactory: () =>
+          new AggregatedBank(deps.dataSource, [new SandboxLedgerConnector(deps.dataSource, deps.keys, undefined, deps.ledgerReads), ...deps.connectors], {
+            heldOrders: new InitiatedOrdersInAis(deps.dataSource),
+          }),
+      },
       {
         provide: CredentialAuthenticator,
         useFactory: () =>

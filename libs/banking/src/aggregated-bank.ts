@@ -117,6 +117,16 @@ function withinWindow<T extends { accountId: string }>(connector: string, window
 }
 
 /**
+ * Records the platform itself holds for accounts, beside their banks': the standing orders and scheduled
+ * payments TPPs set up through payment initiation, which the platform's worker runs (a bank sees only each
+ * run's debit). AggregatedBank lists them with the banks' records, in the same keyset windows.
+ */
+export interface PlatformHeldOrders {
+  listStandingOrders(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankStandingOrder>>;
+  listScheduledPayments(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankScheduledPayment>>;
+}
+
+/**
  * Reads account data across every bank the platform aggregates. Each account belongs to an ASPSP whose
  * `connector` column names the BankConnector serving it; a bulk read asks each connector for its own
  * accounts in parallel, and a connector that is down costs only its accounts. This is the one place the
@@ -126,16 +136,20 @@ export class AggregatedBank {
   private readonly connectors: Map<string, BankConnector>;
   /** account id -> connector name, with when it was read. */
   private readonly routeCache = new Map<string, { connector: string; at: number }>();
+  /**
+   * How long an account's bank assignment is remembered. It changes only when an account moves banks
+   * (an operator's act); what the TPP may see is decided per request by the consent, never by this.
+   */
+  private readonly routeTtlMs: number;
+  private readonly heldOrders: PlatformHeldOrders | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
     connectors: readonly BankConnector[],
-    /**
-     * How long an account's bank assignment is remembered. It changes only when an account moves banks
-     * (an operator's act); what the TPP may see is decided per request by the consent, never by this.
-     */
-    private readonly routeTtlMs = 30_000,
+    options: { routeTtlMs?: number; heldOrders?: PlatformHeldOrders } = {},
   ) {
+    this.routeTtlMs = options.routeTtlMs ?? 30_000;
+    this.heldOrders = options.heldOrders;
     this.connectors = new Map(connectors.map((c) => [c.name, c]));
     // Two connectors of one name (an HTTP_BANK_CONNECTORS entry named twice, or named as the sandbox
     // ledger) would leave one bank's accounts, reads and payment orders to the other's URL: refused at
@@ -239,6 +253,8 @@ export class AggregatedBank {
     idOf: (item: T) => string,
     cursor: ListCursor | null,
     pageSize: number,
+    /** The platform's own records of these accounts, merged in like one more bank's (PlatformHeldOrders). */
+    held?: (ids: string[], window: ListWindow) => Promise<ListSlice<T>>,
   ): Promise<ListPage<T>> {
     const size = Math.max(1, Math.min(pageSize, MAX_PAGE_SIZE));
     const window: ListWindow =
@@ -266,6 +282,9 @@ export class AggregatedBank {
     );
     const down = new Set(answers.filter((a) => a.slice === null).flatMap((a) => a.route.accountIds));
     const slices = answers.flatMap((a) => (a.slice ? [a.slice] : []));
+    // Only for accounts a configured bank serves and answered for, as the banks' own records are.
+    const served = routes.flatMap((route) => route.accountIds).filter((id) => !down.has(id));
+    if (held && served.length > 0) slices.push(await held(served, window));
     const total = slices.reduce((sum, slice) => sum + slice.total, 0);
     const position = slices.reduce((sum, slice) => sum + slice.position, 0);
     const keyed = slices.flatMap((slice) => slice.items.map((item) => ({ item, key: { accountId: item.accountId, id: idOf(item) } })));
@@ -312,11 +331,11 @@ export class AggregatedBank {
   }
 
   listStandingOrders(accountIds: readonly string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankStandingOrder>> {
-    return this.pageOf(accountIds, (c, ids, window) => c.listStandingOrders(ids, window), (item) => item.standingOrderId, cursor, pageSize);
+    return this.pageOf(accountIds, (c, ids, window) => c.listStandingOrders(ids, window), (item) => item.standingOrderId, cursor, pageSize, this.heldOrders && ((ids, window) => this.heldOrders!.listStandingOrders(ids, window)));
   }
 
   listScheduledPayments(accountIds: readonly string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankScheduledPayment>> {
-    return this.pageOf(accountIds, (c, ids, window) => c.listScheduledPayments(ids, window), (item) => item.scheduledPaymentId, cursor, pageSize);
+    return this.pageOf(accountIds, (c, ids, window) => c.listScheduledPayments(ids, window), (item) => item.scheduledPaymentId, cursor, pageSize, this.heldOrders && ((ids, window) => this.heldOrders!.listScheduledPayments(ids, window)));
   }
 
   listStatements(accountIds: readonly string[], query: StatementQuery, cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankStatement>> {

@@ -1,5 +1,5 @@
 export { AggregatedBank } from './aggregated-bank.js';
-export type { Gathered, ListPage } from './aggregated-bank.js';
+export type { Gathered, ListPage, PlatformHeldOrders } from './aggregated-bank.js';
 export { ConnectorUnavailableError, EMPTY_TRANSACTION_PAGE, InvalidCursorError, isCursorInstant, isCursorKey, MAX_PAGE_SIZE } from './bank-connector.js';
 export type {
   BalanceTypeCode,

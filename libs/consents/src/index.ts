@@ -107,3 +107,4 @@ export { openReviewCondition } from './review-status.js';
 export type { ReviewCommand, ReviewOutcome } from './payment-review.js';
 export { recordLinkedAccountChange } from './linked-account-change.js';
 export type { LinkedAccountChange, RecordLinkedAccountChangeCommand } from './linked-account-change.js';
+export { InitiatedOrdersInAis } from './initiated-orders-in-ais.js';

@@ -48,6 +48,7 @@ import { RuleStatisticsTally1765940000000 } from '../migrations/1765940000000-ru
 import { EventNotificationOrder1765950000000 } from '../migrations/1765950000000-event-notification-order.js';
 import { AuditOutboxHashable1765960000000 } from '../migrations/1765960000000-audit-outbox-hashable.js';
 import { AuditLogSeqPositive1765970000000 } from '../migrations/1765970000000-audit-log-seq-positive.js';
+import { InitiatedOrdersByDebtor1765980000000 } from '../migrations/1765980000000-initiated-orders-by-debtor.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -149,6 +150,7 @@ export const MIGRATIONS = [
   EventNotificationOrder1765950000000,
   AuditOutboxHashable1765960000000,
   AuditLogSeqPositive1765970000000,
+  InitiatedOrdersByDebtor1765980000000,
 ];
 
 export interface DatabaseOptions {
