@@ -109,3 +109,26 @@ describe('deny-list file: an entry that could never match a payment is refused a
     expect(key('\u0666\u0660\u0660\u0660\u0660\u0660\u0669\u0669\u0669\u0669\u0669\u0669\u0669\u0669')).not.toBe(key('\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661'));
   });
 });
+
+describe('a rules file without a deny-list rule, where the deny-list is required (production)', () => {
+  const files = (rules: string, entries: unknown[]): { rulesFile: string; denyListFile: string } => {
+    const dir = mkdtempSync(join(tmpdir(), 'deny-list-rules-'));
+    writeFileSync(join(dir, 'rules.yaml'), rules);
+    writeFileSync(join(dir, 'deny-list.json'), JSON.stringify(entries));
+    return { rulesFile: join(dir, 'rules.yaml'), denyListFile: join(dir, 'deny-list.json') };
+  };
+  const mule = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '60000099999999' };
+  const withoutDenyList = 'thresholds:\n  hold: 50\n  reject: 100\nrules:\n  - name: young-tpp\n    kind: new-tpp\n    weight: 10\n    action: score\n    params:\n      minDays: 30\n';
+
+  it('is refused when the list names accounts: they would never be checked', () => {
+    // Until 7 December 2026 the engine started and ignored the list.
+    expect(() => PaymentRiskEngine.load({ ...files(withoutDenyList, [mule]), denyListRequired: true })).toThrow(/has no deny-list rule: the 1 accounts/);
+  });
+
+  it('is taken with an empty list, in the sandbox, or with a deny-list rule', () => {
+    expect(PaymentRiskEngine.load({ ...files(withoutDenyList, []), denyListRequired: true })).toBeInstanceOf(PaymentRiskEngine);
+    expect(PaymentRiskEngine.load({ ...files(withoutDenyList, [mule]), denyListRequired: false })).toBeInstanceOf(PaymentRiskEngine);
+    const { denyListFile } = files(withoutDenyList, [mule]);
+    expect(PaymentRiskEngine.load({ rulesFile: DENY_LIST_ONLY_RULES_FILE, denyListFile, denyListRequired: true })).toBeInstanceOf(PaymentRiskEngine);
+  });
+});

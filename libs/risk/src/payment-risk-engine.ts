@@ -4,7 +4,7 @@ import { type AuditEventInput, auditOutboxInsertSql, prepareAuditEvents } from '
 import { EntityManager, queryPreparedIn, shiftParameters, type WritePart } from '@consentry/database';
 
 import { amountMultipleFires, failedSignInsFires, HistoryValues, lockoutTodayFires, paidPaymentHistoryWrites, unusualHourFires } from './payment-history.js';
-import { loadRiskRules, RiskDecision, RiskRule, RiskRuleSet, RiskRulesError } from './risk-rules.js';
+import { loadRiskRules, RiskDecision, RiskRule, RiskRuleSet, RiskRulesError, SANDBOX_RULES_FILE } from './risk-rules.js';
 import { StatementParameters } from './statement-parameters.js';
 import { ACCOUNT_TOTALS, runningTotalAddSql, TPP_TOTALS, windowTotalsSql } from './running-totals.js';
 
@@ -263,9 +263,20 @@ export class PaymentRiskEngine {
     this.write = assessmentWrite();
   }
 
-  /** Loads and validates the rules and the deny-list: a bad file throws RiskRulesError (the app refuses to start). */
+  /**
+   * Loads and validates the rules and the deny-list: a bad file throws RiskRulesError (the app refuses to
+   * start). Where the list is required (production), a rules file without a `deny-list` rule is refused
+   * when the list names accounts: they would never be checked (until 7 December 2026 it ran so, silently).
+   */
   static load(options: { rulesFile?: string; denyListFile: string; denyListRequired?: boolean }): PaymentRiskEngine {
-    return new PaymentRiskEngine(loadRiskRules(options.rulesFile), loadDenyList(options.denyListFile, options.denyListRequired));
+    const rules = loadRiskRules(options.rulesFile);
+    const denyList = loadDenyList(options.denyListFile, options.denyListRequired);
+    if (options.denyListRequired && denyList.size > 0 && !rules.rules.some((rule) => rule.kind === 'deny-list')) {
+      throw new RiskRulesError(options.rulesFile ?? SANDBOX_RULES_FILE, [
+        `has no deny-list rule: the ${denyList.size} accounts of ${options.denyListFile} would never be checked (add a deny-list rule, or make the list [])`,
+      ]);
+    }
+    return new PaymentRiskEngine(rules, denyList);
   }
 
   /**
