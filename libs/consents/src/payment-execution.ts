@@ -219,7 +219,20 @@ export async function isolated(kind: string, orderId: string, execute: () => Pro
  * rejected by a check of ours) until the bank answers. Held orders are the review's (a release the bank
  * did not answer, the re-drive's). `now` is the caller's clock, so tests run a date without waiting for it.
  */
+/**
+ * The instant a run scores each of its payments at: the run's `now` (the worker's clock, injectable)
+ * moved on by the real time since the run began. Velocity windows are read from running totals that must
+ * grow in time order within a stripe (libs/risk's running-totals.ts): a payment scored minutes into a run
+ * at the run's start instant carried an earlier time than one the API scored meanwhile on the same stripe,
+ * and a later window undercounted by it (until 7 December 2026).
+ */
+function runClock(now: Date): () => Date {
+  const started = performance.now();
+  return () => new Date(now.getTime() + Math.floor(performance.now() - started));
+}
+
 export async function executeDueScheduledPayments(dataSource: DataSource, bank: AggregatedBank, now: Date, options: ScheduledExecutionOptions): Promise<ScheduledExecutionResult> {
+  const clock = runClock(now);
   const batchSize = options.batchSize ?? 100;
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
   const unreachable = options.unreachable ?? new UnreachableBanks();
@@ -241,7 +254,7 @@ export async function executeDueScheduledPayments(dataSource: DataSource, bank: 
         result.deferred += 1;
         continue;
       }
-      const outcome = await isolated('domestic-scheduled-payment', row.payment_id, () => executeOne(dataSource, bank, row.payment_id, now, options, unreachable));
+      const outcome = await isolated('domestic-scheduled-payment', row.payment_id, () => executeOne(dataSource, bank, row.payment_id, clock(), options, unreachable));
       if (outcome === 'executed') result.executed += 1;
       if (outcome === 'deferred') result.deferred += 1;
     }
@@ -550,6 +563,7 @@ interface DueOrderRow {
  * approved (isOrderAsApproved) before it was sent is RJCT AG01 and never debited.
  */
 export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: AggregatedBank, now: Date, options: ScheduledExecutionOptions): Promise<ScheduledExecutionResult> {
+  const clock = runClock(now);
   const batchSize = options.batchSize ?? 100;
   const result: ScheduledExecutionResult = { executed: 0, deferred: 0 };
   const unreachable = options.unreachable ?? new UnreachableBanks();
@@ -569,7 +583,7 @@ export async function executeDueStandingOrderRuns(dataSource: DataSource, bank: 
           result.deferred += 1;
           continue;
         }
-        const outcome = await isolated('domestic-standing-order', row.standing_order_id, () => runOnce(dataSource, bank, row.standing_order_id, now, options, unreachable));
+        const outcome = await isolated('domestic-standing-order', row.standing_order_id, () => runOnce(dataSource, bank, row.standing_order_id, clock(), options, unreachable));
         if (outcome === 'executed') {
           result.executed += 1;
           progressed = true;
