@@ -1,3 +1,10 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AISP, ApiHarness, JsonBody } from '../support/api-harness.js';
@@ -43,6 +50,43 @@ describe('admin API', () => {
     });
     expect((await h.call('GET', '/admin/audit-events?limit=0', { headers: auth })).status).toBe(400);
     expect(await searched()).toHaveLength(before + 1);
+  });
+
+  it('ends an NDJSON export with the bank\'s signed trailer: npm run audit:verify-export takes the file alone, and refuses a copy cut short or changed', async () => {
+    const auth = { authorization: `Bearer ${await h.adminSession()}` };
+    // More than nine entries, so that the head (the largest seq) is not also the largest as text.
+    // (Under a consent of their own: the other cases count this consent's reads.)
+    const token = await h.consentToken(await h.authorisedConsent(['ReadAccountsBasic']));
+    for (let read = 0; read < 10; read++) await h.tpp('GET', `${AISP}/accounts`, { token });
+    await relayOutboxToLog(h.dataSource);
+    const [{ head }]: Array<{ head: string }> = await h.dataSource.query(`SELECT max(seq)::text AS head FROM audit_log`);
+    expect(Number(head)).toBeGreaterThanOrEqual(10);
+    const exported = await fetch(`${h.api.url}/admin/audit-events/export?format=ndjson&consentId=${consentId}`, { headers: auth });
+    expect(exported.status).toBe(200);
+    const text = await exported.text();
+    const lines = text.split('\n').filter(Boolean);
+    // Until 7 December 2026 nothing in the file counted its entries or anchored them: a cut tail went unseen.
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ kind: 'consentry.audit-search-export', rows: lines.length - 1, filter: { consentId }, throughSeq: head });
+    const [{ matching }]: Array<{ matching: number }> = await h.dataSource.query(`SELECT count(*)::int AS matching FROM audit_log WHERE consent_id = $1 AND seq <= $2`, [consentId, head]);
+    expect(lines.length - 1).toBe(matching);
+    const dir = await mkdtemp(join(tmpdir(), 'audit-verify-export-'));
+    const jwksFile = join(dir, 'message-signing-jwks.json');
+    await writeFile(jwksFile, await (await fetch(`${h.api.url}/.well-known/message-signing-jwks.json`)).text());
+    const script = fileURLToPath(new URL('../../../../scripts/audit-verify-export.js', import.meta.url));
+    const verify = async (content: string): Promise<{ code: number; out: string }> => {
+      const file = join(dir, `export-${Math.random().toString(36).slice(2)}.ndjson`);
+      await writeFile(file, content);
+      return promisify(execFile)(process.execPath, [script, file, '--jwks', jwksFile]).then(
+        ({ stdout }) => ({ code: 0, out: stdout }),
+        (error: { code: number; stdout: string }) => ({ code: error.code, out: error.stdout }),
+      );
+    };
+    const whole = await verify(text);
+    expect(whole).toMatchObject({ code: 0, out: expect.stringContaining(`audit export intact: ${lines.length - 1} entries`) });
+    const cut = await verify(lines.slice(0, -2).map((line) => `${line}\n`).join(''));
+    expect(cut).toMatchObject({ code: 1, out: expect.stringContaining('audit export BROKEN') });
+    const dropped = await verify([...lines.slice(1)].map((line) => `${line}\n`).join(''));
+    expect(dropped).toMatchObject({ code: 1, out: expect.stringContaining('audit export BROKEN') });
   });
 
   it('lists audit events in seq order with a Next cursor', async () => {

@@ -2,10 +2,11 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { JSONWebKeySet } from 'jose';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { computeAuditEntryHash } from '@consentry/audit';
+import { computeAuditEntryHash, verifyAuditSearchExport } from '@consentry/audit';
 import { SandboxCredentials } from '@consentry/sandbox';
 import { TestDatabase } from '@consentry/testing';
 
@@ -328,10 +329,14 @@ describe('people pages', () => {
 
     const [ndjsonDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export NDJSON' }).click()]);
     expect(ndjsonDownload.suggestedFilename()).toMatch(/\.ndjson$/);
-    const entries = (await readFile((await ndjsonDownload.path())!, 'utf8'))
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Entry);
+    const ndjsonFile = (await ndjsonDownload.path())!;
+    const lines = (await readFile(ndjsonFile, 'utf8')).split('\n').filter(Boolean);
+    // The last line is the bank's signed trailer: the file alone proves it is whole, with the API's public keys.
+    const trailer = JSON.parse(lines.pop()!) as { kind: string; rows: number; filter: unknown };
+    expect(trailer).toMatchObject({ kind: 'consentry.audit-search-export', rows: expected.length, filter: { consentId } });
+    const jwks = (await (await fetch(api('/.well-known/message-signing-jwks.json'))).json()) as JSONWebKeySet;
+    await expect(verifyAuditSearchExport(ndjsonFile, jwks)).resolves.toMatchObject({ ok: true, summary: { rows: expected.length } });
+    const entries = lines.map((line) => JSON.parse(line) as Entry);
     expect(entries.map((e) => [e.seq, e.type])).toEqual(expected.map((e) => [e.seq, e.event_type]));
     expect(entries.every((e) => e.consentId === consentId)).toBe(true);
     // Each exported entry carries exactly what was hashed: its hash recomputes from the export alone.
@@ -387,7 +392,8 @@ describe('people pages', () => {
     expect(exported.status).toBe(200);
     expect(exported.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
     expect(exported.headers.get('content-disposition')).toMatch(/^attachment; filename="audit-events-.+\.ndjson"$/);
-    const lines = (await exported.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line) as Entry);
+    const lines = (await exported.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line) as Entry & { kind?: string });
+    expect(lines.pop()).toMatchObject({ kind: 'consentry.audit-search-export', rows: 1 });
     expect(lines.map((e) => [e.type, e.consentId])).toEqual([['consent.revoked', consentId]]);
 
     const badFormat = await fetch(api('/admin/audit-events/export?format=xml'), { headers: auth });

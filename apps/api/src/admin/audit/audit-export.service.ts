@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 
-import { recordAuditEvent } from '@consentry/audit';
+import { auditSearchExportTrailerLine, recordAuditEvent } from '@consentry/audit';
 import { DataSource } from '@consentry/database';
 import { Injectable } from '@nestjs/common';
 
+import { BankSigningKeys } from '../../message-signing/bank-signing-keys.js';
 import { AuditExportException, AuditExportExceptionCode } from './audit-export.exception.js';
 import { AUDIT_EXPORT_CONTENT_TYPES, AuditExportFormat, auditCsvHeader, auditCsvLine, auditNdjsonLine } from './audit-export.format.js';
 import { AuditFilter, auditFilterSql, describeAuditFilter } from './audit-filter.js';
@@ -49,16 +51,22 @@ function fileStamp(date: Date): string {
 /**
  * Exports the audit entries matching a filter as CSV or NDJSON, streamed in keyset batches. The export
  * is a snapshot up to the log's head when it starts, is bounded (AUDIT_EXPORT_MAX_ROWS), and is itself
- * audited (`audit.exported`) before the first byte leaves.
+ * audited (`audit.exported`) before the first byte leaves. An NDJSON export ends with a trailer signed
+ * with the bank's message-signing key (libs/audit's audit-search-export.ts): its count, the SHA-256 of
+ * the lines before it and the head it was cut at, so the file alone proves it is whole.
  */
 @Injectable()
 export class AuditExportService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly signingKeys: BankSigningKeys,
+  ) {}
 
   async open(request: AuditExportRequest): Promise<AuditExport> {
     const table = auditLogTable(this.dataSource);
-    const [{ head }]: [{ head: string | null }] = await this.dataSource.query(`SELECT max(seq)::text AS head FROM ${table}`);
-    const throughSeq = head ?? '0';
+    // Aliased apart from `seq`: ORDER BY would otherwise sort the text alias ('9' after '61').
+    const [head]: Array<{ head_seq: string; hash: string }> = await this.dataSource.query(`SELECT seq::text AS head_seq, hash FROM ${table} ORDER BY seq DESC LIMIT 1`);
+    const throughSeq = head?.head_seq ?? '0';
     const { conditions, params } = auditFilterSql(request.filter);
     params.push(throughSeq, AUDIT_EXPORT_MAX_ROWS + 1);
     const [{ rows }]: [{ rows: number }] = await this.dataSource.query(
@@ -81,8 +89,21 @@ export class AuditExportService {
       fileName: `audit-events-${fileStamp(new Date())}.${request.format}`,
       contentType: AUDIT_EXPORT_CONTENT_TYPES[request.format],
       rows,
-      body: Readable.from(this.lines(request.filter, request.format, throughSeq)),
+      body: Readable.from(request.format === 'ndjson' ? this.signedLines(request.filter, throughSeq, head?.hash ?? null) : this.lines(request.filter, request.format, throughSeq)),
     };
+  }
+
+  /** The NDJSON lines, then the signed trailer over them. */
+  private async *signedLines(filter: AuditFilter, throughSeq: string, headHash: string | null): AsyncGenerator<string> {
+    const digest = createHash('sha256');
+    let rows = 0;
+    for await (const batch of this.lines(filter, 'ndjson', throughSeq)) {
+      digest.update(batch);
+      rows += batch.split('\n').length - 1;
+      yield batch;
+    }
+    const summary = { rows, throughSeq, headHash, filter: describeAuditFilter(filter), exportedAt: new Date().toISOString(), sha256: digest.digest('hex') };
+    yield await auditSearchExportTrailerLine(summary, this.signingKeys.signer);
   }
 
   private async *lines(filter: AuditFilter, format: AuditExportFormat, throughSeq: string): AsyncGenerator<string> {
