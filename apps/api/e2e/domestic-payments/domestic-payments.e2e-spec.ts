@@ -367,6 +367,10 @@ describe('domestic payments', () => {
     const missing = { ...initiation() };
     delete missing.CreditorAccount;
     expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: missing }, Risk: {} } }), 400, 'U004', 'Data.Initiation.CreditorAccount');
+    // The payee's Name is required (OBCashAccountCreditor3): until 7 December 2026 a consent without it was
+    // created, and its answers broke their own schema.
+    const { Name: _name, ...nameless } = creditorAccount;
+    expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: { ...initiation(), CreditorAccount: nameless } }, Risk: {} } }), 400, 'U004', 'Data.Initiation.CreditorAccount.Name');
     expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation('12.345678') }, Risk: {} } }), 400, 'U002', 'Data.Initiation.InstructedAmount.Amount');
     expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation('0.00') }, Risk: {} } }), 400, 'U002', 'Data.Initiation.InstructedAmount.Amount');
     expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: { ...initiation(), Surprise: 1 } }, Risk: {} } }), 400, 'U005');

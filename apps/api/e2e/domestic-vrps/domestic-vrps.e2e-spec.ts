@@ -147,6 +147,15 @@ describe('domestic VRP', () => {
     expectError(await createConsent(consentBody(controlParameters({ ValidToDateTime: '2020-01-01T00:00:00+00:00' }))), 400, 'U003', 'Data.ControlParameters.ValidToDateTime');
     const badType = await h.signedPost(CONSENTS, { token: cc, body: consentBody(controlParameters({ VRPType: ['UK.OBIE.VRPType.Pocket'] })) });
     expect(badType.status).toBe(400);
+    // Both names are required (OBCashAccountCreditor3, OBCashAccountDebtorWithName): until 7 December 2026 either could be left out.
+    const { Name: _name, ...nameless } = payee;
+    expectError(await h.signedPost(CONSENTS, { token: cc, body: consentBody(controlParameters(), { CreditorAccount: nameless }) }), 400, 'U004', 'Data.Initiation.CreditorAccount.Name');
+    expectError(
+      await h.signedPost(CONSENTS, { token: cc, body: consentBody(controlParameters(), { DebtorAccount: { SchemeName: ownOther.account.SchemeName, Identification: ownOther.account.Identification }, CreditorAccount: payee }) }),
+      400,
+      'U004',
+      'Data.Initiation.DebtorAccount.Name',
+    );
     const [{ n: after }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM payment_consent`);
     expect(after).toBe(before);
   });

@@ -69,7 +69,13 @@ export class InstructedAmountDto {
   Currency!: string;
 }
 
-export class DebtorAccountDto {
+/**
+ * What every OB cash account names but its holder. Each account DTO adds its own `Name`: class-validator
+ * merges a subclass's rules with its parent's, and a parent's `@IsOptional` skipped a subclass's
+ * `@IsDefined` (until 7 December 2026 a creditor's or VRP debtor's required Name could be left out, and
+ * the answers then broke their own schema).
+ */
+export abstract class CashAccountFieldsDto {
   @ApiProperty({ enum: ACCOUNT_SCHEMES })
   @IsDefined()
   @IsIn(ACCOUNT_SCHEMES)
@@ -81,12 +87,6 @@ export class DebtorAccountDto {
   @CodePointLength(1, 256)
   Identification!: string;
 
-  @ApiPropertyOptional({ minLength: 1, maxLength: 350 })
-  @IsOptional()
-  @IsString()
-  @CodePointLength(1, 350)
-  Name?: string;
-
   @ApiPropertyOptional({ minLength: 1, maxLength: 34 })
   @IsOptional()
   @IsString()
@@ -94,12 +94,22 @@ export class DebtorAccountDto {
   SecondaryIdentification?: string;
 }
 
-export class CreditorAccountDto extends DebtorAccountDto {
+/** OBCashAccountDebtor4: the holder's name is optional. */
+export class DebtorAccountDto extends CashAccountFieldsDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 350 })
+  @IsOptional()
+  @IsString()
+  @CodePointLength(1, 350)
+  Name?: string;
+}
+
+/** OBCashAccountCreditor3: the payee's name is required. */
+export class CreditorAccountDto extends CashAccountFieldsDto {
   @ApiProperty({ minLength: 1, maxLength: 350 })
   @IsDefined()
   @IsString()
   @CodePointLength(1, 350)
-  declare Name: string;
+  Name!: string;
 }
 
 /** OBRemittanceInformation2, unstructured lines only (Structured is not supported yet). */

@@ -5,8 +5,8 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsIn, IsObject, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
 
 import {
+  CashAccountFieldsDto,
   CreditorAccountDto,
-  DebtorAccountDto,
   InstructedAmountDto,
   LOCAL_INSTRUMENTS,
   OBRisk1Dto,
@@ -20,12 +20,12 @@ const AUTHENTICATION_METHODS = ['UK.OBIE.SCA', 'UK.OBIE.SCANotRequired'] as cons
 const INTERACTION_TYPES = ['InSession', 'OffSession'] as const;
 
 /** OBCashAccountDebtorWithName: a VRP's DebtorAccount names its holder. */
-export class VrpDebtorAccountDto extends DebtorAccountDto {
+export class VrpDebtorAccountDto extends CashAccountFieldsDto {
   @ApiProperty({ minLength: 1, maxLength: 70 })
   @IsDefined()
   @IsString()
   @CodePointLength(1, 70)
-  declare Name: string;
+  Name!: string;
 }
 
 /** One of OBDomesticVRPControlParameters.PeriodicLimits. */
