@@ -122,7 +122,12 @@ describe('a rules file without a deny-list rule, where the deny-list is required
 
   it('is refused when the list names accounts: they would never be checked', () => {
     // Until 7 December 2026 the engine started and ignored the list.
-    expect(() => PaymentRiskEngine.load({ ...files(withoutDenyList, [mule]), denyListRequired: true })).toThrow(/has no deny-list rule: the 1 accounts/);
+    expect(() => PaymentRiskEngine.load({ ...files(withoutDenyList, [mule]), denyListRequired: true })).toThrow(/has no deny-list rule that holds or rejects a payment on its own: payments to the 1 accounts/);
+    // A deny-list rule that only scores below the hold threshold stops nobody either.
+    const scoringOnly = `${withoutDenyList}  - name: listed\n    kind: deny-list\n    weight: 10\n    action: score\n`;
+    expect(() => PaymentRiskEngine.load({ ...files(scoringOnly, [mule]), denyListRequired: true })).toThrow(/has no deny-list rule that holds or rejects/);
+    const scoringToHold = `${withoutDenyList}  - name: listed\n    kind: deny-list\n    weight: 50\n    action: score\n`;
+    expect(PaymentRiskEngine.load({ ...files(scoringToHold, [mule]), denyListRequired: true })).toBeInstanceOf(PaymentRiskEngine);
   });
 
   it('is taken with an empty list, in the sandbox, or with a deny-list rule', () => {

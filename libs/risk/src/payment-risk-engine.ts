@@ -265,15 +265,17 @@ export class PaymentRiskEngine {
 
   /**
    * Loads and validates the rules and the deny-list: a bad file throws RiskRulesError (the app refuses to
-   * start). Where the list is required (production), a rules file without a `deny-list` rule is refused
-   * when the list names accounts: they would never be checked (until 7 December 2026 it ran so, silently).
+   * start). Where the list is required (production), a rules file without a `deny-list` rule that stops a
+   * payment on its own (action hold or reject, or a weight reaching the hold threshold) is refused when the
+   * list names accounts: payments to them would go through (until 7 December 2026 it ran so, silently).
    */
   static load(options: { rulesFile?: string; denyListFile: string; denyListRequired?: boolean }): PaymentRiskEngine {
     const rules = loadRiskRules(options.rulesFile);
     const denyList = loadDenyList(options.denyListFile, options.denyListRequired);
-    if (options.denyListRequired && denyList.size > 0 && !rules.rules.some((rule) => rule.kind === 'deny-list')) {
+    const stopsOnItsOwn = (rule: RiskRule): boolean => rule.action !== 'score' || rule.weight >= rules.thresholds.hold;
+    if (options.denyListRequired && denyList.size > 0 && !rules.rules.some((rule) => rule.kind === 'deny-list' && stopsOnItsOwn(rule))) {
       throw new RiskRulesError(options.rulesFile ?? SANDBOX_RULES_FILE, [
-        `has no deny-list rule: the ${denyList.size} accounts of ${options.denyListFile} would never be checked (add a deny-list rule, or make the list [])`,
+        `has no deny-list rule that holds or rejects a payment on its own: payments to the ${denyList.size} accounts of ${options.denyListFile} would go through (add one, or make the list [])`,
       ]);
     }
     return new PaymentRiskEngine(rules, denyList);
