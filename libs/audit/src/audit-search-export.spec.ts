@@ -6,7 +6,7 @@ import { exportJWK, generateKeyPair, type CryptoKey, type JSONWebKeySet } from '
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { AUDIT_GENESIS_HASH, computeAuditEntryHash } from './audit-chain.js';
-import { auditSearchExportTrailerLine, ExportedEntry, verifyAuditSearchExport } from './audit-search-export.js';
+import { auditSearchExportTrailerLine, ExportedEntry, ndjsonLine, verifyAuditSearchExport } from './audit-search-export.js';
 
 type Entry = ExportedEntry;
 
@@ -38,8 +38,8 @@ describe('an NDJSON export of an audit search proves from the file alone that it
   });
 
   /** The file as the API writes it: the chosen entries, then the trailer signed over them. */
-  async function exportOf(entries: Entry[], head: Entry, signWith: CryptoKey = key): Promise<string> {
-    const body = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+  async function exportOf(entries: Entry[], head: Entry, signWith: CryptoKey = key, line: (entry: Entry) => string = ndjsonLine): Promise<string> {
+    const body = entries.map(line).join('');
     const { createHash } = await import('node:crypto');
     const summary = { rows: entries.length, throughSeq: head.seq, headHash: head.hash, filter: { type: 'consent.created' }, exportedAt: '2026-12-07T11:00:00.000Z', sha256: createHash('sha256').update(body).digest('hex') };
     const file = join(dir, `export-${Math.random().toString(36).slice(2)}.ndjson`);
@@ -75,6 +75,29 @@ describe('an NDJSON export of an audit search proves from the file alone that it
       added: { ok: false, reason: 'the file holds 7 entries, the trailer 6' },
       changed: { ok: false, reason: "line 3: entry 3's hash does not match its content" },
     });
+  });
+
+  it('verifies an entry holding U+2028 and U+2029 (written escaped), and refuses a copy whose line ends or bytes changed', async () => {
+    // Until 7 December 2026 the verifier read lines as Node's readline does, which splits at U+2028: a
+    // real export of a search for "aac-x\u2028y" read as broken, and a copy with CRLF line ends as whole.
+    const [first] = chain(1);
+    const content = { seq: 2n, eventId: '00000000-0000-4000-8000-000000000002', type: 'audit.searched', occurredAt: '2026-12-07T10:00:00.000Z', event: { filter: 'aac-x\u2028y\u2029z' } };
+    const hash = computeAuditEntryHash(first!.hash, content);
+    const odd: Entry = { seq: '2', eventId: content.eventId, type: content.type, occurredAt: content.occurredAt, event: content.event, prevHash: first!.hash, hash };
+    const file = await exportOf([first!, odd], odd);
+    expect(await readFile(file, 'utf8')).toContain('aac-x\\u2028y\\u2029z');
+    await expect(verifyAuditSearchExport(file, jwks)).resolves.toMatchObject({ ok: true, summary: { rows: 2 } });
+    // Written raw by another writer, the same entries verify too: lines end at line feeds alone.
+    const raw = await exportOf([first!, odd], odd, key, (entry) => `${JSON.stringify(entry)}\n`);
+    expect(await readFile(raw, 'utf8')).toContain('aac-x\u2028y');
+    await expect(verifyAuditSearchExport(raw, jwks)).resolves.toMatchObject({ ok: true, summary: { rows: 2 } });
+    const text = await readFile(file, 'utf8');
+    const crlf = join(dir, 'crlf.ndjson');
+    await writeFile(crlf, text.replace(/\n/g, '\r\n'));
+    await expect(verifyAuditSearchExport(crlf, jwks)).resolves.toMatchObject({ ok: false });
+    const unterminated = join(dir, 'unterminated.ndjson');
+    await writeFile(unterminated, text.slice(0, -1));
+    await expect(verifyAuditSearchExport(unterminated, jwks)).resolves.toEqual({ ok: false, reason: 'the last line is not a whole trailer: the file was cut short' });
   });
 
   it('refuses a trailer whose readable summary was edited, or signed with a key that is not the bank’s', async () => {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 
 import { CompactSign, compactVerify, createLocalJWKSet, type CryptoKey, type JSONWebKeySet, type KeyObject } from 'jose';
 
@@ -38,14 +37,41 @@ export interface AuditSearchExportTrailer extends AuditSearchExportSummary {
   jws: string;
 }
 
+/**
+ * One line of an NDJSON export: the value's JSON and a line feed. U+2028 and U+2029, which JSON leaves
+ * raw, are written escaped (the same value): line readers that take them for line breaks (Node's
+ * readline since v22) would otherwise split an entry in two.
+ */
+export function ndjsonLine(value: unknown): string {
+  return `${JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')}\n`;
+}
+
 /** The last line of an export: `summary` signed with the bank's message-signing key. */
 export async function auditSearchExportTrailerLine(summary: AuditSearchExportSummary, signer: { key: CryptoKey | KeyObject; kid: string }): Promise<string> {
   const jws = await new CompactSign(new TextEncoder().encode(canonicalJson(summary)))
     .setProtectedHeader({ alg: SIGNING_ALG, kid: signer.kid, typ: TRAILER_TYP })
     .sign(signer.key);
   const trailer: AuditSearchExportTrailer = { kind: AUDIT_SEARCH_EXPORT_TRAILER_KIND, ...summary, jws };
-  return `${JSON.stringify(trailer)}\n`;
+  return ndjsonLine(trailer);
 }
+
+const LINE_FEED = 0x0a;
+
+/** The file's lines as its bytes hold them, each without its line feed; a last line without one is `cut`. */
+async function* byteLines(file: string): AsyncGenerator<{ line: Buffer; cut: boolean }> {
+  let carry = Buffer.alloc(0);
+  for await (const chunk of createReadStream(file)) {
+    let bytes = Buffer.concat([carry, chunk as Buffer]);
+    for (let end = bytes.indexOf(LINE_FEED); end !== -1; end = bytes.indexOf(LINE_FEED)) {
+      yield { line: bytes.subarray(0, end), cut: false };
+      bytes = bytes.subarray(end + 1);
+    }
+    carry = bytes;
+  }
+  if (carry.length > 0) yield { line: carry, cut: true };
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export type AuditSearchExportVerification = { ok: true; summary: AuditSearchExportSummary } | { ok: false; reason: string };
 
@@ -67,25 +93,27 @@ export interface ExportedEntry {
  * the one signed, and whose count, digest and head match the file.
  */
 export async function verifyAuditSearchExport(file: string, publicJwks: JSONWebKeySet): Promise<AuditSearchExportVerification> {
+  // Lines are split on line feeds alone and hashed as the bytes they are: exactly what the API wrote.
   const digest = createHash('sha256');
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let pending: string | undefined;
+  let pending: { line: Buffer; cut: boolean } | undefined;
   let entries = 0;
   let previous: ExportedEntry | undefined;
-  for await (const line of lines) {
+  for await (const read of byteLines(file)) {
     if (pending !== undefined) {
-      const reason = checkEntryLine(pending, previous);
+      const reason = checkEntryLine(textOf(pending.line), previous);
       if (typeof reason === 'string') return { ok: false, reason: `line ${entries + 1}: ${reason}` };
       previous = reason;
       entries += 1;
-      digest.update(`${pending}\n`);
+      digest.update(pending.line);
+      digest.update('\n');
     }
-    pending = line;
+    pending = read;
   }
-  if (pending === undefined || pending === '') return { ok: false, reason: 'the file has no trailer: it was cut short, or is not an NDJSON export of the audit log' };
+  if (pending === undefined) return { ok: false, reason: 'the file has no trailer: it was cut short, or is not an NDJSON export of the audit log' };
+  if (pending.cut) return { ok: false, reason: 'the last line is not a whole trailer: the file was cut short' };
   let trailer: AuditSearchExportTrailer;
   try {
-    trailer = JSON.parse(pending) as AuditSearchExportTrailer;
+    trailer = JSON.parse(textOf(pending.line) ?? '') as AuditSearchExportTrailer;
   } catch {
     return { ok: false, reason: 'the last line is not a trailer: the file was cut short' };
   }
@@ -107,8 +135,18 @@ export async function verifyAuditSearchExport(file: string, publicJwks: JSONWebK
   return { ok: true, summary: signed };
 }
 
+/** A line's bytes as UTF-8 text; undefined when they are not UTF-8. */
+function textOf(line: Buffer): string | undefined {
+  try {
+    return UTF8.decode(line);
+  } catch {
+    return undefined;
+  }
+}
+
 /** An entry line checked on its own and against the entry before it; the entry, or why it fails. */
-function checkEntryLine(line: string, previous: ExportedEntry | undefined): ExportedEntry | string {
+function checkEntryLine(line: string | undefined, previous: ExportedEntry | undefined): ExportedEntry | string {
+  if (line === undefined) return 'not UTF-8';
   let entry: ExportedEntry;
   try {
     entry = JSON.parse(line) as ExportedEntry;

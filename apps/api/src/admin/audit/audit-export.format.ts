@@ -1,3 +1,5 @@
+import { ndjsonLine } from '@consentry/audit';
+
 import { AuditLogEntryView } from './audit-log.rows.js';
 
 export type AuditExportFormat = 'csv' | 'ndjson';
@@ -71,5 +73,5 @@ export function auditCsvLine(entry: AuditLogEntryView): string {
  * from the export alone (`computeAuditEntryHash` of @consentry/audit).
  */
 export function auditNdjsonLine(entry: AuditLogEntryView): string {
-  return `${JSON.stringify(entry)}\n`;
+  return ndjsonLine(entry);
 }
