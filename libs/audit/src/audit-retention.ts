@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 
 import { AuditLogEntity, DataSource } from '@consentry/database';
 
 import { AUDIT_GENESIS_HASH, computeAuditEntryHash } from './audit-chain.js';
+import { ndjsonByteLines, ndjsonLine } from './ndjson.js';
 
 /** First line of a retention export: where the exported segment sits in the chain. */
 export interface AuditExportHeader {
@@ -101,7 +101,7 @@ export async function exportAndPruneAuditLog(
       exportedAt: new Date().toISOString(),
     };
     const write = async (value: unknown) => {
-      const line = `${JSON.stringify(value)}\n`;
+      const line = ndjsonLine(value);
       digest.update(line);
       await handle.write(line);
     };
@@ -123,7 +123,7 @@ export async function exportAndPruneAuditLog(
         if (reason) throw new Error(`refusing to remove entries: entry ${expectedSeq} ${reason}`);
         prevHash = entry.hash;
         expectedSeq += 1n;
-        lines.push(`${JSON.stringify(entry)}\n`);
+        lines.push(ndjsonLine(entry));
       }
       const chunk = lines.join('');
       digest.update(chunk);
@@ -181,15 +181,22 @@ export type AuditExportVerification =
  * `lastHash` (or omit it for the first export, which must start on the genesis hash when it starts at 1).
  */
 export async function verifyAuditExport(file: string, expectedPrevHash?: string): Promise<AuditExportVerification> {
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let header: AuditExportHeader | undefined;
   let expectedSeq = 0n;
   let prevHash = '';
   let entries = 0;
-  for await (const line of lines) {
-    if (line === '') continue;
+  // Lines end at line feeds alone: an entry holding U+2028, written raw before 7 December 2026, is one line
+  // (Node's readline, which read these files until then, split it and the export could not be verified).
+  for await (const { line: bytes } of ndjsonByteLines(file)) {
+    if (bytes.length === 0) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    } catch {
+      return { ok: false, entries, reason: `${header ? `entry ${expectedSeq}` : 'the header'} is not JSON` };
+    }
     if (!header) {
-      header = JSON.parse(line) as AuditExportHeader;
+      header = value as AuditExportHeader;
       if (header.kind !== 'consentry.audit-export') return { ok: false, entries, reason: 'not an audit export' };
       expectedSeq = BigInt(header.firstSeq);
       prevHash = header.prevHash;
@@ -199,7 +206,7 @@ export async function verifyAuditExport(file: string, expectedPrevHash?: string)
       if (expectedSeq === 1n && prevHash !== AUDIT_GENESIS_HASH) return { ok: false, entries, reason: 'entry 1 must follow the genesis hash' };
       continue;
     }
-    const entry = JSON.parse(line) as AuditExportEntry;
+    const entry = value as AuditExportEntry;
     const reason = checkEntry(entry, expectedSeq, prevHash);
     if (reason) return { ok: false, entries, reason: `entry ${expectedSeq} ${reason}` };
     prevHash = entry.hash;

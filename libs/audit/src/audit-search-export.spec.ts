@@ -6,7 +6,8 @@ import { exportJWK, generateKeyPair, type CryptoKey, type JSONWebKeySet } from '
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { AUDIT_GENESIS_HASH, computeAuditEntryHash } from './audit-chain.js';
-import { auditSearchExportTrailerLine, ExportedEntry, ndjsonLine, verifyAuditSearchExport } from './audit-search-export.js';
+import { auditSearchExportTrailerLine, ExportedEntry, verifyAuditSearchExport } from './audit-search-export.js';
+import { ndjsonLine } from './ndjson.js';
 
 type Entry = ExportedEntry;
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 
 import { CompactSign, compactVerify, createLocalJWKSet, type CryptoKey, type JSONWebKeySet, type KeyObject } from 'jose';
 
 import { canonicalJson, computeAuditEntryHash } from './audit-chain.js';
+import { ndjsonByteLines, ndjsonLine } from './ndjson.js';
 
 // An admin's NDJSON export of a search of the audit log (the console's "Export NDJSON", the admin API's
 // export) ends with a trailer line signed by the bank: how many entries the file holds, the SHA-256 of
@@ -37,15 +37,6 @@ export interface AuditSearchExportTrailer extends AuditSearchExportSummary {
   jws: string;
 }
 
-/**
- * One line of an NDJSON export: the value's JSON and a line feed. U+2028 and U+2029, which JSON leaves
- * raw, are written escaped (the same value): line readers that take them for line breaks (Node's
- * readline since v22) would otherwise split an entry in two.
- */
-export function ndjsonLine(value: unknown): string {
-  return `${JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')}\n`;
-}
-
 /** The last line of an export: `summary` signed with the bank's message-signing key. */
 export async function auditSearchExportTrailerLine(summary: AuditSearchExportSummary, signer: { key: CryptoKey | KeyObject; kid: string }): Promise<string> {
   const jws = await new CompactSign(new TextEncoder().encode(canonicalJson(summary)))
@@ -53,22 +44,6 @@ export async function auditSearchExportTrailerLine(summary: AuditSearchExportSum
     .sign(signer.key);
   const trailer: AuditSearchExportTrailer = { kind: AUDIT_SEARCH_EXPORT_TRAILER_KIND, ...summary, jws };
   return ndjsonLine(trailer);
-}
-
-const LINE_FEED = 0x0a;
-
-/** The file's lines as its bytes hold them, each without its line feed; a last line without one is `cut`. */
-async function* byteLines(file: string): AsyncGenerator<{ line: Buffer; cut: boolean }> {
-  let carry = Buffer.alloc(0);
-  for await (const chunk of createReadStream(file)) {
-    let bytes = Buffer.concat([carry, chunk as Buffer]);
-    for (let end = bytes.indexOf(LINE_FEED); end !== -1; end = bytes.indexOf(LINE_FEED)) {
-      yield { line: bytes.subarray(0, end), cut: false };
-      bytes = bytes.subarray(end + 1);
-    }
-    carry = bytes;
-  }
-  if (carry.length > 0) yield { line: carry, cut: true };
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -98,7 +73,7 @@ export async function verifyAuditSearchExport(file: string, publicJwks: JSONWebK
   let pending: { line: Buffer; cut: boolean } | undefined;
   let entries = 0;
   let previous: ExportedEntry | undefined;
-  for await (const read of byteLines(file)) {
+  for await (const read of ndjsonByteLines(file)) {
     if (pending !== undefined) {
       const reason = checkEntryLine(textOf(pending.line), previous);
       if (typeof reason === 'string') return { ok: false, reason: `line ${entries + 1}: ${reason}` };

@@ -28,7 +28,8 @@ export {
 } from './audit-checkpoint.js';
 export type { AuditCheckpoint } from './audit-checkpoint.js';
 export { exportAndPruneAuditLog, verifyAuditExport, verifyAuditExportRecorded } from './audit-retention.js';
-export { AUDIT_SEARCH_EXPORT_TRAILER_KIND, auditSearchExportTrailerLine, ndjsonLine, verifyAuditSearchExport } from './audit-search-export.js';
+export { AUDIT_SEARCH_EXPORT_TRAILER_KIND, auditSearchExportTrailerLine, verifyAuditSearchExport } from './audit-search-export.js';
+export { ndjsonLine } from './ndjson.js';
 export type { AuditSearchExportSummary, AuditSearchExportTrailer, AuditSearchExportVerification } from './audit-search-export.js';
 export type {
   AuditExportEntry,

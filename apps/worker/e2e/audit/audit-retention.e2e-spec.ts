@@ -31,7 +31,9 @@ function auditEvent(n: number): AuditEvent {
     occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
     actor: { type: 'tpp', id: 'tpp-1' },
     clientId: 'tpp-1',
-    data: { n },
+    // Entry 2 holds the line and paragraph separators, which Node's readline takes for line breaks: until
+    // 7 December 2026 they were written raw and read so, and such an export could not be verified.
+    data: n === 2 ? { n, note: 'a\u2028b\u2029c' } : { n },
   };
 }
 
