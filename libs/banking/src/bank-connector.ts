@@ -175,7 +175,14 @@ export interface BankStandingOrder {
   nextPaymentDateTime: Date | null;
   lastPaymentDateTime: Date | null;
   finalPaymentDateTime: Date | null;
+  /** The payments' amount, each of them (first, next, last, final) unless `amounts` tells them apart. */
   amount: string;
+  /**
+   * Each payment's own amount where the order's terms give them (a standing order made through payment
+   * initiation: a first, recurring and final amount): the next run's, the last booked run's and the final
+   * one's, null where there is none.
+   */
+  amounts?: { first: string; next: string | null; last: string | null; final: string | null };
   currency: string;
   creditorAccount: BankCreditorAccount;
 }

@@ -11,15 +11,18 @@ interface HeldOrderList {
   /** The orders still to be paid, which the bank's own lists would show. */
   pending: string;
   columns: string;
+  /** Joined for the page's rows only (never for its count). */
+  joins?: string;
 }
 
 const STANDING_ORDERS: HeldOrderList = {
   from: 'domestic_standing_order o',
   id: 'o.standing_order_id',
   pending: `o.status = 'PDNG'`,
-  // The last run the bank booked, from the order's runs (its primary key's index).
-  columns: `o.debtor_account_id AS account_id, o.standing_order_id AS id, o.initiation, o.next_run_index, o.next_run_at,
-    (SELECT max(r.due_at) FROM standing_order_run r WHERE r.standing_order_id = o.standing_order_id AND r.ledger_transaction_id IS NOT NULL) AS last_run_at`,
+  // The last run the bank booked, from the order's runs (its primary key's index, newest first).
+  columns: `o.debtor_account_id AS account_id, o.standing_order_id AS id, o.initiation, o.next_run_index, o.next_run_at, last.run_index AS last_run_index, last.due_at AS last_run_at`,
+  joins: `LEFT JOIN LATERAL (SELECT r.run_index, r.due_at FROM standing_order_run r WHERE r.standing_order_id = o.standing_order_id AND r.ledger_transaction_id IS NOT NULL
+                            ORDER BY r.run_index DESC LIMIT 1) AS last ON true`,
 };
 
 const SCHEDULED_PAYMENTS: HeldOrderList = {
@@ -69,6 +72,9 @@ export class InitiatedOrdersInAis implements PlatformHeldOrders {
       if (!('schedule' in read)) return [];
       const { schedule } = read;
       const next = row.next_run_at ? standingOrderRun(schedule, row.next_run_index as number) : null;
+      const last = row.last_run_index === null || row.last_run_index === undefined ? null : standingOrderRun(schedule, row.last_run_index as number);
+      // The final payment's amount, where the order has a final date (with a count, its last run is `next` once due).
+      const final = schedule.finalAt ? (schedule.finalAmount ?? schedule.recurringAmount ?? schedule.first.amount) : null;
       return [
         {
           accountId: row.account_id,
@@ -82,6 +88,7 @@ export class InitiatedOrdersInAis implements PlatformHeldOrders {
           lastPaymentDateTime: (row.last_run_at as Date | null) ?? null,
           finalPaymentDateTime: schedule.finalAt,
           amount: next?.amount ?? schedule.first.amount,
+          amounts: { first: schedule.first.amount, next: next?.amount ?? null, last: last?.amount ?? null, final },
           currency: schedule.first.currency,
           creditorAccount: creditorOf(row.initiation),
         },
@@ -125,7 +132,11 @@ export class InitiatedOrdersInAis implements PlatformHeldOrders {
     const [rows, counts]: [Row[], Array<{ total: number; position: number }>] = await Promise.all([
       limit === 0
         ? Promise.resolve([])
-        : this.dataSource.query(`SELECT ${list.columns} ${scope}${keyset} ORDER BY o.debtor_account_id COLLATE "C" ${order}, ${list.id} COLLATE "C" ${order} LIMIT $2`, pageParams),
+        : this.dataSource.query(
+            `SELECT ${list.columns} FROM (SELECT o.* ${scope}${keyset} ORDER BY o.debtor_account_id COLLATE "C" ${order}, ${list.id} COLLATE "C" ${order} LIMIT $2) AS o ${list.joins ?? ''}
+              ORDER BY o.debtor_account_id COLLATE "C" ${order}, ${list.id} COLLATE "C" ${order}`,
+            pageParams,
+          ),
       this.dataSource.query(`SELECT count(*)::int AS total, ${positionSql} AS position ${scope}`, countParams),
     ]);
     return { rows, total: counts[0]?.total ?? 0, position: counts[0]?.position ?? 0 };

@@ -123,6 +123,24 @@ describe('AIS standing-orders and scheduled-payments list those made through pay
     expect(scheduledAfter.map((payment) => jsonString(payment.ScheduledPaymentId))).not.toContain(paymentId);
   });
 
+  it('shows each payment of an order with first, recurring and final amounts at its own amount', async () => {
+    // Until 7 December 2026 every amount field showed the next run's amount (a probe's find).
+    const { orderId } = await f.weeklyStandingOrder(alice, bob.account, '100.00', '2049-05-01T08:00:00+00:00', 3, { recurring: '20.00', final: '5.00' });
+    const token = await h.consentToken(await h.authorisedConsent(['ReadStandingOrdersDetail'], 'alice', [alice.accountId]));
+    const order = async (): Promise<JsonBody | undefined> =>
+      (await readAll(token, `${AISP}/accounts/${alice.accountId}/standing-orders`, 'OBReadStandingOrder6', 'StandingOrder')).find((o) => jsonString(o.StandingOrderId) === orderId);
+    const amounts = (o: JsonBody | undefined) => ({
+      first: o?.FirstPaymentAmount?.Amount,
+      next: o?.NextPaymentAmount?.Amount,
+      last: o?.LastPaymentAmount?.Amount,
+    });
+    expect(amounts(await order())).toEqual({ first: '100.00', next: '100.00', last: undefined });
+    await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2049-05-01T08:00:00Z'), { approvals: h.approvals() });
+    expect(amounts(await order())).toEqual({ first: '100.00', next: '20.00', last: '100.00' });
+    await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2049-05-08T08:00:00Z'), { approvals: h.approvals() });
+    expect(amounts(await order())).toEqual({ first: '100.00', next: '5.00', last: '20.00' });
+  });
+
   it('drops an order the PSU cancelled', async () => {
     const { orderId } = await f.weeklyStandingOrder(alice, bob.account, '5.00', '2049-03-01T08:00:00+00:00', 2);
     const { paymentId } = await f.scheduledPayment(alice, bob.account, '6.00', '2049-03-02T08:00:00+00:00', 'SCHED-CANCELLED');

@@ -175,13 +175,23 @@ export class PaymentFixtures {
   }
 
   /**
-   * A weekly standing order of `runs` runs of `amount` to `payee` from `firstRunAt` (ISO, +00:00),
-   * consented, approved by alice on `debtor` and ordered; returns the consent and the order ids.
+   * A weekly standing order of `runs` runs of `amount` to `payee` from `firstRunAt` (ISO, +00:00), the
+   * recurring and final runs of their own amounts when `later` gives them, consented, approved by alice on
+   * `debtor` and ordered; returns the consent and the order ids.
    */
-  async weeklyStandingOrder(debtor: PsuAccount, payee: ObAccount, amount: string, firstRunAt: string, runs = 2): Promise<{ consentId: string; orderId: string }> {
+  async weeklyStandingOrder(
+    debtor: PsuAccount,
+    payee: ObAccount,
+    amount: string,
+    firstRunAt: string,
+    runs = 2,
+    later: { recurring?: string; final?: string } = {},
+  ): Promise<{ consentId: string; orderId: string }> {
     const initiation = {
       NumberOfPayments: String(runs),
       FirstPaymentAmount: { Amount: amount, Currency: 'GBP' },
+      ...(later.recurring ? { RecurringPaymentAmount: { Amount: later.recurring, Currency: 'GBP' } } : {}),
+      ...(later.final ? { FinalPaymentAmount: { Amount: later.final, Currency: 'GBP' } } : {}),
       CreditorAccount: payee,
       MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: firstRunAt },
     };

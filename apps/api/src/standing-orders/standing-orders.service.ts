@@ -10,7 +10,7 @@ export type OBReadStandingOrder6 = ObReadResponse<'StandingOrder'>;
 
 /** The full OBStandingOrder6 (Detail); Basic drops the creditor agent and account. */
 function toObStandingOrder(order: BankStandingOrder): Record<string, unknown> {
-  const amount = obAmount(order.amount, order.currency);
+  const money = (amount: string | null | undefined) => obAmount(amount ?? order.amount, order.currency);
   return {
     AccountId: order.accountId,
     StandingOrderId: order.standingOrderId,
@@ -18,10 +18,10 @@ function toObStandingOrder(order: BankStandingOrder): Record<string, unknown> {
     ...(order.lastPaymentDateTime ? { LastPaymentDateTime: obDateTime(order.lastPaymentDateTime) } : {}),
     ...(order.numberOfPayments !== null ? { NumberOfPayments: String(order.numberOfPayments) } : {}),
     StandingOrderStatusCode: order.statusCode,
-    FirstPaymentAmount: amount,
-    ...(order.nextPaymentDateTime ? { NextPaymentAmount: amount } : {}),
-    ...(order.lastPaymentDateTime ? { LastPaymentAmount: amount } : {}),
-    ...(order.finalPaymentDateTime ? { FinalPaymentAmount: amount } : {}),
+    FirstPaymentAmount: money(order.amounts?.first),
+    ...(order.nextPaymentDateTime ? { NextPaymentAmount: money(order.amounts?.next) } : {}),
+    ...(order.lastPaymentDateTime ? { LastPaymentAmount: money(order.amounts?.last) } : {}),
+    ...(order.finalPaymentDateTime ? { FinalPaymentAmount: money(order.amounts?.final) } : {}),
     CreditorAccount: obCreditorAccount(order.creditorAccount),
     MandateRelatedInformation: {
       FirstPaymentDateTime: obDateTime(order.firstPaymentDateTime),
