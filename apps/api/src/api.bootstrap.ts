@@ -22,7 +22,7 @@ import { clientErrorAnswerer } from './http/client-error.js';
 import { registerContentTypeHook } from './http/content-type.hook.js';
 import { registerInteractionIdHook } from './http/interaction-id.hook.js';
 import { registerJsonBodyParser } from './http/json-body.parser.js';
-import { routerErrorAnswerer } from './http/router-error.js';
+import { MAX_PATH_PARAMETER_LENGTH, routerErrorAnswerer } from './http/router-error.js';
 import { PublicUrl } from './http/public-url.js';
 import { registerRequestLogContextHook } from './http/request-log-context.hook.js';
 import { registerResponseSecurityHook } from './http/response-security.hook.js';
@@ -113,8 +113,11 @@ async function startHttp(
     // While closing, a request on a connection already open is served, not answered 503: the drain has
     // sent `Connection: close`, so only requests that were already on their way arrive.
     return503OnClosing: false,
-    // Errors the router raises before any hook (a path parameter over 100 characters, a malformed URL):
-    // the OB error shape, never Fastify's default body, which quotes the path.
+    // Room for every id the spec allows (a funds-confirmation ConsentId is Max128Text; ObIdPipe checks each
+    // id's own length): Fastify's default, 100, answered a valid 101-128 character id before any route.
+    maxParamLength: MAX_PATH_PARAMETER_LENGTH,
+    // Errors the router raises before any hook (a path parameter past that, a malformed URL): the OB error
+    // shape, never Fastify's default body, which quotes the path.
     frameworkErrors: routerErrorAnswerer(signingKeys),
     // What Node's HTTP parser refuses before the router (headers over the limit, a malformed request line).
     clientErrorHandler: clientErrorAnswerer(signingKeys),

@@ -107,9 +107,14 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
   });
 
   it('signs the router\'s own refusals under the PIS path too', async () => {
-    const tooLong = await h.call('GET', `${PROBE_PATH}/${'9'.repeat(101)}`);
-    expect(tooLong.status).toBe(414);
+    const tooLong = await h.call('GET', `${PROBE_PATH}/${'9'.repeat(257)}`);
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.Errors[0].ErrorCode).toBe('U002');
     await verifyAnswer(tooLong, JSON.stringify(tooLong.body));
+    // An id of up to 256 characters reaches its route (the spec allows 128 for a ConsentId): until 7 December 2026 one of 101 was 414.
+    const long = await h.call('GET', `${PROBE_PATH}/${'9'.repeat(128)}`);
+    expect(long.status).not.toBe(414);
+    await verifyAnswer(long, JSON.stringify(long.body));
   });
 
   /** `request` sent as raw bytes (what no HTTP client would send); the answer's status line, headers and body. */

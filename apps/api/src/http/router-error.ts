@@ -34,10 +34,15 @@ function answer(request: FastifyRequest, reply: FastifyReply, body: { status: nu
     .send(body.text);
 }
 
+/** The longest path parameter the router takes: past every id the spec allows (128). */
+export const MAX_PATH_PARAMETER_LENGTH = 256;
+
 function routerErrorBody(error: FastifyError): { status: number; id: string; text: string } {
   const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
-  const status = tooLong ? 414 : 400;
-  const message = tooLong ? 'A path parameter is longer than 100 characters' : 'The request URL is not valid';
+  // 400 U002, as an id the pipe refuses: no operation of the spec answers 414 (until 7 December 2026 an
+  // id of 101 characters or more was 414, a valid 128-character ConsentId too).
+  const status = 400;
+  const message = tooLong ? `A path parameter is longer than ${MAX_PATH_PARAMETER_LENGTH} characters` : 'The request URL is not valid';
   const body = buildObErrorResponse(status, message, [{ ErrorCode: ObErrorCode.FieldInvalid, Message: message }]);
   return { status, id: body.Id, text: JSON.stringify(body) };
 }

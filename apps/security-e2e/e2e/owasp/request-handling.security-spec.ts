@@ -175,12 +175,13 @@ describe('OWASP API4:2023 unrestricted resource consumption', () => {
     }
   });
 
-  it('answers a path parameter over the router\'s limit with 414 in the OB error shape, without echoing it', async () => {
+  it('answers a path parameter over the router\'s limit with 400 in the OB error shape, without echoing it', async () => {
     const token = await clientCredentials(platform, platform.tpp);
     const id = `aac-${'z'.repeat(300)}`;
     const result = await expectNothingWritten(platform, () => send(`${api}${CONSENTS}/${id}`, { headers: { authorization: `DPoP ${token}` } }));
-    expect(result.status).toBe(414);
-    expect((result.body as { Errors: unknown[] }).Errors).toEqual([{ ErrorCode: 'U002', Message: 'A path parameter is longer than 100 characters' }]);
+    // No operation of the spec answers 414 (it did until 7 December 2026).
+    expect(result.status).toBe(400);
+    expect((result.body as { Errors: unknown[] }).Errors).toEqual([{ ErrorCode: 'U002', Message: 'A path parameter is longer than 256 characters' }]);
     expect(result.text).not.toContain('zzzzzzzzzz');
   });
 
