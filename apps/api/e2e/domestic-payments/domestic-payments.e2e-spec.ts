@@ -213,16 +213,17 @@ describe('domestic payments', () => {
     expect((await pay(bare.psuToken, bare.consentId, initiation('25.00', 'E2E-RISK-1'))).status).toBe(201);
 
     // A member the consent names must be sent, with its value; none may be added.
-    const risk = { PaymentContextCode: 'TransferToThirdParty', MerchantCategoryCode: '5411', ContractPresentIndicator: true };
+    // The purpose codes and the payee's account type are taken (until 7 December 2026 they were U005).
+    const risk = { PaymentContextCode: 'TransferToThirdParty', MerchantCategoryCode: '5411', ContractPresentIndicator: true, PaymentPurposeCode: 'GDDS', CategoryPurposeCode: 'SUPP', BeneficiaryAccountType: 'Business' };
     const named = await authorisedConsent(initiation('26.00', 'E2E-RISK-2'), risk);
     const token = () => h.consentToken(named.consentId, { scope: 'payments' });
-    for (const other of [{}, { ...risk, ContractPresentIndicator: false }, { ...risk, BeneficiaryPrepopulatedIndicator: true }]) {
+    for (const other of [{}, { ...risk, ContractPresentIndicator: false }, { ...risk, BeneficiaryPrepopulatedIndicator: true }, { ...risk, PaymentPurposeCode: 'SUPP' }]) {
       expectError(await pay(await token(), named.consentId, initiation('26.00', 'E2E-RISK-2'), other), 400, 'U008', 'Risk');
     }
     await expectNothingWritten(named.consentId, '475.00000');
     // The Initiation is compared first: an order unlike the consent in both is refused on Data.Initiation.
     expectError(await pay(await token(), named.consentId, initiation('26.01', 'E2E-RISK-2'), attacker), 400, 'U008', 'Data.Initiation');
-    const reordered = { ContractPresentIndicator: true, MerchantCategoryCode: '5411', PaymentContextCode: 'TransferToThirdParty' };
+    const reordered = { BeneficiaryAccountType: 'Business', CategoryPurposeCode: 'SUPP', PaymentPurposeCode: 'GDDS', ContractPresentIndicator: true, MerchantCategoryCode: '5411', PaymentContextCode: 'TransferToThirdParty' };
     const paid = await pay(await token(), named.consentId, initiation('26.00', 'E2E-RISK-2'), reordered);
     expect(paid.status, JSON.stringify(paid.body)).toBe(201);
     expect(paid.body.Data.Status).toBe('ACSP');
@@ -374,6 +375,9 @@ describe('domestic payments', () => {
     expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation('12.345678') }, Risk: {} } }), 400, 'U002', 'Data.Initiation.InstructedAmount.Amount');
     expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation('0.00') }, Risk: {} } }), 400, 'U002', 'Data.Initiation.InstructedAmount.Amount');
     expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: { ...initiation(), Surprise: 1 } }, Risk: {} } }), 400, 'U005');
+    expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation() }, Risk: { PaymentPurposeCode: 'gdds' } } }), 400, 'U002', 'Risk.PaymentPurposeCode');
+    expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation() }, Risk: { CategoryPurposeCode: 'NONE' } } }), 400, 'U002', 'Risk.CategoryPurposeCode');
+    expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation() }, Risk: { DeliveryAddress: { TownName: 'Leeds' } } } }), 400, 'U005');
     expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation() } } }), 400, 'U004', 'Risk');
     const [{ n: after }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM payment_consent`);
     expect(after).toBe(before);

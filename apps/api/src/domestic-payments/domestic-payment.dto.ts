@@ -32,6 +32,20 @@ const PAYMENT_CONTEXT_CODES = [
   'TransferToSelf',
   'TransferToThirdParty',
 ] as const;
+// ISO 20022 ExternalPurpose1Code: four capitals. The spec's enum is, in its own words, a partial list of
+// the external code set, so any code of its form is taken.
+const EXTERNAL_PURPOSE_CODE = /^[A-Z]{4}$/;
+/** ExternalCategoryPurpose1Code, as the spec lists it. */
+const CATEGORY_PURPOSE_CODES = [
+  'BONU', 'CASH', 'CBLK', 'CCRD', 'CGWV', 'CIPC', 'CONC', 'CORT', 'DCRD', 'DIVI', 'DVPM', 'EPAY', 'FCDT', 'FCIN', 'FCOL',
+  'GOVT', 'GP2P', 'HEDG', 'ICCP', 'IDCP', 'INTC', 'INTE', 'LBOX', 'LOAN', 'MP2B', 'MP2P', 'OTHR', 'PENS', 'RPRE', 'RRCT',
+  'RVPM', 'SALA', 'SECU', 'SSBE', 'SUPP', 'SWEP', 'TAXS', 'TOPG', 'TRAD', 'TREA', 'VATX', 'VOST', 'WHLD', 'ZABA',
+] as const;
+/** OBInternalExtendedAccountType1Code. */
+const EXTENDED_ACCOUNT_TYPES = [
+  'Business', 'BusinessSavingsAccount', 'Charity', 'Collection', 'Corporate', 'Ewallet', 'Government', 'Investment', 'ISA',
+  'JointPersonal', 'Pension', 'Personal', 'PersonalSavingsAccount', 'Premier', 'Wealth',
+] as const;
 
 type DtoClass = new () => object;
 
@@ -163,7 +177,7 @@ export class DomesticInitiationDto extends DomesticInitiationFieldsDto {
   EndToEndIdentification!: string;
 }
 
-/** OBRisk1 without DeliveryAddress (not supported yet). */
+/** OBRisk1 without DeliveryAddress (a postal address the bank does not act on: refused, U005). */
 export class OBRisk1Dto {
   @ApiPropertyOptional({ enum: PAYMENT_CONTEXT_CODES })
   @IsOptional()
@@ -191,6 +205,24 @@ export class OBRisk1Dto {
   @IsOptional()
   @IsBoolean()
   BeneficiaryPrepopulatedIndicator?: boolean;
+
+  // Until 7 December 2026 the next three were refused as unexpected (U005). DeliveryAddress still is: a
+  // postal address is personal data the bank does not act on.
+  @ApiPropertyOptional({ pattern: EXTERNAL_PURPOSE_CODE.source, description: 'ISO 20022 ExternalPurpose1Code' })
+  @IsOptional()
+  @IsString()
+  @Matches(EXTERNAL_PURPOSE_CODE)
+  PaymentPurposeCode?: string;
+
+  @ApiPropertyOptional({ enum: CATEGORY_PURPOSE_CODES })
+  @IsOptional()
+  @IsIn(CATEGORY_PURPOSE_CODES)
+  CategoryPurposeCode?: string;
+
+  @ApiPropertyOptional({ enum: EXTENDED_ACCOUNT_TYPES })
+  @IsOptional()
+  @IsIn(EXTENDED_ACCOUNT_TYPES)
+  BeneficiaryAccountType?: string;
 }
 
 /** OBWriteDomesticConsent4.Data (Authorisation and SCASupportData are not supported yet). */
