@@ -115,7 +115,8 @@ async function startHttp(
     return503OnClosing: false,
     // Room for every id the spec allows (a funds-confirmation ConsentId is Max128Text; ObIdPipe checks each
     // id's own length): Fastify's default, 100, answered a valid 101-128 character id before any route.
-    maxParamLength: MAX_PATH_PARAMETER_LENGTH,
+    // (Fastify 5 reads router options from routerOptions: one at the top level is deprecated, FSTDEP022.)
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
     // Errors the router raises before any hook (a path parameter past that, a malformed URL): the OB error
     // shape, never Fastify's default body, which quotes the path.
     frameworkErrors: routerErrorAnswerer(signingKeys),
