@@ -74,12 +74,17 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
       cursor,
     );
   /** The risk engine's hold of a payment, in the review queue. */
-  const hold = async (paymentId: string, kind: OrderKind, consentId: string, amount: string): Promise<void> => {
+  /**
+   * A hold assessed at `at` (the database's now by default). The running worker's review deadline sweeps on
+   * its own clock: a hold made after that clock moved years ahead must be assessed on it, or a sweep tick
+   * rejects it (FR01) before the test acts.
+   */
+  const hold = async (paymentId: string, kind: OrderKind, consentId: string, amount: string, at?: Date): Promise<void> => {
     await db.dataSource.query(
       `INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, psu_id, debtor_account_id, creditor_key, amount, currency, decision, score, rules, assessed_at, review_status,
                                             tpp_stripe, tpp_running_payments, tpp_running_amount, account_stripe, account_running_payments, account_running_amount)
-       VALUES ($1, $2, $3, $4, $5, $6, 'x', $7, 'GBP', 'hold', 80, '[]', now(), 'held', 0, 1, $7, 0, 1, $7)`,
-      [paymentId, kind, consentId, clientId, probe.psu_id, probe.account_id, amount],
+       VALUES ($1, $2, $3, $4, $5, $6, 'x', $7, 'GBP', 'hold', 80, '[]', coalesce($8::timestamptz, now()), 'held', 0, 1, $7, 0, 1, $7)`,
+      [paymentId, kind, consentId, clientId, probe.psu_id, probe.account_id, amount, at ?? null],
     );
   };
 
@@ -331,7 +336,7 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
       `INSERT INTO standing_order_run (standing_order_id, run_index, payment_id, due_at, amount, currency, status, status_update_date_time)
        VALUES ('dso-held-unsent', 0, 'dso-held-unsent-run-0', '2031-01-12T08:00:00Z', 22, 'GBP', 'PDNG', now())`,
     );
-    await hold('dso-held-unsent-run-0', 'domestic-standing-order', 'pmc-dso-held-unsent', '22.00');
+    await hold('dso-held-unsent-run-0', 'domestic-standing-order', 'pmc-dso-held-unsent', '22.00', now);
 
     await cancelStandingOrder(db.dataSource, { standingOrderId: 'dso-held-unsent', psuId: probe.psu_id });
     // Until 7 December 2026 the run stayed PDNG in the review queue, and the deadline rejected it FR01.
@@ -340,7 +345,7 @@ describe('payment orders sent to their bank with their outcome unknown: never ca
     expect(await reviewOf('dso-held-unsent-run-0')).toEqual({ review_status: 'withdrawn', paid: false });
     expect(await eventsOf('dso-held-unsent-run-0')).toEqual([{ to: 'CANC', kind: 'domestic-standing-order', actor: probe.psu_id }]);
     await expect(release('dso-held-unsent-run-0')).rejects.toThrow();
-    await expireHeldPayments(db.dataSource, new Date(Date.now() + 30 * 86_400_000), 60);
+    await expireHeldPayments(db.dataSource, new Date(now.getTime() + 30 * 86_400_000), 60);
     expect(await run('dso-held-unsent-run-0')).toEqual({ status: 'CANC', sent: false });
     expect(await bookings('dso-held-unsent-run-0')).toBe(0);
   });
