@@ -1,7 +1,8 @@
 import type { BankCreditorAccount, BankScheduledPayment, BankStandingOrder, ListSlice, ListWindow, PlatformHeldOrders } from '@consentry/banking';
 import { DataSource } from '@consentry/database';
 
-import { standingOrderRun, readStandingOrderSchedule } from './standing-order-frequency.js';
+import { summariseInitiation } from './payment-initiation.js';
+import { readStandingOrderSchedule, standingOrderRun } from './standing-order-frequency.js';
 
 /** One list of orders the platform holds, keyed as the banks' lists are: (debtor account, order id). */
 interface HeldOrderList {
@@ -43,13 +44,10 @@ function firstRemittanceLine(initiation: Record<string, unknown>, maxLength: num
   return first !== undefined && Array.from(first).length <= maxLength ? first : null;
 }
 
+/** The payee as the Initiation names it (summariseInitiation's reading, the one payment execution uses). */
 function creditorOf(initiation: Record<string, unknown>): BankCreditorAccount {
-  const creditor = (initiation.CreditorAccount ?? {}) as Record<string, unknown>;
-  return {
-    schemeName: String(creditor.SchemeName ?? ''),
-    identification: String(creditor.Identification ?? ''),
-    name: typeof creditor.Name === 'string' ? creditor.Name : null,
-  };
+  const { creditorAccount } = summariseInitiation(initiation);
+  return { ...creditorAccount, name: creditorAccount.name || null };
 }
 
 /**
@@ -100,7 +98,7 @@ export class InitiatedOrdersInAis implements PlatformHeldOrders {
   async listScheduledPayments(accountIds: readonly string[], window: ListWindow): Promise<ListSlice<BankScheduledPayment>> {
     const { rows, total, position } = await this.sliceOf(SCHEDULED_PAYMENTS, accountIds, window);
     const items = rows.map((row): BankScheduledPayment => {
-      const amount = (row.initiation.InstructedAmount ?? {}) as Record<string, unknown>;
+      const { amount, currency } = summariseInitiation(row.initiation);
       return {
         accountId: row.account_id,
         scheduledPaymentId: row.id,
@@ -108,8 +106,8 @@ export class InitiatedOrdersInAis implements PlatformHeldOrders {
         scheduledType: 'Execution',
         reference: firstRemittanceLine(row.initiation, SCHEDULED_REFERENCE_MAX),
         debtorReference: null,
-        amount: String(amount.Amount),
-        currency: String(amount.Currency),
+        amount,
+        currency,
         creditorAccount: creditorOf(row.initiation),
       };
     });
