@@ -141,6 +141,16 @@ describe('verifyMessageSignature', () => {
     }
   });
 
+  it('refuses a protected header that gives a member twice as Malformed, even correctly signed', async () => {
+    // Last-wins (JSON.parse, jose) read it as PS256 and it verified until 7 December 2026; first-wins tools read alg none.
+    const headerText = `{"alg":"none","kid":"other",${JSON.stringify(obHeader()).slice(1)}`;
+    const protectedHeader = base64url.encode(headerText);
+    const input = new TextEncoder().encode(`${protectedHeader}.${base64url.encode(BODY)}`);
+    const signature = new Uint8Array(await crypto.subtle.sign({ name: 'RSA-PSS', saltLength: 32 }, privateKey, input));
+    const error = await refusal(`${protectedHeader}..${base64url.encode(signature)}`);
+    expect({ code: error.code, message: error.message }).toEqual({ code: MessageSignatureErrorCode.Malformed, message: 'The protected header of x-jws-signature gives a member twice' });
+  });
+
   it('refuses a signature over other bytes as InvalidSignature', async () => {
     const signature = await signWithHeader(obHeader());
     // The same JSON with one space more: the body is verified as bytes, never as parsed JSON.

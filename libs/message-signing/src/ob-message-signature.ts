@@ -1,3 +1,4 @@
+import { findDuplicateMember } from '@consentry/validation';
 import { base64url, errors as joseErrors, flattenedVerify, FlattenedSign, type CryptoKey, type KeyObject } from 'jose';
 
 /** The UK OB JOSE header claims of a message signature (v3.1.4 onwards), each named in `crit`. */
@@ -149,12 +150,17 @@ function parseDetached(value: string | string[] | undefined): { protectedHeader:
     throw malformed('The x-jws-signature header must hold a base64url protected header and signature');
   }
   let header: unknown;
+  let decoded: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64url.decode(protectedHeader)));
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(base64url.decode(protectedHeader));
+    header = JSON.parse(decoded);
   } catch {
     throw malformed('The protected header of x-jws-signature is not JSON');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw malformed('The protected header of x-jws-signature is not a JSON object');
+  // One meaning: a member given twice is read last-wins by JSON.parse and jose, but first-wins by other
+  // tools, and a stored signature would mean different things to each (until 7 December 2026 it was taken).
+  if (findDuplicateMember(decoded)) throw malformed('The protected header of x-jws-signature gives a member twice');
   return { protectedHeader, signature, header: header as Record<string, unknown> };
 }
 

@@ -16,3 +16,4 @@ export { findUnstorableText, isUnstorableText } from './storable-text.js';
 export { invalidIdError, isObId, ObIdPipe } from './ob-id.pipe.js';
 export { isFapiAuthDate, isCustomerIpAddress } from './fapi-headers.js';
 export { CodedException, unreachable } from './coded.exception.js';
+export { findDuplicateMember } from './json-duplicate-member.js';

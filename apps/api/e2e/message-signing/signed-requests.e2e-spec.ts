@@ -198,6 +198,17 @@ describe('UK OB message signing: signed payment requests and signed answers', ()
     expect(errorOf(result)).toEqual({ status: 400, errors: [['U018', 'x-jws-signature']] });
   });
 
+  it('refuses a correctly signed protected header that gives a member twice: 400 U018, nothing written', async () => {
+    const before = await probes();
+    const body = '{"Amount":"1.00"}';
+    // Read last-wins (JSON.parse, jose) this is the TPP's valid header; a first-wins reader sees alg none and another kid.
+    const headerText = `{"alg":"none","kid":"other",${JSON.stringify(signer.header()).slice(1)}`;
+    expect(errorOf(await post(body, { 'x-jws-signature': await signer.signWithHeaderText(body, headerText) }))).toEqual({ status: 400, errors: [['U018', 'x-jws-signature']] });
+    // The same bytes without the repeated members are accepted: the refusal is the duplicate's alone.
+    expect((await post(body, { 'x-jws-signature': await signer.signWithHeaderText(body, JSON.stringify(signer.header())) })).status).toBe(201);
+    expect(await probes()).toBe(before + 1);
+  });
+
   it.each([OB_TAN, OB_ISS, OB_IAT, 'kid'])('refuses a signature without %s: 400 U017 naming it', async (claim) => {
     const crit = [OB_IAT, OB_ISS, OB_TAN].filter((c) => c !== claim);
     const result = await signed('{"Amount":"1.00"}', { [claim]: undefined, crit });

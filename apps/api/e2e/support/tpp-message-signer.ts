@@ -1,6 +1,6 @@
 import { messageSignatureHeader, OB_CRITICAL_CLAIMS, TppSigningProfile } from '@consentry/message-signing';
 import { SandboxTppCredentials } from '@consentry/sandbox';
-import { CompactSign, CryptoKey, importJWK, JWK } from 'jose';
+import { base64url, CompactSign, CryptoKey, importJWK, JWK } from 'jose';
 
 /**
  * Signs request bodies as a TPP does (UK OB detached JWS), with jose directly so a test can send any
@@ -31,5 +31,13 @@ export class TppMessageSigner {
     const jws = await new CompactSign(new TextEncoder().encode(body)).setProtectedHeader(this.header(overrides) as { alg: string }).sign(key, { crit });
     const [protectedHeader, , signature] = jws.split('.');
     return `${protectedHeader}..${signature}`;
+  }
+
+  /** `x-jws-signature` over `body` with `headerText` as the protected header's exact JSON, which jose cannot be made to write (a member given twice). */
+  async signWithHeaderText(body: string, headerText: string): Promise<string> {
+    const protectedHeader = base64url.encode(headerText);
+    const input = new TextEncoder().encode(`${protectedHeader}.${base64url.encode(body)}`);
+    const signature = new Uint8Array(await crypto.subtle.sign({ name: 'RSA-PSS', saltLength: 32 }, this.key, input));
+    return `${protectedHeader}..${base64url.encode(signature)}`;
   }
 }

@@ -1,9 +1,8 @@
-import { unreachable } from '@consentry/validation';
+import { findDuplicateMember, unreachable } from '@consentry/validation';
 import { BadRequestException } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyRequest, RawServerDefault } from 'fastify';
 
-import { findDuplicateMember } from './json-duplicate-member.js';
 import { routedPath } from './routed-path.js';
 
 /** No request body of ours nests deeper than a few levels; OB payloads stay under ten. */
