@@ -27,7 +27,7 @@ export {
   VRP_TYPES,
   vrpPeriodAt,
   vrpPeriodCuts,
-  vrpValidityWindowProblem,
+  vrpFundsConfirmationProblem,
 } from './vrp-control-parameters.js';
 export type { ControlParameterProblem, VrpControlParameters, VrpPeriod, VrpPeriodAlignment, VrpPeriodicLimit, VrpPeriodType, VrpType } from './vrp-control-parameters.js';
 export { CreatePaymentConsent } from './create-payment-consent.use-case.js';

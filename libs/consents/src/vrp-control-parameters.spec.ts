@@ -7,6 +7,7 @@ import {
   VrpControlParameters,
   VrpPaymentCheck,
   vrpPeriodAt,
+  vrpFundsConfirmationProblem,
   vrpPeriodCuts,
 } from './vrp-control-parameters.js';
 
@@ -172,6 +173,18 @@ describe('VRP control parameters', () => {
     expect(checkVrpPayment(check({ params: p }))).toMatchObject({ parameter: 'ValidFromDateTime' });
     expect(checkVrpPayment(check({ params: p, at: new Date('2026-03-01T00:00:00Z') }))).toMatchObject({ parameter: 'ValidToDateTime' });
     expect(checkVrpPayment(check({ params: p, at: new Date('2026-02-28T23:59:59Z') }))).toBeNull();
+  });
+
+  it('lets a funds confirmation ask only what one VRP could pay, inside the window, whatever the period has spent', () => {
+    const p = params({ ValidFromDateTime: '2026-02-11T00:00:00Z' });
+    const at = new Date('2026-02-12T00:00:00Z');
+    expect(vrpFundsConfirmationProblem(p, '100.00', 'GBP', at)).toBeNull();
+    // The daily limit (150) is not its business: the cap bounds what the answer tells.
+    expect(vrpFundsConfirmationProblem(params({ PeriodicLimits: [{ PeriodType: 'Day', PeriodAlignment: 'Calendar', Amount: '1', Currency: 'GBP' }] }), '100.00', 'GBP', at)).toBeNull();
+    expect(vrpFundsConfirmationProblem(p, '100.00001', 'GBP', at)).toEqual({ parameter: 'MaximumIndividualAmount', path: 'Data.InstructedAmount.Amount', message: 'The amount is above MaximumIndividualAmount' });
+    expect(vrpFundsConfirmationProblem(p, '1.00', 'EUR', at)).toEqual({ parameter: 'MaximumIndividualAmount', path: 'Data.InstructedAmount.Currency', message: 'The currency is not the consent’s' });
+    // The window first, as for the VRP.
+    expect(vrpFundsConfirmationProblem(p, '500.00', 'EUR', new Date('2026-02-10T00:00:00Z'))).toMatchObject({ parameter: 'ValidFromDateTime', path: 'Data.ConsentId' });
   });
 
   it('refuses a VRPType the consent does not list, and a sweep to another person’s account', () => {

@@ -189,9 +189,9 @@ const INSTRUCTION_AMOUNT = 'Data.Instruction.InstructedAmount.Amount';
 
 /**
  * Whether `at` falls outside the consent's validity window (ValidFromDateTime <= at < ValidToDateTime,
- * either end optional): the first check of a VRP, and the whole check of its funds confirmation.
+ * either end optional): the first check of a VRP and of its funds confirmation.
  */
-export function vrpValidityWindowProblem(params: Pick<VrpControlParameters, 'ValidFromDateTime' | 'ValidToDateTime'>, at: Date): ControlParameterProblem | null {
+function vrpValidityWindowProblem(params: Pick<VrpControlParameters, 'ValidFromDateTime' | 'ValidToDateTime'>, at: Date): ControlParameterProblem | null {
   if (params.ValidFromDateTime && at < new Date(params.ValidFromDateTime)) {
     return { parameter: 'ValidFromDateTime', path: 'Data.ConsentId', message: 'The consent is not valid yet (ValidFromDateTime)' };
   }
@@ -199,6 +199,28 @@ export function vrpValidityWindowProblem(params: Pick<VrpControlParameters, 'Val
     return { parameter: 'ValidToDateTime', path: 'Data.ConsentId', message: 'The consent is no longer valid (ValidToDateTime)' };
   }
   return null;
+}
+
+/** Whether one VRP of `amount` (in units) and `currency` is beyond the consent: another currency, or above MaximumIndividualAmount. `at` is the amount's object in the body. */
+function individualAmountProblem(params: Pick<VrpControlParameters, 'MaximumIndividualAmount'>, amount: bigint, currency: string, at: string): ControlParameterProblem | null {
+  if (currency !== params.MaximumIndividualAmount.Currency) {
+    return { parameter: 'MaximumIndividualAmount', path: `${at}.Currency`, message: 'The currency is not the consent’s' };
+  }
+  if (amount > amountUnits(params.MaximumIndividualAmount.Amount)) {
+    return { parameter: 'MaximumIndividualAmount', path: `${at}.Amount`, message: 'The amount is above MaximumIndividualAmount' };
+  }
+  return null;
+}
+
+/**
+ * What a VRP consent's funds confirmation may be asked, or the first parameter a question breaks: inside
+ * the validity window, and an amount one VRP under the consent could pay (its currency, at most
+ * MaximumIndividualAmount). Beyond that the answer would tell the TPP about the PSU's balance past what
+ * the consent lets it move: by halving the amount, the balance to the penny. The periodic limits' remainder
+ * is not applied: it changes with every VRP, and the amount asked stays bounded by the cap.
+ */
+export function vrpFundsConfirmationProblem(params: Pick<VrpControlParameters, 'ValidFromDateTime' | 'ValidToDateTime' | 'MaximumIndividualAmount'>, amount: string, currency: string, at: Date): ControlParameterProblem | null {
+  return vrpValidityWindowProblem(params, at) ?? individualAmountProblem(params, amountUnits(amount), currency, 'Data.InstructedAmount');
 }
 
 /** The first control parameter a VRP would break, or null: checked in the order the consent lists them. */
@@ -213,12 +235,8 @@ export function checkVrpPayment(check: VrpPaymentCheck): ControlParameterProblem
     return { parameter: 'VRPType', path: 'Data.Instruction.CreditorAccount', message: 'A sweeping payment goes to an account of the PSU' };
   }
   const amount = amountUnits(check.amount);
-  if (check.currency !== params.MaximumIndividualAmount.Currency) {
-    return { parameter: 'MaximumIndividualAmount', path: 'Data.Instruction.InstructedAmount.Currency', message: 'The currency is not the consent’s' };
-  }
-  if (amount > amountUnits(params.MaximumIndividualAmount.Amount)) {
-    return { parameter: 'MaximumIndividualAmount', path: INSTRUCTION_AMOUNT, message: 'The amount is above MaximumIndividualAmount' };
-  }
+  const individual = individualAmountProblem(params, amount, check.currency, 'Data.Instruction.InstructedAmount');
+  if (individual) return individual;
   for (const limit of params.PeriodicLimits) {
     const { start, end } = vrpPeriodAt(limit.PeriodType, limit.PeriodAlignment, check.consentCreatedAt, at);
     const spent = check.counted.filter((p) => p.at >= start && p.at < end).reduce((sum, p) => sum + amountUnits(p.amount), 0n);

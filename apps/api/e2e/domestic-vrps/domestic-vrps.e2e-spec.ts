@@ -174,12 +174,25 @@ describe('domestic VRP', () => {
     expect(funds.body.Data.FundsAvailableResult.FundsAvailable).toBe('Available');
     // Never the balance (1000.00): ids and timestamps may hold the digits 1000, so match the figure.
     expect(JSON.stringify(funds.body)).not.toMatch(/1000\.0|Balance/);
-    const tooMuch = await h.signedPost(`${CONSENTS}/${consentId}/funds-confirmation`, {
-      idempotencyKey: false,
-      token: psuToken,
-      body: { Data: { ConsentId: consentId, InstructedAmount: { Amount: '5000.00', Currency: 'GBP' } } },
-    });
-    expect(tooMuch.body.Data.FundsAvailableResult.FundsAvailable).toBe('NotAvailable');
+    // An amount no VRP under the consent could pay (above its MaximumIndividualAmount of 50.00, or in
+    // another currency) gets the VRP's 400 U014, not an answer: halving it would find the balance.
+    for (const [amount, currency, path] of [
+      ['50.01', 'GBP', 'Data.InstructedAmount.Amount'],
+      ['5000.00', 'GBP', 'Data.InstructedAmount.Amount'],
+      ['10.00', 'EUR', 'Data.InstructedAmount.Currency'],
+    ] as const) {
+      const beyond = await h.signedPost(`${CONSENTS}/${consentId}/funds-confirmation`, {
+        idempotencyKey: false,
+        token: psuToken,
+        body: { Data: { ConsentId: consentId, InstructedAmount: { Amount: amount, Currency: currency } } },
+      });
+      expectError(beyond, 400, 'U014', path);
+    }
+    // Within the cap the answer follows the balance.
+    await setBalance(debtor, '30.00');
+    expect((await confirmFunds(psuToken, consentId, '30.01')).body.Data.FundsAvailableResult.FundsAvailable).toBe('NotAvailable');
+    expect((await confirmFunds(psuToken, consentId, '30.00')).body.Data.FundsAvailableResult.FundsAvailable).toBe('Available');
+    await setBalance(debtor, '1000.00');
     // The funds check is signed but takes no key: unsigned is U019, and no key is not U007.
     const unsigned = await h.tpp('POST', `${CONSENTS}/${consentId}/funds-confirmation`, {
       token: psuToken,

@@ -141,7 +141,8 @@ describe('read replica: funds checks and payments on the primary', () => {
   });
 
   it('answers the VRP, PIS and CoF funds checks from the primary’s balance, below and above what the stale replica holds', async () => {
-    const vrp = await fixtures.vrpConsent('alice', debtor, payee.account);
+    // A cap above every amount asked: beyond it the funds check answers U014, whatever the balance.
+    const vrp = await fixtures.vrpConsent('alice', debtor, payee.account, { MaximumIndividualAmount: { Amount: '500.00', Currency: 'GBP' } });
     const pis80 = await fixtures.domesticPaymentConsent('alice', debtor, payee.account, '80.00', 'RR-FUNDS-80');
     const pis120 = await fixtures.domesticPaymentConsent('alice', debtor, payee.account, '120.00', 'RR-FUNDS-120');
     const cof = await fixtures.fundsConfirmationConsent('alice', debtor);

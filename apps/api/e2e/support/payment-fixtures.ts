@@ -117,9 +117,9 @@ export class PaymentFixtures {
     return { consentId, psuToken: await this.h.consentToken(consentId, { scope }) };
   }
 
-  /** An authorised VRP consent to `payee`, with vrpConsentBody's control parameters. */
-  async vrpConsent(username: string, debtor: PsuAccount, payee: ObAccount): Promise<{ consentId: string; psuToken: string }> {
-    const created = await this.h.signedPost(`${PISP}/domestic-vrp-consents`, { token: this.paymentsToken, body: vrpConsentBody(payee) });
+  /** An authorised VRP consent to `payee`, with vrpConsentBody's control parameters but those `controlParameters` gives. */
+  async vrpConsent(username: string, debtor: PsuAccount, payee: ObAccount, controlParameters: { [member: string]: unknown } = {}): Promise<{ consentId: string; psuToken: string }> {
+    const created = await this.h.signedPost(`${PISP}/domestic-vrp-consents`, { token: this.paymentsToken, body: vrpConsentBody(payee, controlParameters) });
     return this.approve(created, debtor.accountId, 'payments', username);
   }
 

@@ -11,7 +11,7 @@ import {
   PaymentConsentAccess,
   RevokePaymentConsent,
   VrpControlParameters,
-  vrpValidityWindowProblem,
+  vrpFundsConfirmationProblem,
 } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { AccountEntity, DataSource, EntityManager, JsonObject, PaymentConsentEntity, VrpPaymentEntity } from '@consentry/database';
@@ -165,9 +165,10 @@ export class DomesticVrpsService {
     const now = new Date();
     // Outside its window the consent lets no VRP through (400 U014, as the VRP answers): nor does it let
     // the TPP learn whether the PSU has funds, before the window opens or after it closed but before the
-    // expiry sweep makes it EXPD (then U009, above, as for the VRP).
-    const outside = vrpValidityWindowProblem(approved.controlParameters as unknown as VrpControlParameters, now);
-    if (outside) throw new ConsentException(ConsentExceptionCode.ControlParametersBreached, outside.message, outside.path);
+    // expiry sweep makes it EXPD (then U009, above, as for the VRP). Nor for an amount no VRP under it
+    // could pay (another currency, above MaximumIndividualAmount): U014 too, not the balance's answer.
+    const beyond = vrpFundsConfirmationProblem(approved.controlParameters as unknown as VrpControlParameters, Amount, Currency, now);
+    if (beyond) throw new ConsentException(ConsentExceptionCode.ControlParametersBreached, beyond.message, beyond.path);
     const available = await this.bank.confirmFunds(approved.debtorAccountId!, Amount, Currency);
     return {
       Data: {
