@@ -59,7 +59,7 @@ export class DomesticVrpConsentsController {
   @Post(':ConsentId/funds-confirmation')
   @HttpCode(201)
   @PaymentSignedQueryProtected('domestic-vrp')
-  @ApiOperation({ operationId: 'domesticVrpConsentsFundsConfirmation', summary: 'Whether the debtor account covers an amount now (PSU token): Available or NotAvailable' })
+  @ApiOperation({ operationId: 'domesticVrpConsentsFundsConfirmation', summary: 'Whether the debtor account covers an amount now (PSU token): Available or NotAvailable; 400 U014 outside the consent\'s window or for an amount one VRP under it could not pay (another currency, above MaximumIndividualAmount)' })
   @ApiParam({ name: 'ConsentId' })
   @ApiCreatedResponse({ description: 'OBVRPFundsConfirmationResponse' })
   fundsConfirmation(

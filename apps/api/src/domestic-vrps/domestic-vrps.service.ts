@@ -149,7 +149,7 @@ export class DomesticVrpsService {
     await this.revoke.execute({ consentId, by: { type: 'tpp', clientId }, interactionId });
   }
 
-  /** Whether the consent's debtor account covers an amount now, inside the consent's validity window: Available or NotAvailable, never the balance. */
+  /** Whether the consent's debtor account covers an amount now, for an amount one VRP under it could pay, inside its validity window: Available or NotAvailable, never the balance. */
   async fundsConfirmation(consent: PaymentConsentAccess, body: OBVRPFundsConfirmationRequestDto): Promise<OBVRPFundsConfirmationResponse> {
     // A body check, before the consent's status, as CoF's funds check orders it.
     assertAmountAboveZero(body.Data.InstructedAmount.Amount, 'Data.InstructedAmount.Amount');
