@@ -49,6 +49,7 @@ import { EventNotificationOrder1765950000000 } from '../migrations/1765950000000
 import { AuditOutboxHashable1765960000000 } from '../migrations/1765960000000-audit-outbox-hashable.js';
 import { AuditLogSeqPositive1765970000000 } from '../migrations/1765970000000-audit-log-seq-positive.js';
 import { InitiatedOrdersByDebtor1765980000000 } from '../migrations/1765980000000-initiated-orders-by-debtor.js';
+import { RunningTotalsPerCurrency1765990000000 } from '../migrations/1765990000000-running-totals-per-currency.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -151,6 +152,7 @@ export const MIGRATIONS = [
   AuditOutboxHashable1765960000000,
   AuditLogSeqPositive1765970000000,
   InitiatedOrdersByDebtor1765980000000,
+  RunningTotalsPerCurrency1765990000000,
 ];
 
 export interface DatabaseOptions {

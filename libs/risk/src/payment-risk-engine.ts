@@ -197,14 +197,15 @@ function ruleFiresSql(rule: RiskRule, v: ScoringValues, params: StatementParamet
                                   AND assessed_at <= ${v.at} - make_interval(hours => ${params.constant(rule.knownAfterHours)}::int)))`;
     case 'velocity': {
       // Rejected payments do not count: they moved no money and the TPP may correct and retry. The
-      // payments in the window, this one included, are more than maxCount, or add up to more than maxAmount.
+      // payments in the window, this one included, are more than maxCount (in any currency), or those in
+      // this one's currency add up to more than maxAmount.
       const over = [
         ...(rule.maxCount !== undefined ? [`w.payments + 1 > ${params.constant(rule.maxCount)}::int`] : []),
         ...(rule.maxAmount !== undefined ? [`w.total + ${v.amount} > ${params.constant(rule.maxAmount)}::numeric`] : []),
       ];
       // From the owner's running totals: flat however many payments it made in the window.
       const since = `${v.at} - make_interval(mins => ${params.constant(rule.windowMinutes)}::int)`;
-      const window = rule.per === 'tpp' ? windowTotalsSql(TPP_TOTALS, v.client, since) : windowTotalsSql(ACCOUNT_TOTALS, v.account, since);
+      const window = rule.per === 'tpp' ? windowTotalsSql(TPP_TOTALS, v.client, v.currency, since) : windowTotalsSql(ACCOUNT_TOTALS, v.account, v.currency, since);
       return `(SELECT ${over.join(' OR ')} FROM (${window}) AS w)`;
     }
     case 'new-tpp':
@@ -443,7 +444,7 @@ function assessmentWrite(): { sql: string; params: StatementParameters<Outcome> 
   // The TPP's and the account's running totals first: the assessment row records each stripe's totals
   // just after it. A payment assessed before adds nothing (a scheduled run is retried under its own row
   // lock, so no two assessments of one payment race here).
-  const add = { amount: v.amount, counted: `${decision} <> 'reject'`, when: `NOT EXISTS (SELECT 1 FROM payment_risk_assessment WHERE payment_id = ${payment})` };
+  const add = { currency: v.currency, amount: v.amount, counted: `${decision} <> 'reject'`, when: `NOT EXISTS (SELECT 1 FROM payment_risk_assessment WHERE payment_id = ${payment})` };
   const sql = `
     WITH tpp_totals AS (${runningTotalAddSql(TPP_TOTALS, { ...add, id: v.client })}),
     account_totals AS (${runningTotalAddSql(ACCOUNT_TOTALS, { ...add, id: v.account })}),

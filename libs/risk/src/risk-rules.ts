@@ -29,9 +29,9 @@ export interface VelocityRule {
   /** Count per debtor account, or per TPP (client id). */
   per: 'debtor-account' | 'tpp';
   windowMinutes: number;
-  /** Fires when the payments in the window, this one included, are more than this. */
+  /** Fires when the payments in the window, in any currency, this one included, are more than this. */
   maxCount?: number;
-  /** Fires when the amounts in the window, this one included, add up to more than this. */
+  /** Fires when the amounts in the window in this payment's currency, this one included, add up to more than this. */
   maxAmount?: string;
 }
 export interface NewTppRule {

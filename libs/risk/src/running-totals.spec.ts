@@ -19,11 +19,13 @@ rules:
 `;
 const TPPS = ['tpp-a', 'tpp-b', 'tpp-c'];
 const ACCOUNTS = ['acc-a', 'acc-b', 'acc-c', 'acc-d'];
+const CURRENCIES = ['GBP', 'EUR'];
 const window = (owner: RunningTotalOwner): string =>
-  `SELECT payments::text AS payments, total::numeric(30, 5)::text AS total FROM (${windowTotalsSql(owner, '$1::text', '$2::timestamptz')}) AS w`;
-// What the running totals stand for: the owner's counted payments after the instant, one by one.
+  `SELECT payments::text AS payments, total::numeric(30, 5)::text AS total FROM (${windowTotalsSql(owner, '$1::text', '$3::char(3)', '$2::timestamptz')}) AS w`;
+// What the running totals stand for: the owner's counted payments after the instant, one by one, in any
+// currency, and the amount of those in the currency asked.
 const recount = (owner: RunningTotalOwner): string => `
-  SELECT count(*)::text AS payments, coalesce(sum(amount), 0)::numeric(30, 5)::text AS total FROM payment_risk_assessment
+  SELECT count(*)::text AS payments, coalesce(sum(amount) FILTER (WHERE currency = $3), 0)::numeric(30, 5)::text AS total FROM payment_risk_assessment
    WHERE ${owner.column} = $1 AND assessed_at > $2 AND decision <> 'reject'`;
 
 /** A small deterministic generator (mulberry32), so a failure can be replayed. */
@@ -48,18 +50,18 @@ describe('a TPP’s and an account’s payments in a window, from their running 
   });
   afterAll(async () => db?.drop());
 
-  function payment(clientId: string, amount: string, at: Date, creditor = PAYEE, debtorAccountId?: string): PaymentRiskInput {
+  function payment(clientId: string, amount: string, at: Date, creditor = PAYEE, debtorAccountId?: string, currency = 'GBP'): PaymentRiskInput {
     n += 1;
-    return { paymentId: `dp-t-${n}`, paymentKind: 'domestic-payment', consentId: `pmc-t-${n}`, clientId, psuId: null, debtorAccountId: debtorAccountId ?? `acc-t-${n}`, creditor, amount, currency: 'GBP', at };
+    return { paymentId: `dp-t-${n}`, paymentKind: 'domestic-payment', consentId: `pmc-t-${n}`, clientId, psuId: null, debtorAccountId: debtorAccountId ?? `acc-t-${n}`, creditor, amount, currency, at };
   }
 
-  async function windowAndRecount(owner: RunningTotalOwner, id: string, since: Date): Promise<{ window: unknown; recount: unknown }> {
-    const [totals] = await db.dataSource.query(window(owner), [id, since]);
-    const [counted] = await db.dataSource.query(recount(owner), [id, since]);
+  async function windowAndRecount(owner: RunningTotalOwner, id: string, since: Date, currency = 'GBP'): Promise<{ window: unknown; recount: unknown }> {
+    const [totals] = await db.dataSource.query(window(owner), [id, since, currency]);
+    const [counted] = await db.dataSource.query(recount(owner), [id, since, currency]);
     return { window: totals, recount: counted };
   }
 
-  it('matches a recount of the payments at random instants, with payments scored at once on several connections and some rejected', async () => {
+  it('matches a recount of the payments at random instants, with payments scored at once on several connections, some rejected, in two currencies', async () => {
     const next = random(20261205);
     let at = Date.parse('2026-12-01T09:00:00Z');
     for (let batch = 0; batch < 60; batch += 1) {
@@ -74,6 +76,7 @@ describe('a TPP’s and an account’s payments in a window, from their running 
           new Date(at),
           next() < 0.2 ? MULE : PAYEE,
           ACCOUNTS[Math.floor(next() * ACCOUNTS.length)],
+          next() < 0.3 ? 'EUR' : 'GBP',
         ),
       );
       await Promise.all(
@@ -100,8 +103,10 @@ describe('a TPP’s and an account’s payments in a window, from their running 
     const owners: Array<[RunningTotalOwner, string]> = [...[...TPPS, 'tpp-none'].map((id): [RunningTotalOwner, string] => [TPP_TOTALS, id]), ...[...ACCOUNTS, 'acc-none'].map((id): [RunningTotalOwner, string] => [ACCOUNT_TOTALS, id])];
     for (const [owner, id] of owners) {
       for (const since of probes) {
-        const { window: totals, recount: counted } = await windowAndRecount(owner, id, since);
-        expect({ id, since, ...(totals as object) }).toEqual({ id, since, ...(counted as object) });
+        for (const currency of CURRENCIES) {
+          const { window: totals, recount: counted } = await windowAndRecount(owner, id, since, currency);
+          expect({ id, since, currency, ...(totals as object) }).toEqual({ id, since, currency, ...(counted as object) });
+        }
       }
     }
   });
@@ -118,6 +123,25 @@ describe('a TPP’s and an account’s payments in a window, from their running 
     expect(await decide(10)).toEqual([]);
   });
 
+  it('adds up a maxAmount window per currency, and counts a maxCount window in every currency', async () => {
+    const rules = parseRiskRules(`
+thresholds: { hold: 500, reject: 1000 }
+rules:
+  - { name: tpp-amount, kind: velocity, params: { per: tpp, windowMinutes: 60, maxAmount: "100.00" }, weight: 1, action: score }
+  - { name: account-count, kind: velocity, params: { per: debtor-account, windowMinutes: 60, maxCount: 2 }, weight: 1, action: score }
+`);
+    const velocity = new PaymentRiskEngine(rules, new Set());
+    const at = Date.parse('2026-12-04T09:00:00Z');
+    const fired = async (minutes: number, amount: string, currency: string): Promise<string[]> =>
+      (await velocity.assess(db.dataSource.manager, payment('tpp-fx', amount, new Date(at + minutes * 60_000), PAYEE, 'acc-fx', currency))).rules.map((rule) => rule.name);
+    expect(await fired(0, '80.00', 'GBP')).toEqual([]);
+    // 80 GBP and 80 EUR are not 160 of anything: until 7 December 2026 this fired tpp-amount.
+    expect(await fired(1, '80.00', 'EUR')).toEqual([]);
+    // A third payment is over the account's count of two, whatever the currencies; 80 + 30 GBP is over 100.
+    expect(await fired(2, '30.00', 'GBP')).toEqual(['tpp-amount', 'account-count']);
+    expect(await fired(3, '20.00', 'EUR')).toEqual(['account-count']);
+  });
+
   it('adds a payment assessed again (a scheduled run retried) to the totals once', async () => {
     const input = payment('tpp-again', '7.00', new Date('2026-12-03T09:00:00Z'));
     await engine.assess(db.dataSource.manager, input);
@@ -128,11 +152,13 @@ describe('a TPP’s and an account’s payments in a window, from their running 
     expect(totals).toEqual({ payments: 2, amount: '14.00' });
   });
 
-  it('gives the payments scored before the migration their running totals, in time order', async () => {
+  it('gives the payments scored before the migrations their running totals, per currency, in time order', async () => {
     const migration = MIGRATIONS.find((m) => m.name === 'PaymentRunningTotals1765700000000');
-    if (!migration) throw new Error('the running totals migration is not registered');
+    const perCurrency = MIGRATIONS.find((m) => m.name === 'RunningTotalsPerCurrency1765990000000');
+    if (!migration || !perCurrency) throw new Error('the running totals migrations are not registered');
     const runner = db.dataSource.createQueryRunner();
     try {
+      await new perCurrency().down(runner);
       await new migration().down(runner);
       await runner.query(`DELETE FROM payment_risk_assessment`);
       // Scored before the running totals existed, out of time order, two TPPs and two accounts, one
@@ -143,15 +169,18 @@ describe('a TPP’s and an account’s payments in a window, from their running 
         ['old-x', 'tpp-old', 'acc-old', '99.00', '2026-11-01T09:15:00Z'],
         ['old-2', 'tpp-old', 'acc-other', '20.00', '2026-11-01T09:20:00Z'],
         ['other-1', 'tpp-other', 'acc-old', '5.00', '2026-11-01T09:00:00Z'],
+        ['old-eur', 'tpp-old', 'acc-old', '7.00', '2026-11-01T09:25:00Z'],
       ];
       for (const [id, client, account, amount, at] of rows) {
         await runner.query(
           `INSERT INTO payment_risk_assessment (payment_id, payment_kind, consent_id, client_id, debtor_account_id, creditor_key, amount, currency, decision, score, rules, assessed_at)
-           VALUES ($1, 'domestic-payment', 'pmc-old', $2, $3, 'k', $4, 'GBP', $5, 0, '[]', $6)`,
-          [id, client, account, amount, id === 'old-x' ? 'reject' : 'allow', at],
+           VALUES ($1, 'domestic-payment', 'pmc-old', $2, $3, 'k', $4, $7, $5, 0, '[]', $6)`,
+          [id, client, account, amount, id === 'old-x' ? 'reject' : 'allow', at, id === 'old-eur' ? 'EUR' : 'GBP'],
         );
       }
+      // The first migration counts them with currencies mixed, the second again per currency.
       await new migration().up(runner);
+      await new perCurrency().up(runner);
     } finally {
       await runner.release();
     }
@@ -164,13 +193,16 @@ describe('a TPP’s and an account’s payments in a window, from their running 
     ];
     for (const [owner, id] of owners) {
       for (const instant of since) {
-        const { window: totals, recount: counted } = await windowAndRecount(owner, id, instant);
-        expect(totals).toEqual(counted);
+        for (const currency of CURRENCIES) {
+          const { window: totals, recount: counted } = await windowAndRecount(owner, id, instant, currency);
+          expect(totals).toEqual(counted);
+        }
       }
     }
     // And the next payment continues the TPP's and the account's totals.
     await engine.assess(db.dataSource.manager, payment('tpp-old', '1.00', new Date('2026-11-01T09:40:00Z'), PAYEE, 'acc-old'));
-    expect((await windowAndRecount(TPP_TOTALS, 'tpp-old', new Date('2026-11-01T09:05:00Z'))).window).toEqual({ payments: '4', total: '61.00000' });
-    expect((await windowAndRecount(ACCOUNT_TOTALS, 'acc-old', new Date('2026-11-01T08:00:00Z'))).window).toEqual({ payments: '4', total: '46.00000' });
+    expect((await windowAndRecount(TPP_TOTALS, 'tpp-old', new Date('2026-11-01T09:05:00Z'))).window).toEqual({ payments: '5', total: '61.00000' });
+    expect((await windowAndRecount(TPP_TOTALS, 'tpp-old', new Date('2026-11-01T09:05:00Z'), 'EUR')).window).toEqual({ payments: '5', total: '7.00000' });
+    expect((await windowAndRecount(ACCOUNT_TOTALS, 'acc-old', new Date('2026-11-01T08:00:00Z'))).window).toEqual({ payments: '5', total: '46.00000' });
   });
 });

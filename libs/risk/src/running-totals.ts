@@ -3,11 +3,13 @@
 //
 //   window(since) = for each stripe s of the owner:  totals(s) now  -  totals(s) at its last payment <= since
 //
-// A payment adds to the stripe of the database connection that scores it (the backend's pid modulo
-// RUNNING_TOTAL_STRIPES), so an owner's payments scored at once on several connections do not queue on
-// one row; payments on one connection are scored one after another, so within a stripe the running
-// totals grow in time order. A read is at most two index probes per stripe, however many payments the
-// owner made in the window.
+// A payment adds to its currency's totals on the stripe of the database connection that scores it (the
+// backend's pid modulo RUNNING_TOTAL_STRIPES), so an owner's payments scored at once on several
+// connections do not queue on one row; payments on one connection are scored one after another, so within
+// a currency and a stripe the running totals grow in time order. A read is at most two index probes per
+// currency and stripe, however many payments the owner made in the window. Amounts are added up per
+// currency (since migration 1765990000000; before it 100 GBP and 100 EUR made 200), payments counted
+// whatever their currency.
 
 /** How many rows an owner's running totals are spread over. */
 const RUNNING_TOTAL_STRIPES = 16;
@@ -37,32 +39,34 @@ export const ACCOUNT_TOTALS: RunningTotalOwner = {
 const STRIPE = `(pg_backend_pid() % ${RUNNING_TOTAL_STRIPES})::smallint`;
 
 /**
- * A subquery of one row, `(payments numeric, total numeric)`: the count and amount of the owner's counted
- * payments (every one but a rejected one) scored after `since` (exclusive). `id` and `since` are SQL
- * expressions (text, timestamptz).
+ * A subquery of one row, `(payments numeric, total numeric)`: the count of the owner's counted payments
+ * (every one but a rejected one) scored after `since` (exclusive), in every currency, and the amount of
+ * those in `currency`. `id`, `currency` and `since` are SQL expressions (text, char(3), timestamptz).
  */
-export function windowTotalsSql(owner: RunningTotalOwner, id: string, since: string): string {
+export function windowTotalsSql(owner: RunningTotalOwner, id: string, currency: string, since: string): string {
   return `
-    SELECT coalesce(sum(t.payments - coalesce(b.payments, 0)), 0) AS payments, coalesce(sum(t.amount - coalesce(b.amount, 0)), 0) AS total
+    SELECT coalesce(sum(t.payments - coalesce(b.payments, 0)), 0) AS payments,
+           coalesce(sum(t.amount - coalesce(b.amount, 0)) FILTER (WHERE t.currency = ${currency}), 0) AS total
       FROM payment_running_total t
       LEFT JOIN LATERAL (
         SELECT ${owner.payments} AS payments, ${owner.amount} AS amount FROM payment_risk_assessment
-         WHERE ${owner.column} = ${id} AND ${owner.stripe} = t.stripe AND assessed_at <= ${since}
+         WHERE ${owner.column} = ${id} AND currency = t.currency AND ${owner.stripe} = t.stripe AND assessed_at <= ${since}
          ORDER BY assessed_at DESC, ${owner.payments} DESC LIMIT 1) AS b ON true
      WHERE t.owner = '${owner.prefix}' || ${id}`;
 }
 
 /**
- * A data-modifying WITH's statement that adds a payment to the owner's running totals and RETURNs the
- * stripe's totals after it (`stripe`, `payments`, `amount`) for its assessment row; it adds only `when`
- * that SQL condition holds (so a payment assessed before adds nothing). `counted` is the SQL condition
- * under which the payment counts (not rejected): a payment that does not count still returns the totals.
+ * A data-modifying WITH's statement that adds a payment to the owner's running totals in its currency and
+ * RETURNs that currency's stripe's totals after it (`stripe`, `payments`, `amount`) for its assessment
+ * row; it adds only `when` that SQL condition holds (so a payment assessed before adds nothing). `counted`
+ * is the SQL condition under which the payment counts (not rejected): a payment that does not count still
+ * returns the totals.
  */
-export function runningTotalAddSql(owner: RunningTotalOwner, values: { id: string; amount: string; counted: string; when: string }): string {
+export function runningTotalAddSql(owner: RunningTotalOwner, values: { id: string; currency: string; amount: string; counted: string; when: string }): string {
   return `
-    INSERT INTO payment_running_total AS t (owner, stripe, payments, amount)
-    SELECT '${owner.prefix}' || ${values.id}, ${STRIPE}, CASE WHEN ${values.counted} THEN 1 ELSE 0 END, CASE WHEN ${values.counted} THEN ${values.amount} ELSE 0 END
+    INSERT INTO payment_running_total AS t (owner, currency, stripe, payments, amount)
+    SELECT '${owner.prefix}' || ${values.id}, ${values.currency}, ${STRIPE}, CASE WHEN ${values.counted} THEN 1 ELSE 0 END, CASE WHEN ${values.counted} THEN ${values.amount} ELSE 0 END
      WHERE ${values.when}
-    ON CONFLICT (owner, stripe) DO UPDATE SET payments = t.payments + EXCLUDED.payments, amount = t.amount + EXCLUDED.amount
+    ON CONFLICT (owner, currency, stripe) DO UPDATE SET payments = t.payments + EXCLUDED.payments, amount = t.amount + EXCLUDED.amount
     RETURNING stripe, payments, amount`;
 }
