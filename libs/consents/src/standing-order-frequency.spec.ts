@@ -129,6 +129,21 @@ describe('standing order frequency', () => {
       expect(problem(order({ FinalPaymentAmount: { Amount: '10.00', Currency: 'GBP' } }))).toBe('Data.Initiation.FinalPaymentAmount');
     });
 
+    it('counts the runs however the end is given: a FinalPaymentDateTime before the second run makes an order of one payment, before the third one of two', () => {
+      const recurringAmount = { RecurringPaymentAmount: { Amount: '20.00', Currency: 'GBP' } };
+      const finalAmount = { FinalPaymentAmount: { Amount: '999.00', Currency: 'GBP' } };
+      // Until 7 December 2026 these were accepted, and the order ran once (or paid no recurring amount).
+      expect(problem(order({ ...recurringAmount, ...finalAmount }, { FinalPaymentDateTime: '2031-01-05T09:00:00+00:00' }))).toBe('Data.Initiation.RecurringPaymentAmount');
+      expect(problem(order(finalAmount, { FinalPaymentDateTime: '2031-02-04T09:00:00+00:00' }))).toBe('Data.Initiation.FinalPaymentAmount');
+      expect(problem(order({ ...recurringAmount, ...finalAmount }, { FinalPaymentDateTime: '2031-02-05T09:00:00+00:00' }))).toBe('Data.Initiation.RecurringPaymentAmount');
+      expect(problem(order({ NumberOfPayments: '2', ...recurringAmount, ...finalAmount }))).toBe('Data.Initiation.RecurringPaymentAmount');
+      // A RecurringPaymentDateTime on or before the final date makes a second run.
+      expect(problem(order(finalAmount, { RecurringPaymentDateTime: '2031-01-20T09:00:00+00:00', FinalPaymentDateTime: '2031-01-20T09:00:00+00:00' }))).toBeNull();
+      // One run and nothing more promised: taken.
+      expect(problem(order({}, { FinalPaymentDateTime: '2031-01-05T09:00:00+00:00' }))).toBeNull();
+      expect(problem(order({ ...recurringAmount, ...finalAmount }, { FinalPaymentDateTime: '2031-03-05T09:00:00+00:00' }))).toBeNull();
+    });
+
     it('accepts the terms every run pays', () => {
       expect(problem(order({ NumberOfPayments: '1' }))).toBeNull();
       expect(problem(order({}))).toBeNull();

@@ -129,7 +129,8 @@ function instant(value: unknown): Date | null {
  * A standing order Initiation (shape already validated against the spec) as the schedule the worker runs,
  * or the first rule it breaks: a Frequency the bank does not run, a zero amount, amounts in several
  * currencies, dates out of order, both or a malformed NumberOfPayments, or terms no run would pay (a
- * recurring or final payment in an order of one; a final amount in an order with no end).
+ * recurring or final payment in an order of one payment, a recurring one in an order of two with a final
+ * amount, however the end is given; a final amount in an order with no end).
  */
 export function readStandingOrderSchedule(initiation: Record<string, unknown>): { schedule: StandingOrderSchedule } | { problem: StandingOrderProblem } {
   const mandate = (initiation.MandateRelatedInformation ?? {}) as Record<string, unknown>;
@@ -173,24 +174,32 @@ export function readStandingOrderSchedule(initiation: Record<string, unknown>): 
   if (count !== undefined && finalAt) {
     return { problem: { kind: 'invalid', message: 'Give NumberOfPayments or FinalPaymentDateTime, not both', path: 'Data.Initiation.NumberOfPayments' } };
   }
-  // Terms the PSU would approve but no run ever pays (until 7 December 2026 accepted, and shown on the
-  // approval page): an order of one payment pays only its first; an open-ended one has no last payment.
-  if (count === '1') {
-    const never = recurring ? 'RecurringPaymentAmount' : final ? 'FinalPaymentAmount' : recurringFrom ? 'MandateRelatedInformation.RecurringPaymentDateTime' : null;
-    if (never) return { problem: { kind: 'invalid', message: `An order of one payment pays its FirstPaymentAmount only: ${never.split('.').pop()} would never be paid`, path: `Data.Initiation.${never}` } };
-  }
   if (final && count === undefined && !finalAt) {
     return { problem: { kind: 'invalid', message: 'FinalPaymentAmount needs an end: NumberOfPayments or FinalPaymentDateTime', path: 'Data.Initiation.FinalPaymentAmount' } };
   }
-  return {
-    schedule: {
-      frequency,
-      first: { at: firstAt, amount: first!.amount, currency: first!.currency },
-      recurringFrom,
-      recurringAmount: recurring?.amount ?? null,
-      finalAmount: final?.amount ?? null,
-      finalAt,
-      numberOfPayments: count === undefined ? null : Number(count),
-    },
+  const schedule: StandingOrderSchedule = {
+    frequency,
+    first: { at: firstAt, amount: first!.amount, currency: first!.currency },
+    recurringFrom,
+    recurringAmount: recurring?.amount ?? null,
+    finalAmount: final?.amount ?? null,
+    finalAt,
+    numberOfPayments: count === undefined ? null : Number(count),
   };
+  // Terms the PSU would approve but no run ever pays (shown on the approval page, so refused), by the runs
+  // the order makes, however its end is given: an order of one payment pays only its first; one of two
+  // with a FinalPaymentAmount pays the first and the final, never a recurring one. Until 7 December 2026
+  // only NumberOfPayments "1" was caught: a FinalPaymentDateTime before the second run was accepted with
+  // recurring and final amounts, and the order ran once.
+  const runs = [0, 1, 2].filter((index) => standingOrderRun(schedule, index) !== null).length;
+  if (runs === 1) {
+    const never = recurring ? 'RecurringPaymentAmount' : final ? 'FinalPaymentAmount' : recurringFrom ? 'MandateRelatedInformation.RecurringPaymentDateTime' : null;
+    if (never) return { problem: { kind: 'invalid', message: `An order of one payment pays its FirstPaymentAmount only: ${never.split('.').pop()} would never be paid`, path: `Data.Initiation.${never}` } };
+  }
+  if (runs === 2 && recurring && final) {
+    return {
+      problem: { kind: 'invalid', message: 'An order of two payments pays its FirstPaymentAmount and FinalPaymentAmount: RecurringPaymentAmount would never be paid', path: 'Data.Initiation.RecurringPaymentAmount' },
+    };
+  }
+  return { schedule };
 }
