@@ -300,7 +300,8 @@ export interface BankPaymentOrder {
   /** Decimal string, positive (OB ActiveCurrencyAndAmount). */
   amount: string;
   currency: string;
-  creditorAccount: { schemeName: string; identification: string; name: string };
+  /** The payee; `secondaryIdentification` (a roll number) when the consent names one, for the bank to route by. */
+  creditorAccount: { schemeName: string; identification: string; name: string; secondaryIdentification?: string };
   /** Shown to both parties as the transaction's reference (the EndToEndIdentification). */
   reference: string;
   /** Free text for the transaction (the remittance information), when there is one. */

@@ -46,8 +46,8 @@ function firstRemittanceLine(initiation: Record<string, unknown>, maxLength: num
 
 /** The payee as the Initiation names it (summariseInitiation's reading, the one payment execution uses). */
 function creditorOf(initiation: Record<string, unknown>): BankCreditorAccount {
-  const { creditorAccount } = summariseInitiation(initiation);
-  return { ...creditorAccount, name: creditorAccount.name || null };
+  const { schemeName, identification, name } = summariseInitiation(initiation).creditorAccount;
+  return { schemeName, identification, name: name || null };
 }
 
 /**

@@ -33,4 +33,10 @@ describe('payment initiation rules', () => {
       remittance: 'Invoice 7 May',
     });
   });
+
+  it('carries the payee’s SecondaryIdentification (a roll number) to the pages and the bank order, only when the consent names one', () => {
+    const roll = { ...initiation, CreditorAccount: { ...initiation.CreditorAccount, SecondaryIdentification: 'ROLL 123/A' } };
+    expect(summariseInitiation(roll).creditorAccount).toEqual({ schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '11223312345678', name: 'Ada Lovelace', secondaryIdentification: 'ROLL 123/A' });
+    expect(summariseInitiation(initiation).creditorAccount).not.toHaveProperty('secondaryIdentification');
+  });
 });

@@ -6,7 +6,8 @@ export interface InitiationSummary {
   endToEndIdentification: string;
   amount: string;
   currency: string;
-  creditorAccount: { schemeName: string; identification: string; name: string };
+  /** The payee; `secondaryIdentification` (a building society's roll number) only when the consent names one. */
+  creditorAccount: { schemeName: string; identification: string; name: string; secondaryIdentification?: string };
   /** The account the TPP named, if it did; otherwise the PSU picks one at approval. */
   debtorAccount: { schemeName: string; identification: string } | null;
   /** RemittanceInformation.Unstructured lines joined, if any. */
@@ -111,7 +112,13 @@ export function summariseInitiation(initiation: Record<string, unknown>): Initia
     endToEndIdentification: text(initiation.EndToEndIdentification),
     amount: text(amount.Amount),
     currency: text(amount.Currency),
-    creditorAccount: { schemeName: text(creditor.SchemeName), identification: text(creditor.Identification), name: text(creditor.Name) },
+    creditorAccount: {
+      schemeName: text(creditor.SchemeName),
+      identification: text(creditor.Identification),
+      name: text(creditor.Name),
+      // The PSU approves it (the pages show it) and the bank is told it: until 7 December 2026 it was sealed but shown to no one.
+      ...(typeof creditor.SecondaryIdentification === 'string' ? { secondaryIdentification: creditor.SecondaryIdentification } : {}),
+    },
     debtorAccount: debtor ? { schemeName: text(debtor.SchemeName), identification: text(debtor.Identification) } : null,
     remittance: lines.length > 0 ? lines.join(' ') : null,
   };

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 
 import { type AuditEventInput, auditOutboxInsertSql, prepareAuditEvents } from '@consentry/audit';
 import { EntityManager, queryPreparedIn, shiftParameters, type WritePart } from '@consentry/database';
+import { ibanChecks } from '@consentry/validation';
 
 import { amountMultipleFires, failedSignInsFires, HistoryValues, lockoutTodayFires, paidPaymentHistoryWrites, unusualHourFires } from './payment-history.js';
 import { loadRiskRules, RiskDecision, RiskRule, RiskRuleSet, RiskRulesError, SANDBOX_RULES_FILE } from './risk-rules.js';
@@ -79,14 +80,6 @@ const ACTION_RANK: Record<RiskDecision, number> = { allow: 0, hold: 1, reject: 2
 
 /** The account schemes a payee may be named in (the API's ACCOUNT_SCHEMES: a test holds them equal). */
 export const DENY_LIST_SCHEMES = ['UK.OBIE.BBAN', 'UK.OBIE.IBAN', 'UK.OBIE.PAN', 'UK.OBIE.Paym', 'UK.OBIE.SortCodeAccountNumber', 'UK.OBIE.Wallet'] as const;
-
-/** ISO 13616's check: the IBAN's country and check digits moved to the end, letters as numbers, mod 97 = 1. */
-function ibanChecks(iban: string): boolean {
-  const digits = `${iban.slice(4)}${iban.slice(0, 4)}`.replace(/[A-Z]/g, (letter) => String(letter.charCodeAt(0) - 55));
-  let remainder = 0;
-  for (const digit of digits) remainder = (remainder * 10 + Number(digit)) % 97;
-  return remainder === 1;
-}
 
 /**
  * Why a deny-list entry can never match a payment (a typo the bank would otherwise never see: the mule

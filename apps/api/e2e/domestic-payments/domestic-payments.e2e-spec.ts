@@ -379,8 +379,23 @@ describe('domestic payments', () => {
     expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation() }, Risk: { CategoryPurposeCode: 'NONE' } } }), 400, 'U002', 'Risk.CategoryPurposeCode');
     expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation() }, Risk: { DeliveryAddress: { TownName: 'Leeds' } } } }), 400, 'U005');
     expectError(await h.signedPost(CONSENTS, { token: cc, body: { Data: { Initiation: initiation() } } }), 400, 'U004', 'Risk');
+    // A payee identification outside its scheme's form, or that does not print as itself: until 7 December
+    // 2026 "\u202E87654321 40-04-04" was paid, and the approval page drew it as 40-40-04 12345678.
+    const payee = (account: JsonInput): JsonInput => ({ Data: { Initiation: { ...initiation(), CreditorAccount: { ...creditorAccount, ...account } } }, Risk: {} });
+    for (const account of [
+      { Identification: '\u202E87654321 40-04-04' },
+      { Identification: '4040041234567' },
+      { Identification: '40-40-04 12345678' },
+      { SchemeName: 'UK.OBIE.IBAN', Identification: 'GB28NWBK60161331926819' },
+      { SchemeName: 'UK.OBIE.Wallet', Identification: 'wallet\u200B1' },
+    ]) {
+      expectError(await h.signedPost(CONSENTS, { token: cc, body: payee(account) }), 400, 'U002', 'Data.Initiation.CreditorAccount.Identification');
+    }
+    expectError(await h.signedPost(CONSENTS, { token: cc, body: payee({ SecondaryIdentification: 'ROLL\u202E1' }) }), 400, 'U002', 'Data.Initiation.CreditorAccount.SecondaryIdentification');
     const [{ n: after }] = await h.dataSource.query(`SELECT count(*)::int AS n FROM payment_consent`);
     expect(after).toBe(before);
+    // The forms themselves are taken.
+    expect((await h.signedPost(CONSENTS, { token: cc, body: payee({ SchemeName: 'UK.OBIE.IBAN', Identification: 'GB29NWBK60161331926819', SecondaryIdentification: 'ROLL 1' }) })).status).toBe(201);
   });
 
   it('checks the headers in the fixed order on the real routes: U007 before U019 before the body, and writes nothing', async () => {

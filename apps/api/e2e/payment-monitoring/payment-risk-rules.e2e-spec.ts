@@ -81,14 +81,16 @@ describe('payment monitoring: the sandbox default rules, inline before execution
     });
   });
 
-  it('rejects the deny-listed creditor written as a person writes a sort code (60-00-00-99999999): one account, one key', async () => {
-    // Until 7 December 2026 only spaces were removed before the match: this payment was ACSP, debited.
+  it('never pays the deny-listed creditor written as a person writes a sort code (60-00-00-99999999)', async () => {
+    // Until 7 December 2026 only spaces were removed before the match: this payment was ACSP, debited. The
+    // deny-list still keys every written form as one account (deny-list-account-forms.spec in libs/risk),
+    // and since that evening the API takes a sort code and account number only as its 14 digits.
     const before = await fixtures.available(alice[2]!.accountId);
     const dashed = { ...denyListed, Identification: SANDBOX_DENY_LISTED_CREDITOR.Identification.replace(/^(\d{2})(\d{2})(\d{2})/, '$1-$2-$3-') };
     expect(dashed.Identification).toBe('60-00-00-99999999');
-    const { paid } = await fixtures.domesticPayment('alice', alice[2]!, dashed, '900.00', 'DENY-DASHED');
-    expect(paid.status).toBe(201);
-    expect({ status: paid.body.Data.Status, reason: paid.body.Data.StatusReason }).toEqual({ status: 'RJCT', reason: FRAUD_REASON });
+    const initiation = { InstructionIdentification: 'INSTR-DENY-DASHED', EndToEndIdentification: 'DENY-DASHED', InstructedAmount: { Amount: '900.00', Currency: 'GBP' }, CreditorAccount: dashed };
+    const refused = await h.signedPost(`${PISP}/domestic-payment-consents`, { token: await h.clientCredentialsToken({ scope: 'payments' }), body: { Data: { Initiation: initiation }, Risk: {} } });
+    expect({ status: refused.status, error: refused.body.Errors[0] }).toMatchObject({ status: 400, error: { ErrorCode: 'U002', Path: 'Data.Initiation.CreditorAccount.Identification' } });
     expect(await fixtures.available(alice[2]!.accountId)).toBe(before);
   });
 

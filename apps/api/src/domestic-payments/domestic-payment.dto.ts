@@ -1,4 +1,4 @@
-import { CodePointLength, IsActiveCurrencyCode } from '@consentry/validation';
+import { CodePointLength, IsAccountIdentification, IsActiveCurrencyCode, IsIdentificationText } from '@consentry/validation';
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -95,16 +95,19 @@ export abstract class CashAccountFieldsDto {
   @IsIn(ACCOUNT_SCHEMES)
   SchemeName!: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 256 })
+  // The form SchemeName gives it, printable: the PSU approves the payee by it (PSD2 RTS Art. 5).
+  @ApiProperty({ minLength: 1, maxLength: 256, description: 'UK.OBIE.SortCodeAccountNumber: 14 digits; UK.OBIE.IBAN: capitals and digits with valid check digits; UK.OBIE.PAN: 12 to 19 digits; any scheme: no control or format characters' })
   @IsDefined()
   @IsString()
   @CodePointLength(1, 256)
+  @IsAccountIdentification()
   Identification!: string;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 34 })
   @IsOptional()
   @IsString()
   @CodePointLength(1, 34)
+  @IsIdentificationText()
   SecondaryIdentification?: string;
 }
 

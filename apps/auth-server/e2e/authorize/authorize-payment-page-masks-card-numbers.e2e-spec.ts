@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreatePaymentConsent } from '@consentry/consents';
 import { JsonObject } from '@consentry/database';
 import { SANDBOX_TPP } from '@consentry/sandbox';
 import * as client from 'openid-client';
 
 import { AuthServerFixture, startAuthServerFixture } from '../support/auth-server.fixture.js';
-import { createVrpConsent, gbpPaymentAccountOf } from '../support/payment-consents.js';
+import { createDomesticPaymentConsent, createVrpConsent, gbpPaymentAccountOf } from '../support/payment-consents.js';
 import { PageResponse, PsuBrowser } from '../support/psu-browser.js';
-import { approve, signIn } from '../support/psu-journey.js';
-import { newDPoPHandle, pushAuthorization, tppConfiguration } from '../support/tpp-client.js';
+import { approve, pageField as field, paymentApprovalPage } from '../support/psu-journey.js';
+import { tppConfiguration } from '../support/tpp-client.js';
 
 const SORT_CODE_AND_ACCOUNT = '40400412345678';
 // A Luhn-valid test card number, written by the TPP with no-break spaces (U+00A0), narrow ones (U+202F)
@@ -37,30 +36,13 @@ describe('payment approval pages: card numbers in what the TPP wrote are masked'
   });
   afterAll(async () => fixture?.stop());
 
-  async function paymentConsent(creditorAccount: JsonObject, reference: string): Promise<string> {
-    const consent = await new CreatePaymentConsent(fixture.db.dataSource).execute({
-      clientId: SANDBOX_TPP.clientId,
-      kind: 'domestic-payment',
-      initiation: { InstructionIdentification: 'INSTR-1', EndToEndIdentification: reference, InstructedAmount: { Amount: '25.00', Currency: 'GBP' }, CreditorAccount: creditorAccount },
-      risk: {},
-      expirationDateTime: null,
-    });
-    return consent.consentId;
-  }
+  const paymentConsent = (creditorAccount: JsonObject, reference: string): Promise<string> => createDomesticPaymentConsent(fixture.db.dataSource, creditorAccount, reference);
 
   /** The PSU signed in, at the approval page of the consent (one PSU a test: a TOTP step signs in once). */
   async function approvalPage(consentId: string, who: string): Promise<{ browser: PsuBrowser; page: PageResponse }> {
-    const request = await pushAuthorization(config, await newDPoPHandle(config), SANDBOX_TPP.redirectUri, consentId, 'openid payments');
-    const browser = new PsuBrowser(SANDBOX_TPP.redirectUri);
-    const page = await signIn(browser, await browser.open(request.url), fixture.credentials.psus.find((p) => p.username === who)!);
-    expect(page.status).toBe(200);
-    return { browser, page };
-  }
-
-  /** The text of the page's `<dd data-field="…">`, unescaped. */
-  function field(page: PageResponse, name: string): string | undefined {
-    const html = new RegExp(`<dd data-field="${name}">([^<]*)</dd>`).exec(page.body)?.[1];
-    return html?.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    const opened = await paymentApprovalPage(config, consentId, fixture.credentials.psus.find((p) => p.username === who)!);
+    expect(opened.page.status).toBe(200);
+    return opened;
   }
 
   it('masks a card number in the payee name and the reference, shows the sort code and account number whole, and the approval still binds the consent', async () => {

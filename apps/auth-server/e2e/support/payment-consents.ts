@@ -12,6 +12,18 @@ export async function gbpPaymentAccountOf(dataSource: DataSource, username: stri
   return row!.account_id;
 }
 
+/** A domestic payment consent of the sandbox TPP for 25.00 GBP to `creditorAccount` under `reference`, awaiting the PSU. */
+export async function createDomesticPaymentConsent(dataSource: DataSource, creditorAccount: JsonObject, reference: string): Promise<string> {
+  const consent = await new CreatePaymentConsent(dataSource).execute({
+    clientId: SANDBOX_TPP.clientId,
+    kind: 'domestic-payment',
+    initiation: { InstructionIdentification: 'INSTR-1', EndToEndIdentification: reference, InstructedAmount: { Amount: '25.00', Currency: 'GBP' }, CreditorAccount: creditorAccount },
+    risk: {},
+    expirationDateTime: null,
+  });
+  return consent.consentId;
+}
+
 /**
  * A VRP consent of the sandbox TPP to `creditorAccount`, awaiting the PSU: payments to someone else, at most
  * 50.00 GBP each and 200.00 GBP a calendar month, for 30 days.

@@ -424,7 +424,7 @@ export class InteractionController {
         periodicLimits: params.PeriodicLimits.map((l) => ({ amount: l.Amount, currency: l.Currency, periodType: l.PeriodType, periodAlignment: l.PeriodAlignment })),
         validFrom: params.ValidFromDateTime ? new Date(params.ValidFromDateTime) : null,
         validTo: params.ValidToDateTime ? new Date(params.ValidToDateTime) : null,
-        payee: creditor ? { name: creditor.name, scheme: creditor.schemeName, identification: creditor.identification } : null,
+        payee: creditor ? { name: creditor.name, scheme: creditor.schemeName, identification: creditor.identification, secondaryIdentification: creditor.secondaryIdentification ?? null } : null,
         accounts,
         debtorNamed: summary.debtorAccount !== null,
         error: extra.error,
@@ -443,6 +443,7 @@ export class InteractionController {
         payeeName: summary.creditorAccount.name,
         payeeScheme: summary.creditorAccount.schemeName,
         payeeIdentification: summary.creditorAccount.identification,
+        payeeSecondaryIdentification: summary.creditorAccount.secondaryIdentification ?? null,
         reference: summary.endToEndIdentification,
         // A scheduled payment's date, which the approval binds as it binds the amount and the payee.
         executesOn: typeof request.consent.initiation.RequestedExecutionDateTime === 'string' ? new Date(request.consent.initiation.RequestedExecutionDateTime) : null,

@@ -163,6 +163,8 @@ export interface PaymentView {
   payeeName: string;
   payeeScheme: string;
   payeeIdentification: string;
+  /** The payee's SecondaryIdentification (a roll number), when the consent names one. */
+  payeeSecondaryIdentification: string | null;
   reference: string;
   /** When a scheduled payment runs; null for a payment made now. */
   executesOn: Date | null;
@@ -185,7 +187,21 @@ function readableAccount(scheme: string, identification: string): string {
     return `${identification.slice(0, 2)}-${identification.slice(2, 4)}-${identification.slice(4, 6)} ${identification.slice(6)}`;
   }
   if (scheme === 'UK.OBIE.PAN') return maskPan(identification);
-  return identification;
+  return visibleCodePoints(identification);
+}
+
+/**
+ * `text` with each code point that does not print as itself (a control, a format character such as
+ * U+202E, which draws what follows it backwards) written as its U+ number. The API refuses them in an
+ * identification; a consent stored before it did (7 December 2026) still shows the PSU what it holds.
+ */
+function visibleCodePoints(text: string): string {
+  return text.replace(/[\p{C}\p{Zl}\p{Zp}]/gu, (c) => `[U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`);
+}
+
+/** The payee's SecondaryIdentification line of a payment page, when the consent names one. */
+function secondaryIdentificationLine(secondary: string | null): string {
+  return secondary === null ? '' : `\n<dt>Roll number or reference</dt><dd data-field="payee-secondary-identification">${tppText(visibleCodePoints(secondary))}</dd>`;
 }
 
 /**
@@ -238,7 +254,7 @@ ${
     : `<dt>Amount</dt><dd data-field="amount">${escapeHtml(formatPaymentAmount(view.amount, view.currency))}</dd>`
 }
 <dt>To</dt><dd data-field="payee-name">${tppText(view.payeeName)}</dd>
-<dt>Payee account</dt><dd data-field="payee-account">${escapeHtml(readableAccount(view.payeeScheme, view.payeeIdentification))}</dd>
+<dt>Payee account</dt><dd data-field="payee-account">${escapeHtml(readableAccount(view.payeeScheme, view.payeeIdentification))}</dd>${secondaryIdentificationLine(view.payeeSecondaryIdentification)}
 <dt>Reference</dt><dd data-field="reference">${tppText(view.reference)}</dd>
 ${view.executesOn ? `<dt>On</dt><dd data-field="execution-date">${escapeHtml(londonDateTime.format(view.executesOn))}</dd>` : ''}
 </dl>
@@ -311,7 +327,7 @@ export interface VrpView {
   validFrom: Date | null;
   validTo: Date | null;
   /** The creditor the consent names, or null when each payment names its own (Sweeping: the PSU's accounts). */
-  payee: { name: string; scheme: string; identification: string } | null;
+  payee: { name: string; scheme: string; identification: string; secondaryIdentification: string | null } | null;
   accounts: PaymentAccountView[];
   debtorNamed: boolean;
   error?: string;
@@ -330,7 +346,7 @@ export function vrpPage(view: VrpView): string {
   const types = view.vrpTypes.map((type) => `<li data-field="vrp-type">${escapeHtml(describeVrpType(type))}</li>`).join('\n');
   const payee = view.payee
     ? `<dt>To</dt><dd data-field="payee-name">${tppText(view.payee.name)}</dd>
-<dt>Payee account</dt><dd data-field="payee-account">${escapeHtml(readableAccount(view.payee.scheme, view.payee.identification))}</dd>`
+<dt>Payee account</dt><dd data-field="payee-account">${escapeHtml(readableAccount(view.payee.scheme, view.payee.identification))}</dd>${secondaryIdentificationLine(view.payee.secondaryIdentification)}`
     : `<dt>To</dt><dd data-field="payee-name">${view.vrpTypes.every((t) => t === 'UK.OBIE.VRPType.Sweeping') ? 'Your own accounts' : 'The payee each payment names'}</dd>`;
   const approve = view.accounts.length > 0 ? '<button type="submit">Approve payments</button>' : '';
   return renderPage({

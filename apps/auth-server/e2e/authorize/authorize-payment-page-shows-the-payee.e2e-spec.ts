@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { JsonObject } from '@consentry/database';
+import * as client from 'openid-client';
+
+import { AuthServerFixture, startAuthServerFixture } from '../support/auth-server.fixture.js';
+import { createDomesticPaymentConsent, createVrpConsent, gbpPaymentAccountOf } from '../support/payment-consents.js';
+import { PageResponse, PsuBrowser } from '../support/psu-browser.js';
+import { approve, pageField as field, paymentApprovalPage } from '../support/psu-journey.js';
+import { tppConfiguration } from '../support/tpp-client.js';
+
+const PAYEE = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400412345678', Name: 'Leeds Building Society' };
+
+/**
+ * PSD2 RTS Art. 5 (dynamic linking): the approval pages show the payee the approval binds, all of it. A
+ * roll number (SecondaryIdentification) is part of the payee: two consents to one building society account
+ * with other roll numbers pay different people. An identification that does not print as itself is shown
+ * code point by code point: the API refuses one since 7 December 2026, a consent stored before still shows
+ * the PSU what it holds.
+ */
+describe('payment approval pages: the whole payee, as the consent holds it', () => {
+  let fixture: AuthServerFixture;
+  let config: client.Configuration;
+
+  beforeAll(async () => {
+    fixture = await startAuthServerFixture('authorize_whole_payee');
+    config = await tppConfiguration(fixture.server.url, fixture.credentials.tpp);
+  });
+  afterAll(async () => fixture?.stop());
+
+  const paymentConsent = (creditorAccount: JsonObject): Promise<string> => createDomesticPaymentConsent(fixture.db.dataSource, creditorAccount, 'SAVINGS-1');
+
+  /** The PSU signed in, at the approval page of the consent. */
+  async function approvalPage(consentId: string, who: string): Promise<{ browser: PsuBrowser; page: PageResponse }> {
+    const opened = await paymentApprovalPage(config, consentId, fixture.credentials.psus.find((p) => p.username === who)!);
+    expect(opened.page.status).toBe(200);
+    return opened;
+  }
+
+  it('shows the payee’s roll number on the payment page, and approves the consent that holds it', async () => {
+    const consentId = await paymentConsent({ ...PAYEE, SecondaryIdentification: 'ROLL 123-A' });
+    const { browser, page } = await approvalPage(consentId, 'alice');
+    // Until 7 December 2026 the page showed the name, the account and the reference, and no roll number.
+    expect({ account: field(page, 'payee-account'), roll: field(page, 'payee-secondary-identification') }).toEqual({ account: '40-40-04 12345678', roll: 'ROLL 123-A' });
+    const back = new URL((await approve(browser, page, [await gbpPaymentAccountOf(fixture.db.dataSource, 'alice')])).url);
+    expect(back.searchParams.get('code')).toEqual(expect.any(String));
+  });
+
+  it('shows the roll number on the VRP page, and no roll-number line for a payee without one', async () => {
+    const withRoll = await approvalPage(await createVrpConsent(fixture.db.dataSource, { ...PAYEE, SecondaryIdentification: 'ROLL 456-B' }), 'bob');
+    expect(field(withRoll.page, 'payee-secondary-identification')).toBe('ROLL 456-B');
+    const without = await approvalPage(await paymentConsent(PAYEE), 'bob');
+    expect(without.page.body).not.toContain('payee-secondary-identification');
+  });
+
+  it('writes out a code point that would draw another account (a right-to-left override) in an identification stored before the API refused it', async () => {
+    const consentId = await paymentConsent({ SchemeName: 'UK.OBIE.Wallet', Identification: '\u202E87654321 40-04-04', Name: 'Mallory' });
+    const { page } = await approvalPage(consentId, 'carol');
+    expect(field(page, 'payee-account')).toBe('[U+202E]87654321 40-04-04');
+    expect(page.body).not.toContain('\u202E');
+  });
+});
