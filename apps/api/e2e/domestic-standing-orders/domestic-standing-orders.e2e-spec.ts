@@ -122,6 +122,11 @@ describe('domestic standing orders', () => {
     // Terms no run would pay: a final amount in an order with no end, a recurring one in an order of one.
     expectError(await createConsent(body(initiation('MNTH', { NumberOfPayments: undefined }))), 400, 'U002', 'Data.Initiation.FinalPaymentAmount');
     expectError(await createConsent(body(initiation('MNTH', { NumberOfPayments: '1', FinalPaymentAmount: undefined }))), 400, 'U002', 'Data.Initiation.RecurringPaymentAmount');
+    // The same order of one payment when its end is a FinalPaymentDateTime before the second run (until
+    // 7 December 2026 accepted with its recurring and final amounts, and run once).
+    const once = initiation('MNTH', { NumberOfPayments: undefined });
+    once.MandateRelatedInformation = { Frequency: { Type: 'MNTH' }, FirstPaymentDateTime: '2049-01-15T08:00:00+00:00', FinalPaymentDateTime: '2049-02-01T08:00:00+00:00' };
+    expectError(await createConsent(body(once)), 400, 'U002', 'Data.Initiation.RecurringPaymentAmount');
     const late = initiation('DAIL', { NumberOfPayments: undefined, FinalPaymentAmount: undefined });
     late.MandateRelatedInformation = { Frequency: { Type: 'DAIL' }, FirstPaymentDateTime: new Date(Date.now() - 30 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, '+00:00') };
     expectError(await createConsent(body(late)), 400, 'U003', 'Data.Initiation.MandateRelatedInformation.FirstPaymentDateTime');
