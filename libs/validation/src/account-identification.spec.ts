@@ -2,7 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { IsOptional, IsString, validateSync } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 
-import { accountIdentificationProblem, ibanChecks, identificationTextProblem, IsAccountIdentification, IsIdentificationText } from './account-identification.js';
+import { accountIdentificationProblem, ibanChecks, identificationTextProblem, IsAccountIdentification, IsIdentificationText, writeOutUnprintable } from './account-identification.js';
 
 const SORT_CODE = 'UK.OBIE.SortCodeAccountNumber';
 const IBAN = 'UK.OBIE.IBAN';
@@ -48,12 +48,18 @@ describe('account identifications', () => {
 
   it('refuses in every scheme what does not print as itself: the override that drew another account on the approval page (7 December 2026), other format and control characters, spaces at the ends', () => {
     for (const scheme of [SORT_CODE, IBAN, PAN, 'UK.OBIE.Paym', 'UK.OBIE.Wallet', 'UK.OBIE.BBAN']) {
-      for (const identification of ['\u202E87654321 40-04-04', 'wallet\u200Bid', 'wallet\u0000id', 'wallet\nid', 'wallet\u2028id', '\uE000wallet', ' wallet', 'wallet ']) {
+      // The invisible ones the first version took: a grapheme joiner, variation selectors, Hangul fillers, a Braille blank.
+      const invisible = ['alice\u034Fwallet', 'alice\uFE0Fwallet', 'alice\u180Bwallet', 'alice\u3164wallet', 'alice\u115Fwallet', 'alice\u2800wallet'];
+      for (const identification of ['\u202E87654321 40-04-04', 'wallet\u200Bid', 'wallet\u0000id', 'wallet\nid', 'wallet\u2028id', '\uE000wallet', ' wallet', 'wallet ', ...invisible]) {
         expect(accountIdentificationProblem(scheme, identification), `${scheme} ${JSON.stringify(identification)}`).not.toBeNull();
       }
     }
     expect(identificationTextProblem('ROLL 123/A')).toBeNull();
-    expect(identificationTextProblem('ROLL\u202E321')).toBe('must hold no control or format characters');
+    expect(identificationTextProblem('ROLL\u202E321')).toBe('must hold no control, format or invisible characters');
+    expect(identificationTextProblem('ROLL\u3164123')).not.toBeNull();
+    // Names and wallets in other scripts print: taken.
+    expect(accountIdentificationProblem('UK.OBIE.Wallet', 'ملف-٤٢')).toBeNull();
+    expect(writeOutUnprintable('\u202E87654321\u3164 40')).toBe('[U+202E]87654321[U+3164] 40');
   });
 
   it('checks an IBAN as ISO 13616 does', () => {
@@ -66,7 +72,7 @@ describe('account identifications', () => {
     expect(failures({ SchemeName: SORT_CODE, Identification: '40400412345678', SecondaryIdentification: 'ROLL-1' })).toEqual([]);
     expect(failures({ SchemeName: SORT_CODE, Identification: '404004 12345678' })).toEqual(['Identification must be the 6-digit sort code and the 8-digit account number, 14 digits for UK.OBIE.SortCodeAccountNumber']);
     expect(failures({ SchemeName: 'UK.OBIE.Wallet', Identification: 'w\u202Eallet', SecondaryIdentification: ' ROLL' })).toEqual([
-      'Identification must hold no control or format characters',
+      'Identification must hold no control, format or invisible characters',
       'SecondaryIdentification must not start or end with a space',
     ]);
     // A value that is not a string is IsString's alone.

@@ -2,8 +2,16 @@ import { registerDecorator, ValidationArguments, ValidationOptions } from 'class
 
 // Code points that do not print as themselves: controls, format characters (U+202E, the right-to-left
 // override, draws what follows it backwards: "\u202E87654321 40-04-04" reads as 40-40-04 12345678 on a
-// page), private-use, unassigned and surrogate code points, and line and paragraph separators.
-const UNPRINTABLE = /[\p{C}\p{Zl}\p{Zp}]/u;
+// page), private-use, unassigned and surrogate code points, line and paragraph separators, and what
+// Unicode says to render as nothing (Default_Ignorable_Code_Point: U+034F, the variation selectors, the
+// Hangul fillers U+115F and U+3164) or shows as a blank (U+2800), as libs/redaction reads them.
+const UNPRINTABLE = /[\p{C}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]/u;
+const UNPRINTABLE_EACH = new RegExp(UNPRINTABLE.source, 'gu');
+
+/** `text` with each code point that does not print as itself written out as its U+ number (`[U+202E]`), for a page. */
+export function writeOutUnprintable(text: string): string {
+  return text.replace(UNPRINTABLE_EACH, (c) => `[U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`);
+}
 
 /** ISO 13616's check: the IBAN's country and check digits moved to the end, letters as numbers, mod 97 = 1. */
 export function ibanChecks(iban: string): boolean {
@@ -36,7 +44,7 @@ export function accountIdentificationProblem(scheme: unknown, identification: st
 
 /** Why `text` cannot be an identifier a PSU reads (a SecondaryIdentification), or null: it prints as itself, without spaces at either end. */
 export function identificationTextProblem(text: string): string | null {
-  if (UNPRINTABLE.test(text)) return 'must hold no control or format characters';
+  if (UNPRINTABLE.test(text)) return 'must hold no control, format or invisible characters';
   if (text.trim() !== text) return 'must not start or end with a space';
   return null;
 }

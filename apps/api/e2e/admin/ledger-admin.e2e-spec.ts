@@ -74,6 +74,9 @@ describe('admin API: the built-in ledger\'s back office (an account closed or re
       { SchemeName: 'UK.OBIE.PAN', Identification: '4000000000000002' },
       { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40 40 04 1234' },
       { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: 'X'.repeat(35) },
+      // Its scheme's form, as a TPP must name it (taken until 7 December 2026): 13 digits, an IBAN's wrong check digits.
+      { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '4040041111111' },
+      { SchemeName: 'UK.OBIE.IBAN', Identification: 'GB00NWBK60161331926819' },
       { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400411111111', Name: 'Mallory' },
       {},
     ]) {

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SandboxLedgerConnector } from '@consentry/banking';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
@@ -436,7 +437,17 @@ describe('domestic VRP', () => {
     expectError(await pay(psuToken, consentId, initiation, '10.00', { creditor: { ...society, SecondaryIdentification: 'ROLL-2' } }), 400, 'U008', 'Data.Instruction.CreditorAccount');
     expect(await countVrps(consentId)).toBe(0);
     expect(await available(debtor)).toBe('1000.00000');
-    expect((await pay(psuToken, consentId, initiation, '10.00', { creditor: society })).status).toBe(201);
+    // The VRP the consent allows reaches the bank with the roll number the PSU approved (until 7 December
+    // 2026 a VRP's first send dropped it, while an admin's release and the worker's re-drive sent it).
+    const orders = vi.spyOn(SandboxLedgerConnector.prototype, 'initiatePayment');
+    try {
+      const paid = await pay(psuToken, consentId, initiation, '10.00', { creditor: society });
+      expect(paid.status).toBe(201);
+      const order = orders.mock.calls.find(([sent]) => sent.paymentId === jsonString(paid.body.Data.DomesticVRPId))?.[0];
+      expect(order?.creditorAccount).toEqual({ schemeName: society.SchemeName, identification: society.Identification, name: society.Name, secondaryIdentification: 'ROLL-1' });
+    } finally {
+      orders.mockRestore();
+    }
   });
 
   it('lets concurrent VRPs that together would pass the periodic limit through exactly up to it', async () => {

@@ -61,8 +61,9 @@ describe('text limits are counted in code points, as the OB schemas count them',
   it.each<[string, () => JsonInput, string, number, boolean]>([
     ['InstructionIdentification', () => ({ InstructionIdentification: `${'a'.repeat(35)}${VS16}` }), 'Data.Initiation.InstructionIdentification', 35, false],
     ['CreditorAccount.Name', () => ({ CreditorAccount: { ...payee, Name: `${'b'.repeat(350)}${VS15}` } }), 'Data.Initiation.CreditorAccount.Name', 350, false],
-    // A wallet: a sort code and account number is refused at 15 digits, by its form.
-    ['CreditorAccount.Identification', () => ({ CreditorAccount: { ...payee, SchemeName: 'UK.OBIE.Wallet', Identification: `${'1'.repeat(256)}${VS16}` } }), 'Data.Initiation.CreditorAccount.Identification', 256, false],
+    // A wallet with an astral code point (two UTF-16 units): a sort code and account number is refused at
+    // 15 digits by its form, and an identification refuses a variation selector as invisible.
+    ['CreditorAccount.Identification', () => ({ CreditorAccount: { ...payee, SchemeName: 'UK.OBIE.Wallet', Identification: `${'1'.repeat(256)}${ASTRAL}` } }), 'Data.Initiation.CreditorAccount.Identification', 256, false],
     ['RemittanceInformation.Unstructured line', () => ({ RemittanceInformation: { Unstructured: [`${'r'.repeat(140)}${VS16}`] } }), 'Data.Initiation.RemittanceInformation.Unstructured', 140, true],
   ])('refuses a %s one variation selector over its limit, writing nothing', async (_field, extra, path, limit, each) => {
     const before = await consents();

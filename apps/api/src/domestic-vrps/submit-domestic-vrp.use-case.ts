@@ -2,7 +2,17 @@ import { randomUUID } from 'node:crypto';
 
 import { recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank, BankPaymentResult, ConnectorUnavailableError } from '@consentry/banking';
-import { bankOutcomeChanges, bankOutcomeWrites, ConsentException, ConsentExceptionCode, lockVrpConsent, type PaymentApprovalSeal, vrpLimitsRead, vrpRefusalEvent } from '@consentry/consents';
+import {
+  bankOutcomeChanges,
+  bankOutcomeWrites,
+  ConsentException,
+  ConsentExceptionCode,
+  lockVrpConsent,
+  type PaymentApprovalSeal,
+  summariseInitiation,
+  vrpLimitsRead,
+  vrpRefusalEvent,
+} from '@consentry/consents';
 import { DataSource, EntityManager, JsonObject, shiftParameters, VrpPaymentEntity, writeTogether } from '@consentry/database';
 import { isExecutable, PaymentRiskEngine, type PaymentRiskInput, screenNewPayment } from '@consentry/risk';
 import { Logger } from '@nestjs/common';
@@ -210,22 +220,19 @@ export class SubmitDomesticVrp {
     // Held for review (an admin's release debits it) or rejected by the risk engine: no debit now.
     if (!isExecutable(staged)) return stagedVrp;
     const { paymentId } = staged;
-    const instruction = staged.instruction as unknown as Instruction;
+    // The payee, reference and remittance read as an admin's release and the worker's re-drive read them
+    // (summariseInitiation): one VRP reaches the bank in one form, the payee's roll number included.
+    const summary = summariseInitiation(staged.instruction);
     let result: BankPaymentResult;
     try {
-      const lines = instruction.RemittanceInformation?.Unstructured ?? [];
       result = await this.bank.initiatePayment({
         paymentId,
         debtorAccountId: staged.debtorAccountId,
         amount: staged.amount,
         currency: staged.currency,
-        creditorAccount: {
-          schemeName: instruction.CreditorAccount.SchemeName,
-          identification: instruction.CreditorAccount.Identification,
-          name: instruction.CreditorAccount.Name,
-        },
-        reference: instruction.EndToEndIdentification,
-        information: lines.length > 0 ? lines.join(' ') : null,
+        creditorAccount: summary.creditorAccount,
+        reference: summary.endToEndIdentification,
+        information: summary.remittance,
       });
     } catch (error) {
       if (!(error instanceof ConnectorUnavailableError)) throw error;

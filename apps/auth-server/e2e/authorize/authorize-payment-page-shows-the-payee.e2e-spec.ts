@@ -46,9 +46,10 @@ describe('payment approval pages: the whole payee, as the consent holds it', () 
     expect(back.searchParams.get('code')).toEqual(expect.any(String));
   });
 
-  it('shows the roll number on the VRP page, and no roll-number line for a payee without one', async () => {
-    const withRoll = await approvalPage(await createVrpConsent(fixture.db.dataSource, { ...PAYEE, SecondaryIdentification: 'ROLL 456-B' }), 'bob');
-    expect(field(withRoll.page, 'payee-secondary-identification')).toBe('ROLL 456-B');
+  it('shows the roll number on the VRP page whole, all digits too, and no roll-number line for a payee without one', async () => {
+    // An all-digit roll number is not masked as free text is: 12345678 and 99995678 are two payees.
+    const withRoll = await approvalPage(await createVrpConsent(fixture.db.dataSource, { ...PAYEE, SecondaryIdentification: '12345678' }), 'bob');
+    expect(field(withRoll.page, 'payee-secondary-identification')).toBe('12345678');
     const without = await approvalPage(await paymentConsent(PAYEE), 'bob');
     expect(without.page.body).not.toContain('payee-secondary-identification');
   });
@@ -56,7 +57,14 @@ describe('payment approval pages: the whole payee, as the consent holds it', () 
   it('writes out a code point that would draw another account (a right-to-left override) in an identification stored before the API refused it', async () => {
     const consentId = await paymentConsent({ SchemeName: 'UK.OBIE.Wallet', Identification: '\u202E87654321 40-04-04', Name: 'Mallory' });
     const { page } = await approvalPage(consentId, 'carol');
-    expect(field(page, 'payee-account')).toBe('[U+202E]87654321 40-04-04');
+    expect(field(page, 'payee-account')).toBe('Wallet: [U+202E]87654321 40-04-04');
     expect(page.body).not.toContain('\u202E');
+  });
+
+  it('names the scheme of a payee whose identification could read as a sort code and account number', async () => {
+    // The API takes a wallet written so (a wallet has no one form); the page must not show it as the account 40400412345678.
+    const consentId = await paymentConsent({ SchemeName: 'UK.OBIE.Wallet', Identification: '40-40-04 12345678', Name: 'Mallory' });
+    const { page } = await approvalPage(consentId, 'alice');
+    expect(field(page, 'payee-account')).toBe('Wallet: 40-40-04 12345678');
   });
 });

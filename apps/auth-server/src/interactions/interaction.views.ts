@@ -1,5 +1,6 @@
 import { ConsentTermLine, describeVrpLimit, describeVrpType, formatPaymentAmount, PermissionGroup } from '@consentry/consents';
 import { maskPan, redactText } from '@consentry/redaction';
+import { writeOutUnprintable } from '@consentry/validation';
 
 /** Path of the pages' only stylesheet (served by AssetsController; no inline styles, no third parties). */
 export const STYLESHEET_PATH = '/assets/interaction.css';
@@ -187,21 +188,22 @@ function readableAccount(scheme: string, identification: string): string {
     return `${identification.slice(0, 2)}-${identification.slice(2, 4)}-${identification.slice(4, 6)} ${identification.slice(6)}`;
   }
   if (scheme === 'UK.OBIE.PAN') return maskPan(identification);
-  return visibleCodePoints(identification);
+  // A scheme whose identification has no one form says what it is: a wallet written "40-40-04 12345678"
+  // must not read as that sort code and account number. A code point that does not print as itself is
+  // written out: the API refuses them since 7 December 2026, a consent stored before shows what it holds.
+  const label = SCHEME_LABELS[scheme];
+  return `${label ? `${label}: ` : ''}${writeOutUnprintable(identification)}`;
 }
+
+/** What the approval pages call the schemes whose identifications look like any other text. */
+const SCHEME_LABELS: Readonly<Record<string, string>> = { 'UK.OBIE.BBAN': 'BBAN', 'UK.OBIE.Paym': 'Paym', 'UK.OBIE.Wallet': 'Wallet' };
 
 /**
- * `text` with each code point that does not print as itself (a control, a format character such as
- * U+202E, which draws what follows it backwards) written as its U+ number. The API refuses them in an
- * identification; a consent stored before it did (7 December 2026) still shows the PSU what it holds.
+ * The payee's SecondaryIdentification line of a payment page, when the consent names one: whole, as the
+ * account is (often all digits, a roll number masked to its last four would not tell two payees apart).
  */
-function visibleCodePoints(text: string): string {
-  return text.replace(/[\p{C}\p{Zl}\p{Zp}]/gu, (c) => `[U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`);
-}
-
-/** The payee's SecondaryIdentification line of a payment page, when the consent names one. */
 function secondaryIdentificationLine(secondary: string | null): string {
-  return secondary === null ? '' : `\n<dt>Roll number or reference</dt><dd data-field="payee-secondary-identification">${tppText(visibleCodePoints(secondary))}</dd>`;
+  return secondary === null ? '' : `\n<dt>Roll number or reference</dt><dd data-field="payee-secondary-identification">${escapeHtml(writeOutUnprintable(secondary))}</dd>`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { REIDENTIFIABLE_SCHEMES, ReidentifiableScheme } from '@consentry/banking';
-import { MaxCodePoints } from '@consentry/validation';
+import { IsAccountIdentification, MaxCodePoints } from '@consentry/validation';
 import { IsIn, IsNotEmpty, IsString, Matches } from 'class-validator';
 
 /** Body of POST /admin/ledger/accounts/{accountId}/identification: the account's new scheme and identification. */
@@ -12,5 +12,8 @@ export class ReidentifyLedgerAccountDto {
   @IsNotEmpty()
   @MaxCodePoints(34)
   @Matches(/^[A-Z0-9]+$/, { message: 'Identification must be letters A-Z and digits only' })
+  // In its scheme's form, as a TPP must write it to name the account (since 7 December 2026: an IBAN with
+  // wrong check digits was taken here, and the account could then be named by no consent).
+  @IsAccountIdentification()
   Identification!: string;
 }
