@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { AuditActorType, AuditEventType } from '@consentry/audit';
 
-import { ALERT_CATALOGUE, AlertContext, AlertSourceEvent, deriveAlert, FAILED_SIGN_INS_ALERT_COUNT, isAtOrAbove, isValidThreshold } from './alert-catalogue.js';
+import { ALERT_CATALOGUE, AlertContext, AlertSourceEvent, deriveAlert, FAILED_SIGN_INS_ALERT_COUNT, isAtOrAbove, isValidThreshold, readableAmount } from './alert-catalogue.js';
 import { maskEmail, renderAlertEmail } from './alert-email.js';
 
 function event(type: AuditEventType, data: Record<string, unknown> = {}, actorType: AuditActorType = 'system'): AlertSourceEvent {
@@ -33,6 +33,25 @@ describe('the alert catalogue', () => {
     const under = event('payment.submitted', { paymentId: 'p2', kind: 'domestic-payment', amount: '99.99', currency: 'GBP' }, 'tpp');
     expect(deriveAlert(under, context)).toBeNull();
     expect(deriveAlert(vrp, { ...context, paymentThreshold: null })).toBeNull();
+  });
+
+  it('alerts on a standing order by the largest payment it will make, not its first', () => {
+    // A token first payment, then large ones: until 7 December 2026 only the 1.00 was compared.
+    const mandate = event('payment.submitted', { paymentId: 's1', kind: 'domestic-standing-order', status: 'PDNG', amount: '1.00', largestAmount: '5000.00', currency: 'GBP', frequency: 'WEEK' }, 'tpp');
+    expect(deriveAlert(mandate, context)).toMatchObject({
+      kind: 'payment-above-threshold',
+      title: 'A standing order of up to 5000.00 GBP a payment',
+      body: 'A standing order of up to 5000.00 GBP a payment was set up through Budget Buddy, at or above your alert threshold of 100.00. If you did not set it up, call us.',
+    });
+    expect(deriveAlert(event('payment.submitted', { kind: 'domestic-standing-order', amount: '1.00', largestAmount: '99.99', currency: 'GBP' }, 'tpp'), context)).toBeNull();
+  });
+
+  it('states a saved threshold as people type it, not as the database holds it', () => {
+    const paid = event('payment.submitted', { paymentId: 'p3', kind: 'domestic-payment', amount: '150.00', currency: 'GBP' }, 'tpp');
+    // numeric(18,5) as text: until 7 December 2026 the words said "100.00000".
+    expect(deriveAlert(paid, { ...context, paymentThreshold: '100.00000' })?.body).toContain('your alert threshold of 100.00.');
+    expect(readableAmount('0.12345')).toBe('0.12345');
+    expect(readableAmount('250')).toBe('250.00');
   });
 
   it('alerts on a payment the risk engine held or rejected, and not on one it allowed', () => {

@@ -103,6 +103,12 @@ export function isAtOrAbove(amount: string, threshold: string): boolean {
 
 const AMOUNT = /^\d{1,13}(\.\d{1,5})?$/;
 
+/** An amount as people type it: numeric(18,5)'s "250.00000" as "250.00", "0.12345" as it is. */
+export function readableAmount(value: string): string {
+  const [whole, fraction = ''] = value.split('.');
+  return `${whole}.${fraction.replace(/0+$/, '').padEnd(2, '0')}`;
+}
+
 /** A valid threshold: at least 0.01, in the OB amount format (up to 13 digits, up to 5 decimals). */
 export function isValidThreshold(value: string): boolean {
   return AMOUNT.test(value) && isAtOrAbove(value, '0.01');
@@ -130,11 +136,19 @@ export function deriveAlert(event: AlertSourceEvent, context: AlertContext): Ale
     case 'consent.reauthenticated':
       return draft('consent-reconfirmed', `You renewed ${app}'s access`, `You confirmed again that ${app} may keep its access. If this was not you, withdraw it on your dashboard and call us.`);
     case 'payment.submitted': {
-      const amount = text(data['amount']);
+      // A standing order by the largest payment it will make: a token first payment, then large ones, is
+      // the mandate the alert is for (until 7 December 2026 only its first amount was compared).
+      const largest = text(data['largestAmount']);
+      const amount = largest ?? text(data['amount']);
       const currency = text(data['currency']);
       if (!amount || !currency || !context.paymentThreshold || !AMOUNT.test(amount)) return null;
       if (!isAtOrAbove(amount, context.paymentThreshold)) return null;
-      return draft('payment-above-threshold', `${paymentWords(data)} of ${amount} ${currency}`, `${paymentWords(data)} of ${amount} ${currency} was made through ${app}, at or above your alert threshold of ${context.paymentThreshold}. If you did not make it, call us.`);
+      const threshold = readableAmount(context.paymentThreshold);
+      if (largest) {
+        const what = `${paymentWords(data)} of up to ${amount} ${currency} a payment`;
+        return draft('payment-above-threshold', what, `${what} was set up through ${app}, at or above your alert threshold of ${threshold}. If you did not set it up, call us.`);
+      }
+      return draft('payment-above-threshold', `${paymentWords(data)} of ${amount} ${currency}`, `${paymentWords(data)} of ${amount} ${currency} was made through ${app}, at or above your alert threshold of ${threshold}. If you did not make it, call us.`);
     }
     case 'payment.risk-assessed': {
       const decision = data['decision'];

@@ -9,6 +9,7 @@ export {
   FAILED_SIGN_INS_WINDOW_MINUTES,
   isAtOrAbove,
   isValidThreshold,
+  readableAmount,
 } from './alert-catalogue.js';
 export type { AlertChannel, AlertContext, AlertDraft, AlertKind, AlertPreferences, AlertSourceEvent, AlertSourceEventType } from './alert-catalogue.js';
 export { maskEmail, renderAlertEmail } from './alert-email.js';

@@ -94,6 +94,7 @@ export type { ScheduledExecutionOptions, ScheduledExecutionResult } from './paym
 export { isOrderAsApproved, NOT_AS_APPROVED_DESCRIPTION, NOT_AS_APPROVED_REASON } from './approved-order.js';
 export type { OrderToPay } from './approved-order.js';
 export {
+  largestRunAmount,
   nextStandingOrderRunAfter,
   OB_FREQUENCY6_CODES,
   parseStandingOrderFrequency,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  largestRunAmount,
   nextStandingOrderRunAfter,
   OB_FREQUENCY6_CODES,
   parseStandingOrderFrequency,
@@ -142,6 +143,17 @@ describe('standing order frequency', () => {
       // One run and nothing more promised: taken.
       expect(problem(order({}, { FinalPaymentDateTime: '2031-01-05T09:00:00+00:00' }))).toBeNull();
       expect(problem(order({ ...recurringAmount, ...finalAmount }, { FinalPaymentDateTime: '2031-03-05T09:00:00+00:00' }))).toBeNull();
+    });
+
+    it('gives the most one run pays, for the PSU’s threshold alert: a token first payment is not the order’s size', () => {
+      const read = (initiation: Record<string, unknown>): string => {
+        const schedule = readStandingOrderSchedule(initiation);
+        if (!('schedule' in schedule)) throw new Error(JSON.stringify(schedule.problem));
+        return largestRunAmount(schedule.schedule);
+      };
+      expect(read(order({ NumberOfPayments: '10', FirstPaymentAmount: { Amount: '1.00', Currency: 'GBP' }, RecurringPaymentAmount: { Amount: '5000.00', Currency: 'GBP' }, FinalPaymentAmount: { Amount: '10.00', Currency: 'GBP' } }))).toBe('5000.00');
+      expect(read(order({ NumberOfPayments: '3', RecurringPaymentAmount: { Amount: '20.00', Currency: 'GBP' }, FinalPaymentAmount: { Amount: '100.00001', Currency: 'GBP' } }))).toBe('100.00001');
+      expect(read(order({ RecurringPaymentAmount: { Amount: '99.99', Currency: 'GBP' } }))).toBe('100.00');
     });
 
     it('accepts the terms every run pays', () => {

@@ -5,6 +5,7 @@
  */
 
 import { addDays, addMonths, londonDate, londonTimeOfDayMs, londonWallTime } from './london-calendar.js';
+import { amountUnits } from './vrp-control-parameters.js';
 
 /** Every OBFrequency6Code value the v4.0 payment-initiation spec lists (WEEK appears twice there). */
 export const OB_FREQUENCY6_CODES = [
@@ -81,6 +82,14 @@ export interface StandingOrderSchedule {
   finalAmount: string | null;
   finalAt: Date | null;
   numberOfPayments: number | null;
+}
+
+/**
+ * The most one run of the order pays: the largest of its first, recurring and final amounts, each of which
+ * some run pays (readStandingOrderSchedule refuses terms no run pays). The PSU's threshold alert compares it.
+ */
+export function largestRunAmount(schedule: StandingOrderSchedule): string {
+  return [schedule.recurringAmount, schedule.finalAmount].reduce<string>((most, amount) => (amount !== null && amountUnits(amount) > amountUnits(most) ? amount : most), schedule.first.amount);
 }
 
 /** The run number `index` (0 = the first payment): its due date and amount, or null when the order has ended before it. */

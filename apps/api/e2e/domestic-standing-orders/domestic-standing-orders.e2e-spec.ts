@@ -206,7 +206,7 @@ describe('domestic standing orders', () => {
       expect(details.body.Data.PaymentStatus).toEqual([]);
       expectError(await h.tpp('GET', `${ORDERS}/dso-00000000-0000-4000-8000-000000000000`, { token: cc }), 404, 'U011');
       const [event] = await h.dataSource.query(`SELECT event->'data' AS data FROM audit_outbox WHERE event->>'consentId' = $1 AND event->>'type' = 'payment.submitted'`, [consentId]);
-      expect(event.data).toMatchObject({ paymentId: id, kind: 'domestic-standing-order', amount: '50.00', frequency: 'WEEK' });
+      expect(event.data).toMatchObject({ paymentId: id, kind: 'domestic-standing-order', amount: '50.00', largestAmount: '50.00', frequency: 'WEEK' });
     });
 
     it('pages a long order\'s payment-details, oldest run first: Next to the end, Prev back, Last; every run once', async () => {

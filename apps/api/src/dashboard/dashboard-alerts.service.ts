@@ -1,4 +1,4 @@
-import { ALERT_CHANNELS, AlertChannel, AlertPreferences, DEFAULT_ALERT_PREFERENCES, isValidThreshold } from '@consentry/alerts';
+import { ALERT_CHANNELS, AlertChannel, AlertPreferences, DEFAULT_ALERT_PREFERENCES, isValidThreshold, readableAmount } from '@consentry/alerts';
 import { recordAuditEvents } from '@consentry/audit';
 import { DataSource } from '@consentry/database';
 import { Injectable } from '@nestjs/common';
@@ -85,7 +85,7 @@ export class DashboardAlertsService {
       [psuId],
     );
     if (!row) return DEFAULT_ALERT_PREFERENCES;
-    return { channels: row.channels, paymentThreshold: row.payment_threshold === null ? null : normaliseAmount(row.payment_threshold) };
+    return { channels: row.channels, paymentThreshold: row.payment_threshold === null ? null : readableAmount(row.payment_threshold) };
   }
 
   /** Validates and saves the PSU's choices, with alert.preferences-changed in the same transaction. */
@@ -113,11 +113,4 @@ export class DashboardAlertsService {
     });
     return preferences;
   }
-}
-
-/** numeric(18,5) as text ("250.00000") as people type it ("250.00"). */
-function normaliseAmount(value: string): string {
-  const [whole, fraction = ''] = value.split('.');
-  const trimmed = fraction.replace(/0+$/, '');
-  return `${whole}.${trimmed.padEnd(2, '0')}`;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { recordAuditEvent } from '@consentry/audit';
-import { consumePaymentConsent, type PaymentApprovalSeal, readStandingOrderSchedule, standingOrderRun } from '@consentry/consents';
+import { consumePaymentConsent, largestRunAmount, type PaymentApprovalSeal, readStandingOrderSchedule, standingOrderRun } from '@consentry/consents';
 import { EntityManager, JsonObject } from '@consentry/database';
 
 export interface SubmitDomesticStandingOrderCommand {
@@ -71,6 +71,8 @@ export async function submitDomesticStandingOrder(
       kind: 'domestic-standing-order',
       status: 'PDNG',
       amount: read.schedule.first.amount,
+      // The most one run will pay (the PSU's threshold alert compares it: a token first payment, then large ones).
+      largestAmount: largestRunAmount(read.schedule),
       currency: read.schedule.first.currency,
       frequency: read.schedule.frequency,
     },
