@@ -56,7 +56,7 @@ export { approvalOf, PaymentApprovalSeal } from './payment-approval-seal.js';
 export type { ApprovalSealKey, PaymentApproval } from './payment-approval-seal.js';
 export { resealPaymentApprovals } from './reseal-payment-approvals.js';
 export type { ResealPaymentApprovalsResult } from './reseal-payment-approvals.js';
-export { approvalTermsOf, approvedTerms, canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
+export { approvalTermsOf, approvedTerms, canonicalJson, initiationAccountProblem, sameInitiation, summariseInitiation } from './payment-initiation.js';
 export type { ApprovalTerms, InitiationSummary } from './payment-initiation.js';
 export { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 export { CreateAccountAccessConsent } from './create-account-access-consent.use-case.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { canonicalJson, sameInitiation, summariseInitiation } from './payment-initiation.js';
+import { canonicalJson, initiationAccountProblem, sameInitiation, summariseInitiation } from './payment-initiation.js';
 
 const initiation = {
   InstructionIdentification: 'INSTR-1',
@@ -32,6 +32,13 @@ describe('payment initiation rules', () => {
       debtorAccount: null,
       remittance: 'Invoice 7 May',
     });
+  });
+
+  it('finds a stored account no order could name: the payee’s, the debtor’s, a roll number', () => {
+    expect(initiationAccountProblem(initiation)).toBeNull();
+    expect(initiationAccountProblem({ ...initiation, CreditorAccount: { ...initiation.CreditorAccount, Identification: '11-22-33 12345678' } })).toMatch(/^CreditorAccount\.Identification must be /);
+    expect(initiationAccountProblem({ DebtorAccount: { SchemeName: 'UK.OBIE.IBAN', Identification: 'GB00NWBK60161331926819' } })).toMatch(/^DebtorAccount\.Identification must be /);
+    expect(initiationAccountProblem({ ...initiation, CreditorAccount: { ...initiation.CreditorAccount, SecondaryIdentification: 'ROLL\u202E1' } })).toMatch(/^CreditorAccount\.SecondaryIdentification must hold no /);
   });
 
   it('carries the payee’s SecondaryIdentification (a roll number) to the pages and the bank order, only when the consent names one', () => {

@@ -1,4 +1,5 @@
 import type { PaymentConsentKind } from '@consentry/database';
+import { accountIdentificationProblem, identificationTextProblem } from '@consentry/validation';
 
 /** The parts of an OB domestic Initiation the bank acts on, read from the stored JSON. */
 export interface InitiationSummary {
@@ -122,6 +123,25 @@ export function summariseInitiation(initiation: Record<string, unknown>): Initia
     debtorAccount: debtor ? { schemeName: text(debtor.SchemeName), identification: text(debtor.Identification) } : null,
     remittance: lines.length > 0 ? lines.join(' ') : null,
   };
+}
+
+/**
+ * Why a stored Initiation names an account no order under it could name, or null: an Identification
+ * outside its scheme's form or that does not print as itself, a SecondaryIdentification that does not (the
+ * API refuses them in a request since 7 December 2026; a consent stored before may hold one). The auth
+ * server does not ask a PSU to approve such a consent: every order repeating it would be refused.
+ */
+export function initiationAccountProblem(initiation: Record<string, unknown>): string | null {
+  for (const party of ['CreditorAccount', 'DebtorAccount']) {
+    const account = initiation[party];
+    if (account === null || typeof account !== 'object') continue;
+    const { SchemeName, Identification, SecondaryIdentification } = account as Record<string, unknown>;
+    const identification = typeof Identification === 'string' ? accountIdentificationProblem(SchemeName, Identification) : null;
+    if (identification) return `${party}.Identification ${identification}`;
+    const secondary = typeof SecondaryIdentification === 'string' ? identificationTextProblem(SecondaryIdentification) : null;
+    if (secondary) return `${party}.SecondaryIdentification ${secondary}`;
+  }
+  return null;
 }
 
 /**

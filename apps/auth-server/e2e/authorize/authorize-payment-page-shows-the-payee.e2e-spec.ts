@@ -1,22 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { JsonObject } from '@consentry/database';
+import { SANDBOX_TPP } from '@consentry/sandbox';
 import * as client from 'openid-client';
 
 import { AuthServerFixture, startAuthServerFixture } from '../support/auth-server.fixture.js';
 import { createDomesticPaymentConsent, createVrpConsent, gbpPaymentAccountOf } from '../support/payment-consents.js';
 import { PageResponse, PsuBrowser } from '../support/psu-browser.js';
 import { approve, pageField as field, paymentApprovalPage } from '../support/psu-journey.js';
-import { tppConfiguration } from '../support/tpp-client.js';
+import { newDPoPHandle, pushAuthorization, tppConfiguration } from '../support/tpp-client.js';
 
 const PAYEE = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400412345678', Name: 'Leeds Building Society' };
 
 /**
  * PSD2 RTS Art. 5 (dynamic linking): the approval pages show the payee the approval binds, all of it. A
  * roll number (SecondaryIdentification) is part of the payee: two consents to one building society account
- * with other roll numbers pay different people. An identification that does not print as itself is shown
- * code point by code point: the API refuses one since 7 December 2026, a consent stored before still shows
- * the PSU what it holds.
+ * with other roll numbers pay different people. A consent stored before the API refused identifications
+ * outside their scheme's form (7 December 2026) is not put to the PSU at all.
  */
 describe('payment approval pages: the whole payee, as the consent holds it', () => {
   let fixture: AuthServerFixture;
@@ -54,11 +54,17 @@ describe('payment approval pages: the whole payee, as the consent holds it', () 
     expect(without.page.body).not.toContain('payee-secondary-identification');
   });
 
-  it('writes out a code point that would draw another account (a right-to-left override) in an identification stored before the API refused it', async () => {
-    const consentId = await paymentConsent({ SchemeName: 'UK.OBIE.Wallet', Identification: '\u202E87654321 40-04-04', Name: 'Mallory' });
-    const { page } = await approvalPage(consentId, 'carol');
-    expect(field(page, 'payee-account')).toBe('Wallet: [U+202E]87654321 40-04-04');
-    expect(page.body).not.toContain('\u202E');
+  it('does not ask the PSU to approve a consent stored before the API refused its payee: no order could repeat it', async () => {
+    for (const [account, problem] of [
+      [{ SchemeName: 'UK.OBIE.Wallet', Identification: '\u202E87654321 40-04-04', Name: 'Mallory' }, 'CreditorAccount.Identification must hold no control, format or invisible characters'],
+      [{ ...PAYEE, Identification: '40-40-04 12345678' }, 'CreditorAccount.Identification must be the 6-digit sort code and the 8-digit account number, 14 digits for UK.OBIE.SortCodeAccountNumber'],
+    ] as const) {
+      const consentId = await paymentConsent(account);
+      const request = await pushAuthorization(config, await newDPoPHandle(config), SANDBOX_TPP.redirectUri, consentId, 'openid payments');
+      const back = new URL((await new PsuBrowser(SANDBOX_TPP.redirectUri).open(request.url)).url);
+      expect(back.origin + back.pathname).toBe(SANDBOX_TPP.redirectUri);
+      expect(Object.fromEntries(back.searchParams)).toMatchObject({ error: 'invalid_request', error_description: `the requested consent cannot be paid: its ${problem}`, state: request.state });
+    }
   });
 
   it('names the scheme of a payee whose identification could read as a sort code and account number', async () => {

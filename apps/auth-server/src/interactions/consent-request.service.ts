@@ -4,6 +4,7 @@ import {
   awaitedTooLong,
   findConsentOfClient,
   findPaymentConsentOfClient,
+  initiationAccountProblem,
   isPaymentConsentId,
   needsReauthentication,
   PAYMENT_CONSENT_SCOPE,
@@ -137,6 +138,10 @@ export class ConsentRequestService {
     if ((consent.expirationDateTime && consent.expirationDateTime <= now) || awaitedTooLong(consent, now, this.config.consentAwaitingMaxAgeSeconds)) {
       throw new AuthorizationRefusedException('invalid_request', 'the requested consent has expired');
     }
+    // Stored before the API refused such accounts (7 December 2026): no order could repeat it, so the PSU
+    // is not asked to approve it (the page would show the PSU a payee that can never be paid).
+    const unpayable = initiationAccountProblem(consent.initiation);
+    if (unpayable) throw new AuthorizationRefusedException('invalid_request', `the requested consent cannot be paid: its ${unpayable}`);
     assertScopeOfConsent(params, PAYMENT_CONSENT_SCOPE[consent.kind], `a ${consent.kind}`);
     return { kind: 'payment', purpose: 'authorise', consentId, clientId, tppName: await this.tppName(clientId), consent };
   }
