@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 
 import { type AuditEventInput, auditOutboxInsertSql, prepareAuditEvents } from '@consentry/audit';
 import { EntityManager, queryPreparedIn, shiftParameters, type WritePart } from '@consentry/database';
-import { ibanChecks } from '@consentry/validation';
+import { accountIdentificationProblem } from '@consentry/validation';
 
 import { amountMultipleFires, failedSignInsFires, HistoryValues, lockoutTodayFires, paidPaymentHistoryWrites, unusualHourFires } from './payment-history.js';
 import { loadRiskRules, RiskDecision, RiskRule, RiskRuleSet, RiskRulesError, SANDBOX_RULES_FILE } from './risk-rules.js';
@@ -96,11 +96,10 @@ function denyListEntryProblem(entry: unknown): string | null {
   const key = creditorKey({ schemeName: e.SchemeName, identification: e.Identification });
   const identification = key.slice(key.indexOf(':') + 1);
   if (identification.length === 0) return 'Identification is empty';
-  if (e.SchemeName === SORT_CODE_ACCOUNT && !/^\d{14}$/.test(identification)) return 'a sort code and account number must be 14 digits';
-  if (e.SchemeName === 'UK.OBIE.IBAN') {
-    const iban = e.Identification.normalize('NFKC').replace(/[\s\p{Pd}]+/gu, '').toUpperCase();
-    if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban) || !ibanChecks(iban)) return 'an IBAN must have its form and check digits';
-  }
+  // The forms the API takes a payee in (accountIdentificationProblem), once the separators a bank writes are dropped.
+  if (e.SchemeName === SORT_CODE_ACCOUNT && accountIdentificationProblem(SORT_CODE_ACCOUNT, identification)) return 'a sort code and account number must be 14 digits';
+  const iban = e.Identification.normalize('NFKC').replace(/[\s\p{Pd}]+/gu, '').toUpperCase();
+  if (e.SchemeName === 'UK.OBIE.IBAN' && accountIdentificationProblem('UK.OBIE.IBAN', iban)) return 'an IBAN must have its form and check digits';
   return null;
 }
 

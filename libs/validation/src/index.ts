@@ -17,4 +17,4 @@ export { invalidIdError, isObId, ObIdPipe } from './ob-id.pipe.js';
 export { isFapiAuthDate, isCustomerIpAddress } from './fapi-headers.js';
 export { CodedException, unreachable } from './coded.exception.js';
 export { findDuplicateMember } from './json-duplicate-member.js';
-export { accountIdentificationProblem, ibanChecks, identificationTextProblem, IsAccountIdentification, IsIdentificationText, writeOutUnprintable } from './account-identification.js';
+export { accountIdentificationProblem, identificationTextProblem, IsAccountIdentification, IsIdentificationText, writeOutUnprintable } from './account-identification.js';
