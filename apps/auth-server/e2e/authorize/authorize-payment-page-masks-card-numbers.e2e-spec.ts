@@ -36,7 +36,8 @@ describe('payment approval pages: card numbers in what the TPP wrote are masked'
   });
   afterAll(async () => fixture?.stop());
 
-  const paymentConsent = (creditorAccount: JsonObject, reference: string): Promise<string> => createDomesticPaymentConsent(fixture.db.dataSource, creditorAccount, reference);
+  const paymentConsent = (creditorAccount: JsonObject, reference: string, more?: JsonObject): Promise<string> =>
+    createDomesticPaymentConsent(fixture.db.dataSource, creditorAccount, reference, more);
 
   /** The PSU signed in, at the approval page of the consent (one PSU a test: a TOTP step signs in once). */
   async function approvalPage(consentId: string, who: string): Promise<{ browser: PsuBrowser; page: PageResponse }> {
@@ -68,6 +69,19 @@ describe('payment approval pages: card numbers in what the TPP wrote are masked'
     const consentId = await paymentConsent({ SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: SORT_CODE_AND_ACCOUNT, Name: 'Bob’s Bikes & Co' }, 'INV-2024-000123');
     const { page } = await approvalPage(consentId, 'bob');
     expect({ name: field(page, 'payee-name'), reference: field(page, 'reference') }).toEqual({ name: 'Bob’s Bikes & Co', reference: 'INV-2024-000123' });
+  });
+
+  it('shows the message to the payee (the remittance lines) with its card number masked, and no such line when there is none', async () => {
+    // Until 7 December 2026 the page showed the reference alone: what the payee reads went unseen.
+    const lines = ['Invoice 2024-118', `card ${PAN.match(/\d{4}/g)!.join('-')}`];
+    const consentId = await paymentConsent({ SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: SORT_CODE_AND_ACCOUNT, Name: 'Dave’s Garage' }, 'INV-2024-118', {
+      RemittanceInformation: { Unstructured: lines },
+    });
+    const { page } = await approvalPage(consentId, 'bob');
+    expect({ reference: field(page, 'reference'), remittance: field(page, 'remittance') }).toEqual({ reference: 'INV-2024-118', remittance: `Invoice 2024-118 card ${MASKED_PAN}` });
+    expect(page.body).not.toContain(lines[1]);
+    const without = await approvalPage(await paymentConsent({ SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: SORT_CODE_AND_ACCOUNT, Name: 'Dave’s Garage' }, 'INV-2024-119'), 'carol');
+    expect(without.page.body).not.toContain('data-field="remittance"');
   });
 
   it('shows a card payee by the first six and last four digits of its number', async () => {

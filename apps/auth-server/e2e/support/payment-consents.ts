@@ -12,12 +12,12 @@ export async function gbpPaymentAccountOf(dataSource: DataSource, username: stri
   return row!.account_id;
 }
 
-/** A domestic payment consent of the sandbox TPP for 25.00 GBP to `creditorAccount` under `reference`, awaiting the PSU. */
-export async function createDomesticPaymentConsent(dataSource: DataSource, creditorAccount: JsonObject, reference: string): Promise<string> {
+/** A domestic payment consent of the sandbox TPP for 25.00 GBP to `creditorAccount` under `reference` (and `more` of the Initiation), awaiting the PSU. */
+export async function createDomesticPaymentConsent(dataSource: DataSource, creditorAccount: JsonObject, reference: string, more: JsonObject = {}): Promise<string> {
   const consent = await new CreatePaymentConsent(dataSource).execute({
     clientId: SANDBOX_TPP.clientId,
     kind: 'domestic-payment',
-    initiation: { InstructionIdentification: 'INSTR-1', EndToEndIdentification: reference, InstructedAmount: { Amount: '25.00', Currency: 'GBP' }, CreditorAccount: creditorAccount },
+    initiation: { InstructionIdentification: 'INSTR-1', EndToEndIdentification: reference, InstructedAmount: { Amount: '25.00', Currency: 'GBP' }, CreditorAccount: creditorAccount, ...more },
     risk: {},
     expirationDateTime: null,
   });

@@ -445,6 +445,7 @@ export class InteractionController {
         payeeIdentification: summary.creditorAccount.identification,
         payeeSecondaryIdentification: summary.creditorAccount.secondaryIdentification ?? null,
         reference: summary.endToEndIdentification,
+        remittance: summary.remittance,
         // A scheduled payment's date, which the approval binds as it binds the amount and the payee.
         executesOn: typeof request.consent.initiation.RequestedExecutionDateTime === 'string' ? new Date(request.consent.initiation.RequestedExecutionDateTime) : null,
         // A standing order's Frequency, amounts and dates, every one of which the approval binds.

@@ -166,7 +166,10 @@ export interface PaymentView {
   payeeIdentification: string;
   /** The payee's SecondaryIdentification (a roll number), when the consent names one. */
   payeeSecondaryIdentification: string | null;
+  /** The EndToEndIdentification; empty for a standing order, which names none (no line is shown then). */
   reference: string;
+  /** The remittance lines (RemittanceInformation.Unstructured, joined), what the payee reads; null when none. */
+  remittance: string | null;
   /** When a scheduled payment runs; null for a payment made now. */
   executesOn: Date | null;
   /** A standing order's schedule in words (describeStandingOrder): shown instead of the single amount. */
@@ -257,7 +260,8 @@ ${
 }
 <dt>To</dt><dd data-field="payee-name">${tppText(view.payeeName)}</dd>
 <dt>Payee account</dt><dd data-field="payee-account">${escapeHtml(readableAccount(view.payeeScheme, view.payeeIdentification))}</dd>${secondaryIdentificationLine(view.payeeSecondaryIdentification)}
-<dt>Reference</dt><dd data-field="reference">${tppText(view.reference)}</dd>
+${view.reference === '' ? '' : `<dt>Reference</dt><dd data-field="reference">${tppText(view.reference)}</dd>`}
+${view.remittance === null ? '' : `<dt>Message to the payee</dt><dd data-field="remittance">${tppText(view.remittance)}</dd>`}
 ${view.executesOn ? `<dt>On</dt><dd data-field="execution-date">${escapeHtml(londonDateTime.format(view.executesOn))}</dd>` : ''}
 </dl>
 <form method="post" action="/interaction/${escapeHtml(view.uid)}/confirm">
