@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { redactForAudit, REDACTED, redactText, scanText } from './audit-redaction.js';
-import { asciiDigits, isLuhnValid, maskAccountNumber, maskPan } from './mask.js';
+import { asciiDigits, ibanChecks, isLuhnValid, maskAccountNumber, maskPan } from './mask.js';
 
 describe('redactForAudit', () => {
   it('drops passwords, TOTP codes, tokens and private keys', () => {
@@ -83,6 +83,70 @@ const notStartingWithADigit = fc.string().filter((text) => !/^\d/.test(text));
 // What a TPP or a log line may glue to a number: nothing but a space, a letter, `_`, `-`, other punctuation.
 const glue = fc.constantFrom(' ', '', 'x', 'Card', 'Acct_', '-', '_', '(', ')', '/', '.', ':', '#', '=', '"');
 
+describe('redactText: IBANs', () => {
+  it('checks an IBAN as ISO 13616 does', () => {
+    expect(ibanChecks('GB29NWBK60161331926819')).toBe(true);
+    expect(ibanChecks('DE89370400440532013000')).toBe(true);
+    expect(ibanChecks('DE89370400440532013001')).toBe(false);
+  });
+
+  // Printed in groups of four or in one piece (until 7 December 2026 every one of these was passed whole:
+  // no group of eight digits, no card's Luhn sum, and in one piece digits touching letters).
+  it.each([
+    ['pay to GB29 NWBK 6016 1331 9268 19 today', 'pay to ******************6819 today'],
+    ['IBAN: NL91 ABNA 0417 1643 00.', 'IBAN: **************4300.'],
+    ['NL91ABNA0417164300', '**************4300'],
+    ['DE89 3704 0044 0532 0130 00', '******************3000'],
+    ['(FR14 2004 1010 0505 0001 3M02 606)', '(***********************2606)'],
+    ['FR1420041010050500013M02606', '***********************2606'],
+    ['iban gb29 nwbk 6016 1331 9268 19', 'iban ******************6819'],
+    ['GB29-NWBK-6016-1331-9268-19 and 4111 1111 1111 1111', '******************6819 and 411111******1111'],
+    ['NO93 8601 1117 947', '***********7947'],
+  ])('masks the IBAN in %s to its last four characters', (text, masked) => {
+    expect(redactText(text)).toBe(masked);
+    expect(redactForAudit({ note: text })).toEqual({ note: masked });
+  });
+
+  it.each([
+    // Check digits wrong: not an IBAN (and no card or account number either).
+    'GB28 NWBK 6016 1331 9268 19',
+    // No such country; too short for its country.
+    'XX29 NWBK 6016 1331 9268 19',
+    'GB29 NWBK 6016',
+    'order AB12 CDEF GHIJ KLMN shipped',
+  ])('leaves %s as it is', (text) => {
+    expect(redactText(text)).toBe(text);
+  });
+
+  it('masks any IBAN of any country, in groups of four joined by any separator, wherever it stands in text', () => {
+    const countries = [['GB', 22], ['DE', 22], ['FR', 27], ['NL', 18], ['NO', 15], ['MT', 31], ['RU', 33], ['LC', 32], ['BE', 16]] as const;
+    const alphanumeric = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789');
+    const iban = fc
+      .constantFrom(...countries)
+      .chain(([country, length]) => fc.tuple(fc.constant(country), fc.array(alphanumeric, { minLength: length - 4, maxLength: length - 4 })))
+      .map(([country, bban]) => {
+        const unchecked = `${country}00${bban.join('')}`;
+        // The check digits that make it valid: 98 - (the number with 00 as check digits) mod 97.
+        const digits = `${unchecked.slice(4)}${country}00`.replace(/[A-Z]/g, (letter) => String(letter.charCodeAt(0) - 55));
+        let remainder = 0;
+        for (const digit of digits) remainder = (remainder * 10 + Number(digit)) % 97;
+        return `${country}${String(98 - remainder).padStart(2, '0')}${unchecked.slice(4)}`;
+      });
+    const separator = fc.constantFrom('', ' ', '\u00A0', '-', '.', '  ', '\u200B');
+    const around = fc.constantFrom('', ' ', 'to ', '(', 'IBAN:', '"');
+    fc.assert(
+      fc.property(iban, separator, around, fc.boolean(), (compact, joint, before, lower) => {
+        expect(ibanChecks(compact)).toBe(true);
+        const written = (compact.match(/.{1,4}/g) ?? []).join(joint);
+        const text = `${before}${lower ? written.toLowerCase() : written} end`;
+        const masked = redactText(text);
+        expect(masked).toBe(`${before}${'*'.repeat(compact.length - 4)}${(lower ? compact.toLowerCase() : compact).slice(-4).toUpperCase()} end`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('redactText', () => {
   it.each([
     ['Card-4111111111111111', 'Card-411111******1111'],
@@ -100,7 +164,8 @@ describe('redactText', () => {
     ['card 4111 1111 1111 1111 123', 'card 411111******1111 123'],
     ['ref 12 4111 1111 1111 1111', 'ref 12 411111******1111'],
     ['to 40 40 04 12345678', 'to **********5678'],
-    ['GB82WEST12345698765432', 'GB82WEST**********5432'],
+    // An IBAN in one piece: masked whole as an IBAN (until 7 December 2026 only its 14 digits, as an account number).
+    ['GB82WEST12345698765432', '******************5432'],
     ['Ref41111111111111110000', 'Ref****************0000'],
     ['card 4111  1111  1111  1111', 'card 411111******1111'],
     ['card 4111 - 1111 - 1111 - 1111.', 'card 411111******1111.'],
@@ -201,6 +266,10 @@ describe('redactText', () => {
       'eyJ-',
       'eyJa.',
       'eyJa.b-',
+      // An IBAN's start (its country's length read from each one) and its groups: not quadratic either.
+      'RU12   ',
+      'lc55 ',
+      'GB29 NWBK ',
     ];
     // Each pattern repeated to its share of `size`, one to a line (a line break joins no number).
     const text = (size: number): string => adversarial.map((pattern) => pattern.repeat(Math.ceil(size / adversarial.length / pattern.length))).join('\n');

@@ -1,4 +1,4 @@
-import { asciiDigits, isLuhnValid, LuhnCheck, maskAccountNumber, maskPan } from './mask.js';
+import { asciiDigits, ibanChecks, isLuhnValid, LuhnCheck, maskAccountNumber, maskPan } from './mask.js';
 
 export const REDACTED = '[REDACTED]';
 
@@ -54,11 +54,66 @@ const GLUE = /[\w-]/;
 // at worst the unmasked text keeps a piece of the JWT's header, never its claims or signature.
 const JWT_IN_TEXT = /\beyJ(?:\w|-(?!eyJ[\w-]))+\.[\w-]+\.[\w-]*\b/g;
 
+// The length of an IBAN in each country that issues them (SWIFT's IBAN registry): an IBAN is read in free
+// text only to its country's length, so a chance mod-97 match of other text is one in 97, not one in 97 for
+// each length from 15 to 34.
+const IBAN_LENGTHS: ReadonlyMap<string, number> = new Map(
+  Object.entries({
+    AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BI: 27, BR: 29, BY: 28, CH: 21, CR: 22, CY: 28, CZ: 24,
+    DE: 22, DJ: 27, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FK: 18, FO: 18, FR: 27, GB: 22, GE: 22, GI: 23, GL: 18, GR: 27,
+    GT: 28, HN: 28, HR: 21, HU: 28, IE: 22, IL: 23, IQ: 23, IS: 26, IT: 27, JO: 30, KW: 30, KZ: 20, LB: 28, LC: 32, LI: 21, LT: 20,
+    LU: 20, LV: 21, LY: 25, MC: 27, MD: 24, ME: 22, MK: 19, MN: 20, MR: 27, MT: 31, MU: 30, NI: 28, NL: 18, NO: 15, OM: 23, PK: 24,
+    PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22, RU: 33, SA: 24, SC: 31, SD: 18, SE: 24, SI: 19, SK: 24, SM: 27, SO: 23, ST: 25,
+    SV: 28, TL: 23, TN: 24, UA: 29, VA: 22, VG: 24, XK: 20, YE: 30,
+  }),
+);
+// Where an IBAN may start in free text: a country code and two check digits, in capitals or not, with no
+// letter or digit before them (`IBAN:GB29…`, `(gb29 …`). Its other characters follow as people and programs
+// write them: in groups of four or in one piece, joined by what joins a card number's groups.
+const IBAN_START = /(?<![\p{L}\p{N}])[A-Za-z]{2}[0-9]{2}/gu;
+const SEPARATOR_ONLY = new RegExp(`^${SEPARATOR}$`, 'u');
+const ALPHANUMERIC = /[A-Za-z0-9]/;
+
+/**
+ * The IBANs in `text` (ISO 13616: a country's length, its check digits right), each kept to its last four
+ * characters, written without its separators: `GB29 NWBK 6016 1331 9268 19` becomes
+ * `******************6819`, as an account number under an account number's name is masked. Printed in groups
+ * of four, an IBAN has no group of eight digits and no card number's Luhn sum, and in one piece its digits
+ * touch letters, so the digit-run scan below passed both whole until 7 December 2026. Linear: from each
+ * start it reads at most a country's length of characters, each joined by at most three separators.
+ */
+function maskIbans(text: string): string {
+  const out: string[] = [];
+  let copied = 0;
+  for (const start of text.matchAll(IBAN_START)) {
+    if (start.index < copied) continue;
+    const length = IBAN_LENGTHS.get(start[0].slice(0, 2).toUpperCase());
+    if (length === undefined) continue;
+    let iban = start[0].toUpperCase();
+    let at = start.index + 4;
+    while (iban.length < length && at < text.length) {
+      let joined = 0;
+      while (joined < 3 && at + joined < text.length && SEPARATOR_ONLY.test(text.charAt(at + joined))) joined++;
+      const next = text.charAt(at + joined);
+      if (!ALPHANUMERIC.test(next)) break;
+      iban += next.toUpperCase();
+      at += joined + 1;
+    }
+    if (iban.length !== length || !ibanChecks(iban)) continue;
+    out.push(text.slice(copied, start.index), maskAccountNumber(iban));
+    copied = at;
+  }
+  if (copied === 0) return text;
+  out.push(text.slice(copied));
+  return out.join('');
+}
+
 const MAX_DEPTH = 8;
 
-// What any mask above needs: "eyJ", or eight digits with at most three separators between each (a card
-// number has 13). Text without it (most identifiers, names, codes) is returned as it is, unscanned.
-const MAY_NEED_REDACTION = new RegExp(`eyJ|${DIGIT}(?:${SEPARATOR}{0,3}${DIGIT}){7}`, 'u');
+// What any mask above needs: "eyJ", eight digits with at most three separators between each (a card
+// number has 13), or an IBAN's country and check digits. Text without any (most identifiers, names, codes)
+// is returned as it is, unscanned.
+const MAY_NEED_REDACTION = new RegExp(`eyJ|${DIGIT}(?:${SEPARATOR}{0,3}${DIGIT}){7}|(?<![\\p{L}\\p{N}])[A-Za-z]{2}[0-9]{2}(?:${SEPARATOR}{0,3}[A-Za-z0-9]){11}`, 'u');
 
 /**
  * A group of digits in a run: where it starts and ends in the run's text, its digits in ASCII, and where
@@ -210,10 +265,9 @@ function maskDigitRun(text: string, before: string, after: string): string {
   return out.join('');
 }
 
-/** Free text with JWTs removed and card and account numbers masked (exported for its spec). */
+/** Free text with JWTs removed and card, account numbers and IBANs masked (exported for its spec). */
 export function scanText(text: string): string {
-  return text
-    .replace(JWT_IN_TEXT, REDACTED)
+  return maskIbans(text.replace(JWT_IN_TEXT, REDACTED))
     .replace(UUID_OR_DIGIT_RUN, (run: string, uuid: string | undefined, offset: number, whole: string) =>
       uuid === undefined ? maskDigitRun(run, whole.charAt(offset - 1), whole.charAt(offset + run.length)) : run,
     );

@@ -1,5 +1,5 @@
 export { redactForAudit, redactText, REDACTED } from './audit-redaction.js';
-export { isLuhnValid, maskAccountNumber, maskPan } from './mask.js';
+export { ibanChecks, isLuhnValid, maskAccountNumber, maskPan } from './mask.js';
 export {
   allowedDirections,
   allowedFields,

@@ -16,6 +16,18 @@ export function maskPan(pan: string): string {
   return `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`;
 }
 
+/**
+ * ISO 13616's check of an IBAN in capitals without spaces: the country and check digits moved to the end,
+ * letters as numbers (A = 10 … Z = 35), mod 97 = 1. The API's form rule for UK.OBIE.IBAN
+ * (libs/validation) and the free-text scan here both use it.
+ */
+export function ibanChecks(iban: string): boolean {
+  const digits = `${iban.slice(4)}${iban.slice(0, 4)}`.replace(/[A-Z]/g, (letter) => String(letter.charCodeAt(0) - 55));
+  let remainder = 0;
+  for (const digit of digits) remainder = (remainder * 10 + Number(digit)) % 97;
+  return remainder === 1;
+}
+
 /** Luhn check of ASCII digits, used to recognise card numbers inside free text. */
 export function isLuhnValid(digits: string): boolean {
   const check = new LuhnCheck();

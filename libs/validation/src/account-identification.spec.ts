@@ -2,7 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { IsOptional, IsString, validateSync } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 
-import { accountIdentificationProblem, ibanChecks, identificationTextProblem, IsAccountIdentification, IsIdentificationText, writeOutUnprintable } from './account-identification.js';
+import { accountIdentificationProblem, identificationTextProblem, IsAccountIdentification, IsIdentificationText, writeOutUnprintable } from './account-identification.js';
 
 const SORT_CODE = 'UK.OBIE.SortCodeAccountNumber';
 const IBAN = 'UK.OBIE.IBAN';
@@ -60,12 +60,6 @@ describe('account identifications', () => {
     // Names and wallets in other scripts print: taken.
     expect(accountIdentificationProblem('UK.OBIE.Wallet', 'ملف-٤٢')).toBeNull();
     expect(writeOutUnprintable('\u202E87654321\u3164 40')).toBe('[U+202E]87654321[U+3164] 40');
-  });
-
-  it('checks an IBAN as ISO 13616 does', () => {
-    expect(ibanChecks('GB29NWBK60161331926819')).toBe(true);
-    expect(ibanChecks('DE89370400440532013000')).toBe(true);
-    expect(ibanChecks('DE89370400440532013001')).toBe(false);
   });
 
   it('reads the scheme from the same object, as class-validator runs it, naming the field', () => {

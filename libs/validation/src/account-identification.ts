@@ -1,3 +1,4 @@
+import { ibanChecks } from '@consentry/redaction';
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 
 // Code points that do not print as themselves: controls, format characters (U+202E, the right-to-left
@@ -11,14 +12,6 @@ const UNPRINTABLE_EACH = new RegExp(UNPRINTABLE.source, 'gu');
 /** `text` with each code point that does not print as itself written out as its U+ number (`[U+202E]`), for a page. */
 export function writeOutUnprintable(text: string): string {
   return text.replace(UNPRINTABLE_EACH, (c) => `[U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`);
-}
-
-/** ISO 13616's check: the IBAN's country and check digits moved to the end, letters as numbers, mod 97 = 1. */
-export function ibanChecks(iban: string): boolean {
-  const digits = `${iban.slice(4)}${iban.slice(0, 4)}`.replace(/[A-Z]/g, (letter) => String(letter.charCodeAt(0) - 55));
-  let remainder = 0;
-  for (const digit of digits) remainder = (remainder * 10 + Number(digit)) % 97;
-  return remainder === 1;
 }
 
 /** The schemes whose identification has one written form, and that form (OB's scheme descriptions). */
