@@ -3,7 +3,7 @@ import { DataSource, EntityManager, JsonObject, PaymentConsentEntity, PaymentCon
 
 import { ConsentException, ConsentExceptionCode } from './consent.exception.js';
 import { canPaymentConsentTransition } from './consent-status.js';
-import { findPaymentConsentOfClient, lockPaymentConsentOfClient } from './payment-consent-queries.js';
+import { lockPaymentConsentOfClient } from './payment-consent-queries.js';
 import { approvalOf, type PaymentApprovalSeal } from './payment-approval-seal.js';
 import { sameInitiation, sameRisk } from './payment-initiation.js';
 
@@ -38,20 +38,34 @@ export function assertConsentAsApproved(consent: PaymentConsentEntity, orderedIn
 }
 
 /**
- * An authorised consent as its PSU approved it, for a call that uses its debtor account without paying
- * (a funds check): read from the primary, of the TPP's own, and U008 when its seal no longer holds, so a
- * debtor account altered since the approval is never asked about.
+ * Runs `use` with an authorised consent as its PSU approved it, for a call that uses its debtor account
+ * without paying (a funds check), and answers what `use` answers. The row is read from the primary, of
+ * the TPP's own and of `consent.kind` (else "not found"), and share-locked until `use` has answered: a
+ * revocation or deletion (which locks the row to update it) waits for the answer, so no answer is given
+ * under a consent already revoked (until 7 December 2026 a check in flight was answered after the PSU's
+ * revocation had returned). On the locked row, `refuse` gives the caller's refusal of a consent no longer
+ * usable (its status, its end), then U008 (`path`) when the approval's seal no longer holds, so a debtor
+ * account altered since the approval is never asked about.
  */
-export async function approvedPaymentConsent(
+export async function withApprovedPaymentConsent<T>(
   dataSource: DataSource,
   approvals: PaymentApprovalSeal,
   consent: { consentId: string; clientId: string; kind: PaymentConsentKind },
+  refuse: (stored: PaymentConsentEntity) => Error | null,
+  use: (approved: PaymentConsentEntity, manager: EntityManager) => Promise<T>,
   path?: string,
-): Promise<PaymentConsentEntity> {
-  const stored = await findPaymentConsentOfClient(dataSource, consent.consentId, consent.clientId, consent.kind);
-  if (!stored) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
-  assertStillAsApproved(stored, approvals, path);
-  return stored;
+): Promise<T> {
+  return dataSource.transaction(async (manager) => {
+    const stored = await manager.getRepository(PaymentConsentEntity).findOne({
+      where: { consentId: consent.consentId, clientId: consent.clientId, kind: consent.kind },
+      lock: { mode: 'pessimistic_read' },
+    });
+    if (!stored) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such consent');
+    const refusal = refuse(stored);
+    if (refusal) throw refusal;
+    assertStillAsApproved(stored, approvals, path);
+    return use(stored, manager);
+  });
 }
 
 /**

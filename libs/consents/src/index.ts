@@ -36,7 +36,7 @@ export { AuthorisePaymentConsent } from './authorise-payment-consent.use-case.js
 export type { AuthorisePaymentConsentCommand } from './authorise-payment-consent.use-case.js';
 export { RejectPaymentConsent, rejectStalePaymentConsents } from './reject-payment-consent.use-case.js';
 export type { RejectPaymentConsentCommand } from './reject-payment-consent.use-case.js';
-export { approvedPaymentConsent, consumePaymentConsent, consumptionWrite, lockPaymentConsentToConsume } from './consume-payment-consent.js';
+export { consumePaymentConsent, consumptionWrite, lockPaymentConsentToConsume, withApprovedPaymentConsent } from './consume-payment-consent.js';
 export type { ConsumePaymentConsentCommand } from './consume-payment-consent.js';
 export {
   findPaymentConsentAccess,

@@ -1,4 +1,4 @@
-import { approvedPaymentConsent, CreatePaymentConsent, PaymentApprovalSeal, PaymentConsentAccess, paymentConsentOfClient, summariseInitiation } from '@consentry/consents';
+import { CreatePaymentConsent, PaymentApprovalSeal, PaymentConsentAccess, paymentConsentOfClient, summariseInitiation, withApprovedPaymentConsent } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, DomesticPaymentEntity, JsonObject, PaymentConsentEntity } from '@consentry/database';
 import { PaymentRiskEngine } from '@consentry/risk';
@@ -145,13 +145,22 @@ export class DomesticPaymentsService {
 
   /** Whether the debtor account covers the consent's amount now; never the balance (PSD2 Art. 65 spirit). */
   async fundsConfirmation(consent: PaymentConsentAccess): Promise<OBWriteFundsConfirmationResponse1> {
-    if (consent.status !== 'AUTH' || !consent.debtorAccountId) {
-      throw ObErrorException.badRequest(ObErrorCode.ResourceInvalidConsentStatus, `The consent is ${consent.status}, not authorised`, 'ConsentId');
-    }
-    // The debtor account and the amount as the PSU approved them (U008 for a consent altered since).
-    const stored = await approvedPaymentConsent(this.dataSource, this.approvals, { ...consent, kind: 'domestic-payment' }, 'ConsentId');
-    const { amount, currency } = summariseInitiation(stored.initiation);
-    const available = await this.bank.confirmFunds(stored.debtorAccountId!, amount, currency);
+    const notAuthorised = (status: string): ObErrorException =>
+      ObErrorException.badRequest(ObErrorCode.ResourceInvalidConsentStatus, `The consent is ${status}, not authorised`, 'ConsentId');
+    if (consent.status !== 'AUTH' || !consent.debtorAccountId) throw notAuthorised(consent.status);
+    // The debtor account and the amount as the PSU approved them (U008 for a consent altered since),
+    // asked while the consent's row is share-locked: a revocation meanwhile waits for this answer.
+    const available = await withApprovedPaymentConsent(
+      this.dataSource,
+      this.approvals,
+      { ...consent, kind: 'domestic-payment' },
+      (stored) => (stored.status === 'AUTH' ? null : notAuthorised(stored.status)),
+      (stored) => {
+        const { amount, currency } = summariseInitiation(stored.initiation);
+        return this.bank.confirmFunds(stored.debtorAccountId!, amount, currency);
+      },
+      'ConsentId',
+    );
     return {
       Data: { FundsAvailableResult: { FundsAvailableDateTime: obDateTime(new Date()), FundsAvailable: available } },
       Links: { Self: this.publicUrl.of(`/${PISP_BASE_PATH}/domestic-payment-consents/${encodeURIComponent(consent.consentId)}/funds-confirmation`) },

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
 import {
-  approvedPaymentConsent,
   ConsentException,
   ConsentExceptionCode,
   controlParameterDefinitionProblems,
@@ -12,6 +11,7 @@ import {
   RevokePaymentConsent,
   VrpControlParameters,
   vrpFundsConfirmationProblem,
+  withApprovedPaymentConsent,
 } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { AccountEntity, DataSource, EntityManager, JsonObject, PaymentConsentEntity, VrpPaymentEntity } from '@consentry/database';
@@ -153,23 +153,32 @@ export class DomesticVrpsService {
   async fundsConfirmation(consent: PaymentConsentAccess, body: OBVRPFundsConfirmationRequestDto): Promise<OBVRPFundsConfirmationResponse> {
     // A body check, before the consent's status, as CoF's funds check orders it.
     assertAmountAboveZero(body.Data.InstructedAmount.Amount, 'Data.InstructedAmount.Amount');
-    if (consent.status !== 'AUTH' || !consent.debtorAccountId) {
-      throw ObErrorException.badRequest(ObErrorCode.ResourceInvalidConsentStatus, `The consent is ${consent.status}, not authorised`, 'Data.ConsentId');
-    }
+    const notAuthorised = (status: string): ObErrorException =>
+      ObErrorException.badRequest(ObErrorCode.ResourceInvalidConsentStatus, `The consent is ${status}, not authorised`, 'Data.ConsentId');
+    if (consent.status !== 'AUTH' || !consent.debtorAccountId) throw notAuthorised(consent.status);
     if (body.Data.ConsentId !== consent.consentId) {
       throw new ConsentException(ConsentExceptionCode.ConsentMismatch, 'Data.ConsentId is not the path’s ConsentId', 'Data.ConsentId');
     }
     const { Amount, Currency } = body.Data.InstructedAmount;
-    // The debtor account and the window as the PSU approved them (U008 for a consent altered since).
-    const approved = await approvedPaymentConsent(this.dataSource, this.approvals, { ...consent, kind: 'domestic-vrp' });
     const now = new Date();
-    // Outside its window the consent lets no VRP through (400 U014, as the VRP answers): nor does it let
-    // the TPP learn whether the PSU has funds, before the window opens or after it closed but before the
-    // expiry sweep makes it EXPD (then U009, above, as for the VRP). Nor for an amount no VRP under it
-    // could pay (another currency, above MaximumIndividualAmount): U014 too, not the balance's answer.
-    const beyond = vrpFundsConfirmationProblem(approved.controlParameters as unknown as VrpControlParameters, Amount, Currency, now);
-    if (beyond) throw new ConsentException(ConsentExceptionCode.ControlParametersBreached, beyond.message, beyond.path);
-    const available = await this.bank.confirmFunds(approved.debtorAccountId!, Amount, Currency);
+    // The debtor account and the window as the PSU approved them (U008 for a consent altered since),
+    // asked while the consent's row is share-locked: a revocation meanwhile waits for this answer.
+    const available = await withApprovedPaymentConsent(
+      this.dataSource,
+      this.approvals,
+      { ...consent, kind: 'domestic-vrp' },
+      (stored) => (stored.status === 'AUTH' ? null : notAuthorised(stored.status)),
+      (approved) => {
+        // Outside its window the consent lets no VRP through (400 U014, as the VRP answers): nor does it
+        // let the TPP learn whether the PSU has funds, before the window opens or after it closed but
+        // before the expiry sweep makes it EXPD (then U009, above, as for the VRP). Nor for an amount no
+        // VRP under it could pay (another currency, above MaximumIndividualAmount): U014 too, not the
+        // balance's answer.
+        const beyond = vrpFundsConfirmationProblem(approved.controlParameters as unknown as VrpControlParameters, Amount, Currency, now);
+        if (beyond) throw new ConsentException(ConsentExceptionCode.ControlParametersBreached, beyond.message, beyond.path);
+        return this.bank.confirmFunds(approved.debtorAccountId!, Amount, Currency);
+      },
+    );
     return {
       Data: {
         FundsConfirmationId: `vfc-${randomUUID()}`,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { recordAuditEvent } from '@consentry/audit';
 import { AggregatedBank } from '@consentry/banking';
-import { approvedPaymentConsent, isPaymentConsentLive, PaymentApprovalSeal, PaymentConsentAccess } from '@consentry/consents';
+import { isPaymentConsentLive, PaymentApprovalSeal, PaymentConsentAccess, withApprovedPaymentConsent } from '@consentry/consents';
 import { DataSource } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
 
@@ -42,25 +42,34 @@ export class ConfirmFunds {
     const now = new Date();
     // A body check (the pattern admits 0): before the consent's status, as UK OB orders them.
     assertAmountAboveZero(command.amount, 'Data.InstructedAmount.Amount');
-    if (!isPaymentConsentLive(consent, now) || !consent.debtorAccountId) {
-      throw new ObErrorException(403, [
+    const notLive = (): ObErrorException =>
+      new ObErrorException(403, [
         { ErrorCode: ObErrorCode.ResourceInvalidConsentStatus, Message: 'The consent is not authorised, has expired or was deleted', Path: 'Data.ConsentId' },
       ]);
-    }
-    // The bank reads its primary: a funds check never answers from a replica.
-    // The account the PSU approved (U008 for a consent altered since: another account is never asked about).
-    const approved = await approvedPaymentConsent(this.dataSource, this.approvals, { ...consent, kind: 'funds-confirmation' });
-    const fundsAvailable = await this.bank.confirmFunds(approved.debtorAccountId!, command.amount, command.currency);
+    if (!isPaymentConsentLive(consent, now) || !consent.debtorAccountId) throw notLive();
     const fundsConfirmationId = `${FUNDS_CONFIRMATION_ID_PREFIX}${randomUUID()}`;
-    await recordAuditEvent(this.dataSource.manager, {
-      type: 'funds.confirmed',
-      actor: { type: 'tpp', id: consent.clientId },
-      clientId: consent.clientId,
-      psuId: consent.psuId ?? undefined,
-      consentId: consent.consentId,
-      interactionId: command.interactionId,
-      data: { fundsConfirmationId, amount: command.amount, currency: command.currency, fundsAvailable },
-    });
+    // The account the PSU approved (U008 for a consent altered since: another account is never asked
+    // about), asked at the bank's primary while the consent's row is share-locked: a deletion or the
+    // PSU's revocation meanwhile waits for this answer, and a check that waited for one is refused.
+    const fundsAvailable = await withApprovedPaymentConsent(
+      this.dataSource,
+      this.approvals,
+      { ...consent, kind: 'funds-confirmation' },
+      (stored) => (isPaymentConsentLive(stored, now) ? null : notLive()),
+      async (approved, manager) => {
+        const available = await this.bank.confirmFunds(approved.debtorAccountId!, command.amount, command.currency);
+        await recordAuditEvent(manager, {
+          type: 'funds.confirmed',
+          actor: { type: 'tpp', id: consent.clientId },
+          clientId: consent.clientId,
+          psuId: consent.psuId ?? undefined,
+          consentId: consent.consentId,
+          interactionId: command.interactionId,
+          data: { fundsConfirmationId, amount: command.amount, currency: command.currency, fundsAvailable: available },
+        });
+        return available;
+      },
+    );
     return { fundsConfirmationId, fundsAvailable, createdAt: now };
   }
 }
