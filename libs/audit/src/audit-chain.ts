@@ -229,6 +229,8 @@ interface AuditLogRow {
   event_id: string;
   event_type: string;
   occurred_at: Date;
+  /** The microseconds of occurred_at below the millisecond, which a Date drops: 0 in every entry the writer makes. */
+  occurred_sub_ms: number;
   client_id: string | null;
   psu_id: string | null;
   consent_id: string | null;
@@ -250,6 +252,9 @@ function findBreak(row: AuditLogRow, expectedSeq: bigint, expectedPrevHash: stri
     event: row.event,
   };
   if (computeAuditEntryHash(row.prev_hash, content) !== row.hash) return 'hash does not match the entry content';
+  // The chain hashes the instant to the millisecond, as the writer stores it: a column moved by less than
+  // a millisecond still hashed the same until 7 December 2026.
+  if (row.occurred_sub_ms !== 0) return 'occurred_at does not match the hashed instant';
   // The lookup columns are not hashed themselves: they must repeat the hashed event, or a search by
   // consent or TPP could be steered away from an entry without breaking a hash.
   const event = row.event as Partial<AuditEvent>;
@@ -349,7 +354,8 @@ export async function verifyAuditChain(
   let matched = 0;
   for (;;) {
     const rows: AuditLogRow[] = await dataSource.query(
-      `SELECT seq, event_id, event_type, occurred_at, client_id, psu_id, consent_id, event, prev_hash, hash
+      `SELECT seq, event_id, event_type, occurred_at, (extract(microseconds FROM occurred_at)::int % 1000) AS occurred_sub_ms,
+              client_id, psu_id, consent_id, event, prev_hash, hash
        FROM ${table} WHERE seq >= $1 ORDER BY seq LIMIT $2`,
       [expectedSeq.toString(), batchSize],
     );

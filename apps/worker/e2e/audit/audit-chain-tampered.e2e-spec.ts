@@ -111,6 +111,11 @@ describe('verifyAuditChain against a tampered audit_log', () => {
     await expect(verifyAuditChain(db.dataSource)).resolves.toMatchObject({ ok: false, firstBrokenSeq: 5n, entries: 4 });
   });
 
+  it('names the entry whose occurred_at column was moved by less than a millisecond', async () => {
+    await asMaliciousDba(`UPDATE audit_log SET occurred_at = occurred_at + interval '999 microseconds' WHERE seq = 3`);
+    await expect(verifyAuditChain(db.dataSource)).resolves.toEqual({ ok: false, firstBrokenSeq: 3n, entries: 2, reason: 'occurred_at does not match the hashed instant' });
+  });
+
   it('names the entry whose lookup column no longer matches its event', async () => {
     await asMaliciousDba(`UPDATE audit_log SET consent_id = 'aac-other' WHERE seq = 2`);
     await expect(verifyAuditChain(db.dataSource)).resolves.toEqual({
