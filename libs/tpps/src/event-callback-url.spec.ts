@@ -32,6 +32,15 @@ describe('checkCallbackUrl', () => {
       expect(await refusal('https://v6.example/cb', { sandbox: false, resolve: resolvingTo(address) }), address).toMatch(/not public/);
     }
     expect(await refusal('https://[::127.0.0.1]/cb', { sandbox: false })).toMatch(/not public/);
+    // Outside global unicast: site-local, segment routing, SIIT's IPv4-translated form (here of 127.0.0.1),
+    // unassigned space; inside it, the IETF's protocol block and the newer documentation prefix.
+    for (const address of ['fec0::1', '5f00::1', '::ffff:0:7f00:1', '4000::1', 'e000::1', '2001:10::1', '2001:20::1', '3fff::1']) {
+      expect(await refusal(`https://[${address}]/cb`, { sandbox: false }), address).toMatch(/not public/);
+      expect(await refusal('https://v6.example/cb', { sandbox: false, resolve: resolvingTo(address) }), address).toMatch(/not public/);
+    }
+    // An IPv4-mapped address is judged by the IPv4 rules: public when its IPv4 address is.
+    expect(await refusal('https://[::ffff:5db8:d70e]/cb', { sandbox: false })).toBe('accepted');
+    expect(await refusal('https://[::ffff:a00:1]/cb', { sandbox: false })).toMatch(/not public/);
     // A public IPv6 address is still one.
     expect(await refusal('https://v6.example/cb', { sandbox: false, resolve: resolvingTo('2606:2800:21f:cb07:6820:80da:af6b:8b2c') })).toBe('accepted');
     expect(await refusal('https://nowhere.example/cb', { sandbox: false, resolve: async () => [] })).toMatch(/does not resolve/);

@@ -23,6 +23,23 @@ for (const [network, prefix] of [
   ['::', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32], ['2001:db8::', 32], ['2002::', 16],
   ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
 ] as const) NOT_PUBLIC.addSubnet(network, prefix, 'ipv6');
+// Outside IPv4-mapped addresses, an IPv6 address is public only inside global unicast (2000::/3, RFC 4291),
+// less the ranges above: a list of what to refuse missed site-local fec0::/10, the segment-routing
+// 5f00::/16 and SIIT's ::ffff:0:0:0/96, which carries an IPv4 address (until 7 December 2026 all three
+// were taken). Inside 2000::/3 the IETF's protocol block (2001::/23, Teredo among it) and the newer
+// documentation prefix 3fff::/20 are refused too.
+const GLOBAL_UNICAST = new BlockList();
+GLOBAL_UNICAST.addSubnet('2000::', 3, 'ipv6');
+const IPV4_MAPPED = new BlockList();
+IPV4_MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
+NOT_PUBLIC.addSubnet('2001::', 23, 'ipv6');
+NOT_PUBLIC.addSubnet('3fff::', 20, 'ipv6');
+
+/** Whether `address` is public: not in a refused range, and, for IPv6, global unicast or an IPv4-mapped public address. */
+function isPublic(address: string, kind: 'ipv4' | 'ipv6'): boolean {
+  if (NOT_PUBLIC.check(address, kind)) return false;
+  return kind === 'ipv4' || GLOBAL_UNICAST.check(address, 'ipv6') || IPV4_MAPPED.check(address, 'ipv6');
+}
 
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
@@ -85,7 +102,7 @@ export async function checkCallbackUrl(value: string, options: { sandbox: boolea
   if (addresses.length === 0) throw new CallbackUrlRefused('the callback URL\'s host does not resolve');
   for (const { address, family } of addresses) {
     const kind = family === 6 ? 'ipv6' : 'ipv4';
-    const allowed = localhost ? LOOPBACK.check(address, kind) : !NOT_PUBLIC.check(address, kind);
+    const allowed = localhost ? LOOPBACK.check(address, kind) : isPublic(address, kind);
     if (!allowed) throw new CallbackUrlRefused('the callback URL resolves to an address that is not public');
   }
   const first = addresses[0]!;
