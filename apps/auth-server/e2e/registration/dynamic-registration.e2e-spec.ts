@@ -391,6 +391,28 @@ describe('TPP onboarding: dynamic client registration with a software statement 
       expect(await response.json()).toEqual({ error: 'invalid_client_metadata', error_description: 'the request body must be a signed JWT (Content-Type: application/jwt)' });
     });
 
+    it('never lets an update bring back a statement issued before the one registered: a withdrawn role stays withdrawn', async () => {
+      const tpp = await registerSandboxTpp(sandbox(), { name: 'Rotates Its Statement', roles: ['AISP', 'PISP'], redirectUris: [REDIRECT] });
+      const statementOf = (roles: string[]) => directory.sign({ softwareId: tpp.software_id, clientName: 'Rotates Its Statement', roles, redirectUris: [REDIRECT], jwks: { keys: tpp.jwks.keys.map(publicJwkOf) } });
+      const put = async (statement: string) =>
+        manage(
+          'PUT',
+          tpp.registration_access_token,
+          await signRegistrationRequest(tpp.jwks.keys[0]!, { issuer: fixture.server.url, softwareId: tpp.software_id, softwareStatement: statement, metadata: { client_id: tpp.client_id } }),
+          tpp.registration_client_uri,
+        );
+      const older = await statementOf(['AISP', 'PISP']);
+      // Statements are dated in whole seconds: the newer one is issued a second later.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await put(await statementOf(['AISP']))).status).toBe(200);
+      // Until 7 December 2026 this put PISP back (and, the same way, a rotated-out key).
+      const replayed = await put(older);
+      expect(replayed.status).toBe(400);
+      expect(await replayed.json()).toEqual({ error: 'invalid_software_statement', error_description: 'software_statement was issued before the one registered' });
+      const [row] = await fixture.db.dataSource.query(`SELECT roles FROM tpp WHERE client_id = $1`, [tpp.client_id]);
+      expect(row).toEqual({ roles: ['AISP'] });
+    });
+
     it('updates the registration from a fresh statement of the same software', async () => {
       const request = await signRegistrationRequest(registered.jwks.keys[0]!, {
         issuer: fixture.server.url,

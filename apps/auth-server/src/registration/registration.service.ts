@@ -4,6 +4,7 @@ import { recordAuditEvent } from '@consentry/audit';
 import { DataSource, EntityManager, TppRole } from '@consentry/database';
 import { DeregisterTpp, DeregisterTppCommand, TppException } from '@consentry/tpps';
 import { Inject, Injectable } from '@nestjs/common';
+import { decodeJwt } from 'jose';
 import { ClientMetadata, errors, SigningAlgorithm } from 'oidc-provider';
 
 import { DATA_SOURCE } from '../auth-server.tokens.js';
@@ -41,6 +42,16 @@ function metadataError(description: string): RegistrationException {
 }
 
 /** The unique index of migration 1764650000000: one live registration per software_id. */
+/** The `iat` of a statement the registration holds (verified when it was registered), or 0 when it has none. */
+function issuedAtOf(statement: string): number {
+  try {
+    const iat = decodeJwt(statement).iat;
+    return typeof iat === 'number' ? iat : 0;
+  } catch {
+    return 0;
+  }
+}
+
 const SOFTWARE_ID_INDEX = 'tpp_software_id_live_uq';
 
 function isSoftwareIdConflict(error: unknown): boolean {
@@ -127,8 +138,17 @@ export class RegistrationService {
       // The row's lock, as the TPP lifecycle takes it (lockTppFor): suspended or deregistered since the
       // token check, the update is refused as the check itself would refuse it, never answered 200 and
       // audited unapplied (until 7 December 2026).
-      const [locked]: Array<{ status: string }> = await manager.query(`SELECT status FROM tpp WHERE client_id = $1 FOR UPDATE`, [clientId]);
+      const [locked]: Array<{ status: string; statement: string | null }> = await manager.query(
+        `SELECT status, client_metadata->>'software_statement' AS statement FROM tpp WHERE client_id = $1 FOR UPDATE`,
+        [clientId],
+      );
       if (locked?.status !== 'Active') throw new RegistrationException(RegistrationExceptionCode.InvalidToken, locked?.status === 'Suspended' ? 'the client is suspended' : 'the client is not registered');
+      // A rotation sticks: a statement issued before the one registered (still unexpired, and signed for
+      // with its keys) would bring back the keys and roles the newer one took away. Until 7 December 2026
+      // whoever held a withdrawn key and the registration access token could PUT the old statement back.
+      if (locked.statement && statement.issuedAt < issuedAtOf(locked.statement)) {
+        throw new RegistrationException(RegistrationExceptionCode.InvalidSoftwareStatement, 'software_statement was issued before the one registered');
+      }
       await manager.query(`UPDATE tpp SET name = $2, roles = $3, client_metadata = $4 WHERE client_id = $1`, [clientId, statement.clientName, statement.roles, JSON.stringify(metadata)]);
       await this.audit(manager, 'tpp.updated', clientId, interactionId, { action: 'updated', statement });
     });

@@ -15,6 +15,8 @@ export interface SoftwareStatement {
   /** The statement itself, kept with the registration. */
   jwt: string;
   issuer: string;
+  /** Its `iat`: an update must not bring back a statement older than the one registered. */
+  issuedAt: number;
   softwareId: string;
   clientName: string;
   orgName?: string;
@@ -142,6 +144,7 @@ export class SoftwareStatementVerifier {
     return {
       jwt,
       issuer: claims.iss!,
+      issuedAt: claims.iat!,
       softwareId,
       clientName: clientName.trim(),
       ...(orgName ? { orgName } : {}),
