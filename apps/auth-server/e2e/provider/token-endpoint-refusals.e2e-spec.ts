@@ -192,6 +192,32 @@ describe('token endpoint: FAPI 2.0 refusals', () => {
     expect(replay.body).toEqual({ error: 'invalid_grant', error_description: 'grant request is invalid' });
   });
 
+  it('answers an id PostgreSQL cannot hold (U+0000) as one it does not know, never a 500', async () => {
+    // Until 7 December 2026 each of these was `500 server_error` with a stack trace in the log.
+    const nulClient = { client_id: 'a\u0000b', jwks: fixture.credentials.tpp.jwks };
+    for (const endpoint of ['/token', '/request', '/token/introspection', '/token/revocation']) {
+      const key = await newDPoPKey();
+      const form = { ...(await assertionParams(nulClient, issuer)), ...(endpoint === '/token' ? { grant_type: 'client_credentials' } : { token: 'abc' }) };
+      const response = await postForm(`${issuer}${endpoint}`, form, { dpop: await dpopProof(key, 'POST', `${issuer}${endpoint}`) });
+      expect({ endpoint, status: response.status, body: response.body }).toEqual({ endpoint, status: 401, body: INVALID_CLIENT });
+    }
+    // The sandbox TPP, authenticated, naming a code, a refresh token or a token with U+0000 in it.
+    const key = await newDPoPKey();
+    const nonce = await dpopNonce(issuer, fixture.credentials.tpp);
+    const grants: Array<Record<string, string>> = [
+      { grant_type: 'authorization_code', code: 'a\u0000b', redirect_uri: SANDBOX_TPP.redirectUri, code_verifier: 'v'.repeat(43) },
+      { grant_type: 'refresh_token', refresh_token: 'a\u0000b' },
+    ];
+    for (const grant of grants) {
+      const response = await postForm(tokenUrl, { ...grant, ...(await assertionParams(fixture.credentials.tpp, issuer)) }, { dpop: await dpopProof(key, 'POST', tokenUrl, nonce) });
+      expect({ grant: grant.grant_type, status: response.status, error: response.body.error }).toEqual({ grant: grant.grant_type, status: 400, error: 'invalid_grant' });
+    }
+    const introspected = await postForm(`${issuer}/token/introspection`, { token: 'a\u0000b', ...(await assertionParams(fixture.credentials.tpp, issuer)) });
+    expect({ status: introspected.status, body: introspected.body }).toEqual({ status: 200, body: { active: false } });
+    const authorize = await fetch(`${issuer}/auth?client_id=${encodeURIComponent(SANDBOX_TPP.clientId)}&request_uri=urn:ietf:params:oauth:request_uri:a%00b`, { redirect: 'manual' });
+    expect(authorize.status).toBeLessThan(500);
+  });
+
   it('refuses `payments` to an AISP-only TPP at the token endpoint', async () => {
     const response = await clientCredentials(await assertionParams(aispOnly, issuer), { scope: 'payments' });
     expect(response.status).toBe(400);

@@ -1,4 +1,5 @@
 import { DataSource, purgeExpiredOidcRows } from '@consentry/database';
+import { isUnstorableText } from '@consentry/validation';
 import { Adapter, AdapterPayload, errors } from 'oidc-provider';
 
 import { assertStorablePayload } from './storable-params.js';
@@ -56,6 +57,7 @@ export class PostgresAdapter implements Adapter {
    * RFC 9700 4.14.2 for refresh-token replay).
    */
   async consume(id: string): Promise<void> {
+    if (isUnstorableText(id)) throw new errors.InvalidGrant('grant already used or expired');
     // A CTE so the statement reports rows like a SELECT (TypeORM reshapes UPDATE results).
     const rows: Array<{ n: number }> = await this.dataSource.query(
       `WITH consumed AS (
@@ -71,10 +73,12 @@ export class PostgresAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
+    if (isUnstorableText(id)) return;
     await this.dataSource.query(`DELETE FROM oidc_model WHERE model = $1 AND id = $2`, [this.model, id]);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
+    if (isUnstorableText(grantId)) return;
     await this.dataSource.query(`DELETE FROM oidc_model WHERE model = $1 AND grant_id = $2`, [this.model, grantId]);
   }
 
@@ -85,6 +89,9 @@ export class PostgresAdapter implements Adapter {
   }
 
   private async findWhere(condition: string, value: string): Promise<AdapterPayload | undefined> {
+    // An id PostgreSQL cannot hold (U+0000, an unpaired surrogate) names no row: asked as it is, a code,
+    // refresh token, PAR request_uri or token sent with one was a 500 with a stack trace in the log.
+    if (isUnstorableText(value)) return undefined;
     const rows: ModelRow[] = await this.dataSource.query(
       `SELECT payload, consumed_at FROM oidc_model
         WHERE model = $1 AND ${condition} AND (expires_at IS NULL OR expires_at > now())

@@ -1,4 +1,5 @@
 import { DataSource } from '@consentry/database';
+import { isUnstorableText } from '@consentry/validation';
 import { Adapter, AdapterPayload } from 'oidc-provider';
 
 import { TppClientCache } from './tpp-client.cache.js';
@@ -27,6 +28,8 @@ export class TppClientAdapter implements Adapter {
   ) {}
 
   async find(clientId: string): Promise<AdapterPayload | undefined> {
+    // A client_id PostgreSQL cannot hold (U+0000) names no TPP: `invalid_client`, not a 500 from the query.
+    if (isUnstorableText(clientId)) return undefined;
     const cached = this.cache?.get(clientId);
     if (cached) return cached;
     const generation = this.cache?.snapshot() ?? 0;
