@@ -71,8 +71,13 @@ export class InitiatedOrdersInAis implements PlatformHeldOrders {
       const { schedule } = read;
       const next = row.next_run_at ? standingOrderRun(schedule, row.next_run_index as number) : null;
       const last = row.last_run_index === null || row.last_run_index === undefined ? null : standingOrderRun(schedule, row.last_run_index as number);
-      // The final payment's amount, where the order has a final date (with a count, its last run is `next` once due).
-      const final = schedule.finalAt ? (schedule.finalAmount ?? schedule.recurringAmount ?? schedule.first.amount) : null;
+      // The final payment's amount: by its final date, or by its count, its last run's (until 7 December 2026
+      // an order ended by NumberOfPayments showed none until that run was the next).
+      const final = schedule.finalAt
+        ? (schedule.finalAmount ?? schedule.recurringAmount ?? schedule.first.amount)
+        : schedule.numberOfPayments !== null
+          ? (standingOrderRun(schedule, schedule.numberOfPayments - 1)?.amount ?? null)
+          : null;
       return [
         {
           accountId: row.account_id,

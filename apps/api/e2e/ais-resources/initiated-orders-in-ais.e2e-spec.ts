@@ -85,6 +85,8 @@ describe('AIS standing-orders and scheduled-payments list those made through pay
       StandingOrderStatusCode: 'ACTV',
       FirstPaymentAmount: { Amount: '3.00', Currency: 'GBP' },
       NextPaymentAmount: { Amount: '3.00', Currency: 'GBP' },
+      // Its third and last run's (an order ended by its count has a final payment too).
+      FinalPaymentAmount: { Amount: '3.00', Currency: 'GBP' },
       CreditorAccount: { SchemeName: bob.account.SchemeName, Identification: bob.account.Identification, Name: bob.account.Name },
       MandateRelatedInformation: { FirstPaymentDateTime: '2049-01-15T08:00:00.000Z', Frequency: { Type: 'WEEK' } },
     });
@@ -133,12 +135,14 @@ describe('AIS standing-orders and scheduled-payments list those made through pay
       first: o?.FirstPaymentAmount?.Amount,
       next: o?.NextPaymentAmount?.Amount,
       last: o?.LastPaymentAmount?.Amount,
+      final: o?.FinalPaymentAmount?.Amount,
     });
-    expect(amounts(await order())).toEqual({ first: '100.00', next: '100.00', last: undefined });
+    // The final payment's amount from the start, though the order ends by its count, not by a date.
+    expect(amounts(await order())).toEqual({ first: '100.00', next: '100.00', last: undefined, final: '5.00' });
     await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2049-05-01T08:00:00Z'), { approvals: h.approvals() });
-    expect(amounts(await order())).toEqual({ first: '100.00', next: '20.00', last: '100.00' });
+    expect(amounts(await order())).toEqual({ first: '100.00', next: '20.00', last: '100.00', final: '5.00' });
     await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2049-05-08T08:00:00Z'), { approvals: h.approvals() });
-    expect(amounts(await order())).toEqual({ first: '100.00', next: '5.00', last: '20.00' });
+    expect(amounts(await order())).toEqual({ first: '100.00', next: '5.00', last: '20.00', final: '5.00' });
   });
 
   it('drops an order the PSU cancelled', async () => {

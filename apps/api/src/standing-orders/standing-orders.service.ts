@@ -21,7 +21,8 @@ function toObStandingOrder(order: BankStandingOrder): Record<string, unknown> {
     FirstPaymentAmount: money(order.amounts?.first),
     ...(order.nextPaymentDateTime ? { NextPaymentAmount: money(order.amounts?.next) } : {}),
     ...(order.lastPaymentDateTime ? { LastPaymentAmount: money(order.amounts?.last) } : {}),
-    ...(order.finalPaymentDateTime ? { FinalPaymentAmount: money(order.amounts?.final) } : {}),
+    // Where the order has an end: a final date, or a count whose last run's amount the bank gives.
+    ...(order.finalPaymentDateTime || order.amounts?.final ? { FinalPaymentAmount: money(order.amounts?.final) } : {}),
     CreditorAccount: obCreditorAccount(order.creditorAccount),
     MandateRelatedInformation: {
       FirstPaymentDateTime: obDateTime(order.firstPaymentDateTime),
