@@ -21,6 +21,31 @@ const DEBIT = `UPDATE balance SET amount = amount - $2::numeric, date_time = now
 const INSERT = `INSERT INTO bench_payment (payment_id, consent_id, client_id, account_id, amount, currency, instruction, created_at)
   VALUES ($1, $2, $3, $4, $5::numeric, $6, $7::jsonb, now())`;
 
+/** A JSON body parser that keeps the exact bytes too (`request.rawBody`), which the detached JWS signs. */
+export function parseJsonKeepingBytes(request, body, done) {
+  request.rawBody = body;
+  try {
+    done(null, JSON.parse(body.toString('utf8')));
+  } catch (error) {
+    error.statusCode = 400;
+    done(error);
+  }
+}
+
+/** Whether the request's x-jws-signature is a PS256 signature of its body by the TPP's key, with its kid, iss and tan. */
+export async function signedByTpp(request, key, signing) {
+  const [protectedHeader, , signature] = String(request.headers['x-jws-signature'] ?? '').split('.');
+  try {
+    const { protectedHeader: header } = await flattenedVerify({ protected: protectedHeader, payload: base64url.encode(request.rawBody), signature }, key, {
+      algorithms: ['PS256'],
+      crit: CRIT,
+    });
+    return header.kid === signing.kid && header[OB_ISS] === signing.iss && header[OB_TAN] === signing.tan;
+  } catch {
+    return false;
+  }
+}
+
 /** Starts the baseline on loopback; resolves to its URL and a close function. */
 export async function startBaseline({ databaseUrl, tppPublicJwk, signing, debtorAccountId, consentId, clientId }) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
@@ -29,26 +54,9 @@ export async function startBaseline({ databaseUrl, tppPublicJwk, signing, debtor
   const key = await importJWK(tppPublicJwk, 'PS256');
 
   const app = Fastify({ logger: false });
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    request.rawBody = body;
-    try {
-      done(null, JSON.parse(body.toString('utf8')));
-    } catch (error) {
-      error.statusCode = 400;
-      done(error);
-    }
-  });
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonKeepingBytes);
   app.post(PATH, async (request, reply) => {
-    const [protectedHeader, , signature] = String(request.headers['x-jws-signature'] ?? '').split('.');
-    try {
-      const { protectedHeader: header } = await flattenedVerify({ protected: protectedHeader, payload: base64url.encode(request.rawBody), signature }, key, {
-        algorithms: ['PS256'],
-        crit: CRIT,
-      });
-      if (header.kid !== signing.kid || header[OB_ISS] !== signing.iss || header[OB_TAN] !== signing.tan) throw new Error('claims');
-    } catch {
-      return reply.status(400).send({ Errors: [{ ErrorCode: 'U015' }] });
-    }
+    if (!(await signedByTpp(request, key, signing))) return reply.status(400).send({ Errors: [{ ErrorCode: 'U015' }] });
     const instruction = request.body.Data.Instruction;
     const { Amount, Currency } = instruction.InstructedAmount;
     const paymentId = `vrp-${randomUUID()}`;

@@ -73,8 +73,9 @@ const targets = {
   baseline: { ...main.setup.targets.baseline, side: main },
   api: { ...main.setup.targets.api, side: main },
   ...(plain ? { plain: { ...plain.setup.targets.api, side: plain } } : {}),
+  ...(main.setup.targets.floor ? { floor: { ...main.setup.targets.floor, side: main } } : {}),
 };
-const LABELS = { baseline: 'bare baseline', api: 'Consentry API', plain: 'API, no rules' };
+const LABELS = { baseline: 'bare baseline', api: 'Consentry API', plain: 'API, no rules', floor: "floor (issue's list)" };
 
 function vrpBody({ consentId, initiation, payee }, reference) {
   return JSON.stringify({
@@ -188,7 +189,7 @@ const STORES = ['postgres', 'redis-server'];
 async function measure(label, target) {
   await fire(target, await prepare(target, WARMUP));
   const prepared = await prepare(target, REQUESTS);
-  const decisionsBefore = target.token ? await decisionBuckets(target) : null;
+  const decisionsBefore = target.metrics ? await decisionBuckets(target) : null;
   const cpuBefore = await serverUsage(target.side.child);
   const machineBefore = machineBusyMs();
   const storesBefore = STORES.map(processesBusyMs);
@@ -216,8 +217,8 @@ run: try {
   const load = loadavg().map((x) => x.toFixed(2)).join(' ');
   console.log(`POST domestic-vrps, ${REQUESTS} requests per target and round, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds; load average at start ${load}`);
 
-  // Sanity: the API makes one VRP, ACSP, and signs its answer.
-  for (const target of [targets.api, ...(targets.plain ? [targets.plain] : [])]) {
+  // Sanity: the API (and the floor) makes one VRP, ACSP, and signs its answer.
+  for (const target of [targets.api, ...(targets.plain ? [targets.plain] : []), ...(targets.floor ? [targets.floor] : [])]) {
     const [check] = await prepare(target, 1);
     const response = await fetch(`${target.url}${PATH}`, {
       method: 'POST',
@@ -252,7 +253,10 @@ run: try {
       side.child.once('message', (message) => resolve(message.counts));
       side.child.send('counts');
     });
-    console.log(`written${side === plain ? ' (no rules)' : ''}: ${counts.acsp} VRPs ACSP (${counts.other} in another status), ${counts.baseline} baseline payments`);
+    console.log(
+      `written${side === plain ? ' (no rules)' : ''}: ${counts.acsp} VRPs ACSP (${counts.other} in another status), ${counts.baseline} baseline payments` +
+        (counts.floor ? `, ${counts.floor.paid} floor payments with ${counts.floor.audited} audit events` : ''),
+    );
   }
   if (only) break run;
 
@@ -281,6 +285,14 @@ run: try {
     `risk decision p99 on the API's path (target <= ${TARGET_DECISION_P99_MS} ms, issue 13), each round's bucket upper bound: ${decisionP99s.map((ms) => `${ms} ms`).join(', ')}; ` +
       `median ${median(decisionP99s)} ms ${verdict(median(decisionP99s) <= TARGET_DECISION_P99_MS)}`,
   );
+  if (results.floor?.length) {
+    const floor = best(results.floor);
+    const floorMedian = median(results.floor.map((r, i) => r.rate / results.baseline[i].rate));
+    console.log(
+      `floor (floor.js: the issue's list of work on the path, by hand) against the baseline: ${floor.rate.toFixed(0)} req/s, p99 ${floor.p99} ms; ` +
+        `best of rounds ${(floor.rate / base.rate).toFixed(2)}x, median of the rounds' ratios ${floorMedian.toFixed(2)}x; the API against the floor ${(api.rate / floor.rate).toFixed(2)}x`,
+    );
+  }
   if (plain) {
     const added = results.api.map((r, i) => r.p99 - results.plain[i].p99);
     const slower = results.api.map((r, i) => r.rate / results.plain[i].rate);

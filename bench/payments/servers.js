@@ -20,6 +20,7 @@ import { startApi } from '../../apps/api/dist/api.bootstrap.js';
 import { startLocalIssuer } from '../support/issuer.js';
 import { answerUsageRequests } from '../support/usage.js';
 import { startBaseline } from './baseline.js';
+import { startFloor } from './floor.js';
 
 const SECRETS_KEY = Buffer.alloc(32, 0x5b);
 const db = await createTestDatabase('bench_payments');
@@ -108,6 +109,25 @@ function token(audience) {
 
 const signingJwk = sandbox.tpp.jwks.keys.find((key) => key.kid === sandbox.tpp.signing.kid);
 const baseline = await startBaseline({ databaseUrl: db.url, tppPublicJwk: publicJwkOf(signingJwk), signing: sandbox.tpp.signing, debtorAccountId, consentId: consent.consentId, clientId: sandbox.tpp.client_id });
+// The floor (floor.js): the issue's list of work on the path, done by hand; FLOOR=0 leaves it out. It
+// signs its answers with a PS256 key of its own, as the API signs with its message-signing key.
+const floorSigning = await generateKeyPair('PS256', { extractable: true });
+const floor =
+  process.env.FLOOR === '0'
+    ? null
+    : await startFloor({
+        databaseUrl: db.url,
+        redisUrl: redis.url,
+        redisPrefix: redis.prefix,
+        issuer,
+        issuerJwk: localIssuer.jwks.keys[0],
+        tppPublicJwk: publicJwkOf(signingJwk),
+        signing: sandbox.tpp.signing,
+        bankSigningJwk: { ...(await exportJWK(floorSigning.privateKey)), kid: 'floor-1' },
+        debtorAccountId,
+        consentId: consent.consentId,
+        clientId: sandbox.tpp.client_id,
+      });
 
 // The load generator's ceiling: a server that reads the body and answers 201 at once.
 const sink = createServer((request, response) => {
@@ -123,7 +143,8 @@ process.send({
   targets: {
     sink: { url: `http://127.0.0.1:${sink.address().port}` },
     baseline: { url: baseline.url },
-    api: { url: api.publicUrl, token: await token(api.publicUrl) },
+    api: { url: api.publicUrl, token: await token(api.publicUrl), metrics: true },
+    ...(floor ? { floor: { url: floor.url, token: await token(floor.url) } } : {}),
   },
   consentId: consent.consentId,
   initiation,
@@ -143,12 +164,13 @@ process.on('message', async (message) => {
               (SELECT count(*)::int FROM bench_payment) AS baseline`,
       [consent.consentId],
     );
-    process.send({ counts: row });
+    process.send({ counts: { ...row, ...(floor ? { floor: await floor.counts() } : {}) } });
     return;
   }
   if (message !== 'stop') return;
   await api.close();
   await baseline.close();
+  await floor?.close();
   localIssuer.close();
   sink.close();
   await redis.cleanup();
