@@ -1,8 +1,11 @@
 // What `npm test` needs besides Node and node_modules: the PostgreSQL and Redis the suites create their
-// databases and key prefixes on, and the Chromium the browser tests drive. Each missing one is reported
+// databases and key prefixes on, the Chromium the browser tests drive, and the official UK OB v4.0
+// OpenAPI files the suites validate against. Each missing one is reported
 // with the exact command that provides it, before a build or a suite starts. Run by check-runtime.js.
 import { accessSync, constants } from 'node:fs';
 import { connect } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 
@@ -14,7 +17,25 @@ export function prerequisiteTargets(env = process.env) {
     databaseUrl: env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     redisUrl: env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     chromiumPath: env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    // As libs/testing's ob-spec.ts reads them: ../shared/specs beside the checkout, or OB_SPECS_DIR.
+    obSpecsDir: env.OB_SPECS_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/specs'),
   };
+}
+
+// The official files the suites validate every request and answer against (libs/testing `ob-spec.ts`).
+const OB_SPEC_FILES = ['account-info', 'payment-initiation', 'confirmation-funds', 'vrp', 'events', 'event-notifications'].map((name) => `uk-open-banking-v4.0/${name}-openapi.yaml`);
+
+function obSpecsProblem(dir) {
+  const absent = OB_SPEC_FILES.filter((file) => {
+    try {
+      accessSync(`${dir}/${file}`, constants.R_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (absent.length === 0) return null;
+  return absent.length === OB_SPEC_FILES.length ? 'none of the UK OB v4.0 OpenAPI files the suites validate against' : `missing ${absent.join(', ')}`;
 }
 
 async function postgresProblem(url) {
@@ -60,9 +81,10 @@ function chromiumProblem(path) {
  * that provides it (Debian and Ubuntu, as CI runs; the README lists them beside `npm test`).
  */
 export async function missingPrerequisites(env = process.env) {
-  const { databaseUrl, redisUrl, chromiumPath } = prerequisiteTargets(env);
+  const { databaseUrl, redisUrl, chromiumPath, obSpecsDir } = prerequisiteTargets(env);
   const [postgres, redis] = await Promise.all([postgresProblem(databaseUrl), redisProblem(redisUrl)]);
   const chromium = chromiumProblem(chromiumPath);
+  const obSpecs = obSpecsProblem(obSpecsDir);
   const missing = [];
   if (postgres !== null) {
     missing.push({
@@ -86,6 +108,15 @@ export async function missingPrerequisites(env = process.env) {
       where: chromiumPath,
       problem: chromium,
       command: 'sudo apt-get install -y chromium  # or set CHROMIUM_PATH to an installed Chromium; never `npx playwright install`',
+    });
+  }
+  if (obSpecs !== null) {
+    missing.push({
+      name: 'The UK Open Banking v4.0 specifications (never copied into the repository)',
+      where: obSpecsDir,
+      problem: obSpecs,
+      command:
+        "put OBIE's v4.0 read-write API OpenAPI files (account-info-, payment-initiation-, confirmation-funds-, vrp-, events- and event-notifications-openapi.yaml) in <dir>/uk-open-banking-v4.0/, with <dir> ../shared/specs beside the checkout or OB_SPECS_DIR=<dir>",
     });
   }
   return missing;

@@ -1,10 +1,10 @@
 // Fails fast, before any build, when `npm test` cannot succeed on this machine: npm scripts run on
 // something older than the pinned Node 24 (the `node` devDependency's install script did not run, see
-// TOOLCHAIN.md), or PostgreSQL, Redis or Chromium is missing (check-prerequisites.js), each reported
-// with the command that provides it.
+// the README's Quick start), or PostgreSQL, Redis, Chromium or the UK OB specifications are missing
+// (check-prerequisites.js), each reported with the command that provides it.
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
-  console.error(`consentry: Node ${process.versions.node} is too old; run \`npm ci\` so the pinned Node 24 is installed.`);
+  console.error(`consentry: Node ${process.versions.node} is too old: run this through npm (\`npm test\`) or \`npx node\`, which use the Node 24 that \`npm ci\` installs (run \`npm ci\` first if it has not run).`);
   process.exit(1);
 }
 

@@ -34,7 +34,22 @@ async function session(path, credentials) {
   }
 }
 
+/** Refuses early, naming the URLs, when the platform does not answer (a bare "fetch failed" until 7 December 2026). */
+async function assertPlatformAnswers() {
+  for (const [name, url] of [
+    ['the API', `${env.API_URL}/health/live`],
+    ['the authorization server', `${env.AUTH_SERVER_URL}/.well-known/openid-configuration`],
+  ]) {
+    const reached = await fetch(url).then(
+      () => true,
+      () => false,
+    );
+    if (!reached) throw new Error(`nothing answers at ${url} (${name}): start the platform first with \`npm start\`, with the same API_PORT, AUTH_SERVER_PORT or URLs as this run`);
+  }
+}
+
 async function main() {
+  await assertPlatformAnswers();
   const [tppCredentials, psus, admin] = await Promise.all([readJson('tpp.json'), readJson('psus.json'), readJson('admin.json')]);
   const psu = psus[0];
   const tpp = await TppClient.create({ issuer: env.AUTH_SERVER_URL, apiUrl: env.API_URL, tpp: tppCredentials });

@@ -76,12 +76,24 @@ export async function startEmbeddedPostgres(dataDir, log = console.log) {
       if (/FATAL|PANIC|ERROR/.test(text)) log(`postgres: ${text.trim()}`);
     },
   });
+  // A second `npm start` on the same data (or another server on the port) would fail inside the package
+  // with no message ("consentry: undefined" until 7 December 2026): say what holds it.
+  if (await portAnswers(state.port)) {
+    throw new Error(
+      `port ${state.port}, the embedded PostgreSQL's, is in use: is another \`npm start\` running on ${dataDir}? Stop it, or give this copy its own CONSENTRY_DATA_DIR and EMBEDDED_POSTGRES_PORT (README: "A second copy on one machine")`,
+    );
+  }
   await mkdir(dataDir, { recursive: true });
   if (fresh) {
     log('starting: initialising the embedded PostgreSQL (first start only)');
     await pg.initialise();
   }
-  await pg.start();
+  try {
+    await pg.start();
+  } catch (error) {
+    const detail = error instanceof Error && error.message ? `: ${error.message}` : '';
+    throw new Error(`the embedded PostgreSQL in ${databaseDir} did not start${detail} (its log lines, if any, are above)`);
+  }
   if (fresh) await pg.createDatabase('consentry');
   await writeFile(stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   return { url: state.url, stop: () => pg.stop() };

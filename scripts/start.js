@@ -12,7 +12,11 @@ env.CONSENTRY_DATA_DIR ??= '.data';
 env.LOG_FORMAT ??= 'pretty';
 const stops = [];
 
+let stopping = false;
+
 async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
   for (const stop of stops.reverse()) await stop().catch(() => undefined);
   process.exit(code);
 }
@@ -32,15 +36,20 @@ async function main() {
   if (applied.length > 0) log(`migrated: ${applied.join(', ')}`);
 
   const sandboxMode = (env.CONSENTRY_MODE ?? 'sandbox') === 'sandbox';
-  // The embedded mail catcher: alert emails land in maildev (SMTP 1025, web and REST API 1080), so a
-  // newcomer sees them arrive. A real SMTP_URL (or ALERT_EMAIL=off) leaves it out.
+  // The embedded mail catcher: alert emails land in maildev (SMTP 1025, web and REST API 1080, or
+  // MAILDEV_SMTP_PORT and MAILDEV_WEB_PORT), so a newcomer sees them arrive. A real SMTP_URL (or
+  // ALERT_EMAIL=off) leaves it out.
   let mailCatcherUrl;
   if (sandboxMode && !env.SMTP_URL && env.ALERT_EMAIL !== 'off') {
-    const maildev = new MailDev({ smtp: 1025, web: 1080, ip: '127.0.0.1', webIp: '127.0.0.1', silent: true });
-    await maildev.start();
+    const smtp = Number(env.MAILDEV_SMTP_PORT ?? 1025);
+    const web = Number(env.MAILDEV_WEB_PORT ?? 1080);
+    const maildev = new MailDev({ smtp, web, ip: '127.0.0.1', webIp: '127.0.0.1', silent: true });
+    await maildev.start().catch((error) => {
+      throw new Error(`maildev, the sandbox's mail catcher, could not listen on ${smtp} and ${web} (${error instanceof Error ? error.message : String(error)}): set MAILDEV_SMTP_PORT and MAILDEV_WEB_PORT, SMTP_URL, or ALERT_EMAIL=off`);
+    });
     stops.push(() => maildev.stop());
-    env.SMTP_URL = 'smtp://127.0.0.1:1025';
-    mailCatcherUrl = 'http://localhost:1080';
+    env.SMTP_URL = `smtp://127.0.0.1:${smtp}`;
+    mailCatcherUrl = `http://localhost:${web}`;
   }
   const sandbox = sandboxMode ? await ensureSandbox(env) : undefined;
 
@@ -48,6 +57,8 @@ async function main() {
   stops.push(apps.stop);
   for (const child of apps.children) {
     child.once('exit', (code, signal) => {
+      // Each app exits when the platform is being stopped: only an app that stops on its own is news.
+      if (stopping) return;
       log(`an app stopped (${signal ?? `exit ${code}`}); stopping the platform`);
       void shutdown(1);
     });
@@ -58,7 +69,10 @@ async function main() {
   log(`  API (UK Open Banking v4.0)  ${env.API_URL}/open-banking/v4.0/aisp`);
   log(`  Authorization server        ${env.AUTH_SERVER_URL}/.well-known/openid-configuration`);
   if (mailCatcherUrl) log(`  Alert emails (maildev)      ${mailCatcherUrl}`);
-  log(`  Health and metrics          /health/ready and /metrics on each app's port (worker: http://localhost:${env.WORKER_PORT})`);
+  log(`  API documentation (OpenAPI) ${env.API_URL}/docs`);
+  log(`  Customer dashboard          ${env.API_URL}/dashboard`);
+  log(`  Admin console               ${env.API_URL}/admin-console`);
+  log(`  Health and metrics          /health/live, /health/ready and /metrics on each app's port (worker: http://localhost:${env.WORKER_PORT})`);
   if (sandbox) {
     const { psus, tpp, admin } = sandbox.credentials;
     log('');

@@ -49,7 +49,7 @@ export function IsObDateTime(options?: ValidationOptions): PropertyDecorator {
 
 // The currencies money can move in: the ISO 4217 codes the runtime's ICU lists (CLDR's current ones: GBP,
 // EUR, ...; not a long-gone DEM, nor XXX or XTS, which name no currency). The list follows the pinned Node
-// (TOOLCHAIN.md) and may gain or drop a recently withdrawn code on an upgrade. The OB schema's pattern alone
+// (package.json's `node` dev dependency) and may gain or drop a recently withdrawn code on an upgrade. The OB schema's pattern alone
 // (ActiveOrHistoricCurrencyCode, three capitals) would let a payment in "XYZ" be consented to.
 const ACTIVE_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 

@@ -62,7 +62,9 @@ export function createApiDocument(app: NestFastifyApplication, publicUrl: Public
   const config = new DocumentBuilder()
     .setTitle('Consentry API')
     .setDescription(
-      'UK Open Banking Read/Write v4.0 Account and Transaction API (DPoP-bound FAPI 2.0 tokens) and the customer API. ' +
+      'UK Open Banking Read/Write v4.0 (DPoP-bound FAPI 2.0 tokens): account information (AISP), payment initiation ' +
+        '(domestic, scheduled and standing-order payments, VRP), confirmation of funds (CBPII) and event notifications; ' +
+        "and the customer API behind the PSU's dashboard. Payment requests and answers are signed (x-jws-signature). " +
         'Response bodies follow the official OB v4.0 schemas named in each operation.',
     )
     .setVersion('4.0')

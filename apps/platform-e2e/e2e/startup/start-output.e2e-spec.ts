@@ -11,10 +11,6 @@ import { freePort, ROOT } from '../../../../scripts/platform.js';
 
 const LAST_LINE = 'Walk a consent journey against it: npm run demo';
 const MAIL_CATCHER_LINE = '  Alert emails (maildev)      ';
-// start.js runs maildev on fixed ports (no environment variable moves them), so this file binds 1025
-// and 1080 while it runs. Nothing else in the suites does: startMailCatcher takes free ports and
-// startTestPlatform sets ALERT_EMAIL=off. A developer's own `npm start` on this machine would clash.
-const MAIL_CATCHER_SMTP_PORT = 1025;
 
 /** Runs `node scripts/start.js` (what `npm start` runs after the build) and collects its lines until it has started. */
 function startPlatform(env: Record<string, string | undefined>): { child: ChildProcess; started: Promise<string[]> } {
@@ -57,12 +53,16 @@ describe('npm start output', () => {
   let child: ChildProcess | undefined;
   let lines: string[];
   let ports: number[];
+  // maildev's SMTP and web ports: free ones (MAILDEV_SMTP_PORT, MAILDEV_WEB_PORT), never 1025 and 1080,
+  // which a developer's own `npm start` on this machine holds (until 7 December 2026 they were fixed).
+  let mailPorts: { smtp: number; web: number };
 
   beforeAll(async () => {
     db = await createTestDatabase('start_output');
     redis = createTestRedis('start_output');
     dataDir = await mkdtemp(join(tmpdir(), 'consentry-start-output-'));
     ports = [await freePort(), await freePort(), await freePort()];
+    mailPorts = { smtp: await freePort(), web: await freePort() };
     const started = startPlatform({
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -73,6 +73,8 @@ describe('npm start output', () => {
       API_PORT: String(ports[0]),
       AUTH_SERVER_PORT: String(ports[1]),
       WORKER_PORT: String(ports[2]),
+      MAILDEV_SMTP_PORT: String(mailPorts.smtp),
+      MAILDEV_WEB_PORT: String(mailPorts.web),
     });
     child = started.child;
     lines = await started.started;
@@ -94,7 +96,11 @@ describe('npm start output', () => {
     expect(first).toContain('Consentry is running');
     expect(first).toContain(`  API (UK Open Banking v4.0)  http://localhost:${ports[0]}/open-banking/v4.0/aisp`);
     expect(first).toContain(`  Authorization server        http://localhost:${ports[1]}/.well-known/openid-configuration`);
-    expect(first).toContain(`${MAIL_CATCHER_LINE}http://localhost:1080`);
+    expect(first).toContain(`${MAIL_CATCHER_LINE}http://localhost:${mailPorts.web}`);
+    expect(first).toContain(`  API documentation (OpenAPI) http://localhost:${ports[0]}/docs`);
+    expect(first).toContain(`  Customer dashboard          http://localhost:${ports[0]}/dashboard`);
+    expect(first).toContain(`  Admin console               http://localhost:${ports[0]}/admin-console`);
+    expect(first).toContain(`  Health and metrics          /health/live, /health/ready and /metrics on each app's port (worker: http://localhost:${ports[2]})`);
     for (const name of ['alice', 'bob', 'carol']) {
       expect(first.some((line) => new RegExp(`^  PSU ${name} +password \\S+  TOTP secret [A-Z2-7]+  \\(\\d accounts\\)$`).test(line)), name).toBe(true);
     }
@@ -114,8 +120,8 @@ describe('npm start output', () => {
     expect(Array.isArray(await response.json())).toBe(true);
   });
 
-  it("runs maildev's SMTP server on port 1025, where the sandbox sends alert emails", async () => {
-    expect(await smtpGreeting(MAIL_CATCHER_SMTP_PORT)).toMatch(/^220 /);
+  it("runs maildev's SMTP server on MAILDEV_SMTP_PORT, where the sandbox sends alert emails", async () => {
+    expect(await smtpGreeting(mailPorts.smtp)).toMatch(/^220 /);
   });
 
   it("writes the apps' lines readable (pretty), without Nest's route mappings", () => {
@@ -123,5 +129,13 @@ describe('npm start output', () => {
     expect(appLines.length).toBeGreaterThan(0);
     for (const line of appLines) expect(line).toMatch(/^\[(api|auth-server|worker)\] \[\d\d:\d\d:\d\d\] (INFO|WARN|ERROR): /);
     expect(lines.filter((line) => line.includes('Mapped {'))).toEqual([]);
+  });
+
+  it('stops quietly on SIGTERM: no app is reported stopped as though it had failed', async () => {
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    child!.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // Until 7 December 2026 each app's exit during the stop printed "an app stopped (…); stopping the platform".
+    expect(lines.filter((line) => line.startsWith('an app stopped'))).toEqual([]);
   });
 });

@@ -39,6 +39,16 @@ describe('npm test prerequisites (scripts/check-runtime.js)', () => {
     expect(stderr).not.toContain('secret-password');
   });
 
+  it('names the UK OB specifications the suites validate against when they are not there, and where to put them', async () => {
+    // Until 7 December 2026 a clone without them passed this check and failed in 45 files with ENOENT.
+    const elsewhere = join(ROOT, 'no-such-specs');
+    const { code, stderr } = await checkRuntime({ OB_SPECS_DIR: elsewhere });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`The UK Open Banking v4.0 specifications (never copied into the repository) at ${elsewhere}: none of the UK OB v4.0 OpenAPI files`);
+    expect(stderr).toContain('in <dir>/uk-open-banking-v4.0/, with <dir> ../shared/specs beside the checkout or OB_SPECS_DIR=<dir>');
+    expect(stderr).not.toContain('PostgreSQL');
+  });
+
   it('reports only what is missing', async () => {
     const { code, stderr } = await checkRuntime({ CHROMIUM_PATH: join(ROOT, 'no-such-chromium') });
     expect(code).toBe(1);
