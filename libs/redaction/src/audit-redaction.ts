@@ -36,6 +36,7 @@ const GROUP_JOIN = `${SEPARATOR}{1,3}`;
 // account numbers are written, whatever letters or punctuation touch it (`Card-4111…`, `Acct_4040…`,
 // `4111…x`). The run never goes on into a UUID. Linear: a digit and a separator never compete for a
 // character (no separator is a digit), and each join looks at most 36 characters ahead.
+const UUID_IN_TEXT = new RegExp(UUID, 'gi');
 const UUID_OR_DIGIT_RUN = new RegExp(`(${UUID})|${DIGIT}+(?:${GROUP_JOIN}(?!${UUID})${DIGIT}+)*`, 'giu');
 const DIGIT_GROUP = new RegExp(`${DIGIT}+`, 'gu');
 const CARD_MIN_DIGITS = 13;
@@ -83,10 +84,26 @@ const ALPHANUMERIC = /[A-Za-z0-9]/;
  * start it reads at most a country's length of characters, each joined by at most three separators.
  */
 function maskIbans(text: string): string {
+  // A UUID stays whole (our ids), as in the digit-run scan: no IBAN starts in one or runs into one.
+  const uuids = Array.from(text.matchAll(UUID_IN_TEXT), (m) => [m.index, m.index + m[0].length] as const);
+  // The UUIDs are in order and never overlap: the last one starting at or before `at` is the only one
+  // that can hold it (a binary search, so the scan stays linear-ish however many UUIDs the text holds).
+  const inUuid = (at: number): boolean => {
+    let low = 0;
+    let high = uuids.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const [from, to] = uuids[middle]!;
+      if (at < from) high = middle - 1;
+      else if (at >= to) low = middle + 1;
+      else return true;
+    }
+    return false;
+  };
   const out: string[] = [];
   let copied = 0;
   for (const start of text.matchAll(IBAN_START)) {
-    if (start.index < copied) continue;
+    if (start.index < copied || inUuid(start.index)) continue;
     const length = IBAN_LENGTHS.get(start[0].slice(0, 2).toUpperCase());
     if (length === undefined) continue;
     let iban = start[0].toUpperCase();
@@ -95,7 +112,7 @@ function maskIbans(text: string): string {
       let joined = 0;
       while (joined < 3 && at + joined < text.length && SEPARATOR_ONLY.test(text.charAt(at + joined))) joined++;
       const next = text.charAt(at + joined);
-      if (!ALPHANUMERIC.test(next)) break;
+      if (!ALPHANUMERIC.test(next) || inUuid(at + joined)) break;
       iban += next.toUpperCase();
       at += joined + 1;
     }
