@@ -49,6 +49,27 @@ const identifier: Shape<string> = (value, at) => {
   return read.length >= 1 && read.length <= 210 ? read : fail(at, 'an identifier of 1 to 210 characters');
 };
 
+/**
+ * Text the API shows a TPP as the OB v4.0 field it fills: 1 to `max` characters, counted as Unicode code
+ * points as the OB schemas' maxLength counts them (`min` 3 for a merchant category code). Until 7 December
+ * 2026 a bank's text of any length passed and the API relayed answers outside the schema (an account
+ * Identification of 5,000 characters, an empty TransactionId).
+ */
+function text(max: number, min = 1): Shape<string> {
+  return (value, at) => {
+    const read = string(value, at);
+    const length = Array.from(read).length;
+    return length >= min && length <= max ? read : fail(at, `text of ${min} to ${max} characters`);
+  };
+}
+
+/** A calendar day, YYYY-MM-DD, that exists (an account's opening date). */
+const calendarDay: Shape<string> = (value, at) => {
+  const read = string(value, at);
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(read) ? new Date(`${read}T00:00:00Z`) : null;
+  return day && !Number.isNaN(day.getTime()) && day.toISOString().startsWith(read) ? read : fail(at, 'a calendar day (YYYY-MM-DD)');
+};
+
 function oneOf<const V extends string>(...values: readonly V[]): Shape<V> {
   return (value, at) => ((values as readonly unknown[]).includes(value) ? (value as V) : fail(at, `one of ${values.join(', ')}`));
 }
@@ -86,19 +107,30 @@ function slice<T>(item: Shape<T>): Shape<ListSlice<T>> {
 
 const creditDebit = oneOf('Credit', 'Debit');
 
+// OB v4.0's lengths (account-info-openapi.yaml): ids Max40Text, an account's Identification Max256Text and
+// Name Max350Text, SecondaryIdentification Max34Text, references Max35Text.
+const ID = 40;
+const IDENTIFICATION = 256;
+const NAME = 350;
+const REFERENCE = 35;
+
 const account = object({
-  accountId: string,
+  accountId: text(ID),
   aspspId: string,
   status: oneOf('Enabled', 'Disabled', 'Deleted', 'Pending', 'ProForma'),
   currency,
   accountCategory: oneOf('Personal', 'Business'),
-  accountTypeCode: string,
-  description: nullable(string),
-  nickname: nullable(string),
-  openingDate: nullable(string),
-  schemeName: string,
-  identification: string,
-  holderName: string,
+  // OBExternalAccountSubType1Code.
+  accountTypeCode: oneOf(
+    'CACC', 'CARD', 'CASH', 'CHAR', 'CISH', 'COMM', 'CPAC', 'LLSV', 'LOAN', 'MGLD', 'MOMA', 'NREX', 'ODFT', 'ONDP', 'OTHR', 'SACC', 'SLRY', 'SVGS', 'TAXE', 'TRAN',
+    'TRAS', 'VACC', 'NFCA', 'MORT', 'WALT',
+  ),
+  description: nullable(text(35)),
+  nickname: nullable(text(70)),
+  openingDate: nullable(calendarDay),
+  schemeName: text(ID),
+  identification: text(IDENTIFICATION),
+  holderName: text(NAME),
 });
 
 const balance = object({
@@ -111,19 +143,19 @@ const balance = object({
 });
 
 const transaction = object({
-  transactionId: string,
-  accountId: string,
-  transactionReference: nullable(string),
+  transactionId: text(210),
+  accountId: text(ID),
+  transactionReference: nullable(text(210)),
   amount,
   currency,
   creditDebitIndicator: creditDebit,
   status: oneOf('BOOK', 'PDNG', 'FUTR', 'INFO', 'RJCT'),
   bookingDateTime: instant,
   valueDateTime: nullable(instant),
-  transactionInformation: nullable(string),
+  transactionInformation: nullable(text(500)),
   bankTransactionCode: nullable(object({ code: string, subCode: string })),
-  merchantName: nullable(string),
-  merchantCategoryCode: nullable(string),
+  merchantName: nullable(text(NAME)),
+  merchantCategoryCode: nullable(text(4, 3)),
   balanceAfter: nullable(object({ amount, creditDebitIndicator: creditDebit })),
 });
 
@@ -149,22 +181,22 @@ const transactionSummary = object({
   lastAvailableDateTime: nullable(instant),
 });
 
-const creditorAccount = object<BankCreditorAccount>({ schemeName: string, identification: string, name: nullable(string) });
+const creditorAccount = object<BankCreditorAccount>({ schemeName: text(ID), identification: text(IDENTIFICATION), name: nullable(text(NAME)) });
 
 const mandateStatus = oneOf('ACTV', 'CANC', 'EXPI', 'SUSP');
 
 const beneficiary = object({
   accountId: string,
-  beneficiaryId: string,
+  beneficiaryId: text(ID),
   beneficiaryType: nullable(oneOf('Trusted', 'Ordinary')),
-  reference: nullable(string),
+  reference: nullable(text(REFERENCE)),
   creditorAgent: nullable(object({ schemeName: string, identification: string })),
   creditorAccount,
 });
 
 const directDebit = object({
   accountId: string,
-  directDebitId: string,
+  directDebitId: text(ID),
   statusCode: mandateStatus,
   mandateIdentification: string,
   frequency: string,
@@ -176,10 +208,11 @@ const directDebit = object({
 
 const standingOrder = object({
   accountId: string,
-  standingOrderId: string,
+  standingOrderId: text(ID),
   statusCode: mandateStatus,
   frequency: string,
-  reference: nullable(string),
+  // Shown as its one RemittanceInformation.Unstructured line (Max140Text).
+  reference: nullable(text(140)),
   numberOfPayments: nullable(integer),
   firstPaymentDateTime: instant,
   nextPaymentDateTime: nullable(instant),
@@ -192,11 +225,11 @@ const standingOrder = object({
 
 const scheduledPayment = object({
   accountId: string,
-  scheduledPaymentId: string,
+  scheduledPaymentId: text(ID),
   scheduledPaymentDateTime: instant,
   scheduledType: oneOf('Arrival', 'Execution'),
-  reference: nullable(string),
-  debtorReference: nullable(string),
+  reference: nullable(text(REFERENCE)),
+  debtorReference: nullable(text(REFERENCE)),
   amount,
   currency,
   creditorAccount,
@@ -204,8 +237,8 @@ const scheduledPayment = object({
 
 const statement = object({
   accountId: string,
-  statementId: string,
-  statementReference: nullable(string),
+  statementId: text(ID),
+  statementReference: nullable(text(REFERENCE)),
   type: oneOf('AccountClosure', 'AccountOpening', 'Annual', 'Interim', 'RegularPeriodic'),
   startDateTime: instant,
   endDateTime: instant,
@@ -219,12 +252,12 @@ const statement = object({
 });
 
 const partyFields: Fields<BankParty> = {
-  partyId: string,
-  partyNumber: nullable(string),
+  partyId: text(ID),
+  partyNumber: nullable(text(REFERENCE)),
   partyType: oneOf('Delegate', 'Joint', 'Sole'),
-  name: string,
-  fullLegalName: nullable(string),
-  emailAddress: nullable(string),
+  name: text(NAME),
+  fullLegalName: nullable(text(NAME)),
+  emailAddress: nullable(text(256)),
   phone: nullable(string),
   mobile: nullable(string),
   address: nullable(

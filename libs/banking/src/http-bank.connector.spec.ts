@@ -208,6 +208,48 @@ describe('HttpBankConnector: an answer it cannot read as the contract is the ban
     expect(readConnectorResult('listBalances', { result: { items: [{ ...balance, amount: '9999999999999.99999' }], total: 1, position: 0 } }).items).toHaveLength(1);
   });
 
+  it('refuses text the API would relay outside its OB field: lengths (code points), an account type outside the code set, an opening date that is no day', () => {
+    // Until 7 December 2026 each was taken and relayed to TPPs (an OpeningDate of "not-a-dateT00:00:00+00:00").
+    const accounts = (fields: Record<string, unknown>) => () => readConnectorResult('findAccounts', { result: [{ ...ACCOUNT, ...fields }] });
+    for (const [fields, reason] of [
+      [{ identification: 'x'.repeat(257) }, /result\[0\]\.identification: expected text of 1 to 256 characters/],
+      [{ holderName: 'n'.repeat(351) }, /holderName: expected text of 1 to 350 characters/],
+      [{ accountId: '' }, /accountId: expected text of 1 to 40 characters/],
+      [{ accountTypeCode: 'Bogus<script>' }, /accountTypeCode: expected one of CACC/],
+      [{ openingDate: 'not-a-date' }, /openingDate: expected a calendar day/],
+      [{ openingDate: '2021-02-30' }, /openingDate: expected a calendar day/],
+    ] as const) {
+      expect(accounts(fields)).toThrow(reason);
+    }
+    // A limit counts code points, as the OB schema's maxLength does: 350 emoji are a name, not 700 characters.
+    expect(readConnectorResult('findAccounts', { result: [{ ...ACCOUNT, holderName: '😀'.repeat(350) }] })).toHaveLength(1);
+    const transaction = {
+      transactionId: 'tx-1',
+      accountId: 'acc-1',
+      transactionReference: null,
+      amount: '1.00',
+      currency: 'GBP',
+      creditDebitIndicator: 'Debit',
+      status: 'BOOK',
+      bookingDateTime: new Date('2026-01-01T00:00:00Z'),
+      valueDateTime: null,
+      transactionInformation: null,
+      bankTransactionCode: null,
+      merchantName: null,
+      merchantCategoryCode: null,
+      balanceAfter: null,
+    };
+    const page = (fields: Record<string, unknown>) => () =>
+      readConnectorResult('listTransactions', { result: { transactions: [{ ...transaction, ...fields }], nextCursor: null, totalPages: 1, firstAvailableDateTime: null, lastAvailableDateTime: null } });
+    expect(page({ transactionId: '' })).toThrow(/transactionId: expected text of 1 to 210 characters/);
+    expect(page({ transactionInformation: 'i'.repeat(501) })).toThrow(/transactionInformation: expected text of 1 to 500 characters/);
+    expect(page({ merchantCategoryCode: 'X' })).toThrow(/merchantCategoryCode: expected text of 3 to 4 characters/);
+    expect(page({ merchantName: 'm'.repeat(350), merchantCategoryCode: '5411' })().transactions).toHaveLength(1);
+    expect(() => readConnectorResult('findPsuParty', { result: { partyId: 'p-1', partyNumber: '9'.repeat(36), partyType: 'Sole', name: 'Alice', fullLegalName: null, emailAddress: null, phone: null, mobile: null, address: null } })).toThrow(
+      /partyNumber: expected text of 1 to 35 characters/,
+    );
+  });
+
   it('logs the bank and the reason, never the answer’s content', async () => {
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const connector = await upstream((operation) => (operation === 'findAccounts' ? { kind: 'result', result: [{ ...ACCOUNT, accountCategory: HOLDER }] } : null));

@@ -63,6 +63,9 @@ export class StatementsService {
       const page = await this.bank.listStatements(ids, statements, cursor, size);
       // One statement asked for and none there (with its bank up): the same 404 as readFile's.
       if (statementId && page.totalPages === 0 && page.unavailable.length === 0) throw new StatementException('No such statement for this account');
+      // A bank that answers another statement than the one asked for is not shown (until 7 December 2026
+      // its statement was relayed as the one asked for): the same 404.
+      if (statementId && page.items.some((item) => item.statementId !== statementId)) throw new StatementException('No such statement for this account');
       return page;
     };
     return this.responder.respondPage(request, { resource: 'statements', rule: 'statement', dataKey: 'Statement', list, toOb: toObStatement });
@@ -89,7 +92,7 @@ export class StatementsService {
     const page = await this.bank.listStatements(accountsOf(request), { statementId }, null, 1);
     this.responder.assertAvailable(request, page.unavailable);
     const [statement] = page.items;
-    if (!statement) throw new StatementException('No such statement for this account');
+    if (!statement || statement.statementId !== statementId) throw new StatementException('No such statement for this account');
     return statement;
   }
 }
