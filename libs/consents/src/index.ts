@@ -28,6 +28,7 @@ export {
   vrpPeriodAt,
   vrpPeriodCuts,
   vrpFundsConfirmationProblem,
+  vrpWindowInstant,
 } from './vrp-control-parameters.js';
 export type { ControlParameterProblem, VrpControlParameters, VrpPeriod, VrpPeriodAlignment, VrpPeriodicLimit, VrpPeriodType, VrpType } from './vrp-control-parameters.js';
 export { CreatePaymentConsent } from './create-payment-consent.use-case.js';

@@ -9,6 +9,7 @@ import {
   vrpPeriodAt,
   vrpFundsConfirmationProblem,
   vrpPeriodCuts,
+  vrpWindowInstant,
 } from './vrp-control-parameters.js';
 
 const iso = (period: { start: Date; end: Date }) => [period.start.toISOString(), period.end.toISOString()];
@@ -173,6 +174,19 @@ describe('VRP control parameters', () => {
     expect(checkVrpPayment(check({ params: p }))).toMatchObject({ parameter: 'ValidFromDateTime' });
     expect(checkVrpPayment(check({ params: p, at: new Date('2026-03-01T00:00:00Z') }))).toMatchObject({ parameter: 'ValidToDateTime' });
     expect(checkVrpPayment(check({ params: p, at: new Date('2026-02-28T23:59:59Z') }))).toBeNull();
+  });
+
+  it('holds the window as written, to a window end with more than millisecond digits', () => {
+    // Until 7 December 2026 the digits past the millisecond were cut: the first was refused, the second paid.
+    const to = params({ ValidToDateTime: '2027-06-02T05:00:00.0005Z' });
+    expect(checkVrpPayment(check({ params: to, at: new Date('2027-06-02T05:00:00.000Z') }))).toBeNull();
+    expect(checkVrpPayment(check({ params: to, at: new Date('2027-06-02T05:00:00.001Z') }))).toMatchObject({ parameter: 'ValidToDateTime' });
+    const from = params({ ValidFromDateTime: '2027-06-02T06:00:00.000900+01:00' });
+    expect(checkVrpPayment(check({ params: from, at: new Date('2027-06-02T05:00:00.000Z') }))).toMatchObject({ parameter: 'ValidFromDateTime' });
+    expect(checkVrpPayment(check({ params: from, at: new Date('2027-06-02T05:00:00.001Z') }))).toBeNull();
+    // Digits that are all zero change nothing.
+    expect(vrpWindowInstant('2027-06-02T05:00:00.000000000Z').toISOString()).toBe('2027-06-02T05:00:00.000Z');
+    expect(vrpWindowInstant('2027-06-02T05:00:00Z').toISOString()).toBe('2027-06-02T05:00:00.000Z');
   });
 
   it('lets a funds confirmation ask only what one VRP could pay, inside the window, whatever the period has spent', () => {

@@ -11,6 +11,7 @@ import {
   RevokePaymentConsent,
   VrpControlParameters,
   vrpFundsConfirmationProblem,
+  vrpWindowInstant,
   withApprovedPaymentConsent,
 } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
@@ -127,7 +128,9 @@ export class DomesticVrpsService {
             kind: 'domestic-vrp',
             initiation: plain(body.Data.Initiation),
             controlParameters,
-            expirationDateTime: validTo ? new Date(validTo) : undefined,
+            // The instant the window's checks use (its sub-millisecond digits rounded up): the expiry sweep
+            // and the grant's end follow the same one.
+            expirationDateTime: validTo ? vrpWindowInstant(validTo) : undefined,
             risk: plain(body.Risk),
             readRefundAccount: body.Data.ReadRefundAccount,
             interactionId,
