@@ -17,6 +17,17 @@ import { auditTokenEvents } from './token-audit.listener.js';
 import { TppClientAdapter, tppIsActive } from './tpp-client.adapter.js';
 import { TppClientCache } from './tpp-client.cache.js';
 
+/** A policy whose `script-src` gained a script's hash keeps the hash alone: `'none'` beside a source is ignored by browsers, but is no source list to leave. */
+function withoutNoneBesideHashes(policy: string): string {
+  return policy
+    .split(';')
+    .map((directive) => {
+      const [name, ...sources] = directive.trim().split(/\s+/);
+      return name === 'script-src' && sources.some((source) => source.startsWith("'sha256-")) ? [name, ...sources.filter((source) => source !== "'none'")].join(' ') : directive.trim();
+    })
+    .join('; ');
+}
+
 export interface ProviderDependencies {
   issuer: string;
   config: Pick<AuthServerConfig, 'apiUrl' | 'accessTokenTtl' | 'trustProxy'>;
@@ -83,10 +94,15 @@ export function createProvider(deps: ProviderDependencies): Provider {
   // Every OAuth response carries x-fapi-interaction-id, errors included (UK OB v4.0, FAPI 1.0 6.2.1.11).
   provider.use(async (ctx, next) => {
     ctx.set(FAPI_INTERACTION_ID_HEADER, fapiInteractionIdOf(ctx.get(FAPI_INTERACTION_ID_HEADER) || undefined));
+    // The provider writes its answers itself, past Fastify's helmet: the same baseline headers here, set
+    // before it draws a page, so that a page with an inline script of its own (the sign-out page's
+    // auto-submitted form) gets that script's hash added to `script-src` and runs, and no other script
+    // does. Set after it (until 7 December 2026), the policy came too late for the hash: the browser
+    // blocked the script and a PSU signing out without a session was left on a blank page.
+    ctx.set('content-security-policy', "default-src 'none'; script-src 'none'; frame-ancestors 'none'; base-uri 'none'");
     await next();
-    // The provider writes its answers itself, past Fastify's helmet: the same baseline headers here.
     ctx.set('x-content-type-options', 'nosniff');
-    if (!ctx.response.get('content-security-policy')) ctx.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+    ctx.set('content-security-policy', withoutNoneBesideHashes(ctx.response.get('content-security-policy') || "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"));
     // oidc-provider always lists form_post and fragment, which no client here may use.
     if ((ctx as KoaContextWithOIDC).oidc?.route === 'discovery' && ctx.status === 200 && ctx.body) {
       (ctx.body as { response_modes_supported?: string[] }).response_modes_supported = [...RESPONSE_MODES];

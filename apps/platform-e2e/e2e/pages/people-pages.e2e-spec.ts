@@ -420,6 +420,34 @@ describe('people pages', () => {
     }
   });
 
+  it('signs a PSU out at the auth server in the browser, session or not, to a page that says so', async () => {
+    // The sign-out page submits its form with an inline script whose hash the policy names. Until 7
+    // December 2026 the policy was set too late for the hash: Chromium blocked the script and left the
+    // PSU on a blank page.
+    const blocked: string[] = [];
+    const onConsole = (message: { text(): string }) => {
+      if (/Content Security Policy/i.test(message.text())) blocked.push(message.text());
+    };
+    page.on('console', onConsole);
+    try {
+      // Signed in since the journey above: the page asks first.
+      await page.goto(`${env.AUTH_SERVER_URL}/session/end`);
+      await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+      await page.waitForURL(/\/session\/end\/success/);
+      expect(await page.locator('body').innerText()).toContain('You are signed out');
+      // Signed out: nothing to ask, the page's script goes on by itself.
+      await page.goto(`${env.AUTH_SERVER_URL}/session/end`);
+      await page.waitForURL(/\/session\/end\/success/);
+      expect(await page.locator('body').innerText()).toContain('You are signed out');
+      expect(blocked).toEqual([]);
+      const policy = (await fetch(`${env.AUTH_SERVER_URL}/session/end`)).headers.get('content-security-policy') ?? '';
+      // Its own script's hash, and no other script.
+      expect(policy).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'(;|$)/);
+    } finally {
+      page.off('console', onConsole);
+    }
+  });
+
   it('kept every app healthy, with no unexpected error logged', () => {
     expect(output.filter((line) => /"level":\s*(50|60)|\bERROR\b|Unhandled|stack/i.test(line))).toEqual([]);
     for (const child of apps.children) expect(child.exitCode).toBeNull();
