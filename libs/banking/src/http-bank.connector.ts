@@ -51,8 +51,11 @@ export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 const logger = new Logger('HttpBankConnector');
 
-/** The upstream does not serve the operation (404): it speaks an older version of the protocol, or is misconfigured. */
-class UnknownOperationError extends Error {
+/**
+ * The upstream does not serve the operation (404): it speaks an older version of the protocol, or is
+ * misconfigured. Unavailable, as any refusal of ours is (below); `summarizeTransactions` falls back on it.
+ */
+class UnknownOperationError extends ConnectorUnavailableError {
   override name = 'UnknownOperationError';
 }
 
@@ -104,9 +107,13 @@ export class HttpBankConnector implements BankConnector {
       const body = safeParse('text' in read ? read.text : '') as Partial<ConnectorErrorBody> | undefined;
       // Only a transactions page takes a cursor of the TPP's.
       if (operation === 'listTransactions' && response.status === 400 && body?.error === 'invalid_cursor') throw new InvalidCursorError('unrecognised page cursor');
-      if (response.status === 404) throw new UnknownOperationError(`${this.name}: upstream refused ${operation} with 404`);
-      // A 401/403/400 from the upstream is our misconfiguration, not the TPP's: a defect to surface.
-      throw new Error(`${this.name}: upstream refused ${operation} with ${response.status}`);
+      if (response.status === 404) throw new UnknownOperationError(this.name, `${this.name}: upstream refused ${operation} with 404`);
+      // A 400, 401 or 403 from the upstream is our misconfiguration (a token it no longer takes, a request it
+      // cannot read), not the TPP's: logged as an error for the operator, and this bank answered as
+      // unavailable, so its accounts alone go missing. Until 7 December 2026 it was thrown as a defect, and
+      // one bank's 401 made a bulk read a 500 for every bank's accounts.
+      logger.error(`bank connector ${this.name}: ${operation} refused with ${response.status}: check the connector's token and protocol version; treated as unavailable`);
+      throw new ConnectorUnavailableError(this.name, `${this.name}: upstream refused ${operation} with ${response.status}`);
     }
     // From here on, an answer that is not exactly the contract's tells nothing of what the bank did (a
     // payment may have been debited): the outcome is unknown, as in an outage, never a result or a rejection.

@@ -76,7 +76,7 @@ describe('AggregatedBank over the ledger and an HTTP connector', () => {
     try {
       const olderHttp = new HttpBankConnector({ name: 'remote', baseUrl: `http://127.0.0.1:${olderPort}`, token: TOKEN, timeoutMs: 1000 });
       expect(await olderHttp.summarizeTransactions(query)).toEqual(summaries);
-      // Any other operation it lacks is still a defect to surface.
+      // Any other operation it lacks makes it unavailable: its accounts alone go missing.
       const lacking = await serveBankConnector(remote, { token: TOKEN, port: await findFreePort(), operations: [] });
       try {
         await expect(new HttpBankConnector({ name: 'remote', baseUrl: lacking.url, token: TOKEN, timeoutMs: 1000 }).findAccounts(accountIds)).rejects.toThrow(
@@ -108,9 +108,16 @@ describe('AggregatedBank over the ledger and an HTTP connector', () => {
     expect(partial.items).toEqual(items.filter((item) => !south.includes(item.accountId)));
   });
 
-  it('refuses a caller without the upstream’s token as a defect, not an outage', async () => {
+  it('takes a bank refusing our token as unavailable: its accounts alone go missing, the other bank’s answer', async () => {
     const stranger = new HttpBankConnector({ name: 'remote', baseUrl: `http://127.0.0.1:${port}`, token: 'wrong-token-wrong-token' });
+    await expect(stranger.findAccounts(aliceAccounts())).rejects.toThrow(ConnectorUnavailableError);
     await expect(stranger.findAccounts(aliceAccounts())).rejects.toThrow('upstream refused findAccounts with 401');
+    // Until 7 December 2026 the 401 was thrown as a defect, and a bulk read was a 500 for every bank.
+    const refused = new AggregatedBank(db.dataSource, [new SandboxLedgerConnector(db.dataSource, keys), stranger]);
+    const south = sandbox.psus[0]!.accounts.filter((a) => a.aspspId === 'consentry-bank-south').map((a) => a.accountId);
+    const { items, unavailable } = await refused.listBalances(aliceAccounts(), null, 100);
+    expect(unavailable).toEqual(south);
+    expect([...new Set(items.map((b) => b.accountId))]).toEqual(aliceAccounts().filter((id) => !south.includes(id)).sort());
   });
 
   it('merges both banks in key order', async () => {
