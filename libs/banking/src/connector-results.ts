@@ -43,12 +43,6 @@ const instant: Shape<Date> = (value, at) => (value instanceof Date && !Number.is
 const amount: Shape<string> = (value, at) => (typeof value === 'string' && /^\d{1,13}(\.\d{1,5})?$/.test(value) ? value : fail(at, 'an unsigned decimal string of OB Amount'));
 const signedAmount: Shape<string> = (value, at) => (typeof value === 'string' && /^-?\d{1,13}(\.\d{1,5})?$/.test(value) ? value : fail(at, 'a decimal string of OB Amount'));
 const currency: Shape<string> = (value, at) => (typeof value === 'string' && /^[A-Z]{3}$/.test(value) ? value : fail(at, 'an ISO 4217 currency code'));
-/** An identifier the bank gives: not empty, of OB's length for one (a booked payment's transaction id). */
-const identifier: Shape<string> = (value, at) => {
-  const read = string(value, at);
-  return read.length >= 1 && read.length <= 210 ? read : fail(at, 'an identifier of 1 to 210 characters');
-};
-
 /**
  * Text the API shows a TPP as the OB v4.0 field it fills: 1 to `max` characters, counted as Unicode code
  * points as the OB schemas' maxLength counts them (`min` 3 for a merchant category code). Until 7 December
@@ -62,6 +56,9 @@ function text(max: number, min = 1): Shape<string> {
     return length >= min && length <= max ? read : fail(at, `text of ${min} to ${max} characters`);
   };
 }
+
+/** A transaction's id, a booked payment's among them (OB's Max210Text). */
+const TRANSACTION_ID = 210;
 
 /** A calendar day, YYYY-MM-DD, that exists (an account's opening date). */
 const calendarDay: Shape<string> = (value, at) => {
@@ -143,9 +140,9 @@ const balance = object({
 });
 
 const transaction = object({
-  transactionId: text(210),
+  transactionId: text(TRANSACTION_ID),
   accountId: text(ID),
-  transactionReference: nullable(text(210)),
+  transactionReference: nullable(text(TRANSACTION_ID)),
   amount,
   currency,
   creditDebitIndicator: creditDebit,
@@ -293,7 +290,7 @@ const offer = object({
   currency,
 });
 
-const acceptedPayment = object({ outcome: oneOf('Accepted'), transactionId: identifier, bookingDateTime: instant });
+const acceptedPayment = object({ outcome: oneOf('Accepted'), transactionId: text(TRANSACTION_ID), bookingDateTime: instant });
 const rejectedPayment = object({ outcome: oneOf('Rejected'), reason: oneOf('AM04', 'AC06', 'AM03', 'AM02') });
 
 /** `Accepted` or `Rejected`, and nothing else: an outcome outside the contract says nothing of whether the bank debited. */

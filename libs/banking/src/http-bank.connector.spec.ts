@@ -195,7 +195,7 @@ describe('HttpBankConnector: an answer it cannot read as the contract is the ban
     await server?.close();
     const accepted = { outcome: 'Accepted', transactionId: 'tx-1', bookingDateTime: '2026-01-02T03:04:05.000Z' };
     for (const [answer, reason] of [
-      [{ ...accepted, transactionId: '' }, /transactionId: expected an identifier/],
+      [{ ...accepted, transactionId: '' }, /transactionId: expected text of 1 to 210 characters/],
       [{ ...accepted, bookingDateTime: '2026-02-30T00:00:00Z' }, /bookingDateTime: expected an ISO 8601 date-time/],
     ] as const) {
       const payments = await upstream((operation) => (operation === 'initiatePayment' ? { kind: 'result', result: answer } : null));

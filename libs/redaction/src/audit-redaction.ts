@@ -71,7 +71,8 @@ const IBAN_LENGTHS: ReadonlyMap<string, number> = new Map(
 // Where an IBAN may start in free text: a country code and two check digits, in capitals or not, with no
 // letter or digit before them (`IBAN:GB29…`, `(gb29 …`). Its other characters follow as people and programs
 // write them: in groups of four or in one piece, joined by what joins a card number's groups.
-const IBAN_START = /(?<![\p{L}\p{N}])[A-Za-z]{2}[0-9]{2}/gu;
+const IBAN_COUNTRY_AND_CHECK = '(?<![\\p{L}\\p{N}])[A-Za-z]{2}[0-9]{2}';
+const IBAN_START = new RegExp(IBAN_COUNTRY_AND_CHECK, 'gu');
 const SEPARATOR_ONLY = new RegExp(`^${SEPARATOR}$`, 'u');
 const ALPHANUMERIC = /[A-Za-z0-9]/;
 
@@ -130,7 +131,7 @@ const MAX_DEPTH = 8;
 // What any mask above needs: "eyJ", eight digits with at most three separators between each (a card
 // number has 13), or an IBAN's country and check digits. Text without any (most identifiers, names, codes)
 // is returned as it is, unscanned.
-const MAY_NEED_REDACTION = new RegExp(`eyJ|${DIGIT}(?:${SEPARATOR}{0,3}${DIGIT}){7}|(?<![\\p{L}\\p{N}])[A-Za-z]{2}[0-9]{2}(?:${SEPARATOR}{0,3}[A-Za-z0-9]){11}`, 'u');
+const MAY_NEED_REDACTION = new RegExp(`eyJ|${DIGIT}(?:${SEPARATOR}{0,3}${DIGIT}){7}|${IBAN_COUNTRY_AND_CHECK}(?:${SEPARATOR}{0,3}[A-Za-z0-9]){11}`, 'u');
 
 /**
  * A group of digits in a run: where it starts and ends in the run's text, its digits in ASCII, and where

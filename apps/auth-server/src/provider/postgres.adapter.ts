@@ -57,7 +57,6 @@ export class PostgresAdapter implements Adapter {
    * RFC 9700 4.14.2 for refresh-token replay).
    */
   async consume(id: string): Promise<void> {
-    if (isUnstorableText(id)) throw new errors.InvalidGrant('grant already used or expired');
     // A CTE so the statement reports rows like a SELECT (TypeORM reshapes UPDATE results).
     const rows: Array<{ n: number }> = await this.dataSource.query(
       `WITH consumed AS (
@@ -73,12 +72,10 @@ export class PostgresAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
-    if (isUnstorableText(id)) return;
     await this.dataSource.query(`DELETE FROM oidc_model WHERE model = $1 AND id = $2`, [this.model, id]);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    if (isUnstorableText(grantId)) return;
     await this.dataSource.query(`DELETE FROM oidc_model WHERE model = $1 AND grant_id = $2`, [this.model, grantId]);
   }
 
@@ -90,7 +87,8 @@ export class PostgresAdapter implements Adapter {
 
   private async findWhere(condition: string, value: string): Promise<AdapterPayload | undefined> {
     // An id PostgreSQL cannot hold (U+0000, an unpaired surrogate) names no row: asked as it is, a code,
-    // refresh token, PAR request_uri or token sent with one was a 500 with a stack trace in the log.
+    // refresh token, PAR request_uri or token sent with one was a 500 with a stack trace in the log. Every
+    // outside id comes through here first: consume, destroy and revokeByGrantId get ids of rows found.
     if (isUnstorableText(value)) return undefined;
     const rows: ModelRow[] = await this.dataSource.query(
       `SELECT payload, consumed_at FROM oidc_model

@@ -17,6 +17,9 @@ import { auditTokenEvents } from './token-audit.listener.js';
 import { TppClientAdapter, tppIsActive } from './tpp-client.adapter.js';
 import { TppClientCache } from './tpp-client.cache.js';
 
+// The policy of every answer the provider writes: no script, no framing, no base (its own pages add their own).
+const PROVIDER_CSP = "default-src 'none'; script-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
 /** A policy whose `script-src` gained a script's hash keeps the hash alone: `'none'` beside a source is ignored by browsers, but is no source list to leave. */
 function withoutNoneBesideHashes(policy: string): string {
   return policy
@@ -99,10 +102,10 @@ export function createProvider(deps: ProviderDependencies): Provider {
     // auto-submitted form) gets that script's hash added to `script-src` and runs, and no other script
     // does. Set after it (until 7 December 2026), the policy came too late for the hash: the browser
     // blocked the script and a PSU signing out without a session was left on a blank page.
-    ctx.set('content-security-policy', "default-src 'none'; script-src 'none'; frame-ancestors 'none'; base-uri 'none'");
+    ctx.set('content-security-policy', PROVIDER_CSP);
     await next();
     ctx.set('x-content-type-options', 'nosniff');
-    ctx.set('content-security-policy', withoutNoneBesideHashes(ctx.response.get('content-security-policy') || "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"));
+    ctx.set('content-security-policy', withoutNoneBesideHashes(ctx.response.get('content-security-policy') || PROVIDER_CSP));
     // oidc-provider always lists form_post and fragment, which no client here may use.
     if ((ctx as KoaContextWithOIDC).oidc?.route === 'discovery' && ctx.status === 200 && ctx.body) {
       (ctx.body as { response_modes_supported?: string[] }).response_modes_supported = [...RESPONSE_MODES];
