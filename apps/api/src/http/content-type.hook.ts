@@ -1,14 +1,12 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import { FastifyInstance, FastifyRequest } from 'fastify';
 
-import { routedPath } from './routed-path.js';
+import { isPageRequest } from './page-paths.js';
 import { isSentMoreThanOnce } from './single-header.js';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 // RFC 9110 §5.6.6: `charset=utf-8` and `charset="utf-8"` are the same parameter (\2 closes the quote it opened).
 const JSON_TYPE = /^application\/json\s*(;\s*charset=("?)utf-8\2\s*)?$/i;
-// The server-rendered pages (dashboard, admin console) post HTML forms, and forms only.
-const FORM_PAGE_PREFIXES = ['/dashboard/', '/admin-console/'];
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;\s*charset=("?)utf-8\2\s*)?$/i;
 
 /** Whether the request carries a body: a Content-Length other than 0, or any Transfer-Encoding (RFC 9112 §6.3). */
@@ -36,7 +34,8 @@ export function registerContentTypeHook(fastify: FastifyInstance): void {
     }
     if (!METHODS_WITH_BODY.has(request.method)) return;
     const contentType = request.headers['content-type'];
-    const accepted = FORM_PAGE_PREFIXES.some((prefix) => routedPath(request).startsWith(prefix)) ? FORM_TYPE : JSON_TYPE;
+    // The server-rendered pages (dashboard, admin console) post HTML forms, and forms only.
+    const accepted = isPageRequest(request) ? FORM_TYPE : JSON_TYPE;
     if (contentType === undefined || !accepted.test(contentType) || isSentMoreThanOnce(request, 'content-type')) {
       throw new UnsupportedMediaTypeException('The request body must be application/json');
     }

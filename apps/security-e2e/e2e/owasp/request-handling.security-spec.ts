@@ -308,6 +308,24 @@ describe('OWASP API8:2023 security misconfiguration', () => {
     }
   });
 
+  it("sends the pages' security headers on every answer under their paths: an unknown page, a refused post, a URL the router refuses", async () => {
+    const answers: Array<[string, HttpResult, number]> = [];
+    for (const root of ['/dashboard', '/admin-console']) {
+      answers.push([`${root}/no-such-page`, await expectNothingWritten(platform, () => send(`${api}${root}/no-such-page`)), 404]);
+      const json = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"alice"}' };
+      answers.push([`${root}/login (JSON)`, await expectNothingWritten(platform, () => send(`${api}${root}/login`, json)), 415]);
+      answers.push([`${root}/%zz`, await expectNothingWritten(platform, () => send(`${api}${root}/%zz`)), 400]);
+    }
+    for (const [what, result, status] of answers) {
+      expect(result.status, what).toBe(status);
+      expect(result.headers.get('content-security-policy'), what).toContain("frame-ancestors 'none'");
+      expect(result.headers.get('x-frame-options'), what).toBe('DENY');
+      expect(result.headers.get('referrer-policy'), what).toBe('no-referrer');
+      expect(result.headers.get('cache-control'), what).toBe('no-store');
+      expect(result.headers.get('x-content-type-options'), what).toBe('nosniff');
+    }
+  });
+
   it("sends the security headers on the authorization server's pages, its error pages and its own routes", async () => {
     for (const path of ['/interaction/unknown', '/auth?client_id=nobody', '/health', '/assets/interaction.css']) {
       const result = await expectNothingWritten(platform, () => send(`${auth}${path}`));
