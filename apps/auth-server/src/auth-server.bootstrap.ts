@@ -27,6 +27,7 @@ import { loadSigningJwks } from './provider/signing-keys.js';
 import { TppChangeListener, TppClientCache } from './provider/tpp-client.cache.js';
 import { addRegistrationRequestParser } from './registration/registration-request.parser.js';
 import { loadTrustedDirectory, readPublicJwksFile } from './registration/trusted-directory.js';
+import { answerRouterError } from './router-error.js';
 
 // How long shutdown waits for the connections open when it stops accepting to end with their answers.
 const CONNECTION_GRACE_MS = 5_000;
@@ -111,7 +112,7 @@ export async function startAuthServer(config: AuthServerConfig): Promise<Running
       AuthServerModule.register({ config, dataSource, providerRef, interactionCsrfKey: secrets.interactionCsrfKey, trustedDirectory, replayMarkers }),
       // return503OnClosing off: see the API's bootstrap (the drain has sent `Connection: close` first).
       // A client has HTTP_REQUEST_TIMEOUT_MS to send its whole request, the provider's routes included (they share the server).
-      new FastifyAdapter({ trustProxy: trustedProxy ?? false, bodyLimit: 64 * 1024, return503OnClosing: false, ...httpServerLimits(config) }),
+      new FastifyAdapter({ trustProxy: trustedProxy ?? false, bodyLimit: 64 * 1024, return503OnClosing: false, frameworkErrors: answerRouterError, ...httpServerLimits(config) }),
       { logger: createNestLogger(logger), abortOnError: false },
     );
     const fastify = app.getHttpAdapter().getInstance();

@@ -544,6 +544,29 @@ describe('TPP onboarding: dynamic client registration with a software statement 
     });
   });
 
+  it('answers what no route serves under /register in the RFC 7591 error shape, naming the methods served and echoing nothing', async () => {
+    const base = `${fixture.server.url}/register`;
+    const cases: Array<[method: string, url: string, status: number, allow: string | null]> = [
+      ['PATCH', `${base}/${registered.client_id}`, 405, 'GET, PUT, DELETE'],
+      ['POST', `${base}/${registered.client_id}`, 405, 'GET, PUT, DELETE'],
+      ['GET', base, 405, 'POST'],
+      ['DELETE', base, 405, 'POST'],
+      ['GET', `${base}/${registered.client_id}/secret-thing`, 404, null],
+      ['GET', `${base}/%zz<script>`, 400, null],
+    ];
+    for (const [method, url, status, allow] of cases) {
+      const response = await fetch(url, { method, headers: { authorization: `Bearer ${registered.registration_access_token}` } });
+      const what = `${method} ${url}`;
+      expect(response.status, what).toBe(status);
+      expect(response.headers.get('allow'), what).toBe(allow);
+      expect(response.headers.get('content-type'), what).toMatch(/^application\/json/);
+      expect(response.headers.get('cache-control'), what).toBe('no-store');
+      const text = await response.text();
+      expect(JSON.parse(text), what).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
+      for (const echo of ['/register', registered.client_id, 'secret-thing', '<script>', '%zz']) expect(text, what).not.toContain(echo);
+    }
+  });
+
   it('has no sandbox directory in production mode', async () => {
     await expect(SandboxDirectory.open({ mode: 'production', dataDir: fixture.dataDir })).rejects.toThrow('the sandbox directory exists in sandbox mode only');
   });

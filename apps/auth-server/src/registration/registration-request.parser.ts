@@ -11,7 +11,8 @@ export const REGISTRATION_REQUEST_TYPES = ['application/jwt', 'application/jose'
  */
 export const REGISTRATION_REQUEST_LIMIT = 32 * 1024;
 
-const REGISTRATION_URL = new RegExp(`^${REGISTRATION_PATH}(/|$|\\?)`);
+// The two routes that take a registration body: `POST /register` and `PUT /register/:clientId`.
+const TAKES_REGISTRATION_BODY: Record<string, string> = { POST: REGISTRATION_PATH, PUT: `${REGISTRATION_PATH}/:clientId` };
 
 /**
  * Registration bodies (`POST /register`, `PUT /register/:id`): a compact JWS read as text, bounded.
@@ -22,7 +23,8 @@ const REGISTRATION_URL = new RegExp(`^${REGISTRATION_PATH}(/|$|\\?)`);
 export function addRegistrationRequestParser(fastify: FastifyInstance): void {
   fastify.addContentTypeParser(REGISTRATION_REQUEST_TYPES, { parseAs: 'string', bodyLimit: REGISTRATION_REQUEST_LIMIT }, (_request, body, done) => done(null, body));
   fastify.addHook('preParsing', (request, reply, payload, done) => {
-    if ((request.method !== 'POST' && request.method !== 'PUT') || !REGISTRATION_URL.test(request.url)) return done(null, payload);
+    // Matched on the route: a method no route serves there is the controller's 405, not a body refusal.
+    if (TAKES_REGISTRATION_BODY[request.method] !== request.routeOptions.url) return done(null, payload);
     const refuse = (status: number, description: string) =>
       reply.status(status).header('cache-control', 'no-store').header('content-type', 'application/json; charset=utf-8').send({ error: 'invalid_client_metadata', error_description: description });
     const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();

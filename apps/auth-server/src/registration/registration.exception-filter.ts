@@ -44,8 +44,9 @@ export class RegistrationExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       const status = exception.getStatus();
-      // 404 (no such route), 415 (not JSON), 413 (too large): the request itself is unusable.
-      return send(reply, status, { error: status === 404 ? 'invalid_request' : 'invalid_client_metadata', error_description: 'the request could not be processed' });
+      // 404 (no such route), 405 (a method not served), 415 (not JSON), 413 (too large): the request itself is unusable.
+      const error = status === 404 || status === 405 ? 'invalid_request' : 'invalid_client_metadata';
+      return send(reply, status, { error, error_description: 'the request could not be processed' });
     }
     const interactionId = reply.raw.getHeader(FAPI_INTERACTION_ID_HEADER);
     this.logger.error(`registration failed [${FAPI_INTERACTION_ID_HEADER}=${String(interactionId)}]`, exception instanceof Error ? exception.stack : String(exception));
