@@ -50,6 +50,7 @@ import { AuditOutboxHashable1765960000000 } from '../migrations/1765960000000-au
 import { AuditLogSeqPositive1765970000000 } from '../migrations/1765970000000-audit-log-seq-positive.js';
 import { InitiatedOrdersByDebtor1765980000000 } from '../migrations/1765980000000-initiated-orders-by-debtor.js';
 import { RunningTotalsPerCurrency1765990000000 } from '../migrations/1765990000000-running-totals-per-currency.js';
+import { UnpaidHoldsByOwner1766000000000 } from '../migrations/1766000000000-unpaid-holds-by-owner.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -153,6 +154,7 @@ export const MIGRATIONS = [
   AuditLogSeqPositive1765970000000,
   InitiatedOrdersByDebtor1765980000000,
   RunningTotalsPerCurrency1765990000000,
+  UnpaidHoldsByOwner1766000000000,
 ];
 
 export interface DatabaseOptions {

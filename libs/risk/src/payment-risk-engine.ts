@@ -188,7 +188,7 @@ function ruleFiresSql(rule: RiskRule, v: ScoringValues, params: StatementParamet
                AND NOT EXISTS (SELECT 1 FROM payment_risk_assessment WHERE debtor_account_id = ${v.account} AND creditor_key = ${v.payee} AND paid
                                   AND assessed_at <= ${v.at} - make_interval(hours => ${params.constant(rule.knownAfterHours)}::int)))`;
     case 'velocity': {
-      // Rejected payments do not count: they moved no money and the TPP may correct and retry. The
+      // Rejected payments do not count, nor holds whose review ended unpaid: they moved no money. The
       // payments in the window, this one included, are more than maxCount (in any currency), or those in
       // this one's currency add up to more than maxAmount.
       const over = [

@@ -23,10 +23,14 @@ const CURRENCIES = ['GBP', 'EUR'];
 const window = (owner: RunningTotalOwner): string =>
   `SELECT payments::text AS payments, total::numeric(30, 5)::text AS total FROM (${windowTotalsSql(owner, '$1::text', '$3::char(3)', '$2::timestamptz')}) AS w`;
 // What the running totals stand for: the owner's counted payments after the instant, one by one, in any
-// currency, and the amount of those in the currency asked.
+// currency, and the amount of those in the currency asked; neither a rejected payment nor a hold whose
+// review ended without paying it counts.
 const recount = (owner: RunningTotalOwner): string => `
   SELECT count(*)::text AS payments, coalesce(sum(amount) FILTER (WHERE currency = $3), 0)::numeric(30, 5)::text AS total FROM payment_risk_assessment
-   WHERE ${owner.column} = $1 AND assessed_at > $2 AND decision <> 'reject'`;
+   WHERE ${owner.column} = $1 AND assessed_at > $2 AND decision <> 'reject'
+     AND review_status IS DISTINCT FROM 'rejected' AND review_status IS DISTINCT FROM 'expired' AND review_status IS DISTINCT FROM 'withdrawn'`;
+// How a review of a held payment ends, or stands.
+const REVIEW_STATUSES = ['held', 'release-requested', 'released', 'rejected', 'expired', 'withdrawn'];
 
 /** A small deterministic generator (mulberry32), so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -61,7 +65,7 @@ describe('a TPP’s and an account’s payments in a window, from their running 
     return { window: totals, recount: counted };
   }
 
-  it('matches a recount of the payments at random instants, with payments scored at once on several connections, some rejected, in two currencies', async () => {
+  it('matches a recount of the payments at random instants, with payments scored at once on several connections, some rejected, some held and their reviews ended every way, in two currencies', async () => {
     const next = random(20261205);
     let at = Date.parse('2026-12-01T09:00:00Z');
     for (let batch = 0; batch < 60; batch += 1) {
@@ -88,6 +92,17 @@ describe('a TPP’s and an account’s payments in a window, from their running 
         ),
       );
     }
+    // A third of the payments the engine let through were held instead, and their reviews stand or ended
+    // every way there is (the decision only labels a counted payment: the totals count both alike).
+    const counted: Array<{ payment_id: string }> = await db.dataSource.query(`SELECT payment_id FROM payment_risk_assessment WHERE decision <> 'reject' ORDER BY payment_id`);
+    for (const { payment_id } of counted.filter(() => next() < 0.35)) {
+      await db.dataSource.query(`UPDATE payment_risk_assessment SET decision = 'hold', review_status = $2 WHERE payment_id = $1`, [
+        payment_id,
+        REVIEW_STATUSES[Math.floor(next() * REVIEW_STATUSES.length)],
+      ]);
+    }
+    const [{ unpaid }] = await db.dataSource.query(`SELECT count(*)::int AS unpaid FROM payment_risk_assessment WHERE review_status IN ('rejected', 'expired', 'withdrawn')`);
+    expect(unpaid).toBeGreaterThan(10);
     const [{ stripes }] = await db.dataSource.query(`SELECT count(DISTINCT stripe)::int AS stripes FROM payment_running_total`);
     expect(stripes).toBeGreaterThan(1);
     const [{ rejected }] = await db.dataSource.query(`SELECT count(*)::int AS rejected FROM payment_risk_assessment WHERE decision = 'reject'`);

@@ -38,21 +38,31 @@ export const ACCOUNT_TOTALS: RunningTotalOwner = {
 /** The stripe of the connection that runs the statement. */
 const STRIPE = `(pg_backend_pid() % ${RUNNING_TOTAL_STRIPES})::smallint`;
 
+/** Review outcomes of a held payment that never paid it: the hold leaves the windows it was counted in. */
+const UNPAID_HOLD = `review_status IN ('rejected', 'expired', 'withdrawn')`;
+
 /**
  * A subquery of one row, `(payments numeric, total numeric)`: the count of the owner's counted payments
- * (every one but a rejected one) scored after `since` (exclusive), in every currency, and the amount of
- * those in `currency`. `id`, `currency` and `since` are SQL expressions (text, char(3), timestamptz).
+ * scored after `since` (exclusive), in every currency, and the amount of those in `currency`. Counted is
+ * every payment but one the engine rejected and a hold whose review ended without paying it (an admin's
+ * rejection, its expiry, the PSU's withdrawal): the running totals count a hold from its assessment, and
+ * such holds, few (a partial index), are taken out here, so every window that held one drops it (until 7
+ * December 2026 a rejected hold kept counting, and held the PSU's next payment). `id`, `currency` and
+ * `since` are SQL expressions (text, char(3), timestamptz).
  */
 export function windowTotalsSql(owner: RunningTotalOwner, id: string, currency: string, since: string): string {
   return `
-    SELECT coalesce(sum(t.payments - coalesce(b.payments, 0)), 0) AS payments,
-           coalesce(sum(t.amount - coalesce(b.amount, 0)) FILTER (WHERE t.currency = ${currency}), 0) AS total
-      FROM payment_running_total t
-      LEFT JOIN LATERAL (
-        SELECT ${owner.payments} AS payments, ${owner.amount} AS amount FROM payment_risk_assessment
-         WHERE ${owner.column} = ${id} AND currency = t.currency AND ${owner.stripe} = t.stripe AND assessed_at <= ${since}
-         ORDER BY assessed_at DESC, ${owner.payments} DESC LIMIT 1) AS b ON true
-     WHERE t.owner = '${owner.prefix}' || ${id}`;
+    SELECT r.payments - u.payments AS payments, r.total - u.total AS total
+      FROM (SELECT coalesce(sum(t.payments - coalesce(b.payments, 0)), 0) AS payments,
+                   coalesce(sum(t.amount - coalesce(b.amount, 0)) FILTER (WHERE t.currency = ${currency}), 0) AS total
+              FROM payment_running_total t
+              LEFT JOIN LATERAL (
+                SELECT ${owner.payments} AS payments, ${owner.amount} AS amount FROM payment_risk_assessment
+                 WHERE ${owner.column} = ${id} AND currency = t.currency AND ${owner.stripe} = t.stripe AND assessed_at <= ${since}
+                 ORDER BY assessed_at DESC, ${owner.payments} DESC LIMIT 1) AS b ON true
+             WHERE t.owner = '${owner.prefix}' || ${id}) AS r,
+           (SELECT count(*) AS payments, coalesce(sum(amount) FILTER (WHERE currency = ${currency}), 0) AS total FROM payment_risk_assessment
+             WHERE ${owner.column} = ${id} AND assessed_at > ${since} AND ${UNPAID_HOLD}) AS u`;
 }
 
 /**
