@@ -1,6 +1,6 @@
 import { AggregatedBank, BankConnector, SandboxLedgerConnector } from '@consentry/banking';
 import type { ApiConfig } from '@consentry/config';
-import { InitiatedOrdersInAis, PaymentApprovalSeal } from '@consentry/consents';
+import { type ConsentStatusClock, InitiatedOrdersInAis, PaymentApprovalSeal } from '@consentry/consents';
 import { DataSource, LedgerReader } from '@consentry/database';
 import { CredentialAuthenticator, KeyManagement } from '@consentry/identity';
 import { DynamicModule, Global, Module, Type } from '@nestjs/common';
@@ -10,7 +10,7 @@ import { AccountAccessConsentsModule } from './account-access-consents/account-a
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { AdminConsoleModule } from './admin-console/admin-console.module.js';
-import { API_CONFIG, KEY_MANAGEMENT, LIMIT_CLOCK, LimitClock } from './api.tokens.js';
+import { API_CONFIG, CONSENT_STATUS_CLOCK, KEY_MANAGEMENT, LIMIT_CLOCK, LimitClock } from './api.tokens.js';
 import { BalancesModule } from './balances/balances.module.js';
 import { CustomerModule } from './customer/customer.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
@@ -61,6 +61,7 @@ class InfrastructureModule {
       { provide: Redis, useValue: deps.redis },
       { provide: KEY_MANAGEMENT, useValue: deps.keys },
       { provide: LIMIT_CLOCK, useValue: deps.limitClock },
+      { provide: CONSENT_STATUS_CLOCK, useValue: (): ConsentStatusClock => ({ now: new Date(), awaitingMaxAgeSeconds: deps.config.consentAwaitingMaxAgeSeconds }) },
       { provide: PublicUrl, useValue: deps.publicUrl },
       { provide: BankSigningKeys, useValue: deps.signingKeys },
       // Dynamic linking: the keyed seal the PSU's approval wrote on a payment consent, checked at each payment.

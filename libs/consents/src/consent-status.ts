@@ -86,3 +86,57 @@ export function assertPaymentConsentTransition(kind: PaymentConsentKind, from: P
     throw new ConsentException(ConsentExceptionCode.InvalidStatus, `a ${kind} consent in status ${from} cannot become ${to}`);
   }
 }
+
+/** What a consent's status is read against: the clock, and how long a consent may await authorisation. */
+export interface ConsentStatusClock {
+  now: Date;
+  awaitingMaxAgeSeconds: number;
+}
+
+/** A consent's status as of an instant, and when it took it. */
+export interface StatusAsOf<S extends string> {
+  status: S;
+  statusUpdateDateTime: Date;
+}
+
+interface StoredStatus<S extends string> {
+  status: S;
+  creationDateTime: Date;
+  statusUpdateDateTime: Date;
+  expirationDateTime: Date | null;
+}
+
+/**
+ * The status the rules give a consent at `clock.now`: the stored one, unless its end has come and the
+ * sweep (the worker's expiry run) has not written it yet. A live consent (AWAU or AUTH) past its
+ * ExpirationDateTime is `onExpiry` from that instant, when its kind expires; an AWAU one that waited too
+ * long is `whenStale` from its cutoff; the earlier end wins. The refusals already follow these rules at
+ * once (isConsentLive, awaitedTooLong): every answer that shows a status reads it here, so a TPP or a PSU
+ * never reads AUTH for a consent that is refused (until 7 December 2026 the stored status was shown until
+ * the sweep ran, as long as the worker was down).
+ */
+function statusAsOf<S extends string>(consent: StoredStatus<S>, clock: ConsentStatusClock, onExpiry: S | null, whenStale: S): StatusAsOf<S> {
+  const ends: Array<StatusAsOf<S>> = [];
+  const live = consent.status === 'AWAU' || consent.status === 'AUTH';
+  if (live && onExpiry !== null && consent.expirationDateTime !== null && consent.expirationDateTime <= clock.now) {
+    ends.push({ status: onExpiry, statusUpdateDateTime: consent.expirationDateTime });
+  }
+  if (awaitedTooLong(consent, clock.now, clock.awaitingMaxAgeSeconds)) {
+    ends.push({ status: whenStale, statusUpdateDateTime: new Date(consent.creationDateTime.getTime() + clock.awaitingMaxAgeSeconds * 1000) });
+  }
+  ends.sort((a, b) => a.statusUpdateDateTime.getTime() - b.statusUpdateDateTime.getTime());
+  return ends[0] ?? { status: consent.status, statusUpdateDateTime: consent.statusUpdateDateTime };
+}
+
+/** An account-access consent's status at `clock.now` (statusAsOf): EXPD past its end or awaited too long. */
+export function accountAccessStatusAsOf(consent: StoredStatus<ConsentStatus>, clock: ConsentStatusClock): StatusAsOf<ConsentStatus> {
+  return statusAsOf(consent, clock, 'EXPD', 'EXPD');
+}
+
+/**
+ * A payment consent's status at `clock.now` (statusAsOf): a VRP or funds-confirmation consent is EXPD past
+ * its end; one awaited too long is its kind's STALE_AWAITING_STATUS (RJCT where the kind has no EXPD).
+ */
+export function paymentConsentStatusAsOf(consent: StoredStatus<PaymentConsentStatus> & { kind: PaymentConsentKind }, clock: ConsentStatusClock): StatusAsOf<PaymentConsentStatus> {
+  return statusAsOf(consent, clock, canPaymentConsentTransition(consent.kind, 'AUTH', 'EXPD') ? 'EXPD' : null, STALE_AWAITING_STATUS[consent.kind]);
+}

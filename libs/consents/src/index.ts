@@ -3,6 +3,7 @@ export type { AuthoriseAccountAccessConsentCommand } from './authorise-account-a
 export { CONSENT_ACCESS_COLUMNS, consentAccessFromRow, consentEndedAt, consentLiveCondition, consentsOfGrants, findConsentAccess, findConsentOfClient, isConsentLive } from './consent-queries.js';
 export type { ConsentAccess, ConsentOfGrant } from './consent-queries.js';
 export {
+  accountAccessStatusAsOf,
   assertPaymentConsentTransition,
   assertTransition,
   awaitedTooLong,
@@ -10,8 +11,10 @@ export {
   canTransition,
   EXPIRING_PAYMENT_CONSENT_KINDS,
   isRecurringPaymentConsent,
+  paymentConsentStatusAsOf,
   STALE_AWAITING_STATUS,
 } from './consent-status.js';
+export type { ConsentStatusClock, StatusAsOf } from './consent-status.js';
 export { PAYMENT_CONSENT_SCOPE } from './payment-consent-kind.js';
 export { expirePaymentConsents } from './end-payment-consent.use-case.js';
 export { RevokePaymentConsent } from './revoke-payment-consent.use-case.js';

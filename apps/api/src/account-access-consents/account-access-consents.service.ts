@@ -1,4 +1,5 @@
 import {
+  accountAccessStatusAsOf,
   ConsentException,
   ConsentExceptionCode,
   CreateAccountAccessConsent,
@@ -7,8 +8,9 @@ import {
   RevokeAccountAccessConsent,
 } from '@consentry/consents';
 import { AccountAccessConsentEntity, DataSource } from '@consentry/database';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
+import { CONSENT_STATUS_CLOCK, type ConsentStatusClockOf } from '../api.tokens.js';
 import { PublicUrl } from '../http/public-url.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
 import { AISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
@@ -40,6 +42,7 @@ export class AccountAccessConsentsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly publicUrl: PublicUrl,
+    @Inject(CONSENT_STATUS_CLOCK) private readonly statusClock: ConsentStatusClockOf,
   ) {
     this.create = new CreateAccountAccessConsent(dataSource);
     this.revoke = new RevokeAccountAccessConsent(dataSource);
@@ -79,13 +82,14 @@ export class AccountAccessConsentsService {
           },
         ]
       : undefined;
+    const { status, statusUpdateDateTime } = accountAccessStatusAsOf(consent, this.statusClock());
     return {
       Data: {
         ConsentId: consent.consentId,
         CreationDateTime: obDateTime(consent.creationDateTime),
-        Status: consent.status,
+        Status: status,
         ...(reason ? { StatusReason: reason } : {}),
-        StatusUpdateDateTime: obDateTime(consent.statusUpdateDateTime),
+        StatusUpdateDateTime: obDateTime(statusUpdateDateTime),
         Permissions: consent.permissions,
         ...(consent.expirationDateTime ? { ExpirationDateTime: obDateTime(consent.expirationDateTime) } : {}),
         ...(consent.transactionFromDateTime ? { TransactionFromDateTime: obDateTime(consent.transactionFromDateTime) } : {}),

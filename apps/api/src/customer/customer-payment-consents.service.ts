@@ -1,7 +1,17 @@
-import { canPaymentConsentTransition, ConsentTermLine, describeStandingOrder, describeVrpControlParameters, sentUnansweredSql, VrpControlParameters } from '@consentry/consents';
+import {
+  canPaymentConsentTransition,
+  type ConsentStatusClock,
+  ConsentTermLine,
+  describeStandingOrder,
+  describeVrpControlParameters,
+  paymentConsentStatusAsOf,
+  sentUnansweredSql,
+  VrpControlParameters,
+} from '@consentry/consents';
 import { DataSource, PaymentConsentKind, PaymentConsentStatus } from '@consentry/database';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
+import { CONSENT_STATUS_CLOCK, type ConsentStatusClockOf } from '../api.tokens.js';
 import { formatInstant } from '../dashboard/page-html.js';
 import { decodeListingCursor, keysetPage, listingAtColumn, olderThan } from '../payment-views/payment-keyset.js';
 import { MaskedPayee, maskedPayee } from '../payment-views/payment-parties.js';
@@ -123,14 +133,17 @@ function singleAmount(row: ConsentRow): { amount: string; currency: string } | n
  */
 @Injectable()
 export class CustomerPaymentConsentsService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(CONSENT_STATUS_CLOCK) private readonly statusClock: ConsentStatusClockOf,
+  ) {}
 
-  async list(psuId: string, page: { cursor?: string; limit?: number }, now = new Date()): Promise<CustomerPaymentConsentsPage> {
+  async list(psuId: string, page: { cursor?: string; limit?: number }): Promise<CustomerPaymentConsentsPage> {
     const limit = Math.min(page.limit ?? PAYMENT_CONSENTS_DEFAULT_LIMIT, PAYMENT_CONSENTS_MAX_LIMIT);
     const key = page.cursor ? decodeListingCursor(page.cursor) : null;
     const rows = await this.consentRows(psuId, (params) => (key ? [olderThan('pc', 'consent_id', key, params)] : []), limit + 1);
     const { rows: consents, next } = keysetPage(rows, limit, (row) => row.consent_id);
-    return { consents: await this.views(consents, now), next };
+    return { consents: await this.views(consents, this.statusClock()), next };
   }
 
   /** One of the PSU's payment consents' payments, newest first; another PSU's consent is not found. */
@@ -155,7 +168,7 @@ export class CustomerPaymentConsentsService {
   /** The PSU's own listed payment consent, as the listing shows it; any other is not found. */
   private async one(psuId: string, consentId: string): Promise<CustomerPaymentConsentView> {
     const rows = await this.consentRows(psuId, (params) => [`pc.consent_id = $${params.push(consentId)}`], 1);
-    const [view] = await this.views(rows, new Date());
+    const [view] = await this.views(rows, this.statusClock());
     if (!view) throw new PaymentViewException(PaymentViewExceptionCode.NotFound, 'No such payment consent');
     return view;
   }
@@ -186,7 +199,8 @@ export class CustomerPaymentConsentsService {
   }
 
   /** The consents as the PSU sees them, each with its newest payments (one query for the whole page). */
-  private async views(rows: ConsentRow[], now: Date): Promise<CustomerPaymentConsentView[]> {
+  private async views(rows: ConsentRow[], clock: ConsentStatusClock): Promise<CustomerPaymentConsentView[]> {
+    const { now } = clock;
     const payments: PaymentRow[] =
       rows.length === 0
         ? []
@@ -206,16 +220,21 @@ export class CustomerPaymentConsentsService {
         PAYMENTS_PER_CONSENT,
         (p) => p.payment_id,
       );
+      // As the rules hold it now: past its end or awaited too long, before the sweep writes it.
+      const { status, statusUpdateDateTime } = paymentConsentStatusAsOf(
+        { kind: row.kind, status: row.status, creationDateTime: row.creation_date_time, statusUpdateDateTime: row.status_update_date_time, expirationDateTime: row.expiration_date_time },
+        clock,
+      );
       return {
         consentId: row.consent_id,
         kind: row.kind,
         tpp: { clientId: row.client_id, name: row.tpp_name },
-        status: row.status,
+        status,
         statusReasonDescription: row.status_reason_description,
-        revocable: canPaymentConsentTransition(row.kind, row.status, 'CANC') && (row.expiration_date_time === null || row.expiration_date_time > now),
+        revocable: canPaymentConsentTransition(row.kind, status, 'CANC') && (row.expiration_date_time === null || row.expiration_date_time > now),
         creationDateTime: row.creation_date_time.toISOString(),
         authorisedDateTime: iso(row.authorised_at),
-        statusUpdateDateTime: row.status_update_date_time.toISOString(),
+        statusUpdateDateTime: statusUpdateDateTime.toISOString(),
         expirationDateTime: iso(row.expiration_date_time),
         debtorAccount: row.debtor_name ? { name: row.debtor_name, bank: row.debtor_bank ?? '', currency: row.debtor_currency ?? '' } : null,
         payee: maskedPayee(row.initiation.CreditorAccount),

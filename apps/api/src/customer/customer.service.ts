@@ -1,8 +1,10 @@
 import {
+  accountAccessStatusAsOf,
   cancelScheduledPayment,
   cancelStandingOrder,
   ConsentException,
   ConsentExceptionCode,
+  type ConsentStatusClock,
   describePermissions,
   isPaymentConsentId,
   Permission,
@@ -10,10 +12,11 @@ import {
   RevokeAccountAccessConsent,
   RevokePaymentConsent,
 } from '@consentry/consents';
-import { DataSource } from '@consentry/database';
+import { type ConsentStatus, DataSource } from '@consentry/database';
 import { CredentialAuthenticator } from '@consentry/identity';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
+import { CONSENT_STATUS_CLOCK, type ConsentStatusClockOf } from '../api.tokens.js';
 import { decodeListingCursor, keysetPage, listingAtColumn, olderThan } from '../payment-views/payment-keyset.js';
 import { signInRefusal } from '../sessions/session.exception.js';
 import { IssuedSession, SessionStore } from '../sessions/session.store.js';
@@ -52,18 +55,27 @@ function iso(value: unknown): string | null {
   return value instanceof Date ? value.toISOString() : null;
 }
 
-/** A consent row as its PSU sees it. */
-function toConsentView(row: Row): CustomerConsentView {
+/** A consent row as its PSU sees it, its status as the rules hold it at the clock's instant. */
+function toConsentView(row: Row, clock: ConsentStatusClock): CustomerConsentView {
+  const { status, statusUpdateDateTime } = accountAccessStatusAsOf(
+    {
+      status: row.status as ConsentStatus,
+      creationDateTime: row.creation_date_time as Date,
+      statusUpdateDateTime: row.status_update_date_time as Date,
+      expirationDateTime: (row.expiration_date_time as Date | null) ?? null,
+    },
+    clock,
+  );
   return {
     consentId: row.consent_id as string,
     tpp: { clientId: row.client_id as string, name: row.tpp_name as string },
-    status: row.status as string,
+    status,
     permissions: row.permissions as string[],
     permissionGroups: describePermissions(row.permissions as Permission[]),
     accounts: row.accounts as CustomerConsentView['accounts'],
     creationDateTime: iso(row.creation_date_time)!,
     authorisedDateTime: iso(row.authorised_at),
-    statusUpdateDateTime: iso(row.status_update_date_time)!,
+    statusUpdateDateTime: statusUpdateDateTime.toISOString(),
     expirationDateTime: iso(row.expiration_date_time),
     transactionFromDateTime: iso(row.transaction_from_date_time),
     transactionToDateTime: iso(row.transaction_to_date_time),
@@ -79,6 +91,7 @@ export class CustomerService {
     private readonly dataSource: DataSource,
     private readonly authenticator: CredentialAuthenticator,
     private readonly sessions: SessionStore,
+    @Inject(CONSENT_STATUS_CLOCK) private readonly statusClock: ConsentStatusClockOf,
   ) {
     this.revoke = new RevokeAccountAccessConsent(dataSource);
     this.revokePayment = new RevokePaymentConsent(dataSource);
@@ -118,7 +131,8 @@ export class CustomerService {
       params,
     );
     const { rows: shown, next } = keysetPage(rows as Array<Row & { listing_at: string }>, limit, (row) => row.consent_id as string);
-    return { consents: shown.map(toConsentView), next };
+    const clock = this.statusClock();
+    return { consents: shown.map((row) => toConsentView(row, clock)), next };
   }
 
   async revokeConsent(psuId: string, consentId: string, interactionId: string): Promise<void> {

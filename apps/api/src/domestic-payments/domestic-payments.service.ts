@@ -1,10 +1,20 @@
-import { CreatePaymentConsent, PaymentApprovalSeal, PaymentConsentAccess, paymentConsentOfClient, summariseInitiation, withApprovedPaymentConsent } from '@consentry/consents';
+import {
+  type ConsentStatusClock,
+  CreatePaymentConsent,
+  PaymentApprovalSeal,
+  PaymentConsentAccess,
+  paymentConsentOfClient,
+  paymentConsentStatusAsOf,
+  summariseInitiation,
+  withApprovedPaymentConsent,
+} from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, DomesticPaymentEntity, JsonObject, PaymentConsentEntity } from '@consentry/database';
 import { PaymentRiskEngine } from '@consentry/risk';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
+import { CONSENT_STATUS_CLOCK, type ConsentStatusClockOf } from '../api.tokens.js';
 import { PublicUrl } from '../http/public-url.js';
 import type { PaymentWrite } from '../security/payment-write.pipeline.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
@@ -97,14 +107,19 @@ export function statusReason(code: string | null, description: string | null): S
 }
 
 /** The status members every payment consent response's Data opens with, and ReadRefundAccount when asked. */
-export function paymentConsentStatusData(consent: PaymentConsentEntity): Pick<OBWriteDomesticConsentResponse5['Data'], 'ConsentId' | 'CreationDateTime' | 'Status' | 'StatusReason' | 'StatusUpdateDateTime' | 'ReadRefundAccount'> {
+export function paymentConsentStatusData(
+  consent: PaymentConsentEntity,
+  clock: ConsentStatusClock,
+): Pick<OBWriteDomesticConsentResponse5['Data'], 'ConsentId' | 'CreationDateTime' | 'Status' | 'StatusReason' | 'StatusUpdateDateTime' | 'ReadRefundAccount'> {
   const reason = statusReason(consent.statusReason, consent.statusReasonDescription);
+  // As the rules hold it now: past its end or awaited too long, before the sweep writes it.
+  const { status, statusUpdateDateTime } = paymentConsentStatusAsOf(consent, clock);
   return {
     ConsentId: consent.consentId,
     CreationDateTime: obDateTime(consent.creationDateTime),
-    Status: consent.status,
+    Status: status,
     ...(reason ? { StatusReason: reason } : {}),
-    StatusUpdateDateTime: obDateTime(consent.statusUpdateDateTime),
+    StatusUpdateDateTime: obDateTime(statusUpdateDateTime),
     ...(consent.readRefundAccount ? { ReadRefundAccount: consent.readRefundAccount } : {}),
   };
 }
@@ -120,6 +135,7 @@ export class DomesticPaymentsService {
     risk: PaymentRiskEngine,
     private readonly publicUrl: PublicUrl,
     private readonly approvals: PaymentApprovalSeal,
+    @Inject(CONSENT_STATUS_CLOCK) private readonly statusClock: ConsentStatusClockOf,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
     this.submit = new SubmitDomesticPayment(dataSource, bank, risk, approvals);
@@ -202,7 +218,7 @@ export class DomesticPaymentsService {
 
   private consentResponse(consent: PaymentConsentEntity): OBWriteDomesticConsentResponse5 {
     return {
-      Data: { ...paymentConsentStatusData(consent), Initiation: consent.initiation },
+      Data: { ...paymentConsentStatusData(consent, this.statusClock()), Initiation: consent.initiation },
       Risk: consent.risk,
       Links: { Self: this.publicUrl.of(`/${PISP_BASE_PATH}/domestic-payment-consents/${encodeURIComponent(consent.consentId)}`) },
       Meta: {},

@@ -3,8 +3,9 @@ import { AggregatedBank } from '@consentry/banking';
 import { DataSource, DomesticPaymentEntity, PaymentConsentEntity } from '@consentry/database';
 import { PaymentRiskEngine } from '@consentry/risk';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
+import { CONSENT_STATUS_CLOCK, type ConsentStatusClockOf } from '../api.tokens.js';
 import { OBWritePaymentDetailsResponse1, paymentConsentStatusData, paymentDetailsResponse, plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
 import { assertAmountAboveZero } from '../domestic-payments/instructed-amount.rule.js';
 import { SubmitDomesticPayment } from '../domestic-payments/submit-domestic-payment.use-case.js';
@@ -67,6 +68,7 @@ export class DomesticScheduledPaymentsService {
     risk: PaymentRiskEngine,
     private readonly publicUrl: PublicUrl,
     approvals: PaymentApprovalSeal,
+    @Inject(CONSENT_STATUS_CLOCK) private readonly statusClock: ConsentStatusClockOf,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
     this.submit = new SubmitDomesticPayment(dataSource, bank, risk, approvals);
@@ -134,7 +136,7 @@ export class DomesticScheduledPaymentsService {
   private consentResponse(consent: PaymentConsentEntity): OBWriteDomesticScheduledConsentResponse5 {
     return {
       Data: {
-        ...paymentConsentStatusData(consent),
+        ...paymentConsentStatusData(consent, this.statusClock()),
         Permission: 'Create',
         Initiation: consent.initiation,
       },

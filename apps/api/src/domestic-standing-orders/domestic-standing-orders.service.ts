@@ -6,7 +6,7 @@ import type { ApiConfig } from '@consentry/config';
 import { Inject, Injectable } from '@nestjs/common';
 
 import { ObPaymentDetails, paymentConsentStatusData, paymentDetailsOf, plain, StatusReason } from '../domestic-payments/domestic-payments.service.js';
-import { API_CONFIG } from '../api.tokens.js';
+import { API_CONFIG, CONSENT_STATUS_CLOCK, type ConsentStatusClockOf } from '../api.tokens.js';
 import { PublicUrl } from '../http/public-url.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
 import { PISP_BASE_PATH } from '../open-banking/open-banking.constants.js';
@@ -92,6 +92,7 @@ export class DomesticStandingOrdersService {
     private readonly publicUrl: PublicUrl,
     private readonly approvals: PaymentApprovalSeal,
     @Inject(API_CONFIG) config: ApiConfig,
+    @Inject(CONSENT_STATUS_CLOCK) private readonly statusClock: ConsentStatusClockOf,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
     this.pageSize = Math.min(config.pageSize, MAX_PAGE_SIZE);
@@ -193,7 +194,7 @@ export class DomesticStandingOrdersService {
 
   private consentResponse(consent: PaymentConsentEntity): OBWriteDomesticStandingOrderConsentResponse6 {
     return {
-      Data: { ...paymentConsentStatusData(consent), Permission: 'Create', Initiation: consent.initiation },
+      Data: { ...paymentConsentStatusData(consent, this.statusClock()), Permission: 'Create', Initiation: consent.initiation },
       Risk: consent.risk,
       Links: { Self: this.publicUrl.of(`/${STANDING_ORDER_CONSENTS_PATH}/${encodeURIComponent(consent.consentId)}`) },
       Meta: {},

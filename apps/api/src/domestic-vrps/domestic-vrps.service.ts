@@ -18,8 +18,9 @@ import { AggregatedBank } from '@consentry/banking';
 import { AccountEntity, DataSource, EntityManager, JsonObject, PaymentConsentEntity, VrpPaymentEntity } from '@consentry/database';
 import { PaymentRiskEngine } from '@consentry/risk';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
+import { CONSENT_STATUS_CLOCK, type ConsentStatusClockOf } from '../api.tokens.js';
 import { assertAmountAboveZero } from '../domestic-payments/instructed-amount.rule.js';
 import { paymentConsentStatusData, plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
 import { PublicUrl } from '../http/public-url.js';
@@ -103,6 +104,7 @@ export class DomesticVrpsService {
     risk: PaymentRiskEngine,
     private readonly publicUrl: PublicUrl,
     private readonly approvals: PaymentApprovalSeal,
+    @Inject(CONSENT_STATUS_CLOCK) private readonly statusClock: ConsentStatusClockOf,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
     this.revoke = new RevokePaymentConsent(dataSource);
@@ -264,7 +266,7 @@ export class DomesticVrpsService {
     const debtor = await this.pickedDebtor(consent.initiation, consent.debtorAccountId, manager);
     return {
       Data: {
-        ...paymentConsentStatusData(consent),
+        ...paymentConsentStatusData(consent, this.statusClock()),
         ControlParameters: consent.controlParameters ?? {},
         Initiation: consent.initiation,
         ...(debtor ? { DebtorAccount: debtor } : {}),

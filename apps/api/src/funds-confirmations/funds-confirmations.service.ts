@@ -1,9 +1,10 @@
-import { CreatePaymentConsent, PaymentApprovalSeal, PaymentConsentAccess, paymentConsentOfClient, RevokePaymentConsent } from '@consentry/consents';
+import { CreatePaymentConsent, PaymentApprovalSeal, PaymentConsentAccess, paymentConsentOfClient, paymentConsentStatusAsOf, RevokePaymentConsent } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, JsonObject, PaymentConsentEntity } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
+import { CONSENT_STATUS_CLOCK, type ConsentStatusClockOf } from '../api.tokens.js';
 import { PublicUrl } from '../http/public-url.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
 import { CBPII_BASE_PATH } from '../open-banking/open-banking.constants.js';
@@ -52,6 +53,7 @@ export class FundsConfirmationsService {
     bank: AggregatedBank,
     private readonly publicUrl: PublicUrl,
     approvals: PaymentApprovalSeal,
+    @Inject(CONSENT_STATUS_CLOCK) private readonly statusClock: ConsentStatusClockOf,
   ) {
     this.createConsentUseCase = new CreatePaymentConsent(dataSource);
     this.deleteConsentUseCase = new RevokePaymentConsent(dataSource);
@@ -102,13 +104,15 @@ export class FundsConfirmationsService {
   }
 
   private consentResponse(consent: PaymentConsentEntity): OBFundsConfirmationConsentResponse1 {
+    // As the rules hold it now: past its end or awaited too long, before the sweep writes it.
+    const { status, statusUpdateDateTime } = paymentConsentStatusAsOf(consent, this.statusClock());
     return {
       Data: {
         ConsentId: consent.consentId,
         CreationDateTime: obDateTime(consent.creationDateTime),
-        Status: consent.status,
+        Status: status,
         ...(consent.statusReasonDescription ? { StatusReason: [{ StatusReasonDescription: consent.statusReasonDescription.slice(0, 500) }] } : {}),
-        StatusUpdateDateTime: obDateTime(consent.statusUpdateDateTime),
+        StatusUpdateDateTime: obDateTime(statusUpdateDateTime),
         ...(consent.expirationDateTime ? { ExpirationDateTime: obDateTime(consent.expirationDateTime) } : {}),
         DebtorAccount: consent.initiation.DebtorAccount as JsonObject,
       },
