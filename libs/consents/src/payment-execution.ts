@@ -96,6 +96,9 @@ export async function markSentToBank(manager: EntityManager, table: SentOrderTab
   await manager.query(`UPDATE ${table} SET sent_to_bank_at = COALESCE(sent_to_bank_at, now()) WHERE payment_id = $1`, [paymentId]);
 }
 
+/** Why a payment, a run or a review ended when its PSU cancelled it: a fixed text, safe inside a statement. */
+const CANCELLED_BY_PSU = 'Cancelled by the PSU';
+
 /** SQL: the order (`alias`, a domestic_payment or standing_order_run row) was sent to its bank, whose answer is still awaited. */
 export function sentUnansweredSql(alias: string): string {
   return `(${alias}.status = 'PDNG' AND ${alias}.sent_to_bank_at IS NOT NULL)`;
@@ -413,7 +416,7 @@ export async function cancelScheduledPayment(dataSource: DataSource, command: { 
     ]);
     // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
     const [rows]: [Array<{ consent_id: string; client_id: string }>, number] = await manager.query(
-      `UPDATE domestic_payment d SET status = 'CANC', status_update_date_time = now()
+      `UPDATE domestic_payment d SET status = 'CANC', status_update_date_time = now(), status_reason = NULL, status_reason_description = '${CANCELLED_BY_PSU}'
          FROM payment_consent c
         WHERE d.payment_id = $1 AND c.consent_id = d.consent_id AND c.psu_id = $2 AND d.requested_execution_date_time IS NOT NULL AND d.status = 'PDNG'
           AND d.sent_to_bank_at IS NULL
@@ -446,7 +449,7 @@ export async function cancelScheduledPayment(dataSource: DataSource, command: { 
     }
     // Held for review, it leaves the review queue: there is nothing left to release or reject.
     await manager.query(
-      `UPDATE payment_risk_assessment SET review_status = 'withdrawn', reviewed_by = $2, reviewed_at = now(), review_reason = 'Cancelled by the PSU'
+      `UPDATE payment_risk_assessment SET review_status = 'withdrawn', reviewed_by = $2, reviewed_at = now(), review_reason = '${CANCELLED_BY_PSU}'
         WHERE payment_id = $1 AND ${openReviewCondition()}`,
       [command.paymentId, `psu:${command.psuId}`],
     );
@@ -476,30 +479,46 @@ export async function cancelScheduledPayment(dataSource: DataSource, command: { 
  * the review deadline rejected it FR01. A review an admin holds now makes the cancel a 409 (try again),
  * rather than the two waiting on each other.
  */
-export async function cancelStandingOrder(dataSource: DataSource, command: { standingOrderId: string; psuId: string; interactionId?: string }): Promise<void> {
-  await dataSource.transaction(async (manager) => {
+export async function cancelStandingOrder(
+  dataSource: DataSource,
+  command: { standingOrderId: string; psuId: string; interactionId?: string },
+): Promise<{ runWithBank: boolean }> {
+  return dataSource.transaction(async (manager) => {
     const [order]: Array<{ status: string; consent_id: string; client_id: string }> = await manager.query(
       `SELECT status, consent_id, client_id FROM domestic_standing_order WHERE standing_order_id = $1 AND psu_id = $2 FOR UPDATE`,
       [command.standingOrderId, command.psuId],
     );
     if (!order) throw new ConsentException(ConsentExceptionCode.NotFound, 'No such standing order');
-    if (order.status !== 'PDNG') throw new ConsentException(ConsentExceptionCode.InvalidStatus, `the standing order is ${order.status}, it cannot be cancelled`);
+    // A running order (PDNG) is cancelled; one whose every run was made (INCO) has only its held runs left
+    // to cancel, its last one held for review included (until 7 December 2026 that run could not be).
+    const running = order.status === 'PDNG';
+    const refused = () => new ConsentException(ConsentExceptionCode.InvalidStatus, `the standing order is ${order.status}, it cannot be cancelled`);
+    if (!running && order.status !== 'INCO') throw refused();
     // A run already sent to its bank and unanswered stays the bank's (PSD2 Art. 80: received, it cannot be
     // revoked): the re-drive records its answer (redriveStrandedPayments). The runs after it are cancelled.
-    await manager.query(
-      `UPDATE domestic_standing_order SET status = 'CANC', next_run_at = NULL, status_update_date_time = now() WHERE standing_order_id = $1`,
-      [command.standingOrderId],
-    );
+    if (running) {
+      await manager.query(
+        `UPDATE domestic_standing_order SET status = 'CANC', next_run_at = NULL, status_update_date_time = now() WHERE standing_order_id = $1`,
+        [command.standingOrderId],
+      );
+    }
     const base = { actor: { type: 'psu' as const, id: command.psuId }, clientId: order.client_id, psuId: command.psuId, consentId: order.consent_id, interactionId: command.interactionId };
     const heldRuns = await cancelHeldRuns(manager, command.standingOrderId, command.psuId);
+    if (!running && heldRuns.length === 0) throw refused();
     await recordAuditEvents(manager, [
-      { type: 'payment.status-changed', ...base, data: { paymentId: command.standingOrderId, kind: 'domestic-standing-order', from: 'PDNG', to: 'CANC' } },
+      ...(running ? [{ type: 'payment.status-changed' as const, ...base, data: { paymentId: command.standingOrderId, kind: 'domestic-standing-order', from: 'PDNG', to: 'CANC' } }] : []),
       ...heldRuns.map((run) => ({
         type: 'payment.status-changed' as const,
         ...base,
         data: { paymentId: run.payment_id, kind: 'domestic-standing-order', run: run.run_index, from: 'PDNG', to: 'CANC' },
       })),
     ]);
+    // Whether a run stays with the bank, so the PSU is not told that no payment will be made.
+    const [{ with_bank }]: Array<{ with_bank: boolean }> = await manager.query(
+      `SELECT EXISTS (SELECT 1 FROM standing_order_run s WHERE s.standing_order_id = $1 AND ${sentUnansweredSql('s')}) AS with_bank`,
+      [command.standingOrderId],
+    );
+    return { runWithBank: with_bank };
   });
 }
 
@@ -526,13 +545,13 @@ async function cancelHeldRuns(manager: EntityManager, standingOrderId: string, p
   if (held.length === 0) return [];
   const ids = held.map((row) => row.payment_id);
   const [runs]: [Array<{ payment_id: string; run_index: number }>, number] = await manager.query(
-    `UPDATE standing_order_run SET status = 'CANC', status_update_date_time = now()
+    `UPDATE standing_order_run SET status = 'CANC', status_reason = NULL, status_update_date_time = now()
       WHERE payment_id = ANY($1::text[]) AND status = 'PDNG' AND sent_to_bank_at IS NULL
       RETURNING payment_id, run_index`,
     [ids],
   );
   await manager.query(
-    `UPDATE payment_risk_assessment SET review_status = 'withdrawn', reviewed_by = $2, reviewed_at = now(), review_reason = 'Cancelled by the PSU'
+    `UPDATE payment_risk_assessment SET review_status = 'withdrawn', reviewed_by = $2, reviewed_at = now(), review_reason = '${CANCELLED_BY_PSU}'
       WHERE payment_id = ANY($1::text[]) AND ${openReviewCondition()}`,
     [runs.map((run) => run.payment_id), `psu:${psuId}`],
   );

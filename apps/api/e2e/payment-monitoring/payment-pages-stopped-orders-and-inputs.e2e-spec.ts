@@ -149,7 +149,8 @@ describe('payment pages: stopped orders stay unpaid, hostile input gets a 4xx pa
     // And the cancel itself is refused, should the form be posted anyway.
     const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
     expect((await post(cancelPaths[0]!, new URLSearchParams({ csrf }).toString(), alice)).headers.get('location')).toBe('/dashboard/payments?notice=not_cancellable');
-    expect((await post(cancelPaths[1]!, new URLSearchParams({ csrf }).toString(), alice)).headers.get('location')).toBe('/dashboard/payments?notice=cancelled');
+    // The order is cancelled, and the PSU told that the run with the bank may still be paid.
+    expect((await post(cancelPaths[1]!, new URLSearchParams({ csrf }).toString(), alice)).headers.get('location')).toBe('/dashboard/payments?notice=cancelled_run_with_bank');
     expect(await h.dataSource.query(`SELECT status FROM standing_order_run WHERE payment_id = $1`, [`${orderId}-run-0`])).toEqual([{ status: 'PDNG' }]);
   });
 

@@ -62,7 +62,8 @@ export interface CustomerPaymentConsentView {
    * A standing order consent's schedule in words (describeStandingOrder: the approval page's wording, dates
    * in UTC as the dashboard shows them) and, once the TPP set it up, its order: id, status and next run.
    */
-  standingOrder: { schedule: ConsentTermLine[]; standingOrderId: string | null; status: string | null; nextRunAt: string | null } | null;
+  /** `cancellable`: the PSU can cancel it now (running, or its last run held for review). */
+  standingOrder: { schedule: ConsentTermLine[]; standingOrderId: string | null; status: string | null; nextRunAt: string | null; cancellable: boolean } | null;
   /** A scheduled payment the PSU may still cancel (PDNG, not yet sent to its bank): its DomesticScheduledPaymentId. */
   cancellablePaymentId: string | null;
   /**
@@ -247,6 +248,9 @@ export class CustomerPaymentConsentsService {
                 standingOrderId: row.standing_order_id,
                 status: row.standing_order_status,
                 nextRunAt: iso(row.next_run_at),
+                // Running; or every run made, one still pending and none with the bank: its held run (cancelStandingOrder).
+                cancellable:
+                  row.standing_order_status === 'PDNG' || (row.standing_order_status === 'INCO' && !row.awaiting_bank && shown.rows.some((p) => p.status === 'PDNG')),
               }
             : null,
         cancellablePaymentId:

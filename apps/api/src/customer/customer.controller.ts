@@ -73,6 +73,6 @@ export class CustomerController {
   @HttpCode(204)
   @UseGuards(CustomerAuthGuard)
   cancelStandingOrder(@SessionUser() psu: SessionSubject, @Param('DomesticStandingOrderId', ObIdPipe) standingOrderId: string, @InteractionId() interactionId: string): Promise<void> {
-    return this.customer.cancelStandingOrder(psu.subjectId, standingOrderId, interactionId);
+    return this.customer.cancelStandingOrder(psu.subjectId, standingOrderId, interactionId).then(() => undefined);
   }
 }

@@ -154,8 +154,8 @@ export class CustomerService {
     return cancelScheduledPayment(this.dataSource, { paymentId, psuId, interactionId });
   }
 
-  /** One of this PSU's standing orders, cancelled (cancelStandingOrder checks whose it is). */
-  cancelStandingOrder(psuId: string, standingOrderId: string, interactionId: string): Promise<void> {
+  /** One of this PSU's standing orders, cancelled (cancelStandingOrder checks whose it is); whether a run stays with the bank. */
+  cancelStandingOrder(psuId: string, standingOrderId: string, interactionId: string): Promise<{ runWithBank: boolean }> {
     return cancelStandingOrder(this.dataSource, { standingOrderId, psuId, interactionId });
   }
 }

@@ -14,6 +14,10 @@ export const DASHBOARD_PAYMENT_NOTICES = {
   revoked: { kind: 'success', text: 'Stopped. The app can no longer use this consent: its next payment or funds check is refused.' },
   not_revocable: { kind: 'error', text: 'That consent has already ended or cannot be stopped, so nothing changed.' },
   cancelled: { kind: 'success', text: 'Cancelled. No payment will be made from it.' },
+  cancelled_run_with_bank: {
+    kind: 'success',
+    text: 'Cancelled. One payment of it had already been sent to your bank and may still be made; no payment after it will be.',
+  },
   not_cancellable: { kind: 'error', text: 'That payment has already been sent to your bank or cancelled, so nothing changed.' },
 } as const;
 
@@ -171,8 +175,8 @@ function consentCard(consent: CustomerPaymentConsentView, csrf: string, index: n
     : '';
   const cancel =
     awaiting +
-    (order?.standingOrderId && order.status === 'PDNG'
-      ? postButton(`${PAYMENTS_PATH}/standing-orders/${encodeURIComponent(order.standingOrderId)}/cancel`, csrf, 'Cancel standing order', {
+    (order?.standingOrderId && order.cancellable
+      ? postButton(`${PAYMENTS_PATH}/standing-orders/${encodeURIComponent(order.standingOrderId)}/cancel`, csrf, order.status === 'PDNG' ? 'Cancel standing order' : 'Cancel its last payment', {
           className: 'danger',
           hiddenLabel: `to ${consent.payee?.name ?? consent.tpp.name}`,
         })

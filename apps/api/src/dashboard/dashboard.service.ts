@@ -34,7 +34,7 @@ export interface DashboardConsent {
 
 export type DashboardRevocation = 'revoked' | 'not_revocable';
 
-export type DashboardCancellation = 'cancelled' | 'not_cancellable';
+export type DashboardCancellation = 'cancelled' | 'cancelled_run_with_bank' | 'not_cancellable';
 
 interface ConsentRow {
   consent_id: string;
@@ -141,9 +141,13 @@ export class DashboardService {
   /** Cancels one of the PSU's scheduled payments or standing orders through the customer API's use cases. */
   async cancelPayment(psuId: string, target: { scheduledPaymentId: string } | { standingOrderId: string }, interactionId: string): Promise<DashboardCancellation> {
     try {
-      if ('scheduledPaymentId' in target) await this.customer.cancelScheduledPayment(psuId, target.scheduledPaymentId, interactionId);
-      else await this.customer.cancelStandingOrder(psuId, target.standingOrderId, interactionId);
-      return 'cancelled';
+      if ('scheduledPaymentId' in target) {
+        await this.customer.cancelScheduledPayment(psuId, target.scheduledPaymentId, interactionId);
+        return 'cancelled';
+      }
+      // A run already sent to the bank stays the bank's: the PSU is told it may still be paid.
+      const { runWithBank } = await this.customer.cancelStandingOrder(psuId, target.standingOrderId, interactionId);
+      return runWithBank ? 'cancelled_run_with_bank' : 'cancelled';
     } catch (error) {
       // Not theirs, already run or cancelled meanwhile: the page says so rather than failing.
       if (error instanceof ConsentException) return 'not_cancellable';
