@@ -31,7 +31,7 @@ export {
   vrpPeriodAt,
   vrpPeriodCuts,
   vrpFundsConfirmationProblem,
-  vrpWindowInstant,
+  obInstant,
 } from './vrp-control-parameters.js';
 export type { ControlParameterProblem, VrpControlParameters, VrpPeriod, VrpPeriodAlignment, VrpPeriodicLimit, VrpPeriodType, VrpType } from './vrp-control-parameters.js';
 export { CreatePaymentConsent } from './create-payment-consent.use-case.js';

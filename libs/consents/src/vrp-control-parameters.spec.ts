@@ -9,7 +9,7 @@ import {
   vrpPeriodAt,
   vrpFundsConfirmationProblem,
   vrpPeriodCuts,
-  vrpWindowInstant,
+  obInstant,
 } from './vrp-control-parameters.js';
 
 const iso = (period: { start: Date; end: Date }) => [period.start.toISOString(), period.end.toISOString()];
@@ -185,8 +185,8 @@ describe('VRP control parameters', () => {
     expect(checkVrpPayment(check({ params: from, at: new Date('2027-06-02T05:00:00.000Z') }))).toMatchObject({ parameter: 'ValidFromDateTime' });
     expect(checkVrpPayment(check({ params: from, at: new Date('2027-06-02T05:00:00.001Z') }))).toBeNull();
     // Digits that are all zero change nothing.
-    expect(vrpWindowInstant('2027-06-02T05:00:00.000000000Z').toISOString()).toBe('2027-06-02T05:00:00.000Z');
-    expect(vrpWindowInstant('2027-06-02T05:00:00Z').toISOString()).toBe('2027-06-02T05:00:00.000Z');
+    expect(obInstant('2027-06-02T05:00:00.000000000Z').toISOString()).toBe('2027-06-02T05:00:00.000Z');
+    expect(obInstant('2027-06-02T05:00:00Z').toISOString()).toBe('2027-06-02T05:00:00.000Z');
   });
 
   it('lets a funds confirmation ask only what one VRP could pay, inside the window, whatever the period has spent', () => {

@@ -142,8 +142,8 @@ export function controlParameterDefinitionProblems(params: VrpControlParameters,
       problems.push({ parameter: 'PeriodicLimits', path: `${path}.Amount`, message: 'must be more than zero', errorCode: 'U002' });
     }
   });
-  const from = params.ValidFromDateTime ? vrpWindowInstant(params.ValidFromDateTime) : null;
-  const to = params.ValidToDateTime ? vrpWindowInstant(params.ValidToDateTime) : null;
+  const from = params.ValidFromDateTime ? obInstant(params.ValidFromDateTime) : null;
+  const to = params.ValidToDateTime ? obInstant(params.ValidToDateTime) : null;
   if (to && from && to <= from) {
     problems.push({ parameter: 'ValidToDateTime', path: `${base}.ValidToDateTime`, message: 'must be after ValidFromDateTime', errorCode: 'U003' });
   } else if (to && now !== null && to <= now) {
@@ -188,13 +188,15 @@ export interface VrpPaymentCheck {
 const INSTRUCTION_AMOUNT = 'Data.Instruction.InstructedAmount.Amount';
 
 /**
- * A window end (ValidFromDateTime, ValidToDateTime) as the instant the platform's millisecond clock checks
- * against: a time written with finer digits (OB's date-time allows nine) is rounded up to the next
- * millisecond, so `ValidFrom <= now < ValidTo` holds as written. `new Date()` cut them off: a ValidTo of
- * `…00.0005Z` refused a VRP at `…00.000Z`, and a ValidFrom of `…00.0009Z` let one through then (until 7
- * December 2026).
+ * An OB date-time a consent's life turns on (a VRP's ValidFromDateTime and ValidToDateTime, an
+ * account-access or funds-confirmation consent's ExpirationDateTime) as the instant the platform's
+ * millisecond clock checks against: a time written with finer digits (OB's date-time allows nine) is
+ * rounded up to the next millisecond, so `ValidFrom <= now < ValidTo` and `now < ExpirationDateTime` hold
+ * as written. `new Date()` cut them off: a ValidTo of `…00.0005Z` refused a VRP at `…00.000Z`, a ValidFrom
+ * of `…00.0009Z` let one through then, and a consent expired up to a millisecond early (until 7 December
+ * 2026).
  */
-export function vrpWindowInstant(written: string): Date {
+export function obInstant(written: string): Date {
   const instant = new Date(written);
   const beyondMillisecond = /T[^.]*\.\d{3}(\d+)/.exec(written)?.[1];
   return beyondMillisecond && /[1-9]/.test(beyondMillisecond) ? new Date(instant.getTime() + 1) : instant;
@@ -205,10 +207,10 @@ export function vrpWindowInstant(written: string): Date {
  * either end optional): the first check of a VRP and of its funds confirmation.
  */
 function vrpValidityWindowProblem(params: Pick<VrpControlParameters, 'ValidFromDateTime' | 'ValidToDateTime'>, at: Date): ControlParameterProblem | null {
-  if (params.ValidFromDateTime && at < vrpWindowInstant(params.ValidFromDateTime)) {
+  if (params.ValidFromDateTime && at < obInstant(params.ValidFromDateTime)) {
     return { parameter: 'ValidFromDateTime', path: 'Data.ConsentId', message: 'The consent is not valid yet (ValidFromDateTime)' };
   }
-  if (params.ValidToDateTime && at >= vrpWindowInstant(params.ValidToDateTime)) {
+  if (params.ValidToDateTime && at >= obInstant(params.ValidToDateTime)) {
     return { parameter: 'ValidToDateTime', path: 'Data.ConsentId', message: 'The consent is no longer valid (ValidToDateTime)' };
   }
   return null;

@@ -47,6 +47,25 @@ describe('consent statuses as the rules hold them, before the expiry sweep write
     expect(shown).toMatchObject({ status: 'EXPD', statusUpdateDateTime: ended });
   });
 
+  it('ends an account-access or funds-confirmation consent whose ExpirationDateTime has digits past the millisecond at the next millisecond, not before', async () => {
+    const written = '2049-06-02T05:00:00.0005Z';
+    const ais = await h.tpp('POST', `${AISP}/account-access-consents`, {
+      token: await h.clientCredentialsToken(),
+      body: { Data: { Permissions: ['ReadAccountsBasic'], ExpirationDateTime: written }, Risk: {} },
+    });
+    const [debtor] = await fixtures.accountsOf('alice', 1);
+    const cof = await h.tpp('POST', `${CBPII}/funds-confirmation-consents`, {
+      token: await h.clientCredentialsToken({ scope: 'fundsconfirmations' }),
+      body: { Data: { ExpirationDateTime: written, DebtorAccount: { SchemeName: debtor!.account.SchemeName, Identification: debtor!.account.Identification, Name: debtor!.account.Name } } },
+    });
+    for (const [table, created] of [['account_access_consent', ais], ['payment_consent', cof]] as const) {
+      expect(created.status, table).toBe(201);
+      const [row] = (await h.dataSource.query(`SELECT expiration_date_time FROM ${table} WHERE consent_id = $1`, [jsonString(created.body.Data.ConsentId)])) as Array<{ expiration_date_time: Date }>;
+      // Live at …00.000 (before the written instant), ended at …00.001.
+      expect(row!.expiration_date_time.toISOString(), table).toBe('2049-06-02T05:00:00.001Z');
+    }
+  });
+
   it('shows an account-access consent awaiting authorisation past CONSENT_AWAITING_MAX_AGE_SECONDS as EXPD', async () => {
     const token = await h.clientCredentialsToken();
     const created = await h.tpp('POST', `${AISP}/account-access-consents`, { token, body: { Data: { Permissions: ['ReadAccountsBasic'] }, Risk: {} } });

@@ -4,6 +4,7 @@ import {
   ConsentExceptionCode,
   CreateAccountAccessConsent,
   findConsentOfClient,
+  obInstant,
   Permission,
   RevokeAccountAccessConsent,
 } from '@consentry/consents';
@@ -54,7 +55,7 @@ export class AccountAccessConsentsService {
       clientId,
       // The DTO admitted only OB permission codes; the combination rules run in the use case.
       permissions: Data.Permissions as Permission[],
-      expirationDateTime: Data.ExpirationDateTime ? new Date(Data.ExpirationDateTime) : undefined,
+      expirationDateTime: Data.ExpirationDateTime ? obInstant(Data.ExpirationDateTime) : undefined,
       transactionFromDateTime: Data.TransactionFromDateTime ? new Date(Data.TransactionFromDateTime) : undefined,
       transactionToDateTime: Data.TransactionToDateTime ? new Date(Data.TransactionToDateTime) : undefined,
       interactionId,

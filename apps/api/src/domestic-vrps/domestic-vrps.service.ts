@@ -11,7 +11,7 @@ import {
   RevokePaymentConsent,
   VrpControlParameters,
   vrpFundsConfirmationProblem,
-  vrpWindowInstant,
+  obInstant,
   withApprovedPaymentConsent,
 } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
@@ -132,7 +132,7 @@ export class DomesticVrpsService {
             controlParameters,
             // The instant the window's checks use (its sub-millisecond digits rounded up): the expiry sweep
             // and the grant's end follow the same one.
-            expirationDateTime: validTo ? vrpWindowInstant(validTo) : undefined,
+            expirationDateTime: validTo ? obInstant(validTo) : undefined,
             risk: plain(body.Risk),
             readRefundAccount: body.Data.ReadRefundAccount,
             interactionId,

@@ -1,4 +1,4 @@
-import { CreatePaymentConsent, PaymentApprovalSeal, PaymentConsentAccess, paymentConsentOfClient, paymentConsentStatusAsOf, RevokePaymentConsent } from '@consentry/consents';
+import { CreatePaymentConsent, PaymentApprovalSeal, PaymentConsentAccess, paymentConsentOfClient, paymentConsentStatusAsOf, obInstant, RevokePaymentConsent } from '@consentry/consents';
 import { AggregatedBank } from '@consentry/banking';
 import { DataSource, JsonObject, PaymentConsentEntity } from '@consentry/database';
 import { ObErrorCode, ObErrorException } from '@consentry/validation';
@@ -61,7 +61,7 @@ export class FundsConfirmationsService {
   }
 
   async createConsent(clientId: string, body: OBFundsConfirmationConsent1Dto, interactionId: string): Promise<OBFundsConfirmationConsentResponse1> {
-    const expirationDateTime = body.Data.ExpirationDateTime ? new Date(body.Data.ExpirationDateTime) : null;
+    const expirationDateTime = body.Data.ExpirationDateTime ? obInstant(body.Data.ExpirationDateTime) : null;
     if (expirationDateTime && expirationDateTime <= new Date()) {
       throw ObErrorException.badRequest(ObErrorCode.FieldInvalidDate, 'ExpirationDateTime must be in the future', 'Data.ExpirationDateTime');
     }
