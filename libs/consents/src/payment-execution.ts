@@ -317,8 +317,36 @@ async function executeOne(
   return sendScheduledPayment(dataSource, bank, paymentId, { approvals, again: decided === 'send-again', unreachable });
 }
 
+/** How long a send waits for its payment's row before leaving it to whoever holds it (lockedForSend). */
+const SEND_LOCK_WAIT = '2s';
+
 /**
- * Sends a scheduled payment marked sent (markSentToBank) to its bank under its row lock (SKIP LOCKED: one
+ * Locks a marked payment's row for its send (`select`, a SELECT ... FOR UPDATE), waiting up to
+ * SEND_LOCK_WAIT: the row's holder is another sender (its answer is then recorded and the row no longer
+ * selected) or, for a moment, a PSU's cancel that lost to the mark (it re-read the row and holds it until
+ * its transaction ends). With SKIP LOCKED such a cancel made the worker skip the send it had just marked,
+ * and the payment waited for the next run (until 7 December 2026). Null when the wait runs out: the row is
+ * left to its holder, or to the next run.
+ */
+async function lockedForSend<T>(manager: EntityManager, select: string, values: unknown[]): Promise<T | null> {
+  await manager.query('SAVEPOINT send_lock');
+  await manager.query(`SET LOCAL lock_timeout = '${SEND_LOCK_WAIT}'`);
+  let row: T | undefined;
+  try {
+    [row] = (await manager.query(select, values)) as T[];
+  } catch (error) {
+    if ((error as { driverError?: { code?: string } }).driverError?.code !== '55P03') throw error;
+    // Back to before the wait, its lock_timeout undone with it.
+    await manager.query('ROLLBACK TO SAVEPOINT send_lock');
+    return null;
+  }
+  // The rest of the send (the outcome's write) waits as long as it must.
+  await manager.query('SET LOCAL lock_timeout TO DEFAULT');
+  return row ?? null;
+}
+
+/**
+ * Sends a scheduled payment marked sent (markSentToBank) to its bank under its row lock (lockedForSend: one
  * being sent elsewhere is left to that sender), and records the answer once with its event. Sent again
  * (`again`), an order that no longer matches its approval is not sent and stays PDNG, logged for an
  * operator: the bank may hold it debited, so it is never rejected here. A bank that does not answer leaves
@@ -331,10 +359,11 @@ async function sendScheduledPayment(
   options: { approvals: PaymentApprovalSeal; again: boolean; unreachable: UnreachableBanks },
 ): Promise<'executed' | 'deferred' | 'skipped'> {
   return dataSource.transaction(async (manager) => {
-    const [order]: DueRow[] = await manager.query(
+    const order = await lockedForSend<DueRow>(
+      manager,
       `SELECT d.payment_id, d.consent_id, d.client_id, d.debtor_account_id, d.initiation, c.psu_id FROM domestic_payment d
          JOIN payment_consent c ON c.consent_id = d.consent_id
-        WHERE d.payment_id = $1 AND ${sentUnansweredSql('d')} FOR UPDATE OF d SKIP LOCKED`,
+        WHERE d.payment_id = $1 AND ${sentUnansweredSql('d')} FOR UPDATE OF d`,
       [paymentId],
     );
     // Being sent by another worker now, or answered since.
@@ -682,8 +711,8 @@ async function runOnce(
 
 /**
  * Sends an order's current run, marked sent (markSentToBank), to its bank under the order's and the run's
- * row locks (SKIP LOCKED: a run being sent elsewhere is left to that sender; a PSU's cancel waits, then
- * finds it answered or still awaited), then records the answer once with its event and moves the order on.
+ * row locks (lockedForSend: a run being sent elsewhere is left to that sender; a PSU's cancel waits, then
+ * finds it answered or still awaited; a cancel committed first leaves the run to the re-drive), then records the answer once with its event and moves the order on.
  * Sent again (`again`), a run of an order that no longer matches its approval is not sent and stays PDNG,
  * logged for an operator, and the order waits: the bank may hold it debited, so it is never rejected here.
  * A bank that does not answer leaves the run PDNG, marked, and the order on it, for the next run.
@@ -696,10 +725,11 @@ async function sendStandingOrderRun(
   options: { approvals: PaymentApprovalSeal; again: boolean; unreachable: UnreachableBanks },
 ): Promise<'executed' | 'deferred' | 'skipped'> {
   return dataSource.transaction(async (manager) => {
-    const [order]: DueOrderRow[] = await manager.query(
+    const order = await lockedForSend<DueOrderRow>(
+      manager,
       `SELECT o.standing_order_id, o.consent_id, o.client_id, o.psu_id, o.debtor_account_id, o.initiation, o.next_run_index, o.next_run_at
          FROM domestic_standing_order o JOIN standing_order_run r ON r.standing_order_id = o.standing_order_id AND r.run_index = o.next_run_index
-        WHERE o.standing_order_id = $1 AND o.next_run_index = $2 AND o.status = 'PDNG' AND ${sentUnansweredSql('r')} FOR UPDATE OF o, r SKIP LOCKED`,
+        WHERE o.standing_order_id = $1 AND o.next_run_index = $2 AND o.status = 'PDNG' AND ${sentUnansweredSql('r')} FOR UPDATE OF o, r`,
       [orderId, runIndex],
     );
     // Being sent by another worker now, or answered since.

@@ -100,3 +100,42 @@ describe('PSU cancels: what they are told, what they can cancel, what the TPP re
     expect(reason).toContain('Cancelled by the PSU');
   });
 });
+
+describe('a PSU cancel that loses to the worker leaves it the bank call', () => {
+  let h: ApiHarness;
+  let fixtures: PaymentFixtures;
+  let debtor: PsuAccount;
+
+  beforeAll(async () => {
+    h = await ApiHarness.start('psu_cancel_loses');
+    fixtures = await PaymentFixtures.of(h);
+    [debtor] = await fixtures.accountsOf('alice', 1);
+    await fixtures.setBalance(debtor!.accountId, '500.00');
+    // The worker's mark (markSentToBank) takes 300 ms under the payment's row lock, so a cancel sent meanwhile
+    // waits behind it, re-reads the row once the mark commits, and holds the row until its own transaction ends.
+    await h.dataSource.query(`
+      CREATE FUNCTION slow_mark() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$;
+      CREATE TRIGGER slow_mark BEFORE UPDATE OF sent_to_bank_at ON domestic_payment FOR EACH ROW WHEN (OLD.sent_to_bank_at IS NULL) EXECUTE FUNCTION slow_mark();`);
+  });
+  afterAll(async () => h?.stop());
+
+  it('sends a due scheduled payment in the same run when a cancel that lost still holds its row', async () => {
+    const runAt = new Date(Date.now() + 3 * 86_400_000);
+    const at = runAt.toISOString().replace(/\.\d{3}Z$/, '+00:00');
+    const { paymentId } = await fixtures.scheduledPayment(debtor!, { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40000063000009', Name: 'Landlord' }, '12.00', at, 'LOSING-CANCEL');
+    const running = executeDueScheduledPayments(h.dataSource, h.bank(), runAt, { approvals: h.approvals() });
+    // The PSU's cancel, as cancelScheduledPayment makes it, while the mark is being written: it finds the
+    // payment sent once it gets the row, and its transaction lasts a moment longer before rolling back.
+    const cancel = h.dataSource.transaction(async (manager) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const [, matched] = (await manager.query(`UPDATE domestic_payment SET status = 'CANC' WHERE payment_id = $1 AND status = 'PDNG' AND sent_to_bank_at IS NULL`, [paymentId])) as [
+        unknown,
+        number,
+      ];
+      expect(matched).toBe(0);
+      await manager.query(`SELECT pg_sleep(0.5)`);
+    });
+    await Promise.all([running, cancel]);
+    expect(await h.dataSource.query(`SELECT status FROM domestic_payment WHERE payment_id = $1`, [paymentId])).toEqual([{ status: 'ACSP' }]);
+  });
+});
