@@ -69,6 +69,28 @@ describe('admin API: the built-in ledger\'s back office (an account closed or re
     expect(await linkedAccountEntries()).toHaveLength(1);
   });
 
+  it("refuses an identification another open account holds with 409, so a payment to that number never reaches the wrong customer", async () => {
+    const [holder, a, b] = (await h.dataSource.query(
+      `SELECT account_id, scheme_name, identification FROM account WHERE status <> 'Deleted' AND account_id NOT IN ($1, $2) AND scheme_name = 'UK.OBIE.SortCodeAccountNumber' ORDER BY account_id LIMIT 3`,
+      [accountId, otherAccountId],
+    )) as Array<{ account_id: string; scheme_name: string; identification: string }>;
+    const taken = await h.call('POST', `/admin/ledger/accounts/${a!.account_id}/identification`, {
+      headers: auth,
+      body: { SchemeName: holder!.scheme_name, Identification: holder!.identification },
+    });
+    expect(taken.status).toBe(409);
+    expect(taken.body).toEqual({ error: 'identification_taken', message: 'Another open account holds that identification' });
+    const [{ holders }] = (await h.dataSource.query(`SELECT count(*)::int AS holders FROM account WHERE scheme_name = $1 AND identification = $2 AND status <> 'Deleted'`, [
+      holder!.scheme_name,
+      holder!.identification,
+    ])) as Array<{ holders: number }>;
+    expect(holders).toBe(1);
+    // Two re-identifications to one free number at once: one is made, the other refused.
+    const free = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400488888888' };
+    const both = await Promise.all([a!, b!].map((account) => h.call('POST', `/admin/ledger/accounts/${account.account_id}/identification`, { headers: auth, body: free })));
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+  });
+
   it('validates the new identification against a whitelist: no card PAN, no other characters, no other fields', async () => {
     for (const body of [
       { SchemeName: 'UK.OBIE.PAN', Identification: '4000000000000002' },

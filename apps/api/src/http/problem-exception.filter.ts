@@ -110,6 +110,8 @@ function ledgerAccountAnswer(exception: LedgerAccountException): ProblemAnswer {
   switch (exception.code) {
     case LedgerAccountExceptionCode.NotFound:
       return { status: 404, body: { error: 'not_found', message: exception.message } };
+    case LedgerAccountExceptionCode.IdentificationTaken:
+      return { status: 409, body: { error: 'identification_taken', message: exception.message } };
     default:
       return unreachable(exception.code);
   }

@@ -3,6 +3,8 @@ import { CodedException } from '@consentry/validation';
 export enum LedgerAccountExceptionCode {
   /** No open account of that id in the built-in ledger (or the change changes nothing). */
   NotFound = 'NotFound',
+  /** Another open account holds the identification asked for. */
+  IdentificationTaken = 'IdentificationTaken',
 }
 
 /** A refused change to an account of the built-in ledger (admin API). */

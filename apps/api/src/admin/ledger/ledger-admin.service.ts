@@ -26,7 +26,11 @@ export class LedgerAdminService {
   }
 
   reidentify(accountId: string, identification: { schemeName: ReidentifiableScheme; identification: string }, adminId: string, interactionId: string): Promise<LedgerAccountChanged> {
-    return this.change(accountId, 'identification-changed', adminId, interactionId, (manager) => reidentifySandboxLedgerAccount(manager, accountId, identification));
+    return this.change(accountId, 'identification-changed', adminId, interactionId, async (manager) => {
+      const outcome = await reidentifySandboxLedgerAccount(manager, accountId, identification);
+      if (outcome === 'taken') throw new LedgerAccountException(LedgerAccountExceptionCode.IdentificationTaken, 'Another open account holds that identification');
+      return outcome === 'changed';
+    });
   }
 
   private change(
