@@ -73,4 +73,15 @@ describe('audit filter form', () => {
     expect(() => parseAuditExportForm({ csrf: 't', format: 'xlsx' })).toThrow(PageException);
     expect(() => parseAuditExportForm({ csrf: 't', format: 'csv', from: 'soon' })).toThrow(PageException);
   });
+
+  it('refuses an export form holding a field it does not take, so a mistyped filter never exports the whole log', () => {
+    expect(() => parseAuditExportForm({ csrf: 't', format: 'csv', clientld: 'tpp-a' })).toThrow('The form holds a field it does not take');
+    expect(() => parseAuditExportForm({ csrf: 't', format: 'csv', clientId: 'tpp-a', limit: '10' })).toThrow(PageException);
+    expect(parseAuditExportForm({ csrf: 't', format: 'ndjson', type: 'consent.created', clientId: 'tpp-a', psuId: 'p', consentId: 'aac-1', from: '', to: '' }).filter).toEqual({
+      type: 'consent.created',
+      clientId: 'tpp-a',
+      psuId: 'p',
+      consentId: 'aac-1',
+    });
+  });
 });
