@@ -63,6 +63,8 @@ export const AUDIT_EVENT_TYPES = [
   'tpp.deregistered',
   'tpp.suspended',
   'tpp.reinstated',
+  /** An administrator closed or re-identified an account of the built-in ledger (the account and the change, never the number). */
+  'ledger.account-changed',
   'audit.exported',
   'audit.verified',
   'audit.searched',

@@ -67,6 +67,15 @@ describe('admin API: the built-in ledger\'s back office (an account closed or re
     expect(same.status).toBe(404);
     expect((await h.call('POST', '/admin/ledger/accounts/no-such-account/close', { headers: auth })).status).toBe(404);
     expect(await linkedAccountEntries()).toHaveLength(1);
+    // The admin's acts are on record whether or not a consent held the account; the refused ones write nothing.
+    const acts = (await h.dataSource.query(
+      `SELECT event->'actor'->>'type' AS actor, event->'data' AS data FROM audit_outbox WHERE event->>'type' = 'ledger.account-changed' ORDER BY created_seq`,
+    )) as Array<{ actor: string; data: JsonBody }>;
+    expect(acts).toEqual([
+      { actor: 'admin', data: { accountId, change: 'identification-changed', consentsNotified: 1 } },
+      { actor: 'admin', data: { accountId: otherAccountId, change: 'closed', consentsNotified: 0 } },
+    ]);
+    expect(JSON.stringify(acts)).not.toContain('40400499999999');
   });
 
   it("refuses an identification another open account holds with 409, so a payment to that number never reaches the wrong customer", async () => {

@@ -1,3 +1,4 @@
+import { recordAuditEvent } from '@consentry/audit';
 import { closeSandboxLedgerAccount, reidentifySandboxLedgerAccount, ReidentifiableScheme } from '@consentry/banking';
 import { LinkedAccountChange, recordLinkedAccountChange } from '@consentry/consents';
 import { DataSource, EntityManager } from '@consentry/database';
@@ -43,6 +44,13 @@ export class LedgerAdminService {
     return this.dataSource.transaction(async (manager) => {
       if (!(await write(manager))) throw new LedgerAccountException(LedgerAccountExceptionCode.NotFound, 'No such open account, or nothing to change');
       const consentsNotified = await recordLinkedAccountChange(manager, { accountId, change, actor: { type: 'admin', id: adminId }, interactionId });
+      // The admin's act itself, whether or not a consent held the account (PCI DSS 10.2.1.2).
+      await recordAuditEvent(manager, {
+        type: 'ledger.account-changed',
+        actor: { type: 'admin', id: adminId },
+        interactionId,
+        data: { accountId, change, consentsNotified: consentsNotified.length },
+      });
       return { accountId, change, consentsNotified };
     });
   }
