@@ -138,5 +138,5 @@ export function accountAccessStatusAsOf(consent: StoredStatus<ConsentStatus>, cl
  * its end; one awaited too long is its kind's STALE_AWAITING_STATUS (RJCT where the kind has no EXPD).
  */
 export function paymentConsentStatusAsOf(consent: StoredStatus<PaymentConsentStatus> & { kind: PaymentConsentKind }, clock: ConsentStatusClock): StatusAsOf<PaymentConsentStatus> {
-  return statusAsOf(consent, clock, canPaymentConsentTransition(consent.kind, 'AUTH', 'EXPD') ? 'EXPD' : null, STALE_AWAITING_STATUS[consent.kind]);
+  return statusAsOf(consent, clock, EXPIRING_PAYMENT_CONSENT_KINDS.includes(consent.kind) ? 'EXPD' : null, STALE_AWAITING_STATUS[consent.kind]);
 }

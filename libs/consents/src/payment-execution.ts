@@ -712,7 +712,8 @@ async function runOnce(
 /**
  * Sends an order's current run, marked sent (markSentToBank), to its bank under the order's and the run's
  * row locks (lockedForSend: a run being sent elsewhere is left to that sender; a PSU's cancel waits, then
- * finds it answered or still awaited; a cancel committed first leaves the run to the re-drive), then records the answer once with its event and moves the order on.
+ * finds it answered or still awaited; a cancel committed first leaves the run to the re-drive), then
+ * records the answer once with its event and moves the order on.
  * Sent again (`again`), a run of an order that no longer matches its approval is not sent and stays PDNG,
  * logged for an operator, and the order waits: the bank may hold it debited, so it is never rejected here.
  * A bank that does not answer leaves the run PDNG, marked, and the order on it, for the next run.

@@ -1,7 +1,8 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import { FastifyInstance, FastifyRequest } from 'fastify';
 
-import { isPageRequest } from './page-paths.js';
+import { isPagePath } from './page-paths.js';
+import { routedPath } from './routed-path.js';
 import { isSentMoreThanOnce } from './single-header.js';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -35,7 +36,7 @@ export function registerContentTypeHook(fastify: FastifyInstance): void {
     if (!METHODS_WITH_BODY.has(request.method)) return;
     const contentType = request.headers['content-type'];
     // The server-rendered pages (dashboard, admin console) post HTML forms, and forms only.
-    const accepted = isPageRequest(request) ? FORM_TYPE : JSON_TYPE;
+    const accepted = isPagePath(routedPath(request)) ? FORM_TYPE : JSON_TYPE;
     if (contentType === undefined || !accepted.test(contentType) || isSentMoreThanOnce(request, 'content-type')) {
       throw new UnsupportedMediaTypeException('The request body must be application/json');
     }

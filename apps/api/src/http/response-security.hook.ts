@@ -2,7 +2,7 @@ import { FastifyInstance } from 'fastify';
 
 import { PAGE_SECURITY_HEADERS } from '../dashboard/page-response.js';
 import { API_DOCS_HEADERS, isApiDocsPath } from './api-docs.js';
-import { isPageRequest } from './page-paths.js';
+import { isPagePath } from './page-paths.js';
 import { routedPath } from './routed-path.js';
 
 // A year, subdomains included: what HSTS preload lists ask for.
@@ -23,8 +23,9 @@ export function registerResponseSecurityHook(fastify: FastifyInstance, options: 
     // A JSON answer is never to be sniffed into something a browser would run.
     if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
     if (options.https) reply.header('strict-transport-security', HSTS);
-    if (isApiDocsPath(routedPath(request))) reply.headers(API_DOCS_HEADERS);
-    if (isPageRequest(request)) {
+    const path = routedPath(request);
+    if (isApiDocsPath(path)) reply.headers(API_DOCS_HEADERS);
+    if (isPagePath(path)) {
       // A page's asset keeps its own caching (public, an hour), without the pages' `Pragma: no-cache`.
       const cached = reply.getHeader('cache-control') !== 'no-store';
       for (const [name, value] of Object.entries(PAGE_SECURITY_HEADERS)) {

@@ -6,7 +6,8 @@ import { BankSigningKeys } from '../message-signing/bank-signing-keys.js';
 import { responseSignature } from '../message-signing/response-signing.hook.js';
 import { PAGE_SECURITY_HEADERS } from '../dashboard/page-response.js';
 import { INTERACTION_ID_HEADER, isInteractionId } from './interaction-id.hook.js';
-import { isPageRequest } from './page-paths.js';
+import { isPagePath } from './page-paths.js';
+import { routedPath } from './routed-path.js';
 
 /**
  * Fastify's `frameworkErrors`: what its router refuses before any route or hook runs (a path parameter
@@ -28,7 +29,7 @@ function answer(request: FastifyRequest, reply: FastifyReply, body: { status: nu
   const incoming = request.headers[INTERACTION_ID_HEADER];
   if (signature) reply.header(MESSAGE_SIGNATURE_HEADER, signature);
   // Under the pages' paths, the pages' headers (no onSend hook runs for these).
-  if (isPageRequest(request)) reply.headers(PAGE_SECURITY_HEADERS);
+  if (isPagePath(routedPath(request))) reply.headers(PAGE_SECURITY_HEADERS);
   void reply
     .code(body.status)
     .header(INTERACTION_ID_HEADER, isInteractionId(incoming) ? incoming : body.id)
