@@ -511,7 +511,7 @@ export async function cancelScheduledPayment(dataSource: DataSource, command: { 
 export async function cancelStandingOrder(
   dataSource: DataSource,
   command: { standingOrderId: string; psuId: string; interactionId?: string },
-): Promise<{ runWithBank: boolean }> {
+): Promise<{ status: 'CANC' | 'INCO'; runWithBank: boolean }> {
   return dataSource.transaction(async (manager) => {
     const [order]: Array<{ status: string; consent_id: string; client_id: string }> = await manager.query(
       `SELECT status, consent_id, client_id FROM domestic_standing_order WHERE standing_order_id = $1 AND psu_id = $2 FOR UPDATE`,
@@ -547,7 +547,8 @@ export async function cancelStandingOrder(
       `SELECT EXISTS (SELECT 1 FROM standing_order_run s WHERE s.standing_order_id = $1 AND ${sentUnansweredSql('s')}) AS with_bank`,
       [command.standingOrderId],
     );
-    return { runWithBank: with_bank };
+    // The order's status now: CANC, or INCO still for an order whose every run was made (its held runs cancelled).
+    return { status: running ? 'CANC' : 'INCO', runWithBank: with_bank };
   });
 }
 

@@ -312,7 +312,8 @@ describe('domestic standing orders', () => {
 
       const alice = `Bearer ${await h.customerSession('alice')}`;
       const cancelled = await h.call('DELETE', `/customer/standing-orders/${id}`, { headers: { authorization: alice } });
-      expect(cancelled.status).toBe(204);
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body).toEqual({ standingOrderId: id, status: 'CANC', runWithBank: false });
       const read = await h.tpp('GET', `${ORDERS}/${id}`, { token: cc });
       expectPis('OBWriteDomesticStandingOrderResponse6', read.body);
       expect(read.body.Data.Status).toBe('CANC');

@@ -62,6 +62,18 @@ describe('PSU cancels: what they are told, what they can cancel, what the TPP re
     expect(await runOf(orderId)).toBe('ACSP');
     expect(before - Number(await fixtures.available(debtor!.accountId))).toBeCloseTo(5, 5);
 
+    // The customer API tells the PSU the same as the dashboard (it answered a bare 204 until 8 December 2026).
+    const { orderId: viaApi } = await fixtures.weeklyStandingOrder(debtor!, payee('40000062000001', 'Gym'), '5.00', '2049-02-03T08:00:00+00:00', 3);
+    await h.dataSource.query(
+      `INSERT INTO standing_order_run (standing_order_id, run_index, payment_id, due_at, amount, currency, status, status_update_date_time, sent_to_bank_at)
+       VALUES ($1, 0, $2, '2049-02-03T08:00:00Z', 5, 'GBP', 'PDNG', now(), now() - interval '1 hour')`,
+      [viaApi, `${viaApi}-run-0`],
+    );
+    const session = { authorization: `Bearer ${await h.customerSession('alice')}` };
+    const answered = await h.call('DELETE', `/customer/standing-orders/${viaApi}`, { headers: session });
+    expect(answered.status).toBe(200);
+    expect(answered.body).toEqual({ standingOrderId: viaApi, status: 'CANC', runWithBank: true });
+
     // Without a run at the bank, the notice promises no payment, as before.
     const { orderId: quiet } = await fixtures.weeklyStandingOrder(debtor!, payee('40000062000001', 'Gym'), '5.00', '2049-02-03T08:00:00+00:00', 3);
     expect((await cancelOnDashboard(`/dashboard/payments/standing-orders/${quiet}/cancel`)).location).toBe('/dashboard/payments?notice=cancelled');

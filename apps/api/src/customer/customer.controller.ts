@@ -7,7 +7,7 @@ import { SessionToken, SessionUser } from '../sessions/session-auth.guard.js';
 import { IssuedSession, SessionSubject } from '../sessions/session.store.js';
 import { CustomerAuthGuard } from './customer-auth.guard.js';
 import { CustomerPaymentConsentsPage, CustomerPaymentConsentsService, CustomerPaymentsPage } from './customer-payment-consents.service.js';
-import { CustomerConsentsPage, CustomerService } from './customer.service.js';
+import { CancelledStandingOrder, CustomerConsentsPage, CustomerService } from './customer.service.js';
 import { ConsentPaymentsQueryDto, ConsentsQueryDto, PaymentConsentsQueryDto } from './payment-consents-query.dto.js';
 
 /** The PSU's own API: sign in with password + TOTP, see and revoke the consents they gave, cancel scheduled payments and standing orders. */
@@ -68,11 +68,18 @@ export class CustomerController {
     return this.customer.cancelScheduledPayment(psu.subjectId, paymentId, interactionId);
   }
 
-  /** The PSU cancels one of their standing orders: no run follows. 404 if not theirs, 409 once it ended. */
+  /**
+   * The PSU cancels one of their standing orders: no run follows. 200 with whether a run already sent to
+   * the bank may still be paid (`runWithBank`), as the dashboard tells them; 404 if not theirs, 409 once it ended.
+   */
   @Delete('standing-orders/:DomesticStandingOrderId')
-  @HttpCode(204)
+  @HttpCode(200)
   @UseGuards(CustomerAuthGuard)
-  cancelStandingOrder(@SessionUser() psu: SessionSubject, @Param('DomesticStandingOrderId', ObIdPipe) standingOrderId: string, @InteractionId() interactionId: string): Promise<void> {
-    return this.customer.cancelStandingOrder(psu.subjectId, standingOrderId, interactionId).then(() => undefined);
+  cancelStandingOrder(
+    @SessionUser() psu: SessionSubject,
+    @Param('DomesticStandingOrderId', ObIdPipe) standingOrderId: string,
+    @InteractionId() interactionId: string,
+  ): Promise<CancelledStandingOrder> {
+    return this.customer.cancelStandingOrder(psu.subjectId, standingOrderId, interactionId);
   }
 }

@@ -23,6 +23,18 @@ import { IssuedSession, SessionStore } from '../sessions/session.store.js';
 import { CreateSessionDto } from '../sessions/create-session.dto.js';
 
 /** A consent as its PSU sees it on the dashboard. */
+/**
+ * A standing order the PSU cancelled: its status now (`CANC`; `INCO` still for one whose every run was made,
+ * when its last run, held for review, was what the cancel stopped), and whether a run already sent to its
+ * bank and unanswered may still be paid (PSD2 Art. 80(1): received, it is the bank's), as the dashboard's
+ * notice says.
+ */
+export interface CancelledStandingOrder {
+  standingOrderId: string;
+  status: 'CANC' | 'INCO';
+  runWithBank: boolean;
+}
+
 export interface CustomerConsentView {
   consentId: string;
   tpp: { clientId: string; name: string };
@@ -155,7 +167,8 @@ export class CustomerService {
   }
 
   /** One of this PSU's standing orders, cancelled (cancelStandingOrder checks whose it is); whether a run stays with the bank. */
-  cancelStandingOrder(psuId: string, standingOrderId: string, interactionId: string): Promise<{ runWithBank: boolean }> {
-    return cancelStandingOrder(this.dataSource, { standingOrderId, psuId, interactionId });
+  async cancelStandingOrder(psuId: string, standingOrderId: string, interactionId: string): Promise<CancelledStandingOrder> {
+    const { status, runWithBank } = await cancelStandingOrder(this.dataSource, { standingOrderId, psuId, interactionId });
+    return { standingOrderId, status, runWithBank };
   }
 }
