@@ -9,7 +9,7 @@ import * as client from 'openid-client';
 
 import { AuthServerFixture, startAuthServerFixture } from '../support/auth-server.fixture.js';
 import { formOf, PageResponse, PsuBrowser } from '../support/psu-browser.js';
-import { approve, signIn } from '../support/psu-journey.js';
+import { approve, deny, signIn } from '../support/psu-journey.js';
 import { newDPoPHandle, pushAuthorization, PushedAuthorization, tppConfiguration } from '../support/tpp-client.js';
 
 /** Where the PSU landed: must be the TPP's redirect_uri with error, state and iss, nothing else. */
@@ -66,6 +66,26 @@ describe('every journey that ends without approval returns the PSU to the TPP', 
       state: request.state,
       iss: fixture.server.url,
     });
+  });
+
+  it('5 minutes without activity on the consent page: Deny decides nothing either, login_required and the consent stays AWAU', async () => {
+    const { browser, request, loginPage, consentId } = await start();
+    const consentPage = await signIn(browser, loginPage, psu('alice'));
+    expect(formOf(consentPage.body, '/abort').csrf).toEqual(expect.any(String));
+    await fixture.db.dataSource.query(
+      `UPDATE oidc_model SET payload = jsonb_set(payload, '{exp}', to_jsonb(floor(extract(epoch FROM now()))::bigint + 3600 - 301))
+        WHERE model = 'Interaction' AND id = $1`,
+      [new URL(consentPage.url).pathname.split('/').pop()],
+    );
+    // Until 8 December 2026 an idle Deny rejected the consent (RJCT) and told the TPP access_denied.
+    const page = await deny(browser, consentPage);
+    expect(backAtTpp(page)).toEqual({
+      error: 'login_required',
+      error_description: 'the authorization timed out: the PSU was inactive too long',
+      state: request.state,
+      iss: fixture.server.url,
+    });
+    expect((await findConsentAccess(fixture.db.dataSource, consentId))?.status).toBe('AWAU');
   });
 
   it('locks the PSU at the 5th failure and refuses the 6th attempt, both back at the TPP with access_denied', async () => {

@@ -318,6 +318,9 @@ export class InteractionController {
     const details = await this.details(uid, req, reply);
     this.assertCsrf(uid, form.csrf);
     if (this.sentOnIfAnswered(details, reply)) return;
+    // A journey past its inactivity limit decides nothing, a denial neither: the consent stays AWAU and the
+    // TPP is told login_required (until 8 December 2026 an idle Deny still rejected the consent).
+    if (!(await this.stillActive(details, req, reply))) return;
     const psuId = details.session?.accountId;
     if (details.prompt.name !== 'consent' || !psuId) {
       // Before sign-in nobody has answered for the consent: it stays AWAU and the TPP may try again.
