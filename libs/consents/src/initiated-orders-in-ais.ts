@@ -2,7 +2,7 @@ import type { BankCreditorAccount, BankScheduledPayment, BankStandingOrder, List
 import { DataSource } from '@consentry/database';
 
 import { summariseInitiation } from './payment-initiation.js';
-import { readStandingOrderSchedule, standingOrderRun } from './standing-order-frequency.js';
+import { lastStandingOrderRun, readStandingOrderSchedule, standingOrderRun } from './standing-order-frequency.js';
 
 /** One list of orders the platform holds, keyed as the banks' lists are: (debtor account, order id). */
 interface HeldOrderList {
@@ -71,13 +71,10 @@ export class InitiatedOrdersInAis implements PlatformHeldOrders {
       const { schedule } = read;
       const next = row.next_run_at ? standingOrderRun(schedule, row.next_run_index as number) : null;
       const last = row.last_run_index === null || row.last_run_index === undefined ? null : standingOrderRun(schedule, row.last_run_index as number);
-      // The final payment's amount: by its final date, or by its count, its last run's (until 7 December 2026
-      // an order ended by NumberOfPayments showed none until that run was the next).
-      const final = schedule.finalAt
-        ? (schedule.finalAmount ?? schedule.recurringAmount ?? schedule.first.amount)
-        : schedule.numberOfPayments !== null
-          ? (standingOrderRun(schedule, schedule.numberOfPayments - 1)?.amount ?? null)
-          : null;
+      // The final payment, by its count or its final date: its amount (until 7 December 2026 an order ended
+      // by NumberOfPayments showed none until that run was the next) and the day it is made (until 8
+      // December 2026 the TPP's FinalPaymentDateTime bound, which no run need fall on).
+      const final = lastStandingOrderRun(schedule);
       return [
         {
           accountId: row.account_id,
@@ -89,9 +86,9 @@ export class InitiatedOrdersInAis implements PlatformHeldOrders {
           firstPaymentDateTime: schedule.first.at,
           nextPaymentDateTime: (row.next_run_at as Date | null) ?? null,
           lastPaymentDateTime: (row.last_run_at as Date | null) ?? null,
-          finalPaymentDateTime: schedule.finalAt,
+          finalPaymentDateTime: final?.dueAt ?? null,
           amount: next?.amount ?? schedule.first.amount,
-          amounts: { first: schedule.first.amount, next: next?.amount ?? null, last: last?.amount ?? null, final },
+          amounts: { first: schedule.first.amount, next: next?.amount ?? null, last: last?.amount ?? null, final: final?.amount ?? null },
           currency: schedule.first.currency,
           creditorAccount: creditorOf(row.initiation),
         },

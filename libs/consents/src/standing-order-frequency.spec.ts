@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import {
   largestRunAmount,
+  lastStandingOrderRun,
   nextStandingOrderRunAfter,
   OB_FREQUENCY6_CODES,
   parseStandingOrderFrequency,
@@ -108,6 +109,23 @@ describe('standing order frequency', () => {
         { dueAt: new Date('2026-01-27T08:00:00Z'), amount: '5.00' },
         null,
       ]);
+    });
+
+    it('finds the last run, the one a final date ends on or before, as walking every run does', () => {
+      // Every frequency the bank runs, each end from the first run's day to years later: the search's
+      // answer is the walk's last run (a FinalPaymentDateTime between runs is not a run's date).
+      const frequencies = OB_FREQUENCY6_CODES.flatMap((code) => parseStandingOrderFrequency(code) ?? []);
+      for (const frequency of frequencies) {
+        for (const days of [0, 1, 6, 13, 29, 45, 100, 366, 800, 2000]) {
+          const schedule: StandingOrderSchedule = { ...base, frequency, numberOfPayments: null, finalAt: new Date(base.first.at.getTime() + days * 86_400_000 + 3_600_000) };
+          let walked = 0;
+          while (standingOrderRun(schedule, walked + 1) !== null) walked += 1;
+          expect(lastStandingOrderRun(schedule), `${frequency}, ${days} days`).toEqual(standingOrderRun(schedule, walked));
+          expect(lastStandingOrderRun(schedule)!.dueAt.getTime()).toBeLessThanOrEqual(schedule.finalAt!.getTime());
+        }
+      }
+      expect(lastStandingOrderRun(base)).toEqual({ dueAt: new Date('2026-03-15T08:00:00Z'), amount: '5.00' });
+      expect(lastStandingOrderRun({ ...base, numberOfPayments: null })).toBeNull();
     });
   });
 

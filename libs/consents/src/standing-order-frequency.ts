@@ -108,6 +108,31 @@ export function standingOrderRun(schedule: StandingOrderSchedule, index: number)
   return { dueAt, amount };
 }
 
+/**
+ * The order's last run (its date and amount): by NumberOfPayments, or the last run on or before
+ * FinalPaymentDateTime, found in O(log n) of standingOrderRun (a daily order may make thousands); null for
+ * an order without an end. AIS shows its date as FinalPaymentDateTime, the day the final payment is made
+ * (OBMandateRelatedInformation1), not the TPP's bound, which no run may fall on.
+ */
+export function lastStandingOrderRun(schedule: StandingOrderSchedule): { dueAt: Date; amount: string } | null {
+  if (schedule.numberOfPayments !== null) return standingOrderRun(schedule, schedule.numberOfPayments - 1);
+  if (schedule.finalAt === null) return null;
+  // Run 0 is on or before the final date (readStandingOrderSchedule refuses a final date before the
+  // first); widen until a run falls after it, then halve: `found` has a run, `past` has none.
+  let found = 0;
+  let past = 1;
+  while (standingOrderRun(schedule, past) !== null) {
+    found = past;
+    past *= 2;
+  }
+  while (past - found > 1) {
+    const middle = Math.floor((found + past) / 2);
+    if (standingOrderRun(schedule, middle) === null) past = middle;
+    else found = middle;
+  }
+  return standingOrderRun(schedule, found);
+}
+
 function standingOrderNextAfterIsPastFinal(schedule: StandingOrderSchedule, dueAt: Date, index: number): boolean {
   const next = schedule.recurringFrom
     ? standingOrderRunDate(schedule.recurringFrom, schedule.frequency, index)

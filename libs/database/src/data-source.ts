@@ -51,6 +51,7 @@ import { AuditLogSeqPositive1765970000000 } from '../migrations/1765970000000-au
 import { InitiatedOrdersByDebtor1765980000000 } from '../migrations/1765980000000-initiated-orders-by-debtor.js';
 import { RunningTotalsPerCurrency1765990000000 } from '../migrations/1765990000000-running-totals-per-currency.js';
 import { UnpaidHoldsByOwner1766000000000 } from '../migrations/1766000000000-unpaid-holds-by-owner.js';
+import { StandingOrderFailedEnd1766010000000 } from '../migrations/1766010000000-standing-order-failed-end.js';
 import { AccountAccessConsentEntity } from './entities/account-access-consent.entity.js';
 import { AccountEntity } from './entities/account.entity.js';
 import { AdminUserEntity } from './entities/admin-user.entity.js';
@@ -155,6 +156,7 @@ export const MIGRATIONS = [
   InitiatedOrdersByDebtor1765980000000,
   RunningTotalsPerCurrency1765990000000,
   UnpaidHoldsByOwner1766000000000,
+  StandingOrderFailedEnd1766010000000,
 ];
 
 export interface DatabaseOptions {

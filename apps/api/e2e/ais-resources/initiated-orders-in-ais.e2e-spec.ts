@@ -88,7 +88,8 @@ describe('AIS standing-orders and scheduled-payments list those made through pay
       // Its third and last run's (an order ended by its count has a final payment too).
       FinalPaymentAmount: { Amount: '3.00', Currency: 'GBP' },
       CreditorAccount: { SchemeName: bob.account.SchemeName, Identification: bob.account.Identification, Name: bob.account.Name },
-      MandateRelatedInformation: { FirstPaymentDateTime: '2049-01-15T08:00:00.000Z', Frequency: { Type: 'WEEK' } },
+      // The day of that last run, as its count gives it (shown since 8 December 2026).
+      MandateRelatedInformation: { FirstPaymentDateTime: '2049-01-15T08:00:00.000Z', FinalPaymentDateTime: '2049-01-29T08:00:00.000Z', Frequency: { Type: 'WEEK' } },
     });
     const backwards = await readAllBackwards(detail, `${AISP}/accounts/${alice.accountId}/standing-orders`, 'StandingOrder');
     expect(backwards.map((order) => jsonString(order.StandingOrderId))).toEqual(orders.map((order) => jsonString(order.StandingOrderId)));
@@ -143,6 +144,16 @@ describe('AIS standing-orders and scheduled-payments list those made through pay
     expect(amounts(await order())).toEqual({ first: '100.00', next: '20.00', last: '100.00', final: '5.00' });
     await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2049-05-08T08:00:00Z'), { approvals: h.approvals() });
     expect(amounts(await order())).toEqual({ first: '100.00', next: '5.00', last: '20.00', final: '5.00' });
+  });
+
+  it('gives as FinalPaymentDateTime the day the final payment is made, not the bound the order ends by', async () => {
+    // Weekly from 1 June 2051, ending by 20 June: the runs are 1, 8 and 15 June. Until 8 December 2026 AIS
+    // echoed the 20 June bound, a day no payment falls on (a probe's find).
+    const { orderId } = await f.weeklyStandingOrder(alice, bob.account, '7.00', '2051-06-01T08:00:00+00:00', { finalAt: '2051-06-20T08:00:00+00:00' }, { final: '3.00' });
+    const token = await h.consentToken(await h.authorisedConsent(['ReadStandingOrdersDetail'], 'alice', [alice.accountId]));
+    const listed = (await readAll(token, `${AISP}/accounts/${alice.accountId}/standing-orders`, 'OBReadStandingOrder6', 'StandingOrder')).find((o) => jsonString(o.StandingOrderId) === orderId);
+    expect(listed?.FinalPaymentAmount).toEqual({ Amount: '3.00', Currency: 'GBP' });
+    expect(new Date(jsonString(listed?.MandateRelatedInformation?.FinalPaymentDateTime)).toISOString()).toBe('2051-06-15T08:00:00.000Z');
   });
 
   it('drops an order the PSU cancelled', async () => {

@@ -365,5 +365,31 @@ describe('domestic standing orders', () => {
       expect(all.status).toBe(200);
       expect((all.body.payments as unknown as Array<{ paymentId: string }>).map((p) => p.paymentId)).toEqual([runId]);
     });
+
+    it('ends INFA, not INCO, when its last run is rejected, and says why on the order and in payment-details', async () => {
+      // An account of its own, and dates after every other order's: the worker's job touches no one else's runs.
+      const [, { accountId: own }] = await fixtures.accountsOf('alice', 2);
+      const init = { ...orderInitiation('10.00'), MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: '2050-01-15T08:00:00+00:00' } };
+      const created = await h.signedPost(CONSENTS, { token: cc, body: { Data: { Permission: 'Create', Initiation: init }, Risk: {} } });
+      const { consentId, psuToken } = await fixtures.approve(created, own!, 'payments');
+      const id = jsonString((await order(psuToken, consentId, init)).body.Data.DomesticStandingOrderId);
+      await fixtures.setBalance(own!, '15.00', '0');
+      await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2050-01-15T08:00:00Z'), { approvals: h.approvals() });
+      await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2050-01-22T08:00:00Z'), { approvals: h.approvals() });
+
+      // OB_Internal_CodeSet: INFA "set up successfully but the individual payment has failed" (until 8
+      // December 2026 it read INCO, "... successfully completed"), with the run's reason.
+      const read = await h.tpp('GET', `${ORDERS}/${id}`, { token: cc });
+      expectPis('OBWriteDomesticStandingOrderResponse6', read.body);
+      expect(read.body.Data).toMatchObject({ Status: 'INFA', StatusReason: [{ StatusReasonCode: 'AM04' }] });
+      // A run refused AM04 says why in payment-details too, as a VRP's did (it read a bare RJCT).
+      const details = await h.tpp('GET', `${ORDERS}/${id}/payment-details`, { token: cc });
+      expectPis('OBWritePaymentDetailsResponse1', details.body);
+      expect(details.body.Data.PaymentStatus).toEqual([
+        expect.objectContaining({ Status: 'ACSP' }),
+        expect.objectContaining({ Status: 'RJCT', StatusDetail: { Status: 'RJCT', StatusReason: 'AM04' } }),
+      ]);
+      expect(JSON.stringify(details.body.Data.PaymentStatus[0])).not.toContain('StatusDetail');
+    });
   });
 });

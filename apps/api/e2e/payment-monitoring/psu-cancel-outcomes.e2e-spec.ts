@@ -41,6 +41,8 @@ describe('PSU cancels: what they are told, what they can cancel, what the TPP re
     const location = posted.headers.get('location');
     return { location, shown: location ? await page(location) : '' };
   };
+  const orderStatus = async (orderId: string): Promise<string> =>
+    ((await h.dataSource.query(`SELECT status FROM domestic_standing_order WHERE standing_order_id = $1`, [orderId])) as Array<{ status: string }>)[0]!.status;
   const runOf = async (orderId: string): Promise<string> =>
     ((await h.dataSource.query(`SELECT status FROM standing_order_run WHERE payment_id = $1`, [`${orderId}-run-0`])) as Array<{ status: string }>)[0]!.status;
 
@@ -94,6 +96,27 @@ describe('PSU cancels: what they are told, what they can cancel, what the TPP re
     // The order itself stays INCO, its one run made; nothing else is left to cancel.
     expect(await h.dataSource.query(`SELECT status FROM domestic_standing_order WHERE standing_order_id = $1`, [orderId])).toEqual([{ status: 'INCO' }]);
     expect((await cancelOnDashboard(`/dashboard/payments/standing-orders/${orderId}/cancel`)).location).toBe('/dashboard/payments?notice=not_cancellable');
+  });
+
+  it('turns an INCO order INFA when an admin rejects its held last run, and leaves it INCO when one releases it', async () => {
+    const admin = { authorization: `Bearer ${await h.adminSession()}` };
+    const heldLastRun = async (identification: string): Promise<string> => {
+      const { orderId } = await fixtures.weeklyStandingOrder(debtor!, payee(identification, 'Held Last'), '25.00', '2049-04-01T08:00:00+00:00', 1);
+      await executeDueStandingOrderRuns(h.dataSource, h.bank(), new Date('2049-04-01T08:00:00Z'), { approvals: h.approvals(), risk });
+      expect(await orderStatus(orderId)).toBe('INCO');
+      expect(await runOf(orderId)).toBe('PDNG');
+      return orderId;
+    };
+    const rejected = await heldLastRun('40000062000003');
+    expect((await h.call('POST', `/admin/payment-reviews/${rejected}-run-0/reject`, { headers: admin, body: { reason: 'Confirmed with the customer' } })).status).toBe(200);
+    expect(await runOf(rejected)).toBe('RJCT');
+    // Until 8 December 2026 it stayed INCO, "the individual payment has been successfully completed".
+    expect(await orderStatus(rejected)).toBe('INFA');
+
+    const released = await heldLastRun('40000062000004');
+    expect((await h.call('POST', `/admin/payment-reviews/${released}-run-0/release`, { headers: admin, body: { reason: 'Confirmed with the customer' } })).status).toBe(200);
+    expect(await runOf(released)).toBe('ACSP');
+    expect(await orderStatus(released)).toBe('INCO');
   });
 
   it('shows the TPP a cancelled held scheduled payment as cancelled by the PSU, not as pending further processing', async () => {

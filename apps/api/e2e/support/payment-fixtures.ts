@@ -184,16 +184,21 @@ export class PaymentFixtures {
     payee: ObAccount,
     amount: string,
     firstRunAt: string,
-    runs = 2,
+    /** How many runs (NumberOfPayments), or the FinalPaymentDateTime the runs end on or before. */
+    runs: number | { finalAt: string } = 2,
     later: { recurring?: string; final?: string } = {},
   ): Promise<{ consentId: string; orderId: string }> {
     const initiation = {
-      NumberOfPayments: String(runs),
+      ...(typeof runs === 'number' ? { NumberOfPayments: String(runs) } : {}),
       FirstPaymentAmount: { Amount: amount, Currency: 'GBP' },
       ...(later.recurring ? { RecurringPaymentAmount: { Amount: later.recurring, Currency: 'GBP' } } : {}),
       ...(later.final ? { FinalPaymentAmount: { Amount: later.final, Currency: 'GBP' } } : {}),
       CreditorAccount: payee,
-      MandateRelatedInformation: { Frequency: { Type: 'WEEK' }, FirstPaymentDateTime: firstRunAt },
+      MandateRelatedInformation: {
+        Frequency: { Type: 'WEEK' },
+        FirstPaymentDateTime: firstRunAt,
+        ...(typeof runs === 'number' ? {} : { FinalPaymentDateTime: runs.finalAt }),
+      },
     };
     const created = await this.h.signedPost(`${PISP}/domestic-standing-order-consents`, { token: this.paymentsToken, body: { Data: { Permission: 'Create', Initiation: initiation }, Risk: {} } });
     const { consentId, psuToken } = await this.approve(created, debtor.accountId, 'payments');

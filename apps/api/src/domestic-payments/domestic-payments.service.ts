@@ -68,7 +68,7 @@ export interface ObPaymentDetails {
   PaymentTransactionId: string;
   Status: string;
   StatusUpdateDateTime: string;
-  StatusDetail?: { Status: string; StatusReasonDescription: string };
+  StatusDetail?: { Status: string; StatusReason?: string; StatusReasonDescription?: string };
 }
 
 /** OBWritePaymentDetailsResponse1 */
@@ -90,10 +90,23 @@ export function plain(value: object): JsonObject {
  * while the order's own resource keeps its CANC. Until 7 December 2026 payment-details answered CANC,
  * outside OBWritePaymentDetailsResponse1.
  */
-export function paymentDetailsOf(payment: { paymentId: string; ledgerTransactionId: string | null; status: string; statusUpdateDateTime: Date }): ObPaymentDetails {
+export function paymentDetailsOf(payment: {
+  paymentId: string;
+  ledgerTransactionId: string | null;
+  status: string;
+  statusReason: string | null;
+  statusReasonDescription?: string | null;
+  statusUpdateDateTime: Date;
+}): ObPaymentDetails {
   const entry = { PaymentTransactionId: payment.ledgerTransactionId ?? payment.paymentId, StatusUpdateDateTime: obDateTime(payment.statusUpdateDateTime) };
-  if (payment.status !== 'CANC') return { ...entry, Status: payment.status };
-  return { ...entry, Status: 'RJCT', StatusDetail: { Status: 'RJCT', StatusReasonDescription: 'Cancelled by the PSU before it was sent to the bank' } };
+  if (payment.status === 'CANC') {
+    return { ...entry, Status: 'RJCT', StatusDetail: { Status: 'RJCT', StatusReasonDescription: 'Cancelled by the PSU before it was sent to the bank' } };
+  }
+  // Why it was rejected (AM04, FR01, ...), as the payment's own GET and a VRP's payment-details say: until
+  // 8 December 2026 a rejected scheduled payment or standing-order run read a bare RJCT here.
+  if (!payment.statusReason || payment.statusReason.length > 4) return { ...entry, Status: payment.status };
+  const description = payment.statusReasonDescription ? { StatusReasonDescription: payment.statusReasonDescription.slice(0, 256) } : {};
+  return { ...entry, Status: payment.status, StatusDetail: { Status: payment.status, StatusReason: payment.statusReason, ...description } };
 }
 
 /** OBWritePaymentDetailsResponse1 of a domestic (immediate or scheduled) payment: its one status at the bank. */

@@ -5,7 +5,7 @@ import { MAX_PAGE_SIZE } from '@consentry/banking';
 import type { ApiConfig } from '@consentry/config';
 import { Inject, Injectable } from '@nestjs/common';
 
-import { ObPaymentDetails, paymentConsentStatusData, paymentDetailsOf, plain, StatusReason } from '../domestic-payments/domestic-payments.service.js';
+import { ObPaymentDetails, paymentConsentStatusData, paymentDetailsOf, plain, StatusReason, statusReason } from '../domestic-payments/domestic-payments.service.js';
 import { API_CONFIG, CONSENT_STATUS_CLOCK, type ConsentStatusClockOf } from '../api.tokens.js';
 import { PublicUrl } from '../http/public-url.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
@@ -39,6 +39,7 @@ export interface OBWriteDomesticStandingOrderResponse6 {
     ConsentId: string;
     CreationDateTime: string;
     Status: string;
+    StatusReason?: StatusReason;
     StatusUpdateDateTime: string;
     Initiation: JsonObject;
   };
@@ -156,14 +157,26 @@ export class DomesticStandingOrdersService {
     };
   }
 
-  private async orderOf(clientId: string, standingOrderId: string): Promise<DomesticStandingOrderRow> {
+  private async orderOf(clientId: string, standingOrderId: string): Promise<DomesticStandingOrderRow & { failedRunReason: string | null }> {
     // A TPP reads only its own orders; another TPP's is "not found". Read from the primary, always.
-    const [row]: Array<{ standing_order_id: string; consent_id: string; client_id: string; status: string; initiation: JsonObject; next_run_index: number; creation_date_time: Date; status_update_date_time: Date }> =
-      await this.dataSource.query(
-        `SELECT standing_order_id, consent_id, client_id, status, initiation, next_run_index, creation_date_time, status_update_date_time
-           FROM domestic_standing_order WHERE standing_order_id = $1 AND client_id = $2`,
-        [standingOrderId, clientId],
-      );
+    const [row]: Array<{
+      standing_order_id: string;
+      consent_id: string;
+      client_id: string;
+      status: string;
+      initiation: JsonObject;
+      next_run_index: number;
+      creation_date_time: Date;
+      status_update_date_time: Date;
+      failed_run_reason: string | null;
+    }> = await this.dataSource.query(
+      // An order that ended INFA: why its last run was rejected (AM04, FR01, ...).
+      `SELECT o.standing_order_id, o.consent_id, o.client_id, o.status, o.initiation, o.next_run_index, o.creation_date_time, o.status_update_date_time,
+              CASE WHEN o.status = 'INFA' THEN (SELECT r.status_reason FROM standing_order_run r
+                                                 WHERE r.standing_order_id = o.standing_order_id AND r.run_index = o.next_run_index - 1) END AS failed_run_reason
+         FROM domestic_standing_order o WHERE o.standing_order_id = $1 AND o.client_id = $2`,
+      [standingOrderId, clientId],
+    );
     if (!row) throw new ObErrorException(404, [{ ErrorCode: ObErrorCode.ResourceNotFound, Message: 'No such standing order', Path: 'DomesticStandingOrderId' }]);
     return {
       standingOrderId: row.standing_order_id,
@@ -174,16 +187,19 @@ export class DomesticStandingOrdersService {
       nextRunIndex: row.next_run_index,
       creationDateTime: row.creation_date_time,
       statusUpdateDateTime: row.status_update_date_time,
+      failedRunReason: row.failed_run_reason,
     };
   }
 
-  private orderResponse(order: DomesticStandingOrderRow): OBWriteDomesticStandingOrderResponse6 {
+  private orderResponse(order: DomesticStandingOrderRow & { failedRunReason?: string | null }): OBWriteDomesticStandingOrderResponse6 {
+    const reason = order.status === 'INFA' ? statusReason(order.failedRunReason ?? null, 'The last payment of the standing order was rejected') : undefined;
     return {
       Data: {
         DomesticStandingOrderId: order.standingOrderId,
         ConsentId: order.consentId,
         CreationDateTime: obDateTime(order.creationDateTime),
         Status: order.status,
+        ...(reason ? { StatusReason: reason } : {}),
         StatusUpdateDateTime: obDateTime(order.statusUpdateDateTime),
         Initiation: order.initiation,
       },

@@ -12,6 +12,8 @@ export interface StandingOrderRun {
   paymentId: string;
   ledgerTransactionId: string | null;
   status: string;
+  /** Why a rejected run was (AM04, FR01, ...); null otherwise. */
+  statusReason: string | null;
   statusUpdateDateTime: Date;
 }
 
@@ -58,6 +60,7 @@ interface RunRow {
   payment_id: string | null;
   ledger_transaction_id: string | null;
   status: string | null;
+  status_reason: string | null;
   status_update_date_time: Date | null;
 }
 
@@ -83,10 +86,10 @@ export async function readStandingOrderRunPage(dataSource: DataSource, standingO
     limit = 'CASE WHEN s.total = 0 THEN 0 ELSE ((s.total - 1) % $2::int) + 1 END';
   }
   const rows: RunRow[] = await dataSource.query(
-    `SELECT s.total, s.beyond, p.run_index, p.payment_id, p.ledger_transaction_id, p.status, p.status_update_date_time
+    `SELECT s.total, s.beyond, p.run_index, p.payment_id, p.ledger_transaction_id, p.status, p.status_reason, p.status_update_date_time
        FROM (SELECT count(*)::int AS total, ${beyond}::int AS beyond FROM standing_order_run WHERE standing_order_id = $1) s
        LEFT JOIN LATERAL (
-         SELECT r.run_index, r.payment_id, r.ledger_transaction_id, r.status, r.status_update_date_time
+         SELECT r.run_index, r.payment_id, r.ledger_transaction_id, r.status, r.status_reason, r.status_update_date_time
            FROM standing_order_run r WHERE r.standing_order_id = $1${keyset}
           ORDER BY r.run_index ${order} LIMIT ${limit}) p ON true`,
     params,
@@ -106,6 +109,7 @@ export async function readStandingOrderRunPage(dataSource: DataSource, standingO
       paymentId: row.payment_id!,
       ledgerTransactionId: row.ledger_transaction_id,
       status: row.status!,
+      statusReason: row.status_reason,
       statusUpdateDateTime: row.status_update_date_time!,
     })),
     total,
