@@ -22,7 +22,6 @@ import { signInRefusal } from '../sessions/session.exception.js';
 import { IssuedSession, SessionStore } from '../sessions/session.store.js';
 import { CreateSessionDto } from '../sessions/create-session.dto.js';
 
-/** A consent as its PSU sees it on the dashboard. */
 /**
  * A standing order the PSU cancelled: its status now (`CANC`; `INCO` still for one whose every run was made,
  * when its last run, held for review, was what the cancel stopped), and whether a run already sent to its
@@ -35,6 +34,7 @@ export interface CancelledStandingOrder {
   runWithBank: boolean;
 }
 
+/** A consent as its PSU sees it on the dashboard. */
 export interface CustomerConsentView {
   consentId: string;
   tpp: { clientId: string; name: string };
