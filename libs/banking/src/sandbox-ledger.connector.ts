@@ -308,11 +308,12 @@ const movedBy = (change: string, at: string): string =>
 const BOOKED_TRANSACTION = `transaction (transaction_id, account_id, transaction_reference, amount, currency, credit_debit_indicator, status,
   booking_date_time, value_date_time, transaction_information, bank_transaction_code, bank_transaction_sub_code, balance_after_amount)`;
 
+// Booked at the database's clock when the statement starts: after the locks its transaction took first.
 const CONDITIONAL_DEBIT = `
-  UPDATE balance SET ${movedBy('- $2::numeric', '$4')}
+  UPDATE balance SET ${movedBy('- $2::numeric', 'statement_timestamp()')}
    WHERE account_id = $1 AND type IN ('InterimAvailable', 'InterimBooked')
      AND (SELECT ${SIGNED} FROM balance WHERE account_id = $1 AND type = 'InterimAvailable') - $2::numeric >= -$3::numeric
-  RETURNING type, ${SIGNED}::text AS after`;
+  RETURNING type, ${SIGNED}::text AS after, date_time AS at`;
 
 const CREDIT = `
   UPDATE balance SET ${movedBy('+ $2::numeric', '$3')}
@@ -359,14 +360,14 @@ const ORDER_PARTIES_LOCKED = `
   SELECT parties.*, (SELECT count(*) FROM locked) AS locked_rows FROM parties`;
 
 // The debit and its booked transaction (the balance after it: the booked balance's), one round trip; no
-// row at all when the funds check refuses it.
+// row at all when the funds check refuses it. `at` is when it was booked (the credit leg's time too).
 const DEBIT_AND_BOOK = `
   WITH debited AS (${CONDITIONAL_DEBIT}),
   booked AS (
     INSERT INTO ${BOOKED_TRANSACTION}
-    SELECT $5, $1, $6, $2::numeric, $7, 'Debit', 'BOOK', $4, $4, $8, 'IssuedCreditTransfers', 'DomesticCreditTransfer', b.after::numeric
-      FROM (SELECT after FROM debited ORDER BY type = 'InterimBooked' DESC LIMIT 1) AS b)
-  SELECT type, after FROM debited`;
+    SELECT $4, $1, $5, $2::numeric, $6, 'Debit', 'BOOK', b.at, b.at, $7, 'IssuedCreditTransfers', 'DomesticCreditTransfer', b.after::numeric
+      FROM (SELECT after, at FROM debited ORDER BY type = 'InterimBooked' DESC LIMIT 1) AS b)
+  SELECT type, after, at FROM debited`;
 
 // An order whose creditor is not this ledger's (no credit leg): its parties read, the debit and its booked
 // transaction, in one statement on its own (atomic, no BEGIN or COMMIT round trip). The balance rows are
@@ -375,7 +376,11 @@ const DEBIT_AND_BOOK = `
 // WHERE, which PostgreSQL evaluates again on the row's latest version once a concurrent debit commits.
 // `payable` is empty, and nothing is written, when the order is booked or rejected already, its debtor is
 // not ours or not enabled, its currency is not the account's, or its payee is one of this ledger's accounts
-// (to credit in initiatePaymentWithCredit, or refused).
+// (to credit in initiatePaymentWithCredit, or refused). It is booked at the database's clock read once the
+// available balance's row is this statement's (clock_timestamp() in its SET, which PostgreSQL evaluates again
+// after waiting for a concurrent debit's commit): so the debits of one account are booked in the order they
+// moved its balance, and each booked transaction's balance after it follows the one before (until 8
+// December 2026 the time was read before the wait, and concurrent payments' running balances crossed).
 const DEBIT_ALONE = `
   WITH parties AS MATERIALIZED (${ORDER_PARTIES}),
   payable AS MATERIALIZED (
@@ -383,20 +388,20 @@ const DEBIT_ALONE = `
      WHERE done_at IS NULL AND rejected_reason IS NULL AND status = 'Enabled' AND trim(currency) = trim($7)
        AND creditor_id IS NULL AND payee_refused IS NULL),
   available AS (
-    UPDATE balance SET ${movedBy('- $8::numeric', '$9')}
+    UPDATE balance SET ${movedBy('- $8::numeric', 'clock_timestamp()')}
      WHERE account_id = (SELECT debtor_id FROM payable) AND type = 'InterimAvailable'
        AND ${SIGNED} - $8::numeric >= -(SELECT overdraft_limit FROM payable)
-    RETURNING ${SIGNED}::text AS after),
+    RETURNING ${SIGNED}::text AS after, date_time AS at),
   booked_balance AS (
-    UPDATE balance SET ${movedBy('- $8::numeric', '$9')}
+    UPDATE balance SET ${movedBy('- $8::numeric', '(SELECT at FROM available)')}
      WHERE account_id = (SELECT debtor_id FROM payable) AND type = 'InterimBooked' AND EXISTS (SELECT 1 FROM available)
     RETURNING ${SIGNED}::text AS after),
   booked AS (
     INSERT INTO ${BOOKED_TRANSACTION}
-    SELECT $1, $2, $10, $8::numeric, $7, 'Debit', 'BOOK', $9, $9, $11, 'IssuedCreditTransfers', 'DomesticCreditTransfer',
+    SELECT $1, $2, $9, $8::numeric, $7, 'Debit', 'BOOK', a.at, a.at, $10, 'IssuedCreditTransfers', 'DomesticCreditTransfer',
            coalesce((SELECT after FROM booked_balance), a.after)::numeric
       FROM available AS a)
-  SELECT parties.*, (SELECT after FROM available) AS debited FROM parties`;
+  SELECT parties.*, (SELECT after FROM available) AS debited, (SELECT at FROM available) AS booked_at FROM parties`;
 
 /** PostgreSQL's unique_violation: here, an order's transaction id booked by a concurrent execution. */
 function isUniqueViolation(error: unknown): boolean {
@@ -516,7 +521,6 @@ export class SandboxLedgerConnector implements BankConnector {
   async initiatePayment(order: BankPaymentOrder): Promise<BankPaymentResult> {
     // Card numbers are stored encrypted: a PAN creditor is never one of ours to credit.
     const creditorMayBeOurs = order.creditorAccount.schemeName !== PAN_SCHEME;
-    const now = new Date();
     let alone: Row;
     try {
       [alone] = (await queryPrepared(this.dataSource, DEBIT_ALONE, [
@@ -528,7 +532,6 @@ export class SandboxLedgerConnector implements BankConnector {
         order.creditorAccount.identification,
         order.currency,
         order.amount,
-        now,
         transactionReference(order),
         transactionInformation(order, `Payment to ${order.creditorAccount.name}`),
       ])) as [Row];
@@ -548,7 +551,7 @@ export class SandboxLedgerConnector implements BankConnector {
     // A credit leg at this ledger: the two accounts' rows are locked together, in the transaction below.
     if (alone.creditor_id) return this.initiatePaymentWithCredit(order);
     if (alone.debited === null) return rejected(this.dataSource, order.paymentId, 'AM04');
-    return { outcome: 'Accepted', transactionId: order.paymentId, bookingDateTime: now };
+    return { outcome: 'Accepted', transactionId: order.paymentId, bookingDateTime: alone.booked_at as Date };
   }
 
   /**
@@ -592,18 +595,18 @@ export class SandboxLedgerConnector implements BankConnector {
       const refused = payeeRefusal(parties);
       if (refused) return rejected(manager, order.paymentId, refused);
       const creditorId = (parties.creditor_id as string | null) ?? null;
-      const now = new Date();
-      const debited = await queryPreparedIn<{ type: string; after: string }>(manager, DEBIT_AND_BOOK, [
+      const debited = await queryPreparedIn<{ type: string; after: string; at: Date }>(manager, DEBIT_AND_BOOK, [
         order.debtorAccountId,
         order.amount,
         parties.overdraft_limit,
-        now,
         order.paymentId,
         transactionReference(order),
         order.currency,
         transactionInformation(order, `Payment to ${order.creditorAccount.name}`),
       ]);
       if (debited.length === 0) return rejected(manager, order.paymentId, 'AM04');
+      // The credit leg at the debit's time: one transfer, one instant on both sides.
+      const now = debited[0]!.at;
       if (creditorId) {
         const [credited]: [Array<{ type: string; after: string }>, number] = await manager.query(CREDIT, [creditorId, order.amount, now]);
         await manager.query(INSERT_PAYMENT_TRANSACTION, [

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AISP, ApiHarness, CallResult, jsonString } from '../support/api-harness.js';
+import { AISP, ApiHarness, CallResult, JsonBody, jsonString } from '../support/api-harness.js';
 import { expectObSchema } from '../support/ob-schema.js';
 import { ObAccount, PaymentFixtures, PsuAccount } from '../support/payment-fixtures.js';
 
@@ -59,6 +59,40 @@ describe('domestic payments to a payee at this bank', () => {
     const [{ n }]: Array<{ n: number }> = await h.dataSource.query(`SELECT count(*)::int AS n FROM transaction WHERE transaction_id IN ($1, $1 || '-credit')`, [paymentId]);
     return n;
   }
+
+  it('books concurrent payments from one account, to this bank and to another, each with the balance after it in booking order', async () => {
+    // OBTransactionCashBalance: the balance after the entry is applied. Until 8 December 2026 a debit to
+    // another bank was booked at the time its request arrived, not when it moved the balance, so payments
+    // made at once listed out of their balances' order (a probe's find).
+    const elsewhere: ObAccount = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40400412345678', Name: 'Elsewhere Ltd' };
+    const token = await h.consentToken(await h.authorisedConsent(['ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsDebits', 'ReadTransactionsCredits'], 'alice', [alice.accountId]));
+    const booked = async (): Promise<JsonBody[]> => {
+      const read = await h.tpp('GET', `${AISP}/accounts/${alice.accountId}/transactions`, { token });
+      expectObSchema('OBReadTransaction6', read.body);
+      return read.body.Data.Transaction as unknown as JsonBody[];
+    };
+    // An entry's or a balance's { Amount: { Amount }, CreditDebitIndicator } in signed pence.
+    const signed = (of: JsonBody): number => (jsonString(of.CreditDebitIndicator) === 'Credit' ? 1 : -1) * Math.round(Number(jsonString(of.Amount.Amount)) * 100);
+    const before = (await booked()).length;
+    const orders = [];
+    for (let i = 1; i <= 16; i++) {
+      orders.push(await fixtures.domesticPaymentConsent('alice', alice, i % 2 ? elsewhere : bob.account, `1.${String(i).padStart(2, '0')}`, `RACE-${i}`));
+    }
+    const answers = await Promise.all(orders.map((order) => order.pay()));
+    expect(answers.map((answer) => jsonString(answer.body.Data.Status))).toEqual(answers.map(() => 'ACSP'));
+
+    const listed = await booked();
+    expect(listed).toHaveLength(before + 16);
+    // In the order AIS lists them, each entry's balance is the one before it less its amount.
+    for (let i = 1; i < listed.length; i++) {
+      const entry = listed[i]!;
+      const expected = signed(listed[i - 1]!.Balance) + signed(entry);
+      expect(signed(entry.Balance), `${jsonString(entry.TransactionReference ?? '')} at ${jsonString(entry.BookingDateTime)}`).toBe(expected);
+    }
+    const balances = await h.tpp('GET', `${AISP}/accounts/${alice.accountId}/balances`, { token });
+    const itbd = (balances.body.Data.Balance as unknown as JsonBody[]).find((balance) => balance.Type === 'ITBD')!;
+    expect(signed(listed.at(-1)!.Balance)).toBe(signed(itbd));
+  });
 
   it('answers a payment to the PSU’s own account 201 RJCT AC06, debiting nothing, and again when read back', async () => {
     await fixtures.setBalance(alice.accountId, '1000.00');
