@@ -90,7 +90,7 @@ describe('domestic payments to a payee at this bank', () => {
       expect(signed(entry.Balance), `${jsonString(entry.TransactionReference ?? '')} at ${jsonString(entry.BookingDateTime)}`).toBe(expected);
     }
     const balances = await h.tpp('GET', `${AISP}/accounts/${alice.accountId}/balances`, { token });
-    const itbd = (balances.body.Data.Balance as unknown as JsonBody[]).find((balance) => balance.Type === 'ITBD')!;
+    const itbd = (balances.body.Data.Balance as unknown as JsonBody[]).find((balance) => jsonString(balance.Type) === 'ITBD')!;
     expect(signed(listed.at(-1)!.Balance)).toBe(signed(itbd));
   });
 
