@@ -96,6 +96,31 @@ describe('admin API: TPPs (list, suspend, reinstate)', () => {
     }
   });
 
+  it('pages past TPPs whose names a cursor once could not carry: a control character (registered before it was refused), 200 CJK characters', async () => {
+    // Until 8 December 2026 the API refused the cursor it issued for such a TPP's page, and every TPP
+    // listed after it could not be reached (a probe's find).
+    await h.dataSource.query(
+      `INSERT INTO tpp (client_id, name, roles, status, client_metadata) VALUES
+         ('odd-tpp-tab', 'Odd' || chr(9) || 'Tab Ltd', '{AISP}', 'Active', '{}'), ('odd-tpp-cjk', 'Odd ' || repeat('銀', 196), '{AISP}', 'Active', '{}'),
+         ('odd-tpp-z', 'Odd Z Ltd', '{AISP}', 'Active', '{}')`,
+    );
+    try {
+      const expected: Array<{ client_id: string }> = await h.dataSource.query(`SELECT client_id FROM tpp ORDER BY name, client_id`);
+      const seen: string[] = [];
+      let query = '?limit=1';
+      for (let i = 0; i < expected.length + 1; i++) {
+        const page = await h.call('GET', `/admin/tpps${query}`, { headers: auth });
+        expect(page.status, query).toBe(200);
+        seen.push(...page.body.tpps.map((t: JsonBody) => jsonString(t.clientId)));
+        if (page.body.next === null) break;
+        query = `?limit=1&cursor=${jsonString(page.body.next)}`;
+      }
+      expect(seen).toEqual(expected.map((row) => row.client_id));
+    } finally {
+      await h.dataSource.query(`DELETE FROM tpp WHERE client_id LIKE 'odd-tpp-%'`);
+    }
+  });
+
   it('suspends an Active TPP: its tokens stop working at the API on the next call, and the act is audited', async () => {
     expect((await accountsCall()).status).toBe(200);
     const result = await h.call('POST', `/admin/tpps/${h.clientId}/suspend`, { headers: auth, body: { reason: 'Licence withdrawn by the NCA' } });

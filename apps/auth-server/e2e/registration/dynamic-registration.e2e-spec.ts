@@ -171,6 +171,26 @@ describe('TPP onboarding: dynamic client registration with a software statement 
     expect(response.body).toEqual({ error: 'invalid_software_statement', error_description: 'software_statement is older than 30 days' });
   });
 
+  it('refuses a statement whose text cannot be stored or shown as one line: U+0000 anywhere, a control character in the name', async () => {
+    // Until 8 December 2026 a U+0000 was a 500 at the insert, and a tab in the name registered (it then
+    // broke the admin's TPP list cursor). Nothing is written either way.
+    const now = Math.floor(Date.now() / 1000);
+    for (const [claims, description] of [
+      [{ software_client_name: 'Nul\u0000 Ltd' }, 'software_statement.software_client_name holds a character that cannot be used (U+0000, or half of a surrogate pair)'],
+      [{ software_redirect_uris: [`${REDIRECT}\u0000x`] }, 'software_statement.software_redirect_uris holds a character that cannot be used (U+0000, or half of a surrogate pair)'],
+      [{ software_client_name: 'Tab\tTrading Ltd' }, 'software_client_name may not hold control characters'],
+    ] as const) {
+      const who = await applicant();
+      const statement = await directoryStatement({
+        iss: SANDBOX_DIRECTORY_ISSUER, iat: now, exp: now + 600, software_id: who.softwareId, software_client_name: 'Odd Text', software_roles: ['AISP'], software_redirect_uris: [REDIRECT], software_jwks: who.jwks, ...claims,
+      });
+      const before = await written();
+      const response = await register(await requestOf({ ...who, statement }));
+      expect({ status: response.status, body: response.body }).toEqual({ status: 400, body: { error: 'invalid_software_statement', error_description: description } });
+      expect(await written()).toEqual(before);
+    }
+  });
+
   it('refuses a statement carrying its keys twice (software_jwks and software_jwks_endpoint)', async () => {
     const who = await applicant();
     const now = Math.floor(Date.now() / 1000);

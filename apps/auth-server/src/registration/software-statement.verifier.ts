@@ -2,6 +2,7 @@ import { TppRole } from '@consentry/database';
 import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, JWK, JWTPayload, jwtVerify } from 'jose';
 
 import { isTppRole } from '@consentry/tpps';
+import { findUnstorableText } from '@consentry/validation';
 import { RegistrationException, RegistrationExceptionCode } from './registration.exception.js';
 
 /** A trusted software-statement directory: its public keys and, when pinned, its issuer. */
@@ -30,6 +31,8 @@ export interface SoftwareStatement {
 }
 
 // FAPI 2.0 5.4.1: PS256 or ES256 signatures only; a directory is held to the same rule as a TPP.
+// A C0 or C1 control character.
+const CONTROL_CHARACTER = /[\u0000-\u001F\u007F-\u009F]/;
 const STATEMENT_ALGS = ['PS256', 'ES256'];
 const SOFTWARE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
@@ -125,10 +128,16 @@ export class SoftwareStatementVerifier {
   }
 
   private readClaims(jwt: string, claims: JWTPayload): SoftwareStatement {
+    // Text PostgreSQL cannot store (U+0000, half a surrogate pair) anywhere in the claims is an unusable
+    // statement, refused before anything is written (until 8 December 2026 it was a 500 at the insert).
+    const unstorable = findUnstorableText(claims, 'software_statement');
+    if (unstorable.length > 0) throw invalid(`${unstorable[0]!.Path} holds a character that cannot be used (U+0000, or half of a surrogate pair)`);
     const softwareId = claims.software_id;
     if (typeof softwareId !== 'string' || !SOFTWARE_ID.test(softwareId)) throw invalid('software_id must be 1-64 letters, digits, dots, dashes or underscores');
     const clientName = claims.software_client_name;
     if (typeof clientName !== 'string' || clientName.trim().length === 0 || clientName.length > 200) throw invalid('software_client_name is required');
+    // Shown to PSUs and admins as one line, and a page cursor's key: no control character (tab, newline).
+    if (CONTROL_CHARACTER.test(clientName)) throw invalid('software_client_name may not hold control characters');
     const roles = stringArray(claims.software_roles, 'software_roles');
     if (!roles.every(isTppRole)) throw invalid('software_roles may hold only AISP, PISP and CBPII');
     const redirectUris = stringArray(claims.software_redirect_uris, 'software_redirect_uris').map((uri) => httpsUrl(uri, 'software_redirect_uris'));

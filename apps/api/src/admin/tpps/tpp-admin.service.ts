@@ -1,9 +1,10 @@
-import { InvalidCursorError, isCursorKey } from '@consentry/banking';
+import { InvalidCursorError } from '@consentry/banking';
 import { DataSource } from '@consentry/database';
 import { ReinstateTpp, SuspendTpp, TppRow, TppStatusCommand, tppView, TppView } from '@consentry/tpps';
+import { isUnstorableText } from '@consentry/validation';
 import { Injectable } from '@nestjs/common';
 
-import { ListTppsQueryDto, TPPS_DEFAULT_LIMIT, TPPS_MAX_LIMIT } from './tpp-admin.dto.js';
+import { ListTppsQueryDto, TPP_NAME_MAX_LENGTH, TPPS_DEFAULT_LIMIT, TPPS_MAX_LIMIT } from './tpp-admin.dto.js';
 
 /** GET /admin/tpps: a page of TPPs, and the cursor of the next one (null on the last). */
 export interface TppListPage {
@@ -20,11 +21,18 @@ function encodeTppCursor(key: TppKey): string {
   return Buffer.from(JSON.stringify([key.name, key.clientId])).toString('base64url');
 }
 
-/** The key a cursor stands for; anything this API did not issue is refused, never guessed at. */
+/**
+ * The key a cursor stands for; anything this API did not issue is refused, never guessed at. The name is
+ * any a registration could give (up to 200 UTF-16 units, software-statement.verifier.ts), control
+ * characters included for TPPs registered before 8 December 2026: until then a name with a tab, or of 200
+ * CJK characters, made the API refuse its own cursor and hid every TPP listed after it. Only text
+ * PostgreSQL cannot hold (U+0000, half a surrogate pair), which no name holds, is refused here.
+ */
 function decodeTppCursor(cursor: string): TppKey {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(parsed) && parsed.length === 2 && isCursorKey(parsed[0], 300) && typeof parsed[1] === 'string' && /^[\x21-\x7e]{1,200}$/.test(parsed[1])) {
+    const isName = (name: unknown): name is string => typeof name === 'string' && name.length <= TPP_NAME_MAX_LENGTH && !isUnstorableText(name);
+    if (Array.isArray(parsed) && parsed.length === 2 && isName(parsed[0]) && typeof parsed[1] === 'string' && /^[\x21-\x7e]{1,200}$/.test(parsed[1])) {
       return { name: parsed[0], clientId: parsed[1] };
     }
   } catch {
