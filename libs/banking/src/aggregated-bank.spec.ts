@@ -197,6 +197,30 @@ describe('AggregatedBank: an answer that is not what was asked (a page too long,
     answer = { items: [balance('CLAV'), balance('CLBD'), balance('ITAV')], total: 3, position: 0 };
     expect((await bank().listBalances([ACCOUNT], null, 2)).items.map((b) => b.type)).toEqual(['CLAV', 'CLBD']);
   });
+
+  it('shows nothing of a list window holding a record twice or out of key order', async () => {
+    // Until 8 December 2026 a balance answered twice was shown to the TPP twice (a probe's find).
+    for (const [why, answered] of [
+      ['a record twice', { items: [balance('ITAV'), balance('ITAV')], total: 2, position: 0 }],
+      ['out of key order', { items: [balance('ITBD'), balance('ITAV')], total: 2, position: 0 }],
+    ] as const) {
+      answer = answered;
+      const listed = await bank().listBalances([ACCOUNT], null, 5);
+      expect({ why, items: listed.items, unavailable: listed.unavailable }).toEqual({ why, items: [], unavailable: [ACCOUNT] });
+    }
+  });
+
+  it('refuses parties of a role not asked for: a beneficiary is never shown as the account\'s owner', async () => {
+    const party = (accountRole: string) => ({
+      accountId: ACCOUNT, accountRole, partyId: 'p-1', partyNumber: null, partyType: 'Sole', name: 'Someone', fullLegalName: null, emailAddress: null, phone: null, mobile: null, address: null,
+    });
+    answer = { items: [party('UK.OBIE.Beneficiary')], total: 1, position: 0 };
+    // Until 8 December 2026 the API showed that party as the Principal asked for (a probe's find).
+    expect((await bank().listAccountParties([ACCOUNT], { accountRole: 'UK.OBIE.Principal' }, null, 1)).unavailable).toEqual([ACCOUNT]);
+    expect((await bank().listAccountParties([ACCOUNT], {}, null, 1)).items.map((p) => p.accountRole)).toEqual(['UK.OBIE.Beneficiary']);
+    answer = { items: [party('UK.OBIE.Principal')], total: 1, position: 0 };
+    expect((await bank().listAccountParties([ACCOUNT], { accountRole: 'UK.OBIE.Principal' }, null, 1)).items).toHaveLength(1);
+  });
 });
 
 describe('AggregatedBank: its connectors', () => {

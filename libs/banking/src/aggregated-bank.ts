@@ -108,10 +108,15 @@ function withinWindow<T extends { accountId: string }>(connector: string, window
   };
   if (slice.items.length > window.limit) refuse('longer than its limit');
   if (slice.position > slice.total || slice.items.length > slice.total) refuse('counting more before its key than in the whole list');
+  let previous: ListKey | null = null;
   for (const item of slice.items) {
     const key = { accountId: item.accountId, id: idOf(item) };
     if (window.after && compareKeys(key, window.after) <= 0) refuse('with records at or before the key it starts after');
     if (window.before && compareKeys(key, window.before) >= 0) refuse('with records at or after the key it ends before');
+    // In the window's order (key order, or reverse key order for `desc`), each key once: until 8 December
+    // 2026 a balance answered twice was shown to the TPP twice.
+    if (previous && (window.direction === 'desc' ? compareKeys(previous, key) : compareKeys(key, previous)) <= 0) refuse('out of its order or with a record twice');
+    previous = key;
   }
   return slice;
 }
@@ -343,7 +348,21 @@ export class AggregatedBank {
   }
 
   listAccountParties(accountIds: readonly string[], query: AccountPartyQuery, cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankAccountParty>> {
-    return this.pageOf(accountIds, (c, ids, window) => c.listAccountParties(ids, query, window), (item) => item.partyId, cursor, pageSize);
+    return this.pageOf(
+      accountIds,
+      async (c, ids, window) => {
+        const slice = await c.listAccountParties(ids, query, window);
+        // Only the role asked for: a bank answering another role's party would show, say, a beneficiary as
+        // the account's owner (until 8 December 2026 it did). An answer outside the question is refused.
+        if (query.accountRole !== undefined && slice.items.some((party) => party.accountRole !== query.accountRole)) {
+          throw new ConnectorUnavailableError(c.name, `${c.name}: answered parties of a role not asked for`);
+        }
+        return slice;
+      },
+      (item) => item.partyId,
+      cursor,
+      pageSize,
+    );
   }
 
   listProducts(accountIds: readonly string[], cursor: ListCursor | null, pageSize: number): Promise<ListPage<BankProduct>> {

@@ -57,6 +57,22 @@ function text(max: number, min = 1): Shape<string> {
   };
 }
 
+// A C0 or C1 control character (tab, newline, DEL, ...).
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/**
+ * A record's id, which keys the API's pages (aggregated-bank.ts): `text(max)` without control characters,
+ * as the API's page cursors take their keys. Until 8 December 2026 a BeneficiaryId holding a tab passed,
+ * and the API issued Next and Prev links it then refused (400 U002).
+ */
+function recordId(max: number): Shape<string> {
+  const shaped = text(max);
+  return (value, at) => {
+    const read = shaped(value, at);
+    return CONTROL.test(read) ? fail(at, 'an id without control characters') : read;
+  };
+}
+
 /** A transaction's id, a booked payment's among them (OB's Max210Text). */
 const TRANSACTION_ID = 210;
 
@@ -110,9 +126,20 @@ const ID = 40;
 const IDENTIFICATION = 256;
 const NAME = 350;
 const REFERENCE = 35;
+// OB's Max70Text, Max140Text, Max256Text, Max500Text; Max16Text for a building number or post code.
+const SHORT_NAME = 70;
+const LINE = 140;
+const LONG = 256;
+const DESCRIPTION = 500;
+const CODE = 16;
+// OB's PhoneNumber pattern (Party.Phone, Party.Mobile), anchored; a country code two capitals (Address.Country).
+const phone: Shape<string> = (value, at) => (typeof value === 'string' && /^\+[0-9]{1,3}-[0-9()+-]{1,30}$/.test(value) ? value : fail(at, 'a phone number of OB PhoneNumber'));
+const country: Shape<string> = (value, at) => (typeof value === 'string' && /^[A-Z]{2}$/.test(value) ? value : fail(at, 'an ISO 3166 country code'));
+// OB's Rate pattern (an offer's rate).
+const rate: Shape<string> = (value, at) => (typeof value === 'string' && /^-?\d{1,3}(\.\d{1,4})?$/.test(value) ? value : fail(at, 'a rate of OB Rate'));
 
 const account = object({
-  accountId: text(ID),
+  accountId: recordId(ID),
   aspspId: string,
   status: oneOf('Enabled', 'Disabled', 'Deleted', 'Pending', 'ProForma'),
   currency,
@@ -140,7 +167,7 @@ const balance = object({
 });
 
 const transaction = object({
-  transactionId: text(TRANSACTION_ID),
+  transactionId: recordId(TRANSACTION_ID),
   accountId: text(ID),
   transactionReference: nullable(text(TRANSACTION_ID)),
   amount,
@@ -184,20 +211,20 @@ const mandateStatus = oneOf('ACTV', 'CANC', 'EXPI', 'SUSP');
 
 const beneficiary = object({
   accountId: string,
-  beneficiaryId: text(ID),
+  beneficiaryId: recordId(ID),
   beneficiaryType: nullable(oneOf('Trusted', 'Ordinary')),
   reference: nullable(text(REFERENCE)),
-  creditorAgent: nullable(object({ schemeName: string, identification: string })),
+  creditorAgent: nullable(object({ schemeName: text(ID), identification: text(REFERENCE) })),
   creditorAccount,
 });
 
 const directDebit = object({
   accountId: string,
-  directDebitId: text(ID),
+  directDebitId: recordId(ID),
   statusCode: mandateStatus,
-  mandateIdentification: string,
-  frequency: string,
-  name: string,
+  mandateIdentification: text(REFERENCE),
+  frequency: text(REFERENCE),
+  name: text(SHORT_NAME),
   previousPaymentDateTime: nullable(instant),
   previousPaymentAmount: nullable(amount),
   currency,
@@ -205,9 +232,9 @@ const directDebit = object({
 
 const standingOrder = object({
   accountId: string,
-  standingOrderId: text(ID),
+  standingOrderId: recordId(ID),
   statusCode: mandateStatus,
-  frequency: string,
+  frequency: text(REFERENCE),
   // Shown as its one RemittanceInformation.Unstructured line (Max140Text).
   reference: nullable(text(140)),
   numberOfPayments: nullable(integer),
@@ -222,7 +249,7 @@ const standingOrder = object({
 
 const scheduledPayment = object({
   accountId: string,
-  scheduledPaymentId: text(ID),
+  scheduledPaymentId: recordId(ID),
   scheduledPaymentDateTime: instant,
   scheduledType: oneOf('Arrival', 'Execution'),
   reference: nullable(text(REFERENCE)),
@@ -234,13 +261,13 @@ const scheduledPayment = object({
 
 const statement = object({
   accountId: string,
-  statementId: text(ID),
+  statementId: recordId(ID),
   statementReference: nullable(text(REFERENCE)),
   type: oneOf('AccountClosure', 'AccountOpening', 'Annual', 'Interim', 'RegularPeriodic'),
   startDateTime: instant,
   endDateTime: instant,
   creationDateTime: instant,
-  description: nullable(string),
+  description: nullable(text(DESCRIPTION)),
   openingBalance: signedAmount,
   closingBalance: signedAmount,
   totalCredits: signedAmount,
@@ -249,48 +276,48 @@ const statement = object({
 });
 
 const partyFields: Fields<BankParty> = {
-  partyId: text(ID),
+  partyId: recordId(ID),
   partyNumber: nullable(text(REFERENCE)),
   partyType: oneOf('Delegate', 'Joint', 'Sole'),
   name: text(NAME),
   fullLegalName: nullable(text(NAME)),
   emailAddress: nullable(text(256)),
-  phone: nullable(string),
-  mobile: nullable(string),
+  phone: nullable(phone),
+  mobile: nullable(phone),
   address: nullable(
-    object({ streetName: nullable(string), buildingNumber: nullable(string), postCode: nullable(string), townName: nullable(string), country: nullable(string) }),
+    object({ streetName: nullable(text(LINE)), buildingNumber: nullable(text(CODE)), postCode: nullable(text(CODE)), townName: nullable(text(LINE)), country: nullable(country) }),
   ),
 };
 
 const party = object(partyFields);
 
-const accountParty = object({ ...partyFields, accountId: string, accountRole: string });
+const accountParty = object({ ...partyFields, accountId: string, accountRole: text(SHORT_NAME) });
 
 const product = object({
   accountId: string,
-  productId: string,
-  productName: string,
+  productId: recordId(ID),
+  productName: text(NAME),
   productType: oneOf('BusinessCurrentAccount', 'CommercialCreditCard', 'Other', 'PersonalCurrentAccount', 'SMELoan'),
-  secondaryProductId: nullable(string),
-  marketingStateId: nullable(string),
+  secondaryProductId: nullable(text(SHORT_NAME)),
+  marketingStateId: nullable(text(REFERENCE)),
 });
 
 const offer = object({
   accountId: string,
-  offerId: string,
+  offerId: recordId(ID),
   offerType: oneOf('BalanceTransfer', 'LimitIncrease', 'MoneyTransfer', 'Other', 'PromotionalRate'),
-  description: string,
+  description: text(DESCRIPTION),
   startDateTime: nullable(instant),
   endDateTime: nullable(instant),
-  rate: nullable(string),
-  term: nullable(string),
-  url: nullable(string),
+  rate: nullable(rate),
+  term: nullable(text(DESCRIPTION)),
+  url: nullable(text(LONG)),
   amount: nullable(amount),
   fee: nullable(amount),
   currency,
 });
 
-const acceptedPayment = object({ outcome: oneOf('Accepted'), transactionId: text(TRANSACTION_ID), bookingDateTime: instant });
+const acceptedPayment = object({ outcome: oneOf('Accepted'), transactionId: recordId(TRANSACTION_ID), bookingDateTime: instant });
 const rejectedPayment = object({ outcome: oneOf('Rejected'), reason: oneOf('AM04', 'AC06', 'AM03', 'AM02') });
 
 /** `Accepted` or `Rejected`, and nothing else: an outcome outside the contract says nothing of whether the bank debited. */

@@ -5,7 +5,7 @@ import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { ConnectorServer, FaultyAnswer, serveBankConnector } from '../test-support/index.js';
-import { BankAccount, BankConnector, BankPaymentOrder, BankPaymentResult, ConnectorUnavailableError } from './bank-connector.js';
+import { BankAccount, BankConnector, BankPaymentOrder, BankPaymentResult, ConnectorUnavailableError, InvalidCursorError } from './bank-connector.js';
 import { readConnectorResult, ResultShapeError } from './connector-results.js';
 import { HttpBankConnector, MAX_RESPONSE_BYTES } from './http-bank.connector.js';
 
@@ -248,6 +248,49 @@ describe('HttpBankConnector: an answer it cannot read as the contract is the ban
     expect(() => readConnectorResult('findPsuParty', { result: { partyId: 'p-1', partyNumber: '9'.repeat(36), partyType: 'Sole', name: 'Alice', fullLegalName: null, emailAddress: null, phone: null, mobile: null, address: null } })).toThrow(
       /partyNumber: expected text of 1 to 35 characters/,
     );
+  });
+
+  it('refuses the rest of the text the API relays outside its OB field, and ids that would key a page cursor with a control character', () => {
+    // Until 8 December 2026 these were any string: a ProductId of 41 characters reached the TPP outside
+    // OBReadProduct2, and a BeneficiaryId holding a tab keyed Next links the API then refused (probe finds).
+    const one = (item: Record<string, unknown>) => ({ result: { items: [item], total: 1, position: 0 } });
+    const product = { accountId: 'acc-1', productId: 'prod-1', productName: 'Current', productType: 'PersonalCurrentAccount', secondaryProductId: null, marketingStateId: null };
+    const offer = { accountId: 'acc-1', offerId: 'off-1', offerType: 'Other', description: 'An offer', startDateTime: null, endDateTime: null, rate: null, term: null, url: null, amount: null, fee: null, currency: 'GBP' };
+    const directDebit = { accountId: 'acc-1', directDebitId: 'dd-1', statusCode: 'ACTV', mandateIdentification: 'MANDATE-1', frequency: 'MNTH', name: 'Utility', previousPaymentDateTime: null, previousPaymentAmount: null, currency: 'GBP' };
+    const party = { accountId: 'acc-1', accountRole: 'UK.OBIE.Principal', partyId: 'p-1', partyNumber: null, partyType: 'Sole', name: 'Alice', fullLegalName: null, emailAddress: null, phone: null, mobile: null, address: null };
+    const beneficiary = { accountId: 'acc-1', beneficiaryId: 'b-1', beneficiaryType: null, reference: null, creditorAgent: null, creditorAccount: { schemeName: 'UK.OBIE.SortCodeAccountNumber', identification: '40400411112222', name: null } };
+    for (const [operation, item, reason] of [
+      ['listProducts', { ...product, productId: 'P'.repeat(41) }, /productId: expected text of 1 to 40 characters/],
+      ['listProducts', { ...product, productId: '' }, /productId: expected text of 1 to 40 characters/],
+      ['listProducts', { ...product, productName: 'N'.repeat(351) }, /productName: expected text of 1 to 350 characters/],
+      ['listOffers', { ...offer, offerId: 'O'.repeat(41) }, /offerId: expected text of 1 to 40 characters/],
+      ['listOffers', { ...offer, description: 'D'.repeat(501) }, /description: expected text of 1 to 500 characters/],
+      ['listOffers', { ...offer, rate: 'high' }, /rate: expected a rate of OB Rate/],
+      ['listDirectDebits', { ...directDebit, mandateIdentification: 'M'.repeat(36) }, /mandateIdentification: expected text of 1 to 35 characters/],
+      ['listDirectDebits', { ...directDebit, name: 'N'.repeat(71) }, /name: expected text of 1 to 70 characters/],
+      ['listAccountParties', { ...party, accountRole: 'R'.repeat(71) }, /accountRole: expected text of 1 to 70 characters/],
+      ['listAccountParties', { ...party, mobile: '07700 900123' }, /mobile: expected a phone number of OB PhoneNumber/],
+      ['listAccountParties', { ...party, address: { streetName: null, buildingNumber: null, postCode: null, townName: null, country: 'United Kingdom' } }, /country: expected an ISO 3166 country code/],
+      ['listBeneficiaries', { ...beneficiary, beneficiaryId: '\tb-1' }, /beneficiaryId: expected an id without control characters/],
+      ['listAccountParties', { ...party, partyId: 'p\u00851' }, /partyId: expected an id without control characters/],
+    ] as const) {
+      expect(() => readConnectorResult(operation, one(item)), `${operation} ${String(reason)}`).toThrow(reason);
+    }
+    expect(readConnectorResult('listAccountParties', one({ ...party, mobile: '+44-7700900123', address: { streetName: 'High Street', buildingNumber: '12', postCode: 'SW1A 1AA', townName: 'London', country: 'GB' } })).items).toHaveLength(1);
+    expect(readConnectorResult('listOffers', one({ ...offer, rate: '-12.5', url: 'https://bank.example/offer' })).items).toHaveLength(1);
+  });
+
+  it('takes a bank refusing a first page "invalid_cursor" as unavailable: only a cursor the TPP sent can be the TPP\'s', async () => {
+    const bank = createServer((_request, response) => response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_cursor' })));
+    const url = await new Promise<string>((resolve) => bank.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(bank.address() as AddressInfo).port}`)));
+    try {
+      const refusing = new HttpBankConnector({ name: 'spec-http', baseUrl: url, token: TOKEN, timeoutMs: 5000 });
+      // Until 8 December 2026 this was InvalidCursorError (400 U002 to a TPP that sent no cursor).
+      await expectUnavailable(refusing.listTransactions({ accountId: 'acc-1', creditDebitIndicators: ['Credit', 'Debit'], pageSize: 10 }), /refused listTransactions with 400/);
+      await expect(refusing.listTransactions({ accountId: 'acc-1', creditDebitIndicators: ['Credit'], pageSize: 10, after: 'a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
+    } finally {
+      await new Promise((resolve) => bank.close(resolve));
+    }
   });
 
   it('logs the bank and the reason, never the answer’s content', async () => {

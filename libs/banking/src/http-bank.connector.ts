@@ -105,8 +105,11 @@ export class HttpBankConnector implements BankConnector {
         throw this.unreadable(operation, `answered ${response.status}`);
       }
       const body = safeParse('text' in read ? read.text : '') as Partial<ConnectorErrorBody> | undefined;
-      // Only a transactions page takes a cursor of the TPP's.
-      if (operation === 'listTransactions' && response.status === 400 && body?.error === 'invalid_cursor') throw new InvalidCursorError('unrecognised page cursor');
+      // Only a transactions page takes a cursor of the TPP's, and only when one was sent: a bank refusing a
+      // first page's cursor refuses us, not the TPP (until 8 December 2026 it was the TPP's 400 U002, and a
+      // bulk read failed for every bank's accounts).
+      const sentCursor = operation === 'listTransactions' && typeof (args[0] as { after?: unknown } | undefined)?.after === 'string';
+      if (sentCursor && response.status === 400 && body?.error === 'invalid_cursor') throw new InvalidCursorError('unrecognised page cursor');
       if (response.status === 404) throw new UnknownOperationError(this.name, `${this.name}: upstream refused ${operation} with 404`);
       // A 400, 401 or 403 from the upstream is our misconfiguration (a token it no longer takes, a request it
       // cannot read), not the TPP's: logged as an error for the operator, and this bank answered as
