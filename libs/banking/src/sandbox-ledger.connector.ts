@@ -78,8 +78,12 @@ const AT = Object.fromEntries(PAGE_COLUMNS.map((name, index) => [name, index])) 
 const PAGE_SELECT = TRANSACTION_COLUMNS.map((column) => `p.${column}`).join(', ');
 const TRANSACTION_SELECT = TRANSACTION_COLUMNS.map((column) => `t.${column}`).join(', ');
 
-/** Where a page cursor points: after a transaction (Next), before one (Prev), or at the final page (Last). */
-type Cursor = { d: 'n' | 'p'; b: string; t: string } | { d: 'l' };
+/**
+ * Where a page cursor points: after a transaction (Next), before one (Prev), or at the final page (Last).
+ * A Next or Prev cursor names its account (`a`): another account's is refused (until 8 December 2026 it
+ * read this account's transactions from the other's position).
+ */
+type Cursor = { d: 'n' | 'p'; a?: string; b: string; t: string } | { d: 'l' };
 
 function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
@@ -91,7 +95,7 @@ function encodeCursor(cursor: Cursor): string {
 const BOOKING_KEY = `to_char(p.booking_date_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 function keyOf(d: 'n' | 'p', row: PageRow): string {
-  return encodeCursor({ d, b: row[AT.booking_key] as string, t: row[AT.transaction_id] as string });
+  return encodeCursor({ d, a: row[AT.account_id] as string, b: row[AT.booking_key] as string, t: row[AT.transaction_id] as string });
 }
 
 const LAST_CURSOR = encodeCursor({ d: 'l' });
@@ -121,13 +125,15 @@ function wholeResult(total: number, pageSize: number, firstMs: unknown, lastMs: 
   };
 }
 
-function decodeCursor(cursor: string): Cursor {
+/** The cursor of a page of `accountId`'s transactions; one of another account, or not issued here, is InvalidCursorError. */
+function decodeCursor(cursor: string, accountId: string): Cursor {
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { d?: unknown; b?: unknown; t?: unknown };
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { d?: unknown; a?: unknown; b?: unknown; t?: unknown };
     if (parsed.d === 'l') return { d: 'l' };
-    // A cursor without `d` is a Next cursor issued before Prev and Last existed.
+    // A cursor without `d` is a Next cursor issued before Prev and Last existed; one without `a`, a cursor
+    // issued before it named its account.
     const d = parsed.d === undefined ? 'n' : parsed.d;
-    if ((d === 'n' || d === 'p') && isCursorInstant(parsed.b) && isCursorKey(parsed.t)) {
+    if ((d === 'n' || d === 'p') && (parsed.a === undefined || parsed.a === accountId) && isCursorInstant(parsed.b) && isCursorKey(parsed.t)) {
       return { d, b: parsed.b, t: parsed.t };
     }
   } catch {
@@ -681,7 +687,7 @@ export class SandboxLedgerConnector implements BankConnector {
     const params: unknown[] = [query.accountId, [...query.creditDebitIndicators]];
     addBookingWindow(filters, params, query);
     const where = filters.join(' AND ');
-    const cursor = query.after ? decodeCursor(query.after) : null;
+    const cursor = query.after ? decodeCursor(query.after, query.accountId) : null;
     const pageSize = Math.min(Math.max(1, query.pageSize), MAX_PAGE_SIZE);
     // Keyset paging on the (account_id, booking_date_time, transaction_id) index, in either direction:
     // stable under inserts. Forwards reads ascending after the key; backwards reads descending before it.

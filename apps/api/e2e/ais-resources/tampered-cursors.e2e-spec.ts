@@ -48,6 +48,15 @@ describe('AIS page cursors edited by the TPP are refused as cursors (400 U002), 
     }
   });
 
+  it('another account’s cursor, alone or inside a bulk cursor (until 8 December 2026 it read this account from the other’s position)', async () => {
+    const [mine, other] = h.psuAccounts('alice');
+    const first = await h.tpp('GET', `${AISP}/accounts/${mine}/transactions`, { token });
+    const foreign = new URL(jsonString(first.body.Links.Next)).searchParams.get('page')!;
+    await refusedAsCursor(`accounts/${other}/transactions`, foreign);
+    await refusedAsCursor('transactions', encoded({ a: other, c: foreign }));
+    expect((await h.tpp('GET', `${AISP}/accounts/${mine}/transactions?page=${foreign}`, { token })).status).toBe(200);
+  });
+
   it('the cursors as issued still read their pages (Next, then Prev)', async () => {
     for (const path of [`accounts/${account}/transactions`, 'transactions']) {
       const first = await h.tpp('GET', `${AISP}/${path}`, { token });
