@@ -79,12 +79,25 @@ describe('the alert catalogue', () => {
     expect(deriveAlert(event('payment.status-changed', { paymentId: 'p1', from: 'PDNG', to: 'ACSP' }), context)).toBeNull();
   });
 
-  it('alerts on a locked sign-in, and on the third failed sign-in in the window only', () => {
+  it('alerts on a locked sign-in, and on failed sign-ins once per burst: the third in the window, then not while one was alerted within it', () => {
     expect(deriveAlert(event('psu.locked'), context)?.kind).toBe('sign-in-locked');
     const failed = event('psu.login.failed', { reason: 'bad_password' });
     expect(deriveAlert(failed, { ...context, failedSignInsInWindow: FAILED_SIGN_INS_ALERT_COUNT - 1 })).toBeNull();
     expect(deriveAlert(failed, { ...context, failedSignInsInWindow: FAILED_SIGN_INS_ALERT_COUNT })?.kind).toBe('failed-sign-ins');
-    expect(deriveAlert(failed, { ...context, failedSignInsInWindow: FAILED_SIGN_INS_ALERT_COUNT + 1 })).toBeNull();
+    expect(deriveAlert(failed, { ...context, failedSignInsInWindow: FAILED_SIGN_INS_ALERT_COUNT + 1, failedSignInsAlertedInWindow: true })).toBeNull();
+    // Failures a few minutes apart keep the window at three or more; past the last alert's window, a new burst.
+    expect(deriveAlert(failed, { ...context, failedSignInsInWindow: FAILED_SIGN_INS_ALERT_COUNT, failedSignInsAlertedInWindow: true })).toBeNull();
+    expect(deriveAlert(failed, { ...context, failedSignInsInWindow: FAILED_SIGN_INS_ALERT_COUNT + 2, failedSignInsAlertedInWindow: false })?.kind).toBe('failed-sign-ins');
+  });
+
+  it('never puts a link in its words: a TPP name holding one is "an app"', () => {
+    // Until 8 December 2026 a TPP registered as "... confirm it at https://..." put its link in the bank's email.
+    for (const name of ['Budget Buddy - confirm it at https://budget-buddy-secure.example/verify', 'Visit www.budget.example', 'Budget Buddy (budget-buddy-secure.example)', 'help@budget.example', 'Budget Buddy hxxps://x']) {
+      const alert = deriveAlert(event('consent.authorised'), { ...context, appName: name })!;
+      expect(alert.title, name).toBe('You gave an app access');
+      expect(alert.body).not.toContain('example');
+    }
+    expect(deriveAlert(event('consent.authorised'), { ...context, appName: 'Budget Buddy Ltd. & Co' })!.title).toBe('You gave Budget Buddy Ltd. & Co access');
   });
 
   it('alerts on an expired consent, and on a revocation by the app but not by the PSU', () => {

@@ -71,6 +71,22 @@ export interface AlertContext {
   paymentThreshold: string | null;
   /** For psu.login.failed: how many failed sign-ins of this PSU up to and including this one, within the window. */
   failedSignInsInWindow?: number;
+  /** For psu.login.failed: whether a 'failed-sign-ins' alert of this PSU was raised within the window before this one. */
+  failedSignInsAlertedInWindow?: boolean;
+}
+
+// Text of a TPP's name that mail programs show as a link, or a reader takes for an address: a scheme's
+// `://`, `www.`, an `@`, or a dotted name ending in letters (`secure-bank.example`).
+const LINK_LIKE = /:\/\/|\bwww\.|@|\b[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}\b/iu;
+
+/**
+ * The TPP's name as an alert may say it: the name, unless it holds something link-like, then "an app"
+ * (the dashboard names the app beside the alert). A TPP registers its own name, and alerts go out by
+ * email: until 8 December 2026 a name carrying a URL put the TPP's link in the bank's own email, which
+ * promises never to carry one (docs/monitoring.md).
+ */
+export function alertAppName(name: string | null): string {
+  return name && !LINK_LIKE.test(name) ? name : 'an app';
 }
 
 /** An alert ready to store: its text is what the PSU reads on the dashboard and in the email. */
@@ -127,7 +143,7 @@ function paymentWords(data: Record<string, unknown>): string {
 export function deriveAlert(event: AlertSourceEvent, context: AlertContext): AlertDraft | null {
   const psuId = event.psuId;
   if (!psuId) return null;
-  const app = context.appName ?? 'an app';
+  const app = alertAppName(context.appName);
   const draft = (kind: AlertKind, title: string, body: string): AlertDraft => ({ kind, psuId, title, body });
   const data = event.data;
   switch (event.type) {
@@ -175,7 +191,10 @@ export function deriveAlert(event: AlertSourceEvent, context: AlertContext): Ale
     case 'psu.locked':
       return draft('sign-in-locked', 'Your sign-in is locked', 'After several wrong attempts your sign-in is locked for a while. If this was not you, call us.');
     case 'psu.login.failed':
-      if (context.failedSignInsInWindow !== FAILED_SIGN_INS_ALERT_COUNT) return null;
+      // Once per burst: at the 3rd failure within the window, and not again while an alert of this kind was
+      // raised within the window before (until 8 December 2026 failures a few minutes apart kept the window at
+      // exactly three, and each made an alert).
+      if ((context.failedSignInsInWindow ?? 0) < FAILED_SIGN_INS_ALERT_COUNT || context.failedSignInsAlertedInWindow) return null;
       return draft('failed-sign-ins', 'Several failed sign-ins', `There were ${FAILED_SIGN_INS_ALERT_COUNT} failed sign-ins to your account within ${FAILED_SIGN_INS_WINDOW_MINUTES} minutes. If this was not you, call us.`);
     case 'consent.expired':
       // Not a request the PSU never approved (AWAU): there was no access to end.

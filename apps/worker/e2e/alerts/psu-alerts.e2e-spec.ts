@@ -130,6 +130,37 @@ describe('PSU alerts: audit event to alert row to email', () => {
     expect(published.map((message) => JSON.parse(message) as { alertId: string })).toContainEqual(expect.objectContaining({ alertId: alert.alert_id, psuId }));
   });
 
+  it('alerts failed sign-ins once per burst: five failures six minutes apart, then the lock, make one such alert', async () => {
+    // Until 8 December 2026 each failure that left exactly three in the 15-minute window made one: three here (a probe's find).
+    const psuId = await addPsu(db, 'slow-attack', null);
+    const now = Date.now();
+    for (const [minutesAgo, n] of [[24, 1], [18, 2], [12, 3], [6, 4], [0, 5]] as const) {
+      await record(db, { type: 'psu.login.failed', actor: { type: 'psu', id: psuId }, psuId, occurredAt: new Date(now - minutesAgo * 60_000), data: { reason: 'invalid_credentials', consecutiveFailures: n } });
+    }
+    await record(db, { type: 'psu.locked', actor: { type: 'psu', id: psuId }, psuId, data: { afterFailures: 5, known: true } });
+    const kinds = await vi.waitFor(async () => {
+      const rows: { kind: string }[] = await db.dataSource.query(`SELECT kind FROM psu_alert WHERE psu_id = $1 ORDER BY source_seq`, [psuId]);
+      expect(rows.map((row) => row.kind)).toContain('sign-in-locked');
+      return rows.map((row) => row.kind);
+    }, WAIT);
+    expect(kinds).toEqual(['failed-sign-ins', 'sign-in-locked']);
+  });
+
+  it('says "an app", not the name, when a TPP put a link in its name: the email carries no link', async () => {
+    const psuId = await addPsu(db, 'erin', 'erin@example.test');
+    await db.dataSource.query(
+      `INSERT INTO tpp (client_id, name, roles, client_metadata) VALUES ('tpp-linked', 'Budget Buddy - confirm it at https://budget-buddy-secure.example/verify', '{AISP}', '{}')`,
+    );
+    await record(db, { type: 'consent.authorised', actor: { type: 'psu', id: psuId }, clientId: 'tpp-linked', psuId, consentId: 'aac-linked', data: {} });
+    const sent = await vi.waitFor(async () => {
+      const mine = (await mail.mails()).filter((m) => m.to.some((to) => to.address === 'erin@example.test'));
+      expect(mine).toHaveLength(1);
+      return mine[0]!;
+    }, WAIT);
+    expect(sent.subject).toBe('Consentry alert: You gave an app access');
+    expect(`${sent.subject}\n${sent.text}`).not.toMatch(/https?:|budget-buddy-secure/);
+  });
+
   it('makes no alert for a payment under the threshold, for a PSU who chose no email sends none', async () => {
     const psuId = await addPsu(db, 'bob', 'bob@example.test');
     await db.dataSource.query(`INSERT INTO psu_alert_preference (psu_id, channels, payment_threshold) VALUES ($1, '{dashboard}', 500)`, [psuId]);

@@ -22,6 +22,8 @@ interface SourceRow {
   payment_threshold: string | null;
   has_email: boolean;
   failed_in_window: number;
+  /** For psu.login.failed: when the event of this PSU's last 'failed-sign-ins' alert before this one happened. */
+  failed_alerted_at: Date | null;
 }
 
 // One read per batch: the source entries after the cursor with, per entry, what the catalogue needs
@@ -34,7 +36,11 @@ const READ_SOURCES = `
            SELECT count(*)::int FROM audit_log f
             WHERE f.psu_id = a.psu_id AND f.event_type = 'psu.login.failed'
               AND f.occurred_at > a.occurred_at - make_interval(mins => $4) AND f.seq <= a.seq
-         ) ELSE 0 END AS failed_in_window
+         ) ELSE 0 END AS failed_in_window,
+         CASE WHEN a.event_type = 'psu.login.failed' THEN (
+           SELECT max(s.occurred_at) FROM psu_alert pa JOIN audit_log s ON s.seq = pa.source_seq
+            WHERE pa.psu_id = p.psu_id AND pa.kind = 'failed-sign-ins' AND pa.source_seq < a.seq
+         ) END AS failed_alerted_at
     FROM audit_log a
     JOIN psu p ON p.psu_id = ${uuidOrNull('a.psu_id')}
     LEFT JOIN tpp t ON t.client_id = a.client_id
@@ -98,8 +104,12 @@ export async function tailAuditLogForAlerts(
     if (upper!.seq === null) return { recorded: [], toEmail: [], cursor: from, full: false };
     const to = upper!.seq;
     const rows: SourceRow[] = await manager.query(READ_SOURCES, [from, to, [...ALERT_SOURCE_EVENT_TYPES], FAILED_SIGN_INS_WINDOW_MINUTES]);
+    // When each PSU's last 'failed-sign-ins' alert's event happened: earlier batches' (read above) and this one's.
+    const failedAlertedAt = new Map<string, Date>();
+    const windowMs = FAILED_SIGN_INS_WINDOW_MINUTES * 60_000;
     const drafts: Draft[] = rows.flatMap((row) => {
       const channels = row.channels ?? DEFAULT_ALERT_PREFERENCES.channels;
+      const alertedAt = failedAlertedAt.get(row.psu_id) ?? row.failed_alerted_at;
       const draft = deriveAlert(
         {
           seq: row.seq,
@@ -112,9 +122,15 @@ export async function tailAuditLogForAlerts(
           consentId: row.consent_id,
           data: row.data ?? {},
         },
-        { appName: row.app_name, paymentThreshold: row.channels === null ? DEFAULT_ALERT_PREFERENCES.paymentThreshold : row.payment_threshold, failedSignInsInWindow: row.failed_in_window },
+        {
+          appName: row.app_name,
+          paymentThreshold: row.channels === null ? DEFAULT_ALERT_PREFERENCES.paymentThreshold : row.payment_threshold,
+          failedSignInsInWindow: row.failed_in_window,
+          failedSignInsAlertedInWindow: alertedAt !== null && row.occurred_at.getTime() - alertedAt.getTime() < windowMs,
+        },
       );
       if (draft === null) return [];
+      if (draft.kind === 'failed-sign-ins') failedAlertedAt.set(row.psu_id, row.occurred_at);
       return [{ ...draft, alertId: alertIdFor(row.event_id, draft.kind), sourceEventId: row.event_id, seq: row.seq, clientId: row.client_id, consentId: row.consent_id, email: channels.includes('email') && row.has_email }];
     });
     const inserted: { alert_id: string; psu_id: string; kind: string; title: string; body: string; created_at: Date; source_event_id: string }[] =
