@@ -161,6 +161,18 @@ describe('PSU alerts: audit event to alert row to email', () => {
     expect(`${sent.subject}\n${sent.text}`).not.toMatch(/https?:|budget-buddy-secure/);
   });
 
+  it('streams an alert live only to a PSU whose channels hold the dashboard; the list keeps it either way', async () => {
+    // Until 8 December 2026 the dashboard channel switched nothing off (a probe's find).
+    const quiet = await addPsu(db, 'frank', null);
+    const live = await addPsu(db, 'gina', null);
+    await db.dataSource.query(`INSERT INTO psu_alert_preference (psu_id, channels, payment_threshold) VALUES ($1, '{email}', 250), ($2, '{dashboard}', 250)`, [quiet, live]);
+    for (const psuId of [quiet, live]) await record(db, { type: 'psu.locked', actor: { type: 'psu', id: psuId }, psuId, data: { afterFailures: 5, known: true } });
+    await vi.waitFor(() => expect(published.map((message) => (JSON.parse(message) as { psuId: string }).psuId)).toContain(live), WAIT);
+    const listed: { psu_id: string }[] = await db.dataSource.query(`SELECT psu_id FROM psu_alert WHERE psu_id IN ($1, $2)`, [quiet, live]);
+    expect(listed).toHaveLength(2);
+    expect(published.map((message) => (JSON.parse(message) as { psuId: string }).psuId)).not.toContain(quiet);
+  });
+
   it('makes no alert for a payment under the threshold, for a PSU who chose no email sends none', async () => {
     const psuId = await addPsu(db, 'bob', 'bob@example.test');
     await db.dataSource.query(`INSERT INTO psu_alert_preference (psu_id, channels, payment_threshold) VALUES ($1, '{dashboard}', 500)`, [psuId]);

@@ -63,6 +63,11 @@ export function alertIdFor(sourceEventId: string, kind: string): string {
 export interface AlertTailResult {
   /** Alerts written by this batch (none that an earlier run wrote). */
   recorded: PublishedAlert[];
+  /**
+   * Of those, the ones for the dashboards' live streams: of PSUs whose channels hold `dashboard` (the list
+   * keeps every alert; until 8 December 2026 a PSU who turned the channel off was streamed them all the same).
+   */
+  toPublish: PublishedAlert[];
   /** Alerts of this batch to email: written now or before (a re-run after a crash re-enqueues; the job id dedupes). */
   toEmail: string[];
   /** The cursor after this batch. */
@@ -78,6 +83,7 @@ interface Draft extends AlertDraft {
   clientId: string | null;
   consentId: string | null;
   email: boolean;
+  live: boolean;
 }
 
 /**
@@ -101,7 +107,7 @@ export async function tailAuditLogForAlerts(
       `SELECT max(seq)::text AS seq, count(*)::int AS entries FROM (SELECT seq FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2) batch`,
       [from, batchSize],
     );
-    if (upper!.seq === null) return { recorded: [], toEmail: [], cursor: from, full: false };
+    if (upper!.seq === null) return { recorded: [], toPublish: [], toEmail: [], cursor: from, full: false };
     const to = upper!.seq;
     const rows: SourceRow[] = await manager.query(READ_SOURCES, [from, to, [...ALERT_SOURCE_EVENT_TYPES], FAILED_SIGN_INS_WINDOW_MINUTES]);
     // When each PSU's last 'failed-sign-ins' alert's event happened: earlier batches' (read above) and this one's.
@@ -131,7 +137,7 @@ export async function tailAuditLogForAlerts(
       );
       if (draft === null) return [];
       if (draft.kind === 'failed-sign-ins') failedAlertedAt.set(row.psu_id, row.occurred_at);
-      return [{ ...draft, alertId: alertIdFor(row.event_id, draft.kind), sourceEventId: row.event_id, seq: row.seq, clientId: row.client_id, consentId: row.consent_id, email: channels.includes('email') && row.has_email }];
+      return [{ ...draft, alertId: alertIdFor(row.event_id, draft.kind), sourceEventId: row.event_id, seq: row.seq, clientId: row.client_id, consentId: row.consent_id, email: channels.includes('email') && row.has_email, live: channels.includes('dashboard') }];
     });
     const inserted: { alert_id: string; psu_id: string; kind: string; title: string; body: string; created_at: Date; source_event_id: string }[] =
       drafts.length === 0
@@ -159,15 +165,18 @@ export async function tailAuditLogForAlerts(
     await manager.query(`UPDATE alert_cursor SET last_seq = $2 WHERE name = $1`, [ALERT_CURSOR_NAME, to]);
     const toEmail = drafts.filter((d) => d.email).map((d) => d.alertId);
     await beforeCommit(toEmail);
+    const recorded: PublishedAlert[] = inserted.map((alert) => ({
+      alertId: alert.alert_id,
+      psuId: alert.psu_id,
+      kind: alert.kind,
+      title: alert.title,
+      body: alert.body,
+      createdAt: alert.created_at.toISOString(),
+    }));
+    const live = new Set(drafts.filter((d) => d.live).map((d) => d.alertId));
     return {
-      recorded: inserted.map((alert) => ({
-        alertId: alert.alert_id,
-        psuId: alert.psu_id,
-        kind: alert.kind,
-        title: alert.title,
-        body: alert.body,
-        createdAt: alert.created_at.toISOString(),
-      })),
+      recorded,
+      toPublish: recorded.filter((alert) => live.has(alert.alertId)),
       toEmail,
       cursor: to,
       full: upper!.entries >= batchSize,

@@ -85,10 +85,10 @@ export class PsuAlertsProcessor implements OnModuleDestroy {
       for (let batch = 0; batch < MAX_BATCHES_PER_RUN && (result === undefined || result.full); batch++) {
         result = await tailAuditLogForAlerts(this.dataSource, this.config.alerts.batchSize, (toEmail) => this.enqueueEmails(toEmail));
         recorded += result.recorded.length;
-        if (result.recorded.length > 0) {
+        if (result.toPublish.length > 0) {
           // One round trip for the batch. Best effort: a dashboard that misses the live message still lists the alert.
           const publishing = this.producerRedis.pipeline();
-          for (const alert of result.recorded) publishing.publish(psuAlertChannel(this.config.redisPrefix), JSON.stringify(alert));
+          for (const alert of result.toPublish) publishing.publish(psuAlertChannel(this.config.redisPrefix), JSON.stringify(alert));
           await publishing.exec().catch(() => null);
         }
       }
