@@ -19,6 +19,9 @@ const membersJson = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${
 // 80,000 of them (1 MiB) held the event loop for 6 to 19 s, on a sign-in as on a payment.
 const TOO_WIDE = `{"Data":{"Initiation":{}},"Risk":${membersJson(1_001)}}`;
 const TOO_WIDE_REFUSAL = { ErrorCode: 'U010', Message: 'The request body has an object of more than 1000 members' };
+// Until 8 December 2026 arrays had no bound: 400,000 zeros (800 KB) held a sign-in's event loop about a second (a probe's find).
+const TOO_LONG = `{"Data":{"Initiation":{}},"Risk":{"k":[${Array.from({ length: 1_001 }, () => '0').join(',')}]}}`;
+const TOO_LONG_REFUSAL = { ErrorCode: 'U010', Message: 'The request body has an array of more than 1000 items' };
 
 // Issue 12's order of checks: 401/403, then U007, then U019 -> U015, and only then the body (U010/U00x).
 describe('a payment POST whose body cannot be read is refused only after the token, header and signature checks', () => {
@@ -60,6 +63,7 @@ describe('a payment POST whose body cannot be read is refused only after the tok
     ['malformed JSON', MALFORMED, NOT_JSON],
     ['JSON nested 2 000 levels deep', TOO_DEEP, NESTS_TOO_DEEP],
     ['an object of 1 001 members', TOO_WIDE, TOO_WIDE_REFUSAL],
+    ['an array of 1 001 items', TOO_LONG, TOO_LONG_REFUSAL],
   ])('%s on POST domestic-payment-consents', (_case, text, refusal) => {
     it('answers 401 without a token', async () => {
       const result = await h.call('POST', CONSENTS, { rawBody: text, headers: { 'content-type': 'application/json' } });
@@ -168,6 +172,8 @@ describe('a payment POST whose body cannot be read is refused only after the tok
     // Before any password is looked at: no sign-in needed to send it.
     const wide = await h.call('POST', path, { rawBody: `{"username":"alice","password":"x",${membersJson(80_000).slice(1)}`, headers: { 'content-type': 'application/json' } });
     expect({ status: wide.status, body: wide.body }).toEqual({ status: 400, body: { error: 'malformed_body', message: 'The request body has an object of more than 1000 members' } });
+    const long = await h.call('POST', path, { rawBody: `{"username":[${Array.from({ length: 400_000 }, () => '0').join(',')}],"password":"x"}`, headers: { 'content-type': 'application/json' } });
+    expect({ status: long.status, body: long.body }).toEqual({ status: 400, body: { error: 'malformed_body', message: 'The request body has an array of more than 1000 items' } });
   });
 
   it('reads an object of exactly 1000 members, then refuses the members no schema has as usual (U005)', async () => {

@@ -2,7 +2,7 @@ import { HttpException } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 
 import { ADMIN_PATH_HIDDEN } from './admin-network.hook.js';
-import { JSON_SHAPE_REFUSED, unreadableBodyMessage } from './json-body.parser.js';
+import { JSON_SHAPE_REFUSED, ShapeRefusal, unreadableBodyMessage } from './json-body.parser.js';
 import { RouteRegistry } from './route-registry.js';
 import { routedPath } from './routed-path.js';
 
@@ -30,8 +30,9 @@ function fastifyCode(exception: HttpException): string | undefined {
 }
 
 /** The shape a body was refused for (JSON_SHAPE_REFUSED). */
-function shapeReason(exception: HttpException): 'too_deep' | 'too_wide' {
-  return (exception.cause as { reason?: unknown } | undefined)?.reason === 'too_wide' ? 'too_wide' : 'too_deep';
+function shapeReason(exception: HttpException): ShapeRefusal {
+  const reason = (exception.cause as { reason?: unknown } | undefined)?.reason;
+  return reason === 'too_wide' || reason === 'too_long' ? reason : 'too_deep';
 }
 
 /**

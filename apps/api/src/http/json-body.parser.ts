@@ -17,6 +17,17 @@ export const MAX_JSON_DEPTH = 32;
  */
 export const MAX_JSON_OBJECT_MEMBERS = 1_000;
 
+/**
+ * No array of ours has more than 1,000 items either: the longest is an event poll's `ack`, of at most
+ * MAX_ACKNOWLEDGED (1,000) ids; the OB schemas' are a few dozen (Permissions). Validation walks an array
+ * item by item: a sign-in body of 400,000 zeros in one array (800 KB, within the size limit) held the
+ * event loop about a second before its 400, without credentials (8 December 2026, a probe's find).
+ */
+export const MAX_JSON_ARRAY_ITEMS = 1_000;
+
+/** A body refused for its shape: nested too deep, an object too wide, an array too long. */
+export type ShapeRefusal = 'too_deep' | 'too_wide' | 'too_long';
+
 /** The code describeFrameworkError recognises for a body refused for its shape (too deep, too wide). */
 export const JSON_SHAPE_REFUSED = 'CONSENTRY_JSON_SHAPE_REFUSED';
 
@@ -25,7 +36,7 @@ export const JSON_SHAPE_REFUSED = 'CONSENTRY_JSON_SHAPE_REFUSED';
  * too deep, an object with too many members, or a member name given twice in one object (the names
  * leading to it, array items not counted).
  */
-export type UnreadableBody = 'not_utf8' | 'not_json' | 'too_deep' | 'too_wide' | { duplicateMember: string[] };
+export type UnreadableBody = 'not_utf8' | 'not_json' | ShapeRefusal | { duplicateMember: string[] };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -64,21 +75,25 @@ export function unreadableBodyMessage(reason: UnreadableBody): string {
       return `The request body nests deeper than ${MAX_JSON_DEPTH} levels`;
     case 'too_wide':
       return `The request body has an object of more than ${MAX_JSON_OBJECT_MEMBERS} members`;
+    case 'too_long':
+      return `The request body has an array of more than ${MAX_JSON_ARRAY_ITEMS} items`;
     default:
       return unreachable(reason);
   }
 }
 
 /**
- * Whether a parsed body nests arrays or objects deeper than `limits.depth`, or holds an object of more
- * than `limits.members` members; iterative, so any depth is measured safely, and linear in the body.
+ * Whether a parsed body nests arrays or objects deeper than `limits.depth`, holds an object of more than
+ * `limits.members` members or an array of more than `limits.items` items; iterative, so any depth is
+ * measured safely, and linear in the body (a too long array is refused before its items are visited).
  */
-export function shapeRefusal(value: unknown, limits: { depth: number; members: number }): 'too_deep' | 'too_wide' | null {
+export function shapeRefusal(value: unknown, limits: { depth: number; members: number; items: number }): ShapeRefusal | null {
   const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length > 0) {
     const [current, depth] = stack.pop()!;
     if (typeof current !== 'object' || current === null) continue;
     if (depth + 1 > limits.depth) return 'too_deep';
+    if (Array.isArray(current) && current.length > limits.items) return 'too_long';
     const children = Array.isArray(current) ? current : Object.values(current);
     if (!Array.isArray(current) && children.length > limits.members) return 'too_wide';
     for (const child of children) stack.push([child, depth + 1]);
@@ -107,7 +122,7 @@ export function registerJsonBodyParser(app: NestFastifyApplication, bodyLimit: n
       if (routedPath(request).startsWith(OPEN_BANKING_PREFIX)) {
         request.unreadableBody = reason;
         done(null, undefined);
-      } else if (reason === 'too_deep' || reason === 'too_wide') {
+      } else if (reason === 'too_deep' || reason === 'too_wide' || reason === 'too_long') {
         done(new BadRequestException(unreadableBodyMessage(reason), { cause: { code: JSON_SHAPE_REFUSED, reason } }), undefined);
       } else {
         // Elsewhere any other unreadable body is what Fastify's parser calls malformed JSON.
@@ -123,7 +138,7 @@ export function registerJsonBodyParser(app: NestFastifyApplication, bodyLimit: n
     }
     parseJson(request, text, (error, value) => {
       if (error) return refuse('not_json', error);
-      const shape = shapeRefusal(value, { depth: MAX_JSON_DEPTH, members: MAX_JSON_OBJECT_MEMBERS });
+      const shape = shapeRefusal(value, { depth: MAX_JSON_DEPTH, members: MAX_JSON_OBJECT_MEMBERS, items: MAX_JSON_ARRAY_ITEMS });
       if (shape) return refuse(shape);
       // RFC 8259 §4 leaves a repeated name to the reader (JSON.parse keeps the last, others the first);
       // I-JSON (RFC 7493 §2.3) forbids it. Run on the text, since the parsed value has only the last.
