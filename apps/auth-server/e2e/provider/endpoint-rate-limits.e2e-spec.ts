@@ -62,6 +62,31 @@ describe('rate limits of /token and /request per client', () => {
   });
 });
 
+describe('rate limits of /token and /request per client: requests together, and a form in any letter case', () => {
+  let fixture: AuthServerFixture;
+  let issuer: string;
+
+  beforeAll(async () => {
+    fixture = await startAuthServerFixture('rate_per_client_burst', { OAUTH_RATE_LIMIT_PER_CLIENT: '3', OAUTH_RATE_LIMIT_PER_IP: '1000' });
+    issuer = fixture.server.url;
+  });
+  afterAll(async () => fixture?.stop());
+
+  it('serves at most its limit of requests arriving at the same instant, then refuses a form whose media type is in another case', async () => {
+    // Until 8 December 2026 each of these read the client's count before any was counted: all 12 were served.
+    const grants = await Promise.all(Array.from({ length: 12 }, async () => ({ grant_type: 'client_credentials', scope: 'accounts', ...(await assertionParams(fixture.credentials.tpp, issuer)) })));
+    const statuses = await Promise.all(grants.map(async (form) => (await postForm(`${issuer}/token`, form)).status));
+    // Each served one is refused after the client authenticated (no DPoP proof): 400, and counted.
+    expect(statuses.filter((status) => status === 400)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(9);
+    // Media types are case-insensitive (RFC 9110 section 8.3.1), as oidc-provider reads them: until 8 December
+    // 2026 this form went unread by the limit and was served.
+    const body = new URLSearchParams({ grant_type: 'client_credentials', scope: 'accounts', ...(await assertionParams(fixture.credentials.tpp, issuer)) }).toString();
+    const mixedCase = await fetch(`${issuer}/token`, { method: 'POST', headers: { 'content-type': 'Application/X-WWW-Form-Urlencoded' }, body });
+    expect(mixedCase.status).toBe(429);
+  });
+});
+
 describe('rate limits of /token, /request and /register per client IP', () => {
   let fixture: AuthServerFixture;
   let issuer: string;

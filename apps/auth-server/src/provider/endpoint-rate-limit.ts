@@ -15,22 +15,54 @@ const WINDOW_SECONDS = 60;
 // oidc-provider's own limit for the form bodies it reads.
 const FORM_LIMIT = 56 * 1024;
 
-// One round trip, atomic: count the address's request (starting its window on the first) and read the
-// client's window, which only HIT counts in; answer both counts and the seconds left of each.
+// One round trip, atomic: count the address's request (starting its window on the first); within the
+// address's limit ($3), read the client's use, its counted requests (KEYS[2]) and those in flight
+// (KEYS[3]), and, when asked to ($4 = 1), below the client's limit ($2) reserve this one in flight. Answers the address's count
+// and seconds left, the client's use and seconds left, and 1 when reserved. A reservation is counted
+// or given back when its request ends (SETTLE): so requests arriving together each take a place, and
+// at most the limit are served (until 8 December 2026 the client's count was only read here, and a
+// burst all read it below the limit).
 const CHECK = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('TTL', KEYS[1])
-if #KEYS < 2 then return {n, ttl, 0, 0} end
-local c = tonumber(redis.call('GET', KEYS[2]) or '0')
-return {n, ttl, c, redis.call('TTL', KEYS[2])}`;
+if #KEYS < 2 or n > tonumber(ARGV[3]) then return {n, ttl, 0, 0, 0} end
+local c = tonumber(redis.call('GET', KEYS[2]) or '0') + tonumber(redis.call('GET', KEYS[3]) or '0')
+if ARGV[4] ~= '1' or c >= tonumber(ARGV[2]) then return {n, ttl, c, redis.call('TTL', KEYS[2]), 0} end
+redis.call('INCR', KEYS[3])
+redis.call('EXPIRE', KEYS[3], ARGV[1])
+return {n, ttl, c, redis.call('TTL', KEYS[2]), 1}`;
+// A reservation ends: no longer in flight, and counted in the client's window when it passed the client's
+// authentication ($2 = 1).
+const SETTLE = `
+local f = redis.call('DECR', KEYS[2])
+if f <= 0 then redis.call('DEL', KEYS[2]) end
+if ARGV[2] == '1' then
+  local n = redis.call('INCR', KEYS[1])
+  if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+end
+return 1`;
 const HIT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n`;
+
+// The form's media type, as oidc-provider reads it (type-is: case-insensitive, parameters dropped): a
+// `Application/X-WWW-Form-Urlencoded` body is a form too (until 8 December 2026 it went unread here and
+// its client unlimited).
+function isForm(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
+}
+
+/** A request's place in its client's window, reserved by CHECK until the request ends. */
+interface Reservation {
+  clientId: string;
+  authenticated: boolean;
+}
 
 // RFC 6750 section 2.1 b64token, as the registration controller reads it.
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
 
 interface RateCommands {
   consentryRateCheck(numberOfKeys: number, ...args: Array<string | number>): Promise<number[]>;
+  consentryRateSettle(counted: string, inFlight: string, windowSeconds: number, authenticated: '0' | '1'): Promise<number>;
   consentryRateHit(key: string, windowSeconds: number): Promise<number>;
 }
 
@@ -43,11 +75,14 @@ interface RateCommands {
  * A client's window counts only requests that passed client authentication (the provider's
  * `grant.*` and `pushed_authorization_request.*` events; for registration management, the client's own
  * registration access token), so nobody can spend another client's allowance by naming it; every
- * request is checked against the window of the client it names.
+ * request is checked against the window of the client it names, and holds a place in it while it is
+ * served, given back when it ends unauthenticated.
  */
 export class EndpointRateLimit {
   private readonly commands: RateCommands;
   private registrationAccessTokens?: Provider['RegistrationAccessToken'];
+  /** The reservation of each token or PAR request being served, found again from the provider's events. */
+  private readonly reservations = new WeakMap<IncomingMessage, Reservation>();
 
   constructor(
     redis: Redis,
@@ -56,6 +91,7 @@ export class EndpointRateLimit {
   ) {
     // Sent once, then run by its SHA (EVALSHA).
     redis.defineCommand('consentryRateCheck', { lua: CHECK });
+    redis.defineCommand('consentryRateSettle', { lua: SETTLE, numberOfKeys: 2 });
     redis.defineCommand('consentryRateHit', { lua: HIT, numberOfKeys: 1 });
     this.commands = redis as unknown as RateCommands;
   }
@@ -66,10 +102,14 @@ export class EndpointRateLimit {
    */
   watch(provider: Provider): void {
     this.registrationAccessTokens = provider.RegistrationAccessToken;
-    const count = (ctx: { oidc?: { client?: { clientId: string } } }, error?: { error?: string }) => {
+    const count = (ctx: { req?: IncomingMessage; oidc?: { client?: { clientId: string } } }, error?: { error?: string }) => {
       const clientId = ctx.oidc?.client?.clientId;
       // The client is known before its authentication is checked: a failed one is not that client's request.
-      if (clientId && error?.error !== 'invalid_client') void this.commands.consentryRateHit(this.key(`client:${clientId}`), WINDOW_SECONDS).catch(() => undefined);
+      if (!clientId || error?.error === 'invalid_client') return;
+      const reservation = ctx.req ? this.reservations.get(ctx.req) : undefined;
+      // Counted when the request ends (SETTLE); a request that reserved no place (another client named) now.
+      if (reservation?.clientId === clientId) reservation.authenticated = true;
+      else void this.commands.consentryRateHit(this.key(`client:${clientId}`), WINDOW_SECONDS).catch(() => undefined);
     };
     provider.on('grant.success', (ctx) => count(ctx));
     provider.on('grant.error', (ctx, error) => count(ctx, error));
@@ -104,7 +144,7 @@ export class EndpointRateLimit {
       // registration access token: anyone else's spend only their address's allowance.
       managed = managedClientId(url);
       if (managed !== undefined) clientKey = `register:${managed}`;
-    } else if (req.method === 'POST' && (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    } else if (req.method === 'POST' && isForm(req.headers['content-type'])) {
       body = await readForm(req);
       if (body === undefined) {
         sendOAuthError(res, 400, { error: 'invalid_request', error_description: 'failed to parse the request body' });
@@ -115,10 +155,14 @@ export class EndpointRateLimit {
     }
     // Per client network, as the sign-in throttle counts: an IPv4 address, an IPv6 /64, one spelling each.
     const address = this.key(`ip:${clientNetwork(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`);
-    const [byIp, ipTtl, byClient, clientTtl] = clientKey
-      ? await this.commands.consentryRateCheck(2, address, this.key(clientKey), WINDOW_SECONDS)
-      : await this.commands.consentryRateCheck(1, address, WINDOW_SECONDS);
+    // A token or PAR request holds a place in its client's window while served; a registration management
+    // request is counted below, once its token is checked.
+    const reserving = clientKey !== undefined && managed === undefined;
+    const [byIp, ipTtl, byClient, clientTtl, reserved] = clientKey
+      ? await this.commands.consentryRateCheck(3, address, this.key(clientKey), this.key(`in-flight:${clientKey}`), WINDOW_SECONDS, this.limits.perClient, this.limits.perIp, reserving ? 1 : 0)
+      : await this.commands.consentryRateCheck(1, address, WINDOW_SECONDS, this.limits.perClient, this.limits.perIp, 0);
     if (byIp! > this.limits.perIp) return this.tooMany(res, ipTtl!, 'too many requests from this address');
+    if (reserving && reserved === 1) this.hold(req, res, clientKey!);
     // The request is not counted in the client's window yet: the window is full at the limit.
     if (clientKey && byClient! >= this.limits.perClient) return this.tooMany(res, clientTtl!, 'too many requests from this client');
     if (managed !== undefined && (await this.bearsRegistrationAccessToken(managed, req.headers.authorization))) {
@@ -143,6 +187,17 @@ export class EndpointRateLimit {
       // The store did not answer: not counted; the controller answers the request as it can.
       return false;
     }
+  }
+
+  /** Keeps `req`'s place in `clientKey`'s window until the response ends, then counts it or gives it back. */
+  private hold(req: IncomingMessage, res: ServerResponse, clientKey: string): void {
+    const reservation: Reservation = { clientId: clientKey.slice('client:'.length), authenticated: false };
+    this.reservations.set(req, reservation);
+    res.once('close', () => {
+      void this.commands
+        .consentryRateSettle(this.key(clientKey), this.key(`in-flight:${clientKey}`), WINDOW_SECONDS, reservation.authenticated ? '1' : '0')
+        .catch(() => undefined);
+    });
   }
 
   private key(key: string): string {
