@@ -17,11 +17,11 @@ const FORM_LIMIT = 56 * 1024;
 
 // One round trip, atomic: count the address's request (starting its window on the first); within the
 // address's limit ($3), read the client's use, its counted requests (KEYS[2]) and those in flight
-// (KEYS[3]), and, when asked to ($4 = 1), below the client's limit ($2) reserve this one in flight. Answers the address's count
-// and seconds left, the client's use and seconds left, and 1 when reserved. A reservation is counted
-// or given back when its request ends (SETTLE): so requests arriving together each take a place, and
-// at most the limit are served (until 8 December 2026 the client's count was only read here, and a
-// burst all read it below the limit).
+// (KEYS[3]), and, when asked to ($4 = 1), below the client's limit ($2) reserve this one in flight.
+// Answers the address's count and seconds left, the client's use and seconds left, and 1 when reserved.
+// A reservation is counted or given back when its request ends (SETTLE): so requests arriving together
+// each take a place, and at most the limit are served (until 8 December 2026 the client's count was only
+// read here, and a burst all read it below the limit).
 const CHECK = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end

@@ -30,9 +30,9 @@ export interface SoftwareStatement {
   jwksUri?: string;
 }
 
-// FAPI 2.0 5.4.1: PS256 or ES256 signatures only; a directory is held to the same rule as a TPP.
 // A C0 or C1 control character.
 const CONTROL_CHARACTER = /[\u0000-\u001F\u007F-\u009F]/;
+// FAPI 2.0 5.4.1: PS256 or ES256 signatures only; a directory is held to the same rule as a TPP.
 const STATEMENT_ALGS = ['PS256', 'ES256'];
 const SOFTWARE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
