@@ -282,6 +282,10 @@ describe('domestic VRP', () => {
     const poor = await pay(psuToken, consentId, initiation, '25.00');
     expect(poor.status).toBe(201);
     expect(poor.body.Data).toMatchObject({ Status: 'RJCT', StatusReason: [{ StatusReasonCode: 'AM04' }] });
+    // Its payment-details say why, by the same rule as every payment's (paymentDetailsOf).
+    const details = await h.tpp('GET', `${VRPS}/${jsonString(poor.body.Data.DomesticVRPId)}/payment-details`, { token: cc });
+    expectVrp('OBDomesticVRPDetails', details.body);
+    expect(details.body.Data.PaymentStatus[0]).toMatchObject({ Status: 'RJCT', StatusDetail: { Status: 'RJCT', StatusReason: 'AM04' } });
     // The rejection names the PSU, whose "payment was not made" alert follows it.
     const [change] = await h.dataSource.query(
       `SELECT o.event->>'psuId' AS psu_id, c.psu_id::text AS consent_psu FROM audit_outbox o JOIN payment_consent c ON c.consent_id = o.event->>'consentId'

@@ -22,7 +22,7 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { CONSENT_STATUS_CLOCK, type ConsentStatusClockOf } from '../api.tokens.js';
 import { assertAmountAboveZero } from '../domestic-payments/instructed-amount.rule.js';
-import { paymentConsentStatusData, plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
+import { ObPaymentDetails, paymentConsentStatusData, paymentDetailsOf, plain, statusReason, StatusReason } from '../domestic-payments/domestic-payments.service.js';
 import { PublicUrl } from '../http/public-url.js';
 import type { PaymentWrite } from '../security/payment-write.pipeline.js';
 import { ObLinks, ObMeta, obDateTime } from '../open-banking/ob-response.js';
@@ -70,7 +70,7 @@ export interface OBDomesticVRPResponse {
 
 /** OBDomesticVRPDetails */
 export interface OBDomesticVRPDetails {
-  Data: { PaymentStatus: Array<{ PaymentTransactionId: string; Status: string; StatusUpdateDateTime: string; StatusDetail?: { Status: string; StatusReason?: string; StatusReasonDescription?: string } }> };
+  Data: { PaymentStatus: ObPaymentDetails[] };
   Links: ObLinks;
   Meta: ObMeta;
 }
@@ -230,16 +230,8 @@ export class DomesticVrpsService {
     const payment = await this.vrpOf(clientId, paymentId);
     return {
       Data: {
-        PaymentStatus: [
-          {
-            PaymentTransactionId: payment.ledgerTransactionId ?? payment.paymentId,
-            Status: payment.status,
-            StatusUpdateDateTime: obDateTime(payment.statusUpdateDateTime),
-            ...(payment.statusReason
-              ? { StatusDetail: { Status: payment.status, StatusReason: payment.statusReason, ...(payment.statusReasonDescription ? { StatusReasonDescription: payment.statusReasonDescription } : {}) } }
-              : {}),
-          },
-        ],
+        // The one rule of every payment's payment-details (paymentDetailsOf): its status, and why when rejected.
+        PaymentStatus: [paymentDetailsOf(payment)],
       },
       Links: { Self: this.publicUrl.of(`${VRPS}/${encodeURIComponent(payment.paymentId)}/payment-details`) },
       Meta: {},
